@@ -443,19 +443,16 @@ func (*Population_Rate) isPopulation_Model() {}
 // delta-shaped synaptic input (a weight is a jump of the membrane potential in
 // mV). Unset fields take NEST's defaults.
 type IafPscDelta struct {
-	state  protoimpl.MessageState `protogen:"open.v1"`
-	CM     *float64               `protobuf:"fixed64,1,opt,name=c_m,json=cM,proto3,oneof" json:"c_m,omitempty"`             // pF (250)
-	TauM   *float64               `protobuf:"fixed64,2,opt,name=tau_m,json=tauM,proto3,oneof" json:"tau_m,omitempty"`       // ms (10)
-	TRef   *float64               `protobuf:"fixed64,3,opt,name=t_ref,json=tRef,proto3,oneof" json:"t_ref,omitempty"`       // ms (2)
-	EL     *float64               `protobuf:"fixed64,4,opt,name=e_l,json=eL,proto3,oneof" json:"e_l,omitempty"`             // mV (-70)
-	VReset *float64               `protobuf:"fixed64,5,opt,name=v_reset,json=vReset,proto3,oneof" json:"v_reset,omitempty"` // mV (-70)
-	VTh    *float64               `protobuf:"fixed64,6,opt,name=v_th,json=vTh,proto3,oneof" json:"v_th,omitempty"`          // mV (-55)
-	IE     *float64               `protobuf:"fixed64,7,opt,name=i_e,json=iE,proto3,oneof" json:"i_e,omitempty"`             // pA (0)
-	// Keep input that arrives while refractory and add it when the period ends
-	// (NEST's refractory_input, default false: such input is discarded).
-	RefractoryInput bool `protobuf:"varint,8,opt,name=refractory_input,json=refractoryInput,proto3" json:"refractory_input,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CM            *float64               `protobuf:"fixed64,1,opt,name=c_m,json=cM,proto3,oneof" json:"c_m,omitempty"`             // pF (250)
+	TauM          *float64               `protobuf:"fixed64,2,opt,name=tau_m,json=tauM,proto3,oneof" json:"tau_m,omitempty"`       // ms (10)
+	TRef          *float64               `protobuf:"fixed64,3,opt,name=t_ref,json=tRef,proto3,oneof" json:"t_ref,omitempty"`       // ms (2)
+	EL            *float64               `protobuf:"fixed64,4,opt,name=e_l,json=eL,proto3,oneof" json:"e_l,omitempty"`             // mV (-70)
+	VReset        *float64               `protobuf:"fixed64,5,opt,name=v_reset,json=vReset,proto3,oneof" json:"v_reset,omitempty"` // mV (-70)
+	VTh           *float64               `protobuf:"fixed64,6,opt,name=v_th,json=vTh,proto3,oneof" json:"v_th,omitempty"`          // mV (-55)
+	IE            *float64               `protobuf:"fixed64,7,opt,name=i_e,json=iE,proto3,oneof" json:"i_e,omitempty"`             // pA (0)
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *IafPscDelta) Reset() {
@@ -535,13 +532,6 @@ func (x *IafPscDelta) GetIE() float64 {
 		return *x.IE
 	}
 	return 0
-}
-
-func (x *IafPscDelta) GetRefractoryInput() bool {
-	if x != nil {
-		return x.RefractoryInput
-	}
-	return false
 }
 
 // IafPscExp is NEST's iaf_psc_exp: leaky integrate-and-fire with
@@ -2959,7 +2949,7 @@ const file_proto_myelin_proto_rawDesc = "" +
 	"iafCondExp\x12+\n" +
 	"\x04rate\x18\r \x01(\v2\x15.myelin.v1.RateNeuronH\x00R\x04rate\x121\n" +
 	"\ainitial\x18\x14 \x01(\v2\x17.myelin.v1.DistributionR\ainitialB\a\n" +
-	"\x05model\"\xa5\x02\n" +
+	"\x05model\"\xfa\x01\n" +
 	"\vIafPscDelta\x12\x14\n" +
 	"\x03c_m\x18\x01 \x01(\x01H\x00R\x02cM\x88\x01\x01\x12\x18\n" +
 	"\x05tau_m\x18\x02 \x01(\x01H\x01R\x04tauM\x88\x01\x01\x12\x18\n" +
@@ -2967,8 +2957,7 @@ const file_proto_myelin_proto_rawDesc = "" +
 	"\x03e_l\x18\x04 \x01(\x01H\x03R\x02eL\x88\x01\x01\x12\x1c\n" +
 	"\av_reset\x18\x05 \x01(\x01H\x04R\x06vReset\x88\x01\x01\x12\x16\n" +
 	"\x04v_th\x18\x06 \x01(\x01H\x05R\x03vTh\x88\x01\x01\x12\x14\n" +
-	"\x03i_e\x18\a \x01(\x01H\x06R\x02iE\x88\x01\x01\x12)\n" +
-	"\x10refractory_input\x18\b \x01(\bR\x0frefractoryInputB\x06\n" +
+	"\x03i_e\x18\a \x01(\x01H\x06R\x02iE\x88\x01\x01B\x06\n" +
 	"\x04_c_mB\b\n" +
 	"\x06_tau_mB\b\n" +
 	"\x06_t_refB\x06\n" +

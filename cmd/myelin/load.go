@@ -1,0 +1,114 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/myelin-sim/myelin/engine/models"
+	"github.com/myelin-sim/myelin/engine/spec"
+	myelinpb "github.com/myelin-sim/myelin/proto"
+	"github.com/spf13/pflag"
+	"google.golang.org/protobuf/proto"
+)
+
+// specFlags are the flags that choose and adjust a network.
+type specFlags struct {
+	set      map[string]string
+	duration float64
+	dt       float64
+	seed     uint64
+	record   []string
+	sample   []string
+}
+
+func (s *specFlags) register(fs *pflag.FlagSet) {
+	fs.StringToStringVar(&s.set, "set", nil, "built-in model parameters, e.g. --set n=100000,regime=sr (see 'myelin models')")
+	fs.Float64Var(&s.duration, "duration", 0, "biological time to simulate in ms (default: the model's)")
+	fs.Float64Var(&s.dt, "dt", 0, "integration step in ms (default: the model's, usually 0.1)")
+	fs.Uint64Var(&s.seed, "seed", 0, "random seed (default: the model's)")
+	fs.StringSliceVar(&s.record, "record", nil, "populations whose spikes are recorded (default: all)")
+	fs.StringArrayVar(&s.sample, "sample", nil, "sample state: POP[@FIRST:COUNT][/EVERY], e.g. E@0:10/10 (V_m or r of 10 neurons every 10 steps)")
+}
+
+// load reads a built-in model or a spec file, applies the flags, defaults and
+// validation.
+func (s *specFlags) load(fs *pflag.FlagSet, arg string) (*myelinpb.Network, error) {
+	var net *myelinpb.Network
+	if m, err := models.Lookup(arg); err == nil {
+		if net, err = m.Build(s.set); err != nil {
+			return nil, err
+		}
+	} else {
+		if _, statErr := os.Stat(arg); statErr != nil {
+			return nil, fmt.Errorf("%q is neither a built-in model nor a readable spec file (%v); 'myelin models' lists the models", arg, statErr)
+		}
+		if len(s.set) > 0 {
+			return nil, fmt.Errorf("--set applies to built-in models only; edit %s instead", arg)
+		}
+		if net, err = spec.ParseFile(arg); err != nil {
+			return nil, err
+		}
+	}
+	if fs.Changed("duration") {
+		net.DurationMs = proto.Float64(s.duration)
+	}
+	if fs.Changed("dt") {
+		net.DtMs = proto.Float64(s.dt)
+	}
+	if fs.Changed("seed") {
+		net.Seed = s.seed
+	}
+	if net.Recording == nil {
+		net.Recording = &myelinpb.Recording{}
+	}
+	if fs.Changed("record") {
+		net.Recording.Spikes = s.record
+	}
+	for _, smp := range s.sample {
+		p, err := parseSample(smp)
+		if err != nil {
+			return nil, err
+		}
+		net.Recording.State = append(net.Recording.State, p)
+	}
+	spec.ApplyDefaults(net)
+	if err := spec.Validate(net); err != nil {
+		return nil, fmt.Errorf("%s: %w", arg, err)
+	}
+	return net, nil
+}
+
+// parseSample parses POP[@FIRST:COUNT][/EVERY].
+func parseSample(s string) (*myelinpb.StateProbe, error) {
+	bad := func(why string) error {
+		return fmt.Errorf("--sample %q: %s (want POP[@FIRST:COUNT][/EVERY], e.g. E@0:10/10)", s, why)
+	}
+	p := &myelinpb.StateProbe{Every: 1, Count: 1}
+	rest := s
+	if i := strings.LastIndex(rest, "/"); i >= 0 {
+		e, err := strconv.ParseUint(rest[i+1:], 10, 32)
+		if err != nil || e == 0 {
+			return nil, bad("EVERY must be a whole number >= 1")
+		}
+		p.Every, rest = uint32(e), rest[:i]
+	}
+	if i := strings.Index(rest, "@"); i >= 0 {
+		fc := strings.SplitN(rest[i+1:], ":", 2)
+		if len(fc) != 2 {
+			return nil, bad("missing :COUNT")
+		}
+		f, err1 := strconv.ParseUint(fc[0], 10, 32)
+		c, err2 := strconv.ParseUint(fc[1], 10, 32)
+		if err1 != nil || err2 != nil || c == 0 {
+			return nil, bad("FIRST and COUNT must be whole numbers, COUNT >= 1")
+		}
+		p.First, p.Count, rest = uint32(f), uint32(c), rest[:i]
+	}
+	if rest == "" {
+		return nil, bad("missing population")
+	}
+	p.Population = rest
+	return p, nil
+}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"github.com/myelin-sim/myelin/engine/models"
+	"github.com/myelin-sim/myelin/engine/spec"
+	"github.com/myelin-sim/myelin/engine/stream"
+	"github.com/spf13/pflag"
+)
+
+func parseFlags(fs *pflag.FlagSet, e *env, args []string, usage string) (bool, error) {
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() { fmt.Fprintf(e.stderr, "Usage: %s\n\n%s", usage, fs.FlagUsages()) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return true, nil
+		}
+		return false, &exitError{2, err}
+	}
+	return false, nil
+}
+
+func cmdModels(_ context.Context, e *env, args []string) error {
+	fs := pflag.NewFlagSet("models", pflag.ContinueOnError)
+	if help, err := parseFlags(fs, e, args, "myelin models"); help || err != nil {
+		return err
+	}
+	for _, m := range models.All() {
+		fmt.Fprintf(e.stdout, "%-10s %s\n", m.Name, m.Short)
+		for _, p := range m.Params {
+			def := p.Default
+			if def == "" {
+				def = "-"
+			}
+			fmt.Fprintf(e.stdout, "    %-12s %-8s %s\n", p.Name, def, p.Help)
+		}
+	}
+	return nil
+}
+
+func cmdSpec(_ context.Context, e *env, args []string) error {
+	fs := pflag.NewFlagSet("spec", pflag.ContinueOnError)
+	set := fs.StringToString("set", nil, "model parameters, e.g. --set n=1000")
+	asJSON := fs.Bool("json", false, "print JSON instead of protobuf text")
+	if help, err := parseFlags(fs, e, args, "myelin spec MODEL [--set k=v] [--json]"); help || err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return &exitError{2, fmt.Errorf("want one model name ('myelin models' lists them)")}
+	}
+	m, err := models.Lookup(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	n, err := m.Build(*set)
+	if err != nil {
+		return err
+	}
+	spec.ApplyDefaults(n)
+	var out []byte
+	if *asJSON {
+		out, err = spec.FormatJSON(n)
+	} else {
+		out, err = spec.Format(n)
+		out = append([]byte(fmt.Sprintf("# %s\n# myelin run FILE.textproto runs this spec; every field is documented in proto/myelin.proto.\n", m.Short)), out...)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = e.stdout.Write(out)
+	return err
+}
+
+func cmdVersion(_ context.Context, e *env, args []string) error {
+	fs := pflag.NewFlagSet("version", pflag.ContinueOnError)
+	if help, err := parseFlags(fs, e, args, "myelin version"); help || err != nil {
+		return err
+	}
+	cudaState := "built without CUDA (make cuda builds bin/myelin-cuda)"
+	if _, ok := cudaBackend(); ok {
+		cudaState = "CUDA backend built in"
+	}
+	rev := ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				rev = " " + s.Value
+			}
+		}
+	}
+	fmt.Fprintf(e.stdout, "myelin %s%s\n%s %s/%s, %d CPUs\nstream format version %d\n%s\n",
+		Version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), stream.FormatVersion, cudaState)
+	return nil
+}
+
+func cmdCompare(_ context.Context, e *env, args []string) error {
+	fs := pflag.NewFlagSet("compare", pflag.ContinueOnError)
+	if help, err := parseFlags(fs, e, args, "myelin compare A B"); help || err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return &exitError{2, fmt.Errorf("want two stream files")}
+	}
+	diff, err := compareFiles(fs.Arg(0), fs.Arg(1))
+	if err != nil {
+		return err
+	}
+	if diff != "" {
+		fmt.Fprintln(e.stdout, diff)
+		return &exitError{1, fmt.Errorf("the streams differ")}
+	}
+	fmt.Fprintf(e.stdout, "same spikes: %s and %s\n", fs.Arg(0), fs.Arg(1))
+	return nil
+}
+
+// compareFiles returns "" when both streams hold the same header spec and
+// spikes, or a sentence naming the first difference.
+func compareFiles(a, b string) (string, error) {
+	ra, err := readStream(a)
+	if err != nil {
+		return "", err
+	}
+	rb, err := readStream(b)
+	if err != nil {
+		return "", err
+	}
+	n := min(len(ra.Steps), len(rb.Steps))
+	for i := 0; i < n; i++ {
+		if ra.Steps[i] != rb.Steps[i] || ra.IDs[i] != rb.IDs[i] {
+			step := min(ra.Steps[i], rb.Steps[i])
+			return fmt.Sprintf("first difference at step %d (%.4g ms): spike %d is neuron %d at step %d in %s but neuron %d at step %d in %s",
+				step, float64(step)*ra.Header.GetDtMs(), i, ra.IDs[i], ra.Steps[i], a, rb.IDs[i], rb.Steps[i], b), nil
+		}
+	}
+	if len(ra.Steps) != len(rb.Steps) {
+		long, name := ra, a
+		if len(rb.Steps) > len(ra.Steps) {
+			long, name = rb, b
+		}
+		return fmt.Sprintf("first difference after %d common spikes: %s has more, from step %d (neuron %d)", n, name, long.Steps[n], long.IDs[n]), nil
+	}
+	if ra.Header.GetDtMs() != rb.Header.GetDtMs() || ra.Header.GetSeed() != rb.Header.GetSeed() {
+		return fmt.Sprintf("same spikes but different runs: dt %g/%g ms, seed %d/%d", ra.Header.GetDtMs(), rb.Header.GetDtMs(), ra.Header.GetSeed(), rb.Header.GetSeed()), nil
+	}
+	return "", nil
+}
+
+func readStream(path string) (*stream.Result, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := stream.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+var _ = strings.TrimSpace

@@ -1,0 +1,325 @@
+package analysis
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// Defaults of [PlotOptions]; a zero field selects its default.
+const (
+	// DefaultWidthIn and DefaultHeightIn are the figure size in inches.
+	DefaultWidthIn  = 8.0
+	DefaultHeightIn = 5.0
+	// DefaultDPI is the resolution of PNG figures (8×5 in → 1200×750 px).
+	DefaultDPI = 150
+	// DefaultMaxNeurons is the most neurons a raster shows.
+	DefaultMaxNeurons = 500
+	// DefaultMaxPoints is the most spikes a raster draws.
+	DefaultMaxPoints = 200_000
+)
+
+// PlotOptions tunes [Raster] and [RatesWith]. The zero value selects every
+// default.
+type PlotOptions struct {
+	// WidthIn and HeightIn are the figure size in inches (default 8 × 5).
+	WidthIn, HeightIn float64
+	// DPI is the PNG resolution in dots per inch (default 150).
+	DPI int
+	// MaxNeurons is the most neurons a raster shows (default 500), shared
+	// among the populations in proportion to their size, at least one each.
+	MaxNeurons int
+	// MaxPoints is the most spikes a raster draws (default 200 000).
+	MaxPoints int
+	// Title replaces the default title.
+	Title string
+}
+
+func (o PlotOptions) withDefaults() PlotOptions {
+	if o.WidthIn == 0 {
+		o.WidthIn = DefaultWidthIn
+	}
+	if o.HeightIn == 0 {
+		o.HeightIn = DefaultHeightIn
+	}
+	if o.DPI == 0 {
+		o.DPI = DefaultDPI
+	}
+	if o.MaxNeurons == 0 {
+		o.MaxNeurons = DefaultMaxNeurons
+	}
+	if o.MaxPoints == 0 {
+		o.MaxPoints = DefaultMaxPoints
+	}
+	return o
+}
+
+func (o PlotOptions) validate() error {
+	if !(o.WidthIn > 0 && o.WidthIn <= 100) || !(o.HeightIn > 0 && o.HeightIn <= 100) {
+		return fmt.Errorf("figure size %g × %g in, want each in (0, 100]", o.WidthIn, o.HeightIn)
+	}
+	if o.DPI < 1 || o.DPI > 1200 {
+		return fmt.Errorf("DPI %d, want 1 to 1200", o.DPI)
+	}
+	if o.MaxNeurons < 1 || o.MaxPoints < 1 {
+		return fmt.Errorf("MaxNeurons %d and MaxPoints %d, want both >= 1", o.MaxNeurons, o.MaxPoints)
+	}
+	return nil
+}
+
+// popColor returns the colour of population i (the Tableau 10 palette).
+func popColor(i int) color.Color {
+	rgb := [...]uint32{
+		0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd,
+		0x8c564b, 0xe377c2, 0x7f7f7f, 0xbcbd22, 0x17becf,
+	}
+	c := rgb[i%len(rgb)]
+	return color.RGBA{R: uint8(c >> 16), G: uint8(c >> 8), B: uint8(c), A: 255}
+}
+
+// Raster draws a spike raster of the run to path: time (ms) on the x axis,
+// neuron on the y axis (populations stacked in order, neuron index counted
+// across populations), one colour per population, and a legend at the
+// right. When the run is large, evenly spaced neurons of each population are
+// shown, at most opts.MaxNeurons in all, and fewer if their spikes would
+// exceed opts.MaxPoints; the title says how many are shown. The format
+// follows the file extension: .png (or none) at opts.DPI, or .svg, .pdf,
+// .eps, .jpg, .tif.
+func Raster(run Run, path string, opts PlotOptions) error {
+	if err := raster(run, path, opts); err != nil {
+		return fmt.Errorf("raster %s: %w", path, err)
+	}
+	return nil
+}
+
+func raster(run Run, path string, opts PlotOptions) error {
+	o := opts.withDefaults()
+	if err := o.validate(); err != nil {
+		return err
+	}
+	if err := run.Validate(); err != nil {
+		return err
+	}
+	total := 0
+	for _, p := range run.Pops {
+		total += p.Size
+	}
+	if total == 0 {
+		return fmt.Errorf("run has no neurons")
+	}
+	sel, shown, points := selectNeurons(run, o.MaxNeurons, o.MaxPoints)
+	stride := 1 // last resort when even one neuron per population is too many points
+	if points > o.MaxPoints {
+		stride = (points + o.MaxPoints - 1) / o.MaxPoints
+	}
+
+	p := plot.New()
+	p.Title.Text = o.Title
+	if p.Title.Text == "" {
+		p.Title.Text = fmt.Sprintf("spike raster: %d of %d neurons shown", shown, total)
+		if stride > 1 {
+			p.Title.Text += fmt.Sprintf(", every %d-th spike", stride)
+		}
+	}
+	p.X.Label.Text = "time (ms)"
+	p.Y.Label.Text = "neuron"
+	p.X.Min, p.X.Max = 0, run.DurationMs
+	p.Y.Min, p.Y.Max = -0.5, float64(total)-0.5
+
+	// Mark size: about half the vertical spacing of the shown rows.
+	rowPt := o.HeightIn * 72 * 0.75 / float64(max(shown, 1))
+	radius := vg.Points(max(0.5, min(2, 0.4*rowPt)))
+	leg := plot.NewLegend()
+	offset, k := 0, 0
+	for i, pop := range run.Pops {
+		var xy plotter.XYs
+		for s, id := range pop.IDs {
+			if !sel[i][id] {
+				continue
+			}
+			if k%stride == 0 {
+				xy = append(xy, plotter.XY{X: pop.TimesMs[s], Y: float64(offset) + float64(id)})
+			}
+			k++
+		}
+		offset += pop.Size
+		sc, err := plotter.NewScatter(xy)
+		if err != nil {
+			return fmt.Errorf("population %q: %w", pop.Name, err)
+		}
+		sc.GlyphStyle = draw.GlyphStyle{Color: popColor(i), Radius: radius, Shape: draw.BoxGlyph{}}
+		p.Add(sc)
+		thumb := *sc
+		thumb.GlyphStyle.Radius = vg.Points(3)
+		leg.Add(legendName(pop, i), &thumb)
+	}
+	return render(p, &leg, path, o)
+}
+
+// legendName labels population i in a legend.
+func legendName(p Population, i int) string {
+	if p.Name == "" {
+		return fmt.Sprintf("pop %d", i)
+	}
+	return p.Name
+}
+
+// selectNeurons chooses evenly spaced neurons of every population, about
+// maxNeurons in all in proportion to size and at least one per non-empty
+// population, shrinking the choice until their spikes fit in maxPoints (or
+// one neuron per population is left). It returns the selection, the number
+// of neurons shown and the number of their spikes.
+func selectNeurons(run Run, maxNeurons, maxPoints int) (sel [][]bool, shown, points int) {
+	total := 0
+	for _, p := range run.Pops {
+		total += p.Size
+	}
+	// Spikes per neuron, to count the points of a selection.
+	perNeuron := make([][]int32, len(run.Pops))
+	for i, p := range run.Pops {
+		perNeuron[i] = make([]int32, p.Size)
+		for _, id := range p.IDs {
+			perNeuron[i][id]++
+		}
+	}
+	sel = make([][]bool, len(run.Pops))
+	budget := float64(min(maxNeurons, total))
+	for range 30 {
+		shown, points = 0, 0
+		minimal := true
+		for i, p := range run.Pops {
+			sel[i] = make([]bool, p.Size)
+			if p.Size == 0 {
+				continue
+			}
+			a := min(p.Size, max(1, int(budget*float64(p.Size)/float64(total))))
+			if a > 1 {
+				minimal = false
+			}
+			for j := range a {
+				id := int(int64(j) * int64(p.Size) / int64(a))
+				sel[i][id] = true
+				points += int(perNeuron[i][id])
+			}
+			shown += a
+		}
+		if points <= maxPoints || minimal {
+			break
+		}
+		budget = math.Max(1, math.Min(budget*0.95*float64(maxPoints)/float64(points), budget-1))
+	}
+	return sel, shown, points
+}
+
+// Rates draws the population rates of the run over time to path as lines,
+// one per population, in bins of binMs, with the default [PlotOptions].
+func Rates(run Run, path string, binMs float64) error {
+	return RatesWith(run, path, binMs, PlotOptions{})
+}
+
+// RatesWith is [Rates] with figure options; MaxNeurons and MaxPoints are not
+// used. The rate of a bin is its spikes / (Size · binMs), in Hz, drawn at the
+// bin centre over the whole bins of the run.
+func RatesWith(run Run, path string, binMs float64, opts PlotOptions) error {
+	if err := rates(run, path, binMs, opts); err != nil {
+		return fmt.Errorf("rates %s: %w", path, err)
+	}
+	return nil
+}
+
+func rates(run Run, path string, binMs float64, opts PlotOptions) error {
+	o := opts.withDefaults()
+	if err := o.validate(); err != nil {
+		return err
+	}
+	if err := run.Validate(); err != nil {
+		return err
+	}
+	nb := numBins(run.DurationMs, binMs)
+	if nb < 1 {
+		return fmt.Errorf("bin %g ms, want a width > 0 and at most the duration %g ms", binMs, run.DurationMs)
+	}
+	p := plot.New()
+	p.Title.Text = o.Title
+	if p.Title.Text == "" {
+		p.Title.Text = fmt.Sprintf("population rates (%g ms bins)", binMs)
+	}
+	p.X.Label.Text = "time (ms)"
+	p.Y.Label.Text = "rate (Hz)"
+	p.X.Min, p.X.Max = 0, float64(nb)*binMs
+	p.Y.Min = 0
+	leg := plot.NewLegend()
+	for i, pop := range run.Pops {
+		if pop.Size == 0 {
+			continue
+		}
+		xy := make(plotter.XYs, nb)
+		scale := 1 / (float64(pop.Size) * binMs * 1e-3)
+		for k := range xy {
+			xy[k].X = (float64(k) + 0.5) * binMs
+		}
+		for _, t := range pop.TimesMs {
+			if k := binIndex(t, binMs, nb); k >= 0 {
+				xy[k].Y += scale
+			}
+		}
+		ln, err := plotter.NewLine(xy)
+		if err != nil {
+			return fmt.Errorf("population %q: %w", pop.Name, err)
+		}
+		ln.LineStyle.Color = popColor(i)
+		ln.LineStyle.Width = vg.Points(1)
+		p.Add(ln)
+		leg.Add(legendName(pop, i), ln)
+	}
+	return render(p, &leg, path, o)
+}
+
+// render draws the plot with its legend in a column at the right and writes
+// the figure to path in the format of its extension.
+func render(p *plot.Plot, leg *plot.Legend, path string, o PlotOptions) error {
+	w, h := vg.Length(o.WidthIn)*vg.Inch, vg.Length(o.HeightIn)*vg.Inch
+	ext := strings.ToLower(strings.TrimPrefix(filepath.Ext(path), "."))
+	var cv vg.CanvasWriterTo
+	switch ext {
+	case "", "png":
+		cv = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(o.DPI))}
+	default:
+		var err error
+		if cv, err = draw.NewFormattedCanvas(w, h, ext); err != nil {
+			return err
+		}
+	}
+	dc := draw.New(cv)
+	pad := vg.Points(8)
+	leg.Top = true
+	lr := leg.Rectangle(dc)
+	lw := lr.Max.X - lr.Min.X
+	if lw > w/3 {
+		lw = w / 3
+	}
+	p.Draw(draw.Crop(dc, pad/2, -(lw + 2*pad), pad/2, -pad/2))
+	leg.Draw(draw.Crop(dc, w-lw-pad, -pad, 0, -3*pad))
+
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := cv.WriteTo(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close: %w", err)
+	}
+	return nil
+}

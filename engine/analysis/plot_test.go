@@ -1,0 +1,120 @@
+package analysis
+
+import (
+	"image"
+	"image/png"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// checkPNG decodes the PNG at path and checks its size and that it is not
+// one flat colour.
+func checkPNG(t *testing.T, path string, w, h int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if b := img.Bounds(); b.Dx() != w || b.Dy() != h {
+		t.Errorf("%s: %d×%d px, want %d×%d", path, b.Dx(), b.Dy(), w, h)
+	}
+	if colours(img) < 3 {
+		t.Errorf("%s: %d colours, want a drawn figure", path, colours(img))
+	}
+}
+
+// colours counts distinct colours (up to 100) of img.
+func colours(img image.Image) int {
+	seen := map[[4]uint32]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y && len(seen) < 100; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, a := img.At(x, y).RGBA()
+			seen[[4]uint32{r, g, bl, a}] = true
+		}
+	}
+	return len(seen)
+}
+
+func testRun(seed uint64) Run {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	return Run{DtMs: 0.1, DurationMs: 1000, Pops: []Population{
+		poissonPop(rng, "E", 800, 8, 1000),
+		modulatedPop(rng, 200, 20, 0.8, 10, 1000),
+	}}
+}
+
+func TestRasterPNG(t *testing.T) {
+	dir := t.TempDir()
+	run := testRun(1)
+	path := filepath.Join(dir, "raster.png")
+	if err := Raster(run, path, PlotOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	checkPNG(t, path, 1200, 750)
+	small := filepath.Join(dir, "small.png")
+	if err := Raster(run, small, PlotOptions{DPI: 100, MaxNeurons: 50, Title: "small"}); err != nil {
+		t.Fatal(err)
+	}
+	checkPNG(t, small, 800, 500)
+	if err := Raster(run, filepath.Join(dir, "no", "such", "dir.png"), PlotOptions{}); err == nil || !strings.Contains(err.Error(), "dir.png") {
+		t.Errorf("unwritable path: error %v, want one naming the path", err)
+	}
+}
+
+func TestRatesPNG(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "rates.png")
+	if err := Rates(testRun(2), path, 5); err != nil {
+		t.Fatal(err)
+	}
+	checkPNG(t, path, 1200, 750)
+	if err := Rates(testRun(2), path, 0); err == nil {
+		t.Error("zero bin: no error")
+	}
+	svg := filepath.Join(dir, "rates.svg")
+	if err := RatesWith(testRun(2), svg, 10, PlotOptions{WidthIn: 4, HeightIn: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(svg); err != nil || !strings.Contains(string(b), "<svg") {
+		t.Errorf("svg: %v", err)
+	}
+}
+
+func TestSelectNeurons(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	run := Run{DurationMs: 1000, Pops: []Population{
+		poissonPop(rng, "big", 20000, 20, 1000), // ~400k spikes
+		poissonPop(rng, "tiny", 3, 20, 1000),
+	}}
+	sel, shown, points := selectNeurons(run, 500, 200_000)
+	if shown > 500 || shown < 2 {
+		t.Errorf("%d neurons shown, want 2..500", shown)
+	}
+	if points > 200_000 {
+		t.Errorf("%d points, want <= 200000", points)
+	}
+	n := 0
+	for _, s := range sel[1] {
+		if s {
+			n++
+		}
+	}
+	if n < 1 {
+		t.Error("tiny population not shown")
+	}
+	// Tight point budget: fewer neurons.
+	_, shown2, points2 := selectNeurons(run, 500, 1000)
+	if points2 > 1000 || shown2 >= shown {
+		t.Errorf("budget 1000 points: %d neurons, %d points", shown2, points2)
+	}
+	t.Logf("500/200k: %d neurons, %d points; 500/1k: %d neurons, %d points", shown, points, shown2, points2)
+}

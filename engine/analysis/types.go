@@ -1,0 +1,134 @@
+package analysis
+
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
+// Population holds the spikes of one neuron population.
+//
+// Spike k happened at TimesMs[k] (ms since the start of the run) in neuron
+// IDs[k], a local id in [0, Size). The spikes need not be sorted.
+type Population struct {
+	// Name labels the population in tables and figures.
+	Name string
+	// Size is the number of neurons, silent ones included.
+	Size int
+	// TimesMs are the spike times in milliseconds.
+	TimesMs []float64
+	// IDs are the local neuron ids of the spikes, parallel to TimesMs.
+	IDs []uint32
+}
+
+// Run is the spiking activity of a whole simulation.
+type Run struct {
+	// DtMs is the simulation step in ms; 0 means unknown.
+	DtMs float64
+	// DurationMs is the simulated time in ms; spikes lie in [0, DurationMs].
+	DurationMs float64
+	// Pops are the populations, in the order they are reported and drawn.
+	Pops []Population
+}
+
+// Spikes returns the number of spikes in the population.
+func (p *Population) Spikes() int { return len(p.TimesMs) }
+
+// Validate checks that the population is well formed for a run of
+// durationMs: parallel slices of equal length, ids below Size, and finite
+// spike times in [0, durationMs].
+func (p *Population) Validate(durationMs float64) error {
+	if p.Size < 0 {
+		return fmt.Errorf("population %q: size %d is negative", p.Name, p.Size)
+	}
+	if len(p.TimesMs) != len(p.IDs) {
+		return fmt.Errorf("population %q: %d spike times but %d ids", p.Name, len(p.TimesMs), len(p.IDs))
+	}
+	for k, id := range p.IDs {
+		if int64(id) >= int64(p.Size) {
+			return fmt.Errorf("population %q: spike %d has id %d, want id < size %d", p.Name, k, id, p.Size)
+		}
+		t := p.TimesMs[k]
+		if math.IsNaN(t) || t < 0 || t > durationMs {
+			return fmt.Errorf("population %q: spike %d at %g ms, want time in [0, %g]", p.Name, k, t, durationMs)
+		}
+	}
+	return nil
+}
+
+// Validate checks the run: a positive finite duration, a non-negative step,
+// and well-formed populations (see [Population.Validate]).
+func (r *Run) Validate() error {
+	if !(r.DurationMs > 0) || math.IsInf(r.DurationMs, 0) {
+		return fmt.Errorf("run: duration %g ms, want a finite value > 0", r.DurationMs)
+	}
+	if !(r.DtMs >= 0) || math.IsInf(r.DtMs, 0) {
+		return fmt.Errorf("run: dt %g ms, want a finite value >= 0", r.DtMs)
+	}
+	for i := range r.Pops {
+		if err := r.Pops[i].Validate(r.DurationMs); err != nil {
+			return fmt.Errorf("run: %w", err)
+		}
+	}
+	return nil
+}
+
+// SpikeTrains groups the population's spikes by neuron: element i holds the
+// spike times of neuron i in ascending order (nil for a silent neuron).
+// Spikes whose id is not below Size are ignored. All trains share one backing
+// array.
+func SpikeTrains(p Population) [][]float64 {
+	if p.Size <= 0 {
+		return nil
+	}
+	counts := make([]int, p.Size+1)
+	n := min(len(p.IDs), len(p.TimesMs))
+	for k := 0; k < n; k++ {
+		if id := int64(p.IDs[k]); id < int64(p.Size) {
+			counts[id+1]++
+		}
+	}
+	for i := 1; i <= p.Size; i++ {
+		counts[i] += counts[i-1]
+	}
+	all := make([]float64, counts[p.Size])
+	fill := slices.Clone(counts[:p.Size])
+	for k := 0; k < n; k++ {
+		if id := int64(p.IDs[k]); id < int64(p.Size) {
+			all[fill[id]] = p.TimesMs[k]
+			fill[id]++
+		}
+	}
+	trains := make([][]float64, p.Size)
+	for i := range trains {
+		lo, hi := counts[i], counts[i+1]
+		if hi > lo {
+			tr := all[lo:hi:hi]
+			slices.Sort(tr)
+			trains[i] = tr
+		}
+	}
+	return trains
+}
+
+// binEps is the fraction of a bin below a boundary within which a time is
+// counted in the later bin (see the package documentation).
+const binEps = 1e-9
+
+// numBins returns how many whole bins of width binMs fit in durationMs.
+func numBins(durationMs, binMs float64) int {
+	if !(binMs > 0) || !(durationMs > 0) {
+		return 0
+	}
+	return int(math.Floor(durationMs/binMs + binEps))
+}
+
+// binIndex returns the bin of time t for bins of width binMs, or -1 when t
+// is outside bins [0, nb).
+func binIndex(t, binMs float64, nb int) int {
+	f := math.Floor(t/binMs + binEps)
+	if f < 0 || f >= float64(nb) {
+		return -1
+	}
+	return int(f)
+}

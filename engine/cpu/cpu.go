@@ -1,0 +1,233 @@
+// Package cpu is Myelin's pure-Go backend. Each step runs in two phases
+// separated by a barrier: every thread updates its range of neurons (inputs,
+// model step, threshold), then every thread delivers all of this step's
+// spikes into the delay ring buffers of its own range of targets. Rows of
+// the CSR are sorted by target, so a thread finds its part of a row by
+// binary search and no two threads ever write the same word: no atomics, and
+// the fixed-point sums make the result independent of the thread count.
+package cpu
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/myelin-sim/myelin/engine/backend"
+	"github.com/myelin-sim/myelin/engine/network"
+)
+
+// Backend is the CPU backend.
+type Backend struct {
+	threads int
+	net     *network.Network
+	step    uint64
+
+	ringEx, ringIn []int32   // RingSlots × N
+	v, a, b        []float32 // V, then the two synaptic states (I or g)
+	ref            []int32
+	rhist          []float32 // RateSlots × N, rate populations only
+
+	parts    [][2]uint32 // neuron range of each thread
+	spikes   [][]uint32  // spikes of the current step, per thread
+	scaleInv []float32   // per population: 2^-Shift
+	poisson  [][]int     // per population: its Poisson inputs
+	dc       [][]int     // per population: its DC inputs
+	rateIn   [][]int     // per population: rate projections into it
+	cache    [][4]uint32 // Poisson draws of the current 4-step block
+	cacheOff []uint32    // per Poisson input: offset into cache
+	key      [2]uint32
+
+	bar barrier
+}
+
+// New returns a CPU backend using threads threads (0: all cores).
+func New(threads int) *Backend {
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	return &Backend{threads: threads}
+}
+
+// Name implements backend.Backend.
+func (c *Backend) Name() string { return "cpu" }
+
+// Threads implements backend.Backend.
+func (c *Backend) Threads() int { return c.threads }
+
+// Describe implements backend.Backend.
+func (c *Backend) Describe() string {
+	return fmt.Sprintf("cpu, %d threads (%s/%s)", c.threads, runtime.GOOS, runtime.GOARCH)
+}
+
+// Close implements backend.Backend.
+func (c *Backend) Close() error { return nil }
+
+// Load implements backend.Backend.
+func (c *Backend) Load(net *network.Network) error {
+	c.net = net
+	n := int(net.N)
+	if uint64(net.RingSlots)*uint64(n) > 1<<34 {
+		return fmt.Errorf("cpu: ring buffers of %d slots × %d neurons are too large", net.RingSlots, n)
+	}
+	c.ringEx = make([]int32, int(net.RingSlots)*n)
+	c.ringIn = make([]int32, int(net.RingSlots)*n)
+	c.v = make([]float32, n)
+	c.a = make([]float32, n)
+	c.b = make([]float32, n)
+	c.ref = make([]int32, n)
+	if net.RateSlots > 0 {
+		c.rhist = make([]float32, int(net.RateSlots)*n)
+	}
+	c.scaleInv = make([]float32, len(net.Pops))
+	c.poisson = make([][]int, len(net.Pops))
+	c.dc = make([][]int, len(net.Pops))
+	c.rateIn = make([][]int, len(net.Pops))
+	for i, p := range net.Pops {
+		c.scaleInv[i] = float32(1 / float64(uint64(1)<<uint(max(0, p.Shift))))
+		if p.Shift < 0 {
+			c.scaleInv[i] = float32(uint64(1) << uint(-p.Shift))
+		}
+		if p.Spiking() {
+			copy(c.v[p.First:], p.Init)
+		} else {
+			copy(c.rhist[p.First:], p.Init) // slot 0 holds the rates of step 0
+		}
+	}
+	for i, p := range net.Poisson {
+		c.poisson[p.Pop] = append(c.poisson[p.Pop], i)
+		c.cacheOff = append(c.cacheOff, uint32(len(c.cache)))
+		c.cache = append(c.cache, make([][4]uint32, p.Count)...)
+	}
+	for i, d := range net.DC {
+		c.dc[d.Pop] = append(c.dc[d.Pop], i)
+	}
+	for i, r := range net.RateProj {
+		c.rateIn[r.Post] = append(c.rateIn[r.Post], i)
+	}
+	c.key = [2]uint32{uint32(net.Seed), uint32(net.Seed >> 32)}
+	t := c.threads
+	if uint32(t) > net.N {
+		t = max(1, int(net.N))
+	}
+	c.threads = t
+	c.parts = make([][2]uint32, t)
+	for w := range c.parts {
+		c.parts[w] = [2]uint32{uint32(uint64(net.N) * uint64(w) / uint64(t)), uint32(uint64(net.N) * uint64(w+1) / uint64(t))}
+	}
+	c.spikes = make([][]uint32, t)
+	c.bar = barrier{n: int32(t)}
+	return nil
+}
+
+// Advance implements backend.Backend.
+func (c *Backend) Advance(n int, blk *backend.Block) error {
+	if c.net == nil {
+		return fmt.Errorf("cpu: Advance before Load")
+	}
+	if c.threads == 1 {
+		c.run(0, n, blk)
+		c.step += uint64(n)
+		return nil
+	}
+	var wg sync.WaitGroup
+	for w := 1; w < c.threads; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			c.run(w, n, nil)
+		}(w)
+	}
+	c.run(0, n, blk)
+	wg.Wait()
+	c.step += uint64(n)
+	return nil
+}
+
+// run is one thread's loop over n steps; thread 0 also records into blk.
+func (c *Backend) run(w, n int, blk *backend.Block) {
+	lo, hi := c.parts[w][0], c.parts[w][1]
+	step := c.step
+	ev := eventStart(c.net.Events, step)
+	for s := 0; s < n; s++ {
+		t := step + uint64(s)
+		evEnd := ev
+		for evEnd < len(c.net.Events) && c.net.Events[evEnd].Step == t {
+			evEnd++
+		}
+		c.spikes[w] = c.update(t, lo, hi, c.net.Events[ev:evEnd], c.spikes[w][:0])
+		ev = evEnd
+		c.bar.wait()
+		c.deliver(t, lo, hi)
+		if blk != nil {
+			c.record(t, blk)
+		}
+		c.bar.wait()
+	}
+}
+
+// eventStart returns the index of the first event at or after step.
+func eventStart(ev []network.SpikeEvent, step uint64) int {
+	lo, hi := 0, len(ev)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if ev[m].Step < step {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// record appends step t's spikes and state samples to blk.
+func (c *Backend) record(t uint64, blk *backend.Block) {
+	var cnt uint32
+	for _, s := range c.spikes {
+		blk.IDs = append(blk.IDs, s...)
+		cnt += uint32(len(s))
+	}
+	blk.Counts = append(blk.Counts, cnt)
+	for i, p := range c.net.Probes {
+		if t%uint64(p.Every) != 0 {
+			continue
+		}
+		pop := &c.net.Pops[p.Pop]
+		g0 := pop.First + p.First
+		if pop.Spiking() {
+			for g := g0; g < g0+p.Count; g++ {
+				blk.Samples[i] = append(blk.Samples[i], c.v[g]+pop.EL)
+			}
+		} else {
+			slot := int((t+1)%uint64(c.net.RateSlots)) * int(c.net.N)
+			blk.Samples[i] = append(blk.Samples[i], c.rhist[slot+int(g0):slot+int(g0+p.Count)]...)
+		}
+	}
+}
+
+// barrier is a reusable spinning barrier for the threads of one Advance.
+type barrier struct {
+	n     int32
+	count atomic.Int32
+	gen   atomic.Uint32
+}
+
+func (b *barrier) wait() {
+	if b.n == 1 {
+		return
+	}
+	g := b.gen.Load()
+	if b.count.Add(1) == b.n {
+		b.count.Store(0)
+		b.gen.Add(1)
+		return
+	}
+	for i := 0; b.gen.Load() == g; i++ {
+		if i > 64 {
+			runtime.Gosched()
+		}
+	}
+}
+
+// Compile-time check.
+var _ backend.Backend = (*Backend)(nil)

@@ -1,0 +1,99 @@
+package models
+
+import (
+	"fmt"
+	"math"
+
+	myelinpb "github.com/myelin-sim/myelin/proto"
+)
+
+func ringRate() *Model {
+	return &Model{
+		Name:  "ring_rate",
+		Short: "continuous attractor of rate neurons on a ring (working memory): a cued bump persists after the cue",
+		Params: []Param{
+			{"n", "360", "neurons on the ring"},
+			{"cue_deg", "90", "cue position (degrees)"},
+			{"cue_ms", "500", "cue on during [100, 100 + cue_ms) ms"},
+			{"j_exc", "", "peak excitation J_exc (default 4.5·360/n)"},
+			{"j_inh", "", "uniform inhibition J_inh (default 1.5·360/n)"},
+			{"sigma_deg", "20", "width σ of the excitation (degrees)"},
+			{"duration_ms", "3000", "biological time to simulate (ms)"},
+			seedParam,
+		},
+		build: buildRingRate,
+	}
+}
+
+// Ring attractor: tau dr/dt = -r + f(sum_j W_ij r_j + I_i), f a sigmoid,
+// W_ij = J_exc exp(-d_ij²/2σ²) - J_inh. A DC cue centred on cue_deg starts
+// a bump that the recurrent excitation keeps alive once the cue is off.
+func buildRingRate(v Values) (*myelinpb.Network, error) {
+	n, err := v.Uint("n")
+	if err != nil {
+		return nil, err
+	}
+	if n < 16 {
+		return nil, fmt.Errorf("parameter n = %d: must be >= 16", n)
+	}
+	cue, err := v.Float("cue_deg")
+	if err != nil {
+		return nil, err
+	}
+	cueMs, err := v.Float("cue_ms")
+	if err != nil {
+		return nil, err
+	}
+	sigma, err := v.Float("sigma_deg")
+	if err != nil {
+		return nil, err
+	}
+	jExc, jInh := 4.5*360/float64(n), 1.5*360/float64(n)
+	if v["j_exc"] != "" {
+		if jExc, err = v.Float("j_exc"); err != nil {
+			return nil, err
+		}
+	}
+	if v["j_inh"] != "" {
+		if jInh, err = v.Float("j_inh"); err != nil {
+			return nil, err
+		}
+	}
+	dur, err := v.Float("duration_ms")
+	if err != nil {
+		return nil, err
+	}
+	seed, err := seedOf(v)
+	if err != nil {
+		return nil, err
+	}
+	net := &myelinpb.Network{
+		Name: fmt.Sprintf("ring_rate (N=%d, cue %g°)", n, cue), DtMs: f64(1), DurationMs: f64(dur), Seed: seed,
+		Populations: []*myelinpb.Population{{
+			Name: "ring", Size: n,
+			Model: &myelinpb.Population_Rate{Rate: &myelinpb.RateNeuron{
+				Tau: f64(10), Transfer: myelinpb.RateNeuron_SIGMOID, Gain: f64(4), Theta: f64(1), RMax: f64(1), IE: f64(0),
+			}},
+		}},
+		Projections: []*myelinpb.Projection{{
+			Name: "ring->ring", Pre: "ring", Post: "ring",
+			Rule:  &myelinpb.Projection_Ring{Ring: &myelinpb.RingRule{JExc: jExc, JInh: jInh, SigmaDeg: sigma}},
+			Delay: constant(1),
+		}},
+		Recording: &myelinpb.Recording{BlockSteps: 100, State: []*myelinpb.StateProbe{{Population: "ring", First: 0, Count: n, Every: 10}}},
+	}
+	// The cue: a DC input of 2 onto the neurons within ±σ of cue_deg.
+	width := int(math.Ceil(sigma / 360 * float64(n)))
+	c := int(math.Round(math.Mod(cue, 360)/360*float64(n))) % int(n)
+	first := (c - width + int(n)) % int(n)
+	for k := 0; k < 2*width+1; {
+		start := (first + k) % int(n)
+		cnt := min(2*width+1-k, int(n)-start)
+		net.Inputs = append(net.Inputs, &myelinpb.Input{
+			Name: fmt.Sprintf("cue%d", len(net.Inputs)), Target: "ring",
+			Kind: &myelinpb.Input_Dc{Dc: &myelinpb.DCInput{Amplitude: 2, StartMs: f64(100), StopMs: f64(100 + cueMs), First: uint32(start), Count: uint32(cnt)}},
+		})
+		k += cnt
+	}
+	return net, nil
+}

@@ -1,0 +1,265 @@
+package network
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"time"
+
+	"github.com/myelin-sim/myelin/engine/neuron"
+	"github.com/myelin-sim/myelin/engine/rng"
+	myelinpb "github.com/myelin-sim/myelin/proto"
+)
+
+// Options tune a build; they never change its result.
+type Options struct {
+	// Threads used to generate connectivity (0: all cores).
+	Threads int
+}
+
+// Build turns a defaulted, validated spec into a Network.
+func Build(spec *myelinpb.Network, opt Options) (*Network, error) {
+	start := time.Now()
+	threads := opt.Threads
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	dt := spec.GetDtMs()
+	if !(dt > 0) {
+		return nil, fmt.Errorf("dt_ms = %v: must be > 0", dt)
+	}
+	net := &Network{
+		Spec:       spec,
+		Dt:         dt,
+		Steps:      uint64(math.Round(spec.GetDurationMs() / dt)),
+		Seed:       spec.GetSeed(),
+		BlockSteps: spec.GetRecording().GetBlockSteps(),
+	}
+	if net.BlockSteps == 0 {
+		net.BlockSteps = 100
+	}
+	b := &builder{net: net, byName: map[string]int{}, threads: threads}
+	if err := b.populations(); err != nil {
+		return nil, err
+	}
+	b.absSum = make([]float64, net.N)
+	b.popBound = make([]float64, len(net.Pops))
+	for _, step := range []func() error{b.inputs, b.synapses, b.quantizeInputs, b.rateProjections, b.probes} {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	net.BuildSeconds = time.Since(start).Seconds()
+	return net, nil
+}
+
+// builder holds the scratch state of one Build.
+type builder struct {
+	net     *Network
+	byName  map[string]int
+	threads int
+	// absSum bounds, per target neuron, the summed |weight| that can arrive
+	// in one step through the ring buffer; popBound bounds single weights
+	// (Poisson) per population. Together they fix each population's scale.
+	absSum   []float64
+	popBound []float64
+	// Float weights of Poisson inputs and spike events, quantized once the
+	// scales are known.
+	poissonW []float64
+	eventW   []float64
+}
+
+func (b *builder) populations() error {
+	net, byName := b.net, b.byName
+	recorded := map[string]bool{}
+	for _, s := range net.Spec.GetRecording().GetSpikes() {
+		recorded[s] = true
+	}
+	var first uint64
+	for i, p := range net.Spec.GetPopulations() {
+		if _, dup := byName[p.GetName()]; dup {
+			return fmt.Errorf("population %q (populations[%d]): duplicate name", p.GetName(), i)
+		}
+		byName[p.GetName()] = i
+		pop := Population{Name: p.GetName(), First: uint32(first), Size: p.GetSize()}
+		switch m := p.GetModel().(type) {
+		case *myelinpb.Population_IafPscDelta:
+			pop.Model, pop.PscDelta, pop.EL = IafPscDelta, neuron.NewIafPscDelta(m.IafPscDelta, net.Dt), float32(m.IafPscDelta.GetEL())
+		case *myelinpb.Population_IafPscExp:
+			pop.Model, pop.PscExp, pop.EL = IafPscExp, neuron.NewIafPscExp(m.IafPscExp, net.Dt), float32(m.IafPscExp.GetEL())
+		case *myelinpb.Population_IafCondExp:
+			pop.Model, pop.CondExp = IafCondExp, neuron.NewIafCondExp(m.IafCondExp, net.Dt)
+		case *myelinpb.Population_Rate:
+			pop.Model, pop.Rate = Rate, neuron.NewRate(m.Rate, net.Dt)
+		default:
+			return fmt.Errorf("population %q (populations[%d]): no neuron model", p.GetName(), i)
+		}
+		pop.Recorded = pop.Spiking() && (len(recorded) == 0 || recorded[p.GetName()])
+		// Initial values.
+		pop.Init = make([]float32, pop.Size)
+		def := float64(pop.EL)
+		if pop.Model == IafCondExp {
+			def = float64(net.Spec.GetPopulations()[i].GetIafCondExp().GetEL())
+		}
+		if pop.Model == Rate {
+			def = 0
+		}
+		q := rng.NewStream(net.Seed, rng.Purpose(rng.KindInit, uint32(i))).Seq(0)
+		for j := range pop.Init {
+			x := def
+			if d := p.GetInitial(); d != nil && d.GetKind() != nil {
+				q.Reset(uint32(j))
+				x = draw(d, q)
+			}
+			pop.Init[j] = float32(x - float64(pop.EL))
+		}
+		first += uint64(pop.Size)
+		if first >= 1<<31 {
+			return fmt.Errorf("population %q (populations[%d]): total neurons %d exceed 2^31-1", p.GetName(), i, first)
+		}
+		net.Pops = append(net.Pops, pop)
+	}
+	net.N = uint32(first)
+	return nil
+}
+
+// stepRange converts an optional [start, stop) window in ms to steps.
+func (net *Network) stepRange(start, stop *float64) (uint64, uint64) {
+	a, b := uint64(0), net.Steps
+	if start != nil && *start > 0 {
+		a = uint64(math.Round(*start / net.Dt))
+	}
+	if stop != nil {
+		b = min(b, uint64(math.Max(0, math.Round(*stop/net.Dt))))
+	}
+	return a, b
+}
+
+// neuronRange resolves [first, first+count) (count 0: to the end) to global ids.
+func neuronRange(pop *Population, first, count uint32) (uint32, uint32, error) {
+	if count == 0 {
+		if first >= pop.Size {
+			return 0, 0, fmt.Errorf("first = %d: must be < %d", first, pop.Size)
+		}
+		count = pop.Size - first
+	}
+	if uint64(first)+uint64(count) > uint64(pop.Size) {
+		return 0, 0, fmt.Errorf("neurons [%d, %d): beyond the population's %d", first, uint64(first)+uint64(count), pop.Size)
+	}
+	return pop.First + first, count, nil
+}
+
+func signedWeight(w float64, r myelinpb.Receptor) float64 {
+	switch r {
+	case myelinpb.Receptor_EXCITATORY:
+		return math.Abs(w)
+	case myelinpb.Receptor_INHIBITORY:
+		return -math.Abs(w)
+	}
+	return w
+}
+
+// poissonTable appends the thresholds of the Poisson(lambda) inverse CDF.
+func poissonTable(lambda float64) (base uint32, thr []uint32) {
+	lo := math.Max(0, math.Floor(lambda-12*math.Sqrt(lambda)-10))
+	hi := math.Ceil(lambda + 12*math.Sqrt(lambda) + 12)
+	cdf := 0.0
+	for k := lo; k <= hi; k++ {
+		lg, _ := math.Lgamma(k + 1)
+		cdf += math.Exp(-lambda + k*math.Log(lambda) - lg)
+		if lambda == 0 {
+			cdf = 1
+		}
+		t := math.Floor(cdf * (1 << 32))
+		if t >= math.MaxUint32 || k == hi {
+			thr = append(thr, math.MaxUint32)
+			break
+		}
+		thr = append(thr, uint32(t))
+	}
+	return uint32(lo), thr
+}
+
+func (b *builder) inputs() error {
+	net, byName := b.net, b.byName
+	type key struct {
+		step   uint64
+		target uint32
+	}
+	var evAbs map[key]float64
+	for i, in := range net.Spec.GetInputs() {
+		where := fmt.Sprintf("input %q (inputs[%d])", in.GetName(), i)
+		pi, ok := byName[in.GetTarget()]
+		if !ok {
+			return fmt.Errorf("%s: target %q: no such population", where, in.GetTarget())
+		}
+		pop := &net.Pops[pi]
+		switch k := in.GetKind().(type) {
+		case *myelinpb.Input_Poisson:
+			p := k.Poisson
+			if !pop.Spiking() {
+				return fmt.Errorf("%s: poisson input needs a spiking target, %q is a rate population", where, pop.Name)
+			}
+			first, count, err := neuronRange(pop, p.GetFirst(), p.GetCount())
+			if err != nil {
+				return fmt.Errorf("%s: %w", where, err)
+			}
+			start, stop := net.stepRange(p.StartMs, p.StopMs)
+			base, thr := poissonTable(p.GetRateHz() * net.Dt / 1000)
+			w := signedWeight(p.GetWeight(), p.GetReceptor())
+			net.Poisson = append(net.Poisson, Poisson{
+				Pop: pi, First: first, Count: count, Start: start, Stop: stop,
+				Purpose: rng.Purpose(rng.KindPoisson, uint32(i)), Base: base,
+				TableOff: uint32(len(net.PoissonTable)), TableLen: uint32(len(thr)),
+			})
+			net.PoissonTable = append(net.PoissonTable, thr...)
+			// Poisson counts are added in int64 at the neuron, not through the
+			// ring, so only the single weight must fit the scale.
+			b.popBound[pi] = math.Max(b.popBound[pi], math.Abs(w))
+			b.poissonW = append(b.poissonW, w)
+		case *myelinpb.Input_Dc:
+			d := k.Dc
+			first, count, err := neuronRange(pop, d.GetFirst(), d.GetCount())
+			if err != nil {
+				return fmt.Errorf("%s: %w", where, err)
+			}
+			start, stop := net.stepRange(d.StartMs, d.StopMs)
+			net.DC = append(net.DC, DC{Pop: pi, First: first, Count: count, Amp: float32(d.GetAmplitude()), Start: start, Stop: stop})
+		case *myelinpb.Input_SpikeTimes:
+			s := k.SpikeTimes
+			if !pop.Spiking() {
+				return fmt.Errorf("%s: spike_times needs a spiking target, %q is a rate population", where, pop.Name)
+			}
+			if len(s.GetNeuron()) != len(s.GetTimeMs()) {
+				return fmt.Errorf("%s: spike_times: %d neurons but %d times", where, len(s.GetNeuron()), len(s.GetTimeMs()))
+			}
+			if evAbs == nil {
+				evAbs = map[key]float64{}
+			}
+			w := signedWeight(s.GetWeight(), s.GetReceptor())
+			for j, n := range s.GetNeuron() {
+				if n >= pop.Size {
+					return fmt.Errorf("%s: spike_times.neuron[%d] = %d: must be < %d", where, j, n, pop.Size)
+				}
+				st := uint64(math.Max(0, math.Round(s.GetTimeMs()[j]/net.Dt)))
+				if st >= net.Steps {
+					continue
+				}
+				g := pop.First + n
+				net.Events = append(net.Events, SpikeEvent{Step: st, Target: g})
+				b.eventW = append(b.eventW, w)
+				evAbs[key{st, g}] += math.Abs(w)
+			}
+		default:
+			return fmt.Errorf("%s: no input kind", where)
+		}
+	}
+	evMax := map[uint32]float64{}
+	for k, v := range evAbs {
+		evMax[k.target] = math.Max(evMax[k.target], v)
+	}
+	for g, v := range evMax {
+		b.absSum[g] += v
+	}
+	return nil
+}

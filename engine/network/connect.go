@@ -1,0 +1,260 @@
+package network
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/myelin-sim/myelin/engine/rng"
+	myelinpb "github.com/myelin-sim/myelin/proto"
+)
+
+// emitFn receives one synapse: local pre and post indices, weight and delay
+// in steps.
+type emitFn func(pre, post uint32, w float64, delay uint32)
+
+// generator produces the synapses of one projection unit by unit. A unit is
+// a post neuron for most rules (a pre neuron for fixed out-degree, the whole
+// list for explicit lists); within a unit synapses come in a fixed order, so
+// any split of the units over workers yields the same synapses.
+type generator struct {
+	index      int
+	proj       *myelinpb.Projection
+	nPre       uint32
+	nPost      uint32
+	samePop    bool
+	autapses   bool
+	multapses  bool
+	dt         float64
+	seed       uint64
+	units      uint32
+	byPre      bool
+	constW     float64
+	constWOK   bool
+	constD     uint32
+	constDOK   bool
+	weightSign float64 // +1, -1 or 0 (by sign of w)
+}
+
+// worker holds one worker's sequential readers and scratch space.
+type worker struct {
+	conn, wq, dq *rng.Seq
+	chosen       []uint32
+	seen         []uint64 // bitset over candidates
+}
+
+func newGenerator(i int, p *myelinpb.Projection, nPre, nPost uint32, samePop bool, dt float64, seed uint64) *generator {
+	g := &generator{
+		index: i, proj: p, nPre: nPre, nPost: nPost, samePop: samePop,
+		autapses: p.AllowAutapses == nil || p.GetAllowAutapses(), multapses: p.AllowMultapses == nil || p.GetAllowMultapses(),
+		dt: dt, seed: seed, units: nPost,
+	}
+	switch p.GetRule().(type) {
+	case *myelinpb.Projection_FixedOutDegree:
+		g.byPre, g.units = true, nPre
+	case *myelinpb.Projection_Explicit:
+		g.units = 1
+	}
+	g.constW, g.constWOK = isConstant(p.GetWeight())
+	var d float64
+	d, g.constDOK = isConstant(p.GetDelay())
+	if p.GetDelay() == nil || p.GetDelay().GetKind() == nil {
+		d = dt
+	}
+	g.constD = delaySteps(d, dt)
+	switch p.GetReceptor() {
+	case myelinpb.Receptor_EXCITATORY:
+		g.weightSign = 1
+	case myelinpb.Receptor_INHIBITORY:
+		g.weightSign = -1
+	}
+	return g
+}
+
+// delaySteps rounds a delay in ms to whole steps, at least one.
+func delaySteps(d, dt float64) uint32 {
+	s := math.Round(d / dt)
+	if s < 1 || math.IsNaN(s) {
+		return 1
+	}
+	if s > math.MaxUint32 {
+		return math.MaxUint32
+	}
+	return uint32(s)
+}
+
+func (g *generator) newWorker() *worker {
+	i := uint32(g.index)
+	return &worker{
+		conn: rng.NewStream(g.seed, rng.Purpose(rng.KindConnect, i)).Seq(0),
+		wq:   rng.NewStream(g.seed, rng.Purpose(rng.KindWeight, i)).Seq(0),
+		dq:   rng.NewStream(g.seed, rng.Purpose(rng.KindDelay, i)).Seq(0),
+	}
+}
+
+// signed applies the projection's receptor to a weight.
+func (g *generator) signed(w float64) float64 {
+	switch {
+	case g.weightSign > 0:
+		return math.Abs(w)
+	case g.weightSign < 0:
+		return -math.Abs(w)
+	}
+	return w
+}
+
+// synapse draws the weight and delay of the next synapse of the unit.
+func (g *generator) synapse(wk *worker, pre, post uint32, emit emitFn) {
+	w := g.constW
+	if !g.constWOK {
+		w = draw(g.proj.GetWeight(), wk.wq)
+	}
+	d := g.constD
+	if !g.constDOK {
+		d = delaySteps(draw(g.proj.GetDelay(), wk.dq), g.dt)
+	}
+	emit(pre, post, g.signed(w), d)
+}
+
+// unit emits the synapses of unit u.
+func (g *generator) unit(wk *worker, u uint32, emit emitFn) {
+	wk.conn.Reset(u)
+	wk.wq.Reset(u)
+	wk.dq.Reset(u)
+	switch r := g.proj.GetRule().(type) {
+	case *myelinpb.Projection_FixedInDegree:
+		for _, pre := range g.choose(wk, r.FixedInDegree.GetIndegree(), g.nPre, u) {
+			g.synapse(wk, pre, u, emit)
+		}
+	case *myelinpb.Projection_FixedOutDegree:
+		for _, post := range g.choose(wk, r.FixedOutDegree.GetOutdegree(), g.nPost, u) {
+			g.synapse(wk, u, post, emit)
+		}
+	case *myelinpb.Projection_PairwiseBernoulli:
+		p := r.PairwiseBernoulli.GetP()
+		if p <= 0 {
+			return
+		}
+		lq := math.Log1p(-p)
+		for i := int64(-1); ; {
+			if p >= 1 {
+				i++
+			} else {
+				i += 1 + int64(math.Floor(math.Log(wk.conn.Float64())/lq))
+			}
+			if i >= int64(g.nPre) {
+				return
+			}
+			if g.samePop && !g.autapses && uint32(i) == u {
+				continue
+			}
+			g.synapse(wk, uint32(i), u, emit)
+		}
+	case *myelinpb.Projection_OneToOne:
+		if !(g.samePop && !g.autapses) {
+			g.synapse(wk, u, u, emit)
+		}
+	case *myelinpb.Projection_AllToAll:
+		for i := uint32(0); i < g.nPre; i++ {
+			if g.samePop && !g.autapses && i == u {
+				continue
+			}
+			g.synapse(wk, i, u, emit)
+		}
+	case *myelinpb.Projection_Explicit:
+		e := r.Explicit
+		for k := range e.GetPreIndex() {
+			w := g.constW
+			if len(e.GetWeightValues()) > 0 {
+				w = e.GetWeightValues()[k]
+			} else if !g.constWOK {
+				w = draw(g.proj.GetWeight(), wk.wq)
+			}
+			d := g.constD
+			if len(e.GetDelayMs()) > 0 {
+				d = delaySteps(e.GetDelayMs()[k], g.dt)
+			} else if !g.constDOK {
+				d = delaySteps(draw(g.proj.GetDelay(), wk.dq), g.dt)
+			}
+			emit(e.GetPreIndex()[k], e.GetPostIndex()[k], g.signed(w), d)
+		}
+	}
+}
+
+// choose draws k partners out of n for unit u (excluding u itself when
+// autapses are off within one population), ascending. Without multapses it
+// uses Floyd's algorithm: exactly k draws, no rejection loop.
+func (g *generator) choose(wk *worker, k, n, u uint32) []uint32 {
+	skip := g.samePop && !g.autapses
+	m := n
+	if skip {
+		m--
+	}
+	out := wk.chosen[:0]
+	if g.multapses {
+		for i := uint32(0); i < k; i++ {
+			out = append(out, wk.conn.Intn(m))
+		}
+	} else {
+		if need := int(m+63) / 64; len(wk.seen) < need {
+			wk.seen = make([]uint64, need)
+		}
+		for j := m - k; j < m; j++ {
+			t := wk.conn.Intn(j + 1)
+			if wk.seen[t/64]&(1<<(t%64)) != 0 {
+				t = j
+			}
+			wk.seen[t/64] |= 1 << (t % 64)
+			out = append(out, t)
+		}
+		for _, t := range out {
+			wk.seen[t/64] = 0
+		}
+	}
+	slices.Sort(out)
+	if skip {
+		for i, t := range out {
+			if t >= u {
+				out[i] = t + 1
+			}
+		}
+	}
+	wk.chosen = out
+	return out
+}
+
+// checkCounts verifies a rule's parameters against population sizes; the
+// validator checks them too, this keeps Build safe on its own.
+func (g *generator) check() error {
+	m := g.nPre
+	if g.byPre {
+		m = g.nPost
+	}
+	if g.samePop && !g.autapses {
+		m--
+	}
+	var k uint32
+	switch r := g.proj.GetRule().(type) {
+	case *myelinpb.Projection_FixedInDegree:
+		k = r.FixedInDegree.GetIndegree()
+	case *myelinpb.Projection_FixedOutDegree:
+		k = r.FixedOutDegree.GetOutdegree()
+	case *myelinpb.Projection_Explicit:
+		e := r.Explicit
+		for i := range e.GetPreIndex() {
+			if e.GetPreIndex()[i] >= g.nPre || i >= len(e.GetPostIndex()) || e.GetPostIndex()[i] >= g.nPost {
+				return fmt.Errorf("explicit synapse %d: index out of range", i)
+			}
+		}
+		return nil
+	default:
+		return nil
+	}
+	if k > 0 && m == 0 {
+		return fmt.Errorf("no candidate partners for degree %d", k)
+	}
+	if !g.multapses && k > m {
+		return fmt.Errorf("degree %d exceeds the %d candidates without multapses", k, m)
+	}
+	return nil
+}

@@ -1,0 +1,189 @@
+// Package network turns a validated spec into the arrays that every backend
+// loads: populations with their propagators and initial state, spiking
+// synapses as CSR by presynaptic neuron (packed target|delay word and a
+// fixed-point weight: 8 bytes per synapse), Poisson, DC and spike-array
+// inputs resolved to steps, and rate projections (ring projections as a
+// distance table, never an N×N matrix).
+//
+// Everything is a function of the spec and its seed: building with any
+// number of threads gives the same arrays.
+package network
+
+import (
+	"github.com/myelin-sim/myelin/engine/neuron"
+	myelinpb "github.com/myelin-sim/myelin/proto"
+)
+
+// Model identifies a neuron model; the codes are shared with the kernels.
+type Model int32
+
+// Neuron models.
+const (
+	IafPscDelta Model = 1
+	IafPscExp   Model = 2
+	IafCondExp  Model = 3
+	Rate        Model = 4
+)
+
+// String returns NEST's name of the model.
+func (m Model) String() string {
+	switch m {
+	case IafPscDelta:
+		return "iaf_psc_delta"
+	case IafPscExp:
+		return "iaf_psc_exp"
+	case IafCondExp:
+		return "iaf_cond_exp"
+	case Rate:
+		return "rate"
+	}
+	return "unknown"
+}
+
+// Population is a built population. Global neuron ids are
+// [First, First+Size).
+type Population struct {
+	Name     string
+	Model    Model
+	First    uint32
+	Size     uint32
+	Recorded bool // its spikes go into the stream
+
+	// Exactly one of these is used, by Model.
+	PscDelta neuron.IafPscDelta
+	PscExp   neuron.IafPscExp
+	CondExp  neuron.IafCondExp
+	Rate     neuron.Rate
+
+	// Shift is the fixed-point scale of this population's synaptic input:
+	// the ring buffers hold weight × 2^Shift as int32. Resolution is 2^-Shift
+	// in weight units.
+	Shift int32
+	// EL is E_L for models that keep V relative to it (0 otherwise); add it
+	// to the state to report the absolute membrane potential.
+	EL float32
+	// Init is the initial V (relative to EL) or r of each neuron.
+	Init []float32
+	// Synapses is the number of synapses (or rate connections) onto it.
+	Synapses uint64
+}
+
+// Spiking reports whether the population emits spikes.
+func (p *Population) Spiking() bool { return p.Model != Rate }
+
+// Synapses is the CSR of all spiking synapses by presynaptic global id.
+// Synapses of a row are sorted by their packed word, that is by target and
+// then delay.
+type Synapses struct {
+	RowPtr []uint64 // len N+1
+	// Packed holds target<<DelayBits | delay steps.
+	Packed []uint32
+	// Weight holds the weight in the target population's fixed-point scale;
+	// its sign chooses the channel (>= 0 excitatory, < 0 inhibitory).
+	Weight    []int32
+	DelayBits uint32
+}
+
+// DelayMask extracts the delay from a packed word.
+func (s *Synapses) DelayMask() uint32 { return 1<<s.DelayBits - 1 }
+
+// Poisson is one Poisson input resolved to global ids and steps. Each
+// neuron in [First, First+Count) draws its count for step t from word t%4
+// of Philox block (gid, t/4, Purpose) and looks it up in
+// Table[TableOff:TableOff+TableLen]: the count is Base + the first k with
+// draw < Table[TableOff+k].
+type Poisson struct {
+	Pop         int
+	First       uint32
+	Count       uint32
+	Weight      int32 // fixed point, signed by channel
+	Start, Stop uint64
+	Purpose     uint32
+	Base        uint32
+	TableOff    uint32
+	TableLen    uint32
+}
+
+// DC is a constant current onto global ids [First, First+Count) during
+// steps [Start, Stop).
+type DC struct {
+	Pop         int
+	First       uint32
+	Count       uint32
+	Amp         float32
+	Start, Stop uint64
+}
+
+// SpikeEvent is one spike of a spike-source array, delivered at Step.
+type SpikeEvent struct {
+	Step   uint64
+	Target uint32
+	Weight int32
+}
+
+// RateProjection carries w·r_j from one rate population to another with a
+// constant delay of DelaySteps >= 1: the input at step t uses the rates of
+// step t+1-DelaySteps. A ring projection keeps only Table (w by index
+// difference (i-j) mod N); any other rule keeps a CSC by post neuron.
+type RateProjection struct {
+	Pre, Post  int
+	DelaySteps uint32
+	Table      []float32
+	ColPtr     []uint32
+	Src        []uint32
+	W          []float32
+}
+
+// Probe samples the state of local neurons [First, First+Count) of Pop after
+// every step t with t % Every == 0.
+type Probe struct {
+	Pop      int
+	First    uint32
+	Count    uint32
+	Every    uint32
+	Variable string
+}
+
+// Network is a built network, ready for a backend.
+type Network struct {
+	Spec  *myelinpb.Network
+	Dt    float64
+	Steps uint64
+	Seed  uint64
+	Pops  []Population
+	N     uint32
+
+	Syn       Synapses
+	RingSlots uint32 // max delay + 1
+
+	Poisson      []Poisson
+	PoissonTable []uint32
+	DC           []DC
+	Events       []SpikeEvent // sorted by step, then target
+
+	RateProj  []RateProjection
+	RateSlots uint32 // max rate delay + 1 (0 without rate projections... at least 1 with rate populations)
+
+	Probes     []Probe
+	BlockSteps uint32
+
+	// BuildSeconds is the wall time of Build.
+	BuildSeconds float64
+}
+
+// PopOf returns the index of the population holding global id gid.
+func (n *Network) PopOf(gid uint32) int {
+	lo, hi := 0, len(n.Pops)
+	for hi-lo > 1 {
+		m := (lo + hi) / 2
+		if n.Pops[m].First <= gid {
+			lo = m
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// SynapseCount is the number of stored spiking synapses.
+func (n *Network) SynapseCount() uint64 { return uint64(len(n.Syn.Packed)) }

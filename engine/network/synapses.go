@@ -1,0 +1,267 @@
+package network
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"slices"
+	"sync"
+
+	myelinpb "github.com/myelin-sim/myelin/proto"
+)
+
+// spikingProj is one spiking projection during the build.
+type spikingProj struct {
+	gen        *generator
+	pre, post  int
+	counts     [][]uint32 // [worker][local pre]
+	cursor     [][]uint64 // [worker][local pre]
+	unitChunks [][2]uint32
+}
+
+// parallel runs f(w) for w in [0, n) on n goroutines.
+func parallel(n int, f func(w int)) {
+	if n == 1 {
+		f(0)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < n; w++ {
+		wg.Add(1)
+		go func(w int) { defer wg.Done(); f(w) }(w)
+	}
+	wg.Wait()
+}
+
+// chunks splits [0, n) into k contiguous ranges.
+func chunks(n uint32, k int) [][2]uint32 {
+	out := make([][2]uint32, k)
+	for i := range out {
+		out[i] = [2]uint32{uint32(uint64(n) * uint64(i) / uint64(k)), uint32(uint64(n) * uint64(i+1) / uint64(k))}
+	}
+	return out
+}
+
+// synapses generates every spiking projection twice from its seed: a first
+// pass counts synapses per presynaptic neuron and bounds each target's input
+// (which fixes the fixed-point scales and the delay range), the second
+// writes them straight into their CSR slots. Worker w of a projection writes
+// after workers 0..w-1 in every row, and units are split in ascending order,
+// so a row's content does not depend on the thread count.
+func (b *builder) synapses() error {
+	net := b.net
+	var projs []*spikingProj
+	for i, p := range net.Spec.GetProjections() {
+		where := fmt.Sprintf("projection %q (projections[%d])", p.GetName(), i)
+		pre, ok1 := b.byName[p.GetPre()]
+		post, ok2 := b.byName[p.GetPost()]
+		if !ok1 || !ok2 {
+			return fmt.Errorf("%s: pre %q or post %q: no such population", where, p.GetPre(), p.GetPost())
+		}
+		if net.Pops[pre].Spiking() != net.Pops[post].Spiking() {
+			return fmt.Errorf("%s: connects a spiking and a rate population", where)
+		}
+		if !net.Pops[pre].Spiking() {
+			continue
+		}
+		if _, ring := p.GetRule().(*myelinpb.Projection_Ring); ring {
+			return fmt.Errorf("%s: ring rule is for rate populations", where)
+		}
+		g := newGenerator(i, p, net.Pops[pre].Size, net.Pops[post].Size, pre == post, net.Dt, net.Seed)
+		if err := g.check(); err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
+		sp := &spikingProj{gen: g, pre: pre, post: post}
+		k := b.threads
+		if g.units < uint32(k) {
+			k = max(1, int(g.units))
+		}
+		sp.unitChunks = chunks(g.units, k)
+		projs = append(projs, sp)
+	}
+
+	// Pass 1: counts, input bounds, delay range.
+	maxDelay := uint32(1)
+	for _, sp := range projs {
+		k := len(sp.unitChunks)
+		sp.counts = make([][]uint32, k)
+		sums := make([][]float64, k)
+		maxD := make([]uint32, k)
+		postFirst := net.Pops[sp.post].First
+		parallel(k, func(w int) {
+			counts := make([]uint32, sp.gen.nPre)
+			var sum []float64
+			if sp.gen.byPre || sp.gen.units == 1 {
+				sum = make([]float64, sp.gen.nPost)
+			}
+			wk := sp.gen.newWorker()
+			md := uint32(0)
+			for u := sp.unitChunks[w][0]; u < sp.unitChunks[w][1]; u++ {
+				sp.gen.unit(wk, u, func(pre, post uint32, wt float64, d uint32) {
+					counts[pre]++
+					if sum != nil {
+						sum[post] += math.Abs(wt)
+					} else {
+						// By-post rules: this worker owns target post alone.
+						b.absSum[postFirst+post] += math.Abs(wt)
+					}
+					md = max(md, d)
+				})
+			}
+			sp.counts[w], sums[w], maxD[w] = counts, sum, md
+		})
+		for w := range sums {
+			for post, v := range sums[w] {
+				b.absSum[postFirst+uint32(post)] += v
+			}
+			maxDelay = max(maxDelay, maxD[w])
+		}
+	}
+	if err := b.scales(); err != nil {
+		return err
+	}
+
+	// Packing of target and delay into one word.
+	tbits := uint32(bits.Len32(max(net.N, 2) - 1))
+	net.Syn.DelayBits = 32 - tbits
+	if uint64(maxDelay) > uint64(net.Syn.DelayMask()) {
+		return fmt.Errorf("largest delay %d steps (%.4g ms) exceeds %d steps, the most that a network of %d neurons can hold", maxDelay, float64(maxDelay)*net.Dt, net.Syn.DelayMask(), net.N)
+	}
+	net.RingSlots = maxDelay + 1
+
+	// Row pointers: per presynaptic neuron, projections in spec order, then
+	// workers in order.
+	rowLen := make([]uint64, net.N)
+	for _, sp := range projs {
+		first := net.Pops[sp.pre].First
+		for _, c := range sp.counts {
+			for i, v := range c {
+				rowLen[first+uint32(i)] += uint64(v)
+			}
+		}
+	}
+	net.Syn.RowPtr = make([]uint64, net.N+1)
+	for i, v := range rowLen {
+		net.Syn.RowPtr[i+1] = net.Syn.RowPtr[i] + v
+	}
+	total := net.Syn.RowPtr[net.N]
+	net.Syn.Packed = make([]uint32, total)
+	net.Syn.Weight = make([]int32, total)
+	fill := slices.Clone(net.Syn.RowPtr[:net.N])
+	for _, sp := range projs {
+		first := net.Pops[sp.pre].First
+		sp.cursor = make([][]uint64, len(sp.counts))
+		for w, c := range sp.counts {
+			cur := make([]uint64, len(c))
+			for i, v := range c {
+				cur[i] = fill[first+uint32(i)]
+				fill[first+uint32(i)] += uint64(v)
+			}
+			sp.cursor[w] = cur
+		}
+		sp.counts = nil
+	}
+
+	// Pass 2: write the synapses.
+	for _, sp := range projs {
+		postFirst := net.Pops[sp.post].First
+		scale := math.Ldexp(1, int(net.Pops[sp.post].Shift))
+		dbits := net.Syn.DelayBits
+		var n uint64
+		counts := make([]uint64, len(sp.unitChunks))
+		parallel(len(sp.unitChunks), func(w int) {
+			wk := sp.gen.newWorker()
+			cur := sp.cursor[w]
+			var c uint64
+			for u := sp.unitChunks[w][0]; u < sp.unitChunks[w][1]; u++ {
+				sp.gen.unit(wk, u, func(pre, post uint32, wt float64, d uint32) {
+					k := cur[pre]
+					cur[pre]++
+					net.Syn.Packed[k] = (postFirst+post)<<dbits | d
+					net.Syn.Weight[k] = int32(math.Round(wt * scale))
+					c++
+				})
+			}
+			counts[w] = c
+		})
+		for _, c := range counts {
+			n += c
+		}
+		net.Pops[sp.post].Synapses += n
+		sp.cursor = nil
+	}
+	b.sortRows()
+	return nil
+}
+
+// sortRows sorts the rows that are not already sorted by packed word (rows
+// fed by several projections or by fixed out-degree rules).
+func (b *builder) sortRows() {
+	net := b.net
+	parallel(b.threads, func(w int) {
+		var tmp []uint64
+		for pre := uint32(w); pre < net.N; pre += uint32(b.threads) {
+			lo, hi := net.Syn.RowPtr[pre], net.Syn.RowPtr[pre+1]
+			p := net.Syn.Packed[lo:hi]
+			if slices.IsSorted(p) {
+				continue
+			}
+			wt := net.Syn.Weight[lo:hi]
+			tmp = tmp[:0]
+			for i := range p {
+				tmp = append(tmp, uint64(p[i])<<32|uint64(uint32(wt[i])))
+			}
+			slices.Sort(tmp)
+			for i, v := range tmp {
+				p[i], wt[i] = uint32(v>>32), int32(uint32(v))
+			}
+		}
+	})
+}
+
+// scales fixes each spiking population's fixed-point shift so that the
+// largest possible input of one step, and every single input weight, fit in
+// an int32 with a factor-two margin for rounding.
+func (b *builder) scales() error {
+	for i := range b.net.Pops {
+		p := &b.net.Pops[i]
+		bound := b.popBound[i]
+		for _, v := range b.absSum[p.First : p.First+p.Size] {
+			bound = math.Max(bound, v)
+		}
+		if math.IsInf(bound, 0) || math.IsNaN(bound) {
+			return fmt.Errorf("population %q: unbounded synaptic input", p.Name)
+		}
+		if bound == 0 {
+			p.Shift = 20
+			continue
+		}
+		s := math.Floor(30 - math.Log2(bound))
+		p.Shift = int32(math.Max(-60, math.Min(60, s)))
+	}
+	return nil
+}
+
+// quantizeInputs converts Poisson and spike-event weights to fixed point and
+// sorts the events by step and target.
+func (b *builder) quantizeInputs() error {
+	net := b.net
+	for i := range net.Poisson {
+		p := &net.Poisson[i]
+		p.Weight = int32(math.Round(math.Ldexp(b.poissonW[i], int(net.Pops[p.Pop].Shift))))
+	}
+	for i := range net.Events {
+		e := &net.Events[i]
+		e.Weight = int32(math.Round(math.Ldexp(b.eventW[i], int(net.Pops[net.PopOf(e.Target)].Shift))))
+	}
+	slices.SortStableFunc(net.Events, func(x, y SpikeEvent) int {
+		if x.Step != y.Step {
+			if x.Step < y.Step {
+				return -1
+			}
+			return 1
+		}
+		return int(int64(x.Target) - int64(y.Target))
+	})
+	return nil
+}

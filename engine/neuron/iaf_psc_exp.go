@@ -1,0 +1,68 @@
+package neuron
+
+import (
+	"math"
+
+	myelinpb "github.com/myelin-sim/myelin/proto"
+)
+
+// IafPscExp holds the float32 propagators of NEST's iaf_psc_exp for one step
+// h. Field order matches struct IafPscExp in kernels/iaf_psc_exp.cuh. The
+// membrane potential is kept relative to E_L.
+type IafPscExp struct {
+	P22     float32 // exp(-h/tau_m)
+	P11Ex   float32 // exp(-h/tau_syn_ex)
+	P11In   float32 // exp(-h/tau_syn_in)
+	P21Ex   float32 // effect of the excitatory current on V over one step
+	P21In   float32 // effect of the inhibitory current on V over one step
+	P20     float32 // tau_m/C_m (1 - exp(-h/tau_m))
+	IE      float32 // I_e, pA
+	VTh     float32 // V_th - E_L
+	VReset  float32 // V_reset - E_L
+	RefStep int32   // t_ref in steps
+}
+
+// NewIafPscExp computes the propagators of p for step dt (ms).
+func NewIafPscExp(p *myelinpb.IafPscExp, dt float64) IafPscExp {
+	tau, c := p.GetTauM(), p.GetCM()
+	return IafPscExp{
+		P22:     float32(math.Exp(-dt / tau)),
+		P11Ex:   float32(math.Exp(-dt / p.GetTauSynEx())),
+		P11In:   float32(math.Exp(-dt / p.GetTauSynIn())),
+		P21Ex:   float32(Propagator32(p.GetTauSynEx(), tau, c, dt)),
+		P21In:   float32(Propagator32(p.GetTauSynIn(), tau, c, dt)),
+		P20:     float32(-math.Expm1(-dt/tau) * tau / c),
+		IE:      float32(p.GetIE()),
+		VTh:     float32(p.GetVTh() - p.GetEL()),
+		VReset:  float32(p.GetVReset() - p.GetEL()),
+		RefStep: RefractorySteps(p.GetTRef(), dt),
+	}
+}
+
+// Propagator32 is the change of V over a step h caused by a unit synaptic
+// current that decays with tauSyn, for a membrane with tau and C (NEST's
+// propagator_32), including the limit tauSyn → tau.
+func Propagator32(tauSyn, tau, c, h float64) float64 {
+	if math.Abs(tau-tauSyn) < 1e-9*tau {
+		return h / c * math.Exp(-h/tau)
+	}
+	return -tau / (c * (1 - tau/tauSyn)) * math.Exp(-h/tauSyn) * math.Expm1(h*(1/tauSyn-1/tau))
+}
+
+// Step advances one neuron by one step, as NEST's iaf_psc_exp::update: v is
+// V_m - E_L, iex and iin the synaptic currents (pA), ref the remaining
+// refractory steps, inEx and inIn the weights arriving now on each channel
+// (pA; inIn is negative), iext the external current (pA).
+func (c *IafPscExp) Step(v, iex, iin float32, ref int32, inEx, inIn, iext float32) (float32, float32, float32, int32, bool) {
+	if ref == 0 {
+		v = float32(c.P22*v) + float32(c.P21Ex*iex) + float32(c.P21In*iin) + float32(c.P20*float32(c.IE+iext))
+	} else {
+		ref--
+	}
+	iex = float32(c.P11Ex*iex) + inEx
+	iin = float32(c.P11In*iin) + inIn
+	if v >= c.VTh {
+		return c.VReset, iex, iin, c.RefStep, true
+	}
+	return v, iex, iin, ref, false
+}

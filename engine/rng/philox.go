@@ -1,0 +1,101 @@
+// Package rng is Myelin's counter-based random number generator:
+// Philox4x32-10 (Salmon et al. 2011, the Random123 generator) keyed by the
+// network seed and addressed by (index, step, purpose). Every draw is a pure
+// function of its address, so any thread count, backend or device produces
+// the same numbers; kernels/philox.cuh is the CUDA twin of this file.
+package rng
+
+import "math/bits"
+
+const (
+	m0 = 0xD2511F53
+	m1 = 0xCD9E8D57
+	w0 = 0x9E3779B9
+	w1 = 0xBB67AE85
+)
+
+// Philox4x32 returns the Philox4x32-10 block for counter c and key k.
+func Philox4x32(c [4]uint32, k [2]uint32) [4]uint32 {
+	for r := 0; r < 10; r++ {
+		if r > 0 {
+			k[0] += w0
+			k[1] += w1
+		}
+		hi0, lo0 := bits.Mul32(m0, c[0])
+		hi1, lo1 := bits.Mul32(m1, c[2])
+		c = [4]uint32{hi1 ^ c[1] ^ k[0], lo1, hi0 ^ c[3] ^ k[1], lo0}
+	}
+	return c
+}
+
+// Purpose kinds name what a stream of draws is for; the purpose word of a
+// counter is kind<<24 | object index.
+const (
+	KindInit     = 1 // initial values of a population
+	KindConnect  = 2 // connectivity of a projection
+	KindWeight   = 3 // weights of a projection
+	KindDelay    = 4 // delays of a projection
+	KindPoisson  = 5 // Poisson input trains
+	KindAnalysis = 6 // sampling in analysis tools
+)
+
+// Purpose packs a kind and an object index (population, projection or input
+// number, < 2^24) into the purpose word of a counter.
+func Purpose(kind, index uint32) uint32 { return kind<<24 | index&0xFFFFFF }
+
+// Stream is an addressable source of draws for one (seed, purpose): draw j of
+// item i is word j%4 of block (i, j/4, purpose).
+type Stream struct {
+	key     [2]uint32
+	purpose uint32
+}
+
+// NewStream returns the stream of draws for seed and purpose.
+func NewStream(seed uint64, purpose uint32) Stream {
+	return Stream{key: [2]uint32{uint32(seed), uint32(seed >> 32)}, purpose: purpose}
+}
+
+// Block returns the four words of block j of item i.
+func (s Stream) Block(i uint32, j uint64) [4]uint32 {
+	return Philox4x32([4]uint32{i, uint32(j), uint32(j >> 32), s.purpose}, s.key)
+}
+
+// Uint32 returns draw j of item i.
+func (s Stream) Uint32(i uint32, j uint64) uint32 { return s.Block(i, j/4)[j%4] }
+
+// Seq is a sequential reader of one item's draws, for the host-side builders.
+type Seq struct {
+	s   Stream
+	i   uint32
+	j   uint64
+	buf [4]uint32
+}
+
+// Seq returns a sequential reader of item i's draws, starting at draw 0.
+func (s Stream) Seq(i uint32) *Seq { return &Seq{s: s, i: i} }
+
+// Reset restarts the reader at draw 0 of item i.
+func (q *Seq) Reset(i uint32) { q.i, q.j = i, 0 }
+
+// Uint32 returns the next draw.
+func (q *Seq) Uint32() uint32 {
+	if q.j%4 == 0 {
+		q.buf = q.s.Block(q.i, q.j/4)
+	}
+	v := q.buf[q.j%4]
+	q.j++
+	return v
+}
+
+// Float64 returns a uniform draw in (0, 1) from two words (53 bits, never 0).
+func (q *Seq) Float64() float64 {
+	hi := uint64(q.Uint32()) >> 6 // 26 bits
+	lo := uint64(q.Uint32()) >> 5 // 27 bits
+	return (float64(hi<<27|lo) + 0.5) / (1 << 53)
+}
+
+// Intn returns a draw in [0, n) by multiply-shift (bias below n/2^32).
+func (q *Seq) Intn(n uint32) uint32 {
+	hi, _ := bits.Mul32(q.Uint32(), n)
+	return hi
+}

@@ -1,0 +1,114 @@
+package sim
+
+import (
+	"fmt"
+
+	"github.com/myelin-sim/myelin/engine/backend"
+	"github.com/myelin-sim/myelin/engine/network"
+	"github.com/myelin-sim/myelin/engine/stream"
+)
+
+// sink encodes blocks on its own goroutine. Two blocks circulate: the
+// backend fills one while the sink writes the other.
+type sink struct {
+	w       *stream.Writer
+	net     *network.Network
+	filter  bool // some spiking populations are not recorded
+	pool    chan *backend.Block
+	work    chan *backend.Block
+	done    chan error    // the loop's result, once work is closed
+	failed  chan struct{} // closed at the first write error
+	failure error         // that error; read only after failed is closed
+	ids     []uint32
+	counts  []uint32
+}
+
+func newSink(w *stream.Writer, net *network.Network) *sink {
+	s := &sink{w: w, net: net, pool: make(chan *backend.Block, 2), work: make(chan *backend.Block, 2), done: make(chan error, 1), failed: make(chan struct{})}
+	for _, p := range net.Pops {
+		if p.Spiking() && !p.Recorded {
+			s.filter = true
+		}
+	}
+	s.pool <- &backend.Block{}
+	s.pool <- &backend.Block{}
+	go s.loop()
+	return s
+}
+
+// free returns an empty block, or nil once the sink has failed.
+func (s *sink) free() *backend.Block {
+	select {
+	case <-s.failed:
+		return nil
+	default:
+	}
+	select {
+	case b := <-s.pool:
+		return b
+	case <-s.failed:
+		return nil
+	}
+}
+
+// err returns the sink's write error after free returned nil.
+func (s *sink) err() error {
+	<-s.failed
+	return s.failure
+}
+
+func (s *sink) submit(b *backend.Block) { s.work <- b }
+
+// close waits for the queued blocks and returns the first write error.
+func (s *sink) close() error {
+	close(s.work)
+	return <-s.done
+}
+
+func (s *sink) loop() {
+	var err error
+	for b := range s.work {
+		if err == nil && s.w != nil {
+			if err = s.write(b); err != nil {
+				s.failure = err
+				close(s.failed)
+			}
+		}
+		s.pool <- b
+	}
+	s.done <- err
+}
+
+func (s *sink) write(b *backend.Block) error {
+	counts, ids := b.Counts, b.IDs
+	if s.filter {
+		s.counts, s.ids = s.counts[:0], s.ids[:0]
+		k := 0
+		for _, c := range b.Counts {
+			var kept uint32
+			for _, id := range b.IDs[k : k+int(c)] {
+				if s.net.Pops[s.net.PopOf(id)].Recorded {
+					s.ids = append(s.ids, id)
+					kept++
+				}
+			}
+			k += int(c)
+			s.counts = append(s.counts, kept)
+		}
+		counts, ids = s.counts, s.ids
+	}
+	if err := s.w.WriteSpikes(b.FirstStep, counts, ids); err != nil {
+		return fmt.Errorf("spike block at step %d: %w", b.FirstStep, err)
+	}
+	for i, p := range s.net.Probes {
+		n := backend.SampledSteps(b.FirstStep, len(b.Counts), p.Every)
+		if n == 0 {
+			continue
+		}
+		first := (b.FirstStep + uint64(p.Every) - 1) / uint64(p.Every) * uint64(p.Every)
+		if err := s.w.WriteState(uint32(i), first, uint32(n), b.Samples[i]); err != nil {
+			return fmt.Errorf("state block of probe %d at step %d: %w", i, first, err)
+		}
+	}
+	return s.w.Flush()
+}

@@ -1,0 +1,228 @@
+// Package spec reads, defaults and validates Myelin network specifications
+// (*myelinpb.Network) and offers a small fluent builder for writing them in Go.
+//
+// The usual path is Load (ParseFile, then ApplyDefaults, then Validate). A
+// network that passes Validate has every optional field set to a concrete
+// value, so later stages (connectivity build, backends) never need to know
+// the defaults themselves.
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	myelinpb "github.com/myelin-sim/myelin/proto"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/encoding/prototext"
+)
+
+// Encoding is the syntax of a serialized network specification.
+type Encoding int
+
+const (
+	// Textproto is the protobuf text format (.textproto, .txtpb, .pbtxt).
+	Textproto Encoding = iota
+	// JSON is the protobuf JSON mapping (.json); both lowerCamelCase and
+	// original snake_case field names are accepted.
+	JSON
+)
+
+// String returns "textproto" or "json".
+func (e Encoding) String() string {
+	switch e {
+	case Textproto:
+		return "textproto"
+	case JSON:
+		return "json"
+	}
+	return "Encoding(" + strconv.Itoa(int(e)) + ")"
+}
+
+// EncodingForPath chooses the encoding of a spec file from its extension:
+// .textproto, .txtpb and .pbtxt are Textproto, .json is JSON. Any other
+// extension is an error that names the file.
+func EncodingForPath(path string) (Encoding, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".textproto", ".txtpb", ".pbtxt":
+		return Textproto, nil
+	case ".json":
+		return JSON, nil
+	}
+	return 0, fmt.Errorf("%s: unknown spec file extension %q (want .textproto, .txtpb, .pbtxt or .json)", path, filepath.Ext(path))
+}
+
+// ParseError is a syntax or schema error found while decoding a spec. Line
+// and Col are 1-based and zero when the decoder gave no position.
+type ParseError struct {
+	File string // file name, empty when parsing bytes without a name
+	Line int
+	Col  int
+	Msg  string // the decoder's message without its "proto:" prefix
+	Err  error  // the underlying protobuf error
+}
+
+// Error formats the error as "file:line:col: msg", leaving out the parts
+// that are unknown.
+func (e *ParseError) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		b.WriteString(":")
+	}
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "%d:%d:", e.Line, e.Col)
+	}
+	if b.Len() > 0 {
+		b.WriteString(" ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Unwrap returns the underlying protobuf error.
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// Parse decodes a network from data in the given encoding. Unknown fields are
+// errors. Decoding errors are *ParseError values carrying line and column.
+// Parse neither applies defaults nor validates.
+func Parse(data []byte, enc Encoding) (*myelinpb.Network, error) {
+	return ParseNamed("", data, enc)
+}
+
+// ParseNamed is Parse with a file name (or other source label, such as
+// "<stdin>") to put in front of error positions.
+func ParseNamed(name string, data []byte, enc Encoding) (*myelinpb.Network, error) {
+	n := &myelinpb.Network{}
+	var err error
+	switch enc {
+	case Textproto:
+		err = prototext.UnmarshalOptions{DiscardUnknown: false}.Unmarshal(data, n)
+	case JSON:
+		err = protojson.UnmarshalOptions{DiscardUnknown: false}.Unmarshal(data, n)
+	default:
+		label := name
+		if label == "" {
+			label = "spec"
+		}
+		return nil, fmt.Errorf("%s: unknown encoding %v", label, enc)
+	}
+	if err != nil {
+		return nil, newParseError(name, data, err)
+	}
+	return n, nil
+}
+
+// ParseFile reads and decodes the spec file at path, choosing the encoding
+// by extension (see EncodingForPath). Errors name the file.
+func ParseFile(path string) (*myelinpb.Network, error) {
+	enc, err := EncodingForPath(path)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading spec: %w", err)
+	}
+	return ParseNamed(path, data, enc)
+}
+
+// Load reads the spec file at path, applies defaults and validates it. Every
+// error names the file; validation errors are a *ValidationError whose File
+// is path.
+func Load(path string) (*myelinpb.Network, error) {
+	n, err := ParseFile(path)
+	if err != nil {
+		return nil, err
+	}
+	ApplyDefaults(n)
+	if err := Validate(n); err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			ve.File = path
+			return nil, ve
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return n, nil
+}
+
+// Format renders n as multi-line protobuf text with two-space indentation,
+// suitable for writing a .textproto file. The output parses back (Parse with
+// Textproto) to a message equal to n. Its exact whitespace is not stable
+// across protobuf library versions. The only possible error is a string
+// field holding invalid UTF-8.
+func Format(n *myelinpb.Network) ([]byte, error) {
+	b, err := prototext.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(n)
+	if err != nil {
+		return nil, fmt.Errorf("formatting spec: %w", err)
+	}
+	return b, nil
+}
+
+// FormatJSON renders n as indented protobuf JSON (lowerCamelCase names). The
+// output parses back (Parse with JSON) to a message equal to n.
+func FormatJSON(n *myelinpb.Network) ([]byte, error) {
+	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(n)
+	if err != nil {
+		return nil, fmt.Errorf("formatting spec as JSON: %w", err)
+	}
+	return b, nil
+}
+
+// linePos finds "(line L:C)" in a protobuf decoding error, optionally
+// preceded by "syntax error ".
+var linePos = regexp.MustCompile(`(syntax error )?\(line (\d+):(\d+)\):?\s*`)
+
+// newParseError turns a prototext/protojson error into a *ParseError with
+// the position moved to the front.
+func newParseError(name string, data []byte, err error) *ParseError {
+	msg := stripProtoPrefix(err.Error())
+	pe := &ParseError{File: name, Msg: msg, Err: err}
+	if m := linePos.FindStringSubmatchIndex(msg); m != nil {
+		pe.Line, _ = strconv.Atoi(msg[m[4]:m[5]])
+		pe.Col, _ = strconv.Atoi(msg[m[6]:m[7]])
+		rest := msg[:m[0]] + msg[m[1]:]
+		if m[2] >= 0 {
+			rest = "syntax error: " + rest
+		}
+		pe.Msg = normalizeUnknownField(strings.TrimSpace(rest))
+	} else if strings.Contains(msg, "unexpected EOF") {
+		// The decoders give no position for a truncated input: point at
+		// its end.
+		pe.Line, pe.Col = endPosition(data)
+		pe.Msg = "syntax error: unexpected end of input"
+	}
+	return pe
+}
+
+// endPosition returns the 1-based line and column just past the end of data.
+func endPosition(data []byte) (line, col int) {
+	i := bytes.LastIndexByte(data, '\n')
+	return bytes.Count(data, []byte{'\n'}) + 1, utf8.RuneCount(data[i+1:]) + 1
+}
+
+// stripProtoPrefix removes every "proto: " prefix (the protobuf library
+// randomly uses a regular or a non-breaking space in it).
+func stripProtoPrefix(s string) string {
+	for _, p := range []string{"proto: ", "proto:\u00a0"} {
+		s = strings.ReplaceAll(s, p, "")
+	}
+	return strings.TrimSpace(s)
+}
+
+// normalizeUnknownField rewrites the text decoder's `unknown field: foo` as
+// `unknown field "foo"`, the form the JSON decoder already uses.
+func normalizeUnknownField(s string) string {
+	const p = "unknown field: "
+	if strings.HasPrefix(s, p) {
+		return `unknown field "` + strings.TrimPrefix(s, p) + `"`
+	}
+	return s
+}

@@ -1,0 +1,413 @@
+package stream
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	myelinpb "github.com/myelin-sim/myelin/proto"
+)
+
+// FormatVersion is the stream format version this package writes and reads.
+// It changes whenever a reader of the previous version would misread or
+// reject a stream of the new one.
+const FormatVersion = 1
+
+// MaxRecordBytes is the largest record, in bytes of its message, that a
+// Writer writes and a Reader accepts. A length prefix above it is taken for
+// corruption.
+const MaxRecordBytes = 1 << 30
+
+// Field numbers of the stream messages in proto/myelin.proto, used by the
+// hand encoder.
+const (
+	recordSpikesField   protowire.Number = 2 // Record.spikes
+	spikeFirstStepField protowire.Number = 1 // SpikeBlock.first_step
+	spikeCountsField    protowire.Number = 2 // SpikeBlock.counts
+	spikeIDsField       protowire.Number = 3 // SpikeBlock.ids
+)
+
+const (
+	// writerBufferSize is the size of the Writer's bufio buffer.
+	writerBufferSize = 1 << 20
+	// populationNotFoundIdx is findPopulation's answer for an id outside
+	// every population.
+	populationNotFoundIdx = -1
+)
+
+// Writer writes a stream: the header at once (NewWriter), then spike, state
+// and gap records, then the trailer (Close). It buffers its output; Flush
+// pushes the records written so far to the underlying writer. A Writer is
+// not safe for concurrent use.
+//
+// A call that fails validation (unsorted ids, counts that do not add up,
+// overlapping steps, an unknown state series) writes nothing and leaves the
+// Writer usable. An error of the underlying writer is sticky: every later
+// call returns it.
+type Writer struct {
+	bw     *bufio.Writer
+	header *myelinpb.Header
+	opts   proto.MarshalOptions
+
+	// Population ranges sorted by first id, for counting spikes per
+	// population; popIndex maps a sorted range back to its header index.
+	popFirst []uint32
+	popSize  []uint32
+	popIndex []int
+	// series maps a state series id to its number of neurons.
+	series map[uint32]int
+
+	popSpikes   []uint64 // per header population
+	blockCounts []uint64 // per sorted range, scratch for one block
+	totalSpikes uint64
+	nextStep    uint64 // first step a spike block may start at
+
+	buf    []byte // scratch: framed record prefix
+	idsBuf []byte // scratch: packed, delta-coded ids of one block
+	err    error  // sticky error of the underlying writer
+	closed bool
+}
+
+// NewWriter writes the header record h to w and returns a Writer for the
+// rest of the stream. A zero h.FormatVersion is written as FormatVersion;
+// any other version than FormatVersion is an error. h.DtMs must be positive
+// and the population ranges must not overlap. NewWriter keeps its own copy
+// of h; it does not change h. The Writer does not close w.
+func NewWriter(w io.Writer, h *myelinpb.Header) (*Writer, error) {
+	if w == nil {
+		return nil, errors.New("stream: NewWriter: nil io.Writer")
+	}
+	if h == nil {
+		return nil, errors.New("stream: NewWriter: nil header")
+	}
+	h = proto.CloneOf(h)
+	switch h.GetFormatVersion() {
+	case 0:
+		h.FormatVersion = FormatVersion
+	case FormatVersion:
+	default:
+		return nil, fmt.Errorf("stream: NewWriter: header.format_version is %d, this writer writes version %d", h.GetFormatVersion(), FormatVersion)
+	}
+	if !(h.GetDtMs() > 0) || math.IsInf(h.GetDtMs(), 0) {
+		return nil, fmt.Errorf("stream: NewWriter: header.dt_ms is %v, want a finite value > 0", h.GetDtMs())
+	}
+	sw := &Writer{
+		bw:        bufio.NewWriterSize(w, writerBufferSize),
+		header:    h,
+		opts:      proto.MarshalOptions{Deterministic: true},
+		series:    make(map[uint32]int, len(h.GetStateSeries())),
+		popSpikes: make([]uint64, len(h.GetPopulations())),
+	}
+	if err := sw.indexPopulations(); err != nil {
+		return nil, err
+	}
+	for i, s := range h.GetStateSeries() {
+		if _, dup := sw.series[s.GetId()]; dup {
+			return nil, fmt.Errorf("stream: NewWriter: header.state_series[%d]: id %d is used twice", i, s.GetId())
+		}
+		if len(s.GetNeuronIds()) == 0 {
+			return nil, fmt.Errorf("stream: NewWriter: header.state_series[%d] (id %d) lists no neurons", i, s.GetId())
+		}
+		sw.series[s.GetId()] = len(s.GetNeuronIds())
+	}
+	rec := &myelinpb.Record{Kind: &myelinpb.Record_Header{Header: h}}
+	if err := sw.writeMessage(rec); err != nil {
+		return nil, fmt.Errorf("stream: NewWriter: writing header: %w", err)
+	}
+	return sw, nil
+}
+
+// indexPopulations sorts the header's population ranges by first id and
+// checks that they do not overlap.
+func (w *Writer) indexPopulations() error {
+	pops := w.header.GetPopulations()
+	n := len(pops)
+	w.popIndex = make([]int, n)
+	for i := range w.popIndex {
+		w.popIndex[i] = i
+	}
+	sort.SliceStable(w.popIndex, func(a, b int) bool {
+		return pops[w.popIndex[a]].GetFirstId() < pops[w.popIndex[b]].GetFirstId()
+	})
+	w.popFirst = make([]uint32, n)
+	w.popSize = make([]uint32, n)
+	w.blockCounts = make([]uint64, n)
+	var end uint64 // end of the previous range
+	for k, i := range w.popIndex {
+		p := pops[i]
+		first, size := uint64(p.GetFirstId()), uint64(p.GetSize())
+		if first+size > math.MaxUint32+1 {
+			return fmt.Errorf("stream: NewWriter: header.populations[%d] (%q): ids [%d, %d) pass the uint32 range", i, p.GetName(), first, first+size)
+		}
+		if k > 0 && first < end {
+			prev := pops[w.popIndex[k-1]]
+			return fmt.Errorf("stream: NewWriter: header.populations[%d] (%q) ids [%d, %d) overlap population %q ids [%d, %d)",
+				i, p.GetName(), first, first+size, prev.GetName(), prev.GetFirstId(), end)
+		}
+		w.popFirst[k], w.popSize[k] = uint32(first), uint32(size)
+		end = first + size
+	}
+	return nil
+}
+
+// findPopulation returns the sorted range index that holds id, or
+// populationNotFoundIdx.
+func (w *Writer) findPopulation(id uint32) int {
+	// The first range whose first id is > id; the one before may hold id.
+	k := sort.Search(len(w.popFirst), func(k int) bool { return w.popFirst[k] > id }) - 1
+	if k >= 0 && id-w.popFirst[k] < w.popSize[k] {
+		return k
+	}
+	return populationNotFoundIdx
+}
+
+// Header returns the header as written (with its format version filled in).
+// The caller must not change it.
+func (w *Writer) Header() *myelinpb.Header { return w.header }
+
+// TotalSpikes returns the number of spikes written so far.
+func (w *Writer) TotalSpikes() uint64 { return w.totalSpikes }
+
+// check returns the error that stops any further write, if any.
+func (w *Writer) check(op string) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.closed {
+		return fmt.Errorf("stream: %s: writer is closed", op)
+	}
+	return nil
+}
+
+// WriteSpikes writes one spike block for the steps [firstStep,
+// firstStep+len(counts)): counts[i] spikes in step firstStep+i, whose global
+// neuron ids come next in ids, strictly ascending within each step. The ids
+// are delta-coded within each step in the record. The sum of counts must be
+// len(ids); blocks must come in step order without overlapping; when the
+// header lists populations, every id must lie in one of them. An invalid
+// block writes nothing.
+func (w *Writer) WriteSpikes(firstStep uint64, counts []uint32, ids []uint32) error {
+	if err := w.check("WriteSpikes"); err != nil {
+		return err
+	}
+	nsteps := uint64(len(counts))
+	if firstStep < w.nextStep {
+		return fmt.Errorf("stream: WriteSpikes: block starts at step %d, before the end of the previous block or gap (step %d)", firstStep, w.nextStep)
+	}
+	if firstStep > math.MaxUint64-nsteps {
+		return fmt.Errorf("stream: WriteSpikes: block of %d steps at step %d passes the uint64 range", nsteps, firstStep)
+	}
+	var sum uint64
+	countsLen := 0
+	for _, c := range counts {
+		sum += uint64(c)
+		countsLen += protowire.SizeVarint(uint64(c))
+	}
+	if sum != uint64(len(ids)) {
+		return fmt.Errorf("stream: WriteSpikes: block at step %d: counts add up to %d spikes but %d ids were given", firstStep, sum, len(ids))
+	}
+
+	// Delta-code the ids into idsBuf, checking the order and counting
+	// spikes per population as we go.
+	havePops := len(w.popFirst) > 0
+	clear(w.blockCounts)
+	buf := w.idsBuf[:0]
+	// Current population range: ids in [curFirst, curFirst+curSize) belong
+	// to range cur. Ascending ids rarely leave it within a step.
+	cur, curFirst, curSize := populationNotFoundIdx, uint32(0), uint32(0)
+	pos := 0
+	for s, c := range counts {
+		step := ids[pos : pos+int(c)]
+		pos += int(c)
+		var prev uint32
+		for j, id := range step {
+			delta := id - prev
+			if j > 0 && id <= prev {
+				return fmt.Errorf("stream: WriteSpikes: step %d: neuron ids not strictly ascending (%d after %d)", firstStep+uint64(s), id, prev)
+			}
+			buf = protowire.AppendVarint(buf, uint64(delta))
+			prev = id
+			if havePops {
+				if id-curFirst >= curSize {
+					cur = w.findPopulation(id)
+					if cur < 0 {
+						return fmt.Errorf("stream: WriteSpikes: step %d: neuron id %d lies in no population of the header", firstStep+uint64(s), id)
+					}
+					curFirst, curSize = w.popFirst[cur], w.popSize[cur]
+				}
+				w.blockCounts[cur]++
+			}
+		}
+	}
+	w.idsBuf = buf
+	idsLen := len(buf)
+
+	// SpikeBlock size, as proto.Marshal computes it.
+	sbLen := 0
+	if firstStep != 0 {
+		sbLen += protowire.SizeTag(spikeFirstStepField) + protowire.SizeVarint(firstStep)
+	}
+	if len(counts) > 0 {
+		sbLen += protowire.SizeTag(spikeCountsField) + protowire.SizeBytes(countsLen)
+	}
+	if idsLen > 0 {
+		sbLen += protowire.SizeTag(spikeIDsField) + protowire.SizeBytes(idsLen)
+	}
+	recLen := protowire.SizeTag(recordSpikesField) + protowire.SizeBytes(sbLen)
+	if recLen > MaxRecordBytes {
+		return fmt.Errorf("stream: WriteSpikes: block at step %d encodes to %d bytes, more than the %d-byte record limit; write smaller blocks", firstStep, recLen, MaxRecordBytes)
+	}
+
+	p := w.buf[:0]
+	p = protowire.AppendVarint(p, uint64(recLen))
+	p = protowire.AppendTag(p, recordSpikesField, protowire.BytesType)
+	p = protowire.AppendVarint(p, uint64(sbLen))
+	if firstStep != 0 {
+		p = protowire.AppendTag(p, spikeFirstStepField, protowire.VarintType)
+		p = protowire.AppendVarint(p, firstStep)
+	}
+	if len(counts) > 0 {
+		p = protowire.AppendTag(p, spikeCountsField, protowire.BytesType)
+		p = protowire.AppendVarint(p, uint64(countsLen))
+		for _, c := range counts {
+			p = protowire.AppendVarint(p, uint64(c))
+		}
+	}
+	if idsLen > 0 {
+		p = protowire.AppendTag(p, spikeIDsField, protowire.BytesType)
+		p = protowire.AppendVarint(p, uint64(idsLen))
+	}
+	w.buf = p
+	if err := w.write(p); err != nil {
+		return err
+	}
+	if err := w.write(buf); err != nil {
+		return err
+	}
+
+	for k, n := range w.blockCounts {
+		w.popSpikes[w.popIndex[k]] += n
+	}
+	w.totalSpikes += sum
+	w.nextStep = firstStep + nsteps
+	return nil
+}
+
+// WriteState writes one state block: numSamples rows of samples of state
+// series `series`, the first at step firstStep, row-major in values. The
+// series must be listed in the header, and len(values) must be numSamples
+// times its number of neurons.
+func (w *Writer) WriteState(series uint32, firstStep uint64, numSamples uint32, values []float32) error {
+	if err := w.check("WriteState"); err != nil {
+		return err
+	}
+	width, ok := w.series[series]
+	if !ok {
+		return fmt.Errorf("stream: WriteState: state series %d is not in the header", series)
+	}
+	if want := uint64(numSamples) * uint64(width); uint64(len(values)) != want {
+		return fmt.Errorf("stream: WriteState: series %d at step %d: %d samples of %d neurons need %d values, got %d", series, firstStep, numSamples, width, want, len(values))
+	}
+	rec := &myelinpb.Record{Kind: &myelinpb.Record_State{State: &myelinpb.StateBlock{
+		Series:     series,
+		FirstStep:  firstStep,
+		NumSamples: numSamples,
+		Values:     values,
+	}}}
+	if err := w.writeMessage(rec); err != nil {
+		return fmt.Errorf("stream: WriteState: %w", err)
+	}
+	return nil
+}
+
+// WriteGap writes a gap record: the spikes of steps [firstStep, lastStep),
+// missedSpikes of them, were dropped (a live subscriber that read too
+// slowly). Later spike blocks must start at lastStep or after.
+func (w *Writer) WriteGap(firstStep, lastStep, missedSpikes uint64) error {
+	if err := w.check("WriteGap"); err != nil {
+		return err
+	}
+	if lastStep < firstStep {
+		return fmt.Errorf("stream: WriteGap: last step %d is before first step %d", lastStep, firstStep)
+	}
+	rec := &myelinpb.Record{Kind: &myelinpb.Record_Gap{Gap: &myelinpb.Gap{
+		FirstStep:    firstStep,
+		LastStep:     lastStep,
+		MissedSpikes: missedSpikes,
+	}}}
+	if err := w.writeMessage(rec); err != nil {
+		return fmt.Errorf("stream: WriteGap: %w", err)
+	}
+	w.nextStep = max(w.nextStep, lastStep)
+	return nil
+}
+
+// Flush writes the buffered records to the underlying writer, so that every
+// record written so far can be read from it.
+func (w *Writer) Flush() error {
+	if w.err != nil {
+		return w.err
+	}
+	if err := w.bw.Flush(); err != nil {
+		w.err = fmt.Errorf("stream: flush: %w", err)
+		return w.err
+	}
+	return nil
+}
+
+// Close writes the trailer and flushes. It sets the trailer's total_spikes
+// to the number of spikes written and, when the header lists populations,
+// population_spikes to the spikes per population in header order; the
+// other fields come from t (nil t writes a trailer with only the counts).
+// Close does not change t and does not close the underlying writer. Every
+// later call on the Writer returns an error.
+func (w *Writer) Close(t *myelinpb.Trailer) error {
+	if err := w.check("Close"); err != nil {
+		return err
+	}
+	if t == nil {
+		t = &myelinpb.Trailer{}
+	} else {
+		t = proto.CloneOf(t)
+	}
+	t.TotalSpikes = w.totalSpikes
+	if len(w.popSpikes) > 0 {
+		t.PopulationSpikes = append([]uint64(nil), w.popSpikes...)
+	}
+	rec := &myelinpb.Record{Kind: &myelinpb.Record_Trailer{Trailer: t}}
+	if err := w.writeMessage(rec); err != nil {
+		return fmt.Errorf("stream: Close: %w", err)
+	}
+	w.closed = true
+	return w.Flush()
+}
+
+// writeMessage frames and writes one record with deterministic marshalling.
+func (w *Writer) writeMessage(rec *myelinpb.Record) error {
+	size := w.opts.Size(rec)
+	if size > MaxRecordBytes {
+		return fmt.Errorf("record of %d bytes is more than the %d-byte limit", size, MaxRecordBytes)
+	}
+	p := protowire.AppendVarint(w.buf[:0], uint64(size))
+	p, err := w.opts.MarshalAppend(p, rec)
+	if err != nil {
+		return fmt.Errorf("marshal: %w", err)
+	}
+	w.buf = p
+	return w.write(p)
+}
+
+// write writes p to the buffered writer and makes a failure sticky.
+func (w *Writer) write(p []byte) error {
+	if _, err := w.bw.Write(p); err != nil {
+		w.err = fmt.Errorf("stream: write: %w", err)
+		return w.err
+	}
+	return nil
+}
