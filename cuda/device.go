@@ -154,7 +154,9 @@ var errClosed = errors.New("cuda: device is closed")
 // Do runs f on the device thread, where the device's context is current,
 // and returns f's error. Calls from several goroutines are serialised. A
 // Do inside f runs directly, so a caller may wrap a sequence of calls (a
-// step loop, a capture) in one Do and pay the goroutine hop once.
+// step loop, a capture) in one Do and pay the goroutine hop once. f must
+// not wait for another goroutine that uses the device: that goroutine's Do
+// would wait for f.
 func (d *Device) Do(f func() error) error {
 	if d.onThread() {
 		return f()

@@ -67,6 +67,7 @@ func (d Dim3) norm() Dim3 {
 	return d
 }
 
+// String formats the size as (x,y,z).
 func (d Dim3) String() string { return fmt.Sprintf("(%d,%d,%d)", d.X, d.Y, d.Z) }
 
 // Launch enqueues the kernel on stream s (nil: the legacy default stream)

@@ -34,3 +34,7 @@ func (d *Device) FreeMemory() (free, total uint64, err error) { return 0, 0, Err
 
 // Close releases the device; built without the cuda tag it does nothing.
 func (d *Device) Close() error { return nil }
+
+// IsOutOfMemory reports whether err comes from the driver running out of
+// memory; built without the cuda tag no error does.
+func IsOutOfMemory(err error) bool { return false }

@@ -13,6 +13,10 @@
 # The cuda binary links against the stub; at run time it needs only the
 # NVIDIA driver (libcuda.so.1). See /work/shared/notes/cuda-toolchain.md.
 
+# Do not let this file's first target become the including Makefile's
+# default goal, whether it is included before or after that goal.
+cuda_mk_default_goal := $(.DEFAULT_GOAL)
+
 GO            ?= go
 CUDA_PREFIX   ?= $(CURDIR)/.cuda
 NVCC          ?= $(CUDA_PREFIX)/usr/lib/nvidia-cuda-toolkit/bin/nvcc
@@ -25,6 +29,7 @@ CUDA_ARCH     ?= compute_70
 NVCCFLAGS     ?= -ptx -arch=$(CUDA_ARCH) -fmad=false -ccbin g++ -allow-unsupported-compiler -O3 -std=c++14
 CUDA_CGO_ENV  ?= CGO_ENABLED=1 CGO_CFLAGS="-I$(CUDA_INCLUDE)" CGO_LDFLAGS="-L$(CUDA_STUBS)"
 CUDA_BIN      ?= bin/myelin-cuda
+VET_CUDA_PKGS ?= ./...
 
 .PHONY: cuda-toolchain kernels kernels-check vet-cuda cuda cuda-test-bin
 
@@ -43,7 +48,7 @@ cuda-cgo-env-check = @test -f "$(CUDA_INCLUDE)/cuda.h" -a -f "$(CUDA_STUBS)/libc
 
 vet-cuda:
 	$(cuda-cgo-env-check)
-	$(CUDA_CGO_ENV) $(GO) vet -tags cuda ./...
+	$(CUDA_CGO_ENV) $(GO) vet -tags cuda $(VET_CUDA_PKGS)
 
 cuda:
 	$(cuda-cgo-env-check)
@@ -52,3 +57,5 @@ cuda:
 cuda-test-bin:
 	$(cuda-cgo-env-check)
 	$(CUDA_CGO_ENV) $(GO) test -tags cuda -c -o bin/cuda.test ./cuda/
+
+.DEFAULT_GOAL := $(cuda_mk_default_goal)

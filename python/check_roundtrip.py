@@ -1,10 +1,15 @@
 """Check that myelin_stream decodes a stream written by the Go writer.
 
 Usage: check_roundtrip.py EXPECTED.json
+       check_roundtrip.py --classify PATHS.json
 
 EXPECTED.json is written by engine/stream's Go test (python_test.go): the
 stream's path and what the Go reader found in it. Exits non-zero with a
 message on the first difference.
+
+With --classify, reads each stream listed in PATHS.json (a JSON list of
+paths) and prints, as one JSON list, how read_stream fared on each: the
+error class, record index and byte offset, and the spikes it kept.
 """
 
 import json
@@ -86,5 +91,24 @@ def main():
     print("check_roundtrip: ok, %d spikes" % s.spikes_ids.size)
 
 
+def classify(list_path):
+    with open(list_path) as f:
+        paths = json.load(f)
+    out = []
+    for p in paths:
+        r = {"error": "", "index": -1, "offset": -1}
+        try:
+            st = ms.read_stream(p)
+        except ms.StreamError as e:
+            st = e.partial
+            r.update(error=type(e).__name__, index=e.index, offset=e.offset, message=str(e))
+        r["spikes"] = int(st.spikes_ids.size)
+        out.append(r)
+    json.dump(out, sys.stdout)
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1] == "--classify":
+        classify(sys.argv[2])
+    else:
+        main()

@@ -296,11 +296,19 @@ def _packed_uint32(chunks):
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
     lengths = ends - starts + 1
-    if lengths.max() > 5:
+    maxlen = int(lengths.max())
+    if maxlen > 5:
         return None
-    shift = ((np.arange(b.size) - np.repeat(starts, lengths)) * 7).astype(np.uint64)
-    vals = (b & 0x7F).astype(np.uint64) << shift
-    return np.add.reduceat(vals, starts).astype(np.uint32)  # wraps as protobuf does
+    low = (b & 0x7F).astype(np.uint32)
+    vals = low[starts]
+    for k in range(1, maxlen):
+        # The k-th byte of each value; zero for values shorter than k+1
+        # bytes. uint32 arithmetic wraps as protobuf's uint32 does.
+        idx = np.minimum(starts + k, b.size - 1)
+        term = low[idx] << np.uint32(7 * k)
+        term[lengths <= k] = 0
+        vals |= term
+    return vals
 
 
 def _fast_block(body):

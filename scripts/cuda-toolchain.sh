@@ -27,11 +27,16 @@ if [[ -f "$stamp" && -x "$nvcc" ]] && "$nvcc" --version >/dev/null 2>&1; then
 	exit 0
 fi
 
-sudo=""
-if [[ $(id -u) -ne 0 ]]; then
-	command -v sudo >/dev/null || die "not root and no sudo: cannot enable non-free / apt-get update"
-	sudo="sudo"
-fi
+# as_root runs a command as root (directly, or through sudo).
+as_root() {
+	if [[ $(id -u) -eq 0 ]]; then
+		"$@"
+	elif command -v sudo >/dev/null; then
+		sudo "$@"
+	else
+		die "need root for: $*"
+	fi
+}
 
 # 1. Debian's CUDA toolkit lives in non-free.
 src=/etc/apt/sources.list.d/debian.sources
@@ -40,15 +45,15 @@ have_candidate() { apt-cache policy nvidia-cuda-toolkit nvidia-cuda-dev 2>/dev/n
 need_update=0
 if ! have_candidate; then
 	[[ -f $src ]] || die "$src not found; enable Debian non-free by hand"
-	if ! grep -Eq '^Components:.*\bnon-free\b' "$src"; then
+	if ! grep -Eq '^Components:.*[[:space:]]non-free([[:space:]]|$)' "$src"; then
 		log "enabling contrib non-free non-free-firmware in $src"
-		$sudo sed -i -E '/^Components:/{ / contrib/! s/$/ contrib/; / non-free( |$)/! s/$/ non-free/; / non-free-firmware/! s/$/ non-free-firmware/ }' "$src"
+		as_root sed -i -E '/^Components:/{ / contrib/! s/$/ contrib/; / non-free( |$)/! s/$/ non-free/; / non-free-firmware/! s/$/ non-free-firmware/ }' "$src"
 	fi
 	need_update=1
 fi
 if [[ $need_update -eq 1 ]]; then
 	log "apt-get update"
-	$sudo apt-get update -qq
+	as_root apt-get update -qq
 fi
 have_candidate || die "nvidia-cuda-toolkit / nvidia-cuda-dev not available from apt (non-free enabled in $src?)"
 

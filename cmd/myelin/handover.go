@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-
 )
 
 // gpuPresent reports whether the NVIDIA driver shows a device.

@@ -181,4 +181,6 @@ func printSummary(w io.Writer, net *network.Network, res *sim.Result) {
 		seconds(res.BuildSeconds), seconds(res.LoadSeconds), seconds(res.SimSeconds), rtf, float64(total)/max(res.SimSeconds, 1e-9), res.Status)
 }
 
-func seconds(s float64) string { return (time.Duration(s * float64(time.Second))).Round(time.Millisecond).String() }
+func seconds(s float64) string {
+	return (time.Duration(s * float64(time.Second))).Round(time.Millisecond).String()
+}

@@ -28,6 +28,9 @@ func ringRate() *Model {
 // Ring attractor: tau dr/dt = -r + f(sum_j W_ij r_j + I_i), f a sigmoid,
 // W_ij = J_exc exp(-d_ij²/2σ²) - J_inh. A DC cue centred on cue_deg starts
 // a bump that the recurrent excitation keeps alive once the cue is off.
+// The sigmoid's threshold (2) keeps the quiet state stable: there the gain
+// of the first spatial mode, Ŵ(1)·f'(h₀) ≈ 212 · 0.0013, is well below one,
+// so no bump forms without a cue.
 func buildRingRate(v Values) (*myelinpb.Network, error) {
 	n, err := v.Uint("n")
 	if err != nil {
@@ -72,7 +75,7 @@ func buildRingRate(v Values) (*myelinpb.Network, error) {
 		Populations: []*myelinpb.Population{{
 			Name: "ring", Size: n,
 			Model: &myelinpb.Population_Rate{Rate: &myelinpb.RateNeuron{
-				Tau: f64(10), Transfer: myelinpb.RateNeuron_SIGMOID, Gain: f64(4), Theta: f64(1), RMax: f64(1), IE: f64(0),
+				Tau: f64(10), Transfer: myelinpb.RateNeuron_SIGMOID, Gain: f64(4), Theta: f64(2), RMax: f64(1), IE: f64(0),
 			}},
 		}},
 		Projections: []*myelinpb.Projection{{
@@ -82,11 +85,12 @@ func buildRingRate(v Values) (*myelinpb.Network, error) {
 		}},
 		Recording: &myelinpb.Recording{BlockSteps: 100, State: []*myelinpb.StateProbe{{Population: "ring", First: 0, Count: n, Every: 10}}},
 	}
-	// The cue: a DC input of 2 onto the neurons within ±σ of cue_deg.
+	// The cue: a DC input of 2 onto the neurons within ±σ of cue_deg (none
+	// when cue_ms is 0).
 	width := int(math.Ceil(sigma / 360 * float64(n)))
 	c := int(math.Round(math.Mod(cue, 360)/360*float64(n))) % int(n)
 	first := (c - width + int(n)) % int(n)
-	for k := 0; k < 2*width+1; {
+	for k := 0; cueMs > 0 && k < 2*width+1; {
 		start := (first + k) % int(n)
 		cnt := min(2*width+1-k, int(n)-start)
 		net.Inputs = append(net.Inputs, &myelinpb.Input{

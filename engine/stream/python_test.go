@@ -157,3 +157,100 @@ func TestPythonProtoUpToDate(t *testing.T) {
 		t.Error("python/myelin_pb2.py is stale: run `protoc --python_out=python -Iproto proto/myelin.proto` in the repository root")
 	}
 }
+
+// TestPythonReaderAgreesOnCorruption flips bytes of a small stream and
+// checks that the Python reader fails (or not) exactly where the Go reader
+// does, with the same kind of error, and keeps the same spikes.
+func TestPythonReaderAgreesOnCorruption(t *testing.T) {
+	py := findPython()
+	if py == "" {
+		t.Skip("no python3 with numpy and protobuf found; run `make python-deps` to test the Python reader")
+	}
+	dir := t.TempDir()
+	ts := makeTestStream(t, 31, 3, 8)
+	type want struct {
+		Error  string `json:"error"`
+		Index  int    `json:"index"`
+		Offset int64  `json:"offset"`
+		Spikes int    `json:"spikes"`
+	}
+	var paths []string
+	var wants []want
+	add := func(data []byte) {
+		p := filepath.Join(dir, strconv.Itoa(len(paths))+".myelin")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res, err := ReadAll(bytes.NewReader(data))
+		w := want{Index: -1, Offset: -1, Spikes: len(res.IDs)}
+		var se *Error
+		if errors.As(err, &se) {
+			w.Index, w.Offset = se.Index, se.Offset
+			switch {
+			case errors.Is(err, ErrNotStream):
+				w.Error = "NotAStreamError"
+			case errors.Is(err, ErrTruncated):
+				w.Error = "TruncatedError"
+			case errors.Is(err, ErrVersion):
+				w.Error = "VersionError"
+			default:
+				w.Error = "CorruptError"
+			}
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+		wants = append(wants, w)
+	}
+	for pos := range ts.data {
+		for _, x := range []byte{0x01, 0xff} {
+			data := bytes.Clone(ts.data)
+			data[pos] ^= x
+			add(data)
+		}
+		add(ts.data[:pos])
+	}
+	list, err := json.Marshal(paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listPath := filepath.Join(dir, "paths.json")
+	if err := os.WriteFile(listPath, list, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(py, filepath.Join(pythonDir, "check_roundtrip.py"), "--classify", listPath)
+	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("check_roundtrip.py --classify: %v\n%s", err, stderr.Bytes())
+	}
+	var got []struct {
+		want
+		Message string `json:"message"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(wants) {
+		t.Fatalf("python classified %d streams, want %d", len(got), len(wants))
+	}
+	bad := 0
+	for i := range wants {
+		if got[i].want != wants[i] {
+			bad++
+			if bad <= 10 {
+				t.Errorf("%s: python %+v (%s), go %+v", paths[i], got[i].want, got[i].Message, wants[i])
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d streams differ", bad, len(wants))
+	}
+	kinds := map[string]int{}
+	for _, w := range wants {
+		kinds[w.Error]++
+	}
+	t.Logf("%d streams, by Go's verdict: %v", len(wants), kinds)
+}

@@ -34,8 +34,8 @@ func marshalDelimited(t testing.TB, rec *myelinpb.Record) []byte {
 func TestHandEncodingMatchesProtoMarshal(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	blocks := []block{
-		{first: 0},                                   // empty block at step 0
-		{first: 0, counts: []uint32{0, 0, 0}},        // steps, no spikes
+		{first: 0},                            // empty block at step 0
+		{first: 0, counts: []uint32{0, 0, 0}}, // steps, no spikes
 		{first: 3, counts: []uint32{1}, ids: []uint32{0}},
 		{first: 4, counts: []uint32{2, 0, 1}, ids: []uint32{5, math.MaxUint32, 127}},
 		{first: 1 << 40, counts: []uint32{3}, ids: []uint32{128, 16384, 1 << 21}},
@@ -283,14 +283,22 @@ func (f *failWriter) Write(p []byte) (int, error) {
 }
 
 func TestWriterErrorIsSticky(t *testing.T) {
-	w, err := NewWriter(&failWriter{n: 10}, testHeader())
+	if _, err := NewWriter(&failWriter{n: 10}, testHeader()); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("NewWriter: got %v, want disk full", err)
+	}
+	fw := &failWriter{n: 1 << 20}
+	w, err := NewWriter(fw, testHeader())
 	if err != nil {
+		t.Fatal(err)
+	}
+	fw.n = 2
+	if err := w.WriteSpikes(0, []uint32{2}, []uint32{1, 2}); err != nil {
 		t.Fatal(err) // buffered: nothing reached the writer yet
 	}
 	if err := w.Flush(); err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("Flush: got %v, want disk full", err)
 	}
-	if err := w.WriteSpikes(0, nil, nil); err == nil {
+	if err := w.WriteSpikes(1, nil, nil); err == nil {
 		t.Error("WriteSpikes after a failed flush: want the error")
 	}
 	if err := w.Close(nil); err == nil {

@@ -74,7 +74,8 @@ type Writer struct {
 	closed bool
 }
 
-// NewWriter writes the header record h to w and returns a Writer for the
+// NewWriter writes the header record h to w (and flushes it, so that a
+// reader of a live stream sees it at once) and returns a Writer for the
 // rest of the stream. A zero h.FormatVersion is written as FormatVersion;
 // any other version than FormatVersion is an error. h.DtMs must be positive
 // and the population ranges must not overlap. NewWriter keeps its own copy
@@ -118,6 +119,9 @@ func NewWriter(w io.Writer, h *myelinpb.Header) (*Writer, error) {
 	}
 	rec := &myelinpb.Record{Kind: &myelinpb.Record_Header{Header: h}}
 	if err := sw.writeMessage(rec); err != nil {
+		return nil, fmt.Errorf("stream: NewWriter: writing header: %w", err)
+	}
+	if err := sw.Flush(); err != nil {
 		return nil, fmt.Errorf("stream: NewWriter: writing header: %w", err)
 	}
 	return sw, nil

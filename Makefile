@@ -1,0 +1,56 @@
+# Myelin. The two commands of the quick start:
+#   make run    build bin/myelin and simulate the built-in Brunel network on the CPU
+#   make test   vet, unit tests, the host emulation of the CUDA kernels, brief fuzzing
+GO       ?= go
+PYTHON   ?= /usr/bin/python3
+FUZZTIME ?= 5s
+
+.PHONY: all build run test unit hostemu fuzz vet python-deps bench bench-short gpu-test gpu-bench proto clean
+
+all: build
+
+build:
+	$(GO) build -o bin/myelin ./cmd/myelin
+
+run: build
+	./bin/myelin run brunel --out out/brunel.myelin
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted" >&2; exit 1; fi
+	$(GO) vet ./...
+
+test: vet python-deps unit hostemu fuzz
+
+unit:
+	$(GO) test -count=1 ./...
+
+hostemu:
+	$(GO) test -count=1 -tags hostemu ./kernels/hostemu/
+
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzParseValidate$$' -fuzztime=$(FUZZTIME) ./engine/spec/
+	$(GO) test -run='^$$' -fuzz='^FuzzReader$$' -fuzztime=$(FUZZTIME) ./engine/stream/
+
+# The Python reader needs numpy and protobuf; Debian packages them for the
+# system python. Installing needs root; without it the Python test skips.
+python-deps:
+	@$(PYTHON) -c 'import numpy, google.protobuf' 2>/dev/null || \
+	  { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	    (apt-get update -qq && apt-get install -y -qq python3-numpy python3-protobuf) >/dev/null 2>&1; } || \
+	  echo "python-deps: numpy/protobuf for $(PYTHON) not installed; the Python reader test will skip" >&2
+
+bench-short:
+	$(GO) test -run='^$$' -bench=. -benchtime=1x ./bench/
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchtime=1x -timeout=60m ./bench/ | tee bench/last-run.txt
+
+proto:
+	protoc --go_out=. --go_opt=module=github.com/myelin-sim/myelin proto/myelin.proto
+	protoc --python_out=python -Iproto proto/myelin.proto
+
+clean:
+	rm -rf bin out
+
+include mk/cuda.mk
