@@ -23,10 +23,11 @@ type Backend struct {
 	net     *network.Network
 	step    uint64
 
-	ringEx, ringIn []int32   // RingSlots × N
-	v, a, b        []float32 // V, then the two synaptic states (I or g)
-	ref            []int32
-	rhist          []float32 // RateSlots × N, rate populations only
+	ring     []int32    // 2 × RingSlots × N: excitatory slots, then inhibitory
+	slotBase [][]uint64 // per thread: ring offset of each delay this step
+	v, a, b  []float32  // V, then the two synaptic states (I or g)
+	ref      []int32
+	rhist    []float32 // RateSlots × N, rate populations only
 
 	parts    [][2]uint32 // neuron range of each thread
 	spikes   [][]uint32  // spikes of the current step, per thread
@@ -37,6 +38,8 @@ type Backend struct {
 	cache    [][4]uint32 // Poisson draws of the current 4-step block
 	cacheOff []uint32    // per Poisson input: offset into cache
 	key      [2]uint32
+	scratch  []scratch // per thread
+	pindex   []poissonIndex
 
 	bar barrier
 }
@@ -70,8 +73,7 @@ func (c *Backend) Load(net *network.Network) error {
 	if uint64(net.RingSlots)*uint64(n) > 1<<34 {
 		return fmt.Errorf("cpu: ring buffers of %d slots × %d neurons are too large", net.RingSlots, n)
 	}
-	c.ringEx = make([]int32, int(net.RingSlots)*n)
-	c.ringIn = make([]int32, int(net.RingSlots)*n)
+	c.ring = make([]int32, 2*int(net.RingSlots)*n)
 	c.v = make([]float32, n)
 	c.a = make([]float32, n)
 	c.b = make([]float32, n)
@@ -98,6 +100,7 @@ func (c *Backend) Load(net *network.Network) error {
 		c.poisson[p.Pop] = append(c.poisson[p.Pop], i)
 		c.cacheOff = append(c.cacheOff, uint32(len(c.cache)))
 		c.cache = append(c.cache, make([][4]uint32, p.Count)...)
+		c.pindex = append(c.pindex, newPoissonIndex(p.Base, net.PoissonTable[p.TableOff:p.TableOff+p.TableLen]))
 	}
 	for i, d := range net.DC {
 		c.dc[d.Pop] = append(c.dc[d.Pop], i)
@@ -116,6 +119,15 @@ func (c *Backend) Load(net *network.Network) error {
 		c.parts[w] = [2]uint32{uint32(uint64(net.N) * uint64(w) / uint64(t)), uint32(uint64(net.N) * uint64(w+1) / uint64(t))}
 	}
 	c.spikes = make([][]uint32, t)
+	c.scratch = make([]scratch, t)
+	c.slotBase = make([][]uint64, t)
+	for w := range c.slotBase {
+		c.slotBase[w] = make([]uint64, net.RingSlots)
+	}
+	for w := range c.scratch {
+		n := c.parts[w][1] - c.parts[w][0]
+		c.scratch[w] = scratch{qe: make([]int64, n), qi: make([]int64, n), exIn: make([]float32, n), inIn: make([]float32, n), dc: make([]float32, n)}
+	}
 	c.bar = barrier{n: int32(t)}
 	return nil
 }
@@ -155,10 +167,10 @@ func (c *Backend) run(w, n int, blk *backend.Block) {
 		for evEnd < len(c.net.Events) && c.net.Events[evEnd].Step == t {
 			evEnd++
 		}
-		c.spikes[w] = c.update(t, lo, hi, c.net.Events[ev:evEnd], c.spikes[w][:0])
+		c.spikes[w] = c.update(w, t, lo, hi, c.net.Events[ev:evEnd], c.spikes[w][:0])
 		ev = evEnd
 		c.bar.wait()
-		c.deliver(t, lo, hi)
+		c.deliver(w, t, lo, hi)
 		if blk != nil {
 			c.record(t, blk)
 		}

@@ -8,12 +8,13 @@ import (
 // update runs phase one of step t for global neurons [lo, hi): spike-array
 // events, inputs and the model step of every neuron, appending the ids of
 // those that fire to out (ascending). It mirrors kernels/update.cu.
-func (c *Backend) update(t uint64, lo, hi uint32, events []network.SpikeEvent, out []uint32) []uint32 {
+func (c *Backend) update(w int, t uint64, lo, hi uint32, events []network.SpikeEvent, out []uint32) []uint32 {
 	net := c.net
 	n := uint64(net.N)
 	slot := t % uint64(net.RingSlots)
-	ex := c.ringEx[slot*n : (slot+1)*n]
-	in := c.ringIn[slot*n : (slot+1)*n]
+	inOff := uint64(net.RingSlots) * n
+	ex := c.ring[slot*n : (slot+1)*n]
+	in := c.ring[inOff+slot*n : inOff+(slot+1)*n]
 	for _, e := range events {
 		if e.Target >= lo && e.Target < hi {
 			if e.Weight >= 0 {
@@ -26,6 +27,7 @@ func (c *Backend) update(t uint64, lo, hi uint32, events []network.SpikeEvent, o
 	if t%4 == 0 {
 		c.refreshPoisson(t, lo, hi)
 	}
+	sc := &c.scratch[w]
 	for pi := range net.Pops {
 		pop := &net.Pops[pi]
 		a, b := max(lo, pop.First), min(hi, pop.First+pop.Size)
@@ -36,38 +38,102 @@ func (c *Backend) update(t uint64, lo, hi uint32, events []network.SpikeEvent, o
 			c.updateRate(t, pi, a, b)
 			continue
 		}
-		si := c.scaleInv[pi]
-		for g := a; g < b; g++ {
-			qe, qi := int64(ex[g]), int64(in[g])
-			ex[g], in[g] = 0, 0
-			for _, k := range c.poisson[pi] {
-				p := &net.Poisson[k]
-				if t >= p.Start && t < p.Stop && g >= p.First && g < p.First+p.Count {
-					u := c.cache[c.cacheOff[k]+g-p.First][t%4]
-					q := int64(poissonCount(u, p.Base, net.PoissonTable[p.TableOff:p.TableOff+p.TableLen])) * int64(p.Weight)
-					if p.Weight >= 0 {
-						qe += q
-					} else {
-						qi += q
-					}
+		exIn, inIn, iext := c.inputs(t, pi, a, b, ex, in, sc)
+		k := 0
+		switch pop.Model {
+		case network.IafPscDelta:
+			m := &pop.PscDelta
+			for g := a; g < b; g, k = g+1, k+1 {
+				var fired bool
+				c.v[g], c.ref[g], fired = m.Step(c.v[g], c.ref[g], exIn[k], iext[k])
+				if fired {
+					out = append(out, g)
 				}
 			}
-			iext := c.dcInput(t, pi, g)
-			var fired bool
-			switch pop.Model {
-			case network.IafPscDelta:
-				c.v[g], c.ref[g], fired = pop.PscDelta.Step(c.v[g], c.ref[g], float32(qe+qi)*si, iext)
-			case network.IafPscExp:
-				c.v[g], c.a[g], c.b[g], c.ref[g], fired = pop.PscExp.Step(c.v[g], c.a[g], c.b[g], c.ref[g], float32(qe)*si, float32(qi)*si, iext)
-			case network.IafCondExp:
-				c.v[g], c.a[g], c.b[g], c.ref[g], fired = pop.CondExp.Step(c.v[g], c.a[g], c.b[g], c.ref[g], float32(qe)*si, float32(qi)*si, iext)
+		case network.IafPscExp:
+			m := &pop.PscExp
+			for g := a; g < b; g, k = g+1, k+1 {
+				var fired bool
+				c.v[g], c.a[g], c.b[g], c.ref[g], fired = m.Step(c.v[g], c.a[g], c.b[g], c.ref[g], exIn[k], inIn[k], iext[k])
+				if fired {
+					out = append(out, g)
+				}
 			}
-			if fired {
-				out = append(out, g)
+		case network.IafCondExp:
+			m := &pop.CondExp
+			for g := a; g < b; g, k = g+1, k+1 {
+				var fired bool
+				c.v[g], c.a[g], c.b[g], c.ref[g], fired = m.Step(c.v[g], c.a[g], c.b[g], c.ref[g], exIn[k], inIn[k], iext[k])
+				if fired {
+					out = append(out, g)
+				}
 			}
 		}
 	}
 	return out
+}
+
+// scratch holds one thread's per-neuron inputs of the current population.
+type scratch struct {
+	qe, qi         []int64
+	exIn, inIn, dc []float32
+}
+
+// inputs computes the step-t inputs of spiking neurons [a, b) of population
+// pi: the ring slot (read and cleared), Poisson counts × weight added in
+// int64, both converted once to float32; and the sum of active DC currents,
+// in input order. For iaf_psc_delta, whose input has one channel, exIn holds
+// the sum of both channels and inIn is unused.
+func (c *Backend) inputs(t uint64, pi int, a, b uint32, ex, in []int32, sc *scratch) (exIn, inIn, dc []float32) {
+	net := c.net
+	n := int(b - a)
+	qe, qi := sc.qe[:n], sc.qi[:n]
+	for k, g := 0, a; g < b; k, g = k+1, g+1 {
+		qe[k], qi[k] = int64(ex[g]), int64(in[g])
+		ex[g], in[g] = 0, 0
+	}
+	for _, src := range c.poisson[pi] {
+		p := &net.Poisson[src]
+		lo, hi := max(a, p.First), min(b, p.First+p.Count)
+		if t < p.Start || t >= p.Stop || lo >= hi {
+			continue
+		}
+		ix := &c.pindex[src]
+		cache := c.cache[c.cacheOff[src]+lo-p.First : c.cacheOff[src]+hi-p.First]
+		w := int64(p.Weight)
+		q := qe[lo-a : hi-a]
+		if w < 0 {
+			q = qi[lo-a : hi-a]
+		}
+		lane := t % 4
+		for k := range q {
+			q[k] += int64(ix.count(cache[k][lane])) * w
+		}
+	}
+	si := c.scaleInv[pi]
+	exIn, inIn, dc = sc.exIn[:n], sc.inIn[:n], sc.dc[:n]
+	if net.Pops[pi].Model == network.IafPscDelta {
+		for k := range exIn {
+			exIn[k] = float32(qe[k]+qi[k]) * si
+		}
+	} else {
+		for k := range exIn {
+			exIn[k] = float32(qe[k]) * si
+			inIn[k] = float32(qi[k]) * si
+		}
+	}
+	clear(dc)
+	for _, src := range c.dc[pi] {
+		d := &net.DC[src]
+		lo, hi := max(a, d.First), min(b, d.First+d.Count)
+		if t < d.Start || t >= d.Stop || lo >= hi {
+			continue
+		}
+		for k := lo - a; k < hi-a; k++ {
+			dc[k] += d.Amp
+		}
+	}
+	return exIn, inIn, dc
 }
 
 // dcInput sums the DC currents active at step t on neuron g, in input order.
@@ -98,16 +164,39 @@ func (c *Backend) refreshPoisson(t uint64, lo, hi uint32) {
 	}
 }
 
-// poissonCount inverts the Poisson CDF: Base + the first k with u < thr[k]
-// (the last entry if none). Any search gives the same k; this one scans,
-// which is fastest for the small means of Poisson inputs per step.
-func poissonCount(u, base uint32, thr []uint32) uint32 {
-	for k, v := range thr {
-		if u < v {
-			return base + uint32(k)
+// poissonIndex accelerates the inversion of one Poisson input's CDF: for
+// each value of a draw's top byte it holds the smallest k that any draw with
+// that top byte can yield, so the scan usually ends at its first compare.
+// Any correct search gives the same k as the kernels' search.
+type poissonIndex struct {
+	start [256]uint16
+	base  uint32
+	thr   []uint32
+}
+
+func newPoissonIndex(base uint32, thr []uint32) poissonIndex {
+	ix := poissonIndex{base: base, thr: thr}
+	k := 0
+	for b := range ix.start {
+		lo := uint32(b) << 24
+		for k < len(thr)-1 && thr[k] <= lo {
+			k++
+		}
+		ix.start[b] = uint16(min(k, 65535))
+	}
+	return ix
+}
+
+// count inverts the Poisson CDF: Base + the first k with u < thr[k] (the
+// last entry if none).
+func (ix *poissonIndex) count(u uint32) uint32 {
+	thr := ix.thr
+	for k := int(ix.start[u>>24]); k < len(thr); k++ {
+		if u < thr[k] {
+			return ix.base + uint32(k)
 		}
 	}
-	return base + uint32(len(thr)-1)
+	return ix.base + uint32(len(thr)-1)
 }
 
 // updateRate advances rate neurons [a, b) of population pi: their new rates
@@ -148,13 +237,19 @@ func (c *Backend) updateRate(t uint64, pi int, a, b uint32) {
 
 // deliver runs phase two of step t: every spike of this step adds its
 // synapses' weights into the ring slots of their arrival steps, for the
-// targets [lo, hi) that this thread owns.
-func (c *Backend) deliver(t uint64, lo, hi uint32) {
+// targets [lo, hi) that thread w owns. A negative weight goes to the
+// inhibitory half of the ring, which starts RingSlots × N words later.
+func (c *Backend) deliver(w int, t uint64, lo, hi uint32) {
 	net := c.net
 	syn := &net.Syn
 	n := uint64(net.N)
 	slots := uint64(net.RingSlots)
-	cur := t % slots
+	base := c.slotBase[w]
+	for d := range base {
+		base[d] = (t + uint64(d)) % slots * n
+	}
+	inOff := slots * n
+	ring := c.ring
 	dbits, dmask := syn.DelayBits, syn.DelayMask()
 	for _, list := range c.spikes {
 		for _, s := range list {
@@ -162,19 +257,11 @@ func (c *Backend) deliver(t uint64, lo, hi uint32) {
 			row := syn.Packed[r0:r1]
 			a := searchTarget(row, dbits, lo)
 			b := a + searchTarget(row[a:], dbits, hi)
-			w := syn.Weight[r0:r1]
-			for k := a; k < b; k++ {
-				p := row[k]
-				sl := cur + uint64(p&dmask)
-				if sl >= slots {
-					sl -= slots
-				}
-				idx := sl*n + uint64(p>>dbits)
-				if wk := w[k]; wk >= 0 {
-					c.ringEx[idx] += wk
-				} else {
-					c.ringIn[idx] += wk
-				}
+			wt := syn.Weight[r0:r1][a:b]
+			for k, p := range row[a:b] {
+				wk := wt[k]
+				idx := base[p&dmask] + uint64(p>>dbits) + uint64(uint32(wk)>>31)*inOff
+				ring[idx] += wk
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package network
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 
 	"github.com/myelin-sim/myelin/engine/rng"
@@ -195,9 +196,11 @@ func (g *generator) choose(wk *worker, k, n, u uint32) []uint32 {
 		for i := uint32(0); i < k; i++ {
 			out = append(out, wk.conn.Intn(m))
 		}
+		slices.Sort(out)
 	} else {
-		if need := int(m+63) / 64; len(wk.seen) < need {
-			wk.seen = make([]uint64, need)
+		words := int(m+63) / 64
+		if len(wk.seen) < words {
+			wk.seen = make([]uint64, words)
 		}
 		for j := m - k; j < m; j++ {
 			t := wk.conn.Intn(j + 1)
@@ -205,13 +208,16 @@ func (g *generator) choose(wk *worker, k, n, u uint32) []uint32 {
 				t = j
 			}
 			wk.seen[t/64] |= 1 << (t % 64)
-			out = append(out, t)
 		}
-		for _, t := range out {
-			wk.seen[t/64] = 0
+		// Read the chosen set back in ascending order, clearing as we go.
+		for i, word := range wk.seen[:words] {
+			for word != 0 {
+				out = append(out, uint32(i*64+bits.TrailingZeros64(word)))
+				word &= word - 1
+			}
+			wk.seen[i] = 0
 		}
 	}
-	slices.Sort(out)
 	if skip {
 		for i, t := range out {
 			if t >= u {

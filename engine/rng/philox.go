@@ -16,16 +16,16 @@ const (
 
 // Philox4x32 returns the Philox4x32-10 block for counter c and key k.
 func Philox4x32(c [4]uint32, k [2]uint32) [4]uint32 {
+	c0, c1, c2, c3 := c[0], c[1], c[2], c[3]
+	k0, k1 := k[0], k[1]
 	for r := 0; r < 10; r++ {
-		if r > 0 {
-			k[0] += w0
-			k[1] += w1
-		}
-		hi0, lo0 := bits.Mul32(m0, c[0])
-		hi1, lo1 := bits.Mul32(m1, c[2])
-		c = [4]uint32{hi1 ^ c[1] ^ k[0], lo1, hi0 ^ c[3] ^ k[1], lo0}
+		p0 := uint64(m0) * uint64(c0)
+		p1 := uint64(m1) * uint64(c2)
+		c0, c1, c2, c3 = uint32(p1>>32)^c1^k0, uint32(p1), uint32(p0>>32)^c3^k1, uint32(p0)
+		k0 += w0
+		k1 += w1
 	}
-	return c
+	return [4]uint32{c0, c1, c2, c3}
 }
 
 // Purpose kinds name what a stream of draws is for; the purpose word of a

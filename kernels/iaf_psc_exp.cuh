@@ -1,0 +1,52 @@
+// iaf_psc_exp.cuh: the twin of engine/neuron/iaf_psc_exp.go. The struct has
+// the Go struct's fields in the Go struct's order (the host uploads it with
+// encoding/binary); the step function has the Go method's statements, every
+// product rounded on its own (nvcc -fmad=false, g++ -ffp-contract=off).
+#ifndef MYELIN_IAF_PSC_EXP_CUH
+#define MYELIN_IAF_PSC_EXP_CUH
+
+// IafPscExp holds the float32 propagators of NEST's iaf_psc_exp for one
+// step h. The membrane potential is kept relative to E_L.
+struct IafPscExp {
+    float P22;    // exp(-h/tau_m)
+    float P11Ex;  // exp(-h/tau_syn_ex)
+    float P11In;  // exp(-h/tau_syn_in)
+    float P21Ex;  // effect of the excitatory current on V over one step
+    float P21In;  // effect of the inhibitory current on V over one step
+    float P20;    // tau_m/C_m (1 - exp(-h/tau_m))
+    float IE;     // I_e, pA
+    float VTh;    // V_th - E_L
+    float VReset; // V_reset - E_L
+    int RefStep;  // t_ref in steps
+};
+
+// IafPscExp_Step advances one neuron by one step, as NEST's
+// iaf_psc_exp::update: *v is V_m - E_L, *iex and *iin the synaptic currents
+// (pA), *ref the remaining refractory steps, inEx and inIn the weights
+// arriving now on each channel (pA; inIn is negative), iext the external
+// current (pA). It updates the state and returns whether the neuron fired.
+__device__ __forceinline__ bool IafPscExp_Step(const IafPscExp *c, float *vp, float *iexp, float *iinp, int *refp,
+                                               float inEx, float inIn, float iext)
+{
+    float v = *vp, iex = *iexp, iin = *iinp;
+    int ref = *refp;
+    if (ref == 0) {
+        v = c->P22 * v + c->P21Ex * iex + c->P21In * iin + c->P20 * (c->IE + iext);
+    } else {
+        ref--;
+    }
+    iex = c->P11Ex * iex + inEx;
+    iin = c->P11In * iin + inIn;
+    *iexp = iex;
+    *iinp = iin;
+    if (v >= c->VTh) {
+        *vp = c->VReset;
+        *refp = c->RefStep;
+        return true;
+    }
+    *vp = v;
+    *refp = ref;
+    return false;
+}
+
+#endif // MYELIN_IAF_PSC_EXP_CUH
