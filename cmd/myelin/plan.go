@@ -1,10 +1,79 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/myelin-sim/myelin/engine/plan"
+	"github.com/spf13/pflag"
 )
 
 func cmdPlan(_ context.Context, e *env, args []string) error {
-	return fmt.Errorf("not implemented yet")
+	fs := pflag.NewFlagSet("plan", pflag.ContinueOnError)
+	var sf specFlags
+	sf.register(fs)
+	threads := fs.Int("threads", 0, "CPU threads of the build (default: all cores)")
+	if help, err := parseFlags(fs, e, args, "myelin plan MODEL|SPEC [flags]"); help || err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return &exitError{2, fmt.Errorf("want one model or spec file")}
+	}
+	s, err := sf.load(fs, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	p := plan.Estimate(s, threadCount(*threads))
+	if err := p.Write(e.stdout); err != nil {
+		return err
+	}
+	if avail, ok := availableMemory(); ok {
+		fit := "fits"
+		if p.CPU() > avail {
+			fit = "does NOT fit"
+		}
+		fmt.Fprintf(e.stdout, "cpu: %s %s in the %s of available memory\n", plan.Bytes(p.CPU()), fit, plan.Bytes(avail))
+	}
+	return nil
+}
+
+func threadCount(t int) int {
+	if t <= 0 {
+		return runtime.GOMAXPROCS(0)
+	}
+	return t
+}
+
+// checkFits stops a CPU run that would not fit in available memory, before
+// anything is allocated.
+func checkFits(p *plan.Plan) error {
+	avail, ok := availableMemory()
+	if !ok || p.CPU() <= avail {
+		return nil
+	}
+	return fmt.Errorf("the network needs %s on the CPU (%d synapses × %d B = %s) but only %s of memory is available; 'myelin plan' shows the parts",
+		plan.Bytes(p.CPU()), p.Synapses, plan.BytesPerSynapse, plan.Bytes(p.Synapses*plan.BytesPerSynapse), plan.Bytes(avail))
+}
+
+// availableMemory reads MemAvailable from /proc/meminfo (Linux).
+func availableMemory() (uint64, bool) {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 2 && fields[0] == "MemAvailable:" {
+			kb, err := strconv.ParseUint(fields[1], 10, 64)
+			return kb * 1024, err == nil
+		}
+	}
+	return 0, false
 }

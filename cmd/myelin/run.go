@@ -12,6 +12,7 @@ import (
 	"github.com/myelin-sim/myelin/engine/backend"
 	"github.com/myelin-sim/myelin/engine/cpu"
 	"github.com/myelin-sim/myelin/engine/network"
+	"github.com/myelin-sim/myelin/engine/plan"
 	"github.com/myelin-sim/myelin/engine/sim"
 	"github.com/spf13/pflag"
 )
@@ -65,6 +66,11 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	}
 	if note != "" && !*quiet {
 		fmt.Fprintln(e.stderr, note)
+	}
+	if be.Name() == "cpu" {
+		if err := checkFits(plan.Estimate(spec, threadCount(*threads))); err != nil {
+			return err
+		}
 	}
 	net, err := network.Build(spec, network.Options{Threads: *threads})
 	if err != nil {

@@ -1,0 +1,222 @@
+// Package plan estimates, from a spec alone and before anything is
+// allocated, the memory a network needs on each backend (DESIGN decision
+// 7): synapses, delay ring buffers, neuron state, inputs and recording
+// buffers, and the transient peak of construction. Counts are exact for
+// fixed-degree, one-to-one, all-to-all and explicit rules and expected
+// values for pairwise Bernoulli.
+package plan
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"text/tabwriter"
+
+	myelinpb "github.com/myelin-sim/myelin/proto"
+)
+
+// Part is one item of a plan, in bytes.
+type Part struct {
+	Name string
+	CPU  uint64
+	GPU  uint64
+	Note string
+}
+
+// Plan is the memory a network needs.
+type Plan struct {
+	Neurons    uint64
+	Synapses   uint64 // expected for Bernoulli rules
+	RingSlots  uint64
+	Parts      []Part
+	BuildPeak  uint64 // transient host memory of construction, beyond the parts
+	BlockSteps uint64
+}
+
+// CPU is the host memory of a CPU run, construction included.
+func (p *Plan) CPU() uint64 {
+	var s uint64
+	for _, x := range p.Parts {
+		s += x.CPU
+	}
+	return s + p.BuildPeak
+}
+
+// GPU is the device memory of a GPU run.
+func (p *Plan) GPU() uint64 {
+	var s uint64
+	for _, x := range p.Parts {
+		s += x.GPU
+	}
+	return s
+}
+
+// BytesPerSynapse is the stored size of one spiking synapse on either
+// backend: a packed target|delay word and a fixed-point weight.
+const BytesPerSynapse = 8
+
+// Estimate computes the plan of a defaulted, validated spec for a build
+// with the given number of threads.
+func Estimate(n *myelinpb.Network, threads int) *Plan {
+	threads = max(threads, 1)
+	sizes := map[string]uint64{}
+	rate := map[string]bool{}
+	p := &Plan{BlockSteps: uint64(max(n.GetRecording().GetBlockSteps(), 1))}
+	var rateNeurons uint64
+	for _, pop := range n.GetPopulations() {
+		sizes[pop.GetName()] = uint64(pop.GetSize())
+		p.Neurons += uint64(pop.GetSize())
+		if pop.GetRate() != nil {
+			rate[pop.GetName()] = true
+			rateNeurons += uint64(pop.GetSize())
+		}
+	}
+	dt := n.GetDtMs()
+	maxDelay := uint64(1)
+	var rateConn, rateDelay uint64
+	var buildScratch uint64
+	for _, pr := range n.GetProjections() {
+		pre, post := sizes[pr.GetPre()], sizes[pr.GetPost()]
+		cnt := synapseCount(pr, pre, post)
+		if d := delayBound(pr.GetDelay(), dt); d > maxDelay && !rate[pr.GetPre()] {
+			maxDelay = d
+		}
+		if rate[pr.GetPre()] {
+			if _, ring := pr.GetRule().(*myelinpb.Projection_Ring); ring {
+				rateConn += post // the distance table
+			} else {
+				rateConn += cnt*8 + post*4
+			}
+			rateDelay = max(rateDelay, delayBound(pr.GetDelay(), dt))
+			continue
+		}
+		p.Synapses += cnt
+		// Per projection and thread: synapse counts (4 B) and cursors (8 B) per pre neuron.
+		buildScratch += uint64(threads) * pre * 12
+	}
+	p.RingSlots = maxDelay + 1
+	N := p.Neurons
+	p.Parts = append(p.Parts,
+		Part{Name: "synapses", CPU: p.Synapses*BytesPerSynapse + (N+1)*8, GPU: p.Synapses*BytesPerSynapse + (N+1)*8,
+			Note: fmt.Sprintf("%d × %d B + row pointers", p.Synapses, BytesPerSynapse)},
+		Part{Name: "delay ring buffers", CPU: 2 * p.RingSlots * N * 4, GPU: 2 * p.RingSlots * N * 4,
+			Note: fmt.Sprintf("2 channels × %d slots × %d neurons × 4 B", p.RingSlots, N)},
+		Part{Name: "neuron state", CPU: N * 20, GPU: N * 16, Note: "V, two synaptic variables, refractory count (+ initial values)"},
+	)
+	if rateNeurons > 0 {
+		slots := rateDelay + 1
+		p.Parts = append(p.Parts, Part{Name: "rate history and projections", CPU: slots*N*4 + rateConn, GPU: slots*N*4 + rateConn,
+			Note: fmt.Sprintf("%d slots of rates + tables", slots)})
+	}
+	var poisson uint64
+	for _, in := range n.GetInputs() {
+		if ps := in.GetPoisson(); ps != nil {
+			c := uint64(ps.GetCount())
+			if c == 0 {
+				c = sizes[in.GetTarget()] - uint64(ps.GetFirst())
+			}
+			lambda := ps.GetRateHz() * dt / 1000
+			poisson += c*16 + uint64(4*(25*math.Sqrt(lambda)+25)) + 512
+		}
+	}
+	if poisson > 0 {
+		p.Parts = append(p.Parts, Part{Name: "Poisson inputs", CPU: poisson, GPU: poisson, Note: "draw cache and CDF tables"})
+	}
+	// Recording: the CPU driver keeps two blocks of spike ids, a GPU one
+	// device block; a neuron fires at most once per refractory period plus
+	// one step, which bounds a block.
+	var worst uint64
+	for _, pop := range n.GetPopulations() {
+		worst += uint64(pop.GetSize()) * maxSpikes(pop, dt, p.BlockSteps) * 4
+	}
+	p.Parts = append(p.Parts, Part{Name: "recording blocks", CPU: 2 * worst, GPU: worst,
+		Note: fmt.Sprintf("at most: every neuron fires once per refractory period, blocks of %d steps", p.BlockSteps)})
+	p.BuildPeak = buildScratch + N*8
+	return p
+}
+
+// maxSpikes bounds the spikes of one neuron of pop in a block of steps.
+func maxSpikes(pop *myelinpb.Population, dt float64, steps uint64) uint64 {
+	var tref float64
+	switch m := pop.GetModel().(type) {
+	case *myelinpb.Population_IafPscDelta:
+		tref = m.IafPscDelta.GetTRef()
+	case *myelinpb.Population_IafPscExp:
+		tref = m.IafPscExp.GetTRef()
+	case *myelinpb.Population_IafCondExp:
+		tref = m.IafCondExp.GetTRef()
+	default:
+		return 0
+	}
+	period := uint64(max(0, math.Round(tref/dt))) + 1
+	return (steps + period - 1) / period
+}
+
+// synapseCount is the number of synapses of a projection (expected for
+// pairwise Bernoulli).
+func synapseCount(pr *myelinpb.Projection, pre, post uint64) uint64 {
+	switch r := pr.GetRule().(type) {
+	case *myelinpb.Projection_FixedInDegree:
+		return uint64(r.FixedInDegree.GetIndegree()) * post
+	case *myelinpb.Projection_FixedOutDegree:
+		return uint64(r.FixedOutDegree.GetOutdegree()) * pre
+	case *myelinpb.Projection_PairwiseBernoulli:
+		return uint64(math.Ceil(r.PairwiseBernoulli.GetP() * float64(pre) * float64(post)))
+	case *myelinpb.Projection_OneToOne:
+		return post
+	case *myelinpb.Projection_AllToAll, *myelinpb.Projection_Ring:
+		return pre * post
+	case *myelinpb.Projection_Explicit:
+		return uint64(len(r.Explicit.GetPreIndex()))
+	}
+	return 0
+}
+
+// delayBound bounds a delay distribution in steps (normal: mean + 5 std
+// unless clipped; lognormal: its 99.9999th percentile).
+func delayBound(d *myelinpb.Distribution, dt float64) uint64 {
+	var ms float64
+	switch k := d.GetKind().(type) {
+	case *myelinpb.Distribution_Constant:
+		ms = k.Constant
+	case *myelinpb.Distribution_Uniform:
+		ms = k.Uniform.GetHigh()
+	case *myelinpb.Distribution_Normal:
+		ms = k.Normal.GetMean() + 5*k.Normal.GetStd()
+		if k.Normal.Max != nil {
+			ms = k.Normal.GetMax()
+		}
+	case *myelinpb.Distribution_Lognormal:
+		ms = math.Exp(k.Lognormal.GetMu() + 5*k.Lognormal.GetSigma())
+	default:
+		ms = dt
+	}
+	return uint64(max(1, math.Round(ms/dt)))
+}
+
+// Bytes formats a byte count with a binary unit.
+func Bytes(b uint64) string {
+	const unit = 1024
+	if b < unit {
+		return fmt.Sprintf("%d B", b)
+	}
+	div, exp := uint64(unit), 0
+	for n := b / unit; n >= unit; n /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(b)/float64(div), "KMGTPE"[exp])
+}
+
+// Write prints the plan as a table.
+func (p *Plan) Write(w io.Writer) error {
+	fmt.Fprintf(w, "%d neurons, %d synapses, %d delay slots\n", p.Neurons, p.Synapses, p.RingSlots)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "part\tcpu\tgpu\t")
+	for _, x := range p.Parts {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", x.Name, Bytes(x.CPU), Bytes(x.GPU), x.Note)
+	}
+	fmt.Fprintf(tw, "construction (transient)\t%s\t-\tcounts and cursors per projection and thread\n", Bytes(p.BuildPeak))
+	fmt.Fprintf(tw, "total\t%s\t%s\t\n", Bytes(p.CPU()), Bytes(p.GPU()))
+	return tw.Flush()
+}

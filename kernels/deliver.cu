@@ -1,0 +1,51 @@
+// deliver.cu: phase two of a step (cpu.Backend.deliver in
+// engine/cpu/step.go): every spike of step t adds its synapses' weights to
+// the ring slots of their arrival steps t + delay. The adds are int32
+// atomics, so their order does not change the sums.
+#include "network.cuh"
+
+// myelin_deliver(net, s, -): a grid-stride loop over work items (spike i of
+// step s, segment seg of its CSR row); a block takes one item at a time and
+// its threads take the item's blockDim.x synapses, one each. net->segs is
+// the longest row divided by blockDim.x, rounded up. Thread 0 of block 0
+// also sets spk_off[s+1], where the spikes of step s+1 will go.
+extern "C" __global__ void myelin_deliver(const MyelinNet *__restrict__ net, unsigned s, unsigned unused)
+{
+    unsigned cnt = net->spk_cnt[s];
+    unsigned off = net->spk_off[s];
+    if (blockIdx.x == 0 && threadIdx.x == 0) {
+        net->spk_off[s + 1] = off + cnt;
+    }
+    unsigned segs = net->segs;
+    unsigned long long items = (unsigned long long)cnt * segs;
+    if (items == 0) {
+        return;
+    }
+    unsigned long long t = *net->step + s;
+    unsigned long long slots = net->ring_slots;
+    unsigned long long cur = t % slots;
+    unsigned long long n = net->n;
+    unsigned dbits = net->delay_bits;
+    unsigned dmask = (1u << dbits) - 1u;
+    for (unsigned long long item = blockIdx.x; item < items; item += gridDim.x) {
+        unsigned i = (unsigned)(item / segs);
+        unsigned seg = (unsigned)(item % segs);
+        unsigned pre = net->spk_ids[off + i];
+        unsigned long long r1 = net->row_ptr[pre + 1];
+        unsigned long long k = net->row_ptr[pre] + (unsigned long long)seg * blockDim.x + threadIdx.x;
+        if (k < r1) {
+            unsigned p = net->packed[k];
+            unsigned long long sl = cur + (p & dmask);
+            if (sl >= slots) {
+                sl -= slots;
+            }
+            unsigned long long idx = sl * n + (p >> dbits);
+            int w = net->weight[k];
+            if (w >= 0) {
+                atomicAdd(&net->ring_ex[idx], w);
+            } else {
+                atomicAdd(&net->ring_in[idx], w);
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+// network.cuh: the device layout of a built network (engine/network) as the
+// kernels see it. The host writes these structs byte for byte from Go (see
+// kernels/launch: the Go mirrors have the same fields in the same order,
+// encoded little-endian with encoding/binary), so every struct here is made
+// of 4- and 8-byte fields with no implicit padding, and its size is pinned
+// by a static_assert that kernels/launch checks from the Go side.
+#ifndef MYELIN_NETWORK_CUH
+#define MYELIN_NETWORK_CUH
+
+#include "iaf_psc_delta.cuh"
+#include "iaf_psc_exp.cuh"
+#include "iaf_cond_exp.cuh"
+#include "rate.cuh"
+
+// Neuron model codes: network.Model.
+#define MYELIN_IAF_PSC_DELTA 1
+#define MYELIN_IAF_PSC_EXP 2
+#define MYELIN_IAF_COND_EXP 3
+#define MYELIN_RATE 4
+
+// PopDesc is one population (network.Population): its global id range, its
+// fixed-point scale and its model's coefficients.
+struct PopDesc {
+    int model;         // MYELIN_IAF_PSC_DELTA, ...
+    unsigned first;    // first global id
+    unsigned size;     // neurons
+    float scale_inv;   // 2^-Shift: ring and Poisson fixed point to weight units
+    float el;          // E_L added to V in state samples (0 for iaf_cond_exp)
+    union {
+        IafPscDelta psc_delta;
+        IafPscExp psc_exp;
+        IafCondExp cond_exp;
+        Rate rate;
+        unsigned words[13];
+    } m;
+};
+
+// PoissonDesc is one Poisson input (network.Poisson): neurons
+// [first, first+count) draw their count of step t in [start, stop) from word
+// t%4 of Philox block (gid, t/4, purpose) and look it up in
+// ptable[table_off, table_off+table_len).
+struct PoissonDesc {
+    unsigned long long start, stop;
+    unsigned first, count;
+    int weight; // fixed point, signed by channel
+    unsigned purpose, base, table_off, table_len, pad;
+};
+
+// DCDesc is one DC input (network.DC).
+struct DCDesc {
+    unsigned long long start, stop;
+    unsigned first, count;
+    float amp;
+    unsigned pad;
+};
+
+// EventDesc is one spike of a spike-source array (network.SpikeEvent);
+// the array is sorted by step, then target.
+struct EventDesc {
+    unsigned long long step;
+    unsigned target;
+    int weight;
+};
+
+// RateProjDesc is one rate projection (network.RateProjection): a ring
+// table (kind 1: w by index difference in rtable[table_off, +table_len)) or
+// a CSC by post neuron (kind 2: column pointers at rcolptr[colptr_off, +size
+// of post + 1), sources and weights at rsrc/rw[edge_off + e]).
+struct RateProjDesc {
+    unsigned pre_first, pre_size, post, delay;
+    unsigned kind, table_off, table_len, colptr_off;
+    unsigned edge_off, pad;
+};
+
+// ProbeDesc is one state probe (network.Probe): neurons
+// [first, first+count) (global ids), sampled after every step t with
+// t % every == 0 into columns [out, out+count) of a sample row.
+struct ProbeDesc {
+    unsigned first, count, every;
+    int spiking;
+    float el;
+    unsigned out;
+};
+
+// MyelinNet holds every device array and size; each kernel takes a pointer
+// to it. The spike and sample buffers belong to one recording chunk (the
+// host keeps one MyelinNet per chunk buffer).
+struct MyelinNet {
+    unsigned long long *step;           // first step of the current chunk
+    const PopDesc *pops;                // [n_pops]
+    float *v, *a, *b;                   // [n]: V, then I_ex/g_ex and I_in/g_in
+    int *ref;                           // [n]: refractory steps left
+    int *ring_ex, *ring_in;             // [ring_slots * n]: fixed-point input by arrival step
+    const unsigned long long *row_ptr;  // [n+1]: CSR by presynaptic neuron
+    const unsigned *packed;             // target << delay_bits | delay
+    const int *weight;                  // fixed point in the target's scale; sign = channel
+    const PoissonDesc *poisson;         // [n_poisson]
+    const unsigned *ptable;             // Poisson inverse-CDF thresholds
+    const DCDesc *dc;                   // [n_dc]
+    const EventDesc *events;            // [n_events]
+    float *rhist;                       // [rate_slots * n]: rates by step
+    const RateProjDesc *rproj;          // [n_rproj]
+    const float *rtable;                // ring tables
+    const unsigned *rcolptr;            // CSC column pointers
+    const unsigned *rsrc;               // CSC sources (local pre index)
+    const float *rw;                    // CSC weights
+    const ProbeDesc *probes;            // [n_probes]
+    unsigned *spk_cnt;                  // [chunk_cap]: spikes of each step of the chunk
+    unsigned *spk_off;                  // [chunk_cap+1]: where each step's spikes start in spk_ids
+    unsigned *spk_ids;                  // [chunk_cap * n]: spiking ids, unordered within a step
+    float *samples;                     // [chunk_cap * sample_width]: state sample rows
+    unsigned long long n_events;
+    unsigned n, ring_slots, rate_slots, delay_bits;
+    unsigned n_pops, n_poisson, n_dc, n_rproj;
+    unsigned n_probes, sample_width, key0, key1;
+    unsigned segs;      // deliver: row segments of blockDim.x synapses per spike (max row / block, rounded up)
+    unsigned chunk_cap; // steps the spike and sample buffers hold
+};
+
+static_assert(sizeof(IafPscDelta) == 24, "IafPscDelta layout");
+static_assert(sizeof(IafPscExp) == 40, "IafPscExp layout");
+static_assert(sizeof(IafCondExp) == 52, "IafCondExp layout");
+static_assert(sizeof(Rate) == 28, "Rate layout");
+static_assert(sizeof(PopDesc) == 72, "PopDesc layout");
+static_assert(sizeof(PoissonDesc) == 48, "PoissonDesc layout");
+static_assert(sizeof(DCDesc) == 32, "DCDesc layout");
+static_assert(sizeof(EventDesc) == 16, "EventDesc layout");
+static_assert(sizeof(RateProjDesc) == 40, "RateProjDesc layout");
+static_assert(sizeof(ProbeDesc) == 24, "ProbeDesc layout");
+static_assert(sizeof(MyelinNet) == 272, "MyelinNet layout");
+
+// myelin_gid is the global index of this thread in a one-dimensional launch.
+__device__ __forceinline__ unsigned long long myelin_gid()
+{
+    return (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
+}
+
+// myelin_dc_input sums the DC currents active at step t on neuron g, in
+// input order (cpu.Backend.dcInput).
+__device__ __forceinline__ float myelin_dc_input(const MyelinNet *net, unsigned long long t, unsigned g)
+{
+    float iext = 0.0f;
+    for (unsigned k = 0; k < net->n_dc; k++) {
+        const DCDesc *d = &net->dc[k];
+        if (t >= d->start && t < d->stop && g >= d->first && g < d->first + d->count) {
+            iext += d->amp;
+        }
+    }
+    return iext;
+}
+
+#endif // MYELIN_NETWORK_CUH

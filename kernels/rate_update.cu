@@ -1,0 +1,55 @@
+// rate_update.cu: the rate neurons' part of phase one
+// (cpu.Backend.updateRate in engine/cpu/step.go). The rate history ring
+// holds each step's rates; step t reads slots t and t+1-delay and writes
+// slot t+1, which no projection of this step reads (delays are >= 1 and
+// shorter than the ring), so threads never race.
+#include "network.cuh"
+
+// myelin_rate_update(net, s, pop): step t of the rate population pop, one
+// thread per neuron. The recurrent input sums float32(w·r) over the
+// projections into pop in order, then over j ascending (ring table) or in
+// CSC order, exactly as the CPU backend does.
+extern "C" __global__ void myelin_rate_update(const MyelinNet *__restrict__ net, unsigned s, unsigned pi)
+{
+    const PopDesc *pop = &net->pops[pi];
+    unsigned long long li = myelin_gid();
+    if (li >= pop->size) {
+        return;
+    }
+    unsigned i = (unsigned)li;
+    unsigned g = pop->first + i;
+    unsigned long long t = *net->step + s;
+    unsigned long long n = net->n;
+    unsigned long long rs = net->rate_slots;
+    const float *cur = net->rhist + (t % rs) * n;
+    float *next = net->rhist + ((t + 1) % rs) * n;
+
+    float syn = 0.0f;
+    for (unsigned k = 0; k < net->n_rproj; k++) {
+        const RateProjDesc *rp = &net->rproj[k];
+        if (rp->post != pi) {
+            continue;
+        }
+        unsigned long long sl = (t + 1 - rp->delay + rs) % rs;
+        const float *r = net->rhist + sl * n + rp->pre_first;
+        if (rp->kind == 1) {
+            const float *table = net->rtable + rp->table_off;
+            unsigned m = rp->table_len;
+            for (unsigned j = 0; j < m; j++) {
+                unsigned d = i - j;
+                if (j > i) {
+                    d += m;
+                }
+                syn += table[d] * r[j];
+            }
+        } else {
+            const unsigned *colptr = net->rcolptr + rp->colptr_off;
+            const unsigned *src = net->rsrc + rp->edge_off;
+            const float *w = net->rw + rp->edge_off;
+            for (unsigned e = colptr[i]; e < colptr[i + 1]; e++) {
+                syn += w[e] * r[src[e]];
+            }
+        }
+    }
+    next[g] = Rate_Step(&pop->m.rate, cur[g], syn, myelin_dc_input(net, t, g));
+}

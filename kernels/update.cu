@@ -1,0 +1,142 @@
+// update.cu: phase one of a step (cpu.Backend.update in engine/cpu/step.go)
+// and the bookkeeping of a recording chunk. Every kernel takes the network
+// (network.cuh) and two 32-bit arguments; the step it works on is the
+// device counter *net->step plus its step-in-chunk s, so one CUDA graph of a
+// chunk serves every chunk.
+//
+//   myelin_chunk_begin  zero the spike counts of the chunk's m steps
+//   myelin_events       add the spike-array events of step t to ring slot t
+//   myelin_update       one thread per neuron of a spiking population:
+//                       ring slot t (read and cleared), Poisson counts ×
+//                       weight in int64, DC inputs, the model step; a neuron
+//                       that fires appends its id to the step's spike list
+//   myelin_chunk_end    advance the step counter by m
+#include "network.cuh"
+#include "philox.cuh"
+
+// myelin_chunk_begin(net, m, -): spk_cnt[0..m) = 0, spk_off[0] = 0.
+extern "C" __global__ void myelin_chunk_begin(const MyelinNet *__restrict__ net, unsigned m, unsigned unused)
+{
+    unsigned long long i = myelin_gid();
+    if (i < m) {
+        net->spk_cnt[i] = 0;
+    }
+    if (i == 0) {
+        net->spk_off[0] = 0;
+    }
+}
+
+// myelin_chunk_end(net, m, -): *step += m (one thread).
+extern "C" __global__ void myelin_chunk_end(const MyelinNet *__restrict__ net, unsigned m, unsigned unused)
+{
+    if (myelin_gid() == 0) {
+        *net->step += m;
+    }
+}
+
+// myelin_lower_bound returns the first event index whose step is >= t.
+__device__ __forceinline__ unsigned long long myelin_lower_bound(const EventDesc *ev, unsigned long long n,
+                                                                 unsigned long long t)
+{
+    unsigned long long lo = 0, hi = n;
+    while (lo < hi) {
+        unsigned long long m = lo + (hi - lo) / 2;
+        if (ev[m].step < t) {
+            lo = m + 1;
+        } else {
+            hi = m;
+        }
+    }
+    return lo;
+}
+
+// myelin_events(net, s, -): the spike-array events of step t go into ring
+// slot t % ring_slots before any neuron reads it. Any grid: threads stride
+// over the step's events; integer atomics make the order irrelevant.
+extern "C" __global__ void myelin_events(const MyelinNet *__restrict__ net, unsigned s, unsigned unused)
+{
+    unsigned long long t = *net->step + s;
+    unsigned long long lo = myelin_lower_bound(net->events, net->n_events, t);
+    unsigned long long hi = myelin_lower_bound(net->events, net->n_events, t + 1);
+    unsigned long long base = (t % net->ring_slots) * (unsigned long long)net->n;
+    unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
+    for (unsigned long long e = lo + myelin_gid(); e < hi; e += stride) {
+        EventDesc ev = net->events[e];
+        if (ev.weight >= 0) {
+            atomicAdd(&net->ring_ex[base + ev.target], ev.weight);
+        } else {
+            atomicAdd(&net->ring_in[base + ev.target], ev.weight);
+        }
+    }
+}
+
+// myelin_poisson_count inverts the Poisson CDF: base + the first k with
+// u < thr[k] (the last entry if none), as cpu.poissonCount.
+__device__ __forceinline__ unsigned myelin_poisson_count(unsigned u, unsigned base, const unsigned *thr, unsigned len)
+{
+    for (unsigned k = 0; k < len; k++) {
+        if (u < thr[k]) {
+            return base + k;
+        }
+    }
+    return base + len - 1;
+}
+
+// myelin_update(net, s, pop): step t of the spiking population pop, one
+// thread per neuron (grid × block >= its size).
+extern "C" __global__ void myelin_update(const MyelinNet *__restrict__ net, unsigned s, unsigned pi)
+{
+    const PopDesc *pop = &net->pops[pi];
+    unsigned long long i = myelin_gid();
+    if (i >= pop->size) {
+        return;
+    }
+    unsigned g = pop->first + (unsigned)i;
+    unsigned long long t = *net->step + s;
+
+    // Ring slot t: read and clear.
+    unsigned long long idx = (t % net->ring_slots) * (unsigned long long)net->n + g;
+    long long qe = net->ring_ex[idx];
+    long long qi = net->ring_in[idx];
+    net->ring_ex[idx] = 0;
+    net->ring_in[idx] = 0;
+
+    // Poisson inputs: counts × weight, added in int64.
+    unsigned long long blk = t / 4;
+    unsigned lane = (unsigned)(t % 4);
+    for (unsigned k = 0; k < net->n_poisson; k++) {
+        const PoissonDesc *p = &net->poisson[k];
+        if (t >= p->start && t < p->stop && g >= p->first && g < p->first + p->count) {
+            Philox4 b = myelin_philox4x32(g, (unsigned)blk, (unsigned)(blk >> 32), p->purpose, net->key0, net->key1);
+            unsigned u = myelin_philox_word(b, lane);
+            long long q = (long long)myelin_poisson_count(u, p->base, net->ptable + p->table_off, p->table_len) *
+                          (long long)p->weight;
+            if (p->weight >= 0) {
+                qe += q;
+            } else {
+                qi += q;
+            }
+        }
+    }
+    float iext = myelin_dc_input(net, t, g);
+
+    float si = pop->scale_inv;
+    bool fired = false;
+    switch (pop->model) {
+    case MYELIN_IAF_PSC_DELTA:
+        fired = IafPscDelta_Step(&pop->m.psc_delta, &net->v[g], &net->ref[g], (float)(qe + qi) * si, iext);
+        break;
+    case MYELIN_IAF_PSC_EXP:
+        fired = IafPscExp_Step(&pop->m.psc_exp, &net->v[g], &net->a[g], &net->b[g], &net->ref[g],
+                               (float)qe * si, (float)qi * si, iext);
+        break;
+    case MYELIN_IAF_COND_EXP:
+        fired = IafCondExp_Step(&pop->m.cond_exp, &net->v[g], &net->a[g], &net->b[g], &net->ref[g],
+                                (float)qe * si, (float)qi * si, iext);
+        break;
+    }
+    if (fired) {
+        unsigned k = atomicAdd(&net->spk_cnt[s], 1u);
+        net->spk_ids[net->spk_off[s] + k] = g;
+    }
+}
