@@ -208,14 +208,24 @@ func (g *generator) choose(wk *worker, k, n, u uint32) []uint32 {
 				t = j
 			}
 			wk.seen[t/64] |= 1 << (t % 64)
+			out = append(out, t)
 		}
-		// Read the chosen set back in ascending order, clearing as we go.
-		for i, word := range wk.seen[:words] {
-			for word != 0 {
-				out = append(out, uint32(i*64+bits.TrailingZeros64(word)))
-				word &= word - 1
+		if words <= 8*int(k) {
+			// Dense: read the set back in ascending order from the bitset.
+			out = out[:0]
+			for i, word := range wk.seen[:words] {
+				for word != 0 {
+					out = append(out, uint32(i*64+bits.TrailingZeros64(word)))
+					word &= word - 1
+				}
+				wk.seen[i] = 0
 			}
-			wk.seen[i] = 0
+		} else {
+			// Sparse: sort the k draws and clear only their words.
+			slices.Sort(out)
+			for _, t := range out {
+				wk.seen[t/64] = 0
+			}
 		}
 	}
 	if skip {

@@ -162,7 +162,7 @@ type Network struct {
 	Events       []SpikeEvent // sorted by step, then target
 
 	RateProj  []RateProjection
-	RateSlots uint32 // max rate delay + 1 (0 without rate projections... at least 1 with rate populations)
+	RateSlots uint32 // rate history slots: largest rate delay + 1 (0 without rate populations)
 
 	Probes     []Probe
 	BlockSteps uint32

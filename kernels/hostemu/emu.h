@@ -1,0 +1,41 @@
+// emu.h: the C interface of the host emulation, called from Go (cgo).
+#ifndef MYELIN_EMU_H
+#define MYELIN_EMU_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Kernel numbers: launch.Kernel in kernels/launch.
+enum {
+    MYELIN_K_CHUNK_BEGIN = 1,
+    MYELIN_K_EVENTS = 2,
+    MYELIN_K_UPDATE = 3,
+    MYELIN_K_CHUNK_END = 4,
+    MYELIN_K_RATE_UPDATE = 5,
+    MYELIN_K_DELIVER = 6,
+    MYELIN_K_RECORD = 7,
+};
+
+// myelin_emu_launch runs kernel <<<grid, block>>>(net, s, a) on the host.
+// It returns 0, or -1 for an unknown kernel number.
+int myelin_emu_launch(int kernel, unsigned grid, unsigned block, const void *net, unsigned s, unsigned a);
+
+// myelin_emu_kernel_name returns the extern "C" name of a kernel number
+// ("" if unknown), so that Go can check its numbering against the C side.
+const char *myelin_emu_kernel_name(int kernel);
+
+// myelin_emu_sizeof returns sizeof of the structs of kernels/network.cuh:
+// 0 PopDesc, 1 PoissonDesc, 2 DCDesc, 3 EventDesc, 4 RateProjDesc,
+// 5 ProbeDesc, 6 MyelinNet; -1 otherwise.
+int myelin_emu_sizeof(int which);
+
+// myelin_emu_contract_probe returns a*b + c compiled like the kernels, so
+// that Go can check that no multiply-add was fused.
+float myelin_emu_contract_probe(float a, float b, float c);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif // MYELIN_EMU_H

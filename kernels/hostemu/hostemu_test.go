@@ -1,0 +1,129 @@
+//go:build hostemu
+
+package hostemu
+
+import (
+	"encoding/binary"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/myelin-sim/myelin/engine/neuron"
+	"github.com/myelin-sim/myelin/kernels/launch"
+	"github.com/myelin-sim/myelin/kernels/parity"
+)
+
+// TestParity runs the parity suite (brunel, cuba, coba, ring_rate, 200 ms
+// each, scaled down) on the CPU backend and on the host emulation of the
+// CUDA kernels and requires byte-identical streams before the trailer.
+func TestParity(t *testing.T) {
+	start := time.Now()
+	for _, c := range parity.Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			res, err := parity.Compare(c, 0, New(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Log(res)
+		})
+	}
+	t.Logf("parity suite: %.1fs", time.Since(start).Seconds())
+}
+
+// TestParityGeometry repeats one spiking and the rate model with a
+// different launch configuration: one-thread blocks, a one-block deliver
+// grid and one-step chunks.
+func TestParityGeometry(t *testing.T) {
+	cfg := launch.Config{Block: 1, DeliverBlocks: 1, MaxChunkSteps: 1}
+	for _, c := range parity.Cases() {
+		if c.Name != "cuba" && c.Name != "ring_rate" {
+			continue
+		}
+		c.Set["duration_ms"] = "30"
+		c.MinSpikes, c.MinSamples = 1, 1
+		t.Run(c.Name, func(t *testing.T) {
+			res, err := parity.Compare(c, 2, New(&cfg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Log(res)
+		})
+	}
+}
+
+// TestKernelNumbers checks that the C dispatcher numbers the kernels as
+// package launch does.
+func TestKernelNumbers(t *testing.T) {
+	for _, k := range launch.Kernels() {
+		if got := kernelName(k); got != k.Name() {
+			t.Errorf("kernel %d: C side calls it %q, launch %q", k, got, k.Name())
+		}
+	}
+	if got := kernelName(0); got != "" {
+		t.Errorf("kernel 0: C side calls it %q", got)
+	}
+}
+
+// TestLayout checks the C structs' sizes against the Go mirrors and the
+// neuron models' Go structs, which launch uploads with encoding/binary.
+func TestLayout(t *testing.T) {
+	for i, want := range []int{72, 48, 32, 16, 40, 24, launch.NetSize} {
+		if got := structSize(i); got != want {
+			t.Errorf("struct %d: C size %d, want %d", i, got, want)
+		}
+	}
+	for _, m := range []struct {
+		v    any
+		size int
+	}{{neuron.IafPscDelta{}, 24}, {neuron.IafPscExp{}, 40}, {neuron.IafCondExp{}, 52}, {neuron.Rate{}, 28}} {
+		if got := binary.Size(m.v); got != m.size {
+			t.Errorf("%T: %d bytes, the CUDA struct has %d: keep kernels/*.cuh in step with engine/neuron", m.v, got, m.size)
+		}
+	}
+}
+
+// TestNoContraction checks that the emulation rounds a*b before adding c
+// (no fused multiply-add), as nvcc -fmad=false and the Go backend do.
+func TestNoContraction(t *testing.T) {
+	a := float32(1) + float32(math.Ldexp(1, -12))
+	b := float32(1) - float32(math.Ldexp(1, -12))
+	c := float32(-1)
+	want := float32(a*b) + c // a*b = 1 - 2^-24 exactly, which float32 rounds to 1
+	if got := contractProbe(a, b, c); got != want {
+		t.Errorf("a*b+c = %g, want %g: the C++ compiler fused the multiply-add", got, want)
+	}
+}
+
+// TestSourceLinks checks that every kernel source has its link here:
+// Go's build cache sees a change to kernels/*.cu or *.cuh only through them.
+func TestSourceLinks(t *testing.T) {
+	srcs, err := filepath.Glob("../*.cu*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range srcs {
+		name := filepath.Base(s)
+		if name == "sanity.cu" {
+			continue // not part of the simulation
+		}
+		target, err := os.Readlink(name + ".h")
+		if err != nil || target != "../"+name {
+			t.Errorf("kernels/hostemu/%s.h should be a symbolic link to ../%s (ln -s ../%s kernels/hostemu/%s.h): %v", name, name, name, name, err)
+		}
+	}
+	for _, m := range launch.Modules() {
+		if _, err := os.Stat(m + ".cu.h"); err != nil {
+			t.Errorf("module %s: %v", m, err)
+		}
+		b, err := os.ReadFile("kernels.cc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), `#include "`+m+`.cu.h"`) {
+			t.Errorf("kernels.cc does not include %s.cu.h", m)
+		}
+	}
+}

@@ -1,0 +1,1 @@
+../iaf_cond_exp.cuh

@@ -1,0 +1,1 @@
+../iaf_psc_delta.cuh

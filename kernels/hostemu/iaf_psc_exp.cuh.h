@@ -1,0 +1,1 @@
+../iaf_psc_exp.cuh

@@ -1,0 +1,99 @@
+//go:build hostemu
+
+// kernels.cc: the host build of Myelin's CUDA kernels. It compiles the very
+// sources that nvcc compiles (kernels/*.cu and *.cuh; the *.cu.h and
+// *.cuh.h files here are symbolic links to them, so that Go's build cache
+// sees their content) through the SIMT shim in simt.h, and dispatches
+// launches by kernel number.
+#include "simt.h"
+
+#include "update.cu.h"
+#include "deliver.cu.h"
+#include "rate_update.cu.h"
+#include "record.cu.h"
+
+#include "emu.h"
+
+thread_local uint3 threadIdx;
+thread_local uint3 blockIdx;
+thread_local dim3 blockDim;
+thread_local dim3 gridDim;
+
+extern "C" int myelin_emu_launch(int kernel, unsigned grid, unsigned block, const void *netp, unsigned s, unsigned a)
+{
+    const MyelinNet *net = (const MyelinNet *)netp;
+    dim3 g(grid), b(block);
+    switch (kernel) {
+    case MYELIN_K_CHUNK_BEGIN:
+        simt_launch(g, b, [=] { myelin_chunk_begin(net, s, a); });
+        return 0;
+    case MYELIN_K_EVENTS:
+        simt_launch(g, b, [=] { myelin_events(net, s, a); });
+        return 0;
+    case MYELIN_K_UPDATE:
+        simt_launch(g, b, [=] { myelin_update(net, s, a); });
+        return 0;
+    case MYELIN_K_CHUNK_END:
+        simt_launch(g, b, [=] { myelin_chunk_end(net, s, a); });
+        return 0;
+    case MYELIN_K_RATE_UPDATE:
+        simt_launch(g, b, [=] { myelin_rate_update(net, s, a); });
+        return 0;
+    case MYELIN_K_DELIVER:
+        simt_launch(g, b, [=] { myelin_deliver(net, s, a); });
+        return 0;
+    case MYELIN_K_RECORD:
+        simt_launch(g, b, [=] { myelin_record(net, s, a); });
+        return 0;
+    }
+    return -1;
+}
+
+extern "C" const char *myelin_emu_kernel_name(int kernel)
+{
+    switch (kernel) {
+    case MYELIN_K_CHUNK_BEGIN:
+        return "myelin_chunk_begin";
+    case MYELIN_K_EVENTS:
+        return "myelin_events";
+    case MYELIN_K_UPDATE:
+        return "myelin_update";
+    case MYELIN_K_CHUNK_END:
+        return "myelin_chunk_end";
+    case MYELIN_K_RATE_UPDATE:
+        return "myelin_rate_update";
+    case MYELIN_K_DELIVER:
+        return "myelin_deliver";
+    case MYELIN_K_RECORD:
+        return "myelin_record";
+    }
+    return "";
+}
+
+extern "C" int myelin_emu_sizeof(int which)
+{
+    switch (which) {
+    case 0:
+        return sizeof(PopDesc);
+    case 1:
+        return sizeof(PoissonDesc);
+    case 2:
+        return sizeof(DCDesc);
+    case 3:
+        return sizeof(EventDesc);
+    case 4:
+        return sizeof(RateProjDesc);
+    case 5:
+        return sizeof(ProbeDesc);
+    case 6:
+        return sizeof(MyelinNet);
+    }
+    return -1;
+}
+
+// myelin_emu_contract_probe returns a*b + c as the kernels compute it: with
+// contraction off, the product is rounded before the add.
+extern "C" float myelin_emu_contract_probe(float a, float b, float c)
+{
+    return a * b + c;
+}

@@ -1,0 +1,101 @@
+// simt.h: a small SIMT shim that lets g++ compile Myelin's CUDA kernels
+// (kernels/*.cu, kernels/*.cuh) for the host, unchanged. A launch runs every
+// thread of every block one after the other on the calling OS thread, with
+// threadIdx/blockIdx/blockDim/gridDim as thread-locals; blocks and threads
+// run in descending order, so results that depended on the order of atomics
+// or on thread scheduling would show up against the CPU backend.
+//
+// Supported: __global__/__device__/__host__/__forceinline__, atomicAdd on
+// int, unsigned and unsigned long long (real atomics, so launches from
+// several OS threads stay correct), __umulhi, __int_as_float, floorf. Not
+// supported, because Myelin's kernels do not use them: __syncthreads,
+// __shared__ memory, warp votes and shuffles. Using one fails to compile.
+//
+// Floating-point contraction is off (the twin of nvcc -fmad=false): g++
+// never fuses a multiply and an add, so float arithmetic rounds exactly as
+// in the Go backend. cgo does not accept -ffp-contract=off as a flag, so the
+// pragmas below set it; the ISO dialect (-std=c++14, not gnu++14) makes it
+// g++'s default as well, and TestNoContraction checks the result.
+#ifndef MYELIN_SIMT_H
+#define MYELIN_SIMT_H
+
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+#if defined(__FAST_MATH__)
+#error "simt.h: fast math changes float rounding; compile without -ffast-math"
+#endif
+
+#include <math.h>
+#include <string.h>
+
+#ifndef __cplusplus
+#error "simt.h is C++"
+#endif
+
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline __attribute__((always_inline))
+
+// CUDA's built-in vector types, as far as the kernels use them.
+struct uint3 {
+    unsigned x, y, z;
+};
+struct dim3 {
+    unsigned x, y, z;
+    dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
+};
+
+// The launch coordinates of the running emulated thread.
+extern thread_local uint3 threadIdx;
+extern thread_local uint3 blockIdx;
+extern thread_local dim3 blockDim;
+extern thread_local dim3 gridDim;
+
+inline int atomicAdd(int *p, int v) { return __atomic_fetch_add(p, v, __ATOMIC_RELAXED); }
+inline unsigned atomicAdd(unsigned *p, unsigned v) { return __atomic_fetch_add(p, v, __ATOMIC_RELAXED); }
+inline unsigned long long atomicAdd(unsigned long long *p, unsigned long long v)
+{
+    return __atomic_fetch_add(p, v, __ATOMIC_RELAXED);
+}
+
+inline unsigned __umulhi(unsigned a, unsigned b) { return (unsigned)(((unsigned long long)a * b) >> 32); }
+
+inline float __int_as_float(int i)
+{
+    float f;
+    memcpy(&f, &i, sizeof f);
+    return f;
+}
+
+// simt_launch runs body once for every thread of a grid × block launch.
+template <class Body>
+void simt_launch(dim3 grid, dim3 block, Body body)
+{
+    gridDim = grid;
+    blockDim = block;
+    for (unsigned bz = grid.z; bz-- > 0;) {
+        for (unsigned by = grid.y; by-- > 0;) {
+            for (unsigned bx = grid.x; bx-- > 0;) {
+                blockIdx.x = bx;
+                blockIdx.y = by;
+                blockIdx.z = bz;
+                for (unsigned tz = block.z; tz-- > 0;) {
+                    for (unsigned ty = block.y; ty-- > 0;) {
+                        for (unsigned tx = block.x; tx-- > 0;) {
+                            threadIdx.x = tx;
+                            threadIdx.y = ty;
+                            threadIdx.z = tz;
+                            body();
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#endif // MYELIN_SIMT_H

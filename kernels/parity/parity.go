@@ -1,0 +1,265 @@
+// Package parity checks decision 1 of the design ("same spikes on every
+// backend"): it runs built-in models through engine/sim on the CPU backend
+// and on another backend (the host emulation of the kernels, or the CUDA
+// backend on a GPU) and requires byte-identical streams up to the trailer:
+// the header, every spike block and every state block. Only the trailer,
+// which describes the environment (backend, threads, wall times), may
+// differ.
+package parity
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/myelin-sim/myelin/engine/backend"
+	"github.com/myelin-sim/myelin/engine/cpu"
+	"github.com/myelin-sim/myelin/engine/models"
+	"github.com/myelin-sim/myelin/engine/network"
+	"github.com/myelin-sim/myelin/engine/sim"
+	"github.com/myelin-sim/myelin/engine/spec"
+	"github.com/myelin-sim/myelin/engine/stream"
+	myelinpb "github.com/myelin-sim/myelin/proto"
+)
+
+// Case is one network to compare: a built-in model, its parameters and
+// extra state probes.
+type Case struct {
+	Name  string
+	Model string
+	Set   map[string]string
+	// Probes are added to the model's recording.
+	Probes []*myelinpb.StateProbe
+	// MinSpikes is the fewest spikes the run must produce for the
+	// comparison to mean something (0 for rate networks).
+	MinSpikes uint64
+	// MinSamples is the fewest state values the run must record.
+	MinSamples uint64
+}
+
+// Cases returns the standard parity suite: the four built-in models, each
+// for 200 ms of biological time, scaled down (Brunel to 2,000 neurons) so
+// that the CPU backend and the host emulation run them in seconds. Every
+// spiking model also samples V of a few neurons.
+func Cases() []Case {
+	probe := func(pop string, count, every uint32) []*myelinpb.StateProbe {
+		return []*myelinpb.StateProbe{{Population: pop, First: 3, Count: count, Every: every}}
+	}
+	return []Case{
+		{Name: "brunel", Model: "brunel", Set: map[string]string{"n": "2000", "duration_ms": "200"},
+			Probes: probe("E", 12, 7), MinSpikes: 1000, MinSamples: 1000},
+		{Name: "cuba", Model: "cuba", Set: map[string]string{"n": "2000", "duration_ms": "200"},
+			Probes: probe("I", 10, 1), MinSpikes: 1000, MinSamples: 1000},
+		{Name: "coba", Model: "coba", Set: map[string]string{"n": "2000", "duration_ms": "200"},
+			Probes: probe("E", 10, 3), MinSpikes: 100, MinSamples: 1000},
+		{Name: "ring_rate", Model: "ring_rate", Set: map[string]string{"duration_ms": "200"},
+			MinSamples: 1000},
+	}
+}
+
+// Scaled returns the cases with every model's neuron count and duration
+// replaced (0 keeps the case's), for larger runs on a GPU.
+func Scaled(cases []Case, n uint32, durationMs float64) []Case {
+	out := make([]Case, len(cases))
+	for i, c := range cases {
+		set := map[string]string{}
+		for k, v := range c.Set {
+			set[k] = v
+		}
+		if n > 0 && c.Model != "ring_rate" {
+			set["n"] = fmt.Sprint(n)
+		}
+		if durationMs > 0 {
+			set["duration_ms"] = fmt.Sprint(durationMs)
+		}
+		c.Set = set
+		out[i] = c
+	}
+	return out
+}
+
+// Build builds the case's network as "myelin run" does: model, defaults,
+// validation, build.
+func Build(c Case) (*network.Network, error) {
+	m, err := models.Lookup(c.Model)
+	if err != nil {
+		return nil, fmt.Errorf("parity %s: %w", c.Name, err)
+	}
+	s, err := m.Build(c.Set)
+	if err != nil {
+		return nil, fmt.Errorf("parity %s: %w", c.Name, err)
+	}
+	if s.Recording == nil {
+		s.Recording = &myelinpb.Recording{}
+	}
+	for _, p := range c.Probes {
+		s.Recording.State = append(s.Recording.State, proto.Clone(p).(*myelinpb.StateProbe))
+	}
+	spec.ApplyDefaults(s)
+	if err := spec.Validate(s); err != nil {
+		return nil, fmt.Errorf("parity %s: %w", c.Name, err)
+	}
+	net, err := network.Build(s, network.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("parity %s: build: %w", c.Name, err)
+	}
+	return net, nil
+}
+
+// Result describes one successful comparison.
+type Result struct {
+	Case     string
+	Neurons  uint32
+	Synapses uint64
+	Steps    uint64
+	Spikes   uint64 // spikes of the whole network (recorded or not)
+	Samples  uint64 // state values in the stream
+	Records  int    // records compared (header, spike and state blocks)
+	Bytes    int    // bytes compared
+	// Wall time of each run (build excluded).
+	CPUSeconds, OtherSeconds float64
+}
+
+func (r Result) String() string {
+	return fmt.Sprintf("%s: %d neurons, %d synapses, %d steps, %d spikes, %d samples: %d records, %d bytes identical (cpu %.2fs, other %.2fs)",
+		r.Case, r.Neurons, r.Synapses, r.Steps, r.Spikes, r.Samples, r.Records, r.Bytes, r.CPUSeconds, r.OtherSeconds)
+}
+
+// Compare runs c on the CPU backend (cpuThreads threads; 0: all cores) and
+// on other, which must not be loaded yet and is closed afterwards, and
+// returns an error that names the first difference if their streams before
+// the trailer differ, or if the run is trivial (fewer spikes or samples
+// than the case asks for).
+func Compare(c Case, cpuThreads int, other backend.Backend) (Result, error) {
+	defer other.Close()
+	res := Result{Case: c.Name}
+	net, err := Build(c)
+	if err != nil {
+		return res, err
+	}
+	res.Neurons, res.Synapses, res.Steps = net.N, net.SynapseCount(), net.Steps
+	want, wantRes, err := run(net, cpu.New(cpuThreads))
+	if err != nil {
+		return res, fmt.Errorf("parity %s: cpu: %w", c.Name, err)
+	}
+	res.CPUSeconds = wantRes.SimSeconds
+	got, gotRes, err := run(net, other)
+	if err != nil {
+		return res, fmt.Errorf("parity %s: %s: %w", c.Name, other.Name(), err)
+	}
+	res.OtherSeconds = gotRes.SimSeconds
+	for _, s := range wantRes.PopSpikes {
+		res.Spikes += s
+	}
+	wantBody, wantRecs, err := body(want)
+	if err != nil {
+		return res, fmt.Errorf("parity %s: cpu stream: %w", c.Name, err)
+	}
+	gotBody, _, err := body(got)
+	if err != nil {
+		return res, fmt.Errorf("parity %s: %s stream: %w", c.Name, other.Name(), err)
+	}
+	if !bytes.Equal(wantBody, gotBody) {
+		return res, fmt.Errorf("parity %s: streams differ before the trailer (cpu %d bytes, %s %d bytes): %s",
+			c.Name, len(wantBody), other.Name(), len(gotBody), firstDifference(wantBody, gotBody))
+	}
+	res.Records, res.Bytes = wantRecs, len(wantBody)
+	r, err := stream.ReadAll(bytes.NewReader(want))
+	if err != nil {
+		return res, fmt.Errorf("parity %s: reading the cpu stream: %w", c.Name, err)
+	}
+	for _, st := range r.State {
+		res.Samples += uint64(len(st.Values))
+	}
+	if res.Spikes < c.MinSpikes {
+		return res, fmt.Errorf("parity %s: only %d spikes, want at least %d: the comparison is trivial", c.Name, res.Spikes, c.MinSpikes)
+	}
+	if res.Samples < c.MinSamples {
+		return res, fmt.Errorf("parity %s: only %d state samples, want at least %d", c.Name, res.Samples, c.MinSamples)
+	}
+	return res, nil
+}
+
+// run simulates net on be into a buffer.
+func run(net *network.Network, be backend.Backend) ([]byte, *sim.Result, error) {
+	var buf bytes.Buffer
+	start := time.Now()
+	res, err := sim.Run(context.Background(), net, sim.Options{Backend: be, Out: &buf, Version: "parity"})
+	if err != nil {
+		return nil, res, err
+	}
+	if res.Status != myelinpb.Trailer_COMPLETE {
+		return nil, res, fmt.Errorf("run ended %v after %v", res.Status, time.Since(start))
+	}
+	return buf.Bytes(), res, nil
+}
+
+// body returns the bytes of a stream before its trailer and the number of
+// records in them; the stream must end with a trailer.
+func body(b []byte) ([]byte, int, error) {
+	r := stream.NewReader(bytes.NewReader(b))
+	for n := 0; ; n++ {
+		off := r.Offset()
+		rec, err := r.Next()
+		if err == io.EOF {
+			return nil, n, errors.New("no trailer")
+		}
+		if err != nil {
+			return nil, n, err
+		}
+		if rec.GetTrailer() != nil {
+			return b[:off], n, nil
+		}
+	}
+}
+
+// firstDifference describes the first record where two stream bodies
+// differ and, for spike blocks, the first step and neuron.
+func firstDifference(a, b []byte) string {
+	ra, rb := stream.NewReader(bytes.NewReader(a)), stream.NewReader(bytes.NewReader(b))
+	for i := 0; ; i++ {
+		offA, offB := ra.Offset(), rb.Offset()
+		x, errA := ra.Next()
+		y, errB := rb.Next()
+		if errA != nil || errB != nil {
+			return fmt.Sprintf("record %d: cpu: %v, other: %v", i, errA, errB)
+		}
+		if ra.Offset()-offA == rb.Offset()-offB && bytes.Equal(a[offA:ra.Offset()], b[offB:rb.Offset()]) {
+			continue
+		}
+		sa, sb := x.GetSpikes(), y.GetSpikes()
+		if sa == nil || sb == nil {
+			return fmt.Sprintf("record %d (at byte %d): cpu %s, other %s", i, offA, kind(x), kind(y))
+		}
+		stA, idA, err1 := stream.DecodeSpikes(sa)
+		stB, idB, err2 := stream.DecodeSpikes(sb)
+		if err1 != nil || err2 != nil {
+			return fmt.Sprintf("record %d: spike block: %v / %v", i, err1, err2)
+		}
+		for k := 0; k < min(len(idA), len(idB)); k++ {
+			if stA[k] != stB[k] || idA[k] != idB[k] {
+				return fmt.Sprintf("record %d: spike %d: cpu has neuron %d at step %d, other neuron %d at step %d", i, k, idA[k], stA[k], idB[k], stB[k])
+			}
+		}
+		return fmt.Sprintf("record %d: cpu has %d spikes, other %d (steps from %d)", i, len(idA), len(idB), sa.GetFirstStep())
+	}
+}
+
+func kind(r *myelinpb.Record) string {
+	switch {
+	case r.GetHeader() != nil:
+		return "header"
+	case r.GetSpikes() != nil:
+		return fmt.Sprintf("spike block at step %d", r.GetSpikes().GetFirstStep())
+	case r.GetState() != nil:
+		return fmt.Sprintf("state block of series %d at step %d", r.GetState().GetSeries(), r.GetState().GetFirstStep())
+	case r.GetTrailer() != nil:
+		return "trailer"
+	}
+	return "empty record"
+}
