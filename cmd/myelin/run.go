@@ -72,8 +72,15 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	net, err := network.Build(spec, network.Options{Threads: *threads})
+	net, err := network.BuildContext(ctx, spec, network.Options{Threads: *threads})
 	if err != nil {
+		if ctx.Err() != nil {
+			if f, ok := sink.(*os.File); ok && f != os.Stdout {
+				f.Close()
+				os.Remove(*out) // created empty above; nothing was written to it
+			}
+			return &exitError{130, fmt.Errorf("interrupted while building the network; nothing was simulated")}
+		}
 		return fmt.Errorf("%s: build: %w", fs.Arg(0), err)
 	}
 	var prog func(sim.Progress)

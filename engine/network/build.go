@@ -1,6 +1,7 @@
 package network
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"runtime"
@@ -19,6 +20,12 @@ type Options struct {
 
 // Build turns a defaulted, validated spec into a Network.
 func Build(spec *myelinpb.Network, opt Options) (*Network, error) {
+	return BuildContext(context.Background(), spec, opt)
+}
+
+// BuildContext is Build that gives up, returning ctx's error, soon after ctx
+// is cancelled (large networks take minutes to connect).
+func BuildContext(ctx context.Context, spec *myelinpb.Network, opt Options) (*Network, error) {
 	start := time.Now()
 	threads := opt.Threads
 	if threads <= 0 {
@@ -38,7 +45,7 @@ func Build(spec *myelinpb.Network, opt Options) (*Network, error) {
 	if net.BlockSteps == 0 {
 		net.BlockSteps = 100
 	}
-	b := &builder{net: net, byName: map[string]int{}, threads: threads}
+	b := &builder{ctx: ctx, net: net, byName: map[string]int{}, threads: threads}
 	if err := b.populations(); err != nil {
 		return nil, err
 	}
@@ -48,6 +55,9 @@ func Build(spec *myelinpb.Network, opt Options) (*Network, error) {
 		if err := step(); err != nil {
 			return nil, err
 		}
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("build cancelled: %w", err)
+		}
 	}
 	net.BuildSeconds = time.Since(start).Seconds()
 	return net, nil
@@ -55,6 +65,7 @@ func Build(spec *myelinpb.Network, opt Options) (*Network, error) {
 
 // builder holds the scratch state of one Build.
 type builder struct {
+	ctx     context.Context
 	net     *Network
 	byName  map[string]int
 	threads int

@@ -97,6 +97,9 @@ func (b *builder) synapses() error {
 			wk := sp.gen.newWorker()
 			md := uint32(0)
 			for u := sp.unitChunks[w][0]; u < sp.unitChunks[w][1]; u++ {
+				if u%1024 == 0 && b.ctx.Err() != nil {
+					break
+				}
 				sp.gen.unit(wk, u, func(pre, post uint32, wt float64, d uint32) {
 					counts[pre]++
 					if sum != nil {
@@ -116,6 +119,9 @@ func (b *builder) synapses() error {
 			}
 			maxDelay = max(maxDelay, maxD[w])
 		}
+	}
+	if err := b.ctx.Err(); err != nil {
+		return fmt.Errorf("build cancelled: %w", err)
 	}
 	if err := b.scales(); err != nil {
 		return err
@@ -174,6 +180,9 @@ func (b *builder) synapses() error {
 			cur := sp.cursor[w]
 			var c uint64
 			for u := sp.unitChunks[w][0]; u < sp.unitChunks[w][1]; u++ {
+				if u%1024 == 0 && b.ctx.Err() != nil {
+					break
+				}
 				sp.gen.unit(wk, u, func(pre, post uint32, wt float64, d uint32) {
 					k := cur[pre]
 					cur[pre]++
@@ -189,6 +198,9 @@ func (b *builder) synapses() error {
 		}
 		net.Pops[sp.post].Synapses += n
 		sp.cursor = nil
+		if err := b.ctx.Err(); err != nil {
+			return fmt.Errorf("build cancelled: %w", err)
+		}
 	}
 	b.sortRows()
 	return nil
