@@ -5,7 +5,7 @@ GO       ?= go
 PYTHON   ?= /usr/bin/python3
 FUZZTIME ?= 5s
 
-.PHONY: all build run test unit hostemu fuzz vet python-deps bench bench-short gpu-test gpu-bench proto clean
+.PHONY: all build run test unit hostemu fuzz vet python-deps bench bench-short gpu-bins gpu-test gpu-bench proto clean
 
 all: build
 
@@ -13,6 +13,7 @@ build:
 	$(GO) build -o bin/myelin ./cmd/myelin
 
 run: build
+	mkdir -p out
 	./bin/myelin run brunel --out out/brunel.myelin
 
 vet:
@@ -45,6 +46,17 @@ bench-short:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=1x -timeout=60m ./bench/ | tee bench/last-run.txt
+
+# GPU: build the binaries here (needs `make cuda-toolchain`), copy bin/ to
+# the GPU machine, run the parity suite and benchmarks there.
+gpu-bins: build cuda cuda-test-bin
+	$(GO) test -c -o bin/bench.test ./bench/
+
+gpu-test:
+	scripts/gpu-test.sh
+
+gpu-bench:
+	scripts/gpu-bench.sh
 
 proto:
 	protoc --go_out=. --go_opt=module=github.com/myelin-sim/myelin proto/myelin.proto

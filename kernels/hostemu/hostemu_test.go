@@ -33,17 +33,19 @@ func TestParity(t *testing.T) {
 	t.Logf("parity suite: %.1fs", time.Since(start).Seconds())
 }
 
-// TestParityGeometry repeats one spiking and the rate model with a
-// different launch configuration: one-thread blocks, a one-block deliver
-// grid and one-step chunks.
+// TestParityGeometry repeats cuba, ring_rate and mixed (30 ms) with another
+// launch configuration: one-thread blocks, a one-block deliver grid and
+// one-step chunks.
 func TestParityGeometry(t *testing.T) {
 	cfg := launch.Config{Block: 1, DeliverBlocks: 1, MaxChunkSteps: 1}
 	for _, c := range parity.Cases() {
-		if c.Name != "cuba" && c.Name != "ring_rate" {
+		if c.Name != "cuba" && c.Name != "ring_rate" && c.Name != "mixed" {
 			continue
 		}
-		c.Set["duration_ms"] = "30"
-		c.MinSpikes, c.MinSamples = 1, 1
+		if c.Spec == nil {
+			c.Set["duration_ms"] = "30"
+		}
+		c.MinSpikes, c.MinSamples = min(c.MinSpikes, 1), 1
 		t.Run(c.Name, func(t *testing.T) {
 			res, err := parity.Compare(c, 2, New(&cfg))
 			if err != nil {

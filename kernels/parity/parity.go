@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -33,6 +34,8 @@ type Case struct {
 	Name  string
 	Model string
 	Set   map[string]string
+	// Spec, when set, builds the network instead of Model and Set.
+	Spec func() (*myelinpb.Network, error)
 	// Probes are added to the model's recording.
 	Probes []*myelinpb.StateProbe
 	// MinSpikes is the fewest spikes the run must produce for the
@@ -44,8 +47,9 @@ type Case struct {
 
 // Cases returns the standard parity suite: the four built-in models, each
 // for 200 ms of biological time, scaled down (Brunel to 2,000 neurons) so
-// that the CPU backend and the host emulation run them in seconds. Every
-// spiking model also samples V of a few neurons.
+// that the CPU backend and the host emulation run them in seconds, and
+// Mixed, which covers what they leave out. Every spiking model also samples
+// V of a few neurons.
 func Cases() []Case {
 	probe := func(pop string, count, every uint32) []*myelinpb.StateProbe {
 		return []*myelinpb.StateProbe{{Population: pop, First: 3, Count: count, Every: every}}
@@ -59,7 +63,62 @@ func Cases() []Case {
 			Probes: probe("E", 10, 3), MinSpikes: 100, MinSamples: 1000},
 		{Name: "ring_rate", Model: "ring_rate", Set: map[string]string{"duration_ms": "200"},
 			MinSamples: 1000},
+		{Name: "mixed", Spec: Mixed, MinSpikes: 1000, MinSamples: 1000},
 	}
+}
+
+// Mixed is a network made to reach every code path that the built-in
+// models leave out: all four neuron models in interleaved populations,
+// spike-array events (several onto one neuron in one step), excitatory and
+// inhibitory receptors, distributed weights and delays, windowed Poisson and
+// DC inputs, rate populations with tanh, threshold-linear and ReLU transfer
+// coupled by a ring table and by CSC projections with delays of 1 and 3
+// steps, and probes on every population.
+func Mixed() (*myelinpb.Network, error) {
+	f := proto.Float64
+	b := spec.New("parity-mixed").Dt(0.1).Duration(200).Seed(20240611).BlockSteps(64)
+	b.Population("D", 300, spec.IafPscDelta(&myelinpb.IafPscDelta{EL: f(-65), VTh: f(-50), VReset: f(-65), TRef: f(2)}),
+		spec.Initial(spec.UniformDist(-65, -50)))
+	b.Population("R1", 48, spec.Rate(&myelinpb.RateNeuron{Transfer: myelinpb.RateNeuron_TANH, Gain: f(1.5), Theta: f(0.2)}),
+		spec.Initial(spec.UniformDist(0, 0.5)))
+	b.Population("X", 200, spec.IafPscExp(nil), spec.Initial(spec.ClippedNormalDist(-60, 4, -75, -55)))
+	b.Population("R2", 30, spec.Rate(&myelinpb.RateNeuron{Transfer: myelinpb.RateNeuron_THRESHOLD_LINEAR, Theta: f(0.05), Tau: f(5)}))
+	b.Population("C", 150, spec.IafCondExp(nil), spec.Initial(spec.NormalDist(-60, 3)))
+	b.Population("R3", 20, spec.Rate(&myelinpb.RateNeuron{Transfer: myelinpb.RateNeuron_RELU, Gain: f(0.8), IE: f(0.1)}))
+
+	b.Project("D", "D", spec.FixedIn(20), spec.Weight(spec.UniformDist(0.5, 1.5)), spec.Delay(spec.UniformDist(0.1, 3)))
+	b.Project("D", "X", spec.Bernoulli(0.1), spec.Weight(spec.LognormalDist(3, 0.5, false)), spec.Delay(spec.Const(0.5)))
+	b.Project("X", "C", spec.FixedOut(10), spec.Weight(spec.Const(2)), spec.Delay(spec.UniformDist(0.1, 1)))
+	b.Project("C", "D", spec.FixedIn(5), spec.Weight(spec.Const(2)), spec.Delay(spec.Const(1)), spec.Via(myelinpb.Receptor_INHIBITORY))
+	b.Project("C", "X", spec.Bernoulli(0.05), spec.Weight(spec.NormalDist(-40, 10)), spec.Delay(spec.Const(0.2)))
+	b.Project("X", "X", spec.FixedIn(8), spec.Weight(spec.UniformDist(-30, 60)), spec.Delay(spec.UniformDist(0.1, 2)))
+	b.Project("R1", "R1", spec.Ring(1.2, 0.3, 25))
+	b.Project("R1", "R2", spec.Bernoulli(0.3), spec.Weight(spec.NormalDist(0.2, 0.1)), spec.Delay(spec.Const(0.3)))
+	b.Project("R2", "R1", spec.AllToAll(), spec.Weight(spec.Const(-0.02)))
+	b.Project("R2", "R3", spec.FixedIn(6), spec.Weight(spec.UniformDist(-0.5, 1)), spec.Delay(spec.Const(0.2)))
+
+	b.Poisson("D", 2000, 1.5)
+	b.Poisson("X", 8000, 30, spec.Window(20, 150), spec.Neurons(10, 150))
+	b.Poisson("X", 3000, 20, spec.Via(myelinpb.Receptor_INHIBITORY))
+	b.Poisson("C", 4000, 4, spec.Window(0.5, 180.3))
+	b.DC("X", 120, spec.Window(50, 120), spec.Neurons(0, 100))
+	b.DC("X", -40, spec.Window(80, 200))
+	b.DC("C", 150, spec.Neurons(20, 40))
+	b.DC("R1", 0.8, spec.Window(10, 60), spec.Neurons(5, 10))
+	b.DC("R2", 0.3)
+	var nD, nC []uint32
+	var tD, tC []float64
+	for k := 0; k < 400; k++ {
+		nD = append(nD, uint32(k*7%300))
+		tD = append(tD, float64(k%50)*3.3+0.05)
+		nC = append(nC, uint32(k%3)) // three neurons, several events a step
+		tC = append(tC, float64(k/8)*2+1)
+	}
+	b.SpikeTimes("D", nD, tD, 4)
+	b.SpikeTimes("C", nC, tC, 3, spec.Via(myelinpb.Receptor_EXCITATORY))
+	b.SpikeTimes("C", nC[:100], tC[:100], 5, spec.Via(myelinpb.Receptor_INHIBITORY))
+	b.Probe("D", 0, 5, 3).Probe("R1", 0, 48, 5).Probe("X", 100, 7, 1).Probe("R2", 3, 4, 2).Probe("C", 0, 3, 4).Probe("R3", 0, 20, 1)
+	return b.Build()
 }
 
 // Scaled returns the cases with every model's neuron count and duration
@@ -71,7 +130,7 @@ func Scaled(cases []Case, n uint32, durationMs float64) []Case {
 		for k, v := range c.Set {
 			set[k] = v
 		}
-		if n > 0 && c.Model != "ring_rate" {
+		if n > 0 && c.Model != "ring_rate" && c.Spec == nil {
 			set["n"] = fmt.Sprint(n)
 		}
 		if durationMs > 0 {
@@ -86,13 +145,20 @@ func Scaled(cases []Case, n uint32, durationMs float64) []Case {
 // Build builds the case's network as "myelin run" does: model, defaults,
 // validation, build.
 func Build(c Case) (*network.Network, error) {
-	m, err := models.Lookup(c.Model)
-	if err != nil {
-		return nil, fmt.Errorf("parity %s: %w", c.Name, err)
-	}
-	s, err := m.Build(c.Set)
-	if err != nil {
-		return nil, fmt.Errorf("parity %s: %w", c.Name, err)
+	var s *myelinpb.Network
+	if c.Spec != nil {
+		var err error
+		if s, err = c.Spec(); err != nil {
+			return nil, fmt.Errorf("parity %s: %w", c.Name, err)
+		}
+	} else {
+		m, err := models.Lookup(c.Model)
+		if err != nil {
+			return nil, fmt.Errorf("parity %s: %w", c.Name, err)
+		}
+		if s, err = m.Build(c.Set); err != nil {
+			return nil, fmt.Errorf("parity %s: %w", c.Name, err)
+		}
 	}
 	if s.Recording == nil {
 		s.Recording = &myelinpb.Recording{}
@@ -231,6 +297,16 @@ func firstDifference(a, b []byte) string {
 		}
 		if ra.Offset()-offA == rb.Offset()-offB && bytes.Equal(a[offA:ra.Offset()], b[offB:rb.Offset()]) {
 			continue
+		}
+		if qa, qb := x.GetState(), y.GetState(); qa != nil && qb != nil {
+			va, vb := qa.GetValues(), qb.GetValues()
+			for k := 0; k < min(len(va), len(vb)); k++ {
+				if math.Float32bits(va[k]) != math.Float32bits(vb[k]) {
+					return fmt.Sprintf("record %d: state series %d from step %d: value %d is %v on the cpu, %v on the other (%#08x, %#08x)",
+						i, qa.GetSeries(), qa.GetFirstStep(), k, va[k], vb[k], math.Float32bits(va[k]), math.Float32bits(vb[k]))
+				}
+			}
+			return fmt.Sprintf("record %d: state series %d from step %d: cpu %d values, other %d", i, qa.GetSeries(), qa.GetFirstStep(), len(va), len(vb))
 		}
 		sa, sb := x.GetSpikes(), y.GetSpikes()
 		if sa == nil || sb == nil {

@@ -1,0 +1,469 @@
+//go:build cuda
+
+package cuda
+
+import (
+	"errors"
+	"fmt"
+	"unsafe"
+
+	"gorgonia.org/cu"
+
+	"github.com/myelin-sim/myelin/engine/backend"
+	"github.com/myelin-sim/myelin/engine/network"
+	"github.com/myelin-sim/myelin/kernels/launch"
+)
+
+// Backend is Myelin's GPU backend: it implements backend.Backend with the
+// kernels of kernels/*.cu, run in the order that package kernels/launch
+// gives (the same order that the host emulation kernels/hostemu runs and
+// checks against the CPU backend).
+//
+// The network lives in device buffers laid out by launch.Plan. Steps run
+// in chunks of at most Plan.ChunkSteps: each chunk is one CUDA graph,
+// captured once per chunk size and record set and replayed for every
+// chunk (the kernels read the chunk's first step from a device counter that
+// the graph's last kernel advances). After a chunk, its spike counts,
+// sample rows and step counter are copied into pinned host memory inside
+// the same stream; then the used prefix of its spike ids. Two record sets
+// alternate, so the host sorts and hands over one chunk's spikes while the
+// device computes the next.
+type Backend struct {
+	dev     *Device
+	ownsDev bool
+	cfg     *launch.Config
+
+	plan    *launch.Plan
+	stream  *Stream
+	modules []*Module
+	funcs   map[launch.Kernel]*Function
+	owned   []*Buffer
+	bufs    [launch.RecordSets][launch.NumBuffers]*Buffer
+	nets    [launch.RecordSets]*Buffer
+	graphs  map[graphKey]*Graph
+	host    [launch.RecordSets]hostSet
+	events  []cu.Event
+	step    uint64
+	set     int // record set of the next chunk
+	desc    string
+}
+
+// graphKey names a captured chunk graph: its steps and record set.
+type graphKey struct{ steps, set int }
+
+// hostSet is the pinned host memory of one record set.
+type hostSet struct {
+	meta    *Pinned // the step counter after the chunk (8 bytes)
+	counts  *Pinned // spike counts of the chunk's steps
+	ids     *Pinned // spike ids
+	samples *Pinned // sample rows
+	done    cu.Event
+	idsDone cu.Event
+}
+
+// memoryReserve is device memory left free for the driver: module code,
+// graphs, the stack and local memory of the kernels.
+const memoryReserve = 64 << 20
+
+// NewBackend returns a backend on an open device, which stays the
+// caller's to close. cfg chooses the launch geometry (nil: blocks of 256
+// threads, a deliver grid of 8 blocks per SM, 64 MiB per record set).
+func NewBackend(dev *Device, cfg *launch.Config) *Backend {
+	return &Backend{dev: dev, cfg: cfg}
+}
+
+// OpenBackend opens the device with the given ordinal and returns a
+// backend that owns it (Close closes the device).
+func OpenBackend(ordinal int, cfg *launch.Config) (*Backend, error) {
+	dev, err := Open(ordinal)
+	if err != nil {
+		return nil, err
+	}
+	b := NewBackend(dev, cfg)
+	b.ownsDev = true
+	return b, nil
+}
+
+// Name implements backend.Backend.
+func (b *Backend) Name() string { return "cuda" }
+
+// Threads implements backend.Backend: the host side is one goroutine.
+func (b *Backend) Threads() int { return 1 }
+
+// Describe implements backend.Backend.
+func (b *Backend) Describe() string {
+	switch {
+	case b.desc != "":
+		return b.desc
+	case b.dev == nil:
+		return "cuda (closed)"
+	}
+	return deviceLine(b.dev.Info())
+}
+
+func deviceLine(i Info) string {
+	return fmt.Sprintf("cuda: %s (compute %d.%d, %d SMs, %.1f GiB), driver %d.%d",
+		i.Name, i.ComputeMajor, i.ComputeMinor, i.SMs, float64(i.TotalMemory)/(1<<30), i.DriverVersion/1000, i.DriverVersion%1000/10)
+}
+
+// Load implements backend.Backend. It checks that the network fits in the
+// device's free memory before allocating anything.
+func (b *Backend) Load(net *network.Network) error {
+	if b.plan != nil {
+		return errors.New("cuda: Load called twice")
+	}
+	cfg := launch.Config{DeliverBlocks: 8 * max(1, b.dev.Info().SMs)}
+	if b.cfg != nil {
+		cfg = *b.cfg
+	}
+	plan, err := launch.New(net, cfg)
+	if err != nil {
+		return fmt.Errorf("cuda: %w", err)
+	}
+	if err := b.checkMemory(plan); err != nil {
+		return err
+	}
+	err = b.dev.Do(func() error { return b.load(plan) })
+	if err != nil {
+		return errors.Join(err, b.release())
+	}
+	b.plan = plan
+	b.desc = fmt.Sprintf("%s; blocks of %d threads, deliver grid %d, chunks of %d steps, %.1f MiB on the device",
+		deviceLine(b.dev.Info()), plan.Config().Block, plan.Config().DeliverBlocks, plan.ChunkSteps, float64(plan.DeviceBytes())/(1<<20))
+	return nil
+}
+
+// checkMemory fails, with the figures, if the plan does not fit in the
+// device's free memory.
+func (b *Backend) checkMemory(plan *launch.Plan) error {
+	free, total, err := b.dev.FreeMemory()
+	if err != nil {
+		return err
+	}
+	return fitError(plan, b.dev.Info().Name, free, total)
+}
+
+// fitError returns nil if the plan fits in free bytes of device memory
+// (with memoryReserve to spare), else an error with the figures.
+func fitError(plan *launch.Plan, device string, free, total uint64) error {
+	need := plan.DeviceBytes()
+	if uint64(need)+memoryReserve <= free {
+		return nil
+	}
+	msg := fmt.Sprintf("cuda: the network needs %d bytes (%.1f MiB) of device memory", need, float64(need)/(1<<20))
+	for _, c := range plan.MemoryByClass() {
+		if c.Bytes > 0 {
+			msg += fmt.Sprintf(", %s %d", c.Class, c.Bytes)
+		}
+	}
+	return fmt.Errorf("%s, plus %d bytes reserved for the driver, but %s has %d bytes (%.1f MiB) free of %d: nothing was allocated",
+		msg, memoryReserve, device, free, float64(free)/(1<<20), total)
+}
+
+// load allocates and fills everything; it runs on the device thread.
+func (b *Backend) load(plan *launch.Plan) error {
+	b.funcs = map[launch.Kernel]*Function{}
+	mods := map[string]*Module{}
+	for _, name := range launch.Modules() {
+		m, err := b.dev.LoadEmbedded(name)
+		if err != nil {
+			return err
+		}
+		b.modules = append(b.modules, m)
+		mods[name] = m
+	}
+	for _, k := range launch.Kernels() {
+		f, err := mods[k.Module()].Function(k.Name())
+		if err != nil {
+			return err
+		}
+		b.funcs[k] = f
+	}
+	var err error
+	if b.stream, err = b.dev.NewStream("myelin"); err != nil {
+		return err
+	}
+	for _, spec := range plan.Buffers() {
+		sets := 1
+		if spec.Buffer.Record() {
+			sets = launch.RecordSets
+		}
+		for set := 0; set < sets; set++ {
+			name := spec.Buffer.String()
+			if spec.Buffer.Record() {
+				name = fmt.Sprintf("%s[%d]", name, set)
+			}
+			buf, err := b.alloc(name, spec.Bytes)
+			if err != nil {
+				return err
+			}
+			// Zero on the legacy stream, then a synchronous upload: ordered.
+			if err := buf.Zero(nil); err != nil {
+				return err
+			}
+			if len(spec.Data) > 0 {
+				if err := Upload(buf, spec.Data); err != nil {
+					return err
+				}
+			}
+			for s := set; s < launch.RecordSets; s++ {
+				b.bufs[s][spec.Buffer] = buf
+			}
+		}
+	}
+	for set := range b.nets {
+		d := plan.NetDescriptor(func(x launch.Buffer) uint64 { return uint64(b.bufs[set][x].Ptr()) })
+		buf, err := b.alloc(fmt.Sprintf("net[%d]", set), int64(len(d)))
+		if err != nil {
+			return err
+		}
+		if err := Upload(buf, d); err != nil {
+			return err
+		}
+		b.nets[set] = buf
+	}
+	k := int64(plan.ChunkSteps)
+	for set := range b.host {
+		h := &b.host[set]
+		for _, p := range []struct {
+			dst  **Pinned
+			name string
+			size int64
+		}{
+			{&h.meta, "step", 8},
+			{&h.counts, "spike counts", 4 * k},
+			{&h.ids, "spike ids", 4 * k * int64(plan.Network().N)},
+			{&h.samples, "samples", max(8, 4*k*int64(plan.SampleWidth))},
+		} {
+			if *p.dst, err = b.dev.AllocPinned(fmt.Sprintf("%s[%d]", p.name, set), p.size); err != nil {
+				return err
+			}
+		}
+		if h.done, err = b.newEvent(); err != nil {
+			return err
+		}
+		if h.idsDone, err = b.newEvent(); err != nil {
+			return err
+		}
+	}
+	b.graphs = map[graphKey]*Graph{}
+	return b.dev.Synchronize()
+}
+
+func (b *Backend) alloc(name string, size int64) (*Buffer, error) {
+	buf, err := b.dev.Alloc(name, size)
+	if err != nil {
+		return nil, err
+	}
+	b.owned = append(b.owned, buf)
+	return buf, nil
+}
+
+func (b *Backend) newEvent() (cu.Event, error) {
+	ev, err := cu.MakeEvent(cu.BlockingSyncEvent | cu.DisableTiming)
+	if err != nil {
+		return ev, fmt.Errorf("cuda: cuEventCreate: %w", driverErr(err))
+	}
+	b.events = append(b.events, ev)
+	return ev, nil
+}
+
+// graph returns the graph of a chunk of m steps on record set set,
+// capturing it on first use (Advance captures before it enqueues work, so
+// the stream is idle). Capturing runs nothing; Graph.Launch replays it.
+func (b *Backend) graph(m, set int) (*Graph, error) {
+	key := graphKey{m, set}
+	if g, ok := b.graphs[key]; ok {
+		return g, nil
+	}
+	ls := b.plan.Chunk(m)
+	net := b.nets[set]
+	g, err := b.stream.Capture(fmt.Sprintf("chunk of %d steps, record set %d (%d launches)", m, set, len(ls)), func() error {
+		for _, l := range ls {
+			f := b.funcs[l.Kernel]
+			if err := f.Launch(Dim3{X: int(l.Grid)}, Dim3{X: int(l.Block)}, 0, b.stream, net, l.S, l.A); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.graphs[key] = g
+	return g, nil
+}
+
+// Advance implements backend.Backend. After an error the device state is
+// undefined: close the backend.
+func (b *Backend) Advance(n int, blk *backend.Block) error {
+	if b.plan == nil {
+		return errors.New("cuda: Advance before Load")
+	}
+	var sizes []int
+	for done := 0; done < n; {
+		m := min(n-done, b.plan.ChunkSteps)
+		sizes = append(sizes, m)
+		done += m
+	}
+	return b.dev.Do(func() error {
+		// Capture what this call needs before enqueuing anything.
+		for c, m := range sizes {
+			if _, err := b.graph(m, (b.set+c)%launch.RecordSets); err != nil {
+				return err
+			}
+		}
+		if len(sizes) == 0 {
+			return nil
+		}
+		if err := b.enqueue(sizes[0], b.set); err != nil {
+			return err
+		}
+		first := b.step
+		for c, m := range sizes {
+			set := (b.set + c) % launch.RecordSets
+			if err := b.collect(c, sizes, set, first, blk); err != nil {
+				return err
+			}
+			first += uint64(m)
+		}
+		b.step = first
+		b.set = (b.set + len(sizes)) % launch.RecordSets
+		return nil
+	})
+}
+
+// enqueue launches a chunk's graph on record set set and copies its spike
+// counts, samples and step counter to that set's pinned memory.
+func (b *Backend) enqueue(m, set int) error {
+	g, err := b.graph(m, set)
+	if err != nil {
+		return err
+	}
+	h, bufs, s := &b.host[set], &b.bufs[set], b.stream
+	if err := g.Launch(s); err != nil {
+		return err
+	}
+	if err := s.CopyToHost(h.counts, 0, bufs[launch.BufSpkCnt], 0, 4*int64(m)); err != nil {
+		return err
+	}
+	if w := int64(b.plan.SampleWidth); w > 0 {
+		if err := s.CopyToHost(h.samples, 0, bufs[launch.BufSamples], 0, 4*int64(m)*w); err != nil {
+			return err
+		}
+	}
+	if err := s.CopyToHost(h.meta, 0, bufs[launch.BufStep], 0, 8); err != nil {
+		return err
+	}
+	if err := driverErr(h.done.Record(s.s)); err != nil {
+		return fmt.Errorf("cuda: cuEventRecord after chunk of %d steps: %w", m, err)
+	}
+	return nil
+}
+
+// collect waits for chunk c (on record set set, first step first), fetches
+// its spike ids, enqueues chunk c+1 behind that copy and fills blk while
+// the device runs it.
+func (b *Backend) collect(c int, sizes []int, set int, first uint64, blk *backend.Block) error {
+	m := sizes[c]
+	h, s := &b.host[set], b.stream
+	if err := driverErr(h.done.Synchronize()); err != nil {
+		return fmt.Errorf("cuda: chunk of %d steps at step %d: %w", m, first, err)
+	}
+	if got := *(*uint64)(unsafe.Pointer(unsafe.SliceData(h.meta.Bytes()))); got != first+uint64(m) {
+		return fmt.Errorf("cuda: device step counter is %d after the chunk of %d steps at step %d, want %d", got, m, first, first+uint64(m))
+	}
+	counts := h.counts.Uint32s()[:m]
+	total := launch.Spikes(counts)
+	if total > m*int(b.plan.Network().N) {
+		return fmt.Errorf("cuda: chunk at step %d: %d spikes in %d steps of %d neurons", first, total, m, b.plan.Network().N)
+	}
+	if total > 0 {
+		if err := s.CopyToHost(h.ids, 0, b.bufs[set][launch.BufSpkIDs], 0, 4*int64(total)); err != nil {
+			return err
+		}
+	}
+	if err := driverErr(h.idsDone.Record(s.s)); err != nil {
+		return fmt.Errorf("cuda: cuEventRecord after the spike ids at step %d: %w", first, err)
+	}
+	if c+1 < len(sizes) {
+		if err := b.enqueue(sizes[c+1], (set+1)%launch.RecordSets); err != nil {
+			return err
+		}
+	}
+	if err := driverErr(h.idsDone.Synchronize()); err != nil {
+		return fmt.Errorf("cuda: copying %d spike ids of the chunk at step %d: %w", total, first, err)
+	}
+	samples := unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(h.samples.Bytes()))), m*b.plan.SampleWidth)
+	if err := b.plan.Fill(blk, first, counts, h.ids.Uint32s()[:total], samples); err != nil {
+		return fmt.Errorf("cuda: %w", err)
+	}
+	return nil
+}
+
+// Close implements backend.Backend: it frees every device and pinned
+// buffer, graph, event, stream and module, and closes the device if the
+// backend opened it.
+func (b *Backend) Close() error {
+	err := b.release()
+	if b.ownsDev && b.dev != nil {
+		err = errors.Join(err, b.dev.Close())
+		b.dev = nil
+	}
+	b.plan = nil
+	return err
+}
+
+// release frees what load made; it tolerates a partial load.
+func (b *Backend) release() error {
+	if b.dev == nil {
+		return nil
+	}
+	var errs []error
+	keep := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if b.stream != nil {
+		keep(b.stream.Synchronize())
+	}
+	for _, g := range b.graphs {
+		keep(g.Destroy())
+	}
+	b.graphs = nil
+	for _, ev := range b.events {
+		keep(b.dev.Do(func() error { return driverErr(cu.DestroyEvent(&ev)) }))
+	}
+	b.events = nil
+	for i := range b.host {
+		h := &b.host[i]
+		for _, p := range []*Pinned{h.meta, h.counts, h.ids, h.samples} {
+			if p != nil {
+				keep(p.Free())
+			}
+		}
+		*h = hostSet{}
+	}
+	for _, buf := range b.owned {
+		keep(buf.Free())
+	}
+	b.owned = nil
+	b.bufs = [launch.RecordSets][launch.NumBuffers]*Buffer{}
+	b.nets = [launch.RecordSets]*Buffer{}
+	if b.stream != nil {
+		keep(b.stream.Destroy())
+		b.stream = nil
+	}
+	for _, m := range b.modules {
+		keep(m.Unload())
+	}
+	b.modules = nil
+	if len(errs) > 0 {
+		return fmt.Errorf("cuda: releasing the backend: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// Compile-time check.
+var _ backend.Backend = (*Backend)(nil)

@@ -1,0 +1,165 @@
+package launch
+
+import (
+	"encoding/binary"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/myelin-sim/myelin/engine/backend"
+	"github.com/myelin-sim/myelin/engine/neuron"
+	"github.com/myelin-sim/myelin/kernels/parity"
+)
+
+// TestMirrorSizes pins the Go mirrors to the sizes that kernels/network.cuh
+// asserts for its structs.
+func TestMirrorSizes(t *testing.T) {
+	for _, c := range []struct {
+		v    any
+		size int
+	}{
+		{popDesc{}, 72}, {poissonDesc{}, 48}, {dcDesc{}, 32}, {eventDesc{}, 16},
+		{rateProjDesc{}, 40}, {probeDesc{}, 24}, {netDesc{}, NetSize},
+		{neuron.IafPscDelta{}, 24}, {neuron.IafPscExp{}, 40}, {neuron.IafCondExp{}, 52}, {neuron.Rate{}, 28},
+	} {
+		if got := binary.Size(c.v); got != c.size {
+			t.Errorf("%T: %d bytes, kernels/network.cuh says %d", c.v, got, c.size)
+		}
+	}
+	if len(bufferNames) != int(NumBuffers) || bufferNames[BufSamples] != "samples" || bufferNames[BufRingEx] != "ring_ex" {
+		t.Error("buffer names out of step with the Buffer constants")
+	}
+}
+
+func mixedPlan(t *testing.T, cfg Config) *Plan {
+	t.Helper()
+	net, err := parity.Build(parity.Case{Name: "mixed", Spec: parity.Mixed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(net, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestChunk(t *testing.T) {
+	p := mixedPlan(t, Config{Block: 128, MaxChunkSteps: 10})
+	if p.ChunkSteps != 10 {
+		t.Fatalf("ChunkSteps = %d, want 10", p.ChunkSteps)
+	}
+	ls := p.Chunk(3)
+	if ls[0].Kernel != ChunkBegin || ls[0].S != 3 || ls[len(ls)-1].Kernel != ChunkEnd || ls[len(ls)-1].S != 3 {
+		t.Fatalf("chunk does not start with begin and end with end: %v", ls)
+	}
+	// Per step: events, 3 spiking updates, 3 rate updates, deliver, record.
+	perStep := []Kernel{Events, Update, Update, Update, RateUpdate, RateUpdate, RateUpdate, Deliver, Record}
+	body := ls[1 : len(ls)-1]
+	if len(body) != 3*len(perStep) {
+		t.Fatalf("%d launches per chunk of 3 steps, want %d: %v", len(body), 3*len(perStep), body)
+	}
+	for i, l := range body {
+		if l.Kernel != perStep[i%len(perStep)] || l.S != uint32(i/len(perStep)) || l.Block != 128 || l.Grid == 0 {
+			t.Errorf("launch %d: %v", i, l)
+		}
+	}
+	for _, l := range body[:len(perStep)] {
+		if l.Kernel == Update || l.Kernel == RateUpdate {
+			pop := &p.Network().Pops[l.A]
+			if uint64(l.Grid)*uint64(l.Block) < uint64(pop.Size) || (l.Kernel == Update) != pop.Spiking() {
+				t.Errorf("%v does not cover population %s (%d neurons)", l, pop.Name, pop.Size)
+			}
+		}
+	}
+	if &p.Chunk(3)[0] != &ls[0] {
+		t.Error("Chunk(3) not cached")
+	}
+	for _, k := range Kernels() {
+		if !strings.HasPrefix(k.Name(), "myelin_") || !slices.Contains(Modules(), k.Module()) {
+			t.Errorf("kernel %d: name %q, module %q", k, k.Name(), k.Module())
+		}
+	}
+}
+
+func TestBuffers(t *testing.T) {
+	p := mixedPlan(t, Config{RecordBytes: 1 << 20})
+	net := p.Network()
+	perStep := 4*int64(net.N) + 4*int64(p.SampleWidth) + 8
+	if want := int(min(int64(net.BlockSteps), (1<<20)/perStep)); p.ChunkSteps != want {
+		t.Errorf("ChunkSteps = %d, want %d", p.ChunkSteps, want)
+	}
+	var sum int64
+	for i, b := range p.Buffers() {
+		if b.Buffer != Buffer(i) || b.Bytes < 8 || int64(len(b.Data)) > b.Bytes {
+			t.Errorf("buffer %d: %v, %d bytes, %d of data", i, b.Buffer, b.Bytes, len(b.Data))
+		}
+		n := b.Bytes
+		if b.Buffer.Record() {
+			n *= RecordSets
+		}
+		sum += n
+	}
+	if got, want := p.DeviceBytes(), sum+RecordSets*NetSize; got != want {
+		t.Errorf("DeviceBytes = %d, want %d", got, want)
+	}
+	var classes int64
+	for _, c := range p.MemoryByClass() {
+		classes += c.Bytes
+	}
+	if classes != p.DeviceBytes() {
+		t.Errorf("MemoryByClass sums to %d, DeviceBytes %d", classes, p.DeviceBytes())
+	}
+	if got := p.Buffers()[BufPacked].Bytes; got != 4*int64(net.SynapseCount()) {
+		t.Errorf("packed: %d bytes for %d synapses", got, net.SynapseCount())
+	}
+	d := p.NetDescriptor(func(b Buffer) uint64 { return 0x1000 * uint64(b+1) })
+	if len(d) != NetSize || binary.LittleEndian.Uint64(d[8*int(BufSamples):]) != 0x1000*uint64(BufSamples+1) ||
+		binary.LittleEndian.Uint32(d[8*int(NumBuffers)+8:]) != net.N {
+		t.Errorf("NetDescriptor: % x", d)
+	}
+}
+
+func TestFill(t *testing.T) {
+	p := mixedPlan(t, Config{})
+	net := p.Network()
+	blk := &backend.Block{}
+	blk.Reset(30, len(net.Probes))
+	counts := []uint32{3, 0, 2}
+	ids := []uint32{9, 2, 5, 7, 1, 99}
+	samples := make([]float32, 3*p.SampleWidth)
+	for i := range samples {
+		samples[i] = float32(i)
+	}
+	if err := p.Fill(blk, 30, counts, ids, samples); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(blk.IDs, []uint32{2, 5, 9, 1, 7}) || !slices.Equal(blk.Counts, counts) {
+		t.Errorf("Fill: ids %v counts %v", blk.IDs, blk.Counts)
+	}
+	for i, pr := range net.Probes {
+		if want := backend.SampledSteps(30, 3, pr.Every) * int(pr.Count); len(blk.Samples[i]) != want {
+			t.Errorf("probe %d (every %d): %d samples, want %d", i, pr.Every, len(blk.Samples[i]), want)
+		}
+	}
+	// Probe 2 samples every step: its first row is row 0's columns.
+	o := int(p.probeOut[2])
+	if blk.Samples[2][0] != float32(o) || blk.Samples[2][net.Probes[2].Count] != float32(p.SampleWidth+o) {
+		t.Errorf("probe 2 rows: %v", blk.Samples[2][:net.Probes[2].Count+1])
+	}
+	blk.Reset(0, len(net.Probes))
+	if err := p.Fill(blk, 0, []uint32{2}, []uint32{4, 4}, samples); err == nil {
+		t.Error("Fill accepted a duplicate spike")
+	}
+	if err := p.Fill(blk, 0, []uint32{2}, []uint32{4}, samples); err == nil {
+		t.Error("Fill accepted fewer ids than counts")
+	}
+}
+
+func TestScaleInv(t *testing.T) {
+	for shift, want := range map[int32]float32{0: 1, 1: 0.5, 20: 1.0 / (1 << 20), 60: 1.0 / (1 << 60), -3: 8} {
+		if got := ScaleInv(shift); got != want {
+			t.Errorf("ScaleInv(%d) = %g, want %g", shift, got, want)
+		}
+	}
+}
