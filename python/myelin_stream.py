@@ -13,6 +13,8 @@ before the cut is valid.
     times_ms, ids = s.population_spikes("E")
     v = s.state(1)              # samples x neurons, float32
 
+    live = ms.read_stream("tcp://127.0.0.1:5555")   # a run with --listen
+
 Spike times: step ``s`` advances the simulation from ``s*dt`` to
 ``(s+1)*dt``; a spike emitted in it has the time ``(s+1)*dt``, as NEST
 stamps spikes.
@@ -24,6 +26,7 @@ lives next to this file).
 """
 
 import os
+import socket
 
 import numpy as np
 
@@ -41,6 +44,8 @@ __all__ = [
     "iter_records",
     "read_stream",
     "decode_spikes",
+    "connect",
+    "is_address",
 ]
 
 #: The stream format version this reader reads.
@@ -202,15 +207,82 @@ def _parse_record(index, offset, body):
 
 
 def _open(path_or_file):
+    if isinstance(path_or_file, str) and is_address(path_or_file):
+        return connect(path_or_file), True
     if isinstance(path_or_file, (str, bytes, os.PathLike)):
         return open(path_or_file, "rb"), True
     return path_or_file, False
 
 
+# ---- live streams -----------------------------------------------------
+
+_TCP_PREFIX = "tcp://"
+_UNIX_PREFIX = "unix:"
+
+
+def is_address(s):
+    """True when s names a live stream rather than a file: "tcp://HOST:PORT"
+    or "unix:PATH" (as ``myelin run --listen`` prints them)."""
+    return s.startswith(_TCP_PREFIX) or s.startswith(_UNIX_PREFIX)
+
+
+def connect(address, timeout=None):
+    """Connect to a run that serves its stream (``myelin run --listen``) and
+    return a binary file object to read it from; closing it closes the
+    connection.
+
+    address is "tcp://HOST:PORT" or "unix:PATH". timeout (seconds) bounds the
+    connection and every read; None waits as long as the run takes. Pass the
+    result to read_stream or iter_records, or pass them the address itself.
+    When nothing serves there it raises an OSError that names the address:
+    ConnectionRefusedError, FileNotFoundError for a missing socket file,
+    TimeoutError, or ConnectionError for anything else.
+    """
+    if address.startswith(_UNIX_PREFIX):
+        path = address[len(_UNIX_PREFIX):]
+        if not path:
+            raise ValueError("address %r: unix: needs a socket path" % address)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        target = path
+    elif address.startswith(_TCP_PREFIX):
+        hostport = address[len(_TCP_PREFIX):]
+        host, sep, port = hostport.rpartition(":")
+        if not sep or not port.isdigit():
+            raise ValueError("address %r: want tcp://HOST:PORT or unix:PATH" % address)
+        host = host.strip("[]")
+        try:
+            sock = socket.create_connection((host, int(port)), timeout=timeout)
+        except OSError as e:
+            raise _connect_error(address, e) from None
+        sock.settimeout(timeout)
+        return sock.makefile("rb")
+    else:
+        raise ValueError("address %r: want tcp://HOST:PORT or unix:PATH" % address)
+    try:
+        sock.settimeout(timeout)
+        sock.connect(target)
+    except OSError as e:
+        sock.close()
+        raise _connect_error(address, e) from None
+    # makefile keeps the socket open until the file object is closed.
+    f = sock.makefile("rb")
+    sock.close()
+    return f
+
+
+def _connect_error(address, e):
+    """The error of a failed connection, naming the address and the fix."""
+    msg = "cannot connect to %s: %s (nothing is serving there: start a run with --listen, or check the address)" % (
+        address, e.strerror or e)
+    cls = type(e) if isinstance(e, (ConnectionError, FileNotFoundError, TimeoutError)) else ConnectionError
+    return cls(e.errno, msg) if e.errno is not None else cls(msg)
+
+
 def iter_records(f):
     """Yield the records (myelin_pb2.Record) of a stream one at a time.
 
-    f is a path or a binary file object. The first record must be a header of
+    f is a path, a live address ("tcp://HOST:PORT" or "unix:PATH": the
+    records arrive as the run writes them) or a binary file object. The first record must be a header of
     version FORMAT_VERSION. Raises a StreamError subclass naming the record
     index and byte offset of a bad record; the records yielded before it are
     valid. Ends quietly at a clean end of input, with or without a trailer.
@@ -458,6 +530,48 @@ class Stream:
         sel = (local >= 0) & (local < p.size)
         return self.spike_times_ms(self.spikes_steps[sel]), local[sel].astype(np.uint32)
 
+    def spikes_by_population(self):
+        """Spikes of every recorded spiking population, as a dict
+        name -> (times_ms float64 array, local_ids uint32 array), in header
+        order (see population_spikes)."""
+        return {
+            p.name: self.population_spikes(p.name)
+            for p in self.header.populations
+            if p.recorded and p.model != "rate"
+        }
+
+    def spike_trains(self, name):
+        """Spike trains of one population, one per neuron: a list of
+        population-size float64 arrays of spike times in ms, ascending
+        (empty for silent neurons). This is the shape Neo's SpikeTrain and
+        Elephant expect; see the README for the conversion."""
+        p = self.population(name)
+        times, ids = self.population_spikes(name)
+        order = np.lexsort((times, ids))
+        times, ids = times[order], ids[order]
+        bounds = np.searchsorted(ids, np.arange(p.size + 1, dtype=np.int64))
+        return [times[bounds[i]:bounds[i + 1]] for i in range(p.size)]
+
+    @property
+    def missed_spikes(self):
+        """Spikes the stream lacks because they were dropped for a slow live
+        reader (the sum of its gaps' missed_spikes); 0 for a file."""
+        return sum(g.missed_spikes for g in self.gaps)
+
+    @property
+    def duration_ms(self):
+        """The simulated time the stream covers, in ms: the trailer's
+        steps_done times dt, or for a stream without a trailer up to the
+        last spike or gap read. Every spike time is at most this."""
+        if self.trailer is not None and self.trailer.steps_done:
+            steps = self.trailer.steps_done
+        elif self.trailer is not None and self.complete:
+            steps = self.header.total_steps
+        else:
+            steps = int(self.spikes_steps[-1]) + 1 if self.spikes_steps.size else 0
+            steps = max([steps] + [g.last_step for g in self.gaps])
+        return steps * self.header.dt_ms
+
     def state_series(self, series_id):
         """The header's StateSeries with that id; KeyError if none."""
         return self._state[series_id][0]
@@ -477,7 +591,8 @@ class Stream:
 
 
 def read_stream(path_or_file):
-    """Read a whole stream from a path or a binary file object.
+    """Read a whole stream from a path, a live address ("tcp://HOST:PORT" or
+    "unix:PATH", see connect) or a binary file object.
 
     Besides the framing and header checks of iter_records it checks that
     spike blocks are valid and in step order, that state blocks match their

@@ -5,6 +5,8 @@
 //	myelin spec MODEL [--set k=v]
 //	myelin plan MODEL|SPEC
 //	myelin compare A.myelin B.myelin
+//	myelin analyze FILE|ADDRESS [--raster F.png] [--rates F.png]
+//	myelin export FILE|ADDRESS [--format csv|nest] [--out F]
 //	myelin version
 package main
 
@@ -48,6 +50,8 @@ func commands() []command {
 		{"spec", "MODEL [--set k=v] [--json]", "print a built-in model as an editable spec", cmdSpec},
 		{"plan", "MODEL|SPEC [flags]", "print the memory a model needs on each backend", cmdPlan},
 		{"compare", "A B", "say whether two streams hold the same spikes", cmdCompare},
+		{"analyze", "FILE|ADDRESS [flags]", "rates, CV, Fano, correlation, spectrum, ring bump; raster and rate PNGs", cmdAnalyze},
+		{"export", "FILE|ADDRESS [flags]", "write the spikes as CSV or NEST spike recorder text (--format)", cmdExport},
 		{"version", "", "print version information", cmdVersion},
 	}
 }

@@ -26,6 +26,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	threads := fs.Int("threads", 0, "CPU threads (default: all cores)")
 	out := fs.StringP("out", "o", "", "write the spike stream to FILE, or - for stdout")
 	quiet := fs.BoolP("quiet", "q", false, "no progress line and no summary")
+	lf := registerLiveFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "Usage: myelin run MODEL|SPEC.textproto|SPEC.json [flags]\n\n%s", fs.FlagUsages())
 	}
@@ -64,6 +65,11 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		defer f.Close()
 		sink = f
 	}
+	live, err := lf.open(e, spec, *quiet)
+	if err != nil {
+		return err
+	}
+	defer live.close()
 	if note != "" && !*quiet {
 		fmt.Fprintln(e.stderr, note)
 	}
@@ -89,7 +95,13 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		pl = newProgressLine(e.stderr)
 		prog = pl.report
 	}
-	res, runErr := sim.Run(ctx, net, sim.Options{Backend: be, Out: sink, Progress: prog, Version: Version})
+	if err := live.start(ctx); err != nil {
+		return err
+	}
+	res, runErr := sim.Run(ctx, net, sim.Options{Backend: be, Out: live.tee(sink), Progress: prog, Version: Version})
+	if err := live.close(); err != nil && runErr == nil {
+		runErr = err
+	}
 	if pl != nil {
 		pl.done()
 	}

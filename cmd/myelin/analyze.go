@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/myelin-sim/myelin/engine/analysis"
+	"github.com/myelin-sim/myelin/engine/stream"
+	myelinpb "github.com/myelin-sim/myelin/proto"
+	"github.com/spf13/pflag"
+)
+
+// rateModel is the model name of rate populations in the stream header.
+const rateModel = "rate"
+
+func cmdAnalyze(ctx context.Context, e *env, args []string) error {
+	fs := pflag.NewFlagSet("analyze", pflag.ContinueOnError)
+	rasterPath := fs.String("raster", "", "draw a spike raster to `FILE` (.png, .svg or .pdf; large networks are subsampled)")
+	ratesPath := fs.String("rates", "", "draw the population rates over time to `FILE` (.png, .svg or .pdf)")
+	binMs := fs.Float64("bin", 5, "bin width of the --rates figure in `ms`")
+	bumpEvery := fs.Float64("bump-every", 100, "for rate (ring) populations sampled whole: print the decoded bump position every `ms`")
+	maxNeurons := fs.Int("max-neurons", analysis.DefaultMaxNeurons, "most neurons the raster shows")
+	pairs := fs.Int("pairs", analysis.DefaultCorrPairs, "neuron pairs sampled for the spike-count correlation")
+	if help, err := parseFlags(fs, e, args, "myelin analyze FILE|ADDRESS [--raster F.png] [--rates F.png] [--bin ms]"); help || err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return &exitError{2, fmt.Errorf("want one stream file or live address (HOST:PORT, tcp://HOST:PORT, unix:PATH), got %d arguments", fs.NArg())}
+	}
+	if !(*binMs > 0) || !(*bumpEvery > 0) || *maxNeurons < 1 || *pairs < 1 {
+		return &exitError{2, fmt.Errorf("--bin, --bump-every, --max-neurons and --pairs must be > 0")}
+	}
+	name := fs.Arg(0)
+	src, err := openSource(ctx, name)
+	if err != nil {
+		return err
+	}
+	res, readErr := stream.ReadAll(src)
+	src.Close()
+	if res.Header == nil {
+		if ctx.Err() != nil {
+			return &exitError{130, fmt.Errorf("interrupted before %s sent its header", name)}
+		}
+		return fmt.Errorf("%s: %w", name, readErr)
+	}
+
+	run, stepsCovered := analysisRun(res)
+	w := e.stdout
+	printStreamLine(w, name, res, stepsCovered, readErr != nil)
+	if len(res.Gaps) > 0 {
+		var missed uint64
+		for _, g := range res.Gaps {
+			missed += g.GetMissedSpikes()
+		}
+		fmt.Fprintf(w, "warning: %d gaps: %d spikes were dropped before they reached this reader; rates and statistics are low by that much\n", len(res.Gaps), missed)
+	}
+	var errs []error
+	if len(run.Pops) > 0 && run.DurationMs > 0 {
+		stats, err := analysis.Analyze(run, analysis.Options{CorrPairs: *pairs})
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			fmt.Fprint(w, analysis.Summary(stats))
+		}
+	}
+	printBumps(w, res, *bumpEvery)
+
+	if *rasterPath != "" || *ratesPath != "" {
+		if len(run.Pops) == 0 || !(run.DurationMs > 0) {
+			errs = append(errs, fmt.Errorf("no spikes of a recorded spiking population to draw"))
+		} else {
+			if *rasterPath != "" {
+				if err := analysis.Raster(run, *rasterPath, analysis.PlotOptions{MaxNeurons: *maxNeurons}); err != nil {
+					errs = append(errs, err)
+				} else {
+					fmt.Fprintf(w, "wrote %s\n", *rasterPath)
+				}
+			}
+			if *ratesPath != "" {
+				if err := analysis.Rates(run, *ratesPath, *binMs); err != nil {
+					errs = append(errs, err)
+				} else {
+					fmt.Fprintf(w, "wrote %s\n", *ratesPath)
+				}
+			}
+		}
+	}
+	if readErr != nil {
+		msg := fmt.Errorf("%s: %w; the results above cover the %d spikes of the first %.1f ms read before it", name, readErr, len(res.IDs), float64(stepsCovered)*res.Header.GetDtMs())
+		if ctx.Err() != nil {
+			return &exitError{130, msg}
+		}
+		return msg
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%s: %w", name, joinErrs(errs))
+	}
+	return nil
+}
+
+// joinErrs joins errors into one line.
+func joinErrs(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	parts := make([]string, len(errs))
+	for i, err := range errs {
+		parts[i] = err.Error()
+	}
+	return fmt.Errorf("%s", strings.Join(parts, "; "))
+}
+
+// analysisRun converts a stream to an analysis.Run: one population per
+// recorded spiking population of the header. It returns the steps the run
+// covers: the trailer's steps_done, or for a stream without a trailer up to
+// the last spike, sample or gap read.
+func analysisRun(res *stream.Result) (analysis.Run, uint64) {
+	h := res.Header
+	var steps uint64
+	if t := res.Trailer; t != nil {
+		steps = t.GetStepsDone()
+		if steps == 0 && t.GetStatus() == myelinpb.Trailer_COMPLETE {
+			steps = h.GetTotalSteps()
+		}
+	}
+	if n := len(res.Steps); n > 0 {
+		steps = max(steps, res.Steps[n-1]+1)
+	}
+	for _, d := range res.State {
+		if n := len(d.Steps); n > 0 {
+			steps = max(steps, d.Steps[n-1]+1)
+		}
+	}
+	for _, g := range res.Gaps {
+		steps = max(steps, g.GetLastStep())
+	}
+	run := analysis.Run{DtMs: h.GetDtMs(), DurationMs: float64(steps) * h.GetDtMs()}
+	for _, p := range h.GetPopulations() {
+		if !p.GetRecorded() || p.GetModel() == rateModel {
+			continue
+		}
+		times, ids := res.PopulationSpikes(p.GetName())
+		run.Pops = append(run.Pops, analysis.Population{Name: p.GetName(), Size: int(p.GetSize()), TimesMs: times, IDs: ids})
+	}
+	return run, steps
+}
+
+// printStreamLine says what the stream is.
+func printStreamLine(w io.Writer, name string, res *stream.Result, steps uint64, partial bool) {
+	h := res.Header
+	var n uint32
+	for _, p := range h.GetPopulations() {
+		n += p.GetSize()
+	}
+	status := "no trailer (cut short or still running)"
+	if partial {
+		status = "cut short by an error (see below)"
+	}
+	if t := res.Trailer; t != nil {
+		status = t.GetStatus().String()
+		if t.GetBackend() != "" {
+			status += " on " + t.GetBackend()
+		}
+	}
+	model := h.GetSpec().GetName()
+	if model == "" {
+		model = "network"
+	}
+	fmt.Fprintf(w, "%s: %s, %d neurons, seed %d, dt %g ms, %.1f ms (%d steps), %d spikes, %s\n",
+		name, model, n, h.GetSeed(), h.GetDtMs(), float64(steps)*h.GetDtMs(), steps, len(res.IDs), status)
+}
+
+// printBumps prints, for every state series that samples a whole rate
+// population, the bump position decoded from the rates (population vector
+// on the ring) about every `every` ms.
+func printBumps(w io.Writer, res *stream.Result, every float64) {
+	h := res.Header
+	ids := make([]uint32, 0, len(res.State))
+	for id := range res.State {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		d := res.State[id]
+		p := wholePopulation(h, d.Series)
+		if p == nil || p.GetModel() != rateModel || len(d.Steps) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "bump position on the ring %q (population vector of r, %d neurons, state series %d):\n", p.GetName(), p.GetSize(), id)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "time (ms)\tposition (deg)\tamplitude\t")
+		next := 0.0
+		for i, step := range d.Steps {
+			t := float64(step) * h.GetDtMs()
+			if t+1e-9 < next && i != len(d.Steps)-1 {
+				continue
+			}
+			deg, amp := analysis.BumpPosition(d.Row(i))
+			pos := "-"
+			if !math.IsNaN(deg) {
+				pos = fmt.Sprintf("%.1f", deg)
+			}
+			fmt.Fprintf(tw, "%.1f\t%s\t%.3g\t\n", t, pos, amp)
+			for next <= t+1e-9 {
+				next += every
+			}
+		}
+		tw.Flush()
+	}
+}
+
+// wholePopulation returns the population a state series samples when it
+// samples all of it, in order; else nil.
+func wholePopulation(h *myelinpb.Header, s *myelinpb.StateSeries) *myelinpb.PopulationRange {
+	for _, p := range h.GetPopulations() {
+		if p.GetName() != s.GetPopulation() {
+			continue
+		}
+		ids := s.GetNeuronIds()
+		if uint32(len(ids)) != p.GetSize() {
+			return nil
+		}
+		for i, id := range ids {
+			if id != p.GetFirstId()+uint32(i) {
+				return nil
+			}
+		}
+		return p
+	}
+	return nil
+}

@@ -1,0 +1,299 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/myelin-sim/myelin/engine/sink"
+	"github.com/myelin-sim/myelin/engine/stream"
+	myelinpb "github.com/myelin-sim/myelin/proto"
+	"github.com/spf13/pflag"
+)
+
+// Export formats.
+const (
+	formatCSV  = "csv"
+	formatNEST = "nest"
+)
+
+// nestMinDecimals is the precision of NEST's ASCII recording backend.
+const nestMinDecimals = 3
+
+func cmdExport(ctx context.Context, e *env, args []string) error {
+	fs := pflag.NewFlagSet("export", pflag.ContinueOnError)
+	format := fs.StringP("format", "f", formatCSV, "`FORMAT`: csv (time_ms,neuron,population; neuron is the id within its population) or nest (NEST's spike recorder ASCII file: sender time_ms, where sender is the global id + 1, as NEST node ids start at 1)")
+	out := fs.StringP("out", "o", "", "write to `FILE` (default: stdout)")
+	pops := fs.StringSlice("population", nil, "export only these populations (default: all)")
+	if help, err := parseFlags(fs, e, args, "myelin export FILE|ADDRESS [--format csv|nest] [--out FILE] [--population P,...]"); help || err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return &exitError{2, fmt.Errorf("want one stream file or live address, got %d arguments", fs.NArg())}
+	}
+	if *format != formatCSV && *format != formatNEST {
+		return &exitError{2, fmt.Errorf("--format %q: want csv or nest", *format)}
+	}
+	name := fs.Arg(0)
+	src, err := openSource(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+
+	dst := e.stdout
+	var f *os.File
+	if *out != "" && *out != "-" {
+		if f, err = os.Create(*out); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+		defer f.Close()
+		dst = f
+	}
+	ex := &exporter{w: bufio.NewWriterSize(dst, 1<<20), format: *format, only: *pops, source: name}
+	readErr := ex.run(src)
+	if err := ex.w.Flush(); err != nil {
+		return fmt.Errorf("export to %s: %w", outName(*out), err)
+	}
+	if f != nil {
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("--out %s: %w", *out, err)
+		}
+	}
+	if ex.missed > 0 {
+		fmt.Fprintf(e.stderr, "warning: %s has %d gaps: %d spikes were dropped before they reached it and are not exported\n", name, ex.gaps, ex.missed)
+	}
+	if readErr != nil {
+		if ctx.Err() != nil {
+			return &exitError{130, fmt.Errorf("interrupted: %s: the %d spikes read before were exported to %s", name, ex.written, outName(*out))}
+		}
+		return fmt.Errorf("%s: %w (the %d spikes before it were exported to %s)", name, readErr, ex.written, outName(*out))
+	}
+	if !ex.ended {
+		fmt.Fprintf(e.stderr, "warning: %s has no trailer: the run was cut short (or is still going); exported the %d spikes it holds\n", name, ex.written)
+	}
+	if *out != "" && *out != "-" {
+		fmt.Fprintf(e.stderr, "exported %d spikes to %s (%s)\n", ex.written, *out, *format)
+	}
+	return nil
+}
+
+// outName names the export's destination in messages.
+func outName(out string) string {
+	if out == "" || out == "-" {
+		return "stdout"
+	}
+	return out
+}
+
+// exporter writes the spikes of a stream as text, record by record, so that
+// streams larger than memory export and a cut stream keeps what came before
+// the cut.
+type exporter struct {
+	w      *bufio.Writer
+	format string
+	only   []string
+	source string
+
+	// From the header: population ranges sorted by first id.
+	first, size []uint32
+	names       []string
+	keep        []bool
+	dt          float64
+	decimals    int
+
+	written, read uint64 // spikes written (after --population), read
+	gaps          int
+	missed        uint64
+	ended         bool
+	buf           []byte
+}
+
+// run exports the stream read from r.
+func (x *exporter) run(r io.Reader) error {
+	rd := stream.NewReader(r)
+	var nextStep uint64
+	for {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch k := rec.GetKind().(type) {
+		case *myelinpb.Record_Header:
+			if err := x.header(k.Header); err != nil {
+				return err
+			}
+		case *myelinpb.Record_Spikes:
+			b := k.Spikes
+			if b.GetFirstStep() < nextStep {
+				return fmt.Errorf("record at byte %d: spike block at step %d overlaps the block or gap before it (ending at step %d)", rd.Offset(), b.GetFirstStep(), nextStep)
+			}
+			steps, ids, err := stream.DecodeSpikes(b)
+			if err != nil {
+				return fmt.Errorf("record ending at byte %d: %w", rd.Offset(), err)
+			}
+			if err := x.spikes(steps, ids); err != nil {
+				return err
+			}
+			nextStep = b.GetFirstStep() + uint64(len(b.GetCounts()))
+		case *myelinpb.Record_Gap:
+			x.gaps++
+			x.missed += k.Gap.GetMissedSpikes()
+			nextStep = max(nextStep, k.Gap.GetLastStep())
+		case *myelinpb.Record_Trailer:
+			x.ended = true
+			if t := k.Trailer.GetTotalSpikes(); t != x.read {
+				return fmt.Errorf("the trailer counts %d spikes, the stream holds %d", t, x.read)
+			}
+		}
+	}
+}
+
+// header indexes the populations and writes the file's header lines.
+func (x *exporter) header(h *myelinpb.Header) error {
+	pops := append([]*myelinpb.PopulationRange(nil), h.GetPopulations()...)
+	sort.SliceStable(pops, func(a, b int) bool { return pops[a].GetFirstId() < pops[b].GetFirstId() })
+	have := map[string]bool{}
+	for _, p := range pops {
+		have[p.GetName()] = true
+	}
+	want := map[string]bool{}
+	for _, n := range x.only {
+		if !have[n] {
+			names := make([]string, 0, len(pops))
+			for _, p := range h.GetPopulations() {
+				names = append(names, p.GetName())
+			}
+			return fmt.Errorf("--population %q: the stream has no such population (it has %s)", n, strings.Join(names, ", "))
+		}
+		want[n] = true
+	}
+	for _, p := range pops {
+		x.first = append(x.first, p.GetFirstId())
+		x.size = append(x.size, p.GetSize())
+		x.names = append(x.names, p.GetName())
+		x.keep = append(x.keep, len(want) == 0 || want[p.GetName()])
+	}
+	x.dt = h.GetDtMs()
+	x.decimals = decimalsOf(x.dt)
+	switch x.format {
+	case formatCSV:
+		x.w.WriteString("time_ms,neuron,population\n")
+	case formatNEST:
+		x.decimals = max(x.decimals, nestMinDecimals)
+		// The lines NEST's ASCII recording backend (version 2) starts its
+		// files with, so that scripts reading NEST output read this.
+		fmt.Fprintf(x.w, "# NEST version: none (exported by myelin %s from %s; sender = Myelin global id + 1)\n", Version, x.source)
+		x.w.WriteString("# RecordingBackendASCII version: 2\n")
+		x.w.WriteString("sender\ttime_ms\n")
+	}
+	return nil
+}
+
+// spikes writes one decoded spike block.
+func (x *exporter) spikes(steps []uint64, ids []uint32) error {
+	x.read += uint64(len(ids))
+	cur := -1
+	b := x.buf[:0]
+	for i, id := range ids {
+		if cur < 0 || id-x.first[cur] >= x.size[cur] {
+			if cur = x.find(id); cur < 0 {
+				return fmt.Errorf("spike of neuron %d, which lies in no population of the header", id)
+			}
+		}
+		if !x.keep[cur] {
+			continue
+		}
+		t := float64(steps[i]+1) * x.dt // NEST's stamp: the end of the step
+		switch x.format {
+		case formatCSV:
+			b = strconv.AppendFloat(b, t, 'f', x.decimals, 64)
+			b = append(b, ',')
+			b = strconv.AppendUint(b, uint64(id-x.first[cur]), 10)
+			b = append(b, ',')
+			b = append(b, x.names[cur]...)
+		case formatNEST:
+			b = strconv.AppendUint(b, uint64(id)+1, 10)
+			b = append(b, '\t')
+			b = strconv.AppendFloat(b, t, 'f', x.decimals, 64)
+		}
+		b = append(b, '\n')
+		x.written++
+		if len(b) > 1<<16 {
+			if _, err := x.w.Write(b); err != nil {
+				return err
+			}
+			b = b[:0]
+		}
+	}
+	x.buf = b
+	_, err := x.w.Write(b)
+	return err
+}
+
+// find returns the sorted population holding id, or -1.
+func (x *exporter) find(id uint32) int {
+	k := sort.Search(len(x.first), func(k int) bool { return x.first[k] > id }) - 1
+	if k >= 0 && id-x.first[k] < x.size[k] {
+		return k
+	}
+	return -1
+}
+
+// decimalsOf returns the fewest decimals (at most 9) that write every
+// multiple of dt exactly, e.g. 1 for 0.1 ms and 3 for 0.025 ms.
+func decimalsOf(dt float64) int {
+	for d := 0; d < 9; d++ {
+		s := dt * math.Pow10(d)
+		if math.Abs(s-math.Round(s)) < 1e-9*math.Max(1, s) {
+			return d
+		}
+	}
+	return 9
+}
+
+// openSource opens a stream file, or connects to a live server when arg is
+// written as an address (HOST:PORT, tcp://HOST:PORT, unix:PATH) and is not
+// the name of an existing file. A connection is closed when ctx is done, so
+// that reading a live stream stops on Ctrl-C.
+func openSource(ctx context.Context, arg string) (io.ReadCloser, error) {
+	if _, err := os.Stat(arg); err == nil || !sink.IsAddr(arg) {
+		f, err := os.Open(arg)
+		if err != nil {
+			return nil, err
+		}
+		return f, nil
+	}
+	c, err := sink.Dial(ctx, arg)
+	if err != nil {
+		return nil, err
+	}
+	return &liveSource{Conn: c, stop: context.AfterFunc(ctx, func() { c.Close() })}, nil
+}
+
+// liveSource is a connection to a live server.
+type liveSource struct {
+	net.Conn
+	stop func() bool
+}
+
+// Close stops watching the context and closes the connection.
+func (s *liveSource) Close() error {
+	s.stop()
+	err := s.Conn.Close()
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}

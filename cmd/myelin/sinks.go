@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/myelin-sim/myelin/engine/sink"
+	myelinpb "github.com/myelin-sim/myelin/proto"
+	"github.com/spf13/pflag"
+)
+
+// interruptGrace is how long an interrupted run's live subscribers have to
+// take the rest of the stream (up to its trailer marked interrupted) before
+// they are disconnected.
+const interruptGrace = 2 * time.Second
+
+// liveFlags are run's flags for serving the stream live (engine/sink).
+type liveFlags struct {
+	listen []string
+	wait   int
+	onSlow []string
+	queue  int
+	filter string
+}
+
+// registerLiveFlags adds --listen, --wait, --on-slow, --queue and
+// --listen-filter to fs.
+func registerLiveFlags(fs *pflag.FlagSet) *liveFlags {
+	l := &liveFlags{}
+	fs.StringArrayVar(&l.listen, "listen", nil, "serve the stream live on `ADDR` while the run goes on: HOST:PORT, tcp://HOST:PORT or unix:PATH (repeatable; port 0 picks a free port, printed on stderr)")
+	fs.IntVar(&l.wait, "wait", 0, "with --listen: wait for `N` subscribers before the run starts, so that they get the whole stream")
+	fs.StringArrayVar(&l.onSlow, "on-slow", nil, "with --listen: `MODE` is block (a slow subscriber slows the run) or drop (it misses spike blocks and is told how many in gap records; one that takes nothing for 10 s is disconnected); once for every --listen, or once per --listen in order (default block)")
+	fs.IntVar(&l.queue, "queue", sink.DefaultQueue, "with --listen: `N` records queued per subscriber before it counts as slow")
+	fs.StringVar(&l.filter, "listen-filter", "", "with --listen: serve only the neurons in `LIST`: POP or POP@FIRST:COUNT, comma-separated (local ids; the --out file keeps everything)")
+	return l
+}
+
+// liveSink is a running live server; a nil *liveSink (no --listen) does
+// nothing.
+type liveSink struct {
+	srv    *sink.Server
+	wait   int
+	stderr io.Writer
+	stop   chan struct{} // closed by close: ends the interrupt watcher
+	once   sync.Once
+	err    error
+}
+
+// open checks the flags against the spec and starts listening. It returns
+// nil when --listen was not given.
+func (l *liveFlags) open(e *env, spec *myelinpb.Network, quiet bool) (*liveSink, error) {
+	if len(l.listen) == 0 {
+		if l.wait != 0 || len(l.onSlow) > 0 || l.filter != "" {
+			return nil, &exitError{2, errors.New("--wait, --on-slow and --listen-filter need --listen ADDR")}
+		}
+		return nil, nil
+	}
+	if l.wait < 0 || l.queue < 1 {
+		return nil, &exitError{2, fmt.Errorf("--wait %d and --queue %d: want --wait >= 0 and --queue >= 1", l.wait, l.queue)}
+	}
+	policies := make([]sink.Policy, len(l.listen))
+	switch len(l.onSlow) {
+	case 0:
+	case 1, len(l.listen):
+		for i := range policies {
+			p, err := sink.ParsePolicy(l.onSlow[min(i, len(l.onSlow)-1)])
+			if err != nil {
+				return nil, &exitError{2, fmt.Errorf("--on-slow: %w", err)}
+			}
+			policies[i] = p
+		}
+	default:
+		return nil, &exitError{2, fmt.Errorf("--on-slow given %d times for %d --listen addresses: give it once, or once per address", len(l.onSlow), len(l.listen))}
+	}
+	var opts sink.Options
+	if l.filter != "" {
+		f, err := sink.ParseFilter(l.filter)
+		if err != nil {
+			return nil, &exitError{2, fmt.Errorf("--listen-filter: %w", err)}
+		}
+		sizes := map[string]uint32{}
+		for _, p := range spec.GetPopulations() {
+			sizes[p.GetName()] = p.GetSize()
+		}
+		if err := f.Check(sizes); err != nil {
+			return nil, fmt.Errorf("--listen-filter: %w", err)
+		}
+		opts.Filter = f
+	}
+	if !quiet {
+		var mu sync.Mutex
+		opts.Logf = func(format string, args ...any) {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(e.stderr, format+"\n", args...)
+		}
+	}
+	ls := &liveSink{srv: sink.New(opts), wait: l.wait, stderr: e.stderr, stop: make(chan struct{})}
+	for i, addr := range l.listen {
+		where, err := ls.srv.Listen(addr, sink.ListenOptions{OnSlow: policies[i], Queue: l.queue})
+		if err != nil {
+			ls.srv.Close()
+			return nil, fmt.Errorf("--listen: %w", err)
+		}
+		filtered := ""
+		if opts.Filter != nil {
+			filtered = ", neurons " + opts.Filter.String()
+		}
+		fmt.Fprintf(e.stderr, "live stream: serving on %s (slow subscribers: %s%s)\n", where, policies[i], filtered)
+	}
+	return ls, nil
+}
+
+// start waits for --wait subscribers and watches ctx: once it is done, the
+// subscribers have interruptGrace to take the rest of the stream before
+// they are disconnected, so that a stuck one cannot hold up the end of an
+// interrupted run.
+func (ls *liveSink) start(ctx context.Context) error {
+	if ls == nil {
+		return nil
+	}
+	if ls.wait > 0 {
+		fmt.Fprintf(ls.stderr, "live stream: waiting for %s\n", subscribers(ls.wait))
+		if err := ls.srv.WaitSubscribers(ctx, ls.wait); err != nil {
+			if ctx.Err() != nil {
+				return &exitError{130, fmt.Errorf("interrupted while waiting for %s; nothing was simulated", subscribers(ls.wait))}
+			}
+			return fmt.Errorf("--wait: %w", err)
+		}
+	}
+	go func() {
+		select {
+		case <-ls.stop:
+		case <-ctx.Done():
+			select {
+			case <-ls.stop:
+			case <-time.After(interruptGrace):
+				ls.srv.Abort()
+			}
+		}
+	}()
+	return nil
+}
+
+// tee returns the writer the run streams into: out (nil for none) and the
+// live server.
+func (ls *liveSink) tee(out io.Writer) io.Writer {
+	switch {
+	case ls == nil:
+		return out
+	case out == nil:
+		return ls.srv
+	}
+	return io.MultiWriter(out, ls.srv)
+}
+
+// close lets the subscribers take the rest of the stream and stops the
+// server. It may be called more than once.
+func (ls *liveSink) close() error {
+	if ls == nil {
+		return nil
+	}
+	ls.once.Do(func() {
+		close(ls.stop)
+		if err := ls.srv.Close(); err != nil {
+			ls.err = fmt.Errorf("--listen: %w", err)
+		}
+	})
+	return ls.err
+}
+
+// subscribers writes "1 subscriber" or "n subscribers".
+func subscribers(n int) string {
+	if n == 1 {
+		return "1 subscriber"
+	}
+	return fmt.Sprintf("%d subscribers", n)
+}
