@@ -41,7 +41,7 @@ type Backend struct {
 	scratch  []scratch // per thread
 	pindex   []poissonIndex
 
-	bar barrier
+	bar *barrier
 }
 
 // New returns a CPU backend using threads threads (0: all cores).
@@ -128,7 +128,7 @@ func (c *Backend) Load(net *network.Network) error {
 		n := c.parts[w][1] - c.parts[w][0]
 		c.scratch[w] = scratch{qe: make([]int64, n), qi: make([]int64, n), exIn: make([]float32, n), inIn: make([]float32, n), dc: make([]float32, n)}
 	}
-	c.bar = barrier{n: int32(t)}
+	c.bar = newBarrier(t)
 	return nil
 }
 
@@ -217,11 +217,26 @@ func (c *Backend) record(t uint64, blk *backend.Block) {
 	}
 }
 
-// barrier is a reusable spinning barrier for the threads of one Advance.
+// barrier is a reusable barrier for the threads of one Advance. A thread
+// that arrives early spins briefly (the others usually follow within
+// microseconds) and then sleeps on a condition variable, so that a machine
+// with other work does not lose whole time slices to spinning.
 type barrier struct {
 	n     int32
 	count atomic.Int32
 	gen   atomic.Uint32
+	mu    sync.Mutex
+	cond  sync.Cond
+}
+
+// spinChecks is how many times an early thread looks for the last one
+// before it sleeps.
+const spinChecks = 2000
+
+func newBarrier(n int) *barrier {
+	b := &barrier{n: int32(n)}
+	b.cond.L = &b.mu
+	return b
 }
 
 func (b *barrier) wait() {
@@ -231,14 +246,22 @@ func (b *barrier) wait() {
 	g := b.gen.Load()
 	if b.count.Add(1) == b.n {
 		b.count.Store(0)
+		b.mu.Lock()
 		b.gen.Add(1)
+		b.cond.Broadcast()
+		b.mu.Unlock()
 		return
 	}
-	for i := 0; b.gen.Load() == g; i++ {
-		if i > 64 {
-			runtime.Gosched()
+	for i := 0; i < spinChecks; i++ {
+		if b.gen.Load() != g {
+			return
 		}
 	}
+	b.mu.Lock()
+	for b.gen.Load() == g {
+		b.cond.Wait()
+	}
+	b.mu.Unlock()
 }
 
 // Compile-time check.
