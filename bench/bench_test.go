@@ -13,22 +13,13 @@ import (
 	"github.com/myelin-sim/myelin/engine/models"
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/sim"
-	"github.com/myelin-sim/myelin/engine/spec"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
 func buildSpec(b *testing.B, model string, set map[string]string) *myelinpb.Network {
 	b.Helper()
-	m, err := models.Lookup(model)
+	s, err := models.Spec(model, set)
 	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := m.Build(set)
-	if err != nil {
-		b.Fatal(err)
-	}
-	spec.ApplyDefaults(s)
-	if err := spec.Validate(s); err != nil {
 		b.Fatal(err)
 	}
 	return s

@@ -221,11 +221,7 @@ func TestSameStreamForAnyThreadCount(t *testing.T) {
 		{"coba", map[string]string{"duration_ms": "100"}},
 		{"ring_rate", map[string]string{"duration_ms": "300", "n": "90"}},
 	} {
-		m, err := models.Lookup(tc.model)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := m.Build(tc.set)
+		s, err := models.Spec(tc.model, tc.set)
 		if err != nil {
 			t.Fatal(err)
 		}

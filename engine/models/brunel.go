@@ -40,13 +40,8 @@ func brunel() *Model {
 }
 
 func buildBrunel(v Values) (*myelinpb.Network, error) {
-	n, err := v.Uint("n")
-	if err != nil {
-		return nil, err
-	}
-	if n < 10 {
-		return nil, fmt.Errorf("parameter n = %d: must be >= 10", n)
-	}
+	r := reader{v: v}
+	n := r.count("n", 10, 0)
 	var reg *BrunelRegime
 	for i := range BrunelRegimes {
 		if BrunelRegimes[i].Name == strings.ToLower(v["regime"]) {
@@ -56,35 +51,16 @@ func buildBrunel(v Values) (*myelinpb.Network, error) {
 	if reg == nil {
 		return nil, fmt.Errorf("parameter regime = %q: want ai, sr, si-fast or si-slow", v["regime"])
 	}
-	g, eta := reg.G, reg.Eta
-	if v["g"] != "" {
-		if g, err = v.Float("g"); err != nil {
-			return nil, err
-		}
-	}
-	if v["eta"] != "" {
-		if eta, err = v.Float("eta"); err != nil {
-			return nil, err
-		}
-	}
-	dur, err := v.Float("duration_ms")
-	if err != nil {
-		return nil, err
-	}
-	seed, err := seedOf(v)
-	if err != nil {
-		return nil, err
-	}
+	g, eta := r.float("g", reg.G), r.float("eta", reg.Eta)
+	dur, seed := r.common()
 	nE := n * 4 / 5
 	nI := n - nE
-	cE := max(1, nE/10)
-	if v["indegree"] != "" {
-		if cE, err = v.Uint("indegree"); err != nil {
-			return nil, err
-		}
-		if cE == 0 || cE > nE {
-			return nil, fmt.Errorf("parameter indegree = %d: must be in [1, %d]", cE, nE)
-		}
+	cE := r.count("indegree", 1, max(1, nE/10))
+	if r.err != nil {
+		return nil, r.err
+	}
+	if cE > nE {
+		return nil, fmt.Errorf("parameter indegree = %d: must be in [1, %d]", cE, nE)
 	}
 	cI := max(1, cE/4)
 	if cI > nI {

@@ -5,10 +5,12 @@ package models
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/myelin-sim/myelin/engine/spec"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 	"google.golang.org/protobuf/proto"
 )
@@ -29,31 +31,54 @@ type Model struct {
 // Values are parameter values by name, already checked against Params.
 type Values map[string]string
 
-// Float returns parameter name as a float64.
-func (v Values) Float(name string) (float64, error) {
-	f, err := strconv.ParseFloat(v[name], 64)
-	if err != nil {
-		return 0, fmt.Errorf("parameter %s = %q: not a number", name, v[name])
-	}
-	return f, nil
+// reader reads parameter values, keeping the first error so that a model
+// can read all it needs and check once.
+type reader struct {
+	v   Values
+	err error
 }
 
-// Uint returns parameter name as a uint32.
-func (v Values) Uint(name string) (uint32, error) {
-	f, err := strconv.ParseUint(v[name], 10, 32)
-	if err != nil {
-		return 0, fmt.Errorf("parameter %s = %q: not a whole number >= 0", name, v[name])
+func (r *reader) fail(err error) {
+	if r.err == nil {
+		r.err = err
 	}
-	return uint32(f), nil
 }
 
-// Bool returns parameter name as a bool.
-func (v Values) Bool(name string) (bool, error) {
-	b, err := strconv.ParseBool(v[name])
-	if err != nil {
-		return false, fmt.Errorf("parameter %s = %q: want true or false", name, v[name])
+// float reads a number; an empty value gives def.
+func (r *reader) float(name string, def float64) float64 {
+	if r.v[name] == "" {
+		return def
 	}
-	return b, nil
+	f, err := strconv.ParseFloat(r.v[name], 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		r.fail(fmt.Errorf("parameter %s = %q: not a finite number", name, r.v[name]))
+	}
+	return f
+}
+
+// count reads a whole number of at least lo; an empty value gives def.
+func (r *reader) count(name string, lo, def uint32) uint32 {
+	if r.v[name] == "" {
+		return def
+	}
+	n, err := strconv.ParseUint(r.v[name], 10, 32)
+	switch {
+	case err != nil:
+		r.fail(fmt.Errorf("parameter %s = %q: not a whole number >= 0", name, r.v[name]))
+	case uint32(n) < lo:
+		r.fail(fmt.Errorf("parameter %s = %d: must be >= %d", name, n, lo))
+	}
+	return uint32(n)
+}
+
+// common reads the parameters every model has: duration and seed.
+func (r *reader) common() (durationMs float64, seed uint64) {
+	durationMs = r.float("duration_ms", 0)
+	seed, err := strconv.ParseUint(r.v["seed"], 10, 64)
+	if err != nil {
+		r.fail(fmt.Errorf("parameter seed = %q: not a whole number >= 0", r.v["seed"]))
+	}
+	return durationMs, seed
 }
 
 // All returns the built-in models, sorted by name.
@@ -73,6 +98,24 @@ func Lookup(name string) (*Model, error) {
 		names = append(names, m.Name)
 	}
 	return nil, fmt.Errorf("no built-in model %q (have: %s)", name, strings.Join(names, ", "))
+}
+
+// Spec returns built-in model name with parameters set, defaulted and
+// validated: ready for network.Build.
+func Spec(name string, set map[string]string) (*myelinpb.Network, error) {
+	m, err := Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	n, err := m.Build(set)
+	if err != nil {
+		return nil, err
+	}
+	spec.ApplyDefaults(n)
+	if err := spec.Validate(n); err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	return n, nil
 }
 
 // Build returns the model's spec with the given parameters (name → value;
@@ -107,14 +150,6 @@ func constant(x float64) *myelinpb.Distribution {
 
 func uniform(lo, hi float64) *myelinpb.Distribution {
 	return &myelinpb.Distribution{Kind: &myelinpb.Distribution_Uniform{Uniform: &myelinpb.Uniform{Low: lo, High: hi}}}
-}
-
-func seedOf(v Values) (uint64, error) {
-	s, err := strconv.ParseUint(v["seed"], 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("parameter seed = %q: not a whole number >= 0", v["seed"])
-	}
-	return s, nil
 }
 
 var seedParam = Param{"seed", "12345", "seed of connectivity, initial values and inputs"}

@@ -24,17 +24,9 @@ func (r *recorder) Write(p []byte) (int, error) { r.buf = append(r.buf, p...); r
 // per-population spike counts and the decoded stream.
 func run(t *testing.T, name string, set map[string]string) (*network.Network, *sim.Result, *stream.Result) {
 	t.Helper()
-	m, err := models.Lookup(name)
+	s, err := models.Spec(name, set)
 	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := m.Build(set)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec.ApplyDefaults(s)
-	if err := spec.Validate(s); err != nil {
-		t.Fatalf("built-in %s does not validate: %v", name, err)
+		t.Fatalf("built-in %s: %v", name, err)
 	}
 	net, err := network.Build(s, network.Options{})
 	if err != nil {

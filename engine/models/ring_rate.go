@@ -32,43 +32,14 @@ func ringRate() *Model {
 // of the first spatial mode, Ŵ(1)·f'(h₀) ≈ 212 · 0.0013, is well below one,
 // so no bump forms without a cue.
 func buildRingRate(v Values) (*myelinpb.Network, error) {
-	n, err := v.Uint("n")
-	if err != nil {
-		return nil, err
-	}
-	if n < 16 {
-		return nil, fmt.Errorf("parameter n = %d: must be >= 16", n)
-	}
-	cue, err := v.Float("cue_deg")
-	if err != nil {
-		return nil, err
-	}
-	cueMs, err := v.Float("cue_ms")
-	if err != nil {
-		return nil, err
-	}
-	sigma, err := v.Float("sigma_deg")
-	if err != nil {
-		return nil, err
-	}
-	jExc, jInh := 4.5*360/float64(n), 1.5*360/float64(n)
-	if v["j_exc"] != "" {
-		if jExc, err = v.Float("j_exc"); err != nil {
-			return nil, err
-		}
-	}
-	if v["j_inh"] != "" {
-		if jInh, err = v.Float("j_inh"); err != nil {
-			return nil, err
-		}
-	}
-	dur, err := v.Float("duration_ms")
-	if err != nil {
-		return nil, err
-	}
-	seed, err := seedOf(v)
-	if err != nil {
-		return nil, err
+	r := reader{v: v}
+	n := r.count("n", 16, 0)
+	cue, cueMs, sigma := r.float("cue_deg", 0), r.float("cue_ms", 0), r.float("sigma_deg", 0)
+	jExc := r.float("j_exc", 4.5*360/float64(max(n, 1)))
+	jInh := r.float("j_inh", 1.5*360/float64(max(n, 1)))
+	dur, seed := r.common()
+	if r.err != nil {
+		return nil, r.err
 	}
 	net := &myelinpb.Network{
 		Name: fmt.Sprintf("ring_rate (N=%d, cue %g°)", n, cue), DtMs: f64(1), DurationMs: f64(dur), Seed: seed,

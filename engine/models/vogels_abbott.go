@@ -49,20 +49,11 @@ func coba() *Model {
 }
 
 func vogelsAbbott(v Values, name string, setModel func(*myelinpb.Population), wE, wI float64, kick *myelinpb.Input) (*myelinpb.Network, error) {
-	n, err := v.Uint("n")
-	if err != nil {
-		return nil, err
-	}
-	if n < 100 {
-		return nil, fmt.Errorf("parameter n = %d: must be >= 100", n)
-	}
-	dur, err := v.Float("duration_ms")
-	if err != nil {
-		return nil, err
-	}
-	seed, err := seedOf(v)
-	if err != nil {
-		return nil, err
+	r := reader{v: v}
+	n := r.count("n", 100, 0)
+	dur, seed := r.common()
+	if r.err != nil {
+		return nil, r.err
 	}
 	nE := n * 4 / 5
 	e := &myelinpb.Population{Name: "E", Size: nE, Initial: uniform(-60, -50)}

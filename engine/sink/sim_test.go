@@ -13,23 +13,14 @@ import (
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/sim"
 	"github.com/myelin-sim/myelin/engine/sink"
-	"github.com/myelin-sim/myelin/engine/spec"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
 // buildModel builds a built-in model with the given parameters.
 func buildModel(t testing.TB, name string, set map[string]string) *network.Network {
 	t.Helper()
-	m, err := models.Lookup(name)
+	s, err := models.Spec(name, set)
 	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := m.Build(set)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec.ApplyDefaults(s)
-	if err := spec.Validate(s); err != nil {
 		t.Fatal(err)
 	}
 	net, err := network.Build(s, network.Options{Threads: 2})
