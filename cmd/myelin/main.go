@@ -52,6 +52,7 @@ func commands() []command {
 		{"compare", "A B", "say whether two streams hold the same spikes", cmdCompare},
 		{"analyze", "FILE|ADDRESS [flags]", "rates, CV, Fano, correlation, spectrum, ring bump; raster and rate PNGs", cmdAnalyze},
 		{"export", "FILE|ADDRESS [flags]", "write the spikes as CSV or NEST spike recorder text (--format)", cmdExport},
+		{"bench", "[MODEL[:k=v,...]...] [flags]", "time construction and simulation of standard models", cmdBench},
 		{"version", "", "print version information", cmdVersion},
 	}
 }
