@@ -73,6 +73,9 @@ func (c *Backend) Load(net *network.Network) error {
 	if uint64(net.RingSlots)*uint64(n) > 1<<34 {
 		return fmt.Errorf("cpu: ring buffers of %d slots × %d neurons are too large", net.RingSlots, n)
 	}
+	if uint64(net.RateSlots)*uint64(n) > 1<<34 {
+		return fmt.Errorf("cpu: rate history of %d slots × %d neurons is too large", net.RateSlots, n)
+	}
 	c.ring = make([]int32, 2*int(net.RingSlots)*n)
 	c.v = make([]float32, n)
 	c.a = make([]float32, n)

@@ -233,3 +233,16 @@ func TestSameStreamForAnyThreadCount(t *testing.T) {
 		}
 	}
 }
+
+// Load refuses state arrays beyond 2^34 entries with an error instead of
+// attempting the allocation (the rate history is RateSlots × N floats).
+func TestLoadRefusesHugeBuffers(t *testing.T) {
+	net := &network.Network{N: 1 << 24, RingSlots: 2, RateSlots: 1<<10 + 1}
+	if err := cpu.New(1).Load(net); err == nil || err.Error() != "cpu: rate history of 1025 slots × 16777216 neurons is too large" {
+		t.Errorf("rate history: got %v", err)
+	}
+	net = &network.Network{N: 1 << 24, RingSlots: 1<<10 + 1}
+	if err := cpu.New(1).Load(net); err == nil || err.Error() != "cpu: ring buffers of 1025 slots × 16777216 neurons are too large" {
+		t.Errorf("ring: got %v", err)
+	}
+}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"reflect"
 	"runtime"
 	"time"
 
 	"github.com/myelin-sim/myelin/engine/neuron"
 	"github.com/myelin-sim/myelin/engine/rng"
+	"github.com/myelin-sim/myelin/engine/spec"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
@@ -105,6 +107,9 @@ func (b *builder) populations() error {
 		default:
 			return fmt.Errorf("population %q (populations[%d]): no neuron model", p.GetName(), i)
 		}
+		if name, x, bad := nonFinite(pop.coefficients()); bad {
+			return fmt.Errorf("population %q (populations[%d]): %s at dt_ms = %g: coefficient %s is %v: its parameters overflow float32 arithmetic (a value beyond ±3.4e38, or a time constant far below dt_ms)", p.GetName(), i, pop.Model, net.Dt, name, x)
+		}
 		pop.Recorded = pop.Spiking() && (len(recorded) == 0 || recorded[p.GetName()])
 		// Initial values.
 		pop.Init = make([]float32, pop.Size)
@@ -123,6 +128,9 @@ func (b *builder) populations() error {
 				x = draw(d, q)
 			}
 			pop.Init[j] = float32(x - float64(pop.EL))
+			if v := float64(pop.Init[j]); math.IsInf(v, 0) || math.IsNaN(v) {
+				return fmt.Errorf("population %q (populations[%d]): initial: value %g of neuron %d is beyond the float32 range (±3.4e38)", p.GetName(), i, x, j)
+			}
 		}
 		first += uint64(pop.Size)
 		if first >= 1<<31 {
@@ -137,13 +145,27 @@ func (b *builder) populations() error {
 // stepRange converts an optional [start, stop) window in ms to steps.
 func (net *Network) stepRange(start, stop *float64) (uint64, uint64) {
 	a, b := uint64(0), net.Steps
-	if start != nil && *start > 0 {
-		a = uint64(math.Round(*start / net.Dt))
+	if start != nil {
+		a = net.toStep(*start)
 	}
 	if stop != nil {
-		b = min(b, uint64(math.Max(0, math.Round(*stop/net.Dt))))
+		b = net.toStep(*stop)
 	}
 	return a, b
+}
+
+// toStep rounds a time in ms to the nearest step, clamped to [0, Steps]
+// before converting (a float beyond the uint64 range has no defined
+// conversion).
+func (net *Network) toStep(ms float64) uint64 {
+	s := math.Round(ms / net.Dt)
+	switch {
+	case !(s > 0):
+		return 0
+	case s >= float64(net.Steps):
+		return net.Steps
+	}
+	return uint64(s)
 }
 
 // neuronRange resolves [first, first+count) (count 0: to the end) to global ids.
@@ -216,7 +238,11 @@ func (b *builder) inputs() error {
 				return fmt.Errorf("%s: %w", where, err)
 			}
 			start, stop := net.stepRange(p.StartMs, p.StopMs)
-			base, thr := poissonTable(p.GetRateHz() * net.Dt / 1000)
+			lambda := p.GetRateHz() * net.Dt / 1000
+			if !(lambda >= 0 && lambda <= spec.MaxPoissonMean) {
+				return fmt.Errorf("%s: poisson.rate_hz = %g: is %g spikes per neuron and step: must be in [0, %g]", where, p.GetRateHz(), lambda, spec.MaxPoissonMean)
+			}
+			base, thr := poissonTable(lambda)
 			w := signedWeight(p.GetWeight(), p.GetReceptor())
 			net.Poisson = append(net.Poisson, Poisson{
 				Pop: pi, First: first, Count: count, Start: start, Stop: stop,
@@ -235,6 +261,9 @@ func (b *builder) inputs() error {
 				return fmt.Errorf("%s: %w", where, err)
 			}
 			start, stop := net.stepRange(d.StartMs, d.StopMs)
+			if a := float64(float32(d.GetAmplitude())); math.IsInf(a, 0) || math.IsNaN(a) {
+				return fmt.Errorf("%s: dc.amplitude = %g: is beyond the float32 range (±3.4e38)", where, d.GetAmplitude())
+			}
 			net.DC = append(net.DC, DC{Pop: pi, First: first, Count: count, Amp: float32(d.GetAmplitude()), Start: start, Stop: stop})
 		case *myelinpb.Input_SpikeTimes:
 			s := k.SpikeTimes
@@ -252,7 +281,7 @@ func (b *builder) inputs() error {
 				if n >= pop.Size {
 					return fmt.Errorf("%s: spike_times.neuron[%d] = %d: must be < %d", where, j, n, pop.Size)
 				}
-				st := uint64(math.Max(0, math.Round(s.GetTimeMs()[j]/net.Dt)))
+				st := net.toStep(s.GetTimeMs()[j])
 				if st >= net.Steps {
 					continue
 				}
@@ -273,4 +302,34 @@ func (b *builder) inputs() error {
 		b.absSum[g] += v
 	}
 	return nil
+}
+
+// coefficients returns the model coefficients of p (a struct of float32 and
+// int32 fields).
+func (p *Population) coefficients() any {
+	switch p.Model {
+	case IafPscDelta:
+		return p.PscDelta
+	case IafPscExp:
+		return p.PscExp
+	case IafCondExp:
+		return p.CondExp
+	}
+	return p.Rate
+}
+
+// nonFinite returns the name and value of the first float32 field of the
+// struct v that is infinite or NaN.
+func nonFinite(v any) (name string, x float32, bad bool) {
+	rv := reflect.ValueOf(v)
+	for i := range rv.NumField() {
+		f := rv.Field(i)
+		if f.Kind() != reflect.Float32 {
+			continue
+		}
+		if y := f.Float(); math.IsInf(y, 0) || math.IsNaN(y) {
+			return rv.Type().Field(i).Name, float32(y), true
+		}
+	}
+	return "", 0, false
 }

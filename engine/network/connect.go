@@ -141,7 +141,13 @@ func (g *generator) unit(wk *worker, u uint32, emit emitFn) {
 			if p >= 1 {
 				i++
 			} else {
-				i += 1 + int64(math.Floor(math.Log(wk.conn.Float64())/lq))
+				// The gap is compared as a float: for tiny p it can be
+				// beyond the int64 range (or +Inf).
+				gap := math.Floor(math.Log(wk.conn.Float64()) / lq)
+				if gap >= float64(g.nPre) {
+					return
+				}
+				i += 1 + int64(gap)
 			}
 			if i >= int64(g.nPre) {
 				return

@@ -35,6 +35,11 @@ func (b *builder) rateProjections() error {
 				return fmt.Errorf("%s: ring rule needs equal sizes, got %d and %d", where, nPre, nPost)
 			}
 			rp.Table = RingTable(nPost, r.Ring.GetJExc(), r.Ring.GetJInh(), r.Ring.GetSigmaDeg())
+			for k, w := range rp.Table {
+				if x := float64(w); math.IsInf(x, 0) || math.IsNaN(x) {
+					return fmt.Errorf("%s: ring: the weight at distance %d is %v: j_exc = %g and j_inh = %g must keep weights within the float32 range (±3.4e38)", where, k, w, r.Ring.GetJExc(), r.Ring.GetJInh())
+				}
+			}
 			net.Pops[post].Synapses += uint64(nPre) * uint64(nPost)
 		} else {
 			g := newGenerator(i, p, nPre, nPost, pre == post, net.Dt, net.Seed)
@@ -46,11 +51,18 @@ func (b *builder) rateProjections() error {
 				w         float32
 			}
 			var all []syn
+			badW := 0.0
 			wk := g.newWorker()
 			for u := uint32(0); u < g.units; u++ {
 				g.unit(wk, u, func(pre, post uint32, w float64, _ uint32) {
+					if x := float64(float32(w)); math.IsInf(x, 0) || math.IsNaN(x) {
+						badW = w
+					}
 					all = append(all, syn{post, pre, float32(w)})
 				})
+			}
+			if badW != 0 {
+				return fmt.Errorf("%s: weight: drew %g, beyond the float32 range of rate weights (±3.4e38)", where, badW)
 			}
 			slices.SortStableFunc(all, func(a, b syn) int {
 				if a.post != b.post {
@@ -86,7 +98,11 @@ func RingTable(n uint32, jExc, jInh, sigmaDeg float64) []float32 {
 	t := make([]float32, n)
 	for k := range t {
 		d := 360 * float64(min(uint32(k), n-uint32(k))) / float64(n)
-		t[k] = float32(jExc*math.Exp(-d*d/(2*sigmaDeg*sigmaDeg)) - jInh)
+		g := 1.0 // at d = 0, also when 2σ² underflows to 0 (0/0)
+		if d > 0 {
+			g = math.Exp(-d * d / (2 * sigmaDeg * sigmaDeg))
+		}
+		t[k] = float32(jExc*g - jInh)
 	}
 	return t
 }

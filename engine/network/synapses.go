@@ -7,13 +7,16 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/myelin-sim/myelin/engine/spec"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
 // spikingProj is one spiking projection during the build.
 type spikingProj struct {
+	where      string
 	gen        *generator
 	pre, post  int
+	maxDelay   uint32     // largest delay drawn, in steps
 	counts     [][]uint32 // [worker][local pre]
 	cursor     [][]uint64 // [worker][local pre]
 	unitChunks [][2]uint32
@@ -71,7 +74,7 @@ func (b *builder) synapses() error {
 		if err := g.check(); err != nil {
 			return fmt.Errorf("%s: %w", where, err)
 		}
-		sp := &spikingProj{gen: g, pre: pre, post: post}
+		sp := &spikingProj{where: where, gen: g, pre: pre, post: post}
 		k := b.threads
 		if g.units < uint32(k) {
 			k = max(1, int(g.units))
@@ -87,6 +90,7 @@ func (b *builder) synapses() error {
 		sp.counts = make([][]uint32, k)
 		sums := make([][]float64, k)
 		maxD := make([]uint32, k)
+		badW := make([]float64, k) // a non-finite weight drawn by worker w, or 0
 		postFirst := net.Pops[sp.post].First
 		parallel(k, func(w int) {
 			counts := make([]uint32, sp.gen.nPre)
@@ -96,12 +100,16 @@ func (b *builder) synapses() error {
 			}
 			wk := sp.gen.newWorker()
 			md := uint32(0)
+			bad := 0.0
 			for u := sp.unitChunks[w][0]; u < sp.unitChunks[w][1]; u++ {
 				if u%1024 == 0 && b.ctx.Err() != nil {
 					break
 				}
 				sp.gen.unit(wk, u, func(pre, post uint32, wt float64, d uint32) {
 					counts[pre]++
+					if math.IsInf(wt, 0) || math.IsNaN(wt) {
+						bad = wt
+					}
 					if sum != nil {
 						sum[post] += math.Abs(wt)
 					} else {
@@ -111,14 +119,30 @@ func (b *builder) synapses() error {
 					md = max(md, d)
 				})
 			}
-			sp.counts[w], sums[w], maxD[w] = counts, sum, md
+			sp.counts[w], sums[w], maxD[w], badW[w] = counts, sum, md, bad
 		})
+		projMax := uint32(0)
 		for w := range sums {
 			for post, v := range sums[w] {
 				b.absSum[postFirst+uint32(post)] += v
 			}
-			maxDelay = max(maxDelay, maxD[w])
+			projMax = max(projMax, maxD[w])
+			if badW[w] != 0 {
+				return fmt.Errorf("%s: weight: drew %v: the weight distribution overflows float64", sp.where, badW[w])
+			}
 		}
+		// Validate bounds the delays it can see; draws of unbounded
+		// distributions (normal without max, lognormal) are checked here,
+		// before they size the ring buffers.
+		if projMax > spec.MaxDelaySteps {
+			drawn := fmt.Sprintf("%d steps (%.6g ms)", projMax, float64(projMax)*net.Dt)
+			if projMax == math.MaxUint32 { // delaySteps saturates
+				drawn = fmt.Sprintf("at least 2^32-1 steps (%.6g ms)", float64(projMax)*net.Dt)
+			}
+			return fmt.Errorf("%s: delay: drew a delay of %s: must be at most 2^20 steps of dt_ms (%v ms); bound the distribution (normal max, uniform high)", sp.where, drawn, spec.MaxDelaySteps*net.Dt)
+		}
+		sp.maxDelay = projMax
+		maxDelay = max(maxDelay, projMax)
 	}
 	if err := b.ctx.Err(); err != nil {
 		return fmt.Errorf("build cancelled: %w", err)
@@ -130,8 +154,10 @@ func (b *builder) synapses() error {
 	// Packing of target and delay into one word.
 	tbits := uint32(bits.Len32(max(net.N, 2) - 1))
 	net.Syn.DelayBits = 32 - tbits
-	if uint64(maxDelay) > uint64(net.Syn.DelayMask()) {
-		return fmt.Errorf("largest delay %d steps (%.4g ms) exceeds %d steps, the most that a network of %d neurons can hold", maxDelay, float64(maxDelay)*net.Dt, net.Syn.DelayMask(), net.N)
+	for _, sp := range projs {
+		if sp.maxDelay > net.Syn.DelayMask() {
+			return fmt.Errorf("%s: delay: a delay of %d steps (%.6g ms) exceeds %d steps (%.6g ms), the most that a network of %d neurons can hold", sp.where, sp.maxDelay, float64(sp.maxDelay)*net.Dt, net.Syn.DelayMask(), float64(net.Syn.DelayMask())*net.Dt, net.N)
+		}
 	}
 	net.RingSlots = maxDelay + 1
 
@@ -231,6 +257,12 @@ func (b *builder) sortRows() {
 	})
 }
 
+// Range of the fixed-point shift (shared with the kernels).
+const (
+	minShift = -60
+	maxShift = 60
+)
+
 // scales fixes each spiking population's fixed-point shift so that the
 // largest possible input of one step, and every single input weight, fit in
 // an int32 with a factor-two margin for rounding.
@@ -242,14 +274,17 @@ func (b *builder) scales() error {
 			bound = math.Max(bound, v)
 		}
 		if math.IsInf(bound, 0) || math.IsNaN(bound) {
-			return fmt.Errorf("population %q: unbounded synaptic input", p.Name)
+			return fmt.Errorf("population %q (populations[%d]): unbounded synaptic input: the summed |weight| onto one neuron overflows float64", p.Name, i)
 		}
 		if bound == 0 {
 			p.Shift = 20
 			continue
 		}
 		s := math.Floor(30 - math.Log2(bound))
-		p.Shift = int32(math.Max(-60, math.Min(60, s)))
+		if s < minShift {
+			return fmt.Errorf("population %q (populations[%d]): synaptic input of up to %.4g per step is beyond the fixed-point range: the summed |weight| that can reach one neuron in one step (synapses and spike_times), and every poisson weight, must be at most 2^%d (%.4g)", p.Name, i, bound, 30-minShift, math.Ldexp(1, 30-minShift))
+		}
+		p.Shift = int32(min(maxShift, s))
 	}
 	return nil
 }
@@ -258,9 +293,17 @@ func (b *builder) scales() error {
 // sorts the events by step and target.
 func (b *builder) quantizeInputs() error {
 	net := b.net
+	// A neuron adds count × weight of every Poisson input in int64: bound
+	// the sum with the largest count of each table.
+	sum := make([]float64, len(net.Pops))
 	for i := range net.Poisson {
 		p := &net.Poisson[i]
 		p.Weight = int32(math.Round(math.Ldexp(b.poissonW[i], int(net.Pops[p.Pop].Shift))))
+		sum[p.Pop] += float64(p.Base+p.TableLen-1) * math.Abs(float64(p.Weight))
+		if sum[p.Pop] > 1<<62 {
+			pop := &net.Pops[p.Pop]
+			return fmt.Errorf("population %q (populations[%d]): its poisson inputs can add more than 2^62 fixed-point units (of 2^%d each) to a neuron in one step, beyond the int64 sum of the backends: lower their rates or their number", pop.Name, p.Pop, -pop.Shift)
+		}
 	}
 	for i := range net.Events {
 		e := &net.Events[i]

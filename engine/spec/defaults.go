@@ -31,6 +31,18 @@ const (
 	// values, uniform highs, normal means and maxima), in steps of dt_ms.
 	// It is a sanity limit against ring buffers of absurd length.
 	MaxDelaySteps = 1 << 20
+	// MaxRefractorySteps bounds t_ref of every spiking model, in steps of
+	// dt_ms: backends count refractory steps in an int32.
+	MaxRefractorySteps = 1<<31 - 1
+	// MaxPoissonMean bounds the expected number of spikes per neuron and
+	// step of a Poisson input (rate_hz × dt_ms / 1000). Its inverse-CDF
+	// table has about 24·sqrt(mean) entries, and counts must fit in a uint32.
+	MaxPoissonMean = 1e6
+	// MinNormalMass is the least probability that a normal distribution
+	// with bounds gives to [min, max]. Values outside are redrawn, up to
+	// 1000 times and then clamped: a thinner window makes building slow
+	// and piles values up at the bounds.
+	MinNormalMass = 0.01
 )
 
 // DefaultIafPscDelta returns NEST's iaf_psc_delta defaults with every

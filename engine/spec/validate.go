@@ -95,12 +95,15 @@ func (e *ValidationError) Unwrap() []error {
 // What it checks: dt_ms in (0, MaxDtMs]; duration_ms >= 0 and at most
 // MaxSteps steps; at least one population, names non-empty and unique, sizes
 // >= 1, total < MaxNeurons; model set and its parameters sane (time
-// constants, C_m, g_L > 0, t_ref >= 0, V_reset < V_th, r_max > 0, all
-// finite); distributions set and sane; projections between existing
-// populations of the same kind (spiking or rate) with a sane rule, weight and
-// delay (>= 0, at most MaxDelaySteps steps); inputs on existing populations
-// with sane rates, windows and neuron ranges (Poisson and spike-time inputs
-// only into spiking populations); recording of existing populations.
+// constants, C_m, g_L > 0, t_ref >= 0 and at most MaxRefractorySteps steps,
+// V_reset < V_th, r_max > 0, all finite and within the float32 range);
+// distributions set and sane;
+// projections between existing populations of the same kind (spiking or
+// rate) with a sane rule, weight and delay (>= 0, at most MaxDelaySteps
+// steps; one constant delay for rate projections); inputs on existing
+// populations with sane rates (Poisson: at most MaxPoissonMean spikes per
+// step), windows and neuron ranges (Poisson and spike-time inputs only into
+// spiking populations); recording of existing populations.
 func Validate(n *myelinpb.Network) error {
 	if n == nil {
 		return &ValidationError{Errors: []FieldError{{Msg: "network is nil"}}}
@@ -247,7 +250,7 @@ func (v *validator) population(i int, p *myelinpb.Population) {
 		f := "iaf_psc_delta."
 		v.positive(obj, f+"c_m", x.CM)
 		v.positive(obj, f+"tau_m", x.TauM)
-		v.nonNegative(obj, f+"t_ref", x.TRef)
+		v.refractory(obj, f+"t_ref", x.TRef)
 		v.finiteField(obj, f+"e_l", x.EL)
 		v.finiteField(obj, f+"i_e", x.IE)
 		v.threshold(obj, f, x.VReset, x.VTh)
@@ -260,7 +263,7 @@ func (v *validator) population(i int, p *myelinpb.Population) {
 		f := "iaf_psc_exp."
 		v.positive(obj, f+"c_m", x.CM)
 		v.positive(obj, f+"tau_m", x.TauM)
-		v.nonNegative(obj, f+"t_ref", x.TRef)
+		v.refractory(obj, f+"t_ref", x.TRef)
 		v.finiteField(obj, f+"e_l", x.EL)
 		v.finiteField(obj, f+"i_e", x.IE)
 		v.threshold(obj, f, x.VReset, x.VTh)
@@ -275,7 +278,7 @@ func (v *validator) population(i int, p *myelinpb.Population) {
 		f := "iaf_cond_exp."
 		v.positive(obj, f+"c_m", x.CM)
 		v.positive(obj, f+"g_l", x.GL)
-		v.nonNegative(obj, f+"t_ref", x.TRef)
+		v.refractory(obj, f+"t_ref", x.TRef)
 		v.finiteField(obj, f+"e_l", x.EL)
 		v.finiteField(obj, f+"i_e", x.IE)
 		v.threshold(obj, f, x.VReset, x.VTh)
@@ -321,8 +324,14 @@ func (v *validator) positive(obj, field string, x *float64) {
 		v.add(obj, field, fnum(*x), "must be finite and > 0")
 	case *x <= 0:
 		v.add(obj, field, fnum(*x), "must be > 0")
+	case *x > math.MaxFloat32:
+		v.add(obj, field, fnum(*x), msgFloat32)
 	}
 }
+
+// msgFloat32 is the message for a finite value that the backends, which
+// compute in float32, cannot hold.
+const msgFloat32 = "must be within ±3.4028234663852886e+38 (the float32 range)"
 
 // nonNegative checks an optional field that must be finite and >= 0.
 func (v *validator) nonNegative(obj, field string, x *float64) {
@@ -336,6 +345,18 @@ func (v *validator) nonNegative(obj, field string, x *float64) {
 	}
 }
 
+// refractory checks t_ref: finite, >= 0 and, once dt_ms is valid, at most
+// MaxRefractorySteps steps.
+func (v *validator) refractory(obj, field string, x *float64) {
+	v.nonNegative(obj, field, x)
+	if x == nil || !finite(*x) || *x < 0 || v.dt == 0 {
+		return
+	}
+	if math.Round(*x/v.dt) > MaxRefractorySteps {
+		v.add(obj, field, fnum(*x), fmt.Sprintf("must be <= %.10g ms (2^31-1 steps of dt_ms)", MaxRefractorySteps*v.dt))
+	}
+}
+
 // finiteField checks an optional field that must be a finite number.
 func (v *validator) finiteField(obj, field string, x *float64) {
 	switch {
@@ -343,6 +364,8 @@ func (v *validator) finiteField(obj, field string, x *float64) {
 		v.unset(obj, field)
 	case !finite(*x):
 		v.add(obj, field, fnum(*x), "must be finite")
+	case math.Abs(*x) > math.MaxFloat32:
+		v.add(obj, field, fnum(*x), msgFloat32)
 	}
 }
 
@@ -421,6 +444,10 @@ func (v *validator) dist(obj, field string, d *myelinpb.Distribution, delay bool
 			v.add(obj, f+"mean", fnum(x.Mean), "must be in [min, max] = ["+fnum(lo)+", "+fnum(hi)+"] when std is 0")
 		case x.Std > 0 && lo == hi:
 			v.add(obj, f+"min", fnum(lo), "must be < max when std > 0 (values outside [min, max] are redrawn)")
+		case x.Std > 0 && finite(x.Mean) && finite(x.Std) && !math.IsNaN(lo) && !math.IsNaN(hi):
+			if m := normalMass(x.Mean, x.Std, lo, hi); m < MinNormalMass {
+				v.add(obj, field+".normal", "", fmt.Sprintf("[min, max] = [%s, %s] holds %.3g of N(%s, %s²): must hold at least %s of it (values outside are redrawn)", fnum(lo), fnum(hi), m, fnum(x.Mean), fnum(x.Std), fnum(MinNormalMass)))
+			}
 		}
 	case *myelinpb.Distribution_Uniform:
 		x := k.Uniform
@@ -454,6 +481,12 @@ func (v *validator) dist(obj, field string, d *myelinpb.Distribution, delay bool
 			v.add(obj, f+"negative", "true", "must be false for a delay")
 		}
 	}
+}
+
+// normalMass is the probability of [lo, hi] under N(mean, std²), std > 0.
+func normalMass(mean, std, lo, hi float64) float64 {
+	cdf := func(x float64) float64 { return 0.5 * math.Erfc(-(x-mean)/std/math.Sqrt2) }
+	return cdf(hi) - cdf(lo)
 }
 
 // receptor checks that r is a known Receptor value.
@@ -589,6 +622,17 @@ func (v *validator) projection(i int, pr *myelinpb.Projection) {
 		v.unset(obj, "delay")
 	} else {
 		v.dist(obj, "delay", pr.Delay, true)
+	}
+	if pre != nil && IsRate(pre) {
+		// A rate projection reads the rates of one past step: one delay.
+		if k := pr.Delay.GetKind(); k != nil {
+			if _, ok := k.(*myelinpb.Distribution_Constant); !ok {
+				v.add(obj, "delay", "", "must be a constant for a rate projection (rate projections have one delay)")
+			}
+		}
+		if x := pr.GetExplicit(); x != nil && len(x.DelayMs) > 0 {
+			v.add(obj, "explicit.delay_ms", "", fmt.Sprintf("has %d entries: must be empty for a rate projection (rate projections have one delay: set delay)", len(x.DelayMs)))
+		}
 	}
 	v.receptor(obj, "receptor", pr.Receptor)
 }
@@ -760,6 +804,8 @@ func (v *validator) input(i int, in *myelinpb.Input) {
 		needSpiking("poisson")
 		if !finite(x.RateHz) || x.RateHz < 0 {
 			v.add(obj, "poisson.rate_hz", fnum(x.RateHz), "must be finite and >= 0")
+		} else if mean := x.RateHz * v.dt / 1000; mean > MaxPoissonMean {
+			v.add(obj, "poisson.rate_hz", fnum(x.RateHz), fmt.Sprintf("is %.4g spikes per neuron and step of dt_ms = %s: must be at most %s (rate_hz <= %s)", mean, fnum(v.dt), fnum(MaxPoissonMean), fnum(MaxPoissonMean*1000/v.dt)))
 		}
 		if !finite(x.Weight) {
 			v.add(obj, "poisson.weight", fnum(x.Weight), "must be finite")
@@ -774,6 +820,8 @@ func (v *validator) input(i int, in *myelinpb.Input) {
 		}
 		if !finite(x.Amplitude) {
 			v.add(obj, "dc.amplitude", fnum(x.Amplitude), "must be finite")
+		} else if math.Abs(x.Amplitude) > math.MaxFloat32 {
+			v.add(obj, "dc.amplitude", fnum(x.Amplitude), msgFloat32)
 		}
 		v.window(obj, "dc.", x.StartMs, x.StopMs)
 		v.neuronRange(obj, "dc.", x.First, x.Count, target, true)

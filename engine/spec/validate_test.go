@@ -105,6 +105,23 @@ func TestValidateBad(t *testing.T) {
 		{"probe population", pops + `recording { state { population: "Q" count: 1 } }`, `state probe (recording.state[0]): population = "Q": no population has this name`},
 		{"probe count", pops + `recording { state { population: "E" } }`, `state probe (recording.state[0]): count = 0: must be >= 1`},
 		{"probe range", pops + `recording { state { population: "E" first: 79 count: 2 } }`, `state probe (recording.state[0]): first = 79: first + count (81) must be <= 80 (size of "E")`},
+		{"normal window thin", `populations { name: "E" size: 1 iaf_psc_delta {} initial { normal { mean: 0 std: 1 min: 100 max: 101 } } }`, `population "E" (populations[0]): initial.normal: [min, max] = [100, 101] holds 0 of N(0, 1²): must hold at least 0.01 of it (values outside are redrawn)`},
+		{"normal window tail", pops + `projections { pre: "E" post: "I" all_to_all {} weight { normal { mean: 20 std: 5 min: 33 } } }`, `projection "E->I" (projections[0]): weight.normal: [min, max] = [33, +Inf] holds 0.00466 of N(20, 5²): must hold at least 0.01 of it`},
+		{"normal window narrow", pops + `projections { pre: "E" post: "I" all_to_all {} weight { constant: 1 } delay { normal { mean: 1 std: 1e300 min: 0 max: 1e4 } } }`, `delay.normal: [min, max] = [0, 10000] holds 0 of N(1, 1e+300²)`},
+		{"gain beyond float32", `populations { name: "R" size: 1 rate { gain: 1e300 } }`, `population "R" (populations[0]): rate.gain = 1e+300: must be within ±3.4028234663852886e+38 (the float32 range)`},
+		{"r_max beyond float32", `populations { name: "R" size: 1 rate { r_max: 3.5e38 } }`, `rate.r_max = 3.5e+38: must be within ±3.4028234663852886e+38 (the float32 range)`},
+		{"c_m beyond float32", `populations { name: "E" size: 1 iaf_psc_delta { c_m: 1e39 } }`, `iaf_psc_delta.c_m = 1e+39: must be within`},
+		{"e_in beyond float32", `populations { name: "E" size: 1 iaf_cond_exp { e_in: -1e39 } }`, `iaf_cond_exp.e_in = -1e+39: must be within`},
+		{"dc beyond float32", pops + `inputs { target: "R" dc { amplitude: -1e300 } }`, `input "input0" (inputs[0]): dc.amplitude = -1e+300: must be within ±3.4028234663852886e+38 (the float32 range)`},
+		{"rate delay uniform", pops + `projections { pre: "R" post: "R" all_to_all {} weight { constant: 0.1 } delay { uniform { low: 1 high: 1 } } }`, `projection "R->R" (projections[0]): delay: must be a constant for a rate projection (rate projections have one delay)`},
+		{"rate delay normal", pops + `projections { pre: "R" post: "S" fixed_in_degree { indegree: 2 } weight { constant: 0.1 } delay { normal { mean: 1 std: 0 } } }`, `projection "R->S" (projections[0]): delay: must be a constant for a rate projection`},
+		{"rate ring delay lognormal", pops + `projections { pre: "R" post: "R" ring { j_exc: 1 sigma_deg: 20 } delay { lognormal { mu: 0 } } }`, `delay: must be a constant for a rate projection`},
+		{"rate explicit delays", pops + `projections { pre: "S" post: "S" explicit { pre_index: [0, 1] post_index: [1, 0] weight_values: [1, 1] delay_ms: [7, 3] } }`, `projection "S->S" (projections[0]): explicit.delay_ms: has 2 entries: must be empty for a rate projection (rate projections have one delay: set delay)`},
+		{"poisson rate huge", pops + `inputs { target: "E" poisson { rate_hz: 1e12 } }`, `input "input0" (inputs[0]): poisson.rate_hz = 1e+12: is 1e+08 spikes per neuron and step of dt_ms = 0.1: must be at most 1e+06 (rate_hz <= 1e+10)`},
+		{"poisson rate 1e300", "dt_ms: 1" + pops + `inputs { target: "I" poisson { rate_hz: 1e300 weight: 1 } }`, `poisson.rate_hz = 1e+300: is 1e+297 spikes per neuron and step of dt_ms = 1: must be at most 1e+06 (rate_hz <= 1e+09)`},
+		{"t_ref huge", `populations { name: "E" size: 1 iaf_cond_exp { t_ref: 1e300 } }`, `population "E" (populations[0]): iaf_cond_exp.t_ref = 1e+300: must be <= 214748364.7 ms (2^31-1 steps of dt_ms)`},
+		{"t_ref steps", `dt_ms: 1e-10 duration_ms: 0 populations { name: "E" size: 1 iaf_psc_delta {} }`, `iaf_psc_delta.t_ref = 2: must be <= 0.2147483647 ms (2^31-1 steps of dt_ms)`},
+		{"t_ref exp", `populations { name: "E" size: 1 iaf_psc_exp { t_ref: 3e8 } }`, `iaf_psc_exp.t_ref = 3e+08: must be <= 214748364.7 ms`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -209,8 +226,8 @@ dt_ms: 10
 duration_ms: 0
 populations { name: "R" size: 360 rate { transfer: SIGMOID } initial { normal { mean: 0 std: 0.1 min: -1 max: 1 } } }
 populations { name: "A" size: 1 iaf_psc_delta {} }
-projections { pre: "R" post: "R" ring { j_exc: 1 j_inh: 0.2 sigma_deg: 20 } delay { uniform { low: 0 high: 5 } } }
-projections { pre: "A" post: "A" fixed_in_degree { indegree: 3 } weight { lognormal { mu: 0 sigma: 1 negative: true } } }
+projections { pre: "R" post: "R" ring { j_exc: 1 j_inh: 0.2 sigma_deg: 20 } delay { constant: 5 } }
+projections { pre: "A" post: "A" fixed_in_degree { indegree: 3 } weight { lognormal { mu: 0 sigma: 1 negative: true } } delay { uniform { low: 0 high: 5 } } }
 projections { pre: "A" post: "A" explicit { pre_index: [0, 0] post_index: [0, 0] weight_values: [1, 2] delay_ms: [0, 0.05] } }
 projections { pre: "A" post: "A" pairwise_bernoulli { p: 1 } weight { constant: 1 } delay { normal { mean: 1 std: 0.5 min: 0.1 } } allow_multapses: false }
 inputs { target: "R" dc { amplitude: 1 start_ms: 0 stop_ms: 10 first: 10 count: 350 } }
