@@ -24,3 +24,23 @@ func TestExpfAccuracy(t *testing.T) {
 		t.Errorf("Expf out of range: %v %v", Expf(-100), Expf(100))
 	}
 }
+
+// Propagator32 agrees with the closed form in every regime, including
+// tau_syn far below the step (where expm1 alone would overflow) and the
+// limit tau_syn = tau.
+func TestPropagator32(t *testing.T) {
+	direct := func(ts, tau, c, h float64) float64 {
+		return tau * ts / (c * (tau - ts)) * (math.Exp(-h/tau) - math.Exp(-h/ts))
+	}
+	for _, tc := range []struct{ ts, tau, c, h float64 }{
+		{2, 10, 250, 0.1}, {5, 20, 200, 0.1}, {10, 20, 200, 0.1}, {1e-4, 10, 250, 0.1}, {50, 10, 250, 1},
+	} {
+		got, want := Propagator32(tc.ts, tc.tau, tc.c, tc.h), direct(tc.ts, tc.tau, tc.c, tc.h)
+		if math.IsNaN(got) || math.Abs(got-want) > 1e-12*math.Abs(want) {
+			t.Errorf("Propagator32(%v, %v, %v, %v) = %v, want %v", tc.ts, tc.tau, tc.c, tc.h, got, want)
+		}
+	}
+	if got, want := Propagator32(10, 10, 250, 0.1), 0.1/250*math.Exp(-0.01); math.Abs(got-want) > 1e-15 {
+		t.Errorf("limit tau_syn = tau: %v, want %v", got, want)
+	}
+}

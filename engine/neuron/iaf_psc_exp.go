@@ -41,12 +41,19 @@ func NewIafPscExp(p *myelinpb.IafPscExp, dt float64) IafPscExp {
 
 // Propagator32 is the change of V over a step h caused by a unit synaptic
 // current that decays with tauSyn, for a membrane with tau and C (NEST's
-// propagator_32), including the limit tauSyn → tau.
+// propagator_32): tau·tauSyn/(C(tau-tauSyn)) (e^{-h/tau} - e^{-h/tauSyn}),
+// computed with expm1 where the two exponentials nearly cancel, directly
+// where they do not (expm1 would overflow when h >> tauSyn), and as its
+// limit h/C e^{-h/tau} when tauSyn = tau.
 func Propagator32(tauSyn, tau, c, h float64) float64 {
 	if math.Abs(tau-tauSyn) < 1e-9*tau {
 		return h / c * math.Exp(-h/tau)
 	}
-	return -tau / (c * (1 - tau/tauSyn)) * math.Exp(-h/tauSyn) * math.Expm1(h*(1/tauSyn-1/tau))
+	x := h * (1/tauSyn - 1/tau)
+	if math.Abs(x) < 1 {
+		return -tau / (c * (1 - tau/tauSyn)) * math.Exp(-h/tauSyn) * math.Expm1(x)
+	}
+	return tau * tauSyn / (c * (tau - tauSyn)) * (math.Exp(-h/tau) - math.Exp(-h/tauSyn))
 }
 
 // Step advances one neuron by one step, as NEST's iaf_psc_exp::update: v is

@@ -12,6 +12,7 @@ import (
 	"math"
 	"text/tabwriter"
 
+	"github.com/myelin-sim/myelin/engine/spec"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
@@ -115,7 +116,7 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 			if c == 0 {
 				c = sizes[in.GetTarget()] - uint64(ps.GetFirst())
 			}
-			lambda := ps.GetRateHz() * dt / 1000
+			lambda := math.Min(ps.GetRateHz()*dt/1000, 1e12)
 			poisson += c*16 + uint64(4*(25*math.Sqrt(lambda)+25)) + 512
 		}
 	}
@@ -173,7 +174,8 @@ func synapseCount(pr *myelinpb.Projection, pre, post uint64) uint64 {
 }
 
 // delayBound bounds a delay distribution in steps (normal: mean + 5 std
-// unless clipped; lognormal: its 99.9999th percentile).
+// unless clipped; lognormal: exp(mu + 5 sigma)), at most the longest delay a
+// build accepts.
 func delayBound(d *myelinpb.Distribution, dt float64) uint64 {
 	var ms float64
 	switch k := d.GetKind().(type) {
@@ -191,7 +193,11 @@ func delayBound(d *myelinpb.Distribution, dt float64) uint64 {
 	default:
 		ms = dt
 	}
-	return uint64(max(1, math.Round(ms/dt)))
+	steps := math.Round(ms / dt)
+	if !(steps <= spec.MaxDelaySteps) { // a build refuses longer delays (or NaN)
+		return spec.MaxDelaySteps
+	}
+	return uint64(max(1, steps))
 }
 
 // Bytes formats a byte count with a binary unit.

@@ -66,3 +66,16 @@ func TestBytes(t *testing.T) {
 		}
 	}
 }
+
+// Unbounded delay distributions do not wrap the estimate around.
+func TestPlanHugeDelayDoesNotWrap(t *testing.T) {
+	s, err := spec.New("t").Population("A", 1000, spec.IafPscDelta(nil)).
+		Project("A", "A", spec.FixedIn(10), spec.Weight(spec.Const(1)), spec.Delay(spec.LognormalDist(700, 1, false))).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := plan.Estimate(s, 1)
+	if p.RingSlots != spec.MaxDelaySteps+1 || p.CPU() < p.RingSlots*1000*8 {
+		t.Errorf("ring slots %d, CPU %d B: want the delay bound clamped at %d steps and no wrap-around", p.RingSlots, p.CPU(), uint64(spec.MaxDelaySteps))
+	}
+}

@@ -21,10 +21,17 @@ type sink struct {
 	failure error         // that error; read only after failed is closed
 	ids     []uint32
 	counts  []uint32
+	// maxIDs caps the spikes of one record: a larger block is written as
+	// several records of consecutive steps (a single step is never split).
+	maxIDs int
 }
 
+// maxIDsPerRecord keeps a spike record near 20 MB at most, far below the
+// readers' 1 GiB record limit, however many neurons fire in a block.
+const maxIDsPerRecord = 1 << 22
+
 func newSink(w *stream.Writer, net *network.Network) *sink {
-	s := &sink{w: w, net: net, pool: make(chan *backend.Block, 2), work: make(chan *backend.Block, 2), done: make(chan error, 1), failed: make(chan struct{})}
+	s := &sink{w: w, net: net, pool: make(chan *backend.Block, 2), work: make(chan *backend.Block, 2), done: make(chan error, 1), failed: make(chan struct{}), maxIDs: maxIDsPerRecord}
 	for _, p := range net.Pops {
 		if p.Spiking() && !p.Recorded {
 			s.filter = true
@@ -97,8 +104,8 @@ func (s *sink) write(b *backend.Block) error {
 		}
 		counts, ids = s.counts, s.ids
 	}
-	if err := s.w.WriteSpikes(b.FirstStep, counts, ids); err != nil {
-		return fmt.Errorf("spike block at step %d: %w", b.FirstStep, err)
+	if err := s.writeSpikes(b.FirstStep, counts, ids); err != nil {
+		return err
 	}
 	for i, p := range s.net.Probes {
 		n := backend.SampledSteps(b.FirstStep, len(b.Counts), p.Every)
@@ -111,4 +118,23 @@ func (s *sink) write(b *backend.Block) error {
 		}
 	}
 	return s.w.Flush()
+}
+
+// writeSpikes writes a block's spikes as one record, or as several records
+// of consecutive steps when it holds more than maxIDs spikes.
+func (s *sink) writeSpikes(first uint64, counts, ids []uint32) error {
+	start, k0, k := 0, 0, 0
+	for i, c := range counts {
+		if k-k0+int(c) > s.maxIDs && i > start {
+			if err := s.w.WriteSpikes(first+uint64(start), counts[start:i], ids[k0:k]); err != nil {
+				return fmt.Errorf("spike block at step %d: %w", first+uint64(start), err)
+			}
+			start, k0 = i, k
+		}
+		k += int(c)
+	}
+	if err := s.w.WriteSpikes(first+uint64(start), counts[start:], ids[k0:k]); err != nil {
+		return fmt.Errorf("spike block at step %d: %w", first+uint64(start), err)
+	}
+	return nil
 }
