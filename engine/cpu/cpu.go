@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/myelin-sim/myelin/engine/backend"
 	"github.com/myelin-sim/myelin/engine/network"
@@ -221,9 +222,11 @@ func (c *Backend) record(t uint64, blk *backend.Block) {
 }
 
 // barrier is a reusable barrier for the threads of one Advance. A thread
-// that arrives early spins briefly (the others usually follow within
-// microseconds) and then sleeps on a condition variable, so that a machine
-// with other work does not lose whole time slices to spinning.
+// that arrives early spins, yielding to other goroutines (the stream
+// encoder) as it does, for up to spinFor; only then does it sleep on a
+// condition variable. Spinning keeps the per-step cost low on an idle
+// machine; the sleep keeps a machine that is busy with other processes from
+// losing whole time slices to spinning.
 type barrier struct {
 	n     int32
 	count atomic.Int32
@@ -232,9 +235,8 @@ type barrier struct {
 	cond  sync.Cond
 }
 
-// spinChecks is how many times an early thread looks for the last one
-// before it sleeps.
-const spinChecks = 2000
+// spinFor is how long an early thread spins before it sleeps.
+const spinFor = 200 * time.Microsecond
 
 func newBarrier(n int) *barrier {
 	b := &barrier{n: int32(n)}
@@ -255,9 +257,18 @@ func (b *barrier) wait() {
 		b.mu.Unlock()
 		return
 	}
-	for i := 0; i < spinChecks; i++ {
+	var start time.Time
+	for i := 1; ; i++ {
 		if b.gen.Load() != g {
 			return
+		}
+		if i%64 == 0 {
+			runtime.Gosched()
+			if start.IsZero() {
+				start = time.Now()
+			} else if time.Since(start) > spinFor {
+				break
+			}
 		}
 	}
 	b.mu.Lock()
