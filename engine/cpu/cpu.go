@@ -30,7 +30,11 @@ type Backend struct {
 	ref      []int32
 	rhist    []float32 // RateSlots × N, rate populations only
 
-	parts    [][2]uint32 // neuron range of each thread
+	parts [][2]uint32 // neuron range of each thread
+	// split holds, for each presynaptic row, threads+1 offsets into the
+	// row: thread w delivers synapses [split[r*(T+1)+w], split[r*(T+1)+w+1])
+	// of row r, those whose targets lie in its neuron range.
+	split    []uint32
 	spikes   [][]uint32  // spikes of the current step, per thread
 	scaleInv []float32   // per population: 2^-Shift
 	poisson  [][]int     // per population: its Poisson inputs
@@ -123,6 +127,7 @@ func (c *Backend) Load(net *network.Network) error {
 		c.parts[w] = [2]uint32{uint32(uint64(net.N) * uint64(w) / uint64(t)), uint32(uint64(net.N) * uint64(w+1) / uint64(t))}
 	}
 	c.spikes = make([][]uint32, t)
+	c.splitRows()
 	c.scratch = make([]scratch, t)
 	c.slotBase = make([][]uint64, t)
 	for w := range c.slotBase {
@@ -134,6 +139,30 @@ func (c *Backend) Load(net *network.Network) error {
 	}
 	c.bar = newBarrier(t)
 	return nil
+}
+
+// splitRows finds, once, where each row's targets cross into the next
+// thread's range (rows are sorted by target).
+func (c *Backend) splitRows() {
+	net, t := c.net, len(c.parts)
+	c.split = make([]uint32, uint64(net.N)*uint64(t+1))
+	syn := &net.Syn
+	var wg sync.WaitGroup
+	for w := 0; w < t; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for r := c.parts[w][0]; r < c.parts[w][1]; r++ {
+				row := syn.Packed[syn.RowPtr[r]:syn.RowPtr[r+1]]
+				off := c.split[uint64(r)*uint64(t+1):]
+				for k := 0; k < t; k++ {
+					off[k] = uint32(searchTarget(row, syn.DelayBits, c.parts[k][0]))
+				}
+				off[t] = uint32(len(row))
+			}
+		}(w)
+	}
+	wg.Wait()
 }
 
 // Advance implements backend.Backend.
@@ -174,7 +203,7 @@ func (c *Backend) run(w, n int, blk *backend.Block) {
 		c.spikes[w] = c.update(w, t, lo, hi, c.net.Events[ev:evEnd], c.spikes[w][:0])
 		ev = evEnd
 		c.bar.wait()
-		c.deliver(w, t, lo, hi)
+		c.deliver(w, t)
 		if blk != nil {
 			c.record(t, blk)
 		}

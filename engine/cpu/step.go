@@ -237,9 +237,9 @@ func (c *Backend) updateRate(t uint64, pi int, a, b uint32) {
 
 // deliver runs phase two of step t: every spike of this step adds its
 // synapses' weights into the ring slots of their arrival steps, for the
-// targets [lo, hi) that thread w owns. A negative weight goes to the
+// targets that thread w owns (its part of each row was found at Load). A negative weight goes to the
 // inhibitory half of the ring, which starts RingSlots × N words later.
-func (c *Backend) deliver(w int, t uint64, lo, hi uint32) {
+func (c *Backend) deliver(w int, t uint64) {
 	net := c.net
 	syn := &net.Syn
 	n := uint64(net.N)
@@ -251,14 +251,14 @@ func (c *Backend) deliver(w int, t uint64, lo, hi uint32) {
 	inOff := slots * n
 	ring := c.ring
 	dbits, dmask := syn.DelayBits, syn.DelayMask()
+	stride := uint64(len(c.parts) + 1)
 	for _, list := range c.spikes {
 		for _, s := range list {
-			r0, r1 := syn.RowPtr[s], syn.RowPtr[s+1]
-			row := syn.Packed[r0:r1]
-			a := searchTarget(row, dbits, lo)
-			b := a + searchTarget(row[a:], dbits, hi)
-			wt := syn.Weight[r0:r1][a:b]
-			for k, p := range row[a:b] {
+			r0 := syn.RowPtr[s]
+			a, b := uint64(c.split[uint64(s)*stride+uint64(w)]), uint64(c.split[uint64(s)*stride+uint64(w)+1])
+			row := syn.Packed[r0+a : r0+b]
+			wt := syn.Weight[r0+a : r0+b]
+			for k, p := range row {
 				wk := wt[k]
 				idx := base[p&dmask] + uint64(p>>dbits) + uint64(uint32(wk)>>31)*inOff
 				ring[idx] += wk

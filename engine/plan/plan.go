@@ -103,6 +103,7 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 		Part{Name: "delay ring buffers", CPU: 2 * p.RingSlots * N * 4, GPU: 2 * p.RingSlots * N * 4,
 			Note: fmt.Sprintf("2 channels × %d slots × %d neurons × 4 B", p.RingSlots, N)},
 		Part{Name: "neuron state", CPU: N * 20, GPU: N * 16, Note: "V, two synaptic variables, refractory count (+ initial values)"},
+		Part{Name: "row splits", CPU: N * uint64(threads+1) * 4, Note: "cpu: where each row crosses into the next thread's targets"},
 	)
 	if rateNeurons > 0 {
 		slots := rateDelay + 1
