@@ -11,7 +11,7 @@
 #   make cuda-test-bin   bin/cuda.test, to copy to a GPU machine and run there
 #
 # The cuda binary links against the stub; at run time it needs only the
-# NVIDIA driver (libcuda.so.1). See /work/shared/notes/cuda-toolchain.md.
+# NVIDIA driver (libcuda.so.1).
 
 # Do not let this file's first target become the including Makefile's
 # default goal, whether it is included before or after that goal.

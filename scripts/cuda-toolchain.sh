@@ -7,7 +7,8 @@
 # Idempotent: exits 0 at once when PREFIX already holds a working nvcc.
 # Needs root (or sudo) only to enable Debian's non-free component and run
 # apt-get update; apt-get download and the unpacking run unprivileged.
-# See /work/shared/notes/cuda-toolchain.md for the measurements behind this.
+# Only these members are unpacked (about 108 MB): nvcc, cicc, ptxas, the
+# headers and the libcuda link stub are all the PTX build and the cgo build need.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
