@@ -32,6 +32,7 @@ hostemu:
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseValidate$$' -fuzztime=$(FUZZTIME) ./engine/spec/
 	$(GO) test -run='^$$' -fuzz='^FuzzReader$$' -fuzztime=$(FUZZTIME) ./engine/stream/
+	$(GO) test -run='^$$' -fuzz='^FuzzBuildRun$$' -fuzztime=$(FUZZTIME) ./engine/network/
 
 # The Python reader needs numpy and protobuf; Debian packages them for the
 # system python. Installing needs root; without it the Python test skips.
