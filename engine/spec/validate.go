@@ -248,12 +248,8 @@ func (v *validator) population(i int, p *myelinpb.Population) {
 			break
 		}
 		f := "iaf_psc_delta."
-		v.positive(obj, f+"c_m", x.CM)
+		v.lif(obj, f, x.CM, x.TRef, x.EL, x.IE, x.VReset, x.VTh)
 		v.positive(obj, f+"tau_m", x.TauM)
-		v.refractory(obj, f+"t_ref", x.TRef)
-		v.finiteField(obj, f+"e_l", x.EL)
-		v.finiteField(obj, f+"i_e", x.IE)
-		v.threshold(obj, f, x.VReset, x.VTh)
 	case *myelinpb.Population_IafPscExp:
 		x := m.IafPscExp
 		if x == nil {
@@ -261,12 +257,8 @@ func (v *validator) population(i int, p *myelinpb.Population) {
 			break
 		}
 		f := "iaf_psc_exp."
-		v.positive(obj, f+"c_m", x.CM)
+		v.lif(obj, f, x.CM, x.TRef, x.EL, x.IE, x.VReset, x.VTh)
 		v.positive(obj, f+"tau_m", x.TauM)
-		v.refractory(obj, f+"t_ref", x.TRef)
-		v.finiteField(obj, f+"e_l", x.EL)
-		v.finiteField(obj, f+"i_e", x.IE)
-		v.threshold(obj, f, x.VReset, x.VTh)
 		v.positive(obj, f+"tau_syn_ex", x.TauSynEx)
 		v.positive(obj, f+"tau_syn_in", x.TauSynIn)
 	case *myelinpb.Population_IafCondExp:
@@ -276,12 +268,8 @@ func (v *validator) population(i int, p *myelinpb.Population) {
 			break
 		}
 		f := "iaf_cond_exp."
-		v.positive(obj, f+"c_m", x.CM)
+		v.lif(obj, f, x.CM, x.TRef, x.EL, x.IE, x.VReset, x.VTh)
 		v.positive(obj, f+"g_l", x.GL)
-		v.refractory(obj, f+"t_ref", x.TRef)
-		v.finiteField(obj, f+"e_l", x.EL)
-		v.finiteField(obj, f+"i_e", x.IE)
-		v.threshold(obj, f, x.VReset, x.VTh)
 		v.finiteField(obj, f+"e_ex", x.EEx)
 		v.finiteField(obj, f+"e_in", x.EIn)
 		v.positive(obj, f+"tau_syn_ex", x.TauSynEx)
@@ -309,6 +297,16 @@ func (v *validator) population(i int, p *myelinpb.Population) {
 	} else {
 		v.dist(obj, "initial", p.Initial, false)
 	}
+}
+
+// lif checks the parameters every integrate-and-fire model has: C_m, t_ref,
+// E_L, I_e, and V_reset below V_th.
+func (v *validator) lif(obj, f string, cm, tref, el, ie, vreset, vth *float64) {
+	v.positive(obj, f+"c_m", cm)
+	v.refractory(obj, f+"t_ref", tref)
+	v.finiteField(obj, f+"e_l", el)
+	v.finiteField(obj, f+"i_e", ie)
+	v.threshold(obj, f, vreset, vth)
 }
 
 func (v *validator) unset(obj, field string) {
