@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/myelin-sim/myelin/engine/backend"
+	"github.com/myelin-sim/myelin/engine/hugepages"
 	"github.com/myelin-sim/myelin/engine/network"
 )
 
@@ -82,6 +83,7 @@ func (c *Backend) Load(net *network.Network) error {
 		return fmt.Errorf("cpu: rate history of %d slots × %d neurons is too large", net.RateSlots, n)
 	}
 	c.ring = make([]int32, 2*int(net.RingSlots)*n)
+	hugepages.Advise(c.ring)
 	c.v = make([]float32, n)
 	c.a = make([]float32, n)
 	c.b = make([]float32, n)

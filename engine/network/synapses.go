@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/myelin-sim/myelin/engine/hugepages"
 	"github.com/myelin-sim/myelin/engine/spec"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
@@ -179,6 +180,8 @@ func (b *builder) synapses() error {
 	total := net.Syn.RowPtr[net.N]
 	net.Syn.Packed = make([]uint32, total)
 	net.Syn.Weight = make([]int32, total)
+	hugepages.Advise(net.Syn.Packed)
+	hugepages.Advise(net.Syn.Weight)
 	fill := slices.Clone(net.Syn.RowPtr[:net.N])
 	for _, sp := range projs {
 		first := net.Pops[sp.pre].First

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package hugepages
+
+// Advise is a no-op where transparent huge pages do not exist.
+func Advise[T any](s []T) {}
