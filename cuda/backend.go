@@ -177,6 +177,16 @@ func (b *Backend) load(plan *launch.Plan) error {
 		if err != nil {
 			return err
 		}
+		// The limit depends on the compiled kernel's registers, so the
+		// query also has a lazily loading driver (CUDA 12) load the kernel
+		// here rather than inside the stream capture of its first launch.
+		maxBlock, err := f.Attribute(MaxThreadsPerBlock)
+		if err != nil {
+			return err
+		}
+		if bs := plan.Config().Block; bs > maxBlock {
+			return fmt.Errorf("cuda: blocks of %d threads, but kernel %s takes at most %d on %s", bs, k.Name(), maxBlock, b.dev.Info().Name)
+		}
 		b.funcs[k] = f
 	}
 	var err error
