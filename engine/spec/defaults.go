@@ -5,6 +5,7 @@ import (
 
 	myelinpb "github.com/myelin-sim/myelin/proto"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // Network-level defaults and limits.
@@ -171,60 +172,26 @@ func defaultPopulation(p *myelinpb.Population) {
 		if m.IafPscDelta == nil {
 			m.IafPscDelta = &myelinpb.IafPscDelta{}
 		}
-		x, d := m.IafPscDelta, DefaultIafPscDelta()
-		fill(&x.CM, d.CM)
-		fill(&x.TauM, d.TauM)
-		fill(&x.TRef, d.TRef)
-		fill(&x.EL, d.EL)
-		fill(&x.VReset, d.VReset)
-		fill(&x.VTh, d.VTh)
-		fill(&x.IE, d.IE)
-		initial = x.GetEL()
+		fillUnset(m.IafPscDelta, DefaultIafPscDelta())
+		initial = m.IafPscDelta.GetEL()
 	case *myelinpb.Population_IafPscExp:
 		if m.IafPscExp == nil {
 			m.IafPscExp = &myelinpb.IafPscExp{}
 		}
-		x, d := m.IafPscExp, DefaultIafPscExp()
-		fill(&x.CM, d.CM)
-		fill(&x.TauM, d.TauM)
-		fill(&x.TRef, d.TRef)
-		fill(&x.EL, d.EL)
-		fill(&x.VReset, d.VReset)
-		fill(&x.VTh, d.VTh)
-		fill(&x.IE, d.IE)
-		fill(&x.TauSynEx, d.TauSynEx)
-		fill(&x.TauSynIn, d.TauSynIn)
-		initial = x.GetEL()
+		fillUnset(m.IafPscExp, DefaultIafPscExp())
+		initial = m.IafPscExp.GetEL()
 	case *myelinpb.Population_IafCondExp:
 		if m.IafCondExp == nil {
 			m.IafCondExp = &myelinpb.IafCondExp{}
 		}
-		x, d := m.IafCondExp, DefaultIafCondExp()
-		fill(&x.CM, d.CM)
-		fill(&x.GL, d.GL)
-		fill(&x.TRef, d.TRef)
-		fill(&x.EL, d.EL)
-		fill(&x.VReset, d.VReset)
-		fill(&x.VTh, d.VTh)
-		fill(&x.IE, d.IE)
-		fill(&x.EEx, d.EEx)
-		fill(&x.EIn, d.EIn)
-		fill(&x.TauSynEx, d.TauSynEx)
-		fill(&x.TauSynIn, d.TauSynIn)
-		initial = x.GetEL()
+		fillUnset(m.IafCondExp, DefaultIafCondExp())
+		initial = m.IafCondExp.GetEL()
 	case *myelinpb.Population_Rate:
 		if m.Rate == nil {
 			m.Rate = &myelinpb.RateNeuron{}
 		}
-		x, d := m.Rate, DefaultRateNeuron()
-		fill(&x.Tau, d.Tau)
-		fill(&x.Gain, d.Gain)
-		fill(&x.Theta, d.Theta)
-		fill(&x.RMax, d.RMax)
-		fill(&x.IE, d.IE)
-		if x.Transfer == myelinpb.RateNeuron_TRANSFER_UNSPECIFIED {
-			x.Transfer = myelinpb.RateNeuron_LINEAR
-		}
+		// Also turns TRANSFER_UNSPECIFIED (unset) into the default LINEAR.
+		fillUnset(m.Rate, DefaultRateNeuron())
 		initial = 0
 	default:
 		return
@@ -234,9 +201,14 @@ func defaultPopulation(p *myelinpb.Population) {
 	}
 }
 
-// fill sets *dst to def when *dst is unset.
-func fill(dst **float64, def *float64) {
-	if *dst == nil {
-		*dst = def
-	}
+// fillUnset copies into dst every field that def sets and dst does not:
+// the NEST defaults of a model message, whatever its fields.
+func fillUnset(dst, def proto.Message) {
+	d, t := def.ProtoReflect(), dst.ProtoReflect()
+	d.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if !t.Has(fd) {
+			t.Set(fd, v)
+		}
+		return true
+	})
 }
