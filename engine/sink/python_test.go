@@ -12,27 +12,8 @@ import (
 	"time"
 
 	"github.com/myelin-sim/myelin/engine/sink"
+	"github.com/myelin-sim/myelin/internal/pytest"
 )
-
-// pythonDir is the Python reader's directory, relative to this package.
-const pythonDir = "../../python"
-
-// findPython returns the first Python 3 that can import numpy and
-// google.protobuf, or "".
-func findPython() string {
-	candidates := []string{"/usr/bin/python3"}
-	for _, name := range []string{"python3", "python"} {
-		if p, err := exec.LookPath(name); err == nil {
-			candidates = append(candidates, p)
-		}
-	}
-	for _, py := range candidates {
-		if exec.Command(py, "-c", "import sys, numpy, google.protobuf; sys.exit(sys.version_info[0] != 3)").Run() == nil {
-			return py
-		}
-	}
-	return ""
-}
 
 // TestPythonLive checks python/myelin_stream.py against live servers: it
 // reads one stream over TCP (read_stream("tcp://...")) and over a Unix
@@ -40,10 +21,7 @@ func findPython() string {
 // into per-neuron trains, reads a stream with a gap, and reports a refused
 // address clearly (python/check_live.py).
 func TestPythonLive(t *testing.T) {
-	py := findPython()
-	if py == "" {
-		t.Skip("no python3 with numpy and protobuf found; run `make python-deps` to test the Python reader")
-	}
+	py := pytest.Python(t)
 	dir := shortDir(t)
 	ts := makeStream(t, 11, 20, 0.01)
 
@@ -110,7 +88,7 @@ func TestPythonLive(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cmd := exec.Command(py, filepath.Join(pythonDir, "check_live.py"), jsPath)
+	cmd := exec.Command(py, filepath.Join(pytest.Dir(), "check_live.py"), jsPath)
 	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

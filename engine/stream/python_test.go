@@ -10,37 +10,15 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+
+	"github.com/myelin-sim/myelin/internal/pytest"
 )
-
-// pythonDir is the Python reader's directory, relative to this package.
-const pythonDir = "../../python"
-
-// findPython returns the first Python 3 that can import numpy and
-// google.protobuf, or "".
-func findPython() string {
-	candidates := []string{"/usr/bin/python3"}
-	for _, name := range []string{"python3", "python"} {
-		if p, err := exec.LookPath(name); err == nil {
-			candidates = append(candidates, p)
-		}
-	}
-	for _, py := range candidates {
-		cmd := exec.Command(py, "-c", "import sys, numpy, google.protobuf; sys.exit(sys.version_info[0] != 3)")
-		if cmd.Run() == nil {
-			return py
-		}
-	}
-	return ""
-}
 
 // TestPythonReader writes a stream with the Go Writer and checks that
 // python/myelin_stream.py decodes the same spikes, state, trailer and
 // errors (python/check_roundtrip.py).
 func TestPythonReader(t *testing.T) {
-	py := findPython()
-	if py == "" {
-		t.Skip("no python3 with numpy and protobuf found; run `make python-deps` to test the Python reader")
-	}
+	py := pytest.Python(t)
 	dir := t.TempDir()
 	ts := makeTestStream(t, 21, 8, 50)
 	streamPath := filepath.Join(dir, "run.myelin")
@@ -116,7 +94,7 @@ func TestPythonReader(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cmd := exec.Command(py, filepath.Join(pythonDir, "check_roundtrip.py"), jsPath)
+	cmd := exec.Command(py, filepath.Join(pytest.Dir(), "check_roundtrip.py"), jsPath)
 	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -145,7 +123,7 @@ func TestPythonProtoUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	committed, err := os.ReadFile(filepath.Join(pythonDir, "myelin_pb2.py"))
+	committed, err := os.ReadFile(filepath.Join(pytest.Dir(), "myelin_pb2.py"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,10 +140,7 @@ func TestPythonProtoUpToDate(t *testing.T) {
 // checks that the Python reader fails (or not) exactly where the Go reader
 // does, with the same kind of error, and keeps the same spikes.
 func TestPythonReaderAgreesOnCorruption(t *testing.T) {
-	py := findPython()
-	if py == "" {
-		t.Skip("no python3 with numpy and protobuf found; run `make python-deps` to test the Python reader")
-	}
+	py := pytest.Python(t)
 	dir := t.TempDir()
 	ts := makeTestStream(t, 31, 3, 8)
 	type want struct {
@@ -218,7 +193,7 @@ func TestPythonReaderAgreesOnCorruption(t *testing.T) {
 	if err := os.WriteFile(listPath, list, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(py, filepath.Join(pythonDir, "check_roundtrip.py"), "--classify", listPath)
+	cmd := exec.Command(py, filepath.Join(pytest.Dir(), "check_roundtrip.py"), "--classify", listPath)
 	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
