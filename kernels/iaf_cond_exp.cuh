@@ -6,6 +6,8 @@
 #ifndef MYELIN_IAF_COND_EXP_CUH
 #define MYELIN_IAF_COND_EXP_CUH
 
+#include "state.cuh"
+
 #include "fmath.cuh"
 
 // IafCondExp holds the float32 coefficients of NEST's iaf_cond_exp for one
@@ -61,6 +63,14 @@ __device__ __forceinline__ bool IafCondExp_Step(const IafCondExp *c, float *vp, 
     *ginp = gin;
     *refp = ref;
     return spiked;
+}
+
+// IafCondExp_Update is the body of IafCondExp.Update (Go) for neuron g: Step on its
+// state, with this step's inputs. It returns whether the neuron fired.
+__device__ __forceinline__ bool IafCondExp_Update(const IafCondExp *c, const MyelinState *s, unsigned g, float inEx, float inIn,
+                                          float iext)
+{
+    return IafCondExp_Step(c, &s->v[g], &s->a[g], &s->b[g], &s->ref[g], inEx, inIn, iext);
 }
 
 #endif // MYELIN_IAF_COND_EXP_CUH

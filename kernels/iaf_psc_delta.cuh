@@ -5,6 +5,8 @@
 #ifndef MYELIN_IAF_PSC_DELTA_CUH
 #define MYELIN_IAF_PSC_DELTA_CUH
 
+#include "state.cuh"
+
 // IafPscDelta holds the float32 propagators of NEST's iaf_psc_delta for one
 // step h. The membrane potential is kept relative to E_L.
 struct IafPscDelta {
@@ -38,6 +40,15 @@ __device__ __forceinline__ bool IafPscDelta_Step(const IafPscDelta *c, float *vp
     *vp = v;
     *refp = ref;
     return false;
+}
+
+// IafPscDelta_Update is the body of IafPscDelta.Update (Go) for neuron g: Step on its
+// state, with this step's inputs. It returns whether the neuron fired.
+__device__ __forceinline__ bool IafPscDelta_Update(const IafPscDelta *c, const MyelinState *s, unsigned g, float inEx, float inIn,
+                                          float iext)
+{
+    (void)inIn; // one channel: the sum arrives in inEx
+    return IafPscDelta_Step(c, &s->v[g], &s->ref[g], inEx, iext);
 }
 
 #endif // MYELIN_IAF_PSC_DELTA_CUH

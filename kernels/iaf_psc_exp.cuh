@@ -5,6 +5,8 @@
 #ifndef MYELIN_IAF_PSC_EXP_CUH
 #define MYELIN_IAF_PSC_EXP_CUH
 
+#include "state.cuh"
+
 // IafPscExp holds the float32 propagators of NEST's iaf_psc_exp for one
 // step h. The membrane potential is kept relative to E_L.
 struct IafPscExp {
@@ -47,6 +49,14 @@ __device__ __forceinline__ bool IafPscExp_Step(const IafPscExp *c, float *vp, fl
     *vp = v;
     *refp = ref;
     return false;
+}
+
+// IafPscExp_Update is the body of IafPscExp.Update (Go) for neuron g: Step on its
+// state, with this step's inputs. It returns whether the neuron fired.
+__device__ __forceinline__ bool IafPscExp_Update(const IafPscExp *c, const MyelinState *s, unsigned g, float inEx, float inIn,
+                                          float iext)
+{
+    return IafPscExp_Step(c, &s->v[g], &s->a[g], &s->b[g], &s->ref[g], inEx, inIn, iext);
 }
 
 #endif // MYELIN_IAF_PSC_EXP_CUH

@@ -7,32 +7,24 @@
 #ifndef MYELIN_NETWORK_CUH
 #define MYELIN_NETWORK_CUH
 
-#include "iaf_psc_delta.cuh"
-#include "iaf_psc_exp.cuh"
-#include "iaf_cond_exp.cuh"
-#include "rate.cuh"
-
-// Neuron model codes: network.Model.
-#define MYELIN_IAF_PSC_DELTA 1
-#define MYELIN_IAF_PSC_EXP 2
-#define MYELIN_IAF_COND_EXP 3
-#define MYELIN_RATE 4
+#include "models.cuh"
+#include "state.cuh"
 
 // PopDesc is one population (network.Population): its global id range, its
 // fixed-point scale and its model's coefficients.
 struct PopDesc {
-    int model;         // MYELIN_IAF_PSC_DELTA, ...
+    int model;         // the model's code (models.cuh)
     unsigned first;    // first global id
     unsigned size;     // neurons
     float scale_inv;   // 2^-Shift: ring and Poisson fixed point to weight units
     float el;          // E_L added to V in state samples (0 for iaf_cond_exp)
     union {
-        IafPscDelta psc_delta;
-        IafPscExp psc_exp;
-        IafCondExp cond_exp;
-        Rate rate;
-        unsigned words[13];
-    } m;
+#define MYELIN_MODEL_MEMBER(code, T, ...) T m_##T;
+        MYELIN_SPIKING_MODELS(MYELIN_MODEL_MEMBER)
+        MYELIN_RATE_MODELS(MYELIN_MODEL_MEMBER)
+#undef MYELIN_MODEL_MEMBER
+        unsigned words[MYELIN_MODEL_WORDS];
+    } m; // the coefficients of the model: m.m_<Type>
 };
 
 // PoissonDesc is one Poisson input (network.Poisson): neurons
@@ -88,7 +80,7 @@ struct ProbeDesc {
 struct MyelinNet {
     unsigned long long *step;           // first step of the current chunk
     const PopDesc *pops;                // [n_pops]
-    float *v, *a, *b;                   // [n]: V, then I_ex/g_ex and I_in/g_in
+    float *v, *a, *b, *c;               // [n]: V, then the model's other state (I_ex/g_ex, I_in/g_in, ...)
     int *ref;                           // [n]: refractory steps left
     int *ring_ex, *ring_in;             // [ring_slots * n]: fixed-point input by arrival step
     const unsigned long long *row_ptr;  // [n+1]: CSR by presynaptic neuron
@@ -117,17 +109,13 @@ struct MyelinNet {
     unsigned chunk_cap; // steps the spike and sample buffers hold
 };
 
-static_assert(sizeof(IafPscDelta) == 24, "IafPscDelta layout");
-static_assert(sizeof(IafPscExp) == 40, "IafPscExp layout");
-static_assert(sizeof(IafCondExp) == 52, "IafCondExp layout");
-static_assert(sizeof(Rate) == 28, "Rate layout");
-static_assert(sizeof(PopDesc) == 72, "PopDesc layout");
+static_assert(sizeof(PopDesc) == 20 + 4 * MYELIN_MODEL_WORDS, "PopDesc layout");
 static_assert(sizeof(PoissonDesc) == 48, "PoissonDesc layout");
 static_assert(sizeof(DCDesc) == 32, "DCDesc layout");
 static_assert(sizeof(EventDesc) == 16, "EventDesc layout");
 static_assert(sizeof(RateProjDesc) == 40, "RateProjDesc layout");
 static_assert(sizeof(ProbeDesc) == 24, "ProbeDesc layout");
-static_assert(sizeof(MyelinNet) == 272, "MyelinNet layout");
+static_assert(sizeof(MyelinNet) == 280, "MyelinNet layout");
 
 // myelin_gid is the global index of this thread in a one-dimensional launch.
 __device__ __forceinline__ unsigned long long myelin_gid()

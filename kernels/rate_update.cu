@@ -51,5 +51,16 @@ extern "C" __global__ void myelin_rate_update(const MyelinNet *__restrict__ net,
             }
         }
     }
-    next[g] = Rate_Step(&pop->m.rate, cur[g], syn, myelin_dc_input(net, t, g));
+    float iext = myelin_dc_input(net, t, g);
+    switch (pop->model) {
+        // One case per rate model (models.cuh).
+#define MYELIN_RATE_CASE(code, T)                        \
+    case code:                                           \
+        next[g] = T##_Step(&pop->m.m_##T, cur[g], syn, iext); \
+        break;
+        MYELIN_RATE_MODELS(MYELIN_RATE_CASE)
+#undef MYELIN_RATE_CASE
+    default:
+        __trap(); // a code the host never uploads: launch checks every population's model
+    }
 }

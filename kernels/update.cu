@@ -121,19 +121,20 @@ extern "C" __global__ void myelin_update(const MyelinNet *__restrict__ net, unsi
     float iext = myelin_dc_input(net, t, g);
 
     float si = pop->scale_inv;
+    MyelinState st = {net->v, net->a, net->b, net->c, net->ref};
     bool fired = false;
     switch (pop->model) {
-    case MYELIN_IAF_PSC_DELTA:
-        fired = IafPscDelta_Step(&pop->m.psc_delta, &net->v[g], &net->ref[g], (float)(qe + qi) * si, iext);
+        // One case per spiking model (models.cuh): a one-channel model
+        // receives the sum of both channels, as neuron.Input.Ex.
+#define MYELIN_UPDATE_CASE(code, T, channels)                                                                   \
+    case code:                                                                                                  \
+        fired = T##_Update(&pop->m.m_##T, &st, g, channels == 1 ? (float)(qe + qi) * si : (float)qe * si,       \
+                           channels == 1 ? 0.0f : (float)qi * si, iext);                                        \
         break;
-    case MYELIN_IAF_PSC_EXP:
-        fired = IafPscExp_Step(&pop->m.psc_exp, &net->v[g], &net->a[g], &net->b[g], &net->ref[g],
-                               (float)qe * si, (float)qi * si, iext);
-        break;
-    case MYELIN_IAF_COND_EXP:
-        fired = IafCondExp_Step(&pop->m.cond_exp, &net->v[g], &net->a[g], &net->b[g], &net->ref[g],
-                                (float)qe * si, (float)qi * si, iext);
-        break;
+        MYELIN_SPIKING_MODELS(MYELIN_UPDATE_CASE)
+#undef MYELIN_UPDATE_CASE
+    default:
+        __trap(); // a code the host never uploads: launch checks every population's model
     }
     if (fired) {
         unsigned k = atomicAdd(&net->spk_cnt[s], 1u);

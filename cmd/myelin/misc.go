@@ -10,9 +10,12 @@ import (
 	"strings"
 
 	"github.com/myelin-sim/myelin/engine/models"
+	"github.com/myelin-sim/myelin/engine/neuron"
 	"github.com/myelin-sim/myelin/engine/spec"
 	"github.com/myelin-sim/myelin/engine/stream"
 	"github.com/spf13/pflag"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 func parseFlags(fs *pflag.FlagSet, e *env, args []string, usage string) (bool, error) {
@@ -42,7 +45,35 @@ func cmdModels(_ context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "    %-12s %-8s %s\n", p.Name, def, p.Help)
 		}
 	}
+	fmt.Fprintf(e.stdout, "\nneuron models (a population's model field; unset parameters take these NEST defaults):\n")
+	for _, m := range neuron.Models() {
+		fmt.Fprintf(e.stdout, "%-14s %s\n", m.Name, m.Summary)
+		fmt.Fprintf(e.stdout, "    %s\n", strings.Join(defaultParams(m.Defaults()), " "))
+	}
 	return nil
+}
+
+// defaultParams lists the set fields of a model's default message as
+// name=value, in field order.
+func defaultParams(m proto.Message) []string {
+	var out []string
+	r := m.ProtoReflect()
+	fields := r.Descriptor().Fields()
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		if !r.Has(fd) {
+			continue
+		}
+		v := r.Get(fd)
+		s := v.String()
+		if fd.Kind() == protoreflect.EnumKind {
+			if ev := fd.Enum().Values().ByNumber(v.Enum()); ev != nil {
+				s = string(ev.Name())
+			}
+		}
+		out = append(out, fmt.Sprintf("%s=%s", fd.Name(), s))
+	}
+	return out
 }
 
 func cmdSpec(_ context.Context, e *env, args []string) error {

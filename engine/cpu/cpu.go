@@ -17,6 +17,7 @@ import (
 	"github.com/myelin-sim/myelin/engine/backend"
 	"github.com/myelin-sim/myelin/engine/hugepages"
 	"github.com/myelin-sim/myelin/engine/network"
+	"github.com/myelin-sim/myelin/engine/neuron"
 )
 
 // Backend is the CPU backend.
@@ -25,11 +26,12 @@ type Backend struct {
 	net     *network.Network
 	step    uint64
 
-	ring     []int32    // 2 × RingSlots × N: excitatory slots, then inhibitory
-	slotBase [][]uint64 // per thread: ring offset of each delay this step
-	v, a, b  []float32  // V, then the two synaptic states (I or g)
-	ref      []int32
-	rhist    []float32 // RateSlots × N, rate populations only
+	ring     []int32               // 2 × RingSlots × N: excitatory slots, then inhibitory
+	slotBase [][]uint64            // per thread: ring offset of each delay this step
+	state    neuron.State          // V, A, B, C and refractory steps of every neuron
+	spiking  []neuron.SpikingModel // per population: its model's step (nil for rate populations)
+	rate     []neuron.RateModel    // per population: its rate model (nil for spiking populations)
+	rhist    []float32             // RateSlots × N, rate populations only
 
 	parts [][2]uint32 // neuron range of each thread
 	// split holds, for each presynaptic row, threads+1 offsets into the
@@ -84,10 +86,25 @@ func (c *Backend) Load(net *network.Network) error {
 	}
 	c.ring = make([]int32, 2*int(net.RingSlots)*n)
 	hugepages.Advise(c.ring)
-	c.v = make([]float32, n)
-	c.a = make([]float32, n)
-	c.b = make([]float32, n)
-	c.ref = make([]int32, n)
+	c.state = neuron.State{V: make([]float32, n), A: make([]float32, n), B: make([]float32, n), Ref: make([]int32, n)}
+	c.spiking = make([]neuron.SpikingModel, len(net.Pops))
+	c.rate = make([]neuron.RateModel, len(net.Pops))
+	for i := range net.Pops {
+		p := &net.Pops[i]
+		var ok bool
+		switch p.Model.Kind {
+		case neuron.Spiking:
+			c.spiking[i], ok = p.Coef.(neuron.SpikingModel)
+		case neuron.RateNeurons:
+			c.rate[i], ok = p.Coef.(neuron.RateModel)
+		}
+		if !ok {
+			return fmt.Errorf("cpu: population %q: model %s (%T) has no CPU step", p.Name, p.Model, p.Coef)
+		}
+		if len(p.Model.State) > 3 && c.state.C == nil {
+			c.state.C = make([]float32, n)
+		}
+	}
 	if net.RateSlots > 0 {
 		c.rhist = make([]float32, int(net.RateSlots)*n)
 	}
@@ -101,7 +118,7 @@ func (c *Backend) Load(net *network.Network) error {
 			c.scaleInv[i] = float32(uint64(1) << uint(-p.Shift))
 		}
 		if p.Spiking() {
-			copy(c.v[p.First:], p.Init)
+			copy(c.state.V[p.First:], p.Init)
 		} else {
 			copy(c.rhist[p.First:], p.Init) // slot 0 holds the rates of step 0
 		}
@@ -243,7 +260,7 @@ func (c *Backend) record(t uint64, blk *backend.Block) {
 		g0 := pop.First + p.First
 		if pop.Spiking() {
 			for g := g0; g < g0+p.Count; g++ {
-				blk.Samples[i] = append(blk.Samples[i], c.v[g]+pop.EL)
+				blk.Samples[i] = append(blk.Samples[i], c.state.V[g]+pop.EL)
 			}
 		} else {
 			slot := int((t+1)%uint64(c.net.RateSlots)) * int(c.net.N)

@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"github.com/myelin-sim/myelin/engine/network"
+	"github.com/myelin-sim/myelin/engine/neuron"
 	"github.com/myelin-sim/myelin/engine/rng"
 )
 
@@ -39,36 +40,7 @@ func (c *Backend) update(w int, t uint64, lo, hi uint32, events []network.SpikeE
 			continue
 		}
 		exIn, inIn, iext := c.inputs(t, pi, a, b, ex, in, sc)
-		k := 0
-		switch pop.Model {
-		case network.IafPscDelta:
-			m := &pop.PscDelta
-			for g := a; g < b; g, k = g+1, k+1 {
-				var fired bool
-				c.v[g], c.ref[g], fired = m.Step(c.v[g], c.ref[g], exIn[k], iext[k])
-				if fired {
-					out = append(out, g)
-				}
-			}
-		case network.IafPscExp:
-			m := &pop.PscExp
-			for g := a; g < b; g, k = g+1, k+1 {
-				var fired bool
-				c.v[g], c.a[g], c.b[g], c.ref[g], fired = m.Step(c.v[g], c.a[g], c.b[g], c.ref[g], exIn[k], inIn[k], iext[k])
-				if fired {
-					out = append(out, g)
-				}
-			}
-		case network.IafCondExp:
-			m := &pop.CondExp
-			for g := a; g < b; g, k = g+1, k+1 {
-				var fired bool
-				c.v[g], c.a[g], c.b[g], c.ref[g], fired = m.Step(c.v[g], c.a[g], c.b[g], c.ref[g], exIn[k], inIn[k], iext[k])
-				if fired {
-					out = append(out, g)
-				}
-			}
-		}
+		out = c.spiking[pi].Update(&c.state, a, b, &neuron.Input{Ex: exIn, In: inIn, Ext: iext}, out)
 	}
 	return out
 }
@@ -82,8 +54,8 @@ type scratch struct {
 // inputs computes the step-t inputs of spiking neurons [a, b) of population
 // pi: the ring slot (read and cleared), Poisson counts × weight added in
 // int64, both converted once to float32; and the sum of active DC currents,
-// in input order. For iaf_psc_delta, whose input has one channel, exIn holds
-// the sum of both channels and inIn is unused.
+// in input order. For a one-channel model (iaf_psc_delta) exIn holds the
+// sum of both channels and inIn is unused.
 func (c *Backend) inputs(t uint64, pi int, a, b uint32, ex, in []int32, sc *scratch) (exIn, inIn, dc []float32) {
 	net := c.net
 	n := int(b - a)
@@ -112,7 +84,7 @@ func (c *Backend) inputs(t uint64, pi int, a, b uint32, ex, in []int32, sc *scra
 	}
 	si := c.scaleInv[pi]
 	exIn, inIn, dc = sc.exIn[:n], sc.inIn[:n], sc.dc[:n]
-	if net.Pops[pi].Model == network.IafPscDelta {
+	if net.Pops[pi].Model.Channels == 1 {
 		for k := range exIn {
 			exIn[k] = float32(qe[k]+qi[k]) * si
 		}
@@ -231,7 +203,7 @@ func (c *Backend) updateRate(t uint64, pi int, a, b uint32) {
 				}
 			}
 		}
-		next[g] = pop.Rate.Step(cur[g], syn, c.dcInput(t, pi, g))
+		next[g] = c.rate[pi].Step(cur[g], syn, c.dcInput(t, pi, g))
 	}
 }
 

@@ -95,30 +95,20 @@ func (b *builder) populations() error {
 		}
 		byName[p.GetName()] = i
 		pop := Population{Name: p.GetName(), First: uint32(first), Size: p.GetSize()}
-		switch m := p.GetModel().(type) {
-		case *myelinpb.Population_IafPscDelta:
-			pop.Model, pop.PscDelta, pop.EL = IafPscDelta, neuron.NewIafPscDelta(m.IafPscDelta, net.Dt), float32(m.IafPscDelta.GetEL())
-		case *myelinpb.Population_IafPscExp:
-			pop.Model, pop.PscExp, pop.EL = IafPscExp, neuron.NewIafPscExp(m.IafPscExp, net.Dt), float32(m.IafPscExp.GetEL())
-		case *myelinpb.Population_IafCondExp:
-			pop.Model, pop.CondExp = IafCondExp, neuron.NewIafCondExp(m.IafCondExp, net.Dt)
-		case *myelinpb.Population_Rate:
-			pop.Model, pop.Rate = Rate, neuron.NewRate(m.Rate, net.Dt)
-		default:
-			return fmt.Errorf("population %q (populations[%d]): no neuron model", p.GetName(), i)
+		model, params, ok := neuron.Of(p)
+		if !ok || params == nil {
+			return fmt.Errorf("population %q (populations[%d]): no neuron model (one of %v)", p.GetName(), i, neuron.Names())
 		}
-		if name, x, bad := nonFinite(pop.coefficients()); bad {
+		pop.Model, pop.Coef, pop.EL = model, model.New(params, net.Dt), float32(model.Offset(params))
+		if name, x, bad := nonFinite(pop.Coef); bad {
 			return fmt.Errorf("population %q (populations[%d]): %s at dt_ms = %g: coefficient %s is %v: its parameters overflow float32 arithmetic (a value beyond ±3.4e38, or a time constant far below dt_ms)", p.GetName(), i, pop.Model, net.Dt, name, x)
 		}
 		pop.Recorded = pop.Spiking() && (len(recorded) == 0 || recorded[p.GetName()])
 		// Initial values.
 		pop.Init = make([]float32, pop.Size)
-		def := float64(pop.EL)
-		if pop.Model == IafCondExp {
-			def = float64(net.Spec.GetPopulations()[i].GetIafCondExp().GetEL())
-		}
-		if pop.Model == Rate {
-			def = 0
+		def := model.Rest(params)
+		if def == model.Offset(params) {
+			def = float64(pop.EL) // exactly 0 relative to the float32 E_L
 		}
 		q := rng.NewStream(net.Seed, rng.Purpose(rng.KindInit, uint32(i))).Seq(0)
 		for j := range pop.Init {
@@ -304,24 +294,10 @@ func (b *builder) inputs() error {
 	return nil
 }
 
-// coefficients returns the model coefficients of p (a struct of float32 and
-// int32 fields).
-func (p *Population) coefficients() any {
-	switch p.Model {
-	case IafPscDelta:
-		return p.PscDelta
-	case IafPscExp:
-		return p.PscExp
-	case IafCondExp:
-		return p.CondExp
-	}
-	return p.Rate
-}
-
 // nonFinite returns the name and value of the first float32 field of the
-// struct v that is infinite or NaN.
+// struct v (or the struct v points to) that is infinite or NaN.
 func nonFinite(v any) (name string, x float32, bad bool) {
-	rv := reflect.ValueOf(v)
+	rv := reflect.Indirect(reflect.ValueOf(v))
 	for i := range rv.NumField() {
 		f := rv.Field(i)
 		if f.Kind() != reflect.Float32 {

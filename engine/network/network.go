@@ -14,46 +14,18 @@ import (
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
-// Model identifies a neuron model; the codes are shared with the kernels.
-type Model int32
-
-// Neuron models.
-const (
-	IafPscDelta Model = 1
-	IafPscExp   Model = 2
-	IafCondExp  Model = 3
-	Rate        Model = 4
-)
-
-// String returns NEST's name of the model.
-func (m Model) String() string {
-	switch m {
-	case IafPscDelta:
-		return "iaf_psc_delta"
-	case IafPscExp:
-		return "iaf_psc_exp"
-	case IafCondExp:
-		return "iaf_cond_exp"
-	case Rate:
-		return "rate"
-	}
-	return "unknown"
-}
-
 // Population is a built population. Global neuron ids are
 // [First, First+Size).
 type Population struct {
 	Name     string
-	Model    Model
+	Model    *neuron.Model
 	First    uint32
 	Size     uint32
 	Recorded bool // its spikes go into the stream
 
-	// Exactly one of these is used, by Model.
-	PscDelta neuron.IafPscDelta
-	PscExp   neuron.IafPscExp
-	CondExp  neuron.IafCondExp
-	Rate     neuron.Rate
+	// Coef holds the model's float32 coefficients for one step (a
+	// neuron.SpikingModel or neuron.RateModel, by Model.Kind).
+	Coef neuron.Coefficients
 
 	// Shift is the fixed-point scale of this population's synaptic input:
 	// the ring buffers hold weight × 2^Shift as int32. Resolution is 2^-Shift
@@ -69,7 +41,7 @@ type Population struct {
 }
 
 // Spiking reports whether the population emits spikes.
-func (p *Population) Spiking() bool { return p.Model != Rate }
+func (p *Population) Spiking() bool { return p.Model.Kind == neuron.Spiking }
 
 // Synapses is the CSR of all spiking synapses by presynaptic global id.
 // Synapses of a row are sorted by their packed word, that is by target and

@@ -3,12 +3,14 @@ package network
 import (
 	"strings"
 	"testing"
+
+	"github.com/myelin-sim/myelin/engine/neuron"
 )
 
 // Poisson counts × weights are summed in int64 at the neuron; inputs whose
 // largest counts could overflow that sum are refused.
 func TestQuantizePoissonSumBound(t *testing.T) {
-	net := &Network{Pops: []Population{{Name: "A", Size: 1, Model: IafPscDelta, Shift: 0}}}
+	net := &Network{Pops: []Population{{Name: "A", Size: 1, Model: neuron.IafPscDeltaModel, Shift: 0}}}
 	b := &builder{net: net}
 	add := func(base, tableLen uint32, w float64) {
 		net.Poisson = append(net.Poisson, Poisson{Pop: 0, Count: 1, Base: base, TableLen: tableLen})

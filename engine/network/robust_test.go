@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/myelin-sim/myelin/engine/network"
+	"github.com/myelin-sim/myelin/engine/neuron"
 	"github.com/myelin-sim/myelin/engine/spec"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
@@ -191,7 +192,7 @@ func TestTinyTauSynBuilds(t *testing.T) {
 	if err != nil {
 		t.Fatalf("build: %v", err)
 	}
-	p := n.Pops[0].PscExp.P21Ex
+	p := n.Pops[0].Coef.(*neuron.IafPscExp).P21Ex
 	if math.IsNaN(float64(p)) || math.IsInf(float64(p), 0) || p <= 0 || p > 1e-5 {
 		t.Errorf("P21Ex = %v, want a tiny positive number", p)
 	}

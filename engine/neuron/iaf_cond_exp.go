@@ -4,7 +4,44 @@ import (
 	"math"
 
 	myelinpb "github.com/myelin-sim/myelin/proto"
+	"google.golang.org/protobuf/proto"
 )
+
+// IafCondExpModel is NEST's iaf_cond_exp: leaky integrate-and-fire with
+// exponentially decaying conductances (weights in nS).
+var IafCondExpModel = register(&Model{
+	Name:     "iaf_cond_exp",
+	Code:     3,
+	Summary:  "leaky integrate-and-fire, exponential synaptic conductances (weights in nS)",
+	Kind:     Spiking,
+	Channels: 2,
+	State:    []string{"V_m", "g_ex", "g_in"},
+	Defaults: func() proto.Message {
+		// NEST's defaults.
+		return &myelinpb.IafCondExp{
+			CM: proto.Float64(250), GL: proto.Float64(16.6667), TRef: proto.Float64(2),
+			EL: proto.Float64(-70), VReset: proto.Float64(-60), VTh: proto.Float64(-55),
+			IE: proto.Float64(0), EEx: proto.Float64(0), EIn: proto.Float64(-85),
+			TauSynEx: proto.Float64(0.2), TauSynIn: proto.Float64(2),
+		}
+	},
+	Check: func(m proto.Message, c Checker) {
+		p := m.(*myelinpb.IafCondExp)
+		CheckLIF(c, p.CM, p.TRef, p.EL, p.IE, p.VReset, p.VTh)
+		c.Positive("g_l", p.GL)
+		c.Finite("e_ex", p.EEx)
+		c.Finite("e_in", p.EIn)
+		c.Positive("tau_syn_ex", p.TauSynEx)
+		c.Positive("tau_syn_in", p.TauSynIn)
+	},
+	Rest:         func(m proto.Message) float64 { return m.(*myelinpb.IafCondExp).GetEL() },
+	Offset:       func(proto.Message) float64 { return 0 }, // V is absolute
+	RefractoryMs: func(m proto.Message) float64 { return m.(*myelinpb.IafCondExp).GetTRef() },
+	New: func(m proto.Message, dt float64) Coefficients {
+		c := NewIafCondExp(m.(*myelinpb.IafCondExp), dt)
+		return &c
+	},
+})
 
 // IafCondExp holds the float32 coefficients of NEST's iaf_cond_exp for one
 // step h. Field order matches struct IafCondExp in kernels/iaf_cond_exp.cuh.
@@ -75,4 +112,18 @@ func (c *IafCondExp) Step(v, gex, gin float32, ref int32, inEx, inIn, iext float
 	gex = float32(c.PEx*gex) + inEx
 	gin = float32(c.PIn*gin) - inIn
 	return v, gex, gin, ref, spiked
+}
+
+// Update implements SpikingModel: Step for neurons [lo, hi).
+func (c *IafCondExp) Update(s *State, lo, hi uint32, in *Input, fired []uint32) []uint32 {
+	v, gex, gin, ref := s.V[lo:hi], s.A[lo:hi], s.B[lo:hi], s.Ref[lo:hi]
+	ex, inh, ext := in.Ex[:len(v)], in.In[:len(v)], in.Ext[:len(v)]
+	for k := range v {
+		var f bool
+		v[k], gex[k], gin[k], ref[k], f = c.Step(v[k], gex[k], gin[k], ref[k], ex[k], inh[k], ext[k])
+		if f {
+			fired = append(fired, lo+uint32(k))
+		}
+	}
+	return fired
 }

@@ -4,7 +4,39 @@ import (
 	"math"
 
 	myelinpb "github.com/myelin-sim/myelin/proto"
+	"google.golang.org/protobuf/proto"
 )
+
+// IafPscDeltaModel is NEST's iaf_psc_delta: leaky integrate-and-fire with
+// delta-shaped synaptic input (a weight is a jump of V in mV).
+var IafPscDeltaModel = register(&Model{
+	Name:     "iaf_psc_delta",
+	Code:     1,
+	Summary:  "leaky integrate-and-fire, delta synapses (weights in mV)",
+	Kind:     Spiking,
+	Channels: 1,
+	State:    []string{"V_m"},
+	Defaults: func() proto.Message {
+		// NEST's defaults.
+		return &myelinpb.IafPscDelta{
+			CM: proto.Float64(250), TauM: proto.Float64(10), TRef: proto.Float64(2),
+			EL: proto.Float64(-70), VReset: proto.Float64(-70), VTh: proto.Float64(-55),
+			IE: proto.Float64(0),
+		}
+	},
+	Check: func(m proto.Message, c Checker) {
+		p := m.(*myelinpb.IafPscDelta)
+		CheckLIF(c, p.CM, p.TRef, p.EL, p.IE, p.VReset, p.VTh)
+		c.Positive("tau_m", p.TauM)
+	},
+	Rest:         func(m proto.Message) float64 { return m.(*myelinpb.IafPscDelta).GetEL() },
+	Offset:       func(m proto.Message) float64 { return m.(*myelinpb.IafPscDelta).GetEL() },
+	RefractoryMs: func(m proto.Message) float64 { return m.(*myelinpb.IafPscDelta).GetTRef() },
+	New: func(m proto.Message, dt float64) Coefficients {
+		c := NewIafPscDelta(m.(*myelinpb.IafPscDelta), dt)
+		return &c
+	},
+})
 
 // IafPscDelta holds the float32 propagators of NEST's iaf_psc_delta for one
 // step h. Field order matches struct IafPscDelta in kernels/iaf_psc_delta.cuh.
@@ -48,8 +80,16 @@ func (c *IafPscDelta) Step(v float32, ref int32, in, iext float32) (float32, int
 	return v, ref, false
 }
 
-// RefractorySteps converts t_ref (ms) to whole steps of dt, rounding to the
-// nearest step as NEST does.
-func RefractorySteps(tRef, dt float64) int32 {
-	return int32(math.Round(tRef / dt))
+// Update implements SpikingModel: Step for neurons [lo, hi).
+func (c *IafPscDelta) Update(s *State, lo, hi uint32, in *Input, fired []uint32) []uint32 {
+	v, ref := s.V[lo:hi], s.Ref[lo:hi]
+	ex, ext := in.Ex[:len(v)], in.Ext[:len(v)]
+	for k := range v {
+		var f bool
+		v[k], ref[k], f = c.Step(v[k], ref[k], ex[k], ext[k])
+		if f {
+			fired = append(fired, lo+uint32(k))
+		}
+	}
+	return fired
 }

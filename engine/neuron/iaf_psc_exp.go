@@ -4,7 +4,41 @@ import (
 	"math"
 
 	myelinpb "github.com/myelin-sim/myelin/proto"
+	"google.golang.org/protobuf/proto"
 )
+
+// IafPscExpModel is NEST's iaf_psc_exp: leaky integrate-and-fire with
+// exponentially decaying synaptic currents (weights in pA).
+var IafPscExpModel = register(&Model{
+	Name:     "iaf_psc_exp",
+	Code:     2,
+	Summary:  "leaky integrate-and-fire, exponential synaptic currents (weights in pA)",
+	Kind:     Spiking,
+	Channels: 2,
+	State:    []string{"V_m", "I_syn_ex", "I_syn_in"},
+	Defaults: func() proto.Message {
+		// NEST's defaults.
+		return &myelinpb.IafPscExp{
+			CM: proto.Float64(250), TauM: proto.Float64(10), TRef: proto.Float64(2),
+			EL: proto.Float64(-70), VReset: proto.Float64(-70), VTh: proto.Float64(-55),
+			IE: proto.Float64(0), TauSynEx: proto.Float64(2), TauSynIn: proto.Float64(2),
+		}
+	},
+	Check: func(m proto.Message, c Checker) {
+		p := m.(*myelinpb.IafPscExp)
+		CheckLIF(c, p.CM, p.TRef, p.EL, p.IE, p.VReset, p.VTh)
+		c.Positive("tau_m", p.TauM)
+		c.Positive("tau_syn_ex", p.TauSynEx)
+		c.Positive("tau_syn_in", p.TauSynIn)
+	},
+	Rest:         func(m proto.Message) float64 { return m.(*myelinpb.IafPscExp).GetEL() },
+	Offset:       func(m proto.Message) float64 { return m.(*myelinpb.IafPscExp).GetEL() },
+	RefractoryMs: func(m proto.Message) float64 { return m.(*myelinpb.IafPscExp).GetTRef() },
+	New: func(m proto.Message, dt float64) Coefficients {
+		c := NewIafPscExp(m.(*myelinpb.IafPscExp), dt)
+		return &c
+	},
+})
 
 // IafPscExp holds the float32 propagators of NEST's iaf_psc_exp for one step
 // h. Field order matches struct IafPscExp in kernels/iaf_psc_exp.cuh. The
@@ -72,4 +106,18 @@ func (c *IafPscExp) Step(v, iex, iin float32, ref int32, inEx, inIn, iext float3
 		return c.VReset, iex, iin, c.RefStep, true
 	}
 	return v, iex, iin, ref, false
+}
+
+// Update implements SpikingModel: Step for neurons [lo, hi).
+func (c *IafPscExp) Update(s *State, lo, hi uint32, in *Input, fired []uint32) []uint32 {
+	v, iex, iin, ref := s.V[lo:hi], s.A[lo:hi], s.B[lo:hi], s.Ref[lo:hi]
+	ex, inh, ext := in.Ex[:len(v)], in.In[:len(v)], in.Ext[:len(v)]
+	for k := range v {
+		var f bool
+		v[k], iex[k], iin[k], ref[k], f = c.Step(v[k], iex[k], iin[k], ref[k], ex[k], inh[k], ext[k])
+		if f {
+			fired = append(fired, lo+uint32(k))
+		}
+	}
+	return fired
 }

@@ -2,9 +2,45 @@ package neuron
 
 import (
 	"math"
+	"strconv"
 
 	myelinpb "github.com/myelin-sim/myelin/proto"
+	"google.golang.org/protobuf/proto"
 )
+
+// RateNeuronModel is the rate neuron tau dr/dt = -r + f(h).
+var RateNeuronModel = register(&Model{
+	Name:    "rate",
+	Code:    4,
+	Summary: "rate neuron tau dr/dt = -r + f(sum_j W_ij r_j + I); f linear, relu, threshold-linear, sigmoid or tanh",
+	Kind:    RateNeurons,
+	State:   []string{"r"},
+	Defaults: func() proto.Message {
+		return &myelinpb.RateNeuron{
+			Tau: proto.Float64(10), Transfer: myelinpb.RateNeuron_LINEAR,
+			Gain: proto.Float64(1), Theta: proto.Float64(0), RMax: proto.Float64(1),
+			IE: proto.Float64(0),
+		}
+	},
+	Check: func(m proto.Message, c Checker) {
+		p := m.(*myelinpb.RateNeuron)
+		c.Positive("tau", p.Tau)
+		c.Finite("gain", p.Gain)
+		c.Finite("theta", p.Theta)
+		c.Positive("r_max", p.RMax)
+		c.Finite("i_e", p.IE)
+		if _, ok := myelinpb.RateNeuron_Transfer_name[int32(p.Transfer)]; !ok {
+			c.Fail("transfer", strconv.Itoa(int(p.Transfer)), "must be one of LINEAR, RELU, THRESHOLD_LINEAR, SIGMOID, TANH")
+		}
+	},
+	Rest:         func(proto.Message) float64 { return 0 },
+	Offset:       func(proto.Message) float64 { return 0 },
+	RefractoryMs: func(proto.Message) float64 { return 0 },
+	New: func(m proto.Message, dt float64) Coefficients {
+		c := NewRate(m.(*myelinpb.RateNeuron), dt)
+		return &c
+	},
+})
 
 // Transfer function codes shared with kernels/rate.cuh.
 const (

@@ -12,6 +12,7 @@ import (
 	"math"
 	"text/tabwriter"
 
+	"github.com/myelin-sim/myelin/engine/neuron"
 	"github.com/myelin-sim/myelin/engine/spec"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
@@ -139,17 +140,11 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 
 // maxSpikes bounds the spikes of one neuron of pop in a block of steps.
 func maxSpikes(pop *myelinpb.Population, dt float64, steps uint64) uint64 {
-	var tref float64
-	switch m := pop.GetModel().(type) {
-	case *myelinpb.Population_IafPscDelta:
-		tref = m.IafPscDelta.GetTRef()
-	case *myelinpb.Population_IafPscExp:
-		tref = m.IafPscExp.GetTRef()
-	case *myelinpb.Population_IafCondExp:
-		tref = m.IafCondExp.GetTRef()
-	default:
+	m, params, ok := neuron.Of(pop)
+	if !ok || params == nil || m.Kind != neuron.Spiking {
 		return 0
 	}
+	tref := m.RefractoryMs(params)
 	period := uint64(max(0, math.Round(tref/dt))) + 1
 	return (steps + period - 1) / period
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/myelin-sim/myelin/engine/neuron"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 	"google.golang.org/protobuf/proto"
 )
@@ -84,6 +85,19 @@ func Rate(p *myelinpb.RateNeuron) Model {
 			m = &myelinpb.RateNeuron{}
 		}
 		pop.Model = &myelinpb.Population_Rate{Rate: m}
+	}
+}
+
+// Neuron is the neuron model whose parameter message params is (for
+// example a *myelinpb.IafPscExp; unset fields take defaults). It serves
+// every registered model, including those without a helper of their own.
+// A message of no registered model leaves the population without a model,
+// which Validate reports.
+func Neuron(params proto.Message) Model {
+	return func(pop *myelinpb.Population) {
+		if m, ok := neuron.ForParams(params); ok {
+			_ = neuron.Set(pop, m.Name, params) // cannot fail: the type matches
+		}
 	}
 }
 

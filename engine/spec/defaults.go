@@ -3,6 +3,7 @@ package spec
 import (
 	"strconv"
 
+	"github.com/myelin-sim/myelin/engine/neuron"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -46,49 +47,6 @@ const (
 	MinNormalMass = 0.01
 )
 
-// DefaultIafPscDelta returns NEST's iaf_psc_delta defaults with every
-// optional field set: C_m 250 pF, tau_m 10 ms, t_ref 2 ms, E_L -70 mV,
-// V_reset -70 mV, V_th -55 mV, I_e 0 pA.
-func DefaultIafPscDelta() *myelinpb.IafPscDelta {
-	return &myelinpb.IafPscDelta{
-		CM: proto.Float64(250), TauM: proto.Float64(10), TRef: proto.Float64(2),
-		EL: proto.Float64(-70), VReset: proto.Float64(-70), VTh: proto.Float64(-55),
-		IE: proto.Float64(0),
-	}
-}
-
-// DefaultIafPscExp returns NEST's iaf_psc_exp defaults: those of
-// iaf_psc_delta plus tau_syn_ex 2 ms and tau_syn_in 2 ms.
-func DefaultIafPscExp() *myelinpb.IafPscExp {
-	return &myelinpb.IafPscExp{
-		CM: proto.Float64(250), TauM: proto.Float64(10), TRef: proto.Float64(2),
-		EL: proto.Float64(-70), VReset: proto.Float64(-70), VTh: proto.Float64(-55),
-		IE: proto.Float64(0), TauSynEx: proto.Float64(2), TauSynIn: proto.Float64(2),
-	}
-}
-
-// DefaultIafCondExp returns NEST's iaf_cond_exp defaults: C_m 250 pF,
-// g_L 16.6667 nS, t_ref 2 ms, E_L -70 mV, V_reset -60 mV, V_th -55 mV,
-// I_e 0 pA, E_ex 0 mV, E_in -85 mV, tau_syn_ex 0.2 ms, tau_syn_in 2 ms.
-func DefaultIafCondExp() *myelinpb.IafCondExp {
-	return &myelinpb.IafCondExp{
-		CM: proto.Float64(250), GL: proto.Float64(16.6667), TRef: proto.Float64(2),
-		EL: proto.Float64(-70), VReset: proto.Float64(-60), VTh: proto.Float64(-55),
-		IE: proto.Float64(0), EEx: proto.Float64(0), EIn: proto.Float64(-85),
-		TauSynEx: proto.Float64(0.2), TauSynIn: proto.Float64(2),
-	}
-}
-
-// DefaultRateNeuron returns the rate neuron defaults: tau 10 ms, LINEAR
-// transfer, gain 1, theta 0, r_max 1, i_e 0.
-func DefaultRateNeuron() *myelinpb.RateNeuron {
-	return &myelinpb.RateNeuron{
-		Tau: proto.Float64(10), Transfer: myelinpb.RateNeuron_LINEAR,
-		Gain: proto.Float64(1), Theta: proto.Float64(0), RMax: proto.Float64(1),
-		IE: proto.Float64(0),
-	}
-}
-
 // DefaultProjectionName is the name a projection gets when it has none:
 // "pre->post".
 func DefaultProjectionName(pre, post string) string { return pre + "->" + post }
@@ -99,11 +57,11 @@ func DefaultInputName(i int) string { return "input" + strconv.Itoa(i) }
 // ApplyDefaults fills, in place, every unset field of n that has a default:
 //
 //   - dt_ms DefaultDtMs, duration_ms DefaultDurationMs;
-//   - every unset model parameter from NEST's defaults (DefaultIafPscDelta,
-//     DefaultIafPscExp, DefaultIafCondExp, DefaultRateNeuron); a rate
-//     neuron's TRANSFER_UNSPECIFIED becomes LINEAR;
-//   - a population's initial value: constant E_L for spiking models,
-//     constant 0 for rate neurons;
+//   - every unset model parameter from the model's defaults (NEST's;
+//     neuron.Model.Defaults); a rate neuron's TRANSFER_UNSPECIFIED becomes
+//     LINEAR;
+//   - a population's initial value: the model's rest value (E_L for
+//     spiking models, 0 for rate neurons);
 //   - projection name "pre->post", delay constant dt_ms, allow_autapses and
 //     allow_multapses true;
 //   - input name "input<i>";
@@ -166,38 +124,15 @@ func defaultPopulation(p *myelinpb.Population) {
 	if p == nil {
 		return
 	}
-	var initial float64
-	switch m := p.Model.(type) {
-	case *myelinpb.Population_IafPscDelta:
-		if m.IafPscDelta == nil {
-			m.IafPscDelta = &myelinpb.IafPscDelta{}
-		}
-		fillUnset(m.IafPscDelta, DefaultIafPscDelta())
-		initial = m.IafPscDelta.GetEL()
-	case *myelinpb.Population_IafPscExp:
-		if m.IafPscExp == nil {
-			m.IafPscExp = &myelinpb.IafPscExp{}
-		}
-		fillUnset(m.IafPscExp, DefaultIafPscExp())
-		initial = m.IafPscExp.GetEL()
-	case *myelinpb.Population_IafCondExp:
-		if m.IafCondExp == nil {
-			m.IafCondExp = &myelinpb.IafCondExp{}
-		}
-		fillUnset(m.IafCondExp, DefaultIafCondExp())
-		initial = m.IafCondExp.GetEL()
-	case *myelinpb.Population_Rate:
-		if m.Rate == nil {
-			m.Rate = &myelinpb.RateNeuron{}
-		}
-		// Also turns TRANSFER_UNSPECIFIED (unset) into the default LINEAR.
-		fillUnset(m.Rate, DefaultRateNeuron())
-		initial = 0
-	default:
+	m, _, ok := neuron.Of(p)
+	if !ok {
 		return
 	}
+	params := neuron.ParamsOrEmpty(p)
+	// Also turns a rate neuron's TRANSFER_UNSPECIFIED (unset) into LINEAR.
+	fillUnset(params, m.Defaults())
 	if p.Initial == nil {
-		p.Initial = Const(initial)
+		p.Initial = Const(m.Rest(params))
 	}
 }
 

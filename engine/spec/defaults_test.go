@@ -3,9 +3,20 @@ package spec
 import (
 	"testing"
 
+	"github.com/myelin-sim/myelin/engine/neuron"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 	"google.golang.org/protobuf/proto"
 )
+
+// defaults returns the registered defaults of the model called name.
+func defaults[T proto.Message](t *testing.T, name string) T {
+	t.Helper()
+	m, ok := neuron.Lookup(name)
+	if !ok {
+		t.Fatalf("model %q is not registered", name)
+	}
+	return m.Defaults().(T)
+}
 
 func TestApplyDefaults(t *testing.T) {
 	n, err := Parse([]byte(`
@@ -30,28 +41,28 @@ recording { state { population: "R" count: 1 } }
 	if n.GetDtMs() != DefaultDtMs || n.GetDurationMs() != DefaultDurationMs {
 		t.Errorf("dt %v duration %v", n.GetDtMs(), n.GetDurationMs())
 	}
-	d := DefaultIafPscDelta()
+	d := defaults[*myelinpb.IafPscDelta](t, "iaf_psc_delta")
 	d.TauM = proto.Float64(20)
 	if got := n.Populations[0].GetIafPscDelta(); !proto.Equal(got, d) {
 		t.Errorf("iaf_psc_delta: got %v want %v", got, d)
 	}
-	if got := n.Populations[1].GetIafPscExp(); !proto.Equal(got, DefaultIafPscExp()) {
+	if got := n.Populations[1].GetIafPscExp(); !proto.Equal(got, defaults[*myelinpb.IafPscExp](t, "iaf_psc_exp")) {
 		t.Errorf("iaf_psc_exp: got %v", got)
 	}
-	c := DefaultIafCondExp()
+	c := defaults[*myelinpb.IafCondExp](t, "iaf_cond_exp")
 	c.VReset = proto.Float64(-65)
 	if got := n.Populations[2].GetIafCondExp(); !proto.Equal(got, c) {
 		t.Errorf("iaf_cond_exp: got %v want %v", got, c)
 	}
 	r := n.Populations[3].GetRate()
-	if !proto.Equal(r, DefaultRateNeuron()) || r.Transfer != myelinpb.RateNeuron_LINEAR {
+	if !proto.Equal(r, defaults[*myelinpb.RateNeuron](t, "rate")) || r.Transfer != myelinpb.RateNeuron_LINEAR {
 		t.Errorf("rate: got %v", r)
 	}
 	// NEST values spelled out once, so a typo in the defaults is caught.
-	if c := DefaultIafCondExp(); c.GetGL() != 16.6667 || c.GetEIn() != -85 || c.GetTauSynEx() != 0.2 || c.GetVReset() != -60 {
+	if c := defaults[*myelinpb.IafCondExp](t, "iaf_cond_exp"); c.GetGL() != 16.6667 || c.GetEIn() != -85 || c.GetTauSynEx() != 0.2 || c.GetVReset() != -60 {
 		t.Errorf("iaf_cond_exp defaults %v", c)
 	}
-	if x := DefaultIafPscExp(); x.GetCM() != 250 || x.GetTauM() != 10 || x.GetTRef() != 2 || x.GetEL() != -70 ||
+	if x := defaults[*myelinpb.IafPscExp](t, "iaf_psc_exp"); x.GetCM() != 250 || x.GetTauM() != 10 || x.GetTRef() != 2 || x.GetEL() != -70 ||
 		x.GetVReset() != -70 || x.GetVTh() != -55 || x.GetIE() != 0 || x.GetTauSynEx() != 2 || x.GetTauSynIn() != 2 {
 		t.Errorf("iaf_psc_exp defaults %v", x)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/myelin-sim/myelin/engine/neuron"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
@@ -192,33 +193,26 @@ func popLabel(i int, p *myelinpb.Population) string {
 	return fmt.Sprintf("population %q (populations[%d])", p.GetName(), i)
 }
 
-// ModelName returns the NEST-style name of p's model ("iaf_psc_delta",
-// "iaf_psc_exp", "iaf_cond_exp", "rate"), or "" when the model is unset.
+// ModelName returns the NEST name of p's model ("iaf_psc_delta", "rate",
+// ...), or "" when the model is unset.
 func ModelName(p *myelinpb.Population) string {
-	switch p.GetModel().(type) {
-	case *myelinpb.Population_IafPscDelta:
-		return "iaf_psc_delta"
-	case *myelinpb.Population_IafPscExp:
-		return "iaf_psc_exp"
-	case *myelinpb.Population_IafCondExp:
-		return "iaf_cond_exp"
-	case *myelinpb.Population_Rate:
-		return "rate"
+	if m, _, ok := neuron.Of(p); ok {
+		return m.Name
 	}
 	return ""
 }
 
 // IsRate reports whether p is a population of rate neurons.
 func IsRate(p *myelinpb.Population) bool {
-	_, ok := p.GetModel().(*myelinpb.Population_Rate)
-	return ok
+	m, _, ok := neuron.Of(p)
+	return ok && m.Kind == neuron.RateNeurons
 }
 
-// IsSpiking reports whether p is a population of spiking neurons (any model
-// other than rate). A population without a model is neither.
+// IsSpiking reports whether p is a population of spiking neurons. A
+// population without a model is neither.
 func IsSpiking(p *myelinpb.Population) bool {
-	m := ModelName(p)
-	return m != "" && m != "rate"
+	m, _, ok := neuron.Of(p)
+	return ok && m.Kind == neuron.Spiking
 }
 
 func (v *validator) population(i int, p *myelinpb.Population) {
@@ -238,57 +232,12 @@ func (v *validator) population(i int, p *myelinpb.Population) {
 	if p.Size == 0 {
 		v.add(obj, "size", "0", "must be >= 1")
 	}
-	switch m := p.Model.(type) {
-	case nil:
-		v.add(obj, "model", "", "not set: one of iaf_psc_delta, iaf_psc_exp, iaf_cond_exp, rate is required")
-	case *myelinpb.Population_IafPscDelta:
-		x := m.IafPscDelta
-		if x == nil {
-			v.add(obj, "iaf_psc_delta", "", "is nil")
-			break
-		}
-		f := "iaf_psc_delta."
-		v.lif(obj, f, x.CM, x.TRef, x.EL, x.IE, x.VReset, x.VTh)
-		v.positive(obj, f+"tau_m", x.TauM)
-	case *myelinpb.Population_IafPscExp:
-		x := m.IafPscExp
-		if x == nil {
-			v.add(obj, "iaf_psc_exp", "", "is nil")
-			break
-		}
-		f := "iaf_psc_exp."
-		v.lif(obj, f, x.CM, x.TRef, x.EL, x.IE, x.VReset, x.VTh)
-		v.positive(obj, f+"tau_m", x.TauM)
-		v.positive(obj, f+"tau_syn_ex", x.TauSynEx)
-		v.positive(obj, f+"tau_syn_in", x.TauSynIn)
-	case *myelinpb.Population_IafCondExp:
-		x := m.IafCondExp
-		if x == nil {
-			v.add(obj, "iaf_cond_exp", "", "is nil")
-			break
-		}
-		f := "iaf_cond_exp."
-		v.lif(obj, f, x.CM, x.TRef, x.EL, x.IE, x.VReset, x.VTh)
-		v.positive(obj, f+"g_l", x.GL)
-		v.finiteField(obj, f+"e_ex", x.EEx)
-		v.finiteField(obj, f+"e_in", x.EIn)
-		v.positive(obj, f+"tau_syn_ex", x.TauSynEx)
-		v.positive(obj, f+"tau_syn_in", x.TauSynIn)
-	case *myelinpb.Population_Rate:
-		x := m.Rate
-		if x == nil {
-			v.add(obj, "rate", "", "is nil")
-			break
-		}
-		f := "rate."
-		v.positive(obj, f+"tau", x.Tau)
-		v.finiteField(obj, f+"gain", x.Gain)
-		v.finiteField(obj, f+"theta", x.Theta)
-		v.positive(obj, f+"r_max", x.RMax)
-		v.finiteField(obj, f+"i_e", x.IE)
-		if _, ok := myelinpb.RateNeuron_Transfer_name[int32(x.Transfer)]; !ok {
-			v.add(obj, f+"transfer", strconv.Itoa(int(x.Transfer)), "must be one of LINEAR, RELU, THRESHOLD_LINEAR, SIGMOID, TANH")
-		}
+	if m, params, ok := neuron.Of(p); !ok {
+		v.add(obj, "model", "", "not set: one of "+strings.Join(neuron.Names(), ", ")+" is required")
+	} else if params == nil {
+		v.add(obj, m.Name, "", "is nil")
+	} else {
+		m.Check(params, modelChecker{v: v, obj: obj, prefix: m.Name + "."})
 	}
 	if p.Initial == nil {
 		if p.Model != nil {
@@ -299,15 +248,26 @@ func (v *validator) population(i int, p *myelinpb.Population) {
 	}
 }
 
-// lif checks the parameters every integrate-and-fire model has: C_m, t_ref,
-// E_L, I_e, and V_reset below V_th.
-func (v *validator) lif(obj, f string, cm, tref, el, ie, vreset, vth *float64) {
-	v.positive(obj, f+"c_m", cm)
-	v.refractory(obj, f+"t_ref", tref)
-	v.finiteField(obj, f+"e_l", el)
-	v.finiteField(obj, f+"i_e", ie)
-	v.threshold(obj, f, vreset, vth)
+// modelChecker passes a model's parameter checks (neuron.Checker) to the
+// validator, naming the population and the model's field.
+type modelChecker struct {
+	v      *validator
+	obj    string
+	prefix string // "<model>."
 }
+
+func (c modelChecker) Positive(field string, x *float64) { c.v.positive(c.obj, c.prefix+field, x) }
+func (c modelChecker) NonNegative(field string, x *float64) {
+	c.v.nonNegative(c.obj, c.prefix+field, x)
+}
+func (c modelChecker) Finite(field string, x *float64) { c.v.finiteField(c.obj, c.prefix+field, x) }
+func (c modelChecker) Refractory(field string, x *float64) {
+	c.v.refractory(c.obj, c.prefix+field, x)
+}
+func (c modelChecker) Below(fa string, a *float64, fb string, b *float64) {
+	c.v.below(c.obj, c.prefix, fa, a, fb, b)
+}
+func (c modelChecker) Fail(field, value, msg string) { c.v.add(c.obj, c.prefix+field, value, msg) }
 
 func (v *validator) unset(obj, field string) {
 	v.add(obj, field, "", "not set (ApplyDefaults sets it)")
@@ -367,12 +327,13 @@ func (v *validator) finiteField(obj, field string, x *float64) {
 	}
 }
 
-// threshold checks v_reset and v_th: both finite and v_reset < v_th.
-func (v *validator) threshold(obj, prefix string, reset, th *float64) {
-	v.finiteField(obj, prefix+"v_reset", reset)
-	v.finiteField(obj, prefix+"v_th", th)
-	if reset != nil && th != nil && finite(*reset) && finite(*th) && *reset >= *th {
-		v.add(obj, prefix+"v_reset", fnum(*reset), "must be < v_th ("+fnum(*th)+")")
+// below checks two fields that must both be finite with a < b (v_reset
+// below v_th).
+func (v *validator) below(obj, prefix, fa string, a *float64, fb string, b *float64) {
+	v.finiteField(obj, prefix+fa, a)
+	v.finiteField(obj, prefix+fb, b)
+	if a != nil && b != nil && finite(*a) && finite(*b) && *a >= *b {
+		v.add(obj, prefix+fa, fnum(*a), "must be < "+fb+" ("+fnum(*b)+")")
 	}
 }
 

@@ -30,6 +30,13 @@ const char *myelin_emu_kernel_name(int kernel);
 // 5 ProbeDesc, 6 MyelinNet; -1 otherwise.
 int myelin_emu_sizeof(int which);
 
+// myelin_emu_model_sizeof returns sizeof the coefficient struct of the
+// model with code code (kernels/models.cuh), or -1 if it has no kernel.
+int myelin_emu_model_sizeof(int code);
+
+// myelin_emu_model_words returns MYELIN_MODEL_WORDS (kernels/models.cuh).
+int myelin_emu_model_words(void);
+
 // myelin_emu_contract_probe returns a*b + c compiled like the kernels, so
 // that Go can check that no multiply-add was fused.
 float myelin_emu_contract_probe(float a, float b, float c);

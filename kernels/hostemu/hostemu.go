@@ -163,6 +163,13 @@ func (b *Backend) Close() error {
 // kernelName returns the C side's name of kernel k ("" if unknown).
 func kernelName(k launch.Kernel) string { return C.GoString(C.myelin_emu_kernel_name(C.int(k))) }
 
+// modelSize returns the C sizeof of the coefficients of model code (-1 if
+// the kernels have no such model).
+func modelSize(code int32) int { return int(C.myelin_emu_model_sizeof(C.int(code))) }
+
+// modelWords returns MYELIN_MODEL_WORDS.
+func modelWords() int { return int(C.myelin_emu_model_words()) }
+
 // structSize returns the C sizeof of struct number which (see emu.h).
 func structSize(which int) int { return int(C.myelin_emu_sizeof(C.int(which))) }
 

@@ -3,7 +3,6 @@
 package hostemu
 
 import (
-	"encoding/binary"
 	"math"
 	"os"
 	"path/filepath"
@@ -69,21 +68,35 @@ func TestKernelNumbers(t *testing.T) {
 	}
 }
 
-// TestLayout checks the C structs' sizes against the Go mirrors and the
-// neuron models' Go structs, which launch uploads with encoding/binary.
+// TestLayout checks the C structs' sizes, as the compiler gives them,
+// against the Go mirrors that launch uploads with encoding/binary, and every
+// registered neuron model's coefficients against its C struct: a model
+// without a kernel twin, or whose fields differ in number, fails here.
 func TestLayout(t *testing.T) {
-	for i, want := range []int{72, 48, 32, 16, 40, 24, launch.NetSize} {
+	names := []string{"PopDesc", "PoissonDesc", "DCDesc", "EventDesc", "RateProjDesc", "ProbeDesc", "MyelinNet"}
+	for i, want := range launch.MirrorSizes() {
 		if got := structSize(i); got != want {
-			t.Errorf("struct %d: C size %d, want %d", i, got, want)
+			t.Errorf("%s: C size %d, Go mirror %d", names[i], got, want)
 		}
 	}
-	for _, m := range []struct {
-		v    any
-		size int
-	}{{neuron.IafPscDelta{}, 24}, {neuron.IafPscExp{}, 40}, {neuron.IafCondExp{}, 52}, {neuron.Rate{}, 28}} {
-		if got := binary.Size(m.v); got != m.size {
-			t.Errorf("%T: %d bytes, the CUDA struct has %d: keep kernels/*.cuh in step with engine/neuron", m.v, got, m.size)
+	if got := launch.MirrorSizes()[6]; got != launch.NetSize {
+		t.Errorf("MyelinNet mirror is %d bytes, launch.NetSize says %d", got, launch.NetSize)
+	}
+	if got := modelWords(); got != launch.ModelWords {
+		t.Errorf("MYELIN_MODEL_WORDS = %d, launch.ModelWords = %d", got, launch.ModelWords)
+	}
+	for _, m := range neuron.Models() {
+		b, err := launch.EncodeCoefficients(m.New(m.Defaults(), 0.1))
+		if err != nil {
+			t.Errorf("%s: %v", m.Name, err)
+			continue
 		}
+		if got := modelSize(m.Code); got != len(b) {
+			t.Errorf("%s (code %d): C struct %d bytes, Go coefficients %d: keep kernels/%s.cuh and its entry in kernels/models.cuh in step with engine/neuron/%s.go", m.Name, m.Code, got, len(b), m.Name, m.Name)
+		}
+	}
+	if got := modelSize(0); got != -1 {
+		t.Errorf("model code 0 has a C struct of %d bytes", got)
 	}
 }
 

@@ -91,6 +91,24 @@ extern "C" int myelin_emu_sizeof(int which)
     return -1;
 }
 
+// myelin_emu_model_sizeof returns sizeof the coefficient struct of the
+// model with code code (models.cuh), or -1 for a code with no kernel model.
+extern "C" int myelin_emu_model_sizeof(int code)
+{
+    switch (code) {
+#define MYELIN_MODEL_SIZE(c, T, ...) \
+    case c:                         \
+        return sizeof(T);
+        MYELIN_SPIKING_MODELS(MYELIN_MODEL_SIZE)
+        MYELIN_RATE_MODELS(MYELIN_MODEL_SIZE)
+#undef MYELIN_MODEL_SIZE
+    }
+    return -1;
+}
+
+// myelin_emu_model_words returns MYELIN_MODEL_WORDS.
+extern "C" int myelin_emu_model_words(void) { return MYELIN_MODEL_WORDS; }
+
 // myelin_emu_contract_probe returns a*b + c as the kernels compute it: with
 // contraction off, the product is rounded before the add.
 extern "C" float myelin_emu_contract_probe(float a, float b, float c)

@@ -7,7 +7,8 @@
 //
 // Supported: __global__/__device__/__host__/__forceinline__, atomicAdd on
 // int, unsigned and unsigned long long (real atomics, so launches from
-// several OS threads stay correct), __umulhi, __int_as_float, floorf. Not
+// several OS threads stay correct), __umulhi, __int_as_float, floorf,
+// __trap (aborts the process, as a trap ends the CUDA context). Not
 // supported, because Myelin's kernels do not use them: __syncthreads,
 // __shared__ memory, warp votes and shuffles. Using one fails to compile.
 //
@@ -29,6 +30,7 @@
 #endif
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifndef __cplusplus
@@ -61,6 +63,8 @@ inline unsigned long long atomicAdd(unsigned long long *p, unsigned long long v)
 {
     return __atomic_fetch_add(p, v, __ATOMIC_RELAXED);
 }
+
+inline void __trap() { abort(); }
 
 inline unsigned __umulhi(unsigned a, unsigned b) { return (unsigned)(((unsigned long long)a * b) >> 32); }
 

@@ -25,6 +25,7 @@ import (
 
 	"github.com/myelin-sim/myelin/engine/backend"
 	"github.com/myelin-sim/myelin/engine/network"
+	"github.com/myelin-sim/myelin/engine/neuron"
 )
 
 // Kernel identifies one of the kernels in kernels/*.cu.
@@ -121,6 +122,7 @@ const (
 	BufV
 	BufA
 	BufB
+	BufC
 	BufRef
 	BufRingEx
 	BufRingIn
@@ -153,7 +155,7 @@ const FirstRecord = BufSpkCnt
 const RecordSets = 2
 
 var bufferNames = [NumBuffers]string{
-	"step", "pops", "v", "a", "b", "ref", "ring_ex", "ring_in", "row_ptr", "packed", "weight",
+	"step", "pops", "v", "a", "b", "c", "ref", "ring_ex", "ring_in", "row_ptr", "packed", "weight",
 	"poisson", "ptable", "dc", "events", "rhist", "rproj", "rtable", "rcolptr", "rsrc", "rw", "probes",
 	"spk_cnt", "spk_off", "spk_ids", "samples",
 }
@@ -237,7 +239,20 @@ type Plan struct {
 }
 
 // NetSize is the size of the MyelinNet descriptor (kernels/network.cuh).
-const NetSize = 272
+const NetSize = 280
+
+// ModelWords is the size of PopDesc's model parameter union in 4-byte
+// words (MYELIN_MODEL_WORDS in kernels/models.cuh).
+const ModelWords = 32
+
+// MirrorSizes returns the encoded sizes of the Go mirrors of
+// kernels/network.cuh's structs, in the order PopDesc, PoissonDesc, DCDesc,
+// EventDesc, RateProjDesc, ProbeDesc, MyelinNet; a test compares them with
+// the C compiler's sizeof.
+func MirrorSizes() []int {
+	return []int{binary.Size(popDesc{}), binary.Size(poissonDesc{}), binary.Size(dcDesc{}), binary.Size(eventDesc{}),
+		binary.Size(rateProjDesc{}), binary.Size(probeDesc{}), binary.Size(netDesc{})}
+}
 
 // New lays out net for the kernels.
 func New(net *network.Network, cfg Config) (*Plan, error) {
@@ -377,6 +392,13 @@ func (p *Plan) layout() error {
 	add(BufV, "state", 4*n, appendF32s(nil, v))
 	add(BufA, "state", 4*n, nil)
 	add(BufB, "state", 4*n, nil)
+	var cBytes int64 // the fourth state variable, only for models that have one
+	for _, pop := range net.Pops {
+		if len(pop.Model.State) > 3 {
+			cBytes = 4 * n
+		}
+	}
+	add(BufC, "state", cBytes, nil)
 	add(BufRef, "state", 4*n, nil)
 	ring := 4 * n * int64(net.RingSlots)
 	add(BufRingEx, "rings", ring, nil)
@@ -583,7 +605,7 @@ type popDesc struct {
 	Size     uint32
 	ScaleInv float32
 	EL       float32
-	M        [13]uint32
+	M        [ModelWords]uint32
 }
 
 func (d popDesc) append(b []byte) []byte { return appendStruct(b, d) }
@@ -640,31 +662,36 @@ func ScaleInv(shift int32) float32 {
 
 // newPopDesc encodes a population with its model's coefficients.
 func newPopDesc(pop *network.Population) (popDesc, error) {
-	d := popDesc{Model: int32(pop.Model), First: pop.First, Size: pop.Size, ScaleInv: ScaleInv(pop.Shift), EL: pop.EL}
-	var model any
-	switch pop.Model {
-	case network.IafPscDelta:
-		model = pop.PscDelta
-	case network.IafPscExp:
-		model = pop.PscExp
-	case network.IafCondExp:
-		model = pop.CondExp
-	case network.Rate:
-		model = pop.Rate
-	default:
-		return d, fmt.Errorf("launch: population %q: model %v has no kernel", pop.Name, pop.Model)
+	d := popDesc{First: pop.First, Size: pop.Size, ScaleInv: ScaleInv(pop.Shift), EL: pop.EL}
+	if pop.Model == nil {
+		return d, fmt.Errorf("launch: population %q: no neuron model", pop.Name)
 	}
-	var buf bytes.Buffer
-	if err := binary.Write(&buf, binary.LittleEndian, model); err != nil {
-		return d, fmt.Errorf("launch: population %q: encoding %v: %w", pop.Name, pop.Model, err)
+	if m, ok := neuron.ByCode(pop.Model.Code); !ok || m != pop.Model {
+		return d, fmt.Errorf("launch: population %q: model %v (code %d) is not registered", pop.Name, pop.Model, pop.Model.Code)
 	}
-	if buf.Len() > 4*len(d.M) {
-		return d, fmt.Errorf("launch: population %q: %v coefficients take %d bytes, PopDesc holds %d", pop.Name, pop.Model, buf.Len(), 4*len(d.M))
+	d.Model = pop.Model.Code
+	b, err := EncodeCoefficients(pop.Coef)
+	if err != nil {
+		return d, fmt.Errorf("launch: population %q: %v: %w", pop.Name, pop.Model, err)
 	}
-	for i := 0; i < buf.Len()/4; i++ {
-		d.M[i] = binary.LittleEndian.Uint32(buf.Bytes()[4*i:])
+	for i := 0; i < len(b)/4; i++ {
+		d.M[i] = binary.LittleEndian.Uint32(b[4*i:])
 	}
 	return d, nil
+}
+
+// EncodeCoefficients returns a model's coefficients as the kernels read
+// them from PopDesc's parameter union: little-endian, without padding, at
+// most ModelWords words.
+func EncodeCoefficients(c neuron.Coefficients) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := binary.Write(&buf, binary.LittleEndian, c); err != nil {
+		return nil, fmt.Errorf("encoding %T: %w", c, err)
+	}
+	if buf.Len() > 4*ModelWords || buf.Len()%4 != 0 {
+		return nil, fmt.Errorf("coefficients %T take %d bytes: PopDesc holds %d in 4-byte words", c, buf.Len(), 4*ModelWords)
+	}
+	return buf.Bytes(), nil
 }
 
 // appendStruct appends v's little-endian encoding; v is one of the mirror
