@@ -1,0 +1,239 @@
+package spec
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"unicode/utf8"
+
+	myelinpb "github.com/myelin-sim/myelin/proto"
+)
+
+// Checks of projections: endpoints, rules, degrees and explicit lists.
+
+// lookup returns the population called name, or nil.
+func (v *validator) lookup(name string) *myelinpb.Population {
+	if i, ok := v.pops[name]; ok {
+		return v.n.Populations[i]
+	}
+	return nil
+}
+
+// popRef checks that field (holding a population name) names an existing
+// population, and returns it (nil when it does not).
+func (v *validator) popRef(obj, field, name string) *myelinpb.Population {
+	if name == "" {
+		v.add(obj, field, "", "must name a population")
+		return nil
+	}
+	p := v.lookup(name)
+	if p == nil {
+		v.add(obj, field, fmt.Sprintf("%q", name), "no population has this name")
+	}
+	return p
+}
+
+func (v *validator) projection(i int, pr *myelinpb.Projection) {
+	obj := fmt.Sprintf("projection %q (projections[%d])", pr.Name, i)
+	if pr.Name == "" {
+		v.unset(obj, "name")
+	} else if !utf8.ValidString(pr.Name) {
+		v.add(obj, "name", "", "must be valid UTF-8")
+	}
+	pre := v.popRef(obj, "pre", pr.Pre)
+	post := v.popRef(obj, "post", pr.Post)
+	if pre != nil && post != nil {
+		switch {
+		case IsSpiking(pre) && IsRate(post):
+			v.add(obj, "post", fmt.Sprintf("%q", pr.Post), fmt.Sprintf("is a rate population but pre %q is spiking (%s): spiking populations project only to spiking populations", pr.Pre, ModelName(pre)))
+		case IsRate(pre) && IsSpiking(post):
+			v.add(obj, "post", fmt.Sprintf("%q", pr.Post), fmt.Sprintf("is spiking (%s) but pre %q is a rate population: rate populations project only to rate populations", ModelName(post), pr.Pre))
+		}
+	}
+	autapses := pr.AllowAutapses == nil || *pr.AllowAutapses
+	multapses := pr.AllowMultapses == nil || *pr.AllowMultapses
+	if pr.AllowAutapses == nil {
+		v.unset(obj, "allow_autapses")
+	}
+	if pr.AllowMultapses == nil {
+		v.unset(obj, "allow_multapses")
+	}
+	// Sizes are used only when both ends exist and are non-empty.
+	sized := pre != nil && post != nil && pre.Size > 0 && post.Size > 0
+	self := pr.Pre == pr.Post
+	weightNeeded := true
+	switch r := pr.Rule.(type) {
+	case nil:
+		v.add(obj, "rule", "", "not set: one of fixed_in_degree, fixed_out_degree, pairwise_bernoulli, one_to_one, all_to_all, ring, explicit is required")
+	case *myelinpb.Projection_FixedInDegree:
+		k := r.FixedInDegree.GetIndegree()
+		if k == 0 {
+			v.add(obj, "fixed_in_degree.indegree", "0", "must be >= 1")
+		} else if sized {
+			v.degree(obj, "fixed_in_degree.indegree", k, "pre", pr.Pre, pre.Size, self, autapses, multapses)
+		}
+	case *myelinpb.Projection_FixedOutDegree:
+		k := r.FixedOutDegree.GetOutdegree()
+		if k == 0 {
+			v.add(obj, "fixed_out_degree.outdegree", "0", "must be >= 1")
+		} else if sized {
+			v.degree(obj, "fixed_out_degree.outdegree", k, "post", pr.Post, post.Size, self, autapses, multapses)
+		}
+	case *myelinpb.Projection_PairwiseBernoulli:
+		p := r.PairwiseBernoulli.GetP()
+		if !finite(p) || p < 0 || p > 1 {
+			v.add(obj, "pairwise_bernoulli.p", fnum(p), "must be in [0, 1]")
+		}
+	case *myelinpb.Projection_OneToOne:
+		if sized && pre.Size != post.Size {
+			v.add(obj, "one_to_one", "", fmt.Sprintf("pre %q has %d neurons and post %q has %d: sizes must be equal", pr.Pre, pre.Size, pr.Post, post.Size))
+		}
+	case *myelinpb.Projection_AllToAll:
+	case *myelinpb.Projection_Ring:
+		weightNeeded = false
+		x := r.Ring
+		if x == nil {
+			x = &myelinpb.RingRule{}
+		}
+		if !finite(x.JExc) {
+			v.add(obj, "ring.j_exc", fnum(x.JExc), "must be finite")
+		}
+		if !finite(x.JInh) {
+			v.add(obj, "ring.j_inh", fnum(x.JInh), "must be finite")
+		}
+		switch {
+		case !finite(x.SigmaDeg):
+			v.add(obj, "ring.sigma_deg", fnum(x.SigmaDeg), "must be finite and > 0")
+		case x.SigmaDeg <= 0:
+			v.add(obj, "ring.sigma_deg", fnum(x.SigmaDeg), "must be > 0")
+		}
+		if sized && pre.Size != post.Size {
+			v.add(obj, "ring", "", fmt.Sprintf("pre %q has %d neurons and post %q has %d: sizes must be equal", pr.Pre, pre.Size, pr.Post, post.Size))
+		}
+		if pre != nil && IsSpiking(pre) {
+			v.add(obj, "ring", "", fmt.Sprintf("pre %q is spiking (%s): the ring rule connects rate populations only", pr.Pre, ModelName(pre)))
+		} else if post != nil && IsSpiking(post) {
+			v.add(obj, "ring", "", fmt.Sprintf("post %q is spiking (%s): the ring rule connects rate populations only", pr.Post, ModelName(post)))
+		}
+		if pr.Weight != nil {
+			v.add(obj, "weight", "", "must not be set with the ring rule (ring.j_exc and ring.j_inh give the weights)")
+		}
+	case *myelinpb.Projection_Explicit:
+		x := r.Explicit
+		if x == nil {
+			x = &myelinpb.ExplicitList{}
+		}
+		weightNeeded = len(x.WeightValues) == 0
+		v.explicit(obj, x, pre, post, self, autapses, multapses)
+	}
+	if pr.Weight == nil {
+		if weightNeeded {
+			v.add(obj, "weight", "", "not set: a weight distribution is required (except for ring, and explicit with weight_values)")
+		}
+	} else if weightNeeded || !isRing(pr) {
+		v.dist(obj, "weight", pr.Weight, false)
+	}
+	if pr.Delay == nil {
+		v.unset(obj, "delay")
+	} else {
+		v.dist(obj, "delay", pr.Delay, true)
+	}
+	if pre != nil && IsRate(pre) {
+		// A rate projection reads the rates of one past step: one delay.
+		if k := pr.Delay.GetKind(); k != nil {
+			if _, ok := k.(*myelinpb.Distribution_Constant); !ok {
+				v.add(obj, "delay", "", "must be a constant for a rate projection (rate projections have one delay)")
+			}
+		}
+		if x := pr.GetExplicit(); x != nil && len(x.DelayMs) > 0 {
+			v.add(obj, "explicit.delay_ms", "", fmt.Sprintf("has %d entries: must be empty for a rate projection (rate projections have one delay: set delay)", len(x.DelayMs)))
+		}
+	}
+	v.receptor(obj, "receptor", pr.Receptor)
+}
+
+func isRing(pr *myelinpb.Projection) bool {
+	_, ok := pr.Rule.(*myelinpb.Projection_Ring)
+	return ok
+}
+
+// degree checks a fixed in- or out-degree k against the size of the
+// population the connections are drawn from.
+func (v *validator) degree(obj, field string, k uint32, side, name string, size uint32, self, autapses, multapses bool) {
+	avail := size
+	note := ""
+	if self && !autapses {
+		avail--
+		note = " minus one as allow_autapses is false"
+	}
+	if avail == 0 {
+		v.add(obj, field, strconv.Itoa(int(k)), fmt.Sprintf("no neuron to connect: %s %q has %d neuron%s", side, name, size, note))
+		return
+	}
+	if !multapses && k > avail {
+		v.add(obj, field, strconv.FormatUint(uint64(k), 10), fmt.Sprintf("must be <= %d (size of %s %q%s) when allow_multapses is false", avail, side, name, note))
+	}
+}
+
+// explicit checks an explicit synapse list.
+func (v *validator) explicit(obj string, x *myelinpb.ExplicitList, pre, post *myelinpb.Population, self, autapses, multapses bool) {
+	n := len(x.PreIndex)
+	if len(x.PostIndex) != n {
+		v.add(obj, "explicit.post_index", "", fmt.Sprintf("has %d entries: must have as many as pre_index (%d)", len(x.PostIndex), n))
+	}
+	if m := len(x.WeightValues); m != 0 && m != n {
+		v.add(obj, "explicit.weight_values", "", fmt.Sprintf("has %d entries: must be empty or have as many as pre_index (%d)", m, n))
+	}
+	if m := len(x.DelayMs); m != 0 && m != n {
+		v.add(obj, "explicit.delay_ms", "", fmt.Sprintf("has %d entries: must be empty or have as many as pre_index (%d)", m, n))
+	}
+	l := &listErrs{v: v, obj: obj, field: "explicit"}
+	if pre != nil {
+		for k, i := range x.PreIndex {
+			if i >= pre.Size {
+				l.add(fmt.Sprintf("explicit.pre_index[%d]", k), strconv.FormatUint(uint64(i), 10), fmt.Sprintf("must be < %d (size of pre %q)", pre.Size, pre.Name))
+			}
+		}
+	}
+	if post != nil {
+		for k, i := range x.PostIndex {
+			if i >= post.Size {
+				l.add(fmt.Sprintf("explicit.post_index[%d]", k), strconv.FormatUint(uint64(i), 10), fmt.Sprintf("must be < %d (size of post %q)", post.Size, post.Name))
+			}
+		}
+	}
+	for k, w := range x.WeightValues {
+		if !finite(w) {
+			l.add(fmt.Sprintf("explicit.weight_values[%d]", k), fnum(w), "must be finite")
+		}
+	}
+	maxDelay := math.Inf(1)
+	if v.dt > 0 {
+		maxDelay = MaxDelaySteps * v.dt
+	}
+	for k, d := range x.DelayMs {
+		switch {
+		case !finite(d) || d < 0:
+			l.add(fmt.Sprintf("explicit.delay_ms[%d]", k), fnum(d), "must be finite and >= 0")
+		case d > maxDelay:
+			l.add(fmt.Sprintf("explicit.delay_ms[%d]", k), fnum(d), fmt.Sprintf("must be <= %s ms (2^20 steps of dt_ms)", fnum(maxDelay)))
+		}
+	}
+	if len(x.PostIndex) == n && (!multapses || (self && !autapses)) {
+		seen := make(map[[2]uint32]struct{}, n)
+		for k := range n {
+			a, b := x.PreIndex[k], x.PostIndex[k]
+			if self && !autapses && a == b {
+				l.add(fmt.Sprintf("explicit[%d]", k), fmt.Sprintf("%d->%d", a, b), "is an autapse but allow_autapses is false")
+			}
+			if !multapses {
+				key := [2]uint32{a, b}
+				if _, dup := seen[key]; dup {
+					l.add(fmt.Sprintf("explicit[%d]", k), fmt.Sprintf("%d->%d", a, b), "repeats a synapse but allow_multapses is false")
+				}
+				seen[key] = struct{}{}
+			}
+		}
+	}
+	l.flush()
+}
