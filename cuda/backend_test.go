@@ -25,7 +25,7 @@ import (
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/sim"
 	"github.com/myelin-sim/myelin/kernels/launch"
-	"github.com/myelin-sim/myelin/kernels/parity"
+	"github.com/myelin-sim/myelin/engine/backend/parity"
 )
 
 func TestBackendParity(t *testing.T) {

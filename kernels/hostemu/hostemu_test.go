@@ -12,7 +12,7 @@ import (
 
 	"github.com/myelin-sim/myelin/engine/neuron"
 	"github.com/myelin-sim/myelin/kernels/launch"
-	"github.com/myelin-sim/myelin/kernels/parity"
+	"github.com/myelin-sim/myelin/engine/backend/parity"
 )
 
 // TestParity runs the parity suite (brunel, cuba, coba, ring_rate, 200 ms

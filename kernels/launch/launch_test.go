@@ -8,7 +8,7 @@ import (
 
 	"github.com/myelin-sim/myelin/engine/backend"
 	"github.com/myelin-sim/myelin/engine/neuron"
-	"github.com/myelin-sim/myelin/kernels/parity"
+	"github.com/myelin-sim/myelin/engine/backend/parity"
 )
 
 // TestMirrorSizes checks what the Go side can check alone: the MyelinNet

@@ -1,7 +1,8 @@
-// Package parity checks decision 1 of the design ("same spikes on every
-// backend"): it runs built-in models through engine/sim on the CPU backend
-// and on another backend (the host emulation of the kernels, or the CUDA
-// backend on a GPU) and requires byte-identical streams up to the trailer:
+// Package parity is the backend conformance harness: it checks decision 1
+// of the design ("same spikes on every backend") by running built-in models
+// and a mixed network through engine/sim on the CPU backend and on another
+// backend (the host emulation of the kernels, the CUDA backend on a GPU, or
+// any future backend's tests) and requiring byte-identical streams up to the trailer:
 // the header, every spike block and every state block. Only the trailer,
 // which describes the environment (backend, threads, wall times), may
 // differ.
