@@ -5,7 +5,7 @@ GO       ?= go
 PYTHON   ?= /usr/bin/python3
 FUZZTIME ?= 5s
 
-.PHONY: all build run test unit hostemu fuzz vet python-deps bench bench-short gpu-bins gpu-test gpu-bench proto clean
+.PHONY: all build run test unit hostemu fuzz vet python-deps bench bench-short gpu-bins gpu-test gpu-bench proto proto-check proto-tools clean
 
 all: build
 
@@ -59,9 +59,18 @@ gpu-test:
 gpu-bench:
 	scripts/gpu-bench.sh
 
+# Generated protobuf code is committed; proto-check fails when it is stale.
 proto:
-	protoc --go_out=. --go_opt=module=github.com/myelin-sim/myelin proto/myelin.proto
-	protoc --python_out=python -Iproto proto/myelin.proto
+	scripts/proto.sh build
+
+proto-check:
+	scripts/proto.sh check
+
+# protoc (Debian's protobuf-compiler) and protoc-gen-go, pinned to the
+# version that generated the committed code.
+proto-tools:
+	@command -v protoc >/dev/null || { apt-get update -qq && apt-get install -y -qq protobuf-compiler >/dev/null; }
+	$(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 
 clean:
 	rm -rf bin out
