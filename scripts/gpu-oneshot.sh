@@ -351,7 +351,12 @@ sanitizer() {
 
 # ---- 5 bench --------------------------------------------------------------
 # simcol TABLE MODEL: the simulation seconds of MODEL in a markdown table.
-simcol() { awk -F'|' -v m="$2" '{ g = $2; gsub(/ /, "", g) } g == m { gsub(/ /, "", $6); print $6; exit }' "$1"; }
+simcol() {
+	awk -F'|' -v m="$2" '
+		/^\| model/ { for (i = 2; i <= NF; i++) if ($i ~ /^ *simulation/) c = i; next }
+		{ g = $2; gsub(/ /, "", g) }
+		c && g == m { v = $c; gsub(/ /, "", v); print v; exit }' "$1"
+}
 
 bench() {
 	local lim=$1 log=$2 rc=0 gpu="$work/gpu.md" cpu="$work/cpu.md"
