@@ -181,7 +181,7 @@ while [ "${1#--}" != "$1" ]; do case $1 in --leak-check|--error-exitcode) shift 
 if [ "$tool" = memcheck ]; then "$@"; echo "========= ERROR SUMMARY: 0 errors"; else echo "========= Error: Device not supported"; exit 1; fi`
 	fakeRunOut     = `o=""; while [ $# -gt 0 ]; do [ "$1" = --out ] && o=$2; shift; done; [ -n "$o" ] && : >"$o"`
 	fakeMyelinCUDA = `case $1 in
-bench) printf '| model | neurons | synapses | build (s) | simulation (s) |\n| --- | ---: |\n| brunel | 12500 | 1 | 0.1 | 0.250 |\n| brunel:n=100000,indegree=1000 | 100000 | 1 | 1.0 | 0.500 |\n' ;;
+bench) printf '| model | neurons | synapses | build (s) | load (s) | simulation (s) | µs/step |\n| --- | ---: |\n| brunel:n=1000 | 1000 | 1 | 0.0 | 0.0 | 0.042 | 4.2 |\n| brunel | 12500 | 1 | 0.1 | 0.0 | 0.250 | 25 |\n| brunel:n=100000,indegree=1000 | 100000 | 1 | 1.0 | 0.1 | 0.500 | 50 |\n' ;;
 run) echo "brunel: 1000000 neurons, 1250000000 synapses, 100 ms in 1000 steps of 0.1 ms on cuda: Fake GPU"
 	echo "build 31s, load 2.5s, simulation 400ms (real-time factor 4, 9e6 spikes/s), status COMPLETE"
 	` + fakeRunOut + ` ;;
@@ -239,6 +239,8 @@ func TestOneshotFakeGPU(t *testing.T) {
 		"initcheck refused the device (Error: Device not supported)",
 		"PASS  5 bench",
 		"GPU / CPU brunel: cpu 5.000 s / cuda 0.250 s = 20.0x",
+		"per step at 1,000 neurons: 4.2 µs (target <= 5 µs)",
+		"brunel 12,500 x 1 s: 0.250 s of simulation (target <= 0.3 s)",
 		"GPU / CPU brunel:n=100000,indegree=1000: cpu 20.000 s / cuda 0.500 s = 40.0x",
 		"PASS  6 cli",
 		"PASS  7 brunel-1m",

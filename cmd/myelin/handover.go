@@ -19,14 +19,15 @@ const probeCommand = "gpu-probe"
 // probeTimeout bounds the probe: creating a context takes a second or two.
 const probeTimeout = 30 * time.Second
 
-// gpuDevice is the device node that the NVIDIA driver creates for the first
-// GPU.
-const gpuDevice = "/dev/nvidia0"
+// gpuDevices matches the device nodes that the NVIDIA driver creates, one
+// per GPU.
+const gpuDevices = "/dev/nvidia[0-9]*"
 
-// gpuPresent reports whether the NVIDIA driver shows a device.
+// gpuPresent reports whether the NVIDIA driver shows a device. It need not
+// be usable: the probe of myelin-cuda tells.
 func gpuPresent() bool {
-	_, err := os.Stat(gpuDevice)
-	return err == nil
+	m, _ := filepath.Glob(gpuDevices)
+	return len(m) > 0
 }
 
 // cudaSibling finds an executable myelin-cuda beside this binary, when a GPU
@@ -51,7 +52,7 @@ func (e *env) cudaSibling() (string, bool) {
 
 func noCUDAReason() string {
 	if !gpuPresent() {
-		return "no NVIDIA GPU found (" + gpuDevice + " is missing)"
+		return "no NVIDIA GPU found (no " + gpuDevices + ")"
 	}
 	return "this myelin binary was built without CUDA and no myelin-cuda is installed beside it; build it with 'make cuda'"
 }
