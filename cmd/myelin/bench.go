@@ -47,7 +47,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		row, handed, err := benchModel(ctx, e, name, params, *backendName, *threads, *repeat, args)
+		row, handed, err := benchModel(ctx, e, name, params, backendName, *threads, *repeat, args)
 		if err != nil {
 			return fmt.Errorf("%s: %w", arg, err)
 		}
@@ -67,7 +67,9 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 // a backend of its own that is closed before the next is opened (a GPU
 // context with the whole network on the device is not kept). It reports
 // the fastest simulation, or handed when the command went to myelin-cuda.
-func benchModel(ctx context.Context, e *env, name string, params map[string]string, backendName string, threads, repeat int, args []string) (best benchRow, handed bool, err error) {
+// The first backend resolves *backendName: auto becomes what it chose
+// (after saying so), so that the GPU is probed once per command.
+func benchModel(ctx context.Context, e *env, name string, params map[string]string, backendName *string, threads, repeat int, args []string) (best benchRow, handed bool, err error) {
 	s, err := models.Spec(name, params)
 	if err != nil {
 		return best, false, err
@@ -77,12 +79,18 @@ func benchModel(ctx context.Context, e *env, name string, params map[string]stri
 		return best, false, err
 	}
 	for r := 0; r < repeat; r++ {
-		be, _, err := e.chooseBackend(ctx, "bench", backendName, threads, args)
+		be, note, err := e.chooseBackend(ctx, "bench", *backendName, threads, args)
 		if err != nil {
 			return best, false, err
 		}
 		if be == nil {
 			return best, true, nil
+		}
+		if *backendName == "auto" {
+			if note != "" {
+				fmt.Fprintln(e.stderr, note)
+			}
+			*backendName = be.Name()
 		}
 		res, err := sim.Run(ctx, net, sim.Options{Backend: be, Out: io.Discard, Version: Version})
 		if cerr := be.Close(); cerr != nil && err == nil {

@@ -87,7 +87,7 @@ func fakeCUDA(t *testing.T, probe string) (path, log string) {
 	t.Helper()
 	dir := t.TempDir()
 	path, log = filepath.Join(dir, "myelin-cuda"), filepath.Join(dir, "calls")
-	script := "#!/bin/sh\nif [ \"$1\" = gpu-probe ]; then\n" + probe + "\nfi\necho \"$@\" >>" + log + "\nexit 7\n"
+	script := "#!/bin/sh\nif [ \"$1\" = gpu-probe ]; then\necho probe >>" + log + ".probes\n" + probe + "\nfi\necho \"$@\" >>" + log + "\nexit 7\n"
 	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +116,14 @@ func TestAutoBackendWhenTheGPUCannotBeUsed(t *testing.T) {
 	code, _, errOut = myelinEnv(context.Background(), &env{sibling: sib}, append(args, "--backend", "cuda")...)
 	if code != 1 || !strings.Contains(errOut, "--backend cuda: ") || !strings.Contains(errOut, "UnknownErrorCode:34") {
 		t.Errorf("--backend cuda with an unusable GPU: exit %d, %q", code, errOut)
+	}
+
+	// bench probes once, says once why it chose the CPU, and runs there.
+	os.Remove(calls + ".probes")
+	code, out, errOut = myelinEnv(context.Background(), &env{sibling: sib}, "bench", "brunel:n=1000", "ring_rate", "--set", "duration_ms=10", "--backend", "auto", "--repeat", "3")
+	probes, _ := os.ReadFile(calls + ".probes")
+	if code != 0 || strings.Count(errOut, "backend auto: chose cpu (") != 1 || strings.Count(string(probes), "probe") != 1 || strings.Count(out, "cpu, ") != 2 {
+		t.Errorf("bench auto with an unusable GPU: exit %d, %d probes, stderr %q, table:\n%s", code, strings.Count(string(probes), "probe"), errOut, out)
 	}
 
 	// A probe that hangs is given up on.
