@@ -138,8 +138,12 @@ func cmdRun(ctx context.Context, e *env, args []string) (err error) {
 	case !loaded:
 		of.discard()
 	case runErr == nil || interrupted:
-		if err := of.close(true); err != nil && runErr == nil {
-			runErr = err
+		if err := of.close(true); err != nil {
+			if runErr == nil {
+				runErr = err
+			} else {
+				fmt.Fprintln(e.stderr, err)
+			}
 		}
 	case of != nil:
 		if err := of.close(false); err == nil {
