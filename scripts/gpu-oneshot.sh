@@ -36,7 +36,9 @@
 #
 # Environment: BIN (binaries, default bin), BUDGET (seconds of work, at most
 # and by default 540), PARITY_MS (default 300), STEP7_MIN (default 150),
-# SANITIZER (path of compute-sanitizer), DRY_RUN=1 (print the steps, their
+# SANITIZER (path of compute-sanitizer), STEPS (the steps to run after the
+# preflight, default "2 3 4 5 6 7": a rerun after a fix can take only what
+# it needs, e.g. STEPS="2 4" BUDGET=240), DRY_RUN=1 (print the steps, their
 # time limits and commands; run nothing, write nothing).
 set -uo pipefail
 
@@ -53,6 +55,14 @@ if ! [[ $budget =~ ^[0-9]+$ ]] || ((budget < 20 || budget > 540)); then
 	echo "gpu-oneshot: BUDGET=$budget: want whole seconds from 20 to 540" >&2
 	exit 64
 fi
+steps="${STEPS:-2 3 4 5 6 7}"
+if ! [[ $steps =~ ^[2-7]([\ ,][2-7])*$ ]]; then
+	echo "gpu-oneshot: STEPS=\"$steps\": want step numbers from 2 to 7, e.g. \"2 4\" (the preflight always runs)" >&2
+	exit 64
+fi
+steps=${steps//,/ }
+# wanted N: whether step N is to run.
+wanted() { [[ " $steps " == *" $1 "* ]]; }
 
 # The steps: number, name, time limit in seconds at the full budget of 540 s
 # (0: whatever is left), log file. The limits of steps 1-6 add up to less
@@ -93,6 +103,10 @@ if [[ $dry == 1 ]]; then
 			lim="limit ${limits[i]} s"
 		else
 			lim="limit the rest of the budget, only if >= $step7_min s remain"
+		fi
+		if ((n > 1)) && ! wanted "$n"; then
+			printf 'step %d %-13s not run (STEPS="%s")\n' "$n" "${names[i]}" "$steps"
+			continue
 		fi
 		printf 'step %d %-13s %-50s -> %s\n' "$n" "${names[i]}" "$lim" "${logs[i]}"
 		printf '       %s\n' "$(describe "$n")"
@@ -448,6 +462,7 @@ brunel_1m() {
 note "gpu-oneshot $(date -u +%FT%TZ) on ${HOSTNAME:-$(uname -n)}, budget $budget s, $(nproc) CPUs"
 preflight
 for n in 2 3 4 5 6 7; do
+	wanted "$n" || continue
 	case $n in
 	2) run_step 2 parity_small ;;
 	3) run_step 3 parity_large ;;

@@ -282,3 +282,28 @@ func TestOneshotTimeBound(t *testing.T) {
 		t.Errorf("took %v, want about the 5 s limit of the hanging step", wall)
 	}
 }
+
+// STEPS runs the preflight and the chosen steps only, for a rerun after a
+// fix; a bad list is refused before anything runs.
+func TestOneshotSteps(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	code, _, stderr, _ := oneshot(t, append(fakeMachine(t, dir), "OUT="+out, "BUDGET=108", "STEPS=3,5")...)
+	summary, _ := os.ReadFile(filepath.Join(out, "summary.txt"))
+	got := regexp.MustCompile(`(?m)^(PASS|FAIL|SKIP)  (\d) `).FindAllStringSubmatch(string(summary), -1)
+	var ran []string
+	for _, m := range got {
+		ran = append(ran, m[2])
+	}
+	if code != 0 || strings.Join(ran, " ") != "1 3 5" {
+		t.Errorf("STEPS=3,5: exit %d, steps %v, want 1 3 5 passing; stderr %s\n%s", code, ran, stderr, summary)
+	}
+	if ents, _ := os.ReadDir(out); len(ents) != 4 {
+		t.Errorf("%d files for three steps, want summary and three logs", len(ents))
+	}
+	for _, bad := range []string{"1", "2 8", "x", "2;rm"} {
+		if code, _, stderr, _ := oneshot(t, "DRY_RUN=1", "STEPS="+bad); code != 64 || !strings.Contains(stderr, "STEPS=") {
+			t.Errorf("STEPS=%q: exit %d, %q", bad, code, stderr)
+		}
+	}
+}
