@@ -121,7 +121,7 @@ summary="$out/summary.txt"
 work=$(mktemp -d) || exit 2
 trap 'rm -rf "$work"' EXIT
 start=$SECONDS
-failed=0
+failed=0 passed=1 skipped=0
 
 # note LINE: a line of the summary, also on stdout once the preflight has
 # passed (until then a failure prints only its one FAIL line, on stderr).
@@ -173,8 +173,8 @@ testsum() {
 }
 
 # run_step N FUNC: runs step N's function with its log and deadline and
-# notes PASS, FAIL or SKIP (a function returns 3 for SKIP, with the reason
-# on its last output line).
+# notes PASS, FAIL or SKIP (a function returns 3 for SKIP), with what the
+# function gave to detail.
 run_step() {
 	local i=$(($1 - 1)) fn=$2
 	local name="${names[i]}" log="$out/${logs[i]}" lim=${limits[i]} rem
@@ -184,6 +184,7 @@ run_step() {
 	fi
 	if ((lim < min_step)); then
 		note "SKIP  $1 $name: no time left ($rem s of $budget)"
+		skipped=$((skipped + 1))
 		return
 	fi
 	deadline=$((SECONDS + lim))
@@ -195,8 +196,10 @@ run_step() {
 	local took=$((SECONDS - t0)) detail
 	detail=$(cat "$work/detail")
 	case $rc in
-	0) note "PASS  $1 $name ($took s of $lim): ${detail%%$'\n'*}" ;;
-	3) note "SKIP  $1 $name ($took s): ${detail%%$'\n'*}" ;;
+	0) note "PASS  $1 $name ($took s of $lim): ${detail%%$'\n'*}"
+		passed=$((passed + 1)) ;;
+	3) note "SKIP  $1 $name ($took s): ${detail%%$'\n'*}"
+		skipped=$((skipped + 1)) ;;
 	124 | 137) note "FAIL  $1 $name: out of time after $took s (limit $lim s); see ${logs[i]}${detail:+: ${detail%%$'\n'*}}"
 		failed=1 ;;
 	*) note "FAIL  $1 $name (exit $rc, $took s): see ${logs[i]}${detail:+: ${detail%%$'\n'*}}"
@@ -472,8 +475,9 @@ for n in 2 3 4 5 6 7; do
 	7) run_step 7 brunel_1m ;;
 	esac
 done
+counts="$passed passed, $skipped skipped"
 if ((failed)); then
-	note "RESULT: FAIL ($((SECONDS - start)) s; logs in $out)"
+	note "RESULT: FAIL ($counts, some failed; $((SECONDS - start)) s; logs in $out)"
 	exit 1
 fi
-note "RESULT: PASS ($((SECONDS - start)) s; logs in $out)"
+note "RESULT: PASS ($counts; $((SECONDS - start)) s; logs in $out)"

@@ -295,7 +295,7 @@ func TestOneshotSteps(t *testing.T) {
 	for _, m := range got {
 		ran = append(ran, m[2])
 	}
-	if code != 0 || strings.Join(ran, " ") != "1 3 5" {
+	if code != 0 || strings.Join(ran, " ") != "1 3 5" || !strings.Contains(string(summary), "RESULT: PASS (3 passed, 0 skipped;") {
 		t.Errorf("STEPS=3,5: exit %d, steps %v, want 1 3 5 passing; stderr %s\n%s", code, ran, stderr, summary)
 	}
 	if ents, _ := os.ReadDir(out); len(ents) != 4 {
