@@ -5,7 +5,7 @@ GO       ?= go
 PYTHON   ?= /usr/bin/python3
 FUZZTIME ?= 5s
 
-.PHONY: all build run test unit hostemu fuzz vet python-deps bench bench-short gpu-bins gpu-test gpu-bench proto proto-check proto-tools clean
+.PHONY: all build run test unit hostemu fuzz vet python-deps bench bench-short gpu-bins gpu-oneshot gpu-test gpu-bench proto proto-check proto-tools clean
 
 all: build
 
@@ -48,11 +48,25 @@ bench-short:
 bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=1x -timeout=60m ./bench/ | tee bench/last-run.txt
 
-# GPU: build the binaries here (needs `make cuda-toolchain`), copy bin/ to
-# the GPU machine, run the parity suite and benchmarks there.
-gpu-bins: build cuda cuda-test-bin
-	$(GO) test -c -o bin/bench.test ./bench/
+# GPU: build the binaries here (needs `make cuda-toolchain`), carry bin/ to
+# the GPU machine and run `make gpu-oneshot` there (scripts/gpu-oneshot.sh:
+# preflight, parity, sanitizer, benchmarks, command line, brunel 1 M, in at
+# most 540 s). gpu-bins strips symbols and paths so that bin/ stays small
+# (about 30 MB) and writes bin/BUILD.txt (commit, date, Go) for the summary.
+GPU_GOFLAGS ?= -trimpath -ldflags='-s -w'
 
+gpu-bins:
+	$(GO) build $(GPU_GOFLAGS) -o bin/myelin ./cmd/myelin
+	$(MAKE) --no-print-directory cuda cuda-test-bin CUDA_GOFLAGS="$(GPU_GOFLAGS)"
+	@{ echo "commit $$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo -dirty)"; \
+	  echo "built $$(date -u +%FT%TZ) with $$($(GO) env GOVERSION)"; } >bin/BUILD.txt
+	@du -ch bin/myelin bin/myelin-cuda bin/cuda.test | tail -n 1 | sed 's/total/in bin\/ (myelin, myelin-cuda, cuda.test)/'
+
+gpu-oneshot:
+	scripts/gpu-oneshot.sh
+
+# The longer suites (15-25 minutes: every sanitizer tool, 1 s parity,
+# -benchtime 3x): for a visit longer than gpu-oneshot's.
 gpu-test:
 	scripts/gpu-test.sh
 

@@ -73,15 +73,35 @@ func NewBackend(dev *Device, cfg *launch.Config) *Backend {
 }
 
 // OpenBackend opens the device with the given ordinal and returns a
-// backend that owns it (Close closes the device).
+// backend that owns it (Close closes the device). It also has the driver
+// compile every kernel module for the device (PTX JIT), so that a driver
+// too old for the kernels' PTX is found here, where a caller can still
+// choose the CPU, rather than in Load.
 func OpenBackend(ordinal int, cfg *launch.Config) (*Backend, error) {
 	dev, err := Open(ordinal)
 	if err != nil {
 		return nil, err
 	}
+	if err := checkModules(dev); err != nil {
+		return nil, errors.Join(err, dev.Close())
+	}
 	b := NewBackend(dev, cfg)
 	b.ownsDev = true
 	return b, nil
+}
+
+// checkModules loads and unloads every kernel module on dev.
+func checkModules(dev *Device) error {
+	for _, name := range launch.Modules() {
+		m, err := dev.LoadEmbedded(name)
+		if err != nil {
+			return fmt.Errorf("cuda: the driver cannot load the kernels of module %s on %s: %w", name, dev.Info().Name, err)
+		}
+		if err := m.Unload(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Name implements backend.Backend.

@@ -30,6 +30,9 @@ NVCCFLAGS     ?= -ptx -arch=$(CUDA_ARCH) -fmad=false -ccbin g++ -allow-unsupport
 CUDA_CGO_ENV  ?= CGO_ENABLED=1 CGO_CFLAGS="-I$(CUDA_INCLUDE)" CGO_LDFLAGS="-L$(CUDA_STUBS)"
 CUDA_BIN      ?= bin/myelin-cuda
 VET_CUDA_PKGS ?= ./...
+# Extra go build/test flags of the cuda targets (gpu-bins sets -trimpath
+# and -ldflags='-s -w' for small binaries to carry to a GPU machine).
+CUDA_GOFLAGS  ?=
 
 .PHONY: cuda-toolchain kernels kernels-check vet-cuda cuda cuda-test-bin
 
@@ -52,10 +55,10 @@ vet-cuda:
 
 cuda:
 	$(cuda-cgo-env-check)
-	$(CUDA_CGO_ENV) $(GO) build -tags cuda -o $(CUDA_BIN) ./cmd/myelin
+	$(CUDA_CGO_ENV) $(GO) build -tags cuda $(CUDA_GOFLAGS) -o $(CUDA_BIN) ./cmd/myelin
 
 cuda-test-bin:
 	$(cuda-cgo-env-check)
-	$(CUDA_CGO_ENV) $(GO) test -tags cuda -c -o bin/cuda.test ./cuda/
+	$(CUDA_CGO_ENV) $(GO) test -tags cuda -c $(CUDA_GOFLAGS) -o bin/cuda.test ./cuda/
 
 .DEFAULT_GOAL := $(cuda_mk_default_goal)

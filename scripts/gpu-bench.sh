@@ -18,6 +18,9 @@
 #     timed, streaming to a file.
 # Results: $OUT if set, else bench/gpu-<date>/ (summary.md and one log per
 # part). Environment: BIN (default bin), BENCHTIME (default 3x), SKIP_CPU=1.
+#
+# This is the long suite (15-25 minutes). For a visit of 15 minutes in all,
+# run scripts/gpu-oneshot.sh instead: the same checks cut to fit 540 s.
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -29,6 +29,9 @@
 # per step. Environment: BIN (default bin), SANITIZER (compute-sanitizer,
 # found on PATH or under /usr/local/cuda*/bin), SKIP_SANITIZER=1,
 # SKIP_LARGE=1 (only the small parity suite).
+#
+# This is the long suite (15-25 minutes). For a visit of 15 minutes in all,
+# run scripts/gpu-oneshot.sh instead: the same checks cut to fit 540 s.
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -15,26 +15,27 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// benchRow is one measured run.
+// benchRow is one measured model: the figures of its fastest run.
 type benchRow struct {
-	model           string
-	neurons         uint32
-	synapses        uint64
-	build, simulate time.Duration
-	bioSeconds      float64
-	spikes, events  uint64
-	backend         string
+	model string
+	figures
 }
 
 func cmdBench(ctx context.Context, e *env, args []string) error {
 	fs := pflag.NewFlagSet("bench", pflag.ContinueOnError)
 	backendName := fs.String("backend", "cpu", "auto | cpu | cuda")
-	threads := fs.Int("threads", 0, "CPU threads (default: all cores)")
+	threads := registerThreads(fs, "CPU threads")
 	set := fs.StringToString("set", nil, "parameters for every model, e.g. --set duration_ms=500")
-	repeat := fs.Int("repeat", 1, "runs per model; the fastest simulation is reported")
+	repeat := fs.Int("repeat", 1, "runs per model (the network is built once); the fastest simulation is reported")
 	markdown := fs.Bool("markdown", false, "print a markdown table (for bench/RESULTS.md)")
 	if help, err := parseFlags(fs, e, args, "myelin bench [MODEL[:k=v,...]...] [flags]   (default models: brunel cuba coba)"); help || err != nil {
 		return err
+	}
+	if err := checkThreads(*threads); err != nil {
+		return err
+	}
+	if *repeat < 1 {
+		return &exitError{2, fmt.Errorf("--repeat %d: want at least 1", *repeat)}
 	}
 	names := fs.Args()
 	if len(names) == 0 {
@@ -46,23 +47,64 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		var best benchRow
-		for r := 0; r < max(*repeat, 1); r++ {
-			row, err := benchOne(ctx, name, params, *backendName, *threads, args)
-			if err != nil {
-				return fmt.Errorf("%s: %w", arg, err)
-			}
-			if r == 0 || row.simulate < best.simulate {
-				best = row
-			}
+		row, handed, err := benchModel(ctx, e, name, params, backendName, *threads, *repeat, args)
+		if err != nil {
+			return fmt.Errorf("%s: %w", arg, err)
 		}
-		best.model = arg
-		rows = append(rows, best)
+		if handed { // myelin-cuda ran the whole command
+			return nil
+		}
+		row.model = arg
+		rows = append(rows, row)
 	}
 	if *markdown {
 		return writeBenchMarkdown(e.stdout, rows)
 	}
 	return writeBenchTable(e.stdout, rows)
+}
+
+// benchModel builds one model once and runs it repeat times, each run on
+// a backend of its own that is closed before the next is opened (a GPU
+// context with the whole network on the device is not kept). It reports
+// the fastest simulation, or handed when the command went to myelin-cuda.
+// The first backend resolves *backendName: auto becomes what it chose
+// (after saying so), so that the GPU is probed once per command.
+func benchModel(ctx context.Context, e *env, name string, params map[string]string, backendName *string, threads, repeat int, args []string) (best benchRow, handed bool, err error) {
+	s, err := models.Spec(name, params)
+	if err != nil {
+		return best, false, err
+	}
+	net, err := network.BuildContext(ctx, s, network.Options{Threads: threads})
+	if err != nil {
+		return best, false, err
+	}
+	for r := 0; r < repeat; r++ {
+		be, note, err := e.chooseBackend(ctx, "bench", *backendName, threads, args)
+		if err != nil {
+			return best, false, err
+		}
+		if be == nil {
+			return best, true, nil
+		}
+		if *backendName == "auto" {
+			if note != "" {
+				fmt.Fprintln(e.stderr, note)
+			}
+			*backendName = be.Name()
+		}
+		res, err := sim.Run(ctx, net, sim.Options{Backend: be, Out: io.Discard, Version: Version})
+		if cerr := be.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("backend %s: close: %w", be.Name(), cerr)
+		}
+		if err != nil {
+			return best, false, err
+		}
+		f := newFigures(net, res)
+		if r == 0 || f.simulate < best.simulate {
+			best.figures = f
+		}
+	}
+	return best, false, nil
 }
 
 // modelArg parses MODEL[:k=v,...] and merges the common --set values.
@@ -84,37 +126,6 @@ func modelArg(arg string, common map[string]string) (string, map[string]string, 
 	return name, params, nil
 }
 
-func benchOne(ctx context.Context, name string, params map[string]string, backendName string, threads int, args []string) (benchRow, error) {
-	s, err := models.Spec(name, params)
-	if err != nil {
-		return benchRow{}, err
-	}
-	be, _, err := chooseBackend(backendName, threads, args)
-	if err != nil {
-		return benchRow{}, err
-	}
-	if be == nil {
-		return benchRow{}, fmt.Errorf("--backend %s: myelin bench must run in the binary that has the backend (use myelin-cuda bench)", backendName)
-	}
-	t0 := time.Now()
-	net, err := network.BuildContext(ctx, s, network.Options{Threads: threads})
-	if err != nil {
-		return benchRow{}, err
-	}
-	build := time.Since(t0)
-	res, err := sim.Run(ctx, net, sim.Options{Backend: be, Out: io.Discard, Version: Version})
-	if err != nil {
-		return benchRow{}, err
-	}
-	row := benchRow{
-		neurons: net.N, synapses: net.SynapseCount(), build: build,
-		simulate:   time.Duration(res.SimSeconds * float64(time.Second)),
-		bioSeconds: float64(res.Steps) * net.Dt / 1000, backend: res.Describe,
-	}
-	row.spikes, row.events = countEvents(net, res)
-	return row, nil
-}
-
 // countEvents returns the spikes and the synaptic events they caused, from
 // the spike counts per population and the mean out-degree of each.
 func countEvents(net *network.Network, res *sim.Result) (spikes, events uint64) {
@@ -131,22 +142,22 @@ func countEvents(net *network.Network, res *sim.Result) (spikes, events uint64) 
 
 func writeBenchTable(w io.Writer, rows []benchRow) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "model\tneurons\tsynapses\tbuild\tsimulation\tbio\treal-time factor\tspikes/s\tevents/s\tbackend\t")
+	fmt.Fprintln(tw, "model\tneurons\tsynapses\tbuild\tload\tsimulation\tbio\treal-time factor\tspikes/s\tevents/s\tµs/step\tstatus\tbackend\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%.3g s\t%.3g\t%.3g\t%.3g\t%s\t\n", r.model, r.neurons, r.synapses,
-			r.build.Round(time.Millisecond), r.simulate.Round(time.Millisecond), r.bioSeconds,
-			r.simulate.Seconds()/r.bioSeconds, float64(r.spikes)/r.simulate.Seconds(), float64(r.events)/r.simulate.Seconds(), r.backend)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%.3g s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.model, r.neurons, r.synapses,
+			r.build.Round(time.Millisecond), r.load.Round(time.Millisecond), r.simulate.Round(time.Millisecond), r.bioSeconds,
+			r.realTime(), r.rate(r.spikes), r.rate(r.events), r.perStep(), r.status, r.backend)
 	}
 	return tw.Flush()
 }
 
 func writeBenchMarkdown(w io.Writer, rows []benchRow) error {
-	fmt.Fprintf(w, "| model | neurons | synapses | build (s) | simulation (s) | biological (s) | real-time factor | spikes/s | synaptic events/s | backend |\n")
-	fmt.Fprintf(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
+	fmt.Fprintf(w, "| model | neurons | synapses | build (s) | load (s) | simulation (s) | biological (s) | real-time factor | spikes/s | synaptic events/s | µs/step | status | backend |\n")
+	fmt.Fprintf(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n")
 	for _, r := range rows {
-		fmt.Fprintf(w, "| %s | %d | %d | %.3f | %.3f | %.3g | %.3g | %.3g | %.3g | %s (%s) |\n", r.model, r.neurons, r.synapses,
-			r.build.Seconds(), r.simulate.Seconds(), r.bioSeconds, r.simulate.Seconds()/r.bioSeconds,
-			float64(r.spikes)/r.simulate.Seconds(), float64(r.events)/r.simulate.Seconds(), r.backend, runtime.Version())
+		fmt.Fprintf(w, "| %s | %d | %d | %.3f | %.3f | %.3f | %.3g | %s | %s | %s | %s | %s | %s (%s) |\n", r.model, r.neurons, r.synapses,
+			r.build.Seconds(), r.load.Seconds(), r.simulate.Seconds(), r.bioSeconds, r.realTime(),
+			r.rate(r.spikes), r.rate(r.events), r.perStep(), r.status, r.backend, runtime.Version())
 	}
 	return nil
 }

@@ -2,7 +2,20 @@
 
 package main
 
-import "github.com/myelin-sim/myelin/engine/backend"
+import (
+	"errors"
+
+	"github.com/myelin-sim/myelin/engine/backend"
+)
+
+// cudaBuilt says whether this binary has the CUDA backend built in.
+const cudaBuilt = false
+
+// errNoCUDABuild is openCUDA's error in a binary built without CUDA.
+var errNoCUDABuild = errors.New("this myelin binary was built without CUDA")
+
+// openCUDA returns the CUDA backend; this binary was built without it.
+func openCUDA() (backend.Backend, error) { return nil, errNoCUDABuild }
 
 // cudaBackend returns the CUDA backend; this binary was built without it.
 func cudaBackend() (backend.Backend, bool) { return nil, false }

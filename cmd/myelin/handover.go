@@ -1,22 +1,41 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
-// gpuPresent reports whether the NVIDIA driver shows a device.
+// probeCommand is the hidden command with which the plain binary asks
+// myelin-cuda whether it can use the GPU before handing a command over.
+const probeCommand = "gpu-probe"
+
+// probeTimeout bounds the probe: creating a context takes a second or two.
+const probeTimeout = 30 * time.Second
+
+// gpuDevices matches the device nodes that the NVIDIA driver creates, one
+// per GPU.
+const gpuDevices = "/dev/nvidia[0-9]*"
+
+// gpuPresent reports whether the NVIDIA driver shows a device. It need not
+// be usable: the probe of myelin-cuda tells.
 func gpuPresent() bool {
-	_, err := os.Stat("/dev/nvidia0")
-	return err == nil
+	m, _ := filepath.Glob(gpuDevices)
+	return len(m) > 0
 }
 
 // cudaSibling finds an executable myelin-cuda beside this binary, when a GPU
-// is present.
-func cudaSibling() (string, bool) {
+// is present; e.sibling, when set (tests), stands for it.
+func (e *env) cudaSibling() (string, bool) {
+	if e.sibling != "" {
+		return e.sibling, true
+	}
 	if !gpuPresent() {
 		return "", false
 	}
@@ -33,17 +52,62 @@ func cudaSibling() (string, bool) {
 
 func noCUDAReason() string {
 	if !gpuPresent() {
-		return "no NVIDIA GPU found (/dev/nvidia0 is missing)"
+		return "no NVIDIA GPU found (no " + gpuDevices + ")"
 	}
 	return "this myelin binary was built without CUDA and no myelin-cuda is installed beside it; build it with 'make cuda'"
 }
 
+// cmdProbe opens the GPU and says which it is, or why it cannot be used
+// (exit 1). In a binary built without CUDA it always fails.
+func cmdProbe(_ context.Context, e *env, _ []string) error {
+	be, err := openCUDA()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, be.Describe())
+	return be.Close()
+}
+
+// probe runs "path gpu-probe" and returns nil if myelin-cuda can use the
+// GPU, else an error with what it said. A driver that is present but
+// unusable makes myelin-cuda exit at start-up (the CUDA library it links
+// calls cuInit when the process starts and exits on failure), or not start
+// at all when libcuda.so.1 is missing; the probe catches both before a
+// command is handed over.
+func probe(ctx context.Context, path string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, path, probeCommand)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() == context.DeadlineExceeded {
+		return fmt.Errorf("%s %s did not answer within %v", path, probeCommand, timeout)
+	}
+	msg := lastLine(out.String())
+	if msg == "" {
+		msg = err.Error()
+	}
+	return fmt.Errorf("%s cannot use the GPU: %s", path, msg)
+}
+
+// lastLine returns the last non-empty line of s, without a "myelin
+// gpu-probe: " prefix.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	l := strings.TrimSpace(lines[len(lines)-1])
+	return strings.TrimPrefix(l, "myelin "+probeCommand+": ")
+}
+
 // handOver runs the same command with myelin-cuda, passing the terminal
 // through, and returns its failure as this process's.
-func handOver(path string, args []string) error {
-	fmt.Fprintf(os.Stderr, "backend: handing over to %s\n", path)
-	cmd := exec.Command(path, append([]string{"run"}, args...)...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+func (e *env) handOver(cmdName, path string, args []string) error {
+	fmt.Fprintf(e.stderr, "backend: handing over to %s\n", path)
+	cmd := exec.Command(path, append([]string{cmdName}, args...)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = e.stdin, e.stdout, e.stderr
 	err := cmd.Run()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/myelin-sim/myelin/engine/models"
 	"github.com/myelin-sim/myelin/engine/spec"
@@ -25,11 +27,43 @@ type specFlags struct {
 
 func (s *specFlags) register(fs *pflag.FlagSet) {
 	fs.StringToStringVar(&s.set, "set", nil, "built-in model parameters, e.g. --set n=100000,regime=sr (see 'myelin models')")
-	fs.Float64Var(&s.duration, "duration", 0, "biological time to simulate in ms (default: the model's)")
-	fs.Float64Var(&s.dt, "dt", 0, "integration step in ms (default: the model's, usually 0.1)")
+	fs.Var((*msFlag)(&s.duration), "duration", "biological time to simulate: 1000, 1000ms or 1s (a plain number is in ms; default: the model's)")
+	fs.Var((*msFlag)(&s.dt), "dt", "integration step: 0.1, 0.1ms or 100us (a plain number is in ms; default: the model's, usually 0.1). Delays are whole steps, at least one: with a dt larger than a delay, that delay becomes one step of dt")
 	fs.Uint64Var(&s.seed, "seed", 0, "random seed (default: the model's)")
 	fs.StringSliceVar(&s.record, "record", nil, "populations whose spikes are recorded (default: all)")
 	fs.StringArrayVar(&s.sample, "sample", nil, "sample state: POP[@FIRST:COUNT][/EVERY], e.g. E@0:10/10 (V_m or r of 10 neurons every 10 steps)")
+}
+
+// msFlag is a time flag in milliseconds: a plain number is in ms, a number
+// with a unit is a Go duration (1s, 250ms, 100us, 1m30s). It must be finite
+// and positive.
+type msFlag float64
+
+func (m *msFlag) String() string {
+	if *m == 0 {
+		return ""
+	}
+	return strconv.FormatFloat(float64(*m), 'g', -1, 64) + "ms"
+}
+
+// Type implements pflag.Value.
+func (m *msFlag) Type() string { return "TIME" }
+
+// Set implements pflag.Value.
+func (m *msFlag) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		d, derr := time.ParseDuration(s)
+		if derr != nil {
+			return fmt.Errorf("want a time such as 1000 (ms), 1000ms or 1s")
+		}
+		v = float64(d) / float64(time.Millisecond)
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
+		return fmt.Errorf("want a time > 0, got %s", s)
+	}
+	*m = msFlag(v)
+	return nil
 }
 
 // load reads a built-in model or a spec file, applies the flags, defaults and

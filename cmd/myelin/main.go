@@ -18,6 +18,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/myelin-sim/myelin/engine/backend"
 )
 
 // Version is Myelin's release.
@@ -36,6 +38,12 @@ func (e *exitError) Unwrap() error { return e.err }
 type env struct {
 	stdout, stderr io.Writer
 	stdin          io.Reader
+	// sibling, when set, is taken for a myelin-cuda beside this binary on a
+	// machine with a GPU (tests of the hand-over).
+	sibling string
+	// backendHook, when set, wraps every backend a command opens (tests of
+	// its life cycle).
+	backendHook func(backend.Backend) backend.Backend
 }
 
 type command struct {
@@ -81,7 +89,7 @@ func dispatch(ctx context.Context, e *env, args []string) int {
 		}
 		return 0
 	}
-	for _, c := range commands() {
+	for _, c := range append(commands(), command{name: probeCommand, run: cmdProbe}) {
 		if c.name == args[0] {
 			err := c.run(ctx, e, args[1:])
 			if err == nil {

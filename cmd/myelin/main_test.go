@@ -118,10 +118,11 @@ func TestInterruptLeavesReadableStream(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Wait until some spike blocks are on disk.
+	// Wait until some spike blocks are on disk (in FILE.partial until the
+	// run ends).
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		if st, err := os.Stat(file); err == nil && st.Size() > 20000 {
+		if st, err := os.Stat(file + ".partial"); err == nil && st.Size() > 20000 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -136,6 +137,9 @@ func TestInterruptLeavesReadableStream(t *testing.T) {
 	err := cmd.Wait()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
 		t.Errorf("exit after SIGINT: %v, want status 130; stderr %s", err, stderr.String())
+	}
+	if _, err := os.Stat(file + ".partial"); !os.IsNotExist(err) {
+		t.Errorf("%s.partial is still there after the interrupt (%v)", file, err)
 	}
 	f, err := os.Open(file)
 	if err != nil {

@@ -17,8 +17,11 @@ func cmdPlan(_ context.Context, e *env, args []string) error {
 	fs := pflag.NewFlagSet("plan", pflag.ContinueOnError)
 	var sf specFlags
 	sf.register(fs)
-	threads := fs.Int("threads", 0, "CPU threads of the build (default: all cores)")
+	threads := registerThreads(fs, "CPU threads of the build")
 	if help, err := parseFlags(fs, e, args, "myelin plan MODEL|SPEC [flags]"); help || err != nil {
+		return err
+	}
+	if err := checkThreads(*threads); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

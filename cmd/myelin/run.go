@@ -14,17 +14,18 @@ import (
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/plan"
 	"github.com/myelin-sim/myelin/engine/sim"
+	myelinpb "github.com/myelin-sim/myelin/proto"
 	"github.com/spf13/pflag"
 )
 
-func cmdRun(ctx context.Context, e *env, args []string) error {
+func cmdRun(ctx context.Context, e *env, args []string) (err error) {
 	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	var sf specFlags
 	sf.register(fs)
 	backendName := fs.String("backend", "auto", "auto | cpu | cuda (auto: the GPU when this is myelin-cuda or myelin-cuda is installed beside it and a GPU is present, else the CPU)")
-	threads := fs.Int("threads", 0, "CPU threads (default: all cores)")
-	out := fs.StringP("out", "o", "", "write the spike stream to FILE, or - for stdout")
+	threads := registerThreads(fs, "CPU threads")
+	out := fs.StringP("out", "o", "", "write the spike stream to FILE (through FILE"+partialSuffix+", renamed when the run ends; a refused or failed run leaves FILE as it was), or - for stdout")
 	quiet := fs.BoolP("quiet", "q", false, "no progress line and no summary")
 	lf := registerLiveFlags(fs)
 	fs.Usage = func() {
@@ -40,30 +41,41 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return &exitError{2, fmt.Errorf("want exactly one model or spec file, got %d arguments", fs.NArg())}
 	}
-	be, note, err := chooseBackend(*backendName, *threads, args)
+	if err := checkThreads(*threads); err != nil {
+		return err
+	}
+	if *out != "" && *out != "-" {
+		if err := checkOut(*out); err != nil {
+			return &exitError{2, err}
+		}
+	}
+	be, note, err := e.chooseBackend(ctx, "run", *backendName, *threads, args)
 	if err != nil {
 		return err
 	}
 	if be == nil { // handed over to myelin-cuda, which has finished
 		return nil
 	}
+	// The backend holds a device context on a GPU: close it on every path.
+	closed := false
+	closeBackend := func() error {
+		if closed {
+			return nil
+		}
+		closed = true
+		if err := be.Close(); err != nil {
+			return fmt.Errorf("backend %s: close: %w", be.Name(), err)
+		}
+		return nil
+	}
+	defer func() {
+		if cerr := closeBackend(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
 	spec, err := sf.load(fs, fs.Arg(0))
 	if err != nil {
 		return err
-	}
-	info := e.stdout
-	var sink io.Writer
-	switch *out {
-	case "":
-	case "-":
-		sink, info = e.stdout, e.stderr
-	default:
-		f, err := os.Create(*out)
-		if err != nil {
-			return fmt.Errorf("--out: %w", err)
-		}
-		defer f.Close()
-		sink = f
 	}
 	live, err := lf.open(e, spec, *quiet)
 	if err != nil {
@@ -78,13 +90,25 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	// Only now, with every check passed, is the output opened; FILE itself
+	// is replaced only once the run has simulated.
+	info := e.stdout
+	var sink io.Writer
+	var of *outFile
+	switch *out {
+	case "":
+	case "-":
+		sink, info = e.stdout, e.stderr
+	default:
+		if of, err = createOut(*out); err != nil {
+			return err
+		}
+		defer of.discard()
+		sink = of.f
+	}
 	net, err := network.BuildContext(ctx, spec, network.Options{Threads: *threads})
 	if err != nil {
 		if ctx.Err() != nil {
-			if f, ok := sink.(*os.File); ok && f != os.Stdout {
-				f.Close()
-				os.Remove(*out) // created empty above; nothing was written to it
-			}
 			return &exitError{130, fmt.Errorf("interrupted while building the network; nothing was simulated")}
 		}
 		return fmt.Errorf("%s: build: %w", fs.Arg(0), err)
@@ -99,22 +123,38 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	res, runErr := sim.Run(ctx, net, sim.Options{Backend: be, Out: live.tee(sink), Progress: prog, Version: Version})
+	if err := closeBackend(); err != nil && runErr == nil {
+		runErr = err
+	}
 	if err := live.close(); err != nil && runErr == nil {
 		runErr = err
 	}
 	if pl != nil {
 		pl.done()
 	}
-	if f, ok := sink.(*os.File); ok && f != os.Stdout {
-		if err := f.Close(); err != nil && runErr == nil {
-			runErr = fmt.Errorf("--out %s: %w", *out, err)
+	interrupted := errors.Is(runErr, sim.ErrInterrupted)
+	loaded := res.Describe != "" // else the backend refused the network (device memory, say)
+	switch {
+	case !loaded:
+		of.discard()
+	case runErr == nil || interrupted:
+		if err := of.close(true); err != nil {
+			if runErr == nil {
+				runErr = err
+			} else {
+				fmt.Fprintln(e.stderr, err)
+			}
+		}
+	case of != nil:
+		if err := of.close(false); err == nil {
+			fmt.Fprintf(e.stderr, "the run failed: %s is as it was; the stream so far is in %s\n", of.path, of.partial)
 		}
 	}
-	if !*quiet {
+	if !*quiet && loaded {
 		printSummary(info, net, res)
 	}
-	if errors.Is(runErr, sim.ErrInterrupted) {
-		if *out != "" && *out != "-" {
+	if interrupted {
+		if of != nil {
 			fmt.Fprintf(e.stderr, "interrupted after %.1f ms of %.1f ms; %s ends with a trailer marked interrupted\n", float64(res.Steps)*net.Dt, float64(net.Steps)*net.Dt, *out)
 		}
 		return &exitError{130, runErr}
@@ -122,26 +162,58 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	return runErr
 }
 
-// chooseBackend resolves --backend. For cuda it may hand the whole run over
-// to the myelin-cuda binary, in which case it returns a nil backend.
-func chooseBackend(name string, threads int, args []string) (backend.Backend, string, error) {
+// registerThreads adds --threads to fs.
+func registerThreads(fs *pflag.FlagSet, what string) *int {
+	return fs.Int("threads", 0, what+" (0, the default: all cores)")
+}
+
+// checkThreads refuses a negative --threads.
+func checkThreads(n int) error {
+	if n < 0 {
+		return &exitError{2, fmt.Errorf("--threads %d: want 0 (all cores) or a positive count", n)}
+	}
+	return nil
+}
+
+// chooseBackend resolves --backend for command cmdName. When this binary
+// lacks CUDA but a myelin-cuda beside it can use the GPU, it hands the
+// whole command over and returns a nil backend. When the GPU cannot be
+// used, auto says why (the returned note) and runs on the CPU; cuda fails
+// with the reason.
+func (e *env) chooseBackend(ctx context.Context, cmdName, name string, threads int, args []string) (backend.Backend, string, error) {
+	be, note, err := e.resolveBackend(ctx, cmdName, name, threads, args)
+	if be != nil && e.backendHook != nil {
+		be = e.backendHook(be)
+	}
+	return be, note, err
+}
+
+func (e *env) resolveBackend(ctx context.Context, cmdName, name string, threads int, args []string) (backend.Backend, string, error) {
 	switch name {
 	case "cpu":
 		return cpu.New(threads), "", nil
 	case "auto", "cuda":
-		if be, ok := cudaBackend(); ok {
+		be, err := openCUDA()
+		if err == nil {
 			return be, "backend: cuda", nil
 		}
-		if path, ok := cudaSibling(); ok {
-			if err := handOver(path, args); err != nil {
-				return nil, "", err
+		reason := err.Error()
+		if !cudaBuilt {
+			if path, ok := e.cudaSibling(); !ok {
+				reason = noCUDAReason()
+			} else if perr := probe(ctx, path, probeTimeout); perr != nil {
+				reason = perr.Error()
+			} else {
+				if err := e.handOver(cmdName, path, args); err != nil {
+					return nil, "", err
+				}
+				return nil, "", nil
 			}
-			return nil, "", nil
 		}
 		if name == "cuda" {
-			return nil, "", fmt.Errorf("--backend cuda: %s", noCUDAReason())
+			return nil, "", fmt.Errorf("--backend cuda: %s", reason)
 		}
-		return cpu.New(threads), "backend auto: chose cpu (" + noCUDAReason() + ")", nil
+		return cpu.New(threads), "backend auto: chose cpu (" + reason + ")", nil
 	}
 	return nil, "", &exitError{2, fmt.Errorf("--backend %q: want auto, cpu or cuda", name)}
 }
@@ -182,28 +254,73 @@ func (p *progressLine) done() {
 	}
 }
 
+// figures are the numbers that run's summary and bench's table both give.
+type figures struct {
+	neurons               uint32
+	synapses              uint64
+	build, load, simulate time.Duration
+	steps                 uint64
+	bioSeconds            float64
+	spikes, events        uint64
+	backend               string
+	status                myelinpb.Trailer_Status
+}
+
+func newFigures(net *network.Network, res *sim.Result) figures {
+	f := figures{
+		neurons: net.N, synapses: net.SynapseCount(),
+		build:    secondsDuration(res.BuildSeconds),
+		load:     secondsDuration(res.LoadSeconds),
+		simulate: secondsDuration(res.SimSeconds),
+		steps:    res.Steps, bioSeconds: float64(res.Steps) * net.Dt / 1000,
+		backend: res.Describe, status: res.Status,
+	}
+	f.spikes, f.events = countEvents(net, res)
+	return f
+}
+
+func secondsDuration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// rate returns x per second of simulation, or "-" before any.
+func (f figures) rate(x uint64) string {
+	if f.simulate <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.3g", float64(x)/f.simulate.Seconds())
+}
+
+// realTime is the real-time factor: wall seconds per biological second.
+func (f figures) realTime() string {
+	if f.bioSeconds <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.3g", f.simulate.Seconds()/f.bioSeconds)
+}
+
+// perStep is the wall time of one step in microseconds.
+func (f figures) perStep() string {
+	if f.steps == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.3g", f.simulate.Seconds()/float64(f.steps)*1e6)
+}
+
 func printSummary(w io.Writer, net *network.Network, res *sim.Result) {
-	bio := float64(res.Steps) * net.Dt / 1000
+	f := newFigures(net, res)
 	fmt.Fprintf(w, "%s: %d neurons, %d synapses, %.0f ms in %d steps of %g ms on %s\n",
-		net.Spec.GetName(), net.N, net.SynapseCount(), bio*1000, res.Steps, net.Dt, res.Describe)
+		net.Spec.GetName(), f.neurons, f.synapses, f.bioSeconds*1000, f.steps, net.Dt, f.backend)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "population\tmodel\tneurons\tsynapses in\tspikes\trate (Hz)\t")
-	var total uint64
 	for i, p := range net.Pops {
 		rate := "-"
-		if p.Spiking() && bio > 0 {
-			rate = fmt.Sprintf("%.2f", float64(res.PopSpikes[i])/float64(p.Size)/bio)
+		if p.Spiking() && f.bioSeconds > 0 {
+			rate = fmt.Sprintf("%.2f", float64(res.PopSpikes[i])/float64(p.Size)/f.bioSeconds)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t\n", p.Name, p.Model, p.Size, p.Synapses, res.PopSpikes[i], rate)
-		total += res.PopSpikes[i]
 	}
 	tw.Flush()
-	rtf := "-"
-	if bio > 0 {
-		rtf = fmt.Sprintf("%.3g", res.SimSeconds/bio)
-	}
-	fmt.Fprintf(w, "build %s, load %s, simulation %s (real-time factor %s, %.3g spikes/s), status %s\n",
-		seconds(res.BuildSeconds), seconds(res.LoadSeconds), seconds(res.SimSeconds), rtf, float64(total)/max(res.SimSeconds, 1e-9), res.Status)
+	fmt.Fprintf(w, "build %s, load %s, simulation %s (real-time factor %s, %s spikes/s, %s synaptic events/s, %s µs/step), status %s\n",
+		seconds(res.BuildSeconds), seconds(res.LoadSeconds), seconds(res.SimSeconds), f.realTime(), f.rate(f.spikes), f.rate(f.events), f.perStep(), f.status)
 }
 
 func seconds(s float64) string {

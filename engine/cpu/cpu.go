@@ -68,7 +68,11 @@ func (c *Backend) Threads() int { return c.threads }
 
 // Describe implements backend.Backend.
 func (c *Backend) Describe() string {
-	return fmt.Sprintf("cpu, %d threads (%s/%s)", c.threads, runtime.GOOS, runtime.GOARCH)
+	unit := "threads"
+	if c.threads == 1 {
+		unit = "thread"
+	}
+	return fmt.Sprintf("cpu, %d %s (%s/%s)", c.threads, unit, runtime.GOOS, runtime.GOARCH)
 }
 
 // Close implements backend.Backend.

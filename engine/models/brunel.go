@@ -52,6 +52,8 @@ func buildBrunel(v Values) (*myelinpb.Network, error) {
 		return nil, fmt.Errorf("parameter regime = %q: want ai, sr, si-fast or si-slow", v["regime"])
 	}
 	g, eta := r.float("g", reg.G), r.float("eta", reg.Eta)
+	r.atLeast("g", g, 0, "inhibition relative to excitation; a negative g would make the I synapses excitatory")
+	r.atLeast("eta", eta, 0, "an external rate")
 	dur, seed := r.common()
 	nE := n * 4 / 5
 	nI := n - nE

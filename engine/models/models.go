@@ -56,6 +56,13 @@ func (r *reader) float(name string, def float64) float64 {
 	return f
 }
 
+// atLeast fails with why unless x >= lo (x read by float).
+func (r *reader) atLeast(name string, x, lo float64, why string) {
+	if x < lo {
+		r.fail(fmt.Errorf("parameter %s = %g: must be >= %g (%s)", name, x, lo, why))
+	}
+}
+
 // count reads a whole number of at least lo; an empty value gives def.
 func (r *reader) count(name string, lo, def uint32) uint32 {
 	if r.v[name] == "" {

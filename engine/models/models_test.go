@@ -141,11 +141,28 @@ func TestModelParameterErrors(t *testing.T) {
 		{"brunel", map[string]string{"indegree": "999999"}, "parameter indegree"},
 		{"cuba", map[string]string{"n": "5"}, "parameter n = 5"},
 		{"ring_rate", map[string]string{"cue_deg": "x"}, "parameter cue_deg"},
+		{"brunel", map[string]string{"g": "-5"}, "parameter g = -5: must be >= 0"},
+		{"brunel", map[string]string{"eta": "-0.5"}, "parameter eta = -0.5: must be >= 0"},
+		{"ring_rate", map[string]string{"cue_ms": "-100"}, "parameter cue_ms = -100: must be >= 0"},
+		{"ring_rate", map[string]string{"j_inh": "-1"}, "parameter j_inh = -1: must be >= 0"},
+		{"ring_rate", map[string]string{"j_exc": "-2"}, "parameter j_exc = -2: must be >= 0"},
 	} {
 		m, _ := models.Lookup(tc.model)
 		_, err := m.Build(tc.set)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s %v: error %v, want it to mention %q", tc.model, tc.set, err, tc.want)
+		}
+	}
+	// The edges of the ranges are accepted: no inhibition, no cue.
+	for _, tc := range []struct {
+		model string
+		set   map[string]string
+	}{
+		{"brunel", map[string]string{"g": "0", "eta": "0", "n": "100"}},
+		{"ring_rate", map[string]string{"cue_ms": "0", "j_inh": "0"}},
+	} {
+		if _, err := models.Spec(tc.model, tc.set); err != nil {
+			t.Errorf("%s %v: %v", tc.model, tc.set, err)
 		}
 	}
 	if _, err := models.Lookup("nope"); err == nil || !strings.Contains(err.Error(), "brunel") {

@@ -37,6 +37,9 @@ func buildRingRate(v Values) (*myelinpb.Network, error) {
 	cue, cueMs, sigma := r.float("cue_deg", 0), r.float("cue_ms", 0), r.float("sigma_deg", 0)
 	jExc := r.float("j_exc", 4.5*360/float64(max(n, 1)))
 	jInh := r.float("j_inh", 1.5*360/float64(max(n, 1)))
+	r.atLeast("cue_ms", cueMs, 0, "how long the cue is on; 0 for no cue")
+	r.atLeast("j_exc", jExc, 0, "peak excitation; a negative one would make it inhibition")
+	r.atLeast("j_inh", jInh, 0, "uniform inhibition; a negative one would make it excitation")
 	dur, seed := r.common()
 	if r.err != nil {
 		return nil, r.err

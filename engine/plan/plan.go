@@ -1,7 +1,8 @@
 // Package plan estimates, from a spec alone and before anything is
 // allocated, the memory a network needs on each backend (DESIGN decision
 // 7): synapses, delay ring buffers, neuron state, inputs and recording
-// buffers, and the transient peak of construction. Counts are exact for
+// buffers (spike ids and sampled state), and the transient peak of
+// construction; and the size of the output stream. Counts are exact for
 // fixed-degree, one-to-one, all-to-all and explicit rules and expected
 // values for pairwise Bernoulli.
 package plan
@@ -15,6 +16,7 @@ import (
 	"github.com/myelin-sim/myelin/engine/neuron"
 	"github.com/myelin-sim/myelin/engine/spec"
 	myelinpb "github.com/myelin-sim/myelin/proto"
+	"google.golang.org/protobuf/proto"
 )
 
 // Part is one item of a plan, in bytes.
@@ -33,7 +35,42 @@ type Plan struct {
 	Parts      []Part
 	BuildPeak  uint64 // transient host memory of construction, beyond the parts
 	BlockSteps uint64
+	// SampleValues is the number of state values one recording block
+	// holds (every probe's neurons times its samples per block).
+	SampleValues uint64
+	// Stream is the size of the output stream.
+	Stream Stream
 }
+
+// Stream estimates the size of a run's output stream: header, state
+// samples and steps exactly (up to framing), spikes by the rate they fire
+// at, which only a run tells.
+type Stream struct {
+	Header          uint64 // the header with the spec
+	Samples         uint64 // every sampled value of the run, 4 B each
+	Steps           uint64 // one spike count per step, 1 B each while below 128
+	RecordedNeurons uint64 // neurons whose spikes are recorded
+	Seconds         float64
+}
+
+// BytesPerSpike is the typical stored size of one spike: ids are
+// delta-coded varints, 1.0-1.6 B per spike measured for Brunel's networks
+// (12,500 and 100,000 neurons, 10-80 Hz); sparse firing in large
+// populations costs up to 5 B.
+const BytesPerSpike = 1.5
+
+// Bytes is the expected size of the stream if the recorded neurons fire at
+// rateHz on average.
+func (s Stream) Bytes(rateHz float64) uint64 {
+	spikes := float64(s.RecordedNeurons) * rateHz * s.Seconds
+	return s.Header + s.Samples + s.Steps + uint64(math.Min(spikes*BytesPerSpike, math.MaxInt64/2))
+}
+
+// sampleCopies is how many blocks' worth of sampled values a CPU run keeps
+// in memory at its peak: two blocks in flight, their encoded copies and
+// the Go heap's headroom (resident set measured at 12.7 blocks for 10,000
+// neurons sampled every step of Brunel 12,500, 8 blocks for 80,000).
+const sampleCopies = 13
 
 // CPU is the host memory of a CPU run, construction included.
 func (p *Plan) CPU() uint64 {
@@ -134,6 +171,32 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 	}
 	p.Parts = append(p.Parts, Part{Name: "recording blocks", CPU: 2 * worst, GPU: worst,
 		Note: fmt.Sprintf("at most: every neuron fires once per refractory period, blocks of %d steps", p.BlockSteps)})
+	steps := uint64(0)
+	if dt > 0 && n.GetDurationMs() > 0 {
+		steps = uint64(math.Round(n.GetDurationMs() / dt))
+	}
+	var runValues uint64
+	for _, pr := range n.GetRecording().GetState() {
+		every := uint64(max(pr.GetEvery(), 1))
+		c := uint64(pr.GetCount())
+		p.SampleValues += c * ((p.BlockSteps + every - 1) / every)
+		runValues += c * ((steps + every - 1) / every)
+	}
+	if p.SampleValues > 0 {
+		block := p.SampleValues * 4
+		p.Parts = append(p.Parts, Part{Name: "state samples", CPU: sampleCopies * block, GPU: 2 * block,
+			Note: fmt.Sprintf("%d values × 4 B a block; cpu: %d blocks' worth at the peak, gpu: 2 record sets", p.SampleValues, sampleCopies)})
+	}
+	p.Stream = Stream{Header: uint64(proto.Size(n)) + 256, Samples: runValues * 4, Steps: steps, Seconds: float64(steps) * dt / 1000}
+	recorded := map[string]bool{}
+	for _, name := range n.GetRecording().GetSpikes() {
+		recorded[name] = true
+	}
+	for _, pop := range n.GetPopulations() {
+		if pop.GetRate() == nil && (len(recorded) == 0 || recorded[pop.GetName()]) {
+			p.Stream.RecordedNeurons += uint64(pop.GetSize())
+		}
+	}
 	p.BuildPeak = buildScratch + N*8
 	return p
 }
@@ -220,5 +283,11 @@ func (p *Plan) Write(w io.Writer) error {
 	}
 	fmt.Fprintf(tw, "construction (transient)\t%s\t-\tcounts and cursors per projection and thread\n", Bytes(p.BuildPeak))
 	fmt.Fprintf(tw, "total\t%s\t%s\t\n", Bytes(p.CPU()), Bytes(p.GPU()))
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	st := p.Stream
+	fmt.Fprintf(w, "stream: %s of header, samples and step counts, plus about %g B per recorded spike: %s at 10 Hz, %s at 50 Hz (%d recorded neurons, %g s)\n",
+		Bytes(st.Header+st.Samples+st.Steps), BytesPerSpike, Bytes(st.Bytes(10)), Bytes(st.Bytes(50)), st.RecordedNeurons, st.Seconds)
+	return nil
 }

@@ -1,14 +1,19 @@
 package plan_test
 
 import (
+	"bytes"
+	"context"
 	"math"
 	"strings"
 	"testing"
 
+	"github.com/myelin-sim/myelin/engine/cpu"
 	"github.com/myelin-sim/myelin/engine/models"
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/plan"
+	"github.com/myelin-sim/myelin/engine/sim"
 	"github.com/myelin-sim/myelin/engine/spec"
+	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
 // The plan's figures match what the builder then allocates.
@@ -77,5 +82,65 @@ func TestPlanHugeDelayDoesNotWrap(t *testing.T) {
 	p := plan.Estimate(s, 1)
 	if p.RingSlots != spec.MaxDelaySteps+1 || p.CPU() < p.RingSlots*1000*8 {
 		t.Errorf("ring slots %d, CPU %d B: want the delay bound clamped at %d steps and no wrap-around", p.RingSlots, p.CPU(), uint64(spec.MaxDelaySteps))
+	}
+}
+
+// --sample counts: the plan grows by the sampled values of a block (held
+// sampleCopies times on the CPU), and its stream estimate matches the size
+// of a stream that a run writes.
+func TestPlanCountsSamplingAndStream(t *testing.T) {
+	build := func(probes ...*myelinpb.StateProbe) *myelinpb.Network {
+		s, err := models.Spec("brunel", map[string]string{"n": "1000", "duration_ms": "100"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Recording.State = append(s.Recording.State, probes...)
+		if err := spec.Validate(s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	bare := plan.Estimate(build(), 2)
+	probes := []*myelinpb.StateProbe{
+		{Population: "E", First: 0, Count: 800, Every: 1},
+		{Population: "I", First: 10, Count: 50, Every: 7},
+	}
+	s := build(probes...)
+	p := plan.Estimate(s, 2)
+	// Blocks of 100 steps: 800 × 100 + 50 × ceil(100/7) = 80,750 values.
+	if p.SampleValues != 80750 {
+		t.Errorf("SampleValues %d, want 80750", p.SampleValues)
+	}
+	if d := p.CPU() - bare.CPU(); d < 2*80750*4 || d > 20*80750*4 {
+		t.Errorf("sampling adds %d B to the CPU plan, want between 2 and 20 blocks of %d B", d, 80750*4)
+	}
+	if d := p.GPU() - bare.GPU(); d != 2*80750*4 {
+		t.Errorf("sampling adds %d B to the GPU plan, want two record sets of %d B", d, 80750*4)
+	}
+	// 1,000 steps: 800 × 1000 + 50 × ceil(1000/7) = 807,150 values × 4 B.
+	if p.Stream.Samples != 807150*4 || p.Stream.Steps != 1000 || p.Stream.RecordedNeurons != 1000 {
+		t.Errorf("stream estimate %+v", p.Stream)
+	}
+	net, err := network.Build(s, network.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	res, err := sim.Run(context.Background(), net, sim.Options{Backend: cpu.New(2), Out: &buf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spikes uint64
+	for _, n := range res.PopSpikes {
+		spikes += n
+	}
+	rate := float64(spikes) / 1000 / 0.1
+	if est, got := float64(p.Stream.Bytes(rate)), float64(buf.Len()); math.Abs(est-got) > 0.05*got {
+		t.Errorf("stream estimate at the run's %.1f Hz: %.0f B; the run wrote %.0f B", rate, est, got)
+	}
+	var sb strings.Builder
+	p.Write(&sb)
+	if !strings.Contains(sb.String(), "state samples") || !strings.Contains(sb.String(), "stream: ") {
+		t.Errorf("plan table lacks samples or stream:\n%s", sb.String())
 	}
 }

@@ -1,0 +1,327 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/myelin-sim/myelin/engine/backend"
+	"github.com/myelin-sim/myelin/engine/stream"
+	myelinpb "github.com/myelin-sim/myelin/proto"
+)
+
+// tracked counts the backends a command opens and closes.
+type tracked struct {
+	mu                     sync.Mutex
+	opened, closed, maxNow int
+}
+
+type trackedBackend struct {
+	backend.Backend
+	t    *tracked
+	done bool
+}
+
+func (b *trackedBackend) Close() error {
+	b.t.mu.Lock()
+	defer b.t.mu.Unlock()
+	if !b.done {
+		b.done = true
+		b.t.closed++
+	}
+	return b.Backend.Close()
+}
+
+func (tr *tracked) hook(be backend.Backend) backend.Backend {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.opened++
+	tr.maxNow = max(tr.maxNow, tr.opened-tr.closed)
+	return &trackedBackend{Backend: be, t: tr}
+}
+
+// myelinEnv runs the CLI in-process with a prepared env and context.
+func myelinEnv(ctx context.Context, e *env, args ...string) (int, string, string) {
+	var out, errOut bytes.Buffer
+	e.stdout, e.stderr, e.stdin = &out, &errOut, strings.NewReader("")
+	code := dispatch(ctx, e, args)
+	return code, out.String(), errOut.String()
+}
+
+func TestBackendClosedAfterEachRun(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		opened int
+	}{
+		{"bench --repeat 3", []string{"bench", "brunel:n=1000", "--set", "duration_ms=20", "--repeat", "3"}, 0, 3},
+		{"bench two models", []string{"bench", "brunel:n=1000", "ring_rate", "--set", "duration_ms=20", "--repeat", "2"}, 0, 4},
+		{"run", []string{"run", "brunel", "--set", "n=1000", "--duration", "20", "--backend", "cpu", "-q"}, 0, 1},
+		{"run refused at --listen", []string{"run", "brunel", "--set", "n=1000", "--duration", "20", "--backend", "cpu", "--listen", "unix:" + filepath.Join(t.TempDir(), "no", "such", "dir", "s")}, 1, 1},
+		{"run with a bad spec", []string{"run", "brunel", "--set", "g=-5", "--backend", "cpu"}, 1, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := &tracked{}
+			code, _, errOut := myelinEnv(context.Background(), &env{backendHook: tr.hook}, tc.args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d: %s", code, tc.code, errOut)
+			}
+			if tr.opened != tc.opened || tr.closed != tr.opened || tr.maxNow != 1 {
+				t.Errorf("backends opened %d (want %d), closed %d, at most %d open at once (want 1)", tr.opened, tc.opened, tr.closed, tr.maxNow)
+			}
+		})
+	}
+}
+
+// fakeCUDA writes a stand-in for myelin-cuda: a shell script that answers
+// the probe as given and records the commands handed to it.
+func fakeCUDA(t *testing.T, probe string) (path, log string) {
+	t.Helper()
+	dir := t.TempDir()
+	path, log = filepath.Join(dir, "myelin-cuda"), filepath.Join(dir, "calls")
+	script := "#!/bin/sh\nif [ \"$1\" = gpu-probe ]; then\necho probe >>" + log + ".probes\n" + probe + "\nfi\necho \"$@\" >>" + log + "\nexit 7\n"
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path, log
+}
+
+func TestAutoBackendWhenTheGPUCannotBeUsed(t *testing.T) {
+	// What myelin-cuda prints when cuInit fails at start-up (here the
+	// driver's stub library: CUDA_ERROR_STUB_LIBRARY).
+	const initErr = `Error in initialization, please refer to "https://docs.nvidia.com/cuda/cuda-driver-api/group__CUDA__INITIALIZE.html" for details on: UnknownErrorCode:34`
+	sib, calls := fakeCUDA(t, "echo '"+initErr+"'; exit 1")
+	args := []string{"run", "brunel", "--set", "n=1000", "--duration", "20"}
+	code, out, errOut := myelinEnv(context.Background(), &env{sibling: sib}, args...)
+	if code != 0 {
+		t.Fatalf("auto with an unusable GPU: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "backend auto: chose cpu (") || !strings.Contains(errOut, "UnknownErrorCode:34") {
+		t.Errorf("auto does not say why it chose the CPU: %q", errOut)
+	}
+	if !regexp.MustCompile(`on cpu, \d+ threads?`).MatchString(out) {
+		t.Errorf("summary does not show the CPU: %s", out)
+	}
+	if _, err := os.Stat(calls); !os.IsNotExist(err) {
+		t.Errorf("a command was handed to myelin-cuda although its probe failed")
+	}
+	code, _, errOut = myelinEnv(context.Background(), &env{sibling: sib}, append(args, "--backend", "cuda")...)
+	if code != 1 || !strings.Contains(errOut, "--backend cuda: ") || !strings.Contains(errOut, "UnknownErrorCode:34") {
+		t.Errorf("--backend cuda with an unusable GPU: exit %d, %q", code, errOut)
+	}
+
+	// bench probes once, says once why it chose the CPU, and runs there.
+	os.Remove(calls + ".probes")
+	code, out, errOut = myelinEnv(context.Background(), &env{sibling: sib}, "bench", "brunel:n=1000", "ring_rate", "--set", "duration_ms=10", "--backend", "auto", "--repeat", "3")
+	probes, _ := os.ReadFile(calls + ".probes")
+	if code != 0 || strings.Count(errOut, "backend auto: chose cpu (") != 1 || strings.Count(string(probes), "probe") != 1 || strings.Count(out, "cpu, ") != 2 {
+		t.Errorf("bench auto with an unusable GPU: exit %d, %d probes, stderr %q, table:\n%s", code, strings.Count(string(probes), "probe"), errOut, out)
+	}
+
+	// A probe that hangs is given up on.
+	hang, _ := fakeCUDA(t, "exec sleep 30")
+	t0 := time.Now()
+	err := probe(context.Background(), hang, 300*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "did not answer within 300ms") || time.Since(t0) > 5*time.Second {
+		t.Errorf("hanging probe: %v after %v", err, time.Since(t0))
+	}
+}
+
+func TestHandOverPassesTheCommand(t *testing.T) {
+	sib, calls := fakeCUDA(t, "echo 'cuda: Fake GPU'; exit 0")
+	for _, args := range [][]string{
+		{"run", "brunel", "--duration", "1s"},
+		{"bench", "brunel:n=1000", "--backend", "auto", "--repeat", "3"},
+	} {
+		os.Remove(calls)
+		code, _, errOut := myelinEnv(context.Background(), &env{sibling: sib}, args...)
+		if code != 7 || !strings.Contains(errOut, "handing over to "+sib) {
+			t.Errorf("%v: exit %d (want myelin-cuda's 7), %q", args, code, errOut)
+		}
+		got, err := os.ReadFile(calls)
+		if err != nil || strings.TrimSpace(string(got)) != strings.Join(args, " ") {
+			t.Errorf("%v: myelin-cuda was called with %q (%v)", args, got, err)
+		}
+	}
+}
+
+// A run that is refused before it simulates leaves an existing --out file
+// as it was; one that simulates replaces it through FILE.partial.
+func TestRunNeverDestroysOutput(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "keep.myelin")
+	const precious = "an earlier run's stream"
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		args []string
+		want string
+	}{
+		{"memory check", context.Background(), []string{"--set", "n=2000000,indegree=100000"}, "memory is available"},
+		{"bad --listen", context.Background(), []string{"--listen", "unix:" + filepath.Join(dir, "no", "such", "s")}, "--listen"},
+		{"interrupted build", cancelled, nil, "interrupted while building"},
+		{"invalid spec", context.Background(), []string{"--set", "g=-5"}, "parameter g"},
+		{"--out is a folder", context.Background(), []string{"-o", dir}, "is a folder"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.WriteFile(file, []byte(precious), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			args := append([]string{"run", "brunel", "--set", "n=1000", "--duration", "20", "--backend", "cpu", "-o", file}, tc.args...)
+			code, _, errOut := myelinEnv(tc.ctx, &env{}, args...)
+			if code == 0 || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d, stderr %q: want a failure mentioning %q", code, errOut, tc.want)
+			}
+			if got, err := os.ReadFile(file); err != nil || string(got) != precious {
+				t.Errorf("--out file after a refused run: %q, %v; want it untouched", got, err)
+			}
+			if _, err := os.Stat(file + partialSuffix); !os.IsNotExist(err) {
+				t.Errorf("%s%s left behind (%v)", file, partialSuffix, err)
+			}
+		})
+	}
+	// A run that completes replaces the file; no .partial is left.
+	if code, _, errOut := myelinEnv(context.Background(), &env{}, "run", "brunel", "--set", "n=1000", "--duration", "20", "--backend", "cpu", "-q", "-o", file); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errOut)
+	}
+	r := readOutStream(t, file)
+	if r.Trailer.GetStatus() != myelinpb.Trailer_COMPLETE || r.Trailer.GetStepsDone() != 200 {
+		t.Errorf("trailer %v, want COMPLETE after 200 steps", r.Trailer)
+	}
+	if _, err := os.Stat(file + partialSuffix); !os.IsNotExist(err) {
+		t.Errorf(".partial left after a complete run (%v)", err)
+	}
+	// An interrupted run also replaces it, with a trailer marked interrupted.
+	ctx, stop := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer stop()
+	code, _, errOut := myelinEnv(ctx, &env{}, "run", "brunel", "--set", "n=1000", "--duration", "1e7", "--backend", "cpu", "-q", "-o", file)
+	if code != 130 {
+		t.Fatalf("interrupted run: exit %d: %s", code, errOut)
+	}
+	r = readOutStream(t, file)
+	if r.Trailer.GetStatus() != myelinpb.Trailer_INTERRUPTED || r.Trailer.GetStepsDone() == 0 {
+		t.Errorf("trailer %v, want INTERRUPTED after some steps", r.Trailer)
+	}
+	if _, err := os.Stat(file + partialSuffix); !os.IsNotExist(err) {
+		t.Errorf(".partial left after an interrupted run (%v)", err)
+	}
+}
+
+func readOutStream(t *testing.T, path string) *stream.Result {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := stream.ReadAll(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return r
+}
+
+func TestTimeAndThreadFlags(t *testing.T) {
+	steps := regexp.MustCompile(`(\d+) ms in (\d+) steps of ([0-9.]+) ms on cpu, (\d+ threads?) `)
+	for _, tc := range []struct {
+		flags               []string
+		ms, steps, dt, thrd string
+	}{
+		{[]string{"--duration", "1s"}, "1000", "10000", "0.1", "1 thread"},
+		{[]string{"--duration", "250ms"}, "250", "2500", "0.1", "1 thread"},
+		{[]string{"--duration", "250"}, "250", "2500", "0.1", "1 thread"},
+		{[]string{"--duration", "0.05s", "--dt", "500us"}, "50", "100", "0.5", "1 thread"},
+		{[]string{"--duration", "20", "--threads", "2"}, "20", "200", "0.1", "2 threads"},
+	} {
+		args := append([]string{"run", "brunel", "--set", "n=1000", "--backend", "cpu", "--threads", "1"}, tc.flags...)
+		code, out, errOut := myelin(t, args...)
+		m := steps.FindStringSubmatch(out)
+		if code != 0 || m == nil || m[1] != tc.ms || m[2] != tc.steps || m[3] != tc.dt || m[4] != tc.thrd {
+			t.Errorf("%v: exit %d, %v (want %s ms, %s steps of %s ms, %s): %s", tc.flags, code, m, tc.ms, tc.steps, tc.dt, tc.thrd, errOut)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "brunel", "--duration", "1x"}, `invalid argument "1x" for "--duration"`},
+		{[]string{"run", "brunel", "--duration", "-5"}, "want a time > 0"},
+		{[]string{"run", "brunel", "--duration", "NaN"}, "want a time > 0"},
+		{[]string{"run", "brunel", "--dt", "0"}, "want a time > 0"},
+		{[]string{"run", "brunel", "--threads", "-1"}, "--threads -1: want 0 (all cores) or a positive count"},
+		{[]string{"bench", "brunel", "--threads", "-2"}, "--threads -2"},
+		{[]string{"plan", "brunel", "--threads", "-3"}, "--threads -3"},
+		{[]string{"bench", "brunel", "--repeat", "0"}, "--repeat 0"},
+	} {
+		if code, _, errOut := myelin(t, tc.args...); code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, %q; want exit 2 mentioning %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}
+
+// run's summary and bench's table give the same figures, and the same
+// values for the same network.
+func TestRunAndBenchSummariesAgree(t *testing.T) {
+	code, out, errOut := myelin(t, "run", "brunel", "--set", "n=1000", "--duration", "50", "--backend", "cpu", "--threads", "1")
+	if code != 0 {
+		t.Fatalf("run: %s", errOut)
+	}
+	last := regexp.MustCompile(`build (\S+), load (\S+), simulation (\S+) \(real-time factor (\S+), (\S+) spikes/s, (\S+) synaptic events/s, (\S+) µs/step\), status (\w+)`).FindStringSubmatch(out)
+	if last == nil {
+		t.Fatalf("run summary lacks the figures:\n%s", out)
+	}
+	code, table, errOut := myelin(t, "bench", "brunel:n=1000", "--set", "duration_ms=50", "--threads", "1", "--markdown")
+	if code != 0 {
+		t.Fatalf("bench: %s", errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(table), "\n")
+	head := strings.Split(lines[0], "|")
+	row := strings.Split(lines[2], "|")
+	col := map[string]string{}
+	for i := range head {
+		col[strings.TrimSpace(head[i])] = strings.TrimSpace(row[i])
+	}
+	for _, h := range []string{"build (s)", "load (s)", "simulation (s)", "real-time factor", "spikes/s", "synaptic events/s", "µs/step", "status", "neurons", "synapses"} {
+		if _, ok := col[h]; !ok {
+			t.Errorf("bench table lacks %q: %s", h, lines[0])
+		}
+	}
+	if col["status"] != last[8] || col["neurons"] != "1000" || col["synapses"] != "100000" || !strings.Contains(out, "1000 neurons, 100000 synapses") {
+		t.Errorf("run: %v; bench: %v", last, col)
+	}
+	// The same seed gives the same spikes, so the spike rates differ only
+	// by the simulation time: spikes/s × simulation is the spike count.
+	runSpikes := mustFloat(t, last[5]) * durSeconds(t, last[3])
+	benchSpikes := mustFloat(t, col["spikes/s"]) * mustFloat(t, col["simulation (s)"])
+	if runSpikes <= 0 || benchSpikes/runSpikes < 0.9 || benchSpikes/runSpikes > 1.1 {
+		t.Errorf("spikes: run %.0f, bench %.0f", runSpikes, benchSpikes)
+	}
+}
+
+func mustFloat(t *testing.T, s string) float64 {
+	t.Helper()
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t.Fatalf("%q: %v", s, err)
+	}
+	return f
+}
+
+func durSeconds(t *testing.T, s string) float64 {
+	t.Helper()
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		t.Fatalf("%q: %v", s, err)
+	}
+	return d.Seconds()
+}
