@@ -7,8 +7,7 @@ import (
 	"fmt"
 	"unsafe"
 
-	"gorgonia.org/cu"
-
+	"github.com/myelin-sim/myelin/cuda/driver"
 	"github.com/myelin-sim/myelin/engine/backend"
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/kernels/launch"
@@ -29,20 +28,20 @@ import (
 // alternate, so the host sorts and hands over one chunk's spikes while the
 // device computes the next.
 type Backend struct {
-	dev     *Device
+	dev     *driver.Device
 	ownsDev bool
 	cfg     *launch.Config
 
 	plan    *launch.Plan
-	stream  *Stream
-	modules []*Module
-	funcs   map[launch.Kernel]*Function
-	owned   []*Buffer
-	bufs    [launch.RecordSets][launch.NumBuffers]*Buffer
-	nets    [launch.RecordSets]*Buffer
-	graphs  map[graphKey]*Graph
+	stream  *driver.Stream
+	modules []*driver.Module
+	funcs   map[launch.Kernel]*driver.Function
+	owned   []*driver.Buffer
+	bufs    [launch.RecordSets][launch.NumBuffers]*driver.Buffer
+	nets    [launch.RecordSets]*driver.Buffer
+	graphs  map[graphKey]*driver.Graph
 	host    [launch.RecordSets]hostSet
-	events  []cu.Event
+	events  []*driver.Event
 	step    uint64
 	set     int // record set of the next chunk
 	desc    string
@@ -53,12 +52,12 @@ type graphKey struct{ steps, set int }
 
 // hostSet is the pinned host memory of one record set.
 type hostSet struct {
-	meta    *Pinned // the step counter after the chunk (8 bytes)
-	counts  *Pinned // spike counts of the chunk's steps
-	ids     *Pinned // spike ids
-	samples *Pinned // sample rows
-	done    cu.Event
-	idsDone cu.Event
+	meta    *driver.Pinned // the step counter after the chunk (8 bytes)
+	counts  *driver.Pinned // spike counts of the chunk's steps
+	ids     *driver.Pinned // spike ids
+	samples *driver.Pinned // sample rows
+	done    *driver.Event
+	idsDone *driver.Event
 }
 
 // memoryReserve is device memory left free for the driver: module code,
@@ -68,7 +67,7 @@ const memoryReserve = 64 << 20
 // NewBackend returns a backend on an open device, which stays the
 // caller's to close. cfg chooses the launch geometry (nil: blocks of 256
 // threads, a deliver grid of 8 blocks per SM, 64 MiB per record set).
-func NewBackend(dev *Device, cfg *launch.Config) *Backend {
+func NewBackend(dev *driver.Device, cfg *launch.Config) *Backend {
 	return &Backend{dev: dev, cfg: cfg}
 }
 
@@ -78,7 +77,7 @@ func NewBackend(dev *Device, cfg *launch.Config) *Backend {
 // too old for the kernels' PTX is found here, where a caller can still
 // choose the CPU, rather than in Load.
 func OpenBackend(ordinal int, cfg *launch.Config) (*Backend, error) {
-	dev, err := Open(ordinal)
+	dev, err := driver.Open(ordinal)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +90,7 @@ func OpenBackend(ordinal int, cfg *launch.Config) (*Backend, error) {
 }
 
 // checkModules loads and unloads every kernel module on dev.
-func checkModules(dev *Device) error {
+func checkModules(dev *driver.Device) error {
 	for _, name := range launch.Modules() {
 		m, err := dev.LoadEmbedded(name)
 		if err != nil {
@@ -121,7 +120,7 @@ func (b *Backend) Describe() string {
 	return deviceLine(b.dev.Info())
 }
 
-func deviceLine(i Info) string {
+func deviceLine(i driver.Info) string {
 	return fmt.Sprintf("cuda: %s (compute %d.%d, %d SMs, %.1f GiB), driver %d.%d",
 		i.Name, i.ComputeMajor, i.ComputeMinor, i.SMs, float64(i.TotalMemory)/(1<<30), i.DriverVersion/1000, i.DriverVersion%1000/10)
 }
@@ -182,8 +181,8 @@ func fitError(plan *launch.Plan, device string, free, total uint64) error {
 
 // load allocates and fills everything; it runs on the device thread.
 func (b *Backend) load(plan *launch.Plan) error {
-	b.funcs = map[launch.Kernel]*Function{}
-	mods := map[string]*Module{}
+	b.funcs = map[launch.Kernel]*driver.Function{}
+	mods := map[string]*driver.Module{}
 	for _, name := range launch.Modules() {
 		m, err := b.dev.LoadEmbedded(name)
 		if err != nil {
@@ -200,7 +199,7 @@ func (b *Backend) load(plan *launch.Plan) error {
 		// The limit depends on the compiled kernel's registers, so the
 		// query also has a lazily loading driver (CUDA 12) load the kernel
 		// here rather than inside the stream capture of its first launch.
-		maxBlock, err := f.Attribute(MaxThreadsPerBlock)
+		maxBlock, err := f.Attribute(driver.MaxThreadsPerBlock)
 		if err != nil {
 			return err
 		}
@@ -232,7 +231,7 @@ func (b *Backend) load(plan *launch.Plan) error {
 				return err
 			}
 			if len(spec.Data) > 0 {
-				if err := Upload(buf, spec.Data); err != nil {
+				if err := driver.Upload(buf, spec.Data); err != nil {
 					return err
 				}
 			}
@@ -247,7 +246,7 @@ func (b *Backend) load(plan *launch.Plan) error {
 		if err != nil {
 			return err
 		}
-		if err := Upload(buf, d); err != nil {
+		if err := driver.Upload(buf, d); err != nil {
 			return err
 		}
 		b.nets[set] = buf
@@ -256,7 +255,7 @@ func (b *Backend) load(plan *launch.Plan) error {
 	for set := range b.host {
 		h := &b.host[set]
 		for _, p := range []struct {
-			dst  **Pinned
+			dst  **driver.Pinned
 			name string
 			size int64
 		}{
@@ -269,18 +268,18 @@ func (b *Backend) load(plan *launch.Plan) error {
 				return err
 			}
 		}
-		if h.done, err = b.newEvent(); err != nil {
+		if h.done, err = b.newEvent(fmt.Sprintf("chunk done[%d]", set)); err != nil {
 			return err
 		}
-		if h.idsDone, err = b.newEvent(); err != nil {
+		if h.idsDone, err = b.newEvent(fmt.Sprintf("spike ids done[%d]", set)); err != nil {
 			return err
 		}
 	}
-	b.graphs = map[graphKey]*Graph{}
+	b.graphs = map[graphKey]*driver.Graph{}
 	return b.dev.Synchronize()
 }
 
-func (b *Backend) alloc(name string, size int64) (*Buffer, error) {
+func (b *Backend) alloc(name string, size int64) (*driver.Buffer, error) {
 	buf, err := b.dev.Alloc(name, size)
 	if err != nil {
 		return nil, err
@@ -289,10 +288,10 @@ func (b *Backend) alloc(name string, size int64) (*Buffer, error) {
 	return buf, nil
 }
 
-func (b *Backend) newEvent() (cu.Event, error) {
-	ev, err := cu.MakeEvent(cu.BlockingSyncEvent | cu.DisableTiming)
+func (b *Backend) newEvent(name string) (*driver.Event, error) {
+	ev, err := driver.NewEvent(name)
 	if err != nil {
-		return ev, fmt.Errorf("cuda: cuEventCreate: %w", driverErr(err))
+		return nil, err
 	}
 	b.events = append(b.events, ev)
 	return ev, nil
@@ -300,8 +299,8 @@ func (b *Backend) newEvent() (cu.Event, error) {
 
 // graph returns the graph of a chunk of m steps on record set set,
 // capturing it on first use (Advance captures before it enqueues work, so
-// the stream is idle). Capturing runs nothing; Graph.Launch replays it.
-func (b *Backend) graph(m, set int) (*Graph, error) {
+// the stream is idle). Capturing runs nothing; driver.Graph.Launch replays it.
+func (b *Backend) graph(m, set int) (*driver.Graph, error) {
 	key := graphKey{m, set}
 	if g, ok := b.graphs[key]; ok {
 		return g, nil
@@ -311,7 +310,7 @@ func (b *Backend) graph(m, set int) (*Graph, error) {
 	g, err := b.stream.Capture(fmt.Sprintf("chunk of %d steps, record set %d (%d launches)", m, set, len(ls)), func() error {
 		for _, l := range ls {
 			f := b.funcs[l.Kernel]
-			if err := f.Launch(Dim3{X: int(l.Grid)}, Dim3{X: int(l.Block)}, 0, b.stream, net, l.S, l.A); err != nil {
+			if err := f.Launch(driver.Dim3{X: int(l.Grid)}, driver.Dim3{X: int(l.Block)}, 0, b.stream, net, l.S, l.A); err != nil {
 				return err
 			}
 		}
@@ -385,8 +384,8 @@ func (b *Backend) enqueue(m, set int) error {
 	if err := s.CopyToHost(h.meta, 0, bufs[launch.BufStep], 0, 8); err != nil {
 		return err
 	}
-	if err := driverErr(h.done.Record(s.s)); err != nil {
-		return fmt.Errorf("cuda: cuEventRecord after chunk of %d steps: %w", m, err)
+	if err := h.done.Record(s); err != nil {
+		return fmt.Errorf("cuda: after chunk of %d steps: %w", m, err)
 	}
 	return nil
 }
@@ -397,7 +396,7 @@ func (b *Backend) enqueue(m, set int) error {
 func (b *Backend) collect(c int, sizes []int, set int, first uint64, blk *backend.Block) error {
 	m := sizes[c]
 	h, s := &b.host[set], b.stream
-	if err := driverErr(h.done.Synchronize()); err != nil {
+	if err := h.done.Synchronize(); err != nil {
 		return fmt.Errorf("cuda: chunk of %d steps at step %d: %w", m, first, err)
 	}
 	if got := *(*uint64)(unsafe.Pointer(unsafe.SliceData(h.meta.Bytes()))); got != first+uint64(m) {
@@ -413,15 +412,15 @@ func (b *Backend) collect(c int, sizes []int, set int, first uint64, blk *backen
 			return err
 		}
 	}
-	if err := driverErr(h.idsDone.Record(s.s)); err != nil {
-		return fmt.Errorf("cuda: cuEventRecord after the spike ids at step %d: %w", first, err)
+	if err := h.idsDone.Record(s); err != nil {
+		return fmt.Errorf("cuda: after the spike ids at step %d: %w", first, err)
 	}
 	if c+1 < len(sizes) {
 		if err := b.enqueue(sizes[c+1], (set+1)%launch.RecordSets); err != nil {
 			return err
 		}
 	}
-	if err := driverErr(h.idsDone.Synchronize()); err != nil {
+	if err := h.idsDone.Synchronize(); err != nil {
 		return fmt.Errorf("cuda: copying %d spike ids of the chunk at step %d: %w", total, first, err)
 	}
 	samples := unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(h.samples.Bytes()))), m*b.plan.SampleWidth)
@@ -463,12 +462,12 @@ func (b *Backend) release() error {
 	}
 	b.graphs = nil
 	for _, ev := range b.events {
-		keep(b.dev.Do(func() error { return driverErr(cu.DestroyEvent(&ev)) }))
+		keep(b.dev.Do(ev.Destroy))
 	}
 	b.events = nil
 	for i := range b.host {
 		h := &b.host[i]
-		for _, p := range []*Pinned{h.meta, h.counts, h.ids, h.samples} {
+		for _, p := range []*driver.Pinned{h.meta, h.counts, h.ids, h.samples} {
 			if p != nil {
 				keep(p.Free())
 			}
@@ -479,8 +478,8 @@ func (b *Backend) release() error {
 		keep(buf.Free())
 	}
 	b.owned = nil
-	b.bufs = [launch.RecordSets][launch.NumBuffers]*Buffer{}
-	b.nets = [launch.RecordSets]*Buffer{}
+	b.bufs = [launch.RecordSets][launch.NumBuffers]*driver.Buffer{}
+	b.nets = [launch.RecordSets]*driver.Buffer{}
 	if b.stream != nil {
 		keep(b.stream.Destroy())
 		b.stream = nil

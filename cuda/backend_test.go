@@ -20,12 +20,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/myelin-sim/myelin/cuda/driver"
+
 	"github.com/myelin-sim/myelin/engine/backend"
+	"github.com/myelin-sim/myelin/engine/backend/parity"
 	"github.com/myelin-sim/myelin/engine/cpu"
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/sim"
 	"github.com/myelin-sim/myelin/kernels/launch"
-	"github.com/myelin-sim/myelin/engine/backend/parity"
 )
 
 func TestBackendParity(t *testing.T) {
@@ -241,7 +243,7 @@ func benchCUDA(b *testing.B, c parity.Case) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	d, err := Open(0)
+	d, err := driver.Open(0)
 	if err != nil {
 		b.Fatal(err)
 	}

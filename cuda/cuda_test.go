@@ -10,11 +10,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/myelin-sim/myelin/cuda/driver"
 )
 
-func openDevice(t *testing.T) *Device {
+func openDevice(t *testing.T) *driver.Device {
 	t.Helper()
-	d, err := Open(0)
+	d, err := driver.Open(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +28,7 @@ func openDevice(t *testing.T) *Device {
 	return d
 }
 
-func sanity(t *testing.T, d *Device) *Function {
+func sanity(t *testing.T, d *driver.Device) *driver.Function {
 	t.Helper()
 	m, err := d.LoadEmbedded("sanity")
 	if err != nil {
@@ -59,8 +61,8 @@ func TestDevice(t *testing.T) {
 	if err != nil || free == 0 || free > total || total != info.TotalMemory {
 		t.Errorf("FreeMemory() = %d, %d, %v (TotalMemory %d)", free, total, err, info.TotalMemory)
 	}
-	if !Available() {
-		t.Error("Available() = false with an open device")
+	if !driver.Available() {
+		t.Error("driver.Available() = false with an open device")
 	}
 }
 
@@ -73,27 +75,27 @@ func TestLaunchAndCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer buf.Free()
-	if err := f.Launch(Dim3{X: (n + 255) / 256}, Dim3{X: 256}, 0, nil, buf, int32(n)); err != nil {
+	if err := f.Launch(driver.Dim3{X: (n + 255) / 256}, driver.Dim3{X: 256}, 0, nil, buf, int32(n)); err != nil {
 		t.Fatal(err)
 	}
 	out := make([]int32, n)
-	if err := Download(out, buf); err != nil {
+	if err := driver.Download(out, buf); err != nil {
 		t.Fatal(err)
 	}
 	checkSanity(t, out)
 
 	// Errors name the kernel, the geometry and the argument.
-	err = f.Launch(Dim3{X: 1}, Dim3{X: 4096}, 0, nil, buf, int32(n))
+	err = f.Launch(driver.Dim3{X: 1}, driver.Dim3{X: 4096}, 0, nil, buf, int32(n))
 	if err == nil || !strings.Contains(err.Error(), "myelin_sanity") || !strings.Contains(err.Error(), "(4096,1,1)") {
 		t.Errorf("oversized block: %v", err)
 	}
-	if err := f.Launch(Dim3{X: 1}, Dim3{X: 1}, 0, nil, buf, n); err == nil || !strings.Contains(err.Error(), "argument 1") {
+	if err := f.Launch(driver.Dim3{X: 1}, driver.Dim3{X: 1}, 0, nil, buf, n); err == nil || !strings.Contains(err.Error(), "argument 1") {
 		t.Errorf("int argument: %v", err)
 	}
-	if err := Upload(buf, make([]int32, n+1)); err == nil || !strings.Contains(err.Error(), `"out"`) {
+	if err := driver.Upload(buf, make([]int32, n+1)); err == nil || !strings.Contains(err.Error(), `"out"`) {
 		t.Errorf("oversized upload: %v", err)
 	}
-	if _, err := d.Alloc("huge", 1<<50); err == nil || !IsOutOfMemory(err) || !strings.Contains(err.Error(), `"huge"`) {
+	if _, err := d.Alloc("huge", 1<<50); err == nil || !driver.IsOutOfMemory(err) || !strings.Contains(err.Error(), `"huge"`) {
 		t.Errorf("huge alloc: %v", err)
 	}
 }
@@ -119,7 +121,7 @@ func TestGraphPinnedStream(t *testing.T) {
 		if err := buf.Fill32(7, s); err != nil {
 			return err
 		}
-		return f.Launch(Dim3{X: n / 128}, Dim3{X: 128}, 0, s, buf, int32(n))
+		return f.Launch(driver.Dim3{X: n / 128}, driver.Dim3{X: 128}, 0, s, buf, int32(n))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -150,11 +152,11 @@ func TestGraphPinnedStream(t *testing.T) {
 func TestCooperativeAndAttributes(t *testing.T) {
 	d := openDevice(t)
 	f := sanity(t, d)
-	regs, err := f.Attribute(NumRegs)
+	regs, err := f.Attribute(driver.NumRegs)
 	if err != nil || regs <= 0 {
-		t.Errorf("NumRegs = %d, %v", regs, err)
+		t.Errorf("driver.NumRegs = %d, %v", regs, err)
 	}
-	if err := f.SetAttribute(MaxDynamicSharedMemory, 64<<10); err != nil {
+	if err := f.SetAttribute(driver.MaxDynamicSharedMemory, 64<<10); err != nil {
 		t.Error(err)
 	}
 	per, err := f.MaxActiveBlocksPerSM(256, 0)
@@ -170,15 +172,15 @@ func TestCooperativeAndAttributes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.LaunchCooperative(Dim3{X: blocks}, Dim3{X: 256}, 0, nil, buf, int32(n)); err != nil {
+	if err := f.LaunchCooperative(driver.Dim3{X: blocks}, driver.Dim3{X: 256}, 0, nil, buf, int32(n)); err != nil {
 		t.Fatal(err)
 	}
 	out := make([]int32, n)
-	if err := Download(out, buf); err != nil {
+	if err := driver.Download(out, buf); err != nil {
 		t.Fatal(err)
 	}
 	checkSanity(t, out)
-	if err := f.LaunchCooperative(Dim3{X: blocks + d.Info().SMs*64}, Dim3{X: 256}, 0, nil, buf, int32(n)); err == nil {
+	if err := f.LaunchCooperative(driver.Dim3{X: blocks + d.Info().SMs*64}, driver.Dim3{X: 256}, 0, nil, buf, int32(n)); err == nil {
 		t.Error("oversized cooperative grid launched")
 	}
 }

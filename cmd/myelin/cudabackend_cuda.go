@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/myelin-sim/myelin/cuda"
+	"github.com/myelin-sim/myelin/cuda/driver"
 	"github.com/myelin-sim/myelin/engine/backend"
 )
 
@@ -17,7 +18,7 @@ const cudaBuilt = true
 // (none visible, driver too old, out of memory, exclusive mode). The
 // backend owns the device: closing it releases the context.
 func openCUDA() (backend.Backend, error) {
-	if !cuda.Available() {
+	if !driver.Available() {
 		return nil, fmt.Errorf("the CUDA driver shows no device (CUDA_VISIBLE_DEVICES may hide them)")
 	}
 	be, err := cuda.OpenBackend(0, nil)

@@ -1,4 +1,7 @@
-// Package cuda is Myelin's GPU driver layer over the CUDA driver API.
+// Package driver is Myelin's general GPU driver layer over the CUDA driver
+// API: devices, contexts, modules, buffers, pinned memory, streams, events,
+// graphs and launches. It knows nothing of Myelin's networks; package cuda
+// builds the Myelin backend on it.
 //
 // The real implementation needs the build tag "cuda" (make cuda): it uses
 // gorgonia.org/cu, whose package initialisation calls cuInit and exits the
@@ -11,7 +14,7 @@
 // are loaded from PTX (see package kernels), device buffers, pinned host
 // buffers, streams, CUDA graphs and cooperative launches are thin wrappers
 // whose errors name the kernel, buffer, sizes and launch geometry.
-package cuda
+package driver
 
 // Info describes a CUDA device: what a run's trailer and "myelin plan"
 // report about the GPU.

@@ -1,6 +1,6 @@
 //go:build cuda
 
-package cuda
+package driver
 
 // This file calls the CUDA driver API directly for what gorgonia.org/cu
 // lacks: pinned host memory, stream capture and graphs, cooperative launch,
