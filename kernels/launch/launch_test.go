@@ -54,8 +54,8 @@ func TestChunk(t *testing.T) {
 	if ls[0].Kernel != ChunkBegin || ls[0].S != 3 || ls[len(ls)-1].Kernel != ChunkEnd || ls[len(ls)-1].S != 3 {
 		t.Fatalf("chunk does not start with begin and end with end: %v", ls)
 	}
-	// Per step: events, 3 spiking updates, 3 rate updates, deliver, record.
-	perStep := []Kernel{Events, Update, Update, Update, RateUpdate, RateUpdate, RateUpdate, Deliver, Record}
+	// Per step: events, 5 spiking updates, 3 rate updates, deliver, record.
+	perStep := []Kernel{Events, Update, Update, Update, Update, Update, RateUpdate, RateUpdate, RateUpdate, Deliver, Record}
 	body := ls[1 : len(ls)-1]
 	if len(body) != 3*len(perStep) {
 		t.Fatalf("%d launches per chunk of 3 steps, want %d: %v", len(body), 3*len(perStep), body)
