@@ -13,18 +13,26 @@
 // of the exponential term.
 #define MYELIN_AEIF_MAX_EXP_ARG 50.0f
 
+// AeifRK is one fixed step of aeif_cond_exp's integrator (neuron.AeifRK):
+// its length and the decay of the conductances and of w over it.
+struct AeifRK {
+    float H;       // step, ms
+    float PEx;     // exp(-H/tau_syn_ex)
+    float PExHalf; // exp(-H/(2 tau_syn_ex))
+    float PIn;     // exp(-H/tau_syn_in)
+    float PInHalf; // exp(-H/(2 tau_syn_in))
+    float PW;      // exp(-H/tau_w)
+};
+
 // AeifCondExp holds the float32 coefficients of NEST's aeif_cond_exp for
 // one step h: NSub substeps of classic RK4 on (V, w) with the conductances
-// taken exactly at the stage times (see the Go file). V is absolute (mV).
+// taken exactly at the stage times, a substep that reaches V_peak redone in
+// NMicro microsteps (see the Go file). V is absolute (mV).
 struct AeifCondExp {
     int NSub;      // substeps per step
-    float HS;      // substep hs = h/NSub, ms
-    float HalfHS;  // hs/2
-    float SixthHS; // hs/6
-    float PEx;     // exp(-hs/tau_syn_ex)
-    float PExHalf; // exp(-hs/(2 tau_syn_ex))
-    float PIn;     // exp(-hs/tau_syn_in)
-    float PInHalf; // exp(-hs/(2 tau_syn_in))
+    int NMicro;    // microsteps of a substep that reaches V_peak
+    AeifRK Sub;    // a substep: hs = h/NSub
+    AeifRK Micro;  // a microstep: hs/NMicro
     float InvC;    // 1/C_m
     float GL;      // g_L, nS
     float EL;      // E_L, mV
@@ -40,8 +48,6 @@ struct AeifCondExp {
     float B;       // b, pA
     float InvTauW; // 1/tau_w
     float IE;      // I_e, pA
-    float WRef;    // a (V_reset - E_L): where w relaxes to while refractory
-    float PW;      // exp(-hs/tau_w)
     int RefStep;   // t_ref in steps
 };
 
@@ -63,6 +69,25 @@ __device__ __forceinline__ void AeifCondExp_Deriv(const AeifCondExp *c, float v,
     *dwp = (c->A * (v - c->EL) - w) * c->InvTauW;
 }
 
+// AeifCondExp_RK4 is AeifCondExp.rk4: (*v, *w) advanced by one step of r
+// from conductances ge and gi at its start.
+__device__ __forceinline__ void AeifCondExp_RK4(const AeifCondExp *c, const AeifRK *r, float *vp, float *wp, float ge,
+                                                float gi, float i)
+{
+    float v = *vp, w = *wp;
+    float half = r->H * 0.5f;
+    float sixth = r->H / 6.0f;
+    float geM = ge * r->PExHalf, giM = gi * r->PInHalf;
+    float geE = ge * r->PEx, giE = gi * r->PIn;
+    float k1v, k1w, k2v, k2w, k3v, k3w, k4v, k4w;
+    AeifCondExp_Deriv(c, v, w, ge, gi, i, &k1v, &k1w);
+    AeifCondExp_Deriv(c, v + half * k1v, w + half * k1w, geM, giM, i, &k2v, &k2w);
+    AeifCondExp_Deriv(c, v + half * k2v, w + half * k2w, geM, giM, i, &k3v, &k3w);
+    AeifCondExp_Deriv(c, v + r->H * k3v, w + r->H * k3w, geE, giE, i, &k4v, &k4w);
+    *vp = v + sixth * (k1v + 2.0f * k2v + 2.0f * k3v + k4v);
+    *wp = w + sixth * (k1w + 2.0f * k2w + 2.0f * k3w + k4w);
+}
+
 // AeifCondExp_Step advances one neuron by one step: *v the membrane
 // potential (mV), *gex and *gin the conductances (nS), *w the adaptation
 // current (pA), *ref the remaining refractory steps, inEx and inIn the
@@ -75,38 +100,51 @@ __device__ __forceinline__ bool AeifCondExp_Step(const AeifCondExp *c, float *vp
     int ref = *refp;
     bool spiked = false;
     float i = c->IE + iext;
+    float wref = c->A * (c->VReset - c->EL); // w's fixed point while refractory
     bool clamp = ref > 0;
     if (clamp) {
         ref--;
     }
     for (int k = 0; k < c->NSub; k++) {
+        float geE = gex * c->Sub.PEx, giE = gin * c->Sub.PIn;
         if (clamp) {
             v = c->VReset;
-            w = c->WRef + (w - c->WRef) * c->PW;
-            gex = gex * c->PEx;
-            gin = gin * c->PIn;
+            w = wref + (w - wref) * c->Sub.PW;
+            gex = geE;
+            gin = giE;
             continue;
         }
-        float geM = gex * c->PExHalf, giM = gin * c->PInHalf;
-        float geE = gex * c->PEx, giE = gin * c->PIn;
-        float k1v, k1w, k2v, k2w, k3v, k3w, k4v, k4w;
-        AeifCondExp_Deriv(c, v, w, gex, gin, i, &k1v, &k1w);
-        AeifCondExp_Deriv(c, v + c->HalfHS * k1v, w + c->HalfHS * k1w, geM, giM, i, &k2v, &k2w);
-        AeifCondExp_Deriv(c, v + c->HalfHS * k2v, w + c->HalfHS * k2w, geM, giM, i, &k3v, &k3w);
-        AeifCondExp_Deriv(c, v + c->HS * k3v, w + c->HS * k3w, geE, giE, i, &k4v, &k4w);
-        v = v + c->SixthHS * (k1v + 2.0f * k2v + 2.0f * k3v + k4v);
-        w = w + c->SixthHS * (k1w + 2.0f * k2w + 2.0f * k3w + k4w);
+        float v1 = v, w1 = w;
+        AeifCondExp_RK4(c, &c->Sub, &v1, &w1, gex, gin, i);
+        if (v1 < c->VSpike) {
+            v = v1;
+            w = w1;
+            gex = geE;
+            gin = giE;
+            continue;
+        }
+        // V reaches V_peak within this substep: redo it in microsteps.
+        for (int j = 0; j < c->NMicro; j++) {
+            if (clamp) {
+                v = c->VReset;
+                w = wref + (w - wref) * c->Micro.PW;
+            } else {
+                AeifCondExp_RK4(c, &c->Micro, &v, &w, gex, gin, i);
+                if (v >= c->VSpike) {
+                    v = c->VReset;
+                    w = w + c->B;
+                    spiked = true;
+                    if (c->RefStep > 0) {
+                        clamp = true;
+                        ref = c->RefStep;
+                    }
+                }
+            }
+            gex = gex * c->Micro.PEx;
+            gin = gin * c->Micro.PIn;
+        }
         gex = geE;
         gin = giE;
-        if (v >= c->VSpike) {
-            v = c->VReset;
-            w = w + c->B;
-            spiked = true;
-            if (c->RefStep > 0) {
-                clamp = true;
-                ref = c->RefStep;
-            }
-        }
     }
     gex = gex + inEx;
     gin = gin - inIn;

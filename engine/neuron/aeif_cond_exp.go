@@ -70,9 +70,15 @@ var AeifCondExpModel = register(&Model{
 // log(DBL_MAX / 1e20).
 const aeifMaxPeakArg = 663.7310110335031
 
-// AeifSubstepMs is the longest substep of aeif_cond_exp's integrator (ms):
-// a step dt is split into ceil(dt / AeifSubstepMs) equal substeps.
-const AeifSubstepMs = 0.01
+// AeifSubstepMs is the longest substep of aeif_cond_exp's integrator (ms).
+// A step dt is split into ceil(dt / hmax) equal substeps, hmax the least of
+// AeifSubstepMs and half of each synaptic time constant.
+const AeifSubstepMs = 0.025
+
+// AeifMicrosteps is the number of microsteps into which a substep in which
+// V reaches the spike threshold is redone, so that the reset, and V's
+// course after it, fall on a grid AeifMicrosteps times finer.
+const AeifMicrosteps = 16
 
 // AeifMaxExpArg bounds the argument of the exponential term,
 // (min(V, V_peak) - V_th)/Delta_T, in float32. NEST bounds V by V_peak so
@@ -82,6 +88,29 @@ const AeifSubstepMs = 0.01
 // passes V_peak within the substep, and it maps a NaN argument to the cap.
 const AeifMaxExpArg = 50
 
+// AeifRK is one fixed step of aeif_cond_exp's integrator: its length and
+// the decay of the conductances and of w over it.
+type AeifRK struct {
+	H       float32 // step, ms
+	PEx     float32 // exp(-H/tau_syn_ex)
+	PExHalf float32 // exp(-H/(2 tau_syn_ex))
+	PIn     float32 // exp(-H/tau_syn_in)
+	PInHalf float32 // exp(-H/(2 tau_syn_in))
+	PW      float32 // exp(-H/tau_w)
+}
+
+func newAeifRK(p *myelinpb.AeifCondExp, h float64) AeifRK {
+	te, ti := p.GetTauSynEx(), p.GetTauSynIn()
+	return AeifRK{
+		H:       float32(h),
+		PEx:     float32(math.Exp(-h / te)),
+		PExHalf: float32(math.Exp(-h / (2 * te))),
+		PIn:     float32(math.Exp(-h / ti)),
+		PInHalf: float32(math.Exp(-h / (2 * ti))),
+		PW:      float32(math.Exp(-h / p.GetTauW())),
+	}
+}
+
 // AeifCondExp holds the float32 coefficients of NEST's aeif_cond_exp for
 // one step h. Field order matches struct AeifCondExp in
 // kernels/aeif_cond_exp.cuh. The membrane potential is absolute (mV).
@@ -89,32 +118,33 @@ const AeifMaxExpArg = 50
 // Integrator. NEST integrates this model with GSL's adaptive RKF45 (error
 // tolerance 1e-6); an adaptive step size would make the amount of work, and
 // in float32 the result, depend on the path, so Myelin takes NSub fixed
-// substeps per step (NSub = ceil(h / AeifSubstepMs), 4 at h = 0.1 ms) of
-// the classic fourth-order Runge-Kutta method on (V, w), with the
-// conductances, which decay linearly, taken exactly at the stage times
-// (g e^{-s/tau} at s = 0, hs/2, hs). After each substep, as NEST does after
-// each of its steps, V >= V_peak is a spike: V <- V_reset, w <- w + b and,
-// with t_ref > 0, the neuron is refractory for the rest of the step and
-// t_ref after it. A refractory neuron keeps V = V_reset while w relaxes
-// exactly towards a (V_reset - E_L). Arriving conductance jumps take effect
-// from the next step on, as in NEST. With t_ref = 0 (the default) a neuron
-// may in principle cross V_peak twice within one step; each crossing
-// resets V and adds b, but the step reports one spike.
+// substeps per step (see AeifSubstepMs: 4 at h = 0.1 ms) of the classic
+// fourth-order Runge-Kutta method on (V, w), with the conductances, which
+// decay linearly, taken exactly at the stage times (g e^{-s/tau} at
+// s = 0, hs/2, hs). After each substep, as NEST does after each of its
+// steps, V >= V_peak is a spike: V <- V_reset, w <- w + b and, with
+// t_ref > 0, the neuron is refractory for the rest of the step and t_ref
+// after it. Near the spike the exponential term explodes and NEST's
+// adaptive solver shrinks its step; here a substep whose end reaches V_peak
+// is redone from its start in AeifMicrosteps microsteps, so that the spike
+// is detected, and V restarts from V_reset, within hs/AeifMicrosteps of
+// where the finer grid puts it (the reset time is most of the error of a
+// fixed step: V restarts late by up to the step). A refractory neuron keeps
+// V = V_reset while w relaxes exactly towards a (V_reset - E_L). Arriving
+// conductance jumps take effect from the next step on, as in NEST. With
+// t_ref = 0 (the default) a neuron may in principle cross V_peak twice
+// within one step; each crossing resets V and adds b, but the step reports
+// one spike.
 //
 // Cost: four evaluations of the right-hand side, each with one Expf, per
-// substep: 16 exponentials per neuron and step at h = 0.1 ms, about 10
-// times the work of iaf_cond_exp's step (see BenchmarkSpikingModels). The
-// test against a float64 reference with tiny steps bounds the error:
-// spike times agree to within one step over a second of irregular input.
+// substep, 16 at h = 0.1 ms, and 64 more in a step with a spike
+// (BenchmarkSpikingModels). TestAeifCondExpReference bounds the error
+// against a float64 RK4 integration at 1/100 of the step.
 type AeifCondExp struct {
 	NSub    int32   // substeps per step
-	HS      float32 // substep hs = h/NSub, ms
-	HalfHS  float32 // hs/2
-	SixthHS float32 // hs/6
-	PEx     float32 // exp(-hs/tau_syn_ex)
-	PExHalf float32 // exp(-hs/(2 tau_syn_ex))
-	PIn     float32 // exp(-hs/tau_syn_in)
-	PInHalf float32 // exp(-hs/(2 tau_syn_in))
+	NMicro  int32   // microsteps of a substep that reaches V_peak
+	Sub     AeifRK  // a substep: hs = h/NSub
+	Micro   AeifRK  // a microstep: hs/NMicro
 	InvC    float32 // 1/C_m
 	GL      float32 // g_L, nS
 	EL      float32 // E_L, mV
@@ -130,30 +160,24 @@ type AeifCondExp struct {
 	B       float32 // b, pA
 	InvTauW float32 // 1/tau_w
 	IE      float32 // I_e, pA
-	WRef    float32 // a (V_reset - E_L): where w relaxes to while refractory
-	PW      float32 // exp(-hs/tau_w)
 	RefStep int32   // t_ref in steps
 }
 
 // NewAeifCondExp computes the coefficients of p for step dt (ms).
 func NewAeifCondExp(p *myelinpb.AeifCondExp, dt float64) AeifCondExp {
-	return newAeifCondExp(p, dt, max(1, int(math.Ceil(dt/AeifSubstepMs-1e-9))))
+	hmax := min(AeifSubstepMs, p.GetTauSynEx()/2, p.GetTauSynIn()/2)
+	return newAeifCondExp(p, dt, max(1, int(math.Ceil(dt/hmax-1e-9))), AeifMicrosteps)
 }
 
 // newAeifCondExp computes the coefficients of p for step dt with n
-// substeps.
-func newAeifCondExp(p *myelinpb.AeifCondExp, dt float64, n int) AeifCondExp {
+// substeps and m microsteps.
+func newAeifCondExp(p *myelinpb.AeifCondExp, dt float64, n, m int) AeifCondExp {
 	hs := dt / float64(n)
-	te, ti := p.GetTauSynEx(), p.GetTauSynIn()
 	c := AeifCondExp{
 		NSub:    int32(n),
-		HS:      float32(hs),
-		HalfHS:  float32(hs / 2),
-		SixthHS: float32(hs / 6),
-		PEx:     float32(math.Exp(-hs / te)),
-		PExHalf: float32(math.Exp(-hs / (2 * te))),
-		PIn:     float32(math.Exp(-hs / ti)),
-		PInHalf: float32(math.Exp(-hs / (2 * ti))),
+		NMicro:  int32(m),
+		Sub:     newAeifRK(p, hs),
+		Micro:   newAeifRK(p, hs/float64(m)),
 		InvC:    float32(1 / p.GetCM()),
 		GL:      float32(p.GetGL()),
 		EL:      float32(p.GetEL()),
@@ -167,8 +191,6 @@ func newAeifCondExp(p *myelinpb.AeifCondExp, dt float64, n int) AeifCondExp {
 		B:       float32(p.GetB()),
 		InvTauW: float32(1 / p.GetTauW()),
 		IE:      float32(p.GetIE()),
-		WRef:    float32(p.GetA() * (p.GetVReset() - p.GetEL())),
-		PW:      float32(math.Exp(-hs / p.GetTauW())),
 		RefStep: RefractorySteps(p.GetTRef(), dt),
 	}
 	if p.GetDeltaT() > 0 {
@@ -196,6 +218,22 @@ func (c *AeifCondExp) deriv(v, w, ge, gi, i float32) (float32, float32) {
 	return dv, dw
 }
 
+// rk4 advances (v, w) by one step of r from conductances ge and gi at its
+// start.
+func (c *AeifCondExp) rk4(r *AeifRK, v, w, ge, gi, i float32) (float32, float32) {
+	half := float32(r.H * 0.5)
+	sixth := r.H / 6
+	geM, giM := float32(ge*r.PExHalf), float32(gi*r.PInHalf)
+	geE, giE := float32(ge*r.PEx), float32(gi*r.PIn)
+	k1v, k1w := c.deriv(v, w, ge, gi, i)
+	k2v, k2w := c.deriv(v+float32(half*k1v), w+float32(half*k1w), geM, giM, i)
+	k3v, k3w := c.deriv(v+float32(half*k2v), w+float32(half*k2w), geM, giM, i)
+	k4v, k4w := c.deriv(v+float32(r.H*k3v), w+float32(r.H*k3w), geE, giE, i)
+	v = v + float32(sixth*(k1v+float32(2*k2v)+float32(2*k3v)+k4v))
+	w = w + float32(sixth*(k1w+float32(2*k2w)+float32(2*k3w)+k4w))
+	return v, w
+}
+
 // Step advances one neuron by one step: v the membrane potential (mV), gex
 // and gin the conductances (nS), w the adaptation current (pA), ref the
 // remaining refractory steps, inEx and inIn the weights arriving now (nS;
@@ -203,35 +241,43 @@ func (c *AeifCondExp) deriv(v, w, ge, gi, i float32) (float32, float32) {
 func (c *AeifCondExp) Step(v, gex, gin, w float32, ref int32, inEx, inIn, iext float32) (float32, float32, float32, float32, int32, bool) {
 	spiked := false
 	i := c.IE + iext
+	wref := float32(c.A * (c.VReset - c.EL)) // w's fixed point while refractory
 	clamp := ref > 0
 	if clamp {
 		ref--
 	}
 	for k := int32(0); k < c.NSub; k++ {
+		geE, giE := float32(gex*c.Sub.PEx), float32(gin*c.Sub.PIn)
 		if clamp {
 			v = c.VReset
-			w = c.WRef + float32((w-c.WRef)*c.PW)
-			gex = float32(gex * c.PEx)
-			gin = float32(gin * c.PIn)
+			w = wref + float32((w-wref)*c.Sub.PW)
+			gex, gin = geE, giE
 			continue
 		}
-		geM, giM := float32(gex*c.PExHalf), float32(gin*c.PInHalf)
-		geE, giE := float32(gex*c.PEx), float32(gin*c.PIn)
-		k1v, k1w := c.deriv(v, w, gex, gin, i)
-		k2v, k2w := c.deriv(v+float32(c.HalfHS*k1v), w+float32(c.HalfHS*k1w), geM, giM, i)
-		k3v, k3w := c.deriv(v+float32(c.HalfHS*k2v), w+float32(c.HalfHS*k2w), geM, giM, i)
-		k4v, k4w := c.deriv(v+float32(c.HS*k3v), w+float32(c.HS*k3w), geE, giE, i)
-		v = v + float32(c.SixthHS*(k1v+float32(2*k2v)+float32(2*k3v)+k4v))
-		w = w + float32(c.SixthHS*(k1w+float32(2*k2w)+float32(2*k3w)+k4w))
-		gex, gin = geE, giE
-		if v >= c.VSpike {
-			v = c.VReset
-			w = w + c.B
-			spiked = true
-			if c.RefStep > 0 {
-				clamp, ref = true, c.RefStep
-			}
+		v1, w1 := c.rk4(&c.Sub, v, w, gex, gin, i)
+		if v1 < c.VSpike {
+			v, w, gex, gin = v1, w1, geE, giE
+			continue
 		}
+		// V reaches V_peak within this substep: redo it in microsteps.
+		for j := int32(0); j < c.NMicro; j++ {
+			if clamp {
+				v = c.VReset
+				w = wref + float32((w-wref)*c.Micro.PW)
+			} else {
+				v, w = c.rk4(&c.Micro, v, w, gex, gin, i)
+				if v >= c.VSpike {
+					v = c.VReset
+					w = w + c.B
+					spiked = true
+					if c.RefStep > 0 {
+						clamp, ref = true, c.RefStep
+					}
+				}
+			}
+			gex, gin = float32(gex*c.Micro.PEx), float32(gin*c.Micro.PIn)
+		}
+		gex, gin = geE, giE
 	}
 	gex = gex + inEx
 	gin = gin - inIn

@@ -164,21 +164,26 @@ func TestAeifCondExpReference(t *testing.T) {
 	const dt, steps = 0.1, 10000
 	f := proto.Float64
 	base := AeifCondExpModel.Defaults().(*myelinpb.AeifCondExp)
+	type train struct{ rateEx, wEx, rateIn, wIn, ie float64 }
+	strong := train{8000, 8, 1000, 4, 450}  // fluctuation-driven
+	steady := train{5000, 10, 1000, 3, 500} // more current-driven
 	for _, tc := range []struct {
 		name string
 		set  func(p *myelinpb.AeifCondExp)
-		ie   float64
+		in   train
 	}{
-		{"defaults", func(*myelinpb.AeifCondExp) {}, 450},
-		{"t_ref=2", func(p *myelinpb.AeifCondExp) { p.TRef = f(2) }, 450},
-		{"no adaptation", func(p *myelinpb.AeifCondExp) { p.A = f(0); p.B = f(0); p.VReset = f(-55) }, 150},
-		{"delta_t=0", func(p *myelinpb.AeifCondExp) { p.DeltaT = f(0) }, 450},
+		{"defaults", func(*myelinpb.AeifCondExp) {}, strong},
+		{"defaults, steadier drive", func(*myelinpb.AeifCondExp) {}, steady},
+		{"t_ref=2", func(p *myelinpb.AeifCondExp) { p.TRef = f(2) }, strong},
+		{"t_ref=2, steadier drive", func(p *myelinpb.AeifCondExp) { p.TRef = f(2) }, steady},
+		{"no adaptation", func(p *myelinpb.AeifCondExp) { p.A = f(0); p.B = f(0); p.VReset = f(-55) }, train{8000, 8, 1000, 4, 150}},
+		{"delta_t=0", func(p *myelinpb.AeifCondExp) { p.DeltaT = f(0) }, strong},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := proto.Clone(base).(*myelinpb.AeifCondExp)
 			tc.set(p)
-			train := newCondTrain(20260611, steps, dt, 8000, 8, 1000, 4)
-			ie := tc.ie
+			train := newCondTrain(20260611, steps, dt, tc.in.rateEx, tc.in.wEx, tc.in.rateIn, tc.in.wIn)
+			ie := tc.in.ie
 			v, spikes := singleNeuron(t, AeifCondExpModel, p, dt, p.GetEL(), steps, func(k int) Input {
 				in := train.input(k)
 				in.Ext = []float32{float32(ie)}
