@@ -19,7 +19,7 @@ struct Izhikevich {
     float D;        // d
     float IE;       // I_e
     float VTh;      // V_th, mV
-    float VMin;     // V_min, mV (-Inf: no bound)
+    float VMin;     // V_min, mV (-FLT_MAX: no bound)
     int Consistent; // 1: consistent_integration
 };
 

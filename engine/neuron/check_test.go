@@ -2,6 +2,7 @@ package neuron
 
 import (
 	"math"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -96,5 +97,30 @@ func TestIzhikevichVMinAndReset(t *testing.T) {
 	}
 	if v, u, fired := c.Step(-65, -13, 100, 0); !fired || v != -65 || u != float32(-13+float32(c.HA*float32(float32(c.B*-65)+13)))+8 {
 		t.Errorf("jump of 100 mV: V = %v, U = %v, fired %v; want a spike, V = c, U + d", v, u, fired)
+	}
+}
+
+// TestDefaultCoefficientsFinite checks every model's coefficients for its
+// defaults at a few steps: the network builder refuses a non-finite
+// coefficient, so a model must encode "no bound" and the like with finite
+// values.
+func TestDefaultCoefficientsFinite(t *testing.T) {
+	var walk func(name string, v reflect.Value)
+	walk = func(name string, v reflect.Value) {
+		switch v.Kind() {
+		case reflect.Struct:
+			for i := range v.NumField() {
+				walk(name+"."+v.Type().Field(i).Name, v.Field(i))
+			}
+		case reflect.Float32:
+			if x := v.Float(); math.IsInf(x, 0) || math.IsNaN(x) {
+				t.Errorf("%s = %v", name, x)
+			}
+		}
+	}
+	for _, m := range Models() {
+		for _, dt := range []float64{0.01, 0.1, 1} {
+			walk(m.Name, reflect.Indirect(reflect.ValueOf(m.New(m.Defaults(), dt))))
+		}
 	}
 }

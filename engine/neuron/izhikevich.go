@@ -70,7 +70,7 @@ type Izhikevich struct {
 	D          float32 // d
 	IE         float32 // I_e
 	VTh        float32 // V_th, mV
-	VMin       float32 // V_min, mV (-Inf: no bound)
+	VMin       float32 // V_min, mV (-MaxFloat32: no bound)
 	Consistent int32   // 1: consistent_integration
 }
 
@@ -85,7 +85,7 @@ func NewIzhikevich(p *myelinpb.Izhikevich, dt float64) Izhikevich {
 		D:     float32(p.GetD()),
 		IE:    float32(p.GetIE()),
 		VTh:   float32(p.GetVTh()),
-		VMin:  float32(math.Inf(-1)),
+		VMin:  -math.MaxFloat32, // no bound; finite, as every coefficient must be
 	}
 	if p.VMin != nil {
 		c.VMin = float32(p.GetVMin())

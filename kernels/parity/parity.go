@@ -68,7 +68,7 @@ func Cases() []Case {
 		{Name: "ring_rate", Model: "ring_rate", Set: map[string]string{"duration_ms": "200"},
 			MinSamples: 1000},
 		{Name: "mixed", Spec: Mixed, MinSpikes: 1000, MinSamples: 1000,
-			MinPopSpikes: map[string]uint64{"D": 1000, "X": 100, "C": 100, "A": 50, "Z": 100}},
+			MinPopSpikes: map[string]uint64{"D": 1000, "X": 100, "C": 100, "A": 50, "Z": 100, "Y": 30}},
 	}
 }
 
@@ -91,7 +91,8 @@ func Mixed() (*myelinpb.Network, error) {
 	b.Population("C", 150, spec.IafCondExp(nil), spec.Initial(spec.NormalDist(-60, 3)))
 	b.Population("R3", 20, spec.Rate(&myelinpb.RateNeuron{Transfer: myelinpb.RateNeuron_RELU, Gain: f(0.8), IE: f(0.1)}))
 	b.Population("A", 120, spec.Neuron(&myelinpb.AeifCondExp{TRef: f(1)}), spec.Initial(spec.UniformDist(-70, -52)))
-	b.Population("Z", 150, spec.Neuron(&myelinpb.Izhikevich{VMin: f(-90)}), spec.Initial(spec.UniformDist(-70, -60)))
+	b.Population("Z", 150, spec.Neuron(&myelinpb.Izhikevich{}), spec.Initial(spec.UniformDist(-70, -60)))
+	b.Population("Y", 60, spec.Neuron(&myelinpb.Izhikevich{C: f(-55), D: f(4), VMin: f(-72), ConsistentIntegration: proto.Bool(false)}))
 
 	b.Project("D", "D", spec.FixedIn(20), spec.Weight(spec.UniformDist(0.5, 1.5)), spec.Delay(spec.UniformDist(0.1, 3)))
 	b.Project("D", "X", spec.Bernoulli(0.1), spec.Weight(spec.LognormalDist(3, 0.5, false)), spec.Delay(spec.Const(0.5)))
@@ -104,6 +105,7 @@ func Mixed() (*myelinpb.Network, error) {
 	b.Project("A", "Z", spec.FixedIn(6), spec.Weight(spec.UniformDist(-4, 8)), spec.Delay(spec.UniformDist(0.1, 1.5)))
 	b.Project("Z", "Z", spec.FixedIn(10), spec.Weight(spec.NormalDist(1, 2)), spec.Delay(spec.Const(1)))
 	b.Project("Z", "D", spec.FixedIn(3), spec.Weight(spec.Const(0.5)), spec.Delay(spec.Const(0.7)))
+	b.Project("Z", "Y", spec.FixedIn(8), spec.Weight(spec.UniformDist(-6, 3)), spec.Delay(spec.Const(0.3)))
 	b.Project("R1", "R1", spec.Ring(1.2, 0.3, 25))
 	b.Project("R1", "R2", spec.Bernoulli(0.3), spec.Weight(spec.NormalDist(0.2, 0.1)), spec.Delay(spec.Const(0.3)))
 	b.Project("R2", "R1", spec.AllToAll(), spec.Weight(spec.Const(-0.02)))
@@ -120,6 +122,7 @@ func Mixed() (*myelinpb.Network, error) {
 	b.DC("A", 500, spec.Neurons(0, 60))
 	b.DC("Z", 10, spec.Window(0, 150))
 	b.Poisson("Z", 1000, -2, spec.Neurons(50, 100))
+	b.DC("Y", 8, spec.Window(20, 200))
 	b.DC("R1", 0.8, spec.Window(10, 60), spec.Neurons(5, 10))
 	b.DC("R2", 0.3)
 	var nD, nC []uint32
@@ -133,7 +136,7 @@ func Mixed() (*myelinpb.Network, error) {
 	b.SpikeTimes("D", nD, tD, 4)
 	b.SpikeTimes("C", nC, tC, 3, spec.Via(myelinpb.Receptor_EXCITATORY))
 	b.SpikeTimes("C", nC[:100], tC[:100], 5, spec.Via(myelinpb.Receptor_INHIBITORY))
-	b.Probe("D", 0, 5, 3).Probe("R1", 0, 48, 5).Probe("X", 100, 7, 1).Probe("R2", 3, 4, 2).Probe("C", 0, 3, 4).Probe("R3", 0, 20, 1).Probe("A", 50, 6, 2).Probe("Z", 0, 8, 3)
+	b.Probe("D", 0, 5, 3).Probe("R1", 0, 48, 5).Probe("X", 100, 7, 1).Probe("R2", 3, 4, 2).Probe("C", 0, 3, 4).Probe("R3", 0, 20, 1).Probe("A", 50, 6, 2).Probe("Z", 0, 8, 3).Probe("Y", 10, 4, 1)
 	return b.Build()
 }
 
