@@ -137,9 +137,17 @@ func newAeifRK(p *myelinpb.AeifCondExp, h float64) AeifRK {
 // one spike.
 //
 // Cost: four evaluations of the right-hand side, each with one Expf, per
-// substep, 16 at h = 0.1 ms, and 64 more in a step with a spike
-// (BenchmarkSpikingModels). TestAeifCondExpReference bounds the error
-// against a float64 RK4 integration at 1/100 of the step.
+// substep, 16 at h = 0.1 ms, and 64 more in a step with a spike:
+// BenchmarkSpikingModels gives 445 ns per neuron and step on one core of
+// the shared 2-core development VM (best of five), against 10 ns for
+// iaf_cond_exp; Expf alone is 15 ns there. Error
+// (TestAeifCondExpReference, against a float64 RK4 integration at 1/100
+// of the step, six regimes of irregular input over 1 s): every spike
+// within one step of the reference; V between spikes within 0.02 mV with
+// t_ref = 0 and within 0.18 mV with t_ref = 2 ms, where a spike one step
+// apart ends its refractory period one step apart. A fixed 0.01 ms
+// substep without the refinement (40 exponentials a step) was less
+// accurate: 0.035 and 0.135 mV.
 type AeifCondExp struct {
 	NSub    int32   // substeps per step
 	NMicro  int32   // microsteps of a substep that reaches V_peak
