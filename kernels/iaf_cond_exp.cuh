@@ -10,23 +10,35 @@
 
 #include "fmath.cuh"
 
+// MYELIN_IAF_COND_STIFF is neuron.IafCondStiff: above this
+// (g_L + g_ex + g_in) hs / C_m a substep takes exponential Euler.
+#define MYELIN_IAF_COND_STIFF 2.0f
+
 // IafCondExp holds the float32 coefficients of NEST's iaf_cond_exp for one
-// step h (one exponential-Euler step; see the Go file). The membrane
-// potential is absolute (mV).
+// step h: NSub substeps of classic RK4 on V with the conductances taken
+// exactly at the stage times, exponential Euler where RK4 would be
+// unstable (see the Go file). The membrane potential is absolute (mV).
 struct IafCondExp {
-    float PEx;    // exp(-h/tau_syn_ex)
-    float PIn;    // exp(-h/tau_syn_in)
-    float AEx;    // mean of exp(-s/tau_syn_ex) over the step: tau/h (1 - PEx)
-    float AIn;    // mean of exp(-s/tau_syn_in) over the step
-    float NegHC;  // -h/C_m
-    float GL;     // g_L, nS
-    float GLEL;   // g_L E_L, pA
-    float EEx;    // E_ex, mV
-    float EIn;    // E_in, mV
-    float IE;     // I_e, pA
-    float VTh;    // V_th
-    float VReset; // V_reset
-    int RefStep;  // t_ref in steps
+    int NSub;      // substeps per step
+    float HS;      // substep hs = h/NSub, ms
+    float HalfHS;  // hs/2
+    float SixthHS; // hs/6
+    float PEx;     // exp(-hs/tau_syn_ex)
+    float PExHalf; // exp(-hs/(2 tau_syn_ex))
+    float PIn;     // exp(-hs/tau_syn_in)
+    float PInHalf; // exp(-hs/(2 tau_syn_in))
+    float AEx;     // mean of exp(-s/tau_syn_ex) over a substep: tau/hs (1 - PEx)
+    float AIn;     // mean of exp(-s/tau_syn_in) over a substep
+    float InvC;    // 1/C_m
+    float NegHSC;  // -hs/C_m
+    float GL;      // g_L, nS
+    float GLEL;    // g_L E_L, pA
+    float EEx;     // E_ex, mV
+    float EIn;     // E_in, mV
+    float IE;      // I_e, pA
+    float VTh;     // V_th
+    float VReset;  // V_reset
+    int RefStep;   // t_ref in steps
 };
 
 // IafCondExp_Step advances one neuron by one step: *v the membrane potential
@@ -44,20 +56,48 @@ __device__ __forceinline__ bool IafCondExp_Step(const IafCondExp *c, float *vp, 
     if (ref > 0) {
         ref--;
         v = c->VReset;
+        for (int k = 0; k < c->NSub; k++) {
+            gex = gex * c->PEx;
+            gin = gin * c->PIn;
+        }
     } else {
-        float ge = c->AEx * gex;
-        float gi = c->AIn * gin;
-        float gtot = c->GL + ge + gi;
-        float vinf = (c->GLEL + ge * c->EEx + gi * c->EIn + c->IE + iext) / gtot;
-        v = vinf + (v - vinf) * myelin_expf(c->NegHC * gtot);
+        // dV/dt = (I - G V)/C_m with G = g_L + g_ex + g_in and
+        // I = I_e + I_ext + g_L E_L + g_ex E_ex + g_in E_in.
+        float i = c->IE + iext;
+        float il = c->GLEL + i;
+        for (int k = 0; k < c->NSub; k++) {
+            float geE = gex * c->PEx, giE = gin * c->PIn;
+            float g0 = c->GL + gex + gin;
+            if (g0 * c->NegHSC < -MYELIN_IAF_COND_STIFF) {
+                float ge = c->AEx * gex;
+                float gi = c->AIn * gin;
+                float gtot = c->GL + ge + gi;
+                float vinf = (il + ge * c->EEx + gi * c->EIn) / gtot;
+                v = vinf + (v - vinf) * myelin_expf(c->NegHSC * gtot);
+            } else {
+                float geM = gex * c->PExHalf, giM = gin * c->PInHalf;
+                float i0 = il + gex * c->EEx + gin * c->EIn;
+                float gM = c->GL + geM + giM;
+                float iM = il + geM * c->EEx + giM * c->EIn;
+                float gE = c->GL + geE + giE;
+                float iE = il + geE * c->EEx + giE * c->EIn;
+                float k1 = (i0 - g0 * v) * c->InvC;
+                float k2 = (iM - gM * (v + c->HalfHS * k1)) * c->InvC;
+                float k3 = (iM - gM * (v + c->HalfHS * k2)) * c->InvC;
+                float k4 = (iE - gE * (v + c->HS * k3)) * c->InvC;
+                v = v + c->SixthHS * (k1 + 2.0f * k2 + 2.0f * k3 + k4);
+            }
+            gex = geE;
+            gin = giE;
+        }
         if (v >= c->VTh) {
             v = c->VReset;
             ref = c->RefStep;
             spiked = true;
         }
     }
-    gex = c->PEx * gex + inEx;
-    gin = c->PIn * gin - inIn;
+    gex = gex + inEx;
+    gin = gin - inIn;
     *vp = v;
     *gexp = gex;
     *ginp = gin;

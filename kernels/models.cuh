@@ -10,6 +10,8 @@
 #include "iaf_psc_delta.cuh"
 #include "iaf_psc_exp.cuh"
 #include "iaf_cond_exp.cuh"
+#include "aeif_cond_exp.cuh"
+#include "izhikevich.cuh"
 #include "rate.cuh"
 
 // MYELIN_SPIKING_MODELS(X) applies X(code, Type, channels) to every spiking
@@ -19,7 +21,9 @@
 #define MYELIN_SPIKING_MODELS(X) \
     X(1, IafPscDelta, 1)         \
     X(2, IafPscExp, 2)           \
-    X(3, IafCondExp, 2)
+    X(3, IafCondExp, 2)          \
+    X(5, AeifCondExp, 2)         \
+    X(6, Izhikevich, 1)
 
 // MYELIN_RATE_MODELS(X) applies X(code, Type) to every rate model (with
 // Type_Step in its header).

@@ -138,7 +138,7 @@ func (x RateNeuron_Transfer) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RateNeuron_Transfer.Descriptor instead.
 func (RateNeuron_Transfer) EnumDescriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{5, 0}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{7, 0}
 }
 
 type Trailer_Status int32
@@ -190,7 +190,7 @@ func (x Trailer_Status) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Trailer_Status.Descriptor instead.
 func (Trailer_Status) EnumDescriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{31, 0}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{33, 0}
 }
 
 // Network is a complete, runnable model.
@@ -309,6 +309,8 @@ type Population struct {
 	//	*Population_IafPscExp
 	//	*Population_IafCondExp
 	//	*Population_Rate
+	//	*Population_AeifCondExp
+	//	*Population_Izhikevich
 	Model isPopulation_Model `protobuf_oneof:"model"`
 	// Initial membrane potential (spiking models) or rate (rate model).
 	// Default: E_L for spiking models, 0 for rate neurons.
@@ -404,6 +406,24 @@ func (x *Population) GetRate() *RateNeuron {
 	return nil
 }
 
+func (x *Population) GetAeifCondExp() *AeifCondExp {
+	if x != nil {
+		if x, ok := x.Model.(*Population_AeifCondExp); ok {
+			return x.AeifCondExp
+		}
+	}
+	return nil
+}
+
+func (x *Population) GetIzhikevich() *Izhikevich {
+	if x != nil {
+		if x, ok := x.Model.(*Population_Izhikevich); ok {
+			return x.Izhikevich
+		}
+	}
+	return nil
+}
+
 func (x *Population) GetInitial() *Distribution {
 	if x != nil {
 		return x.Initial
@@ -431,6 +451,14 @@ type Population_Rate struct {
 	Rate *RateNeuron `protobuf:"bytes,13,opt,name=rate,proto3,oneof"`
 }
 
+type Population_AeifCondExp struct {
+	AeifCondExp *AeifCondExp `protobuf:"bytes,14,opt,name=aeif_cond_exp,json=aeifCondExp,proto3,oneof"`
+}
+
+type Population_Izhikevich struct {
+	Izhikevich *Izhikevich `protobuf:"bytes,15,opt,name=izhikevich,proto3,oneof"`
+}
+
 func (*Population_IafPscDelta) isPopulation_Model() {}
 
 func (*Population_IafPscExp) isPopulation_Model() {}
@@ -438,6 +466,10 @@ func (*Population_IafPscExp) isPopulation_Model() {}
 func (*Population_IafCondExp) isPopulation_Model() {}
 
 func (*Population_Rate) isPopulation_Model() {}
+
+func (*Population_AeifCondExp) isPopulation_Model() {}
+
+func (*Population_Izhikevich) isPopulation_Model() {}
 
 // IafPscDelta is NEST's iaf_psc_delta: leaky integrate-and-fire with
 // delta-shaped synaptic input (a weight is a jump of the membrane potential in
@@ -772,6 +804,280 @@ func (x *IafCondExp) GetTauSynIn() float64 {
 	return 0
 }
 
+// AeifCondExp is NEST's aeif_cond_exp: the adaptive exponential
+// integrate-and-fire neuron (Brette & Gerstner 2005) with exponentially
+// decaying conductances. Positive weights (nS) go to the excitatory
+// conductance, negative ones (as |w|) to the inhibitory one.
+type AeifCondExp struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CM            *float64               `protobuf:"fixed64,1,opt,name=c_m,json=cM,proto3,oneof" json:"c_m,omitempty"`                      // pF (281)
+	GL            *float64               `protobuf:"fixed64,2,opt,name=g_l,json=gL,proto3,oneof" json:"g_l,omitempty"`                      // nS (30)
+	TRef          *float64               `protobuf:"fixed64,3,opt,name=t_ref,json=tRef,proto3,oneof" json:"t_ref,omitempty"`                // ms (0)
+	EL            *float64               `protobuf:"fixed64,4,opt,name=e_l,json=eL,proto3,oneof" json:"e_l,omitempty"`                      // mV (-70.6)
+	VReset        *float64               `protobuf:"fixed64,5,opt,name=v_reset,json=vReset,proto3,oneof" json:"v_reset,omitempty"`          // mV (-60)
+	VTh           *float64               `protobuf:"fixed64,6,opt,name=v_th,json=vTh,proto3,oneof" json:"v_th,omitempty"`                   // mV (-50.4)
+	IE            *float64               `protobuf:"fixed64,7,opt,name=i_e,json=iE,proto3,oneof" json:"i_e,omitempty"`                      // pA (0)
+	EEx           *float64               `protobuf:"fixed64,8,opt,name=e_ex,json=eEx,proto3,oneof" json:"e_ex,omitempty"`                   // mV (0)
+	EIn           *float64               `protobuf:"fixed64,9,opt,name=e_in,json=eIn,proto3,oneof" json:"e_in,omitempty"`                   // mV (-85)
+	TauSynEx      *float64               `protobuf:"fixed64,10,opt,name=tau_syn_ex,json=tauSynEx,proto3,oneof" json:"tau_syn_ex,omitempty"` // ms (0.2)
+	TauSynIn      *float64               `protobuf:"fixed64,11,opt,name=tau_syn_in,json=tauSynIn,proto3,oneof" json:"tau_syn_in,omitempty"` // ms (2)
+	DeltaT        *float64               `protobuf:"fixed64,12,opt,name=delta_t,json=deltaT,proto3,oneof" json:"delta_t,omitempty"`         // mV (2): slope factor; 0 gives an IAF membrane
+	TauW          *float64               `protobuf:"fixed64,13,opt,name=tau_w,json=tauW,proto3,oneof" json:"tau_w,omitempty"`               // ms (144)
+	A             *float64               `protobuf:"fixed64,14,opt,name=a,proto3,oneof" json:"a,omitempty"`                                 // nS (4): subthreshold adaptation
+	B             *float64               `protobuf:"fixed64,15,opt,name=b,proto3,oneof" json:"b,omitempty"`                                 // pA (80.5): spike-triggered adaptation
+	VPeak         *float64               `protobuf:"fixed64,16,opt,name=v_peak,json=vPeak,proto3,oneof" json:"v_peak,omitempty"`            // mV (0): spike detection
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AeifCondExp) Reset() {
+	*x = AeifCondExp{}
+	mi := &file_proto_myelin_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AeifCondExp) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AeifCondExp) ProtoMessage() {}
+
+func (x *AeifCondExp) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_myelin_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AeifCondExp.ProtoReflect.Descriptor instead.
+func (*AeifCondExp) Descriptor() ([]byte, []int) {
+	return file_proto_myelin_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *AeifCondExp) GetCM() float64 {
+	if x != nil && x.CM != nil {
+		return *x.CM
+	}
+	return 0
+}
+
+func (x *AeifCondExp) GetGL() float64 {
+	if x != nil && x.GL != nil {
+		return *x.GL
+	}
+	return 0
+}
+
+func (x *AeifCondExp) GetTRef() float64 {
+	if x != nil && x.TRef != nil {
+		return *x.TRef
+	}
+	return 0
+}
+
+func (x *AeifCondExp) GetEL() float64 {
+	if x != nil && x.EL != nil {
+		return *x.EL
+	}
+	return 0
+}
+
+func (x *AeifCondExp) GetVReset() float64 {
+	if x != nil && x.VReset != nil {
+		return *x.VReset
+	}
+	return 0
+}
+
+func (x *AeifCondExp) GetVTh() float64 {
+	if x != nil && x.VTh != nil {
+		return *x.VTh
+	}
+	return 0
+}
+
+func (x *AeifCondExp) GetIE() float64 {
+	if x != nil && x.IE != nil {
+		return *x.IE
+	}
+	return 0
+}
+
+func (x *AeifCondExp) GetEEx() float64 {
+	if x != nil && x.EEx != nil {
+		return *x.EEx
+	}
+	return 0
+}
+
+func (x *AeifCondExp) GetEIn() float64 {
+	if x != nil && x.EIn != nil {
+		return *x.EIn
+	}
+	return 0
+}
+
+func (x *AeifCondExp) GetTauSynEx() float64 {
+	if x != nil && x.TauSynEx != nil {
+		return *x.TauSynEx
+	}
+	return 0
+}
+
+func (x *AeifCondExp) GetTauSynIn() float64 {
+	if x != nil && x.TauSynIn != nil {
+		return *x.TauSynIn
+	}
+	return 0
+}
+
+func (x *AeifCondExp) GetDeltaT() float64 {
+	if x != nil && x.DeltaT != nil {
+		return *x.DeltaT
+	}
+	return 0
+}
+
+func (x *AeifCondExp) GetTauW() float64 {
+	if x != nil && x.TauW != nil {
+		return *x.TauW
+	}
+	return 0
+}
+
+func (x *AeifCondExp) GetA() float64 {
+	if x != nil && x.A != nil {
+		return *x.A
+	}
+	return 0
+}
+
+func (x *AeifCondExp) GetB() float64 {
+	if x != nil && x.B != nil {
+		return *x.B
+	}
+	return 0
+}
+
+func (x *AeifCondExp) GetVPeak() float64 {
+	if x != nil && x.VPeak != nil {
+		return *x.VPeak
+	}
+	return 0
+}
+
+// Izhikevich is NEST's izhikevich: dV/dt = 0.04 V² + 5 V + 140 - U + I,
+// dU/dt = a (b V - U); V >= V_th fires, V <- c, U <- U + d. Synapses are
+// delta-shaped: a weight is a jump of V in mV.
+type Izhikevich struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	A     *float64               `protobuf:"fixed64,1,opt,name=a,proto3,oneof" json:"a,omitempty"`                   // (0.02)
+	B     *float64               `protobuf:"fixed64,2,opt,name=b,proto3,oneof" json:"b,omitempty"`                   // (0.2)
+	C     *float64               `protobuf:"fixed64,3,opt,name=c,proto3,oneof" json:"c,omitempty"`                   // mV (-65)
+	D     *float64               `protobuf:"fixed64,4,opt,name=d,proto3,oneof" json:"d,omitempty"`                   // (8)
+	IE    *float64               `protobuf:"fixed64,5,opt,name=i_e,json=iE,proto3,oneof" json:"i_e,omitempty"`       // pA (0); enters dV/dt as mV/ms, as in NEST
+	VTh   *float64               `protobuf:"fixed64,6,opt,name=v_th,json=vTh,proto3,oneof" json:"v_th,omitempty"`    // mV (30)
+	VMin  *float64               `protobuf:"fixed64,7,opt,name=v_min,json=vMin,proto3,oneof" json:"v_min,omitempty"` // mV (unset: no lower bound, NEST's -DBL_MAX)
+	// true (NEST's default): forward Euler on V and U from the same old
+	// values; false: the numerics of Izhikevich (2003), two half steps of V,
+	// then U from the new V (meant for dt = 1 ms).
+	ConsistentIntegration *bool `protobuf:"varint,8,opt,name=consistent_integration,json=consistentIntegration,proto3,oneof" json:"consistent_integration,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *Izhikevich) Reset() {
+	*x = Izhikevich{}
+	mi := &file_proto_myelin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Izhikevich) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Izhikevich) ProtoMessage() {}
+
+func (x *Izhikevich) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_myelin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Izhikevich.ProtoReflect.Descriptor instead.
+func (*Izhikevich) Descriptor() ([]byte, []int) {
+	return file_proto_myelin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Izhikevich) GetA() float64 {
+	if x != nil && x.A != nil {
+		return *x.A
+	}
+	return 0
+}
+
+func (x *Izhikevich) GetB() float64 {
+	if x != nil && x.B != nil {
+		return *x.B
+	}
+	return 0
+}
+
+func (x *Izhikevich) GetC() float64 {
+	if x != nil && x.C != nil {
+		return *x.C
+	}
+	return 0
+}
+
+func (x *Izhikevich) GetD() float64 {
+	if x != nil && x.D != nil {
+		return *x.D
+	}
+	return 0
+}
+
+func (x *Izhikevich) GetIE() float64 {
+	if x != nil && x.IE != nil {
+		return *x.IE
+	}
+	return 0
+}
+
+func (x *Izhikevich) GetVTh() float64 {
+	if x != nil && x.VTh != nil {
+		return *x.VTh
+	}
+	return 0
+}
+
+func (x *Izhikevich) GetVMin() float64 {
+	if x != nil && x.VMin != nil {
+		return *x.VMin
+	}
+	return 0
+}
+
+func (x *Izhikevich) GetConsistentIntegration() bool {
+	if x != nil && x.ConsistentIntegration != nil {
+		return *x.ConsistentIntegration
+	}
+	return false
+}
+
 // RateNeuron obeys tau dr/dt = -r + f(sum_j W_ij r_j + I).
 type RateNeuron struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -787,7 +1093,7 @@ type RateNeuron struct {
 
 func (x *RateNeuron) Reset() {
 	*x = RateNeuron{}
-	mi := &file_proto_myelin_proto_msgTypes[5]
+	mi := &file_proto_myelin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -799,7 +1105,7 @@ func (x *RateNeuron) String() string {
 func (*RateNeuron) ProtoMessage() {}
 
 func (x *RateNeuron) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[5]
+	mi := &file_proto_myelin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -812,7 +1118,7 @@ func (x *RateNeuron) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateNeuron.ProtoReflect.Descriptor instead.
 func (*RateNeuron) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{5}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RateNeuron) GetTau() float64 {
@@ -873,7 +1179,7 @@ type Distribution struct {
 
 func (x *Distribution) Reset() {
 	*x = Distribution{}
-	mi := &file_proto_myelin_proto_msgTypes[6]
+	mi := &file_proto_myelin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -885,7 +1191,7 @@ func (x *Distribution) String() string {
 func (*Distribution) ProtoMessage() {}
 
 func (x *Distribution) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[6]
+	mi := &file_proto_myelin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -898,7 +1204,7 @@ func (x *Distribution) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Distribution.ProtoReflect.Descriptor instead.
 func (*Distribution) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{6}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Distribution) GetKind() isDistribution_Kind {
@@ -985,7 +1291,7 @@ type Normal struct {
 
 func (x *Normal) Reset() {
 	*x = Normal{}
-	mi := &file_proto_myelin_proto_msgTypes[7]
+	mi := &file_proto_myelin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -997,7 +1303,7 @@ func (x *Normal) String() string {
 func (*Normal) ProtoMessage() {}
 
 func (x *Normal) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[7]
+	mi := &file_proto_myelin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1010,7 +1316,7 @@ func (x *Normal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Normal.ProtoReflect.Descriptor instead.
 func (*Normal) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{7}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Normal) GetMean() float64 {
@@ -1052,7 +1358,7 @@ type Uniform struct {
 
 func (x *Uniform) Reset() {
 	*x = Uniform{}
-	mi := &file_proto_myelin_proto_msgTypes[8]
+	mi := &file_proto_myelin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1064,7 +1370,7 @@ func (x *Uniform) String() string {
 func (*Uniform) ProtoMessage() {}
 
 func (x *Uniform) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[8]
+	mi := &file_proto_myelin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1077,7 +1383,7 @@ func (x *Uniform) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Uniform.ProtoReflect.Descriptor instead.
 func (*Uniform) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{8}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Uniform) GetLow() float64 {
@@ -1106,7 +1412,7 @@ type Lognormal struct {
 
 func (x *Lognormal) Reset() {
 	*x = Lognormal{}
-	mi := &file_proto_myelin_proto_msgTypes[9]
+	mi := &file_proto_myelin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1118,7 +1424,7 @@ func (x *Lognormal) String() string {
 func (*Lognormal) ProtoMessage() {}
 
 func (x *Lognormal) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[9]
+	mi := &file_proto_myelin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1131,7 +1437,7 @@ func (x *Lognormal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Lognormal.ProtoReflect.Descriptor instead.
 func (*Lognormal) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{9}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Lognormal) GetMu() float64 {
@@ -1187,7 +1493,7 @@ type Projection struct {
 
 func (x *Projection) Reset() {
 	*x = Projection{}
-	mi := &file_proto_myelin_proto_msgTypes[10]
+	mi := &file_proto_myelin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1199,7 +1505,7 @@ func (x *Projection) String() string {
 func (*Projection) ProtoMessage() {}
 
 func (x *Projection) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[10]
+	mi := &file_proto_myelin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1212,7 +1518,7 @@ func (x *Projection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Projection.ProtoReflect.Descriptor instead.
 func (*Projection) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{10}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Projection) GetName() string {
@@ -1397,7 +1703,7 @@ type FixedInDegree struct {
 
 func (x *FixedInDegree) Reset() {
 	*x = FixedInDegree{}
-	mi := &file_proto_myelin_proto_msgTypes[11]
+	mi := &file_proto_myelin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1409,7 +1715,7 @@ func (x *FixedInDegree) String() string {
 func (*FixedInDegree) ProtoMessage() {}
 
 func (x *FixedInDegree) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[11]
+	mi := &file_proto_myelin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1422,7 +1728,7 @@ func (x *FixedInDegree) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FixedInDegree.ProtoReflect.Descriptor instead.
 func (*FixedInDegree) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{11}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *FixedInDegree) GetIndegree() uint32 {
@@ -1442,7 +1748,7 @@ type FixedOutDegree struct {
 
 func (x *FixedOutDegree) Reset() {
 	*x = FixedOutDegree{}
-	mi := &file_proto_myelin_proto_msgTypes[12]
+	mi := &file_proto_myelin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1454,7 +1760,7 @@ func (x *FixedOutDegree) String() string {
 func (*FixedOutDegree) ProtoMessage() {}
 
 func (x *FixedOutDegree) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[12]
+	mi := &file_proto_myelin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1467,7 +1773,7 @@ func (x *FixedOutDegree) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FixedOutDegree.ProtoReflect.Descriptor instead.
 func (*FixedOutDegree) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{12}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *FixedOutDegree) GetOutdegree() uint32 {
@@ -1487,7 +1793,7 @@ type PairwiseBernoulli struct {
 
 func (x *PairwiseBernoulli) Reset() {
 	*x = PairwiseBernoulli{}
-	mi := &file_proto_myelin_proto_msgTypes[13]
+	mi := &file_proto_myelin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1499,7 +1805,7 @@ func (x *PairwiseBernoulli) String() string {
 func (*PairwiseBernoulli) ProtoMessage() {}
 
 func (x *PairwiseBernoulli) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[13]
+	mi := &file_proto_myelin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1512,7 +1818,7 @@ func (x *PairwiseBernoulli) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PairwiseBernoulli.ProtoReflect.Descriptor instead.
 func (*PairwiseBernoulli) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{13}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *PairwiseBernoulli) GetP() float64 {
@@ -1531,7 +1837,7 @@ type OneToOne struct {
 
 func (x *OneToOne) Reset() {
 	*x = OneToOne{}
-	mi := &file_proto_myelin_proto_msgTypes[14]
+	mi := &file_proto_myelin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1543,7 +1849,7 @@ func (x *OneToOne) String() string {
 func (*OneToOne) ProtoMessage() {}
 
 func (x *OneToOne) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[14]
+	mi := &file_proto_myelin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1556,7 +1862,7 @@ func (x *OneToOne) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OneToOne.ProtoReflect.Descriptor instead.
 func (*OneToOne) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{14}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{16}
 }
 
 // AllToAll connects every pair.
@@ -1568,7 +1874,7 @@ type AllToAll struct {
 
 func (x *AllToAll) Reset() {
 	*x = AllToAll{}
-	mi := &file_proto_myelin_proto_msgTypes[15]
+	mi := &file_proto_myelin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1580,7 +1886,7 @@ func (x *AllToAll) String() string {
 func (*AllToAll) ProtoMessage() {}
 
 func (x *AllToAll) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[15]
+	mi := &file_proto_myelin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1593,7 +1899,7 @@ func (x *AllToAll) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AllToAll.ProtoReflect.Descriptor instead.
 func (*AllToAll) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{15}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{17}
 }
 
 // RingRule places both populations on a ring (equal sizes) and connects every
@@ -1610,7 +1916,7 @@ type RingRule struct {
 
 func (x *RingRule) Reset() {
 	*x = RingRule{}
-	mi := &file_proto_myelin_proto_msgTypes[16]
+	mi := &file_proto_myelin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1622,7 +1928,7 @@ func (x *RingRule) String() string {
 func (*RingRule) ProtoMessage() {}
 
 func (x *RingRule) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[16]
+	mi := &file_proto_myelin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1635,7 +1941,7 @@ func (x *RingRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RingRule.ProtoReflect.Descriptor instead.
 func (*RingRule) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{16}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RingRule) GetJExc() float64 {
@@ -1673,7 +1979,7 @@ type ExplicitList struct {
 
 func (x *ExplicitList) Reset() {
 	*x = ExplicitList{}
-	mi := &file_proto_myelin_proto_msgTypes[17]
+	mi := &file_proto_myelin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1685,7 +1991,7 @@ func (x *ExplicitList) String() string {
 func (*ExplicitList) ProtoMessage() {}
 
 func (x *ExplicitList) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[17]
+	mi := &file_proto_myelin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1698,7 +2004,7 @@ func (x *ExplicitList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplicitList.ProtoReflect.Descriptor instead.
 func (*ExplicitList) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{17}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ExplicitList) GetPreIndex() []uint32 {
@@ -1746,7 +2052,7 @@ type Input struct {
 
 func (x *Input) Reset() {
 	*x = Input{}
-	mi := &file_proto_myelin_proto_msgTypes[18]
+	mi := &file_proto_myelin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1758,7 +2064,7 @@ func (x *Input) String() string {
 func (*Input) ProtoMessage() {}
 
 func (x *Input) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[18]
+	mi := &file_proto_myelin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1771,7 +2077,7 @@ func (x *Input) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Input.ProtoReflect.Descriptor instead.
 func (*Input) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{18}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Input) GetName() string {
@@ -1861,7 +2167,7 @@ type PoissonInput struct {
 
 func (x *PoissonInput) Reset() {
 	*x = PoissonInput{}
-	mi := &file_proto_myelin_proto_msgTypes[19]
+	mi := &file_proto_myelin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1873,7 +2179,7 @@ func (x *PoissonInput) String() string {
 func (*PoissonInput) ProtoMessage() {}
 
 func (x *PoissonInput) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[19]
+	mi := &file_proto_myelin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1886,7 +2192,7 @@ func (x *PoissonInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoissonInput.ProtoReflect.Descriptor instead.
 func (*PoissonInput) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{19}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *PoissonInput) GetRateHz() float64 {
@@ -1953,7 +2259,7 @@ type DCInput struct {
 
 func (x *DCInput) Reset() {
 	*x = DCInput{}
-	mi := &file_proto_myelin_proto_msgTypes[20]
+	mi := &file_proto_myelin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1965,7 +2271,7 @@ func (x *DCInput) String() string {
 func (*DCInput) ProtoMessage() {}
 
 func (x *DCInput) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[20]
+	mi := &file_proto_myelin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1978,7 +2284,7 @@ func (x *DCInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DCInput.ProtoReflect.Descriptor instead.
 func (*DCInput) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{20}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *DCInput) GetAmplitude() float64 {
@@ -2029,7 +2335,7 @@ type SpikeSourceArray struct {
 
 func (x *SpikeSourceArray) Reset() {
 	*x = SpikeSourceArray{}
-	mi := &file_proto_myelin_proto_msgTypes[21]
+	mi := &file_proto_myelin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2041,7 +2347,7 @@ func (x *SpikeSourceArray) String() string {
 func (*SpikeSourceArray) ProtoMessage() {}
 
 func (x *SpikeSourceArray) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[21]
+	mi := &file_proto_myelin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2054,7 +2360,7 @@ func (x *SpikeSourceArray) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpikeSourceArray.ProtoReflect.Descriptor instead.
 func (*SpikeSourceArray) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{21}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SpikeSourceArray) GetNeuron() []uint32 {
@@ -2099,7 +2405,7 @@ type Recording struct {
 
 func (x *Recording) Reset() {
 	*x = Recording{}
-	mi := &file_proto_myelin_proto_msgTypes[22]
+	mi := &file_proto_myelin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2111,7 +2417,7 @@ func (x *Recording) String() string {
 func (*Recording) ProtoMessage() {}
 
 func (x *Recording) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[22]
+	mi := &file_proto_myelin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2124,7 +2430,7 @@ func (x *Recording) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recording.ProtoReflect.Descriptor instead.
 func (*Recording) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{22}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Recording) GetSpikes() []string {
@@ -2162,7 +2468,7 @@ type StateProbe struct {
 
 func (x *StateProbe) Reset() {
 	*x = StateProbe{}
-	mi := &file_proto_myelin_proto_msgTypes[23]
+	mi := &file_proto_myelin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2174,7 +2480,7 @@ func (x *StateProbe) String() string {
 func (*StateProbe) ProtoMessage() {}
 
 func (x *StateProbe) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[23]
+	mi := &file_proto_myelin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2187,7 +2493,7 @@ func (x *StateProbe) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateProbe.ProtoReflect.Descriptor instead.
 func (*StateProbe) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{23}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *StateProbe) GetPopulation() string {
@@ -2235,7 +2541,7 @@ type Record struct {
 
 func (x *Record) Reset() {
 	*x = Record{}
-	mi := &file_proto_myelin_proto_msgTypes[24]
+	mi := &file_proto_myelin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2247,7 +2553,7 @@ func (x *Record) String() string {
 func (*Record) ProtoMessage() {}
 
 func (x *Record) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[24]
+	mi := &file_proto_myelin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2260,7 +2566,7 @@ func (x *Record) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Record.ProtoReflect.Descriptor instead.
 func (*Record) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{24}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Record) GetKind() isRecord_Kind {
@@ -2366,7 +2672,7 @@ type Header struct {
 
 func (x *Header) Reset() {
 	*x = Header{}
-	mi := &file_proto_myelin_proto_msgTypes[25]
+	mi := &file_proto_myelin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2378,7 +2684,7 @@ func (x *Header) String() string {
 func (*Header) ProtoMessage() {}
 
 func (x *Header) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[25]
+	mi := &file_proto_myelin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2391,7 +2697,7 @@ func (x *Header) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Header.ProtoReflect.Descriptor instead.
 func (*Header) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{25}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Header) GetFormatVersion() uint32 {
@@ -2458,7 +2764,7 @@ type PopulationRange struct {
 
 func (x *PopulationRange) Reset() {
 	*x = PopulationRange{}
-	mi := &file_proto_myelin_proto_msgTypes[26]
+	mi := &file_proto_myelin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2470,7 +2776,7 @@ func (x *PopulationRange) String() string {
 func (*PopulationRange) ProtoMessage() {}
 
 func (x *PopulationRange) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[26]
+	mi := &file_proto_myelin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2483,7 +2789,7 @@ func (x *PopulationRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PopulationRange.ProtoReflect.Descriptor instead.
 func (*PopulationRange) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{26}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *PopulationRange) GetName() string {
@@ -2536,7 +2842,7 @@ type StateSeries struct {
 
 func (x *StateSeries) Reset() {
 	*x = StateSeries{}
-	mi := &file_proto_myelin_proto_msgTypes[27]
+	mi := &file_proto_myelin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2548,7 +2854,7 @@ func (x *StateSeries) String() string {
 func (*StateSeries) ProtoMessage() {}
 
 func (x *StateSeries) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[27]
+	mi := &file_proto_myelin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2561,7 +2867,7 @@ func (x *StateSeries) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateSeries.ProtoReflect.Descriptor instead.
 func (*StateSeries) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{27}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *StateSeries) GetId() uint32 {
@@ -2614,7 +2920,7 @@ type SpikeBlock struct {
 
 func (x *SpikeBlock) Reset() {
 	*x = SpikeBlock{}
-	mi := &file_proto_myelin_proto_msgTypes[28]
+	mi := &file_proto_myelin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2626,7 +2932,7 @@ func (x *SpikeBlock) String() string {
 func (*SpikeBlock) ProtoMessage() {}
 
 func (x *SpikeBlock) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[28]
+	mi := &file_proto_myelin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2639,7 +2945,7 @@ func (x *SpikeBlock) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpikeBlock.ProtoReflect.Descriptor instead.
 func (*SpikeBlock) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{28}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SpikeBlock) GetFirstStep() uint64 {
@@ -2677,7 +2983,7 @@ type StateBlock struct {
 
 func (x *StateBlock) Reset() {
 	*x = StateBlock{}
-	mi := &file_proto_myelin_proto_msgTypes[29]
+	mi := &file_proto_myelin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2689,7 +2995,7 @@ func (x *StateBlock) String() string {
 func (*StateBlock) ProtoMessage() {}
 
 func (x *StateBlock) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[29]
+	mi := &file_proto_myelin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2702,7 +3008,7 @@ func (x *StateBlock) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateBlock.ProtoReflect.Descriptor instead.
 func (*StateBlock) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{29}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *StateBlock) GetSeries() uint32 {
@@ -2746,7 +3052,7 @@ type Gap struct {
 
 func (x *Gap) Reset() {
 	*x = Gap{}
-	mi := &file_proto_myelin_proto_msgTypes[30]
+	mi := &file_proto_myelin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2758,7 +3064,7 @@ func (x *Gap) String() string {
 func (*Gap) ProtoMessage() {}
 
 func (x *Gap) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[30]
+	mi := &file_proto_myelin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2771,7 +3077,7 @@ func (x *Gap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Gap.ProtoReflect.Descriptor instead.
 func (*Gap) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{30}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Gap) GetFirstStep() uint64 {
@@ -2816,7 +3122,7 @@ type Trailer struct {
 
 func (x *Trailer) Reset() {
 	*x = Trailer{}
-	mi := &file_proto_myelin_proto_msgTypes[31]
+	mi := &file_proto_myelin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2828,7 +3134,7 @@ func (x *Trailer) String() string {
 func (*Trailer) ProtoMessage() {}
 
 func (x *Trailer) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[31]
+	mi := &file_proto_myelin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2841,7 +3147,7 @@ func (x *Trailer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Trailer.ProtoReflect.Descriptor instead.
 func (*Trailer) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{31}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Trailer) GetStatus() Trailer_Status {
@@ -2937,7 +3243,7 @@ const file_proto_myelin_proto_rawDesc = "" +
 	"\x06inputs\x18\a \x03(\v2\x10.myelin.v1.InputR\x06inputs\x122\n" +
 	"\trecording\x18\b \x01(\v2\x14.myelin.v1.RecordingR\trecordingB\b\n" +
 	"\x06_dt_msB\x0e\n" +
-	"\f_duration_ms\"\xce\x02\n" +
+	"\f_duration_ms\"\xc5\x03\n" +
 	"\n" +
 	"Population\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
@@ -2947,7 +3253,11 @@ const file_proto_myelin_proto_rawDesc = "" +
 	"\viaf_psc_exp\x18\v \x01(\v2\x14.myelin.v1.IafPscExpH\x00R\tiafPscExp\x129\n" +
 	"\fiaf_cond_exp\x18\f \x01(\v2\x15.myelin.v1.IafCondExpH\x00R\n" +
 	"iafCondExp\x12+\n" +
-	"\x04rate\x18\r \x01(\v2\x15.myelin.v1.RateNeuronH\x00R\x04rate\x121\n" +
+	"\x04rate\x18\r \x01(\v2\x15.myelin.v1.RateNeuronH\x00R\x04rate\x12<\n" +
+	"\raeif_cond_exp\x18\x0e \x01(\v2\x16.myelin.v1.AeifCondExpH\x00R\vaeifCondExp\x127\n" +
+	"\n" +
+	"izhikevich\x18\x0f \x01(\v2\x15.myelin.v1.IzhikevichH\x00R\n" +
+	"izhikevich\x121\n" +
 	"\ainitial\x18\x14 \x01(\v2\x17.myelin.v1.DistributionR\ainitialB\a\n" +
 	"\x05model\"\xfa\x01\n" +
 	"\vIafPscDelta\x12\x14\n" +
@@ -3016,7 +3326,64 @@ const file_proto_myelin_proto_rawDesc = "" +
 	"\x05_e_exB\a\n" +
 	"\x05_e_inB\r\n" +
 	"\v_tau_syn_exB\r\n" +
-	"\v_tau_syn_in\"\xd9\x02\n" +
+	"\v_tau_syn_in\"\xc1\x04\n" +
+	"\vAeifCondExp\x12\x14\n" +
+	"\x03c_m\x18\x01 \x01(\x01H\x00R\x02cM\x88\x01\x01\x12\x14\n" +
+	"\x03g_l\x18\x02 \x01(\x01H\x01R\x02gL\x88\x01\x01\x12\x18\n" +
+	"\x05t_ref\x18\x03 \x01(\x01H\x02R\x04tRef\x88\x01\x01\x12\x14\n" +
+	"\x03e_l\x18\x04 \x01(\x01H\x03R\x02eL\x88\x01\x01\x12\x1c\n" +
+	"\av_reset\x18\x05 \x01(\x01H\x04R\x06vReset\x88\x01\x01\x12\x16\n" +
+	"\x04v_th\x18\x06 \x01(\x01H\x05R\x03vTh\x88\x01\x01\x12\x14\n" +
+	"\x03i_e\x18\a \x01(\x01H\x06R\x02iE\x88\x01\x01\x12\x16\n" +
+	"\x04e_ex\x18\b \x01(\x01H\aR\x03eEx\x88\x01\x01\x12\x16\n" +
+	"\x04e_in\x18\t \x01(\x01H\bR\x03eIn\x88\x01\x01\x12!\n" +
+	"\n" +
+	"tau_syn_ex\x18\n" +
+	" \x01(\x01H\tR\btauSynEx\x88\x01\x01\x12!\n" +
+	"\n" +
+	"tau_syn_in\x18\v \x01(\x01H\n" +
+	"R\btauSynIn\x88\x01\x01\x12\x1c\n" +
+	"\adelta_t\x18\f \x01(\x01H\vR\x06deltaT\x88\x01\x01\x12\x18\n" +
+	"\x05tau_w\x18\r \x01(\x01H\fR\x04tauW\x88\x01\x01\x12\x11\n" +
+	"\x01a\x18\x0e \x01(\x01H\rR\x01a\x88\x01\x01\x12\x11\n" +
+	"\x01b\x18\x0f \x01(\x01H\x0eR\x01b\x88\x01\x01\x12\x1a\n" +
+	"\x06v_peak\x18\x10 \x01(\x01H\x0fR\x05vPeak\x88\x01\x01B\x06\n" +
+	"\x04_c_mB\x06\n" +
+	"\x04_g_lB\b\n" +
+	"\x06_t_refB\x06\n" +
+	"\x04_e_lB\n" +
+	"\n" +
+	"\b_v_resetB\a\n" +
+	"\x05_v_thB\x06\n" +
+	"\x04_i_eB\a\n" +
+	"\x05_e_exB\a\n" +
+	"\x05_e_inB\r\n" +
+	"\v_tau_syn_exB\r\n" +
+	"\v_tau_syn_inB\n" +
+	"\n" +
+	"\b_delta_tB\b\n" +
+	"\x06_tau_wB\x04\n" +
+	"\x02_aB\x04\n" +
+	"\x02_bB\t\n" +
+	"\a_v_peak\"\xaa\x02\n" +
+	"\n" +
+	"Izhikevich\x12\x11\n" +
+	"\x01a\x18\x01 \x01(\x01H\x00R\x01a\x88\x01\x01\x12\x11\n" +
+	"\x01b\x18\x02 \x01(\x01H\x01R\x01b\x88\x01\x01\x12\x11\n" +
+	"\x01c\x18\x03 \x01(\x01H\x02R\x01c\x88\x01\x01\x12\x11\n" +
+	"\x01d\x18\x04 \x01(\x01H\x03R\x01d\x88\x01\x01\x12\x14\n" +
+	"\x03i_e\x18\x05 \x01(\x01H\x04R\x02iE\x88\x01\x01\x12\x16\n" +
+	"\x04v_th\x18\x06 \x01(\x01H\x05R\x03vTh\x88\x01\x01\x12\x18\n" +
+	"\x05v_min\x18\a \x01(\x01H\x06R\x04vMin\x88\x01\x01\x12:\n" +
+	"\x16consistent_integration\x18\b \x01(\bH\aR\x15consistentIntegration\x88\x01\x01B\x04\n" +
+	"\x02_aB\x04\n" +
+	"\x02_bB\x04\n" +
+	"\x02_cB\x04\n" +
+	"\x02_dB\x06\n" +
+	"\x04_i_eB\a\n" +
+	"\x05_v_thB\b\n" +
+	"\x06_v_minB\x19\n" +
+	"\x17_consistent_integration\"\xd9\x02\n" +
 	"\n" +
 	"RateNeuron\x12\x15\n" +
 	"\x03tau\x18\x01 \x01(\x01H\x00R\x03tau\x88\x01\x01\x12:\n" +
@@ -3239,7 +3606,7 @@ func file_proto_myelin_proto_rawDescGZIP() []byte {
 }
 
 var file_proto_myelin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_proto_myelin_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_proto_myelin_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_proto_myelin_proto_goTypes = []any{
 	(Receptor)(0),             // 0: myelin.v1.Receptor
 	(RateNeuron_Transfer)(0),  // 1: myelin.v1.RateNeuron.Transfer
@@ -3249,78 +3616,82 @@ var file_proto_myelin_proto_goTypes = []any{
 	(*IafPscDelta)(nil),       // 5: myelin.v1.IafPscDelta
 	(*IafPscExp)(nil),         // 6: myelin.v1.IafPscExp
 	(*IafCondExp)(nil),        // 7: myelin.v1.IafCondExp
-	(*RateNeuron)(nil),        // 8: myelin.v1.RateNeuron
-	(*Distribution)(nil),      // 9: myelin.v1.Distribution
-	(*Normal)(nil),            // 10: myelin.v1.Normal
-	(*Uniform)(nil),           // 11: myelin.v1.Uniform
-	(*Lognormal)(nil),         // 12: myelin.v1.Lognormal
-	(*Projection)(nil),        // 13: myelin.v1.Projection
-	(*FixedInDegree)(nil),     // 14: myelin.v1.FixedInDegree
-	(*FixedOutDegree)(nil),    // 15: myelin.v1.FixedOutDegree
-	(*PairwiseBernoulli)(nil), // 16: myelin.v1.PairwiseBernoulli
-	(*OneToOne)(nil),          // 17: myelin.v1.OneToOne
-	(*AllToAll)(nil),          // 18: myelin.v1.AllToAll
-	(*RingRule)(nil),          // 19: myelin.v1.RingRule
-	(*ExplicitList)(nil),      // 20: myelin.v1.ExplicitList
-	(*Input)(nil),             // 21: myelin.v1.Input
-	(*PoissonInput)(nil),      // 22: myelin.v1.PoissonInput
-	(*DCInput)(nil),           // 23: myelin.v1.DCInput
-	(*SpikeSourceArray)(nil),  // 24: myelin.v1.SpikeSourceArray
-	(*Recording)(nil),         // 25: myelin.v1.Recording
-	(*StateProbe)(nil),        // 26: myelin.v1.StateProbe
-	(*Record)(nil),            // 27: myelin.v1.Record
-	(*Header)(nil),            // 28: myelin.v1.Header
-	(*PopulationRange)(nil),   // 29: myelin.v1.PopulationRange
-	(*StateSeries)(nil),       // 30: myelin.v1.StateSeries
-	(*SpikeBlock)(nil),        // 31: myelin.v1.SpikeBlock
-	(*StateBlock)(nil),        // 32: myelin.v1.StateBlock
-	(*Gap)(nil),               // 33: myelin.v1.Gap
-	(*Trailer)(nil),           // 34: myelin.v1.Trailer
+	(*AeifCondExp)(nil),       // 8: myelin.v1.AeifCondExp
+	(*Izhikevich)(nil),        // 9: myelin.v1.Izhikevich
+	(*RateNeuron)(nil),        // 10: myelin.v1.RateNeuron
+	(*Distribution)(nil),      // 11: myelin.v1.Distribution
+	(*Normal)(nil),            // 12: myelin.v1.Normal
+	(*Uniform)(nil),           // 13: myelin.v1.Uniform
+	(*Lognormal)(nil),         // 14: myelin.v1.Lognormal
+	(*Projection)(nil),        // 15: myelin.v1.Projection
+	(*FixedInDegree)(nil),     // 16: myelin.v1.FixedInDegree
+	(*FixedOutDegree)(nil),    // 17: myelin.v1.FixedOutDegree
+	(*PairwiseBernoulli)(nil), // 18: myelin.v1.PairwiseBernoulli
+	(*OneToOne)(nil),          // 19: myelin.v1.OneToOne
+	(*AllToAll)(nil),          // 20: myelin.v1.AllToAll
+	(*RingRule)(nil),          // 21: myelin.v1.RingRule
+	(*ExplicitList)(nil),      // 22: myelin.v1.ExplicitList
+	(*Input)(nil),             // 23: myelin.v1.Input
+	(*PoissonInput)(nil),      // 24: myelin.v1.PoissonInput
+	(*DCInput)(nil),           // 25: myelin.v1.DCInput
+	(*SpikeSourceArray)(nil),  // 26: myelin.v1.SpikeSourceArray
+	(*Recording)(nil),         // 27: myelin.v1.Recording
+	(*StateProbe)(nil),        // 28: myelin.v1.StateProbe
+	(*Record)(nil),            // 29: myelin.v1.Record
+	(*Header)(nil),            // 30: myelin.v1.Header
+	(*PopulationRange)(nil),   // 31: myelin.v1.PopulationRange
+	(*StateSeries)(nil),       // 32: myelin.v1.StateSeries
+	(*SpikeBlock)(nil),        // 33: myelin.v1.SpikeBlock
+	(*StateBlock)(nil),        // 34: myelin.v1.StateBlock
+	(*Gap)(nil),               // 35: myelin.v1.Gap
+	(*Trailer)(nil),           // 36: myelin.v1.Trailer
 }
 var file_proto_myelin_proto_depIdxs = []int32{
 	4,  // 0: myelin.v1.Network.populations:type_name -> myelin.v1.Population
-	13, // 1: myelin.v1.Network.projections:type_name -> myelin.v1.Projection
-	21, // 2: myelin.v1.Network.inputs:type_name -> myelin.v1.Input
-	25, // 3: myelin.v1.Network.recording:type_name -> myelin.v1.Recording
+	15, // 1: myelin.v1.Network.projections:type_name -> myelin.v1.Projection
+	23, // 2: myelin.v1.Network.inputs:type_name -> myelin.v1.Input
+	27, // 3: myelin.v1.Network.recording:type_name -> myelin.v1.Recording
 	5,  // 4: myelin.v1.Population.iaf_psc_delta:type_name -> myelin.v1.IafPscDelta
 	6,  // 5: myelin.v1.Population.iaf_psc_exp:type_name -> myelin.v1.IafPscExp
 	7,  // 6: myelin.v1.Population.iaf_cond_exp:type_name -> myelin.v1.IafCondExp
-	8,  // 7: myelin.v1.Population.rate:type_name -> myelin.v1.RateNeuron
-	9,  // 8: myelin.v1.Population.initial:type_name -> myelin.v1.Distribution
-	1,  // 9: myelin.v1.RateNeuron.transfer:type_name -> myelin.v1.RateNeuron.Transfer
-	10, // 10: myelin.v1.Distribution.normal:type_name -> myelin.v1.Normal
-	11, // 11: myelin.v1.Distribution.uniform:type_name -> myelin.v1.Uniform
-	12, // 12: myelin.v1.Distribution.lognormal:type_name -> myelin.v1.Lognormal
-	14, // 13: myelin.v1.Projection.fixed_in_degree:type_name -> myelin.v1.FixedInDegree
-	15, // 14: myelin.v1.Projection.fixed_out_degree:type_name -> myelin.v1.FixedOutDegree
-	16, // 15: myelin.v1.Projection.pairwise_bernoulli:type_name -> myelin.v1.PairwiseBernoulli
-	17, // 16: myelin.v1.Projection.one_to_one:type_name -> myelin.v1.OneToOne
-	18, // 17: myelin.v1.Projection.all_to_all:type_name -> myelin.v1.AllToAll
-	19, // 18: myelin.v1.Projection.ring:type_name -> myelin.v1.RingRule
-	20, // 19: myelin.v1.Projection.explicit:type_name -> myelin.v1.ExplicitList
-	9,  // 20: myelin.v1.Projection.weight:type_name -> myelin.v1.Distribution
-	9,  // 21: myelin.v1.Projection.delay:type_name -> myelin.v1.Distribution
-	0,  // 22: myelin.v1.Projection.receptor:type_name -> myelin.v1.Receptor
-	22, // 23: myelin.v1.Input.poisson:type_name -> myelin.v1.PoissonInput
-	23, // 24: myelin.v1.Input.dc:type_name -> myelin.v1.DCInput
-	24, // 25: myelin.v1.Input.spike_times:type_name -> myelin.v1.SpikeSourceArray
-	0,  // 26: myelin.v1.PoissonInput.receptor:type_name -> myelin.v1.Receptor
-	0,  // 27: myelin.v1.SpikeSourceArray.receptor:type_name -> myelin.v1.Receptor
-	26, // 28: myelin.v1.Recording.state:type_name -> myelin.v1.StateProbe
-	28, // 29: myelin.v1.Record.header:type_name -> myelin.v1.Header
-	31, // 30: myelin.v1.Record.spikes:type_name -> myelin.v1.SpikeBlock
-	32, // 31: myelin.v1.Record.state:type_name -> myelin.v1.StateBlock
-	34, // 32: myelin.v1.Record.trailer:type_name -> myelin.v1.Trailer
-	33, // 33: myelin.v1.Record.gap:type_name -> myelin.v1.Gap
-	3,  // 34: myelin.v1.Header.spec:type_name -> myelin.v1.Network
-	29, // 35: myelin.v1.Header.populations:type_name -> myelin.v1.PopulationRange
-	30, // 36: myelin.v1.Header.state_series:type_name -> myelin.v1.StateSeries
-	2,  // 37: myelin.v1.Trailer.status:type_name -> myelin.v1.Trailer.Status
-	38, // [38:38] is the sub-list for method output_type
-	38, // [38:38] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	10, // 7: myelin.v1.Population.rate:type_name -> myelin.v1.RateNeuron
+	8,  // 8: myelin.v1.Population.aeif_cond_exp:type_name -> myelin.v1.AeifCondExp
+	9,  // 9: myelin.v1.Population.izhikevich:type_name -> myelin.v1.Izhikevich
+	11, // 10: myelin.v1.Population.initial:type_name -> myelin.v1.Distribution
+	1,  // 11: myelin.v1.RateNeuron.transfer:type_name -> myelin.v1.RateNeuron.Transfer
+	12, // 12: myelin.v1.Distribution.normal:type_name -> myelin.v1.Normal
+	13, // 13: myelin.v1.Distribution.uniform:type_name -> myelin.v1.Uniform
+	14, // 14: myelin.v1.Distribution.lognormal:type_name -> myelin.v1.Lognormal
+	16, // 15: myelin.v1.Projection.fixed_in_degree:type_name -> myelin.v1.FixedInDegree
+	17, // 16: myelin.v1.Projection.fixed_out_degree:type_name -> myelin.v1.FixedOutDegree
+	18, // 17: myelin.v1.Projection.pairwise_bernoulli:type_name -> myelin.v1.PairwiseBernoulli
+	19, // 18: myelin.v1.Projection.one_to_one:type_name -> myelin.v1.OneToOne
+	20, // 19: myelin.v1.Projection.all_to_all:type_name -> myelin.v1.AllToAll
+	21, // 20: myelin.v1.Projection.ring:type_name -> myelin.v1.RingRule
+	22, // 21: myelin.v1.Projection.explicit:type_name -> myelin.v1.ExplicitList
+	11, // 22: myelin.v1.Projection.weight:type_name -> myelin.v1.Distribution
+	11, // 23: myelin.v1.Projection.delay:type_name -> myelin.v1.Distribution
+	0,  // 24: myelin.v1.Projection.receptor:type_name -> myelin.v1.Receptor
+	24, // 25: myelin.v1.Input.poisson:type_name -> myelin.v1.PoissonInput
+	25, // 26: myelin.v1.Input.dc:type_name -> myelin.v1.DCInput
+	26, // 27: myelin.v1.Input.spike_times:type_name -> myelin.v1.SpikeSourceArray
+	0,  // 28: myelin.v1.PoissonInput.receptor:type_name -> myelin.v1.Receptor
+	0,  // 29: myelin.v1.SpikeSourceArray.receptor:type_name -> myelin.v1.Receptor
+	28, // 30: myelin.v1.Recording.state:type_name -> myelin.v1.StateProbe
+	30, // 31: myelin.v1.Record.header:type_name -> myelin.v1.Header
+	33, // 32: myelin.v1.Record.spikes:type_name -> myelin.v1.SpikeBlock
+	34, // 33: myelin.v1.Record.state:type_name -> myelin.v1.StateBlock
+	36, // 34: myelin.v1.Record.trailer:type_name -> myelin.v1.Trailer
+	35, // 35: myelin.v1.Record.gap:type_name -> myelin.v1.Gap
+	3,  // 36: myelin.v1.Header.spec:type_name -> myelin.v1.Network
+	31, // 37: myelin.v1.Header.populations:type_name -> myelin.v1.PopulationRange
+	32, // 38: myelin.v1.Header.state_series:type_name -> myelin.v1.StateSeries
+	2,  // 39: myelin.v1.Trailer.status:type_name -> myelin.v1.Trailer.Status
+	40, // [40:40] is the sub-list for method output_type
+	40, // [40:40] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_proto_myelin_proto_init() }
@@ -3334,19 +3705,23 @@ func file_proto_myelin_proto_init() {
 		(*Population_IafPscExp)(nil),
 		(*Population_IafCondExp)(nil),
 		(*Population_Rate)(nil),
+		(*Population_AeifCondExp)(nil),
+		(*Population_Izhikevich)(nil),
 	}
 	file_proto_myelin_proto_msgTypes[2].OneofWrappers = []any{}
 	file_proto_myelin_proto_msgTypes[3].OneofWrappers = []any{}
 	file_proto_myelin_proto_msgTypes[4].OneofWrappers = []any{}
 	file_proto_myelin_proto_msgTypes[5].OneofWrappers = []any{}
-	file_proto_myelin_proto_msgTypes[6].OneofWrappers = []any{
+	file_proto_myelin_proto_msgTypes[6].OneofWrappers = []any{}
+	file_proto_myelin_proto_msgTypes[7].OneofWrappers = []any{}
+	file_proto_myelin_proto_msgTypes[8].OneofWrappers = []any{
 		(*Distribution_Constant)(nil),
 		(*Distribution_Normal)(nil),
 		(*Distribution_Uniform)(nil),
 		(*Distribution_Lognormal)(nil),
 	}
-	file_proto_myelin_proto_msgTypes[7].OneofWrappers = []any{}
-	file_proto_myelin_proto_msgTypes[10].OneofWrappers = []any{
+	file_proto_myelin_proto_msgTypes[9].OneofWrappers = []any{}
+	file_proto_myelin_proto_msgTypes[12].OneofWrappers = []any{
 		(*Projection_FixedInDegree)(nil),
 		(*Projection_FixedOutDegree)(nil),
 		(*Projection_PairwiseBernoulli)(nil),
@@ -3355,14 +3730,14 @@ func file_proto_myelin_proto_init() {
 		(*Projection_Ring)(nil),
 		(*Projection_Explicit)(nil),
 	}
-	file_proto_myelin_proto_msgTypes[18].OneofWrappers = []any{
+	file_proto_myelin_proto_msgTypes[20].OneofWrappers = []any{
 		(*Input_Poisson)(nil),
 		(*Input_Dc)(nil),
 		(*Input_SpikeTimes)(nil),
 	}
-	file_proto_myelin_proto_msgTypes[19].OneofWrappers = []any{}
-	file_proto_myelin_proto_msgTypes[20].OneofWrappers = []any{}
-	file_proto_myelin_proto_msgTypes[24].OneofWrappers = []any{
+	file_proto_myelin_proto_msgTypes[21].OneofWrappers = []any{}
+	file_proto_myelin_proto_msgTypes[22].OneofWrappers = []any{}
+	file_proto_myelin_proto_msgTypes[26].OneofWrappers = []any{
 		(*Record_Header)(nil),
 		(*Record_Spikes)(nil),
 		(*Record_State)(nil),
@@ -3375,7 +3750,7 @@ func file_proto_myelin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_proto_myelin_proto_rawDesc), len(file_proto_myelin_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   32,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

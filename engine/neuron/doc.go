@@ -10,5 +10,6 @@
 // this makes a step bit-identical on every backend.
 //
 // Spiking models keep the membrane potential relative to E_L (as NEST does
-// for its linear models) except iaf_cond_exp, which keeps it absolute.
+// for its linear models) except the conductance-based and nonlinear ones
+// (iaf_cond_exp, aeif_cond_exp, izhikevich), which keep it absolute.
 package neuron

@@ -54,8 +54,17 @@ func TestChunk(t *testing.T) {
 	if ls[0].Kernel != ChunkBegin || ls[0].S != 3 || ls[len(ls)-1].Kernel != ChunkEnd || ls[len(ls)-1].S != 3 {
 		t.Fatalf("chunk does not start with begin and end with end: %v", ls)
 	}
-	// Per step: events, 3 spiking updates, 3 rate updates, deliver, record.
-	perStep := []Kernel{Events, Update, Update, Update, RateUpdate, RateUpdate, RateUpdate, Deliver, Record}
+	// Per step: events, an update per spiking population, a rate update
+	// per rate population, deliver, record.
+	perStep := []Kernel{Events}
+	for _, k := range []Kernel{Update, RateUpdate} {
+		for _, pop := range p.Network().Pops {
+			if pop.Spiking() == (k == Update) {
+				perStep = append(perStep, k)
+			}
+		}
+	}
+	perStep = append(perStep, Deliver, Record)
 	body := ls[1 : len(ls)-1]
 	if len(body) != 3*len(perStep) {
 		t.Fatalf("%d launches per chunk of 3 steps, want %d: %v", len(body), 3*len(perStep), body)

@@ -44,6 +44,10 @@ type Case struct {
 	MinSpikes uint64
 	// MinSamples is the fewest state values the run must record.
 	MinSamples uint64
+	// MinPopSpikes is, by population name, the fewest spikes that
+	// population must produce (so that each model of a mixed network is
+	// really compared).
+	MinPopSpikes map[string]uint64
 }
 
 // Cases returns the standard parity suite: the four built-in models, each
@@ -64,12 +68,13 @@ func Cases() []Case {
 			Probes: probe("E", 10, 3), MinSpikes: 100, MinSamples: 1000},
 		{Name: "ring_rate", Model: "ring_rate", Set: map[string]string{"duration_ms": "200"},
 			MinSamples: 1000},
-		{Name: "mixed", Spec: Mixed, MinSpikes: 1000, MinSamples: 1000},
+		{Name: "mixed", Spec: Mixed, MinSpikes: 1000, MinSamples: 1000,
+			MinPopSpikes: map[string]uint64{"D": 1000, "X": 100, "C": 100, "A": 50, "Z": 100, "Y": 30}},
 	}
 }
 
 // Mixed is a network made to reach every code path that the built-in
-// models leave out: all four neuron models in interleaved populations,
+// models leave out: every neuron model in interleaved populations,
 // spike-array events (several onto one neuron in one step), excitatory and
 // inhibitory receptors, distributed weights and delays, windowed Poisson and
 // DC inputs, rate populations with tanh, threshold-linear and ReLU transfer
@@ -86,6 +91,9 @@ func Mixed() (*myelinpb.Network, error) {
 	b.Population("R2", 30, spec.Rate(&myelinpb.RateNeuron{Transfer: myelinpb.RateNeuron_THRESHOLD_LINEAR, Theta: f(0.05), Tau: f(5)}))
 	b.Population("C", 150, spec.IafCondExp(nil), spec.Initial(spec.NormalDist(-60, 3)))
 	b.Population("R3", 20, spec.Rate(&myelinpb.RateNeuron{Transfer: myelinpb.RateNeuron_RELU, Gain: f(0.8), IE: f(0.1)}))
+	b.Population("A", 120, spec.Neuron(&myelinpb.AeifCondExp{TRef: f(1)}), spec.Initial(spec.UniformDist(-70, -52)))
+	b.Population("Z", 150, spec.Neuron(&myelinpb.Izhikevich{}), spec.Initial(spec.UniformDist(-70, -60)))
+	b.Population("Y", 60, spec.Neuron(&myelinpb.Izhikevich{C: f(-55), D: f(4), VMin: f(-72), ConsistentIntegration: proto.Bool(false)}))
 
 	b.Project("D", "D", spec.FixedIn(20), spec.Weight(spec.UniformDist(0.5, 1.5)), spec.Delay(spec.UniformDist(0.1, 3)))
 	b.Project("D", "X", spec.Bernoulli(0.1), spec.Weight(spec.LognormalDist(3, 0.5, false)), spec.Delay(spec.Const(0.5)))
@@ -93,6 +101,12 @@ func Mixed() (*myelinpb.Network, error) {
 	b.Project("C", "D", spec.FixedIn(5), spec.Weight(spec.Const(2)), spec.Delay(spec.Const(1)), spec.Via(myelinpb.Receptor_INHIBITORY))
 	b.Project("C", "X", spec.Bernoulli(0.05), spec.Weight(spec.NormalDist(-40, 10)), spec.Delay(spec.Const(0.2)))
 	b.Project("X", "X", spec.FixedIn(8), spec.Weight(spec.UniformDist(-30, 60)), spec.Delay(spec.UniformDist(0.1, 2)))
+	b.Project("X", "A", spec.FixedIn(10), spec.Weight(spec.UniformDist(1, 6)), spec.Delay(spec.UniformDist(0.1, 2)))
+	b.Project("C", "A", spec.Bernoulli(0.05), spec.Weight(spec.Const(-4)), spec.Delay(spec.Const(0.4)))
+	b.Project("A", "Z", spec.FixedIn(6), spec.Weight(spec.UniformDist(-4, 8)), spec.Delay(spec.UniformDist(0.1, 1.5)))
+	b.Project("Z", "Z", spec.FixedIn(10), spec.Weight(spec.NormalDist(1, 2)), spec.Delay(spec.Const(1)))
+	b.Project("Z", "D", spec.FixedIn(3), spec.Weight(spec.Const(0.5)), spec.Delay(spec.Const(0.7)))
+	b.Project("Z", "Y", spec.FixedIn(8), spec.Weight(spec.UniformDist(-6, 3)), spec.Delay(spec.Const(0.3)))
 	b.Project("R1", "R1", spec.Ring(1.2, 0.3, 25))
 	b.Project("R1", "R2", spec.Bernoulli(0.3), spec.Weight(spec.NormalDist(0.2, 0.1)), spec.Delay(spec.Const(0.3)))
 	b.Project("R2", "R1", spec.AllToAll(), spec.Weight(spec.Const(-0.02)))
@@ -105,6 +119,11 @@ func Mixed() (*myelinpb.Network, error) {
 	b.DC("X", 120, spec.Window(50, 120), spec.Neurons(0, 100))
 	b.DC("X", -40, spec.Window(80, 200))
 	b.DC("C", 150, spec.Neurons(20, 40))
+	b.Poisson("A", 6000, 3, spec.Window(5, 190))
+	b.DC("A", 500, spec.Neurons(0, 60))
+	b.DC("Z", 10, spec.Window(0, 150))
+	b.Poisson("Z", 1000, -2, spec.Neurons(50, 100))
+	b.DC("Y", 8, spec.Window(20, 200))
 	b.DC("R1", 0.8, spec.Window(10, 60), spec.Neurons(5, 10))
 	b.DC("R2", 0.3)
 	var nD, nC []uint32
@@ -118,7 +137,7 @@ func Mixed() (*myelinpb.Network, error) {
 	b.SpikeTimes("D", nD, tD, 4)
 	b.SpikeTimes("C", nC, tC, 3, spec.Via(myelinpb.Receptor_EXCITATORY))
 	b.SpikeTimes("C", nC[:100], tC[:100], 5, spec.Via(myelinpb.Receptor_INHIBITORY))
-	b.Probe("D", 0, 5, 3).Probe("R1", 0, 48, 5).Probe("X", 100, 7, 1).Probe("R2", 3, 4, 2).Probe("C", 0, 3, 4).Probe("R3", 0, 20, 1)
+	b.Probe("D", 0, 5, 3).Probe("R1", 0, 48, 5).Probe("X", 100, 7, 1).Probe("R2", 3, 4, 2).Probe("C", 0, 3, 4).Probe("R3", 0, 20, 1).Probe("A", 50, 6, 2).Probe("Z", 0, 8, 3).Probe("Y", 10, 4, 1)
 	return b.Build()
 }
 
@@ -245,6 +264,11 @@ func Compare(c Case, cpuThreads int, other backend.Backend) (Result, error) {
 	}
 	if res.Spikes < c.MinSpikes {
 		return res, fmt.Errorf("parity %s: only %d spikes, want at least %d: the comparison is trivial", c.Name, res.Spikes, c.MinSpikes)
+	}
+	for i, p := range net.Pops {
+		if want, ok := c.MinPopSpikes[p.Name]; ok && wantRes.PopSpikes[i] < want {
+			return res, fmt.Errorf("parity %s: population %q fired %d times, want at least %d: the comparison is trivial for it", c.Name, p.Name, wantRes.PopSpikes[i], want)
+		}
 	}
 	if res.Samples < c.MinSamples {
 		return res, fmt.Errorf("parity %s: only %d state samples, want at least %d", c.Name, res.Samples, c.MinSamples)

@@ -1,0 +1,1 @@
+../aeif_cond_exp.cuh
