@@ -1,9 +1,7 @@
 package sink
 
 import (
-	"errors"
 	"fmt"
-	"sort"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -12,28 +10,21 @@ import (
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
-// Record kinds: the field numbers of the myelinpb.Record oneof.
+// Record kinds and fields: the wire format is engine/stream's.
 const (
-	kindUnknown protowire.Number = 0
-	kindHeader  protowire.Number = 1
-	kindSpikes  protowire.Number = 2
-	kindState   protowire.Number = 3
-	kindTrailer protowire.Number = 4
-	kindGap     protowire.Number = 5
+	kindUnknown    protowire.Number = 0
+	kindHeader                      = stream.FieldHeader
+	kindSpikes                      = stream.FieldSpikes
+	kindState                       = stream.FieldState
+	kindTrailer                     = stream.FieldTrailer
+	kindGap                         = stream.FieldGap
+	spikeFirstStep                  = stream.FieldSpikeFirstStep
+	spikeCounts                     = stream.FieldSpikeCounts
+	spikeIDs                        = stream.FieldSpikeIDs
+	gapFirstStep                    = stream.FieldGapFirstStep
+	gapLastStep                     = stream.FieldGapLastStep
+	gapMissed                       = stream.FieldGapMissed
 )
-
-// Field numbers inside SpikeBlock and Gap.
-const (
-	spikeFirstStep protowire.Number = 1
-	spikeCounts    protowire.Number = 2
-	spikeIDs       protowire.Number = 3
-	gapFirstStep   protowire.Number = 1
-	gapLastStep    protowire.Number = 2
-	gapMissed      protowire.Number = 3
-)
-
-// maxPrefix is the longest varint length prefix.
-const maxPrefix = 10
 
 // record is one framed record of the stream. Once dispatched it is shared,
 // read-only, by every subscriber.
@@ -51,35 +42,10 @@ type record struct {
 }
 
 // errIncomplete says that a buffer ends inside a record.
-var errIncomplete = errors.New("incomplete record")
+var errIncomplete = stream.ErrIncomplete
 
-// frameLen returns the length of the record that starts p (prefix and
-// message), errIncomplete when p holds only part of it, or an error when
-// the prefix is not a valid length.
-func frameLen(p []byte) (int, error) {
-	var n uint64
-	for i := 0; i < maxPrefix; i++ {
-		if i == len(p) {
-			return 0, errIncomplete
-		}
-		b := p[i]
-		if i == maxPrefix-1 && b > 1 {
-			return 0, errors.New("length prefix overflows 64 bits")
-		}
-		n |= uint64(b&0x7f) << (7 * i)
-		if b < 0x80 {
-			if n > stream.MaxRecordBytes {
-				return 0, fmt.Errorf("record length %d is over the %d-byte limit", n, stream.MaxRecordBytes)
-			}
-			total := i + 1 + int(n)
-			if total > len(p) {
-				return total, errIncomplete
-			}
-			return total, nil
-		}
-	}
-	return 0, errors.New("length prefix longer than 10 bytes")
-}
+// frameLen is stream.FrameLen.
+func frameLen(p []byte) (int, error) { return stream.FrameLen(p) }
 
 // parseRecord reads the kind, and for spike blocks and gaps the steps and
 // spikes, of the framed record data. A record it cannot read is an error.
@@ -201,37 +167,20 @@ func eachField(msg []byte, f func(num protowire.Number, typ protowire.Type, v []
 	return nil
 }
 
-// popRanges maps global ids to header populations.
+// popRanges counts a stream's spikes per header population with the
+// stream's population index.
 type popRanges struct {
-	first, size []uint32 // sorted by first id
-	index       []int    // header index of each sorted range
-	n           int      // populations in the header
+	idx *stream.PopIndex
+	n   int // populations in the header
 }
 
 // newPopRanges indexes the populations of a header.
-func newPopRanges(h *myelinpb.Header) popRanges {
-	pops := h.GetPopulations()
-	pr := popRanges{n: len(pops)}
-	order := make([]int, len(pops))
-	for i := range order {
-		order[i] = i
+func newPopRanges(h *myelinpb.Header) (popRanges, error) {
+	idx, err := stream.NewPopIndex(h)
+	if err != nil {
+		return popRanges{}, err
 	}
-	sort.SliceStable(order, func(a, b int) bool { return pops[order[a]].GetFirstId() < pops[order[b]].GetFirstId() })
-	for _, i := range order {
-		pr.first = append(pr.first, pops[i].GetFirstId())
-		pr.size = append(pr.size, pops[i].GetSize())
-		pr.index = append(pr.index, i)
-	}
-	return pr
-}
-
-// find returns the sorted range holding id, or -1.
-func (pr *popRanges) find(id uint32) int {
-	k := sort.Search(len(pr.first), func(k int) bool { return pr.first[k] > id }) - 1
-	if k >= 0 && id-pr.first[k] < pr.size[k] {
-		return k
-	}
-	return -1
+	return popRanges{idx: idx, n: idx.Len()}, nil
 }
 
 // countSpikes returns a spike block's spikes per header population (ids
@@ -268,7 +217,7 @@ func (pr *popRanges) countSpikes(msg []byte) ([]uint64, error) {
 	if len(ids) == 1 {
 		iv = ids[0]
 	}
-	cur, curFirst, curSize := -1, uint32(0), uint32(0)
+	counter := pr.idx.Counter()
 	for len(cv) > 0 {
 		c, n := protowire.ConsumeVarint(cv)
 		if n < 0 {
@@ -288,16 +237,10 @@ func (pr *popRanges) countSpikes(msg []byte) ([]uint64, error) {
 				iv = iv[n:]
 			}
 			id += uint32(d)
-			if id-curFirst >= curSize {
-				if cur = pr.find(id); cur < 0 {
-					curFirst, curSize = 0, 0
-					continue
-				}
-				curFirst, curSize = pr.first[cur], pr.size[cur]
-			}
-			out[pr.index[cur]]++
+			counter.Add(id) // an id outside every population is not counted
 		}
 	}
+	copy(out, counter.Counts())
 	return out, nil
 }
 
@@ -312,23 +255,17 @@ func (pr *popRanges) countSlow(msg []byte, out []uint64) ([]uint64, error) {
 		return nil, err
 	}
 	for _, id := range ids {
-		if k := pr.find(id); k >= 0 {
-			out[pr.index[k]]++
+		if k := pr.idx.Find(id); k >= 0 {
+			out[k]++
 		}
 	}
 	return out, nil
 }
 
-// marshalOpts encodes the records this package makes, as stream.Writer
-// does.
-var marshalOpts = proto.MarshalOptions{Deterministic: true}
-
 // encodeRecord frames a record made by this package (a gap, a subscriber's
-// trailer).
-func encodeRecord(rec *myelinpb.Record) (*record, error) {
-	size := marshalOpts.Size(rec)
-	data := protowire.AppendVarint(make([]byte, 0, size+maxPrefix), uint64(size))
-	data, err := marshalOpts.MarshalAppend(data, rec)
+// trailer) as engine/stream frames records of the given format version.
+func encodeRecord(rec *myelinpb.Record, version uint32) (*record, error) {
+	data, err := stream.AppendRecord(nil, rec, version)
 	if err != nil {
 		return nil, err
 	}
@@ -336,10 +273,10 @@ func encodeRecord(rec *myelinpb.Record) (*record, error) {
 }
 
 // gapRecord makes the Gap record of steps [first, end) that missed spikes.
-func gapRecord(first, end, missed uint64) *record {
+func gapRecord(first, end, missed uint64, version uint32) *record {
 	r, err := encodeRecord(&myelinpb.Record{Kind: &myelinpb.Record_Gap{Gap: &myelinpb.Gap{
 		FirstStep: first, LastStep: end, MissedSpikes: missed,
-	}}})
+	}}}, version)
 	if err != nil {
 		panic(fmt.Sprintf("sink: encoding a gap: %v", err)) // cannot happen: a Gap of three integers
 	}

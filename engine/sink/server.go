@@ -133,6 +133,7 @@ type Server struct {
 	subs      []*subscriber
 	header    *record // the served header, nil until written
 	pops      popRanges
+	version   uint32 // the header's format version
 	nextStep  uint64 // end of the last spike block or gap
 	spikes    uint64 // spikes in the spike blocks and gaps so far
 	ended     bool   // the trailer was dispatched
@@ -280,7 +281,7 @@ func (s *Server) add(c net.Conn, lo ListenOptions, where string) {
 		if s.nextStep > 0 {
 			sub.late = true
 			sub.deliveredPop = make([]uint64, s.pops.n)
-			sub.initial = append(sub.initial, gapRecord(0, s.nextStep, s.spikes))
+			sub.initial = append(sub.initial, gapRecord(0, s.nextStep, s.spikes, s.version))
 		}
 	}
 	s.subs = append(s.subs, sub)
@@ -463,8 +464,12 @@ func (s *Server) dispatch(r *record) error {
 			s.mu.Unlock()
 			return fmt.Errorf("sink: bad header: %w", err)
 		}
-		s.header = r
-		s.pops = newPopRanges(&h)
+		pops, err := newPopRanges(&h)
+		if err != nil {
+			s.mu.Unlock()
+			return fmt.Errorf("sink: bad header: %w", err)
+		}
+		s.header, s.pops, s.version = r, pops, h.GetFormatVersion()
 	case kindSpikes, kindGap:
 		s.nextStep = max(s.nextStep, r.end)
 		s.spikes += r.spikes
@@ -521,7 +526,7 @@ func (s *Server) dispatch(r *record) error {
 func (s *Server) deliver(sub *subscriber, r *record, trailer *myelinpb.Trailer) error {
 	if sub.policy == Drop && r.kind == kindSpikes {
 		if sub.gapOpen {
-			if !s.trySend(sub, gapRecord(sub.gapFirst, sub.gapEnd, sub.gapSpikes)) {
+			if !s.trySend(sub, gapRecord(sub.gapFirst, sub.gapEnd, sub.gapSpikes, s.version)) {
 				return s.drop(sub, r)
 			}
 			s.closeGap(sub)
@@ -532,7 +537,7 @@ func (s *Server) deliver(sub *subscriber, r *record, trailer *myelinpb.Trailer) 
 		return s.delivered(sub, r)
 	}
 	if sub.gapOpen {
-		if !s.send(sub, gapRecord(sub.gapFirst, sub.gapEnd, sub.gapSpikes)) {
+		if !s.send(sub, gapRecord(sub.gapFirst, sub.gapEnd, sub.gapSpikes, s.version)) {
 			return nil
 		}
 		s.closeGap(sub)
@@ -630,7 +635,7 @@ func (s *Server) trailerFor(sub *subscriber, r *record, t *myelinpb.Trailer) (*r
 			}
 		}
 	}
-	out, err := encodeRecord(&myelinpb.Record{Kind: &myelinpb.Record_Trailer{Trailer: t}})
+	out, err := encodeRecord(&myelinpb.Record{Kind: &myelinpb.Record_Trailer{Trailer: t}}, s.version)
 	if err != nil {
 		return nil, fmt.Errorf("sink: encoding a trailer: %w", err)
 	}
