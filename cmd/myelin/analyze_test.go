@@ -134,7 +134,7 @@ func TestAnalyzeBadInput(t *testing.T) {
 		{[]string{"analyze", refused}, []string{"connect to " + refused, "connection refused", "nothing is serving there"}, nil, 1},
 		{[]string{"analyze", "tcp://" + refused}, []string{"connection refused"}, nil, 1},
 		{[]string{"analyze", filepath.Join(dir, "missing.myelin")}, []string{"no such file"}, nil, 1},
-		{[]string{"analyze", path, "--bin", "0"}, []string{"must be > 0"}, nil, 2},
+		{[]string{"analyze", path, "--bin", "0"}, []string{"must be finite and > 0"}, nil, 2},
 	} {
 		code, out, errOut := cli(context.Background(), tc.args...)
 		if code != tc.exitCode {
