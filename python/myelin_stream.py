@@ -509,6 +509,8 @@ def _go_float(x):
         return "+Inf"
     if x == float("-inf"):
         return "-Inf"
+    if x == int(x) and abs(x) < 1e21:
+        return "%d" % x if x != 0 or str(x)[0] != "-" else "-0"
     return repr(x)
 
 
