@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/myelin-sim/myelin/engine/sink"
+	"github.com/myelin-sim/myelin/engine/live"
 	"github.com/myelin-sim/myelin/engine/stream"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 	"github.com/spf13/pflag"
@@ -251,14 +251,14 @@ func decimalsOf(dt float64) int {
 // the name of an existing file. A connection is closed when ctx is done, so
 // that reading a live stream stops on Ctrl-C.
 func openSource(ctx context.Context, arg string) (io.ReadCloser, error) {
-	if _, err := os.Stat(arg); err == nil || !sink.IsAddr(arg) {
+	if _, err := os.Stat(arg); err == nil || !live.IsAddr(arg) {
 		f, err := os.Open(arg)
 		if err != nil {
 			return nil, err
 		}
 		return f, nil
 	}
-	c, err := sink.Dial(ctx, arg)
+	c, err := live.Dial(ctx, arg)
 	if err != nil {
 		return nil, err
 	}

@@ -99,9 +99,9 @@ func Run(ctx context.Context, net *network.Network, opt Options) (*Result, error
 			return res, fmt.Errorf("stream header: %w", err)
 		}
 	}
-	sink := newSink(w, net)
-	runErr := advanceAll(ctx, net, be, sink, res, opt.Progress)
-	sinkErr := sink.close()
+	rec := newRecorder(w, net)
+	runErr := advanceAll(ctx, net, be, rec, res, opt.Progress)
+	sinkErr := rec.close()
 
 	switch {
 	case runErr == nil && sinkErr == nil:
@@ -131,7 +131,7 @@ func Run(ctx context.Context, net *network.Network, opt Options) (*Result, error
 }
 
 // advanceAll runs the step loop block by block.
-func advanceAll(ctx context.Context, net *network.Network, be backend.Backend, sink *sink, res *Result, progress func(Progress)) error {
+func advanceAll(ctx context.Context, net *network.Network, be backend.Backend, sink *recorder, res *Result, progress func(Progress)) error {
 	start := time.Now()
 	defer func() { res.SimSeconds = time.Since(start).Seconds() }()
 	lastReport := start

@@ -1,4 +1,4 @@
-package sink
+package live
 
 import (
 	"fmt"
@@ -278,7 +278,7 @@ func gapRecord(first, end, missed uint64, version uint32) *record {
 		FirstStep: first, LastStep: end, MissedSpikes: missed,
 	}}}, version)
 	if err != nil {
-		panic(fmt.Sprintf("sink: encoding a gap: %v", err)) // cannot happen: a Gap of three integers
+		panic(fmt.Sprintf("live: encoding a gap: %v", err)) // cannot happen: a Gap of three integers
 	}
 	return r
 }

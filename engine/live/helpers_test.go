@@ -1,4 +1,4 @@
-package sink_test
+package live_test
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/myelin-sim/myelin/engine/sink"
+	"github.com/myelin-sim/myelin/engine/live"
 	"github.com/myelin-sim/myelin/engine/stream"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
@@ -109,7 +109,7 @@ type reader struct {
 // subscribe connects to addr and reads until the server hangs up.
 func subscribe(t testing.TB, addr string) *reader {
 	t.Helper()
-	c, err := sink.Dial(context.Background(), addr)
+	c, err := live.Dial(context.Background(), addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,9 +8,10 @@ import (
 	"github.com/myelin-sim/myelin/engine/stream"
 )
 
-// sink encodes blocks on its own goroutine. Two blocks circulate: the
-// backend fills one while the sink writes the other.
-type sink struct {
+// recorder encodes the backend's blocks (spikes and state samples) into the
+// stream on its own goroutine. Two blocks circulate: the backend fills one
+// while the recorder writes the other.
+type recorder struct {
 	w       *stream.Writer
 	net     *network.Network
 	filter  bool // some spiking populations are not recorded
@@ -30,8 +31,8 @@ type sink struct {
 // readers' 1 GiB record limit, however many neurons fire in a block.
 const maxIDsPerRecord = 1 << 22
 
-func newSink(w *stream.Writer, net *network.Network) *sink {
-	s := &sink{w: w, net: net, pool: make(chan *backend.Block, 2), work: make(chan *backend.Block, 2), done: make(chan error, 1), failed: make(chan struct{}), maxIDs: maxIDsPerRecord}
+func newRecorder(w *stream.Writer, net *network.Network) *recorder {
+	s := &recorder{w: w, net: net, pool: make(chan *backend.Block, 2), work: make(chan *backend.Block, 2), done: make(chan error, 1), failed: make(chan struct{}), maxIDs: maxIDsPerRecord}
 	for _, p := range net.Pops {
 		if p.Spiking() && !p.Recorded {
 			s.filter = true
@@ -43,8 +44,8 @@ func newSink(w *stream.Writer, net *network.Network) *sink {
 	return s
 }
 
-// free returns an empty block, or nil once the sink has failed.
-func (s *sink) free() *backend.Block {
+// free returns an empty block, or nil once the recorder has failed.
+func (s *recorder) free() *backend.Block {
 	select {
 	case <-s.failed:
 		return nil
@@ -58,21 +59,21 @@ func (s *sink) free() *backend.Block {
 	}
 }
 
-// err returns the sink's write error after free returned nil.
-func (s *sink) err() error {
+// err returns the recorder's write error after free returned nil.
+func (s *recorder) err() error {
 	<-s.failed
 	return s.failure
 }
 
-func (s *sink) submit(b *backend.Block) { s.work <- b }
+func (s *recorder) submit(b *backend.Block) { s.work <- b }
 
 // close waits for the queued blocks and returns the first write error.
-func (s *sink) close() error {
+func (s *recorder) close() error {
 	close(s.work)
 	return <-s.done
 }
 
-func (s *sink) loop() {
+func (s *recorder) loop() {
 	var err error
 	for b := range s.work {
 		if err == nil && s.w != nil {
@@ -86,7 +87,7 @@ func (s *sink) loop() {
 	s.done <- err
 }
 
-func (s *sink) write(b *backend.Block) error {
+func (s *recorder) write(b *backend.Block) error {
 	counts, ids := b.Counts, b.IDs
 	if s.filter {
 		s.counts, s.ids = s.counts[:0], s.ids[:0]
@@ -122,7 +123,7 @@ func (s *sink) write(b *backend.Block) error {
 
 // writeSpikes writes a block's spikes as one record, or as several records
 // of consecutive steps when it holds more than maxIDs spikes.
-func (s *sink) writeSpikes(first uint64, counts, ids []uint32) error {
+func (s *recorder) writeSpikes(first uint64, counts, ids []uint32) error {
 	start, k0, k := 0, 0, 0
 	for i, c := range counts {
 		if k-k0+int(c) > s.maxIDs && i > start {

@@ -1,4 +1,4 @@
-// Package sink serves a Myelin stream live, over TCP or Unix sockets, to any
+// Package live serves a Myelin stream live, over TCP or Unix sockets, to any
 // number of subscribers while the run goes on.
 //
 // A Server is an io.Writer: give it to sim.Options.Out (alone, or beside a
@@ -73,4 +73,4 @@
 // a free port, see Server.Addrs), tcp://HOST:PORT, or unix:PATH for a Unix
 // domain socket. A stale Unix socket file left by a finished server is
 // replaced; any other existing file is an error.
-package sink
+package live

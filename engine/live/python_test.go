@@ -1,4 +1,4 @@
-package sink_test
+package live_test
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/myelin-sim/myelin/engine/sink"
+	"github.com/myelin-sim/myelin/engine/live"
 	"github.com/myelin-sim/myelin/internal/pytest"
 )
 
@@ -26,8 +26,8 @@ func TestPythonLive(t *testing.T) {
 	ts := makeStream(t, 11, 20, 0.01)
 
 	// A gapped stream: what a subscriber that joined after 5 blocks got.
-	gsrv := sink.New(sink.Options{})
-	gaddr, err := gsrv.Listen("127.0.0.1:0", sink.ListenOptions{})
+	gsrv := live.New(live.Options{})
+	gaddr, err := gsrv.Listen("127.0.0.1:0", live.ListenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,12 +47,12 @@ func TestPythonLive(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srv := sink.New(sink.Options{})
-	tcp, err := srv.Listen("127.0.0.1:0", sink.ListenOptions{})
+	srv := live.New(live.Options{})
+	tcp, err := srv.Listen("127.0.0.1:0", live.ListenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	unix, err := srv.Listen("unix:"+filepath.Join(dir, "py.sock"), sink.ListenOptions{Queue: 2})
+	unix, err := srv.Listen("unix:"+filepath.Join(dir, "py.sock"), live.ListenOptions{Queue: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package sink_test
+package live_test
 
 import (
 	"bytes"
@@ -7,7 +7,7 @@ import (
 	"io"
 	"log"
 
-	"github.com/myelin-sim/myelin/engine/sink"
+	"github.com/myelin-sim/myelin/engine/live"
 	"github.com/myelin-sim/myelin/engine/stream"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
@@ -16,12 +16,12 @@ import (
 // one subscriber. In a simulation, the writer is sim.Run's: give it
 // io.MultiWriter(file, srv) as sim.Options.Out.
 func Example() {
-	srv := sink.New(sink.Options{})
-	addr, err := srv.Listen("127.0.0.1:0", sink.ListenOptions{OnSlow: sink.Block})
+	srv := live.New(live.Options{})
+	addr, err := srv.Listen("127.0.0.1:0", live.ListenOptions{OnSlow: live.Block})
 	if err != nil {
 		log.Fatal(err)
 	}
-	conn, err := sink.Dial(context.Background(), addr)
+	conn, err := live.Dial(context.Background(), addr)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package sink_test
+package live_test
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/myelin-sim/myelin/engine/sink"
+	"github.com/myelin-sim/myelin/engine/live"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
@@ -40,12 +40,12 @@ func writeChunks(t testing.TB, w io.Writer, data []byte, seed uint64) {
 // bytes written, however the writer cuts them.
 func TestReframing(t *testing.T) {
 	ts := makeStream(t, 1, 30, 0.01)
-	srv := sink.New(sink.Options{Logf: t.Logf})
-	tcp, err := srv.Listen("127.0.0.1:0", sink.ListenOptions{})
+	srv := live.New(live.Options{Logf: t.Logf})
+	tcp, err := srv.Listen("127.0.0.1:0", live.ListenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	unix, err := srv.Listen("unix:"+filepath.Join(shortDir(t), "s.sock"), sink.ListenOptions{Queue: 2})
+	unix, err := srv.Listen("unix:"+filepath.Join(shortDir(t), "s.sock"), live.ListenOptions{Queue: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,8 +80,8 @@ func TestReframing(t *testing.T) {
 // for the steps it missed, then the rest; its trailer counts what it got.
 func TestLateJoiner(t *testing.T) {
 	ts := makeStream(t, 2, 20, 0.01)
-	srv := sink.New(sink.Options{})
-	addr, err := srv.Listen("127.0.0.1:0", sink.ListenOptions{})
+	srv := live.New(live.Options{})
+	addr, err := srv.Listen("127.0.0.1:0", live.ListenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,9 +136,9 @@ func TestLateJoiner(t *testing.T) {
 // and the trailer.
 func TestDropGaps(t *testing.T) {
 	ts := makeStream(t, 3, 40, 0.02)
-	srv := sink.New(sink.Options{Logf: t.Logf})
+	srv := live.New(live.Options{Logf: t.Logf})
 	path := filepath.Join(shortDir(t), "d.sock")
-	if _, err := srv.Listen("unix:"+path, sink.ListenOptions{OnSlow: sink.Drop, Queue: 1, SendBuffer: 4096}); err != nil {
+	if _, err := srv.Listen("unix:"+path, live.ListenOptions{OnSlow: live.Drop, Queue: 1, SendBuffer: 4096}); err != nil {
 		t.Fatal(err)
 	}
 	c := dialUnixConn(t, path)
@@ -184,13 +184,13 @@ func TestDropGaps(t *testing.T) {
 // Block mode, and the others still get everything.
 func TestDisconnect(t *testing.T) {
 	ts := makeStream(t, 4, 60, 0.02)
-	srv := sink.New(sink.Options{})
-	addr, err := srv.Listen("127.0.0.1:0", sink.ListenOptions{Queue: 1, SendBuffer: 4096})
+	srv := live.New(live.Options{})
+	addr, err := srv.Listen("127.0.0.1:0", live.ListenOptions{Queue: 1, SendBuffer: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}
 	good := subscribe(t, addr)
-	quitter, err := sink.Dial(context.Background(), addr)
+	quitter, err := live.Dial(context.Background(), addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,9 +215,9 @@ func TestDisconnect(t *testing.T) {
 // reading.
 func TestAbort(t *testing.T) {
 	ts := makeStream(t, 5, 60, 0.02)
-	srv := sink.New(sink.Options{})
+	srv := live.New(live.Options{})
 	path := filepath.Join(shortDir(t), "a.sock")
-	if _, err := srv.Listen("unix:"+path, sink.ListenOptions{Queue: 1, SendBuffer: 4096}); err != nil {
+	if _, err := srv.Listen("unix:"+path, live.ListenOptions{Queue: 1, SendBuffer: 4096}); err != nil {
 		t.Fatal(err)
 	}
 	c := dialUnixConn(t, path) // never reads
@@ -256,12 +256,12 @@ func TestAbort(t *testing.T) {
 // stream the reader accepts, with counts and header to match.
 func TestFilter(t *testing.T) {
 	ts := makeStream(t, 6, 10, 0.01)
-	f, err := sink.ParseFilter("E@100:50, E@120:100 ,")
+	f, err := live.ParseFilter("E@100:50, E@120:100 ,")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := sink.New(sink.Options{Filter: f})
-	addr, err := srv.Listen("127.0.0.1:0", sink.ListenOptions{})
+	srv := live.New(live.Options{Filter: f})
+	addr, err := srv.Listen("127.0.0.1:0", live.ListenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,9 +296,9 @@ func TestFilter(t *testing.T) {
 	}
 
 	// I only: the state series of E is not served.
-	fi, _ := sink.ParseFilter("I")
-	srv = sink.New(sink.Options{Filter: fi})
-	addr, _ = srv.Listen("127.0.0.1:0", sink.ListenOptions{})
+	fi, _ := live.ParseFilter("I")
+	srv = live.New(live.Options{Filter: fi})
+	addr, _ = srv.Listen("127.0.0.1:0", live.ListenOptions{})
 	r = subscribe(t, addr)
 	srv.WaitSubscribers(context.Background(), 1)
 	writeChunks(t, srv, ts.data, 7)
@@ -314,8 +314,8 @@ func TestFilter(t *testing.T) {
 	}
 
 	// A population the stream does not have.
-	fx, _ := sink.ParseFilter("X")
-	srv = sink.New(sink.Options{Filter: fx})
+	fx, _ := live.ParseFilter("X")
+	srv = live.New(live.Options{Filter: fx})
 	if _, err := srv.Write(ts.data); err == nil || !strings.Contains(err.Error(), `no population "X" (have E, I)`) {
 		t.Errorf("filter X: %v", err)
 	}
@@ -323,11 +323,11 @@ func TestFilter(t *testing.T) {
 
 func TestParseFilter(t *testing.T) {
 	for _, bad := range []string{"", ",", "@1:2", "E@1", "E@a:1", "E@1:0"} {
-		if _, err := sink.ParseFilter(bad); err == nil {
+		if _, err := live.ParseFilter(bad); err == nil {
 			t.Errorf("ParseFilter(%q) accepted", bad)
 		}
 	}
-	f, err := sink.ParseFilter("E@0:10,I")
+	f, err := live.ParseFilter("E@0:10,I")
 	if err != nil || f.String() != "E@0:10,I" {
 		t.Fatalf("ParseFilter: %v, %v", f, err)
 	}
@@ -344,21 +344,21 @@ func TestAddr(t *testing.T) {
 		{"tcp://[::1]:80", "tcp", "[::1]:80"},
 		{"unix:/tmp/x.sock", "unix", "/tmp/x.sock"},
 	} {
-		n, a, err := sink.ParseAddr(tc.in)
+		n, a, err := live.ParseAddr(tc.in)
 		if err != nil || n != tc.network || a != tc.address {
 			t.Errorf("ParseAddr(%q) = %q, %q, %v", tc.in, n, a, err)
 		}
-		if !sink.IsAddr(tc.in) {
+		if !live.IsAddr(tc.in) {
 			t.Errorf("IsAddr(%q) = false", tc.in)
 		}
 	}
 	for _, bad := range []string{"unix:", "localhost", "host:http", "host:70000", "run.myelin"} {
-		if _, _, err := sink.ParseAddr(bad); err == nil {
+		if _, _, err := live.ParseAddr(bad); err == nil {
 			t.Errorf("ParseAddr(%q) accepted", bad)
 		}
 	}
 	for _, s := range []string{"run.myelin", "out/brunel.myelin", "C:file"} {
-		if sink.IsAddr(s) {
+		if live.IsAddr(s) {
 			t.Errorf("IsAddr(%q) = true", s)
 		}
 	}
@@ -372,11 +372,11 @@ func TestRefused(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	_, err = sink.Dial(context.Background(), addr)
+	_, err = live.Dial(context.Background(), addr)
 	if err == nil || !errors.Is(err, syscall.ECONNREFUSED) || !strings.Contains(err.Error(), "connect to "+addr) || !strings.Contains(err.Error(), "nothing is serving there") {
 		t.Errorf("Dial of a closed port: %v", err)
 	}
-	_, err = sink.Dial(context.Background(), "unix:"+filepath.Join(shortDir(t), "none.sock"))
+	_, err = live.Dial(context.Background(), "unix:"+filepath.Join(shortDir(t), "none.sock"))
 	if err == nil || !strings.Contains(err.Error(), "nothing is serving there") {
 		t.Errorf("Dial of a missing socket: %v", err)
 	}
@@ -393,15 +393,15 @@ func TestUnixSocketFile(t *testing.T) {
 	}
 	ln.(*net.UnixListener).SetUnlinkOnClose(false)
 	ln.Close() // leaves a stale socket file
-	srv := sink.New(sink.Options{})
-	if _, err := srv.Listen("unix:"+path, sink.ListenOptions{}); err != nil {
+	srv := live.New(live.Options{})
+	if _, err := srv.Listen("unix:"+path, live.ListenOptions{}); err != nil {
 		t.Errorf("stale socket: %v", err)
 	}
 	srv.Close()
 	file := filepath.Join(dir, "data.myelin")
 	os.WriteFile(file, []byte("keep me"), 0o644)
-	srv = sink.New(sink.Options{})
-	if _, err := srv.Listen("unix:"+file, sink.ListenOptions{}); err == nil || !strings.Contains(err.Error(), "not a socket") {
+	srv = live.New(live.Options{})
+	if _, err := srv.Listen("unix:"+file, live.ListenOptions{}); err == nil || !strings.Contains(err.Error(), "not a socket") {
 		t.Errorf("listening on a regular file: %v", err)
 	}
 	if b, _ := os.ReadFile(file); string(b) != "keep me" {
@@ -412,7 +412,7 @@ func TestUnixSocketFile(t *testing.T) {
 
 // TestWaitCancelled: WaitSubscribers gives up with the context.
 func TestWaitCancelled(t *testing.T) {
-	srv := sink.New(sink.Options{})
+	srv := live.New(live.Options{})
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
@@ -424,19 +424,19 @@ func TestWaitCancelled(t *testing.T) {
 // TestBadInput: bytes that are not a record stream fail Write; a stream
 // cut inside a record makes Close say so.
 func TestBadInput(t *testing.T) {
-	srv := sink.New(sink.Options{})
+	srv := live.New(live.Options{})
 	if _, err := srv.Write(bytes.Repeat([]byte{0xff}, 12)); err == nil {
 		t.Error("Write of garbage succeeded")
 	}
 	ts := makeStream(t, 8, 2, 0.01)
-	srv = sink.New(sink.Options{})
+	srv = live.New(live.Options{})
 	if _, err := srv.Write(ts.data[:len(ts.data)-3]); err != nil {
 		t.Fatal(err)
 	}
 	if err := srv.Close(); err == nil || !strings.Contains(err.Error(), "ended inside a record") {
 		t.Errorf("Close after a cut stream: %v", err)
 	}
-	if _, err := srv.Write(ts.data); !errors.Is(err, sink.ErrClosed) {
+	if _, err := srv.Write(ts.data); !errors.Is(err, live.ErrClosed) {
 		t.Errorf("Write after Close: %v", err)
 	}
 }
@@ -444,15 +444,15 @@ func TestBadInput(t *testing.T) {
 // TestLateAfterTrailer: once the stream is complete nobody can join.
 func TestLateAfterTrailer(t *testing.T) {
 	ts := makeStream(t, 9, 2, 0.01)
-	srv := sink.New(sink.Options{})
-	addr, err := srv.Listen("127.0.0.1:0", sink.ListenOptions{})
+	srv := live.New(live.Options{})
+	addr, err := srv.Listen("127.0.0.1:0", live.ListenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := srv.Write(ts.data); err != nil {
 		t.Fatal(err)
 	}
-	if c, err := sink.Dial(context.Background(), addr); err == nil {
+	if c, err := live.Dial(context.Background(), addr); err == nil {
 		// Accepted before the listener closed: it must get nothing.
 		b, _ := io.ReadAll(c)
 		c.Close()
@@ -468,9 +468,9 @@ func TestLateAfterTrailer(t *testing.T) {
 // writer goes on.
 func TestDropStall(t *testing.T) {
 	ts := makeStream(t, 10, 40, 0.02)
-	srv := sink.New(sink.Options{Logf: t.Logf})
+	srv := live.New(live.Options{Logf: t.Logf})
 	path := filepath.Join(shortDir(t), "st.sock")
-	if _, err := srv.Listen("unix:"+path, sink.ListenOptions{OnSlow: sink.Drop, Queue: 1, SendBuffer: 4096, StallTimeout: 50 * time.Millisecond}); err != nil {
+	if _, err := srv.Listen("unix:"+path, live.ListenOptions{OnSlow: live.Drop, Queue: 1, SendBuffer: 4096, StallTimeout: 50 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	c := dialUnixConn(t, path) // never reads

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/myelin-sim/myelin/engine/sink"
+	"github.com/myelin-sim/myelin/engine/live"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 	"github.com/spf13/pflag"
 )
@@ -18,7 +18,7 @@ import (
 // they are disconnected.
 const interruptGrace = 2 * time.Second
 
-// liveFlags are run's flags for serving the stream live (engine/sink).
+// liveFlags are run's flags for serving the stream live (engine/live).
 type liveFlags struct {
 	listen []string
 	wait   int
@@ -34,7 +34,7 @@ func registerLiveFlags(fs *pflag.FlagSet) *liveFlags {
 	fs.StringArrayVar(&l.listen, "listen", nil, "serve the stream live on `ADDR` while the run goes on: HOST:PORT, tcp://HOST:PORT or unix:PATH (repeatable; port 0 picks a free port, printed on stderr)")
 	fs.IntVar(&l.wait, "wait", 0, "with --listen: wait for `N` subscribers before the run starts, so that they get the whole stream")
 	fs.StringArrayVar(&l.onSlow, "on-slow", nil, "with --listen: `MODE` is block (a slow subscriber slows the run) or drop (it misses spike blocks and is told how many in gap records; one that takes nothing for 10 s is disconnected); once for every --listen, or once per --listen in order (default block)")
-	fs.IntVar(&l.queue, "queue", sink.DefaultQueue, "with --listen: `N` records queued per subscriber before it counts as slow")
+	fs.IntVar(&l.queue, "queue", live.DefaultQueue, "with --listen: `N` records queued per subscriber before it counts as slow")
 	fs.StringVar(&l.filter, "listen-filter", "", "with --listen: serve only the neurons in `LIST`: POP or POP@FIRST:COUNT, comma-separated (local ids; the --out file keeps everything)")
 	return l
 }
@@ -42,7 +42,7 @@ func registerLiveFlags(fs *pflag.FlagSet) *liveFlags {
 // liveSink is a running live server; a nil *liveSink (no --listen) does
 // nothing.
 type liveSink struct {
-	srv    *sink.Server
+	srv    *live.Server
 	wait   int
 	stderr io.Writer
 	stop   chan struct{} // closed by close: ends the interrupt watcher
@@ -62,12 +62,12 @@ func (l *liveFlags) open(e *env, spec *myelinpb.Network, quiet bool) (*liveSink,
 	if l.wait < 0 || l.queue < 1 {
 		return nil, &exitError{2, fmt.Errorf("--wait %d and --queue %d: want --wait >= 0 and --queue >= 1", l.wait, l.queue)}
 	}
-	policies := make([]sink.Policy, len(l.listen))
+	policies := make([]live.Policy, len(l.listen))
 	switch len(l.onSlow) {
 	case 0:
 	case 1, len(l.listen):
 		for i := range policies {
-			p, err := sink.ParsePolicy(l.onSlow[min(i, len(l.onSlow)-1)])
+			p, err := live.ParsePolicy(l.onSlow[min(i, len(l.onSlow)-1)])
 			if err != nil {
 				return nil, &exitError{2, fmt.Errorf("--on-slow: %w", err)}
 			}
@@ -76,9 +76,9 @@ func (l *liveFlags) open(e *env, spec *myelinpb.Network, quiet bool) (*liveSink,
 	default:
 		return nil, &exitError{2, fmt.Errorf("--on-slow given %d times for %d --listen addresses: give it once, or once per address", len(l.onSlow), len(l.listen))}
 	}
-	var opts sink.Options
+	var opts live.Options
 	if l.filter != "" {
-		f, err := sink.ParseFilter(l.filter)
+		f, err := live.ParseFilter(l.filter)
 		if err != nil {
 			return nil, &exitError{2, fmt.Errorf("--listen-filter: %w", err)}
 		}
@@ -99,9 +99,9 @@ func (l *liveFlags) open(e *env, spec *myelinpb.Network, quiet bool) (*liveSink,
 			fmt.Fprintf(e.stderr, format+"\n", args...)
 		}
 	}
-	ls := &liveSink{srv: sink.New(opts), wait: l.wait, stderr: e.stderr, stop: make(chan struct{})}
+	ls := &liveSink{srv: live.New(opts), wait: l.wait, stderr: e.stderr, stop: make(chan struct{})}
 	for i, addr := range l.listen {
-		where, err := ls.srv.Listen(addr, sink.ListenOptions{OnSlow: policies[i], Queue: l.queue})
+		where, err := ls.srv.Listen(addr, live.ListenOptions{OnSlow: policies[i], Queue: l.queue})
 		if err != nil {
 			ls.srv.Close()
 			return nil, fmt.Errorf("--listen: %w", err)

@@ -1,4 +1,4 @@
-package sink_test
+package live_test
 
 import (
 	"bytes"
@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/myelin-sim/myelin/engine/cpu"
+	"github.com/myelin-sim/myelin/engine/live"
 	"github.com/myelin-sim/myelin/engine/models"
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/sim"
-	"github.com/myelin-sim/myelin/engine/sink"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
@@ -44,18 +44,18 @@ func buildModel(t testing.TB, name string, set map[string]string) *network.Netwo
 func TestLiveRun(t *testing.T) {
 	net := buildModel(t, "brunel", map[string]string{"n": "1000", "duration_ms": "300"})
 	dir := shortDir(t)
-	srv := sink.New(sink.Options{Logf: t.Logf})
-	fastAddr, err := srv.Listen("127.0.0.1:0", sink.ListenOptions{})
+	srv := live.New(live.Options{Logf: t.Logf})
+	fastAddr, err := srv.Listen("127.0.0.1:0", live.ListenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	slowAddr, err := srv.Listen("unix:"+filepath.Join(dir, "slow.sock"), sink.ListenOptions{OnSlow: sink.Drop, Queue: 1, SendBuffer: 4096})
+	slowAddr, err := srv.Listen("unix:"+filepath.Join(dir, "slow.sock"), live.ListenOptions{OnSlow: live.Drop, Queue: 1, SendBuffer: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	fast := subscribe(t, fastAddr)
-	slowConn, err := sink.Dial(context.Background(), slowAddr)
+	slowConn, err := live.Dial(context.Background(), slowAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestLiveRun(t *testing.T) {
 	if err := srv.WaitSubscribers(context.Background(), 2); err != nil {
 		t.Fatal(err)
 	}
-	quitter, err := sink.Dial(context.Background(), fastAddr)
+	quitter, err := live.Dial(context.Background(), fastAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,12 +150,12 @@ func TestLiveRun(t *testing.T) {
 // are the file's spikes of the selected neurons.
 func TestLiveRunFiltered(t *testing.T) {
 	net := buildModel(t, "brunel", map[string]string{"n": "1000", "duration_ms": "100"})
-	f, err := sink.ParseFilter("E@0:100,I@0:10")
+	f, err := live.ParseFilter("E@0:100,I@0:10")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := sink.New(sink.Options{Filter: f})
-	addr, err := srv.Listen("unix:"+filepath.Join(shortDir(t), "f.sock"), sink.ListenOptions{})
+	srv := live.New(live.Options{Filter: f})
+	addr, err := srv.Listen("unix:"+filepath.Join(shortDir(t), "f.sock"), live.ListenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

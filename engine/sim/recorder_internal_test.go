@@ -18,7 +18,7 @@ func TestLargeBlocksAreSplit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &sink{w: w, maxIDs: 7}
+	s := &recorder{w: w, maxIDs: 7}
 	counts := []uint32{3, 0, 5, 9, 2, 2, 1}
 	var ids []uint32
 	for _, c := range counts {
