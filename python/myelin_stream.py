@@ -534,7 +534,7 @@ def is_address(s):
     return s.startswith(_TCP_PREFIX) or s.startswith(_UNIX_PREFIX)
 
 
-def connect(address, timeout=None):
+def connect(address, timeout=None, token=None):
     """Connect to a run that serves its stream (``myelin run --listen``) and
     return a binary file object to read it from; closing it closes the
     connection.
@@ -545,7 +545,15 @@ def connect(address, timeout=None):
     When nothing serves there it raises an OSError that names the address:
     ConnectionRefusedError, FileNotFoundError for a missing socket file,
     TimeoutError, or ConnectionError for anything else.
+
+    token is presented to a run started with ``--listen-token`` (default:
+    the MYELIN_LISTEN_TOKEN environment variable); a server that refuses it
+    hangs up without sending anything, which reads as an empty input.
     """
+    if token is None:
+        token = os.environ.get("MYELIN_LISTEN_TOKEN", "")
+    if "\n" in token or "\r" in token:
+        raise ValueError("token must be one line")
     if address.startswith(_UNIX_PREFIX):
         path = address[len(_UNIX_PREFIX):]
         if not path:
@@ -563,6 +571,8 @@ def connect(address, timeout=None):
         except OSError as e:
             raise _connect_error(address, e) from None
         sock.settimeout(timeout)
+        if token:
+            sock.sendall(token.encode() + b"\n")
         return sock.makefile("rb")
     else:
         raise ValueError("address %r: want tcp://HOST:PORT or unix:PATH" % address)
@@ -572,6 +582,8 @@ def connect(address, timeout=None):
     except OSError as e:
         sock.close()
         raise _connect_error(address, e) from None
+    if token:
+        sock.sendall(token.encode() + b"\n")
     # makefile keeps the socket open until the file object is closed.
     f = sock.makefile("rb")
     sock.close()

@@ -26,6 +26,7 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 	bumpEvery := fs.Float64("bump-every", 100, "for rate (ring) populations sampled whole: print the decoded bump position every `ms`")
 	maxNeurons := fs.Int("max-neurons", analysis.DefaultMaxNeurons, "most neurons the raster shows")
 	pairs := fs.Int("pairs", analysis.DefaultCorrPairs, "neuron pairs sampled for the spike-count correlation")
+	token := fs.String("token", "", "present `TOKEN` to a live server started with --listen-token (default $"+tokenEnv+")")
 	if help, err := parseFlags(fs, e, args, "myelin analyze FILE|ADDRESS [--raster F.png] [--rates F.png] [--bin ms]"); help || err != nil {
 		return err
 	}
@@ -36,7 +37,7 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 		return &exitError{2, fmt.Errorf("--bin, --bump-every, --max-neurons and --pairs must be finite and > 0")}
 	}
 	name := fs.Arg(0)
-	src, err := openSource(ctx, name)
+	src, err := openSource(ctx, name, *token)
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	format := fs.StringP("format", "f", formatCSV, "`FORMAT`: csv (time_ms,neuron,population; neuron is the id within its population) or nest (NEST's spike recorder ASCII file: sender time_ms, where sender is the global id + 1, as NEST node ids start at 1)")
 	out := fs.StringP("out", "o", "", "write to `FILE` (default: stdout)")
 	pops := fs.StringSlice("population", nil, "export only these populations (default: all)")
+	token := fs.String("token", "", "present `TOKEN` to a live server started with --listen-token (default $"+tokenEnv+")")
 	if help, err := parseFlags(fs, e, args, "myelin export FILE|ADDRESS [--format csv|nest] [--out FILE] [--population P,...]"); help || err != nil {
 		return err
 	}
@@ -42,7 +43,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		return &exitError{2, fmt.Errorf("--format %q: want csv or nest", *format)}
 	}
 	name := fs.Arg(0)
-	src, err := openSource(ctx, name)
+	src, err := openSource(ctx, name, *token)
 	if err != nil {
 		return err
 	}
@@ -250,7 +251,7 @@ func decimalsOf(dt float64) int {
 // written as an address (HOST:PORT, tcp://HOST:PORT, unix:PATH) and is not
 // the name of an existing file. A connection is closed when ctx is done, so
 // that reading a live stream stops on Ctrl-C.
-func openSource(ctx context.Context, arg string) (io.ReadCloser, error) {
+func openSource(ctx context.Context, arg, token string) (io.ReadCloser, error) {
 	if _, err := os.Stat(arg); err == nil || !live.IsAddr(arg) {
 		f, err := os.Open(arg)
 		if err != nil {
@@ -258,7 +259,10 @@ func openSource(ctx context.Context, arg string) (io.ReadCloser, error) {
 		}
 		return f, nil
 	}
-	c, err := live.Dial(ctx, arg)
+	if token == "" {
+		token = os.Getenv(tokenEnv)
+	}
+	c, err := live.DialToken(ctx, arg, token)
 	if err != nil {
 		return nil, err
 	}

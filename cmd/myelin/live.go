@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"time"
 
@@ -25,17 +26,25 @@ type liveFlags struct {
 	onSlow []string
 	queue  int
 	filter string
+	token  string
+	stall  time.Duration
 }
 
-// registerLiveFlags adds --listen, --wait, --on-slow, --queue and
-// --listen-filter to fs.
+// tokenEnv names the environment variable that holds the live stream's
+// token when --listen-token / --token are not given.
+const tokenEnv = "MYELIN_LISTEN_TOKEN"
+
+// registerLiveFlags adds --listen, --wait, --on-slow, --queue,
+// --listen-filter, --listen-token and --listen-stall to fs.
 func registerLiveFlags(fs *pflag.FlagSet) *liveFlags {
 	l := &liveFlags{}
 	fs.StringArrayVar(&l.listen, "listen", nil, "serve the stream live on `ADDR` while the run goes on: HOST:PORT, tcp://HOST:PORT or unix:PATH (repeatable; port 0 picks a free port, printed on stderr)")
 	fs.IntVar(&l.wait, "wait", 0, "with --listen: wait for `N` subscribers before the run starts, so that they get the whole stream")
-	fs.StringArrayVar(&l.onSlow, "on-slow", nil, "with --listen: `MODE` is block (a slow subscriber slows the run) or drop (it misses spike blocks and is told how many in gap records; one that takes nothing for 10 s is disconnected); once for every --listen, or once per --listen in order (default block)")
+	fs.StringArrayVar(&l.onSlow, "on-slow", nil, "with --listen: `MODE` is block (a slow subscriber slows the run, for at most --listen-stall) or drop (it misses spike blocks and is told how many in gap records); once for every --listen, or once per --listen in order (default block)")
 	fs.IntVar(&l.queue, "queue", live.DefaultQueue, "with --listen: `N` records queued per subscriber before it counts as slow")
 	fs.StringVar(&l.filter, "listen-filter", "", "with --listen: serve only the neurons in `LIST`: POP or POP@FIRST:COUNT, comma-separated (local ids; the --out file keeps everything)")
+	fs.StringVar(&l.token, "listen-token", "", "with --listen: serve only subscribers that present `TOKEN` (analyze/export --token, Python connect(token=...)); default $"+tokenEnv)
+	fs.DurationVar(&l.stall, "listen-stall", live.DefaultStallTimeout, "with --listen: a subscriber that takes nothing for `DURATION` while the run waits for it is cut off; the run and the other subscribers go on")
 	return l
 }
 
@@ -54,10 +63,17 @@ type liveSink struct {
 // nil when --listen was not given.
 func (l *liveFlags) open(e *env, spec *myelinpb.Network, quiet bool) (*liveSink, error) {
 	if len(l.listen) == 0 {
-		if l.wait != 0 || len(l.onSlow) > 0 || l.filter != "" {
-			return nil, &exitError{2, errors.New("--wait, --on-slow and --listen-filter need --listen ADDR")}
+		if l.wait != 0 || len(l.onSlow) > 0 || l.filter != "" || l.token != "" {
+			return nil, &exitError{2, errors.New("--wait, --on-slow, --listen-filter and --listen-token need --listen ADDR")}
 		}
 		return nil, nil
+	}
+	if l.stall <= 0 {
+		return nil, &exitError{2, fmt.Errorf("--listen-stall %v: want a duration > 0, e.g. 5s", l.stall)}
+	}
+	token := l.token
+	if token == "" {
+		token = os.Getenv(tokenEnv)
 	}
 	if l.wait < 0 || l.queue < 1 {
 		return nil, &exitError{2, fmt.Errorf("--wait %d and --queue %d: want --wait >= 0 and --queue >= 1", l.wait, l.queue)}
@@ -101,7 +117,7 @@ func (l *liveFlags) open(e *env, spec *myelinpb.Network, quiet bool) (*liveSink,
 	}
 	ls := &liveSink{srv: live.New(opts), wait: l.wait, stderr: e.stderr, stop: make(chan struct{})}
 	for i, addr := range l.listen {
-		where, err := ls.srv.Listen(addr, live.ListenOptions{OnSlow: policies[i], Queue: l.queue})
+		where, err := ls.srv.Listen(addr, live.ListenOptions{OnSlow: policies[i], Queue: l.queue, StallTimeout: l.stall, Token: token})
 		if err != nil {
 			ls.srv.Close()
 			return nil, fmt.Errorf("--listen: %w", err)
@@ -110,7 +126,18 @@ func (l *liveFlags) open(e *env, spec *myelinpb.Network, quiet bool) (*liveSink,
 		if opts.Filter != nil {
 			filtered = ", neurons " + opts.Filter.String()
 		}
-		fmt.Fprintf(e.stderr, "live stream: serving on %s (slow subscribers: %s%s)\n", where, policies[i], filtered)
+		auth := ""
+		if token != "" {
+			auth = ", token required"
+		}
+		fmt.Fprintf(e.stderr, "live stream: serving on %s (slow subscribers: %s%s%s)\n", where, policies[i], filtered, auth)
+		if !live.IsLoopback(addr) {
+			who := "anyone who can reach it can read the stream (add --listen-token)"
+			if token != "" {
+				who = "anyone who can reach it and has the token can read the stream"
+			}
+			fmt.Fprintf(e.stderr, "warning: --listen %s accepts connections from other machines: %s; listen on 127.0.0.1 or unix:PATH to keep it on this machine\n", addr, who)
+		}
 	}
 	return ls, nil
 }

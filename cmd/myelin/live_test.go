@@ -163,3 +163,50 @@ func TestRunListenInterruptedWait(t *testing.T) {
 		t.Errorf("exit %d, %q", code, errOut)
 	}
 }
+
+// TestRunListenTokenAndWarning: --listen on a non-loopback address warns;
+// with --listen-token, analyze without the token gets nothing and analyze
+// --token gets the run.
+func TestRunListenTokenAndWarning(t *testing.T) {
+	var runErr syncBuffer
+	runDone := make(chan int, 1)
+	go func() {
+		var out syncBuffer
+		runDone <- dispatch(context.Background(), &env{stdout: &out, stderr: &runErr, stdin: strings.NewReader("")},
+			[]string{"run", "brunel", "--set", "n=200", "--duration", "50", "--backend", "cpu", "-q",
+				"--listen", "0.0.0.0:0", "--listen-token", "tok-123", "--wait", "1", "--listen-stall", "2s"})
+	}()
+	portRE := regexp.MustCompile(`serving on tcp://\S+:(\d+) \(slow subscribers: block, token required\)`)
+	var port string
+	for deadline := time.Now().Add(10 * time.Second); port == ""; {
+		if m := portRE.FindStringSubmatch(runErr.String()); m != nil {
+			port = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the run did not say where it serves:\n%s", runErr.String())
+		} else {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if !strings.Contains(runErr.String(), "warning: --listen 0.0.0.0:0 accepts connections from other machines") {
+		t.Errorf("no warning for a non-loopback --listen:\n%s", runErr.String())
+	}
+	addr := "127.0.0.1:" + port
+	code, _, errOut := cli(context.Background(), "analyze", addr, "--token", "wrong")
+	if code == 0 || !strings.Contains(errOut, "not a Myelin stream (input is empty)") {
+		t.Errorf("analyze with a wrong token: exit %d, %s", code, errOut)
+	}
+	code, out, errOut := cli(context.Background(), "analyze", addr, "--token", "tok-123")
+	if code != 0 || !strings.Contains(out, "COMPLETE") {
+		t.Errorf("analyze with the token: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if c := <-runDone; c != 0 {
+		t.Errorf("run: exit %d\n%s", c, runErr.String())
+	}
+	// Loopback: no warning.
+	var quietErr syncBuffer
+	dispatch(context.Background(), &env{stdout: &syncBuffer{}, stderr: &quietErr, stdin: strings.NewReader("")},
+		[]string{"run", "brunel", "--set", "n=100", "--duration", "5", "--backend", "cpu", "-q", "--listen", "127.0.0.1:0"})
+	if strings.Contains(quietErr.String(), "warning") {
+		t.Errorf("warning for a loopback address:\n%s", quietErr.String())
+	}
+}

@@ -86,6 +86,49 @@ func Dial(ctx context.Context, addr string) (net.Conn, error) {
 	return c, nil
 }
 
+// DialToken connects like Dial and, when token is not empty, presents it
+// (the token and a newline) as a server with ListenOptions.Token expects. A
+// server that refuses the token closes the connection without sending
+// anything: the reader then sees an empty input.
+func DialToken(ctx context.Context, addr, token string) (net.Conn, error) {
+	c, err := Dial(ctx, addr)
+	if err != nil || token == "" {
+		return c, err
+	}
+	if strings.ContainsAny(token, "\r\n") {
+		c.Close()
+		return nil, fmt.Errorf("connect to %s: the token must be one line", addr)
+	}
+	if _, err := c.Write([]byte(token + "\n")); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("connect to %s: sending the token: %w", addr, err)
+	}
+	return c, nil
+}
+
+// IsLoopback reports whether a listening address accepts connections only
+// from this machine: a Unix socket, or TCP on a loopback address or
+// "localhost". ":PORT", 0.0.0.0 and any other host accept connections from
+// other machines.
+func IsLoopback(addr string) bool {
+	network, address, err := ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	if network == "unix" {
+		return true
+	}
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // listen opens a listener on addr, replacing a stale Unix socket file.
 func listen(addr string) (net.Listener, error) {
 	network, address, err := ParseAddr(addr)

@@ -8,7 +8,10 @@
 // chunks them, and passes every record to every subscriber in order. A
 // subscriber is anything that connects and reads: `nc HOST PORT > run.myelin`,
 // stream.NewReader on a net.Conn (see Dial), or the Python reader's
-// read_stream("tcp://HOST:PORT"). Subscribers send nothing.
+// read_stream("tcp://HOST:PORT"). Subscribers send nothing, except the
+// token line when the listener requires one (ListenOptions.Token, DialToken,
+// `myelin run --listen-token`): a connection without the right token is
+// closed before it is sent anything.
 //
 // # What a subscriber receives
 //
@@ -33,14 +36,17 @@
 // Policy:
 //
 //   - Block (the default): the writer, and so the run, waits until the
-//     subscriber has taken a record. A slow subscriber slows the run; it
-//     never misses anything.
+//     subscriber has taken a record. A slow subscriber slows the run and
+//     misses nothing, but one that takes nothing for
+//     ListenOptions.StallTimeout (5 s) is cut off (its stream ends without
+//     a trailer), so that one idle or stuck subscriber cannot freeze the
+//     run; the others are unaffected.
 //   - Drop: a spike block that finds the queue full is dropped for that
 //     subscriber, and consecutive dropped blocks are merged into one Gap
 //     record (first_step, last_step, missed_spikes) that the subscriber
 //     receives in-band before the next record it gets. Header, state blocks,
 //     gaps and the trailer are never dropped: for them the writer waits as in
-//     Block mode, but for at most ListenOptions.StallTimeout (10 s), after
+//     Block mode, but for at most ListenOptions.StallTimeout (5 s), after
 //     which the subscriber is disconnected, so that a stuck subscriber cannot
 //     stop a run it must not slow down. So, for every subscriber, spikes
 //     received plus the missed_spikes of its gaps equals the spikes written:
@@ -71,6 +77,9 @@
 //
 // An address is HOST:PORT (":PORT" listens on every interface; port 0 picks
 // a free port, see Server.Addrs), tcp://HOST:PORT, or unix:PATH for a Unix
-// domain socket. A stale Unix socket file left by a finished server is
+// domain socket. IsLoopback tells whether an address is reachable only from
+// this machine (`myelin run` warns when it is not). A failed Accept (too
+// many open files) does not stop a listener: it backs off (5 ms doubling to
+// 1 s) and tries again. A stale Unix socket file left by a finished server is
 // replaced; any other existing file is an error.
 package live

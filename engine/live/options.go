@@ -47,9 +47,23 @@ const (
 	// DefaultCloseTimeout is how long Close waits for subscribers to take
 	// the rest of the stream.
 	DefaultCloseTimeout = 30 * time.Second
-	// DefaultStallTimeout is how long the writer waits for a Drop
-	// subscriber to make room for a record that is never dropped.
-	DefaultStallTimeout = 10 * time.Second
+	// DefaultStallTimeout is how long the writer waits for a subscriber to
+	// make room in its queue before it cuts the subscriber off: any
+	// record in Block mode, a record that is never dropped in Drop mode.
+	DefaultStallTimeout = 5 * time.Second
+	// DefaultAuthTimeout is how long a connection has to present the
+	// token (ListenOptions.Token) before it is refused.
+	DefaultAuthTimeout = 5 * time.Second
+	// maxPendingAuth is the most connections that may be presenting their
+	// token at once; more are refused at once, so that idle connections
+	// cannot pile up.
+	maxPendingAuth = 32
+	// maxTokenBytes is the longest token line a server reads.
+	maxTokenBytes = 256
+	// acceptBackoffMin and acceptBackoffMax bound the wait after a failed
+	// Accept (e.g. too many open files) before the listener tries again.
+	acceptBackoffMin = 5 * time.Millisecond
+	acceptBackoffMax = time.Second
 	// subscriberBuffer is the size of a subscriber's write buffer.
 	subscriberBuffer = 64 << 10
 )
@@ -68,11 +82,21 @@ type ListenOptions struct {
 	// accepted connection, in bytes; the kernel may round it. Smaller
 	// buffers make a slow subscriber show sooner.
 	SendBuffer int
-	// StallTimeout applies in Drop mode: a subscriber that makes no room
-	// for a record that is never dropped (header, state block, gap,
-	// trailer) within it is disconnected, so that a stuck subscriber cannot
-	// stop a run it must not slow down (default DefaultStallTimeout).
+	// StallTimeout bounds how long the writer (the run) waits for one
+	// subscriber: in Block mode for any record, in Drop mode for a record
+	// that is never dropped (header, state block, gap, trailer). A
+	// subscriber that makes no room in its queue within it is
+	// disconnected, the others are unaffected, so that one stuck or idle
+	// subscriber cannot freeze a run (default DefaultStallTimeout).
 	StallTimeout time.Duration
+	// Token, when not empty, must be presented by every subscriber: the
+	// first line it sends (the token and a newline, within AuthTimeout) is
+	// compared with it in constant time, and a connection without it is
+	// closed before it is sent anything. See DialOptions.Token.
+	Token string
+	// AuthTimeout bounds how long a connection has to present the token
+	// (default DefaultAuthTimeout).
+	AuthTimeout time.Duration
 }
 
 // Options configure a Server.

@@ -2,9 +2,11 @@ package live
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +29,7 @@ type Server struct {
 	// mu guards the fields below it.
 	mu        sync.Mutex
 	listeners []net.Listener
+	pending   map[net.Conn]struct{} // connections presenting their token
 	subs      []*subscriber
 	header    *record // the served header, nil until written
 	pops      popRanges
@@ -70,6 +73,12 @@ func (s *Server) Listen(addr string, lo ListenOptions) (string, error) {
 	if lo.StallTimeout <= 0 {
 		lo.StallTimeout = DefaultStallTimeout
 	}
+	if lo.AuthTimeout <= 0 {
+		lo.AuthTimeout = DefaultAuthTimeout
+	}
+	if strings.ContainsAny(lo.Token, "\r\n") || len(lo.Token) > maxTokenBytes {
+		return "", fmt.Errorf("listen on %s: the token must be one line of at most %d bytes", addr, maxTokenBytes)
+	}
 	if lo.OnSlow != Block && lo.OnSlow != Drop {
 		return "", fmt.Errorf("listen on %s: unknown policy %v", addr, lo.OnSlow)
 	}
@@ -109,24 +118,115 @@ func (s *Server) logf(format string, args ...any) {
 	}
 }
 
-// accept runs one listener until it is closed.
+// accept runs one listener until it is closed. A failed Accept (too many
+// open files, a connection aborted before it was taken) does not stop it: it
+// waits, from acceptBackoffMin doubling up to acceptBackoffMax, and tries
+// again.
 func (s *Server) accept(ln net.Listener, lo ListenOptions) {
 	defer s.wg.Done()
 	where := FormatAddr(ln.Addr())
+	backoff := time.Duration(0)
 	for {
 		c, err := ln.Accept()
 		if err != nil {
-			if !errors.Is(err, net.ErrClosed) {
-				s.logf("live stream %s: accept: %v; no longer listening", where, err)
+			if errors.Is(err, net.ErrClosed) || s.aborted.Load() {
+				return
 			}
-			return
+			if backoff == 0 {
+				backoff = acceptBackoffMin
+				s.logf("live stream %s: accept: %v; trying again", where, err)
+			} else {
+				backoff = min(2*backoff, acceptBackoffMax)
+			}
+			select {
+			case <-time.After(backoff):
+			case <-s.abort:
+				return
+			}
+			continue
+		}
+		if backoff != 0 {
+			s.logf("live stream %s: accepting again", where)
+			backoff = 0
 		}
 		if lo.SendBuffer > 0 {
 			if sb, ok := c.(interface{ SetWriteBuffer(int) error }); ok {
 				_ = sb.SetWriteBuffer(lo.SendBuffer) // a hint; the kernel may refuse
 			}
 		}
-		s.add(c, lo, where)
+		if lo.Token == "" {
+			s.add(c, lo, where)
+			continue
+		}
+		s.mu.Lock()
+		if len(s.pending) >= maxPendingAuth || s.closed || s.aborted.Load() {
+			s.mu.Unlock()
+			c.Close()
+			s.logf("live stream %s: refused %s: %d connections are already presenting their token", where, c.RemoteAddr(), maxPendingAuth)
+			continue
+		}
+		if s.pending == nil {
+			s.pending = map[net.Conn]struct{}{}
+		}
+		s.pending[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go s.authenticate(c, lo, where)
+	}
+}
+
+// authenticate reads the token line of a new connection and adds it as a
+// subscriber when it matches ListenOptions.Token; otherwise it hangs up
+// without sending anything.
+func (s *Server) authenticate(c net.Conn, lo ListenOptions, where string) {
+	defer s.wg.Done()
+	ok := readToken(c, lo.Token, lo.AuthTimeout)
+	s.mu.Lock()
+	_, still := s.pending[c] // Close and Abort hang up on pending connections
+	delete(s.pending, c)
+	s.mu.Unlock()
+	if !ok || !still {
+		c.Close()
+		if !ok {
+			s.logf("live stream %s: refused %s: no valid token (--listen-token)", where, c.RemoteAddr())
+		}
+		return
+	}
+	s.add(c, lo, where)
+}
+
+// readToken reads one line of at most maxTokenBytes within timeout and
+// compares it with token in constant time.
+func readToken(c net.Conn, token string, timeout time.Duration) bool {
+	if err := c.SetReadDeadline(time.Now().Add(timeout)); err != nil {
+		return false
+	}
+	buf := make([]byte, 0, maxTokenBytes+1)
+	one := make([]byte, 1)
+	for len(buf) <= maxTokenBytes {
+		n, err := c.Read(one)
+		if err != nil {
+			return false
+		}
+		if n == 0 {
+			continue
+		}
+		if one[0] == '\n' {
+			_ = c.SetReadDeadline(time.Time{})
+			got := strings.TrimSuffix(string(buf), "\r")
+			return subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
+		}
+		buf = append(buf, one[0])
+	}
+	return false
+}
+
+// closePending hangs up on the connections still presenting their token.
+// s.mu must be held.
+func (s *Server) closePending() {
+	for c := range s.pending {
+		c.Close()
+		delete(s.pending, c)
 	}
 }
 
@@ -204,6 +304,7 @@ func (s *Server) Abort() {
 		for _, ln := range s.listeners {
 			ln.Close()
 		}
+		s.closePending()
 		subs := append([]*subscriber(nil), s.subs...)
 		s.mu.Unlock()
 		for _, sub := range subs {
@@ -228,6 +329,7 @@ func (s *Server) Close() error {
 	for _, ln := range s.listeners {
 		ln.Close()
 	}
+	s.closePending()
 	subs := append([]*subscriber(nil), s.subs...)
 	close(s.joined) // wake WaitSubscribers
 	s.joined = make(chan struct{})

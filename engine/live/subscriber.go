@@ -219,16 +219,6 @@ func (s *Server) trySend(sub *subscriber, r *record) bool {
 // when the subscriber left or the server was aborted meanwhile, or when a
 // Drop subscriber stalled (it is then disconnected).
 func (s *Server) send(sub *subscriber, r *record) bool {
-	if sub.policy != Drop {
-		select {
-		case sub.q <- r:
-			return true
-		case <-sub.gone:
-			return false
-		case <-s.abort:
-			return false
-		}
-	}
 	if s.trySend(sub, r) {
 		return true
 	}
@@ -242,7 +232,11 @@ func (s *Server) send(sub *subscriber, r *record) bool {
 	case <-s.abort:
 		return false
 	case <-t.C:
-		s.fail(sub, fmt.Errorf("it took no record for %v while a record that is never dropped waited (--on-slow drop)", sub.stall))
+		what := "a record that is never dropped waited (--on-slow drop)"
+		if sub.policy == Block {
+			what = "the run waited for it (--on-slow block)"
+		}
+		s.fail(sub, fmt.Errorf("it took no record for %v while %s; cut off so that the run and the other subscribers go on", sub.stall, what))
 		return false
 	}
 }

@@ -97,6 +97,7 @@ func (s *Server) dispatch(r *record) error {
 		for _, ln := range s.listeners {
 			ln.Close() // the stream is complete: nobody else may join
 		}
+		s.closePending()
 	}
 	subs := s.subs[:0:0]
 	live := s.subs[:0]
