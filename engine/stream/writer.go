@@ -44,9 +44,10 @@ type Writer struct {
 	totalSpikes uint64
 	nextStep    uint64 // first step a spike block may start at
 
-	buf    []byte // scratch: framed record prefix
-	idsBuf []byte // scratch: packed, delta-coded ids of one block
-	err    error  // sticky error of the underlying writer
+	buf    []byte        // scratch: framed record prefix
+	idsBuf []byte        // scratch: packed, delta-coded ids of one block
+	crcBuf [CRCSize]byte // scratch: the checksum field of a spike record
+	err    error         // sticky error of the underlying writer
 	closed bool
 }
 
@@ -214,10 +215,9 @@ func (w *Writer) WriteSpikes(firstStep uint64, counts []uint32, ids []uint32) er
 	}
 	if w.version >= 2 {
 		crc := crc32.Update(Checksum(p[msgStart:]), castagnoli, buf)
-		var tail [CRCSize]byte
-		tail[0] = crcTag
-		binary.LittleEndian.PutUint32(tail[1:], crc)
-		if err := w.write(tail[:]); err != nil {
+		w.crcBuf[0] = crcTag
+		binary.LittleEndian.PutUint32(w.crcBuf[1:], crc)
+		if err := w.write(w.crcBuf[:]); err != nil {
 			return err
 		}
 	}
