@@ -132,14 +132,14 @@ type filterStage struct {
 // apply returns the records to serve for r: r itself, a filtered copy, or
 // nothing.
 func (fs *filterStage) apply(r *record) (*record, error) {
-	switch r.kind {
+	switch r.Kind {
 	case kindHeader:
 		return fs.header(r)
 	case kindSpikes:
 		return fs.spikes(r)
 	case kindState:
 		var b myelinpb.StateBlock
-		if err := proto.Unmarshal(r.msg, &b); err != nil {
+		if err := proto.Unmarshal(r.Msg, &b); err != nil {
 			return nil, fmt.Errorf("filter: bad state block: %w", err)
 		}
 		if !fs.series[b.GetSeries()] {
@@ -150,7 +150,7 @@ func (fs *filterStage) apply(r *record) (*record, error) {
 		if fs.w == nil {
 			return nil, fmt.Errorf("filter: a gap before the header")
 		}
-		if err := fs.w.WriteGap(r.first, r.end, r.spikes); err != nil {
+		if err := fs.w.WriteGap(r.First, r.End, r.Spikes); err != nil {
 			return nil, fmt.Errorf("filter: %w", err)
 		}
 		return fs.flush()
@@ -159,7 +159,7 @@ func (fs *filterStage) apply(r *record) (*record, error) {
 			return nil, fmt.Errorf("filter: a trailer before the header")
 		}
 		var t myelinpb.Trailer
-		if err := proto.Unmarshal(r.msg, &t); err != nil {
+		if err := proto.Unmarshal(r.Msg, &t); err != nil {
 			return nil, fmt.Errorf("filter: bad trailer: %w", err)
 		}
 		if err := fs.w.Close(&t); err != nil {
@@ -174,7 +174,7 @@ func (fs *filterStage) apply(r *record) (*record, error) {
 // without a selected neuron as not recorded, and starts the Writer.
 func (fs *filterStage) header(r *record) (*record, error) {
 	var h myelinpb.Header
-	if err := proto.Unmarshal(r.msg, &h); err != nil {
+	if err := proto.Unmarshal(r.Msg, &h); err != nil {
 		return nil, fmt.Errorf("filter: bad header: %w", err)
 	}
 	sizes := map[string]uint32{}
@@ -240,7 +240,7 @@ func (fs *filterStage) spikes(r *record) (*record, error) {
 		return nil, fmt.Errorf("filter: a spike block before the header")
 	}
 	var b myelinpb.SpikeBlock
-	if err := proto.Unmarshal(r.msg, &b); err != nil {
+	if err := proto.Unmarshal(r.Msg, &b); err != nil {
 		return nil, fmt.Errorf("filter: bad spike block: %w", err)
 	}
 	_, ids, err := stream.DecodeSpikes(&b)

@@ -94,7 +94,7 @@ func (sub *subscriber) finish() { sub.qOnce.Do(func() { close(sub.q) }) }
 
 // deliver queues r for one subscriber, by its policy.
 func (s *Server) deliver(sub *subscriber, r *record, trailer *myelinpb.Trailer) error {
-	if sub.policy == Drop && r.kind == kindSpikes {
+	if sub.policy == Drop && r.Kind == kindSpikes {
 		if sub.gapOpen {
 			if !s.trySend(sub, gapRecord(sub.gapFirst, sub.gapEnd, sub.gapSpikes, s.version)) {
 				return s.drop(sub, r)
@@ -112,14 +112,14 @@ func (s *Server) deliver(sub *subscriber, r *record, trailer *myelinpb.Trailer) 
 		}
 		s.closeGap(sub)
 	}
-	if r.kind == kindTrailer {
+	if r.Kind == kindTrailer {
 		t, err := s.trailerFor(sub, r, trailer)
 		if err != nil {
 			return err
 		}
 		r = t
 	}
-	if s.send(sub, r) && r.kind == kindSpikes {
+	if s.send(sub, r) && r.Kind == kindSpikes {
 		return s.delivered(sub, r)
 	}
 	return nil
@@ -127,8 +127,8 @@ func (s *Server) deliver(sub *subscriber, r *record, trailer *myelinpb.Trailer) 
 
 // delivered counts a spike block sent to a subscriber.
 func (s *Server) delivered(sub *subscriber, r *record) error {
-	sub.delivered += r.spikes
-	if sub.late && r.spikes > 0 {
+	sub.delivered += r.Spikes
+	if sub.late && r.Spikes > 0 {
 		pops, err := s.popCounts(r)
 		if err != nil {
 			return err
@@ -143,16 +143,16 @@ func (s *Server) delivered(sub *subscriber, r *record) error {
 // drop drops a spike block for a subscriber, opening or extending its gap.
 func (s *Server) drop(sub *subscriber, r *record) error {
 	if !sub.gapOpen {
-		sub.gapOpen, sub.gapFirst, sub.gapSpikes = true, r.first, 0
+		sub.gapOpen, sub.gapFirst, sub.gapSpikes = true, r.First, 0
 		if sub.missed == 0 {
-			s.logf("live stream: %s is slow; dropping spike blocks for it from step %d (it is told in gap records)", sub.name, r.first)
+			s.logf("live stream: %s is slow; dropping spike blocks for it from step %d (it is told in gap records)", sub.name, r.First)
 		}
 	}
-	sub.gapEnd = r.end
-	sub.gapSpikes += r.spikes
-	sub.missed += r.spikes
-	s.dropped.Add(r.spikes)
-	if !sub.late && r.spikes > 0 {
+	sub.gapEnd = r.End
+	sub.gapSpikes += r.Spikes
+	sub.missed += r.Spikes
+	s.dropped.Add(r.Spikes)
+	if !sub.late && r.Spikes > 0 {
 		pops, err := s.popCounts(r)
 		if err != nil {
 			return err

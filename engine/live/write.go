@@ -76,10 +76,10 @@ func (s *Server) dispatch(r *record) error {
 		s.mu.Unlock()
 		return errors.New("live: a record after the trailer")
 	}
-	switch r.kind {
+	switch r.Kind {
 	case kindHeader:
 		var h myelinpb.Header
-		if err := proto.Unmarshal(r.msg, &h); err != nil {
+		if err := proto.Unmarshal(r.Msg, &h); err != nil {
 			s.mu.Unlock()
 			return fmt.Errorf("live: bad header: %w", err)
 		}
@@ -90,8 +90,8 @@ func (s *Server) dispatch(r *record) error {
 		}
 		s.header, s.pops, s.version = r, pops, h.GetFormatVersion()
 	case kindSpikes, kindGap:
-		s.nextStep = max(s.nextStep, r.end)
-		s.spikes += r.spikes
+		s.nextStep = max(s.nextStep, r.End)
+		s.spikes += r.Spikes
 	case kindTrailer:
 		s.ended = true
 		for _, ln := range s.listeners {
@@ -116,13 +116,13 @@ func (s *Server) dispatch(r *record) error {
 	s.mu.Unlock()
 
 	s.records.Add(1)
-	if r.kind == kindSpikes {
-		s.nSpikes.Add(r.spikes)
+	if r.Kind == kindSpikes {
+		s.nSpikes.Add(r.Spikes)
 	}
 	var trailer *myelinpb.Trailer
-	if r.kind == kindTrailer {
+	if r.Kind == kindTrailer {
 		trailer = &myelinpb.Trailer{}
-		if err := proto.Unmarshal(r.msg, trailer); err != nil {
+		if err := proto.Unmarshal(r.Msg, trailer); err != nil {
 			return fmt.Errorf("live: bad trailer: %w", err)
 		}
 	}
@@ -131,7 +131,7 @@ func (s *Server) dispatch(r *record) error {
 			return err
 		}
 	}
-	if r.kind == kindTrailer {
+	if r.Kind == kindTrailer {
 		for _, sub := range subs {
 			if sub.missed > 0 {
 				s.logf("live stream: %s missed %d spikes, reported in %d gaps", sub.name, sub.missed, sub.gaps)
@@ -146,7 +146,7 @@ func (s *Server) dispatch(r *record) error {
 // the writer calls it, and only the writer changes s.pops.
 func (s *Server) popCounts(r *record) ([]uint64, error) {
 	if r.pops == nil {
-		pops, err := s.pops.countSpikes(r.msg)
+		pops, err := s.pops.countSpikes(r.Msg)
 		if err != nil {
 			return nil, fmt.Errorf("live: %w", err)
 		}
