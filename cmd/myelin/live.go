@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/myelin-sim/myelin/engine/live"
+	"github.com/myelin-sim/myelin/engine/stream"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 	"github.com/spf13/pflag"
 )
@@ -51,12 +52,13 @@ func registerLiveFlags(fs *pflag.FlagSet) *liveFlags {
 // liveSink is a running live server; a nil *liveSink (no --listen) does
 // nothing.
 type liveSink struct {
-	srv    *live.Server
-	wait   int
-	stderr io.Writer
-	stop   chan struct{} // closed by close: ends the interrupt watcher
-	once   sync.Once
-	err    error
+	srv      *live.Server
+	filtered bool // the server serves some neurons only: see tee
+	wait     int
+	stderr   io.Writer
+	stop     chan struct{} // closed by close: ends the interrupt watcher
+	once     sync.Once
+	err      error
 }
 
 // open checks the flags against the spec and starts listening. It returns
@@ -115,7 +117,7 @@ func (l *liveFlags) open(e *env, spec *myelinpb.Network, quiet bool) (*liveSink,
 			fmt.Fprintf(e.stderr, format+"\n", args...)
 		}
 	}
-	ls := &liveSink{srv: live.New(opts), wait: l.wait, stderr: e.stderr, stop: make(chan struct{})}
+	ls := &liveSink{srv: live.New(opts), filtered: opts.Filter != nil, wait: l.wait, stderr: e.stderr, stop: make(chan struct{})}
 	for i, addr := range l.listen {
 		where, err := ls.srv.Listen(addr, live.ListenOptions{OnSlow: policies[i], Queue: l.queue, StallTimeout: l.stall, Token: token})
 		if err != nil {
@@ -174,15 +176,51 @@ func (ls *liveSink) start(ctx context.Context) error {
 }
 
 // tee returns the writer the run streams into: out (nil for none) and the
-// live server.
+// live server. Unfiltered, the server shares the file's encoding (its
+// bytes); filtered, it gets its own stream.Writer, which drops the
+// unselected neurons before encoding (see sim.Outputs).
 func (ls *liveSink) tee(out io.Writer) io.Writer {
 	switch {
 	case ls == nil:
 		return out
+	case ls.filtered:
+		return &filteredOut{out: out, srv: ls.srv}
 	case out == nil:
 		return ls.srv
 	}
 	return io.MultiWriter(out, ls.srv)
+}
+
+// filteredOut is a sim.Outputs: the file (when there is one) and a
+// filtered live server, each with its own stream.Writer.
+type filteredOut struct {
+	out io.Writer
+	srv *live.Server
+}
+
+// Write writes to the file; the run uses Writers instead.
+func (f *filteredOut) Write(p []byte) (int, error) {
+	if f.out == nil {
+		return len(p), nil
+	}
+	return f.out.Write(p)
+}
+
+// Writers returns the file's Writer and the live server's filtered one.
+func (f *filteredOut) Writers(h *myelinpb.Header) ([]*stream.Writer, error) {
+	var ws []*stream.Writer
+	if f.out != nil {
+		w, err := stream.NewWriter(f.out, h)
+		if err != nil {
+			return nil, err
+		}
+		ws = append(ws, w)
+	}
+	lw, err := f.srv.StreamWriter(h)
+	if err != nil {
+		return nil, err
+	}
+	return append(ws, lw), nil
 }
 
 // close lets the subscribers take the rest of the stream and stops the

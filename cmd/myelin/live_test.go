@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -209,4 +211,69 @@ func TestRunListenTokenAndWarning(t *testing.T) {
 	if strings.Contains(quietErr.String(), "warning") {
 		t.Errorf("warning for a loopback address:\n%s", quietErr.String())
 	}
+}
+
+// TestRunListenFilter: `run --listen-filter` serves the selected neurons
+// (filtered as the run encodes them) while --out gets everything.
+func TestRunListenFilter(t *testing.T) {
+	dir := socketDir(t)
+	file, sock := filepath.Join(dir, "all.myelin"), filepath.Join(dir, "f.sock")
+	runDone := make(chan string, 1)
+	go func() {
+		var out, errOut syncBuffer
+		code := dispatch(context.Background(), &env{stdout: &out, stderr: &errOut, stdin: strings.NewReader("")},
+			[]string{"run", "brunel", "--set", "n=500", "--duration", "100", "--backend", "cpu", "-q", "-o", file,
+				"--listen", "unix:" + sock, "--listen-filter", "E@0:50,I", "--wait", "1"})
+		runDone <- strconv.Itoa(code) + " " + errOut.String()
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatal("the run did not listen")
+		}
+	}
+	var served bytes.Buffer
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := served.ReadFrom(c); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if r := <-runDone; !strings.HasPrefix(r, "0 ") {
+		t.Fatalf("run: %s", r)
+	}
+	all := readResult(t, file)
+	got, err := stream.ReadAll(bytes.NewReader(served.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []uint32
+	for _, id := range all.IDs {
+		if id < 50 || id >= 400 { // E [0, 400): 0..49; I [400, 500): all
+			want = append(want, id)
+		}
+	}
+	if !slices.Equal(got.IDs, want) || len(want) == 0 {
+		t.Errorf("served %d spikes, want the file's %d of E@0:50 and I", len(got.IDs), len(want))
+	}
+	if p := got.Header.GetPopulations(); !p[0].GetRecorded() || !p[1].GetRecorded() {
+		t.Errorf("served header marks a selected population unrecorded")
+	}
+}
+
+// readResult reads a stream file.
+func readResult(t *testing.T, path string) *stream.Result {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := stream.ReadAll(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }

@@ -3,7 +3,8 @@
 //
 // A Server is an io.Writer: give it to sim.Options.Out (alone, or beside a
 // file through io.MultiWriter) and it receives the length-delimited records
-// that stream.Writer writes. It re-frames the bytes it is given by their
+// that stream.Writer writes; a filtered server is fed through StreamWriter
+// instead (see Filters). It re-frames the bytes it is given by their
 // varint length prefixes, so it forwards whole records however the writer
 // chunks them, and passes every record to every subscriber in order. A
 // subscriber is anything that connects and reads: `nc HOST PORT > run.myelin`,
@@ -64,14 +65,15 @@
 // # Filters
 //
 // A Filter (Options.Filter) restricts what the sockets serve to some
-// populations or neuron ranges, e.g. "E@0:100,I". Spike blocks are decoded,
-// filtered and encoded again by a stream.Writer, so they follow the same
-// encoding rules as the original (delta-coded ascending ids, one record per
-// block, empty blocks kept so the steps stay covered). Populations without a
-// selected neuron are marked recorded = false in the served header; state
-// blocks of series in other populations are not served; the trailer counts
-// the spikes served (gap records in the input pass through unchanged). A
-// file written beside the server is not filtered.
+// populations or neuron ranges, e.g. "E@0:100,I". A filtered server is fed
+// through StreamWriter, whose stream.Writer drops the unselected ids from
+// each block before encoding it (stream.Writer.Select): a filtered stream is
+// never decoded and encoded again. Blocks keep their steps (a step without a
+// selected spike has count 0); populations without a selected neuron are
+// marked recorded = false in the served header; state blocks of series in
+// other populations are not served; the trailer counts the spikes served. A
+// file written beside the server (sim.Outputs, `myelin run --out`) has its
+// own Writer and is not filtered.
 //
 // # Addresses
 //

@@ -1,7 +1,6 @@
 package live
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
 	"strconv"
@@ -117,89 +116,42 @@ func (f *Filter) Check(sizes map[string]uint32) error {
 // idRange is a range [lo, hi) of global ids.
 type idRange struct{ lo, hi uint64 }
 
-// filterStage applies a Filter to the records a Server is given, encoding
-// the filtered spike blocks with a stream.Writer.
-type filterStage struct {
-	f      *Filter
-	buf    bytes.Buffer
-	w      *stream.Writer
+// selection is a Filter resolved against a stream header: the header to
+// serve, the selected global ids and state series.
+type selection struct {
+	header *myelinpb.Header
 	keep   []idRange       // selected global ids, sorted and merged
 	series map[uint32]bool // state series served
-	counts []uint32        // scratch for one block
-	ids    []uint32
 }
 
-// apply returns the records to serve for r: r itself, a filtered copy, or
-// nothing.
-func (fs *filterStage) apply(r *record) (*record, error) {
-	switch r.Kind {
-	case kindHeader:
-		return fs.header(r)
-	case kindSpikes:
-		return fs.spikes(r)
-	case kindState:
-		var b myelinpb.StateBlock
-		if err := proto.Unmarshal(r.Msg, &b); err != nil {
-			return nil, fmt.Errorf("filter: bad state block: %w", err)
-		}
-		if !fs.series[b.GetSeries()] {
-			return nil, nil
-		}
-		return r, nil
-	case kindGap:
-		if fs.w == nil {
-			return nil, fmt.Errorf("filter: a gap before the header")
-		}
-		if err := fs.w.WriteGap(r.First, r.End, r.Spikes); err != nil {
-			return nil, fmt.Errorf("filter: %w", err)
-		}
-		return fs.flush()
-	case kindTrailer:
-		if fs.w == nil {
-			return nil, fmt.Errorf("filter: a trailer before the header")
-		}
-		var t myelinpb.Trailer
-		if err := proto.Unmarshal(r.Msg, &t); err != nil {
-			return nil, fmt.Errorf("filter: bad trailer: %w", err)
-		}
-		if err := fs.w.Close(&t); err != nil {
-			return nil, fmt.Errorf("filter: %w", err)
-		}
-		return fs.take()
-	}
-	return r, nil
-}
-
-// header resolves the selections against the header, marks populations
-// without a selected neuron as not recorded, and starts the Writer.
-func (fs *filterStage) header(r *record) (*record, error) {
-	var h myelinpb.Header
-	if err := proto.Unmarshal(r.Msg, &h); err != nil {
-		return nil, fmt.Errorf("filter: bad header: %w", err)
-	}
+// resolve checks the filter against the header and returns what to serve:
+// a copy of the header in which populations without a selected neuron are
+// marked recorded = false, and the selected ids and series.
+func (f *Filter) resolve(h *myelinpb.Header) (*selection, error) {
+	h = proto.CloneOf(h)
 	sizes := map[string]uint32{}
 	byName := map[string]*myelinpb.PopulationRange{}
 	for _, p := range h.GetPopulations() {
 		sizes[p.GetName()] = p.GetSize()
 		byName[p.GetName()] = p
 	}
-	if err := fs.f.Check(sizes); err != nil {
+	if err := f.Check(sizes); err != nil {
 		return nil, err
 	}
+	sel := &selection{header: h, series: map[uint32]bool{}}
 	selected := map[string]bool{}
-	fs.keep = fs.keep[:0]
-	for _, s := range fs.f.Selections {
+	for _, s := range f.Selections {
 		p := byName[s.Population]
 		lo, hi := uint64(p.GetFirstId()), uint64(p.GetFirstId())+uint64(p.GetSize())
 		if !s.All {
 			lo, hi = lo+uint64(s.First), lo+uint64(s.First)+uint64(s.Count)
 		}
 		if hi > lo {
-			fs.keep = append(fs.keep, idRange{lo, hi})
+			sel.keep = append(sel.keep, idRange{lo, hi})
 			selected[s.Population] = true
 		}
 	}
-	slices.SortFunc(fs.keep, func(a, b idRange) int {
+	slices.SortFunc(sel.keep, func(a, b idRange) int {
 		switch {
 		case a.lo < b.lo:
 			return -1
@@ -208,68 +160,30 @@ func (fs *filterStage) header(r *record) (*record, error) {
 		}
 		return 0
 	})
-	merged := fs.keep[:0]
-	for _, k := range fs.keep {
+	merged := sel.keep[:0]
+	for _, k := range sel.keep {
 		if n := len(merged); n > 0 && k.lo <= merged[n-1].hi {
 			merged[n-1].hi = max(merged[n-1].hi, k.hi)
 			continue
 		}
 		merged = append(merged, k)
 	}
-	fs.keep = merged
+	sel.keep = merged
 	for _, p := range h.GetPopulations() {
 		if !selected[p.GetName()] {
 			p.Recorded = false
 		}
 	}
-	fs.series = map[uint32]bool{}
 	for _, s := range h.GetStateSeries() {
-		fs.series[s.GetId()] = selected[s.GetPopulation()]
+		sel.series[s.GetId()] = selected[s.GetPopulation()]
 	}
-	w, err := stream.NewWriter(&fs.buf, &h)
-	if err != nil {
-		return nil, fmt.Errorf("filter: %w", err)
-	}
-	fs.w = w
-	return fs.take()
-}
-
-// spikes writes the selected spikes of a block.
-func (fs *filterStage) spikes(r *record) (*record, error) {
-	if fs.w == nil {
-		return nil, fmt.Errorf("filter: a spike block before the header")
-	}
-	var b myelinpb.SpikeBlock
-	if err := proto.Unmarshal(r.Msg, &b); err != nil {
-		return nil, fmt.Errorf("filter: bad spike block: %w", err)
-	}
-	_, ids, err := stream.DecodeSpikes(&b)
-	if err != nil {
-		return nil, fmt.Errorf("filter: %w", err)
-	}
-	fs.counts, fs.ids = fs.counts[:0], fs.ids[:0]
-	pos := 0
-	for _, c := range b.GetCounts() {
-		var kept uint32
-		for _, id := range ids[pos : pos+int(c)] {
-			if fs.selected(id) {
-				fs.ids = append(fs.ids, id)
-				kept++
-			}
-		}
-		pos += int(c)
-		fs.counts = append(fs.counts, kept)
-	}
-	if err := fs.w.WriteSpikes(b.GetFirstStep(), fs.counts, fs.ids); err != nil {
-		return nil, fmt.Errorf("filter: %w", err)
-	}
-	return fs.flush()
+	return sel, nil
 }
 
 // selected reports whether a global id lies in a selected range.
-func (fs *filterStage) selected(id uint32) bool {
+func (sel *selection) selected(id uint32) bool {
 	x := uint64(id)
-	k, _ := slices.BinarySearchFunc(fs.keep, x, func(r idRange, x uint64) int {
+	k, _ := slices.BinarySearchFunc(sel.keep, x, func(r idRange, x uint64) int {
 		switch {
 		case r.hi <= x:
 			return -1
@@ -278,23 +192,35 @@ func (fs *filterStage) selected(id uint32) bool {
 		}
 		return 0
 	})
-	return k < len(fs.keep) && fs.keep[k].lo <= x && x < fs.keep[k].hi
+	return k < len(sel.keep) && sel.keep[k].lo <= x && x < sel.keep[k].hi
 }
 
-// flush flushes the Writer and returns what it wrote as one record.
-func (fs *filterStage) flush() (*record, error) {
-	if err := fs.w.Flush(); err != nil {
-		return nil, fmt.Errorf("filter: %w", err)
+// StreamWriter returns the stream.Writer that feeds the server the stream
+// of header h. With Options.Filter it is where the filter applies: the
+// Writer serves the filtered header and drops the unselected ids from each
+// block before encoding it (stream.Writer.Select), so a filtered stream is
+// never decoded and encoded again. A filtered server must be fed through
+// StreamWriter; an unfiltered one may also be given the stream's bytes
+// (Write). Close the returned Writer (with the run's trailer) before the
+// server.
+func (s *Server) StreamWriter(h *myelinpb.Header) (*stream.Writer, error) {
+	if s.opts.Filter.empty() {
+		return stream.NewWriter(serverInput{s}, h)
 	}
-	return fs.take()
+	sel, err := s.opts.Filter.resolve(h)
+	if err != nil {
+		return nil, fmt.Errorf("live: filter: %w", err)
+	}
+	w, err := stream.NewWriter(serverInput{s}, sel.header)
+	if err != nil {
+		return nil, fmt.Errorf("live: filter: %w", err)
+	}
+	w.Select(sel.selected, func(series uint32) bool { return sel.series[series] })
+	return w, nil
 }
 
-// take returns the bytes in buf, one whole record, and empties buf.
-func (fs *filterStage) take() (*record, error) {
-	data := bytes.Clone(fs.buf.Bytes())
-	fs.buf.Reset()
-	if n, err := frameLen(data); err != nil || n != len(data) {
-		return nil, fmt.Errorf("filter: the writer wrote %d bytes that are not one record", len(data))
-	}
-	return parseRecord(data)
-}
+// serverInput is the server's input as StreamWriter's Writer sees it.
+type serverInput struct{ s *Server }
+
+// Write feeds p to the server.
+func (in serverInput) Write(p []byte) (int, error) { return in.s.write(p) }

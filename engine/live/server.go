@@ -17,8 +17,7 @@ import (
 // called concurrently with itself or Close; every other method may be
 // called from any goroutine.
 type Server struct {
-	opts   Options
-	filter *filterStage
+	opts Options
 
 	// wmu serializes Write and Close; the fields below it belong to the
 	// goroutine that holds it.
@@ -57,9 +56,6 @@ func New(opts Options) *Server {
 		opts.CloseTimeout = DefaultCloseTimeout
 	}
 	s := &Server{opts: opts, joined: make(chan struct{}), abort: make(chan struct{})}
-	if !opts.Filter.empty() {
-		s.filter = &filterStage{f: opts.Filter}
-	}
 	return s
 }
 

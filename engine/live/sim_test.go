@@ -13,6 +13,7 @@ import (
 	"github.com/myelin-sim/myelin/engine/models"
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/sim"
+	"github.com/myelin-sim/myelin/engine/stream"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
@@ -146,8 +147,30 @@ func TestLiveRun(t *testing.T) {
 	}
 }
 
+// fileAndServer is a sim.Outputs: a file and a (filtered) live server, each
+// with its own Writer.
+type fileAndServer struct {
+	file io.Writer
+	srv  *live.Server
+}
+
+func (f *fileAndServer) Write(p []byte) (int, error) { return f.file.Write(p) }
+
+func (f *fileAndServer) Writers(h *myelinpb.Header) ([]*stream.Writer, error) {
+	fw, err := stream.NewWriter(f.file, h)
+	if err != nil {
+		return nil, err
+	}
+	lw, err := f.srv.StreamWriter(h)
+	if err != nil {
+		return nil, err
+	}
+	return []*stream.Writer{fw, lw}, nil
+}
+
 // TestLiveRunFiltered: a filtered server beside a file; the served spikes
-// are the file's spikes of the selected neurons.
+// are the file's spikes of the selected neurons, filtered as the run
+// encodes them (StreamWriter), never decoded and encoded again.
 func TestLiveRunFiltered(t *testing.T) {
 	net := buildModel(t, "brunel", map[string]string{"n": "1000", "duration_ms": "100"})
 	f, err := live.ParseFilter("E@0:100,I@0:10")
@@ -164,7 +187,7 @@ func TestLiveRunFiltered(t *testing.T) {
 		t.Fatal(err)
 	}
 	var file bytes.Buffer
-	if _, err := sim.Run(context.Background(), net, sim.Options{Backend: cpu.New(1), Out: io.MultiWriter(&file, srv)}); err != nil {
+	if _, err := sim.Run(context.Background(), net, sim.Options{Backend: cpu.New(1), Out: &fileAndServer{&file, srv}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := srv.Close(); err != nil {

@@ -14,8 +14,17 @@ import (
 // by p and keeps an incomplete one for the next call; it returns len(p)
 // unless the bytes are not a stream of length-delimited records. It blocks
 // while a subscriber in Block mode (or any subscriber, for records that are
-// never dropped) has a full queue. After Abort it discards p.
+// never dropped) has a full queue. After Abort it discards p. A server
+// with a Filter refuses Write: feed it through StreamWriter.
 func (s *Server) Write(p []byte) (int, error) {
+	if !s.opts.Filter.empty() {
+		return 0, errors.New("live: a filtered server takes its stream from StreamWriter, which applies the filter as blocks are encoded")
+	}
+	return s.write(p)
+}
+
+// write is Write without the filter check: the input of StreamWriter.
+func (s *Server) write(p []byte) (int, error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	if s.aborted.Load() {
@@ -54,14 +63,6 @@ func (s *Server) Write(p []byte) (int, error) {
 			return 0, fmt.Errorf("live: %w", err)
 		}
 		complete = complete[n:]
-		if s.filter != nil {
-			if r, err = s.filter.apply(r); err != nil {
-				return 0, fmt.Errorf("live: %w", err)
-			}
-			if r == nil {
-				continue
-			}
-		}
 		if err := s.dispatch(r); err != nil {
 			return 0, err
 		}

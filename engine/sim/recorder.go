@@ -12,7 +12,7 @@ import (
 // stream on its own goroutine. Two blocks circulate: the backend fills one
 // while the recorder writes the other.
 type recorder struct {
-	w       *stream.Writer
+	ws      []*stream.Writer // every block goes to each
 	net     *network.Network
 	filter  bool // some spiking populations are not recorded
 	pool    chan *backend.Block
@@ -31,8 +31,8 @@ type recorder struct {
 // readers' 1 GiB record limit, however many neurons fire in a block.
 const maxIDsPerRecord = 1 << 22
 
-func newRecorder(w *stream.Writer, net *network.Network) *recorder {
-	s := &recorder{w: w, net: net, pool: make(chan *backend.Block, 2), work: make(chan *backend.Block, 2), done: make(chan error, 1), failed: make(chan struct{}), maxIDs: maxIDsPerRecord}
+func newRecorder(ws []*stream.Writer, net *network.Network) *recorder {
+	s := &recorder{ws: ws, net: net, pool: make(chan *backend.Block, 2), work: make(chan *backend.Block, 2), done: make(chan error, 1), failed: make(chan struct{}), maxIDs: maxIDsPerRecord}
 	for _, p := range net.Pops {
 		if p.Spiking() && !p.Recorded {
 			s.filter = true
@@ -76,7 +76,7 @@ func (s *recorder) close() error {
 func (s *recorder) loop() {
 	var err error
 	for b := range s.work {
-		if err == nil && s.w != nil {
+		if err == nil && len(s.ws) > 0 {
 			if err = s.write(b); err != nil {
 				s.failure = err
 				close(s.failed)
@@ -105,36 +105,41 @@ func (s *recorder) write(b *backend.Block) error {
 		}
 		counts, ids = s.counts, s.ids
 	}
-	if err := s.writeSpikes(b.FirstStep, counts, ids); err != nil {
-		return err
-	}
-	for i, p := range s.net.Probes {
-		n := backend.SampledSteps(b.FirstStep, len(b.Counts), p.Every)
-		if n == 0 {
-			continue
+	for _, w := range s.ws {
+		if err := s.writeSpikes(w, b.FirstStep, counts, ids); err != nil {
+			return err
 		}
-		first := (b.FirstStep + uint64(p.Every) - 1) / uint64(p.Every) * uint64(p.Every)
-		if err := s.w.WriteState(uint32(i), first, uint32(n), b.Samples[i]); err != nil {
-			return fmt.Errorf("state block of probe %d at step %d: %w", i, first, err)
+		for i, p := range s.net.Probes {
+			n := backend.SampledSteps(b.FirstStep, len(b.Counts), p.Every)
+			if n == 0 {
+				continue
+			}
+			first := (b.FirstStep + uint64(p.Every) - 1) / uint64(p.Every) * uint64(p.Every)
+			if err := w.WriteState(uint32(i), first, uint32(n), b.Samples[i]); err != nil {
+				return fmt.Errorf("state block of probe %d at step %d: %w", i, first, err)
+			}
+		}
+		if err := w.Flush(); err != nil {
+			return err
 		}
 	}
-	return s.w.Flush()
+	return nil
 }
 
 // writeSpikes writes a block's spikes as one record, or as several records
 // of consecutive steps when it holds more than maxIDs spikes.
-func (s *recorder) writeSpikes(first uint64, counts, ids []uint32) error {
+func (s *recorder) writeSpikes(w *stream.Writer, first uint64, counts, ids []uint32) error {
 	start, k0, k := 0, 0, 0
 	for i, c := range counts {
 		if k-k0+int(c) > s.maxIDs && i > start {
-			if err := s.w.WriteSpikes(first+uint64(start), counts[start:i], ids[k0:k]); err != nil {
+			if err := w.WriteSpikes(first+uint64(start), counts[start:i], ids[k0:k]); err != nil {
 				return fmt.Errorf("spike block at step %d: %w", first+uint64(start), err)
 			}
 			start, k0 = i, k
 		}
 		k += int(c)
 	}
-	if err := s.w.WriteSpikes(first+uint64(start), counts[start:], ids[k0:k]); err != nil {
+	if err := w.WriteSpikes(first+uint64(start), counts[start:], ids[k0:k]); err != nil {
 		return fmt.Errorf("spike block at step %d: %w", first+uint64(start), err)
 	}
 	return nil

@@ -18,7 +18,7 @@ func TestLargeBlocksAreSplit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &recorder{w: w, maxIDs: 7}
+	s := &recorder{ws: []*stream.Writer{w}, maxIDs: 7}
 	counts := []uint32{3, 0, 5, 9, 2, 2, 1}
 	var ids []uint32
 	for _, c := range counts {
@@ -26,7 +26,7 @@ func TestLargeBlocksAreSplit(t *testing.T) {
 			ids = append(ids, j*10)
 		}
 	}
-	if err := s.writeSpikes(40, counts, ids); err != nil {
+	if err := s.writeSpikes(w, 40, counts, ids); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(nil); err != nil {

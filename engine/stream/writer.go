@@ -47,8 +47,14 @@ type Writer struct {
 	buf    []byte        // scratch: framed record prefix
 	idsBuf []byte        // scratch: packed, delta-coded ids of one block
 	crcBuf [CRCSize]byte // scratch: the checksum field of a spike record
-	err    error         // sticky error of the underlying writer
-	closed bool
+
+	// Select's choice, and scratch for the selected spikes of one block.
+	keepID     func(id uint32) bool
+	keepSeries func(series uint32) bool
+	selCounts  []uint32
+	selIDs     []uint32
+	err        error // sticky error of the underlying writer
+	closed     bool
 }
 
 // NewWriter writes the header record h to w (and flushes it, so that a
@@ -96,6 +102,44 @@ func NewWriter(w io.Writer, h *myelinpb.Header) (*Writer, error) {
 	return sw, nil
 }
 
+// Select makes the Writer keep only the spikes of the neurons for which
+// keepID returns true and the state blocks of the series for which
+// keepSeries returns true (a nil function keeps everything). The selection
+// is made as blocks are encoded: WriteSpikes drops the other ids from the
+// caller's block before delta-coding it (steps stay covered, so a step with
+// no selected spike is written with count 0), WriteState skips the other
+// series, and the trailer counts what was written. Call it before the first
+// block.
+func (w *Writer) Select(keepID func(id uint32) bool, keepSeries func(series uint32) bool) {
+	w.keepID, w.keepSeries = keepID, keepSeries
+}
+
+// selectSpikes returns the selected spikes of a block in the Writer's
+// scratch slices.
+func (w *Writer) selectSpikes(firstStep uint64, counts, ids []uint32) ([]uint32, []uint32, error) {
+	var sum uint64
+	for _, c := range counts {
+		sum += uint64(c)
+	}
+	if sum != uint64(len(ids)) {
+		return nil, nil, fmt.Errorf("stream: WriteSpikes: block at step %d: counts add up to %d spikes but %d ids were given", firstStep, sum, len(ids))
+	}
+	w.selCounts, w.selIDs = w.selCounts[:0], w.selIDs[:0]
+	pos := 0
+	for _, c := range counts {
+		var kept uint32
+		for _, id := range ids[pos : pos+int(c)] {
+			if w.keepID(id) {
+				w.selIDs = append(w.selIDs, id)
+				kept++
+			}
+		}
+		pos += int(c)
+		w.selCounts = append(w.selCounts, kept)
+	}
+	return w.selCounts, w.selIDs, nil
+}
+
 // Header returns the header as written (with its format version filled in).
 // The caller must not change it.
 func (w *Writer) Header() *myelinpb.Header { return w.header }
@@ -131,6 +175,12 @@ func (w *Writer) WriteSpikes(firstStep uint64, counts []uint32, ids []uint32) er
 	}
 	if firstStep > math.MaxUint64-nsteps {
 		return fmt.Errorf("stream: WriteSpikes: block of %d steps at step %d passes the uint64 range", nsteps, firstStep)
+	}
+	if w.keepID != nil {
+		var err error
+		if counts, ids, err = w.selectSpikes(firstStep, counts, ids); err != nil {
+			return err
+		}
 	}
 	var sum uint64
 	countsLen := 0
@@ -237,6 +287,11 @@ func (w *Writer) WriteSpikes(firstStep uint64, counts []uint32, ids []uint32) er
 func (w *Writer) WriteState(series uint32, firstStep uint64, numSamples uint32, values []float32) error {
 	if err := w.check("WriteState"); err != nil {
 		return err
+	}
+	if w.keepSeries != nil && !w.keepSeries(series) {
+		if _, ok := w.series[series]; ok {
+			return nil // not selected (see Select)
+		}
 	}
 	width, ok := w.series[series]
 	if !ok {
