@@ -119,6 +119,9 @@ func corruptCases(t testing.TB) map[string]struct {
 		c.File = name + ".myelin"
 		cases[name] = entry{data, c}
 	}
+	if golden, err := os.ReadFile(filepath.Join("testdata", "golden-v1.myelin")); err == nil {
+		add("valid-v1-golden", golden, corruptCase{What: "a real version-1 run (myelin run brunel, before version 2)", Index: -1, Spikes: 539})
+	}
 	add("valid-v2", goodBytes, corruptCase{What: "a valid version-2 stream", Index: -1, Spikes: 4})
 	add("valid-v1", v1, corruptCase{What: "the same stream as version 1 (no checksums): still reads", Index: -1, Spikes: 4})
 	add("flipped-byte", flipped, corruptCase{What: "one flipped bit in a spike record", Error: "CorruptError", Index: 1, Contains: "corrupt: checksum: CRC-32C of the record is"})
