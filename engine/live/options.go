@@ -11,7 +11,8 @@ import (
 type Policy int
 
 const (
-	// Block makes the writer (the run) wait for the subscriber.
+	// Block makes the writer (the run) wait for the subscriber, for at most
+	// ListenOptions.StallTimeout; then the subscriber is cut off.
 	Block Policy = iota
 	// Drop drops spike blocks for the subscriber and reports them to it in
 	// a Gap record.
