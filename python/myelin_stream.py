@@ -71,6 +71,10 @@ MAX_RECORD_BYTES = 1 << 30
 
 _READ_CHUNK = 1 << 16
 
+# The most neurons spike_trains makes a list entry for: a header may claim
+# up to MAX_NEURONS, and a list of that many arrays would not fit in memory.
+_MAX_TRAINS = 1 << 24
+
 
 class StreamError(Exception):
     """A bad record: ``index`` counts records from 0 (the header) and
@@ -908,6 +912,10 @@ class Stream:
         (empty for silent neurons). This is the shape Neo's SpikeTrain and
         Elephant expect; see the README for the conversion."""
         p = self.population(name)
+        if p.size > _MAX_TRAINS:
+            raise ValueError(
+                "population %r claims %d neurons, more than the %d spike_trains builds one array for; use population_spikes"
+                % (name, p.size, _MAX_TRAINS))
         times, ids = self.population_spikes(name)
         order = np.lexsort((times, ids))
         times, ids = times[order], ids[order]
