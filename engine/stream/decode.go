@@ -114,13 +114,15 @@ type Result struct {
 // returns what it read before the bad record together with the error.
 func ReadAll(r io.Reader) (*Result, error) {
 	rd := NewReader(r)
+	rd.accumulate = true // the Reader decodes every spike into its final place
 	res := &Result{State: map[uint32]*StateData{}}
 	for {
 		rec, err := rd.Next()
-		if err == io.EOF {
-			return res, nil
-		}
 		if err != nil {
+			res.Steps, res.IDs = rd.steps[:rd.blockAt], rd.ids[:rd.blockAt]
+			if err == io.EOF {
+				return res, nil
+			}
 			return res, err
 		}
 		switch k := rec.GetKind().(type) {
@@ -131,9 +133,7 @@ func ReadAll(r io.Reader) (*Result, error) {
 				res.State[s.GetId()] = &StateData{Series: s}
 			}
 		case *myelinpb.Record_Spikes:
-			steps, ids := rd.Spikes()
-			res.Steps = append(res.Steps, steps...)
-			res.IDs = append(res.IDs, ids...)
+			// Decoded into rd.steps and rd.ids; taken at the end.
 		case *myelinpb.Record_State:
 			b := k.State
 			d := res.State[b.GetSeries()]

@@ -75,31 +75,39 @@ func (pi *PopIndex) find(id uint32) int {
 }
 
 // Counter counts spikes per population for ascending runs of ids: it
-// remembers the last population found, so that ids of one population in a
-// row cost one comparison each. Create it with PopIndex.Counter.
+// remembers the range of the last population found, so that ids of one
+// population in a row cost one comparison each. Create it with
+// PopIndex.Counter.
 type Counter struct {
 	pi                *PopIndex
-	cur               int // sorted range of the last id, or -1
-	curFirst, curSize uint32
-	counts            []uint64 // per header population
+	curFirst, curSize uint32 // range of the last population found
+	cur               int    // its header index
+	counts            []uint64
 }
 
 // Counter returns a spike counter over the index's populations.
 func (pi *PopIndex) Counter() *Counter {
-	return &Counter{pi: pi, cur: -1, counts: make([]uint64, pi.Len())}
+	return &Counter{pi: pi, counts: make([]uint64, pi.Len())}
 }
 
 // Add counts one spike of neuron id. It returns false, counting nothing,
 // when id lies in no population.
 func (c *Counter) Add(id uint32) bool {
-	if id-c.curFirst >= c.curSize || c.cur < 0 {
-		k := c.pi.find(id)
-		if k < 0 {
-			return false
-		}
-		c.cur, c.curFirst, c.curSize = k, c.pi.first[k], c.pi.size[k]
+	if id-c.curFirst < c.curSize { // curSize is 0 until a population is found
+		c.counts[c.cur]++
+		return true
 	}
-	c.counts[c.pi.index[c.cur]]++
+	return c.addSlow(id)
+}
+
+// addSlow is Add when id is outside the last population found.
+func (c *Counter) addSlow(id uint32) bool {
+	k := c.pi.find(id)
+	if k < 0 {
+		return false
+	}
+	c.curFirst, c.curSize, c.cur = c.pi.first[k], c.pi.size[k], c.pi.index[k]
+	c.counts[c.cur]++
 	return true
 }
 

@@ -70,7 +70,11 @@ type Reader struct {
 	nextStep uint64 // a spike block may start here or later
 	spikes   uint64 // spikes read
 	steps    []uint64
-	ids      []uint32 // the last spike block, decoded
+	ids      []uint32 // decoded spikes: the last block, from blockAt on
+	blockAt  int
+	// accumulate keeps every block's spikes in steps and ids (ReadAll),
+	// so that they are decoded once into their final place.
+	accumulate bool
 }
 
 // seriesState is what the Reader knows of one state series.
@@ -103,7 +107,9 @@ func (r *Reader) Offset() int64 { return r.off }
 // Spikes returns the spikes of the spike block Next returned last: one
 // entry per spike, its step and global neuron id, ordered by step and then
 // id. The slices belong to the Reader and change at the next call to Next.
-func (r *Reader) Spikes() (steps []uint64, ids []uint32) { return r.steps, r.ids }
+func (r *Reader) Spikes() (steps []uint64, ids []uint32) {
+	return r.steps[r.blockAt:], r.ids[r.blockAt:]
+}
 
 // Next returns the next record. It returns io.EOF when the input ends
 // cleanly after a record (with or without a trailer). The first record must
@@ -114,7 +120,10 @@ func (r *Reader) Next() (*myelinpb.Record, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	r.steps, r.ids = r.steps[:0], r.ids[:0]
+	if !r.accumulate {
+		r.steps, r.ids = r.steps[:0], r.ids[:0]
+	}
+	r.blockAt = len(r.ids)
 	rec, size, err := r.next()
 	if err != nil {
 		if err != io.EOF {
@@ -295,17 +304,20 @@ func (r *Reader) check(rec *myelinpb.Record) error {
 			return fmt.Errorf("spike block of steps [%d, %d) passes the end of the run (header.total_steps %d)", first, first+n, total)
 		}
 		var err error
-		if r.steps, r.ids, err = appendSpikes(r.steps[:0], r.ids[:0], b); err != nil {
+		if r.steps, r.ids, err = appendSpikes(r.steps, r.ids, b); err != nil {
 			return err
 		}
+		block := r.ids[r.blockAt:]
 		if r.pops.Len() > 0 {
-			for i, id := range r.ids {
+			for i, id := range block {
 				if !r.counter.Add(id) {
-					return fmt.Errorf("spike block at step %d: step %d: neuron id %d lies in no population of the header (%d neurons)", first, r.steps[i], id, r.pops.Neurons())
+					step := r.steps[r.blockAt+i]
+					r.steps, r.ids = r.steps[:r.blockAt], r.ids[:r.blockAt]
+					return fmt.Errorf("spike block at step %d: step %d: neuron id %d lies in no population of the header (%d neurons)", first, step, id, r.pops.Neurons())
 				}
 			}
 		}
-		r.spikes += uint64(len(r.ids))
+		r.spikes += uint64(len(block))
 		r.nextStep = first + n
 	case *myelinpb.Record_State:
 		b := k.State
