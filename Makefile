@@ -33,6 +33,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseValidate$$' -fuzztime=$(FUZZTIME) ./engine/spec/
 	$(GO) test -run='^$$' -fuzz='^FuzzReader$$' -fuzztime=$(FUZZTIME) ./engine/stream/
 	$(GO) test -run='^$$' -fuzz='^FuzzBuildRun$$' -fuzztime=$(FUZZTIME) ./engine/network/
+	$(GO) test -run='^$$' -fuzz='^FuzzAnalyzePath$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=50x ./cmd/myelin/
+	$(GO) test -run='^$$' -fuzz='^FuzzLiveClient$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=50x ./cmd/myelin/
 
 # The Python reader needs numpy and protobuf; Debian packages them for the
 # system python. Installing needs root; without it the Python test skips.

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/myelin-sim/myelin/engine/sink"
+	"github.com/myelin-sim/myelin/engine/live"
 	"github.com/myelin-sim/myelin/engine/stream"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
@@ -134,7 +134,7 @@ func BenchmarkStreamFile(b *testing.B) {
 	report(b, cpu, bytes)
 }
 
-// BenchmarkStreamSocket writes the stream into a live server (engine/sink)
+// BenchmarkStreamSocket writes the stream into a live server (engine/live)
 // with one subscriber on loopback that reads and discards it, over TCP and
 // over a Unix socket. The subscriber runs in this process, so the CPU time
 // counts both ends.
@@ -155,12 +155,12 @@ func BenchmarkStreamSocket(b *testing.B) {
 			b.ResetTimer()
 			cpu0 := cpuTime(b)
 			for range b.N {
-				srv := sink.New(sink.Options{})
-				where, err := srv.Listen(addr, sink.ListenOptions{})
+				srv := live.New(live.Options{})
+				where, err := srv.Listen(addr, live.ListenOptions{})
 				if err != nil {
 					b.Fatal(err)
 				}
-				conn, err := sink.Dial(context.Background(), where)
+				conn, err := live.Dial(context.Background(), where)
 				if err != nil {
 					b.Fatal(err)
 				}

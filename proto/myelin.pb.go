@@ -2534,7 +2534,11 @@ type Record struct {
 	//	*Record_State
 	//	*Record_Trailer
 	//	*Record_Gap
-	Kind          isRecord_Kind `protobuf_oneof:"kind"`
+	Kind isRecord_Kind `protobuf_oneof:"kind"`
+	// CRC-32C (Castagnoli) of this record's message bytes before this field,
+	// which the writer puts last. Present in every record from stream format
+	// version 2 on; absent in version 1. Readers check it and drop it.
+	Crc32C        uint32 `protobuf:"fixed32,15,opt,name=crc32c,proto3" json:"crc32c,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2619,6 +2623,13 @@ func (x *Record) GetGap() *Gap {
 		}
 	}
 	return nil
+}
+
+func (x *Record) GetCrc32C() uint32 {
+	if x != nil {
+		return x.Crc32C
+	}
+	return 0
 }
 
 type isRecord_Kind interface {
@@ -3514,13 +3525,14 @@ const file_proto_myelin_proto_rawDesc = "" +
 	"population\x12\x14\n" +
 	"\x05first\x18\x02 \x01(\rR\x05first\x12\x14\n" +
 	"\x05count\x18\x03 \x01(\rR\x05count\x12\x14\n" +
-	"\x05every\x18\x04 \x01(\rR\x05every\"\xf1\x01\n" +
+	"\x05every\x18\x04 \x01(\rR\x05every\"\x89\x02\n" +
 	"\x06Record\x12+\n" +
 	"\x06header\x18\x01 \x01(\v2\x11.myelin.v1.HeaderH\x00R\x06header\x12/\n" +
 	"\x06spikes\x18\x02 \x01(\v2\x15.myelin.v1.SpikeBlockH\x00R\x06spikes\x12-\n" +
 	"\x05state\x18\x03 \x01(\v2\x15.myelin.v1.StateBlockH\x00R\x05state\x12.\n" +
 	"\atrailer\x18\x04 \x01(\v2\x12.myelin.v1.TrailerH\x00R\atrailer\x12\"\n" +
-	"\x03gap\x18\x05 \x01(\v2\x0e.myelin.v1.GapH\x00R\x03gapB\x06\n" +
+	"\x03gap\x18\x05 \x01(\v2\x0e.myelin.v1.GapH\x00R\x03gap\x12\x16\n" +
+	"\x06crc32c\x18\x0f \x01(\aR\x06crc32cB\x06\n" +
 	"\x04kind\"\x9a\x02\n" +
 	"\x06Header\x12%\n" +
 	"\x0eformat_version\x18\x01 \x01(\rR\rformatVersion\x12&\n" +

@@ -1,9 +1,9 @@
-"""Check that myelin_stream reads live streams (engine/sink) and splits
+"""Check that myelin_stream reads live streams (engine/live) and splits
 spikes by population.
 
 Usage: check_live.py EXPECTED.json
 
-EXPECTED.json is written by engine/sink's Go test (python_test.go). It names
+EXPECTED.json is written by engine/live's Go test (python_test.go). It names
 two live addresses (one tcp://, one unix:) that serve the same stream once
 both are connected, what the Go reader found in that stream, a file holding
 a stream with a gap (a subscriber that joined late), and an address where

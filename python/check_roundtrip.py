@@ -2,6 +2,7 @@
 
 Usage: check_roundtrip.py EXPECTED.json
        check_roundtrip.py --classify PATHS.json
+       check_roundtrip.py --table CASES.json
 
 EXPECTED.json is written by engine/stream's Go test (python_test.go): the
 stream's path and what the Go reader found in it. Exits non-zero with a
@@ -10,6 +11,11 @@ message on the first difference.
 With --classify, reads each stream listed in PATHS.json (a JSON list of
 paths) and prints, as one JSON list, how read_stream fared on each: the
 error class, record index and byte offset, and the spikes it kept.
+
+With --table, runs the shared corrupt-stream table
+(engine/stream/testdata/corrupt/cases.json, which the Go reader runs too):
+every stream must fail with the listed error class at the listed record,
+with a message containing the listed text, keeping the listed spikes.
 """
 
 import json
@@ -107,8 +113,36 @@ def classify(list_path):
     json.dump(out, sys.stdout)
 
 
+def table(cases_path):
+    with open(cases_path) as f:
+        cases = json.load(f)
+    base = os.path.dirname(cases_path)
+    bad = []
+    for c in cases:
+        path = os.path.join(base, c["file"])
+        err, index, msg = "", -1, ""
+        try:
+            st = ms.read_stream(path)
+        except ms.StreamError as e:
+            st = e.partial
+            err, index, msg = type(e).__name__, e.index, str(e)
+        spikes = int(st.spikes_ids.size)
+        if err != c["error"] or index != c["index"] or spikes != c["spikes"] or c["contains"] not in msg:
+            bad.append("%s (%s): got %s at record %d with %d spikes (%r); want %s at record %d with %d spikes, containing %r" % (
+                c["file"], c["what"], err or "no error", index, spikes, msg, c["error"] or "no error", c["index"], c["spikes"], c["contains"]))
+        if not err:
+            want_ck = not c["file"].startswith("valid-v1")
+            if st.checksummed != want_ck:
+                bad.append("%s: checksummed %s, want %s" % (c["file"], st.checksummed, want_ck))
+    if bad:
+        fail("%d of %d table cases differ:\n  %s" % (len(bad), len(cases), "\n  ".join(bad)))
+    print("check_roundtrip: corrupt-stream table: %d cases agree" % len(cases))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "--classify":
         classify(sys.argv[2])
+    elif sys.argv[1] == "--table":
+        table(sys.argv[2])
     else:
         main()

@@ -5,7 +5,9 @@ A Myelin stream is a sequence of length-delimited protobuf records
 the message, then the message. The first record is a Header, then come
 SpikeBlock, StateBlock and Gap records, and the last is a Trailer. A stream
 without a trailer was cut short (or the run is still going); every record
-before the cut is valid.
+before the cut is valid. From format version 2 on, every record ends with a
+CRC-32C checksum of its bytes (field ``crc32c``); version 1 streams carry
+none and still read (``Stream.checksummed`` is False for them).
 
     import myelin_stream as ms
 
@@ -19,14 +21,17 @@ Spike times: step ``s`` advances the simulation from ``s*dt`` to
 ``(s+1)*dt``; a spike emitted in it has the time ``(s+1)*dt``, as NEST
 stamps spikes.
 
-This module mirrors the Go package engine/stream: the same checks, the same
-error messages (``record 17 at byte 40213: truncated: need 812 bytes, have
+This module mirrors the Go package engine/stream: the same checks (header
+sanity, spike steps within the run, ids within the populations, blocks in
+order, checksums; the shared table testdata/corrupt/cases.json runs through
+both), the same error messages (``record 17 at byte 40213: truncated: need 812 bytes, have
 95``). Needs numpy and protobuf >= 3.20 (the generated ``myelin_pb2.py``
 lives next to this file).
 """
 
 import os
 import socket
+import warnings
 
 import numpy as np
 
@@ -34,6 +39,9 @@ import myelin_pb2
 
 __all__ = [
     "FORMAT_VERSION",
+    "OLDEST_FORMAT_VERSION",
+    "MAX_NEURONS",
+    "crc32c",
     "MAX_RECORD_BYTES",
     "StreamError",
     "NotAStreamError",
@@ -48,14 +56,24 @@ __all__ = [
     "is_address",
 ]
 
-#: The stream format version this reader reads.
-FORMAT_VERSION = 1
+#: The newest stream format version this reader reads.
+FORMAT_VERSION = 2
+
+#: The oldest stream format version this reader reads.
+OLDEST_FORMAT_VERSION = 1
+
+#: The most neurons a header may describe (sum of population sizes).
+MAX_NEURONS = 1 << 31
 
 #: The largest record (bytes of its message) a reader accepts; a larger
 #: length prefix is taken for corruption.
 MAX_RECORD_BYTES = 1 << 30
 
 _READ_CHUNK = 1 << 16
+
+# The most neurons spike_trains makes a list entry for: a header may claim
+# up to MAX_NEURONS, and a list of that many arrays would not fit in memory.
+_MAX_TRAINS = 1 << 24
 
 
 class StreamError(Exception):
@@ -87,7 +105,109 @@ class CorruptError(StreamError):
 
 
 class VersionError(StreamError):
-    """The header's format version is not FORMAT_VERSION."""
+    """The header's format version is not one this reader reads."""
+
+
+# ---- CRC-32C ------------------------------------------------------------
+
+_CRC_POLY = 0x82F63B78  # Castagnoli, reflected
+_CRC_TAG = 0x7D  # tag of Record.crc32c: field 15, fixed32
+_CRC_SIZE = 5
+
+
+def _crc_table():
+    t = np.zeros(256, dtype=np.uint32)
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ _CRC_POLY if c & 1 else c >> 1
+        t[i] = c
+    return t
+
+
+_CRC_TABLE = _crc_table()
+_CRC_TABLE_LIST = [int(x) for x in _CRC_TABLE]
+
+
+def _crc_raw_small(data, c=0):
+    """Raw (no pre/post inversion) CRC-32C register after data, byte by byte."""
+    t = _CRC_TABLE_LIST
+    for b in data:
+        c = t[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c
+
+
+def _apply(cols, v):
+    """Apply the GF(2)-linear map with columns cols (images of bit b) to the
+    uint32 array v."""
+    out = np.zeros_like(v)
+    for b in range(32):
+        out ^= cols[b] * ((v >> np.uint32(b)) & np.uint32(1))
+    return out
+
+
+def _zeros_op(nbytes):
+    """Columns of the map 'run the CRC register over nbytes zero bytes'."""
+    one = np.array([1 << b for b in range(32)], dtype=np.uint32)
+    # One zero byte: c -> T[c & 0xff] ^ (c >> 8).
+    step = _CRC_TABLE[one & np.uint32(0xFF)] ^ (one >> np.uint32(8))
+    result = one.copy()  # identity
+    power = step
+    n = nbytes
+    while n:
+        if n & 1:
+            result = _apply(power, result)
+        n >>= 1
+        if n:
+            power = _apply(power, power)
+    return result
+
+
+def crc32c(data):
+    """CRC-32C (Castagnoli) of bytes-like data, as the Go writer computes
+    it. Large inputs are split into chunks whose CRCs numpy computes side by
+    side and then combines (CRC is linear), so that checking a stream does
+    not cost a Python loop per byte."""
+    data = memoryview(data).cast("B")
+    n = len(data)
+    if n < 4096:
+        return _crc_raw_small(data, 0xFFFFFFFF) ^ 0xFFFFFFFF
+    # Raw CRC of the data from a zero register: leading zero bytes change
+    # nothing, so the data is padded in front to whole chunks.
+    width = 256
+    k = -(-n // width)
+    buf = np.zeros(k * width, dtype=np.uint8)
+    buf[k * width - n:] = np.frombuffer(data, dtype=np.uint8)
+    rows = buf.reshape(k, width)
+    c = np.zeros(k, dtype=np.uint32)
+    for j in range(width):
+        c = _CRC_TABLE[(c ^ rows[:, j]) & np.uint32(0xFF)] ^ (c >> np.uint32(8))
+    # Combine neighbours pairwise: crc(A||B) = Z_len(B)(crc(A)) ^ crc(B).
+    span = width
+    while c.size > 1:
+        if c.size % 2:
+            c = np.concatenate([np.zeros(1, np.uint32), c])
+        op = _zeros_op(span)
+        c = _apply(op, c[0::2]) ^ c[1::2]
+        span *= 2
+    raw = int(c[0])
+    # The standard CRC starts from 0xFFFFFFFF: add that register run over
+    # the n data bytes, then invert.
+    init = int(_apply(_zeros_op(n), np.array([0xFFFFFFFF], np.uint32))[0])
+    return (raw ^ init) ^ 0xFFFFFFFF
+
+
+def _verify_crc(body):
+    """Checks the checksum field at the end of a version-2 record; returns
+    the message without it or raises _Corrupt."""
+    n = len(body) - _CRC_SIZE
+    if n < 0 or body[n] != _CRC_TAG:
+        raise _Corrupt("corrupt: checksum: record carries no checksum (format version 2 puts one at the end of every record)")
+    want = int.from_bytes(body[n + 1:], "little")
+    got = crc32c(memoryview(body)[:n])
+    if got != want:
+        raise _Corrupt("corrupt: checksum: CRC-32C of the record is %08x, the record says %08x" % (got, want))
+    return body[:n]
 
 
 # ---- framing ----------------------------------------------------------
@@ -183,27 +303,219 @@ class _Order:
             raise CorruptError(index, offset, "corrupt: a second header")
         if self.ended:
             raise CorruptError(index, offset, "corrupt: record after the trailer")
-        if kind == "header" and header.format_version != FORMAT_VERSION:
+        if kind == "header" and not OLDEST_FORMAT_VERSION <= header.format_version <= FORMAT_VERSION:
             raise VersionError(
                 index,
                 offset,
-                "unsupported format version: stream has format version %d, this reader reads version %d"
-                % (header.format_version, FORMAT_VERSION),
+                "unsupported format version: stream has format version %d, this reader reads versions %d to %d"
+                % (header.format_version, OLDEST_FORMAT_VERSION, FORMAT_VERSION),
             )
         if kind == "trailer":
             self.ended = True
 
 
-def _parse_record(index, offset, body):
-    rec = myelin_pb2.Record()
-    try:
-        rec.ParseFromString(body)
-    except Exception as e:  # google.protobuf.message.DecodeError and kin
-        msg = "corrupt: %s" % (e,)
+class _Checker:
+    """The checks of the Go Reader (engine/stream/reader.go and check.go),
+    record by record. Every method raises CorruptError (or another
+    StreamError) for a bad record and otherwise returns what the record
+    holds, decoded."""
+
+    def __init__(self):
+        self.order = _Order()
+        self.version = 0
+        self.header = None
+        self.total_steps = 0
+        self.neurons = 0
+        self.npops = 0
+        self.pop_order = None  # header index of each range sorted by first id
+        self.pop_firsts = None
+        self.pop_counts = None  # spikes per header population
+        self.series = {}  # id -> [series, width, every, next]
+        self.next_step = 0
+        self.nspikes = 0
+
+    # framing and checksums
+
+    def body(self, index, offset, raw):
+        """Returns (message bytes, checksum error or None) of a record."""
         if index == 0:
-            raise NotAStreamError(index, offset, "not a Myelin stream (%s)" % msg) from None
-        raise CorruptError(index, offset, msg) from None
-    return rec
+            try:
+                return _verify_crc(raw), None
+            except _Corrupt as e:
+                return raw, str(e)
+        if self.version >= 2:
+            try:
+                return _verify_crc(raw), None
+            except _Corrupt as e:
+                raise CorruptError(index, offset, str(e)) from None
+        return raw, None
+
+    def parse_error(self, index, offset, raw, crc_err, err):
+        if index == 0 and crc_err is not None and len(raw) >= _CRC_SIZE and raw[len(raw) - _CRC_SIZE] == _CRC_TAG:
+            return CorruptError(index, offset, crc_err)
+        msg = "corrupt: %s" % (err,)
+        if index == 0:
+            return NotAStreamError(index, offset, "not a Myelin stream (%s)" % msg)
+        return CorruptError(index, offset, msg)
+
+    # records
+
+    def check_header(self, index, offset, h, crc_err):
+        self.order.check(index, offset, "header", h)
+        if h.format_version >= 2 and crc_err is not None:
+            raise CorruptError(index, offset, crc_err)
+        try:
+            self._header(h)
+        except ValueError as e:
+            raise CorruptError(index, offset, "corrupt: %s" % e) from None
+        self.version = h.format_version
+        self.header = h
+
+    def _header(self, h):
+        dt = h.dt_ms
+        if not (dt > 0) or dt == float("inf"):
+            raise ValueError("header.dt_ms is %s, want a finite value > 0" % _go_float(dt))
+        pops = list(h.populations)
+        order = sorted(range(len(pops)), key=lambda i: pops[i].first_id)
+        end = 0
+        for k, i in enumerate(order):
+            p = pops[i]
+            first, size = p.first_id, p.size
+            if first < end:
+                prev = pops[order[k - 1]]
+                raise ValueError("header.populations[%d] (%r): ids [%d, %d) overlap population %r ids [%d, %d)"
+                                 % (i, p.name, first, first + size, prev.name, prev.first_id, end))
+            if first > end:
+                raise ValueError("header.populations[%d] (%r): ids start at %d, want %d: the populations must tile the ids from 0 without holes"
+                                 % (i, p.name, first, end))
+            if end + size > MAX_NEURONS:
+                raise ValueError("header.populations[%d] (%r): size %d brings the network to %d neurons, more than the %d a stream may describe"
+                                 % (i, p.name, size, end + size, MAX_NEURONS))
+            end = first + size
+        by_name = {}
+        for i, p in enumerate(pops):
+            if p.name in by_name:
+                raise ValueError("header.populations[%d]: name %r is also the name of populations[%d]" % (i, p.name, by_name[p.name]))
+            by_name[p.name] = i
+        seen = {}
+        for i, ser in enumerate(h.state_series):
+            if ser.id in seen:
+                raise ValueError("header.state_series[%d]: id %d is also the id of state_series[%d]" % (i, ser.id, seen[ser.id]))
+            seen[ser.id] = i
+            if len(ser.neuron_ids) == 0:
+                raise ValueError("header.state_series[%d] (id %d) lists no neurons" % (i, ser.id))
+            if pops:
+                if ser.population not in by_name:
+                    raise ValueError("header.state_series[%d] (id %d): population %r is not in the header" % (i, ser.id, ser.population))
+                p = pops[by_name[ser.population]]
+                ids = np.asarray(ser.neuron_ids, dtype=np.int64) - p.first_id
+                bad = np.flatnonzero((ids < 0) | (ids >= p.size))
+                if bad.size:
+                    k = int(bad[0])
+                    raise ValueError("header.state_series[%d] (id %d): neuron_ids[%d] = %d is outside population %r, ids [%d, %d)"
+                                     % (i, ser.id, k, ser.neuron_ids[k], p.name, p.first_id, p.first_id + p.size))
+        self.total_steps = h.total_steps
+        self.neurons = end
+        self.npops = len(pops)
+        self.pop_order = np.asarray(order, dtype=np.int64)
+        self.pop_firsts = np.asarray([pops[i].first_id for i in order], dtype=np.int64)
+        self.pop_counts = np.zeros(len(pops), dtype=np.uint64)
+        for ser in h.state_series:
+            self.series[ser.id] = [ser, len(ser.neuron_ids), max(ser.every, 1), 0]
+
+    def kind(self, index, offset, kind):
+        self.order.check(index, offset, kind)
+
+    def spikes(self, index, offset, first, counts, deltas):
+        """Returns (steps, ids) of a spike block."""
+        def bad(msg):
+            return CorruptError(index, offset, "corrupt: " + msg)
+        n = len(counts)
+        if first < self.next_step:
+            raise bad("spike block at step %d overlaps the block or gap before it (ending at step %d)" % (first, self.next_step))
+        if first + n > 0xFFFFFFFFFFFFFFFF:
+            raise bad("spike block at step %d: %d steps pass the uint64 range" % (first, n))
+        total = self.total_steps
+        if total > 0 and first + n > total:
+            raise bad("spike block of steps [%d, %d) passes the end of the run (header.total_steps %d)" % (first, first + n, total))
+        try:
+            steps, ids = _undelta(first, counts, deltas)
+        except ValueError as e:
+            raise bad(str(e)) from None
+        if self.npops > 0 and ids.size:
+            out = np.flatnonzero(ids >= self.neurons)
+            if out.size:
+                i = int(out[0])
+                raise bad("spike block at step %d: step %d: neuron id %d lies in no population of the header (%d neurons)"
+                          % (first, int(steps[i]), int(ids[i]), self.neurons))
+            k = np.searchsorted(self.pop_firsts, ids.astype(np.int64), side="right") - 1
+            per = np.bincount(k, minlength=self.npops).astype(np.uint64)
+            self.pop_counts[self.pop_order] += per
+        self.nspikes += int(ids.size)
+        self.next_step = first + n
+        return steps, ids
+
+    def state(self, index, offset, series_id, first, num, values):
+        """Returns (series, sample steps) of a state block."""
+        def bad(msg):
+            return CorruptError(index, offset, "corrupt: " + msg)
+        if series_id not in self.series:
+            raise bad("state block of series %d, which the header does not list" % series_id)
+        st = self.series[series_id]
+        ser, width, every, nxt = st
+        if values.size != num * width:
+            raise bad("state block of series %d: %d samples of %d neurons need %d values, it holds %d"
+                      % (series_id, num, width, num * width, values.size))
+        if first % every:
+            raise bad("state block of series %d starts at step %d, which is not a multiple of its sampling interval %d" % (series_id, first, every))
+        if first < nxt:
+            raise bad("state block of series %d at step %d overlaps the block before it (ending at step %d)" % (series_id, first, nxt))
+        if num == 0:
+            return ser, np.zeros(0, np.uint64)
+        last = first + (num - 1) * every
+        if last > 0xFFFFFFFFFFFFFFFF:
+            raise bad("state block of series %d at step %d: %d samples pass the uint64 range" % (series_id, first, num))
+        if self.total_steps > 0 and last >= self.total_steps:
+            raise bad("state block of series %d samples step %d, past the end of the run (header.total_steps %d)" % (series_id, last, self.total_steps))
+        st[3] = last + 1
+        return ser, np.uint64(first) + np.arange(num, dtype=np.uint64) * np.uint64(every)
+
+    def gap(self, index, offset, g):
+        def bad(msg):
+            return CorruptError(index, offset, "corrupt: " + msg)
+        if g.last_step < g.first_step:
+            raise bad("gap ends at step %d, before its first step %d" % (g.last_step, g.first_step))
+        if self.total_steps > 0 and g.last_step > self.total_steps:
+            raise bad("gap of steps [%d, %d) passes the end of the run (header.total_steps %d)" % (g.first_step, g.last_step, self.total_steps))
+        self.next_step = max(self.next_step, g.last_step)
+
+    def trailer(self, index, offset, t):
+        def bad(msg):
+            return CorruptError(index, offset, "corrupt: " + msg)
+        if t.total_spikes != self.nspikes:
+            raise bad("trailer counts %d spikes, the stream holds %d" % (t.total_spikes, self.nspikes))
+        if self.total_steps > 0 and t.steps_done > self.total_steps:
+            raise bad("trailer says %d steps were done, more than header.total_steps %d" % (t.steps_done, self.total_steps))
+        ps = list(t.population_spikes)
+        if ps:
+            if len(ps) != self.npops:
+                raise bad("trailer counts spikes of %d populations, the header lists %d" % (len(ps), self.npops))
+            for i, n in enumerate(self.pop_counts):
+                if ps[i] != int(n):
+                    raise bad("trailer counts %d spikes of population %r, the stream holds %d" % (ps[i], self.header.populations[i].name, int(n)))
+
+
+def _go_float(x):
+    """Formats a float as Go's %v does for the values a bad dt takes."""
+    if x != x:
+        return "NaN"
+    if x == float("inf"):
+        return "+Inf"
+    if x == float("-inf"):
+        return "-Inf"
+    if x == int(x) and abs(x) < 1e21:
+        return "%d" % x if x != 0 or str(x)[0] != "-" else "-0"
+    return repr(x)
 
 
 def _open(path_or_file):
@@ -226,7 +538,7 @@ def is_address(s):
     return s.startswith(_TCP_PREFIX) or s.startswith(_UNIX_PREFIX)
 
 
-def connect(address, timeout=None):
+def connect(address, timeout=None, token=None):
     """Connect to a run that serves its stream (``myelin run --listen``) and
     return a binary file object to read it from; closing it closes the
     connection.
@@ -237,7 +549,15 @@ def connect(address, timeout=None):
     When nothing serves there it raises an OSError that names the address:
     ConnectionRefusedError, FileNotFoundError for a missing socket file,
     TimeoutError, or ConnectionError for anything else.
+
+    token is presented to a run started with ``--listen-token`` (default:
+    the MYELIN_LISTEN_TOKEN environment variable); a server that refuses it
+    hangs up without sending anything, which reads as an empty input.
     """
+    if token is None:
+        token = os.environ.get("MYELIN_LISTEN_TOKEN", "")
+    if "\n" in token or "\r" in token:
+        raise ValueError("token must be one line")
     if address.startswith(_UNIX_PREFIX):
         path = address[len(_UNIX_PREFIX):]
         if not path:
@@ -255,6 +575,8 @@ def connect(address, timeout=None):
         except OSError as e:
             raise _connect_error(address, e) from None
         sock.settimeout(timeout)
+        if token:
+            sock.sendall(token.encode() + b"\n")
         return sock.makefile("rb")
     else:
         raise ValueError("address %r: want tcp://HOST:PORT or unix:PATH" % address)
@@ -264,6 +586,8 @@ def connect(address, timeout=None):
     except OSError as e:
         sock.close()
         raise _connect_error(address, e) from None
+    if token:
+        sock.sendall(token.encode() + b"\n")
     # makefile keeps the socket open until the file object is closed.
     f = sock.makefile("rb")
     sock.close()
@@ -282,22 +606,60 @@ def iter_records(f):
     """Yield the records (myelin_pb2.Record) of a stream one at a time.
 
     f is a path, a live address ("tcp://HOST:PORT" or "unix:PATH": the
-    records arrive as the run writes them) or a binary file object. The first record must be a header of
-    version FORMAT_VERSION. Raises a StreamError subclass naming the record
+    records arrive as the run writes them) or a binary file object. The
+    first record must be a header of a version from OLDEST_FORMAT_VERSION to
+    FORMAT_VERSION. Raises a StreamError subclass naming the record
     index and byte offset of a bad record; the records yielded before it are
     valid. Ends quietly at a clean end of input, with or without a trailer.
     """
     f, owned = _open(f)
     try:
-        order = _Order()
-        for index, offset, body in _iter_raw(f):
-            rec = _parse_record(index, offset, body)
+        ck = _Checker()
+        for index, offset, raw in _iter_raw(f):
+            body, crc_err = ck.body(index, offset, raw)
+            rec = _parse(ck, index, offset, raw, body, crc_err)
             kind = rec.WhichOneof("kind")
-            order.check(index, offset, kind, rec.header if kind == "header" else None)
+            if kind == "header" and index == 0:
+                ck.check_header(index, offset, rec.header, crc_err)
+                yield rec
+                continue
+            ck.kind(index, offset, kind)
+            if kind == "spikes":
+                b = rec.spikes
+                ck.spikes(index, offset, b.first_step, np.array(b.counts, dtype=np.uint32), np.array(b.ids, dtype=np.uint32))
+            elif kind == "state":
+                b = rec.state
+                ck.state(index, offset, b.series, b.first_step, b.num_samples, np.array(b.values, dtype=np.float32))
+            elif kind == "gap":
+                ck.gap(index, offset, rec.gap)
+            elif kind == "trailer":
+                ck.trailer(index, offset, rec.trailer)
+            rec.ClearField("crc32c")
             yield rec
     finally:
         if owned:
             f.close()
+
+
+def _parse(ck, index, offset, raw, body, crc_err):
+    """Parses a record's message with protobuf; a bad one raises the error
+    the Go reader reports."""
+    rec = myelin_pb2.Record()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            n = rec.MergeFromString(body)
+        if n != len(body):
+            # protobuf stops quietly at a stray end-group tag; Go's parser
+            # (and so the Go reader) calls it invalid wire-format data.
+            raise ValueError("invalid wire-format data (end-group tag at byte %d of the record)" % n)
+    except Exception as e:  # google.protobuf.message.DecodeError and kin
+        raise ck.parse_error(index, offset, raw, crc_err, e) from None
+    if index == 0:
+        kind = rec.WhichOneof("kind")
+        if kind != "header":
+            ck.order.check(index, offset, kind)
+    return rec
 
 
 # ---- spike decoding ---------------------------------------------------
@@ -488,10 +850,14 @@ class Stream:
       spikes_ids   numpy uint32 array: the global id of each spike's neuron,
                    ordered by step then id
       gaps         list of myelin_pb2.Gap
+      checksummed  True when the records carried checksums (format version
+                   2 and later); a version-1 stream has none, so damage that
+                   still decodes goes unnoticed
     """
 
     def __init__(self):
         self.header = None
+        self.checksummed = False
         self.trailer = None
         self.spikes_steps = np.zeros(0, np.uint64)
         self.spikes_ids = np.zeros(0, np.uint32)
@@ -546,6 +912,10 @@ class Stream:
         (empty for silent neurons). This is the shape Neo's SpikeTrain and
         Elephant expect; see the README for the conversion."""
         p = self.population(name)
+        if p.size > _MAX_TRAINS:
+            raise ValueError(
+                "population %r claims %d neurons, more than the %d spike_trains builds one array for; use population_spikes"
+                % (name, p.size, _MAX_TRAINS))
         times, ids = self.population_spikes(name)
         order = np.lexsort((times, ids))
         times, ids = times[order], ids[order]
@@ -594,11 +964,14 @@ def read_stream(path_or_file):
     """Read a whole stream from a path, a live address ("tcp://HOST:PORT" or
     "unix:PATH", see connect) or a binary file object.
 
-    Besides the framing and header checks of iter_records it checks that
-    spike blocks are valid and in step order, that state blocks match their
-    series and that the trailer's spike total matches. On a bad record it
-    raises a StreamError subclass whose ``partial`` attribute holds the
-    Stream read before it.
+    It makes the Go Reader's checks: framing and checksums; a header with a
+    finite dt > 0, populations that tile the ids from 0 (at most
+    MAX_NEURONS) and valid state series; spike blocks in step order, within
+    header.total_steps, with ascending ids inside the populations; state
+    blocks that match their series, in order; gaps within the run; and a
+    trailer whose totals match. Memory grows with the bytes read, never with
+    what a record claims. On a bad record it raises a StreamError subclass
+    whose ``partial`` attribute holds the Stream read before it.
     """
     f, owned = _open(path_or_file)
     s = Stream()
@@ -624,29 +997,26 @@ def _finish(s, steps_chunks, ids_chunks):
 
 
 def _read_into(f, s, steps_chunks, ids_chunks):
-    order = _Order()
-    next_step = 0
-    total = 0
-    for index, offset, body in _iter_raw(f):
+    ck = _Checker()
+    for index, offset, raw in _iter_raw(f):
+        body, crc_err = ck.body(index, offset, raw)
         fast = _fast_block(body) if index > 0 else None
         if fast is not None:
             kind = fast[0]
-            order.check(index, offset, kind)
+            ck.kind(index, offset, kind)
         else:
-            rec = _parse_record(index, offset, body)
+            rec = _parse(ck, index, offset, raw, body, crc_err)
             kind = rec.WhichOneof("kind")
-            order.check(index, offset, kind, rec.header if kind == "header" else None)
+            if kind == "header" and index == 0:
+                ck.check_header(index, offset, rec.header, crc_err)
+                s.header = rec.header
+                s.checksummed = rec.header.format_version >= 2
+                for ser in rec.header.state_series:
+                    s._state[ser.id] = (ser, [], [])
+                continue
+            ck.kind(index, offset, kind)
 
-        def bad(msg):
-            return CorruptError(index, offset, "corrupt: " + msg)
-
-        if kind == "header":
-            s.header = rec.header
-            for ser in rec.header.state_series:
-                if ser.id in s._state:
-                    raise bad("header: state series id %d is used twice" % ser.id)
-                s._state[ser.id] = (ser, [], [])
-        elif kind == "spikes":
+        if kind == "spikes":
             if fast is not None:
                 _, first, counts, deltas = fast
             else:
@@ -654,18 +1024,9 @@ def _read_into(f, s, steps_chunks, ids_chunks):
                 first = b.first_step
                 counts = np.array(b.counts, dtype=np.uint32)
                 deltas = np.array(b.ids, dtype=np.uint32)
-            if first < next_step:
-                raise bad(
-                    "spike block at step %d overlaps the block or gap before it (ending at step %d)" % (first, next_step)
-                )
-            try:
-                steps, ids = _undelta(first, counts, deltas)
-            except ValueError as e:
-                raise bad(str(e)) from None
+            steps, ids = ck.spikes(index, offset, first, counts, deltas)
             steps_chunks.append(steps)
             ids_chunks.append(ids)
-            total += ids.size
-            next_step = first + len(counts)
         elif kind == "state":
             if fast is not None:
                 _, series_id, first, num, values = fast
@@ -673,30 +1034,17 @@ def _read_into(f, s, steps_chunks, ids_chunks):
                 b = rec.state
                 series_id, first, num = b.series, b.first_step, b.num_samples
                 values = np.array(b.values, dtype=np.float32)
-            if series_id not in s._state:
-                raise bad("state block of series %d, which the header does not list" % series_id)
-            ser, st, vals = s._state[series_id]
-            width = len(ser.neuron_ids)
-            if width == 0 and num > 0:
-                raise bad("state block of series %d, which has no neurons" % series_id)
-            if values.size != num * width:
-                raise bad(
-                    "state block of series %d: %d samples of %d neurons need %d values, it holds %d"
-                    % (series_id, num, width, num * width, values.size)
-                )
-            every = max(ser.every, 1)
-            st.append(np.uint64(first) + np.arange(num, dtype=np.uint64) * np.uint64(every))
+            _, steps = ck.state(index, offset, series_id, first, num, values)
+            _, st, vals = s._state[series_id]
+            st.append(steps)
             vals.append(values)
         elif kind == "gap":
-            g = rec.gap
-            if g.last_step < g.first_step:
-                raise bad("gap ends at step %d, before its first step %d" % (g.last_step, g.first_step))
-            s.gaps.append(g)
-            next_step = max(next_step, g.last_step)
+            ck.gap(index, offset, rec.gap)
+            s.gaps.append(rec.gap)
         elif kind == "trailer":
+            ck.trailer(index, offset, rec.trailer)
+            rec.ClearField("crc32c")
             s.trailer = rec.trailer
-            if rec.trailer.total_spikes != total:
-                raise bad("trailer counts %d spikes, the stream holds %d" % (rec.trailer.total_spikes, total))
 
 
 if __name__ == "__main__":

@@ -26,32 +26,66 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 	bumpEvery := fs.Float64("bump-every", 100, "for rate (ring) populations sampled whole: print the decoded bump position every `ms`")
 	maxNeurons := fs.Int("max-neurons", analysis.DefaultMaxNeurons, "most neurons the raster shows")
 	pairs := fs.Int("pairs", analysis.DefaultCorrPairs, "neuron pairs sampled for the spike-count correlation")
+	token := fs.String("token", "", "present `TOKEN` to a live server started with --listen-token (default $"+tokenEnv+")")
 	if help, err := parseFlags(fs, e, args, "myelin analyze FILE|ADDRESS [--raster F.png] [--rates F.png] [--bin ms]"); help || err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return &exitError{2, fmt.Errorf("want one stream file or live address (HOST:PORT, tcp://HOST:PORT, unix:PATH), got %d arguments", fs.NArg())}
 	}
-	if !(*binMs > 0) || !(*bumpEvery > 0) || *maxNeurons < 1 || *pairs < 1 {
-		return &exitError{2, fmt.Errorf("--bin, --bump-every, --max-neurons and --pairs must be > 0")}
+	if !(*binMs > 0) || !(*bumpEvery > 0) || *maxNeurons < 1 || *pairs < 1 || math.IsInf(*binMs, 0) || math.IsInf(*bumpEvery, 0) {
+		return &exitError{2, fmt.Errorf("--bin, --bump-every, --max-neurons and --pairs must be finite and > 0")}
 	}
 	name := fs.Arg(0)
-	src, err := openSource(ctx, name)
+	src, err := openSource(ctx, name, *token)
 	if err != nil {
 		return err
 	}
-	res, readErr := stream.ReadAll(src)
-	src.Close()
-	if res.Header == nil {
-		if ctx.Err() != nil {
-			return &exitError{130, fmt.Errorf("interrupted before %s sent its header", name)}
+	// The work runs on its own goroutine so that Ctrl-C and SIGTERM stop
+	// analyze at once, whatever it is reading or computing; the reader
+	// stops too (ctxReader) so that the goroutine ends soon after.
+	done := make(chan error, 1)
+	go func() {
+		defer src.Close()
+		done <- analyzeStream(e.stdout, name, ctxReader{ctx, src}, *binMs, *bumpEvery, *maxNeurons, *pairs, *rasterPath, *ratesPath)
+	}()
+	select {
+	case err := <-done:
+		if err != nil && ctx.Err() != nil {
+			return &exitError{130, fmt.Errorf("interrupted: %w", err)}
 		}
+		return err
+	case <-ctx.Done():
+		return &exitError{130, fmt.Errorf("interrupted while analysing %s", name)}
+	}
+}
+
+// ctxReader is a reader that fails once ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+// Read reads from the underlying reader unless the context is done.
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// analyzeStream reads a stream and prints (and draws) its analysis.
+func analyzeStream(w io.Writer, name string, src io.Reader, binMs, bumpEvery float64, maxNeurons, pairs int, rasterPath, ratesPath string) error {
+	res, readErr := stream.ReadAll(src)
+	if res.Header == nil {
 		return fmt.Errorf("%s: %w", name, readErr)
 	}
 
 	run, stepsCovered := analysisRun(res)
-	w := e.stdout
 	printStreamLine(w, name, res, stepsCovered, readErr != nil)
+	if !res.Checksummed {
+		fmt.Fprintf(w, "note: %s is a format version %d stream: its records carry no checksums, so damage that still decodes would go unnoticed\n", name, res.Header.GetFormatVersion())
+	}
 	if len(res.Gaps) > 0 {
 		var missed uint64
 		for _, g := range res.Gaps {
@@ -61,41 +95,37 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 	}
 	var errs []error
 	if len(run.Pops) > 0 && run.DurationMs > 0 {
-		stats, err := analysis.Analyze(run, analysis.Options{CorrPairs: *pairs})
+		stats, err := analysis.Analyze(run, analysis.Options{CorrPairs: pairs})
 		if err != nil {
 			errs = append(errs, err)
 		} else {
 			fmt.Fprint(w, analysis.Summary(stats))
 		}
 	}
-	printBumps(w, res, *bumpEvery)
+	printBumps(w, res, bumpEvery)
 
-	if *rasterPath != "" || *ratesPath != "" {
+	if rasterPath != "" || ratesPath != "" {
 		if len(run.Pops) == 0 || !(run.DurationMs > 0) {
 			errs = append(errs, fmt.Errorf("no spikes of a recorded spiking population to draw"))
 		} else {
-			if *rasterPath != "" {
-				if err := analysis.Raster(run, *rasterPath, analysis.PlotOptions{MaxNeurons: *maxNeurons}); err != nil {
+			if rasterPath != "" {
+				if err := analysis.Raster(run, rasterPath, analysis.PlotOptions{MaxNeurons: maxNeurons}); err != nil {
 					errs = append(errs, err)
 				} else {
-					fmt.Fprintf(w, "wrote %s\n", *rasterPath)
+					fmt.Fprintf(w, "wrote %s\n", rasterPath)
 				}
 			}
-			if *ratesPath != "" {
-				if err := analysis.Rates(run, *ratesPath, *binMs); err != nil {
+			if ratesPath != "" {
+				if err := analysis.Rates(run, ratesPath, binMs); err != nil {
 					errs = append(errs, err)
 				} else {
-					fmt.Fprintf(w, "wrote %s\n", *ratesPath)
+					fmt.Fprintf(w, "wrote %s\n", ratesPath)
 				}
 			}
 		}
 	}
 	if readErr != nil {
-		msg := fmt.Errorf("%s: %w; the results above cover the %d spikes of the first %.1f ms read before it", name, readErr, len(res.IDs), float64(stepsCovered)*res.Header.GetDtMs())
-		if ctx.Err() != nil {
-			return &exitError{130, msg}
-		}
-		return msg
+		return fmt.Errorf("%s: %w; the results above cover the %d spikes of the first %.1f ms read before it", name, readErr, len(res.IDs), float64(stepsCovered)*res.Header.GetDtMs())
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%s: %w", name, joinErrs(errs))
@@ -153,9 +183,9 @@ func analysisRun(res *stream.Result) (analysis.Run, uint64) {
 // printStreamLine says what the stream is.
 func printStreamLine(w io.Writer, name string, res *stream.Result, steps uint64, partial bool) {
 	h := res.Header
-	var n uint32
+	var n uint64
 	for _, p := range h.GetPopulations() {
-		n += p.GetSize()
+		n += uint64(p.GetSize())
 	}
 	status := "no trailer (cut short or still running)"
 	if partial {
@@ -206,9 +236,9 @@ func printBumps(w io.Writer, res *stream.Result, every float64) {
 				pos = fmt.Sprintf("%.1f", deg)
 			}
 			fmt.Fprintf(tw, "%.1f\t%s\t%.3g\t\n", t, pos, amp)
-			for next <= t+1e-9 {
-				next += every
-			}
+			// The next print time after t, computed rather than stepped
+			// to, so that a tiny --bump-every cannot make this loop long.
+			next = (math.Floor((t+1e-9)/every) + 1) * every
 		}
 		tw.Flush()
 	}

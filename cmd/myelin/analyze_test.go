@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"image/png"
 	"net"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/myelin-sim/myelin/engine/analysis"
+	"github.com/myelin-sim/myelin/engine/stream"
 )
 
 // checkPNG checks that path is a PNG of w × h pixels with a drawing on it
@@ -125,14 +127,14 @@ func TestAnalyzeBadInput(t *testing.T) {
 		exitCode int
 	}{
 		{[]string{"analyze", notStream}, []string{notStream, "not a Myelin stream"}, nil, 1},
-		{[]string{"analyze", version}, []string{"unsupported format version: stream has format version 2, this reader reads version 1"}, nil, 1},
+		{[]string{"analyze", version}, []string{fmt.Sprintf("unsupported format version: stream has format version %d, this reader reads versions 1 to %d", stream.FormatVersion+1, stream.FormatVersion)}, nil, 1},
 		{[]string{"analyze", truncated, "--raster", filepath.Join(dir, "partial.png")},
 			[]string{truncated, "truncated", "the results above cover the " + itoa(uint64(kept)) + " spikes"},
 			[]string{"cut short by an error", "population", "E  ", "wrote " + filepath.Join(dir, "partial.png")}, 1},
 		{[]string{"analyze", refused}, []string{"connect to " + refused, "connection refused", "nothing is serving there"}, nil, 1},
 		{[]string{"analyze", "tcp://" + refused}, []string{"connection refused"}, nil, 1},
 		{[]string{"analyze", filepath.Join(dir, "missing.myelin")}, []string{"no such file"}, nil, 1},
-		{[]string{"analyze", path, "--bin", "0"}, []string{"must be > 0"}, nil, 2},
+		{[]string{"analyze", path, "--bin", "0"}, []string{"must be finite and > 0"}, nil, 2},
 	} {
 		code, out, errOut := cli(context.Background(), tc.args...)
 		if code != tc.exitCode {

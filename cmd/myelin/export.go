@@ -9,11 +9,10 @@ import (
 	"math"
 	"net"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/myelin-sim/myelin/engine/sink"
+	"github.com/myelin-sim/myelin/engine/live"
 	"github.com/myelin-sim/myelin/engine/stream"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 	"github.com/spf13/pflag"
@@ -33,6 +32,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	format := fs.StringP("format", "f", formatCSV, "`FORMAT`: csv (time_ms,neuron,population; neuron is the id within its population) or nest (NEST's spike recorder ASCII file: sender time_ms, where sender is the global id + 1, as NEST node ids start at 1)")
 	out := fs.StringP("out", "o", "", "write to `FILE` (default: stdout)")
 	pops := fs.StringSlice("population", nil, "export only these populations (default: all)")
+	token := fs.String("token", "", "present `TOKEN` to a live server started with --listen-token (default $"+tokenEnv+")")
 	if help, err := parseFlags(fs, e, args, "myelin export FILE|ADDRESS [--format csv|nest] [--out FILE] [--population P,...]"); help || err != nil {
 		return err
 	}
@@ -43,7 +43,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		return &exitError{2, fmt.Errorf("--format %q: want csv or nest", *format)}
 	}
 	name := fs.Arg(0)
-	src, err := openSource(ctx, name)
+	src, err := openSource(ctx, name, *token)
 	if err != nil {
 		return err
 	}
@@ -67,6 +67,9 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		if err := f.Close(); err != nil {
 			return fmt.Errorf("--out %s: %w", *out, err)
 		}
+	}
+	if ex.pops != nil && !ex.checksummed {
+		fmt.Fprintf(e.stderr, "note: %s is a format version 1 stream: its records carry no checksums, so damage that still decodes would go unnoticed\n", name)
 	}
 	if ex.missed > 0 {
 		fmt.Fprintf(e.stderr, "warning: %s has %d gaps: %d spikes were dropped before they reached it and are not exported\n", name, ex.gaps, ex.missed)
@@ -104,7 +107,9 @@ type exporter struct {
 	source string
 
 	// From the header: population ranges sorted by first id.
-	first, size []uint32
+	pops        *stream.PopIndex
+	checksummed bool
+	first, size []uint32 // per header population
 	names       []string
 	keep        []bool
 	dt          float64
@@ -119,8 +124,9 @@ type exporter struct {
 
 // run exports the stream read from r.
 func (x *exporter) run(r io.Reader) error {
+	// The Reader checks every record (order, steps, ids within the
+	// populations, totals); the exporter only formats what passes.
 	rd := stream.NewReader(r)
-	var nextStep uint64
 	for {
 		rec, err := rd.Next()
 		if err == io.EOF {
@@ -131,39 +137,26 @@ func (x *exporter) run(r io.Reader) error {
 		}
 		switch k := rec.GetKind().(type) {
 		case *myelinpb.Record_Header:
-			if err := x.header(k.Header); err != nil {
+			x.checksummed = rd.Checksummed()
+			if err := x.header(k.Header, rd.Populations()); err != nil {
 				return err
 			}
 		case *myelinpb.Record_Spikes:
-			b := k.Spikes
-			if b.GetFirstStep() < nextStep {
-				return fmt.Errorf("record at byte %d: spike block at step %d overlaps the block or gap before it (ending at step %d)", rd.Offset(), b.GetFirstStep(), nextStep)
-			}
-			steps, ids, err := stream.DecodeSpikes(b)
-			if err != nil {
-				return fmt.Errorf("record ending at byte %d: %w", rd.Offset(), err)
-			}
-			if err := x.spikes(steps, ids); err != nil {
+			if err := x.spikes(rd.Spikes()); err != nil {
 				return err
 			}
-			nextStep = b.GetFirstStep() + uint64(len(b.GetCounts()))
 		case *myelinpb.Record_Gap:
 			x.gaps++
 			x.missed += k.Gap.GetMissedSpikes()
-			nextStep = max(nextStep, k.Gap.GetLastStep())
 		case *myelinpb.Record_Trailer:
 			x.ended = true
-			if t := k.Trailer.GetTotalSpikes(); t != x.read {
-				return fmt.Errorf("the trailer counts %d spikes, the stream holds %d", t, x.read)
-			}
 		}
 	}
 }
 
-// header indexes the populations and writes the file's header lines.
-func (x *exporter) header(h *myelinpb.Header) error {
-	pops := append([]*myelinpb.PopulationRange(nil), h.GetPopulations()...)
-	sort.SliceStable(pops, func(a, b int) bool { return pops[a].GetFirstId() < pops[b].GetFirstId() })
+func (x *exporter) header(h *myelinpb.Header, idx *stream.PopIndex) error {
+	pops := h.GetPopulations()
+	x.pops = idx
 	have := map[string]bool{}
 	for _, p := range pops {
 		have[p.GetName()] = true
@@ -208,7 +201,7 @@ func (x *exporter) spikes(steps []uint64, ids []uint32) error {
 	b := x.buf[:0]
 	for i, id := range ids {
 		if cur < 0 || id-x.first[cur] >= x.size[cur] {
-			if cur = x.find(id); cur < 0 {
+			if cur = x.pops.Find(id); cur < 0 {
 				return fmt.Errorf("spike of neuron %d, which lies in no population of the header", id)
 			}
 		}
@@ -242,15 +235,6 @@ func (x *exporter) spikes(steps []uint64, ids []uint32) error {
 	return err
 }
 
-// find returns the sorted population holding id, or -1.
-func (x *exporter) find(id uint32) int {
-	k := sort.Search(len(x.first), func(k int) bool { return x.first[k] > id }) - 1
-	if k >= 0 && id-x.first[k] < x.size[k] {
-		return k
-	}
-	return -1
-}
-
 // decimalsOf returns the fewest decimals (at most 9) that write every
 // multiple of dt exactly, e.g. 1 for 0.1 ms and 3 for 0.025 ms.
 func decimalsOf(dt float64) int {
@@ -267,15 +251,18 @@ func decimalsOf(dt float64) int {
 // written as an address (HOST:PORT, tcp://HOST:PORT, unix:PATH) and is not
 // the name of an existing file. A connection is closed when ctx is done, so
 // that reading a live stream stops on Ctrl-C.
-func openSource(ctx context.Context, arg string) (io.ReadCloser, error) {
-	if _, err := os.Stat(arg); err == nil || !sink.IsAddr(arg) {
+func openSource(ctx context.Context, arg, token string) (io.ReadCloser, error) {
+	if _, err := os.Stat(arg); err == nil || !live.IsAddr(arg) {
 		f, err := os.Open(arg)
 		if err != nil {
 			return nil, err
 		}
 		return f, nil
 	}
-	c, err := sink.Dial(ctx, arg)
+	if token == "" {
+		token = os.Getenv(tokenEnv)
+	}
+	c, err := live.DialToken(ctx, arg, token)
 	if err != nil {
 		return nil, err
 	}

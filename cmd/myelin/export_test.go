@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,8 +12,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"google.golang.org/protobuf/encoding/protodelim"
 
 	"github.com/myelin-sim/myelin/engine/stream"
 	myelinpb "github.com/myelin-sim/myelin/proto"
@@ -178,9 +177,11 @@ func writeStreamFile(t *testing.T, path string, recs ...*myelinpb.Record) {
 	t.Helper()
 	var buf bytes.Buffer
 	for _, r := range recs {
-		if _, err := protodelim.MarshalTo(&buf, r); err != nil {
+		p, err := stream.AppendRecord(nil, r, stream.FormatVersion)
+		if err != nil {
 			t.Fatal(err)
 		}
+		buf.Write(p)
 	}
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
@@ -206,7 +207,7 @@ func badStreams(t *testing.T, dir, good string) (notStream, truncated, version s
 		t.Fatal("the cut stream reads without error")
 	}
 	version = filepath.Join(dir, "v2.myelin")
-	writeStreamFile(t, version, &myelinpb.Record{Kind: &myelinpb.Record_Header{Header: &myelinpb.Header{FormatVersion: 2, DtMs: 0.1}}})
+	writeStreamFile(t, version, &myelinpb.Record{Kind: &myelinpb.Record_Header{Header: &myelinpb.Header{FormatVersion: stream.FormatVersion + 1, DtMs: 0.1}}})
 	return notStream, truncated, version, len(partial.IDs)
 }
 
@@ -222,7 +223,7 @@ func TestExportBadInput(t *testing.T) {
 		want string
 	}{
 		{[]string{"export", notStream}, 1, "not a Myelin stream"},
-		{[]string{"export", version}, 1, "stream has format version 2, this reader reads version 1"},
+		{[]string{"export", version}, 1, fmt.Sprintf("stream has format version %d, this reader reads versions 1 to %d", stream.FormatVersion+1, stream.FormatVersion)},
 		{[]string{"export", truncated}, 1, "truncated"},
 		{[]string{"export", filepath.Join(dir, "missing.myelin")}, 1, "no such file"},
 		{[]string{"export", path, "--format", "xml"}, 2, `--format "xml"`},

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -95,7 +96,7 @@ func TestModelsAndVersion(t *testing.T) {
 		}
 	}
 	code, out, _ = myelin(t, "version")
-	if code != 0 || !strings.Contains(out, Version) || !strings.Contains(out, "stream format version 1") {
+	if code != 0 || !strings.Contains(out, Version) || !strings.Contains(out, fmt.Sprintf("stream format version %d", stream.FormatVersion)) {
 		t.Errorf("version: %q", out)
 	}
 }

@@ -131,58 +131,6 @@ func cmdVersion(_ context.Context, e *env, args []string) error {
 	return nil
 }
 
-func cmdCompare(_ context.Context, e *env, args []string) error {
-	fs := pflag.NewFlagSet("compare", pflag.ContinueOnError)
-	if help, err := parseFlags(fs, e, args, "myelin compare A B"); help || err != nil {
-		return err
-	}
-	if fs.NArg() != 2 {
-		return &exitError{2, fmt.Errorf("want two stream files")}
-	}
-	diff, err := compareFiles(fs.Arg(0), fs.Arg(1))
-	if err != nil {
-		return err
-	}
-	if diff != "" {
-		fmt.Fprintln(e.stdout, diff)
-		return &exitError{1, fmt.Errorf("the streams differ")}
-	}
-	fmt.Fprintf(e.stdout, "same spikes: %s and %s\n", fs.Arg(0), fs.Arg(1))
-	return nil
-}
-
-// compareFiles returns "" when both streams hold the same header spec and
-// spikes, or a sentence naming the first difference.
-func compareFiles(a, b string) (string, error) {
-	ra, err := readStream(a)
-	if err != nil {
-		return "", err
-	}
-	rb, err := readStream(b)
-	if err != nil {
-		return "", err
-	}
-	n := min(len(ra.Steps), len(rb.Steps))
-	for i := 0; i < n; i++ {
-		if ra.Steps[i] != rb.Steps[i] || ra.IDs[i] != rb.IDs[i] {
-			step := min(ra.Steps[i], rb.Steps[i])
-			return fmt.Sprintf("first difference at step %d (%.4g ms): spike %d is neuron %d at step %d in %s but neuron %d at step %d in %s",
-				step, float64(step)*ra.Header.GetDtMs(), i, ra.IDs[i], ra.Steps[i], a, rb.IDs[i], rb.Steps[i], b), nil
-		}
-	}
-	if len(ra.Steps) != len(rb.Steps) {
-		long, name := ra, a
-		if len(rb.Steps) > len(ra.Steps) {
-			long, name = rb, b
-		}
-		return fmt.Sprintf("first difference after %d common spikes: %s has more, from step %d (neuron %d)", n, name, long.Steps[n], long.IDs[n]), nil
-	}
-	if ra.Header.GetDtMs() != rb.Header.GetDtMs() || ra.Header.GetSeed() != rb.Header.GetSeed() {
-		return fmt.Sprintf("same spikes but different runs: dt %g/%g ms, seed %d/%d", ra.Header.GetDtMs(), rb.Header.GetDtMs(), ra.Header.GetSeed(), rb.Header.GetSeed()), nil
-	}
-	return "", nil
-}
-
 func readStream(path string) (*stream.Result, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -195,5 +143,3 @@ func readStream(path string) (*stream.Result, error) {
 	}
 	return r, nil
 }
-
-var _ = strings.TrimSpace

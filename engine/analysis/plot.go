@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -143,7 +144,7 @@ func raster(run Run, path string, opts PlotOptions) error {
 	for i, pop := range run.Pops {
 		var xy plotter.XYs
 		for s, id := range pop.IDs {
-			if !sel[i][id] {
+			if !sel[i].has(id) {
 				continue
 			}
 			if k%stride == 0 {
@@ -173,31 +174,59 @@ func legendName(p Population, i int) string {
 	return p.Name
 }
 
+// spaced picks a evenly spaced neurons of a population of size: the
+// neurons floor(j·size/a) for j < a. It stores nothing per neuron.
+type spaced struct{ size, a int64 }
+
+// has reports whether neuron id is picked.
+func (sp spaced) has(id uint32) bool {
+	if sp.a <= 0 || sp.size <= 0 || int64(id) >= sp.size {
+		return false
+	}
+	// The first j with floor(j·size/a) >= id, then whether it hits id.
+	j := (int64(id)*sp.a + sp.size - 1) / sp.size
+	return j < sp.a && j*sp.size/sp.a == int64(id)
+}
+
 // selectNeurons chooses evenly spaced neurons of every population, about
 // maxNeurons in all in proportion to size and at least one per non-empty
 // population, shrinking the choice until their spikes fit in maxPoints (or
 // one neuron per population is left). It returns the selection, the number
-// of neurons shown and the number of their spikes.
-func selectNeurons(run Run, maxNeurons, maxPoints int) (sel [][]bool, shown, points int) {
+// of neurons shown and the number of their spikes. Its memory grows with
+// the spikes, not with the population sizes.
+func selectNeurons(run Run, maxNeurons, maxPoints int) (sel []spaced, shown, points int) {
 	total := 0
 	for _, p := range run.Pops {
 		total += p.Size
 	}
-	// Spikes per neuron, to count the points of a selection.
-	perNeuron := make([][]int32, len(run.Pops))
-	for i, p := range run.Pops {
-		perNeuron[i] = make([]int32, p.Size)
-		for _, id := range p.IDs {
-			perNeuron[i][id]++
-		}
+	// Spikes per firing neuron (sorted ids and their counts), to count the
+	// points of a selection.
+	type fired struct {
+		ids    []uint32
+		counts []int
 	}
-	sel = make([][]bool, len(run.Pops))
+	active := make([]fired, len(run.Pops))
+	for i, p := range run.Pops {
+		ids := slices.Clone(p.IDs)
+		slices.Sort(ids)
+		var f fired
+		for k, id := range ids {
+			if k > 0 && id == ids[k-1] {
+				f.counts[len(f.counts)-1]++
+				continue
+			}
+			f.ids = append(f.ids, id)
+			f.counts = append(f.counts, 1)
+		}
+		active[i] = f
+	}
+	sel = make([]spaced, len(run.Pops))
 	budget := float64(min(maxNeurons, total))
 	for range 30 {
 		shown, points = 0, 0
 		minimal := true
 		for i, p := range run.Pops {
-			sel[i] = make([]bool, p.Size)
+			sel[i] = spaced{size: int64(p.Size)}
 			if p.Size == 0 {
 				continue
 			}
@@ -205,10 +234,11 @@ func selectNeurons(run Run, maxNeurons, maxPoints int) (sel [][]bool, shown, poi
 			if a > 1 {
 				minimal = false
 			}
-			for j := range a {
-				id := int(int64(j) * int64(p.Size) / int64(a))
-				sel[i][id] = true
-				points += int(perNeuron[i][id])
+			sel[i].a = int64(a)
+			for k, id := range active[i].ids {
+				if sel[i].has(id) {
+					points += active[i].counts[k]
+				}
 			}
 			shown += a
 		}
@@ -247,6 +277,9 @@ func rates(run Run, path string, binMs float64, opts PlotOptions) error {
 	nb := numBins(run.DurationMs, binMs)
 	if nb < 1 {
 		return fmt.Errorf("bin %g ms, want a width > 0 and at most the duration %g ms", binMs, run.DurationMs)
+	}
+	if nb > MaxBins {
+		return fmt.Errorf("bin %g ms makes more than %d bins of the %g ms run; use a bin of at least %.3g ms", binMs, MaxBins, run.DurationMs, run.DurationMs/MaxBins)
 	}
 	p := plot.New()
 	p.Title.Text = o.Title

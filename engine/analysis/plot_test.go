@@ -103,18 +103,36 @@ func TestSelectNeurons(t *testing.T) {
 		t.Errorf("%d points, want <= 200000", points)
 	}
 	n := 0
-	for _, s := range sel[1] {
-		if s {
+	for id := range uint32(3) {
+		if sel[1].has(id) {
 			n++
 		}
 	}
-	if n < 1 {
+	if n < 1 || int64(n) != sel[1].a {
 		t.Error("tiny population not shown")
 	}
 	// Tight point budget: fewer neurons.
 	_, shown2, points2 := selectNeurons(run, 500, 1000)
 	if points2 > 1000 || shown2 >= shown {
 		t.Errorf("budget 1000 points: %d neurons, %d points", shown2, points2)
+	}
+	// The selection picks exactly a neurons, evenly spaced, whatever the size.
+	for _, c := range []struct{ size, a int64 }{{10, 3}, {7, 7}, {1000, 17}, {5, 1}} {
+		sp := spaced{size: c.size, a: c.a}
+		var got []int64
+		for id := range uint32(c.size) {
+			if sp.has(id) {
+				got = append(got, int64(id))
+			}
+		}
+		if int64(len(got)) != c.a {
+			t.Errorf("spaced %v picks %v, want %d neurons", c, got, c.a)
+		}
+		for j, id := range got {
+			if want := int64(j) * c.size / c.a; id != want {
+				t.Errorf("spaced %v: pick %d is %d, want %d", c, j, id, want)
+			}
+		}
 	}
 	t.Logf("500/200k: %d neurons, %d points; 500/1k: %d neurons, %d points", shown, points, shown2, points2)
 }

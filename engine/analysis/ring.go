@@ -102,6 +102,9 @@ func BinnedCounts(p Population, durationMs, binMs float64) ([][]float64, error) 
 	if len(p.IDs) != len(p.TimesMs) {
 		return nil, fmt.Errorf("binned counts: population %q: %d spike times but %d ids", p.Name, len(p.TimesMs), len(p.IDs))
 	}
+	if p.Size < 0 || int64(nb)*int64(p.Size) > MaxBins*64 {
+		return nil, fmt.Errorf("binned counts: population %q: %d bins of %d neurons is more than the %d counts allowed; use wider bins", p.Name, nb, p.Size, MaxBins*64)
+	}
 	flat := make([]float64, nb*p.Size)
 	out := make([][]float64, nb)
 	for k := range out {

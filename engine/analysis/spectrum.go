@@ -45,6 +45,9 @@ func PowerSpectrum(p Population, durationMs, binMs, segmentMs, minPeakHz float64
 	if nb < 4 {
 		return Spectrum{}, fmt.Errorf("power spectrum: %d bins of %g ms in %g ms, want at least 4", nb, binMs, durationMs)
 	}
+	if nb > MaxBins {
+		return Spectrum{}, fmt.Errorf("power spectrum: %g ms in bins of %g ms makes more than %d bins; use bins of at least %g ms", durationMs, binMs, MaxBins, durationMs/MaxBins)
+	}
 	if p.Size <= 0 {
 		return Spectrum{}, fmt.Errorf("power spectrum: population %q has no neurons", p.Name)
 	}

@@ -142,17 +142,19 @@ func AnalyzePopulation(p Population, durationMs, dtMs float64, opts Options) (Po
 	if err := p.Validate(durationMs); err != nil {
 		return PopStats{}, err
 	}
-	trains := SpikeTrains(p)
+	trains := ActiveTrains(p)
 	s := PopStats{Name: p.Name, Size: p.Size, Spikes: len(p.TimesMs)}
 	s.RateHz = MeanRate(p, durationMs)
 	s.CV, s.CVNeurons = cvISI(trains)
 	s.Fano, s.FanoNeurons = fano(trains, durationMs, o.FanoBinMs)
 	s.Corr, s.CorrPairs = correlation(trains, durationMs, o.CorrBinMs, o.CorrPairs, o.Seed)
-	spec, err := PowerSpectrum(p, durationMs, o.SpectrumBinMs, o.SegmentMs, o.MinPeakHz)
+	// A run too long for MaxBins bins of the requested width gets wider bins.
+	specBin := max(o.SpectrumBinMs, durationMs/MaxBins*(1+1e-9))
+	spec, err := PowerSpectrum(p, durationMs, specBin, o.SegmentMs, o.MinPeakHz)
 	if err != nil {
 		// Too short a run or an empty population: the spectrum is undefined,
 		// which is reported as NaN like the other statistics.
-		spec = Spectrum{PeakHz: math.NaN(), PeakPower: math.NaN(), BinMs: o.SpectrumBinMs}
+		spec = Spectrum{PeakHz: math.NaN(), PeakPower: math.NaN(), BinMs: specBin}
 	}
 	s.Spectrum = spec
 	return s, nil
@@ -174,7 +176,7 @@ func MeanRate(p Population, durationMs float64) float64 {
 // neurons, whose number is returned too. A Poisson train has CV 1, a regular
 // one 0.
 func CVISI(p Population) (cv float64, neurons int) {
-	return cvISI(SpikeTrains(p))
+	return cvISI(ActiveTrains(p))
 }
 
 func cvISI(trains [][]float64) (float64, int) {
@@ -208,7 +210,7 @@ func cvISI(trains [][]float64) (float64, int) {
 // mean, whose number is returned too. A Poisson train has Fano factor 1, a
 // regular one close to 0. NaN when fewer than 2 bins fit in the run.
 func Fano(p Population, durationMs, binMs float64) (factor float64, neurons int) {
-	return fano(SpikeTrains(p), durationMs, binMs)
+	return fano(ActiveTrains(p), durationMs, binMs)
 }
 
 func fano(trains [][]float64, durationMs, binMs float64) (float64, int) {
@@ -234,7 +236,7 @@ func fano(trains [][]float64, durationMs, binMs float64) (float64, int) {
 // counts is a neuron's binned spike counts stored sparsely: count n[k] in
 // bin b[k], bins ascending, empty bins omitted.
 type counts struct {
-	b []int32
+	b []int
 	n []int32
 }
 
@@ -246,11 +248,11 @@ func sparseCounts(train []float64, binMs float64, nb int) counts {
 		if k < 0 {
 			continue
 		}
-		if l := len(c.b); l > 0 && c.b[l-1] == int32(k) {
+		if l := len(c.b); l > 0 && c.b[l-1] == k {
 			c.n[l-1]++
 			continue
 		}
-		c.b = append(c.b, int32(k))
+		c.b = append(c.b, k)
 		c.n = append(c.n, 1)
 	}
 	return c
@@ -296,7 +298,7 @@ func (c counts) dot(d counts) float64 {
 // seed. It returns the mean and the number of pairs (NaN, 0 when no pair
 // qualifies).
 func Correlation(p Population, durationMs, binMs float64, maxPairs int, seed uint64) (corr float64, pairs int) {
-	return correlation(SpikeTrains(p), durationMs, binMs, maxPairs, seed)
+	return correlation(ActiveTrains(p), durationMs, binMs, maxPairs, seed)
 }
 
 func correlation(trains [][]float64, durationMs, binMs float64, maxPairs int, seed uint64) (float64, int) {

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -76,7 +77,8 @@ func (r *Run) Validate() error {
 // SpikeTrains groups the population's spikes by neuron: element i holds the
 // spike times of neuron i in ascending order (nil for a silent neuron).
 // Spikes whose id is not below Size are ignored. All trains share one backing
-// array.
+// array. It allocates per neuron (Size entries); the statistics of this
+// package use [ActiveTrains] instead, whose memory grows with the spikes.
 func SpikeTrains(p Population) [][]float64 {
 	if p.Size <= 0 {
 		return nil
@@ -111,6 +113,51 @@ func SpikeTrains(p Population) [][]float64 {
 	return trains
 }
 
+// ActiveTrains returns the spike trains of the neurons that fired, in
+// ascending id order, each sorted by time; silent neurons and spikes whose
+// id is not below Size are left out. Its memory grows with the number of
+// spikes, not with Size, so a population that claims billions of neurons
+// costs nothing more than its spikes.
+func ActiveTrains(p Population) [][]float64 {
+	n := min(len(p.IDs), len(p.TimesMs))
+	order := make([]int, 0, n)
+	for k := 0; k < n; k++ {
+		if int64(p.IDs[k]) < int64(p.Size) {
+			order = append(order, k)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		if p.IDs[a] != p.IDs[b] {
+			return cmp.Compare(p.IDs[a], p.IDs[b])
+		}
+		return cmp.Compare(p.TimesMs[a], p.TimesMs[b])
+	})
+	all := make([]float64, len(order))
+	for i, k := range order {
+		all[i] = p.TimesMs[k]
+	}
+	var trains [][]float64
+	for lo := 0; lo < len(order); {
+		hi := lo + 1
+		for hi < len(order) && p.IDs[order[hi]] == p.IDs[order[lo]] {
+			hi++
+		}
+		trains = append(trains, all[lo:hi:hi])
+		lo = hi
+	}
+	return trains
+}
+
+// MaxBins is the most bins a binned figure or series may have: a rate
+// figure with more is refused, and the spectrum widens its bins to stay
+// within it, so that no run duration or bin width can claim unbounded
+// memory.
+const MaxBins = 1 << 22
+
+// maxCountBins bounds the bin indices of the sparse per-neuron counts
+// (Fano, correlation), which store only occupied bins.
+const maxCountBins = 1 << 40
+
 // binEps is the fraction of a bin below a boundary within which a time is
 // counted in the later bin (see the package documentation).
 const binEps = 1e-9
@@ -120,7 +167,11 @@ func numBins(durationMs, binMs float64) int {
 	if !(binMs > 0) || !(durationMs > 0) {
 		return 0
 	}
-	return int(math.Floor(durationMs/binMs + binEps))
+	f := math.Floor(durationMs/binMs + binEps)
+	if !(f < maxCountBins) {
+		return maxCountBins
+	}
+	return int(f)
 }
 
 // binIndex returns the bin of time t for bins of width binMs, or -1 when t

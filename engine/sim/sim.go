@@ -27,13 +27,23 @@ var ErrInterrupted = errors.New("simulation interrupted")
 type Options struct {
 	// Backend runs the network; it must not be loaded yet.
 	Backend backend.Backend
-	// Out receives the stream; nil records nothing.
+	// Out receives the stream; nil records nothing. An Out that implements
+	// Outputs gets the stream through the Writers it returns instead.
 	Out io.Writer
 	// Progress, when set, is called about once a second from the run's
 	// goroutine.
 	Progress func(Progress)
 	// Version is written into the trailer.
 	Version string
+}
+
+// Outputs is an Options.Out that takes the stream through its own
+// stream.Writers rather than as the bytes of one: each Writer is given
+// every block and encodes what it keeps (a file, and a live server that
+// serves only some neurons). Writers is called once, with the header.
+type Outputs interface {
+	io.Writer
+	Writers(h *myelinpb.Header) ([]*stream.Writer, error)
 }
 
 // Progress reports how far a run is.
@@ -92,16 +102,22 @@ func Run(ctx context.Context, net *network.Network, opt Options) (*Result, error
 	res.LoadSeconds = time.Since(t0).Seconds()
 	res.Describe = be.Describe()
 
-	var w *stream.Writer
-	if opt.Out != nil {
+	var ws []*stream.Writer
+	if outs, ok := opt.Out.(Outputs); ok {
 		var err error
-		if w, err = stream.NewWriter(opt.Out, Header(net)); err != nil {
+		if ws, err = outs.Writers(Header(net)); err != nil {
 			return res, fmt.Errorf("stream header: %w", err)
 		}
+	} else if opt.Out != nil {
+		w, err := stream.NewWriter(opt.Out, Header(net))
+		if err != nil {
+			return res, fmt.Errorf("stream header: %w", err)
+		}
+		ws = append(ws, w)
 	}
-	sink := newSink(w, net)
-	runErr := advanceAll(ctx, net, be, sink, res, opt.Progress)
-	sinkErr := sink.close()
+	rec := newRecorder(ws, net)
+	runErr := advanceAll(ctx, net, be, rec, res, opt.Progress)
+	sinkErr := rec.close()
 
 	switch {
 	case runErr == nil && sinkErr == nil:
@@ -114,7 +130,7 @@ func Run(ctx context.Context, net *network.Network, opt Options) (*Result, error
 	if runErr == nil {
 		runErr = sinkErr
 	}
-	if w != nil {
+	if len(ws) > 0 {
 		t := &myelinpb.Trailer{
 			Status: res.Status, StepsDone: res.Steps, Backend: be.Name(), Threads: uint32(be.Threads()),
 			Device: res.Describe, BuildSeconds: res.BuildSeconds, SimSeconds: res.SimSeconds, MyelinVersion: opt.Version,
@@ -122,16 +138,18 @@ func Run(ctx context.Context, net *network.Network, opt Options) (*Result, error
 		if runErr != nil {
 			t.Message = runErr.Error()
 		}
-		if err := w.Close(t); err != nil && runErr == nil {
-			runErr = fmt.Errorf("stream trailer: %w", err)
-			res.Status = myelinpb.Trailer_FAILED
+		for _, w := range ws {
+			if err := w.Close(t); err != nil && runErr == nil {
+				runErr = fmt.Errorf("stream trailer: %w", err)
+				res.Status = myelinpb.Trailer_FAILED
+			}
 		}
 	}
 	return res, runErr
 }
 
 // advanceAll runs the step loop block by block.
-func advanceAll(ctx context.Context, net *network.Network, be backend.Backend, sink *sink, res *Result, progress func(Progress)) error {
+func advanceAll(ctx context.Context, net *network.Network, be backend.Backend, sink *recorder, res *Result, progress func(Progress)) error {
 	start := time.Now()
 	defer func() { res.SimSeconds = time.Since(start).Seconds() }()
 	lastReport := start

@@ -103,77 +103,49 @@ type Result struct {
 	State map[uint32]*StateData
 	// Gaps lists the gap records, in stream order.
 	Gaps []*myelinpb.Gap
+	// Checksummed is true when the stream's records carry checksums
+	// (format version 2 and later); a version-1 stream has none, so damage
+	// that still decodes goes unnoticed.
+	Checksummed bool
 }
 
-// ReadAll reads a whole stream. Besides the Reader's checks it checks that
-// spike blocks are valid and come in step order, that state blocks match
-// their series and that the trailer's spike total matches the spikes read.
-// On error it returns what it read before the bad record together with the
-// error.
+// ReadAll reads a whole stream with a Reader, which checks every record
+// (see the package documentation), and gathers it in memory. On error it
+// returns what it read before the bad record together with the error.
 func ReadAll(r io.Reader) (*Result, error) {
 	rd := NewReader(r)
+	rd.accumulate = true // the Reader decodes every spike into its final place
 	res := &Result{State: map[uint32]*StateData{}}
-	var nextStep uint64
 	for {
 		rec, err := rd.Next()
-		if err == io.EOF {
-			return res, nil
-		}
 		if err != nil {
+			res.Steps, res.IDs = rd.steps[:rd.blockAt], rd.ids[:rd.blockAt]
+			if err == io.EOF {
+				return res, nil
+			}
 			return res, err
-		}
-		bad := func(format string, args ...any) error {
-			return &Error{Index: rd.lastIndex, Offset: rd.lastOffset, Err: fmt.Errorf("%w: "+format, append([]any{ErrCorrupt}, args...)...)}
 		}
 		switch k := rec.GetKind().(type) {
 		case *myelinpb.Record_Header:
 			res.Header = k.Header
+			res.Checksummed = rd.Checksummed()
 			for _, s := range k.Header.GetStateSeries() {
-				if _, dup := res.State[s.GetId()]; dup {
-					return res, bad("header: state series id %d is used twice", s.GetId())
-				}
 				res.State[s.GetId()] = &StateData{Series: s}
 			}
 		case *myelinpb.Record_Spikes:
-			b := k.Spikes
-			if b.GetFirstStep() < nextStep {
-				return res, bad("spike block at step %d overlaps the block or gap before it (ending at step %d)", b.GetFirstStep(), nextStep)
-			}
-			res.Steps, res.IDs, err = appendSpikes(res.Steps, res.IDs, b)
-			if err != nil {
-				return res, bad("%v", err)
-			}
-			nextStep = b.GetFirstStep() + uint64(len(b.GetCounts()))
+			// Decoded into rd.steps and rd.ids; taken at the end.
 		case *myelinpb.Record_State:
 			b := k.State
-			d, ok := res.State[b.GetSeries()]
-			if !ok {
-				return res, bad("state block of series %d, which the header does not list", b.GetSeries())
-			}
-			w := uint64(len(d.Series.GetNeuronIds()))
-			if w == 0 && b.GetNumSamples() > 0 {
-				return res, bad("state block of series %d, which has no neurons", b.GetSeries())
-			}
-			if want := uint64(b.GetNumSamples()) * w; uint64(len(b.GetValues())) != want {
-				return res, bad("state block of series %d: %d samples of %d neurons need %d values, it holds %d", b.GetSeries(), b.GetNumSamples(), w, want, len(b.GetValues()))
-			}
+			d := res.State[b.GetSeries()]
 			every := uint64(max(d.Series.GetEvery(), 1))
 			for i := range uint64(b.GetNumSamples()) {
 				d.Steps = append(d.Steps, b.GetFirstStep()+i*every)
 			}
 			d.Values = append(d.Values, b.GetValues()...)
 		case *myelinpb.Record_Gap:
-			g := k.Gap
-			if g.GetLastStep() < g.GetFirstStep() {
-				return res, bad("gap ends at step %d, before its first step %d", g.GetLastStep(), g.GetFirstStep())
-			}
-			res.Gaps = append(res.Gaps, g)
-			nextStep = max(nextStep, g.GetLastStep())
+			res.Gaps = append(res.Gaps, k.Gap)
 		case *myelinpb.Record_Trailer:
 			res.Trailer = k.Trailer
-			if got, want := uint64(len(res.IDs)), k.Trailer.GetTotalSpikes(); got != want {
-				return res, bad("trailer counts %d spikes, the stream holds %d", want, got)
-			}
 		}
 	}
 }

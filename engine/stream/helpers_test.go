@@ -112,7 +112,7 @@ func makeTestStream(t testing.TB, seed uint64, nblocks, nsteps int) testStream {
 	}
 	ts.offsets = append(ts.offsets, 0)
 	mark()
-	step := uint64(0)
+	step, nextSample := uint64(0), uint64(0)
 	for i := range nblocks {
 		if i == nblocks/2 {
 			if err := w.WriteGap(step, step+5, 17); err != nil {
@@ -131,9 +131,12 @@ func makeTestStream(t testing.TB, seed uint64, nblocks, nsteps int) testStream {
 		for j := range vals {
 			vals[j] = float32(rng.NormFloat64())
 		}
-		if err := w.WriteState(1, step, 2, vals); err != nil {
+		// Series 1 samples every 10 steps from step 0.
+		sample := max((step+9)/10*10, nextSample)
+		if err := w.WriteState(1, sample, 2, vals); err != nil {
 			t.Fatal(err)
 		}
+		nextSample = sample + 20
 		mark()
 		ts.nstate++
 		step += uint64(nsteps)
@@ -145,4 +148,15 @@ func makeTestStream(t testing.TB, seed uint64, nblocks, nsteps int) testStream {
 	ts.offsets = append(ts.offsets, int64(buf.Len()))
 	ts.data = buf.Bytes()
 	return ts
+}
+
+// frame frames rec as a record of the current format version, checksum
+// included: the way to hand-craft streams in tests.
+func frame(t testing.TB, rec *myelinpb.Record) []byte {
+	t.Helper()
+	p, err := AppendRecord(nil, rec, FormatVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

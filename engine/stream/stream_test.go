@@ -3,8 +3,10 @@ package stream
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -14,6 +16,7 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protodelim"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	myelinpb "github.com/myelin-sim/myelin/proto"
@@ -62,9 +65,23 @@ func TestHandEncodingMatchesProtoMarshal(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := buf.Bytes()[headerLen:]
-		want := marshalDelimited(t, &myelinpb.Record{Kind: &myelinpb.Record_Spikes{Spikes: &myelinpb.SpikeBlock{
+		rec := &myelinpb.Record{Kind: &myelinpb.Record_Spikes{Spikes: &myelinpb.SpikeBlock{
 			FirstStep: b.first, Counts: b.counts, Ids: b.deltas(),
-		}}})
+		}}}
+		body, err := proto.MarshalOptions{Deterministic: true}.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// proto.Marshal's bytes, then the checksum field over them.
+		want := protowire.AppendVarint(nil, uint64(len(body)+CRCSize))
+		want = append(want, body...)
+		want = append(want, 0x7d)
+		want = binary.LittleEndian.AppendUint32(want, crc32.Checksum(body, crc32.MakeTable(crc32.Castagnoli)))
+		// Any protobuf parser reads it as the record with crc32c set.
+		parsed := &myelinpb.Record{}
+		if err := protodelim.UnmarshalFrom(bufio.NewReader(bytes.NewReader(got)), parsed); err != nil || parsed.GetCrc32C() != binary.LittleEndian.Uint32(want[len(want)-4:]) {
+			t.Errorf("block %d: protodelim reads %v, crc32c %x (%v)", i, parsed, parsed.GetCrc32C(), err)
+		}
 		if !bytes.Equal(got, want) {
 			t.Errorf("block %d: hand encoding differs from proto.Marshal\n got % x\nwant % x", i, got[:min(len(got), 64)], want[:min(len(want), 64)])
 		}
@@ -145,6 +162,10 @@ func TestRoundTrip(t *testing.T) {
 		if err != nil || werr != nil {
 			t.Fatalf("record %d: Reader: %v, protodelim: %v", i, err, werr)
 		}
+		if want.GetCrc32C() == 0 {
+			t.Fatalf("record %d carries no checksum", i)
+		}
+		want.Crc32C = 0 // the Reader checks the checksum and drops it
 		if !proto.Equal(got, want) {
 			t.Fatalf("record %d differs from protodelim's", i)
 		}
@@ -253,7 +274,7 @@ func TestWriterRejects(t *testing.T) {
 	}
 
 	headers := map[string]func(h *myelinpb.Header){
-		"version":  func(h *myelinpb.Header) { h.FormatVersion = 2 },
+		"version":  func(h *myelinpb.Header) { h.FormatVersion = FormatVersion + 1 },
 		"dt":       func(h *myelinpb.Header) { h.DtMs = 0 },
 		"overlap":  func(h *myelinpb.Header) { h.Populations[0].FirstId = 9999 },
 		"range":    func(h *myelinpb.Header) { h.Populations[0].FirstId = math.MaxUint32 },
@@ -415,22 +436,22 @@ func TestNotAStream(t *testing.T) {
 
 func TestWrongVersion(t *testing.T) {
 	h := testHeader()
-	h.FormatVersion = 2
-	data := marshalDelimited(t, &myelinpb.Record{Kind: &myelinpb.Record_Header{Header: h}})
+	h.FormatVersion = FormatVersion + 1
+	data := frame(t, &myelinpb.Record{Kind: &myelinpb.Record_Header{Header: h}})
 	_, err := ReadAll(bytes.NewReader(data))
 	if !errors.Is(err, ErrVersion) || errors.Is(err, ErrNotStream) {
 		t.Fatalf("got %v, want ErrVersion", err)
 	}
-	if !strings.Contains(err.Error(), "version 2") || !strings.Contains(err.Error(), "version 1") {
+	if !strings.Contains(err.Error(), fmt.Sprintf("version %d,", FormatVersion+1)) || !strings.Contains(err.Error(), fmt.Sprintf("versions %d to %d", OldestFormatVersion, FormatVersion)) {
 		t.Errorf("message %q should name both versions", err)
 	}
 }
 
 func TestRecordOrder(t *testing.T) {
-	header := marshalDelimited(t, &myelinpb.Record{Kind: &myelinpb.Record_Header{Header: &myelinpb.Header{FormatVersion: 1, DtMs: 0.1}}})
-	trailer := marshalDelimited(t, &myelinpb.Record{Kind: &myelinpb.Record_Trailer{Trailer: &myelinpb.Trailer{}}})
-	spikes := marshalDelimited(t, &myelinpb.Record{Kind: &myelinpb.Record_Spikes{Spikes: &myelinpb.SpikeBlock{}}})
-	empty := marshalDelimited(t, &myelinpb.Record{})
+	header := frame(t, &myelinpb.Record{Kind: &myelinpb.Record_Header{Header: &myelinpb.Header{FormatVersion: FormatVersion, DtMs: 0.1}}})
+	trailer := frame(t, &myelinpb.Record{Kind: &myelinpb.Record_Trailer{Trailer: &myelinpb.Trailer{}}})
+	spikes := frame(t, &myelinpb.Record{Kind: &myelinpb.Record_Spikes{Spikes: &myelinpb.SpikeBlock{}}})
+	empty := frame(t, &myelinpb.Record{})
 	cases := map[string]struct {
 		data []byte
 		want string
@@ -453,12 +474,12 @@ func TestRecordOrder(t *testing.T) {
 func TestReadAllRejectsBadBlocks(t *testing.T) {
 	h := testHeader()
 	h.FormatVersion = FormatVersion
-	header := marshalDelimited(t, &myelinpb.Record{Kind: &myelinpb.Record_Header{Header: h}})
+	header := frame(t, &myelinpb.Record{Kind: &myelinpb.Record_Header{Header: h}})
 	rec := func(b *myelinpb.SpikeBlock) []byte {
-		return marshalDelimited(t, &myelinpb.Record{Kind: &myelinpb.Record_Spikes{Spikes: b}})
+		return frame(t, &myelinpb.Record{Kind: &myelinpb.Record_Spikes{Spikes: b}})
 	}
 	state := func(b *myelinpb.StateBlock) []byte {
-		return marshalDelimited(t, &myelinpb.Record{Kind: &myelinpb.Record_State{State: b}})
+		return frame(t, &myelinpb.Record{Kind: &myelinpb.Record_State{State: b}})
 	}
 	cases := map[string]struct {
 		data []byte
@@ -470,7 +491,7 @@ func TestReadAllRejectsBadBlocks(t *testing.T) {
 		"order":    {slices.Concat(header, rec(&myelinpb.SpikeBlock{FirstStep: 5, Counts: []uint32{0, 0}}), rec(&myelinpb.SpikeBlock{FirstStep: 6})), "overlaps"},
 		"series":   {slices.Concat(header, state(&myelinpb.StateBlock{Series: 9})), "does not list"},
 		"values":   {slices.Concat(header, state(&myelinpb.StateBlock{Series: 1, NumSamples: 1, Values: []float32{1}})), "need 3 values, it holds 1"},
-		"trailer":  {slices.Concat(header, marshalDelimited(t, &myelinpb.Record{Kind: &myelinpb.Record_Trailer{Trailer: &myelinpb.Trailer{TotalSpikes: 4}}})), "trailer counts 4 spikes, the stream holds 0"},
+		"trailer":  {slices.Concat(header, frame(t, &myelinpb.Record{Kind: &myelinpb.Record_Trailer{Trailer: &myelinpb.Trailer{TotalSpikes: 4}}})), "trailer counts 4 spikes, the stream holds 0"},
 		"overflow": {slices.Concat(header, rec(&myelinpb.SpikeBlock{FirstStep: math.MaxUint64, Counts: []uint32{0, 0}})), "uint64 range"},
 	}
 	for name, c := range cases {

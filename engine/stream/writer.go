@@ -2,11 +2,12 @@ package stream
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math"
-	"sort"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -14,32 +15,8 @@ import (
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
-// FormatVersion is the stream format version this package writes and reads.
-// It changes whenever a reader of the previous version would misread or
-// reject a stream of the new one.
-const FormatVersion = 1
-
-// MaxRecordBytes is the largest record, in bytes of its message, that a
-// Writer writes and a Reader accepts. A length prefix above it is taken for
-// corruption.
-const MaxRecordBytes = 1 << 30
-
-// Field numbers of the stream messages in proto/myelin.proto, used by the
-// hand encoder.
-const (
-	recordSpikesField   protowire.Number = 2 // Record.spikes
-	spikeFirstStepField protowire.Number = 1 // SpikeBlock.first_step
-	spikeCountsField    protowire.Number = 2 // SpikeBlock.counts
-	spikeIDsField       protowire.Number = 3 // SpikeBlock.ids
-)
-
-const (
-	// writerBufferSize is the size of the Writer's bufio buffer.
-	writerBufferSize = 1 << 20
-	// populationNotFoundIdx is findPopulation's answer for an id outside
-	// every population.
-	populationNotFoundIdx = -1
-)
+// writerBufferSize is the size of the Writer's bufio buffer.
+const writerBufferSize = 1 << 20
 
 // Writer writes a stream: the header at once (NewWriter), then spike, state
 // and gap records, then the trailer (Close). It buffers its output; Flush
@@ -53,33 +30,41 @@ const (
 type Writer struct {
 	bw     *bufio.Writer
 	header *myelinpb.Header
-	opts   proto.MarshalOptions
 
-	// Population ranges sorted by first id, for counting spikes per
-	// population; popIndex maps a sorted range back to its header index.
-	popFirst []uint32
-	popSize  []uint32
-	popIndex []int
+	version uint32
+	// pops indexes the header's populations; popSpikes counts the spikes
+	// written per header population and blockCounts those of the block
+	// being written.
+	pops        *PopIndex
+	popSpikes   []uint64
+	blockCounts *Counter
 	// series maps a state series id to its number of neurons.
 	series map[uint32]int
 
-	popSpikes   []uint64 // per header population
-	blockCounts []uint64 // per sorted range, scratch for one block
 	totalSpikes uint64
 	nextStep    uint64 // first step a spike block may start at
 
-	buf    []byte // scratch: framed record prefix
-	idsBuf []byte // scratch: packed, delta-coded ids of one block
-	err    error  // sticky error of the underlying writer
-	closed bool
+	buf    []byte        // scratch: framed record prefix
+	idsBuf []byte        // scratch: packed, delta-coded ids of one block
+	crcBuf [CRCSize]byte // scratch: the checksum field of a spike record
+
+	// Select's choice, and scratch for the selected spikes of one block.
+	keepID     func(id uint32) bool
+	keepSeries func(series uint32) bool
+	selCounts  []uint32
+	selIDs     []uint32
+	err        error // sticky error of the underlying writer
+	closed     bool
 }
 
 // NewWriter writes the header record h to w (and flushes it, so that a
 // reader of a live stream sees it at once) and returns a Writer for the
 // rest of the stream. A zero h.FormatVersion is written as FormatVersion;
-// any other version than FormatVersion is an error. h.DtMs must be positive
-// and the population ranges must not overlap. NewWriter keeps its own copy
-// of h; it does not change h. The Writer does not close w.
+// version 1 (no checksums) is written on request, for tests and tools that
+// must produce old streams. The header must pass CheckHeader: a finite
+// dt > 0, population ranges that tile the ids from 0, valid state series.
+// NewWriter keeps its own copy of h; it does not change h. The Writer does
+// not close w.
 func NewWriter(w io.Writer, h *myelinpb.Header) (*Writer, error) {
 	if w == nil {
 		return nil, errors.New("stream: NewWriter: nil io.Writer")
@@ -88,33 +73,23 @@ func NewWriter(w io.Writer, h *myelinpb.Header) (*Writer, error) {
 		return nil, errors.New("stream: NewWriter: nil header")
 	}
 	h = proto.CloneOf(h)
-	switch h.GetFormatVersion() {
-	case 0:
+	if h.GetFormatVersion() == 0 {
 		h.FormatVersion = FormatVersion
-	case FormatVersion:
-	default:
-		return nil, fmt.Errorf("stream: NewWriter: header.format_version is %d, this writer writes version %d", h.GetFormatVersion(), FormatVersion)
 	}
-	if !(h.GetDtMs() > 0) || math.IsInf(h.GetDtMs(), 0) {
-		return nil, fmt.Errorf("stream: NewWriter: header.dt_ms is %v, want a finite value > 0", h.GetDtMs())
+	pops, err := CheckHeader(h)
+	if err != nil {
+		return nil, fmt.Errorf("stream: NewWriter: %w", err)
 	}
 	sw := &Writer{
-		bw:        bufio.NewWriterSize(w, writerBufferSize),
-		header:    h,
-		opts:      proto.MarshalOptions{Deterministic: true},
-		series:    make(map[uint32]int, len(h.GetStateSeries())),
-		popSpikes: make([]uint64, len(h.GetPopulations())),
+		bw:          bufio.NewWriterSize(w, writerBufferSize),
+		header:      h,
+		version:     h.GetFormatVersion(),
+		pops:        pops,
+		popSpikes:   make([]uint64, pops.Len()),
+		blockCounts: pops.Counter(),
+		series:      make(map[uint32]int, len(h.GetStateSeries())),
 	}
-	if err := sw.indexPopulations(); err != nil {
-		return nil, err
-	}
-	for i, s := range h.GetStateSeries() {
-		if _, dup := sw.series[s.GetId()]; dup {
-			return nil, fmt.Errorf("stream: NewWriter: header.state_series[%d]: id %d is used twice", i, s.GetId())
-		}
-		if len(s.GetNeuronIds()) == 0 {
-			return nil, fmt.Errorf("stream: NewWriter: header.state_series[%d] (id %d) lists no neurons", i, s.GetId())
-		}
+	for _, s := range h.GetStateSeries() {
 		sw.series[s.GetId()] = len(s.GetNeuronIds())
 	}
 	rec := &myelinpb.Record{Kind: &myelinpb.Record_Header{Header: h}}
@@ -127,48 +102,42 @@ func NewWriter(w io.Writer, h *myelinpb.Header) (*Writer, error) {
 	return sw, nil
 }
 
-// indexPopulations sorts the header's population ranges by first id and
-// checks that they do not overlap.
-func (w *Writer) indexPopulations() error {
-	pops := w.header.GetPopulations()
-	n := len(pops)
-	w.popIndex = make([]int, n)
-	for i := range w.popIndex {
-		w.popIndex[i] = i
-	}
-	sort.SliceStable(w.popIndex, func(a, b int) bool {
-		return pops[w.popIndex[a]].GetFirstId() < pops[w.popIndex[b]].GetFirstId()
-	})
-	w.popFirst = make([]uint32, n)
-	w.popSize = make([]uint32, n)
-	w.blockCounts = make([]uint64, n)
-	var end uint64 // end of the previous range
-	for k, i := range w.popIndex {
-		p := pops[i]
-		first, size := uint64(p.GetFirstId()), uint64(p.GetSize())
-		if first+size > math.MaxUint32+1 {
-			return fmt.Errorf("stream: NewWriter: header.populations[%d] (%q): ids [%d, %d) pass the uint32 range", i, p.GetName(), first, first+size)
-		}
-		if k > 0 && first < end {
-			prev := pops[w.popIndex[k-1]]
-			return fmt.Errorf("stream: NewWriter: header.populations[%d] (%q) ids [%d, %d) overlap population %q ids [%d, %d)",
-				i, p.GetName(), first, first+size, prev.GetName(), prev.GetFirstId(), end)
-		}
-		w.popFirst[k], w.popSize[k] = uint32(first), uint32(size)
-		end = first + size
-	}
-	return nil
+// Select makes the Writer keep only the spikes of the neurons for which
+// keepID returns true and the state blocks of the series for which
+// keepSeries returns true (a nil function keeps everything). The selection
+// is made as blocks are encoded: WriteSpikes drops the other ids from the
+// caller's block before delta-coding it (steps stay covered, so a step with
+// no selected spike is written with count 0), WriteState skips the other
+// series, and the trailer counts what was written. Call it before the first
+// block.
+func (w *Writer) Select(keepID func(id uint32) bool, keepSeries func(series uint32) bool) {
+	w.keepID, w.keepSeries = keepID, keepSeries
 }
 
-// findPopulation returns the sorted range index that holds id, or
-// populationNotFoundIdx.
-func (w *Writer) findPopulation(id uint32) int {
-	// The first range whose first id is > id; the one before may hold id.
-	k := sort.Search(len(w.popFirst), func(k int) bool { return w.popFirst[k] > id }) - 1
-	if k >= 0 && id-w.popFirst[k] < w.popSize[k] {
-		return k
+// selectSpikes returns the selected spikes of a block in the Writer's
+// scratch slices.
+func (w *Writer) selectSpikes(firstStep uint64, counts, ids []uint32) ([]uint32, []uint32, error) {
+	var sum uint64
+	for _, c := range counts {
+		sum += uint64(c)
 	}
-	return populationNotFoundIdx
+	if sum != uint64(len(ids)) {
+		return nil, nil, fmt.Errorf("stream: WriteSpikes: block at step %d: counts add up to %d spikes but %d ids were given", firstStep, sum, len(ids))
+	}
+	w.selCounts, w.selIDs = w.selCounts[:0], w.selIDs[:0]
+	pos := 0
+	for _, c := range counts {
+		var kept uint32
+		for _, id := range ids[pos : pos+int(c)] {
+			if w.keepID(id) {
+				w.selIDs = append(w.selIDs, id)
+				kept++
+			}
+		}
+		pos += int(c)
+		w.selCounts = append(w.selCounts, kept)
+	}
+	return w.selCounts, w.selIDs, nil
 }
 
 // Header returns the header as written (with its format version filled in).
@@ -207,6 +176,12 @@ func (w *Writer) WriteSpikes(firstStep uint64, counts []uint32, ids []uint32) er
 	if firstStep > math.MaxUint64-nsteps {
 		return fmt.Errorf("stream: WriteSpikes: block of %d steps at step %d passes the uint64 range", nsteps, firstStep)
 	}
+	if w.keepID != nil {
+		var err error
+		if counts, ids, err = w.selectSpikes(firstStep, counts, ids); err != nil {
+			return err
+		}
+	}
 	var sum uint64
 	countsLen := 0
 	for _, c := range counts {
@@ -219,12 +194,9 @@ func (w *Writer) WriteSpikes(firstStep uint64, counts []uint32, ids []uint32) er
 
 	// Delta-code the ids into idsBuf, checking the order and counting
 	// spikes per population as we go.
-	havePops := len(w.popFirst) > 0
-	clear(w.blockCounts)
+	havePops := w.pops.Len() > 0
+	w.blockCounts.Reset()
 	buf := w.idsBuf[:0]
-	// Current population range: ids in [curFirst, curFirst+curSize) belong
-	// to range cur. Ascending ids rarely leave it within a step.
-	cur, curFirst, curSize := populationNotFoundIdx, uint32(0), uint32(0)
 	pos := 0
 	for s, c := range counts {
 		step := ids[pos : pos+int(c)]
@@ -237,15 +209,8 @@ func (w *Writer) WriteSpikes(firstStep uint64, counts []uint32, ids []uint32) er
 			}
 			buf = protowire.AppendVarint(buf, uint64(delta))
 			prev = id
-			if havePops {
-				if id-curFirst >= curSize {
-					cur = w.findPopulation(id)
-					if cur < 0 {
-						return fmt.Errorf("stream: WriteSpikes: step %d: neuron id %d lies in no population of the header", firstStep+uint64(s), id)
-					}
-					curFirst, curSize = w.popFirst[cur], w.popSize[cur]
-				}
-				w.blockCounts[cur]++
+			if havePops && !w.blockCounts.Add(id) {
+				return fmt.Errorf("stream: WriteSpikes: step %d: neuron id %d lies in no population of the header", firstStep+uint64(s), id)
 			}
 		}
 	}
@@ -255,36 +220,40 @@ func (w *Writer) WriteSpikes(firstStep uint64, counts []uint32, ids []uint32) er
 	// SpikeBlock size, as proto.Marshal computes it.
 	sbLen := 0
 	if firstStep != 0 {
-		sbLen += protowire.SizeTag(spikeFirstStepField) + protowire.SizeVarint(firstStep)
+		sbLen += protowire.SizeTag(FieldSpikeFirstStep) + protowire.SizeVarint(firstStep)
 	}
 	if len(counts) > 0 {
-		sbLen += protowire.SizeTag(spikeCountsField) + protowire.SizeBytes(countsLen)
+		sbLen += protowire.SizeTag(FieldSpikeCounts) + protowire.SizeBytes(countsLen)
 	}
 	if idsLen > 0 {
-		sbLen += protowire.SizeTag(spikeIDsField) + protowire.SizeBytes(idsLen)
+		sbLen += protowire.SizeTag(FieldSpikeIDs) + protowire.SizeBytes(idsLen)
 	}
-	recLen := protowire.SizeTag(recordSpikesField) + protowire.SizeBytes(sbLen)
+	recLen := protowire.SizeTag(FieldSpikes) + protowire.SizeBytes(sbLen)
+	if w.version >= 2 {
+		recLen += CRCSize
+	}
 	if recLen > MaxRecordBytes {
 		return fmt.Errorf("stream: WriteSpikes: block at step %d encodes to %d bytes, more than the %d-byte record limit; write smaller blocks", firstStep, recLen, MaxRecordBytes)
 	}
 
 	p := w.buf[:0]
 	p = protowire.AppendVarint(p, uint64(recLen))
-	p = protowire.AppendTag(p, recordSpikesField, protowire.BytesType)
+	msgStart := len(p)
+	p = protowire.AppendTag(p, FieldSpikes, protowire.BytesType)
 	p = protowire.AppendVarint(p, uint64(sbLen))
 	if firstStep != 0 {
-		p = protowire.AppendTag(p, spikeFirstStepField, protowire.VarintType)
+		p = protowire.AppendTag(p, FieldSpikeFirstStep, protowire.VarintType)
 		p = protowire.AppendVarint(p, firstStep)
 	}
 	if len(counts) > 0 {
-		p = protowire.AppendTag(p, spikeCountsField, protowire.BytesType)
+		p = protowire.AppendTag(p, FieldSpikeCounts, protowire.BytesType)
 		p = protowire.AppendVarint(p, uint64(countsLen))
 		for _, c := range counts {
 			p = protowire.AppendVarint(p, uint64(c))
 		}
 	}
 	if idsLen > 0 {
-		p = protowire.AppendTag(p, spikeIDsField, protowire.BytesType)
+		p = protowire.AppendTag(p, FieldSpikeIDs, protowire.BytesType)
 		p = protowire.AppendVarint(p, uint64(idsLen))
 	}
 	w.buf = p
@@ -294,9 +263,17 @@ func (w *Writer) WriteSpikes(firstStep uint64, counts []uint32, ids []uint32) er
 	if err := w.write(buf); err != nil {
 		return err
 	}
+	if w.version >= 2 {
+		crc := crc32.Update(Checksum(p[msgStart:]), castagnoli, buf)
+		w.crcBuf[0] = crcTag
+		binary.LittleEndian.PutUint32(w.crcBuf[1:], crc)
+		if err := w.write(w.crcBuf[:]); err != nil {
+			return err
+		}
+	}
 
-	for k, n := range w.blockCounts {
-		w.popSpikes[w.popIndex[k]] += n
+	for i, n := range w.blockCounts.Counts() {
+		w.popSpikes[i] += n
 	}
 	w.totalSpikes += sum
 	w.nextStep = firstStep + nsteps
@@ -310,6 +287,11 @@ func (w *Writer) WriteSpikes(firstStep uint64, counts []uint32, ids []uint32) er
 func (w *Writer) WriteState(series uint32, firstStep uint64, numSamples uint32, values []float32) error {
 	if err := w.check("WriteState"); err != nil {
 		return err
+	}
+	if w.keepSeries != nil && !w.keepSeries(series) {
+		if _, ok := w.series[series]; ok {
+			return nil // not selected (see Select)
+		}
 	}
 	width, ok := w.series[series]
 	if !ok {
@@ -392,16 +374,11 @@ func (w *Writer) Close(t *myelinpb.Trailer) error {
 	return w.Flush()
 }
 
-// writeMessage frames and writes one record with deterministic marshalling.
+// writeMessage frames and writes one record (see AppendRecord).
 func (w *Writer) writeMessage(rec *myelinpb.Record) error {
-	size := w.opts.Size(rec)
-	if size > MaxRecordBytes {
-		return fmt.Errorf("record of %d bytes is more than the %d-byte limit", size, MaxRecordBytes)
-	}
-	p := protowire.AppendVarint(w.buf[:0], uint64(size))
-	p, err := w.opts.MarshalAppend(p, rec)
+	p, err := AppendRecord(w.buf[:0], rec, w.version)
 	if err != nil {
-		return fmt.Errorf("marshal: %w", err)
+		return err
 	}
 	w.buf = p
 	return w.write(p)

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/myelin-sim/myelin/engine/live"
+	"github.com/myelin-sim/myelin/engine/stream"
+	myelinpb "github.com/myelin-sim/myelin/proto"
+	"github.com/spf13/pflag"
+)
+
+// interruptGrace is how long an interrupted run's live subscribers have to
+// take the rest of the stream (up to its trailer marked interrupted) before
+// they are disconnected.
+const interruptGrace = 2 * time.Second
+
+// liveFlags are run's flags for serving the stream live (engine/live).
+type liveFlags struct {
+	listen []string
+	wait   int
+	onSlow []string
+	queue  int
+	filter string
+	token  string
+	stall  time.Duration
+}
+
+// tokenEnv names the environment variable that holds the live stream's
+// token when --listen-token / --token are not given.
+const tokenEnv = "MYELIN_LISTEN_TOKEN"
+
+// registerLiveFlags adds --listen, --wait, --on-slow, --queue,
+// --listen-filter, --listen-token and --listen-stall to fs.
+func registerLiveFlags(fs *pflag.FlagSet) *liveFlags {
+	l := &liveFlags{}
+	fs.StringArrayVar(&l.listen, "listen", nil, "serve the stream live on `ADDR` while the run goes on: HOST:PORT, tcp://HOST:PORT or unix:PATH (repeatable; port 0 picks a free port, printed on stderr)")
+	fs.IntVar(&l.wait, "wait", 0, "with --listen: wait for `N` subscribers before the run starts, so that they get the whole stream")
+	fs.StringArrayVar(&l.onSlow, "on-slow", nil, "with --listen: `MODE` is block (a slow subscriber slows the run, for at most --listen-stall) or drop (it misses spike blocks and is told how many in gap records); once for every --listen, or once per --listen in order (default block)")
+	fs.IntVar(&l.queue, "queue", live.DefaultQueue, "with --listen: `N` records queued per subscriber before it counts as slow")
+	fs.StringVar(&l.filter, "listen-filter", "", "with --listen: serve only the neurons in `LIST`: POP or POP@FIRST:COUNT, comma-separated (local ids; the --out file keeps everything)")
+	fs.StringVar(&l.token, "listen-token", "", "with --listen: serve only subscribers that present `TOKEN` (analyze/export --token, Python connect(token=...)); default $"+tokenEnv)
+	fs.DurationVar(&l.stall, "listen-stall", live.DefaultStallTimeout, "with --listen: a subscriber that takes nothing for `DURATION` while the run waits for it is cut off; the run and the other subscribers go on")
+	return l
+}
+
+// liveSink is a running live server; a nil *liveSink (no --listen) does
+// nothing.
+type liveSink struct {
+	srv      *live.Server
+	filtered bool // the server serves some neurons only: see tee
+	wait     int
+	stderr   io.Writer
+	stop     chan struct{} // closed by close: ends the interrupt watcher
+	once     sync.Once
+	err      error
+}
+
+// open checks the flags against the spec and starts listening. It returns
+// nil when --listen was not given.
+func (l *liveFlags) open(e *env, spec *myelinpb.Network, quiet bool) (*liveSink, error) {
+	if len(l.listen) == 0 {
+		if l.wait != 0 || len(l.onSlow) > 0 || l.filter != "" || l.token != "" {
+			return nil, &exitError{2, errors.New("--wait, --on-slow, --listen-filter and --listen-token need --listen ADDR")}
+		}
+		return nil, nil
+	}
+	if l.stall <= 0 {
+		return nil, &exitError{2, fmt.Errorf("--listen-stall %v: want a duration > 0, e.g. 5s", l.stall)}
+	}
+	token := l.token
+	if token == "" {
+		token = os.Getenv(tokenEnv)
+	}
+	if l.wait < 0 || l.queue < 1 {
+		return nil, &exitError{2, fmt.Errorf("--wait %d and --queue %d: want --wait >= 0 and --queue >= 1", l.wait, l.queue)}
+	}
+	policies := make([]live.Policy, len(l.listen))
+	switch len(l.onSlow) {
+	case 0:
+	case 1, len(l.listen):
+		for i := range policies {
+			p, err := live.ParsePolicy(l.onSlow[min(i, len(l.onSlow)-1)])
+			if err != nil {
+				return nil, &exitError{2, fmt.Errorf("--on-slow: %w", err)}
+			}
+			policies[i] = p
+		}
+	default:
+		return nil, &exitError{2, fmt.Errorf("--on-slow given %d times for %d --listen addresses: give it once, or once per address", len(l.onSlow), len(l.listen))}
+	}
+	var opts live.Options
+	if l.filter != "" {
+		f, err := live.ParseFilter(l.filter)
+		if err != nil {
+			return nil, &exitError{2, fmt.Errorf("--listen-filter: %w", err)}
+		}
+		sizes := map[string]uint32{}
+		for _, p := range spec.GetPopulations() {
+			sizes[p.GetName()] = p.GetSize()
+		}
+		if err := f.Check(sizes); err != nil {
+			return nil, fmt.Errorf("--listen-filter: %w", err)
+		}
+		opts.Filter = f
+	}
+	if !quiet {
+		var mu sync.Mutex
+		opts.Logf = func(format string, args ...any) {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(e.stderr, format+"\n", args...)
+		}
+	}
+	ls := &liveSink{srv: live.New(opts), filtered: opts.Filter != nil, wait: l.wait, stderr: e.stderr, stop: make(chan struct{})}
+	for i, addr := range l.listen {
+		where, err := ls.srv.Listen(addr, live.ListenOptions{OnSlow: policies[i], Queue: l.queue, StallTimeout: l.stall, Token: token})
+		if err != nil {
+			ls.srv.Close()
+			return nil, fmt.Errorf("--listen: %w", err)
+		}
+		filtered := ""
+		if opts.Filter != nil {
+			filtered = ", neurons " + opts.Filter.String()
+		}
+		auth := ""
+		if token != "" {
+			auth = ", token required"
+		}
+		fmt.Fprintf(e.stderr, "live stream: serving on %s (slow subscribers: %s%s%s)\n", where, policies[i], filtered, auth)
+		if !live.IsLoopback(addr) {
+			who := "anyone who can reach it can read the stream (add --listen-token)"
+			if token != "" {
+				who = "anyone who can reach it and has the token can read the stream"
+			}
+			fmt.Fprintf(e.stderr, "warning: --listen %s accepts connections from other machines: %s; listen on 127.0.0.1 or unix:PATH to keep it on this machine\n", addr, who)
+		}
+	}
+	return ls, nil
+}
+
+// start waits for --wait subscribers and watches ctx: once it is done, the
+// subscribers have interruptGrace to take the rest of the stream before
+// they are disconnected, so that a stuck one cannot hold up the end of an
+// interrupted run.
+func (ls *liveSink) start(ctx context.Context) error {
+	if ls == nil {
+		return nil
+	}
+	if ls.wait > 0 {
+		fmt.Fprintf(ls.stderr, "live stream: waiting for %s\n", subscribers(ls.wait))
+		if err := ls.srv.WaitSubscribers(ctx, ls.wait); err != nil {
+			if ctx.Err() != nil {
+				return &exitError{130, fmt.Errorf("interrupted while waiting for %s; nothing was simulated", subscribers(ls.wait))}
+			}
+			return fmt.Errorf("--wait: %w", err)
+		}
+	}
+	go func() {
+		select {
+		case <-ls.stop:
+		case <-ctx.Done():
+			select {
+			case <-ls.stop:
+			case <-time.After(interruptGrace):
+				ls.srv.Abort()
+			}
+		}
+	}()
+	return nil
+}
+
+// tee returns the writer the run streams into: out (nil for none) and the
+// live server. Unfiltered, the server shares the file's encoding (its
+// bytes); filtered, it gets its own stream.Writer, which drops the
+// unselected neurons before encoding (see sim.Outputs).
+func (ls *liveSink) tee(out io.Writer) io.Writer {
+	switch {
+	case ls == nil:
+		return out
+	case ls.filtered:
+		return &filteredOut{out: out, srv: ls.srv}
+	case out == nil:
+		return ls.srv
+	}
+	return io.MultiWriter(out, ls.srv)
+}
+
+// filteredOut is a sim.Outputs: the file (when there is one) and a
+// filtered live server, each with its own stream.Writer.
+type filteredOut struct {
+	out io.Writer
+	srv *live.Server
+}
+
+// Write writes to the file; the run uses Writers instead.
+func (f *filteredOut) Write(p []byte) (int, error) {
+	if f.out == nil {
+		return len(p), nil
+	}
+	return f.out.Write(p)
+}
+
+// Writers returns the file's Writer and the live server's filtered one.
+func (f *filteredOut) Writers(h *myelinpb.Header) ([]*stream.Writer, error) {
+	var ws []*stream.Writer
+	if f.out != nil {
+		w, err := stream.NewWriter(f.out, h)
+		if err != nil {
+			return nil, err
+		}
+		ws = append(ws, w)
+	}
+	lw, err := f.srv.StreamWriter(h)
+	if err != nil {
+		return nil, err
+	}
+	return append(ws, lw), nil
+}
+
+// close lets the subscribers take the rest of the stream and stops the
+// server. It may be called more than once.
+func (ls *liveSink) close() error {
+	if ls == nil {
+		return nil
+	}
+	ls.once.Do(func() {
+		close(ls.stop)
+		if err := ls.srv.Close(); err != nil {
+			ls.err = fmt.Errorf("--listen: %w", err)
+		}
+	})
+	return ls.err
+}
+
+// subscribers writes "1 subscriber" or "n subscribers".
+func subscribers(n int) string {
+	if n == 1 {
+		return "1 subscriber"
+	}
+	return fmt.Sprintf("%d subscribers", n)
+}

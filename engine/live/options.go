@@ -1,0 +1,144 @@
+package live
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Policy says what happens when a subscriber's queue is full.
+type Policy int
+
+const (
+	// Block makes the writer (the run) wait for the subscriber, for at most
+	// ListenOptions.StallTimeout; then the subscriber is cut off.
+	Block Policy = iota
+	// Drop drops spike blocks for the subscriber and reports them to it in
+	// a Gap record.
+	Drop
+)
+
+// String returns "block" or "drop".
+func (p Policy) String() string {
+	switch p {
+	case Block:
+		return "block"
+	case Drop:
+		return "drop"
+	}
+	return fmt.Sprintf("Policy(%d)", int(p))
+}
+
+// ParsePolicy reads "block" or "drop".
+func ParsePolicy(s string) (Policy, error) {
+	switch strings.ToLower(s) {
+	case "block":
+		return Block, nil
+	case "drop":
+		return Drop, nil
+	}
+	return 0, fmt.Errorf("on-slow policy %q: want block or drop", s)
+}
+
+// Defaults of ListenOptions and Options.
+const (
+	// DefaultQueue is the number of records a subscriber may have waiting.
+	DefaultQueue = 64
+	// DefaultCloseTimeout is how long Close waits for subscribers to take
+	// the rest of the stream.
+	DefaultCloseTimeout = 30 * time.Second
+	// DefaultStallTimeout is how long the writer waits for a subscriber to
+	// make room in its queue before it cuts the subscriber off: any
+	// record in Block mode, a record that is never dropped in Drop mode.
+	DefaultStallTimeout = 5 * time.Second
+	// DefaultAuthTimeout is how long a connection has to present the
+	// token (ListenOptions.Token) before it is refused.
+	DefaultAuthTimeout = 5 * time.Second
+	// maxPendingAuth is the most connections that may be presenting their
+	// token at once; more are refused at once, so that idle connections
+	// cannot pile up.
+	maxPendingAuth = 32
+	// maxTokenBytes is the longest token line a server reads.
+	maxTokenBytes = 256
+	// acceptBackoffMin and acceptBackoffMax bound the wait after a failed
+	// Accept (e.g. too many open files) before the listener tries again.
+	acceptBackoffMin = 5 * time.Millisecond
+	acceptBackoffMax = time.Second
+	// subscriberBuffer is the size of a subscriber's write buffer.
+	subscriberBuffer = 64 << 10
+)
+
+// ErrClosed is returned by Write and Listen after Close.
+var ErrClosed = errors.New("live: server is closed")
+
+// ListenOptions configure the subscribers of one listening address.
+type ListenOptions struct {
+	// OnSlow is what a full queue does (default Block).
+	OnSlow Policy
+	// Queue is the number of records a subscriber may have waiting before
+	// it counts as slow (default DefaultQueue).
+	Queue int
+	// SendBuffer, when > 0, sets the socket send buffer (SO_SNDBUF) of each
+	// accepted connection, in bytes; the kernel may round it. Smaller
+	// buffers make a slow subscriber show sooner.
+	SendBuffer int
+	// StallTimeout bounds how long the writer (the run) waits for one
+	// subscriber: in Block mode for any record, in Drop mode for a record
+	// that is never dropped (header, state block, gap, trailer). A
+	// subscriber that makes no room in its queue within it is
+	// disconnected, the others are unaffected, so that one stuck or idle
+	// subscriber cannot freeze a run (default DefaultStallTimeout).
+	StallTimeout time.Duration
+	// Token, when not empty, must be presented by every subscriber: the
+	// first line it sends (the token and a newline, within AuthTimeout) is
+	// compared with it in constant time, and a connection without it is
+	// closed before it is sent anything. See DialOptions.Token.
+	Token string
+	// AuthTimeout bounds how long a connection has to present the token
+	// (default DefaultAuthTimeout).
+	AuthTimeout time.Duration
+}
+
+// Options configure a Server.
+type Options struct {
+	// Filter restricts what the server serves; nil serves everything.
+	Filter *Filter
+	// CloseTimeout bounds how long Close waits for subscribers to take the
+	// rest of the stream (default DefaultCloseTimeout); slower ones are
+	// disconnected.
+	CloseTimeout time.Duration
+	// Logf, when set, is told of subscribers joining, falling behind and
+	// leaving. It is called from the server's goroutines.
+	Logf func(format string, args ...any)
+}
+
+// Stats counts what a Server has done. All fields only grow, except
+// Subscribers.
+type Stats struct {
+	// Subscribers is the number connected now.
+	Subscribers int
+	// Joined is the number that ever connected.
+	Joined int
+	// Records and Spikes count the records, and the spikes in their spike
+	// blocks, that the server was given (after filtering).
+	Records, Spikes uint64
+	// Dropped counts the spikes dropped for slow subscribers and Gaps the
+	// gap records that reported them (both summed over subscribers).
+	Dropped, Gaps uint64
+}
+
+// Stats returns the server's counters. It never blocks on a subscriber.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	joined := s.nJoined
+	s.mu.Unlock()
+	return Stats{
+		Subscribers: int(s.nSubs.Load()),
+		Joined:      joined,
+		Records:     s.records.Load(),
+		Spikes:      s.nSpikes.Load(),
+		Dropped:     s.dropped.Load(),
+		Gaps:        s.gaps.Load(),
+	}
+}
