@@ -695,18 +695,24 @@ func (*Reply_Done) isReply_Kind() {}
 
 // Loaded describes the network that was loaded.
 type Loaded struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	DtMs          float64                `protobuf:"fixed64,1,opt,name=dt_ms,json=dtMs,proto3" json:"dt_ms,omitempty"`
-	Populations   []*ServedPopulation    `protobuf:"bytes,2,rep,name=populations,proto3" json:"populations,omitempty"`
-	StateSeries   []*ServedSeries        `protobuf:"bytes,3,rep,name=state_series,json=stateSeries,proto3" json:"state_series,omitempty"`
-	Neurons       uint64                 `protobuf:"varint,4,opt,name=neurons,proto3" json:"neurons,omitempty"`
-	Synapses      uint64                 `protobuf:"varint,5,opt,name=synapses,proto3" json:"synapses,omitempty"`
-	BuildSeconds  float64                `protobuf:"fixed64,6,opt,name=build_seconds,json=buildSeconds,proto3" json:"build_seconds,omitempty"`
-	LoadSeconds   float64                `protobuf:"fixed64,7,opt,name=load_seconds,json=loadSeconds,proto3" json:"load_seconds,omitempty"`
-	Backend       string                 `protobuf:"bytes,8,opt,name=backend,proto3" json:"backend,omitempty"`
-	Describe      string                 `protobuf:"bytes,9,opt,name=describe,proto3" json:"describe,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	DtMs         float64                `protobuf:"fixed64,1,opt,name=dt_ms,json=dtMs,proto3" json:"dt_ms,omitempty"`
+	Populations  []*ServedPopulation    `protobuf:"bytes,2,rep,name=populations,proto3" json:"populations,omitempty"`
+	StateSeries  []*ServedSeries        `protobuf:"bytes,3,rep,name=state_series,json=stateSeries,proto3" json:"state_series,omitempty"`
+	Neurons      uint64                 `protobuf:"varint,4,opt,name=neurons,proto3" json:"neurons,omitempty"`
+	Synapses     uint64                 `protobuf:"varint,5,opt,name=synapses,proto3" json:"synapses,omitempty"`
+	BuildSeconds float64                `protobuf:"fixed64,6,opt,name=build_seconds,json=buildSeconds,proto3" json:"build_seconds,omitempty"`
+	LoadSeconds  float64                `protobuf:"fixed64,7,opt,name=load_seconds,json=loadSeconds,proto3" json:"load_seconds,omitempty"`
+	Backend      string                 `protobuf:"bytes,8,opt,name=backend,proto3" json:"backend,omitempty"`
+	Describe     string                 `protobuf:"bytes,9,opt,name=describe,proto3" json:"describe,omitempty"`
+	// Synapses of each projection of the spec, in spec order: those from its
+	// pre to its post population through its channel (excitatory or
+	// inhibitory; both for RECEPTOR_AUTO). Projections that share pre, post
+	// and channel are counted together and marked in projection_shared.
+	ProjectionSynapses []uint64 `protobuf:"varint,10,rep,packed,name=projection_synapses,json=projectionSynapses,proto3" json:"projection_synapses,omitempty"`
+	ProjectionShared   []bool   `protobuf:"varint,11,rep,packed,name=projection_shared,json=projectionShared,proto3" json:"projection_shared,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Loaded) Reset() {
@@ -800,6 +806,20 @@ func (x *Loaded) GetDescribe() string {
 		return x.Describe
 	}
 	return ""
+}
+
+func (x *Loaded) GetProjectionSynapses() []uint64 {
+	if x != nil {
+		return x.ProjectionSynapses
+	}
+	return nil
+}
+
+func (x *Loaded) GetProjectionShared() []bool {
+	if x != nil {
+		return x.ProjectionShared
+	}
+	return nil
 }
 
 // ServedPopulation maps a population to global ids [first_id, first_id+size).
@@ -1285,7 +1305,7 @@ const file_proto_serve_proto_rawDesc = "" +
 	"\x03ran\x18\v \x01(\v2\x0e.myelin.v1.RanH\x00R\x03ran\x12%\n" +
 	"\x04data\x18\f \x01(\v2\x0f.myelin.v1.DataH\x00R\x04data\x12%\n" +
 	"\x04done\x18\r \x01(\v2\x0f.myelin.v1.DoneH\x00R\x04doneB\x06\n" +
-	"\x04kind\"\xcc\x02\n" +
+	"\x04kind\"\xaa\x03\n" +
 	"\x06Loaded\x12\x13\n" +
 	"\x05dt_ms\x18\x01 \x01(\x01R\x04dtMs\x12=\n" +
 	"\vpopulations\x18\x02 \x03(\v2\x1b.myelin.v1.ServedPopulationR\vpopulations\x12:\n" +
@@ -1295,7 +1315,10 @@ const file_proto_serve_proto_rawDesc = "" +
 	"\rbuild_seconds\x18\x06 \x01(\x01R\fbuildSeconds\x12!\n" +
 	"\fload_seconds\x18\a \x01(\x01R\vloadSeconds\x12\x18\n" +
 	"\abackend\x18\b \x01(\tR\abackend\x12\x1a\n" +
-	"\bdescribe\x18\t \x01(\tR\bdescribe\"\x87\x01\n" +
+	"\bdescribe\x18\t \x01(\tR\bdescribe\x12/\n" +
+	"\x13projection_synapses\x18\n" +
+	" \x03(\x04R\x12projectionSynapses\x12+\n" +
+	"\x11projection_shared\x18\v \x03(\bR\x10projectionShared\"\x87\x01\n" +
 	"\x10ServedPopulation\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x19\n" +
 	"\bfirst_id\x18\x02 \x01(\rR\afirstId\x12\x12\n" +

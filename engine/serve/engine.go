@@ -220,7 +220,62 @@ func (e *Engine) describe() {
 		}
 		info.StateSeries = append(info.StateSeries, s)
 	}
+	info.ProjectionSynapses, info.ProjectionShared = projectionCounts(e.live, net)
 	e.info = info
+}
+
+// projectionCounts counts, for each projection of s, the synapses of net
+// from its pre to its post population through its channel.
+func projectionCounts(s *myelinpb.Network, net *network.Network) ([]uint64, []bool) {
+	type key struct {
+		pre, post int
+		ch        myelinpb.Receptor
+	}
+	byName := map[string]int{}
+	for i, p := range net.Pops {
+		byName[p.Name] = i
+	}
+	keys := make([]key, len(s.GetProjections()))
+	seen := map[key]int{}
+	counts := map[key]uint64{}
+	syn := &net.Syn
+	for i, pr := range s.GetProjections() {
+		k := key{byName[pr.GetPre()], byName[pr.GetPost()], pr.GetReceptor()}
+		keys[i] = k
+		seen[k]++
+		if seen[k] > 1 || !net.Pops[k.pre].Spiking() || !net.Pops[k.post].Spiking() {
+			continue
+		}
+		pre, post := &net.Pops[k.pre], &net.Pops[k.post]
+		var n uint64
+		for r := pre.First; r < pre.First+pre.Size; r++ {
+			row := syn.Packed[syn.RowPtr[r]:syn.RowPtr[r+1]]
+			w := syn.Weight[syn.RowPtr[r]:syn.RowPtr[r+1]]
+			lo := sort.Search(len(row), func(j int) bool { return row[j]>>syn.DelayBits >= post.First })
+			hi := sort.Search(len(row), func(j int) bool { return row[j]>>syn.DelayBits >= post.First+post.Size })
+			for j := lo; j < hi; j++ {
+				switch k.ch {
+				case myelinpb.Receptor_EXCITATORY:
+					if w[j] >= 0 {
+						n++
+					}
+				case myelinpb.Receptor_INHIBITORY:
+					if w[j] < 0 {
+						n++
+					}
+				default:
+					n++
+				}
+			}
+		}
+		counts[k] = n
+	}
+	out := make([]uint64, len(keys))
+	shared := make([]bool, len(keys))
+	for i, k := range keys {
+		out[i], shared[i] = counts[k], seen[k] > 1
+	}
+	return out, shared
 }
 
 func (e *Engine) clearPending() {

@@ -82,6 +82,9 @@ func TestProtocol(t *testing.T) {
 	if len(l.GetPopulations()) != 2 || l.GetPopulations()[1].GetFirstId() != 80 || l.GetDtMs() != 0.1 || len(l.GetStateSeries()) != 1 {
 		t.Errorf("loaded: %v", l)
 	}
+	if c := l.GetProjectionSynapses(); len(c) != 3 || c[0] != 20*10 || c[1] != 80*5 || c[2] == 0 || c[2] > 80*80 {
+		t.Errorf("projection synapses %v, want [200 400 ~640]", c)
+	}
 	rep = c.call(&myelinpb.Command{Kind: &myelinpb.Command_Run{Run: &myelinpb.RunCommand{DurationMs: 30}}})
 	if rep.GetRan().GetStep() != 300 || rep.GetRan().GetTimeMs() != 30 {
 		t.Errorf("ran: %v %s", rep.GetRan(), rep.GetError())

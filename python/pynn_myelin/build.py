@@ -432,9 +432,9 @@ class Layout:
             return int(c.n) * n_post
         if isinstance(c, connectors.FixedNumberPostConnector):
             return int(c.n) * n_pre
-        counts = getattr(self.loaded, "projection_synapses", None)
+        counts, shared = self.loaded.projection_synapses, self.loaded.projection_shared
         for p, k in self.rule_projections:
-            if p is prj and counts is not None and k < len(counts):
+            if p is prj and k < len(counts) and not shared[k]:
                 return int(counts[k])
         return None
 
