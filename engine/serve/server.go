@@ -62,7 +62,7 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, factory BackendFactory
 			return fmt.Errorf("command stream: %w", err)
 		case c = <-cmds:
 		}
-		rep, closing := e.handle(c)
+		rep, closing := e.safeHandle(c)
 		rep.Id = c.GetId()
 		if err := writeReply(bw, rep); err != nil {
 			return nil // the client is gone
@@ -78,6 +78,18 @@ func writeReply(bw *bufio.Writer, rep *myelinpb.Reply) error {
 		return err
 	}
 	return bw.Flush()
+}
+
+// safeHandle is handle that turns a panic on this goroutine into an error
+// reply and unloads the network, whose state is then unknown.
+func (e *Engine) safeHandle(c *myelinpb.Command) (rep *myelinpb.Reply, closing bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			e.Close()
+			rep, closing = &myelinpb.Reply{Error: fmt.Sprintf("command: internal error: %v (the network was unloaded; load it again)", r)}, false
+		}
+	}()
+	return e.handle(c)
 }
 
 // handle runs one command; closing reports a Close command.
