@@ -72,8 +72,6 @@ gpu-bench:
 proto:
 	protoc --go_out=. --go_opt=module=github.com/myelin-sim/myelin proto/myelin.proto
 	protoc --python_out=python -Iproto proto/myelin.proto
-	protoc --go_out=. --go_opt=module=github.com/myelin-sim/myelin proto/serve.proto
-	protoc --python_out=python -Iproto proto/serve.proto
 
 clean:
 	rm -rf bin out
