@@ -5,7 +5,7 @@ GO       ?= go
 PYTHON   ?= /usr/bin/python3
 FUZZTIME ?= 5s
 
-.PHONY: all build run test unit hostemu fuzz vet python-deps python-test bench bench-short gpu-bins gpu-test gpu-bench proto clean
+.PHONY: all build run test unit hostemu fuzz vet python-deps bench bench-short gpu-bins gpu-test gpu-bench proto clean
 
 all: build
 
@@ -47,6 +47,7 @@ python-deps:
 
 # pynn_myelin's tests run against bin/myelin. Without pytest or PyNN they
 # are skipped with a note (pytest's "no tests ran" is never reached).
+.PHONY: python-test
 python-test: build
 	@if $(PYTHON) -c 'import pytest, pyNN, neo' 2>/dev/null; then \
 	  MYELIN_BIN=$(CURDIR)/bin/myelin $(PYTHON) -m pytest -q -p no:cacheprovider python/tests; \
