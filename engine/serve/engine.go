@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"sort"
 	"time"
@@ -502,7 +503,7 @@ func (e *Engine) SetParams(pop string, values map[string]float64) error {
 		return err
 	}
 	if model.EL != e.net.Pops[pi].EL {
-		return fmt.Errorf("values[\"e_l\"]: %s keeps V relative to E_L, which can change only at time 0 (reset first)", model.Model)
+		return fmt.Errorf("values[\"e_l\"]: population %q keeps V relative to E_L, which can change only at time 0 (reset first)", pop)
 	}
 	e.current = next
 	// A pending replay rebuilds the network and reapplies this change.
@@ -524,13 +525,34 @@ func coefficients(s *myelinpb.Network, pi int) (network.Population, error) {
 	return net.Pops[0], nil
 }
 
-// applyModel copies the model coefficients of src into dst, keeping dst's
-// place, recording flag, scale and initial values.
+// keptFields are the fields of network.Population that a parameter change
+// leaves alone: the population's place, recording flag, fixed-point scale,
+// E_L offset and initial values.
+var keptFields = map[string]bool{
+	"Name": true, "First": true, "Size": true, "Recorded": true,
+	"Shift": true, "EL": true, "Init": true, "Synapses": true,
+}
+
+// applyModel copies the model coefficients of src into dst, whatever the
+// model. Coefficients that dst holds through an interface (a pointer to the
+// model's coefficient struct) are overwritten in place, so that a backend
+// that kept that pointer at load takes up the change; plain fields are
+// assigned. The CPU backend reads coefficients through the network's
+// populations at every step, which TestSetParamsDuringRun checks.
 func applyModel(dst *network.Population, src network.Population) {
-	keep := *dst
-	*dst = src
-	dst.Name, dst.First, dst.Size, dst.Recorded = keep.Name, keep.First, keep.Size, keep.Recorded
-	dst.Shift, dst.EL, dst.Init, dst.Synapses = keep.Shift, keep.EL, keep.Init, keep.Synapses
+	dv, sv := reflect.ValueOf(dst).Elem(), reflect.ValueOf(src)
+	for i := range dv.NumField() {
+		if keptFields[dv.Type().Field(i).Name] || !dv.Field(i).CanSet() {
+			continue
+		}
+		d, s := dv.Field(i), sv.Field(i)
+		if d.Kind() == reflect.Interface && !d.IsNil() && !s.IsNil() &&
+			d.Elem().Kind() == reflect.Pointer && d.Elem().Type() == s.Elem().Type() && !d.Elem().IsNil() && !s.Elem().IsNil() {
+			d.Elem().Elem().Set(s.Elem().Elem())
+			continue
+		}
+		d.Set(s)
+	}
 }
 
 // SetInput changes the rate of a Poisson input or the amplitude of a DC
