@@ -13,6 +13,7 @@ NotImplementedError naming the feature. See python/README.md.
 """
 
 import logging
+import os
 
 from pyNN import common
 from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_TIMESTEP, DEFAULT_MIN_DELAY
@@ -55,7 +56,7 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     Extra parameters: backend ('cpu', the default, or 'cuda'), threads (CPU
     threads, default all cores; PyNN's 'threads' setting maps onto it),
     seed (the engine's seed of connectivity, initial values and Poisson
-    inputs; default 0), max_delay.
+    inputs; default $MYELIN_SEED, else 0), max_delay.
     """
     max_delay = extra_params.get("max_delay", DEFAULT_MAX_DELAY)
     common.setup(timestep, min_delay, **extra_params)
@@ -71,7 +72,7 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
         raise ValueError("backend %r: want 'cpu' or 'cuda'" % backend)
     st.backend = backend
     st.threads = int(extra_params.get("threads", 0) or 0)
-    st.seed = int(extra_params.get("seed", extra_params.get("rng_seed", 0)) or 0)
+    st.seed = int(extra_params.get("seed", os.environ.get("MYELIN_SEED", 0)) or 0)
     if extra_params.get("rank", 0) != 0 or extra_params.get("num_processes", 1) != 1:
         raise NotImplementedError("pynn_myelin runs in one process (no MPI)")
     return rank()

@@ -59,8 +59,8 @@ class Projection(common.Projection):
             return False
         if not (isinstance(self.pre, Population) and isinstance(self.post, Population)):
             return False
-        if getattr(self._connector, "rng", None) is not None and self._connector.rng.seed is not None:
-            pass  # the engine's seed draws instead; see README
+        if getattr(self._connector, "allow_self_connections", True) not in (True, False):
+            return False  # e.g. 'NoMutual': PyNN's own algorithm
         params = self.synapse_type.parameter_space
         for name in ("weight", "delay"):
             if not engine_value(params[name].base_value) or params[name].operations:
