@@ -287,3 +287,54 @@ def test_engine_errors_name_the_field(fresh):
     sim.run(20.0)
     assert sim.simulator.state.client.proc.pid == pid
     assert sum(len(s) for s in spikes_of(p)) > 0
+
+
+@needs_engine
+def test_brunel_through_pynn_equals_cli(fresh, tmp_path):
+    """Brunel A described through PyNN (in the built-in model's order, same
+    seed) gives the spikes of `myelin run` of the built-in spec, spike for
+    spike: the mapping of cells, units, connectors, Poisson sources and
+    initial values is exact. The one-to-one Poisson sources reach their
+    targets after the projection's delay (one step), so the CLI spec starts
+    its Poisson inputs one step late."""
+    import subprocess
+    from google.protobuf import text_format
+    import myelin_pb2
+    import myelin_stream
+
+    exe = client.find_binary()
+    spec_text = subprocess.run([exe, "spec", "brunel", "--set", "n=1000,duration_ms=200"],
+                               capture_output=True, text=True, check=True).stdout
+    net = text_format.Parse(spec_text, myelin_pb2.Network())
+    for inp in net.inputs:
+        inp.poisson.start_ms = 0.1
+    spec_file, out = tmp_path / "brunel.textproto", tmp_path / "brunel.myelin"
+    spec_file.write_text(text_format.MessageToString(net))
+    subprocess.run([exe, "run", str(spec_file), "--backend", "cpu", "-o", str(out), "-q"], check=True)
+    ref = myelin_stream.read_stream(str(out))
+
+    sim.setup(timestep=0.1, seed=net.seed)
+    params = dict(tau_m=20.0, cm=0.001, v_rest=0.0, v_reset=10.0, v_thresh=20.0, tau_refrac=2.0, i_offset=0.0)
+    E = sim.Population(800, sim.IF_curr_delta(**params), label="E")
+    I = sim.Population(200, sim.IF_curr_delta(**params), label="I")
+    for pop in (E, I):
+        pop.initialize(v=RandomDistribution("uniform", low=0.0, high=20.0))
+    for pre, k, w in ((E, 80, 0.1), (I, 20, -0.5)):
+        for post in (E, I):
+            sim.Projection(pre, post, sim.FixedNumberPreConnector(k), sim.StaticSynapse(weight=w, delay=1.5),
+                           receptor_type="excitatory" if w > 0 else "inhibitory")
+    for post in (E, I):
+        src = sim.Population(post.size, sim.SpikeSourcePoisson(rate=20000.0))
+        sim.Projection(src, post, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.1, delay=0.1))
+    E.record("spikes")
+    I.record("spikes")
+    sim.run(120.0)
+    sim.run(80.0)
+    got = []
+    for pop in (E, I):
+        for st in pop.get_data("spikes").segments[0].spiketrains:
+            gid = int(pop.first_id) + pop.id_to_index(int(st.annotations["channel_id"]))
+            got.extend((gid, round(float(t), 1)) for t in st.magnitude)
+    want = [(int(i), round((int(s) + 1) * 0.1, 1)) for s, i in zip(ref.spikes_steps, ref.spikes_ids)]
+    assert len(want) > 1000
+    assert sorted(got) == sorted(want)
