@@ -285,8 +285,11 @@ func (x *LoadCommand) GetThreads() uint32 {
 // RunCommand advances the loaded network by duration_ms (rounded to whole
 // steps), continuing where the previous run stopped.
 type RunCommand struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	DurationMs    float64                `protobuf:"fixed64,1,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	DurationMs float64                `protobuf:"fixed64,1,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
+	// Also read: the reply's Ran.data holds what ReadCommand would return
+	// after the run (one round trip instead of two).
+	Read          bool `protobuf:"varint,2,opt,name=read,proto3" json:"read,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -326,6 +329,13 @@ func (x *RunCommand) GetDurationMs() float64 {
 		return x.DurationMs
 	}
 	return 0
+}
+
+func (x *RunCommand) GetRead() bool {
+	if x != nil {
+		return x.Read
+	}
+	return false
 }
 
 // ReadCommand returns the spikes and state samples recorded since the last
@@ -989,6 +999,8 @@ type Ran struct {
 	// (see SetInputCommand).
 	SimSeconds    float64 `protobuf:"fixed64,4,opt,name=sim_seconds,json=simSeconds,proto3" json:"sim_seconds,omitempty"`
 	ReplaySeconds float64 `protobuf:"fixed64,5,opt,name=replay_seconds,json=replaySeconds,proto3" json:"replay_seconds,omitempty"`
+	// Set when the command asked to read.
+	Data          *Data `protobuf:"bytes,6,opt,name=data,proto3" json:"data,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1056,6 +1068,13 @@ func (x *Ran) GetReplaySeconds() float64 {
 		return x.ReplaySeconds
 	}
 	return 0
+}
+
+func (x *Ran) GetData() *Data {
+	if x != nil {
+		return x.Data
+	}
+	return nil
 }
 
 // Data holds what was recorded in steps [first_step, end_step).
@@ -1273,11 +1292,12 @@ const file_proto_serve_proto_rawDesc = "" +
 	"\x04spec\x18\x01 \x01(\fR\x04spec\x12\x1b\n" +
 	"\tspec_text\x18\x02 \x01(\tR\bspecText\x12\x18\n" +
 	"\abackend\x18\x03 \x01(\tR\abackend\x12\x18\n" +
-	"\athreads\x18\x04 \x01(\rR\athreads\"-\n" +
+	"\athreads\x18\x04 \x01(\rR\athreads\"A\n" +
 	"\n" +
 	"RunCommand\x12\x1f\n" +
 	"\vduration_ms\x18\x01 \x01(\x01R\n" +
-	"durationMs\"\r\n" +
+	"durationMs\x12\x12\n" +
+	"\x04read\x18\x02 \x01(\bR\x04read\"\r\n" +
 	"\vReadCommand\"\xae\x01\n" +
 	"\x10SetParamsCommand\x12\x1e\n" +
 	"\n" +
@@ -1333,14 +1353,15 @@ const file_proto_serve_proto_rawDesc = "" +
 	"\bvariable\x18\x03 \x01(\tR\bvariable\x12\x1d\n" +
 	"\n" +
 	"neuron_ids\x18\x04 \x03(\rR\tneuronIds\x12\x14\n" +
-	"\x05every\x18\x05 \x01(\rR\x05every\"\xa7\x01\n" +
+	"\x05every\x18\x05 \x01(\rR\x05every\"\xcc\x01\n" +
 	"\x03Ran\x12\x12\n" +
 	"\x04step\x18\x01 \x01(\x04R\x04step\x12\x17\n" +
 	"\atime_ms\x18\x02 \x01(\x01R\x06timeMs\x12+\n" +
 	"\x11population_spikes\x18\x03 \x03(\x04R\x10populationSpikes\x12\x1f\n" +
 	"\vsim_seconds\x18\x04 \x01(\x01R\n" +
 	"simSeconds\x12%\n" +
-	"\x0ereplay_seconds\x18\x05 \x01(\x01R\rreplaySeconds\"\xac\x01\n" +
+	"\x0ereplay_seconds\x18\x05 \x01(\x01R\rreplaySeconds\x12#\n" +
+	"\x04data\x18\x06 \x01(\v2\x0f.myelin.v1.DataR\x04data\"\xac\x01\n" +
 	"\x04Data\x12\x1d\n" +
 	"\n" +
 	"first_step\x18\x01 \x01(\x04R\tfirstStep\x12\x19\n" +
@@ -1406,12 +1427,13 @@ var file_proto_serve_proto_depIdxs = []int32{
 	15, // 11: myelin.v1.Reply.done:type_name -> myelin.v1.Done
 	10, // 12: myelin.v1.Loaded.populations:type_name -> myelin.v1.ServedPopulation
 	11, // 13: myelin.v1.Loaded.state_series:type_name -> myelin.v1.ServedSeries
-	14, // 14: myelin.v1.Data.samples:type_name -> myelin.v1.Samples
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	13, // 14: myelin.v1.Ran.data:type_name -> myelin.v1.Data
+	14, // 15: myelin.v1.Data.samples:type_name -> myelin.v1.Samples
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_proto_serve_proto_init() }

@@ -113,6 +113,11 @@ func (e *Engine) handle(c *myelinpb.Command) (rep *myelinpb.Reply, closing bool)
 		if err != nil {
 			return fail("run", err), false
 		}
+		if k.Run.GetRead() {
+			if ran.Data, err = e.Read(); err != nil {
+				return fail("run", err), false
+			}
+		}
 		return &myelinpb.Reply{Kind: &myelinpb.Reply_Ran{Ran: ran}}, false
 	case *myelinpb.Command_Read:
 		d, err := e.Read()

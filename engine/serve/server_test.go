@@ -95,6 +95,14 @@ func TestProtocol(t *testing.T) {
 	}
 	rep = c.call(&myelinpb.Command{Kind: &myelinpb.Command_Read{Read: &myelinpb.ReadCommand{}}})
 	d := rep.GetData()
+	// run with read: the same data in one reply; a second read finds nothing new.
+	rr := c.call(&myelinpb.Command{Kind: &myelinpb.Command_Run{Run: &myelinpb.RunCommand{DurationMs: 5, Read: true}}})
+	if got := rr.GetRan().GetData(); got.GetFirstStep() != 300 || got.GetEndStep() != 350 {
+		t.Errorf("run with read: data of steps [%d, %d), want [300, 350)", got.GetFirstStep(), got.GetEndStep())
+	}
+	if again := c.call(&myelinpb.Command{Kind: &myelinpb.Command_Read{Read: &myelinpb.ReadCommand{}}}).GetData(); again.GetFirstStep() != 350 || len(again.GetSpikeIds()) != 0 {
+		t.Errorf("read after run with read: %v", again)
+	}
 	if uint64(len(d.GetSpikeIds())) != spikes || spikes == 0 || d.GetEndStep() != 300 {
 		t.Errorf("read %d spikes to step %d; the run counted %d", len(d.GetSpikeIds()), d.GetEndStep(), spikes)
 	}

@@ -101,8 +101,9 @@ class Client:
         return self.call(load=serve_pb2.LoadCommand(spec=network.SerializeToString(),
                                                     backend=backend, threads=threads)).loaded
 
-    def run(self, ms):
-        return self.call(run=serve_pb2.RunCommand(duration_ms=ms)).ran
+    def run(self, ms, read=False):
+        """Run ms; with read, the reply's .data holds what read() would."""
+        return self.call(run=serve_pb2.RunCommand(duration_ms=ms, read=read)).ran
 
     def read(self):
         return self.call(read=serve_pb2.ReadCommand()).data

@@ -122,9 +122,11 @@ class State(common.control.BaseState):
         target = int(round(tstop / self.dt))
         now = int(round(self.t / self.dt))
         if target > now:
-            ran = self.client.run((target - now) * self.dt)
+            ran = self.client.run((target - now) * self.dt, read=True)
             self.t = ran.time_ms
-        data = self.client.read()
+            data = ran.data
+        else:
+            data = self.client.read()
         self.layout.distribute(data)
         self.running = True
 
