@@ -338,3 +338,55 @@ def test_brunel_through_pynn_equals_cli(fresh, tmp_path):
     want = [(int(i), round((int(s) + 1) * 0.1, 1)) for s, i in zip(ref.spikes_steps, ref.spikes_ids)]
     assert len(want) > 1000
     assert sorted(got) == sorted(want)
+
+
+@needs_engine
+def test_step_current_and_recorded_poisson(fresh):
+    p = sim.Population(1, sim.IF_curr_exp(tau_m=10.0, cm=0.25, v_rest=-65.0, v_reset=-65.0, v_thresh=-55.0),
+                       label="p")
+    p.initialize(v=-65.0)
+    sim.StepCurrentSource(times=[20.0, 60.0], amplitudes=[1.0, 0.0]).inject_into(p)
+    src = sim.Population(200, sim.SpikeSourcePoisson(rate=50.0, start=100.0, duration=400.0), label="src")
+    p.record("spikes")
+    src.record("spikes")
+    sim.run(600.0)
+    s = spikes_of(p)[0]
+    assert len(s) > 3 and s.min() > 20.0 and s.max() <= 61.0
+    trains = spikes_of(src)
+    allspikes = np.concatenate(trains)
+    assert allspikes.min() >= 100.0 and allspikes.max() < 500.0
+    # 200 sources × 50 Hz × 0.4 s = 4,000 spikes expected (sd 63).
+    assert abs(allspikes.size - 4000) < 300, allspikes.size
+
+
+@needs_engine
+def test_cuda_without_gpu_is_a_clear_error(fresh):
+    if os.path.exists("/dev/nvidia0"):
+        pytest.skip("a GPU is present")
+    sim.setup(backend="cuda")
+    sim.Population(2, sim.IF_curr_exp(), label="p")
+    with pytest.raises(sim.EngineError, match="cuda"):
+        sim.run(1.0)
+
+
+@needs_engine
+def test_unchanged_script_through_runner(tmp_path):
+    """A script that picks its simulator with get_simulator() runs
+    unchanged under `python3 -m pynn_myelin SCRIPT myelin`."""
+    import subprocess
+    script = tmp_path / "script.py"
+    script.write_text(
+        "from pyNN.utility import get_simulator\n"
+        "sim, options = get_simulator()\n"
+        "sim.setup(timestep=0.1)\n"
+        "p = sim.Population(3, sim.IF_curr_exp(i_offset=2.0))\n"
+        "p.record('spikes')\n"
+        "sim.run(100.0)\n"
+        "print('mean count', p.mean_spike_count())\n"
+        "sim.end()\n")
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(HERE))
+    out = subprocess.run([sys.executable, "-m", "pynn_myelin", str(script), "myelin"], capture_output=True,
+                         text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    count = float(out.stdout.split("mean count")[1])
+    assert count == pytest.approx(1000.0 / (0.1 + 20.0 * math.log(40.0 / 25.0)) * 0.1, abs=1.0)
