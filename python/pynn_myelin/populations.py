@@ -60,6 +60,7 @@ class Population(common.Population):
 
     def _create_cells(self):
         st = simulator.state
+        st.check_structure("creating a Population")
         self.all_cells = np.array([simulator.ID(i) for i in range(st.id_counter, st.id_counter + self.size)],
                                   dtype=simulator.ID)
         self._mask_local = np.ones(self.size, dtype=bool)

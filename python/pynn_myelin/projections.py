@@ -39,6 +39,7 @@ class Projection(common.Projection):
     def __init__(self, presynaptic_population, postsynaptic_population,
                  connector, synapse_type=None, source=None, receptor_type=None,
                  space=Space(), label=None):
+        simulator.state.check_structure("creating a Projection")
         common.Projection.__init__(self, presynaptic_population, postsynaptic_population,
                                    connector, synapse_type, source, receptor_type,
                                    space, label)

@@ -51,11 +51,15 @@ class State(common.control.BaseState):
         self.segment_counter = -1
         self.reset_state()
 
-    def _structure_changed(self, what):
+    def check_structure(self, what):
+        """Raise if the network's structure cannot change now."""
         if self.loaded and self.t > 0:
             raise NotImplementedError(
                 "pynn_myelin: %s after the simulation has started is not supported; "
                 "call reset() first" % what)
+
+    def _structure_changed(self, what):
+        self.check_structure(what)
         self.dirty = True
 
     def add_population(self, pop):
