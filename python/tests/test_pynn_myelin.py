@@ -390,3 +390,33 @@ def test_unchanged_script_through_runner(tmp_path):
     assert out.returncode == 0, out.stderr
     count = float(out.stdout.split("mean count")[1])
     assert count == pytest.approx(1000.0 / (0.1 + 20.0 * math.log(40.0 / 25.0)) * 0.1, abs=1.0)
+
+
+def test_spec_rules_and_distributions(fresh):
+    a = sim.Population(10, sim.IF_curr_exp(), label="a")
+    b = sim.Population(20, sim.IF_cond_exp(), label="b")
+    sim.Projection(a, b, sim.FixedNumberPostConnector(3, with_replacement=True),
+                   sim.StaticSynapse(weight=RandomDistribution("lognormal", mu=math.log(0.002), sigma=0.5),
+                                     delay=RandomDistribution("normal_clipped", mu=2.0, sigma=0.5, low=1.0, high=3.0)))
+    sim.Projection(b, a, sim.FixedProbabilityConnector(0.3, allow_self_connections=False),
+                   sim.StaticSynapse(weight=RandomDistribution("normal", mu=0.5, sigma=0.1), delay=1.0),
+                   receptor_type="inhibitory")
+    sim.Projection(a, a, sim.FixedProbabilityConnector(1.0, allow_self_connections="NoMutual"),
+                   sim.StaticSynapse(weight=0.1, delay=1.0))
+    lay = build.Layout(sim.simulator.state)
+    p0, p1, p2 = lay.network.projections
+    assert p0.fixed_out_degree.outdegree == 3 and p0.allow_multapses
+    assert p0.weight.lognormal.mu == pytest.approx(math.log(2.0))  # 0.002 µS = 2 nS
+    assert p0.weight.lognormal.sigma == 0.5
+    d = p0.delay.normal
+    assert (d.mean, d.std, d.min, d.max) == (2.0, 0.5, 1.0, 3.0)
+    assert p1.pairwise_bernoulli.p == pytest.approx(0.3) and not p1.allow_autapses
+    assert p1.weight.normal.mean == pytest.approx(500.0) and p1.weight.normal.std == pytest.approx(100.0)
+    # 'NoMutual' is PyNN's own algorithm, sent as an explicit list: 10·9/2 pairs.
+    assert p2.HasField("explicit") and len(p2.explicit.pre_index) == 45
+    # A distribution the engine does not draw: PyNN draws it, explicit list.
+    sim.Projection(a, b, sim.AllToAllConnector(),
+                   sim.StaticSynapse(weight=RandomDistribution("exponential", beta=0.1), delay=1.0))
+    p3 = build.Layout(sim.simulator.state).network.projections[3]
+    w = np.array(p3.explicit.weight_values)
+    assert w.size == 200 and w.min() > 0 and 50 < w.mean() < 150  # mean 0.1 µS = 100 nS
