@@ -48,6 +48,7 @@ class State(common.control.BaseState):
         self.layout = None  # build.Layout of the loaded network
         self.loaded = False
         self.dirty = True
+        self.lost = False  # the engine dropped the network mid-simulation
         self.segment_counter = -1
         self.reset_state()
 
@@ -122,11 +123,19 @@ class State(common.control.BaseState):
         self.run_until(self.t + simtime)
 
     def run_until(self, tstop):
+        if self.lost:
+            raise _client.EngineError(
+                "the engine lost the simulation after an error (see above); call reset() to start again")
         self.ensure_loaded()
         target = int(round(tstop / self.dt))
         now = int(round(self.t / self.dt))
         if target > now:
-            ran = self.client.run((target - now) * self.dt, read=True)
+            try:
+                ran = self.client.run((target - now) * self.dt, read=True)
+            except _client.EngineError as err:
+                if "unloaded" in str(err):
+                    self.loaded, self.dirty, self.lost = False, True, self.t > 0
+                raise
             self.t = ran.time_ms
             data = ran.data
         else:
@@ -144,6 +153,7 @@ class State(common.control.BaseState):
         """Back to t = 0 (PyNN's reset, after the recorders stored their
         segment)."""
         self.reset_state()
+        self.lost = False
         for r in self.recorders:
             r._clear_simulator()
         if self.loaded and not self.dirty:
