@@ -23,7 +23,8 @@ import myelin_pb2 as pb
 from pyNN import connectors, random
 
 from . import units
-from .standardmodels import SpikeSourcePoisson, SpikeSourceArray, DCSource, StepCurrentSource
+from .standardmodels import (SpikeSourcePoisson, SpikeSourceArray, DCSource, StepCurrentSource,
+                             ACSource, NoisyCurrentSource)
 
 MODEL_MESSAGES = {
     "iaf_psc_exp": pb.IafPscExp,
@@ -41,6 +42,9 @@ FOREVER = 1e11
 
 #: Most inputs one heterogeneous source may turn into.
 MAX_RUNS = 10000
+
+#: Most constant pieces an AC or noisy current source may turn into.
+MAX_SEGMENTS = 20000
 
 
 def distribution(value, scale=1.0):
@@ -350,6 +354,8 @@ class Layout:
             times = np.asarray(getattr(nat["times"], "value", nat["times"]), dtype=float)
             amps = np.asarray(getattr(nat["amplitudes"], "value", nat["amplitudes"]), dtype=float)
             segments = [(t, times[i + 1] if i + 1 < times.size else FOREVER, amps[i]) for i, t in enumerate(times)]
+        elif isinstance(src, (ACSource, NoisyCurrentSource)):
+            segments = self._waveform(k, src, nat)
         else:
             raise NotImplementedError("pynn_myelin: current source %s" % type(src).__name__)
         for pi in np.unique(which):
@@ -367,6 +373,28 @@ class Layout:
                         dc.stop_ms = t1
                     self.network.inputs.add(name=iname, target=self.name[id(pop)], dc=dc)
                     self.inputs[id(src)].append((iname, a, b))
+
+    def _waveform(self, k, src, nat):
+        """Constant pieces (start, stop, amplitude in pA) of an AC or noisy
+        current source."""
+        start, stop = float(nat["start"]), float(nat["stop"])
+        width = self.dt if isinstance(src, ACSource) else float(nat["dt"])
+        if not width > 0:
+            raise ValueError("%s: dt must be > 0" % type(src).__name__)
+        n = int(np.ceil((stop - start) / width - 1e-9)) if stop > start else 0
+        if stop >= FOREVER or n > MAX_SEGMENTS:
+            raise NotImplementedError(
+                "pynn_myelin: %s becomes one DC input per %g ms; give it a stop at most %d pieces after "
+                "its start" % (type(src).__name__, width, MAX_SEGMENTS))
+        t = start + width * np.arange(n)
+        if isinstance(src, ACSource):
+            amp = float(nat["offset"]) + float(nat["amplitude"]) * np.sin(
+                2 * np.pi * float(nat["frequency"]) * t / 1000.0 + np.deg2rad(float(nat["phase"])))
+        else:
+            rng = np.random.default_rng([int(self.state.seed), 0x6E6F697365, k])
+            amp = rng.normal(float(nat["mean"]), float(nat["stdev"]), n)
+        ends = np.minimum(t + width, stop)
+        return list(zip(t.tolist(), ends.tolist(), amp.tolist()))
 
     # ---- recording ----
 

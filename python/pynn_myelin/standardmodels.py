@@ -155,9 +155,41 @@ class StepCurrentSource(_Source, electrodes.StepCurrentSource):
         self._init_native(None)
 
 
-ACSource = _not_available(electrodes.ACSource, "the engine's inputs are constant (DC) or step-wise currents")
-NoisyCurrentSource = _not_available(electrodes.NoisyCurrentSource,
-                                    "the engine's inputs are constant (DC) or step-wise currents")
+class ACSource(_Source, electrodes.ACSource):
+    __doc__ = electrodes.ACSource.__doc__ + """
+    On Myelin: the sinusoid is held constant within each time step (its
+    value at the step's start), as step-wise DC inputs; it needs a finite
+    stop (at most build.MAX_SEGMENTS steps long)."""
+    translations = build_translations(
+        ('amplitude', 'amplitude', _I),
+        ('offset', 'offset', _I),
+        ('frequency', 'frequency'),
+        ('phase', 'phase'),
+        ('start', 'start'),
+        ('stop', 'stop'),
+    )
+
+    def __init__(self, **parameters):
+        electrodes.ACSource.__init__(self, **parameters)
+        self._init_native(None)
+
+
+class NoisyCurrentSource(_Source, electrodes.NoisyCurrentSource):
+    __doc__ = electrodes.NoisyCurrentSource.__doc__ + """
+    On Myelin: a new normal value every `dt` ms, drawn in Python from the
+    engine seed, as step-wise DC inputs; it needs a finite stop (at most
+    build.MAX_SEGMENTS intervals)."""
+    translations = build_translations(
+        ('mean', 'mean', _I),
+        ('stdev', 'stdev', _I),
+        ('dt', 'dt'),
+        ('start', 'start'),
+        ('stop', 'stop'),
+    )
+
+    def __init__(self, **parameters):
+        electrodes.NoisyCurrentSource.__init__(self, **parameters)
+        self._init_native(None)
 
 
 class StaticSynapse(synapses.StaticSynapse):

@@ -252,7 +252,7 @@ def test_views_assembly_fromlist_distance(fresh, tmp_path):
 
 def test_unsupported_models_raise():
     for make in (lambda: sim.EIF_cond_exp_isfa_ista(), lambda: sim.Izhikevich(), lambda: sim.IF_curr_alpha(),
-                 lambda: sim.TsodyksMarkramSynapse(), lambda: sim.ACSource(), lambda: sim.HH_cond_exp()):
+                 lambda: sim.TsodyksMarkramSynapse(), lambda: sim.IF_cond_exp_gsfa_grr(), lambda: sim.HH_cond_exp()):
         with pytest.raises(NotImplementedError, match="pynn_myelin"):
             make()
 
@@ -420,3 +420,26 @@ def test_spec_rules_and_distributions(fresh):
     p3 = build.Layout(sim.simulator.state).network.projections[3]
     w = np.array(p3.explicit.weight_values)
     assert w.size == 200 and w.min() > 0 and 50 < w.mean() < 150  # mean 0.1 µS = 100 nS
+
+
+@needs_engine
+def test_ac_and_noisy_sources(fresh):
+    cells = sim.Population(2, sim.IF_curr_exp(tau_m=10.0, cm=1.0, v_rest=-65.0, v_thresh=0.0), label="c")
+    cells.initialize(v=-65.0)
+    cells[0:1].inject(sim.ACSource(amplitude=0.5, offset=0.1, frequency=20.0, phase=0.0, start=0.0, stop=500.0))
+    cells[1:2].inject(sim.NoisyCurrentSource(mean=0.2, stdev=0.5, dt=1.0, start=0.0, stop=500.0))
+    cells.record("v")
+    sim.run(500.0)
+    v = np.asarray(cells.get_data().segments[0].filter(name="v")[0])
+    ac, noisy = v[1000:, 0], v[1000:, 1]   # after 100 ms
+    spectrum = np.abs(np.fft.rfft(ac - ac.mean()))
+    freqs = np.fft.rfftfreq(ac.size, d=0.1e-3)
+    assert freqs[spectrum.argmax()] == pytest.approx(20.0, abs=2.5)
+    # Mean depolarization: offset · R = 0.1 nA · 10 MΩ = 1 mV, and 0.2 nA · 10 MΩ = 2 mV.
+    assert ac.mean() + 65.0 == pytest.approx(1.0, abs=0.2)
+    assert noisy.mean() + 65.0 == pytest.approx(2.0, abs=1.0) and noisy.std() > 0.5
+    sim.setup()
+    p = sim.Population(1, sim.IF_curr_exp(), label="p")
+    p.inject(sim.ACSource(amplitude=0.5))   # never stops
+    with pytest.raises(NotImplementedError, match="stop"):
+        sim.run(10.0)
