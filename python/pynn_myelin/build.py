@@ -388,8 +388,9 @@ class Layout:
                 "its start" % (type(src).__name__, width, MAX_SEGMENTS))
         t = start + width * np.arange(n)
         if isinstance(src, ACSource):
+            # Phase at the source's start, as PyNN's brian2 and neuron backends.
             amp = float(nat["offset"]) + float(nat["amplitude"]) * np.sin(
-                2 * np.pi * float(nat["frequency"]) * t / 1000.0 + np.deg2rad(float(nat["phase"])))
+                2 * np.pi * float(nat["frequency"]) * (t - start) / 1000.0 + np.deg2rad(float(nat["phase"])))
         else:
             rng = np.random.default_rng([int(self.state.seed), 0x6E6F697365, k])
             amp = rng.normal(float(nat["mean"]), float(nat["stdev"]), n)

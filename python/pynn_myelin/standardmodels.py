@@ -157,8 +157,9 @@ class StepCurrentSource(_Source, electrodes.StepCurrentSource):
 
 class ACSource(_Source, electrodes.ACSource):
     __doc__ = electrodes.ACSource.__doc__ + """
-    On Myelin: the sinusoid is held constant within each time step (its
-    value at the step's start), as step-wise DC inputs; it needs a finite
+    On Myelin: the sinusoid (phase counted from `start`, as PyNN's brian2
+    and neuron backends do) is held constant within each time step at its
+    value at the step's start, as step-wise DC inputs; it needs a finite
     stop (at most build.MAX_SEGMENTS steps long)."""
     translations = build_translations(
         ('amplitude', 'amplitude', _I),
