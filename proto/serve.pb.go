@@ -715,10 +715,12 @@ type Loaded struct {
 	LoadSeconds  float64                `protobuf:"fixed64,7,opt,name=load_seconds,json=loadSeconds,proto3" json:"load_seconds,omitempty"`
 	Backend      string                 `protobuf:"bytes,8,opt,name=backend,proto3" json:"backend,omitempty"`
 	Describe     string                 `protobuf:"bytes,9,opt,name=describe,proto3" json:"describe,omitempty"`
-	// Synapses of each projection of the spec, in spec order: those from its
-	// pre to its post population through its channel (excitatory or
-	// inhibitory; both for RECEPTOR_AUTO). Projections that share pre, post
-	// and channel are counted together and marked in projection_shared.
+	// Synapses of each projection of the spec, in spec order: from the rule
+	// where it fixes the number (fixed in- or out-degree, one-to-one,
+	// all-to-all, explicit), else counted from its pre to its post population
+	// through its channel (excitatory or inhibitory; both for RECEPTOR_AUTO).
+	// A counted projection that shares pre, post and channel with another
+	// projection gets the group's total and is marked in projection_shared.
 	ProjectionSynapses []uint64 `protobuf:"varint,10,rep,packed,name=projection_synapses,json=projectionSynapses,proto3" json:"projection_synapses,omitempty"`
 	ProjectionShared   []bool   `protobuf:"varint,11,rep,packed,name=projection_shared,json=projectionShared,proto3" json:"projection_shared,omitempty"`
 	unknownFields      protoimpl.UnknownFields

@@ -225,8 +225,12 @@ func (e *Engine) describe() {
 	e.info = info
 }
 
-// projectionCounts counts, for each projection of s, the synapses of net
-// from its pre to its post population through its channel.
+// projectionCounts returns the synapses of each projection of s: from the
+// rule where it fixes the number (fixed in- or out-degree, one-to-one,
+// all-to-all, explicit lists), else counted in net from the projection's pre
+// to its post population through its channel. Counted projections that
+// share pre, post and channel with another projection get their group's
+// total and are marked shared.
 func projectionCounts(s *myelinpb.Network, net *network.Network) ([]uint64, []bool) {
 	type key struct {
 		pre, post int
@@ -236,47 +240,76 @@ func projectionCounts(s *myelinpb.Network, net *network.Network) ([]uint64, []bo
 	for i, p := range net.Pops {
 		byName[p.Name] = i
 	}
-	keys := make([]key, len(s.GetProjections()))
+	prs := s.GetProjections()
+	keys := make([]key, len(prs))
 	seen := map[key]int{}
+	for i, pr := range prs {
+		keys[i] = key{byName[pr.GetPre()], byName[pr.GetPost()], pr.GetReceptor()}
+		seen[keys[i]]++
+	}
 	counts := map[key]uint64{}
-	syn := &net.Syn
-	for i, pr := range s.GetProjections() {
-		k := key{byName[pr.GetPre()], byName[pr.GetPost()], pr.GetReceptor()}
-		keys[i] = k
-		seen[k]++
-		if seen[k] > 1 || !net.Pops[k.pre].Spiking() || !net.Pops[k.post].Spiking() {
+	out := make([]uint64, len(prs))
+	shared := make([]bool, len(prs))
+	for i, pr := range prs {
+		k := keys[i]
+		pre, post := &net.Pops[k.pre], &net.Pops[k.post]
+		if n, ok := ruleCount(pr, pre, post, k.pre == k.post); ok {
+			out[i] = n
 			continue
 		}
-		pre, post := &net.Pops[k.pre], &net.Pops[k.post]
-		var n uint64
-		for r := pre.First; r < pre.First+pre.Size; r++ {
-			row := syn.Packed[syn.RowPtr[r]:syn.RowPtr[r+1]]
-			w := syn.Weight[syn.RowPtr[r]:syn.RowPtr[r+1]]
-			lo := sort.Search(len(row), func(j int) bool { return row[j]>>syn.DelayBits >= post.First })
-			hi := sort.Search(len(row), func(j int) bool { return row[j]>>syn.DelayBits >= post.First+post.Size })
-			for j := lo; j < hi; j++ {
-				switch k.ch {
-				case myelinpb.Receptor_EXCITATORY:
-					if w[j] >= 0 {
-						n++
-					}
-				case myelinpb.Receptor_INHIBITORY:
-					if w[j] < 0 {
-						n++
-					}
-				default:
-					n++
-				}
-			}
+		if !pre.Spiking() || !post.Spiking() {
+			continue
 		}
-		counts[k] = n
-	}
-	out := make([]uint64, len(keys))
-	shared := make([]bool, len(keys))
-	for i, k := range keys {
-		out[i], shared[i] = counts[k], seen[k] > 1
+		n, done := counts[k]
+		if !done {
+			n = countSynapses(&net.Syn, pre, post, k.ch)
+			counts[k] = n
+		}
+		out[i], shared[i] = n, seen[k] > 1
 	}
 	return out, shared
+}
+
+// ruleCount is the number of synapses that pr's rule makes, when the rule
+// fixes it.
+func ruleCount(pr *myelinpb.Projection, pre, post *network.Population, self bool) (uint64, bool) {
+	switch r := pr.GetRule().(type) {
+	case *myelinpb.Projection_FixedInDegree:
+		return uint64(r.FixedInDegree.GetIndegree()) * uint64(post.Size), true
+	case *myelinpb.Projection_FixedOutDegree:
+		return uint64(r.FixedOutDegree.GetOutdegree()) * uint64(pre.Size), true
+	case *myelinpb.Projection_OneToOne:
+		return uint64(pre.Size), true
+	case *myelinpb.Projection_AllToAll:
+		n := uint64(pre.Size) * uint64(post.Size)
+		if self && !pr.GetAllowAutapses() {
+			n -= uint64(pre.Size)
+		}
+		return n, true
+	case *myelinpb.Projection_Explicit:
+		return uint64(len(r.Explicit.GetPreIndex())), true
+	}
+	return 0, false
+}
+
+// countSynapses counts the synapses from pre to post through channel ch
+// (both channels for RECEPTOR_AUTO).
+func countSynapses(syn *network.Synapses, pre, post *network.Population, ch myelinpb.Receptor) uint64 {
+	var n uint64
+	for r := pre.First; r < pre.First+pre.Size; r++ {
+		row := syn.Packed[syn.RowPtr[r]:syn.RowPtr[r+1]]
+		w := syn.Weight[syn.RowPtr[r]:syn.RowPtr[r+1]]
+		lo := sort.Search(len(row), func(j int) bool { return row[j]>>syn.DelayBits >= post.First })
+		hi := sort.Search(len(row), func(j int) bool { return row[j]>>syn.DelayBits >= post.First+post.Size })
+		for j := lo; j < hi; j++ {
+			switch {
+			case ch == myelinpb.Receptor_EXCITATORY && w[j] < 0, ch == myelinpb.Receptor_INHIBITORY && w[j] >= 0:
+			default:
+				n++
+			}
+		}
+	}
+	return n
 }
 
 func (e *Engine) clearPending() {

@@ -299,3 +299,42 @@ func TestErrors(t *testing.T) {
 		t.Errorf("after errors, run went to step %d, want 50", r.GetStep())
 	}
 }
+
+// Load reports each projection's synapses: by rule where the rule fixes
+// the number, else counted; projections counted together are marked.
+func TestProjectionCounts(t *testing.T) {
+	s := recurrent(t, 10)
+	// A second E->E projection through the same (excitatory) channel.
+	extra := proto.Clone(s.Projections[2]).(*myelinpb.Projection)
+	extra.Name = "E->E again"
+	s.Projections = append(s.Projections, extra)
+	e := serve.New(nil)
+	defer e.Close()
+	info, err := e.Load(s, "cpu", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := network.Build(s, network.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every E->E synapse, found by walking all synapses.
+	var ee uint64
+	for r := uint32(0); r < net.N; r++ {
+		for k := net.Syn.RowPtr[r]; k < net.Syn.RowPtr[r+1]; k++ {
+			if r < 80 && net.Syn.Packed[k]>>net.Syn.DelayBits < 80 {
+				ee++
+			}
+		}
+	}
+	c, shared := info.GetProjectionSynapses(), info.GetProjectionShared()
+	if len(c) != 4 || c[0] != 200 || c[1] != 400 || c[2] != ee || c[3] != ee {
+		t.Errorf("counts %v, want [200 400 %d %d]", c, ee, ee)
+	}
+	if shared[0] || shared[1] || !shared[2] || !shared[3] {
+		t.Errorf("shared %v, want [false false true true]", shared)
+	}
+	if ee < 1000 || ee > 1600 {
+		t.Errorf("two E->E projections with p = 0.1 among 80 neurons have %d synapses, want about 1,280", ee)
+	}
+}
