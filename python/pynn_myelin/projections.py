@@ -97,12 +97,19 @@ class Projection(common.Projection):
     def __len__(self):
         if self._explicit is not None:
             return int(self._explicit[0].size)
-        n = simulator.state.synapse_count(self)
+        st = simulator.state
+        n = st.synapse_count(self)
+        if n is None and st.t == 0 and (st.dirty or not st.loaded):
+            # Drawn by the engine: build the network as it is now to count
+            # them (connectivity depends only on the seed and the
+            # projection's place, so a later rebuild draws the same).
+            st.ensure_loaded()
+            n = st.synapse_count(self)
         if n is None:
             raise NotImplementedError(
-                "pynn_myelin: the number of connections of %s is known only after the network "
-                "is built (run() first) and only when no other projection links the same populations "
-                "through the same receptor" % self.label)
+                "pynn_myelin: the number of connections of %s drawn by the engine is known only "
+                "when no other projection links the same populations through the same receptor"
+                % self.label)
         return n
 
     def set(self, **attributes):

@@ -443,3 +443,17 @@ def test_ac_and_noisy_sources(fresh):
     p.inject(sim.ACSource(amplitude=0.5))   # never stops
     with pytest.raises(NotImplementedError, match="stop"):
         sim.run(10.0)
+
+
+@needs_engine
+def test_len_before_run_is_stable(fresh):
+    """len() of a projection the engine draws, asked before run(), builds
+    the network so far; later projections do not change its draw."""
+    a = sim.Population(100, sim.IF_curr_exp(), label="a")
+    b = sim.Population(50, sim.IF_curr_exp(), label="b")
+    p1 = sim.Projection(a, b, sim.FixedProbabilityConnector(0.1), sim.StaticSynapse(weight=0.1, delay=1.0))
+    n1 = len(p1)
+    p2 = sim.Projection(b, a, sim.FixedProbabilityConnector(0.2), sim.StaticSynapse(weight=0.1, delay=1.0))
+    sim.run(5.0)
+    assert len(p1) == n1 and 300 < n1 < 700
+    assert 700 < len(p2) < 1300
