@@ -84,8 +84,11 @@ type Engine struct {
 	// rebuild: the spec changed at step 0; build afresh before running.
 	// replay: inputs changed during the run; rebuild and replay to step.
 	rebuild, replay bool
-	// totals counts spikes per population since the last reset.
+	// totals counts spikes per population since the last reset; digest
+	// folds in every (step, id) of them, in order, so that a replay can
+	// prove it reproduced them all.
 	totals []uint64
+	digest uint64
 
 	// Recorded data not yet read, from step readStep on.
 	readStep   uint64
@@ -168,6 +171,7 @@ func (e *Engine) restart() error {
 	}
 	e.net, e.be = net, be
 	e.totals = make([]uint64, len(net.Pops))
+	e.digest = digestSeed
 	e.clearPending()
 	e.describe()
 	return nil
@@ -318,6 +322,12 @@ func (e *Engine) clearPending() {
 	e.readStep = e.step
 }
 
+// FNV-1a style constants of the spike digest.
+const (
+	digestSeed  = 14695981039346656037
+	digestPrime = 1099511628211
+)
+
 // errNotLoaded is returned by commands that need a network.
 var errNotLoaded = errors.New("no network loaded (send load first)")
 
@@ -392,6 +402,7 @@ func (e *Engine) collect(keep bool) {
 		for _, id := range b.IDs[j : j+int(c)] {
 			p := net.PopOf(id)
 			e.totals[p]++
+			e.digest = (e.digest ^ (b.FirstStep+uint64(s))<<32 ^ uint64(id)) * digestPrime
 			if keep && net.Pops[p].Recorded {
 				e.spikeSteps = append(e.spikeSteps, b.FirstStep+uint64(s))
 				e.spikeIDs = append(e.spikeIDs, id)
@@ -704,7 +715,7 @@ func setWindow(in *myelinpb.Input, start, stop *float64) {
 // replay does not reproduce the spikes counted so far.
 func (e *Engine) replayTo() error {
 	target := e.step
-	want := slices.Clone(e.totals)
+	want, wantDigest := slices.Clone(e.totals), e.digest
 	net, be, err := e.open(e.live)
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
@@ -712,6 +723,7 @@ func (e *Engine) replayTo() error {
 	e.net, e.be = net, be
 	e.step = 0
 	clear(e.totals)
+	e.digest = digestSeed
 	h := e.history
 	for k := 0; ; {
 		for k < len(h) && h[k].step <= e.step {
@@ -729,8 +741,8 @@ func (e *Engine) replayTo() error {
 			return fmt.Errorf("replay: %w", err)
 		}
 	}
-	if !slices.Equal(want, e.totals) {
-		return fmt.Errorf("replay to step %d gave %v spikes per population, the run had %v", target, e.totals, want)
+	if !slices.Equal(want, e.totals) || wantDigest != e.digest {
+		return fmt.Errorf("replay to step %d gave other spikes than the run (%v per population, the run had %v)", target, e.totals, want)
 	}
 	e.replay = false
 	return nil
