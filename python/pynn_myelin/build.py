@@ -149,6 +149,7 @@ class Layout:
         net = self.network = pb.Network(name="pynn_myelin", dt_ms=state.dt, duration_ms=0, seed=state.seed)
         self.name = {}  # id(pop) -> engine population name
         self.inputs = defaultdict(list)  # id(pop or current source) -> [(input name, a, b)]
+        self.offset_inputs = defaultdict(list)  # id(pop) -> DC inputs of a per-neuron i_offset
         self.probes = []  # (pop, first index, count) per state series
         self.rule_projections = []  # (projection, spec index)
         self._used = set()
@@ -216,6 +217,14 @@ class Layout:
             return
         msg = MODEL_MESSAGES[model]()
         for pname, values in pop._parameters.items():
+            if pname == "i_e" and np.ndim(values) == 1 and np.any(np.asarray(values) != np.asarray(values)[0]):
+                # A per-neuron offset current: DC inputs over runs of equal values.
+                msg.i_e = 0.0
+                for a, b, (amp,) in runs(pop.size, values):
+                    iname = "%s:i_offset@%d" % (name, a)
+                    self.network.inputs.add(name=iname, target=name, dc=pb.DCInput(amplitude=amp, first=a, count=b - a))
+                    self.offset_inputs[id(pop)].append((iname, a, b))
+                continue
             setattr(msg, pname, homogeneous(values, "parameter %s of population %r" % (pname, pop.label)))
         getattr(p, model).CopyFrom(msg)
         for var, lazy in pop.initial_values.items():
@@ -479,9 +488,18 @@ class Layout:
                 client.set_input(iname, rate_hz=homogeneous(
                     np.asarray(rates)[a:b], "rate of neurons %d..%d of %r" % (a, b - 1, pop.label)))
             return
+        names = list(names)
+        if "i_e" in names and id(pop) in self.offset_inputs:
+            names.remove("i_e")
+            offsets = np.broadcast_to(np.asarray(pop._parameters["i_e"], dtype=float), (pop.size,))
+            for iname, a, b in self.offset_inputs[id(pop)]:
+                client.set_input(iname, amplitude=homogeneous(
+                    offsets[a:b], "i_offset of neurons %d..%d of %r (set at the start as runs of equal values; "
+                    "reset() to change them otherwise)" % (a, b - 1, pop.label)))
         values = {n: homogeneous(pop._parameters[n], "parameter %s of population %r" % (n, pop.label))
                   for n in names}
-        client.set_params(self.name[id(pop)], values)
+        if values:
+            client.set_params(self.name[id(pop)], values)
 
     def update_current_source(self, client, src, names):
         if not isinstance(src, DCSource) or set(names) - {"amplitude"}:

@@ -457,3 +457,28 @@ def test_len_before_run_is_stable(fresh):
     sim.run(5.0)
     assert len(p1) == n1 and 300 < n1 < 700
     assert 700 < len(p2) < 1300
+
+
+@needs_engine
+def test_per_neuron_offset_current(fresh):
+    p = sim.Population(4, sim.IF_curr_exp(tau_m=20.0, cm=1.0, v_rest=-65.0, v_thresh=-50.0), label="p")
+    p.initialize(v=-65.0)
+    p.set(i_offset=np.array([0.0, 0.5, 1.0, 2.0]))   # nA: 20 MΩ -> 0, 10, 20, 40 mV
+    p[0:1].set(i_offset=0.25)
+    p.record(["spikes", "v"])
+    sim.run(300.0)
+    v = np.asarray(p.get_data().segments[0].filter(name="v")[0])
+    assert v[-1, 0] + 65.0 == pytest.approx(5.0, abs=0.01)   # 0.25 nA · 20 MΩ
+    assert v[-1, 1] + 65.0 == pytest.approx(10.0, abs=0.01)
+    counts = [len(s) for s in spikes_of(p)]
+    assert counts[:2] == [0, 0] and 0 < counts[2] < counts[3]
+    # During the run, runs of equal values can change.
+    p[1:2].set(i_offset=1.0)
+    sim.run(300.0)
+    assert len(spikes_of(p)[1]) > 0
+    # A change that splits a run of equal values needs a reset.
+    sim.setup()
+    q = sim.Population(4, sim.IF_curr_exp(i_offset=[0.0, 0.0, 1.0, 1.0]), label="q")
+    sim.run(10.0)
+    with pytest.raises(NotImplementedError, match="i_offset"):
+        q[0:1].set(i_offset=0.5)
