@@ -914,12 +914,15 @@ func (x *ServedPopulation) GetRecorded() bool {
 // ServedSeries is one state probe: `variable` of neuron_ids, sampled after
 // every step t with t % every == 0.
 type ServedSeries struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            uint32                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	Population    string                 `protobuf:"bytes,2,opt,name=population,proto3" json:"population,omitempty"`
-	Variable      string                 `protobuf:"bytes,3,opt,name=variable,proto3" json:"variable,omitempty"`
-	NeuronIds     []uint32               `protobuf:"varint,4,rep,packed,name=neuron_ids,json=neuronIds,proto3" json:"neuron_ids,omitempty"`
-	Every         uint32                 `protobuf:"varint,5,opt,name=every,proto3" json:"every,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Id         uint32                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Population string                 `protobuf:"bytes,2,opt,name=population,proto3" json:"population,omitempty"`
+	Variable   string                 `protobuf:"bytes,3,opt,name=variable,proto3" json:"variable,omitempty"`
+	NeuronIds  []uint32               `protobuf:"varint,4,rep,packed,name=neuron_ids,json=neuronIds,proto3" json:"neuron_ids,omitempty"`
+	Every      uint32                 `protobuf:"varint,5,opt,name=every,proto3" json:"every,omitempty"`
+	// The variable of neuron_ids at time 0, before the first step (samples
+	// are taken after steps).
+	Initial       []float32 `protobuf:"fixed32,6,rep,packed,name=initial,proto3" json:"initial,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -987,6 +990,13 @@ func (x *ServedSeries) GetEvery() uint32 {
 		return x.Every
 	}
 	return 0
+}
+
+func (x *ServedSeries) GetInitial() []float32 {
+	if x != nil {
+		return x.Initial
+	}
+	return nil
 }
 
 // Ran reports the state after a run.
@@ -1346,7 +1356,7 @@ const file_proto_serve_proto_rawDesc = "" +
 	"\bfirst_id\x18\x02 \x01(\rR\afirstId\x12\x12\n" +
 	"\x04size\x18\x03 \x01(\rR\x04size\x12\x14\n" +
 	"\x05model\x18\x04 \x01(\tR\x05model\x12\x1a\n" +
-	"\brecorded\x18\x05 \x01(\bR\brecorded\"\x8f\x01\n" +
+	"\brecorded\x18\x05 \x01(\bR\brecorded\"\xa9\x01\n" +
 	"\fServedSeries\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x12\x1e\n" +
 	"\n" +
@@ -1355,7 +1365,8 @@ const file_proto_serve_proto_rawDesc = "" +
 	"\bvariable\x18\x03 \x01(\tR\bvariable\x12\x1d\n" +
 	"\n" +
 	"neuron_ids\x18\x04 \x03(\rR\tneuronIds\x12\x14\n" +
-	"\x05every\x18\x05 \x01(\rR\x05every\"\xcc\x01\n" +
+	"\x05every\x18\x05 \x01(\rR\x05every\x12\x18\n" +
+	"\ainitial\x18\x06 \x03(\x02R\ainitial\"\xcc\x01\n" +
 	"\x03Ran\x12\x12\n" +
 	"\x04step\x18\x01 \x01(\x04R\x04step\x12\x17\n" +
 	"\atime_ms\x18\x02 \x01(\x01R\x06timeMs\x12+\n" +

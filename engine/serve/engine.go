@@ -222,6 +222,7 @@ func (e *Engine) describe() {
 		s := &myelinpb.ServedSeries{Id: uint32(i), Population: pop.Name, Variable: pr.Variable, Every: pr.Every}
 		for k := uint32(0); k < pr.Count; k++ {
 			s.NeuronIds = append(s.NeuronIds, pop.First+pr.First+k)
+			s.Initial = append(s.Initial, pop.Init[pr.First+k]+pop.EL)
 		}
 		info.StateSeries = append(info.StateSeries, s)
 	}

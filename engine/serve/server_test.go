@@ -82,6 +82,9 @@ func TestProtocol(t *testing.T) {
 	if len(l.GetPopulations()) != 2 || l.GetPopulations()[1].GetFirstId() != 80 || l.GetDtMs() != 0.1 || len(l.GetStateSeries()) != 1 {
 		t.Errorf("loaded: %v", l)
 	}
+	if init := l.GetStateSeries()[0].GetInitial(); len(init) != 3 || init[0] < -70 || init[0] > -56 || init[0] == init[1] {
+		t.Errorf("initial values of the probed neurons %v, want 3 draws from U(-70, -56)", init)
+	}
 	if c := l.GetProjectionSynapses(); len(c) != 3 || c[0] != 20*10 || c[1] != 80*5 || c[2] == 0 || c[2] > 80*80 {
 		t.Errorf("projection synapses %v, want [200 400 ~640]", c)
 	}

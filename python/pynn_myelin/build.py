@@ -417,10 +417,10 @@ class Layout:
             if r.get("spikes"):
                 rec.spikes.append(self.name[id(pop)])
             if r.get("v"):
+                # Sampled after every step; the recorder adds the value at
+                # t = 0 and keeps every sampling_interval (see Recorder).
                 idx = sorted(pop.id_to_index(int(i)) for i in r["v"])
-                every = int(round(pop.recorder.sampling_interval / self.dt))
-                rec.state.add(population=self.name[id(pop)], first=idx[0], count=idx[-1] - idx[0] + 1,
-                              every=max(1, every))
+                rec.state.add(population=self.name[id(pop)], first=idx[0], count=idx[-1] - idx[0] + 1, every=1)
                 self.probes.append((pop, idx[0], idx[-1] - idx[0] + 1))
         if not rec.spikes:
             # An empty list would record every population; record the
@@ -434,6 +434,9 @@ class Layout:
     def bind(self):
         """Map engine ids to PyNN ids once the engine reported its layout."""
         first = {p.name: p.first_id for p in self.loaded.populations}
+        for (pop, first_index, count), series in zip(self.probes, self.loaded.state_series):
+            every = int(round(pop.recorder.sampling_interval / self.dt))
+            pop.recorder._set_probe(first_index, max(1, every), np.asarray(series.initial, dtype=np.float32))
         self.recorded = []
         for pop in self.state.populations:
             if id(pop) in self.direct:
@@ -454,8 +457,7 @@ class Layout:
                 pop.recorder._add_spikes(gids[m] - first + int(pop.first_id), (steps[m] + stamp) * self.dt)
         for s in data.samples:
             pop, first, count = self.probes[s.series]
-            rows = np.asarray(s.values, dtype=np.float32).reshape(s.num_samples, count)
-            pop.recorder._add_samples(first, rows)
+            pop.recorder._add_samples(np.asarray(s.values, dtype=np.float32).reshape(s.num_samples, count))
 
     def synapse_count(self, prj):
         """Connections of a projection the engine drew, when known exactly."""

@@ -13,6 +13,7 @@ class Recorder(recording.Recorder):
 
     def __init__(self, population, file=None):
         recording.Recorder.__init__(self, population, file)
+        self._v_first, self._v_every, self._v_initial, self._v_start = 0, 1, None, None
         self._clear_simulator()
 
     def _record(self, variable, new_ids, sampling_interval=None):
@@ -29,13 +30,21 @@ class Recorder(recording.Recorder):
         if new_ids:
             self._simulator.state.recording_changed()
 
-    # Data arriving from the engine (build.Layout.distribute).
+    # Data arriving from the engine (build.Layout.distribute). The engine
+    # samples v after every step, so the sample after step s is v at time
+    # (s+1)·dt; with the value at t = 0 in front, row k is v at k·dt, and
+    # every `every`-th row is kept: v at 0, interval, 2·interval, ... as
+    # PyNN's other backends report it.
+    def _set_probe(self, first_index, every, initial):
+        self._v_first, self._v_every = first_index, every
+        self._v_initial = initial
+        self._v_start = initial  # (re)loads happen at t = 0 only
+
     def _add_spikes(self, ids, times):
         self._spike_ids.append(ids)
         self._spike_times.append(times)
 
-    def _add_samples(self, first_index, rows):
-        self._v_first = first_index
+    def _add_samples(self, rows):
         self._v_rows.append(rows)
 
     def _spikes(self):
@@ -52,9 +61,9 @@ class Recorder(recording.Recorder):
     def _get_all_signals(self, variable, ids, clear=False):
         if variable != "v":
             raise NotImplementedError("pynn_myelin: no samples of %r" % variable)
-        if not self._v_rows:
+        if self._v_start is None:
             return np.zeros((0, len(ids))), None
-        rows = np.concatenate(self._v_rows, axis=0)
+        rows = np.concatenate([self._v_start[np.newaxis, :]] + self._v_rows, axis=0)[::self._v_every]
         cols = [self.population.id_to_index(int(i)) - self._v_first for i in ids]
         return rows[:, cols].astype(float), None
 
@@ -72,9 +81,16 @@ class Recorder(recording.Recorder):
         return counts
 
     def _clear_simulator(self):
+        """Forget the data read so far; v goes on from the last sample."""
         self._spike_ids, self._spike_times = [], []
+        rows = getattr(self, "_v_rows", [])
+        self._v_start = rows[-1][-1] if rows else getattr(self, "_v_start", None)
         self._v_rows = []
-        self._v_first = 0
+
+    def _restart(self):
+        """Back to t = 0: v starts again from its initial values."""
+        self._clear_simulator()
+        self._v_start = getattr(self, "_v_initial", None)
 
     def _reset(self):
         self._clear_simulator()

@@ -155,7 +155,7 @@ class State(common.control.BaseState):
         self.reset_state()
         self.lost = False
         for r in self.recorders:
-            r._clear_simulator()
+            r._restart()
         if self.loaded and not self.dirty:
             self.client.reset()
 

@@ -108,7 +108,7 @@ def test_current_injection_rate(fresh):
     want = lif_rate(2.0, 0.25, 10.0, 15.0, 2.0) * 0.5
     assert abs(n - want) <= 2, (n, want)
     v = p.get_data("v").segments[0].filter(name="v")[0]
-    assert v.shape == (5000, 1)
+    assert v.shape == (5001, 1)  # t = 0, 0.1, ..., 500 ms
     assert float(v.max()) < -50.0 + 1e-3 and float(v.min()) >= -65.0 - 1e-3
 
 
@@ -161,7 +161,7 @@ def test_multiple_runs_equal_one_run(fresh):
     v_two = np.asarray(exc.get_data("v").segments[1].filter(name="v")[0])
     for a, b in zip(one[0] + one[1], two[0] + two[1]):
         assert np.array_equal(a, b)
-    assert np.array_equal(v_one, v_two) and v_one.shape == (1000, 3)
+    assert np.array_equal(v_one, v_two) and v_one.shape == (1001, 3)
     assert len(exc.get_data().segments) == 2
 
 
@@ -482,3 +482,29 @@ def test_per_neuron_offset_current(fresh):
     sim.run(10.0)
     with pytest.raises(NotImplementedError, match="i_offset"):
         q[0:1].set(i_offset=0.5)
+
+
+@needs_engine
+def test_v_sample_times(fresh):
+    """v at t = 0 is the initial value, v at k·dt the state after k steps,
+    and a sampling interval keeps every interval/dt-th of those."""
+    a = sim.Population(1, sim.IF_curr_exp(tau_m=20.0, v_rest=-65.0), label="a")
+    b = sim.Population(1, sim.IF_curr_exp(tau_m=20.0, v_rest=-65.0), label="b")
+    for p in (a, b):
+        p.initialize(v=-70.0)
+    a.record("v")
+    b.record("v", sampling_interval=1.0)
+    sim.run(50.0)
+    sim.run(50.0)
+    va = a.get_data().segments[0].filter(name="v")[0]
+    vb = b.get_data().segments[0].filter(name="v")[0]
+    x = np.asarray(va)[:, 0]
+    assert x.shape == (1001,) and x[0] == -70.0
+    for k in (1, 10, 1000):
+        assert x[k] == pytest.approx(-65.0 - 5.0 * math.exp(-0.1 * k / 20.0), abs=2e-4)
+    assert float(va.sampling_period.rescale("ms")) == pytest.approx(0.1)
+    assert float(vb.sampling_period.rescale("ms")) == pytest.approx(1.0)
+    assert np.array_equal(np.asarray(vb)[:, 0], x[::10]) and vb.shape == (101, 1)
+    sim.reset()
+    sim.run(1.0)
+    assert np.asarray(a.get_data().segments[1].filter(name="v")[0])[0, 0] == -70.0
