@@ -575,7 +575,9 @@ type Reply struct {
 	// The id of the command answered.
 	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
 	// Set when the command failed: "COMMAND: FIELD: what is wrong". The
-	// engine's state is as it was before the command.
+	// engine's state is then as it was before the command, except that a
+	// failed load leaves no network loaded, and a run that failed in the
+	// backend unloads the network (its message says so).
 	Error string `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
 	// Types that are valid to be assigned to Kind:
 	//
