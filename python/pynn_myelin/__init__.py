@@ -27,7 +27,7 @@ from . import simulator
 from .standardmodels import *  # noqa: F401,F403
 from .standardmodels import StaticSynapse
 from pyNN.standardmodels import StandardCellType
-from .populations import Population, PopulationView, Assembly
+from .populations import Population, PopulationView, Assembly  # noqa: F401
 from .projections import Projection
 from .units import *  # noqa: F401,F403
 from .client import EngineError  # noqa: F401

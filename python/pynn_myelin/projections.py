@@ -5,7 +5,6 @@ handed to the engine as rules: it draws the connectivity from its seed.
 Every other connector runs PyNN's own algorithm here and is sent as an
 explicit list."""
 
-from itertools import repeat
 
 import numpy as np
 
