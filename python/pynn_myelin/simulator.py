@@ -2,7 +2,6 @@
 session (`myelin serve`) that runs it, and the routing of recorded data and
 between-run changes to the engine."""
 
-
 from pyNN import common
 
 from . import client as _client
