@@ -21,7 +21,7 @@ vet:
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted" >&2; exit 1; fi
 	$(GO) vet ./...
 
-test: vet python-deps unit hostemu fuzz
+test: vet python-deps unit hostemu fuzz python-test
 
 unit:
 	$(GO) test -count=1 ./...
@@ -36,13 +36,24 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzAnalyzePath$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=50x ./cmd/myelin/
 	$(GO) test -run='^$$' -fuzz='^FuzzLiveClient$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=50x ./cmd/myelin/
 
-# The Python reader needs numpy and protobuf; Debian packages them for the
-# system python. Installing needs root; without it the Python test skips.
+# The Python reader needs numpy and protobuf; pynn_myelin (python/) also
+# needs PyNN, Neo and pytest. Debian packages them for the system python.
+# Installing needs root; without it the Python tests skip.
+PYTHON_DEBS = python3-numpy python3-protobuf python3-pynn python3-neo python3-pytest
+
 python-deps:
-	@$(PYTHON) -c 'import numpy, google.protobuf' 2>/dev/null || \
+	@$(PYTHON) -c 'import numpy, google.protobuf, pyNN, neo, pytest' 2>/dev/null || \
 	  { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
-	    (apt-get update -qq && apt-get install -y -qq python3-numpy python3-protobuf) >/dev/null 2>&1; } || \
-	  echo "python-deps: numpy/protobuf for $(PYTHON) not installed; the Python reader test will skip" >&2
+	    (apt-get update -qq && apt-get install -y -qq $(PYTHON_DEBS)) >/dev/null 2>&1; } || \
+	  echo "python-deps: numpy/protobuf/PyNN/neo/pytest for $(PYTHON) not all installed; the Python tests will skip" >&2
+
+# pynn_myelin's tests run against bin/myelin. Without pytest or PyNN they
+# are skipped with a note (pytest's "no tests ran" is never reached).
+.PHONY: python-test
+python-test: build
+	@if $(PYTHON) -c 'import pytest, pyNN, neo' 2>/dev/null; then \
+	  MYELIN_BIN=$(CURDIR)/bin/myelin $(PYTHON) -m pytest -q -p no:cacheprovider python/tests; \
+	else echo "python-test: skipped (pytest, PyNN or neo missing for $(PYTHON); run make python-deps as root)"; fi
 
 bench-short:
 	$(GO) test -run='^$$' -bench=. -benchtime=1x ./bench/

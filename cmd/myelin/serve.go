@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/myelin-sim/myelin/engine/backend"
+	"github.com/myelin-sim/myelin/engine/cpu"
+	"github.com/myelin-sim/myelin/engine/serve"
+	"github.com/spf13/pflag"
+)
+
+// cmdServe keeps a network alive between commands read as length-delimited
+// protobuf (proto/serve.proto) from stdin, or from each client of a Unix
+// socket in turn, with replies on stdout or the socket.
+func cmdServe(ctx context.Context, e *env, args []string) error {
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	socket := fs.String("socket", "", "listen on this Unix socket instead of stdin/stdout; clients are served one after another, each with a fresh engine")
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: myelin serve [--socket PATH]\n\nCommands and replies are length-delimited protobuf messages (proto/serve.proto).\nA load command's backend is cpu (default), cuda or auto.\n\n%s", fs.FlagUsages())
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil
+		}
+		return &exitError{2, err}
+	}
+	if fs.NArg() != 0 {
+		fs.Usage()
+		return &exitError{2, fmt.Errorf("serve takes no arguments, got %d", fs.NArg())}
+	}
+	// A client that goes away must end the session, not kill the process:
+	// with SIGPIPE noted, writes to a closed pipe return EPIPE instead.
+	sigpipe := make(chan os.Signal, 1)
+	signal.Notify(sigpipe, syscall.SIGPIPE)
+	defer signal.Stop(sigpipe)
+	if *socket == "" {
+		return serve.Serve(ctx, e.stdin, e.stdout, serveBackend)
+	}
+	ln, err := net.Listen("unix", *socket)
+	if err != nil {
+		return fmt.Errorf("--socket: %w", err)
+	}
+	defer ln.Close()
+	go func() {
+		<-ctx.Done()
+		ln.Close()
+	}()
+	fmt.Fprintf(e.stderr, "myelin serve: listening on %s\n", *socket)
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("--socket %s: %w", *socket, err)
+		}
+		err = serve.Serve(ctx, conn, conn, serveBackend)
+		conn.Close()
+		if err != nil {
+			fmt.Fprintf(e.stderr, "myelin serve: client ended: %v\n", err)
+		}
+	}
+}
+
+// serveBackend opens the backend a load command names.
+func serveBackend(name string, threads int) (backend.Backend, error) {
+	switch name {
+	case "", "cpu":
+		return cpu.New(threads), nil
+	case "cuda", "auto":
+		if be, ok := cudaBackend(); ok {
+			return be, nil
+		}
+		if name == "auto" {
+			return cpu.New(threads), nil
+		}
+		return nil, fmt.Errorf("cuda: %s (a GPU serve needs the myelin-cuda binary: run 'myelin-cuda serve')", noCUDAReason())
+	}
+	return nil, fmt.Errorf("%q: want cpu, cuda or auto", name)
+}

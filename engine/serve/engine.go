@@ -1,0 +1,750 @@
+// Package serve keeps one network alive between commands: load a spec, run
+// it for T ms again and again continuing the same simulation, read what was
+// recorded since the last read, change neuron parameters and input values
+// between runs, and reset it to time 0. Engine is the Go API; Serve speaks
+// the length-delimited protobuf protocol of proto/serve.proto over any
+// reader and writer (stdin/stdout, a Unix socket).
+//
+// A served network is built with a horizon of 2^40 steps instead of its
+// duration_ms, and the backend advances it in pieces. When nothing changes
+// between runs the spikes are those of one `myelin run` of the same total
+// duration; the one exception is a spec with spike_times inputs after that
+// duration, whose weights may enlarge a population's fixed-point scale.
+//
+// Changes during a simulation (at a step > 0):
+//   - a Poisson rate or DC amplitude is split into two time segments (the
+//     old value stops at the current step, the new one starts there), the
+//     network is rebuilt and silently replayed up to the current step on a
+//     fresh backend before the next run; the replay must reproduce every
+//     spike already produced, or the run fails;
+//   - neuron parameters are taken up in place by the CPU backend (it reads
+//     the network's coefficients at every step); other backends copy them
+//     at load and refuse such changes. Replays reapply them at their steps.
+//
+// At step 0 (after Load or Reset) any change simply rebuilds the network.
+package serve
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/myelin-sim/myelin/engine/backend"
+	"github.com/myelin-sim/myelin/engine/cpu"
+	"github.com/myelin-sim/myelin/engine/network"
+	"github.com/myelin-sim/myelin/engine/spec"
+	myelinpb "github.com/myelin-sim/myelin/proto"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// HorizonSteps is the number of steps a served network is built for; a
+// session cannot run past it.
+const HorizonSteps = uint64(1) << 40
+
+// BackendFactory opens a backend by name ("cpu", "cuda") with the given
+// number of CPU threads (0: all cores).
+type BackendFactory func(name string, threads int) (backend.Backend, error)
+
+// CPUOnly is the BackendFactory of binaries without CUDA: it opens the CPU
+// backend and refuses every other name.
+func CPUOnly(name string, threads int) (backend.Backend, error) {
+	switch name {
+	case "", "cpu":
+		return cpu.New(threads), nil
+	}
+	return nil, fmt.Errorf("backend %q: this engine offers only cpu", name)
+}
+
+// Engine holds one served network. It is not safe for concurrent use.
+type Engine struct {
+	factory     BackendFactory
+	backendName string
+	threads     int
+
+	// current holds the parameters and input values as last set: what a
+	// reset starts from.
+	current *myelinpb.Network
+	// live is what the running simulation was built from: the spec at the
+	// last reset plus the time segments of inputs changed since.
+	live *myelinpb.Network
+	// segment maps an input name to the index in live.Inputs of its latest
+	// segment.
+	segment map[string]int
+	// history lists the in-place parameter changes since the last reset.
+	history []paramChange
+
+	net  *network.Network
+	be   backend.Backend
+	step uint64
+	// rebuild: the spec changed at step 0; build afresh before running.
+	// replay: inputs changed during the run; rebuild and replay to step.
+	rebuild, replay bool
+	// totals counts spikes per population since the last reset; digest
+	// folds in every (step, id) of them, in order, so that a replay can
+	// prove it reproduced them all.
+	totals []uint64
+	digest uint64
+
+	// Recorded data not yet read, from step readStep on.
+	readStep   uint64
+	spikeSteps []uint64
+	spikeIDs   []uint32
+	samples    []pendingSamples
+	blk        backend.Block
+	info       *myelinpb.Loaded
+	lastLoad   time.Duration
+}
+
+// paramChange is a population's model coefficients as set at a step.
+type paramChange struct {
+	step  uint64
+	pop   int
+	model network.Population
+}
+
+type pendingSamples struct {
+	first  uint64
+	n      uint32
+	values []float32
+}
+
+// New returns an engine with no network that opens backends with factory
+// (nil: CPUOnly).
+func New(factory BackendFactory) *Engine {
+	if factory == nil {
+		factory = CPUOnly
+	}
+	return &Engine{factory: factory}
+}
+
+// Loaded reports whether a network is loaded.
+func (e *Engine) Loaded() bool { return e.current != nil }
+
+// Step is the current step of the simulation.
+func (e *Engine) Step() uint64 { return e.step }
+
+// Load builds net (defaults applied, validated) and loads it into the named
+// backend, replacing any network loaded before.
+func (e *Engine) Load(net *myelinpb.Network, backendName string, threads int) (*myelinpb.Loaded, error) {
+	if net == nil {
+		return nil, errors.New("spec: no network given")
+	}
+	cur := proto.Clone(net).(*myelinpb.Network)
+	if cur.DurationMs == nil {
+		cur.DurationMs = proto.Float64(0)
+	}
+	spec.ApplyDefaults(cur)
+	if err := spec.Validate(cur); err != nil {
+		return nil, fmt.Errorf("spec: %w", err)
+	}
+	if threads < 0 {
+		return nil, fmt.Errorf("threads = %d: must be >= 0", threads)
+	}
+	e.Close()
+	e.backendName, e.threads = backendName, threads
+	e.current = cur
+	if err := e.restart(); err != nil {
+		e.current = nil
+		return nil, err
+	}
+	return e.info, nil
+}
+
+// restart builds the current spec afresh at step 0 and loads it.
+func (e *Engine) restart() error {
+	e.live = proto.Clone(e.current).(*myelinpb.Network)
+	e.segment = map[string]int{}
+	for i, in := range e.live.GetInputs() {
+		e.segment[in.GetName()] = i
+	}
+	e.history = nil
+	e.step, e.readStep = 0, 0
+	e.rebuild, e.replay = false, false
+	net, be, err := e.open(e.live)
+	if err != nil {
+		return err
+	}
+	e.net, e.be = net, be
+	e.totals = make([]uint64, len(net.Pops))
+	e.digest = digestSeed
+	e.clearPending()
+	e.describe()
+	return nil
+}
+
+// open builds s with the serving horizon and loads it into a new backend,
+// closing the old one first (a GPU may not hold two networks).
+func (e *Engine) open(s *myelinpb.Network) (*network.Network, backend.Backend, error) {
+	b := proto.Clone(s).(*myelinpb.Network)
+	b.DurationMs = proto.Float64(float64(HorizonSteps) * b.GetDtMs())
+	net, err := network.Build(b, network.Options{Threads: e.threads})
+	if err != nil {
+		return nil, nil, fmt.Errorf("build: %w", err)
+	}
+	net.Steps = HorizonSteps
+	if e.be != nil {
+		e.be.Close()
+		e.be = nil
+	}
+	be, err := e.factory(e.backendName, e.threads)
+	if err != nil {
+		return nil, nil, fmt.Errorf("backend: %w", err)
+	}
+	t0 := time.Now()
+	if err := be.Load(net); err != nil {
+		be.Close()
+		return nil, nil, fmt.Errorf("backend %s: load: %w", be.Name(), err)
+	}
+	e.lastLoad = time.Since(t0)
+	return net, be, nil
+}
+
+// describe fills e.info from the loaded network.
+func (e *Engine) describe() {
+	net := e.net
+	info := &myelinpb.Loaded{
+		DtMs: net.Dt, Neurons: uint64(net.N), Synapses: net.SynapseCount(),
+		BuildSeconds: net.BuildSeconds, LoadSeconds: e.lastLoad.Seconds(),
+		Backend: e.be.Name(), Describe: e.be.Describe(),
+	}
+	for _, p := range net.Pops {
+		info.Populations = append(info.Populations, &myelinpb.ServedPopulation{
+			Name: p.Name, FirstId: p.First, Size: p.Size, Model: p.Model.String(), Recorded: p.Recorded,
+		})
+	}
+	for i, pr := range net.Probes {
+		pop := &net.Pops[pr.Pop]
+		s := &myelinpb.ServedSeries{Id: uint32(i), Population: pop.Name, Variable: pr.Variable, Every: pr.Every}
+		for k := uint32(0); k < pr.Count; k++ {
+			s.NeuronIds = append(s.NeuronIds, pop.First+pr.First+k)
+			s.Initial = append(s.Initial, pop.Init[pr.First+k]+pop.EL)
+		}
+		info.StateSeries = append(info.StateSeries, s)
+	}
+	info.ProjectionSynapses, info.ProjectionShared = projectionCounts(e.live, net)
+	e.info = info
+}
+
+// projectionCounts returns the synapses of each projection of s: from the
+// rule where it fixes the number (fixed in- or out-degree, one-to-one,
+// all-to-all, explicit lists), else counted in net from the projection's pre
+// to its post population through its channel. Counted projections that
+// share pre, post and channel with another projection get their group's
+// total and are marked shared.
+func projectionCounts(s *myelinpb.Network, net *network.Network) ([]uint64, []bool) {
+	type key struct {
+		pre, post int
+		ch        myelinpb.Receptor
+	}
+	byName := map[string]int{}
+	for i, p := range net.Pops {
+		byName[p.Name] = i
+	}
+	prs := s.GetProjections()
+	keys := make([]key, len(prs))
+	seen := map[key]int{}
+	for i, pr := range prs {
+		keys[i] = key{byName[pr.GetPre()], byName[pr.GetPost()], pr.GetReceptor()}
+		seen[keys[i]]++
+	}
+	counts := map[key]uint64{}
+	out := make([]uint64, len(prs))
+	shared := make([]bool, len(prs))
+	for i, pr := range prs {
+		k := keys[i]
+		pre, post := &net.Pops[k.pre], &net.Pops[k.post]
+		if n, ok := ruleCount(pr, pre, post, k.pre == k.post); ok {
+			out[i] = n
+			continue
+		}
+		if !pre.Spiking() || !post.Spiking() {
+			continue
+		}
+		n, done := counts[k]
+		if !done {
+			n = countSynapses(&net.Syn, pre, post, k.ch)
+			counts[k] = n
+		}
+		out[i], shared[i] = n, seen[k] > 1
+	}
+	return out, shared
+}
+
+// ruleCount is the number of synapses that pr's rule makes, when the rule
+// fixes it.
+func ruleCount(pr *myelinpb.Projection, pre, post *network.Population, self bool) (uint64, bool) {
+	switch r := pr.GetRule().(type) {
+	case *myelinpb.Projection_FixedInDegree:
+		return uint64(r.FixedInDegree.GetIndegree()) * uint64(post.Size), true
+	case *myelinpb.Projection_FixedOutDegree:
+		return uint64(r.FixedOutDegree.GetOutdegree()) * uint64(pre.Size), true
+	case *myelinpb.Projection_OneToOne:
+		return uint64(pre.Size), true
+	case *myelinpb.Projection_AllToAll:
+		n := uint64(pre.Size) * uint64(post.Size)
+		if self && !pr.GetAllowAutapses() {
+			n -= uint64(pre.Size)
+		}
+		return n, true
+	case *myelinpb.Projection_Explicit:
+		return uint64(len(r.Explicit.GetPreIndex())), true
+	}
+	return 0, false
+}
+
+// countSynapses counts the synapses from pre to post through channel ch
+// (both channels for RECEPTOR_AUTO).
+func countSynapses(syn *network.Synapses, pre, post *network.Population, ch myelinpb.Receptor) uint64 {
+	var n uint64
+	for r := pre.First; r < pre.First+pre.Size; r++ {
+		row := syn.Packed[syn.RowPtr[r]:syn.RowPtr[r+1]]
+		w := syn.Weight[syn.RowPtr[r]:syn.RowPtr[r+1]]
+		lo := sort.Search(len(row), func(j int) bool { return row[j]>>syn.DelayBits >= post.First })
+		hi := sort.Search(len(row), func(j int) bool { return row[j]>>syn.DelayBits >= post.First+post.Size })
+		for j := lo; j < hi; j++ {
+			switch {
+			case ch == myelinpb.Receptor_EXCITATORY && w[j] < 0, ch == myelinpb.Receptor_INHIBITORY && w[j] >= 0:
+			default:
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func (e *Engine) clearPending() {
+	e.spikeSteps, e.spikeIDs = e.spikeSteps[:0], e.spikeIDs[:0]
+	e.samples = make([]pendingSamples, len(e.net.Probes))
+	e.readStep = e.step
+}
+
+// FNV-1a style constants of the spike digest.
+const (
+	digestSeed  = 14695981039346656037
+	digestPrime = 1099511628211
+)
+
+// errNotLoaded is returned by commands that need a network.
+var errNotLoaded = errors.New("no network loaded (send load first)")
+
+// Run advances the simulation by ms (rounded to whole steps).
+func (e *Engine) Run(ms float64) (*myelinpb.Ran, error) {
+	if !e.Loaded() {
+		return nil, errNotLoaded
+	}
+	dt := e.net.Dt
+	if math.IsNaN(ms) || math.IsInf(ms, 0) || ms < 0 {
+		return nil, fmt.Errorf("duration_ms = %v: must be finite and >= 0", ms)
+	}
+	steps := math.Round(ms / dt)
+	if steps > float64(HorizonSteps-e.step) {
+		return nil, fmt.Errorf("duration_ms = %v: runs past the horizon of %d steps (now at step %d)", ms, HorizonSteps, e.step)
+	}
+	ran := &myelinpb.Ran{}
+	if e.rebuild {
+		if err := e.restart(); err != nil {
+			return nil, e.broken(err)
+		}
+	}
+	if e.replay {
+		t0 := time.Now()
+		if err := e.replayTo(); err != nil {
+			return nil, e.broken(err)
+		}
+		ran.ReplaySeconds = time.Since(t0).Seconds()
+	}
+	before := slices.Clone(e.totals)
+	t0 := time.Now()
+	if err := e.advance(uint64(steps), true); err != nil {
+		return nil, e.broken(err)
+	}
+	ran.SimSeconds = time.Since(t0).Seconds()
+	ran.Step = e.step
+	ran.TimeMs = float64(e.step) * dt
+	for i, t := range e.totals {
+		ran.PopulationSpikes = append(ran.PopulationSpikes, t-before[i])
+	}
+	return ran, nil
+}
+
+// broken unloads the network after a failure that left its state unknown.
+func (e *Engine) broken(err error) error {
+	e.Close()
+	return fmt.Errorf("%w (the network was unloaded; load it again)", err)
+}
+
+// advance runs n steps from e.step, in blocks, counting spikes and, when
+// keep is set, keeping what is recorded.
+func (e *Engine) advance(n uint64, keep bool) error {
+	net := e.net
+	for done := uint64(0); done < n; {
+		k := int(min(uint64(net.BlockSteps), n-done))
+		e.blk.Reset(e.step, len(net.Probes))
+		if err := e.be.Advance(k, &e.blk); err != nil {
+			return fmt.Errorf("backend %s: steps [%d, %d): %w", e.be.Name(), e.step, e.step+uint64(k), err)
+		}
+		e.collect(keep)
+		e.step += uint64(k)
+		done += uint64(k)
+	}
+	return nil
+}
+
+// collect counts the spikes of e.blk and keeps the recorded ones.
+func (e *Engine) collect(keep bool) {
+	net, b := e.net, &e.blk
+	j := 0
+	for s, c := range b.Counts {
+		for _, id := range b.IDs[j : j+int(c)] {
+			p := net.PopOf(id)
+			e.totals[p]++
+			e.digest = (e.digest ^ (b.FirstStep+uint64(s))<<32 ^ uint64(id)) * digestPrime
+			if keep && net.Pops[p].Recorded {
+				e.spikeSteps = append(e.spikeSteps, b.FirstStep+uint64(s))
+				e.spikeIDs = append(e.spikeIDs, id)
+			}
+		}
+		j += int(c)
+	}
+	if !keep {
+		return
+	}
+	for i, pr := range net.Probes {
+		n := backend.SampledSteps(b.FirstStep, len(b.Counts), pr.Every)
+		if n == 0 {
+			continue
+		}
+		ps := &e.samples[i]
+		if ps.n == 0 {
+			ps.first = (b.FirstStep + uint64(pr.Every) - 1) / uint64(pr.Every) * uint64(pr.Every)
+		}
+		ps.n += uint32(n)
+		ps.values = append(ps.values, b.Samples[i]...)
+	}
+}
+
+// Read returns what was recorded since the last read and forgets it.
+func (e *Engine) Read() (*myelinpb.Data, error) {
+	if !e.Loaded() {
+		return nil, errNotLoaded
+	}
+	d := &myelinpb.Data{
+		FirstStep: e.readStep, EndStep: e.step,
+		SpikeSteps: slices.Clone(e.spikeSteps), SpikeIds: slices.Clone(e.spikeIDs),
+	}
+	for i, ps := range e.samples {
+		if ps.n == 0 {
+			continue
+		}
+		d.Samples = append(d.Samples, &myelinpb.Samples{Series: uint32(i), FirstStep: ps.first, NumSamples: ps.n, Values: ps.values})
+	}
+	e.clearPending()
+	return d, nil
+}
+
+// Reset returns to step 0 with the parameters and input values last set.
+// Unread data is discarded.
+func (e *Engine) Reset() error {
+	if !e.Loaded() {
+		return errNotLoaded
+	}
+	e.rebuild = true
+	e.replay = false
+	e.step = 0
+	e.clearPending()
+	return nil
+}
+
+// Close frees the backend and forgets the network.
+func (e *Engine) Close() error {
+	var err error
+	if e.be != nil {
+		err = e.be.Close()
+	}
+	e.be, e.net, e.current, e.live = nil, nil, nil, nil
+	return err
+}
+
+// population returns the index of the named population in s.
+func population(s *myelinpb.Network, name string) (int, error) {
+	for i, p := range s.GetPopulations() {
+		if p.GetName() == name {
+			return i, nil
+		}
+	}
+	var names []string
+	for _, p := range s.GetPopulations() {
+		names = append(names, p.GetName())
+	}
+	return 0, fmt.Errorf("population %q: no such population (have %v)", name, names)
+}
+
+// setModelFields sets fields of p's model message by name.
+func setModelFields(p *myelinpb.Population, values map[string]float64) error {
+	m := p.ProtoReflect()
+	fd := m.WhichOneof(m.Descriptor().Oneofs().ByName("model"))
+	if fd == nil {
+		return fmt.Errorf("population %q: no neuron model", p.GetName())
+	}
+	model := m.Mutable(fd).Message()
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		f := model.Descriptor().Fields().ByName(protoreflect.Name(k))
+		if f == nil || f.Kind() != protoreflect.DoubleKind {
+			var names []string
+			fs := model.Descriptor().Fields()
+			for i := range fs.Len() {
+				if fs.Get(i).Kind() == protoreflect.DoubleKind {
+					names = append(names, string(fs.Get(i).Name()))
+				}
+			}
+			return fmt.Errorf("values[%q]: %s has no such numeric parameter (have %v)", k, fd.Name(), names)
+		}
+		model.Set(f, protoreflect.ValueOfFloat64(values[k]))
+	}
+	return nil
+}
+
+// SetParams changes neuron parameters of a population (fields of its model
+// message, engine units).
+func (e *Engine) SetParams(pop string, values map[string]float64) error {
+	if !e.Loaded() {
+		return errNotLoaded
+	}
+	if len(values) == 0 {
+		return errors.New("values: empty")
+	}
+	pi, err := population(e.current, pop)
+	if err != nil {
+		return fmt.Errorf("population: %w", err)
+	}
+	next := proto.Clone(e.current).(*myelinpb.Network)
+	if err := setModelFields(next.Populations[pi], values); err != nil {
+		return err
+	}
+	if err := spec.Validate(next); err != nil {
+		return err
+	}
+	if e.step == 0 {
+		e.current = next
+		e.rebuild = true
+		return nil
+	}
+	// During the run: the backend must take up new coefficients in place.
+	if e.be.Name() != "cpu" {
+		return fmt.Errorf("population %q: backend %s copies parameters at load; changing them at step %d needs the cpu backend (or reset first)", pop, e.be.Name(), e.step)
+	}
+	model, err := coefficients(next, pi)
+	if err != nil {
+		return err
+	}
+	if model.EL != e.net.Pops[pi].EL {
+		return fmt.Errorf("values[\"e_l\"]: population %q keeps V relative to E_L, which can change only at time 0 (reset first)", pop)
+	}
+	e.current = next
+	// A pending replay rebuilds the network and reapplies this change.
+	applyModel(&e.net.Pops[pi], model)
+	e.history = append(e.history, paramChange{step: e.step, pop: pi, model: model})
+	return nil
+}
+
+// coefficients builds population pi of s alone (one neuron) to get its
+// model coefficients, whatever the model.
+func coefficients(s *myelinpb.Network, pi int) (network.Population, error) {
+	p := proto.Clone(s.Populations[pi]).(*myelinpb.Population)
+	p.Size, p.Initial = 1, nil
+	mini := &myelinpb.Network{Name: "coefficients", DtMs: s.DtMs, DurationMs: proto.Float64(0), Seed: s.Seed, Populations: []*myelinpb.Population{p}}
+	net, err := network.Build(mini, network.Options{Threads: 1})
+	if err != nil {
+		return network.Population{}, fmt.Errorf("population %q: %w", p.GetName(), err)
+	}
+	return net.Pops[0], nil
+}
+
+// keptFields are the fields of network.Population that a parameter change
+// leaves alone: the population's place, recording flag, fixed-point scale,
+// E_L offset and initial values.
+var keptFields = map[string]bool{
+	"Name": true, "First": true, "Size": true, "Recorded": true,
+	"Shift": true, "EL": true, "Init": true, "Synapses": true,
+}
+
+// applyModel copies the model coefficients of src into dst, whatever the
+// model. Coefficients that dst holds through an interface (a pointer to the
+// model's coefficient struct) are overwritten in place, so that a backend
+// that kept that pointer at load takes up the change; plain fields are
+// assigned. The CPU backend reads coefficients through the network's
+// populations at every step, which TestSetParamsDuringRun checks.
+func applyModel(dst *network.Population, src network.Population) {
+	dv, sv := reflect.ValueOf(dst).Elem(), reflect.ValueOf(src)
+	for i := range dv.NumField() {
+		if keptFields[dv.Type().Field(i).Name] || !dv.Field(i).CanSet() {
+			continue
+		}
+		d, s := dv.Field(i), sv.Field(i)
+		if d.Kind() == reflect.Interface && !d.IsNil() && !s.IsNil() &&
+			d.Elem().Kind() == reflect.Pointer && d.Elem().Type() == s.Elem().Type() && !d.Elem().IsNil() && !s.Elem().IsNil() {
+			d.Elem().Elem().Set(s.Elem().Elem())
+			continue
+		}
+		d.Set(s)
+	}
+}
+
+// SetInput changes the rate of a Poisson input or the amplitude of a DC
+// input from the current step on. Exactly one of rate and amp is non-nil.
+func (e *Engine) SetInput(name string, rate, amp *float64) error {
+	if !e.Loaded() {
+		return errNotLoaded
+	}
+	ii := -1
+	for i, in := range e.current.GetInputs() {
+		if in.GetName() == name {
+			ii = i
+		}
+	}
+	if ii < 0 {
+		var names []string
+		for _, in := range e.current.GetInputs() {
+			names = append(names, in.GetName())
+		}
+		return fmt.Errorf("input %q: no such input (have %v)", name, names)
+	}
+	if (rate == nil) == (amp == nil) {
+		return errors.New("rate_hz, amplitude: set exactly one")
+	}
+	next := proto.Clone(e.current).(*myelinpb.Network)
+	if err := setInputValue(next.Inputs[ii], rate, amp); err != nil {
+		return fmt.Errorf("input %q: %w", name, err)
+	}
+	if err := spec.Validate(next); err != nil {
+		return err
+	}
+	if e.step == 0 {
+		e.current = next
+		e.rebuild = true
+		return nil
+	}
+	live := proto.Clone(e.live).(*myelinpb.Network)
+	si := e.segment[name]
+	seg := live.Inputs[si]
+	t0 := float64(e.step) * e.net.Dt
+	start, stop := inputWindow(seg)
+	switch {
+	case stop != nil && *stop <= t0+e.net.Dt/2:
+		// Already over: only a reset will see the new value.
+	case start != nil && math.Round(*start/e.net.Dt) >= float64(e.step):
+		// The segment has not begun yet: change it in place.
+		if err := setInputValue(seg, rate, amp); err != nil {
+			return fmt.Errorf("input %q: %w", name, err)
+		}
+	default:
+		ns := proto.Clone(seg).(*myelinpb.Input)
+		ns.Name = fmt.Sprintf("%s@%d", name, e.step)
+		setWindow(seg, nil, &t0)
+		setWindow(ns, &t0, nil)
+		if err := setInputValue(ns, rate, amp); err != nil {
+			return fmt.Errorf("input %q: %w", name, err)
+		}
+		live.Inputs = append(live.Inputs, ns)
+		e.segment[name] = len(live.Inputs) - 1
+	}
+	e.current, e.live = next, live
+	e.replay = true
+	return nil
+}
+
+func setInputValue(in *myelinpb.Input, rate, amp *float64) error {
+	switch k := in.GetKind().(type) {
+	case *myelinpb.Input_Poisson:
+		if rate == nil {
+			return errors.New("amplitude: applies to dc inputs; this one is poisson (set rate_hz)")
+		}
+		k.Poisson.RateHz = *rate
+	case *myelinpb.Input_Dc:
+		if amp == nil {
+			return errors.New("rate_hz: applies to poisson inputs; this one is dc (set amplitude)")
+		}
+		k.Dc.Amplitude = *amp
+	default:
+		return errors.New("only poisson rates and dc amplitudes can change")
+	}
+	return nil
+}
+
+func inputWindow(in *myelinpb.Input) (start, stop *float64) {
+	switch k := in.GetKind().(type) {
+	case *myelinpb.Input_Poisson:
+		return k.Poisson.StartMs, k.Poisson.StopMs
+	case *myelinpb.Input_Dc:
+		return k.Dc.StartMs, k.Dc.StopMs
+	}
+	return nil, nil
+}
+
+// setWindow sets the start (when start is non-nil) and the stop (when stop
+// is non-nil and earlier than the input's own stop) of in.
+func setWindow(in *myelinpb.Input, start, stop *float64) {
+	var s, t **float64
+	switch k := in.GetKind().(type) {
+	case *myelinpb.Input_Poisson:
+		s, t = &k.Poisson.StartMs, &k.Poisson.StopMs
+	case *myelinpb.Input_Dc:
+		s, t = &k.Dc.StartMs, &k.Dc.StopMs
+	default:
+		return
+	}
+	if start != nil && (*s == nil || **s < *start) {
+		*s = proto.Float64(*start)
+	}
+	if stop != nil && (*t == nil || **t > *stop) {
+		*t = proto.Float64(*stop)
+	}
+}
+
+// replayTo rebuilds the live spec and runs it silently to the current
+// step, reapplying parameter changes at their steps; it fails if the
+// replay does not reproduce the spikes counted so far.
+func (e *Engine) replayTo() error {
+	target := e.step
+	want, wantDigest := slices.Clone(e.totals), e.digest
+	net, be, err := e.open(e.live)
+	if err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	e.net, e.be = net, be
+	e.step = 0
+	clear(e.totals)
+	e.digest = digestSeed
+	h := e.history
+	for k := 0; ; {
+		for k < len(h) && h[k].step <= e.step {
+			applyModel(&e.net.Pops[h[k].pop], h[k].model)
+			k++
+		}
+		if e.step >= target {
+			break
+		}
+		end := target
+		if k < len(h) {
+			end = min(target, h[k].step)
+		}
+		if err := e.advance(end-e.step, false); err != nil {
+			return fmt.Errorf("replay: %w", err)
+		}
+	}
+	if !slices.Equal(want, e.totals) || wantDigest != e.digest {
+		return fmt.Errorf("replay to step %d gave other spikes than the run (%v per population, the run had %v)", target, e.totals, want)
+	}
+	e.replay = false
+	return nil
+}

@@ -1,0 +1,340 @@
+package serve_test
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/myelin-sim/myelin/engine/cpu"
+	"github.com/myelin-sim/myelin/engine/network"
+	"github.com/myelin-sim/myelin/engine/serve"
+	"github.com/myelin-sim/myelin/engine/sim"
+	"github.com/myelin-sim/myelin/engine/spec"
+	"github.com/myelin-sim/myelin/engine/stream"
+	myelinpb "github.com/myelin-sim/myelin/proto"
+	"google.golang.org/protobuf/proto"
+)
+
+// recurrent is a small E/I network with Poisson and DC drive, a delayed
+// recurrent projection, a spike-source array and a state probe: everything
+// whose timing could go wrong when a run is split.
+func recurrent(t *testing.T, durationMs float64) *myelinpb.Network {
+	t.Helper()
+	m := &myelinpb.IafPscExp{TauM: proto.Float64(20), VTh: proto.Float64(-55), EL: proto.Float64(-70), VReset: proto.Float64(-70)}
+	s, err := spec.New("recurrent").Dt(0.1).Duration(durationMs).Seed(7).BlockSteps(64).
+		Population("E", 80, spec.IafPscExp(m), spec.Initial(spec.UniformDist(-70, -56))).
+		Population("I", 20, spec.IafPscExp(m)).
+		Project("E", "I", spec.FixedIn(10), spec.Weight(spec.Const(40)), spec.Delay(spec.UniformDist(0.5, 3))).
+		Project("I", "E", spec.FixedIn(5), spec.Weight(spec.Const(-60)), spec.Delay(spec.Const(1.5))).
+		Project("E", "E", spec.Bernoulli(0.1), spec.Weight(spec.Const(20)), spec.Delay(spec.Const(2.3))).
+		Poisson("E", 8000, 20, spec.Name("drive")).
+		Poisson("I", 5000, 15).
+		DC("E", 120, spec.Name("bias"), spec.Window(30, 170)).
+		SpikeTimes("I", []uint32{0, 3, 3}, []float64{12.5, 50, 150.2}, 200).
+		Probe("E", 5, 3, 7).
+		Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// runOnce is `myelin run`: one sim.Run of the whole duration.
+func runOnce(t *testing.T, s *myelinpb.Network) *stream.Result {
+	t.Helper()
+	net, err := network.Build(s, network.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := sim.Run(context.Background(), net, sim.Options{Backend: cpu.New(2), Out: &buf}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := stream.ReadAll(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// served collects what a session read.
+type served struct {
+	steps   []uint64
+	ids     []uint32
+	samples map[uint32][]float32
+	first   map[uint32]uint64
+}
+
+func (s *served) add(t *testing.T, d *myelinpb.Data) {
+	t.Helper()
+	s.steps = append(s.steps, d.GetSpikeSteps()...)
+	s.ids = append(s.ids, d.GetSpikeIds()...)
+	if s.samples == nil {
+		s.samples, s.first = map[uint32][]float32{}, map[uint32]uint64{}
+	}
+	for _, smp := range d.GetSamples() {
+		if _, ok := s.first[smp.GetSeries()]; !ok {
+			s.first[smp.GetSeries()] = smp.GetFirstStep()
+		}
+		s.samples[smp.GetSeries()] = append(s.samples[smp.GetSeries()], smp.GetValues()...)
+	}
+}
+
+func mustLoad(t *testing.T, e *serve.Engine, s *myelinpb.Network, threads int) {
+	t.Helper()
+	if _, err := e.Load(s, "cpu", threads); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustRun(t *testing.T, e *serve.Engine, ms float64) *myelinpb.Ran {
+	t.Helper()
+	r, err := e.Run(ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func mustRead(t *testing.T, e *serve.Engine) *myelinpb.Data {
+	t.Helper()
+	d, err := e.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// Runs of odd lengths over serve, read at odd moments, give exactly the
+// spikes and samples of one run of the total duration.
+func TestServeEqualsOneRun(t *testing.T) {
+	const total = 200.0
+	want := runOnce(t, recurrent(t, total))
+	if len(want.IDs) < 200 {
+		t.Fatalf("reference run has only %d spikes; the test needs activity", len(want.IDs))
+	}
+	e := serve.New(nil)
+	defer e.Close()
+	mustLoad(t, e, recurrent(t, 12345), 3) // duration_ms is ignored; thread count differs
+	var got served
+	var popSpikes uint64
+	for i, ms := range []float64{0.1, 33.3, 0, 16.6, 50, 0.7, 99.3} {
+		r := mustRun(t, e, ms)
+		for _, n := range r.GetPopulationSpikes() {
+			popSpikes += n
+		}
+		if i%2 == 1 {
+			got.add(t, mustRead(t, e))
+		}
+	}
+	got.add(t, mustRead(t, e))
+	if e.Step() != 2000 {
+		t.Fatalf("step %d after 200 ms, want 2000", e.Step())
+	}
+	if !slices.Equal(got.steps, want.Steps) || !slices.Equal(got.ids, want.IDs) {
+		t.Fatalf("spikes differ: serve %d, run %d", len(got.ids), len(want.IDs))
+	}
+	if popSpikes != uint64(len(want.IDs)) {
+		t.Errorf("runs counted %d spikes, the stream holds %d", popSpikes, len(want.IDs))
+	}
+	st := want.State[0]
+	if !slices.Equal(got.samples[0], st.Values) || got.first[0] != st.Steps[0] {
+		t.Errorf("samples differ: serve %d values from step %d, run %d from step %d", len(got.samples[0]), got.first[0], len(st.Values), st.Steps[0])
+	}
+}
+
+// Reset returns to time 0: the same runs give the same spikes again.
+func TestResetRepeats(t *testing.T) {
+	e := serve.New(nil)
+	defer e.Close()
+	mustLoad(t, e, recurrent(t, 100), 2)
+	mustRun(t, e, 60)
+	first := mustRead(t, e)
+	mustRun(t, e, 10)
+	if err := e.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if d := mustRead(t, e); len(d.GetSpikeIds()) != 0 || d.GetFirstStep() != 0 || d.GetEndStep() != 0 {
+		t.Fatalf("after reset read gives steps [%d, %d) with %d spikes, want nothing", d.GetFirstStep(), d.GetEndStep(), len(d.GetSpikeIds()))
+	}
+	mustRun(t, e, 25)
+	mustRun(t, e, 35)
+	again := mustRead(t, e)
+	if !slices.Equal(first.GetSpikeIds(), again.GetSpikeIds()) || !slices.Equal(first.GetSpikeSteps(), again.GetSpikeSteps()) {
+		t.Fatalf("after reset: %d spikes, first time %d", len(again.GetSpikeIds()), len(first.GetSpikeIds()))
+	}
+}
+
+// countIn counts the spikes of steps [a, b) of ids [lo, hi).
+func countIn(d *myelinpb.Data, a, b uint64, lo, hi uint32) int {
+	n := 0
+	for k, s := range d.GetSpikeSteps() {
+		if id := d.GetSpikeIds()[k]; s >= a && s < b && id >= lo && id < hi {
+			n++
+		}
+	}
+	return n
+}
+
+// A Poisson rate changed mid-run: the past is replayed exactly, the drive
+// stops from that step on, and a reset keeps the new rate from time 0.
+func TestSetInputDuringRun(t *testing.T) {
+	s := recurrent(t, 100)
+	s.Projections = nil // E is then driven by its inputs only
+	s.Inputs = s.Inputs[:2]
+	e := serve.New(nil)
+	defer e.Close()
+	mustLoad(t, e, s, 2)
+	mustRun(t, e, 50)
+	before := mustRead(t, e)
+	zero := 0.0
+	if err := e.SetInput("drive", &zero, nil); err != nil {
+		t.Fatal(err)
+	}
+	r := mustRun(t, e, 50)
+	after := mustRead(t, e)
+	if r.GetReplaySeconds() <= 0 {
+		t.Errorf("no replay reported")
+	}
+	if n := countIn(before, 0, 500, 0, 80); n < 50 {
+		t.Fatalf("E fired %d times before the change; the test needs activity", n)
+	}
+	// A spike needs the membrane to charge; allow the refractory period.
+	if n := countIn(after, 520, 1000, 0, 80); n != 0 {
+		t.Errorf("E fired %d times after its only drive stopped", n)
+	}
+	// The unchanged input onto I is unaffected: I fires as in a run without the change.
+	ref := serve.New(nil)
+	defer ref.Close()
+	mustLoad(t, ref, s, 1)
+	mustRun(t, ref, 100)
+	all := mustRead(t, ref)
+	if a, b := countIn(after, 500, 1000, 80, 100), countIn(all, 500, 1000, 80, 100); a != b {
+		t.Errorf("I fired %d times after the change, %d without it", a, b)
+	}
+	if err := e.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, e, 20)
+	if n := countIn(mustRead(t, e), 0, 200, 0, 80); n != 0 {
+		t.Errorf("after reset with drive rate 0, E fired %d times", n)
+	}
+}
+
+// Parameters changed mid-run take effect from that step; the past is kept.
+func TestSetParamsDuringRun(t *testing.T) {
+	s := recurrent(t, 100)
+	s.Projections = nil
+	s.Inputs = s.Inputs[:2]
+	e := serve.New(nil)
+	defer e.Close()
+	mustLoad(t, e, s, 2)
+	mustRun(t, e, 50)
+	before := mustRead(t, e)
+	ref := serve.New(nil)
+	defer ref.Close()
+	mustLoad(t, ref, s, 2)
+	mustRun(t, ref, 100)
+	all := mustRead(t, ref)
+	if countIn(before, 0, 500, 0, 80) != countIn(all, 0, 500, 0, 80) {
+		t.Fatal("runs differ before any change")
+	}
+	if err := e.SetParams("E", map[string]float64{"i_e": 1000, "tau_m": 15}); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, e, 50)
+	after := mustRead(t, e)
+	a, b := countIn(after, 500, 1000, 0, 80), countIn(all, 500, 1000, 0, 80)
+	if a < 2*b || a < 100 {
+		t.Errorf("with i_e = 1000 pA E fired %d times in the second half, %d without", a, b)
+	}
+	// A later input change replays the run, parameter change included.
+	rate := 9000.0
+	if err := e.SetInput("drive", &rate, nil); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, e, 10)
+	if err := e.SetParams("E", map[string]float64{"e_l": -65}); err == nil || !strings.Contains(err.Error(), "e_l") {
+		t.Errorf("changing e_l mid-run: got %v, want an error naming e_l", err)
+	}
+}
+
+// Bad commands are errors naming the field; the engine keeps working.
+func TestErrors(t *testing.T) {
+	e := serve.New(nil)
+	defer e.Close()
+	if _, err := e.Run(10); err == nil {
+		t.Error("run before load: no error")
+	}
+	bad := recurrent(t, 10)
+	bad.Populations[0].GetIafPscExp().TauM = proto.Float64(-1)
+	if _, err := e.Load(bad, "cpu", 1); err == nil || !strings.Contains(err.Error(), "tau_m") {
+		t.Errorf("load with tau_m = -1: %v", err)
+	}
+	if _, err := e.Load(recurrent(t, 10), "tpu", 1); err == nil || !strings.Contains(err.Error(), "tpu") {
+		t.Errorf("load on backend tpu: %v", err)
+	}
+	mustLoad(t, e, recurrent(t, 10), 1)
+	cases := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"negative duration", func() error { _, err := e.Run(-1); return err }(), "duration_ms"},
+		{"unknown population", e.SetParams("X", map[string]float64{"tau_m": 5}), `"X"`},
+		{"unknown parameter", e.SetParams("E", map[string]float64{"tau_q": 5}), "tau_q"},
+		{"invalid value", e.SetParams("E", map[string]float64{"tau_m": -5}), "tau_m"},
+		{"unknown input", e.SetInput("nope", proto.Float64(1), nil), `"nope"`},
+		{"rate on dc", e.SetInput("bias", proto.Float64(1), nil), "rate_hz"},
+		{"both values", e.SetInput("drive", proto.Float64(1), proto.Float64(1)), "exactly one"},
+	}
+	for _, c := range cases {
+		if c.err == nil || !strings.Contains(c.err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error containing %s", c.name, c.err, c.want)
+		}
+	}
+	if r := mustRun(t, e, 5); r.GetStep() != 50 {
+		t.Errorf("after errors, run went to step %d, want 50", r.GetStep())
+	}
+}
+
+// Load reports each projection's synapses: by rule where the rule fixes
+// the number, else counted; projections counted together are marked.
+func TestProjectionCounts(t *testing.T) {
+	s := recurrent(t, 10)
+	// A second E->E projection through the same (excitatory) channel.
+	extra := proto.Clone(s.Projections[2]).(*myelinpb.Projection)
+	extra.Name = "E->E again"
+	s.Projections = append(s.Projections, extra)
+	e := serve.New(nil)
+	defer e.Close()
+	info, err := e.Load(s, "cpu", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := network.Build(s, network.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every E->E synapse, found by walking all synapses.
+	var ee uint64
+	for r := uint32(0); r < net.N; r++ {
+		for k := net.Syn.RowPtr[r]; k < net.Syn.RowPtr[r+1]; k++ {
+			if r < 80 && net.Syn.Packed[k]>>net.Syn.DelayBits < 80 {
+				ee++
+			}
+		}
+	}
+	c, shared := info.GetProjectionSynapses(), info.GetProjectionShared()
+	if len(c) != 4 || c[0] != 200 || c[1] != 400 || c[2] != ee || c[3] != ee {
+		t.Errorf("counts %v, want [200 400 %d %d]", c, ee, ee)
+	}
+	if shared[0] || shared[1] || !shared[2] || !shared[3] {
+		t.Errorf("shared %v, want [false false true true]", shared)
+	}
+	if ee < 1000 || ee > 1600 {
+		t.Errorf("two E->E projections with p = 0.1 among 80 neurons have %d synapses, want about 1,280", ee)
+	}
+}

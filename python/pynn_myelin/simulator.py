@@ -1,0 +1,168 @@
+"""Simulator state of pynn_myelin: the network being described, the engine
+session (`myelin serve`) that runs it, and the routing of recorded data and
+between-run changes to the engine."""
+
+from pyNN import common
+
+from . import client as _client
+
+name = "Myelin"
+
+
+class ID(int, common.IDMixin):
+    """A cell's id: its global index in creation order."""
+
+    def __init__(self, n):
+        int.__init__(n)
+        common.IDMixin.__init__(self)
+
+
+class State(common.control.BaseState):
+    """Everything pynn_myelin knows about the current simulation."""
+
+    def __init__(self):
+        common.control.BaseState.__init__(self)
+        self.mpi_rank = 0
+        self.num_processes = 1
+        self.dt = 0.1
+        self.min_delay = 0.1
+        self.max_delay = 10.0
+        self.backend = "cpu"
+        self.threads = 0
+        self.seed = 0
+        self.client = None
+        self.segment_counter = -1
+        self.clear()
+
+    # ---- network registry ----
+
+    def clear(self):
+        """Forget the network (setup() and end())."""
+        self.recorders = set()
+        self.id_counter = 0
+        self.populations = []
+        self.projections = []
+        self.current_sources = []  # (source, cells)
+        self.layout = None  # build.Layout of the loaded network
+        self.loaded = False
+        self.dirty = True
+        self.lost = False  # the engine dropped the network mid-simulation
+        self.segment_counter = -1
+        self.reset_state()
+
+    def check_structure(self, what):
+        """Raise if the network's structure cannot change now."""
+        if self.loaded and self.t > 0:
+            raise NotImplementedError(
+                "pynn_myelin: %s after the simulation has started is not supported; "
+                "call reset() first" % what)
+
+    def _structure_changed(self, what):
+        self.check_structure(what)
+        self.dirty = True
+
+    def add_population(self, pop):
+        self._structure_changed("creating a Population")
+        self.populations.append(pop)
+
+    def add_projection(self, prj):
+        self._structure_changed("creating a Projection")
+        self.projections.append(prj)
+
+    def add_current_source(self, source, cells):
+        self._structure_changed("injecting a current source")
+        self.current_sources.append((source, cells))
+
+    def recording_changed(self):
+        self._structure_changed("changing what is recorded")
+
+    def initial_values_changed(self):
+        if self.loaded and self.t > 0:
+            raise NotImplementedError(
+                "pynn_myelin: initialize() during a simulation is not supported; call reset() first")
+        self.dirty = True
+
+    def parameters_changed(self, pop, names):
+        """Population parameters changed: at t = 0 rebuild before the next
+        run; during a simulation send them to the engine."""
+        if not self.loaded or self.dirty or self.t == 0:
+            self.dirty = True
+            return
+        self.layout.update_population(self.client, pop, names)
+
+    def current_source_changed(self, source, names):
+        if not self.loaded or self.dirty or self.t == 0:
+            self.dirty = True
+            return
+        self.layout.update_current_source(self.client, source, names)
+
+    def synapse_count(self, prj):
+        """Connections of a projection the engine drew, or None if unknown."""
+        if self.layout is None or self.dirty:
+            return None
+        return self.layout.synapse_count(prj)
+
+    # ---- running ----
+
+    def ensure_loaded(self):
+        """Build the spec and load it into the engine if anything changed."""
+        if self.loaded and not self.dirty:
+            return
+        from . import build
+        layout = build.Layout(self)
+        if self.client is None:
+            self.client = _client.Client(backend=self.backend)
+        layout.loaded = self.client.load(layout.network, backend=self.backend, threads=self.threads)
+        layout.bind()
+        self.layout = layout
+        self.loaded, self.dirty = True, False
+
+    def run(self, simtime):
+        self.run_until(self.t + simtime)
+
+    def run_until(self, tstop):
+        if self.lost:
+            raise _client.EngineError(
+                "the engine lost the simulation after an error (see above); call reset() to start again")
+        self.ensure_loaded()
+        target = int(round(tstop / self.dt))
+        now = int(round(self.t / self.dt))
+        if target > now:
+            try:
+                ran = self.client.run((target - now) * self.dt, read=True)
+            except _client.EngineError as err:
+                if "unloaded" in str(err):
+                    self.loaded, self.dirty, self.lost = False, True, self.t > 0
+                raise
+            self.t = ran.time_ms
+            data = ran.data
+        else:
+            data = self.client.read()
+        self.layout.distribute(data)
+        self.running = True
+
+    def reset_state(self):
+        self.running = False
+        self.t = 0.0
+        self.t_start = 0
+        self.segment_counter += 1
+
+    def reset(self):
+        """Back to t = 0 (PyNN's reset, after the recorders stored their
+        segment)."""
+        self.reset_state()
+        self.lost = False
+        for r in self.recorders:
+            r._restart()
+        if self.loaded and not self.dirty:
+            self.client.reset()
+
+    def end(self):
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+        self.loaded = False
+        self.dirty = True
+
+
+state = State()

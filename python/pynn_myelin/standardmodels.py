@@ -1,0 +1,216 @@
+"""PyNN standard cell types, current sources and synapses mapped onto the
+Myelin engine's models. Native parameter names are the field names of the
+engine's model messages (myelin.proto), in engine units (see units.py)."""
+
+from pyNN.standardmodels import cells, synapses, electrodes, build_translations
+
+from . import units
+
+_C, _I = units.CAPACITANCE, units.CURRENT
+
+
+class IF_curr_exp(cells.IF_curr_exp):
+    __doc__ = cells.IF_curr_exp.__doc__
+    engine_model = "iaf_psc_exp"
+    translations = build_translations(
+        ('v_rest', 'e_l'),
+        ('v_reset', 'v_reset'),
+        ('cm', 'c_m', _C),
+        ('tau_m', 'tau_m'),
+        ('tau_refrac', 't_ref'),
+        ('tau_syn_E', 'tau_syn_ex'),
+        ('tau_syn_I', 'tau_syn_in'),
+        ('v_thresh', 'v_th'),
+        ('i_offset', 'i_e', _I),
+    )
+
+
+class IF_curr_delta(cells.IF_curr_delta):
+    __doc__ = cells.IF_curr_delta.__doc__
+    engine_model = "iaf_psc_delta"
+    translations = build_translations(
+        ('v_rest', 'e_l'),
+        ('v_reset', 'v_reset'),
+        ('cm', 'c_m', _C),
+        ('tau_m', 'tau_m'),
+        ('tau_refrac', 't_ref'),
+        ('v_thresh', 'v_th'),
+        ('i_offset', 'i_e', _I),
+    )
+
+
+class IF_cond_exp(cells.IF_cond_exp):
+    __doc__ = cells.IF_cond_exp.__doc__
+    engine_model = "iaf_cond_exp"
+    translations = build_translations(
+        ('v_rest', 'e_l'),
+        ('v_reset', 'v_reset'),
+        ('cm', 'c_m', _C),
+        ('tau_m', 'g_l', "%r*cm/tau_m" % _C, "c_m/g_l"),
+        ('tau_refrac', 't_ref'),
+        ('tau_syn_E', 'tau_syn_ex'),
+        ('tau_syn_I', 'tau_syn_in'),
+        ('v_thresh', 'v_th'),
+        ('i_offset', 'i_e', _I),
+        ('e_rev_E', 'e_ex'),
+        ('e_rev_I', 'e_in'),
+    )
+
+
+class SpikeSourcePoisson(cells.SpikeSourcePoisson):
+    __doc__ = cells.SpikeSourcePoisson.__doc__
+    engine_model = None
+    translations = build_translations(
+        ('start', 'start'),
+        ('rate', 'rate'),
+        ('duration', 'duration'),
+    )
+
+
+class SpikeSourceArray(cells.SpikeSourceArray):
+    __doc__ = cells.SpikeSourceArray.__doc__
+    engine_model = None
+    translations = build_translations(
+        ('spike_times', 'spike_times'),
+    )
+
+
+def _not_available(base, why):
+    class NotAvailable(base):
+        def __init__(self, *args, **kwargs):
+            raise NotImplementedError("pynn_myelin: %s is not supported: %s" % (base.__name__, why))
+    NotAvailable.__name__ = base.__name__
+    NotAvailable.__doc__ = base.__doc__
+    return NotAvailable
+
+
+_no_model = "the Myelin engine has no such neuron model (it has iaf_psc_delta, iaf_psc_exp, iaf_cond_exp)"
+IF_curr_alpha = _not_available(cells.IF_curr_alpha, _no_model)
+IF_cond_alpha = _not_available(cells.IF_cond_alpha, _no_model)
+IF_cond_exp_gsfa_grr = _not_available(cells.IF_cond_exp_gsfa_grr, _no_model)
+HH_cond_exp = _not_available(cells.HH_cond_exp, _no_model)
+EIF_cond_alpha_isfa_ista = _not_available(cells.EIF_cond_alpha_isfa_ista, _no_model)
+EIF_cond_exp_isfa_ista = _not_available(
+    cells.EIF_cond_exp_isfa_ista, "the engine's spec (myelin.proto) has no aeif_cond_exp model yet")
+Izhikevich = _not_available(cells.Izhikevich, "the engine's spec (myelin.proto) has no izhikevich model yet")
+
+
+class _Source:
+    """Current source bookkeeping: the cells it feeds, registered with the
+    simulator state so the network build turns it into engine DC inputs."""
+
+    def inject_into(self, cells):
+        __doc__ = electrodes.StandardCurrentSource.inject_into.__doc__
+        from .simulator import state
+        state.add_current_source(self, cells)
+
+    def set_native_parameters(self, parameters):
+        parameters.shape = (1,)
+        parameters.evaluate(simplify=True)
+        for name, value in parameters.items():
+            self._native[name] = value
+        from .simulator import state
+        state.current_source_changed(self, list(parameters.keys()))
+
+    def get_native_parameters(self):
+        from pyNN.parameters import ParameterSpace
+        return ParameterSpace(dict(self._native), self.get_schema(), (1,))
+
+    def _init_native(self, parameters):
+        object.__setattr__(self, "_native", {})
+        ps = self.translate(self.parameter_space if parameters is None else parameters)
+        ps.shape = (1,)
+        ps.evaluate(simplify=True)
+        self._native.update(ps.as_dict())
+
+    def _get_data(self):
+        raise NotImplementedError("pynn_myelin: recording the current of a current source is not supported")
+
+    def record(self):
+        raise NotImplementedError("pynn_myelin: recording the current of a current source is not supported")
+
+
+class DCSource(_Source, electrodes.DCSource):
+    __doc__ = electrodes.DCSource.__doc__
+    translations = build_translations(
+        ('amplitude', 'amplitude', _I),
+        ('start', 'start'),
+        ('stop', 'stop'),
+    )
+
+    def __init__(self, **parameters):
+        electrodes.DCSource.__init__(self, **parameters)
+        self._init_native(None)
+
+
+class StepCurrentSource(_Source, electrodes.StepCurrentSource):
+    __doc__ = electrodes.StepCurrentSource.__doc__
+    translations = build_translations(
+        ('amplitudes', 'amplitudes', _I),
+        ('times', 'times'),
+    )
+
+    def __init__(self, **parameters):
+        electrodes.StepCurrentSource.__init__(self, **parameters)
+        self._init_native(None)
+
+
+class ACSource(_Source, electrodes.ACSource):
+    __doc__ = electrodes.ACSource.__doc__ + """
+    On Myelin: the sinusoid (phase counted from `start`, as PyNN's brian2
+    and neuron backends do) is held constant within each time step at its
+    value at the step's start, as step-wise DC inputs; it needs a finite
+    stop (at most build.MAX_SEGMENTS steps long)."""
+    translations = build_translations(
+        ('amplitude', 'amplitude', _I),
+        ('offset', 'offset', _I),
+        ('frequency', 'frequency'),
+        ('phase', 'phase'),
+        ('start', 'start'),
+        ('stop', 'stop'),
+    )
+
+    def __init__(self, **parameters):
+        electrodes.ACSource.__init__(self, **parameters)
+        self._init_native(None)
+
+
+class NoisyCurrentSource(_Source, electrodes.NoisyCurrentSource):
+    __doc__ = electrodes.NoisyCurrentSource.__doc__ + """
+    On Myelin: a new normal value every `dt` ms, drawn in Python from the
+    engine seed, as step-wise DC inputs; it needs a finite stop (at most
+    build.MAX_SEGMENTS intervals)."""
+    translations = build_translations(
+        ('mean', 'mean', _I),
+        ('stdev', 'stdev', _I),
+        ('dt', 'dt'),
+        ('start', 'start'),
+        ('stop', 'stop'),
+    )
+
+    def __init__(self, **parameters):
+        electrodes.NoisyCurrentSource.__init__(self, **parameters)
+        self._init_native(None)
+
+
+class StaticSynapse(synapses.StaticSynapse):
+    __doc__ = synapses.StaticSynapse.__doc__
+    translations = build_translations(
+        ('weight', 'weight'),
+        ('delay', 'delay'),
+    )
+
+    def _get_minimum_delay(self):
+        from .simulator import state
+        return state.min_delay
+
+
+_no_plasticity = "the Myelin engine has static synapses only"
+TsodyksMarkramSynapse = _not_available(synapses.TsodyksMarkramSynapse, _no_plasticity)
+STDPMechanism = _not_available(synapses.STDPMechanism, _no_plasticity)
+AdditiveWeightDependence = _not_available(synapses.AdditiveWeightDependence, _no_plasticity)
+MultiplicativeWeightDependence = _not_available(synapses.MultiplicativeWeightDependence, _no_plasticity)
+AdditivePotentiationMultiplicativeDepression = _not_available(
+    synapses.AdditivePotentiationMultiplicativeDepression, _no_plasticity)
+GutigWeightDependence = _not_available(synapses.GutigWeightDependence, _no_plasticity)
+SpikePairRule = _not_available(synapses.SpikePairRule, _no_plasticity)

@@ -1,0 +1,510 @@
+"""Tests of pynn_myelin, the PyNN backend on `myelin serve`.
+
+They need PyNN (Debian's python3-pynn) and a built myelin binary (bin/myelin
+of this checkout, or $MYELIN_BIN); without them they are skipped.
+"""
+
+import math
+import os
+import sys
+
+import numpy as np
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+pytest.importorskip("pyNN")
+pytest.importorskip("neo")
+
+import pynn_myelin as sim  # noqa: E402
+from pynn_myelin import build, client, units  # noqa: E402
+from pyNN.random import RandomDistribution  # noqa: E402
+
+try:
+    client.find_binary()
+    HAVE_BINARY = True
+except RuntimeError:
+    HAVE_BINARY = False
+
+needs_engine = pytest.mark.skipif(not HAVE_BINARY, reason="no myelin binary (make build)")
+
+
+@pytest.fixture
+def fresh():
+    sim.setup(timestep=0.1, min_delay=0.1)
+    yield sim
+    sim.end()
+
+
+def spikes_of(pop, segment=-1):
+    return [np.asarray(st.magnitude) for st in pop.get_data("spikes").segments[segment].spiketrains]
+
+
+# ---- unit conversion (no engine needed) ----
+
+def test_unit_constants():
+    assert units.CAPACITANCE == 1000.0 and units.CURRENT == 1000.0 and units.CONDUCTANCE == 1000.0
+    assert units.g_leak(0.2, 20.0) == pytest.approx(10.0)  # 0.2 nF / 20 ms = 10 nS
+    assert units.tau_m(200.0, 10.0) == pytest.approx(20.0)
+    assert units.weight_scale("iaf_psc_exp") == 1000.0
+    assert units.weight_scale("iaf_cond_exp") == 1000.0
+    assert units.weight_scale("iaf_psc_delta") == 1.0
+    with pytest.raises(NotImplementedError):
+        units.weight_scale("hh")
+
+
+def test_scale_distribution():
+    assert units.scale_distribution("uniform", {"low": 1, "high": 2}, 1000) == {"low": 1000, "high": 2000}
+    p = units.scale_distribution("normal_clipped", {"mu": 1, "sigma": 0.5, "low": 0, "high": 3}, 10)
+    assert p == {"mu": 10, "sigma": 5, "low": 0, "high": 30}
+    p = units.scale_distribution("lognormal", {"mu": 0.0, "sigma": 1.0}, math.e)
+    assert p["mu"] == pytest.approx(1.0) and p["sigma"] == 1.0
+
+
+def test_spec_in_engine_units(fresh):
+    exp = sim.Population(3, sim.IF_curr_exp(cm=0.25, tau_m=15.0, i_offset=0.1, v_rest=-65.0,
+                                            tau_syn_E=3.0, tau_refrac=2.5), label="exp")
+    cond = sim.Population(2, sim.IF_cond_exp(cm=0.2, tau_m=20.0, e_rev_I=-75.0), label="cond")
+    delta = sim.Population(2, sim.IF_curr_delta(), label="delta")
+    sim.Projection(exp, exp, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.5, delay=1.0))
+    sim.Projection(exp, cond, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.004, delay=1.0),
+                   receptor_type="inhibitory")
+    sim.Projection(exp, delta, sim.AllToAllConnector(),
+                   sim.StaticSynapse(weight=RandomDistribution("uniform", low=0.1, high=0.2), delay=2.0))
+    lay = build.Layout(sim.simulator.state)
+    pe = lay.network.populations[0].iaf_psc_exp
+    assert (pe.c_m, pe.tau_m, pe.i_e, pe.e_l, pe.tau_syn_ex, pe.t_ref) == (250.0, 15.0, 100.0, -65.0, 3.0, 2.5)
+    pc = lay.network.populations[1].iaf_cond_exp
+    assert pc.c_m == pytest.approx(200.0) and pc.g_l == pytest.approx(10.0) and pc.e_in == -75.0
+    assert lay.network.populations[2].HasField("iaf_psc_delta")
+    w = [p.weight for p in lay.network.projections]
+    assert w[0].constant == pytest.approx(500.0)  # 0.5 nA -> 500 pA
+    assert w[1].constant == pytest.approx(4.0)  # 0.004 µS -> 4 nS
+    assert lay.network.projections[1].receptor == build.pb.INHIBITORY
+    assert (w[2].uniform.low, w[2].uniform.high) == (pytest.approx(0.1), pytest.approx(0.2))  # mV
+
+
+# ---- running ----
+
+def lif_rate(i_na, cm_nf, tau_m, v_th_rel, t_ref):
+    """Firing rate (Hz) of a LIF neuron under constant current, reset to rest."""
+    r_mohm = tau_m / cm_nf  # ms / nF = MΩ
+    vinf = i_na * r_mohm  # mV
+    if vinf <= v_th_rel:
+        return 0.0
+    return 1000.0 / (t_ref + tau_m * math.log(vinf / (vinf - v_th_rel)))
+
+
+@needs_engine
+def test_current_injection_rate(fresh):
+    p = sim.Population(1, sim.IF_curr_exp(cm=0.25, tau_m=10.0, v_rest=-65.0, v_reset=-65.0,
+                                          v_thresh=-50.0, tau_refrac=2.0), label="cell")
+    p.initialize(v=-65.0)
+    sim.DCSource(amplitude=2.0, start=0.0, stop=1e12).inject_into(p)
+    p.record(["spikes", "v"])
+    sim.run(500.0)
+    n = len(spikes_of(p)[0])
+    want = lif_rate(2.0, 0.25, 10.0, 15.0, 2.0) * 0.5
+    assert abs(n - want) <= 2, (n, want)
+    v = p.get_data("v").segments[0].filter(name="v")[0]
+    assert v.shape == (5001, 1)  # t = 0, 0.1, ..., 500 ms
+    assert float(v.max()) < -50.0 + 1e-3 and float(v.min()) >= -65.0 - 1e-3
+
+
+@needs_engine
+def test_spike_source_array_and_delay(fresh):
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[10.0, 30.0]), label="src")
+    tgt = sim.Population(1, sim.IF_curr_delta(v_thresh=-50.0, v_rest=-65.0, v_reset=-65.0, tau_refrac=1.0),
+                         label="tgt")
+    tgt.initialize(v=-65.0)
+    sim.Projection(src, tgt, sim.OneToOneConnector(), sim.StaticSynapse(weight=20.0, delay=1.5))
+    src.record("spikes")
+    tgt.record("spikes")
+    sim.run(50.0)
+    assert np.allclose(spikes_of(src)[0], [10.0, 30.0])
+    # Arrives 1.5 ms later and fires in that step (stamped at its end).
+    assert np.allclose(spikes_of(tgt)[0], [11.6, 31.6])
+
+
+def poisson_net(record_v=False):
+    exc = sim.Population(80, sim.IF_curr_exp(tau_m=20.0, i_offset=0.0), label="exc")
+    inh = sim.Population(20, sim.IF_curr_exp(tau_m=20.0), label="inh")
+    exc.initialize(v=RandomDistribution("uniform", low=-65.0, high=-52.0))
+    drive_e = sim.Population(80, sim.SpikeSourcePoisson(rate=9000.0), label="drive_e")
+    drive_i = sim.Population(20, sim.SpikeSourcePoisson(rate=9000.0), label="drive_i")
+    sim.Projection(drive_e, exc, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.03, delay=0.1))
+    sim.Projection(drive_i, inh, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.03, delay=0.1))
+    sim.Projection(exc, inh, sim.FixedProbabilityConnector(0.2), sim.StaticSynapse(weight=0.1, delay=1.0))
+    sim.Projection(inh, exc, sim.FixedNumberPreConnector(4), sim.StaticSynapse(weight=-0.2, delay=1.5),
+                   receptor_type="inhibitory")
+    sim.Projection(exc, exc, sim.FixedProbabilityConnector(0.1), sim.StaticSynapse(weight=0.05, delay=2.0))
+    exc.record("spikes")
+    inh.record("spikes")
+    if record_v:
+        exc[2:5].record("v")
+    return exc, inh
+
+
+@needs_engine
+def test_multiple_runs_equal_one_run(fresh):
+    exc, inh = poisson_net(record_v=True)
+    sim.run(100.0)
+    one = spikes_of(exc), spikes_of(inh)
+    v_one = np.asarray(exc.get_data("v").segments[0].filter(name="v")[0])
+    assert sum(len(s) for s in one[0]) > 50, "the test network should fire"
+    sim.reset()
+    for t in (10.0, 0.3, 39.7, 50.0):
+        sim.run(t)
+    assert sim.get_current_time() == pytest.approx(100.0)
+    two = spikes_of(exc), spikes_of(inh)
+    v_two = np.asarray(exc.get_data("v").segments[1].filter(name="v")[0])
+    for a, b in zip(one[0] + one[1], two[0] + two[1]):
+        assert np.array_equal(a, b)
+    assert np.array_equal(v_one, v_two) and v_one.shape == (1001, 3)
+    assert len(exc.get_data().segments) == 2
+
+
+@needs_engine
+def test_run_until_and_mean_spike_count(fresh):
+    exc, inh = poisson_net()
+    sim.run_until(40.0)
+    sim.run_until(80.0)
+    assert sim.get_current_time() == pytest.approx(80.0)
+    counts = exc.get_spike_counts()
+    assert sum(counts.values()) == sum(len(s) for s in spikes_of(exc))
+    assert exc.mean_spike_count() == pytest.approx(sum(counts.values()) / 80.0)
+    with pytest.raises(ValueError):
+        sim.run_until(10.0)
+
+
+@needs_engine
+def test_parameter_change_between_runs(fresh):
+    p = sim.Population(10, sim.IF_curr_exp(i_offset=0.0), label="p")
+    p.record("spikes")
+    sim.run(100.0)
+    assert sum(len(s) for s in spikes_of(p)) == 0
+    p.set(i_offset=2.0)  # nA: well above rheobase (0.75 nA for 15 mV over 20 MΩ)
+    sim.run(100.0)
+    trains = spikes_of(p)
+    assert all(len(s) > 5 and s.min() > 100.0 for s in trains)
+    # After reset the changed parameter applies from t = 0.
+    sim.reset()
+    sim.run(50.0)
+    assert all(len(s) > 2 for s in spikes_of(p))
+
+
+@needs_engine
+def test_poisson_rate_and_dc_change(fresh):
+    exc, inh = poisson_net()
+    drive = [q for q in sim.simulator.state.populations if q.label == "drive_e"][0]
+    sim.run(100.0)
+    before = sum(len(s) for s in spikes_of(exc))
+    drive.set(rate=0.0)
+    sim.run(100.0)
+    after = sum(((s > 110.0) & (s <= 200.0)).sum() for s in spikes_of(exc))
+    assert before > 50 and after == 0, (before, after)
+    # DC amplitude change during the run.
+    sim.setup(timestep=0.1)
+    p = sim.Population(1, sim.IF_curr_exp(), label="p")
+    dc = sim.DCSource(amplitude=0.0)
+    p.inject(dc)
+    p.record("spikes")
+    sim.run(50.0)
+    dc.amplitude = 2.0
+    sim.run(50.0)
+    s = spikes_of(p)[0]
+    assert len(s) > 3 and s.min() > 50.0
+
+
+@needs_engine
+def test_views_assembly_fromlist_distance(fresh, tmp_path):
+    a = sim.Population(20, sim.IF_curr_exp(), label="a", structure=sim.Line(dx=1.0))
+    b = sim.Population(10, sim.IF_cond_exp(), label="b")
+    asm = a + b
+    assert isinstance(asm, sim.Assembly) and asm.size == 30
+    view = a[5:15]
+    assert isinstance(view, sim.PopulationView) and view.size == 10
+    conns = [(0, 1, 0.5, 1.0), (3, 2, 0.25, 2.0), (3, 4, 0.125, 0.5)]
+    prj = sim.Projection(a, b, sim.FromListConnector(conns, column_names=["weight", "delay"]))
+    assert len(prj) == 3
+    got = sorted(prj.get(["weight", "delay"], format="list"))
+    assert got == [(0, 1, 0.5, 1.0), (3, 2, 0.25, 2.0), (3, 4, 0.125, 0.5)]
+    w = prj.get("weight", format="array")
+    assert w.shape == (20, 10) and w[3, 2] == 0.25 and np.isnan(w[0, 0])
+    dd = sim.Projection(a, a, sim.DistanceDependentProbabilityConnector("d < 2.5"),
+                        sim.StaticSynapse(weight=0.1, delay=1.0))
+    assert len(dd) == 20 + 2 * (19 + 18)  # |i - j| <= 2 on a line, self included
+    sim.Projection(view, b, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.001, delay=1.0))
+    asm.record("spikes")
+    sim.DCSource(amplitude=1.0).inject_into(view)
+    sim.run(30.0)
+    data = asm.get_data()
+    assert len(data.segments[0].spiketrains) == 30
+    fired = [len(st) for st in a.get_data().segments[0].spiketrains]
+    assert all(fired[i] > 0 for i in range(5, 15)) and fired[0] == 0
+    out = tmp_path / "a.pkl"
+    a.write_data(str(out))
+    assert out.exists() and out.stat().st_size > 0
+
+
+# ---- errors ----
+
+def test_unsupported_models_raise():
+    for make in (lambda: sim.EIF_cond_exp_isfa_ista(), lambda: sim.Izhikevich(), lambda: sim.IF_curr_alpha(),
+                 lambda: sim.TsodyksMarkramSynapse(), lambda: sim.IF_cond_exp_gsfa_grr(), lambda: sim.HH_cond_exp()):
+        with pytest.raises(NotImplementedError, match="pynn_myelin"):
+            make()
+
+
+@needs_engine
+def test_unsupported_features_raise(fresh):
+    p = sim.Population(4, sim.IF_curr_exp(tau_m=RandomDistribution("uniform", low=10.0, high=20.0)), label="p")
+    with pytest.raises(NotImplementedError, match="tau_m"):
+        sim.run(1.0)
+    sim.setup()
+    p = sim.Population(4, sim.IF_cond_exp(), label="p")
+    with pytest.raises(NotImplementedError, match="gsyn_exc"):
+        p.record("gsyn_exc")
+    with pytest.raises(NotImplementedError, match="part of a population"):
+        p[0:2].initialize(v=-60.0)
+    sim.run(5.0)
+    with pytest.raises(NotImplementedError, match="reset"):
+        sim.Population(2, sim.IF_cond_exp())
+    with pytest.raises(ValueError):
+        sim.setup(backend="tpu")
+
+
+@needs_engine
+def test_engine_errors_name_the_field(fresh):
+    p = sim.Population(2, sim.IF_curr_exp(tau_m=-5.0, i_offset=2.0), label="bad")
+    p.record("spikes")
+    with pytest.raises(sim.EngineError, match="tau_m"):
+        sim.run(1.0)
+    pid = sim.simulator.state.client.proc.pid
+    # The engine survives: the corrected network runs in the same process.
+    p.set(tau_m=20.0)
+    sim.run(20.0)
+    assert sim.simulator.state.client.proc.pid == pid
+    assert sum(len(s) for s in spikes_of(p)) > 0
+
+
+@needs_engine
+def test_brunel_through_pynn_equals_cli(fresh, tmp_path):
+    """Brunel A described through PyNN (in the built-in model's order, same
+    seed) gives the spikes of `myelin run` of the built-in spec, spike for
+    spike: the mapping of cells, units, connectors, Poisson sources and
+    initial values is exact. The one-to-one Poisson sources reach their
+    targets after the projection's delay (one step), so the CLI spec starts
+    its Poisson inputs one step late."""
+    import subprocess
+    from google.protobuf import text_format
+    import myelin_pb2
+    import myelin_stream
+
+    exe = client.find_binary()
+    spec_text = subprocess.run([exe, "spec", "brunel", "--set", "n=1000,duration_ms=200"],
+                               capture_output=True, text=True, check=True).stdout
+    net = text_format.Parse(spec_text, myelin_pb2.Network())
+    for inp in net.inputs:
+        inp.poisson.start_ms = 0.1
+    spec_file, out = tmp_path / "brunel.textproto", tmp_path / "brunel.myelin"
+    spec_file.write_text(text_format.MessageToString(net))
+    subprocess.run([exe, "run", str(spec_file), "--backend", "cpu", "-o", str(out), "-q"], check=True)
+    ref = myelin_stream.read_stream(str(out))
+
+    sim.setup(timestep=0.1, seed=net.seed)
+    params = dict(tau_m=20.0, cm=0.001, v_rest=0.0, v_reset=10.0, v_thresh=20.0, tau_refrac=2.0, i_offset=0.0)
+    E = sim.Population(800, sim.IF_curr_delta(**params), label="E")
+    I = sim.Population(200, sim.IF_curr_delta(**params), label="I")
+    for pop in (E, I):
+        pop.initialize(v=RandomDistribution("uniform", low=0.0, high=20.0))
+    for pre, k, w in ((E, 80, 0.1), (I, 20, -0.5)):
+        for post in (E, I):
+            sim.Projection(pre, post, sim.FixedNumberPreConnector(k), sim.StaticSynapse(weight=w, delay=1.5),
+                           receptor_type="excitatory" if w > 0 else "inhibitory")
+    for post in (E, I):
+        src = sim.Population(post.size, sim.SpikeSourcePoisson(rate=20000.0))
+        sim.Projection(src, post, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.1, delay=0.1))
+    E.record("spikes")
+    I.record("spikes")
+    sim.run(120.0)
+    sim.run(80.0)
+    got = []
+    for pop in (E, I):
+        for st in pop.get_data("spikes").segments[0].spiketrains:
+            gid = int(pop.first_id) + pop.id_to_index(int(st.annotations["channel_id"]))
+            got.extend((gid, round(float(t), 1)) for t in st.magnitude)
+    want = [(int(i), round((int(s) + 1) * 0.1, 1)) for s, i in zip(ref.spikes_steps, ref.spikes_ids)]
+    assert len(want) > 1000
+    assert sorted(got) == sorted(want)
+
+
+@needs_engine
+def test_step_current_and_recorded_poisson(fresh):
+    p = sim.Population(1, sim.IF_curr_exp(tau_m=10.0, cm=0.25, v_rest=-65.0, v_reset=-65.0, v_thresh=-55.0),
+                       label="p")
+    p.initialize(v=-65.0)
+    sim.StepCurrentSource(times=[20.0, 60.0], amplitudes=[1.0, 0.0]).inject_into(p)
+    src = sim.Population(200, sim.SpikeSourcePoisson(rate=50.0, start=100.0, duration=400.0), label="src")
+    p.record("spikes")
+    src.record("spikes")
+    sim.run(600.0)
+    s = spikes_of(p)[0]
+    assert len(s) > 3 and s.min() > 20.0 and s.max() <= 61.0
+    trains = spikes_of(src)
+    allspikes = np.concatenate(trains)
+    assert allspikes.min() >= 100.0 and allspikes.max() < 500.0
+    # 200 sources × 50 Hz × 0.4 s = 4,000 spikes expected (sd 63).
+    assert abs(allspikes.size - 4000) < 300, allspikes.size
+
+
+@needs_engine
+def test_cuda_without_gpu_is_a_clear_error(fresh):
+    if os.path.exists("/dev/nvidia0"):
+        pytest.skip("a GPU is present")
+    sim.setup(backend="cuda")
+    sim.Population(2, sim.IF_curr_exp(), label="p")
+    with pytest.raises(sim.EngineError, match="cuda"):
+        sim.run(1.0)
+
+
+@needs_engine
+def test_unchanged_script_through_runner(tmp_path):
+    """A script that picks its simulator with get_simulator() runs
+    unchanged under `python3 -m pynn_myelin SCRIPT myelin`."""
+    import subprocess
+    script = tmp_path / "script.py"
+    script.write_text(
+        "from pyNN.utility import get_simulator\n"
+        "sim, options = get_simulator()\n"
+        "sim.setup(timestep=0.1)\n"
+        "p = sim.Population(3, sim.IF_curr_exp(i_offset=2.0))\n"
+        "p.record('spikes')\n"
+        "sim.run(100.0)\n"
+        "print('mean count', p.mean_spike_count())\n"
+        "sim.end()\n")
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(HERE))
+    out = subprocess.run([sys.executable, "-m", "pynn_myelin", str(script), "myelin"], capture_output=True,
+                         text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    count = float(out.stdout.split("mean count")[1])
+    assert count == pytest.approx(1000.0 / (0.1 + 20.0 * math.log(40.0 / 25.0)) * 0.1, abs=1.0)
+
+
+def test_spec_rules_and_distributions(fresh):
+    a = sim.Population(10, sim.IF_curr_exp(), label="a")
+    b = sim.Population(20, sim.IF_cond_exp(), label="b")
+    sim.Projection(a, b, sim.FixedNumberPostConnector(3, with_replacement=True),
+                   sim.StaticSynapse(weight=RandomDistribution("lognormal", mu=math.log(0.002), sigma=0.5),
+                                     delay=RandomDistribution("normal_clipped", mu=2.0, sigma=0.5, low=1.0, high=3.0)))
+    sim.Projection(b, a, sim.FixedProbabilityConnector(0.3, allow_self_connections=False),
+                   sim.StaticSynapse(weight=RandomDistribution("normal", mu=0.5, sigma=0.1), delay=1.0),
+                   receptor_type="inhibitory")
+    sim.Projection(a, a, sim.FixedProbabilityConnector(1.0, allow_self_connections="NoMutual"),
+                   sim.StaticSynapse(weight=0.1, delay=1.0))
+    lay = build.Layout(sim.simulator.state)
+    p0, p1, p2 = lay.network.projections
+    assert p0.fixed_out_degree.outdegree == 3 and p0.allow_multapses
+    assert p0.weight.lognormal.mu == pytest.approx(math.log(2.0))  # 0.002 µS = 2 nS
+    assert p0.weight.lognormal.sigma == 0.5
+    d = p0.delay.normal
+    assert (d.mean, d.std, d.min, d.max) == (2.0, 0.5, 1.0, 3.0)
+    assert p1.pairwise_bernoulli.p == pytest.approx(0.3) and not p1.allow_autapses
+    assert p1.weight.normal.mean == pytest.approx(500.0) and p1.weight.normal.std == pytest.approx(100.0)
+    # 'NoMutual' is PyNN's own algorithm, sent as an explicit list: 10·9/2 pairs.
+    assert p2.HasField("explicit") and len(p2.explicit.pre_index) == 45
+    # A distribution the engine does not draw: PyNN draws it, explicit list.
+    sim.Projection(a, b, sim.AllToAllConnector(),
+                   sim.StaticSynapse(weight=RandomDistribution("exponential", beta=0.1), delay=1.0))
+    p3 = build.Layout(sim.simulator.state).network.projections[3]
+    w = np.array(p3.explicit.weight_values)
+    assert w.size == 200 and w.min() > 0 and 50 < w.mean() < 150  # mean 0.1 µS = 100 nS
+
+
+@needs_engine
+def test_ac_and_noisy_sources(fresh):
+    cells = sim.Population(2, sim.IF_curr_exp(tau_m=10.0, cm=1.0, v_rest=-65.0, v_thresh=0.0), label="c")
+    cells.initialize(v=-65.0)
+    cells[0:1].inject(sim.ACSource(amplitude=0.5, offset=0.1, frequency=20.0, phase=0.0, start=0.0, stop=500.0))
+    cells[1:2].inject(sim.NoisyCurrentSource(mean=0.2, stdev=0.5, dt=1.0, start=0.0, stop=500.0))
+    cells.record("v")
+    sim.run(500.0)
+    v = np.asarray(cells.get_data().segments[0].filter(name="v")[0])
+    ac, noisy = v[1000:, 0], v[1000:, 1]   # after 100 ms
+    spectrum = np.abs(np.fft.rfft(ac - ac.mean()))
+    freqs = np.fft.rfftfreq(ac.size, d=0.1e-3)
+    assert freqs[spectrum.argmax()] == pytest.approx(20.0, abs=2.5)
+    # Mean depolarization: offset · R = 0.1 nA · 10 MΩ = 1 mV, and 0.2 nA · 10 MΩ = 2 mV.
+    assert ac.mean() + 65.0 == pytest.approx(1.0, abs=0.2)
+    assert noisy.mean() + 65.0 == pytest.approx(2.0, abs=1.0) and noisy.std() > 0.5
+    sim.setup()
+    p = sim.Population(1, sim.IF_curr_exp(), label="p")
+    p.inject(sim.ACSource(amplitude=0.5))   # never stops
+    with pytest.raises(NotImplementedError, match="stop"):
+        sim.run(10.0)
+
+
+@needs_engine
+def test_len_before_run_is_stable(fresh):
+    """len() of a projection the engine draws, asked before run(), builds
+    the network so far; later projections do not change its draw."""
+    a = sim.Population(100, sim.IF_curr_exp(), label="a")
+    b = sim.Population(50, sim.IF_curr_exp(), label="b")
+    p1 = sim.Projection(a, b, sim.FixedProbabilityConnector(0.1), sim.StaticSynapse(weight=0.1, delay=1.0))
+    n1 = len(p1)
+    p2 = sim.Projection(b, a, sim.FixedProbabilityConnector(0.2), sim.StaticSynapse(weight=0.1, delay=1.0))
+    sim.run(5.0)
+    assert len(p1) == n1 and 300 < n1 < 700
+    assert 700 < len(p2) < 1300
+
+
+@needs_engine
+def test_per_neuron_offset_current(fresh):
+    p = sim.Population(4, sim.IF_curr_exp(tau_m=20.0, cm=1.0, v_rest=-65.0, v_thresh=-50.0), label="p")
+    p.initialize(v=-65.0)
+    p.set(i_offset=np.array([0.0, 0.5, 1.0, 2.0]))   # nA: 20 MΩ -> 0, 10, 20, 40 mV
+    p[0:1].set(i_offset=0.25)
+    p.record(["spikes", "v"])
+    sim.run(300.0)
+    v = np.asarray(p.get_data().segments[0].filter(name="v")[0])
+    assert v[-1, 0] + 65.0 == pytest.approx(5.0, abs=0.01)   # 0.25 nA · 20 MΩ
+    assert v[-1, 1] + 65.0 == pytest.approx(10.0, abs=0.01)
+    counts = [len(s) for s in spikes_of(p)]
+    assert counts[:2] == [0, 0] and 0 < counts[2] < counts[3]
+    # During the run, runs of equal values can change.
+    p[1:2].set(i_offset=1.0)
+    sim.run(300.0)
+    assert len(spikes_of(p)[1]) > 0
+    # A change that splits a run of equal values needs a reset.
+    sim.setup()
+    q = sim.Population(4, sim.IF_curr_exp(i_offset=[0.0, 0.0, 1.0, 1.0]), label="q")
+    sim.run(10.0)
+    with pytest.raises(NotImplementedError, match="i_offset"):
+        q[0:1].set(i_offset=0.5)
+
+
+@needs_engine
+def test_v_sample_times(fresh):
+    """v at t = 0 is the initial value, v at k·dt the state after k steps,
+    and a sampling interval keeps every interval/dt-th of those."""
+    a = sim.Population(1, sim.IF_curr_exp(tau_m=20.0, v_rest=-65.0), label="a")
+    b = sim.Population(1, sim.IF_curr_exp(tau_m=20.0, v_rest=-65.0), label="b")
+    for p in (a, b):
+        p.initialize(v=-70.0)
+    a.record("v")
+    b.record("v", sampling_interval=1.0)
+    sim.run(50.0)
+    sim.run(50.0)
+    va = a.get_data().segments[0].filter(name="v")[0]
+    vb = b.get_data().segments[0].filter(name="v")[0]
+    x = np.asarray(va)[:, 0]
+    assert x.shape == (1001,) and x[0] == -70.0
+    for k in (1, 10, 1000):
+        assert x[k] == pytest.approx(-65.0 - 5.0 * math.exp(-0.1 * k / 20.0), abs=2e-4)
+    assert float(va.sampling_period.rescale("ms")) == pytest.approx(0.1)
+    assert float(vb.sampling_period.rescale("ms")) == pytest.approx(1.0)
+    assert np.array_equal(np.asarray(vb)[:, 0], x[::10]) and vb.shape == (101, 1)
+    sim.reset()
+    sim.run(1.0)
+    assert np.asarray(a.get_data().segments[1].filter(name="v")[0])[0, 0] == -70.0
