@@ -18,6 +18,10 @@ import (
 type Options struct {
 	// Threads used to generate connectivity (0: all cores).
 	Threads int
+	// StoreWeights keeps a weight per synapse for every population, compact
+	// or not (for tests that compare the two layouts; the simulation is the
+	// same).
+	StoreWeights bool
 }
 
 // Build turns a defaulted, validated spec into a Network.
@@ -47,7 +51,7 @@ func BuildContext(ctx context.Context, spec *myelinpb.Network, opt Options) (*Ne
 	if net.BlockSteps == 0 {
 		net.BlockSteps = 100
 	}
-	b := &builder{ctx: ctx, net: net, byName: map[string]int{}, threads: threads}
+	b := &builder{ctx: ctx, net: net, byName: map[string]int{}, threads: threads, storeWeights: opt.StoreWeights}
 	if err := b.populations(); err != nil {
 		return nil, err
 	}
@@ -71,6 +75,8 @@ type builder struct {
 	net     *Network
 	byName  map[string]int
 	threads int
+	// storeWeights: no population is compact (Options.StoreWeights).
+	storeWeights bool
 	// absSum bounds, per target neuron, the summed |weight| that can arrive
 	// in one step through the ring buffer; popBound bounds single weights
 	// (Poisson) per population. Together they fix each population's scale.

@@ -72,6 +72,18 @@ func newGenerator(i int, p *myelinpb.Projection, nPre, nPost uint32, samePop boo
 	return g
 }
 
+// constantWeight reports whether every synapse of the projection has the
+// same weight, and that weight with the receptor's sign.
+func (g *generator) constantWeight() (float64, bool) {
+	if !g.constWOK {
+		return 0, false
+	}
+	if e, ok := g.proj.GetRule().(*myelinpb.Projection_Explicit); ok && len(e.Explicit.GetWeightValues()) > 0 {
+		return 0, false
+	}
+	return g.signed(g.constW), true
+}
+
 // delaySteps rounds a delay in ms to whole steps, at least one.
 func delaySteps(d, dt float64) uint32 {
 	s := math.Round(d / dt)

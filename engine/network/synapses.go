@@ -179,8 +179,9 @@ func (b *builder) synapses() error {
 	}
 	total := net.Syn.RowPtr[net.N]
 	net.Syn.Packed = make([]uint32, total)
-	net.Syn.Weight = make([]int32, total)
 	hugepages.Advise(net.Syn.Packed)
+	stored := b.weightLayout(projs)
+	net.Syn.Weight = make([]int32, stored)
 	hugepages.Advise(net.Syn.Weight)
 	fill := slices.Clone(net.Syn.RowPtr[:net.N])
 	for _, sp := range projs {
@@ -202,6 +203,10 @@ func (b *builder) synapses() error {
 		postFirst := net.Pops[sp.post].First
 		scale := math.Ldexp(1, int(net.Pops[sp.post].Shift))
 		dbits := net.Syn.DelayBits
+		// Weights of stored populations go to Weight[k - wOff].
+		wBase := net.Syn.WeightBase[sp.pre]
+		keep := wBase != Compact
+		wOff := net.Syn.RowPtr[net.Pops[sp.pre].First] - wBase
 		var n uint64
 		counts := make([]uint64, len(sp.unitChunks))
 		parallel(len(sp.unitChunks), func(w int) {
@@ -216,7 +221,9 @@ func (b *builder) synapses() error {
 					k := cur[pre]
 					cur[pre]++
 					net.Syn.Packed[k] = (postFirst+post)<<dbits | d
-					net.Syn.Weight[k] = int32(math.Round(wt * scale))
+					if keep {
+						net.Syn.Weight[k-wOff] = int32(math.Round(wt * scale))
+					}
 					c++
 				})
 			}
@@ -235,19 +242,70 @@ func (b *builder) synapses() error {
 	return nil
 }
 
+// weightLayout decides which presynaptic populations are compact (every
+// projection from them has a constant weight, one per target population:
+// their synapses store no weight), fills Syn.PopWeight and Syn.WeightBase,
+// and returns the number of weights stored per synapse.
+func (b *builder) weightLayout(projs []*spikingProj) uint64 {
+	net := b.net
+	np := len(net.Pops)
+	syn := &net.Syn
+	syn.WeightBase = make([]uint64, np)
+	compact := make([]bool, np)
+	if np <= MaxCompactPops && !b.storeWeights {
+		syn.PopWeight = make([]int32, np*np)
+		set := make([]bool, np*np)
+		for i := range compact {
+			compact[i] = true
+		}
+		for _, sp := range projs {
+			w, ok := sp.gen.constantWeight()
+			q := int32(math.Round(w * math.Ldexp(1, int(net.Pops[sp.post].Shift))))
+			k := sp.pre*np + sp.post
+			if !ok || (set[k] && syn.PopWeight[k] != q) {
+				compact[sp.pre] = false
+				continue
+			}
+			syn.PopWeight[k], set[k] = q, true
+		}
+	}
+	var stored uint64
+	for p := range net.Pops {
+		if compact[p] {
+			syn.WeightBase[p] = Compact
+			continue
+		}
+		syn.WeightBase[p] = stored
+		pop := &net.Pops[p]
+		stored += syn.RowPtr[pop.First+pop.Size] - syn.RowPtr[pop.First]
+	}
+	return stored
+}
+
 // sortRows sorts the rows that are not already sorted by packed word (rows
-// fed by several projections or by fixed out-degree rules).
+// fed by several projections or by fixed out-degree rules); the weights of
+// stored rows move with their words.
 func (b *builder) sortRows() {
 	net := b.net
 	parallel(b.threads, func(w int) {
 		var tmp []uint64
+		pi := 0
 		for pre := uint32(w); pre < net.N; pre += uint32(b.threads) {
 			lo, hi := net.Syn.RowPtr[pre], net.Syn.RowPtr[pre+1]
 			p := net.Syn.Packed[lo:hi]
 			if slices.IsSorted(p) {
 				continue
 			}
-			wt := net.Syn.Weight[lo:hi]
+			for pre >= net.Pops[pi].First+net.Pops[pi].Size {
+				pi++
+			}
+			base := net.Syn.WeightBase[pi]
+			if base == Compact {
+				slices.Sort(p)
+				continue
+			}
+			off := base + lo - net.Syn.RowPtr[net.Pops[pi].First]
+			wt := net.Syn.Weight[off : off+hi-lo]
 			tmp = tmp[:0]
 			for i := range p {
 				tmp = append(tmp, uint64(p[i])<<32|uint64(uint32(wt[i])))

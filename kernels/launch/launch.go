@@ -129,6 +129,8 @@ const (
 	BufRowPtr
 	BufPacked
 	BufWeight
+	BufWBase
+	BufWTab
 	BufPoisson
 	BufPTable
 	BufDC
@@ -156,7 +158,7 @@ const RecordSets = 2
 
 var bufferNames = [NumBuffers]string{
 	"step", "pops", "v", "a", "b", "c", "ref", "ring_ex", "ring_in", "row_ptr", "packed", "weight",
-	"poisson", "ptable", "dc", "events", "rhist", "rproj", "rtable", "rcolptr", "rsrc", "rw", "probes",
+	"wbase", "wtab", "poisson", "ptable", "dc", "events", "rhist", "rproj", "rtable", "rcolptr", "rsrc", "rw", "probes",
 	"spk_cnt", "spk_off", "spk_ids", "samples",
 }
 
@@ -239,7 +241,7 @@ type Plan struct {
 }
 
 // NetSize is the size of the MyelinNet descriptor (kernels/network.cuh).
-const NetSize = 280
+const NetSize = 296
 
 // ModelWords is the size of PopDesc's model parameter union in 4-byte
 // words (MYELIN_MODEL_WORDS in kernels/models.cuh).
@@ -412,6 +414,8 @@ func (p *Plan) layout() error {
 		w = le.AppendUint32(w, uint32(x))
 	}
 	add(BufWeight, "synapses", int64(len(w)), w)
+	add(BufWBase, "synapses", 8*int64(len(syn.WeightBase)), appendStruct(nil, syn.WeightBase))
+	add(BufWTab, "synapses", 4*int64(len(syn.PopWeight)), appendStruct(nil, syn.PopWeight))
 
 	var poisson []byte
 	for _, q := range net.Poisson {

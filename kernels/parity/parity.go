@@ -47,8 +47,9 @@ type Case struct {
 
 // Cases returns the standard parity suite: the four built-in models, each
 // for 200 ms of biological time, scaled down (Brunel to 2,000 neurons) so
-// that the CPU backend and the host emulation run them in seconds, and
-// Mixed, which covers what they leave out. Every spiking model also samples
+// that the CPU backend and the host emulation run them in seconds, Mixed,
+// which covers what they leave out, Compact (every synapse-weight layout)
+// and a 2 % microcircuit (distributed weights and delays). Every spiking model also samples
 // V of a few neurons.
 func Cases() []Case {
 	probe := func(pop string, count, every uint32) []*myelinpb.StateProbe {
@@ -64,6 +65,9 @@ func Cases() []Case {
 		{Name: "ring_rate", Model: "ring_rate", Set: map[string]string{"duration_ms": "200"},
 			MinSamples: 1000},
 		{Name: "mixed", Spec: Mixed, MinSpikes: 1000, MinSamples: 1000},
+		{Name: "compact", Spec: Compact, MinSpikes: 1000},
+		{Name: "microcircuit", Model: "microcircuit", Set: map[string]string{"scale": "0.02", "k_scale": "0.1", "duration_ms": "200"},
+			MinSpikes: 500},
 	}
 }
 
