@@ -42,6 +42,7 @@ type worker struct {
 	conn, wq, dq *rng.Seq
 	chosen       []uint32
 	seen         []uint64 // bitset over candidates
+	noDelay      bool     // skip the delay draws (emit delay 0)
 }
 
 func newGenerator(i int, p *myelinpb.Projection, nPre, nPost uint32, samePop bool, dt float64, seed uint64) *generator {
@@ -123,7 +124,7 @@ func (g *generator) synapse(wk *worker, pre, post uint32, emit emitFn) {
 		w = draw(g.proj.GetWeight(), wk.wq)
 	}
 	d := g.constD
-	if !g.constDOK {
+	if !g.constDOK && !wk.noDelay {
 		d = delaySteps(draw(g.proj.GetDelay(), wk.dq), g.dt)
 	}
 	emit(pre, post, g.signed(w), d)
@@ -192,7 +193,7 @@ func (g *generator) unit(wk *worker, u uint32, emit emitFn) {
 			d := g.constD
 			if len(e.GetDelayMs()) > 0 {
 				d = delaySteps(e.GetDelayMs()[k], g.dt)
-			} else if !g.constDOK {
+			} else if !g.constDOK && !wk.noDelay {
 				d = delaySteps(draw(g.proj.GetDelay(), wk.dq), g.dt)
 			}
 			emit(e.GetPreIndex()[k], e.GetPostIndex()[k], g.signed(w), d)
