@@ -55,3 +55,25 @@ func TestFillIndependentOfRoundsAndBuckets(t *testing.T) {
 		}
 	}
 }
+
+// sortDraws sorts like slices.Sort for short and long lists and for value
+// ranges that take one, two and three radix passes.
+func TestSortDraws(t *testing.T) {
+	wk := &worker{}
+	x := uint32(12345)
+	for _, n := range []uint32{1, 2, 300, 2048, 20683, 800000, 1 << 22, 1<<31 + 7} {
+		for _, k := range []int{0, 5, 255, 256, 1000, 3000} {
+			v := make([]uint32, k)
+			for i := range v {
+				x = x*1664525 + 1013904223
+				v[i] = uint32(uint64(x) * uint64(n) >> 32)
+			}
+			want := slices.Clone(v)
+			slices.Sort(want)
+			wk.sortDraws(v, n)
+			if !slices.Equal(v, want) {
+				t.Fatalf("n = %d, k = %d: sortDraws differs from slices.Sort", n, k)
+			}
+		}
+	}
+}
