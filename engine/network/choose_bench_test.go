@@ -30,3 +30,6 @@ func BenchmarkChooseBrunel100k(b *testing.B) { benchChoose(b, 1000, 80000, false
 
 // Microcircuit L23E <- L23E: 2,200 of 20,683 with multapses.
 func BenchmarkChooseMicro(b *testing.B) { benchChoose(b, 2200, 20683, true) }
+
+// Brunel at 200k neurons: 1,000 of 160,000.
+func BenchmarkChooseBrunel200k(b *testing.B) { benchChoose(b, 1000, 160000, false) }

@@ -43,6 +43,7 @@ type worker struct {
 	chosen       []uint32
 	seen         []uint64 // bitset over candidates
 	noDelay      bool     // skip the delay draws (emit delay 0)
+	unordered    bool     // choose may return partners in any order (see choose)
 	sortTmp      []uint32 // scratch of sortDraws
 }
 
@@ -244,7 +245,8 @@ func (g *generator) unit(wk *worker, u uint32, emit emitFn) {
 }
 
 // choose draws k partners out of n for unit u (excluding u itself when
-// autapses are off within one population), ascending. Without multapses it
+// autapses are off within one population), ascending unless wk.unordered
+// allows any order. Without multapses it
 // uses Floyd's algorithm: exactly k draws, no rejection loop.
 func (g *generator) choose(wk *worker, k, n, u uint32) []uint32 {
 	skip := g.samePop && !g.autapses
@@ -253,11 +255,17 @@ func (g *generator) choose(wk *worker, k, n, u uint32) []uint32 {
 		m--
 	}
 	out := wk.chosen[:0]
+	// Unordered (pass 1 of by-post rules): the set alone matters, not its
+	// order, since the i-th weight draw goes with the i-th synapse of the
+	// unit whichever partner that is.
+	unordered := wk.unordered && (!g.byPre || g.constWOK)
 	if g.multapses {
 		for i := uint32(0); i < k; i++ {
 			out = append(out, wk.conn.Intn(m))
 		}
-		wk.sortDraws(out, m)
+		if !unordered {
+			wk.sortDraws(out, m)
+		}
 	} else {
 		words := int(m+63) / 64
 		if len(wk.seen) < words {
@@ -271,7 +279,15 @@ func (g *generator) choose(wk *worker, k, n, u uint32) []uint32 {
 			wk.seen[t/64] |= 1 << (t % 64)
 			out = append(out, t)
 		}
-		if words <= 8*int(k) {
+		if unordered {
+			if words <= 8*int(k) {
+				clear(wk.seen[:words])
+			} else {
+				for _, t := range out {
+					wk.seen[t/64] = 0
+				}
+			}
+		} else if words <= 8*int(k) {
 			// Dense: read the set back in ascending order from the bitset.
 			out = out[:0]
 			for i, word := range wk.seen[:words] {

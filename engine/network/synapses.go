@@ -100,7 +100,7 @@ func (b *builder) synapses() error {
 				sum = make([]float64, sp.gen.nPost)
 			}
 			wk := sp.gen.newWorker()
-			wk.noDelay = true
+			wk.noDelay, wk.unordered = true, true
 			bad := 0.0
 			for u := sp.unitChunks[w][0]; u < sp.unitChunks[w][1]; u++ {
 				if u%1024 == 0 && b.ctx.Err() != nil {
@@ -180,10 +180,12 @@ func (b *builder) synapses() error {
 
 	// Pass 2: write the synapses.
 	maxDelay := uint32(1)
+	st := make([]*stage, max(1, b.threads))
+	for w := range st {
+		st[w] = &stage{}
+	}
 	for _, sp := range projs {
-		if err := b.writeProjection(sp); err != nil {
-			return err
-		}
+		b.writeProjection(sp, st)
 		sp.count, sp.cursor = nil, nil
 		if err := b.ctx.Err(); err != nil {
 			return fmt.Errorf("build cancelled: %w", err)
