@@ -62,6 +62,10 @@ const (
 	BytesPerCompactSynapse = 4
 )
 
+// stagingRound mirrors the synapses one build thread stages per round
+// (network's defaultFill): 16 B each, 24 with a stored weight.
+const stagingRound = 1 << 22
+
 // maxCompactPops mirrors network.MaxCompactPops (plan does not import
 // network, which it must stay cheaper than).
 const maxCompactPops = 1024
@@ -134,7 +138,7 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 	dt := n.GetDtMs()
 	maxDelay := uint64(1)
 	var rateConn, rateDelay uint64
-	var buildScratch, weights uint64
+	var buildScratch, weights, passOne, staging uint64
 	compact := compactPops(n)
 	for _, pr := range n.GetProjections() {
 		pre, post := sizes[pr.GetPre()], sizes[pr.GetPost()]
@@ -155,8 +159,16 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 		if !compact[pr.GetPre()] {
 			weights += cnt
 		}
-		// Per projection and thread: synapse counts (4 B) and cursors (8 B) per pre neuron.
-		buildScratch += uint64(threads) * pre * 12
+		// Per projection: synapse counts (4 B) and cursors (8 B) per pre
+		// neuron, and one thread's counts at a time for each thread.
+		buildScratch += pre * 12
+		passOne = max(passOne, uint64(threads)*pre*4)
+		stage := min(cnt, stagingRound+stagingRound/4)
+		if compact[pr.GetPre()] {
+			staging = max(staging, stage*16)
+		} else {
+			staging = max(staging, stage*24)
+		}
 	}
 	p.RingSlots = maxDelay + 1
 	N := p.Neurons
@@ -201,7 +213,9 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 	}
 	p.Parts = append(p.Parts, Part{Name: "recording blocks", CPU: 2 * worst, GPU: worst,
 		Note: fmt.Sprintf("at most: every neuron fires once per refractory period, blocks of %d steps", p.BlockSteps)})
-	p.BuildPeak = buildScratch + N*8
+	// Plus each thread's staging of pass 2 and the input bounds (8 B per
+	// neuron).
+	p.BuildPeak = buildScratch + passOne + uint64(threads)*staging + N*8
 	return p
 }
 
@@ -285,7 +299,7 @@ func (p *Plan) Write(w io.Writer) error {
 	for _, x := range p.Parts {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", x.Name, Bytes(x.CPU), Bytes(x.GPU), x.Note)
 	}
-	fmt.Fprintf(tw, "construction (transient)\t%s\t-\tcounts and cursors per projection and thread\n", Bytes(p.BuildPeak))
+	fmt.Fprintf(tw, "construction (transient)\t%s\t-\tcounts and cursors per projection, staging per thread\n", Bytes(p.BuildPeak))
 	fmt.Fprintf(tw, "total\t%s\t%s\t\n", Bytes(p.CPU()), Bytes(p.GPU()))
 	return tw.Flush()
 }

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"unsafe"
 
 	"github.com/myelin-sim/myelin/engine/backend"
 	"github.com/myelin-sim/myelin/engine/network"
@@ -367,7 +368,6 @@ func (p *Plan) HostRecordBytes() int64 {
 func (p *Plan) layout() error {
 	net := p.net
 	n := int64(net.N)
-	le := binary.LittleEndian
 	add := func(b Buffer, class string, bytes int64, data []byte) {
 		p.bufs = append(p.bufs, BufferSpec{Buffer: b, Bytes: max(8, bytes), Data: data, Class: class})
 	}
@@ -407,13 +407,11 @@ func (p *Plan) layout() error {
 	add(BufRingIn, "rings", ring, nil)
 
 	syn := &net.Syn
-	add(BufRowPtr, "synapses", 8*(n+1), appendStruct(nil, syn.RowPtr))
-	add(BufPacked, "synapses", 4*int64(len(syn.Packed)), u32s(syn.Packed))
-	w := make([]byte, 0, 4*len(syn.Weight))
-	for _, x := range syn.Weight {
-		w = le.AppendUint32(w, uint32(x))
-	}
-	add(BufWeight, "synapses", int64(len(w)), w)
+	// The synapse arrays are the bulk of the upload: viewed in place (no
+	// host copy) on little-endian hosts.
+	add(BufRowPtr, "synapses", 8*(n+1), littleEndian(syn.RowPtr))
+	add(BufPacked, "synapses", 4*int64(len(syn.Packed)), littleEndian(syn.Packed))
+	add(BufWeight, "synapses", 4*int64(len(syn.Weight)), littleEndian(syn.Weight))
 	add(BufWBase, "synapses", 8*int64(len(syn.WeightBase)), appendStruct(nil, syn.WeightBase))
 	add(BufWTab, "synapses", 4*int64(len(syn.PopWeight)), appendStruct(nil, syn.PopWeight))
 
@@ -706,6 +704,19 @@ func appendStruct(b []byte, v any) []byte {
 		panic(fmt.Sprintf("launch: encoding %T: %v", v, err)) // cannot happen: fixed-size mirror structs
 	}
 	return out
+}
+
+// littleEndian returns the little-endian bytes of v: a view of v's memory
+// when the host is little-endian (as every CUDA host is), else a copy.
+func littleEndian[T uint32 | int32 | uint64](v []T) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	size := int(unsafe.Sizeof(v[0]))
+	if binary.NativeEndian.Uint16([]byte{1, 0}) == 1 {
+		return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*size)
+	}
+	return appendStruct(make([]byte, 0, len(v)*size), v)
 }
 
 func appendF32s(b []byte, v []float32) []byte {
