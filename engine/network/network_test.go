@@ -194,7 +194,7 @@ func TestBuildIndependentOfThreads(t *testing.T) {
 		Project("E", "E", spec.FixedIn(3), spec.Weight(spec.Const(7))). // a second E->E: rows need a merge
 		Poisson("E", 1000, 10)
 	ref := build(t, b, 1)
-	for _, th := range []int{2, 3, 8} {
+	for _, th := range []int{2, 3, 7, 8} {
 		n := build(t, b, th)
 		if !slices.Equal(n.Syn.RowPtr, ref.Syn.RowPtr) || !slices.Equal(n.Syn.Packed, ref.Syn.Packed) || !slices.Equal(n.Syn.Weight, ref.Syn.Weight) ||
 			!slices.Equal(n.Syn.WeightBase, ref.Syn.WeightBase) || !slices.Equal(n.Syn.PopWeight, ref.Syn.PopWeight) {
