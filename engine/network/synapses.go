@@ -102,22 +102,31 @@ func (b *builder) synapses() error {
 			wk := sp.gen.newWorker()
 			wk.noDelay, wk.unordered = true, true
 			bad := 0.0
+			emit := func(pre, post uint32, wt float64, _ uint32) {
+				cnt[pre]++
+				if math.IsInf(wt, 0) || math.IsNaN(wt) {
+					bad = wt
+				}
+				if sum != nil {
+					sum[post] += math.Abs(wt)
+				} else {
+					// By-post rules: this worker owns target post alone.
+					b.absSum[postFirst+post] += math.Abs(wt)
+				}
+			}
+			if cw, ok := sp.gen.constantWeight(); ok && sum == nil && !(math.IsInf(cw, 0) || math.IsNaN(cw)) {
+				// The same sums, without the checks per synapse.
+				aw, abs := math.Abs(cw), b.absSum[postFirst:]
+				emit = func(pre, post uint32, _ float64, _ uint32) {
+					cnt[pre]++
+					abs[post] += aw
+				}
+			}
 			for u := sp.unitChunks[w][0]; u < sp.unitChunks[w][1]; u++ {
 				if u%1024 == 0 && b.ctx.Err() != nil {
 					break
 				}
-				sp.gen.unit(wk, u, func(pre, post uint32, wt float64, _ uint32) {
-					cnt[pre]++
-					if math.IsInf(wt, 0) || math.IsNaN(wt) {
-						bad = wt
-					}
-					if sum != nil {
-						sum[post] += math.Abs(wt)
-					} else {
-						// By-post rules: this worker owns target post alone.
-						b.absSum[postFirst+post] += math.Abs(wt)
-					}
-				})
+				sp.gen.unit(wk, u, emit)
 			}
 			counts[w], sums[w], badW[w] = cnt, sum, bad
 		})
