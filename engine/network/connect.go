@@ -261,7 +261,8 @@ func (g *generator) choose(wk *worker, k, n, u uint32) []uint32 {
 	unordered := wk.unordered && (!g.byPre || g.constWOK)
 	if g.multapses {
 		for i := uint32(0); i < k; i++ {
-			out = append(out, wk.conn.Intn(m))
+			t, _ := bits.Mul32(wk.conn.Uint32(), m) // conn.Intn(m), inlined
+			out = append(out, t)
 		}
 		if !unordered {
 			wk.sortDraws(out, m)
@@ -272,7 +273,7 @@ func (g *generator) choose(wk *worker, k, n, u uint32) []uint32 {
 			wk.seen = make([]uint64, words)
 		}
 		for j := m - k; j < m; j++ {
-			t := wk.conn.Intn(j + 1)
+			t, _ := bits.Mul32(wk.conn.Uint32(), j+1) // conn.Intn(j+1), inlined
 			if wk.seen[t/64]&(1<<(t%64)) != 0 {
 				t = j
 			}

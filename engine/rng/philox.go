@@ -77,15 +77,19 @@ func (s Stream) Seq(i uint32) *Seq { return &Seq{s: s, i: i} }
 // Reset restarts the reader at draw 0 of item i.
 func (q *Seq) Reset(i uint32) { q.i, q.j = i, 0 }
 
-// Uint32 returns the next draw.
+// Uint32 returns the next draw. It is small enough to inline; the block
+// computation is not.
 func (q *Seq) Uint32() uint32 {
-	if q.j%4 == 0 {
-		q.buf = q.s.Block(q.i, q.j/4)
+	k := q.j & 3
+	if k == 0 {
+		q.refill()
 	}
-	v := q.buf[q.j%4]
 	q.j++
-	return v
+	return q.buf[k]
 }
+
+// refill computes the block of the next draw.
+func (q *Seq) refill() { q.buf = q.s.Block(q.i, q.j/4) }
 
 // Float64 returns a uniform draw in (0, 1) from two words (53 bits, never 0).
 func (q *Seq) Float64() float64 {
