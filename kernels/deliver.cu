@@ -9,6 +9,25 @@
 // its threads take the item's blockDim.x synapses, one each. net->segs is
 // the longest row divided by blockDim.x, rounded up. Thread 0 of block 0
 // also sets spk_off[s+1], where the spikes of step s+1 will go.
+// myelin_pop_of returns the population holding global id g
+// (network.Network.PopOf).
+__device__ __forceinline__ unsigned myelin_pop_of(const MyelinNet *net, unsigned g)
+{
+    unsigned lo = 0, hi = net->n_pops;
+    while (hi - lo > 1) {
+        unsigned m = (lo + hi) / 2;
+        if (net->pops[m].first <= g) {
+            lo = m;
+        } else {
+            hi = m;
+        }
+    }
+    return lo;
+}
+
+// A synapse's weight is stored (weight[wbase[pre pop] + k - first synapse
+// of the population]) or, for a compact population, looked up by the
+// target's population in wtab.
 extern "C" __global__ void myelin_deliver(const MyelinNet *__restrict__ net, unsigned s, unsigned unused)
 {
     unsigned cnt = net->spk_cnt[s];
@@ -34,13 +53,21 @@ extern "C" __global__ void myelin_deliver(const MyelinNet *__restrict__ net, uns
         unsigned long long r1 = net->row_ptr[pre + 1];
         unsigned long long k = net->row_ptr[pre] + (unsigned long long)seg * blockDim.x + threadIdx.x;
         if (k < r1) {
+            unsigned pp = myelin_pop_of(net, pre);
+            unsigned long long wb = net->wbase[pp];
             unsigned p = net->packed[k];
+            unsigned target = p >> dbits;
             unsigned long long sl = cur + (p & dmask);
             if (sl >= slots) {
                 sl -= slots;
             }
-            unsigned long long idx = sl * n + (p >> dbits);
-            int w = net->weight[k];
+            unsigned long long idx = sl * n + target;
+            int w;
+            if (wb == MYELIN_COMPACT) {
+                w = net->wtab[pp * net->n_pops + myelin_pop_of(net, target)];
+            } else {
+                w = net->weight[wb + (k - net->row_ptr[net->pops[pp].first])];
+            }
             if (w >= 0) {
                 atomicAdd(&net->ring_ex[idx], w);
             } else {

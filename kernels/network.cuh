@@ -74,6 +74,11 @@ struct ProbeDesc {
     unsigned out;
 };
 
+// MYELIN_COMPACT marks, in MyelinNet.wbase, a population whose synapses
+// store no weight (network.Compact): their weight is wtab[pre pop * n_pops +
+// post pop].
+#define MYELIN_COMPACT 0xffffffffffffffffull
+
 // MyelinNet holds every device array and size; each kernel takes a pointer
 // to it. The spike and sample buffers belong to one recording chunk (the
 // host keeps one MyelinNet per chunk buffer).
@@ -85,7 +90,9 @@ struct MyelinNet {
     int *ring_ex, *ring_in;             // [ring_slots * n]: fixed-point input by arrival step
     const unsigned long long *row_ptr;  // [n+1]: CSR by presynaptic neuron
     const unsigned *packed;             // target << delay_bits | delay
-    const int *weight;                  // fixed point in the target's scale; sign = channel
+    const int *weight;                  // stored weights, fixed point in the target's scale; sign = channel
+    const unsigned long long *wbase;    // [n_pops]: where a population's rows' weights start in weight, or MYELIN_COMPACT
+    const int *wtab;                    // [n_pops * n_pops]: weight of every synapse from a compact population onto another
     const PoissonDesc *poisson;         // [n_poisson]
     const unsigned *ptable;             // Poisson inverse-CDF thresholds
     const DCDesc *dc;                   // [n_dc]
@@ -115,7 +122,7 @@ static_assert(sizeof(DCDesc) == 32, "DCDesc layout");
 static_assert(sizeof(EventDesc) == 16, "EventDesc layout");
 static_assert(sizeof(RateProjDesc) == 40, "RateProjDesc layout");
 static_assert(sizeof(ProbeDesc) == 24, "ProbeDesc layout");
-static_assert(sizeof(MyelinNet) == 280, "MyelinNet layout");
+static_assert(sizeof(MyelinNet) == 296, "MyelinNet layout");
 
 // myelin_gid is the global index of this thread in a one-dimensional launch.
 __device__ __forceinline__ unsigned long long myelin_gid()

@@ -38,6 +38,7 @@ type Backend struct {
 	// row: thread w delivers synapses [split[r*(T+1)+w], split[r*(T+1)+w+1])
 	// of row r, those whose targets lie in its neuron range.
 	split    []uint32
+	targets  [][]target  // per compact population: the populations its rows reach, with their weights
 	spikes   [][]uint32  // spikes of the current step, per thread
 	scaleInv []float32   // per population: 2^-Shift
 	poisson  [][]int     // per population: its Poisson inputs
@@ -151,6 +152,7 @@ func (c *Backend) Load(net *network.Network) error {
 	}
 	c.spikes = make([][]uint32, t)
 	c.splitRows()
+	c.targets = compactTargets(net)
 	c.scratch = make([]scratch, t)
 	c.slotBase = make([][]uint64, t)
 	for w := range c.slotBase {

@@ -209,8 +209,11 @@ func (c *Backend) updateRate(t uint64, pi int, a, b uint32) {
 
 // deliver runs phase two of step t: every spike of this step adds its
 // synapses' weights into the ring slots of their arrival steps, for the
-// targets that thread w owns (its part of each row was found at Load). A negative weight goes to the
-// inhibitory half of the ring, which starts RingSlots × N words later.
+// targets that thread w owns (its part of each row was found at Load). A
+// negative weight goes to the inhibitory half of the ring, which starts
+// RingSlots × N words later. Rows of compact populations store no weights:
+// they are delivered one target population at a time, with that
+// population's weight (rows are sorted by target).
 func (c *Backend) deliver(w int, t uint64) {
 	net := c.net
 	syn := &net.Syn
@@ -228,15 +231,81 @@ func (c *Backend) deliver(w int, t uint64) {
 		for _, s := range list {
 			r0 := syn.RowPtr[s]
 			a, b := uint64(c.split[uint64(s)*stride+uint64(w)]), uint64(c.split[uint64(s)*stride+uint64(w)+1])
+			if a == b {
+				continue
+			}
 			row := syn.Packed[r0+a : r0+b]
-			wt := syn.Weight[r0+a : r0+b]
-			for k, p := range row {
-				wk := wt[k]
-				idx := base[p&dmask] + uint64(p>>dbits) + uint64(uint32(wk)>>31)*inOff
-				ring[idx] += wk
+			pi := net.PopOf(s)
+			if wb := syn.WeightBase[pi]; wb != network.Compact {
+				o := wb + r0 - syn.RowPtr[net.Pops[pi].First]
+				wt := syn.Weight[o+a : o+b]
+				for k, p := range row {
+					wk := wt[k]
+					idx := base[p&dmask] + uint64(p>>dbits) + uint64(uint32(wk)>>31)*inOff
+					ring[idx] += wk
+				}
+				continue
+			}
+			// Compact: the row's targets lie in the populations of
+			// c.targets[pi], in ascending order.
+			for _, seg := range c.targets[pi] {
+				if len(row) == 0 {
+					break
+				}
+				if row[0]>>dbits >= seg.end {
+					continue
+				}
+				end := len(row)
+				if row[end-1]>>dbits >= seg.end {
+					end = searchTarget(row, dbits, seg.end)
+				}
+				wk := seg.w
+				off := uint64(uint32(wk)>>31) * inOff
+				for _, p := range row[:end] {
+					ring[base[p&dmask]+uint64(p>>dbits)+off] += wk
+				}
+				row = row[end:]
 			}
 		}
 	}
+}
+
+// target is one population that a compact population projects onto:
+// targets [first, end) and their weight.
+type target struct {
+	first, end uint32
+	w          int32
+}
+
+// compactTargets lists, for each compact population, the populations it
+// has synapses onto (ascending), with their weights.
+func compactTargets(net *network.Network) [][]target {
+	np := len(net.Pops)
+	out := make([][]target, np)
+	byName := map[string]int{}
+	for i, p := range net.Pops {
+		byName[p.Name] = i
+	}
+	has := map[[2]int]bool{}
+	for _, pr := range net.Spec.GetProjections() {
+		p, ok1 := byName[pr.GetPre()]
+		q, ok2 := byName[pr.GetPost()]
+		if ok1 && ok2 {
+			has[[2]int{p, q}] = true
+		}
+	}
+	for p := range net.Pops {
+		if net.Syn.WeightBase[p] != network.Compact {
+			continue
+		}
+		for q := range net.Pops {
+			if has[[2]int{p, q}] {
+				pop := &net.Pops[q]
+				out[p] = append(out[p], target{pop.First, pop.First + pop.Size, net.Syn.PopWeight[p*np+q]})
+			}
+		}
+	}
+	return out
 }
 
 // searchTarget returns the first index whose target is >= g.

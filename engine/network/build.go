@@ -18,6 +18,10 @@ import (
 type Options struct {
 	// Threads used to generate connectivity (0: all cores).
 	Threads int
+	// StoreWeights keeps a weight per synapse for every population, compact
+	// or not (for tests that compare the two layouts; the simulation is the
+	// same).
+	StoreWeights bool
 }
 
 // Build turns a defaulted, validated spec into a Network.
@@ -28,6 +32,11 @@ func Build(spec *myelinpb.Network, opt Options) (*Network, error) {
 // BuildContext is Build that gives up, returning ctx's error, soon after ctx
 // is cancelled (large networks take minutes to connect).
 func BuildContext(ctx context.Context, spec *myelinpb.Network, opt Options) (*Network, error) {
+	return buildWith(ctx, spec, opt, defaultFill())
+}
+
+// buildWith is BuildContext with pass 2's sizes.
+func buildWith(ctx context.Context, spec *myelinpb.Network, opt Options, fill fillSizes) (*Network, error) {
 	start := time.Now()
 	threads := opt.Threads
 	if threads <= 0 {
@@ -47,7 +56,7 @@ func BuildContext(ctx context.Context, spec *myelinpb.Network, opt Options) (*Ne
 	if net.BlockSteps == 0 {
 		net.BlockSteps = 100
 	}
-	b := &builder{ctx: ctx, net: net, byName: map[string]int{}, threads: threads}
+	b := &builder{ctx: ctx, net: net, byName: map[string]int{}, threads: threads, storeWeights: opt.StoreWeights, fill: fill}
 	if err := b.populations(); err != nil {
 		return nil, err
 	}
@@ -71,6 +80,9 @@ type builder struct {
 	net     *Network
 	byName  map[string]int
 	threads int
+	// storeWeights: no population is compact (Options.StoreWeights).
+	storeWeights bool
+	fill         fillSizes
 	// absSum bounds, per target neuron, the summed |weight| that can arrive
 	// in one step through the ring buffer; popBound bounds single weights
 	// (Poisson) per population. Together they fix each population's scale.

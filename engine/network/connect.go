@@ -42,6 +42,50 @@ type worker struct {
 	conn, wq, dq *rng.Seq
 	chosen       []uint32
 	seen         []uint64 // bitset over candidates
+	noDelay      bool     // skip the delay draws (emit delay 0)
+	unordered    bool     // choose may return partners in any order (see choose)
+	sortTmp      []uint32 // scratch of sortDraws
+}
+
+// sortDraws sorts v, whose values are below n, in ascending order: a least
+// significant digit radix sort (two passes for n up to 2^22) for long
+// lists, where it is several times faster than a comparison sort.
+func (wk *worker) sortDraws(v []uint32, n uint32) {
+	if len(v) < 256 {
+		slices.Sort(v)
+		return
+	}
+	nb := bits.Len32(max(n, 2) - 1)
+	passes := (nb + 10) / 11
+	db := (nb + passes - 1) / passes
+	mask := uint32(1)<<db - 1
+	if cap(wk.sortTmp) < len(v) {
+		wk.sortTmp = make([]uint32, len(v))
+	}
+	var cnt [1 << 11]uint32
+	src, dst := v, wk.sortTmp[:len(v)]
+	for p := 0; p < passes; p++ {
+		shift := uint(p * db)
+		c := cnt[:mask+1]
+		clear(c)
+		for _, x := range src {
+			c[(x>>shift)&mask]++
+		}
+		sum := uint32(0)
+		for i, x := range c {
+			c[i] = sum
+			sum += x
+		}
+		for _, x := range src {
+			d := (x >> shift) & mask
+			dst[c[d]] = x
+			c[d]++
+		}
+		src, dst = dst, src
+	}
+	if passes%2 == 1 {
+		copy(v, src)
+	}
 }
 
 func newGenerator(i int, p *myelinpb.Projection, nPre, nPost uint32, samePop bool, dt float64, seed uint64) *generator {
@@ -70,6 +114,18 @@ func newGenerator(i int, p *myelinpb.Projection, nPre, nPost uint32, samePop boo
 		g.weightSign = -1
 	}
 	return g
+}
+
+// constantWeight reports whether every synapse of the projection has the
+// same weight, and that weight with the receptor's sign.
+func (g *generator) constantWeight() (float64, bool) {
+	if !g.constWOK {
+		return 0, false
+	}
+	if e, ok := g.proj.GetRule().(*myelinpb.Projection_Explicit); ok && len(e.Explicit.GetWeightValues()) > 0 {
+		return 0, false
+	}
+	return g.signed(g.constW), true
 }
 
 // delaySteps rounds a delay in ms to whole steps, at least one.
@@ -111,7 +167,7 @@ func (g *generator) synapse(wk *worker, pre, post uint32, emit emitFn) {
 		w = draw(g.proj.GetWeight(), wk.wq)
 	}
 	d := g.constD
-	if !g.constDOK {
+	if !g.constDOK && !wk.noDelay {
 		d = delaySteps(draw(g.proj.GetDelay(), wk.dq), g.dt)
 	}
 	emit(pre, post, g.signed(w), d)
@@ -180,7 +236,7 @@ func (g *generator) unit(wk *worker, u uint32, emit emitFn) {
 			d := g.constD
 			if len(e.GetDelayMs()) > 0 {
 				d = delaySteps(e.GetDelayMs()[k], g.dt)
-			} else if !g.constDOK {
+			} else if !g.constDOK && !wk.noDelay {
 				d = delaySteps(draw(g.proj.GetDelay(), wk.dq), g.dt)
 			}
 			emit(e.GetPreIndex()[k], e.GetPostIndex()[k], g.signed(w), d)
@@ -189,7 +245,8 @@ func (g *generator) unit(wk *worker, u uint32, emit emitFn) {
 }
 
 // choose draws k partners out of n for unit u (excluding u itself when
-// autapses are off within one population), ascending. Without multapses it
+// autapses are off within one population), ascending unless wk.unordered
+// allows any order. Without multapses it
 // uses Floyd's algorithm: exactly k draws, no rejection loop.
 func (g *generator) choose(wk *worker, k, n, u uint32) []uint32 {
 	skip := g.samePop && !g.autapses
@@ -198,25 +255,40 @@ func (g *generator) choose(wk *worker, k, n, u uint32) []uint32 {
 		m--
 	}
 	out := wk.chosen[:0]
+	// Unordered (pass 1 of by-post rules): the set alone matters, not its
+	// order, since the i-th weight draw goes with the i-th synapse of the
+	// unit whichever partner that is.
+	unordered := wk.unordered && (!g.byPre || g.constWOK)
 	if g.multapses {
 		for i := uint32(0); i < k; i++ {
-			out = append(out, wk.conn.Intn(m))
+			t, _ := bits.Mul32(wk.conn.Uint32(), m) // conn.Intn(m), inlined
+			out = append(out, t)
 		}
-		slices.Sort(out)
+		if !unordered {
+			wk.sortDraws(out, m)
+		}
 	} else {
 		words := int(m+63) / 64
 		if len(wk.seen) < words {
 			wk.seen = make([]uint64, words)
 		}
 		for j := m - k; j < m; j++ {
-			t := wk.conn.Intn(j + 1)
+			t, _ := bits.Mul32(wk.conn.Uint32(), j+1) // conn.Intn(j+1), inlined
 			if wk.seen[t/64]&(1<<(t%64)) != 0 {
 				t = j
 			}
 			wk.seen[t/64] |= 1 << (t % 64)
 			out = append(out, t)
 		}
-		if words <= 8*int(k) {
+		if unordered {
+			if words <= 8*int(k) {
+				clear(wk.seen[:words])
+			} else {
+				for _, t := range out {
+					wk.seen[t/64] = 0
+				}
+			}
+		} else if words <= 8*int(k) {
 			// Dense: read the set back in ascending order from the bitset.
 			out = out[:0]
 			for i, word := range wk.seen[:words] {
@@ -228,7 +300,7 @@ func (g *generator) choose(wk *worker, k, n, u uint32) []uint32 {
 			}
 		} else {
 			// Sparse: sort the k draws and clear only their words.
-			slices.Sort(out)
+			wk.sortDraws(out, m)
 			for _, t := range out {
 				wk.seen[t/64] = 0
 			}

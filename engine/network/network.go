@@ -1,7 +1,7 @@
 // Package network turns a validated spec into the arrays that every backend
 // loads: populations with their propagators and initial state, spiking
-// synapses as CSR by presynaptic neuron (packed target|delay word and a
-// fixed-point weight: 8 bytes per synapse), Poisson, DC and spike-array
+// synapses as CSR by presynaptic neuron (a packed target|delay word, plus a
+// fixed-point weight where weights vary: 4 or 8 bytes per synapse), Poisson, DC and spike-array
 // inputs resolved to steps, and rate projections (ring projections as a
 // distance table, never an N×N matrix).
 //
@@ -46,15 +46,38 @@ func (p *Population) Spiking() bool { return p.Model.Kind == neuron.Spiking }
 // Synapses is the CSR of all spiking synapses by presynaptic global id.
 // Synapses of a row are sorted by their packed word, that is by target and
 // then delay.
+//
+// Weights are stored per synapse only where they vary: a presynaptic
+// population whose projections all have constant weights (one weight per
+// target population) is compact, and its synapses take their weight from
+// PopWeight; they cost the 4 bytes of their packed word. The synapses of
+// the other populations' rows keep one fixed-point weight each in Weight.
 type Synapses struct {
 	RowPtr []uint64 // len N+1
 	// Packed holds target<<DelayBits | delay steps.
 	Packed []uint32
-	// Weight holds the weight in the target population's fixed-point scale;
-	// its sign chooses the channel (>= 0 excitatory, < 0 inhibitory).
-	Weight    []int32
+	// Weight holds the weights of the synapses of stored (not compact)
+	// populations, in the target population's fixed-point scale; its sign
+	// chooses the channel (>= 0 excitatory, < 0 inhibitory). The weight of
+	// synapse k of a row of population p is Weight[WeightBase[p] + k -
+	// RowPtr[first neuron of p]].
+	Weight []int32
+	// WeightBase holds, per population, where its rows' weights start in
+	// Weight, or Compact when its synapses take their weights from
+	// PopWeight.
+	WeightBase []uint64
+	// PopWeight[p*len(Pops)+q] is the weight (fixed point, as Weight) of
+	// every synapse from compact population p onto population q.
+	PopWeight []int32
 	DelayBits uint32
 }
+
+// Compact marks a population in WeightBase whose synapses store no weight.
+const Compact = ^uint64(0)
+
+// MaxCompactPops is the most populations a network may have for compact
+// storage: PopWeight holds one weight per pair of populations.
+const MaxCompactPops = 1024
 
 // DelayMask extracts the delay from a packed word.
 func (s *Synapses) DelayMask() uint32 { return 1<<s.DelayBits - 1 }
@@ -155,6 +178,23 @@ func (n *Network) PopOf(gid uint32) int {
 		}
 	}
 	return lo
+}
+
+// SynapseWeight returns the fixed-point weight of synapse k (an index into
+// Syn.Packed) of row pre, wherever it is stored.
+func (n *Network) SynapseWeight(pre uint32, k uint64) int32 {
+	p := n.PopOf(pre)
+	if b := n.Syn.WeightBase[p]; b != Compact {
+		return n.Syn.Weight[b+k-n.Syn.RowPtr[n.Pops[p].First]]
+	}
+	return n.Syn.PopWeight[p*len(n.Pops)+n.PopOf(n.Syn.Packed[k]>>n.Syn.DelayBits)]
+}
+
+// SynapseBytes is the memory of the stored synapses: packed words, the
+// weights that are stored per synapse, row pointers and the weight table.
+func (n *Network) SynapseBytes() uint64 {
+	s := &n.Syn
+	return 4*uint64(len(s.Packed)) + 4*uint64(len(s.Weight)) + 8*uint64(len(s.RowPtr)) + 8*uint64(len(s.WeightBase)) + 4*uint64(len(s.PopWeight))
 }
 
 // SynapseCount is the number of stored spiking synapses.

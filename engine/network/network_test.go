@@ -34,7 +34,7 @@ func synapses(n *network.Network) []synapse {
 	for pre := uint32(0); pre < n.N; pre++ {
 		for k := n.Syn.RowPtr[pre]; k < n.Syn.RowPtr[pre+1]; k++ {
 			p := n.Syn.Packed[k]
-			out = append(out, synapse{pre, p >> n.Syn.DelayBits, p & n.Syn.DelayMask(), n.Syn.Weight[k]})
+			out = append(out, synapse{pre, p >> n.Syn.DelayBits, p & n.Syn.DelayMask(), n.SynapseWeight(pre, k)})
 		}
 	}
 	return out
@@ -194,9 +194,10 @@ func TestBuildIndependentOfThreads(t *testing.T) {
 		Project("E", "E", spec.FixedIn(3), spec.Weight(spec.Const(7))). // a second E->E: rows need a merge
 		Poisson("E", 1000, 10)
 	ref := build(t, b, 1)
-	for _, th := range []int{2, 3, 8} {
+	for _, th := range []int{2, 3, 7, 8} {
 		n := build(t, b, th)
-		if !slices.Equal(n.Syn.RowPtr, ref.Syn.RowPtr) || !slices.Equal(n.Syn.Packed, ref.Syn.Packed) || !slices.Equal(n.Syn.Weight, ref.Syn.Weight) {
+		if !slices.Equal(n.Syn.RowPtr, ref.Syn.RowPtr) || !slices.Equal(n.Syn.Packed, ref.Syn.Packed) || !slices.Equal(n.Syn.Weight, ref.Syn.Weight) ||
+			!slices.Equal(n.Syn.WeightBase, ref.Syn.WeightBase) || !slices.Equal(n.Syn.PopWeight, ref.Syn.PopWeight) {
 			t.Errorf("%d threads: synapses differ from the 1-thread build", th)
 		}
 		if !slices.Equal(n.Pops[0].Init, ref.Pops[0].Init) || n.Pops[0].Shift != ref.Pops[0].Shift {

@@ -17,9 +17,9 @@ type spikingProj struct {
 	where      string
 	gen        *generator
 	pre, post  int
-	maxDelay   uint32     // largest delay drawn, in steps
-	counts     [][]uint32 // [worker][local pre]
-	cursor     [][]uint64 // [worker][local pre]
+	maxDelay   uint32   // largest delay drawn, in steps
+	count      []uint32 // synapses per local pre
+	cursor     []uint64 // per local pre: where its next synapse goes in Packed
 	unitChunks [][2]uint32
 }
 
@@ -84,66 +84,66 @@ func (b *builder) synapses() error {
 		projs = append(projs, sp)
 	}
 
-	// Pass 1: counts, input bounds, delay range.
-	maxDelay := uint32(1)
+	// Pass 1: counts per presynaptic neuron and input bounds. Delays are
+	// drawn in pass 2 only (their stream is separate, so skipping them here
+	// changes no other draw).
 	for _, sp := range projs {
 		k := len(sp.unitChunks)
-		sp.counts = make([][]uint32, k)
+		counts := make([][]uint32, k)
 		sums := make([][]float64, k)
-		maxD := make([]uint32, k)
 		badW := make([]float64, k) // a non-finite weight drawn by worker w, or 0
 		postFirst := net.Pops[sp.post].First
 		parallel(k, func(w int) {
-			counts := make([]uint32, sp.gen.nPre)
+			cnt := make([]uint32, sp.gen.nPre)
 			var sum []float64
 			if sp.gen.byPre || sp.gen.units == 1 {
 				sum = make([]float64, sp.gen.nPost)
 			}
 			wk := sp.gen.newWorker()
-			md := uint32(0)
+			wk.noDelay, wk.unordered = true, true
 			bad := 0.0
+			emit := func(pre, post uint32, wt float64, _ uint32) {
+				cnt[pre]++
+				if math.IsInf(wt, 0) || math.IsNaN(wt) {
+					bad = wt
+				}
+				if sum != nil {
+					sum[post] += math.Abs(wt)
+				} else {
+					// By-post rules: this worker owns target post alone.
+					b.absSum[postFirst+post] += math.Abs(wt)
+				}
+			}
+			if cw, ok := sp.gen.constantWeight(); ok && sum == nil && !(math.IsInf(cw, 0) || math.IsNaN(cw)) {
+				// The same sums, without the checks per synapse.
+				aw, abs := math.Abs(cw), b.absSum[postFirst:]
+				emit = func(pre, post uint32, _ float64, _ uint32) {
+					cnt[pre]++
+					abs[post] += aw
+				}
+			}
 			for u := sp.unitChunks[w][0]; u < sp.unitChunks[w][1]; u++ {
 				if u%1024 == 0 && b.ctx.Err() != nil {
 					break
 				}
-				sp.gen.unit(wk, u, func(pre, post uint32, wt float64, d uint32) {
-					counts[pre]++
-					if math.IsInf(wt, 0) || math.IsNaN(wt) {
-						bad = wt
-					}
-					if sum != nil {
-						sum[post] += math.Abs(wt)
-					} else {
-						// By-post rules: this worker owns target post alone.
-						b.absSum[postFirst+post] += math.Abs(wt)
-					}
-					md = max(md, d)
-				})
+				sp.gen.unit(wk, u, emit)
 			}
-			sp.counts[w], sums[w], maxD[w], badW[w] = counts, sum, md, bad
+			counts[w], sums[w], badW[w] = cnt, sum, bad
 		})
-		projMax := uint32(0)
 		for w := range sums {
 			for post, v := range sums[w] {
 				b.absSum[postFirst+uint32(post)] += v
 			}
-			projMax = max(projMax, maxD[w])
 			if badW[w] != 0 {
 				return fmt.Errorf("%s: weight: drew %v: the weight distribution overflows float64", sp.where, badW[w])
 			}
 		}
-		// Validate bounds the delays it can see; draws of unbounded
-		// distributions (normal without max, lognormal) are checked here,
-		// before they size the ring buffers.
-		if projMax > spec.MaxDelaySteps {
-			drawn := fmt.Sprintf("%d steps (%.6g ms)", projMax, float64(projMax)*net.Dt)
-			if projMax == math.MaxUint32 { // delaySteps saturates
-				drawn = fmt.Sprintf("at least 2^32-1 steps (%.6g ms)", float64(projMax)*net.Dt)
+		sp.count = counts[0]
+		for w := 1; w < k; w++ {
+			for i, v := range counts[w] {
+				sp.count[i] += v
 			}
-			return fmt.Errorf("%s: delay: drew a delay of %s: must be at most 2^20 steps of dt_ms (%v ms); bound the distribution (normal max, uniform high)", sp.where, drawn, spec.MaxDelaySteps*net.Dt)
 		}
-		sp.maxDelay = projMax
-		maxDelay = max(maxDelay, projMax)
 	}
 	if err := b.ctx.Err(); err != nil {
 		return fmt.Errorf("build cancelled: %w", err)
@@ -155,99 +155,134 @@ func (b *builder) synapses() error {
 	// Packing of target and delay into one word.
 	tbits := uint32(bits.Len32(max(net.N, 2) - 1))
 	net.Syn.DelayBits = 32 - tbits
-	for _, sp := range projs {
-		if sp.maxDelay > net.Syn.DelayMask() {
-			return fmt.Errorf("%s: delay: a delay of %d steps (%.6g ms) exceeds %d steps (%.6g ms), the most that a network of %d neurons can hold", sp.where, sp.maxDelay, float64(sp.maxDelay)*net.Dt, net.Syn.DelayMask(), float64(net.Syn.DelayMask())*net.Dt, net.N)
-		}
-	}
-	net.RingSlots = maxDelay + 1
 
 	// Row pointers: per presynaptic neuron, projections in spec order, then
-	// workers in order.
+	// units in order.
 	rowLen := make([]uint64, net.N)
 	for _, sp := range projs {
 		first := net.Pops[sp.pre].First
-		for _, c := range sp.counts {
-			for i, v := range c {
-				rowLen[first+uint32(i)] += uint64(v)
-			}
+		for i, v := range sp.count {
+			rowLen[first+uint32(i)] += uint64(v)
 		}
 	}
 	net.Syn.RowPtr = make([]uint64, net.N+1)
 	for i, v := range rowLen {
 		net.Syn.RowPtr[i+1] = net.Syn.RowPtr[i] + v
 	}
+	rowLen = nil
 	total := net.Syn.RowPtr[net.N]
 	net.Syn.Packed = make([]uint32, total)
-	net.Syn.Weight = make([]int32, total)
 	hugepages.Advise(net.Syn.Packed)
+	stored := b.weightLayout(projs)
+	net.Syn.Weight = make([]int32, stored)
 	hugepages.Advise(net.Syn.Weight)
 	fill := slices.Clone(net.Syn.RowPtr[:net.N])
 	for _, sp := range projs {
 		first := net.Pops[sp.pre].First
-		sp.cursor = make([][]uint64, len(sp.counts))
-		for w, c := range sp.counts {
-			cur := make([]uint64, len(c))
-			for i, v := range c {
-				cur[i] = fill[first+uint32(i)]
-				fill[first+uint32(i)] += uint64(v)
-			}
-			sp.cursor[w] = cur
+		sp.cursor = make([]uint64, len(sp.count))
+		for i, v := range sp.count {
+			sp.cursor[i] = fill[first+uint32(i)]
+			fill[first+uint32(i)] += uint64(v)
 		}
-		sp.counts = nil
 	}
+	fill = nil
 
 	// Pass 2: write the synapses.
+	maxDelay := uint32(1)
+	st := make([]*stage, max(1, b.threads))
+	for w := range st {
+		st[w] = &stage{}
+	}
 	for _, sp := range projs {
-		postFirst := net.Pops[sp.post].First
-		scale := math.Ldexp(1, int(net.Pops[sp.post].Shift))
-		dbits := net.Syn.DelayBits
-		var n uint64
-		counts := make([]uint64, len(sp.unitChunks))
-		parallel(len(sp.unitChunks), func(w int) {
-			wk := sp.gen.newWorker()
-			cur := sp.cursor[w]
-			var c uint64
-			for u := sp.unitChunks[w][0]; u < sp.unitChunks[w][1]; u++ {
-				if u%1024 == 0 && b.ctx.Err() != nil {
-					break
-				}
-				sp.gen.unit(wk, u, func(pre, post uint32, wt float64, d uint32) {
-					k := cur[pre]
-					cur[pre]++
-					net.Syn.Packed[k] = (postFirst+post)<<dbits | d
-					net.Syn.Weight[k] = int32(math.Round(wt * scale))
-					c++
-				})
-			}
-			counts[w] = c
-		})
-		for _, c := range counts {
-			n += c
-		}
-		net.Pops[sp.post].Synapses += n
-		sp.cursor = nil
+		b.writeProjection(sp, st)
+		sp.count, sp.cursor = nil, nil
 		if err := b.ctx.Err(); err != nil {
 			return fmt.Errorf("build cancelled: %w", err)
 		}
+		// Validate bounds the delays it can see; draws of unbounded
+		// distributions (normal without max, lognormal) are checked here,
+		// before they size the ring buffers.
+		if sp.maxDelay > spec.MaxDelaySteps {
+			drawn := fmt.Sprintf("%d steps (%.6g ms)", sp.maxDelay, float64(sp.maxDelay)*net.Dt)
+			if sp.maxDelay == math.MaxUint32 { // delaySteps saturates
+				drawn = fmt.Sprintf("at least 2^32-1 steps (%.6g ms)", float64(sp.maxDelay)*net.Dt)
+			}
+			return fmt.Errorf("%s: delay: drew a delay of %s: must be at most 2^20 steps of dt_ms (%v ms); bound the distribution (normal max, uniform high)", sp.where, drawn, spec.MaxDelaySteps*net.Dt)
+		}
+		if sp.maxDelay > net.Syn.DelayMask() {
+			return fmt.Errorf("%s: delay: a delay of %d steps (%.6g ms) exceeds %d steps (%.6g ms), the most that a network of %d neurons can hold", sp.where, sp.maxDelay, float64(sp.maxDelay)*net.Dt, net.Syn.DelayMask(), float64(net.Syn.DelayMask())*net.Dt, net.N)
+		}
+		maxDelay = max(maxDelay, sp.maxDelay)
 	}
+	net.RingSlots = maxDelay + 1
 	b.sortRows()
 	return nil
 }
 
+// weightLayout decides which presynaptic populations are compact (every
+// projection from them has a constant weight, one per target population:
+// their synapses store no weight), fills Syn.PopWeight and Syn.WeightBase,
+// and returns the number of weights stored per synapse.
+func (b *builder) weightLayout(projs []*spikingProj) uint64 {
+	net := b.net
+	np := len(net.Pops)
+	syn := &net.Syn
+	syn.WeightBase = make([]uint64, np)
+	compact := make([]bool, np)
+	if np <= MaxCompactPops && !b.storeWeights {
+		syn.PopWeight = make([]int32, np*np)
+		set := make([]bool, np*np)
+		for i := range compact {
+			compact[i] = true
+		}
+		for _, sp := range projs {
+			w, ok := sp.gen.constantWeight()
+			q := int32(math.Round(w * math.Ldexp(1, int(net.Pops[sp.post].Shift))))
+			k := sp.pre*np + sp.post
+			if !ok || (set[k] && syn.PopWeight[k] != q) {
+				compact[sp.pre] = false
+				continue
+			}
+			syn.PopWeight[k], set[k] = q, true
+		}
+	}
+	var stored uint64
+	for p := range net.Pops {
+		if compact[p] {
+			syn.WeightBase[p] = Compact
+			continue
+		}
+		syn.WeightBase[p] = stored
+		pop := &net.Pops[p]
+		stored += syn.RowPtr[pop.First+pop.Size] - syn.RowPtr[pop.First]
+	}
+	return stored
+}
+
 // sortRows sorts the rows that are not already sorted by packed word (rows
-// fed by several projections or by fixed out-degree rules).
+// fed by several projections or by fixed out-degree rules); the weights of
+// stored rows move with their words.
 func (b *builder) sortRows() {
 	net := b.net
 	parallel(b.threads, func(w int) {
 		var tmp []uint64
+		pi := 0
 		for pre := uint32(w); pre < net.N; pre += uint32(b.threads) {
 			lo, hi := net.Syn.RowPtr[pre], net.Syn.RowPtr[pre+1]
 			p := net.Syn.Packed[lo:hi]
 			if slices.IsSorted(p) {
 				continue
 			}
-			wt := net.Syn.Weight[lo:hi]
+			for pre >= net.Pops[pi].First+net.Pops[pi].Size {
+				pi++
+			}
+			base := net.Syn.WeightBase[pi]
+			if base == Compact {
+				slices.Sort(p)
+				continue
+			}
+			off := base + lo - net.Syn.RowPtr[net.Pops[pi].First]
+			wt := net.Syn.Weight[off : off+hi-lo]
 			tmp = tmp[:0]
 			for i := range p {
 				tmp = append(tmp, uint64(p[i])<<32|uint64(uint32(wt[i])))

@@ -91,8 +91,70 @@ func (p *Plan) GPU() uint64 {
 }
 
 // BytesPerSynapse is the stored size of one spiking synapse on either
-// backend: a packed target|delay word and a fixed-point weight.
-const BytesPerSynapse = 8
+// backend: a packed target|delay word and, unless its presynaptic
+// population is compact (every projection from it has a constant weight,
+// one per target population), a fixed-point weight.
+const (
+	BytesPerSynapse        = 8
+	BytesPerCompactSynapse = 4
+)
+
+// stagingRound mirrors the synapses one build thread stages per round
+// (network's defaultFill): 16 B each, 24 with a stored weight.
+const stagingRound = 1 << 22
+
+// maxCompactPops mirrors network.MaxCompactPops (plan does not import
+// network, which it must stay cheaper than).
+const maxCompactPops = 1024
+
+// compactPops reports, per population name, whether its synapses store no
+// weight, as network.Build decides: every spiking projection from it has a
+// constant weight (not explicit weight values), the same for every
+// projection onto one target population.
+func compactPops(n *myelinpb.Network) map[string]bool {
+	out := map[string]bool{}
+	if len(n.GetPopulations()) > maxCompactPops {
+		return out
+	}
+	for _, p := range n.GetPopulations() {
+		out[p.GetName()] = true
+	}
+	seen := map[[2]string]float64{}
+	for _, pr := range n.GetProjections() {
+		w, ok := constantWeight(pr)
+		key := [2]string{pr.GetPre(), pr.GetPost()}
+		if prev, dup := seen[key]; !ok || (dup && prev != w) {
+			out[pr.GetPre()] = false
+			continue
+		}
+		seen[key] = w
+	}
+	return out
+}
+
+// constantWeight returns a projection's weight, signed by its receptor,
+// when every synapse has the same one.
+func constantWeight(pr *myelinpb.Projection) (float64, bool) {
+	if e := pr.GetExplicit(); e != nil && len(e.GetWeightValues()) > 0 {
+		return 0, false
+	}
+	d := pr.GetWeight()
+	w := 0.0
+	if d != nil && d.GetKind() != nil {
+		c, ok := d.GetKind().(*myelinpb.Distribution_Constant)
+		if !ok {
+			return 0, false
+		}
+		w = c.Constant
+	}
+	switch pr.GetReceptor() {
+	case myelinpb.Receptor_EXCITATORY:
+		w = math.Abs(w)
+	case myelinpb.Receptor_INHIBITORY:
+		w = -math.Abs(w)
+	}
+	return w, true
+}
 
 // Estimate computes the plan of a defaulted, validated spec for a build
 // with the given number of threads.
@@ -113,7 +175,8 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 	dt := n.GetDtMs()
 	maxDelay := uint64(1)
 	var rateConn, rateDelay uint64
-	var buildScratch uint64
+	var buildScratch, weights, passOne, staging uint64
+	compact := compactPops(n)
 	for _, pr := range n.GetProjections() {
 		pre, post := sizes[pr.GetPre()], sizes[pr.GetPost()]
 		cnt := synapseCount(pr, pre, post)
@@ -130,14 +193,30 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 			continue
 		}
 		p.Synapses += cnt
-		// Per projection and thread: synapse counts (4 B) and cursors (8 B) per pre neuron.
-		buildScratch += uint64(threads) * pre * 12
+		if !compact[pr.GetPre()] {
+			weights += cnt
+		}
+		// Per projection: synapse counts (4 B) and cursors (8 B) per pre
+		// neuron, and one thread's counts at a time for each thread.
+		buildScratch += pre * 12
+		passOne = max(passOne, uint64(threads)*pre*4)
+		stage := min(cnt, stagingRound+stagingRound/4)
+		if compact[pr.GetPre()] {
+			staging = max(staging, stage*16)
+		} else {
+			staging = max(staging, stage*24)
+		}
 	}
 	p.RingSlots = maxDelay + 1
 	N := p.Neurons
+	np := uint64(len(n.GetPopulations()))
+	synBytes := p.Synapses*BytesPerCompactSynapse + weights*4 + (N+1)*8 + np*8
+	if np <= maxCompactPops {
+		synBytes += np * np * 4
+	}
 	p.Parts = append(p.Parts,
-		Part{Name: "synapses", CPU: p.Synapses*BytesPerSynapse + (N+1)*8, GPU: p.Synapses*BytesPerSynapse + (N+1)*8,
-			Note: fmt.Sprintf("%d × %d B + row pointers", p.Synapses, BytesPerSynapse)},
+		Part{Name: "synapses", CPU: synBytes, GPU: synBytes,
+			Note: fmt.Sprintf("%d × 4 B + %d weights × 4 B + row pointers", p.Synapses, weights)},
 		Part{Name: "delay ring buffers", CPU: 2 * p.RingSlots * N * 4, GPU: 2 * p.RingSlots * N * 4,
 			Note: fmt.Sprintf("2 channels × %d slots × %d neurons × 4 B", p.RingSlots, N)},
 		Part{Name: "neuron state", CPU: N * 20, GPU: N * 16, Note: "V, two synaptic variables, refractory count (+ initial values)"},
@@ -197,7 +276,9 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 			p.Stream.RecordedNeurons += uint64(pop.GetSize())
 		}
 	}
-	p.BuildPeak = buildScratch + N*8
+	// Plus each thread's staging of pass 2 and the input bounds (8 B per
+	// neuron).
+	p.BuildPeak = buildScratch + passOne + uint64(threads)*staging + N*8
 	return p
 }
 
@@ -281,7 +362,7 @@ func (p *Plan) Write(w io.Writer) error {
 	for _, x := range p.Parts {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", x.Name, Bytes(x.CPU), Bytes(x.GPU), x.Note)
 	}
-	fmt.Fprintf(tw, "construction (transient)\t%s\t-\tcounts and cursors per projection and thread\n", Bytes(p.BuildPeak))
+	fmt.Fprintf(tw, "construction (transient)\t%s\t-\tcounts and cursors per projection, staging per thread\n", Bytes(p.BuildPeak))
 	fmt.Fprintf(tw, "total\t%s\t%s\t\n", Bytes(p.CPU()), Bytes(p.GPU()))
 	if err := tw.Flush(); err != nil {
 		return err

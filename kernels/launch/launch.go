@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"unsafe"
 
 	"github.com/myelin-sim/myelin/engine/backend"
 	"github.com/myelin-sim/myelin/engine/network"
@@ -129,6 +130,8 @@ const (
 	BufRowPtr
 	BufPacked
 	BufWeight
+	BufWBase
+	BufWTab
 	BufPoisson
 	BufPTable
 	BufDC
@@ -156,7 +159,7 @@ const RecordSets = 2
 
 var bufferNames = [NumBuffers]string{
 	"step", "pops", "v", "a", "b", "c", "ref", "ring_ex", "ring_in", "row_ptr", "packed", "weight",
-	"poisson", "ptable", "dc", "events", "rhist", "rproj", "rtable", "rcolptr", "rsrc", "rw", "probes",
+	"wbase", "wtab", "poisson", "ptable", "dc", "events", "rhist", "rproj", "rtable", "rcolptr", "rsrc", "rw", "probes",
 	"spk_cnt", "spk_off", "spk_ids", "samples",
 }
 
@@ -239,7 +242,7 @@ type Plan struct {
 }
 
 // NetSize is the size of the MyelinNet descriptor (kernels/network.cuh).
-const NetSize = 280
+const NetSize = 296
 
 // ModelWords is the size of PopDesc's model parameter union in 4-byte
 // words (MYELIN_MODEL_WORDS in kernels/models.cuh).
@@ -365,7 +368,6 @@ func (p *Plan) HostRecordBytes() int64 {
 func (p *Plan) layout() error {
 	net := p.net
 	n := int64(net.N)
-	le := binary.LittleEndian
 	add := func(b Buffer, class string, bytes int64, data []byte) {
 		p.bufs = append(p.bufs, BufferSpec{Buffer: b, Bytes: max(8, bytes), Data: data, Class: class})
 	}
@@ -405,13 +407,13 @@ func (p *Plan) layout() error {
 	add(BufRingIn, "rings", ring, nil)
 
 	syn := &net.Syn
-	add(BufRowPtr, "synapses", 8*(n+1), appendStruct(nil, syn.RowPtr))
-	add(BufPacked, "synapses", 4*int64(len(syn.Packed)), u32s(syn.Packed))
-	w := make([]byte, 0, 4*len(syn.Weight))
-	for _, x := range syn.Weight {
-		w = le.AppendUint32(w, uint32(x))
-	}
-	add(BufWeight, "synapses", int64(len(w)), w)
+	// The synapse arrays are the bulk of the upload: viewed in place (no
+	// host copy) on little-endian hosts.
+	add(BufRowPtr, "synapses", 8*(n+1), littleEndian(syn.RowPtr))
+	add(BufPacked, "synapses", 4*int64(len(syn.Packed)), littleEndian(syn.Packed))
+	add(BufWeight, "synapses", 4*int64(len(syn.Weight)), littleEndian(syn.Weight))
+	add(BufWBase, "synapses", 8*int64(len(syn.WeightBase)), appendStruct(nil, syn.WeightBase))
+	add(BufWTab, "synapses", 4*int64(len(syn.PopWeight)), appendStruct(nil, syn.PopWeight))
 
 	var poisson []byte
 	for _, q := range net.Poisson {
@@ -702,6 +704,19 @@ func appendStruct(b []byte, v any) []byte {
 		panic(fmt.Sprintf("launch: encoding %T: %v", v, err)) // cannot happen: fixed-size mirror structs
 	}
 	return out
+}
+
+// littleEndian returns the little-endian bytes of v: a view of v's memory
+// when the host is little-endian (as every CUDA host is), else a copy.
+func littleEndian[T uint32 | int32 | uint64](v []T) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	size := int(unsafe.Sizeof(v[0]))
+	if binary.NativeEndian.Uint16([]byte{1, 0}) == 1 {
+		return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*size)
+	}
+	return appendStruct(make([]byte, 0, len(v)*size), v)
 }
 
 func appendF32s(b []byte, v []float32) []byte {

@@ -1,0 +1,79 @@
+package network
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/myelin-sim/myelin/engine/spec"
+	myelinpb "github.com/myelin-sim/myelin/proto"
+)
+
+// Pass 2 gives the same arrays whatever its round and bucket sizes and
+// thread count: tiny rounds and buckets (hundreds of each) against the
+// defaults (one round, few buckets), for every rule, stored and compact
+// weights, rows fed by several projections and multapses.
+func TestFillIndependentOfRoundsAndBuckets(t *testing.T) {
+	s, err := spec.New("fill").Seed(77).
+		Population("E", 900, spec.IafPscExp(nil)).
+		Population("I", 250, spec.IafPscExp(nil)).
+		Population("P", 60, spec.IafPscDelta(nil)).
+		Project("E", "E", spec.FixedIn(40), spec.Weight(spec.NormalDist(20, 5)), spec.Delay(spec.NormalDist(1.5, 0.5))).
+		Project("E", "I", spec.Bernoulli(0.05), spec.Weight(spec.Const(20))).
+		Project("E", "E", spec.FixedIn(6), spec.Weight(spec.Const(7)), spec.Multapses(true)).
+		Project("I", "E", spec.FixedOut(40), spec.Weight(spec.Const(-80)), spec.Delay(spec.UniformDist(0.1, 3))).
+		Project("I", "I", spec.AllToAll(), spec.Weight(spec.Const(-80))).
+		Project("P", "E", spec.FixedIn(2), spec.Weight(spec.Const(5))).
+		Project("P", "P", spec.OneToOne(), spec.Weight(spec.Const(1))).
+		Project("P", "I", spec.Explicit(&myelinpb.ExplicitList{PreIndex: []uint32{0, 5, 5, 59}, PostIndex: []uint32{3, 1, 1, 200}}), spec.Weight(spec.Const(2))).
+		Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := buildWith(context.Background(), s, Options{Threads: 1}, defaultFill())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref.Syn.WeightBase[0] == Compact || ref.Syn.WeightBase[1] != Compact || ref.Syn.WeightBase[2] != Compact {
+		t.Fatalf("weight bases %v: want E stored, I and P compact", ref.Syn.WeightBase)
+	}
+	for _, th := range []int{1, 2, 5} {
+		for _, f := range []fillSizes{{round: 1, bucket: 1}, {round: 64, bucket: 16}, {round: 1000, bucket: 300}} {
+			n, err := buildWith(context.Background(), s, Options{Threads: th}, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(n.Syn.RowPtr, ref.Syn.RowPtr) || !slices.Equal(n.Syn.Packed, ref.Syn.Packed) ||
+				!slices.Equal(n.Syn.Weight, ref.Syn.Weight) || n.RingSlots != ref.RingSlots {
+				t.Errorf("%d threads, rounds of %d, buckets of %d: arrays differ from the default build", th, f.round, f.bucket)
+			}
+			for i := range n.Pops {
+				if n.Pops[i].Synapses != ref.Pops[i].Synapses {
+					t.Errorf("%d threads, %+v: population %d has %d synapses, want %d", th, f, i, n.Pops[i].Synapses, ref.Pops[i].Synapses)
+				}
+			}
+		}
+	}
+}
+
+// sortDraws sorts like slices.Sort for short and long lists and for value
+// ranges that take one, two and three radix passes.
+func TestSortDraws(t *testing.T) {
+	wk := &worker{}
+	x := uint32(12345)
+	for _, n := range []uint32{1, 2, 300, 2048, 20683, 800000, 1 << 22, 1<<31 + 7} {
+		for _, k := range []int{0, 5, 255, 256, 1000, 3000} {
+			v := make([]uint32, k)
+			for i := range v {
+				x = x*1664525 + 1013904223
+				v[i] = uint32(uint64(x) * uint64(n) >> 32)
+			}
+			want := slices.Clone(v)
+			slices.Sort(want)
+			wk.sortDraws(v, n)
+			if !slices.Equal(v, want) {
+				t.Fatalf("n = %d, k = %d: sortDraws differs from slices.Sort", n, k)
+			}
+		}
+	}
+}
