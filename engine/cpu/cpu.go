@@ -38,13 +38,13 @@ type Backend struct {
 	// row: thread w delivers synapses [split[r*(T+1)+w], split[r*(T+1)+w+1])
 	// of row r, those whose targets lie in its neuron range.
 	split    []uint32
-	spikes   [][]uint32  // spikes of the current step, per thread
-	scaleInv []float32   // per population: 2^-Shift
-	poisson  [][]int     // per population: its Poisson inputs
-	dc       [][]int     // per population: its DC inputs
-	rateIn   [][]int     // per population: rate projections into it
-	cache    [][4]uint32 // Poisson draws of the current 4-step block
-	cacheOff []uint32    // per Poisson input: offset into cache
+	spikes   [][]uint32 // spikes of the current step, per thread
+	scaleInv []float32  // per population: 2^-Shift
+	poisson  [][]int    // per population: its Poisson inputs
+	dc       [][]int    // per population: its DC inputs
+	rateIn   [][]int    // per population: rate projections into it
+	cache    []uint32   // Poisson draws of the current 4-step block, lane-major per input (see refreshPoisson)
+	cacheOff []uint32   // per Poisson input: offset into cache
 	key      [2]uint32
 	scratch  []scratch // per thread
 	pindex   []poissonIndex
@@ -125,8 +125,11 @@ func (c *Backend) Load(net *network.Network) error {
 	}
 	for i, p := range net.Poisson {
 		c.poisson[p.Pop] = append(c.poisson[p.Pop], i)
+		if uint64(len(c.cache))+poissonLanes*uint64(p.Count) > 1<<32 {
+			return fmt.Errorf("cpu: Poisson inputs of more than 2^30 neurons in all")
+		}
 		c.cacheOff = append(c.cacheOff, uint32(len(c.cache)))
-		c.cache = append(c.cache, make([][4]uint32, p.Count)...)
+		c.cache = append(c.cache, make([]uint32, poissonLanes*int(p.Count))...)
 		c.pindex = append(c.pindex, newPoissonIndex(p.Base, net.PoissonTable[p.TableOff:p.TableOff+p.TableLen]))
 	}
 	for i, d := range net.DC {
@@ -154,7 +157,7 @@ func (c *Backend) Load(net *network.Network) error {
 	}
 	for w := range c.scratch {
 		n := c.parts[w][1] - c.parts[w][0]
-		c.scratch[w] = scratch{qe: make([]int64, n), qi: make([]int64, n), exIn: make([]float32, n), inIn: make([]float32, n), dc: make([]float32, n)}
+		c.scratch[w] = scratch{qe: make([]int64, n), qi: make([]int64, n), exIn: make([]float32, n), inIn: make([]float32, n), dc: make([]float32, n), zero: make([]float32, n)}
 	}
 	c.bar = newBarrier(t)
 	return nil

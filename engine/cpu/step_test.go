@@ -31,3 +31,19 @@ func TestPoissonIndexMatchesScan(t *testing.T) {
 		}
 	}
 }
+
+// The interleaved pair gives exactly rng.Philox4x32 of both counters.
+func TestPhiloxPairMatchesRng(t *testing.T) {
+	q := rng.NewStream(3, 0).Seq(0)
+	for i := 0; i < 10000; i++ {
+		g, c1, c2, c3 := q.Uint32(), q.Uint32(), q.Uint32(), q.Uint32()
+		key := [2]uint32{q.Uint32(), q.Uint32()}
+		if i == 0 {
+			g = ^uint32(0) // g+1 wraps to 0
+		}
+		a, b := philoxPair(g, c1, c2, c3, key)
+		if wa, wb := rng.Philox4x32([4]uint32{g, c1, c2, c3}, key), rng.Philox4x32([4]uint32{g + 1, c1, c2, c3}, key); a != wa || b != wb {
+			t.Fatalf("counter %#x %#x %#x %#x key %#x: pair %x %x, want %x %x", g, c1, c2, c3, key, a, b, wa, wb)
+		}
+	}
+}
