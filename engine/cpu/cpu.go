@@ -1,15 +1,21 @@
 // Package cpu is Myelin's pure-Go backend. Each step runs in two phases
-// separated by a barrier: every thread updates its range of neurons (inputs,
-// model step, threshold), then every thread delivers all of this step's
-// spikes into the delay ring buffers of its own range of targets. Rows of
-// the CSR are sorted by target, so a thread finds its part of a row by
-// binary search and no two threads ever write the same word: no atomics, and
-// the fixed-point sums make the result independent of the thread count.
+// separated by one barrier: every thread updates its range of neurons
+// (inputs, model step, threshold, state samples), then every thread delivers
+// all of this step's spikes into the delay ring buffers of its own range of
+// targets and goes straight on to the next step's update, which reads only
+// ring words that it wrote itself. Rows of the CSR are sorted by target, so
+// a thread finds its part of a row by binary search and no two threads ever
+// write the same word: no atomics, and the fixed-point sums make the result
+// independent of the thread count. The spike lists are double-buffered by
+// step parity, so a thread that delivers step t never reads a list that
+// another is filling for step t+1. A network too small to repay a barrier
+// per step runs on one thread (see parallelMinNeurons).
 package cpu
 
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,9 +28,13 @@ import (
 
 // Backend is the CPU backend.
 type Backend struct {
-	threads int
-	net     *network.Network
-	step    uint64
+	threads int // threads asked for
+	used    int // threads the step loop runs on: 1 for a small network
+	// minParallel is the smallest network, in neurons, that the step
+	// loop splits across threads (tests lower it to exercise the split).
+	minParallel uint32
+	net         *network.Network
+	step        uint64
 
 	ring     []int32               // 2 × RingSlots × N: excitatory slots, then inhibitory
 	slotBase [][]uint64            // per thread: ring offset of each delay this step
@@ -38,26 +48,41 @@ type Backend struct {
 	// row: thread w delivers synapses [split[r*(T+1)+w], split[r*(T+1)+w+1])
 	// of row r, those whose targets lie in its neuron range.
 	split    []uint32
-	spikes   [][]uint32 // spikes of the current step, per thread
-	scaleInv []float32  // per population: 2^-Shift
-	poisson  [][]int    // per population: its Poisson inputs
-	dc       [][]int    // per population: its DC inputs
-	rateIn   [][]int    // per population: rate projections into it
-	cache    []uint32   // Poisson draws of the current 4-step block, lane-major per input (see refreshPoisson)
-	cacheOff []uint32   // per Poisson input: offset into cache
+	spikes   [2][][]uint32 // per step parity: the spikes of that step, per thread
+	scaleInv []float32     // per population: 2^-Shift
+	poisson  [][]int       // per population: its Poisson inputs
+	dc       [][]int       // per population: its DC inputs
+	rateIn   [][]int       // per population: rate projections into it
+	cache    []uint32      // Poisson draws of the current 4-step block, lane-major per input (see refreshPoisson)
+	cacheOff []uint32      // per Poisson input: offset into cache
 	key      [2]uint32
 	scratch  []scratch // per thread
-	pindex   []poissonIndex
+	// sampleBase holds, per probe, where the current block's rows start in
+	// its Samples slice.
+	sampleBase []int
+	pindex     []poissonIndex
 
 	bar *barrier
 }
 
-// New returns a CPU backend using threads threads (0: all cores).
+// parallelMinNeurons is the smallest network that the step loop splits
+// across threads. Below it a step's work is a few microseconds, no more than
+// what the hand-off between threads costs on a loaded two-core machine
+// (bench/RESULTS.md, "Per-step overhead"); larger networks, or smaller ones
+// with many synapses (parallelMinSynapses), are split.
+const (
+	parallelMinNeurons  = 2048
+	parallelMinSynapses = 1 << 22
+)
+
+// New returns a CPU backend using threads threads (0: all cores). A network
+// of fewer than 2,048 neurons and 4 M synapses runs on one of them: its
+// steps are too short to share.
 func New(threads int) *Backend {
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	return &Backend{threads: threads}
+	return &Backend{threads: threads, minParallel: parallelMinNeurons}
 }
 
 // Name implements backend.Backend.
@@ -68,6 +93,9 @@ func (c *Backend) Threads() int { return c.threads }
 
 // Describe implements backend.Backend.
 func (c *Backend) Describe() string {
+	if c.net != nil && c.used != c.threads {
+		return fmt.Sprintf("cpu, %d threads, %d used: a network of %d neurons (%s/%s)", c.threads, c.used, c.net.N, runtime.GOOS, runtime.GOARCH)
+	}
 	return fmt.Sprintf("cpu, %d threads (%s/%s)", c.threads, runtime.GOOS, runtime.GOARCH)
 }
 
@@ -140,15 +168,19 @@ func (c *Backend) Load(net *network.Network) error {
 	}
 	c.key = [2]uint32{uint32(net.Seed), uint32(net.Seed >> 32)}
 	t := c.threads
+	if net.N < c.minParallel && net.SynapseCount() < parallelMinSynapses {
+		t = 1
+	}
 	if uint32(t) > net.N {
 		t = max(1, int(net.N))
 	}
-	c.threads = t
+	c.used = t
 	c.parts = make([][2]uint32, t)
 	for w := range c.parts {
 		c.parts[w] = [2]uint32{uint32(uint64(net.N) * uint64(w) / uint64(t)), uint32(uint64(net.N) * uint64(w+1) / uint64(t))}
 	}
-	c.spikes = make([][]uint32, t)
+	c.spikes = [2][][]uint32{make([][]uint32, t), make([][]uint32, t)}
+	c.sampleBase = make([]int, len(net.Probes))
 	c.splitRows()
 	c.scratch = make([]scratch, t)
 	c.slotBase = make([][]uint64, t)
@@ -192,17 +224,20 @@ func (c *Backend) Advance(n int, blk *backend.Block) error {
 	if c.net == nil {
 		return fmt.Errorf("cpu: Advance before Load")
 	}
-	if c.threads == 1 {
+	if blk != nil {
+		c.growSamples(n, blk)
+	}
+	if c.used == 1 {
 		c.run(0, n, blk)
 		c.step += uint64(n)
 		return nil
 	}
 	var wg sync.WaitGroup
-	for w := 1; w < c.threads; w++ {
+	for w := 1; w < c.used; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			c.run(w, n, nil)
+			c.run(w, n, blk)
 		}(w)
 	}
 	c.run(0, n, blk)
@@ -211,25 +246,41 @@ func (c *Backend) Advance(n int, blk *backend.Block) error {
 	return nil
 }
 
-// run is one thread's loop over n steps; thread 0 also records into blk.
+// growSamples makes room, once per block, for the sampled rows of the next
+// n steps of every probe; each thread then writes its own neurons' columns.
+func (c *Backend) growSamples(n int, blk *backend.Block) {
+	for i, p := range c.net.Probes {
+		rows := backend.SampledSteps(c.step, n, p.Every)
+		c.sampleBase[i] = len(blk.Samples[i])
+		blk.Samples[i] = slices.Grow(blk.Samples[i], rows*int(p.Count))[:c.sampleBase[i]+rows*int(p.Count)]
+	}
+}
+
+// run is one thread's loop over n steps; thread 0 also records the spikes
+// into blk, and every thread writes the samples of its own neurons.
 func (c *Backend) run(w, n int, blk *backend.Block) {
 	lo, hi := c.parts[w][0], c.parts[w][1]
 	step := c.step
-	ev := eventStart(c.net.Events, step)
+	events := c.net.Events
+	ev := eventStart(events, step)
+	sample := blk != nil && len(c.net.Probes) > 0
 	for s := 0; s < n; s++ {
 		t := step + uint64(s)
 		evEnd := ev
-		for evEnd < len(c.net.Events) && c.net.Events[evEnd].Step == t {
+		for evEnd < len(events) && events[evEnd].Step == t {
 			evEnd++
 		}
-		c.spikes[w] = c.update(w, t, lo, hi, c.net.Events[ev:evEnd], c.spikes[w][:0])
+		out := &c.spikes[t&1][w]
+		*out = c.update(w, t, lo, hi, events[ev:evEnd], (*out)[:0])
 		ev = evEnd
-		c.bar.wait()
-		c.deliver(w, t)
-		if blk != nil {
-			c.record(t, blk)
+		if sample {
+			c.sample(t, lo, hi, blk)
 		}
 		c.bar.wait()
+		c.deliver(w, t)
+		if w == 0 && blk != nil {
+			c.recordSpikes(t, blk)
+		}
 	}
 }
 
@@ -247,27 +298,39 @@ func eventStart(ev []network.SpikeEvent, step uint64) int {
 	return lo
 }
 
-// record appends step t's spikes and state samples to blk.
-func (c *Backend) record(t uint64, blk *backend.Block) {
+// recordSpikes appends step t's spikes to blk.
+func (c *Backend) recordSpikes(t uint64, blk *backend.Block) {
 	var cnt uint32
-	for _, s := range c.spikes {
+	for _, s := range c.spikes[t&1] {
 		blk.IDs = append(blk.IDs, s...)
 		cnt += uint32(len(s))
 	}
 	blk.Counts = append(blk.Counts, cnt)
+}
+
+// sample writes the step-t state samples of neurons [lo, hi) into the rows
+// that growSamples made: V (absolute) of spiking neurons, the new rate of
+// rate neurons.
+func (c *Backend) sample(t uint64, lo, hi uint32, blk *backend.Block) {
 	for i, p := range c.net.Probes {
 		if t%uint64(p.Every) != 0 {
 			continue
 		}
 		pop := &c.net.Pops[p.Pop]
 		g0 := pop.First + p.First
+		a, b := max(lo, g0), min(hi, g0+p.Count)
+		if a >= b {
+			continue
+		}
+		row := c.sampleBase[i] + backend.SampledSteps(c.step, int(t-c.step), p.Every)*int(p.Count)
+		dst := blk.Samples[i][row+int(a-g0) : row+int(b-g0)]
 		if pop.Spiking() {
-			for g := g0; g < g0+p.Count; g++ {
-				blk.Samples[i] = append(blk.Samples[i], c.state.V[g]+pop.EL)
+			for k, v := range c.state.V[a:b] {
+				dst[k] = v + pop.EL
 			}
 		} else {
-			slot := int((t+1)%uint64(c.net.RateSlots)) * int(c.net.N)
-			blk.Samples[i] = append(blk.Samples[i], c.rhist[slot+int(g0):slot+int(g0+p.Count)]...)
+			slot := (t + 1) % uint64(c.net.RateSlots) * uint64(c.net.N)
+			copy(dst, c.rhist[slot+uint64(a):slot+uint64(b)])
 		}
 	}
 }

@@ -156,7 +156,7 @@ func TestLIFRateMatchesFICurve(t *testing.T) {
 
 // streamBytes runs s through the simulation driver and returns the stream
 // up to (not including) the trailer, which holds wall times.
-func streamBytes(t *testing.T, s *myelinpb.Network, threads int) []byte {
+func streamBytes(t *testing.T, s *myelinpb.Network, threads int, newBackend func(int) *cpu.Backend) []byte {
 	t.Helper()
 	s = proto.Clone(s).(*myelinpb.Network)
 	spec.ApplyDefaults(s)
@@ -165,7 +165,7 @@ func streamBytes(t *testing.T, s *myelinpb.Network, threads int) []byte {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	res, err := sim.Run(context.Background(), net, sim.Options{Backend: cpu.New(threads), Out: &buf})
+	res, err := sim.Run(context.Background(), net, sim.Options{Backend: newBackend(threads), Out: &buf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,20 +215,29 @@ func TestSameStreamForAnyThreadCount(t *testing.T) {
 	for _, tc := range []struct {
 		model string
 		set   map[string]string
+		probe *myelinpb.StateProbe // straddles the threads' ranges
 	}{
-		{"brunel", map[string]string{"n": "2500", "duration_ms": "150"}},
-		{"cuba", map[string]string{"duration_ms": "100"}},
-		{"coba", map[string]string{"duration_ms": "100"}},
-		{"ring_rate", map[string]string{"duration_ms": "300", "n": "90"}},
+		{"brunel", map[string]string{"n": "2500", "duration_ms": "150"}, &myelinpb.StateProbe{Population: "E", First: 900, Count: 300, Every: 2}},
+		{"cuba", map[string]string{"duration_ms": "100"}, &myelinpb.StateProbe{Population: "E", First: 1900, Count: 200, Every: 3}},
+		{"coba", map[string]string{"duration_ms": "100"}, &myelinpb.StateProbe{Population: "E", First: 0, Count: 3200, Every: 7}},
+		{"ring_rate", map[string]string{"duration_ms": "300", "n": "90"}, &myelinpb.StateProbe{Population: "ring", First: 10, Count: 70, Every: 1}},
 	} {
 		s, err := models.Spec(tc.model, tc.set)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ref := streamBytes(t, s, 1)
+		if s.Recording == nil {
+			s.Recording = &myelinpb.Recording{}
+		}
+		s.Recording.State = append(s.Recording.State, tc.probe)
+		ref := streamBytes(t, s, 1, cpu.New)
 		for _, threads := range []int{2, 7, 1} {
-			if got := streamBytes(t, s, threads); !bytes.Equal(got, ref) {
+			if got := streamBytes(t, s, threads, cpu.New); !bytes.Equal(got, ref) {
 				t.Errorf("%s: stream with %d threads differs from the 1-thread stream (%d vs %d bytes)", tc.model, threads, len(got), len(ref))
+			}
+			// Small networks run on one thread unless forced to split.
+			if got := streamBytes(t, s, threads, cpu.NewSplit); !bytes.Equal(got, ref) {
+				t.Errorf("%s: stream with %d threads, always split, differs from the 1-thread stream (%d vs %d bytes)", tc.model, threads, len(got), len(ref))
 			}
 		}
 	}

@@ -263,7 +263,7 @@ func (c *Backend) deliver(w int, t uint64) {
 	ring := c.ring
 	dbits, dmask := syn.DelayBits, syn.DelayMask()
 	stride := uint64(len(c.parts) + 1)
-	for _, list := range c.spikes {
+	for _, list := range c.spikes[t&1] {
 		for _, s := range list {
 			r0 := syn.RowPtr[s]
 			a, b := uint64(c.split[uint64(s)*stride+uint64(w)]), uint64(c.split[uint64(s)*stride+uint64(w)+1])
