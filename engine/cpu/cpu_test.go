@@ -12,6 +12,7 @@ import (
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/sim"
 	"github.com/myelin-sim/myelin/engine/spec"
+	"github.com/myelin-sim/myelin/kernels/parity"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 	"google.golang.org/protobuf/proto"
 )
@@ -239,6 +240,22 @@ func TestSameStreamForAnyThreadCount(t *testing.T) {
 			if got := streamBytes(t, s, threads, cpu.NewSplit); !bytes.Equal(got, ref) {
 				t.Errorf("%s: stream with %d threads, always split, differs from the 1-thread stream (%d vs %d bytes)", tc.model, threads, len(got), len(ref))
 			}
+		}
+	}
+}
+
+// The parity suite's mixed network (all models, windowed and overlapping
+// Poisson and DC inputs, rate populations, probes everywhere) gives the same
+// stream when split across threads as on one.
+func TestMixedSameStreamSplit(t *testing.T) {
+	s, err := parity.Mixed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := streamBytes(t, s, 1, cpu.New)
+	for _, threads := range []int{2, 5} {
+		if got := streamBytes(t, s, threads, cpu.NewSplit); !bytes.Equal(got, ref) {
+			t.Errorf("stream with %d threads, always split, differs from the 1-thread stream (%d vs %d bytes)", threads, len(got), len(ref))
 		}
 	}
 }

@@ -38,6 +38,10 @@ func (c *Backend) update(w int, t uint64, lo, hi uint32, events []network.SpikeE
 			c.updateRate(t, pi, a, b)
 			continue
 		}
+		if o, ok := c.fused(t, pi, a, b, ex, in, out); ok {
+			out = o
+			continue
+		}
 		sc.in.Ex, sc.in.In, sc.in.Ext = c.inputs(t, pi, a, b, ex, in, sc)
 		out = c.spiking[pi].Update(&c.state, a, b, &sc.in, out)
 	}

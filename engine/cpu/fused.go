@@ -1,0 +1,143 @@
+package cpu
+
+import "github.com/myelin-sim/myelin/engine/neuron"
+
+// fused runs the input pass and the model step of spiking neurons [a, b)
+// of population pi in one loop, for the built-in models, when no DC input
+// is active on them (their external current is 0) and at most one Poisson
+// input, covering all of them, is: it reads and clears each neuron's ring
+// words, adds its Poisson count × weight in int64, converts once, and calls
+// the model's own Step, so it computes exactly what inputs followed by the
+// model's Update computes, without staging the inputs in scratch arrays.
+// It reports false, doing nothing, when it does not apply.
+func (c *Backend) fused(t uint64, pi int, a, b uint32, ex, in []int32, out []uint32) ([]uint32, bool) {
+	net := c.net
+	for _, src := range c.dc[pi] {
+		d := &net.DC[src]
+		if t >= d.Start && t < d.Stop && max(a, d.First) < min(b, d.First+d.Count) {
+			return out, false
+		}
+	}
+	var pois *poissonLane
+	for _, k := range c.poisson[pi] {
+		p := &net.Poisson[k]
+		if t < p.Start || t >= p.Stop || max(a, p.First) >= min(b, p.First+p.Count) {
+			continue
+		}
+		if pois != nil || p.First > a || b > p.First+p.Count {
+			return out, false
+		}
+		pois = &poissonLane{u: c.poissonDraws(k, t, a, b), ix: &c.pindex[k], w: int64(p.Weight)}
+	}
+	exR, inR := ex[a:b], in[a:b]
+	si := c.scaleInv[pi]
+	switch m := c.spiking[pi].(type) {
+	case *neuron.IafPscExp:
+		out = fusedPscExp(m, &c.state, a, exR, inR, si, pois, out)
+	case *neuron.IafCondExp:
+		out = fusedCondExp(m, &c.state, a, exR, inR, si, pois, out)
+	case *neuron.IafPscDelta:
+		out = fusedPscDelta(m, &c.state, a, exR, inR, si, pois, out)
+	default:
+		return out, false
+	}
+	clear(exR)
+	clear(inR)
+	return out, true
+}
+
+// poissonLane is the one Poisson input of a fused range: its draws of this
+// step, CDF index and weight.
+type poissonLane struct {
+	u  []uint32
+	ix *poissonIndex
+	w  int64
+}
+
+func fusedPscExp(m *neuron.IafPscExp, s *neuron.State, a uint32, exR, inR []int32, si float32, pois *poissonLane, out []uint32) []uint32 {
+	n := len(exR)
+	v, ie, ii, ref := s.V[a:int(a)+n], s.A[a:int(a)+n], s.B[a:int(a)+n], s.Ref[a:int(a)+n]
+	inR = inR[:n]
+	if pois == nil {
+		for k := range v {
+			x, y := float32(exR[k])*si, float32(inR[k])*si
+			var f bool
+			v[k], ie[k], ii[k], ref[k], f = m.Step(v[k], ie[k], ii[k], ref[k], x, y, 0)
+			if f {
+				out = append(out, a+uint32(k))
+			}
+		}
+		return out
+	}
+	for k := range v {
+		e, i := int64(exR[k]), int64(inR[k])
+		if q := int64(pois.ix.count(pois.u[k])) * pois.w; q < 0 {
+			i += q
+		} else {
+			e += q
+		}
+		var f bool
+		v[k], ie[k], ii[k], ref[k], f = m.Step(v[k], ie[k], ii[k], ref[k], float32(e)*si, float32(i)*si, 0)
+		if f {
+			out = append(out, a+uint32(k))
+		}
+	}
+	return out
+}
+
+func fusedCondExp(m *neuron.IafCondExp, s *neuron.State, a uint32, exR, inR []int32, si float32, pois *poissonLane, out []uint32) []uint32 {
+	n := len(exR)
+	v, ge, gi, ref := s.V[a:int(a)+n], s.A[a:int(a)+n], s.B[a:int(a)+n], s.Ref[a:int(a)+n]
+	inR = inR[:n]
+	if pois == nil {
+		for k := range v {
+			x, y := float32(exR[k])*si, float32(inR[k])*si
+			var f bool
+			v[k], ge[k], gi[k], ref[k], f = m.Step(v[k], ge[k], gi[k], ref[k], x, y, 0)
+			if f {
+				out = append(out, a+uint32(k))
+			}
+		}
+		return out
+	}
+	for k := range v {
+		e, i := int64(exR[k]), int64(inR[k])
+		if q := int64(pois.ix.count(pois.u[k])) * pois.w; q < 0 {
+			i += q
+		} else {
+			e += q
+		}
+		var f bool
+		v[k], ge[k], gi[k], ref[k], f = m.Step(v[k], ge[k], gi[k], ref[k], float32(e)*si, float32(i)*si, 0)
+		if f {
+			out = append(out, a+uint32(k))
+		}
+	}
+	return out
+}
+
+// fusedPscDelta: one channel, the sum of both ring words.
+func fusedPscDelta(m *neuron.IafPscDelta, s *neuron.State, a uint32, exR, inR []int32, si float32, pois *poissonLane, out []uint32) []uint32 {
+	n := len(exR)
+	v, ref := s.V[a:int(a)+n], s.Ref[a:int(a)+n]
+	inR = inR[:n]
+	if pois == nil {
+		for k := range v {
+			var f bool
+			v[k], ref[k], f = m.Step(v[k], ref[k], float32(int64(exR[k])+int64(inR[k]))*si, 0)
+			if f {
+				out = append(out, a+uint32(k))
+			}
+		}
+		return out
+	}
+	u, ix, w := pois.u[:n], pois.ix, pois.w
+	for k := range v {
+		var f bool
+		v[k], ref[k], f = m.Step(v[k], ref[k], float32(int64(exR[k])+int64(inR[k])+int64(ix.count(u[k]))*w)*si, 0)
+		if f {
+			out = append(out, a+uint32(k))
+		}
+	}
+	return out
+}
