@@ -342,11 +342,12 @@ func (c *Backend) sample(t uint64, lo, hi uint32, blk *backend.Block) {
 // machine; the sleep keeps a machine that is busy with other processes from
 // losing whole time slices to spinning.
 type barrier struct {
-	n     int32
-	count atomic.Int32
-	gen   atomic.Uint32
-	mu    sync.Mutex
-	cond  sync.Cond
+	n        int32
+	count    atomic.Int32
+	gen      atomic.Uint32
+	sleepers atomic.Int32 // threads asleep on cond (or about to be)
+	mu       sync.Mutex
+	cond     sync.Cond
 }
 
 // spinFor is how long an early thread spins before it sleeps.
@@ -358,6 +359,12 @@ func newBarrier(n int) *barrier {
 	return b
 }
 
+// wait returns once all n threads have called it. The last thread to
+// arrive takes the lock only when some thread went to sleep: a sleeper
+// counts itself before it checks the generation, and the last arrival
+// advances the generation before it reads the count, so (the atomics being
+// sequentially consistent) either the sleeper sees the new generation or the
+// last arrival sees the sleeper.
 func (b *barrier) wait() {
 	if b.n == 1 {
 		return
@@ -365,10 +372,12 @@ func (b *barrier) wait() {
 	g := b.gen.Load()
 	if b.count.Add(1) == b.n {
 		b.count.Store(0)
-		b.mu.Lock()
 		b.gen.Add(1)
-		b.cond.Broadcast()
-		b.mu.Unlock()
+		if b.sleepers.Load() > 0 {
+			b.mu.Lock()
+			b.cond.Broadcast()
+			b.mu.Unlock()
+		}
 		return
 	}
 	var start time.Time
@@ -386,9 +395,11 @@ func (b *barrier) wait() {
 		}
 	}
 	b.mu.Lock()
+	b.sleepers.Add(1)
 	for b.gen.Load() == g {
 		b.cond.Wait()
 	}
+	b.sleepers.Add(-1)
 	b.mu.Unlock()
 }
 

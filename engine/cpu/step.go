@@ -35,7 +35,7 @@ func (c *Backend) update(w int, t uint64, lo, hi uint32, events []network.SpikeE
 			continue
 		}
 		if !pop.Spiking() {
-			c.updateRate(t, pi, a, b)
+			c.updateRate(t, pi, a, b, c.external(t, pi, a, b, sc))
 			continue
 		}
 		if o, ok := c.fused(t, pi, a, b, ex, in, out); ok {
@@ -202,21 +202,9 @@ func (c *Backend) external(t uint64, pi int, a, b uint32, sc *scratch) []float32
 	return dc
 }
 
-// dcInput sums the DC currents active at step t on neuron g, in input order.
-func (c *Backend) dcInput(t uint64, pi int, g uint32) float32 {
-	var iext float32
-	for _, k := range c.dc[pi] {
-		d := &c.net.DC[k]
-		if t >= d.Start && t < d.Stop && g >= d.First && g < d.First+d.Count {
-			iext += d.Amp
-		}
-	}
-	return iext
-}
-
 // updateRate advances rate neurons [a, b) of population pi: their new rates
-// go into the history slot of step t+1.
-func (c *Backend) updateRate(t uint64, pi int, a, b uint32) {
+// go into the history slot of step t+1. ext holds their external input.
+func (c *Backend) updateRate(t uint64, pi int, a, b uint32, ext []float32) {
 	net := c.net
 	pop := &net.Pops[pi]
 	n := uint64(net.N)
@@ -246,7 +234,7 @@ func (c *Backend) updateRate(t uint64, pi int, a, b uint32) {
 				}
 			}
 		}
-		next[g] = c.rate[pi].Step(cur[g], syn, c.dcInput(t, pi, g))
+		next[g] = c.rate[pi].Step(cur[g], syn, ext[g-a])
 	}
 }
 
