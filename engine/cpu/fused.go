@@ -56,8 +56,9 @@ type poissonLane struct {
 
 func fusedPscExp(m *neuron.IafPscExp, s *neuron.State, a uint32, exR, inR []int32, si float32, pois *poissonLane, out []uint32) []uint32 {
 	n := len(exR)
-	v, ie, ii, ref := s.V[a:int(a)+n], s.A[a:int(a)+n], s.B[a:int(a)+n], s.Ref[a:int(a)+n]
-	inR = inR[:n]
+	v := s.V[a : int(a)+n]
+	ie, ii, ref := s.A[a : int(a)+len(v)][:len(v)], s.B[a : int(a)+len(v)][:len(v)], s.Ref[a : int(a)+len(v)][:len(v)]
+	exR, inR = exR[:len(v)], inR[:len(v)]
 	if pois == nil {
 		for k := range v {
 			x, y := float32(exR[k])*si, float32(inR[k])*si
@@ -69,9 +70,10 @@ func fusedPscExp(m *neuron.IafPscExp, s *neuron.State, a uint32, exR, inR []int3
 		}
 		return out
 	}
+	u, ix, w := pois.u[:len(v)], pois.ix, pois.w
 	for k := range v {
 		e, i := int64(exR[k]), int64(inR[k])
-		if q := int64(pois.ix.count(pois.u[k])) * pois.w; q < 0 {
+		if q := int64(ix.count(u[k])) * w; q < 0 {
 			i += q
 		} else {
 			e += q
@@ -87,8 +89,9 @@ func fusedPscExp(m *neuron.IafPscExp, s *neuron.State, a uint32, exR, inR []int3
 
 func fusedCondExp(m *neuron.IafCondExp, s *neuron.State, a uint32, exR, inR []int32, si float32, pois *poissonLane, out []uint32) []uint32 {
 	n := len(exR)
-	v, ge, gi, ref := s.V[a:int(a)+n], s.A[a:int(a)+n], s.B[a:int(a)+n], s.Ref[a:int(a)+n]
-	inR = inR[:n]
+	v := s.V[a : int(a)+n]
+	ge, gi, ref := s.A[a : int(a)+len(v)][:len(v)], s.B[a : int(a)+len(v)][:len(v)], s.Ref[a : int(a)+len(v)][:len(v)]
+	exR, inR = exR[:len(v)], inR[:len(v)]
 	if pois == nil {
 		for k := range v {
 			x, y := float32(exR[k])*si, float32(inR[k])*si
@@ -100,9 +103,10 @@ func fusedCondExp(m *neuron.IafCondExp, s *neuron.State, a uint32, exR, inR []in
 		}
 		return out
 	}
+	u, ix, w := pois.u[:len(v)], pois.ix, pois.w
 	for k := range v {
 		e, i := int64(exR[k]), int64(inR[k])
-		if q := int64(pois.ix.count(pois.u[k])) * pois.w; q < 0 {
+		if q := int64(ix.count(u[k])) * w; q < 0 {
 			i += q
 		} else {
 			e += q
@@ -119,8 +123,9 @@ func fusedCondExp(m *neuron.IafCondExp, s *neuron.State, a uint32, exR, inR []in
 // fusedPscDelta: one channel, the sum of both ring words.
 func fusedPscDelta(m *neuron.IafPscDelta, s *neuron.State, a uint32, exR, inR []int32, si float32, pois *poissonLane, out []uint32) []uint32 {
 	n := len(exR)
-	v, ref := s.V[a:int(a)+n], s.Ref[a:int(a)+n]
-	inR = inR[:n]
+	v := s.V[a : int(a)+n]
+	ref := s.Ref[a : int(a)+len(v)][:len(v)]
+	exR, inR = exR[:len(v)], inR[:len(v)]
 	if pois == nil {
 		for k := range v {
 			var f bool
@@ -131,7 +136,7 @@ func fusedPscDelta(m *neuron.IafPscDelta, s *neuron.State, a uint32, exR, inR []
 		}
 		return out
 	}
-	u, ix, w := pois.u[:n], pois.ix, pois.w
+	u, ix, w := pois.u[:len(v)], pois.ix, pois.w
 	for k := range v {
 		var f bool
 		v[k], ref[k], f = m.Step(v[k], ref[k], float32(int64(exR[k])+int64(inR[k])+int64(ix.count(u[k]))*w)*si, 0)
