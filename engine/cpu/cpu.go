@@ -33,6 +33,7 @@ type Backend struct {
 	// minParallel is the smallest network, in neurons, that the step
 	// loop splits across threads (tests lower it to exercise the split).
 	minParallel uint32
+	avx2        bool // the vector kernels run (amd64 with AVX2; tests turn them off)
 	net         *network.Network
 	step        uint64
 
@@ -82,7 +83,7 @@ func New(threads int) *Backend {
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	return &Backend{threads: threads, minParallel: parallelMinNeurons}
+	return &Backend{threads: threads, minParallel: parallelMinNeurons, avx2: hasAVX2()}
 }
 
 // Name implements backend.Backend.
@@ -189,7 +190,7 @@ func (c *Backend) Load(net *network.Network) error {
 	}
 	for w := range c.scratch {
 		n := c.parts[w][1] - c.parts[w][0]
-		c.scratch[w] = scratch{qe: make([]int64, n), qi: make([]int64, n), exIn: make([]float32, n), inIn: make([]float32, n), dc: make([]float32, n), zero: make([]float32, n)}
+		c.scratch[w] = scratch{qe: make([]int64, n), qi: make([]int64, n), exIn: make([]float32, n), inIn: make([]float32, n), dc: make([]float32, n), zero: make([]float32, n), mask: make([]uint8, (n+7)/8)}
 	}
 	c.bar = newBarrier(t)
 	return nil

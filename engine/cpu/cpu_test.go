@@ -240,6 +240,10 @@ func TestSameStreamForAnyThreadCount(t *testing.T) {
 			if got := streamBytes(t, s, threads, cpu.NewSplit); !bytes.Equal(got, ref) {
 				t.Errorf("%s: stream with %d threads, always split, differs from the 1-thread stream (%d vs %d bytes)", tc.model, threads, len(got), len(ref))
 			}
+			// The vector kernels give the bits of the scalar loops.
+			if got := streamBytes(t, s, threads, cpu.NewScalar); !bytes.Equal(got, ref) {
+				t.Errorf("%s: stream with %d threads, split, without vector kernels differs from the 1-thread stream (%d vs %d bytes)", tc.model, threads, len(got), len(ref))
+			}
 		}
 	}
 }

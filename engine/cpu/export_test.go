@@ -8,3 +8,10 @@ func NewSplit(threads int) *Backend {
 	b.minParallel = 0
 	return b
 }
+
+// NewScalar is NewSplit without the vector kernels.
+func NewScalar(threads int) *Backend {
+	b := NewSplit(threads)
+	b.avx2 = false
+	return b
+}

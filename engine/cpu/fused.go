@@ -10,7 +10,7 @@ import "github.com/myelin-sim/myelin/engine/neuron"
 // the model's own Step, so it computes exactly what inputs followed by the
 // model's Update computes, without staging the inputs in scratch arrays.
 // It reports false, doing nothing, when it does not apply.
-func (c *Backend) fused(t uint64, pi int, a, b uint32, ex, in []int32, out []uint32) ([]uint32, bool) {
+func (c *Backend) fused(w int, t uint64, pi int, a, b uint32, ex, in []int32, out []uint32) ([]uint32, bool) {
 	net := c.net
 	for _, src := range c.dc[pi] {
 		d := &net.DC[src]
@@ -33,7 +33,11 @@ func (c *Backend) fused(t uint64, pi int, a, b uint32, ex, in []int32, out []uin
 	si := c.scaleInv[pi]
 	switch m := c.spiking[pi].(type) {
 	case *neuron.IafPscExp:
-		out = fusedPscExp(m, &c.state, a, exR, inR, si, pois, out)
+		var mask []uint8
+		if c.avx2 {
+			mask = c.scratch[w].mask
+		}
+		out = fusedPscExp(m, &c.state, a, exR, inR, si, pois, mask, out)
 	case *neuron.IafCondExp:
 		out = fusedCondExp(m, &c.state, a, exR, inR, si, pois, out)
 	case *neuron.IafPscDelta:
@@ -54,13 +58,20 @@ type poissonLane struct {
 	w  int64
 }
 
-func fusedPscExp(m *neuron.IafPscExp, s *neuron.State, a uint32, exR, inR []int32, si float32, pois *poissonLane, out []uint32) []uint32 {
+// fusedPscExp runs iaf_psc_exp; with mask (room for a bit per neuron), the
+// AVX2 kernel does all but the last len%8 neurons of a range without
+// Poisson input.
+func fusedPscExp(m *neuron.IafPscExp, s *neuron.State, a uint32, exR, inR []int32, si float32, pois *poissonLane, mask []uint8, out []uint32) []uint32 {
 	n := len(exR)
 	v := s.V[a : int(a)+n]
 	ie, ii, ref := s.A[a : int(a)+len(v)][:len(v)], s.B[a : int(a)+len(v)][:len(v)], s.Ref[a : int(a)+len(v)][:len(v)]
 	exR, inR = exR[:len(v)], inR[:len(v)]
 	if pois == nil {
-		for k := range v {
+		k0 := 0
+		if mask != nil {
+			out, k0 = pscExpVector(m, a, v, ie, ii, ref, exR, inR, si, mask, out)
+		}
+		for k := k0; k < len(v); k++ {
 			x, y := float32(exR[k])*si, float32(inR[k])*si
 			var f bool
 			v[k], ie[k], ii[k], ref[k], f = m.Step(v[k], ie[k], ii[k], ref[k], x, y, 0)

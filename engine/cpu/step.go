@@ -38,7 +38,7 @@ func (c *Backend) update(w int, t uint64, lo, hi uint32, events []network.SpikeE
 			c.updateRate(t, pi, a, b, c.external(t, pi, a, b, sc))
 			continue
 		}
-		if o, ok := c.fused(t, pi, a, b, ex, in, out); ok {
+		if o, ok := c.fused(w, t, pi, a, b, ex, in, out); ok {
 			out = o
 			continue
 		}
@@ -53,6 +53,7 @@ type scratch struct {
 	qe, qi         []int64
 	exIn, inIn, dc []float32
 	zero           []float32 // never written: the external input of neurons without DC input
+	mask           []uint8   // the vector kernels' spike bits, one per neuron
 	in             neuron.Input
 }
 

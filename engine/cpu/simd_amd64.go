@@ -1,0 +1,12 @@
+package cpu
+
+// hasAVX2 reports whether the processor and the OS support AVX2.
+func hasAVX2() bool
+
+// pscExpAVX2 runs neuron.IafPscExp.Step, with no external current, on
+// neurons [0, n) of the given arrays (n a multiple of 8), reading the ring
+// words exR and inR (not clearing them) and writing, per group of eight
+// neurons, a byte whose bit j says that neuron 8·group + j fired.
+//
+//go:noescape
+func pscExpAVX2(c *pscExpCoef, v, ie, ii *float32, ref, exR, inR *int32, n int, mask *uint8)

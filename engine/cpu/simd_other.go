@@ -1,0 +1,11 @@
+//go:build !amd64
+
+package cpu
+
+// hasAVX2 is false off amd64: the fused loops run in Go.
+func hasAVX2() bool { return false }
+
+// pscExpAVX2 is never called off amd64.
+func pscExpAVX2(c *pscExpCoef, v, ie, ii *float32, ref, exR, inR *int32, n int, mask *uint8) {
+	panic("cpu: pscExpAVX2 without AVX2")
+}
