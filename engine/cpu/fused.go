@@ -39,7 +39,11 @@ func (c *Backend) fused(w int, t uint64, pi int, a, b uint32, ex, in []int32, ou
 		}
 		out = fusedPscExp(m, &c.state, a, exR, inR, si, pois, mask, out)
 	case *neuron.IafCondExp:
-		out = fusedCondExp(m, &c.state, a, exR, inR, si, pois, out)
+		var mask []uint8
+		if c.avx2 {
+			mask = c.scratch[w].mask
+		}
+		out = fusedCondExp(m, &c.state, a, exR, inR, si, pois, mask, out)
 	case *neuron.IafPscDelta:
 		out = fusedPscDelta(m, &c.state, a, exR, inR, si, pois, out)
 	default:
@@ -98,13 +102,18 @@ func fusedPscExp(m *neuron.IafPscExp, s *neuron.State, a uint32, exR, inR []int3
 	return out
 }
 
-func fusedCondExp(m *neuron.IafCondExp, s *neuron.State, a uint32, exR, inR []int32, si float32, pois *poissonLane, out []uint32) []uint32 {
+// fusedCondExp is fusedPscExp for iaf_cond_exp.
+func fusedCondExp(m *neuron.IafCondExp, s *neuron.State, a uint32, exR, inR []int32, si float32, pois *poissonLane, mask []uint8, out []uint32) []uint32 {
 	n := len(exR)
 	v := s.V[a : int(a)+n]
 	ge, gi, ref := s.A[a : int(a)+len(v)][:len(v)], s.B[a : int(a)+len(v)][:len(v)], s.Ref[a : int(a)+len(v)][:len(v)]
 	exR, inR = exR[:len(v)], inR[:len(v)]
 	if pois == nil {
-		for k := range v {
+		k0 := 0
+		if mask != nil {
+			out, k0 = condExpVector(m, a, v, ge, gi, ref, exR, inR, si, mask, out)
+		}
+		for k := k0; k < len(v); k++ {
 			x, y := float32(exR[k])*si, float32(inR[k])*si
 			var f bool
 			v[k], ge[k], gi[k], ref[k], f = m.Step(v[k], ge[k], gi[k], ref[k], x, y, 0)

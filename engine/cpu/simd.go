@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"math"
 	"math/bits"
 
 	"github.com/myelin-sim/myelin/engine/neuron"
@@ -34,11 +35,57 @@ func pscExpVector(m *neuron.IafPscExp, a uint32, v, ie, ii []float32, ref, exR, 
 	mask = mask[:n8/8]
 	c := newPscExpCoef(m, si, 0)
 	pscExpAVX2(&c, &v[0], &ie[0], &ii[0], &ref[0], &exR[0], &inR[0], n8, &mask[0])
+	return appendMask(out, a, mask), n8
+}
+
+// condExpCoef is what the vector kernel of iaf_cond_exp reads, in the
+// kernel's order (simd_amd64.s, byte offsets in the comments): the model's
+// coefficients, then the constants of neuron.Expf, written here as Expf
+// writes them (TestCondExpVectorMatchesStep checks the kernel against Step,
+// so a change to Expf that is not made here fails it).
+type condExpCoef struct {
+	aEx, aIn, gl, glEl, eEx, eIn, ie, negHC, vTh, vReset float32 // 0 … 36
+	refStep                                              int32   // 40
+	pEx, pIn, scale, ext                                 float32 // 44 … 56
+	// Expf: range limits, log2 e, 0.5, ln 2 in two parts, the Taylor
+	// coefficients from degree 7 down, the exponent bias, +Inf.
+	hi, lo, log2e, half, ln2Hi, ln2Lo float32    // 60 … 80
+	poly                              [8]float32 // 84 … 112
+	bias                              int32      // 116
+	inf                               float32    // 120
+}
+
+func newCondExpCoef(m *neuron.IafCondExp, scale, ext float32) condExpCoef {
+	return condExpCoef{
+		aEx: m.AEx, aIn: m.AIn, gl: m.GL, glEl: m.GLEL, eEx: m.EEx, eIn: m.EIn, ie: m.IE, negHC: m.NegHC,
+		vTh: m.VTh, vReset: m.VReset, refStep: m.RefStep, pEx: m.PEx, pIn: m.PIn, scale: scale, ext: ext,
+		hi: 88.72, lo: -87.33, log2e: 1.44269504, half: 0.5, ln2Hi: 0.693359375, ln2Lo: -2.12194440e-4,
+		poly: [8]float32{1.98412698e-4, 1.38888889e-3, 8.33333333e-3, 4.16666667e-2, 1.66666667e-1, 0.5, 1, 1},
+		bias: 127, inf: float32(math.Inf(1)),
+	}
+}
+
+// condExpVector is pscExpVector for iaf_cond_exp.
+func condExpVector(m *neuron.IafCondExp, a uint32, v, ge, gi []float32, ref, exR, inR []int32, si float32, mask []uint8, out []uint32) ([]uint32, int) {
+	n8 := len(v) &^ 7
+	if n8 == 0 {
+		return out, 0
+	}
+	_, _, _, _, _ = ge[n8-1], gi[n8-1], ref[n8-1], exR[n8-1], inR[n8-1]
+	mask = mask[:n8/8]
+	c := newCondExpCoef(m, si, 0)
+	condExpAVX2(&c, &v[0], &ge[0], &gi[0], &ref[0], &exR[0], &inR[0], n8, &mask[0])
+	return appendMask(out, a, mask), n8
+}
+
+// appendMask appends, in ascending order, a + the index of every set bit
+// of mask (bit j of byte g is neuron 8g + j).
+func appendMask(out []uint32, a uint32, mask []uint8) []uint32 {
 	for g, b := range mask {
 		for b != 0 {
 			out = append(out, a+uint32(8*g+bits.TrailingZeros8(b)))
 			b &= b - 1
 		}
 	}
-	return out, n8
+	return out
 }

@@ -10,3 +10,9 @@ func hasAVX2() bool
 //
 //go:noescape
 func pscExpAVX2(c *pscExpCoef, v, ie, ii *float32, ref, exR, inR *int32, n int, mask *uint8)
+
+// condExpAVX2 is pscExpAVX2 for neuron.IafCondExp.Step (g_ex, g_in in ge,
+// gi), with neuron.Expf inlined.
+//
+//go:noescape
+func condExpAVX2(c *condExpCoef, v, ge, gi *float32, ref, exR, inR *int32, n int, mask *uint8)

@@ -110,3 +110,148 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func condExpAVX2(c *condExpCoef, v, ge, gi *float32, ref, exR, inR *int32, n int, mask *uint8)
+//
+// Eight neurons at a time, the operations of neuron.IafCondExp.Step and of
+// neuron.Expf in their order (no fused multiply-add): see condExpCoef.
+TEXT ·condExpAVX2(SB), NOSPLIT, $0-72
+	MOVQ c+0(FP), AX
+	MOVQ v+8(FP), SI
+	MOVQ ge+16(FP), DI
+	MOVQ gi+24(FP), R9
+	MOVQ ref+32(FP), R10
+	MOVQ exR+40(FP), R11
+	MOVQ inR+48(FP), R12
+	MOVQ n+56(FP), CX
+	MOVQ mask+64(FP), R13
+	XORQ R8, R8
+	XORQ R14, R14
+
+cloop:
+	CMPQ R8, CX
+	JGE  cdone
+	VMOVUPS (SI)(R8*4), Y0  // v
+	VMOVUPS (DI)(R8*4), Y1  // g_ex
+	VMOVUPS (R9)(R8*4), Y2  // g_in
+	VMOVDQU (R10)(R8*4), Y3 // ref
+
+	// ge = AEx g_ex, gi = AIn g_in, gtot = (GL + ge) + gi
+	VBROADCASTSS 0(AX), Y12
+	VMULPS       Y12, Y1, Y4
+	VBROADCASTSS 4(AX), Y12
+	VMULPS       Y12, Y2, Y5
+	VBROADCASTSS 8(AX), Y6
+	VADDPS       Y4, Y6, Y6
+	VADDPS       Y5, Y6, Y6
+
+	// vinf = ((((GLEL + ge EEx) + gi EIn) + IE) + ext) / gtot
+	VBROADCASTSS 16(AX), Y12
+	VMULPS       Y12, Y4, Y12
+	VBROADCASTSS 12(AX), Y7
+	VADDPS       Y12, Y7, Y7
+	VBROADCASTSS 20(AX), Y12
+	VMULPS       Y12, Y5, Y12
+	VADDPS       Y12, Y7, Y7
+	VBROADCASTSS 24(AX), Y12
+	VADDPS       Y12, Y7, Y7
+	VBROADCASTSS 56(AX), Y12
+	VADDPS       Y12, Y7, Y7
+	VDIVPS       Y6, Y7, Y7
+
+	// x = NegHC gtot; Y11 = Expf(x)
+	VBROADCASTSS 28(AX), Y8
+	VMULPS       Y6, Y8, Y8
+	VBROADCASTSS 68(AX), Y9
+	VMULPS       Y9, Y8, Y9
+	VBROADCASTSS 72(AX), Y12
+	VADDPS       Y12, Y9, Y9
+	VROUNDPS     $1, Y9, Y9 // n = floor(x log2e + 0.5)
+	VBROADCASTSS 76(AX), Y12
+	VMULPS       Y12, Y9, Y12
+	VSUBPS       Y12, Y8, Y10 // r = x - n ln2hi
+	VBROADCASTSS 80(AX), Y12
+	VMULPS       Y12, Y9, Y12
+	VSUBPS       Y12, Y10, Y10 // r -= n ln2lo
+	VBROADCASTSS 84(AX), Y11
+	VMULPS       Y10, Y11, Y11
+	VBROADCASTSS 88(AX), Y12
+	VADDPS       Y12, Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VBROADCASTSS 92(AX), Y12
+	VADDPS       Y12, Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VBROADCASTSS 96(AX), Y12
+	VADDPS       Y12, Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VBROADCASTSS 100(AX), Y12
+	VADDPS       Y12, Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VBROADCASTSS 104(AX), Y12
+	VADDPS       Y12, Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VBROADCASTSS 108(AX), Y12
+	VADDPS       Y12, Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VBROADCASTSS 112(AX), Y12
+	VADDPS       Y12, Y11, Y11
+	VCVTTPS2DQ   Y9, Y13
+	VPBROADCASTD 116(AX), Y12
+	VPADDD       Y12, Y13, Y13
+	VPSLLD       $23, Y13, Y13
+	VMULPS       Y13, Y11, Y11 // p 2^n
+	VBROADCASTSS 60(AX), Y12
+	VCMPPS       $0x1E, Y12, Y8, Y13 // x > hi: +Inf
+	VBROADCASTSS 120(AX), Y12
+	VBLENDVPS    Y13, Y12, Y11, Y11
+	VBROADCASTSS 64(AX), Y12
+	VCMPPS       $0x11, Y12, Y8, Y13 // x < lo: 0
+	VXORPS       Y12, Y12, Y12
+	VBLENDVPS    Y13, Y12, Y11, Y11
+	VCMPPS       $0x03, Y8, Y8, Y13 // NaN: x
+	VBLENDVPS    Y13, Y8, Y11, Y11
+
+	// v free = vinf + (v - vinf) Expf(x)
+	VSUBPS Y7, Y0, Y12
+	VMULPS Y11, Y12, Y12
+	VADDPS Y12, Y7, Y7
+
+	// ref > 0: ref--, v = VReset; else v >= VTh fires: v = VReset, ref = RefStep.
+	VPXOR        Y13, Y13, Y13
+	VPCMPGTD     Y13, Y3, Y13
+	VBROADCASTSS 32(AX), Y12
+	VCMPPS       $0x1D, Y12, Y7, Y14
+	VPANDN       Y14, Y13, Y14
+	VPOR         Y13, Y14, Y15
+	VBROADCASTSS 36(AX), Y12
+	VBLENDVPS    Y15, Y12, Y7, Y0
+	VPADDD       Y13, Y3, Y3
+	VPBROADCASTD 40(AX), Y12
+	VBLENDVPS    Y14, Y12, Y3, Y3
+	VMOVMSKPS    Y14, BX
+	MOVB         BX, (R13)(R14*1)
+
+	// g_ex = PEx g_ex + float32(ex) 2^-Shift; g_in = PIn g_in - float32(in) 2^-Shift
+	VBROADCASTSS 52(AX), Y13
+	VCVTDQ2PS    (R11)(R8*4), Y12
+	VMULPS       Y13, Y12, Y12
+	VBROADCASTSS 44(AX), Y15
+	VMULPS       Y15, Y1, Y1
+	VADDPS       Y12, Y1, Y1
+	VCVTDQ2PS    (R12)(R8*4), Y12
+	VMULPS       Y13, Y12, Y12
+	VBROADCASTSS 48(AX), Y15
+	VMULPS       Y15, Y2, Y2
+	VSUBPS       Y12, Y2, Y2
+
+	VMOVUPS Y0, (SI)(R8*4)
+	VMOVUPS Y1, (DI)(R8*4)
+	VMOVUPS Y2, (R9)(R8*4)
+	VMOVDQU Y3, (R10)(R8*4)
+	ADDQ    $8, R8
+	INCQ    R14
+	JMP     cloop
+
+cdone:
+	VZEROUPPER
+	RET

@@ -3,6 +3,7 @@ package cpu
 import (
 	"math"
 	"testing"
+	"unsafe"
 
 	"github.com/myelin-sim/myelin/engine/neuron"
 	"github.com/myelin-sim/myelin/engine/rng"
@@ -81,6 +82,99 @@ func TestPscExpVectorMatchesStep(t *testing.T) {
 		}
 		if n == 4000 && len(want) < 100 {
 			t.Fatalf("only %d spikes: the threshold branch is barely exercised", len(want))
+		}
+	}
+}
+
+// The AVX2 kernel of iaf_cond_exp gives exactly the bits of
+// neuron.IafCondExp.Step, with conductances that drive Expf's argument
+// past both of its range limits and to NaN.
+func TestCondExpVectorMatchesStep(t *testing.T) {
+	if !hasAVX2() {
+		t.Skip("no AVX2")
+	}
+	m := neuron.NewIafCondExp(&myelinpb.IafCondExp{
+		CM: proto.Float64(200), GL: proto.Float64(10), EL: proto.Float64(-60), VTh: proto.Float64(-50), VReset: proto.Float64(-60),
+		TRef: proto.Float64(5), EEx: proto.Float64(0), EIn: proto.Float64(-80), TauSynEx: proto.Float64(5), TauSynIn: proto.Float64(10), IE: proto.Float64(20),
+	}, 0.1)
+	q := rng.NewStream(8, 0).Seq(0)
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1)), 1e-40, 4e5, -4e5, 1e30}
+	for _, n := range []int{8, 64, 4000} {
+		v, ge, gi := make([]float32, n), make([]float32, n), make([]float32, n)
+		ref, exR, inR := make([]int32, n), make([]int32, n), make([]int32, n)
+		for k := range v {
+			v[k] = float32(q.Float64()*40 - 80)
+			ge[k] = float32(q.Float64() * 200)
+			gi[k] = float32(q.Float64() * 800)
+			ref[k] = int32(q.Intn(4)) - 1
+			if q.Intn(3) > 0 {
+				ref[k] = 0
+			}
+			exR[k] = int32(q.Uint32() >> 12)
+			inR[k] = -int32(q.Uint32() >> 12)
+			if q.Intn(8) == 0 {
+				v[k] = special[q.Intn(uint32(len(special)))]
+			}
+			if q.Intn(8) == 0 {
+				ge[k] = special[q.Intn(uint32(len(special)))]
+			}
+			if q.Intn(8) == 0 {
+				gi[k] = special[q.Intn(uint32(len(special)))]
+			}
+		}
+		const si = 1.0 / 4096
+		wv, wge, wgi, wref := append([]float32(nil), v...), append([]float32(nil), ge...), append([]float32(nil), gi...), append([]int32(nil), ref...)
+		var want []uint32
+		for k := range wv {
+			var f bool
+			wv[k], wge[k], wgi[k], wref[k], f = m.Step(wv[k], wge[k], wgi[k], wref[k], float32(exR[k])*si, float32(inR[k])*si, 0)
+			if f {
+				want = append(want, uint32(k))
+			}
+		}
+		got, done := condExpVector(&m, 0, v, ge, gi, ref, exR, inR, si, make([]uint8, n/8), nil)
+		if done != n {
+			t.Fatalf("n = %d: kernel did %d neurons", n, done)
+		}
+		same := func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b) }
+		for k := range v {
+			if !same(v[k], wv[k]) || !same(ge[k], wge[k]) || !same(gi[k], wgi[k]) || ref[k] != wref[k] {
+				t.Fatalf("n = %d, neuron %d: kernel (%v %v %v %d), Step (%v %v %v %d)", n, k, v[k], ge[k], gi[k], ref[k], wv[k], wge[k], wgi[k], wref[k])
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("n = %d: %d spikes, Step gives %d", n, len(got), len(want))
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("n = %d: spike %d is neuron %d, Step gives %d", n, i, got[i], want[i])
+			}
+		}
+		if n == 4000 && len(want) < 100 {
+			t.Fatalf("only %d spikes: the threshold branch is barely exercised", len(want))
+		}
+	}
+}
+
+// The kernels read their coefficients at fixed byte offsets.
+func TestCoefficientLayout(t *testing.T) {
+	var p pscExpCoef
+	var c condExpCoef
+	for _, tc := range []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"pscExpCoef.refStep", unsafe.Offsetof(p.refStep), 36},
+		{"condExpCoef.negHC", unsafe.Offsetof(c.negHC), 28},
+		{"condExpCoef.refStep", unsafe.Offsetof(c.refStep), 40},
+		{"condExpCoef.ext", unsafe.Offsetof(c.ext), 56},
+		{"condExpCoef.hi", unsafe.Offsetof(c.hi), 60},
+		{"condExpCoef.poly", unsafe.Offsetof(c.poly), 84},
+		{"condExpCoef.bias", unsafe.Offsetof(c.bias), 116},
+		{"condExpCoef.inf", unsafe.Offsetof(c.inf), 120},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s at byte %d, the kernel reads byte %d", tc.name, tc.got, tc.want)
 		}
 	}
 }
