@@ -39,7 +39,8 @@ const poissonLanes = 4
 // refreshPoisson draws the Philox blocks of steps [t, t+4) for the Poisson
 // inputs of neurons [lo, hi). The cache of input k is lane-major: the draw
 // of its i-th neuron for step t+j is at cacheOff[k] + j·Count + i, so that
-// each step reads one contiguous run.
+// each step reads one contiguous run. With AVX2, eight neurons' blocks are
+// drawn at a time.
 func (c *Backend) refreshPoisson(t uint64, lo, hi uint32) {
 	blk := t / poissonLanes
 	b1, b2 := uint32(blk), uint32(blk>>32)
@@ -57,6 +58,11 @@ func (c *Backend) refreshPoisson(t uint64, lo, hi uint32) {
 		l0, l1, l2, l3 := base[:cnt], base[cnt:2*cnt], base[2*cnt:3*cnt], base[3*cnt:]
 		i := int(a - p.First)
 		g := a
+		if n8 := int(b-a) &^ 7; c.avx2 && n8 > 0 {
+			_, _, _, _ = l0[i+n8-1], l1[i+n8-1], l2[i+n8-1], l3[i+n8-1]
+			philox8AVX2(g, b1, b2, p.Purpose, c.key[0], c.key[1], &l0[i], &l1[i], &l2[i], &l3[i], n8)
+			g, i = g+uint32(n8), i+n8
+		}
 		for ; g+1 < b; g, i = g+2, i+2 {
 			x, y := philoxPair(g, b1, b2, p.Purpose, c.key)
 			l0[i], l1[i], l2[i], l3[i] = x[0], x[1], x[2], x[3]
