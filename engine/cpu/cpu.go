@@ -9,7 +9,7 @@
 // independent of the thread count. The spike lists are double-buffered by
 // step parity, so a thread that delivers step t never reads a list that
 // another is filling for step t+1. A network too small to repay a barrier
-// per step runs on one thread (see parallelMinNeurons).
+// per step runs on one thread (see stepWork).
 package cpu
 
 import (
@@ -30,9 +30,9 @@ import (
 type Backend struct {
 	threads int // threads asked for
 	used    int // threads the step loop runs on: 1 for a small network
-	// minParallel is the smallest network, in neurons, that the step
-	// loop splits across threads (tests lower it to exercise the split).
-	minParallel uint32
+	// minParallel is the least estimated work of a step, in ns, that the
+	// step loop splits across threads (tests set 0 to exercise the split).
+	minParallel float64
 	avx2        bool // the vector kernels run (amd64 with AVX2; tests turn them off)
 	net         *network.Network
 	step        uint64
@@ -66,24 +66,56 @@ type Backend struct {
 	bar *barrier
 }
 
-// parallelMinNeurons is the smallest network that the step loop splits
-// across threads. Below it a step's work is a few microseconds, no more than
-// what the hand-off between threads costs on a loaded two-core machine
-// (bench/RESULTS.md, "Per-step overhead"); larger networks, or smaller ones
-// with many synapses (parallelMinSynapses), are split.
+// parallelMinWork is the least work of a step, as stepWork estimates it,
+// that the step loop splits across threads. Below it the barrier and the
+// hand-over of cache lines between cores cost as much as the second thread
+// saves (bench/RESULTS.md, "Per-step overhead": cuba and coba, a few µs per
+// step, run faster on one thread).
+const parallelMinWork = 20_000 // ns
+
+// Costs per step for stepWork, in ns, measured on the development machine
+// (2-core AMD EPYC VM): a spiking neuron in a vector kernel or a scalar loop,
+// a neuron's Poisson input (its share of a Philox block and the CDF
+// inversion), a rate neuron and each of its inputs, a synaptic event.
 const (
-	parallelMinNeurons  = 2048
-	parallelMinSynapses = 1 << 22
+	costVectorNeuron = 0.5
+	costScalarNeuron = 3
+	costPoisson      = 8
+	costRateNeuron   = 5
+	costRateInput    = 1
+	costEvent        = 3
+	// assumedRateHz is the firing rate stepWork assumes for the events.
+	assumedRateHz = 10
 )
 
+// stepWork estimates the single-thread work of one step of net, in ns.
+func (c *Backend) stepWork(net *network.Network) float64 {
+	var w float64
+	for i, p := range net.Pops {
+		n := float64(p.Size)
+		switch {
+		case !p.Spiking():
+			w += n*costRateNeuron + float64(p.Synapses)*costRateInput
+		case c.avx2 && vectorModel(c.spiking[i]):
+			w += n * costVectorNeuron
+		default:
+			w += n * costScalarNeuron
+		}
+	}
+	for _, p := range net.Poisson {
+		w += float64(p.Count) * costPoisson
+	}
+	return w + float64(net.SynapseCount())*assumedRateHz*net.Dt/1000*costEvent
+}
+
 // New returns a CPU backend using threads threads (0: all cores). A network
-// of fewer than 2,048 neurons and 4 M synapses runs on one of them: its
-// steps are too short to share.
+// whose steps are too short to share (stepWork below 20 µs) runs on one of
+// them.
 func New(threads int) *Backend {
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	return &Backend{threads: threads, minParallel: parallelMinNeurons, avx2: hasAVX2()}
+	return &Backend{threads: threads, minParallel: parallelMinWork, avx2: hasAVX2()}
 }
 
 // Name implements backend.Backend.
@@ -169,7 +201,7 @@ func (c *Backend) Load(net *network.Network) error {
 	}
 	c.key = [2]uint32{uint32(net.Seed), uint32(net.Seed >> 32)}
 	t := c.threads
-	if net.N < c.minParallel && net.SynapseCount() < parallelMinSynapses {
+	if c.stepWork(net) < c.minParallel {
 		t = 1
 	}
 	if uint32(t) > net.N {

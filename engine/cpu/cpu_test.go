@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/myelin-sim/myelin/engine/backend"
@@ -260,6 +261,36 @@ func TestMixedSameStreamSplit(t *testing.T) {
 	for _, threads := range []int{2, 5} {
 		if got := streamBytes(t, s, threads, cpu.NewSplit); !bytes.Equal(got, ref) {
 			t.Errorf("stream with %d threads, always split, differs from the 1-thread stream (%d vs %d bytes)", threads, len(got), len(ref))
+		}
+	}
+}
+
+// Short steps run on one thread whatever the thread count; long ones are
+// split.
+func TestSmallNetworksRunOnOneThread(t *testing.T) {
+	for _, tc := range []struct {
+		model string
+		set   map[string]string
+		want  string
+	}{
+		{"cuba", map[string]string{"duration_ms": "1"}, "cpu, 2 threads, 1 used: a network of 4000 neurons"},
+		{"brunel", map[string]string{"n": "2500", "duration_ms": "1"}, "cpu, 2 threads ("},
+	} {
+		s, err := models.Spec(tc.model, tc.set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec.ApplyDefaults(s)
+		net, err := network.Build(s, network.Options{Threads: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		be := cpu.New(2)
+		if err := be.Load(net); err != nil {
+			t.Fatal(err)
+		}
+		if got := be.Describe(); !strings.HasPrefix(got, tc.want) || be.Threads() != 2 {
+			t.Errorf("%s: Describe() = %q, Threads() = %d; want %q…, 2", tc.model, got, be.Threads(), tc.want)
 		}
 	}
 }

@@ -7,6 +7,15 @@ import (
 	"github.com/myelin-sim/myelin/engine/neuron"
 )
 
+// vectorModel reports whether m has a vector kernel.
+func vectorModel(m neuron.SpikingModel) bool {
+	switch m.(type) {
+	case *neuron.IafPscExp, *neuron.IafCondExp:
+		return true
+	}
+	return false
+}
+
 // pscExpCoef is what the vector kernel of iaf_psc_exp reads, in the
 // kernel's order (simd_amd64.s): the model's propagators, with its constant
 // current term P20·(IE + 0) computed once as Step computes it for an
