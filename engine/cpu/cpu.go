@@ -96,7 +96,7 @@ func (c *Backend) stepWork(net *network.Network) float64 {
 		switch {
 		case !p.Spiking():
 			w += n*costRateNeuron + float64(p.Synapses)*costRateInput
-		case c.avx2 && vectorModel(c.spiking[i]):
+		case c.avx2 && c.spiking[i] != nil && vectorModel(c.spiking[i]):
 			w += n * costVectorNeuron
 		default:
 			w += n * costScalarNeuron
@@ -222,7 +222,7 @@ func (c *Backend) Load(net *network.Network) error {
 	}
 	for w := range c.scratch {
 		n := c.parts[w][1] - c.parts[w][0]
-		c.scratch[w] = scratch{qe: make([]int64, n), qi: make([]int64, n), exIn: make([]float32, n), inIn: make([]float32, n), dc: make([]float32, n), zero: make([]float32, n), mask: make([]uint8, (n+7)/8)}
+		c.scratch[w] = scratch{qe: make([]int64, n), qi: make([]int64, n), exIn: make([]float32, n), inIn: make([]float32, n), dc: make([]float32, n), zero: make([]float32, n), mask: make([]uint8, (n+7)/8), cnt: make([]int32, n)}
 	}
 	c.bar = newBarrier(t)
 	return nil

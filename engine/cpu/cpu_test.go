@@ -274,7 +274,7 @@ func TestSmallNetworksRunOnOneThread(t *testing.T) {
 		want  string
 	}{
 		{"cuba", map[string]string{"duration_ms": "1"}, "cpu, 2 threads, 1 used: a network of 4000 neurons"},
-		{"brunel", map[string]string{"n": "2500", "duration_ms": "1"}, "cpu, 2 threads ("},
+		{"brunel", map[string]string{"n": "5000", "duration_ms": "1"}, "cpu, 2 threads ("},
 	} {
 		s, err := models.Spec(tc.model, tc.set)
 		if err != nil {

@@ -45,7 +45,12 @@ func (c *Backend) fused(w int, t uint64, pi int, a, b uint32, ex, in []int32, ou
 		}
 		out = fusedCondExp(m, &c.state, a, exR, inR, si, pois, mask, out)
 	case *neuron.IafPscDelta:
-		out = fusedPscDelta(m, &c.state, a, exR, inR, si, pois, out)
+		var mask []uint8
+		var cnt []int32
+		if c.avx2 {
+			mask, cnt = c.scratch[w].mask, c.scratch[w].cnt
+		}
+		out = fusedPscDelta(m, &c.state, a, exR, inR, si, pois, mask, cnt, out)
 	default:
 		return out, false
 	}
@@ -140,14 +145,20 @@ func fusedCondExp(m *neuron.IafCondExp, s *neuron.State, a uint32, exR, inR []in
 	return out
 }
 
-// fusedPscDelta: one channel, the sum of both ring words.
-func fusedPscDelta(m *neuron.IafPscDelta, s *neuron.State, a uint32, exR, inR []int32, si float32, pois *poissonLane, out []uint32) []uint32 {
+// fusedPscDelta is fusedPscExp for iaf_psc_delta (one channel, the sum of
+// both ring words); its vector kernel also takes the Poisson input (cnt:
+// room for its counts).
+func fusedPscDelta(m *neuron.IafPscDelta, s *neuron.State, a uint32, exR, inR []int32, si float32, pois *poissonLane, mask []uint8, cnt []int32, out []uint32) []uint32 {
 	n := len(exR)
 	v := s.V[a : int(a)+n]
 	ref := s.Ref[a : int(a)+len(v)][:len(v)]
 	exR, inR = exR[:len(v)], inR[:len(v)]
+	k0 := 0
+	if mask != nil {
+		out, k0 = pscDeltaVector(m, a, v, ref, exR, inR, si, pois, cnt, mask, out)
+	}
 	if pois == nil {
-		for k := range v {
+		for k := k0; k < len(v); k++ {
 			var f bool
 			v[k], ref[k], f = m.Step(v[k], ref[k], float32(int64(exR[k])+int64(inR[k]))*si, 0)
 			if f {
@@ -157,7 +168,7 @@ func fusedPscDelta(m *neuron.IafPscDelta, s *neuron.State, a uint32, exR, inR []
 		return out
 	}
 	u, ix, w := pois.u[:len(v)], pois.ix, pois.w
-	for k := range v {
+	for k := k0; k < len(v); k++ {
 		var f bool
 		v[k], ref[k], f = m.Step(v[k], ref[k], float32(int64(exR[k])+int64(inR[k])+int64(ix.count(u[k]))*w)*si, 0)
 		if f {

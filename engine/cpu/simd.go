@@ -10,7 +10,7 @@ import (
 // vectorModel reports whether m has a vector kernel.
 func vectorModel(m neuron.SpikingModel) bool {
 	switch m.(type) {
-	case *neuron.IafPscExp, *neuron.IafCondExp:
+	case *neuron.IafPscExp, *neuron.IafCondExp, *neuron.IafPscDelta:
 		return true
 	}
 	return false
@@ -97,4 +97,50 @@ func appendMask(out []uint32, a uint32, mask []uint8) []uint32 {
 		}
 	}
 	return out
+}
+
+// pscDeltaCoef is what the vector kernel of iaf_psc_delta reads, in the
+// kernel's order: the propagators, the constant current term
+// P30·(IE + 0), and the weight of the Poisson counts.
+type pscDeltaCoef struct {
+	p33, p30IE, vTh, vReset float32 // 0 … 12
+	refStep                 int32   // 16
+	scale                   float32 // 20
+	w                       float64 // 24
+}
+
+// maxVectorCount bounds the Poisson counts that pscDeltaVector takes: with
+// |w| < 2^31, |count·w| < 2^52 and the kernel's float64 sums are exact.
+const maxVectorCount = 1 << 21
+
+// pscDeltaVector runs the vector kernel on the first len(v) &^ 7 neurons of
+// a fused iaf_psc_delta range, with their Poisson input if pois is not nil
+// (cnt: room for the counts); it does nothing when a count is too large for
+// exact float64 sums.
+func pscDeltaVector(m *neuron.IafPscDelta, a uint32, v []float32, ref, exR, inR []int32, si float32, pois *poissonLane, cnt []int32, mask []uint8, out []uint32) ([]uint32, int) {
+	n8 := len(v) &^ 7
+	if n8 == 0 {
+		return out, 0
+	}
+	_, _, _ = ref[n8-1], exR[n8-1], inR[n8-1]
+	cnt = cnt[:n8]
+	var w int64
+	if pois != nil {
+		u := pois.u[:n8]
+		for k := range cnt {
+			c := pois.ix.count(u[k])
+			if c >= maxVectorCount {
+				return out, 0
+			}
+			cnt[k] = int32(c)
+		}
+		w = pois.w
+	} else {
+		clear(cnt)
+	}
+	mask = mask[:n8/8]
+	var zero float32
+	c := pscDeltaCoef{p33: m.P33, p30IE: m.P30 * (m.IE + zero), vTh: m.VTh, vReset: m.VReset, refStep: m.RefStep, scale: si, w: float64(w)}
+	pscDeltaAVX2(&c, &v[0], &ref[0], &exR[0], &inR[0], &cnt[0], n8, &mask[0])
+	return appendMask(out, a, mask), n8
 }

@@ -23,3 +23,9 @@ func condExpAVX2(c *condExpCoef, v, ge, gi *float32, ref, exR, inR *int32, n int
 //
 //go:noescape
 func philox8AVX2(first, c1, c2, c3, k0, k1 uint32, l0, l1, l2, l3 *uint32, n int)
+
+// pscDeltaAVX2 is pscExpAVX2 for neuron.IafPscDelta.Step, whose input is
+// the sum of both ring words and cnt·w (pscDeltaCoef.w).
+//
+//go:noescape
+func pscDeltaAVX2(c *pscDeltaCoef, v *float32, ref, exR, inR, cnt *int32, n int, mask *uint8)

@@ -359,3 +359,81 @@ round:
 pdone:
 	VZEROUPPER
 	RET
+
+// func pscDeltaAVX2(c *pscDeltaCoef, v *float32, ref, exR, inR, cnt *int32, n int, mask *uint8)
+//
+// Eight neurons at a time, neuron.IafPscDelta.Step with the input
+// float32(ex + in + cnt·w) 2^-Shift, the sum taken in float64 (exact for
+// the magnitudes pscDeltaVector admits, so that its one rounding to float32
+// is that of the int64 sum).
+TEXT ·pscDeltaAVX2(SB), NOSPLIT, $0-64
+	MOVQ         c+0(FP), AX
+	MOVQ         v+8(FP), SI
+	MOVQ         ref+16(FP), R10
+	MOVQ         exR+24(FP), R11
+	MOVQ         inR+32(FP), R12
+	MOVQ         cnt+40(FP), DI
+	MOVQ         n+48(FP), CX
+	MOVQ         mask+56(FP), R13
+	VBROADCASTSS 0(AX), Y8   // P33
+	VBROADCASTSS 4(AX), Y9   // P30·(IE + 0)
+	VBROADCASTSS 8(AX), Y10  // VTh
+	VBROADCASTSS 12(AX), Y11 // VReset
+	VPBROADCASTD 16(AX), Y12 // RefStep
+	VBROADCASTSS 20(AX), Y14 // 2^-Shift
+	VBROADCASTSD 24(AX), Y15 // w
+	VPCMPEQD     Y7, Y7, Y7
+	XORQ         R8, R8
+	XORQ         R14, R14
+
+dloop:
+	CMPQ R8, CX
+	JGE  ddone
+
+	// in = float32(float64(ex) + float64(in) + float64(cnt)·w) 2^-Shift
+	VCVTDQ2PD   (R11)(R8*4), Y4
+	VCVTDQ2PD   16(R11)(R8*4), Y5
+	VCVTDQ2PD   (R12)(R8*4), Y6
+	VADDPD      Y6, Y4, Y4
+	VCVTDQ2PD   16(R12)(R8*4), Y6
+	VADDPD      Y6, Y5, Y5
+	VCVTDQ2PD   (DI)(R8*4), Y6
+	VMULPD      Y15, Y6, Y6
+	VADDPD      Y6, Y4, Y4
+	VCVTDQ2PD   16(DI)(R8*4), Y6
+	VMULPD      Y15, Y6, Y6
+	VADDPD      Y6, Y5, Y5
+	VCVTPD2PSY  Y4, X4
+	VCVTPD2PSY  Y5, X5
+	VINSERTF128 $1, X5, Y4, Y4
+	VMULPS      Y14, Y4, Y4
+
+	VMOVUPS (SI)(R8*4), Y0
+	VMOVDQU (R10)(R8*4), Y3
+
+	// ref == 0: v = (P30 (IE + 0) + P33 v) + in; else ref--.
+	VMULPS    Y8, Y0, Y5
+	VADDPS    Y5, Y9, Y5
+	VADDPS    Y4, Y5, Y5
+	VPXOR     Y6, Y6, Y6
+	VPCMPEQD  Y6, Y3, Y6
+	VBLENDVPS Y6, Y5, Y0, Y0
+	VPXOR     Y7, Y6, Y6
+	VPADDD    Y6, Y3, Y3
+
+	// v >= VTh: v = VReset, ref = RefStep.
+	VCMPPS    $0x1D, Y10, Y0, Y5
+	VBLENDVPS Y5, Y11, Y0, Y0
+	VBLENDVPS Y5, Y12, Y3, Y3
+	VMOVMSKPS Y5, BX
+	MOVB      BX, (R13)(R14*1)
+
+	VMOVUPS Y0, (SI)(R8*4)
+	VMOVDQU Y3, (R10)(R8*4)
+	ADDQ    $8, R8
+	INCQ    R14
+	JMP     dloop
+
+ddone:
+	VZEROUPPER
+	RET

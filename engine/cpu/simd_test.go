@@ -203,3 +203,76 @@ func TestPhilox8MatchesRng(t *testing.T) {
 		}
 	}
 }
+
+// The AVX2 kernel of iaf_psc_delta gives exactly the bits of
+// neuron.IafPscDelta.Step, with and without a Poisson input of either sign,
+// ring words near the int32 limits and large counts.
+func TestPscDeltaVectorMatchesStep(t *testing.T) {
+	if !hasAVX2() {
+		t.Skip("no AVX2")
+	}
+	m := neuron.NewIafPscDelta(&myelinpb.IafPscDelta{
+		CM: proto.Float64(1), TauM: proto.Float64(20), TRef: proto.Float64(2), EL: proto.Float64(0), VReset: proto.Float64(10), VTh: proto.Float64(20), IE: proto.Float64(0.5),
+	}, 0.1)
+	q := rng.NewStream(10, 0).Seq(0)
+	thr := []uint32{1 << 28, 1 << 30, 3 << 30, ^uint32(0)}
+	ix := newPoissonIndex(2, thr)
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1)), 1e-40, m.VTh}
+	weights := []int64{0, 3 << 20, -(5 << 22), 1<<31 - 1}
+	for i := 0; i < 20; i++ {
+		weights = append(weights, int64(int32(q.Uint32())))
+	}
+	for _, w := range weights {
+		const n = 4000
+		v, ref, exR, inR, u := make([]float32, n), make([]int32, n), make([]int32, n), make([]int32, n), make([]uint32, n)
+		for k := range v {
+			v[k] = float32(q.Float64()*25 - 2)
+			ref[k] = int32(q.Intn(4)) - 1
+			if q.Intn(3) > 0 {
+				ref[k] = 0
+			}
+			exR[k] = int32(q.Uint32() >> (1 + q.Intn(24)))
+			inR[k] = -int32(q.Uint32() >> (1 + q.Intn(24)))
+			u[k] = q.Uint32()
+			if q.Intn(10) == 0 {
+				v[k] = special[q.Intn(uint32(len(special)))]
+			}
+		}
+		exR[0], inR[0], exR[1], inR[1] = math.MaxInt32, math.MaxInt32, math.MinInt32, math.MinInt32
+		const si = 1.0 / (1 << 20)
+		var pois *poissonLane
+		if w != 0 {
+			pois = &poissonLane{u: u, ix: &ix, w: w}
+		}
+		wv, wref := append([]float32(nil), v...), append([]int32(nil), ref...)
+		var want []uint32
+		for k := range wv {
+			q := int64(exR[k]) + int64(inR[k])
+			if pois != nil {
+				q += int64(ix.count(u[k])) * w
+			}
+			var f bool
+			wv[k], wref[k], f = m.Step(wv[k], wref[k], float32(q)*si, 0)
+			if f {
+				want = append(want, uint32(k))
+			}
+		}
+		got, done := pscDeltaVector(&m, 0, v, ref, exR, inR, si, pois, make([]int32, n), make([]uint8, n/8), nil)
+		if done != n {
+			t.Fatalf("w = %d: kernel did %d neurons", w, done)
+		}
+		for k := range v {
+			if (math.Float32bits(v[k]) != math.Float32bits(wv[k]) && !(v[k] != v[k] && wv[k] != wv[k])) || ref[k] != wref[k] {
+				t.Fatalf("w = %d, neuron %d: kernel (%v %d), Step (%v %d)", w, k, v[k], ref[k], wv[k], wref[k])
+			}
+		}
+		if len(got) != len(want) || (w == 0 && len(want) < 100) {
+			t.Fatalf("w = %d: %d spikes, Step gives %d (want at least 100)", w, len(got), len(want))
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("w = %d: spike %d is neuron %d, Step gives %d", w, i, got[i], want[i])
+			}
+		}
+	}
+}

@@ -54,6 +54,7 @@ type scratch struct {
 	exIn, inIn, dc []float32
 	zero           []float32 // never written: the external input of neurons without DC input
 	mask           []uint8   // the vector kernels' spike bits, one per neuron
+	cnt            []int32   // the iaf_psc_delta kernel's Poisson counts
 	in             neuron.Input
 }
 
