@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"encoding/binary"
 	"math"
 	"math/bits"
 
@@ -88,12 +89,20 @@ func condExpVector(m *neuron.IafCondExp, a uint32, v, ge, gi []float32, ref, exR
 }
 
 // appendMask appends, in ascending order, a + the index of every set bit
-// of mask (bit j of byte g is neuron 8g + j).
+// of mask (bit j of byte g is neuron 8g + j), skipping eight zero bytes at
+// a time.
 func appendMask(out []uint32, a uint32, mask []uint8) []uint32 {
-	for g, b := range mask {
-		for b != 0 {
+	g := 0
+	for ; g+8 <= len(mask); g += 8 {
+		w := binary.LittleEndian.Uint64(mask[g:])
+		for w != 0 {
+			out = append(out, a+uint32(8*g+bits.TrailingZeros64(w)))
+			w &= w - 1
+		}
+	}
+	for ; g < len(mask); g++ {
+		for b := mask[g]; b != 0; b &= b - 1 {
 			out = append(out, a+uint32(8*g+bits.TrailingZeros8(b)))
-			b &= b - 1
 		}
 	}
 	return out

@@ -276,3 +276,32 @@ func TestPscDeltaVectorMatchesStep(t *testing.T) {
 		}
 	}
 }
+
+// appendMask lists the set bits in order, in whole words and in the tail.
+func TestAppendMask(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 8, 9, 17, 64} {
+		mask := make([]uint8, n)
+		var want []uint32
+		q := rng.NewStream(11, uint32(n)).Seq(0)
+		for i := range mask {
+			if q.Intn(3) == 0 {
+				continue
+			}
+			mask[i] = uint8(q.Uint32())
+			for j := 0; j < 8; j++ {
+				if mask[i]>>j&1 != 0 {
+					want = append(want, 5+uint32(8*i+j))
+				}
+			}
+		}
+		got := appendMask(nil, 5, mask)
+		if len(got) != len(want) {
+			t.Fatalf("%d bytes: %d ids, want %d", n, len(got), len(want))
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%d bytes: id %d is %d, want %d", n, i, got[i], want[i])
+			}
+		}
+	}
+}
