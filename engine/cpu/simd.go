@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+	"unsafe"
 
 	"github.com/myelin-sim/myelin/engine/neuron"
 )
@@ -75,6 +76,19 @@ func newCondExpCoef(m *neuron.IafCondExp, scale, ext float32) condExpCoef {
 	}
 }
 
+// condExpLanes is a condExpCoef with each 4-byte word repeated eight
+// times, for the kernel's 256-bit memory operands.
+type condExpLanes [unsafe.Sizeof(condExpCoef{}) / 4][8]uint32
+
+func (l *condExpLanes) set(c *condExpCoef) {
+	words := (*[len(condExpLanes{})]uint32)(unsafe.Pointer(c))
+	for i, w := range words {
+		for j := range l[i] {
+			l[i][j] = w
+		}
+	}
+}
+
 // condExpVector is pscExpVector for iaf_cond_exp.
 func condExpVector(m *neuron.IafCondExp, a uint32, v, ge, gi []float32, ref, exR, inR []int32, si float32, mask []uint8, out []uint32) ([]uint32, int) {
 	n8 := len(v) &^ 7
@@ -84,7 +98,9 @@ func condExpVector(m *neuron.IafCondExp, a uint32, v, ge, gi []float32, ref, exR
 	_, _, _, _, _ = ge[n8-1], gi[n8-1], ref[n8-1], exR[n8-1], inR[n8-1]
 	mask = mask[:n8/8]
 	c := newCondExpCoef(m, si, 0)
-	condExpAVX2(&c, &v[0], &ge[0], &gi[0], &ref[0], &exR[0], &inR[0], n8, &mask[0])
+	var l condExpLanes
+	l.set(&c)
+	condExpAVX2(&l, &v[0], &ge[0], &gi[0], &ref[0], &exR[0], &inR[0], n8, &mask[0])
 	return appendMask(out, a, mask), n8
 }
 

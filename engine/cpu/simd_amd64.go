@@ -15,7 +15,7 @@ func pscExpAVX2(c *pscExpCoef, v, ie, ii *float32, ref, exR, inR *int32, n int, 
 // gi), with neuron.Expf inlined.
 //
 //go:noescape
-func condExpAVX2(c *condExpCoef, v, ge, gi *float32, ref, exR, inR *int32, n int, mask *uint8)
+func condExpAVX2(c *condExpLanes, v, ge, gi *float32, ref, exR, inR *int32, n int, mask *uint8)
 
 // philox8AVX2 writes the Philox4x32-10 blocks of counters
 // (first+i, c1, c2, c3), i in [0, n) with n a multiple of 8, under key

@@ -111,10 +111,11 @@ done:
 	VZEROUPPER
 	RET
 
-// func condExpAVX2(c *condExpCoef, v, ge, gi *float32, ref, exR, inR *int32, n int, mask *uint8)
+// func condExpAVX2(c *condExpLanes, v, ge, gi *float32, ref, exR, inR *int32, n int, mask *uint8)
 //
 // Eight neurons at a time, the operations of neuron.IafCondExp.Step and of
-// neuron.Expf in their order (no fused multiply-add): see condExpCoef.
+// neuron.Expf in their order (no fused multiply-add). c holds each word of
+// a condExpCoef eight times: field i is the 256-bit operand at 32·i(AX).
 TEXT ·condExpAVX2(SB), NOSPLIT, $0-72
 	MOVQ c+0(FP), AX
 	MOVQ v+8(FP), SI
@@ -137,79 +138,54 @@ cloop:
 	VMOVDQU (R10)(R8*4), Y3 // ref
 
 	// ge = AEx g_ex, gi = AIn g_in, gtot = (GL + ge) + gi
-	VBROADCASTSS 0(AX), Y12
-	VMULPS       Y12, Y1, Y4
-	VBROADCASTSS 4(AX), Y12
-	VMULPS       Y12, Y2, Y5
-	VBROADCASTSS 8(AX), Y6
-	VADDPS       Y4, Y6, Y6
-	VADDPS       Y5, Y6, Y6
+	VMULPS 0(AX), Y1, Y4
+	VMULPS 32(AX), Y2, Y5
+	VADDPS 64(AX), Y4, Y6
+	VADDPS Y5, Y6, Y6
 
 	// vinf = ((((GLEL + ge EEx) + gi EIn) + IE) + ext) / gtot
-	VBROADCASTSS 16(AX), Y12
-	VMULPS       Y12, Y4, Y12
-	VBROADCASTSS 12(AX), Y7
-	VADDPS       Y12, Y7, Y7
-	VBROADCASTSS 20(AX), Y12
-	VMULPS       Y12, Y5, Y12
-	VADDPS       Y12, Y7, Y7
-	VBROADCASTSS 24(AX), Y12
-	VADDPS       Y12, Y7, Y7
-	VBROADCASTSS 56(AX), Y12
-	VADDPS       Y12, Y7, Y7
-	VDIVPS       Y6, Y7, Y7
+	VMULPS 128(AX), Y4, Y12
+	VADDPS 96(AX), Y12, Y7
+	VMULPS 160(AX), Y5, Y12
+	VADDPS Y12, Y7, Y7
+	VADDPS 192(AX), Y7, Y7
+	VADDPS 448(AX), Y7, Y7
+	VDIVPS Y6, Y7, Y7
 
 	// x = NegHC gtot; Y11 = Expf(x)
-	VBROADCASTSS 28(AX), Y8
-	VMULPS       Y6, Y8, Y8
-	VBROADCASTSS 68(AX), Y9
-	VMULPS       Y9, Y8, Y9
-	VBROADCASTSS 72(AX), Y12
-	VADDPS       Y12, Y9, Y9
-	VROUNDPS     $1, Y9, Y9 // n = floor(x log2e + 0.5)
-	VBROADCASTSS 76(AX), Y12
-	VMULPS       Y12, Y9, Y12
-	VSUBPS       Y12, Y8, Y10 // r = x - n ln2hi
-	VBROADCASTSS 80(AX), Y12
-	VMULPS       Y12, Y9, Y12
-	VSUBPS       Y12, Y10, Y10 // r -= n ln2lo
-	VBROADCASTSS 84(AX), Y11
-	VMULPS       Y10, Y11, Y11
-	VBROADCASTSS 88(AX), Y12
-	VADDPS       Y12, Y11, Y11
-	VMULPS       Y10, Y11, Y11
-	VBROADCASTSS 92(AX), Y12
-	VADDPS       Y12, Y11, Y11
-	VMULPS       Y10, Y11, Y11
-	VBROADCASTSS 96(AX), Y12
-	VADDPS       Y12, Y11, Y11
-	VMULPS       Y10, Y11, Y11
-	VBROADCASTSS 100(AX), Y12
-	VADDPS       Y12, Y11, Y11
-	VMULPS       Y10, Y11, Y11
-	VBROADCASTSS 104(AX), Y12
-	VADDPS       Y12, Y11, Y11
-	VMULPS       Y10, Y11, Y11
-	VBROADCASTSS 108(AX), Y12
-	VADDPS       Y12, Y11, Y11
-	VMULPS       Y10, Y11, Y11
-	VBROADCASTSS 112(AX), Y12
-	VADDPS       Y12, Y11, Y11
-	VCVTTPS2DQ   Y9, Y13
-	VPBROADCASTD 116(AX), Y12
-	VPADDD       Y12, Y13, Y13
-	VPSLLD       $23, Y13, Y13
-	VMULPS       Y13, Y11, Y11 // p 2^n
-	VBROADCASTSS 60(AX), Y12
-	VCMPPS       $0x1E, Y12, Y8, Y13 // x > hi: +Inf
-	VBROADCASTSS 120(AX), Y12
-	VBLENDVPS    Y13, Y12, Y11, Y11
-	VBROADCASTSS 64(AX), Y12
-	VCMPPS       $0x11, Y12, Y8, Y13 // x < lo: 0
-	VXORPS       Y12, Y12, Y12
-	VBLENDVPS    Y13, Y12, Y11, Y11
-	VCMPPS       $0x03, Y8, Y8, Y13 // NaN: x
-	VBLENDVPS    Y13, Y8, Y11, Y11
+	VMULPS   224(AX), Y6, Y8
+	VMULPS   544(AX), Y8, Y9
+	VADDPS   576(AX), Y9, Y9
+	VROUNDPS $1, Y9, Y9 // n = floor(x log2e + 0.5)
+	VMULPS   608(AX), Y9, Y12
+	VSUBPS   Y12, Y8, Y10 // r = x - n ln2hi
+	VMULPS   640(AX), Y9, Y12
+	VSUBPS   Y12, Y10, Y10 // r -= n ln2lo
+	VMULPS   672(AX), Y10, Y11
+	VADDPS   704(AX), Y11, Y11
+	VMULPS   Y10, Y11, Y11
+	VADDPS   736(AX), Y11, Y11
+	VMULPS   Y10, Y11, Y11
+	VADDPS   768(AX), Y11, Y11
+	VMULPS   Y10, Y11, Y11
+	VADDPS   800(AX), Y11, Y11
+	VMULPS   Y10, Y11, Y11
+	VADDPS   832(AX), Y11, Y11
+	VMULPS   Y10, Y11, Y11
+	VADDPS   864(AX), Y11, Y11
+	VMULPS   Y10, Y11, Y11
+	VADDPS   896(AX), Y11, Y11
+	VCVTTPS2DQ Y9, Y13
+	VPADDD     928(AX), Y13, Y13
+	VPSLLD     $23, Y13, Y13
+	VMULPS     Y13, Y11, Y11 // p 2^n
+	VCMPPS     $0x1E, 480(AX), Y8, Y13 // x > hi: +Inf
+	VBLENDVPS  Y13, 960(AX), Y11, Y11
+	VCMPPS     $0x11, 512(AX), Y8, Y13 // x < lo: 0
+	VXORPS     Y12, Y12, Y12
+	VBLENDVPS  Y13, Y12, Y11, Y11
+	VCMPPS     $0x03, Y8, Y8, Y13 // NaN: x
+	VBLENDVPS  Y13, Y8, Y11, Y11
 
 	// v free = vinf + (v - vinf) Expf(x)
 	VSUBPS Y7, Y0, Y12
@@ -217,32 +193,26 @@ cloop:
 	VADDPS Y12, Y7, Y7
 
 	// ref > 0: ref--, v = VReset; else v >= VTh fires: v = VReset, ref = RefStep.
-	VPXOR        Y13, Y13, Y13
-	VPCMPGTD     Y13, Y3, Y13
-	VBROADCASTSS 32(AX), Y12
-	VCMPPS       $0x1D, Y12, Y7, Y14
-	VPANDN       Y14, Y13, Y14
-	VPOR         Y13, Y14, Y15
-	VBROADCASTSS 36(AX), Y12
-	VBLENDVPS    Y15, Y12, Y7, Y0
-	VPADDD       Y13, Y3, Y3
-	VPBROADCASTD 40(AX), Y12
-	VBLENDVPS    Y14, Y12, Y3, Y3
-	VMOVMSKPS    Y14, BX
-	MOVB         BX, (R13)(R14*1)
+	VPXOR     Y13, Y13, Y13
+	VPCMPGTD  Y13, Y3, Y13
+	VCMPPS    $0x1D, 256(AX), Y7, Y14
+	VPANDN    Y14, Y13, Y14
+	VPOR      Y13, Y14, Y15
+	VBLENDVPS Y15, 288(AX), Y7, Y0
+	VPADDD    Y13, Y3, Y3
+	VBLENDVPS Y14, 320(AX), Y3, Y3
+	VMOVMSKPS Y14, BX
+	MOVB      BX, (R13)(R14*1)
 
 	// g_ex = PEx g_ex + float32(ex) 2^-Shift; g_in = PIn g_in - float32(in) 2^-Shift
-	VBROADCASTSS 52(AX), Y13
-	VCVTDQ2PS    (R11)(R8*4), Y12
-	VMULPS       Y13, Y12, Y12
-	VBROADCASTSS 44(AX), Y15
-	VMULPS       Y15, Y1, Y1
-	VADDPS       Y12, Y1, Y1
-	VCVTDQ2PS    (R12)(R8*4), Y12
-	VMULPS       Y13, Y12, Y12
-	VBROADCASTSS 48(AX), Y15
-	VMULPS       Y15, Y2, Y2
-	VSUBPS       Y12, Y2, Y2
+	VCVTDQ2PS (R11)(R8*4), Y12
+	VMULPS    416(AX), Y12, Y12
+	VMULPS    352(AX), Y1, Y1
+	VADDPS    Y12, Y1, Y1
+	VCVTDQ2PS (R12)(R8*4), Y12
+	VMULPS    416(AX), Y12, Y12
+	VMULPS    384(AX), Y2, Y2
+	VSUBPS    Y12, Y2, Y2
 
 	VMOVUPS Y0, (SI)(R8*4)
 	VMOVUPS Y1, (DI)(R8*4)

@@ -11,7 +11,7 @@ func pscExpAVX2(c *pscExpCoef, v, ie, ii *float32, ref, exR, inR *int32, n int, 
 }
 
 // condExpAVX2 is never called off amd64.
-func condExpAVX2(c *condExpCoef, v, ge, gi *float32, ref, exR, inR *int32, n int, mask *uint8) {
+func condExpAVX2(c *condExpLanes, v, ge, gi *float32, ref, exR, inR *int32, n int, mask *uint8) {
 	panic("cpu: condExpAVX2 without AVX2")
 }
 
