@@ -67,11 +67,13 @@ type Backend struct {
 }
 
 // parallelMinWork is the least work of a step, as stepWork estimates it,
-// that the step loop splits across threads. Below it the barrier and the
-// hand-over of cache lines between cores cost as much as the second thread
-// saves (bench/RESULTS.md, "Per-step overhead": cuba and coba, a few µs per
-// step, run faster on one thread).
-const parallelMinWork = 20_000 // ns
+// that the step loop splits across threads. On the development machine a
+// step's barrier costs 0.3–1 µs when the machine is idle and much more when
+// other processes compete for the cores, so a 4,000-neuron scalar step
+// (about 10 µs) gains a third from a second thread on an idle machine and
+// loses on a busy one, and a vector step of a few µs always loses
+// (bench/RESULTS.md, "Per-step overhead").
+const parallelMinWork = 10_000 // ns
 
 // Costs per step for stepWork, in ns, measured on the development machine
 // (2-core AMD EPYC VM): a spiking neuron in a vector kernel or a scalar loop,
@@ -109,7 +111,7 @@ func (c *Backend) stepWork(net *network.Network) float64 {
 }
 
 // New returns a CPU backend using threads threads (0: all cores). A network
-// whose steps are too short to share (stepWork below 20 µs) runs on one of
+// whose steps are too short to share (stepWork below 10 µs) runs on one of
 // them.
 func New(threads int) *Backend {
 	if threads <= 0 {
