@@ -9,7 +9,8 @@ import "github.com/myelin-sim/myelin/engine/neuron"
 // words, adds its Poisson count × weight in int64, converts once, and calls
 // the model's own Step, so it computes exactly what inputs followed by the
 // model's Update computes, without staging the inputs in scratch arrays.
-// It reports false, doing nothing, when it does not apply.
+// It reports false, doing nothing, when it does not apply. Ring words are
+// cleared as they are read, by the kernels or after the scalar loops.
 func (c *Backend) fused(w int, t uint64, pi int, a, b uint32, ex, in []int32, out []uint32) ([]uint32, bool) {
 	net := c.net
 	for _, src := range c.dc[pi] {
@@ -54,8 +55,6 @@ func (c *Backend) fused(w int, t uint64, pi int, a, b uint32, ex, in []int32, ou
 	default:
 		return out, false
 	}
-	clear(exR)
-	clear(inR)
 	return out, true
 }
 
@@ -88,6 +87,8 @@ func fusedPscExp(m *neuron.IafPscExp, s *neuron.State, a uint32, exR, inR []int3
 				out = append(out, a+uint32(k))
 			}
 		}
+		clear(exR[k0:])
+		clear(inR[k0:])
 		return out
 	}
 	u, ix, w := pois.u[:len(v)], pois.ix, pois.w
@@ -104,6 +105,8 @@ func fusedPscExp(m *neuron.IafPscExp, s *neuron.State, a uint32, exR, inR []int3
 			out = append(out, a+uint32(k))
 		}
 	}
+	clear(exR)
+	clear(inR)
 	return out
 }
 
@@ -126,6 +129,8 @@ func fusedCondExp(m *neuron.IafCondExp, s *neuron.State, a uint32, exR, inR []in
 				out = append(out, a+uint32(k))
 			}
 		}
+		clear(exR[k0:])
+		clear(inR[k0:])
 		return out
 	}
 	u, ix, w := pois.u[:len(v)], pois.ix, pois.w
@@ -142,6 +147,8 @@ func fusedCondExp(m *neuron.IafCondExp, s *neuron.State, a uint32, exR, inR []in
 			out = append(out, a+uint32(k))
 		}
 	}
+	clear(exR)
+	clear(inR)
 	return out
 }
 
@@ -165,6 +172,8 @@ func fusedPscDelta(m *neuron.IafPscDelta, s *neuron.State, a uint32, exR, inR []
 				out = append(out, a+uint32(k))
 			}
 		}
+		clear(exR[k0:])
+		clear(inR[k0:])
 		return out
 	}
 	u, ix, w := pois.u[:len(v)], pois.ix, pois.w
@@ -175,5 +184,7 @@ func fusedPscDelta(m *neuron.IafPscDelta, s *neuron.State, a uint32, exR, inR []
 			out = append(out, a+uint32(k))
 		}
 	}
+	clear(exR[k0:])
+	clear(inR[k0:])
 	return out
 }

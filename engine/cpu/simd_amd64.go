@@ -4,8 +4,8 @@ package cpu
 func hasAVX2() bool
 
 // pscExpAVX2 runs neuron.IafPscExp.Step, with no external current, on
-// neurons [0, n) of the given arrays (n a multiple of 8), reading the ring
-// words exR and inR (not clearing them) and writing, per group of eight
+// neurons [0, n) of the given arrays (n a multiple of 8), reading and
+// clearing the ring words exR and inR, and writing, per group of eight
 // neurons, a byte whose bit j says that neuron 8·group + j fired.
 //
 //go:noescape

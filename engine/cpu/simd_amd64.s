@@ -80,7 +80,8 @@ loop:
 	VPXOR     Y7, Y6, Y6
 	VPADDD    Y6, Y3, Y3
 
-	// I_ex = P11Ex I_ex + float32(ex) 2^-Shift; the same for I_in.
+	// I_ex = P11Ex I_ex + float32(ex) 2^-Shift; the same for I_in. The ring
+	// words are cleared for their next turn.
 	VCVTDQ2PS (R11)(R8*4), Y4
 	VMULPS    Y14, Y4, Y4
 	VMULPS    Y12, Y1, Y1
@@ -89,6 +90,9 @@ loop:
 	VMULPS    Y14, Y4, Y4
 	VMULPS    Y13, Y2, Y2
 	VADDPS    Y4, Y2, Y2
+	VPXOR     Y6, Y6, Y6
+	VMOVDQU   Y6, (R11)(R8*4)
+	VMOVDQU   Y6, (R12)(R8*4)
 
 	// v >= VTh (ordered: NaN does not fire): v = VReset, ref = RefStep.
 	VCMPPS       $0x1D, Y15, Y0, Y5
@@ -213,6 +217,9 @@ cloop:
 	VMULPS    416(AX), Y12, Y12
 	VMULPS    384(AX), Y2, Y2
 	VSUBPS    Y12, Y2, Y2
+	VPXOR     Y12, Y12, Y12 // clear the ring words for their next turn
+	VMOVDQU   Y12, (R11)(R8*4)
+	VMOVDQU   Y12, (R12)(R8*4)
 
 	VMOVUPS Y0, (SI)(R8*4)
 	VMOVUPS Y1, (DI)(R8*4)
@@ -377,6 +384,9 @@ dloop:
 	VCVTPD2PSY  Y5, X5
 	VINSERTF128 $1, X5, Y4, Y4
 	VMULPS      Y14, Y4, Y4
+	VPXOR       Y6, Y6, Y6 // clear the ring words for their next turn
+	VMOVDQU     Y6, (R11)(R8*4)
+	VMOVDQU     Y6, (R12)(R8*4)
 
 	VMOVUPS (SI)(R8*4), Y0
 	VMOVDQU (R10)(R8*4), Y3

@@ -64,6 +64,11 @@ func TestPscExpVectorMatchesStep(t *testing.T) {
 		if done != n {
 			t.Fatalf("n = %d: kernel did %d neurons", n, done)
 		}
+		for k := range exR {
+			if exR[k] != 0 || inR[k] != 0 {
+				t.Fatalf("ring words of neuron %d not cleared: %d %d", k, exR[k], inR[k])
+			}
+		}
 		for k := range v {
 			if math.Float32bits(v[k]) != math.Float32bits(wv[k]) || math.Float32bits(ie[k]) != math.Float32bits(wie[k]) ||
 				math.Float32bits(ii[k]) != math.Float32bits(wii[k]) || ref[k] != wref[k] {
@@ -135,6 +140,11 @@ func TestCondExpVectorMatchesStep(t *testing.T) {
 		got, done := condExpVector(&m, 0, v, ge, gi, ref, exR, inR, si, make([]uint8, n/8), nil)
 		if done != n {
 			t.Fatalf("n = %d: kernel did %d neurons", n, done)
+		}
+		for k := range exR {
+			if exR[k] != 0 || inR[k] != 0 {
+				t.Fatalf("ring words of neuron %d not cleared: %d %d", k, exR[k], inR[k])
+			}
 		}
 		same := func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b) }
 		for k := range v {
@@ -260,6 +270,11 @@ func TestPscDeltaVectorMatchesStep(t *testing.T) {
 		got, done := pscDeltaVector(&m, 0, v, ref, exR, inR, si, pois, make([]int32, n), make([]uint8, n/8), nil)
 		if done != n {
 			t.Fatalf("w = %d: kernel did %d neurons", w, done)
+		}
+		for k := range exR {
+			if exR[k] != 0 || inR[k] != 0 {
+				t.Fatalf("ring words of neuron %d not cleared: %d %d", k, exR[k], inR[k])
+			}
 		}
 		for k := range v {
 			if (math.Float32bits(v[k]) != math.Float32bits(wv[k]) && !(v[k] != v[k] && wv[k] != wv[k])) || ref[k] != wref[k] {
