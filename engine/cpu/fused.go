@@ -1,35 +1,71 @@
 package cpu
 
-import "github.com/myelin-sim/myelin/engine/neuron"
+import (
+	"slices"
+
+	"github.com/myelin-sim/myelin/engine/neuron"
+)
 
 // fused runs the input pass and the model step of spiking neurons [a, b)
 // of population pi in one loop, for the built-in models, when no DC input
-// is active on them (their external current is 0) and at most one Poisson
-// input, covering all of them, is: it reads and clears each neuron's ring
-// words, adds its Poisson count × weight in int64, converts once, and calls
-// the model's own Step, so it computes exactly what inputs followed by the
-// model's Update computes, without staging the inputs in scratch arrays.
-// It reports false, doing nothing, when it does not apply. Ring words are
-// cleared as they are read, by the kernels or after the scalar loops.
+// is active on them (their external current is 0): it reads and clears
+// each neuron's ring words, adds its Poisson count × weight in int64,
+// converts once, and calls the model's own Step, so it computes exactly what
+// inputs followed by the model's Update computes, without staging the inputs
+// in scratch arrays. The range is cut where the active Poisson inputs change;
+// a piece with more than one takes the general path. It reports false,
+// doing nothing, when it does not apply. Ring words are cleared as they are
+// read, by the kernels or after the scalar loops.
 func (c *Backend) fused(w int, t uint64, pi int, a, b uint32, ex, in []int32, out []uint32) ([]uint32, bool) {
 	net := c.net
+	switch c.spiking[pi].(type) {
+	case *neuron.IafPscExp, *neuron.IafCondExp, *neuron.IafPscDelta:
+	default:
+		return out, false
+	}
 	for _, src := range c.dc[pi] {
 		d := &net.DC[src]
 		if t >= d.Start && t < d.Stop && max(a, d.First) < min(b, d.First+d.Count) {
 			return out, false
 		}
 	}
-	var pois *poissonLane
+	sc := &c.scratch[w]
+	cuts := append(sc.cuts[:0], a, b)
 	for _, k := range c.poisson[pi] {
 		p := &net.Poisson[k]
-		if t < p.Start || t >= p.Stop || max(a, p.First) >= min(b, p.First+p.Count) {
+		if t >= p.Start && t < p.Stop && max(a, p.First) < min(b, p.First+p.Count) {
+			cuts = append(cuts, max(a, p.First), min(b, p.First+p.Count))
+		}
+	}
+	slices.Sort(cuts)
+	cuts = slices.Compact(cuts)
+	sc.cuts = cuts
+	var lane poissonLane
+	for i := 0; i+1 < len(cuts); i++ {
+		x, y := cuts[i], cuts[i+1]
+		var pois *poissonLane
+		n := 0
+		for _, k := range c.poisson[pi] {
+			p := &net.Poisson[k]
+			if t >= p.Start && t < p.Stop && p.First <= x && y <= p.First+p.Count {
+				n++
+				lane = poissonLane{u: c.poissonDraws(k, t, x, y), ix: &c.pindex[k], w: int64(p.Weight)}
+				pois = &lane
+			}
+		}
+		if n > 1 {
+			sc.in.Ex, sc.in.In, sc.in.Ext = c.inputs(t, pi, x, y, ex, in, sc)
+			out = c.spiking[pi].Update(&c.state, x, y, &sc.in, out)
 			continue
 		}
-		if pois != nil || p.First > a || b > p.First+p.Count {
-			return out, false
-		}
-		pois = &poissonLane{u: c.poissonDraws(k, t, a, b), ix: &c.pindex[k], w: int64(p.Weight)}
+		out = c.fusedRange(w, pi, x, y, ex, in, pois, out)
 	}
+	return out, true
+}
+
+// fusedRange is fused for a range with at most one Poisson input, pois,
+// which covers all of it.
+func (c *Backend) fusedRange(w, pi int, a, b uint32, ex, in []int32, pois *poissonLane, out []uint32) []uint32 {
 	exR, inR := ex[a:b], in[a:b]
 	si := c.scaleInv[pi]
 	switch m := c.spiking[pi].(type) {
@@ -52,10 +88,8 @@ func (c *Backend) fused(w int, t uint64, pi int, a, b uint32, ex, in []int32, ou
 			mask, cnt = c.scratch[w].mask, c.scratch[w].cnt
 		}
 		out = fusedPscDelta(m, &c.state, a, exR, inR, si, pois, mask, cnt, out)
-	default:
-		return out, false
 	}
-	return out, true
+	return out
 }
 
 // poissonLane is the one Poisson input of a fused range: its draws of this

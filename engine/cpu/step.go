@@ -55,6 +55,7 @@ type scratch struct {
 	zero           []float32 // never written: the external input of neurons without DC input
 	mask           []uint8   // the vector kernels' spike bits, one per neuron
 	cnt            []int32   // the iaf_psc_delta kernel's Poisson counts
+	cuts           []uint32  // fused: where the active Poisson inputs change
 	in             neuron.Input
 }
 
