@@ -1,4 +1,6 @@
-// Package cpu is Myelin's pure-Go backend. Each step runs in two phases
+// Package cpu is Myelin's CPU backend: Go, with AVX2 kernels on amd64 for
+// the built-in neuron models and the Poisson draws that compute the same
+// bits as the Go loops (simd_amd64.s). Each step runs in two phases
 // separated by one barrier: every thread updates its range of neurons
 // (inputs, model step, threshold, state samples), then every thread delivers
 // all of this step's spikes into the delay ring buffers of its own range of
