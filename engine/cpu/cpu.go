@@ -64,6 +64,7 @@ type Backend struct {
 	// its Samples slice.
 	sampleBase []int
 	pindex     []poissonIndex
+	condLanes  []*condExpLanes // per iaf_cond_exp population: its vector kernel's coefficients
 
 	bar *barrier
 }
@@ -186,6 +187,12 @@ func (c *Backend) Load(net *network.Network) error {
 			copy(c.state.V[p.First:], p.Init)
 		} else {
 			copy(c.rhist[p.First:], p.Init) // slot 0 holds the rates of step 0
+		}
+	}
+	c.condLanes = make([]*condExpLanes, len(net.Pops))
+	for i := range net.Pops {
+		if m, ok := c.spiking[i].(*neuron.IafCondExp); ok {
+			c.condLanes[i] = newCondExpLanes(m, c.scaleInv[i])
 		}
 	}
 	for i, p := range net.Poisson {

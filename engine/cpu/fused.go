@@ -80,7 +80,7 @@ func (c *Backend) fusedRange(w, pi int, a, b uint32, ex, in []int32, pois *poiss
 		if c.avx2 {
 			mask = c.scratch[w].mask
 		}
-		out = fusedCondExp(m, &c.state, a, exR, inR, si, pois, mask, out)
+		out = fusedCondExp(m, c.condLanes[pi], &c.state, a, exR, inR, si, pois, mask, out)
 	case *neuron.IafPscDelta:
 		var mask []uint8
 		var cnt []int32
@@ -144,8 +144,9 @@ func fusedPscExp(m *neuron.IafPscExp, s *neuron.State, a uint32, exR, inR []int3
 	return out
 }
 
-// fusedCondExp is fusedPscExp for iaf_cond_exp.
-func fusedCondExp(m *neuron.IafCondExp, s *neuron.State, a uint32, exR, inR []int32, si float32, pois *poissonLane, mask []uint8, out []uint32) []uint32 {
+// fusedCondExp is fusedPscExp for iaf_cond_exp (lanes: the kernel's
+// coefficients of m).
+func fusedCondExp(m *neuron.IafCondExp, lanes *condExpLanes, s *neuron.State, a uint32, exR, inR []int32, si float32, pois *poissonLane, mask []uint8, out []uint32) []uint32 {
 	n := len(exR)
 	v := s.V[a : int(a)+n]
 	ge, gi, ref := s.A[a : int(a)+len(v)][:len(v)], s.B[a : int(a)+len(v)][:len(v)], s.Ref[a : int(a)+len(v)][:len(v)]
@@ -153,7 +154,7 @@ func fusedCondExp(m *neuron.IafCondExp, s *neuron.State, a uint32, exR, inR []in
 	if pois == nil {
 		k0 := 0
 		if mask != nil {
-			out, k0 = condExpVector(m, a, v, ge, gi, ref, exR, inR, si, mask, out)
+			out, k0 = condExpVector(lanes, a, v, ge, gi, ref, exR, inR, mask, out)
 		}
 		for k := k0; k < len(v); k++ {
 			x, y := float32(exR[k])*si, float32(inR[k])*si

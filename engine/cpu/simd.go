@@ -89,18 +89,25 @@ func (l *condExpLanes) set(c *condExpCoef) {
 	}
 }
 
-// condExpVector is pscExpVector for iaf_cond_exp.
-func condExpVector(m *neuron.IafCondExp, a uint32, v, ge, gi []float32, ref, exR, inR []int32, si float32, mask []uint8, out []uint32) ([]uint32, int) {
+// newCondExpLanes returns the kernel's coefficients of m for a population
+// whose ring words scale by scale, with no external current.
+func newCondExpLanes(m *neuron.IafCondExp, scale float32) *condExpLanes {
+	c := newCondExpCoef(m, scale, 0)
+	l := new(condExpLanes)
+	l.set(&c)
+	return l
+}
+
+// condExpVector is pscExpVector for iaf_cond_exp, with the coefficients of
+// newCondExpLanes.
+func condExpVector(l *condExpLanes, a uint32, v, ge, gi []float32, ref, exR, inR []int32, mask []uint8, out []uint32) ([]uint32, int) {
 	n8 := len(v) &^ 7
 	if n8 == 0 {
 		return out, 0
 	}
 	_, _, _, _, _ = ge[n8-1], gi[n8-1], ref[n8-1], exR[n8-1], inR[n8-1]
 	mask = mask[:n8/8]
-	c := newCondExpCoef(m, si, 0)
-	var l condExpLanes
-	l.set(&c)
-	condExpAVX2(&l, &v[0], &ge[0], &gi[0], &ref[0], &exR[0], &inR[0], n8, &mask[0])
+	condExpAVX2(l, &v[0], &ge[0], &gi[0], &ref[0], &exR[0], &inR[0], n8, &mask[0])
 	return appendMask(out, a, mask), n8
 }
 

@@ -137,7 +137,7 @@ func TestCondExpVectorMatchesStep(t *testing.T) {
 				want = append(want, uint32(k))
 			}
 		}
-		got, done := condExpVector(&m, 0, v, ge, gi, ref, exR, inR, si, make([]uint8, n/8), nil)
+		got, done := condExpVector(newCondExpLanes(&m, si), 0, v, ge, gi, ref, exR, inR, make([]uint8, n/8), nil)
 		if done != n {
 			t.Fatalf("n = %d: kernel did %d neurons", n, done)
 		}
