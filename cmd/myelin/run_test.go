@@ -232,7 +232,7 @@ func readOutStream(t *testing.T, path string) *stream.Result {
 }
 
 func TestTimeAndThreadFlags(t *testing.T) {
-	steps := regexp.MustCompile(`(\d+) ms in (\d+) steps of ([0-9.]+) ms on cpu, (\d+ threads?) `)
+	steps := regexp.MustCompile(`(\d+) ms in (\d+) steps of ([0-9.]+) ms on cpu, (\d+ threads?)[ ,]`)
 	for _, tc := range []struct {
 		flags               []string
 		ms, steps, dt, thrd string

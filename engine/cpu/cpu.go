@@ -1,15 +1,23 @@
-// Package cpu is Myelin's pure-Go backend. Each step runs in two phases
-// separated by a barrier: every thread updates its range of neurons (inputs,
-// model step, threshold), then every thread delivers all of this step's
-// spikes into the delay ring buffers of its own range of targets. Rows of
-// the CSR are sorted by target, so a thread finds its part of a row by
-// binary search and no two threads ever write the same word: no atomics, and
-// the fixed-point sums make the result independent of the thread count.
+// Package cpu is Myelin's CPU backend: Go, with AVX2 kernels on amd64 for
+// the built-in neuron models and the Poisson draws that compute the same
+// bits as the Go loops (simd_amd64.s). Each step runs in two phases
+// separated by one barrier: every thread updates its range of neurons
+// (inputs, model step, threshold, state samples), then every thread delivers
+// all of this step's spikes into the delay ring buffers of its own range of
+// targets and goes straight on to the next step's update, which reads only
+// ring words that it wrote itself. Rows of the CSR are sorted by target, so
+// a thread finds its part of a row by binary search and no two threads ever
+// write the same word: no atomics, and the fixed-point sums make the result
+// independent of the thread count. The spike lists are double-buffered by
+// step parity, so a thread that delivers step t never reads a list that
+// another is filling for step t+1. A network too small to repay a barrier
+// per step runs on one thread (see stepWork).
 package cpu
 
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,9 +30,14 @@ import (
 
 // Backend is the CPU backend.
 type Backend struct {
-	threads int
-	net     *network.Network
-	step    uint64
+	threads int // threads asked for
+	used    int // threads the step loop runs on: 1 for a small network
+	// minParallel is the least estimated work of a step, in ns, that the
+	// step loop splits across threads (tests set 0 to exercise the split).
+	minParallel float64
+	avx2        bool // the eight-wide Philox and the models' AVX2 kernels run (amd64 with AVX2; tests turn them off)
+	net         *network.Network
+	step        uint64
 
 	ring     []int32               // 2 × RingSlots × N: excitatory slots, then inhibitory
 	slotBase [][]uint64            // per thread: ring offset of each delay this step
@@ -38,27 +51,82 @@ type Backend struct {
 	// row: thread w delivers synapses [split[r*(T+1)+w], split[r*(T+1)+w+1])
 	// of row r, those whose targets lie in its neuron range.
 	split    []uint32
-	targets  [][]target  // per compact population: the populations its rows reach, with their weights
-	spikes   [][]uint32  // spikes of the current step, per thread
-	scaleInv []float32   // per population: 2^-Shift
-	poisson  [][]int     // per population: its Poisson inputs
-	dc       [][]int     // per population: its DC inputs
-	rateIn   [][]int     // per population: rate projections into it
-	cache    [][4]uint32 // Poisson draws of the current 4-step block
-	cacheOff []uint32    // per Poisson input: offset into cache
+	targets  [][]target    // per compact population: the populations its rows reach, with their weights
+	spikes   [2][][]uint32 // per step parity: the spikes of that step, per thread
+	scaleInv []float32     // per population: 2^-Shift
+	poisson  [][]int       // per population: its Poisson inputs
+	dc       [][]int       // per population: its DC inputs
+	rateIn   [][]int       // per population: rate projections into it
+	cache    []uint32      // Poisson draws of the current 4-step block, lane-major per input (see refreshPoisson)
+	cacheOff []uint32      // per Poisson input: offset into cache
 	key      [2]uint32
 	scratch  []scratch // per thread
-	pindex   []poissonIndex
+	// sampleBase holds, per probe, where the current block's rows start in
+	// its Samples slice.
+	sampleBase []int
+	pindex     []poissonIndex
 
 	bar *barrier
 }
 
-// New returns a CPU backend using threads threads (0: all cores).
+// parallelMinWork is the least work of a step, as stepWork estimates it,
+// that the step loop splits across threads. On the development machine a
+// step's barrier costs 0.3–1 µs when the machine is idle and much more when
+// other processes compete for the cores, so a 4,000-neuron scalar step
+// (about 10 µs) gains a third from a second thread on an idle machine and
+// loses on a busy one, and a vector step of a few µs always loses
+// (bench/RESULTS.md, "Per-step overhead").
+const parallelMinWork = 10_000 // ns
+
+// Costs per step for stepWork, in ns, measured on the development machine
+// (2-core AMD EPYC VM): a spiking neuron in a vector kernel or a scalar loop,
+// a neuron's Poisson input (its share of a Philox block and the CDF
+// inversion), a rate neuron and each of its inputs, a synaptic event.
+const (
+	costVectorNeuron = 0.5
+	costScalarNeuron = 3
+	costPoisson      = 8
+	costRateNeuron   = 5
+	costRateInput    = 1
+	costEvent        = 3
+	// assumedRateHz is the firing rate stepWork assumes for the events.
+	assumedRateHz = 10
+)
+
+// stepWork estimates the single-thread work of one step of net, in ns.
+func (c *Backend) stepWork(net *network.Network) float64 {
+	var w float64
+	for _, p := range net.Pops {
+		n := float64(p.Size)
+		switch {
+		case !p.Spiking():
+			w += n*costRateNeuron + float64(p.Synapses)*costRateInput
+		case c.avx2 && isVectorised(p.Coef):
+			w += n * costVectorNeuron
+		default:
+			w += n * costScalarNeuron
+		}
+	}
+	for _, p := range net.Poisson {
+		w += float64(p.Count) * costPoisson
+	}
+	return w + float64(net.SynapseCount())*assumedRateHz*net.Dt/1000*costEvent
+}
+
+// isVectorised reports whether a model's CPU step has an AVX2 kernel.
+func isVectorised(coef neuron.Coefficients) bool {
+	v, ok := coef.(neuron.Vectorised)
+	return ok && v.VectorKernel()
+}
+
+// New returns a CPU backend using threads threads (0: all cores). A network
+// whose steps are too short to share (stepWork below 10 µs) runs on one of
+// them.
 func New(threads int) *Backend {
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	return &Backend{threads: threads}
+	return &Backend{threads: threads, minParallel: parallelMinWork, avx2: hasAVX2() && neuron.HasVector()}
 }
 
 // Name implements backend.Backend.
@@ -72,6 +140,9 @@ func (c *Backend) Describe() string {
 	unit := "threads"
 	if c.threads == 1 {
 		unit = "thread"
+	}
+	if c.net != nil && c.used != c.threads {
+		return fmt.Sprintf("cpu, %d %s, %d used: a network of %d neurons (%s/%s)", c.threads, unit, c.used, c.net.N, runtime.GOOS, runtime.GOARCH)
 	}
 	return fmt.Sprintf("cpu, %d %s (%s/%s)", c.threads, unit, runtime.GOOS, runtime.GOARCH)
 }
@@ -130,8 +201,11 @@ func (c *Backend) Load(net *network.Network) error {
 	}
 	for i, p := range net.Poisson {
 		c.poisson[p.Pop] = append(c.poisson[p.Pop], i)
+		if uint64(len(c.cache))+poissonLanes*uint64(p.Count) > 1<<32 {
+			return fmt.Errorf("cpu: Poisson inputs of more than 2^30 neurons in all")
+		}
 		c.cacheOff = append(c.cacheOff, uint32(len(c.cache)))
-		c.cache = append(c.cache, make([][4]uint32, p.Count)...)
+		c.cache = append(c.cache, make([]uint32, poissonLanes*int(p.Count))...)
 		c.pindex = append(c.pindex, newPoissonIndex(p.Base, net.PoissonTable[p.TableOff:p.TableOff+p.TableLen]))
 	}
 	for i, d := range net.DC {
@@ -142,15 +216,19 @@ func (c *Backend) Load(net *network.Network) error {
 	}
 	c.key = [2]uint32{uint32(net.Seed), uint32(net.Seed >> 32)}
 	t := c.threads
+	if c.stepWork(net) < c.minParallel {
+		t = 1
+	}
 	if uint32(t) > net.N {
 		t = max(1, int(net.N))
 	}
-	c.threads = t
+	c.used = t
 	c.parts = make([][2]uint32, t)
 	for w := range c.parts {
 		c.parts[w] = [2]uint32{uint32(uint64(net.N) * uint64(w) / uint64(t)), uint32(uint64(net.N) * uint64(w+1) / uint64(t))}
 	}
-	c.spikes = make([][]uint32, t)
+	c.spikes = [2][][]uint32{make([][]uint32, t), make([][]uint32, t)}
+	c.sampleBase = make([]int, len(net.Probes))
 	c.splitRows()
 	c.targets = compactTargets(net)
 	c.scratch = make([]scratch, t)
@@ -160,7 +238,7 @@ func (c *Backend) Load(net *network.Network) error {
 	}
 	for w := range c.scratch {
 		n := c.parts[w][1] - c.parts[w][0]
-		c.scratch[w] = scratch{qe: make([]int64, n), qi: make([]int64, n), exIn: make([]float32, n), inIn: make([]float32, n), dc: make([]float32, n)}
+		c.scratch[w] = scratch{qe: make([]int64, n), qi: make([]int64, n), exIn: make([]float32, n), inIn: make([]float32, n), dc: make([]float32, n), zero: make([]float32, n), counts: make([]uint32, n), mask: make([]uint8, (n+7)/8), zero32: make([]int32, n)}
 	}
 	c.bar = newBarrier(t)
 	return nil
@@ -195,17 +273,20 @@ func (c *Backend) Advance(n int, blk *backend.Block) error {
 	if c.net == nil {
 		return fmt.Errorf("cpu: Advance before Load")
 	}
-	if c.threads == 1 {
+	if blk != nil {
+		c.growSamples(n, blk)
+	}
+	if c.used == 1 {
 		c.run(0, n, blk)
 		c.step += uint64(n)
 		return nil
 	}
 	var wg sync.WaitGroup
-	for w := 1; w < c.threads; w++ {
+	for w := 1; w < c.used; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			c.run(w, n, nil)
+			c.run(w, n, blk)
 		}(w)
 	}
 	c.run(0, n, blk)
@@ -214,25 +295,41 @@ func (c *Backend) Advance(n int, blk *backend.Block) error {
 	return nil
 }
 
-// run is one thread's loop over n steps; thread 0 also records into blk.
+// growSamples makes room, once per block, for the sampled rows of the next
+// n steps of every probe; each thread then writes its own neurons' columns.
+func (c *Backend) growSamples(n int, blk *backend.Block) {
+	for i, p := range c.net.Probes {
+		rows := backend.SampledSteps(c.step, n, p.Every)
+		c.sampleBase[i] = len(blk.Samples[i])
+		blk.Samples[i] = slices.Grow(blk.Samples[i], rows*int(p.Count))[:c.sampleBase[i]+rows*int(p.Count)]
+	}
+}
+
+// run is one thread's loop over n steps; thread 0 also records the spikes
+// into blk, and every thread writes the samples of its own neurons.
 func (c *Backend) run(w, n int, blk *backend.Block) {
 	lo, hi := c.parts[w][0], c.parts[w][1]
 	step := c.step
-	ev := eventStart(c.net.Events, step)
+	events := c.net.Events
+	ev := eventStart(events, step)
+	sample := blk != nil && len(c.net.Probes) > 0
 	for s := 0; s < n; s++ {
 		t := step + uint64(s)
 		evEnd := ev
-		for evEnd < len(c.net.Events) && c.net.Events[evEnd].Step == t {
+		for evEnd < len(events) && events[evEnd].Step == t {
 			evEnd++
 		}
-		c.spikes[w] = c.update(w, t, lo, hi, c.net.Events[ev:evEnd], c.spikes[w][:0])
+		out := &c.spikes[t&1][w]
+		*out = c.update(w, t, lo, hi, events[ev:evEnd], (*out)[:0])
 		ev = evEnd
-		c.bar.wait()
-		c.deliver(w, t)
-		if blk != nil {
-			c.record(t, blk)
+		if sample {
+			c.sample(t, lo, hi, blk)
 		}
 		c.bar.wait()
+		c.deliver(w, t)
+		if w == 0 && blk != nil {
+			c.recordSpikes(t, blk)
+		}
 	}
 }
 
@@ -250,27 +347,39 @@ func eventStart(ev []network.SpikeEvent, step uint64) int {
 	return lo
 }
 
-// record appends step t's spikes and state samples to blk.
-func (c *Backend) record(t uint64, blk *backend.Block) {
+// recordSpikes appends step t's spikes to blk.
+func (c *Backend) recordSpikes(t uint64, blk *backend.Block) {
 	var cnt uint32
-	for _, s := range c.spikes {
+	for _, s := range c.spikes[t&1] {
 		blk.IDs = append(blk.IDs, s...)
 		cnt += uint32(len(s))
 	}
 	blk.Counts = append(blk.Counts, cnt)
+}
+
+// sample writes the step-t state samples of neurons [lo, hi) into the rows
+// that growSamples made: V (absolute) of spiking neurons, the new rate of
+// rate neurons.
+func (c *Backend) sample(t uint64, lo, hi uint32, blk *backend.Block) {
 	for i, p := range c.net.Probes {
 		if t%uint64(p.Every) != 0 {
 			continue
 		}
 		pop := &c.net.Pops[p.Pop]
 		g0 := pop.First + p.First
+		a, b := max(lo, g0), min(hi, g0+p.Count)
+		if a >= b {
+			continue
+		}
+		row := c.sampleBase[i] + backend.SampledSteps(c.step, int(t-c.step), p.Every)*int(p.Count)
+		dst := blk.Samples[i][row+int(a-g0) : row+int(b-g0)]
 		if pop.Spiking() {
-			for g := g0; g < g0+p.Count; g++ {
-				blk.Samples[i] = append(blk.Samples[i], c.state.V[g]+pop.EL)
+			for k, v := range c.state.V[a:b] {
+				dst[k] = v + pop.EL
 			}
 		} else {
-			slot := int((t+1)%uint64(c.net.RateSlots)) * int(c.net.N)
-			blk.Samples[i] = append(blk.Samples[i], c.rhist[slot+int(g0):slot+int(g0+p.Count)]...)
+			slot := (t + 1) % uint64(c.net.RateSlots) * uint64(c.net.N)
+			copy(dst, c.rhist[slot+uint64(a):slot+uint64(b)])
 		}
 	}
 }
@@ -282,11 +391,12 @@ func (c *Backend) record(t uint64, blk *backend.Block) {
 // machine; the sleep keeps a machine that is busy with other processes from
 // losing whole time slices to spinning.
 type barrier struct {
-	n     int32
-	count atomic.Int32
-	gen   atomic.Uint32
-	mu    sync.Mutex
-	cond  sync.Cond
+	n        int32
+	count    atomic.Int32
+	gen      atomic.Uint32
+	sleepers atomic.Int32 // threads asleep on cond (or about to be)
+	mu       sync.Mutex
+	cond     sync.Cond
 }
 
 // spinFor is how long an early thread spins before it sleeps.
@@ -298,6 +408,12 @@ func newBarrier(n int) *barrier {
 	return b
 }
 
+// wait returns once all n threads have called it. The last thread to
+// arrive takes the lock only when some thread went to sleep: a sleeper
+// counts itself before it checks the generation, and the last arrival
+// advances the generation before it reads the count, so (the atomics being
+// sequentially consistent) either the sleeper sees the new generation or the
+// last arrival sees the sleeper.
 func (b *barrier) wait() {
 	if b.n == 1 {
 		return
@@ -305,10 +421,12 @@ func (b *barrier) wait() {
 	g := b.gen.Load()
 	if b.count.Add(1) == b.n {
 		b.count.Store(0)
-		b.mu.Lock()
 		b.gen.Add(1)
-		b.cond.Broadcast()
-		b.mu.Unlock()
+		if b.sleepers.Load() > 0 {
+			b.mu.Lock()
+			b.cond.Broadcast()
+			b.mu.Unlock()
+		}
 		return
 	}
 	var start time.Time
@@ -326,9 +444,11 @@ func (b *barrier) wait() {
 		}
 	}
 	b.mu.Lock()
+	b.sleepers.Add(1)
 	for b.gen.Load() == g {
 		b.cond.Wait()
 	}
+	b.sleepers.Add(-1)
 	b.mu.Unlock()
 }
 

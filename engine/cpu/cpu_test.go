@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/myelin-sim/myelin/engine/backend"
+	"github.com/myelin-sim/myelin/engine/backend/parity"
 	"github.com/myelin-sim/myelin/engine/cpu"
 	"github.com/myelin-sim/myelin/engine/models"
 	"github.com/myelin-sim/myelin/engine/network"
@@ -156,7 +158,7 @@ func TestLIFRateMatchesFICurve(t *testing.T) {
 
 // streamBytes runs s through the simulation driver and returns the stream
 // up to (not including) the trailer, which holds wall times.
-func streamBytes(t *testing.T, s *myelinpb.Network, threads int) []byte {
+func streamBytes(t *testing.T, s *myelinpb.Network, threads int, newBackend func(int) *cpu.Backend) []byte {
 	t.Helper()
 	s = proto.Clone(s).(*myelinpb.Network)
 	spec.ApplyDefaults(s)
@@ -165,7 +167,7 @@ func streamBytes(t *testing.T, s *myelinpb.Network, threads int) []byte {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	res, err := sim.Run(context.Background(), net, sim.Options{Backend: cpu.New(threads), Out: &buf})
+	res, err := sim.Run(context.Background(), net, sim.Options{Backend: newBackend(threads), Out: &buf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,21 +217,80 @@ func TestSameStreamForAnyThreadCount(t *testing.T) {
 	for _, tc := range []struct {
 		model string
 		set   map[string]string
+		probe *myelinpb.StateProbe // straddles the threads' ranges
 	}{
-		{"brunel", map[string]string{"n": "2500", "duration_ms": "150"}},
-		{"cuba", map[string]string{"duration_ms": "100"}},
-		{"coba", map[string]string{"duration_ms": "100"}},
-		{"ring_rate", map[string]string{"duration_ms": "300", "n": "90"}},
+		{"brunel", map[string]string{"n": "2500", "duration_ms": "150"}, &myelinpb.StateProbe{Population: "E", First: 900, Count: 300, Every: 2}},
+		{"cuba", map[string]string{"duration_ms": "100"}, &myelinpb.StateProbe{Population: "E", First: 1900, Count: 200, Every: 3}},
+		{"coba", map[string]string{"duration_ms": "100"}, &myelinpb.StateProbe{Population: "E", First: 0, Count: 3200, Every: 7}},
+		{"ring_rate", map[string]string{"duration_ms": "300", "n": "90"}, &myelinpb.StateProbe{Population: "ring", First: 10, Count: 70, Every: 1}},
 	} {
 		s, err := models.Spec(tc.model, tc.set)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ref := streamBytes(t, s, 1)
+		if s.Recording == nil {
+			s.Recording = &myelinpb.Recording{}
+		}
+		s.Recording.State = append(s.Recording.State, tc.probe)
+		ref := streamBytes(t, s, 1, cpu.New)
 		for _, threads := range []int{2, 7, 1} {
-			if got := streamBytes(t, s, threads); !bytes.Equal(got, ref) {
+			if got := streamBytes(t, s, threads, cpu.New); !bytes.Equal(got, ref) {
 				t.Errorf("%s: stream with %d threads differs from the 1-thread stream (%d vs %d bytes)", tc.model, threads, len(got), len(ref))
 			}
+			// Small networks run on one thread unless forced to split.
+			if got := streamBytes(t, s, threads, cpu.NewSplit); !bytes.Equal(got, ref) {
+				t.Errorf("%s: stream with %d threads, always split, differs from the 1-thread stream (%d vs %d bytes)", tc.model, threads, len(got), len(ref))
+			}
+			// The vector kernels give the bits of the scalar loops.
+			if got := streamBytes(t, s, threads, cpu.NewScalar); !bytes.Equal(got, ref) {
+				t.Errorf("%s: stream with %d threads, split, without vector kernels differs from the 1-thread stream (%d vs %d bytes)", tc.model, threads, len(got), len(ref))
+			}
+		}
+	}
+}
+
+// The parity suite's mixed network (all models, windowed and overlapping
+// Poisson and DC inputs, rate populations, probes everywhere) gives the same
+// stream when split across threads as on one.
+func TestMixedSameStreamSplit(t *testing.T) {
+	s, err := parity.Mixed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := streamBytes(t, s, 1, cpu.New)
+	for _, threads := range []int{2, 5} {
+		if got := streamBytes(t, s, threads, cpu.NewSplit); !bytes.Equal(got, ref) {
+			t.Errorf("stream with %d threads, always split, differs from the 1-thread stream (%d vs %d bytes)", threads, len(got), len(ref))
+		}
+	}
+}
+
+// Short steps run on one thread whatever the thread count; long ones are
+// split.
+func TestSmallNetworksRunOnOneThread(t *testing.T) {
+	for _, tc := range []struct {
+		model string
+		set   map[string]string
+		want  string
+	}{
+		{"cuba", map[string]string{"duration_ms": "1"}, "cpu, 2 threads, 1 used: a network of 4000 neurons"},
+		{"brunel", map[string]string{"n": "5000", "duration_ms": "1"}, "cpu, 2 threads ("},
+	} {
+		s, err := models.Spec(tc.model, tc.set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec.ApplyDefaults(s)
+		net, err := network.Build(s, network.Options{Threads: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		be := cpu.New(2)
+		if err := be.Load(net); err != nil {
+			t.Fatal(err)
+		}
+		if got := be.Describe(); !strings.HasPrefix(got, tc.want) || be.Threads() != 2 {
+			t.Errorf("%s: Describe() = %q, Threads() = %d; want %q…, 2", tc.model, got, be.Threads(), tc.want)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package cpu
 import (
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/neuron"
-	"github.com/myelin-sim/myelin/engine/rng"
 )
 
 // update runs phase one of step t for global neurons [lo, hi): spike-array
@@ -25,7 +24,7 @@ func (c *Backend) update(w int, t uint64, lo, hi uint32, events []network.SpikeE
 			}
 		}
 	}
-	if t%4 == 0 {
+	if t%poissonLanes == 0 && len(net.Poisson) > 0 {
 		c.refreshPoisson(t, lo, hi)
 	}
 	sc := &c.scratch[w]
@@ -36,11 +35,15 @@ func (c *Backend) update(w int, t uint64, lo, hi uint32, events []network.SpikeE
 			continue
 		}
 		if !pop.Spiking() {
-			c.updateRate(t, pi, a, b)
+			c.updateRate(t, pi, a, b, c.external(t, pi, a, b, sc))
 			continue
 		}
-		exIn, inIn, iext := c.inputs(t, pi, a, b, ex, in, sc)
-		out = c.spiking[pi].Update(&c.state, a, b, &neuron.Input{Ex: exIn, In: inIn, Ext: iext}, out)
+		if o, ok := c.fused(w, t, pi, a, b, ex, in, out); ok {
+			out = o
+			continue
+		}
+		sc.in.Ex, sc.in.In, sc.in.Ext = c.inputs(t, pi, a, b, ex, in, sc)
+		out = c.spiking[pi].Update(&c.state, a, b, &sc.in, out)
 	}
 	return out
 }
@@ -49,6 +52,13 @@ func (c *Backend) update(w int, t uint64, lo, hi uint32, events []network.SpikeE
 type scratch struct {
 	qe, qi         []int64
 	exIn, inIn, dc []float32
+	zero           []float32 // never written: the external input of neurons without DC input
+	counts         []uint32  // fused: the Poisson counts of a range
+	mask           []uint8   // fused: the models' vector kernels' spike bits, one per neuron
+	zero32         []int32   // fused: the vector kernels' scratch
+	ring           neuron.RingInput
+	cuts           []uint32 // fused: where the active Poisson inputs change
+	in             neuron.Input
 }
 
 // inputs computes the step-t inputs of spiking neurons [a, b) of population
@@ -56,13 +66,91 @@ type scratch struct {
 // int64, both converted once to float32; and the sum of active DC currents,
 // in input order. For a one-channel model (iaf_psc_delta) exIn holds the
 // sum of both channels and inIn is unused.
-func (c *Backend) inputs(t uint64, pi int, a, b uint32, ex, in []int32, sc *scratch) (exIn, inIn, dc []float32) {
+//
+// The common cases take one pass: no Poisson input active on [a, b), or
+// one that covers all of it. Converting an int32 or the int64 sum of two
+// int32 to float32 rounds the same exact integer either way, so every path
+// gives the bits of the general one.
+func (c *Backend) inputs(t uint64, pi int, a, b uint32, ex, in []int32, sc *scratch) (exIn, inIn, ext []float32) {
+	net := c.net
+	n := int(b - a)
+	si := c.scaleInv[pi]
+	one := net.Pops[pi].Model.Channels == 1
+	exIn, inIn = sc.exIn[:n], sc.inIn[:n]
+	exR, inR := ex[a:b], in[a:b]
+	active, src := 0, -1
+	for _, k := range c.poisson[pi] {
+		p := &net.Poisson[k]
+		if t >= p.Start && t < p.Stop && max(a, p.First) < min(b, p.First+p.Count) {
+			active++
+			src = k
+		}
+	}
+	switch {
+	case active == 0:
+		ringInputs(exR, inR, exIn, inIn, si, one)
+	case active == 1 && net.Poisson[src].First <= a && b <= net.Poisson[src].First+net.Poisson[src].Count:
+		p := &net.Poisson[src]
+		poissonInputs(exR, inR, exIn, inIn, c.poissonDraws(src, t, a, b), &c.pindex[src], int64(p.Weight), si, one)
+	default:
+		c.mixedInputs(t, pi, a, b, exR, inR, exIn, inIn, sc, si, one)
+	}
+	clear(exR)
+	clear(inR)
+	return exIn, inIn, c.external(t, pi, a, b, sc)
+}
+
+// ringInputs converts the ring words of neurons without Poisson input.
+func ringInputs(exR, inR []int32, exIn, inIn []float32, si float32, one bool) {
+	inR = inR[:len(exR)]
+	exIn = exIn[:len(exR)]
+	if one {
+		for k, e := range exR {
+			exIn[k] = float32(int64(e)+int64(inR[k])) * si
+		}
+		return
+	}
+	inIn = inIn[:len(exR)]
+	for k, e := range exR {
+		exIn[k] = float32(e) * si
+		inIn[k] = float32(inR[k]) * si
+	}
+}
+
+// poissonInputs converts the ring words of neurons that all receive one
+// Poisson input (draws u, weight w) and adds its counts × w in int64.
+func poissonInputs(exR, inR []int32, exIn, inIn []float32, u []uint32, ix *poissonIndex, w int64, si float32, one bool) {
+	inR = inR[:len(exR)]
+	exIn = exIn[:len(exR)]
+	u = u[:len(exR)]
+	switch {
+	case one:
+		for k, e := range exR {
+			exIn[k] = float32(int64(e)+int64(inR[k])+int64(ix.count(u[k]))*w) * si
+		}
+	case w >= 0:
+		inIn = inIn[:len(exR)]
+		for k, e := range exR {
+			exIn[k] = float32(int64(e)+int64(ix.count(u[k]))*w) * si
+			inIn[k] = float32(inR[k]) * si
+		}
+	default:
+		inIn = inIn[:len(exR)]
+		for k, e := range exR {
+			exIn[k] = float32(e) * si
+			inIn[k] = float32(int64(inR[k])+int64(ix.count(u[k]))*w) * si
+		}
+	}
+}
+
+// mixedInputs is the general input pass: the ring words and every active
+// Poisson input are summed in int64, then converted.
+func (c *Backend) mixedInputs(t uint64, pi int, a, b uint32, exR, inR []int32, exIn, inIn []float32, sc *scratch, si float32, one bool) {
 	net := c.net
 	n := int(b - a)
 	qe, qi := sc.qe[:n], sc.qi[:n]
-	for k, g := 0, a; g < b; k, g = k+1, g+1 {
-		qe[k], qi[k] = int64(ex[g]), int64(in[g])
-		ex[g], in[g] = 0, 0
+	for k := range qe {
+		qe[k], qi[k] = int64(exR[k]), int64(inR[k])
 	}
 	for _, src := range c.poisson[pi] {
 		p := &net.Poisson[src]
@@ -71,109 +159,57 @@ func (c *Backend) inputs(t uint64, pi int, a, b uint32, ex, in []int32, sc *scra
 			continue
 		}
 		ix := &c.pindex[src]
-		cache := c.cache[c.cacheOff[src]+lo-p.First : c.cacheOff[src]+hi-p.First]
+		u := c.poissonDraws(src, t, lo, hi)
 		w := int64(p.Weight)
 		q := qe[lo-a : hi-a]
 		if w < 0 {
 			q = qi[lo-a : hi-a]
 		}
-		lane := t % 4
 		for k := range q {
-			q[k] += int64(ix.count(cache[k][lane])) * w
+			q[k] += int64(ix.count(u[k])) * w
 		}
 	}
-	si := c.scaleInv[pi]
-	exIn, inIn, dc = sc.exIn[:n], sc.inIn[:n], sc.dc[:n]
-	if net.Pops[pi].Model.Channels == 1 {
-		for k := range exIn {
+	if one {
+		for k := range qe {
 			exIn[k] = float32(qe[k]+qi[k]) * si
 		}
-	} else {
-		for k := range exIn {
-			exIn[k] = float32(qe[k]) * si
-			inIn[k] = float32(qi[k]) * si
-		}
+		return
 	}
-	clear(dc)
+	for k := range qe {
+		exIn[k] = float32(qe[k]) * si
+		inIn[k] = float32(qi[k]) * si
+	}
+}
+
+// external returns the external current of neurons [a, b) of population pi
+// at step t: the sum of the DC inputs active on each, in input order, or
+// zeros without building them when none is active.
+func (c *Backend) external(t uint64, pi int, a, b uint32, sc *scratch) []float32 {
+	n := int(b - a)
+	var dc []float32
 	for _, src := range c.dc[pi] {
-		d := &net.DC[src]
+		d := &c.net.DC[src]
 		lo, hi := max(a, d.First), min(b, d.First+d.Count)
 		if t < d.Start || t >= d.Stop || lo >= hi {
 			continue
+		}
+		if dc == nil {
+			dc = sc.dc[:n]
+			clear(dc)
 		}
 		for k := lo - a; k < hi-a; k++ {
 			dc[k] += d.Amp
 		}
 	}
-	return exIn, inIn, dc
-}
-
-// dcInput sums the DC currents active at step t on neuron g, in input order.
-func (c *Backend) dcInput(t uint64, pi int, g uint32) float32 {
-	var iext float32
-	for _, k := range c.dc[pi] {
-		d := &c.net.DC[k]
-		if t >= d.Start && t < d.Stop && g >= d.First && g < d.First+d.Count {
-			iext += d.Amp
-		}
+	if dc == nil {
+		return sc.zero[:n]
 	}
-	return iext
-}
-
-// refreshPoisson draws the Philox blocks of steps [t, t+4) for the Poisson
-// inputs of neurons [lo, hi).
-func (c *Backend) refreshPoisson(t uint64, lo, hi uint32) {
-	for k := range c.net.Poisson {
-		p := &c.net.Poisson[k]
-		if t >= p.Stop || t+4 <= p.Start {
-			continue
-		}
-		a, b := max(lo, p.First), min(hi, p.First+p.Count)
-		blk := t / 4
-		for g := a; g < b; g++ {
-			c.cache[c.cacheOff[k]+g-p.First] = rng.Philox4x32([4]uint32{g, uint32(blk), uint32(blk >> 32), p.Purpose}, c.key)
-		}
-	}
-}
-
-// poissonIndex accelerates the inversion of one Poisson input's CDF: for
-// each value of a draw's top byte it holds the smallest k that any draw with
-// that top byte can yield, so the scan usually ends at its first compare.
-// Any correct search gives the same k as the kernels' search.
-type poissonIndex struct {
-	start [256]uint16
-	base  uint32
-	thr   []uint32
-}
-
-func newPoissonIndex(base uint32, thr []uint32) poissonIndex {
-	ix := poissonIndex{base: base, thr: thr}
-	k := 0
-	for b := range ix.start {
-		lo := uint32(b) << 24
-		for k < len(thr)-1 && thr[k] <= lo {
-			k++
-		}
-		ix.start[b] = uint16(min(k, 65535))
-	}
-	return ix
-}
-
-// count inverts the Poisson CDF: Base + the first k with u < thr[k] (the
-// last entry if none).
-func (ix *poissonIndex) count(u uint32) uint32 {
-	thr := ix.thr
-	for k := int(ix.start[u>>24]); k < len(thr); k++ {
-		if u < thr[k] {
-			return ix.base + uint32(k)
-		}
-	}
-	return ix.base + uint32(len(thr)-1)
+	return dc
 }
 
 // updateRate advances rate neurons [a, b) of population pi: their new rates
-// go into the history slot of step t+1.
-func (c *Backend) updateRate(t uint64, pi int, a, b uint32) {
+// go into the history slot of step t+1. ext holds their external input.
+func (c *Backend) updateRate(t uint64, pi int, a, b uint32, ext []float32) {
 	net := c.net
 	pop := &net.Pops[pi]
 	n := uint64(net.N)
@@ -203,7 +239,7 @@ func (c *Backend) updateRate(t uint64, pi int, a, b uint32) {
 				}
 			}
 		}
-		next[g] = c.rate[pi].Step(cur[g], syn, c.dcInput(t, pi, g))
+		next[g] = c.rate[pi].Step(cur[g], syn, ext[g-a])
 	}
 }
 
@@ -227,7 +263,7 @@ func (c *Backend) deliver(w int, t uint64) {
 	ring := c.ring
 	dbits, dmask := syn.DelayBits, syn.DelayMask()
 	stride := uint64(len(c.parts) + 1)
-	for _, list := range c.spikes {
+	for _, list := range c.spikes[t&1] {
 		for _, s := range list {
 			r0 := syn.RowPtr[s]
 			a, b := uint64(c.split[uint64(s)*stride+uint64(w)]), uint64(c.split[uint64(s)*stride+uint64(w)+1])

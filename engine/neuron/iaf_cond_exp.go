@@ -198,3 +198,18 @@ func (c *IafCondExp) Update(s *State, lo, hi uint32, in *Input, fired []uint32) 
 	}
 	return fired
 }
+
+// UpdateRing implements RingModel: Update on the raw input r, without
+// external current.
+func (c *IafCondExp) UpdateRing(s *State, lo, hi uint32, r *RingInput, fired []uint32) []uint32 {
+	v, gex, gin, ref := s.V[lo:hi], s.A[lo:hi], s.B[lo:hi], s.Ref[lo:hi]
+	for k := range v {
+		ex, in := r.Two(k)
+		var f bool
+		v[k], gex[k], gin[k], ref[k], f = c.Step(v[k], gex[k], gin[k], ref[k], ex, in, 0)
+		if f {
+			fired = append(fired, lo+uint32(k))
+		}
+	}
+	return fired
+}

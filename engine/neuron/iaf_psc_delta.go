@@ -93,3 +93,22 @@ func (c *IafPscDelta) Update(s *State, lo, hi uint32, in *Input, fired []uint32)
 	}
 	return fired
 }
+
+// UpdateRing implements RingModel: Update on the raw input r, without
+// external current.
+func (c *IafPscDelta) UpdateRing(s *State, lo, hi uint32, r *RingInput, fired []uint32) []uint32 {
+	v, ref := s.V[lo:hi], s.Ref[lo:hi]
+	k0 := 0
+	if r.Vector {
+		// The AVX2 twin of the loop below (vector.go), eight neurons at a time.
+		fired, k0 = pscDeltaVector(c, lo, v, ref, r.Ex, r.In, r.Scale, r.Counts, r.PoissonW, r.Zero, r.Mask, fired)
+	}
+	for k := k0; k < len(v); k++ {
+		var f bool
+		v[k], ref[k], f = c.Step(v[k], ref[k], r.One(k), 0)
+		if f {
+			fired = append(fired, lo+uint32(k))
+		}
+	}
+	return fired
+}

@@ -103,6 +103,58 @@ type SpikingModel interface {
 	Update(s *State, lo, hi uint32, in *Input, fired []uint32) []uint32
 }
 
+// RingInput is one step's synaptic input of neurons [lo, hi) as the CPU
+// backend holds it, before conversion: the fixed-point ring words of both
+// channels (read only; the caller clears them) and at most one Poisson
+// input, whose count for neuron k adds Counts[k]·PoissonW (nil Counts: no
+// Poisson input). Scale (2^-Shift) converts the int64 sums to weight units.
+type RingInput struct {
+	Ex, In   []int32
+	Counts   []uint32
+	PoissonW int64
+	Scale    float32
+
+	// Vector lets a model run its AVX2 kernel (only where HasVector);
+	// Mask (at least (hi-lo)/8 bytes) and Zero (at least hi-lo words) are
+	// the kernels' scratch.
+	Vector bool
+	Mask   []uint8
+	Zero   []int32
+}
+
+// Two returns neuron k's input on two channels, as the CPU backend's input
+// pass converts it: the Poisson count × weight joins the channel of its
+// sign, each sum is taken in int64 and converted once.
+func (r *RingInput) Two(k int) (ex, in float32) {
+	e, i := int64(r.Ex[k]), int64(r.In[k])
+	if r.Counts != nil {
+		if q := int64(r.Counts[k]) * r.PoissonW; q < 0 {
+			i += q
+		} else {
+			e += q
+		}
+	}
+	return float32(e) * r.Scale, float32(i) * r.Scale
+}
+
+// One returns neuron k's input on one channel: the sum of both.
+func (r *RingInput) One(k int) float32 {
+	e := int64(r.Ex[k]) + int64(r.In[k])
+	if r.Counts != nil {
+		e += int64(r.Counts[k]) * r.PoissonW
+	}
+	return float32(e) * r.Scale
+}
+
+// RingModel is optionally implemented by a spiking model's coefficients:
+// Update fused with the conversion of its raw input and no external
+// current, which saves the CPU backend a staging pass per step. It must
+// compute exactly what Update computes on the input that RingInput.Two (or
+// One, for a one-channel model) converts, with Ext 0.
+type RingModel interface {
+	UpdateRing(s *State, lo, hi uint32, r *RingInput, fired []uint32) []uint32
+}
+
 // RateModel is implemented by the coefficients of a rate model.
 type RateModel interface {
 	// Step advances one rate neuron: r the rate, syn the summed recurrent

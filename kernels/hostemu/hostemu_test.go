@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/myelin-sim/myelin/engine/backend/parity"
 	"github.com/myelin-sim/myelin/engine/neuron"
 	"github.com/myelin-sim/myelin/kernels/launch"
-	"github.com/myelin-sim/myelin/engine/backend/parity"
 )
 
 // TestParity runs the parity suite (brunel, cuba, coba, ring_rate, 200 ms

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/myelin-sim/myelin/engine/backend"
-	"github.com/myelin-sim/myelin/engine/neuron"
 	"github.com/myelin-sim/myelin/engine/backend/parity"
+	"github.com/myelin-sim/myelin/engine/neuron"
 )
 
 // TestMirrorSizes checks what the Go side can check alone: the MyelinNet

@@ -1,0 +1,17 @@
+package cpu
+
+// NewSplit is New without the small-network shortcut: the step loop is
+// split across the threads whatever the network's size, so that tests can
+// compare the split with one thread on small networks.
+func NewSplit(threads int) *Backend {
+	b := New(threads)
+	b.minParallel = 0
+	return b
+}
+
+// NewScalar is NewSplit without the AVX2 kernels (Philox and the models').
+func NewScalar(threads int) *Backend {
+	b := NewSplit(threads)
+	b.avx2 = false
+	return b
+}

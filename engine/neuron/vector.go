@@ -1,0 +1,134 @@
+package neuron
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"unsafe"
+)
+
+// The AVX2 kernels of iaf_psc_exp and iaf_psc_delta (vector_amd64.s) run
+// their model's Step eight neurons at a time for UpdateRing on the CPU
+// backend: the same operations in the same order, no fused multiply-add,
+// so the same bits (TestPscExpVectorMatchesStep and
+// TestPscDeltaVectorMatchesStep check them against Step on states that
+// cross every branch). A change to a model's Step must be made in its
+// kernel too, or those tests fail. They run only when the caller says so
+// (RingInput.Vector, which needs HasVector); other machines, and ranges the
+// kernels do not take, run the Go loops.
+
+// Vectorised is implemented by the coefficients of models whose UpdateRing
+// has an AVX2 kernel, so that the CPU backend can estimate a step's work.
+type Vectorised interface {
+	VectorKernel() bool
+}
+
+// VectorKernel implements Vectorised.
+func (c *IafPscExp) VectorKernel() bool { return true }
+
+// VectorKernel implements Vectorised.
+func (c *IafPscDelta) VectorKernel() bool { return true }
+
+// HasVector reports whether this processor runs the AVX2 kernels; the
+// CPU backend sets RingInput.Vector from it.
+func HasVector() bool { return hasAVX2() }
+
+// pscExpCoef is what the vector kernel of iaf_psc_exp reads, in the
+// kernel's order: the model's propagators, with its constant current term
+// P20·(IE + 0) computed once as Step computes it for an external current
+// of 0.
+type pscExpCoef struct {
+	p22, p21Ex, p21In, p20IE, p11Ex, p11In, scale, vTh, vReset float32
+	refStep                                                    int32
+}
+
+func newPscExpCoef(m *IafPscExp, scale, ext float32) pscExpCoef {
+	return pscExpCoef{
+		p22: m.P22, p21Ex: m.P21Ex, p21In: m.P21In, p20IE: m.P20 * (m.IE + ext),
+		p11Ex: m.P11Ex, p11In: m.P11In, scale: scale, vTh: m.VTh, vReset: m.VReset, refStep: m.RefStep,
+	}
+}
+
+// pscExpVector runs the vector kernel on the first len(v) &^ 7 neurons of
+// an iaf_psc_exp range without Poisson input starting at global id a,
+// clearing their ring words, appends those that fired to out, and returns
+// how many neurons it did.
+func pscExpVector(m *IafPscExp, a uint32, v, ie, ii []float32, ref, exR, inR []int32, si float32, mask []uint8, out []uint32) ([]uint32, int) {
+	n8 := len(v) &^ 7
+	if n8 == 0 {
+		return out, 0
+	}
+	_, _, _, _, _ = ie[n8-1], ii[n8-1], ref[n8-1], exR[n8-1], inR[n8-1]
+	mask = mask[:n8/8]
+	c := newPscExpCoef(m, si, 0)
+	pscExpAVX2(&c, &v[0], &ie[0], &ii[0], &ref[0], &exR[0], &inR[0], n8, &mask[0])
+	return appendMask(out, a, mask), n8
+}
+
+// appendMask appends to out global id a + i for every set bit i of mask
+// (bit j of byte g is neuron 8g + j), skipping eight zero bytes at a time.
+func appendMask(out []uint32, a uint32, mask []uint8) []uint32 {
+	g := 0
+	for ; g+8 <= len(mask); g += 8 {
+		w := binary.LittleEndian.Uint64(mask[g:])
+		for w != 0 {
+			out = append(out, a+uint32(8*g+bits.TrailingZeros64(w)))
+			w &= w - 1
+		}
+	}
+	for ; g < len(mask); g++ {
+		for b := mask[g]; b != 0; b &= b - 1 {
+			out = append(out, a+uint32(8*g+bits.TrailingZeros8(b)))
+		}
+	}
+	return out
+}
+
+// pscDeltaCoef is what the vector kernel of iaf_psc_delta reads, in the
+// kernel's order: the propagators, the constant current term P30·(IE + 0),
+// and the weight of the Poisson counts.
+type pscDeltaCoef struct {
+	p33, p30IE, vTh, vReset float32 // 0 … 12
+	refStep                 int32   // 16
+	scale                   float32 // 20
+	w                       float64 // 24
+}
+
+// maxVectorCount bounds the Poisson counts that pscDeltaVector takes: with
+// |w| < 2^31, |count·w| < 2^52 and the kernel's float64 sums are exact.
+const maxVectorCount = 1 << 21
+
+// pscDeltaVector runs the vector kernel on the first len(v) &^ 7 neurons of
+// an iaf_psc_delta range, with Poisson counts cnt × w (cnt nil: none;
+// cnt's words are overwritten when nil input is given as zeros in zero),
+// clearing their ring words; it does nothing when a count is too large for
+// exact float64 sums.
+func pscDeltaVector(m *IafPscDelta, a uint32, v []float32, ref, exR, inR []int32, si float32, cnt []uint32, w int64, zero []int32, mask []uint8, out []uint32) ([]uint32, int) {
+	n8 := len(v) &^ 7
+	if n8 == 0 {
+		return out, 0
+	}
+	_, _, _ = ref[n8-1], exR[n8-1], inR[n8-1]
+	var c32 []int32
+	if cnt != nil {
+		for _, x := range cnt[:n8] {
+			if x >= maxVectorCount {
+				return out, 0
+			}
+		}
+		c32 = unsafeInt32s(cnt[:n8])
+	} else {
+		c32 = zero[:n8]
+		clear(c32)
+		w = 0
+	}
+	mask = mask[:n8/8]
+	var zeroExt float32
+	c := pscDeltaCoef{p33: m.P33, p30IE: m.P30 * (m.IE + zeroExt), vTh: m.VTh, vReset: m.VReset, refStep: m.RefStep, scale: si, w: float64(w)}
+	pscDeltaAVX2(&c, &v[0], &ref[0], &exR[0], &inR[0], &c32[0], n8, &mask[0])
+	return appendMask(out, a, mask), n8
+}
+
+// unsafeInt32s views counts below 2^31 as int32s (the same bits).
+func unsafeInt32s(u []uint32) []int32 {
+	return unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(u))), len(u))
+}

@@ -1,0 +1,16 @@
+//go:build !amd64
+
+package neuron
+
+// hasAVX2 is false off amd64: the models' Go loops run.
+func hasAVX2() bool { return false }
+
+// pscExpAVX2 is never called off amd64.
+func pscExpAVX2(c *pscExpCoef, v, ie, ii *float32, ref, exR, inR *int32, n int, mask *uint8) {
+	panic("neuron: pscExpAVX2 without AVX2")
+}
+
+// pscDeltaAVX2 is never called off amd64.
+func pscDeltaAVX2(c *pscDeltaCoef, v *float32, ref, exR, inR, cnt *int32, n int, mask *uint8) {
+	panic("neuron: pscDeltaAVX2 without AVX2")
+}
