@@ -1,0 +1,211 @@
+package launch
+
+// The device buffers of a plan and their layout.
+
+import "fmt"
+
+// Buffer identifies a device buffer; its address goes into the MyelinNet
+// field of the same name.
+type Buffer int
+
+// The buffers, in the order of MyelinNet's pointer fields. The ones from
+// BufSpkCnt on belong to a record set: a backend keeps RecordSets of them, each
+// with its own MyelinNet.
+const (
+	BufStep Buffer = iota
+	BufPops
+	BufV
+	BufA
+	BufB
+	BufC
+	BufRef
+	BufRingEx
+	BufRingIn
+	BufRowPtr
+	BufPacked
+	BufWeight
+	BufWBase
+	BufWTab
+	BufPoisson
+	BufPTable
+	BufDC
+	BufEvents
+	BufRHist
+	BufRProj
+	BufRTable
+	BufRColPtr
+	BufRSrc
+	BufRW
+	BufProbes
+	BufSpkCnt
+	BufSpkOff
+	BufSpkIDs
+	BufSamples
+	NumBuffers
+)
+
+// FirstRecord is the first buffer of a record set.
+const FirstRecord = BufSpkCnt
+
+// RecordSets is the number of record sets a backend keeps, so that the
+// host reads one chunk's spikes while the device computes the next.
+const RecordSets = 2
+
+var bufferNames = [NumBuffers]string{
+	"step", "pops", "v", "a", "b", "c", "ref", "ring_ex", "ring_in", "row_ptr", "packed", "weight",
+	"wbase", "wtab", "poisson", "ptable", "dc", "events", "rhist", "rproj", "rtable", "rcolptr", "rsrc", "rw", "probes",
+	"spk_cnt", "spk_off", "spk_ids", "samples",
+}
+
+// String returns the buffer's name (the MyelinNet field).
+func (b Buffer) String() string {
+	if b >= 0 && b < NumBuffers {
+		return bufferNames[b]
+	}
+	return fmt.Sprintf("buffer(%d)", int(b))
+}
+
+// Record reports whether the buffer belongs to a record set.
+func (b Buffer) Record() bool { return b >= FirstRecord && b < NumBuffers }
+
+// BufferSpec describes one device buffer.
+type BufferSpec struct {
+	Buffer Buffer
+	// Bytes is the allocation size: at least 8, so that empty arrays still
+	// get a valid address.
+	Bytes int64
+	// Data is the initial content of the buffer's start; the rest is zero.
+	// Record buffers have none: the kernels write them.
+	Data []byte
+	// What the buffer is for, for memory reports: "state", "synapses",
+	// "rings", "inputs", "rate", "record".
+	Class string
+}
+
+// layout fills p.bufs.
+func (p *Plan) layout() error {
+	net := p.net
+	n := int64(net.N)
+	add := func(b Buffer, class string, bytes int64, data []byte) {
+		p.bufs = append(p.bufs, BufferSpec{Buffer: b, Bytes: max(8, bytes), Data: data, Class: class})
+	}
+	u32s := func(v []uint32) []byte { return appendStruct(nil, v) }
+
+	add(BufStep, "state", 8, nil)
+
+	var pops []byte
+	for i := range net.Pops {
+		d, err := newPopDesc(&net.Pops[i])
+		if err != nil {
+			return err
+		}
+		pops = d.append(pops)
+	}
+	add(BufPops, "state", int64(len(pops)), pops)
+
+	v := make([]float32, n)
+	for _, pop := range net.Pops {
+		if pop.Spiking() {
+			copy(v[pop.First:], pop.Init)
+		}
+	}
+	add(BufV, "state", 4*n, appendF32s(nil, v))
+	add(BufA, "state", 4*n, nil)
+	add(BufB, "state", 4*n, nil)
+	var cBytes int64 // the fourth state variable, only for models that have one
+	for _, pop := range net.Pops {
+		if len(pop.Model.State) > 3 {
+			cBytes = 4 * n
+		}
+	}
+	add(BufC, "state", cBytes, nil)
+	add(BufRef, "state", 4*n, nil)
+	ring := 4 * n * int64(net.RingSlots)
+	add(BufRingEx, "rings", ring, nil)
+	add(BufRingIn, "rings", ring, nil)
+
+	syn := &net.Syn
+	// The synapse arrays are the bulk of the upload: viewed in place (no
+	// host copy) on little-endian hosts.
+	add(BufRowPtr, "synapses", 8*(n+1), littleEndian(syn.RowPtr))
+	add(BufPacked, "synapses", 4*int64(len(syn.Packed)), littleEndian(syn.Packed))
+	add(BufWeight, "synapses", 4*int64(len(syn.Weight)), littleEndian(syn.Weight))
+	add(BufWBase, "synapses", 8*int64(len(syn.WeightBase)), appendStruct(nil, syn.WeightBase))
+	add(BufWTab, "synapses", 4*int64(len(syn.PopWeight)), appendStruct(nil, syn.PopWeight))
+
+	var poisson []byte
+	for _, q := range net.Poisson {
+		poisson = appendStruct(poisson, poissonDesc{
+			Start: q.Start, Stop: q.Stop, First: q.First, Count: q.Count, Weight: q.Weight,
+			Purpose: q.Purpose, Base: q.Base, TableOff: q.TableOff, TableLen: q.TableLen,
+		})
+	}
+	add(BufPoisson, "inputs", int64(len(poisson)), poisson)
+	add(BufPTable, "inputs", 4*int64(len(net.PoissonTable)), u32s(net.PoissonTable))
+	var dc []byte
+	for _, d := range net.DC {
+		dc = appendStruct(dc, dcDesc{Start: d.Start, Stop: d.Stop, First: d.First, Count: d.Count, Amp: d.Amp})
+	}
+	add(BufDC, "inputs", int64(len(dc)), dc)
+	var ev []byte
+	for _, e := range net.Events {
+		ev = appendStruct(ev, eventDesc{Step: e.Step, Target: e.Target, Weight: e.Weight})
+	}
+	add(BufEvents, "inputs", int64(len(ev)), ev)
+
+	rh := make([]float32, n*int64(net.RateSlots))
+	for _, pop := range net.Pops {
+		if !pop.Spiking() {
+			copy(rh[pop.First:], pop.Init) // slot 0 holds the rates of step 0
+		}
+	}
+	add(BufRHist, "rate", 4*int64(len(rh)), appendF32s(nil, rh))
+	var rproj, rtable, rcol, rsrc, rw []byte
+	var nTable, nCol, nEdge uint32
+	for _, rp := range net.RateProj {
+		d := rateProjDesc{
+			PreFirst: net.Pops[rp.Pre].First, PreSize: net.Pops[rp.Pre].Size, Post: uint32(rp.Post), Delay: rp.DelaySteps,
+		}
+		if rp.Table != nil {
+			d.Kind, d.TableOff, d.TableLen = 1, nTable, uint32(len(rp.Table))
+			rtable = appendF32s(rtable, rp.Table)
+			nTable += uint32(len(rp.Table))
+		} else {
+			d.Kind, d.ColPtrOff, d.EdgeOff = 2, nCol, nEdge
+			rcol = appendStruct(rcol, rp.ColPtr)
+			rsrc = appendStruct(rsrc, rp.Src)
+			rw = appendF32s(rw, rp.W)
+			nCol += uint32(len(rp.ColPtr))
+			nEdge += uint32(len(rp.Src))
+		}
+		rproj = appendStruct(rproj, d)
+	}
+	add(BufRProj, "rate", int64(len(rproj)), rproj)
+	add(BufRTable, "rate", int64(len(rtable)), rtable)
+	add(BufRColPtr, "rate", int64(len(rcol)), rcol)
+	add(BufRSrc, "rate", int64(len(rsrc)), rsrc)
+	add(BufRW, "rate", int64(len(rw)), rw)
+
+	var probes []byte
+	for i, pr := range net.Probes {
+		pop := &net.Pops[pr.Pop]
+		d := probeDesc{First: pop.First + pr.First, Count: pr.Count, Every: pr.Every, EL: pop.EL, Out: p.probeOut[i]}
+		if pop.Spiking() {
+			d.Spiking = 1
+		}
+		probes = appendStruct(probes, d)
+	}
+	add(BufProbes, "record", int64(len(probes)), probes)
+
+	k := int64(p.ChunkSteps)
+	add(BufSpkCnt, "record", 4*k, nil)
+	add(BufSpkOff, "record", 4*(k+1), nil)
+	add(BufSpkIDs, "record", 4*k*n, nil)
+	add(BufSamples, "record", 4*k*int64(p.SampleWidth), nil)
+	for i, b := range p.bufs {
+		if b.Buffer != Buffer(i) {
+			return fmt.Errorf("launch: internal error: buffer %d laid out as %v", i, b.Buffer)
+		}
+	}
+	return nil
+}

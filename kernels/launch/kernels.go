@@ -1,0 +1,74 @@
+package launch
+
+// The kernels and their launches.
+
+import "fmt"
+
+// Kernel identifies one of the kernels in kernels/*.cu.
+type Kernel int32
+
+// The kernels. The numbers are shared with the host emulation's dispatcher
+// (kernels/hostemu/emu.h).
+const (
+	ChunkBegin Kernel = 1 // myelin_chunk_begin(net, m, -)
+	Events     Kernel = 2 // myelin_events(net, s, -)
+	Update     Kernel = 3 // myelin_update(net, s, pop)
+	ChunkEnd   Kernel = 4 // myelin_chunk_end(net, m, -)
+	RateUpdate Kernel = 5 // myelin_rate_update(net, s, pop)
+	Deliver    Kernel = 6 // myelin_deliver(net, s, -)
+	Record     Kernel = 7 // myelin_record(net, s, -)
+)
+
+// Kernels lists every kernel.
+func Kernels() []Kernel {
+	return []Kernel{ChunkBegin, Events, Update, ChunkEnd, RateUpdate, Deliver, Record}
+}
+
+// Name returns the kernel's extern "C" name.
+func (k Kernel) Name() string {
+	switch k {
+	case ChunkBegin:
+		return "myelin_chunk_begin"
+	case Events:
+		return "myelin_events"
+	case Update:
+		return "myelin_update"
+	case ChunkEnd:
+		return "myelin_chunk_end"
+	case RateUpdate:
+		return "myelin_rate_update"
+	case Deliver:
+		return "myelin_deliver"
+	case Record:
+		return "myelin_record"
+	}
+	return fmt.Sprintf("kernel(%d)", int32(k))
+}
+
+// Module returns the name of the source (kernels/<module>.cu) and PTX
+// module (kernels/ptx/<module>.ptx) that holds the kernel.
+func (k Kernel) Module() string {
+	switch k {
+	case ChunkBegin, Events, Update, ChunkEnd:
+		return "update"
+	case RateUpdate:
+		return "rate_update"
+	case Deliver:
+		return "deliver"
+	case Record:
+		return "record"
+	}
+	return ""
+}
+
+// Launch is one kernel launch: a one-dimensional grid of Grid blocks of
+// Block threads, arguments (net, S, A).
+type Launch struct {
+	Kernel      Kernel
+	Grid, Block uint32
+	S, A        uint32
+}
+
+func (l Launch) String() string {
+	return fmt.Sprintf("%s<<<%d, %d>>>(net, %d, %d)", l.Kernel.Name(), l.Grid, l.Block, l.S, l.A)
+}
