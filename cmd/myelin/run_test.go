@@ -272,7 +272,7 @@ func TestTimeAndThreadFlags(t *testing.T) {
 // run's summary and bench's table give the same figures, and the same
 // values for the same network.
 func TestRunAndBenchSummariesAgree(t *testing.T) {
-	code, out, errOut := myelin(t, "run", "brunel", "--set", "n=1000", "--duration", "50", "--backend", "cpu", "--threads", "1")
+	code, out, errOut := myelin(t, "run", "brunel", "--set", "n=1000", "--duration", "500", "--backend", "cpu", "--threads", "1")
 	if code != 0 {
 		t.Fatalf("run: %s", errOut)
 	}
@@ -280,7 +280,7 @@ func TestRunAndBenchSummariesAgree(t *testing.T) {
 	if last == nil {
 		t.Fatalf("run summary lacks the figures:\n%s", out)
 	}
-	code, table, errOut := myelin(t, "bench", "brunel:n=1000", "--set", "duration_ms=50", "--threads", "1", "--markdown")
+	code, table, errOut := myelin(t, "bench", "brunel:n=1000", "--set", "duration_ms=500", "--threads", "1", "--markdown")
 	if code != 0 {
 		t.Fatalf("bench: %s", errOut)
 	}
@@ -301,6 +301,8 @@ func TestRunAndBenchSummariesAgree(t *testing.T) {
 	}
 	// The same seed gives the same spikes, so the spike rates differ only
 	// by the simulation time: spikes/s × simulation is the spike count.
+	// Both are printed rounded (simulation to the ms), so the run is long
+	// enough (500 ms) for the rounding to stay within a few per cent.
 	runSpikes := mustFloat(t, last[5]) * durSeconds(t, last[3])
 	benchSpikes := mustFloat(t, col["spikes/s"]) * mustFloat(t, col["simulation (s)"])
 	if runSpikes <= 0 || benchSpikes/runSpikes < 0.9 || benchSpikes/runSpikes > 1.1 {
