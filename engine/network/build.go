@@ -309,14 +309,32 @@ func (b *builder) inputs() error {
 // nonFinite returns the name and value of the first float32 field of the
 // struct v (or the struct v points to) that is infinite or NaN.
 func nonFinite(v any) (name string, x float32, bad bool) {
-	rv := reflect.Indirect(reflect.ValueOf(v))
-	for i := range rv.NumField() {
-		f := rv.Field(i)
-		if f.Kind() != reflect.Float32 {
-			continue
+	return nonFiniteValue(reflect.Indirect(reflect.ValueOf(v)), "")
+}
+
+// nonFiniteValue is nonFinite for a struct value, looking into nested
+// structs and arrays (their fields are named a.b, a[i]).
+func nonFiniteValue(rv reflect.Value, prefix string) (string, float32, bool) {
+	switch rv.Kind() {
+	case reflect.Float32:
+		if y := rv.Float(); math.IsInf(y, 0) || math.IsNaN(y) {
+			return prefix, float32(y), true
 		}
-		if y := f.Float(); math.IsInf(y, 0) || math.IsNaN(y) {
-			return rv.Type().Field(i).Name, float32(y), true
+	case reflect.Struct:
+		for i := range rv.NumField() {
+			name := rv.Type().Field(i).Name
+			if prefix != "" {
+				name = prefix + "." + name
+			}
+			if n, x, bad := nonFiniteValue(rv.Field(i), name); bad {
+				return n, x, true
+			}
+		}
+	case reflect.Array:
+		for i := range rv.Len() {
+			if n, x, bad := nonFiniteValue(rv.Index(i), fmt.Sprintf("%s[%d]", prefix, i)); bad {
+				return n, x, true
+			}
 		}
 	}
 	return "", 0, false

@@ -214,12 +214,21 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 	if np <= maxCompactPops {
 		synBytes += np * np * 4
 	}
+	// Models with a fourth state variable (aeif_cond_exp's w) add an
+	// array of 4 B per neuron on both backends.
+	var fourth uint64
+	stateNote := "V, two synaptic variables, refractory count (+ initial values)"
+	for _, pop := range n.GetPopulations() {
+		if m, _, ok := neuron.Of(pop); ok && len(m.State) > 3 {
+			fourth, stateNote = N*4, "V, three more state variables, refractory count (+ initial values)"
+		}
+	}
 	p.Parts = append(p.Parts,
 		Part{Name: "synapses", CPU: synBytes, GPU: synBytes,
 			Note: fmt.Sprintf("%d × 4 B + %d weights × 4 B + row pointers", p.Synapses, weights)},
 		Part{Name: "delay ring buffers", CPU: 2 * p.RingSlots * N * 4, GPU: 2 * p.RingSlots * N * 4,
 			Note: fmt.Sprintf("2 channels × %d slots × %d neurons × 4 B", p.RingSlots, N)},
-		Part{Name: "neuron state", CPU: N * 20, GPU: N * 16, Note: "V, two synaptic variables, refractory count (+ initial values)"},
+		Part{Name: "neuron state", CPU: N*20 + fourth, GPU: N*16 + fourth, Note: stateNote},
 		Part{Name: "row splits", CPU: N * uint64(threads+1) * 4, Note: "cpu: where each row crosses into the next thread's targets"},
 	)
 	if rateNeurons > 0 {

@@ -156,3 +156,25 @@ func TestPlanCountsSamplingAndStream(t *testing.T) {
 		t.Errorf("plan table lacks samples or stream:\n%s", sb.String())
 	}
 }
+
+// A model with a fourth state variable (aeif_cond_exp's w) costs 4 B per
+// neuron more on both backends.
+func TestPlanCountsFourthStateVariable(t *testing.T) {
+	state := func(m spec.Model) plan.Part {
+		s, err := spec.New("t").Population("A", 1000, m).Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, part := range plan.Estimate(s, 1).Parts {
+			if part.Name == "neuron state" {
+				return part
+			}
+		}
+		t.Fatal("no neuron state part")
+		return plan.Part{}
+	}
+	lif, aeif := state(spec.IafCondExp(nil)), state(spec.Neuron(&myelinpb.AeifCondExp{}))
+	if aeif.CPU-lif.CPU != 4000 || aeif.GPU-lif.GPU != 4000 {
+		t.Errorf("aeif_cond_exp state: cpu %d gpu %d B, iaf_cond_exp: cpu %d gpu %d B; want 4000 B more each", aeif.CPU, aeif.GPU, lif.CPU, lif.GPU)
+	}
+}
