@@ -16,6 +16,7 @@ package cpu
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -279,7 +280,7 @@ func (c *Backend) Advance(n int, blk *backend.Block) error {
 	if c.used == 1 {
 		c.run(0, n, blk)
 		c.step += uint64(n)
-		return nil
+		return c.checkFinite(n)
 	}
 	var wg sync.WaitGroup
 	for w := 1; w < c.used; w++ {
@@ -292,6 +293,34 @@ func (c *Backend) Advance(n int, blk *backend.Block) error {
 	c.run(0, n, blk)
 	wg.Wait()
 	c.step += uint64(n)
+	return c.checkFinite(n)
+}
+
+// checkFinite reports the first population whose state (V of spiking
+// neurons, r of rate neurons) is infinite or NaN after the n steps just
+// run: such a run is meaningless from then on, so it stops with an error
+// naming the population, the neuron and the steps, instead of ending
+// COMPLETE. It costs one pass over N values per block of steps.
+func (c *Backend) checkFinite(n int) error {
+	net := c.net
+	var cur []float32
+	if net.RateSlots > 0 {
+		slot := int(c.step%uint64(net.RateSlots)) * int(net.N)
+		cur = c.rhist[slot : slot+int(net.N)]
+	}
+	for i := range net.Pops {
+		p := &net.Pops[i]
+		x, name := c.state.V, "V_m"
+		if !p.Spiking() {
+			x, name = cur, "r"
+		}
+		for g := p.First; g < p.First+p.Size; g++ {
+			if v := x[g]; v != v || math.IsInf(float64(v), 0) {
+				return fmt.Errorf("population %q: %s of neuron %d is %v after steps [%d, %d): the model's state left the float32 range (weights, inputs or gains too large)",
+					p.Name, name, g-p.First, v, c.step-uint64(n), c.step)
+			}
+		}
+	}
 	return nil
 }
 

@@ -14,7 +14,9 @@ class EngineError(RuntimeError):
 
 def find_binary(backend="cpu"):
     """The myelin binary: $MYELIN_BIN, then bin/ of this checkout, then PATH.
-    For backend 'cuda' a myelin-cuda beside it is preferred."""
+    For backend 'cuda' a myelin-cuda beside it is preferred when it can
+    drive a GPU here (`myelin-cuda gpu-probe`); otherwise the plain binary
+    answers, with an error that says why CUDA cannot be used."""
     here = os.path.dirname(os.path.abspath(__file__))
     candidates = []
     if os.environ.get("MYELIN_BIN"):
@@ -27,11 +29,21 @@ def find_binary(backend="cpu"):
         if os.path.isfile(c) and os.access(c, os.X_OK):
             if backend == "cuda":
                 sib = os.path.join(os.path.dirname(c), "myelin-cuda")
-                if os.path.isfile(sib) and os.access(sib, os.X_OK):
+                if os.path.isfile(sib) and os.access(sib, os.X_OK) and _gpu_usable(sib):
                     return sib
             return c
     raise RuntimeError("pynn_myelin: no myelin binary found: build it with `make build` "
                        "in the Myelin checkout or set MYELIN_BIN")
+
+
+def _gpu_usable(binary):
+    """Whether the cuda binary starts and finds a usable GPU. Without the
+    NVIDIA driver it cannot even start (its CUDA library initialises at load)."""
+    try:
+        return subprocess.run([binary, "gpu-probe"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
 
 
 def _varint(n):
