@@ -23,6 +23,7 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 	rasterPath := fs.String("raster", "", "draw a spike raster to `FILE` (.png, .svg or .pdf; large networks are subsampled)")
 	ratesPath := fs.String("rates", "", "draw the population rates over time to `FILE` (.png, .svg or .pdf)")
 	binMs := fs.Float64("bin", 5, "bin width of the --rates figure in `ms`")
+	afterMs := fs.Float64("after", 0, "leave out the first `ms` of the run (an initial transient) from the statistics and figures")
 	bumpEvery := fs.Float64("bump-every", 100, "for rate (ring) populations sampled whole: print the decoded bump position every `ms`")
 	maxNeurons := fs.Int("max-neurons", analysis.DefaultMaxNeurons, "most neurons the raster shows")
 	pairs := fs.Int("pairs", analysis.DefaultCorrPairs, "neuron pairs sampled for the spike-count correlation")
@@ -32,6 +33,9 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 	}
 	if fs.NArg() != 1 {
 		return &exitError{2, fmt.Errorf("want one stream file or live address (HOST:PORT, tcp://HOST:PORT, unix:PATH), got %d arguments", fs.NArg())}
+	}
+	if !(*afterMs >= 0) || math.IsInf(*afterMs, 0) {
+		return &exitError{2, fmt.Errorf("--after %v: must be a finite number of ms >= 0", *afterMs)}
 	}
 	if !(*binMs > 0) || !(*bumpEvery > 0) || *maxNeurons < 1 || *pairs < 1 || math.IsInf(*binMs, 0) || math.IsInf(*bumpEvery, 0) {
 		return &exitError{2, fmt.Errorf("--bin, --bump-every, --max-neurons and --pairs must be finite and > 0")}
@@ -47,7 +51,7 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 	done := make(chan error, 1)
 	go func() {
 		defer src.Close()
-		done <- analyzeStream(e.stdout, name, ctxReader{ctx, src}, *binMs, *bumpEvery, *maxNeurons, *pairs, *rasterPath, *ratesPath)
+		done <- analyzeStream(e.stdout, name, ctxReader{ctx, src}, *afterMs, *binMs, *bumpEvery, *maxNeurons, *pairs, *rasterPath, *ratesPath)
 	}()
 	select {
 	case err := <-done:
@@ -75,7 +79,7 @@ func (c ctxReader) Read(p []byte) (int, error) {
 }
 
 // analyzeStream reads a stream and prints (and draws) its analysis.
-func analyzeStream(w io.Writer, name string, src io.Reader, binMs, bumpEvery float64, maxNeurons, pairs int, rasterPath, ratesPath string) error {
+func analyzeStream(w io.Writer, name string, src io.Reader, afterMs, binMs, bumpEvery float64, maxNeurons, pairs int, rasterPath, ratesPath string) error {
 	res, readErr := stream.ReadAll(src)
 	if res.Header == nil {
 		return fmt.Errorf("%s: %w", name, readErr)
@@ -83,6 +87,10 @@ func analyzeStream(w io.Writer, name string, src io.Reader, binMs, bumpEvery flo
 
 	run, stepsCovered := analysisRun(res)
 	printStreamLine(w, name, res, stepsCovered, readErr != nil)
+	if afterMs > 0 {
+		run = run.After(afterMs)
+		fmt.Fprintf(w, "statistics from %g ms on (--after)\n", afterMs)
+	}
 	if !res.Checksummed {
 		fmt.Fprintf(w, "note: %s is a format version %d stream: its records carry no checksums, so damage that still decodes would go unnoticed\n", name, res.Header.GetFormatVersion())
 	}

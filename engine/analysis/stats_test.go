@@ -201,3 +201,32 @@ func TestSummary(t *testing.T) {
 		t.Errorf("rows:\n%s\n%s", lines[1], lines[2])
 	}
 }
+
+// After drops the transient and shifts the rest: a population firing 10
+// spikes in its first 100 ms and 5 in the next 400 ms has a rate of
+// 5/(0.4 s × size) after 100 ms.
+func TestRunAfter(t *testing.T) {
+	var times []float64
+	var ids []uint32
+	for i := range 10 {
+		times, ids = append(times, float64(i)*10), append(ids, 0)
+	}
+	for i := range 5 {
+		times, ids = append(times, 100+float64(i)*80), append(ids, 1)
+	}
+	run := Run{DtMs: 0.1, DurationMs: 500, Pops: []Population{{Name: "p", Size: 2, TimesMs: times, IDs: ids}}}
+	late := run.After(100)
+	if late.DurationMs != 400 || len(late.Pops[0].TimesMs) != 5 || late.Pops[0].TimesMs[0] != 0 || late.Pops[0].IDs[0] != 1 {
+		t.Fatalf("After(100) = %+v", late)
+	}
+	stats, err := Analyze(late, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stats[0].RateHz; math.Abs(got-5/(0.4*2)) > 1e-9 {
+		t.Errorf("rate after the transient %g Hz, want %g", got, 5/(0.4*2))
+	}
+	if past := run.After(600); past.DurationMs != 0 || len(past.Pops[0].TimesMs) != 0 {
+		t.Errorf("After past the end: %+v", past)
+	}
+}

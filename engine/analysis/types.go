@@ -32,6 +32,27 @@ type Run struct {
 	Pops []Population
 }
 
+// After returns the run from ms on: earlier spikes dropped, times shifted
+// so that ms becomes 0, the duration shortened (to 0 if ms is past the
+// end). Statistics of the result leave out an initial transient.
+func (r Run) After(ms float64) Run {
+	if !(ms > 0) {
+		return r
+	}
+	out := Run{DtMs: r.DtMs, DurationMs: max(0, r.DurationMs-ms)}
+	for _, p := range r.Pops {
+		q := Population{Name: p.Name, Size: p.Size}
+		for i, t := range p.TimesMs {
+			if t >= ms {
+				q.TimesMs = append(q.TimesMs, t-ms)
+				q.IDs = append(q.IDs, p.IDs[i])
+			}
+		}
+		out.Pops = append(out.Pops, q)
+	}
+	return out
+}
+
 // Spikes returns the number of spikes in the population.
 func (p *Population) Spikes() int { return len(p.TimesMs) }
 
