@@ -127,7 +127,7 @@ func New(threads int) *Backend {
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	return &Backend{threads: threads, minParallel: parallelMinWork, avx2: hasAVX2() && neuron.HasVector()}
+	return &Backend{threads: threads, minParallel: parallelMinWork, avx2: neuron.HasVector()}
 }
 
 // Name implements backend.Backend.

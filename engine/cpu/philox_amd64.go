@@ -1,8 +1,5 @@
 package cpu
 
-// hasAVX2 reports whether the processor and the OS support AVX2.
-func hasAVX2() bool
-
 // philox8AVX2 writes the Philox4x32-10 blocks of counters
 // (first+i, c1, c2, c3), i in [0, n) with n a multiple of 8, under key
 // (k0, k1): word j of block i to lj[i].

@@ -3,13 +3,14 @@ package cpu
 import (
 	"testing"
 
+	"github.com/myelin-sim/myelin/engine/neuron"
 	"github.com/myelin-sim/myelin/engine/rng"
 )
 
 // The eight-wide Philox gives exactly rng.Philox4x32, also when the first
 // counter word wraps.
 func TestPhilox8MatchesRng(t *testing.T) {
-	if !hasAVX2() {
+	if !neuron.HasVector() {
 		t.Skip("no AVX2")
 	}
 	q := rng.NewStream(9, 0).Seq(0)

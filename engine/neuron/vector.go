@@ -28,7 +28,8 @@ func (c *IafPscExp) VectorKernel() bool { return true }
 // VectorKernel implements Vectorised.
 func (c *IafPscDelta) VectorKernel() bool { return true }
 
-// HasVector reports whether this processor runs the AVX2 kernels; the
+// HasVector reports whether this processor has AVX2, so that the models' AVX2
+// kernels (and the CPU backend's eight-wide Philox) can run; the
 // CPU backend sets RingInput.Vector from it.
 func HasVector() bool { return hasAVX2() }
 
