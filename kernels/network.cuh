@@ -18,6 +18,8 @@ struct PopDesc {
     unsigned size;     // neurons
     float scale_inv;   // 2^-Shift: ring and Poisson fixed point to weight units
     float el;          // E_L added to V in state samples (0 for iaf_cond_exp)
+    unsigned ublock0;  // blocks of myelin_update's merged launch before this population's (spiking populations)
+    unsigned rblock0;  // blocks of myelin_rate_update's merged launch before this population's (rate populations)
     union {
 #define MYELIN_MODEL_MEMBER(code, T, ...) T m_##T;
         MYELIN_SPIKING_MODELS(MYELIN_MODEL_MEMBER)
@@ -116,13 +118,33 @@ struct MyelinNet {
     unsigned chunk_cap; // steps the spike and sample buffers hold
 };
 
-static_assert(sizeof(PopDesc) == 20 + 4 * MYELIN_MODEL_WORDS, "PopDesc layout");
+static_assert(sizeof(PopDesc) == 28 + 4 * MYELIN_MODEL_WORDS, "PopDesc layout");
 static_assert(sizeof(PoissonDesc) == 48, "PoissonDesc layout");
 static_assert(sizeof(DCDesc) == 32, "DCDesc layout");
 static_assert(sizeof(EventDesc) == 16, "EventDesc layout");
 static_assert(sizeof(RateProjDesc) == 40, "RateProjDesc layout");
 static_assert(sizeof(ProbeDesc) == 24, "ProbeDesc layout");
 static_assert(sizeof(MyelinNet) == 296, "MyelinNet layout");
+
+// myelin_pop_of_block returns the population whose neurons block b of a
+// merged launch (myelin_update if rate is false, myelin_rate_update if
+// true) runs: the last population whose ublock0 (rblock0) is <= b.
+// Populations of the other kind take no blocks (their first block equals
+// the next population's), so the last match is the right one; the host
+// lays the fields out so (kernels/launch, newPopDesc).
+__device__ __forceinline__ unsigned myelin_pop_of_block(const MyelinNet *net, unsigned b, bool rate)
+{
+    unsigned lo = 0, hi = net->n_pops;
+    while (hi - lo > 1) {
+        unsigned m = lo + (hi - lo) / 2;
+        if ((rate ? net->pops[m].rblock0 : net->pops[m].ublock0) <= b) {
+            lo = m;
+        } else {
+            hi = m;
+        }
+    }
+    return lo;
+}
 
 // myelin_gid is the global index of this thread in a one-dimensional launch.
 __device__ __forceinline__ unsigned long long myelin_gid()

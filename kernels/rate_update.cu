@@ -5,14 +5,15 @@
 // shorter than the ring), so threads never race.
 #include "network.cuh"
 
-// myelin_rate_update(net, s, pop): step t of the rate population pop, one
-// thread per neuron. The recurrent input sums float32(w·r) over the
+// myelin_rate_update(net, s, -): step t of every rate population in one
+// launch, one thread per neuron (blocks laid out as for myelin_update). The recurrent input sums float32(w·r) over the
 // projections into pop in order, then over j ascending (ring table) or in
 // CSC order, exactly as the CPU backend does.
-extern "C" __global__ void myelin_rate_update(const MyelinNet *__restrict__ net, unsigned s, unsigned pi)
+extern "C" __global__ void myelin_rate_update(const MyelinNet *__restrict__ net, unsigned s, unsigned unused)
 {
+    unsigned pi = myelin_pop_of_block(net, blockIdx.x, true);
     const PopDesc *pop = &net->pops[pi];
-    unsigned long long li = myelin_gid();
+    unsigned long long li = (unsigned long long)(blockIdx.x - pop->rblock0) * blockDim.x + threadIdx.x;
     if (li >= pop->size) {
         return;
     }

@@ -6,7 +6,7 @@
 //
 //   myelin_chunk_begin  zero the spike counts of the chunk's m steps
 //   myelin_events       add the spike-array events of step t to ring slot t
-//   myelin_update       one thread per neuron of a spiking population:
+//   myelin_update       one thread per neuron of every spiking population:
 //                       ring slot t (read and cleared), Poisson counts ×
 //                       weight in int64, DC inputs, the model step; a neuron
 //                       that fires appends its id to the step's spike list
@@ -82,12 +82,15 @@ __device__ __forceinline__ unsigned myelin_poisson_count(unsigned u, unsigned ba
     return base + len - 1;
 }
 
-// myelin_update(net, s, pop): step t of the spiking population pop, one
-// thread per neuron (grid × block >= its size).
-extern "C" __global__ void myelin_update(const MyelinNet *__restrict__ net, unsigned s, unsigned pi)
+// myelin_update(net, s, -): step t of every spiking population in one
+// launch, one thread per neuron: population p takes the blocks from its
+// ublock0 on (ceil(size / blockDim.x) of them), as a group does in GeNN's
+// merged kernels.
+extern "C" __global__ void myelin_update(const MyelinNet *__restrict__ net, unsigned s, unsigned unused)
 {
+    unsigned pi = myelin_pop_of_block(net, blockIdx.x, false);
     const PopDesc *pop = &net->pops[pi];
-    unsigned long long i = myelin_gid();
+    unsigned long long i = (unsigned long long)(blockIdx.x - pop->ublock0) * blockDim.x + threadIdx.x;
     if (i >= pop->size) {
         return;
     }

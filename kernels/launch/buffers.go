@@ -94,13 +94,21 @@ func (p *Plan) layout() error {
 	add(BufStep, "state", 8, nil)
 
 	var pops []byte
+	var ublocks, rblocks uint32
 	for i := range net.Pops {
 		d, err := newPopDesc(&net.Pops[i])
 		if err != nil {
 			return err
 		}
+		d.UBlock0, d.RBlock0 = ublocks, rblocks
+		if net.Pops[i].Spiking() {
+			ublocks += p.blocks(net.Pops[i].Size)
+		} else {
+			rblocks += p.blocks(net.Pops[i].Size)
+		}
 		pops = d.append(pops)
 	}
+	p.updateGrid, p.rateGrid = ublocks, rblocks
 	add(BufPops, "state", int64(len(pops)), pops)
 
 	v := make([]float32, n)

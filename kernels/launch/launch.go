@@ -86,6 +86,8 @@ type Plan struct {
 	eventGrid  uint32
 	spikingPop []uint32
 	ratePop    []uint32
+	updateGrid uint32 // blocks of the merged update launch: all spiking populations
+	rateGrid   uint32 // blocks of the merged rate update launch: all rate populations
 	chunks     map[int][]Launch
 }
 
@@ -214,11 +216,13 @@ func (p *Plan) Chunk(m int) []Launch {
 		if len(net.Events) > 0 {
 			ls = append(ls, Launch{Kernel: Events, Grid: p.eventGrid, Block: bs, S: s})
 		}
-		for _, pi := range p.spikingPop {
-			ls = append(ls, Launch{Kernel: Update, Grid: grid(net.Pops[pi].Size), Block: bs, S: s, A: pi})
+		// One launch each for all spiking and all rate populations: every
+		// population takes its own blocks (PopDesc.ublock0, rblock0).
+		if len(p.spikingPop) > 0 {
+			ls = append(ls, Launch{Kernel: Update, Grid: p.updateGrid, Block: bs, S: s})
 		}
-		for _, pi := range p.ratePop {
-			ls = append(ls, Launch{Kernel: RateUpdate, Grid: grid(net.Pops[pi].Size), Block: bs, S: s, A: pi})
+		if len(p.ratePop) > 0 {
+			ls = append(ls, Launch{Kernel: RateUpdate, Grid: p.rateGrid, Block: bs, S: s})
 		}
 		if len(p.spikingPop) > 0 {
 			ls = append(ls, Launch{Kernel: Deliver, Grid: uint32(p.cfg.DeliverBlocks), Block: bs, S: s})
@@ -230,6 +234,12 @@ func (p *Plan) Chunk(m int) []Launch {
 	ls = append(ls, Launch{Kernel: ChunkEnd, Grid: 1, Block: 1, S: uint32(m)})
 	p.chunks[m] = ls
 	return ls
+}
+
+// blocks is the number of blocks of p's block size that n threads take.
+func (p *Plan) blocks(n uint32) uint32 {
+	bs := uint32(p.cfg.Block)
+	return (n + bs - 1) / bs
 }
 
 // Spikes returns the number of spikes in a chunk's counts: the prefix of

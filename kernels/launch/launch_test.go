@@ -19,8 +19,8 @@ func TestMirrorSizes(t *testing.T) {
 	if got := binary.Size(netDesc{}); got != NetSize {
 		t.Errorf("netDesc: %d bytes, NetSize %d", got, NetSize)
 	}
-	if got := binary.Size(popDesc{}); got != 20+4*ModelWords {
-		t.Errorf("popDesc: %d bytes, want %d", got, 20+4*ModelWords)
+	if got := binary.Size(popDesc{}); got != 28+4*ModelWords {
+		t.Errorf("popDesc: %d bytes, want %d", got, 28+4*ModelWords)
 	}
 	for _, m := range neuron.Models() {
 		if _, err := EncodeCoefficients(m.New(m.Defaults(), 0.1)); err != nil {
@@ -54,17 +54,9 @@ func TestChunk(t *testing.T) {
 	if ls[0].Kernel != ChunkBegin || ls[0].S != 3 || ls[len(ls)-1].Kernel != ChunkEnd || ls[len(ls)-1].S != 3 {
 		t.Fatalf("chunk does not start with begin and end with end: %v", ls)
 	}
-	// Per step: events, an update per spiking population, a rate update
-	// per rate population, deliver, record.
-	perStep := []Kernel{Events}
-	for _, k := range []Kernel{Update, RateUpdate} {
-		for _, pop := range p.Network().Pops {
-			if pop.Spiking() == (k == Update) {
-				perStep = append(perStep, k)
-			}
-		}
-	}
-	perStep = append(perStep, Deliver, Record)
+	// Per step: events, one merged update of all spiking populations, one
+	// of all rate populations, deliver, record.
+	perStep := []Kernel{Events, Update, RateUpdate, Deliver, Record}
 	body := ls[1 : len(ls)-1]
 	if len(body) != 3*len(perStep) {
 		t.Fatalf("%d launches per chunk of 3 steps, want %d: %v", len(body), 3*len(perStep), body)
@@ -74,13 +66,17 @@ func TestChunk(t *testing.T) {
 			t.Errorf("launch %d: %v", i, l)
 		}
 	}
-	for _, l := range body[:len(perStep)] {
-		if l.Kernel == Update || l.Kernel == RateUpdate {
-			pop := &p.Network().Pops[l.A]
-			if uint64(l.Grid)*uint64(l.Block) < uint64(pop.Size) || (l.Kernel == Update) != pop.Spiking() {
-				t.Errorf("%v does not cover population %s (%d neurons)", l, pop.Name, pop.Size)
-			}
+	// The merged grids hold every population's blocks, each its own.
+	var want [2]uint32
+	for _, pop := range p.Network().Pops {
+		k := 0
+		if !pop.Spiking() {
+			k = 1
 		}
+		want[k] += (pop.Size + 127) / 128
+	}
+	if body[1].Grid != want[0] || body[2].Grid != want[1] {
+		t.Errorf("merged grids %d and %d blocks, want %d and %d", body[1].Grid, body[2].Grid, want[0], want[1])
 	}
 	if &p.Chunk(3)[0] != &ls[0] {
 		t.Error("Chunk(3) not cached")

@@ -54,6 +54,8 @@ type popDesc struct {
 	Size     uint32
 	ScaleInv float32
 	EL       float32
+	UBlock0  uint32 // blocks of the merged update launch before this population's
+	RBlock0  uint32 // blocks of the merged rate update launch before this population's
 	M        [ModelWords]uint32
 }
 
