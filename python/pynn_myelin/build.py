@@ -30,6 +30,8 @@ MODEL_MESSAGES = {
     "iaf_psc_exp": pb.IafPscExp,
     "iaf_psc_delta": pb.IafPscDelta,
     "iaf_cond_exp": pb.IafCondExp,
+    "aeif_cond_exp": pb.AeifCondExp,
+    "izhikevich": pb.Izhikevich,
 }
 
 #: Relay neurons: iaf_psc_delta with no refractory period; one input of
@@ -233,7 +235,8 @@ class Layout:
                 p.initial.CopyFrom(initial_distribution(lazy, what))
             elif not (lazy.base_value is None or (np.isscalar(lazy.base_value) and lazy.base_value == 0
                                                   and not lazy.operations)):
-                raise NotImplementedError("pynn_myelin: %s: the engine starts synaptic state at 0" % what)
+                raise NotImplementedError("pynn_myelin: %s: the engine starts every state variable but v at 0 "
+                                          "(as NEST's izhikevich does for u): initialize(%s=0.0)" % (what, var))
 
     def _source_inputs(self, pop, name):
         """Drive of a relay population: a Poisson or spike-time input."""

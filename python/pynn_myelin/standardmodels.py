@@ -57,6 +57,43 @@ class IF_cond_exp(cells.IF_cond_exp):
     )
 
 
+class EIF_cond_exp_isfa_ista(cells.EIF_cond_exp_isfa_ista):
+    __doc__ = cells.EIF_cond_exp_isfa_ista.__doc__
+    engine_model = "aeif_cond_exp"
+    translations = build_translations(
+        ('cm', 'c_m', _C),
+        ('tau_refrac', 't_ref'),
+        ('v_spike', 'v_peak'),
+        ('v_reset', 'v_reset'),
+        ('v_rest', 'e_l'),
+        ('tau_m', 'g_l', "%r*cm/tau_m" % _C, "c_m/g_l"),
+        ('i_offset', 'i_e', _I),
+        ('a', 'a'),
+        ('b', 'b', _I),
+        ('delta_T', 'delta_t'),
+        ('tau_w', 'tau_w'),
+        ('v_thresh', 'v_th'),
+        ('e_rev_E', 'e_ex'),
+        ('tau_syn_E', 'tau_syn_ex'),
+        ('e_rev_I', 'e_in'),
+        ('tau_syn_I', 'tau_syn_in'),
+    )
+
+
+class Izhikevich(cells.Izhikevich):
+    __doc__ = cells.Izhikevich.__doc__
+    engine_model = "izhikevich"
+    # As in pyNN.nest: i_offset in nA becomes I_e in pA (it enters dV/dt in
+    # mV/ms, as in NEST), and a weight w becomes a jump of 1000·w mV.
+    translations = build_translations(
+        ('a', 'a'),
+        ('b', 'b'),
+        ('c', 'c'),
+        ('d', 'd'),
+        ('i_offset', 'i_e', _I),
+    )
+
+
 class SpikeSourcePoisson(cells.SpikeSourcePoisson):
     __doc__ = cells.SpikeSourcePoisson.__doc__
     engine_model = None
@@ -84,15 +121,13 @@ def _not_available(base, why):
     return NotAvailable
 
 
-_no_model = "the Myelin engine has no such neuron model (it has iaf_psc_delta, iaf_psc_exp, iaf_cond_exp)"
+_no_model = ("the Myelin engine has no such neuron model (it has iaf_psc_delta, iaf_psc_exp, iaf_cond_exp, "
+             "aeif_cond_exp, izhikevich)")
 IF_curr_alpha = _not_available(cells.IF_curr_alpha, _no_model)
 IF_cond_alpha = _not_available(cells.IF_cond_alpha, _no_model)
 IF_cond_exp_gsfa_grr = _not_available(cells.IF_cond_exp_gsfa_grr, _no_model)
 HH_cond_exp = _not_available(cells.HH_cond_exp, _no_model)
 EIF_cond_alpha_isfa_ista = _not_available(cells.EIF_cond_alpha_isfa_ista, _no_model)
-EIF_cond_exp_isfa_ista = _not_available(
-    cells.EIF_cond_exp_isfa_ista, "the engine's spec (myelin.proto) has no aeif_cond_exp model yet")
-Izhikevich = _not_available(cells.Izhikevich, "the engine's spec (myelin.proto) has no izhikevich model yet")
 
 
 class _Source:

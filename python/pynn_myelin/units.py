@@ -21,6 +21,8 @@ WEIGHT_SCALE = {
     "iaf_psc_exp": CURRENT,
     "iaf_cond_exp": CONDUCTANCE,
     "iaf_psc_delta": 1.0,
+    "aeif_cond_exp": CONDUCTANCE,
+    "izhikevich": CURRENT,  # as pyNN.nest: nA -> a jump of 1000·w mV
 }
 
 

@@ -113,6 +113,26 @@ def test_current_injection_rate(fresh):
 
 
 @needs_engine
+def test_adaptive_and_izhikevich_cells(fresh):
+    # Izhikevich (NEST's d = 8) with I_e = 10 (pyNN.nest's i_offset 0.01 nA) fires tonically
+    # at about 22 Hz (the exact equations give 22.0 Hz); the adaptive
+    # exponential cell under 1 nA fires, and adapts: its later intervals
+    # are longer than its first.
+    iz = sim.Population(1, sim.Izhikevich(d=8.0, i_offset=0.01), label="iz")
+    iz.initialize(v=-65.0, u=0.0)  # the engine starts u at 0, as NEST does
+    ad = sim.Population(1, sim.EIF_cond_exp_isfa_ista(i_offset=1.0), label="ad")
+    iz.record("spikes")
+    ad.record("spikes")
+    sim.run(1000.0)
+    n = len(spikes_of(iz)[0])
+    assert 18 <= n <= 26, n
+    t = np.asarray(spikes_of(ad)[0])
+    assert len(t) >= 5, t
+    isi = np.diff(t)
+    assert isi[-1] > isi[0], isi
+
+
+@needs_engine
 def test_spike_source_array_and_delay(fresh):
     src = sim.Population(1, sim.SpikeSourceArray(spike_times=[10.0, 30.0]), label="src")
     tgt = sim.Population(1, sim.IF_curr_delta(v_thresh=-50.0, v_rest=-65.0, v_reset=-65.0, tau_refrac=1.0),
@@ -251,7 +271,7 @@ def test_views_assembly_fromlist_distance(fresh, tmp_path):
 # ---- errors ----
 
 def test_unsupported_models_raise():
-    for make in (lambda: sim.EIF_cond_exp_isfa_ista(), lambda: sim.Izhikevich(), lambda: sim.IF_curr_alpha(),
+    for make in (lambda: sim.IF_curr_alpha(),
                  lambda: sim.TsodyksMarkramSynapse(), lambda: sim.IF_cond_exp_gsfa_grr(), lambda: sim.HH_cond_exp()):
         with pytest.raises(NotImplementedError, match="pynn_myelin"):
             make()
