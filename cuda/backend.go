@@ -52,7 +52,7 @@ type graphKey struct{ steps, set int }
 
 // hostSet is the pinned host memory of one record set.
 type hostSet struct {
-	meta    *driver.Pinned // the step counter after the chunk (8 bytes)
+	meta    *driver.Pinned // the step buffer after the chunk: step counter and fault word (launch.StepBytes)
 	counts  *driver.Pinned // spike counts of the chunk's steps
 	ids     *driver.Pinned // spike ids
 	samples *driver.Pinned // sample rows
@@ -259,7 +259,7 @@ func (b *Backend) load(plan *launch.Plan) error {
 			name string
 			size int64
 		}{
-			{&h.meta, "step", 8},
+			{&h.meta, "step", launch.StepBytes},
 			{&h.counts, "spike counts", 4 * k},
 			{&h.ids, "spike ids", 4 * k * int64(plan.Network().N)},
 			{&h.samples, "samples", max(8, 4*k*int64(plan.SampleWidth))},
@@ -381,7 +381,7 @@ func (b *Backend) enqueue(m, set int) error {
 			return err
 		}
 	}
-	if err := s.CopyToHost(h.meta, 0, bufs[launch.BufStep], 0, 8); err != nil {
+	if err := s.CopyToHost(h.meta, 0, bufs[launch.BufStep], 0, launch.StepBytes); err != nil {
 		return err
 	}
 	if err := h.done.Record(s); err != nil {
@@ -401,6 +401,9 @@ func (b *Backend) collect(c int, sizes []int, set int, first uint64, blk *backen
 	}
 	if got := *(*uint64)(unsafe.Pointer(unsafe.SliceData(h.meta.Bytes()))); got != first+uint64(m) {
 		return fmt.Errorf("cuda: device step counter is %d after the chunk of %d steps at step %d, want %d", got, m, first, first+uint64(m))
+	}
+	if err := b.plan.Fault(h.meta.Bytes(), first, m); err != nil {
+		return fmt.Errorf("cuda: %w", err)
 	}
 	counts := h.counts.Uint32s()[:m]
 	total := launch.Spikes(counts)

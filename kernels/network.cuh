@@ -85,7 +85,7 @@ struct ProbeDesc {
 // to it. The spike and sample buffers belong to one recording chunk (the
 // host keeps one MyelinNet per chunk buffer).
 struct MyelinNet {
-    unsigned long long *step;           // first step of the current chunk
+    unsigned long long *step;           // first step of the current chunk; followed by the fault word (myelin_fault)
     const PopDesc *pops;                // [n_pops]
     float *v, *a, *b, *c;               // [n]: V, then the model's other state (I_ex/g_ex, I_in/g_in, ...)
     int *ref;                           // [n]: refractory steps left
@@ -144,6 +144,15 @@ __device__ __forceinline__ unsigned myelin_pop_of_block(const MyelinNet *net, un
         }
     }
     return lo;
+}
+
+// myelin_fault records that neuron g's state left the float32 range: the
+// word after the step counter keeps 0xFFFFFFFF - (lowest such g), 0 while
+// none did (launch.Plan.Fault reads it after every chunk, and the run
+// stops with an error, as the CPU backend's does).
+__device__ __forceinline__ void myelin_fault(const MyelinNet *net, unsigned g)
+{
+    atomicMax((unsigned *)(net->step + 1), 0xFFFFFFFFu - g);
 }
 
 // myelin_gid is the global index of this thread in a one-dimensional launch.

@@ -64,4 +64,7 @@ extern "C" __global__ void myelin_rate_update(const MyelinNet *__restrict__ net,
     default:
         __trap(); // a code the host never uploads: launch checks every population's model
     }
+    if (!isfinite(next[g])) {
+        myelin_fault(net, g);
+    }
 }

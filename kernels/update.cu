@@ -139,6 +139,9 @@ extern "C" __global__ void myelin_update(const MyelinNet *__restrict__ net, unsi
     default:
         __trap(); // a code the host never uploads: launch checks every population's model
     }
+    if (!isfinite(net->v[g])) {
+        myelin_fault(net, g);
+    }
     if (fired) {
         unsigned k = atomicAdd(&net->spk_cnt[s], 1u);
         net->spk_ids[net->spk_off[s] + k] = g;

@@ -135,6 +135,9 @@ func (b *Backend) Advance(n int, blk *backend.Block) error {
 		if got := *(*uint64)(bufs[launch.BufStep]); got != b.step+uint64(m) {
 			return fmt.Errorf("hostemu: device step counter is %d after the chunk at step %d of %d steps, want %d", got, b.step, m, b.step+uint64(m))
 		}
+		if err := plan.Fault(unsafe.Slice((*byte)(bufs[launch.BufStep]), launch.StepBytes), b.step, m); err != nil {
+			return fmt.Errorf("hostemu: %w", err)
+		}
 		counts := unsafe.Slice((*uint32)(bufs[launch.BufSpkCnt]), m)
 		ids := unsafe.Slice((*uint32)(bufs[launch.BufSpkIDs]), launch.Spikes(counts))
 		samples := unsafe.Slice((*float32)(bufs[launch.BufSamples]), m*plan.SampleWidth)

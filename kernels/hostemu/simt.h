@@ -6,7 +6,7 @@
 // or on thread scheduling would show up against the CPU backend.
 //
 // Supported: __global__/__device__/__host__/__forceinline__, atomicAdd on
-// int, unsigned and unsigned long long (real atomics, so launches from
+// int, unsigned and unsigned long long and atomicMax on unsigned (real atomics, so launches from
 // several OS threads stay correct), __umulhi, __int_as_float, floorf,
 // __trap (aborts the process, as a trap ends the CUDA context). Not
 // supported, because Myelin's kernels do not use them: __syncthreads,
@@ -65,6 +65,14 @@ inline unsigned long long atomicAdd(unsigned long long *p, unsigned long long v)
 }
 
 inline void __trap() { abort(); }
+
+inline unsigned atomicMax(unsigned *p, unsigned v)
+{
+    unsigned old = __atomic_load_n(p, __ATOMIC_RELAXED);
+    while (old < v && !__atomic_compare_exchange_n(p, &old, v, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+    return old;
+}
 
 inline unsigned __umulhi(unsigned a, unsigned b) { return (unsigned)(((unsigned long long)a * b) >> 32); }
 

@@ -91,7 +91,7 @@ func (p *Plan) layout() error {
 	}
 	u32s := func(v []uint32) []byte { return appendStruct(nil, v) }
 
-	add(BufStep, "state", 8, nil)
+	add(BufStep, "state", StepBytes, nil)
 
 	var pops []byte
 	var ublocks, rblocks uint32

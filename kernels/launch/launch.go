@@ -17,6 +17,7 @@
 package launch
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 
@@ -234,6 +235,33 @@ func (p *Plan) Chunk(m int) []Launch {
 	ls = append(ls, Launch{Kernel: ChunkEnd, Grid: 1, Block: 1, S: uint32(m)})
 	p.chunks[m] = ls
 	return ls
+}
+
+// StepBytes is the size of the step buffer: the device step counter
+// (uint64) and the fault word (uint32, see Fault), padded to 16 bytes. A
+// backend copies it back after every chunk.
+const StepBytes = 16
+
+// Fault turns the step buffer of a chunk of m steps from step first into
+// an error when a kernel found a neuron whose state left the float32 range
+// (myelin_fault in kernels/network.cuh), naming the population and the
+// lowest such neuron; nil otherwise.
+func (p *Plan) Fault(step []byte, first uint64, m int) error {
+	w := binary.LittleEndian.Uint32(step[8:12])
+	if w == 0 {
+		return nil
+	}
+	g := ^w
+	if g >= p.net.N {
+		return fmt.Errorf("fault word %#x names no neuron of %d", w, p.net.N)
+	}
+	pop := &p.net.Pops[p.net.PopOf(g)]
+	name := "V_m"
+	if !pop.Spiking() {
+		name = "r"
+	}
+	return fmt.Errorf("population %q: %s of neuron %d is not finite after steps [%d, %d): the model's state left the float32 range (weights, inputs or gains too large)",
+		pop.Name, name, g-pop.First, first, first+uint64(m))
 }
 
 // blocks is the number of blocks of p's block size that n threads take.
