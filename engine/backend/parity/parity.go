@@ -53,8 +53,8 @@ type Case struct {
 // Cases returns the standard parity suite: the four built-in models, each
 // for 200 ms of biological time, scaled down (Brunel to 2,000 neurons) so
 // that the CPU backend and the host emulation run them in seconds, Mixed,
-// which covers what they leave out, Compact (every synapse-weight layout)
-// and a 2 % microcircuit (distributed weights and delays). Every spiking model also samples
+// which covers what they leave out, Compact (every synapse-weight layout),
+// Drive (rate schedules) and a 2 % microcircuit (distributed weights and delays). Every spiking model also samples
 // V of a few neurons.
 func Cases() []Case {
 	probe := func(pop string, count, every uint32) []*myelinpb.StateProbe {
@@ -72,6 +72,7 @@ func Cases() []Case {
 		{Name: "mixed", Spec: Mixed, MinSpikes: 1000, MinSamples: 1000,
 			MinPopSpikes: map[string]uint64{"D": 1000, "X": 100, "C": 100, "A": 50, "Z": 100, "Y": 30}},
 		{Name: "compact", Spec: Compact, MinSpikes: 1000},
+		{Name: "drive", Spec: Drive, MinSpikes: 1000, MinPopSpikes: map[string]uint64{"E": 1000, "D": 300}},
 		{Name: "microcircuit", Model: "microcircuit", Set: map[string]string{"scale": "0.02", "k_scale": "0.1", "duration_ms": "200"},
 			MinSpikes: 500},
 	}
