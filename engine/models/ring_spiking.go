@@ -29,28 +29,6 @@ func ringSpiking() *Model {
 	}
 }
 
-// ringArc returns the neuron ranges [first, first+count) of a ring of n
-// neurons (neuron i at 360·i/n degrees) whose angle is within halfDeg of
-// centerDeg: one range, or two where the arc wraps past 0°.
-func ringArc(n uint32, centerDeg, halfDeg float64) [][2]uint32 {
-	var out [][2]uint32
-	in := func(i uint32) bool {
-		d := math.Mod(math.Abs(360*float64(i)/float64(n)-centerDeg), 360)
-		return math.Min(d, 360-d) <= halfDeg
-	}
-	for i := uint32(0); i < n; i++ {
-		if !in(i) {
-			continue
-		}
-		if k := len(out); k > 0 && out[k-1][0]+out[k-1][1] == i {
-			out[k-1][1]++
-		} else {
-			out = append(out, [2]uint32{i, 1})
-		}
-	}
-	return out
-}
-
 // Spiking ring attractor after Compte, Brunel, Goldman-Rakic & Wang (2000),
 // Cereb. Cortex 10:910, simplified: n E and n/4 I iaf_psc_exp neurons. E→E
 // synapses depend on ring distance, w = j_ee·exp(-d²/2σ²) for d <= 3σ (an
@@ -113,7 +91,7 @@ func buildRingSpiking(v Values) (*myelinpb.Network, error) {
 		Poisson("E", 2000, bgE, spec.Name("bg_E")).
 		Poisson("I", 2000, 25, spec.Name("bg_I"))
 	if cueMs > 0 {
-		for i, arc := range ringArc(n, math.Mod(math.Mod(cue, 360)+360, 360), cueW) {
+		for i, arc := range spec.RingArc(n, math.Mod(math.Mod(cue, 360)+360, 360), cueW) {
 			b.Poisson("E", 1000, 400/(1*tauN), spec.Name(fmt.Sprintf("cue%d", i)), spec.Neurons(arc[0], arc[1]), spec.Window(200, 200+cueMs))
 		}
 	}
