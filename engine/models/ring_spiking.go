@@ -33,7 +33,10 @@ func ringSpiking() *Model {
 // Cereb. Cortex 10:910, simplified: n E and n/4 I iaf_psc_exp neurons. E→E
 // synapses depend on ring distance, w = j_ee·exp(-d²/2σ²) for d <= 3σ (an
 // explicit list); E's excitatory synapses are slow (tau_nmda, standing in
-// for NMDA receptors, which is what lets a bump outlast its cue); E→I and
+// for NMDA receptors, which is what lets a bump outlast its cue; without
+// receptor ports all of E's excitatory input, background and cue included,
+// shares this time constant, where Compte et al. give E fast AMPA and slow
+// NMDA synapses); E→I and
 // I→E are unstructured (fixed in-degree), so feedback inhibition is global.
 // Poisson background keeps E just below threshold; a Poisson cue onto the E
 // neurons around cue_deg starts a bump that recurrent excitation sustains.
