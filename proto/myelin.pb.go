@@ -190,7 +190,7 @@ func (x Trailer_Status) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Trailer_Status.Descriptor instead.
 func (Trailer_Status) EnumDescriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{33, 0}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{36, 0}
 }
 
 // Network is a complete, runnable model.
@@ -2153,14 +2153,19 @@ func (*Input_SpikeTimes) isInput_Kind() {}
 // PoissonInput gives every target neuron (or those in [first, first+count))
 // its own Poisson train of rate_hz, each spike of weight w.
 type PoissonInput struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RateHz        float64                `protobuf:"fixed64,1,opt,name=rate_hz,json=rateHz,proto3" json:"rate_hz,omitempty"`
-	Weight        float64                `protobuf:"fixed64,2,opt,name=weight,proto3" json:"weight,omitempty"`
-	Receptor      Receptor               `protobuf:"varint,3,opt,name=receptor,proto3,enum=myelin.v1.Receptor" json:"receptor,omitempty"`
-	StartMs       *float64               `protobuf:"fixed64,4,opt,name=start_ms,json=startMs,proto3,oneof" json:"start_ms,omitempty"`
-	StopMs        *float64               `protobuf:"fixed64,5,opt,name=stop_ms,json=stopMs,proto3,oneof" json:"stop_ms,omitempty"`
-	First         uint32                 `protobuf:"varint,6,opt,name=first,proto3" json:"first,omitempty"`
-	Count         uint32                 `protobuf:"varint,7,opt,name=count,proto3" json:"count,omitempty"` // 0 = to the end of the population
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	RateHz   float64                `protobuf:"fixed64,1,opt,name=rate_hz,json=rateHz,proto3" json:"rate_hz,omitempty"`
+	Weight   float64                `protobuf:"fixed64,2,opt,name=weight,proto3" json:"weight,omitempty"`
+	Receptor Receptor               `protobuf:"varint,3,opt,name=receptor,proto3,enum=myelin.v1.Receptor" json:"receptor,omitempty"`
+	StartMs  *float64               `protobuf:"fixed64,4,opt,name=start_ms,json=startMs,proto3,oneof" json:"start_ms,omitempty"`
+	StopMs   *float64               `protobuf:"fixed64,5,opt,name=stop_ms,json=stopMs,proto3,oneof" json:"stop_ms,omitempty"`
+	First    uint32                 `protobuf:"varint,6,opt,name=first,proto3" json:"first,omitempty"`
+	Count    uint32                 `protobuf:"varint,7,opt,name=count,proto3" json:"count,omitempty"` // 0 = to the end of the population
+	// Optional time-varying rate: when set, it replaces rate_hz (which must
+	// then be 0) inside [start_ms, stop_ms). The builder resolves a schedule
+	// into one Poisson input per segment of constant rate (all drawing from
+	// this input's random stream), so both backends run it unchanged.
+	Schedule      *RateSchedule `protobuf:"bytes,8,opt,name=schedule,proto3" json:"schedule,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2244,6 +2249,232 @@ func (x *PoissonInput) GetCount() uint32 {
 	return 0
 }
 
+func (x *PoissonInput) GetSchedule() *RateSchedule {
+	if x != nil {
+		return x.Schedule
+	}
+	return nil
+}
+
+// RateSchedule is a time-varying Poisson rate.
+type RateSchedule struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Kind:
+	//
+	//	*RateSchedule_Piecewise
+	//	*RateSchedule_Sinusoidal
+	Kind          isRateSchedule_Kind `protobuf_oneof:"kind"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RateSchedule) Reset() {
+	*x = RateSchedule{}
+	mi := &file_proto_myelin_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RateSchedule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RateSchedule) ProtoMessage() {}
+
+func (x *RateSchedule) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_myelin_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RateSchedule.ProtoReflect.Descriptor instead.
+func (*RateSchedule) Descriptor() ([]byte, []int) {
+	return file_proto_myelin_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *RateSchedule) GetKind() isRateSchedule_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return nil
+}
+
+func (x *RateSchedule) GetPiecewise() *PiecewiseRate {
+	if x != nil {
+		if x, ok := x.Kind.(*RateSchedule_Piecewise); ok {
+			return x.Piecewise
+		}
+	}
+	return nil
+}
+
+func (x *RateSchedule) GetSinusoidal() *SinusoidalRate {
+	if x != nil {
+		if x, ok := x.Kind.(*RateSchedule_Sinusoidal); ok {
+			return x.Sinusoidal
+		}
+	}
+	return nil
+}
+
+type isRateSchedule_Kind interface {
+	isRateSchedule_Kind()
+}
+
+type RateSchedule_Piecewise struct {
+	Piecewise *PiecewiseRate `protobuf:"bytes,1,opt,name=piecewise,proto3,oneof"`
+}
+
+type RateSchedule_Sinusoidal struct {
+	Sinusoidal *SinusoidalRate `protobuf:"bytes,2,opt,name=sinusoidal,proto3,oneof"`
+}
+
+func (*RateSchedule_Piecewise) isRateSchedule_Kind() {}
+
+func (*RateSchedule_Sinusoidal) isRateSchedule_Kind() {}
+
+// PiecewiseRate is a piecewise-constant rate: rate_hz[j] from time_ms[j]
+// (strictly increasing, >= 0) until time_ms[j+1], the last one until the
+// input's stop; no drive before time_ms[0].
+type PiecewiseRate struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TimeMs        []float64              `protobuf:"fixed64,1,rep,packed,name=time_ms,json=timeMs,proto3" json:"time_ms,omitempty"`
+	RateHz        []float64              `protobuf:"fixed64,2,rep,packed,name=rate_hz,json=rateHz,proto3" json:"rate_hz,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PiecewiseRate) Reset() {
+	*x = PiecewiseRate{}
+	mi := &file_proto_myelin_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PiecewiseRate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PiecewiseRate) ProtoMessage() {}
+
+func (x *PiecewiseRate) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_myelin_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PiecewiseRate.ProtoReflect.Descriptor instead.
+func (*PiecewiseRate) Descriptor() ([]byte, []int) {
+	return file_proto_myelin_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *PiecewiseRate) GetTimeMs() []float64 {
+	if x != nil {
+		return x.TimeMs
+	}
+	return nil
+}
+
+func (x *PiecewiseRate) GetRateHz() []float64 {
+	if x != nil {
+		return x.RateHz
+	}
+	return nil
+}
+
+// SinusoidalRate is mean_hz * (1 + depth * sin(2 pi frequency_hz t +
+// phase_deg)), t the simulation time (theta modulation: frequency_hz in
+// 4-12 Hz). It is quantised into segments of step_ms (0 = 1 ms; rounded to
+// whole steps, at least one) starting at the input's start, each with the
+// exact mean of the sinusoid over the segment.
+type SinusoidalRate struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MeanHz        float64                `protobuf:"fixed64,1,opt,name=mean_hz,json=meanHz,proto3" json:"mean_hz,omitempty"`
+	Depth         float64                `protobuf:"fixed64,2,opt,name=depth,proto3" json:"depth,omitempty"`                                // in [0, 1]
+	FrequencyHz   float64                `protobuf:"fixed64,3,opt,name=frequency_hz,json=frequencyHz,proto3" json:"frequency_hz,omitempty"` // > 0
+	PhaseDeg      float64                `protobuf:"fixed64,4,opt,name=phase_deg,json=phaseDeg,proto3" json:"phase_deg,omitempty"`
+	StepMs        float64                `protobuf:"fixed64,5,opt,name=step_ms,json=stepMs,proto3" json:"step_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SinusoidalRate) Reset() {
+	*x = SinusoidalRate{}
+	mi := &file_proto_myelin_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SinusoidalRate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SinusoidalRate) ProtoMessage() {}
+
+func (x *SinusoidalRate) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_myelin_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SinusoidalRate.ProtoReflect.Descriptor instead.
+func (*SinusoidalRate) Descriptor() ([]byte, []int) {
+	return file_proto_myelin_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *SinusoidalRate) GetMeanHz() float64 {
+	if x != nil {
+		return x.MeanHz
+	}
+	return 0
+}
+
+func (x *SinusoidalRate) GetDepth() float64 {
+	if x != nil {
+		return x.Depth
+	}
+	return 0
+}
+
+func (x *SinusoidalRate) GetFrequencyHz() float64 {
+	if x != nil {
+		return x.FrequencyHz
+	}
+	return 0
+}
+
+func (x *SinusoidalRate) GetPhaseDeg() float64 {
+	if x != nil {
+		return x.PhaseDeg
+	}
+	return 0
+}
+
+func (x *SinusoidalRate) GetStepMs() float64 {
+	if x != nil {
+		return x.StepMs
+	}
+	return 0
+}
+
 // DCInput adds a constant current (pA, or input I for rate neurons) during
 // [start_ms, stop_ms) to neurons [first, first+count).
 type DCInput struct {
@@ -2259,7 +2490,7 @@ type DCInput struct {
 
 func (x *DCInput) Reset() {
 	*x = DCInput{}
-	mi := &file_proto_myelin_proto_msgTypes[22]
+	mi := &file_proto_myelin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2271,7 +2502,7 @@ func (x *DCInput) String() string {
 func (*DCInput) ProtoMessage() {}
 
 func (x *DCInput) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[22]
+	mi := &file_proto_myelin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2284,7 +2515,7 @@ func (x *DCInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DCInput.ProtoReflect.Descriptor instead.
 func (*DCInput) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{22}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DCInput) GetAmplitude() float64 {
@@ -2335,7 +2566,7 @@ type SpikeSourceArray struct {
 
 func (x *SpikeSourceArray) Reset() {
 	*x = SpikeSourceArray{}
-	mi := &file_proto_myelin_proto_msgTypes[23]
+	mi := &file_proto_myelin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2347,7 +2578,7 @@ func (x *SpikeSourceArray) String() string {
 func (*SpikeSourceArray) ProtoMessage() {}
 
 func (x *SpikeSourceArray) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[23]
+	mi := &file_proto_myelin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2360,7 +2591,7 @@ func (x *SpikeSourceArray) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpikeSourceArray.ProtoReflect.Descriptor instead.
 func (*SpikeSourceArray) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{23}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *SpikeSourceArray) GetNeuron() []uint32 {
@@ -2405,7 +2636,7 @@ type Recording struct {
 
 func (x *Recording) Reset() {
 	*x = Recording{}
-	mi := &file_proto_myelin_proto_msgTypes[24]
+	mi := &file_proto_myelin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2417,7 +2648,7 @@ func (x *Recording) String() string {
 func (*Recording) ProtoMessage() {}
 
 func (x *Recording) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[24]
+	mi := &file_proto_myelin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2430,7 +2661,7 @@ func (x *Recording) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recording.ProtoReflect.Descriptor instead.
 func (*Recording) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{24}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Recording) GetSpikes() []string {
@@ -2468,7 +2699,7 @@ type StateProbe struct {
 
 func (x *StateProbe) Reset() {
 	*x = StateProbe{}
-	mi := &file_proto_myelin_proto_msgTypes[25]
+	mi := &file_proto_myelin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2480,7 +2711,7 @@ func (x *StateProbe) String() string {
 func (*StateProbe) ProtoMessage() {}
 
 func (x *StateProbe) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[25]
+	mi := &file_proto_myelin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2493,7 +2724,7 @@ func (x *StateProbe) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateProbe.ProtoReflect.Descriptor instead.
 func (*StateProbe) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{25}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *StateProbe) GetPopulation() string {
@@ -2545,7 +2776,7 @@ type Record struct {
 
 func (x *Record) Reset() {
 	*x = Record{}
-	mi := &file_proto_myelin_proto_msgTypes[26]
+	mi := &file_proto_myelin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2557,7 +2788,7 @@ func (x *Record) String() string {
 func (*Record) ProtoMessage() {}
 
 func (x *Record) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[26]
+	mi := &file_proto_myelin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2570,7 +2801,7 @@ func (x *Record) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Record.ProtoReflect.Descriptor instead.
 func (*Record) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{26}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Record) GetKind() isRecord_Kind {
@@ -2683,7 +2914,7 @@ type Header struct {
 
 func (x *Header) Reset() {
 	*x = Header{}
-	mi := &file_proto_myelin_proto_msgTypes[27]
+	mi := &file_proto_myelin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2695,7 +2926,7 @@ func (x *Header) String() string {
 func (*Header) ProtoMessage() {}
 
 func (x *Header) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[27]
+	mi := &file_proto_myelin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2708,7 +2939,7 @@ func (x *Header) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Header.ProtoReflect.Descriptor instead.
 func (*Header) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{27}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Header) GetFormatVersion() uint32 {
@@ -2775,7 +3006,7 @@ type PopulationRange struct {
 
 func (x *PopulationRange) Reset() {
 	*x = PopulationRange{}
-	mi := &file_proto_myelin_proto_msgTypes[28]
+	mi := &file_proto_myelin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2787,7 +3018,7 @@ func (x *PopulationRange) String() string {
 func (*PopulationRange) ProtoMessage() {}
 
 func (x *PopulationRange) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[28]
+	mi := &file_proto_myelin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2800,7 +3031,7 @@ func (x *PopulationRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PopulationRange.ProtoReflect.Descriptor instead.
 func (*PopulationRange) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{28}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *PopulationRange) GetName() string {
@@ -2853,7 +3084,7 @@ type StateSeries struct {
 
 func (x *StateSeries) Reset() {
 	*x = StateSeries{}
-	mi := &file_proto_myelin_proto_msgTypes[29]
+	mi := &file_proto_myelin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2865,7 +3096,7 @@ func (x *StateSeries) String() string {
 func (*StateSeries) ProtoMessage() {}
 
 func (x *StateSeries) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[29]
+	mi := &file_proto_myelin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2878,7 +3109,7 @@ func (x *StateSeries) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateSeries.ProtoReflect.Descriptor instead.
 func (*StateSeries) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{29}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *StateSeries) GetId() uint32 {
@@ -2931,7 +3162,7 @@ type SpikeBlock struct {
 
 func (x *SpikeBlock) Reset() {
 	*x = SpikeBlock{}
-	mi := &file_proto_myelin_proto_msgTypes[30]
+	mi := &file_proto_myelin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2943,7 +3174,7 @@ func (x *SpikeBlock) String() string {
 func (*SpikeBlock) ProtoMessage() {}
 
 func (x *SpikeBlock) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[30]
+	mi := &file_proto_myelin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2956,7 +3187,7 @@ func (x *SpikeBlock) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpikeBlock.ProtoReflect.Descriptor instead.
 func (*SpikeBlock) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{30}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *SpikeBlock) GetFirstStep() uint64 {
@@ -2994,7 +3225,7 @@ type StateBlock struct {
 
 func (x *StateBlock) Reset() {
 	*x = StateBlock{}
-	mi := &file_proto_myelin_proto_msgTypes[31]
+	mi := &file_proto_myelin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3006,7 +3237,7 @@ func (x *StateBlock) String() string {
 func (*StateBlock) ProtoMessage() {}
 
 func (x *StateBlock) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[31]
+	mi := &file_proto_myelin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3019,7 +3250,7 @@ func (x *StateBlock) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateBlock.ProtoReflect.Descriptor instead.
 func (*StateBlock) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{31}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *StateBlock) GetSeries() uint32 {
@@ -3063,7 +3294,7 @@ type Gap struct {
 
 func (x *Gap) Reset() {
 	*x = Gap{}
-	mi := &file_proto_myelin_proto_msgTypes[32]
+	mi := &file_proto_myelin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3075,7 +3306,7 @@ func (x *Gap) String() string {
 func (*Gap) ProtoMessage() {}
 
 func (x *Gap) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[32]
+	mi := &file_proto_myelin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3088,7 +3319,7 @@ func (x *Gap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Gap.ProtoReflect.Descriptor instead.
 func (*Gap) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{32}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Gap) GetFirstStep() uint64 {
@@ -3133,7 +3364,7 @@ type Trailer struct {
 
 func (x *Trailer) Reset() {
 	*x = Trailer{}
-	mi := &file_proto_myelin_proto_msgTypes[33]
+	mi := &file_proto_myelin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3145,7 +3376,7 @@ func (x *Trailer) String() string {
 func (*Trailer) ProtoMessage() {}
 
 func (x *Trailer) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[33]
+	mi := &file_proto_myelin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3158,7 +3389,7 @@ func (x *Trailer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Trailer.ProtoReflect.Descriptor instead.
 func (*Trailer) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{33}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Trailer) GetStatus() Trailer_Status {
@@ -3487,7 +3718,7 @@ const file_proto_myelin_proto_rawDesc = "" +
 	"\x02dc\x18\v \x01(\v2\x12.myelin.v1.DCInputH\x00R\x02dc\x12>\n" +
 	"\vspike_times\x18\f \x01(\v2\x1b.myelin.v1.SpikeSourceArrayH\x00R\n" +
 	"spikeTimesB\x06\n" +
-	"\x04kind\"\xf3\x01\n" +
+	"\x04kind\"\xa8\x02\n" +
 	"\fPoissonInput\x12\x17\n" +
 	"\arate_hz\x18\x01 \x01(\x01R\x06rateHz\x12\x16\n" +
 	"\x06weight\x18\x02 \x01(\x01R\x06weight\x12/\n" +
@@ -3495,10 +3726,26 @@ const file_proto_myelin_proto_rawDesc = "" +
 	"\bstart_ms\x18\x04 \x01(\x01H\x00R\astartMs\x88\x01\x01\x12\x1c\n" +
 	"\astop_ms\x18\x05 \x01(\x01H\x01R\x06stopMs\x88\x01\x01\x12\x14\n" +
 	"\x05first\x18\x06 \x01(\rR\x05first\x12\x14\n" +
-	"\x05count\x18\a \x01(\rR\x05countB\v\n" +
+	"\x05count\x18\a \x01(\rR\x05count\x123\n" +
+	"\bschedule\x18\b \x01(\v2\x17.myelin.v1.RateScheduleR\bscheduleB\v\n" +
 	"\t_start_msB\n" +
 	"\n" +
-	"\b_stop_ms\"\xaa\x01\n" +
+	"\b_stop_ms\"\x8d\x01\n" +
+	"\fRateSchedule\x128\n" +
+	"\tpiecewise\x18\x01 \x01(\v2\x18.myelin.v1.PiecewiseRateH\x00R\tpiecewise\x12;\n" +
+	"\n" +
+	"sinusoidal\x18\x02 \x01(\v2\x19.myelin.v1.SinusoidalRateH\x00R\n" +
+	"sinusoidalB\x06\n" +
+	"\x04kind\"A\n" +
+	"\rPiecewiseRate\x12\x17\n" +
+	"\atime_ms\x18\x01 \x03(\x01R\x06timeMs\x12\x17\n" +
+	"\arate_hz\x18\x02 \x03(\x01R\x06rateHz\"\x98\x01\n" +
+	"\x0eSinusoidalRate\x12\x17\n" +
+	"\amean_hz\x18\x01 \x01(\x01R\x06meanHz\x12\x14\n" +
+	"\x05depth\x18\x02 \x01(\x01R\x05depth\x12!\n" +
+	"\ffrequency_hz\x18\x03 \x01(\x01R\vfrequencyHz\x12\x1b\n" +
+	"\tphase_deg\x18\x04 \x01(\x01R\bphaseDeg\x12\x17\n" +
+	"\astep_ms\x18\x05 \x01(\x01R\x06stepMs\"\xaa\x01\n" +
 	"\aDCInput\x12\x1c\n" +
 	"\tamplitude\x18\x01 \x01(\x01R\tamplitude\x12\x1e\n" +
 	"\bstart_ms\x18\x02 \x01(\x01H\x00R\astartMs\x88\x01\x01\x12\x1c\n" +
@@ -3618,7 +3865,7 @@ func file_proto_myelin_proto_rawDescGZIP() []byte {
 }
 
 var file_proto_myelin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_proto_myelin_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_proto_myelin_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_proto_myelin_proto_goTypes = []any{
 	(Receptor)(0),             // 0: myelin.v1.Receptor
 	(RateNeuron_Transfer)(0),  // 1: myelin.v1.RateNeuron.Transfer
@@ -3645,24 +3892,27 @@ var file_proto_myelin_proto_goTypes = []any{
 	(*ExplicitList)(nil),      // 22: myelin.v1.ExplicitList
 	(*Input)(nil),             // 23: myelin.v1.Input
 	(*PoissonInput)(nil),      // 24: myelin.v1.PoissonInput
-	(*DCInput)(nil),           // 25: myelin.v1.DCInput
-	(*SpikeSourceArray)(nil),  // 26: myelin.v1.SpikeSourceArray
-	(*Recording)(nil),         // 27: myelin.v1.Recording
-	(*StateProbe)(nil),        // 28: myelin.v1.StateProbe
-	(*Record)(nil),            // 29: myelin.v1.Record
-	(*Header)(nil),            // 30: myelin.v1.Header
-	(*PopulationRange)(nil),   // 31: myelin.v1.PopulationRange
-	(*StateSeries)(nil),       // 32: myelin.v1.StateSeries
-	(*SpikeBlock)(nil),        // 33: myelin.v1.SpikeBlock
-	(*StateBlock)(nil),        // 34: myelin.v1.StateBlock
-	(*Gap)(nil),               // 35: myelin.v1.Gap
-	(*Trailer)(nil),           // 36: myelin.v1.Trailer
+	(*RateSchedule)(nil),      // 25: myelin.v1.RateSchedule
+	(*PiecewiseRate)(nil),     // 26: myelin.v1.PiecewiseRate
+	(*SinusoidalRate)(nil),    // 27: myelin.v1.SinusoidalRate
+	(*DCInput)(nil),           // 28: myelin.v1.DCInput
+	(*SpikeSourceArray)(nil),  // 29: myelin.v1.SpikeSourceArray
+	(*Recording)(nil),         // 30: myelin.v1.Recording
+	(*StateProbe)(nil),        // 31: myelin.v1.StateProbe
+	(*Record)(nil),            // 32: myelin.v1.Record
+	(*Header)(nil),            // 33: myelin.v1.Header
+	(*PopulationRange)(nil),   // 34: myelin.v1.PopulationRange
+	(*StateSeries)(nil),       // 35: myelin.v1.StateSeries
+	(*SpikeBlock)(nil),        // 36: myelin.v1.SpikeBlock
+	(*StateBlock)(nil),        // 37: myelin.v1.StateBlock
+	(*Gap)(nil),               // 38: myelin.v1.Gap
+	(*Trailer)(nil),           // 39: myelin.v1.Trailer
 }
 var file_proto_myelin_proto_depIdxs = []int32{
 	4,  // 0: myelin.v1.Network.populations:type_name -> myelin.v1.Population
 	15, // 1: myelin.v1.Network.projections:type_name -> myelin.v1.Projection
 	23, // 2: myelin.v1.Network.inputs:type_name -> myelin.v1.Input
-	27, // 3: myelin.v1.Network.recording:type_name -> myelin.v1.Recording
+	30, // 3: myelin.v1.Network.recording:type_name -> myelin.v1.Recording
 	5,  // 4: myelin.v1.Population.iaf_psc_delta:type_name -> myelin.v1.IafPscDelta
 	6,  // 5: myelin.v1.Population.iaf_psc_exp:type_name -> myelin.v1.IafPscExp
 	7,  // 6: myelin.v1.Population.iaf_cond_exp:type_name -> myelin.v1.IafCondExp
@@ -3685,25 +3935,28 @@ var file_proto_myelin_proto_depIdxs = []int32{
 	11, // 23: myelin.v1.Projection.delay:type_name -> myelin.v1.Distribution
 	0,  // 24: myelin.v1.Projection.receptor:type_name -> myelin.v1.Receptor
 	24, // 25: myelin.v1.Input.poisson:type_name -> myelin.v1.PoissonInput
-	25, // 26: myelin.v1.Input.dc:type_name -> myelin.v1.DCInput
-	26, // 27: myelin.v1.Input.spike_times:type_name -> myelin.v1.SpikeSourceArray
+	28, // 26: myelin.v1.Input.dc:type_name -> myelin.v1.DCInput
+	29, // 27: myelin.v1.Input.spike_times:type_name -> myelin.v1.SpikeSourceArray
 	0,  // 28: myelin.v1.PoissonInput.receptor:type_name -> myelin.v1.Receptor
-	0,  // 29: myelin.v1.SpikeSourceArray.receptor:type_name -> myelin.v1.Receptor
-	28, // 30: myelin.v1.Recording.state:type_name -> myelin.v1.StateProbe
-	30, // 31: myelin.v1.Record.header:type_name -> myelin.v1.Header
-	33, // 32: myelin.v1.Record.spikes:type_name -> myelin.v1.SpikeBlock
-	34, // 33: myelin.v1.Record.state:type_name -> myelin.v1.StateBlock
-	36, // 34: myelin.v1.Record.trailer:type_name -> myelin.v1.Trailer
-	35, // 35: myelin.v1.Record.gap:type_name -> myelin.v1.Gap
-	3,  // 36: myelin.v1.Header.spec:type_name -> myelin.v1.Network
-	31, // 37: myelin.v1.Header.populations:type_name -> myelin.v1.PopulationRange
-	32, // 38: myelin.v1.Header.state_series:type_name -> myelin.v1.StateSeries
-	2,  // 39: myelin.v1.Trailer.status:type_name -> myelin.v1.Trailer.Status
-	40, // [40:40] is the sub-list for method output_type
-	40, // [40:40] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	25, // 29: myelin.v1.PoissonInput.schedule:type_name -> myelin.v1.RateSchedule
+	26, // 30: myelin.v1.RateSchedule.piecewise:type_name -> myelin.v1.PiecewiseRate
+	27, // 31: myelin.v1.RateSchedule.sinusoidal:type_name -> myelin.v1.SinusoidalRate
+	0,  // 32: myelin.v1.SpikeSourceArray.receptor:type_name -> myelin.v1.Receptor
+	31, // 33: myelin.v1.Recording.state:type_name -> myelin.v1.StateProbe
+	33, // 34: myelin.v1.Record.header:type_name -> myelin.v1.Header
+	36, // 35: myelin.v1.Record.spikes:type_name -> myelin.v1.SpikeBlock
+	37, // 36: myelin.v1.Record.state:type_name -> myelin.v1.StateBlock
+	39, // 37: myelin.v1.Record.trailer:type_name -> myelin.v1.Trailer
+	38, // 38: myelin.v1.Record.gap:type_name -> myelin.v1.Gap
+	3,  // 39: myelin.v1.Header.spec:type_name -> myelin.v1.Network
+	34, // 40: myelin.v1.Header.populations:type_name -> myelin.v1.PopulationRange
+	35, // 41: myelin.v1.Header.state_series:type_name -> myelin.v1.StateSeries
+	2,  // 42: myelin.v1.Trailer.status:type_name -> myelin.v1.Trailer.Status
+	43, // [43:43] is the sub-list for method output_type
+	43, // [43:43] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_proto_myelin_proto_init() }
@@ -3748,8 +4001,12 @@ func file_proto_myelin_proto_init() {
 		(*Input_SpikeTimes)(nil),
 	}
 	file_proto_myelin_proto_msgTypes[21].OneofWrappers = []any{}
-	file_proto_myelin_proto_msgTypes[22].OneofWrappers = []any{}
-	file_proto_myelin_proto_msgTypes[26].OneofWrappers = []any{
+	file_proto_myelin_proto_msgTypes[22].OneofWrappers = []any{
+		(*RateSchedule_Piecewise)(nil),
+		(*RateSchedule_Sinusoidal)(nil),
+	}
+	file_proto_myelin_proto_msgTypes[25].OneofWrappers = []any{}
+	file_proto_myelin_proto_msgTypes[29].OneofWrappers = []any{
 		(*Record_Header)(nil),
 		(*Record_Spikes)(nil),
 		(*Record_State)(nil),
@@ -3762,7 +4019,7 @@ func file_proto_myelin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_proto_myelin_proto_rawDesc), len(file_proto_myelin_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   34,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -200,11 +200,23 @@ func (c *Backend) Load(net *network.Network) error {
 			copy(c.rhist[p.First:], p.Init) // slot 0 holds the rates of step 0
 		}
 	}
+	// Inputs with the same random stream and neurons (the segments of one
+	// rate schedule, whose windows are disjoint) draw the same numbers and
+	// share one cache.
+	type stream struct{ purpose, first, count uint32 }
+	shared := map[stream]uint32{}
 	for i, p := range net.Poisson {
 		c.poisson[p.Pop] = append(c.poisson[p.Pop], i)
+		key := stream{p.Purpose, p.First, p.Count}
+		if off, ok := shared[key]; ok {
+			c.cacheOff = append(c.cacheOff, off)
+			c.pindex = append(c.pindex, newPoissonIndex(p.Base, net.PoissonTable[p.TableOff:p.TableOff+p.TableLen]))
+			continue
+		}
 		if uint64(len(c.cache))+poissonLanes*uint64(p.Count) > 1<<32 {
 			return fmt.Errorf("cpu: Poisson inputs of more than 2^30 neurons in all")
 		}
+		shared[key] = uint32(len(c.cache))
 		c.cacheOff = append(c.cacheOff, uint32(len(c.cache)))
 		c.cache = append(c.cache, make([]uint32, poissonLanes*int(p.Count))...)
 		c.pindex = append(c.pindex, newPoissonIndex(p.Base, net.PoissonTable[p.TableOff:p.TableOff+p.TableLen]))

@@ -44,11 +44,13 @@ const poissonLanes = 4
 func (c *Backend) refreshPoisson(t uint64, lo, hi uint32) {
 	blk := t / poissonLanes
 	b1, b2 := uint32(blk), uint32(blk>>32)
+	done := ^uint32(0) // cache of the last input drawn: inputs sharing it draw the same
 	for k := range c.net.Poisson {
 		p := &c.net.Poisson[k]
-		if t >= p.Stop || t+poissonLanes <= p.Start {
+		if t >= p.Stop || t+poissonLanes <= p.Start || c.cacheOff[k] == done {
 			continue
 		}
+		done = c.cacheOff[k]
 		a, b := max(lo, p.First), min(hi, p.First+p.Count)
 		if a >= b {
 			continue

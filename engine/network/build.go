@@ -240,22 +240,39 @@ func (b *builder) inputs() error {
 				return fmt.Errorf("%s: %w", where, err)
 			}
 			start, stop := net.stepRange(p.StartMs, p.StopMs)
-			lambda := p.GetRateHz() * net.Dt / 1000
-			if !(lambda >= 0 && lambda <= spec.MaxPoissonMean) {
-				return fmt.Errorf("%s: poisson.rate_hz = %g: is %g spikes per neuron and step: must be in [0, %g]", where, p.GetRateHz(), lambda, spec.MaxPoissonMean)
+			segs, err := net.segments(p, start, stop)
+			if err != nil {
+				return fmt.Errorf("%s: %w", where, err)
 			}
-			base, thr := poissonTable(lambda)
 			w := signedWeight(p.GetWeight(), p.GetReceptor())
-			net.Poisson = append(net.Poisson, Poisson{
-				Pop: pi, First: first, Count: count, Start: start, Stop: stop,
-				Purpose: rng.Purpose(rng.KindPoisson, uint32(i)), Base: base,
-				TableOff: uint32(len(net.PoissonTable)), TableLen: uint32(len(thr)),
-			})
-			net.PoissonTable = append(net.PoissonTable, thr...)
-			// Poisson counts are added in int64 at the neuron, not through the
-			// ring, so only the single weight must fit the scale.
-			b.popBound[pi] = math.Max(b.popBound[pi], math.Abs(w))
-			b.poissonW = append(b.poissonW, w)
+			// Segments of one input share its random stream (their windows
+			// are disjoint) and, per rate, one table.
+			tables := map[float64][2]uint32{}
+			for _, sg := range segs {
+				lambda := sg.rateHz * net.Dt / 1000
+				if !(lambda >= 0 && lambda <= spec.MaxPoissonMean) {
+					if p.GetSchedule() == nil {
+						return fmt.Errorf("%s: poisson.rate_hz = %g: is %g spikes per neuron and step: must be in [0, %g]", where, p.GetRateHz(), lambda, spec.MaxPoissonMean)
+					}
+					return fmt.Errorf("%s: poisson.schedule: rate %g Hz: is %g spikes per neuron and step: must be in [0, %g]", where, sg.rateHz, lambda, spec.MaxPoissonMean)
+				}
+				tab, ok := tables[lambda]
+				base, thr := poissonTable(lambda)
+				if !ok {
+					tab = [2]uint32{uint32(len(net.PoissonTable)), uint32(len(thr))}
+					tables[lambda] = tab
+					net.PoissonTable = append(net.PoissonTable, thr...)
+				}
+				net.Poisson = append(net.Poisson, Poisson{
+					Pop: pi, First: first, Count: count, Start: sg.start, Stop: sg.stop,
+					Purpose: rng.Purpose(rng.KindPoisson, uint32(i)), Base: base,
+					TableOff: tab[0], TableLen: tab[1],
+				})
+				// Poisson counts are added in int64 at the neuron, not through the
+				// ring, so only the single weight must fit the scale.
+				b.popBound[pi] = math.Max(b.popBound[pi], math.Abs(w))
+				b.poissonW = append(b.poissonW, w)
+			}
 		case *myelinpb.Input_Dc:
 			d := k.Dc
 			first, count, err := neuronRange(pop, d.GetFirst(), d.GetCount())

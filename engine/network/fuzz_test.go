@@ -109,6 +109,9 @@ var fuzzSeeds = []string{
 	`populations { name: "A" size: 2 iaf_psc_delta {} } recording { block_steps: 1 spikes: "A" state { population: "A" first: 1 count: 1 every: 7 } }`,
 	fuzzPops + `recording { spikes: "X" spikes: "X" state { population: "C" first: 3 count: 1 } state { population: "R" count: 6 every: 2 } block_steps: 3 }`,
 	`dt_ms: 0.1 duration_ms: 1e300 populations { name: "A" size: 1 iaf_psc_delta {} }`,
+	`duration_ms: 50 populations { name: "A" size: 8 iaf_psc_delta {} } inputs { name: "p" target: "A" poisson { weight: 20 schedule { piecewise { time_ms: [0, 10.03, 20] rate_hz: [5000, 0, 9000] } } } }`,
+	`duration_ms: 50 populations { name: "A" size: 8 iaf_psc_exp {} } inputs { name: "s" target: "A" poisson { weight: 300 first: 2 count: 4 start_ms: 3.3 stop_ms: 41 schedule { sinusoidal { mean_hz: 8000 depth: 1 frequency_hz: 40 phase_deg: 90 step_ms: 0.2 } } } }`,
+	`duration_ms: 20 populations { name: "A" size: 4 iaf_psc_delta {} } inputs { name: "s" target: "A" poisson { weight: 20 schedule { sinusoidal { mean_hz: 1e9 depth: 0 frequency_hz: 1e6 step_ms: 1e300 } } } }`,
 	`seed: 18446744073709551615 populations { name: "A" size: 20 iaf_psc_delta { i_e: 400 } initial { uniform { low: -70 high: -55 } } } projections { pre: "A" post: "A" fixed_in_degree { indegree: 5 } weight { normal { mean: 2 std: 1 } } delay { uniform { low: 0 high: 3 } } }`,
 }
 

@@ -280,6 +280,34 @@ func Neurons(first, count uint32) Option {
 	}}
 }
 
+// Piecewise gives a Poisson input a piecewise-constant rate: ratesHz[j]
+// from timesMs[j] until timesMs[j+1] (the last until the input's stop). It
+// sets rate_hz to 0: pass 0 as the rate of Poisson.
+func Piecewise(timesMs, ratesHz []float64) Option {
+	return schedule("Piecewise", &myelinpb.RateSchedule{Kind: &myelinpb.RateSchedule_Piecewise{
+		Piecewise: &myelinpb.PiecewiseRate{TimeMs: timesMs, RateHz: ratesHz}}})
+}
+
+// Sinusoidal gives a Poisson input the rate meanHz·(1 + depth·sin(2π
+// freqHz t + phaseDeg)), quantised every stepMs (0: 1 ms); theta
+// modulation is a frequency of 4-12 Hz. It sets rate_hz to 0: pass 0 as
+// the rate of Poisson.
+func Sinusoidal(meanHz, depth, freqHz, phaseDeg, stepMs float64) Option {
+	return schedule("Sinusoidal", &myelinpb.RateSchedule{Kind: &myelinpb.RateSchedule_Sinusoidal{
+		Sinusoidal: &myelinpb.SinusoidalRate{MeanHz: meanHz, Depth: depth, FrequencyHz: freqHz, PhaseDeg: phaseDeg, StepMs: stepMs}}})
+}
+
+func schedule(name string, sc *myelinpb.RateSchedule) Option {
+	return Option{name: name, input: func(in *myelinpb.Input) bool {
+		k, ok := in.Kind.(*myelinpb.Input_Poisson)
+		if !ok {
+			return false
+		}
+		k.Poisson.Schedule, k.Poisson.RateHz = sc, 0
+		return true
+	}}
+}
+
 // Population adds a population of size neurons of the given model.
 // Applicable option: Initial.
 func (b *Builder) Population(name string, size uint32, model Model, opts ...Option) *Builder {
@@ -323,6 +351,8 @@ func (b *Builder) Project(pre, post string, rule Rule, opts ...Option) *Builder 
 // Poisson gives every neuron of target its own Poisson train of rateHz,
 // each spike of the given weight. Applicable options: Via, Window, Neurons,
 // Name.
+//
+// Rate schedules: Piecewise, Sinusoidal.
 func (b *Builder) Poisson(target string, rateHz, weight float64, opts ...Option) *Builder {
 	return b.addInput(&myelinpb.Input{Target: target, Kind: &myelinpb.Input_Poisson{
 		Poisson: &myelinpb.PoissonInput{RateHz: rateHz, Weight: weight}}}, opts)

@@ -9,7 +9,8 @@ import (
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
-// Checks of inputs (Poisson, DC, spike arrays) and of the recording.
+// Checks of inputs (Poisson, DC, spike arrays) and of the recording; rate
+// schedules are checked in schedule.go.
 
 // listErrs reports at most maxListErrors problems of one list and then a
 // count of the rest.
@@ -90,7 +91,9 @@ func (v *validator) input(i int, in *myelinpb.Input) {
 			x = &myelinpb.PoissonInput{}
 		}
 		needSpiking("poisson")
-		if !finite(x.RateHz) || x.RateHz < 0 {
+		if x.Schedule != nil {
+			v.schedule(obj, x)
+		} else if !finite(x.RateHz) || x.RateHz < 0 {
 			v.add(obj, "poisson.rate_hz", fnum(x.RateHz), "must be finite and >= 0")
 		} else if mean := x.RateHz * v.dt / 1000; mean > MaxPoissonMean {
 			v.add(obj, "poisson.rate_hz", fnum(x.RateHz), fmt.Sprintf("is %.4g spikes per neuron and step of dt_ms = %s: must be at most %s (rate_hz <= %s)", mean, fnum(v.dt), fnum(MaxPoissonMean), fnum(MaxPoissonMean*1000/v.dt)))

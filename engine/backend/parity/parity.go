@@ -53,9 +53,11 @@ type Case struct {
 // Cases returns the standard parity suite: the four built-in models, each
 // for 200 ms of biological time, scaled down (Brunel to 2,000 neurons) so
 // that the CPU backend and the host emulation run them in seconds, Mixed,
-// which covers what they leave out, Compact (every synapse-weight layout)
-// and a 2 % microcircuit (distributed weights and delays). Every spiking model also samples
-// V of a few neurons.
+// which covers what they leave out, Compact (every synapse-weight layout),
+// ring_spiking at 256 E neurons for 600 ms (explicit distance-dependent
+// weights, a cue on an arc), Drive (rate schedules) and a 2 % microcircuit
+// (distributed weights and delays). Every spiking model also samples V of a
+// few neurons.
 func Cases() []Case {
 	probe := func(pop string, count, every uint32) []*myelinpb.StateProbe {
 		return []*myelinpb.StateProbe{{Population: pop, First: 3, Count: count, Every: every}}
@@ -72,6 +74,9 @@ func Cases() []Case {
 		{Name: "mixed", Spec: Mixed, MinSpikes: 1000, MinSamples: 1000,
 			MinPopSpikes: map[string]uint64{"D": 1000, "X": 100, "C": 100, "A": 50, "Z": 100, "Y": 30}},
 		{Name: "compact", Spec: Compact, MinSpikes: 1000},
+		{Name: "ring_spiking", Model: "ring_spiking", Set: map[string]string{"n": "256", "duration_ms": "600"},
+			Probes: probe("E", 8, 5), MinSpikes: 500, MinSamples: 1000},
+		{Name: "drive", Spec: Drive, MinSpikes: 1000, MinPopSpikes: map[string]uint64{"E": 1000, "D": 300}},
 		{Name: "microcircuit", Model: "microcircuit", Set: map[string]string{"scale": "0.02", "k_scale": "0.1", "duration_ms": "200"},
 			MinSpikes: 500},
 	}
