@@ -670,7 +670,8 @@ func setInputValue(in *myelinpb.Input, rate, amp *float64) error {
 		if rate == nil {
 			return errors.New("amplitude: applies to dc inputs; this one is poisson (set rate_hz)")
 		}
-		k.Poisson.RateHz = *rate
+		// A constant rate replaces a rate schedule from here on.
+		k.Poisson.RateHz, k.Poisson.Schedule = *rate, nil
 	case *myelinpb.Input_Dc:
 		if amp == nil {
 			return errors.New("rate_hz: applies to poisson inputs; this one is dc (set amplitude)")

@@ -338,3 +338,25 @@ func TestProjectionCounts(t *testing.T) {
 		t.Errorf("two E->E projections with p = 0.1 among 80 neurons have %d synapses, want about 1,280", ee)
 	}
 }
+
+// Setting the rate of a scheduled Poisson input mid-run replaces the
+// schedule from then on (it is not refused as a rate beside a schedule).
+func TestSetRateOfScheduledInput(t *testing.T) {
+	s, err := spec.New("sched").Dt(0.1).Duration(100).
+		Population("E", 50, spec.IafPscExp(nil)).
+		Poisson("E", 8000, 0, spec.Name("drive"), spec.Piecewise([]float64{0, 20}, []float64{20, 5})).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := serve.New(nil)
+	defer e.Close()
+	mustLoad(t, e, s, 1)
+	mustRun(t, e, 30)
+	if err := e.SetInput("drive", proto.Float64(0), nil); err != nil {
+		t.Fatalf("set rate of a scheduled input: %v", err)
+	}
+	mustRun(t, e, 30)
+	if n := countIn(mustRead(t, e), 320, 600, 0, 50); n != 0 {
+		t.Errorf("E fired %d times after its scheduled drive was set to 0 Hz", n)
+	}
+}
