@@ -295,3 +295,12 @@ func BenchmarkCUDACOBA(b *testing.B) { benchCUDA(b, model("coba", nil)) }
 
 // BenchmarkCUDARingRate is the ring attractor of 360 rate neurons, 3 s.
 func BenchmarkCUDARingRate(b *testing.B) { benchCUDA(b, model("ring_rate", nil)) }
+
+// A state that leaves the float32 range stops the run on the device (the
+// fault word read after every chunk), as on the CPU backend.
+func TestBackendNonFinite(t *testing.T) {
+	d := openDevice(t)
+	if _, err := parity.Runaway(NewBackend(d, nil)); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -78,7 +78,7 @@ min_step=$((10 * budget / 540 > 0 ? 10 * budget / 540 : 1))
 step7_min="${STEP7_MIN:-$((150 * budget / 540))}"
 logs=(preflight.log parity-small.log parity-large.log sanitizer.log bench.log cli.log brunel-1m.log)
 
-small_tests='^(TestGraphPinnedStream|TestCooperativeAndAttributes|TestDoFromManyGoroutines|TestBackendParity|TestBackendParityGeometry|TestBackendMemoryCheck|TestBackendAdvanceSizes|TestBackendClose)$'
+small_tests='^(TestGraphPinnedStream|TestCooperativeAndAttributes|TestDoFromManyGoroutines|TestBackendParity|TestBackendParityGeometry|TestBackendMemoryCheck|TestBackendAdvanceSizes|TestBackendClose|TestBackendNonFinite)$'
 gpu_models=(brunel:n=1000 brunel cuba coba ring_rate brunel:n=100000,indegree=1000)
 cpu_models=(brunel brunel:n=100000,indegree=1000)
 
