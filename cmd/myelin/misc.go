@@ -35,8 +35,12 @@ func cmdModels(_ context.Context, e *env, args []string) error {
 	if help, err := parseFlags(fs, e, args, "myelin models"); help || err != nil {
 		return err
 	}
+	width := 0
 	for _, m := range models.All() {
-		fmt.Fprintf(e.stdout, "%-10s %s\n", m.Name, m.Short)
+		width = max(width, len(m.Name))
+	}
+	for _, m := range models.All() {
+		fmt.Fprintf(e.stdout, "%-*s %s\n", width, m.Name, m.Short)
 		for _, p := range m.Params {
 			def := p.Default
 			if def == "" {
