@@ -320,22 +320,11 @@ func Set(p *myelinpb.Population, name string, params proto.Message) error {
 // when the model field is set but nil. It returns nil when p has no
 // registered model.
 func ParamsOrEmpty(p *myelinpb.Population) proto.Message {
-	if _, ok := registry.byName[string(whichName(p))]; !ok {
+	if _, _, ok := Of(p); !ok {
 		return nil
 	}
 	r := p.ProtoReflect()
-	fd := r.WhichOneof(modelOneof())
-	return r.Mutable(fd).Message().Interface()
-}
-
-func whichName(p *myelinpb.Population) protoreflect.Name {
-	if p == nil {
-		return ""
-	}
-	if fd := p.ProtoReflect().WhichOneof(modelOneof()); fd != nil {
-		return fd.Name()
-	}
-	return ""
+	return r.Mutable(r.WhichOneof(modelOneof())).Message().Interface()
 }
 
 // RefractorySteps converts t_ref (ms) to whole steps of dt, rounding to the

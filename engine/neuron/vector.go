@@ -100,7 +100,7 @@ const maxVectorCount = 1 << 21
 
 // pscDeltaVector runs the vector kernel on the first len(v) &^ 7 neurons of
 // an iaf_psc_delta range, with Poisson counts cnt × w (cnt nil: none;
-// cnt's words are overwritten when nil input is given as zeros in zero),
+// zero: room for the kernel's zero counts when cnt is nil),
 // clearing their ring words; it does nothing when a count is too large for
 // exact float64 sums.
 func pscDeltaVector(m *IafPscDelta, a uint32, v []float32, ref, exR, inR []int32, si float32, cnt []uint32, w int64, zero []int32, mask []uint8, out []uint32) ([]uint32, int) {

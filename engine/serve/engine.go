@@ -267,7 +267,7 @@ func projectionCounts(s *myelinpb.Network, net *network.Network) ([]uint64, []bo
 		}
 		n, done := counts[k]
 		if !done {
-			n = countSynapses(net, pre, post, k.ch)
+			n = countSynapses(net, k.pre, k.post, k.ch)
 			counts[k] = n
 		}
 		out[i], shared[i] = n, seen[k] > 1
@@ -299,18 +299,29 @@ func ruleCount(pr *myelinpb.Projection, pre, post *network.Population, self bool
 
 // countSynapses counts the synapses from pre to post through channel ch
 // (both channels for RECEPTOR_AUTO).
-func countSynapses(net *network.Network, pre, post *network.Population, ch myelinpb.Receptor) uint64 {
+func countSynapses(net *network.Network, pi, qi int, ch myelinpb.Receptor) uint64 {
 	syn := &net.Syn
+	pre, post := &net.Pops[pi], &net.Pops[qi]
+	matches := func(w int32) bool {
+		return !(ch == myelinpb.Receptor_EXCITATORY && w < 0 || ch == myelinpb.Receptor_INHIBITORY && w >= 0)
+	}
+	// A compact population's synapses onto post all share one weight.
+	compact := syn.WeightBase[pi] == network.Compact
+	if compact && !matches(syn.PopWeight[pi*len(net.Pops)+qi]) {
+		return 0
+	}
 	var n uint64
 	for r := pre.First; r < pre.First+pre.Size; r++ {
 		row := syn.Packed[syn.RowPtr[r]:syn.RowPtr[r+1]]
-		w := func(j int) int32 { return net.SynapseWeight(r, syn.RowPtr[r]+uint64(j)) }
 		lo := sort.Search(len(row), func(j int) bool { return row[j]>>syn.DelayBits >= post.First })
 		hi := sort.Search(len(row), func(j int) bool { return row[j]>>syn.DelayBits >= post.First+post.Size })
-		for j := lo; j < hi; j++ {
-			switch {
-			case ch == myelinpb.Receptor_EXCITATORY && w(j) < 0, ch == myelinpb.Receptor_INHIBITORY && w(j) >= 0:
-			default:
+		if compact {
+			n += uint64(hi - lo)
+			continue
+		}
+		w := syn.Weight[syn.WeightBase[pi]+syn.RowPtr[r]-syn.RowPtr[pre.First]:][:len(row)]
+		for _, x := range w[lo:hi] {
+			if matches(x) {
 				n++
 			}
 		}

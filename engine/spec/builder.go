@@ -46,46 +46,34 @@ type Model func(*myelinpb.Population)
 // IafPscDelta is NEST's iaf_psc_delta with the given parameters (nil: all
 // defaults; unset fields take defaults). The message is used, not copied.
 func IafPscDelta(p *myelinpb.IafPscDelta) Model {
-	return func(pop *myelinpb.Population) {
-		m := p
-		if m == nil {
-			m = &myelinpb.IafPscDelta{}
-		}
-		pop.Model = &myelinpb.Population_IafPscDelta{IafPscDelta: m}
+	if p == nil {
+		p = &myelinpb.IafPscDelta{}
 	}
+	return Neuron(p)
 }
 
 // IafPscExp is NEST's iaf_psc_exp with the given parameters (nil: defaults).
 func IafPscExp(p *myelinpb.IafPscExp) Model {
-	return func(pop *myelinpb.Population) {
-		m := p
-		if m == nil {
-			m = &myelinpb.IafPscExp{}
-		}
-		pop.Model = &myelinpb.Population_IafPscExp{IafPscExp: m}
+	if p == nil {
+		p = &myelinpb.IafPscExp{}
 	}
+	return Neuron(p)
 }
 
 // IafCondExp is NEST's iaf_cond_exp with the given parameters (nil: defaults).
 func IafCondExp(p *myelinpb.IafCondExp) Model {
-	return func(pop *myelinpb.Population) {
-		m := p
-		if m == nil {
-			m = &myelinpb.IafCondExp{}
-		}
-		pop.Model = &myelinpb.Population_IafCondExp{IafCondExp: m}
+	if p == nil {
+		p = &myelinpb.IafCondExp{}
 	}
+	return Neuron(p)
 }
 
 // Rate is the rate neuron with the given parameters (nil: defaults).
 func Rate(p *myelinpb.RateNeuron) Model {
-	return func(pop *myelinpb.Population) {
-		m := p
-		if m == nil {
-			m = &myelinpb.RateNeuron{}
-		}
-		pop.Model = &myelinpb.Population_Rate{Rate: m}
+	if p == nil {
+		p = &myelinpb.RateNeuron{}
 	}
+	return Neuron(p)
 }
 
 // Neuron is the neuron model whose parameter message params is (for
