@@ -41,26 +41,40 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	if len(names) == 0 {
 		names = []string{"brunel", "cuba", "coba"}
 	}
+	write := writeBenchTable
+	if *markdown {
+		write = writeBenchMarkdown
+	}
 	var rows []benchRow
 	for _, arg := range names {
-		name, params, err := modelArg(arg, *set)
+		row, handed, err := benchArg(ctx, e, arg, *set, backendName, *threads, *repeat, args)
 		if err != nil {
-			return err
-		}
-		row, handed, err := benchModel(ctx, e, name, params, backendName, *threads, *repeat, args)
-		if err != nil {
+			// The models measured before the error (a bad argument, an
+			// interrupt, a time limit) are still printed.
+			if len(rows) > 0 {
+				if werr := write(e.stdout, rows); werr != nil {
+					return fmt.Errorf("%s: %w (and writing the finished rows: %v)", arg, err, werr)
+				}
+			}
 			return fmt.Errorf("%s: %w", arg, err)
 		}
 		if handed { // myelin-cuda ran the whole command
 			return nil
 		}
-		row.model = arg
 		rows = append(rows, row)
 	}
-	if *markdown {
-		return writeBenchMarkdown(e.stdout, rows)
+	return write(e.stdout, rows)
+}
+
+// benchArg measures one MODEL[:k=v,...] argument.
+func benchArg(ctx context.Context, e *env, arg string, common map[string]string, backendName *string, threads, repeat int, args []string) (benchRow, bool, error) {
+	name, params, err := modelArg(arg, common)
+	if err != nil {
+		return benchRow{}, false, err
 	}
-	return writeBenchTable(e.stdout, rows)
+	row, handed, err := benchModel(ctx, e, name, params, backendName, threads, repeat, args)
+	row.model = arg
+	return row, handed, err
 }
 
 // benchModel builds one model once and runs it repeat times, each run on

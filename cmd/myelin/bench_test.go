@@ -19,3 +19,17 @@ func TestBenchCommand(t *testing.T) {
 		t.Errorf("bad model argument: exit %d, %q", code, errOut)
 	}
 }
+
+// TestBenchKeepsFinishedRows checks that a bench that fails part way (here
+// on an unknown model; an interrupt or a time limit takes the same path)
+// still prints the rows it measured before the failure.
+func TestBenchKeepsFinishedRows(t *testing.T) {
+	code, out, errOut := myelin(t, "bench", "brunel:n=500", "no_such_model", "--set", "duration_ms=20", "--markdown")
+	if code == 0 || !strings.Contains(errOut, "no_such_model") {
+		t.Fatalf("bench with an unknown model: exit %d, stderr %q", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[2], "| brunel:n=500 | 500 |") {
+		t.Errorf("rows measured before the failure not printed:\n%s", out)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -150,8 +151,11 @@ func Mixed() (*myelinpb.Network, error) {
 	return b.Build()
 }
 
-// Scaled returns the cases with every model's neuron count and duration
-// replaced (0 keeps the case's), for larger runs on a GPU.
+// Scaled returns the cases with every model's neuron count replaced and
+// their duration raised to durationMs (0 keeps the case's), for larger runs
+// on a GPU. A case whose own duration is longer keeps it: a case's duration
+// is what its comparison needs to be non-trivial (ring_spiking's cue comes
+// after a quiet start), so a shorter run would fail its MinSpikes.
 func Scaled(cases []Case, n uint32, durationMs float64) []Case {
 	out := make([]Case, len(cases))
 	for i, c := range cases {
@@ -163,7 +167,10 @@ func Scaled(cases []Case, n uint32, durationMs float64) []Case {
 			set["n"] = fmt.Sprint(n)
 		}
 		if durationMs > 0 {
-			set["duration_ms"] = fmt.Sprint(durationMs)
+			own, err := strconv.ParseFloat(set["duration_ms"], 64)
+			if err != nil || own < durationMs {
+				set["duration_ms"] = fmt.Sprint(durationMs)
+			}
 		}
 		c.Set = set
 		out[i] = c
