@@ -14,7 +14,7 @@ import (
 	"github.com/myelin-sim/myelin/cuda/driver"
 )
 
-func openDevice(t *testing.T) *driver.Device {
+func openDevice(t testing.TB) *driver.Device {
 	t.Helper()
 	d, err := driver.Open(0)
 	if err != nil {

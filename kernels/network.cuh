@@ -76,6 +76,10 @@ struct ProbeDesc {
     unsigned out;
 };
 
+// MYELIN_ORDER_TILE is the words of a step's spike bitmask that one
+// thread of order.cu counts and writes (launch.OrderTile).
+#define MYELIN_ORDER_TILE 64
+
 // MYELIN_COMPACT marks, in MyelinNet.wbase, a population whose synapses
 // store no weight (network.Compact): their weight is wtab[pre pop * n_pops +
 // post pop].
@@ -106,9 +110,11 @@ struct MyelinNet {
     const unsigned *rsrc;               // CSC sources (local pre index)
     const float *rw;                    // CSC weights
     const ProbeDesc *probes;            // [n_probes]
+    unsigned *spk_bits;                 // [chunk_cap * words]: each step's spiking neurons as bits (order.cu)
+    unsigned *tile_cnt;                 // [chunk_cap * tiles]: order.cu's per-tile counts, then first indices
     unsigned *spk_cnt;                  // [chunk_cap]: spikes of each step of the chunk
     unsigned *spk_off;                  // [chunk_cap+1]: where each step's spikes start in spk_ids
-    unsigned *spk_ids;                  // [chunk_cap * n]: spiking ids, unordered within a step
+    unsigned *spk_ids;                  // [chunk_cap * n]: spiking ids, ascending within a step once order.cu ran
     float *samples;                     // [chunk_cap * sample_width]: state sample rows
     unsigned long long n_events;
     unsigned n, ring_slots, rate_slots, delay_bits;
@@ -116,6 +122,8 @@ struct MyelinNet {
     unsigned n_probes, sample_width, key0, key1;
     unsigned segs;      // deliver: row segments of blockDim.x synapses per spike (max row / block, rounded up)
     unsigned chunk_cap; // steps the spike and sample buffers hold
+    unsigned words;     // words of a step's bitmask: ceil(n / 32)
+    unsigned tiles;     // tiles of MYELIN_ORDER_TILE words in a step's bitmask
 };
 
 static_assert(sizeof(PopDesc) == 28 + 4 * MYELIN_MODEL_WORDS, "PopDesc layout");
@@ -124,7 +132,7 @@ static_assert(sizeof(DCDesc) == 32, "DCDesc layout");
 static_assert(sizeof(EventDesc) == 16, "EventDesc layout");
 static_assert(sizeof(RateProjDesc) == 40, "RateProjDesc layout");
 static_assert(sizeof(ProbeDesc) == 24, "ProbeDesc layout");
-static_assert(sizeof(MyelinNet) == 296, "MyelinNet layout");
+static_assert(sizeof(MyelinNet) == 320, "MyelinNet layout");
 
 // myelin_pop_of_block returns the population whose neurons block b of a
 // merged launch (myelin_update if rate is false, myelin_rate_update if
@@ -153,6 +161,24 @@ __device__ __forceinline__ unsigned myelin_pop_of_block(const MyelinNet *net, un
 __device__ __forceinline__ void myelin_fault(const MyelinNet *net, unsigned g)
 {
     atomicMax((unsigned *)(net->step + 1), 0xFFFFFFFFu - g);
+}
+
+// myelin_sample writes x, the state of neuron g after step t (V for a
+// spiking neuron, its rate of step t+1 for a rate neuron), into the column
+// of every probe that samples g at t, in sample row s: V + E_L for spiking
+// neurons (iaf_cond_exp keeps absolute V, with E_L = 0), as
+// cpu.Backend.record in engine/cpu/cpu.go. The update kernels call it, so
+// sampling needs no launch of its own.
+__device__ __forceinline__ void myelin_sample(const MyelinNet *net, unsigned s, unsigned long long t, unsigned g,
+                                              float x)
+{
+    for (unsigned k = 0; k < net->n_probes; k++) {
+        const ProbeDesc *pr = &net->probes[k];
+        if (g >= pr->first && g - pr->first < pr->count && t % pr->every == 0) {
+            net->samples[(unsigned long long)s * net->sample_width + pr->out + (g - pr->first)] =
+                pr->spiking ? x + pr->el : x;
+        }
+    }
 }
 
 // myelin_gid is the global index of this thread in a one-dimensional launch.

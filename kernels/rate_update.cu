@@ -6,7 +6,8 @@
 #include "network.cuh"
 
 // myelin_rate_update(net, s, -): step t of every rate population in one
-// launch, one thread per neuron (blocks laid out as for myelin_update). The recurrent input sums float32(w·r) over the
+// launch, one thread per neuron (blocks laid out as for myelin_update),
+// sampling the new rate for the probes. The recurrent input sums float32(w·r) over the
 // projections into pop in order, then over j ascending (ring table) or in
 // CSC order, exactly as the CPU backend does.
 extern "C" __global__ void myelin_rate_update(const MyelinNet *__restrict__ net, unsigned s, unsigned unused)
@@ -67,4 +68,5 @@ extern "C" __global__ void myelin_rate_update(const MyelinNet *__restrict__ net,
     if (!isfinite(next[g])) {
         myelin_fault(net, g);
     }
+    myelin_sample(net, s, t, g, next[g]);
 }

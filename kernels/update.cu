@@ -8,8 +8,9 @@
 //   myelin_events       add the spike-array events of step t to ring slot t
 //   myelin_update       one thread per neuron of every spiking population:
 //                       ring slot t (read and cleared), Poisson counts ×
-//                       weight in int64, DC inputs, the model step; a neuron
-//                       that fires appends its id to the step's spike list
+//                       weight in int64, DC inputs, the model step, state
+//                       samples; a neuron that fires appends its id to the
+//                       step's spike list and sets its bit for order.cu
 //   myelin_chunk_end    advance the step counter by m
 #include "network.cuh"
 #include "philox.cuh"
@@ -139,11 +140,14 @@ extern "C" __global__ void myelin_update(const MyelinNet *__restrict__ net, unsi
     default:
         __trap(); // a code the host never uploads: launch checks every population's model
     }
-    if (!isfinite(net->v[g])) {
+    float v = net->v[g];
+    if (!isfinite(v)) {
         myelin_fault(net, g);
     }
+    myelin_sample(net, s, t, g, v);
     if (fired) {
         unsigned k = atomicAdd(&net->spk_cnt[s], 1u);
         net->spk_ids[net->spk_off[s] + k] = g;
+        atomicOr(&net->spk_bits[(unsigned long long)s * net->words + (g >> 5)], 1u << (g & 31u));
     }
 }

@@ -14,7 +14,10 @@ enum {
     MYELIN_K_CHUNK_END = 4,
     MYELIN_K_RATE_UPDATE = 5,
     MYELIN_K_DELIVER = 6,
-    MYELIN_K_RECORD = 7,
+    // 7 was myelin_record: samples are now written by the update kernels.
+    MYELIN_K_ORDER_COUNT = 8,
+    MYELIN_K_ORDER_SCAN = 9,
+    MYELIN_K_ORDER_WRITE = 10,
 };
 
 // myelin_emu_launch runs kernel <<<grid, block>>>(net, s, a) on the host.

@@ -10,7 +10,7 @@
 #include "update.cu.h"
 #include "deliver.cu.h"
 #include "rate_update.cu.h"
-#include "record.cu.h"
+#include "order.cu.h"
 
 #include "emu.h"
 
@@ -42,8 +42,14 @@ extern "C" int myelin_emu_launch(int kernel, unsigned grid, unsigned block, cons
     case MYELIN_K_DELIVER:
         simt_launch(g, b, [=] { myelin_deliver(net, s, a); });
         return 0;
-    case MYELIN_K_RECORD:
-        simt_launch(g, b, [=] { myelin_record(net, s, a); });
+    case MYELIN_K_ORDER_COUNT:
+        simt_launch(g, b, [=] { myelin_order_count(net, s, a); });
+        return 0;
+    case MYELIN_K_ORDER_SCAN:
+        simt_launch(g, b, [=] { myelin_order_scan(net, s, a); });
+        return 0;
+    case MYELIN_K_ORDER_WRITE:
+        simt_launch(g, b, [=] { myelin_order_write(net, s, a); });
         return 0;
     }
     return -1;
@@ -64,8 +70,12 @@ extern "C" const char *myelin_emu_kernel_name(int kernel)
         return "myelin_rate_update";
     case MYELIN_K_DELIVER:
         return "myelin_deliver";
-    case MYELIN_K_RECORD:
-        return "myelin_record";
+    case MYELIN_K_ORDER_COUNT:
+        return "myelin_order_count";
+    case MYELIN_K_ORDER_SCAN:
+        return "myelin_order_scan";
+    case MYELIN_K_ORDER_WRITE:
+        return "myelin_order_write";
     }
     return "";
 }

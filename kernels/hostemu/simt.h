@@ -6,8 +6,9 @@
 // or on thread scheduling would show up against the CPU backend.
 //
 // Supported: __global__/__device__/__host__/__forceinline__, atomicAdd on
-// int, unsigned and unsigned long long and atomicMax on unsigned (real atomics, so launches from
-// several OS threads stay correct), __umulhi, __int_as_float, floorf,
+// int, unsigned and unsigned long long, atomicMax and atomicOr on unsigned
+// (real atomics, so launches from several OS threads stay correct),
+// __umulhi, __popc, __ffs, __int_as_float, floorf,
 // __trap (aborts the process, as a trap ends the CUDA context). Not
 // supported, because Myelin's kernels do not use them: __syncthreads,
 // __shared__ memory, warp votes and shuffles. Using one fails to compile.
@@ -73,6 +74,11 @@ inline unsigned atomicMax(unsigned *p, unsigned v)
     }
     return old;
 }
+
+inline unsigned atomicOr(unsigned *p, unsigned v) { return __atomic_fetch_or(p, v, __ATOMIC_RELAXED); }
+
+inline int __popc(unsigned x) { return __builtin_popcount(x); }
+inline int __ffs(int x) { return __builtin_ffs(x); }
 
 inline unsigned __umulhi(unsigned a, unsigned b) { return (unsigned)(((unsigned long long)a * b) >> 32); }
 

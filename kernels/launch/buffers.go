@@ -37,6 +37,8 @@ const (
 	BufRSrc
 	BufRW
 	BufProbes
+	BufSpkBits
+	BufTileCnt
 	BufSpkCnt
 	BufSpkOff
 	BufSpkIDs
@@ -54,7 +56,7 @@ const RecordSets = 2
 var bufferNames = [NumBuffers]string{
 	"step", "pops", "v", "a", "b", "c", "ref", "ring_ex", "ring_in", "row_ptr", "packed", "weight",
 	"wbase", "wtab", "poisson", "ptable", "dc", "events", "rhist", "rproj", "rtable", "rcolptr", "rsrc", "rw", "probes",
-	"spk_cnt", "spk_off", "spk_ids", "samples",
+	"spk_bits", "tile_cnt", "spk_cnt", "spk_off", "spk_ids", "samples",
 }
 
 // String returns the buffer's name (the MyelinNet field).
@@ -206,6 +208,10 @@ func (p *Plan) layout() error {
 	add(BufProbes, "record", int64(len(probes)), probes)
 
 	k := int64(p.ChunkSteps)
+	// The bitmask and tile counts of order.cu are used and cleared within
+	// a chunk, so the record sets share them.
+	add(BufSpkBits, "record", 4*k*int64(p.words), nil)
+	add(BufTileCnt, "record", 4*k*int64(p.tiles), nil)
 	add(BufSpkCnt, "record", 4*k, nil)
 	add(BufSpkOff, "record", 4*(k+1), nil)
 	add(BufSpkIDs, "record", 4*k*n, nil)

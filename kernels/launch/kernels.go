@@ -16,12 +16,15 @@ const (
 	ChunkEnd   Kernel = 4 // myelin_chunk_end(net, m, -)
 	RateUpdate Kernel = 5 // myelin_rate_update(net, s, pop)
 	Deliver    Kernel = 6 // myelin_deliver(net, s, -)
-	Record     Kernel = 7 // myelin_record(net, s, -)
+	// 7 was myelin_record: the update kernels write the samples now.
+	OrderCount Kernel = 8  // myelin_order_count(net, m, -)
+	OrderScan  Kernel = 9  // myelin_order_scan(net, m, -)
+	OrderWrite Kernel = 10 // myelin_order_write(net, m, -)
 )
 
 // Kernels lists every kernel.
 func Kernels() []Kernel {
-	return []Kernel{ChunkBegin, Events, Update, ChunkEnd, RateUpdate, Deliver, Record}
+	return []Kernel{ChunkBegin, Events, Update, ChunkEnd, RateUpdate, Deliver, OrderCount, OrderScan, OrderWrite}
 }
 
 // Name returns the kernel's extern "C" name.
@@ -39,8 +42,12 @@ func (k Kernel) Name() string {
 		return "myelin_rate_update"
 	case Deliver:
 		return "myelin_deliver"
-	case Record:
-		return "myelin_record"
+	case OrderCount:
+		return "myelin_order_count"
+	case OrderScan:
+		return "myelin_order_scan"
+	case OrderWrite:
+		return "myelin_order_write"
 	}
 	return fmt.Sprintf("kernel(%d)", int32(k))
 }
@@ -55,8 +62,8 @@ func (k Kernel) Module() string {
 		return "rate_update"
 	case Deliver:
 		return "deliver"
-	case Record:
-		return "record"
+	case OrderCount, OrderScan, OrderWrite:
+		return "order"
 	}
 	return ""
 }

@@ -9,8 +9,8 @@
 //     list for every chunk, because the kernels read the chunk's first step
 //     from a device counter (so the CUDA backend captures it in one graph);
 //   - the conversion of a chunk's spike and sample buffers into a
-//     backend.Block (Fill), sorting each step's spikes, which the kernels
-//     gather with atomics in no particular order.
+//     backend.Block (Fill). The kernels hand over each step's spikes in
+//     ascending id order (kernels/order.cu), so Fill only checks them.
 //
 // Every kernel takes the device address of a MyelinNet and two uint32
 // arguments: func(net *MyelinNet, s, a uint32).
@@ -84,6 +84,8 @@ type Plan struct {
 	bufs       []BufferSpec
 	probeOut   []uint32
 	segs       uint32
+	words      uint32 // words of a step's spike bitmask: ceil(N / 32)
+	tiles      uint32 // tiles of OrderTile words in a bitmask
 	eventGrid  uint32
 	spikingPop []uint32
 	ratePop    []uint32
@@ -106,7 +108,9 @@ func New(net *network.Network, cfg Config) (*Plan, error) {
 		p.probeOut = append(p.probeOut, uint32(p.SampleWidth))
 		p.SampleWidth += int(pr.Count)
 	}
-	perStep := 4*int64(net.N) + 4*int64(p.SampleWidth) + 8
+	p.words = (net.N + 31) / 32
+	p.tiles = (p.words + OrderTile - 1) / OrderTile
+	perStep := 4*int64(net.N) + 4*int64(p.SampleWidth) + 8 + 4*int64(p.words) + 4*int64(p.tiles)
 	p.ChunkSteps = int(min(int64(cfg.MaxChunkSteps), max(1, cfg.RecordBytes/perStep)))
 	if int64(p.ChunkSteps)*int64(net.N) >= 1<<32 || int64(p.ChunkSteps)*int64(p.SampleWidth) >= 1<<40 {
 		return nil, fmt.Errorf("launch: a chunk of %d steps × %d neurons overflows the 32-bit spike offsets", p.ChunkSteps, net.N)
@@ -228,14 +232,23 @@ func (p *Plan) Chunk(m int) []Launch {
 		if len(p.spikingPop) > 0 {
 			ls = append(ls, Launch{Kernel: Deliver, Grid: uint32(p.cfg.DeliverBlocks), Block: bs, S: s})
 		}
-		if p.SampleWidth > 0 {
-			ls = append(ls, Launch{Kernel: Record, Grid: grid(uint32(p.SampleWidth)), Block: bs, S: s})
-		}
+	}
+	if len(p.spikingPop) > 0 {
+		// Each step's spike ids in ascending order, once per chunk.
+		tiles := uint32(m) * p.tiles
+		ls = append(ls,
+			Launch{Kernel: OrderCount, Grid: grid(tiles), Block: bs, S: uint32(m)},
+			Launch{Kernel: OrderScan, Grid: grid(uint32(m)), Block: bs, S: uint32(m)},
+			Launch{Kernel: OrderWrite, Grid: grid(tiles), Block: bs, S: uint32(m)})
 	}
 	ls = append(ls, Launch{Kernel: ChunkEnd, Grid: 1, Block: 1, S: uint32(m)})
 	p.chunks[m] = ls
 	return ls
 }
+
+// OrderTile is the words of a step's spike bitmask that one thread of
+// kernels/order.cu counts and writes (MYELIN_ORDER_TILE).
+const OrderTile = 64
 
 // StepBytes is the size of the step buffer: the device step counter
 // (uint64) and the fault word (uint32, see Fault), padded to 16 bytes. A
@@ -282,8 +295,9 @@ func Spikes(counts []uint32) int {
 
 // Fill appends a chunk that started at step first to blk: counts holds its
 // steps' spike counts, ids at least Spikes(counts) spike ids (step after
-// step, each step's in any order: Fill sorts them in place), samples its
-// sample rows (len(counts) × SampleWidth).
+// step, each step's in ascending order, as kernels/order.cu leaves them),
+// samples its sample rows (len(counts) × SampleWidth). Ids out of range or
+// out of order are an error: the device's lists are checked, not trusted.
 func (p *Plan) Fill(blk *backend.Block, first uint64, counts, ids []uint32, samples []float32) error {
 	if len(blk.Samples) != len(p.net.Probes) {
 		return fmt.Errorf("launch: block has %d sample series, the network %d probes", len(blk.Samples), len(p.net.Probes))
@@ -301,10 +315,12 @@ func (p *Plan) Fill(blk *backend.Block, first uint64, counts, ids []uint32, samp
 			return fmt.Errorf("launch: step %d: %d spikes among %d neurons", first+uint64(s), c, p.net.N)
 		}
 		step := ids[off : off+int(c)]
-		slices.Sort(step)
 		for i, id := range step {
-			if id >= p.net.N || (i > 0 && step[i-1] == id) {
+			if id >= p.net.N {
 				return fmt.Errorf("launch: step %d: bad spike id %d (n = %d)", first+uint64(s), id, p.net.N)
+			}
+			if i > 0 && step[i-1] >= id {
+				return fmt.Errorf("launch: step %d: spike ids not in ascending order (%d then %d)", first+uint64(s), step[i-1], id)
 			}
 		}
 		blk.IDs = append(blk.IDs, step...)

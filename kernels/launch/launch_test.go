@@ -55,9 +55,22 @@ func TestChunk(t *testing.T) {
 		t.Fatalf("chunk does not start with begin and end with end: %v", ls)
 	}
 	// Per step: events, one merged update of all spiking populations, one
-	// of all rate populations, deliver, record.
-	perStep := []Kernel{Events, Update, RateUpdate, Deliver, Record}
-	body := ls[1 : len(ls)-1]
+	// of all rate populations (both sample the probes), deliver. Per chunk:
+	// the three launches that order each step's spike ids.
+	perStep := []Kernel{Events, Update, RateUpdate, Deliver}
+	order := ls[len(ls)-4 : len(ls)-1]
+	if order[0].Kernel != OrderCount || order[1].Kernel != OrderScan || order[2].Kernel != OrderWrite {
+		t.Fatalf("chunk does not end with the order launches: %v", order)
+	}
+	for _, l := range order {
+		if l.S != 3 {
+			t.Errorf("%v: want the chunk's 3 steps as its argument", l)
+		}
+	}
+	if tiles := 3 * p.tiles; order[0].Grid*128 < tiles || (order[0].Grid-1)*128 >= tiles || order[1].Grid != 1 {
+		t.Errorf("order grids %d and %d blocks for %d tiles", order[0].Grid, order[1].Grid, tiles)
+	}
+	body := ls[1 : len(ls)-4]
 	if len(body) != 3*len(perStep) {
 		t.Fatalf("%d launches per chunk of 3 steps, want %d: %v", len(body), 3*len(perStep), body)
 	}
@@ -91,7 +104,8 @@ func TestChunk(t *testing.T) {
 func TestBuffers(t *testing.T) {
 	p := mixedPlan(t, Config{RecordBytes: 1 << 20})
 	net := p.Network()
-	perStep := 4*int64(net.N) + 4*int64(p.SampleWidth) + 8
+	words := (int64(net.N) + 31) / 32
+	perStep := 4*int64(net.N) + 4*int64(p.SampleWidth) + 8 + 4*words + 4*((words+OrderTile-1)/OrderTile)
 	if want := int(min(int64(net.BlockSteps), (1<<20)/perStep)); p.ChunkSteps != want {
 		t.Errorf("ChunkSteps = %d, want %d", p.ChunkSteps, want)
 	}
@@ -132,7 +146,7 @@ func TestFill(t *testing.T) {
 	blk := &backend.Block{}
 	blk.Reset(30, len(net.Probes))
 	counts := []uint32{3, 0, 2}
-	ids := []uint32{9, 2, 5, 7, 1, 99}
+	ids := []uint32{2, 5, 9, 1, 7, 99}
 	samples := make([]float32, 3*p.SampleWidth)
 	for i := range samples {
 		samples[i] = float32(i)
@@ -159,6 +173,12 @@ func TestFill(t *testing.T) {
 	}
 	if err := p.Fill(blk, 0, []uint32{2}, []uint32{4}, samples); err == nil {
 		t.Error("Fill accepted fewer ids than counts")
+	}
+	if err := p.Fill(blk, 0, []uint32{3}, []uint32{4, 9, 7}, samples); err == nil || !strings.Contains(err.Error(), "ascending") {
+		t.Errorf("Fill accepted ids out of order: %v", err)
+	}
+	if err := p.Fill(blk, 0, []uint32{1}, []uint32{net.N}, samples); err == nil {
+		t.Error("Fill accepted an id past the network")
 	}
 }
 

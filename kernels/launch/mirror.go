@@ -16,7 +16,7 @@ import (
 )
 
 // NetSize is the size of the MyelinNet descriptor (kernels/network.cuh).
-const NetSize = 296
+const NetSize = 320
 
 // ModelWords is the size of PopDesc's model parameter union in 4-byte
 // words (MYELIN_MODEL_WORDS in kernels/models.cuh).
@@ -45,6 +45,7 @@ func (p *Plan) NetDescriptor(addr func(Buffer) uint64) []byte {
 	d.NProbes, d.SampleWidth = uint32(len(net.Probes)), uint32(p.SampleWidth)
 	d.Key0, d.Key1 = uint32(net.Seed), uint32(net.Seed>>32)
 	d.Segs, d.ChunkCap = p.segs, uint32(p.ChunkSteps)
+	d.Words, d.Tiles = p.words, p.tiles
 	return appendStruct(nil, d)
 }
 
@@ -100,7 +101,7 @@ type netDesc struct {
 	N, RingSlots, RateSlots, DelayBits uint32
 	NPops, NPoisson, NDC, NRProj       uint32
 	NProbes, SampleWidth, Key0, Key1   uint32
-	Segs, ChunkCap                     uint32
+	Segs, ChunkCap, Words, Tiles       uint32
 }
 
 // ScaleInv is 2^-Shift as a float32, computed as the CPU backend does.

@@ -1,0 +1,61 @@
+//go:build cuda
+
+package cuda
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/myelin-sim/myelin/engine/backend"
+	"github.com/myelin-sim/myelin/engine/backend/parity"
+	"github.com/myelin-sim/myelin/kernels/launch"
+)
+
+// BenchmarkStepGeometry measures the simulation step of brunel at 1,000
+// and 12,500 neurons for launch geometries (threads per block, deliver
+// grid), reporting µs per step: the per-step floor and how much of it
+// each launch's grid costs. One iteration is 1,000 steps (100 ms), after
+// 200 steps of warm-up; the network is built once per size. Run it on a
+// GPU machine: bin/cuda.test -test.run '^$' -test.bench StepGeometry
+// -test.benchtime 3x.
+func BenchmarkStepGeometry(b *testing.B) {
+	d := openDevice(b)
+	sms := max(1, d.Info().SMs)
+	for _, n := range []string{"1000", "12500"} {
+		net, err := parity.Build(parity.Case{Name: "brunel", Model: "brunel", Set: map[string]string{"n": n, "duration_ms": "1000"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, block := range []int{128, 256} {
+			for _, perSM := range []int{1, 2, 4, 8} {
+				cfg := launch.Config{Block: block, DeliverBlocks: perSM * sms}
+				b.Run(fmt.Sprintf("n=%s/block=%d/deliver=%d", n, block, cfg.DeliverBlocks), func(b *testing.B) {
+					be := NewBackend(d, &cfg)
+					defer func() {
+						if err := be.Close(); err != nil {
+							b.Error(err)
+						}
+					}()
+					if err := be.Load(net); err != nil {
+						b.Fatal(err)
+					}
+					var blk backend.Block
+					blk.Reset(0, len(net.Probes))
+					if err := be.Advance(200, &blk); err != nil {
+						b.Fatal(err)
+					}
+					b.ResetTimer()
+					start := time.Now()
+					for i := 0; i < b.N; i++ {
+						blk.Reset(0, len(net.Probes))
+						if err := be.Advance(1000, &blk); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(float64(time.Since(start).Microseconds())/float64(1000*b.N), "µs/step")
+				})
+			}
+		}
+	}
+}
