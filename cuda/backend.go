@@ -3,6 +3,7 @@
 package cuda
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"unsafe"
@@ -38,7 +39,7 @@ type Backend struct {
 	funcs   map[launch.Kernel]*driver.Function
 	owned   []*driver.Buffer
 	bufs    [launch.RecordSets][launch.NumBuffers]*driver.Buffer
-	nets    [launch.RecordSets]*driver.Buffer
+	nets    [launch.RecordSets][]byte // each record set's MyelinNet, passed to the kernels by value
 	graphs  map[graphKey]*driver.Graph
 	host    [launch.RecordSets]hostSet
 	events  []*driver.Event
@@ -241,15 +242,7 @@ func (b *Backend) load(plan *launch.Plan) error {
 		}
 	}
 	for set := range b.nets {
-		d := plan.NetDescriptor(func(x launch.Buffer) uint64 { return uint64(b.bufs[set][x].Ptr()) })
-		buf, err := b.alloc(fmt.Sprintf("net[%d]", set), int64(len(d)))
-		if err != nil {
-			return err
-		}
-		if err := driver.Upload(buf, d); err != nil {
-			return err
-		}
-		b.nets[set] = buf
+		b.nets[set] = plan.NetDescriptor(func(x launch.Buffer) uint64 { return uint64(b.bufs[set][x].Ptr()) })
 	}
 	k := int64(plan.ChunkSteps)
 	for set := range b.host {
@@ -310,7 +303,9 @@ func (b *Backend) graph(m, set int) (*driver.Graph, error) {
 	g, err := b.stream.Capture(fmt.Sprintf("chunk of %d steps, record set %d (%d launches)", m, set, len(ls)), func() error {
 		for _, l := range ls {
 			f := b.funcs[l.Kernel]
-			if err := f.Launch(driver.Dim3{X: int(l.Grid)}, driver.Dim3{X: int(l.Block)}, 0, b.stream, net, l.S, l.A); err != nil {
+			err := f.LaunchValues(driver.Dim3{X: int(l.Grid)}, driver.Dim3{X: int(l.Block)}, 0, b.stream,
+				net, binary.LittleEndian.AppendUint32(nil, l.S), binary.LittleEndian.AppendUint32(nil, l.A))
+			if err != nil {
 				return err
 			}
 		}
@@ -482,7 +477,7 @@ func (b *Backend) release() error {
 	}
 	b.owned = nil
 	b.bufs = [launch.RecordSets][launch.NumBuffers]*driver.Buffer{}
-	b.nets = [launch.RecordSets]*driver.Buffer{}
+	b.nets = [launch.RecordSets][]byte{}
 	if b.stream != nil {
 		keep(b.stream.Destroy())
 		b.stream = nil

@@ -59,3 +59,46 @@ func BenchmarkStepGeometry(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMillionChunks measures brunel at 1,000,000 neurons (in-degree
+// 1,000, 1.25 × 10⁹ synapses) with record sets of 64, 256 and 400 MiB,
+// which give chunks of 16, 64 and 100 steps: whether the host's per-chunk
+// work (wait, copy, hand-over) still bounds the step. One iteration is 200
+// steps (20 ms) after 100 of warm-up; the network is built once.
+func BenchmarkMillionChunks(b *testing.B) {
+	d := openDevice(b)
+	net, err := parity.Build(parity.Case{Name: "brunel", Model: "brunel",
+		Set: map[string]string{"n": "1000000", "indegree": "1000", "duration_ms": "1000"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, mib := range []int64{64, 256, 400} {
+		cfg := launch.Config{DeliverBlocks: 8 * max(1, d.Info().SMs), RecordBytes: mib << 20}
+		b.Run(fmt.Sprintf("record=%dMiB", mib), func(b *testing.B) {
+			be := NewBackend(d, &cfg)
+			defer func() {
+				if err := be.Close(); err != nil {
+					b.Error(err)
+				}
+			}()
+			if err := be.Load(net); err != nil {
+				b.Fatal(err)
+			}
+			var blk backend.Block
+			blk.Reset(0, len(net.Probes))
+			if err := be.Advance(100, &blk); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				blk.Reset(0, len(net.Probes))
+				if err := be.Advance(200, &blk); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(time.Since(start).Microseconds())/float64(200*b.N), "µs/step")
+			b.ReportMetric(float64(be.plan.ChunkSteps), "steps/chunk")
+		})
+	}
+}

@@ -28,8 +28,9 @@ __device__ __forceinline__ unsigned myelin_pop_of(const MyelinNet *net, unsigned
 // A synapse's weight is stored (weight[wbase[pre pop] + k - first synapse
 // of the population]) or, for a compact population, looked up by the
 // target's population in wtab.
-extern "C" __global__ void myelin_deliver(const MyelinNet *__restrict__ net, unsigned s, unsigned unused)
+extern "C" __global__ void myelin_deliver(const __grid_constant__ MyelinNet net_, unsigned s, unsigned unused)
 {
+    const MyelinNet *__restrict__ net = &net_;
     unsigned cnt = net->spk_cnt[s];
     unsigned off = net->spk_off[s];
     if (blockIdx.x == 0 && threadIdx.x == 0) {

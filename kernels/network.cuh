@@ -85,9 +85,13 @@ struct ProbeDesc {
 // post pop].
 #define MYELIN_COMPACT 0xffffffffffffffffull
 
-// MyelinNet holds every device array and size; each kernel takes a pointer
-// to it. The spike and sample buffers belong to one recording chunk (the
-// host keeps one MyelinNet per chunk buffer).
+// MyelinNet holds every device array and size. Each kernel takes it by
+// value, as a __grid_constant__ parameter, and reads it through a pointer
+// to that parameter: its fields are loads from the kernel's parameter space
+// (constant-cached), not from global memory, so no load of the step
+// depends on first loading the descriptor. The device functions take the
+// pointer. The spike and sample buffers belong to one record set (the host
+// keeps one MyelinNet per set, captured into that set's graphs).
 struct MyelinNet {
     unsigned long long *step;           // first step of the current chunk; followed by the fault word (myelin_fault)
     const PopDesc *pops;                // [n_pops]

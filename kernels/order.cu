@@ -40,8 +40,9 @@ __device__ __forceinline__ bool myelin_order_tile(const MyelinNet *net, unsigned
 
 // myelin_order_count(net, m, -): tile_cnt[s * tiles + tile] = the number of
 // bits set in the tile.
-extern "C" __global__ void myelin_order_count(const MyelinNet *__restrict__ net, unsigned m, unsigned unused)
+extern "C" __global__ void myelin_order_count(const __grid_constant__ MyelinNet net_, unsigned m, unsigned unused)
 {
+    const MyelinNet *__restrict__ net = &net_;
     unsigned long long i = myelin_gid();
     unsigned s, nw;
     unsigned long long w0;
@@ -57,8 +58,9 @@ extern "C" __global__ void myelin_order_count(const MyelinNet *__restrict__ net,
 
 // myelin_order_scan(net, m, -): for each step s < m (one thread each), the
 // tiles' counts become their first indices in spk_ids.
-extern "C" __global__ void myelin_order_scan(const MyelinNet *__restrict__ net, unsigned m, unsigned unused)
+extern "C" __global__ void myelin_order_scan(const __grid_constant__ MyelinNet net_, unsigned m, unsigned unused)
 {
+    const MyelinNet *__restrict__ net = &net_;
     unsigned long long s = myelin_gid();
     if (s >= m) {
         return;
@@ -74,8 +76,9 @@ extern "C" __global__ void myelin_order_scan(const MyelinNet *__restrict__ net, 
 
 // myelin_order_write(net, m, -): the tile's ids, ascending, from its first
 // index; its words cleared.
-extern "C" __global__ void myelin_order_write(const MyelinNet *__restrict__ net, unsigned m, unsigned unused)
+extern "C" __global__ void myelin_order_write(const __grid_constant__ MyelinNet net_, unsigned m, unsigned unused)
 {
+    const MyelinNet *__restrict__ net = &net_;
     unsigned long long i = myelin_gid();
     unsigned s, nw;
     unsigned long long w0;

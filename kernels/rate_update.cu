@@ -10,8 +10,9 @@
 // sampling the new rate for the probes. The recurrent input sums float32(w·r) over the
 // projections into pop in order, then over j ascending (ring table) or in
 // CSC order, exactly as the CPU backend does.
-extern "C" __global__ void myelin_rate_update(const MyelinNet *__restrict__ net, unsigned s, unsigned unused)
+extern "C" __global__ void myelin_rate_update(const __grid_constant__ MyelinNet net_, unsigned s, unsigned unused)
 {
+    const MyelinNet *__restrict__ net = &net_;
     unsigned pi = myelin_pop_of_block(net, blockIdx.x, true);
     const PopDesc *pop = &net->pops[pi];
     unsigned long long li = (unsigned long long)(blockIdx.x - pop->rblock0) * blockDim.x + threadIdx.x;

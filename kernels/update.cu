@@ -16,8 +16,9 @@
 #include "philox.cuh"
 
 // myelin_chunk_begin(net, m, -): spk_cnt[0..m) = 0, spk_off[0] = 0.
-extern "C" __global__ void myelin_chunk_begin(const MyelinNet *__restrict__ net, unsigned m, unsigned unused)
+extern "C" __global__ void myelin_chunk_begin(const __grid_constant__ MyelinNet net_, unsigned m, unsigned unused)
 {
+    const MyelinNet *__restrict__ net = &net_;
     unsigned long long i = myelin_gid();
     if (i < m) {
         net->spk_cnt[i] = 0;
@@ -28,8 +29,9 @@ extern "C" __global__ void myelin_chunk_begin(const MyelinNet *__restrict__ net,
 }
 
 // myelin_chunk_end(net, m, -): *step += m (one thread).
-extern "C" __global__ void myelin_chunk_end(const MyelinNet *__restrict__ net, unsigned m, unsigned unused)
+extern "C" __global__ void myelin_chunk_end(const __grid_constant__ MyelinNet net_, unsigned m, unsigned unused)
 {
+    const MyelinNet *__restrict__ net = &net_;
     if (myelin_gid() == 0) {
         *net->step += m;
     }
@@ -54,8 +56,9 @@ __device__ __forceinline__ unsigned long long myelin_lower_bound(const EventDesc
 // myelin_events(net, s, -): the spike-array events of step t go into ring
 // slot t % ring_slots before any neuron reads it. Any grid: threads stride
 // over the step's events; integer atomics make the order irrelevant.
-extern "C" __global__ void myelin_events(const MyelinNet *__restrict__ net, unsigned s, unsigned unused)
+extern "C" __global__ void myelin_events(const __grid_constant__ MyelinNet net_, unsigned s, unsigned unused)
 {
+    const MyelinNet *__restrict__ net = &net_;
     unsigned long long t = *net->step + s;
     unsigned long long lo = myelin_lower_bound(net->events, net->n_events, t);
     unsigned long long hi = myelin_lower_bound(net->events, net->n_events, t + 1);
@@ -87,8 +90,9 @@ __device__ __forceinline__ unsigned myelin_poisson_count(unsigned u, unsigned ba
 // launch, one thread per neuron: population p takes the blocks from its
 // ublock0 on (ceil(size / blockDim.x) of them), as a group does in GeNN's
 // merged kernels.
-extern "C" __global__ void myelin_update(const MyelinNet *__restrict__ net, unsigned s, unsigned unused)
+extern "C" __global__ void myelin_update(const __grid_constant__ MyelinNet net_, unsigned s, unsigned unused)
 {
+    const MyelinNet *__restrict__ net = &net_;
     unsigned pi = myelin_pop_of_block(net, blockIdx.x, false);
     const PopDesc *pop = &net->pops[pi];
     unsigned long long i = (unsigned long long)(blockIdx.x - pop->ublock0) * blockDim.x + threadIdx.x;

@@ -100,6 +100,43 @@ func (f *Function) LaunchCooperative(grid, block Dim3, sharedMem int, s *Stream,
 	return nil
 }
 
+// LaunchValues launches the kernel with parameters given as their bytes,
+// each passed by value: a struct parameter (a kernel's
+// "const __grid_constant__ T p") gets the bytes of T in the kernel's
+// layout, a 32-bit integer its 4 little-endian bytes. Launch cannot pass
+// a struct: it (and gorgonia.org/cu under it) packs every parameter into
+// 8 bytes. A stream capture records the values in the graph.
+func (f *Function) LaunchValues(grid, block Dim3, sharedMem int, s *Stream, params ...[]byte) error {
+	grid, block = grid.norm(), block.norm()
+	err := checkGeometry(grid, block, sharedMem)
+	if err == nil && len(params) > maxArgs {
+		err = fmt.Errorf("%d arguments, at most %d", len(params), maxArgs)
+	}
+	var blob []byte
+	offs := make([]uint32, len(params))
+	for i, p := range params {
+		if err == nil && (len(p) == 0 || len(p) > maxParamBytes) {
+			err = fmt.Errorf("argument %d: %d bytes, want 1 to %d", i, len(p), maxParamBytes)
+		}
+		offs[i] = uint32(len(blob))
+		blob = append(blob, p...)
+	}
+	if err == nil && len(blob) > maxParamBytes {
+		err = fmt.Errorf("%d bytes of parameters, at most %d", len(blob), maxParamBytes)
+	}
+	if err == nil {
+		err = f.d.Do(func() error { return launchValues(f.fn, grid, block, sharedMem, s.cu(), blob, offs) })
+	}
+	if err != nil {
+		return fmt.Errorf("cuda: launch %s grid=%s block=%s smem=%d stream=%s: %w", f.name, grid, block, sharedMem, s.label(), err)
+	}
+	return nil
+}
+
+// maxParamBytes is the CUDA limit on a kernel's parameters (4 KiB before
+// Volta's 32 KiB; the smaller one holds everywhere).
+const maxParamBytes = 4096
+
 // maxArgs bounds the number of kernel parameters (our cooperative launch
 // keeps their pointers in a fixed C array).
 const maxArgs = 64
@@ -108,13 +145,8 @@ const maxArgs = 64
 // driver reads each parameter's own size from the start of its slot; the
 // machine is little-endian) and calls do on the device thread.
 func (f *Function) launch(grid, block Dim3, sharedMem int, args []any, do func([]unsafe.Pointer, []uint64) error) error {
-	for _, v := range []int{grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z} {
-		if v <= 0 || v > math.MaxInt32 {
-			return errors.New("every grid and block dimension must be at least 1")
-		}
-	}
-	if sharedMem < 0 {
-		return errors.New("negative shared memory size")
+	if err := checkGeometry(grid, block, sharedMem); err != nil {
+		return err
 	}
 	if len(args) > maxArgs {
 		return fmt.Errorf("%d arguments, at most %d", len(args), maxArgs)
@@ -130,6 +162,19 @@ func (f *Function) launch(grid, block Dim3, sharedMem int, args []any, do func([
 		params[i] = unsafe.Pointer(&slots[i])
 	}
 	return f.d.Do(func() error { return do(params, slots) })
+}
+
+// checkGeometry checks a launch's dimensions and shared memory size.
+func checkGeometry(grid, block Dim3, sharedMem int) error {
+	for _, v := range []int{grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z} {
+		if v <= 0 || v > math.MaxInt32 {
+			return errors.New("every grid and block dimension must be at least 1")
+		}
+	}
+	if sharedMem < 0 {
+		return errors.New("negative shared memory size")
+	}
+	return nil
 }
 
 func argSlot(a any) (uint64, error) {

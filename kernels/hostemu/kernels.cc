@@ -25,31 +25,31 @@ extern "C" int myelin_emu_launch(int kernel, unsigned grid, unsigned block, cons
     dim3 g(grid), b(block);
     switch (kernel) {
     case MYELIN_K_CHUNK_BEGIN:
-        simt_launch(g, b, [=] { myelin_chunk_begin(net, s, a); });
+        simt_launch(g, b, [=] { myelin_chunk_begin(*net, s, a); });
         return 0;
     case MYELIN_K_EVENTS:
-        simt_launch(g, b, [=] { myelin_events(net, s, a); });
+        simt_launch(g, b, [=] { myelin_events(*net, s, a); });
         return 0;
     case MYELIN_K_UPDATE:
-        simt_launch(g, b, [=] { myelin_update(net, s, a); });
+        simt_launch(g, b, [=] { myelin_update(*net, s, a); });
         return 0;
     case MYELIN_K_CHUNK_END:
-        simt_launch(g, b, [=] { myelin_chunk_end(net, s, a); });
+        simt_launch(g, b, [=] { myelin_chunk_end(*net, s, a); });
         return 0;
     case MYELIN_K_RATE_UPDATE:
-        simt_launch(g, b, [=] { myelin_rate_update(net, s, a); });
+        simt_launch(g, b, [=] { myelin_rate_update(*net, s, a); });
         return 0;
     case MYELIN_K_DELIVER:
-        simt_launch(g, b, [=] { myelin_deliver(net, s, a); });
+        simt_launch(g, b, [=] { myelin_deliver(*net, s, a); });
         return 0;
     case MYELIN_K_ORDER_COUNT:
-        simt_launch(g, b, [=] { myelin_order_count(net, s, a); });
+        simt_launch(g, b, [=] { myelin_order_count(*net, s, a); });
         return 0;
     case MYELIN_K_ORDER_SCAN:
-        simt_launch(g, b, [=] { myelin_order_scan(net, s, a); });
+        simt_launch(g, b, [=] { myelin_order_scan(*net, s, a); });
         return 0;
     case MYELIN_K_ORDER_WRITE:
-        simt_launch(g, b, [=] { myelin_order_write(net, s, a); });
+        simt_launch(g, b, [=] { myelin_order_write(*net, s, a); });
         return 0;
     }
     return -1;

@@ -5,7 +5,7 @@
 // run in descending order, so results that depended on the order of atomics
 // or on thread scheduling would show up against the CPU backend.
 //
-// Supported: __global__/__device__/__host__/__forceinline__, atomicAdd on
+// Supported: __global__/__device__/__host__/__forceinline__/__grid_constant__, atomicAdd on
 // int, unsigned and unsigned long long, atomicMax and atomicOr on unsigned
 // (real atomics, so launches from several OS threads stay correct),
 // __umulhi, __popc, __ffs, __int_as_float, floorf,
@@ -42,6 +42,7 @@
 #define __device__
 #define __host__
 #define __forceinline__ inline __attribute__((always_inline))
+#define __grid_constant__ // a kernel's by-value parameters are the callee's copy here anyway
 
 // CUDA's built-in vector types, as far as the kernels use them.
 struct uint3 {
