@@ -26,8 +26,8 @@ import (
 // the graph's last kernel advances). After a chunk, its spike counts,
 // sample rows and step counter are copied into pinned host memory inside
 // the same stream; then the used prefix of its spike ids. Two record sets
-// alternate, so the host sorts and hands over one chunk's spikes while the
-// device computes the next.
+// alternate, so the host checks and hands over one chunk's spikes (ordered on
+// the device by kernels/order.cu) while the device computes the next.
 type Backend struct {
 	dev     *driver.Device
 	ownsDev bool
