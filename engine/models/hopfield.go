@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -186,25 +187,25 @@ func HopfieldPatterns(seed uint64, n, k, p uint32) [][]uint32 {
 func hopfieldSynapses(n uint32, pats [][]uint32) *myelinpb.ExplicitList {
 	// One bit per ordered pair: n ≤ hopfieldMaxN keeps this ≤ 50 MB.
 	words := (uint64(n)*uint64(n) + 63) / 64
-	bits := make([]uint64, words)
+	set := make([]uint64, words)
 	for _, pat := range pats {
 		for _, i := range pat {
 			row := uint64(i) * uint64(n)
 			for _, j := range pat {
 				if i != j {
 					b := row + uint64(j)
-					bits[b/64] |= 1 << (b % 64)
+					set[b/64] |= 1 << (b % 64)
 				}
 			}
 		}
 	}
 	l := &myelinpb.ExplicitList{}
-	for i := range uint64(n) {
-		for j := range uint64(n) {
-			if b := i*uint64(n) + j; bits[b/64]>>(b%64)&1 != 0 {
-				l.PreIndex = append(l.PreIndex, uint32(j))
-				l.PostIndex = append(l.PostIndex, uint32(i))
-			}
+	for w, word := range set {
+		for word != 0 {
+			b := uint64(w)*64 + uint64(bits.TrailingZeros64(word))
+			word &= word - 1
+			l.PreIndex = append(l.PreIndex, uint32(b%uint64(n)))
+			l.PostIndex = append(l.PostIndex, uint32(b/uint64(n)))
 		}
 	}
 	return l
@@ -242,8 +243,9 @@ type Hopfield struct {
 	Patterns [][]uint32
 	// Cued is the cued pattern, or -1 when the run has no cue.
 	Cued int
-	// CueEndMs is when the cue stops (0 without a cue).
-	CueEndMs float64
+	// LastCueMs is the time of the cue's last spike (0 without a cue);
+	// the cue is off from at most one cue period (5 ms) later.
+	LastCueMs float64
 }
 
 // HopfieldOf recognises a spec made by the hopfield model (its name) and
@@ -331,7 +333,7 @@ func HopfieldOf(net *myelinpb.Network) (*Hopfield, error) {
 	for _, in := range net.GetInputs() {
 		if in.GetName() == "cue" {
 			for _, t := range in.GetSpikeTimes().GetTimeMs() {
-				h.CueEndMs = max(h.CueEndMs, t)
+				h.LastCueMs = max(h.LastCueMs, t)
 			}
 		}
 	}

@@ -104,8 +104,8 @@ func TestHopfieldOverCapacity(t *testing.T) {
 func TestHopfieldNoCue(t *testing.T) {
 	for _, seed := range []string{"1", "12345"} {
 		h, m, r := hopfieldRecall(t, map[string]string{"cue_ms": "0", "seed": seed})
-		if h.Cued != -1 || h.CueEndMs != 0 {
-			t.Fatalf("no cue: HopfieldOf says cued %d until %g ms", h.Cued, h.CueEndMs)
+		if h.Cued != -1 || h.LastCueMs != 0 {
+			t.Fatalf("no cue: HopfieldOf says cued %d until %g ms", h.Cued, h.LastCueMs)
 		}
 		o := maxOther(m, -1)
 		t.Logf("no cue, seed %s: max m %.3f, E %.2f Hz", seed, o, r)
@@ -128,8 +128,8 @@ func TestHopfieldPatternsAndSynapses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(h.Patterns) != 6 || h.Cued != 4 || h.CueEndMs < 195 || h.CueEndMs >= 200 {
-		t.Fatalf("HopfieldOf: %d patterns, cued %d, cue ends %g ms: want 6, 4, in [195, 200)", len(h.Patterns), h.Cued, h.CueEndMs)
+	if len(h.Patterns) != 6 || h.Cued != 4 || h.LastCueMs < 195 || h.LastCueMs >= 200 {
+		t.Fatalf("HopfieldOf: %d patterns, cued %d, cue ends %g ms: want 6, 4, in [195, 200)", len(h.Patterns), h.Cued, h.LastCueMs)
 	}
 	if !slices.Equal(h.Patterns[0], models.HopfieldPatterns(9, 200, 20, 1)[0]) || slices.Equal(h.Patterns[0], models.HopfieldPatterns(10, 200, 20, 1)[0]) {
 		t.Errorf("pattern 0 is not a function of the seed alone")
