@@ -65,9 +65,10 @@ const (
 // every other with one weight, chosen so that a whole pattern's inhibition
 // cancels the fraction `inhibition` of its excitation onto its own neurons
 // (g·τ_in = inhibition·j_ee·τ_ex); it stands in for a fast, linear
-// interneuron pool (as in Amit & Brunel's and Tsodyks & Feigel'man's
-// threshold control) and makes a neuron fire only when more than that
-// fraction of the active neurons are its Hebbian partners. Excitation is
+// interneuron pool (the activity-dependent threshold of sparse-coding
+// attractor networks; the projection breaks Dale's law for brevity) and
+// makes a neuron fire only when more than that fraction of the active
+// neurons are its Hebbian partners. Excitation is
 // slow (τ_ex = 20 ms, NMDA-like) and inhibition fast (τ_in = 5 ms).
 // Neurons are NEST's iaf_psc_exp with its defaults otherwise; Poisson
 // background (1 kHz) holds them 3 mV below threshold.
@@ -79,12 +80,29 @@ const (
 // ([analysis.PatternOverlap]): the Pearson correlation of the binarised
 // activity (rate >= 10 Hz in a window) with each pattern.
 //
-// Capacity, measured by TestHopfieldCapacity (n = 1000, a = 0.1, K = 100,
-// cue 30 %, window 400–1000 ms, three seeds, smallest overlap with the cued
-// pattern and largest with any other):
+// Capacity at n = 1000 (defaults otherwise: cue 30 %, inhibition 0.6),
+// measured by TestHopfieldCapacitySweep: recall means overlap >= 0.9 with
+// the cued pattern and <= 0.2 with every other over 500–1000 ms; five
+// seeds per P, cued pattern (7·seed) mod P; the smallest m(cued) and the
+// largest m(other) over the seeds.
 //
-//	P     m(cued)  max m(other)
-//	(filled in below)
+//	a = 0.1 (K = 100)                a = 0.05 (K = 50)        a = 0.2 (K = 200)
+//	 P  recalled  m(cued)  m(other)   P  recalled  m(cued)    P  recalled  m(cued)
+//	 5    5/5      1.000    0.089     40   5/5      1.000     2    5/5      1.000
+//	20    5/5      1.000    0.089     80   5/5      1.000     4    5/5      1.000
+//	30    5/5      0.994    0.087    120   5/5      0.990     6    5/5      1.000
+//	35    5/5      0.973    0.097    160   5/5      0.951     8    5/5      0.982
+//	40    5/5      0.939    0.114    180   5/5      0.933    10    4/5      0.900
+//	45    4/5      0.870    0.132    200   3/5      0.892    12    2/5      0.415
+//	50    1/5      0.491    0.227    220   0/5      0.659    14    0/5      0.207
+//	60    0/5      0.059    0.220    240   0/5     -0.023    16    0/5      0.193
+//
+// So the capacity is P = 40 at a = 0.1 (α = P/n = 0.04), 180 at a = 0.05
+// and 8 at a = 0.2: P·a² ≈ 0.3–0.45, the 1/a² scaling of the clipped rule,
+// reached when about a third of the possible synapses are set (the
+// fraction 1-(1-a²)^P is 0.33, 0.36 and 0.28). Past it, non-pattern
+// neurons with many Hebbian partners among the active ones join in and the
+// activity spreads (at a = 0.1, P = 70: m(cued) 0.07, E at 44 Hz).
 //
 // The spec's name records n, P, a and the cued pattern so that a stream's
 // header says which patterns it holds ([HopfieldOf] recomputes them and
