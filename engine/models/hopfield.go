@@ -97,8 +97,11 @@ const (
 //	50    1/5      0.491    0.227    220   0/5      0.659    14    0/5      0.207
 //	60    0/5      0.059    0.220    240   0/5     -0.023    16    0/5      0.193
 //
+// Denser patterns, the same way: a = 0.3 recalls up to P = 4 (P = 5: 4/5,
+// P = 6: 0/5), a = 0.5 up to P = 2 (P = 3: 0/5).
+//
 // So the capacity is P = 40 at a = 0.1 (α = P/n = 0.04), 180 at a = 0.05
-// and 8 at a = 0.2: P·a² ≈ 0.3–0.45, the 1/a² scaling of the clipped rule,
+// and 8 at a = 0.2: P·a² ≈ 0.3–0.5 (0.36 at a = 0.3, 0.5 at a = 0.5), the 1/a² scaling of the clipped rule,
 // reached when about a third of the possible synapses are set (the
 // fraction 1-(1-a²)^P is 0.33, 0.36 and 0.28). Past it, non-pattern
 // neurons with many Hebbian partners among the active ones join in and the

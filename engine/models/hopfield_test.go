@@ -68,21 +68,27 @@ const hopfieldCapacity = 40
 
 // A 30 % cue recalls its pattern and the network holds it after the cue:
 // overlap with the cued pattern >= 0.9 and with every other <= 0.2, from a
-// single pattern up to the measured capacity, for several seeds and cued
-// patterns.
+// single pattern up to the measured capacity (a = 0.1), for several seeds
+// and cued patterns, and at sparser and denser patterns below their
+// capacities.
 func TestHopfieldRecall(t *testing.T) {
-	for _, c := range []struct{ p, seed, cue int }{
-		{1, 1, 0}, {10, 2, 7}, {20, 12345, 0}, {30, 3, 29}, {hopfieldCapacity, 4, 13}, {hopfieldCapacity, 5, 2},
+	for _, c := range []struct {
+		a            string
+		p, seed, cue int
+	}{
+		{"0.1", 1, 1, 0}, {"0.1", 10, 2, 7}, {"0.1", 20, 12345, 0}, {"0.1", 30, 3, 29},
+		{"0.1", hopfieldCapacity, 4, 13}, {"0.1", hopfieldCapacity, 5, 2},
+		{"0.05", 120, 6, 77}, {"0.3", 3, 7, 1},
 	} {
-		set := map[string]string{"patterns": strconv.Itoa(c.p), "seed": strconv.Itoa(c.seed), "cue_pattern": strconv.Itoa(c.cue)}
+		set := map[string]string{"sparseness": c.a, "patterns": strconv.Itoa(c.p), "seed": strconv.Itoa(c.seed), "cue_pattern": strconv.Itoa(c.cue)}
 		h, m, r := hopfieldRecall(t, set)
 		if h.Cued != c.cue || len(h.Patterns) != c.p {
 			t.Fatalf("%v: HopfieldOf says %d patterns, cued %d", set, len(h.Patterns), h.Cued)
 		}
 		o := maxOther(m, c.cue)
-		t.Logf("P=%d seed %d: m(cued) %.3f, max m(other) %.3f, E %.2f Hz", c.p, c.seed, m[c.cue], o, r)
+		t.Logf("a=%s P=%d seed %d: m(cued) %.3f, max m(other) %.3f, E %.2f Hz", c.a, c.p, c.seed, m[c.cue], o, r)
 		if m[c.cue] < 0.9 || (c.p > 1 && o > 0.2) {
-			t.Errorf("P=%d seed %d cue %d: overlap %.3f with the cued pattern, %.3f with the closest other: want >= 0.9 and <= 0.2", c.p, c.seed, c.cue, m[c.cue], o)
+			t.Errorf("a=%s P=%d seed %d cue %d: overlap %.3f with the cued pattern, %.3f with the closest other: want >= 0.9 and <= 0.2", c.a, c.p, c.seed, c.cue, m[c.cue], o)
 		}
 	}
 }
