@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -14,7 +15,8 @@ import (
 func TestAnalyzeHopfield(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "h.myelin")
-	if code, _, errOut := cli(context.Background(), "run", "hopfield", "--set", "n=400,patterns=5,cue_pattern=3", "--duration", "600", "--backend", "cpu", "-q", "-o", path); code != 0 {
+	// --seed: another trial of the same patterns.
+	if code, _, errOut := cli(context.Background(), "run", "hopfield", "--set", "n=400,patterns=5,cue_pattern=3", "--seed", "77", "--duration", "600", "--backend", "cpu", "-q", "-o", path); code != 0 {
 		t.Fatalf("run: exit %d: %s", code, errOut)
 	}
 	png := filepath.Join(dir, "ov.png")
@@ -41,6 +43,27 @@ func TestAnalyzeHopfield(t *testing.T) {
 		}
 	}
 	checkPNG(t, png, 1200, 750)
+
+	// An edited hopfield spec whose synapses are not its name's patterns:
+	// a note, and --overlaps is an error.
+	code, txt, errOut := cli(context.Background(), "spec", "hopfield", "--set", "n=200,patterns=3,duration_ms=300")
+	if code != 0 {
+		t.Fatalf("spec: exit %d: %s", code, errOut)
+	}
+	edited := filepath.Join(dir, "edited.textproto")
+	if err := os.WriteFile(edited, []byte(strings.Replace(txt, "pattern_seed=12345", "pattern_seed=1", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ep := filepath.Join(dir, "edited.myelin")
+	if code, _, errOut := cli(context.Background(), "run", edited, "--backend", "cpu", "-q", "-o", ep); code != 0 {
+		t.Fatalf("run edited: exit %d: %s", code, errOut)
+	}
+	if code, out, errOut := cli(context.Background(), "analyze", ep); code != 0 || !strings.Contains(out, "note: no pattern overlaps") || !strings.Contains(out, "not those of the patterns") {
+		t.Errorf("analyze edited: exit %d, %s %s", code, out, errOut)
+	}
+	if code, _, errOut := cli(context.Background(), "analyze", ep, "--overlaps", png); code == 0 || !strings.Contains(errOut, "--overlaps") {
+		t.Errorf("analyze edited --overlaps: exit %d, %s", code, errOut)
+	}
 
 	// Not a hopfield run: no overlaps, and --overlaps is an error.
 	bp, _ := brunelStream(t, dir, "50")

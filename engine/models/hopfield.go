@@ -27,7 +27,7 @@ func hopfield() *Model {
 			{"j_ee", "", "weight of a Hebbian E→E synapse (pA; default 400/K for K = round(a·n) neurons per pattern)"},
 			{"inhibition", "0.6", "global inhibition, as the fraction of a whole pattern's excitation that it cancels, in [0, 1)"},
 			{"duration_ms", "1000", "biological time to simulate (ms)"},
-			seedParam,
+			{"seed", "12345", "seed of the patterns, the cue, connectivity, initial values and inputs (run --seed changes all but the patterns and the cue)"},
 		},
 		build: buildHopfield,
 	}
@@ -58,7 +58,9 @@ const (
 // Buneman & Longuet-Higgins (1969), Nature 222:960, in spiking form.
 //
 // Patterns: P random sets of exactly K = round(a·n) of the n E neurons
-// (sparseness a), drawn from the run's seed (see [HopfieldPatterns]).
+// (sparseness a), drawn from the seed parameter (see [HopfieldPatterns]);
+// `myelin run --seed` later replaces the spec's seed, which gives another
+// trial (initial values, background) of the same stored patterns.
 // Weights: neuron j excites neuron i ≠ j with j_ee if some pattern holds
 // both, else not at all: c_ij = min(1, Σ_μ ξ_i^μ ξ_j^μ), the Hebbian sum
 // clipped at one synapse. Inhibition is global: every E neuron inhibits
@@ -107,7 +109,8 @@ const (
 // neurons with many Hebbian partners among the active ones join in and the
 // activity spreads (at a = 0.1, P = 70: m(cued) 0.07, E at 44 Hz).
 //
-// The spec's name records n, P, a and the cued pattern so that a stream's
+// The spec's name records n, P, a, the patterns' seed and the cued pattern
+// so that a stream's
 // header says which patterns it holds ([HopfieldOf] recomputes them and
 // checks them against the Hebbian synapses).
 func buildHopfield(v Values) (*myelinpb.Network, error) {
@@ -162,7 +165,7 @@ func buildHopfield(v Values) (*myelinpb.Network, error) {
 	if cueMs > 0 {
 		cueName = "cue pattern " + strconv.FormatUint(uint64(cue), 10)
 	}
-	name := fmt.Sprintf("%sN=%d, P=%d, a=%s, %s)", hopfieldNamePrefix, n, p, strconv.FormatFloat(a, 'g', -1, 64), cueName)
+	name := fmt.Sprintf("%sN=%d, P=%d, a=%s, pattern_seed=%d, %s)", hopfieldNamePrefix, n, p, strconv.FormatFloat(a, 'g', -1, 64), seed, cueName)
 	b := spec.New(name).Dt(0.1).Duration(dur).Seed(seed).BlockSteps(100).
 		Population("E", n, spec.IafPscExp(&myelinpb.IafPscExp{TauSynEx: f64(hopfieldTauEx), TauSynIn: f64(hopfieldTauIn)}), spec.Initial(spec.UniformDist(-70, -58))).
 		Project("E", "E", spec.Explicit(hebb), spec.Weight(spec.Const(jee)), spec.Delay(spec.Const(1)), spec.Name("hebb")).
@@ -270,7 +273,7 @@ type Hopfield struct {
 }
 
 // HopfieldOf recognises a spec made by the hopfield model (its name) and
-// returns its patterns, recomputed from the seed and the n, P and a its
+// returns its patterns, recomputed from the n, P, a and pattern seed its
 // name records. It returns nil, nil for a spec of another model, and an
 // error when the spec claims to be a hopfield run but its Hebbian synapses
 // are not those of the recomputed patterns (an edited spec).
@@ -281,12 +284,12 @@ func HopfieldOf(net *myelinpb.Network) (*Hopfield, error) {
 	}
 	var n, p uint32
 	var a float64
-	var cueText string
-	fields := strings.SplitN(strings.TrimSuffix(rest, ")"), ", ", 4)
-	if len(fields) != 4 {
-		return nil, fmt.Errorf("hopfield spec %q: name does not read \"hopfield (N=…, P=…, a=…, cue …)\"", net.GetName())
+	var seed uint64
+	fields := strings.SplitN(strings.TrimSuffix(rest, ")"), ", ", 5)
+	if len(fields) != 5 {
+		return nil, fmt.Errorf("hopfield spec %q: name does not read \"hopfield (N=…, P=…, a=…, pattern_seed=…, cue …)\"", net.GetName())
 	}
-	for i, f := range fields[:3] {
+	for i, f := range fields[:4] {
 		key, val, _ := strings.Cut(f, "=")
 		var err error
 		switch {
@@ -300,6 +303,8 @@ func HopfieldOf(net *myelinpb.Network) (*Hopfield, error) {
 			p = uint32(x)
 		case i == 2 && key == "a":
 			a, err = strconv.ParseFloat(val, 64)
+		case i == 3 && key == "pattern_seed":
+			seed, err = strconv.ParseUint(val, 10, 64)
 		default:
 			err = fmt.Errorf("unexpected %q", f)
 		}
@@ -307,7 +312,7 @@ func HopfieldOf(net *myelinpb.Network) (*Hopfield, error) {
 			return nil, fmt.Errorf("hopfield spec %q: name field %d: %w", net.GetName(), i+1, err)
 		}
 	}
-	cueText = fields[3]
+	cueText := fields[4]
 	h := &Hopfield{Population: "E", Cued: -1}
 	if c, ok := strings.CutPrefix(cueText, "cue pattern "); ok {
 		x, err := strconv.ParseUint(c, 10, 32)
@@ -346,10 +351,10 @@ func HopfieldOf(net *myelinpb.Network) (*Hopfield, error) {
 	if uint64(len(hebb.GetPreIndex())) < uint64(k)*uint64(k-1) || uint64(p)*uint64(k) > hopfieldMaxIDs {
 		return nil, fmt.Errorf("hopfield spec %q: its \"hebb\" synapses are not those of its patterns (%d synapses for P = %d patterns of K = %d)", net.GetName(), len(hebb.GetPreIndex()), p, k)
 	}
-	h.Patterns = HopfieldPatterns(net.GetSeed(), n, k, p)
+	h.Patterns = HopfieldPatterns(seed, n, k, p)
 	want := hopfieldSynapses(n, h.Patterns)
 	if !slices.Equal(want.PreIndex, hebb.GetPreIndex()) || !slices.Equal(want.PostIndex, hebb.GetPostIndex()) {
-		return nil, fmt.Errorf("hopfield spec %q: its \"hebb\" synapses are not those of the patterns that seed %d gives (an edited spec?)", net.GetName(), net.GetSeed())
+		return nil, fmt.Errorf("hopfield spec %q: its \"hebb\" synapses are not those of the patterns that pattern_seed %d gives (an edited spec?)", net.GetName(), seed)
 	}
 	for _, in := range net.GetInputs() {
 		if in.GetName() == "cue" {

@@ -210,18 +210,29 @@ func TestHopfieldOf(t *testing.T) {
 	if h, err := models.HopfieldOf(s); h != nil || err != nil {
 		t.Errorf("HopfieldOf(ring_spiking) = %v, %v: want nil, nil", h, err)
 	}
+	// run --seed replaces the spec's seed: another trial of the same
+	// patterns, which HopfieldOf still finds.
+	s, err = models.Spec("hopfield", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Seed = 99
+	if h, err := models.HopfieldOf(s); err != nil || len(h.Patterns) != 20 {
+		t.Errorf("HopfieldOf after a seed change: %v", err)
+	}
 	for _, c := range []struct {
 		name string
 		edit func(s *mspec)
 		want string
 	}{
-		{"another seed", func(s *mspec) { s.Seed++ }, "not those of the patterns"},
+		{"another pattern seed", func(s *mspec) { s.Name = strings.Replace(s.Name, "pattern_seed=12345", "pattern_seed=12346", 1) }, "not those of the patterns"},
 		{"a synapse moved", func(s *mspec) { s.Projections[0].GetExplicit().PreIndex[3]++ }, "not those of the patterns"},
 		{"P changed", func(s *mspec) { s.Name = strings.Replace(s.Name, "P=20", "P=21", 1) }, "not those of the patterns"},
 		{"P huge", func(s *mspec) { s.Name = strings.Replace(s.Name, "P=20", "P=4000000000", 1) }, "out of range"},
 		{"N wrong", func(s *mspec) { s.Name = strings.Replace(s.Name, "N=1000", "N=999", 1) }, "no population"},
 		{"cue beyond P", func(s *mspec) { s.Name = strings.Replace(s.Name, "cue pattern 0", "cue pattern 20", 1) }, "cued pattern"},
 		{"garbled", func(s *mspec) { s.Name = "hopfield (N=1000)" }, "name does not read"},
+		{"bad seed", func(s *mspec) { s.Name = strings.Replace(s.Name, "pattern_seed=12345", "pattern_seed=x", 1) }, "name field 4"},
 	} {
 		s, err := models.Spec("hopfield", nil)
 		if err != nil {
