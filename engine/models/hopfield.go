@@ -44,6 +44,7 @@ const (
 	hopfieldCuePA      = 800.0 // mean current of the cue onto a cued neuron (pA)
 	hopfieldMaxN       = 20000 // the Hebbian list grows as n²: keep specs to a few hundred MB at most
 	hopfieldMaxP       = 10000
+	hopfieldMaxCueMs   = 10000.0 // bounds the cue's spike array (a spike per neuron every 5 ms)
 	hopfieldMaxIDs     = 1 << 24 // most P·K: the patterns' ids stay within 64 MB
 	hopfieldNamePrefix = "hopfield ("
 	// purposePatterns keys the draws of the stored patterns and of the cued
@@ -148,7 +149,9 @@ func buildHopfield(v Values) (*myelinpb.Network, error) {
 	if !(cueFrac > 0 && cueFrac <= 1) {
 		return nil, fmt.Errorf("parameter cue_fraction = %g: must be in (0, 1]", cueFrac)
 	}
-	r.atLeast("cue_ms", cueMs, 0, "how long the cue is on; 0 for no cue")
+	if !(cueMs >= 0 && cueMs <= hopfieldMaxCueMs) {
+		r.fail(fmt.Errorf("parameter cue_ms = %g: must be in [0, %g] (0 for no cue)", cueMs, hopfieldMaxCueMs))
+	}
 	jee := r.float("j_ee", 400/float64(k))
 	r.atLeast("j_ee", jee, 0, "Hebbian excitation; a negative one would make it inhibition")
 	if !(inh >= 0 && inh < 1) {
@@ -162,6 +165,9 @@ func buildHopfield(v Values) (*myelinpb.Network, error) {
 	hebb := hopfieldSynapses(n, pats)
 	g := inh * jee * hopfieldTauEx / hopfieldTauIn
 	cueName := "no cue"
+	if cueMs > 0 && dur <= hopfieldCueStartMs {
+		cueMs = 0 // the run ends before the cue would start
+	}
 	if cueMs > 0 {
 		cueName = "cue pattern " + strconv.FormatUint(uint64(cue), 10)
 	}
@@ -172,7 +178,7 @@ func buildHopfield(v Values) (*myelinpb.Network, error) {
 		Project("E", "E", spec.AllToAll(), spec.Autapses(false), spec.Weight(spec.Const(-g)), spec.Delay(spec.Const(1)), spec.Via(myelinpb.Receptor_INHIBITORY), spec.Name("inhibition")).
 		Poisson("E", hopfieldBgHz, hopfieldBgPA/(hopfieldBgHz*hopfieldTauEx/1000), spec.Name("bg"))
 	if cueMs > 0 {
-		ids, times := hopfieldCue(seed, pats[cue], cueFrac, hopfieldCueStartMs, hopfieldCueStartMs+cueMs)
+		ids, times := hopfieldCue(seed, pats[cue], cueFrac, hopfieldCueStartMs, min(hopfieldCueStartMs+cueMs, dur))
 		b.SpikeTimes("E", ids, times, hopfieldCuePA/(hopfieldCueHz*hopfieldTauEx/1000), spec.Name("cue"))
 	}
 	return b.Build()
@@ -265,7 +271,8 @@ type Hopfield struct {
 	Population string
 	// Patterns are the stored patterns, ascending local neuron ids.
 	Patterns [][]uint32
-	// Cued is the cued pattern, or -1 when the run has no cue.
+	// Cued is the cued pattern, or -1 when the run has no cue (no input
+	// "cue" with spikes).
 	Cued int
 	// LastCueMs is the time of the cue's last spike (0 without a cue);
 	// the cue is off from at most one cue period (5 ms) later.
@@ -356,12 +363,17 @@ func HopfieldOf(net *myelinpb.Network) (*Hopfield, error) {
 	if !slices.Equal(want.PreIndex, hebb.GetPreIndex()) || !slices.Equal(want.PostIndex, hebb.GetPostIndex()) {
 		return nil, fmt.Errorf("hopfield spec %q: its \"hebb\" synapses are not those of the patterns that pattern_seed %d gives (an edited spec?)", net.GetName(), seed)
 	}
+	cueSpikes := 0
 	for _, in := range net.GetInputs() {
 		if in.GetName() == "cue" {
 			for _, t := range in.GetSpikeTimes().GetTimeMs() {
 				h.LastCueMs = max(h.LastCueMs, t)
+				cueSpikes++
 			}
 		}
+	}
+	if cueSpikes == 0 {
+		h.Cued = -1
 	}
 	return h, nil
 }

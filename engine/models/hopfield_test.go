@@ -266,6 +266,7 @@ func TestHopfieldParameterErrors(t *testing.T) {
 		{map[string]string{"cue_fraction": "0"}, "parameter cue_fraction = 0"},
 		{map[string]string{"cue_fraction": "1.5"}, "parameter cue_fraction = 1.5"},
 		{map[string]string{"cue_ms": "-1"}, "parameter cue_ms = -1"},
+		{map[string]string{"cue_ms": "1e12"}, "parameter cue_ms = 1e+12: must be in [0, 10000]"},
 		{map[string]string{"j_ee": "-1"}, "parameter j_ee = -1"},
 		{map[string]string{"inhibition": "1"}, "parameter inhibition = 1"},
 		{map[string]string{"patterns": "9000", "n": "20000"}, "parameter patterns = 9000"},
