@@ -27,6 +27,8 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 	bumpEvery := fs.Float64("bump-every", 100, "for rate (ring) populations sampled whole: print the decoded bump position every `ms`")
 	maxNeurons := fs.Int("max-neurons", analysis.DefaultMaxNeurons, "most neurons the raster shows")
 	pairs := fs.Int("pairs", analysis.DefaultCorrPairs, "neuron pairs sampled for the spike-count correlation")
+	overlapsPath := fs.String("overlaps", "", "for a hopfield run: draw the overlap with each stored pattern over time to `FILE`")
+	overlapBin := fs.Float64("overlap-bin", 100, "window of the hopfield overlaps in `ms`")
 	token := fs.String("token", "", "present `TOKEN` to a live server started with --listen-token (default $"+tokenEnv+")")
 	if help, err := parseFlags(fs, e, args, "myelin analyze FILE|ADDRESS [--raster F.png] [--rates F.png] [--bin ms]"); help || err != nil {
 		return err
@@ -40,6 +42,9 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 	if !(*binMs > 0) || !(*bumpEvery > 0) || *maxNeurons < 1 || *pairs < 1 || math.IsInf(*binMs, 0) || math.IsInf(*bumpEvery, 0) {
 		return &exitError{2, fmt.Errorf("--bin, --bump-every, --max-neurons and --pairs must be finite and > 0")}
 	}
+	if !(*overlapBin > 0) || math.IsInf(*overlapBin, 0) {
+		return &exitError{2, fmt.Errorf("--overlap-bin %v: must be a finite number of ms > 0", *overlapBin)}
+	}
 	name := fs.Arg(0)
 	src, err := openSource(ctx, name, *token)
 	if err != nil {
@@ -51,7 +56,7 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 	done := make(chan error, 1)
 	go func() {
 		defer src.Close()
-		done <- analyzeStream(e.stdout, name, ctxReader{ctx, src}, *afterMs, *binMs, *bumpEvery, *maxNeurons, *pairs, *rasterPath, *ratesPath)
+		done <- analyzeStream(e.stdout, name, ctxReader{ctx, src}, *afterMs, *binMs, *bumpEvery, *maxNeurons, *pairs, *rasterPath, *ratesPath, hopfieldOpts{*overlapBin, *overlapsPath})
 	}()
 	select {
 	case err := <-done:
@@ -79,7 +84,7 @@ func (c ctxReader) Read(p []byte) (int, error) {
 }
 
 // analyzeStream reads a stream and prints (and draws) its analysis.
-func analyzeStream(w io.Writer, name string, src io.Reader, afterMs, binMs, bumpEvery float64, maxNeurons, pairs int, rasterPath, ratesPath string) error {
+func analyzeStream(w io.Writer, name string, src io.Reader, afterMs, binMs, bumpEvery float64, maxNeurons, pairs int, rasterPath, ratesPath string, hop hopfieldOpts) error {
 	res, readErr := stream.ReadAll(src)
 	if res.Header == nil {
 		return fmt.Errorf("%s: %w", name, readErr)
@@ -87,6 +92,7 @@ func analyzeStream(w io.Writer, name string, src io.Reader, afterMs, binMs, bump
 
 	run, stepsCovered := analysisRun(res)
 	printStreamLine(w, name, res, stepsCovered, readErr != nil)
+	whole := run
 	if afterMs > 0 {
 		run = run.After(afterMs)
 		fmt.Fprintf(w, "statistics from %g ms on (--after)\n", afterMs)
@@ -111,6 +117,9 @@ func analyzeStream(w io.Writer, name string, src io.Reader, afterMs, binMs, bump
 		}
 	}
 	printBumps(w, res, bumpEvery)
+	if err := printHopfield(w, res, whole, hop); err != nil {
+		errs = append(errs, err)
+	}
 
 	if rasterPath != "" || ratesPath != "" {
 		if len(run.Pops) == 0 || !(run.DurationMs > 0) {

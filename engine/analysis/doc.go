@@ -18,6 +18,9 @@
 //
 // For ring (continuous attractor) models, [DecodeBump], [BumpPosition] and
 // [DecodeRingSpikes] decode the bump position by population-vector decoding.
+// For autoassociative (Hopfield-type) memories, [PatternOverlap],
+// [ActiveNeurons], [PatternOverlaps] and [OverlapsPlot] measure and draw the
+// overlap of the activity with stored patterns.
 // [Raster] and [Rates] draw PNG figures with gonum.org/v1/plot, and
 // [Summary] formats the statistics as a text table.
 //

@@ -56,8 +56,9 @@ type Case struct {
 // that the CPU backend and the host emulation run them in seconds, Mixed,
 // which covers what they leave out, Compact (every synapse-weight layout),
 // ring_spiking at 256 E neurons for 600 ms (explicit distance-dependent
-// weights, a cue on an arc), Drive (rate schedules) and a 2 % microcircuit
-// (distributed weights and delays). Every spiking model also samples V of a
+// weights, a cue on an arc), Drive (rate schedules), hopfield at 300 neurons
+// for 400 ms (an explicit Hebbian list, all-to-all inhibition, a spike-array
+// cue) and a 2 % microcircuit (distributed weights and delays). Every spiking model also samples V of a
 // few neurons.
 func Cases() []Case {
 	probe := func(pop string, count, every uint32) []*myelinpb.StateProbe {
@@ -78,6 +79,8 @@ func Cases() []Case {
 		{Name: "ring_spiking", Model: "ring_spiking", Set: map[string]string{"n": "256", "duration_ms": "600"},
 			Probes: probe("E", 8, 5), MinSpikes: 500, MinSamples: 1000},
 		{Name: "drive", Spec: Drive, MinSpikes: 1000, MinPopSpikes: map[string]uint64{"E": 1000, "D": 300}},
+		{Name: "hopfield", Model: "hopfield", Set: map[string]string{"n": "300", "patterns": "5", "duration_ms": "400"},
+			Probes: probe("E", 6, 4), MinSpikes: 500, MinSamples: 1000},
 		{Name: "microcircuit", Model: "microcircuit", Set: map[string]string{"scale": "0.02", "k_scale": "0.1", "duration_ms": "200"},
 			MinSpikes: 500},
 	}
