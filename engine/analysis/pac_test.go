@@ -129,9 +129,9 @@ func TestModulationIndexPeriodicCoupling(t *testing.T) {
 	coef := fourier.NewFFT(n).Coefficients(nil, x)
 	phase, _ := bandAnalytic(coef, n, fs, DefaultPhaseLoHz, DefaultPhaseHiHz)
 	amp, _ := bandAnalytic(coef, n, fs, DefaultAmpLoHz, DefaultAmpHiHz)
-	bin, env := make([]int, n), make([]float64, n)
+	bin, env := make([]uint16, n), make([]float64, n)
 	for k := range bin {
-		bin[k] = min(int((cmplx.Phase(phase[k])+math.Pi)/(2*math.Pi)*DefaultPhaseBins), DefaultPhaseBins-1)
+		bin[k] = uint16(min(int((cmplx.Phase(phase[k])+math.Pi)/(2*math.Pi)*DefaultPhaseBins), DefaultPhaseBins-1))
 		env[k] = cmplx.Abs(amp[k])
 	}
 	sum, count := make([]float64, DefaultPhaseBins), make([]float64, DefaultPhaseBins)
@@ -259,5 +259,48 @@ func TestPeakToMedian(t *testing.T) {
 	}
 	if got := smooth235(1); got != 1 {
 		t.Errorf("smooth235(1) = %d, want 1", got)
+	}
+}
+
+// On signals without coupling the MI is above the surrogates' 99th
+// percentile rarely: over 200 seeds at most 4 % of Gaussian noise signals
+// with independent theta and gamma rhythms (1.7 % measured over 1000
+// seeds) and at most 6 % of Poisson counts at a constant rate (3.0 %; their
+// bands are uncorrelated but not independent).
+func TestModulationIndexFalsePositives(t *testing.T) {
+	if testing.Short() {
+		t.Skip("400 signals in -short mode")
+	}
+	for _, tc := range []struct {
+		kind string
+		most int
+	}{{"gaussian", 8}, {"poisson", 12}} {
+		sig := 0
+		for seed := range uint64(200) {
+			rng := rand.New(rand.NewPCG(seed, 99))
+			x := make([]float64, 5000)
+			for k := range x {
+				if tc.kind == "gaussian" {
+					tt := float64(k) / 1000
+					x[k] = math.Cos(2*math.Pi*6*tt) + 0.4*math.Cos(2*math.Pi*45*tt) + 0.5*rng.NormFloat64()
+					continue
+				}
+				// Poisson(4) by counting exponential gaps in one unit.
+				for s := rng.ExpFloat64(); s < 4; s += rng.ExpFloat64() {
+					x[k]++
+				}
+			}
+			p, err := ModulationIndex(x, 1000, PACOptions{Seed: seed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Significant() {
+				sig++
+			}
+		}
+		t.Logf("%s: %d of 200 uncoupled signals significant", tc.kind, sig)
+		if sig > tc.most {
+			t.Errorf("%s: %d of 200 uncoupled signals above the 99th percentile, want at most %d", tc.kind, sig, tc.most)
+		}
 	}
 }
