@@ -142,51 +142,49 @@ func ModulationIndex(x []float64, sampleHz float64, opts PACOptions) (PAC, error
 			return PAC{}, fmt.Errorf("modulation index: sample %d is %g, want finite values", i, v)
 		}
 	}
-	need := int(math.Ceil(MinPACCycles * sampleHz / o.PhaseLoHz))
-	if len(x) < need {
-		return PAC{}, fmt.Errorf("modulation index: %d samples (%.4g s) at %g Hz, want at least %d (%d cycles of %g Hz)",
+	if need := math.Ceil(MinPACCycles * sampleHz / o.PhaseLoHz); float64(len(x)) < need {
+		return PAC{}, fmt.Errorf("modulation index: %d samples (%.4g s) at %g Hz, want at least %.0f (%d cycles of %g Hz)",
 			len(x), float64(len(x))/sampleHz, sampleHz, need, MinPACCycles, o.PhaseLoHz)
 	}
 	n := smooth235(len(x))
 	x = x[:n]
 	mean, sd := meanSD(x)
+	if math.IsInf(mean, 0) || math.IsInf(sd, 0) {
+		return PAC{}, fmt.Errorf("modulation index: values too large for their mean and variance to be finite")
+	}
 	if !(sd > 1e-12*max(math.Abs(mean), 1e-300)) {
 		return PAC{}, fmt.Errorf("modulation index: the signal is constant (%g)", mean)
 	}
 	coef := fourier.NewFFT(n).Coefficients(nil, centred(x, mean))
-	phase, err := bandAnalytic(coef, n, sampleHz, o.PhaseLoHz, o.PhaseHiHz)
-	if err != nil {
+	// One complex transform and buffer serve both bands: the phase band's
+	// analytic signal is reduced to bins before the amplitude band's
+	// replaces it.
+	cfft := fourier.NewCmplxFFT(n)
+	z := make([]complex128, n)
+	if err := bandAnalytic(z, cfft, coef, sampleHz, o.PhaseLoHz, o.PhaseHiHz, sd); err != nil {
 		return PAC{}, fmt.Errorf("modulation index: phase band: %w", err)
 	}
-	amp, err := bandAnalytic(coef, n, sampleHz, o.AmpLoHz, o.AmpHiHz)
-	if err != nil {
+	bin := make([]uint16, n)
+	count := make([]float64, o.Bins)
+	for k, c := range z {
+		j := int(math.Floor((cmplx.Phase(c) + math.Pi) / (2 * math.Pi) * float64(o.Bins)))
+		bin[k] = uint16(min(max(j, 0), o.Bins-1))
+		count[bin[k]]++
+	}
+	if err := bandAnalytic(z, cfft, coef, sampleHz, o.AmpLoHz, o.AmpHiHz, sd); err != nil {
 		return PAC{}, fmt.Errorf("modulation index: amplitude band: %w", err)
 	}
-	// Band power relative to the signal's variance: a band with (nearly)
-	// none carries only rounding noise, whose phase or envelope means
-	// nothing.
-	for _, b := range []struct {
-		name string
-		z    []complex128
-	}{{"phase", phase}, {"amplitude", amp}} {
-		pw := 0.0
-		for _, c := range b.z {
-			pw += real(c)*real(c) + imag(c)*imag(c)
-		}
-		if !(pw/float64(n) > 1e-20*sd*sd) {
-			return PAC{}, fmt.Errorf("modulation index: no power in the %s band", b.name)
-		}
-	}
-	bin := make([]uint16, n)
 	env := make([]float64, n)
-	for k := range phase {
-		j := int(math.Floor((cmplx.Phase(phase[k]) + math.Pi) / (2 * math.Pi) * float64(o.Bins)))
-		bin[k] = uint16(min(max(j, 0), o.Bins-1))
-		env[k] = cmplx.Abs(amp[k])
+	for k, c := range z {
+		env[k] = cmplx.Abs(c)
 	}
+	z, coef = nil, nil // free for the surrogates
+
 	p := PAC{Samples: n, AmpByPhase: make([]float64, o.Bins), SurrogateP99: math.NaN(), SurrogateMean: math.NaN()}
-	count := make([]float64, o.Bins)
-	p.MI = tortMI(bin, env, 0, p.AmpByPhase, count)
+	for k, j := range bin {
+		p.AmpByPhase[j] += env[k]
+	}
+	p.MI = tortMI(p.AmpByPhase, count)
 	best := 0
 	for j, a := range p.AmpByPhase {
 		if a > p.AmpByPhase[best] {
@@ -199,11 +197,11 @@ func ModulationIndex(x []float64, sampleHz float64, opts PACOptions) (PAC, error
 		rng := rand.New(rand.NewPCG(o.Seed, 0x7a11_9ac5))
 		mis := make([]float64, o.Surrogates)
 		sum := make([]float64, o.Bins)
-		shuffled := make([]float64, n)
 		cuts := make([]int, blocks+1)
+		order := make([]int, blocks)
 		for s := range mis {
-			shuffleBlocks(shuffled, env, cuts, rng)
-			mis[s] = tortMI(bin, shuffled, 0, sum, count)
+			shuffledSums(sum, bin, env, cuts, order, rng)
+			mis[s] = tortMI(sum, count)
 		}
 		p.Surrogates = o.Surrogates
 		p.SurrogateP99 = percentile(mis, 0.99)
@@ -242,55 +240,65 @@ func (o PACOptions) validate(sampleHz float64) error {
 	return nil
 }
 
-// bandAnalytic returns the analytic signal of the band [lo, hi] Hz of the
-// real signal of length n whose real-FFT coefficients are coef.
-func bandAnalytic(coef []complex128, n int, sampleHz, lo, hi float64) ([]complex128, error) {
+// bandAnalytic writes into z (length n) the analytic signal of the band
+// [lo, hi] Hz of the real signal of length n whose real-FFT coefficients
+// are coef, with t the complex FFT of length n. It fails when the band
+// holds no frequency bin or (next to a signal of standard deviation sd) no
+// power: a band with none carries only rounding noise, whose phase or
+// envelope means nothing.
+func bandAnalytic(z []complex128, t *fourier.CmplxFFT, coef []complex128, sampleHz, lo, hi, sd float64) error {
+	n := len(z)
 	df := sampleHz / float64(n)
 	k0, k1 := int(math.Ceil(lo/df)), int(math.Floor(hi/df))
 	k0 = max(k0, 1)
 	k1 = min(k1, (n-1)/2) // below Nyquist: the Nyquist bin has no phase
 	if k1 < k0 {
-		return nil, fmt.Errorf("%g–%g Hz holds no frequency of a %d-sample signal (resolution %.3g Hz)", lo, hi, n, df)
+		return fmt.Errorf("%g–%g Hz holds no frequency of a %d-sample signal (resolution %.3g Hz)", lo, hi, n, df)
 	}
-	z := make([]complex128, n)
+	clear(z)
 	scale := complex(2/float64(n), 0)
+	pw := 0.0
 	for k := k0; k <= k1; k++ {
 		z[k] = coef[k] * scale
+		pw += real(z[k])*real(z[k]) + imag(z[k])*imag(z[k])
 	}
-	return fourier.NewCmplxFFT(n).Sequence(z, z), nil
+	// pw/2 is the band's share of the variance (Parseval).
+	if !(pw/2 > 1e-20*sd*sd) {
+		return fmt.Errorf("no power (%g–%g Hz)", lo, hi)
+	}
+	t.Sequence(z, z)
+	return nil
 }
 
-// shuffleBlocks writes into dst the blocks of src, cut at len(cuts)-2
-// random points, in a random order. cuts is scratch.
-func shuffleBlocks(dst, src []float64, cuts []int, rng *rand.Rand) {
-	n := len(src)
-	k := len(cuts) - 1
+// shuffledSums writes into sum, per phase bin, the summed amplitudes of a
+// block-shuffled surrogate: env cut at len(cuts)-2 random points, the
+// blocks put together in a random order and paired with the phase bins
+// bin. cuts and order are scratch of len(order)+1 and len(order) entries.
+func shuffledSums(sum []float64, bin []uint16, env []float64, cuts, order []int, rng *rand.Rand) {
+	n := len(env)
+	k := len(order)
 	cuts[0], cuts[k] = 0, n
 	for i := 1; i < k; i++ {
 		cuts[i] = rng.IntN(n + 1)
 	}
 	slices.Sort(cuts)
+	for i := range order {
+		order[i] = i
+	}
+	rng.Shuffle(k, func(i, j int) { order[i], order[j] = order[j], order[i] })
+	clear(sum)
 	at := 0
-	for _, b := range rng.Perm(k) {
-		at += copy(dst[at:], src[cuts[b]:cuts[b+1]])
+	for _, b := range order {
+		for _, a := range env[cuts[b]:cuts[b+1]] {
+			sum[bin[at]] += a
+			at++
+		}
 	}
 }
 
-// tortMI returns the modulation index of amplitudes env against phase bins
-// bin, env shifted circularly by lag samples. sum and count are scratch of
-// one entry per bin; sum ends up holding the mean amplitude per bin.
-func tortMI(bin []uint16, env []float64, lag int, sum, count []float64) float64 {
-	clear(sum)
-	clear(count)
-	n := len(bin)
-	for k, j := range bin {
-		i := k + lag
-		if i >= n {
-			i -= n
-		}
-		sum[j] += env[i]
-		count[j]++
-	}
+// tortMI turns the summed amplitudes per phase bin into means (dividing by
+// count, the samples per bin) in place and returns their modulation index.
+func tortMI(sum, count []float64) float64 {
 	total := 0.0
 	for j := range sum {
 		if count[j] > 0 {

@@ -127,15 +127,18 @@ func TestModulationIndexPeriodicCoupling(t *testing.T) {
 	}
 	// The same signal, its envelope shifted by a third of the run.
 	coef := fourier.NewFFT(n).Coefficients(nil, x)
-	phase, _ := bandAnalytic(coef, n, fs, DefaultPhaseLoHz, DefaultPhaseHiHz)
-	amp, _ := bandAnalytic(coef, n, fs, DefaultAmpLoHz, DefaultAmpHiHz)
-	bin, env := make([]uint16, n), make([]float64, n)
-	for k := range bin {
-		bin[k] = uint16(min(int((cmplx.Phase(phase[k])+math.Pi)/(2*math.Pi)*DefaultPhaseBins), DefaultPhaseBins-1))
-		env[k] = cmplx.Abs(amp[k])
+	t0 := fourier.NewCmplxFFT(n)
+	phase, amp := make([]complex128, n), make([]complex128, n)
+	if bandAnalytic(phase, t0, coef, fs, DefaultPhaseLoHz, DefaultPhaseHiHz, 1) != nil || bandAnalytic(amp, t0, coef, fs, DefaultAmpLoHz, DefaultAmpHiHz, 1) != nil {
+		t.Fatal("no band")
 	}
 	sum, count := make([]float64, DefaultPhaseBins), make([]float64, DefaultPhaseBins)
-	if shifted := tortMI(bin, env, n/3, sum, count); !(shifted > 0.9*p.MI) {
+	for k := range phase {
+		j := min(int((cmplx.Phase(phase[k])+math.Pi)/(2*math.Pi)*DefaultPhaseBins), DefaultPhaseBins-1)
+		sum[j] += cmplx.Abs(amp[(k+n/3)%n])
+		count[j]++
+	}
+	if shifted := tortMI(sum, count); !(shifted > 0.9*p.MI) {
 		t.Errorf("time-shifted envelope: MI %.5f, want about the unshifted %.5f (periodic coupling survives a shift)", shifted, p.MI)
 	}
 }
@@ -172,10 +175,12 @@ func TestModulationIndexErrors(t *testing.T) {
 		{"zeros", make([]float64, 4000), 1000, PACOptions{}, "constant"},
 		{"NaN", nan, 1000, PACOptions{}, "sample 17 is NaN"},
 		{"Inf", inf, 1000, PACOptions{}, "sample 3999 is -Inf"},
-		{"no theta", gammaOnly, 1000, PACOptions{}, "no power in the phase band"},
-		{"no gamma", thetaOnly, 1000, PACOptions{}, "no power in the amplitude band"},
+		{"no theta", gammaOnly, 1000, PACOptions{}, "phase band: no power (4–12 Hz)"},
+		{"no gamma", thetaOnly, 1000, PACOptions{}, "amplitude band: no power (30–80 Hz)"},
 		{"sample rate 0", good, 0, PACOptions{}, "sample rate 0"},
 		{"sample rate NaN", good, math.NaN(), PACOptions{}, "sample rate NaN"},
+		{"sample rate huge", good, 1e300, PACOptions{}, "want at least"},
+		{"huge values", append([]float64{1e308, -1e308}, good...), 1000, PACOptions{}, "too large"},
 		{"gamma above Nyquist", good, 100, PACOptions{}, "amplitude band 30–80 Hz"},
 		{"inverted band", good, 1000, PACOptions{PhaseLoHz: 12, PhaseHiHz: 4}, "phase band 12–4 Hz"},
 		{"NaN band", good, 1000, PACOptions{AmpLoHz: math.NaN(), AmpHiHz: 80}, "amplitude band NaN–80 Hz"},
@@ -302,5 +307,45 @@ func TestModulationIndexFalsePositives(t *testing.T) {
 		if sig > tc.most {
 			t.Errorf("%s: %d of 200 uncoupled signals above the 99th percentile, want at most %d", tc.kind, sig, tc.most)
 		}
+	}
+}
+
+// Random signals and options never panic and give either an error or an
+// MI in [0, 1] with finite surrogate statistics.
+func TestModulationIndexRandomInput(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	ok := 0
+	for i := range 300 {
+		n := rng.IntN(6000)
+		x := make([]float64, n)
+		scale := math.Pow(10, float64(rng.IntN(40)-20))
+		for k := range x {
+			switch i % 3 {
+			case 0:
+				x[k] = scale * rng.NormFloat64()
+			case 1:
+				x[k] = float64(rng.IntN(3)) // sparse counts
+			case 2:
+				x[k] = scale
+			}
+		}
+		o := PACOptions{Bins: rng.IntN(40) - 2, Surrogates: rng.IntN(60) - 5, Seed: uint64(i)}
+		if rng.IntN(2) == 0 {
+			o.PhaseLoHz, o.PhaseHiHz = rng.Float64()*20-1, rng.Float64()*30
+			o.AmpLoHz, o.AmpHiHz = rng.Float64()*200, rng.Float64()*600
+		}
+		fs := []float64{1000, 250, 10000, 0.5}[rng.IntN(4)]
+		p, err := ModulationIndex(x, fs, o)
+		if err != nil {
+			continue
+		}
+		ok++
+		if !(p.MI >= 0 && p.MI <= 1) || (p.Surrogates > 0 && (math.IsNaN(p.SurrogateP99) || math.IsNaN(p.SurrogateMean))) || math.IsNaN(p.PreferredPhaseDeg) {
+			t.Errorf("case %d (n %d, fs %g, %+v): %+v", i, n, fs, o, p)
+		}
+	}
+	t.Logf("%d of 300 random cases computed, the others refused", ok)
+	if ok < 30 {
+		t.Errorf("only %d of 300 random cases computed: the test checks too little", ok)
 	}
 }

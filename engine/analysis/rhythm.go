@@ -33,7 +33,7 @@ func Rhythms(run Run, stats []PopStats, opts PACOptions) []Rhythm {
 	for i, s := range stats {
 		r := Rhythm{Name: s.Name, PeakHz: s.Spectrum.PeakHz, PeakToMedian: PeakToMedian(s.Spectrum, DefaultMinPeakHz)}
 		switch {
-		case run.DurationMs < need:
+		case o.PhaseLoHz > 0 && run.DurationMs < need:
 			r.PACErr = fmt.Errorf("the run is %g ms, shorter than the %g ms (%d cycles of %g Hz) the modulation index needs", run.DurationMs, need, MinPACCycles, o.PhaseLoHz)
 		case i < len(run.Pops):
 			bin := s.Spectrum.BinMs
