@@ -21,7 +21,7 @@ const (
 	// DefaultPhaseBins is the number of phase bins (Tort et al. use 18 of
 	// 20°).
 	DefaultPhaseBins = 18
-	// DefaultSurrogates is the number of time-shifted surrogates.
+	// DefaultSurrogates is the number of block-shuffled surrogates.
 	DefaultSurrogates = 200
 	// MinPACCycles is the fewest cycles of the phase band's lower edge a
 	// signal must span for the modulation index to be computed.
@@ -41,10 +41,10 @@ type PACOptions struct {
 	AmpLoHz, AmpHiHz float64
 	// Bins is the number of phase bins (default 18).
 	Bins int
-	// Surrogates is the number of time-shifted surrogates (default 200);
+	// Surrogates is the number of block-shuffled surrogates (default 200);
 	// negative for none.
 	Surrogates int
-	// Seed seeds the surrogate shifts; equal seeds give equal results.
+	// Seed seeds the surrogates; equal seeds give equal results.
 	Seed uint64
 }
 
@@ -78,7 +78,7 @@ type PAC struct {
 	// PreferredPhaseDeg is the centre of the bin with the largest mean
 	// amplitude, in degrees in (-180, 180).
 	PreferredPhaseDeg float64
-	// Surrogates is the number of time-shifted surrogates computed.
+	// Surrogates is the number of surrogates computed.
 	Surrogates int
 	// SurrogateP99 is the 99th percentile of the surrogates' MI (linear
 	// interpolation between order statistics); NaN without surrogates.
