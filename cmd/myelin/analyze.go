@@ -114,6 +114,8 @@ func analyzeStream(w io.Writer, name string, src io.Reader, afterMs, binMs, bump
 			errs = append(errs, err)
 		} else {
 			fmt.Fprint(w, analysis.Summary(stats))
+			var pac analysis.PACOptions // the defaults: theta 4–12 Hz, gamma 30–80 Hz
+			fmt.Fprint(w, analysis.RhythmSummary(analysis.Rhythms(run, stats, pac), pac))
 		}
 	}
 	printBumps(w, res, bumpEvery)

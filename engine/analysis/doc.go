@@ -16,6 +16,11 @@
 //     5 ms bins) over a deterministic random sample of neuron pairs;
 //   - the power spectrum of the population rate (Welch's method) and its peak.
 //
+// [Rhythms] adds, per population, how far the spectral peak stands out of
+// the median power ([PeakToMedian]) and the theta–gamma phase–amplitude
+// coupling of the population rate: the modulation index of Tort et al.
+// (2010) against shuffled surrogates ([ModulationIndex]).
+//
 // For ring (continuous attractor) models, [DecodeBump], [BumpPosition] and
 // [DecodeRingSpikes] decode the bump position by population-vector decoding.
 // For autoassociative (Hopfield-type) memories, [PatternOverlap],

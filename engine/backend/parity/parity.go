@@ -83,6 +83,7 @@ func Cases() []Case {
 			Probes: probe("E", 6, 4), MinSpikes: 500, MinSamples: 1000},
 		{Name: "microcircuit", Model: "microcircuit", Set: map[string]string{"scale": "0.02", "k_scale": "0.1", "duration_ms": "200"},
 			MinSpikes: 500},
+		{Name: "ping", Model: "ping", Set: map[string]string{"n": "500", "duration_ms": "300", "theta_depth": "0.5"}, MinSpikes: 1000, MinPopSpikes: map[string]uint64{"E": 500, "I": 500}},
 	}
 }
 
