@@ -58,8 +58,9 @@ type Case struct {
 // ring_spiking at 256 E neurons for 600 ms (explicit distance-dependent
 // weights, a cue on an arc), Drive (rate schedules), hopfield at 300 neurons
 // for 400 ms (an explicit Hebbian list, all-to-all inhibition, a spike-array
-// cue) and a 2 % microcircuit (distributed weights and delays). Every spiking model also samples V of a
-// few neurons.
+// cue), ping at 500 neurons for 300 ms with theta-modulated drive, and a 2 %
+// microcircuit (distributed weights and delays). Every spiking model also
+// samples V of a few neurons.
 func Cases() []Case {
 	probe := func(pop string, count, every uint32) []*myelinpb.StateProbe {
 		return []*myelinpb.StateProbe{{Population: pop, First: 3, Count: count, Every: every}}
