@@ -69,6 +69,15 @@ extern "C" __global__ void myelin_deliver(const __grid_constant__ MyelinNet net_
             } else {
                 w = net->weight[wb + (k - net->row_ptr[net->pops[pp].first])];
             }
+            if (net->n_stp != 0) {
+                // Short-term plasticity: scaled by the factor of this spike
+                // (cpu.Backend.deliverSTP).
+                int set = net->stp_of[pp * net->n_pops + myelin_pop_of(net, target)];
+                if (set >= 0) {
+                    const StpDesc *sd = &net->stp_sets[set];
+                    w = TsodyksMarkram_Scale(w, net->stp_f[sd->off + (pre - sd->first)]);
+                }
+            }
             if (w >= 0) {
                 atomicAdd(&net->ring_ex[idx], w);
             } else {

@@ -9,6 +9,7 @@
 
 #include "models.cuh"
 #include "state.cuh"
+#include "tsodyks_markram.cuh"
 
 // PopDesc is one population (network.Population): its global id range, its
 // fixed-point scale and its model's coefficients.
@@ -76,6 +77,16 @@ struct ProbeDesc {
     unsigned out;
 };
 
+// StpDesc is one short-term plasticity set (network.STPSet): the neurons
+// [first, first+size) of population pre keep their state at [off, off+size)
+// of stp_u, stp_x, stp_f and stp_last.
+struct StpDesc {
+    int pre;
+    unsigned first, size, off;
+    TsodyksMarkram coef;
+    unsigned pad;
+};
+
 // MYELIN_ORDER_TILE is the words of a step's spike bitmask that one
 // thread of order.cu counts and writes (launch.OrderTile).
 #define MYELIN_ORDER_TILE 64
@@ -114,6 +125,10 @@ struct MyelinNet {
     const unsigned *rsrc;               // CSC sources (local pre index)
     const float *rw;                    // CSC weights
     const ProbeDesc *probes;            // [n_probes]
+    const int *stp_of;                  // [n_pops * n_pops]: the StpDesc of synapses from pop p onto q, or -1
+    const StpDesc *stp_sets;            // [n_stp]
+    float *stp_u, *stp_x, *stp_f;       // short-term plasticity state; stp_f: u·x of the neuron's latest spike
+    unsigned long long *stp_last;       // step of the neuron's latest spike (0 before the first)
     unsigned *spk_bits;                 // [chunk_cap * words]: each step's spiking neurons as bits (order.cu)
     unsigned *tile_cnt;                 // [chunk_cap * tiles]: order.cu's per-tile counts, then first indices
     unsigned *spk_cnt;                  // [chunk_cap]: spikes of each step of the chunk
@@ -128,6 +143,8 @@ struct MyelinNet {
     unsigned chunk_cap; // steps the spike and sample buffers hold
     unsigned words;     // words of a step's bitmask: ceil(n / 32)
     unsigned tiles;     // tiles of MYELIN_ORDER_TILE words in a step's bitmask
+    unsigned n_stp;     // short-term plasticity sets
+    unsigned pad;
 };
 
 static_assert(sizeof(PopDesc) == 28 + 4 * MYELIN_MODEL_WORDS, "PopDesc layout");
@@ -136,7 +153,8 @@ static_assert(sizeof(DCDesc) == 32, "DCDesc layout");
 static_assert(sizeof(EventDesc) == 16, "EventDesc layout");
 static_assert(sizeof(RateProjDesc) == 40, "RateProjDesc layout");
 static_assert(sizeof(ProbeDesc) == 24, "ProbeDesc layout");
-static_assert(sizeof(MyelinNet) == 320, "MyelinNet layout");
+static_assert(sizeof(StpDesc) == 40, "StpDesc layout");
+static_assert(sizeof(MyelinNet) == 376, "MyelinNet layout");
 
 // myelin_pop_of_block returns the population whose neurons block b of a
 // merged launch (myelin_update if rate is false, myelin_rate_update if

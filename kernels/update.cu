@@ -150,6 +150,15 @@ extern "C" __global__ void myelin_update(const __grid_constant__ MyelinNet net_,
     }
     myelin_sample(net, s, t, g, v);
     if (fired) {
+        // Short-term plasticity: the factor of this spike for every set of
+        // the population (cpu.Backend.stpSpikes).
+        for (unsigned k = 0; k < net->n_stp; k++) {
+            const StpDesc *sd = &net->stp_sets[k];
+            if (sd->pre == (int)pi) {
+                unsigned j = sd->off + (unsigned)i;
+                net->stp_f[j] = TsodyksMarkram_Spike(&sd->coef, &net->stp_u[j], &net->stp_x[j], &net->stp_last[j], t);
+            }
+        }
         unsigned k = atomicAdd(&net->spk_cnt[s], 1u);
         net->spk_ids[net->spk_off[s] + k] = g;
         atomicOr(&net->spk_bits[(unsigned long long)s * net->words + (g >> 5)], 1u << (g & 31u));

@@ -190,7 +190,7 @@ func (x Trailer_Status) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Trailer_Status.Descriptor instead.
 func (Trailer_Status) EnumDescriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{36, 0}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{37, 0}
 }
 
 // Network is a complete, runnable model.
@@ -1487,8 +1487,12 @@ type Projection struct {
 	// NEST defaults: both allowed.
 	AllowAutapses  *bool `protobuf:"varint,7,opt,name=allow_autapses,json=allowAutapses,proto3,oneof" json:"allow_autapses,omitempty"`
 	AllowMultapses *bool `protobuf:"varint,8,opt,name=allow_multapses,json=allowMultapses,proto3,oneof" json:"allow_multapses,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Short-term plasticity: when set, each spike's weight is scaled by the
+	// Tsodyks–Markram factor u·x of its presynaptic neuron. Every projection
+	// from one population onto another must set the same parameters (or none).
+	Stp           *TsodyksMarkram `protobuf:"bytes,9,opt,name=stp,proto3" json:"stp,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Projection) Reset() {
@@ -1647,6 +1651,13 @@ func (x *Projection) GetAllowMultapses() bool {
 	return false
 }
 
+func (x *Projection) GetStp() *TsodyksMarkram {
+	if x != nil {
+		return x.Stp
+	}
+	return nil
+}
+
 type isProjection_Rule interface {
 	isProjection_Rule()
 }
@@ -1693,6 +1704,76 @@ func (*Projection_Ring) isProjection_Rule() {}
 
 func (*Projection_Explicit) isProjection_Rule() {}
 
+// TsodyksMarkram is short-term depression and facilitation after Tsodyks &
+// Markram (1997) in the form of NEST's tsodyks2_synapse. At each
+// presynaptic spike, h ms after the previous one (after time 0 for the
+// first), x ← 1 + (x − x·u − 1)·exp(−h/tau_rec), then
+// u ← U + u·(1 − U)·exp(−h/tau_fac), and the spike carries weight·u·x.
+// Before the first spike u = U and x = 1.
+type TsodyksMarkram struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Utilisation increment U, in (0, 1]. Default 0.5 (NEST).
+	U *float64 `protobuf:"fixed64,1,opt,name=u,proto3,oneof" json:"u,omitempty"`
+	// Recovery (depression) time constant, ms, > 0. Default 800 (NEST).
+	TauRecMs *float64 `protobuf:"fixed64,2,opt,name=tau_rec_ms,json=tauRecMs,proto3,oneof" json:"tau_rec_ms,omitempty"`
+	// Facilitation time constant, ms, >= 0; 0 means no facilitation (u stays
+	// U). Default 0 (NEST).
+	TauFacMs      *float64 `protobuf:"fixed64,3,opt,name=tau_fac_ms,json=tauFacMs,proto3,oneof" json:"tau_fac_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TsodyksMarkram) Reset() {
+	*x = TsodyksMarkram{}
+	mi := &file_proto_myelin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TsodyksMarkram) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TsodyksMarkram) ProtoMessage() {}
+
+func (x *TsodyksMarkram) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_myelin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TsodyksMarkram.ProtoReflect.Descriptor instead.
+func (*TsodyksMarkram) Descriptor() ([]byte, []int) {
+	return file_proto_myelin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *TsodyksMarkram) GetU() float64 {
+	if x != nil && x.U != nil {
+		return *x.U
+	}
+	return 0
+}
+
+func (x *TsodyksMarkram) GetTauRecMs() float64 {
+	if x != nil && x.TauRecMs != nil {
+		return *x.TauRecMs
+	}
+	return 0
+}
+
+func (x *TsodyksMarkram) GetTauFacMs() float64 {
+	if x != nil && x.TauFacMs != nil {
+		return *x.TauFacMs
+	}
+	return 0
+}
+
 // FixedInDegree gives each post neuron exactly indegree inputs.
 type FixedInDegree struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1703,7 +1784,7 @@ type FixedInDegree struct {
 
 func (x *FixedInDegree) Reset() {
 	*x = FixedInDegree{}
-	mi := &file_proto_myelin_proto_msgTypes[13]
+	mi := &file_proto_myelin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1715,7 +1796,7 @@ func (x *FixedInDegree) String() string {
 func (*FixedInDegree) ProtoMessage() {}
 
 func (x *FixedInDegree) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[13]
+	mi := &file_proto_myelin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1728,7 +1809,7 @@ func (x *FixedInDegree) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FixedInDegree.ProtoReflect.Descriptor instead.
 func (*FixedInDegree) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{13}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *FixedInDegree) GetIndegree() uint32 {
@@ -1748,7 +1829,7 @@ type FixedOutDegree struct {
 
 func (x *FixedOutDegree) Reset() {
 	*x = FixedOutDegree{}
-	mi := &file_proto_myelin_proto_msgTypes[14]
+	mi := &file_proto_myelin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1760,7 +1841,7 @@ func (x *FixedOutDegree) String() string {
 func (*FixedOutDegree) ProtoMessage() {}
 
 func (x *FixedOutDegree) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[14]
+	mi := &file_proto_myelin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1773,7 +1854,7 @@ func (x *FixedOutDegree) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FixedOutDegree.ProtoReflect.Descriptor instead.
 func (*FixedOutDegree) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{14}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *FixedOutDegree) GetOutdegree() uint32 {
@@ -1793,7 +1874,7 @@ type PairwiseBernoulli struct {
 
 func (x *PairwiseBernoulli) Reset() {
 	*x = PairwiseBernoulli{}
-	mi := &file_proto_myelin_proto_msgTypes[15]
+	mi := &file_proto_myelin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1805,7 +1886,7 @@ func (x *PairwiseBernoulli) String() string {
 func (*PairwiseBernoulli) ProtoMessage() {}
 
 func (x *PairwiseBernoulli) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[15]
+	mi := &file_proto_myelin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1818,7 +1899,7 @@ func (x *PairwiseBernoulli) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PairwiseBernoulli.ProtoReflect.Descriptor instead.
 func (*PairwiseBernoulli) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{15}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *PairwiseBernoulli) GetP() float64 {
@@ -1837,7 +1918,7 @@ type OneToOne struct {
 
 func (x *OneToOne) Reset() {
 	*x = OneToOne{}
-	mi := &file_proto_myelin_proto_msgTypes[16]
+	mi := &file_proto_myelin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1849,7 +1930,7 @@ func (x *OneToOne) String() string {
 func (*OneToOne) ProtoMessage() {}
 
 func (x *OneToOne) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[16]
+	mi := &file_proto_myelin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1862,7 +1943,7 @@ func (x *OneToOne) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OneToOne.ProtoReflect.Descriptor instead.
 func (*OneToOne) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{16}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{17}
 }
 
 // AllToAll connects every pair.
@@ -1874,7 +1955,7 @@ type AllToAll struct {
 
 func (x *AllToAll) Reset() {
 	*x = AllToAll{}
-	mi := &file_proto_myelin_proto_msgTypes[17]
+	mi := &file_proto_myelin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1886,7 +1967,7 @@ func (x *AllToAll) String() string {
 func (*AllToAll) ProtoMessage() {}
 
 func (x *AllToAll) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[17]
+	mi := &file_proto_myelin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1899,7 +1980,7 @@ func (x *AllToAll) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AllToAll.ProtoReflect.Descriptor instead.
 func (*AllToAll) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{17}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{18}
 }
 
 // RingRule places both populations on a ring (equal sizes) and connects every
@@ -1916,7 +1997,7 @@ type RingRule struct {
 
 func (x *RingRule) Reset() {
 	*x = RingRule{}
-	mi := &file_proto_myelin_proto_msgTypes[18]
+	mi := &file_proto_myelin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1928,7 +2009,7 @@ func (x *RingRule) String() string {
 func (*RingRule) ProtoMessage() {}
 
 func (x *RingRule) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[18]
+	mi := &file_proto_myelin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1941,7 +2022,7 @@ func (x *RingRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RingRule.ProtoReflect.Descriptor instead.
 func (*RingRule) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{18}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RingRule) GetJExc() float64 {
@@ -1979,7 +2060,7 @@ type ExplicitList struct {
 
 func (x *ExplicitList) Reset() {
 	*x = ExplicitList{}
-	mi := &file_proto_myelin_proto_msgTypes[19]
+	mi := &file_proto_myelin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1991,7 +2072,7 @@ func (x *ExplicitList) String() string {
 func (*ExplicitList) ProtoMessage() {}
 
 func (x *ExplicitList) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[19]
+	mi := &file_proto_myelin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2004,7 +2085,7 @@ func (x *ExplicitList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplicitList.ProtoReflect.Descriptor instead.
 func (*ExplicitList) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{19}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ExplicitList) GetPreIndex() []uint32 {
@@ -2052,7 +2133,7 @@ type Input struct {
 
 func (x *Input) Reset() {
 	*x = Input{}
-	mi := &file_proto_myelin_proto_msgTypes[20]
+	mi := &file_proto_myelin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2064,7 +2145,7 @@ func (x *Input) String() string {
 func (*Input) ProtoMessage() {}
 
 func (x *Input) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[20]
+	mi := &file_proto_myelin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2077,7 +2158,7 @@ func (x *Input) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Input.ProtoReflect.Descriptor instead.
 func (*Input) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{20}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Input) GetName() string {
@@ -2172,7 +2253,7 @@ type PoissonInput struct {
 
 func (x *PoissonInput) Reset() {
 	*x = PoissonInput{}
-	mi := &file_proto_myelin_proto_msgTypes[21]
+	mi := &file_proto_myelin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2184,7 +2265,7 @@ func (x *PoissonInput) String() string {
 func (*PoissonInput) ProtoMessage() {}
 
 func (x *PoissonInput) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[21]
+	mi := &file_proto_myelin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2197,7 +2278,7 @@ func (x *PoissonInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoissonInput.ProtoReflect.Descriptor instead.
 func (*PoissonInput) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{21}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *PoissonInput) GetRateHz() float64 {
@@ -2270,7 +2351,7 @@ type RateSchedule struct {
 
 func (x *RateSchedule) Reset() {
 	*x = RateSchedule{}
-	mi := &file_proto_myelin_proto_msgTypes[22]
+	mi := &file_proto_myelin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2282,7 +2363,7 @@ func (x *RateSchedule) String() string {
 func (*RateSchedule) ProtoMessage() {}
 
 func (x *RateSchedule) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[22]
+	mi := &file_proto_myelin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2295,7 +2376,7 @@ func (x *RateSchedule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateSchedule.ProtoReflect.Descriptor instead.
 func (*RateSchedule) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{22}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RateSchedule) GetKind() isRateSchedule_Kind {
@@ -2352,7 +2433,7 @@ type PiecewiseRate struct {
 
 func (x *PiecewiseRate) Reset() {
 	*x = PiecewiseRate{}
-	mi := &file_proto_myelin_proto_msgTypes[23]
+	mi := &file_proto_myelin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2364,7 +2445,7 @@ func (x *PiecewiseRate) String() string {
 func (*PiecewiseRate) ProtoMessage() {}
 
 func (x *PiecewiseRate) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[23]
+	mi := &file_proto_myelin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2377,7 +2458,7 @@ func (x *PiecewiseRate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PiecewiseRate.ProtoReflect.Descriptor instead.
 func (*PiecewiseRate) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{23}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *PiecewiseRate) GetTimeMs() []float64 {
@@ -2412,7 +2493,7 @@ type SinusoidalRate struct {
 
 func (x *SinusoidalRate) Reset() {
 	*x = SinusoidalRate{}
-	mi := &file_proto_myelin_proto_msgTypes[24]
+	mi := &file_proto_myelin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2424,7 +2505,7 @@ func (x *SinusoidalRate) String() string {
 func (*SinusoidalRate) ProtoMessage() {}
 
 func (x *SinusoidalRate) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[24]
+	mi := &file_proto_myelin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2437,7 +2518,7 @@ func (x *SinusoidalRate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SinusoidalRate.ProtoReflect.Descriptor instead.
 func (*SinusoidalRate) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{24}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SinusoidalRate) GetMeanHz() float64 {
@@ -2490,7 +2571,7 @@ type DCInput struct {
 
 func (x *DCInput) Reset() {
 	*x = DCInput{}
-	mi := &file_proto_myelin_proto_msgTypes[25]
+	mi := &file_proto_myelin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2502,7 +2583,7 @@ func (x *DCInput) String() string {
 func (*DCInput) ProtoMessage() {}
 
 func (x *DCInput) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[25]
+	mi := &file_proto_myelin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2515,7 +2596,7 @@ func (x *DCInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DCInput.ProtoReflect.Descriptor instead.
 func (*DCInput) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{25}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *DCInput) GetAmplitude() float64 {
@@ -2566,7 +2647,7 @@ type SpikeSourceArray struct {
 
 func (x *SpikeSourceArray) Reset() {
 	*x = SpikeSourceArray{}
-	mi := &file_proto_myelin_proto_msgTypes[26]
+	mi := &file_proto_myelin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2578,7 +2659,7 @@ func (x *SpikeSourceArray) String() string {
 func (*SpikeSourceArray) ProtoMessage() {}
 
 func (x *SpikeSourceArray) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[26]
+	mi := &file_proto_myelin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2591,7 +2672,7 @@ func (x *SpikeSourceArray) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpikeSourceArray.ProtoReflect.Descriptor instead.
 func (*SpikeSourceArray) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{26}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *SpikeSourceArray) GetNeuron() []uint32 {
@@ -2636,7 +2717,7 @@ type Recording struct {
 
 func (x *Recording) Reset() {
 	*x = Recording{}
-	mi := &file_proto_myelin_proto_msgTypes[27]
+	mi := &file_proto_myelin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2648,7 +2729,7 @@ func (x *Recording) String() string {
 func (*Recording) ProtoMessage() {}
 
 func (x *Recording) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[27]
+	mi := &file_proto_myelin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2661,7 +2742,7 @@ func (x *Recording) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recording.ProtoReflect.Descriptor instead.
 func (*Recording) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{27}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Recording) GetSpikes() []string {
@@ -2699,7 +2780,7 @@ type StateProbe struct {
 
 func (x *StateProbe) Reset() {
 	*x = StateProbe{}
-	mi := &file_proto_myelin_proto_msgTypes[28]
+	mi := &file_proto_myelin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2711,7 +2792,7 @@ func (x *StateProbe) String() string {
 func (*StateProbe) ProtoMessage() {}
 
 func (x *StateProbe) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[28]
+	mi := &file_proto_myelin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2724,7 +2805,7 @@ func (x *StateProbe) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateProbe.ProtoReflect.Descriptor instead.
 func (*StateProbe) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{28}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *StateProbe) GetPopulation() string {
@@ -2776,7 +2857,7 @@ type Record struct {
 
 func (x *Record) Reset() {
 	*x = Record{}
-	mi := &file_proto_myelin_proto_msgTypes[29]
+	mi := &file_proto_myelin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2788,7 +2869,7 @@ func (x *Record) String() string {
 func (*Record) ProtoMessage() {}
 
 func (x *Record) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[29]
+	mi := &file_proto_myelin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2801,7 +2882,7 @@ func (x *Record) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Record.ProtoReflect.Descriptor instead.
 func (*Record) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{29}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Record) GetKind() isRecord_Kind {
@@ -2914,7 +2995,7 @@ type Header struct {
 
 func (x *Header) Reset() {
 	*x = Header{}
-	mi := &file_proto_myelin_proto_msgTypes[30]
+	mi := &file_proto_myelin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2926,7 +3007,7 @@ func (x *Header) String() string {
 func (*Header) ProtoMessage() {}
 
 func (x *Header) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[30]
+	mi := &file_proto_myelin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2939,7 +3020,7 @@ func (x *Header) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Header.ProtoReflect.Descriptor instead.
 func (*Header) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{30}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Header) GetFormatVersion() uint32 {
@@ -3006,7 +3087,7 @@ type PopulationRange struct {
 
 func (x *PopulationRange) Reset() {
 	*x = PopulationRange{}
-	mi := &file_proto_myelin_proto_msgTypes[31]
+	mi := &file_proto_myelin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3018,7 +3099,7 @@ func (x *PopulationRange) String() string {
 func (*PopulationRange) ProtoMessage() {}
 
 func (x *PopulationRange) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[31]
+	mi := &file_proto_myelin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3031,7 +3112,7 @@ func (x *PopulationRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PopulationRange.ProtoReflect.Descriptor instead.
 func (*PopulationRange) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{31}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *PopulationRange) GetName() string {
@@ -3084,7 +3165,7 @@ type StateSeries struct {
 
 func (x *StateSeries) Reset() {
 	*x = StateSeries{}
-	mi := &file_proto_myelin_proto_msgTypes[32]
+	mi := &file_proto_myelin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3096,7 +3177,7 @@ func (x *StateSeries) String() string {
 func (*StateSeries) ProtoMessage() {}
 
 func (x *StateSeries) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[32]
+	mi := &file_proto_myelin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3109,7 +3190,7 @@ func (x *StateSeries) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateSeries.ProtoReflect.Descriptor instead.
 func (*StateSeries) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{32}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *StateSeries) GetId() uint32 {
@@ -3162,7 +3243,7 @@ type SpikeBlock struct {
 
 func (x *SpikeBlock) Reset() {
 	*x = SpikeBlock{}
-	mi := &file_proto_myelin_proto_msgTypes[33]
+	mi := &file_proto_myelin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3174,7 +3255,7 @@ func (x *SpikeBlock) String() string {
 func (*SpikeBlock) ProtoMessage() {}
 
 func (x *SpikeBlock) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[33]
+	mi := &file_proto_myelin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3187,7 +3268,7 @@ func (x *SpikeBlock) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpikeBlock.ProtoReflect.Descriptor instead.
 func (*SpikeBlock) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{33}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *SpikeBlock) GetFirstStep() uint64 {
@@ -3225,7 +3306,7 @@ type StateBlock struct {
 
 func (x *StateBlock) Reset() {
 	*x = StateBlock{}
-	mi := &file_proto_myelin_proto_msgTypes[34]
+	mi := &file_proto_myelin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3237,7 +3318,7 @@ func (x *StateBlock) String() string {
 func (*StateBlock) ProtoMessage() {}
 
 func (x *StateBlock) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[34]
+	mi := &file_proto_myelin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3250,7 +3331,7 @@ func (x *StateBlock) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateBlock.ProtoReflect.Descriptor instead.
 func (*StateBlock) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{34}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *StateBlock) GetSeries() uint32 {
@@ -3294,7 +3375,7 @@ type Gap struct {
 
 func (x *Gap) Reset() {
 	*x = Gap{}
-	mi := &file_proto_myelin_proto_msgTypes[35]
+	mi := &file_proto_myelin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3306,7 +3387,7 @@ func (x *Gap) String() string {
 func (*Gap) ProtoMessage() {}
 
 func (x *Gap) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[35]
+	mi := &file_proto_myelin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3319,7 +3400,7 @@ func (x *Gap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Gap.ProtoReflect.Descriptor instead.
 func (*Gap) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{35}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Gap) GetFirstStep() uint64 {
@@ -3364,7 +3445,7 @@ type Trailer struct {
 
 func (x *Trailer) Reset() {
 	*x = Trailer{}
-	mi := &file_proto_myelin_proto_msgTypes[36]
+	mi := &file_proto_myelin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3376,7 +3457,7 @@ func (x *Trailer) String() string {
 func (*Trailer) ProtoMessage() {}
 
 func (x *Trailer) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[36]
+	mi := &file_proto_myelin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3389,7 +3470,7 @@ func (x *Trailer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Trailer.ProtoReflect.Descriptor instead.
 func (*Trailer) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{36}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Trailer) GetStatus() Trailer_Status {
@@ -3666,7 +3747,7 @@ const file_proto_myelin_proto_rawDesc = "" +
 	"\tLognormal\x12\x0e\n" +
 	"\x02mu\x18\x01 \x01(\x01R\x02mu\x12\x14\n" +
 	"\x05sigma\x18\x02 \x01(\x01R\x05sigma\x12\x1a\n" +
-	"\bnegative\x18\x03 \x01(\bR\bnegative\"\x86\x06\n" +
+	"\bnegative\x18\x03 \x01(\bR\bnegative\"\xb3\x06\n" +
 	"\n" +
 	"Projection\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
@@ -3686,10 +3767,20 @@ const file_proto_myelin_proto_rawDesc = "" +
 	"\x05delay\x18\x05 \x01(\v2\x17.myelin.v1.DistributionR\x05delay\x12/\n" +
 	"\breceptor\x18\x06 \x01(\x0e2\x13.myelin.v1.ReceptorR\breceptor\x12*\n" +
 	"\x0eallow_autapses\x18\a \x01(\bH\x01R\rallowAutapses\x88\x01\x01\x12,\n" +
-	"\x0fallow_multapses\x18\b \x01(\bH\x02R\x0eallowMultapses\x88\x01\x01B\x06\n" +
+	"\x0fallow_multapses\x18\b \x01(\bH\x02R\x0eallowMultapses\x88\x01\x01\x12+\n" +
+	"\x03stp\x18\t \x01(\v2\x19.myelin.v1.TsodyksMarkramR\x03stpB\x06\n" +
 	"\x04ruleB\x11\n" +
 	"\x0f_allow_autapsesB\x12\n" +
-	"\x10_allow_multapses\"+\n" +
+	"\x10_allow_multapses\"\x8d\x01\n" +
+	"\x0eTsodyksMarkram\x12\x11\n" +
+	"\x01u\x18\x01 \x01(\x01H\x00R\x01u\x88\x01\x01\x12!\n" +
+	"\n" +
+	"tau_rec_ms\x18\x02 \x01(\x01H\x01R\btauRecMs\x88\x01\x01\x12!\n" +
+	"\n" +
+	"tau_fac_ms\x18\x03 \x01(\x01H\x02R\btauFacMs\x88\x01\x01B\x04\n" +
+	"\x02_uB\r\n" +
+	"\v_tau_rec_msB\r\n" +
+	"\v_tau_fac_ms\"+\n" +
 	"\rFixedInDegree\x12\x1a\n" +
 	"\bindegree\x18\x01 \x01(\rR\bindegree\".\n" +
 	"\x0eFixedOutDegree\x12\x1c\n" +
@@ -3865,7 +3956,7 @@ func file_proto_myelin_proto_rawDescGZIP() []byte {
 }
 
 var file_proto_myelin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_proto_myelin_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_proto_myelin_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_proto_myelin_proto_goTypes = []any{
 	(Receptor)(0),             // 0: myelin.v1.Receptor
 	(RateNeuron_Transfer)(0),  // 1: myelin.v1.RateNeuron.Transfer
@@ -3883,36 +3974,37 @@ var file_proto_myelin_proto_goTypes = []any{
 	(*Uniform)(nil),           // 13: myelin.v1.Uniform
 	(*Lognormal)(nil),         // 14: myelin.v1.Lognormal
 	(*Projection)(nil),        // 15: myelin.v1.Projection
-	(*FixedInDegree)(nil),     // 16: myelin.v1.FixedInDegree
-	(*FixedOutDegree)(nil),    // 17: myelin.v1.FixedOutDegree
-	(*PairwiseBernoulli)(nil), // 18: myelin.v1.PairwiseBernoulli
-	(*OneToOne)(nil),          // 19: myelin.v1.OneToOne
-	(*AllToAll)(nil),          // 20: myelin.v1.AllToAll
-	(*RingRule)(nil),          // 21: myelin.v1.RingRule
-	(*ExplicitList)(nil),      // 22: myelin.v1.ExplicitList
-	(*Input)(nil),             // 23: myelin.v1.Input
-	(*PoissonInput)(nil),      // 24: myelin.v1.PoissonInput
-	(*RateSchedule)(nil),      // 25: myelin.v1.RateSchedule
-	(*PiecewiseRate)(nil),     // 26: myelin.v1.PiecewiseRate
-	(*SinusoidalRate)(nil),    // 27: myelin.v1.SinusoidalRate
-	(*DCInput)(nil),           // 28: myelin.v1.DCInput
-	(*SpikeSourceArray)(nil),  // 29: myelin.v1.SpikeSourceArray
-	(*Recording)(nil),         // 30: myelin.v1.Recording
-	(*StateProbe)(nil),        // 31: myelin.v1.StateProbe
-	(*Record)(nil),            // 32: myelin.v1.Record
-	(*Header)(nil),            // 33: myelin.v1.Header
-	(*PopulationRange)(nil),   // 34: myelin.v1.PopulationRange
-	(*StateSeries)(nil),       // 35: myelin.v1.StateSeries
-	(*SpikeBlock)(nil),        // 36: myelin.v1.SpikeBlock
-	(*StateBlock)(nil),        // 37: myelin.v1.StateBlock
-	(*Gap)(nil),               // 38: myelin.v1.Gap
-	(*Trailer)(nil),           // 39: myelin.v1.Trailer
+	(*TsodyksMarkram)(nil),    // 16: myelin.v1.TsodyksMarkram
+	(*FixedInDegree)(nil),     // 17: myelin.v1.FixedInDegree
+	(*FixedOutDegree)(nil),    // 18: myelin.v1.FixedOutDegree
+	(*PairwiseBernoulli)(nil), // 19: myelin.v1.PairwiseBernoulli
+	(*OneToOne)(nil),          // 20: myelin.v1.OneToOne
+	(*AllToAll)(nil),          // 21: myelin.v1.AllToAll
+	(*RingRule)(nil),          // 22: myelin.v1.RingRule
+	(*ExplicitList)(nil),      // 23: myelin.v1.ExplicitList
+	(*Input)(nil),             // 24: myelin.v1.Input
+	(*PoissonInput)(nil),      // 25: myelin.v1.PoissonInput
+	(*RateSchedule)(nil),      // 26: myelin.v1.RateSchedule
+	(*PiecewiseRate)(nil),     // 27: myelin.v1.PiecewiseRate
+	(*SinusoidalRate)(nil),    // 28: myelin.v1.SinusoidalRate
+	(*DCInput)(nil),           // 29: myelin.v1.DCInput
+	(*SpikeSourceArray)(nil),  // 30: myelin.v1.SpikeSourceArray
+	(*Recording)(nil),         // 31: myelin.v1.Recording
+	(*StateProbe)(nil),        // 32: myelin.v1.StateProbe
+	(*Record)(nil),            // 33: myelin.v1.Record
+	(*Header)(nil),            // 34: myelin.v1.Header
+	(*PopulationRange)(nil),   // 35: myelin.v1.PopulationRange
+	(*StateSeries)(nil),       // 36: myelin.v1.StateSeries
+	(*SpikeBlock)(nil),        // 37: myelin.v1.SpikeBlock
+	(*StateBlock)(nil),        // 38: myelin.v1.StateBlock
+	(*Gap)(nil),               // 39: myelin.v1.Gap
+	(*Trailer)(nil),           // 40: myelin.v1.Trailer
 }
 var file_proto_myelin_proto_depIdxs = []int32{
 	4,  // 0: myelin.v1.Network.populations:type_name -> myelin.v1.Population
 	15, // 1: myelin.v1.Network.projections:type_name -> myelin.v1.Projection
-	23, // 2: myelin.v1.Network.inputs:type_name -> myelin.v1.Input
-	30, // 3: myelin.v1.Network.recording:type_name -> myelin.v1.Recording
+	24, // 2: myelin.v1.Network.inputs:type_name -> myelin.v1.Input
+	31, // 3: myelin.v1.Network.recording:type_name -> myelin.v1.Recording
 	5,  // 4: myelin.v1.Population.iaf_psc_delta:type_name -> myelin.v1.IafPscDelta
 	6,  // 5: myelin.v1.Population.iaf_psc_exp:type_name -> myelin.v1.IafPscExp
 	7,  // 6: myelin.v1.Population.iaf_cond_exp:type_name -> myelin.v1.IafCondExp
@@ -3924,39 +4016,40 @@ var file_proto_myelin_proto_depIdxs = []int32{
 	12, // 12: myelin.v1.Distribution.normal:type_name -> myelin.v1.Normal
 	13, // 13: myelin.v1.Distribution.uniform:type_name -> myelin.v1.Uniform
 	14, // 14: myelin.v1.Distribution.lognormal:type_name -> myelin.v1.Lognormal
-	16, // 15: myelin.v1.Projection.fixed_in_degree:type_name -> myelin.v1.FixedInDegree
-	17, // 16: myelin.v1.Projection.fixed_out_degree:type_name -> myelin.v1.FixedOutDegree
-	18, // 17: myelin.v1.Projection.pairwise_bernoulli:type_name -> myelin.v1.PairwiseBernoulli
-	19, // 18: myelin.v1.Projection.one_to_one:type_name -> myelin.v1.OneToOne
-	20, // 19: myelin.v1.Projection.all_to_all:type_name -> myelin.v1.AllToAll
-	21, // 20: myelin.v1.Projection.ring:type_name -> myelin.v1.RingRule
-	22, // 21: myelin.v1.Projection.explicit:type_name -> myelin.v1.ExplicitList
+	17, // 15: myelin.v1.Projection.fixed_in_degree:type_name -> myelin.v1.FixedInDegree
+	18, // 16: myelin.v1.Projection.fixed_out_degree:type_name -> myelin.v1.FixedOutDegree
+	19, // 17: myelin.v1.Projection.pairwise_bernoulli:type_name -> myelin.v1.PairwiseBernoulli
+	20, // 18: myelin.v1.Projection.one_to_one:type_name -> myelin.v1.OneToOne
+	21, // 19: myelin.v1.Projection.all_to_all:type_name -> myelin.v1.AllToAll
+	22, // 20: myelin.v1.Projection.ring:type_name -> myelin.v1.RingRule
+	23, // 21: myelin.v1.Projection.explicit:type_name -> myelin.v1.ExplicitList
 	11, // 22: myelin.v1.Projection.weight:type_name -> myelin.v1.Distribution
 	11, // 23: myelin.v1.Projection.delay:type_name -> myelin.v1.Distribution
 	0,  // 24: myelin.v1.Projection.receptor:type_name -> myelin.v1.Receptor
-	24, // 25: myelin.v1.Input.poisson:type_name -> myelin.v1.PoissonInput
-	28, // 26: myelin.v1.Input.dc:type_name -> myelin.v1.DCInput
-	29, // 27: myelin.v1.Input.spike_times:type_name -> myelin.v1.SpikeSourceArray
-	0,  // 28: myelin.v1.PoissonInput.receptor:type_name -> myelin.v1.Receptor
-	25, // 29: myelin.v1.PoissonInput.schedule:type_name -> myelin.v1.RateSchedule
-	26, // 30: myelin.v1.RateSchedule.piecewise:type_name -> myelin.v1.PiecewiseRate
-	27, // 31: myelin.v1.RateSchedule.sinusoidal:type_name -> myelin.v1.SinusoidalRate
-	0,  // 32: myelin.v1.SpikeSourceArray.receptor:type_name -> myelin.v1.Receptor
-	31, // 33: myelin.v1.Recording.state:type_name -> myelin.v1.StateProbe
-	33, // 34: myelin.v1.Record.header:type_name -> myelin.v1.Header
-	36, // 35: myelin.v1.Record.spikes:type_name -> myelin.v1.SpikeBlock
-	37, // 36: myelin.v1.Record.state:type_name -> myelin.v1.StateBlock
-	39, // 37: myelin.v1.Record.trailer:type_name -> myelin.v1.Trailer
-	38, // 38: myelin.v1.Record.gap:type_name -> myelin.v1.Gap
-	3,  // 39: myelin.v1.Header.spec:type_name -> myelin.v1.Network
-	34, // 40: myelin.v1.Header.populations:type_name -> myelin.v1.PopulationRange
-	35, // 41: myelin.v1.Header.state_series:type_name -> myelin.v1.StateSeries
-	2,  // 42: myelin.v1.Trailer.status:type_name -> myelin.v1.Trailer.Status
-	43, // [43:43] is the sub-list for method output_type
-	43, // [43:43] is the sub-list for method input_type
-	43, // [43:43] is the sub-list for extension type_name
-	43, // [43:43] is the sub-list for extension extendee
-	0,  // [0:43] is the sub-list for field type_name
+	16, // 25: myelin.v1.Projection.stp:type_name -> myelin.v1.TsodyksMarkram
+	25, // 26: myelin.v1.Input.poisson:type_name -> myelin.v1.PoissonInput
+	29, // 27: myelin.v1.Input.dc:type_name -> myelin.v1.DCInput
+	30, // 28: myelin.v1.Input.spike_times:type_name -> myelin.v1.SpikeSourceArray
+	0,  // 29: myelin.v1.PoissonInput.receptor:type_name -> myelin.v1.Receptor
+	26, // 30: myelin.v1.PoissonInput.schedule:type_name -> myelin.v1.RateSchedule
+	27, // 31: myelin.v1.RateSchedule.piecewise:type_name -> myelin.v1.PiecewiseRate
+	28, // 32: myelin.v1.RateSchedule.sinusoidal:type_name -> myelin.v1.SinusoidalRate
+	0,  // 33: myelin.v1.SpikeSourceArray.receptor:type_name -> myelin.v1.Receptor
+	32, // 34: myelin.v1.Recording.state:type_name -> myelin.v1.StateProbe
+	34, // 35: myelin.v1.Record.header:type_name -> myelin.v1.Header
+	37, // 36: myelin.v1.Record.spikes:type_name -> myelin.v1.SpikeBlock
+	38, // 37: myelin.v1.Record.state:type_name -> myelin.v1.StateBlock
+	40, // 38: myelin.v1.Record.trailer:type_name -> myelin.v1.Trailer
+	39, // 39: myelin.v1.Record.gap:type_name -> myelin.v1.Gap
+	3,  // 40: myelin.v1.Header.spec:type_name -> myelin.v1.Network
+	35, // 41: myelin.v1.Header.populations:type_name -> myelin.v1.PopulationRange
+	36, // 42: myelin.v1.Header.state_series:type_name -> myelin.v1.StateSeries
+	2,  // 43: myelin.v1.Trailer.status:type_name -> myelin.v1.Trailer.Status
+	44, // [44:44] is the sub-list for method output_type
+	44, // [44:44] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_proto_myelin_proto_init() }
@@ -3995,18 +4088,19 @@ func file_proto_myelin_proto_init() {
 		(*Projection_Ring)(nil),
 		(*Projection_Explicit)(nil),
 	}
-	file_proto_myelin_proto_msgTypes[20].OneofWrappers = []any{
+	file_proto_myelin_proto_msgTypes[13].OneofWrappers = []any{}
+	file_proto_myelin_proto_msgTypes[21].OneofWrappers = []any{
 		(*Input_Poisson)(nil),
 		(*Input_Dc)(nil),
 		(*Input_SpikeTimes)(nil),
 	}
-	file_proto_myelin_proto_msgTypes[21].OneofWrappers = []any{}
-	file_proto_myelin_proto_msgTypes[22].OneofWrappers = []any{
+	file_proto_myelin_proto_msgTypes[22].OneofWrappers = []any{}
+	file_proto_myelin_proto_msgTypes[23].OneofWrappers = []any{
 		(*RateSchedule_Piecewise)(nil),
 		(*RateSchedule_Sinusoidal)(nil),
 	}
-	file_proto_myelin_proto_msgTypes[25].OneofWrappers = []any{}
-	file_proto_myelin_proto_msgTypes[29].OneofWrappers = []any{
+	file_proto_myelin_proto_msgTypes[26].OneofWrappers = []any{}
+	file_proto_myelin_proto_msgTypes[30].OneofWrappers = []any{
 		(*Record_Header)(nil),
 		(*Record_Spikes)(nil),
 		(*Record_State)(nil),
@@ -4019,7 +4113,7 @@ func file_proto_myelin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_proto_myelin_proto_rawDesc), len(file_proto_myelin_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   37,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -53,6 +53,7 @@ type Backend struct {
 	// of row r, those whose targets lie in its neuron range.
 	split    []uint32
 	targets  [][]target    // per compact population: the populations its rows reach, with their weights
+	stp      stpState      // short-term plasticity state (empty without it)
 	spikes   [2][][]uint32 // per step parity: the spikes of that step, per thread
 	scaleInv []float32     // per population: 2^-Shift
 	poisson  [][]int       // per population: its Poisson inputs
@@ -244,6 +245,7 @@ func (c *Backend) Load(net *network.Network) error {
 	c.sampleBase = make([]int, len(net.Probes))
 	c.splitRows()
 	c.targets = compactTargets(net)
+	c.stp = newSTPState(net)
 	c.scratch = make([]scratch, t)
 	c.slotBase = make([][]uint64, t)
 	for w := range c.slotBase {

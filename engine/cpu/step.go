@@ -38,12 +38,14 @@ func (c *Backend) update(w int, t uint64, lo, hi uint32, events []network.SpikeE
 			c.updateRate(t, pi, a, b, c.external(t, pi, a, b, sc))
 			continue
 		}
+		k0 := len(out)
 		if o, ok := c.fused(w, t, pi, a, b, ex, in, out); ok {
 			out = o
-			continue
+		} else {
+			sc.in.Ex, sc.in.In, sc.in.Ext = c.inputs(t, pi, a, b, ex, in, sc)
+			out = c.spiking[pi].Update(&c.state, a, b, &sc.in, out)
 		}
-		sc.in.Ex, sc.in.In, sc.in.Ext = c.inputs(t, pi, a, b, ex, in, sc)
-		out = c.spiking[pi].Update(&c.state, a, b, &sc.in, out)
+		c.stpSpikes(pi, t, out[k0:])
 	}
 	return out
 }
@@ -272,6 +274,15 @@ func (c *Backend) deliver(w int, t uint64) {
 			}
 			row := syn.Packed[r0+a : r0+b]
 			pi := net.PopOf(s)
+			if len(c.stp.byPop[pi]) > 0 {
+				var wt []int32
+				if wb := syn.WeightBase[pi]; wb != network.Compact {
+					o := wb + r0 - syn.RowPtr[net.Pops[pi].First]
+					wt = syn.Weight[o+a : o+b]
+				}
+				c.deliverSTP(s, pi, row, wt, base, inOff)
+				continue
+			}
 			if wb := syn.WeightBase[pi]; wb != network.Compact {
 				o := wb + r0 - syn.RowPtr[net.Pops[pi].First]
 				wt := syn.Weight[o+a : o+b]

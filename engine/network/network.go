@@ -159,6 +159,12 @@ type Network struct {
 	RateProj  []RateProjection
 	RateSlots uint32 // rate history slots: largest rate delay + 1 (0 without rate populations)
 
+	// STP lists the short-term plasticity parameter sets; STPOf[p*len(Pops)+q]
+	// is the set on every synapse from population p onto q, or -1 (static).
+	// Nil without short-term plasticity.
+	STP   []STPSet
+	STPOf []int32
+
 	Probes     []Probe
 	BlockSteps uint32
 

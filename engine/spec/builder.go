@@ -200,6 +200,15 @@ func Delay(d *myelinpb.Distribution) Option {
 	return Option{name: "Delay", proj: func(p *myelinpb.Projection) { p.Delay = d }}
 }
 
+// STP makes a projection's synapses short-term plastic (Tsodyks–Markram,
+// NEST's tsodyks2_synapse): utilisation u, recovery and facilitation time
+// constants in ms (tauFac 0: depression only).
+func STP(u, tauRec, tauFac float64) Option {
+	return Option{name: "STP", proj: func(p *myelinpb.Projection) {
+		p.Stp = &myelinpb.TsodyksMarkram{U: proto.Float64(u), TauRecMs: proto.Float64(tauRec), TauFacMs: proto.Float64(tauFac)}
+	}}
+}
+
 // Autapses sets whether a projection may connect a neuron to itself.
 func Autapses(allow bool) Option {
 	return Option{name: "Autapses", proj: func(p *myelinpb.Projection) { p.AllowAutapses = proto.Bool(allow) }}

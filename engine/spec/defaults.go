@@ -47,6 +47,13 @@ const (
 	MinNormalMass = 0.01
 )
 
+// NEST's tsodyks2_synapse defaults for a projection's stp message (tau_fac
+// defaults to 0).
+const (
+	DefaultSTPU        = 0.5
+	DefaultSTPTauRecMs = 800.0
+)
+
 // DefaultProjectionName is the name a projection gets when it has none:
 // "pre->post".
 func DefaultProjectionName(pre, post string) string { return pre + "->" + post }
@@ -93,6 +100,17 @@ func ApplyDefaults(n *myelinpb.Network) {
 		}
 		if pr.Delay == nil {
 			pr.Delay = Const(n.GetDtMs())
+		}
+		if st := pr.Stp; st != nil {
+			if st.U == nil {
+				st.U = proto.Float64(DefaultSTPU)
+			}
+			if st.TauRecMs == nil {
+				st.TauRecMs = proto.Float64(DefaultSTPTauRecMs)
+			}
+			if st.TauFacMs == nil {
+				st.TauFacMs = proto.Float64(0)
+			}
 		}
 		if pr.AllowAutapses == nil {
 			pr.AllowAutapses = proto.Bool(true)

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	myelinpb "github.com/myelin-sim/myelin/proto"
+	"google.golang.org/protobuf/proto"
 )
 
 // Checks of projections: endpoints, rules, degrees and explicit lists.
@@ -138,6 +139,9 @@ func (v *validator) projection(i int, pr *myelinpb.Projection) {
 	} else {
 		v.dist(obj, "delay", pr.Delay, true)
 	}
+	if pr.Stp != nil {
+		v.stp(obj, pr, pre)
+	}
 	if pre != nil && IsRate(pre) {
 		// A rate projection reads the rates of one past step: one delay.
 		if k := pr.Delay.GetKind(); k != nil {
@@ -236,4 +240,45 @@ func (v *validator) explicit(obj string, x *myelinpb.ExplicitList, pre, post *my
 		}
 	}
 	l.flush()
+}
+
+// stp checks a projection's short-term plasticity parameters and that its
+// presynaptic population spikes.
+func (v *validator) stp(obj string, pr *myelinpb.Projection, pre *myelinpb.Population) {
+	st := pr.Stp
+	switch u := st.U; {
+	case u == nil:
+		v.unset(obj, "stp.u")
+	case !finite(*u) || *u <= 0 || *u > 1:
+		v.add(obj, "stp.u", fnum(*u), "must be in (0, 1]")
+	}
+	v.positive(obj, "stp.tau_rec_ms", st.TauRecMs)
+	v.nonNegative(obj, "stp.tau_fac_ms", st.TauFacMs)
+	if pre != nil && !IsSpiking(pre) {
+		v.add(obj, "stp", "", fmt.Sprintf("pre %q is a rate population: short-term plasticity needs spikes", pr.Pre))
+	}
+}
+
+// stpPairs checks that all projections between the same two populations
+// agree on short-term plasticity (the same parameters, or none on any of
+// them): its state is kept per presynaptic neuron and target population,
+// so it applies to every synapse between the two.
+func (v *validator) stpPairs() {
+	first := map[[2]string]int{}
+	for i, pr := range v.n.Projections {
+		if pr == nil {
+			continue
+		}
+		key := [2]string{pr.Pre, pr.Post}
+		j, seen := first[key]
+		if !seen {
+			first[key] = i
+			continue
+		}
+		other := v.n.Projections[j]
+		if (other.Stp == nil) != (pr.Stp == nil) || (pr.Stp != nil && !proto.Equal(other.Stp, pr.Stp)) {
+			v.add(fmt.Sprintf("projection %q (projections[%d])", pr.Name, i), "stp", "",
+				fmt.Sprintf("differs from that of projection %q (projections[%d]): every projection from %q onto %q must have the same short-term plasticity, or none", other.Name, j, pr.Pre, pr.Post))
+		}
+	}
 }

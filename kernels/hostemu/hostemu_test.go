@@ -73,7 +73,7 @@ func TestKernelNumbers(t *testing.T) {
 // registered neuron model's coefficients against its C struct: a model
 // without a kernel twin, or whose fields differ in number, fails here.
 func TestLayout(t *testing.T) {
-	names := []string{"PopDesc", "PoissonDesc", "DCDesc", "EventDesc", "RateProjDesc", "ProbeDesc", "MyelinNet"}
+	names := []string{"PopDesc", "PoissonDesc", "DCDesc", "EventDesc", "RateProjDesc", "ProbeDesc", "MyelinNet", "StpDesc"}
 	for i, want := range launch.MirrorSizes() {
 		if got := structSize(i); got != want {
 			t.Errorf("%s: C size %d, Go mirror %d", names[i], got, want)

@@ -97,6 +97,8 @@ extern "C" int myelin_emu_sizeof(int which)
         return sizeof(ProbeDesc);
     case 6:
         return sizeof(MyelinNet);
+    case 7:
+        return sizeof(StpDesc);
     }
     return -1;
 }

@@ -37,6 +37,12 @@ const (
 	BufRSrc
 	BufRW
 	BufProbes
+	BufSTPOf
+	BufSTPSets
+	BufSTPU
+	BufSTPX
+	BufSTPF
+	BufSTPLast
 	BufSpkBits
 	BufTileCnt
 	BufSpkCnt
@@ -56,7 +62,7 @@ const RecordSets = 2
 var bufferNames = [NumBuffers]string{
 	"step", "pops", "v", "a", "b", "c", "ref", "ring_ex", "ring_in", "row_ptr", "packed", "weight",
 	"wbase", "wtab", "poisson", "ptable", "dc", "events", "rhist", "rproj", "rtable", "rcolptr", "rsrc", "rw", "probes",
-	"spk_bits", "tile_cnt", "spk_cnt", "spk_off", "spk_ids", "samples",
+	"stp_of", "stp_sets", "stp_u", "stp_x", "stp_f", "stp_last", "spk_bits", "tile_cnt", "spk_cnt", "spk_off", "spk_ids", "samples",
 }
 
 // String returns the buffer's name (the MyelinNet field).
@@ -206,6 +212,30 @@ func (p *Plan) layout() error {
 		probes = appendStruct(probes, d)
 	}
 	add(BufProbes, "record", int64(len(probes)), probes)
+
+	// Short-term plasticity: the set of each population pair, the sets,
+	// and the state of their neurons (u = U, x = 1, last = 0 to start).
+	var stpOf, stpSets []byte
+	if net.STPOf != nil {
+		stpOf = appendStruct(nil, net.STPOf)
+	}
+	var ns int64
+	u0 := make([]float32, net.STPStateSize())
+	x0 := make([]float32, len(u0))
+	for _, set := range net.STP {
+		pop := &net.Pops[set.Pre]
+		stpSets = appendStruct(stpSets, stpDesc{Pre: int32(set.Pre), First: pop.First, Size: pop.Size, Off: set.Off, Coef: set.Coef})
+		for i := set.Off; i < set.Off+pop.Size; i++ {
+			u0[i], x0[i], _ = set.Coef.Init()
+		}
+	}
+	ns = int64(len(u0))
+	add(BufSTPOf, "synapses", int64(len(stpOf)), stpOf)
+	add(BufSTPSets, "synapses", int64(len(stpSets)), stpSets)
+	add(BufSTPU, "state", 4*ns, appendF32s(nil, u0))
+	add(BufSTPX, "state", 4*ns, appendF32s(nil, x0))
+	add(BufSTPF, "state", 4*ns, nil)
+	add(BufSTPLast, "state", 8*ns, nil)
 
 	k := int64(p.ChunkSteps)
 	// The bitmask and tile counts of order.cu are used and cleared within

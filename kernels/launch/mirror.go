@@ -13,10 +13,11 @@ import (
 
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/neuron"
+	"github.com/myelin-sim/myelin/engine/synapse"
 )
 
 // NetSize is the size of the MyelinNet descriptor (kernels/network.cuh).
-const NetSize = 320
+const NetSize = 376
 
 // ModelWords is the size of PopDesc's model parameter union in 4-byte
 // words (MYELIN_MODEL_WORDS in kernels/models.cuh).
@@ -24,11 +25,11 @@ const ModelWords = 32
 
 // MirrorSizes returns the encoded sizes of the Go mirrors of
 // kernels/network.cuh's structs, in the order PopDesc, PoissonDesc, DCDesc,
-// EventDesc, RateProjDesc, ProbeDesc, MyelinNet; a test compares them with
+// EventDesc, RateProjDesc, ProbeDesc, MyelinNet, StpDesc; a test compares them with
 // the C compiler's sizeof.
 func MirrorSizes() []int {
 	return []int{binary.Size(popDesc{}), binary.Size(poissonDesc{}), binary.Size(dcDesc{}), binary.Size(eventDesc{}),
-		binary.Size(rateProjDesc{}), binary.Size(probeDesc{}), binary.Size(netDesc{})}
+		binary.Size(rateProjDesc{}), binary.Size(probeDesc{}), binary.Size(netDesc{}), binary.Size(stpDesc{})}
 }
 
 // NetDescriptor returns the MyelinNet of one record set: addr gives the
@@ -46,6 +47,7 @@ func (p *Plan) NetDescriptor(addr func(Buffer) uint64) []byte {
 	d.Key0, d.Key1 = uint32(net.Seed), uint32(net.Seed>>32)
 	d.Segs, d.ChunkCap = p.segs, uint32(p.ChunkSteps)
 	d.Words, d.Tiles = p.words, p.tiles
+	d.NSTP = uint32(len(net.STP))
 	return appendStruct(nil, d)
 }
 
@@ -102,6 +104,14 @@ type netDesc struct {
 	NPops, NPoisson, NDC, NRProj       uint32
 	NProbes, SampleWidth, Key0, Key1   uint32
 	Segs, ChunkCap, Words, Tiles       uint32
+	NSTP, Pad                          uint32
+}
+
+type stpDesc struct {
+	Pre              int32
+	First, Size, Off uint32
+	Coef             synapse.TsodyksMarkram
+	Pad              uint32
 }
 
 // ScaleInv is 2^-Shift as a float32, computed as the CPU backend does.

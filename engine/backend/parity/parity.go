@@ -58,7 +58,7 @@ type Case struct {
 // ring_spiking at 256 E neurons for 600 ms (explicit distance-dependent
 // weights, a cue on an arc), Drive (rate schedules), hopfield at 300 neurons
 // for 400 ms (an explicit Hebbian list, all-to-all inhibition, a spike-array
-// cue), ping at 500 neurons for 300 ms with theta-modulated drive, and a 2 %
+// cue), STP (short-term plasticity on every weight layout), ping at 500 neurons for 300 ms with theta-modulated drive, and a 2 %
 // microcircuit (distributed weights and delays). Every spiking model also
 // samples V of a few neurons.
 func Cases() []Case {
@@ -79,6 +79,7 @@ func Cases() []Case {
 		{Name: "compact", Spec: Compact, MinSpikes: 1000},
 		{Name: "ring_spiking", Model: "ring_spiking", Set: map[string]string{"n": "256", "duration_ms": "600"},
 			Probes: probe("E", 8, 5), MinSpikes: 500, MinSamples: 1000},
+		{Name: "stp", Spec: STP, MinSpikes: 1000, MinSamples: 1000, MinPopSpikes: map[string]uint64{"E": 500, "I": 200, "D": 100}},
 		{Name: "drive", Spec: Drive, MinSpikes: 1000, MinPopSpikes: map[string]uint64{"E": 1000, "D": 300}},
 		{Name: "hopfield", Model: "hopfield", Set: map[string]string{"n": "300", "patterns": "5", "duration_ms": "400"},
 			Probes: probe("E", 6, 4), MinSpikes: 500, MinSamples: 1000},

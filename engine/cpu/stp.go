@@ -1,0 +1,98 @@
+package cpu
+
+import (
+	"github.com/myelin-sim/myelin/engine/network"
+	"github.com/myelin-sim/myelin/engine/synapse"
+)
+
+// stpState is the short-term plasticity state of a network's STP sets
+// (network.STPSet): per entry u, x, the step of the last spike and the
+// factor u·x of that spike. A neuron's entries are written only by the
+// thread that updates the neuron, in the update phase; deliver reads them
+// after the barrier.
+type stpState struct {
+	u, x, f []float32
+	last    []uint64
+	byPop   [][]int // per population: the sets it is the presynaptic population of
+}
+
+// newSTPState lays out and initialises the state (u = U, x = 1, last = 0).
+func newSTPState(net *network.Network) stpState {
+	n := net.STPStateSize()
+	st := stpState{u: make([]float32, n), x: make([]float32, n), f: make([]float32, n), last: make([]uint64, n),
+		byPop: make([][]int, len(net.Pops))}
+	for k, set := range net.STP {
+		st.byPop[set.Pre] = append(st.byPop[set.Pre], k)
+		size := net.Pops[set.Pre].Size
+		for i := set.Off; i < set.Off+size; i++ {
+			st.u[i], st.x[i], st.last[i] = set.Coef.Init()
+		}
+	}
+	return st
+}
+
+// spikes advances the state of population pi's sets for the neurons that
+// fired at step t (ids ascending), as kernels/update.cu does per firing
+// thread.
+func (c *Backend) stpSpikes(pi int, t uint64, fired []uint32) {
+	sets := c.stp.byPop[pi]
+	if len(sets) == 0 {
+		return
+	}
+	first := c.net.Pops[pi].First
+	for _, k := range sets {
+		set := &c.net.STP[k]
+		for _, g := range fired {
+			i := set.Off + g - first
+			c.stp.f[i] = set.Coef.Spike(&c.stp.u[i], &c.stp.x[i], &c.stp.last[i], t)
+		}
+	}
+}
+
+// deliverSTP delivers part row (with its stored weights wt, or nil for a
+// compact population) of spike s of population pi, whose synapses onto some
+// populations are plastic: the row's targets are walked one population at a
+// time (rows are sorted by target), and the weights onto a plastic
+// population are scaled by the set's factor of s's latest spike, as
+// kernels/deliver.cu does per synapse.
+func (c *Backend) deliverSTP(s uint32, pi int, row []uint32, wt []int32, base []uint64, inOff uint64) {
+	net := c.net
+	syn := &net.Syn
+	dbits, dmask := syn.DelayBits, syn.DelayMask()
+	np := len(net.Pops)
+	ring := c.ring
+	for q := range net.Pops {
+		if len(row) == 0 {
+			return
+		}
+		end := net.Pops[q].First + net.Pops[q].Size
+		if row[0]>>dbits >= end {
+			continue
+		}
+		n := len(row)
+		if row[n-1]>>dbits >= end {
+			n = searchTarget(row, dbits, end)
+		}
+		f, plastic := float32(1), false
+		if k := net.STPOf[pi*np+q]; k >= 0 {
+			set := &net.STP[k]
+			f, plastic = c.stp.f[set.Off+s-net.Pops[pi].First], true
+		}
+		for j, p := range row[:n] {
+			var wk int32
+			if wt != nil {
+				wk = wt[j]
+			} else {
+				wk = syn.PopWeight[pi*np+q]
+			}
+			if plastic {
+				wk = synapse.Scale(wk, f)
+			}
+			ring[base[p&dmask]+uint64(p>>dbits)+uint64(uint32(wk)>>31)*inOff] += wk
+		}
+		row = row[n:]
+		if wt != nil {
+			wt = wt[n:]
+		}
+	}
+}

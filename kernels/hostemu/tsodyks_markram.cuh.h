@@ -1,0 +1,1 @@
+../tsodyks_markram.cuh
