@@ -44,7 +44,9 @@ func BenchmarkSpikingModels(b *testing.B) {
 // BenchmarkCondExpRing measures iaf_cond_exp's UpdateRing, as the CPU
 // backend runs it, with NEST's defaults at dt = 0.1 ms on 4,000 neurons
 // (coba's size) under irregular ring input: the Go loop ("scalar") and the
-// AVX2 kernel ("avx2"); ns/neuron-step is the cost of one neuron's update.
+// AVX2 kernel ("avx2"); ns/neuron-step is the cost of one neuron's update,
+// including each iteration's refill of the ring words (two 16 KB copies,
+// the same for both).
 func BenchmarkCondExpRing(b *testing.B) {
 	const n = 4000
 	params := IafCondExpModel.Defaults()
