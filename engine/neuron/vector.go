@@ -7,12 +7,12 @@ import (
 	"unsafe"
 )
 
-// The AVX2 kernels of iaf_psc_exp and iaf_psc_delta (vector_amd64.s) run
-// their model's Step eight neurons at a time for UpdateRing on the CPU
-// backend: the same operations in the same order, no fused multiply-add,
-// so the same bits (TestPscExpVectorMatchesStep and
-// TestPscDeltaVectorMatchesStep check them against Step on states that
-// cross every branch). A change to a model's Step must be made in its
+// The AVX2 kernels of iaf_psc_exp, iaf_psc_delta and iaf_cond_exp
+// (vector_amd64.s) run their model's Step eight neurons at a time for
+// UpdateRing on the CPU backend: the same operations in the same order, no
+// fused multiply-add, so the same bits (TestPscExpVectorMatchesStep,
+// TestPscDeltaVectorMatchesStep and TestCondExpVectorMatchesStep check them
+// against Step on states that cross every branch). A change to a model's Step must be made in its
 // kernel too, or those tests fail. They run only when the caller says so
 // (RingInput.Vector, which needs HasVector); other machines, and ranges the
 // kernels do not take, run the Go loops.
