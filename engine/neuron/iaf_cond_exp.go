@@ -203,7 +203,12 @@ func (c *IafCondExp) Update(s *State, lo, hi uint32, in *Input, fired []uint32) 
 // external current.
 func (c *IafCondExp) UpdateRing(s *State, lo, hi uint32, r *RingInput, fired []uint32) []uint32 {
 	v, gex, gin, ref := s.V[lo:hi], s.A[lo:hi], s.B[lo:hi], s.Ref[lo:hi]
-	for k := range v {
+	k0 := 0
+	if r.Vector && r.Counts == nil {
+		// The AVX2 twin of the loop below (vector.go), eight neurons at a time.
+		fired, k0 = condExpVector(c, lo, v, gex, gin, ref, r.Ex, r.In, r.Scale, r.Mask, fired)
+	}
+	for k := k0; k < len(v); k++ {
 		ex, in := r.Two(k)
 		var f bool
 		v[k], gex[k], gin[k], ref[k], f = c.Step(v[k], gex[k], gin[k], ref[k], ex, in, 0)

@@ -2,16 +2,17 @@ package neuron
 
 import (
 	"encoding/binary"
+	"math"
 	"math/bits"
 	"unsafe"
 )
 
-// The AVX2 kernels of iaf_psc_exp and iaf_psc_delta (vector_amd64.s) run
-// their model's Step eight neurons at a time for UpdateRing on the CPU
-// backend: the same operations in the same order, no fused multiply-add,
-// so the same bits (TestPscExpVectorMatchesStep and
-// TestPscDeltaVectorMatchesStep check them against Step on states that
-// cross every branch). A change to a model's Step must be made in its
+// The AVX2 kernels of iaf_psc_exp, iaf_psc_delta and iaf_cond_exp
+// (vector_amd64.s) run their model's Step eight neurons at a time for
+// UpdateRing on the CPU backend: the same operations in the same order, no
+// fused multiply-add, so the same bits (TestPscExpVectorMatchesStep,
+// TestPscDeltaVectorMatchesStep and TestCondExpVectorMatchesStep check them
+// against Step on states that cross every branch). A change to a model's Step must be made in its
 // kernel too, or those tests fail. They run only when the caller says so
 // (RingInput.Vector, which needs HasVector); other machines, and ranges the
 // kernels do not take, run the Go loops.
@@ -132,4 +133,81 @@ func pscDeltaVector(m *IafPscDelta, a uint32, v []float32, ref, exR, inR []int32
 // unsafeInt32s views counts below 2^31 as int32s (the same bits).
 func unsafeInt32s(u []uint32) []int32 {
 	return unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(u))), len(u))
+}
+
+// VectorKernel implements Vectorised.
+func (c *IafCondExp) VectorKernel() bool { return true }
+
+// condExpCoef is what the vector kernel of iaf_cond_exp reads: every
+// constant of IafCondExp.Step (for an external current of 0) and of Expf,
+// each repeated in eight lanes so that the kernel takes it as a memory
+// operand, at byte 32·i for slot i (see the #defines in vector_amd64.s).
+type condExpCoef struct {
+	pEx, pIn, pExHalf, pInHalf lanes // 0 … 3
+	gl, negHSC, negStiff       lanes // 4 … 6: g_L, -hs/C_m, -IafCondStiff
+	eEx, eIn, il, invC         lanes // 7 … 10: il = g_L E_L + (I_e + 0)
+	halfHS, hs, sixthHS        lanes // 11 … 13
+	aEx, aIn                   lanes // 14, 15
+	vTh, vReset                lanes // 16, 17
+	refStep                    [8]int32
+	scale                      lanes // 19: 2^-Shift
+	// Expf's constants.
+	log2e, ln2hi, ln2lo, expHi, expLo, inf lanes    // 20 … 25
+	poly                                   [7]lanes // 26 … 32: the Horner coefficients, highest first
+	bias                                   [8]int32 // 33: 127
+	half                                   [4]float64
+	nsub                                   int64 // 35: substeps
+}
+
+// lanes is one float32 constant in eight lanes.
+type lanes [8]float32
+
+func fill(x float32) lanes { return lanes{x, x, x, x, x, x, x, x} }
+
+// newCondExpCoef builds the kernel's constants from m, with Step's own
+// float32 arithmetic for the constant current term.
+func newCondExpCoef(m *IafCondExp, scale float32) condExpCoef {
+	var zeroExt float32
+	il := m.GLEL + (m.IE + zeroExt) // Step's i and il for iext = 0
+	const (
+		log2e = 1.44269504 // Expf's literals, rounded to float32 as there
+		ln2hi = 0.693359375
+		ln2lo = -2.12194440e-4
+		expHi = 88.72
+		expLo = -87.33
+	)
+	return condExpCoef{
+		pEx: fill(m.PEx), pIn: fill(m.PIn), pExHalf: fill(m.PExHalf), pInHalf: fill(m.PInHalf),
+		gl: fill(m.GL), negHSC: fill(m.NegHSC), negStiff: fill(-IafCondStiff),
+		eEx: fill(m.EEx), eIn: fill(m.EIn), il: fill(il), invC: fill(m.InvC),
+		halfHS: fill(m.HalfHS), hs: fill(m.HS), sixthHS: fill(m.SixthHS),
+		aEx: fill(m.AEx), aIn: fill(m.AIn), vTh: fill(m.VTh), vReset: fill(m.VReset),
+		refStep: [8]int32{m.RefStep, m.RefStep, m.RefStep, m.RefStep, m.RefStep, m.RefStep, m.RefStep, m.RefStep},
+		scale:   fill(scale),
+		log2e:   fill(log2e), ln2hi: fill(ln2hi), ln2lo: fill(ln2lo), expHi: fill(expHi), expLo: fill(expLo),
+		inf: fill(float32(math.Inf(1))),
+		poly: [7]lanes{
+			fill(1.98412698e-4), fill(1.38888889e-3), fill(8.33333333e-3), fill(4.16666667e-2),
+			fill(1.66666667e-1), fill(0.5), fill(1),
+		},
+		bias: [8]int32{127, 127, 127, 127, 127, 127, 127, 127},
+		half: [4]float64{0.5, 0.5, 0.5, 0.5},
+		nsub: int64(m.NSub),
+	}
+}
+
+// condExpVector runs the vector kernel on the first len(v) &^ 7 neurons of
+// an iaf_cond_exp range without Poisson input starting at global id a,
+// clearing their ring words, appends those that fired to out, and returns
+// how many neurons it did.
+func condExpVector(m *IafCondExp, a uint32, v, gex, gin []float32, ref, exR, inR []int32, si float32, mask []uint8, out []uint32) ([]uint32, int) {
+	n8 := len(v) &^ 7
+	if n8 == 0 {
+		return out, 0
+	}
+	_, _, _, _, _ = gex[n8-1], gin[n8-1], ref[n8-1], exR[n8-1], inR[n8-1]
+	mask = mask[:n8/8]
+	c := newCondExpCoef(m, si)
+	condExpAVX2(&c, &v[0], &gex[0], &gin[0], &ref[0], &exR[0], &inR[0], n8, &mask[0])
+	return appendMask(out, a, mask), n8
 }

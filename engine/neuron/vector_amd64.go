@@ -16,3 +16,9 @@ func pscExpAVX2(c *pscExpCoef, v, ie, ii *float32, ref, exR, inR *int32, n int, 
 //
 //go:noescape
 func pscDeltaAVX2(c *pscDeltaCoef, v *float32, ref, exR, inR, cnt *int32, n int, mask *uint8)
+
+// condExpAVX2 is pscExpAVX2 for IafCondExp.Step, whose state is V and the
+// two conductances.
+//
+//go:noescape
+func condExpAVX2(c *condExpCoef, v, gex, gin *float32, ref, exR, inR *int32, n int, mask *uint8)

@@ -196,3 +196,257 @@ dloop:
 ddone:
 	VZEROUPPER
 	RET
+
+// condExpCoef's slots (vector.go): one constant in eight lanes per 32 bytes.
+#define C_PEX 0(AX)
+#define C_PIN 32(AX)
+#define C_PEXH 64(AX)
+#define C_PINH 96(AX)
+#define C_GL 128(AX)
+#define C_NEGHSC 160(AX)
+#define C_NEGSTIFF 192(AX)
+#define C_EEX 224(AX)
+#define C_EIN 256(AX)
+#define C_IL 288(AX)
+#define C_INVC 320(AX)
+#define C_HALFHS 352(AX)
+#define C_HS 384(AX)
+#define C_SIXTHHS 416(AX)
+#define C_AEX 448(AX)
+#define C_AIN 480(AX)
+#define C_VTH 512(AX)
+#define C_VRESET 544(AX)
+#define C_REFSTEP 576(AX)
+#define C_SCALE 608(AX)
+#define C_LOG2E 640(AX)
+#define C_LN2HI 672(AX)
+#define C_LN2LO 704(AX)
+#define C_EXPHI 736(AX)
+#define C_EXPLO 768(AX)
+#define C_INF 800(AX)
+#define C_P7 832(AX)
+#define C_P6 864(AX)
+#define C_P5 896(AX)
+#define C_P4 928(AX)
+#define C_P3 960(AX)
+#define C_P2 992(AX)
+#define C_P1 1024(AX)
+#define C_BIAS 1056(AX)
+#define C_HALF 1088(AX)
+#define C_NSUB 1120(AX)
+
+// func condExpAVX2(c *condExpCoef, v, gex, gin *float32, ref, exR, inR *int32, n int, mask *uint8)
+//
+// Eight neurons at a time, the operations of neuron.IafCondExp.Step in its
+// order (no fused multiply-add) with an external current of 0. Every lane
+// takes the Runge-Kutta substep; when a free lane's substep is stiff, the
+// exponential-Euler substep (with Expf) is computed for all eight and
+// blended into those lanes. Refractory lanes compute V too, which is then
+// replaced by V_reset: their conductances decay as Step decays them.
+TEXT ·condExpAVX2(SB), NOSPLIT, $0-72
+	MOVQ c+0(FP), AX
+	MOVQ v+8(FP), SI
+	MOVQ gex+16(FP), DI
+	MOVQ gin+24(FP), R9
+	MOVQ ref+32(FP), R10
+	MOVQ exR+40(FP), R11
+	MOVQ inR+48(FP), R12
+	MOVQ n+56(FP), CX
+	MOVQ mask+64(FP), R13
+	XORQ R8, R8
+	XORQ R14, R14
+
+cloop:
+	CMPQ R8, CX
+	JGE  cdone
+	VMOVUPS (SI)(R8*4), Y0  // v
+	VMOVUPS (DI)(R8*4), Y1  // g_ex
+	VMOVUPS (R9)(R8*4), Y2  // g_in
+	VMOVDQU (R10)(R8*4), Y3 // ref
+	VPXOR    Y4, Y4, Y4
+	VPCMPGTD Y4, Y3, Y4     // refractory: ref > 0
+	XORQ     DX, DX
+
+csub:
+	CMPQ DX, C_NSUB
+	JGE  csubdone
+
+	// geE, giE = g_ex PEx, g_in PIn; g0 = (GL + g_ex) + g_in; stiff (free
+	// lanes only): g0 NegHSC < -IafCondStiff.
+	VMULPS  C_PEX, Y1, Y5
+	VMULPS  C_PIN, Y2, Y6
+	VADDPS  C_GL, Y1, Y7
+	VADDPS  Y2, Y7, Y7
+	VMULPS  C_NEGHSC, Y7, Y8
+	VCMPPS  $0x11, C_NEGSTIFF, Y8, Y8
+	VPANDN  Y8, Y4, Y8
+
+	// k1 = (i0 - g0 v) InvC, i0 = (il + g_ex EEx) + g_in EIn. Y9 then
+	// accumulates ((k1 + 2 k2) + 2 k3) + k4.
+	VMULPS C_EEX, Y1, Y9
+	VADDPS C_IL, Y9, Y9
+	VMULPS C_EIN, Y2, Y10
+	VADDPS Y10, Y9, Y9
+	VMULPS Y0, Y7, Y10
+	VSUBPS Y10, Y9, Y9
+	VMULPS C_INVC, Y9, Y9
+
+	// The midpoint: geM, giM = g_ex PExHalf, g_in PInHalf, gM (Y12), iM (Y10).
+	VMULPS C_PEXH, Y1, Y10
+	VMULPS C_PINH, Y2, Y11
+	VADDPS C_GL, Y10, Y12
+	VADDPS Y11, Y12, Y12
+	VMULPS C_EEX, Y10, Y10
+	VADDPS C_IL, Y10, Y10
+	VMULPS C_EIN, Y11, Y11
+	VADDPS Y11, Y10, Y10
+
+	// k2 = (iM - gM (v + HalfHS k1)) InvC (Y11)
+	VMULPS  C_HALFHS, Y9, Y11
+	VADDPS  Y11, Y0, Y11
+	VMULPS  Y11, Y12, Y11
+	VSUBPS  Y11, Y10, Y11
+	VMULPS  C_INVC, Y11, Y11
+	VADDPS  Y11, Y11, Y13
+	VADDPS  Y13, Y9, Y9
+
+	// k3 = (iM - gM (v + HalfHS k2)) InvC (Y13)
+	VMULPS C_HALFHS, Y11, Y13
+	VADDPS Y13, Y0, Y13
+	VMULPS Y13, Y12, Y13
+	VSUBPS Y13, Y10, Y13
+	VMULPS C_INVC, Y13, Y13
+	VADDPS Y13, Y13, Y11
+	VADDPS Y11, Y9, Y9
+
+	// The end: gE (Y10), iE (Y11); k4 = (iE - gE (v + HS k3)) InvC.
+	VADDPS C_GL, Y5, Y10
+	VADDPS Y6, Y10, Y10
+	VMULPS C_EEX, Y5, Y11
+	VADDPS C_IL, Y11, Y11
+	VMULPS C_EIN, Y6, Y12
+	VADDPS Y12, Y11, Y11
+	VMULPS C_HS, Y13, Y12
+	VADDPS Y12, Y0, Y12
+	VMULPS Y12, Y10, Y12
+	VSUBPS Y12, Y11, Y12
+	VMULPS C_INVC, Y12, Y12
+	VADDPS Y12, Y9, Y9
+
+	// v + SixthHS (…)
+	VMULPS C_SIXTHHS, Y9, Y9
+	VADDPS Y9, Y0, Y9
+
+	VMOVMSKPS Y8, BX
+	TESTL     BX, BX
+	JZ        cnext
+
+	// Exponential Euler for the stiff lanes: ge, gi = AEx g_ex, AIn g_in;
+	// gtot = (GL + ge) + gi; vinf = ((il + ge EEx) + gi EIn) / gtot;
+	// v = vinf + (v - vinf) Expf(NegHSC gtot).
+	VMULPS C_AEX, Y1, Y10
+	VMULPS C_AIN, Y2, Y11
+	VADDPS C_GL, Y10, Y12
+	VADDPS Y11, Y12, Y12
+	VMULPS C_EEX, Y10, Y10
+	VADDPS C_IL, Y10, Y10
+	VMULPS C_EIN, Y11, Y11
+	VADDPS Y11, Y10, Y10
+	VDIVPS Y12, Y10, Y10
+	VMULPS C_NEGHSC, Y12, Y12
+
+	// Expf(x), x in Y12, into Y13: n = floor(float64(x log2e) + 0.5), in
+	// float64 as Expf takes it (exact), as int32 in Y14.
+	VMULPS       C_LOG2E, Y12, Y13
+	VCVTPS2PD    X13, Y14
+	VEXTRACTF128 $1, Y13, X15
+	VCVTPS2PD    X15, Y15
+	VADDPD       C_HALF, Y14, Y14
+	VADDPD       C_HALF, Y15, Y15
+	VROUNDPD     $1, Y14, Y14
+	VROUNDPD     $1, Y15, Y15
+	VCVTPD2DQY   Y14, X14
+	VCVTPD2DQY   Y15, X15
+	VINSERTI128  $1, X15, Y14, Y14
+	VCVTDQ2PS    Y14, Y13
+
+	// r = (x - n ln2hi) - n ln2lo (Y15)
+	VMULPS C_LN2HI, Y13, Y15
+	VSUBPS Y15, Y12, Y15
+	VMULPS C_LN2LO, Y13, Y13
+	VSUBPS Y13, Y15, Y15
+
+	// Horner, then times 2^n.
+	VMULPS C_P7, Y15, Y13
+	VADDPS C_P6, Y13, Y13
+	VMULPS Y15, Y13, Y13
+	VADDPS C_P5, Y13, Y13
+	VMULPS Y15, Y13, Y13
+	VADDPS C_P4, Y13, Y13
+	VMULPS Y15, Y13, Y13
+	VADDPS C_P3, Y13, Y13
+	VMULPS Y15, Y13, Y13
+	VADDPS C_P2, Y13, Y13
+	VMULPS Y15, Y13, Y13
+	VADDPS C_P1, Y13, Y13
+	VMULPS Y15, Y13, Y13
+	VADDPS C_P1, Y13, Y13
+	VPADDD C_BIAS, Y14, Y14
+	VPSLLD $23, Y14, Y14
+	VMULPS Y14, Y13, Y13
+
+	// Expf's limits: x > 88.72 gives +Inf, x < -87.33 gives 0, NaN itself.
+	VCMPPS    $0x1E, C_EXPHI, Y12, Y15
+	VBLENDVPS Y15, C_INF, Y13, Y13
+	VCMPPS    $0x11, C_EXPLO, Y12, Y15
+	VANDNPS   Y13, Y15, Y13
+	VCMPPS    $0x03, Y12, Y12, Y15
+	VBLENDVPS Y15, Y12, Y13, Y13
+
+	VSUBPS    Y10, Y0, Y7
+	VMULPS    Y13, Y7, Y7
+	VADDPS    Y7, Y10, Y7
+	VBLENDVPS Y8, Y7, Y9, Y9
+
+cnext:
+	VMOVAPS Y9, Y0
+	VMOVAPS Y5, Y1
+	VMOVAPS Y6, Y2
+	INCQ    DX
+	JMP     csub
+
+csubdone:
+	// Refractory lanes: v = VReset, ref--. Free lanes with v >= VTh
+	// (ordered: NaN does not fire): v = VReset, ref = RefStep.
+	VBLENDVPS Y4, C_VRESET, Y0, Y0
+	VPADDD    Y4, Y3, Y3
+	VCMPPS    $0x1D, C_VTH, Y0, Y5
+	VPANDN    Y5, Y4, Y5
+	VBLENDVPS Y5, C_VRESET, Y0, Y0
+	VBLENDVPS Y5, C_REFSTEP, Y3, Y3
+	VMOVMSKPS Y5, BX
+	MOVB      BX, (R13)(R14*1)
+
+	// g_ex += float32(ex) 2^-Shift; g_in -= float32(in) 2^-Shift. The ring
+	// words are cleared for their next turn.
+	VCVTDQ2PS (R11)(R8*4), Y6
+	VMULPS    C_SCALE, Y6, Y6
+	VADDPS    Y6, Y1, Y1
+	VCVTDQ2PS (R12)(R8*4), Y6
+	VMULPS    C_SCALE, Y6, Y6
+	VSUBPS    Y6, Y2, Y2
+	VPXOR     Y6, Y6, Y6
+	VMOVDQU   Y6, (R11)(R8*4)
+	VMOVDQU   Y6, (R12)(R8*4)
+
+	VMOVUPS Y0, (SI)(R8*4)
+	VMOVUPS Y1, (DI)(R8*4)
+	VMOVUPS Y2, (R9)(R8*4)
+	VMOVDQU Y3, (R10)(R8*4)
+	ADDQ    $8, R8
+	INCQ    R14
+	JMP     cloop
+
+cdone:
+	VZEROUPPER
+	RET

@@ -14,3 +14,8 @@ func pscExpAVX2(c *pscExpCoef, v, ie, ii *float32, ref, exR, inR *int32, n int, 
 func pscDeltaAVX2(c *pscDeltaCoef, v *float32, ref, exR, inR, cnt *int32, n int, mask *uint8) {
 	panic("neuron: pscDeltaAVX2 without AVX2")
 }
+
+// condExpAVX2 is never called off amd64.
+func condExpAVX2(c *condExpCoef, v, gex, gin *float32, ref, exR, inR *int32, n int, mask *uint8) {
+	panic("neuron: condExpAVX2 without AVX2")
+}
