@@ -148,8 +148,12 @@ func (b *Backend) Load(net *network.Network) error {
 		return errors.Join(err, b.release())
 	}
 	b.plan = plan
-	b.desc = fmt.Sprintf("%s; blocks of %d threads, deliver grid %d, chunks of %d steps, %.1f MiB on the device",
-		deviceLine(b.dev.Info()), plan.Config().Block, plan.Config().DeliverBlocks, plan.ChunkSteps, float64(plan.DeviceBytes())/(1<<20))
+	launches := "update and delivery launched apart"
+	if plan.Fused() {
+		launches = "one launch per step (update fused with the previous delivery)"
+	}
+	b.desc = fmt.Sprintf("%s; blocks of %d threads, deliver grid %d, chunks of %d steps, %s, %.1f MiB on the device",
+		deviceLine(b.dev.Info()), plan.Config().Block, plan.Config().DeliverBlocks, plan.ChunkSteps, launches, float64(plan.DeviceBytes())/(1<<20))
 	return nil
 }
 

@@ -15,12 +15,12 @@ import (
 )
 
 // BenchmarkStepGeometry measures the simulation step of brunel at 1,000
-// and 12,500 neurons for launch geometries (threads per block, deliver
-// grid), reporting µs per step: the per-step floor and how much of it
-// each launch's grid costs. One iteration is 1,000 steps (100 ms), after
-// 200 steps of warm-up; the network is built once per size. Run it on a
-// GPU machine: bin/cuda.test -test.run '^$' -test.bench StepGeometry
-// -test.benchtime 3x.
+// and 12,500 neurons (every delay 15 steps, so the fused launch applies)
+// fused and unfused, for two deliver grids, reporting µs per step: the
+// per-step floor and what the fused launch saves. One iteration is 1,000
+// steps (100 ms), after 200 steps of warm-up; the network is built once per
+// size. Run it on a GPU machine: bin/cuda.test -test.run '^$' -test.bench
+// StepGeometry -test.benchtime 3x.
 func BenchmarkStepGeometry(b *testing.B) {
 	d := openDevice(b)
 	sms := max(1, d.Info().SMs)
@@ -29,10 +29,10 @@ func BenchmarkStepGeometry(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, block := range []int{128, 256} {
-			for _, perSM := range []int{1, 2, 4, 8} {
-				cfg := launch.Config{Block: block, DeliverBlocks: perSM * sms}
-				b.Run(fmt.Sprintf("n=%s/block=%d/deliver=%d", n, block, cfg.DeliverBlocks), func(b *testing.B) {
+		for _, unfused := range []bool{false, true} {
+			for _, perSM := range []int{2, 8} {
+				cfg := launch.Config{Block: 256, DeliverBlocks: perSM * sms, Unfused: unfused}
+				b.Run(fmt.Sprintf("n=%s/unfused=%v/deliver=%d", n, unfused, cfg.DeliverBlocks), func(b *testing.B) {
 					benchSteps(b, d, net, cfg, 200, 1000)
 				})
 			}

@@ -11,7 +11,10 @@
 //                       weight in int64, DC inputs, the model step, state
 //                       samples; a neuron that fires appends its id to the
 //                       step's spike list and sets its bit for order.cu
+//   myelin_step         myelin_update of step s and the delivery of step
+//                       s-1 in one launch, when every delay is >= 2 steps
 //   myelin_chunk_end    advance the step counter by m
+#include "deliver.cuh"
 #include "network.cuh"
 #include "philox.cuh"
 
@@ -86,16 +89,16 @@ __device__ __forceinline__ unsigned myelin_poisson_count(unsigned u, unsigned ba
     return base + len - 1;
 }
 
-// myelin_update(net, s, -): step t of every spiking population in one
-// launch, one thread per neuron: population p takes the blocks from its
-// ublock0 on (ceil(size / blockDim.x) of them), as a group does in GeNN's
-// merged kernels.
-extern "C" __global__ void myelin_update(const __grid_constant__ MyelinNet net_, unsigned s, unsigned unused)
+// myelin_update_neuron is step t of one neuron of the spiking populations,
+// as thread threadIdx.x of block b of the merged update launch: population
+// p takes the blocks from its ublock0 on (ceil(size / blockDim.x) of them),
+// as a group does in GeNN's merged kernels. A neuron that fires appends its
+// id to the step's spike list, which starts at spk_ids[off].
+__device__ __forceinline__ void myelin_update_neuron(const MyelinNet *net, unsigned s, unsigned b, unsigned off)
 {
-    const MyelinNet *__restrict__ net = &net_;
-    unsigned pi = myelin_pop_of_block(net, blockIdx.x, false);
+    unsigned pi = myelin_pop_of_block(net, b, false);
     const PopDesc *pop = &net->pops[pi];
-    unsigned long long i = (unsigned long long)(blockIdx.x - pop->ublock0) * blockDim.x + threadIdx.x;
+    unsigned long long i = (unsigned long long)(b - pop->ublock0) * blockDim.x + threadIdx.x;
     if (i >= pop->size) {
         return;
     }
@@ -160,7 +163,40 @@ extern "C" __global__ void myelin_update(const __grid_constant__ MyelinNet net_,
             }
         }
         unsigned k = atomicAdd(&net->spk_cnt[s], 1u);
-        net->spk_ids[net->spk_off[s] + k] = g;
+        net->spk_ids[off + k] = g;
         atomicOr(&net->spk_bits[(unsigned long long)s * net->words + (g >> 5)], 1u << (g & 31u));
+    }
+}
+
+// myelin_update(net, s, -): step t of every spiking population in one
+// launch, one thread per neuron (myelin_update_neuron); the step's spikes go
+// from spk_off[s] on, which myelin_chunk_begin or the previous step's
+// myelin_deliver set.
+extern "C" __global__ void myelin_update(const __grid_constant__ MyelinNet net_, unsigned s, unsigned unused)
+{
+    const MyelinNet *__restrict__ net = &net_;
+    myelin_update_neuron(net, s, blockIdx.x, net->spk_off[s]);
+}
+
+// myelin_step(net, s, ublocks): for s >= 1, step s's update (blocks [0,
+// ublocks), as myelin_update) and the delivery of step s-1 (the other
+// blocks, as myelin_deliver) in one launch. The host uses it only when
+// every synaptic delay is at least 2 steps and there is no short-term
+// plasticity: then step s-1's spikes reach ring slots s+1 and later, never
+// slot s, which step s reads and clears; step s-1's spike list and counts
+// are final (written by the previous launch); and step s's list starts
+// where step s-1's ends, which the update blocks compute themselves. No
+// block of the launch reads what another writes.
+extern "C" __global__ void myelin_step(const __grid_constant__ MyelinNet net_, unsigned s, unsigned ublocks)
+{
+    const MyelinNet *__restrict__ net = &net_;
+    if (blockIdx.x < ublocks) {
+        unsigned off = net->spk_off[s - 1] + net->spk_cnt[s - 1];
+        if (blockIdx.x == 0 && threadIdx.x == 0) {
+            net->spk_off[s] = off;
+        }
+        myelin_update_neuron(net, s, blockIdx.x, off);
+    } else {
+        myelin_deliver_work(net, s - 1, blockIdx.x - ublocks, gridDim.x - ublocks);
     }
 }

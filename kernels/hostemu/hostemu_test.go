@@ -3,6 +3,7 @@
 package hostemu
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -148,5 +149,40 @@ func TestSourceLinks(t *testing.T) {
 func TestNonFiniteStateStopsTheRun(t *testing.T) {
 	if _, err := parity.Runaway(New(nil)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestParityFused runs brunel, whose delays are all 15 steps, with each
+// step's update and the previous step's delivery in one launch
+// (myelin_step), in geometries that put the chunk edges everywhere (chunks
+// of 1 step have no fused launch, of 2 one), and also unfused: the stream
+// must equal the CPU backend's every time.
+func TestParityFused(t *testing.T) {
+	c := parity.Case{Name: "brunel", Model: "brunel", Set: map[string]string{"n": "1500", "duration_ms": "60"},
+		MinSpikes: 100}
+	for _, cfg := range []launch.Config{
+		{Block: 64, DeliverBlocks: 5, MaxChunkSteps: 37},
+		{Block: 1, DeliverBlocks: 1, MaxChunkSteps: 2},
+		{Block: 32, DeliverBlocks: 3, MaxChunkSteps: 1},
+		{Block: 96, DeliverBlocks: 2, MaxChunkSteps: 50, Unfused: true},
+	} {
+		t.Run(fmt.Sprintf("block%d_deliver%d_chunk%d_unfused%v", cfg.Block, cfg.DeliverBlocks, cfg.MaxChunkSteps, cfg.Unfused), func(t *testing.T) {
+			net, err := parity.Build(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := launch.New(net, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Fused() == cfg.Unfused {
+				t.Fatalf("Fused() = %v with Unfused %v", p.Fused(), cfg.Unfused)
+			}
+			res, err := parity.Compare(c, 0, New(&cfg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Log(res)
+		})
 	}
 }

@@ -42,6 +42,11 @@ extern "C" int myelin_emu_launch(int kernel, unsigned grid, unsigned block, cons
     case MYELIN_K_DELIVER:
         simt_launch(g, b, [=] { myelin_deliver(*net, s, a); });
         return 0;
+    case MYELIN_K_STEP:
+        // Update blocks first on even steps, delivery blocks first on odd
+        // ones: the fused launch must not depend on its blocks' order.
+        simt_launch(g, b, [=] { myelin_step(*net, s, a); }, s % 2 == 0);
+        return 0;
     case MYELIN_K_ORDER_COUNT:
         simt_launch(g, b, [=] { myelin_order_count(*net, s, a); });
         return 0;
@@ -70,6 +75,8 @@ extern "C" const char *myelin_emu_kernel_name(int kernel)
         return "myelin_rate_update";
     case MYELIN_K_DELIVER:
         return "myelin_deliver";
+    case MYELIN_K_STEP:
+        return "myelin_step";
     case MYELIN_K_ORDER_COUNT:
         return "myelin_order_count";
     case MYELIN_K_ORDER_SCAN:

@@ -90,15 +90,19 @@ inline float __int_as_float(int i)
     return f;
 }
 
-// simt_launch runs body once for every thread of a grid × block launch.
+// simt_launch runs body once for every thread of a grid × block launch,
+// blocks in descending order, or ascending in x when ascending is set (so
+// that a launch whose blocks do different work can be run both ways: what
+// one block reads must not depend on what another writes).
 template <class Body>
-void simt_launch(dim3 grid, dim3 block, Body body)
+void simt_launch(dim3 grid, dim3 block, Body body, bool ascending = false)
 {
     gridDim = grid;
     blockDim = block;
     for (unsigned bz = grid.z; bz-- > 0;) {
         for (unsigned by = grid.y; by-- > 0;) {
-            for (unsigned bx = grid.x; bx-- > 0;) {
+            for (unsigned k = grid.x; k-- > 0;) {
+                unsigned bx = ascending ? grid.x - 1 - k : k;
                 blockIdx.x = bx;
                 blockIdx.y = by;
                 blockIdx.z = bz;

@@ -20,11 +20,12 @@ const (
 	OrderCount Kernel = 8  // myelin_order_count(net, m, -)
 	OrderScan  Kernel = 9  // myelin_order_scan(net, m, -)
 	OrderWrite Kernel = 10 // myelin_order_write(net, m, -)
+	Step       Kernel = 11 // myelin_step(net, s, update blocks): update of s and delivery of s-1
 )
 
 // Kernels lists every kernel.
 func Kernels() []Kernel {
-	return []Kernel{ChunkBegin, Events, Update, ChunkEnd, RateUpdate, Deliver, OrderCount, OrderScan, OrderWrite}
+	return []Kernel{ChunkBegin, Events, Update, ChunkEnd, RateUpdate, Deliver, OrderCount, OrderScan, OrderWrite, Step}
 }
 
 // Name returns the kernel's extern "C" name.
@@ -42,6 +43,8 @@ func (k Kernel) Name() string {
 		return "myelin_rate_update"
 	case Deliver:
 		return "myelin_deliver"
+	case Step:
+		return "myelin_step"
 	case OrderCount:
 		return "myelin_order_count"
 	case OrderScan:
@@ -56,7 +59,7 @@ func (k Kernel) Name() string {
 // module (kernels/ptx/<module>.ptx) that holds the kernel.
 func (k Kernel) Module() string {
 	switch k {
-	case ChunkBegin, Events, Update, ChunkEnd:
+	case ChunkBegin, Events, Update, ChunkEnd, Step:
 		return "update"
 	case RateUpdate:
 		return "rate_update"

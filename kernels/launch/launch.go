@@ -19,7 +19,10 @@ package launch
 import (
 	"encoding/binary"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/myelin-sim/myelin/engine/backend"
 	"github.com/myelin-sim/myelin/engine/network"
@@ -51,6 +54,10 @@ type Config struct {
 	RecordBytes int64
 	// MaxChunkSteps bounds ChunkSteps (default: the network's BlockSteps).
 	MaxChunkSteps int
+	// Unfused keeps each step's update and the previous step's delivery in
+	// launches of their own even where they could share one (Step), for
+	// comparisons.
+	Unfused bool
 }
 
 func (c Config) withDefaults(net *network.Network) Config {
@@ -89,6 +96,10 @@ type Plan struct {
 	eventGrid  uint32
 	spikingPop []uint32
 	ratePop    []uint32
+	// fused: each step's update and the previous step's delivery share a
+	// launch (Step), because every delay is at least 2 steps and nothing is
+	// short-term plastic (see kernels/update.cu, myelin_step).
+	fused      bool
 	updateGrid uint32 // blocks of the merged update launch: all spiking populations
 	rateGrid   uint32 // blocks of the merged rate update launch: all rate populations
 	chunks     map[int][]Launch
@@ -141,6 +152,7 @@ func New(net *network.Network, cfg Config) (*Plan, error) {
 			p.ratePop = append(p.ratePop, uint32(i))
 		}
 	}
+	p.fused = !cfg.Unfused && len(p.spikingPop) > 0 && len(net.STP) == 0 && minDelayAtLeast(&net.Syn, 2)
 	if err := p.layout(); err != nil {
 		return nil, err
 	}
@@ -223,13 +235,18 @@ func (p *Plan) Chunk(m int) []Launch {
 		}
 		// One launch each for all spiking and all rate populations: every
 		// population takes its own blocks (PopDesc.ublock0, rblock0).
-		if len(p.spikingPop) > 0 {
+		switch {
+		case p.fused && s > 0:
+			ls = append(ls, Launch{Kernel: Step, Grid: p.updateGrid + uint32(p.cfg.DeliverBlocks), Block: bs, S: s, A: p.updateGrid})
+		case len(p.spikingPop) > 0:
 			ls = append(ls, Launch{Kernel: Update, Grid: p.updateGrid, Block: bs, S: s})
 		}
 		if len(p.ratePop) > 0 {
 			ls = append(ls, Launch{Kernel: RateUpdate, Grid: p.rateGrid, Block: bs, S: s})
 		}
-		if len(p.spikingPop) > 0 {
+		if len(p.spikingPop) > 0 && (!p.fused || s == uint32(m)-1) {
+			// Fused, the next step's launch delivers; the chunk's last
+			// step delivers on its own.
 			ls = append(ls, Launch{Kernel: Deliver, Grid: uint32(p.cfg.DeliverBlocks), Block: bs, S: s})
 		}
 	}
@@ -244,6 +261,40 @@ func (p *Plan) Chunk(m int) []Launch {
 	ls = append(ls, Launch{Kernel: ChunkEnd, Grid: 1, Block: 1, S: uint32(m)})
 	p.chunks[m] = ls
 	return ls
+}
+
+// Fused reports whether each step's update and the previous step's delivery
+// share one launch (kernels/update.cu, myelin_step): one launch per step
+// instead of two.
+func (p *Plan) Fused() bool { return p.fused }
+
+// minDelayAtLeast reports whether every synapse's delay is at least d
+// steps, scanning the packed words on all CPUs and stopping early at the
+// first shorter one.
+func minDelayAtLeast(syn *network.Synapses, d uint32) bool {
+	words, mask := syn.Packed, syn.DelayMask()
+	parts := max(1, min(runtime.GOMAXPROCS(0), len(words)>>20))
+	var short atomic.Bool
+	var wg sync.WaitGroup
+	for w := range parts {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			for i := lo; i < hi; i += 1 << 16 {
+				if short.Load() {
+					return
+				}
+				for _, p := range words[i:min(hi, i+1<<16)] {
+					if p&mask < d {
+						short.Store(true)
+						return
+					}
+				}
+			}
+		}(len(words)*w/parts, len(words)*(w+1)/parts)
+	}
+	wg.Wait()
+	return !short.Load()
 }
 
 // OrderTile is the words of a step's spike bitmask that one thread of

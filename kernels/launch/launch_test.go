@@ -8,6 +8,7 @@ import (
 
 	"github.com/myelin-sim/myelin/engine/backend"
 	"github.com/myelin-sim/myelin/engine/backend/parity"
+	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/neuron"
 )
 
@@ -187,5 +188,68 @@ func TestScaleInv(t *testing.T) {
 		if got := ScaleInv(shift); got != want {
 			t.Errorf("ScaleInv(%d) = %g, want %g", shift, got, want)
 		}
+	}
+}
+
+// TestChunkFused checks the launches of a network whose delays are all at
+// least 2 steps (brunel: 1.5 ms): step 0's update alone, then one Step per
+// step (update s, deliver s-1), the last step's delivery alone, the order
+// launches; and that Unfused keeps the two-launch sequence.
+func TestChunkFused(t *testing.T) {
+	net, err := parity.Build(parity.Case{Name: "brunel", Model: "brunel", Set: map[string]string{"n": "500", "duration_ms": "10"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(net, Config{Block: 64, DeliverBlocks: 7, MaxChunkSteps: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Fused() {
+		t.Fatal("brunel (every delay 15 steps) not fused")
+	}
+	ls := p.Chunk(4)
+	want := []Kernel{ChunkBegin, Update, Step, Step, Step, Deliver, OrderCount, OrderScan, OrderWrite, ChunkEnd}
+	if len(ls) != len(want) {
+		t.Fatalf("launches %v, want kernels %v", ls, want)
+	}
+	for i, l := range ls {
+		if l.Kernel != want[i] {
+			t.Fatalf("launch %d: %v, want %s", i, l, want[i].Name())
+		}
+	}
+	for s := 1; s <= 3; s++ {
+		if l := ls[1+s]; l.S != uint32(s) || l.A != p.updateGrid || l.Grid != p.updateGrid+7 {
+			t.Errorf("step %d: %v, want S %d, A %d (update blocks), grid %d", s, l, s, p.updateGrid, p.updateGrid+7)
+		}
+	}
+	if ls[5].S != 3 {
+		t.Errorf("last delivery %v, want step 3", ls[5])
+	}
+	u, err := New(net, Config{Block: 64, DeliverBlocks: 7, MaxChunkSteps: 10, Unfused: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Fused() || len(u.Chunk(4)) != 2+4*2+3 {
+		t.Errorf("Unfused: fused %v, launches %v", u.Fused(), u.Chunk(4))
+	}
+	if mixedPlan(t, Config{}).Fused() {
+		t.Error("mixed (delays of 1 step) fused")
+	}
+}
+
+func TestMinDelayAtLeast(t *testing.T) {
+	syn := &network.Synapses{DelayBits: 4}
+	for i := 0; i < 3<<20; i++ {
+		syn.Packed = append(syn.Packed, uint32(i%1000)<<4|uint32(2+i%13))
+	}
+	if !minDelayAtLeast(syn, 2) || minDelayAtLeast(syn, 3) {
+		t.Error("delays 2..14: want at least 2, not at least 3")
+	}
+	syn.Packed[len(syn.Packed)-1] = 7<<4 | 1
+	if minDelayAtLeast(syn, 2) {
+		t.Error("a delay of 1 in the last word not found")
+	}
+	if !minDelayAtLeast(&network.Synapses{DelayBits: 4}, 2) {
+		t.Error("no synapses: every delay (none) is at least 2")
 	}
 }

@@ -1,0 +1,90 @@
+// deliver.cuh: phase two of a step (cpu.Backend.deliver in
+// engine/cpu/step.go): every spike of step t adds its synapses' weights to
+// the ring slots of their arrival steps t + delay. The adds are int32
+// atomics, so their order does not change the sums. The work is a device
+// function so that myelin_deliver (deliver.cu) and the fused myelin_step
+// (update.cu) share it.
+#ifndef MYELIN_DELIVER_CUH
+#define MYELIN_DELIVER_CUH
+
+#include "network.cuh"
+
+// myelin_pop_of returns the population holding global id g
+// (network.Network.PopOf).
+__device__ __forceinline__ unsigned myelin_pop_of(const MyelinNet *net, unsigned g)
+{
+    unsigned lo = 0, hi = net->n_pops;
+    while (hi - lo > 1) {
+        unsigned m = (lo + hi) / 2;
+        if (net->pops[m].first <= g) {
+            lo = m;
+        } else {
+            hi = m;
+        }
+    }
+    return lo;
+}
+
+// myelin_deliver_work delivers the spikes of step-in-chunk s as block b of
+// nb blocks: a block-stride loop over work items (spike i of step s,
+// segment seg of its CSR row); the block takes one item at a time and its
+// threads take the item's blockDim.x synapses, one each. net->segs is the
+// longest row divided by blockDim.x, rounded up. A synapse's weight is
+// stored (weight[wbase[pre pop] + k - first synapse of the population]) or,
+// for a compact population, looked up by the target's population in wtab.
+__device__ __forceinline__ void myelin_deliver_work(const MyelinNet *net, unsigned s, unsigned b, unsigned nb)
+{
+    unsigned cnt = net->spk_cnt[s];
+    unsigned off = net->spk_off[s];
+    unsigned segs = net->segs;
+    unsigned long long items = (unsigned long long)cnt * segs;
+    if (items == 0) {
+        return;
+    }
+    unsigned long long t = *net->step + s;
+    unsigned long long slots = net->ring_slots;
+    unsigned long long cur = t % slots;
+    unsigned long long n = net->n;
+    unsigned dbits = net->delay_bits;
+    unsigned dmask = (1u << dbits) - 1u;
+    for (unsigned long long item = b; item < items; item += nb) {
+        unsigned i = (unsigned)(item / segs);
+        unsigned seg = (unsigned)(item % segs);
+        unsigned pre = net->spk_ids[off + i];
+        unsigned long long r1 = net->row_ptr[pre + 1];
+        unsigned long long k = net->row_ptr[pre] + (unsigned long long)seg * blockDim.x + threadIdx.x;
+        if (k < r1) {
+            unsigned pp = myelin_pop_of(net, pre);
+            unsigned long long wb = net->wbase[pp];
+            unsigned p = net->packed[k];
+            unsigned target = p >> dbits;
+            unsigned long long sl = cur + (p & dmask);
+            if (sl >= slots) {
+                sl -= slots;
+            }
+            unsigned long long idx = sl * n + target;
+            int w;
+            if (wb == MYELIN_COMPACT) {
+                w = net->wtab[pp * net->n_pops + myelin_pop_of(net, target)];
+            } else {
+                w = net->weight[wb + (k - net->row_ptr[net->pops[pp].first])];
+            }
+            if (net->n_stp != 0) {
+                // Short-term plasticity: scaled by the factor of this spike
+                // (cpu.Backend.deliverSTP).
+                int set = net->stp_of[pp * net->n_pops + myelin_pop_of(net, target)];
+                if (set >= 0) {
+                    const StpDesc *sd = &net->stp_sets[set];
+                    w = TsodyksMarkram_Scale(w, net->stp_f[sd->off + (pre - sd->first)]);
+                }
+            }
+            if (w >= 0) {
+                atomicAdd(&net->ring_ex[idx], w);
+            } else {
+                atomicAdd(&net->ring_in[idx], w);
+            }
+        }
+    }
+}
+
+#endif // MYELIN_DELIVER_CUH
