@@ -130,6 +130,16 @@ def receptor(prj):
     return pb.INHIBITORY if prj.receptor_type == "inhibitory" else pb.EXCITATORY
 
 
+def stp(prj):
+    """The engine's stp message of a projection, or None for static synapses."""
+    from .standardmodels import TsodyksMarkramSynapse
+    if not isinstance(prj.synapse_type, TsodyksMarkramSynapse):
+        return None
+    ps = prj.synapse_type.parameter_space
+    return pb.TsodyksMarkram(u=float(ps["U"].base_value), tau_rec_ms=float(ps["tau_rec"].base_value),
+                             tau_fac_ms=float(ps["tau_facil"].base_value))
+
+
 def scalar_param(prj, name):
     la = prj.synapse_type.parameter_space[name]
     if la.operations or not (np.isscalar(la.base_value) or la.base_value is None):
@@ -203,6 +213,8 @@ class Layout:
             return False
         if not isinstance(prj._connector, connectors.OneToOneConnector) or self._engine_model(prj.post) is None:
             return False
+        if stp(prj) is not None:
+            return False  # plastic synapses need the source's spikes, not a direct Poisson input
         d = prj.synapse_type.parameter_space["delay"]
         if d.operations or not (d.base_value is None or np.isscalar(d.base_value)):
             return False
@@ -323,6 +335,8 @@ class Layout:
         d = ps["delay"].base_value
         pr.delay.CopyFrom(distribution(self.state.min_delay if d is None else d))
         pr.receptor = receptor(prj)
+        if stp(prj) is not None:
+            pr.stp.CopyFrom(stp(prj))
         self.rule_projections.append((prj, len(self.network.projections) - 1))
 
     def _explicit(self, prj):
@@ -344,6 +358,8 @@ class Layout:
                     name=self._unique(prj.label or "projection"),
                     pre=self.name[id(pa)], post=self.name[id(pb_)], receptor=receptor(prj),
                     allow_autapses=True, allow_multapses=True)
+                if stp(prj) is not None:
+                    pr.stp.CopyFrom(stp(prj))
                 pr.explicit.pre_index.extend((pre_ids[sel] - int(pa.first_id)).tolist())
                 pr.explicit.post_index.extend((post_ids[sel] - int(pb_.first_id)).tolist())
                 pr.explicit.weight_values.extend((w[sel] * scale).tolist())

@@ -12,7 +12,7 @@ from pyNN import common, connectors, random
 from pyNN.space import Space
 
 from . import simulator
-from .standardmodels import StaticSynapse
+from .standardmodels import StaticSynapse, TsodyksMarkramSynapse
 
 #: Connectors the engine draws itself (pre and post whole populations).
 ENGINE_RULES = (connectors.AllToAllConnector, connectors.OneToOneConnector,
@@ -42,9 +42,16 @@ class Projection(common.Projection):
         common.Projection.__init__(self, presynaptic_population, postsynaptic_population,
                                    connector, synapse_type, source, receptor_type,
                                    space, label)
-        if not isinstance(self.synapse_type, StaticSynapse):
-            raise NotImplementedError("pynn_myelin: only StaticSynapse is supported, not %s"
+        if not isinstance(self.synapse_type, (StaticSynapse, TsodyksMarkramSynapse)):
+            raise NotImplementedError("pynn_myelin: only StaticSynapse and TsodyksMarkramSynapse are supported, not %s"
                                       % type(self.synapse_type).__name__)
+        if isinstance(self.synapse_type, TsodyksMarkramSynapse):
+            for name in ("U", "tau_rec", "tau_facil"):
+                la = self.synapse_type.parameter_space[name]
+                if la.operations or not np.isscalar(la.base_value):
+                    raise NotImplementedError(
+                        "pynn_myelin: TsodyksMarkramSynapse %s must be one value for the whole projection "
+                        "(the engine keeps short-term plasticity state per presynaptic neuron)" % name)
         if receptor_type not in (None, "default", "excitatory", "inhibitory"):
             raise NotImplementedError("pynn_myelin: receptor_type %r is not supported" % receptor_type)
         self._explicit = None  # (pre indices, post indices, {name: values})

@@ -240,8 +240,30 @@ class StaticSynapse(synapses.StaticSynapse):
         return state.min_delay
 
 
-_no_plasticity = "the Myelin engine has static synapses only"
-TsodyksMarkramSynapse = _not_available(synapses.TsodyksMarkramSynapse, _no_plasticity)
+class TsodyksMarkramSynapse(synapses.TsodyksMarkramSynapse):
+    __doc__ = synapses.TsodyksMarkramSynapse.__doc__ + """
+    On Myelin: the engine's short-term plasticity is NEST's tsodyks2_synapse
+    (at each presynaptic spike x and then u are advanced, and the weight is
+    scaled by u·x). U, tau_rec and tau_facil must be single values, the same
+    for every projection between the same two populations, because the
+    engine keeps the state (u, x) per presynaptic neuron. u starts at U and
+    x at 1 (tsodyks2_synapse's defaults), not at PyNN's initial u = 0: the
+    first spike differs only when it comes within about tau_rec or tau_facil
+    of the start."""
+    translations = build_translations(
+        ('weight', 'weight'),
+        ('delay', 'delay'),
+        ('U', 'U'),
+        ('tau_rec', 'tau_rec'),
+        ('tau_facil', 'tau_facil'),
+    )
+
+    def _get_minimum_delay(self):
+        from .simulator import state
+        return state.min_delay
+
+
+_no_plasticity = "the Myelin engine has short-term plasticity (TsodyksMarkramSynapse) but no STDP yet"
 STDPMechanism = _not_available(synapses.STDPMechanism, _no_plasticity)
 AdditiveWeightDependence = _not_available(synapses.AdditiveWeightDependence, _no_plasticity)
 MultiplicativeWeightDependence = _not_available(synapses.MultiplicativeWeightDependence, _no_plasticity)

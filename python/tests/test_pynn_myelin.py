@@ -272,7 +272,7 @@ def test_views_assembly_fromlist_distance(fresh, tmp_path):
 
 def test_unsupported_models_raise():
     for make in (lambda: sim.IF_curr_alpha(),
-                 lambda: sim.TsodyksMarkramSynapse(), lambda: sim.IF_cond_exp_gsfa_grr(), lambda: sim.HH_cond_exp()):
+                 lambda: sim.STDPMechanism(), lambda: sim.IF_cond_exp_gsfa_grr(), lambda: sim.HH_cond_exp()):
         with pytest.raises(NotImplementedError, match="pynn_myelin"):
             make()
 
@@ -528,3 +528,56 @@ def test_v_sample_times(fresh):
     sim.reset()
     sim.run(1.0)
     assert np.asarray(a.get_data().segments[1].filter(name="v")[0])[0, 0] == -70.0
+
+
+@needs_engine
+def test_tsodyks_markram_synapse(fresh):
+    """A depressing TsodyksMarkramSynapse from a spike source onto a
+    non-leaky, never-firing neuron: each jump of v is weight × u·x of
+    tsodyks2_synapse's recursion (u from U, x from 1, the previous spike at
+    time 0 for the first), and a static projection's jumps stay at weight."""
+    times = [20.0, 40.0, 45.0, 50.0, 55.0, 150.0]
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=times), label="src")
+    cell = dict(v_thresh=1e6, v_rest=0.0, v_reset=0.0, tau_m=1e7, tau_refrac=0.1)
+    dep = sim.Population(1, sim.IF_curr_delta(**cell), label="dep")
+    ref = sim.Population(1, sim.IF_curr_delta(**cell), label="ref")
+    for p in (dep, ref):
+        p.initialize(v=0.0)
+        p.record("v")
+    src.record("spikes")
+    U, tau_rec = 0.5, 100.0
+    sim.Projection(src, dep, sim.OneToOneConnector(),
+                   sim.TsodyksMarkramSynapse(weight=1.0, delay=1.0, U=U, tau_rec=tau_rec, tau_facil=0.0))
+    sim.Projection(src, ref, sim.OneToOneConnector(), sim.StaticSynapse(weight=1.0, delay=1.0))
+    sim.run(200.0)
+    fired = spikes_of(src)[0]
+    assert len(fired) == len(times)
+
+    def jumps(pop):
+        v = np.asarray(pop.get_data("v").segments[-1].analogsignals[0].magnitude[:, 0], dtype=float)
+        d = np.diff(v)
+        return d[d > 1e-3]
+
+    got, static = jumps(dep), jumps(ref)
+    assert len(got) == len(times) and len(static) == len(times)
+    u, x, last = U, 1.0, 0.0
+    want = []
+    for t in fired:
+        h = t - last  # the spike times' common offset (one step) cancels, except for the first spike
+        x = 1 + (x - x * u - 1) * math.exp(-h / tau_rec)
+        u = U
+        last = t
+        want.append(u * x)
+    assert np.allclose(got[1:], want[1:], atol=2e-3), (got, want)
+    assert abs(got[0] - want[0]) < 2e-3 + U * 0.01  # first: h counts from step 0, not time 0
+    assert np.allclose(static, 1.0, atol=2e-3)
+    assert got[3] < 0.7 * got[0]  # 5 ms apart: depressed
+
+
+@needs_engine
+def test_tsodyks_markram_needs_one_value(fresh):
+    a = sim.Population(5, sim.IF_curr_exp(), label="a")
+    b = sim.Population(5, sim.IF_curr_exp(), label="b")
+    with pytest.raises(NotImplementedError, match="U must be one value"):
+        sim.Projection(a, b, sim.AllToAllConnector(),
+                       sim.TsodyksMarkramSynapse(weight=0.1, U=RandomDistribution("uniform", low=0.1, high=0.5)))
