@@ -78,17 +78,28 @@ func (c *Backend) deliverSTP(s uint32, pi int, row []uint32, wt []int32, base []
 			set := &net.STP[k]
 			f, plastic = c.stp.f[set.Off+s-net.Pops[pi].First], true
 		}
-		for j, p := range row[:n] {
-			var wk int32
-			if wt != nil {
-				wk = wt[j]
-			} else {
-				wk = syn.PopWeight[pi*np+q]
-			}
+		switch {
+		case wt == nil:
+			// Compact: one weight for the segment, scaled once (the same
+			// value the GPU scales per synapse).
+			wk := syn.PopWeight[pi*np+q]
 			if plastic {
 				wk = synapse.Scale(wk, f)
 			}
-			ring[base[p&dmask]+uint64(p>>dbits)+uint64(uint32(wk)>>31)*inOff] += wk
+			off := uint64(uint32(wk)>>31) * inOff
+			for _, p := range row[:n] {
+				ring[base[p&dmask]+uint64(p>>dbits)+off] += wk
+			}
+		case plastic:
+			for j, p := range row[:n] {
+				wk := synapse.Scale(wt[j], f)
+				ring[base[p&dmask]+uint64(p>>dbits)+uint64(uint32(wk)>>31)*inOff] += wk
+			}
+		default:
+			for j, p := range row[:n] {
+				wk := wt[j]
+				ring[base[p&dmask]+uint64(p>>dbits)+uint64(uint32(wk)>>31)*inOff] += wk
+			}
 		}
 		row = row[n:]
 		if wt != nil {
