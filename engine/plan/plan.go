@@ -231,6 +231,10 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 		Part{Name: "neuron state", CPU: N*20 + fourth, GPU: N*16 + fourth, Note: stateNote},
 		Part{Name: "row splits", CPU: N * uint64(threads+1) * 4, Note: "cpu: where each row crosses into the next thread's targets"},
 	)
+	if entries, sets := stpEntries(n, sizes); entries > 0 {
+		p.Parts = append(p.Parts, Part{Name: "short-term plasticity", CPU: entries * 20, GPU: entries * 20,
+			Note: fmt.Sprintf("%d parameter sets, %d presynaptic neurons × (u, x, factor: 4 B each; last spike: 8 B)", sets, entries)})
+	}
 	if rateNeurons > 0 {
 		slots := rateDelay + 1
 		p.Parts = append(p.Parts, Part{Name: "rate history and projections", CPU: slots*N*4 + rateConn, GPU: slots*N*4 + rateConn,
@@ -289,6 +293,26 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 	// neuron).
 	p.BuildPeak = buildScratch + passOne + uint64(threads)*staging + N*8
 	return p
+}
+
+// stpEntries counts the short-term plasticity state as network.Build lays
+// it out: one entry per neuron of the presynaptic population of each
+// distinct (population, parameters) set.
+func stpEntries(n *myelinpb.Network, sizes map[string]uint64) (entries, sets uint64) {
+	seen := map[string]bool{}
+	for _, pr := range n.GetProjections() {
+		st := pr.GetStp()
+		if st == nil {
+			continue
+		}
+		key := fmt.Sprintf("%s|%v|%v|%v", pr.GetPre(), st.GetU(), st.GetTauRecMs(), st.GetTauFacMs())
+		if !seen[key] {
+			seen[key] = true
+			entries += sizes[pr.GetPre()]
+			sets++
+		}
+	}
+	return entries, sets
 }
 
 // maxSpikes bounds the spikes of one neuron of pop in a block of steps.

@@ -178,3 +178,31 @@ func TestPlanCountsFourthStateVariable(t *testing.T) {
 		t.Errorf("aeif_cond_exp state: cpu %d gpu %d B, iaf_cond_exp: cpu %d gpu %d B; want 4000 B more each", aeif.CPU, aeif.GPU, lif.CPU, lif.GPU)
 	}
 }
+
+// TestSTPState checks the short-term plasticity part against the layout
+// network.Build makes: one entry per presynaptic neuron and distinct set.
+func TestSTPState(t *testing.T) {
+	s, err := spec.New("stp").Duration(10).
+		Population("E", 300, spec.IafPscExp(nil)).Population("I", 50, spec.IafPscExp(nil)).
+		Project("E", "E", spec.FixedIn(5), spec.Weight(spec.Const(1)), spec.STP(0.2, 200, 1500)).
+		Project("E", "I", spec.FixedIn(5), spec.Weight(spec.Const(1)), spec.STP(0.2, 200, 1500)).
+		Project("I", "E", spec.FixedIn(5), spec.Weight(spec.Const(-1)), spec.STP(0.5, 100, 0)).
+		Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := network.Build(s, network.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := plan.Estimate(s, 1)
+	var got uint64
+	for _, part := range p.Parts {
+		if part.Name == "short-term plasticity" {
+			got = part.CPU
+		}
+	}
+	if want := uint64(net.STPStateSize()) * 20; got != want || len(net.STP) != 2 || want != 350*20 {
+		t.Errorf("plan says %d B, the network has %d sets and %d entries (%d B)", got, len(net.STP), net.STPStateSize(), want)
+	}
+}
