@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/myelin-sim/myelin/engine/spec"
 	myelinpb "github.com/myelin-sim/myelin/proto"
@@ -25,8 +26,8 @@ func stpWM() *Model {
 			{"readout_gain", "1.2", "external drive of all E neurons during the readout, relative to background (>= 1)"},
 			{"ext_e", "23.1", "mean external input of E (mV: the paper's μ_ext, threshold 20 mV above rest)"},
 			{"ext_i", "21", "mean external input of I (mV)"},
-			{"j_p", "0.45", "potentiated E→E efficacy within a cluster (mV, at n = 10,000 and c = 0.2)"},
-			{"j_b", "0.1", "baseline E→E efficacy elsewhere (mV, at n = 10,000 and c = 0.2)"},
+			{"j_p", "0.45", "potentiated E→E efficacy within a cluster (mV at c·n = 2,000, the paper's; scaled by 2,000/(c·n))"},
+			{"j_b", "0.1", "baseline E→E efficacy elsewhere (mV at c·n = 2,000; scaled like j_p)"},
 			{"tau_f", "1500", "facilitation time constant of the E→E synapses (ms; 0: no facilitation, a control)"},
 			{"tau_d", "200", "depression (recovery) time constant of the E→E synapses (ms)"},
 			{"u", "0.2", "utilisation increment U of the E→E synapses, in (0, 1]"},
@@ -82,10 +83,21 @@ func StpWMCluster(k int) string { return fmt.Sprintf("S%d", k) }
 // with τ_F; a non-specific readout (all of E's drive raised by
 // readout_gain for readout_ms, delay_ms after the cue) makes the cued
 // cluster, whose recurrent synapses are still facilitated, fire a
-// population burst, while the other clusters barely respond. Simplified
-// from the paper: every synapse from a selective cluster to the
-// non-selective population is baseline (the paper potentiates a fraction
-// γ = 0.1 of them).
+// population burst, while the other clusters barely respond (≈ 2–3
+// spikes per neuron against < 0.1). The trace fades with τ_F: read out
+// 1.5 s after the cue it is still there, after 2.5 s it is gone. Without a
+// cue, or with tau_f = 0, the readout selects no cluster.
+//
+// Simplified from the paper or chosen here: every synapse from a selective
+// cluster to the non-selective population is baseline (the paper
+// potentiates a fraction γ = 0.1 of them); the cue gain (1.2) is a little
+// above the paper's 1.15, since the Poisson drive makes the cued cluster
+// fire more weakly (≈ 15–20 Hz); the readout (1.2× for 50 ms) is below
+// what ignites an unprimed cluster and above what ignites a primed one, as
+// in the paper's Fig. 3. At these defaults the delay is silent (E ≈
+// 0.24 Hz) and no cluster reactivates on its own; with stronger
+// background (ext_e = 24.5) the cued cluster reactivates by itself every
+// ≈ 350 ms, refreshing its trace, the paper's other regime.
 func buildStpWM(v Values) (*myelinpb.Network, error) {
 	r := reader{v: v}
 	n := r.count("n", 50, 0)
@@ -158,7 +170,7 @@ func buildStpWM(v Values) (*myelinpb.Network, error) {
 	cell := func(tauM, reset float64) spec.Model {
 		return spec.IafPscDelta(&myelinpb.IafPscDelta{CM: f64(1), TauM: f64(tauM), TRef: f64(2), EL: f64(0), VReset: f64(reset), VTh: f64(stpwmTheta), IE: f64(0)})
 	}
-	name := fmt.Sprintf("stp_wm (N=%d, %d clusters", n, p)
+	name := stpwmNamePrefix + fmt.Sprintf("N=%d, %d clusters", n, p)
 	if cueMs > 0 {
 		name += fmt.Sprintf(", cue on %s at %g-%g ms", StpWMCluster(int(cue)), cueStart, cueStart+cueMs)
 	} else {
@@ -216,4 +228,81 @@ func buildStpWM(v Values) (*myelinpb.Network, error) {
 		}
 	}
 	return b.Build()
+}
+
+// stpwmNamePrefix starts the name of every spec the stp_wm model makes.
+const stpwmNamePrefix = "stp_wm ("
+
+// StpWMResponseTailMs is how long after the readout ends its response is
+// still counted: the response window is [readout start, readout end + this).
+const StpWMResponseTailMs = 50.0
+
+// StpWM describes a trial of the stp_wm model, as its spec records it.
+type StpWM struct {
+	// Clusters are the selective populations S1, S2, … in order.
+	Clusters []string
+	// Cued is the index in Clusters of the cued cluster, or -1 when the
+	// run has no cue (no input "cue").
+	Cued int
+	// CueStartMs and CueStopMs bound the cue (both 0 without one).
+	CueStartMs, CueStopMs float64
+	// ReadoutStartMs and ReadoutStopMs bound the readout (both 0 without
+	// one).
+	ReadoutStartMs, ReadoutStopMs float64
+}
+
+// HasReadout reports whether the trial has a readout.
+func (s *StpWM) HasReadout() bool { return s.ReadoutStopMs > s.ReadoutStartMs }
+
+// ResponseWindow returns the window in which the readout's response is
+// counted: from its start to StpWMResponseTailMs after its end.
+func (s *StpWM) ResponseWindow() (fromMs, toMs float64) {
+	return s.ReadoutStartMs, s.ReadoutStopMs + StpWMResponseTailMs
+}
+
+// StpWMOf recognises a spec made by the stp_wm model (its name) and
+// returns its clusters, cue and readout. It returns nil, nil for a spec of
+// another model, and an error when the spec claims to be an stp_wm run but
+// lacks its clusters or has a cue or readout that is not the model's (an
+// edited spec).
+func StpWMOf(net *myelinpb.Network) (*StpWM, error) {
+	if !strings.HasPrefix(net.GetName(), stpwmNamePrefix) {
+		return nil, nil
+	}
+	s := &StpWM{Cued: -1}
+	index := map[string]int{}
+	for _, p := range net.GetPopulations() {
+		if p.GetName() == StpWMCluster(len(s.Clusters)+1) {
+			index[p.GetName()] = len(s.Clusters)
+			s.Clusters = append(s.Clusters, p.GetName())
+		}
+	}
+	if len(s.Clusters) == 0 {
+		return nil, fmt.Errorf("stp_wm spec %q: no cluster population %q", net.GetName(), StpWMCluster(1))
+	}
+	readouts := 0
+	for i, in := range net.GetInputs() {
+		p := in.GetPoisson()
+		isCue, isReadout := in.GetName() == "cue", strings.HasPrefix(in.GetName(), "readout_")
+		if !isCue && !isReadout {
+			continue
+		}
+		if p == nil || p.StartMs == nil || p.StopMs == nil || !(p.GetStopMs() > p.GetStartMs()) {
+			return nil, fmt.Errorf("stp_wm spec %q: input %d (%q): want a Poisson input with a window", net.GetName(), i, in.GetName())
+		}
+		switch {
+		case isCue:
+			k, ok := index[in.GetTarget()]
+			if !ok || s.Cued >= 0 {
+				return nil, fmt.Errorf("stp_wm spec %q: input %d (\"cue\"): want one cue, on a cluster (target %q)", net.GetName(), i, in.GetTarget())
+			}
+			s.Cued, s.CueStartMs, s.CueStopMs = k, p.GetStartMs(), p.GetStopMs()
+		case readouts == 0:
+			s.ReadoutStartMs, s.ReadoutStopMs = p.GetStartMs(), p.GetStopMs()
+			readouts++
+		case p.GetStartMs() != s.ReadoutStartMs || p.GetStopMs() != s.ReadoutStopMs:
+			return nil, fmt.Errorf("stp_wm spec %q: input %d (%q): readout window %g-%g ms, the first one's %g-%g ms: want one window", net.GetName(), i, in.GetName(), p.GetStartMs(), p.GetStopMs(), s.ReadoutStartMs, s.ReadoutStopMs)
+		}
+	}
+	return s, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/stream"
+	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
 // stpWMCounts returns spikes per neuron of every population in [from, to) ms.
@@ -282,6 +283,48 @@ func TestStpWMParameters(t *testing.T) {
 	for _, set := range []map[string]string{{"n": "50"}, {"clusters": "9", "n": "1000"}, {"cue_ms": "0", "readout_ms": "0", "tau_f": "0"}} {
 		if _, err := models.Spec("stp_wm", set); err != nil {
 			t.Errorf("%v: %v", set, err)
+		}
+	}
+}
+
+// StpWMOf reads the trial back from the spec, and refuses edited ones.
+func TestStpWMOf(t *testing.T) {
+	s, err := models.Spec("stp_wm", map[string]string{"n": "500", "clusters": "4", "cue_cluster": "3", "cue_start_ms": "120", "cue_ms": "200", "delay_ms": "500", "readout_ms": "40"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := models.StpWMOf(s)
+	if err != nil || w == nil {
+		t.Fatalf("StpWMOf = %v, %v", w, err)
+	}
+	from, to := w.ResponseWindow()
+	if strings.Join(w.Clusters, " ") != "S1 S2 S3 S4" || w.Cued != 2 || w.CueStartMs != 120 || w.CueStopMs != 320 ||
+		w.ReadoutStartMs != 820 || w.ReadoutStopMs != 860 || !w.HasReadout() || from != 820 || to != 860+models.StpWMResponseTailMs {
+		t.Errorf("StpWMOf = %+v (response %g-%g ms), want clusters S1-S4, cue on S3 120-320 ms, readout 820-860 ms", w, from, to)
+	}
+	s, _ = models.Spec("stp_wm", map[string]string{"n": "500", "cue_ms": "0", "readout_ms": "0"})
+	if w, err := models.StpWMOf(s); err != nil || w.Cued != -1 || w.HasReadout() {
+		t.Errorf("no cue, no readout: StpWMOf = %+v, %v", w, err)
+	}
+	if w, err := models.StpWMOf(&myelinpb.Network{Name: "brunel (ai)"}); w != nil || err != nil {
+		t.Errorf("another model: StpWMOf = %+v, %v; want nil, nil", w, err)
+	}
+	for _, tc := range []struct {
+		edit func(*myelinpb.Network)
+		want string
+	}{
+		{func(n *myelinpb.Network) { n.Populations = n.Populations[5:] }, `no cluster population "S1"`},
+		{func(n *myelinpb.Network) { n.Inputs[7].Target = "I" }, `want one cue, on a cluster (target "I")`},
+		{func(n *myelinpb.Network) { n.Inputs[8].GetPoisson().StopMs = nil }, `input 8 ("readout_S1"): want a Poisson input with a window`},
+		{func(n *myelinpb.Network) { *n.Inputs[9].GetPoisson().StartMs = 1 }, `readout window 1-1700 ms, the first one's 1650-1700 ms`},
+	} {
+		s, _ := models.Spec("stp_wm", map[string]string{"n": "500"})
+		if s.Inputs[7].Name != "cue" || s.Inputs[8].Name != "readout_S1" {
+			t.Fatalf("inputs 7 and 8 are %q and %q, want the cue and the first readout", s.Inputs[7].Name, s.Inputs[8].Name)
+		}
+		tc.edit(s)
+		if _, err := models.StpWMOf(s); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("error %v, want it to mention %q", err, tc.want)
 		}
 	}
 }
