@@ -58,8 +58,11 @@ type Case struct {
 // ring_spiking at 256 E neurons for 600 ms (explicit distance-dependent
 // weights, a cue on an arc), Drive (rate schedules), hopfield at 300 neurons
 // for 400 ms (an explicit Hebbian list, all-to-all inhibition, a spike-array
-// cue), STP (short-term plasticity on every weight layout), ping at 500 neurons for 300 ms with theta-modulated drive, and a 2 %
-// microcircuit (distributed weights and delays). Every spiking model also
+// cue), STP (short-term plasticity on every weight layout), ping at 500 neurons for 300 ms with theta-modulated drive,
+// stp_wm at 1,000 neurons for 400 ms (facilitating E→E projections between
+// clusters, a cue and a readout; stronger drive than the model's defaults,
+// for more spikes), and a 2 % microcircuit (distributed weights and
+// delays). Every spiking model also
 // samples V of a few neurons.
 func Cases() []Case {
 	probe := func(pop string, count, every uint32) []*myelinpb.StateProbe {
@@ -86,6 +89,9 @@ func Cases() []Case {
 		{Name: "microcircuit", Model: "microcircuit", Set: map[string]string{"scale": "0.02", "k_scale": "0.1", "duration_ms": "200"},
 			MinSpikes: 500},
 		{Name: "ping", Model: "ping", Set: map[string]string{"n": "500", "duration_ms": "300", "theta_depth": "0.5"}, MinSpikes: 1000, MinPopSpikes: map[string]uint64{"E": 500, "I": 500}},
+		{Name: "stp_wm", Model: "stp_wm", Set: map[string]string{"n": "1000", "c": "0.4", "cue_start_ms": "50", "cue_ms": "150", "delay_ms": "100", "readout_ms": "50",
+			"readout_gain": "1.4", "ext_e": "26", "ext_i": "17", "duration_ms": "400"},
+			Probes: probe("S1", 6, 3), MinSpikes: 2000, MinSamples: 1000, MinPopSpikes: map[string]uint64{"S1": 400, "S2": 30, "Ens": 100, "I": 800}},
 	}
 }
 
