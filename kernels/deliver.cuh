@@ -75,7 +75,7 @@ __device__ __forceinline__ void myelin_deliver_work(const MyelinNet *net, unsign
                 int set = net->stp_of[pp * net->n_pops + myelin_pop_of(net, target)];
                 if (set >= 0) {
                     const StpDesc *sd = &net->stp_sets[set];
-                    w = TsodyksMarkram_Scale(w, net->stp_f[sd->off + (pre - sd->first)]);
+                    w = TsodyksMarkram_Scale(w, net->stp_f[(t & 1ull) * net->stp_entries + sd->off + (pre - sd->first)]);
                 }
             }
             if (w >= 0) {

@@ -127,8 +127,9 @@ struct MyelinNet {
     const ProbeDesc *probes;            // [n_probes]
     const int *stp_of;                  // [n_pops * n_pops]: the StpDesc of synapses from pop p onto q, or -1
     const StpDesc *stp_sets;            // [n_stp]
-    float *stp_u, *stp_x, *stp_f;       // short-term plasticity state; stp_f: u·x of the neuron's latest spike
-    unsigned long long *stp_last;       // step of the neuron's latest spike (0 before the first)
+    float *stp_u, *stp_x;               // short-term plasticity state
+    float *stp_f;                       // [2 * stp_entries]: u·x of a spike of step t at (t&1) * stp_entries + entry
+    unsigned long long *stp_last;       // stamp (step + 1) of the neuron's latest spike (0 before the first)
     unsigned *spk_bits;                 // [chunk_cap * words]: each step's spiking neurons as bits (order.cu)
     unsigned *tile_cnt;                 // [chunk_cap * tiles]: order.cu's per-tile counts, then first indices
     unsigned *spk_cnt;                  // [chunk_cap]: spikes of each step of the chunk
@@ -143,8 +144,8 @@ struct MyelinNet {
     unsigned chunk_cap; // steps the spike and sample buffers hold
     unsigned words;     // words of a step's bitmask: ceil(n / 32)
     unsigned tiles;     // tiles of MYELIN_ORDER_TILE words in a step's bitmask
-    unsigned n_stp;     // short-term plasticity sets
-    unsigned pad;
+    unsigned n_stp;       // short-term plasticity sets
+    unsigned stp_entries; // their state entries (one per neuron of each set's population)
 };
 
 static_assert(sizeof(PopDesc) == 28 + 4 * MYELIN_MODEL_WORDS, "PopDesc layout");

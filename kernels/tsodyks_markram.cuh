@@ -20,11 +20,12 @@ struct TsodyksMarkram {
 };
 
 // TsodyksMarkram_Spike is TsodyksMarkram.Spike: the state advanced to a
-// spike at step t; returns the factor u·x of the spike's weights.
+// spike in step t (stamped at its end, step t+1, as NEST stamps it);
+// returns the factor u·x of the spike's weights.
 __device__ __forceinline__ float TsodyksMarkram_Spike(const TsodyksMarkram *c, float *u, float *x,
                                                       unsigned long long *last, unsigned long long t)
 {
-    float h = (float)(t - *last);
+    float h = (float)(t + 1ull - *last);
     float xd = myelin_expf(-(h * c->RecRate));
     float ud = 0.0f;
     if (c->Fac != 0) {
@@ -35,7 +36,7 @@ __device__ __forceinline__ float TsodyksMarkram_Spike(const TsodyksMarkram *c, f
     float nu = c->U + (*u * c->OneMinusU) * ud;
     *x = nx;
     *u = nu;
-    *last = t;
+    *last = t + 1ull;
     return nu * nx;
 }
 

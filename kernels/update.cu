@@ -159,7 +159,8 @@ __device__ __forceinline__ void myelin_update_neuron(const MyelinNet *net, unsig
             const StpDesc *sd = &net->stp_sets[k];
             if (sd->pre == (int)pi) {
                 unsigned j = sd->off + (unsigned)i;
-                net->stp_f[j] = TsodyksMarkram_Spike(&sd->coef, &net->stp_u[j], &net->stp_x[j], &net->stp_last[j], t);
+                net->stp_f[(t & 1ull) * net->stp_entries + j] =
+                    TsodyksMarkram_Spike(&sd->coef, &net->stp_u[j], &net->stp_x[j], &net->stp_last[j], t);
             }
         }
         unsigned k = atomicAdd(&net->spk_cnt[s], 1u);
@@ -181,12 +182,14 @@ extern "C" __global__ void myelin_update(const __grid_constant__ MyelinNet net_,
 // myelin_step(net, s, ublocks): for s >= 1, step s's update (blocks [0,
 // ublocks), as myelin_update) and the delivery of step s-1 (the other
 // blocks, as myelin_deliver) in one launch. The host uses it only when
-// every synaptic delay is at least 2 steps and there is no short-term
-// plasticity: then step s-1's spikes reach ring slots s+1 and later, never
-// slot s, which step s reads and clears; step s-1's spike list and counts
-// are final (written by the previous launch); and step s's list starts
-// where step s-1's ends, which the update blocks compute themselves. No
-// block of the launch reads what another writes.
+// every synaptic delay is at least 2 steps: then step s-1's spikes reach
+// ring slots s+1 and later, never slot s, which step s reads and clears;
+// step s-1's spike list and counts are final (written by the previous
+// launch); step s's list starts where step s-1's ends, which the update
+// blocks compute themselves; and short-term plasticity factors are kept
+// per step parity, so step s's spikes write the other half from the one
+// step s-1's delivery reads. No block of the launch reads what another
+// writes.
 extern "C" __global__ void myelin_step(const __grid_constant__ MyelinNet net_, unsigned s, unsigned ublocks)
 {
     const MyelinNet *__restrict__ net = &net_;

@@ -280,7 +280,7 @@ func (c *Backend) deliver(w int, t uint64) {
 					o := wb + r0 - syn.RowPtr[net.Pops[pi].First]
 					wt = syn.Weight[o+a : o+b]
 				}
-				c.deliverSTP(s, pi, row, wt, base, inOff)
+				c.deliverSTP(t, s, pi, row, wt, base, inOff)
 				continue
 			}
 			if wb := syn.WeightBase[pi]; wb != network.Compact {

@@ -6,21 +6,26 @@ import (
 )
 
 // stpState is the short-term plasticity state of a network's STP sets
-// (network.STPSet): per entry u, x, the step of the last spike and the
-// factor u·x of that spike. A neuron's entries are written only by the
-// thread that updates the neuron, in the update phase; deliver reads them
-// after the barrier.
+// (network.STPSet): per entry u, x, the stamp of the last spike and the
+// factor u·x of a spike, kept per step parity (f[t&1]). A neuron's entries
+// are written only by the thread that updates the neuron. The factor of a
+// step-t spike is written by update(t) and read by deliver(t), which may
+// still run on another thread while update(t+1) runs (there is no barrier
+// between deliver and the next update): update(t+1) writes f[(t+1)&1], so a
+// neuron that fires on consecutive steps never overwrites a factor that is
+// still being read.
 type stpState struct {
-	u, x, f []float32
-	last    []uint64
-	byPop   [][]int // per population: the sets it is the presynaptic population of
+	u, x  []float32
+	f     [2][]float32
+	last  []uint64
+	byPop [][]int // per population: the sets it is the presynaptic population of
 }
 
 // newSTPState lays out and initialises the state (u = U, x = 1, last = 0).
 func newSTPState(net *network.Network) stpState {
 	n := net.STPStateSize()
-	st := stpState{u: make([]float32, n), x: make([]float32, n), f: make([]float32, n), last: make([]uint64, n),
-		byPop: make([][]int, len(net.Pops))}
+	st := stpState{u: make([]float32, n), x: make([]float32, n), f: [2][]float32{make([]float32, n), make([]float32, n)},
+		last: make([]uint64, n), byPop: make([][]int, len(net.Pops))}
 	for k, set := range net.STP {
 		st.byPop[set.Pre] = append(st.byPop[set.Pre], k)
 		size := net.Pops[set.Pre].Size
@@ -40,11 +45,12 @@ func (c *Backend) stpSpikes(pi int, t uint64, fired []uint32) {
 		return
 	}
 	first := c.net.Pops[pi].First
+	f := c.stp.f[t&1]
 	for _, k := range sets {
 		set := &c.net.STP[k]
 		for _, g := range fired {
 			i := set.Off + g - first
-			c.stp.f[i] = set.Coef.Spike(&c.stp.u[i], &c.stp.x[i], &c.stp.last[i], t)
+			f[i] = set.Coef.Spike(&c.stp.u[i], &c.stp.x[i], &c.stp.last[i], t)
 		}
 	}
 }
@@ -55,7 +61,7 @@ func (c *Backend) stpSpikes(pi int, t uint64, fired []uint32) {
 // time (rows are sorted by target), and the weights onto a plastic
 // population are scaled by the set's factor of s's latest spike, as
 // kernels/deliver.cu does per synapse.
-func (c *Backend) deliverSTP(s uint32, pi int, row []uint32, wt []int32, base []uint64, inOff uint64) {
+func (c *Backend) deliverSTP(t uint64, s uint32, pi int, row []uint32, wt []int32, base []uint64, inOff uint64) {
 	net := c.net
 	syn := &net.Syn
 	dbits, dmask := syn.DelayBits, syn.DelayMask()
@@ -76,7 +82,7 @@ func (c *Backend) deliverSTP(s uint32, pi int, row []uint32, wt []int32, base []
 		f, plastic := float32(1), false
 		if k := net.STPOf[pi*np+q]; k >= 0 {
 			set := &net.STP[k]
-			f, plastic = c.stp.f[set.Off+s-net.Pops[pi].First], true
+			f, plastic = c.stp.f[t&1][set.Off+s-net.Pops[pi].First], true
 		}
 		switch {
 		case wt == nil:

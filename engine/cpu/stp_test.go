@@ -83,16 +83,16 @@ func TestSTPDelivery(t *testing.T) {
 			if len(q) != len(times) || len(r) != len(times) {
 				t.Fatalf("%d jumps of Q and %d of R, want %d each", len(q), len(r), len(times))
 			}
-			u, x, last := c.U, 1.0, 0.0
+			u, x, last := c.U, 1.0, 0.0 // last: NEST's stamp of the previous spike, in steps
 			for k, st := range spikes {
-				h := (st - last) * 0.1
+				h := (st + 1 - last) * 0.1 // a spike in step st is stamped at its end
 				ud := 0.0
 				if c.tauFac > 0 {
 					ud = math.Exp(-h / c.tauFac)
 				}
 				x = 1 + (x-x*u-1)*math.Exp(-h/c.tauRec)
 				u = c.U + u*(1-c.U)*ud
-				last = st
+				last = st + 1
 				if math.Abs(q[k]-u*x) > 2e-4 {
 					t.Errorf("jump %d of Q: %.6f mV, want u·x = %.6f", k, q[k], u*x)
 				}
@@ -105,5 +105,71 @@ func TestSTPDelivery(t *testing.T) {
 				t.Errorf("jumps %v: the fourth close spike's jump should %s", q[:5], map[bool]string{true: "grow", false: "shrink"}[c.grow])
 			}
 		})
+	}
+}
+
+// TestSTPThreadsConsecutiveSpikes: presynaptic neurons without a
+// refractory period (t_ref 0, as PyNN's spike-source relays) fire on
+// consecutive steps, so one thread's update of step t+1 advances the
+// short-term plasticity of a neuron whose step-t spike another thread may
+// still be delivering. The factor is kept per step parity; the V samples
+// of the targets must be the same on 1 and 4 threads.
+func TestSTPThreadsConsecutiveSpikes(t *testing.T) {
+	f := proto.Float64
+	s, err := spec.New("stp-threads").Dt(0.1).Duration(60).Seed(9).
+		Population("P", 2000, spec.IafPscDelta(&myelinpb.IafPscDelta{EL: f(0), VTh: f(1), VReset: f(0), TRef: f(0)})).
+		Population("Q", 400, spec.IafPscDelta(&myelinpb.IafPscDelta{EL: f(0), VTh: f(1e6), VReset: f(0), TauM: f(1e7), TRef: f(0.1)})).
+		Project("P", "Q", spec.FixedIn(50), spec.Weight(spec.UniformDist(0.5, 1.5)), spec.Delay(spec.Const(0.1)), spec.STP(0.5, 100, 0)).
+		Poisson("P", 3000, 1000).
+		Probe("Q", 0, 400, 1).
+		Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := network.Build(s, network.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(be *cpu.Backend) (backend.Block, uint32) {
+		if err := be.Load(net); err != nil {
+			t.Fatal(err)
+		}
+		var blk backend.Block
+		blk.Reset(0, 1)
+		if err := be.Advance(int(net.Steps), &blk); err != nil {
+			t.Fatal(err)
+		}
+		// Steps on which some P neuron fired on the previous step too.
+		var twice uint32
+		fired := map[uint32]bool{}
+		off := 0
+		for _, c := range blk.Counts {
+			now := map[uint32]bool{}
+			for _, id := range blk.IDs[off : off+int(c)] {
+				if id < 2000 {
+					now[id] = true
+					if fired[id] {
+						twice++
+					}
+				}
+			}
+			off += int(c)
+			fired = now
+		}
+		return blk, twice
+	}
+	one, twice := run(cpu.New(1))
+	if twice < 1000 {
+		t.Fatalf("only %d spikes right after a spike of the same neuron: the test needs many", twice)
+	}
+	four, _ := run(cpu.NewSplit(4))
+	diff := 0
+	for i, v := range one.Samples[0] {
+		if four.Samples[0][i] != v {
+			diff++
+		}
+	}
+	if diff != 0 {
+		t.Errorf("%d of %d V samples differ between 1 and 4 threads", diff, len(one.Samples[0]))
 	}
 }

@@ -52,7 +52,7 @@ func TestRegularTrain(t *testing.T) {
 			for k := uint64(1); k <= c.n; k++ {
 				step := k * c.intervalSteps
 				f = co.Spike(&u, &x, &last, step)
-				want = ref.spike(c.U, c.tauRec, c.tauFac, float64(step)*dt)
+				want = ref.spike(c.U, c.tauRec, c.tauFac, float64(step+1)*dt) // stamped at the step's end
 				if math.Abs(float64(f)-want) > 2e-6*want+1e-7 {
 					t.Fatalf("spike %d: factor %v, float64 reference %v", k, f, want)
 				}
@@ -104,6 +104,7 @@ func TestNewTsodyksMarkramChecks(t *testing.T) {
 	for _, c := range []struct{ u, rec, fac, dt float64 }{
 		{0, 100, 0, 0.1}, {1.5, 100, 0, 0.1}, {math.NaN(), 100, 0, 0.1}, {0.5, 0, 0, 0.1}, {0.5, math.Inf(1), 0, 0.1},
 		{0.5, 100, -1, 0.1}, {0.5, 100, math.NaN(), 0.1}, {0.5, 100, 0, 0},
+		{0.5, 1e-300, 0, 0.1}, {0.5, 100, 1e-9, 0.1}, // dt/tau past float32: would give NaN at h = 0
 	} {
 		if _, err := NewTsodyksMarkram(c.u, c.rec, c.fac, c.dt); err == nil {
 			t.Errorf("NewTsodyksMarkram(%v, %v, %v, %v) accepted", c.u, c.rec, c.fac, c.dt)
@@ -120,5 +121,26 @@ func TestScale(t *testing.T) {
 		if got := Scale(c.w, c.f); got != c.want {
 			t.Errorf("Scale(%d, %v) = %d, want %d", c.w, c.f, got, c.want)
 		}
+	}
+}
+
+// TestFirstSpikeAndTinyTauFac pins two conventions of NEST's
+// tsodyks2_synapse: a spike in step t is stamped at (t+1)·dt and the
+// previous spike is at time 0 before the first, so the first spike of
+// step 0 sees h = dt; and tau_fac below 1e-10 ms means no facilitation
+// (u stays U).
+func TestFirstSpikeAndTinyTauFac(t *testing.T) {
+	c, err := NewTsodyksMarkram(0.5, 1, 1e-11, 0.1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Fac != 0 {
+		t.Fatalf("tau_fac 1e-11 ms: Fac = %d, want none", c.Fac)
+	}
+	u, x, last := c.Init()
+	f := c.Spike(&u, &x, &last, 0)
+	want := 0.5 * (1 - 0.5*math.Exp(-0.1)) // x = 1 - U·exp(-dt/tau_rec), u = U
+	if math.Abs(float64(f)-want) > 1e-6 || last != 1 || u != 0.5 {
+		t.Errorf("first spike in step 0: factor %v (want %v), u %v, last %d (want 1)", f, want, u, last)
 	}
 }

@@ -12,8 +12,11 @@ import (
 	"time"
 
 	"github.com/myelin-sim/myelin/engine/backend/parity"
+	"github.com/myelin-sim/myelin/engine/models"
 	"github.com/myelin-sim/myelin/engine/neuron"
 	"github.com/myelin-sim/myelin/kernels/launch"
+	myelinpb "github.com/myelin-sim/myelin/proto"
+	"google.golang.org/protobuf/proto"
 )
 
 // TestParity runs the parity suite (brunel, cuba, coba, ring_rate, 200 ms
@@ -160,6 +163,25 @@ func TestNonFiniteStateStopsTheRun(t *testing.T) {
 func TestParityFused(t *testing.T) {
 	c := parity.Case{Name: "brunel", Model: "brunel", Set: map[string]string{"n": "1500", "duration_ms": "60"},
 		MinSpikes: 100}
+	plastic := parity.Case{Name: "brunel-stp", MinSpikes: 100, Spec: func() (*myelinpb.Network, error) {
+		// brunel with short-term plasticity on E's synapses and no
+		// refractory period, so neurons fire on consecutive steps: the
+		// fused launch's update writes one parity's factors while the
+		// previous step's delivery reads the other's.
+		s, err := models.Spec("brunel", map[string]string{"n": "1500", "duration_ms": "60"})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range s.Populations {
+			p.GetIafPscDelta().TRef = proto.Float64(0)
+		}
+		for _, pr := range s.Projections {
+			if pr.Pre == "E" {
+				pr.Stp = &myelinpb.TsodyksMarkram{U: proto.Float64(0.3), TauRecMs: proto.Float64(50), TauFacMs: proto.Float64(200)}
+			}
+		}
+		return s, nil
+	}}
 	for _, cfg := range []launch.Config{
 		{Block: 64, DeliverBlocks: 5, MaxChunkSteps: 37},
 		{Block: 1, DeliverBlocks: 1, MaxChunkSteps: 2},
@@ -180,6 +202,10 @@ func TestParityFused(t *testing.T) {
 			}
 			res, err := parity.Compare(c, 0, New(&cfg))
 			if err != nil {
+				t.Fatal(err)
+			}
+			t.Log(res)
+			if res, err = parity.Compare(plastic, 0, New(&cfg)); err != nil {
 				t.Fatal(err)
 			}
 			t.Log(res)

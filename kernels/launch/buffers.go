@@ -234,7 +234,7 @@ func (p *Plan) layout() error {
 	add(BufSTPSets, "synapses", int64(len(stpSets)), stpSets)
 	add(BufSTPU, "state", 4*ns, appendF32s(nil, u0))
 	add(BufSTPX, "state", 4*ns, appendF32s(nil, x0))
-	add(BufSTPF, "state", 4*ns, nil)
+	add(BufSTPF, "state", 2*4*ns, nil) // per step parity
 	add(BufSTPLast, "state", 8*ns, nil)
 
 	k := int64(p.ChunkSteps)

@@ -97,8 +97,8 @@ type Plan struct {
 	spikingPop []uint32
 	ratePop    []uint32
 	// fused: each step's update and the previous step's delivery share a
-	// launch (Step), because every delay is at least 2 steps and nothing is
-	// short-term plastic (see kernels/update.cu, myelin_step).
+	// launch (Step), because every delay is at least 2 steps (see
+	// kernels/update.cu, myelin_step).
 	fused      bool
 	updateGrid uint32 // blocks of the merged update launch: all spiking populations
 	rateGrid   uint32 // blocks of the merged rate update launch: all rate populations
@@ -152,7 +152,7 @@ func New(net *network.Network, cfg Config) (*Plan, error) {
 			p.ratePop = append(p.ratePop, uint32(i))
 		}
 	}
-	p.fused = !cfg.Unfused && len(p.spikingPop) > 0 && len(net.STP) == 0 && minDelayAtLeast(&net.Syn, 2)
+	p.fused = !cfg.Unfused && len(p.spikingPop) > 0 && minDelayAtLeast(&net.Syn, 2)
 	if err := p.layout(); err != nil {
 		return nil, err
 	}

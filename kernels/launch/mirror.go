@@ -47,7 +47,7 @@ func (p *Plan) NetDescriptor(addr func(Buffer) uint64) []byte {
 	d.Key0, d.Key1 = uint32(net.Seed), uint32(net.Seed>>32)
 	d.Segs, d.ChunkCap = p.segs, uint32(p.ChunkSteps)
 	d.Words, d.Tiles = p.words, p.tiles
-	d.NSTP = uint32(len(net.STP))
+	d.NSTP, d.STPEntries = uint32(len(net.STP)), net.STPStateSize()
 	return appendStruct(nil, d)
 }
 
@@ -104,7 +104,7 @@ type netDesc struct {
 	NPops, NPoisson, NDC, NRProj       uint32
 	NProbes, SampleWidth, Key0, Key1   uint32
 	Segs, ChunkCap, Words, Tiles       uint32
-	NSTP, Pad                          uint32
+	NSTP, STPEntries                   uint32
 }
 
 type stpDesc struct {
