@@ -35,6 +35,8 @@ type generator struct {
 	constD     uint32
 	constDOK   bool
 	weightSign float64 // +1, -1 or 0 (by sign of w)
+	wDist      sampler // the weight distribution, unpacked
+	dDist      sampler // the delay distribution, unpacked
 }
 
 // worker holds one worker's sequential readers and scratch space.
@@ -101,6 +103,7 @@ func newGenerator(i int, p *myelinpb.Projection, nPre, nPost uint32, samePop boo
 		g.units = 1
 	}
 	g.constW, g.constWOK = isConstant(p.GetWeight())
+	g.wDist, g.dDist = newSampler(p.GetWeight()), newSampler(p.GetDelay())
 	var d float64
 	d, g.constDOK = isConstant(p.GetDelay())
 	if p.GetDelay() == nil || p.GetDelay().GetKind() == nil {
@@ -164,11 +167,11 @@ func (g *generator) signed(w float64) float64 {
 func (g *generator) synapse(wk *worker, pre, post uint32, emit emitFn) {
 	w := g.constW
 	if !g.constWOK {
-		w = draw(g.proj.GetWeight(), wk.wq)
+		w = g.wDist.draw(wk.wq)
 	}
 	d := g.constD
 	if !g.constDOK && !wk.noDelay {
-		d = delaySteps(draw(g.proj.GetDelay(), wk.dq), g.dt)
+		d = delaySteps(g.dDist.draw(wk.dq), g.dt)
 	}
 	emit(pre, post, g.signed(w), d)
 }
@@ -231,13 +234,13 @@ func (g *generator) unit(wk *worker, u uint32, emit emitFn) {
 			if len(e.GetWeightValues()) > 0 {
 				w = e.GetWeightValues()[k]
 			} else if !g.constWOK {
-				w = draw(g.proj.GetWeight(), wk.wq)
+				w = g.wDist.draw(wk.wq)
 			}
 			d := g.constD
 			if len(e.GetDelayMs()) > 0 {
 				d = delaySteps(e.GetDelayMs()[k], g.dt)
 			} else if !g.constDOK && !wk.noDelay {
-				d = delaySteps(draw(g.proj.GetDelay(), wk.dq), g.dt)
+				d = delaySteps(g.dDist.draw(wk.dq), g.dt)
 			}
 			emit(e.GetPreIndex()[k], e.GetPostIndex()[k], g.signed(w), d)
 		}
