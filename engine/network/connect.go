@@ -10,9 +10,17 @@ import (
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
-// emitFn receives one synapse: local pre and post indices, weight and delay
-// in steps.
-type emitFn func(pre, post uint32, w float64, delay uint32)
+// batch holds the synapses of one unit, synapse i being pre[i] -> post[i]
+// with signed weight w[i] and delay d[i] steps. Its slices are the worker's
+// scratch space, valid until the worker's next unit.
+type batch struct {
+	pre, post []uint32
+	w         []float64
+	d         []uint32
+}
+
+// len is the number of synapses.
+func (b *batch) len() int { return len(b.pre) }
 
 // generator produces the synapses of one projection unit by unit. A unit is
 // a post neuron for most rules (a pre neuron for fixed out-degree, the whole
@@ -44,9 +52,13 @@ type worker struct {
 	conn, wq, dq *rng.Seq
 	chosen       []uint32
 	seen         []uint64 // bitset over candidates
-	noDelay      bool     // skip the delay draws (emit delay 0)
+	noDelay      bool     // skip the delay draws (delays 0)
+	noWeight     bool     // skip the weights (batch.w empty)
 	unordered    bool     // choose may return partners in any order (see choose)
 	sortTmp      []uint32 // scratch of sortDraws
+	b            batch    // the current unit's synapses
+	partners     []uint32 // scratch of non-chosen rules
+	self         []uint32 // scratch: the unit's index, once per synapse
 }
 
 // sortDraws sorts v, whose values are below n, in ascending order: a least
@@ -163,88 +175,145 @@ func (g *generator) signed(w float64) float64 {
 	return w
 }
 
-// synapse draws the weight and delay of the next synapse of the unit.
-func (g *generator) synapse(wk *worker, pre, post uint32, emit emitFn) {
-	w := g.constW
-	if !g.constWOK {
-		w = g.wDist.draw(wk.wq)
+// fill sets the unit's synapses from its partners: the unit u is the post
+// (byPre false) or the pre neuron of each; weights and delays are drawn in
+// synapse order (or set to the constants).
+func (g *generator) fill(wk *worker, u uint32, partners []uint32, byPre bool) *batch {
+	b := &wk.b
+	k := len(partners)
+	self := grow(&wk.self, k)
+	if byPre {
+		b.pre, b.post = self, partners
+		for i := range self {
+			self[i] = u
+		}
+	} else {
+		b.pre, b.post = partners, self
+		for i := range self {
+			self[i] = u
+		}
 	}
-	d := g.constD
-	if !g.constDOK && !wk.noDelay {
-		d = delaySteps(g.dDist.draw(wk.dq), g.dt)
-	}
-	emit(pre, post, g.signed(w), d)
+	g.drawWD(wk, k)
+	return b
 }
 
-// unit emits the synapses of unit u.
-func (g *generator) unit(wk *worker, u uint32, emit emitFn) {
+// grow returns (*s)[:n], reallocating when its capacity is short.
+func grow[T any](s *[]T, n int) []T {
+	if cap(*s) < n {
+		*s = make([]T, n, n+n/4)
+	}
+	*s = (*s)[:n]
+	return *s
+}
+
+// drawWD sets the k weights and delays of the unit's batch: drawn, in
+// synapse order, or the constants (delays 0 in workers that skip them).
+func (g *generator) drawWD(wk *worker, k int) {
+	b := &wk.b
+	w := grow(&b.w, k)
+	if wk.noWeight {
+		b.w = w[:0]
+	} else if g.constWOK {
+		c := g.signed(g.constW)
+		for i := range w {
+			w[i] = c
+		}
+	} else {
+		for i := range w {
+			w[i] = g.signed(g.wDist.draw(wk.wq))
+		}
+	}
+	d := grow(&b.d, k)
+	switch {
+	case wk.noDelay:
+		clear(d)
+	case g.constDOK:
+		for i := range d {
+			d[i] = g.constD
+		}
+	default:
+		for i := range d {
+			d[i] = delaySteps(g.dDist.draw(wk.dq), g.dt)
+		}
+	}
+}
+
+// unit returns the synapses of unit u.
+func (g *generator) unit(wk *worker, u uint32) *batch {
 	wk.conn.Reset(u)
 	wk.wq.Reset(u)
 	wk.dq.Reset(u)
 	switch r := g.proj.GetRule().(type) {
 	case *myelinpb.Projection_FixedInDegree:
-		for _, pre := range g.choose(wk, r.FixedInDegree.GetIndegree(), g.nPre, u) {
-			g.synapse(wk, pre, u, emit)
-		}
+		return g.fill(wk, u, g.choose(wk, r.FixedInDegree.GetIndegree(), g.nPre, u), false)
 	case *myelinpb.Projection_FixedOutDegree:
-		for _, post := range g.choose(wk, r.FixedOutDegree.GetOutdegree(), g.nPost, u) {
-			g.synapse(wk, u, post, emit)
-		}
+		return g.fill(wk, u, g.choose(wk, r.FixedOutDegree.GetOutdegree(), g.nPost, u), true)
 	case *myelinpb.Projection_PairwiseBernoulli:
+		out := wk.partners[:0]
 		p := r.PairwiseBernoulli.GetP()
-		if p <= 0 {
-			return
-		}
-		lq := math.Log1p(-p)
-		for i := int64(-1); ; {
-			if p >= 1 {
-				i++
-			} else {
-				// The gap is compared as a float: for tiny p it can be
-				// beyond the int64 range (or +Inf).
-				gap := math.Floor(math.Log(wk.conn.Float64()) / lq)
-				if gap >= float64(g.nPre) {
-					return
+		if p > 0 {
+			lq := math.Log1p(-p)
+			for i := int64(-1); ; {
+				if p >= 1 {
+					i++
+				} else {
+					// The gap is compared as a float: for tiny p it can be
+					// beyond the int64 range (or +Inf).
+					gap := math.Floor(math.Log(wk.conn.Float64()) / lq)
+					if gap >= float64(g.nPre) {
+						break
+					}
+					i += 1 + int64(gap)
 				}
-				i += 1 + int64(gap)
+				if i >= int64(g.nPre) {
+					break
+				}
+				if g.samePop && !g.autapses && uint32(i) == u {
+					continue
+				}
+				out = append(out, uint32(i))
 			}
-			if i >= int64(g.nPre) {
-				return
-			}
-			if g.samePop && !g.autapses && uint32(i) == u {
-				continue
-			}
-			g.synapse(wk, uint32(i), u, emit)
 		}
+		wk.partners = out
+		return g.fill(wk, u, out, false)
 	case *myelinpb.Projection_OneToOne:
+		out := wk.partners[:0]
 		if !(g.samePop && !g.autapses) {
-			g.synapse(wk, u, u, emit)
+			out = append(out, u)
 		}
+		wk.partners = out
+		return g.fill(wk, u, out, false)
 	case *myelinpb.Projection_AllToAll:
+		out := wk.partners[:0]
 		for i := uint32(0); i < g.nPre; i++ {
 			if g.samePop && !g.autapses && i == u {
 				continue
 			}
-			g.synapse(wk, i, u, emit)
+			out = append(out, i)
 		}
+		wk.partners = out
+		return g.fill(wk, u, out, false)
 	case *myelinpb.Projection_Explicit:
 		e := r.Explicit
-		for k := range e.GetPreIndex() {
-			w := g.constW
-			if len(e.GetWeightValues()) > 0 {
-				w = e.GetWeightValues()[k]
-			} else if !g.constWOK {
-				w = g.wDist.draw(wk.wq)
+		b := &wk.b
+		k := len(e.GetPreIndex())
+		b.pre, b.post = e.GetPreIndex(), e.GetPostIndex()[:k]
+		g.drawWD(wk, k)
+		if ws := e.GetWeightValues(); len(ws) > 0 {
+			for i := range b.w {
+				b.w[i] = g.signed(ws[i])
 			}
-			d := g.constD
-			if len(e.GetDelayMs()) > 0 {
-				d = delaySteps(e.GetDelayMs()[k], g.dt)
-			} else if !g.constDOK && !wk.noDelay {
-				d = delaySteps(g.dDist.draw(wk.dq), g.dt)
-			}
-			emit(e.GetPreIndex()[k], e.GetPostIndex()[k], g.signed(w), d)
 		}
+		if ds := e.GetDelayMs(); len(ds) > 0 {
+			for i := range b.d {
+				b.d[i] = delaySteps(ds[i], g.dt)
+			}
+		}
+		return b
 	}
+	b := &wk.b
+	b.pre, b.post, b.w, b.d = b.pre[:0], b.post[:0], b.w[:0], b.d[:0]
+	return b
 }
 
 // choose draws k partners out of n for unit u (excluding u itself when
@@ -342,6 +411,10 @@ func (g *generator) check() error {
 			if e.GetPreIndex()[i] >= g.nPre || i >= len(e.GetPostIndex()) || e.GetPostIndex()[i] >= g.nPost {
 				return fmt.Errorf("explicit synapse %d: index out of range", i)
 			}
+		}
+		n := len(e.GetPreIndex())
+		if w, d := len(e.GetWeightValues()), len(e.GetDelayMs()); (w != 0 && w != n) || (d != 0 && d != n) {
+			return fmt.Errorf("explicit: %d weight values and %d delays for %d synapses: need none or one per synapse", w, d, n)
 		}
 		return nil
 	default:

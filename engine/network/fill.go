@@ -74,7 +74,6 @@ func (b *builder) writeProjection(sp *spikingProj, st []*stage) {
 	perRound := min(uint64(g.units), perWorker*uint64(T))
 
 	workers := make([]*worker, T)
-	emits := make([]emitFn, T)
 	for w := range T {
 		s := st[w]
 		s.maxDelay = 0
@@ -91,23 +90,28 @@ func (b *builder) writeProjection(sp *spikingProj, st []*stage) {
 		}
 		s.off = s.off[:nb+1]
 		workers[w] = g.newWorker()
-		emits[w] = func(pre, post uint32, x float64, d uint32) {
-			s.raw = append(s.raw, uint64(pre)<<32|uint64((postFirst+post)<<dbits|d))
-			if keep {
-				s.rawW = append(s.rawW, int32(math.Round(x*scale)))
-			}
-			s.maxDelay = max(s.maxDelay, d)
-		}
+		workers[w].noWeight = !keep
 	}
 	for u0 := uint64(0); u0 < uint64(g.units); u0 += perRound {
 		u1 := min(uint64(g.units), u0+perRound)
 		parallel(T, func(w int) {
 			a, z := u0+(u1-u0)*uint64(w)/uint64(T), u0+(u1-u0)*uint64(w+1)/uint64(T)
-			s, wk, emit := st[w], workers[w], emits[w]
-			s.raw, s.rawW = s.raw[:0], s.rawW[:0]
+			s, wk := st[w], workers[w]
+			raw, rawW, maxD := s.raw[:0], s.rawW[:0], s.maxDelay
 			for u := a; u < z; u++ {
-				g.unit(wk, uint32(u), emit)
+				bt := g.unit(wk, uint32(u))
+				for i, pre := range bt.pre {
+					d := bt.d[i]
+					raw = append(raw, uint64(pre)<<32|uint64((postFirst+bt.post[i])<<dbits|d))
+					maxD = max(maxD, d)
+				}
+				if keep {
+					for _, x := range bt.w {
+						rawW = append(rawW, int32(math.Round(x*scale)))
+					}
+				}
 			}
+			s.raw, s.rawW, s.maxDelay = raw, rawW, maxD
 			s.bucketSort(shift, keep)
 		})
 		var next atomic.Int64

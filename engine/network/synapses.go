@@ -102,31 +102,37 @@ func (b *builder) synapses() error {
 			wk := sp.gen.newWorker()
 			wk.noDelay, wk.unordered = true, true
 			bad := 0.0
-			emit := func(pre, post uint32, wt float64, _ uint32) {
-				cnt[pre]++
-				if math.IsInf(wt, 0) || math.IsNaN(wt) {
-					bad = wt
-				}
-				if sum != nil {
-					sum[post] += math.Abs(wt)
-				} else {
-					// By-post rules: this worker owns target post alone.
-					b.absSum[postFirst+post] += math.Abs(wt)
-				}
-			}
-			if cw, ok := sp.gen.constantWeight(); ok && sum == nil && !(math.IsInf(cw, 0) || math.IsNaN(cw)) {
-				// The same sums, without the checks per synapse.
-				aw, abs := math.Abs(cw), b.absSum[postFirst:]
-				emit = func(pre, post uint32, _ float64, _ uint32) {
-					cnt[pre]++
-					abs[post] += aw
-				}
-			}
+			// Constant weights onto by-post units: the same sums without
+			// drawing or checking a weight per synapse.
+			cw, constW := sp.gen.constantWeight()
+			constW = constW && sum == nil && !(math.IsInf(cw, 0) || math.IsNaN(cw))
+			wk.noWeight = constW
+			aw, abs := math.Abs(cw), b.absSum[postFirst:]
 			for u := sp.unitChunks[w][0]; u < sp.unitChunks[w][1]; u++ {
 				if u%1024 == 0 && b.ctx.Err() != nil {
 					break
 				}
-				sp.gen.unit(wk, u, emit)
+				bt := sp.gen.unit(wk, u)
+				for _, pre := range bt.pre {
+					cnt[pre]++
+				}
+				if constW {
+					// By-post rules: this worker owns target u alone.
+					for range bt.pre {
+						abs[u] += aw
+					}
+					continue
+				}
+				for i, wt := range bt.w {
+					if math.IsInf(wt, 0) || math.IsNaN(wt) {
+						bad = wt
+					}
+					if sum != nil {
+						sum[bt.post[i]] += math.Abs(wt)
+					} else {
+						abs[bt.post[i]] += math.Abs(wt)
+					}
+				}
 			}
 			counts[w], sums[w], badW[w] = cnt, sum, bad
 		})

@@ -42,6 +42,45 @@ func Philox4x32(c [4]uint32, k [2]uint32) [4]uint32 {
 	return [4]uint32{c0, c1, c2, c3}
 }
 
+// philox2 computes the blocks for counters a and b under key k with the
+// rounds of the two interleaved: the two dependency chains overlap, so two
+// blocks cost little more than one.
+func philox2(a, b [4]uint32, k [2]uint32) ([4]uint32, [4]uint32) {
+	a0, a1, a2, a3 := a[0], a[1], a[2], a[3]
+	b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+	k0, k1 := k[0], k[1]
+	a0, a1, a2, a3 = round(a0, a1, a2, a3, k0, k1)
+	b0, b1, b2, b3 = round(b0, b1, b2, b3, k0, k1)
+	k0, k1 = k0+w0, k1+w1
+	a0, a1, a2, a3 = round(a0, a1, a2, a3, k0, k1)
+	b0, b1, b2, b3 = round(b0, b1, b2, b3, k0, k1)
+	k0, k1 = k0+w0, k1+w1
+	a0, a1, a2, a3 = round(a0, a1, a2, a3, k0, k1)
+	b0, b1, b2, b3 = round(b0, b1, b2, b3, k0, k1)
+	k0, k1 = k0+w0, k1+w1
+	a0, a1, a2, a3 = round(a0, a1, a2, a3, k0, k1)
+	b0, b1, b2, b3 = round(b0, b1, b2, b3, k0, k1)
+	k0, k1 = k0+w0, k1+w1
+	a0, a1, a2, a3 = round(a0, a1, a2, a3, k0, k1)
+	b0, b1, b2, b3 = round(b0, b1, b2, b3, k0, k1)
+	k0, k1 = k0+w0, k1+w1
+	a0, a1, a2, a3 = round(a0, a1, a2, a3, k0, k1)
+	b0, b1, b2, b3 = round(b0, b1, b2, b3, k0, k1)
+	k0, k1 = k0+w0, k1+w1
+	a0, a1, a2, a3 = round(a0, a1, a2, a3, k0, k1)
+	b0, b1, b2, b3 = round(b0, b1, b2, b3, k0, k1)
+	k0, k1 = k0+w0, k1+w1
+	a0, a1, a2, a3 = round(a0, a1, a2, a3, k0, k1)
+	b0, b1, b2, b3 = round(b0, b1, b2, b3, k0, k1)
+	k0, k1 = k0+w0, k1+w1
+	a0, a1, a2, a3 = round(a0, a1, a2, a3, k0, k1)
+	b0, b1, b2, b3 = round(b0, b1, b2, b3, k0, k1)
+	k0, k1 = k0+w0, k1+w1
+	a0, a1, a2, a3 = round(a0, a1, a2, a3, k0, k1)
+	b0, b1, b2, b3 = round(b0, b1, b2, b3, k0, k1)
+	return [4]uint32{a0, a1, a2, a3}, [4]uint32{b0, b1, b2, b3}
+}
+
 // round is one Philox4x32 round with round key (k0, k1).
 func round(c0, c1, c2, c3, k0, k1 uint32) (uint32, uint32, uint32, uint32) {
 	p0 := uint64(m0) * uint64(c0)
@@ -85,11 +124,12 @@ func (s Stream) Block(i uint32, j uint64) [4]uint32 {
 func (s Stream) Uint32(i uint32, j uint64) uint32 { return s.Block(i, j/4)[j%4] }
 
 // Seq is a sequential reader of one item's draws, for the host-side builders.
+// It computes blocks two at a time (eight draws).
 type Seq struct {
 	s   Stream
 	i   uint32
 	j   uint64
-	buf [4]uint32
+	buf [8]uint32
 }
 
 // Seq returns a sequential reader of item i's draws, starting at draw 0.
@@ -101,7 +141,7 @@ func (q *Seq) Reset(i uint32) { q.i, q.j = i, 0 }
 // Uint32 returns the next draw. It is small enough to inline; the block
 // computation is not.
 func (q *Seq) Uint32() uint32 {
-	k := q.j & 3
+	k := q.j & 7
 	if k == 0 {
 		q.refill()
 	}
@@ -109,8 +149,13 @@ func (q *Seq) Uint32() uint32 {
 	return q.buf[k]
 }
 
-// refill computes the block of the next draw.
-func (q *Seq) refill() { q.buf = q.s.Block(q.i, q.j/4) }
+// refill computes the two blocks of the next eight draws.
+func (q *Seq) refill() {
+	j := q.j / 4
+	a, b := philox2([4]uint32{q.i, uint32(j), uint32(j >> 32), q.s.purpose}, [4]uint32{q.i, uint32(j + 1), uint32((j + 1) >> 32), q.s.purpose}, q.s.key)
+	copy(q.buf[:4], a[:])
+	copy(q.buf[4:], b[:])
+}
 
 // Float64 returns a uniform draw in (0, 1) from two words (53 bits, never 0).
 func (q *Seq) Float64() float64 {
