@@ -23,18 +23,16 @@ func (q *Seq) Normal() float64 {
 		i := w >> 24
 		u := w & (1<<23 - 1)
 		x := float64(u) * zigW[i]
-		if u < zigK[i] {
-			if w&(1<<23) != 0 {
-				return -x
+		if u >= zigK[i] {
+			var ok bool
+			if x, ok = q.normalSlow(i, x); !ok {
+				continue
 			}
-			return x
 		}
-		if y, ok := q.normalSlow(i, x); ok {
-			if w&(1<<23) != 0 {
-				return -y
-			}
-			return y
-		}
+		// The sign bit (23) moves to the float's sign (63) without a
+		// branch: the sign is random, so a branch would be mispredicted
+		// half of the time.
+		return math.Float64frombits(math.Float64bits(x) | uint64(w&(1<<23))<<40)
 	}
 }
 
