@@ -77,3 +77,57 @@ func TestSortDraws(t *testing.T) {
 		}
 	}
 }
+
+// insertionSort gives the full sort's order, (word, uint32(weight)), or
+// stops within its budget, leaving words and weights paired.
+func TestInsertionSort(t *testing.T) {
+	x := uint32(7)
+	next := func(n uint32) uint32 { x = x*1664525 + 1013904223; return uint32(uint64(x) * uint64(n) >> 32) }
+	for trial := range 300 {
+		n := int(next(300))
+		p := make([]uint32, n)
+		wt := make([]int32, n)
+		for i := range p {
+			p[i] = uint32(i) / 3 // runs of equal words (multapses)
+			wt[i] = int32(next(7)) - 3
+		}
+		swaps := int(next(20))
+		far := trial%10 == 0 && n > 100
+		if far {
+			// Reversed: n²/2 inversions, beyond the budget of 8n moves.
+			slices.Reverse(p)
+			slices.Reverse(wt)
+		}
+		for range swaps {
+			if n > 1 {
+				i := int(next(uint32(n - 1)))
+				p[i], p[i+1], wt[i], wt[i+1] = p[i+1], p[i], wt[i+1], wt[i]
+			}
+		}
+		want := make([]uint64, n)
+		for i := range p {
+			want[i] = uint64(p[i])<<32 | uint64(uint32(wt[i]))
+		}
+		slices.Sort(want)
+		gp, gw := slices.Clone(p), slices.Clone(wt)
+		done := insertionSort(gp, gw, 8*n)
+		got := make([]uint64, n)
+		for i := range gp {
+			got[i] = uint64(gp[i])<<32 | uint64(uint32(gw[i]))
+		}
+		if done && !slices.Equal(got, want) {
+			t.Fatalf("trial %d: insertion sort finished with a different order", trial)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("trial %d (finished %v): words and weights no longer paired", trial, done)
+		}
+		if done && far {
+			t.Errorf("trial %d: a reversed row of %d entries sorted within the budget", trial, n)
+		}
+		cp := slices.Clone(p)
+		if insertionSort(cp, nil, 8*n) && !slices.IsSorted(cp) {
+			t.Fatalf("trial %d: words alone not sorted", trial)
+		}
+	}
+}

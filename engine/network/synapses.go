@@ -284,11 +284,16 @@ func (b *builder) sortRows() {
 			}
 			base := net.Syn.WeightBase[pi]
 			if base == Compact {
-				slices.Sort(p)
+				if !insertionSort(p, nil, 8*len(p)) {
+					slices.Sort(p)
+				}
 				continue
 			}
 			off := base + lo - net.Syn.RowPtr[net.Pops[pi].First]
 			wt := net.Syn.Weight[off : off+hi-lo]
+			if insertionSort(p, wt, 8*len(p)) {
+				continue
+			}
 			tmp = tmp[:0]
 			for i := range p {
 				tmp = append(tmp, uint64(p[i])<<32|uint64(uint32(wt[i])))
@@ -299,6 +304,49 @@ func (b *builder) sortRows() {
 			}
 		}
 	})
+}
+
+// insertionSort sorts p by insertion, in ascending order of (p[i],
+// uint32(wt[i])) when wt is not nil (the order of the full sort in
+// sortRows), unless that takes more than budget moves: then it stops,
+// leaving p and wt permuted alike, and returns false. Rows are often sorted
+// but for a few neighbours (multapses onto one target, their delays drawn
+// in any order), which it sorts in linear time.
+func insertionSort(p []uint32, wt []int32, budget int) bool {
+	key := func(i int) uint64 {
+		if wt == nil {
+			return uint64(p[i])
+		}
+		return uint64(p[i])<<32 | uint64(uint32(wt[i]))
+	}
+	for i := 1; i < len(p); i++ {
+		x := key(i)
+		if key(i-1) <= x {
+			continue
+		}
+		pv := p[i]
+		var w int32
+		if wt != nil {
+			w = wt[i]
+		}
+		j := i
+		for j > 0 && key(j-1) > x {
+			p[j] = p[j-1]
+			if wt != nil {
+				wt[j] = wt[j-1]
+			}
+			j--
+			budget--
+		}
+		p[j] = pv
+		if wt != nil {
+			wt[j] = w
+		}
+		if budget < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Range of the fixed-point shift (shared with the kernels).
