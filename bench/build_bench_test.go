@@ -93,3 +93,9 @@ func BenchmarkBuildMicrocircuit01(b *testing.B) {
 func BenchmarkBuildBrunel100k(b *testing.B) {
 	benchBuild(b, "brunel", map[string]string{"n": "100000", "indegree": "1000"}, buildThreads())
 }
+
+// Brunel with 1,000,000 neurons and in-degree 1,000 (1.25 × 10⁹ synapses,
+// about 5.2 GB): the target size.
+func BenchmarkBuildBrunel1M(b *testing.B) {
+	benchBuild(b, "brunel", map[string]string{"n": "1000000", "indegree": "1000"}, buildThreads())
+}

@@ -52,6 +52,7 @@ type worker struct {
 	conn, wq, dq *rng.Seq
 	chosen       []uint32
 	seen         []uint64 // bitset over candidates
+	summary      []uint64 // bit i: word i of seen may be non-zero (sparse choose)
 	noDelay      bool     // skip the delay draws (delays 0)
 	noWeight     bool     // skip the weights (batch.w empty)
 	unordered    bool     // choose may return partners in any order (see choose)
@@ -65,13 +66,15 @@ type worker struct {
 // significant digit radix sort (two passes for n up to 2^22) for long
 // lists, where it is several times faster than a comparison sort.
 func (wk *worker) sortDraws(v []uint32, n uint32) {
-	if len(v) < 256 {
-		slices.Sort(v)
-		return
-	}
 	nb := bits.Len32(max(n, 2) - 1)
 	passes := (nb + 10) / 11
 	db := (nb + passes - 1) / passes
+	// Each pass costs about len(v) + 2^db steps; a comparison sort
+	// len(v)·log2(len(v)) compares, often mispredicted.
+	if len(v) < 64 || 1<<db > 4*len(v) {
+		slices.Sort(v)
+		return
+	}
 	mask := uint32(1)<<db - 1
 	if cap(wk.sortTmp) < len(v) {
 		wk.sortTmp = make([]uint32, len(v))
@@ -343,38 +346,57 @@ func (g *generator) choose(wk *worker, k, n, u uint32) []uint32 {
 		words := int(m+63) / 64
 		if len(wk.seen) < words {
 			wk.seen = make([]uint64, words)
+			wk.summary = make([]uint64, (words+63)/64)
 		}
-		for j := m - k; j < m; j++ {
-			t, _ := bits.Mul32(wk.conn.Uint32(), j+1) // conn.Intn(j+1), inlined
-			if wk.seen[t/64]&(1<<(t%64)) != 0 {
-				t = j
-			}
-			wk.seen[t/64] |= 1 << (t % 64)
-			out = append(out, t)
-		}
-		if unordered {
-			if words <= 8*int(k) {
-				clear(wk.seen[:words])
-			} else {
-				for _, t := range out {
-					wk.seen[t/64] = 0
+		dense := words <= 8*int(k)
+		if dense || unordered {
+			for j := m - k; j < m; j++ {
+				t, _ := bits.Mul32(wk.conn.Uint32(), j+1) // conn.Intn(j+1), inlined
+				if wk.seen[t/64]&(1<<(t%64)) != 0 {
+					t = j
 				}
-			}
-		} else if words <= 8*int(k) {
-			// Dense: read the set back in ascending order from the bitset.
-			out = out[:0]
-			for i, word := range wk.seen[:words] {
-				for word != 0 {
-					out = append(out, uint32(i*64+bits.TrailingZeros64(word)))
-					word &= word - 1
-				}
-				wk.seen[i] = 0
+				wk.seen[t/64] |= 1 << (t % 64)
+				out = append(out, t)
 			}
 		} else {
-			// Sparse: sort the k draws and clear only their words.
-			wk.sortDraws(out, m)
+			// Sparse and ordered: a summary bit per word of seen marks the
+			// words that hold a partner.
+			for j := m - k; j < m; j++ {
+				t, _ := bits.Mul32(wk.conn.Uint32(), j+1)
+				if wk.seen[t/64]&(1<<(t%64)) != 0 {
+					t = j
+				}
+				wk.seen[t/64] |= 1 << (t % 64)
+				wk.summary[t/4096] |= 1 << (t / 64 % 64)
+			}
+		}
+		switch {
+		case unordered && dense:
+			clear(wk.seen[:words])
+		case unordered:
 			for _, t := range out {
 				wk.seen[t/64] = 0
+			}
+		case dense:
+			// Sort the draws (a radix sort: reading them back from the
+			// bitset mispredicts a branch per word) and clear the bitset.
+			wk.sortDraws(out, m)
+			clear(wk.seen[:words])
+		default:
+			// Sparse: visit only the words that the summary marks, in
+			// ascending order, clearing both levels.
+			for si, sw := range wk.summary[:(words+63)/64] {
+				for sw != 0 {
+					i := si*64 + bits.TrailingZeros64(sw)
+					sw &= sw - 1
+					word := wk.seen[i]
+					for word != 0 {
+						out = append(out, uint32(i*64+bits.TrailingZeros64(word)))
+						word &= word - 1
+					}
+					wk.seen[i] = 0
+				}
+				wk.summary[si] = 0
 			}
 		}
 	}

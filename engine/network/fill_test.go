@@ -7,6 +7,7 @@ import (
 
 	"github.com/myelin-sim/myelin/engine/spec"
 	myelinpb "github.com/myelin-sim/myelin/proto"
+	"google.golang.org/protobuf/proto"
 )
 
 // Pass 2 gives the same arrays whatever its round and bucket sizes and
@@ -128,6 +129,53 @@ func TestInsertionSort(t *testing.T) {
 		cp := slices.Clone(p)
 		if insertionSort(cp, nil, 8*n) && !slices.IsSorted(cp) {
 			t.Fatalf("trial %d: words alone not sorted", trial)
+		}
+	}
+}
+
+// choose returns the same partners in ascending order (pass 2) as in any
+// order (pass 1), for dense and sparse bitsets, with and without
+// multapses, autapses excluded or not.
+func TestChooseOrderedEqualsUnordered(t *testing.T) {
+	for _, c := range []struct {
+		k, n      uint32
+		multapses bool
+		samePop   bool
+	}{
+		{1000, 800000, false, false}, // sparse: the two-level bitset
+		{1000, 800000, false, true},
+		{1000, 80000, false, false}, // dense
+		{250, 200000, false, true},  // sparse, few partners
+		{2200, 20683, true, true},   // multapses: radix sort
+		{250, 200000, true, false},  // multapses: radix sort, few
+		{40, 1 << 30, true, false},  // multapses: comparison sort
+		{3, 5, false, true},
+	} {
+		p := &myelinpb.Projection{
+			Rule:           &myelinpb.Projection_FixedInDegree{FixedInDegree: &myelinpb.FixedInDegree{Indegree: c.k}},
+			AllowMultapses: proto.Bool(c.multapses),
+			AllowAutapses:  proto.Bool(false),
+		}
+		g := newGenerator(0, p, c.n, c.n, c.samePop, 0.1, 9)
+		ordered, unordered := g.newWorker(), g.newWorker()
+		unordered.unordered = true
+		for u := uint32(0); u < 20; u++ {
+			ordered.conn.Reset(u)
+			unordered.conn.Reset(u)
+			a := slices.Clone(g.choose(ordered, c.k, c.n, u))
+			b := slices.Clone(g.choose(unordered, c.k, c.n, u))
+			if uint32(len(a)) != c.k || !slices.IsSorted(a) {
+				t.Fatalf("%+v unit %d: %d partners, sorted %v", c, u, len(a), slices.IsSorted(a))
+			}
+			slices.Sort(b)
+			if !slices.Equal(a, b) {
+				t.Fatalf("%+v unit %d: ordered and unordered partners differ", c, u)
+			}
+			for i, x := range a {
+				if x >= c.n || (c.samePop && x == u) || (!c.multapses && i > 0 && a[i-1] == x) {
+					t.Fatalf("%+v unit %d: partner %d = %d invalid", c, u, i, x)
+				}
+			}
 		}
 	}
 }

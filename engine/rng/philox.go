@@ -125,7 +125,7 @@ func (s Stream) Uint32(i uint32, j uint64) uint32 { return s.Block(i, j/4)[j%4] 
 
 // Seq is a sequential reader of one item's draws, for the host-side builders.
 // It computes blocks eight at a time (32 draws; with AVX2 on amd64 in one
-// pass over the eight), word w of the b-th block at buf[8w+b].
+// pass over the eight) into buf, in draw order.
 type Seq struct {
 	s   Stream
 	i   uint32
@@ -147,19 +147,23 @@ func (q *Seq) Uint32() uint32 {
 		q.refill()
 	}
 	q.j++
-	return q.buf[(k&3)<<3|k>>2]
+	return q.buf[k]
 }
 
 // refill computes the eight blocks of the next 32 draws.
 func (q *Seq) refill() {
 	j := q.j / 4
+	var c [32]uint32 // word w of block b at c[8w+b]
 	for b := range uint64(8) {
-		q.buf[b] = q.i
-		q.buf[8+b] = uint32(j + b)
-		q.buf[16+b] = uint32((j + b) >> 32)
-		q.buf[24+b] = q.s.purpose
+		c[b] = q.i
+		c[8+b] = uint32(j + b)
+		c[16+b] = uint32((j + b) >> 32)
+		c[24+b] = q.s.purpose
 	}
-	philox8(&q.buf, q.s.key)
+	philox8(&c, q.s.key)
+	for b := range 8 {
+		q.buf[4*b], q.buf[4*b+1], q.buf[4*b+2], q.buf[4*b+3] = c[b], c[8+b], c[16+b], c[24+b]
+	}
 }
 
 // philox8Go computes the eight blocks whose counters are the columns of buf
