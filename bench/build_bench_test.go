@@ -99,3 +99,9 @@ func BenchmarkBuildBrunel100k(b *testing.B) {
 func BenchmarkBuildBrunel1M(b *testing.B) {
 	benchBuild(b, "brunel", map[string]string{"n": "1000000", "indegree": "1000"}, buildThreads())
 }
+
+// The microcircuit at full scale (77,169 neurons, about 3 × 10⁸ synapses):
+// the target.
+func BenchmarkBuildMicrocircuit(b *testing.B) {
+	benchBuild(b, "microcircuit", nil, buildThreads())
+}

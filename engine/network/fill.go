@@ -98,11 +98,14 @@ func (b *builder) writeProjection(sp *spikingProj, st []*stage) {
 			a, z := u0+(u1-u0)*uint64(w)/uint64(T), u0+(u1-u0)*uint64(w+1)/uint64(T)
 			s, wk := st[w], workers[w]
 			raw, rawW, maxD := s.raw[:0], s.rawW[:0], s.maxDelay
+			off := s.off
+			clear(off)
 			for u := a; u < z; u++ {
 				bt := g.unit(wk, uint32(u))
 				for i, pre := range bt.pre {
 					d := bt.d[i]
 					raw = append(raw, uint64(pre)<<32|uint64((postFirst+bt.post[i])<<dbits|d))
+					off[pre>>shift+1]++ // bucket sizes, for bucketSort
 					maxD = max(maxD, d)
 				}
 				if keep {
@@ -146,13 +149,10 @@ func (b *builder) writeProjection(sp *spikingProj, st []*stage) {
 }
 
 // bucketSort orders the staged synapses by bucket (pre >> shift), stably,
-// into sorted and fills off.
+// into sorted, given the size of bucket k in off[k+1] (counted while
+// staging), and makes off[k] the start of bucket k.
 func (s *stage) bucketSort(shift uint, keep bool) {
 	off := s.off
-	clear(off)
-	for _, v := range s.raw {
-		off[uint32(v>>32)>>shift+1]++
-	}
 	for k := 1; k < len(off); k++ {
 		off[k] += off[k-1]
 	}

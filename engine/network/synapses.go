@@ -108,6 +108,7 @@ func (b *builder) synapses() error {
 			constW = constW && sum == nil && !(math.IsInf(cw, 0) || math.IsNaN(cw))
 			wk.noWeight = constW
 			aw, abs := math.Abs(cw), b.absSum[postFirst:]
+			memoFrom, memoTo, memoN := math.NaN(), 0.0, -1
 			for u := sp.unitChunks[w][0]; u < sp.unitChunks[w][1]; u++ {
 				if u%1024 == 0 && b.ctx.Err() != nil {
 					break
@@ -117,10 +118,21 @@ func (b *builder) synapses() error {
 					cnt[pre]++
 				}
 				if constW {
-					// By-post rules: this worker owns target u alone.
-					for range bt.pre {
-						abs[u] += aw
+					// By-post rules: this worker owns target u alone. The
+					// sum is aw added len(bt.pre) times in turn to abs[u];
+					// units that start from the same value with as many
+					// synapses (every unit of a fixed in-degree rule, as a
+					// rule) reuse the last result instead of a chain of
+					// dependent additions.
+					if n := len(bt.pre); n != memoN || abs[u] != memoFrom {
+						x := abs[u]
+						memoFrom, memoN = x, n
+						for range n {
+							x += aw
+						}
+						memoTo = x
 					}
+					abs[u] = memoTo
 					continue
 				}
 				for i, wt := range bt.w {
