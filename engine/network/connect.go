@@ -51,15 +51,16 @@ type generator struct {
 type worker struct {
 	conn, wq, dq *rng.Seq
 	chosen       []uint32
-	seen         []uint64 // bitset over candidates
-	summary      []uint64 // bit i: word i of seen may be non-zero (sparse choose)
-	noDelay      bool     // skip the delay draws (delays 0)
-	noWeight     bool     // skip the weights (batch.w empty)
-	unordered    bool     // choose may return partners in any order (see choose)
-	sortTmp      []uint32 // scratch of sortDraws
-	b            batch    // the current unit's synapses
-	partners     []uint32 // scratch of non-chosen rules
-	self         []uint32 // scratch: the unit's index, once per synapse
+	seen         []uint64  // bitset over candidates
+	summary      []uint64  // bit i: word i of seen may be non-zero (sparse choose)
+	noDelay      bool      // skip the delay draws (delays 0)
+	noWeight     bool      // skip the weights (batch.w empty)
+	unordered    bool      // choose may return partners in any order (see choose)
+	sortTmp      []uint32  // scratch of sortDraws
+	b            batch     // the current unit's synapses
+	partners     []uint32  // scratch of non-chosen rules
+	self         []uint32  // scratch: the unit's index, once per synapse
+	delayMs      []float64 // scratch: delays in ms before rounding
 }
 
 // sortDraws sorts v, whose values are below n, in ascending order: a least
@@ -222,8 +223,9 @@ func (g *generator) drawWD(wk *worker, k int) {
 			w[i] = c
 		}
 	} else {
-		for i := range w {
-			w[i] = g.signed(g.wDist.draw(wk.wq))
+		g.wDist.fill(wk.wq, w)
+		for i, x := range w {
+			w[i] = g.signed(x)
 		}
 	}
 	d := grow(&b.d, k)
@@ -235,8 +237,10 @@ func (g *generator) drawWD(wk *worker, k int) {
 			d[i] = g.constD
 		}
 	default:
-		for i := range d {
-			d[i] = delaySteps(g.dDist.draw(wk.dq), g.dt)
+		ms := grow(&wk.delayMs, k)
+		g.dDist.fill(wk.dq, ms)
+		for i, x := range ms {
+			d[i] = delaySteps(x, g.dt)
 		}
 	}
 }

@@ -83,6 +83,58 @@ func (s *sampler) draw(q *rng.Seq) float64 {
 	return s.a
 }
 
+// fill sets dst to len(dst) consecutive draws: the values of as many calls
+// of draw, from the same position of q.
+func (s *sampler) fill(q *rng.Seq, dst []float64) {
+	switch s.kind {
+	case sampleUniform:
+		for i := range dst {
+			dst[i] = s.a + s.b*q.Float64()
+		}
+	case sampleNormal:
+		// One standard normal per value, as a rule: draw them at once, then
+		// read them in order, continuing from q after a rejection uses
+		// up the buffer (values are written behind the reading position).
+		q.NormalFill(dst)
+		r := 0
+		for i := range dst {
+			var x float64
+			ok := false
+			for try := 0; try < 1000; try++ {
+				var z float64
+				if r < len(dst) {
+					z = dst[r]
+					r++
+				} else {
+					z = q.Normal()
+				}
+				x = s.a + s.b*z
+				if x >= s.lo && x <= s.hi {
+					ok = true
+					break
+				}
+			}
+			if !ok {
+				x = math.Min(math.Max(x, s.lo), s.hi)
+			}
+			dst[i] = x
+		}
+	case sampleLognormal:
+		q.NormalFill(dst)
+		for i, z := range dst {
+			x := math.Exp(s.a + s.b*z)
+			if s.neg {
+				x = -x
+			}
+			dst[i] = x
+		}
+	default:
+		for i := range dst {
+			dst[i] = s.a
+		}
+	}
+}
+
 // isConstant reports whether d is a constant (or unset), and its value.
 func isConstant(d *myelinpb.Distribution) (float64, bool) {
 	if d == nil || d.GetKind() == nil {

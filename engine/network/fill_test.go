@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/myelin-sim/myelin/engine/rng"
 	"github.com/myelin-sim/myelin/engine/spec"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 	"google.golang.org/protobuf/proto"
@@ -175,6 +176,33 @@ func TestChooseOrderedEqualsUnordered(t *testing.T) {
 				if x >= c.n || (c.samePop && x == u) || (!c.multapses && i > 0 && a[i-1] == x) {
 					t.Fatalf("%+v unit %d: partner %d = %d invalid", c, u, i, x)
 				}
+			}
+		}
+	}
+}
+
+// sampler.fill gives the values of as many calls of draw, for every kind,
+// including normals clipped so tightly that most draws are rejected.
+func TestSamplerFillEqualsDraws(t *testing.T) {
+	for _, d := range []*myelinpb.Distribution{
+		spec.Const(3), spec.UniformDist(-1, 2), spec.NormalDist(1.5, 0.75),
+		{Kind: &myelinpb.Distribution_Normal{Normal: &myelinpb.Normal{Mean: 0, Std: 1, Min: proto.Float64(1.5)}}},
+		{Kind: &myelinpb.Distribution_Normal{Normal: &myelinpb.Normal{Mean: 0, Std: 1, Min: proto.Float64(50)}}}, // never: clamped
+		spec.LognormalDist(0.5, 0.3, true),
+	} {
+		s := newSampler(d)
+		st := rng.NewStream(3, rng.Purpose(rng.KindWeight, 0))
+		for _, n := range []int{1, 7, 100, 2200} {
+			a, b := st.Seq(uint32(n)), st.Seq(uint32(n))
+			got := make([]float64, n)
+			s.fill(a, got)
+			for i := range got {
+				if want := s.draw(b); got[i] != want {
+					t.Fatalf("%v, %d values: value %d = %v, draw gives %v", d, n, i, got[i], want)
+				}
+			}
+			if x, y := a.Uint32(), b.Uint32(); x != y {
+				t.Fatalf("%v, %d values: streams end at different positions", d, n)
 			}
 		}
 	}

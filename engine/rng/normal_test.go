@@ -277,3 +277,27 @@ func BenchmarkUint32(b *testing.B) {
 		b.Log(s)
 	}
 }
+
+// NormalFill gives the values of as many calls of Normal, from the same
+// position in the stream.
+func TestNormalFill(t *testing.T) {
+	s := NewStream(4, Purpose(KindWeight, 7))
+	a, b := s.Seq(2), s.Seq(2)
+	z := make([]float64, 5000)
+	for _, n := range []int{1, 3, 31, 32, 33, 1000, 5000} {
+		a.NormalFill(z[:n])
+		for i := range n {
+			if y := b.Normal(); z[i] != y {
+				t.Fatalf("fill of %d, value %d: %v, Normal gives %v", n, i, z[i], y)
+			}
+		}
+	}
+}
+
+func BenchmarkNormalFill(b *testing.B) {
+	q := NewStream(1, Purpose(KindWeight, 0)).Seq(0)
+	z := make([]float64, 1000)
+	for range b.N / 1000 {
+		q.NormalFill(z)
+	}
+}
