@@ -324,9 +324,16 @@ func (g *generator) unit(wk *worker, u uint32) *batch {
 }
 
 // choose draws k partners out of n for unit u (excluding u itself when
-// autapses are off within one population), ascending unless wk.unordered
-// allows any order. Without multapses it
-// uses Floyd's algorithm: exactly k draws, no rejection loop.
+// autapses are off within one population). Without multapses it uses
+// Floyd's algorithm: exactly k draws, no rejection loop.
+//
+// The partners come in the order drawn for units that are post neurons:
+// synapse i of the unit takes the i-th weight and delay draw whichever
+// partner it has, and each partner's row receives the unit's synapses in
+// unit order whatever their order within the unit. Units that are pre
+// neurons (fixed out-degree) are rows themselves: their partners come in
+// ascending order, unless wk.unordered allows any order and the weights
+// are constant (pass 1, where only the set matters).
 func (g *generator) choose(wk *worker, k, n, u uint32) []uint32 {
 	skip := g.samePop && !g.autapses
 	m := n
@@ -334,10 +341,7 @@ func (g *generator) choose(wk *worker, k, n, u uint32) []uint32 {
 		m--
 	}
 	out := wk.chosen[:0]
-	// Unordered (pass 1 of by-post rules): the set alone matters, not its
-	// order, since the i-th weight draw goes with the i-th synapse of the
-	// unit whichever partner that is.
-	unordered := wk.unordered && (!g.byPre || g.constWOK)
+	unordered := !g.byPre || (wk.unordered && g.constWOK)
 	if g.multapses {
 		for i := uint32(0); i < k; i++ {
 			t, _ := bits.Mul32(wk.conn.Uint32(), m) // conn.Intn(m), inlined

@@ -134,10 +134,12 @@ func TestInsertionSort(t *testing.T) {
 	}
 }
 
-// choose returns the same partners in ascending order (pass 2) as in any
-// order (pass 1), for dense and sparse bitsets, with and without
-// multapses, autapses excluded or not.
-func TestChooseOrderedEqualsUnordered(t *testing.T) {
+// choose returns, for units that are pre neurons (fixed out-degree), the
+// same partners in ascending order (pass 2) as in any order (pass 1), for
+// dense and sparse bitsets, with and without multapses, autapses excluded
+// or not; for units that are post neurons, the same partners in the same
+// order in both passes.
+func TestChooseOrder(t *testing.T) {
 	for _, c := range []struct {
 		k, n      uint32
 		multapses bool
@@ -152,29 +154,39 @@ func TestChooseOrderedEqualsUnordered(t *testing.T) {
 		{40, 1 << 30, true, false},  // multapses: comparison sort
 		{3, 5, false, true},
 	} {
-		p := &myelinpb.Projection{
-			Rule:           &myelinpb.Projection_FixedInDegree{FixedInDegree: &myelinpb.FixedInDegree{Indegree: c.k}},
-			AllowMultapses: proto.Bool(c.multapses),
-			AllowAutapses:  proto.Bool(false),
-		}
-		g := newGenerator(0, p, c.n, c.n, c.samePop, 0.1, 9)
-		ordered, unordered := g.newWorker(), g.newWorker()
-		unordered.unordered = true
-		for u := uint32(0); u < 20; u++ {
-			ordered.conn.Reset(u)
-			unordered.conn.Reset(u)
-			a := slices.Clone(g.choose(ordered, c.k, c.n, u))
-			b := slices.Clone(g.choose(unordered, c.k, c.n, u))
-			if uint32(len(a)) != c.k || !slices.IsSorted(a) {
-				t.Fatalf("%+v unit %d: %d partners, sorted %v", c, u, len(a), slices.IsSorted(a))
+		for _, byPre := range []bool{true, false} {
+			p := &myelinpb.Projection{
+				Rule:           &myelinpb.Projection_FixedInDegree{FixedInDegree: &myelinpb.FixedInDegree{Indegree: c.k}},
+				AllowMultapses: proto.Bool(c.multapses),
+				AllowAutapses:  proto.Bool(false),
 			}
-			slices.Sort(b)
-			if !slices.Equal(a, b) {
-				t.Fatalf("%+v unit %d: ordered and unordered partners differ", c, u)
+			if byPre {
+				p.Rule = &myelinpb.Projection_FixedOutDegree{FixedOutDegree: &myelinpb.FixedOutDegree{Outdegree: c.k}}
 			}
-			for i, x := range a {
-				if x >= c.n || (c.samePop && x == u) || (!c.multapses && i > 0 && a[i-1] == x) {
-					t.Fatalf("%+v unit %d: partner %d = %d invalid", c, u, i, x)
+			g := newGenerator(0, p, c.n, c.n, c.samePop, 0.1, 9)
+			ordered, unordered := g.newWorker(), g.newWorker()
+			unordered.unordered = true
+			for u := uint32(0); u < 20; u++ {
+				ordered.conn.Reset(u)
+				unordered.conn.Reset(u)
+				a := slices.Clone(g.choose(ordered, c.k, c.n, u))
+				b := slices.Clone(g.choose(unordered, c.k, c.n, u))
+				if uint32(len(a)) != c.k || (byPre && !slices.IsSorted(a)) {
+					t.Fatalf("%+v by pre %v, unit %d: %d partners, sorted %v", c, byPre, u, len(a), slices.IsSorted(a))
+				}
+				if !byPre && !slices.Equal(a, b) {
+					t.Fatalf("%+v by post, unit %d: the two passes' partners differ", c, u)
+				}
+				a = slices.Clone(a)
+				slices.Sort(a)
+				slices.Sort(b)
+				if !slices.Equal(a, b) {
+					t.Fatalf("%+v by pre %v, unit %d: ordered and unordered partner sets differ", c, byPre, u)
+				}
+				for i, x := range a {
+					if x >= c.n || (c.samePop && x == u) || (!c.multapses && i > 0 && a[i-1] == x) {
+						t.Fatalf("%+v by pre %v, unit %d: partner %d = %d invalid", c, byPre, u, i, x)
+					}
 				}
 			}
 		}
