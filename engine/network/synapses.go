@@ -135,16 +135,25 @@ func (b *builder) synapses() error {
 					abs[u] = memoTo
 					continue
 				}
-				for i, wt := range bt.w {
+				if sum != nil {
+					for i, wt := range bt.w {
+						if math.IsInf(wt, 0) || math.IsNaN(wt) {
+							bad = wt
+						}
+						sum[bt.post[i]] += math.Abs(wt)
+					}
+					continue
+				}
+				// By-post rules: every synapse of the unit is onto u; sum
+				// in a register, in the same order.
+				x := abs[u]
+				for _, wt := range bt.w {
 					if math.IsInf(wt, 0) || math.IsNaN(wt) {
 						bad = wt
 					}
-					if sum != nil {
-						sum[bt.post[i]] += math.Abs(wt)
-					} else {
-						abs[bt.post[i]] += math.Abs(wt)
-					}
+					x += math.Abs(wt)
 				}
+				abs[u] = x
 			}
 			counts[w], sums[w], badW[w] = cnt, sum, bad
 		})
