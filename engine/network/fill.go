@@ -26,11 +26,15 @@ type fillSizes struct {
 	// bucket is about how many CSR slots the rows of one bucket span (4
 	// bytes each).
 	bucket uint64
+	// early is the fewest synapses for which the arrays are allocated
+	// before pass 1 and faulted in beside it (where the rules fix their
+	// number).
+	early uint64
 }
 
-// defaultFill stages 4 Mi synapses per worker and fills 1 MiB of rows per
-// bucket.
-func defaultFill() fillSizes { return fillSizes{round: 1 << 22, bucket: 1 << 18} }
+// defaultFill stages 4 Mi synapses per worker, fills 1 MiB of rows per
+// bucket, and allocates early from 1 Mi synapses.
+func defaultFill() fillSizes { return fillSizes{round: 1 << 22, bucket: 1 << 18, early: 1 << 20} }
 
 // stage is one worker's staging space for pass 2.
 type stage struct {

@@ -219,3 +219,85 @@ func TestSamplerFillEqualsDraws(t *testing.T) {
 		}
 	}
 }
+
+// Arrays allocated before pass 1 and faulted in beside it (every rule but
+// pairwise Bernoulli, stored and compact weights, two constant weights onto
+// one population that differ) give the same network as the late ones.
+func TestEarlyAllocationSameArrays(t *testing.T) {
+	for _, w := range []float64{8, 7.5} { // one-to-one weight -80 as the other I->I: not ambiguous
+		s, err := spec.New("early").Seed(78).
+			Population("E", 900, spec.IafPscExp(nil)).
+			Population("I", 250, spec.IafPscExp(nil)).
+			Project("E", "E", spec.FixedIn(40), spec.Weight(spec.NormalDist(20, 5)), spec.Delay(spec.NormalDist(1.5, 0.5))).
+			Project("E", "I", spec.FixedIn(30), spec.Weight(spec.Const(7))).
+			Project("I", "E", spec.FixedOut(40), spec.Weight(spec.Const(-80)), spec.Delay(spec.UniformDist(0.1, 3))).
+			Project("I", "I", spec.AllToAll(), spec.Weight(spec.Const(-80))).
+			Project("I", "I", spec.OneToOne(), spec.Weight(spec.Const(-w*10))).
+			Project("I", "E", spec.Explicit(&myelinpb.ExplicitList{PreIndex: []uint32{0, 5, 5}, PostIndex: []uint32{3, 1, 1}}), spec.Weight(spec.Const(-80))).
+			Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, err := buildWith(context.Background(), s, Options{Threads: 2}, defaultFill())
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := defaultFill()
+		f.early = 0
+		n, err := buildWith(context.Background(), s, Options{Threads: 2}, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(n.Syn.RowPtr, ref.Syn.RowPtr) || !slices.Equal(n.Syn.Packed, ref.Syn.Packed) ||
+			!slices.Equal(n.Syn.Weight, ref.Syn.Weight) || !slices.Equal(n.Syn.WeightBase, ref.Syn.WeightBase) {
+			t.Errorf("weight %v: arrays allocated early differ", w)
+		}
+	}
+}
+
+// fixedCount predicts the synapses of every rule that fixes them.
+func TestFixedCount(t *testing.T) {
+	for _, c := range []struct {
+		rule      spec.Rule
+		same      bool
+		autapses  bool
+		multapses bool
+	}{
+		{spec.FixedIn(30), false, false, false},
+		{spec.FixedIn(30), true, false, true},
+		{spec.FixedOut(20), true, false, false},
+		{spec.AllToAll(), true, false, false},
+		{spec.AllToAll(), true, true, false},
+		{spec.AllToAll(), false, false, false},
+		{spec.OneToOne(), true, false, false},
+		{spec.OneToOne(), true, true, false},
+		{spec.Explicit(&myelinpb.ExplicitList{PreIndex: []uint32{0, 5, 5}, PostIndex: []uint32{3, 1, 1}}), false, false, true},
+	} {
+		b := spec.New("count").Seed(3).
+			Population("A", 120, spec.IafPscDelta(nil)).
+			Population("B", 120, spec.IafPscDelta(nil))
+		post := "B"
+		if c.same {
+			post = "A"
+		}
+		b.Project("A", post, c.rule, spec.Weight(spec.Const(1)), spec.Autapses(c.autapses), spec.Multapses(c.multapses))
+		s, err := b.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := Build(s, Options{Threads: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := s.GetProjections()[0]
+		g := newGenerator(0, p, 120, 120, c.same, 0.1, 3)
+		want, ok := g.fixedCount()
+		if !ok || want != n.SynapseCount() {
+			t.Errorf("%T same %v autapses %v: predicted %d (%v), built %d", p.GetRule(), c.same, c.autapses, want, ok, n.SynapseCount())
+		}
+	}
+	g := newGenerator(0, &myelinpb.Projection{Rule: &myelinpb.Projection_PairwiseBernoulli{PairwiseBernoulli: &myelinpb.PairwiseBernoulli{P: 0.1}}}, 10, 10, false, 0.1, 1)
+	if _, ok := g.fixedCount(); ok {
+		t.Error("pairwise Bernoulli: fixedCount claims to know the count")
+	}
+}

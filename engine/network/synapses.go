@@ -1,11 +1,13 @@
 package network
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/bits"
 	"slices"
 	"sync"
+	"unsafe"
 
 	"github.com/myelin-sim/myelin/engine/hugepages"
 	"github.com/myelin-sim/myelin/engine/spec"
@@ -83,6 +85,13 @@ func (b *builder) synapses() error {
 		sp.unitChunks = chunks(g.units, k)
 		projs = append(projs, sp)
 	}
+
+	// Where the rules fix the number of synapses, allocate the arrays now
+	// and fault their pages in beside pass 1 (page faults of huge pages
+	// serialize here: done while pass 2 fills the arrays, they would make
+	// its workers wait for each other).
+	early := b.allocateEarly(projs)
+	defer early.wait()
 
 	// Pass 1: counts per presynaptic neuron and input bounds. Delays are
 	// drawn in pass 2 only (their stream is separate, so skipping them here
@@ -198,11 +207,21 @@ func (b *builder) synapses() error {
 	}
 	rowLen = nil
 	total := net.Syn.RowPtr[net.N]
-	net.Syn.Packed = make([]uint32, total)
-	hugepages.Advise(net.Syn.Packed)
+	if uint64(len(early.packed)) == total && total > 0 {
+		net.Syn.Packed = early.packed
+	} else {
+		early.packed = nil
+		net.Syn.Packed = make([]uint32, total)
+		hugepages.Advise(net.Syn.Packed)
+	}
 	stored := b.weightLayout(projs)
-	net.Syn.Weight = make([]int32, stored)
-	hugepages.Advise(net.Syn.Weight)
+	if uint64(len(early.weight)) == stored && stored > 0 {
+		net.Syn.Weight = early.weight
+	} else {
+		early.weight = nil
+		net.Syn.Weight = make([]int32, stored)
+		hugepages.Advise(net.Syn.Weight)
+	}
 	fill := slices.Clone(net.Syn.RowPtr[:net.N])
 	for _, sp := range projs {
 		first := net.Pops[sp.pre].First
@@ -244,6 +263,120 @@ func (b *builder) synapses() error {
 	net.RingSlots = maxDelay + 1
 	b.sortRows()
 	return nil
+}
+
+// fixedCount returns the number of synapses of the projection where its
+// rule fixes it (all rules but pairwise Bernoulli).
+func (g *generator) fixedCount() (uint64, bool) {
+	var self uint64
+	if g.samePop && !g.autapses {
+		self = 1
+	}
+	switch r := g.proj.GetRule().(type) {
+	case *myelinpb.Projection_FixedInDegree:
+		return uint64(r.FixedInDegree.GetIndegree()) * uint64(g.nPost), true
+	case *myelinpb.Projection_FixedOutDegree:
+		return uint64(r.FixedOutDegree.GetOutdegree()) * uint64(g.nPre), true
+	case *myelinpb.Projection_OneToOne:
+		return uint64(g.nPost) * (1 - self), true
+	case *myelinpb.Projection_AllToAll:
+		return uint64(g.nPost) * (uint64(g.nPre) - min(self, uint64(g.nPre))), true
+	case *myelinpb.Projection_Explicit:
+		return uint64(len(r.Explicit.GetPreIndex())), true
+	}
+	return 0, false
+}
+
+// earlyArrays are the synapse arrays allocated before pass 1, and the
+// goroutine that faults their pages in.
+type earlyArrays struct {
+	packed []uint32
+	weight []int32
+	done   chan struct{}
+}
+
+// wait returns once the pages are in (or the build was cancelled).
+func (e *earlyArrays) wait() {
+	if e.done != nil {
+		<-e.done
+	}
+}
+
+// allocateEarly allocates Packed, and Weight where it can tell which
+// populations store weights, when every projection's rule fixes its number
+// of synapses (all but pairwise Bernoulli), and starts faulting their pages
+// in, 64 MiB at a time, stopping if the build is cancelled. The sizes are
+// predictions: the caller uses an array only if its length is what pass 1
+// finds.
+func (b *builder) allocateEarly(projs []*spikingProj) *earlyArrays {
+	e := &earlyArrays{}
+	np := len(b.net.Pops)
+	var total uint64
+	perPre := make([]uint64, np)
+	stores := make([]bool, np) // a projection from it has varying weights
+	weights := map[[2]int]float64{}
+	ambiguous := b.storeWeights || np > MaxCompactPops
+	for _, sp := range projs {
+		g := sp.gen
+		n, ok := g.fixedCount()
+		if !ok {
+			return e
+		}
+		total += n
+		perPre[sp.pre] += n
+		w, ok := g.constantWeight()
+		if !ok {
+			stores[sp.pre] = true
+			continue
+		}
+		// Two constant weights onto one population that differ may still
+		// round to one fixed-point value: whether the population stores
+		// its weights is then known only after pass 1.
+		k := [2]int{sp.pre, sp.post}
+		if old, seen := weights[k]; seen && old != w {
+			ambiguous = true
+		}
+		weights[k] = w
+	}
+	if total < b.fill.early || total == 0 {
+		return e // small: not worth a goroutine
+	}
+	e.packed = make([]uint32, total)
+	hugepages.Advise(e.packed)
+	if !ambiguous {
+		var stored uint64
+		for p, n := range perPre {
+			if stores[p] {
+				stored += n
+			}
+		}
+		if stored > 0 {
+			e.weight = make([]int32, stored)
+			hugepages.Advise(e.weight)
+		}
+	}
+	e.done = make(chan struct{})
+	packed, weight := e.packed, e.weight
+	go func() {
+		defer close(e.done)
+		populate(b.ctx, packed)
+		populate(b.ctx, weight)
+	}()
+	return e
+}
+
+// populate faults in the pages of s, 64 MiB at a time, until ctx is
+// cancelled.
+func populate[T any](ctx context.Context, s []T) {
+	const chunk = 64 << 20
+	var zero T
+	step := max(1, chunk/int(unsafe.Sizeof(zero)))
+	for from := 0; from < len(s); from += step {
+		if ctx.Err() != nil {
+			return
+		}
+		hugepages.Populate(s, from, min(from+step, len(s)))
+	}
 }
 
 // weightLayout decides which presynaptic populations are compact (every
