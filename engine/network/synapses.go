@@ -272,6 +272,7 @@ func (g *generator) fixedCount() (uint64, bool) {
 	if g.samePop && !g.autapses {
 		self = 1
 	}
+	// Degrees and sizes are below 2^32: their products fit in 64 bits.
 	switch r := g.proj.GetRule().(type) {
 	case *myelinpb.Projection_FixedInDegree:
 		return uint64(r.FixedInDegree.GetIndegree()) * uint64(g.nPost), true
@@ -286,6 +287,10 @@ func (g *generator) fixedCount() (uint64, bool) {
 	}
 	return 0, false
 }
+
+// maxEarly is the most synapses allocated before pass 1 (2^36: 256 GiB of
+// packed words).
+const maxEarly = 1 << 36
 
 // earlyArrays are the synapse arrays allocated before pass 1, and the
 // goroutine that faults their pages in.
@@ -321,6 +326,9 @@ func (b *builder) allocateEarly(projs []*spikingProj) *earlyArrays {
 		n, ok := g.fixedCount()
 		if !ok {
 			return e
+		}
+		if n > maxEarly || total+n > maxEarly {
+			return e // beyond any machine: leave the failure to the late allocation
 		}
 		total += n
 		perPre[sp.pre] += n
