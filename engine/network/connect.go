@@ -19,9 +19,6 @@ type batch struct {
 	d         []uint32
 }
 
-// len is the number of synapses.
-func (b *batch) len() int { return len(b.pre) }
-
 // generator produces the synapses of one projection unit by unit. A unit is
 // a post neuron for most rules (a pre neuron for fixed out-degree, the whole
 // list for explicit lists); within a unit synapses come in a fixed order, so
@@ -186,16 +183,13 @@ func (g *generator) fill(wk *worker, u uint32, partners []uint32, byPre bool) *b
 	b := &wk.b
 	k := len(partners)
 	self := grow(&wk.self, k)
+	for i := range self {
+		self[i] = u
+	}
 	if byPre {
 		b.pre, b.post = self, partners
-		for i := range self {
-			self[i] = u
-		}
 	} else {
 		b.pre, b.post = partners, self
-		for i := range self {
-			self[i] = u
-		}
 	}
 	g.drawWD(wk, k)
 	return b
