@@ -30,3 +30,29 @@ func Advise[T any](s []T) {
 	b := unsafe.Slice((*byte)(unsafe.Add(p, skip)), (n-skip)&^(page-1))
 	_ = syscall.Madvise(b, syscall.MADV_HUGEPAGE)
 }
+
+// madvPopulateWrite is MADV_POPULATE_WRITE (Linux 5.14).
+const madvPopulateWrite = 23
+
+// Populate faults in the pages of s[from:to] as writable (of a slice that
+// Advise may have advised) without touching their contents, so that it
+// can run while other goroutines write into s. Page faults on this machine
+// serialize, so doing them ahead of the writes, beside other work, saves
+// their wait. It is only a hint: on kernels without MADV_POPULATE_WRITE, or
+// on any error, it does nothing.
+func Populate[T any](s []T, from, to int) {
+	if from < 0 || to > len(s) || from >= to {
+		return
+	}
+	var zero T
+	size := unsafe.Sizeof(zero)
+	const page = 4096
+	start := uintptr(unsafe.Pointer(&s[from]))
+	end := start + uintptr(to-from)*size
+	start = (start + page - 1) &^ (page - 1)
+	end &^= page - 1
+	if end <= start {
+		return
+	}
+	_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, start, end-start, madvPopulateWrite)
+}

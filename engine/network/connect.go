@@ -10,9 +10,14 @@ import (
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
-// emitFn receives one synapse: local pre and post indices, weight and delay
-// in steps.
-type emitFn func(pre, post uint32, w float64, delay uint32)
+// batch holds the synapses of one unit, synapse i being pre[i] -> post[i]
+// with signed weight w[i] and delay d[i] steps. Its slices are the worker's
+// scratch space, valid until the worker's next unit.
+type batch struct {
+	pre, post []uint32
+	w         []float64
+	d         []uint32
+}
 
 // generator produces the synapses of one projection unit by unit. A unit is
 // a post neuron for most rules (a pre neuron for fixed out-degree, the whole
@@ -35,29 +40,39 @@ type generator struct {
 	constD     uint32
 	constDOK   bool
 	weightSign float64 // +1, -1 or 0 (by sign of w)
+	wDist      sampler // the weight distribution, unpacked
+	dDist      sampler // the delay distribution, unpacked
 }
 
 // worker holds one worker's sequential readers and scratch space.
 type worker struct {
 	conn, wq, dq *rng.Seq
 	chosen       []uint32
-	seen         []uint64 // bitset over candidates
-	noDelay      bool     // skip the delay draws (emit delay 0)
-	unordered    bool     // choose may return partners in any order (see choose)
-	sortTmp      []uint32 // scratch of sortDraws
+	seen         []uint64  // bitset over candidates
+	summary      []uint64  // bit i: word i of seen may be non-zero (sparse choose)
+	noDelay      bool      // skip the delay draws (delays 0)
+	noWeight     bool      // skip the weights (batch.w empty)
+	unordered    bool      // choose may return partners in any order (see choose)
+	sortTmp      []uint32  // scratch of sortDraws
+	b            batch     // the current unit's synapses
+	partners     []uint32  // scratch of non-chosen rules
+	self         []uint32  // scratch: the unit's index, once per synapse
+	delayMs      []float64 // scratch: delays in ms before rounding
 }
 
 // sortDraws sorts v, whose values are below n, in ascending order: a least
 // significant digit radix sort (two passes for n up to 2^22) for long
 // lists, where it is several times faster than a comparison sort.
 func (wk *worker) sortDraws(v []uint32, n uint32) {
-	if len(v) < 256 {
-		slices.Sort(v)
-		return
-	}
 	nb := bits.Len32(max(n, 2) - 1)
 	passes := (nb + 10) / 11
 	db := (nb + passes - 1) / passes
+	// Each pass costs about len(v) + 2^db steps; a comparison sort
+	// len(v)·log2(len(v)) compares, often mispredicted.
+	if len(v) < 64 || 1<<db > 4*len(v) {
+		slices.Sort(v)
+		return
+	}
 	mask := uint32(1)<<db - 1
 	if cap(wk.sortTmp) < len(v) {
 		wk.sortTmp = make([]uint32, len(v))
@@ -101,6 +116,7 @@ func newGenerator(i int, p *myelinpb.Projection, nPre, nPost uint32, samePop boo
 		g.units = 1
 	}
 	g.constW, g.constWOK = isConstant(p.GetWeight())
+	g.wDist, g.dDist = newSampler(p.GetWeight()), newSampler(p.GetDelay())
 	var d float64
 	d, g.constDOK = isConstant(p.GetDelay())
 	if p.GetDelay() == nil || p.GetDelay().GetKind() == nil {
@@ -160,94 +176,158 @@ func (g *generator) signed(w float64) float64 {
 	return w
 }
 
-// synapse draws the weight and delay of the next synapse of the unit.
-func (g *generator) synapse(wk *worker, pre, post uint32, emit emitFn) {
-	w := g.constW
-	if !g.constWOK {
-		w = draw(g.proj.GetWeight(), wk.wq)
+// fill sets the unit's synapses from its partners: the unit u is the post
+// (byPre false) or the pre neuron of each; weights and delays are drawn in
+// synapse order (or set to the constants).
+func (g *generator) fill(wk *worker, u uint32, partners []uint32, byPre bool) *batch {
+	b := &wk.b
+	k := len(partners)
+	self := grow(&wk.self, k)
+	for i := range self {
+		self[i] = u
 	}
-	d := g.constD
-	if !g.constDOK && !wk.noDelay {
-		d = delaySteps(draw(g.proj.GetDelay(), wk.dq), g.dt)
+	if byPre {
+		b.pre, b.post = self, partners
+	} else {
+		b.pre, b.post = partners, self
 	}
-	emit(pre, post, g.signed(w), d)
+	g.drawWD(wk, k)
+	return b
 }
 
-// unit emits the synapses of unit u.
-func (g *generator) unit(wk *worker, u uint32, emit emitFn) {
+// grow returns (*s)[:n], reallocating when its capacity is short.
+func grow[T any](s *[]T, n int) []T {
+	if cap(*s) < n {
+		*s = make([]T, n, n+n/4)
+	}
+	*s = (*s)[:n]
+	return *s
+}
+
+// drawWD sets the k weights and delays of the unit's batch: drawn, in
+// synapse order, or the constants (delays 0 in workers that skip them).
+func (g *generator) drawWD(wk *worker, k int) {
+	b := &wk.b
+	w := grow(&b.w, k)
+	if wk.noWeight {
+		b.w = w[:0]
+	} else if g.constWOK {
+		c := g.signed(g.constW)
+		for i := range w {
+			w[i] = c
+		}
+	} else {
+		g.wDist.fill(wk.wq, w)
+		for i, x := range w {
+			w[i] = g.signed(x)
+		}
+	}
+	d := grow(&b.d, k)
+	switch {
+	case wk.noDelay:
+		clear(d)
+	case g.constDOK:
+		for i := range d {
+			d[i] = g.constD
+		}
+	default:
+		ms := grow(&wk.delayMs, k)
+		g.dDist.fill(wk.dq, ms)
+		for i, x := range ms {
+			d[i] = delaySteps(x, g.dt)
+		}
+	}
+}
+
+// unit returns the synapses of unit u.
+func (g *generator) unit(wk *worker, u uint32) *batch {
 	wk.conn.Reset(u)
 	wk.wq.Reset(u)
 	wk.dq.Reset(u)
 	switch r := g.proj.GetRule().(type) {
 	case *myelinpb.Projection_FixedInDegree:
-		for _, pre := range g.choose(wk, r.FixedInDegree.GetIndegree(), g.nPre, u) {
-			g.synapse(wk, pre, u, emit)
-		}
+		return g.fill(wk, u, g.choose(wk, r.FixedInDegree.GetIndegree(), g.nPre, u), false)
 	case *myelinpb.Projection_FixedOutDegree:
-		for _, post := range g.choose(wk, r.FixedOutDegree.GetOutdegree(), g.nPost, u) {
-			g.synapse(wk, u, post, emit)
-		}
+		return g.fill(wk, u, g.choose(wk, r.FixedOutDegree.GetOutdegree(), g.nPost, u), true)
 	case *myelinpb.Projection_PairwiseBernoulli:
+		out := wk.partners[:0]
 		p := r.PairwiseBernoulli.GetP()
-		if p <= 0 {
-			return
-		}
-		lq := math.Log1p(-p)
-		for i := int64(-1); ; {
-			if p >= 1 {
-				i++
-			} else {
-				// The gap is compared as a float: for tiny p it can be
-				// beyond the int64 range (or +Inf).
-				gap := math.Floor(math.Log(wk.conn.Float64()) / lq)
-				if gap >= float64(g.nPre) {
-					return
+		if p > 0 {
+			lq := math.Log1p(-p)
+			for i := int64(-1); ; {
+				if p >= 1 {
+					i++
+				} else {
+					// The gap is compared as a float: for tiny p it can be
+					// beyond the int64 range (or +Inf).
+					gap := math.Floor(math.Log(wk.conn.Float64()) / lq)
+					if gap >= float64(g.nPre) {
+						break
+					}
+					i += 1 + int64(gap)
 				}
-				i += 1 + int64(gap)
+				if i >= int64(g.nPre) {
+					break
+				}
+				if g.samePop && !g.autapses && uint32(i) == u {
+					continue
+				}
+				out = append(out, uint32(i))
 			}
-			if i >= int64(g.nPre) {
-				return
-			}
-			if g.samePop && !g.autapses && uint32(i) == u {
-				continue
-			}
-			g.synapse(wk, uint32(i), u, emit)
 		}
+		wk.partners = out
+		return g.fill(wk, u, out, false)
 	case *myelinpb.Projection_OneToOne:
+		out := wk.partners[:0]
 		if !(g.samePop && !g.autapses) {
-			g.synapse(wk, u, u, emit)
+			out = append(out, u)
 		}
+		wk.partners = out
+		return g.fill(wk, u, out, false)
 	case *myelinpb.Projection_AllToAll:
+		out := wk.partners[:0]
 		for i := uint32(0); i < g.nPre; i++ {
 			if g.samePop && !g.autapses && i == u {
 				continue
 			}
-			g.synapse(wk, i, u, emit)
+			out = append(out, i)
 		}
+		wk.partners = out
+		return g.fill(wk, u, out, false)
 	case *myelinpb.Projection_Explicit:
 		e := r.Explicit
-		for k := range e.GetPreIndex() {
-			w := g.constW
-			if len(e.GetWeightValues()) > 0 {
-				w = e.GetWeightValues()[k]
-			} else if !g.constWOK {
-				w = draw(g.proj.GetWeight(), wk.wq)
+		b := &wk.b
+		k := len(e.GetPreIndex())
+		b.pre, b.post = e.GetPreIndex(), e.GetPostIndex()[:k]
+		g.drawWD(wk, k)
+		if ws := e.GetWeightValues(); len(ws) > 0 {
+			for i := range b.w {
+				b.w[i] = g.signed(ws[i])
 			}
-			d := g.constD
-			if len(e.GetDelayMs()) > 0 {
-				d = delaySteps(e.GetDelayMs()[k], g.dt)
-			} else if !g.constDOK && !wk.noDelay {
-				d = delaySteps(draw(g.proj.GetDelay(), wk.dq), g.dt)
-			}
-			emit(e.GetPreIndex()[k], e.GetPostIndex()[k], g.signed(w), d)
 		}
+		if ds := e.GetDelayMs(); len(ds) > 0 {
+			for i := range b.d {
+				b.d[i] = delaySteps(ds[i], g.dt)
+			}
+		}
+		return b
 	}
+	b := &wk.b
+	b.pre, b.post, b.w, b.d = b.pre[:0], b.post[:0], b.w[:0], b.d[:0]
+	return b
 }
 
 // choose draws k partners out of n for unit u (excluding u itself when
-// autapses are off within one population), ascending unless wk.unordered
-// allows any order. Without multapses it
-// uses Floyd's algorithm: exactly k draws, no rejection loop.
+// autapses are off within one population). Without multapses it uses
+// Floyd's algorithm: exactly k draws, no rejection loop.
+//
+// The partners come in the order drawn for units that are post neurons:
+// synapse i of the unit takes the i-th weight and delay draw whichever
+// partner it has, and each partner's row receives the unit's synapses in
+// unit order whatever their order within the unit. Units that are pre
+// neurons (fixed out-degree) are rows themselves: their partners come in
+// ascending order, unless wk.unordered allows any order and the weights
+// are constant (pass 1, where only the set matters).
 func (g *generator) choose(wk *worker, k, n, u uint32) []uint32 {
 	skip := g.samePop && !g.autapses
 	m := n
@@ -255,10 +335,7 @@ func (g *generator) choose(wk *worker, k, n, u uint32) []uint32 {
 		m--
 	}
 	out := wk.chosen[:0]
-	// Unordered (pass 1 of by-post rules): the set alone matters, not its
-	// order, since the i-th weight draw goes with the i-th synapse of the
-	// unit whichever partner that is.
-	unordered := wk.unordered && (!g.byPre || g.constWOK)
+	unordered := !g.byPre || (wk.unordered && g.constWOK)
 	if g.multapses {
 		for i := uint32(0); i < k; i++ {
 			t, _ := bits.Mul32(wk.conn.Uint32(), m) // conn.Intn(m), inlined
@@ -271,38 +348,57 @@ func (g *generator) choose(wk *worker, k, n, u uint32) []uint32 {
 		words := int(m+63) / 64
 		if len(wk.seen) < words {
 			wk.seen = make([]uint64, words)
+			wk.summary = make([]uint64, (words+63)/64)
 		}
-		for j := m - k; j < m; j++ {
-			t, _ := bits.Mul32(wk.conn.Uint32(), j+1) // conn.Intn(j+1), inlined
-			if wk.seen[t/64]&(1<<(t%64)) != 0 {
-				t = j
-			}
-			wk.seen[t/64] |= 1 << (t % 64)
-			out = append(out, t)
-		}
-		if unordered {
-			if words <= 8*int(k) {
-				clear(wk.seen[:words])
-			} else {
-				for _, t := range out {
-					wk.seen[t/64] = 0
+		dense := words <= 8*int(k)
+		if dense || unordered {
+			for j := m - k; j < m; j++ {
+				t, _ := bits.Mul32(wk.conn.Uint32(), j+1) // conn.Intn(j+1), inlined
+				if wk.seen[t/64]&(1<<(t%64)) != 0 {
+					t = j
 				}
-			}
-		} else if words <= 8*int(k) {
-			// Dense: read the set back in ascending order from the bitset.
-			out = out[:0]
-			for i, word := range wk.seen[:words] {
-				for word != 0 {
-					out = append(out, uint32(i*64+bits.TrailingZeros64(word)))
-					word &= word - 1
-				}
-				wk.seen[i] = 0
+				wk.seen[t/64] |= 1 << (t % 64)
+				out = append(out, t)
 			}
 		} else {
-			// Sparse: sort the k draws and clear only their words.
-			wk.sortDraws(out, m)
+			// Sparse and ordered: a summary bit per word of seen marks the
+			// words that hold a partner.
+			for j := m - k; j < m; j++ {
+				t, _ := bits.Mul32(wk.conn.Uint32(), j+1)
+				if wk.seen[t/64]&(1<<(t%64)) != 0 {
+					t = j
+				}
+				wk.seen[t/64] |= 1 << (t % 64)
+				wk.summary[t/4096] |= 1 << (t / 64 % 64)
+			}
+		}
+		switch {
+		case unordered && dense:
+			clear(wk.seen[:words])
+		case unordered:
 			for _, t := range out {
 				wk.seen[t/64] = 0
+			}
+		case dense:
+			// Sort the draws (a radix sort: reading them back from the
+			// bitset mispredicts a branch per word) and clear the bitset.
+			wk.sortDraws(out, m)
+			clear(wk.seen[:words])
+		default:
+			// Sparse: visit only the words that the summary marks, in
+			// ascending order, clearing both levels.
+			for si, sw := range wk.summary[:(words+63)/64] {
+				for sw != 0 {
+					i := si*64 + bits.TrailingZeros64(sw)
+					sw &= sw - 1
+					word := wk.seen[i]
+					for word != 0 {
+						out = append(out, uint32(i*64+bits.TrailingZeros64(word)))
+						word &= word - 1
+					}
+					wk.seen[i] = 0
+				}
+				wk.summary[si] = 0
 			}
 		}
 	}
@@ -339,6 +435,10 @@ func (g *generator) check() error {
 			if e.GetPreIndex()[i] >= g.nPre || i >= len(e.GetPostIndex()) || e.GetPostIndex()[i] >= g.nPost {
 				return fmt.Errorf("explicit synapse %d: index out of range", i)
 			}
+		}
+		n := len(e.GetPreIndex())
+		if w, d := len(e.GetWeightValues()), len(e.GetDelayMs()); (w != 0 && w != n) || (d != 0 && d != n) {
+			return fmt.Errorf("explicit: %d weight values and %d delays for %d synapses: need none or one per synapse", w, d, n)
 		}
 		return nil
 	default:

@@ -7,45 +7,132 @@ import (
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
-// draw returns one value of d from q. Normal values outside [min, max] are
-// redrawn (up to 1000 times, then clamped).
+// draw returns one value of d from q (see sampler.draw).
 func draw(d *myelinpb.Distribution, q *rng.Seq) float64 {
+	s := newSampler(d)
+	return s.draw(q)
+}
+
+// Kinds of sampler.
+const (
+	sampleConstant = iota
+	sampleUniform
+	sampleNormal
+	sampleLognormal
+)
+
+// sampler is a distribution unpacked from its message once, so that a
+// projection's millions of draws do no type switch or field lookup.
+type sampler struct {
+	kind int
+	// a, b: constant value and 0; uniform low and width; normal mean and
+	// standard deviation; lognormal mu and sigma.
+	a, b   float64
+	lo, hi float64 // normal: the accepted range
+	neg    bool    // lognormal: negate
+}
+
+// newSampler unpacks d (nil or unset: the constant 0).
+func newSampler(d *myelinpb.Distribution) sampler {
 	switch k := d.GetKind().(type) {
 	case *myelinpb.Distribution_Constant:
-		return k.Constant
+		return sampler{kind: sampleConstant, a: k.Constant}
 	case *myelinpb.Distribution_Uniform:
-		return k.Uniform.GetLow() + (k.Uniform.GetHigh()-k.Uniform.GetLow())*q.Float64()
+		return sampler{kind: sampleUniform, a: k.Uniform.GetLow(), b: k.Uniform.GetHigh() - k.Uniform.GetLow()}
 	case *myelinpb.Distribution_Normal:
 		n := k.Normal
-		lo, hi := math.Inf(-1), math.Inf(1)
+		s := sampler{kind: sampleNormal, a: n.GetMean(), b: n.GetStd(), lo: math.Inf(-1), hi: math.Inf(1)}
 		if n.Min != nil {
-			lo = n.GetMin()
+			s.lo = n.GetMin()
 		}
 		if n.Max != nil {
-			hi = n.GetMax()
+			s.hi = n.GetMax()
 		}
+		return s
+	case *myelinpb.Distribution_Lognormal:
+		return sampler{kind: sampleLognormal, a: k.Lognormal.GetMu(), b: k.Lognormal.GetSigma(), neg: k.Lognormal.GetNegative()}
+	}
+	return sampler{kind: sampleConstant}
+}
+
+// draw returns one value from q. Uniform values take one 53-bit uniform
+// (two words); normal values are mean + std·z with z from rng.Seq.Normal
+// (the ziggurat, one word for about 99 % of draws), redrawn while outside
+// [min, max] (up to 1000 times, then clamped); lognormal values are
+// exp(mu + sigma·z).
+func (s *sampler) draw(q *rng.Seq) float64 {
+	switch s.kind {
+	case sampleUniform:
+		return s.a + s.b*q.Float64()
+	case sampleNormal:
 		var x float64
 		for i := 0; i < 1000; i++ {
-			x = n.GetMean() + n.GetStd()*gauss(q)
-			if x >= lo && x <= hi {
+			x = s.a + s.b*q.Normal()
+			if x >= s.lo && x <= s.hi {
 				return x
 			}
 		}
-		return math.Min(math.Max(x, lo), hi)
-	case *myelinpb.Distribution_Lognormal:
-		x := math.Exp(k.Lognormal.GetMu() + k.Lognormal.GetSigma()*gauss(q))
-		if k.Lognormal.GetNegative() {
+		return math.Min(math.Max(x, s.lo), s.hi)
+	case sampleLognormal:
+		x := math.Exp(s.a + s.b*q.Normal())
+		if s.neg {
 			return -x
 		}
 		return x
 	}
-	return 0
+	return s.a
 }
 
-// gauss is a standard normal draw (Box–Muller).
-func gauss(q *rng.Seq) float64 {
-	u1, u2 := q.Float64(), q.Float64()
-	return math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
+// fill sets dst to len(dst) consecutive draws: the values of as many calls
+// of draw, from the same position of q.
+func (s *sampler) fill(q *rng.Seq, dst []float64) {
+	switch s.kind {
+	case sampleUniform:
+		for i := range dst {
+			dst[i] = s.a + s.b*q.Float64()
+		}
+	case sampleNormal:
+		// One standard normal per value, as a rule: draw them at once, then
+		// read them in order, continuing from q after a rejection uses
+		// up the buffer (values are written behind the reading position).
+		q.NormalFill(dst)
+		r := 0
+		for i := range dst {
+			var x float64
+			ok := false
+			for try := 0; try < 1000; try++ {
+				var z float64
+				if r < len(dst) {
+					z = dst[r]
+					r++
+				} else {
+					z = q.Normal()
+				}
+				x = s.a + s.b*z
+				if x >= s.lo && x <= s.hi {
+					ok = true
+					break
+				}
+			}
+			if !ok {
+				x = math.Min(math.Max(x, s.lo), s.hi)
+			}
+			dst[i] = x
+		}
+	case sampleLognormal:
+		q.NormalFill(dst)
+		for i, z := range dst {
+			x := math.Exp(s.a + s.b*z)
+			if s.neg {
+				x = -x
+			}
+			dst[i] = x
+		}
+	default:
+		for i := range dst {
+			dst[i] = s.a
+		}
+	}
 }
 
 // isConstant reports whether d is a constant (or unset), and its value.

@@ -26,11 +26,15 @@ type fillSizes struct {
 	// bucket is about how many CSR slots the rows of one bucket span (4
 	// bytes each).
 	bucket uint64
+	// early is the fewest synapses for which the arrays are allocated
+	// before pass 1 and faulted in beside it (where the rules fix their
+	// number).
+	early uint64
 }
 
-// defaultFill stages 4 Mi synapses per worker and fills 1 MiB of rows per
-// bucket.
-func defaultFill() fillSizes { return fillSizes{round: 1 << 22, bucket: 1 << 18} }
+// defaultFill stages 4 Mi synapses per worker, fills 1 MiB of rows per
+// bucket, and allocates early from 1 Mi synapses.
+func defaultFill() fillSizes { return fillSizes{round: 1 << 22, bucket: 1 << 18, early: 1 << 20} }
 
 // stage is one worker's staging space for pass 2.
 type stage struct {
@@ -74,7 +78,6 @@ func (b *builder) writeProjection(sp *spikingProj, st []*stage) {
 	perRound := min(uint64(g.units), perWorker*uint64(T))
 
 	workers := make([]*worker, T)
-	emits := make([]emitFn, T)
 	for w := range T {
 		s := st[w]
 		s.maxDelay = 0
@@ -91,23 +94,31 @@ func (b *builder) writeProjection(sp *spikingProj, st []*stage) {
 		}
 		s.off = s.off[:nb+1]
 		workers[w] = g.newWorker()
-		emits[w] = func(pre, post uint32, x float64, d uint32) {
-			s.raw = append(s.raw, uint64(pre)<<32|uint64((postFirst+post)<<dbits|d))
-			if keep {
-				s.rawW = append(s.rawW, int32(math.Round(x*scale)))
-			}
-			s.maxDelay = max(s.maxDelay, d)
-		}
+		workers[w].noWeight = !keep
 	}
 	for u0 := uint64(0); u0 < uint64(g.units); u0 += perRound {
 		u1 := min(uint64(g.units), u0+perRound)
 		parallel(T, func(w int) {
 			a, z := u0+(u1-u0)*uint64(w)/uint64(T), u0+(u1-u0)*uint64(w+1)/uint64(T)
-			s, wk, emit := st[w], workers[w], emits[w]
-			s.raw, s.rawW = s.raw[:0], s.rawW[:0]
+			s, wk := st[w], workers[w]
+			raw, rawW, maxD := s.raw[:0], s.rawW[:0], s.maxDelay
+			off := s.off
+			clear(off)
 			for u := a; u < z; u++ {
-				g.unit(wk, uint32(u), emit)
+				bt := g.unit(wk, uint32(u))
+				for i, pre := range bt.pre {
+					d := bt.d[i]
+					raw = append(raw, uint64(pre)<<32|uint64((postFirst+bt.post[i])<<dbits|d))
+					off[pre>>shift+1]++ // bucket sizes, for bucketSort
+					maxD = max(maxD, d)
+				}
+				if keep {
+					for _, x := range bt.w {
+						rawW = append(rawW, int32(math.Round(x*scale)))
+					}
+				}
 			}
+			s.raw, s.rawW, s.maxDelay = raw, rawW, maxD
 			s.bucketSort(shift, keep)
 		})
 		var next atomic.Int64
@@ -142,13 +153,10 @@ func (b *builder) writeProjection(sp *spikingProj, st []*stage) {
 }
 
 // bucketSort orders the staged synapses by bucket (pre >> shift), stably,
-// into sorted and fills off.
+// into sorted, given the size of bucket k in off[k+1] (counted while
+// staging), and makes off[k] the start of bucket k.
 func (s *stage) bucketSort(shift uint, keep bool) {
 	off := s.off
-	clear(off)
-	for _, v := range s.raw {
-		off[uint32(v>>32)>>shift+1]++
-	}
 	for k := 1; k < len(off); k++ {
 		off[k] += off[k-1]
 	}

@@ -53,13 +53,15 @@ func (b *builder) rateProjections() error {
 			var all []syn
 			badW := 0.0
 			wk := g.newWorker()
+			wk.noDelay = true
 			for u := uint32(0); u < g.units; u++ {
-				g.unit(wk, u, func(pre, post uint32, w float64, _ uint32) {
+				b := g.unit(wk, u)
+				for i, w := range b.w {
 					if x := float64(float32(w)); math.IsInf(x, 0) || math.IsNaN(x) {
 						badW = w
 					}
-					all = append(all, syn{post, pre, float32(w)})
-				})
+					all = append(all, syn{b.post[i], b.pre[i], float32(w)})
+				}
 			}
 			if badW != 0 {
 				return fmt.Errorf("%s: weight: drew %g, beyond the float32 range of rate weights (±3.4e38)", where, badW)

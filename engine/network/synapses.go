@@ -1,11 +1,13 @@
 package network
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/bits"
 	"slices"
 	"sync"
+	"unsafe"
 
 	"github.com/myelin-sim/myelin/engine/hugepages"
 	"github.com/myelin-sim/myelin/engine/spec"
@@ -84,6 +86,13 @@ func (b *builder) synapses() error {
 		projs = append(projs, sp)
 	}
 
+	// Where the rules fix the number of synapses, allocate the arrays now
+	// and fault their pages in beside pass 1 (page faults of huge pages
+	// serialize here: done while pass 2 fills the arrays, they would make
+	// its workers wait for each other).
+	early := b.allocateEarly(projs)
+	defer early.wait()
+
 	// Pass 1: counts per presynaptic neuron and input bounds. Delays are
 	// drawn in pass 2 only (their stream is separate, so skipping them here
 	// changes no other draw).
@@ -102,31 +111,58 @@ func (b *builder) synapses() error {
 			wk := sp.gen.newWorker()
 			wk.noDelay, wk.unordered = true, true
 			bad := 0.0
-			emit := func(pre, post uint32, wt float64, _ uint32) {
-				cnt[pre]++
-				if math.IsInf(wt, 0) || math.IsNaN(wt) {
-					bad = wt
-				}
-				if sum != nil {
-					sum[post] += math.Abs(wt)
-				} else {
-					// By-post rules: this worker owns target post alone.
-					b.absSum[postFirst+post] += math.Abs(wt)
-				}
-			}
-			if cw, ok := sp.gen.constantWeight(); ok && sum == nil && !(math.IsInf(cw, 0) || math.IsNaN(cw)) {
-				// The same sums, without the checks per synapse.
-				aw, abs := math.Abs(cw), b.absSum[postFirst:]
-				emit = func(pre, post uint32, _ float64, _ uint32) {
-					cnt[pre]++
-					abs[post] += aw
-				}
-			}
+			// Constant weights onto by-post units: the same sums without
+			// drawing or checking a weight per synapse.
+			cw, constW := sp.gen.constantWeight()
+			constW = constW && sum == nil && !(math.IsInf(cw, 0) || math.IsNaN(cw))
+			wk.noWeight = constW
+			aw, abs := math.Abs(cw), b.absSum[postFirst:]
+			memoFrom, memoTo, memoN := math.NaN(), 0.0, -1
 			for u := sp.unitChunks[w][0]; u < sp.unitChunks[w][1]; u++ {
 				if u%1024 == 0 && b.ctx.Err() != nil {
 					break
 				}
-				sp.gen.unit(wk, u, emit)
+				bt := sp.gen.unit(wk, u)
+				for _, pre := range bt.pre {
+					cnt[pre]++
+				}
+				if constW {
+					// By-post rules: this worker owns target u alone. The
+					// sum is aw added len(bt.pre) times in turn to abs[u];
+					// units that start from the same value with as many
+					// synapses (every unit of a fixed in-degree rule, as a
+					// rule) reuse the last result instead of a chain of
+					// dependent additions.
+					if n := len(bt.pre); n != memoN || abs[u] != memoFrom {
+						x := abs[u]
+						memoFrom, memoN = x, n
+						for range n {
+							x += aw
+						}
+						memoTo = x
+					}
+					abs[u] = memoTo
+					continue
+				}
+				if sum != nil {
+					for i, wt := range bt.w {
+						if math.IsInf(wt, 0) || math.IsNaN(wt) {
+							bad = wt
+						}
+						sum[bt.post[i]] += math.Abs(wt)
+					}
+					continue
+				}
+				// By-post rules: every synapse of the unit is onto u; sum
+				// in a register, in the same order.
+				x := abs[u]
+				for _, wt := range bt.w {
+					if math.IsInf(wt, 0) || math.IsNaN(wt) {
+						bad = wt
+					}
+					x += math.Abs(wt)
+				}
+				abs[u] = x
 			}
 			counts[w], sums[w], badW[w] = cnt, sum, bad
 		})
@@ -171,11 +207,21 @@ func (b *builder) synapses() error {
 	}
 	rowLen = nil
 	total := net.Syn.RowPtr[net.N]
-	net.Syn.Packed = make([]uint32, total)
-	hugepages.Advise(net.Syn.Packed)
+	if uint64(len(early.packed)) == total && total > 0 {
+		net.Syn.Packed = early.packed
+	} else {
+		early.packed = nil
+		net.Syn.Packed = make([]uint32, total)
+		hugepages.Advise(net.Syn.Packed)
+	}
 	stored := b.weightLayout(projs)
-	net.Syn.Weight = make([]int32, stored)
-	hugepages.Advise(net.Syn.Weight)
+	if uint64(len(early.weight)) == stored && stored > 0 {
+		net.Syn.Weight = early.weight
+	} else {
+		early.weight = nil
+		net.Syn.Weight = make([]int32, stored)
+		hugepages.Advise(net.Syn.Weight)
+	}
 	fill := slices.Clone(net.Syn.RowPtr[:net.N])
 	for _, sp := range projs {
 		first := net.Pops[sp.pre].First
@@ -217,6 +263,128 @@ func (b *builder) synapses() error {
 	net.RingSlots = maxDelay + 1
 	b.sortRows()
 	return nil
+}
+
+// fixedCount returns the number of synapses of the projection where its
+// rule fixes it (all rules but pairwise Bernoulli).
+func (g *generator) fixedCount() (uint64, bool) {
+	var self uint64
+	if g.samePop && !g.autapses {
+		self = 1
+	}
+	// Degrees and sizes are below 2^32: their products fit in 64 bits.
+	switch r := g.proj.GetRule().(type) {
+	case *myelinpb.Projection_FixedInDegree:
+		return uint64(r.FixedInDegree.GetIndegree()) * uint64(g.nPost), true
+	case *myelinpb.Projection_FixedOutDegree:
+		return uint64(r.FixedOutDegree.GetOutdegree()) * uint64(g.nPre), true
+	case *myelinpb.Projection_OneToOne:
+		return uint64(g.nPost) * (1 - self), true
+	case *myelinpb.Projection_AllToAll:
+		return uint64(g.nPost) * (uint64(g.nPre) - min(self, uint64(g.nPre))), true
+	case *myelinpb.Projection_Explicit:
+		return uint64(len(r.Explicit.GetPreIndex())), true
+	}
+	return 0, false
+}
+
+// maxEarly is the most synapses allocated before pass 1 (2^36: 256 GiB of
+// packed words).
+const maxEarly = 1 << 36
+
+// earlyArrays are the synapse arrays allocated before pass 1, and the
+// goroutine that faults their pages in.
+type earlyArrays struct {
+	packed []uint32
+	weight []int32
+	done   chan struct{}
+}
+
+// wait returns once the pages are in (or the build was cancelled).
+func (e *earlyArrays) wait() {
+	if e.done != nil {
+		<-e.done
+	}
+}
+
+// allocateEarly allocates Packed, and Weight where it can tell which
+// populations store weights, when every projection's rule fixes its number
+// of synapses (all but pairwise Bernoulli), and starts faulting their pages
+// in, 64 MiB at a time, stopping if the build is cancelled. The sizes are
+// predictions: the caller uses an array only if its length is what pass 1
+// finds.
+func (b *builder) allocateEarly(projs []*spikingProj) *earlyArrays {
+	e := &earlyArrays{}
+	np := len(b.net.Pops)
+	var total uint64
+	perPre := make([]uint64, np)
+	stores := make([]bool, np) // a projection from it has varying weights
+	weights := map[[2]int]float64{}
+	ambiguous := b.storeWeights || np > MaxCompactPops
+	for _, sp := range projs {
+		g := sp.gen
+		n, ok := g.fixedCount()
+		if !ok {
+			return e
+		}
+		if n > maxEarly || total+n > maxEarly {
+			return e // beyond any machine: leave the failure to the late allocation
+		}
+		total += n
+		perPre[sp.pre] += n
+		w, ok := g.constantWeight()
+		if !ok {
+			stores[sp.pre] = true
+			continue
+		}
+		// Two constant weights onto one population that differ may still
+		// round to one fixed-point value: whether the population stores
+		// its weights is then known only after pass 1.
+		k := [2]int{sp.pre, sp.post}
+		if old, seen := weights[k]; seen && old != w {
+			ambiguous = true
+		}
+		weights[k] = w
+	}
+	if total < b.fill.early || total == 0 {
+		return e // small: not worth a goroutine
+	}
+	e.packed = make([]uint32, total)
+	hugepages.Advise(e.packed)
+	if !ambiguous {
+		var stored uint64
+		for p, n := range perPre {
+			if stores[p] {
+				stored += n
+			}
+		}
+		if stored > 0 {
+			e.weight = make([]int32, stored)
+			hugepages.Advise(e.weight)
+		}
+	}
+	e.done = make(chan struct{})
+	packed, weight := e.packed, e.weight
+	go func() {
+		defer close(e.done)
+		populate(b.ctx, packed)
+		populate(b.ctx, weight)
+	}()
+	return e
+}
+
+// populate faults in the pages of s, 64 MiB at a time, until ctx is
+// cancelled.
+func populate[T any](ctx context.Context, s []T) {
+	const chunk = 64 << 20
+	var zero T
+	step := max(1, chunk/int(unsafe.Sizeof(zero)))
+	for from := 0; from < len(s); from += step {
+		if ctx.Err() != nil {
+			return
+		}
+		hugepages.Populate(s, from, min(from+step, len(s)))
+	}
 }
 
 // weightLayout decides which presynaptic populations are compact (every
@@ -278,11 +446,16 @@ func (b *builder) sortRows() {
 			}
 			base := net.Syn.WeightBase[pi]
 			if base == Compact {
-				slices.Sort(p)
+				if !insertionSort(p, nil, 8*len(p)) {
+					slices.Sort(p)
+				}
 				continue
 			}
 			off := base + lo - net.Syn.RowPtr[net.Pops[pi].First]
 			wt := net.Syn.Weight[off : off+hi-lo]
+			if insertionSort(p, wt, 8*len(p)) {
+				continue
+			}
 			tmp = tmp[:0]
 			for i := range p {
 				tmp = append(tmp, uint64(p[i])<<32|uint64(uint32(wt[i])))
@@ -293,6 +466,49 @@ func (b *builder) sortRows() {
 			}
 		}
 	})
+}
+
+// insertionSort sorts p by insertion, in ascending order of (p[i],
+// uint32(wt[i])) when wt is not nil (the order of the full sort in
+// sortRows), unless that takes more than budget moves: then it stops,
+// leaving p and wt permuted alike, and returns false. Rows are often sorted
+// but for a few neighbours (multapses onto one target, their delays drawn
+// in any order), which it sorts in linear time.
+func insertionSort(p []uint32, wt []int32, budget int) bool {
+	key := func(i int) uint64 {
+		if wt == nil {
+			return uint64(p[i])
+		}
+		return uint64(p[i])<<32 | uint64(uint32(wt[i]))
+	}
+	for i := 1; i < len(p); i++ {
+		x := key(i)
+		if key(i-1) <= x {
+			continue
+		}
+		pv := p[i]
+		var w int32
+		if wt != nil {
+			w = wt[i]
+		}
+		j := i
+		for j > 0 && key(j-1) > x {
+			p[j] = p[j-1]
+			if wt != nil {
+				wt[j] = wt[j-1]
+			}
+			j--
+			budget--
+		}
+		p[j] = pv
+		if wt != nil {
+			wt[j] = w
+		}
+		if budget < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Range of the fixed-point shift (shared with the kernels).
