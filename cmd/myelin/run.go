@@ -106,7 +106,16 @@ func cmdRun(ctx context.Context, e *env, args []string) (err error) {
 		defer of.discard()
 		sink = of.f
 	}
-	net, err := network.BuildContext(ctx, spec, network.Options{Threads: *threads})
+	bopt := network.Options{Threads: *threads}
+	var pl *progressLine
+	if !*quiet {
+		pl = newProgressLine(e.stderr)
+		bopt.Progress = pl.building
+	}
+	net, err := network.BuildContext(ctx, spec, bopt)
+	if pl != nil {
+		pl.done()
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return &exitError{130, fmt.Errorf("interrupted while building the network; nothing was simulated")}
@@ -114,9 +123,7 @@ func cmdRun(ctx context.Context, e *env, args []string) (err error) {
 		return fmt.Errorf("%s: build: %w", fs.Arg(0), err)
 	}
 	var prog func(sim.Progress)
-	var pl *progressLine
-	if !*quiet {
-		pl = newProgressLine(e.stderr)
+	if pl != nil {
 		prog = pl.report
 	}
 	if err := live.start(ctx); err != nil {
@@ -238,8 +245,21 @@ func newProgressLine(w io.Writer) *progressLine {
 
 func (p *progressLine) report(s sim.Progress) {
 	wall := s.Wall.Seconds()
-	line := fmt.Sprintf("t = %.0f / %.0f ms  wall %.1f s  real-time factor %.3g  %.3g spikes/s",
-		s.BioMs, float64(s.Steps)*s.BioMs/float64(max(s.Step, 1)), wall, wall/(s.BioMs/1000), float64(s.Spikes)/wall)
+	p.print(fmt.Sprintf("t = %.0f / %.0f ms  wall %.1f s  real-time factor %.3g  %.3g spikes/s",
+		s.BioMs, float64(s.Steps)*s.BioMs/float64(max(s.Step, 1)), wall, wall/(s.BioMs/1000), float64(s.Spikes)/wall))
+}
+
+// building reports a network build's progress (network.Options.Progress,
+// about once a second).
+func (p *progressLine) building(b network.BuildProgress) {
+	line := fmt.Sprintf("building: %s  wall %.1f s", b.Phase, b.Wall.Seconds())
+	if b.Total > 0 {
+		line = fmt.Sprintf("building: %s  %.0f %% of the synapses  wall %.1f s", b.Phase, 100*b.Fraction(), b.Wall.Seconds())
+	}
+	p.print(line)
+}
+
+func (p *progressLine) print(line string) {
 	if p.terminal {
 		fmt.Fprintf(p.w, "\r%s\x1b[K", line)
 	} else {
@@ -248,10 +268,13 @@ func (p *progressLine) report(s sim.Progress) {
 	p.shown = true
 }
 
+// done ends the line on a terminal, so that what follows starts on a line
+// of its own.
 func (p *progressLine) done() {
 	if p.shown && p.terminal {
 		fmt.Fprintln(p.w)
 	}
+	p.shown = false
 }
 
 // figures are the numbers that run's summary and bench's table both give.

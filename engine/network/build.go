@@ -22,6 +22,11 @@ type Options struct {
 	// or not (for tests that compare the two layouts; the simulation is the
 	// same).
 	StoreWeights bool
+	// Progress, when set, is called every ProgressEvery (default 1 s) from
+	// a goroutine of its own while the build runs, and not after Build
+	// returns; it must return quickly.
+	Progress      func(BuildProgress)
+	ProgressEvery time.Duration
 }
 
 // Build turns a defaulted, validated spec into a Network.
@@ -57,12 +62,23 @@ func buildWith(ctx context.Context, spec *myelinpb.Network, opt Options, fill fi
 		net.BlockSteps = 100
 	}
 	b := &builder{ctx: ctx, net: net, byName: map[string]int{}, threads: threads, storeWeights: opt.StoreWeights, fill: fill}
+	b.prog.setPhase("populations and inputs")
+	if opt.Progress != nil {
+		every := opt.ProgressEvery
+		if every <= 0 {
+			every = time.Second
+		}
+		defer b.prog.report(opt.Progress, every, start)()
+	}
 	if err := b.populations(); err != nil {
 		return nil, err
 	}
 	b.absSum = make([]float64, net.N)
 	b.popBound = make([]float64, len(net.Pops))
 	for _, step := range []func() error{b.inputs, b.synapses, b.quantizeInputs, b.rateProjections, b.plasticity, b.probes} {
+		if b.prog.total.Load() > 0 {
+			b.prog.setPhase("inputs, rate projections, plasticity, probes")
+		}
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -88,6 +104,8 @@ type builder struct {
 	// (Poisson) per population. Together they fix each population's scale.
 	absSum   []float64
 	popBound []float64
+	// prog is the build's progress, for Options.Progress.
+	prog progress
 	// Float weights of Poisson inputs and spike events, quantized once the
 	// scales are known.
 	poissonW []float64

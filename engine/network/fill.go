@@ -142,6 +142,7 @@ func (b *builder) writeProjection(sp *spikingProj, st []*stage) {
 				}
 			}
 		})
+		b.prog.done.Add(u1 - u0)
 		if b.ctx.Err() != nil {
 			return // the caller reports the cancellation
 		}

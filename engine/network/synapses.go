@@ -96,6 +96,13 @@ func (b *builder) synapses() error {
 	// Pass 1: counts per presynaptic neuron and input bounds. Delays are
 	// drawn in pass 2 only (their stream is separate, so skipping them here
 	// changes no other draw).
+	var units uint64
+	for _, sp := range projs {
+		units += uint64(sp.gen.units)
+	}
+	b.prog.total.Store(2 * units)
+	b.prog.setPhase("synapses: drawing (pass 1 of 2)")
+	var passed uint64 // units of finished projections
 	for _, sp := range projs {
 		k := len(sp.unitChunks)
 		counts := make([][]uint32, k)
@@ -119,8 +126,11 @@ func (b *builder) synapses() error {
 			aw, abs := math.Abs(cw), b.absSum[postFirst:]
 			memoFrom, memoTo, memoN := math.NaN(), 0.0, -1
 			for u := sp.unitChunks[w][0]; u < sp.unitChunks[w][1]; u++ {
-				if u%1024 == 0 && b.ctx.Err() != nil {
-					break
+				if u%1024 == 0 && u > sp.unitChunks[w][0] {
+					if b.ctx.Err() != nil {
+						break
+					}
+					b.prog.done.Add(1024)
 				}
 				bt := sp.gen.unit(wk, u)
 				for _, pre := range bt.pre {
@@ -174,6 +184,8 @@ func (b *builder) synapses() error {
 				return fmt.Errorf("%s: weight: drew %v: the weight distribution overflows float64", sp.where, badW[w])
 			}
 		}
+		passed += uint64(sp.gen.units)
+		b.prog.done.Store(passed)
 		sp.count = counts[0]
 		for w := 1; w < k; w++ {
 			for i, v := range counts[w] {
@@ -234,6 +246,7 @@ func (b *builder) synapses() error {
 	fill = nil
 
 	// Pass 2: write the synapses.
+	b.prog.setPhase("synapses: writing (pass 2 of 2)")
 	maxDelay := uint32(1)
 	st := make([]*stage, max(1, b.threads))
 	for w := range st {
@@ -241,6 +254,8 @@ func (b *builder) synapses() error {
 	}
 	for _, sp := range projs {
 		b.writeProjection(sp, st)
+		passed += uint64(sp.gen.units)
+		b.prog.done.Store(passed)
 		sp.count, sp.cursor = nil, nil
 		if err := b.ctx.Err(); err != nil {
 			return fmt.Errorf("build cancelled: %w", err)
@@ -261,6 +276,7 @@ func (b *builder) synapses() error {
 		maxDelay = max(maxDelay, sp.maxDelay)
 	}
 	net.RingSlots = maxDelay + 1
+	b.prog.setPhase("synapses: sorting rows")
 	b.sortRows()
 	return nil
 }
