@@ -157,6 +157,15 @@ func (b *Backend) Load(net *network.Network) error {
 	return nil
 }
 
+// DeviceBytes is the device memory of the loaded network (0 before Load):
+// the buffers of launch.Plan.DeviceBytes.
+func (b *Backend) DeviceBytes() int64 {
+	if b.plan == nil {
+		return 0
+	}
+	return b.plan.DeviceBytes()
+}
+
 // checkMemory fails, with the figures, if the plan does not fit in the
 // device's free memory.
 func (b *Backend) checkMemory(plan *launch.Plan) error {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,10 +17,22 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// benchRow is one measured model: the figures of its fastest run.
+// benchRow is one measured model: the figures of its fastest run and the
+// memory of the model's build and runs.
 type benchRow struct {
 	model string
 	figures
+	// peakHost is the process's peak resident set from the model's build
+	// to its last run (0: not measurable here); device the backend's
+	// device memory (0: none, the CPU backend).
+	peakHost, device uint64
+}
+
+// deviceMemory is implemented by backends that hold the network in device
+// memory (the CUDA backend).
+type deviceMemory interface {
+	// DeviceBytes is the device memory of the loaded network.
+	DeviceBytes() int64
 }
 
 func cmdBench(ctx context.Context, e *env, args []string) error {
@@ -88,6 +102,10 @@ func benchModel(ctx context.Context, e *env, name string, params map[string]stri
 	if err != nil {
 		return best, false, err
 	}
+	// The previous model's network is garbage now: return its memory to
+	// the system first, so that the reset mark starts from this model.
+	debug.FreeOSMemory()
+	measured := resetPeakRSS()
 	net, err := network.BuildContext(ctx, s, network.Options{Threads: threads})
 	if err != nil {
 		return best, false, err
@@ -107,6 +125,9 @@ func benchModel(ctx context.Context, e *env, name string, params map[string]stri
 			*backendName = be.Name()
 		}
 		res, err := sim.Run(ctx, net, sim.Options{Backend: be, Out: io.Discard, Version: Version})
+		if dm, ok := be.(deviceMemory); ok && err == nil {
+			best.device = uint64(max(0, dm.DeviceBytes()))
+		}
 		if cerr := be.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("backend %s: close: %w", be.Name(), cerr)
 		}
@@ -117,6 +138,9 @@ func benchModel(ctx context.Context, e *env, name string, params map[string]stri
 		if r == 0 || f.simulate < best.simulate {
 			best.figures = f
 		}
+	}
+	if peak, ok := peakRSS(); ok && measured {
+		best.peakHost = peak
 	}
 	return best, false, nil
 }
@@ -156,22 +180,30 @@ func countEvents(net *network.Network, res *sim.Result) (spikes, events uint64) 
 
 func writeBenchTable(w io.Writer, rows []benchRow) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "model\tneurons\tsynapses\tbuild\tload\tsimulation\tbio\treal-time factor\tspikes/s\tevents/s\tµs/step\tstatus\tbackend\t")
+	fmt.Fprintln(tw, "model\tneurons\tsynapses\tbuild\tload\tsimulation\tbio\treal-time factor\tspikes/s\tevents/s\tµs/step\tpeak host MiB\tdevice MiB\tstatus\tbackend\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%.3g s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.model, r.neurons, r.synapses,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%.3g s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.model, r.neurons, r.synapses,
 			r.build.Round(time.Millisecond), r.load.Round(time.Millisecond), r.simulate.Round(time.Millisecond), r.bioSeconds,
-			r.realTime(), r.rate(r.spikes), r.rate(r.events), r.perStep(), r.status, r.backend)
+			r.realTime(), r.rate(r.spikes), r.rate(r.events), r.perStep(), mib(r.peakHost), mib(r.device), r.status, r.backend)
 	}
 	return tw.Flush()
 }
 
 func writeBenchMarkdown(w io.Writer, rows []benchRow) error {
-	fmt.Fprintf(w, "| model | neurons | synapses | build (s) | load (s) | simulation (s) | biological (s) | real-time factor | spikes/s | synaptic events/s | µs/step | status | backend |\n")
-	fmt.Fprintf(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n")
+	fmt.Fprintf(w, "| model | neurons | synapses | build (s) | load (s) | simulation (s) | biological (s) | real-time factor | spikes/s | synaptic events/s | µs/step | peak host (MiB) | device (MiB) | status | backend |\n")
+	fmt.Fprintf(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n")
 	for _, r := range rows {
-		fmt.Fprintf(w, "| %s | %d | %d | %.3f | %.3f | %.3f | %.3g | %s | %s | %s | %s | %s | %s (%s) |\n", r.model, r.neurons, r.synapses,
+		fmt.Fprintf(w, "| %s | %d | %d | %.3f | %.3f | %.3f | %.3g | %s | %s | %s | %s | %s | %s | %s | %s (%s) |\n", r.model, r.neurons, r.synapses,
 			r.build.Seconds(), r.load.Seconds(), r.simulate.Seconds(), r.bioSeconds, r.realTime(),
-			r.rate(r.spikes), r.rate(r.events), r.perStep(), r.status, r.backend, runtime.Version())
+			r.rate(r.spikes), r.rate(r.events), r.perStep(), mib(r.peakHost), mib(r.device), r.status, r.backend, runtime.Version())
 	}
 	return nil
+}
+
+// mib formats a byte count in MiB, or "-" for 0 (not measured, or none).
+func mib(b uint64) string {
+	if b == 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(float64(b)/(1<<20), 'f', 0, 64)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -31,5 +32,35 @@ func TestBenchKeepsFinishedRows(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 3 || !strings.HasPrefix(lines[2], "| brunel:n=500 | 500 |") {
 		t.Errorf("rows measured before the failure not printed:\n%s", out)
+	}
+}
+
+// TestBenchPeakMemoryPerRow checks the memory columns: the CPU backend has
+// no device memory ("-"), and the peak host memory is measured per row (the
+// kernel's mark is reset before each model), so a small model after a
+// large one reports less.
+func TestBenchPeakMemoryPerRow(t *testing.T) {
+	if !resetPeakRSS() {
+		t.Skip("this kernel cannot reset the peak resident set")
+	}
+	code, out, errOut := myelin(t, "bench", "brunel:n=10000", "brunel:n=500", "--set", "duration_ms=10", "--markdown")
+	if code != 0 {
+		t.Fatalf("bench: exit %d: %s", code, errOut)
+	}
+	var peaks []float64
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.HasPrefix(line, "| brunel") {
+			continue
+		}
+		cells := strings.Split(line, "|")
+		var mib float64
+		if _, err := fmt.Sscan(strings.TrimSpace(cells[12]), &mib); err != nil || strings.TrimSpace(cells[13]) != "-" {
+			t.Fatalf("row %q: peak host %q, device %q", line, cells[12], cells[13])
+		}
+		peaks = append(peaks, mib)
+	}
+	// n=10000 holds 10^7 synapses (40 MB of packed words alone).
+	if len(peaks) != 2 || peaks[0] < 40 || peaks[1] > peaks[0]-20 {
+		t.Errorf("peak host MiB per row %v: want the first over 40 and the second at least 20 below it", peaks)
 	}
 }
