@@ -23,6 +23,9 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 	rasterPath := fs.String("raster", "", "draw a spike raster to `FILE` (.png, .svg or .pdf; large networks are subsampled)")
 	ratesPath := fs.String("rates", "", "draw the population rates over time to `FILE` (.png, .svg or .pdf)")
 	binMs := fs.Float64("bin", 5, "bin width of the --rates figure in `ms`")
+	spectrumPath := fs.String("spectrum", "", "draw the power spectrum of each population's rate to `FILE` (gamma of a ping run, say)")
+	bumpPath := fs.String("bump", "", "draw the decoded bump position of each population over time to `FILE` (neuron i of n at 360°·i/n: for ring populations)")
+	bumpBin := fs.Float64("bump-bin", 50, "bin width of the --bump figure in `ms`")
 	afterMs := fs.Float64("after", 0, "leave out the first `ms` of the run (an initial transient) from the statistics and figures")
 	bumpEvery := fs.Float64("bump-every", 100, "for rate (ring) populations sampled whole: print the decoded bump position every `ms`")
 	maxNeurons := fs.Int("max-neurons", analysis.DefaultMaxNeurons, "most neurons the raster shows")
@@ -56,7 +59,8 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 	done := make(chan error, 1)
 	go func() {
 		defer src.Close()
-		done <- analyzeStream(e.stdout, name, ctxReader{ctx, src}, *afterMs, *binMs, *bumpEvery, *maxNeurons, *pairs, *rasterPath, *ratesPath, hopfieldOpts{*overlapBin, *overlapsPath})
+		done <- analyzeStream(e.stdout, name, ctxReader{ctx, src}, *afterMs, *binMs, *bumpEvery, *maxNeurons, *pairs,
+			figurePaths{raster: *rasterPath, rates: *ratesPath, spectrum: *spectrumPath, bump: *bumpPath, bumpBinMs: *bumpBin}, hopfieldOpts{*overlapBin, *overlapsPath})
 	}()
 	select {
 	case err := <-done:
@@ -84,7 +88,13 @@ func (c ctxReader) Read(p []byte) (int, error) {
 }
 
 // analyzeStream reads a stream and prints (and draws) its analysis.
-func analyzeStream(w io.Writer, name string, src io.Reader, afterMs, binMs, bumpEvery float64, maxNeurons, pairs int, rasterPath, ratesPath string, hop hopfieldOpts) error {
+// figurePaths are the figures analyze draws, by flag ("" for none).
+type figurePaths struct {
+	raster, rates, spectrum, bump string
+	bumpBinMs                     float64
+}
+
+func analyzeStream(w io.Writer, name string, src io.Reader, afterMs, binMs, bumpEvery float64, maxNeurons, pairs int, fig figurePaths, hop hopfieldOpts) error {
 	res, readErr := stream.ReadAll(src)
 	if res.Header == nil {
 		return fmt.Errorf("%s: %w", name, readErr)
@@ -124,22 +134,26 @@ func analyzeStream(w io.Writer, name string, src io.Reader, afterMs, binMs, bump
 		errs = append(errs, err)
 	}
 
-	if rasterPath != "" || ratesPath != "" {
+	if fig.raster != "" || fig.rates != "" || fig.spectrum != "" || fig.bump != "" {
 		if len(run.Pops) == 0 || !(run.DurationMs > 0) {
 			errs = append(errs, fmt.Errorf("no spikes of a recorded spiking population to draw"))
 		} else {
-			if rasterPath != "" {
-				if err := analysis.Raster(run, rasterPath, analysis.PlotOptions{MaxNeurons: maxNeurons}); err != nil {
-					errs = append(errs, err)
-				} else {
-					fmt.Fprintf(w, "wrote %s\n", rasterPath)
+			for _, f := range []struct {
+				path string
+				draw func() error
+			}{
+				{fig.raster, func() error { return analysis.Raster(run, fig.raster, analysis.PlotOptions{MaxNeurons: maxNeurons}) }},
+				{fig.rates, func() error { return analysis.Rates(run, fig.rates, binMs) }},
+				{fig.spectrum, func() error { return analysis.SpectrumPlot(run, fig.spectrum) }},
+				{fig.bump, func() error { return analysis.BumpPlot(run, fig.bump, fig.bumpBinMs) }},
+			} {
+				if f.path == "" {
+					continue
 				}
-			}
-			if ratesPath != "" {
-				if err := analysis.Rates(run, ratesPath, binMs); err != nil {
+				if err := f.draw(); err != nil {
 					errs = append(errs, err)
 				} else {
-					fmt.Fprintf(w, "wrote %s\n", ratesPath)
+					fmt.Fprintf(w, "wrote %s\n", f.path)
 				}
 			}
 		}
