@@ -105,6 +105,9 @@ func (b *builder) writeProjection(sp *spikingProj, st []*stage) {
 			off := s.off
 			clear(off)
 			for u := a; u < z; u++ {
+				if (u-a)%1024 == 1023 && b.ctx.Err() != nil {
+					break // the round is discarded below
+				}
 				bt := g.unit(wk, uint32(u))
 				for i, pre := range bt.pre {
 					d := bt.d[i]
@@ -121,6 +124,9 @@ func (b *builder) writeProjection(sp *spikingProj, st []*stage) {
 			s.raw, s.rawW, s.maxDelay = raw, rawW, maxD
 			s.bucketSort(shift, keep)
 		})
+		if b.ctx.Err() != nil {
+			return // the caller reports the cancellation
+		}
 		var next atomic.Int64
 		parallel(T, func(int) {
 			for {

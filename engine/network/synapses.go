@@ -7,6 +7,7 @@ import (
 	"math/bits"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/myelin-sim/myelin/engine/hugepages"
@@ -37,6 +38,33 @@ func parallel(n int, f func(w int)) {
 		go func(w int) { defer wg.Done(); f(w) }(w)
 	}
 	wg.Wait()
+}
+
+// passOneChunks is how many chunks pass 1 splits the units of a rule into
+// when its workers keep partial input sums (by-presynaptic rules), whatever
+// the thread count.
+const passOneChunks = 8
+
+// forChunks runs f(c) for every chunk c in [0, k) on at most threads
+// goroutines.
+func forChunks(threads, k int, f func(c int)) {
+	t := max(1, min(threads, k))
+	if t == 1 {
+		for c := range k {
+			f(c)
+		}
+		return
+	}
+	var next atomic.Int64
+	parallel(t, func(int) {
+		for {
+			c := int(next.Add(1) - 1)
+			if c >= k {
+				return
+			}
+			f(c)
+		}
+	})
 }
 
 // chunks splits [0, n) into k contiguous ranges.
@@ -79,6 +107,13 @@ func (b *builder) synapses() error {
 		}
 		sp := &spikingProj{where: where, gen: g, pre: pre, post: post}
 		k := b.threads
+		if g.byPre || g.units == 1 {
+			// Pass 1 bounds the targets' input with per-chunk partial sums,
+			// added in chunk order: a fixed number of chunks keeps the
+			// float64 sums, and the scales they fix, independent of the
+			// thread count.
+			k = passOneChunks
+		}
 		if g.units < uint32(k) {
 			k = max(1, int(g.units))
 		}
@@ -91,7 +126,7 @@ func (b *builder) synapses() error {
 	// serialize here: done while pass 2 fills the arrays, they would make
 	// its workers wait for each other).
 	early := b.allocateEarly(projs)
-	defer early.wait()
+	defer early.stop()
 
 	// Pass 1: counts per presynaptic neuron and input bounds. Delays are
 	// drawn in pass 2 only (their stream is separate, so skipping them here
@@ -108,8 +143,9 @@ func (b *builder) synapses() error {
 		counts := make([][]uint32, k)
 		sums := make([][]float64, k)
 		badW := make([]float64, k) // a non-finite weight drawn by worker w, or 0
+		synW := make([]uint64, k)  // synapses drawn by worker w (its counts cannot wrap below 2^32)
 		postFirst := net.Pops[sp.post].First
-		parallel(k, func(w int) {
+		forChunks(b.threads, k, func(w int) {
 			cnt := make([]uint32, sp.gen.nPre)
 			var sum []float64
 			if sp.gen.byPre || sp.gen.units == 1 {
@@ -117,6 +153,7 @@ func (b *builder) synapses() error {
 			}
 			wk := sp.gen.newWorker()
 			wk.noDelay, wk.unordered = true, true
+			var drawn uint64
 			bad := 0.0
 			// Constant weights onto by-post units: the same sums without
 			// drawing or checking a weight per synapse.
@@ -133,6 +170,7 @@ func (b *builder) synapses() error {
 					b.prog.done.Add(1024)
 				}
 				bt := sp.gen.unit(wk, u)
+				drawn += uint64(len(bt.pre))
 				for _, pre := range bt.pre {
 					cnt[pre]++
 				}
@@ -174,7 +212,7 @@ func (b *builder) synapses() error {
 				}
 				abs[u] = x
 			}
-			counts[w], sums[w], badW[w] = cnt, sum, bad
+			counts[w], sums[w], badW[w], synW[w] = cnt, sum, bad, drawn
 		})
 		for w := range sums {
 			for post, v := range sums[w] {
@@ -186,9 +224,17 @@ func (b *builder) synapses() error {
 		}
 		passed += uint64(sp.gen.units)
 		b.prog.done.Store(passed)
+		for w := range synW {
+			if synW[w] > math.MaxUint32 {
+				return fmt.Errorf("%s: %d synapses in one of %d parts of the rule: a presynaptic neuron's count could pass 2^32-1", sp.where, synW[w], k)
+			}
+		}
 		sp.count = counts[0]
 		for w := 1; w < k; w++ {
 			for i, v := range counts[w] {
+				if sp.count[i]+v < v {
+					return fmt.Errorf("%s: presynaptic neuron %d has more than 2^32-1 synapses", sp.where, i)
+				}
 				sp.count[i] += v
 			}
 		}
@@ -215,6 +261,9 @@ func (b *builder) synapses() error {
 	}
 	net.Syn.RowPtr = make([]uint64, net.N+1)
 	for i, v := range rowLen {
+		if v > math.MaxUint32 {
+			return fmt.Errorf("neuron %d (%s): %d synapses: a neuron has at most 2^32-1", i, net.Pops[net.PopOf(uint32(i))].Name, v)
+		}
 		net.Syn.RowPtr[i+1] = net.Syn.RowPtr[i] + v
 	}
 	rowLen = nil
@@ -222,6 +271,7 @@ func (b *builder) synapses() error {
 	if uint64(len(early.packed)) == total && total > 0 {
 		net.Syn.Packed = early.packed
 	} else {
+		early.stop()
 		early.packed = nil
 		net.Syn.Packed = make([]uint32, total)
 		hugepages.Advise(net.Syn.Packed)
@@ -230,6 +280,7 @@ func (b *builder) synapses() error {
 	if uint64(len(early.weight)) == stored && stored > 0 {
 		net.Syn.Weight = early.weight
 	} else {
+		early.stop()
 		early.weight = nil
 		net.Syn.Weight = make([]int32, stored)
 		hugepages.Advise(net.Syn.Weight)
@@ -314,12 +365,19 @@ type earlyArrays struct {
 	packed []uint32
 	weight []int32
 	done   chan struct{}
+	cancel context.CancelFunc // stops the faulting goroutine
 }
 
-// wait returns once the pages are in (or the build was cancelled).
-func (e *earlyArrays) wait() {
+// stop stops faulting the pages in (those of arrays in use are faulted by
+// their writers anyway) and returns once the goroutine has ended: on any
+// return from synapses, an error included, and when a prediction is
+// discarded, so that an early array is never faulted in beside its
+// replacement.
+func (e *earlyArrays) stop() {
 	if e.done != nil {
+		e.cancel()
 		<-e.done
+		e.done = nil
 	}
 }
 
@@ -380,11 +438,13 @@ func (b *builder) allocateEarly(projs []*spikingProj) *earlyArrays {
 		}
 	}
 	e.done = make(chan struct{})
+	ctx, cancel := context.WithCancel(b.ctx)
+	e.cancel = cancel
 	packed, weight := e.packed, e.weight
 	go func() {
 		defer close(e.done)
-		populate(b.ctx, packed)
-		populate(b.ctx, weight)
+		populate(ctx, packed)
+		populate(ctx, weight)
 	}()
 	return e
 }
