@@ -176,7 +176,10 @@ func philox8Go(buf *[32]uint32, k [2]uint32) {
 	}
 }
 
-// Float64 returns a uniform draw in (0, 1) from two words (53 bits, never 0).
+// Float64 returns a uniform draw in (0, 1] from two words: (n + 0.5)/2^53
+// for a 53-bit n, never 0. The largest n rounds up to exactly 1 (probability
+// 2^-53), which the callers allow: a uniform weight may equal its upper
+// bound, and log(1) = 0 is a valid gap or tail draw.
 func (q *Seq) Float64() float64 {
 	hi := uint64(q.Uint32()) >> 6 // 26 bits
 	lo := uint64(q.Uint32()) >> 5 // 27 bits
