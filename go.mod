@@ -4,6 +4,7 @@ go 1.24.0
 
 require (
 	github.com/spf13/pflag v1.1.0
+	golang.org/x/sys v0.38.0
 	gonum.org/v1/gonum v0.17.0
 	gonum.org/v1/plot v0.17.0
 	google.golang.org/protobuf v1.36.12

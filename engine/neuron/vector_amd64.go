@@ -1,7 +1,10 @@
 package neuron
 
-// hasAVX2 reports whether the processor and the OS support AVX2.
-func hasAVX2() bool
+import "golang.org/x/sys/cpu"
+
+// hasAVX2 reports whether the processor and the OS support AVX2
+// (golang.org/x/sys/cpu checks the OS's YMM state saving too).
+func hasAVX2() bool { return cpu.X86.HasAVX2 }
 
 // pscExpAVX2 runs IafPscExp.Step, with no external current, on neurons
 // [0, n) of the given arrays (n a multiple of 8), reading and clearing the

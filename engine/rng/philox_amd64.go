@@ -1,7 +1,6 @@
 package rng
 
-// hasAVX2 reports whether the processor and the OS support AVX2.
-func hasAVX2() bool
+import "golang.org/x/sys/cpu"
 
 // philox8AVX2 computes the eight Philox4x32-10 blocks whose counters are
 // the columns of buf (word w of block b at buf[8w+b]) under key (k0, k1),
@@ -11,7 +10,7 @@ func hasAVX2() bool
 func philox8AVX2(buf *[32]uint32, k0, k1 uint32)
 
 // useAVX2 is fixed at start-up: whether philox8 runs the AVX2 code.
-var useAVX2 = hasAVX2()
+var useAVX2 = cpu.X86.HasAVX2 // the processor has it and the OS saves the YMM state
 
 // philox8 computes eight blocks in place (layout as philox8AVX2).
 func philox8(buf *[32]uint32, k [2]uint32) {

@@ -32,37 +32,6 @@
 	VPADDD Y8, Y4, Y4; \
 	VPADDD Y9, Y5, Y5
 
-// func hasAVX2() bool
-TEXT ·hasAVX2(SB), NOSPLIT, $0-1
-	XORL CX, CX
-	MOVL $0, AX
-	CPUID
-	CMPL AX, $7
-	JLT  no
-	MOVL $1, AX
-	XORL CX, CX
-	CPUID
-	// OSXSAVE (bit 27) and AVX (bit 28)
-	ANDL $0x18000000, CX
-	CMPL CX, $0x18000000
-	JNE  no
-	// The OS saves the XMM and YMM state.
-	XORL CX, CX
-	XGETBV
-	ANDL $6, AX
-	CMPL AX, $6
-	JNE  no
-	MOVL $7, AX
-	XORL CX, CX
-	CPUID
-	BTL  $5, BX
-	JCC  no
-	MOVB $1, ret+0(FP)
-	RET
-no:
-	MOVB $0, ret+0(FP)
-	RET
-
 // func philox8AVX2(buf *[32]uint32, k0, k1 uint32)
 TEXT ·philox8AVX2(SB), NOSPLIT, $0-16
 	MOVQ buf+0(FP), AX
