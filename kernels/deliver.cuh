@@ -63,16 +63,19 @@ __device__ __forceinline__ void myelin_deliver_work(const MyelinNet *net, unsign
                 sl -= slots;
             }
             unsigned long long idx = sl * n + target;
+            // The target's population, searched once, where a compact weight
+            // or short-term plasticity needs it.
+            unsigned tq = (wb == MYELIN_COMPACT || net->n_stp != 0) ? myelin_pop_of(net, target) : 0;
             int w;
             if (wb == MYELIN_COMPACT) {
-                w = net->wtab[pp * net->n_pops + myelin_pop_of(net, target)];
+                w = net->wtab[pp * net->n_pops + tq];
             } else {
                 w = net->weight[wb + (k - net->row_ptr[net->pops[pp].first])];
             }
             if (net->n_stp != 0) {
                 // Short-term plasticity: scaled by the factor of this spike
                 // (cpu.Backend.deliverSTP).
-                int set = net->stp_of[pp * net->n_pops + myelin_pop_of(net, target)];
+                int set = net->stp_of[pp * net->n_pops + tq];
                 if (set >= 0) {
                     const StpDesc *sd = &net->stp_sets[set];
                     w = TsodyksMarkram_Scale(w, net->stp_f[(t & 1ull) * net->stp_entries + sd->off + (pre - sd->first)]);
