@@ -1,6 +1,7 @@
 // deliver.cuh: phase two of a step (cpu.Backend.deliver in
 // engine/cpu/step.go): every spike of step t adds its synapses' weights to
-// the ring slots of their arrival steps t + delay. The adds are int32
+// the ring slots of their arrival steps t + delay (on the channel of the
+// weight's sign, or the slow port). The adds are int32
 // atomics, so their order does not change the sums. The work is a device
 // function so that myelin_deliver (deliver.cu) and the fused myelin_step
 // (update.cu) share it.
@@ -58,7 +59,16 @@ __device__ __forceinline__ void myelin_deliver_work(const MyelinNet *net, unsign
             unsigned long long wb = net->wbase[pp];
             unsigned p = net->packed[k];
             unsigned target = p >> dbits;
-            unsigned long long sl = cur + (p & dmask);
+            unsigned d = p & dmask;
+            // A synapse onto the slow excitatory port carries port_bit in
+            // its delay field (0 when the network has no such synapse) and
+            // goes to ring_slow; its weight is never negative.
+            int *ring_e = net->ring_ex;
+            if ((d & net->port_bit) != 0) {
+                d ^= net->port_bit;
+                ring_e = net->ring_slow;
+            }
+            unsigned long long sl = cur + d;
             if (sl >= slots) {
                 sl -= slots;
             }
@@ -82,7 +92,7 @@ __device__ __forceinline__ void myelin_deliver_work(const MyelinNet *net, unsign
                 }
             }
             if (w >= 0) {
-                atomicAdd(&net->ring_ex[idx], w);
+                atomicAdd(&ring_e[idx], w);
             } else {
                 atomicAdd(&net->ring_in[idx], w);
             }

@@ -39,6 +39,14 @@ struct IafCondExp {
     float VTh;     // V_th
     float VReset;  // V_reset
     int RefStep;   // t_ref in steps
+
+    // The slow excitatory port, used only when Slow is 1: its conductance
+    // g_slow is kept in state c.
+    float PSlow;     // exp(-hs/tau_syn_slow)
+    float PSlowHalf; // exp(-hs/(2 tau_syn_slow))
+    float ASlow;     // mean of exp(-s/tau_syn_slow) over a substep
+    float ESlow;     // e_slow, mV
+    int Slow;        // 1: the port is in use (IafCondExp_StepSlow), 0: IafCondExp_Step
 };
 
 // IafCondExp_Step advances one neuron by one step: *v the membrane potential
@@ -105,11 +113,81 @@ __device__ __forceinline__ bool IafCondExp_Step(const IafCondExp *c, float *vp, 
     return spiked;
 }
 
-// IafCondExp_Update is the body of IafCondExp.Update (Go) for neuron g: Step on its
-// state, with this step's inputs. It returns whether the neuron fired.
-__device__ __forceinline__ bool IafCondExp_Update(const IafCondExp *c, const MyelinState *s, unsigned g, float inEx, float inIn,
-                                          float iext)
+// IafCondExp_StepSlow is IafCondExp_Step with the slow excitatory port:
+// *gsp is its conductance (nS), inSlow the weight arriving on it now (nS,
+// >= 0). The slow conductance joins G and I as the fast ones do, with
+// reversal E_slow.
+__device__ __forceinline__ bool IafCondExp_StepSlow(const IafCondExp *c, float *vp, float *gexp, float *ginp,
+                                                    float *gsp, int *refp, float inEx, float inIn, float inSlow,
+                                                    float iext)
 {
+    float v = *vp, gex = *gexp, gin = *ginp, gs = *gsp;
+    int ref = *refp;
+    bool spiked = false;
+    if (ref > 0) {
+        ref--;
+        v = c->VReset;
+        for (int k = 0; k < c->NSub; k++) {
+            gex = gex * c->PEx;
+            gin = gin * c->PIn;
+            gs = gs * c->PSlow;
+        }
+    } else {
+        float i = c->IE + iext;
+        float il = c->GLEL + i;
+        for (int k = 0; k < c->NSub; k++) {
+            float geE = gex * c->PEx, giE = gin * c->PIn, gsE = gs * c->PSlow;
+            float g0 = c->GL + gex + gin + gs;
+            if (g0 * c->NegHSC < -MYELIN_IAF_COND_STIFF) {
+                float ge = c->AEx * gex;
+                float gi = c->AIn * gin;
+                float gsl = c->ASlow * gs;
+                float gtot = c->GL + ge + gi + gsl;
+                float vinf = (il + ge * c->EEx + gi * c->EIn + gsl * c->ESlow) / gtot;
+                v = vinf + (v - vinf) * myelin_expf(c->NegHSC * gtot);
+            } else {
+                float geM = gex * c->PExHalf, giM = gin * c->PInHalf, gsM = gs * c->PSlowHalf;
+                float i0 = il + gex * c->EEx + gin * c->EIn + gs * c->ESlow;
+                float gM = c->GL + geM + giM + gsM;
+                float iM = il + geM * c->EEx + giM * c->EIn + gsM * c->ESlow;
+                float gE = c->GL + geE + giE + gsE;
+                float iE = il + geE * c->EEx + giE * c->EIn + gsE * c->ESlow;
+                float k1 = (i0 - g0 * v) * c->InvC;
+                float k2 = (iM - gM * (v + c->HalfHS * k1)) * c->InvC;
+                float k3 = (iM - gM * (v + c->HalfHS * k2)) * c->InvC;
+                float k4 = (iE - gE * (v + c->HS * k3)) * c->InvC;
+                v = v + c->SixthHS * (k1 + 2.0f * k2 + 2.0f * k3 + k4);
+            }
+            gex = geE;
+            gin = giE;
+            gs = gsE;
+        }
+        if (v >= c->VTh) {
+            v = c->VReset;
+            ref = c->RefStep;
+            spiked = true;
+        }
+    }
+    gex = gex + inEx;
+    gin = gin - inIn;
+    gs = gs + inSlow;
+    *vp = v;
+    *gexp = gex;
+    *ginp = gin;
+    *gsp = gs;
+    *refp = ref;
+    return spiked;
+}
+
+// IafCondExp_Update is the body of IafCondExp.Update (Go) for neuron g: Step
+// (or StepSlow, when the slow port is in use) on its state, with this
+// step's inputs. It returns whether the neuron fired.
+__device__ __forceinline__ bool IafCondExp_Update(const IafCondExp *c, const MyelinState *s, unsigned g, float inEx,
+                                                  float inIn, float inSlow, float iext)
+{
+    if (c->Slow != 0) {
+        return IafCondExp_StepSlow(c, &s->v[g], &s->a[g], &s->b[g], &s->c[g], &s->ref[g], inEx, inIn, inSlow, iext);
+    }
     return IafCondExp_Step(c, &s->v[g], &s->a[g], &s->b[g], &s->ref[g], inEx, inIn, iext);
 }
 

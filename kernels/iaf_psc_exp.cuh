@@ -20,6 +20,12 @@ struct IafPscExp {
     float VTh;    // V_th - E_L
     float VReset; // V_reset - E_L
     int RefStep;  // t_ref in steps
+
+    // The slow excitatory port, used only when Slow is 1: its current
+    // I_syn_slow is kept in state c.
+    float P11Slow; // exp(-h/tau_syn_slow)
+    float P21Slow; // effect of the slow current on V over one step
+    int Slow;      // 1: the port is in use (IafPscExp_StepSlow), 0: IafPscExp_Step
 };
 
 // IafPscExp_Step advances one neuron by one step, as NEST's
@@ -51,11 +57,43 @@ __device__ __forceinline__ bool IafPscExp_Step(const IafPscExp *c, float *vp, fl
     return false;
 }
 
-// IafPscExp_Update is the body of IafPscExp.Update (Go) for neuron g: Step on its
-// state, with this step's inputs. It returns whether the neuron fired.
-__device__ __forceinline__ bool IafPscExp_Update(const IafPscExp *c, const MyelinState *s, unsigned g, float inEx, float inIn,
-                                          float iext)
+// IafPscExp_StepSlow is IafPscExp_Step with the slow excitatory port: *isp
+// is its current (pA), inSlow the weight arriving on it now (pA, >= 0).
+__device__ __forceinline__ bool IafPscExp_StepSlow(const IafPscExp *c, float *vp, float *iexp, float *iinp, float *isp,
+                                                   int *refp, float inEx, float inIn, float inSlow, float iext)
 {
+    float v = *vp, iex = *iexp, iin = *iinp, is = *isp;
+    int ref = *refp;
+    if (ref == 0) {
+        v = c->P22 * v + c->P21Ex * iex + c->P21In * iin + c->P21Slow * is + c->P20 * (c->IE + iext);
+    } else {
+        ref--;
+    }
+    iex = c->P11Ex * iex + inEx;
+    iin = c->P11In * iin + inIn;
+    is = c->P11Slow * is + inSlow;
+    *iexp = iex;
+    *iinp = iin;
+    *isp = is;
+    if (v >= c->VTh) {
+        *vp = c->VReset;
+        *refp = c->RefStep;
+        return true;
+    }
+    *vp = v;
+    *refp = ref;
+    return false;
+}
+
+// IafPscExp_Update is the body of IafPscExp.Update (Go) for neuron g: Step
+// (or StepSlow, when the slow port is in use) on its state, with this
+// step's inputs. It returns whether the neuron fired.
+__device__ __forceinline__ bool IafPscExp_Update(const IafPscExp *c, const MyelinState *s, unsigned g, float inEx,
+                                                 float inIn, float inSlow, float iext)
+{
+    if (c->Slow != 0) {
+        return IafPscExp_StepSlow(c, &s->v[g], &s->a[g], &s->b[g], &s->c[g], &s->ref[g], inEx, inIn, inSlow, iext);
+    }
     return IafPscExp_Step(c, &s->v[g], &s->a[g], &s->b[g], &s->ref[g], inEx, inIn, iext);
 }
 

@@ -14,16 +14,18 @@
 #include "izhikevich.cuh"
 #include "rate.cuh"
 
-// MYELIN_SPIKING_MODELS(X) applies X(code, Type, channels) to every spiking
-// model: code is neuron.Model.Code, Type the coefficient struct (with
-// Type_Update in its header), channels neuron.Model.Channels (1: the
-// excitatory and inhibitory input arrive summed).
+// MYELIN_SPIKING_MODELS(X) applies X(code, Type, channels, slow) to every
+// spiking model: code is neuron.Model.Code, Type the coefficient struct
+// (with Type_Update in its header), channels neuron.Model.Channels (1: the
+// excitatory and inhibitory input arrive summed), slow 1 for a model with a
+// slow excitatory port (neuron.Model.HasSlowPort), whose Type_Update takes
+// the port's input after the inhibitory one.
 #define MYELIN_SPIKING_MODELS(X) \
-    X(1, IafPscDelta, 1)         \
-    X(2, IafPscExp, 2)           \
-    X(3, IafCondExp, 2)          \
-    X(5, AeifCondExp, 2)         \
-    X(6, Izhikevich, 1)
+    X(1, IafPscDelta, 1, 0)      \
+    X(2, IafPscExp, 2, 1)        \
+    X(3, IafCondExp, 2, 1)       \
+    X(5, AeifCondExp, 2, 0)      \
+    X(6, Izhikevich, 1, 0)
 
 // MYELIN_RATE_MODELS(X) applies X(code, Type) to every rate model (with
 // Type_Step in its header).

@@ -38,7 +38,8 @@ struct PoissonDesc {
     unsigned long long start, stop;
     unsigned first, count;
     int weight; // fixed point, signed by channel
-    unsigned purpose, base, table_off, table_len, pad;
+    unsigned purpose, base, table_off, table_len;
+    unsigned slow; // 1: the counts go to the slow excitatory port (weight >= 0)
 };
 
 // DCDesc is one DC input (network.DC).
@@ -109,8 +110,9 @@ struct MyelinNet {
     float *v, *a, *b, *c;               // [n]: V, then the model's other state (I_ex/g_ex, I_in/g_in, ...)
     int *ref;                           // [n]: refractory steps left
     int *ring_ex, *ring_in;             // [ring_slots * n]: fixed-point input by arrival step
+    int *ring_slow;                     // [ring_slots * n] where port_bit != 0: the slow excitatory port's
     const unsigned long long *row_ptr;  // [n+1]: CSR by presynaptic neuron
-    const unsigned *packed;             // target << delay_bits | delay
+    const unsigned *packed;             // target << delay_bits | port | delay (port: port_bit or 0)
     const int *weight;                  // stored weights, fixed point in the target's scale; sign = channel
     const unsigned long long *wbase;    // [n_pops]: where a population's rows' weights start in weight, or MYELIN_COMPACT
     const int *wtab;                    // [n_pops * n_pops]: weight of every synapse from a compact population onto another
@@ -146,6 +148,8 @@ struct MyelinNet {
     unsigned tiles;     // tiles of MYELIN_ORDER_TILE words in a step's bitmask
     unsigned n_stp;       // short-term plasticity sets
     unsigned stp_entries; // their state entries (one per neuron of each set's population)
+    unsigned port_bit;    // the delay-field bit of synapses onto the slow port (network.Synapses.PortBit), 0: none
+    unsigned pad;
 };
 
 static_assert(sizeof(PopDesc) == 28 + 4 * MYELIN_MODEL_WORDS, "PopDesc layout");
@@ -155,7 +159,7 @@ static_assert(sizeof(EventDesc) == 16, "EventDesc layout");
 static_assert(sizeof(RateProjDesc) == 40, "RateProjDesc layout");
 static_assert(sizeof(ProbeDesc) == 24, "ProbeDesc layout");
 static_assert(sizeof(StpDesc) == 40, "StpDesc layout");
-static_assert(sizeof(MyelinNet) == 376, "MyelinNet layout");
+static_assert(sizeof(MyelinNet) == 392, "MyelinNet layout");
 
 // myelin_pop_of_block returns the population whose neurons block b of a
 // merged launch (myelin_update if rate is false, myelin_rate_update if

@@ -7,7 +7,8 @@
 //   myelin_chunk_begin  zero the spike counts of the chunk's m steps
 //   myelin_events       add the spike-array events of step t to ring slot t
 //   myelin_update       one thread per neuron of every spiking population:
-//                       ring slot t (read and cleared), Poisson counts ×
+//                       ring slot t of each channel and of the slow port
+//                       (read and cleared), Poisson counts ×
 //                       weight in int64, DC inputs, the model step, state
 //                       samples; a neuron that fires appends its id to the
 //                       step's spike list and sets its bit for order.cu
@@ -105,12 +106,18 @@ __device__ __forceinline__ void myelin_update_neuron(const MyelinNet *net, unsig
     unsigned g = pop->first + (unsigned)i;
     unsigned long long t = *net->step + s;
 
-    // Ring slot t: read and clear.
+    // Ring slot t: read and clear (the slow port's too, where the network
+    // uses one).
     unsigned long long idx = (t % net->ring_slots) * (unsigned long long)net->n + g;
     long long qe = net->ring_ex[idx];
     long long qi = net->ring_in[idx];
+    long long qs = 0;
     net->ring_ex[idx] = 0;
     net->ring_in[idx] = 0;
+    if (net->port_bit != 0) {
+        qs = net->ring_slow[idx];
+        net->ring_slow[idx] = 0;
+    }
 
     // Poisson inputs: counts × weight, added in int64.
     unsigned long long blk = t / 4;
@@ -122,7 +129,9 @@ __device__ __forceinline__ void myelin_update_neuron(const MyelinNet *net, unsig
             unsigned u = myelin_philox_word(b, lane);
             long long q = (long long)myelin_poisson_count(u, p->base, net->ptable + p->table_off, p->table_len) *
                           (long long)p->weight;
-            if (p->weight >= 0) {
+            if (p->slow != 0) {
+                qs += q;
+            } else if (p->weight >= 0) {
                 qe += q;
             } else {
                 qi += q;
@@ -136,14 +145,19 @@ __device__ __forceinline__ void myelin_update_neuron(const MyelinNet *net, unsig
     bool fired = false;
     switch (pop->model) {
         // One case per spiking model (models.cuh): a one-channel model
-        // receives the sum of both channels, as neuron.Input.Ex.
-#define MYELIN_UPDATE_CASE(code, T, channels)                                                                   \
+        // receives the sum of both channels, as neuron.Input.Ex; a model
+        // with a slow port also receives the port's input.
+#define MYELIN_UPDATE_CALL_0(T, ex, in, sl) T##_Update(&pop->m.m_##T, &st, g, ex, in, iext)
+#define MYELIN_UPDATE_CALL_1(T, ex, in, sl) T##_Update(&pop->m.m_##T, &st, g, ex, in, sl, iext)
+#define MYELIN_UPDATE_CASE(code, T, channels, slow)                                                             \
     case code:                                                                                                  \
-        fired = T##_Update(&pop->m.m_##T, &st, g, channels == 1 ? (float)(qe + qi) * si : (float)qe * si,       \
-                           channels == 1 ? 0.0f : (float)qi * si, iext);                                        \
+        fired = MYELIN_UPDATE_CALL_##slow(T, channels == 1 ? (float)(qe + qi) * si : (float)qe * si,            \
+                                          channels == 1 ? 0.0f : (float)qi * si, (float)qs * si);               \
         break;
         MYELIN_SPIKING_MODELS(MYELIN_UPDATE_CASE)
 #undef MYELIN_UPDATE_CASE
+#undef MYELIN_UPDATE_CALL_0
+#undef MYELIN_UPDATE_CALL_1
     default:
         __trap(); // a code the host never uploads: launch checks every population's model
     }

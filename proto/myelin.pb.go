@@ -40,6 +40,11 @@ const (
 	Receptor_EXCITATORY Receptor = 1
 	// Inhibitory channel with |w| (a negative current for current-based models).
 	Receptor_INHIBITORY Receptor = 2
+	// The slow excitatory port with |w| (NMDA-like; NEST's receptor_type of a
+	// _multisynapse model's slow port): its own current or conductance with
+	// the target model's tau_syn_slow (and e_slow). Only for models that have
+	// the port (iaf_psc_exp, iaf_cond_exp).
+	Receptor_SLOW_EXCITATORY Receptor = 3
 )
 
 // Enum value maps for Receptor.
@@ -48,11 +53,13 @@ var (
 		0: "RECEPTOR_AUTO",
 		1: "EXCITATORY",
 		2: "INHIBITORY",
+		3: "SLOW_EXCITATORY",
 	}
 	Receptor_value = map[string]int32{
-		"RECEPTOR_AUTO": 0,
-		"EXCITATORY":    1,
-		"INHIBITORY":    2,
+		"RECEPTOR_AUTO":   0,
+		"EXCITATORY":      1,
+		"INHIBITORY":      2,
+		"SLOW_EXCITATORY": 3,
 	}
 )
 
@@ -568,18 +575,23 @@ func (x *IafPscDelta) GetIE() float64 {
 
 // IafPscExp is NEST's iaf_psc_exp: leaky integrate-and-fire with
 // exponentially decaying synaptic currents. Positive weights (pA) go to the
-// excitatory current, negative ones to the inhibitory current.
+// excitatory current, negative ones to the inhibitory current. A third,
+// slow excitatory port (receptor SLOW_EXCITATORY, NMDA-like) has its own
+// current with time constant tau_syn_slow, as one port of NEST's
+// iaf_psc_exp_multisynapse; it costs nothing unless some projection or
+// Poisson input onto the population uses it.
 type IafPscExp struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	CM            *float64               `protobuf:"fixed64,1,opt,name=c_m,json=cM,proto3,oneof" json:"c_m,omitempty"`                     // pF (250)
-	TauM          *float64               `protobuf:"fixed64,2,opt,name=tau_m,json=tauM,proto3,oneof" json:"tau_m,omitempty"`               // ms (10)
-	TRef          *float64               `protobuf:"fixed64,3,opt,name=t_ref,json=tRef,proto3,oneof" json:"t_ref,omitempty"`               // ms (2)
-	EL            *float64               `protobuf:"fixed64,4,opt,name=e_l,json=eL,proto3,oneof" json:"e_l,omitempty"`                     // mV (-70)
-	VReset        *float64               `protobuf:"fixed64,5,opt,name=v_reset,json=vReset,proto3,oneof" json:"v_reset,omitempty"`         // mV (-70)
-	VTh           *float64               `protobuf:"fixed64,6,opt,name=v_th,json=vTh,proto3,oneof" json:"v_th,omitempty"`                  // mV (-55)
-	IE            *float64               `protobuf:"fixed64,7,opt,name=i_e,json=iE,proto3,oneof" json:"i_e,omitempty"`                     // pA (0)
-	TauSynEx      *float64               `protobuf:"fixed64,8,opt,name=tau_syn_ex,json=tauSynEx,proto3,oneof" json:"tau_syn_ex,omitempty"` // ms (2)
-	TauSynIn      *float64               `protobuf:"fixed64,9,opt,name=tau_syn_in,json=tauSynIn,proto3,oneof" json:"tau_syn_in,omitempty"` // ms (2)
+	CM            *float64               `protobuf:"fixed64,1,opt,name=c_m,json=cM,proto3,oneof" json:"c_m,omitempty"`                            // pF (250)
+	TauM          *float64               `protobuf:"fixed64,2,opt,name=tau_m,json=tauM,proto3,oneof" json:"tau_m,omitempty"`                      // ms (10)
+	TRef          *float64               `protobuf:"fixed64,3,opt,name=t_ref,json=tRef,proto3,oneof" json:"t_ref,omitempty"`                      // ms (2)
+	EL            *float64               `protobuf:"fixed64,4,opt,name=e_l,json=eL,proto3,oneof" json:"e_l,omitempty"`                            // mV (-70)
+	VReset        *float64               `protobuf:"fixed64,5,opt,name=v_reset,json=vReset,proto3,oneof" json:"v_reset,omitempty"`                // mV (-70)
+	VTh           *float64               `protobuf:"fixed64,6,opt,name=v_th,json=vTh,proto3,oneof" json:"v_th,omitempty"`                         // mV (-55)
+	IE            *float64               `protobuf:"fixed64,7,opt,name=i_e,json=iE,proto3,oneof" json:"i_e,omitempty"`                            // pA (0)
+	TauSynEx      *float64               `protobuf:"fixed64,8,opt,name=tau_syn_ex,json=tauSynEx,proto3,oneof" json:"tau_syn_ex,omitempty"`        // ms (2)
+	TauSynIn      *float64               `protobuf:"fixed64,9,opt,name=tau_syn_in,json=tauSynIn,proto3,oneof" json:"tau_syn_in,omitempty"`        // ms (2)
+	TauSynSlow    *float64               `protobuf:"fixed64,10,opt,name=tau_syn_slow,json=tauSynSlow,proto3,oneof" json:"tau_syn_slow,omitempty"` // ms (100): the slow excitatory port
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -677,22 +689,36 @@ func (x *IafPscExp) GetTauSynIn() float64 {
 	return 0
 }
 
+func (x *IafPscExp) GetTauSynSlow() float64 {
+	if x != nil && x.TauSynSlow != nil {
+		return *x.TauSynSlow
+	}
+	return 0
+}
+
 // IafCondExp is NEST's iaf_cond_exp: leaky integrate-and-fire with
 // exponentially decaying conductances. Positive weights (nS) go to the
-// excitatory conductance, negative ones (as |w|) to the inhibitory one.
+// excitatory conductance, negative ones (as |w|) to the inhibitory one. A
+// third, slow excitatory port (receptor SLOW_EXCITATORY, NMDA-like) has its
+// own conductance with time constant tau_syn_slow and reversal potential
+// e_slow, as one port of NEST's iaf_cond_beta_multisynapse (with exponential
+// rather than beta-shaped conductances); it costs nothing unless some
+// projection or Poisson input onto the population uses it.
 type IafCondExp struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	CM            *float64               `protobuf:"fixed64,1,opt,name=c_m,json=cM,proto3,oneof" json:"c_m,omitempty"`                      // pF (250)
-	GL            *float64               `protobuf:"fixed64,2,opt,name=g_l,json=gL,proto3,oneof" json:"g_l,omitempty"`                      // nS (16.6667)
-	TRef          *float64               `protobuf:"fixed64,3,opt,name=t_ref,json=tRef,proto3,oneof" json:"t_ref,omitempty"`                // ms (2)
-	EL            *float64               `protobuf:"fixed64,4,opt,name=e_l,json=eL,proto3,oneof" json:"e_l,omitempty"`                      // mV (-70)
-	VReset        *float64               `protobuf:"fixed64,5,opt,name=v_reset,json=vReset,proto3,oneof" json:"v_reset,omitempty"`          // mV (-60)
-	VTh           *float64               `protobuf:"fixed64,6,opt,name=v_th,json=vTh,proto3,oneof" json:"v_th,omitempty"`                   // mV (-55)
-	IE            *float64               `protobuf:"fixed64,7,opt,name=i_e,json=iE,proto3,oneof" json:"i_e,omitempty"`                      // pA (0)
-	EEx           *float64               `protobuf:"fixed64,8,opt,name=e_ex,json=eEx,proto3,oneof" json:"e_ex,omitempty"`                   // mV (0)
-	EIn           *float64               `protobuf:"fixed64,9,opt,name=e_in,json=eIn,proto3,oneof" json:"e_in,omitempty"`                   // mV (-85)
-	TauSynEx      *float64               `protobuf:"fixed64,10,opt,name=tau_syn_ex,json=tauSynEx,proto3,oneof" json:"tau_syn_ex,omitempty"` // ms (0.2)
-	TauSynIn      *float64               `protobuf:"fixed64,11,opt,name=tau_syn_in,json=tauSynIn,proto3,oneof" json:"tau_syn_in,omitempty"` // ms (2)
+	CM            *float64               `protobuf:"fixed64,1,opt,name=c_m,json=cM,proto3,oneof" json:"c_m,omitempty"`                            // pF (250)
+	GL            *float64               `protobuf:"fixed64,2,opt,name=g_l,json=gL,proto3,oneof" json:"g_l,omitempty"`                            // nS (16.6667)
+	TRef          *float64               `protobuf:"fixed64,3,opt,name=t_ref,json=tRef,proto3,oneof" json:"t_ref,omitempty"`                      // ms (2)
+	EL            *float64               `protobuf:"fixed64,4,opt,name=e_l,json=eL,proto3,oneof" json:"e_l,omitempty"`                            // mV (-70)
+	VReset        *float64               `protobuf:"fixed64,5,opt,name=v_reset,json=vReset,proto3,oneof" json:"v_reset,omitempty"`                // mV (-60)
+	VTh           *float64               `protobuf:"fixed64,6,opt,name=v_th,json=vTh,proto3,oneof" json:"v_th,omitempty"`                         // mV (-55)
+	IE            *float64               `protobuf:"fixed64,7,opt,name=i_e,json=iE,proto3,oneof" json:"i_e,omitempty"`                            // pA (0)
+	EEx           *float64               `protobuf:"fixed64,8,opt,name=e_ex,json=eEx,proto3,oneof" json:"e_ex,omitempty"`                         // mV (0)
+	EIn           *float64               `protobuf:"fixed64,9,opt,name=e_in,json=eIn,proto3,oneof" json:"e_in,omitempty"`                         // mV (-85)
+	TauSynEx      *float64               `protobuf:"fixed64,10,opt,name=tau_syn_ex,json=tauSynEx,proto3,oneof" json:"tau_syn_ex,omitempty"`       // ms (0.2)
+	TauSynIn      *float64               `protobuf:"fixed64,11,opt,name=tau_syn_in,json=tauSynIn,proto3,oneof" json:"tau_syn_in,omitempty"`       // ms (2)
+	TauSynSlow    *float64               `protobuf:"fixed64,12,opt,name=tau_syn_slow,json=tauSynSlow,proto3,oneof" json:"tau_syn_slow,omitempty"` // ms (100): the slow excitatory port
+	ESlow         *float64               `protobuf:"fixed64,13,opt,name=e_slow,json=eSlow,proto3,oneof" json:"e_slow,omitempty"`                  // mV (0): its reversal potential
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -800,6 +826,20 @@ func (x *IafCondExp) GetTauSynEx() float64 {
 func (x *IafCondExp) GetTauSynIn() float64 {
 	if x != nil && x.TauSynIn != nil {
 		return *x.TauSynIn
+	}
+	return 0
+}
+
+func (x *IafCondExp) GetTauSynSlow() float64 {
+	if x != nil && x.TauSynSlow != nil {
+		return *x.TauSynSlow
+	}
+	return 0
+}
+
+func (x *IafCondExp) GetESlow() float64 {
+	if x != nil && x.ESlow != nil {
+		return *x.ESlow
 	}
 	return 0
 }
@@ -3598,7 +3638,7 @@ const file_proto_myelin_proto_rawDesc = "" +
 	"\n" +
 	"\b_v_resetB\a\n" +
 	"\x05_v_thB\x06\n" +
-	"\x04_i_e\"\xdc\x02\n" +
+	"\x04_i_e\"\x94\x03\n" +
 	"\tIafPscExp\x12\x14\n" +
 	"\x03c_m\x18\x01 \x01(\x01H\x00R\x02cM\x88\x01\x01\x12\x18\n" +
 	"\x05tau_m\x18\x02 \x01(\x01H\x01R\x04tauM\x88\x01\x01\x12\x18\n" +
@@ -3610,7 +3650,10 @@ const file_proto_myelin_proto_rawDesc = "" +
 	"\n" +
 	"tau_syn_ex\x18\b \x01(\x01H\aR\btauSynEx\x88\x01\x01\x12!\n" +
 	"\n" +
-	"tau_syn_in\x18\t \x01(\x01H\bR\btauSynIn\x88\x01\x01B\x06\n" +
+	"tau_syn_in\x18\t \x01(\x01H\bR\btauSynIn\x88\x01\x01\x12%\n" +
+	"\ftau_syn_slow\x18\n" +
+	" \x01(\x01H\tR\n" +
+	"tauSynSlow\x88\x01\x01B\x06\n" +
 	"\x04_c_mB\b\n" +
 	"\x06_tau_mB\b\n" +
 	"\x06_t_refB\x06\n" +
@@ -3620,7 +3663,8 @@ const file_proto_myelin_proto_rawDesc = "" +
 	"\x05_v_thB\x06\n" +
 	"\x04_i_eB\r\n" +
 	"\v_tau_syn_exB\r\n" +
-	"\v_tau_syn_in\"\x99\x03\n" +
+	"\v_tau_syn_inB\x0f\n" +
+	"\r_tau_syn_slow\"\xf8\x03\n" +
 	"\n" +
 	"IafCondExp\x12\x14\n" +
 	"\x03c_m\x18\x01 \x01(\x01H\x00R\x02cM\x88\x01\x01\x12\x14\n" +
@@ -3637,7 +3681,10 @@ const file_proto_myelin_proto_rawDesc = "" +
 	" \x01(\x01H\tR\btauSynEx\x88\x01\x01\x12!\n" +
 	"\n" +
 	"tau_syn_in\x18\v \x01(\x01H\n" +
-	"R\btauSynIn\x88\x01\x01B\x06\n" +
+	"R\btauSynIn\x88\x01\x01\x12%\n" +
+	"\ftau_syn_slow\x18\f \x01(\x01H\vR\n" +
+	"tauSynSlow\x88\x01\x01\x12\x1a\n" +
+	"\x06e_slow\x18\r \x01(\x01H\fR\x05eSlow\x88\x01\x01B\x06\n" +
 	"\x04_c_mB\x06\n" +
 	"\x04_g_lB\b\n" +
 	"\x06_t_refB\x06\n" +
@@ -3649,7 +3696,9 @@ const file_proto_myelin_proto_rawDesc = "" +
 	"\x05_e_exB\a\n" +
 	"\x05_e_inB\r\n" +
 	"\v_tau_syn_exB\r\n" +
-	"\v_tau_syn_in\"\xc1\x04\n" +
+	"\v_tau_syn_inB\x0f\n" +
+	"\r_tau_syn_slowB\t\n" +
+	"\a_e_slow\"\xc1\x04\n" +
 	"\vAeifCondExp\x12\x14\n" +
 	"\x03c_m\x18\x01 \x01(\x01H\x00R\x02cM\x88\x01\x01\x12\x14\n" +
 	"\x03g_l\x18\x02 \x01(\x01H\x01R\x02gL\x88\x01\x01\x12\x18\n" +
@@ -3935,13 +3984,14 @@ const file_proto_myelin_proto_rawDesc = "" +
 	"\bCOMPLETE\x10\x01\x12\x0f\n" +
 	"\vINTERRUPTED\x10\x02\x12\n" +
 	"\n" +
-	"\x06FAILED\x10\x03*=\n" +
+	"\x06FAILED\x10\x03*R\n" +
 	"\bReceptor\x12\x11\n" +
 	"\rRECEPTOR_AUTO\x10\x00\x12\x0e\n" +
 	"\n" +
 	"EXCITATORY\x10\x01\x12\x0e\n" +
 	"\n" +
-	"INHIBITORY\x10\x02B-Z+github.com/myelin-sim/myelin/proto;myelinpbb\x06proto3"
+	"INHIBITORY\x10\x02\x12\x13\n" +
+	"\x0fSLOW_EXCITATORY\x10\x03B-Z+github.com/myelin-sim/myelin/proto;myelinpbb\x06proto3"
 
 var (
 	file_proto_myelin_proto_rawDescOnce sync.Once

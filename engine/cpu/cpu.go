@@ -40,7 +40,7 @@ type Backend struct {
 	net         *network.Network
 	step        uint64
 
-	ring     []int32               // 2 × RingSlots × N: excitatory slots, then inhibitory
+	ring     []int32               // 2 × RingSlots × N: excitatory slots, then inhibitory; then the slow port's RingSlots × N where the network uses it
 	slotBase [][]uint64            // per thread: ring offset of each delay this step
 	state    neuron.State          // V, A, B, C and refractory steps of every neuron
 	spiking  []neuron.SpikingModel // per population: its model's step (nil for rate populations)
@@ -103,7 +103,7 @@ func (c *Backend) stepWork(net *network.Network) float64 {
 		switch {
 		case !p.Spiking():
 			w += n*costRateNeuron + float64(p.Synapses)*costRateInput
-		case c.avx2 && isVectorised(p.Coef):
+		case c.avx2 && isVectorised(p.Coef) && !p.Slow:
 			w += n * costVectorNeuron
 		default:
 			w += n * costScalarNeuron
@@ -162,7 +162,11 @@ func (c *Backend) Load(net *network.Network) error {
 	if uint64(net.RateSlots)*uint64(n) > 1<<34 {
 		return fmt.Errorf("cpu: rate history of %d slots × %d neurons is too large", net.RateSlots, n)
 	}
-	c.ring = make([]int32, 2*int(net.RingSlots)*n)
+	planes := 2
+	if net.Syn.PortBit != 0 {
+		planes = 3 // the slow excitatory port's slots follow the channels'
+	}
+	c.ring = make([]int32, planes*int(net.RingSlots)*n)
 	hugepages.Advise(c.ring)
 	c.state = neuron.State{V: make([]float32, n), A: make([]float32, n), B: make([]float32, n), Ref: make([]int32, n)}
 	c.spiking = make([]neuron.SpikingModel, len(net.Pops))
@@ -179,7 +183,7 @@ func (c *Backend) Load(net *network.Network) error {
 		if !ok {
 			return fmt.Errorf("cpu: population %q: model %s (%T) has no CPU step", p.Name, p.Model, p.Coef)
 		}
-		if len(p.Model.State) > 3 && c.state.C == nil {
+		if (len(p.Model.State) > 3 || p.Slow) && c.state.C == nil {
 			c.state.C = make([]float32, n)
 		}
 	}
@@ -249,11 +253,19 @@ func (c *Backend) Load(net *network.Network) error {
 	c.scratch = make([]scratch, t)
 	c.slotBase = make([][]uint64, t)
 	for w := range c.slotBase {
-		c.slotBase[w] = make([]uint64, net.RingSlots)
+		// Indexed by a packed word's whole delay field: with a slow port,
+		// its bit selects entries from PortBit on.
+		c.slotBase[w] = make([]uint64, max(net.RingSlots, 2*net.Syn.PortBit))
 	}
 	for w := range c.scratch {
 		n := c.parts[w][1] - c.parts[w][0]
 		c.scratch[w] = scratch{qe: make([]int64, n), qi: make([]int64, n), exIn: make([]float32, n), inIn: make([]float32, n), dc: make([]float32, n), zero: make([]float32, n), counts: make([]uint32, n), mask: make([]uint8, (n+7)/8), zero32: make([]int32, n)}
+		for _, p := range net.Pops {
+			if p.Slow {
+				c.scratch[w].qs, c.scratch[w].slowIn = make([]int64, n), make([]float32, n)
+				break
+			}
+		}
 	}
 	c.bar = newBarrier(t)
 	return nil

@@ -39,7 +39,12 @@ func (c *Backend) update(w int, t uint64, lo, hi uint32, events []network.SpikeE
 			continue
 		}
 		k0 := len(out)
-		if o, ok := c.fused(w, t, pi, a, b, ex, in, out); ok {
+		if pop.Slow {
+			sc.in.Ex, sc.in.In, sc.in.Ext = c.inputs(t, pi, a, b, ex, in, sc)
+			sc.in.Slow = c.slowInputs(t, pi, a, b, sc)
+			out = c.spiking[pi].Update(&c.state, a, b, &sc.in, out)
+			sc.in.Slow = nil
+		} else if o, ok := c.fused(w, t, pi, a, b, ex, in, out); ok {
 			out = o
 		} else {
 			sc.in.Ex, sc.in.In, sc.in.Ext = c.inputs(t, pi, a, b, ex, in, sc)
@@ -52,8 +57,9 @@ func (c *Backend) update(w int, t uint64, lo, hi uint32, events []network.SpikeE
 
 // scratch holds one thread's per-neuron inputs of the current population.
 type scratch struct {
-	qe, qi         []int64
+	qe, qi, qs     []int64
 	exIn, inIn, dc []float32
+	slowIn         []float32 // the slow port's input, for populations that use it
 	zero           []float32 // never written: the external input of neurons without DC input
 	counts         []uint32  // fused: the Poisson counts of a range
 	mask           []uint8   // fused: the models' vector kernels' spike bits, one per neuron
@@ -83,7 +89,7 @@ func (c *Backend) inputs(t uint64, pi int, a, b uint32, ex, in []int32, sc *scra
 	active, src := 0, -1
 	for _, k := range c.poisson[pi] {
 		p := &net.Poisson[k]
-		if t >= p.Start && t < p.Stop && max(a, p.First) < min(b, p.First+p.Count) {
+		if t >= p.Start && t < p.Stop && max(a, p.First) < min(b, p.First+p.Count) && !p.Slow {
 			active++
 			src = k
 		}
@@ -157,7 +163,7 @@ func (c *Backend) mixedInputs(t uint64, pi int, a, b uint32, exR, inR []int32, e
 	for _, src := range c.poisson[pi] {
 		p := &net.Poisson[src]
 		lo, hi := max(a, p.First), min(b, p.First+p.Count)
-		if t < p.Start || t >= p.Stop || lo >= hi {
+		if t < p.Start || t >= p.Stop || lo >= hi || p.Slow {
 			continue
 		}
 		ix := &c.pindex[src]
@@ -181,6 +187,47 @@ func (c *Backend) mixedInputs(t uint64, pi int, a, b uint32, exR, inR []int32, e
 		exIn[k] = float32(qe[k]) * si
 		inIn[k] = float32(qi[k]) * si
 	}
+}
+
+// slowInputs returns the step-t input of the slow excitatory port of
+// neurons [a, b) of population pi: its ring words (read and cleared) and
+// the counts × weight of the active Poisson inputs onto the port, summed in
+// int64 and converted once, as the channels' inputs are.
+func (c *Backend) slowInputs(t uint64, pi int, a, b uint32, sc *scratch) []float32 {
+	net := c.net
+	n := uint64(net.N)
+	slots := uint64(net.RingSlots)
+	qs := sc.qs[:b-a]
+	if net.Syn.PortBit != 0 {
+		off := 2*slots*n + t%slots*n
+		sr := c.ring[off+uint64(a) : off+uint64(b)]
+		for k, x := range sr {
+			qs[k] = int64(x)
+		}
+		clear(sr)
+	} else {
+		clear(qs) // only Poisson inputs reach the port: it has no ring plane
+	}
+	for _, src := range c.poisson[pi] {
+		p := &net.Poisson[src]
+		lo, hi := max(a, p.First), min(b, p.First+p.Count)
+		if t < p.Start || t >= p.Stop || lo >= hi || !p.Slow {
+			continue
+		}
+		ix := &c.pindex[src]
+		u := c.poissonDraws(src, t, lo, hi)
+		w := int64(p.Weight)
+		q := qs[lo-a : hi-a]
+		for k := range q {
+			q[k] += int64(ix.count(u[k])) * w
+		}
+	}
+	out := sc.slowIn[:len(qs)]
+	si := c.scaleInv[pi]
+	for k, x := range qs {
+		out[k] = float32(x) * si
+	}
+	return out
 }
 
 // external returns the external current of neurons [a, b) of population pi
@@ -249,7 +296,8 @@ func (c *Backend) updateRate(t uint64, pi int, a, b uint32, ext []float32) {
 // synapses' weights into the ring slots of their arrival steps, for the
 // targets that thread w owns (its part of each row was found at Load). A
 // negative weight goes to the inhibitory half of the ring, which starts
-// RingSlots × N words later. Rows of compact populations store no weights:
+// RingSlots × N words later; a synapse onto the slow port (network.Synapses.PortBit)
+// to the third plane, 2 × RingSlots × N words in, through its slot offsets. Rows of compact populations store no weights:
 // they are delivered one target population at a time, with that
 // population's weight (rows are sorted by target).
 func (c *Backend) deliver(w int, t uint64) {
@@ -258,10 +306,18 @@ func (c *Backend) deliver(w int, t uint64) {
 	n := uint64(net.N)
 	slots := uint64(net.RingSlots)
 	base := c.slotBase[w]
-	for d := range base {
-		base[d] = (t + uint64(d)) % slots * n
+	for d := range slots {
+		base[d] = (t + d) % slots * n
 	}
 	inOff := slots * n
+	if pb := uint64(syn.PortBit); pb != 0 {
+		// Synapses onto the slow port carry PortBit in their delay field:
+		// their entries point into the third plane, so the loops below
+		// need no test (their weights are never negative).
+		for d := range slots {
+			base[pb+d] = 2*inOff + (t+d)%slots*n
+		}
+	}
 	ring := c.ring
 	dbits, dmask := syn.DelayBits, syn.DelayMask()
 	stride := uint64(len(c.parts) + 1)

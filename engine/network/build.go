@@ -118,6 +118,7 @@ func (b *builder) populations() error {
 	for _, s := range net.Spec.GetRecording().GetSpikes() {
 		recorded[s] = true
 	}
+	slow := slowTargets(net.Spec)
 	var first uint64
 	for i, p := range net.Spec.GetPopulations() {
 		if _, dup := byName[p.GetName()]; dup {
@@ -130,6 +131,12 @@ func (b *builder) populations() error {
 			return fmt.Errorf("population %q (populations[%d]): no neuron model (one of %v)", p.GetName(), i, neuron.Names())
 		}
 		pop.Model, pop.Coef, pop.EL = model, model.New(params, net.Dt), float32(model.Offset(params))
+		if slow[p.GetName()] {
+			if !model.HasSlowPort() {
+				return fmt.Errorf("population %q (populations[%d]): reached through receptor SLOW_EXCITATORY, but %s has no slow excitatory port", p.GetName(), i, model)
+			}
+			pop.Coef, pop.Slow = model.NewSlow(params, net.Dt), true
+		}
 		if name, x, bad := nonFinite(pop.Coef); bad {
 			return fmt.Errorf("population %q (populations[%d]): %s at dt_ms = %g: coefficient %s is %v: its parameters overflow float32 arithmetic (a value beyond ±3.4e38, or a time constant far below dt_ms)", p.GetName(), i, pop.Model, net.Dt, name, x)
 		}
@@ -202,9 +209,29 @@ func neuronRange(pop *Population, first, count uint32) (uint32, uint32, error) {
 	return pop.First + first, count, nil
 }
 
+// slowTargets returns the names of the populations that some spiking
+// projection or Poisson input of spec reaches through the slow excitatory
+// port (receptor SLOW_EXCITATORY).
+func slowTargets(spec *myelinpb.Network) map[string]bool {
+	out := map[string]bool{}
+	for _, p := range spec.GetProjections() {
+		if p.GetReceptor() == myelinpb.Receptor_SLOW_EXCITATORY {
+			out[p.GetPost()] = true
+		}
+	}
+	for _, in := range spec.GetInputs() {
+		if in.GetPoisson().GetReceptor() == myelinpb.Receptor_SLOW_EXCITATORY {
+			out[in.GetTarget()] = true
+		}
+	}
+	return out
+}
+
+// signedWeight returns w with the sign of receptor r's channel (unchanged
+// for RECEPTOR_AUTO).
 func signedWeight(w float64, r myelinpb.Receptor) float64 {
 	switch r {
-	case myelinpb.Receptor_EXCITATORY:
+	case myelinpb.Receptor_EXCITATORY, myelinpb.Receptor_SLOW_EXCITATORY:
 		return math.Abs(w)
 	case myelinpb.Receptor_INHIBITORY:
 		return -math.Abs(w)
@@ -284,7 +311,7 @@ func (b *builder) inputs() error {
 				net.Poisson = append(net.Poisson, Poisson{
 					Pop: pi, First: first, Count: count, Start: sg.start, Stop: sg.stop,
 					Purpose: rng.Purpose(rng.KindPoisson, uint32(i)), Base: base,
-					TableOff: tab[0], TableLen: tab[1],
+					TableOff: tab[0], TableLen: tab[1], Slow: p.GetReceptor() == myelinpb.Receptor_SLOW_EXCITATORY,
 				})
 				// Poisson counts are added in int64 at the neuron, not through the
 				// ring, so only the single weight must fit the scale.

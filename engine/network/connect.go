@@ -124,7 +124,7 @@ func newGenerator(i int, p *myelinpb.Projection, nPre, nPost uint32, samePop boo
 	}
 	g.constD = delaySteps(d, dt)
 	switch p.GetReceptor() {
-	case myelinpb.Receptor_EXCITATORY:
+	case myelinpb.Receptor_EXCITATORY, myelinpb.Receptor_SLOW_EXCITATORY:
 		g.weightSign = 1
 	case myelinpb.Receptor_INHIBITORY:
 		g.weightSign = -1

@@ -62,6 +62,10 @@ func (b *builder) writeProjection(sp *spikingProj, st []*stage) {
 	postFirst := net.Pops[sp.post].First
 	scale := math.Ldexp(1, int(net.Pops[sp.post].Shift))
 	dbits := net.Syn.DelayBits
+	var port uint32 // Syn.PortBit for a projection onto the slow port
+	if sp.slow {
+		port = net.Syn.PortBit
+	}
 	wBase := net.Syn.WeightBase[sp.pre]
 	keep := wBase != Compact
 	wOff := net.Syn.RowPtr[pop.First] - wBase
@@ -111,7 +115,7 @@ func (b *builder) writeProjection(sp *spikingProj, st []*stage) {
 				bt := g.unit(wk, uint32(u))
 				for i, pre := range bt.pre {
 					d := bt.d[i]
-					raw = append(raw, uint64(pre)<<32|uint64((postFirst+bt.post[i])<<dbits|d))
+					raw = append(raw, uint64(pre)<<32|uint64((postFirst+bt.post[i])<<dbits|port|d))
 					off[pre>>shift+1]++ // bucket sizes, for bucketSort
 					maxD = max(maxD, d)
 				}

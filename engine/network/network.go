@@ -38,6 +38,11 @@ type Population struct {
 	Init []float32
 	// Synapses is the number of synapses (or rate connections) onto it.
 	Synapses uint64
+	// Slow is true when some projection or Poisson input reaches the
+	// population through its model's slow excitatory port
+	// (SLOW_EXCITATORY): Coef then came from Model.NewSlow, and the port's
+	// current or conductance is kept in State.C.
+	Slow bool
 }
 
 // Spiking reports whether the population emits spikes.
@@ -54,7 +59,8 @@ func (p *Population) Spiking() bool { return p.Model.Kind == neuron.Spiking }
 // the other populations' rows keep one fixed-point weight each in Weight.
 type Synapses struct {
 	RowPtr []uint64 // len N+1
-	// Packed holds target<<DelayBits | delay steps.
+	// Packed holds target<<DelayBits | port | delay steps, port being
+	// PortBit for a synapse onto the slow excitatory port and 0 otherwise.
 	Packed []uint32
 	// Weight holds the weights of the synapses of stored (not compact)
 	// populations, in the target population's fixed-point scale; its sign
@@ -70,6 +76,14 @@ type Synapses struct {
 	// every synapse from compact population p onto population q.
 	PopWeight []int32
 	DelayBits uint32
+	// PortBit is 0 when no synapse reaches a slow excitatory port. When
+	// some does, it is a bit of the delay field above every delay (the
+	// least power of two greater than the longest), set in the packed words
+	// of those synapses: backends route them to the slow port's ring
+	// buffer, whose slots are laid out as the channels' (a backend that
+	// indexes its slot offsets by the whole delay field, as the CPU backend
+	// does, needs no other change in its delivery). Delay(p) strips it.
+	PortBit uint32
 }
 
 // Compact marks a population in WeightBase whose synapses store no weight.
@@ -79,8 +93,23 @@ const Compact = ^uint64(0)
 // storage: PopWeight holds one weight per pair of populations.
 const MaxCompactPops = 1024
 
-// DelayMask extracts the delay from a packed word.
+// DelayMask extracts the delay field from a packed word: the delay, with
+// PortBit for a synapse onto the slow port.
 func (s *Synapses) DelayMask() uint32 { return 1<<s.DelayBits - 1 }
+
+// Delay returns the delay (steps) of packed word p, without its port bit.
+func (s *Synapses) Delay(p uint32) uint32 { return p & s.DelayMask() &^ s.PortBit }
+
+// Slow reports whether packed word p is a synapse onto the slow port.
+func (s *Synapses) Slow(p uint32) bool { return p&s.PortBit != 0 }
+
+// MaxDelay is the longest delay (steps) that a packed word can hold.
+func (s *Synapses) MaxDelay() uint32 {
+	if s.PortBit != 0 {
+		return s.PortBit - 1
+	}
+	return s.DelayMask()
+}
 
 // Poisson is one Poisson input resolved to global ids and steps. Each
 // neuron in [First, First+Count) draws its count for step t from word t%4
@@ -92,6 +121,7 @@ type Poisson struct {
 	First       uint32
 	Count       uint32
 	Weight      int32 // fixed point, signed by channel
+	Slow        bool  // the counts go to the slow excitatory port (Weight >= 0)
 	Start, Stop uint64
 	Purpose     uint32
 	Base        uint32

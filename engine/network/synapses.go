@@ -20,6 +20,7 @@ type spikingProj struct {
 	where      string
 	gen        *generator
 	pre, post  int
+	slow       bool     // onto the slow excitatory port: its packed words carry Syn.PortBit
 	maxDelay   uint32   // largest delay drawn, in steps
 	count      []uint32 // synapses per local pre
 	cursor     []uint64 // per local pre: where its next synapse goes in Packed
@@ -105,7 +106,7 @@ func (b *builder) synapses() error {
 		if err := g.check(); err != nil {
 			return fmt.Errorf("%s: %w", where, err)
 		}
-		sp := &spikingProj{where: where, gen: g, pre: pre, post: post}
+		sp := &spikingProj{where: where, gen: g, pre: pre, post: post, slow: p.GetReceptor() == myelinpb.Receptor_SLOW_EXCITATORY}
 		k := b.threads
 		if g.byPre || g.units == 1 {
 			// Pass 1 bounds the targets' input with per-chunk partial sums,
@@ -249,6 +250,12 @@ func (b *builder) synapses() error {
 	// Packing of target and delay into one word.
 	tbits := uint32(bits.Len32(max(net.N, 2) - 1))
 	net.Syn.DelayBits = 32 - tbits
+	for _, sp := range projs {
+		if sp.slow {
+			// The top bit of the delay field marks the slow port.
+			net.Syn.PortBit = 1 << (net.Syn.DelayBits - 1)
+		}
+	}
 
 	// Row pointers: per presynaptic neuron, projections in spec order, then
 	// units in order.
@@ -321,15 +328,43 @@ func (b *builder) synapses() error {
 			}
 			return fmt.Errorf("%s: delay: drew a delay of %s: must be at most 2^20 steps of dt_ms (%v ms); bound the distribution (normal max, uniform high)", sp.where, drawn, spec.MaxDelaySteps*net.Dt)
 		}
-		if sp.maxDelay > net.Syn.DelayMask() {
-			return fmt.Errorf("%s: delay: a delay of %d steps (%.6g ms) exceeds %d steps (%.6g ms), the most that a network of %d neurons can hold", sp.where, sp.maxDelay, float64(sp.maxDelay)*net.Dt, net.Syn.DelayMask(), float64(net.Syn.DelayMask())*net.Dt, net.N)
+		if md := net.Syn.MaxDelay(); sp.maxDelay > md {
+			return fmt.Errorf("%s: delay: a delay of %d steps (%.6g ms) exceeds %d steps (%.6g ms), the most that a network of %d neurons can hold", sp.where, sp.maxDelay, float64(sp.maxDelay)*net.Dt, md, float64(md)*net.Dt, net.N)
 		}
 		maxDelay = max(maxDelay, sp.maxDelay)
 	}
 	net.RingSlots = maxDelay + 1
+	b.lowerPortBit(maxDelay)
 	b.prog.setPhase("synapses: sorting rows")
 	b.sortRows()
 	return nil
+}
+
+// lowerPortBit moves the slow port's bit of the packed words from the top
+// of the delay field, where pass 2 put it before the delays were known, to
+// the lowest bit above every delay (the least power of two > maxDelay), so
+// that a backend's table of slot offsets by delay field (the CPU backend's)
+// has 2 × PortBit entries, not 2^DelayBits. Within a target, words keep
+// their order (port, then delay), so sorted rows stay sorted.
+func (b *builder) lowerPortBit(maxDelay uint32) {
+	syn := &b.net.Syn
+	if syn.PortBit == 0 {
+		return
+	}
+	old, bit := syn.PortBit, uint32(1)<<bits.Len32(maxDelay)
+	if bit >= old {
+		return
+	}
+	words := syn.Packed
+	parts := max(1, min(b.threads, len(words)>>16))
+	parallel(parts, func(w int) {
+		for i, p := range words[len(words)*w/parts : len(words)*(w+1)/parts] {
+			if p&old != 0 {
+				words[len(words)*w/parts+i] = p&^old | bit
+			}
+		}
+	})
+	syn.PortBit = bit
 }
 
 // fixedCount returns the number of synapses of the projection where its

@@ -8,7 +8,11 @@ import (
 )
 
 // IafCondExpModel is NEST's iaf_cond_exp: leaky integrate-and-fire with
-// exponentially decaying conductances (weights in nS).
+// exponentially decaying conductances (weights in nS). Its slow excitatory
+// port (receptor SLOW_EXCITATORY) adds a third conductance, g_slow in
+// State.C, with time constant tau_syn_slow and reversal potential e_slow,
+// as a port of NEST's iaf_cond_beta_multisynapse (exponential rather than
+// beta-shaped).
 var IafCondExpModel = register(&Model{
 	Name:     "iaf_cond_exp",
 	Code:     3,
@@ -33,6 +37,12 @@ var IafCondExpModel = register(&Model{
 		c.Finite("e_in", p.EIn)
 		c.Positive("tau_syn_ex", p.TauSynEx)
 		c.Positive("tau_syn_in", p.TauSynIn)
+		if p.TauSynSlow != nil {
+			c.Positive("tau_syn_slow", p.TauSynSlow)
+		}
+		if p.ESlow != nil {
+			c.Finite("e_slow", p.ESlow)
+		}
 	},
 	Rest:         func(m proto.Message) float64 { return m.(*myelinpb.IafCondExp).GetEL() },
 	Offset:       func(proto.Message) float64 { return 0 }, // V is absolute
@@ -41,7 +51,16 @@ var IafCondExpModel = register(&Model{
 		c := NewIafCondExp(m.(*myelinpb.IafCondExp), dt)
 		return &c
 	},
+	NewSlow: func(m proto.Message, dt float64) Coefficients {
+		c := NewIafCondExpSlow(m.(*myelinpb.IafCondExp), dt)
+		return &c
+	},
 })
+
+// DefaultESlowMV is e_slow (mV) of iaf_cond_exp when unset: the NMDA
+// reversal potential. Like DefaultTauSynSlowMs, it is applied where the port
+// is used.
+const DefaultESlowMV = 0.0
 
 // IafCondSubstepMs is the longest substep of iaf_cond_exp's integrator
 // (ms). A step dt is split into ceil(dt / hmax) equal substeps, hmax the
@@ -101,12 +120,26 @@ type IafCondExp struct {
 	VTh     float32 // V_th
 	VReset  float32 // V_reset
 	RefStep int32   // t_ref in steps
+
+	// The slow excitatory port, used only when Slow is 1
+	// (NewIafCondExpSlow): its conductance g_slow is kept in State.C.
+	PSlow     float32 // exp(-hs/tau_syn_slow)
+	PSlowHalf float32 // exp(-hs/(2 tau_syn_slow))
+	ASlow     float32 // mean of exp(-s/tau_syn_slow) over a substep
+	ESlow     float32 // e_slow, mV
+	Slow      int32   // 1: the port is in use (StepSlow), 0: Step
 }
 
 // NewIafCondExp computes the coefficients of p for step dt (ms).
 func NewIafCondExp(p *myelinpb.IafCondExp, dt float64) IafCondExp {
 	te, ti := p.GetTauSynEx(), p.GetTauSynIn()
-	n := max(1, int(math.Ceil(dt/min(IafCondSubstepMs, te/2, ti/2)-1e-9)))
+	return newIafCondExpSub(p, dt, max(1, int(math.Ceil(dt/min(IafCondSubstepMs, te/2, ti/2)-1e-9))))
+}
+
+// newIafCondExpSub computes the coefficients of p for step dt (ms) in n
+// substeps.
+func newIafCondExpSub(p *myelinpb.IafCondExp, dt float64, n int) IafCondExp {
+	te, ti := p.GetTauSynEx(), p.GetTauSynIn()
 	hs := dt / float64(n)
 	return IafCondExp{
 		NSub:    int32(n),
@@ -130,6 +163,25 @@ func NewIafCondExp(p *myelinpb.IafCondExp, dt float64) IafCondExp {
 		VReset:  float32(p.GetVReset()),
 		RefStep: RefractorySteps(p.GetTRef(), dt),
 	}
+}
+
+// NewIafCondExpSlow computes the coefficients of p for step dt (ms) with
+// the slow excitatory port in use: the substep is also at most half of
+// tau_syn_slow.
+func NewIafCondExpSlow(p *myelinpb.IafCondExp, dt float64) IafCondExp {
+	ts := slowTau(p.TauSynSlow)
+	n := max(1, int(math.Ceil(dt/min(IafCondSubstepMs, p.GetTauSynEx()/2, p.GetTauSynIn()/2, ts/2)-1e-9)))
+	c := newIafCondExpSub(p, dt, n)
+	hs := dt / float64(n)
+	c.PSlow = float32(math.Exp(-hs / ts))
+	c.PSlowHalf = float32(math.Exp(-hs / (2 * ts)))
+	c.ASlow = float32(-math.Expm1(-hs/ts) * ts / hs)
+	c.ESlow = float32(DefaultESlowMV)
+	if p.ESlow != nil {
+		c.ESlow = float32(*p.ESlow)
+	}
+	c.Slow = 1
+	return c
 }
 
 // Step advances one neuron by one step: v the membrane potential (mV), gex
@@ -185,9 +237,73 @@ func (c *IafCondExp) Step(v, gex, gin float32, ref int32, inEx, inIn, iext float
 	return v, gex, gin, ref, spiked
 }
 
-// Update implements SpikingModel: Step for neurons [lo, hi).
+// StepSlow is Step with the slow excitatory port: gs is its conductance
+// (nS), inSlow the weight arriving on it now (nS, >= 0). The slow
+// conductance joins G and I as the fast ones do, with reversal E_slow.
+func (c *IafCondExp) StepSlow(v, gex, gin, gs float32, ref int32, inEx, inIn, inSlow, iext float32) (float32, float32, float32, float32, int32, bool) {
+	spiked := false
+	if ref > 0 {
+		ref--
+		v = c.VReset
+		for k := int32(0); k < c.NSub; k++ {
+			gex = float32(gex * c.PEx)
+			gin = float32(gin * c.PIn)
+			gs = float32(gs * c.PSlow)
+		}
+	} else {
+		i := c.IE + iext
+		il := c.GLEL + i
+		for k := int32(0); k < c.NSub; k++ {
+			geE, giE, gsE := float32(gex*c.PEx), float32(gin*c.PIn), float32(gs*c.PSlow)
+			g0 := c.GL + gex + gin + gs
+			if float32(g0*c.NegHSC) < -IafCondStiff {
+				ge := float32(c.AEx * gex)
+				gi := float32(c.AIn * gin)
+				gsl := float32(c.ASlow * gs)
+				gtot := c.GL + ge + gi + gsl
+				vinf := (il + float32(ge*c.EEx) + float32(gi*c.EIn) + float32(gsl*c.ESlow)) / gtot
+				v = vinf + float32((v-vinf)*Expf(float32(c.NegHSC*gtot)))
+			} else {
+				geM, giM, gsM := float32(gex*c.PExHalf), float32(gin*c.PInHalf), float32(gs*c.PSlowHalf)
+				i0 := il + float32(gex*c.EEx) + float32(gin*c.EIn) + float32(gs*c.ESlow)
+				gM := c.GL + geM + giM + gsM
+				iM := il + float32(geM*c.EEx) + float32(giM*c.EIn) + float32(gsM*c.ESlow)
+				gE := c.GL + geE + giE + gsE
+				iE := il + float32(geE*c.EEx) + float32(giE*c.EIn) + float32(gsE*c.ESlow)
+				k1 := float32((i0 - float32(g0*v)) * c.InvC)
+				k2 := float32((iM - float32(gM*(v+float32(c.HalfHS*k1)))) * c.InvC)
+				k3 := float32((iM - float32(gM*(v+float32(c.HalfHS*k2)))) * c.InvC)
+				k4 := float32((iE - float32(gE*(v+float32(c.HS*k3)))) * c.InvC)
+				v = v + float32(c.SixthHS*(k1+float32(2*k2)+float32(2*k3)+k4))
+			}
+			gex, gin, gs = geE, giE, gsE
+		}
+		if v >= c.VTh {
+			v, ref, spiked = c.VReset, c.RefStep, true
+		}
+	}
+	gex = gex + inEx
+	gin = gin - inIn
+	gs = gs + inSlow
+	return v, gex, gin, gs, ref, spiked
+}
+
+// Update implements SpikingModel: Step for neurons [lo, hi), or StepSlow
+// when the slow port is in use.
 func (c *IafCondExp) Update(s *State, lo, hi uint32, in *Input, fired []uint32) []uint32 {
 	v, gex, gin, ref := s.V[lo:hi], s.A[lo:hi], s.B[lo:hi], s.Ref[lo:hi]
+	if c.Slow != 0 {
+		gs := s.C[lo:hi]
+		ex, inh, sl, ext := in.Ex[:len(v)], in.In[:len(v)], in.Slow[:len(v)], in.Ext[:len(v)]
+		for k := range v {
+			var f bool
+			v[k], gex[k], gin[k], gs[k], ref[k], f = c.StepSlow(v[k], gex[k], gin[k], gs[k], ref[k], ex[k], inh[k], sl[k], ext[k])
+			if f {
+				fired = append(fired, lo+uint32(k))
+			}
+		}
+		return fired
+	}
 	ex, inh, ext := in.Ex[:len(v)], in.In[:len(v)], in.Ext[:len(v)]
 	for k := range v {
 		var f bool
@@ -200,7 +316,8 @@ func (c *IafCondExp) Update(s *State, lo, hi uint32, in *Input, fired []uint32) 
 }
 
 // UpdateRing implements RingModel: Update on the raw input r, without
-// external current.
+// external current. The CPU backend never calls it with the slow port in
+// use (such populations take the general input path).
 func (c *IafCondExp) UpdateRing(s *State, lo, hi uint32, r *RingInput, fired []uint32) []uint32 {
 	v, gex, gin, ref := s.V[lo:hi], s.A[lo:hi], s.B[lo:hi], s.Ref[lo:hi]
 	k0 := 0

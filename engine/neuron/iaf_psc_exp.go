@@ -8,7 +8,10 @@ import (
 )
 
 // IafPscExpModel is NEST's iaf_psc_exp: leaky integrate-and-fire with
-// exponentially decaying synaptic currents (weights in pA).
+// exponentially decaying synaptic currents (weights in pA). Its slow
+// excitatory port (receptor SLOW_EXCITATORY) adds a third current, I_syn_slow
+// in State.C, with time constant tau_syn_slow, as a port of NEST's
+// iaf_psc_exp_multisynapse.
 var IafPscExpModel = register(&Model{
 	Name:     "iaf_psc_exp",
 	Code:     2,
@@ -30,6 +33,9 @@ var IafPscExpModel = register(&Model{
 		c.Positive("tau_m", p.TauM)
 		c.Positive("tau_syn_ex", p.TauSynEx)
 		c.Positive("tau_syn_in", p.TauSynIn)
+		if p.TauSynSlow != nil {
+			c.Positive("tau_syn_slow", p.TauSynSlow)
+		}
 	},
 	Rest:         func(m proto.Message) float64 { return m.(*myelinpb.IafPscExp).GetEL() },
 	Offset:       func(m proto.Message) float64 { return m.(*myelinpb.IafPscExp).GetEL() },
@@ -38,7 +44,16 @@ var IafPscExpModel = register(&Model{
 		c := NewIafPscExp(m.(*myelinpb.IafPscExp), dt)
 		return &c
 	},
+	NewSlow: func(m proto.Message, dt float64) Coefficients {
+		c := NewIafPscExpSlow(m.(*myelinpb.IafPscExp), dt)
+		return &c
+	},
 })
+
+// DefaultTauSynSlowMs is tau_syn_slow (ms) of iaf_psc_exp and iaf_cond_exp
+// when unset: an NMDA-like decay. It is applied where the port is used, not
+// written into specs, so a spec without slow ports is unchanged by it.
+const DefaultTauSynSlowMs = 100.0
 
 // IafPscExp holds the float32 propagators of NEST's iaf_psc_exp for one step
 // h. Field order matches struct IafPscExp in kernels/iaf_psc_exp.cuh. The
@@ -54,6 +69,12 @@ type IafPscExp struct {
 	VTh     float32 // V_th - E_L
 	VReset  float32 // V_reset - E_L
 	RefStep int32   // t_ref in steps
+
+	// The slow excitatory port, used only when Slow is 1 (NewIafPscExpSlow):
+	// its current I_syn_slow is kept in State.C.
+	P11Slow float32 // exp(-h/tau_syn_slow)
+	P21Slow float32 // effect of the slow current on V over one step
+	Slow    int32   // 1: the port is in use (StepSlow), 0: Step
 }
 
 // NewIafPscExp computes the propagators of p for step dt (ms).
@@ -71,6 +92,25 @@ func NewIafPscExp(p *myelinpb.IafPscExp, dt float64) IafPscExp {
 		VReset:  float32(p.GetVReset() - p.GetEL()),
 		RefStep: RefractorySteps(p.GetTRef(), dt),
 	}
+}
+
+// NewIafPscExpSlow computes the propagators of p for step dt (ms) with the
+// slow excitatory port in use.
+func NewIafPscExpSlow(p *myelinpb.IafPscExp, dt float64) IafPscExp {
+	c := NewIafPscExp(p, dt)
+	ts := slowTau(p.TauSynSlow)
+	c.P11Slow = float32(math.Exp(-dt / ts))
+	c.P21Slow = float32(Propagator32(ts, p.GetTauM(), p.GetCM(), dt))
+	c.Slow = 1
+	return c
+}
+
+// slowTau returns tau_syn_slow, or DefaultTauSynSlowMs when unset.
+func slowTau(x *float64) float64 {
+	if x == nil {
+		return DefaultTauSynSlowMs
+	}
+	return *x
 }
 
 // Propagator32 is the change of V over a step h caused by a unit synaptic
@@ -108,9 +148,40 @@ func (c *IafPscExp) Step(v, iex, iin float32, ref int32, inEx, inIn, iext float3
 	return v, iex, iin, ref, false
 }
 
-// Update implements SpikingModel: Step for neurons [lo, hi).
+// StepSlow is Step with the slow excitatory port: is is its current (pA),
+// inSlow the weight arriving on it now (pA, >= 0). The slow current acts on
+// V through its own propagator, after the fast ones.
+func (c *IafPscExp) StepSlow(v, iex, iin, is float32, ref int32, inEx, inIn, inSlow, iext float32) (float32, float32, float32, float32, int32, bool) {
+	if ref == 0 {
+		v = float32(c.P22*v) + float32(c.P21Ex*iex) + float32(c.P21In*iin) + float32(c.P21Slow*is) + float32(c.P20*float32(c.IE+iext))
+	} else {
+		ref--
+	}
+	iex = float32(c.P11Ex*iex) + inEx
+	iin = float32(c.P11In*iin) + inIn
+	is = float32(c.P11Slow*is) + inSlow
+	if v >= c.VTh {
+		return c.VReset, iex, iin, is, c.RefStep, true
+	}
+	return v, iex, iin, is, ref, false
+}
+
+// Update implements SpikingModel: Step for neurons [lo, hi), or StepSlow
+// when the slow port is in use.
 func (c *IafPscExp) Update(s *State, lo, hi uint32, in *Input, fired []uint32) []uint32 {
 	v, iex, iin, ref := s.V[lo:hi], s.A[lo:hi], s.B[lo:hi], s.Ref[lo:hi]
+	if c.Slow != 0 {
+		is := s.C[lo:hi]
+		ex, inh, sl, ext := in.Ex[:len(v)], in.In[:len(v)], in.Slow[:len(v)], in.Ext[:len(v)]
+		for k := range v {
+			var f bool
+			v[k], iex[k], iin[k], is[k], ref[k], f = c.StepSlow(v[k], iex[k], iin[k], is[k], ref[k], ex[k], inh[k], sl[k], ext[k])
+			if f {
+				fired = append(fired, lo+uint32(k))
+			}
+		}
+		return fired
+	}
 	ex, inh, ext := in.Ex[:len(v)], in.In[:len(v)], in.Ext[:len(v)]
 	for k := range v {
 		var f bool
@@ -123,7 +194,8 @@ func (c *IafPscExp) Update(s *State, lo, hi uint32, in *Input, fired []uint32) [
 }
 
 // UpdateRing implements RingModel: Update on the raw input r, without
-// external current.
+// external current. The CPU backend never calls it with the slow port in
+// use (such populations take the general input path).
 func (c *IafPscExp) UpdateRing(s *State, lo, hi uint32, r *RingInput, fired []uint32) []uint32 {
 	v, iex, iin, ref := s.V[lo:hi], s.A[lo:hi], s.B[lo:hi], s.Ref[lo:hi]
 	k0 := 0

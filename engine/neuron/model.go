@@ -66,7 +66,18 @@ type Model struct {
 	// kernels byte for byte, that implements SpikingModel or RateModel by
 	// Kind.
 	New func(m proto.Message, dt float64) Coefficients
+	// NewSlow, for a model with a slow excitatory port (receptor
+	// SLOW_EXCITATORY, NMDA-like), computes the coefficients of m for step
+	// dt with that port in use: the model then keeps the port's current or
+	// conductance in State.C and takes its input from Input.Slow. The
+	// network builder calls it instead of New only for populations that
+	// some projection or Poisson input reaches through the port, so others
+	// run exactly as without it. Nil for models without the port.
+	NewSlow func(m proto.Message, dt float64) Coefficients
 }
+
+// HasSlowPort reports whether the model has a slow excitatory port.
+func (m *Model) HasSlowPort() bool { return m != nil && m.NewSlow != nil }
 
 // String returns the model's name.
 func (m *Model) String() string {
@@ -91,9 +102,12 @@ type State struct {
 
 // Input is the input of neurons [lo, hi) for one step, indexed by g - lo:
 // the synaptic input of each channel (weight units; In is <= 0) and the
-// external current (pA). A one-channel model receives the sum in Ex.
+// external current (pA). A one-channel model receives the sum in Ex. Slow
+// is the input of the slow excitatory port (weight units, >= 0) of a
+// population whose coefficients came from Model.NewSlow; nil otherwise.
 type Input struct {
 	Ex, In, Ext []float32
+	Slow        []float32
 }
 
 // SpikingModel is implemented by the coefficients of a spiking model.

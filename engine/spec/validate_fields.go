@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
+	"github.com/myelin-sim/myelin/engine/neuron"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
@@ -211,6 +213,26 @@ func normalMass(mean, std, lo, hi float64) float64 {
 // receptor checks that r is a known Receptor value.
 func (v *validator) receptor(obj, field string, r myelinpb.Receptor) {
 	if _, ok := myelinpb.Receptor_name[int32(r)]; !ok {
-		v.add(obj, field, strconv.Itoa(int(r)), "must be one of RECEPTOR_AUTO, EXCITATORY, INHIBITORY")
+		v.add(obj, field, strconv.Itoa(int(r)), "must be one of RECEPTOR_AUTO, EXCITATORY, INHIBITORY, SLOW_EXCITATORY")
 	}
+}
+
+// slowPort checks that r, the receptor of a projection or input onto
+// post, names a port that post's model has: SLOW_EXCITATORY needs a model
+// with a slow excitatory port (neuron.Model.HasSlowPort).
+func (v *validator) slowPort(obj, field string, r myelinpb.Receptor, post *myelinpb.Population) {
+	if r != myelinpb.Receptor_SLOW_EXCITATORY || post == nil {
+		return
+	}
+	m, _, ok := neuron.Of(post)
+	if !ok || m.HasSlowPort() {
+		return
+	}
+	var with []string
+	for _, x := range neuron.Models() {
+		if x.HasSlowPort() {
+			with = append(with, x.Name)
+		}
+	}
+	v.add(obj, field, "SLOW_EXCITATORY", fmt.Sprintf("post %q is %s, which has no slow excitatory port (models with one: %s)", post.Name, m.Name, strings.Join(with, ", ")))
 }

@@ -102,6 +102,7 @@ func (v *validator) input(i int, in *myelinpb.Input) {
 			v.add(obj, "poisson.weight", fnum(x.Weight), "must be finite")
 		}
 		v.receptor(obj, "poisson.receptor", x.Receptor)
+		v.slowPort(obj, "poisson.receptor", x.Receptor, target)
 		v.window(obj, "poisson.", x.StartMs, x.StopMs)
 		v.neuronRange(obj, "poisson.", x.First, x.Count, target, true)
 	case *myelinpb.Input_Dc:
@@ -129,6 +130,9 @@ func (v *validator) input(i int, in *myelinpb.Input) {
 			v.add(obj, "spike_times.weight", fnum(x.Weight), "must be finite")
 		}
 		v.receptor(obj, "spike_times.receptor", x.Receptor)
+		if x.Receptor == myelinpb.Receptor_SLOW_EXCITATORY {
+			v.add(obj, "spike_times.receptor", "SLOW_EXCITATORY", "spike-source arrays reach the fast channels only (RECEPTOR_AUTO, EXCITATORY, INHIBITORY)")
+		}
 		l := &listErrs{v: v, obj: obj, field: "spike_times"}
 		if target != nil && target.Size > 0 {
 			for j, nrn := range x.Neuron {

@@ -154,6 +154,7 @@ func (v *validator) projection(i int, pr *myelinpb.Projection) {
 		}
 	}
 	v.receptor(obj, "receptor", pr.Receptor)
+	v.slowPort(obj, "receptor", pr.Receptor, post)
 }
 
 func isRing(pr *myelinpb.Projection) bool {

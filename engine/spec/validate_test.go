@@ -90,7 +90,7 @@ func TestValidateBad(t *testing.T) {
 		{"delay negative lognormal", pops + `projections { pre: "E" post: "I" all_to_all {} weight { constant: 1 } delay { lognormal { negative: true } } }`, `delay.lognormal.negative = true: must be false for a delay`},
 		{"spiking to rate", pops + `projections { pre: "E" post: "R" all_to_all {} weight { constant: 1 } }`, `projection "E->R" (projections[0]): post = "R": is a rate population but pre "E" is spiking (iaf_psc_delta)`},
 		{"rate to spiking", pops + `projections { pre: "R" post: "I" all_to_all {} weight { constant: 1 } }`, `post = "I": is spiking (iaf_psc_exp) but pre "R" is a rate population`},
-		{"receptor", pops + `projections { pre: "E" post: "I" all_to_all {} weight { constant: 1 } receptor: 7 }`, `receptor = 7: must be one of RECEPTOR_AUTO, EXCITATORY, INHIBITORY`},
+		{"receptor", pops + `projections { pre: "E" post: "I" all_to_all {} weight { constant: 1 } receptor: 7 }`, `receptor = 7: must be one of RECEPTOR_AUTO, EXCITATORY, INHIBITORY, SLOW_EXCITATORY`},
 		{"input target", pops + `inputs { target: "X" dc { amplitude: 1 } }`, `input "input0" (inputs[0]): target = "X": no population has this name`},
 		{"input kind", pops + `inputs { name: "in" target: "E" }`, `input "in" (inputs[0]): kind: not set`},
 		{"poisson rate", pops + `inputs { target: "E" poisson { rate_hz: -3 } }`, `poisson.rate_hz = -3: must be finite and >= 0`},

@@ -212,3 +212,57 @@ func TestParityFused(t *testing.T) {
 		})
 	}
 }
+
+// TestParityReceptors runs the receptor cases (every synaptic port in use)
+// under several launch geometries: receptors, whose slow-port synapses
+// include one-step delays, must not take the fused launch (the slow port's
+// bit in a packed word is not part of the delay), and receptors_fused, whose
+// delays are all at least two steps, must.
+func TestParityReceptors(t *testing.T) {
+	for _, c := range parity.Cases() {
+		if c.Name != "receptors" && c.Name != "receptors_fused" {
+			continue
+		}
+		c.MinPopSpikes = nil
+		for _, cfg := range []launch.Config{
+			DefaultConfig(),
+			{Block: 1, DeliverBlocks: 1, MaxChunkSteps: 1},
+			{Block: 32, DeliverBlocks: 3, MaxChunkSteps: 7},
+			{Block: 64, DeliverBlocks: 2, MaxChunkSteps: 50, Unfused: true},
+		} {
+			t.Run(fmt.Sprintf("%s/block%d_deliver%d_chunk%d_unfused%v", c.Name, cfg.Block, cfg.DeliverBlocks, cfg.MaxChunkSteps, cfg.Unfused), func(t *testing.T) {
+				net, err := parity.Build(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if net.Syn.PortBit == 0 {
+					t.Fatal("no synapse onto the slow port")
+				}
+				p, err := launch.New(net, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := c.Name == "receptors_fused" && !cfg.Unfused; p.Fused() != want {
+					t.Fatalf("Fused() = %v, want %v", p.Fused(), want)
+				}
+				cc := c
+				if cfg.MaxChunkSteps == 1 {
+					// One-step chunks: a shorter run.
+					cc.Spec = func() (*myelinpb.Network, error) {
+						s, err := c.Spec()
+						if err == nil {
+							s.DurationMs = proto.Float64(60)
+						}
+						return s, err
+					}
+					cc.MinSpikes, cc.MinSamples = 100, 100
+				}
+				res, err := parity.Compare(cc, 0, New(&cfg))
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Log(res)
+			})
+		}
+	}
+}

@@ -21,6 +21,7 @@ const (
 	BufRef
 	BufRingEx
 	BufRingIn
+	BufRingSlow
 	BufRowPtr
 	BufPacked
 	BufWeight
@@ -60,7 +61,7 @@ const FirstRecord = BufSpkCnt
 const RecordSets = 2
 
 var bufferNames = [NumBuffers]string{
-	"step", "pops", "v", "a", "b", "c", "ref", "ring_ex", "ring_in", "row_ptr", "packed", "weight",
+	"step", "pops", "v", "a", "b", "c", "ref", "ring_ex", "ring_in", "ring_slow", "row_ptr", "packed", "weight",
 	"wbase", "wtab", "poisson", "ptable", "dc", "events", "rhist", "rproj", "rtable", "rcolptr", "rsrc", "rw", "probes",
 	"stp_of", "stp_sets", "stp_u", "stp_x", "stp_f", "stp_last", "spk_bits", "tile_cnt", "spk_cnt", "spk_off", "spk_ids", "samples",
 }
@@ -128,9 +129,9 @@ func (p *Plan) layout() error {
 	add(BufV, "state", 4*n, appendF32s(nil, v))
 	add(BufA, "state", 4*n, nil)
 	add(BufB, "state", 4*n, nil)
-	var cBytes int64 // the fourth state variable, only for models that have one
+	var cBytes int64 // the fourth state variable, only for models that have one or use their slow port
 	for _, pop := range net.Pops {
-		if len(pop.Model.State) > 3 {
+		if len(pop.Model.State) > 3 || pop.Slow {
 			cBytes = 4 * n
 		}
 	}
@@ -139,6 +140,11 @@ func (p *Plan) layout() error {
 	ring := 4 * n * int64(net.RingSlots)
 	add(BufRingEx, "rings", ring, nil)
 	add(BufRingIn, "rings", ring, nil)
+	var slow int64 // the slow excitatory port's slots, only where a synapse or Poisson input uses it
+	if net.Syn.PortBit != 0 {
+		slow = ring
+	}
+	add(BufRingSlow, "rings", slow, nil)
 
 	syn := &net.Syn
 	// The synapse arrays are the bulk of the upload: viewed in place (no
@@ -153,7 +159,7 @@ func (p *Plan) layout() error {
 	for _, q := range net.Poisson {
 		poisson = appendStruct(poisson, poissonDesc{
 			Start: q.Start, Stop: q.Stop, First: q.First, Count: q.Count, Weight: q.Weight,
-			Purpose: q.Purpose, Base: q.Base, TableOff: q.TableOff, TableLen: q.TableLen,
+			Purpose: q.Purpose, Base: q.Base, TableOff: q.TableOff, TableLen: q.TableLen, Slow: b2u(q.Slow),
 		})
 	}
 	add(BufPoisson, "inputs", int64(len(poisson)), poisson)
@@ -252,4 +258,12 @@ func (p *Plan) layout() error {
 		}
 	}
 	return nil
+}
+
+// b2u is 1 for true, 0 for false.
+func b2u(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
 }

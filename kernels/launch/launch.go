@@ -272,7 +272,7 @@ func (p *Plan) Fused() bool { return p.fused }
 // steps, scanning the packed words on all CPUs and stopping early at the
 // first shorter one.
 func minDelayAtLeast(syn *network.Synapses, d uint32) bool {
-	words, mask := syn.Packed, syn.DelayMask()
+	words, mask := syn.Packed, syn.DelayMask()&^syn.PortBit // the delay without the slow port's bit
 	parts := max(1, min(runtime.GOMAXPROCS(0), len(words)>>20))
 	var short atomic.Bool
 	var wg sync.WaitGroup

@@ -17,7 +17,7 @@ import (
 )
 
 // NetSize is the size of the MyelinNet descriptor (kernels/network.cuh).
-const NetSize = 376
+const NetSize = 392
 
 // ModelWords is the size of PopDesc's model parameter union in 4-byte
 // words (MYELIN_MODEL_WORDS in kernels/models.cuh).
@@ -48,6 +48,7 @@ func (p *Plan) NetDescriptor(addr func(Buffer) uint64) []byte {
 	d.Segs, d.ChunkCap = p.segs, uint32(p.ChunkSteps)
 	d.Words, d.Tiles = p.words, p.tiles
 	d.NSTP, d.STPEntries = uint32(len(net.STP)), net.STPStateSize()
+	d.PortBit = net.Syn.PortBit
 	return appendStruct(nil, d)
 }
 
@@ -65,10 +66,11 @@ type popDesc struct {
 func (d popDesc) append(b []byte) []byte { return appendStruct(b, d) }
 
 type poissonDesc struct {
-	Start, Stop                            uint64
-	First, Count                           uint32
-	Weight                                 int32
-	Purpose, Base, TableOff, TableLen, Pad uint32
+	Start, Stop                       uint64
+	First, Count                      uint32
+	Weight                            int32
+	Purpose, Base, TableOff, TableLen uint32
+	Slow                              uint32
 }
 
 type dcDesc struct {
@@ -105,6 +107,7 @@ type netDesc struct {
 	NProbes, SampleWidth, Key0, Key1   uint32
 	Segs, ChunkCap, Words, Tiles       uint32
 	NSTP, STPEntries                   uint32
+	PortBit, Pad                       uint32
 }
 
 type stpDesc struct {

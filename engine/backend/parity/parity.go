@@ -61,8 +61,9 @@ type Case struct {
 // cue), STP (short-term plasticity on every weight layout), ping at 500 neurons for 300 ms with theta-modulated drive,
 // stp_wm at 1,000 neurons for 400 ms (facilitating E→E projections between
 // clusters, a cue and a readout; stronger drive than the model's defaults,
-// for more spikes), and a 2 % microcircuit (distributed weights and
-// delays). Every spiking model also
+// for more spikes), a 2 % microcircuit (distributed weights and
+// delays), and Receptors and ReceptorsFused (every synaptic port, with
+// one-step and with fused delivery). Every spiking model also
 // samples V of a few neurons.
 func Cases() []Case {
 	probe := func(pop string, count, every uint32) []*myelinpb.StateProbe {
@@ -92,6 +93,8 @@ func Cases() []Case {
 		{Name: "stp_wm", Model: "stp_wm", Set: map[string]string{"n": "1000", "c": "0.4", "cue_start_ms": "50", "cue_ms": "150", "delay_ms": "100", "readout_ms": "50",
 			"readout_gain": "1.4", "ext_e": "26", "ext_i": "17", "duration_ms": "400"},
 			Probes: probe("S1", 6, 3), MinSpikes: 2000, MinSamples: 1000, MinPopSpikes: map[string]uint64{"S1": 400, "S2": 30, "Ens": 100, "I": 800}},
+		{Name: "receptors", Spec: Receptors, MinSpikes: 1000, MinSamples: 1000, MinPopSpikes: map[string]uint64{"E": 1000, "I": 500, "C": 1000}},
+		{Name: "receptors_fused", Spec: ReceptorsFused, MinSpikes: 1000, MinSamples: 1000, MinPopSpikes: map[string]uint64{"E": 1000, "I": 500, "C": 1000}},
 	}
 }
 
