@@ -130,12 +130,14 @@ func (b *builder) populations() error {
 		if !ok || params == nil {
 			return fmt.Errorf("population %q (populations[%d]): no neuron model (one of %v)", p.GetName(), i, neuron.Names())
 		}
-		pop.Model, pop.Coef, pop.EL = model, model.New(params, net.Dt), float32(model.Offset(params))
+		pop.Model, pop.EL = model, float32(model.Offset(params))
 		if slow[p.GetName()] {
 			if !model.HasSlowPort() {
 				return fmt.Errorf("population %q (populations[%d]): reached through receptor SLOW_EXCITATORY, but %s has no slow excitatory port", p.GetName(), i, model)
 			}
 			pop.Coef, pop.Slow = model.NewSlow(params, net.Dt), true
+		} else {
+			pop.Coef = model.New(params, net.Dt)
 		}
 		if name, x, bad := nonFinite(pop.Coef); bad {
 			return fmt.Errorf("population %q (populations[%d]): %s at dt_ms = %g: coefficient %s is %v: its parameters overflow float32 arithmetic (a value beyond ±3.4e38, or a time constant far below dt_ms)", p.GetName(), i, pop.Model, net.Dt, name, x)

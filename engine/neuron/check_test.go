@@ -121,6 +121,9 @@ func TestDefaultCoefficientsFinite(t *testing.T) {
 	for _, m := range Models() {
 		for _, dt := range []float64{0.01, 0.1, 1} {
 			walk(m.Name, reflect.Indirect(reflect.ValueOf(m.New(m.Defaults(), dt))))
+			if m.HasSlowPort() {
+				walk(m.Name+" (slow port)", reflect.Indirect(reflect.ValueOf(m.NewSlow(m.Defaults(), dt))))
+			}
 		}
 	}
 }
