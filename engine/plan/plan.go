@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/myelin-sim/myelin/engine/neuron"
@@ -231,6 +232,9 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 		Part{Name: "neuron state", CPU: N*20 + fourth, GPU: N*16 + fourth, Note: stateNote},
 		Part{Name: "row splits", CPU: N * uint64(threads+1) * 4, Note: "cpu: where each row crosses into the next thread's targets"},
 	)
+	if part, ok := slowPort(n, p.RingSlots, N, fourth > 0); ok {
+		p.Parts = append(p.Parts, part)
+	}
 	if entries, sets := stpEntries(n, sizes); entries > 0 {
 		p.Parts = append(p.Parts, Part{Name: "short-term plasticity", CPU: entries * 20, GPU: entries * 20,
 			Note: fmt.Sprintf("%d parameter sets, %d presynaptic neurons × (u, x, factor: 4 B each; last spike: 8 B)", sets, entries)})
@@ -293,6 +297,42 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 	// neuron).
 	p.BuildPeak = buildScratch + passOne + uint64(threads)*staging + N*8
 	return p
+}
+
+// slowPort is the memory of the slow excitatory port (receptor
+// SLOW_EXCITATORY), paid only by a network that uses it: a third plane of
+// ring slots where a projection reaches the port (Poisson inputs are added
+// at the neuron), the port's current or conductance (State.C, unless a
+// model's fourth state variable already holds that array) and, on the CPU,
+// each thread's int64 sums and float32 inputs of the port (12 B per
+// neuron).
+func slowPort(n *myelinpb.Network, slots, neurons uint64, haveC bool) (Part, bool) {
+	var ring, inputs bool
+	for _, pr := range n.GetProjections() {
+		if pr.GetReceptor() == myelinpb.Receptor_SLOW_EXCITATORY {
+			ring = true
+		}
+	}
+	for _, in := range n.GetInputs() {
+		if in.GetPoisson().GetReceptor() == myelinpb.Receptor_SLOW_EXCITATORY {
+			inputs = true
+		}
+	}
+	if !ring && !inputs {
+		return Part{}, false
+	}
+	var b uint64
+	var note []string
+	if ring {
+		b = slots * neurons * 4
+		note = append(note, fmt.Sprintf("%d slots × %d neurons × 4 B of ring", slots, neurons))
+	}
+	if !haveC {
+		b += neurons * 4
+		note = append(note, "its current or conductance: 4 B per neuron")
+	}
+	note = append(note, "cpu: 12 B per neuron of input scratch")
+	return Part{Name: "slow synaptic port", CPU: b + neurons*12, GPU: b, Note: strings.Join(note, "; ")}, true
 }
 
 // stpEntries counts the short-term plasticity state as network.Build lays

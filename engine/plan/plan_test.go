@@ -7,12 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/myelin-sim/myelin/engine/backend/parity"
 	"github.com/myelin-sim/myelin/engine/cpu"
 	"github.com/myelin-sim/myelin/engine/models"
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/plan"
 	"github.com/myelin-sim/myelin/engine/sim"
 	"github.com/myelin-sim/myelin/engine/spec"
+	"github.com/myelin-sim/myelin/kernels/launch"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
@@ -204,5 +206,63 @@ func TestSTPState(t *testing.T) {
 	}
 	if want := uint64(net.STPStateSize()) * 20; got != want || len(net.STP) != 2 || want != 350*20 {
 		t.Errorf("plan says %d B, the network has %d sets and %d entries (%d B)", got, len(net.STP), net.STPStateSize(), want)
+	}
+}
+
+// The slow synaptic port costs what the GPU layout allocates for it (the
+// slow ring plane and the fourth state array) and nothing in a network
+// that does not use it.
+func TestPlanCountsSlowPort(t *testing.T) {
+	find := func(p *plan.Plan) (plan.Part, bool) {
+		for _, part := range p.Parts {
+			if part.Name == "slow synaptic port" {
+				return part, true
+			}
+		}
+		return plan.Part{}, false
+	}
+	s, err := parity.Receptors()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.ApplyDefaults(s)
+	net, err := network.Build(s, network.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp, err := launch.New(net, launch.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gpu int64
+	for _, b := range lp.Buffers() {
+		if b.Buffer == launch.BufRingSlow || b.Buffer == launch.BufC {
+			gpu += b.Bytes
+		}
+	}
+	p := plan.Estimate(s, 1)
+	part, ok := find(p)
+	if !ok {
+		t.Fatal("no slow synaptic port part")
+	}
+	if p.RingSlots != uint64(net.RingSlots) {
+		t.Fatalf("plan: %d ring slots, build: %d", p.RingSlots, net.RingSlots)
+	}
+	if part.GPU != uint64(gpu) || part.CPU != uint64(gpu)+12*uint64(net.N) {
+		t.Errorf("slow port: plan cpu %d gpu %d B; the GPU layout allocates %d B (cpu: that + 12 B per neuron)", part.CPU, part.GPU, gpu)
+	}
+	// Without slow receptors: no such part.
+	for _, pr := range s.Projections {
+		if pr.GetReceptor() == myelinpb.Receptor_SLOW_EXCITATORY {
+			pr.Receptor = myelinpb.Receptor_EXCITATORY
+		}
+	}
+	for _, in := range s.Inputs {
+		if ps := in.GetPoisson(); ps != nil && ps.GetReceptor() == myelinpb.Receptor_SLOW_EXCITATORY {
+			ps.Receptor = myelinpb.Receptor_EXCITATORY
+		}
+	}
+	if part, ok := find(plan.Estimate(s, 1)); ok {
+		t.Errorf("network without slow receptors: part %+v", part)
 	}
 }
