@@ -306,18 +306,8 @@ func (c *Backend) deliver(w int, t uint64) {
 	n := uint64(net.N)
 	slots := uint64(net.RingSlots)
 	base := c.slotBase[w]
-	for d := range slots {
-		base[d] = (t + d) % slots * n
-	}
+	c.slotOffsets(base, t)
 	inOff := slots * n
-	if pb := uint64(syn.PortBit); pb != 0 {
-		// Synapses onto the slow port carry PortBit in their delay field:
-		// their entries point into the third plane, so the loops below
-		// need no test (their weights are never negative).
-		for d := range slots {
-			base[pb+d] = 2*inOff + (t+d)%slots*n
-		}
-	}
 	ring := c.ring
 	dbits, dmask := syn.DelayBits, syn.DelayMask()
 	stride := uint64(len(c.parts) + 1)
@@ -369,6 +359,29 @@ func (c *Backend) deliver(w int, t uint64) {
 				}
 				row = row[end:]
 			}
+		}
+	}
+}
+
+// slotOffsets sets base[d] to the ring offset of the slot that a synapse
+// of step t with delay field d reaches: delays d below RingSlots go to
+// slot (t+d) % RingSlots of the channels' planes; with a slow port,
+// delay fields PortBit + d go to the same slot of the third plane, so the
+// delivery loops need no test for the port (its weights are never
+// negative, so they never add the inhibitory offset). It is kept out of
+// deliver, whose loops compile to fewer register spills without it.
+//
+//go:noinline
+func (c *Backend) slotOffsets(base []uint64, t uint64) {
+	n := uint64(c.net.N)
+	slots := uint64(c.net.RingSlots)
+	for d := range base[:slots] {
+		base[d] = (t + uint64(d)) % slots * n
+	}
+	if pb := uint64(c.net.Syn.PortBit); pb != 0 {
+		plane := 2 * slots * n
+		for d := range base[pb : pb+slots] {
+			base[pb+uint64(d)] = plane + (t+uint64(d))%slots*n
 		}
 	}
 }
