@@ -127,7 +127,8 @@ def populations_of(x):
 
 
 def receptor(prj):
-    return pb.INHIBITORY if prj.receptor_type == "inhibitory" else pb.EXCITATORY
+    """The engine's receptor of a projection's PyNN receptor_type."""
+    return {"inhibitory": pb.INHIBITORY, "slow_excitatory": pb.SLOW_EXCITATORY}.get(prj.receptor_type, pb.EXCITATORY)
 
 
 def stp(prj):

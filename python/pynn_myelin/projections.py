@@ -52,7 +52,7 @@ class Projection(common.Projection):
                     raise NotImplementedError(
                         "pynn_myelin: TsodyksMarkramSynapse %s must be one value for the whole projection "
                         "(the engine keeps short-term plasticity state per presynaptic neuron)" % name)
-        if receptor_type not in (None, "default", "excitatory", "inhibitory"):
+        if receptor_type not in (None, "default", "excitatory", "inhibitory", "slow_excitatory"):
             raise NotImplementedError("pynn_myelin: receptor_type %r is not supported" % receptor_type)
         self._explicit = None  # (pre indices, post indices, {name: values})
         if not self.engine_rule():

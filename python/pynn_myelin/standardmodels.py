@@ -2,16 +2,28 @@
 Myelin engine's models. Native parameter names are the field names of the
 engine's model messages (myelin.proto), in engine units (see units.py)."""
 
-from pyNN.standardmodels import cells, synapses, electrodes, build_translations
+import numpy as np
+from pyNN import errors
+from pyNN.standardmodels import cells, synapses, electrodes, build_translations, check_weights
 
 from . import units
 
 _C, _I = units.CAPACITANCE, units.CURRENT
 
 
+# The receptor types of the models with a slow excitatory port: PyNN's
+# two, then "slow_excitatory" (the engine's SLOW_EXCITATORY: NMDA-like, with
+# its own time constant tau_syn_slow and, for conductances, e_rev_slow), as
+# NEST's *_multisynapse models number their ports.
+SLOW_RECEPTOR_TYPES = ("excitatory", "inhibitory", "slow_excitatory")
+
+
 class IF_curr_exp(cells.IF_curr_exp):
     __doc__ = cells.IF_curr_exp.__doc__
     engine_model = "iaf_psc_exp"
+    receptor_types = SLOW_RECEPTOR_TYPES
+    default_parameters = dict(cells.IF_curr_exp.default_parameters, tau_syn_slow=100.0)
+    units = dict(cells.IF_curr_exp.units, tau_syn_slow="ms")
     translations = build_translations(
         ('v_rest', 'e_l'),
         ('v_reset', 'v_reset'),
@@ -20,6 +32,7 @@ class IF_curr_exp(cells.IF_curr_exp):
         ('tau_refrac', 't_ref'),
         ('tau_syn_E', 'tau_syn_ex'),
         ('tau_syn_I', 'tau_syn_in'),
+        ('tau_syn_slow', 'tau_syn_slow'),
         ('v_thresh', 'v_th'),
         ('i_offset', 'i_e', _I),
     )
@@ -42,6 +55,9 @@ class IF_curr_delta(cells.IF_curr_delta):
 class IF_cond_exp(cells.IF_cond_exp):
     __doc__ = cells.IF_cond_exp.__doc__
     engine_model = "iaf_cond_exp"
+    receptor_types = SLOW_RECEPTOR_TYPES
+    default_parameters = dict(cells.IF_cond_exp.default_parameters, tau_syn_slow=100.0, e_rev_slow=0.0)
+    units = dict(cells.IF_cond_exp.units, tau_syn_slow="ms", e_rev_slow="mV")
     translations = build_translations(
         ('v_rest', 'e_l'),
         ('v_reset', 'v_reset'),
@@ -54,6 +70,8 @@ class IF_cond_exp(cells.IF_cond_exp):
         ('i_offset', 'i_e', _I),
         ('e_rev_E', 'e_ex'),
         ('e_rev_I', 'e_in'),
+        ('tau_syn_slow', 'tau_syn_slow'),
+        ('e_rev_slow', 'e_slow'),
     )
 
 
@@ -228,8 +246,19 @@ class NoisyCurrentSource(_Source, electrodes.NoisyCurrentSource):
         self._init_native(None)
 
 
+def _check_weights(weights, projection):
+    """PyNN's weight check, which knows only "excitatory" and "inhibitory";
+    the slow excitatory port takes positive weights, as "excitatory" does."""
+    if projection.receptor_type == "slow_excitatory":
+        if not (np.asarray(weights) >= 0).all():
+            raise errors.ConnectionError("Weights must be positive for the slow_excitatory receptor")
+        return
+    check_weights(weights, projection)
+
+
 class StaticSynapse(synapses.StaticSynapse):
     __doc__ = synapses.StaticSynapse.__doc__
+    parameter_checks = {'weight': _check_weights}
     translations = build_translations(
         ('weight', 'weight'),
         ('delay', 'delay'),
@@ -250,6 +279,7 @@ class TsodyksMarkramSynapse(synapses.TsodyksMarkramSynapse):
     x at 1 (tsodyks2_synapse's defaults), not at PyNN's initial u = 0: the
     first spike differs only when it comes within about tau_rec or tau_facil
     of the start."""
+    parameter_checks = {'weight': _check_weights}
     translations = build_translations(
         ('weight', 'weight'),
         ('delay', 'delay'),

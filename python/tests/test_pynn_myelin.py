@@ -85,6 +85,27 @@ def test_spec_in_engine_units(fresh):
     assert (w[2].uniform.low, w[2].uniform.high) == (pytest.approx(0.1), pytest.approx(0.2))  # mV
 
 
+def test_slow_receptor_in_engine_units(fresh):
+    exp = sim.Population(2, sim.IF_curr_exp(tau_syn_slow=80.0), label="exp")
+    cond = sim.Population(2, sim.IF_cond_exp(tau_syn_slow=60.0, e_rev_slow=-5.0), label="cond")
+    src = sim.Population(2, sim.SpikeSourcePoisson(rate=20.0), label="src")
+    sim.Projection(exp, cond, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.002, delay=1.0),
+                   receptor_type="slow_excitatory")
+    sim.Projection(exp, exp, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1, delay=1.0),
+                   receptor_type="slow_excitatory")
+    sim.Projection(src, exp, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.2, delay=0.1),
+                   receptor_type="slow_excitatory")
+    with pytest.raises(Exception):
+        sim.Projection(exp, sim.Population(1, sim.IF_curr_delta()), sim.AllToAllConnector(),
+                       receptor_type="slow_excitatory")
+    lay = build.Layout(sim.simulator.state)
+    pe, pc = lay.network.populations[0].iaf_psc_exp, lay.network.populations[1].iaf_cond_exp
+    assert pe.tau_syn_slow == 80.0 and (pc.tau_syn_slow, pc.e_slow) == (60.0, -5.0)
+    assert [p.receptor for p in lay.network.projections] == [build.pb.SLOW_EXCITATORY] * 2
+    assert lay.network.projections[0].weight.constant == pytest.approx(2.0)  # 0.002 µS -> 2 nS
+    assert [i.poisson.receptor for i in lay.network.inputs if i.target == "exp"] == [build.pb.SLOW_EXCITATORY]
+
+
 # ---- running ----
 
 def lif_rate(i_na, cm_nf, tau_m, v_th_rel, t_ref):
@@ -164,6 +185,29 @@ def poisson_net(record_v=False):
     if record_v:
         exc[2:5].record("v")
     return exc, inh
+
+
+@needs_engine
+def test_slow_receptor_psp(fresh):
+    # One spike through each receptor type: the slow port's PSP decays with
+    # tau_syn_slow (80 ms), the fast one's with tau_syn_E (2 ms).
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[10.0]), label="src")
+    cells = sim.Population(2, sim.IF_curr_exp(tau_m=10.0, tau_syn_E=2.0, tau_syn_slow=80.0, v_thresh=1000.0),
+                           label="cells")
+    sim.Projection(src, cells[0:1], sim.AllToAllConnector(), sim.StaticSynapse(weight=1.0, delay=1.0))
+    sim.Projection(src, cells[1:2], sim.AllToAllConnector(), sim.StaticSynapse(weight=0.2, delay=1.0),
+                   receptor_type="slow_excitatory")
+    cells.record("v")
+    sim.run(200.0)
+    v = np.asarray(cells.get_data("v").segments[0].filter(name="v")[0]) + 65.0
+    dt = sim.get_time_step()
+    late = int(round(100.0 / dt))
+    fast, slow = v[:, 0], v[:, 1]
+    assert fast.max() > 1.0 and slow.max() > 1.0
+    assert abs(fast[late]) < 1e-3 * fast.max()
+    # Past the membrane's decay the slow PSP falls as exp(-t/80 ms).
+    ratio = slow[late + int(round(40.0 / dt))] / slow[late]
+    assert ratio == pytest.approx(math.exp(-40.0 / 80.0), rel=1e-2)
 
 
 @needs_engine
