@@ -125,7 +125,7 @@ func TestRingArcWraps(t *testing.T) {
 	if strings.Join(got, " ") != "0+6 345+15" {
 		t.Errorf("cue ranges %v, want [0+6 345+15]", got)
 	}
-	for _, bad := range []map[string]string{{"sigma_deg": "0"}, {"tau_nmda": "-1"}, {"j_ie": "-1"}, {"cue_ms": "-5"}} {
+	for _, bad := range []map[string]string{{"sigma_deg": "0"}, {"tau_nmda": "-1"}, {"tau_ampa": "0"}, {"ampa_frac": "1.5"}, {"j_ie": "-1"}, {"cue_ms": "-5"}} {
 		if _, err := models.Spec("ring_spiking", bad); err == nil {
 			t.Errorf("%v: no error", bad)
 		}
