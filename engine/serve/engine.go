@@ -298,10 +298,12 @@ func ruleCount(pr *myelinpb.Projection, pre, post *network.Population, self bool
 }
 
 // countSynapses counts the synapses from pre to post through channel ch
-// (both channels for RECEPTOR_AUTO).
+// (both fast channels for RECEPTOR_AUTO; the slow port's synapses, which
+// carry its bit in their packed words, only for SLOW_EXCITATORY).
 func countSynapses(net *network.Network, pi, qi int, ch myelinpb.Receptor) uint64 {
 	syn := &net.Syn
 	pre, post := &net.Pops[pi], &net.Pops[qi]
+	slow := ch == myelinpb.Receptor_SLOW_EXCITATORY
 	matches := func(w int32) bool {
 		return !(ch == myelinpb.Receptor_EXCITATORY && w < 0 || ch == myelinpb.Receptor_INHIBITORY && w >= 0)
 	}
@@ -315,13 +317,12 @@ func countSynapses(net *network.Network, pi, qi int, ch myelinpb.Receptor) uint6
 		row := syn.Packed[syn.RowPtr[r]:syn.RowPtr[r+1]]
 		lo := sort.Search(len(row), func(j int) bool { return row[j]>>syn.DelayBits >= post.First })
 		hi := sort.Search(len(row), func(j int) bool { return row[j]>>syn.DelayBits >= post.First+post.Size })
-		if compact {
-			n += uint64(hi - lo)
-			continue
+		var w []int32
+		if !compact {
+			w = syn.Weight[syn.WeightBase[pi]+syn.RowPtr[r]-syn.RowPtr[pre.First]:][:len(row)]
 		}
-		w := syn.Weight[syn.WeightBase[pi]+syn.RowPtr[r]-syn.RowPtr[pre.First]:][:len(row)]
-		for _, x := range w[lo:hi] {
-			if matches(x) {
+		for j := lo; j < hi; j++ {
+			if syn.Slow(row[j]) == slow && (compact || matches(w[j])) {
 				n++
 			}
 		}

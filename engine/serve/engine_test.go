@@ -339,6 +339,45 @@ func TestProjectionCounts(t *testing.T) {
 	}
 }
 
+// A projection through the slow port is counted apart from one through the
+// fast excitatory channel between the same populations.
+func TestProjectionCountsSlowPort(t *testing.T) {
+	s := recurrent(t, 10)
+	slow := proto.Clone(s.Projections[2]).(*myelinpb.Projection)
+	slow.Name, slow.Receptor = "E->E slow", myelinpb.Receptor_SLOW_EXCITATORY
+	slow.Rule = &myelinpb.Projection_PairwiseBernoulli{PairwiseBernoulli: &myelinpb.PairwiseBernoulli{P: 0.3}}
+	s.Projections = append(s.Projections, slow)
+	e := serve.New(nil)
+	defer e.Close()
+	info, err := e.Load(s, "cpu", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := network.Build(s, network.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fast, slowN uint64
+	for r := uint32(0); r < 80; r++ {
+		for k := net.Syn.RowPtr[r]; k < net.Syn.RowPtr[r+1]; k++ {
+			if p := net.Syn.Packed[k]; p>>net.Syn.DelayBits < 80 {
+				if net.Syn.Slow(p) {
+					slowN++
+				} else {
+					fast++
+				}
+			}
+		}
+	}
+	c, shared := info.GetProjectionSynapses(), info.GetProjectionShared()
+	if len(c) != 4 || c[2] != fast || c[3] != slowN || shared[2] || shared[3] {
+		t.Errorf("counts %v shared %v, want E->E %d and E->E slow %d, not shared", c, shared, fast, slowN)
+	}
+	if fast < 450 || fast > 830 || slowN < 1600 || slowN > 2200 {
+		t.Errorf("E->E: %d fast synapses (p = 0.1), %d slow (p = 0.3) among 80 neurons: want about 640 and 1,920", fast, slowN)
+	}
+}
+
 // Setting the rate of a scheduled Poisson input mid-run replaces the
 // schedule from then on (it is not refused as a rate beside a schedule).
 func TestSetRateOfScheduledInput(t *testing.T) {
