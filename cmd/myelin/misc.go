@@ -53,6 +53,9 @@ func cmdModels(_ context.Context, e *env, args []string) error {
 	for _, m := range neuron.Models() {
 		fmt.Fprintf(e.stdout, "%-14s %s\n", m.Name, m.Summary)
 		fmt.Fprintf(e.stdout, "    %s\n", strings.Join(defaultParams(m.Defaults()), " "))
+		if m.SlowDefaults != nil {
+			fmt.Fprintf(e.stdout, "    slow excitatory port (receptor SLOW_EXCITATORY): %s\n", strings.Join(defaultParams(m.SlowDefaults()), " "))
+		}
 	}
 	return nil
 }

@@ -19,5 +19,11 @@ func TestModelsListsNeuronModels(t *testing.T) {
 		if !strings.Contains(out, "\n"+m.Name+" ") || !strings.Contains(out, line) {
 			t.Errorf("models does not list %s with its defaults %q", m.Name, line)
 		}
+		if m.HasSlowPort() {
+			slow := "slow excitatory port (receptor SLOW_EXCITATORY): " + strings.Join(defaultParams(m.SlowDefaults()), " ")
+			if !strings.Contains(out, slow) {
+				t.Errorf("models does not list the slow port of %s: %q", m.Name, slow)
+			}
+		}
 	}
 }

@@ -55,6 +55,9 @@ var IafCondExpModel = register(&Model{
 		c := NewIafCondExpSlow(m.(*myelinpb.IafCondExp), dt)
 		return &c
 	},
+	SlowDefaults: func() proto.Message {
+		return &myelinpb.IafCondExp{TauSynSlow: proto.Float64(DefaultTauSynSlowMs), ESlow: proto.Float64(DefaultESlowMV)}
+	},
 })
 
 // DefaultESlowMV is e_slow (mV) of iaf_cond_exp when unset: the NMDA

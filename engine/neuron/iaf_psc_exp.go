@@ -48,6 +48,9 @@ var IafPscExpModel = register(&Model{
 		c := NewIafPscExpSlow(m.(*myelinpb.IafPscExp), dt)
 		return &c
 	},
+	SlowDefaults: func() proto.Message {
+		return &myelinpb.IafPscExp{TauSynSlow: proto.Float64(DefaultTauSynSlowMs)}
+	},
 })
 
 // DefaultTauSynSlowMs is tau_syn_slow (ms) of iaf_psc_exp and iaf_cond_exp

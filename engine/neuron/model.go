@@ -74,6 +74,11 @@ type Model struct {
 	// some projection or Poisson input reaches through the port, so others
 	// run exactly as without it. Nil for models without the port.
 	NewSlow func(m proto.Message, dt float64) Coefficients
+	// SlowDefaults, for a model with the slow port, returns a parameter
+	// message holding only the port's parameters, at the values that
+	// NewSlow uses where they are unset (they are not in Defaults, so that
+	// specs without the port stay as they were). Nil for other models.
+	SlowDefaults func() proto.Message
 }
 
 // HasSlowPort reports whether the model has a slow excitatory port.

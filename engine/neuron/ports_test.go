@@ -1,6 +1,7 @@
 package neuron
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -183,5 +184,25 @@ func TestStepSlowWithoutSlowInputIsStep(t *testing.T) {
 	}
 	if spikes < 10 {
 		t.Fatalf("%d spikes: the comparison never crossed threshold", spikes)
+	}
+}
+
+// The models with a slow port describe its defaults, and NewSlow uses them
+// where the parameters are unset.
+func TestSlowDefaultsAreUsed(t *testing.T) {
+	for _, m := range Models() {
+		if m.HasSlowPort() != (m.SlowDefaults != nil) {
+			t.Errorf("%s: NewSlow and SlowDefaults must come together", m.Name)
+			continue
+		}
+		if !m.HasSlowPort() {
+			continue
+		}
+		merged := proto.Clone(m.Defaults())
+		proto.Merge(merged, m.SlowDefaults())
+		a, b := m.NewSlow(m.Defaults(), 0.1), m.NewSlow(merged, 0.1)
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Errorf("%s: NewSlow with unset port parameters %v, with SlowDefaults %v", m.Name, a, b)
+		}
 	}
 }
