@@ -14,6 +14,7 @@ import (
 	"github.com/myelin-sim/myelin/engine/backend/parity"
 	"github.com/myelin-sim/myelin/engine/models"
 	"github.com/myelin-sim/myelin/engine/neuron"
+	"github.com/myelin-sim/myelin/engine/spec"
 	"github.com/myelin-sim/myelin/kernels/launch"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 	"google.golang.org/protobuf/proto"
@@ -265,4 +266,34 @@ func TestParityReceptors(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestParitySlowPoissonOnly: populations whose slow port only Poisson
+// inputs reach (no synapse carries the port's bit, so there is no slow ring
+// plane) still integrate the port, on both sides alike.
+func TestParitySlowPoissonOnly(t *testing.T) {
+	c := parity.Case{Name: "slow-poisson", MinSpikes: 200, MinSamples: 100, Spec: func() (*myelinpb.Network, error) {
+		slow := spec.Via(myelinpb.Receptor_SLOW_EXCITATORY)
+		return spec.New("slow-poisson").Seed(5).Duration(150).
+			Population("E", 200, spec.IafPscExp(&myelinpb.IafPscExp{TauSynSlow: proto.Float64(30)}), spec.Initial(spec.UniformDist(-70, -56))).
+			Population("C", 100, spec.IafCondExp(nil), spec.Initial(spec.UniformDist(-70, -56))).
+			Project("E", "C", spec.FixedIn(10), spec.Weight(spec.Const(2))).
+			Project("C", "E", spec.FixedIn(10), spec.Weight(spec.Const(-20))).
+			Poisson("E", 4000, 4, slow).Poisson("E", 2000, 20).
+			Poisson("C", 3000, 0.5, slow, spec.Neurons(0, 60)).Poisson("C", 3000, 1.5).
+			Probe("E", 0, 4, 1).Probe("C", 50, 4, 1).
+			Build()
+	}}
+	net, err := parity.Build(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if net.Syn.PortBit != 0 || !net.Pops[0].Slow || !net.Pops[1].Slow {
+		t.Fatalf("PortBit %d, slow %v %v: want no port bit and both populations slow", net.Syn.PortBit, net.Pops[0].Slow, net.Pops[1].Slow)
+	}
+	res, err := parity.Compare(c, 0, New(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(res)
 }
