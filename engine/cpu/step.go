@@ -296,10 +296,11 @@ func (c *Backend) updateRate(t uint64, pi int, a, b uint32, ext []float32) {
 // synapses' weights into the ring slots of their arrival steps, for the
 // targets that thread w owns (its part of each row was found at Load). A
 // negative weight goes to the inhibitory half of the ring, which starts
-// RingSlots × N words later; a synapse onto the slow port (network.Synapses.PortBit)
-// to the third plane, 2 × RingSlots × N words in, through its slot offsets. Rows of compact populations store no weights:
-// they are delivered one target population at a time, with that
-// population's weight (rows are sorted by target).
+// RingSlots × N words later; a synapse onto the slow port (its packed word
+// carries network.Synapses.PortBit) to the third plane, 2 × RingSlots × N
+// words in, through its slot offsets (slotOffsets). Rows of compact
+// populations store no weights: they are delivered one target population
+// at a time, with that population's weight (rows are sorted by target).
 func (c *Backend) deliver(w int, t uint64) {
 	net := c.net
 	syn := &net.Syn
