@@ -24,6 +24,17 @@ type spikingProj struct {
 	count      []uint32 // synapses per local pre
 	cursor     []uint64 // per local pre: where its next synapse goes in Packed
 	unitChunks [][2]uint32
+	// chunkCount[c] counts the synapses per local pre of unit chunk c
+	// (direct projections only: pass 2 starts each chunk's rows there).
+	chunkCount [][]uint32
+	// deferred: the weights are drawn once, in pass 2, which bounds the
+	// targets' input with them and stores them as float32 until the
+	// scales are known (by-post rules with drawn weights).
+	deferred bool
+	// direct: pass 2 writes the synapses straight into their rows, chunk
+	// by chunk, without staging (the rows' current cache lines fit in
+	// the cache).
+	direct bool
 }
 
 // parallel runs f(w) for w in [0, n) on n goroutines.
@@ -106,7 +117,11 @@ func (b *builder) synapses() error {
 			return fmt.Errorf("%s: %w", where, err)
 		}
 		sp := &spikingProj{where: where, gen: g, pre: pre, post: post}
-		k := b.threads
+		sp.direct = uint64(g.nPre)*directBytesPerPre <= b.fill.direct
+		// By-post rules: chunks are the units of work of pass 1 and, for
+		// direct projections, pass 2; several per thread even out threads
+		// that the machine slows down.
+		k := b.threads * chunksPerThread
 		if g.byPre || g.units == 1 {
 			// Pass 1 bounds the targets' input with per-chunk partial sums,
 			// added in chunk order: a fixed number of chunks keeps the
@@ -120,6 +135,7 @@ func (b *builder) synapses() error {
 		sp.unitChunks = chunks(g.units, k)
 		projs = append(projs, sp)
 	}
+	b.markDeferred(projs)
 
 	// Where the rules fix the number of synapses, allocate the arrays now
 	// and fault their pages in beside pass 1 (page faults of huge pages
@@ -159,7 +175,10 @@ func (b *builder) synapses() error {
 			// drawing or checking a weight per synapse.
 			cw, constW := sp.gen.constantWeight()
 			constW = constW && sum == nil && !(math.IsInf(cw, 0) || math.IsNaN(cw))
-			wk.noWeight = constW
+			wk.noWeight = constW || sp.deferred
+			// By-post units whose weights are constant or deferred: only
+			// the partners count.
+			wk.countOnly = wk.noWeight && sum == nil
 			aw, abs := math.Abs(cw), b.absSum[postFirst:]
 			memoFrom, memoTo, memoN := math.NaN(), 0.0, -1
 			for u := sp.unitChunks[w][0]; u < sp.unitChunks[w][1]; u++ {
@@ -173,6 +192,9 @@ func (b *builder) synapses() error {
 				drawn += uint64(len(bt.pre))
 				for _, pre := range bt.pre {
 					cnt[pre]++
+				}
+				if sp.deferred {
+					continue
 				}
 				if constW {
 					// By-post rules: this worker owns target u alone. The
@@ -230,6 +252,10 @@ func (b *builder) synapses() error {
 			}
 		}
 		sp.count = counts[0]
+		if sp.direct && k > 1 {
+			sp.chunkCount = counts
+			sp.count = slices.Clone(counts[0])
+		}
 		for w := 1; w < k; w++ {
 			for i, v := range counts[w] {
 				if sp.count[i]+v < v {
@@ -296,20 +322,52 @@ func (b *builder) synapses() error {
 	}
 	fill = nil
 
-	// Pass 2: write the synapses.
+	// Pass 2: write the synapses, those of deferred projections first:
+	// their weights complete the input bounds, and so the scales, with
+	// which the others' weights are then quantized as they are written.
 	b.prog.setPhase("synapses: writing (pass 2 of 2)")
 	maxDelay := uint32(1)
 	st := make([]*stage, max(1, b.threads))
 	for w := range st {
 		st[w] = &stage{}
 	}
+	order := make([]*spikingProj, 0, len(projs))
+	deferred := 0
 	for _, sp := range projs {
-		b.writeProjection(sp, st)
+		if sp.deferred {
+			order = append(order, sp)
+			deferred++
+		}
+	}
+	for _, sp := range projs {
+		if !sp.deferred {
+			order = append(order, sp)
+		}
+	}
+	for i, sp := range order {
+		if i == deferred && deferred > 0 {
+			if err := b.scales(); err != nil {
+				return err
+			}
+			b.popWeights(projs)
+		}
+		var bad float64
+		if sp.direct {
+			bad = b.writeDirect(sp)
+		} else {
+			bad = b.writeProjection(sp, st)
+		}
 		passed += uint64(sp.gen.units)
 		b.prog.done.Store(passed)
-		sp.count, sp.cursor = nil, nil
+		if !sp.deferred {
+			sp.count, sp.cursor = nil, nil
+		}
+		sp.chunkCount = nil
 		if err := b.ctx.Err(); err != nil {
 			return fmt.Errorf("build cancelled: %w", err)
+		}
+		if bad != 0 {
+			return fmt.Errorf("%s: weight: drew %v: the weight distribution overflows float64", sp.where, bad)
 		}
 		// Validate bounds the delays it can see; draws of unbounded
 		// distributions (normal without max, lognormal) are checked here,
@@ -327,9 +385,73 @@ func (b *builder) synapses() error {
 		maxDelay = max(maxDelay, sp.maxDelay)
 	}
 	net.RingSlots = maxDelay + 1
+	if deferred == len(projs) && deferred > 0 {
+		if err := b.scales(); err != nil {
+			return err
+		}
+		b.popWeights(projs)
+	}
 	b.prog.setPhase("synapses: sorting rows")
+	for _, sp := range projs {
+		if sp.deferred {
+			b.quantizeDeferred(sp)
+			sp.count, sp.cursor = nil, nil
+		}
+	}
 	b.sortRows()
 	return nil
+}
+
+// Sizes of the by-post chunks and of direct projections.
+const (
+	// chunksPerThread is how many unit chunks per thread by-post rules
+	// have.
+	chunksPerThread = 4
+	// directBytesPerPre is what a presynaptic neuron of a direct
+	// projection keeps in the cache while pass 2 fills its row: a line of
+	// packed words and one of weights.
+	directBytesPerPre = 128
+)
+
+// markDeferred sets which projections draw their weights in pass 2 only:
+// by-post rules (fixed in-degree, pairwise Bernoulli, one-to-one,
+// all-to-all) with drawn weights, onto populations whose scale does not
+// decide which populations are compact. That is the case unless two
+// projections from one candidate compact population (all its weights
+// constant) onto the population have constant weights that differ: they
+// may round to one fixed-point value or not, and pass 2 must know which.
+func (b *builder) markDeferred(projs []*spikingProj) {
+	np := len(b.net.Pops)
+	noDefer := make([]bool, np)
+	if !b.storeWeights && np <= MaxCompactPops {
+		allConst := make([]bool, np)
+		for i := range allConst {
+			allConst[i] = true
+		}
+		for _, sp := range projs {
+			if _, ok := sp.gen.constantWeight(); !ok {
+				allConst[sp.pre] = false
+			}
+		}
+		weights := map[[2]int]float64{}
+		for _, sp := range projs {
+			w, ok := sp.gen.constantWeight()
+			if !ok || !allConst[sp.pre] {
+				continue
+			}
+			k := [2]int{sp.pre, sp.post}
+			if old, seen := weights[k]; seen && old != w {
+				noDefer[sp.post] = true
+			}
+			weights[k] = w
+		}
+	}
+	for _, sp := range projs {
+		g := sp.gen
+		_, explicit := g.proj.GetRule().(*myelinpb.Projection_Explicit)
+		_, constW := g.constantWeight()
+		sp.deferred = !g.byPre && !explicit && !constW && !noDefer[sp.post]
+	}
 }
 
 // fixedCount returns the number of synapses of the projection where its
@@ -501,6 +623,21 @@ func (b *builder) weightLayout(projs []*spikingProj) uint64 {
 		stored += syn.RowPtr[pop.First+pop.Size] - syn.RowPtr[pop.First]
 	}
 	return stored
+}
+
+// popWeights sets the fixed-point weights of the compact populations
+// (their constant weights in the target populations' scales) once more,
+// after the scales have changed.
+func (b *builder) popWeights(projs []*spikingProj) {
+	net := b.net
+	np := len(net.Pops)
+	for _, sp := range projs {
+		if net.Syn.WeightBase[sp.pre] != Compact {
+			continue
+		}
+		w, _ := sp.gen.constantWeight()
+		net.Syn.PopWeight[sp.pre*np+sp.post] = int32(math.Round(w * math.Ldexp(1, int(net.Pops[sp.post].Shift))))
+	}
 }
 
 // sortRows sorts the rows that are not already sorted by packed word (rows
