@@ -171,9 +171,9 @@ func maxAbs(d *myelinpb.Distribution) float64 {
 type stepTable struct {
 	first uint32
 	thr   []uint32
-	// guide[b] is the first k whose threshold exceeds b<<24: words with
-	// top byte b start their search there.
-	guide [256]uint16
+	// guide[b] is the first k whose threshold exceeds b<<20: words with
+	// top 12 bits b start their search there (and most end it there).
+	guide [1 << 12]uint16
 }
 
 // Limits of stepTable: at most maxStepTable steps, and for a clipped
@@ -244,7 +244,7 @@ func newStepTable(s sampler, dt float64) *stepTable {
 	}
 	k := 0
 	for b := range t.guide {
-		for k < len(t.thr)-1 && t.thr[k] <= uint32(b)<<24 {
+		for k < len(t.thr)-1 && t.thr[k] <= uint32(b)<<20 {
 			k++
 		}
 		t.guide[b] = uint16(k)
@@ -266,7 +266,7 @@ func normalMass(a, b float64) float64 {
 
 // step returns the delay in steps for the uniform word w.
 func (t *stepTable) step(w uint32) uint32 {
-	k := int(t.guide[w>>24])
+	k := int(t.guide[w>>20])
 	for k < len(t.thr)-1 && w >= t.thr[k] {
 		k++
 	}

@@ -133,11 +133,11 @@ func (b *builder) writeProjection(sp *spikingProj, st []*stage) (bad float64) {
 					// By-post: every synapse of the unit is onto u.
 					x := abs[u]
 					for _, wt := range bt.w {
-						if math.IsInf(wt, 0) || math.IsNaN(wt) {
-							s.bad = wt
-						}
 						x += math.Abs(wt)
 						rawW = append(rawW, int32(math.Float32bits(float32(wt))))
+					}
+					if math.IsInf(x, 0) || math.IsNaN(x) {
+						s.bad = nonFiniteIn(bt.w, s.bad)
 					}
 					abs[u] = x
 				case keep:
@@ -253,10 +253,10 @@ func (b *builder) writeDirect(sp *spikingProj) (bad float64) {
 					packed[at] = tgt | d
 					wts[at-wOff] = int32(math.Float32bits(float32(wt)))
 					md = max(md, d)
-					if math.IsInf(wt, 0) || math.IsNaN(wt) {
-						bd = wt
-					}
 					x += math.Abs(wt)
+				}
+				if math.IsInf(x, 0) || math.IsNaN(x) {
+					bd = nonFiniteIn(bt.w, bd)
 				}
 				abs[u] = x
 			case keep:
@@ -291,6 +291,17 @@ func (b *builder) writeDirect(sp *spikingProj) (bad float64) {
 		sp.cursor[i] += uint64(v)
 	}
 	net.Pops[sp.post].Synapses += total
+	return bad
+}
+
+// nonFiniteIn returns the last infinite or NaN value of w, or bad if there
+// is none (a sum of magnitudes that is not finite says where to look).
+func nonFiniteIn(w []float64, bad float64) float64 {
+	for _, x := range w {
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			bad = x
+		}
+	}
 	return bad
 }
 

@@ -695,10 +695,12 @@ func insertionSort(p []uint32, wt []int32, budget int) bool {
 		return uint64(p[i])<<32 | uint64(uint32(wt[i]))
 	}
 	for i := 1; i < len(p); i++ {
-		x := key(i)
-		if key(i-1) <= x {
+		// In order (the rule): decided by the packed words alone, or by
+		// the weights of equal words.
+		if a, c := p[i-1], p[i]; a < c || (a == c && (wt == nil || uint32(wt[i-1]) <= uint32(wt[i]))) {
 			continue
 		}
+		x := key(i)
 		pv := p[i]
 		var w int32
 		if wt != nil {
