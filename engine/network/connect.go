@@ -229,8 +229,10 @@ func (g *generator) drawWD(wk *worker, k int) {
 		}
 	} else {
 		g.wDist.fill(wk.wq, w)
-		for i, x := range w {
-			w[i] = g.signed(x)
+		if g.weightSign != 0 {
+			for i, x := range w {
+				w[i] = g.signed(x)
+			}
 		}
 	}
 	d := grow(&b.d, k)

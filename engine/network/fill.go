@@ -305,27 +305,19 @@ func nonFiniteIn(w []float64, bad float64) float64 {
 	return bad
 }
 
-// quantizeDeferred converts the float32 weights of a deferred projection,
-// written by pass 2 before the scales were known, to fixed point, as pass
-// 2 does for the others (sp.cursor is at the end of the projection's part
-// of each row).
-func (b *builder) quantizeDeferred(sp *spikingProj) {
+// quantizeRow converts the float32 weights that pass 2 wrote for local
+// presynaptic neuron i of deferred projection sp, before the scales were
+// known, to fixed point, as pass 2 does for the others (sp.cursor is at
+// the end of the projection's part of each row).
+func (b *builder) quantizeRow(sp *spikingProj, i uint32) {
 	net := b.net
 	syn := &net.Syn
-	pop := &net.Pops[sp.pre]
 	scale := math.Ldexp(1, int(net.Pops[sp.post].Shift))
-	wOff := syn.RowPtr[pop.First] - syn.WeightBase[sp.pre]
-	n := len(sp.count)
-	t := max(1, min(b.threads, n))
-	parallel(t, func(w int) {
-		for i := n * w / t; i < n*(w+1)/t; i++ {
-			end := sp.cursor[i] - wOff
-			ws := syn.Weight[end-uint64(sp.count[i]) : end]
-			for j, v := range ws {
-				ws[j] = int32(math.Round(float64(math.Float32frombits(uint32(v))) * scale))
-			}
-		}
-	})
+	end := sp.cursor[i] - (syn.RowPtr[net.Pops[sp.pre].First] - syn.WeightBase[sp.pre])
+	ws := syn.Weight[end-uint64(sp.count[i]) : end]
+	for j, v := range ws {
+		ws[j] = int32(math.Round(float64(math.Float32frombits(uint32(v))) * scale))
+	}
 }
 
 // bucketSort orders the staged synapses by bucket (pre >> shift), stably,

@@ -392,13 +392,10 @@ func (b *builder) synapses() error {
 		b.popWeights(projs)
 	}
 	b.prog.setPhase("synapses: sorting rows")
+	b.sortRows(projs)
 	for _, sp := range projs {
-		if sp.deferred {
-			b.quantizeDeferred(sp)
-			sp.count, sp.cursor = nil, nil
-		}
+		sp.count, sp.cursor = nil, nil
 	}
-	b.sortRows()
 	return nil
 }
 
@@ -640,22 +637,46 @@ func (b *builder) popWeights(projs []*spikingProj) {
 	}
 }
 
-// sortRows sorts the rows that are not already sorted by packed word (rows
-// fed by several projections or by fixed out-degree rules); the weights of
-// stored rows move with their words.
-func (b *builder) sortRows() {
+// sortRows converts the weights of the deferred projections among projs to
+// fixed point (see quantizeRow) and sorts the rows that are not already
+// sorted by packed word (rows fed by several projections, fixed out-degree
+// rules, multapses); the weights of stored rows move with their words.
+// Threads take contiguous ranges of rows with about as many synapses.
+func (b *builder) sortRows(projs []*spikingProj) {
 	net := b.net
-	parallel(b.threads, func(w int) {
+	deferredFrom := make([][]*spikingProj, len(net.Pops))
+	for _, sp := range projs {
+		if sp.deferred {
+			deferredFrom[sp.pre] = append(deferredFrom[sp.pre], sp)
+		}
+	}
+	k := max(1, b.threads*chunksPerThread)
+	total := net.Syn.RowPtr[net.N]
+	forChunks(b.threads, k, func(c int) {
+		// Rows [from, to): those whose first synapse is in this chunk's
+		// share of the synapses (empty rows go with the next).
+		at := func(c int) uint32 {
+			x := total * uint64(c) / uint64(k)
+			i, _ := slices.BinarySearch(net.Syn.RowPtr[:net.N], x)
+			return uint32(i)
+		}
+		from, to := at(c), at(c+1)
+		if c == k-1 {
+			to = net.N
+		}
 		var tmp []uint64
 		pi := 0
-		for pre := uint32(w); pre < net.N; pre += uint32(b.threads) {
+		for pre := from; pre < to; pre++ {
 			lo, hi := net.Syn.RowPtr[pre], net.Syn.RowPtr[pre+1]
+			for pre >= net.Pops[pi].First+net.Pops[pi].Size {
+				pi++
+			}
+			for _, sp := range deferredFrom[pi] {
+				b.quantizeRow(sp, pre-net.Pops[pi].First)
+			}
 			p := net.Syn.Packed[lo:hi]
 			if slices.IsSorted(p) {
 				continue
-			}
-			for pre >= net.Pops[pi].First+net.Pops[pi].Size {
-				pi++
 			}
 			base := net.Syn.WeightBase[pi]
 			if base == Compact {
