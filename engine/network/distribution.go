@@ -96,8 +96,18 @@ func (s *sampler) fill(q *rng.Seq, dst []float64) {
 		// read them in order, continuing from q after a rejection uses
 		// up the buffer (values are written behind the reading position).
 		q.NormalFill(dst)
-		r := 0
-		for i := range dst {
+		// Until the first rejection each value takes the draw at its own
+		// position.
+		i0 := 0
+		for ; i0 < len(dst); i0++ {
+			x := s.a + s.b*dst[i0]
+			if !(x >= s.lo && x <= s.hi) {
+				break
+			}
+			dst[i0] = x
+		}
+		r := i0
+		for i := i0; i < len(dst); i++ {
 			var x float64
 			ok := false
 			for try := 0; try < 1000; try++ {
