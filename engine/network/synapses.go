@@ -119,9 +119,13 @@ func (b *builder) synapses() error {
 		sp := &spikingProj{where: where, gen: g, pre: pre, post: post}
 		sp.direct = uint64(g.nPre)*directBytesPerPre <= b.fill.direct
 		// By-post rules: chunks are the units of work of pass 1 and, for
-		// direct projections, pass 2; several per thread even out threads
-		// that the machine slows down.
-		k := b.threads * chunksPerThread
+		// direct projections, pass 2, where several per thread even out
+		// threads that the machine slows down (pass 1 counts per chunk:
+		// only direct projections, from few neurons, have many).
+		k := b.threads
+		if sp.direct {
+			k *= chunksPerThread
+		}
 		if g.byPre || g.units == 1 {
 			// Pass 1 bounds the targets' input with per-chunk partial sums,
 			// added in chunk order: a fixed number of chunks keeps the
