@@ -89,10 +89,12 @@ func chunks(n uint32, k int) [][2]uint32 {
 
 // synapses generates every spiking projection twice from its seed: a first
 // pass counts synapses per presynaptic neuron and bounds each target's input
-// (which fixes the fixed-point scales and the delay range), the second
-// writes them straight into their CSR slots. Worker w of a projection writes
-// after workers 0..w-1 in every row, and units are split in ascending order,
-// so a row's content does not depend on the thread count.
+// (which fixes the fixed-point scales), the second writes them into their
+// CSR slots (and, for deferred projections, bounds the input: see
+// spikingProj.deferred). Worker w of a projection writes after workers
+// 0..w-1 in every row (or chunk c after chunks 0..c-1), and units are split
+// in ascending order, so a row's content does not depend on the thread
+// count.
 func (b *builder) synapses() error {
 	net := b.net
 	var projs []*spikingProj
