@@ -42,6 +42,9 @@ type generator struct {
 	weightSign float64 // +1, -1 or 0 (by sign of w)
 	wDist      sampler // the weight distribution, unpacked
 	dDist      sampler // the delay distribution, unpacked
+	// dTab draws delays in steps with one word each, where the delay
+	// distribution has a table (nil: drawn from dDist and rounded).
+	dTab *stepTable
 }
 
 // worker holds one worker's sequential readers and scratch space.
@@ -52,6 +55,7 @@ type worker struct {
 	summary      []uint64  // bit i: word i of seen may be non-zero (sparse choose)
 	noDelay      bool      // skip the delay draws (delays 0)
 	noWeight     bool      // skip the weights (batch.w empty)
+	countOnly    bool      // by-post units: only batch.pre is set (pass 1)
 	unordered    bool      // choose may return partners in any order (see choose)
 	sortTmp      []uint32  // scratch of sortDraws
 	b            batch     // the current unit's synapses
@@ -123,6 +127,9 @@ func newGenerator(i int, p *myelinpb.Projection, nPre, nPost uint32, samePop boo
 		d = dt
 	}
 	g.constD = delaySteps(d, dt)
+	if !g.constDOK {
+		g.dTab = newStepTable(g.dDist, dt)
+	}
 	switch p.GetReceptor() {
 	case myelinpb.Receptor_EXCITATORY, myelinpb.Receptor_SLOW_EXCITATORY:
 		g.weightSign = 1
@@ -181,6 +188,10 @@ func (g *generator) signed(w float64) float64 {
 // synapse order (or set to the constants).
 func (g *generator) fill(wk *worker, u uint32, partners []uint32, byPre bool) *batch {
 	b := &wk.b
+	if wk.countOnly && !byPre {
+		b.pre, b.post, b.w, b.d = partners, nil, nil, nil
+		return b
+	}
 	k := len(partners)
 	self := grow(&wk.self, k)
 	for i := range self {
@@ -218,8 +229,10 @@ func (g *generator) drawWD(wk *worker, k int) {
 		}
 	} else {
 		g.wDist.fill(wk.wq, w)
-		for i, x := range w {
-			w[i] = g.signed(x)
+		if g.weightSign != 0 {
+			for i, x := range w {
+				w[i] = g.signed(x)
+			}
 		}
 	}
 	d := grow(&b.d, k)
@@ -229,6 +242,10 @@ func (g *generator) drawWD(wk *worker, k int) {
 	case g.constDOK:
 		for i := range d {
 			d[i] = g.constD
+		}
+	case g.dTab != nil:
+		for i := range d {
+			d[i] = g.dTab.step(wk.dq.Uint32())
 		}
 	default:
 		ms := grow(&wk.delayMs, k)

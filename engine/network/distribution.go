@@ -96,8 +96,18 @@ func (s *sampler) fill(q *rng.Seq, dst []float64) {
 		// read them in order, continuing from q after a rejection uses
 		// up the buffer (values are written behind the reading position).
 		q.NormalFill(dst)
-		r := 0
-		for i := range dst {
+		// Until the first rejection each value takes the draw at its own
+		// position.
+		i0 := 0
+		for ; i0 < len(dst); i0++ {
+			x := s.a + s.b*dst[i0]
+			if !(x >= s.lo && x <= s.hi) {
+				break
+			}
+			dst[i0] = x
+		}
+		r := i0
+		for i := i0; i < len(dst); i++ {
 			var x float64
 			ok := false
 			for try := 0; try < 1000; try++ {
@@ -160,4 +170,115 @@ func maxAbs(d *myelinpb.Distribution) float64 {
 		}
 	}
 	return math.Inf(1)
+}
+
+// stepTable draws a delay in whole steps with one uniform word: the
+// distribution of delaySteps(x, dt) for x from a sampler, as an inverse
+// CDF. Delay i of a unit is first + the first k with word i < thr[k] (the
+// last threshold is 2^32-1 and takes the remaining words): exact in
+// distribution up to the 2^-32 resolution of the thresholds, without the
+// normal draw, the rejections and the rounding of each delay.
+type stepTable struct {
+	first uint32
+	thr   []uint32
+	// guide[b] is the first k whose threshold exceeds b<<20: words with
+	// top 12 bits b start their search there (and most end it there).
+	guide [1 << 12]uint16
+}
+
+// Limits of stepTable: at most maxStepTable steps, and for a clipped
+// normal an accepted fraction of at least minStepAccept, so that the
+// sampler's clamping after 1000 rejected tries (probability below
+// 0.9^1000) is immaterial.
+const (
+	maxStepTable  = 4096
+	minStepAccept = 0.1
+)
+
+// newStepTable returns the step table of delays drawn from s (normal,
+// clipped or not, and uniform), or nil where there is none (other
+// distributions, degenerate parameters, more than maxStepTable steps): the
+// caller then draws each delay from s.
+func newStepTable(s sampler, dt float64) *stepTable {
+	if !(dt > 0) || math.IsInf(dt, 0) {
+		return nil
+	}
+	var lo, hi float64 // the support of the delay in ms
+	var cdf func(x float64) float64
+	switch s.kind {
+	case sampleUniform:
+		if !(s.b > 0) || math.IsInf(s.a, 0) || math.IsInf(s.b, 0) || math.IsNaN(s.a) {
+			return nil
+		}
+		lo, hi = s.a, s.a+s.b
+		cdf = func(x float64) float64 { return math.Min(1, math.Max(0, (x-s.a)/s.b)) }
+	case sampleNormal:
+		if !(s.b > 0) || math.IsInf(s.b, 0) || math.IsInf(s.a, 0) || math.IsNaN(s.a) {
+			return nil
+		}
+		// In standard units, cut 9 sd from the mean (a mass of 2·10⁻¹⁹,
+		// far below the 2^-32 resolution).
+		zl, zh := math.Max(-9, (s.lo-s.a)/s.b), math.Min(9, (s.hi-s.a)/s.b)
+		if !(zl < zh) {
+			return nil
+		}
+		z := normalMass(zl, zh)
+		if !(z >= minStepAccept) {
+			return nil
+		}
+		lo, hi = s.a+s.b*zl, s.a+s.b*zh
+		cdf = func(x float64) float64 {
+			t := math.Min(zh, (x-s.a)/s.b)
+			if !(t > zl) {
+				return 0
+			}
+			return normalMass(zl, t) / z
+		}
+	default:
+		return nil
+	}
+	first, last := delaySteps(lo, dt), delaySteps(hi, dt)
+	if last < first || last-first >= maxStepTable {
+		return nil
+	}
+	t := &stepTable{first: first}
+	for k := first; ; k++ {
+		// Delays of step k or less are those below (k + 0.5)·dt (rounding
+		// half away from zero), every delay below 1.5·dt for step 1.
+		x := math.Floor(cdf((float64(k)+0.5)*dt) * (1 << 32))
+		if x >= math.MaxUint32 || k == last {
+			t.thr = append(t.thr, math.MaxUint32)
+			break
+		}
+		t.thr = append(t.thr, uint32(x))
+	}
+	k := 0
+	for b := range t.guide {
+		for k < len(t.thr)-1 && t.thr[k] <= uint32(b)<<20 {
+			k++
+		}
+		t.guide[b] = uint16(k)
+	}
+	return t
+}
+
+// normalMass is the standard normal probability of [a, b], computed on the
+// side of the mean that avoids cancellation.
+func normalMass(a, b float64) float64 {
+	switch {
+	case a >= 0:
+		return 0.5 * (math.Erfc(a/math.Sqrt2) - math.Erfc(b/math.Sqrt2))
+	case b <= 0:
+		return 0.5 * (math.Erfc(-b/math.Sqrt2) - math.Erfc(-a/math.Sqrt2))
+	}
+	return 1 - 0.5*math.Erfc(-a/math.Sqrt2) - 0.5*math.Erfc(b/math.Sqrt2)
+}
+
+// step returns the delay in steps for the uniform word w.
+func (t *stepTable) step(w uint32) uint32 {
+	k := int(t.guide[w>>20])
+	for k < len(t.thr)-1 && w >= t.thr[k] {
+		k++
+	}
+	return t.first + uint32(k)
 }

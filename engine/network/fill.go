@@ -3,6 +3,7 @@ package network
 import (
 	"math"
 	"math/bits"
+	"slices"
 	"sync/atomic"
 )
 
@@ -30,11 +31,19 @@ type fillSizes struct {
 	// before pass 1 and faulted in beside it (where the rules fix their
 	// number).
 	early uint64
+	// direct is the most bytes that the rows of a direct projection keep
+	// in the cache (directBytesPerPre per presynaptic neuron): smaller
+	// projections skip the staging.
+	direct uint64
 }
 
 // defaultFill stages 4 Mi synapses per worker, fills 1 MiB of rows per
-// bucket, and allocates early from 1 Mi synapses.
-func defaultFill() fillSizes { return fillSizes{round: 1 << 22, bucket: 1 << 18, early: 1 << 20} }
+// bucket, allocates early from 1 Mi synapses, and writes projections from
+// up to 65,536 presynaptic neurons directly (8 MiB of cache lines: the L3
+// cache of the machines at hand is 32 MiB).
+func defaultFill() fillSizes {
+	return fillSizes{round: 1 << 22, bucket: 1 << 18, early: 1 << 20, direct: 8 << 20}
+}
 
 // stage is one worker's staging space for pass 2.
 type stage struct {
@@ -42,13 +51,16 @@ type stage struct {
 	rawW, sortedW []int32  // stored weights, alongside
 	off           []int    // bucket k's synapses are sorted[off[k]:off[k+1]]
 	maxDelay      uint32
+	bad           float64  // a non-finite weight drawn (deferred weights), or 0
 	_             [64]byte // keep workers' fields on separate cache lines
 }
 
 // writeProjection runs pass 2 for one projection: it fills its synapses'
 // packed words (and stored weights) at sp.cursor and sets sp.maxDelay and
 // the target population's synapse count. st holds one stage per thread.
-func (b *builder) writeProjection(sp *spikingProj, st []*stage) {
+// For a deferred projection it adds the weights' magnitudes to the
+// targets' input bounds and returns a non-finite weight it drew, if any.
+func (b *builder) writeProjection(sp *spikingProj, st []*stage) (bad float64) {
 	net := b.net
 	g := sp.gen
 	pop := &net.Pops[sp.pre]
@@ -57,9 +69,10 @@ func (b *builder) writeProjection(sp *spikingProj, st []*stage) {
 		total += uint64(c)
 	}
 	if total == 0 {
-		return
+		return 0
 	}
 	postFirst := net.Pops[sp.post].First
+	abs := b.absSum[postFirst:]
 	scale := math.Ldexp(1, int(net.Pops[sp.post].Shift))
 	dbits := net.Syn.DelayBits
 	var port uint32 // Syn.PortBit for a projection onto the slow port
@@ -84,7 +97,7 @@ func (b *builder) writeProjection(sp *spikingProj, st []*stage) {
 	workers := make([]*worker, T)
 	for w := range T {
 		s := st[w]
-		s.maxDelay = 0
+		s.maxDelay, s.bad = 0, 0
 		// Room for a round (and then some: rounds end on unit boundaries),
 		// allocated once rather than grown by doubling.
 		if want := int(min(total, b.fill.round+b.fill.round/4)); cap(s.raw) < want {
@@ -119,7 +132,19 @@ func (b *builder) writeProjection(sp *spikingProj, st []*stage) {
 					off[pre>>shift+1]++ // bucket sizes, for bucketSort
 					maxD = max(maxD, d)
 				}
-				if keep {
+				switch {
+				case sp.deferred:
+					// By-post: every synapse of the unit is onto u.
+					x := abs[u]
+					for _, wt := range bt.w {
+						x += math.Abs(wt)
+						rawW = append(rawW, int32(math.Float32bits(float32(wt))))
+					}
+					if math.IsInf(x, 0) || math.IsNaN(x) {
+						s.bad = nonFiniteIn(bt.w, s.bad)
+					}
+					abs[u] = x
+				case keep:
 					for _, x := range bt.w {
 						rawW = append(rawW, int32(math.Round(x*scale)))
 					}
@@ -129,7 +154,7 @@ func (b *builder) writeProjection(sp *spikingProj, st []*stage) {
 			s.bucketSort(shift, keep)
 		})
 		if b.ctx.Err() != nil {
-			return // the caller reports the cancellation
+			return 0 // the caller reports the cancellation
 		}
 		var next atomic.Int64
 		parallel(T, func(int) {
@@ -154,13 +179,153 @@ func (b *builder) writeProjection(sp *spikingProj, st []*stage) {
 		})
 		b.prog.done.Add(u1 - u0)
 		if b.ctx.Err() != nil {
-			return // the caller reports the cancellation
+			return 0 // the caller reports the cancellation
 		}
 	}
 	for _, s := range st[:T] {
 		sp.maxDelay = max(sp.maxDelay, s.maxDelay)
+		if s.bad != 0 {
+			bad = s.bad
+		}
 	}
 	net.Pops[sp.post].Synapses += total
+	return bad
+}
+
+// writeDirect is writeProjection for a direct projection: each unit chunk
+// of pass 1 writes its synapses straight into the rows, from where the
+// chunks before it end (sp.cursor plus their counts), so the rows receive
+// their synapses in unit order with no staging and no ordering between
+// chunks. Afterwards sp.cursor is at the end of the projection's part of
+// each row.
+func (b *builder) writeDirect(sp *spikingProj) (bad float64) {
+	net := b.net
+	g := sp.gen
+	syn := &net.Syn
+	var total uint64
+	for _, c := range sp.count {
+		total += uint64(c)
+	}
+	if total == 0 {
+		return 0
+	}
+	pop := &net.Pops[sp.pre]
+	postFirst := net.Pops[sp.post].First
+	abs := b.absSum[postFirst:]
+	scale := math.Ldexp(1, int(net.Pops[sp.post].Shift))
+	dbits := syn.DelayBits
+	var port uint32 // Syn.PortBit for a projection onto the slow port
+	if sp.slow {
+		port = syn.PortBit
+	}
+	wBase := syn.WeightBase[sp.pre]
+	keep := wBase != Compact
+	k := len(sp.unitChunks)
+	maxD := make([]uint32, k)
+	bads := make([]float64, k)
+	forChunks(b.threads, k, func(c int) {
+		cur := slices.Clone(sp.cursor)
+		for _, cc := range sp.chunkCount[:min(c, len(sp.chunkCount))] {
+			for i, v := range cc {
+				cur[i] += uint64(v)
+			}
+		}
+		wk := g.newWorker()
+		wk.noWeight = !keep
+		packed := syn.Packed
+		var wts []int32
+		var wOff uint64
+		if keep {
+			wOff = syn.RowPtr[pop.First] - wBase
+			wts = syn.Weight
+		}
+		md, bd := uint32(0), 0.0
+		lo, hi := sp.unitChunks[c][0], sp.unitChunks[c][1]
+		for u := lo; u < hi; u++ {
+			if (u-lo)%1024 == 1023 {
+				if b.ctx.Err() != nil {
+					break // the caller reports the cancellation
+				}
+				b.prog.done.Add(1024)
+			}
+			bt := g.unit(wk, u)
+			switch {
+			case sp.deferred:
+				// By-post: every synapse of the unit is onto u.
+				tgt := (postFirst+u)<<dbits | port
+				x := abs[u]
+				for i, pre := range bt.pre {
+					d, wt := bt.d[i], bt.w[i]
+					at := cur[pre]
+					cur[pre] = at + 1
+					packed[at] = tgt | d
+					wts[at-wOff] = int32(math.Float32bits(float32(wt)))
+					md = max(md, d)
+					x += math.Abs(wt)
+				}
+				if math.IsInf(x, 0) || math.IsNaN(x) {
+					bd = nonFiniteIn(bt.w, bd)
+				}
+				abs[u] = x
+			case keep:
+				for i, pre := range bt.pre {
+					d := bt.d[i]
+					at := cur[pre]
+					cur[pre] = at + 1
+					packed[at] = (postFirst+bt.post[i])<<dbits | port | d
+					wts[at-wOff] = int32(math.Round(bt.w[i] * scale))
+					md = max(md, d)
+				}
+			default:
+				for i, pre := range bt.pre {
+					d := bt.d[i]
+					at := cur[pre]
+					cur[pre] = at + 1
+					packed[at] = (postFirst+bt.post[i])<<dbits | port | d
+					md = max(md, d)
+				}
+			}
+		}
+		b.prog.done.Add(uint64((hi - lo) % 1024))
+		maxD[c], bads[c] = md, bd
+	})
+	for c := range maxD {
+		sp.maxDelay = max(sp.maxDelay, maxD[c])
+		if bads[c] != 0 {
+			bad = bads[c]
+		}
+	}
+	for i, v := range sp.count {
+		sp.cursor[i] += uint64(v)
+	}
+	net.Pops[sp.post].Synapses += total
+	return bad
+}
+
+// nonFiniteIn returns the last infinite or NaN value of w, or bad if there
+// is none (a sum of magnitudes that is not finite says where to look).
+func nonFiniteIn(w []float64, bad float64) float64 {
+	for _, x := range w {
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			bad = x
+		}
+	}
+	return bad
+}
+
+// quantizeRow converts the float32 weights that pass 2 wrote for local
+// presynaptic neuron i of deferred projection sp, before the scales were
+// known, to fixed point, as pass 2 does for the others (sp.cursor is at
+// the end of the projection's part of each row).
+func (b *builder) quantizeRow(sp *spikingProj, i uint32) {
+	net := b.net
+	syn := &net.Syn
+	scale := math.Ldexp(1, int(net.Pops[sp.post].Shift))
+	end := sp.cursor[i] - (syn.RowPtr[net.Pops[sp.pre].First] - syn.WeightBase[sp.pre])
+	ws := syn.Weight[end-uint64(sp.count[i]) : end]
+	for j, v := range ws {
+		ws[j] = int32(math.Round(float64(math.Float32frombits(uint32(v))) * scale))
+	}
 }
 
 // bucketSort orders the staged synapses by bucket (pre >> shift), stably,

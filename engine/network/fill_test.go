@@ -301,3 +301,49 @@ func TestFixedCount(t *testing.T) {
 		t.Error("pairwise Bernoulli: fixedCount claims to know the count")
 	}
 }
+
+// Which projections draw their weights in pass 2 only: by-post rules with
+// drawn weights, except onto a population where two different constant
+// weights from one all-constant population make compactness depend on the
+// scale; and pass 2 writes projections from few neurons directly.
+func TestMarkDeferredAndDirect(t *testing.T) {
+	s, err := spec.New("deferred").Seed(5).
+		Population("E", 900, spec.IafPscExp(nil)).
+		Population("I", 250, spec.IafPscExp(nil)).
+		Project("E", "E", spec.FixedIn(40), spec.Weight(spec.NormalDist(20, 5))).    // deferred
+		Project("E", "I", spec.Bernoulli(0.1), spec.Weight(spec.UniformDist(1, 2))). // onto I: not deferred
+		Project("E", "E", spec.FixedOut(10), spec.Weight(spec.NormalDist(20, 5))).   // by pre: not deferred
+		Project("E", "E", spec.FixedIn(3), spec.Weight(spec.Const(7))).              // constant: not deferred
+		Project("I", "I", spec.AllToAll(), spec.Weight(spec.Const(-80))).
+		Project("I", "I", spec.OneToOne(), spec.Weight(spec.Const(-79.5))). // I's two constants onto I differ
+		Project("I", "E", spec.AllToAll(), spec.Weight(spec.Const(-60))).
+		Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		f      fillSizes
+		direct bool
+	}{{defaultFill(), true}, {fillSizes{round: 64, bucket: 16}, false}} {
+		b := &builder{net: &Network{Spec: s, Dt: 0.1}, byName: map[string]int{}, threads: 2, fill: c.f}
+		if err := b.populations(); err != nil {
+			t.Fatal(err)
+		}
+		var projs []*spikingProj
+		for i, p := range s.GetProjections() {
+			pre, post := b.byName[p.GetPre()], b.byName[p.GetPost()]
+			g := newGenerator(i, p, b.net.Pops[pre].Size, b.net.Pops[post].Size, pre == post, 0.1, 5)
+			projs = append(projs, &spikingProj{gen: g, pre: pre, post: post, direct: uint64(g.nPre)*directBytesPerPre <= c.f.direct})
+		}
+		b.markDeferred(projs)
+		want := []bool{true, false, false, false, false, false, false}
+		for i, sp := range projs {
+			if sp.deferred != want[i] {
+				t.Errorf("projection %d: deferred %v, want %v", i, sp.deferred, want[i])
+			}
+			if sp.direct != c.direct {
+				t.Errorf("fill %+v, projection %d: direct %v, want %v", c.f, i, sp.direct, c.direct)
+			}
+		}
+	}
+}

@@ -252,3 +252,20 @@ func TestPoissonTableIsACDF(t *testing.T) {
 		}
 	}
 }
+
+// The scale leaves room for the largest one-step input where the weights
+// are drawn in pass 2 (deferred) and bound the input there.
+func TestScaleBoundsDeferredInput(t *testing.T) {
+	n := build(t, twoPops(spec.FixedIn(300), spec.Weight(spec.NormalDist(1000, 300))), 2)
+	sums := map[uint32]int64{}
+	for _, x := range synapses(n) {
+		sums[x.post] += int64(math.Abs(float64(x.w)))
+	}
+	var worst int64
+	for _, s := range sums {
+		worst = max(worst, s)
+	}
+	if len(sums) != 200 || worst > math.MaxInt32 || worst < math.MaxInt32/4 {
+		t.Errorf("%d targets, largest one-step input %d: want 200, fitting int32 and using at least a quarter of its range", len(sums), worst)
+	}
+}

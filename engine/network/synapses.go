@@ -25,6 +25,17 @@ type spikingProj struct {
 	count      []uint32 // synapses per local pre
 	cursor     []uint64 // per local pre: where its next synapse goes in Packed
 	unitChunks [][2]uint32
+	// chunkCount[c] counts the synapses per local pre of unit chunk c
+	// (direct projections only: pass 2 starts each chunk's rows there).
+	chunkCount [][]uint32
+	// deferred: the weights are drawn once, in pass 2, which bounds the
+	// targets' input with them and stores them as float32 until the
+	// scales are known (by-post rules with drawn weights).
+	deferred bool
+	// direct: pass 2 writes the synapses straight into their rows, chunk
+	// by chunk, without staging (the rows' current cache lines fit in
+	// the cache).
+	direct bool
 }
 
 // parallel runs f(w) for w in [0, n) on n goroutines.
@@ -79,10 +90,12 @@ func chunks(n uint32, k int) [][2]uint32 {
 
 // synapses generates every spiking projection twice from its seed: a first
 // pass counts synapses per presynaptic neuron and bounds each target's input
-// (which fixes the fixed-point scales and the delay range), the second
-// writes them straight into their CSR slots. Worker w of a projection writes
-// after workers 0..w-1 in every row, and units are split in ascending order,
-// so a row's content does not depend on the thread count.
+// (which fixes the fixed-point scales), the second writes them into their
+// CSR slots (and, for deferred projections, bounds the input: see
+// spikingProj.deferred). Worker w of a projection writes after workers
+// 0..w-1 in every row (or chunk c after chunks 0..c-1), and units are split
+// in ascending order, so a row's content does not depend on the thread
+// count.
 func (b *builder) synapses() error {
 	net := b.net
 	var projs []*spikingProj
@@ -107,7 +120,15 @@ func (b *builder) synapses() error {
 			return fmt.Errorf("%s: %w", where, err)
 		}
 		sp := &spikingProj{where: where, gen: g, pre: pre, post: post, slow: p.GetReceptor() == myelinpb.Receptor_SLOW_EXCITATORY}
+		sp.direct = uint64(g.nPre)*directBytesPerPre <= b.fill.direct
+		// By-post rules: chunks are the units of work of pass 1 and, for
+		// direct projections, pass 2, where several per thread even out
+		// threads that the machine slows down (pass 1 counts per chunk:
+		// only direct projections, from few neurons, have many).
 		k := b.threads
+		if sp.direct {
+			k *= chunksPerThread
+		}
 		if g.byPre || g.units == 1 {
 			// Pass 1 bounds the targets' input with per-chunk partial sums,
 			// added in chunk order: a fixed number of chunks keeps the
@@ -121,6 +142,7 @@ func (b *builder) synapses() error {
 		sp.unitChunks = chunks(g.units, k)
 		projs = append(projs, sp)
 	}
+	b.markDeferred(projs)
 
 	// Where the rules fix the number of synapses, allocate the arrays now
 	// and fault their pages in beside pass 1 (page faults of huge pages
@@ -160,7 +182,10 @@ func (b *builder) synapses() error {
 			// drawing or checking a weight per synapse.
 			cw, constW := sp.gen.constantWeight()
 			constW = constW && sum == nil && !(math.IsInf(cw, 0) || math.IsNaN(cw))
-			wk.noWeight = constW
+			wk.noWeight = constW || sp.deferred
+			// By-post units whose weights are constant or deferred: only
+			// the partners count.
+			wk.countOnly = wk.noWeight && sum == nil
 			aw, abs := math.Abs(cw), b.absSum[postFirst:]
 			memoFrom, memoTo, memoN := math.NaN(), 0.0, -1
 			for u := sp.unitChunks[w][0]; u < sp.unitChunks[w][1]; u++ {
@@ -174,6 +199,9 @@ func (b *builder) synapses() error {
 				drawn += uint64(len(bt.pre))
 				for _, pre := range bt.pre {
 					cnt[pre]++
+				}
+				if sp.deferred {
+					continue
 				}
 				if constW {
 					// By-post rules: this worker owns target u alone. The
@@ -231,6 +259,10 @@ func (b *builder) synapses() error {
 			}
 		}
 		sp.count = counts[0]
+		if sp.direct && k > 1 {
+			sp.chunkCount = counts
+			sp.count = slices.Clone(counts[0])
+		}
 		for w := 1; w < k; w++ {
 			for i, v := range counts[w] {
 				if sp.count[i]+v < v {
@@ -303,20 +335,52 @@ func (b *builder) synapses() error {
 	}
 	fill = nil
 
-	// Pass 2: write the synapses.
+	// Pass 2: write the synapses, those of deferred projections first:
+	// their weights complete the input bounds, and so the scales, with
+	// which the others' weights are then quantized as they are written.
 	b.prog.setPhase("synapses: writing (pass 2 of 2)")
 	maxDelay := uint32(1)
 	st := make([]*stage, max(1, b.threads))
 	for w := range st {
 		st[w] = &stage{}
 	}
+	order := make([]*spikingProj, 0, len(projs))
+	deferred := 0
 	for _, sp := range projs {
-		b.writeProjection(sp, st)
+		if sp.deferred {
+			order = append(order, sp)
+			deferred++
+		}
+	}
+	for _, sp := range projs {
+		if !sp.deferred {
+			order = append(order, sp)
+		}
+	}
+	for i, sp := range order {
+		if i == deferred && deferred > 0 {
+			if err := b.scales(); err != nil {
+				return err
+			}
+			b.popWeights(projs)
+		}
+		var bad float64
+		if sp.direct {
+			bad = b.writeDirect(sp)
+		} else {
+			bad = b.writeProjection(sp, st)
+		}
 		passed += uint64(sp.gen.units)
 		b.prog.done.Store(passed)
-		sp.count, sp.cursor = nil, nil
+		if !sp.deferred {
+			sp.count, sp.cursor = nil, nil
+		}
+		sp.chunkCount = nil
 		if err := b.ctx.Err(); err != nil {
 			return fmt.Errorf("build cancelled: %w", err)
+		}
+		if bad != 0 {
+			return fmt.Errorf("%s: weight: drew %v: the weight distribution overflows float64", sp.where, bad)
 		}
 		// Validate bounds the delays it can see; draws of unbounded
 		// distributions (normal without max, lognormal) are checked here,
@@ -335,8 +399,17 @@ func (b *builder) synapses() error {
 	}
 	net.RingSlots = maxDelay + 1
 	b.lowerPortBit(maxDelay)
+	if deferred == len(projs) && deferred > 0 {
+		if err := b.scales(); err != nil {
+			return err
+		}
+		b.popWeights(projs)
+	}
 	b.prog.setPhase("synapses: sorting rows")
-	b.sortRows()
+	b.sortRows(projs)
+	for _, sp := range projs {
+		sp.count, sp.cursor = nil, nil
+	}
 	return nil
 }
 
@@ -365,6 +438,58 @@ func (b *builder) lowerPortBit(maxDelay uint32) {
 		}
 	})
 	syn.PortBit = bit
+}
+
+// Sizes of the by-post chunks and of direct projections.
+const (
+	// chunksPerThread is how many unit chunks per thread by-post rules
+	// have.
+	chunksPerThread = 4
+	// directBytesPerPre is what a presynaptic neuron of a direct
+	// projection keeps in the cache while pass 2 fills its row: a line of
+	// packed words and one of weights.
+	directBytesPerPre = 128
+)
+
+// markDeferred sets which projections draw their weights in pass 2 only:
+// by-post rules (fixed in-degree, pairwise Bernoulli, one-to-one,
+// all-to-all) with drawn weights, onto populations whose scale does not
+// decide which populations are compact. That is the case unless two
+// projections from one candidate compact population (all its weights
+// constant) onto the population have constant weights that differ: they
+// may round to one fixed-point value or not, and pass 2 must know which.
+func (b *builder) markDeferred(projs []*spikingProj) {
+	np := len(b.net.Pops)
+	noDefer := make([]bool, np)
+	if !b.storeWeights && np <= MaxCompactPops {
+		allConst := make([]bool, np)
+		for i := range allConst {
+			allConst[i] = true
+		}
+		for _, sp := range projs {
+			if _, ok := sp.gen.constantWeight(); !ok {
+				allConst[sp.pre] = false
+			}
+		}
+		weights := map[[2]int]float64{}
+		for _, sp := range projs {
+			w, ok := sp.gen.constantWeight()
+			if !ok || !allConst[sp.pre] {
+				continue
+			}
+			k := [2]int{sp.pre, sp.post}
+			if old, seen := weights[k]; seen && old != w {
+				noDefer[sp.post] = true
+			}
+			weights[k] = w
+		}
+	}
+	for _, sp := range projs {
+		g := sp.gen
+		_, explicit := g.proj.GetRule().(*myelinpb.Projection_Explicit)
+		_, constW := g.constantWeight()
+		sp.deferred = !g.byPre && !explicit && !constW && !noDefer[sp.post]
+	}
 }
 
 // fixedCount returns the number of synapses of the projection where its
@@ -538,22 +663,61 @@ func (b *builder) weightLayout(projs []*spikingProj) uint64 {
 	return stored
 }
 
-// sortRows sorts the rows that are not already sorted by packed word (rows
-// fed by several projections or by fixed out-degree rules); the weights of
-// stored rows move with their words.
-func (b *builder) sortRows() {
+// popWeights sets the fixed-point weights of the compact populations
+// (their constant weights in the target populations' scales) once more,
+// after the scales have changed.
+func (b *builder) popWeights(projs []*spikingProj) {
 	net := b.net
-	parallel(b.threads, func(w int) {
+	np := len(net.Pops)
+	for _, sp := range projs {
+		if net.Syn.WeightBase[sp.pre] != Compact {
+			continue
+		}
+		w, _ := sp.gen.constantWeight()
+		net.Syn.PopWeight[sp.pre*np+sp.post] = int32(math.Round(w * math.Ldexp(1, int(net.Pops[sp.post].Shift))))
+	}
+}
+
+// sortRows converts the weights of the deferred projections among projs to
+// fixed point (see quantizeRow) and sorts the rows that are not already
+// sorted by packed word (rows fed by several projections, fixed out-degree
+// rules, multapses); the weights of stored rows move with their words.
+// Threads take contiguous ranges of rows with about as many synapses.
+func (b *builder) sortRows(projs []*spikingProj) {
+	net := b.net
+	deferredFrom := make([][]*spikingProj, len(net.Pops))
+	for _, sp := range projs {
+		if sp.deferred {
+			deferredFrom[sp.pre] = append(deferredFrom[sp.pre], sp)
+		}
+	}
+	k := max(1, b.threads*chunksPerThread)
+	total := net.Syn.RowPtr[net.N]
+	forChunks(b.threads, k, func(c int) {
+		// Rows [from, to): those whose first synapse is in this chunk's
+		// share of the synapses (empty rows go with the next).
+		at := func(c int) uint32 {
+			x := total * uint64(c) / uint64(k)
+			i, _ := slices.BinarySearch(net.Syn.RowPtr[:net.N], x)
+			return uint32(i)
+		}
+		from, to := at(c), at(c+1)
+		if c == k-1 {
+			to = net.N
+		}
 		var tmp []uint64
 		pi := 0
-		for pre := uint32(w); pre < net.N; pre += uint32(b.threads) {
+		for pre := from; pre < to; pre++ {
 			lo, hi := net.Syn.RowPtr[pre], net.Syn.RowPtr[pre+1]
+			for pre >= net.Pops[pi].First+net.Pops[pi].Size {
+				pi++
+			}
+			for _, sp := range deferredFrom[pi] {
+				b.quantizeRow(sp, pre-net.Pops[pi].First)
+			}
 			p := net.Syn.Packed[lo:hi]
 			if slices.IsSorted(p) {
 				continue
-			}
-			for pre >= net.Pops[pi].First+net.Pops[pi].Size {
-				pi++
 			}
 			base := net.Syn.WeightBase[pi]
 			if base == Compact {
@@ -593,10 +757,12 @@ func insertionSort(p []uint32, wt []int32, budget int) bool {
 		return uint64(p[i])<<32 | uint64(uint32(wt[i]))
 	}
 	for i := 1; i < len(p); i++ {
-		x := key(i)
-		if key(i-1) <= x {
+		// In order (the rule): decided by the packed words alone, or by
+		// the weights of equal words.
+		if a, c := p[i-1], p[i]; a < c || (a == c && (wt == nil || uint32(wt[i-1]) <= uint32(wt[i]))) {
 			continue
 		}
+		x := key(i)
 		pv := p[i]
 		var w int32
 		if wt != nil {

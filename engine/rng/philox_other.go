@@ -2,5 +2,6 @@
 
 package rng
 
-// philox8 computes eight blocks in place (layout as philox8Go).
-func philox8(buf *[32]uint32, k [2]uint32) { philox8Go(buf, k) }
+// wordsAVX2 reports that there is no vector code: Seq computes its blocks
+// with philox8Go.
+func wordsAVX2(dst *[64]uint32, s Stream, i uint32, j uint64, nb int) bool { return false }

@@ -51,32 +51,47 @@ func TestUniformMoments(t *testing.T) {
 	}
 }
 
-// The eight-block code (AVX2 where the processor has it, else Go) equals
-// Philox4x32 block by block, for counters whose words carry across lanes.
-func TestPhilox8(t *testing.T) {
+// Blocks written in draw order (AVX2, eight or sixteen at a time, where
+// the processor has it; else Go) equal Philox4x32 block by block, for
+// random items, keys and positions, positions near 2^32 blocks (where the
+// AVX2 code hands over to Go) and all-ones counters.
+func TestWordsMatchBlocks(t *testing.T) {
 	x := uint32(1)
 	next := func() uint32 { x = x*1664525 + 1013904223; return x }
-	for trial := range 200 {
-		var buf, ref [32]uint32
-		for i := range buf {
-			buf[i] = next()
+	for trial := range 300 {
+		s := Stream{key: [2]uint32{next(), next()}, purpose: next()}
+		i, j := next(), uint64(next())<<(trial%33)
+		switch trial {
+		case 0:
+			s, i, j = Stream{key: [2]uint32{^uint32(0), ^uint32(0)}, purpose: ^uint32(0)}, ^uint32(0), 1<<32-16
+		case 1, 2, 3:
+			j = 1<<32 - 20 + uint64(trial)*3
 		}
-		if trial == 0 {
-			for i := range buf {
-				buf[i] = 0xFFFFFFFF
+		for _, nb := range []int{8, 16} {
+			var dst, ref [64]uint32
+			s.words(&dst, i, j, nb)
+			for b := range nb {
+				jb := j + uint64(b)
+				blk := Philox4x32([4]uint32{i, uint32(jb), uint32(jb >> 32), s.purpose}, s.key)
+				copy(ref[4*b:], blk[:])
+			}
+			if dst != ref {
+				t.Fatalf("trial %d, %d blocks from %d: %08x, want %08x", trial, nb, j, dst[:4*nb], ref[:4*nb])
 			}
 		}
-		ref = buf
-		k := [2]uint32{next(), next()}
-		philox8(&buf, k)
-		goBuf := ref
-		philox8Go(&goBuf, k)
-		for b := range 8 {
-			want := Philox4x32([4]uint32{ref[b], ref[8+b], ref[16+b], ref[24+b]}, k)
-			got := [4]uint32{buf[b], buf[8+b], buf[16+b], buf[24+b]}
-			gotGo := [4]uint32{goBuf[b], goBuf[8+b], goBuf[16+b], goBuf[24+b]}
-			if got != want || gotGo != want {
-				t.Fatalf("trial %d, block %d: philox8 %08x, philox8Go %08x, want %08x", trial, b, got, gotGo, want)
+	}
+}
+
+// A sequence equals the addressed draws across many refills, after resets
+// part way through a buffer.
+func TestSeqAcrossRefills(t *testing.T) {
+	s := NewStream(99, Purpose(KindWeight, 5))
+	q := s.Seq(3)
+	for _, n := range []uint64{5, 32, 33, 200, 1000} {
+		q.Reset(uint32(n))
+		for j := range n {
+			if a, b := q.Uint32(), s.Uint32(uint32(n), j); a != b {
+				t.Fatalf("item %d, draw %d: sequential %d, addressed %d", n, j, a, b)
 			}
 		}
 	}
