@@ -27,6 +27,7 @@ import (
 	"github.com/myelin-sim/myelin/engine/hugepages"
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/neuron"
+	"github.com/myelin-sim/myelin/engine/synapse"
 )
 
 // Backend is the CPU backend.
@@ -54,6 +55,9 @@ type Backend struct {
 	split    []uint32
 	targets  [][]target    // per compact population: the populations its rows reach, with their weights
 	stp      stpState      // short-term plasticity state (empty without it)
+	stdp     stdpState     // spike-timing-dependent plasticity state (empty without it)
+	weight   []int32       // the stored weights: net.Syn.Weight, or this backend's copy of it with STDP
+	plastic  []bool        // per population: its spikes are delivered by deliverPlastic (STP or STDP)
 	spikes   [2][][]uint32 // per step parity: the spikes of that step, per thread
 	scaleInv []float32     // per population: 2^-Shift
 	poisson  [][]int       // per population: its Poisson inputs
@@ -246,6 +250,18 @@ func (c *Backend) Load(net *network.Network) error {
 	c.splitRows()
 	c.targets = compactTargets(net)
 	c.stp = newSTPState(net)
+	c.weight = net.Syn.Weight
+	if len(net.STDP) > 0 {
+		var err error
+		if c.stdp, err = newSTDPState(net); err != nil {
+			return fmt.Errorf("cpu: %w", err)
+		}
+		c.weight = slices.Clone(net.Syn.Weight) // the network's weights stay as built
+	}
+	c.plastic = make([]bool, len(net.Pops))
+	for i := range net.Pops {
+		c.plastic[i] = len(c.stp.byPop[i]) > 0 || (len(net.STDP) > 0 && len(c.stdp.asPre[i]) > 0)
+	}
 	c.scratch = make([]scratch, t)
 	c.slotBase = make([][]uint64, t)
 	for w := range c.slotBase {
@@ -288,6 +304,32 @@ func (c *Backend) Advance(n int, blk *backend.Block) error {
 	if c.net == nil {
 		return fmt.Errorf("cpu: Advance before Load")
 	}
+	if len(c.net.STDP) == 0 {
+		return c.advance(n, blk)
+	}
+	// STDP: the learning rate changes only between calls of advance, at
+	// the phases' boundaries, while no thread runs.
+	if c.step+uint64(n) > synapse.MaxSTDPSteps {
+		return fmt.Errorf("cpu: steps [%d, %d): a run with STDP has at most %d steps", c.step, c.step+uint64(n), uint64(synapse.MaxSTDPSteps))
+	}
+	for n > 0 {
+		if err := c.stdp.setRate(c.net, c.net.LearningRate(c.step)); err != nil {
+			return fmt.Errorf("cpu: %w", err)
+		}
+		m := n
+		if next := c.net.NextPhaseChange(c.step); next > c.step && next-c.step < uint64(m) {
+			m = int(next - c.step)
+		}
+		if err := c.advance(m, blk); err != nil {
+			return err
+		}
+		n -= m
+	}
+	return nil
+}
+
+// advance runs the next n steps with the current learning rate.
+func (c *Backend) advance(n int, blk *backend.Block) error {
 	if blk != nil {
 		c.growSamples(n, blk)
 	}

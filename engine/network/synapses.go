@@ -17,10 +17,13 @@ import (
 
 // spikingProj is one spiking projection during the build.
 type spikingProj struct {
-	where      string
-	gen        *generator
-	pre, post  int
-	maxDelay   uint32   // largest delay drawn, in steps
+	where     string
+	gen       *generator
+	pre, post int
+	maxDelay  uint32 // largest delay drawn, in steps
+	// stdpMax is |w_max| of an STDP projection (0: static): pass 1 bounds
+	// each of its synapses' input by it, as its weight may grow to it.
+	stdpMax    float64
 	count      []uint32 // synapses per local pre
 	cursor     []uint64 // per local pre: where its next synapse goes in Packed
 	unitChunks [][2]uint32
@@ -105,7 +108,7 @@ func (b *builder) synapses() error {
 		if err := g.check(); err != nil {
 			return fmt.Errorf("%s: %w", where, err)
 		}
-		sp := &spikingProj{where: where, gen: g, pre: pre, post: post}
+		sp := &spikingProj{where: where, gen: g, pre: pre, post: post, stdpMax: stdpBound(p)}
 		k := b.threads
 		if g.byPre || g.units == 1 {
 			// Pass 1 bounds the targets' input with per-chunk partial sums,
@@ -158,6 +161,9 @@ func (b *builder) synapses() error {
 			// Constant weights onto by-post units: the same sums without
 			// drawing or checking a weight per synapse.
 			cw, constW := sp.gen.constantWeight()
+			if sp.stdpMax > 0 {
+				cw, constW = sp.stdpMax, true
+			}
 			constW = constW && sum == nil && !(math.IsInf(cw, 0) || math.IsNaN(cw))
 			wk.noWeight = constW
 			aw, abs := math.Abs(cw), b.absSum[postFirst:]
@@ -197,7 +203,7 @@ func (b *builder) synapses() error {
 						if math.IsInf(wt, 0) || math.IsNaN(wt) {
 							bad = wt
 						}
-						sum[bt.post[i]] += math.Abs(wt)
+						sum[bt.post[i]] += max(math.Abs(wt), sp.stdpMax)
 					}
 					continue
 				}
@@ -208,7 +214,7 @@ func (b *builder) synapses() error {
 					if math.IsInf(wt, 0) || math.IsNaN(wt) {
 						bad = wt
 					}
-					x += math.Abs(wt)
+					x += max(math.Abs(wt), sp.stdpMax)
 				}
 				abs[u] = x
 			}
@@ -407,7 +413,7 @@ func (b *builder) allocateEarly(projs []*spikingProj) *earlyArrays {
 		total += n
 		perPre[sp.pre] += n
 		w, ok := g.constantWeight()
-		if !ok {
+		if !ok || sp.stdpMax > 0 {
 			stores[sp.pre] = true
 			continue
 		}
@@ -483,7 +489,7 @@ func (b *builder) weightLayout(projs []*spikingProj) uint64 {
 			w, ok := sp.gen.constantWeight()
 			q := int32(math.Round(w * math.Ldexp(1, int(net.Pops[sp.post].Shift))))
 			k := sp.pre*np + sp.post
-			if !ok || (set[k] && syn.PopWeight[k] != q) {
+			if !ok || sp.stdpMax > 0 || (set[k] && syn.PopWeight[k] != q) {
 				compact[sp.pre] = false
 				continue
 			}
