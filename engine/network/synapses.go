@@ -17,16 +17,17 @@ import (
 
 // spikingProj is one spiking projection during the build.
 type spikingProj struct {
-	where     string
-	gen       *generator
-	pre, post int
-	maxDelay  uint32 // largest delay drawn, in steps
-	// stdpMax is |w_max| of an STDP projection (0: static): pass 1 bounds
-	// each of its synapses' input by it, as its weight may grow to it.
-	stdpMax    float64
+	where      string
+	gen        *generator
+	pre, post  int
+	maxDelay   uint32   // largest delay drawn, in steps
 	count      []uint32 // synapses per local pre
 	cursor     []uint64 // per local pre: where its next synapse goes in Packed
 	unitChunks [][2]uint32
+
+	// stdpMax is |w_max| of an STDP projection (0: static): pass 1 bounds
+	// each of its synapses' input by it, as its weight may grow to it.
+	stdpMax float64
 }
 
 // parallel runs f(w) for w in [0, n) on n goroutines.
