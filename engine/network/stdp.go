@@ -231,3 +231,25 @@ func (n *Network) PlasticSegment(set *STDPSet, r uint32) (a, b uint64) {
 	row := syn.Packed[x:y]
 	return x + uint64(searchTarget(row, syn.DelayBits, post.First)), x + uint64(searchTarget(row, syn.DelayBits, post.First+post.Size))
 }
+
+// PlasticWeights lists the synapses of set in the engine's order (by
+// presynaptic neuron, then by target and delay): their local pre- and
+// postsynaptic neurons and their weights in weight, which is laid out as
+// Syn.Weight (a backend's current weights).
+func (n *Network) PlasticWeights(set *STDPSet, weight []int32) (pre, post []uint32, w []int32) {
+	syn := &n.Syn
+	p, q := &n.Pops[set.Pre], &n.Pops[set.Post]
+	pre = make([]uint32, 0, set.Synapses)
+	post = make([]uint32, 0, set.Synapses)
+	w = make([]int32, 0, set.Synapses)
+	base := syn.WeightBase[set.Pre] - syn.RowPtr[p.First]
+	for r := p.First; r < p.First+p.Size; r++ {
+		a, b := n.PlasticSegment(set, r)
+		for k := a; k < b; k++ {
+			pre = append(pre, r-p.First)
+			post = append(post, syn.Packed[k]>>syn.DelayBits-q.First)
+			w = append(w, weight[base+k])
+		}
+	}
+	return pre, post, w
+}
