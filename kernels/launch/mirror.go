@@ -17,7 +17,7 @@ import (
 )
 
 // NetSize is the size of the MyelinNet descriptor (kernels/network.cuh).
-const NetSize = 376
+const NetSize = 440
 
 // ModelWords is the size of PopDesc's model parameter union in 4-byte
 // words (MYELIN_MODEL_WORDS in kernels/models.cuh).
@@ -25,11 +25,11 @@ const ModelWords = 32
 
 // MirrorSizes returns the encoded sizes of the Go mirrors of
 // kernels/network.cuh's structs, in the order PopDesc, PoissonDesc, DCDesc,
-// EventDesc, RateProjDesc, ProbeDesc, MyelinNet, StpDesc; a test compares them with
+// EventDesc, RateProjDesc, ProbeDesc, MyelinNet, StpDesc, StdpDesc; a test compares them with
 // the C compiler's sizeof.
 func MirrorSizes() []int {
 	return []int{binary.Size(popDesc{}), binary.Size(poissonDesc{}), binary.Size(dcDesc{}), binary.Size(eventDesc{}),
-		binary.Size(rateProjDesc{}), binary.Size(probeDesc{}), binary.Size(netDesc{}), binary.Size(stpDesc{})}
+		binary.Size(rateProjDesc{}), binary.Size(probeDesc{}), binary.Size(netDesc{}), binary.Size(stpDesc{}), binary.Size(stdpDesc{})}
 }
 
 // NetDescriptor returns the MyelinNet of one record set: addr gives the
@@ -48,6 +48,7 @@ func (p *Plan) NetDescriptor(addr func(Buffer) uint64) []byte {
 	d.Segs, d.ChunkCap = p.segs, uint32(p.ChunkSteps)
 	d.Words, d.Tiles = p.words, p.tiles
 	d.NSTP, d.STPEntries = uint32(len(net.STP)), net.STPStateSize()
+	d.NSTDP = uint32(len(net.STDP))
 	return appendStruct(nil, d)
 }
 
@@ -105,6 +106,7 @@ type netDesc struct {
 	NProbes, SampleWidth, Key0, Key1   uint32
 	Segs, ChunkCap, Words, Tiles       uint32
 	NSTP, STPEntries                   uint32
+	NSTDP, Pad                         uint32
 }
 
 type stpDesc struct {
@@ -112,6 +114,15 @@ type stpDesc struct {
 	First, Size, Off uint32
 	Coef             synapse.TsodyksMarkram
 	Pad              uint32
+}
+
+type stdpDesc struct {
+	Pre, Post           int32
+	PreFirst, PostFirst uint32
+	PreOff, PostOff     uint32
+	PtrOff              uint64
+	Coef                synapse.STDP
+	Pad                 uint32
 }
 
 // ScaleInv is 2^-Shift as a float32, computed as the CPU backend does.
