@@ -52,21 +52,22 @@ type Backend struct {
 	// split holds, for each presynaptic row, threads+1 offsets into the
 	// row: thread w delivers synapses [split[r*(T+1)+w], split[r*(T+1)+w+1])
 	// of row r, those whose targets lie in its neuron range.
-	split    []uint32
-	targets  [][]target    // per compact population: the populations its rows reach, with their weights
-	stp      stpState      // short-term plasticity state (empty without it)
-	stdp     stdpState     // spike-timing-dependent plasticity state (empty without it)
-	weight   []int32       // the stored weights: net.Syn.Weight, or this backend's copy of it with STDP
-	plastic  []bool        // per population: its spikes are delivered by deliverPlastic (STP or STDP)
-	spikes   [2][][]uint32 // per step parity: the spikes of that step, per thread
-	scaleInv []float32     // per population: 2^-Shift
-	poisson  [][]int       // per population: its Poisson inputs
-	dc       [][]int       // per population: its DC inputs
-	rateIn   [][]int       // per population: rate projections into it
-	cache    []uint32      // Poisson draws of the current 4-step block, lane-major per input (see refreshPoisson)
-	cacheOff []uint32      // per Poisson input: offset into cache
-	key      [2]uint32
-	scratch  []scratch // per thread
+	split     []uint32
+	targets   [][]target    // per compact population: the populations its rows reach, with their weights
+	stp       stpState      // short-term plasticity state (empty without it)
+	stdp      stdpState     // spike-timing-dependent plasticity state (empty without it)
+	weight    []int32       // the stored weights: net.Syn.Weight, or this backend's copy of it with STDP
+	plastic   []bool        // per population: its spikes are delivered by deliverPlastic (STP or STDP)
+	stdpTouch int32         // a sink for the loads that bring weights into the cache (stdpSpikes)
+	spikes    [2][][]uint32 // per step parity: the spikes of that step, per thread
+	scaleInv  []float32     // per population: 2^-Shift
+	poisson   [][]int       // per population: its Poisson inputs
+	dc        [][]int       // per population: its DC inputs
+	rateIn    [][]int       // per population: rate projections into it
+	cache     []uint32      // Poisson draws of the current 4-step block, lane-major per input (see refreshPoisson)
+	cacheOff  []uint32      // per Poisson input: offset into cache
+	key       [2]uint32
+	scratch   []scratch // per thread
 	// sampleBase holds, per probe, where the current block's rows start in
 	// its Samples slice.
 	sampleBase []int
@@ -253,10 +254,15 @@ func (c *Backend) Load(net *network.Network) error {
 	c.weight = net.Syn.Weight
 	if len(net.STDP) > 0 {
 		var err error
-		if c.stdp, err = newSTDPState(net); err != nil {
+		if c.stdp, err = newSTDPState(net, t); err != nil {
 			return fmt.Errorf("cpu: %w", err)
 		}
-		c.weight = slices.Clone(net.Syn.Weight) // the network's weights stay as built
+		// The network's weights stay as built; the copy is read in
+		// scattered order (potentiation walks a neuron's incoming
+		// synapses across every row): huge pages save TLB misses.
+		c.weight = make([]int32, len(net.Syn.Weight))
+		hugepages.Advise(c.weight)
+		copy(c.weight, net.Syn.Weight)
 	}
 	c.plastic = make([]bool, len(net.Pops))
 	for i := range net.Pops {

@@ -26,26 +26,43 @@ import (
 // from the record before and after the spike of step t, so a reader sees
 // the same trace either way.
 type stdpState struct {
-	coef   []synapse.STDP // per set, at rate
+	coef   []synapse.STDP  // per set, at rate
+	plus   []synapse.Decay // per set: the presynaptic traces' decay, tabulated
+	minus  []synapse.Decay // per set: the postsynaptic traces' decay, tabulated
 	rate   float64
 	pre    []uint64 // presynaptic trace records, accessed atomically
 	post   []uint64 // postsynaptic trace records
 	asPre  [][]int  // per population: the sets it is the presynaptic population of
 	asPost [][]int  // per population: the sets it is the postsynaptic population of
+	// sink takes, per thread, the loads that bring a neuron's incoming
+	// weights into the cache before they are updated (one cache line each,
+	// so that threads do not share one).
+	sink [][16]int32
 }
 
 // newSTDPState lays out the traces (no spike yet) and the coefficients at
 // the learning rate of step 0.
-func newSTDPState(net *network.Network) (stdpState, error) {
+func newSTDPState(net *network.Network, threads int) (stdpState, error) {
 	np, nq := net.STDPTraceSizes()
 	st := stdpState{pre: make([]uint64, np), post: make([]uint64, nq), asPre: make([][]int, len(net.Pops)), asPost: make([][]int, len(net.Pops)),
-		coef: make([]synapse.STDP, len(net.STDP)), rate: -1}
+		coef: make([]synapse.STDP, len(net.STDP)), rate: -1, sink: make([][16]int32, threads)}
 	for k, set := range net.STDP {
 		st.asPre[set.Pre] = append(st.asPre[set.Pre], k)
 		st.asPost[set.Post] = append(st.asPost[set.Post], k)
 	}
-	return st, st.setRate(net, net.LearningRate(0))
+	if err := st.setRate(net, net.LearningRate(0)); err != nil {
+		return st, err
+	}
+	for k := range net.STDP {
+		st.plus = append(st.plus, synapse.NewDecay(st.coef[k].PlusRate, decayTable))
+		st.minus = append(st.minus, synapse.NewDecay(st.coef[k].MinusRate, decayTable))
+	}
+	return st, nil
 }
+
+// decayTable is the length of the trace decay tables: lags of up to
+// 8,192 steps are looked up, longer ones computed.
+const decayTable = 1 << 13
 
 // setRate recomputes the coefficients for learning rate r.
 func (s *stdpState) setRate(net *network.Network, r float64) error {
@@ -64,13 +81,14 @@ func (s *stdpState) setRate(net *network.Network, r float64) error {
 	return nil
 }
 
-// stdpSpikes runs the STDP work of population pi's neurons that fired at
-// step t (ids ascending), as kernels/update.cu does per firing thread: as
+// stdpSpikes runs, on thread w, the STDP work of population pi's neurons
+// that fired at step t (ids ascending), as kernels/update.cu does per
+// firing thread: as
 // a postsynaptic neuron, each potentiates its incoming plastic synapses by
 // the presynaptic traces of spikes before t, then counts its spike in its
 // postsynaptic traces; as a presynaptic neuron, it counts its spike in its
 // presynaptic traces.
-func (c *Backend) stdpSpikes(pi int, t uint64, fired []uint32) {
+func (c *Backend) stdpSpikes(w, pi int, t uint64, fired []uint32) {
 	if len(fired) == 0 {
 		return
 	}
@@ -79,29 +97,40 @@ func (c *Backend) stdpSpikes(pi int, t uint64, fired []uint32) {
 	for _, k := range c.stdp.asPost[pi] {
 		set := &net.STDP[k]
 		co := &c.stdp.coef[k]
+		plus, minus := &c.stdp.plus[k], &c.stdp.minus[k]
 		pre := c.stdp.pre[set.PreOff:]
 		post := c.stdp.post[set.PostOff:]
 		for _, g := range fired {
 			j := g - first
 			if co.Potentiate != 0 {
-				for e := set.PostPtr[j]; e < set.PostPtr[j+1]; e++ {
-					kp := synapse.TraceAt(atomic.LoadUint64(&pre[set.PostPre[e]]), t, co.PlusRate)
+				lo, hi := set.PostPtr[j], set.PostPtr[j+1]
+				idx := set.PostW[lo:hi]
+				// The weights lie one per row, far apart: load them all
+				// first (independent loads, which the core overlaps), then
+				// update them from the cache.
+				var touch int32
+				for _, x := range idx {
+					touch |= c.weight[x]
+				}
+				c.stdp.sink[w][0] |= touch
+				src := set.PostPre[lo:hi]
+				for n, x := range idx {
+					kp := plus.TraceAt(atomic.LoadUint64(&pre[src[n]]), t)
 					if kp != 0 {
-						w := &c.weight[set.PostW[e]]
-						*w = co.Facilitate(*w, kp)
+						c.weight[x] = co.Facilitate(c.weight[x], kp)
 					}
 				}
 			}
-			post[j] = synapse.TraceSpike(post[j], t, co.MinusRate)
+			post[j] = minus.TraceSpike(post[j], t)
 		}
 	}
 	for _, k := range c.stdp.asPre[pi] {
 		set := &net.STDP[k]
-		rate := c.stdp.coef[k].PlusRate
+		plus := &c.stdp.plus[k]
 		pre := c.stdp.pre[set.PreOff:]
 		for _, g := range fired {
 			i := g - first
-			atomic.StoreUint64(&pre[i], synapse.TraceSpike(atomic.LoadUint64(&pre[i]), t, rate))
+			atomic.StoreUint64(&pre[i], plus.TraceSpike(atomic.LoadUint64(&pre[i]), t))
 		}
 	}
 }
@@ -115,10 +144,11 @@ func (c *Backend) depress(k int, t uint64, row []uint32, wt []int32, qFirst uint
 	if co.Depress == 0 {
 		return
 	}
+	minus := &c.stdp.minus[k]
 	post := c.stdp.post[c.net.STDP[k].PostOff:]
 	dbits := c.net.Syn.DelayBits
 	for j, p := range row {
-		if km := synapse.TraceAt(post[p>>dbits-qFirst], t, co.MinusRate); km != 0 {
+		if km := minus.TraceAt(post[p>>dbits-qFirst], t); km != 0 {
 			wt[j] = co.Depression(wt[j], km)
 		}
 	}

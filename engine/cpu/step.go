@@ -47,7 +47,7 @@ func (c *Backend) update(w int, t uint64, lo, hi uint32, events []network.SpikeE
 		}
 		c.stpSpikes(pi, t, out[k0:])
 		if c.stdp.asPost != nil {
-			c.stdpSpikes(pi, t, out[k0:])
+			c.stdpSpikes(w, pi, t, out[k0:])
 		}
 	}
 	return out

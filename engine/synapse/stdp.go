@@ -183,3 +183,43 @@ func (c *STDP) clip(n int64) int32 {
 	}
 	return int32(n)
 }
+
+// Decay caches Expf(-h·rate) for h below its length, so that TraceAt's
+// decay is a table lookup on the CPU: the entries are computed by the same
+// expression, so the traces keep the bits of TraceAt (and of the CUDA
+// twin, which computes the exponential each time).
+type Decay struct {
+	rate float32
+	d    []float32
+}
+
+// NewDecay returns the table of rate for h in [0, n).
+func NewDecay(rate float32, n int) Decay {
+	d := Decay{rate: rate, d: make([]float32, n)}
+	for h := range d.d {
+		d.d[h] = neuron.Expf(-float32(float32(h) * rate))
+	}
+	return d
+}
+
+// TraceAt is TraceAt(rec, t, rate) with the table's rate.
+func (d *Decay) TraceAt(rec, t uint64) float32 {
+	n := rec >> 32
+	if n == 0 {
+		return 0
+	}
+	k := math.Float32frombits(uint32(rec))
+	if n-1 == t {
+		return k
+	}
+	h := t - (n - 1)
+	if h < uint64(len(d.d)) {
+		return float32((k + 1) * d.d[h])
+	}
+	return float32((k + 1) * neuron.Expf(-float32(float32(h)*d.rate)))
+}
+
+// TraceSpike is TraceSpike(rec, t, rate) with the table's rate.
+func (d *Decay) TraceSpike(rec, t uint64) uint64 {
+	return (t+1)<<32 | uint64(math.Float32bits(d.TraceAt(rec, t)))
+}
