@@ -341,6 +341,9 @@ func (b *Backend) Advance(n int, blk *backend.Block) error {
 	if b.plan == nil {
 		return errors.New("cuda: Advance before Load")
 	}
+	if err := b.plan.CheckSteps(b.step, n); err != nil {
+		return fmt.Errorf("cuda: %w", err)
+	}
 	for n > 0 {
 		m, rate := b.plan.PhaseSpan(b.step, n)
 		if rate != b.rate {

@@ -149,9 +149,6 @@ func (b *builder) stdp() error {
 		net.STDPOf[p*np+q] = int32(len(net.STDP))
 		net.STDP = append(net.STDP, set)
 	}
-	if len(net.STDP) > 0 && net.Steps > synapse.MaxSTDPSteps {
-		return fmt.Errorf("duration_ms: %d steps: a run with STDP has at most %d", net.Steps, uint64(synapse.MaxSTDPSteps))
-	}
 	for i, ph := range net.Spec.GetPhases() {
 		a, z := net.stepRange(&ph.StartMs, &ph.StopMs)
 		r := 1.0

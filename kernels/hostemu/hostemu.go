@@ -124,6 +124,9 @@ func (b *Backend) Advance(n int, blk *backend.Block) error {
 		return errors.New("hostemu: Advance before Load")
 	}
 	plan := b.plan
+	if err := plan.CheckSteps(b.step, n); err != nil {
+		return fmt.Errorf("hostemu: %w", err)
+	}
 	for done := 0; done < n; {
 		m, rate := plan.NextChunk(b.step, n-done)
 		if rate != b.rate {

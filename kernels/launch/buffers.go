@@ -335,6 +335,16 @@ func (p *Plan) NextChunk(step uint64, n int) (m int, rate float64) {
 	return min(m, p.ChunkSteps), rate
 }
 
+// CheckSteps returns an error if steps [step, step+n) pass the most a run
+// with STDP may have (synapse.MaxSTDPSteps: a trace record keeps a step in
+// 32 bits).
+func (p *Plan) CheckSteps(step uint64, n int) error {
+	if len(p.net.STDP) > 0 && step+uint64(n) > synapse.MaxSTDPSteps {
+		return fmt.Errorf("steps [%d, %d): a run with STDP has at most %d steps", step, step+uint64(n), uint64(synapse.MaxSTDPSteps))
+	}
+	return nil
+}
+
 // PhaseSpan returns how many of the n steps from step keep the STDP
 // learning rate of step (all n without STDP), and that rate.
 func (p *Plan) PhaseSpan(step uint64, n int) (m int, rate float64) {
