@@ -93,3 +93,30 @@ func TestPhaseFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareWeights: compare reports the same final weights of two runs
+// of one STDP spec on 1 and 2 threads, and the first differing synapse
+// (beside the spikes) of a run at half the learning rate.
+func TestCompareWeights(t *testing.T) {
+	dir := t.TempDir()
+	specFile := filepath.Join(dir, "stdp.textproto")
+	if err := os.WriteFile(specFile, []byte(stdpSpec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := filepath.Join(dir, "a.myelin"), filepath.Join(dir, "b.myelin"), filepath.Join(dir, "c.myelin")
+	for _, run := range [][]string{
+		{"run", specFile, "--backend", "cpu", "--threads", "1", "-q", "-o", a},
+		{"run", specFile, "--backend", "cpu", "--threads", "2", "-q", "-o", b},
+		{"run", specFile, "--backend", "cpu", "-q", "-o", c, "--phase", "half:0-100:0.5"},
+	} {
+		if code, _, errOut := myelin(t, run...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", run, code, errOut)
+		}
+	}
+	if code, out, _ := myelin(t, "compare", a, b); code != 0 || !strings.Contains(out, "same final weights (4000 synapses)") {
+		t.Errorf("compare 1 and 2 threads: exit %d, %q", code, out)
+	}
+	if code, out, _ := myelin(t, "compare", a, c); code != 1 || !strings.Contains(out, "weights E -> E: first difference at synapse") {
+		t.Errorf("compare different learning rates: exit %d, %q", code, out)
+	}
+}
