@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -51,6 +52,9 @@ func TestPhaseFlag(t *testing.T) {
 	sets := res.WeightSets()
 	if len(sets) != 1 || len(sets[0].Fixed) != 200*20 {
 		t.Fatalf("weights records: %d sets", len(sets))
+	}
+	if code, out, errOut := myelin(t, "analyze", learn); code != 0 || !strings.Contains(out, "final weights (STDP)") || !regexp.MustCompile(`E -> E +4000 +0\.\d+`).MatchString(out) {
+		t.Errorf("analyze: exit %d, %s%s", code, out, errOut)
 	}
 	if code, _, errOut := myelin(t, "run", specFile, "--backend", "cpu", "-q", "-o", frozen, "--phase", "still:0-100:0"); code != 0 {
 		t.Fatalf("frozen run: exit %d: %s", code, errOut)
