@@ -38,6 +38,7 @@ type Backend struct {
 	// step loop splits across threads (tests set 0 to exercise the split).
 	minParallel float64
 	avx2        bool // the eight-wide Philox and the models' AVX2 kernels run (amd64 with AVX2; tests turn them off)
+	histCap     int  // STDP: pending postsynaptic spikes per neuron (0: histCap; tests set less)
 	net         *network.Network
 	step        uint64
 
@@ -254,7 +255,11 @@ func (c *Backend) Load(net *network.Network) error {
 	c.weight = net.Syn.Weight
 	if len(net.STDP) > 0 {
 		var err error
-		if c.stdp, err = newSTDPState(net, t); err != nil {
+		hc := histCap
+		if c.histCap > 0 {
+			hc = c.histCap
+		}
+		if c.stdp, err = newSTDPState(net, hc, t); err != nil {
 			return fmt.Errorf("cpu: %w", err)
 		}
 		// The network's weights stay as built; the copy is read in
@@ -319,7 +324,7 @@ func (c *Backend) Advance(n int, blk *backend.Block) error {
 		return fmt.Errorf("cpu: steps [%d, %d): a run with STDP has at most %d steps", c.step, c.step+uint64(n), uint64(synapse.MaxSTDPSteps))
 	}
 	for n > 0 {
-		if err := c.stdp.setRate(c.net, c.net.LearningRate(c.step)); err != nil {
+		if err := c.SetLearningRate(c.net.LearningRate(c.step)); err != nil {
 			return fmt.Errorf("cpu: %w", err)
 		}
 		m := n

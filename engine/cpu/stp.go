@@ -81,7 +81,7 @@ func (c *Backend) deliverPlastic(t uint64, s uint32, pi int, row []uint32, wt []
 			n = searchTarget(row, dbits, end)
 		}
 		if k := net.STDPSetOf(pi, q); k >= 0 {
-			c.depress(k, t, row[:n], wt[:n], net.Pops[q].First)
+			c.depress(k, t, s-net.Pops[pi].First, row[:n], wt[:n], net.Pops[q].First)
 		}
 		f, plastic := float32(1), false
 		if k := net.STPSetOf(pi, q); k >= 0 {

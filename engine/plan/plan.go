@@ -53,6 +53,11 @@ type Stream struct {
 	Seconds         float64
 }
 
+// STDPHistoryBytes is the CPU backend's history of pending postsynaptic
+// spikes, per postsynaptic neuron and STDP set: 32 steps of 4 B and a
+// count (engine/cpu, histCap).
+const STDPHistoryBytes = 32*4 + 1
+
 // BytesPerSpike is the typical stored size of one spike: ids are
 // delta-coded varints, 1.0-1.6 B per spike measured for Brunel's networks
 // (12,500 and 100,000 neurons, 10-80 Hz); sparse firing in large
@@ -244,16 +249,19 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 			Note: fmt.Sprintf("%d parameter sets, %d presynaptic neurons × (u, x, factor: 4 B each; last spike: 8 B)", sets, entries)})
 	}
 	if len(plastic) > 0 {
-		var syn, index uint64
+		var syn, index, cpuOnly uint64
 		for k, c := range plastic {
 			syn += c
 			// By-post index (weight index and presynaptic neuron, 4 B each,
 			// per synapse; a pointer per post neuron); trace records (8 B)
 			// per pre and post neuron.
 			index += c*8 + (sizes[k[1]]+1)*8 + (sizes[k[0]]+sizes[k[1]])*8
+			// CPU: pending post spikes per post neuron, the record before
+			// the last spike per pre neuron and step parity.
+			cpuOnly += sizes[k[1]]*STDPHistoryBytes + sizes[k[0]]*16
 		}
-		p.Parts = append(p.Parts, Part{Name: "STDP", CPU: index + weights*4, GPU: index,
-			Note: fmt.Sprintf("%d plastic synapses in %d sets: by-post index 8 B a synapse, traces 8 B a neuron; cpu: its own copy of the %d stored weights", syn, len(plastic), weights)})
+		p.Parts = append(p.Parts, Part{Name: "STDP", CPU: index + cpuOnly + weights*4, GPU: index,
+			Note: fmt.Sprintf("%d plastic synapses in %d sets: by-post index 8 B a synapse, traces 8 B a neuron; cpu: its own copy of the %d stored weights and pending spikes", syn, len(plastic), weights)})
 	}
 	if rateNeurons > 0 {
 		slots := rateDelay + 1

@@ -231,11 +231,12 @@ func TestSTDPState(t *testing.T) {
 			got = part
 		}
 	}
-	var want uint64
+	var want, cpuOnly uint64
 	for _, set := range net.STDP {
 		want += set.Synapses*8 + uint64(len(set.PostPtr))*8 + 8*uint64(net.Pops[set.Pre].Size+net.Pops[set.Post].Size)
+		cpuOnly += uint64(net.Pops[set.Post].Size)*plan.STDPHistoryBytes + 16*uint64(net.Pops[set.Pre].Size)
 	}
-	if got.GPU != want || got.CPU != want+4*uint64(len(net.Syn.Weight)) || len(net.STDP) != 2 || len(net.Syn.Weight) != 300*5+50*7 {
+	if got.GPU != want || got.CPU != want+cpuOnly+4*uint64(len(net.Syn.Weight)) || len(net.STDP) != 2 || len(net.Syn.Weight) != 300*5+50*7 {
 		t.Errorf("plan says cpu %d gpu %d B; the network has %d sets, index and traces %d B, %d stored weights", got.CPU, got.GPU, len(net.STDP), want, len(net.Syn.Weight))
 	}
 }
