@@ -44,7 +44,8 @@ type Backend struct {
 	host    [launch.RecordSets]hostSet
 	events  []*driver.Event
 	step    uint64
-	set     int // record set of the next chunk
+	set     int     // record set of the next chunk
+	rate    float64 // the STDP learning rate of the stdp_sets buffer
 	desc    string
 }
 
@@ -148,6 +149,7 @@ func (b *Backend) Load(net *network.Network) error {
 		return errors.Join(err, b.release())
 	}
 	b.plan = plan
+	b.rate = net.LearningRate(0)
 	launches := "update and delivery launched apart"
 	if plan.Fused() {
 		launches = "one launch per step (update fused with the previous delivery)"
@@ -332,11 +334,39 @@ func (b *Backend) graph(m, set int) (*driver.Graph, error) {
 }
 
 // Advance implements backend.Backend. After an error the device state is
-// undefined: close the backend.
+// undefined: close the backend. With STDP, the steps are run in spans of
+// one learning rate: between spans (the device idle) the STDP sets are
+// uploaded again with the next phase's rate.
 func (b *Backend) Advance(n int, blk *backend.Block) error {
 	if b.plan == nil {
 		return errors.New("cuda: Advance before Load")
 	}
+	if err := b.plan.CheckSteps(b.step, n); err != nil {
+		return fmt.Errorf("cuda: %w", err)
+	}
+	for n > 0 {
+		m, rate := b.plan.PhaseSpan(b.step, n)
+		if rate != b.rate {
+			sets, err := b.plan.STDPSets(rate)
+			if err != nil {
+				return fmt.Errorf("cuda: %w", err)
+			}
+			if err := driver.Upload(b.bufs[0][launch.BufSTDPSets], sets); err != nil {
+				return err
+			}
+			b.rate = rate
+		}
+		if err := b.advance(m, blk); err != nil {
+			return err
+		}
+		n -= m
+	}
+	return nil
+}
+
+// advance runs n steps in chunks, the device working on one while the
+// host collects the one before.
+func (b *Backend) advance(n int, blk *backend.Block) error {
 	var sizes []int
 	for done := 0; done < n; {
 		m := min(n-done, b.plan.ChunkSteps)
@@ -441,6 +471,19 @@ func (b *Backend) collect(c int, sizes []int, set int, first uint64, blk *backen
 	return nil
 }
 
+// Weights implements backend.Plastic: the stored weights as the kernels
+// left them (a synchronous download).
+func (b *Backend) Weights() ([]int32, error) {
+	if b.plan == nil {
+		return nil, errors.New("cuda: Weights before Load")
+	}
+	w := make([]int32, len(b.plan.Network().Syn.Weight))
+	if err := driver.Download(w, b.bufs[0][launch.BufWeight]); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
 // Close implements backend.Backend: it frees every device and pinned
 // buffer, graph, event, stream and module, and closes the device if the
 // backend opened it.
@@ -505,5 +548,8 @@ func (b *Backend) release() error {
 	return nil
 }
 
-// Compile-time check.
-var _ backend.Backend = (*Backend)(nil)
+// Compile-time checks.
+var (
+	_ backend.Backend = (*Backend)(nil)
+	_ backend.Plastic = (*Backend)(nil)
+)

@@ -10,8 +10,11 @@ import (
 	"github.com/myelin-sim/myelin/cuda/driver"
 	"github.com/myelin-sim/myelin/engine/backend"
 	"github.com/myelin-sim/myelin/engine/backend/parity"
+	"github.com/myelin-sim/myelin/engine/models"
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/kernels/launch"
+	myelinpb "github.com/myelin-sim/myelin/proto"
+	"google.golang.org/protobuf/proto"
 )
 
 // BenchmarkStepGeometry measures the simulation step of brunel at 1,000
@@ -89,4 +92,42 @@ func benchSteps(b *testing.B, d *driver.Device, net *network.Network, cfg launch
 	}
 	b.ReportMetric(float64(time.Since(start).Microseconds())/float64(steps*b.N), "µs/step")
 	return be
+}
+
+// BenchmarkBrunelSTDP measures brunel 12,500 with STDP on every E→E
+// synapse (w_max 0.2 mV, λ 0.01, NEST's other defaults) against the
+// static network, fused and unfused (STDP always runs unfused), in µs per
+// step: the GPU cost of plasticity (bench/RESULTS.md has the CPU's). One
+// iteration is 1,000 steps after 200 of warm-up. Run it on a GPU machine:
+// bin/cuda.test -test.run '^$' -test.bench BrunelSTDP -test.benchtime 3x.
+func BenchmarkBrunelSTDP(b *testing.B) {
+	d := openDevice(b)
+	sms := max(1, d.Info().SMs)
+	for _, plastic := range []bool{false, true} {
+		c := parity.Case{Name: "brunel", Spec: func() (*myelinpb.Network, error) {
+			s, err := models.Spec("brunel", map[string]string{"duration_ms": "1000"})
+			if err != nil || !plastic {
+				return s, err
+			}
+			for _, pr := range s.Projections {
+				if pr.Pre == "E" && pr.Post == "E" {
+					pr.Stdp = &myelinpb.STDP{WMax: proto.Float64(0.2), Lambda: proto.Float64(0.01)}
+				}
+			}
+			return s, nil
+		}}
+		net, err := parity.Build(c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, unfused := range []bool{false, true} {
+			if plastic && !unfused {
+				continue // the plan never fuses a network with STDP
+			}
+			cfg := launch.Config{Block: 256, DeliverBlocks: 8 * sms, Unfused: unfused}
+			b.Run(fmt.Sprintf("stdp=%v/unfused=%v", plastic, unfused), func(b *testing.B) {
+				benchSteps(b, d, net, cfg, 200, 1000)
+			})
+		}
+	}
 }

@@ -75,12 +75,29 @@ __device__ __forceinline__ void myelin_deliver_work(const MyelinNet *net, unsign
             unsigned long long idx = sl * n + target;
             // The target's population, searched once, where a compact weight
             // or short-term plasticity needs it.
-            unsigned tq = (wb == MYELIN_COMPACT || net->n_stp != 0) ? myelin_pop_of(net, target) : 0;
+            unsigned tq = (wb == MYELIN_COMPACT || net->n_stp != 0 || net->n_stdp != 0) ? myelin_pop_of(net, target) : 0;
             int w;
             if (wb == MYELIN_COMPACT) {
                 w = net->wtab[pp * net->n_pops + tq];
             } else {
-                w = net->weight[wb + (k - net->row_ptr[net->pops[pp].first])];
+                unsigned long long wi = wb + (k - net->row_ptr[net->pops[pp].first]);
+                w = net->weight[wi];
+                if (net->n_stdp != 0) {
+                    // STDP: depressed by the target's trace of the spikes
+                    // before t, and stored (cpu.Backend.depress); this
+                    // thread alone handles this synapse in this launch.
+                    int set = net->stdp_of[pp * net->n_pops + tq];
+                    if (set >= 0) {
+                        const StdpDesc *sd = &net->stdp_sets[set];
+                        if (sd->coef.Depress != 0.0f) {
+                            float km = STDP_TraceAt(net->stdp_post[sd->post_off + (target - sd->post_first)], t, sd->coef.MinusRate);
+                            if (km != 0.0f) {
+                                w = STDP_Depression(&sd->coef, w, km);
+                                net->weight[wi] = w;
+                            }
+                        }
+                    }
+                }
             }
             if (net->n_stp != 0) {
                 // Short-term plasticity: scaled by the factor of this spike

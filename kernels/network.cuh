@@ -9,6 +9,7 @@
 
 #include "models.cuh"
 #include "state.cuh"
+#include "stdp.cuh"
 #include "tsodyks_markram.cuh"
 
 // PopDesc is one population (network.Population): its global id range, its
@@ -88,6 +89,23 @@ struct StpDesc {
     unsigned pad;
 };
 
+// StdpDesc is one STDP set (network.STDPSet): synapses from population pre
+// (first global id pre_first) onto post (post_first). Its neurons' trace
+// records are at stdp_pre[pre_off + local pre] and stdp_post[post_off +
+// local post]; the incoming plastic synapses of local post neuron j are
+// the entries [stdp_ptr[ptr_off + j], stdp_ptr[ptr_off + j + 1]) of stdp_w
+// (index into weight) and stdp_src (local presynaptic neuron). coef is at
+// the current learning rate (the host rewrites the sets between chunks
+// when a phase changes it).
+struct StdpDesc {
+    int pre, post;
+    unsigned pre_first, post_first;
+    unsigned pre_off, post_off;
+    unsigned long long ptr_off;
+    STDP coef;
+    unsigned pad;
+};
+
 // MYELIN_ORDER_TILE is the words of a step's spike bitmask that one
 // thread of order.cu counts and writes (launch.OrderTile).
 #define MYELIN_ORDER_TILE 64
@@ -113,7 +131,7 @@ struct MyelinNet {
     int *ring_slow;                     // [ring_slots * n] where port_bit != 0: the slow excitatory port's
     const unsigned long long *row_ptr;  // [n+1]: CSR by presynaptic neuron
     const unsigned *packed;             // target << delay_bits | port | delay (port: port_bit or 0)
-    const int *weight;                  // stored weights, fixed point in the target's scale; sign = channel
+    int *weight;                        // stored weights, fixed point in the target's scale; sign = channel (STDP changes them)
     const unsigned long long *wbase;    // [n_pops]: where a population's rows' weights start in weight, or MYELIN_COMPACT
     const int *wtab;                    // [n_pops * n_pops]: weight of every synapse from a compact population onto another
     const PoissonDesc *poisson;         // [n_poisson]
@@ -132,6 +150,13 @@ struct MyelinNet {
     float *stp_u, *stp_x;               // short-term plasticity state
     float *stp_f;                       // [2 * stp_entries]: u·x of a spike of step t at (t&1) * stp_entries + entry
     unsigned long long *stp_last;       // stamp (step + 1) of the neuron's latest spike (0 before the first)
+    const int *stdp_of;                 // [n_pops * n_pops]: the StdpDesc of synapses from pop p onto q, or -1
+    const StdpDesc *stdp_sets;          // [n_stdp]
+    unsigned long long *stdp_pre;       // presynaptic trace records (STDP_TraceAt)
+    unsigned long long *stdp_post;      // postsynaptic trace records
+    const unsigned long long *stdp_ptr; // by-post index of every set (StdpDesc.ptr_off)
+    const unsigned *stdp_w;             // by-post entries: index into weight
+    const unsigned *stdp_src;           // by-post entries: local presynaptic neuron
     unsigned *spk_bits;                 // [chunk_cap * words]: each step's spiking neurons as bits (order.cu)
     unsigned *tile_cnt;                 // [chunk_cap * tiles]: order.cu's per-tile counts, then first indices
     unsigned *spk_cnt;                  // [chunk_cap]: spikes of each step of the chunk
@@ -149,7 +174,7 @@ struct MyelinNet {
     unsigned n_stp;       // short-term plasticity sets
     unsigned stp_entries; // their state entries (one per neuron of each set's population)
     unsigned port_bit;    // the delay-field bit of synapses onto the slow port (network.Synapses.PortBit), 0: none
-    unsigned pad;
+    unsigned n_stdp;      // STDP sets
 };
 
 static_assert(sizeof(PopDesc) == 28 + 4 * MYELIN_MODEL_WORDS, "PopDesc layout");
@@ -159,7 +184,8 @@ static_assert(sizeof(EventDesc) == 16, "EventDesc layout");
 static_assert(sizeof(RateProjDesc) == 40, "RateProjDesc layout");
 static_assert(sizeof(ProbeDesc) == 24, "ProbeDesc layout");
 static_assert(sizeof(StpDesc) == 40, "StpDesc layout");
-static_assert(sizeof(MyelinNet) == 392, "MyelinNet layout");
+static_assert(sizeof(StdpDesc) == 72, "StdpDesc layout");
+static_assert(sizeof(MyelinNet) == 448, "MyelinNet layout");
 
 // myelin_pop_of_block returns the population whose neurons block b of a
 // merged launch (myelin_update if rate is false, myelin_rate_update if

@@ -90,6 +90,31 @@ __device__ __forceinline__ unsigned myelin_poisson_count(unsigned u, unsigned ba
     return base + len - 1;
 }
 
+// myelin_stdp_post_spike is a spike of step t of local neuron j of set
+// sd's postsynaptic population: every incoming plastic synapse is
+// potentiated by its presynaptic neuron's trace of the spikes before t
+// (read whole, as another thread of the launch may be storing it), then
+// the neuron's postsynaptic trace counts the spike. Only this thread
+// writes these weights in this launch.
+__device__ __forceinline__ void myelin_stdp_post_spike(const MyelinNet *net, const StdpDesc *sd, unsigned j,
+                                                       unsigned long long t)
+{
+    const STDP *c = &sd->coef;
+    if (c->Potentiate != 0.0f) {
+        unsigned long long e1 = net->stdp_ptr[sd->ptr_off + j + 1];
+        for (unsigned long long e = net->stdp_ptr[sd->ptr_off + j]; e < e1; e++) {
+            unsigned long long rec = *(volatile const unsigned long long *)&net->stdp_pre[sd->pre_off + net->stdp_src[e]];
+            float kp = STDP_TraceAt(rec, t, c->PlusRate);
+            if (kp != 0.0f) {
+                int *w = &net->weight[net->stdp_w[e]];
+                *w = STDP_Facilitate(c, *w, kp);
+            }
+        }
+    }
+    unsigned long long *post = &net->stdp_post[sd->post_off + j];
+    *post = STDP_TraceSpike(*post, t, c->MinusRate);
+}
+
 // myelin_update_neuron is step t of one neuron of the spiking populations,
 // as thread threadIdx.x of block b of the merged update launch: population
 // p takes the blocks from its ublock0 on (ceil(size / blockDim.x) of them),
@@ -177,6 +202,24 @@ __device__ __forceinline__ void myelin_update_neuron(const MyelinNet *net, unsig
                     TsodyksMarkram_Spike(&sd->coef, &net->stp_u[j], &net->stp_x[j], &net->stp_last[j], t);
             }
         }
+        // STDP (cpu.Backend.stdpSpikes): as a postsynaptic neuron, the
+        // potentiation of its incoming plastic synapses and its trace; as
+        // a presynaptic neuron, its trace, stored whole (a 64-bit store)
+        // because other threads of this launch may read it: they read the
+        // same trace before and after it (STDP_TraceAt).
+        for (unsigned k = 0; k < net->n_stdp; k++) {
+            const StdpDesc *sd = &net->stdp_sets[k];
+            if (sd->post == (int)pi) {
+                myelin_stdp_post_spike(net, sd, (unsigned)i, t);
+            }
+        }
+        for (unsigned k = 0; k < net->n_stdp; k++) {
+            const StdpDesc *sd = &net->stdp_sets[k];
+            if (sd->pre == (int)pi) {
+                volatile unsigned long long *r = &net->stdp_pre[sd->pre_off + (unsigned)i];
+                *r = STDP_TraceSpike(*r, t, sd->coef.PlusRate);
+            }
+        }
         unsigned k = atomicAdd(&net->spk_cnt[s], 1u);
         net->spk_ids[off + k] = g;
         atomicOr(&net->spk_bits[(unsigned long long)s * net->words + (g >> 5)], 1u << (g & 31u));
@@ -203,7 +246,8 @@ extern "C" __global__ void myelin_update(const __grid_constant__ MyelinNet net_,
 // blocks compute themselves; and short-term plasticity factors are kept
 // per step parity, so step s's spikes write the other half from the one
 // step s-1's delivery reads. No block of the launch reads what another
-// writes.
+// writes. With STDP the host never fuses: delivery changes the weights
+// and reads the postsynaptic traces that the update changes.
 extern "C" __global__ void myelin_step(const __grid_constant__ MyelinNet net_, unsigned s, unsigned ublocks)
 {
     const MyelinNet *__restrict__ net = &net_;

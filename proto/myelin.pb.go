@@ -197,7 +197,7 @@ func (x Trailer_Status) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Trailer_Status.Descriptor instead.
 func (Trailer_Status) EnumDescriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{37, 0}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{40, 0}
 }
 
 // Network is a complete, runnable model.
@@ -210,11 +210,13 @@ type Network struct {
 	// Biological time to simulate in ms (default 1000).
 	DurationMs *float64 `protobuf:"fixed64,3,opt,name=duration_ms,json=durationMs,proto3,oneof" json:"duration_ms,omitempty"`
 	// Seed of every random draw (connectivity, initial values, inputs).
-	Seed          uint64        `protobuf:"varint,4,opt,name=seed,proto3" json:"seed,omitempty"`
-	Populations   []*Population `protobuf:"bytes,5,rep,name=populations,proto3" json:"populations,omitempty"`
-	Projections   []*Projection `protobuf:"bytes,6,rep,name=projections,proto3" json:"projections,omitempty"`
-	Inputs        []*Input      `protobuf:"bytes,7,rep,name=inputs,proto3" json:"inputs,omitempty"`
-	Recording     *Recording    `protobuf:"bytes,8,opt,name=recording,proto3" json:"recording,omitempty"`
+	Seed        uint64        `protobuf:"varint,4,opt,name=seed,proto3" json:"seed,omitempty"`
+	Populations []*Population `protobuf:"bytes,5,rep,name=populations,proto3" json:"populations,omitempty"`
+	Projections []*Projection `protobuf:"bytes,6,rep,name=projections,proto3" json:"projections,omitempty"`
+	Inputs      []*Input      `protobuf:"bytes,7,rep,name=inputs,proto3" json:"inputs,omitempty"`
+	Recording   *Recording    `protobuf:"bytes,8,opt,name=recording,proto3" json:"recording,omitempty"`
+	// Phases of the run with their own STDP learning rate.
+	Phases        []*Phase `protobuf:"bytes,20,rep,name=phases,proto3" json:"phases,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -301,6 +303,13 @@ func (x *Network) GetInputs() []*Input {
 func (x *Network) GetRecording() *Recording {
 	if x != nil {
 		return x.Recording
+	}
+	return nil
+}
+
+func (x *Network) GetPhases() []*Phase {
+	if x != nil {
+		return x.Phases
 	}
 	return nil
 }
@@ -1530,7 +1539,12 @@ type Projection struct {
 	// Short-term plasticity: when set, each spike's weight is scaled by the
 	// Tsodyks–Markram factor u·x of its presynaptic neuron. Every projection
 	// from one population onto another must set the same parameters (or none).
-	Stp           *TsodyksMarkram `protobuf:"bytes,9,opt,name=stp,proto3" json:"stp,omitempty"`
+	Stp *TsodyksMarkram `protobuf:"bytes,9,opt,name=stp,proto3" json:"stp,omitempty"`
+	// Spike-timing-dependent plasticity: when set, every synapse of the
+	// projection keeps its own weight, which pairs of pre- and postsynaptic
+	// spikes change (see STDP). Every projection from one population onto
+	// another must set the same parameters (or none).
+	Stdp          *STDP `protobuf:"bytes,20,opt,name=stdp,proto3" json:"stdp,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1698,6 +1712,13 @@ func (x *Projection) GetStp() *TsodyksMarkram {
 	return nil
 }
 
+func (x *Projection) GetStdp() *STDP {
+	if x != nil {
+		return x.Stdp
+	}
+	return nil
+}
+
 type isProjection_Rule interface {
 	isProjection_Rule()
 }
@@ -1744,6 +1765,191 @@ func (*Projection_Ring) isProjection_Rule() {}
 
 func (*Projection_Explicit) isProjection_Rule() {}
 
+// STDP is pair-based spike-timing-dependent plasticity with all-to-all
+// traces in the form of NEST's stdp_synapse (Gütig et al. 2003). With the
+// weight w in [0, w_max] (same sign as w_max) and x = w / w_max, a post spike
+// Δ = t_post − t_pre > 0 after pre spikes adds
+// w_max·λ·(1 − x)^mu_plus·K+ with K+ = Σ exp(−Δ/tau_plus) over earlier pre
+// spikes; a pre spike Δ < 0 after post spikes subtracts
+// w_max·α·λ·x^mu_minus·K− with K− = Σ exp(Δ/tau_minus) over earlier post
+// spikes; w is clipped to [0, w_max]. mu 0 is additive, mu 1 multiplicative.
+// Spike times are those of the somata (the delay plays no part), and pairs
+// in the same step count for neither side. See docs/plasticity.md.
+type STDP struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Time constant of the presynaptic trace, ms, > 0. Default 20 (NEST).
+	TauPlusMs *float64 `protobuf:"fixed64,1,opt,name=tau_plus_ms,json=tauPlusMs,proto3,oneof" json:"tau_plus_ms,omitempty"`
+	// Time constant of the postsynaptic trace, ms, > 0. Default 20 (NEST).
+	TauMinusMs *float64 `protobuf:"fixed64,2,opt,name=tau_minus_ms,json=tauMinusMs,proto3,oneof" json:"tau_minus_ms,omitempty"`
+	// Learning rate λ, >= 0. Default 0.01 (NEST).
+	Lambda *float64 `protobuf:"fixed64,3,opt,name=lambda,proto3,oneof" json:"lambda,omitempty"`
+	// Ratio α of depression to potentiation, >= 0. Default 1 (NEST).
+	Alpha *float64 `protobuf:"fixed64,4,opt,name=alpha,proto3,oneof" json:"alpha,omitempty"`
+	// Weight dependence of potentiation: 0 (additive) or 1 (multiplicative).
+	// Default 1 (NEST).
+	MuPlus *float64 `protobuf:"fixed64,5,opt,name=mu_plus,json=muPlus,proto3,oneof" json:"mu_plus,omitempty"`
+	// Weight dependence of depression: 0 (additive) or 1 (multiplicative).
+	// Default 1 (NEST).
+	MuMinus *float64 `protobuf:"fixed64,6,opt,name=mu_minus,json=muMinus,proto3,oneof" json:"mu_minus,omitempty"`
+	// Largest weight, in the units of the projection's weight, != 0; the
+	// weights lie between 0 and w_max (receptor INHIBITORY negates both).
+	// Default 100 (NEST).
+	WMax          *float64 `protobuf:"fixed64,7,opt,name=w_max,json=wMax,proto3,oneof" json:"w_max,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *STDP) Reset() {
+	*x = STDP{}
+	mi := &file_proto_myelin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *STDP) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*STDP) ProtoMessage() {}
+
+func (x *STDP) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_myelin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use STDP.ProtoReflect.Descriptor instead.
+func (*STDP) Descriptor() ([]byte, []int) {
+	return file_proto_myelin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *STDP) GetTauPlusMs() float64 {
+	if x != nil && x.TauPlusMs != nil {
+		return *x.TauPlusMs
+	}
+	return 0
+}
+
+func (x *STDP) GetTauMinusMs() float64 {
+	if x != nil && x.TauMinusMs != nil {
+		return *x.TauMinusMs
+	}
+	return 0
+}
+
+func (x *STDP) GetLambda() float64 {
+	if x != nil && x.Lambda != nil {
+		return *x.Lambda
+	}
+	return 0
+}
+
+func (x *STDP) GetAlpha() float64 {
+	if x != nil && x.Alpha != nil {
+		return *x.Alpha
+	}
+	return 0
+}
+
+func (x *STDP) GetMuPlus() float64 {
+	if x != nil && x.MuPlus != nil {
+		return *x.MuPlus
+	}
+	return 0
+}
+
+func (x *STDP) GetMuMinus() float64 {
+	if x != nil && x.MuMinus != nil {
+		return *x.MuMinus
+	}
+	return 0
+}
+
+func (x *STDP) GetWMax() float64 {
+	if x != nil && x.WMax != nil {
+		return *x.WMax
+	}
+	return 0
+}
+
+// Phase is a named interval of a run with its own learning rate: between
+// start_ms and stop_ms every STDP change is multiplied by learning_rate
+// (outside every phase by 1). Phases must not overlap.
+type Phase struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Name    string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	StartMs float64                `protobuf:"fixed64,2,opt,name=start_ms,json=startMs,proto3" json:"start_ms,omitempty"`
+	StopMs  float64                `protobuf:"fixed64,3,opt,name=stop_ms,json=stopMs,proto3" json:"stop_ms,omitempty"`
+	// Factor on every STDP weight change, >= 0. Default 1.
+	LearningRate  *float64 `protobuf:"fixed64,4,opt,name=learning_rate,json=learningRate,proto3,oneof" json:"learning_rate,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Phase) Reset() {
+	*x = Phase{}
+	mi := &file_proto_myelin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Phase) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Phase) ProtoMessage() {}
+
+func (x *Phase) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_myelin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Phase.ProtoReflect.Descriptor instead.
+func (*Phase) Descriptor() ([]byte, []int) {
+	return file_proto_myelin_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *Phase) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Phase) GetStartMs() float64 {
+	if x != nil {
+		return x.StartMs
+	}
+	return 0
+}
+
+func (x *Phase) GetStopMs() float64 {
+	if x != nil {
+		return x.StopMs
+	}
+	return 0
+}
+
+func (x *Phase) GetLearningRate() float64 {
+	if x != nil && x.LearningRate != nil {
+		return *x.LearningRate
+	}
+	return 0
+}
+
 // TsodyksMarkram is short-term depression and facilitation after Tsodyks &
 // Markram (1997) in the form of NEST's tsodyks2_synapse. At each
 // presynaptic spike, h ms after the previous one (after time 0 for the
@@ -1765,7 +1971,7 @@ type TsodyksMarkram struct {
 
 func (x *TsodyksMarkram) Reset() {
 	*x = TsodyksMarkram{}
-	mi := &file_proto_myelin_proto_msgTypes[13]
+	mi := &file_proto_myelin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1777,7 +1983,7 @@ func (x *TsodyksMarkram) String() string {
 func (*TsodyksMarkram) ProtoMessage() {}
 
 func (x *TsodyksMarkram) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[13]
+	mi := &file_proto_myelin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1790,7 +1996,7 @@ func (x *TsodyksMarkram) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TsodyksMarkram.ProtoReflect.Descriptor instead.
 func (*TsodyksMarkram) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{13}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *TsodyksMarkram) GetU() float64 {
@@ -1824,7 +2030,7 @@ type FixedInDegree struct {
 
 func (x *FixedInDegree) Reset() {
 	*x = FixedInDegree{}
-	mi := &file_proto_myelin_proto_msgTypes[14]
+	mi := &file_proto_myelin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1836,7 +2042,7 @@ func (x *FixedInDegree) String() string {
 func (*FixedInDegree) ProtoMessage() {}
 
 func (x *FixedInDegree) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[14]
+	mi := &file_proto_myelin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1849,7 +2055,7 @@ func (x *FixedInDegree) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FixedInDegree.ProtoReflect.Descriptor instead.
 func (*FixedInDegree) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{14}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *FixedInDegree) GetIndegree() uint32 {
@@ -1869,7 +2075,7 @@ type FixedOutDegree struct {
 
 func (x *FixedOutDegree) Reset() {
 	*x = FixedOutDegree{}
-	mi := &file_proto_myelin_proto_msgTypes[15]
+	mi := &file_proto_myelin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1881,7 +2087,7 @@ func (x *FixedOutDegree) String() string {
 func (*FixedOutDegree) ProtoMessage() {}
 
 func (x *FixedOutDegree) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[15]
+	mi := &file_proto_myelin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1894,7 +2100,7 @@ func (x *FixedOutDegree) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FixedOutDegree.ProtoReflect.Descriptor instead.
 func (*FixedOutDegree) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{15}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *FixedOutDegree) GetOutdegree() uint32 {
@@ -1914,7 +2120,7 @@ type PairwiseBernoulli struct {
 
 func (x *PairwiseBernoulli) Reset() {
 	*x = PairwiseBernoulli{}
-	mi := &file_proto_myelin_proto_msgTypes[16]
+	mi := &file_proto_myelin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1926,7 +2132,7 @@ func (x *PairwiseBernoulli) String() string {
 func (*PairwiseBernoulli) ProtoMessage() {}
 
 func (x *PairwiseBernoulli) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[16]
+	mi := &file_proto_myelin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1939,7 +2145,7 @@ func (x *PairwiseBernoulli) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PairwiseBernoulli.ProtoReflect.Descriptor instead.
 func (*PairwiseBernoulli) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{16}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *PairwiseBernoulli) GetP() float64 {
@@ -1958,7 +2164,7 @@ type OneToOne struct {
 
 func (x *OneToOne) Reset() {
 	*x = OneToOne{}
-	mi := &file_proto_myelin_proto_msgTypes[17]
+	mi := &file_proto_myelin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1970,7 +2176,7 @@ func (x *OneToOne) String() string {
 func (*OneToOne) ProtoMessage() {}
 
 func (x *OneToOne) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[17]
+	mi := &file_proto_myelin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1983,7 +2189,7 @@ func (x *OneToOne) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OneToOne.ProtoReflect.Descriptor instead.
 func (*OneToOne) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{17}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{19}
 }
 
 // AllToAll connects every pair.
@@ -1995,7 +2201,7 @@ type AllToAll struct {
 
 func (x *AllToAll) Reset() {
 	*x = AllToAll{}
-	mi := &file_proto_myelin_proto_msgTypes[18]
+	mi := &file_proto_myelin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2007,7 +2213,7 @@ func (x *AllToAll) String() string {
 func (*AllToAll) ProtoMessage() {}
 
 func (x *AllToAll) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[18]
+	mi := &file_proto_myelin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2020,7 +2226,7 @@ func (x *AllToAll) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AllToAll.ProtoReflect.Descriptor instead.
 func (*AllToAll) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{18}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{20}
 }
 
 // RingRule places both populations on a ring (equal sizes) and connects every
@@ -2037,7 +2243,7 @@ type RingRule struct {
 
 func (x *RingRule) Reset() {
 	*x = RingRule{}
-	mi := &file_proto_myelin_proto_msgTypes[19]
+	mi := &file_proto_myelin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2049,7 +2255,7 @@ func (x *RingRule) String() string {
 func (*RingRule) ProtoMessage() {}
 
 func (x *RingRule) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[19]
+	mi := &file_proto_myelin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2062,7 +2268,7 @@ func (x *RingRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RingRule.ProtoReflect.Descriptor instead.
 func (*RingRule) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{19}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RingRule) GetJExc() float64 {
@@ -2100,7 +2306,7 @@ type ExplicitList struct {
 
 func (x *ExplicitList) Reset() {
 	*x = ExplicitList{}
-	mi := &file_proto_myelin_proto_msgTypes[20]
+	mi := &file_proto_myelin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2112,7 +2318,7 @@ func (x *ExplicitList) String() string {
 func (*ExplicitList) ProtoMessage() {}
 
 func (x *ExplicitList) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[20]
+	mi := &file_proto_myelin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2125,7 +2331,7 @@ func (x *ExplicitList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplicitList.ProtoReflect.Descriptor instead.
 func (*ExplicitList) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{20}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ExplicitList) GetPreIndex() []uint32 {
@@ -2173,7 +2379,7 @@ type Input struct {
 
 func (x *Input) Reset() {
 	*x = Input{}
-	mi := &file_proto_myelin_proto_msgTypes[21]
+	mi := &file_proto_myelin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2185,7 +2391,7 @@ func (x *Input) String() string {
 func (*Input) ProtoMessage() {}
 
 func (x *Input) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[21]
+	mi := &file_proto_myelin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2198,7 +2404,7 @@ func (x *Input) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Input.ProtoReflect.Descriptor instead.
 func (*Input) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{21}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Input) GetName() string {
@@ -2293,7 +2499,7 @@ type PoissonInput struct {
 
 func (x *PoissonInput) Reset() {
 	*x = PoissonInput{}
-	mi := &file_proto_myelin_proto_msgTypes[22]
+	mi := &file_proto_myelin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2305,7 +2511,7 @@ func (x *PoissonInput) String() string {
 func (*PoissonInput) ProtoMessage() {}
 
 func (x *PoissonInput) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[22]
+	mi := &file_proto_myelin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2318,7 +2524,7 @@ func (x *PoissonInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoissonInput.ProtoReflect.Descriptor instead.
 func (*PoissonInput) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{22}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *PoissonInput) GetRateHz() float64 {
@@ -2391,7 +2597,7 @@ type RateSchedule struct {
 
 func (x *RateSchedule) Reset() {
 	*x = RateSchedule{}
-	mi := &file_proto_myelin_proto_msgTypes[23]
+	mi := &file_proto_myelin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2403,7 +2609,7 @@ func (x *RateSchedule) String() string {
 func (*RateSchedule) ProtoMessage() {}
 
 func (x *RateSchedule) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[23]
+	mi := &file_proto_myelin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2416,7 +2622,7 @@ func (x *RateSchedule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateSchedule.ProtoReflect.Descriptor instead.
 func (*RateSchedule) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{23}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RateSchedule) GetKind() isRateSchedule_Kind {
@@ -2473,7 +2679,7 @@ type PiecewiseRate struct {
 
 func (x *PiecewiseRate) Reset() {
 	*x = PiecewiseRate{}
-	mi := &file_proto_myelin_proto_msgTypes[24]
+	mi := &file_proto_myelin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2485,7 +2691,7 @@ func (x *PiecewiseRate) String() string {
 func (*PiecewiseRate) ProtoMessage() {}
 
 func (x *PiecewiseRate) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[24]
+	mi := &file_proto_myelin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2498,7 +2704,7 @@ func (x *PiecewiseRate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PiecewiseRate.ProtoReflect.Descriptor instead.
 func (*PiecewiseRate) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{24}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *PiecewiseRate) GetTimeMs() []float64 {
@@ -2533,7 +2739,7 @@ type SinusoidalRate struct {
 
 func (x *SinusoidalRate) Reset() {
 	*x = SinusoidalRate{}
-	mi := &file_proto_myelin_proto_msgTypes[25]
+	mi := &file_proto_myelin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2545,7 +2751,7 @@ func (x *SinusoidalRate) String() string {
 func (*SinusoidalRate) ProtoMessage() {}
 
 func (x *SinusoidalRate) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[25]
+	mi := &file_proto_myelin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2558,7 +2764,7 @@ func (x *SinusoidalRate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SinusoidalRate.ProtoReflect.Descriptor instead.
 func (*SinusoidalRate) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{25}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *SinusoidalRate) GetMeanHz() float64 {
@@ -2611,7 +2817,7 @@ type DCInput struct {
 
 func (x *DCInput) Reset() {
 	*x = DCInput{}
-	mi := &file_proto_myelin_proto_msgTypes[26]
+	mi := &file_proto_myelin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2623,7 +2829,7 @@ func (x *DCInput) String() string {
 func (*DCInput) ProtoMessage() {}
 
 func (x *DCInput) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[26]
+	mi := &file_proto_myelin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2636,7 +2842,7 @@ func (x *DCInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DCInput.ProtoReflect.Descriptor instead.
 func (*DCInput) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{26}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *DCInput) GetAmplitude() float64 {
@@ -2687,7 +2893,7 @@ type SpikeSourceArray struct {
 
 func (x *SpikeSourceArray) Reset() {
 	*x = SpikeSourceArray{}
-	mi := &file_proto_myelin_proto_msgTypes[27]
+	mi := &file_proto_myelin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2699,7 +2905,7 @@ func (x *SpikeSourceArray) String() string {
 func (*SpikeSourceArray) ProtoMessage() {}
 
 func (x *SpikeSourceArray) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[27]
+	mi := &file_proto_myelin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2712,7 +2918,7 @@ func (x *SpikeSourceArray) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpikeSourceArray.ProtoReflect.Descriptor instead.
 func (*SpikeSourceArray) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{27}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *SpikeSourceArray) GetNeuron() []uint32 {
@@ -2757,7 +2963,7 @@ type Recording struct {
 
 func (x *Recording) Reset() {
 	*x = Recording{}
-	mi := &file_proto_myelin_proto_msgTypes[28]
+	mi := &file_proto_myelin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2769,7 +2975,7 @@ func (x *Recording) String() string {
 func (*Recording) ProtoMessage() {}
 
 func (x *Recording) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[28]
+	mi := &file_proto_myelin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2782,7 +2988,7 @@ func (x *Recording) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recording.ProtoReflect.Descriptor instead.
 func (*Recording) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{28}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Recording) GetSpikes() []string {
@@ -2820,7 +3026,7 @@ type StateProbe struct {
 
 func (x *StateProbe) Reset() {
 	*x = StateProbe{}
-	mi := &file_proto_myelin_proto_msgTypes[29]
+	mi := &file_proto_myelin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2832,7 +3038,7 @@ func (x *StateProbe) String() string {
 func (*StateProbe) ProtoMessage() {}
 
 func (x *StateProbe) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[29]
+	mi := &file_proto_myelin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2845,7 +3051,7 @@ func (x *StateProbe) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateProbe.ProtoReflect.Descriptor instead.
 func (*StateProbe) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{29}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *StateProbe) GetPopulation() string {
@@ -2886,6 +3092,7 @@ type Record struct {
 	//	*Record_State
 	//	*Record_Trailer
 	//	*Record_Gap
+	//	*Record_Weights
 	Kind isRecord_Kind `protobuf_oneof:"kind"`
 	// CRC-32C (Castagnoli) of this record's message bytes before this field,
 	// which the writer puts last. Present in every record from stream format
@@ -2897,7 +3104,7 @@ type Record struct {
 
 func (x *Record) Reset() {
 	*x = Record{}
-	mi := &file_proto_myelin_proto_msgTypes[30]
+	mi := &file_proto_myelin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2909,7 +3116,7 @@ func (x *Record) String() string {
 func (*Record) ProtoMessage() {}
 
 func (x *Record) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[30]
+	mi := &file_proto_myelin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2922,7 +3129,7 @@ func (x *Record) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Record.ProtoReflect.Descriptor instead.
 func (*Record) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{30}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Record) GetKind() isRecord_Kind {
@@ -2977,6 +3184,15 @@ func (x *Record) GetGap() *Gap {
 	return nil
 }
 
+func (x *Record) GetWeights() *Weights {
+	if x != nil {
+		if x, ok := x.Kind.(*Record_Weights); ok {
+			return x.Weights
+		}
+	}
+	return nil
+}
+
 func (x *Record) GetCrc32C() uint32 {
 	if x != nil {
 		return x.Crc32C
@@ -3008,6 +3224,10 @@ type Record_Gap struct {
 	Gap *Gap `protobuf:"bytes,5,opt,name=gap,proto3,oneof"`
 }
 
+type Record_Weights struct {
+	Weights *Weights `protobuf:"bytes,6,opt,name=weights,proto3,oneof"`
+}
+
 func (*Record_Header) isRecord_Kind() {}
 
 func (*Record_Spikes) isRecord_Kind() {}
@@ -3017,6 +3237,8 @@ func (*Record_State) isRecord_Kind() {}
 func (*Record_Trailer) isRecord_Kind() {}
 
 func (*Record_Gap) isRecord_Kind() {}
+
+func (*Record_Weights) isRecord_Kind() {}
 
 // Header opens a stream. It holds only what defines the result, so two runs
 // of one spec and seed have byte-identical headers on any backend.
@@ -3035,7 +3257,7 @@ type Header struct {
 
 func (x *Header) Reset() {
 	*x = Header{}
-	mi := &file_proto_myelin_proto_msgTypes[31]
+	mi := &file_proto_myelin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3047,7 +3269,7 @@ func (x *Header) String() string {
 func (*Header) ProtoMessage() {}
 
 func (x *Header) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[31]
+	mi := &file_proto_myelin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3060,7 +3282,7 @@ func (x *Header) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Header.ProtoReflect.Descriptor instead.
 func (*Header) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{31}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Header) GetFormatVersion() uint32 {
@@ -3127,7 +3349,7 @@ type PopulationRange struct {
 
 func (x *PopulationRange) Reset() {
 	*x = PopulationRange{}
-	mi := &file_proto_myelin_proto_msgTypes[32]
+	mi := &file_proto_myelin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3139,7 +3361,7 @@ func (x *PopulationRange) String() string {
 func (*PopulationRange) ProtoMessage() {}
 
 func (x *PopulationRange) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[32]
+	mi := &file_proto_myelin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3152,7 +3374,7 @@ func (x *PopulationRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PopulationRange.ProtoReflect.Descriptor instead.
 func (*PopulationRange) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{32}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *PopulationRange) GetName() string {
@@ -3205,7 +3427,7 @@ type StateSeries struct {
 
 func (x *StateSeries) Reset() {
 	*x = StateSeries{}
-	mi := &file_proto_myelin_proto_msgTypes[33]
+	mi := &file_proto_myelin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3217,7 +3439,7 @@ func (x *StateSeries) String() string {
 func (*StateSeries) ProtoMessage() {}
 
 func (x *StateSeries) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[33]
+	mi := &file_proto_myelin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3230,7 +3452,7 @@ func (x *StateSeries) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateSeries.ProtoReflect.Descriptor instead.
 func (*StateSeries) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{33}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *StateSeries) GetId() uint32 {
@@ -3283,7 +3505,7 @@ type SpikeBlock struct {
 
 func (x *SpikeBlock) Reset() {
 	*x = SpikeBlock{}
-	mi := &file_proto_myelin_proto_msgTypes[34]
+	mi := &file_proto_myelin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3295,7 +3517,7 @@ func (x *SpikeBlock) String() string {
 func (*SpikeBlock) ProtoMessage() {}
 
 func (x *SpikeBlock) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[34]
+	mi := &file_proto_myelin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3308,7 +3530,7 @@ func (x *SpikeBlock) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpikeBlock.ProtoReflect.Descriptor instead.
 func (*SpikeBlock) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{34}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *SpikeBlock) GetFirstStep() uint64 {
@@ -3346,7 +3568,7 @@ type StateBlock struct {
 
 func (x *StateBlock) Reset() {
 	*x = StateBlock{}
-	mi := &file_proto_myelin_proto_msgTypes[35]
+	mi := &file_proto_myelin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3358,7 +3580,7 @@ func (x *StateBlock) String() string {
 func (*StateBlock) ProtoMessage() {}
 
 func (x *StateBlock) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[35]
+	mi := &file_proto_myelin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3371,7 +3593,7 @@ func (x *StateBlock) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateBlock.ProtoReflect.Descriptor instead.
 func (*StateBlock) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{35}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *StateBlock) GetSeries() uint32 {
@@ -3415,7 +3637,7 @@ type Gap struct {
 
 func (x *Gap) Reset() {
 	*x = Gap{}
-	mi := &file_proto_myelin_proto_msgTypes[36]
+	mi := &file_proto_myelin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3427,7 +3649,7 @@ func (x *Gap) String() string {
 func (*Gap) ProtoMessage() {}
 
 func (x *Gap) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[36]
+	mi := &file_proto_myelin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3440,7 +3662,7 @@ func (x *Gap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Gap.ProtoReflect.Descriptor instead.
 func (*Gap) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{36}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Gap) GetFirstStep() uint64 {
@@ -3460,6 +3682,123 @@ func (x *Gap) GetLastStep() uint64 {
 func (x *Gap) GetMissedSpikes() uint64 {
 	if x != nil {
 		return x.MissedSpikes
+	}
+	return 0
+}
+
+// Weights holds the weights, at step `step`, of synapses [first, first +
+// len(weight)) of the plastic synapses from population pre onto population
+// post, in the engine's order (by presynaptic neuron, then by target and
+// delay). A run writes them at its end, before the trailer, in records of at
+// most 2^20 synapses. Streams with Weights records have format version 3.
+type Weights struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Pre   string                 `protobuf:"bytes,1,opt,name=pre,proto3" json:"pre,omitempty"`
+	Post  string                 `protobuf:"bytes,2,opt,name=post,proto3" json:"post,omitempty"`
+	Step  uint64                 `protobuf:"varint,3,opt,name=step,proto3" json:"step,omitempty"`
+	First uint64                 `protobuf:"varint,4,opt,name=first,proto3" json:"first,omitempty"`
+	// Neuron indices local to pre and post.
+	PreIndex  []uint32 `protobuf:"varint,5,rep,packed,name=pre_index,json=preIndex,proto3" json:"pre_index,omitempty"`
+	PostIndex []uint32 `protobuf:"varint,6,rep,packed,name=post_index,json=postIndex,proto3" json:"post_index,omitempty"`
+	// Fixed-point weights: the weight is weight[k] · 2^-shift, in the units of
+	// the projection's weight (signed by channel).
+	Weight []int32 `protobuf:"zigzag32,7,rep,packed,name=weight,proto3" json:"weight,omitempty"`
+	Shift  int32   `protobuf:"varint,8,opt,name=shift,proto3" json:"shift,omitempty"`
+	// Total plastic synapses from pre onto post.
+	Total         uint64 `protobuf:"varint,9,opt,name=total,proto3" json:"total,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Weights) Reset() {
+	*x = Weights{}
+	mi := &file_proto_myelin_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Weights) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Weights) ProtoMessage() {}
+
+func (x *Weights) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_myelin_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Weights.ProtoReflect.Descriptor instead.
+func (*Weights) Descriptor() ([]byte, []int) {
+	return file_proto_myelin_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *Weights) GetPre() string {
+	if x != nil {
+		return x.Pre
+	}
+	return ""
+}
+
+func (x *Weights) GetPost() string {
+	if x != nil {
+		return x.Post
+	}
+	return ""
+}
+
+func (x *Weights) GetStep() uint64 {
+	if x != nil {
+		return x.Step
+	}
+	return 0
+}
+
+func (x *Weights) GetFirst() uint64 {
+	if x != nil {
+		return x.First
+	}
+	return 0
+}
+
+func (x *Weights) GetPreIndex() []uint32 {
+	if x != nil {
+		return x.PreIndex
+	}
+	return nil
+}
+
+func (x *Weights) GetPostIndex() []uint32 {
+	if x != nil {
+		return x.PostIndex
+	}
+	return nil
+}
+
+func (x *Weights) GetWeight() []int32 {
+	if x != nil {
+		return x.Weight
+	}
+	return nil
+}
+
+func (x *Weights) GetShift() int32 {
+	if x != nil {
+		return x.Shift
+	}
+	return 0
+}
+
+func (x *Weights) GetTotal() uint64 {
+	if x != nil {
+		return x.Total
 	}
 	return 0
 }
@@ -3485,7 +3824,7 @@ type Trailer struct {
 
 func (x *Trailer) Reset() {
 	*x = Trailer{}
-	mi := &file_proto_myelin_proto_msgTypes[37]
+	mi := &file_proto_myelin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3497,7 +3836,7 @@ func (x *Trailer) String() string {
 func (*Trailer) ProtoMessage() {}
 
 func (x *Trailer) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_myelin_proto_msgTypes[37]
+	mi := &file_proto_myelin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3510,7 +3849,7 @@ func (x *Trailer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Trailer.ProtoReflect.Descriptor instead.
 func (*Trailer) Descriptor() ([]byte, []int) {
-	return file_proto_myelin_proto_rawDescGZIP(), []int{37}
+	return file_proto_myelin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Trailer) GetStatus() Trailer_Status {
@@ -3594,7 +3933,7 @@ var File_proto_myelin_proto protoreflect.FileDescriptor
 
 const file_proto_myelin_proto_rawDesc = "" +
 	"\n" +
-	"\x12proto/myelin.proto\x12\tmyelin.v1\"\xdb\x02\n" +
+	"\x12proto/myelin.proto\x12\tmyelin.v1\"\x85\x03\n" +
 	"\aNetwork\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\x05dt_ms\x18\x02 \x01(\x01H\x00R\x04dtMs\x88\x01\x01\x12$\n" +
@@ -3604,7 +3943,8 @@ const file_proto_myelin_proto_rawDesc = "" +
 	"\vpopulations\x18\x05 \x03(\v2\x15.myelin.v1.PopulationR\vpopulations\x127\n" +
 	"\vprojections\x18\x06 \x03(\v2\x15.myelin.v1.ProjectionR\vprojections\x12(\n" +
 	"\x06inputs\x18\a \x03(\v2\x10.myelin.v1.InputR\x06inputs\x122\n" +
-	"\trecording\x18\b \x01(\v2\x14.myelin.v1.RecordingR\trecordingB\b\n" +
+	"\trecording\x18\b \x01(\v2\x14.myelin.v1.RecordingR\trecording\x12(\n" +
+	"\x06phases\x18\x14 \x03(\v2\x10.myelin.v1.PhaseR\x06phasesB\b\n" +
 	"\x06_dt_msB\x0e\n" +
 	"\f_duration_ms\"\xc5\x03\n" +
 	"\n" +
@@ -3796,7 +4136,7 @@ const file_proto_myelin_proto_rawDesc = "" +
 	"\tLognormal\x12\x0e\n" +
 	"\x02mu\x18\x01 \x01(\x01R\x02mu\x12\x14\n" +
 	"\x05sigma\x18\x02 \x01(\x01R\x05sigma\x12\x1a\n" +
-	"\bnegative\x18\x03 \x01(\bR\bnegative\"\xb3\x06\n" +
+	"\bnegative\x18\x03 \x01(\bR\bnegative\"\xd8\x06\n" +
 	"\n" +
 	"Projection\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
@@ -3817,10 +4157,34 @@ const file_proto_myelin_proto_rawDesc = "" +
 	"\breceptor\x18\x06 \x01(\x0e2\x13.myelin.v1.ReceptorR\breceptor\x12*\n" +
 	"\x0eallow_autapses\x18\a \x01(\bH\x01R\rallowAutapses\x88\x01\x01\x12,\n" +
 	"\x0fallow_multapses\x18\b \x01(\bH\x02R\x0eallowMultapses\x88\x01\x01\x12+\n" +
-	"\x03stp\x18\t \x01(\v2\x19.myelin.v1.TsodyksMarkramR\x03stpB\x06\n" +
+	"\x03stp\x18\t \x01(\v2\x19.myelin.v1.TsodyksMarkramR\x03stp\x12#\n" +
+	"\x04stdp\x18\x14 \x01(\v2\x0f.myelin.v1.STDPR\x04stdpB\x06\n" +
 	"\x04ruleB\x11\n" +
 	"\x0f_allow_autapsesB\x12\n" +
-	"\x10_allow_multapses\"\x8d\x01\n" +
+	"\x10_allow_multapses\"\xbb\x02\n" +
+	"\x04STDP\x12#\n" +
+	"\vtau_plus_ms\x18\x01 \x01(\x01H\x00R\ttauPlusMs\x88\x01\x01\x12%\n" +
+	"\ftau_minus_ms\x18\x02 \x01(\x01H\x01R\n" +
+	"tauMinusMs\x88\x01\x01\x12\x1b\n" +
+	"\x06lambda\x18\x03 \x01(\x01H\x02R\x06lambda\x88\x01\x01\x12\x19\n" +
+	"\x05alpha\x18\x04 \x01(\x01H\x03R\x05alpha\x88\x01\x01\x12\x1c\n" +
+	"\amu_plus\x18\x05 \x01(\x01H\x04R\x06muPlus\x88\x01\x01\x12\x1e\n" +
+	"\bmu_minus\x18\x06 \x01(\x01H\x05R\amuMinus\x88\x01\x01\x12\x18\n" +
+	"\x05w_max\x18\a \x01(\x01H\x06R\x04wMax\x88\x01\x01B\x0e\n" +
+	"\f_tau_plus_msB\x0f\n" +
+	"\r_tau_minus_msB\t\n" +
+	"\a_lambdaB\b\n" +
+	"\x06_alphaB\n" +
+	"\n" +
+	"\b_mu_plusB\v\n" +
+	"\t_mu_minusB\b\n" +
+	"\x06_w_max\"\x8b\x01\n" +
+	"\x05Phase\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x19\n" +
+	"\bstart_ms\x18\x02 \x01(\x01R\astartMs\x12\x17\n" +
+	"\astop_ms\x18\x03 \x01(\x01R\x06stopMs\x12(\n" +
+	"\rlearning_rate\x18\x04 \x01(\x01H\x00R\flearningRate\x88\x01\x01B\x10\n" +
+	"\x0e_learning_rate\"\x8d\x01\n" +
 	"\x0eTsodyksMarkram\x12\x11\n" +
 	"\x01u\x18\x01 \x01(\x01H\x00R\x01u\x88\x01\x01\x12!\n" +
 	"\n" +
@@ -3912,13 +4276,14 @@ const file_proto_myelin_proto_rawDesc = "" +
 	"population\x12\x14\n" +
 	"\x05first\x18\x02 \x01(\rR\x05first\x12\x14\n" +
 	"\x05count\x18\x03 \x01(\rR\x05count\x12\x14\n" +
-	"\x05every\x18\x04 \x01(\rR\x05every\"\x89\x02\n" +
+	"\x05every\x18\x04 \x01(\rR\x05every\"\xb9\x02\n" +
 	"\x06Record\x12+\n" +
 	"\x06header\x18\x01 \x01(\v2\x11.myelin.v1.HeaderH\x00R\x06header\x12/\n" +
 	"\x06spikes\x18\x02 \x01(\v2\x15.myelin.v1.SpikeBlockH\x00R\x06spikes\x12-\n" +
 	"\x05state\x18\x03 \x01(\v2\x15.myelin.v1.StateBlockH\x00R\x05state\x12.\n" +
 	"\atrailer\x18\x04 \x01(\v2\x12.myelin.v1.TrailerH\x00R\atrailer\x12\"\n" +
-	"\x03gap\x18\x05 \x01(\v2\x0e.myelin.v1.GapH\x00R\x03gap\x12\x16\n" +
+	"\x03gap\x18\x05 \x01(\v2\x0e.myelin.v1.GapH\x00R\x03gap\x12.\n" +
+	"\aweights\x18\x06 \x01(\v2\x12.myelin.v1.WeightsH\x00R\aweights\x12\x16\n" +
 	"\x06crc32c\x18\x0f \x01(\aR\x06crc32cB\x06\n" +
 	"\x04kind\"\x9a\x02\n" +
 	"\x06Header\x12%\n" +
@@ -3963,7 +4328,18 @@ const file_proto_myelin_proto_rawDesc = "" +
 	"\n" +
 	"first_step\x18\x01 \x01(\x04R\tfirstStep\x12\x1b\n" +
 	"\tlast_step\x18\x02 \x01(\x04R\blastStep\x12#\n" +
-	"\rmissed_spikes\x18\x03 \x01(\x04R\fmissedSpikes\"\xcb\x03\n" +
+	"\rmissed_spikes\x18\x03 \x01(\x04R\fmissedSpikes\"\xd9\x01\n" +
+	"\aWeights\x12\x10\n" +
+	"\x03pre\x18\x01 \x01(\tR\x03pre\x12\x12\n" +
+	"\x04post\x18\x02 \x01(\tR\x04post\x12\x12\n" +
+	"\x04step\x18\x03 \x01(\x04R\x04step\x12\x14\n" +
+	"\x05first\x18\x04 \x01(\x04R\x05first\x12\x1b\n" +
+	"\tpre_index\x18\x05 \x03(\rR\bpreIndex\x12\x1d\n" +
+	"\n" +
+	"post_index\x18\x06 \x03(\rR\tpostIndex\x12\x16\n" +
+	"\x06weight\x18\a \x03(\x11R\x06weight\x12\x14\n" +
+	"\x05shift\x18\b \x01(\x05R\x05shift\x12\x14\n" +
+	"\x05total\x18\t \x01(\x04R\x05total\"\xcb\x03\n" +
 	"\aTrailer\x121\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x19.myelin.v1.Trailer.StatusR\x06status\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1d\n" +
@@ -4006,7 +4382,7 @@ func file_proto_myelin_proto_rawDescGZIP() []byte {
 }
 
 var file_proto_myelin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_proto_myelin_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
+var file_proto_myelin_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_proto_myelin_proto_goTypes = []any{
 	(Receptor)(0),             // 0: myelin.v1.Receptor
 	(RateNeuron_Transfer)(0),  // 1: myelin.v1.RateNeuron.Transfer
@@ -4024,82 +4400,88 @@ var file_proto_myelin_proto_goTypes = []any{
 	(*Uniform)(nil),           // 13: myelin.v1.Uniform
 	(*Lognormal)(nil),         // 14: myelin.v1.Lognormal
 	(*Projection)(nil),        // 15: myelin.v1.Projection
-	(*TsodyksMarkram)(nil),    // 16: myelin.v1.TsodyksMarkram
-	(*FixedInDegree)(nil),     // 17: myelin.v1.FixedInDegree
-	(*FixedOutDegree)(nil),    // 18: myelin.v1.FixedOutDegree
-	(*PairwiseBernoulli)(nil), // 19: myelin.v1.PairwiseBernoulli
-	(*OneToOne)(nil),          // 20: myelin.v1.OneToOne
-	(*AllToAll)(nil),          // 21: myelin.v1.AllToAll
-	(*RingRule)(nil),          // 22: myelin.v1.RingRule
-	(*ExplicitList)(nil),      // 23: myelin.v1.ExplicitList
-	(*Input)(nil),             // 24: myelin.v1.Input
-	(*PoissonInput)(nil),      // 25: myelin.v1.PoissonInput
-	(*RateSchedule)(nil),      // 26: myelin.v1.RateSchedule
-	(*PiecewiseRate)(nil),     // 27: myelin.v1.PiecewiseRate
-	(*SinusoidalRate)(nil),    // 28: myelin.v1.SinusoidalRate
-	(*DCInput)(nil),           // 29: myelin.v1.DCInput
-	(*SpikeSourceArray)(nil),  // 30: myelin.v1.SpikeSourceArray
-	(*Recording)(nil),         // 31: myelin.v1.Recording
-	(*StateProbe)(nil),        // 32: myelin.v1.StateProbe
-	(*Record)(nil),            // 33: myelin.v1.Record
-	(*Header)(nil),            // 34: myelin.v1.Header
-	(*PopulationRange)(nil),   // 35: myelin.v1.PopulationRange
-	(*StateSeries)(nil),       // 36: myelin.v1.StateSeries
-	(*SpikeBlock)(nil),        // 37: myelin.v1.SpikeBlock
-	(*StateBlock)(nil),        // 38: myelin.v1.StateBlock
-	(*Gap)(nil),               // 39: myelin.v1.Gap
-	(*Trailer)(nil),           // 40: myelin.v1.Trailer
+	(*STDP)(nil),              // 16: myelin.v1.STDP
+	(*Phase)(nil),             // 17: myelin.v1.Phase
+	(*TsodyksMarkram)(nil),    // 18: myelin.v1.TsodyksMarkram
+	(*FixedInDegree)(nil),     // 19: myelin.v1.FixedInDegree
+	(*FixedOutDegree)(nil),    // 20: myelin.v1.FixedOutDegree
+	(*PairwiseBernoulli)(nil), // 21: myelin.v1.PairwiseBernoulli
+	(*OneToOne)(nil),          // 22: myelin.v1.OneToOne
+	(*AllToAll)(nil),          // 23: myelin.v1.AllToAll
+	(*RingRule)(nil),          // 24: myelin.v1.RingRule
+	(*ExplicitList)(nil),      // 25: myelin.v1.ExplicitList
+	(*Input)(nil),             // 26: myelin.v1.Input
+	(*PoissonInput)(nil),      // 27: myelin.v1.PoissonInput
+	(*RateSchedule)(nil),      // 28: myelin.v1.RateSchedule
+	(*PiecewiseRate)(nil),     // 29: myelin.v1.PiecewiseRate
+	(*SinusoidalRate)(nil),    // 30: myelin.v1.SinusoidalRate
+	(*DCInput)(nil),           // 31: myelin.v1.DCInput
+	(*SpikeSourceArray)(nil),  // 32: myelin.v1.SpikeSourceArray
+	(*Recording)(nil),         // 33: myelin.v1.Recording
+	(*StateProbe)(nil),        // 34: myelin.v1.StateProbe
+	(*Record)(nil),            // 35: myelin.v1.Record
+	(*Header)(nil),            // 36: myelin.v1.Header
+	(*PopulationRange)(nil),   // 37: myelin.v1.PopulationRange
+	(*StateSeries)(nil),       // 38: myelin.v1.StateSeries
+	(*SpikeBlock)(nil),        // 39: myelin.v1.SpikeBlock
+	(*StateBlock)(nil),        // 40: myelin.v1.StateBlock
+	(*Gap)(nil),               // 41: myelin.v1.Gap
+	(*Weights)(nil),           // 42: myelin.v1.Weights
+	(*Trailer)(nil),           // 43: myelin.v1.Trailer
 }
 var file_proto_myelin_proto_depIdxs = []int32{
 	4,  // 0: myelin.v1.Network.populations:type_name -> myelin.v1.Population
 	15, // 1: myelin.v1.Network.projections:type_name -> myelin.v1.Projection
-	24, // 2: myelin.v1.Network.inputs:type_name -> myelin.v1.Input
-	31, // 3: myelin.v1.Network.recording:type_name -> myelin.v1.Recording
-	5,  // 4: myelin.v1.Population.iaf_psc_delta:type_name -> myelin.v1.IafPscDelta
-	6,  // 5: myelin.v1.Population.iaf_psc_exp:type_name -> myelin.v1.IafPscExp
-	7,  // 6: myelin.v1.Population.iaf_cond_exp:type_name -> myelin.v1.IafCondExp
-	10, // 7: myelin.v1.Population.rate:type_name -> myelin.v1.RateNeuron
-	8,  // 8: myelin.v1.Population.aeif_cond_exp:type_name -> myelin.v1.AeifCondExp
-	9,  // 9: myelin.v1.Population.izhikevich:type_name -> myelin.v1.Izhikevich
-	11, // 10: myelin.v1.Population.initial:type_name -> myelin.v1.Distribution
-	1,  // 11: myelin.v1.RateNeuron.transfer:type_name -> myelin.v1.RateNeuron.Transfer
-	12, // 12: myelin.v1.Distribution.normal:type_name -> myelin.v1.Normal
-	13, // 13: myelin.v1.Distribution.uniform:type_name -> myelin.v1.Uniform
-	14, // 14: myelin.v1.Distribution.lognormal:type_name -> myelin.v1.Lognormal
-	17, // 15: myelin.v1.Projection.fixed_in_degree:type_name -> myelin.v1.FixedInDegree
-	18, // 16: myelin.v1.Projection.fixed_out_degree:type_name -> myelin.v1.FixedOutDegree
-	19, // 17: myelin.v1.Projection.pairwise_bernoulli:type_name -> myelin.v1.PairwiseBernoulli
-	20, // 18: myelin.v1.Projection.one_to_one:type_name -> myelin.v1.OneToOne
-	21, // 19: myelin.v1.Projection.all_to_all:type_name -> myelin.v1.AllToAll
-	22, // 20: myelin.v1.Projection.ring:type_name -> myelin.v1.RingRule
-	23, // 21: myelin.v1.Projection.explicit:type_name -> myelin.v1.ExplicitList
-	11, // 22: myelin.v1.Projection.weight:type_name -> myelin.v1.Distribution
-	11, // 23: myelin.v1.Projection.delay:type_name -> myelin.v1.Distribution
-	0,  // 24: myelin.v1.Projection.receptor:type_name -> myelin.v1.Receptor
-	16, // 25: myelin.v1.Projection.stp:type_name -> myelin.v1.TsodyksMarkram
-	25, // 26: myelin.v1.Input.poisson:type_name -> myelin.v1.PoissonInput
-	29, // 27: myelin.v1.Input.dc:type_name -> myelin.v1.DCInput
-	30, // 28: myelin.v1.Input.spike_times:type_name -> myelin.v1.SpikeSourceArray
-	0,  // 29: myelin.v1.PoissonInput.receptor:type_name -> myelin.v1.Receptor
-	26, // 30: myelin.v1.PoissonInput.schedule:type_name -> myelin.v1.RateSchedule
-	27, // 31: myelin.v1.RateSchedule.piecewise:type_name -> myelin.v1.PiecewiseRate
-	28, // 32: myelin.v1.RateSchedule.sinusoidal:type_name -> myelin.v1.SinusoidalRate
-	0,  // 33: myelin.v1.SpikeSourceArray.receptor:type_name -> myelin.v1.Receptor
-	32, // 34: myelin.v1.Recording.state:type_name -> myelin.v1.StateProbe
-	34, // 35: myelin.v1.Record.header:type_name -> myelin.v1.Header
-	37, // 36: myelin.v1.Record.spikes:type_name -> myelin.v1.SpikeBlock
-	38, // 37: myelin.v1.Record.state:type_name -> myelin.v1.StateBlock
-	40, // 38: myelin.v1.Record.trailer:type_name -> myelin.v1.Trailer
-	39, // 39: myelin.v1.Record.gap:type_name -> myelin.v1.Gap
-	3,  // 40: myelin.v1.Header.spec:type_name -> myelin.v1.Network
-	35, // 41: myelin.v1.Header.populations:type_name -> myelin.v1.PopulationRange
-	36, // 42: myelin.v1.Header.state_series:type_name -> myelin.v1.StateSeries
-	2,  // 43: myelin.v1.Trailer.status:type_name -> myelin.v1.Trailer.Status
-	44, // [44:44] is the sub-list for method output_type
-	44, // [44:44] is the sub-list for method input_type
-	44, // [44:44] is the sub-list for extension type_name
-	44, // [44:44] is the sub-list for extension extendee
-	0,  // [0:44] is the sub-list for field type_name
+	26, // 2: myelin.v1.Network.inputs:type_name -> myelin.v1.Input
+	33, // 3: myelin.v1.Network.recording:type_name -> myelin.v1.Recording
+	17, // 4: myelin.v1.Network.phases:type_name -> myelin.v1.Phase
+	5,  // 5: myelin.v1.Population.iaf_psc_delta:type_name -> myelin.v1.IafPscDelta
+	6,  // 6: myelin.v1.Population.iaf_psc_exp:type_name -> myelin.v1.IafPscExp
+	7,  // 7: myelin.v1.Population.iaf_cond_exp:type_name -> myelin.v1.IafCondExp
+	10, // 8: myelin.v1.Population.rate:type_name -> myelin.v1.RateNeuron
+	8,  // 9: myelin.v1.Population.aeif_cond_exp:type_name -> myelin.v1.AeifCondExp
+	9,  // 10: myelin.v1.Population.izhikevich:type_name -> myelin.v1.Izhikevich
+	11, // 11: myelin.v1.Population.initial:type_name -> myelin.v1.Distribution
+	1,  // 12: myelin.v1.RateNeuron.transfer:type_name -> myelin.v1.RateNeuron.Transfer
+	12, // 13: myelin.v1.Distribution.normal:type_name -> myelin.v1.Normal
+	13, // 14: myelin.v1.Distribution.uniform:type_name -> myelin.v1.Uniform
+	14, // 15: myelin.v1.Distribution.lognormal:type_name -> myelin.v1.Lognormal
+	19, // 16: myelin.v1.Projection.fixed_in_degree:type_name -> myelin.v1.FixedInDegree
+	20, // 17: myelin.v1.Projection.fixed_out_degree:type_name -> myelin.v1.FixedOutDegree
+	21, // 18: myelin.v1.Projection.pairwise_bernoulli:type_name -> myelin.v1.PairwiseBernoulli
+	22, // 19: myelin.v1.Projection.one_to_one:type_name -> myelin.v1.OneToOne
+	23, // 20: myelin.v1.Projection.all_to_all:type_name -> myelin.v1.AllToAll
+	24, // 21: myelin.v1.Projection.ring:type_name -> myelin.v1.RingRule
+	25, // 22: myelin.v1.Projection.explicit:type_name -> myelin.v1.ExplicitList
+	11, // 23: myelin.v1.Projection.weight:type_name -> myelin.v1.Distribution
+	11, // 24: myelin.v1.Projection.delay:type_name -> myelin.v1.Distribution
+	0,  // 25: myelin.v1.Projection.receptor:type_name -> myelin.v1.Receptor
+	18, // 26: myelin.v1.Projection.stp:type_name -> myelin.v1.TsodyksMarkram
+	16, // 27: myelin.v1.Projection.stdp:type_name -> myelin.v1.STDP
+	27, // 28: myelin.v1.Input.poisson:type_name -> myelin.v1.PoissonInput
+	31, // 29: myelin.v1.Input.dc:type_name -> myelin.v1.DCInput
+	32, // 30: myelin.v1.Input.spike_times:type_name -> myelin.v1.SpikeSourceArray
+	0,  // 31: myelin.v1.PoissonInput.receptor:type_name -> myelin.v1.Receptor
+	28, // 32: myelin.v1.PoissonInput.schedule:type_name -> myelin.v1.RateSchedule
+	29, // 33: myelin.v1.RateSchedule.piecewise:type_name -> myelin.v1.PiecewiseRate
+	30, // 34: myelin.v1.RateSchedule.sinusoidal:type_name -> myelin.v1.SinusoidalRate
+	0,  // 35: myelin.v1.SpikeSourceArray.receptor:type_name -> myelin.v1.Receptor
+	34, // 36: myelin.v1.Recording.state:type_name -> myelin.v1.StateProbe
+	36, // 37: myelin.v1.Record.header:type_name -> myelin.v1.Header
+	39, // 38: myelin.v1.Record.spikes:type_name -> myelin.v1.SpikeBlock
+	40, // 39: myelin.v1.Record.state:type_name -> myelin.v1.StateBlock
+	43, // 40: myelin.v1.Record.trailer:type_name -> myelin.v1.Trailer
+	41, // 41: myelin.v1.Record.gap:type_name -> myelin.v1.Gap
+	42, // 42: myelin.v1.Record.weights:type_name -> myelin.v1.Weights
+	3,  // 43: myelin.v1.Header.spec:type_name -> myelin.v1.Network
+	37, // 44: myelin.v1.Header.populations:type_name -> myelin.v1.PopulationRange
+	38, // 45: myelin.v1.Header.state_series:type_name -> myelin.v1.StateSeries
+	2,  // 46: myelin.v1.Trailer.status:type_name -> myelin.v1.Trailer.Status
+	47, // [47:47] is the sub-list for method output_type
+	47, // [47:47] is the sub-list for method input_type
+	47, // [47:47] is the sub-list for extension type_name
+	47, // [47:47] is the sub-list for extension extendee
+	0,  // [0:47] is the sub-list for field type_name
 }
 
 func init() { file_proto_myelin_proto_init() }
@@ -4139,23 +4521,26 @@ func file_proto_myelin_proto_init() {
 		(*Projection_Explicit)(nil),
 	}
 	file_proto_myelin_proto_msgTypes[13].OneofWrappers = []any{}
-	file_proto_myelin_proto_msgTypes[21].OneofWrappers = []any{
+	file_proto_myelin_proto_msgTypes[14].OneofWrappers = []any{}
+	file_proto_myelin_proto_msgTypes[15].OneofWrappers = []any{}
+	file_proto_myelin_proto_msgTypes[23].OneofWrappers = []any{
 		(*Input_Poisson)(nil),
 		(*Input_Dc)(nil),
 		(*Input_SpikeTimes)(nil),
 	}
-	file_proto_myelin_proto_msgTypes[22].OneofWrappers = []any{}
-	file_proto_myelin_proto_msgTypes[23].OneofWrappers = []any{
+	file_proto_myelin_proto_msgTypes[24].OneofWrappers = []any{}
+	file_proto_myelin_proto_msgTypes[25].OneofWrappers = []any{
 		(*RateSchedule_Piecewise)(nil),
 		(*RateSchedule_Sinusoidal)(nil),
 	}
-	file_proto_myelin_proto_msgTypes[26].OneofWrappers = []any{}
-	file_proto_myelin_proto_msgTypes[30].OneofWrappers = []any{
+	file_proto_myelin_proto_msgTypes[28].OneofWrappers = []any{}
+	file_proto_myelin_proto_msgTypes[32].OneofWrappers = []any{
 		(*Record_Header)(nil),
 		(*Record_Spikes)(nil),
 		(*Record_State)(nil),
 		(*Record_Trailer)(nil),
 		(*Record_Gap)(nil),
+		(*Record_Weights)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -4163,7 +4548,7 @@ func file_proto_myelin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_proto_myelin_proto_rawDesc), len(file_proto_myelin_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   38,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

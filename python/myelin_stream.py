@@ -3,11 +3,13 @@
 A Myelin stream is a sequence of length-delimited protobuf records
 (``myelin.v1.Record`` in proto/myelin.proto): a varint holding the length of
 the message, then the message. The first record is a Header, then come
-SpikeBlock, StateBlock and Gap records, and the last is a Trailer. A stream
+SpikeBlock, StateBlock and Gap records (and, at the end of a run with STDP,
+Weights records: format version 3), and the last is a Trailer. A stream
 without a trailer was cut short (or the run is still going); every record
 before the cut is valid. From format version 2 on, every record ends with a
 CRC-32C checksum of its bytes (field ``crc32c``); version 1 streams carry
-none and still read (``Stream.checksummed`` is False for them).
+none and still read (``Stream.checksummed`` is False for them). From
+version 3 on, a record of a kind this reader does not know is skipped.
 
     import myelin_stream as ms
 
@@ -39,6 +41,7 @@ import myelin_pb2
 
 __all__ = [
     "FORMAT_VERSION",
+    "WEIGHTS_FORMAT_VERSION",
     "OLDEST_FORMAT_VERSION",
     "MAX_NEURONS",
     "crc32c",
@@ -57,7 +60,11 @@ __all__ = [
 ]
 
 #: The newest stream format version this reader reads.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+
+#: The format version of streams with Weights records (runs with STDP); from
+#: it on, records of unknown kinds are skipped.
+WEIGHTS_FORMAT_VERSION = 3
 
 #: The oldest stream format version this reader reads.
 OLDEST_FORMAT_VERSION = 1
@@ -333,6 +340,7 @@ class _Checker:
         self.series = {}  # id -> [series, width, every, next]
         self.next_step = 0
         self.nspikes = 0
+        self.weights_seen = {}  # (pre, post) -> [weights read, total]
 
     # framing and checksums
 
@@ -424,7 +432,43 @@ class _Checker:
             self.series[ser.id] = [ser, len(ser.neuron_ids), max(ser.every, 1), 0]
 
     def kind(self, index, offset, kind):
+        """Checks a record's kind against its place; returns False for a
+        record of an unknown kind that a version-3 stream lets us skip."""
+        if kind is None and index > 0 and self.version >= WEIGHTS_FORMAT_VERSION:
+            return False
         self.order.check(index, offset, kind)
+        return True
+
+    def weights(self, index, offset, w):
+        """Checks a Weights record as the Go reader does (engine/stream/weights.go)."""
+        def bad(msg):
+            return CorruptError(index, offset, "corrupt: " + msg)
+        pair = "weights %s -> %s" % (_q(w.pre), _q(w.post))
+        if self.version < WEIGHTS_FORMAT_VERSION:
+            raise bad("weights record in a format version %d stream (weights records need version %d)" % (self.version, WEIGHTS_FORMAT_VERSION))
+        n = len(w.weight)
+        if len(w.pre_index) != n or len(w.post_index) != n:
+            raise bad("%s: %d pre indices, %d post indices and %d weights: must be as many" % (pair, len(w.pre_index), len(w.post_index), n))
+        if not -60 <= w.shift <= 60:
+            raise bad("%s: shift %d: must be in [-60, 60]" % (pair, w.shift))
+        if w.first > w.total or n > w.total - w.first:
+            raise bad("%s: synapses [%d, %d) pass the total %d" % (pair, w.first, w.first + n, w.total))
+        pops = {p.name: p.size for p in self.header.populations}
+        if pops:
+            for side, name, idx in (("pre", w.pre, w.pre_index), ("post", w.post, w.post_index)):
+                if name not in pops:
+                    raise bad("%s: %s population %s is not in the header" % (pair, side, _q(name)))
+                a = np.asarray(idx, dtype=np.int64)
+                out = np.flatnonzero(a >= pops[name])
+                if out.size:
+                    k = int(out[0])
+                    raise bad("%s: %s_index[%d] = %d: population %s has %d neurons" % (pair, side, k, int(a[k]), _q(name), pops[name]))
+        seen = self.weights_seen.get((w.pre, w.post), [0, 0])
+        if seen[0] > 0 and seen[1] != w.total:
+            raise bad("%s: total %d, an earlier record said %d" % (pair, w.total, seen[1]))
+        if w.first != seen[0]:
+            raise bad("%s: record starts at synapse %d, want %d (the records of a pair follow each other)" % (pair, w.first, seen[0]))
+        self.weights_seen[(w.pre, w.post)] = [seen[0] + n, w.total]
 
     def spikes(self, index, offset, first, counts, deltas):
         """Returns (steps, ids) of a spike block."""
@@ -503,6 +547,11 @@ class _Checker:
             for i, n in enumerate(self.pop_counts):
                 if ps[i] != int(n):
                     raise bad("trailer counts %d spikes of population %r, the stream holds %d" % (ps[i], self.header.populations[i].name, int(n)))
+
+
+def _q(s):
+    """Quotes a name as Go's %q does (for printable names)."""
+    return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _go_float(x):
@@ -623,7 +672,8 @@ def iter_records(f):
                 ck.check_header(index, offset, rec.header, crc_err)
                 yield rec
                 continue
-            ck.kind(index, offset, kind)
+            if not ck.kind(index, offset, kind):
+                continue
             if kind == "spikes":
                 b = rec.spikes
                 ck.spikes(index, offset, b.first_step, np.array(b.counts, dtype=np.uint32), np.array(b.ids, dtype=np.uint32))
@@ -632,6 +682,8 @@ def iter_records(f):
                 ck.state(index, offset, b.series, b.first_step, b.num_samples, np.array(b.values, dtype=np.float32))
             elif kind == "gap":
                 ck.gap(index, offset, rec.gap)
+            elif kind == "weights":
+                ck.weights(index, offset, rec.weights)
             elif kind == "trailer":
                 ck.trailer(index, offset, rec.trailer)
             rec.ClearField("crc32c")
@@ -850,6 +902,8 @@ class Stream:
       spikes_ids   numpy uint32 array: the global id of each spike's neuron,
                    ordered by step then id
       gaps         list of myelin_pb2.Gap
+      weights      list of myelin_pb2.Weights records (runs with STDP; see
+                   weight_sets)
       checksummed  True when the records carried checksums (format version
                    2 and later); a version-1 stream has none, so damage that
                    still decodes goes unnoticed
@@ -862,7 +916,30 @@ class Stream:
         self.spikes_steps = np.zeros(0, np.uint64)
         self.spikes_ids = np.zeros(0, np.uint32)
         self.gaps = []
+        self.weights = []
         self._state = {}  # series id -> [series, steps chunks, value chunks]
+
+    def weight_sets(self):
+        """The final weights of the plastic synapses, one dict per pair of
+        populations keyed by (pre, post), in stream order. Each holds
+        pre_index and post_index (uint32 arrays of neurons local to the
+        populations), fixed (int32 fixed-point weights), shift, weight
+        (float64: fixed * 2**-shift, in the projection's units) and step
+        (the step at which they were taken)."""
+        out = {}
+        for w in self.weights:
+            k = (w.pre, w.post)
+            if k not in out:
+                out[k] = {"pre_index": [], "post_index": [], "fixed": [], "shift": w.shift, "step": w.step}
+            d = out[k]
+            d["pre_index"].append(np.asarray(w.pre_index, dtype=np.uint32))
+            d["post_index"].append(np.asarray(w.post_index, dtype=np.uint32))
+            d["fixed"].append(np.asarray(w.weight, dtype=np.int32))
+        for d in out.values():
+            for f, t in (("pre_index", np.uint32), ("post_index", np.uint32), ("fixed", np.int32)):
+                d[f] = np.concatenate(d[f]) if d[f] else np.zeros(0, t)
+            d["weight"] = np.ldexp(d["fixed"].astype(np.float64), -d["shift"])
+        return out
 
     @property
     def dt_ms(self):
@@ -1014,7 +1091,8 @@ def _read_into(f, s, steps_chunks, ids_chunks):
                 for ser in rec.header.state_series:
                     s._state[ser.id] = (ser, [], [])
                 continue
-            ck.kind(index, offset, kind)
+            if not ck.kind(index, offset, kind):
+                continue
 
         if kind == "spikes":
             if fast is not None:
@@ -1041,6 +1119,9 @@ def _read_into(f, s, steps_chunks, ids_chunks):
         elif kind == "gap":
             ck.gap(index, offset, rec.gap)
             s.gaps.append(rec.gap)
+        elif kind == "weights":
+            ck.weights(index, offset, rec.weights)
+            s.weights.append(rec.weights)
         elif kind == "trailer":
             ck.trailer(index, offset, rec.trailer)
             rec.ClearField("crc32c")

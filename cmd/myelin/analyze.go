@@ -129,6 +129,7 @@ func analyzeStream(w io.Writer, name string, src io.Reader, afterMs, binMs, bump
 		}
 	}
 	printBumps(w, res, bumpEvery)
+	printWeights(w, res)
 	printStpWM(w, res, whole)
 	if err := printHopfield(w, res, whole, hop); err != nil {
 		errs = append(errs, err)

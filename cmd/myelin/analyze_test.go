@@ -127,7 +127,7 @@ func TestAnalyzeBadInput(t *testing.T) {
 		exitCode int
 	}{
 		{[]string{"analyze", notStream}, []string{notStream, "not a Myelin stream"}, nil, 1},
-		{[]string{"analyze", version}, []string{fmt.Sprintf("unsupported format version: stream has format version %d, this reader reads versions 1 to %d", stream.FormatVersion+1, stream.FormatVersion)}, nil, 1},
+		{[]string{"analyze", version}, []string{fmt.Sprintf("unsupported format version: stream has format version %d, this reader reads versions 1 to %d", stream.NewestFormatVersion+1, stream.NewestFormatVersion)}, nil, 1},
 		{[]string{"analyze", truncated, "--raster", filepath.Join(dir, "partial.png")},
 			[]string{truncated, "truncated", "the results above cover the " + itoa(uint64(kept)) + " spikes"},
 			[]string{"cut short by an error", "population", "E  ", "wrote " + filepath.Join(dir, "partial.png")}, 1},

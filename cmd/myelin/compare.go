@@ -43,14 +43,23 @@ func cmdCompare(_ context.Context, e *env, args []string) error {
 	for _, d := range ra.State {
 		samples += len(d.Steps)
 	}
-	fmt.Fprintf(e.stdout, "same spikes (%d), same header (spec, seed, dt) and same state (%d samples): %s and %s\n", len(ra.IDs), samples, a, b)
+	weights := ""
+	if ws := ra.WeightSets(); len(ws) > 0 {
+		n := 0
+		for _, w := range ws {
+			n += len(w.Fixed)
+		}
+		weights = fmt.Sprintf(" and the same final weights (%d synapses)", n)
+	}
+	fmt.Fprintf(e.stdout, "same spikes (%d), same header (spec, seed, dt) and same state (%d samples)%s: %s and %s\n", len(ra.IDs), samples, weights, a, b)
 	return nil
 }
 
 // compareResults lists how two streams differ: header (spec, seed, dt,
 // steps, populations), spikes (the first difference) and state series and
-// samples (the first difference per series). Environment (the trailer's
-// backend, threads, times) is not compared.
+// samples (the first difference per series), and the final weights of
+// STDP runs (the first difference per pair of populations). Environment
+// (the trailer's backend, threads, times) is not compared.
 func compareResults(a, b string, ra, rb *stream.Result) []string {
 	var out []string
 	ha, hb := ra.Header, rb.Header
@@ -75,7 +84,46 @@ func compareResults(a, b string, ra, rb *stream.Result) []string {
 	if d := spikeDiff(a, b, ra, rb); d != "" {
 		out = append(out, d)
 	}
-	return append(out, stateDiffs(a, b, ra, rb)...)
+	out = append(out, stateDiffs(a, b, ra, rb)...)
+	return append(out, weightDiffs(a, b, ra, rb)...)
+}
+
+// weightDiffs compares the weights records of two streams: the same pairs
+// of populations, and in each the same synapses with the same fixed-point
+// weights (the first difference per pair).
+func weightDiffs(a, b string, ra, rb *stream.Result) []string {
+	var out []string
+	wa, wb := ra.WeightSets(), rb.WeightSets()
+	byPair := map[[2]string]*stream.WeightSet{}
+	for _, w := range wb {
+		byPair[[2]string{w.Pre, w.Post}] = w
+	}
+	for _, x := range wa {
+		k := [2]string{x.Pre, x.Post}
+		y, ok := byPair[k]
+		delete(byPair, k)
+		if !ok {
+			out = append(out, fmt.Sprintf("weights: %s has the weights of %s -> %s, %s has none", a, x.Pre, x.Post, b))
+			continue
+		}
+		if len(x.Fixed) != len(y.Fixed) || x.Shift != y.Shift {
+			out = append(out, fmt.Sprintf("weights %s -> %s: %d synapses (shift %d) in %s, %d (shift %d) in %s", x.Pre, x.Post, len(x.Fixed), x.Shift, a, len(y.Fixed), y.Shift, b))
+			continue
+		}
+		for k := range x.Fixed {
+			if x.PreIndex[k] != y.PreIndex[k] || x.PostIndex[k] != y.PostIndex[k] || x.Fixed[k] != y.Fixed[k] {
+				out = append(out, fmt.Sprintf("weights %s -> %s: first difference at synapse %d: %d -> %d weight %.9g in %s, %d -> %d weight %.9g in %s",
+					x.Pre, x.Post, k, x.PreIndex[k], x.PostIndex[k], x.Weight(k), a, y.PreIndex[k], y.PostIndex[k], y.Weight(k), b))
+				break
+			}
+		}
+	}
+	for _, y := range wb {
+		if _, left := byPair[[2]string{y.Pre, y.Post}]; left {
+			out = append(out, fmt.Sprintf("weights: %s has the weights of %s -> %s, %s has none", b, y.Pre, y.Post, a))
+		}
+	}
+	return out
 }
 
 // popList writes populations as NAME[first, end).

@@ -207,7 +207,7 @@ func badStreams(t *testing.T, dir, good string) (notStream, truncated, version s
 		t.Fatal("the cut stream reads without error")
 	}
 	version = filepath.Join(dir, "v2.myelin")
-	writeStreamFile(t, version, &myelinpb.Record{Kind: &myelinpb.Record_Header{Header: &myelinpb.Header{FormatVersion: stream.FormatVersion + 1, DtMs: 0.1}}})
+	writeStreamFile(t, version, &myelinpb.Record{Kind: &myelinpb.Record_Header{Header: &myelinpb.Header{FormatVersion: stream.NewestFormatVersion + 1, DtMs: 0.1}}})
 	return notStream, truncated, version, len(partial.IDs)
 }
 
@@ -223,7 +223,7 @@ func TestExportBadInput(t *testing.T) {
 		want string
 	}{
 		{[]string{"export", notStream}, 1, "not a Myelin stream"},
-		{[]string{"export", version}, 1, fmt.Sprintf("stream has format version %d, this reader reads versions 1 to %d", stream.FormatVersion+1, stream.FormatVersion)},
+		{[]string{"export", version}, 1, fmt.Sprintf("stream has format version %d, this reader reads versions 1 to %d", stream.NewestFormatVersion+1, stream.NewestFormatVersion)},
 		{[]string{"export", truncated}, 1, "truncated"},
 		{[]string{"export", filepath.Join(dir, "missing.myelin")}, 1, "no such file"},
 		{[]string{"export", path, "--format", "xml"}, 2, `--format "xml"`},

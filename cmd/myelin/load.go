@@ -23,6 +23,7 @@ type specFlags struct {
 	seed     uint64
 	record   []string
 	sample   []string
+	phases   []string
 }
 
 func (s *specFlags) register(fs *pflag.FlagSet) {
@@ -32,6 +33,7 @@ func (s *specFlags) register(fs *pflag.FlagSet) {
 	fs.Uint64Var(&s.seed, "seed", 0, "random seed (default: the model's)")
 	fs.StringSliceVar(&s.record, "record", nil, "populations whose spikes are recorded (default: all)")
 	fs.StringArrayVar(&s.sample, "sample", nil, "sample state: POP[@FIRST:COUNT][/EVERY], e.g. E@0:10/10 (V_m or r of 10 neurons every 10 steps)")
+	fs.StringSliceVar(&s.phases, "phase", nil, "phases of the run with their STDP learning rate: NAME:START-STOP[:RATE], e.g. learn:0-2000,recall:2000-3000:0 (times in ms or with a unit; RATE defaults to 1, and is 1 outside every phase); replaces the spec's phases")
 }
 
 // msFlag is a time flag in milliseconds: a plain number is in ms, a number
@@ -107,6 +109,16 @@ func (s *specFlags) load(fs *pflag.FlagSet, arg string) (*myelinpb.Network, erro
 		}
 		net.Recording.State = append(net.Recording.State, p)
 	}
+	if fs.Changed("phase") {
+		net.Phases = nil
+		for _, ph := range s.phases {
+			p, err := parsePhase(ph)
+			if err != nil {
+				return nil, err
+			}
+			net.Phases = append(net.Phases, p)
+		}
+	}
 	spec.ApplyDefaults(net)
 	if err := spec.Validate(net); err != nil {
 		return nil, fmt.Errorf("%s: %w", arg, err)
@@ -145,4 +157,55 @@ func parseSample(s string) (*myelinpb.StateProbe, error) {
 	}
 	p.Population = rest
 	return p, nil
+}
+
+// parsePhase parses NAME:START-STOP[:RATE].
+func parsePhase(s string) (*myelinpb.Phase, error) {
+	bad := func(why string) error {
+		return fmt.Errorf("--phase %q: %s (want NAME:START-STOP[:RATE], e.g. learn:0-2000 or recall:2000-3000:0)", s, why)
+	}
+	parts := strings.Split(s, ":")
+	if len(parts) < 2 || len(parts) > 3 {
+		return nil, bad("want two or three fields separated by ':'")
+	}
+	if parts[0] == "" {
+		return nil, bad("NAME is empty")
+	}
+	ss := strings.SplitN(parts[1], "-", 2)
+	if len(ss) != 2 {
+		return nil, bad("the window START-STOP has no '-'")
+	}
+	start, err := parseMs(ss[0])
+	if err != nil {
+		return nil, bad("START: " + err.Error())
+	}
+	stop, err := parseMs(ss[1])
+	if err != nil {
+		return nil, bad("STOP: " + err.Error())
+	}
+	p := &myelinpb.Phase{Name: parts[0], StartMs: start, StopMs: stop}
+	if len(parts) == 3 {
+		r, err := strconv.ParseFloat(parts[2], 64)
+		if err != nil || math.IsNaN(r) || math.IsInf(r, 0) || r < 0 {
+			return nil, bad(fmt.Sprintf("RATE %q: want a finite number >= 0", parts[2]))
+		}
+		p.LearningRate = proto.Float64(r)
+	}
+	return p, nil
+}
+
+// parseMs parses a time >= 0: a plain number in ms or a Go duration.
+func parseMs(s string) (float64, error) {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		d, derr := time.ParseDuration(s)
+		if derr != nil {
+			return 0, fmt.Errorf("%q: want a time such as 2000 (ms), 2000ms or 2s", s)
+		}
+		v = float64(d) / float64(time.Millisecond)
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+		return 0, fmt.Errorf("%q: want a time >= 0", s)
+	}
+	return v, nil
 }

@@ -23,6 +23,14 @@ type Backend interface {
 	Close() error
 }
 
+// Plastic is implemented by backends that run spike-timing-dependent
+// plasticity (network.Network.STDP).
+type Plastic interface {
+	// Weights returns the current fixed-point weights of every stored
+	// synapse, laid out as network.Synapses.Weight.
+	Weights() ([]int32, error)
+}
+
 // Block collects the output of consecutive steps.
 type Block struct {
 	// FirstStep is the first step of the block.

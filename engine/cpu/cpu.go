@@ -27,6 +27,7 @@ import (
 	"github.com/myelin-sim/myelin/engine/hugepages"
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/neuron"
+	"github.com/myelin-sim/myelin/engine/synapse"
 )
 
 // Backend is the CPU backend.
@@ -37,6 +38,7 @@ type Backend struct {
 	// step loop splits across threads (tests set 0 to exercise the split).
 	minParallel float64
 	avx2        bool // the eight-wide Philox and the models' AVX2 kernels run (amd64 with AVX2; tests turn them off)
+	histCap     int  // STDP: pending postsynaptic spikes per neuron (0: histCap; tests set less)
 	net         *network.Network
 	step        uint64
 
@@ -51,18 +53,22 @@ type Backend struct {
 	// split holds, for each presynaptic row, threads+1 offsets into the
 	// row: thread w delivers synapses [split[r*(T+1)+w], split[r*(T+1)+w+1])
 	// of row r, those whose targets lie in its neuron range.
-	split    []uint32
-	targets  [][]target    // per compact population: the populations its rows reach, with their weights
-	stp      stpState      // short-term plasticity state (empty without it)
-	spikes   [2][][]uint32 // per step parity: the spikes of that step, per thread
-	scaleInv []float32     // per population: 2^-Shift
-	poisson  [][]int       // per population: its Poisson inputs
-	dc       [][]int       // per population: its DC inputs
-	rateIn   [][]int       // per population: rate projections into it
-	cache    []uint32      // Poisson draws of the current 4-step block, lane-major per input (see refreshPoisson)
-	cacheOff []uint32      // per Poisson input: offset into cache
-	key      [2]uint32
-	scratch  []scratch // per thread
+	split     []uint32
+	targets   [][]target    // per compact population: the populations its rows reach, with their weights
+	stp       stpState      // short-term plasticity state (empty without it)
+	stdp      stdpState     // spike-timing-dependent plasticity state (empty without it)
+	weight    []int32       // the stored weights: net.Syn.Weight, or this backend's copy of it with STDP
+	plastic   []bool        // per population: its spikes are delivered by deliverPlastic (STP or STDP)
+	stdpTouch int32         // a sink for the loads that bring weights into the cache (stdpSpikes)
+	spikes    [2][][]uint32 // per step parity: the spikes of that step, per thread
+	scaleInv  []float32     // per population: 2^-Shift
+	poisson   [][]int       // per population: its Poisson inputs
+	dc        [][]int       // per population: its DC inputs
+	rateIn    [][]int       // per population: rate projections into it
+	cache     []uint32      // Poisson draws of the current 4-step block, lane-major per input (see refreshPoisson)
+	cacheOff  []uint32      // per Poisson input: offset into cache
+	key       [2]uint32
+	scratch   []scratch // per thread
 	// sampleBase holds, per probe, where the current block's rows start in
 	// its Samples slice.
 	sampleBase []int
@@ -250,6 +256,27 @@ func (c *Backend) Load(net *network.Network) error {
 	c.splitRows()
 	c.targets = compactTargets(net)
 	c.stp = newSTPState(net)
+	c.weight = net.Syn.Weight
+	if len(net.STDP) > 0 {
+		var err error
+		hc := histCap
+		if c.histCap > 0 {
+			hc = c.histCap
+		}
+		if c.stdp, err = newSTDPState(net, hc, t); err != nil {
+			return fmt.Errorf("cpu: %w", err)
+		}
+		// The network's weights stay as built; the copy is read in
+		// scattered order (potentiation walks a neuron's incoming
+		// synapses across every row): huge pages save TLB misses.
+		c.weight = make([]int32, len(net.Syn.Weight))
+		hugepages.Advise(c.weight)
+		copy(c.weight, net.Syn.Weight)
+	}
+	c.plastic = make([]bool, len(net.Pops))
+	for i := range net.Pops {
+		c.plastic[i] = len(c.stp.byPop[i]) > 0 || (len(net.STDP) > 0 && len(c.stdp.asPre[i]) > 0)
+	}
 	c.scratch = make([]scratch, t)
 	c.slotBase = make([][]uint64, t)
 	for w := range c.slotBase {
@@ -300,6 +327,32 @@ func (c *Backend) Advance(n int, blk *backend.Block) error {
 	if c.net == nil {
 		return fmt.Errorf("cpu: Advance before Load")
 	}
+	if len(c.net.STDP) == 0 {
+		return c.advance(n, blk)
+	}
+	// STDP: the learning rate changes only between calls of advance, at
+	// the phases' boundaries, while no thread runs.
+	if c.step+uint64(n) > synapse.MaxSTDPSteps {
+		return fmt.Errorf("cpu: steps [%d, %d): a run with STDP has at most %d steps", c.step, c.step+uint64(n), uint64(synapse.MaxSTDPSteps))
+	}
+	for n > 0 {
+		if err := c.SetLearningRate(c.net.LearningRate(c.step)); err != nil {
+			return fmt.Errorf("cpu: %w", err)
+		}
+		m := n
+		if next := c.net.NextPhaseChange(c.step); next > c.step && next-c.step < uint64(m) {
+			m = int(next - c.step)
+		}
+		if err := c.advance(m, blk); err != nil {
+			return err
+		}
+		n -= m
+	}
+	return nil
+}
+
+// advance runs the next n steps with the current learning rate.
+func (c *Backend) advance(n int, blk *backend.Block) error {
 	if blk != nil {
 		c.growSamples(n, blk)
 	}

@@ -15,3 +15,12 @@ func NewScalar(threads int) *Backend {
 	b.avx2 = false
 	return b
 }
+
+// NewHist is NewSplit with STDP histories of hc pending spikes per neuron
+// (1: every post spike first applies the one before it to all incoming
+// synapses, which is close to the eager rule).
+func NewHist(threads, hc int) *Backend {
+	b := NewSplit(threads)
+	b.histCap = hc
+	return b
+}

@@ -51,6 +51,9 @@ func (c *Backend) update(w int, t uint64, lo, hi uint32, events []network.SpikeE
 			out = c.spiking[pi].Update(&c.state, a, b, &sc.in, out)
 		}
 		c.stpSpikes(pi, t, out[k0:])
+		if c.stdp.asPost != nil {
+			c.stdpSpikes(w, pi, t, out[k0:])
+		}
 	}
 	return out
 }
@@ -321,18 +324,18 @@ func (c *Backend) deliver(w int, t uint64) {
 			}
 			row := syn.Packed[r0+a : r0+b]
 			pi := net.PopOf(s)
-			if len(c.stp.byPop[pi]) > 0 {
+			if c.plastic[pi] {
 				var wt []int32
 				if wb := syn.WeightBase[pi]; wb != network.Compact {
 					o := wb + r0 - syn.RowPtr[net.Pops[pi].First]
-					wt = syn.Weight[o+a : o+b]
+					wt = c.weight[o+a : o+b]
 				}
-				c.deliverSTP(t, s, pi, row, wt, base, inOff)
+				c.deliverPlastic(t, s, pi, row, wt, base, inOff)
 				continue
 			}
 			if wb := syn.WeightBase[pi]; wb != network.Compact {
 				o := wb + r0 - syn.RowPtr[net.Pops[pi].First]
-				wt := syn.Weight[o+a : o+b]
+				wt := c.weight[o+a : o+b]
 				for k, p := range row {
 					wk := wt[k]
 					idx := base[p&dmask] + uint64(p>>dbits) + uint64(uint32(wk)>>31)*inOff

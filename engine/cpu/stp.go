@@ -55,13 +55,14 @@ func (c *Backend) stpSpikes(pi int, t uint64, fired []uint32) {
 	}
 }
 
-// deliverSTP delivers part row (with its stored weights wt, or nil for a
+// deliverPlastic delivers part row (with its stored weights wt, or nil for a
 // compact population) of spike s of population pi, whose synapses onto some
 // populations are plastic: the row's targets are walked one population at a
-// time (rows are sorted by target), and the weights onto a plastic
-// population are scaled by the set's factor of s's latest spike, as
-// kernels/deliver.cu does per synapse.
-func (c *Backend) deliverSTP(t uint64, s uint32, pi int, row []uint32, wt []int32, base []uint64, inOff uint64) {
+// time (rows are sorted by target); the weights onto a population with STDP
+// are first depressed (and written back), and those onto a population with
+// short-term plasticity are scaled by the set's factor of s's latest spike,
+// as kernels/deliver.cu does per synapse.
+func (c *Backend) deliverPlastic(t uint64, s uint32, pi int, row []uint32, wt []int32, base []uint64, inOff uint64) {
 	net := c.net
 	syn := &net.Syn
 	dbits, dmask := syn.DelayBits, syn.DelayMask()
@@ -79,8 +80,11 @@ func (c *Backend) deliverSTP(t uint64, s uint32, pi int, row []uint32, wt []int3
 		if row[n-1]>>dbits >= end {
 			n = searchTarget(row, dbits, end)
 		}
+		if k := net.STDPSetOf(pi, q); k >= 0 {
+			c.depress(k, t, s-net.Pops[pi].First, row[:n], wt[:n], net.Pops[q].First)
+		}
 		f, plastic := float32(1), false
-		if k := net.STPOf[pi*np+q]; k >= 0 {
+		if k := net.STPSetOf(pi, q); k >= 0 {
 			set := &net.STP[k]
 			f, plastic = c.stp.f[t&1][set.Off+s-net.Pops[pi].First], true
 		}

@@ -75,7 +75,7 @@ func buildWith(ctx context.Context, spec *myelinpb.Network, opt Options, fill fi
 	}
 	b.absSum = make([]float64, net.N)
 	b.popBound = make([]float64, len(net.Pops))
-	for _, step := range []func() error{b.inputs, b.synapses, b.quantizeInputs, b.rateProjections, b.plasticity, b.probes} {
+	for _, step := range []func() error{b.inputs, b.synapses, b.quantizeInputs, b.rateProjections, b.plasticity, b.stdp, b.probes} {
 		if b.prog.total.Load() > 0 {
 			b.prog.setPhase("inputs, rate projections, plasticity, probes")
 		}

@@ -195,6 +195,13 @@ type Network struct {
 	STP   []STPSet
 	STPOf []int32
 
+	// STDP lists the spike-timing-dependent plasticity sets; STDPOf[p*len(Pops)+q]
+	// is the set on every synapse from population p onto q, or -1 (static).
+	// Nil without STDP. Phases are the run's phases in steps (any order).
+	STDP   []STDPSet
+	STDPOf []int32
+	Phases []PhaseRange
+
 	Probes     []Probe
 	BlockSteps uint32
 

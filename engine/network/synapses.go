@@ -36,6 +36,9 @@ type spikingProj struct {
 	// by chunk, without staging (the rows' current cache lines fit in
 	// the cache).
 	direct bool
+	// stdpMax is |w_max| of an STDP projection (0: static): pass 1 bounds
+	// each of its synapses' input by it, as its weight may grow to it.
+	stdpMax float64
 }
 
 // parallel runs f(w) for w in [0, n) on n goroutines.
@@ -119,7 +122,7 @@ func (b *builder) synapses() error {
 		if err := g.check(); err != nil {
 			return fmt.Errorf("%s: %w", where, err)
 		}
-		sp := &spikingProj{where: where, gen: g, pre: pre, post: post, slow: p.GetReceptor() == myelinpb.Receptor_SLOW_EXCITATORY}
+		sp := &spikingProj{where: where, gen: g, pre: pre, post: post, slow: p.GetReceptor() == myelinpb.Receptor_SLOW_EXCITATORY, stdpMax: stdpBound(p)}
 		sp.direct = uint64(g.nPre)*directBytesPerPre <= b.fill.direct
 		// By-post rules: chunks are the units of work of pass 1 and, for
 		// direct projections, pass 2, where several per thread even out
@@ -181,6 +184,9 @@ func (b *builder) synapses() error {
 			// Constant weights onto by-post units: the same sums without
 			// drawing or checking a weight per synapse.
 			cw, constW := sp.gen.constantWeight()
+			if sp.stdpMax > 0 {
+				cw, constW = sp.stdpMax, true
+			}
 			constW = constW && sum == nil && !(math.IsInf(cw, 0) || math.IsNaN(cw))
 			wk.noWeight = constW || sp.deferred
 			// By-post units whose weights are constant or deferred: only
@@ -226,7 +232,7 @@ func (b *builder) synapses() error {
 						if math.IsInf(wt, 0) || math.IsNaN(wt) {
 							bad = wt
 						}
-						sum[bt.post[i]] += math.Abs(wt)
+						sum[bt.post[i]] += max(math.Abs(wt), sp.stdpMax)
 					}
 					continue
 				}
@@ -237,7 +243,7 @@ func (b *builder) synapses() error {
 					if math.IsInf(wt, 0) || math.IsNaN(wt) {
 						bad = wt
 					}
-					x += math.Abs(wt)
+					x += max(math.Abs(wt), sp.stdpMax)
 				}
 				abs[u] = x
 			}
@@ -488,7 +494,8 @@ func (b *builder) markDeferred(projs []*spikingProj) {
 		g := sp.gen
 		_, explicit := g.proj.GetRule().(*myelinpb.Projection_Explicit)
 		_, constW := g.constantWeight()
-		sp.deferred = !g.byPre && !explicit && !constW && !noDefer[sp.post]
+		// STDP projections bound their input by w_max in pass 1.
+		sp.deferred = !g.byPre && !explicit && !constW && !noDefer[sp.post] && sp.stdpMax == 0
 	}
 }
 
@@ -567,7 +574,7 @@ func (b *builder) allocateEarly(projs []*spikingProj) *earlyArrays {
 		total += n
 		perPre[sp.pre] += n
 		w, ok := g.constantWeight()
-		if !ok {
+		if !ok || sp.stdpMax > 0 {
 			stores[sp.pre] = true
 			continue
 		}
@@ -643,7 +650,7 @@ func (b *builder) weightLayout(projs []*spikingProj) uint64 {
 			w, ok := sp.gen.constantWeight()
 			q := int32(math.Round(w * math.Ldexp(1, int(net.Pops[sp.post].Shift))))
 			k := sp.pre*np + sp.post
-			if !ok || (set[k] && syn.PopWeight[k] != q) {
+			if !ok || sp.stdpMax > 0 || (set[k] && syn.PopWeight[k] != q) {
 				compact[sp.pre] = false
 				continue
 			}

@@ -54,6 +54,11 @@ type Stream struct {
 	Seconds         float64
 }
 
+// STDPHistoryBytes is the CPU backend's history of pending postsynaptic
+// spikes, per postsynaptic neuron and STDP set: 32 steps of 4 B and a
+// count (engine/cpu, histCap).
+const STDPHistoryBytes = 32*4 + 1
+
 // BytesPerSpike is the typical stored size of one spike: ids are
 // delta-coded varints, 1.0-1.6 B per spike measured for Brunel's networks
 // (12,500 and 100,000 neurons, 10-80 Hz); sparse firing in large
@@ -111,7 +116,7 @@ const maxCompactPops = 1024
 // compactPops reports, per population name, whether its synapses store no
 // weight, as network.Build decides: every spiking projection from it has a
 // constant weight (not explicit weight values), the same for every
-// projection onto one target population.
+// projection onto one target population, and none has STDP.
 func compactPops(n *myelinpb.Network) map[string]bool {
 	out := map[string]bool{}
 	if len(n.GetPopulations()) > maxCompactPops {
@@ -122,6 +127,10 @@ func compactPops(n *myelinpb.Network) map[string]bool {
 	}
 	seen := map[[2]string]float64{}
 	for _, pr := range n.GetProjections() {
+		if pr.GetStdp() != nil {
+			out[pr.GetPre()] = false // plastic weights are stored per synapse
+			continue
+		}
 		w, ok := constantWeight(pr)
 		key := [2]string{pr.GetPre(), pr.GetPost()}
 		if prev, dup := seen[key]; !ok || (dup && prev != w) {
@@ -178,6 +187,7 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 	var rateConn, rateDelay uint64
 	var buildScratch, weights, passOne, staging uint64
 	compact := compactPops(n)
+	plastic := map[[2]string]uint64{} // STDP synapses per pair of populations
 	for _, pr := range n.GetProjections() {
 		pre, post := sizes[pr.GetPre()], sizes[pr.GetPost()]
 		cnt := synapseCount(pr, pre, post)
@@ -194,6 +204,9 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 			continue
 		}
 		p.Synapses += cnt
+		if pr.GetStdp() != nil {
+			plastic[[2]string{pr.GetPre(), pr.GetPost()}] += cnt
+		}
 		if !compact[pr.GetPre()] {
 			weights += cnt
 		}
@@ -238,6 +251,21 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 	if entries, sets := stpEntries(n, sizes); entries > 0 {
 		p.Parts = append(p.Parts, Part{Name: "short-term plasticity", CPU: entries * 20, GPU: entries * 20,
 			Note: fmt.Sprintf("%d parameter sets, %d presynaptic neurons × (u, x, factor: 4 B each; last spike: 8 B)", sets, entries)})
+	}
+	if len(plastic) > 0 {
+		var syn, index, cpuOnly uint64
+		for k, c := range plastic {
+			syn += c
+			// By-post index (weight index and presynaptic neuron, 4 B each,
+			// per synapse; a pointer per post neuron); trace records (8 B)
+			// per pre and post neuron.
+			index += c*8 + (sizes[k[1]]+1)*8 + (sizes[k[0]]+sizes[k[1]])*8
+			// CPU: pending post spikes per post neuron, the record before
+			// the last spike per pre neuron and step parity.
+			cpuOnly += sizes[k[1]]*STDPHistoryBytes + sizes[k[0]]*16
+		}
+		p.Parts = append(p.Parts, Part{Name: "STDP", CPU: index + cpuOnly + weights*4, GPU: index,
+			Note: fmt.Sprintf("%d plastic synapses in %d sets: by-post index 8 B a synapse, traces 8 B a neuron; cpu: its own copy of the %d stored weights and pending spikes", syn, len(plastic), weights)})
 	}
 	if rateNeurons > 0 {
 		slots := rateDelay + 1

@@ -266,3 +266,37 @@ func TestPlanCountsSlowPort(t *testing.T) {
 		t.Errorf("network without slow receptors: part %+v", part)
 	}
 }
+
+// TestSTDPState checks the STDP part against the layout network.Build
+// makes: the by-post index, the traces and (CPU) the copy of the stored
+// weights; a population with an STDP projection stores its weights.
+func TestSTDPState(t *testing.T) {
+	s, err := spec.New("stdp").Duration(10).
+		Population("E", 300, spec.IafPscExp(nil)).Population("I", 50, spec.IafPscExp(nil)).
+		Project("E", "E", spec.FixedIn(5), spec.Weight(spec.Const(1)), spec.STDP(nil)).
+		Project("E", "I", spec.FixedIn(7), spec.Weight(spec.Const(1)), spec.STDP(nil)).
+		Project("I", "E", spec.FixedIn(5), spec.Weight(spec.Const(-1))).
+		Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := network.Build(s, network.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := plan.Estimate(s, 1)
+	var got plan.Part
+	for _, part := range p.Parts {
+		if part.Name == "STDP" {
+			got = part
+		}
+	}
+	var want, cpuOnly uint64
+	for _, set := range net.STDP {
+		want += set.Synapses*8 + uint64(len(set.PostPtr))*8 + 8*uint64(net.Pops[set.Pre].Size+net.Pops[set.Post].Size)
+		cpuOnly += uint64(net.Pops[set.Post].Size)*plan.STDPHistoryBytes + 16*uint64(net.Pops[set.Pre].Size)
+	}
+	if got.GPU != want || got.CPU != want+cpuOnly+4*uint64(len(net.Syn.Weight)) || len(net.STDP) != 2 || len(net.Syn.Weight) != 300*5+50*7 {
+		t.Errorf("plan says cpu %d gpu %d B; the network has %d sets, index and traces %d B, %d stored weights", got.CPU, got.GPU, len(net.STDP), want, len(net.Syn.Weight))
+	}
+}

@@ -75,6 +75,9 @@ func Header(net *network.Network) *myelinpb.Header {
 		DtMs:          net.Dt,
 		TotalSteps:    net.Steps,
 	}
+	if len(net.STDP) > 0 {
+		h.FormatVersion = stream.WeightsFormatVersion // the stream ends with weights records
+	}
 	for _, p := range net.Pops {
 		h.Populations = append(h.Populations, &myelinpb.PopulationRange{
 			Name: p.Name, FirstId: p.First, Size: p.Size, Model: p.Model.String(), Recorded: p.Recorded,
@@ -130,6 +133,12 @@ func Run(ctx context.Context, net *network.Network, opt Options) (*Result, error
 	if runErr == nil {
 		runErr = sinkErr
 	}
+	if len(ws) > 0 && len(net.STDP) > 0 && res.Status != myelinpb.Trailer_FAILED {
+		if err := writeWeights(net, be, ws, res.Steps); err != nil {
+			runErr = err
+			res.Status = myelinpb.Trailer_FAILED
+		}
+	}
 	if len(ws) > 0 {
 		t := &myelinpb.Trailer{
 			Status: res.Status, StepsDone: res.Steps, Backend: be.Name(), Threads: uint32(be.Threads()),
@@ -177,6 +186,29 @@ func advanceAll(ctx context.Context, net *network.Network, be backend.Backend, s
 		if progress != nil && time.Since(lastReport) >= time.Second {
 			lastReport = time.Now()
 			progress(Progress{Step: step, Steps: net.Steps, BioMs: float64(step) * net.Dt, Wall: time.Since(start), Spikes: total})
+		}
+	}
+	return nil
+}
+
+// writeWeights writes the weights of every STDP set of net, as the backend
+// holds them after steps steps, to every writer.
+func writeWeights(net *network.Network, be backend.Backend, ws []*stream.Writer, steps uint64) error {
+	pb, ok := be.(backend.Plastic)
+	if !ok {
+		return fmt.Errorf("backend %s: runs no STDP (no weights to write)", be.Name())
+	}
+	wt, err := pb.Weights()
+	if err != nil {
+		return fmt.Errorf("backend %s: weights: %w", be.Name(), err)
+	}
+	for k := range net.STDP {
+		set := &net.STDP[k]
+		pre, post, w := net.PlasticWeights(set, wt)
+		for _, sw := range ws {
+			if err := sw.WriteWeights(net.Pops[set.Pre].Name, net.Pops[set.Post].Name, steps, pre, post, w, net.Pops[set.Post].Shift); err != nil {
+				return fmt.Errorf("stream weights: %w", err)
+			}
 		}
 	}
 	return nil

@@ -147,3 +147,67 @@ func TestHeaderIsDeterministic(t *testing.T) {
 		t.Error("two headers of one spec differ")
 	}
 }
+
+// TestWeightsRecord: a run with STDP writes a version-3 stream whose
+// weights records hold, synapse for synapse, the backend's final weights
+// of the plastic pair (E onto E), at the run's last step; the stream's
+// spikes are those of the same run without a stream.
+func TestWeightsRecord(t *testing.T) {
+	f := proto.Float64
+	m := &myelinpb.IafPscDelta{TauM: proto.Float64(20), VTh: proto.Float64(-55), EL: proto.Float64(-70), VReset: proto.Float64(-70)}
+	s, err := spec.New("stdp").Dt(0.1).Duration(100).Seed(3).BlockSteps(64).
+		Population("E", 80, spec.IafPscDelta(m)).
+		Population("I", 20, spec.IafPscDelta(m)).
+		Project("E", "E", spec.FixedIn(10), spec.Weight(spec.UniformDist(0.2, 0.8)), spec.STDP(func(s *myelinpb.STDP) { s.WMax, s.Lambda = f(1), f(0.1) })).
+		Project("E", "I", spec.FixedIn(10), spec.Weight(spec.Const(1))).
+		Poisson("E", 30000, 0.8).Poisson("I", 30000, 0.8).
+		Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := network.Build(s, network.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	be := cpu.New(1)
+	if _, err := sim.Run(context.Background(), net, sim.Options{Backend: be, Out: &buf}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := stream.ReadAll(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := res.Header.GetFormatVersion(); v != stream.WeightsFormatVersion {
+		t.Errorf("format version %d, want %d", v, stream.WeightsFormatVersion)
+	}
+	sets := res.WeightSets()
+	if len(sets) != 1 || sets[0].Pre != "E" || sets[0].Post != "E" {
+		t.Fatalf("weight sets %v, want one E -> E", sets)
+	}
+	got := sets[0]
+	wt, err := be.Weights()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre, post, w := net.PlasticWeights(&net.STDP[0], wt)
+	if len(got.Fixed) != 800 || len(w) != 800 || got.Step != net.Steps || got.Shift != net.Pops[0].Shift {
+		t.Fatalf("%d weights (backend %d) at step %d, shift %d", len(got.Fixed), len(w), got.Step, got.Shift)
+	}
+	changed := 0
+	_, _, w0 := net.PlasticWeights(&net.STDP[0], net.Syn.Weight)
+	for k := range w {
+		if got.PreIndex[k] != pre[k] || got.PostIndex[k] != post[k] || got.Fixed[k] != w[k] {
+			t.Fatalf("synapse %d: (%d, %d, %d), want (%d, %d, %d)", k, got.PreIndex[k], got.PostIndex[k], got.Fixed[k], pre[k], post[k], w[k])
+		}
+		if w[k] != w0[k] {
+			changed++
+		}
+		if x := got.Weight(k); x < 0 || x > 1 {
+			t.Fatalf("synapse %d: weight %v outside [0, w_max 1]", k, x)
+		}
+	}
+	if changed < 100 {
+		t.Errorf("only %d of 800 weights changed", changed)
+	}
+}

@@ -209,6 +209,20 @@ func STP(u, tauRec, tauFac float64) Option {
 	}}
 }
 
+// STDP makes a projection's synapses plastic under pair-based STDP (NEST's
+// stdp_synapse) with NEST's defaults, then applies the given changes to the
+// message (nil: none), e.g. func(s *myelinpb.STDP) { s.WMax =
+// proto.Float64(0.5) }.
+func STDP(set func(*myelinpb.STDP)) Option {
+	return Option{name: "STDP", proj: func(p *myelinpb.Projection) {
+		p.Stdp = &myelinpb.STDP{}
+		defaultSTDP(p.Stdp)
+		if set != nil {
+			set(p.Stdp)
+		}
+	}}
+}
+
 // Autapses sets whether a projection may connect a neuron to itself.
 func Autapses(allow bool) Option {
 	return Option{name: "Autapses", proj: func(p *myelinpb.Projection) { p.AllowAutapses = proto.Bool(allow) }}

@@ -54,6 +54,18 @@ const (
 	DefaultSTPTauRecMs = 800.0
 )
 
+// NEST's stdp_synapse defaults for a projection's stdp message (tau_minus
+// is a neuron parameter in NEST, 20 ms by default).
+const (
+	DefaultSTDPTauPlusMs  = 20.0
+	DefaultSTDPTauMinusMs = 20.0
+	DefaultSTDPLambda     = 0.01
+	DefaultSTDPAlpha      = 1.0
+	DefaultSTDPMuPlus     = 1.0
+	DefaultSTDPMuMinus    = 1.0
+	DefaultSTDPWMax       = 100.0
+)
+
 // DefaultProjectionName is the name a projection gets when it has none:
 // "pre->post".
 func DefaultProjectionName(pre, post string) string { return pre + "->" + post }
@@ -71,6 +83,9 @@ func DefaultInputName(i int) string { return "input" + strconv.Itoa(i) }
 //     spiking models, 0 for rate neurons);
 //   - projection name "pre->post", delay constant dt_ms, allow_autapses and
 //     allow_multapses true;
+//   - a projection's stdp message: NEST's stdp_synapse defaults
+//     (DefaultSTDPTauPlusMs and the others);
+//   - a phase's learning_rate 1;
 //   - input name "input<i>";
 //   - recording (created if absent) block_steps DefaultBlockSteps, and each
 //     state probe's every DefaultProbeEvery.
@@ -112,11 +127,17 @@ func ApplyDefaults(n *myelinpb.Network) {
 				st.TauFacMs = proto.Float64(0)
 			}
 		}
+		defaultSTDP(pr.Stdp)
 		if pr.AllowAutapses == nil {
 			pr.AllowAutapses = proto.Bool(true)
 		}
 		if pr.AllowMultapses == nil {
 			pr.AllowMultapses = proto.Bool(true)
+		}
+	}
+	for _, ph := range n.Phases {
+		if ph != nil && ph.LearningRate == nil {
+			ph.LearningRate = proto.Float64(1)
 		}
 	}
 	for i, in := range n.Inputs {
@@ -164,4 +185,23 @@ func fillUnset(dst, def proto.Message) {
 		}
 		return true
 	})
+}
+
+// defaultSTDP fills the unset fields of an stdp message (nil: nothing).
+func defaultSTDP(st *myelinpb.STDP) {
+	if st == nil {
+		return
+	}
+	for _, f := range []struct {
+		p **float64
+		v float64
+	}{
+		{&st.TauPlusMs, DefaultSTDPTauPlusMs}, {&st.TauMinusMs, DefaultSTDPTauMinusMs},
+		{&st.Lambda, DefaultSTDPLambda}, {&st.Alpha, DefaultSTDPAlpha},
+		{&st.MuPlus, DefaultSTDPMuPlus}, {&st.MuMinus, DefaultSTDPMuMinus}, {&st.WMax, DefaultSTDPWMax},
+	} {
+		if *f.p == nil {
+			*f.p = proto.Float64(f.v)
+		}
+	}
 }

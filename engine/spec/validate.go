@@ -179,6 +179,7 @@ func (v *validator) network() {
 		v.projection(i, pr)
 	}
 	v.stpPairs()
+	v.phases()
 	for i, in := range n.Inputs {
 		if in == nil {
 			v.add(fmt.Sprintf("inputs[%d]", i), "", "", "is nil")

@@ -142,6 +142,9 @@ func (v *validator) projection(i int, pr *myelinpb.Projection) {
 	if pr.Stp != nil {
 		v.stp(obj, pr, pre)
 	}
+	if pr.Stdp != nil {
+		v.stdp(obj, pr, pre, post)
+	}
 	if pre != nil && IsRate(pre) {
 		// A rate projection reads the rates of one past step: one delay.
 		if k := pr.Delay.GetKind(); k != nil {
@@ -261,7 +264,7 @@ func (v *validator) stp(obj string, pr *myelinpb.Projection, pre *myelinpb.Popul
 }
 
 // stpPairs checks that all projections between the same two populations
-// agree on short-term plasticity (the same parameters, or none on any of
+// agree on short-term plasticity and on STDP (the same parameters, or none on any of
 // them): its state is kept per presynaptic neuron and target population,
 // so it applies to every synapse between the two.
 func (v *validator) stpPairs() {
@@ -280,6 +283,10 @@ func (v *validator) stpPairs() {
 		if (other.Stp == nil) != (pr.Stp == nil) || (pr.Stp != nil && !proto.Equal(other.Stp, pr.Stp)) {
 			v.add(fmt.Sprintf("projection %q (projections[%d])", pr.Name, i), "stp", "",
 				fmt.Sprintf("differs from that of projection %q (projections[%d]): every projection from %q onto %q must have the same short-term plasticity, or none", other.Name, j, pr.Pre, pr.Post))
+		}
+		if (other.Stdp == nil) != (pr.Stdp == nil) || (pr.Stdp != nil && (!proto.Equal(other.Stdp, pr.Stdp) || other.Receptor != pr.Receptor)) {
+			v.add(fmt.Sprintf("projection %q (projections[%d])", pr.Name, i), "stdp", "",
+				fmt.Sprintf("differs from that of projection %q (projections[%d]): every projection from %q onto %q must have the same stdp and receptor, or no stdp", other.Name, j, pr.Pre, pr.Post))
 		}
 	}
 }

@@ -14,8 +14,8 @@ import (
 // population it names. It returns the population index. Errors name the
 // field.
 func CheckHeader(h *myelinpb.Header) (*PopIndex, error) {
-	if v := h.GetFormatVersion(); v < OldestFormatVersion || v > FormatVersion {
-		return nil, fmt.Errorf("header.format_version is %d, want %d to %d", v, OldestFormatVersion, FormatVersion)
+	if v := h.GetFormatVersion(); v < OldestFormatVersion || v > NewestFormatVersion {
+		return nil, fmt.Errorf("header.format_version is %d, want %d to %d", v, OldestFormatVersion, NewestFormatVersion)
 	}
 	if dt := h.GetDtMs(); !(dt > 0) || math.IsInf(dt, 0) {
 		return nil, fmt.Errorf("header.dt_ms is %v, want a finite value > 0", dt)

@@ -128,7 +128,23 @@ func corruptCases(t testing.TB) map[string]struct {
 	add("no-checksum", noCRC, corruptCase{What: "a version-2 record without its checksum", Error: "CorruptError", Index: 1, Contains: "record carries no checksum"})
 	add("truncated", goodBytes[:len(goodBytes)-3], corruptCase{What: "cut inside the trailer", Error: "TruncatedError", Index: 4, Contains: "truncated: need", Spikes: 4})
 	add("not-a-stream", []byte("name: \"brunel\"\npopulations { name: \"E\" size: 100 }\n"), corruptCase{What: "a text spec", Error: "NotAStreamError", Index: 0, Contains: "not a Myelin stream"})
-	add("version-3", build(t, withHeader(func(h *myelinpb.Header) { h.FormatVersion = 3 })), corruptCase{What: "format version 3", Error: "VersionError", Index: 0, Contains: "stream has format version 3"})
+	add("version-4", build(t, withHeader(func(h *myelinpb.Header) { h.FormatVersion = 4 })), corruptCase{What: "format version 4", Error: "VersionError", Index: 0, Contains: "stream has format version 4"})
+	// Version 3: weights records, and records of unknown kinds skipped.
+	v3 := withHeader(func(h *myelinpb.Header) { h.FormatVersion = 3 })
+	wts := func(first, total uint64, pre, post []uint32, w []int32) *myelinpb.Record {
+		return &myelinpb.Record{Kind: &myelinpb.Record_Weights{Weights: &myelinpb.Weights{Pre: "E", Post: "I", Step: 1000, First: first, Total: total, PreIndex: pre, PostIndex: post, Weight: w, Shift: 20}}}
+	}
+	future := &myelinpb.Record{}
+	future.ProtoReflect().SetUnknown([]byte{14<<3 | 2, 1, 0}) // a record of a kind this reader does not know
+	add("valid-v3-weights", build(t, v3, good[1], wts(0, 3, []uint32{0, 5}, []uint32{1, 19}, []int32{7, -7}), wts(2, 3, []uint32{79}, []uint32{0}, []int32{1 << 30}), future, good[2], good[3], good[4]),
+		corruptCase{What: "a version-3 stream with weights records and a record of an unknown kind (skipped)", Index: -1, Spikes: 4})
+	add("weights-in-v2", build(t, good[0], good[1], wts(0, 1, []uint32{0}, []uint32{1}, []int32{7})),
+		corruptCase{What: "a weights record in a version-2 stream", Error: "CorruptError", Index: 2, Contains: "weights record in a format version 2 stream", Spikes: 3})
+	add("weights-bad-index", build(t, v3, wts(0, 1, []uint32{0}, []uint32{20}, []int32{7})),
+		corruptCase{What: "a weights record with a post index past its population", Error: "CorruptError", Index: 1, Contains: `post_index[0] = 20: population "I" has 20 neurons`})
+	add("weights-out-of-order", build(t, v3, wts(1, 2, []uint32{0}, []uint32{1}, []int32{7})),
+		corruptCase{What: "a weights record that does not start where the pair's records so far end", Error: "CorruptError", Index: 1, Contains: "starts at synapse 1, want 0"})
+	add("unknown-kind-v2", build(t, good[0], future), corruptCase{What: "a record of no known kind in a version-2 stream", Error: "CorruptError", Index: 1, Contains: "record holds no known kind"})
 	for _, c := range []struct {
 		name, what, contains string
 		edit                 func(h *myelinpb.Header)

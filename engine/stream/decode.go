@@ -103,6 +103,8 @@ type Result struct {
 	State map[uint32]*StateData
 	// Gaps lists the gap records, in stream order.
 	Gaps []*myelinpb.Gap
+	// Weights lists the weights records, in stream order (see WeightSets).
+	Weights []*myelinpb.Weights
 	// Checksummed is true when the stream's records carry checksums
 	// (format version 2 and later); a version-1 stream has none, so damage
 	// that still decodes goes unnoticed.
@@ -144,6 +146,8 @@ func ReadAll(r io.Reader) (*Result, error) {
 			d.Values = append(d.Values, b.GetValues()...)
 		case *myelinpb.Record_Gap:
 			res.Gaps = append(res.Gaps, k.Gap)
+		case *myelinpb.Record_Weights:
+			res.Weights = append(res.Weights, k.Weights)
 		case *myelinpb.Record_Trailer:
 			res.Trailer = k.Trailer
 		}

@@ -21,6 +21,19 @@ const FormatVersion = 2
 // OldestFormatVersion is the oldest format version a Reader still reads.
 const OldestFormatVersion = 1
 
+// WeightsFormatVersion is the format version of streams that carry Weights
+// records (runs with STDP): readers of version 2 refuse such a stream with
+// a version error rather than misread it, and from this version on a
+// reader skips records of kinds it does not know.
+const WeightsFormatVersion = 3
+
+// NewestFormatVersion is the newest format version a Reader reads.
+const NewestFormatVersion = WeightsFormatVersion
+
+// MaxWeightsPerRecord is the most synapses a Weights record holds; a
+// Writer splits larger sets into consecutive records.
+const MaxWeightsPerRecord = 1 << 20
+
 // MaxRecordBytes is the largest record, in bytes of its message, that a
 // Writer writes and a Reader accepts. A length prefix above it is taken for
 // corruption.
@@ -41,6 +54,7 @@ const (
 	FieldState   protowire.Number = 3 // Record.state
 	FieldTrailer protowire.Number = 4 // Record.trailer
 	FieldGap     protowire.Number = 5 // Record.gap
+	FieldWeights protowire.Number = 6 // Record.weights
 	// FieldCRC is Record.crc32c, the last field of every version-2 record.
 	FieldCRC protowire.Number = 15
 

@@ -72,6 +72,7 @@ type Reader struct {
 	steps    []uint64
 	ids      []uint32 // decoded spikes: the last block, from blockAt on
 	blockAt  int
+	weights  map[[2]string][2]uint64 // per pair of populations: weights read so far, and their total
 	// accumulate keeps every block's spikes in steps and ids (ReadAll),
 	// so that they are decoded once into their final place.
 	accumulate bool
@@ -113,7 +114,7 @@ func (r *Reader) Spikes() (steps []uint64, ids []uint32) {
 
 // Next returns the next record. It returns io.EOF when the input ends
 // cleanly after a record (with or without a trailer). The first record must
-// be a header of a version from OldestFormatVersion to FormatVersion. Any
+// be a header of a version from OldestFormatVersion to NewestFormatVersion. Any
 // other failure is an *Error that names the bad record's index and byte
 // offset; after it, Next returns the same error again.
 func (r *Reader) Next() (*myelinpb.Record, error) {
@@ -266,7 +267,7 @@ var errRead = errors.New("read error")
 func (r *Reader) checkOrder(rec *myelinpb.Record) error {
 	h, isHeader := rec.GetKind().(*myelinpb.Record_Header)
 	switch {
-	case rec.GetKind() == nil:
+	case rec.GetKind() == nil && (r.index == 0 || r.version < WeightsFormatVersion):
 		return fmt.Errorf("%w: record holds no known kind", ErrCorrupt)
 	case r.index == 0 && !isHeader:
 		return errors.New("first record is not a header")
@@ -276,8 +277,8 @@ func (r *Reader) checkOrder(rec *myelinpb.Record) error {
 		return fmt.Errorf("%w: record after the trailer", ErrCorrupt)
 	}
 	if isHeader {
-		if v := h.Header.GetFormatVersion(); v < OldestFormatVersion || v > FormatVersion {
-			return fmt.Errorf("%w: stream has format version %d, this reader reads versions %d to %d", ErrVersion, v, OldestFormatVersion, FormatVersion)
+		if v := h.Header.GetFormatVersion(); v < OldestFormatVersion || v > NewestFormatVersion {
+			return fmt.Errorf("%w: stream has format version %d, this reader reads versions %d to %d", ErrVersion, v, OldestFormatVersion, NewestFormatVersion)
 		}
 	}
 	if _, ok := rec.GetKind().(*myelinpb.Record_Trailer); ok {
@@ -356,6 +357,8 @@ func (r *Reader) check(rec *myelinpb.Record) error {
 			return fmt.Errorf("gap of steps [%d, %d) passes the end of the run (header.total_steps %d)", g.GetFirstStep(), g.GetLastStep(), total)
 		}
 		r.nextStep = max(r.nextStep, g.GetLastStep())
+	case *myelinpb.Record_Weights:
+		return r.checkWeights(k.Weights)
 	case *myelinpb.Record_Trailer:
 		t := k.Trailer
 		if got, want := r.spikes, t.GetTotalSpikes(); got != want {

@@ -13,7 +13,7 @@ import (
 // it into messages: enough to route, count and drop records (the live
 // server's work).
 type RecordInfo struct {
-	// Kind is the record's kind (FieldHeader … FieldGap), or 0 for an
+	// Kind is the record's kind (FieldHeader … FieldWeights), or 0 for an
 	// empty record or a kind this package does not know.
 	Kind protowire.Number
 	// Msg is the kind's sub-message (a SpikeBlock, Gap, …) inside the
@@ -42,7 +42,7 @@ func ScanRecord(data []byte) (RecordInfo, error) {
 	if tn < 0 {
 		return info, fmt.Errorf("bad record: %w", protowire.ParseError(tn))
 	}
-	if typ != protowire.BytesType || num < FieldHeader || num > FieldGap {
+	if typ != protowire.BytesType || num < FieldHeader || num > FieldWeights {
 		return info, nil
 	}
 	msg, mn := protowire.ConsumeBytes(body[tn:])

@@ -274,7 +274,7 @@ func TestWriterRejects(t *testing.T) {
 	}
 
 	headers := map[string]func(h *myelinpb.Header){
-		"version":  func(h *myelinpb.Header) { h.FormatVersion = FormatVersion + 1 },
+		"version":  func(h *myelinpb.Header) { h.FormatVersion = NewestFormatVersion + 1 },
 		"dt":       func(h *myelinpb.Header) { h.DtMs = 0 },
 		"overlap":  func(h *myelinpb.Header) { h.Populations[0].FirstId = 9999 },
 		"range":    func(h *myelinpb.Header) { h.Populations[0].FirstId = math.MaxUint32 },
@@ -436,13 +436,13 @@ func TestNotAStream(t *testing.T) {
 
 func TestWrongVersion(t *testing.T) {
 	h := testHeader()
-	h.FormatVersion = FormatVersion + 1
+	h.FormatVersion = NewestFormatVersion + 1
 	data := frame(t, &myelinpb.Record{Kind: &myelinpb.Record_Header{Header: h}})
 	_, err := ReadAll(bytes.NewReader(data))
 	if !errors.Is(err, ErrVersion) || errors.Is(err, ErrNotStream) {
 		t.Fatalf("got %v, want ErrVersion", err)
 	}
-	if !strings.Contains(err.Error(), fmt.Sprintf("version %d,", FormatVersion+1)) || !strings.Contains(err.Error(), fmt.Sprintf("versions %d to %d", OldestFormatVersion, FormatVersion)) {
+	if !strings.Contains(err.Error(), fmt.Sprintf("version %d,", NewestFormatVersion+1)) || !strings.Contains(err.Error(), fmt.Sprintf("versions %d to %d", OldestFormatVersion, NewestFormatVersion)) {
 		t.Errorf("message %q should name both versions", err)
 	}
 }

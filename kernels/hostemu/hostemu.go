@@ -29,7 +29,8 @@ type Backend struct {
 	bufs [launch.RecordSets][launch.NumBuffers]unsafe.Pointer
 	nets [launch.RecordSets]unsafe.Pointer // MyelinNet of each record set
 	step uint64
-	set  int // record set of the next chunk
+	set  int     // record set of the next chunk
+	rate float64 // the STDP learning rate of the stdp_sets buffer
 }
 
 // DefaultConfig is the launch configuration of New(nil). It differs on
@@ -103,6 +104,7 @@ func (b *Backend) Load(net *network.Network) error {
 		b.nets[set] = p
 	}
 	b.plan = plan
+	b.rate = net.LearningRate(0)
 	return nil
 }
 
@@ -122,8 +124,19 @@ func (b *Backend) Advance(n int, blk *backend.Block) error {
 		return errors.New("hostemu: Advance before Load")
 	}
 	plan := b.plan
+	if err := plan.CheckSteps(b.step, n); err != nil {
+		return fmt.Errorf("hostemu: %w", err)
+	}
 	for done := 0; done < n; {
-		m := min(n-done, plan.ChunkSteps)
+		m, rate := plan.NextChunk(b.step, n-done)
+		if rate != b.rate {
+			sets, err := plan.STDPSets(rate)
+			if err != nil {
+				return fmt.Errorf("hostemu: %w", err)
+			}
+			copy(unsafe.Slice((*byte)(b.bufs[0][launch.BufSTDPSets]), len(sets)), sets)
+			b.rate = rate
+		}
 		set := b.set
 		for _, l := range plan.Chunk(m) {
 			rc := C.myelin_emu_launch(C.int(l.Kernel), C.uint(l.Grid), C.uint(l.Block), b.nets[set], C.uint(l.S), C.uint(l.A))
@@ -149,6 +162,19 @@ func (b *Backend) Advance(n int, blk *backend.Block) error {
 		done += m
 	}
 	return nil
+}
+
+// Weights implements backend.Plastic: the stored weights as the kernels
+// left them.
+func (b *Backend) Weights() ([]int32, error) {
+	if b.plan == nil {
+		return nil, errors.New("hostemu: Weights before Load")
+	}
+	n := len(b.plan.Network().Syn.Weight)
+	if n == 0 {
+		return nil, nil
+	}
+	return append([]int32(nil), unsafe.Slice((*int32)(b.bufs[0][launch.BufWeight]), n)...), nil
 }
 
 // Close implements backend.Backend: it frees the emulated device memory.
@@ -181,5 +207,8 @@ func contractProbe(a, b, c float32) float32 {
 	return float32(C.myelin_emu_contract_probe(C.float(a), C.float(b), C.float(c)))
 }
 
-// Compile-time check.
-var _ backend.Backend = (*Backend)(nil)
+// Compile-time checks.
+var (
+	_ backend.Backend = (*Backend)(nil)
+	_ backend.Plastic = (*Backend)(nil)
+)

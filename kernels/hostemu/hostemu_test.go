@@ -4,6 +4,8 @@ package hostemu
 
 import (
 	"fmt"
+	"github.com/myelin-sim/myelin/engine/backend"
+	"github.com/myelin-sim/myelin/engine/cpu"
 	"math"
 	"os"
 	"path/filepath"
@@ -78,7 +80,7 @@ func TestKernelNumbers(t *testing.T) {
 // registered neuron model's coefficients against its C struct: a model
 // without a kernel twin, or whose fields differ in number, fails here.
 func TestLayout(t *testing.T) {
-	names := []string{"PopDesc", "PoissonDesc", "DCDesc", "EventDesc", "RateProjDesc", "ProbeDesc", "MyelinNet", "StpDesc"}
+	names := []string{"PopDesc", "PoissonDesc", "DCDesc", "EventDesc", "RateProjDesc", "ProbeDesc", "MyelinNet", "StpDesc", "StdpDesc"}
 	for i, want := range launch.MirrorSizes() {
 		if got := structSize(i); got != want {
 			t.Errorf("%s: C size %d, Go mirror %d", names[i], got, want)
@@ -296,4 +298,91 @@ func TestParitySlowPoissonOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log(res)
+}
+
+// TestParitySTDP: the STDP case (weights records included) is identical
+// to the CPU backend's in two launch geometries, the plan never fuses a
+// network with STDP (its delivery and the next update touch the same
+// weights and traces) while the same network without STDP fuses, and the
+// kernels' final weights equal the CPU backend's word for word and differ
+// from the built ones.
+func TestParitySTDP(t *testing.T) {
+	c := parity.Case{Name: "stdp", Spec: parity.STDP, MinSpikes: 1000}
+	net, err := parity.Build(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	static := parity.Case{Name: "static", Spec: func() (*myelinpb.Network, error) {
+		s, err := parity.STDP()
+		for _, pr := range s.GetProjections() {
+			pr.Stdp = nil
+			pr.Delay = spec.Const(0.5)
+		}
+		s.Phases = nil
+		return s, err
+	}}
+	staticNet, err := parity.Build(static)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := launch.New(staticNet, launch.Config{}); err != nil || !p.Fused() {
+		t.Fatalf("without STDP (delays >= 2 steps) the plan should fuse: %v", err)
+	}
+	cpuBe := cpu.New(2)
+	if err := cpuBe.Load(net); err != nil {
+		t.Fatal(err)
+	}
+	var blk backend.Block
+	blk.Reset(0, len(net.Probes))
+	if err := cpuBe.Advance(int(net.Steps), &blk); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := cpuBe.Weights()
+	changed := 0
+	for i, w := range want {
+		if w != net.Syn.Weight[i] {
+			changed++
+		}
+	}
+	if changed < len(want)/4 {
+		t.Fatalf("only %d of %d weights changed on the CPU", changed, len(want))
+	}
+	for _, cfg := range []launch.Config{
+		{Block: 64, DeliverBlocks: 5, MaxChunkSteps: 37},
+		{Block: 1, DeliverBlocks: 1, MaxChunkSteps: 7},
+	} {
+		t.Run(fmt.Sprintf("block%d_deliver%d_chunk%d", cfg.Block, cfg.DeliverBlocks, cfg.MaxChunkSteps), func(t *testing.T) {
+			if p, err := launch.New(net, cfg); err != nil || p.Fused() {
+				t.Fatalf("a network with STDP must not be fused (err %v)", err)
+			}
+			res, err := parity.Compare(c, 0, New(&cfg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Log(res)
+			be := New(&cfg)
+			defer be.Close()
+			if err := be.Load(net); err != nil {
+				t.Fatal(err)
+			}
+			var b2 backend.Block
+			b2.Reset(0, len(net.Probes))
+			if err := be.Advance(int(net.Steps), &b2); err != nil {
+				t.Fatal(err)
+			}
+			got, err := be.Weights()
+			if err != nil {
+				t.Fatal(err)
+			}
+			diff := 0
+			for i := range want {
+				if got[i] != want[i] {
+					diff++
+				}
+			}
+			if diff != 0 || len(got) != len(want) {
+				t.Errorf("%d of %d weights differ from the CPU backend's", diff, len(want))
+			}
+		})
+	}
 }

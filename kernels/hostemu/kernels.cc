@@ -106,6 +106,8 @@ extern "C" int myelin_emu_sizeof(int which)
         return sizeof(MyelinNet);
     case 7:
         return sizeof(StpDesc);
+    case 8:
+        return sizeof(StdpDesc);
     }
     return -1;
 }

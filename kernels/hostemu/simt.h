@@ -8,7 +8,7 @@
 // Supported: __global__/__device__/__host__/__forceinline__/__grid_constant__, atomicAdd on
 // int, unsigned and unsigned long long, atomicMax and atomicOr on unsigned
 // (real atomics, so launches from several OS threads stay correct),
-// __umulhi, __popc, __ffs, __int_as_float, floorf,
+// __umulhi, __popc, __ffs, __int_as_float, __float_as_int, floorf,
 // __trap (aborts the process, as a trap ends the CUDA context). Not
 // supported, because Myelin's kernels do not use them: __syncthreads,
 // __shared__ memory, warp votes and shuffles. Using one fails to compile.
@@ -88,6 +88,13 @@ inline float __int_as_float(int i)
     float f;
     memcpy(&f, &i, sizeof f);
     return f;
+}
+
+inline int __float_as_int(float f)
+{
+    int i;
+    memcpy(&i, &f, sizeof i);
+    return i;
 }
 
 // simt_launch runs body once for every thread of a grid × block launch,

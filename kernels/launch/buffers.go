@@ -2,7 +2,11 @@ package launch
 
 // The device buffers of a plan and their layout.
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/myelin-sim/myelin/engine/synapse"
+)
 
 // Buffer identifies a device buffer; its address goes into the MyelinNet
 // field of the same name.
@@ -44,6 +48,13 @@ const (
 	BufSTPX
 	BufSTPF
 	BufSTPLast
+	BufSTDPOf
+	BufSTDPSets
+	BufSTDPPre
+	BufSTDPPost
+	BufSTDPPtr
+	BufSTDPW
+	BufSTDPSrc
 	BufSpkBits
 	BufTileCnt
 	BufSpkCnt
@@ -63,7 +74,8 @@ const RecordSets = 2
 var bufferNames = [NumBuffers]string{
 	"step", "pops", "v", "a", "b", "c", "ref", "ring_ex", "ring_in", "ring_slow", "row_ptr", "packed", "weight",
 	"wbase", "wtab", "poisson", "ptable", "dc", "events", "rhist", "rproj", "rtable", "rcolptr", "rsrc", "rw", "probes",
-	"stp_of", "stp_sets", "stp_u", "stp_x", "stp_f", "stp_last", "spk_bits", "tile_cnt", "spk_cnt", "spk_off", "spk_ids", "samples",
+	"stp_of", "stp_sets", "stp_u", "stp_x", "stp_f", "stp_last",
+	"stdp_of", "stdp_sets", "stdp_pre", "stdp_post", "stdp_ptr", "stdp_w", "stdp_src", "spk_bits", "tile_cnt", "spk_cnt", "spk_off", "spk_ids", "samples",
 }
 
 // String returns the buffer's name (the MyelinNet field).
@@ -243,6 +255,10 @@ func (p *Plan) layout() error {
 	add(BufSTPF, "state", 2*4*ns, nil) // per step parity
 	add(BufSTPLast, "state", 8*ns, nil)
 
+	if err := p.layoutSTDP(add); err != nil {
+		return err
+	}
+
 	k := int64(p.ChunkSteps)
 	// The bitmask and tile counts of order.cu are used and cleared within
 	// a chunk, so the record sets share them.
@@ -266,4 +282,92 @@ func b2u(b bool) uint32 {
 		return 1
 	}
 	return 0
+}
+
+// layoutSTDP adds the STDP buffers: the set of each population pair, the
+// sets at the learning rate of step 0, the trace records (no spike yet)
+// and the by-post indices of every set, concatenated.
+func (p *Plan) layoutSTDP(add func(Buffer, string, int64, []byte)) error {
+	net := p.net
+	var of []byte
+	if net.STDPOf != nil {
+		of = appendStruct(nil, net.STDPOf)
+	}
+	sets, err := p.STDPSets(net.LearningRate(0))
+	if err != nil {
+		return err
+	}
+	var ptr []uint64
+	var w, src []uint32
+	for k := range net.STDP {
+		set := &net.STDP[k]
+		base := uint64(len(w))
+		for _, x := range set.PostPtr {
+			ptr = append(ptr, base+x)
+		}
+		w = append(w, set.PostW...)
+		src = append(src, set.PostPre...)
+	}
+	npre, npost := net.STDPTraceSizes()
+	add(BufSTDPOf, "synapses", int64(len(of)), of)
+	add(BufSTDPSets, "synapses", int64(len(sets)), sets)
+	add(BufSTDPPre, "state", 8*int64(npre), nil)
+	add(BufSTDPPost, "state", 8*int64(npost), nil)
+	add(BufSTDPPtr, "synapses", 8*int64(len(ptr)), appendStruct(nil, ptr))
+	add(BufSTDPW, "synapses", 4*int64(len(w)), littleEndian(w))
+	add(BufSTDPSrc, "synapses", 4*int64(len(src)), littleEndian(src))
+	return nil
+}
+
+// STDPSets returns the content of the stdp_sets buffer with the
+// coefficients at learning rate r: backends rewrite the buffer between
+// chunks when a phase changes the rate (see NextChunk).
+func (p *Plan) STDPSets(r float64) ([]byte, error) {
+	net := p.net
+	var out []byte
+	var ptrOff uint64
+	for k := range net.STDP {
+		set := &net.STDP[k]
+		c, err := synapse.NewSTDP(set.Params, net.Dt, net.Pops[set.Post].Shift, r)
+		if err != nil {
+			return nil, fmt.Errorf("launch: stdp set %d: %w", k, err)
+		}
+		out = appendStruct(out, stdpDesc{
+			Pre: int32(set.Pre), Post: int32(set.Post), PreFirst: net.Pops[set.Pre].First, PostFirst: net.Pops[set.Post].First,
+			PreOff: set.PreOff, PostOff: set.PostOff, PtrOff: ptrOff, Coef: c,
+		})
+		ptrOff += uint64(len(set.PostPtr))
+	}
+	return out, nil
+}
+
+// NextChunk returns the length of the next chunk from step, at most n
+// steps and ChunkSteps, that keeps one STDP learning rate (phases change
+// it only between chunks), and that rate.
+func (p *Plan) NextChunk(step uint64, n int) (m int, rate float64) {
+	m, rate = p.PhaseSpan(step, n)
+	return min(m, p.ChunkSteps), rate
+}
+
+// CheckSteps returns an error if steps [step, step+n) pass the most a run
+// with STDP may have (synapse.MaxSTDPSteps: a trace record keeps a step in
+// 32 bits).
+func (p *Plan) CheckSteps(step uint64, n int) error {
+	if len(p.net.STDP) > 0 && step+uint64(n) > synapse.MaxSTDPSteps {
+		return fmt.Errorf("steps [%d, %d): a run with STDP has at most %d steps", step, step+uint64(n), uint64(synapse.MaxSTDPSteps))
+	}
+	return nil
+}
+
+// PhaseSpan returns how many of the n steps from step keep the STDP
+// learning rate of step (all n without STDP), and that rate.
+func (p *Plan) PhaseSpan(step uint64, n int) (m int, rate float64) {
+	if len(p.net.STDP) == 0 {
+		return n, 1
+	}
+	m = n
+	if next := p.net.NextPhaseChange(step); next > step && next-step < uint64(m) {
+		m = int(next - step)
+	}
+	return m, p.net.LearningRate(step)
 }

@@ -152,7 +152,9 @@ func New(net *network.Network, cfg Config) (*Plan, error) {
 			p.ratePop = append(p.ratePop, uint32(i))
 		}
 	}
-	p.fused = !cfg.Unfused && len(p.spikingPop) > 0 && minDelayAtLeast(&net.Syn, 2)
+	// STDP is never fused: a step's delivery changes weights and reads
+	// postsynaptic traces that the next step's update changes.
+	p.fused = !cfg.Unfused && len(p.spikingPop) > 0 && len(net.STDP) == 0 && minDelayAtLeast(&net.Syn, 2)
 	if err := p.layout(); err != nil {
 		return nil, err
 	}

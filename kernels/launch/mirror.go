@@ -17,7 +17,7 @@ import (
 )
 
 // NetSize is the size of the MyelinNet descriptor (kernels/network.cuh).
-const NetSize = 392
+const NetSize = 448
 
 // ModelWords is the size of PopDesc's model parameter union in 4-byte
 // words (MYELIN_MODEL_WORDS in kernels/models.cuh).
@@ -25,11 +25,11 @@ const ModelWords = 32
 
 // MirrorSizes returns the encoded sizes of the Go mirrors of
 // kernels/network.cuh's structs, in the order PopDesc, PoissonDesc, DCDesc,
-// EventDesc, RateProjDesc, ProbeDesc, MyelinNet, StpDesc; a test compares them with
+// EventDesc, RateProjDesc, ProbeDesc, MyelinNet, StpDesc, StdpDesc; a test compares them with
 // the C compiler's sizeof.
 func MirrorSizes() []int {
 	return []int{binary.Size(popDesc{}), binary.Size(poissonDesc{}), binary.Size(dcDesc{}), binary.Size(eventDesc{}),
-		binary.Size(rateProjDesc{}), binary.Size(probeDesc{}), binary.Size(netDesc{}), binary.Size(stpDesc{})}
+		binary.Size(rateProjDesc{}), binary.Size(probeDesc{}), binary.Size(netDesc{}), binary.Size(stpDesc{}), binary.Size(stdpDesc{})}
 }
 
 // NetDescriptor returns the MyelinNet of one record set: addr gives the
@@ -49,6 +49,7 @@ func (p *Plan) NetDescriptor(addr func(Buffer) uint64) []byte {
 	d.Words, d.Tiles = p.words, p.tiles
 	d.NSTP, d.STPEntries = uint32(len(net.STP)), net.STPStateSize()
 	d.PortBit = net.Syn.PortBit
+	d.NSTDP = uint32(len(net.STDP))
 	return appendStruct(nil, d)
 }
 
@@ -107,7 +108,7 @@ type netDesc struct {
 	NProbes, SampleWidth, Key0, Key1   uint32
 	Segs, ChunkCap, Words, Tiles       uint32
 	NSTP, STPEntries                   uint32
-	PortBit, Pad                       uint32
+	PortBit, NSTDP                     uint32
 }
 
 type stpDesc struct {
@@ -115,6 +116,15 @@ type stpDesc struct {
 	First, Size, Off uint32
 	Coef             synapse.TsodyksMarkram
 	Pad              uint32
+}
+
+type stdpDesc struct {
+	Pre, Post           int32
+	PreFirst, PostFirst uint32
+	PreOff, PostOff     uint32
+	PtrOff              uint64
+	Coef                synapse.STDP
+	Pad                 uint32
 }
 
 // ScaleInv is 2^-Shift as a float32, computed as the CPU backend does.

@@ -141,6 +141,21 @@ def stp(prj):
                              tau_fac_ms=float(ps["tau_facil"].base_value))
 
 
+def stdp(prj, scale):
+    """The engine's stdp message of a projection (w_max times the target's
+    weight scale), or None for other synapses."""
+    from .standardmodels import STDPMechanism
+    if not isinstance(prj.synapse_type, STDPMechanism):
+        return None
+    ps = prj.synapse_type.parameter_space
+    v = {k: float(ps[k].base_value) for k in ("tau_plus", "tau_minus", "A_plus", "A_minus", "w_max")}
+    mu_plus, mu_minus = prj.synapse_type.weight_dependence.mu
+    # pyNN.nest's mapping onto stdp_synapse: lambda = A_plus, alpha = A_minus / A_plus.
+    alpha = v["A_minus"] / v["A_plus"] if v["A_plus"] != 0 else v["A_minus"]
+    return pb.STDP(**{"tau_plus_ms": v["tau_plus"], "tau_minus_ms": v["tau_minus"], "lambda": v["A_plus"],
+                      "alpha": alpha, "mu_plus": mu_plus, "mu_minus": mu_minus, "w_max": v["w_max"] * scale})
+
+
 def scalar_param(prj, name):
     la = prj.synapse_type.parameter_space[name]
     if la.operations or not (np.isscalar(la.base_value) or la.base_value is None):
@@ -214,7 +229,7 @@ class Layout:
             return False
         if not isinstance(prj._connector, connectors.OneToOneConnector) or self._engine_model(prj.post) is None:
             return False
-        if stp(prj) is not None:
+        if stp(prj) is not None or stdp(prj, 1) is not None:
             return False  # plastic synapses need the source's spikes, not a direct Poisson input
         d = prj.synapse_type.parameter_space["delay"]
         if d.operations or not (d.base_value is None or np.isscalar(d.base_value)):
@@ -338,6 +353,8 @@ class Layout:
         pr.receptor = receptor(prj)
         if stp(prj) is not None:
             pr.stp.CopyFrom(stp(prj))
+        if stdp(prj, 1) is not None:
+            pr.stdp.CopyFrom(stdp(prj, units.weight_scale(post_model)))
         self.rule_projections.append((prj, len(self.network.projections) - 1))
 
     def _explicit(self, prj):
@@ -361,6 +378,8 @@ class Layout:
                     allow_autapses=True, allow_multapses=True)
                 if stp(prj) is not None:
                     pr.stp.CopyFrom(stp(prj))
+                if stdp(prj, 1) is not None:
+                    pr.stdp.CopyFrom(stdp(prj, scale))
                 pr.explicit.pre_index.extend((pre_ids[sel] - int(pa.first_id)).tolist())
                 pr.explicit.post_index.extend((post_ids[sel] - int(pb_.first_id)).tolist())
                 pr.explicit.weight_values.extend((w[sel] * scale).tolist())

@@ -12,7 +12,7 @@ from pyNN import common, connectors, random
 from pyNN.space import Space
 
 from . import simulator
-from .standardmodels import StaticSynapse, TsodyksMarkramSynapse
+from .standardmodels import StaticSynapse, STDPMechanism, TsodyksMarkramSynapse
 
 #: Connectors the engine draws itself (pre and post whole populations).
 ENGINE_RULES = (connectors.AllToAllConnector, connectors.OneToOneConnector,
@@ -42,9 +42,17 @@ class Projection(common.Projection):
         common.Projection.__init__(self, presynaptic_population, postsynaptic_population,
                                    connector, synapse_type, source, receptor_type,
                                    space, label)
-        if not isinstance(self.synapse_type, (StaticSynapse, TsodyksMarkramSynapse)):
-            raise NotImplementedError("pynn_myelin: only StaticSynapse and TsodyksMarkramSynapse are supported, not %s"
-                                      % type(self.synapse_type).__name__)
+        if not isinstance(self.synapse_type, (StaticSynapse, TsodyksMarkramSynapse, STDPMechanism)):
+            raise NotImplementedError(
+                "pynn_myelin: only StaticSynapse, TsodyksMarkramSynapse and STDPMechanism are supported, not %s"
+                % type(self.synapse_type).__name__)
+        if isinstance(self.synapse_type, STDPMechanism):
+            for name in ("tau_plus", "tau_minus", "A_plus", "A_minus", "w_max", "w_min"):
+                la = self.synapse_type.parameter_space[name]
+                if la.operations or not np.isscalar(la.base_value):
+                    raise NotImplementedError(
+                        "pynn_myelin: STDPMechanism %s must be one value for the whole projection "
+                        "(the engine keeps one STDP parameter set per pair of populations)" % name)
         if isinstance(self.synapse_type, TsodyksMarkramSynapse):
             for name in ("U", "tau_rec", "tau_facil"):
                 la = self.synapse_type.parameter_space[name]
@@ -129,7 +137,14 @@ class Projection(common.Projection):
                 "to inspect them" % self.label)
         return self._explicit
 
+    def _no_learned_weights(self, names):
+        if isinstance(self.synapse_type, STDPMechanism) and any(n in ("weight", "weights") for n in names):
+            raise NotImplementedError(
+                "pynn_myelin: the weights of %s change under STDP; the engine writes the final ones to its "
+                "stream (docs/plasticity.md) but cannot hand them back to PyNN yet" % self.label)
+
     def _get_attributes_as_arrays(self, names, multiple_synapses='sum'):
+        self._no_learned_weights(names)
         pre, post, attrs = self._explicit_or_raise()
         op = common.Projection.MULTI_SYNAPSE_OPERATIONS[multiple_synapses]
         out = []
@@ -145,6 +160,7 @@ class Projection(common.Projection):
         return out
 
     def _get_attributes_as_list(self, names):
+        self._no_learned_weights(names)
         pre, post, attrs = self._explicit_or_raise()
         cols = []
         for name in names:

@@ -293,11 +293,89 @@ class TsodyksMarkramSynapse(synapses.TsodyksMarkramSynapse):
         return state.min_delay
 
 
-_no_plasticity = "the Myelin engine has short-term plasticity (TsodyksMarkramSynapse) but no STDP yet"
-STDPMechanism = _not_available(synapses.STDPMechanism, _no_plasticity)
-AdditiveWeightDependence = _not_available(synapses.AdditiveWeightDependence, _no_plasticity)
-MultiplicativeWeightDependence = _not_available(synapses.MultiplicativeWeightDependence, _no_plasticity)
-AdditivePotentiationMultiplicativeDepression = _not_available(
-    synapses.AdditivePotentiationMultiplicativeDepression, _no_plasticity)
-GutigWeightDependence = _not_available(synapses.GutigWeightDependence, _no_plasticity)
-SpikePairRule = _not_available(synapses.SpikePairRule, _no_plasticity)
+class STDPMechanism(synapses.STDPMechanism):
+    __doc__ = synapses.STDPMechanism.__doc__ + """
+    On Myelin: the engine's STDP is NEST's stdp_synapse (pair-based, all-to-all
+    traces; docs/plasticity.md). Every parameter but weight and delay must
+    be one value, the same for every projection between the same two
+    populations. The engine times spike pairs at the somata (the delay plays
+    no part), which is dendritic_delay_fraction = 0.5 in PyNN's terms; other
+    values are taken as 0.5, with a warning. The final weights are written
+    to the engine's stream; Projection.get cannot read them back yet."""
+    base_translations = build_translations(
+        ('weight', 'weight'),
+        ('delay', 'delay'),
+        ('dendritic_delay_fraction', 'dendritic_delay_fraction'),
+    )
+
+    def __init__(self, timing_dependence=None, weight_dependence=None, voltage_dependence=None,
+                 dendritic_delay_fraction=0.5, weight=0.0, delay=None):
+        if voltage_dependence is not None:
+            raise NotImplementedError("pynn_myelin: voltage-dependent STDP is not supported")
+        if not isinstance(timing_dependence, SpikePairRule):
+            raise NotImplementedError("pynn_myelin: STDPMechanism needs a SpikePairRule timing dependence, not %s"
+                                      % type(timing_dependence).__name__)
+        if not isinstance(weight_dependence, (AdditiveWeightDependence, MultiplicativeWeightDependence,
+                                              AdditivePotentiationMultiplicativeDepression)):
+            raise NotImplementedError(
+                "pynn_myelin: STDPMechanism needs an Additive, Multiplicative or "
+                "AdditivePotentiationMultiplicativeDepression weight dependence, not %s" % type(weight_dependence).__name__)
+        if dendritic_delay_fraction != 0.5:
+            import warnings
+            warnings.warn("pynn_myelin: dendritic_delay_fraction %r is taken as 0.5: the engine times spike pairs "
+                          "at the somata" % (dendritic_delay_fraction,))
+        synapses.STDPMechanism.__init__(self, timing_dependence, weight_dependence, voltage_dependence,
+                                        dendritic_delay_fraction, weight, delay)
+
+    def _get_minimum_delay(self):
+        from .simulator import state
+        return state.min_delay
+
+
+class SpikePairRule(synapses.SpikePairRule):
+    __doc__ = synapses.SpikePairRule.__doc__ + """
+    On Myelin: A_plus is the engine's lambda and A_minus / A_plus its alpha
+    (as pyNN.nest maps them onto stdp_synapse)."""
+    translations = build_translations(
+        ('tau_plus', 'tau_plus'),
+        ('tau_minus', 'tau_minus'),
+        ('A_plus', 'A_plus'),
+        ('A_minus', 'A_minus'),
+    )
+    possible_models = set(['stdp'])
+
+
+class _WeightDependence:
+    """The engine's weight dependence: w_min must be 0 (weights lie in
+    [0, w_max]); mu_plus and mu_minus are the Gütig exponents, 0 or 1."""
+    possible_models = set(['stdp'])
+
+    def __init__(self, w_min=0.0, w_max=1.0):
+        if w_min != 0:
+            raise NotImplementedError("pynn_myelin: w_min = %r: the engine's STDP weights lie in [0, w_max]" % (w_min,))
+        super().__init__(w_min, w_max)
+
+
+class AdditiveWeightDependence(_WeightDependence, synapses.AdditiveWeightDependence):
+    __doc__ = synapses.AdditiveWeightDependence.__doc__
+    translations = build_translations(('w_max', 'w_max'), ('w_min', 'w_min'))
+    mu = (0.0, 0.0)
+
+
+class MultiplicativeWeightDependence(_WeightDependence, synapses.MultiplicativeWeightDependence):
+    __doc__ = synapses.MultiplicativeWeightDependence.__doc__
+    translations = build_translations(('w_max', 'w_max'), ('w_min', 'w_min'))
+    mu = (1.0, 1.0)
+
+
+class AdditivePotentiationMultiplicativeDepression(_WeightDependence,
+                                                   synapses.AdditivePotentiationMultiplicativeDepression):
+    __doc__ = synapses.AdditivePotentiationMultiplicativeDepression.__doc__
+    translations = build_translations(('w_max', 'w_max'), ('w_min', 'w_min'))
+    mu = (0.0, 1.0)
+
+
+GutigWeightDependence = _not_available(
+    synapses.GutigWeightDependence,
+    "the engine's STDP takes mu_plus and mu_minus of 0 or 1 only: use AdditiveWeightDependence, "
+    "MultiplicativeWeightDependence or AdditivePotentiationMultiplicativeDepression")

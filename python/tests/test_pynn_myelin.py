@@ -624,3 +624,72 @@ def test_tsodyks_markram_needs_one_value(fresh):
     with pytest.raises(NotImplementedError, match="U must be one value"):
         sim.Projection(a, b, sim.AllToAllConnector(),
                        sim.TsodyksMarkramSynapse(weight=0.1, U=RandomDistribution("uniform", low=0.1, high=0.5)))
+
+
+# ---- STDP ----
+
+def _stdp(wd, **kw):
+    return sim.STDPMechanism(timing_dependence=sim.SpikePairRule(tau_plus=16.8, tau_minus=33.7, A_plus=0.05, A_minus=0.065),
+                             weight_dependence=wd, **kw)
+
+
+def test_stdp_spec(fresh):
+    """STDPMechanism maps onto the engine's stdp message as pyNN.nest maps it
+    onto stdp_synapse: lambda = A_plus, alpha = A_minus / A_plus, mu from the
+    weight dependence, w_max in the target's weight units."""
+    a = sim.Population(4, sim.IF_curr_exp(), label="a")
+    b = sim.Population(4, sim.IF_curr_delta(), label="b")
+    sim.Projection(a, a, sim.AllToAllConnector(), _stdp(sim.MultiplicativeWeightDependence(w_max=0.5), weight=0.2, delay=1.0))
+    sim.Projection(a, b, sim.FromListConnector([(0, 1, 0.3, 1.0), (2, 3, 0.1, 2.0)]),
+                   _stdp(sim.AdditivePotentiationMultiplicativeDepression(w_max=0.4), weight=0.2, delay=1.0))
+    sim.Projection(b, a, sim.OneToOneConnector(), _stdp(sim.AdditiveWeightDependence(w_max=0.3), weight=0.1, delay=1.0),
+                   receptor_type="inhibitory")
+    lay = build.Layout(sim.simulator.state)
+    p0, p1, p2 = lay.network.projections
+    s = p0.stdp
+    assert (s.tau_plus_ms, s.tau_minus_ms) == (16.8, 33.7)
+    assert getattr(s, "lambda") == pytest.approx(0.05) and s.alpha == pytest.approx(1.3)
+    assert (s.mu_plus, s.mu_minus) == (1.0, 1.0)
+    assert s.w_max == pytest.approx(500.0) and p0.weight.constant == pytest.approx(200.0)  # nA -> pA
+    assert p1.HasField("explicit") and (p1.stdp.mu_plus, p1.stdp.mu_minus) == (0.0, 1.0)
+    assert p1.stdp.w_max == pytest.approx(0.4)  # mV onto iaf_psc_delta
+    assert (p2.stdp.mu_plus, p2.stdp.mu_minus) == (0.0, 0.0) and p2.receptor == build.pb.INHIBITORY
+    with pytest.raises(NotImplementedError, match="w_min"):
+        sim.AdditiveWeightDependence(w_min=0.1, w_max=1.0)
+    with pytest.raises(NotImplementedError, match="mu_plus and mu_minus of 0 or 1"):
+        sim.GutigWeightDependence()
+    with pytest.raises(NotImplementedError, match="A_plus must be one value"):
+        sim.Projection(a, a, sim.AllToAllConnector(), sim.STDPMechanism(
+            timing_dependence=sim.SpikePairRule(A_plus=RandomDistribution("uniform", low=0.01, high=0.02)),
+            weight_dependence=sim.AdditiveWeightDependence(w_max=1.0), weight=0.5))
+
+
+@needs_engine
+def test_stdp_pair(fresh):
+    """One pre spike at 20 ms and a post spike forced at 30 ms potentiate a
+    multiplicative synapse by A_plus (w_max − w0) exp(−10/tau_plus): a probe
+    spike at 400 ms (the post trace long decayed) moves v by the learned
+    weight. The reverse order depresses it by A_minus w0 exp(−10/tau_minus)."""
+    cell = dict(v_thresh=-50.0, v_rest=-65.0, v_reset=-65.0, tau_m=1e7, tau_refrac=0.1)
+    w0, wmax = 0.2, 0.5
+    got = {}
+    for name, pre_t, post_t in (("ltp", 20.0, 30.0), ("ltd", 30.0, 20.0)):
+        sim.setup(timestep=0.1, min_delay=0.1)
+        pre = sim.Population(1, sim.SpikeSourceArray(spike_times=[pre_t, 400.0]), label="pre")
+        kick = sim.Population(1, sim.SpikeSourceArray(spike_times=[post_t - 0.1]), label="kick")
+        post = sim.Population(1, sim.IF_curr_delta(**cell), label="post")
+        post.initialize(v=-65.0)
+        post.record(["v", "spikes"])
+        sim.Projection(kick, post, sim.OneToOneConnector(), sim.StaticSynapse(weight=100.0, delay=0.1))
+        sim.Projection(pre, post, sim.OneToOneConnector(),
+                       _stdp(sim.MultiplicativeWeightDependence(w_max=wmax), weight=w0, delay=0.1))
+        sim.run(450.0)
+        fired = spikes_of(post)[0]
+        assert len(fired) == 1 and abs(fired[0] - post_t) < 0.15, fired
+        v = np.asarray(post.get_data("v").segments[-1].analogsignals[0].magnitude[:, 0], dtype=float)
+        got[name] = v[4100] - v[3900]  # the probe's jump, between 390 and 410 ms
+        sim.end()
+    ltp = w0 + 0.05 * (wmax - w0) * math.exp(-10.0 / 16.8)
+    ltd = w0 - 0.065 * w0 * math.exp(-10.0 / 33.7)
+    assert got["ltp"] == pytest.approx(ltp, abs=1e-5), got
+    assert got["ltd"] == pytest.approx(ltd, abs=1e-5), got

@@ -58,7 +58,9 @@ type Case struct {
 // ring_spiking at 256 E neurons for 600 ms (explicit distance-dependent
 // weights, a cue on an arc), Drive (rate schedules), hopfield at 300 neurons
 // for 400 ms (an explicit Hebbian list, all-to-all inhibition, a spike-array
-// cue), STP (short-term plasticity on every weight layout), ping at 500 neurons for 300 ms with theta-modulated drive,
+// cue), STP (short-term plasticity on every weight layout), STDP
+// (spike-timing-dependent plasticity with phases; the final weights are
+// compared too), ping at 500 neurons for 300 ms with theta-modulated drive,
 // stp_wm at 1,000 neurons for 400 ms (facilitating E→E projections between
 // clusters, a cue and a readout; stronger drive than the model's defaults,
 // for more spikes), a 2 % microcircuit (distributed weights and
@@ -84,6 +86,7 @@ func Cases() []Case {
 		{Name: "ring_spiking", Model: "ring_spiking", Set: map[string]string{"n": "256", "duration_ms": "600"},
 			Probes: probe("E", 8, 5), MinSpikes: 500, MinSamples: 1000},
 		{Name: "stp", Spec: STP, MinSpikes: 1000, MinSamples: 1000, MinPopSpikes: map[string]uint64{"E": 500, "I": 200, "D": 100}},
+		{Name: "stdp", Spec: STDP, MinSpikes: 1000, MinSamples: 1000, MinPopSpikes: map[string]uint64{"E": 1000, "I": 300, "D": 100}},
 		{Name: "drive", Spec: Drive, MinSpikes: 1000, MinPopSpikes: map[string]uint64{"E": 1000, "D": 300}},
 		{Name: "hopfield", Model: "hopfield", Set: map[string]string{"n": "300", "patterns": "5", "duration_ms": "400"},
 			Probes: probe("E", 6, 4), MinSpikes: 500, MinSamples: 1000},
