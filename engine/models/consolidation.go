@@ -8,7 +8,6 @@ import (
 
 	"github.com/myelin-sim/myelin/engine/spec"
 	myelinpb "github.com/myelin-sim/myelin/proto"
-	"google.golang.org/protobuf/proto"
 )
 
 func consolidation() *Model {
@@ -42,18 +41,11 @@ const (
 	consRippleMs    = 20.0   // length of a pulse
 	consRippleHz    = 2000.0 // rate of a pulse's Poisson drive per HPC neuron
 	consRipplePA    = 480.0  // mean current of a pulse (pA)
-	consSilencePA   = -1000.0
-	consW0          = 0.1 // initial CTX→CTX weight relative to w_max
-	consAlpha       = 0.5 // STDP depression/potentiation ratio
-	consRelayMV     = 30.0
 	consMaxMs       = 600000.0
 	consNamePrefix  = "consolidation ("
 	consMinRippleMs = 50.0
 	consCTXGain     = 1.25 // CTX's w_max relative to the hopfield model's Hebbian weight
-	consResetMs     = 50.0 // the test starts with this much strong inhibition of CTX
-	consDownMs      = 40.0 // a CTX down state this long precedes each pulse
-	consDownHz      = 2000.0
-	consDownPA      = -1000.0 // mean current of a down state (pA)
+	consW0          = 0.1  // CTX→CTX weights start at consW0·w_max
 )
 
 // Systems consolidation in the spirit of Spens & Burgess (2024), Nature
@@ -155,7 +147,6 @@ func buildConsolidation(v Values) (*myelinpb.Network, error) {
 	jh := consHPCGain * jee / consHPCU
 	gh := consInhibition * jh * hopfieldTauEx / hopfieldTauIn
 	wmax := consCTXGain * jee
-	gc := consInhibition * wmax * hopfieldTauEx / hopfieldTauIn
 	dur := r.float("duration_ms", replay+test)
 	if r.err != nil {
 		return nil, r.err
@@ -173,35 +164,27 @@ func buildConsolidation(v Values) (*myelinpb.Network, error) {
 	b := spec.New(name).Dt(0.1).Duration(dur).Seed(seed).BlockSteps(100).
 		Population("HPC", n, lif(), spec.Initial(spec.UniformDist(-70, -58))).
 		Population("CTX", n, lif(), spec.Initial(spec.UniformDist(-70, -58))).
-		Population("CTX_I", n, spec.IafPscDelta(nil)).
 		Project("HPC", "HPC", spec.Explicit(hebb), spec.Weight(spec.Const(jh)), spec.Delay(spec.Const(1)), spec.Name("hpc_hebb"), stp).
 		Project("HPC", "HPC", spec.AllToAll(), spec.Autapses(false), spec.Weight(spec.Const(-gh)), spec.Delay(spec.Const(1)),
 			spec.Via(myelinpb.Receptor_INHIBITORY), spec.Name("hpc_inhibition"), stp).
-		Project("HPC", "CTX", spec.OneToOne(), spec.Weight(spec.Const(teach)), spec.Delay(spec.Const(1)), spec.Name("teach")).
-		Project("CTX", "CTX", spec.AllToAll(), spec.Autapses(false), spec.Weight(spec.Const(consW0*wmax)), spec.Delay(spec.Const(1)), spec.Name("ctx_stdp"),
-			spec.STDP(func(s *myelinpb.STDP) {
-				s.Lambda, s.Alpha, s.MuPlus, s.MuMinus, s.WMax = proto.Float64(lambda), proto.Float64(consAlpha), proto.Float64(0), proto.Float64(0), proto.Float64(wmax)
-			})).
-		Project("CTX", "CTX_I", spec.OneToOne(), spec.Weight(spec.Const(consRelayMV)), spec.Delay(spec.Const(0.1)), spec.Name("relay")).
-		Project("CTX_I", "CTX", spec.AllToAll(), spec.Weight(spec.Const(-gc)), spec.Delay(spec.Const(0.9)),
-			spec.Via(myelinpb.Receptor_INHIBITORY), spec.Name("ctx_inhibition")).
-		Poisson("HPC", hopfieldBgHz, bgW, spec.Name("hpc_bg")).
+		Project("HPC", "CTX", spec.OneToOne(), spec.Weight(spec.Const(teach)), spec.Delay(spec.Const(1)), spec.Name("teach"))
+	stdpArea(b, "CTX", "CTX_I", "ctx_stdp", n, consW0, wmax, lambda, consInhibition)
+	b.Poisson("HPC", hopfieldBgHz, bgW, spec.Name("hpc_bg")).
 		Poisson("CTX", hopfieldBgHz, bgW, spec.Name("ctx_bg")).
 		Record("HPC", "CTX")
 	if replay > 0 {
-		var times, rates, downT, downR []float64
+		var times, rates, onsets []float64
 		for t0 := 100.0; t0+consRippleMs <= replay; t0 += every {
 			times, rates = append(times, t0, t0+consRippleMs), append(rates, consRippleHz, 0)
-			downT, downR = append(downT, t0-consDownMs, t0), append(downR, consDownHz, 0)
+			onsets = append(onsets, t0)
 		}
 		if len(times) > 0 {
 			b.Poisson("HPC", 0, consRipplePA/(consRippleHz*hopfieldTauEx/1000), spec.Piecewise(times, rates), spec.Window(0, replay), spec.Name("ripples"))
-			b.Poisson("CTX", 0, consDownPA/(consDownHz*hopfieldTauIn/1000), spec.Piecewise(downT, downR), spec.Window(0, replay),
-				spec.Via(myelinpb.Receptor_INHIBITORY), spec.Name("down_states"))
+			downStates(b, "CTX", "down_states", onsets, replay)
 		}
 	}
-	b.DC("HPC", consSilencePA, spec.Window(replay, dur), spec.Name("silence_hpc"))
-	b.DC("CTX", consSilencePA, spec.Window(replay, replay+consResetMs), spec.Name("reset_ctx"))
+	b.DC("HPC", silencePA, spec.Window(replay, dur), spec.Name("silence_hpc"))
+	b.DC("CTX", silencePA, spec.Window(replay, replay+resetMs), spec.Name("reset_ctx"))
 	ids, times := hopfieldCue(seed, pats[cue], cueFrac, replay+100, replay+200)
 	b.SpikeTimes("CTX", ids, times, hopfieldCuePA/(hopfieldCueHz*hopfieldTauEx/1000), spec.Name("cue"))
 	if replay > 0 {
