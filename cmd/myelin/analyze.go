@@ -30,8 +30,8 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 	bumpEvery := fs.Float64("bump-every", 100, "for rate (ring) populations sampled whole: print the decoded bump position every `ms`")
 	maxNeurons := fs.Int("max-neurons", analysis.DefaultMaxNeurons, "most neurons the raster shows")
 	pairs := fs.Int("pairs", analysis.DefaultCorrPairs, "neuron pairs sampled for the spike-count correlation")
-	overlapsPath := fs.String("overlaps", "", "for a hopfield run: draw the overlap with each stored pattern over time to `FILE`")
-	overlapBin := fs.Float64("overlap-bin", 100, "window of the hopfield overlaps in `ms`")
+	overlapsPath := fs.String("overlaps", "", "for a hopfield or consolidation run: draw the overlap with each stored pattern over time to `FILE` (consolidation: FILE-HPC and FILE-CTX)")
+	overlapBin := fs.Float64("overlap-bin", 100, "window of the pattern overlaps in `ms`")
 	token := fs.String("token", "", "present `TOKEN` to a live server started with --listen-token (default $"+tokenEnv+")")
 	if help, err := parseFlags(fs, e, args, "myelin analyze FILE|ADDRESS [--raster F.png] [--rates F.png] [--bin ms]"); help || err != nil {
 		return err

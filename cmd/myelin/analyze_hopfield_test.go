@@ -71,7 +71,7 @@ func TestAnalyzeHopfield(t *testing.T) {
 	if code != 0 || strings.Contains(out, "hopfield") {
 		t.Errorf("analyze brunel: exit %d, output %s %s", code, out, errOut)
 	}
-	if code, _, errOut = cli(context.Background(), "analyze", bp, "--overlaps", png); code == 0 || !strings.Contains(errOut, "not a run of the hopfield model") {
+	if code, _, errOut = cli(context.Background(), "analyze", bp, "--overlaps", png); code == 0 || !strings.Contains(errOut, "not a run of the hopfield or the consolidation model") {
 		t.Errorf("analyze brunel --overlaps: exit %d, %s", code, errOut)
 	}
 	if code, _, errOut = cli(context.Background(), "analyze", path, "--overlap-bin", "0"); code != 2 || !strings.Contains(errOut, "--overlap-bin") {

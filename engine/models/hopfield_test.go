@@ -321,3 +321,75 @@ func TestHopfieldCapacitySweep(t *testing.T) {
 		t.Logf("%4d  %d/5  %.3f  %.3f", p, ok, minC, maxO)
 	}
 }
+
+// The stdp variant learns its patterns online: each is shown
+// `presentations` times while every E→E synapse learns by STDP, then
+// learning stops and a 30 % cue recalls the cued pattern (overlap >= 0.9,
+// others <= 0.2, measured from 300 ms after the cue to the end); the
+// learnt weights are high within patterns and low across. Without
+// presentations-driven learning (lambda 0) the same cue recalls nothing.
+func TestHopfieldSTDP(t *testing.T) {
+	for _, c := range []struct{ p, seed, cue, lambda string }{{"5", "1", "2", "0.08"}, {"15", "4", "3", "0.08"}, {"20", "5", "11", "0.08"}, {"5", "1", "2", "0"}} {
+		set := map[string]string{"learning": "stdp", "n": "500", "patterns": c.p, "seed": c.seed, "cue_pattern": c.cue, "lambda": c.lambda}
+		net, res, r := run(t, "hopfield", set)
+		h, err := models.HopfieldOf(r.Header.GetSpec())
+		if err != nil || h == nil || h.Learning != "stdp" {
+			t.Fatalf("HopfieldOf = %+v, %v: want the stdp variant", h, err)
+		}
+		pop := ePop(r)
+		end := float64(res.Steps) * net.Dt
+		act, err := analysis.ActiveNeurons(pop, h.LastCueMs+300, end, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := make([]float64, len(h.Patterns))
+		for mu, pat := range h.Patterns {
+			if m[mu], err = analysis.PatternOverlap(pop.Size, act, pat); err != nil {
+				t.Fatal(err)
+			}
+		}
+		within, across := learntWeights(t, r, h)
+		cue := h.Cued
+		t.Logf("P=%s seed %s lambda %s: m(cued) %.3f, max m(other) %.3f; weights within %.2f, across %.2f (pA)", c.p, c.seed, c.lambda, m[cue], maxOther(m, cue), within, across)
+		if c.lambda == "0" {
+			if m[cue] > 0.3 {
+				t.Errorf("lambda 0: overlap %.3f with the cued pattern: want <= 0.3 (nothing learnt)", m[cue])
+			}
+			continue
+		}
+		if m[cue] < 0.9 || maxOther(m, cue) > 0.2 {
+			t.Errorf("P=%s seed %s: overlap %.3f with the cued pattern, %.3f with the closest other: want >= 0.9 and <= 0.2", c.p, c.seed, m[cue], maxOther(m, cue))
+		}
+		if within < 3*across {
+			t.Errorf("P=%s seed %s: learnt weights %.3f within patterns, %.3f across: want within >= 3× across", c.p, c.seed, within, across)
+		}
+	}
+}
+
+// learntWeights returns the mean final E→E weight between neurons of one
+// pattern and between all other pairs.
+func learntWeights(t *testing.T, r *stream.Result, h *models.Hopfield) (within, across float64) {
+	t.Helper()
+	of := map[uint32]int{}
+	for mu, pat := range h.Patterns {
+		for _, i := range pat {
+			of[i] = mu + 1
+		}
+	}
+	sets := r.WeightSets()
+	if len(sets) != 1 || sets[0].Pre != "E" || sets[0].Post != "E" {
+		t.Fatalf("%d weight sets: want one, E onto E", len(sets))
+	}
+	var nw, na int
+	for k := range sets[0].Fixed {
+		w := sets[0].Weight(k)
+		if a := of[sets[0].PreIndex[k]]; a != 0 && a == of[sets[0].PostIndex[k]] {
+			within += w
+			nw++
+		} else {
+			across += w
+			na++
+		}
+	}
+	return within / float64(nw), across / float64(na)
+}

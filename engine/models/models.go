@@ -90,7 +90,7 @@ func (r *reader) common() (durationMs float64, seed uint64) {
 
 // All returns the built-in models, sorted by name.
 func All() []*Model {
-	ms := []*Model{brunel(), cuba(), coba(), hopfield(), microcircuit(), ping(), ringRate(), ringSpiking(), stpWM()}
+	ms := []*Model{brunel(), consolidation(), cuba(), coba(), hopfield(), microcircuit(), ping(), ringRate(), ringSpiking(), stpWM()}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Name < ms[j].Name })
 	return ms
 }

@@ -436,6 +436,13 @@ func (b *Builder) Probe(population string, first, count, every uint32) *Builder 
 	return b
 }
 
+// Phase adds a phase of the run, [startMs, stopMs), in which every STDP
+// weight change is multiplied by learningRate.
+func (b *Builder) Phase(name string, startMs, stopMs, learningRate float64) *Builder {
+	b.net.Phases = append(b.net.Phases, &myelinpb.Phase{Name: name, StartMs: startMs, StopMs: stopMs, LearningRate: proto.Float64(learningRate)})
+	return b
+}
+
 // BlockSteps sets the number of steps per recorded spike block.
 func (b *Builder) BlockSteps(n uint32) *Builder { b.rec().BlockSteps = n; return b }
 

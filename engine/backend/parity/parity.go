@@ -58,7 +58,9 @@ type Case struct {
 // ring_spiking at 256 E neurons for 600 ms (explicit distance-dependent
 // weights, a cue on an arc), Drive (rate schedules), hopfield at 300 neurons
 // for 400 ms (an explicit Hebbian list, all-to-all inhibition, a spike-array
-// cue), STP (short-term plasticity on every weight layout), STDP
+// cue), consolidation at 200 neurons per area for 1.2 s (replay with
+// depressing synapses, STDP learning then frozen in a test phase), hopfield
+// learning its patterns by STDP at 200 neurons for 1.3 s, STP (short-term plasticity on every weight layout), STDP
 // (spike-timing-dependent plasticity with phases; the final weights are
 // compared too), ping at 500 neurons for 300 ms with theta-modulated drive,
 // stp_wm at 1,000 neurons for 400 ms (facilitating E→E projections between
@@ -92,6 +94,10 @@ func Cases() []Case {
 			Probes: probe("E", 6, 4), MinSpikes: 500, MinSamples: 1000},
 		{Name: "microcircuit", Model: "microcircuit", Set: map[string]string{"scale": "0.02", "k_scale": "0.1", "duration_ms": "200"},
 			MinSpikes: 500},
+		{Name: "consolidation", Model: "consolidation", Set: map[string]string{"n": "200", "patterns": "3", "replay_ms": "700", "test_ms": "500"},
+			MinSpikes: 1200, MinPopSpikes: map[string]uint64{"HPC": 400, "CTX": 400}},
+		{Name: "hopfield_stdp", Model: "hopfield", Set: map[string]string{"n": "200", "patterns": "3", "learning": "stdp", "presentations": "1", "duration_ms": "1300"},
+			MinSpikes: 1000},
 		{Name: "ping", Model: "ping", Set: map[string]string{"n": "500", "duration_ms": "300", "theta_depth": "0.5"}, MinSpikes: 1000, MinPopSpikes: map[string]uint64{"E": 500, "I": 500}},
 		{Name: "stp_wm", Model: "stp_wm", Set: map[string]string{"n": "1000", "c": "0.4", "cue_start_ms": "50", "cue_ms": "150", "delay_ms": "100", "readout_ms": "50",
 			"readout_gain": "1.4", "ext_e": "26", "ext_i": "17", "duration_ms": "400"},
