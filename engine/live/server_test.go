@@ -152,7 +152,10 @@ func TestDropGaps(t *testing.T) {
 	// block, which is never dropped.
 	got := make(chan []byte)
 	go func() {
-		for srv.Stats().Dropped == 0 {
+		// At most 20 s: if nothing is ever dropped the writer waits at the
+		// state block for this reader, and the test must fail (no gaps)
+		// rather than hang.
+		for end := time.Now().Add(20 * time.Second); srv.Stats().Dropped == 0 && time.Now().Before(end); {
 			time.Sleep(2 * time.Millisecond)
 		}
 		b, _ := io.ReadAll(c)
