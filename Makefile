@@ -30,9 +30,9 @@ hostemu:
 	$(GO) test -count=1 -tags hostemu ./kernels/hostemu/
 
 fuzz:
-	$(GO) test -run='^$$' -fuzz='^FuzzParseValidate$$' -fuzztime=$(FUZZTIME) ./engine/spec/
-	$(GO) test -run='^$$' -fuzz='^FuzzReader$$' -fuzztime=$(FUZZTIME) ./engine/stream/
-	$(GO) test -run='^$$' -fuzz='^FuzzBuildRun$$' -fuzztime=$(FUZZTIME) ./engine/network/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseValidate$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=50x ./engine/spec/
+	$(GO) test -run='^$$' -fuzz='^FuzzReader$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=50x ./engine/stream/
+	$(GO) test -run='^$$' -fuzz='^FuzzBuildRun$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=50x ./engine/network/
 	$(GO) test -run='^$$' -fuzz='^FuzzAnalyzePath$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=50x ./cmd/myelin/
 	$(GO) test -run='^$$' -fuzz='^FuzzLiveClient$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=50x ./cmd/myelin/
 
