@@ -386,3 +386,63 @@ func TestParitySTDP(t *testing.T) {
 		})
 	}
 }
+
+// TestParityPersistent runs parity cases with every chunk in one persistent
+// launch (myelin_persistent, emulated phase by phase with the blocks in
+// both orders) in two geometries: a grid smaller than the update's blocks
+// (each block strides over several) with chunks that do not divide the
+// recording blocks, and a one-block grid with 7-step chunks. Cases cover
+// one-step delays (cuba, coba, microcircuit: the unfused phases), delays of
+// 2 steps and more (brunel, receptors_fused: the fused phases), short-term
+// plasticity, STDP with its learning phases, the slow port, compact
+// weights and spike-array events. A network with a rate population (mixed)
+// must not run persistent, and runs launch by launch.
+func TestParityPersistent(t *testing.T) {
+	want := map[string]bool{"brunel": true, "cuba": true, "coba": true, "stp": true, "stdp": true, "receptors": true,
+		"receptors_fused": true, "microcircuit": true, "compact": true, "drive": true, "mixed": false}
+	seen := 0
+	for _, c := range parity.Cases() {
+		persistent, ok := want[c.Name]
+		if !ok {
+			continue
+		}
+		seen++
+		if c.Spec == nil {
+			c.Set["duration_ms"] = "100"
+			c.MinSpikes = min(c.MinSpikes, 200)
+		}
+		c.MinPopSpikes = nil
+		for _, cfg := range []launch.Config{
+			{Block: 64, DeliverBlocks: 5, MaxChunkSteps: 37, Persistent: launch.PersistentOn, PersistentBlocks: 3},
+			{Block: 32, DeliverBlocks: 2, MaxChunkSteps: 7, Persistent: launch.PersistentOn, PersistentBlocks: 1},
+		} {
+			t.Run(fmt.Sprintf("%s/block%d_grid%d_chunk%d", c.Name, cfg.Block, cfg.PersistentBlocks, cfg.MaxChunkSteps), func(t *testing.T) {
+				net, err := parity.Build(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, err := launch.New(net, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p.Persistent() != persistent {
+					t.Fatalf("Persistent() = %v, want %v", p.Persistent(), persistent)
+				}
+				if persistent {
+					ls := p.Chunk(p.ChunkSteps)
+					if ls[1].Kernel != launch.Persistent || !ls[1].Cooperative() || ls[1].Grid != uint32(cfg.PersistentBlocks) {
+						t.Fatalf("second launch of a chunk %v, want myelin_persistent on %d blocks", ls[1], cfg.PersistentBlocks)
+					}
+				}
+				res, err := parity.Compare(c, 0, New(&cfg))
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Log(res)
+			})
+		}
+	}
+	if seen != len(want) {
+		t.Fatalf("%d of the %d cases found in parity.Cases()", seen, len(want))
+	}
+}
