@@ -376,7 +376,9 @@ __device__ __forceinline__ void myelin_persist_phase(const MyelinNet *net, unsig
 // adds sum to 2^31, flipping its top bit once per barrier, and waits for the
 // flip (the scheme of cooperative_groups' grid sync, which needs headers
 // the repository's toolkit lacks); the fences publish the block's writes
-// before the add and order the reads after the wait.
+// before the add and order the reads after the wait. The word's low 31
+// bits are 0 between barriers (the buffer starts zeroed and each barrier
+// adds exactly 2^31), so block 0's add alone never flips the bit.
 __device__ __forceinline__ void myelin_grid_sync(const MyelinNet *net)
 {
     __syncthreads();
