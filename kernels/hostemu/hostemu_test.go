@@ -387,31 +387,36 @@ func TestParitySTDP(t *testing.T) {
 	}
 }
 
-// TestParityPersistent runs parity cases with every chunk in one persistent
-// launch (myelin_persistent, emulated phase by phase with the blocks in
-// both orders) in two geometries: a grid smaller than the update's blocks
-// (each block strides over several) with chunks that do not divide the
-// recording blocks, and a one-block grid with 7-step chunks. Cases cover
-// one-step delays (cuba, coba, microcircuit: the unfused phases), delays of
-// 2 steps and more (brunel, receptors_fused: the fused phases), short-term
-// plasticity, STDP with its learning phases, the slow port, compact
-// weights and spike-array events. A network with a rate population (mixed)
-// must not run persistent, and runs launch by launch.
+// TestParityPersistent runs every parity case, and brunel with short-term
+// plasticity on consecutive steps, with every chunk in one persistent
+// launch (myelin_persistent, emulated phase by phase with the blocks in both
+// orders) in two geometries: a grid smaller than the update's blocks (each
+// block strides over several) with chunks that do not divide the recording
+// blocks, and a one-block grid with 7-step chunks. The cases cover one-step
+// delays (the unfused phases), delays of 2 steps and more (the fused
+// phases: brunel, ping, hopfield, receptors_fused), short-term plasticity
+// in both, STDP with its learning phases, the slow port, compact weights
+// and spike arrays (hopfield, consolidation). A network with a rate
+// population (ring_rate, mixed) must not run persistent, and runs launch
+// by launch.
 func TestParityPersistent(t *testing.T) {
-	want := map[string]bool{"brunel": true, "cuba": true, "coba": true, "stp": true, "stdp": true, "receptors": true,
-		"receptors_fused": true, "microcircuit": true, "compact": true, "drive": true, "mixed": false}
-	seen := 0
-	for _, c := range parity.Cases() {
-		persistent, ok := want[c.Name]
-		if !ok {
-			continue
+	cases := append(parity.Cases(), parity.Case{Name: "brunel-stp", MinSpikes: 100, Spec: func() (*myelinpb.Network, error) {
+		s, err := models.Spec("brunel", map[string]string{"n": "1500", "duration_ms": "60"})
+		if err != nil {
+			return nil, err
 		}
-		seen++
-		if c.Spec == nil {
-			c.Set["duration_ms"] = "100"
-			c.MinSpikes = min(c.MinSpikes, 200)
+		for _, p := range s.Populations {
+			p.GetIafPscDelta().TRef = proto.Float64(0)
 		}
-		c.MinPopSpikes = nil
+		for _, pr := range s.Projections {
+			if pr.Pre == "E" {
+				pr.Stp = &myelinpb.TsodyksMarkram{U: proto.Float64(0.3), TauRecMs: proto.Float64(50), TauFacMs: proto.Float64(200)}
+			}
+		}
+		return s, nil
+	}})
+	kinds := map[[2]bool]int{} // persistent, fused: cases run so
+	for _, c := range cases {
 		for _, cfg := range []launch.Config{
 			{Block: 64, DeliverBlocks: 5, MaxChunkSteps: 37, Persistent: launch.PersistentOn, PersistentBlocks: 3},
 			{Block: 32, DeliverBlocks: 2, MaxChunkSteps: 7, Persistent: launch.PersistentOn, PersistentBlocks: 1},
@@ -425,6 +430,10 @@ func TestParityPersistent(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				persistent := true
+				for i := range net.Pops {
+					persistent = persistent && net.Pops[i].Spiking()
+				}
 				if p.Persistent() != persistent {
 					t.Fatalf("Persistent() = %v, want %v", p.Persistent(), persistent)
 				}
@@ -434,6 +443,7 @@ func TestParityPersistent(t *testing.T) {
 						t.Fatalf("second launch of a chunk %v, want myelin_persistent on %d blocks", ls[1], cfg.PersistentBlocks)
 					}
 				}
+				kinds[[2]bool{persistent, p.Fused()}]++
 				res, err := parity.Compare(c, 0, New(&cfg))
 				if err != nil {
 					t.Fatal(err)
@@ -442,7 +452,9 @@ func TestParityPersistent(t *testing.T) {
 			})
 		}
 	}
-	if seen != len(want) {
-		t.Fatalf("%d of the %d cases found in parity.Cases()", seen, len(want))
+	for _, k := range [][2]bool{{true, true}, {true, false}, {false, false}} {
+		if kinds[k] == 0 {
+			t.Errorf("no case ran with persistent %v, fused %v", k[0], k[1])
+		}
 	}
 }
