@@ -23,7 +23,9 @@ import (
 // in chunks of at most Plan.ChunkSteps: each chunk is one CUDA graph,
 // captured once per chunk size and record set and replayed for every
 // chunk (the kernels read the chunk's first step from a device counter that
-// the graph's last kernel advances). After a chunk, its spike counts,
+// the graph's last kernel advances). A small network (launch.Config.Persistent)
+// instead runs each chunk's steps in one cooperative launch of
+// myelin_persistent, its few launches enqueued directly. After a chunk, its spike counts,
 // sample rows and step counter are copied into pinned host memory inside
 // the same stream; then the used prefix of its spike ids. Two record sets
 // alternate, so the host checks and hands over one chunk's spikes (ordered on
