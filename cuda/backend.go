@@ -23,7 +23,9 @@ import (
 // in chunks of at most Plan.ChunkSteps: each chunk is one CUDA graph,
 // captured once per chunk size and record set and replayed for every
 // chunk (the kernels read the chunk's first step from a device counter that
-// the graph's last kernel advances). After a chunk, its spike counts,
+// the graph's last kernel advances). A small network (launch.Config.Persistent)
+// instead runs each chunk's steps in one cooperative launch of
+// myelin_persistent, its few launches enqueued directly. After a chunk, its spike counts,
 // sample rows and step counter are copied into pinned host memory inside
 // the same stream; then the used prefix of its spike ids. Two record sets
 // alternate, so the host checks and hands over one chunk's spikes (ordered on
@@ -68,7 +70,9 @@ const memoryReserve = 64 << 20
 
 // NewBackend returns a backend on an open device, which stays the
 // caller's to close. cfg chooses the launch geometry (nil: blocks of 256
-// threads, a deliver grid of 8 blocks per SM, 64 MiB per record set).
+// threads, a deliver grid of 8 blocks per SM, 64 MiB per record set,
+// persistent mode auto). Where cfg leaves PersistentBlocks 0 and the device
+// supports cooperative launches, the persistent grid is one block per SM.
 func NewBackend(dev *driver.Device, cfg *launch.Config) *Backend {
 	return &Backend{dev: dev, cfg: cfg}
 }
@@ -137,6 +141,9 @@ func (b *Backend) Load(net *network.Network) error {
 	if b.cfg != nil {
 		cfg = *b.cfg
 	}
+	if cfg.PersistentBlocks == 0 && b.dev.Info().CooperativeLaunch {
+		cfg.PersistentBlocks = max(1, b.dev.Info().SMs)
+	}
 	plan, err := launch.New(net, cfg)
 	if err != nil {
 		return fmt.Errorf("cuda: %w", err)
@@ -151,7 +158,10 @@ func (b *Backend) Load(net *network.Network) error {
 	b.plan = plan
 	b.rate = net.LearningRate(0)
 	launches := "update and delivery launched apart"
-	if plan.Fused() {
+	switch {
+	case plan.Persistent():
+		launches = fmt.Sprintf("one persistent cooperative launch of %d blocks per chunk", plan.Config().PersistentBlocks)
+	case plan.Fused():
 		launches = "one launch per step (update fused with the previous delivery)"
 	}
 	b.desc = fmt.Sprintf("%s; blocks of %d threads, deliver grid %d, chunks of %d steps, %s, %.1f MiB on the device",
@@ -223,6 +233,18 @@ func (b *Backend) load(plan *launch.Plan) error {
 			return fmt.Errorf("cuda: blocks of %d threads, but kernel %s takes at most %d on %s", bs, k.Name(), maxBlock, b.dev.Info().Name)
 		}
 		b.funcs[k] = f
+	}
+	if plan.Persistent() {
+		// The persistent kernel's blocks wait for each other: all of them
+		// must be resident at once.
+		per, err := b.funcs[launch.Persistent].MaxActiveBlocksPerSM(plan.Config().Block, 0)
+		if err != nil {
+			return err
+		}
+		if grid, sms := plan.Config().PersistentBlocks, b.dev.Info().SMs; grid > per*sms {
+			return fmt.Errorf("cuda: a persistent grid of %d blocks of %d threads, but %s keeps at most %d resident (%d per SM × %d SMs): lower launch.Config.PersistentBlocks or turn Persistent off",
+				grid, plan.Config().Block, b.dev.Info().Name, per*sms, per, sms)
+		}
 	}
 	var err error
 	if b.stream, err = b.dev.NewStream("myelin"); err != nil {
@@ -314,23 +336,34 @@ func (b *Backend) graph(m, set int) (*driver.Graph, error) {
 		return g, nil
 	}
 	ls := b.plan.Chunk(m)
-	net := b.nets[set]
 	g, err := b.stream.Capture(fmt.Sprintf("chunk of %d steps, record set %d (%d launches)", m, set, len(ls)), func() error {
-		for _, l := range ls {
-			f := b.funcs[l.Kernel]
-			err := f.LaunchValues(driver.Dim3{X: int(l.Grid)}, driver.Dim3{X: int(l.Block)}, 0, b.stream,
-				net, binary.LittleEndian.AppendUint32(nil, l.S), binary.LittleEndian.AppendUint32(nil, l.A))
-			if err != nil {
-				return err
-			}
-		}
-		return nil
+		return b.launch(m, set)
 	})
 	if err != nil {
 		return nil, err
 	}
 	b.graphs[key] = g
 	return g, nil
+}
+
+// launch enqueues the launches of a chunk of m steps on record set set.
+func (b *Backend) launch(m, set int) error {
+	net := b.nets[set]
+	for _, l := range b.plan.Chunk(m) {
+		f := b.funcs[l.Kernel]
+		grid, block := driver.Dim3{X: int(l.Grid)}, driver.Dim3{X: int(l.Block)}
+		s, a := binary.LittleEndian.AppendUint32(nil, l.S), binary.LittleEndian.AppendUint32(nil, l.A)
+		var err error
+		if l.Cooperative() {
+			err = f.LaunchCooperativeValues(grid, block, 0, b.stream, net, s, a)
+		} else {
+			err = f.LaunchValues(grid, block, 0, b.stream, net, s, a)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Advance implements backend.Backend. After an error the device state is
@@ -374,8 +407,12 @@ func (b *Backend) advance(n int, blk *backend.Block) error {
 		done += m
 	}
 	return b.dev.Do(func() error {
-		// Capture what this call needs before enqueuing anything.
+		// Capture what this call needs before enqueuing anything (a
+		// persistent plan launches its few kernels per chunk directly).
 		for c, m := range sizes {
+			if b.plan.Persistent() {
+				break
+			}
 			if _, err := b.graph(m, (b.set+c)%launch.RecordSets); err != nil {
 				return err
 			}
@@ -403,13 +440,22 @@ func (b *Backend) advance(n int, blk *backend.Block) error {
 // enqueue launches a chunk's graph on record set set and copies its spike
 // counts, samples and step counter to that set's pinned memory.
 func (b *Backend) enqueue(m, set int) error {
-	g, err := b.graph(m, set)
-	if err != nil {
-		return err
-	}
 	h, bufs, s := &b.host[set], &b.bufs[set], b.stream
-	if err := g.Launch(s); err != nil {
-		return err
+	if b.plan.Persistent() {
+		// A persistent chunk is six launches, one of them cooperative,
+		// whose capture in a graph the driver may not support: launched
+		// directly.
+		if err := b.launch(m, set); err != nil {
+			return err
+		}
+	} else {
+		g, err := b.graph(m, set)
+		if err != nil {
+			return err
+		}
+		if err := g.Launch(s); err != nil {
+			return err
+		}
 	}
 	if err := s.CopyToHost(h.counts, 0, bufs[launch.BufSpkCnt], 0, 4*int64(m)); err != nil {
 		return err

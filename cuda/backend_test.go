@@ -45,10 +45,12 @@ func TestBackendParity(t *testing.T) {
 
 // TestBackendParityGeometry repeats the suite with another launch
 // configuration: small blocks, a tiny deliver grid and chunks of 37 steps
-// (several per recording block, both record sets in turn).
+// (several per recording block, both record sets in turn), launch by
+// launch in graphs (persistent mode off: TestBackendParity runs the small
+// cases persistent, as auto chooses).
 func TestBackendParityGeometry(t *testing.T) {
 	d := openDevice(t)
-	cfg := launch.Config{Block: 32, DeliverBlocks: 3, MaxChunkSteps: 37}
+	cfg := launch.Config{Block: 32, DeliverBlocks: 3, MaxChunkSteps: 37, Persistent: launch.PersistentOff}
 	for _, c := range parity.Cases() {
 		t.Run(c.Name, func(t *testing.T) {
 			res, err := parity.Compare(c, 0, NewBackend(d, &cfg))
@@ -57,6 +59,47 @@ func TestBackendParityGeometry(t *testing.T) {
 			}
 			t.Log(res)
 		})
+	}
+}
+
+// TestBackendParityPersistent runs parity cases with every chunk in one
+// cooperative launch of myelin_persistent (persistent mode on) on a grid of
+// 5 blocks of 64 threads, fewer than the update's blocks, with chunks of 37
+// steps: one-step delays (cuba, coba), delays of 15 steps (brunel: the
+// fused phases), short-term plasticity and STDP. The persistent kernel's
+// grid-wide barrier is exercised only here and in TestBackendParity.
+func TestBackendParityPersistent(t *testing.T) {
+	d := openDevice(t)
+	if !d.Info().CooperativeLaunch {
+		t.Skip("device has no cooperative launch")
+	}
+	cfg := launch.Config{Block: 64, DeliverBlocks: 3, MaxChunkSteps: 37, Persistent: launch.PersistentOn, PersistentBlocks: 5}
+	for _, c := range parity.Cases() {
+		switch c.Name {
+		case "brunel", "cuba", "coba", "stp", "stdp":
+		default:
+			continue
+		}
+		t.Run(c.Name, func(t *testing.T) {
+			be := NewBackend(d, &cfg)
+			res, err := parity.Compare(c, 0, be)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Log(res)
+		})
+	}
+	net, err := parity.Build(parity.Case{Name: "cuba", Model: "cuba", Set: map[string]string{"n": "1000", "duration_ms": "10"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	be := NewBackend(d, &cfg)
+	defer be.Close()
+	if err := be.Load(net); err != nil {
+		t.Fatal(err)
+	}
+	if !be.plan.Persistent() || !strings.Contains(be.Describe(), "persistent") {
+		t.Errorf("persistent mode on, but the plan runs launch by launch: %s", be.Describe())
 	}
 }
 

@@ -34,9 +34,49 @@ func BenchmarkStepGeometry(b *testing.B) {
 		}
 		for _, unfused := range []bool{false, true} {
 			for _, perSM := range []int{2, 8} {
-				cfg := launch.Config{Block: 256, DeliverBlocks: perSM * sms, Unfused: unfused}
+				cfg := launch.Config{Block: 256, DeliverBlocks: perSM * sms, Unfused: unfused, Persistent: launch.PersistentOff}
 				b.Run(fmt.Sprintf("n=%s/unfused=%v/deliver=%d", n, unfused, cfg.DeliverBlocks), func(b *testing.B) {
 					benchSteps(b, d, net, cfg, 200, 1000)
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkPersistent measures the per-step time of cuba, coba (delays of
+// one step: unfused phases, two grid-wide barriers per step) and brunel
+// (delays of 15 steps: fused phases, one barrier per step) at 1,000 and
+// 4,000 neurons, each run as graphs of per-step launches (persistent off:
+// fused where the delays allow) and as one persistent cooperative launch
+// per chunk on grids of one block per SM and of 16 blocks: whether
+// launch.PersistentMaxN (provisional) is right. One iteration is 1,000
+// steps (100 ms) after 200 of warm-up. Run it on a GPU machine:
+// bin/cuda.test -test.run '^$' -test.bench Persistent -test.benchtime 3x.
+func BenchmarkPersistent(b *testing.B) {
+	d := openDevice(b)
+	sms := max(1, d.Info().SMs)
+	for _, model := range []string{"cuba", "coba", "brunel"} {
+		for _, n := range []string{"1000", "4000"} {
+			net, err := parity.Build(parity.Case{Name: model, Model: model, Set: map[string]string{"n": n, "duration_ms": "1000"}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			cfgs := []launch.Config{{Persistent: launch.PersistentOff}}
+			if d.Info().CooperativeLaunch {
+				cfgs = append(cfgs, launch.Config{Persistent: launch.PersistentOn, PersistentBlocks: sms},
+					launch.Config{Persistent: launch.PersistentOn, PersistentBlocks: 16})
+			}
+			for _, cfg := range cfgs {
+				cfg.Block, cfg.DeliverBlocks = 256, 8*sms
+				name := fmt.Sprintf("%s/n=%s/graphs", model, n)
+				if cfg.Persistent == launch.PersistentOn {
+					name = fmt.Sprintf("%s/n=%s/persistent=%d", model, n, cfg.PersistentBlocks)
+				}
+				b.Run(name, func(b *testing.B) {
+					be := benchSteps(b, d, net, cfg, 200, 1000)
+					if be.plan.Persistent() != (cfg.Persistent == launch.PersistentOn) {
+						b.Fatalf("Persistent() = %v with mode %v", be.plan.Persistent(), cfg.Persistent)
+					}
 				})
 			}
 		}

@@ -14,6 +14,9 @@
 //                       step's spike list and sets its bit for order.cu
 //   myelin_step         myelin_update of step s and the delivery of step
 //                       s-1 in one launch, when every delay is >= 2 steps
+//   myelin_persistent   every step of a chunk in one cooperative launch,
+//                       phases (myelin_persist_phase) apart by grid-wide
+//                       barriers, for small networks
 //   myelin_chunk_end    advance the step counter by m
 #include "deliver.cuh"
 #include "network.cuh"
@@ -57,18 +60,18 @@ __device__ __forceinline__ unsigned long long myelin_lower_bound(const EventDesc
     return lo;
 }
 
-// myelin_events(net, s, -): the spike-array events of step t go into ring
-// slot t % ring_slots before any neuron reads it. Any grid: threads stride
-// over the step's events; integer atomics make the order irrelevant.
-extern "C" __global__ void myelin_events(const __grid_constant__ MyelinNet net_, unsigned s, unsigned unused)
+// myelin_events_work adds the spike-array events of step t = *step + s to
+// ring slot t % ring_slots before any neuron reads it, as thread i0 of
+// stride threads: threads stride over the step's events; integer atomics
+// make the order irrelevant.
+__device__ __forceinline__ void myelin_events_work(const MyelinNet *net, unsigned s, unsigned long long i0,
+                                                   unsigned long long stride)
 {
-    const MyelinNet *__restrict__ net = &net_;
     unsigned long long t = *net->step + s;
     unsigned long long lo = myelin_lower_bound(net->events, net->n_events, t);
     unsigned long long hi = myelin_lower_bound(net->events, net->n_events, t + 1);
     unsigned long long base = (t % net->ring_slots) * (unsigned long long)net->n;
-    unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
-    for (unsigned long long e = lo + myelin_gid(); e < hi; e += stride) {
+    for (unsigned long long e = lo + i0; e < hi; e += stride) {
         EventDesc ev = net->events[e];
         if (ev.weight >= 0) {
             atomicAdd(&net->ring_ex[base + ev.target], ev.weight);
@@ -76,6 +79,14 @@ extern "C" __global__ void myelin_events(const __grid_constant__ MyelinNet net_,
             atomicAdd(&net->ring_in[base + ev.target], ev.weight);
         }
     }
+}
+
+// myelin_events(net, s, -): the spike-array events of step s
+// (myelin_events_work over the grid).
+extern "C" __global__ void myelin_events(const __grid_constant__ MyelinNet net_, unsigned s, unsigned unused)
+{
+    const MyelinNet *__restrict__ net = &net_;
+    myelin_events_work(net, s, myelin_gid(), (unsigned long long)gridDim.x * blockDim.x);
 }
 
 // myelin_poisson_count inverts the Poisson CDF: base + the first k with
@@ -261,3 +272,144 @@ extern "C" __global__ void myelin_step(const __grid_constant__ MyelinNet net_, u
         myelin_deliver_work(net, s - 1, blockIdx.x - ublocks, gridDim.x - ublocks);
     }
 }
+
+// MYELIN_PERSIST_FUSED is the flag bit of myelin_persistent's third
+// argument (the rest is the update blocks): every delay is at least 2 steps,
+// so each step's update shares a phase with the previous step's delivery,
+// as in myelin_step.
+#define MYELIN_PERSIST_FUSED 0x80000000u
+
+// myelin_persist_phases is the number of phases of a persistent chunk of m
+// steps with flags a: unfused, the events of step 0, then for each step its
+// update and its delivery (2m + 1); fused, the events of step 0, then m
+// phases of the update of s and delivery of s-1, then the last delivery
+// (m + 2).
+__device__ __forceinline__ unsigned myelin_persist_phases(unsigned m, unsigned a)
+{
+    return (a & MYELIN_PERSIST_FUSED) != 0 ? m + 2 : 2 * m + 1;
+}
+
+// myelin_persist_update is the update of step s by block b of nb: the
+// block strides over the update blocks of myelin_update (ublocks of them),
+// so that a grid smaller than the network still updates every neuron.
+__device__ __forceinline__ void myelin_persist_update(const MyelinNet *net, unsigned s, unsigned ublocks, unsigned off,
+                                                      unsigned b, unsigned nb)
+{
+    for (unsigned vb = b; vb < ublocks; vb += nb) {
+        myelin_update_neuron(net, s, vb, off);
+    }
+}
+
+// myelin_persist_deliver is the delivery of step s by block b of nb, as
+// myelin_deliver; set_next: block 0 also sets spk_off[s+1].
+__device__ __forceinline__ void myelin_persist_deliver(const MyelinNet *net, unsigned s, bool set_next, unsigned b,
+                                                       unsigned nb)
+{
+    if (set_next && b == 0 && threadIdx.x == 0) {
+        net->spk_off[s + 1] = net->spk_off[s] + net->spk_cnt[s];
+    }
+    myelin_deliver_work(net, s, b, nb);
+}
+
+// myelin_persist_phase runs phase ph of a persistent chunk of m steps
+// (flags and update blocks a) as block b of nb. Between two phases every
+// block of the grid has finished the first (a grid-wide barrier on the
+// GPU; the host emulation runs each phase over all blocks, in either
+// order); within a phase no block reads what another writes, as in
+// myelin_step:
+//   unfused  0: events of step 0; 2s+1: update of s; 2s+2: delivery of s
+//            and the events of s+1 (atomic adds into slots after t: the
+//            delivery's at t+delay, the events' at t+1);
+//   fused    0: events of step 0; k = 1..m: update of k-1, delivery of k-2
+//            (its spikes reach slots k and later: delays >= 2) and the
+//            events of step k (slot k, which the update of k-1 does not
+//            touch: the ring has at least 3 slots); m+1: delivery of m-1.
+// The events' atomics take the threads of the whole grid.
+__device__ __forceinline__ void myelin_persist_phase(const MyelinNet *net, unsigned m, unsigned a, unsigned ph,
+                                                     unsigned b, unsigned nb)
+{
+    unsigned ublocks = a & ~MYELIN_PERSIST_FUSED;
+    unsigned long long gid = (unsigned long long)b * blockDim.x + threadIdx.x;
+    unsigned long long threads = (unsigned long long)nb * blockDim.x;
+    if (ph == 0) {
+        myelin_events_work(net, 0, gid, threads);
+        return;
+    }
+    if ((a & MYELIN_PERSIST_FUSED) == 0) {
+        unsigned s = (ph - 1) / 2;
+        if (ph % 2 == 1) {
+            myelin_persist_update(net, s, ublocks, net->spk_off[s], b, nb);
+        } else {
+            myelin_persist_deliver(net, s, true, b, nb);
+            if (s + 1 < m) {
+                myelin_events_work(net, s + 1, gid, threads);
+            }
+        }
+        return;
+    }
+    unsigned k = ph;
+    if (k <= m) {
+        unsigned s = k - 1;
+        unsigned off = net->spk_off[0];
+        if (s >= 1) {
+            off = net->spk_off[s - 1] + net->spk_cnt[s - 1];
+            if (b == 0 && threadIdx.x == 0) {
+                net->spk_off[s] = off;
+            }
+        }
+        myelin_persist_update(net, s, ublocks, off, b, nb);
+        if (s >= 1) {
+            myelin_persist_deliver(net, s - 1, false, b, nb);
+        }
+        if (k < m) {
+            myelin_events_work(net, k, gid, threads);
+        }
+        return;
+    }
+    myelin_persist_deliver(net, m - 1, true, b, nb);
+}
+
+#ifdef __CUDACC__
+// myelin_grid_sync is a grid-wide barrier of a cooperative launch (every
+// block resident): thread 0 of each block adds to the barrier word (the
+// last word of the step buffer, after the fault word) so that the grid's
+// adds sum to 2^31, flipping its top bit once per barrier, and waits for the
+// flip (the scheme of cooperative_groups' grid sync, which needs headers
+// the repository's toolkit lacks); the fences publish the block's writes
+// before the add and order the reads after the wait. The word's low 31
+// bits are 0 between barriers (the buffer starts zeroed and each barrier
+// adds exactly 2^31), so block 0's add alone never flips the bit.
+__device__ __forceinline__ void myelin_grid_sync(const MyelinNet *net)
+{
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        volatile unsigned *bar = (volatile unsigned *)net->step + 3;
+        unsigned inc = blockIdx.x == 0 ? 0x80000000u - (gridDim.x - 1) : 1u;
+        __threadfence();
+        unsigned old = atomicAdd((unsigned *)bar, inc);
+        while (((old ^ *bar) & 0x80000000u) == 0) {
+        }
+        __threadfence();
+    }
+    __syncthreads();
+}
+
+// myelin_persistent(net, m, a): the m steps of a chunk (after
+// myelin_chunk_begin, before the order kernels) in one cooperative launch:
+// the phases of myelin_persist_phase, a grid-wide barrier between two. The
+// host uses it only for networks of spiking populations alone whose grid
+// is resident at once (launch.Config.Persistent); a = update blocks, with
+// MYELIN_PERSIST_FUSED where every delay is at least 2 steps and no
+// projection has STDP.
+extern "C" __global__ void myelin_persistent(const __grid_constant__ MyelinNet net_, unsigned m, unsigned a)
+{
+    const MyelinNet *__restrict__ net = &net_;
+    unsigned n = myelin_persist_phases(m, a);
+    for (unsigned ph = 0; ph < n; ph++) {
+        if (ph > 0) {
+            myelin_grid_sync(net);
+        }
+        myelin_persist_phase(net, m, a, ph, blockIdx.x, gridDim.x);
+    }
+}
+#endif // __CUDACC__

@@ -40,14 +40,16 @@ static CUresult myelin_launch_cooperative(CUfunction f,
 // bytes of parameter i start at blob + offs[i] (the driver reads as many as
 // the kernel's parameter has), so a parameter may be a struct of any size
 // up to the driver's 4 KiB limit. The driver copies the values before it
-// returns (and a stream capture keeps its own copy in the graph).
-static CUresult myelin_launch_values(CUfunction f,
+// returns (and a stream capture keeps its own copy in the graph). coop:
+// through cuLaunchCooperativeKernel (every block resident at once).
+static CUresult myelin_launch_values(CUfunction f, int coop,
 		unsigned gx, unsigned gy, unsigned gz,
 		unsigned bx, unsigned by, unsigned bz,
 		unsigned smem, CUstream s, const uint8_t *blob, const uint32_t *offs, int n) {
 	void *params[64];
 	if (n > 64) return CUDA_ERROR_INVALID_VALUE;
 	for (int i = 0; i < n; i++) params[i] = (void *)(blob + offs[i]);
+	if (coop) return cuLaunchCooperativeKernel(f, gx, gy, gz, bx, by, bz, smem, s, n ? params : NULL);
 	return cuLaunchKernel(f, gx, gy, gz, bx, by, bz, smem, s, n ? params : NULL, NULL);
 }
 */
@@ -303,15 +305,20 @@ func launchCooperative(fn cu.Function, grid, block Dim3, sharedMem int, s cu.Str
 		C.uint(sharedMem), rawStream(s), p, C.int(len(slots))))
 }
 
-// launchValues must run on the device thread; see Function.LaunchValues.
-func launchValues(fn cu.Function, grid, block Dim3, sharedMem int, s cu.Stream, blob []byte, offs []uint32) error {
+// launchValues must run on the device thread; see Function.LaunchValues
+// and LaunchCooperativeValues (coop).
+func launchValues(fn cu.Function, coop bool, grid, block Dim3, sharedMem int, s cu.Stream, blob []byte, offs []uint32) error {
 	var b *C.uint8_t
 	var o *C.uint32_t
 	if len(offs) > 0 {
 		b = (*C.uint8_t)(unsafe.Pointer(&blob[0]))
 		o = (*C.uint32_t)(unsafe.Pointer(&offs[0]))
 	}
-	return check(C.myelin_launch_values(rawFunction(fn),
+	c := C.int(0)
+	if coop {
+		c = 1
+	}
+	return check(C.myelin_launch_values(rawFunction(fn), c,
 		C.uint(grid.X), C.uint(grid.Y), C.uint(grid.Z),
 		C.uint(block.X), C.uint(block.Y), C.uint(block.Z),
 		C.uint(sharedMem), rawStream(s), b, o, C.int(len(offs))))

@@ -107,6 +107,19 @@ func (f *Function) LaunchCooperative(grid, block Dim3, sharedMem int, s *Stream,
 // a struct: it (and gorgonia.org/cu under it) packs every parameter into
 // 8 bytes. A stream capture records the values in the graph.
 func (f *Function) LaunchValues(grid, block Dim3, sharedMem int, s *Stream, params ...[]byte) error {
+	return f.launchValues("launch", false, grid, block, sharedMem, s, params)
+}
+
+// LaunchCooperativeValues is LaunchValues through
+// cuLaunchCooperativeKernel: all blocks are resident at once and may wait
+// for each other at grid-wide barriers, so the grid must not exceed
+// MaxActiveBlocksPerSM × the device's SMs (the driver refuses a larger
+// one).
+func (f *Function) LaunchCooperativeValues(grid, block Dim3, sharedMem int, s *Stream, params ...[]byte) error {
+	return f.launchValues("cooperative launch", true, grid, block, sharedMem, s, params)
+}
+
+func (f *Function) launchValues(what string, coop bool, grid, block Dim3, sharedMem int, s *Stream, params [][]byte) error {
 	grid, block = grid.norm(), block.norm()
 	err := checkGeometry(grid, block, sharedMem)
 	if err == nil && len(params) > maxArgs {
@@ -125,10 +138,10 @@ func (f *Function) LaunchValues(grid, block Dim3, sharedMem int, s *Stream, para
 		err = fmt.Errorf("%d bytes of parameters, at most %d", len(blob), maxParamBytes)
 	}
 	if err == nil {
-		err = f.d.Do(func() error { return launchValues(f.fn, grid, block, sharedMem, s.cu(), blob, offs) })
+		err = f.d.Do(func() error { return launchValues(f.fn, coop, grid, block, sharedMem, s.cu(), blob, offs) })
 	}
 	if err != nil {
-		return fmt.Errorf("cuda: launch %s grid=%s block=%s smem=%d stream=%s: %w", f.name, grid, block, sharedMem, s.label(), err)
+		return fmt.Errorf("cuda: %s %s grid=%s block=%s smem=%d stream=%s: %w", what, f.name, grid, block, sharedMem, s.label(), err)
 	}
 	return nil
 }

@@ -386,3 +386,75 @@ func TestParitySTDP(t *testing.T) {
 		})
 	}
 }
+
+// TestParityPersistent runs every parity case, and brunel with short-term
+// plasticity on consecutive steps, with every chunk in one persistent
+// launch (myelin_persistent, emulated phase by phase with the blocks in both
+// orders) in two geometries: a grid smaller than the update's blocks (each
+// block strides over several) with chunks that do not divide the recording
+// blocks, and a one-block grid with 7-step chunks. The cases cover one-step
+// delays (the unfused phases), delays of 2 steps and more (the fused
+// phases: brunel, ping, hopfield, receptors_fused), short-term plasticity
+// in both, STDP with its learning phases, the slow port, compact weights
+// and spike arrays (hopfield, consolidation). A network with a rate
+// population (ring_rate, mixed) must not run persistent, and runs launch
+// by launch.
+func TestParityPersistent(t *testing.T) {
+	cases := append(parity.Cases(), parity.Case{Name: "brunel-stp", MinSpikes: 100, Spec: func() (*myelinpb.Network, error) {
+		s, err := models.Spec("brunel", map[string]string{"n": "1500", "duration_ms": "60"})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range s.Populations {
+			p.GetIafPscDelta().TRef = proto.Float64(0)
+		}
+		for _, pr := range s.Projections {
+			if pr.Pre == "E" {
+				pr.Stp = &myelinpb.TsodyksMarkram{U: proto.Float64(0.3), TauRecMs: proto.Float64(50), TauFacMs: proto.Float64(200)}
+			}
+		}
+		return s, nil
+	}})
+	kinds := map[[2]bool]int{} // persistent, fused: cases run so
+	for _, c := range cases {
+		for _, cfg := range []launch.Config{
+			{Block: 64, DeliverBlocks: 5, MaxChunkSteps: 37, Persistent: launch.PersistentOn, PersistentBlocks: 3},
+			{Block: 32, DeliverBlocks: 2, MaxChunkSteps: 7, Persistent: launch.PersistentOn, PersistentBlocks: 1},
+		} {
+			t.Run(fmt.Sprintf("%s/block%d_grid%d_chunk%d", c.Name, cfg.Block, cfg.PersistentBlocks, cfg.MaxChunkSteps), func(t *testing.T) {
+				net, err := parity.Build(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, err := launch.New(net, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				persistent := true
+				for i := range net.Pops {
+					persistent = persistent && net.Pops[i].Spiking()
+				}
+				if p.Persistent() != persistent {
+					t.Fatalf("Persistent() = %v, want %v", p.Persistent(), persistent)
+				}
+				if persistent {
+					ls := p.Chunk(p.ChunkSteps)
+					if ls[1].Kernel != launch.Persistent || !ls[1].Cooperative() || ls[1].Grid != uint32(cfg.PersistentBlocks) {
+						t.Fatalf("second launch of a chunk %v, want myelin_persistent on %d blocks", ls[1], cfg.PersistentBlocks)
+					}
+				}
+				kinds[[2]bool{persistent, p.Fused()}]++
+				res, err := parity.Compare(c, 0, New(&cfg))
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Log(res)
+			})
+		}
+	}
+	for _, k := range [][2]bool{{true, true}, {true, false}, {false, false}} {
+		if kinds[k] == 0 {
+			t.Errorf("no case ran with persistent %v, fused %v", k[0], k[1])
+		}
+	}
+}

@@ -47,6 +47,17 @@ extern "C" int myelin_emu_launch(int kernel, unsigned grid, unsigned block, cons
         // ones: the fused launch must not depend on its blocks' order.
         simt_launch(g, b, [=] { myelin_step(*net, s, a); }, s % 2 == 0);
         return 0;
+    case MYELIN_K_PERSISTENT: {
+        // The persistent kernel's loop with its grid-wide barriers: each
+        // phase runs over every block before the next starts, blocks
+        // ascending on even phases and descending on odd ones, so that no
+        // phase may depend on its blocks' order.
+        unsigned n = myelin_persist_phases(s, a);
+        for (unsigned ph = 0; ph < n; ph++) {
+            simt_launch(g, b, [=] { myelin_persist_phase(net, s, a, ph, blockIdx.x, gridDim.x); }, ph % 2 == 0);
+        }
+        return 0;
+    }
     case MYELIN_K_ORDER_COUNT:
         simt_launch(g, b, [=] { myelin_order_count(*net, s, a); });
         return 0;
@@ -77,6 +88,8 @@ extern "C" const char *myelin_emu_kernel_name(int kernel)
         return "myelin_deliver";
     case MYELIN_K_STEP:
         return "myelin_step";
+    case MYELIN_K_PERSISTENT:
+        return "myelin_persistent";
     case MYELIN_K_ORDER_COUNT:
         return "myelin_order_count";
     case MYELIN_K_ORDER_SCAN:

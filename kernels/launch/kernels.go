@@ -21,11 +21,14 @@ const (
 	OrderScan  Kernel = 9  // myelin_order_scan(net, m, -)
 	OrderWrite Kernel = 10 // myelin_order_write(net, m, -)
 	Step       Kernel = 11 // myelin_step(net, s, update blocks): update of s and delivery of s-1
+	// Persistent is myelin_persistent(net, m, update blocks | fused flag):
+	// every step of a chunk in one cooperative launch (Launch.Cooperative).
+	Persistent Kernel = 12
 )
 
 // Kernels lists every kernel.
 func Kernels() []Kernel {
-	return []Kernel{ChunkBegin, Events, Update, ChunkEnd, RateUpdate, Deliver, OrderCount, OrderScan, OrderWrite, Step}
+	return []Kernel{ChunkBegin, Events, Update, ChunkEnd, RateUpdate, Deliver, OrderCount, OrderScan, OrderWrite, Step, Persistent}
 }
 
 // Name returns the kernel's extern "C" name.
@@ -45,6 +48,8 @@ func (k Kernel) Name() string {
 		return "myelin_deliver"
 	case Step:
 		return "myelin_step"
+	case Persistent:
+		return "myelin_persistent"
 	case OrderCount:
 		return "myelin_order_count"
 	case OrderScan:
@@ -59,7 +64,7 @@ func (k Kernel) Name() string {
 // module (kernels/ptx/<module>.ptx) that holds the kernel.
 func (k Kernel) Module() string {
 	switch k {
-	case ChunkBegin, Events, Update, ChunkEnd, Step:
+	case ChunkBegin, Events, Update, ChunkEnd, Step, Persistent:
 		return "update"
 	case RateUpdate:
 		return "rate_update"
@@ -78,6 +83,11 @@ type Launch struct {
 	Grid, Block uint32
 	S, A        uint32
 }
+
+// Cooperative reports whether the launch must be cooperative: all of its
+// blocks resident at once, because they wait for each other at grid-wide
+// barriers (myelin_persistent).
+func (l Launch) Cooperative() bool { return l.Kernel == Persistent }
 
 func (l Launch) String() string {
 	return fmt.Sprintf("%s<<<%d, %d>>>(net, %d, %d)", l.Kernel.Name(), l.Grid, l.Block, l.S, l.A)

@@ -58,6 +58,50 @@ type Config struct {
 	// launches of their own even where they could share one (Step), for
 	// comparisons.
 	Unfused bool
+	// Persistent chooses whether a chunk's steps run in one cooperative
+	// launch (myelin_persistent, grid-wide barriers between its phases)
+	// rather than one or two launches per step; see PersistentMode.
+	Persistent PersistentMode
+	// PersistentBlocks is the grid of the persistent launch: blocks that
+	// the device keeps resident at once (the backend sets it, e.g. one per
+	// SM; 0: no persistent launch).
+	PersistentBlocks int
+}
+
+// PersistentMode is Config.Persistent.
+type PersistentMode int
+
+// The persistent modes. Only networks of spiking populations alone (no
+// rate population) can run persistent, and only with PersistentBlocks > 0;
+// any other network runs launch by launch whatever the mode.
+const (
+	// PersistentAuto runs persistent the networks of at most
+	// PersistentMaxN neurons.
+	PersistentAuto PersistentMode = iota
+	// PersistentOn runs persistent every network that can.
+	PersistentOn
+	// PersistentOff never runs persistent.
+	PersistentOff
+)
+
+// PersistentMaxN is the largest network that PersistentAuto runs in one
+// persistent launch per chunk. Provisional: chosen from first principles
+// (a grid-wide barrier costs about as much as a graph node's launch, and
+// below a few thousand neurons a step's work is smaller than either), not
+// yet measured on a GPU; cuda.BenchmarkPersistent measures it.
+const PersistentMaxN = 5000
+
+// String returns "auto", "on" or "off".
+func (m PersistentMode) String() string {
+	switch m {
+	case PersistentAuto:
+		return "auto"
+	case PersistentOn:
+		return "on"
+	case PersistentOff:
+		return "off"
+	}
+	return fmt.Sprintf("PersistentMode(%d)", int(m))
 }
 
 func (c Config) withDefaults(net *network.Network) Config {
@@ -99,7 +143,10 @@ type Plan struct {
 	// fused: each step's update and the previous step's delivery share a
 	// launch (Step), because every delay is at least 2 steps (see
 	// kernels/update.cu, myelin_step).
-	fused      bool
+	fused bool
+	// persistent: each chunk's steps run in one cooperative launch
+	// (Persistent) of PersistentBlocks blocks.
+	persistent bool
 	updateGrid uint32 // blocks of the merged update launch: all spiking populations
 	rateGrid   uint32 // blocks of the merged rate update launch: all rate populations
 	chunks     map[int][]Launch
@@ -113,6 +160,12 @@ func New(net *network.Network, cfg Config) (*Plan, error) {
 	cfg = cfg.withDefaults(net)
 	if cfg.Block > 1024 {
 		return nil, fmt.Errorf("launch: block of %d threads, at most 1024", cfg.Block)
+	}
+	if cfg.Persistent < PersistentAuto || cfg.Persistent > PersistentOff {
+		return nil, fmt.Errorf("launch: Config.Persistent is %v, want auto, on or off", cfg.Persistent)
+	}
+	if cfg.PersistentBlocks < 0 || cfg.PersistentBlocks >= 1<<31 {
+		return nil, fmt.Errorf("launch: Config.PersistentBlocks is %d, want 0 to 2^31-1", cfg.PersistentBlocks)
 	}
 	p := &Plan{net: net, cfg: cfg, chunks: map[int][]Launch{}}
 	for _, pr := range net.Probes {
@@ -157,6 +210,11 @@ func New(net *network.Network, cfg Config) (*Plan, error) {
 	p.fused = !cfg.Unfused && len(p.spikingPop) > 0 && len(net.STDP) == 0 && minDelayAtLeast(&net.Syn, 2)
 	if err := p.layout(); err != nil {
 		return nil, err
+	}
+	p.persistent = len(p.spikingPop) > 0 && len(p.ratePop) == 0 && cfg.PersistentBlocks > 0 &&
+		(cfg.Persistent == PersistentOn || cfg.Persistent == PersistentAuto && net.N <= PersistentMaxN)
+	if p.persistent && p.updateGrid >= 1<<31 {
+		p.persistent = false // the flag bit of the launch's argument would clash
 	}
 	return p, nil
 }
@@ -231,7 +289,17 @@ func (p *Plan) Chunk(m int) []Launch {
 	bs := uint32(p.cfg.Block)
 	grid := func(n uint32) uint32 { return max(1, (n+bs-1)/bs) }
 	ls := []Launch{{Kernel: ChunkBegin, Grid: grid(uint32(m)), Block: bs, S: uint32(m)}}
-	for s := uint32(0); s < uint32(m); s++ {
+	if p.persistent {
+		a := p.updateGrid
+		// Fused phases add step k's events to its ring slot while step
+		// k-1's update clears its own: distinct slots only with 3 or more
+		// (a network with no synapse counts as fused whatever its ring).
+		if p.fused && p.net.RingSlots >= 3 {
+			a |= persistFused
+		}
+		ls = append(ls, Launch{Kernel: Persistent, Grid: uint32(p.cfg.PersistentBlocks), Block: bs, S: uint32(m), A: a})
+	}
+	for s := uint32(0); s < uint32(m) && !p.persistent; s++ {
 		if len(net.Events) > 0 {
 			ls = append(ls, Launch{Kernel: Events, Grid: p.eventGrid, Block: bs, S: s})
 		}
@@ -264,6 +332,16 @@ func (p *Plan) Chunk(m int) []Launch {
 	p.chunks[m] = ls
 	return ls
 }
+
+// persistFused is MYELIN_PERSIST_FUSED (kernels/update.cu): the flag of
+// the persistent launch's argument A for a network whose delays are all at
+// least 2 steps.
+const persistFused = 1 << 31
+
+// Persistent reports whether each chunk's steps run in one cooperative
+// launch (kernels/update.cu, myelin_persistent) of Config.PersistentBlocks
+// blocks.
+func (p *Plan) Persistent() bool { return p.persistent }
 
 // Fused reports whether each step's update and the previous step's delivery
 // share one launch (kernels/update.cu, myelin_step): one launch per step

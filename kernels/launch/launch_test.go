@@ -2,6 +2,7 @@ package launch
 
 import (
 	"encoding/binary"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -251,5 +252,74 @@ func TestMinDelayAtLeast(t *testing.T) {
 	}
 	if !minDelayAtLeast(&network.Synapses{DelayBits: 4}, 2) {
 		t.Error("no synapses: every delay (none) is at least 2")
+	}
+}
+
+// TestPersistentChoice checks which plans run each chunk in one persistent
+// launch: auto takes networks of at most PersistentMaxN neurons when the
+// backend offers a resident grid (PersistentBlocks > 0), on takes any size,
+// off none, and a network with a rate population never; the persistent
+// chunk is ChunkBegin, Persistent (the update blocks in A, with the fused
+// flag exactly when every delay is at least 2 steps), the order launches
+// and ChunkEnd.
+func TestPersistentChoice(t *testing.T) {
+	build := func(model, n string) *network.Network {
+		t.Helper()
+		net, err := parity.Build(parity.Case{Name: model, Model: model, Set: map[string]string{"n": n, "duration_ms": "10"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return net
+	}
+	small, large := build("brunel", "1000"), build("brunel", fmt.Sprint(PersistentMaxN+500))
+	cuba := build("cuba", "1000")
+	for _, c := range []struct {
+		net  *network.Network
+		mode PersistentMode
+		grid int
+		want bool
+	}{
+		{small, PersistentAuto, 8, true},
+		{small, PersistentAuto, 0, false},
+		{small, PersistentOff, 8, false},
+		{large, PersistentAuto, 8, false},
+		{large, PersistentOn, 8, true},
+		{large, PersistentOn, 0, false},
+		{cuba, PersistentAuto, 8, true},
+	} {
+		p, err := New(c.net, Config{Block: 64, Persistent: c.mode, PersistentBlocks: c.grid, MaxChunkSteps: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Persistent() != c.want {
+			t.Errorf("N %d, mode %v, grid %d: Persistent() = %v, want %v", c.net.N, c.mode, c.grid, p.Persistent(), c.want)
+		}
+		if !p.Persistent() {
+			continue
+		}
+		ls := p.Chunk(10)
+		want := []Kernel{ChunkBegin, Persistent, OrderCount, OrderScan, OrderWrite, ChunkEnd}
+		if len(ls) != len(want) {
+			t.Fatalf("launches %v, want kernels %v", ls, want)
+		}
+		for i, l := range ls {
+			if l.Kernel != want[i] || l.Cooperative() != (l.Kernel == Persistent) {
+				t.Fatalf("launch %d: %v, want %s", i, l, want[i].Name())
+			}
+		}
+		l := ls[1]
+		fused := c.net != cuba // brunel's delays are 15 steps, cuba's 1
+		if l.Grid != uint32(c.grid) || l.S != 10 || l.A&^persistFused != p.updateGrid || (l.A&persistFused != 0) != fused {
+			t.Errorf("N %d: persistent launch %v, want grid %d, S 10, A %d with fused flag %v", c.net.N, l, c.grid, p.updateGrid, fused)
+		}
+	}
+	net := mixedPlan(t, Config{}).Network()
+	if p, err := New(net, Config{Persistent: PersistentOn, PersistentBlocks: 4}); err != nil || p.Persistent() {
+		t.Errorf("a network with rate populations: Persistent() = %v (err %v), want false", p != nil && p.Persistent(), err)
+	}
+	for _, cfg := range []Config{{Persistent: 3}, {Persistent: -1}, {PersistentBlocks: -2}} {
+		if _, err := New(small, cfg); err == nil {
+			t.Errorf("config %+v accepted", cfg)
+		}
 	}
 }
