@@ -62,6 +62,9 @@ __all__ = [
 #: The newest stream format version this reader reads.
 FORMAT_VERSION = 3
 
+#: The most synapses a Weights record holds (stream.MaxWeightsPerRecord).
+MAX_WEIGHTS_PER_RECORD = 1 << 20
+
 #: The format version of streams with Weights records (runs with STDP); from
 #: it on, records of unknown kinds are skipped.
 WEIGHTS_FORMAT_VERSION = 3
@@ -340,7 +343,8 @@ class _Checker:
         self.series = {}  # id -> [series, width, every, next]
         self.next_step = 0
         self.nspikes = 0
-        self.weights_seen = {}  # (pre, post) -> [weights read, total]
+        self.weights_seen = {}  # (pre, post) -> [weights read, total, step, shift]
+        self.weights_order = []  # those pairs, in stream order
 
     # framing and checksums
 
@@ -447,6 +451,8 @@ class _Checker:
         if self.version < WEIGHTS_FORMAT_VERSION:
             raise bad("weights record in a format version %d stream (weights records need version %d)" % (self.version, WEIGHTS_FORMAT_VERSION))
         n = len(w.weight)
+        if n > MAX_WEIGHTS_PER_RECORD:
+            raise bad("%s: %d synapses in one record, more than %d" % (pair, n, MAX_WEIGHTS_PER_RECORD))
         if len(w.pre_index) != n or len(w.post_index) != n:
             raise bad("%s: %d pre indices, %d post indices and %d weights: must be as many" % (pair, len(w.pre_index), len(w.post_index), n))
         if not -60 <= w.shift <= 60:
@@ -463,12 +469,22 @@ class _Checker:
                 if out.size:
                     k = int(out[0])
                     raise bad("%s: %s_index[%d] = %d: population %s has %d neurons" % (pair, side, k, int(a[k]), _q(name), pops[name]))
-        seen = self.weights_seen.get((w.pre, w.post), [0, 0])
-        if seen[0] > 0 and seen[1] != w.total:
+        seen = self.weights_seen.get((w.pre, w.post))
+        if seen is None:
+            if w.first != 0:
+                raise bad("%s: the first record starts at synapse %d, want 0" % (pair, w.first))
+            self.weights_seen[(w.pre, w.post)] = [n, w.total, w.step, w.shift]
+            self.weights_order.append((w.pre, w.post))
+            return
+        if seen[0] == seen[1]:
+            raise bad("%s: a record after the pair's %d synapses were all read (the records of a pair are written once)" % (pair, seen[1]))
+        if w.total != seen[1]:
             raise bad("%s: total %d, an earlier record said %d" % (pair, w.total, seen[1]))
+        if w.step != seen[2] or w.shift != seen[3]:
+            raise bad("%s: step %d and shift %d, an earlier record of the pair said %d and %d" % (pair, w.step, w.shift, seen[2], seen[3]))
         if w.first != seen[0]:
             raise bad("%s: record starts at synapse %d, want %d (the records of a pair follow each other)" % (pair, w.first, seen[0]))
-        self.weights_seen[(w.pre, w.post)] = [seen[0] + n, w.total]
+        seen[0] += n
 
     def spikes(self, index, offset, first, counts, deltas):
         """Returns (steps, ids) of a spike block."""
@@ -536,6 +552,10 @@ class _Checker:
     def trailer(self, index, offset, t):
         def bad(msg):
             return CorruptError(index, offset, "corrupt: " + msg)
+        for pre, post in self.weights_order:
+            seen = self.weights_seen[(pre, post)]
+            if seen[0] != seen[1]:
+                raise bad("weights %s -> %s: the records hold %d of the pair's %d synapses" % (_q(pre), _q(post), seen[0], seen[1]))
         if t.total_spikes != self.nspikes:
             raise bad("trailer counts %d spikes, the stream holds %d" % (t.total_spikes, self.nspikes))
         if self.total_steps > 0 and t.steps_done > self.total_steps:

@@ -119,6 +119,19 @@ func (s *specFlags) load(fs *pflag.FlagSet, arg string) (*myelinpb.Network, erro
 			net.Phases = append(net.Phases, p)
 		}
 	}
+	if fs.Changed("duration") && !fs.Changed("phase") {
+		// A shorter run keeps the part of the model's or spec's phases
+		// that it reaches (a phase of --phase must fit as given).
+		d := net.GetDurationMs()
+		kept := net.Phases[:0]
+		for _, ph := range net.Phases {
+			if ph.GetStartMs() < d {
+				ph.StopMs = min(ph.GetStopMs(), d)
+				kept = append(kept, ph)
+			}
+		}
+		net.Phases = kept
+	}
 	spec.ApplyDefaults(net)
 	if err := spec.Validate(net); err != nil {
 		return nil, fmt.Errorf("%s: %w", arg, err)

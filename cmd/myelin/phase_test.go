@@ -124,3 +124,30 @@ func TestCompareWeights(t *testing.T) {
 		t.Errorf("compare different learning rates: exit %d, %q", code, out)
 	}
 }
+
+// TestDurationClipsPhases: --duration shorter than a model's phases keeps
+// the part of them that the run reaches (consolidation's rest phase ends
+// at 8 s; a 300 ms run keeps [0, 300) of it and drops its test phase),
+// while a --phase past the end is still an error naming the field.
+func TestDurationClipsPhases(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "c.myelin")
+	if code, _, errOut := myelin(t, "run", "consolidation", "--set", "n=100", "--duration", "300", "--backend", "cpu", "-q", "-o", out); code != 0 {
+		t.Fatalf("consolidation --duration 300: exit %d: %s", code, errOut)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := stream.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph := res.Header.GetSpec().GetPhases()
+	if len(ph) != 1 || ph[0].GetName() != "replay" || ph[0].GetStartMs() != 0 || ph[0].GetStopMs() != 300 {
+		t.Errorf("phases of the 300 ms run: %v, want replay [0, 300) alone", ph)
+	}
+	if code, _, errOut := myelin(t, "run", "consolidation", "--set", "n=100", "--duration", "300", "--phase", "late:200-400", "--backend", "cpu", "-q", "-o", out); code == 0 || !strings.Contains(errOut, "stop_ms") {
+		t.Errorf("--phase past --duration: exit %d, %s: want an error naming stop_ms", code, errOut)
+	}
+}

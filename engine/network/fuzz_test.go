@@ -63,6 +63,11 @@ var fuzzSeeds = []string{
 	fuzzPops + `projections { pre: "R" post: "R" explicit { pre_index: [0, 5] post_index: [5, 0] weight_values: [0.5, -0.5] } delay { constant: 0.2 } }`,
 	fuzzPops + `projections { pre: "D" post: "X" explicit { pre_index: [0, 6, 6] post_index: [4, 0, 0] weight_values: [1, 2, -3] delay_ms: [0, 0.1, 5] } }`,
 	fuzzPops + `projections { pre: "D" post: "D" explicit { pre_index: [0, 1] post_index: [1, 0] } weight { uniform { low: -1 high: 1 } } delay { uniform { low: 0.1 high: 2 } } }`,
+	// Plasticity, phases and the slow port.
+	fuzzPops + `projections { pre: "X" post: "X" fixed_in_degree { indegree: 3 } weight { uniform { low: 0.5 high: 2 } } stdp { w_max: 5 lambda: 0.1 mu_plus: 0 mu_minus: 1 } } phases { name: "a" start_ms: 0 stop_ms: 0.5 learning_rate: 3 } phases { name: "b" start_ms: 0.5 stop_ms: 1 learning_rate: 0 } inputs { target: "X" poisson { rate_hz: 20000 weight: 50 } }`,
+	fuzzPops + `projections { pre: "D" post: "C" all_to_all {} weight { constant: 2 } receptor: INHIBITORY stdp { w_max: 4 lambda: 1e30 alpha: 0 } stp { u: 0.3 } }`,
+	fuzzPops + `projections { pre: "X" post: "C" fixed_out_degree { outdegree: 2 } weight { constant: 3 } delay { uniform { low: 0.1 high: 3 } } receptor: SLOW_EXCITATORY } inputs { target: "X" poisson { rate_hz: 9000 weight: 40 receptor: SLOW_EXCITATORY } }`,
+	fuzzPops + `projections { pre: "D" post: "X" pairwise_bernoulli { p: 0.5 } weight { normal { mean: 1 std: 1 } } receptor: SLOW_EXCITATORY stdp { w_max: 3 } }`,
 	// Models and transfers.
 	`populations { name: "A" size: 3 iaf_psc_delta { c_m: 1 tau_m: 5 t_ref: 0 e_l: 0 v_reset: 0 v_th: 1 i_e: 100 } }`,
 	`populations { name: "A" size: 3 iaf_psc_exp { tau_syn_ex: 10 tau_syn_in: 10 tau_m: 10 i_e: 1000 } }`,

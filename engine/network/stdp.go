@@ -158,6 +158,12 @@ func (b *builder) stdp() error {
 		if !(r >= 0) || math.IsInf(r, 0) {
 			return fmt.Errorf("phase %q (phases[%d]): learning_rate = %v: must be finite and >= 0", ph.GetName(), i, r)
 		}
+		for k := range net.STDP {
+			set := &net.STDP[k]
+			if _, err := synapse.NewSTDP(set.Params, net.Dt, net.Pops[set.Post].Shift, r); err != nil {
+				return fmt.Errorf("phase %q (phases[%d]): learning_rate = %v: STDP of %q onto %q: %w", ph.GetName(), i, r, net.Pops[set.Pre].Name, net.Pops[set.Post].Name, err)
+			}
+		}
 		net.Phases = append(net.Phases, PhaseRange{Name: ph.GetName(), Start: a, Stop: z, Rate: r})
 	}
 	return nil

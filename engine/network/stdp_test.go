@@ -2,6 +2,7 @@ package network
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/myelin-sim/myelin/engine/spec"
@@ -105,5 +106,33 @@ func TestSTDPScaleBoundsWMax(t *testing.T) {
 	}
 	if static := shift(spec.UniformDist(1, 2), false); static <= want {
 		t.Errorf("static weights in [1, 2]: shift %d, want more than %d (the test would not tell)", static, want)
+	}
+}
+
+// An STDP change past what float32 holds is a build error naming the
+// field, from the projection's lambda or from a phase's learning rate.
+func TestSTDPCoefficientOverflow(t *testing.T) {
+	build := func(lambda, rate float64) error {
+		b := spec.New("overflow").Duration(10).
+			Population("E", 50, spec.IafPscExp(nil)).
+			Project("E", "E", spec.FixedIn(5), spec.Weight(spec.Const(1)), spec.STDP(func(s *myelinpb.STDP) { s.Lambda = proto.Float64(lambda) }))
+		if rate != 1 {
+			b.Phase("fast", 0, 5, rate)
+		}
+		s, err := b.Build()
+		if err != nil {
+			return err
+		}
+		_, err = Build(s, Options{})
+		return err
+	}
+	if err := build(1e40, 1); err == nil || !strings.Contains(err.Error(), "lower lambda") {
+		t.Errorf("lambda 1e40: %v, want an error saying to lower lambda", err)
+	}
+	if err := build(0.01, 1e40); err == nil || !strings.Contains(err.Error(), `phase "fast" (phases[0]): learning_rate = 1e+40`) {
+		t.Errorf("learning rate 1e40: %v, want an error naming the phase", err)
+	}
+	if err := build(0.01, 2); err != nil {
+		t.Errorf("lambda 0.01, rate 2: %v", err)
 	}
 }

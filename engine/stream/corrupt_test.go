@@ -144,6 +144,14 @@ func corruptCases(t testing.TB) map[string]struct {
 		corruptCase{What: "a weights record with a post index past its population", Error: "CorruptError", Index: 1, Contains: `post_index[0] = 20: population "I" has 20 neurons`})
 	add("weights-out-of-order", build(t, v3, wts(1, 2, []uint32{0}, []uint32{1}, []int32{7})),
 		corruptCase{What: "a weights record that does not start where the pair's records so far end", Error: "CorruptError", Index: 1, Contains: "starts at synapse 1, want 0"})
+	wtsShift := wts(1, 2, []uint32{1}, []uint32{2}, []int32{7})
+	wtsShift.GetWeights().Shift = 0
+	add("weights-incomplete", build(t, v3, good[1], wts(0, 3, []uint32{0, 5}, []uint32{1, 19}, []int32{7, -7}), good[2], good[3], good[4]),
+		corruptCase{What: "weights records that hold fewer synapses than their total when the trailer comes", Error: "CorruptError", Index: 5, Contains: `weights "E" -> "I": the records hold 2 of the pair's 3 synapses`, Spikes: 4})
+	add("weights-shift-changes", build(t, v3, wts(0, 2, []uint32{0}, []uint32{1}, []int32{7}), wtsShift),
+		corruptCase{What: "a weights record whose shift differs from the pair's first record", Error: "CorruptError", Index: 2, Contains: "step 1000 and shift 0, an earlier record of the pair said 1000 and 20"})
+	add("weights-repeated", build(t, v3, wts(0, 1, []uint32{0}, []uint32{1}, []int32{7}), wts(0, 1, []uint32{0}, []uint32{1}, []int32{7})),
+		corruptCase{What: "the weights of a pair written twice", Error: "CorruptError", Index: 2, Contains: "a record after the pair's 1 synapses were all read"})
 	add("unknown-kind-v2", build(t, good[0], future), corruptCase{What: "a record of no known kind in a version-2 stream", Error: "CorruptError", Index: 1, Contains: "record holds no known kind"})
 	for _, c := range []struct {
 		name, what, contains string

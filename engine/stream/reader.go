@@ -72,7 +72,8 @@ type Reader struct {
 	steps    []uint64
 	ids      []uint32 // decoded spikes: the last block, from blockAt on
 	blockAt  int
-	weights  map[[2]string][2]uint64 // per pair of populations: weights read so far, and their total
+	weights  map[[2]string]*weightsSeen // per pair of populations: what its records said so far
+	wpairs   [][2]string                // those pairs, in stream order
 	// accumulate keeps every block's spikes in steps and ids (ReadAll),
 	// so that they are decoded once into their final place.
 	accumulate bool
@@ -361,6 +362,9 @@ func (r *Reader) check(rec *myelinpb.Record) error {
 		return r.checkWeights(k.Weights)
 	case *myelinpb.Record_Trailer:
 		t := k.Trailer
+		if err := r.checkWeightsComplete(); err != nil {
+			return err
+		}
 		if got, want := r.spikes, t.GetTotalSpikes(); got != want {
 			return fmt.Errorf("trailer counts %d spikes, the stream holds %d", want, got)
 		}

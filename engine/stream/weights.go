@@ -27,6 +27,14 @@ func (w *Writer) WriteWeights(pre, post string, step uint64, preIndex, postIndex
 	if len(preIndex) != n || len(postIndex) != n {
 		return fmt.Errorf("stream: WriteWeights: %d pre indices, %d post indices and %d weights: must be as many", len(preIndex), len(postIndex), n)
 	}
+	k := [2]string{pre, post}
+	if w.weightPairs[k] {
+		return fmt.Errorf("stream: WriteWeights: the weights of %q -> %q were written already (once per pair)", pre, post)
+	}
+	if w.weightPairs == nil {
+		w.weightPairs = map[[2]string]bool{}
+	}
+	w.weightPairs[k] = true
 	for first := 0; first < n || first == 0; first += MaxWeightsPerRecord {
 		end := min(n, first+MaxWeightsPerRecord)
 		rec := &myelinpb.Record{Kind: &myelinpb.Record_Weights{Weights: &myelinpb.Weights{
@@ -93,28 +101,61 @@ func checkWeightsIndices(h *myelinpb.Header, x *myelinpb.Weights) error {
 	return nil
 }
 
+// weightsSeen is what the records of one pair of populations said so far.
+type weightsSeen struct {
+	read, total uint64
+	step        uint64
+	shift       int32
+}
+
 // checkWeights checks a weights record read from the stream: its version,
-// its indices, and that the records of one pair of populations follow each
-// other in order (first is the count read so far) with one total.
+// its size and indices, and that the records of one pair of populations
+// follow each other in order with one total, one step and one shift.
 func (r *Reader) checkWeights(x *myelinpb.Weights) error {
 	if r.version < WeightsFormatVersion {
 		return fmt.Errorf("weights record in a format version %d stream (weights records need version %d)", r.version, WeightsFormatVersion)
+	}
+	if n := len(x.GetWeight()); n > MaxWeightsPerRecord {
+		return fmt.Errorf("weights %q -> %q: %d synapses in one record, more than %d", x.GetPre(), x.GetPost(), n, MaxWeightsPerRecord)
 	}
 	if err := checkWeightsIndices(r.header, x); err != nil {
 		return err
 	}
 	if r.weights == nil {
-		r.weights = map[[2]string][2]uint64{}
+		r.weights = map[[2]string]*weightsSeen{}
 	}
 	k := [2]string{x.GetPre(), x.GetPost()}
-	seen := r.weights[k] // synapses read so far, total
-	if seen[0] > 0 && seen[1] != x.GetTotal() {
-		return fmt.Errorf("weights %q -> %q: total %d, an earlier record said %d", k[0], k[1], x.GetTotal(), seen[1])
+	seen, ok := r.weights[k]
+	if !ok {
+		if x.GetFirst() != 0 {
+			return fmt.Errorf("weights %q -> %q: the first record starts at synapse %d, want 0", k[0], k[1], x.GetFirst())
+		}
+		r.weights[k] = &weightsSeen{read: uint64(len(x.GetWeight())), total: x.GetTotal(), step: x.GetStep(), shift: x.GetShift()}
+		r.wpairs = append(r.wpairs, k)
+		return nil
 	}
-	if x.GetFirst() != seen[0] {
-		return fmt.Errorf("weights %q -> %q: record starts at synapse %d, want %d (the records of a pair follow each other)", k[0], k[1], x.GetFirst(), seen[0])
+	switch {
+	case seen.read == seen.total:
+		return fmt.Errorf("weights %q -> %q: a record after the pair's %d synapses were all read (the records of a pair are written once)", k[0], k[1], seen.total)
+	case x.GetTotal() != seen.total:
+		return fmt.Errorf("weights %q -> %q: total %d, an earlier record said %d", k[0], k[1], x.GetTotal(), seen.total)
+	case x.GetStep() != seen.step || x.GetShift() != seen.shift:
+		return fmt.Errorf("weights %q -> %q: step %d and shift %d, an earlier record of the pair said %d and %d", k[0], k[1], x.GetStep(), x.GetShift(), seen.step, seen.shift)
+	case x.GetFirst() != seen.read:
+		return fmt.Errorf("weights %q -> %q: record starts at synapse %d, want %d (the records of a pair follow each other)", k[0], k[1], x.GetFirst(), seen.read)
 	}
-	r.weights[k] = [2]uint64{seen[0] + uint64(len(x.GetWeight())), x.GetTotal()}
+	seen.read += uint64(len(x.GetWeight()))
+	return nil
+}
+
+// checkWeightsComplete reports, at the trailer, a pair of populations
+// whose records hold fewer synapses than their total.
+func (r *Reader) checkWeightsComplete() error {
+	for _, k := range r.wpairs {
+		if seen := r.weights[k]; seen.read != seen.total {
+			return fmt.Errorf("weights %q -> %q: the records hold %d of the pair's %d synapses", k[0], k[1], seen.read, seen.total)
+		}
+	}
 	return nil
 }
 

@@ -204,3 +204,28 @@ print(json.dumps({"records": len(s.weights), "n": int(d["fixed"].size), "shift":
 		t.Errorf("python read %+v; want 2 records, %d weights, sums %d %d %d, last %d, w5 %v", got, n, ps, qs, fs, wt[n-1], float64(wt[5])/(1<<20))
 	}
 }
+
+// TestWeightsLimits: a record of more than MaxWeightsPerRecord synapses is
+// corrupt (the writer never makes one), and the writer refuses to write a
+// pair's weights twice, which its reader would reject.
+func TestWeightsLimits(t *testing.T) {
+	n := MaxWeightsPerRecord + 1
+	big := &myelinpb.Record{Kind: &myelinpb.Record_Weights{Weights: &myelinpb.Weights{Pre: "E", Post: "I", Total: uint64(n),
+		PreIndex: make([]uint32, n), PostIndex: make([]uint32, n), Weight: make([]int32, n)}}}
+	h := weightsHeader()
+	data := append(frameV(t, &myelinpb.Record{Kind: &myelinpb.Record_Header{Header: h}}, h.FormatVersion), frameV(t, big, h.FormatVersion)...)
+	if _, err := ReadAll(bytes.NewReader(data)); err == nil || !strings.Contains(err.Error(), "more than 1048576") {
+		t.Errorf("a record of %d synapses: error %v, want one saying it holds more than %d", n, err, MaxWeightsPerRecord)
+	}
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, weightsHeader())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteWeights("E", "I", 10, []uint32{0}, []uint32{1}, []int32{5}, 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteWeights("E", "I", 10, []uint32{0}, []uint32{1}, []int32{5}, 3); err == nil || !strings.Contains(err.Error(), "written already") {
+		t.Errorf("a pair written twice: error %v, want one saying it was written already", err)
+	}
+}

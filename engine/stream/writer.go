@@ -43,6 +43,8 @@ type Writer struct {
 
 	totalSpikes uint64
 	nextStep    uint64 // first step a spike block may start at
+	// weightPairs holds the pairs of populations whose weights were written.
+	weightPairs map[[2]string]bool
 
 	buf    []byte        // scratch: framed record prefix
 	idsBuf []byte        // scratch: packed, delta-coded ids of one block

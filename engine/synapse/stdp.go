@@ -105,6 +105,14 @@ func NewSTDP(p STDPParams, dt float64, shift int32, rate float64) (STDP, error) 
 	if p.WMax < 0 {
 		c.Sign = -1
 	}
+	// A change of more than float32 holds would turn the rule's products
+	// into Inf and NaN (0·Inf), which round to nothing sensible.
+	if math.IsInf(float64(c.Potentiate), 0) {
+		return STDP{}, fmt.Errorf("stdp: lambda = %v × learning rate %v × w_max (%v fixed-point units) = %v: must be below %g (float32); lower lambda or the learning rate", p.Lambda, rate, wm, p.Lambda*rate*wm, math.MaxFloat32)
+	}
+	if math.IsInf(float64(c.Depress), 0) {
+		return STDP{}, fmt.Errorf("stdp: alpha = %v × lambda %v × learning rate %v × w_max (%v fixed-point units) = %v: must be below %g (float32); lower alpha, lambda or the learning rate", p.Alpha, p.Lambda, rate, wm, p.Alpha*p.Lambda*rate*wm, math.MaxFloat32)
+	}
 	return c, nil
 }
 

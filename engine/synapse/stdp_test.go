@@ -60,6 +60,9 @@ func TestNewSTDPErrors(t *testing.T) {
 		{func(p *STDPParams) { p.WMax = 0 }, "w_max"},
 		{func(p *STDPParams) { p.WMax = 1e-12 }, "w_max = 1e-12 is 0 units"},
 		{func(p *STDPParams) { p.TauPlus = 1e-9 }, "tau_plus_ms = 1e-09: must be at least"},
+		// Changes past float32 would make Inf, then NaN at x = 1.
+		{func(p *STDPParams) { p.Lambda = 1e40 }, "lower lambda or the learning rate"},
+		{func(p *STDPParams) { p.Alpha = 1e35 }, "lower alpha, lambda or the learning rate"},
 	} {
 		p := ok
 		c.edit(&p)

@@ -151,7 +151,12 @@ def stdp(prj, scale):
     v = {k: float(ps[k].base_value) for k in ("tau_plus", "tau_minus", "A_plus", "A_minus", "w_max")}
     mu_plus, mu_minus = prj.synapse_type.weight_dependence.mu
     # pyNN.nest's mapping onto stdp_synapse: lambda = A_plus, alpha = A_minus / A_plus.
-    alpha = v["A_minus"] / v["A_plus"] if v["A_plus"] != 0 else v["A_minus"]
+    if v["A_plus"] == 0 and v["A_minus"] != 0:
+        # The engine's depression is alpha * lambda with lambda = A_plus:
+        # it cannot depress without potentiating.
+        raise NotImplementedError("STDPMechanism: A_plus = 0 with A_minus = %g: depression alone is not supported "
+                                  "(the engine scales depression by A_plus, as NEST's stdp_synapse does)" % v["A_minus"])
+    alpha = v["A_minus"] / v["A_plus"] if v["A_plus"] != 0 else 0.0
     return pb.STDP(**{"tau_plus_ms": v["tau_plus"], "tau_minus_ms": v["tau_minus"], "lambda": v["A_plus"],
                       "alpha": alpha, "mu_plus": mu_plus, "mu_minus": mu_minus, "w_max": v["w_max"] * scale})
 

@@ -53,6 +53,12 @@ class Projection(common.Projection):
                     raise NotImplementedError(
                         "pynn_myelin: STDPMechanism %s must be one value for the whole projection "
                         "(the engine keeps one STDP parameter set per pair of populations)" % name)
+            ps = self.synapse_type.parameter_space
+            if float(ps["A_plus"].base_value) == 0 and float(ps["A_minus"].base_value) != 0:
+                # The engine's depression is alpha * lambda with lambda = A_plus.
+                raise NotImplementedError(
+                    "pynn_myelin: STDPMechanism A_plus = 0 with A_minus = %g: depression alone is not supported "
+                    "(the engine scales depression by A_plus, as NEST's stdp_synapse does)" % float(ps["A_minus"].base_value))
         if isinstance(self.synapse_type, TsodyksMarkramSynapse):
             for name in ("U", "tau_rec", "tau_facil"):
                 la = self.synapse_type.parameter_space[name]

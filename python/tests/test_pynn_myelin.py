@@ -662,6 +662,10 @@ def test_stdp_spec(fresh):
         sim.Projection(a, a, sim.AllToAllConnector(), sim.STDPMechanism(
             timing_dependence=sim.SpikePairRule(A_plus=RandomDistribution("uniform", low=0.01, high=0.02)),
             weight_dependence=sim.AdditiveWeightDependence(w_max=1.0), weight=0.5))
+    with pytest.raises(NotImplementedError, match="depression alone is not supported"):
+        sim.Projection(a, a, sim.AllToAllConnector(), sim.STDPMechanism(
+            timing_dependence=sim.SpikePairRule(A_plus=0.0, A_minus=0.01),
+            weight_dependence=sim.AdditiveWeightDependence(w_max=1.0), weight=0.5))
 
 
 @needs_engine
