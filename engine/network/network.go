@@ -180,6 +180,10 @@ type Network struct {
 
 	Syn       Synapses
 	RingSlots uint32 // max delay + 1
+	// Procedural lists the projections whose synapses are not in Syn:
+	// backends regenerate their rows when a neuron spikes (see
+	// Procedural). Nil without procedural projections.
+	Procedural []Procedural
 
 	Poisson      []Poisson
 	PoissonTable []uint32
