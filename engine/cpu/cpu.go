@@ -124,10 +124,7 @@ func (c *Backend) stepWork(net *network.Network) float64 {
 	for _, p := range net.Poisson {
 		w += float64(p.Count) * costPoisson
 	}
-	syn := net.SynapseCount()
-	for _, p := range net.Procedural {
-		syn += p.Synapses
-	}
+	syn := net.SynapseCount() + net.ProceduralSynapses()
 	return w + float64(syn)*assumedRateHz*net.Dt/1000*costEvent
 }
 

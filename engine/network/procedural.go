@@ -73,8 +73,14 @@ type RowGen struct {
 
 // NewRowGen returns a row generator for the procedural projection p of net.
 func (p *Procedural) NewRowGen(net *Network) *RowGen {
+	wk := p.gen.newWorker()
+	// With constant weights and delays every synapse of a row is alike but
+	// for its target: the targets may come in any order (choose then skips
+	// sorting them), the row is the same set. Drawn delays or weights pair
+	// with the targets in sorted order, as pass 2 stores them.
+	wk.unordered = p.gen.constWOK && p.gen.constDOK
 	return &RowGen{
-		p: p, wk: p.gen.newWorker(),
+		p: p, wk: wk,
 		scale:     math.Ldexp(1, int(net.Pops[p.Post].Shift)),
 		postFirst: net.Pops[p.Post].First,
 	}
