@@ -8,6 +8,7 @@ import (
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/spec"
 	myelinpb "github.com/myelin-sim/myelin/proto"
+	"google.golang.org/protobuf/proto"
 )
 
 // procSpec has a projection of each procedural rule (procedural as on
@@ -154,5 +155,14 @@ func TestProceduralValidation(t *testing.T) {
 				t.Errorf("case %d: error %q does not say %q", i, err, w)
 			}
 		}
+	}
+	// Build refuses on its own too (a spec that skipped validation).
+	s, err := base().Project("A", "B", spec.FixedIn(3), spec.Weight(spec.Const(1)), spec.Name("col")).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Projections[0].Procedural = proto.Bool(true)
+	if _, err := network.Build(s, network.Options{}); err == nil || !strings.Contains(err.Error(), `projection "col" (projections[0]): procedural`) {
+		t.Errorf("Build of a procedural fixed in-degree rule: %v, want a refusal naming the projection", err)
 	}
 }
