@@ -38,13 +38,23 @@ func (c *Backend) deliverProcedural(w int, s uint32, base []uint64, inOff uint64
 	if len(from) == 0 {
 		return
 	}
-	lo, hi := c.parts[w][0], c.parts[w][1]
+	lo, span := c.parts[w][0], c.parts[w][1]-c.parts[w][0]
 	ring := c.ring
 	local := s - net.Pops[pi].First
 	for _, i := range from {
-		tgt, dly, wt := c.procGen[w][i].Row(local)
+		gen := c.procGen[w][i]
+		tgt, dly, wt := gen.Row(local)
+		if d, x, ok := gen.Constant(); ok {
+			off := base[d] + uint64(uint32(x)>>31)*inOff
+			for _, g := range tgt {
+				if g-lo < span { // g in [lo, lo+span)
+					ring[off+uint64(g)] += x
+				}
+			}
+			continue
+		}
 		for k, g := range tgt {
-			if g < lo || g >= hi {
+			if g-lo >= span {
 				continue
 			}
 			x := wt[k]

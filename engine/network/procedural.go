@@ -67,23 +67,41 @@ type RowGen struct {
 	wk        *worker
 	scale     float64
 	postFirst uint32
-	tgt, dly  []uint32
-	w         []int32
+	// constant: every synapse has delay field cd and weight cw (Row
+	// returns only the targets).
+	constant bool
+	cd       uint32
+	cw       int32
+	tgt, dly []uint32
+	w        []int32
 }
 
 // NewRowGen returns a row generator for the procedural projection p of net.
 func (p *Procedural) NewRowGen(net *Network) *RowGen {
-	wk := p.gen.newWorker()
-	// With constant weights and delays every synapse of a row is alike but
-	// for its target: the targets may come in any order (choose then skips
-	// sorting them), the row is the same set. Drawn delays or weights pair
-	// with the targets in sorted order, as pass 2 stores them.
-	wk.unordered = p.gen.constWOK && p.gen.constDOK
-	return &RowGen{
+	g := p.gen
+	wk := g.newWorker()
+	r := &RowGen{
 		p: p, wk: wk,
 		scale:     math.Ldexp(1, int(net.Pops[p.Post].Shift)),
 		postFirst: net.Pops[p.Post].First,
+		constant:  g.constWOK && g.constDOK,
 	}
+	if r.constant {
+		// Every synapse of a row is alike but for its target: the targets
+		// may come in any order (choose then skips sorting them), the row
+		// is the same set. Drawn delays or weights pair with the targets
+		// in sorted order, as pass 2 stores them.
+		wk.unordered = true
+		r.cd, r.cw = g.constD|p.Port, r.quantize(g.signed(g.constW))
+	}
+	return r
+}
+
+// Constant reports whether every synapse of the projection has the same
+// delay field and fixed-point weight, and returns them: Row then returns
+// the targets only.
+func (r *RowGen) Constant() (delay uint32, w int32, ok bool) {
+	return r.cd, r.cw, r.constant
 }
 
 // quantize converts a signed weight to the target's fixed point exactly as
@@ -97,30 +115,41 @@ func (r *RowGen) quantize(w float64) int32 {
 
 // Row returns the synapses of local presynaptic neuron i (0 <= i < the
 // pre population's size): global target ids, delay fields (delay steps,
-// or-ed with Port) and fixed-point weights, in the generator's order. The
-// slices are valid until the next call.
+// or-ed with Port) and fixed-point weights, in the generator's order; for
+// a Constant projection the delays and weights are nil. The slices are
+// valid until the next call.
 func (r *RowGen) Row(i uint32) (tgt, delay []uint32, w []int32) {
 	g := r.p.gen
-	if _, ok := g.proj.GetRule().(*myelinpb.Projection_AllToAll); ok {
-		// Constant weight and delay (Build checks): no draws.
-		n := g.nPost
-		if g.samePop && !g.autapses {
-			n--
-		}
-		tgt, delay, w = grow(&r.tgt, int(n)), grow(&r.dly, int(n)), grow(&r.w, int(n))
-		q := r.quantize(g.signed(g.constW))
-		k := 0
-		for j := uint32(0); j < g.nPost; j++ {
-			if g.samePop && !g.autapses && j == i {
-				continue
+	skip := g.samePop && !g.autapses
+	if r.constant {
+		switch rule := g.proj.GetRule().(type) {
+		case *myelinpb.Projection_FixedOutDegree:
+			r.wk.conn.Reset(i)
+			local := g.choose(r.wk, rule.FixedOutDegree.GetOutdegree(), g.nPost, i)
+			tgt = grow(&r.tgt, len(local))
+			for k, x := range local {
+				tgt[k] = r.postFirst + x
 			}
-			tgt[k], delay[k], w[k] = r.postFirst+j, g.constD|r.p.Port, q
-			k++
+		case *myelinpb.Projection_OneToOne:
+			tgt = r.tgt[:0]
+			if !skip {
+				tgt = append(tgt, r.postFirst+i)
+			}
+			r.tgt = tgt
+		case *myelinpb.Projection_AllToAll:
+			tgt = r.tgt[:0]
+			for j := uint32(0); j < g.nPost; j++ {
+				if !(skip && j == i) {
+					tgt = append(tgt, r.postFirst+j)
+				}
+			}
+			r.tgt = tgt
 		}
-		return tgt, delay, w
+		return tgt, nil, nil
 	}
 	// Fixed out-degree: unit i is pre neuron i. One-to-one: unit i holds
-	// the one synapse i -> i (or none without autapses).
+	// the one synapse i -> i (or none without autapses). (All-to-all is
+	// constant: Build checks.)
 	bt := g.unit(r.wk, i)
 	n := len(bt.post)
 	tgt, delay, w = grow(&r.tgt, n), grow(&r.dly, n), grow(&r.w, n)

@@ -23,6 +23,7 @@ func procSpec(on bool) *spec.Builder {
 		Project("A", "B", spec.FixedOut(12), spec.Weight(spec.LognormalDist(0, 1, false)), spec.Delay(spec.ClippedNormalDist(1, 0.5, 0.1, 4)), p).
 		Project("A", "A", spec.FixedOut(7), spec.Weight(spec.UniformDist(-3, 2)), spec.Autapses(false), spec.Multapses(false), p).
 		Project("A", "B", spec.FixedOut(3), spec.Weight(spec.Const(4)), spec.Via(myelinpb.Receptor_SLOW_EXCITATORY), spec.Delay(spec.UniformDist(0.1, 2)), p).
+		Project("A", "C", spec.FixedOut(5), spec.Weight(spec.Const(2)), spec.Delay(spec.Const(0.8)), p).
 		Project("B", "C", spec.OneToOne(), spec.Weight(spec.NormalDist(1.3, 0.7)), spec.Delay(spec.UniformDist(0.1, 3)), p).
 		Project("C", "C", spec.AllToAll(), spec.Weight(spec.Const(-0.3)), spec.Delay(spec.Const(0.4)), spec.Autapses(false), p).
 		Project("B", "A", spec.AllToAll(), spec.Weight(spec.Const(0.7)), spec.Via(myelinpb.Receptor_INHIBITORY), p).
@@ -82,8 +83,8 @@ func TestProceduralRowsEqualStored(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(net.Procedural) != 6 {
-			t.Fatalf("%d procedural projections, want 6", len(net.Procedural))
+		if len(net.Procedural) != 7 {
+			t.Fatalf("%d procedural projections, want 7", len(net.Procedural))
 		}
 		if got, want := net.SynapseCount(), uint64(9*90+4*90); got != want {
 			t.Errorf("%d stored synapses, want %d (the fixed in-degree rules')", got, want)
@@ -109,8 +110,13 @@ func TestProceduralRowsEqualStored(t *testing.T) {
 					continue
 				}
 				tgt, dly, w := gens[i].Row(pre - net.Pops[pi].First)
+				cd, cw, constant := gens[i].Constant()
 				for k := range tgt {
-					got = append(got, synKey{tgt[k], dly[k], w[k]})
+					if constant {
+						got = append(got, synKey{tgt[k], cd, cw})
+					} else {
+						got = append(got, synKey{tgt[k], dly[k], w[k]})
+					}
 				}
 				regenerated += len(tgt)
 			}
@@ -121,7 +127,7 @@ func TestProceduralRowsEqualStored(t *testing.T) {
 				t.Fatalf("%d threads: row %d: %d synapses regenerated and stored, want the stored build's %d (or they differ)", th, pre, len(got), len(want))
 			}
 		}
-		if want := 120*(12+7+3) + 90 + 90*89 + 90*120; regenerated != want {
+		if want := 120*(12+7+3+5) + 90 + 90*89 + 90*120; regenerated != want {
 			t.Errorf("%d synapses regenerated, want %d", regenerated, want)
 		}
 	}
