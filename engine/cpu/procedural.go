@@ -45,11 +45,17 @@ func (c *Backend) deliverProcedural(w int, s uint32, base []uint64, inOff uint64
 		gen := c.procGen[w][i]
 		tgt, dly, wt := gen.Row(local)
 		if d, x, ok := gen.Constant(); ok {
-			off := base[d] + uint64(uint32(x)>>31)*inOff
+			// Branch-free: the targets come in any order, so a test per
+			// target would mispredict. A target outside [lo, lo+span)
+			// adds 0 to the slot of lo, which is this thread's own.
+			off := base[d] + uint64(uint32(x)>>31)*inOff + uint64(lo)
 			for _, g := range tgt {
-				if g-lo < span { // g in [lo, lo+span)
-					ring[off+uint64(g)] += x
+				dg := g - lo
+				in := uint32(0)
+				if dg < span {
+					in = 1
 				}
+				ring[off+uint64(dg*in)] += x & -int32(in)
 			}
 			continue
 		}
