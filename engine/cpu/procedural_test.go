@@ -13,7 +13,8 @@ import (
 )
 
 // procMix has a projection of every procedural rule, with constant and
-// drawn weights and delays, beside stored projections: on is the set of
+// drawn weights and delays, beside stored projections (with STP and STDP
+// from populations that have procedural projections too): on is the set of
 // projection names that are procedural.
 func procMix(on map[string]bool) *spec.Builder {
 	p := func(name string) spec.Option { return spec.Procedural(on[name]) }
@@ -38,6 +39,9 @@ func procMix(on map[string]bool) *spec.Builder {
 		// Stored only (by-post rules).
 		Project("B", "A", spec.FixedIn(20), spec.Weight(spec.NormalDist(-40, 10)), spec.Delay(spec.Const(0.3)), spec.Name("in-stored")).
 		Project("A", "C", spec.FixedIn(25), spec.Weight(spec.UniformDist(0.5, 1.5)), spec.Name("in-c")).
+		// Plastic stored projections from populations with procedural ones.
+		Project("B", "C", spec.FixedIn(10), spec.Weight(spec.Const(0.5)), spec.STP(0.5, 200, 0), spec.Name("stp")).
+		Project("E", "E", spec.FixedIn(5), spec.Weight(spec.Const(20)), spec.STDP(nil), spec.Name("stdp")).
 		Poisson("A", 10000, 22).Poisson("B", 10000, 22).Poisson("C", 7000, 0.25).Poisson("D", 7000, 0.22).Poisson("E", 10000, 22)
 }
 
