@@ -26,11 +26,11 @@ func (c *Backend) loadProcedural(threads int) {
 }
 
 // deliverProcedural delivers spike s through the procedural projections
-// from its population: thread w regenerates each row whole and adds the
-// synapses whose targets lie in its own neuron range, into the ring slots
-// that a stored synapse with the same packed delay field would reach. Each
-// target receives the same integer additions whatever the thread count,
-// so the spikes equal those of the stored mode.
+// from its population: thread w regenerates each row (network.RowGen.RowIn)
+// for the targets in its own neuron range only, and adds them into the ring
+// slots that a stored synapse with the same packed delay field would reach.
+// Each target receives the same integer additions whatever the thread
+// count, so the spikes equal those of the stored mode.
 func (c *Backend) deliverProcedural(w int, s uint32, base []uint64, inOff uint64) {
 	net := c.net
 	pi := net.PopOf(s)
@@ -38,31 +38,20 @@ func (c *Backend) deliverProcedural(w int, s uint32, base []uint64, inOff uint64
 	if len(from) == 0 {
 		return
 	}
-	lo, span := c.parts[w][0], c.parts[w][1]-c.parts[w][0]
+	lo, hi := c.parts[w][0], c.parts[w][1]
 	ring := c.ring
 	local := s - net.Pops[pi].First
 	for _, i := range from {
 		gen := c.procGen[w][i]
-		tgt, dly, wt := gen.Row(local)
+		tgt, dly, wt := gen.RowIn(local, lo, hi)
 		if d, x, ok := gen.Constant(); ok {
-			// Branch-free: the targets come in any order, so a test per
-			// target would mispredict. A target outside [lo, lo+span)
-			// adds 0 to the slot of lo, which is this thread's own.
-			off := base[d] + uint64(uint32(x)>>31)*inOff + uint64(lo)
+			off := base[d] + uint64(uint32(x)>>31)*inOff
 			for _, g := range tgt {
-				dg := g - lo
-				in := uint32(0)
-				if dg < span {
-					in = 1
-				}
-				ring[off+uint64(dg*in)] += x & -int32(in)
+				ring[off+uint64(g)] += x
 			}
 			continue
 		}
 		for k, g := range tgt {
-			if g-lo >= span {
-				continue
-			}
 			x := wt[k]
 			ring[base[dly[k]]+uint64(g)+uint64(uint32(x)>>31)*inOff] += x
 		}

@@ -30,6 +30,9 @@ func procMix(on map[string]bool) *spec.Builder {
 		// Fixed out-degree: drawn weights and delays, inhibitory, no autapses or multapses.
 		Project("A", "A", spec.FixedOut(30), spec.Weight(spec.ClippedNormalDist(20, 8, 0, 40)), spec.Delay(spec.ClippedNormalDist(1, 0.4, 0.1, 3)), spec.Autapses(false), spec.Multapses(false), spec.Name("out-drawn"), p("out-drawn")).
 		Project("A", "B", spec.FixedOut(10), spec.Weight(spec.LognormalDist(1, 0.5, false)), spec.Via(myelinpb.Receptor_INHIBITORY), spec.Name("out-inh"), p("out-inh")).
+		// Fixed out-degree, constant, without multapses (read from the sampler's bitset).
+		Project("A", "D", spec.FixedOut(15), spec.Weight(spec.Const(0.3)), spec.Delay(spec.Const(1)), spec.Multapses(false), spec.Name("out-set"), p("out-set")).
+		Project("D", "D", spec.FixedOut(10), spec.Weight(spec.Const(0.2)), spec.Autapses(false), spec.Multapses(false), spec.Name("out-set-self"), p("out-set-self")).
 		// One-to-one: drawn weights (deferred in the stored mode) and delays.
 		Project("B", "D", spec.OneToOne(), spec.Weight(spec.NormalDist(4, 2)), spec.Delay(spec.UniformDist(0.1, 1.5)), spec.Name("one-drawn"), p("one-drawn")).
 		Project("D", "D", spec.OneToOne(), spec.Weight(spec.Const(-1)), spec.Autapses(false), spec.Name("one-none"), p("one-none")).
@@ -46,7 +49,7 @@ func procMix(on map[string]bool) *spec.Builder {
 }
 
 // procNames are the projections of procMix that may be procedural.
-var procNames = []string{"out-const", "out-slow", "out-drawn", "out-inh", "one-drawn", "one-none", "all-inh", "all-self"}
+var procNames = []string{"out-const", "out-slow", "out-set", "out-set-self", "out-drawn", "out-inh", "one-drawn", "one-none", "all-inh", "all-self"}
 
 // spikeIDs runs net on be and returns its spike ids with step boundaries.
 func spikeIDs(t *testing.T, be *cpu.Backend, net *network.Network) []uint32 {

@@ -3,6 +3,7 @@ package network
 import (
 	"fmt"
 	"math"
+	"math/bits"
 
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
@@ -216,4 +217,104 @@ func (b *builder) scanProcedural(sp *spikingProj) (bad float64) {
 		sp.maxDelay = g.constD
 	}
 	return bad
+}
+
+// RowIn is Row restricted to the targets in the global id range [lo, hi):
+// the synapses of local presynaptic neuron i onto those targets only, as
+// one thread of a backend that owns [lo, hi) delivers them. A row that
+// cannot reach the range is not generated at all; a constant fixed
+// out-degree row without multapses is read back from the sampler's bitset
+// over the range alone (no list of every target, no test per target).
+func (r *RowGen) RowIn(i, lo, hi uint32) (tgt, delay []uint32, w []int32) {
+	g := r.p.gen
+	a, b := max(lo, r.postFirst), min(hi, r.postFirst+g.nPost)
+	if a >= b {
+		return r.tgt[:0], r.dly[:0], r.w[:0]
+	}
+	a, b = a-r.postFirst, b-r.postFirst // local targets [a, b)
+	if fo, ok := g.proj.GetRule().(*myelinpb.Projection_FixedOutDegree); ok && r.constant && !g.multapses {
+		return r.bitsetRow(i, fo.FixedOutDegree.GetOutdegree(), a, b), nil, nil
+	}
+	tgt, delay, w = r.Row(i)
+	n := 0
+	if r.constant {
+		for _, x := range tgt {
+			tgt[n] = x
+			if x-r.postFirst-a < b-a {
+				n++
+			}
+		}
+		return tgt[:n], nil, nil
+	}
+	for k, x := range tgt {
+		if x-r.postFirst-a < b-a {
+			tgt[n], delay[n], w[n] = x, delay[k], w[k]
+			n++
+		}
+	}
+	return tgt[:n], delay[:n], w[:n]
+}
+
+// bitsetRow runs Floyd's sampler of generator.choose for pre neuron i (the
+// same draws: k words of the unit's connectivity stream) into the worker's
+// bitset, and returns the global ids of the chosen targets among the local
+// targets [a, b), ascending.
+func (r *RowGen) bitsetRow(i, k, a, b uint32) []uint32 {
+	g, wk := r.p.gen, r.wk
+	skip := g.samePop && !g.autapses
+	m := g.nPost
+	if skip {
+		m--
+	}
+	words := int(m+63) / 64
+	if len(wk.seen) < words {
+		wk.seen = make([]uint64, words)
+	}
+	seen := wk.seen
+	drawn := wk.chosen[:0]
+	wk.conn.Reset(i)
+	for j := m - k; j < m; j++ {
+		t, _ := bits.Mul32(wk.conn.Uint32(), j+1)
+		if seen[t/64]&(1<<(t%64)) != 0 {
+			t = j
+		}
+		seen[t/64] |= 1 << (t % 64)
+		drawn = append(drawn, t)
+	}
+	wk.chosen = drawn
+	// Draw t is target t, or t+1 from i on when i itself is skipped:
+	// targets [a, b) are draws [ta, tb).
+	ta, tb := a, b
+	if skip {
+		if a > i {
+			ta--
+		}
+		if b > i {
+			tb--
+		}
+	}
+	out := r.tgt[:0]
+	for wi := ta / 64; ta < tb && wi <= (tb-1)/64; wi++ {
+		word := seen[wi]
+		if base := wi * 64; base < ta {
+			word &= ^uint64(0) << (ta - base)
+		}
+		if end := (wi + 1) * 64; end > tb {
+			word &= ^uint64(0) >> (end - tb)
+		}
+		for word != 0 {
+			t := wi*64 + uint32(bits.TrailingZeros64(word))
+			word &= word - 1
+			x := t
+			if skip && t >= i {
+				x++
+			}
+			out = append(out, r.postFirst+x)
+		}
+	}
+	r.tgt = out
+	for _, t := range drawn {
+		seen[t/64] = 0
+	}
+	return out
 }

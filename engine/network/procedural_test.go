@@ -24,6 +24,8 @@ func procSpec(on bool) *spec.Builder {
 		Project("A", "A", spec.FixedOut(7), spec.Weight(spec.UniformDist(-3, 2)), spec.Autapses(false), spec.Multapses(false), p).
 		Project("A", "B", spec.FixedOut(3), spec.Weight(spec.Const(4)), spec.Via(myelinpb.Receptor_SLOW_EXCITATORY), spec.Delay(spec.UniformDist(0.1, 2)), p).
 		Project("A", "C", spec.FixedOut(5), spec.Weight(spec.Const(2)), spec.Delay(spec.Const(0.8)), p).
+		Project("C", "C", spec.FixedOut(40), spec.Weight(spec.Const(0.2)), spec.Autapses(false), spec.Multapses(false), p).
+		Project("B", "A", spec.FixedOut(100), spec.Weight(spec.Const(0.1)), spec.Multapses(false), p).
 		Project("B", "C", spec.OneToOne(), spec.Weight(spec.NormalDist(1.3, 0.7)), spec.Delay(spec.UniformDist(0.1, 3)), p).
 		Project("C", "C", spec.AllToAll(), spec.Weight(spec.Const(-0.3)), spec.Delay(spec.Const(0.4)), spec.Autapses(false), p).
 		Project("B", "A", spec.AllToAll(), spec.Weight(spec.Const(0.7)), spec.Via(myelinpb.Receptor_INHIBITORY), p).
@@ -83,8 +85,8 @@ func TestProceduralRowsEqualStored(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(net.Procedural) != 7 {
-			t.Fatalf("%d procedural projections, want 7", len(net.Procedural))
+		if len(net.Procedural) != 9 {
+			t.Fatalf("%d procedural projections, want 9", len(net.Procedural))
 		}
 		if got, want := net.SynapseCount(), uint64(9*90+4*90); got != want {
 			t.Errorf("%d stored synapses, want %d (the fixed in-degree rules')", got, want)
@@ -119,6 +121,38 @@ func TestProceduralRowsEqualStored(t *testing.T) {
 					}
 				}
 				regenerated += len(tgt)
+				// RowIn over a split of the ids into 1 to 4 ranges gives
+				// the same synapses.
+				var row []synKey
+				for k := range tgt {
+					if constant {
+						row = append(row, synKey{tgt[k], cd, cw})
+					} else {
+						row = append(row, synKey{tgt[k], dly[k], w[k]})
+					}
+				}
+				for parts := uint32(1); parts <= 4; parts++ {
+					var in []synKey
+					for q := uint32(0); q < parts; q++ {
+						lo, hi := net.N*q/parts, net.N*(q+1)/parts
+						tg, dl, wt := gens[i].RowIn(pre-net.Pops[pi].First, lo, hi)
+						for k := range tg {
+							if tg[k] < lo || tg[k] >= hi {
+								t.Fatalf("RowIn(%d, %d, %d): target %d outside", pre, lo, hi, tg[k])
+							}
+							if constant {
+								in = append(in, synKey{tg[k], cd, cw})
+							} else {
+								in = append(in, synKey{tg[k], dl[k], wt[k]})
+							}
+						}
+					}
+					sortKeys(in)
+					sortKeys(row)
+					if !slices.Equal(in, row) {
+						t.Fatalf("projection %d, row %d: RowIn over %d ranges gives %d synapses, Row %d (or they differ)", i, pre, parts, len(in), len(row))
+					}
+				}
 			}
 			want := storedRow(stored, pre)
 			sortKeys(got)
@@ -127,7 +161,7 @@ func TestProceduralRowsEqualStored(t *testing.T) {
 				t.Fatalf("%d threads: row %d: %d synapses regenerated and stored, want the stored build's %d (or they differ)", th, pre, len(got), len(want))
 			}
 		}
-		if want := 120*(12+7+3+5) + 90 + 90*89 + 90*120; regenerated != want {
+		if want := 120*(12+7+3+5) + 90*40 + 90*100 + 90 + 90*89 + 90*120; regenerated != want {
 			t.Errorf("%d synapses regenerated, want %d", regenerated, want)
 		}
 	}
