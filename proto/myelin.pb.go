@@ -1544,7 +1544,15 @@ type Projection struct {
 	// projection keeps its own weight, which pairs of pre- and postsynaptic
 	// spikes change (see STDP). Every projection from one population onto
 	// another must set the same parameters (or none).
-	Stdp          *STDP `protobuf:"bytes,20,opt,name=stdp,proto3" json:"stdp,omitempty"`
+	Stdp *STDP `protobuf:"bytes,20,opt,name=stdp,proto3" json:"stdp,omitempty"`
+	// Procedural connectivity: the projection stores no synapses (zero bytes
+	// per synapse); when a presynaptic neuron spikes, its row is regenerated
+	// from the seed by the builder's own generator, with the same targets,
+	// delays and fixed-point weights, so the spikes equal the stored mode's.
+	// For rules generated per source: fixed_out_degree, one_to_one and
+	// all_to_all (all_to_all with constant weight and delay). Not with stp or
+	// stdp, nor on the CUDA backend (yet). See docs/procedural.md.
+	Procedural    *bool `protobuf:"varint,21,opt,name=procedural,proto3,oneof" json:"procedural,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1717,6 +1725,13 @@ func (x *Projection) GetStdp() *STDP {
 		return x.Stdp
 	}
 	return nil
+}
+
+func (x *Projection) GetProcedural() bool {
+	if x != nil && x.Procedural != nil {
+		return *x.Procedural
+	}
+	return false
 }
 
 type isProjection_Rule interface {
@@ -4136,7 +4151,7 @@ const file_proto_myelin_proto_rawDesc = "" +
 	"\tLognormal\x12\x0e\n" +
 	"\x02mu\x18\x01 \x01(\x01R\x02mu\x12\x14\n" +
 	"\x05sigma\x18\x02 \x01(\x01R\x05sigma\x12\x1a\n" +
-	"\bnegative\x18\x03 \x01(\bR\bnegative\"\xd8\x06\n" +
+	"\bnegative\x18\x03 \x01(\bR\bnegative\"\x8c\a\n" +
 	"\n" +
 	"Projection\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
@@ -4158,10 +4173,14 @@ const file_proto_myelin_proto_rawDesc = "" +
 	"\x0eallow_autapses\x18\a \x01(\bH\x01R\rallowAutapses\x88\x01\x01\x12,\n" +
 	"\x0fallow_multapses\x18\b \x01(\bH\x02R\x0eallowMultapses\x88\x01\x01\x12+\n" +
 	"\x03stp\x18\t \x01(\v2\x19.myelin.v1.TsodyksMarkramR\x03stp\x12#\n" +
-	"\x04stdp\x18\x14 \x01(\v2\x0f.myelin.v1.STDPR\x04stdpB\x06\n" +
+	"\x04stdp\x18\x14 \x01(\v2\x0f.myelin.v1.STDPR\x04stdp\x12#\n" +
+	"\n" +
+	"procedural\x18\x15 \x01(\bH\x03R\n" +
+	"procedural\x88\x01\x01B\x06\n" +
 	"\x04ruleB\x11\n" +
 	"\x0f_allow_autapsesB\x12\n" +
-	"\x10_allow_multapses\"\xbb\x02\n" +
+	"\x10_allow_multapsesB\r\n" +
+	"\v_procedural\"\xbb\x02\n" +
 	"\x04STDP\x12#\n" +
 	"\vtau_plus_ms\x18\x01 \x01(\x01H\x00R\ttauPlusMs\x88\x01\x01\x12%\n" +
 	"\ftau_minus_ms\x18\x02 \x01(\x01H\x01R\n" +

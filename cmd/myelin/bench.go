@@ -173,6 +173,11 @@ func countEvents(net *network.Network, res *sim.Result) (spikes, events uint64) 
 			continue
 		}
 		out := net.Syn.RowPtr[p.First+p.Size] - net.Syn.RowPtr[p.First]
+		for _, pr := range net.Procedural {
+			if pr.Pre == i {
+				out += pr.Synapses
+			}
+		}
 		events += uint64(float64(res.PopSpikes[i]) * float64(out) / float64(p.Size))
 	}
 	return spikes, events

@@ -291,7 +291,7 @@ type figures struct {
 
 func newFigures(net *network.Network, res *sim.Result) figures {
 	f := figures{
-		neurons: net.N, synapses: net.SynapseCount(),
+		neurons: net.N, synapses: net.SynapseCount() + net.ProceduralSynapses(),
 		build:    secondsDuration(res.BuildSeconds),
 		load:     secondsDuration(res.LoadSeconds),
 		simulate: secondsDuration(res.SimSeconds),

@@ -74,6 +74,12 @@ type Backend struct {
 	sampleBase []int
 	pindex     []poissonIndex
 
+	// procFrom lists, per population, the indices into net.Procedural of
+	// its procedural projections (nil without any); procGen[w][i] is
+	// thread w's row generator of net.Procedural[i].
+	procFrom [][]int
+	procGen  [][]*network.RowGen
+
 	bar *barrier
 }
 
@@ -118,7 +124,8 @@ func (c *Backend) stepWork(net *network.Network) float64 {
 	for _, p := range net.Poisson {
 		w += float64(p.Count) * costPoisson
 	}
-	return w + float64(net.SynapseCount())*assumedRateHz*net.Dt/1000*costEvent
+	syn := net.SynapseCount() + net.ProceduralSynapses()
+	return w + float64(syn)*assumedRateHz*net.Dt/1000*costEvent
 }
 
 // isVectorised reports whether a model's CPU step has an AVX2 kernel.
@@ -294,6 +301,7 @@ func (c *Backend) Load(net *network.Network) error {
 			}
 		}
 	}
+	c.loadProcedural(t)
 	c.bar = newBarrier(t)
 	return nil
 }

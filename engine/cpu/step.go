@@ -317,6 +317,9 @@ func (c *Backend) deliver(w int, t uint64) {
 	stride := uint64(len(c.parts) + 1)
 	for _, list := range c.spikes[t&1] {
 		for _, s := range list {
+			if len(c.procFrom) > 0 {
+				c.deliverProcedural(w, s, base, inOff)
+			}
 			r0 := syn.RowPtr[s]
 			a, b := uint64(c.split[uint64(s)*stride+uint64(w)]), uint64(c.split[uint64(s)*stride+uint64(w)+1])
 			if a == b {

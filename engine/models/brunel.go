@@ -33,6 +33,7 @@ func brunel() *Model {
 			{"g", "", "relative inhibition (overrides the regime's)"},
 			{"eta", "", "external rate relative to threshold rate (overrides the regime's)"},
 			{"indegree", "", "excitatory in-degree C_E (default 0.1 N_E, so synapses grow as N²; set 1000 for million-neuron runs)"},
+			{"procedural", "0", "1: fixed out-degree rules with as many synapses (out-degree C × N_post / N_pre), procedural: regenerated at each spike, none stored"},
 			durationParam, seedParam,
 		},
 		build: buildBrunel,
@@ -58,11 +59,15 @@ func buildBrunel(v Values) (*myelinpb.Network, error) {
 	nE := n * 4 / 5
 	nI := n - nE
 	cE := r.count("indegree", 1, max(1, nE/10))
+	procedural := r.count("procedural", 0, 0)
 	if r.err != nil {
 		return nil, r.err
 	}
 	if cE > nE {
 		return nil, fmt.Errorf("parameter indegree = %d: must be in [1, %d]", cE, nE)
+	}
+	if procedural > 1 {
+		return nil, fmt.Errorf("parameter procedural = %d: want 0 or 1", procedural)
 	}
 	cI := max(1, cE/4)
 	if cI > nI {
@@ -81,13 +86,20 @@ func buildBrunel(v Values) (*myelinpb.Network, error) {
 			CM: f64(1), TauM: f64(tauM), TRef: f64(2), EL: f64(0), VReset: f64(10), VTh: f64(vTh), IE: f64(0),
 		}}
 	}
+	size := map[string]uint32{"E": nE, "I": nI}
 	proj := func(pre, post string, k uint32, w float64) *myelinpb.Projection {
-		return &myelinpb.Projection{
+		p := &myelinpb.Projection{
 			Name: pre + "->" + post, Pre: pre, Post: post,
 			Rule:   &myelinpb.Projection_FixedInDegree{FixedInDegree: &myelinpb.FixedInDegree{Indegree: k}},
 			Weight: constant(w), Delay: constant(delay),
 			AllowAutapses: proto.Bool(true), AllowMultapses: proto.Bool(false),
 		}
+		if procedural == 1 {
+			out := uint32(max(1, (uint64(k)*uint64(size[post])+uint64(size[pre])/2)/uint64(size[pre])))
+			p.Rule = &myelinpb.Projection_FixedOutDegree{FixedOutDegree: &myelinpb.FixedOutDegree{Outdegree: out}}
+			p.Procedural = proto.Bool(true)
+		}
+		return p
 	}
 	return &myelinpb.Network{
 		Name:       fmt.Sprintf("brunel (%s: g=%g, eta=%g, N=%d, C_E=%d)", reg.Name, g, eta, n, cE),

@@ -180,6 +180,10 @@ type Network struct {
 
 	Syn       Synapses
 	RingSlots uint32 // max delay + 1
+	// Procedural lists the projections whose synapses are not in Syn:
+	// backends regenerate their rows when a neuron spikes (see
+	// Procedural). Nil without procedural projections.
+	Procedural []Procedural
 
 	Poisson      []Poisson
 	PoissonTable []uint32
@@ -242,3 +246,13 @@ func (n *Network) SynapseBytes() uint64 {
 
 // SynapseCount is the number of stored spiking synapses.
 func (n *Network) SynapseCount() uint64 { return uint64(len(n.Syn.Packed)) }
+
+// ProceduralSynapses is the number of synapses of the procedural
+// projections, which are regenerated rather than stored.
+func (n *Network) ProceduralSynapses() uint64 {
+	var t uint64
+	for _, p := range n.Procedural {
+		t += p.Synapses
+	}
+	return t
+}

@@ -39,6 +39,9 @@ type spikingProj struct {
 	// stdpMax is |w_max| of an STDP projection (0: static): pass 1 bounds
 	// each of its synapses' input by it, as its weight may grow to it.
 	stdpMax float64
+	// procedural: no synapse is stored (see Procedural); total counts them.
+	procedural bool
+	total      uint64
 }
 
 // parallel runs f(w) for w in [0, n) on n goroutines.
@@ -123,6 +126,12 @@ func (b *builder) synapses() error {
 			return fmt.Errorf("%s: %w", where, err)
 		}
 		sp := &spikingProj{where: where, gen: g, pre: pre, post: post, slow: p.GetReceptor() == myelinpb.Receptor_SLOW_EXCITATORY, stdpMax: stdpBound(p)}
+		if p.GetProcedural() {
+			if err := proceduralRule(p); err != nil {
+				return fmt.Errorf("%s: %w", where, err)
+			}
+			sp.procedural = true
+		}
 		sp.direct = uint64(g.nPre)*directBytesPerPre <= b.fill.direct
 		// By-post rules: chunks are the units of work of pass 1 and, for
 		// direct projections, pass 2, where several per thread even out
@@ -277,6 +286,14 @@ func (b *builder) synapses() error {
 				sp.count[i] += v
 			}
 		}
+		if sp.procedural {
+			// Counted and bounded like the others, but no row holds them.
+			for _, v := range sp.count {
+				sp.total += uint64(v)
+			}
+			clear(sp.count)
+			sp.chunkCount = nil
+		}
 	}
 	if err := b.ctx.Err(); err != nil {
 		return fmt.Errorf("build cancelled: %w", err)
@@ -371,9 +388,12 @@ func (b *builder) synapses() error {
 			b.popWeights(projs)
 		}
 		var bad float64
-		if sp.direct {
+		switch {
+		case sp.procedural:
+			bad = b.scanProcedural(sp)
+		case sp.direct:
 			bad = b.writeDirect(sp)
-		} else {
+		default:
 			bad = b.writeProjection(sp, st)
 		}
 		passed += uint64(sp.gen.units)
@@ -415,6 +435,16 @@ func (b *builder) synapses() error {
 	b.sortRows(projs)
 	for _, sp := range projs {
 		sp.count, sp.cursor = nil, nil
+		if sp.procedural {
+			var port uint32
+			if sp.slow {
+				port = net.Syn.PortBit
+			}
+			net.Procedural = append(net.Procedural, Procedural{
+				Name: sp.gen.proj.GetName(), Index: sp.gen.index, Pre: sp.pre, Post: sp.post,
+				Synapses: sp.total, Port: port, viaFloat32: sp.deferred, gen: sp.gen,
+			})
+		}
 	}
 	return nil
 }
@@ -564,6 +594,9 @@ func (b *builder) allocateEarly(projs []*spikingProj) *earlyArrays {
 	ambiguous := b.storeWeights || np > MaxCompactPops
 	for _, sp := range projs {
 		g := sp.gen
+		if sp.procedural {
+			continue // stores nothing
+		}
 		n, ok := g.fixedCount()
 		if !ok {
 			return e
@@ -647,6 +680,9 @@ func (b *builder) weightLayout(projs []*spikingProj) uint64 {
 			compact[i] = true
 		}
 		for _, sp := range projs {
+			if sp.procedural {
+				continue // stores no weight
+			}
 			w, ok := sp.gen.constantWeight()
 			q := int32(math.Round(w * math.Ldexp(1, int(net.Pops[sp.post].Shift))))
 			k := sp.pre*np + sp.post
@@ -677,7 +713,7 @@ func (b *builder) popWeights(projs []*spikingProj) {
 	net := b.net
 	np := len(net.Pops)
 	for _, sp := range projs {
-		if net.Syn.WeightBase[sp.pre] != Compact {
+		if net.Syn.WeightBase[sp.pre] != Compact || sp.procedural {
 			continue
 		}
 		w, _ := sp.gen.constantWeight()
@@ -694,7 +730,7 @@ func (b *builder) sortRows(projs []*spikingProj) {
 	net := b.net
 	deferredFrom := make([][]*spikingProj, len(net.Pops))
 	for _, sp := range projs {
-		if sp.deferred {
+		if sp.deferred && !sp.procedural {
 			deferredFrom[sp.pre] = append(deferredFrom[sp.pre], sp)
 		}
 	}

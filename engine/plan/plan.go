@@ -31,7 +31,7 @@ type Part struct {
 // Plan is the memory a network needs.
 type Plan struct {
 	Neurons    uint64
-	Synapses   uint64 // expected for Bernoulli rules
+	Synapses   uint64 // stored; expected for Bernoulli rules
 	RingSlots  uint64
 	Parts      []Part
 	BuildPeak  uint64 // transient host memory of construction, beyond the parts
@@ -41,6 +41,9 @@ type Plan struct {
 	SampleValues uint64
 	// Stream is the size of the output stream.
 	Stream Stream
+	// Procedural is the number of synapses of procedural projections:
+	// regenerated when their neurons spike, they take no memory.
+	Procedural uint64
 }
 
 // Stream estimates the size of a run's output stream: header, state
@@ -127,6 +130,9 @@ func compactPops(n *myelinpb.Network) map[string]bool {
 	}
 	seen := map[[2]string]float64{}
 	for _, pr := range n.GetProjections() {
+		if pr.GetProcedural() {
+			continue // stores no weight
+		}
 		if pr.GetStdp() != nil {
 			out[pr.GetPre()] = false // plastic weights are stored per synapse
 			continue
@@ -203,6 +209,13 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 			rateDelay = max(rateDelay, delayBound(pr.GetDelay(), dt))
 			continue
 		}
+		if pr.GetProcedural() {
+			// Pass 1 still counts per presynaptic neuron; nothing is stored.
+			p.Procedural += cnt
+			buildScratch += pre * 12
+			passOne = max(passOne, uint64(threads)*pre*4)
+			continue
+		}
 		p.Synapses += cnt
 		if pr.GetStdp() != nil {
 			plastic[[2]string{pr.GetPre(), pr.GetPost()}] += cnt
@@ -239,7 +252,7 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 	}
 	p.Parts = append(p.Parts,
 		Part{Name: "synapses", CPU: synBytes, GPU: synBytes,
-			Note: fmt.Sprintf("%d × 4 B + %d weights × 4 B + row pointers", p.Synapses, weights)},
+			Note: synapseNote(p.Synapses, weights, p.Procedural)},
 		Part{Name: "delay ring buffers", CPU: 2 * p.RingSlots * N * 4, GPU: 2 * p.RingSlots * N * 4,
 			Note: fmt.Sprintf("2 channels × %d slots × %d neurons × 4 B", p.RingSlots, N)},
 		Part{Name: "neuron state", CPU: N*20 + fourth, GPU: N*16 + fourth, Note: stateNote},
@@ -457,7 +470,11 @@ func Bytes(b uint64) string {
 
 // Write prints the plan as a table.
 func (p *Plan) Write(w io.Writer) error {
-	fmt.Fprintf(w, "%d neurons, %d synapses, %d delay slots\n", p.Neurons, p.Synapses, p.RingSlots)
+	if p.Procedural > 0 {
+		fmt.Fprintf(w, "%d neurons, %d synapses (%d stored, %d procedural: 0 B per synapse), %d delay slots\n", p.Neurons, p.Synapses+p.Procedural, p.Synapses, p.Procedural, p.RingSlots)
+	} else {
+		fmt.Fprintf(w, "%d neurons, %d synapses, %d delay slots\n", p.Neurons, p.Synapses, p.RingSlots)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "part\tcpu\tgpu\t")
 	for _, x := range p.Parts {
@@ -472,4 +489,14 @@ func (p *Plan) Write(w io.Writer) error {
 	fmt.Fprintf(w, "stream: %s of header, samples and step counts, plus about %g B per recorded spike: %s at 10 Hz, %s at 50 Hz (%d recorded neurons, %g s)\n",
 		Bytes(st.Header+st.Samples+st.Steps), BytesPerSpike, Bytes(st.Bytes(10)), Bytes(st.Bytes(50)), st.RecordedNeurons, st.Seconds)
 	return nil
+}
+
+// synapseNote describes the synapses part: stored words and weights, and
+// the procedural synapses, which cost nothing.
+func synapseNote(stored, weights, procedural uint64) string {
+	note := fmt.Sprintf("%d × 4 B + %d weights × 4 B + row pointers", stored, weights)
+	if procedural > 0 {
+		note += fmt.Sprintf("; %d procedural synapses × 0 B (regenerated when their neurons spike)", procedural)
+	}
+	return note
 }

@@ -228,6 +228,12 @@ func Autapses(allow bool) Option {
 	return Option{name: "Autapses", proj: func(p *myelinpb.Projection) { p.AllowAutapses = proto.Bool(allow) }}
 }
 
+// Procedural sets whether a projection regenerates its rows when a neuron
+// spikes instead of storing its synapses (procedural connectivity).
+func Procedural(on bool) Option {
+	return Option{name: "Procedural", proj: func(p *myelinpb.Projection) { p.Procedural = proto.Bool(on) }}
+}
+
 // Multapses sets whether a projection may connect a pair more than once.
 func Multapses(allow bool) Option {
 	return Option{name: "Multapses", proj: func(p *myelinpb.Projection) { p.AllowMultapses = proto.Bool(allow) }}

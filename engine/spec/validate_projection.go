@@ -145,6 +145,9 @@ func (v *validator) projection(i int, pr *myelinpb.Projection) {
 	if pr.Stdp != nil {
 		v.stdp(obj, pr, pre, post)
 	}
+	if pr.GetProcedural() {
+		v.procedural(obj, pr, pre)
+	}
 	if pre != nil && IsRate(pre) {
 		// A rate projection reads the rates of one past step: one delay.
 		if k := pr.Delay.GetKind(); k != nil {
@@ -289,4 +292,58 @@ func (v *validator) stpPairs() {
 				fmt.Sprintf("differs from that of projection %q (projections[%d]): every projection from %q onto %q must have the same stdp and receptor, or no stdp", other.Name, j, pr.Pre, pr.Post))
 		}
 	}
+}
+
+// procedural checks that a projection with procedural: true has a rule
+// whose rows can be regenerated alone, one presynaptic neuron at a time,
+// and nothing that needs per-synapse state.
+func (v *validator) procedural(obj string, pr *myelinpb.Projection, pre *myelinpb.Population) {
+	const supported = "fixed_out_degree, one_to_one and all_to_all"
+	switch pr.Rule.(type) {
+	case *myelinpb.Projection_FixedOutDegree, *myelinpb.Projection_OneToOne:
+	case *myelinpb.Projection_AllToAll:
+		// Its weights and delays are drawn per postsynaptic neuron: a row
+		// could not be regenerated without every column's draws.
+		if _, ok := pr.Weight.GetKind().(*myelinpb.Distribution_Constant); !ok && pr.Weight != nil {
+			v.add(obj, "weight", "", "must be a constant with procedural: true and all_to_all (its draws are made per postsynaptic neuron, so a row cannot be regenerated alone)")
+		}
+		if k := pr.Delay.GetKind(); k != nil {
+			if _, ok := k.(*myelinpb.Distribution_Constant); !ok {
+				v.add(obj, "delay", "", "must be a constant with procedural: true and all_to_all (its draws are made per postsynaptic neuron, so a row cannot be regenerated alone)")
+			}
+		}
+	case nil:
+	default:
+		v.add(obj, "procedural", "true", fmt.Sprintf("not supported with rule %s: its synapses are generated per postsynaptic neuron (or as one list), so a presynaptic neuron's row cannot be regenerated alone; procedural supports %s", ruleName(pr), supported))
+	}
+	if pr.Stp != nil {
+		v.add(obj, "procedural", "true", "not supported with stp: short-term plasticity is not implemented for procedural projections")
+	}
+	if pr.Stdp != nil {
+		v.add(obj, "procedural", "true", "not supported with stdp: STDP keeps a weight per synapse, which a procedural projection does not store")
+	}
+	if pre != nil && IsRate(pre) {
+		v.add(obj, "procedural", "true", "not supported for rate populations: procedural connectivity regenerates the rows of spiking neurons")
+	}
+}
+
+// ruleName returns the name of a projection's rule field.
+func ruleName(pr *myelinpb.Projection) string {
+	switch pr.Rule.(type) {
+	case *myelinpb.Projection_FixedInDegree:
+		return "fixed_in_degree"
+	case *myelinpb.Projection_FixedOutDegree:
+		return "fixed_out_degree"
+	case *myelinpb.Projection_PairwiseBernoulli:
+		return "pairwise_bernoulli"
+	case *myelinpb.Projection_OneToOne:
+		return "one_to_one"
+	case *myelinpb.Projection_AllToAll:
+		return "all_to_all"
+	case *myelinpb.Projection_Ring:
+		return "ring"
+	case *myelinpb.Projection_Explicit:
+		return "explicit"
+	}
+	return "(none)"
 }

@@ -157,6 +157,10 @@ func New(net *network.Network, cfg Config) (*Plan, error) {
 	if net == nil || net.N == 0 {
 		return nil, fmt.Errorf("launch: empty network")
 	}
+	if len(net.Procedural) > 0 {
+		pr := net.Procedural[0]
+		return nil, fmt.Errorf("launch: projection %q (projections[%d]) is procedural: the kernels have no twin of the connectivity generator yet; use the cpu backend, or procedural: false", pr.Name, pr.Index)
+	}
 	cfg = cfg.withDefaults(net)
 	if cfg.Block > 1024 {
 		return nil, fmt.Errorf("launch: block of %d threads, at most 1024", cfg.Block)
