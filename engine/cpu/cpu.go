@@ -33,42 +33,39 @@ import (
 // Backend is the CPU backend.
 type Backend struct {
 	threads int // threads asked for
-	used    int // threads the step loop runs on: 1 for a small network
 	// minParallel is the least estimated work of a step, in ns, that the
-	// step loop splits across threads (tests set 0 to exercise the split).
-	minParallel float64
-	avx2        bool // the eight-wide Philox and the models' AVX2 kernels run (amd64 with AVX2; tests turn them off)
-	histCap     int  // STDP: pending postsynaptic spikes per neuron (0: histCap; tests set less)
-	net         *network.Network
-	step        uint64
+	// step loop splits across threads (tests set 0 to exercise the split);
+	// minAdaptive is the least for which, below minParallel, Load prepares
+	// both layouts and Advance measures them (see adaptive).
+	minParallel, minAdaptive float64
+	avx2                     bool // the eight-wide Philox and the models' AVX2 kernels run (amd64 with AVX2; tests turn them off)
+	histCap                  int  // STDP: pending postsynaptic spikes per neuron (0: histCap; tests set less)
+	net                      *network.Network
+	step                     uint64
 
-	ring     []int32               // 2 × RingSlots × N: excitatory slots, then inhibitory; then the slow port's RingSlots × N where the network uses it
-	slotBase [][]uint64            // per thread: ring offset of each delay this step
-	state    neuron.State          // V, A, B, C and refractory steps of every neuron
-	spiking  []neuron.SpikingModel // per population: its model's step (nil for rate populations)
-	rate     []neuron.RateModel    // per population: its rate model (nil for spiking populations)
-	rhist    []float32             // RateSlots × N, rate populations only
+	ring    []int32               // 2 × RingSlots × N: excitatory slots, then inhibitory; then the slow port's RingSlots × N where the network uses it
+	state   neuron.State          // V, A, B, C and refractory steps of every neuron
+	spiking []neuron.SpikingModel // per population: its model's step (nil for rate populations)
+	rate    []neuron.RateModel    // per population: its rate model (nil for spiking populations)
+	rhist   []float32             // RateSlots × N, rate populations only
 
-	parts [][2]uint32 // neuron range of each thread
-	// split holds, for each presynaptic row, threads+1 offsets into the
-	// row: thread w delivers synapses [split[r*(T+1)+w], split[r*(T+1)+w+1])
-	// of row r, those whose targets lie in its neuron range.
-	split     []uint32
-	targets   [][]target    // per compact population: the populations its rows reach, with their weights
-	stp       stpState      // short-term plasticity state (empty without it)
-	stdp      stdpState     // spike-timing-dependent plasticity state (empty without it)
-	weight    []int32       // the stored weights: net.Syn.Weight, or this backend's copy of it with STDP
-	plastic   []bool        // per population: its spikes are delivered by deliverPlastic (STP or STDP)
-	stdpTouch int32         // a sink for the loads that bring weights into the cache (stdpSpikes)
-	spikes    [2][][]uint32 // per step parity: the spikes of that step, per thread
-	scaleInv  []float32     // per population: 2^-Shift
-	poisson   [][]int       // per population: its Poisson inputs
-	dc        [][]int       // per population: its DC inputs
-	rateIn    [][]int       // per population: rate projections into it
-	cache     []uint32      // Poisson draws of the current 4-step block, lane-major per input (see refreshPoisson)
-	cacheOff  []uint32      // per Poisson input: offset into cache
+	// *layout is the partition the step loop runs on now (per-thread
+	// ranges, row splits, spike lists, scratch, barrier).
+	*layout
+	adapt     adaptive
+	targets   [][]target // per compact population: the populations its rows reach, with their weights
+	stp       stpState   // short-term plasticity state (empty without it)
+	stdp      stdpState  // spike-timing-dependent plasticity state (empty without it)
+	weight    []int32    // the stored weights: net.Syn.Weight, or this backend's copy of it with STDP
+	plastic   []bool     // per population: its spikes are delivered by deliverPlastic (STP or STDP)
+	stdpTouch int32      // a sink for the loads that bring weights into the cache (stdpSpikes)
+	scaleInv  []float32  // per population: 2^-Shift
+	poisson   [][]int    // per population: its Poisson inputs
+	dc        [][]int    // per population: its DC inputs
+	rateIn    [][]int    // per population: rate projections into it
+	cache     []uint32   // Poisson draws of the current 4-step block, lane-major per input (see refreshPoisson)
+	cacheOff  []uint32   // per Poisson input: offset into cache
 	key       [2]uint32
-	scratch   []scratch // per thread
 	// sampleBase holds, per probe, where the current block's rows start in
 	// its Samples slice.
 	sampleBase []int
@@ -79,8 +76,25 @@ type Backend struct {
 	// thread w's row generator of net.Procedural[i].
 	procFrom [][]int
 	procGen  [][]*network.RowGen
+}
 
-	bar *barrier
+// layout is one partition of the step loop over threads. Everything in it
+// lives only within a step (the spike lists of step t are filled in
+// update(t) and read in deliver(t)); the state that persists from step to
+// step (ring, neuron state, Poisson draws, STP and STDP state, weights) is
+// indexed by neuron or synapse, never by thread, so Advance may change the
+// layout between calls.
+type layout struct {
+	used  int         // threads the step loop runs on
+	parts [][2]uint32 // neuron range of each thread
+	// split holds, for each presynaptic row, threads+1 offsets into the
+	// row: thread w delivers synapses [split[r*(T+1)+w], split[r*(T+1)+w+1])
+	// of row r, those whose targets lie in its neuron range.
+	split    []uint32
+	spikes   [2][][]uint32 // per step parity: the spikes of that step, per thread
+	scratch  []scratch     // per thread
+	slotBase [][]uint64    // per thread: ring offset of each delay this step
+	bar      *barrier
 }
 
 // parallelMinWork is the least work of a step, as stepWork estimates it,
@@ -91,6 +105,13 @@ type Backend struct {
 // loses on a busy one, and a vector step of a few µs always loses
 // (bench/RESULTS.md, "Per-step overhead").
 const parallelMinWork = 10_000 // ns
+
+// adaptiveMinWork is the least work of a step for which a backend with
+// several threads measures both layouts (one thread, split) instead of
+// staying on one thread: between it and parallelMinWork a second thread
+// gains or loses depending on the machine and its load (a 4,000-neuron
+// network's step is about 3 µs by stepWork).
+const adaptiveMinWork = 2_000 // ns
 
 // Costs per step for stepWork, in ns, measured on the development machine
 // (2-core AMD EPYC VM): a spiking neuron in a vector kernel or a scalar loop,
@@ -135,13 +156,14 @@ func isVectorised(coef neuron.Coefficients) bool {
 }
 
 // New returns a CPU backend using threads threads (0: all cores). A network
-// whose steps are too short to share (stepWork below 10 µs) runs on one of
-// them.
+// whose steps are too short to share (stepWork below 2 µs) runs on one of
+// them; one between 2 and 10 µs runs on one thread or all of them,
+// whichever Advance measures to be faster over its first calls.
 func New(threads int) *Backend {
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	return &Backend{threads: threads, minParallel: parallelMinWork, avx2: neuron.HasVector()}
+	return &Backend{threads: threads, minParallel: parallelMinWork, minAdaptive: adaptiveMinWork, avx2: neuron.HasVector()}
 }
 
 // Name implements backend.Backend.
@@ -156,7 +178,10 @@ func (c *Backend) Describe() string {
 	if c.threads == 1 {
 		unit = "thread"
 	}
-	if c.net != nil && c.used != c.threads {
+	if c.layout != nil && c.adapt.on {
+		return fmt.Sprintf("cpu, %d %s, %s: a network of %d neurons (%s/%s)", c.threads, unit, c.adapt.describe(), c.net.N, runtime.GOOS, runtime.GOARCH)
+	}
+	if c.layout != nil && c.used != c.threads {
 		return fmt.Sprintf("cpu, %d %s, %d used: a network of %d neurons (%s/%s)", c.threads, unit, c.used, c.net.N, runtime.GOOS, runtime.GOARCH)
 	}
 	return fmt.Sprintf("cpu, %d %s (%s/%s)", c.threads, unit, runtime.GOOS, runtime.GOARCH)
@@ -167,7 +192,7 @@ func (c *Backend) Close() error { return nil }
 
 // Load implements backend.Backend.
 func (c *Backend) Load(net *network.Network) error {
-	c.net = net
+	c.net, c.layout = net, nil
 	n := int(net.N)
 	if uint64(net.RingSlots)*uint64(n) > 1<<34 {
 		return fmt.Errorf("cpu: ring buffers of %d slots × %d neurons are too large", net.RingSlots, n)
@@ -247,20 +272,21 @@ func (c *Backend) Load(net *network.Network) error {
 	}
 	c.key = [2]uint32{uint32(net.Seed), uint32(net.Seed >> 32)}
 	t := c.threads
-	if c.stepWork(net) < c.minParallel {
+	work := c.stepWork(net)
+	adapt := t > 1 && work < c.minParallel && work >= c.minAdaptive && net.N > 1
+	if work < c.minParallel && !adapt {
 		t = 1
 	}
 	if uint32(t) > net.N {
 		t = max(1, int(net.N))
 	}
-	c.used = t
-	c.parts = make([][2]uint32, t)
-	for w := range c.parts {
-		c.parts[w] = [2]uint32{uint32(uint64(net.N) * uint64(w) / uint64(t)), uint32(uint64(net.N) * uint64(w+1) / uint64(t))}
+	c.adapt = adaptive{alternate: c.adapt.alternate}
+	c.layout = c.newLayout(t)
+	if adapt {
+		c.adapt.on = true
+		c.adapt.lays = [2]*layout{c.newLayout(1), c.layout}
 	}
-	c.spikes = [2][][]uint32{make([][]uint32, t), make([][]uint32, t)}
 	c.sampleBase = make([]int, len(net.Probes))
-	c.splitRows()
 	c.targets = compactTargets(net)
 	c.stp = newSTPState(net)
 	c.weight = net.Syn.Weight
@@ -284,57 +310,84 @@ func (c *Backend) Load(net *network.Network) error {
 	for i := range net.Pops {
 		c.plastic[i] = len(c.stp.byPop[i]) > 0 || (len(net.STDP) > 0 && len(c.stdp.asPre[i]) > 0)
 	}
-	c.scratch = make([]scratch, t)
-	c.slotBase = make([][]uint64, t)
-	for w := range c.slotBase {
+	c.loadProcedural(t)
+	return nil
+}
+
+// newLayout partitions the step loop of c.net over t threads.
+func (c *Backend) newLayout(t int) *layout {
+	net := c.net
+	l := &layout{used: t, parts: make([][2]uint32, t), bar: newBarrier(t)}
+	for w := range l.parts {
+		l.parts[w] = [2]uint32{uint32(uint64(net.N) * uint64(w) / uint64(t)), uint32(uint64(net.N) * uint64(w+1) / uint64(t))}
+	}
+	l.spikes = [2][][]uint32{make([][]uint32, t), make([][]uint32, t)}
+	l.split = splitRows(net, l.parts)
+	l.scratch = make([]scratch, t)
+	l.slotBase = make([][]uint64, t)
+	for w := range l.slotBase {
 		// Indexed by a packed word's whole delay field: with a slow port,
 		// its bit selects entries from PortBit on.
-		c.slotBase[w] = make([]uint64, max(net.RingSlots, 2*net.Syn.PortBit))
+		l.slotBase[w] = make([]uint64, max(net.RingSlots, 2*net.Syn.PortBit))
 	}
-	for w := range c.scratch {
-		n := c.parts[w][1] - c.parts[w][0]
-		c.scratch[w] = scratch{qe: make([]int64, n), qi: make([]int64, n), exIn: make([]float32, n), inIn: make([]float32, n), dc: make([]float32, n), zero: make([]float32, n), counts: make([]uint32, n), mask: make([]uint8, (n+7)/8), zero32: make([]int32, n)}
+	for w := range l.scratch {
+		n := l.parts[w][1] - l.parts[w][0]
+		l.scratch[w] = scratch{qe: make([]int64, n), qi: make([]int64, n), exIn: make([]float32, n), inIn: make([]float32, n), dc: make([]float32, n), zero: make([]float32, n), counts: make([]uint32, n), mask: make([]uint8, (n+7)/8), zero32: make([]int32, n)}
 		for _, p := range net.Pops {
 			if p.Slow {
-				c.scratch[w].qs, c.scratch[w].slowIn = make([]int64, n), make([]float32, n)
+				l.scratch[w].qs, l.scratch[w].slowIn = make([]int64, n), make([]float32, n)
 				break
 			}
 		}
 	}
-	c.loadProcedural(t)
-	c.bar = newBarrier(t)
-	return nil
+	return l
 }
 
 // splitRows finds, once, where each row's targets cross into the next
 // thread's range (rows are sorted by target).
-func (c *Backend) splitRows() {
-	net, t := c.net, len(c.parts)
-	c.split = make([]uint32, uint64(net.N)*uint64(t+1))
+func splitRows(net *network.Network, parts [][2]uint32) []uint32 {
+	t := len(parts)
+	split := make([]uint32, uint64(net.N)*uint64(t+1))
 	syn := &net.Syn
 	var wg sync.WaitGroup
 	for w := 0; w < t; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			for r := c.parts[w][0]; r < c.parts[w][1]; r++ {
+			for r := parts[w][0]; r < parts[w][1]; r++ {
 				row := syn.Packed[syn.RowPtr[r]:syn.RowPtr[r+1]]
-				off := c.split[uint64(r)*uint64(t+1):]
+				off := split[uint64(r)*uint64(t+1):]
 				for k := 0; k < t; k++ {
-					off[k] = uint32(searchTarget(row, syn.DelayBits, c.parts[k][0]))
+					off[k] = uint32(searchTarget(row, syn.DelayBits, parts[k][0]))
 				}
 				off[t] = uint32(len(row))
 			}
 		}(w)
 	}
 	wg.Wait()
+	return split
 }
 
-// Advance implements backend.Backend.
+// Advance implements backend.Backend. A backend that measures its layouts
+// (see adaptive) picks one for these n steps and times them.
 func (c *Backend) Advance(n int, blk *backend.Block) error {
-	if c.net == nil {
-		return fmt.Errorf("cpu: Advance before Load")
+	if c.layout == nil {
+		return fmt.Errorf("cpu: Advance before a successful Load")
 	}
+	if !c.adapt.measuring() {
+		return c.advanceSteps(n, blk)
+	}
+	i := c.adapt.next()
+	c.layout = c.adapt.lays[i]
+	start := time.Now()
+	err := c.advanceSteps(n, blk)
+	c.adapt.record(i, time.Since(start), n)
+	c.layout = c.adapt.lays[c.adapt.cur]
+	return err
+}
+
+// advanceSteps runs the next n steps on the current layout.
+func (c *Backend) advanceSteps(n int, blk *backend.Block) error {
 	if len(c.net.STDP) == 0 {
 		return c.advance(n, blk)
 	}

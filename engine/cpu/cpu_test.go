@@ -266,14 +266,15 @@ func TestMixedSameStreamSplit(t *testing.T) {
 }
 
 // Short steps run on one thread whatever the thread count; long ones are
-// split.
+// split; those in between measure both layouts.
 func TestSmallNetworksRunOnOneThread(t *testing.T) {
 	for _, tc := range []struct {
 		model string
 		set   map[string]string
 		want  string
 	}{
-		{"cuba", map[string]string{"duration_ms": "1"}, "cpu, 2 threads, 1 used: a network of 4000 neurons"},
+		{"brunel", map[string]string{"n": "100", "duration_ms": "1"}, "cpu, 2 threads, 1 used: a network of 100 neurons"},
+		{"cuba", map[string]string{"duration_ms": "1"}, "cpu, 2 threads, measuring 1 and 2: a network of 4000 neurons"},
 		{"brunel", map[string]string{"n": "5000", "duration_ms": "1"}, "cpu, 2 threads ("},
 	} {
 		s, err := models.Spec(tc.model, tc.set)

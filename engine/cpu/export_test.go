@@ -1,5 +1,7 @@
 package cpu
 
+import "math"
+
 // NewSplit is New without the small-network shortcut: the step loop is
 // split across the threads whatever the network's size, so that tests can
 // compare the split with one thread on small networks.
@@ -24,3 +26,18 @@ func NewHist(threads, hc int) *Backend {
 	b.histCap = hc
 	return b
 }
+
+// NewAlternating returns a backend that prepares both layouts (one thread
+// and the split over threads) for any network and changes from one to the
+// other at every Advance, never settling, so that tests can check that a
+// change of layout between calls leaves the results as they were.
+func NewAlternating(threads int) *Backend {
+	b := New(threads)
+	b.minParallel = math.Inf(1)
+	b.minAdaptive = 0
+	b.adapt.alternate = true
+	return b
+}
+
+// Used returns the threads of the layout the last Advance ran on.
+func (c *Backend) Used() int { return c.used }
