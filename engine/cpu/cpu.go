@@ -11,7 +11,8 @@
 // independent of the thread count. The spike lists are double-buffered by
 // step parity, so a thread that delivers step t never reads a list that
 // another is filling for step t+1. A network too small to repay a barrier
-// per step runs on one thread (see stepWork).
+// per step runs on one thread (see stepWork); one in between measures both
+// over its first Advance calls and keeps the faster (see adaptive).
 package cpu
 
 import (
