@@ -121,6 +121,9 @@ func Run(ctx context.Context, net *network.Network, opt Options) (*Result, error
 	rec := newRecorder(ws, net)
 	runErr := advanceAll(ctx, net, be, rec, res, opt.Progress)
 	sinkErr := rec.close()
+	// Again after the run: a backend may describe choices it made while
+	// running (the CPU backend's measured thread layout).
+	res.Describe = be.Describe()
 
 	switch {
 	case runErr == nil && sinkErr == nil:
