@@ -26,28 +26,118 @@ __device__ __forceinline__ unsigned myelin_pop_of(const MyelinNet *net, unsigned
     return lo;
 }
 
+// myelin_deliver_syn delivers synapse k of the row of spike pre (of
+// population pp) of step t, whose ring slot is cur of slots: the
+// per-synapse work of both segmentations of myelin_deliver_work, written
+// once. A synapse's weight is stored (weight[wbase[pre pop] + k - first
+// synapse of the population]) or, for a compact population, looked up by
+// the target's population in wtab.
+__device__ __forceinline__ void myelin_deliver_syn(const MyelinNet *net, unsigned pre, unsigned pp, unsigned long long k,
+                                                   unsigned long long t, unsigned long long cur)
+{
+    unsigned long long slots = net->ring_slots;
+    unsigned long long n = net->n;
+    unsigned dbits = net->delay_bits;
+    unsigned dmask = (1u << dbits) - 1u;
+    unsigned long long wb = net->wbase[pp];
+    unsigned p = net->packed[k];
+    unsigned target = p >> dbits;
+    unsigned d = p & dmask;
+    // A synapse onto the slow excitatory port carries port_bit in its delay
+    // field (0 when the network has no such synapse) and goes to
+    // ring_slow; its weight is never negative.
+    int *ring_e = net->ring_ex;
+    if ((d & net->port_bit) != 0) {
+        d ^= net->port_bit;
+        ring_e = net->ring_slow;
+    }
+    unsigned long long sl = cur + d;
+    if (sl >= slots) {
+        sl -= slots;
+    }
+    unsigned long long idx = sl * n + target;
+    // The target's population, searched once, where a compact weight or
+    // short-term plasticity needs it.
+    unsigned tq = (wb == MYELIN_COMPACT || net->n_stp != 0 || net->n_stdp != 0) ? myelin_pop_of(net, target) : 0;
+    int w;
+    if (wb == MYELIN_COMPACT) {
+        w = net->wtab[pp * net->n_pops + tq];
+    } else {
+        unsigned long long wi = wb + (k - net->row_ptr[net->pops[pp].first]);
+        w = net->weight[wi];
+        if (net->n_stdp != 0) {
+            // STDP: depressed by the target's trace of the spikes before
+            // t, and stored (cpu.Backend.depress); this thread alone
+            // handles this synapse in this launch.
+            int set = net->stdp_of[pp * net->n_pops + tq];
+            if (set >= 0) {
+                const StdpDesc *sd = &net->stdp_sets[set];
+                if (sd->coef.Depress != 0.0f) {
+                    float km = STDP_TraceAt(net->stdp_post[sd->post_off + (target - sd->post_first)], t, sd->coef.MinusRate);
+                    if (km != 0.0f) {
+                        w = STDP_Depression(&sd->coef, w, km);
+                        net->weight[wi] = w;
+                    }
+                }
+            }
+        }
+    }
+    if (net->n_stp != 0) {
+        // Short-term plasticity: scaled by the factor of this spike
+        // (cpu.Backend.deliverSTP).
+        int set = net->stp_of[pp * net->n_pops + tq];
+        if (set >= 0) {
+            const StpDesc *sd = &net->stp_sets[set];
+            w = TsodyksMarkram_Scale(w, net->stp_f[(t & 1ull) * net->stp_entries + sd->off + (pre - sd->first)]);
+        }
+    }
+    if (w >= 0) {
+        atomicAdd(&ring_e[idx], w);
+    } else {
+        atomicAdd(&net->ring_in[idx], w);
+    }
+}
+
 // myelin_deliver_work delivers the spikes of step-in-chunk s as block b of
-// nb blocks: a block-stride loop over work items (spike i of step s,
-// segment seg of its CSR row); the block takes one item at a time and its
-// threads take the item's blockDim.x synapses, one each. net->segs is the
-// longest row divided by blockDim.x, rounded up. A synapse's weight is
-// stored (weight[wbase[pre pop] + k - first synapse of the population]) or,
-// for a compact population, looked up by the target's population in wtab.
+// nb blocks, in one of two segmentations (launch.Config.Segments), chosen
+// by net->segs:
+//   - segs > 0, global: a block-stride loop over work items (spike i of
+//     step s, segment seg of its CSR row); the block takes one item at a
+//     time and its threads take the item's blockDim.x synapses, one each.
+//     segs is the longest row of the network divided by blockDim.x,
+//     rounded up, so every spike costs as many items as the longest row
+//     (a cliff for skewed out-degrees: one hub neuron makes every spike
+//     cost its row).
+//   - segs == 0, per spike: a block-stride loop over the step's spikes;
+//     the block takes one spike at a time and its threads take the spike's
+//     row in a blockDim.x-stride loop. A spike costs its own row, whatever
+//     the longest one. (A network without synapses also has segs == 0:
+//     either way it delivers nothing.)
+// Both hand each synapse to exactly one thread (myelin_deliver_syn), so
+// the ring sums and stored weights are the same.
 __device__ __forceinline__ void myelin_deliver_work(const MyelinNet *net, unsigned s, unsigned b, unsigned nb)
 {
     unsigned cnt = net->spk_cnt[s];
     unsigned off = net->spk_off[s];
     unsigned segs = net->segs;
-    unsigned long long items = (unsigned long long)cnt * segs;
-    if (items == 0) {
+    unsigned long long t = *net->step + s;
+    unsigned long long cur = t % (unsigned long long)net->ring_slots;
+    if (segs == 0) {
+        for (unsigned i = b; i < cnt; i += nb) {
+            unsigned pre = net->spk_ids[off + i];
+            unsigned long long r1 = net->row_ptr[pre + 1];
+            unsigned long long k = net->row_ptr[pre] + threadIdx.x;
+            if (k >= r1) {
+                continue;
+            }
+            unsigned pp = myelin_pop_of(net, pre);
+            for (; k < r1; k += blockDim.x) {
+                myelin_deliver_syn(net, pre, pp, k, t, cur);
+            }
+        }
         return;
     }
-    unsigned long long t = *net->step + s;
-    unsigned long long slots = net->ring_slots;
-    unsigned long long cur = t % slots;
-    unsigned long long n = net->n;
-    unsigned dbits = net->delay_bits;
-    unsigned dmask = (1u << dbits) - 1u;
+    unsigned long long items = (unsigned long long)cnt * segs;
     for (unsigned long long item = b; item < items; item += nb) {
         unsigned i = (unsigned)(item / segs);
         unsigned seg = (unsigned)(item % segs);
@@ -55,64 +145,7 @@ __device__ __forceinline__ void myelin_deliver_work(const MyelinNet *net, unsign
         unsigned long long r1 = net->row_ptr[pre + 1];
         unsigned long long k = net->row_ptr[pre] + (unsigned long long)seg * blockDim.x + threadIdx.x;
         if (k < r1) {
-            unsigned pp = myelin_pop_of(net, pre);
-            unsigned long long wb = net->wbase[pp];
-            unsigned p = net->packed[k];
-            unsigned target = p >> dbits;
-            unsigned d = p & dmask;
-            // A synapse onto the slow excitatory port carries port_bit in
-            // its delay field (0 when the network has no such synapse) and
-            // goes to ring_slow; its weight is never negative.
-            int *ring_e = net->ring_ex;
-            if ((d & net->port_bit) != 0) {
-                d ^= net->port_bit;
-                ring_e = net->ring_slow;
-            }
-            unsigned long long sl = cur + d;
-            if (sl >= slots) {
-                sl -= slots;
-            }
-            unsigned long long idx = sl * n + target;
-            // The target's population, searched once, where a compact weight
-            // or short-term plasticity needs it.
-            unsigned tq = (wb == MYELIN_COMPACT || net->n_stp != 0 || net->n_stdp != 0) ? myelin_pop_of(net, target) : 0;
-            int w;
-            if (wb == MYELIN_COMPACT) {
-                w = net->wtab[pp * net->n_pops + tq];
-            } else {
-                unsigned long long wi = wb + (k - net->row_ptr[net->pops[pp].first]);
-                w = net->weight[wi];
-                if (net->n_stdp != 0) {
-                    // STDP: depressed by the target's trace of the spikes
-                    // before t, and stored (cpu.Backend.depress); this
-                    // thread alone handles this synapse in this launch.
-                    int set = net->stdp_of[pp * net->n_pops + tq];
-                    if (set >= 0) {
-                        const StdpDesc *sd = &net->stdp_sets[set];
-                        if (sd->coef.Depress != 0.0f) {
-                            float km = STDP_TraceAt(net->stdp_post[sd->post_off + (target - sd->post_first)], t, sd->coef.MinusRate);
-                            if (km != 0.0f) {
-                                w = STDP_Depression(&sd->coef, w, km);
-                                net->weight[wi] = w;
-                            }
-                        }
-                    }
-                }
-            }
-            if (net->n_stp != 0) {
-                // Short-term plasticity: scaled by the factor of this spike
-                // (cpu.Backend.deliverSTP).
-                int set = net->stp_of[pp * net->n_pops + tq];
-                if (set >= 0) {
-                    const StpDesc *sd = &net->stp_sets[set];
-                    w = TsodyksMarkram_Scale(w, net->stp_f[(t & 1ull) * net->stp_entries + sd->off + (pre - sd->first)]);
-                }
-            }
-            if (w >= 0) {
-                atomicAdd(&ring_e[idx], w);
-            } else {
-                atomicAdd(&net->ring_in[idx], w);
-            }
+            myelin_deliver_syn(net, pre, myelin_pop_of(net, pre), k, t, cur);
         }
     }
 }

@@ -458,3 +458,44 @@ func TestParityPersistent(t *testing.T) {
 		}
 	}
 }
+
+// TestParitySegments runs every parity case, and a network with one hub
+// row 100 times the others (parity.Hub), with delivery segmented per spike
+// (launch.SegmentsPerSpike) in two geometries: launch by launch (fused
+// where the delays allow) and persistent (networks with a rate population
+// run launch by launch). The hub network also runs with the global
+// segmentation. Every stream must equal the CPU backend's.
+func TestParitySegments(t *testing.T) {
+	hub := parity.Case{Name: "hub", MinSpikes: 1000, MinPopSpikes: map[string]uint64{"H": 5, "T": 1000},
+		Spec: func() (*myelinpb.Network, error) { return parity.Hub(1500, 40, 100) }}
+	cases := append(parity.Cases(), hub)
+	for _, cfg := range []launch.Config{
+		{Block: 64, DeliverBlocks: 5, MaxChunkSteps: 37, Segments: launch.SegmentsPerSpike},
+		{Block: 32, DeliverBlocks: 3, MaxChunkSteps: 7, Segments: launch.SegmentsPerSpike, Persistent: launch.PersistentOn, PersistentBlocks: 2},
+		{Block: 64, DeliverBlocks: 5, MaxChunkSteps: 37},
+	} {
+		for _, c := range cases {
+			if cfg.Segments == launch.SegmentsGlobal && c.Name != "hub" {
+				continue // TestParity runs them so
+			}
+			t.Run(fmt.Sprintf("%s/%v_block%d_grid%d_persistent%d", c.Name, cfg.Segments, cfg.Block, cfg.DeliverBlocks, cfg.PersistentBlocks), func(t *testing.T) {
+				net, err := parity.Build(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, err := launch.New(net, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if per := cfg.Segments == launch.SegmentsPerSpike; per != (p.Segs() == 0) {
+					t.Fatalf("mode %v: Segs() = %d", cfg.Segments, p.Segs())
+				}
+				res, err := parity.Compare(c, 0, New(&cfg))
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Log(res)
+			})
+		}
+	}
+}

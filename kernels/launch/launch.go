@@ -66,6 +66,38 @@ type Config struct {
 	// the device keeps resident at once (the backend sets it, e.g. one per
 	// SM; 0: no persistent launch).
 	PersistentBlocks int
+	// Segments chooses how delivery splits a step's spikes among its
+	// blocks (every launch that delivers: myelin_deliver, the fused
+	// myelin_step and myelin_persistent); see SegmentsMode.
+	Segments SegmentsMode
+}
+
+// SegmentsMode is Config.Segments: how kernels/deliver.cuh
+// (myelin_deliver_work) splits a step's deliveries into block work.
+type SegmentsMode int
+
+// The segmentations. Both give the same result; they differ in cost.
+const (
+	// SegmentsGlobal (the default) cuts every spike's row into
+	// Plan.Segs segments of Block synapses, Segs fixed by the longest row
+	// of the whole network: a step of c spikes is c × Segs work items,
+	// however short most rows are.
+	SegmentsGlobal SegmentsMode = iota
+	// SegmentsPerSpike gives each spike to one block, whose threads walk
+	// its row in a Block-stride loop: a spike costs its own row, and no
+	// work depends on the longest row.
+	SegmentsPerSpike
+)
+
+// String returns "global" or "per-spike".
+func (m SegmentsMode) String() string {
+	switch m {
+	case SegmentsGlobal:
+		return "global"
+	case SegmentsPerSpike:
+		return "per-spike"
+	}
+	return fmt.Sprintf("SegmentsMode(%d)", int(m))
 }
 
 // PersistentMode is Config.Persistent.
@@ -168,6 +200,9 @@ func New(net *network.Network, cfg Config) (*Plan, error) {
 	if cfg.Persistent < PersistentAuto || cfg.Persistent > PersistentOff {
 		return nil, fmt.Errorf("launch: Config.Persistent is %v, want auto, on or off", cfg.Persistent)
 	}
+	if cfg.Segments < SegmentsGlobal || cfg.Segments > SegmentsPerSpike {
+		return nil, fmt.Errorf("launch: Config.Segments is %v, want global or per-spike", cfg.Segments)
+	}
 	if cfg.PersistentBlocks < 0 || cfg.PersistentBlocks >= 1<<31 {
 		return nil, fmt.Errorf("launch: Config.PersistentBlocks is %d, want 0 to 2^31-1", cfg.PersistentBlocks)
 	}
@@ -191,7 +226,9 @@ func New(net *network.Network, cfg Config) (*Plan, error) {
 	if segs >= 1<<32 || uint64(net.N) >= 1<<31 {
 		return nil, fmt.Errorf("launch: a row of %d synapses is too long", maxRow)
 	}
-	p.segs = uint32(segs)
+	if cfg.Segments == SegmentsGlobal {
+		p.segs = uint32(segs)
+	} // per spike: segs 0 tells myelin_deliver_work to walk each spike's own row
 	maxEv := 0
 	for i := 0; i < len(net.Events); {
 		j := i
@@ -341,6 +378,13 @@ func (p *Plan) Chunk(m int) []Launch {
 // the persistent launch's argument A for a network whose delays are all at
 // least 2 steps.
 const persistFused = 1 << 31
+
+// Segs is the row segments of Block synapses that delivery gives every
+// spike (MyelinNet.segs): with SegmentsGlobal the longest row of the
+// network divided by Block, rounded up, so a step of c spikes is c × Segs
+// work items; with SegmentsPerSpike 0, which makes each block walk whole
+// rows, one spike at a time, and no work depends on the longest row.
+func (p *Plan) Segs() uint32 { return p.segs }
 
 // Persistent reports whether each chunk's steps run in one cooperative
 // launch (kernels/update.cu, myelin_persistent) of Config.PersistentBlocks

@@ -11,6 +11,7 @@ import (
 	"github.com/myelin-sim/myelin/engine/backend/parity"
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/neuron"
+	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
 // TestMirrorSizes checks what the Go side can check alone: the MyelinNet
@@ -321,5 +322,58 @@ func TestPersistentChoice(t *testing.T) {
 		if _, err := New(small, cfg); err == nil {
 			t.Errorf("config %+v accepted", cfg)
 		}
+	}
+}
+
+// TestSegments checks the deliver segmentation of a network with one hub
+// row 100 times the others (parity.Hub): the global mode cuts every
+// spike's row into the hub's segments, the per-spike mode uses no
+// segment count at all (MyelinNet.segs = 0: each block walks its spikes'
+// own rows), so its work does not depend on the longest row. A bad mode is
+// an error naming the field.
+func TestSegments(t *testing.T) {
+	net, err := parity.Build(parity.Case{Name: "hub", Spec: func() (*myelinpb.Network, error) { return parity.Hub(1500, 40, 20) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var maxRow, rows uint64
+	for i := uint32(0); i < net.N; i++ {
+		r := net.Syn.RowPtr[i+1] - net.Syn.RowPtr[i]
+		maxRow = max(maxRow, r)
+		rows += r
+	}
+	if maxRow != parity.HubTargets || maxRow < 50*rows/uint64(net.N) {
+		t.Fatalf("hub network: longest row %d, mean %d: want the hub's %d, far above the mean", maxRow, rows/uint64(net.N), parity.HubTargets)
+	}
+	// netDesc's Segs follows the buffer addresses, n_events and 12 words.
+	segsOffset := 8*int(NumBuffers) + 8 + 4*12
+	segsField := func(p *Plan) uint32 {
+		d := p.NetDescriptor(func(Buffer) uint64 { return 0 })
+		return binary.LittleEndian.Uint32(d[segsOffset:])
+	}
+	for _, block := range []int{64, 256} {
+		g, err := New(net, Config{Block: block})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := uint32((maxRow + uint64(block) - 1) / uint64(block))
+		if g.Config().Segments != SegmentsGlobal || g.Segs() != want || segsField(g) != want {
+			t.Errorf("block %d, default mode %v: Segs() = %d, descriptor %d, want %d (the hub's row)", block, g.Config().Segments, g.Segs(), segsField(g), want)
+		}
+		p, err := New(net, Config{Block: block, Segments: SegmentsPerSpike})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Segs() != 0 || segsField(p) != 0 {
+			t.Errorf("block %d, per spike: Segs() = %d, descriptor %d, want 0", block, p.Segs(), segsField(p))
+		}
+	}
+	for _, m := range []SegmentsMode{-1, SegmentsPerSpike + 1} {
+		if _, err := New(net, Config{Segments: m}); err == nil || !strings.Contains(err.Error(), "Config.Segments") {
+			t.Errorf("Segments %d: error %v, want one naming Config.Segments", int(m), err)
+		}
+	}
+	if SegmentsGlobal.String() != "global" || SegmentsPerSpike.String() != "per-spike" {
+		t.Errorf("mode names %q, %q", SegmentsGlobal, SegmentsPerSpike)
 	}
 }
