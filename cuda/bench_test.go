@@ -171,3 +171,35 @@ func BenchmarkBrunelSTDP(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDeliverSegments compares the two segmentations of delivery
+// (launch.Config.Segments: global, fixed by the network's longest row, and
+// per spike) on brunel 12,500, the microcircuit at scale 0.1 and
+// parity.Hub at 12,500 neurons (in-degree 40: rows of about 50 synapses
+// beside one hub row of 5,000), launch by launch on a deliver grid of 8
+// blocks per SM, reporting µs per step and the plan's segments per spike
+// (0: per spike). One iteration is 1,000 steps (100 ms) after 200 of
+// warm-up. Run it on a GPU machine: bin/cuda.test -test.run '^$'
+// -test.bench DeliverSegments -test.benchtime 3x.
+func BenchmarkDeliverSegments(b *testing.B) {
+	d := openDevice(b)
+	sms := max(1, d.Info().SMs)
+	cases := []parity.Case{
+		{Name: "brunel12500", Model: "brunel", Set: map[string]string{"n": "12500", "duration_ms": "1000"}},
+		{Name: "microcircuit0.1", Model: "microcircuit", Set: map[string]string{"scale": "0.1", "duration_ms": "1000"}},
+		{Name: "hub12500", Spec: func() (*myelinpb.Network, error) { return parity.Hub(12500, 40, 1000) }},
+	}
+	for _, c := range cases {
+		net, err := parity.Build(c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, mode := range []launch.SegmentsMode{launch.SegmentsGlobal, launch.SegmentsPerSpike} {
+			cfg := launch.Config{Block: 256, DeliverBlocks: 8 * sms, Persistent: launch.PersistentOff, Segments: mode}
+			b.Run(fmt.Sprintf("%s/segments=%v", c.Name, mode), func(b *testing.B) {
+				be := benchSteps(b, d, net, cfg, 200, 1000)
+				b.ReportMetric(float64(be.plan.Segs()), "segs/spike")
+			})
+		}
+	}
+}

@@ -167,7 +167,7 @@ struct MyelinNet {
     unsigned n, ring_slots, rate_slots, delay_bits;
     unsigned n_pops, n_poisson, n_dc, n_rproj;
     unsigned n_probes, sample_width, key0, key1;
-    unsigned segs;      // deliver: row segments of blockDim.x synapses per spike (max row / block, rounded up)
+    unsigned segs;      // deliver: row segments of blockDim.x synapses per spike (max row / block, rounded up); 0: per spike (deliver.cuh)
     unsigned chunk_cap; // steps the spike and sample buffers hold
     unsigned words;     // words of a step's bitmask: ceil(n / 32)
     unsigned tiles;     // tiles of MYELIN_ORDER_TILE words in a step's bitmask
