@@ -22,22 +22,32 @@ struct STDP {
     int MuMinus;      // 0 additive, 1 multiplicative
 };
 
-// STDP_TraceAt is synapse.TraceAt: the trace at step t from the spikes of
-// steps before t, from a record (low 32 bits: the float bits of the trace
-// just before the last spike; high 32 bits: that spike's step + 1, 0 for
-// none).
-__device__ __forceinline__ float STDP_TraceAt(unsigned long long rec, unsigned long long t, float rate)
+// STDP_TraceSince is synapse.traceSince: the trace just before the last
+// spike of a record (low 32 bits: its float bits; high 32 bits: that
+// spike's step + 1, 0 for none) and the steps h since it at step t; h is 0
+// where no decay applies (no spike yet: k is 0; a spike of step t: k is
+// the answer).
+__device__ __forceinline__ float STDP_TraceSince(unsigned long long rec, unsigned long long t, unsigned long long *h)
 {
     unsigned long long n = rec >> 32;
     if (n == 0ull) {
+        *h = 0ull;
         return 0.0f;
     }
-    float k = __int_as_float((int)(unsigned)rec);
-    if (n - 1ull == t) {
+    *h = t - (n - 1ull);
+    return __int_as_float((int)(unsigned)rec);
+}
+
+// STDP_TraceAt is synapse.TraceAt: the trace at step t from the spikes of
+// steps before t.
+__device__ __forceinline__ float STDP_TraceAt(unsigned long long rec, unsigned long long t, float rate)
+{
+    unsigned long long h;
+    float k = STDP_TraceSince(rec, t, &h);
+    if (h == 0ull) {
         return k;
     }
-    float h = (float)(t - (n - 1ull));
-    return (k + 1.0f) * myelin_expf(-(h * rate));
+    return (k + 1.0f) * myelin_expf(-((float)h * rate));
 }
 
 // STDP_TraceSpike is synapse.TraceSpike: the record after a spike of step t.

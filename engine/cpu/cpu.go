@@ -359,7 +359,7 @@ func splitRows(net *network.Network, parts [][2]uint32) []uint32 {
 				row := syn.Packed[syn.RowPtr[r]:syn.RowPtr[r+1]]
 				off := split[uint64(r)*uint64(t+1):]
 				for k := 0; k < t; k++ {
-					off[k] = uint32(searchTarget(row, syn.DelayBits, parts[k][0]))
+					off[k] = uint32(network.SearchTarget(row, syn.DelayBits, parts[k][0]))
 				}
 				off[t] = uint32(len(row))
 			}

@@ -357,7 +357,7 @@ func (c *Backend) deliver(w int, t uint64) {
 				}
 				end := len(row)
 				if row[end-1]>>dbits >= seg.end {
-					end = searchTarget(row, dbits, seg.end)
+					end = network.SearchTarget(row, dbits, seg.end)
 				}
 				wk := seg.w
 				off := uint64(uint32(wk)>>31) * inOff
@@ -429,18 +429,4 @@ func compactTargets(net *network.Network) [][]target {
 		}
 	}
 	return out
-}
-
-// searchTarget returns the first index whose target is >= g.
-func searchTarget(row []uint32, dbits, g uint32) int {
-	lo, hi := 0, len(row)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if row[m]>>dbits < g {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo
 }

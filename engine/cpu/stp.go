@@ -78,7 +78,7 @@ func (c *Backend) deliverPlastic(t uint64, s uint32, pi int, row []uint32, wt []
 		}
 		n := len(row)
 		if row[n-1]>>dbits >= end {
-			n = searchTarget(row, dbits, end)
+			n = network.SearchTarget(row, dbits, end)
 		}
 		if k := net.STDPSetOf(pi, q); k >= 0 {
 			c.depress(k, t, s-net.Pops[pi].First, row[:n], wt[:n], net.Pops[q].First)

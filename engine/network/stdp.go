@@ -180,7 +180,7 @@ func (n *Network) indexSTDP(set *STDPSet) {
 	seg := func(r uint32) (uint64, uint64) {
 		a, b := syn.RowPtr[r], syn.RowPtr[r+1]
 		row := syn.Packed[a:b]
-		return a + uint64(searchTarget(row, dbits, lo)), a + uint64(searchTarget(row, dbits, hi))
+		return a + uint64(SearchTarget(row, dbits, lo)), a + uint64(SearchTarget(row, dbits, hi))
 	}
 	for r := pre.First; r < pre.First+pre.Size; r++ {
 		a, b := seg(r)
@@ -209,9 +209,9 @@ func (n *Network) indexSTDP(set *STDPSet) {
 	set.PostPtr = ptr
 }
 
-// searchTarget returns the first index of row whose target is >= g (rows
-// are sorted by packed word).
-func searchTarget(row []uint32, dbits, g uint32) int {
+// SearchTarget returns the first index of row whose target is >= g (rows
+// are sorted by packed word, so by target).
+func SearchTarget(row []uint32, dbits, g uint32) int {
 	lo, hi := 0, len(row)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
@@ -232,7 +232,7 @@ func (n *Network) PlasticSegment(set *STDPSet, r uint32) (a, b uint64) {
 	post := &n.Pops[set.Post]
 	x, y := syn.RowPtr[r], syn.RowPtr[r+1]
 	row := syn.Packed[x:y]
-	return x + uint64(searchTarget(row, syn.DelayBits, post.First)), x + uint64(searchTarget(row, syn.DelayBits, post.First+post.Size))
+	return x + uint64(SearchTarget(row, syn.DelayBits, post.First)), x + uint64(SearchTarget(row, syn.DelayBits, post.First+post.Size))
 }
 
 // PlasticWeights lists the synapses of set in the engine's order (by

@@ -124,16 +124,22 @@ func NewSTDP(p STDPParams, dt float64, shift int32, rate float64) (STDP, error) 
 // not counted, so the answer is the same whether or not the record already
 // holds it.
 func TraceAt(rec, t uint64, rate float32) float32 {
-	n := rec >> 32
-	if n == 0 {
-		return 0
-	}
-	k := math.Float32frombits(uint32(rec))
-	if n-1 == t {
+	k, h := traceSince(rec, t)
+	if h == 0 {
 		return k
 	}
-	h := float32(t - (n - 1))
-	return float32((k + 1) * neuron.Expf(-float32(h*rate)))
+	return float32((k + 1) * neuron.Expf(-float32(float32(h)*rate)))
+}
+
+// traceSince splits a trace record at step t: the trace just before the
+// last spike and the steps h since it; h is 0 where no decay applies (no
+// spike yet: k is 0; the last spike is of step t itself: k is the answer).
+func traceSince(rec, t uint64) (k float32, h uint64) {
+	n := rec >> 32
+	if n == 0 {
+		return 0, 0
+	}
+	return math.Float32frombits(uint32(rec)), t - (n - 1)
 }
 
 // TraceSpike returns the record rec after a spike of step t (t below
@@ -212,15 +218,10 @@ func NewDecay(rate float32, n int) Decay {
 
 // TraceAt is TraceAt(rec, t, rate) with the table's rate.
 func (d *Decay) TraceAt(rec, t uint64) float32 {
-	n := rec >> 32
-	if n == 0 {
-		return 0
-	}
-	k := math.Float32frombits(uint32(rec))
-	if n-1 == t {
+	k, h := traceSince(rec, t)
+	if h == 0 {
 		return k
 	}
-	h := t - (n - 1)
 	if h < uint64(len(d.d)) {
 		return float32((k + 1) * d.d[h])
 	}
