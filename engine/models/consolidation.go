@@ -2,7 +2,6 @@ package models
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -222,60 +221,24 @@ func ConsolidationOf(net *myelinpb.Network) (*Consolidation, error) {
 	if len(fields) != 6 {
 		return nil, bad("name does not read \"consolidation (N=…, P=…, a=…, pattern_seed=…, replay_ms=…, cue pattern M)\"")
 	}
-	var n, p uint32
-	var a, replay float64
-	var seed uint64
-	for i, f := range fields[:5] {
-		key, val, _ := strings.Cut(f, "=")
-		var err error
-		var x uint64
-		switch {
-		case i == 0 && key == "N":
-			x, err = strconv.ParseUint(val, 10, 32)
-			n = uint32(x)
-		case i == 1 && key == "P":
-			x, err = strconv.ParseUint(val, 10, 32)
-			p = uint32(x)
-		case i == 2 && key == "a":
-			a, err = strconv.ParseFloat(val, 64)
-		case i == 3 && key == "pattern_seed":
-			seed, err = strconv.ParseUint(val, 10, 64)
-		case i == 4 && key == "replay_ms":
-			replay, err = strconv.ParseFloat(val, 64)
-		default:
-			err = fmt.Errorf("unexpected %q", f)
-		}
-		if err != nil {
-			return nil, bad("name field %d: %v", i+1, err)
-		}
+	pn, err := parsePatternName(fields[:4])
+	if err != nil {
+		return nil, bad("%v", err)
+	}
+	replayText, ok := strings.CutPrefix(fields[4], "replay_ms=")
+	replay, err := strconv.ParseFloat(replayText, 64)
+	if !ok || err != nil || !(replay >= 0 && replay <= consMaxMs) {
+		return nil, bad("name field 5 %q: want replay_ms= and a time in [0, %g] ms", fields[4], consMaxMs)
 	}
 	c := &Consolidation{ReplayMs: replay}
 	cueText, ok := strings.CutPrefix(fields[5], "cue pattern ")
 	x, err := strconv.ParseUint(cueText, 10, 32)
-	if !ok || err != nil || uint32(x) >= p {
-		return nil, bad("cued pattern %q: want \"cue pattern M\" with M below P = %d", fields[5], p)
+	if !ok || err != nil || uint32(x) >= pn.p {
+		return nil, bad("cued pattern %q: want \"cue pattern M\" with M below P = %d", fields[5], pn.p)
 	}
 	c.Cued = int(x)
-	if !(a > 0 && a < 1) || p < 1 || p > hopfieldMaxP || n > hopfieldMaxN || !(replay >= 0 && replay <= consMaxMs) {
-		return nil, bad("N, P, a or replay_ms out of range (N <= %d, 1 <= P <= %d, 0 < a < 1, 0 <= replay_ms <= %g)", hopfieldMaxN, hopfieldMaxP, consMaxMs)
-	}
-	var hebb *myelinpb.ExplicitList
-	for _, pr := range net.GetProjections() {
-		if pr.GetName() == "hpc_hebb" {
-			hebb = pr.GetExplicit()
-		}
-	}
-	k := hopfieldK(n, a)
-	if hebb == nil || k < 1 || k >= n {
-		return nil, bad("no explicit projection \"hpc_hebb\" (or K = %d out of range)", k)
-	}
-	if uint64(len(hebb.GetPreIndex())) < uint64(k)*uint64(k-1) || uint64(p)*uint64(k) > hopfieldMaxIDs {
-		return nil, bad("its \"hpc_hebb\" synapses are not those of its patterns")
-	}
-	c.Patterns = HopfieldPatterns(seed, n, k, p)
-	want := hopfieldSynapses(n, c.Patterns)
-	if !slices.Equal(want.PreIndex, hebb.GetPreIndex()) || !slices.Equal(want.PostIndex, hebb.GetPostIndex()) {
-		return nil, bad("its \"hpc_hebb\" synapses are not those of the patterns that pattern_seed %d gives (an edited spec?)", seed)
+	if c.Patterns, err = pn.hebbianPatterns(net, "hpc_hebb"); err != nil {
+		return nil, bad("%v", err)
 	}
 	return c, nil
 }

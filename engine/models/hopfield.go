@@ -386,36 +386,15 @@ func HopfieldOf(net *myelinpb.Network) (*Hopfield, error) {
 	if !ok {
 		return nil, nil
 	}
-	var n, p uint32
-	var a float64
-	var seed uint64
 	fields := strings.SplitN(strings.TrimSuffix(rest, ")"), ", ", 5)
 	if len(fields) != 5 {
 		return nil, fmt.Errorf("hopfield spec %q: name does not read \"hopfield (N=…, P=…, a=…, pattern_seed=…, cue …)\"", net.GetName())
 	}
-	for i, f := range fields[:4] {
-		key, val, _ := strings.Cut(f, "=")
-		var err error
-		switch {
-		case i == 0 && key == "N":
-			var x uint64
-			x, err = strconv.ParseUint(val, 10, 32)
-			n = uint32(x)
-		case i == 1 && key == "P":
-			var x uint64
-			x, err = strconv.ParseUint(val, 10, 32)
-			p = uint32(x)
-		case i == 2 && key == "a":
-			a, err = strconv.ParseFloat(val, 64)
-		case i == 3 && key == "pattern_seed":
-			seed, err = strconv.ParseUint(val, 10, 64)
-		default:
-			err = fmt.Errorf("unexpected %q", f)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("hopfield spec %q: name field %d: %w", net.GetName(), i+1, err)
-		}
+	pn, err := parsePatternName(fields[:4])
+	if err != nil {
+		return nil, fmt.Errorf("hopfield spec %q: %w", net.GetName(), err)
 	}
+	n, p, a, seed := pn.n, pn.p, pn.a, pn.seed
 	cueText, stdp := strings.CutSuffix(fields[4], hopfieldSTDPSuffix)
 	h := &Hopfield{Population: "E", Cued: -1, Learning: "clipped"}
 	if stdp {
@@ -429,9 +408,6 @@ func HopfieldOf(net *myelinpb.Network) (*Hopfield, error) {
 		h.Cued = int(x)
 	} else if cueText != "no cue" {
 		return nil, fmt.Errorf("hopfield spec %q: %q: want \"cue pattern M\" or \"no cue\"", net.GetName(), cueText)
-	}
-	if !(a > 0 && a < 1) || p < 1 || p > hopfieldMaxP || n > hopfieldMaxN {
-		return nil, fmt.Errorf("hopfield spec %q: N, P or a out of range (N <= %d, 1 <= P <= %d, 0 < a < 1)", net.GetName(), hopfieldMaxN, hopfieldMaxP)
 	}
 	var pop *myelinpb.Population
 	for _, q := range net.GetPopulations() {
@@ -456,28 +432,80 @@ func HopfieldOf(net *myelinpb.Network) (*Hopfield, error) {
 		h.readCue(net)
 		return h, nil
 	}
+	if h.Patterns, err = pn.hebbianPatterns(net, "hebb"); err != nil {
+		return nil, fmt.Errorf("hopfield spec %q: %w", net.GetName(), err)
+	}
+	h.readCue(net)
+	return h, nil
+}
+
+// patternName is what the name of a hopfield or consolidation spec
+// records about its patterns.
+type patternName struct {
+	n, p uint32
+	a    float64
+	seed uint64
+}
+
+// parsePatternName reads the fields "N=…", "P=…", "a=…" and
+// "pattern_seed=…" of such a name, in that order, and checks the ranges
+// the models allow.
+func parsePatternName(fields []string) (patternName, error) {
+	var pn patternName
+	for i, f := range fields {
+		key, val, _ := strings.Cut(f, "=")
+		var err error
+		var x uint64
+		switch {
+		case i == 0 && key == "N":
+			x, err = strconv.ParseUint(val, 10, 32)
+			pn.n = uint32(x)
+		case i == 1 && key == "P":
+			x, err = strconv.ParseUint(val, 10, 32)
+			pn.p = uint32(x)
+		case i == 2 && key == "a":
+			pn.a, err = strconv.ParseFloat(val, 64)
+		case i == 3 && key == "pattern_seed":
+			pn.seed, err = strconv.ParseUint(val, 10, 64)
+		default:
+			err = fmt.Errorf("unexpected %q", f)
+		}
+		if err != nil {
+			return pn, fmt.Errorf("name field %d: %w", i+1, err)
+		}
+	}
+	if !(pn.a > 0 && pn.a < 1) || pn.p < 1 || pn.p > hopfieldMaxP || pn.n > hopfieldMaxN {
+		return pn, fmt.Errorf("N, P or a out of range (N <= %d, 1 <= P <= %d, 0 < a < 1)", hopfieldMaxN, hopfieldMaxP)
+	}
+	return pn, nil
+}
+
+// hebbianPatterns recomputes the patterns that the name records and checks
+// that the explicit projection named proj holds exactly their clipped
+// Hebbian synapses (an error for an edited spec).
+func (pn patternName) hebbianPatterns(net *myelinpb.Network, proj string) ([][]uint32, error) {
 	var hebb *myelinpb.ExplicitList
 	for _, pr := range net.GetProjections() {
-		if pr.GetName() == "hebb" {
+		if pr.GetName() == proj {
 			hebb = pr.GetExplicit()
 		}
 	}
-	if hebb == nil || k < 1 || k >= n {
-		return nil, fmt.Errorf("hopfield spec %q: no explicit projection \"hebb\" (or K = %d out of range)", net.GetName(), k)
+	k := hopfieldK(pn.n, pn.a)
+	if hebb == nil || k < 1 || k >= pn.n {
+		return nil, fmt.Errorf("no explicit projection %q (or K = %d out of range)", proj, k)
 	}
 	// Before recomputing P patterns of K neurons, check the sizes that the
 	// model itself allows, so that a forged name cannot make this allocate
 	// without bound.
-	if uint64(len(hebb.GetPreIndex())) < uint64(k)*uint64(k-1) || uint64(p)*uint64(k) > hopfieldMaxIDs {
-		return nil, fmt.Errorf("hopfield spec %q: its \"hebb\" synapses are not those of its patterns (%d synapses for P = %d patterns of K = %d)", net.GetName(), len(hebb.GetPreIndex()), p, k)
+	if uint64(len(hebb.GetPreIndex())) < uint64(k)*uint64(k-1) || uint64(pn.p)*uint64(k) > hopfieldMaxIDs {
+		return nil, fmt.Errorf("its %q synapses are not those of its patterns (%d synapses for P = %d patterns of K = %d)", proj, len(hebb.GetPreIndex()), pn.p, k)
 	}
-	h.Patterns = HopfieldPatterns(seed, n, k, p)
-	want := hopfieldSynapses(n, h.Patterns)
+	pats := HopfieldPatterns(pn.seed, pn.n, k, pn.p)
+	want := hopfieldSynapses(pn.n, pats)
 	if !slices.Equal(want.PreIndex, hebb.GetPreIndex()) || !slices.Equal(want.PostIndex, hebb.GetPostIndex()) {
-		return nil, fmt.Errorf("hopfield spec %q: its \"hebb\" synapses are not those of the patterns that pattern_seed %d gives (an edited spec?)", net.GetName(), seed)
+		return nil, fmt.Errorf("its %q synapses are not those of the patterns that pattern_seed %d gives (an edited spec?)", proj, pn.seed)
 	}
-	h.readCue(net)
-	return h, nil
+	return pats, nil
 }
 
 // readCue sets LastCueMs from the spec's input "cue" (and Cued to -1 when
