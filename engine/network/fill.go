@@ -5,6 +5,9 @@ import (
 	"math/bits"
 	"slices"
 	"sync/atomic"
+	"unsafe"
+
+	"github.com/myelin-sim/myelin/engine/prefetch"
 )
 
 // Pass 2 of the build writes a projection's synapses into their CSR slots
@@ -241,6 +244,21 @@ func (b *builder) writeDirect(sp *spikingProj) (bad float64) {
 		}
 		md, bd := uint32(0), 0.0
 		lo, hi := sp.unitChunks[c][0], sp.unitChunks[c][1]
+		// Each row fills sequentially, but thousands of rows fill at once:
+		// their current lines are fetched ahead (the first ones now, then
+		// the next line of a row as a write starts one), so that writes
+		// do not wait for memory.
+		pBase := uintptr(unsafe.Pointer(unsafe.SliceData(packed)))
+		var wBase uintptr
+		if keep {
+			wBase = uintptr(unsafe.Pointer(unsafe.SliceData(wts))) - uintptr(wOff)*4
+		}
+		for _, at := range cur[:len(sp.count)] {
+			prefetch.Line(pBase + uintptr(at)*4)
+			if keep {
+				prefetch.Line(wBase + uintptr(at)*4)
+			}
+		}
 		for u := lo; u < hi; u++ {
 			if (u-lo)%1024 == 1023 {
 				if b.ctx.Err() != nil {
@@ -258,6 +276,10 @@ func (b *builder) writeDirect(sp *spikingProj) (bad float64) {
 					d, wt := bt.d[i], bt.w[i]
 					at := cur[pre]
 					cur[pre] = at + 1
+					if at%16 == 0 {
+						prefetch.Line(pBase + uintptr(at+16)*4)
+						prefetch.Line(wBase + uintptr(at+16)*4)
+					}
 					packed[at] = tgt | d
 					wts[at-wOff] = int32(math.Float32bits(float32(wt)))
 					md = max(md, d)
@@ -272,6 +294,10 @@ func (b *builder) writeDirect(sp *spikingProj) (bad float64) {
 					d := bt.d[i]
 					at := cur[pre]
 					cur[pre] = at + 1
+					if at%16 == 0 {
+						prefetch.Line(pBase + uintptr(at+16)*4)
+						prefetch.Line(wBase + uintptr(at+16)*4)
+					}
 					packed[at] = (postFirst+bt.post[i])<<dbits | port | d
 					wts[at-wOff] = int32(math.Round(bt.w[i] * scale))
 					md = max(md, d)
@@ -281,6 +307,9 @@ func (b *builder) writeDirect(sp *spikingProj) (bad float64) {
 					d := bt.d[i]
 					at := cur[pre]
 					cur[pre] = at + 1
+					if at%16 == 0 {
+						prefetch.Line(pBase + uintptr(at+16)*4)
+					}
 					packed[at] = (postFirst+bt.post[i])<<dbits | port | d
 					md = max(md, d)
 				}
