@@ -83,7 +83,7 @@ func (b *builder) writeProjection(sp *spikingProj, st []*stage) (bad float64) {
 		port = net.Syn.PortBit
 	}
 	wBase := net.Syn.WeightBase[sp.pre]
-	keep := wBase != Compact
+	keep := wBase != Compact && !sp.rowWeights // weights staged and written here
 	wOff := net.Syn.RowPtr[pop.First] - wBase
 	syn := &net.Syn
 
@@ -136,6 +136,8 @@ func (b *builder) writeProjection(sp *spikingProj, st []*stage) (bad float64) {
 					maxD = max(maxD, d)
 				}
 				switch {
+				case sp.rowWeights:
+					// Drawn later, row by row.
 				case sp.deferred:
 					// By-post: every synapse of the unit is onto u.
 					x := abs[u]
@@ -222,7 +224,7 @@ func (b *builder) writeDirect(sp *spikingProj) (bad float64) {
 		port = syn.PortBit
 	}
 	wBase := syn.WeightBase[sp.pre]
-	keep := wBase != Compact
+	keep := wBase != Compact && !sp.rowWeights // weights written here
 	k := len(sp.unitChunks)
 	maxD := make([]uint32, k)
 	bads := make([]float64, k)
@@ -268,7 +270,7 @@ func (b *builder) writeDirect(sp *spikingProj) (bad float64) {
 			}
 			bt := g.unit(wk, u)
 			switch {
-			case sp.deferred:
+			case sp.deferred && !sp.rowWeights:
 				// By-post: every synapse of the unit is onto u.
 				tgt := (postFirst+u)<<dbits | port
 				x := abs[u]

@@ -32,6 +32,12 @@ type spikingProj struct {
 	// targets' input with them and stores them as float32 until the
 	// scales are known (by-post rules with drawn weights).
 	deferred bool
+	// rowWeights: a deferred projection whose weights are drawn row by
+	// row after pass 2 has written its targets and delays (drawRowWeights),
+	// instead of unit by unit in pass 2: pass 2 then scatters one word per
+	// synapse, not two (fixed in-degree, pairwise Bernoulli and all-to-all
+	// rules, not procedural).
+	rowWeights bool
 	// direct: pass 2 writes the synapses straight into their rows, chunk
 	// by chunk, without staging (the rows' current cache lines fit in
 	// the cache).
@@ -380,12 +386,23 @@ func (b *builder) synapses() error {
 			order = append(order, sp)
 		}
 	}
+	// finishDeferred draws the row-order weights and fixes the scales once
+	// every deferred projection is written.
+	finishDeferred := func() error {
+		if err := b.drawRowWeights(projs); err != nil {
+			return err
+		}
+		if err := b.scales(); err != nil {
+			return err
+		}
+		b.popWeights(projs)
+		return nil
+	}
 	for i, sp := range order {
 		if i == deferred && deferred > 0 {
-			if err := b.scales(); err != nil {
+			if err := finishDeferred(); err != nil {
 				return err
 			}
-			b.popWeights(projs)
 		}
 		var bad float64
 		switch {
@@ -426,10 +443,9 @@ func (b *builder) synapses() error {
 	net.RingSlots = maxDelay + 1
 	b.lowerPortBit(maxDelay)
 	if deferred == len(projs) && deferred > 0 {
-		if err := b.scales(); err != nil {
+		if err := finishDeferred(); err != nil {
 			return err
 		}
-		b.popWeights(projs)
 	}
 	b.prog.setPhase("synapses: sorting rows")
 	b.sortRows(projs)
@@ -526,6 +542,13 @@ func (b *builder) markDeferred(projs []*spikingProj) {
 		_, constW := g.constantWeight()
 		// STDP projections bound their input by w_max in pass 1.
 		sp.deferred = !g.byPre && !explicit && !constW && !noDefer[sp.post] && sp.stdpMax == 0
+		switch g.proj.GetRule().(type) {
+		case *myelinpb.Projection_FixedInDegree, *myelinpb.Projection_PairwiseBernoulli, *myelinpb.Projection_AllToAll:
+			// One-to-one rows hold one synapse each: nothing to gain, and
+			// a procedural one-to-one projection regenerates its weights
+			// unit by unit.
+			sp.rowWeights = sp.deferred && !sp.procedural
+		}
 	}
 }
 

@@ -1,0 +1,144 @@
+package network
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/myelin-sim/myelin/engine/rng"
+)
+
+// Row-order weights. Pass 2 writes a by-post projection unit by unit, so
+// each unit's synapses land in as many rows: every write is a scattered
+// store, and a weight per synapse doubles the cache lines that thousands of
+// rows keep open at once. A projection with spikingProj.rowWeights set has
+// pass 2 write only its packed words; drawRowWeights then draws its weights
+// row by row, writing them sequentially: weight j of the projection's part
+// of the row of its local presynaptic neuron i is draw j of item i of the
+// projection's weight stream (the same sampler, clipping and sign as the
+// unit-by-unit draws), taken in the order in which pass 2 left the row
+// (units in ascending order, which no thread count changes). The weights
+// are stored as float32 until the scales are known, as for every deferred
+// projection.
+
+// maxRowWeightParts is the most parts the rows are split into for the
+// weights' magnitudes: each part sums them per target on its own, and the
+// parts' sums are added in part order, so the input bounds (and the scales
+// they fix) do not depend on the thread count.
+const maxRowWeightParts = 16
+
+// rowWeightPartSynapses is about the fewest synapses per part.
+const rowWeightPartSynapses = 1 << 20
+
+// drawRowWeights draws the weights of the row-order projections among
+// projs into their Weight slots (as float32 bits; pass 2 has written their
+// packed words and left sp.cursor at the end of each row's part) and adds
+// their magnitudes to the targets' input bounds.
+func (b *builder) drawRowWeights(projs []*spikingProj) error {
+	net := b.net
+	syn := &net.Syn
+	from := make([][]*spikingProj, len(net.Pops))
+	lo, hi := net.N, uint32(0) // the targets' global ids
+	var total uint64
+	for _, sp := range projs {
+		if !sp.rowWeights {
+			continue
+		}
+		from[sp.pre] = append(from[sp.pre], sp)
+		post := &net.Pops[sp.post]
+		lo, hi = min(lo, post.First), max(hi, post.First+post.Size)
+		for _, v := range sp.count {
+			total += uint64(v)
+		}
+	}
+	if total == 0 {
+		return nil
+	}
+	b.prog.setPhase("synapses: drawing weights")
+	k := int(min(maxRowWeightParts, max(1, total/rowWeightPartSynapses)))
+	// Part c: the rows whose first synapse is in its share of the
+	// synapses (a function of the network alone).
+	bound := func(c int) uint32 {
+		if c == k {
+			return net.N
+		}
+		i, _ := slices.BinarySearch(syn.RowPtr[:net.N], syn.RowPtr[net.N]*uint64(c)/uint64(k))
+		return uint32(i)
+	}
+	sums := make([][]float64, k)
+	bads := make([]float64, k)
+	badAt := make([]*spikingProj, k)
+	forChunks(b.threads, k, func(c int) {
+		sum := make([]float64, hi-lo)
+		seqs := map[*spikingProj]*rng.Seq{}
+		var buf []float64
+		dbits := syn.DelayBits
+		pi := 0
+		r0, r1 := bound(c), bound(c+1)
+		for pre := r0; pre < r1; pre++ {
+			if (pre-r0)%1024 == 1023 && b.ctx.Err() != nil {
+				break // the caller reports the cancellation
+			}
+			for pre >= net.Pops[pi].First+net.Pops[pi].Size {
+				pi++
+			}
+			pop := &net.Pops[pi]
+			i := pre - pop.First
+			for _, sp := range from[pi] {
+				n := uint64(sp.count[i])
+				if n == 0 {
+					continue
+				}
+				g := sp.gen
+				q := seqs[sp]
+				if q == nil {
+					q = rng.NewStream(g.seed, rng.Purpose(rng.KindWeight, uint32(g.index))).Seq(0)
+					seqs[sp] = q
+				}
+				q.Reset(i)
+				w := grow(&buf, int(n))
+				g.wDist.fill(q, w)
+				end := sp.cursor[i]
+				pk := syn.Packed[end-n : end]
+				wOff := syn.RowPtr[pop.First] - syn.WeightBase[pi]
+				ws := syn.Weight[end-n-wOff : end-wOff]
+				sign := g.weightSign
+				for j, x := range w {
+					switch {
+					case sign > 0:
+						x = math.Abs(x)
+					case sign < 0:
+						x = -math.Abs(x)
+					}
+					a := math.Abs(x)
+					if !(a <= math.MaxFloat64) {
+						bads[c], badAt[c] = x, sp
+					}
+					ws[j] = int32(math.Float32bits(float32(x)))
+					sum[pk[j]>>dbits-lo] += a
+				}
+			}
+		}
+		sums[c] = sum
+	})
+	if err := b.ctx.Err(); err != nil {
+		return fmt.Errorf("build cancelled: %w", err)
+	}
+	for c := range bads {
+		if bads[c] != 0 {
+			return fmt.Errorf("%s: weight: drew %v: the weight distribution overflows float64", badAt[c].where, bads[c])
+		}
+	}
+	// Add the parts' sums in part order, targets split over the threads.
+	abs := b.absSum[lo:hi]
+	parts := max(1, min(b.threads, len(abs)>>14))
+	parallel(parts, func(w int) {
+		a, z := len(abs)*w/parts, len(abs)*(w+1)/parts
+		for _, sum := range sums {
+			for t, v := range sum[a:z] {
+				abs[a+t] += v
+			}
+		}
+	})
+	return nil
+}
