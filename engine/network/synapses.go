@@ -510,10 +510,13 @@ const (
 // projections from one candidate compact population (all its weights
 // constant) onto the population have constant weights that differ: they
 // may round to one fixed-point value or not, and pass 2 must know which.
+// The choice depends on the network alone, Options.StoreWeights included
+// (which makes no population compact), because it decides whether a
+// projection's weights are drawn row by row (spikingProj.rowWeights).
 func (b *builder) markDeferred(projs []*spikingProj) {
 	np := len(b.net.Pops)
 	noDefer := make([]bool, np)
-	if !b.storeWeights && np <= MaxCompactPops {
+	if np <= MaxCompactPops {
 		allConst := make([]bool, np)
 		for i := range allConst {
 			allConst[i] = true
