@@ -235,7 +235,14 @@ func (g *generator) drawWD(wk *worker, k int) {
 			}
 		}
 	}
-	d := grow(&b.d, k)
+	g.drawDelays(wk, grow(&b.d, k))
+}
+
+// drawDelays sets d to the delays of the unit's synapses, in synapse
+// order, from wk.dq (reset to the unit): drawn or the constant (0 in
+// workers that skip them).
+func (g *generator) drawDelays(wk *worker, d []uint32) {
+	k := len(d)
 	switch {
 	case wk.noDelay:
 		clear(d)

@@ -261,12 +261,38 @@ func (b *builder) writeDirect(sp *spikingProj) (bad float64) {
 				prefetch.Line(wBase + uintptr(at)*4)
 			}
 		}
+		var kept []int32 // the partners that pass 1 kept (sp.kept)
+		var deg uint64
+		if sp.kept {
+			deg = uint64(g.proj.GetFixedInDegree().GetIndegree())
+			kept = syn.Weight[sp.keptAt:]
+		}
 		for u := lo; u < hi; u++ {
 			if (u-lo)%1024 == 1023 {
 				if b.ctx.Err() != nil {
 					break // the caller reports the cancellation
 				}
 				b.prog.done.Add(1024)
+			}
+			if kept != nil {
+				// Only the delays are drawn; partners, targets and
+				// delays are those of g.unit.
+				tgt := (postFirst+u)<<dbits | port
+				d := grow(&wk.b.d, int(deg))
+				wk.dq.Reset(u)
+				g.drawDelays(wk, d)
+				ks := kept[uint64(u)*deg : uint64(u+1)*deg]
+				for i, v := range ks {
+					pre := uint32(v)
+					at := cur[pre]
+					cur[pre] = at + 1
+					if at%16 == 0 {
+						prefetch.Line(pBase + uintptr(at+16)*4)
+					}
+					packed[at] = tgt | d[i]
+					md = max(md, d[i])
+				}
+				continue
 			}
 			bt := g.unit(wk, u)
 			switch {

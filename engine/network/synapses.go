@@ -38,6 +38,13 @@ type spikingProj struct {
 	// synapse, not two (fixed in-degree, pairwise Bernoulli and all-to-all
 	// rules, not procedural).
 	rowWeights bool
+	// kept: pass 1 keeps the partners of this fixed in-degree projection
+	// (direct and rowWeights), K per unit in unit order, as words of the
+	// early Weight array from keptAt on, where pass 2 reads them instead
+	// of drawing them again (the Weight slots are not written before the
+	// row-order weights, after pass 2).
+	kept   bool
+	keptAt uint64
 	// direct: pass 2 writes the synapses straight into their rows, chunk
 	// by chunk, without staging (the rows' current cache lines fit in
 	// the cache).
@@ -168,6 +175,7 @@ func (b *builder) synapses() error {
 	// its workers wait for each other).
 	early := b.allocateEarly(projs)
 	defer early.stop()
+	b.keepPartners(projs, early.weight)
 
 	// Pass 1: counts per presynaptic neuron and input bounds. Delays are
 	// drawn in pass 2 only (their stream is separate, so skipping them here
@@ -207,6 +215,12 @@ func (b *builder) synapses() error {
 			// By-post units whose weights are constant or deferred: only
 			// the partners count.
 			wk.countOnly = wk.noWeight && sum == nil
+			var keep []int32 // where this unit's partners are kept (sp.kept)
+			var deg uint64
+			if sp.kept {
+				deg = uint64(sp.gen.proj.GetFixedInDegree().GetIndegree())
+				keep = early.weight[sp.keptAt:]
+			}
 			aw, abs := math.Abs(cw), b.absSum[postFirst:]
 			memoFrom, memoTo, memoN := math.NaN(), 0.0, -1
 			for u := sp.unitChunks[w][0]; u < sp.unitChunks[w][1]; u++ {
@@ -218,6 +232,11 @@ func (b *builder) synapses() error {
 				}
 				bt := sp.gen.unit(wk, u)
 				drawn += uint64(len(bt.pre))
+				if keep != nil {
+					for j, pre := range bt.pre {
+						keep[uint64(u)*deg+uint64(j)] = int32(pre)
+					}
+				}
 				for _, pre := range bt.pre {
 					cnt[pre]++
 				}
@@ -352,6 +371,9 @@ func (b *builder) synapses() error {
 		early.weight = nil
 		net.Syn.Weight = make([]int32, stored)
 		hugepages.Advise(net.Syn.Weight)
+		for _, sp := range projs {
+			sp.kept = false // pass 2 draws them again
+		}
 	}
 	fill := slices.Clone(net.Syn.RowPtr[:net.N])
 	for _, sp := range projs {
@@ -373,10 +395,18 @@ func (b *builder) synapses() error {
 	for w := range st {
 		st[w] = &stage{}
 	}
+	// Projections whose partners are kept come first: the others' weights
+	// (deferred, as float32) may overwrite the words that keep them.
 	order := make([]*spikingProj, 0, len(projs))
 	deferred := 0
 	for _, sp := range projs {
-		if sp.deferred {
+		if sp.kept {
+			order = append(order, sp)
+			deferred++
+		}
+	}
+	for _, sp := range projs {
+		if sp.deferred && !sp.kept {
 			order = append(order, sp)
 			deferred++
 		}
@@ -463,6 +493,26 @@ func (b *builder) synapses() error {
 		}
 	}
 	return nil
+}
+
+// keepPartners marks the projections whose partners pass 1 keeps in the
+// early Weight array weight for pass 2 (see spikingProj.kept), and where:
+// direct fixed in-degree projections with row-order weights, one after
+// another, as long as they fit.
+func (b *builder) keepPartners(projs []*spikingProj, weight []int32) {
+	var at uint64
+	for _, sp := range projs {
+		fi := sp.gen.proj.GetFixedInDegree()
+		if !sp.rowWeights || !sp.direct || fi == nil || sp.procedural {
+			continue
+		}
+		n := uint64(fi.GetIndegree()) * uint64(sp.gen.nPost)
+		if n == 0 || at+n > uint64(len(weight)) {
+			continue
+		}
+		sp.kept, sp.keptAt = true, at
+		at += n
+	}
 }
 
 // lowerPortBit moves the slow port's bit of the packed words from the top
