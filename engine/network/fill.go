@@ -248,8 +248,10 @@ func (b *builder) writeDirect(sp *spikingProj) (bad float64) {
 		lo, hi := sp.unitChunks[c][0], sp.unitChunks[c][1]
 		// Each row fills sequentially, but thousands of rows fill at once:
 		// their current lines are fetched ahead (the first ones now, then
-		// the next line of a row as a write starts one), so that writes
-		// do not wait for memory.
+		// the next line of a row as its current one receives its last
+		// word: rows receive their next synapse much later than memory
+		// answers, and fetching only then keeps one line per row in the
+		// cache, not two), so that writes do not wait for memory.
 		pBase := uintptr(unsafe.Pointer(unsafe.SliceData(packed)))
 		var wBase uintptr
 		if keep {
@@ -286,8 +288,8 @@ func (b *builder) writeDirect(sp *spikingProj) (bad float64) {
 					pre := uint32(v)
 					at := cur[pre]
 					cur[pre] = at + 1
-					if at%16 == 0 {
-						prefetch.Line(pBase + uintptr(at+16)*4)
+					if pa := pBase + uintptr(at)*4; pa%64 == 60 {
+						prefetch.Line(pa + 4)
 					}
 					packed[at] = tgt | d[i]
 					md = max(md, d[i])
@@ -304,9 +306,11 @@ func (b *builder) writeDirect(sp *spikingProj) (bad float64) {
 					d, wt := bt.d[i], bt.w[i]
 					at := cur[pre]
 					cur[pre] = at + 1
-					if at%16 == 0 {
-						prefetch.Line(pBase + uintptr(at+16)*4)
-						prefetch.Line(wBase + uintptr(at+16)*4)
+					if pa := pBase + uintptr(at)*4; pa%64 == 60 {
+						prefetch.Line(pa + 4)
+					}
+					if wa := wBase + uintptr(at)*4; wa%64 == 60 {
+						prefetch.Line(wa + 4)
 					}
 					packed[at] = tgt | d
 					wts[at-wOff] = int32(math.Float32bits(float32(wt)))
@@ -322,9 +326,11 @@ func (b *builder) writeDirect(sp *spikingProj) (bad float64) {
 					d := bt.d[i]
 					at := cur[pre]
 					cur[pre] = at + 1
-					if at%16 == 0 {
-						prefetch.Line(pBase + uintptr(at+16)*4)
-						prefetch.Line(wBase + uintptr(at+16)*4)
+					if pa := pBase + uintptr(at)*4; pa%64 == 60 {
+						prefetch.Line(pa + 4)
+					}
+					if wa := wBase + uintptr(at)*4; wa%64 == 60 {
+						prefetch.Line(wa + 4)
 					}
 					packed[at] = (postFirst+bt.post[i])<<dbits | port | d
 					wts[at-wOff] = int32(math.Round(bt.w[i] * scale))
@@ -335,8 +341,8 @@ func (b *builder) writeDirect(sp *spikingProj) (bad float64) {
 					d := bt.d[i]
 					at := cur[pre]
 					cur[pre] = at + 1
-					if at%16 == 0 {
-						prefetch.Line(pBase + uintptr(at+16)*4)
+					if pa := pBase + uintptr(at)*4; pa%64 == 60 {
+						prefetch.Line(pa + 4)
 					}
 					packed[at] = (postFirst+bt.post[i])<<dbits | port | d
 					md = max(md, d)

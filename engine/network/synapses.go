@@ -719,8 +719,9 @@ func (b *builder) allocateEarly(projs []*spikingProj) *earlyArrays {
 	packed, weight := e.packed, e.weight
 	go func() {
 		defer close(e.done)
-		populate(ctx, packed)
+		// Weight first: pass 1 may keep partners there (spikingProj.kept).
 		populate(ctx, weight)
+		populate(ctx, packed)
 	}()
 	return e
 }
