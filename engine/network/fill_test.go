@@ -230,6 +230,10 @@ func TestEarlyAllocationSameArrays(t *testing.T) {
 			Population("I", 250, spec.IafPscExp(nil)).
 			Project("E", "E", spec.FixedIn(40), spec.Weight(spec.NormalDist(20, 5)), spec.Delay(spec.NormalDist(1.5, 0.5))).
 			Project("E", "I", spec.FixedIn(30), spec.Weight(spec.Const(7))).
+			// Partners kept by pass 1 for pass 2: with and without
+			// autapses and multapses.
+			Project("E", "E", spec.FixedIn(25), spec.Weight(spec.NormalDist(-20, 5)), spec.Autapses(false)).
+			Project("E", "E", spec.FixedIn(15), spec.Weight(spec.UniformDist(1, 3)), spec.Multapses(false), spec.Delay(spec.UniformDist(0.1, 2))).
 			Project("I", "E", spec.FixedOut(40), spec.Weight(spec.Const(-80)), spec.Delay(spec.UniformDist(0.1, 3))).
 			Project("I", "I", spec.AllToAll(), spec.Weight(spec.Const(-80))).
 			Project("I", "I", spec.OneToOne(), spec.Weight(spec.Const(-w*10))).

@@ -230,6 +230,27 @@ func (b *builder) synapses() error {
 					}
 					b.prog.done.Add(1024)
 				}
+				if keep != nil && sp.gen.multapses {
+					// g.unit's partners (choose with multapses: one word
+					// each), drawn straight into their place.
+					g := sp.gen
+					skip := g.samePop && !g.autapses
+					m := g.nPre
+					if skip {
+						m--
+					}
+					wk.conn.Reset(u)
+					for j, ks := 0, keep[uint64(u)*deg:uint64(u+1)*deg]; j < len(ks); j++ {
+						t, _ := bits.Mul32(wk.conn.Uint32(), m)
+						if skip && t >= u {
+							t++
+						}
+						ks[j] = int32(t)
+						cnt[t]++
+					}
+					drawn += deg
+					continue // deferred: only the counts
+				}
 				bt := sp.gen.unit(wk, u)
 				drawn += uint64(len(bt.pre))
 				if keep != nil {
