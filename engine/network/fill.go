@@ -151,7 +151,7 @@ func (b *builder) writeProjection(sp *spikingProj, st []*stage) (bad float64) {
 					abs[u] = x
 				case keep:
 					for _, x := range bt.w {
-						rawW = append(rawW, int32(roundHalfAway(x*scale)))
+						rawW = append(rawW, int32(math.Round(x*scale)))
 					}
 				}
 			}
@@ -333,7 +333,7 @@ func (b *builder) writeDirect(sp *spikingProj) (bad float64) {
 						prefetch.Line(wa + 4)
 					}
 					packed[at] = (postFirst+bt.post[i])<<dbits | port | d
-					wts[at-wOff] = int32(roundHalfAway(bt.w[i] * scale))
+					wts[at-wOff] = int32(math.Round(bt.w[i] * scale))
 					md = max(md, d)
 				}
 			default:
@@ -387,21 +387,8 @@ func (b *builder) quantizeRow(sp *spikingProj, i uint32) {
 	end := sp.cursor[i] - (syn.RowPtr[net.Pops[sp.pre].First] - syn.WeightBase[sp.pre])
 	ws := syn.Weight[end-uint64(sp.count[i]) : end]
 	for j, v := range ws {
-		ws[j] = int32(roundHalfAway(float64(math.Float32frombits(uint32(v))) * scale))
+		ws[j] = int32(math.Round(float64(math.Float32frombits(uint32(v))) * scale))
 	}
-}
-
-// roundHalfAway is math.Round (halves away from zero), equal for every
-// float64, NaN and infinities included, but through math.Trunc, which the
-// compiler turns into one instruction where the processor has it: the
-// fractional part x - Trunc(x) is exact, so comparing it with 0.5 decides
-// the rounding exactly.
-func roundHalfAway(x float64) float64 {
-	t := math.Trunc(x)
-	if math.Abs(x-t) >= 0.5 {
-		t += math.Copysign(1, x)
-	}
-	return t
 }
 
 // bucketSort orders the staged synapses by bucket (pre >> shift), stably,
