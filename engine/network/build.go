@@ -110,6 +110,9 @@ type builder struct {
 	// scales are known.
 	poissonW []float64
 	eventW   []float64
+	// rowsSorted[p]: drawRowWeights has sorted the rows of population p
+	// (nil: none).
+	rowsSorted []bool
 }
 
 func (b *builder) populations() error {

@@ -20,6 +20,12 @@ import (
 // (units in ascending order, which no thread count changes). The weights
 // are stored as float32 until the scales are known, as for every deferred
 // projection.
+//
+// Rows of a population whose stored projections all draw their weights row
+// by row are complete once pass 2 has written those projections:
+// drawRowWeights sorts them by packed word while they are in the cache
+// (stably: equal words keep the order of pass 2), and sortRows leaves them
+// alone (rowsSorted).
 
 // maxRowWeightParts is the most parts the rows are split into for the
 // weights' magnitudes: each part sums them per target on its own, and the
@@ -54,6 +60,17 @@ func (b *builder) drawRowWeights(projs []*spikingProj) error {
 	if total == 0 {
 		return nil
 	}
+	// owned[p]: every projection from p that stores synapses has row-order
+	// weights.
+	owned := make([]bool, len(net.Pops))
+	for p := range owned {
+		owned[p] = len(from[p]) > 0
+	}
+	for _, sp := range projs {
+		if !sp.rowWeights && !sp.procedural {
+			owned[sp.pre] = false
+		}
+	}
 	b.prog.setPhase("synapses: drawing weights")
 	k := int(min(maxRowWeightParts, max(1, total/rowWeightPartSynapses)))
 	// Part c: the rows whose first synapse is in its share of the
@@ -72,6 +89,7 @@ func (b *builder) drawRowWeights(projs []*spikingProj) error {
 		sum := make([]float64, hi-lo)
 		seqs := map[*spikingProj]*rng.Seq{}
 		var buf []float64
+		var tmp []uint64
 		dbits := syn.DelayBits
 		pi := 0
 		r0, r1 := bound(c), bound(c+1)
@@ -118,6 +136,11 @@ func (b *builder) drawRowWeights(projs []*spikingProj) error {
 					sum[pk[j]>>dbits-lo] += a
 				}
 			}
+			if owned[pi] {
+				r0, r1 := syn.RowPtr[pre], syn.RowPtr[pre+1]
+				wOff := syn.RowPtr[pop.First] - syn.WeightBase[pi]
+				tmp = sortRowStable(syn.Packed[r0:r1], syn.Weight[r0-wOff:r1-wOff], tmp)
+			}
 		}
 		sums[c] = sum
 	})
@@ -129,6 +152,7 @@ func (b *builder) drawRowWeights(projs []*spikingProj) error {
 			return fmt.Errorf("%s: weight: drew %v: the weight distribution overflows float64", badAt[c].where, bads[c])
 		}
 	}
+	b.rowsSorted = owned
 	// Add the parts' sums in part order, targets split over the threads.
 	abs := b.absSum[lo:hi]
 	parts := max(1, min(b.threads, len(abs)>>14))
@@ -141,4 +165,43 @@ func (b *builder) drawRowWeights(projs []*spikingProj) error {
 		}
 	})
 	return nil
+}
+
+// sortRowStable sorts the row p by packed word, stably, moving the weights
+// w along: by insertion, as rows are sorted but for the few multapses onto
+// one target whose delays came out of order, or, past a budget of moves,
+// by sorting (word, position) pairs in tmp, which it returns for reuse.
+func sortRowStable(p []uint32, w []int32, tmp []uint64) []uint64 {
+	budget := 8 * len(p)
+	for i := 1; i < len(p); i++ {
+		x := p[i]
+		if p[i-1] <= x {
+			continue
+		}
+		y := w[i]
+		j := i
+		for j > 0 && p[j-1] > x {
+			p[j], w[j] = p[j-1], w[j-1]
+			j--
+		}
+		p[j], w[j] = x, y
+		if budget -= i - j; budget < 0 {
+			break
+		}
+	}
+	if budget >= 0 {
+		return tmp
+	}
+	// Stable for the order reached so far (a function of the row alone).
+	tmp = tmp[:0]
+	for i, v := range p {
+		tmp = append(tmp, uint64(v)<<32|uint64(i))
+	}
+	slices.Sort(tmp)
+	old := make([]int32, len(w))
+	copy(old, w)
+	for i, v := range tmp {
+		p[i], w[i] = uint32(v>>32), old[uint32(v)]
+	}
+	return tmp
 }

@@ -857,7 +857,7 @@ func (b *builder) sortRows(projs []*spikingProj) {
 				b.quantizeRow(sp, pre-net.Pops[pi].First)
 			}
 			p := net.Syn.Packed[lo:hi]
-			if slices.IsSorted(p) {
+			if (b.rowsSorted != nil && b.rowsSorted[pi]) || slices.IsSorted(p) {
 				continue
 			}
 			base := net.Syn.WeightBase[pi]
