@@ -72,7 +72,9 @@ func (b *builder) drawRowWeights(projs []*spikingProj) error {
 		}
 	}
 	b.prog.setPhase("synapses: drawing weights")
-	k := int(min(maxRowWeightParts, max(1, total/rowWeightPartSynapses)))
+	// Each part keeps a float64 per target: at most a sixteenth of the
+	// bytes of the synapse arrays (8 per synapse) go to the parts' sums.
+	k := int(min(maxRowWeightParts, max(1, min(total/rowWeightPartSynapses, total/(16*uint64(hi-lo))))))
 	// Part c: the rows whose first synapse is in its share of the
 	// synapses (a function of the network alone).
 	bound := func(c int) uint32 {
