@@ -280,10 +280,26 @@ func (b *builder) writeDirect(sp *spikingProj) (bad float64) {
 				// Only the delays are drawn; partners, targets and
 				// delays are those of g.unit.
 				tgt := (postFirst+u)<<dbits | port
-				d := grow(&wk.b.d, int(deg))
 				wk.dq.Reset(u)
-				g.drawDelays(wk, d)
 				ks := kept[uint64(u)*deg : uint64(u+1)*deg]
+				if tab := g.dTab; tab != nil {
+					// drawDelays's table draws, one per synapse in
+					// order, without a buffer.
+					for _, v := range ks {
+						d := tab.step(wk.dq.Uint32())
+						pre := uint32(v)
+						at := cur[pre]
+						cur[pre] = at + 1
+						if pa := pBase + uintptr(at)*4; pa%64 == 60 {
+							prefetch.Line(pa + 4)
+						}
+						packed[at] = tgt | d
+						md = max(md, d)
+					}
+					continue
+				}
+				d := grow(&wk.b.d, int(deg))
+				g.drawDelays(wk, d)
 				for i, v := range ks {
 					pre := uint32(v)
 					at := cur[pre]
