@@ -5,9 +5,6 @@ import (
 	"math/bits"
 	"slices"
 	"sync/atomic"
-	"unsafe"
-
-	"github.com/myelin-sim/myelin/engine/prefetch"
 )
 
 // Pass 2 of the build writes a projection's synapses into their CSR slots
@@ -246,23 +243,6 @@ func (b *builder) writeDirect(sp *spikingProj) (bad float64) {
 		}
 		md, bd := uint32(0), 0.0
 		lo, hi := sp.unitChunks[c][0], sp.unitChunks[c][1]
-		// Each row fills sequentially, but thousands of rows fill at once:
-		// their current lines are fetched ahead (the first ones now, then
-		// the next line of a row as its current one receives its last
-		// word: rows receive their next synapse much later than memory
-		// answers, and fetching only then keeps one line per row in the
-		// cache, not two), so that writes do not wait for memory.
-		pBase := uintptr(unsafe.Pointer(unsafe.SliceData(packed)))
-		var wBase uintptr
-		if keep {
-			wBase = uintptr(unsafe.Pointer(unsafe.SliceData(wts))) - uintptr(wOff)*4
-		}
-		for _, at := range cur[:len(sp.count)] {
-			prefetch.Line(pBase + uintptr(at)*4)
-			if keep {
-				prefetch.Line(wBase + uintptr(at)*4)
-			}
-		}
 		var kept []int32 // the partners that pass 1 kept (sp.kept)
 		var deg uint64
 		if sp.kept {
@@ -290,9 +270,6 @@ func (b *builder) writeDirect(sp *spikingProj) (bad float64) {
 						pre := uint32(v)
 						at := cur[pre]
 						cur[pre] = at + 1
-						if pa := pBase + uintptr(at)*4; pa%64 == 60 {
-							prefetch.Line(pa + 4)
-						}
 						packed[at] = tgt | d
 						md = max(md, d)
 					}
@@ -304,9 +281,6 @@ func (b *builder) writeDirect(sp *spikingProj) (bad float64) {
 					pre := uint32(v)
 					at := cur[pre]
 					cur[pre] = at + 1
-					if pa := pBase + uintptr(at)*4; pa%64 == 60 {
-						prefetch.Line(pa + 4)
-					}
 					packed[at] = tgt | d[i]
 					md = max(md, d[i])
 				}
@@ -322,12 +296,6 @@ func (b *builder) writeDirect(sp *spikingProj) (bad float64) {
 					d, wt := bt.d[i], bt.w[i]
 					at := cur[pre]
 					cur[pre] = at + 1
-					if pa := pBase + uintptr(at)*4; pa%64 == 60 {
-						prefetch.Line(pa + 4)
-					}
-					if wa := wBase + uintptr(at)*4; wa%64 == 60 {
-						prefetch.Line(wa + 4)
-					}
 					packed[at] = tgt | d
 					wts[at-wOff] = int32(math.Float32bits(float32(wt)))
 					md = max(md, d)
@@ -342,12 +310,6 @@ func (b *builder) writeDirect(sp *spikingProj) (bad float64) {
 					d := bt.d[i]
 					at := cur[pre]
 					cur[pre] = at + 1
-					if pa := pBase + uintptr(at)*4; pa%64 == 60 {
-						prefetch.Line(pa + 4)
-					}
-					if wa := wBase + uintptr(at)*4; wa%64 == 60 {
-						prefetch.Line(wa + 4)
-					}
 					packed[at] = (postFirst+bt.post[i])<<dbits | port | d
 					wts[at-wOff] = int32(math.Round(bt.w[i] * scale))
 					md = max(md, d)
@@ -357,9 +319,6 @@ func (b *builder) writeDirect(sp *spikingProj) (bad float64) {
 					d := bt.d[i]
 					at := cur[pre]
 					cur[pre] = at + 1
-					if pa := pBase + uintptr(at)*4; pa%64 == 60 {
-						prefetch.Line(pa + 4)
-					}
 					packed[at] = (postFirst+bt.post[i])<<dbits | port | d
 					md = max(md, d)
 				}
