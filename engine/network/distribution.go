@@ -96,39 +96,7 @@ func (s *sampler) fill(q *rng.Seq, dst []float64) {
 		// read them in order, continuing from q after a rejection uses
 		// up the buffer (values are written behind the reading position).
 		q.NormalFill(dst)
-		// Until the first rejection each value takes the draw at its own
-		// position.
-		i0 := 0
-		for ; i0 < len(dst); i0++ {
-			x := s.a + s.b*dst[i0]
-			if !(x >= s.lo && x <= s.hi) {
-				break
-			}
-			dst[i0] = x
-		}
-		r := i0
-		for i := i0; i < len(dst); i++ {
-			var x float64
-			ok := false
-			for try := 0; try < 1000; try++ {
-				var z float64
-				if r < len(dst) {
-					z = dst[r]
-					r++
-				} else {
-					z = q.Normal()
-				}
-				x = s.a + s.b*z
-				if x >= s.lo && x <= s.hi {
-					ok = true
-					break
-				}
-			}
-			if !ok {
-				x = math.Min(math.Max(x, s.lo), s.hi)
-			}
-			dst[i] = x
-		}
+		s.normalFrom(q, dst, 0)
 	case sampleLognormal:
 		q.NormalFill(dst)
 		for i, z := range dst {
@@ -142,6 +110,45 @@ func (s *sampler) fill(q *rng.Seq, dst []float64) {
 		for i := range dst {
 			dst[i] = s.a
 		}
+	}
+}
+
+// normalFrom finishes fill for a normal sampler whose standard draws
+// (q.NormalFill) are in dst[i0:], the values before i0 being accepted
+// already (it does not read them): it turns the draws into values,
+// redrawing those outside [lo, hi] as fill does.
+func (s *sampler) normalFrom(q *rng.Seq, dst []float64, i0 int) {
+	// Until the first rejection each value takes the draw at its own
+	// position.
+	for ; i0 < len(dst); i0++ {
+		x := s.a + s.b*dst[i0]
+		if !(x >= s.lo && x <= s.hi) {
+			break
+		}
+		dst[i0] = x
+	}
+	r := i0
+	for i := i0; i < len(dst); i++ {
+		var x float64
+		ok := false
+		for try := 0; try < 1000; try++ {
+			var z float64
+			if r < len(dst) {
+				z = dst[r]
+				r++
+			} else {
+				z = q.Normal()
+			}
+			x = s.a + s.b*z
+			if x >= s.lo && x <= s.hi {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			x = math.Min(math.Max(x, s.lo), s.hi)
+		}
+		dst[i] = x
 	}
 }
 

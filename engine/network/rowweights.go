@@ -117,13 +117,43 @@ func (b *builder) drawRowWeights(projs []*spikingProj) error {
 				}
 				q.Reset(i)
 				w := grow(&buf, int(n))
-				g.wDist.fill(q, w)
 				end := sp.cursor[i]
 				pk := syn.Packed[end-n : end]
 				wOff := syn.RowPtr[pop.First] - syn.WeightBase[pi]
 				ws := syn.Weight[end-n-wOff : end-wOff]
 				sign := g.weightSign
-				for j, x := range w {
+				j0 := 0
+				if s := &g.wDist; s.kind == sampleNormal {
+					// Normal weights: the values of s.fill, turned,
+					// signed, stored and summed in one go up to the first
+					// rejection (rare), where s.fill goes on.
+					q.NormalFill(w)
+					for ; j0 < len(w); j0++ {
+						x := s.a + s.b*w[j0]
+						if !(x >= s.lo && x <= s.hi) {
+							break
+						}
+						switch {
+						case sign > 0:
+							x = math.Abs(x)
+						case sign < 0:
+							x = -math.Abs(x)
+						}
+						a := math.Abs(x)
+						if !(a <= math.MaxFloat64) {
+							bads[c], badAt[c] = x, sp
+						}
+						ws[j0] = int32(math.Float32bits(float32(x)))
+						sum[pk[j0]>>dbits-lo] += a
+					}
+					if j0 < len(w) {
+						s.normalFrom(q, w, j0)
+					}
+				} else {
+					g.wDist.fill(q, w)
+				}
+				for j := j0; j < len(w); j++ {
+					x := w[j]
 					switch {
 					case sign > 0:
 						x = math.Abs(x)
