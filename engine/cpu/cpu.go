@@ -41,6 +41,7 @@ type Backend struct {
 	minParallel, minAdaptive float64
 	avx2                     bool // the eight-wide Philox and the models' AVX2 kernels run (amd64 with AVX2; tests turn them off)
 	histCap                  int  // STDP: pending postsynaptic spikes per neuron (0: histCap; tests set less)
+	perSynapseDelay          bool // deliver reads every synapse's slot offset, even where a run shares one (tests)
 	net                      *network.Network
 	step                     uint64
 
@@ -55,6 +56,7 @@ type Backend struct {
 	*layout
 	adapt     adaptive
 	targets   [][]target // per compact population: the populations its rows reach, with their weights
+	rowDelay  []uint32   // per population: the delay field all its stored synapses share, or network.NoPopDelay
 	stp       stpState   // short-term plasticity state (empty without it)
 	stdp      stdpState  // spike-timing-dependent plasticity state (empty without it)
 	weight    []int32    // the stored weights: net.Syn.Weight, or this backend's copy of it with STDP
@@ -289,6 +291,20 @@ func (c *Backend) Load(net *network.Network) error {
 	}
 	c.sampleBase = make([]int, len(net.Probes))
 	c.targets = compactTargets(net)
+	c.rowDelay = make([]uint32, len(net.Pops))
+	for p := range c.rowDelay {
+		c.rowDelay[p] = network.NoPopDelay
+		if len(net.Syn.RowDelay) == len(net.Pops) && !c.perSynapseDelay {
+			c.rowDelay[p] = net.Syn.RowDelay[p]
+		}
+	}
+	if c.perSynapseDelay {
+		for _, segs := range c.targets {
+			for k := range segs {
+				segs[k].d = network.NoPopDelay
+			}
+		}
+	}
 	c.stp = newSTPState(net)
 	c.weight = net.Syn.Weight
 	if len(net.STDP) > 0 {

@@ -41,3 +41,12 @@ func NewAlternating(threads int) *Backend {
 
 // Used returns the threads of the layout the last Advance ran on.
 func (c *Backend) Used() int { return c.used }
+
+// NewPerSynapseDelay is NewSplit whose delivery finds every synapse's ring
+// slot from its own delay field, never once for a run of synapses that
+// share one (network.Synapses.PopDelay, RowDelay).
+func NewPerSynapseDelay(threads int) *Backend {
+	b := NewSplit(threads)
+	b.perSynapseDelay = true
+	return b
+}

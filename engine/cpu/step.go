@@ -339,6 +339,16 @@ func (c *Backend) deliver(w int, t uint64) {
 			if wb := syn.WeightBase[pi]; wb != network.Compact {
 				o := wb + r0 - syn.RowPtr[net.Pops[pi].First]
 				wt := c.weight[o+a : o+b]
+				if d := c.rowDelay[pi]; d != network.NoPopDelay {
+					// One delay field: one slot, its offset found once.
+					b0 := base[d]
+					wt = wt[:len(row)]
+					for k, p := range row {
+						wk := wt[k]
+						ring[b0+uint64(p>>dbits)+uint64(uint32(wk)>>31)*inOff] += wk
+					}
+					continue
+				}
 				for k, p := range row {
 					wk := wt[k]
 					idx := base[p&dmask] + uint64(p>>dbits) + uint64(uint32(wk)>>31)*inOff
@@ -361,8 +371,17 @@ func (c *Backend) deliver(w int, t uint64) {
 				}
 				wk := seg.w
 				off := uint64(uint32(wk)>>31) * inOff
-				for _, p := range row[:end] {
-					ring[base[p&dmask]+uint64(p>>dbits)+off] += wk
+				if seg.d != network.NoPopDelay {
+					// One delay field: the targets' words of one slot.
+					b0 := base[seg.d] + off
+					slot := ring[b0 : b0+n]
+					for _, p := range row[:end] {
+						slot[p>>dbits] += wk
+					}
+				} else {
+					for _, p := range row[:end] {
+						ring[base[p&dmask]+uint64(p>>dbits)+off] += wk
+					}
 				}
 				row = row[end:]
 			}
@@ -394,10 +413,12 @@ func (c *Backend) slotOffsets(base []uint64, t uint64) {
 }
 
 // target is one population that a compact population projects onto:
-// targets [first, end) and their weight.
+// targets [first, end), their weight, and the delay field that all these
+// synapses share (network.NoPopDelay where they differ).
 type target struct {
 	first, end uint32
 	w          int32
+	d          uint32
 }
 
 // compactTargets lists, for each compact population, the populations it
@@ -424,7 +445,11 @@ func compactTargets(net *network.Network) [][]target {
 		for q := range net.Pops {
 			if has[[2]int{p, q}] {
 				pop := &net.Pops[q]
-				out[p] = append(out[p], target{pop.First, pop.First + pop.Size, net.Syn.PopWeight[p*np+q]})
+				d, ok := net.Syn.PairDelay(p, q, np)
+				if !ok {
+					d = network.NoPopDelay
+				}
+				out[p] = append(out[p], target{pop.First, pop.First + pop.Size, net.Syn.PopWeight[p*np+q], d})
 			}
 		}
 	}

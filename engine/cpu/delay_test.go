@@ -1,0 +1,36 @@
+package cpu_test
+
+import (
+	"testing"
+
+	"github.com/myelin-sim/myelin/engine/backend/parity"
+	"github.com/myelin-sim/myelin/engine/cpu"
+)
+
+// Delivery that finds the ring slot once for a run of synapses sharing one
+// delay field (compact segments, rows of one delay) gives the stream of the
+// per-synapse lookup for every parity case: constant and drawn delays,
+// compact and stored weights, the slow port, STP and STDP.
+func TestSharedDelayDeliverySameStream(t *testing.T) {
+	shared := 0
+	for _, c := range parity.Cases() {
+		net, err := parity.Build(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range net.Syn.RowDelay {
+			if d != ^uint32(0) {
+				shared++
+				break
+			}
+		}
+		for _, threads := range []int{1, 2} {
+			if _, err := parity.Compare(c, threads, cpu.NewPerSynapseDelay(threads)); err != nil {
+				t.Errorf("%s, %d threads: %v", c.Name, threads, err)
+			}
+		}
+	}
+	if shared < 5 {
+		t.Errorf("only %d parity cases have a population whose rows share one delay: the shortcut is hardly tested", shared)
+	}
+}
