@@ -1,5 +1,7 @@
 package network
 
+import myelinpb "github.com/myelin-sim/myelin/proto"
+
 // NoPopDelay marks, in Synapses.PopDelay and Synapses.RowDelay, synapses
 // that do not all share one delay field (or that do not exist).
 const NoPopDelay = ^uint32(0)
@@ -38,7 +40,7 @@ func (b *builder) delayLayout(projs []*spikingProj) {
 		if sp.procedural {
 			continue
 		}
-		d, ok := sp.gen.constD, sp.gen.constDOK
+		d, ok := sp.gen.constantDelay()
 		if sp.slow {
 			d |= net.Syn.PortBit
 		}
@@ -49,6 +51,16 @@ func (b *builder) delayLayout(projs []*spikingProj) {
 	}
 	row.finish()
 	pair.finish()
+}
+
+// constantDelay reports whether every synapse of the projection has the
+// same delay, and that delay in steps (an explicit list's own delays count
+// as varying).
+func (g *generator) constantDelay() (uint32, bool) {
+	if e, ok := g.proj.GetRule().(*myelinpb.Projection_Explicit); ok && len(e.Explicit.GetDelayMs()) > 0 {
+		return 0, false
+	}
+	return g.constD, g.constDOK
 }
 
 // delayVote collects, per key, whether every delay field seen is the same.

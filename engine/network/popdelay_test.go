@@ -70,7 +70,11 @@ func TestDelayLayout(t *testing.T) {
 		Project("B", "D", spec.FixedIn(10), spec.Weight(spec.Const(0.5)), spec.Delay(spec.UniformDist(0.5, 3))).
 		// C: drawn weights, one constant delay onto D and onto A.
 		Project("C", "D", spec.FixedIn(10), spec.Weight(spec.UniformDist(0.1, 0.5)), spec.Delay(spec.Const(0.8))).
-		Project("C", "A", spec.FixedOut(10), spec.Weight(spec.UniformDist(0.1, 0.5)), spec.Delay(spec.Const(0.8)))
+		Project("C", "A", spec.FixedOut(10), spec.Weight(spec.UniformDist(0.1, 0.5)), spec.Delay(spec.Const(0.8))).
+		// D: an explicit list with its own delays onto A (mixed, though
+		// the projection's delay is constant), a constant one onto B.
+		Project("D", "A", spec.Explicit(&myelinpb.ExplicitList{PreIndex: []uint32{0, 1, 2}, PostIndex: []uint32{5, 6, 7}, DelayMs: []float64{1, 1, 2}}), spec.Weight(spec.Const(0.5)), spec.Delay(spec.Const(1))).
+		Project("D", "B", spec.Explicit(&myelinpb.ExplicitList{PreIndex: []uint32{0, 1}, PostIndex: []uint32{5, 6}}), spec.Weight(spec.Const(0.5)), spec.Delay(spec.Const(1)))
 	for _, threads := range []int{1, 3} {
 		n := build(t, b, threads)
 		pairs, rows := checkDelays(t, n)
@@ -78,7 +82,7 @@ func TestDelayLayout(t *testing.T) {
 		if pb == 0 {
 			t.Fatal("no port bit: the slow projection is missing")
 		}
-		want := map[[2]int]uint32{{0, 1}: 15, {0, 2}: 15 | pb, {2, 3}: 8, {2, 0}: 8}
+		want := map[[2]int]uint32{{0, 1}: 15, {0, 2}: 15 | pb, {2, 3}: 8, {2, 0}: 8, {3, 1}: 10}
 		if len(pairs) != len(want) {
 			t.Errorf("%d threads: pairs with one delay field %v, want %v", threads, pairs, want)
 		}
