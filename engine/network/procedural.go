@@ -39,8 +39,12 @@ type Procedural struct {
 // proceduralRule reports whether the rule of p can be regenerated one
 // presynaptic neuron at a time, and why not otherwise.
 func proceduralRule(p *myelinpb.Projection) error {
-	switch p.GetRule().(type) {
+	switch r := p.GetRule().(type) {
 	case *myelinpb.Projection_FixedOutDegree, *myelinpb.Projection_OneToOne:
+	case *myelinpb.Projection_PairwiseBernoulli:
+		if !r.PairwiseBernoulli.GetBySource() {
+			return fmt.Errorf("procedural: pairwise_bernoulli needs by_source (its rows are then drawn one presynaptic neuron at a time)")
+		}
 	case *myelinpb.Projection_AllToAll:
 		if _, ok := isConstant(p.GetWeight()); !ok {
 			return fmt.Errorf("procedural: all_to_all needs a constant weight (its draws are made per postsynaptic neuron)")
@@ -49,7 +53,7 @@ func proceduralRule(p *myelinpb.Projection) error {
 			return fmt.Errorf("procedural: all_to_all needs a constant delay (its draws are made per postsynaptic neuron)")
 		}
 	default:
-		return fmt.Errorf("procedural: not supported with this rule: only fixed_out_degree, one_to_one and all_to_all rows can be regenerated alone")
+		return fmt.Errorf("procedural: not supported with this rule: only fixed_out_degree, pairwise_bernoulli with by_source, one_to_one and all_to_all rows can be regenerated alone")
 	}
 	if p.GetStp() != nil {
 		return fmt.Errorf("procedural: not supported with stp")
@@ -131,6 +135,13 @@ func (r *RowGen) Row(i uint32) (tgt, delay []uint32, w []int32) {
 			for k, x := range local {
 				tgt[k] = r.postFirst + x
 			}
+		case *myelinpb.Projection_PairwiseBernoulli:
+			r.wk.conn.Reset(i)
+			local := g.bernoulli(r.wk, rule.PairwiseBernoulli.GetP(), i)
+			tgt = grow(&r.tgt, len(local))
+			for k, x := range local {
+				tgt[k] = r.postFirst + x
+			}
 		case *myelinpb.Projection_OneToOne:
 			tgt = r.tgt[:0]
 			if !skip {
@@ -148,7 +159,7 @@ func (r *RowGen) Row(i uint32) (tgt, delay []uint32, w []int32) {
 		}
 		return tgt, nil, nil
 	}
-	// Fixed out-degree: unit i is pre neuron i. One-to-one: unit i holds
+	// Fixed out-degree, Bernoulli by source: unit i is pre neuron i. One-to-one: unit i holds
 	// the one synapse i -> i (or none without autapses). (All-to-all is
 	// constant: Build checks.)
 	bt := g.unit(r.wk, i)
