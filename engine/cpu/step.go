@@ -374,10 +374,7 @@ func (c *Backend) deliver(w int, t uint64) {
 				if seg.d != network.NoPopDelay {
 					// One delay field: the targets' words of one slot.
 					b0 := base[seg.d] + off
-					slot := ring[b0 : b0+n]
-					for _, p := range row[:end] {
-						slot[p>>dbits] += wk
-					}
+					addSlot(ring[b0:b0+n], row[:end], dbits, wk)
 				} else {
 					for _, p := range row[:end] {
 						ring[base[p&dmask]+uint64(p>>dbits)+off] += wk
@@ -454,4 +451,22 @@ func compactTargets(net *network.Network) [][]target {
 		}
 	}
 	return out
+}
+
+// addSlot adds w to slot[p>>dbits] for every packed word p of row: a run of
+// synapses with one delay field and one weight. Four at a time, so that
+// their independent loads and stores overlap.
+func addSlot(slot []int32, row []uint32, dbits uint32, w int32) {
+	k := 0
+	for ; k+4 <= len(row); k += 4 {
+		r := row[k : k+4 : k+4]
+		a, b, c, d := r[0]>>dbits, r[1]>>dbits, r[2]>>dbits, r[3]>>dbits
+		slot[a] += w
+		slot[b] += w
+		slot[c] += w
+		slot[d] += w
+	}
+	for _, p := range row[k:] {
+		slot[p>>dbits] += w
+	}
 }
