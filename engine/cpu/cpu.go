@@ -42,6 +42,8 @@ type Backend struct {
 	avx2                     bool // the eight-wide Philox and the models' AVX2 kernels run (amd64 with AVX2; tests turn them off)
 	histCap                  int  // STDP: pending postsynaptic spikes per neuron (0: histCap; tests set less)
 	perSynapseDelay          bool // deliver reads every synapse's slot offset, even where a run shares one (tests)
+	bucketed                 bool // deliver sorts the events of rows with varying delays by slot (set at Load)
+	bucketMin                int  // ring bytes from which it does (0: bucketMinRing; tests set less)
 	net                      *network.Network
 	step                     uint64
 
@@ -97,8 +99,17 @@ type layout struct {
 	spikes   [2][][]uint32 // per step parity: the spikes of that step, per thread
 	scratch  []scratch     // per thread
 	slotBase [][]uint64    // per thread: ring offset of each delay this step
-	bar      *barrier
+	// buckets holds, per thread, the step's events of synapses whose delays
+	// vary within a row, by delay field, when c.bucketed (see flushBuckets).
+	buckets [][][]event
+	bar     *barrier
 }
+
+// bucketMinRing is the size of the ring buffers (bytes) from which
+// delivery sorts the events of rows with varying delays by ring slot
+// before adding them (see flushBuckets): beyond the caches, adding each
+// event where it falls costs a cache miss.
+const bucketMinRing = 4 << 20
 
 // parallelMinWork is the least work of a step, as stepWork estimates it,
 // that the step loop splits across threads. On the development machine a
@@ -208,6 +219,11 @@ func (c *Backend) Load(net *network.Network) error {
 		planes = 3 // the slow excitatory port's slots follow the channels'
 	}
 	c.ring = make([]int32, planes*int(net.RingSlots)*n)
+	bmin := c.bucketMin
+	if bmin == 0 {
+		bmin = bucketMinRing
+	}
+	c.bucketed = 4*len(c.ring) >= bmin
 	hugepages.Advise(c.ring)
 	c.state = neuron.State{V: make([]float32, n), A: make([]float32, n), B: make([]float32, n), Ref: make([]int32, n)}
 	c.spiking = make([]neuron.SpikingModel, len(net.Pops))
@@ -346,6 +362,12 @@ func (c *Backend) newLayout(t int) *layout {
 		// Indexed by a packed word's whole delay field: with a slow port,
 		// its bit selects entries from PortBit on.
 		l.slotBase[w] = make([]uint64, max(net.RingSlots, 2*net.Syn.PortBit))
+	}
+	if c.bucketed {
+		l.buckets = make([][][]event, t)
+		for w := range l.buckets {
+			l.buckets[w] = make([][]event, len(l.slotBase[w]))
+		}
 	}
 	for w := range l.scratch {
 		n := l.parts[w][1] - l.parts[w][0]

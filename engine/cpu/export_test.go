@@ -50,3 +50,11 @@ func NewPerSynapseDelay(threads int) *Backend {
 	b.perSynapseDelay = true
 	return b
 }
+
+// NewBucketed is NewSplit whose delivery sorts the events of rows with
+// varying delays by ring slot (flushBuckets) whatever the ring's size.
+func NewBucketed(threads int) *Backend {
+	b := NewSplit(threads)
+	b.bucketMin = 1
+	return b
+}

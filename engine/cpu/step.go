@@ -315,6 +315,11 @@ func (c *Backend) deliver(w int, t uint64) {
 	ring := c.ring
 	dbits, dmask := syn.DelayBits, syn.DelayMask()
 	stride := uint64(len(c.parts) + 1)
+	var bk [][]event
+	if c.bucketed {
+		bk = c.buckets[w]
+		defer c.flushBuckets(bk, base, inOff)
+	}
 	for _, list := range c.spikes[t&1] {
 		for _, s := range list {
 			if len(c.procFrom) > 0 {
@@ -349,6 +354,14 @@ func (c *Backend) deliver(w int, t uint64) {
 					}
 					continue
 				}
+				if bk != nil {
+					wt = wt[:len(row)]
+					for k, p := range row {
+						d := p & dmask
+						bk[d] = append(bk[d], event{p >> dbits, wt[k]})
+					}
+					continue
+				}
 				for k, p := range row {
 					wk := wt[k]
 					idx := base[p&dmask] + uint64(p>>dbits) + uint64(uint32(wk)>>31)*inOff
@@ -375,6 +388,11 @@ func (c *Backend) deliver(w int, t uint64) {
 					// One delay field: the targets' words of one slot.
 					b0 := base[seg.d] + off
 					addSlot(ring[b0:b0+n], row[:end], dbits, wk)
+				} else if bk != nil {
+					for _, p := range row[:end] {
+						d := p & dmask
+						bk[d] = append(bk[d], event{p >> dbits, wk})
+					}
 				} else {
 					for _, p := range row[:end] {
 						ring[base[p&dmask]+uint64(p>>dbits)+off] += wk
@@ -383,6 +401,34 @@ func (c *Backend) deliver(w int, t uint64) {
 				row = row[end:]
 			}
 		}
+	}
+}
+
+// event is one synapse's input, held by deliver until flushBuckets: its
+// target and weight.
+type event struct {
+	tgt uint32
+	w   int32
+}
+
+// flushBuckets adds the events that deliver sorted by delay field (bk[d])
+// into their ring slots, one slot after another, and empties the buckets.
+// A large network's rows with varying delays reach, in one step, targets
+// spread over many slots of a ring far larger than the caches; by slot,
+// each bucket's additions fall within one slot (N words per channel). The
+// sums are those of the direct additions: fixed-point addition does not
+// depend on the order.
+func (c *Backend) flushBuckets(bk [][]event, base []uint64, inOff uint64) {
+	ring := c.ring
+	for d, ev := range bk {
+		if len(ev) == 0 {
+			continue
+		}
+		b0 := base[d]
+		for _, e := range ev {
+			ring[b0+uint64(e.tgt)+uint64(uint32(e.w)>>31)*inOff] += e.w
+		}
+		bk[d] = ev[:0]
 	}
 }
 
