@@ -61,4 +61,3 @@ func TestBucketedDeliverySameStream(t *testing.T) {
 		t.Errorf("only %d parity cases have a population whose rows have varying delays: bucketing is hardly tested", varying)
 	}
 }
-
