@@ -35,6 +35,22 @@ func TestBenchKeepsFinishedRows(t *testing.T) {
 	}
 }
 
+// A model too large for the machine's memory is refused before anything
+// is built, with the plan's figures, not killed by the runtime part way;
+// the rows measured before it are printed.
+func TestBenchRefusesWhatDoesNotFit(t *testing.T) {
+	if _, ok := availableMemory(); !ok {
+		t.Skip("no /proc/meminfo")
+	}
+	code, out, errOut := myelin(t, "bench", "brunel:n=500", "brunel:n=2000000,indegree=100000", "--set", "duration_ms=20", "--markdown")
+	if code == 0 || !strings.Contains(errOut, "brunel:n=2000000,indegree=100000") || !strings.Contains(errOut, "memory is available") {
+		t.Fatalf("bench of a network that cannot fit: exit %d, stderr %q", code, errOut)
+	}
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 3 || !strings.HasPrefix(lines[2], "| brunel:n=500 | 500 |") {
+		t.Errorf("rows measured before the refusal not printed:\n%s", out)
+	}
+}
+
 // TestBenchPeakMemoryPerRow checks the memory columns: the CPU backend has
 // no device memory ("-"), and the peak host memory is measured per row (the
 // kernel's mark is reset before each model), so a small model after a
