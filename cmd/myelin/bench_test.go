@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/myelin-sim/myelin/engine/plan"
 )
 
 func TestBenchCommand(t *testing.T) {
@@ -39,7 +41,7 @@ func TestBenchKeepsFinishedRows(t *testing.T) {
 // is built, with the plan's figures, not killed by the runtime part way;
 // the rows measured before it are printed.
 func TestBenchRefusesWhatDoesNotFit(t *testing.T) {
-	if _, ok := availableMemory(); !ok {
+	if _, ok := plan.AvailableMemory(); !ok {
 		t.Skip("no /proc/meminfo")
 	}
 	code, out, errOut := myelin(t, "bench", "brunel:n=500", "brunel:n=2000000,indegree=100000", "--set", "duration_ms=20", "--markdown")

@@ -36,6 +36,7 @@ import (
 	"github.com/myelin-sim/myelin/engine/backend"
 	"github.com/myelin-sim/myelin/engine/cpu"
 	"github.com/myelin-sim/myelin/engine/network"
+	"github.com/myelin-sim/myelin/engine/plan"
 	"github.com/myelin-sim/myelin/engine/spec"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 	"google.golang.org/protobuf/proto"
@@ -182,6 +183,14 @@ func (e *Engine) restart() error {
 func (e *Engine) open(s *myelinpb.Network) (*network.Network, backend.Backend, error) {
 	b := proto.Clone(s).(*myelinpb.Network)
 	b.DurationMs = proto.Float64(float64(HorizonSteps) * b.GetDtMs())
+	// Refuse what cannot fit before allocating it: a network too large
+	// would otherwise end the engine with the runtime's out-of-memory
+	// error, and the client with it.
+	if avail, ok := plan.AvailableMemory(); ok {
+		if err := plan.Estimate(b, e.threads).CheckFits(avail); err != nil {
+			return nil, nil, fmt.Errorf("build: %w", err)
+		}
+	}
 	net, err := network.Build(b, network.Options{Threads: e.threads})
 	if err != nil {
 		return nil, nil, fmt.Errorf("build: %w", err)

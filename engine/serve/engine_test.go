@@ -9,6 +9,7 @@ import (
 
 	"github.com/myelin-sim/myelin/engine/cpu"
 	"github.com/myelin-sim/myelin/engine/network"
+	"github.com/myelin-sim/myelin/engine/plan"
 	"github.com/myelin-sim/myelin/engine/serve"
 	"github.com/myelin-sim/myelin/engine/sim"
 	"github.com/myelin-sim/myelin/engine/spec"
@@ -275,6 +276,17 @@ func TestErrors(t *testing.T) {
 	}
 	if _, err := e.Load(recurrent(t, 10), "tpu", 1); err == nil || !strings.Contains(err.Error(), "tpu") {
 		t.Errorf("load on backend tpu: %v", err)
+	}
+	// A network far beyond any machine's memory (2 M neurons with
+	// 100,000 inputs each: 2 × 10^11 synapses) is refused before the
+	// build, and the engine still serves.
+	huge := recurrent(t, 10)
+	huge.Populations[0].Size = 2_000_000
+	huge.Projections[2].Rule = &myelinpb.Projection_FixedInDegree{FixedInDegree: &myelinpb.FixedInDegree{Indegree: 100_000}}
+	if _, ok := plan.AvailableMemory(); ok {
+		if _, err := e.Load(huge, "cpu", 1); err == nil || !strings.Contains(err.Error(), "memory is available") {
+			t.Errorf("load of 2 × 10^11 synapses: %v, want a refusal naming the memory", err)
+		}
 	}
 	mustLoad(t, e, recurrent(t, 10), 1)
 	cases := []struct {
