@@ -44,6 +44,7 @@ type Backend struct {
 	perSynapseDelay          bool // deliver reads every synapse's slot offset, even where a run shares one (tests)
 	bucketed                 bool // deliver sorts the events of rows with varying delays by slot (set at Load)
 	bucketMin                int  // ring bytes from which it does (0: bucketMinRing; tests set less)
+	bucketCap                int  // events a thread's buckets hold before a flush (bucketBudget; tests set less)
 	net                      *network.Network
 	step                     uint64
 
@@ -101,8 +102,9 @@ type layout struct {
 	slotBase [][]uint64    // per thread: ring offset of each delay this step
 	// buckets holds, per thread, the step's events of synapses whose delays
 	// vary within a row, by delay field, when c.bucketed (see flushBuckets).
-	buckets [][][]event
-	bar     *barrier
+	buckets    [][][]event
+	bucketPeak []int // per thread: the most events its buckets held at a flush
+	bar        *barrier
 }
 
 // bucketMinRing is the size of the ring buffers (bytes) from which
@@ -224,6 +226,9 @@ func (c *Backend) Load(net *network.Network) error {
 		bmin = bucketMinRing
 	}
 	c.bucketed = 4*len(c.ring) >= bmin
+	if c.bucketCap <= 0 {
+		c.bucketCap = bucketBudget
+	}
 	hugepages.Advise(c.ring)
 	c.state = neuron.State{V: make([]float32, n), A: make([]float32, n), B: make([]float32, n), Ref: make([]int32, n)}
 	c.spiking = make([]neuron.SpikingModel, len(net.Pops))
@@ -364,7 +369,7 @@ func (c *Backend) newLayout(t int) *layout {
 		l.slotBase[w] = make([]uint64, max(net.RingSlots, 2*net.Syn.PortBit))
 	}
 	if c.bucketed {
-		l.buckets = make([][][]event, t)
+		l.buckets, l.bucketPeak = make([][][]event, t), make([]int, t)
 		for w := range l.buckets {
 			l.buckets[w] = make([][]event, len(l.slotBase[w]))
 		}

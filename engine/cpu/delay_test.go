@@ -3,6 +3,9 @@ package cpu_test
 import (
 	"testing"
 
+	"github.com/myelin-sim/myelin/engine/network"
+	"github.com/myelin-sim/myelin/engine/spec"
+
 	"github.com/myelin-sim/myelin/engine/backend/parity"
 	"github.com/myelin-sim/myelin/engine/cpu"
 )
@@ -36,8 +39,9 @@ func TestSharedDelayDeliverySameStream(t *testing.T) {
 }
 
 // Delivery that sorts the step's events of rows with varying delays by
-// ring slot before adding them (flushBuckets, on for large rings) gives the
-// stream of direct delivery for every parity case.
+// ring slot before adding them (flushBuckets, on for large rings), at the
+// end of deliver or whenever its buckets are full, gives the stream of
+// direct delivery for every parity case.
 func TestBucketedDeliverySameStream(t *testing.T) {
 	varying := 0
 	for _, c := range parity.Cases() {
@@ -51,13 +55,51 @@ func TestBucketedDeliverySameStream(t *testing.T) {
 				break
 			}
 		}
-		for _, threads := range []int{1, 2} {
-			if _, err := parity.Compare(c, threads, cpu.NewBucketed(threads)); err != nil {
-				t.Errorf("%s, %d threads: %v", c.Name, threads, err)
+		// Buckets flushed at the end of deliver, and after every few rows.
+		for _, tc := range []struct{ threads, cap int }{{1, 1 << 30}, {2, 1 << 30}, {2, 37}} {
+			if _, err := parity.Compare(c, tc.threads, cpu.NewBucketed(tc.threads, tc.cap)); err != nil {
+				t.Errorf("%s, %d threads, flushed past %d events: %v", c.Name, tc.threads, tc.cap, err)
 			}
 		}
 	}
 	if varying < 4 {
 		t.Errorf("only %d parity cases have a population whose rows have varying delays: bucketing is hardly tested", varying)
+	}
+}
+
+// A volley (every neuron fires in the same step, each with 400 synapses
+// of drawn delays: 800,000 events) is delivered through buckets that hold
+// at most the budget between flushes, and keep about one budget's share
+// per bucket afterwards: the memory does not grow with the volley.
+func TestBucketsStayWithinBudget(t *testing.T) {
+	const capEvents = 5000
+	volley, at := make([]uint32, 2000), make([]float64, 2000)
+	for i := range volley {
+		volley[i], at[i] = uint32(i), 1
+	}
+	s, err := spec.New("volley").Seed(4).Dt(0.1).Duration(20).
+		Population("A", 2000, spec.IafPscDelta(nil)).
+		Project("A", "A", spec.FixedOut(400), spec.Weight(spec.UniformDist(0.01, 0.02)), spec.Delay(spec.UniformDist(0.2, 5))).
+		SpikeTimes("A", volley, at, 50).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := network.Build(s, network.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	be := cpu.NewBucketed(1, capEvents)
+	ids := spikeIDs(t, be, net)
+	if len(ids) < 2000 {
+		t.Fatalf("%d spikes: no volley", len(ids))
+	}
+	events, buckets, peak := be.BucketCapacity()
+	if limit := buckets * max(1024, capEvents/buckets); events > limit || buckets == 0 {
+		t.Errorf("buckets keep room for %d events in %d buckets after a volley of %d spikes, want at most %d", events, buckets, len(ids), limit)
+	}
+	// A flush comes after the row that reaches the budget: at most a row
+	// (400 synapses) beyond it.
+	if peak < capEvents || peak > capEvents+400 {
+		t.Errorf("the buckets held at most %d events at a flush, want the budget %d to %d", peak, capEvents, capEvents+400)
 	}
 }

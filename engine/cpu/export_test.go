@@ -52,9 +52,25 @@ func NewPerSynapseDelay(threads int) *Backend {
 }
 
 // NewBucketed is NewSplit whose delivery sorts the events of rows with
-// varying delays by ring slot (flushBuckets) whatever the ring's size.
-func NewBucketed(threads int) *Backend {
+// varying delays by ring slot (flushBuckets) whatever the ring's size,
+// flushing them whenever more than capEvents are pending.
+func NewBucketed(threads, capEvents int) *Backend {
 	b := NewSplit(threads)
 	b.bucketMin = 1
+	b.bucketCap = capEvents
 	return b
+}
+
+// BucketCapacity returns the events that the delivery buckets of the
+// current layout can hold without growing, over all threads, their number,
+// and the most events one thread's buckets held at a flush.
+func (c *Backend) BucketCapacity() (events, buckets, peak int) {
+	for w, bk := range c.buckets {
+		for _, ev := range bk {
+			events += cap(ev)
+		}
+		buckets += len(bk)
+		peak = max(peak, c.bucketPeak[w])
+	}
+	return events, buckets, peak
 }

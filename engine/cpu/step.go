@@ -316,9 +316,10 @@ func (c *Backend) deliver(w int, t uint64) {
 	dbits, dmask := syn.DelayBits, syn.DelayMask()
 	stride := uint64(len(c.parts) + 1)
 	var bk [][]event
+	pending := 0 // events in bk
 	if c.bucketed {
 		bk = c.buckets[w]
-		defer c.flushBuckets(bk, base, inOff)
+		defer func() { c.flushBuckets(w, base, inOff) }()
 	}
 	for _, list := range c.spikes[t&1] {
 		for _, s := range list {
@@ -360,6 +361,10 @@ func (c *Backend) deliver(w int, t uint64) {
 						d := p & dmask
 						bk[d] = append(bk[d], event{p >> dbits, wt[k]})
 					}
+					if pending += len(row); pending >= c.bucketCap {
+						c.flushBuckets(w, base, inOff)
+						pending = 0
+					}
 					continue
 				}
 				for k, p := range row {
@@ -393,6 +398,10 @@ func (c *Backend) deliver(w int, t uint64) {
 						d := p & dmask
 						bk[d] = append(bk[d], event{p >> dbits, wk})
 					}
+					if pending += end; pending >= c.bucketCap {
+						c.flushBuckets(w, base, inOff)
+						pending = 0
+					}
 				} else {
 					for _, p := range row[:end] {
 						ring[base[p&dmask]+uint64(p>>dbits)+off] += wk
@@ -411,25 +420,41 @@ type event struct {
 	w   int32
 }
 
+// bucketBudget bounds the events that a thread's buckets hold: deliver
+// flushes them when a row takes them past it (fixed-point sums do not
+// depend on when the events are added), so that a volley of spikes needs
+// at most about 8 MiB of buckets per thread, not 8 B per synapse of every
+// neuron that fired.
+const bucketBudget = 1 << 20
+
 // flushBuckets adds the events that deliver sorted by delay field (bk[d])
 // into their ring slots, one slot after another, and empties the buckets.
+// A bucket keeps its array for the next step unless it is larger than its
+// share of bucketBudget, so the buckets retain about 8 MiB at most.
 // A large network's rows with varying delays reach, in one step, targets
 // spread over many slots of a ring far larger than the caches; by slot,
 // each bucket's additions fall within one slot (N words per channel). The
 // sums are those of the direct additions: fixed-point addition does not
 // depend on the order.
-func (c *Backend) flushBuckets(bk [][]event, base []uint64, inOff uint64) {
-	ring := c.ring
+func (c *Backend) flushBuckets(w int, base []uint64, inOff uint64) {
+	ring, bk := c.ring, c.buckets[w]
+	held := 0
 	for d, ev := range bk {
 		if len(ev) == 0 {
 			continue
 		}
+		held += len(ev)
 		b0 := base[d]
 		for _, e := range ev {
 			ring[b0+uint64(e.tgt)+uint64(uint32(e.w)>>31)*inOff] += e.w
 		}
-		bk[d] = ev[:0]
+		if cap(ev) > max(1024, c.bucketCap/len(bk)) {
+			bk[d] = nil
+		} else {
+			bk[d] = ev[:0]
+		}
 	}
+	c.bucketPeak[w] = max(c.bucketPeak[w], held)
 }
 
 // slotOffsets sets base[d] to the ring offset of the slot that a synapse

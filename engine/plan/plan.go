@@ -62,6 +62,16 @@ type Stream struct {
 // count (engine/cpu, histCap).
 const STDPHistoryBytes = 32*4 + 1
 
+// DeliveryBucketMinRing and DeliveryBucketBytes are the CPU backend's
+// delivery buckets (engine/cpu, bucketMinRing and bucketBudget): with ring
+// buffers of at least DeliveryBucketMinRing bytes, each thread sorts the
+// events of rows with varying delays by ring slot in buckets of at most
+// DeliveryBucketBytes (2^20 events of 8 B).
+const (
+	DeliveryBucketMinRing = 4 << 20
+	DeliveryBucketBytes   = 8 << 20
+)
+
 // BytesPerSpike is the typical stored size of one spike: ids are
 // delta-coded varints, 1.0-1.6 B per spike measured for Brunel's networks
 // (12,500 and 100,000 neurons, 10-80 Hz); sparse firing in large
@@ -258,6 +268,10 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 		Part{Name: "neuron state", CPU: N*20 + fourth, GPU: N*16 + fourth, Note: stateNote},
 		Part{Name: "row splits", CPU: N * uint64(threads+1) * 4, Note: "cpu: where each row crosses into the next thread's targets"},
 	)
+	if ring := 2 * p.RingSlots * N * 4; ring >= DeliveryBucketMinRing && variesDelays(n) {
+		p.Parts = append(p.Parts, Part{Name: "delivery buckets", CPU: uint64(threads) * DeliveryBucketBytes,
+			Note: fmt.Sprintf("cpu: %d threads × %s at most, for rows with varying delays", threads, Bytes(DeliveryBucketBytes))})
+	}
 	if part, ok := slowPort(n, p.RingSlots, N, fourth > 0); ok {
 		p.Parts = append(p.Parts, part)
 	}
@@ -499,4 +513,23 @@ func synapseNote(stored, weights, procedural uint64) string {
 		note += fmt.Sprintf("; %d procedural synapses × 0 B (regenerated when their neurons spike)", procedural)
 	}
 	return note
+}
+
+// variesDelays reports whether some stored spiking projection of n has
+// delays that are not all alike (drawn, or an explicit list's own).
+func variesDelays(n *myelinpb.Network) bool {
+	for _, pr := range n.GetProjections() {
+		if pr.GetProcedural() {
+			continue
+		}
+		if e := pr.GetExplicit(); e != nil && len(e.GetDelayMs()) > 0 {
+			return true
+		}
+		if k := pr.GetDelay().GetKind(); k != nil {
+			if _, ok := k.(*myelinpb.Distribution_Constant); !ok {
+				return true
+			}
+		}
+	}
+	return false
 }
