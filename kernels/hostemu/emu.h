@@ -32,7 +32,8 @@ const char *myelin_emu_kernel_name(int kernel);
 
 // myelin_emu_sizeof returns sizeof of the structs of kernels/network.cuh:
 // 0 PopDesc, 1 PoissonDesc, 2 DCDesc, 3 EventDesc, 4 RateProjDesc,
-// 5 ProbeDesc, 6 MyelinNet, 7 StpDesc, 8 StdpDesc; -1 otherwise.
+// 5 ProbeDesc, 6 MyelinNet, 7 StpDesc, 8 StdpDesc, 9 ProcDesc; -1
+// otherwise.
 int myelin_emu_sizeof(int which);
 
 // myelin_emu_model_sizeof returns sizeof the coefficient struct of the

@@ -121,6 +121,8 @@ extern "C" int myelin_emu_sizeof(int which)
         return sizeof(StpDesc);
     case 8:
         return sizeof(StdpDesc);
+    case 9:
+        return sizeof(ProcDesc);
     }
     return -1;
 }

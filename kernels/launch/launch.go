@@ -70,6 +70,12 @@ type Config struct {
 	// blocks (every launch that delivers: myelin_deliver, the fused
 	// myelin_step and myelin_persistent); see SegmentsMode.
 	Segments SegmentsMode
+	// ProceduralScratch bounds the device memory of the threads that
+	// regenerate procedural rows (kernels/procedural.cuh): each owns a
+	// scratch slot of Floyd's hash set and the row's targets, so fewer
+	// threads generate at once when the out-degree is large. Default
+	// DefaultProceduralScratch.
+	ProceduralScratch int64
 }
 
 // SegmentsMode is Config.Segments: how kernels/deliver.cuh
@@ -149,6 +155,9 @@ func (c Config) withDefaults(net *network.Network) Config {
 	if c.MaxChunkSteps <= 0 {
 		c.MaxChunkSteps = int(max(1, net.BlockSteps))
 	}
+	if c.ProceduralScratch <= 0 {
+		c.ProceduralScratch = DefaultProceduralScratch
+	}
 	return c
 }
 
@@ -182,16 +191,20 @@ type Plan struct {
 	updateGrid uint32 // blocks of the merged update launch: all spiking populations
 	rateGrid   uint32 // blocks of the merged rate update launch: all rate populations
 	chunks     map[int][]Launch
+	// The procedural projections (layoutProcedural): their ProcDescs and
+	// delay tables, the generating threads' scratch slots and the shortest
+	// delay they may draw.
+	procDescs     []byte
+	procThr       []uint32
+	procSlots     uint32
+	procSlotWords uint32
+	procMinDelay  uint32
 }
 
 // New lays out net for the kernels.
 func New(net *network.Network, cfg Config) (*Plan, error) {
 	if net == nil || net.N == 0 {
 		return nil, fmt.Errorf("launch: empty network")
-	}
-	if len(net.Procedural) > 0 {
-		pr := net.Procedural[0]
-		return nil, fmt.Errorf("launch: projection %q (projections[%d]) is procedural: the kernels have no twin of the connectivity generator yet; use the cpu backend, or procedural: false", pr.Name, pr.Index)
 	}
 	cfg = cfg.withDefaults(net)
 	if cfg.Block > 1024 {
@@ -248,7 +261,10 @@ func New(net *network.Network, cfg Config) (*Plan, error) {
 	}
 	// STDP is never fused: a step's delivery changes weights and reads
 	// postsynaptic traces that the next step's update changes.
-	p.fused = !cfg.Unfused && len(p.spikingPop) > 0 && len(net.STDP) == 0 && minDelayAtLeast(&net.Syn, 2)
+	if err := p.layoutProcedural(); err != nil {
+		return nil, err
+	}
+	p.fused = !cfg.Unfused && len(p.spikingPop) > 0 && len(net.STDP) == 0 && minDelayAtLeast(&net.Syn, 2) && p.procMinDelay >= 2
 	if err := p.layout(); err != nil {
 		return nil, err
 	}

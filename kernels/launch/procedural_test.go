@@ -9,13 +9,14 @@ import (
 	"github.com/myelin-sim/myelin/kernels/launch"
 )
 
-// The kernels (CUDA backend and host emulation, which both lay out the
-// network here) refuse a procedural projection, naming it, until they have
-// twins of the connectivity generator.
-func TestProceduralRefused(t *testing.T) {
+// procNet builds a network with a stored projection and a procedural one
+// ("regen") with the given options.
+func procNet(t *testing.T, opts ...spec.Option) *network.Network {
+	t.Helper()
+	opts = append([]spec.Option{spec.Name("regen"), spec.Procedural(true)}, opts...)
 	s, err := spec.New("proc").Population("E", 50, spec.IafPscDelta(nil)).
 		Project("E", "E", spec.FixedIn(5), spec.Weight(spec.Const(0.1))).
-		Project("E", "E", spec.FixedOut(5), spec.Weight(spec.Const(0.1)), spec.Name("regen"), spec.Procedural(true)).
+		Project("E", "E", spec.FixedOut(5), opts...).
 		Build()
 	if err != nil {
 		t.Fatal(err)
@@ -24,8 +25,69 @@ func TestProceduralRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = launch.New(net, launch.Config{})
-	if err == nil || !strings.Contains(err.Error(), `projection "regen" (projections[1]) is procedural`) {
-		t.Fatalf("launch.New: %v, want a refusal naming projection \"regen\"", err)
+	return net
+}
+
+// The kernels (CUDA backend and host emulation, which both lay out the
+// network here) regenerate procedural rows with constant and uniform
+// weights and with constant, uniform and tabulated delays; they refuse
+// the other distributions, naming the projection and the field.
+func TestProceduralRefused(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		opts  []spec.Option
+		field string // "" when accepted
+	}{
+		{"constant", []spec.Option{spec.Weight(spec.Const(0.1)), spec.Delay(spec.Const(1.5))}, ""},
+		{"uniform", []spec.Option{spec.Weight(spec.UniformDist(0.1, 0.2)), spec.Delay(spec.UniformDist(0.5, 2))}, ""},
+		{"tabulated normal delay", []spec.Option{spec.Weight(spec.Const(0.1)), spec.Delay(spec.ClippedNormalDist(1, 0.3, 0.2, 3))}, ""},
+		{"normal weight", []spec.Option{spec.Weight(spec.NormalDist(0.1, 0.02))}, "with a normal weight"},
+		{"lognormal weight", []spec.Option{spec.Weight(spec.LognormalDist(-2, 0.3, false))}, "with a lognormal weight"},
+		{"lognormal delay", []spec.Option{spec.Weight(spec.Const(0.1)), spec.Delay(spec.LognormalDist(0, 0.3, false))}, "with a lognormal delay"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			net := procNet(t, c.opts...)
+			p, err := launch.New(net, launch.Config{})
+			if c.field == "" {
+				if err != nil {
+					t.Fatalf("launch.New: %v", err)
+				}
+				// Multapses: no hash set; the targets are listed where
+				// draws pair with them.
+				wantBytes := int64(4 * 5)
+				if c.name == "constant" {
+					wantBytes = 0
+				}
+				if slots, bytes := p.ProceduralSlots(); slots < 1 || bytes != wantBytes {
+					t.Errorf("ProceduralSlots() = %d slots of %d bytes, want at least 1 of %d", slots, bytes, wantBytes)
+				}
+				return
+			}
+			want := `projection "regen" (projections[1]) is procedural ` + c.field
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("launch.New: %v, want an error containing %q", err, want)
+			}
+		})
+	}
+}
+
+// A row of Floyd's sampler (no multapses) takes a hash set of at least
+// twice its out-degree, a power of two (16 words for 5), and its list (5
+// words). The scratch budget bounds the threads that generate rows at once, never
+// below one.
+func TestProceduralScratchSlots(t *testing.T) {
+	net := procNet(t, spec.Weight(spec.Const(0.1)), spec.Multapses(false))
+	for _, c := range []struct {
+		budget int64
+		want   int
+	}{{1 << 30, 64 * 4}, {4 * 21 * 10, 10}, {1, 1}} {
+		p, err := launch.New(net, launch.Config{Block: 64, DeliverBlocks: 4, ProceduralScratch: c.budget})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slots, bytes := p.ProceduralSlots()
+		if slots != c.want || bytes != 4*21 {
+			t.Errorf("budget %d: %d slots of %d bytes, want %d of %d", c.budget, slots, bytes, c.want, 4*21)
+		}
 	}
 }
