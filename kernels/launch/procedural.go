@@ -11,7 +11,7 @@ import (
 
 // DefaultProceduralScratch is Config.ProceduralScratch's default: the
 // device memory that the threads generating procedural rows share.
-const DefaultProceduralScratch = 256 << 20
+const DefaultProceduralScratch = 1 << 30
 
 // layoutProcedural encodes the procedural projections (network.Device)
 // into ProcDescs and their delay tables, sizes the scratch slot of a

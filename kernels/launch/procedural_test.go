@@ -4,9 +4,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/myelin-sim/myelin/engine/models"
 	"github.com/myelin-sim/myelin/engine/network"
+	"github.com/myelin-sim/myelin/engine/plan"
 	"github.com/myelin-sim/myelin/engine/spec"
 	"github.com/myelin-sim/myelin/kernels/launch"
+	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
 // procNet builds a network with a stored projection and a procedural one
@@ -88,6 +91,44 @@ func TestProceduralScratchSlots(t *testing.T) {
 		slots, bytes := p.ProceduralSlots()
 		if slots != c.want || bytes != 4*21 {
 			t.Errorf("budget %d: %d slots of %d bytes, want %d of %d", c.budget, slots, bytes, c.want, 4*21)
+		}
+	}
+}
+
+// myelin plan's GPU column counts the row scratch that the plan of an
+// H100-sized deliver grid (8 blocks of 256 threads per SM, 132 SMs)
+// allocates, with the same default budget.
+func TestPlanProceduralScratch(t *testing.T) {
+	if plan.ProceduralScratch != launch.DefaultProceduralScratch {
+		t.Fatalf("plan.ProceduralScratch %d, launch.DefaultProceduralScratch %d", plan.ProceduralScratch, launch.DefaultProceduralScratch)
+	}
+	for _, n := range []string{"1000", "2000"} {
+		s, err := models.Spec("brunel", map[string]string{"n": n, "procedural": "1", "indegree": "100"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == "2000" {
+			// Slots of 5,696 B (out-degree 400): the budget bounds them.
+			s.Projections[0].Rule.(*myelinpb.Projection_FixedOutDegree).FixedOutDegree.Outdegree = 400
+		}
+		spec.ApplyDefaults(s)
+		net, err := network.Build(s, network.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := launch.New(net, launch.Config{Block: 256, DeliverBlocks: 8 * 132})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slots, bytes := p.ProceduralSlots()
+		var got uint64
+		for _, part := range plan.Estimate(s, 1).Parts {
+			if part.Name == "procedural row scratch" {
+				got = part.GPU
+			}
+		}
+		if want := uint64(slots) * uint64(bytes); got == 0 || got < want || got > want+uint64(bytes) {
+			t.Errorf("n=%s: plan counts %d B of row scratch, launch allocates %d slots × %d B", n, got, slots, bytes)
 		}
 	}
 }
