@@ -113,9 +113,12 @@ struct StdpDesc {
 // purposes, as network.RowGen.Row does on the host. rule: 1 fixed
 // out-degree (k targets), 2 one-to-one, 3 all-to-all; flags:
 // MYELIN_PROC_*; wkind: 0 constant (cweight, quantized), 1 uniform (wa +
-// wb·u, then signed by wsign and quantized by scale); dkind: 0 constant
-// (cdelay, port bit included), 1 uniform in ms (da + db·u, rounded to steps
-// of dt), 4 the step table proc_thr[thr_off, +thr_len) from step dfirst.
+// wb·u), 2 normal (mean wa, std wb, redrawn outside [wlo, whi]), 3
+// lognormal (exp(wa + wb·z), negated with MYELIN_PROC_WNEG), then signed
+// by wsign and quantized by scale; dkind: 0 constant (cdelay, port bit
+// included), 1-3 drawn in ms as the weights (da, db, dlo, dhi) and rounded
+// to steps of dt, 4 the step table proc_thr[thr_off, +thr_len) from step
+// dfirst. proc_thr starts with the ziggurat's tables (procedural.cuh).
 // A fixed out-degree row uses the generating thread's scratch
 // (proc_scratch, proc_slot_words words per thread): a hash set of
 // 2^hash_bits words at its start (Floyd's sampler, no multapses; empty
@@ -129,12 +132,15 @@ struct ProcDesc {
     unsigned cdelay, port, dfirst;
     unsigned thr_off, thr_len, hash_bits, list_off;
     double scale, wa, wb, wsign, da, db, dt;
+    double wlo, whi, dlo, dhi;
 };
 
 // ProcDesc.flags.
 #define MYELIN_PROC_SKIP_SELF 1u // one population without autapses: candidate t >= i is t+1
 #define MYELIN_PROC_MULTAPSES 2u // independent draws, not Floyd's sampler
 #define MYELIN_PROC_VIA_F32 4u   // the weight is rounded to float32 before quantizing
+#define MYELIN_PROC_WNEG 8u      // a lognormal weight is negated
+#define MYELIN_PROC_DNEG 16u     // a lognormal delay is negated
 
 // MYELIN_ORDER_TILE is the words of a step's spike bitmask that one
 // thread of order.cu counts and writes (launch.OrderTile).
@@ -223,7 +229,7 @@ static_assert(sizeof(ProbeDesc) == 24, "ProbeDesc layout");
 static_assert(sizeof(StpDesc) == 40, "StpDesc layout");
 static_assert(sizeof(StdpDesc) == 72, "StdpDesc layout");
 static_assert(sizeof(MyelinNet) == 488, "MyelinNet layout");
-static_assert(sizeof(ProcDesc) == 136, "ProcDesc layout");
+static_assert(sizeof(ProcDesc) == 168, "ProcDesc layout");
 
 // myelin_pop_of_block returns the population whose neurons block b of a
 // merged launch (myelin_update if rate is false, myelin_rate_update if

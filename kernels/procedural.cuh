@@ -10,6 +10,7 @@
 
 #include "network.cuh"
 #include "philox.cuh"
+#include "xmath.cuh"
 
 // MyelinSeq is rng.Seq: the draws of one item of a stream (seed, purpose),
 // draw j being word j%4 of Philox block (item, j/4, purpose).
@@ -53,16 +54,82 @@ __device__ __forceinline__ double myelin_seq_uniform(MyelinSeq *q)
     return ((double)(hi << 27 | lo) + 0.5) / 9007199254740992.0;
 }
 
+// The ziggurat's tables at the start of proc_thr (launch lays them out
+// from rng.ZigguratTables): the layers' scales w and densities f (256
+// doubles each), the inner-rectangle bounds k (256 words) and the base
+// layer's right edge r (a double).
+#define MYELIN_ZIG_F 512u
+#define MYELIN_ZIG_K 1024u
+#define MYELIN_ZIG_R 1280u
+
+// myelin_normal is rng.Seq.Normal: Marsaglia and Tsang's ziggurat with the
+// layer, sign and position from disjoint bits of one word, the wedge test
+// (xmath's exp) and the tail beyond r (xmath's log) on the slow path.
+__device__ __forceinline__ double myelin_normal(const MyelinNet *net, MyelinSeq *q)
+{
+    const double *zw = (const double *)net->proc_thr;
+    const double *zf = (const double *)(net->proc_thr + MYELIN_ZIG_F);
+    const unsigned *zk = net->proc_thr + MYELIN_ZIG_K;
+    double zr = *(const double *)(net->proc_thr + MYELIN_ZIG_R);
+    for (;;) {
+        unsigned w = myelin_seq_next(q);
+        unsigned i = w >> 24;
+        unsigned u = w & 0x7FFFFFu;
+        double x = (double)u * zw[i];
+        if (u >= zk[i]) {
+            if (i == 0) {
+                for (;;) {
+                    double a = -myelin_log(myelin_seq_uniform(q)) / zr;
+                    double b = -myelin_log(myelin_seq_uniform(q));
+                    if (b + b >= a * a) {
+                        x = zr + a;
+                        break;
+                    }
+                }
+            } else if (!(zf[i] + myelin_seq_uniform(q) * (zf[i - 1] - zf[i]) < myelin_exp(-0.5 * x * x))) {
+                continue;
+            }
+        }
+        // Bit 23 of the word is the sign.
+        return __longlong_as_double(__double_as_longlong(x) | ((long long)(w & 0x800000u) << 40));
+    }
+}
+
+// myelin_proc_sample is sampler.draw for a drawn kind (1 uniform, 2
+// normal, 3 lognormal) with parameters a, b, the normal's accepted range
+// [lo, hi] (redrawn up to 1000 times, then clamped) and the lognormal's
+// sign.
+__device__ __forceinline__ double myelin_proc_sample(const MyelinNet *net, unsigned kind, double a, double b,
+                                                     double lo, double hi, bool neg, MyelinSeq *q)
+{
+    if (kind == 1) {
+        return a + b * myelin_seq_uniform(q);
+    }
+    if (kind == 2) {
+        double x = 0.0;
+        for (int i = 0; i < 1000; i++) {
+            x = a + b * myelin_normal(net, q);
+            if (x >= lo && x <= hi) {
+                return x;
+            }
+        }
+        x = x > lo ? x : lo;
+        return x < hi ? x : hi;
+    }
+    double x = myelin_exp(a + b * myelin_normal(net, q));
+    return neg ? -x : x;
+}
+
 // myelin_proc_weight is the next weight of a row in fixed point
 // (generator.drawWD, then RowGen.quantize): the constant, or a uniform draw
 // signed by the receptor, rounded to float32 where the stored mode defers
 // it, times 2^shift, rounded half away from zero.
-__device__ __forceinline__ int myelin_proc_weight(const ProcDesc *p, MyelinSeq *wq)
+__device__ __forceinline__ int myelin_proc_weight(const MyelinNet *net, const ProcDesc *p, MyelinSeq *wq)
 {
     if (p->wkind == 0) {
         return p->cweight;
     }
-    double w = p->wa + p->wb * myelin_seq_uniform(wq);
+    double w = myelin_proc_sample(net, p->wkind, p->wa, p->wb, p->wlo, p->whi, (p->flags & MYELIN_PROC_WNEG) != 0, wq);
     if (p->wsign > 0.0) {
         w = fabs(w);
     } else if (p->wsign < 0.0) {
@@ -77,7 +144,8 @@ __device__ __forceinline__ int myelin_proc_weight(const ProcDesc *p, MyelinSeq *
 // myelin_proc_delay is the next delay field of a row (generator.drawWD):
 // the constant, a step of the table (stepTable.step: the first k with
 // word < thr[k], the last one otherwise; the thresholds ascend), or a
-// uniform delay in ms rounded to steps (delaySteps); with the port bit.
+// delay drawn in ms (myelin_proc_sample) rounded to steps (delaySteps);
+// with the port bit.
 __device__ __forceinline__ unsigned myelin_proc_delay(const MyelinNet *net, const ProcDesc *p, MyelinSeq *dq)
 {
     if (p->dkind == 0) {
@@ -98,7 +166,7 @@ __device__ __forceinline__ unsigned myelin_proc_delay(const MyelinNet *net, cons
         }
         d = p->dfirst + lo;
     } else {
-        double x = p->da + p->db * myelin_seq_uniform(dq);
+        double x = myelin_proc_sample(net, p->dkind, p->da, p->db, p->dlo, p->dhi, (p->flags & MYELIN_PROC_DNEG) != 0, dq);
         double st = round(x / p->dt);
         if (st < 1.0 || isnan(st)) {
             d = 1;
@@ -196,8 +264,10 @@ __device__ __forceinline__ unsigned myelin_proc_find(const unsigned *tab, unsign
 // myelin_proc_row delivers the row of local presynaptic neuron i of
 // procedural projection p, as the generating thread that owns scratch slot
 // slot (a fixed out-degree row's hash set and target list), for a spike
-// whose ring slot is cur. It leaves the slot's hash set empty.
-__device__ __forceinline__ void myelin_proc_row(const MyelinNet *net, const ProcDesc *p, unsigned i, unsigned slot,
+// whose ring slot is cur. It leaves the slot's hash set empty. Not
+// inlined: every launch that delivers calls it, and one copy per module
+// keeps the PTX (and the driver's JIT) small.
+__device__ __noinline__ void myelin_proc_row(const MyelinNet *net, const ProcDesc *p, unsigned i, unsigned slot,
                                                 unsigned long long cur)
 {
     bool skip = (p->flags & MYELIN_PROC_SKIP_SELF) != 0;
@@ -207,7 +277,7 @@ __device__ __forceinline__ void myelin_proc_row(const MyelinNet *net, const Proc
     if (p->rule == 2) {
         // One-to-one: unit i holds the one synapse i -> i.
         if (!skip) {
-            int w = myelin_proc_weight(p, &wq);
+            int w = myelin_proc_weight(net, p, &wq);
             myelin_proc_add(net, p->post_first + i, myelin_proc_delay(net, p, &dq), w, cur);
         }
         return;
@@ -269,7 +339,7 @@ __device__ __forceinline__ void myelin_proc_row(const MyelinNet *net, const Proc
     myelin_proc_sort(list, k);
     for (unsigned r = 0; r < k; r++) {
         unsigned t = list[r];
-        int w = myelin_proc_weight(p, &wq);
+        int w = myelin_proc_weight(net, p, &wq);
         unsigned d = myelin_proc_delay(net, p, &dq);
         myelin_proc_add(net, p->post_first + (skip && t >= i ? t + 1 : t), d, w, cur);
     }

@@ -374,12 +374,14 @@ type Device struct {
 	// DelayKind is the delay's distribution: DrawConstant (ConstDelay),
 	// DrawTable (step DelayFirst + the first k with word < DelayThr[k], or
 	// the last), or another kind drawn in ms with DelayA, DelayB, DelayLo,
-	// DelayHi (as the weight's) and rounded to steps of Dt (at least 1).
+	// DelayHi, DelayNeg (as the weight's) and rounded to steps of Dt (at
+	// least 1).
 	DelayKind                        int
 	ConstDelay                       uint32
 	DelayFirst                       uint32
 	DelayThr                         []uint32
 	DelayA, DelayB, DelayLo, DelayHi float64
+	DelayNeg                         bool
 	Dt                               float64
 	// Port is or-ed into every delay field (ConstDelay has it already).
 	Port uint32
@@ -434,7 +436,7 @@ func (p *Procedural) Device(net *Network) Device {
 		d.DelayKind, d.DelayFirst, d.DelayThr, d.MinDelay = DrawTable, g.dTab.first, g.dTab.thr, g.dTab.first
 	default:
 		d.DelayKind = kind(g.dDist)
-		d.DelayA, d.DelayB, d.DelayLo, d.DelayHi = g.dDist.a, g.dDist.b, g.dDist.lo, g.dDist.hi
+		d.DelayA, d.DelayB, d.DelayLo, d.DelayHi, d.DelayNeg = g.dDist.a, g.dDist.b, g.dDist.lo, g.dDist.hi, g.dDist.neg
 		d.MinDelay = 1
 		if d.DelayKind == DrawUniform {
 			d.MinDelay = delaySteps(math.Min(d.DelayA, d.DelayA+d.DelayB), g.dt)

@@ -47,6 +47,17 @@ int myelin_emu_model_words(void);
 // that Go can check that no multiply-add was fused.
 float myelin_emu_contract_probe(float a, float b, float c);
 
+// myelin_emu_exp and myelin_emu_log return the kernels' exp and log
+// (xmath.cuh) of x.
+double myelin_emu_exp(double x);
+double myelin_emu_log(double x);
+
+// myelin_emu_normals writes n of the kernels' normal draws (myelin_normal)
+// of item item of stream (key0, key1, purpose) to out, with the ziggurat's
+// tables at thr.
+void myelin_emu_normals(const unsigned *thr, unsigned key0, unsigned key1, unsigned item, unsigned purpose, int n,
+                        double *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -151,3 +151,25 @@ extern "C" float myelin_emu_contract_probe(float a, float b, float c)
 {
     return a * b + c;
 }
+
+// myelin_emu_exp and myelin_emu_log are the kernels' myelin_exp and
+// myelin_log (xmath.cuh), for bit-for-bit tests against engine/xmath.
+extern "C" double myelin_emu_exp(double x) { return myelin_exp(x); }
+extern "C" double myelin_emu_log(double x) { return myelin_log(x); }
+
+// myelin_emu_normals writes n draws of the kernels' myelin_normal from item
+// item of stream (key, purpose), with the ziggurat's tables at thr (the
+// start of proc_thr), for tests against rng.Seq.Normal.
+extern "C" void myelin_emu_normals(const unsigned *thr, unsigned key0, unsigned key1, unsigned item, unsigned purpose,
+                                   int n, double *out)
+{
+    MyelinNet net;
+    memset(&net, 0, sizeof net);
+    net.proc_thr = thr;
+    net.key0 = key0;
+    net.key1 = key1;
+    MyelinSeq q = myelin_seq_start(&net, item, purpose);
+    for (int i = 0; i < n; i++) {
+        out[i] = myelin_normal(&net, &q);
+    }
+}

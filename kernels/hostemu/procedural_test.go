@@ -5,6 +5,8 @@ package hostemu
 import (
 	"bytes"
 	"context"
+	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -13,9 +15,11 @@ import (
 	"github.com/myelin-sim/myelin/engine/cpu"
 	"github.com/myelin-sim/myelin/engine/models"
 	"github.com/myelin-sim/myelin/engine/network"
+	"github.com/myelin-sim/myelin/engine/rng"
 	"github.com/myelin-sim/myelin/engine/sim"
 	"github.com/myelin-sim/myelin/engine/spec"
 	"github.com/myelin-sim/myelin/engine/stream"
+	"github.com/myelin-sim/myelin/engine/xmath"
 	"github.com/myelin-sim/myelin/kernels/launch"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
@@ -95,5 +99,73 @@ func TestProceduralEqualsStored(t *testing.T) {
 				t.Errorf("%s, block %d, deliver grid %d: emulated procedural spikes (%d) differ from the stored CPU run's (%d)", c.name, cfg.Block, cfg.DeliverBlocks, len(gotIDs), len(wantIDs))
 			}
 		}
+	}
+}
+
+// The kernels' exp and log (kernels/xmath.cuh) equal engine/xmath's bit for
+// bit: over the ranges the samplers use (the ziggurat's wedges and tail,
+// lognormal draws), over random doubles of every exponent, and at the
+// special and boundary values.
+func TestXMathBitForBit(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 11))
+	args := []float64{0, math.Copysign(0, -1), 1, -1, math.Inf(1), math.Inf(-1), math.NaN(), 0x1p-1074, 0x1p-1022, math.MaxFloat64,
+		709.782712893383973096, 709.78271289338400, -745.13321910194110842, -745.1332191019412, 0x1p-28, -0x1p-28, 0x1.fffffffffffffp-29}
+	for i := 0; i < 300000; i++ {
+		switch i % 4 {
+		case 0:
+			args = append(args, -0.5*r.Float64()*r.Float64()*16) // wedges: -x²/2
+		case 1:
+			args = append(args, (r.Float64() + 0.5/(1<<53))) // (0, 1]: uniforms
+		case 2:
+			args = append(args, (r.Float64()*2-1)*750) // exp's whole range
+		default:
+			args = append(args, math.Float64frombits(r.Uint64())) // any double
+		}
+	}
+	bad := 0
+	for _, x := range args {
+		for _, f := range []struct {
+			name     string
+			go_, emu func(float64) float64
+		}{{"exp", xmath.Exp, emuExp}, {"log", xmath.Log, emuLog}} {
+			want, got := f.go_(x), f.emu(x)
+			if math.Float64bits(want) != math.Float64bits(got) && !(math.IsNaN(want) && math.IsNaN(got)) {
+				if bad++; bad <= 5 {
+					t.Errorf("%s(%v): xmath %v (%#x), kernels %v (%#x)", f.name, x, want, math.Float64bits(want), got, math.Float64bits(got))
+				}
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d arguments differ", bad, 2*len(args))
+	}
+}
+
+// The kernels' ziggurat draws the normals of rng.Seq.Normal bit for bit,
+// slow paths (wedges and tail) included: a million draws from several
+// items and purposes.
+func TestNormalBitForBit(t *testing.T) {
+	thr := launch.ZigguratWords()
+	const seed = 0x123456789abcdef
+	n, tails := 0, 0
+	for item := uint32(0); item < 4; item++ {
+		for _, purpose := range []uint32{rng.Purpose(rng.KindWeight, 3), rng.Purpose(rng.KindDelay, 0)} {
+			const k = 250000
+			got := emuNormals(thr, seed, purpose, item, k)
+			q := rng.NewStream(seed, purpose).Seq(item)
+			for j, g := range got {
+				want := q.Normal()
+				if math.Float64bits(want) != math.Float64bits(g) {
+					t.Fatalf("item %d, purpose %#x, draw %d: rng %v, kernels %v", item, purpose, j, want, g)
+				}
+				if math.Abs(want) > 3.654152885361009 {
+					tails++
+				}
+				n++
+			}
+		}
+	}
+	if tails < 100 {
+		t.Errorf("%d draws beyond the ziggurat's base layer in %d: the tail path is not tested", tails, n)
 	}
 }

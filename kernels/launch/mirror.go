@@ -123,6 +123,7 @@ type procDesc struct {
 	CDelay, Port, DFirst                 uint32
 	ThrOff, ThrLen, HashBits, ListOff    uint32
 	Scale, WA, WB, WSign, DA, DB, Dt     float64
+	WLo, WHi, DLo, DHi                   float64
 }
 
 type stpDesc struct {

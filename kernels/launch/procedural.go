@@ -4,9 +4,11 @@ package launch
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 
 	"github.com/myelin-sim/myelin/engine/network"
+	"github.com/myelin-sim/myelin/engine/rng"
 )
 
 // DefaultProceduralScratch is Config.ProceduralScratch's default: the
@@ -31,15 +33,16 @@ func (p *Plan) layoutProcedural() error {
 	// fit before the list, which need not be cleared between rows.
 	var table, list uint64
 	descs := make([]procDesc, 0, len(net.Procedural))
+	p.procThr = ZigguratWords()
 	for i := range net.Procedural {
 		pr := &net.Procedural[i]
 		d := pr.Device(net)
 		where := fmt.Sprintf("launch: projection %q (projections[%d]) is procedural", pr.Name, pr.Index)
-		if d.WeightKind != network.DrawConstant && d.WeightKind != network.DrawUniform {
-			return fmt.Errorf("%s with a %s weight: the kernels regenerate constant and uniform weights only; use the cpu backend, or procedural: false", where, drawName(d.WeightKind))
+		if d.WeightKind < network.DrawConstant || d.WeightKind > network.DrawLognormal {
+			return fmt.Errorf("%s with a %s weight: the kernels regenerate constant, uniform, normal and lognormal weights only; use the cpu backend, or procedural: false", where, drawName(d.WeightKind))
 		}
-		if d.DelayKind != network.DrawConstant && d.DelayKind != network.DrawUniform && d.DelayKind != network.DrawTable {
-			return fmt.Errorf("%s with a %s delay (no step table): the kernels regenerate constant, uniform and tabulated delays only; use the cpu backend, or procedural: false", where, drawName(d.DelayKind))
+		if d.DelayKind < network.DrawConstant || d.DelayKind > network.DrawTable {
+			return fmt.Errorf("%s with a %s delay: the kernels regenerate constant, uniform, normal, lognormal and tabulated delays only; use the cpu backend, or procedural: false", where, drawName(d.DelayKind))
 		}
 		desc := procDesc{
 			Rule: uint32(d.Rule), K: d.K, PreFirst: d.PreFirst, PreSize: d.PreSize, PostFirst: d.PostFirst, NPost: d.NPost,
@@ -47,6 +50,7 @@ func (p *Plan) layoutProcedural() error {
 			WKind: uint32(d.WeightKind), DKind: uint32(d.DelayKind), CWeight: d.ConstWeight, CDelay: d.ConstDelay,
 			Port: d.Port, DFirst: d.DelayFirst, Scale: d.Scale, WA: d.WeightA, WB: d.WeightB, WSign: d.WeightSign,
 			DA: d.DelayA, DB: d.DelayB, Dt: d.Dt,
+			WLo: d.WeightLo, WHi: d.WeightHi, DLo: d.DelayLo, DHi: d.DelayHi,
 		}
 		if d.SkipSelf {
 			desc.Flags |= 1
@@ -56,6 +60,12 @@ func (p *Plan) layoutProcedural() error {
 		}
 		if d.ViaFloat32 {
 			desc.Flags |= 4
+		}
+		if d.WeightNeg {
+			desc.Flags |= 8
+		}
+		if d.DelayNeg {
+			desc.Flags |= 16
 		}
 		if d.DelayKind == network.DrawTable {
 			desc.ThrOff, desc.ThrLen = uint32(len(p.procThr)), uint32(len(d.DelayThr))
@@ -92,6 +102,27 @@ func (p *Plan) layoutProcedural() error {
 	}
 	p.procSlots, p.procSlotWords = uint32(min(slots, 1<<31)), uint32(words)
 	return nil
+}
+
+// ZigguratWords returns the start of the proc_thr buffer: the tables of
+// rng.Seq.Normal's ziggurat as kernels/procedural.cuh reads them
+// (MYELIN_ZIG_*): w and f as little-endian doubles, k, then r.
+func ZigguratWords() []uint32 {
+	zw, zf, zk, zr := rng.ZigguratTables()
+	w := appendWords(nil, zw[:])
+	w = appendWords(w, zf[:])
+	w = append(w, zk[:]...)
+	return appendWords(w, []float64{zr})
+}
+
+// appendWords appends the float64s of v to w, two little-endian words
+// each.
+func appendWords(w []uint32, v []float64) []uint32 {
+	for _, x := range v {
+		b := math.Float64bits(x)
+		w = append(w, uint32(b), uint32(b>>32))
+	}
+	return w
 }
 
 // drawName names a network.Draw* kind.

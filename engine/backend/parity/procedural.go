@@ -8,10 +8,13 @@ import (
 // Procedural is a network with a procedural projection (regenerated at
 // each spike, none stored) of every rule and generation path that the
 // kernels have: fixed out-degree by Floyd's sampler and with multapses,
-// with constant weights and delays and with uniform weights and delays
-// (tabulated, and in ms beyond the step table's range), onto the
+// with constant weights and delays and with drawn ones (uniform, normal,
+// clipped normal, lognormal; delays tabulated, in ms beyond the step
+// table's range, and by the ziggurat with redraws where a clipped normal
+// leaves too little mass for a table), onto the
 // excitatory, inhibitory and slow ports, with and without autapses;
-// one-to-one with drawn weights (deferred by the stored mode) and delays;
+// one-to-one with drawn weights (deferred by the stored mode) and delays
+// (uniform, lognormal);
 // all-to-all. Stored projections, with short-term plasticity and STDP,
 // start from the same populations.
 func Procedural() (*myelinpb.Network, error) {
@@ -30,6 +33,10 @@ func Procedural() (*myelinpb.Network, error) {
 		Project("D", "D", spec.FixedOut(10), spec.Weight(spec.Const(0.2)), spec.Autapses(false), spec.Multapses(false), spec.Name("out-set-self"), on).
 		Project("D", "B", spec.FixedOut(8), spec.Weight(spec.Const(0.5)), spec.Name("out-multi"), on).
 		Project("E", "D", spec.FixedOut(4), spec.Weight(spec.UniformDist(0.1, 0.4)), spec.Delay(spec.UniformDist(0.5, 420)), spec.Name("out-long"), on).
+		Project("B", "B", spec.FixedOut(10), spec.Weight(spec.ClippedNormalDist(15, 6, 0, 30)), spec.Delay(spec.NormalDist(2, 0.5)), spec.Multapses(false), spec.Name("out-normal"), on).
+		Project("E", "A", spec.FixedOut(6), spec.Weight(spec.NormalDist(10, 3)), spec.Delay(spec.ClippedNormalDist(1, 0.5, 1.8, 5)), spec.Name("out-normal-redraw"), on).
+		Project("A", "B", spec.FixedOut(8), spec.Weight(spec.LognormalDist(1, 0.5, false)), spec.Via(myelinpb.Receptor_INHIBITORY), spec.Name("out-lognormal"), on).
+		Project("D", "B", spec.OneToOne(), spec.Weight(spec.NormalDist(3, 1.5)), spec.Delay(spec.LognormalDist(0, 0.3, false)), spec.Name("one-normal"), on).
 		Project("B", "D", spec.OneToOne(), spec.Weight(spec.UniformDist(0, 8)), spec.Delay(spec.UniformDist(0.1, 1.5)), spec.Name("one-drawn"), on).
 		Project("D", "D", spec.OneToOne(), spec.Weight(spec.Const(-1)), spec.Autapses(false), spec.Name("one-none"), on).
 		Project("C", "A", spec.AllToAll(), spec.Weight(spec.Const(-3)), spec.Delay(spec.Const(1.2)), spec.Name("all-inh"), on).
