@@ -9,7 +9,6 @@
 #define MYELIN_DELIVER_CUH
 
 #include "network.cuh"
-#include "procedural.cuh"
 
 // myelin_pop_of returns the population holding global id g
 // (network.Network.PopOf).
@@ -115,9 +114,8 @@ __device__ __forceinline__ void myelin_deliver_syn(const MyelinNet *net, unsigne
 //     the longest one. (A network without synapses also has segs == 0:
 //     either way it delivers nothing.)
 // Both hand each synapse to exactly one thread (myelin_deliver_syn), so
-// the ring sums and stored weights are the same. Before them, the blocks'
-// threads regenerate and deliver the rows of the procedural projections
-// (myelin_deliver_proc).
+// the ring sums and stored weights are the same. (Procedural projections
+// are delivered by a launch of their own: procedural.cuh.)
 __device__ __forceinline__ void myelin_deliver_work(const MyelinNet *net, unsigned s, unsigned b, unsigned nb)
 {
     unsigned cnt = net->spk_cnt[s];
@@ -125,8 +123,6 @@ __device__ __forceinline__ void myelin_deliver_work(const MyelinNet *net, unsign
     unsigned segs = net->segs;
     unsigned long long t = *net->step + s;
     unsigned long long cur = t % (unsigned long long)net->ring_slots;
-    // Procedural projections: their rows, regenerated (procedural.cuh).
-    myelin_deliver_proc(net, s, b, nb, cur);
     if (segs == 0) {
         for (unsigned i = b; i < cnt; i += nb) {
             unsigned pre = net->spk_ids[off + i];

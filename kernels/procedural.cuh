@@ -264,10 +264,8 @@ __device__ __forceinline__ unsigned myelin_proc_find(const unsigned *tab, unsign
 // myelin_proc_row delivers the row of local presynaptic neuron i of
 // procedural projection p, as the generating thread that owns scratch slot
 // slot (a fixed out-degree row's hash set and target list), for a spike
-// whose ring slot is cur. It leaves the slot's hash set empty. Not
-// inlined: every launch that delivers calls it, and one copy per module
-// keeps the PTX (and the driver's JIT) small.
-__device__ __noinline__ void myelin_proc_row(const MyelinNet *net, const ProcDesc *p, unsigned i, unsigned slot,
+// whose ring slot is cur. It leaves the slot's hash set empty.
+__device__ __forceinline__ void myelin_proc_row(const MyelinNet *net, const ProcDesc *p, unsigned i, unsigned slot,
                                                 unsigned long long cur)
 {
     bool skip = (p->flags & MYELIN_PROC_SKIP_SELF) != 0;
@@ -345,19 +343,19 @@ __device__ __noinline__ void myelin_proc_row(const MyelinNet *net, const ProcDes
     }
 }
 
-// myelin_deliver_proc delivers the procedural rows of the spikes of
-// step-in-chunk s, whose ring slot is cur, as block b of nb: work item
+// myelin_deliver_proc_work delivers the procedural rows of the spikes of
+// step-in-chunk s as block b of nb: work item
 // (spike, procedural projection) goes to thread item % stride of the
 // blocks' threads, stride being at most proc_slots, so that each
 // generating thread owns scratch slot (its index). Items of a projection
 // from another population than the spike's are skipped.
-__device__ __forceinline__ void myelin_deliver_proc(const MyelinNet *net, unsigned s, unsigned b, unsigned nb,
-                                                    unsigned long long cur)
+__device__ __forceinline__ void myelin_deliver_proc_work(const MyelinNet *net, unsigned s, unsigned b, unsigned nb)
 {
     unsigned np = net->n_proc;
     if (np == 0) {
         return;
     }
+    unsigned long long cur = (*net->step + s) % (unsigned long long)net->ring_slots;
     unsigned long long gid = (unsigned long long)b * blockDim.x + threadIdx.x;
     unsigned long long stride = (unsigned long long)nb * blockDim.x;
     if (stride > net->proc_slots) {

@@ -20,6 +20,7 @@ enum {
     MYELIN_K_ORDER_WRITE = 10,
     MYELIN_K_STEP = 11,
     MYELIN_K_PERSISTENT = 12,
+    MYELIN_K_DELIVER_PROC = 13,
 };
 
 // myelin_emu_launch runs kernel <<<grid, block>>>(net, s, a) on the host.

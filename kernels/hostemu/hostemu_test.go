@@ -431,7 +431,7 @@ func TestParityPersistent(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				persistent := true
+				persistent := len(net.Procedural) == 0 // procedural rows take a launch of their own
 				for i := range net.Pops {
 					persistent = persistent && net.Pops[i].Spiking()
 				}

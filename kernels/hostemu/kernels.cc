@@ -42,6 +42,9 @@ extern "C" int myelin_emu_launch(int kernel, unsigned grid, unsigned block, cons
     case MYELIN_K_DELIVER:
         simt_launch(g, b, [=] { myelin_deliver(*net, s, a); });
         return 0;
+    case MYELIN_K_DELIVER_PROC:
+        simt_launch(g, b, [=] { myelin_deliver_proc(*net, s, a); });
+        return 0;
     case MYELIN_K_STEP:
         // Update blocks first on even steps, delivery blocks first on odd
         // ones: the fused launch must not depend on its blocks' order.
@@ -86,6 +89,8 @@ extern "C" const char *myelin_emu_kernel_name(int kernel)
         return "myelin_rate_update";
     case MYELIN_K_DELIVER:
         return "myelin_deliver";
+    case MYELIN_K_DELIVER_PROC:
+        return "myelin_deliver_proc";
     case MYELIN_K_STEP:
         return "myelin_step";
     case MYELIN_K_PERSISTENT:

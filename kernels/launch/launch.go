@@ -110,7 +110,7 @@ func (m SegmentsMode) String() string {
 type PersistentMode int
 
 // The persistent modes. Only networks of spiking populations alone (no
-// rate population) can run persistent, and only with PersistentBlocks > 0;
+// rate population, no procedural projection) can run persistent, and only with PersistentBlocks > 0;
 // any other network runs launch by launch whatever the mode.
 const (
 	// PersistentAuto runs persistent the networks of at most
@@ -268,7 +268,9 @@ func New(net *network.Network, cfg Config) (*Plan, error) {
 	if err := p.layout(); err != nil {
 		return nil, err
 	}
-	p.persistent = len(p.spikingPop) > 0 && len(p.ratePop) == 0 && cfg.PersistentBlocks > 0 &&
+	// Procedural rows are delivered by a launch of their own: a network
+	// with them runs launch by launch.
+	p.persistent = len(p.spikingPop) > 0 && len(p.ratePop) == 0 && len(net.Procedural) == 0 && cfg.PersistentBlocks > 0 &&
 		(cfg.Persistent == PersistentOn || cfg.Persistent == PersistentAuto && net.N <= PersistentMaxN)
 	if p.persistent && p.updateGrid >= 1<<31 {
 		p.persistent = false // the flag bit of the launch's argument would clash
@@ -356,6 +358,7 @@ func (p *Plan) Chunk(m int) []Launch {
 		}
 		ls = append(ls, Launch{Kernel: Persistent, Grid: uint32(p.cfg.PersistentBlocks), Block: bs, S: uint32(m), A: a})
 	}
+	proc := len(net.Procedural) > 0
 	for s := uint32(0); s < uint32(m) && !p.persistent; s++ {
 		if len(net.Events) > 0 {
 			ls = append(ls, Launch{Kernel: Events, Grid: p.eventGrid, Block: bs, S: s})
@@ -371,10 +374,18 @@ func (p *Plan) Chunk(m int) []Launch {
 		if len(p.ratePop) > 0 {
 			ls = append(ls, Launch{Kernel: RateUpdate, Grid: p.rateGrid, Block: bs, S: s})
 		}
+		if p.fused && s > 0 && proc {
+			// The procedural rows of step s-1, which the fused launch
+			// delivered: they reach slots s+1 and later (delays >= 2).
+			ls = append(ls, Launch{Kernel: DeliverProc, Grid: uint32(p.cfg.DeliverBlocks), Block: bs, S: s - 1})
+		}
 		if len(p.spikingPop) > 0 && (!p.fused || s == uint32(m)-1) {
 			// Fused, the next step's launch delivers; the chunk's last
 			// step delivers on its own.
 			ls = append(ls, Launch{Kernel: Deliver, Grid: uint32(p.cfg.DeliverBlocks), Block: bs, S: s})
+			if proc {
+				ls = append(ls, Launch{Kernel: DeliverProc, Grid: uint32(p.cfg.DeliverBlocks), Block: bs, S: s})
+			}
 		}
 	}
 	if len(p.spikingPop) > 0 {

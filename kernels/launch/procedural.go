@@ -95,7 +95,7 @@ func (p *Plan) layoutProcedural() error {
 	if words >= 1<<31 {
 		return fmt.Errorf("launch: a procedural row needs %d words of scratch: too many", words)
 	}
-	threads := uint64(max(p.cfg.DeliverBlocks, p.cfg.PersistentBlocks)) * uint64(p.cfg.Block)
+	threads := uint64(p.cfg.DeliverBlocks) * uint64(p.cfg.Block) // myelin_deliver_proc's grid
 	slots := threads
 	if words > 0 {
 		slots = min(threads, max(1, uint64(p.cfg.ProceduralScratch)/(4*words)))

@@ -133,3 +133,55 @@ func TestPlanProceduralScratch(t *testing.T) {
 		}
 	}
 }
+
+// A chunk delivers the procedural rows of each of its steps once, in a
+// launch of its own after the launch that delivers the step's stored
+// synapses (myelin_deliver, or the next step's fused myelin_step); a
+// network with procedural projections never runs persistent.
+func TestProceduralLaunches(t *testing.T) {
+	for _, delay := range []float64{0.1, 1.5} { // unfused, fused
+		s, err := spec.New("proc").Population("E", 50, spec.IafPscDelta(nil)).
+			Project("E", "E", spec.FixedIn(5), spec.Weight(spec.Const(0.1)), spec.Delay(spec.Const(delay))).
+			Project("E", "E", spec.FixedOut(5), spec.Weight(spec.Const(0.1)), spec.Delay(spec.Const(delay)), spec.Procedural(true)).
+			Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		net, err := network.Build(s, network.Options{Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := launch.New(net, launch.Config{MaxChunkSteps: 9, Persistent: launch.PersistentOn, PersistentBlocks: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Persistent() || p.Fused() != (delay > 1) {
+			t.Fatalf("delay %v: Persistent() %v, Fused() %v", delay, p.Persistent(), p.Fused())
+		}
+		m := p.ChunkSteps
+		delivered := map[uint32]bool{}
+		var procSteps []uint32
+		for _, l := range p.Chunk(m) {
+			switch l.Kernel {
+			case launch.Deliver:
+				delivered[l.S] = true
+			case launch.Step:
+				delivered[l.S-1] = true
+			case launch.DeliverProc:
+				if !delivered[l.S] {
+					t.Errorf("delay %v: %v before the step's stored delivery", delay, l)
+				}
+				procSteps = append(procSteps, l.S)
+			}
+		}
+		if len(procSteps) != m {
+			t.Fatalf("delay %v: procedural deliveries of steps %v in a chunk of %d", delay, procSteps, m)
+		}
+		for i, s := range procSteps {
+			if s != uint32(i) {
+				t.Errorf("delay %v: procedural deliveries of steps %v, want 0..%d in order", delay, procSteps, m-1)
+				break
+			}
+		}
+	}
+}
