@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/myelin-sim/myelin/engine/rng"
+	"github.com/myelin-sim/myelin/engine/xmath"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
@@ -59,7 +60,7 @@ func newSampler(d *myelinpb.Distribution) sampler {
 // (two words); normal values are mean + std·z with z from rng.Seq.Normal
 // (the ziggurat, one word for about 99 % of draws), redrawn while outside
 // [min, max] (up to 1000 times, then clamped); lognormal values are
-// exp(mu + sigma·z).
+// exp(mu + sigma·z) (xmath.Exp, which the device twin shares).
 func (s *sampler) draw(q *rng.Seq) float64 {
 	switch s.kind {
 	case sampleUniform:
@@ -74,7 +75,7 @@ func (s *sampler) draw(q *rng.Seq) float64 {
 		}
 		return math.Min(math.Max(x, s.lo), s.hi)
 	case sampleLognormal:
-		x := math.Exp(s.a + s.b*q.Normal())
+		x := xmath.Exp(s.a + float64(s.b*q.Normal()))
 		if s.neg {
 			return -x
 		}
@@ -132,7 +133,7 @@ func (s *sampler) fill(q *rng.Seq, dst []float64) {
 	case sampleLognormal:
 		q.NormalFill(dst)
 		for i, z := range dst {
-			x := math.Exp(s.a + s.b*z)
+			x := xmath.Exp(s.a + float64(s.b*z))
 			if s.neg {
 				x = -x
 			}

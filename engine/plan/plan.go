@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"strings"
 	"text/tabwriter"
 
@@ -126,6 +127,26 @@ const stagingRound = 1 << 22
 // network, which it must stay cheaper than).
 const maxCompactPops = 1024
 
+// ProceduralScratch is the most device memory that the threads which
+// regenerate procedural rows take (launch.DefaultProceduralScratch), and
+// maxDeliverThreads the most threads of a deliver grid that a plan
+// assumes (8 blocks of 256 threads per SM on a 132-SM H100).
+const (
+	ProceduralScratch = 1 << 30
+	maxDeliverThreads = 8 * 132 * 256
+)
+
+// isConstantDist reports whether d is a constant (or unset).
+func isConstantDist(d *myelinpb.Distribution) (float64, bool) {
+	if d == nil || d.GetKind() == nil {
+		return 0, true
+	}
+	if c, ok := d.GetKind().(*myelinpb.Distribution_Constant); ok {
+		return c.Constant, true
+	}
+	return 0, false
+}
+
 // compactPops reports, per population name, whether its synapses store no
 // weight, as network.Build decides: every spiking projection from it has a
 // constant weight (not explicit weight values), the same for every
@@ -202,6 +223,7 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 	maxDelay := uint64(1)
 	var rateConn, rateDelay uint64
 	var buildScratch, weights, passOne, staging uint64
+	var procTable, procList uint64 // words of a GPU thread's row scratch (procTable > 0: Floyd's hash set)
 	compact := compactPops(n)
 	plastic := map[[2]string]uint64{} // STDP synapses per pair of populations
 	for _, pr := range n.GetProjections() {
@@ -224,6 +246,17 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 			p.Procedural += cnt
 			buildScratch += pre * 12
 			passOne = max(passOne, uint64(threads)*pre*4)
+			if fo := pr.GetFixedOutDegree(); fo != nil && fo.GetOutdegree() > 0 {
+				k := uint64(fo.GetOutdegree())
+				_, constW := constantWeight(pr)
+				_, constD := isConstantDist(pr.GetDelay())
+				if pr.AllowMultapses != nil && !pr.GetAllowMultapses() {
+					procTable = max(procTable, uint64(1)<<bits.Len64(2*k-1))
+					procList = max(procList, k)
+				} else if !constW || !constD {
+					procList = max(procList, k)
+				}
+			}
 			continue
 		}
 		p.Synapses += cnt
@@ -309,6 +342,14 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 			lambda := math.Min(ps.GetRateHz()*dt/1000, 1e12)
 			poisson += c*16 + uint64(4*(25*math.Sqrt(lambda)+25)) + 512
 		}
+	}
+	if slot := 4 * (procTable + procList); slot > 0 {
+		// The GPU threads that regenerate procedural rows: one slot each
+		// (kernels/launch: Config.ProceduralScratch bounds them, at least
+		// one thread; at most one per thread of a deliver grid).
+		gpu := max(slot, min(ProceduralScratch, slot*maxDeliverThreads))
+		p.Parts = append(p.Parts, Part{Name: "procedural row scratch", GPU: gpu,
+			Note: fmt.Sprintf("gpu: %s per generating thread (Floyd's hash set and the row's targets), at most %s in all", Bytes(slot), Bytes(ProceduralScratch))})
 	}
 	if poisson > 0 {
 		p.Parts = append(p.Parts, Part{Name: "Poisson inputs", CPU: poisson, GPU: poisson, Note: "draw cache and CDF tables"})
