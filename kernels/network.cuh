@@ -133,6 +133,7 @@ struct ProcDesc {
     unsigned thr_off, thr_len, hash_bits, list_off;
     double scale, wa, wb, wsign, da, db, dt;
     double wlo, whi, dlo, dhi;
+    double bp, blogq; // a Bernoulli rule's p and log(1 - p)
 };
 
 // ProcDesc.flags.
@@ -229,7 +230,7 @@ static_assert(sizeof(ProbeDesc) == 24, "ProbeDesc layout");
 static_assert(sizeof(StpDesc) == 40, "StpDesc layout");
 static_assert(sizeof(StdpDesc) == 72, "StdpDesc layout");
 static_assert(sizeof(MyelinNet) == 488, "MyelinNet layout");
-static_assert(sizeof(ProcDesc) == 168, "ProcDesc layout");
+static_assert(sizeof(ProcDesc) == 184, "ProcDesc layout");
 
 // myelin_pop_of_block returns the population whose neurons block b of a
 // merged launch (myelin_update if rate is false, myelin_rate_update if

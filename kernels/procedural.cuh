@@ -280,6 +280,36 @@ __device__ __forceinline__ void myelin_proc_row(const MyelinNet *net, const Proc
         }
         return;
     }
+    if (p->rule == 4) {
+        // Pairwise Bernoulli by source (generator.bernoulli): the gaps
+        // between chosen targets, floor(log(u) / log(1 - p)), ascending,
+        // so that target r takes draw r of the weight and delay streams.
+        if (p->bp <= 0.0) {
+            return;
+        }
+        MyelinSeq cq = myelin_seq_start(net, i, p->conn_purpose);
+        long long n = p->n_post;
+        for (long long t = -1;;) {
+            if (p->bp >= 1.0) {
+                t++;
+            } else {
+                double gap = floor(myelin_log(myelin_seq_uniform(&cq)) / p->blogq);
+                if (gap >= (double)n) {
+                    break;
+                }
+                t += 1 + (long long)gap;
+            }
+            if (t >= n) {
+                break;
+            }
+            if (skip && (unsigned)t == i) {
+                continue;
+            }
+            int w = myelin_proc_weight(net, p, &wq);
+            myelin_proc_add(net, p->post_first + (unsigned)t, myelin_proc_delay(net, p, &dq), w, cur);
+        }
+        return;
+    }
     if (p->rule == 3) {
         // All-to-all (constant weight and delay): every target.
         for (unsigned j = 0; j < p->n_post; j++) {

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/myelin-sim/myelin/engine/rng"
+	"github.com/myelin-sim/myelin/engine/xmath"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
@@ -278,7 +279,7 @@ func (g *generator) bernoulli(wk *worker, p float64, u uint32) []uint32 {
 			} else {
 				// The gap is compared as a float: for tiny p it can be
 				// beyond the int64 range (or +Inf).
-				gap := math.Floor(math.Log(wk.conn.Float64()) / lq)
+				gap := math.Floor(xmath.Log(wk.conn.Float64()) / lq)
 				if gap >= float64(n) {
 					break
 				}

@@ -336,6 +336,7 @@ const (
 	RuleFixedOutDegree = 1
 	RuleOneToOne       = 2
 	RuleAllToAll       = 3
+	RuleBernoulli      = 4 // pairwise_bernoulli by_source
 )
 
 // Kinds of a drawn weight or delay (Device.WeightKind, Device.DelayKind).
@@ -352,7 +353,8 @@ const (
 // Row i of the projection is unit i of its generator: the connectivity,
 // weight and delay streams of item i under the purposes below, from draw 0.
 type Device struct {
-	// Rule is RuleFixedOutDegree, RuleOneToOne or RuleAllToAll; K the
+	// Rule is RuleFixedOutDegree, RuleOneToOne, RuleAllToAll or
+	// RuleBernoulli; K the
 	// out-degree of a fixed out-degree rule.
 	Rule int
 	K    uint32
@@ -398,6 +400,10 @@ type Device struct {
 	Port uint32
 	// MinDelay is a lower bound of the projection's delays in steps.
 	MinDelay uint32
+	// P is a Bernoulli rule's probability and LogQ its log(1 - p): the
+	// gaps between chosen targets are floor(Log(u) / LogQ), u the next
+	// 53-bit uniform of the connectivity stream (generator.bernoulli).
+	P, LogQ float64
 }
 
 // Device returns the device description of p in net.
@@ -422,6 +428,9 @@ func (p *Procedural) Device(net *Network) Device {
 		d.Rule = RuleOneToOne
 	case *myelinpb.Projection_AllToAll:
 		d.Rule = RuleAllToAll
+	case *myelinpb.Projection_PairwiseBernoulli:
+		d.Rule, d.P = RuleBernoulli, r.PairwiseBernoulli.GetP()
+		d.LogQ = math.Log1p(-d.P)
 	}
 	kind := func(s sampler) int {
 		switch s.kind {

@@ -124,6 +124,7 @@ type procDesc struct {
 	ThrOff, ThrLen, HashBits, ListOff    uint32
 	Scale, WA, WB, WSign, DA, DB, Dt     float64
 	WLo, WHi, DLo, DHi                   float64
+	BP, BLogQ                            float64
 }
 
 type stpDesc struct {

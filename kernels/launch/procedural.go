@@ -51,6 +51,7 @@ func (p *Plan) layoutProcedural() error {
 			Port: d.Port, DFirst: d.DelayFirst, Scale: d.Scale, WA: d.WeightA, WB: d.WeightB, WSign: d.WeightSign,
 			DA: d.DelayA, DB: d.DelayB, Dt: d.Dt,
 			WLo: d.WeightLo, WHi: d.WeightHi, DLo: d.DelayLo, DHi: d.DelayHi,
+			BP: d.P, BLogQ: d.LogQ,
 		}
 		if d.SkipSelf {
 			desc.Flags |= 1

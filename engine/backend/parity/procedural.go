@@ -14,7 +14,8 @@ import (
 // leaves too little mass for a table), onto the
 // excitatory, inhibitory and slow ports, with and without autapses;
 // one-to-one with drawn weights (deferred by the stored mode) and delays
-// (uniform, lognormal);
+// (uniform, lognormal); pairwise Bernoulli by source (constant onto the
+// slow port, drawn without autapses, and p = 1);
 // all-to-all. Stored projections, with short-term plasticity and STDP,
 // start from the same populations.
 func Procedural() (*myelinpb.Network, error) {
@@ -39,6 +40,9 @@ func Procedural() (*myelinpb.Network, error) {
 		Project("D", "B", spec.OneToOne(), spec.Weight(spec.NormalDist(3, 1.5)), spec.Delay(spec.LognormalDist(0, 0.3, false)), spec.Name("one-normal"), on).
 		Project("B", "D", spec.OneToOne(), spec.Weight(spec.UniformDist(0, 8)), spec.Delay(spec.UniformDist(0.1, 1.5)), spec.Name("one-drawn"), on).
 		Project("D", "D", spec.OneToOne(), spec.Weight(spec.Const(-1)), spec.Autapses(false), spec.Name("one-none"), on).
+		Project("E", "B", spec.BernoulliBySource(0.05), spec.Weight(spec.Const(6)), spec.Via(myelinpb.Receptor_SLOW_EXCITATORY), spec.Name("bern-const"), on).
+		Project("D", "D", spec.BernoulliBySource(0.04), spec.Weight(spec.UniformDist(0.05, 0.3)), spec.Delay(spec.NormalDist(1.5, 0.5)), spec.Autapses(false), spec.Name("bern-drawn"), on).
+		Project("B", "A", spec.BernoulliBySource(1), spec.Weight(spec.Const(-0.2)), spec.Delay(spec.Const(0.6)), spec.Name("bern-all"), on).
 		Project("C", "A", spec.AllToAll(), spec.Weight(spec.Const(-3)), spec.Delay(spec.Const(1.2)), spec.Name("all-inh"), on).
 		Project("C", "C", spec.AllToAll(), spec.Weight(spec.Const(0.5)), spec.Autapses(false), spec.Name("all-self"), on).
 		Project("B", "A", spec.FixedIn(20), spec.Weight(spec.NormalDist(-40, 10)), spec.Delay(spec.Const(0.3)), spec.Name("in-stored")).
