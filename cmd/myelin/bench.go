@@ -106,9 +106,13 @@ func benchModel(ctx context.Context, e *env, name string, params map[string]stri
 	// The previous model's network is garbage now: return its memory to
 	// the system first, so that the reset mark starts from this model.
 	debug.FreeOSMemory()
-	// Every backend builds the network in host memory first.
-	if err := checkFits(plan.Estimate(s, threadCount(threads))); err != nil {
-		return best, false, err
+	// As run does: a CPU run (or an automatic choice, which may be one)
+	// that cannot fit is refused before anything is allocated; a GPU
+	// backend checks its device at Load.
+	if *backendName != "cuda" {
+		if err := checkFits(plan.Estimate(s, threadCount(threads))); err != nil {
+			return best, false, err
+		}
 	}
 	measured := resetPeakRSS()
 	net, err := network.BuildContext(ctx, s, network.Options{Threads: threads})

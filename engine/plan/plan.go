@@ -281,8 +281,12 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 	N := p.Neurons
 	np := uint64(len(n.GetPopulations()))
 	synBytes := p.Synapses*BytesPerCompactSynapse + weights*4 + (N+1)*8 + np*8
+	// The host's table of shared delay fields per population (and per
+	// pair, as the weights), which the CPU backend's delivery reads.
+	delayTables := np * 4
 	if np <= maxCompactPops {
 		synBytes += np * np * 4
+		delayTables += np * np * 4
 	}
 	// Models with a fourth state variable (aeif_cond_exp's w) add an
 	// array of 4 B per neuron on both backends.
@@ -294,7 +298,7 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 		}
 	}
 	p.Parts = append(p.Parts,
-		Part{Name: "synapses", CPU: synBytes, GPU: synBytes,
+		Part{Name: "synapses", CPU: synBytes + delayTables, GPU: synBytes,
 			Note: synapseNote(p.Synapses, weights, p.Procedural)},
 		Part{Name: "delay ring buffers", CPU: 2 * p.RingSlots * N * 4, GPU: 2 * p.RingSlots * N * 4,
 			Note: fmt.Sprintf("2 channels × %d slots × %d neurons × 4 B", p.RingSlots, N)},

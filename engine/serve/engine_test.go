@@ -411,3 +411,29 @@ func TestSetRateOfScheduledInput(t *testing.T) {
 		t.Errorf("E fired %d times after its scheduled drive was set to 0 Hz", n)
 	}
 }
+
+// A procedural projection reports the synapses that the build counted
+// (none is stored), and is not shared with a stored projection between
+// the same populations.
+func TestProjectionCountsProcedural(t *testing.T) {
+	s := recurrent(t, 10)
+	proc := proto.Clone(s.Projections[2]).(*myelinpb.Projection)
+	proc.Name, proc.Procedural = "E->E procedural", proto.Bool(true)
+	proc.Rule = &myelinpb.Projection_PairwiseBernoulli{PairwiseBernoulli: &myelinpb.PairwiseBernoulli{P: 0.2, BySource: true}}
+	s.Projections = append(s.Projections, proc)
+	e := serve.New(nil)
+	defer e.Close()
+	info, err := e.Load(s, "cpu", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := network.Build(s, network.Options{Threads: 1})
+	if err != nil || len(net.Procedural) != 1 {
+		t.Fatalf("build: %v, %d procedural projections", err, len(net.Procedural))
+	}
+	c, shared := info.GetProjectionSynapses(), info.GetProjectionShared()
+	last := len(c) - 1
+	if c[last] != net.Procedural[0].Synapses || c[last] < 900 || c[last] > 1700 || shared[last] || shared[2] {
+		t.Errorf("procedural E->E: %d synapses (shared %v; the stored E->E shared %v), want the build's %d, about 1,280 (p = 0.2 among 80 neurons)", c[last], shared[last], shared[2], net.Procedural[0].Synapses)
+	}
+}
