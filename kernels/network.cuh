@@ -111,7 +111,8 @@ struct StdpDesc {
 // pre_first + i is regenerated when it spikes (procedural.cuh) from item i
 // of the connectivity, weight and delay streams of the projection's
 // purposes, as network.RowGen.Row does on the host. rule: 1 fixed
-// out-degree (k targets), 2 one-to-one, 3 all-to-all; flags:
+// out-degree (k targets), 2 one-to-one, 3 all-to-all, 4 pairwise Bernoulli
+// by source (probability bp, blogq = log(1 - bp)); flags:
 // MYELIN_PROC_*; wkind: 0 constant (cweight, quantized), 1 uniform (wa +
 // wb·u), 2 normal (mean wa, std wb, redrawn outside [wlo, whi]), 3
 // lognormal (exp(wa + wb·z), negated with MYELIN_PROC_WNEG), then signed

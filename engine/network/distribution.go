@@ -61,14 +61,19 @@ func newSampler(d *myelinpb.Distribution) sampler {
 // (the ziggurat, one word for about 99 % of draws), redrawn while outside
 // [min, max] (up to 1000 times, then clamped); lognormal values are
 // exp(mu + sigma·z) (xmath.Exp, which the device twin shares).
+//
+// Every product is rounded before it is added (float64(...)): Go may fuse
+// a*b + c into one instruction on some architectures (arm64), the device
+// twin never does (-fmad=false), and the draws must be the same bits on
+// both.
 func (s *sampler) draw(q *rng.Seq) float64 {
 	switch s.kind {
 	case sampleUniform:
-		return s.a + s.b*q.Float64()
+		return s.a + float64(s.b*q.Float64())
 	case sampleNormal:
 		var x float64
 		for i := 0; i < 1000; i++ {
-			x = s.a + s.b*q.Normal()
+			x = s.a + float64(s.b*q.Normal())
 			if x >= s.lo && x <= s.hi {
 				return x
 			}
@@ -90,7 +95,7 @@ func (s *sampler) fill(q *rng.Seq, dst []float64) {
 	switch s.kind {
 	case sampleUniform:
 		for i := range dst {
-			dst[i] = s.a + s.b*q.Float64()
+			dst[i] = s.a + float64(s.b*q.Float64())
 		}
 	case sampleNormal:
 		// One standard normal per value, as a rule: draw them at once, then
@@ -101,7 +106,7 @@ func (s *sampler) fill(q *rng.Seq, dst []float64) {
 		// position.
 		i0 := 0
 		for ; i0 < len(dst); i0++ {
-			x := s.a + s.b*dst[i0]
+			x := s.a + float64(s.b*dst[i0])
 			if !(x >= s.lo && x <= s.hi) {
 				break
 			}
@@ -119,7 +124,7 @@ func (s *sampler) fill(q *rng.Seq, dst []float64) {
 				} else {
 					z = q.Normal()
 				}
-				x = s.a + s.b*z
+				x = s.a + float64(s.b*z)
 				if x >= s.lo && x <= s.hi {
 					ok = true
 					break

@@ -46,7 +46,7 @@ func TestParity(t *testing.T) {
 func TestParityGeometry(t *testing.T) {
 	cfg := launch.Config{Block: 1, DeliverBlocks: 1, MaxChunkSteps: 1}
 	for _, c := range parity.Cases() {
-		if c.Name != "cuba" && c.Name != "ring_rate" && c.Name != "mixed" && c.Name != "procedural" && c.Name != "brunel_procedural" {
+		if c.Name != "cuba" && c.Name != "ring_rate" && c.Name != "mixed" && c.Name != "procedural" && c.Name != "procedural_fused" && c.Name != "brunel_procedural" {
 			continue
 		}
 		if c.Spec == nil {

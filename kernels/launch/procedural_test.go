@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/myelin-sim/myelin/engine/models"
+	"github.com/myelin-sim/myelin/engine/backend/parity"
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/plan"
 	"github.com/myelin-sim/myelin/engine/spec"
@@ -182,6 +183,28 @@ func TestProceduralLaunches(t *testing.T) {
 				t.Errorf("delay %v: procedural deliveries of steps %v, want 0..%d in order", delay, procSteps, m-1)
 				break
 			}
+		}
+	}
+}
+
+// The parity suite's fused procedural case really runs fused (its drawn
+// rows then go through the fused launches in the emulation), and the
+// procedural case (with STDP) does not.
+func TestParityProceduralFusedIsFused(t *testing.T) {
+	for _, c := range parity.Cases() {
+		if c.Name != "procedural_fused" && c.Name != "procedural" {
+			continue
+		}
+		net, err := parity.Build(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := launch.New(net, launch.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := c.Name == "procedural_fused"; p.Fused() != want || len(net.Procedural) < 4 {
+			t.Errorf("%s: fused %v, want %v (%d procedural projections)", c.Name, p.Fused(), want, len(net.Procedural))
 		}
 	}
 }

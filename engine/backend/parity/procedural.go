@@ -52,3 +52,23 @@ func Procedural() (*myelinpb.Network, error) {
 		Poisson("A", 10000, 26).Poisson("B", 10000, 22).Poisson("C", 7000, 0.25).Poisson("D", 7000, 0.22).Poisson("E", 10000, 22).
 		Build()
 }
+
+// ProceduralFused is a network of procedural projections with drawn
+// weights and delays (Floyd's sampler, multapses, Bernoulli by source,
+// one-to-one), every delay at least 0.2 ms (two steps) and no plasticity,
+// so that the kernels run fused: each procedural row is generated after
+// the next step's fused update and must reach slots two steps ahead.
+func ProceduralFused() (*myelinpb.Network, error) {
+	on := spec.Procedural(true)
+	return spec.New("parity-procedural-fused").Seed(33).Duration(150).
+		Population("A", 300, spec.IafPscExp(nil), spec.Initial(spec.UniformDist(-70, -54))).
+		Population("B", 200, spec.IafPscExp(nil), spec.Initial(spec.UniformDist(-70, -54))).
+		Population("D", 200, spec.IafPscDelta(nil), spec.Initial(spec.UniformDist(-70, -54))).
+		Project("A", "A", spec.FixedOut(30), spec.Weight(spec.UniformDist(5, 35)), spec.Delay(spec.UniformDist(0.2, 2.5)), spec.Autapses(false), spec.Multapses(false), spec.Name("out-drawn"), on).
+		Project("A", "B", spec.FixedOut(12), spec.Weight(spec.NormalDist(12, 4)), spec.Delay(spec.ClippedNormalDist(1.5, 0.6, 0.2, 4)), spec.Name("out-multi"), on).
+		Project("B", "A", spec.BernoulliBySource(0.08), spec.Weight(spec.LognormalDist(1, 0.5, false)), spec.Delay(spec.UniformDist(0.2, 1.5)), spec.Via(myelinpb.Receptor_INHIBITORY), spec.Name("bern-inh"), on).
+		Project("B", "D", spec.OneToOne(), spec.Weight(spec.UniformDist(0, 8)), spec.Delay(spec.UniformDist(0.2, 1.5)), spec.Name("one-drawn"), on).
+		Project("D", "B", spec.BernoulliBySource(0.05), spec.Weight(spec.UniformDist(0.5, 6)), spec.Delay(spec.Const(0.4)), spec.Via(myelinpb.Receptor_SLOW_EXCITATORY), spec.Name("bern-slow"), on).
+		Poisson("A", 10000, 26).Poisson("B", 10000, 22).Poisson("D", 7000, 0.22).
+		Build()
+}
