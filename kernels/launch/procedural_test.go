@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/myelin-sim/myelin/engine/models"
 	"github.com/myelin-sim/myelin/engine/backend/parity"
+	"github.com/myelin-sim/myelin/engine/models"
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/plan"
 	"github.com/myelin-sim/myelin/engine/spec"
