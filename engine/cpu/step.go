@@ -304,6 +304,11 @@ func (c *Backend) updateRate(t uint64, pi int, a, b uint32, ext []float32) {
 // words in, through its slot offsets (slotOffsets). Rows of compact
 // populations store no weights: they are delivered one target population
 // at a time, with that population's weight (rows are sorted by target).
+// Where all the synapses of such a run (or of a population's rows) share
+// one delay field (network.Synapses.PopDelay, RowDelay), its slot offset is
+// found once (addSlot); where delays vary and the ring is larger than the
+// caches (c.bucketed), the events wait in buckets by delay field and are
+// added slot by slot (flushBuckets).
 func (c *Backend) deliver(w int, t uint64) {
 	net := c.net
 	syn := &net.Syn
