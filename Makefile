@@ -10,7 +10,7 @@ PYTHON   ?= /usr/bin/python3
 FUZZSCALE ?= 1
 fuzzn = $(shell echo $$(( $(1) * $(FUZZSCALE) )))x
 
-.PHONY: all build run test unit hostemu fuzz vet python-deps bench bench-short gpu-bins gpu-oneshot gpu-test gpu-bench proto proto-check proto-tools clean
+.PHONY: all build run test unit hostemu fma-check fuzz vet python-deps bench bench-short gpu-bins gpu-oneshot gpu-test gpu-bench proto proto-check proto-tools clean
 
 all: build
 
@@ -26,10 +26,15 @@ vet:
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted" >&2; exit 1; fi
 	$(GO) vet ./...
 
-test: vet python-deps unit hostemu fuzz python-test
+test: vet fma-check python-deps unit hostemu fuzz python-test
 
 unit:
 	$(GO) test -count=1 ./...
+
+# The twinned arithmetic has no fused multiply-add on any architecture
+# (scripts/fma-check.sh builds it for arm64 and reads the instructions).
+fma-check:
+	scripts/fma-check.sh
 
 hostemu:
 	$(GO) test -count=1 -tags hostemu ./kernels/hostemu/

@@ -1,6 +1,8 @@
 // deliver.cu: phase two of a step as a kernel of its own (deliver.cuh
-// holds the work).
+// holds the work), and the delivery of procedural projections
+// (procedural.cuh).
 #include "deliver.cuh"
+#include "procedural.cuh"
 
 // myelin_deliver(net, s, -): the spikes of step s (myelin_deliver_work over
 // the grid). Thread 0 of block 0 also sets spk_off[s+1], where the spikes
@@ -12,4 +14,16 @@ extern "C" __global__ void myelin_deliver(const __grid_constant__ MyelinNet net_
         net->spk_off[s + 1] = net->spk_off[s] + net->spk_cnt[s];
     }
     myelin_deliver_work(net, s, blockIdx.x, gridDim.x);
+}
+
+// myelin_deliver_proc(net, s, -): the rows of the procedural projections
+// from the spikes of step s, regenerated (myelin_deliver_proc_work over the
+// grid). A launch of its own, after the step's myelin_deliver (or the
+// fused myelin_step that delivers it), so that the stored kernels keep
+// their registers; the host launches it only for networks with procedural
+// projections.
+extern "C" __global__ void myelin_deliver_proc(const __grid_constant__ MyelinNet net_, unsigned s, unsigned unused)
+{
+    const MyelinNet *__restrict__ net = &net_;
+    myelin_deliver_proc_work(net, s, blockIdx.x, gridDim.x);
 }

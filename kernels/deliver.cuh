@@ -114,7 +114,8 @@ __device__ __forceinline__ void myelin_deliver_syn(const MyelinNet *net, unsigne
 //     the longest one. (A network without synapses also has segs == 0:
 //     either way it delivers nothing.)
 // Both hand each synapse to exactly one thread (myelin_deliver_syn), so
-// the ring sums and stored weights are the same.
+// the ring sums and stored weights are the same. (Procedural projections
+// are delivered by a launch of their own: procedural.cuh.)
 __device__ __forceinline__ void myelin_deliver_work(const MyelinNet *net, unsigned s, unsigned b, unsigned nb)
 {
     unsigned cnt = net->spk_cnt[s];

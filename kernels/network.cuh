@@ -106,6 +106,44 @@ struct StdpDesc {
     unsigned pad;
 };
 
+// ProcDesc is one procedural projection (network.Procedural, described by
+// network.Device): no synapse is stored; the row of presynaptic neuron
+// pre_first + i is regenerated when it spikes (procedural.cuh) from item i
+// of the connectivity, weight and delay streams of the projection's
+// purposes, as network.RowGen.Row does on the host. rule: 1 fixed
+// out-degree (k targets), 2 one-to-one, 3 all-to-all, 4 pairwise Bernoulli
+// by source (probability bp, blogq = log(1 - bp)); flags:
+// MYELIN_PROC_*; wkind: 0 constant (cweight, quantized), 1 uniform (wa +
+// wb·u), 2 normal (mean wa, std wb, redrawn outside [wlo, whi]), 3
+// lognormal (exp(wa + wb·z), negated with MYELIN_PROC_WNEG), then signed
+// by wsign and quantized by scale; dkind: 0 constant (cdelay, port bit
+// included), 1-3 drawn in ms as the weights (da, db, dlo, dhi) and rounded
+// to steps of dt, 4 the step table proc_thr[thr_off, +thr_len) from step
+// dfirst. proc_thr starts with the ziggurat's tables (procedural.cuh).
+// A fixed out-degree row uses the generating thread's scratch
+// (proc_scratch, proc_slot_words words per thread): a hash set of
+// 2^hash_bits words at its start (Floyd's sampler, no multapses; empty
+// between rows) and k words for the row's targets from word list_off on,
+// past the hash sets of every projection.
+struct ProcDesc {
+    unsigned rule, k, pre_first, pre_size;
+    unsigned post_first, n_post, flags, conn_purpose;
+    unsigned w_purpose, d_purpose, wkind, dkind;
+    int cweight;
+    unsigned cdelay, port, dfirst;
+    unsigned thr_off, thr_len, hash_bits, list_off;
+    double scale, wa, wb, wsign, da, db, dt;
+    double wlo, whi, dlo, dhi;
+    double bp, blogq; // a Bernoulli rule's p and log(1 - p)
+};
+
+// ProcDesc.flags.
+#define MYELIN_PROC_SKIP_SELF 1u // one population without autapses: candidate t >= i is t+1
+#define MYELIN_PROC_MULTAPSES 2u // independent draws, not Floyd's sampler
+#define MYELIN_PROC_VIA_F32 4u   // the weight is rounded to float32 before quantizing
+#define MYELIN_PROC_WNEG 8u      // a lognormal weight is negated
+#define MYELIN_PROC_DNEG 16u     // a lognormal delay is negated
+
 // MYELIN_ORDER_TILE is the words of a step's spike bitmask that one
 // thread of order.cu counts and writes (launch.OrderTile).
 #define MYELIN_ORDER_TILE 64
@@ -157,6 +195,9 @@ struct MyelinNet {
     const unsigned long long *stdp_ptr; // by-post index of every set (StdpDesc.ptr_off)
     const unsigned *stdp_w;             // by-post entries: index into weight
     const unsigned *stdp_src;           // by-post entries: local presynaptic neuron
+    const ProcDesc *procs;              // [n_proc]: procedural projections
+    const unsigned *proc_thr;           // their delay step tables
+    unsigned *proc_scratch;             // [proc_slots * proc_slot_words]: row generation scratch, zero between rows
     unsigned *spk_bits;                 // [chunk_cap * words]: each step's spiking neurons as bits (order.cu)
     unsigned *tile_cnt;                 // [chunk_cap * tiles]: order.cu's per-tile counts, then first indices
     unsigned *spk_cnt;                  // [chunk_cap]: spikes of each step of the chunk
@@ -175,6 +216,10 @@ struct MyelinNet {
     unsigned stp_entries; // their state entries (one per neuron of each set's population)
     unsigned port_bit;    // the delay-field bit of synapses onto the slow port (network.Synapses.PortBit), 0: none
     unsigned n_stdp;      // STDP sets
+    unsigned n_proc;          // procedural projections
+    unsigned proc_slots;      // delivery threads that generate procedural rows (each owns a scratch slot)
+    unsigned proc_slot_words; // words of a scratch slot
+    unsigned proc_pad;
 };
 
 static_assert(sizeof(PopDesc) == 28 + 4 * MYELIN_MODEL_WORDS, "PopDesc layout");
@@ -185,7 +230,8 @@ static_assert(sizeof(RateProjDesc) == 40, "RateProjDesc layout");
 static_assert(sizeof(ProbeDesc) == 24, "ProbeDesc layout");
 static_assert(sizeof(StpDesc) == 40, "StpDesc layout");
 static_assert(sizeof(StdpDesc) == 72, "StdpDesc layout");
-static_assert(sizeof(MyelinNet) == 448, "MyelinNet layout");
+static_assert(sizeof(MyelinNet) == 488, "MyelinNet layout");
+static_assert(sizeof(ProcDesc) == 184, "ProcDesc layout");
 
 // myelin_pop_of_block returns the population whose neurons block b of a
 // merged launch (myelin_update if rate is false, myelin_rate_update if

@@ -2126,9 +2126,14 @@ func (x *FixedOutDegree) GetOutdegree() uint32 {
 }
 
 // PairwiseBernoulli connects each pair independently with probability p.
+// The builder draws each postsynaptic neuron's sources in turn, or, with
+// by_source, each presynaptic neuron's targets (its row): the same
+// distribution of networks, another network for a given seed. A procedural
+// projection needs by_source, since it regenerates a row alone.
 type PairwiseBernoulli struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	P             float64                `protobuf:"fixed64,1,opt,name=p,proto3" json:"p,omitempty"`
+	BySource      bool                   `protobuf:"varint,2,opt,name=by_source,json=bySource,proto3" json:"by_source,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2168,6 +2173,13 @@ func (x *PairwiseBernoulli) GetP() float64 {
 		return x.P
 	}
 	return 0
+}
+
+func (x *PairwiseBernoulli) GetBySource() bool {
+	if x != nil {
+		return x.BySource
+	}
+	return false
 }
 
 // OneToOne connects neuron i to neuron i (equal sizes).
@@ -4216,9 +4228,10 @@ const file_proto_myelin_proto_rawDesc = "" +
 	"\rFixedInDegree\x12\x1a\n" +
 	"\bindegree\x18\x01 \x01(\rR\bindegree\".\n" +
 	"\x0eFixedOutDegree\x12\x1c\n" +
-	"\toutdegree\x18\x01 \x01(\rR\toutdegree\"!\n" +
+	"\toutdegree\x18\x01 \x01(\rR\toutdegree\">\n" +
 	"\x11PairwiseBernoulli\x12\f\n" +
-	"\x01p\x18\x01 \x01(\x01R\x01p\"\n" +
+	"\x01p\x18\x01 \x01(\x01R\x01p\x12\x1b\n" +
+	"\tby_source\x18\x02 \x01(\bR\bbySource\"\n" +
 	"\n" +
 	"\bOneToOne\"\n" +
 	"\n" +

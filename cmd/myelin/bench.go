@@ -13,6 +13,7 @@ import (
 
 	"github.com/myelin-sim/myelin/engine/models"
 	"github.com/myelin-sim/myelin/engine/network"
+	"github.com/myelin-sim/myelin/engine/plan"
 	"github.com/myelin-sim/myelin/engine/sim"
 	"github.com/spf13/pflag"
 )
@@ -105,6 +106,14 @@ func benchModel(ctx context.Context, e *env, name string, params map[string]stri
 	// The previous model's network is garbage now: return its memory to
 	// the system first, so that the reset mark starts from this model.
 	debug.FreeOSMemory()
+	// As run does: a CPU run (or an automatic choice, which may be one)
+	// that cannot fit is refused before anything is allocated; a GPU
+	// backend checks its device at Load.
+	if *backendName != "cuda" {
+		if err := checkFits(plan.Estimate(s, threadCount(threads))); err != nil {
+			return best, false, err
+		}
+	}
 	measured := resetPeakRSS()
 	net, err := network.BuildContext(ctx, s, network.Options{Threads: threads})
 	if err != nil {

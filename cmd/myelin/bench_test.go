@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/myelin-sim/myelin/engine/plan"
 )
 
 func TestBenchCommand(t *testing.T) {
@@ -32,6 +34,22 @@ func TestBenchKeepsFinishedRows(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 3 || !strings.HasPrefix(lines[2], "| brunel:n=500 | 500 |") {
 		t.Errorf("rows measured before the failure not printed:\n%s", out)
+	}
+}
+
+// A model too large for the machine's memory is refused before anything
+// is built, with the plan's figures, not killed by the runtime part way;
+// the rows measured before it are printed.
+func TestBenchRefusesWhatDoesNotFit(t *testing.T) {
+	if _, ok := plan.AvailableMemory(); !ok {
+		t.Skip("no /proc/meminfo")
+	}
+	code, out, errOut := myelin(t, "bench", "brunel:n=500", "brunel:n=2000000,indegree=100000", "--set", "duration_ms=20", "--markdown")
+	if code == 0 || !strings.Contains(errOut, "brunel:n=2000000,indegree=100000") || !strings.Contains(errOut, "memory is available") {
+		t.Fatalf("bench of a network that cannot fit: exit %d, stderr %q", code, errOut)
+	}
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 3 || !strings.HasPrefix(lines[2], "| brunel:n=500 | 500 |") {
+		t.Errorf("rows measured before the refusal not printed:\n%s", out)
 	}
 }
 

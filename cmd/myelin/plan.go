@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"os"
 	"runtime"
-	"strconv"
-	"strings"
 
 	"github.com/myelin-sim/myelin/engine/plan"
 	"github.com/spf13/pflag"
@@ -35,7 +31,7 @@ func cmdPlan(_ context.Context, e *env, args []string) error {
 	if err := p.Write(e.stdout); err != nil {
 		return err
 	}
-	if avail, ok := availableMemory(); ok {
+	if avail, ok := plan.AvailableMemory(); ok {
 		fit := "fits"
 		if p.CPU() > avail {
 			fit = "does NOT fit"
@@ -52,31 +48,12 @@ func threadCount(t int) int {
 	return t
 }
 
-// checkFits stops a CPU run that would not fit in available memory, before
+// checkFits stops a run that would not fit in available memory, before
 // anything is allocated.
 func checkFits(p *plan.Plan) error {
-	avail, ok := availableMemory()
-	if !ok || p.CPU() <= avail {
+	avail, ok := plan.AvailableMemory()
+	if !ok {
 		return nil
 	}
-	return fmt.Errorf("the network needs %s on the CPU (%d synapses × %d B = %s) but only %s of memory is available; 'myelin plan' shows the parts",
-		plan.Bytes(p.CPU()), p.Synapses, plan.BytesPerSynapse, plan.Bytes(p.Synapses*plan.BytesPerSynapse), plan.Bytes(avail))
-}
-
-// availableMemory reads MemAvailable from /proc/meminfo (Linux).
-func availableMemory() (uint64, bool) {
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return 0, false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && fields[0] == "MemAvailable:" {
-			kb, err := strconv.ParseUint(fields[1], 10, 64)
-			return kb * 1024, err == nil
-		}
-	}
-	return 0, false
+	return p.CheckFits(avail)
 }

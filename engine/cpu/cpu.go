@@ -41,6 +41,10 @@ type Backend struct {
 	minParallel, minAdaptive float64
 	avx2                     bool // the eight-wide Philox and the models' AVX2 kernels run (amd64 with AVX2; tests turn them off)
 	histCap                  int  // STDP: pending postsynaptic spikes per neuron (0: histCap; tests set less)
+	perSynapseDelay          bool // deliver reads every synapse's slot offset, even where a run shares one (tests)
+	bucketed                 bool // deliver sorts the events of rows with varying delays by slot (set at Load)
+	bucketMin                int  // ring bytes from which it does (0: bucketMinRing; tests set less)
+	bucketCap                int  // events a thread's buckets hold before a flush (bucketBudget; tests set less)
 	net                      *network.Network
 	step                     uint64
 
@@ -55,6 +59,7 @@ type Backend struct {
 	*layout
 	adapt     adaptive
 	targets   [][]target // per compact population: the populations its rows reach, with their weights
+	rowDelay  []uint32   // per population: the delay field all its stored synapses share, or network.NoPopDelay
 	stp       stpState   // short-term plasticity state (empty without it)
 	stdp      stdpState  // spike-timing-dependent plasticity state (empty without it)
 	weight    []int32    // the stored weights: net.Syn.Weight, or this backend's copy of it with STDP
@@ -95,8 +100,18 @@ type layout struct {
 	spikes   [2][][]uint32 // per step parity: the spikes of that step, per thread
 	scratch  []scratch     // per thread
 	slotBase [][]uint64    // per thread: ring offset of each delay this step
-	bar      *barrier
+	// buckets holds, per thread, the step's events of synapses whose delays
+	// vary within a row, by delay field, when c.bucketed (see flushBuckets).
+	buckets    [][][]event
+	bucketPeak []int // per thread: the most events its buckets held at a flush
+	bar        *barrier
 }
+
+// bucketMinRing is the size of the ring buffers (bytes) from which
+// delivery sorts the events of rows with varying delays by ring slot
+// before adding them (see flushBuckets): beyond the caches, adding each
+// event where it falls costs a cache miss.
+const bucketMinRing = 4 << 20
 
 // parallelMinWork is the least work of a step, as stepWork estimates it,
 // that the step loop splits across threads. On the development machine a
@@ -206,6 +221,14 @@ func (c *Backend) Load(net *network.Network) error {
 		planes = 3 // the slow excitatory port's slots follow the channels'
 	}
 	c.ring = make([]int32, planes*int(net.RingSlots)*n)
+	bmin := c.bucketMin
+	if bmin == 0 {
+		bmin = bucketMinRing
+	}
+	c.bucketed = 4*len(c.ring) >= bmin
+	if c.bucketCap <= 0 {
+		c.bucketCap = bucketBudget
+	}
 	hugepages.Advise(c.ring)
 	c.state = neuron.State{V: make([]float32, n), A: make([]float32, n), B: make([]float32, n), Ref: make([]int32, n)}
 	c.spiking = make([]neuron.SpikingModel, len(net.Pops))
@@ -289,6 +312,20 @@ func (c *Backend) Load(net *network.Network) error {
 	}
 	c.sampleBase = make([]int, len(net.Probes))
 	c.targets = compactTargets(net)
+	c.rowDelay = make([]uint32, len(net.Pops))
+	for p := range c.rowDelay {
+		c.rowDelay[p] = network.NoPopDelay
+		if len(net.Syn.RowDelay) == len(net.Pops) && !c.perSynapseDelay {
+			c.rowDelay[p] = net.Syn.RowDelay[p]
+		}
+	}
+	if c.perSynapseDelay {
+		for _, segs := range c.targets {
+			for k := range segs {
+				segs[k].d = network.NoPopDelay
+			}
+		}
+	}
 	c.stp = newSTPState(net)
 	c.weight = net.Syn.Weight
 	if len(net.STDP) > 0 {
@@ -330,6 +367,12 @@ func (c *Backend) newLayout(t int) *layout {
 		// Indexed by a packed word's whole delay field: with a slow port,
 		// its bit selects entries from PortBit on.
 		l.slotBase[w] = make([]uint64, max(net.RingSlots, 2*net.Syn.PortBit))
+	}
+	if c.bucketed {
+		l.buckets, l.bucketPeak = make([][][]event, t), make([]int, t)
+		for w := range l.buckets {
+			l.buckets[w] = make([][]event, len(l.slotBase[w]))
+		}
 	}
 	for w := range l.scratch {
 		n := l.parts[w][1] - l.parts[w][0]

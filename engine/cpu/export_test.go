@@ -41,3 +41,36 @@ func NewAlternating(threads int) *Backend {
 
 // Used returns the threads of the layout the last Advance ran on.
 func (c *Backend) Used() int { return c.used }
+
+// NewPerSynapseDelay is NewSplit whose delivery finds every synapse's ring
+// slot from its own delay field, never once for a run of synapses that
+// share one (network.Synapses.PopDelay, RowDelay).
+func NewPerSynapseDelay(threads int) *Backend {
+	b := NewSplit(threads)
+	b.perSynapseDelay = true
+	return b
+}
+
+// NewBucketed is NewSplit whose delivery sorts the events of rows with
+// varying delays by ring slot (flushBuckets) whatever the ring's size,
+// flushing them whenever more than capEvents are pending.
+func NewBucketed(threads, capEvents int) *Backend {
+	b := NewSplit(threads)
+	b.bucketMin = 1
+	b.bucketCap = capEvents
+	return b
+}
+
+// BucketCapacity returns the events that the delivery buckets of the
+// current layout can hold without growing, over all threads, their number,
+// and the most events one thread's buckets held at a flush.
+func (c *Backend) BucketCapacity() (events, buckets, peak int) {
+	for w, bk := range c.buckets {
+		for _, ev := range bk {
+			events += cap(ev)
+		}
+		buckets += len(bk)
+		peak = max(peak, c.bucketPeak[w])
+	}
+	return events, buckets, peak
+}

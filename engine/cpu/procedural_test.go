@@ -36,6 +36,10 @@ func procMix(on map[string]bool) *spec.Builder {
 		// One-to-one: drawn weights (deferred in the stored mode) and delays.
 		Project("B", "D", spec.OneToOne(), spec.Weight(spec.NormalDist(4, 2)), spec.Delay(spec.UniformDist(0.1, 1.5)), spec.Name("one-drawn"), p("one-drawn")).
 		Project("D", "D", spec.OneToOne(), spec.Weight(spec.Const(-1)), spec.Autapses(false), spec.Name("one-none"), p("one-none")).
+		// Bernoulli by source: constant weight onto the slow port, and drawn
+		// weights and delays without autapses.
+		Project("E", "B", spec.BernoulliBySource(0.05), spec.Weight(spec.Const(6)), spec.Via(myelinpb.Receptor_SLOW_EXCITATORY), spec.Name("bern-const"), p("bern-const")).
+		Project("D", "D", spec.BernoulliBySource(0.04), spec.Weight(spec.UniformDist(0.05, 0.3)), spec.Delay(spec.UniformDist(0.1, 2)), spec.Autapses(false), spec.Name("bern-drawn"), p("bern-drawn")).
 		// All-to-all: constant weight and delay, with and without autapses.
 		Project("C", "A", spec.AllToAll(), spec.Weight(spec.Const(-3)), spec.Delay(spec.Const(1.2)), spec.Name("all-inh"), p("all-inh")).
 		Project("C", "C", spec.AllToAll(), spec.Weight(spec.Const(0.5)), spec.Autapses(false), spec.Name("all-self"), p("all-self")).
@@ -49,7 +53,7 @@ func procMix(on map[string]bool) *spec.Builder {
 }
 
 // procNames are the projections of procMix that may be procedural.
-var procNames = []string{"out-const", "out-slow", "out-set", "out-set-self", "out-drawn", "out-inh", "one-drawn", "one-none", "all-inh", "all-self"}
+var procNames = []string{"out-const", "out-slow", "out-set", "out-set-self", "out-drawn", "out-inh", "one-drawn", "one-none", "bern-const", "bern-drawn", "all-inh", "all-self"}
 
 // spikeIDs runs net on be and returns its spike ids with step boundaries.
 func spikeIDs(t *testing.T, be *cpu.Backend, net *network.Network) []uint32 {

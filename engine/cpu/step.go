@@ -304,6 +304,11 @@ func (c *Backend) updateRate(t uint64, pi int, a, b uint32, ext []float32) {
 // words in, through its slot offsets (slotOffsets). Rows of compact
 // populations store no weights: they are delivered one target population
 // at a time, with that population's weight (rows are sorted by target).
+// Where all the synapses of such a run (or of a population's rows) share
+// one delay field (network.Synapses.PopDelay, RowDelay), its slot offset is
+// found once (addSlot); where delays vary and the ring is larger than the
+// caches (c.bucketed), the events wait in buckets by delay field and are
+// added slot by slot (flushBuckets).
 func (c *Backend) deliver(w int, t uint64) {
 	net := c.net
 	syn := &net.Syn
@@ -315,6 +320,12 @@ func (c *Backend) deliver(w int, t uint64) {
 	ring := c.ring
 	dbits, dmask := syn.DelayBits, syn.DelayMask()
 	stride := uint64(len(c.parts) + 1)
+	var bk [][]event
+	pending := 0 // events in bk
+	if c.bucketed {
+		bk = c.buckets[w]
+		defer func() { c.flushBuckets(w, base, inOff) }()
+	}
 	for _, list := range c.spikes[t&1] {
 		for _, s := range list {
 			if len(c.procFrom) > 0 {
@@ -339,6 +350,28 @@ func (c *Backend) deliver(w int, t uint64) {
 			if wb := syn.WeightBase[pi]; wb != network.Compact {
 				o := wb + r0 - syn.RowPtr[net.Pops[pi].First]
 				wt := c.weight[o+a : o+b]
+				if d := c.rowDelay[pi]; d != network.NoPopDelay {
+					// One delay field: one slot, its offset found once.
+					b0 := base[d]
+					wt = wt[:len(row)]
+					for k, p := range row {
+						wk := wt[k]
+						ring[b0+uint64(p>>dbits)+uint64(uint32(wk)>>31)*inOff] += wk
+					}
+					continue
+				}
+				if bk != nil {
+					wt = wt[:len(row)]
+					for k, p := range row {
+						d := p & dmask
+						bk[d] = append(bk[d], event{p >> dbits, wt[k]})
+					}
+					if pending += len(row); pending >= c.bucketCap {
+						c.flushBuckets(w, base, inOff)
+						pending = 0
+					}
+					continue
+				}
 				for k, p := range row {
 					wk := wt[k]
 					idx := base[p&dmask] + uint64(p>>dbits) + uint64(uint32(wk)>>31)*inOff
@@ -361,13 +394,72 @@ func (c *Backend) deliver(w int, t uint64) {
 				}
 				wk := seg.w
 				off := uint64(uint32(wk)>>31) * inOff
-				for _, p := range row[:end] {
-					ring[base[p&dmask]+uint64(p>>dbits)+off] += wk
+				if seg.d != network.NoPopDelay {
+					// One delay field: the targets' words of one slot.
+					b0 := base[seg.d] + off
+					addSlot(ring[b0:b0+n], row[:end], dbits, wk)
+				} else if bk != nil {
+					for _, p := range row[:end] {
+						d := p & dmask
+						bk[d] = append(bk[d], event{p >> dbits, wk})
+					}
+					if pending += end; pending >= c.bucketCap {
+						c.flushBuckets(w, base, inOff)
+						pending = 0
+					}
+				} else {
+					for _, p := range row[:end] {
+						ring[base[p&dmask]+uint64(p>>dbits)+off] += wk
+					}
 				}
 				row = row[end:]
 			}
 		}
 	}
+}
+
+// event is one synapse's input, held by deliver until flushBuckets: its
+// target and weight.
+type event struct {
+	tgt uint32
+	w   int32
+}
+
+// bucketBudget bounds the events that a thread's buckets hold: deliver
+// flushes them when a row takes them past it (fixed-point sums do not
+// depend on when the events are added), so that a volley of spikes needs
+// at most about 8 MiB of buckets per thread, not 8 B per synapse of every
+// neuron that fired.
+const bucketBudget = 1 << 20
+
+// flushBuckets adds the events that deliver sorted by delay field (bk[d])
+// into their ring slots, one slot after another, and empties the buckets.
+// A bucket keeps its array for the next step unless it is larger than its
+// share of bucketBudget, so the buckets retain about 8 MiB at most.
+// A large network's rows with varying delays reach, in one step, targets
+// spread over many slots of a ring far larger than the caches; by slot,
+// each bucket's additions fall within one slot (N words per channel). The
+// sums are those of the direct additions: fixed-point addition does not
+// depend on the order.
+func (c *Backend) flushBuckets(w int, base []uint64, inOff uint64) {
+	ring, bk := c.ring, c.buckets[w]
+	held := 0
+	for d, ev := range bk {
+		if len(ev) == 0 {
+			continue
+		}
+		held += len(ev)
+		b0 := base[d]
+		for _, e := range ev {
+			ring[b0+uint64(e.tgt)+uint64(uint32(e.w)>>31)*inOff] += e.w
+		}
+		if cap(ev) > max(1024, c.bucketCap/len(bk)) {
+			bk[d] = nil
+		} else {
+			bk[d] = ev[:0]
+		}
+	}
+	c.bucketPeak[w] = max(c.bucketPeak[w], held)
 }
 
 // slotOffsets sets base[d] to the ring offset of the slot that a synapse
@@ -394,10 +486,12 @@ func (c *Backend) slotOffsets(base []uint64, t uint64) {
 }
 
 // target is one population that a compact population projects onto:
-// targets [first, end) and their weight.
+// targets [first, end), their weight, and the delay field that all these
+// synapses share (network.NoPopDelay where they differ).
 type target struct {
 	first, end uint32
 	w          int32
+	d          uint32
 }
 
 // compactTargets lists, for each compact population, the populations it
@@ -424,9 +518,31 @@ func compactTargets(net *network.Network) [][]target {
 		for q := range net.Pops {
 			if has[[2]int{p, q}] {
 				pop := &net.Pops[q]
-				out[p] = append(out[p], target{pop.First, pop.First + pop.Size, net.Syn.PopWeight[p*np+q]})
+				d, ok := net.Syn.PairDelay(p, q, np)
+				if !ok {
+					d = network.NoPopDelay
+				}
+				out[p] = append(out[p], target{pop.First, pop.First + pop.Size, net.Syn.PopWeight[p*np+q], d})
 			}
 		}
 	}
 	return out
+}
+
+// addSlot adds w to slot[p>>dbits] for every packed word p of row: a run of
+// synapses with one delay field and one weight. Four at a time, so that
+// their independent loads and stores overlap.
+func addSlot(slot []int32, row []uint32, dbits uint32, w int32) {
+	k := 0
+	for ; k+4 <= len(row); k += 4 {
+		r := row[k : k+4 : k+4]
+		a, b, c, d := r[0]>>dbits, r[1]>>dbits, r[2]>>dbits, r[3]>>dbits
+		slot[a] += w
+		slot[b] += w
+		slot[c] += w
+		slot[d] += w
+	}
+	for _, p := range row[k:] {
+		slot[p>>dbits] += w
+	}
 }

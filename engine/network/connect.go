@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/myelin-sim/myelin/engine/rng"
+	"github.com/myelin-sim/myelin/engine/xmath"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
@@ -113,9 +114,13 @@ func newGenerator(i int, p *myelinpb.Projection, nPre, nPost uint32, samePop boo
 		autapses: p.AllowAutapses == nil || p.GetAllowAutapses(), multapses: p.AllowMultapses == nil || p.GetAllowMultapses(),
 		dt: dt, seed: seed, units: nPost,
 	}
-	switch p.GetRule().(type) {
+	switch r := p.GetRule().(type) {
 	case *myelinpb.Projection_FixedOutDegree:
 		g.byPre, g.units = true, nPre
+	case *myelinpb.Projection_PairwiseBernoulli:
+		if r.PairwiseBernoulli.GetBySource() {
+			g.byPre, g.units = true, nPre
+		}
 	case *myelinpb.Projection_Explicit:
 		g.units = 1
 	}
@@ -263,6 +268,43 @@ func (g *generator) drawDelays(wk *worker, d []uint32) {
 	}
 }
 
+// bernoulli draws the partners of unit u under pairwise_bernoulli with
+// probability p: each of the other side's neurons (the sources of post
+// neuron u, or with by_source the targets of pre neuron u) independently,
+// by geometric gaps between the chosen ones, in ascending order.
+func (g *generator) bernoulli(wk *worker, p float64, u uint32) []uint32 {
+	out := wk.partners[:0]
+	n := g.nPre
+	if g.byPre {
+		n = g.nPost
+	}
+	if p > 0 {
+		lq := math.Log1p(-p)
+		for i := int64(-1); ; {
+			if p >= 1 {
+				i++
+			} else {
+				// The gap is compared as a float: for tiny p it can be
+				// beyond the int64 range (or +Inf).
+				gap := math.Floor(xmath.Log(wk.conn.Float64()) / lq)
+				if gap >= float64(n) {
+					break
+				}
+				i += 1 + int64(gap)
+			}
+			if i >= int64(n) {
+				break
+			}
+			if g.samePop && !g.autapses && uint32(i) == u {
+				continue
+			}
+			out = append(out, uint32(i))
+		}
+	}
+	wk.partners = out
+	return out
+}
+
 // unit returns the synapses of unit u.
 func (g *generator) unit(wk *worker, u uint32) *batch {
 	wk.conn.Reset(u)
@@ -274,33 +316,7 @@ func (g *generator) unit(wk *worker, u uint32) *batch {
 	case *myelinpb.Projection_FixedOutDegree:
 		return g.fill(wk, u, g.choose(wk, r.FixedOutDegree.GetOutdegree(), g.nPost, u), true)
 	case *myelinpb.Projection_PairwiseBernoulli:
-		out := wk.partners[:0]
-		p := r.PairwiseBernoulli.GetP()
-		if p > 0 {
-			lq := math.Log1p(-p)
-			for i := int64(-1); ; {
-				if p >= 1 {
-					i++
-				} else {
-					// The gap is compared as a float: for tiny p it can be
-					// beyond the int64 range (or +Inf).
-					gap := math.Floor(math.Log(wk.conn.Float64()) / lq)
-					if gap >= float64(g.nPre) {
-						break
-					}
-					i += 1 + int64(gap)
-				}
-				if i >= int64(g.nPre) {
-					break
-				}
-				if g.samePop && !g.autapses && uint32(i) == u {
-					continue
-				}
-				out = append(out, uint32(i))
-			}
-		}
-		wk.partners = out
-		return g.fill(wk, u, out, false)
+		return g.fill(wk, u, g.bernoulli(wk, r.PairwiseBernoulli.GetP(), u), g.byPre)
 	case *myelinpb.Projection_OneToOne:
 		out := wk.partners[:0]
 		if !(g.samePop && !g.autapses) {

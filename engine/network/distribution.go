@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/myelin-sim/myelin/engine/rng"
+	"github.com/myelin-sim/myelin/engine/xmath"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
@@ -59,22 +60,27 @@ func newSampler(d *myelinpb.Distribution) sampler {
 // (two words); normal values are mean + std·z with z from rng.Seq.Normal
 // (the ziggurat, one word for about 99 % of draws), redrawn while outside
 // [min, max] (up to 1000 times, then clamped); lognormal values are
-// exp(mu + sigma·z).
+// exp(mu + sigma·z) (xmath.Exp, which the device twin shares).
+//
+// Every product is rounded before it is added (float64(...)): Go may fuse
+// a*b + c into one instruction on some architectures (arm64), the device
+// twin never does (-fmad=false), and the draws must be the same bits on
+// both.
 func (s *sampler) draw(q *rng.Seq) float64 {
 	switch s.kind {
 	case sampleUniform:
-		return s.a + s.b*q.Float64()
+		return s.a + float64(s.b*q.Float64())
 	case sampleNormal:
 		var x float64
 		for i := 0; i < 1000; i++ {
-			x = s.a + s.b*q.Normal()
+			x = s.a + float64(s.b*q.Normal())
 			if x >= s.lo && x <= s.hi {
 				return x
 			}
 		}
 		return math.Min(math.Max(x, s.lo), s.hi)
 	case sampleLognormal:
-		x := math.Exp(s.a + s.b*q.Normal())
+		x := xmath.Exp(s.a + float64(s.b*q.Normal()))
 		if s.neg {
 			return -x
 		}
@@ -89,7 +95,7 @@ func (s *sampler) fill(q *rng.Seq, dst []float64) {
 	switch s.kind {
 	case sampleUniform:
 		for i := range dst {
-			dst[i] = s.a + s.b*q.Float64()
+			dst[i] = s.a + float64(s.b*q.Float64())
 		}
 	case sampleNormal:
 		// One standard normal per value, as a rule: draw them at once, then
@@ -100,7 +106,7 @@ func (s *sampler) fill(q *rng.Seq, dst []float64) {
 	case sampleLognormal:
 		q.NormalFill(dst)
 		for i, z := range dst {
-			x := math.Exp(s.a + s.b*z)
+			x := xmath.Exp(s.a + float64(s.b*z))
 			if s.neg {
 				x = -x
 			}
@@ -121,7 +127,7 @@ func (s *sampler) normalFrom(q *rng.Seq, dst []float64, i0 int) {
 	// Until the first rejection each value takes the draw at its own
 	// position.
 	for ; i0 < len(dst); i0++ {
-		x := s.a + s.b*dst[i0]
+		x := s.a + float64(s.b*dst[i0])
 		if !(x >= s.lo && x <= s.hi) {
 			break
 		}
@@ -139,7 +145,7 @@ func (s *sampler) normalFrom(q *rng.Seq, dst []float64, i0 int) {
 			} else {
 				z = q.Normal()
 			}
-			x = s.a + s.b*z
+			x = s.a + float64(s.b*z)
 			if x >= s.lo && x <= s.hi {
 				ok = true
 				break

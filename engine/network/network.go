@@ -75,6 +75,14 @@ type Synapses struct {
 	// PopWeight[p*len(Pops)+q] is the weight (fixed point, as Weight) of
 	// every synapse from compact population p onto population q.
 	PopWeight []int32
+	// PopDelay[p*len(Pops)+q] is the delay field (as in Packed) of every
+	// stored synapse from population p onto q, or NoPopDelay where they
+	// differ (see PairDelay). Nil for networks of more than
+	// MaxCompactPops populations.
+	PopDelay []uint32
+	// RowDelay[p] is the delay field of every stored synapse of the rows
+	// of population p, or NoPopDelay where they differ.
+	RowDelay  []uint32
 	DelayBits uint32
 	// PortBit is 0 when no synapse reaches a slow excitatory port. When
 	// some does, it is a bit of the delay field above every delay (the
@@ -241,7 +249,7 @@ func (n *Network) SynapseWeight(pre uint32, k uint64) int32 {
 // weights that are stored per synapse, row pointers and the weight table.
 func (n *Network) SynapseBytes() uint64 {
 	s := &n.Syn
-	return 4*uint64(len(s.Packed)) + 4*uint64(len(s.Weight)) + 8*uint64(len(s.RowPtr)) + 8*uint64(len(s.WeightBase)) + 4*uint64(len(s.PopWeight))
+	return 4*uint64(len(s.Packed)) + 4*uint64(len(s.Weight)) + 8*uint64(len(s.RowPtr)) + 8*uint64(len(s.WeightBase)) + 4*uint64(len(s.PopWeight)) + 4*uint64(len(s.PopDelay)) + 4*uint64(len(s.RowDelay))
 }
 
 // SynapseCount is the number of stored spiking synapses.

@@ -8,6 +8,7 @@ import (
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/spec"
 	myelinpb "github.com/myelin-sim/myelin/proto"
+	"gonum.org/v1/gonum/stat"
 )
 
 func build(t *testing.T, b *spec.Builder, threads int) *network.Network {
@@ -112,6 +113,60 @@ func TestPairwiseBernoulliCount(t *testing.T) {
 	sd := math.Sqrt(300 * 200 * p * (1 - p))
 	if math.Abs(got-mean) > 4*sd {
 		t.Errorf("%v synapses, want %v ± %.0f", got, mean, 4*sd)
+	}
+}
+
+// Bernoulli by source draws each presynaptic neuron's row: out-degrees
+// are binomial(nPost, p) and in-degrees binomial(nPre, p) (means and
+// variances checked, with populations of different sizes), no pair twice,
+// no autapse when they are excluded, and the same network for any thread
+// count.
+func TestBernoulliBySource(t *testing.T) {
+	const p, na, nb = 0.1, 300, 500
+	b := spec.New("t").Seed(8).Population("A", na, spec.IafPscDelta(nil)).Population("B", nb, spec.IafPscDelta(nil)).
+		Project("A", "B", spec.BernoulliBySource(p), spec.Weight(spec.Const(0.5))).
+		Project("B", "B", spec.BernoulliBySource(p), spec.Weight(spec.Const(0.25)), spec.Autapses(false))
+	net := build(t, b, 1)
+	ref := synapses(net)
+	out, in := make([]float64, na), make([]float64, nb)
+	seen := map[[2]uint32]bool{}
+	self := 0
+	for _, s := range ref {
+		k := [2]uint32{s.pre, s.post}
+		if seen[k] {
+			t.Fatalf("pair %d → %d twice", s.pre, s.post)
+		}
+		seen[k] = true
+		if s.pre >= na { // B → B
+			if s.pre == s.post {
+				self++
+			}
+			continue
+		}
+		out[s.pre]++
+		in[s.post-na]++
+	}
+	if self != 0 {
+		t.Errorf("%d autapses in B → B", self)
+	}
+	for _, c := range []struct {
+		name    string
+		deg     []float64
+		victims float64
+	}{{"out", out, nb}, {"in", in, na}} {
+		mean, sd := stat.MeanStdDev(c.deg, nil)
+		wantMean, wantVar := c.victims*p, c.victims*p*(1-p)
+		if math.Abs(mean-wantMean) > 5*math.Sqrt(wantVar/float64(len(c.deg))) {
+			t.Errorf("A → B %s-degree mean %.2f, want %.2f", c.name, mean, wantMean)
+		}
+		if v := sd * sd; math.Abs(v-wantVar)/wantVar > 0.25 {
+			t.Errorf("A → B %s-degree variance %.2f, want %.2f ± 25 %%", c.name, v, wantVar)
+		}
+	}
+	for _, th := range []int{2, 7} {
+		if got := synapses(build(t, b, th)); !slices.Equal(got, ref) {
+			t.Errorf("%d threads: %d synapses differ from the 1-thread build's %d", th, len(got), len(ref))
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 
+	"github.com/myelin-sim/myelin/engine/rng"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
@@ -39,8 +40,12 @@ type Procedural struct {
 // proceduralRule reports whether the rule of p can be regenerated one
 // presynaptic neuron at a time, and why not otherwise.
 func proceduralRule(p *myelinpb.Projection) error {
-	switch p.GetRule().(type) {
+	switch r := p.GetRule().(type) {
 	case *myelinpb.Projection_FixedOutDegree, *myelinpb.Projection_OneToOne:
+	case *myelinpb.Projection_PairwiseBernoulli:
+		if !r.PairwiseBernoulli.GetBySource() {
+			return fmt.Errorf("procedural: pairwise_bernoulli needs by_source (its rows are then drawn one presynaptic neuron at a time)")
+		}
 	case *myelinpb.Projection_AllToAll:
 		if _, ok := isConstant(p.GetWeight()); !ok {
 			return fmt.Errorf("procedural: all_to_all needs a constant weight (its draws are made per postsynaptic neuron)")
@@ -49,7 +54,7 @@ func proceduralRule(p *myelinpb.Projection) error {
 			return fmt.Errorf("procedural: all_to_all needs a constant delay (its draws are made per postsynaptic neuron)")
 		}
 	default:
-		return fmt.Errorf("procedural: not supported with this rule: only fixed_out_degree, one_to_one and all_to_all rows can be regenerated alone")
+		return fmt.Errorf("procedural: not supported with this rule: only fixed_out_degree, pairwise_bernoulli with by_source, one_to_one and all_to_all rows can be regenerated alone")
 	}
 	if p.GetStp() != nil {
 		return fmt.Errorf("procedural: not supported with stp")
@@ -131,6 +136,13 @@ func (r *RowGen) Row(i uint32) (tgt, delay []uint32, w []int32) {
 			for k, x := range local {
 				tgt[k] = r.postFirst + x
 			}
+		case *myelinpb.Projection_PairwiseBernoulli:
+			r.wk.conn.Reset(i)
+			local := g.bernoulli(r.wk, rule.PairwiseBernoulli.GetP(), i)
+			tgt = grow(&r.tgt, len(local))
+			for k, x := range local {
+				tgt[k] = r.postFirst + x
+			}
 		case *myelinpb.Projection_OneToOne:
 			tgt = r.tgt[:0]
 			if !skip {
@@ -148,7 +160,7 @@ func (r *RowGen) Row(i uint32) (tgt, delay []uint32, w []int32) {
 		}
 		return tgt, nil, nil
 	}
-	// Fixed out-degree: unit i is pre neuron i. One-to-one: unit i holds
+	// Fixed out-degree, Bernoulli by source: unit i is pre neuron i. One-to-one: unit i holds
 	// the one synapse i -> i (or none without autapses). (All-to-all is
 	// constant: Build checks.)
 	bt := g.unit(r.wk, i)
@@ -317,4 +329,138 @@ func (r *RowGen) bitsetRow(i, k, a, b uint32) []uint32 {
 		seen[t/64] = 0
 	}
 	return out
+}
+
+// Rule kinds of a procedural projection (Device.Rule).
+const (
+	RuleFixedOutDegree = 1
+	RuleOneToOne       = 2
+	RuleAllToAll       = 3
+	RuleBernoulli      = 4 // pairwise_bernoulli by_source
+)
+
+// Kinds of a drawn weight or delay (Device.WeightKind, Device.DelayKind).
+const (
+	DrawConstant  = 0 // the constant (Device.ConstWeight, Device.ConstDelay)
+	DrawUniform   = 1 // low + width × a 53-bit uniform (two words)
+	DrawNormal    = 2 // the ziggurat normal, clipped by redraws
+	DrawLognormal = 3 // exp of a ziggurat normal
+	DrawTable     = 4 // delays only: the step table (one word)
+)
+
+// Device describes a procedural projection for a device twin of RowGen:
+// everything a kernel needs to regenerate a row with the builder's draws.
+// Row i of the projection is unit i of its generator: the connectivity,
+// weight and delay streams of item i under the purposes below, from draw 0.
+type Device struct {
+	// Rule is RuleFixedOutDegree, RuleOneToOne, RuleAllToAll or
+	// RuleBernoulli; K the
+	// out-degree of a fixed out-degree rule.
+	Rule int
+	K    uint32
+	// PreFirst and PreSize are the presynaptic population's global ids;
+	// PostFirst and NPost the postsynaptic population's.
+	PreFirst, PreSize, PostFirst, NPost uint32
+	// SkipSelf: pre and post are one population without autapses (a
+	// candidate t >= i is t+1). Multapses: the fixed out-degree draws are
+	// independent (bits.Mul32 reduction), not Floyd's sampler.
+	SkipSelf, Multapses bool
+	// ConnPurpose, WeightPurpose and DelayPurpose are the rng purpose
+	// words of the projection's three streams.
+	ConnPurpose, WeightPurpose, DelayPurpose uint32
+	// Scale is 2^shift of the target population: a weight w quantizes to
+	// round(w·Scale) (half away from zero), after rounding w to float32
+	// where ViaFloat32.
+	Scale      float64
+	ViaFloat32 bool
+	// WeightKind is the weight's distribution (DrawConstant: ConstWeight,
+	// already quantized and signed); WeightA and WeightB its parameters
+	// (uniform: low and width; normal: mean and std; lognormal: mu and
+	// sigma), WeightLo and WeightHi a normal's accepted range, WeightNeg a
+	// lognormal's sign; WeightSign is +1 or -1 where the receptor fixes
+	// the sign (|w| or -|w|), 0 where w keeps its own.
+	WeightKind                           int
+	ConstWeight                          int32
+	WeightA, WeightB, WeightLo, WeightHi float64
+	WeightNeg                            bool
+	WeightSign                           float64
+	// DelayKind is the delay's distribution: DrawConstant (ConstDelay),
+	// DrawTable (step DelayFirst + the first k with word < DelayThr[k], or
+	// the last), or another kind drawn in ms with DelayA, DelayB, DelayLo,
+	// DelayHi, DelayNeg (as the weight's) and rounded to steps of Dt (at
+	// least 1).
+	DelayKind                        int
+	ConstDelay                       uint32
+	DelayFirst                       uint32
+	DelayThr                         []uint32
+	DelayA, DelayB, DelayLo, DelayHi float64
+	DelayNeg                         bool
+	Dt                               float64
+	// Port is or-ed into every delay field (ConstDelay has it already).
+	Port uint32
+	// MinDelay is a lower bound of the projection's delays in steps.
+	MinDelay uint32
+	// P is a Bernoulli rule's probability and LogQ its log(1 - p): the
+	// gaps between chosen targets are floor(Log(u) / LogQ), u the next
+	// 53-bit uniform of the connectivity stream (generator.bernoulli).
+	P, LogQ float64
+}
+
+// Device returns the device description of p in net.
+func (p *Procedural) Device(net *Network) Device {
+	g := p.gen
+	d := Device{
+		PreFirst: net.Pops[p.Pre].First, PreSize: g.nPre, PostFirst: net.Pops[p.Post].First, NPost: g.nPost,
+		SkipSelf: g.samePop && !g.autapses, Multapses: g.multapses,
+		ConnPurpose:   rng.Purpose(rng.KindConnect, uint32(g.index)),
+		WeightPurpose: rng.Purpose(rng.KindWeight, uint32(g.index)),
+		DelayPurpose:  rng.Purpose(rng.KindDelay, uint32(g.index)),
+		Scale:         math.Ldexp(1, int(net.Pops[p.Post].Shift)),
+		ViaFloat32:    p.viaFloat32,
+		WeightSign:    g.weightSign,
+		Dt:            g.dt,
+		Port:          p.Port,
+	}
+	switch r := g.proj.GetRule().(type) {
+	case *myelinpb.Projection_FixedOutDegree:
+		d.Rule, d.K = RuleFixedOutDegree, r.FixedOutDegree.GetOutdegree()
+	case *myelinpb.Projection_OneToOne:
+		d.Rule = RuleOneToOne
+	case *myelinpb.Projection_AllToAll:
+		d.Rule = RuleAllToAll
+	case *myelinpb.Projection_PairwiseBernoulli:
+		d.Rule, d.P = RuleBernoulli, r.PairwiseBernoulli.GetP()
+		d.LogQ = math.Log1p(-d.P)
+	}
+	kind := func(s sampler) int {
+		switch s.kind {
+		case sampleUniform:
+			return DrawUniform
+		case sampleNormal:
+			return DrawNormal
+		case sampleLognormal:
+			return DrawLognormal
+		}
+		return DrawConstant
+	}
+	if g.constWOK {
+		d.ConstWeight = (&RowGen{p: p, scale: d.Scale}).quantize(g.signed(g.constW))
+	} else {
+		d.WeightKind = kind(g.wDist)
+		d.WeightA, d.WeightB, d.WeightLo, d.WeightHi, d.WeightNeg = g.wDist.a, g.wDist.b, g.wDist.lo, g.wDist.hi, g.wDist.neg
+	}
+	switch {
+	case g.constDOK:
+		d.ConstDelay, d.MinDelay = g.constD|p.Port, g.constD
+	case g.dTab != nil:
+		d.DelayKind, d.DelayFirst, d.DelayThr, d.MinDelay = DrawTable, g.dTab.first, g.dTab.thr, g.dTab.first
+	default:
+		d.DelayKind = kind(g.dDist)
+		d.DelayA, d.DelayB, d.DelayLo, d.DelayHi, d.DelayNeg = g.dDist.a, g.dDist.b, g.dDist.lo, g.dDist.hi, g.dDist.neg
+		d.MinDelay = 1
+		if d.DelayKind == DrawUniform {
+			d.MinDelay = delaySteps(math.Min(d.DelayA, d.DelayA+d.DelayB), g.dt)
+		}
+	}
+	return d
 }

@@ -1,6 +1,7 @@
 package network_test
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -27,6 +28,8 @@ func procSpec(on bool) *spec.Builder {
 		Project("C", "C", spec.FixedOut(40), spec.Weight(spec.Const(0.2)), spec.Autapses(false), spec.Multapses(false), p).
 		Project("B", "A", spec.FixedOut(100), spec.Weight(spec.Const(0.1)), spec.Multapses(false), p).
 		Project("B", "C", spec.OneToOne(), spec.Weight(spec.NormalDist(1.3, 0.7)), spec.Delay(spec.UniformDist(0.1, 3)), p).
+		Project("C", "B", spec.BernoulliBySource(0.1), spec.Weight(spec.Const(0.6)), spec.Delay(spec.Const(0.7)), p).
+		Project("B", "B", spec.BernoulliBySource(0.08), spec.Weight(spec.NormalDist(1, 0.3)), spec.Delay(spec.UniformDist(0.1, 2)), spec.Autapses(false), p).
 		Project("C", "C", spec.AllToAll(), spec.Weight(spec.Const(-0.3)), spec.Delay(spec.Const(0.4)), spec.Autapses(false), p).
 		Project("B", "A", spec.AllToAll(), spec.Weight(spec.Const(0.7)), spec.Via(myelinpb.Receptor_INHIBITORY), p).
 		Project("C", "B", spec.FixedIn(9), spec.Weight(spec.NormalDist(2, 1))).
@@ -85,8 +88,14 @@ func TestProceduralRowsEqualStored(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(net.Procedural) != 9 {
-			t.Fatalf("%d procedural projections, want 9", len(net.Procedural))
+		want := 0
+		for _, pr := range ps.Projections {
+			if pr.GetProcedural() {
+				want++
+			}
+		}
+		if len(net.Procedural) != want || want != 11 {
+			t.Fatalf("%d procedural projections, want %d (11 in procSpec)", len(net.Procedural), want)
 		}
 		if got, want := net.SynapseCount(), uint64(9*90+4*90); got != want {
 			t.Errorf("%d stored synapses, want %d (the fixed in-degree rules')", got, want)
@@ -161,8 +170,17 @@ func TestProceduralRowsEqualStored(t *testing.T) {
 				t.Fatalf("%d threads: row %d: %d synapses regenerated and stored, want the stored build's %d (or they differ)", th, pre, len(got), len(want))
 			}
 		}
-		if want := 120*(12+7+3+5) + 90*40 + 90*100 + 90 + 90*89 + 90*120; regenerated != want {
-			t.Errorf("%d synapses regenerated, want %d", regenerated, want)
+		// The fixed rules' counts, then the Bernoulli rules' (C→B at 0.1,
+		// B→B at 0.08 without autapses): as many as pass 1 counted, and
+		// within five standard deviations of p·pairs.
+		fixed := 120*(12+7+3+5) + 90*40 + 90*100 + 90 + 90*89 + 90*120
+		var counted int
+		for _, p := range net.Procedural {
+			counted += int(p.Synapses)
+		}
+		mean, sd := 90*90*0.1+90*89*0.08, math.Sqrt(90*90*0.1*0.9+90*89*0.08*0.92)
+		if bern := regenerated - fixed; regenerated != counted || math.Abs(float64(bern)-mean) > 5*sd {
+			t.Errorf("%d synapses regenerated, %d counted by pass 1; want the fixed rules' %d plus %.0f ± %.0f from the Bernoulli rules", regenerated, counted, fixed, mean, 5*sd)
 		}
 	}
 }
@@ -177,8 +195,8 @@ func TestProceduralValidation(t *testing.T) {
 		b    *spec.Builder
 		want []string
 	}{
-		{base().Project("A", "B", spec.FixedIn(3), spec.Weight(spec.Const(1)), spec.Procedural(true)), []string{"procedural", "fixed_in_degree", "fixed_out_degree, one_to_one and all_to_all"}},
-		{base().Project("A", "B", spec.Bernoulli(0.1), spec.Weight(spec.Const(1)), spec.Procedural(true)), []string{"procedural", "pairwise_bernoulli"}},
+		{base().Project("A", "B", spec.FixedIn(3), spec.Weight(spec.Const(1)), spec.Procedural(true)), []string{"procedural", "fixed_in_degree", "fixed_out_degree, pairwise_bernoulli with by_source, one_to_one and all_to_all"}},
+		{base().Project("A", "B", spec.Bernoulli(0.1), spec.Weight(spec.Const(1)), spec.Procedural(true)), []string{"procedural", "pairwise_bernoulli.by_source", "must be true"}},
 		{base().Project("A", "B", spec.AllToAll(), spec.Weight(spec.NormalDist(1, 0.1)), spec.Procedural(true)), []string{"weight", "constant", "procedural"}},
 		{base().Project("A", "B", spec.AllToAll(), spec.Weight(spec.Const(1)), spec.Delay(spec.UniformDist(1, 2)), spec.Procedural(true)), []string{"delay", "constant", "procedural"}},
 		{base().Project("A", "B", spec.FixedOut(3), spec.Weight(spec.Const(1)), spec.STP(0.5, 800, 0), spec.Procedural(true)), []string{"procedural", "stp"}},

@@ -129,7 +129,7 @@ func (b *builder) drawRowWeights(projs []*spikingProj) error {
 					// rejection (rare), where s.fill goes on.
 					q.NormalFill(w)
 					for ; j0 < len(w); j0++ {
-						x := s.a + s.b*w[j0]
+						x := s.a + float64(s.b*w[j0]) // the product rounded, as in sampler.fill
 						if !(x >= s.lo && x <= s.hi) {
 							break
 						}

@@ -493,6 +493,7 @@ func (b *builder) synapses() error {
 	}
 	net.RingSlots = maxDelay + 1
 	b.lowerPortBit(maxDelay)
+	b.delayLayout(projs)
 	if deferred == len(projs) && deferred > 0 {
 		if err := finishDeferred(); err != nil {
 			return err

@@ -202,9 +202,12 @@ func (c *IafPscExp) Update(s *State, lo, hi uint32, in *Input, fired []uint32) [
 func (c *IafPscExp) UpdateRing(s *State, lo, hi uint32, r *RingInput, fired []uint32) []uint32 {
 	v, iex, iin, ref := s.V[lo:hi], s.A[lo:hi], s.B[lo:hi], s.Ref[lo:hi]
 	k0 := 0
-	if r.Vector && r.Counts == nil {
+	switch {
+	case r.Vector && r.Counts == nil:
 		// The AVX2 twin of the loop below (vector.go), eight neurons at a time.
 		fired, k0 = pscExpVector(c, lo, v, iex, iin, ref, r.Ex, r.In, r.Scale, r.Mask, fired)
+	case r.Vector:
+		fired, k0 = pscExpPoissonVector(c, lo, v, iex, iin, ref, r.Ex, r.In, r.Scale, r.Counts, r.PoissonW, r.Mask, fired)
 	}
 	for k := k0; k < len(v); k++ {
 		ex, in := r.Two(k)

@@ -153,7 +153,9 @@ func (r *RingInput) Two(k int) (ex, in float32) {
 			e += q
 		}
 	}
-	return float32(e) * r.Scale, float32(i) * r.Scale
+	// The products are rounded before the caller adds them (Go may fuse
+	// a*b + c on arm64; the kernels and the AVX2 code never do).
+	return float32(float32(e) * r.Scale), float32(float32(i) * r.Scale)
 }
 
 // One returns neuron k's input on one channel: the sum of both.
@@ -162,7 +164,7 @@ func (r *RingInput) One(k int) float32 {
 	if r.Counts != nil {
 		e += int64(r.Counts[k]) * r.PoissonW
 	}
-	return float32(e) * r.Scale
+	return float32(float32(e) * r.Scale)
 }
 
 // RingModel is optionally implemented by a spiking model's coefficients:

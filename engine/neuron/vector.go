@@ -7,10 +7,11 @@ import (
 	"unsafe"
 )
 
-// The AVX2 kernels of iaf_psc_exp, iaf_psc_delta and iaf_cond_exp
-// (vector_amd64.s) run their model's Step eight neurons at a time for
-// UpdateRing on the CPU backend: the same operations in the same order, no
-// fused multiply-add, so the same bits (TestPscExpVectorMatchesStep,
+// The AVX2 kernels of iaf_psc_exp (with and without a Poisson input),
+// iaf_psc_delta and iaf_cond_exp (vector_amd64.s) run their model's Step
+// eight neurons at a time for UpdateRing on the CPU backend: the same
+// operations in the same order, no fused multiply-add, so the same bits
+// (TestPscExpVectorMatchesStep, TestPscExpPoissonVectorMatchesStep,
 // TestPscDeltaVectorMatchesStep and TestCondExpVectorMatchesStep check them
 // against Step on states that cross every branch). A change to a model's Step must be made in its
 // kernel too, or those tests fail. They run only when the caller says so
@@ -63,6 +64,40 @@ func pscExpVector(m *IafPscExp, a uint32, v, ie, ii []float32, ref, exR, inR []i
 	mask = mask[:n8/8]
 	c := newPscExpCoef(m, si, 0)
 	pscExpAVX2(&c, &v[0], &ie[0], &ii[0], &ref[0], &exR[0], &inR[0], n8, &mask[0])
+	return appendMask(out, a, mask), n8
+}
+
+// pscExpPoissonCoef is pscExpCoef followed by the weights of the Poisson
+// counts on each channel (one of them 0), as pscExpPoissonAVX2 reads them.
+type pscExpPoissonCoef struct {
+	pscExpCoef         // 0 … 36
+	wEx, wIn   float64 // 40, 48
+}
+
+// pscExpPoissonVector is pscExpVector for a range with a Poisson input of
+// counts cnt × w, which joins the channel of w's sign as RingInput.Two
+// adds it; it does nothing when a count is too large for exact float64
+// sums.
+func pscExpPoissonVector(m *IafPscExp, a uint32, v, ie, ii []float32, ref, exR, inR []int32, si float32, cnt []uint32, w int64, mask []uint8, out []uint32) ([]uint32, int) {
+	n8 := len(v) &^ 7
+	if n8 == 0 {
+		return out, 0
+	}
+	_, _, _, _, _ = ie[n8-1], ii[n8-1], ref[n8-1], exR[n8-1], inR[n8-1]
+	for _, x := range cnt[:n8] {
+		if x >= maxVectorCount {
+			return out, 0
+		}
+	}
+	mask = mask[:n8/8]
+	c := pscExpPoissonCoef{pscExpCoef: newPscExpCoef(m, si, 0)}
+	if w < 0 {
+		c.wIn = float64(w)
+	} else {
+		c.wEx = float64(w)
+	}
+	c32 := unsafeInt32s(cnt[:n8])
+	pscExpPoissonAVX2(&c, &v[0], &ie[0], &ii[0], &ref[0], &exR[0], &inR[0], &c32[0], n8, &mask[0])
 	return appendMask(out, a, mask), n8
 }
 

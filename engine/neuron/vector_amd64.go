@@ -14,6 +14,12 @@ func hasAVX2() bool { return cpu.X86.HasAVX2 }
 //go:noescape
 func pscExpAVX2(c *pscExpCoef, v, ie, ii *float32, ref, exR, inR *int32, n int, mask *uint8)
 
+// pscExpPoissonAVX2 is pscExpAVX2 with a Poisson input: cnt·wEx joins the
+// excitatory ring words, cnt·wIn the inhibitory ones (pscExpPoissonCoef).
+//
+//go:noescape
+func pscExpPoissonAVX2(c *pscExpPoissonCoef, v, ie, ii *float32, ref, exR, inR, cnt *int32, n int, mask *uint8)
+
 // pscDeltaAVX2 is pscExpAVX2 for IafPscDelta.Step, whose input is the sum
 // of both ring words and cnt·w (pscDeltaCoef.w).
 //

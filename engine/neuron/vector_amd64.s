@@ -1,9 +1,81 @@
 #include "textflag.h"
 
+// PSCEXP_CONSTANTS broadcasts pscExpCoef's first eight slots (AX) into
+// Y8-Y15.
+#define PSCEXP_CONSTANTS \
+	VBROADCASTSS 0(AX), Y8;  /* P22 */ \
+	VBROADCASTSS 4(AX), Y9;  /* P21Ex */ \
+	VBROADCASTSS 8(AX), Y10; /* P21In */ \
+	VBROADCASTSS 12(AX), Y11; /* P20·(IE + 0) */ \
+	VBROADCASTSS 16(AX), Y12; /* P11Ex */ \
+	VBROADCASTSS 20(AX), Y13; /* P11In */ \
+	VBROADCASTSS 24(AX), Y14; /* 2^-Shift */ \
+	VBROADCASTSS 28(AX), Y15  /* VTh */
+
+// PSCEXP_STEP is neuron.IafPscExp.Step for the eight neurons at R8 (state
+// at SI, DI, R9, R10; spike byte R14 at R13) with the inputs in Y6 (fast
+// excitatory) and Y7 (inhibitory), in Step's order (no fused
+// multiply-add):
+//   v' = ((P22 v + P21Ex I_ex) + P21In I_in) + P20 (IE + 0);
+//   ref == 0: v = v', else ref--;
+//   I_ex = P11Ex I_ex + in_ex; I_in = P11In I_in + in_in;
+//   v >= VTh (ordered: NaN does not fire): v = VReset, ref = RefStep.
+#define PSCEXP_STEP \
+	VMOVUPS      (SI)(R8*4), Y0; \
+	VMOVUPS      (DI)(R8*4), Y1; \
+	VMOVUPS      (R9)(R8*4), Y2; \
+	VMOVDQU      (R10)(R8*4), Y3; \
+	VMULPS       Y8, Y0, Y4; \
+	VMULPS       Y9, Y1, Y5; \
+	VADDPS       Y5, Y4, Y4; \
+	VMULPS       Y10, Y2, Y5; \
+	VADDPS       Y5, Y4, Y4; \
+	VADDPS       Y11, Y4, Y4; \
+	VPXOR        Y5, Y5, Y5; \
+	VPCMPEQD     Y5, Y3, Y5; \
+	VBLENDVPS    Y5, Y4, Y0, Y0; \
+	VPCMPEQD     Y4, Y4, Y4; \
+	VPXOR        Y4, Y5, Y5; \
+	VPADDD       Y5, Y3, Y3; \
+	VMULPS       Y12, Y1, Y1; \
+	VADDPS       Y6, Y1, Y1; \
+	VMULPS       Y13, Y2, Y2; \
+	VADDPS       Y7, Y2, Y2; \
+	VCMPPS       $0x1D, Y15, Y0, Y5; \
+	VBROADCASTSS 32(AX), Y4; \
+	VBLENDVPS    Y5, Y4, Y0, Y0; \
+	VBROADCASTSS 36(AX), Y4; \
+	VBLENDVPS    Y5, Y4, Y3, Y3; \
+	VMOVMSKPS    Y5, BX; \
+	MOVB         BX, (R13)(R14*1); \
+	VMOVUPS      Y0, (SI)(R8*4); \
+	VMOVUPS      Y1, (DI)(R8*4); \
+	VMOVUPS      Y2, (R9)(R8*4); \
+	VMOVDQU      Y3, (R10)(R8*4)
+
+// PSCEXP_POISSON_INPUT sets Y(dst) to float32(float64(ring word) +
+// cnt·w) 2^-Shift for the eight neurons at R8 of the ring words at reg, the
+// counts in float64 in Y2 (lanes 0-3) and Y3 (4-7), w the float64 at
+// off(AX).
+#define PSCEXP_POISSON_INPUT(reg, off, dst) \
+	VCVTDQ2PD    (reg)(R8*4), Y0; \
+	VCVTDQ2PD    16(reg)(R8*4), Y1; \
+	VBROADCASTSD off(AX), Y4; \
+	VMULPD       Y4, Y2, Y5; \
+	VADDPD       Y5, Y0, Y0; \
+	VMULPD       Y4, Y3, Y5; \
+	VADDPD       Y5, Y1, Y1; \
+	VCVTPD2PSY   Y0, X0; \
+	VCVTPD2PSY   Y1, X1; \
+	VINSERTF128  $1, X1, Y0, Y0; \
+	VMULPS       Y14, Y0, dst
+
 // func pscExpAVX2(c *pscExpCoef, v, ie, ii *float32, ref, exR, inR *int32, n int, mask *uint8)
 //
 // Eight neurons at a time, the operations of neuron.IafPscExp.Step in its
-// order (no fused multiply-add): see pscExpCoef.
+// order (no fused multiply-add): see pscExpCoef. The inputs are
+// float32(ex) 2^-Shift and float32(in) 2^-Shift; the ring words are
+// cleared for their next turn.
 TEXT ·pscExpAVX2(SB), NOSPLIT, $0-72
 	MOVQ c+0(FP), AX
 	MOVQ v+8(FP), SI
@@ -14,76 +86,69 @@ TEXT ·pscExpAVX2(SB), NOSPLIT, $0-72
 	MOVQ inR+48(FP), R12
 	MOVQ n+56(FP), CX
 	MOVQ mask+64(FP), R13
-	VBROADCASTSS 0(AX), Y8   // P22
-	VBROADCASTSS 4(AX), Y9   // P21Ex
-	VBROADCASTSS 8(AX), Y10  // P21In
-	VBROADCASTSS 12(AX), Y11 // P20·(IE + 0)
-	VBROADCASTSS 16(AX), Y12 // P11Ex
-	VBROADCASTSS 20(AX), Y13 // P11In
-	VBROADCASTSS 24(AX), Y14 // 2^-Shift
-	VBROADCASTSS 28(AX), Y15 // VTh
-	VPCMPEQD     Y7, Y7, Y7  // all ones
+	PSCEXP_CONSTANTS
 	XORQ R8, R8
 	XORQ R14, R14
 
 loop:
-	CMPQ R8, CX
-	JGE  done
-	VMOVUPS (SI)(R8*4), Y0   // v
-	VMOVUPS (DI)(R8*4), Y1   // I_ex
-	VMOVUPS (R9)(R8*4), Y2   // I_in
-	VMOVDQU (R10)(R8*4), Y3  // ref
-
-	// v' = ((P22 v + P21Ex I_ex) + P21In I_in) + P20 (IE + 0)
-	VMULPS Y8, Y0, Y4
-	VMULPS Y9, Y1, Y5
-	VADDPS Y5, Y4, Y4
-	VMULPS Y10, Y2, Y5
-	VADDPS Y5, Y4, Y4
-	VADDPS Y11, Y4, Y4
-
-	// ref == 0: v = v'; else ref--.
-	VPXOR     Y6, Y6, Y6
-	VPCMPEQD  Y6, Y3, Y6
-	VBLENDVPS Y6, Y4, Y0, Y0
-	VPXOR     Y7, Y6, Y6
-	VPADDD    Y6, Y3, Y3
-
-	// I_ex = P11Ex I_ex + float32(ex) 2^-Shift; the same for I_in. The ring
-	// words are cleared for their next turn.
-	VCVTDQ2PS (R11)(R8*4), Y4
-	VMULPS    Y14, Y4, Y4
-	VMULPS    Y12, Y1, Y1
-	VADDPS    Y4, Y1, Y1
-	VCVTDQ2PS (R12)(R8*4), Y4
-	VMULPS    Y14, Y4, Y4
-	VMULPS    Y13, Y2, Y2
-	VADDPS    Y4, Y2, Y2
-	VPXOR     Y6, Y6, Y6
-	VMOVDQU   Y6, (R11)(R8*4)
-	VMOVDQU   Y6, (R12)(R8*4)
-
-	// v >= VTh (ordered: NaN does not fire): v = VReset, ref = RefStep.
-	VCMPPS       $0x1D, Y15, Y0, Y5
-	VBROADCASTSS 32(AX), Y4
-	VBLENDVPS    Y5, Y4, Y0, Y0
-	VBROADCASTSS 36(AX), Y4
-	VBLENDVPS    Y5, Y4, Y3, Y3
-	VMOVMSKPS    Y5, BX
-	MOVB         BX, (R13)(R14*1)
-
-	VMOVUPS Y0, (SI)(R8*4)
-	VMOVUPS Y1, (DI)(R8*4)
-	VMOVUPS Y2, (R9)(R8*4)
-	VMOVDQU Y3, (R10)(R8*4)
-	ADDQ    $8, R8
-	INCQ    R14
-	JMP     loop
+	CMPQ      R8, CX
+	JGE       done
+	VCVTDQ2PS (R11)(R8*4), Y6
+	VMULPS    Y14, Y6, Y6
+	VCVTDQ2PS (R12)(R8*4), Y7
+	VMULPS    Y14, Y7, Y7
+	VPXOR     Y0, Y0, Y0
+	VMOVDQU   Y0, (R11)(R8*4)
+	VMOVDQU   Y0, (R12)(R8*4)
+	PSCEXP_STEP
+	ADDQ      $8, R8
+	INCQ      R14
+	JMP       loop
 
 done:
 	VZEROUPPER
 	RET
 
+// func pscExpPoissonAVX2(c *pscExpPoissonCoef, v, ie, ii *float32, ref, exR, inR, cnt *int32, n int, mask *uint8)
+//
+// pscExpAVX2 with a Poisson input: the inputs are float32(ex + cnt·wEx)
+// 2^-Shift and float32(in + cnt·wIn) 2^-Shift, the sums taken in float64
+// (exact for the counts pscExpPoissonVector admits, so that each one
+// rounding to float32 is that of RingInput.Two's int64 sum); one of wEx and
+// wIn is 0, as the count joins the channel of its weight's sign.
+TEXT ·pscExpPoissonAVX2(SB), NOSPLIT, $0-80
+	MOVQ c+0(FP), AX
+	MOVQ v+8(FP), SI
+	MOVQ ie+16(FP), DI
+	MOVQ ii+24(FP), R9
+	MOVQ ref+32(FP), R10
+	MOVQ exR+40(FP), R11
+	MOVQ inR+48(FP), R12
+	MOVQ cnt+56(FP), R15
+	MOVQ n+64(FP), CX
+	MOVQ mask+72(FP), R13
+	PSCEXP_CONSTANTS
+	XORQ R8, R8
+	XORQ R14, R14
+
+ploop:
+	CMPQ      R8, CX
+	JGE       pdone
+	VCVTDQ2PD (R15)(R8*4), Y2
+	VCVTDQ2PD 16(R15)(R8*4), Y3
+	PSCEXP_POISSON_INPUT(R11, 40, Y6)
+	PSCEXP_POISSON_INPUT(R12, 48, Y7)
+	VPXOR     Y0, Y0, Y0
+	VMOVDQU   Y0, (R11)(R8*4)
+	VMOVDQU   Y0, (R12)(R8*4)
+	PSCEXP_STEP
+	ADDQ      $8, R8
+	INCQ      R14
+	JMP       ploop
+
+pdone:
+	VZEROUPPER
+	RET
 
 // func pscDeltaAVX2(c *pscDeltaCoef, v *float32, ref, exR, inR, cnt *int32, n int, mask *uint8)
 //

@@ -101,6 +101,94 @@ func TestPscExpVectorMatchesStep(t *testing.T) {
 	}
 }
 
+// The AVX2 kernel of iaf_psc_exp with a Poisson input gives exactly the
+// bits of IafPscExp.Step on RingInput.Two's inputs (the count × weight
+// joining the channel of the weight's sign), for weights of both signs and
+// 0, ring words at the int32 limits, large counts and special states; a
+// count too large for exact sums leaves the range to the Go loop.
+func TestPscExpPoissonVectorMatchesStep(t *testing.T) {
+	if !hasAVX2() {
+		t.Skip("no AVX2")
+	}
+	m := NewIafPscExp(&myelinpb.IafPscExp{
+		CM: proto.Float64(250), TauM: proto.Float64(10), EL: proto.Float64(-65), VTh: proto.Float64(-50), VReset: proto.Float64(-65),
+		TRef: proto.Float64(2), TauSynEx: proto.Float64(0.5), TauSynIn: proto.Float64(0.5), IE: proto.Float64(1),
+	}, 0.1)
+	q := rng.NewStream(11, 0).Seq(0)
+	thr := []uint32{1 << 28, 1 << 30, 3 << 30, ^uint32(0)}
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1)), 1e-40, m.VTh}
+	weights := []int64{0, 87 << 10, -(350 << 12), 1<<31 - 1, -(1 << 31)}
+	for i := 0; i < 20; i++ {
+		weights = append(weights, int64(int32(q.Uint32())))
+	}
+	for _, w := range weights {
+		const n = 4000
+		v, ie, ii := make([]float32, n), make([]float32, n), make([]float32, n)
+		ref, exR, inR, cnt := make([]int32, n), make([]int32, n), make([]int32, n), make([]uint32, n)
+		for k := range v {
+			v[k] = float32(q.Float64()*25 - 10)
+			ie[k] = float32(q.Float64() * 800)
+			ii[k] = -float32(q.Float64() * 800)
+			ref[k] = int32(q.Intn(4)) - 1
+			if q.Intn(3) > 0 {
+				ref[k] = 0
+			}
+			exR[k] = int32(q.Uint32() >> (1 + q.Intn(24)))
+			inR[k] = -int32(q.Uint32() >> (1 + q.Intn(24)))
+			cnt[k] = poissonTestCount(q.Uint32(), thr)
+			if q.Intn(50) == 0 {
+				cnt[k] = maxVectorCount - 1
+			}
+			if q.Intn(10) == 0 {
+				v[k] = special[q.Intn(uint32(len(special)))]
+			}
+		}
+		exR[0], inR[0], exR[1], inR[1] = math.MaxInt32, math.MaxInt32, math.MinInt32, math.MinInt32
+		const si = 1.0 / (1 << 20)
+		r := &RingInput{Ex: exR, In: inR, Counts: cnt, PoissonW: w, Scale: si}
+		wv, wie, wii, wref := append([]float32(nil), v...), append([]float32(nil), ie...), append([]float32(nil), ii...), append([]int32(nil), ref...)
+		var want []uint32
+		for k := range wv {
+			ex, in := r.Two(k)
+			var f bool
+			wv[k], wie[k], wii[k], wref[k], f = m.Step(wv[k], wie[k], wii[k], wref[k], ex, in, 0)
+			if f {
+				want = append(want, uint32(k))
+			}
+		}
+		got, done := pscExpPoissonVector(&m, 0, v, ie, ii, ref, exR, inR, si, cnt, w, make([]uint8, n/8), nil)
+		if done != n {
+			t.Fatalf("w = %d: kernel did %d neurons", w, done)
+		}
+		for k := range exR {
+			if exR[k] != 0 || inR[k] != 0 {
+				t.Fatalf("ring words of neuron %d not cleared: %d %d", k, exR[k], inR[k])
+			}
+		}
+		for k := range v {
+			same := func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b) }
+			if !same(v[k], wv[k]) || !same(ie[k], wie[k]) || !same(ii[k], wii[k]) || ref[k] != wref[k] {
+				t.Fatalf("w = %d, neuron %d: kernel (%v %v %v %d), Step (%v %v %v %d)", w, k, v[k], ie[k], ii[k], ref[k], wv[k], wie[k], wii[k], wref[k])
+			}
+		}
+		if len(got) != len(want) || len(want) < 50 {
+			t.Fatalf("w = %d: %d spikes, Step gives %d (want at least 50)", w, len(got), len(want))
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("w = %d: spike %d is neuron %d, Step gives %d", w, i, got[i], want[i])
+			}
+		}
+	}
+	// A count at maxVectorCount: the kernel declines the range.
+	cnt := make([]uint32, 8)
+	cnt[3] = maxVectorCount
+	z := make([]float32, 8)
+	if _, done := pscExpPoissonVector(&m, 0, z, make([]float32, 8), make([]float32, 8), make([]int32, 8), make([]int32, 8), make([]int32, 8), 1, cnt, 1, make([]uint8, 1), nil); done != 0 {
+		t.Errorf("count %d: the kernel did %d neurons, want none", maxVectorCount, done)
+	}
+}
+
 // The AVX2 kernel of iaf_psc_delta gives exactly the bits of
 // IafPscDelta.Step, with and without a Poisson input of either sign,
 // ring words near the int32 limits and large counts.
@@ -214,6 +302,7 @@ func TestAppendMask(t *testing.T) {
 func TestVectorCoefficientLayout(t *testing.T) {
 	var p pscExpCoef
 	var d pscDeltaCoef
+	var pp pscExpPoissonCoef
 	for _, tc := range []struct {
 		name      string
 		got, want uintptr
@@ -221,6 +310,8 @@ func TestVectorCoefficientLayout(t *testing.T) {
 		{"pscExpCoef.refStep", unsafe.Offsetof(p.refStep), 36},
 		{"pscDeltaCoef.refStep", unsafe.Offsetof(d.refStep), 16},
 		{"pscDeltaCoef.w", unsafe.Offsetof(d.w), 24},
+		{"pscExpPoissonCoef.wEx", unsafe.Offsetof(pp.wEx), 40},
+		{"pscExpPoissonCoef.wIn", unsafe.Offsetof(pp.wIn), 48},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s at byte %d, the kernel reads byte %d", tc.name, tc.got, tc.want)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"strings"
 	"text/tabwriter"
 
@@ -61,6 +62,16 @@ type Stream struct {
 // spikes, per postsynaptic neuron and STDP set: 32 steps of 4 B and a
 // count (engine/cpu, histCap).
 const STDPHistoryBytes = 32*4 + 1
+
+// DeliveryBucketMinRing and DeliveryBucketBytes are the CPU backend's
+// delivery buckets (engine/cpu, bucketMinRing and bucketBudget): with ring
+// buffers of at least DeliveryBucketMinRing bytes, each thread sorts the
+// events of rows with varying delays by ring slot in buckets of at most
+// DeliveryBucketBytes (2^20 events of 8 B).
+const (
+	DeliveryBucketMinRing = 4 << 20
+	DeliveryBucketBytes   = 8 << 20
+)
 
 // BytesPerSpike is the typical stored size of one spike: ids are
 // delta-coded varints, 1.0-1.6 B per spike measured for Brunel's networks
@@ -115,6 +126,26 @@ const stagingRound = 1 << 22
 // maxCompactPops mirrors network.MaxCompactPops (plan does not import
 // network, which it must stay cheaper than).
 const maxCompactPops = 1024
+
+// ProceduralScratch is the most device memory that the threads which
+// regenerate procedural rows take (launch.DefaultProceduralScratch), and
+// maxDeliverThreads the most threads of a deliver grid that a plan
+// assumes (8 blocks of 256 threads per SM on a 132-SM H100).
+const (
+	ProceduralScratch = 1 << 30
+	maxDeliverThreads = 8 * 132 * 256
+)
+
+// isConstantDist reports whether d is a constant (or unset).
+func isConstantDist(d *myelinpb.Distribution) (float64, bool) {
+	if d == nil || d.GetKind() == nil {
+		return 0, true
+	}
+	if c, ok := d.GetKind().(*myelinpb.Distribution_Constant); ok {
+		return c.Constant, true
+	}
+	return 0, false
+}
 
 // compactPops reports, per population name, whether its synapses store no
 // weight, as network.Build decides: every spiking projection from it has a
@@ -192,6 +223,7 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 	maxDelay := uint64(1)
 	var rateConn, rateDelay uint64
 	var buildScratch, weights, passOne, staging uint64
+	var procTable, procList uint64 // words of a GPU thread's row scratch (procTable > 0: Floyd's hash set)
 	compact := compactPops(n)
 	plastic := map[[2]string]uint64{} // STDP synapses per pair of populations
 	for _, pr := range n.GetProjections() {
@@ -214,6 +246,17 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 			p.Procedural += cnt
 			buildScratch += pre * 12
 			passOne = max(passOne, uint64(threads)*pre*4)
+			if fo := pr.GetFixedOutDegree(); fo != nil && fo.GetOutdegree() > 0 {
+				k := uint64(fo.GetOutdegree())
+				_, constW := constantWeight(pr)
+				_, constD := isConstantDist(pr.GetDelay())
+				if pr.AllowMultapses != nil && !pr.GetAllowMultapses() {
+					procTable = max(procTable, uint64(1)<<bits.Len64(2*k-1))
+					procList = max(procList, k)
+				} else if !constW || !constD {
+					procList = max(procList, k)
+				}
+			}
 			continue
 		}
 		p.Synapses += cnt
@@ -238,8 +281,12 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 	N := p.Neurons
 	np := uint64(len(n.GetPopulations()))
 	synBytes := p.Synapses*BytesPerCompactSynapse + weights*4 + (N+1)*8 + np*8
+	// The host's table of shared delay fields per population (and per
+	// pair, as the weights), which the CPU backend's delivery reads.
+	delayTables := np * 4
 	if np <= maxCompactPops {
 		synBytes += np * np * 4
+		delayTables += np * np * 4
 	}
 	// Models with a fourth state variable (aeif_cond_exp's w) add an
 	// array of 4 B per neuron on both backends.
@@ -251,13 +298,17 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 		}
 	}
 	p.Parts = append(p.Parts,
-		Part{Name: "synapses", CPU: synBytes, GPU: synBytes,
+		Part{Name: "synapses", CPU: synBytes + delayTables, GPU: synBytes,
 			Note: synapseNote(p.Synapses, weights, p.Procedural)},
 		Part{Name: "delay ring buffers", CPU: 2 * p.RingSlots * N * 4, GPU: 2 * p.RingSlots * N * 4,
 			Note: fmt.Sprintf("2 channels × %d slots × %d neurons × 4 B", p.RingSlots, N)},
 		Part{Name: "neuron state", CPU: N*20 + fourth, GPU: N*16 + fourth, Note: stateNote},
 		Part{Name: "row splits", CPU: N * uint64(threads+1) * 4, Note: "cpu: where each row crosses into the next thread's targets"},
 	)
+	if ring := 2 * p.RingSlots * N * 4; ring >= DeliveryBucketMinRing && variesDelays(n) {
+		p.Parts = append(p.Parts, Part{Name: "delivery buckets", CPU: uint64(threads) * DeliveryBucketBytes,
+			Note: fmt.Sprintf("cpu: %d threads × %s at most, for rows with varying delays", threads, Bytes(DeliveryBucketBytes))})
+	}
 	if part, ok := slowPort(n, p.RingSlots, N, fourth > 0); ok {
 		p.Parts = append(p.Parts, part)
 	}
@@ -295,6 +346,14 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 			lambda := math.Min(ps.GetRateHz()*dt/1000, 1e12)
 			poisson += c*16 + uint64(4*(25*math.Sqrt(lambda)+25)) + 512
 		}
+	}
+	if slot := 4 * (procTable + procList); slot > 0 {
+		// The GPU threads that regenerate procedural rows: one slot each
+		// (kernels/launch: Config.ProceduralScratch bounds them, at least
+		// one thread; at most one per thread of a deliver grid).
+		gpu := max(slot, min(ProceduralScratch, slot*maxDeliverThreads))
+		p.Parts = append(p.Parts, Part{Name: "procedural row scratch", GPU: gpu,
+			Note: fmt.Sprintf("gpu: %s per generating thread (Floyd's hash set and the row's targets), at most %s in all", Bytes(slot), Bytes(ProceduralScratch))})
 	}
 	if poisson > 0 {
 		p.Parts = append(p.Parts, Part{Name: "Poisson inputs", CPU: poisson, GPU: poisson, Note: "draw cache and CDF tables"})
@@ -499,4 +558,23 @@ func synapseNote(stored, weights, procedural uint64) string {
 		note += fmt.Sprintf("; %d procedural synapses × 0 B (regenerated when their neurons spike)", procedural)
 	}
 	return note
+}
+
+// variesDelays reports whether some stored spiking projection of n has
+// delays that are not all alike (drawn, or an explicit list's own).
+func variesDelays(n *myelinpb.Network) bool {
+	for _, pr := range n.GetProjections() {
+		if pr.GetProcedural() {
+			continue
+		}
+		if e := pr.GetExplicit(); e != nil && len(e.GetDelayMs()) > 0 {
+			return true
+		}
+		if k := pr.GetDelay().GetKind(); k != nil {
+			if _, ok := k.(*myelinpb.Distribution_Constant); !ok {
+				return true
+			}
+		}
+	}
+	return false
 }

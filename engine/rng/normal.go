@@ -1,6 +1,10 @@
 package rng
 
-import "math"
+import (
+	"math"
+
+	"github.com/myelin-sim/myelin/engine/xmath"
+)
 
 //go:generate go test -run TestZigguratTables -update
 
@@ -14,9 +18,10 @@ import "math"
 // value is u·x_i/2^23 for layer i of right edge x_i: a resolution of
 // x_i/2^23 (below 4.4·10⁻⁷ standard deviations). About 99.3 % of draws end
 // after that one word with a multiply and a compare; the others test the
-// layer's wedge with one more uniform (two words) and math.Exp, or, in the
+// layer's wedge with one more uniform (two words) and xmath.Exp, or, in the
 // base layer, sample the tail beyond r = 3.654 by Marsaglia's method (1964)
-// with math.Log. Rejected tries start over with the next word.
+// with xmath.Log. Rejected tries start over with the next word. (xmath,
+// not math: kernels/procedural.cuh draws the same normals on the device.)
 func (q *Seq) Normal() float64 {
 	for {
 		w := q.Uint32()
@@ -62,15 +67,23 @@ func (q *Seq) NormalFill(z []float64) {
 func (q *Seq) normalSlow(i uint32, x float64) (float64, bool) {
 	if i == 0 {
 		for {
-			a := -math.Log(q.Float64()) / zigR
-			b := -math.Log(q.Float64())
-			if b+b >= a*a {
+			a := -xmath.Log(q.Float64()) / zigR
+			b := -xmath.Log(q.Float64())
+			if b+b >= float64(a*a) {
 				return zigR + a, true
 			}
 		}
 	}
-	if zigF[i]+q.Float64()*(zigF[i-1]-zigF[i]) < math.Exp(-0.5*x*x) {
+	if zigF[i]+float64(q.Float64()*(zigF[i-1]-zigF[i])) < xmath.Exp(float64(-0.5*x)*x) {
 		return x, true
 	}
 	return 0, false
+}
+
+// ZigguratTables returns Normal's tables, for device twins of the sampler
+// (kernels/procedural.cuh): the layers' scales w (u·w[i] is the value of
+// position u in layer i), their inner-rectangle bounds k and densities f,
+// and the base layer's right edge r.
+func ZigguratTables() (w, f [256]float64, k [256]uint32, r float64) {
+	return zigW, zigF, zigK, zigR
 }

@@ -29,6 +29,8 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"time"
@@ -36,6 +38,7 @@ import (
 	"github.com/myelin-sim/myelin/engine/backend"
 	"github.com/myelin-sim/myelin/engine/cpu"
 	"github.com/myelin-sim/myelin/engine/network"
+	"github.com/myelin-sim/myelin/engine/plan"
 	"github.com/myelin-sim/myelin/engine/spec"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 	"google.golang.org/protobuf/proto"
@@ -182,15 +185,35 @@ func (e *Engine) restart() error {
 func (e *Engine) open(s *myelinpb.Network) (*network.Network, backend.Backend, error) {
 	b := proto.Clone(s).(*myelinpb.Network)
 	b.DurationMs = proto.Float64(float64(HorizonSteps) * b.GetDtMs())
+	// The network loaded before goes first (a GPU may not hold two, and
+	// the memory check below must not count it), and its memory back to
+	// the system: every caller replaces it, or unloads it on an error.
+	if e.be != nil {
+		e.be.Close()
+		e.be = nil
+	}
+	if e.net != nil {
+		e.net = nil
+		debug.FreeOSMemory()
+	}
+	// Refuse what cannot fit before allocating it: a network too large
+	// would otherwise end the engine with the runtime's out-of-memory
+	// error, and the client with it. (A GPU backend checks its device at
+	// Load; the plan's CPU figure would overstate what its host needs.)
+	if avail, ok := plan.AvailableMemory(); ok && e.backendName != "cuda" {
+		threads := e.threads
+		if threads <= 0 {
+			threads = runtime.GOMAXPROCS(0)
+		}
+		if err := plan.Estimate(b, threads).CheckFits(avail); err != nil {
+			return nil, nil, fmt.Errorf("build: %w", err)
+		}
+	}
 	net, err := network.Build(b, network.Options{Threads: e.threads})
 	if err != nil {
 		return nil, nil, fmt.Errorf("build: %w", err)
 	}
 	net.Steps = HorizonSteps
-	if e.be != nil {
-		e.be.Close()
-		e.be = nil
-	}
 	be, err := e.factory(e.backendName, e.threads)
 	if err != nil {
 		return nil, nil, fmt.Errorf("backend: %w", err)
@@ -230,9 +253,10 @@ func (e *Engine) describe() {
 	e.info = info
 }
 
-// projectionCounts returns the synapses of each projection of s: from the
-// rule where it fixes the number (fixed in- or out-degree, one-to-one,
-// all-to-all, explicit lists), else counted in net from the projection's pre
+// projectionCounts returns the synapses of each projection of s: as the
+// build counted them for a procedural projection, from the rule where it
+// fixes the number (fixed in- or out-degree, one-to-one, all-to-all,
+// explicit lists), else counted in net from the projection's pre
 // to its post population through its channel. Counted projections that
 // share pre, post and channel with another projection get their group's
 // total and are marked shared.
@@ -246,11 +270,18 @@ func projectionCounts(s *myelinpb.Network, net *network.Network) ([]uint64, []bo
 		byName[p.Name] = i
 	}
 	prs := s.GetProjections()
+	// Procedural projections store no row: the build counted them.
+	procedural := map[int]uint64{}
+	for _, p := range net.Procedural {
+		procedural[p.Index] = p.Synapses
+	}
 	keys := make([]key, len(prs))
 	seen := map[key]int{}
 	for i, pr := range prs {
 		keys[i] = key{byName[pr.GetPre()], byName[pr.GetPost()], pr.GetReceptor()}
-		seen[keys[i]]++
+		if _, ok := procedural[i]; !ok {
+			seen[keys[i]]++
+		}
 	}
 	counts := map[key]uint64{}
 	out := make([]uint64, len(prs))
@@ -258,6 +289,10 @@ func projectionCounts(s *myelinpb.Network, net *network.Network) ([]uint64, []bo
 	for i, pr := range prs {
 		k := keys[i]
 		pre, post := &net.Pops[k.pre], &net.Pops[k.post]
+		if n, ok := procedural[i]; ok {
+			out[i] = n
+			continue
+		}
 		if n, ok := ruleCount(pr, pre, post, k.pre == k.post); ok {
 			out[i] = n
 			continue

@@ -9,6 +9,7 @@ import (
 
 	"github.com/myelin-sim/myelin/engine/cpu"
 	"github.com/myelin-sim/myelin/engine/network"
+	"github.com/myelin-sim/myelin/engine/plan"
 	"github.com/myelin-sim/myelin/engine/serve"
 	"github.com/myelin-sim/myelin/engine/sim"
 	"github.com/myelin-sim/myelin/engine/spec"
@@ -276,6 +277,17 @@ func TestErrors(t *testing.T) {
 	if _, err := e.Load(recurrent(t, 10), "tpu", 1); err == nil || !strings.Contains(err.Error(), "tpu") {
 		t.Errorf("load on backend tpu: %v", err)
 	}
+	// A network far beyond any machine's memory (2 M neurons with
+	// 100,000 inputs each: 2 × 10^11 synapses) is refused before the
+	// build, and the engine still serves.
+	huge := recurrent(t, 10)
+	huge.Populations[0].Size = 2_000_000
+	huge.Projections[2].Rule = &myelinpb.Projection_FixedInDegree{FixedInDegree: &myelinpb.FixedInDegree{Indegree: 100_000}}
+	if _, ok := plan.AvailableMemory(); ok {
+		if _, err := e.Load(huge, "cpu", 1); err == nil || !strings.Contains(err.Error(), "memory is available") {
+			t.Errorf("load of 2 × 10^11 synapses: %v, want a refusal naming the memory", err)
+		}
+	}
 	mustLoad(t, e, recurrent(t, 10), 1)
 	cases := []struct {
 		name string
@@ -397,5 +409,31 @@ func TestSetRateOfScheduledInput(t *testing.T) {
 	mustRun(t, e, 30)
 	if n := countIn(mustRead(t, e), 320, 600, 0, 50); n != 0 {
 		t.Errorf("E fired %d times after its scheduled drive was set to 0 Hz", n)
+	}
+}
+
+// A procedural projection reports the synapses that the build counted
+// (none is stored), and is not shared with a stored projection between
+// the same populations.
+func TestProjectionCountsProcedural(t *testing.T) {
+	s := recurrent(t, 10)
+	proc := proto.Clone(s.Projections[2]).(*myelinpb.Projection)
+	proc.Name, proc.Procedural = "E->E procedural", proto.Bool(true)
+	proc.Rule = &myelinpb.Projection_PairwiseBernoulli{PairwiseBernoulli: &myelinpb.PairwiseBernoulli{P: 0.2, BySource: true}}
+	s.Projections = append(s.Projections, proc)
+	e := serve.New(nil)
+	defer e.Close()
+	info, err := e.Load(s, "cpu", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := network.Build(s, network.Options{Threads: 1})
+	if err != nil || len(net.Procedural) != 1 {
+		t.Fatalf("build: %v, %d procedural projections", err, len(net.Procedural))
+	}
+	c, shared := info.GetProjectionSynapses(), info.GetProjectionShared()
+	last := len(c) - 1
+	if c[last] != net.Procedural[0].Synapses || c[last] < 900 || c[last] > 1700 || shared[last] || shared[2] {
+		t.Errorf("procedural E->E: %d synapses (shared %v; the stored E->E shared %v), want the build's %d, about 1,280 (p = 0.2 among 80 neurons)", c[last], shared[last], shared[2], net.Procedural[0].Synapses)
 	}
 }

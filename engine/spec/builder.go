@@ -141,6 +141,15 @@ func Bernoulli(prob float64) Rule {
 	}
 }
 
+// BernoulliBySource is Bernoulli with the targets of each presynaptic
+// neuron drawn in turn (PairwiseBernoulli.by_source): the rule that a
+// procedural projection can regenerate row by row.
+func BernoulliBySource(prob float64) Rule {
+	return func(p *myelinpb.Projection) {
+		p.Rule = &myelinpb.Projection_PairwiseBernoulli{PairwiseBernoulli: &myelinpb.PairwiseBernoulli{P: prob, BySource: true}}
+	}
+}
+
 // OneToOne connects neuron i to neuron i.
 func OneToOne() Rule {
 	return func(p *myelinpb.Projection) {

@@ -298,9 +298,13 @@ func (v *validator) stpPairs() {
 // whose rows can be regenerated alone, one presynaptic neuron at a time,
 // and nothing that needs per-synapse state.
 func (v *validator) procedural(obj string, pr *myelinpb.Projection, pre *myelinpb.Population) {
-	const supported = "fixed_out_degree, one_to_one and all_to_all"
-	switch pr.Rule.(type) {
+	const supported = "fixed_out_degree, pairwise_bernoulli with by_source, one_to_one and all_to_all"
+	switch r := pr.Rule.(type) {
 	case *myelinpb.Projection_FixedOutDegree, *myelinpb.Projection_OneToOne:
+	case *myelinpb.Projection_PairwiseBernoulli:
+		if !r.PairwiseBernoulli.GetBySource() {
+			v.add(obj, "pairwise_bernoulli.by_source", "false", "must be true with procedural: true (without it, the sources of each postsynaptic neuron are drawn in turn, so a presynaptic neuron's row cannot be regenerated alone)")
+		}
 	case *myelinpb.Projection_AllToAll:
 		// Its weights and delays are drawn per postsynaptic neuron: a row
 		// could not be regenerated without every column's draws.

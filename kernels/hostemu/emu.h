@@ -20,6 +20,7 @@ enum {
     MYELIN_K_ORDER_WRITE = 10,
     MYELIN_K_STEP = 11,
     MYELIN_K_PERSISTENT = 12,
+    MYELIN_K_DELIVER_PROC = 13,
 };
 
 // myelin_emu_launch runs kernel <<<grid, block>>>(net, s, a) on the host.
@@ -32,7 +33,8 @@ const char *myelin_emu_kernel_name(int kernel);
 
 // myelin_emu_sizeof returns sizeof of the structs of kernels/network.cuh:
 // 0 PopDesc, 1 PoissonDesc, 2 DCDesc, 3 EventDesc, 4 RateProjDesc,
-// 5 ProbeDesc, 6 MyelinNet, 7 StpDesc, 8 StdpDesc; -1 otherwise.
+// 5 ProbeDesc, 6 MyelinNet, 7 StpDesc, 8 StdpDesc, 9 ProcDesc; -1
+// otherwise.
 int myelin_emu_sizeof(int which);
 
 // myelin_emu_model_sizeof returns sizeof the coefficient struct of the
@@ -45,6 +47,17 @@ int myelin_emu_model_words(void);
 // myelin_emu_contract_probe returns a*b + c compiled like the kernels, so
 // that Go can check that no multiply-add was fused.
 float myelin_emu_contract_probe(float a, float b, float c);
+
+// myelin_emu_exp and myelin_emu_log return the kernels' exp and log
+// (xmath.cuh) of x.
+double myelin_emu_exp(double x);
+double myelin_emu_log(double x);
+
+// myelin_emu_normals writes n of the kernels' normal draws (myelin_normal)
+// of item item of stream (key0, key1, purpose) to out, with the ziggurat's
+// tables at thr.
+void myelin_emu_normals(const unsigned *thr, unsigned key0, unsigned key1, unsigned item, unsigned purpose, int n,
+                        double *out);
 
 #ifdef __cplusplus
 }

@@ -207,6 +207,28 @@ func contractProbe(a, b, c float32) float32 {
 	return float32(C.myelin_emu_contract_probe(C.float(a), C.float(b), C.float(c)))
 }
 
+// emuExp and emuLog return the kernels' exp and log (kernels/xmath.cuh).
+func emuExp(x float64) float64 { return float64(C.myelin_emu_exp(C.double(x))) }
+func emuLog(x float64) float64 { return float64(C.myelin_emu_log(C.double(x))) }
+
+// emuNormals returns n of the kernels' normal draws of item i of the
+// stream (seed, purpose), with the ziggurat's tables thr (as launch lays
+// them out at the start of proc_thr).
+func emuNormals(thr []uint32, seed uint64, purpose, i uint32, n int) []float64 {
+	out := make([]float64, n)
+	if n == 0 {
+		return out
+	}
+	ct := C.malloc(C.size_t(4 * len(thr)))
+	defer C.free(ct)
+	copy(unsafe.Slice((*uint32)(ct), len(thr)), thr)
+	co := C.malloc(C.size_t(8 * n))
+	defer C.free(co)
+	C.myelin_emu_normals((*C.uint)(ct), C.uint(uint32(seed)), C.uint(uint32(seed>>32)), C.uint(i), C.uint(purpose), C.int(n), (*C.double)(co))
+	copy(out, unsafe.Slice((*float64)(co), n))
+	return out
+}
+
 // Compile-time checks.
 var (
 	_ backend.Backend = (*Backend)(nil)

@@ -39,19 +39,20 @@ func TestParity(t *testing.T) {
 	t.Logf("parity suite: %.1fs", time.Since(start).Seconds())
 }
 
-// TestParityGeometry repeats cuba, ring_rate and mixed (30 ms) with another
-// launch configuration: one-thread blocks, a one-block deliver grid and
+// TestParityGeometry repeats cuba, ring_rate, mixed and the procedural
+// cases (30 ms) with another launch configuration: one-thread blocks, a
+// one-block deliver grid (one thread generates every procedural row) and
 // one-step chunks.
 func TestParityGeometry(t *testing.T) {
 	cfg := launch.Config{Block: 1, DeliverBlocks: 1, MaxChunkSteps: 1}
 	for _, c := range parity.Cases() {
-		if c.Name != "cuba" && c.Name != "ring_rate" && c.Name != "mixed" {
+		if c.Name != "cuba" && c.Name != "ring_rate" && c.Name != "mixed" && c.Name != "procedural" && c.Name != "procedural_fused" && c.Name != "brunel_procedural" {
 			continue
 		}
 		if c.Spec == nil {
 			c.Set["duration_ms"] = "30"
 		}
-		c.MinSpikes, c.MinSamples = min(c.MinSpikes, 1), 1
+		c.MinSpikes, c.MinSamples, c.MinPopSpikes = min(c.MinSpikes, 1), min(c.MinSamples, 1), nil
 		t.Run(c.Name, func(t *testing.T) {
 			res, err := parity.Compare(c, 2, New(&cfg))
 			if err != nil {
@@ -80,7 +81,7 @@ func TestKernelNumbers(t *testing.T) {
 // registered neuron model's coefficients against its C struct: a model
 // without a kernel twin, or whose fields differ in number, fails here.
 func TestLayout(t *testing.T) {
-	names := []string{"PopDesc", "PoissonDesc", "DCDesc", "EventDesc", "RateProjDesc", "ProbeDesc", "MyelinNet", "StpDesc", "StdpDesc"}
+	names := []string{"PopDesc", "PoissonDesc", "DCDesc", "EventDesc", "RateProjDesc", "ProbeDesc", "MyelinNet", "StpDesc", "StdpDesc", "ProcDesc"}
 	for i, want := range launch.MirrorSizes() {
 		if got := structSize(i); got != want {
 			t.Errorf("%s: C size %d, Go mirror %d", names[i], got, want)
@@ -430,7 +431,7 @@ func TestParityPersistent(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				persistent := true
+				persistent := len(net.Procedural) == 0 // procedural rows take a launch of their own
 				for i := range net.Pops {
 					persistent = persistent && net.Pops[i].Spiking()
 				}

@@ -42,6 +42,9 @@ extern "C" int myelin_emu_launch(int kernel, unsigned grid, unsigned block, cons
     case MYELIN_K_DELIVER:
         simt_launch(g, b, [=] { myelin_deliver(*net, s, a); });
         return 0;
+    case MYELIN_K_DELIVER_PROC:
+        simt_launch(g, b, [=] { myelin_deliver_proc(*net, s, a); });
+        return 0;
     case MYELIN_K_STEP:
         // Update blocks first on even steps, delivery blocks first on odd
         // ones: the fused launch must not depend on its blocks' order.
@@ -86,6 +89,8 @@ extern "C" const char *myelin_emu_kernel_name(int kernel)
         return "myelin_rate_update";
     case MYELIN_K_DELIVER:
         return "myelin_deliver";
+    case MYELIN_K_DELIVER_PROC:
+        return "myelin_deliver_proc";
     case MYELIN_K_STEP:
         return "myelin_step";
     case MYELIN_K_PERSISTENT:
@@ -121,6 +126,8 @@ extern "C" int myelin_emu_sizeof(int which)
         return sizeof(StpDesc);
     case 8:
         return sizeof(StdpDesc);
+    case 9:
+        return sizeof(ProcDesc);
     }
     return -1;
 }
@@ -148,4 +155,26 @@ extern "C" int myelin_emu_model_words(void) { return MYELIN_MODEL_WORDS; }
 extern "C" float myelin_emu_contract_probe(float a, float b, float c)
 {
     return a * b + c;
+}
+
+// myelin_emu_exp and myelin_emu_log are the kernels' myelin_exp and
+// myelin_log (xmath.cuh), for bit-for-bit tests against engine/xmath.
+extern "C" double myelin_emu_exp(double x) { return myelin_exp(x); }
+extern "C" double myelin_emu_log(double x) { return myelin_log(x); }
+
+// myelin_emu_normals writes n draws of the kernels' myelin_normal from item
+// item of stream (key, purpose), with the ziggurat's tables at thr (the
+// start of proc_thr), for tests against rng.Seq.Normal.
+extern "C" void myelin_emu_normals(const unsigned *thr, unsigned key0, unsigned key1, unsigned item, unsigned purpose,
+                                   int n, double *out)
+{
+    MyelinNet net;
+    memset(&net, 0, sizeof net);
+    net.proc_thr = thr;
+    net.key0 = key0;
+    net.key1 = key1;
+    MyelinSeq q = myelin_seq_start(&net, item, purpose);
+    for (int i = 0; i < n; i++) {
+        out[i] = myelin_normal(&net, &q);
+    }
 }

@@ -5,10 +5,12 @@
 // run in descending order, so results that depended on the order of atomics
 // or on thread scheduling would show up against the CPU backend.
 //
-// Supported: __global__/__device__/__host__/__forceinline__/__grid_constant__, atomicAdd on
+// Supported: __global__/__device__/__host__/__forceinline__/__noinline__/__grid_constant__,
+// atomicAdd on
 // int, unsigned and unsigned long long, atomicMax and atomicOr on unsigned
 // (real atomics, so launches from several OS threads stay correct),
-// __umulhi, __popc, __ffs, __int_as_float, __float_as_int, floorf,
+// __umulhi, __popc, __ffs, __int_as_float, __float_as_int,
+// __longlong_as_double, __double_as_longlong, floorf,
 // __trap (aborts the process, as a trap ends the CUDA context). Not
 // supported, because Myelin's kernels do not use them: __syncthreads,
 // __shared__ memory, warp votes and shuffles. Using one fails to compile.
@@ -42,6 +44,7 @@
 #define __device__
 #define __host__
 #define __forceinline__ inline __attribute__((always_inline))
+#define __noinline__ __attribute__((noinline))
 #define __grid_constant__ // a kernel's by-value parameters are the callee's copy here anyway
 
 // CUDA's built-in vector types, as far as the kernels use them.
@@ -88,6 +91,20 @@ inline float __int_as_float(int i)
     float f;
     memcpy(&f, &i, sizeof f);
     return f;
+}
+
+inline double __longlong_as_double(long long i)
+{
+    double d;
+    memcpy(&d, &i, sizeof d);
+    return d;
+}
+
+inline long long __double_as_longlong(double d)
+{
+    long long i;
+    memcpy(&i, &d, sizeof i);
+    return i;
 }
 
 inline int __float_as_int(float f)

@@ -55,6 +55,9 @@ const (
 	BufSTDPPtr
 	BufSTDPW
 	BufSTDPSrc
+	BufProcs
+	BufProcThr
+	BufProcScratch
 	BufSpkBits
 	BufTileCnt
 	BufSpkCnt
@@ -75,7 +78,8 @@ var bufferNames = [NumBuffers]string{
 	"step", "pops", "v", "a", "b", "c", "ref", "ring_ex", "ring_in", "ring_slow", "row_ptr", "packed", "weight",
 	"wbase", "wtab", "poisson", "ptable", "dc", "events", "rhist", "rproj", "rtable", "rcolptr", "rsrc", "rw", "probes",
 	"stp_of", "stp_sets", "stp_u", "stp_x", "stp_f", "stp_last",
-	"stdp_of", "stdp_sets", "stdp_pre", "stdp_post", "stdp_ptr", "stdp_w", "stdp_src", "spk_bits", "tile_cnt", "spk_cnt", "spk_off", "spk_ids", "samples",
+	"stdp_of", "stdp_sets", "stdp_pre", "stdp_post", "stdp_ptr", "stdp_w", "stdp_src",
+	"procs", "proc_thr", "proc_scratch", "spk_bits", "tile_cnt", "spk_cnt", "spk_off", "spk_ids", "samples",
 }
 
 // String returns the buffer's name (the MyelinNet field).
@@ -258,6 +262,10 @@ func (p *Plan) layout() error {
 	if err := p.layoutSTDP(add); err != nil {
 		return err
 	}
+
+	add(BufProcs, "synapses", int64(len(p.procDescs)), p.procDescs)
+	add(BufProcThr, "synapses", 4*int64(len(p.procThr)), u32s(p.procThr))
+	add(BufProcScratch, "synapses", 4*int64(p.procSlots)*int64(p.procSlotWords), nil)
 
 	k := int64(p.ChunkSteps)
 	// The bitmask and tile counts of order.cu are used and cleared within

@@ -24,11 +24,15 @@ const (
 	// Persistent is myelin_persistent(net, m, update blocks | fused flag):
 	// every step of a chunk in one cooperative launch (Launch.Cooperative).
 	Persistent Kernel = 12
+	// DeliverProc is myelin_deliver_proc(net, s, -): the procedural rows
+	// of the spikes of step s (launched only for networks with procedural
+	// projections).
+	DeliverProc Kernel = 13
 )
 
 // Kernels lists every kernel.
 func Kernels() []Kernel {
-	return []Kernel{ChunkBegin, Events, Update, ChunkEnd, RateUpdate, Deliver, OrderCount, OrderScan, OrderWrite, Step, Persistent}
+	return []Kernel{ChunkBegin, Events, Update, ChunkEnd, RateUpdate, Deliver, OrderCount, OrderScan, OrderWrite, Step, Persistent, DeliverProc}
 }
 
 // Name returns the kernel's extern "C" name.
@@ -46,6 +50,8 @@ func (k Kernel) Name() string {
 		return "myelin_rate_update"
 	case Deliver:
 		return "myelin_deliver"
+	case DeliverProc:
+		return "myelin_deliver_proc"
 	case Step:
 		return "myelin_step"
 	case Persistent:
@@ -68,7 +74,7 @@ func (k Kernel) Module() string {
 		return "update"
 	case RateUpdate:
 		return "rate_update"
-	case Deliver:
+	case Deliver, DeliverProc:
 		return "deliver"
 	case OrderCount, OrderScan, OrderWrite:
 		return "order"

@@ -70,6 +70,12 @@ type Config struct {
 	// blocks (every launch that delivers: myelin_deliver, the fused
 	// myelin_step and myelin_persistent); see SegmentsMode.
 	Segments SegmentsMode
+	// ProceduralScratch bounds the device memory of the threads that
+	// regenerate procedural rows (kernels/procedural.cuh): each owns a
+	// scratch slot of Floyd's hash set and the row's targets, so fewer
+	// threads generate at once when the out-degree is large. Default
+	// DefaultProceduralScratch.
+	ProceduralScratch int64
 }
 
 // SegmentsMode is Config.Segments: how kernels/deliver.cuh
@@ -104,7 +110,7 @@ func (m SegmentsMode) String() string {
 type PersistentMode int
 
 // The persistent modes. Only networks of spiking populations alone (no
-// rate population) can run persistent, and only with PersistentBlocks > 0;
+// rate population, no procedural projection) can run persistent, and only with PersistentBlocks > 0;
 // any other network runs launch by launch whatever the mode.
 const (
 	// PersistentAuto runs persistent the networks of at most
@@ -149,6 +155,9 @@ func (c Config) withDefaults(net *network.Network) Config {
 	if c.MaxChunkSteps <= 0 {
 		c.MaxChunkSteps = int(max(1, net.BlockSteps))
 	}
+	if c.ProceduralScratch <= 0 {
+		c.ProceduralScratch = DefaultProceduralScratch
+	}
 	return c
 }
 
@@ -182,16 +191,20 @@ type Plan struct {
 	updateGrid uint32 // blocks of the merged update launch: all spiking populations
 	rateGrid   uint32 // blocks of the merged rate update launch: all rate populations
 	chunks     map[int][]Launch
+	// The procedural projections (layoutProcedural): their ProcDescs and
+	// delay tables, the generating threads' scratch slots and the shortest
+	// delay they may draw.
+	procDescs     []byte
+	procThr       []uint32
+	procSlots     uint32
+	procSlotWords uint32
+	procMinDelay  uint32
 }
 
 // New lays out net for the kernels.
 func New(net *network.Network, cfg Config) (*Plan, error) {
 	if net == nil || net.N == 0 {
 		return nil, fmt.Errorf("launch: empty network")
-	}
-	if len(net.Procedural) > 0 {
-		pr := net.Procedural[0]
-		return nil, fmt.Errorf("launch: projection %q (projections[%d]) is procedural: the kernels have no twin of the connectivity generator yet; use the cpu backend, or procedural: false", pr.Name, pr.Index)
 	}
 	cfg = cfg.withDefaults(net)
 	if cfg.Block > 1024 {
@@ -248,11 +261,16 @@ func New(net *network.Network, cfg Config) (*Plan, error) {
 	}
 	// STDP is never fused: a step's delivery changes weights and reads
 	// postsynaptic traces that the next step's update changes.
-	p.fused = !cfg.Unfused && len(p.spikingPop) > 0 && len(net.STDP) == 0 && minDelayAtLeast(&net.Syn, 2)
+	if err := p.layoutProcedural(); err != nil {
+		return nil, err
+	}
+	p.fused = !cfg.Unfused && len(p.spikingPop) > 0 && len(net.STDP) == 0 && minDelayAtLeast(&net.Syn, 2) && p.procMinDelay >= 2
 	if err := p.layout(); err != nil {
 		return nil, err
 	}
-	p.persistent = len(p.spikingPop) > 0 && len(p.ratePop) == 0 && cfg.PersistentBlocks > 0 &&
+	// Procedural rows are delivered by a launch of their own: a network
+	// with them runs launch by launch.
+	p.persistent = len(p.spikingPop) > 0 && len(p.ratePop) == 0 && len(net.Procedural) == 0 && cfg.PersistentBlocks > 0 &&
 		(cfg.Persistent == PersistentOn || cfg.Persistent == PersistentAuto && net.N <= PersistentMaxN)
 	if p.persistent && p.updateGrid >= 1<<31 {
 		p.persistent = false // the flag bit of the launch's argument would clash
@@ -340,6 +358,7 @@ func (p *Plan) Chunk(m int) []Launch {
 		}
 		ls = append(ls, Launch{Kernel: Persistent, Grid: uint32(p.cfg.PersistentBlocks), Block: bs, S: uint32(m), A: a})
 	}
+	proc := len(net.Procedural) > 0
 	for s := uint32(0); s < uint32(m) && !p.persistent; s++ {
 		if len(net.Events) > 0 {
 			ls = append(ls, Launch{Kernel: Events, Grid: p.eventGrid, Block: bs, S: s})
@@ -355,10 +374,18 @@ func (p *Plan) Chunk(m int) []Launch {
 		if len(p.ratePop) > 0 {
 			ls = append(ls, Launch{Kernel: RateUpdate, Grid: p.rateGrid, Block: bs, S: s})
 		}
+		if p.fused && s > 0 && proc {
+			// The procedural rows of step s-1, which the fused launch
+			// delivered: they reach slots s+1 and later (delays >= 2).
+			ls = append(ls, Launch{Kernel: DeliverProc, Grid: uint32(p.cfg.DeliverBlocks), Block: bs, S: s - 1})
+		}
 		if len(p.spikingPop) > 0 && (!p.fused || s == uint32(m)-1) {
 			// Fused, the next step's launch delivers; the chunk's last
 			// step delivers on its own.
 			ls = append(ls, Launch{Kernel: Deliver, Grid: uint32(p.cfg.DeliverBlocks), Block: bs, S: s})
+			if proc {
+				ls = append(ls, Launch{Kernel: DeliverProc, Grid: uint32(p.cfg.DeliverBlocks), Block: bs, S: s})
+			}
 		}
 	}
 	if len(p.spikingPop) > 0 {

@@ -17,7 +17,7 @@ import (
 )
 
 // NetSize is the size of the MyelinNet descriptor (kernels/network.cuh).
-const NetSize = 448
+const NetSize = 488
 
 // ModelWords is the size of PopDesc's model parameter union in 4-byte
 // words (MYELIN_MODEL_WORDS in kernels/models.cuh).
@@ -25,11 +25,12 @@ const ModelWords = 32
 
 // MirrorSizes returns the encoded sizes of the Go mirrors of
 // kernels/network.cuh's structs, in the order PopDesc, PoissonDesc, DCDesc,
-// EventDesc, RateProjDesc, ProbeDesc, MyelinNet, StpDesc, StdpDesc; a test compares them with
-// the C compiler's sizeof.
+// EventDesc, RateProjDesc, ProbeDesc, MyelinNet, StpDesc, StdpDesc,
+// ProcDesc; a test compares them with the C compiler's sizeof.
 func MirrorSizes() []int {
 	return []int{binary.Size(popDesc{}), binary.Size(poissonDesc{}), binary.Size(dcDesc{}), binary.Size(eventDesc{}),
-		binary.Size(rateProjDesc{}), binary.Size(probeDesc{}), binary.Size(netDesc{}), binary.Size(stpDesc{}), binary.Size(stdpDesc{})}
+		binary.Size(rateProjDesc{}), binary.Size(probeDesc{}), binary.Size(netDesc{}), binary.Size(stpDesc{}), binary.Size(stdpDesc{}),
+		binary.Size(procDesc{})}
 }
 
 // NetDescriptor returns the MyelinNet of one record set: addr gives the
@@ -50,6 +51,7 @@ func (p *Plan) NetDescriptor(addr func(Buffer) uint64) []byte {
 	d.NSTP, d.STPEntries = uint32(len(net.STP)), net.STPStateSize()
 	d.PortBit = net.Syn.PortBit
 	d.NSTDP = uint32(len(net.STDP))
+	d.NProc, d.ProcSlots, d.ProcSlotWords = uint32(len(net.Procedural)), p.procSlots, p.procSlotWords
 	return appendStruct(nil, d)
 }
 
@@ -109,6 +111,20 @@ type netDesc struct {
 	Segs, ChunkCap, Words, Tiles       uint32
 	NSTP, STPEntries                   uint32
 	PortBit, NSTDP                     uint32
+	NProc, ProcSlots, ProcSlotWords    uint32
+	ProcPad                            uint32
+}
+
+type procDesc struct {
+	Rule, K, PreFirst, PreSize           uint32
+	PostFirst, NPost, Flags, ConnPurpose uint32
+	WPurpose, DPurpose, WKind, DKind     uint32
+	CWeight                              int32
+	CDelay, Port, DFirst                 uint32
+	ThrOff, ThrLen, HashBits, ListOff    uint32
+	Scale, WA, WB, WSign, DA, DB, Dt     float64
+	WLo, WHi, DLo, DHi                   float64
+	BP, BLogQ                            float64
 }
 
 type stpDesc struct {

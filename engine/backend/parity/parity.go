@@ -67,7 +67,10 @@ type Case struct {
 // clusters, a cue and a readout; stronger drive than the model's defaults,
 // for more spikes), a 2 % microcircuit (distributed weights and
 // delays), and Receptors and ReceptorsFused (every synaptic port, with
-// one-step and with fused delivery). Every spiking model also
+// one-step and with fused delivery), Procedural (every procedural rule,
+// regenerated at each spike), ProceduralFused (drawn procedural rows
+// through the fused launches) and brunel with procedural=1. Every spiking
+// model also
 // samples V of a few neurons.
 func Cases() []Case {
 	probe := func(pop string, count, every uint32) []*myelinpb.StateProbe {
@@ -104,6 +107,14 @@ func Cases() []Case {
 			Probes: probe("S1", 6, 3), MinSpikes: 2000, MinSamples: 1000, MinPopSpikes: map[string]uint64{"S1": 400, "S2": 30, "Ens": 100, "I": 800}},
 		{Name: "receptors", Spec: Receptors, MinSpikes: 1000, MinSamples: 1000, MinPopSpikes: map[string]uint64{"E": 1000, "I": 500, "C": 1000}},
 		{Name: "receptors_fused", Spec: ReceptorsFused, MinSpikes: 1000, MinSamples: 1000, MinPopSpikes: map[string]uint64{"E": 1000, "I": 500, "C": 1000}},
+		// V of the procedural targets every step: a weight off by one
+		// fixed-point unit shows there before it moves a spike.
+		{Name: "procedural", Spec: Procedural, MinSpikes: 5000, MinSamples: 100_000, MinPopSpikes: map[string]uint64{"A": 1000, "B": 1000, "C": 400, "D": 1000, "E": 400},
+			Probes: []*myelinpb.StateProbe{{Population: "A", Count: 300, Every: 1}, {Population: "B", Count: 200, Every: 1}, {Population: "D", Count: 200, Every: 1}}},
+		{Name: "procedural_fused", Spec: ProceduralFused, MinSpikes: 3000, MinSamples: 100_000, MinPopSpikes: map[string]uint64{"A": 1000, "B": 1000, "D": 500},
+			Probes: []*myelinpb.StateProbe{{Population: "A", Count: 300, Every: 1}, {Population: "B", Count: 200, Every: 1}, {Population: "D", Count: 200, Every: 1}}},
+		{Name: "brunel_procedural", Model: "brunel", Set: map[string]string{"n": "2000", "duration_ms": "200", "procedural": "1"},
+			Probes: probe("E", 12, 7), MinSpikes: 1000, MinSamples: 1000},
 	}
 }
 
