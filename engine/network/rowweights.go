@@ -121,7 +121,18 @@ func (b *builder) drawRowWeights(projs []*spikingProj) error {
 				pk := syn.Packed[end-n : end]
 				wOff := syn.RowPtr[pop.First] - syn.WeightBase[pi]
 				ws := syn.Weight[end-n-wOff : end-wOff]
-				sign := g.weightSign
+				// put signs weight j by the receptor, stores it (as
+				// float32 bits, until the scales are known) and adds
+				// its magnitude to its target's bound.
+				put := func(j int, x float64) {
+					x = g.signed(x)
+					a := math.Abs(x)
+					if !(a <= math.MaxFloat64) {
+						bads[c], badAt[c] = x, sp
+					}
+					ws[j] = int32(math.Float32bits(float32(x)))
+					sum[pk[j]>>dbits-lo] += a
+				}
 				j0 := 0
 				if s := &g.wDist; s.kind == sampleNormal {
 					// Normal weights: the values of s.fill, turned,
@@ -133,18 +144,7 @@ func (b *builder) drawRowWeights(projs []*spikingProj) error {
 						if !(x >= s.lo && x <= s.hi) {
 							break
 						}
-						switch {
-						case sign > 0:
-							x = math.Abs(x)
-						case sign < 0:
-							x = -math.Abs(x)
-						}
-						a := math.Abs(x)
-						if !(a <= math.MaxFloat64) {
-							bads[c], badAt[c] = x, sp
-						}
-						ws[j0] = int32(math.Float32bits(float32(x)))
-						sum[pk[j0]>>dbits-lo] += a
+						put(j0, x)
 					}
 					if j0 < len(w) {
 						s.normalFrom(q, w, j0)
@@ -153,19 +153,7 @@ func (b *builder) drawRowWeights(projs []*spikingProj) error {
 					g.wDist.fill(q, w)
 				}
 				for j := j0; j < len(w); j++ {
-					x := w[j]
-					switch {
-					case sign > 0:
-						x = math.Abs(x)
-					case sign < 0:
-						x = -math.Abs(x)
-					}
-					a := math.Abs(x)
-					if !(a <= math.MaxFloat64) {
-						bads[c], badAt[c] = x, sp
-					}
-					ws[j] = int32(math.Float32bits(float32(x)))
-					sum[pk[j]>>dbits-lo] += a
+					put(j, w[j])
 				}
 			}
 			if owned[pi] {
