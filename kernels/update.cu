@@ -101,29 +101,64 @@ __device__ __forceinline__ unsigned myelin_poisson_count(unsigned u, unsigned ba
     return base + len - 1;
 }
 
-// myelin_stdp_post_spike is a spike of step t of local neuron j of set
-// sd's postsynaptic population: every incoming plastic synapse is
-// potentiated by its presynaptic neuron's trace of the spikes before t
-// (read whole, as another thread of the launch may be storing it), then
-// the neuron's postsynaptic trace counts the spike. Only this thread
-// writes these weights in this launch.
-__device__ __forceinline__ void myelin_stdp_post_spike(const MyelinNet *net, const StdpDesc *sd, unsigned j,
-                                                       unsigned long long t)
+// myelin_stdp_post_work is the potentiation of step s's postsynaptic
+// spikes (cpu.Backend.stdpSpikes), as block b of nb: every incoming
+// plastic synapse of a spiking neuron is potentiated by its presynaptic
+// neuron's trace of the spikes before t (read whole: the update of step t
+// may have stored it, and STDP_TraceAt gives the same trace before and
+// after that store). With segs > 0 the work items are (spike, segment of
+// blockDim.x entries of its column), segs per spike, the longest column
+// of every set divided by blockDim.x; with segs 0 a block walks each of
+// its spikes' columns in a blockDim.x stride. Each synapse has one
+// postsynaptic neuron, which spikes at most once a step, so no two threads
+// write one weight, and the order of the work does not matter. It runs
+// after the step's update, which wrote the spike list, and before its
+// delivery, which reads and depresses the same weights.
+__device__ __forceinline__ void myelin_stdp_post_work(const MyelinNet *net, unsigned s, unsigned segs, unsigned b,
+                                                      unsigned nb)
 {
-    const STDP *c = &sd->coef;
-    if (c->Potentiate != 0.0f) {
-        unsigned long long e1 = net->stdp_ptr[sd->ptr_off + j + 1];
-        for (unsigned long long e = net->stdp_ptr[sd->ptr_off + j]; e < e1; e++) {
-            unsigned long long rec = *(volatile const unsigned long long *)&net->stdp_pre[sd->pre_off + net->stdp_src[e]];
-            float kp = STDP_TraceAt(rec, t, c->PlusRate);
-            if (kp != 0.0f) {
-                int *w = &net->weight[net->stdp_w[e]];
-                *w = STDP_Facilitate(c, *w, kp);
+    unsigned long long t = *net->step + s;
+    unsigned off = net->spk_off[s];
+    unsigned long long items = (unsigned long long)net->spk_cnt[s] * (segs > 0 ? segs : 1u);
+    for (unsigned long long w = b; w < items; w += nb) {
+        unsigned long long spike = segs > 0 ? w / segs : w;
+        unsigned seg = segs > 0 ? (unsigned)(w % segs) : 0u;
+        unsigned g = net->spk_ids[off + spike];
+        int pi = (int)myelin_pop_of(net, g);
+        for (unsigned k = 0; k < net->n_stdp; k++) {
+            const StdpDesc *sd = &net->stdp_sets[k];
+            const STDP *c = &sd->coef;
+            if (sd->post != pi || c->Potentiate == 0.0f) {
+                continue;
+            }
+            unsigned j = g - sd->post_first;
+            unsigned long long e0 = net->stdp_ptr[sd->ptr_off + j];
+            unsigned long long e1 = net->stdp_ptr[sd->ptr_off + j + 1];
+            unsigned long long stride = blockDim.x;
+            if (segs > 0) {
+                e0 += (unsigned long long)seg * blockDim.x;
+                unsigned long long end = e0 + blockDim.x;
+                e1 = end < e1 ? end : e1;
+            }
+            for (unsigned long long e = e0 + threadIdx.x; e < e1; e += stride) {
+                unsigned long long rec = *(volatile const unsigned long long *)&net->stdp_pre[sd->pre_off + net->stdp_src[e]];
+                float kp = STDP_TraceAt(rec, t, c->PlusRate);
+                if (kp != 0.0f) {
+                    int *wp = &net->weight[net->stdp_w[e]];
+                    *wp = STDP_Facilitate(c, *wp, kp);
+                }
             }
         }
     }
-    unsigned long long *post = &net->stdp_post[sd->post_off + j];
-    *post = STDP_TraceSpike(*post, t, c->MinusRate);
+}
+
+// myelin_stdp_post(net, s, segs): the potentiation of step s's
+// postsynaptic spikes (myelin_stdp_post_work over the grid), launched
+// between the step's update and its delivery for networks with STDP.
+extern "C" __global__ void myelin_stdp_post(const __grid_constant__ MyelinNet net_, unsigned s, unsigned segs)
+{
+    const MyelinNet *__restrict__ net = &net_;
+    myelin_stdp_post_work(net, s, segs, blockIdx.x, gridDim.x);
 }
 
 // myelin_update_neuron is step t of one neuron of the spiking populations,
@@ -213,15 +248,16 @@ __device__ __forceinline__ void myelin_update_neuron(const MyelinNet *net, unsig
                     TsodyksMarkram_Spike(&sd->coef, &net->stp_u[j], &net->stp_x[j], &net->stp_last[j], t);
             }
         }
-        // STDP (cpu.Backend.stdpSpikes): as a postsynaptic neuron, the
-        // potentiation of its incoming plastic synapses and its trace; as
-        // a presynaptic neuron, its trace, stored whole (a 64-bit store)
-        // because other threads of this launch may read it: they read the
-        // same trace before and after it (STDP_TraceAt).
+        // STDP (cpu.Backend.stdpSpikes): as a postsynaptic neuron, its
+        // trace (myelin_stdp_post potentiates its incoming synapses after
+        // this launch, in parallel); as a presynaptic neuron, its trace,
+        // stored whole (a 64-bit store) because other threads read it:
+        // they read the same trace before and after it (STDP_TraceAt).
         for (unsigned k = 0; k < net->n_stdp; k++) {
             const StdpDesc *sd = &net->stdp_sets[k];
             if (sd->post == (int)pi) {
-                myelin_stdp_post_spike(net, sd, (unsigned)i, t);
+                unsigned long long *post = &net->stdp_post[sd->post_off + (unsigned)i];
+                *post = STDP_TraceSpike(*post, t, sd->coef.MinusRate);
             }
         }
         for (unsigned k = 0; k < net->n_stdp; k++) {
@@ -279,14 +315,23 @@ extern "C" __global__ void myelin_step(const __grid_constant__ MyelinNet net_, u
 // as in myelin_step.
 #define MYELIN_PERSIST_FUSED 0x80000000u
 
+// MYELIN_PERSIST_STDP is the flag bit of myelin_persistent's third
+// argument for a network with STDP (never fused): each step has a phase
+// of potentiation (myelin_stdp_post_work) between its update and its
+// delivery.
+#define MYELIN_PERSIST_STDP 0x40000000u
+
 // myelin_persist_phases is the number of phases of a persistent chunk of m
 // steps with flags a: unfused, the events of step 0, then for each step its
-// update and its delivery (2m + 1); fused, the events of step 0, then m
-// phases of the update of s and delivery of s-1, then the last delivery
-// (m + 2).
+// update and its delivery (2m + 1), with STDP its update, potentiation and
+// delivery (3m + 1); fused, the events of step 0, then m phases of the
+// update of s and delivery of s-1, then the last delivery (m + 2).
 __device__ __forceinline__ unsigned myelin_persist_phases(unsigned m, unsigned a)
 {
-    return (a & MYELIN_PERSIST_FUSED) != 0 ? m + 2 : 2 * m + 1;
+    if ((a & MYELIN_PERSIST_FUSED) != 0) {
+        return m + 2;
+    }
+    return ((a & MYELIN_PERSIST_STDP) != 0 ? 3 : 2) * m + 1;
 }
 
 // myelin_persist_update is the update of step s by block b of nb: the
@@ -319,7 +364,9 @@ __device__ __forceinline__ void myelin_persist_deliver(const MyelinNet *net, uns
 // myelin_step:
 //   unfused  0: events of step 0; 2s+1: update of s; 2s+2: delivery of s
 //            and the events of s+1 (atomic adds into slots after t: the
-//            delivery's at t+delay, the events' at t+1);
+//            delivery's at t+delay, the events' at t+1); with STDP 3s+1:
+//            update of s; 3s+2: potentiation of s; 3s+3: delivery of s and
+//            the events of s+1;
 //   fused    0: events of step 0; k = 1..m: update of k-1, delivery of k-2
 //            (its spikes reach slots k and later: delays >= 2) and the
 //            events of step k (slot k, which the update of k-1 does not
@@ -328,7 +375,7 @@ __device__ __forceinline__ void myelin_persist_deliver(const MyelinNet *net, uns
 __device__ __forceinline__ void myelin_persist_phase(const MyelinNet *net, unsigned m, unsigned a, unsigned ph,
                                                      unsigned b, unsigned nb)
 {
-    unsigned ublocks = a & ~MYELIN_PERSIST_FUSED;
+    unsigned ublocks = a & ~(MYELIN_PERSIST_FUSED | MYELIN_PERSIST_STDP);
     unsigned long long gid = (unsigned long long)b * blockDim.x + threadIdx.x;
     unsigned long long threads = (unsigned long long)nb * blockDim.x;
     if (ph == 0) {
@@ -336,9 +383,12 @@ __device__ __forceinline__ void myelin_persist_phase(const MyelinNet *net, unsig
         return;
     }
     if ((a & MYELIN_PERSIST_FUSED) == 0) {
-        unsigned s = (ph - 1) / 2;
-        if (ph % 2 == 1) {
+        unsigned per = (a & MYELIN_PERSIST_STDP) != 0 ? 3u : 2u;
+        unsigned s = (ph - 1) / per, r = (ph - 1) % per;
+        if (r == 0) {
             myelin_persist_update(net, s, ublocks, net->spk_off[s], b, nb);
+        } else if (r + 1 < per) {
+            myelin_stdp_post_work(net, s, 0, b, nb);
         } else {
             myelin_persist_deliver(net, s, true, b, nb);
             if (s + 1 < m) {
@@ -400,7 +450,7 @@ __device__ __forceinline__ void myelin_grid_sync(const MyelinNet *net)
 // host uses it only for networks of spiking populations alone whose grid
 // is resident at once (launch.Config.Persistent); a = update blocks, with
 // MYELIN_PERSIST_FUSED where every delay is at least 2 steps and no
-// projection has STDP.
+// projection has STDP, MYELIN_PERSIST_STDP where one has.
 extern "C" __global__ void myelin_persistent(const __grid_constant__ MyelinNet net_, unsigned m, unsigned a)
 {
     const MyelinNet *__restrict__ net = &net_;

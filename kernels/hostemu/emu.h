@@ -21,6 +21,7 @@ enum {
     MYELIN_K_STEP = 11,
     MYELIN_K_PERSISTENT = 12,
     MYELIN_K_DELIVER_PROC = 13,
+    MYELIN_K_STDP_POST = 14,
 };
 
 // myelin_emu_launch runs kernel <<<grid, block>>>(net, s, a) on the host.

@@ -473,7 +473,7 @@ func TestParitySegments(t *testing.T) {
 	for _, cfg := range []launch.Config{
 		{Block: 64, DeliverBlocks: 5, MaxChunkSteps: 37, Segments: launch.SegmentsPerSpike},
 		{Block: 32, DeliverBlocks: 3, MaxChunkSteps: 7, Segments: launch.SegmentsPerSpike, Persistent: launch.PersistentOn, PersistentBlocks: 2},
-		{Block: 64, DeliverBlocks: 5, MaxChunkSteps: 37},
+		{Block: 64, DeliverBlocks: 5, MaxChunkSteps: 37, Segments: launch.SegmentsGlobal},
 	} {
 		for _, c := range cases {
 			if cfg.Segments == launch.SegmentsGlobal && c.Name != "hub" {

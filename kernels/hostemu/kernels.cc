@@ -45,6 +45,9 @@ extern "C" int myelin_emu_launch(int kernel, unsigned grid, unsigned block, cons
     case MYELIN_K_DELIVER_PROC:
         simt_launch(g, b, [=] { myelin_deliver_proc(*net, s, a); });
         return 0;
+    case MYELIN_K_STDP_POST:
+        simt_launch(g, b, [=] { myelin_stdp_post(*net, s, a); });
+        return 0;
     case MYELIN_K_STEP:
         // Update blocks first on even steps, delivery blocks first on odd
         // ones: the fused launch must not depend on its blocks' order.
@@ -91,6 +94,8 @@ extern "C" const char *myelin_emu_kernel_name(int kernel)
         return "myelin_deliver";
     case MYELIN_K_DELIVER_PROC:
         return "myelin_deliver_proc";
+    case MYELIN_K_STDP_POST:
+        return "myelin_stdp_post";
     case MYELIN_K_STEP:
         return "myelin_step";
     case MYELIN_K_PERSISTENT:

@@ -28,11 +28,15 @@ const (
 	// of the spikes of step s (launched only for networks with procedural
 	// projections).
 	DeliverProc Kernel = 13
+	// StdpPost is myelin_stdp_post(net, s, segments): the potentiation of
+	// step s's postsynaptic spikes, between its update and its delivery
+	// (launched only for networks with STDP).
+	StdpPost Kernel = 14
 )
 
 // Kernels lists every kernel.
 func Kernels() []Kernel {
-	return []Kernel{ChunkBegin, Events, Update, ChunkEnd, RateUpdate, Deliver, OrderCount, OrderScan, OrderWrite, Step, Persistent, DeliverProc}
+	return []Kernel{ChunkBegin, Events, Update, ChunkEnd, RateUpdate, Deliver, OrderCount, OrderScan, OrderWrite, Step, Persistent, DeliverProc, StdpPost}
 }
 
 // Name returns the kernel's extern "C" name.
@@ -52,6 +56,8 @@ func (k Kernel) Name() string {
 		return "myelin_deliver"
 	case DeliverProc:
 		return "myelin_deliver_proc"
+	case StdpPost:
+		return "myelin_stdp_post"
 	case Step:
 		return "myelin_step"
 	case Persistent:
@@ -70,7 +76,7 @@ func (k Kernel) Name() string {
 // module (kernels/ptx/<module>.ptx) that holds the kernel.
 func (k Kernel) Module() string {
 	switch k {
-	case ChunkBegin, Events, Update, ChunkEnd, Step, Persistent:
+	case ChunkBegin, Events, Update, ChunkEnd, Step, Persistent, StdpPost:
 		return "update"
 	case RateUpdate:
 		return "rate_update"

@@ -82,22 +82,38 @@ type Config struct {
 // (myelin_deliver_work) splits a step's deliveries into block work.
 type SegmentsMode int
 
-// The segmentations. Both give the same result; they differ in cost.
+// The segmentations. All give the same result; they differ in cost.
 const (
-	// SegmentsGlobal (the default) cuts every spike's row into
+	// SegmentsAuto (the default) is SegmentsPerSpike for a network whose
+	// longest row is at least SkewedRows times its mean row (over the
+	// neurons with synapses), SegmentsGlobal otherwise. Plan.Config
+	// reports the choice.
+	SegmentsAuto SegmentsMode = iota
+	// SegmentsGlobal cuts every spike's row into
 	// Plan.Segs segments of Block synapses, Segs fixed by the longest row
 	// of the whole network: a step of c spikes is c × Segs work items,
 	// however short most rows are.
-	SegmentsGlobal SegmentsMode = iota
+	SegmentsGlobal
 	// SegmentsPerSpike gives each spike to one block, whose threads walk
 	// its row in a Block-stride loop: a spike costs its own row, and no
 	// work depends on the longest row.
 	SegmentsPerSpike
 )
 
-// String returns "global" or "per-spike".
+// SkewedRows is the ratio of the longest row to the mean row from which
+// SegmentsAuto delivers per spike. Measured on an H100 (cuda.
+// BenchmarkDeliverSegments, bench/RESULTS.md): the global segmentation
+// was faster for brunel 12,500 (6.1 against 7.7 µs per step; longest row
+// about 1.1 times the mean) and the microcircuit at scale 0.1 (11.5
+// against 21.9 µs), per spike for a hub row 100 times the others (6.7
+// against 8.7 µs).
+const SkewedRows = 16
+
+// String returns "auto", "global" or "per-spike".
 func (m SegmentsMode) String() string {
 	switch m {
+	case SegmentsAuto:
+		return "auto"
 	case SegmentsGlobal:
 		return "global"
 	case SegmentsPerSpike:
@@ -123,11 +139,14 @@ const (
 )
 
 // PersistentMaxN is the largest network that PersistentAuto runs in one
-// persistent launch per chunk. Provisional: chosen from first principles
-// (a grid-wide barrier costs about as much as a graph node's launch, and
-// below a few thousand neurons a step's work is smaller than either), not
-// yet measured on a GPU; cuda.BenchmarkPersistent measures it.
-const PersistentMaxN = 5000
+// persistent launch per chunk: none. Measured on an H100
+// (cuda.BenchmarkPersistent, bench/RESULTS.md), the persistent launch was
+// slower than the graph of per-step launches for cuba, coba and brunel at
+// 1,000 and 4,000 neurons, on grids of 132 and of 16 blocks (brunel 1,000:
+// 6.7–6.9 against 5.1 µs per step; cuba 1,000: 6.8–7.3 against 6.0): two
+// grid-wide barriers cost more than the graph's launches. PersistentOn
+// still runs it.
+const PersistentMaxN = 0
 
 // String returns "auto", "on" or "off".
 func (m PersistentMode) String() string {
@@ -176,6 +195,7 @@ type Plan struct {
 	bufs       []BufferSpec
 	probeOut   []uint32
 	segs       uint32
+	stdpSegs   uint32 // myelin_stdp_post's segments per spike (stdpSegments)
 	words      uint32 // words of a step's spike bitmask: ceil(N / 32)
 	tiles      uint32 // tiles of OrderTile words in a bitmask
 	eventGrid  uint32
@@ -213,8 +233,8 @@ func New(net *network.Network, cfg Config) (*Plan, error) {
 	if cfg.Persistent < PersistentAuto || cfg.Persistent > PersistentOff {
 		return nil, fmt.Errorf("launch: Config.Persistent is %v, want auto, on or off", cfg.Persistent)
 	}
-	if cfg.Segments < SegmentsGlobal || cfg.Segments > SegmentsPerSpike {
-		return nil, fmt.Errorf("launch: Config.Segments is %v, want global or per-spike", cfg.Segments)
+	if cfg.Segments < SegmentsAuto || cfg.Segments > SegmentsPerSpike {
+		return nil, fmt.Errorf("launch: Config.Segments is %v, want auto, global or per-spike", cfg.Segments)
 	}
 	if cfg.PersistentBlocks < 0 || cfg.PersistentBlocks >= 1<<31 {
 		return nil, fmt.Errorf("launch: Config.PersistentBlocks is %d, want 0 to 2^31-1", cfg.PersistentBlocks)
@@ -231,9 +251,20 @@ func New(net *network.Network, cfg Config) (*Plan, error) {
 	if int64(p.ChunkSteps)*int64(net.N) >= 1<<32 || int64(p.ChunkSteps)*int64(p.SampleWidth) >= 1<<40 {
 		return nil, fmt.Errorf("launch: a chunk of %d steps × %d neurons overflows the 32-bit spike offsets", p.ChunkSteps, net.N)
 	}
-	var maxRow uint64
+	var maxRow, rows uint64
 	for i := uint32(0); i < net.N; i++ {
-		maxRow = max(maxRow, net.Syn.RowPtr[i+1]-net.Syn.RowPtr[i])
+		r := net.Syn.RowPtr[i+1] - net.Syn.RowPtr[i]
+		maxRow = max(maxRow, r)
+		if r > 0 {
+			rows++
+		}
+	}
+	if cfg.Segments == SegmentsAuto {
+		cfg.Segments = SegmentsGlobal
+		if rows > 0 && maxRow*rows >= SkewedRows*(net.Syn.RowPtr[net.N]-net.Syn.RowPtr[0]) {
+			cfg.Segments = SegmentsPerSpike
+		}
+		p.cfg.Segments = cfg.Segments
 	}
 	segs := (maxRow + uint64(cfg.Block) - 1) / uint64(cfg.Block)
 	if segs >= 1<<32 || uint64(net.N) >= 1<<31 {
@@ -272,9 +303,10 @@ func New(net *network.Network, cfg Config) (*Plan, error) {
 	// with them runs launch by launch.
 	p.persistent = len(p.spikingPop) > 0 && len(p.ratePop) == 0 && len(net.Procedural) == 0 && cfg.PersistentBlocks > 0 &&
 		(cfg.Persistent == PersistentOn || cfg.Persistent == PersistentAuto && net.N <= PersistentMaxN)
-	if p.persistent && p.updateGrid >= 1<<31 {
-		p.persistent = false // the flag bit of the launch's argument would clash
+	if p.persistent && p.updateGrid >= persistSTDP {
+		p.persistent = false // the flag bits of the launch's argument would clash
 	}
+	p.stdpSegs = stdpSegments(net, cfg)
 	return p, nil
 }
 
@@ -356,6 +388,9 @@ func (p *Plan) Chunk(m int) []Launch {
 		if p.fused && p.net.RingSlots >= 3 {
 			a |= persistFused
 		}
+		if len(net.STDP) > 0 {
+			a |= persistSTDP
+		}
 		ls = append(ls, Launch{Kernel: Persistent, Grid: uint32(p.cfg.PersistentBlocks), Block: bs, S: uint32(m), A: a})
 	}
 	proc := len(net.Procedural) > 0
@@ -373,6 +408,11 @@ func (p *Plan) Chunk(m int) []Launch {
 		}
 		if len(p.ratePop) > 0 {
 			ls = append(ls, Launch{Kernel: RateUpdate, Grid: p.rateGrid, Block: bs, S: s})
+		}
+		if len(net.STDP) > 0 {
+			// Potentiation by step s's spikes, before its delivery reads
+			// and depresses the same weights (never fused).
+			ls = append(ls, Launch{Kernel: StdpPost, Grid: uint32(p.cfg.DeliverBlocks), Block: bs, S: s, A: p.stdpSegs})
 		}
 		if p.fused && s > 0 && proc {
 			// The procedural rows of step s-1, which the fused launch
@@ -405,6 +445,37 @@ func (p *Plan) Chunk(m int) []Launch {
 // the persistent launch's argument A for a network whose delays are all at
 // least 2 steps.
 const persistFused = 1 << 31
+
+// persistSTDP is MYELIN_PERSIST_STDP (kernels/update.cu): the flag of the
+// persistent launch's argument A for a network with STDP, whose steps have
+// a potentiation phase.
+const persistSTDP = 1 << 30
+
+// stdpSegments returns the segments of Block entries that myelin_stdp_post
+// gives each postsynaptic spike (its argument A): the longest column of
+// incoming plastic synapses of any set divided by Block, rounded up; 0
+// (each block walks whole columns) with SegmentsPerSpike or without STDP.
+func stdpSegments(net *network.Network, cfg Config) uint32 {
+	if cfg.Segments == SegmentsPerSpike {
+		return 0
+	}
+	var longest uint64
+	for k := range net.STDP {
+		ptr := net.STDP[k].PostPtr
+		for j := 0; j+1 < len(ptr); j++ {
+			longest = max(longest, ptr[j+1]-ptr[j])
+		}
+	}
+	segs := (longest + uint64(cfg.Block) - 1) / uint64(cfg.Block)
+	if segs >= 1<<31 {
+		return 0 // walk whole columns rather than overflow the argument
+	}
+	return uint32(segs)
+}
+
+// StdpSegs is the argument A of the myelin_stdp_post launches
+// (stdpSegments).
+func (p *Plan) StdpSegs() uint32 { return p.stdpSegs }
 
 // Segs is the row segments of Block synapses that delivery gives every
 // spike (MyelinNet.segs): with SegmentsGlobal the longest row of the

@@ -257,8 +257,9 @@ func TestMinDelayAtLeast(t *testing.T) {
 }
 
 // TestPersistentChoice checks which plans run each chunk in one persistent
-// launch: auto takes networks of at most PersistentMaxN neurons when the
-// backend offers a resident grid (PersistentBlocks > 0), on takes any size,
+// launch: auto takes networks of at most PersistentMaxN neurons (none since
+// the H100 measured the persistent launch slower) when the backend offers
+// a resident grid (PersistentBlocks > 0), on takes any size,
 // off none, and a network with a rate population never; the persistent
 // chunk is ChunkBegin, Persistent (the update blocks in A, with the fused
 // flag exactly when every delay is at least 2 steps), the order launches
@@ -272,7 +273,7 @@ func TestPersistentChoice(t *testing.T) {
 		}
 		return net
 	}
-	small, large := build("brunel", "1000"), build("brunel", fmt.Sprint(PersistentMaxN+500))
+	small, large := build("brunel", "1000"), build("brunel", fmt.Sprint(PersistentMaxN+5500))
 	cuba := build("cuba", "1000")
 	for _, c := range []struct {
 		net  *network.Network
@@ -280,13 +281,15 @@ func TestPersistentChoice(t *testing.T) {
 		grid int
 		want bool
 	}{
-		{small, PersistentAuto, 8, true},
+		{small, PersistentAuto, 8, small.N <= PersistentMaxN},
 		{small, PersistentAuto, 0, false},
+		{small, PersistentOn, 8, true},
 		{small, PersistentOff, 8, false},
 		{large, PersistentAuto, 8, false},
 		{large, PersistentOn, 8, true},
 		{large, PersistentOn, 0, false},
-		{cuba, PersistentAuto, 8, true},
+		{cuba, PersistentAuto, 8, cuba.N <= PersistentMaxN},
+		{cuba, PersistentOn, 8, true},
 	} {
 		p, err := New(c.net, Config{Block: 64, Persistent: c.mode, PersistentBlocks: c.grid, MaxChunkSteps: 10})
 		if err != nil {
@@ -352,13 +355,21 @@ func TestSegments(t *testing.T) {
 		return binary.LittleEndian.Uint32(d[segsOffset:])
 	}
 	for _, block := range []int{64, 256} {
-		g, err := New(net, Config{Block: block})
+		g, err := New(net, Config{Block: block, Segments: SegmentsGlobal})
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := uint32((maxRow + uint64(block) - 1) / uint64(block))
 		if g.Config().Segments != SegmentsGlobal || g.Segs() != want || segsField(g) != want {
-			t.Errorf("block %d, default mode %v: Segs() = %d, descriptor %d, want %d (the hub's row)", block, g.Config().Segments, g.Segs(), segsField(g), want)
+			t.Errorf("block %d, global mode %v: Segs() = %d, descriptor %d, want %d (the hub's row)", block, g.Config().Segments, g.Segs(), segsField(g), want)
+		}
+		// Auto: the hub's row is 100 times the mean, so per spike.
+		a, err := New(net, Config{Block: block})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Config().Segments != SegmentsPerSpike || a.Segs() != 0 {
+			t.Errorf("block %d, auto on the hub network: mode %v, Segs() = %d, want per-spike, 0", block, a.Config().Segments, a.Segs())
 		}
 		p, err := New(net, Config{Block: block, Segments: SegmentsPerSpike})
 		if err != nil {
@@ -368,12 +379,20 @@ func TestSegments(t *testing.T) {
 			t.Errorf("block %d, per spike: Segs() = %d, descriptor %d, want 0", block, p.Segs(), segsField(p))
 		}
 	}
+	// Auto on rows of nearly equal length (brunel): global.
+	even, err := parity.Build(parity.Case{Name: "brunel", Model: "brunel", Set: map[string]string{"n": "1000", "duration_ms": "10"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err := New(even, Config{Block: 64}); err != nil || e.Config().Segments != SegmentsGlobal || e.Segs() == 0 {
+		t.Errorf("auto on brunel: %v, want global segments", err)
+	}
 	for _, m := range []SegmentsMode{-1, SegmentsPerSpike + 1} {
 		if _, err := New(net, Config{Segments: m}); err == nil || !strings.Contains(err.Error(), "Config.Segments") {
 			t.Errorf("Segments %d: error %v, want one naming Config.Segments", int(m), err)
 		}
 	}
-	if SegmentsGlobal.String() != "global" || SegmentsPerSpike.String() != "per-spike" {
-		t.Errorf("mode names %q, %q", SegmentsGlobal, SegmentsPerSpike)
+	if SegmentsAuto.String() != "auto" || SegmentsGlobal.String() != "global" || SegmentsPerSpike.String() != "per-spike" {
+		t.Errorf("mode names %q, %q, %q", SegmentsAuto, SegmentsGlobal, SegmentsPerSpike)
 	}
 }

@@ -97,7 +97,7 @@ func Cases() []Case {
 			Probes: probe("E", 6, 4), MinSpikes: 500, MinSamples: 1000},
 		{Name: "microcircuit", Model: "microcircuit", Set: map[string]string{"scale": "0.02", "k_scale": "0.1", "duration_ms": "200"},
 			MinSpikes: 500},
-		{Name: "consolidation", Model: "consolidation", Set: map[string]string{"n": "200", "patterns": "3", "replay_ms": "700", "test_ms": "500"},
+		{Name: "consolidation", Model: "consolidation", Set: map[string]string{"n": "200", "patterns": "3", "replay_ms": "700", "test_ms": "500", "duration_ms": "1200"},
 			MinSpikes: 1200, MinPopSpikes: map[string]uint64{"HPC": 400, "CTX": 400}},
 		{Name: "hopfield_stdp", Model: "hopfield", Set: map[string]string{"n": "200", "patterns": "3", "learning": "stdp", "presentations": "1", "duration_ms": "1300"},
 			MinSpikes: 1000},
