@@ -71,12 +71,13 @@ const memoryReserve = 64 << 20
 // NewBackend returns a backend on an open device, which stays the
 // caller's to close. cfg chooses the launch geometry (nil: blocks of 256
 // threads, a deliver grid of 8 blocks per SM, 64 MiB per record set,
-// persistent mode auto). Where cfg asks for the persistent mode
-// (launch.PersistentOn) with PersistentBlocks 0 and the device supports
-// cooperative launches, the persistent grid is one block per SM. Auto does
-// not offer the persistent kernel a grid yet: it has not run on a GPU, so
-// until a device run measures it (cuda.BenchmarkPersistent) and proves it
-// (TestBackendParityPersistent), networks run launch by launch unless a
+// persistent mode auto, procedural row scratch
+// launch.ProceduralScratchFor the device). Where cfg asks for the
+// persistent mode (launch.PersistentOn) with PersistentBlocks 0 and the
+// device supports cooperative launches, the persistent grid is one block
+// per SM. Auto does not offer the persistent kernel a grid: an H100
+// measured it slower than per-step launches at every size tried
+// (launch.PersistentMaxN), so networks run launch by launch unless a
 // caller turns it on.
 func NewBackend(dev *driver.Device, cfg *launch.Config) *Backend {
 	return &Backend{dev: dev, cfg: cfg}
@@ -145,6 +146,9 @@ func (b *Backend) Load(net *network.Network) error {
 	cfg := launch.Config{DeliverBlocks: 8 * max(1, b.dev.Info().SMs)}
 	if b.cfg != nil {
 		cfg = *b.cfg
+	}
+	if cfg.ProceduralScratch == 0 {
+		cfg.ProceduralScratch = launch.ProceduralScratchFor(b.dev.Info().TotalMemory)
 	}
 	if cfg.PersistentBlocks == 0 && cfg.Persistent == launch.PersistentOn && b.dev.Info().CooperativeLaunch {
 		cfg.PersistentBlocks = max(1, b.dev.Info().SMs)

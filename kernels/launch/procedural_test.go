@@ -208,3 +208,25 @@ func TestParityProceduralFusedIsFused(t *testing.T) {
 		}
 	}
 }
+
+// TestProceduralScratchFor checks the scratch a GPU backend gives procedural
+// rows by device size: a sixteenth of the memory, at least a quarter of
+// the default and at most 4 GiB.
+func TestProceduralScratchFor(t *testing.T) {
+	for _, c := range []struct {
+		total uint64
+		want  int64
+	}{
+		{0, launch.DefaultProceduralScratch / 4},
+		{2 << 30, launch.DefaultProceduralScratch / 4},
+		{16 << 30, 1 << 30},
+		{40 << 30, 40 << 26},
+		{80 << 30, 4 << 30},
+		{141 << 30, 4 << 30},
+		{1 << 63, 4 << 30},
+	} {
+		if got := launch.ProceduralScratchFor(c.total); got != c.want {
+			t.Errorf("ProceduralScratchFor(%d) = %d, want %d", c.total, got, c.want)
+		}
+	}
+}
