@@ -128,11 +128,13 @@ const stagingRound = 1 << 22
 const maxCompactPops = 1024
 
 // ProceduralScratch is the most device memory that the threads which
-// regenerate procedural rows take (launch.DefaultProceduralScratch), and
+// regenerate procedural rows take on an 80 GB card
+// (launch.ProceduralScratchFor: a sixteenth of the device, at most 4 GiB;
+// smaller cards give less, which fewer threads share), and
 // maxDeliverThreads the most threads of a deliver grid that a plan
 // assumes (8 blocks of 256 threads per SM on a 132-SM H100).
 const (
-	ProceduralScratch = 1 << 30
+	ProceduralScratch = 4 << 30
 	maxDeliverThreads = 8 * 132 * 256
 )
 

@@ -99,10 +99,11 @@ func TestProceduralScratchSlots(t *testing.T) {
 
 // myelin plan's GPU column counts the row scratch that the plan of an
 // H100-sized deliver grid (8 blocks of 256 threads per SM, 132 SMs)
-// allocates, with the same default budget.
+// allocates, with the budget that a GPU backend gives it on an 80 GB card.
 func TestPlanProceduralScratch(t *testing.T) {
-	if plan.ProceduralScratch != launch.DefaultProceduralScratch {
-		t.Fatalf("plan.ProceduralScratch %d, launch.DefaultProceduralScratch %d", plan.ProceduralScratch, launch.DefaultProceduralScratch)
+	h100 := launch.ProceduralScratchFor(80 << 30)
+	if plan.ProceduralScratch != h100 {
+		t.Fatalf("plan.ProceduralScratch %d, launch.ProceduralScratchFor(80 GB) %d", plan.ProceduralScratch, h100)
 	}
 	for _, n := range []string{"1000", "2000"} {
 		s, err := models.Spec("brunel", map[string]string{"n": n, "procedural": "1", "indegree": "100"})
@@ -110,15 +111,16 @@ func TestPlanProceduralScratch(t *testing.T) {
 			t.Fatal(err)
 		}
 		if n == "2000" {
-			// Slots of 5,696 B (out-degree 400): the budget bounds them.
-			s.Projections[0].Rule.(*myelinpb.Projection_FixedOutDegree).FixedOutDegree.Outdegree = 400
+			// Slots of about 22 KB (out-degree 1,500): the budget bounds
+			// them (270,336 threads would need about 6 GB).
+			s.Projections[0].Rule.(*myelinpb.Projection_FixedOutDegree).FixedOutDegree.Outdegree = 1500
 		}
 		spec.ApplyDefaults(s)
 		net, err := network.Build(s, network.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := launch.New(net, launch.Config{Block: 256, DeliverBlocks: 8 * 132})
+		p, err := launch.New(net, launch.Config{Block: 256, DeliverBlocks: 8 * 132, ProceduralScratch: h100})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,6 +133,9 @@ func TestPlanProceduralScratch(t *testing.T) {
 		}
 		if want := uint64(slots) * uint64(bytes); got == 0 || got < want || got > want+uint64(bytes) {
 			t.Errorf("n=%s: plan counts %d B of row scratch, launch allocates %d slots × %d B", n, got, slots, bytes)
+		}
+		if bounded := uint64(slots) < 8*132*256; bounded != (n == "2000") {
+			t.Errorf("n=%s: %d generating threads: the budget bounds them %v, want %v", n, slots, bounded, n == "2000")
 		}
 	}
 }
