@@ -147,7 +147,7 @@ func (b *Backend) Load(net *network.Network) error {
 	if b.cfg != nil {
 		cfg = *b.cfg
 	}
-	if cfg.ProceduralScratch == 0 {
+	if cfg.ProceduralScratch <= 0 {
 		cfg.ProceduralScratch = launch.ProceduralScratchFor(b.dev.Info().TotalMemory)
 	}
 	if cfg.PersistentBlocks == 0 && cfg.Persistent == launch.PersistentOn && b.dev.Info().CooperativeLaunch {

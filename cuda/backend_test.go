@@ -28,6 +28,7 @@ import (
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/sim"
 	"github.com/myelin-sim/myelin/kernels/launch"
+	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
 func TestBackendParity(t *testing.T) {
@@ -46,8 +47,8 @@ func TestBackendParity(t *testing.T) {
 // TestBackendParityGeometry repeats the suite with another launch
 // configuration: small blocks, a tiny deliver grid and chunks of 37 steps
 // (several per recording block, both record sets in turn), launch by
-// launch in graphs (persistent mode off: TestBackendParity runs the small
-// cases persistent, as auto chooses).
+// launch in graphs (persistent mode off, as auto chooses too;
+// TestBackendParityPersistent runs the persistent kernel).
 func TestBackendParityGeometry(t *testing.T) {
 	d := openDevice(t)
 	cfg := launch.Config{Block: 32, DeliverBlocks: 3, MaxChunkSteps: 37, Persistent: launch.PersistentOff}
@@ -62,12 +63,47 @@ func TestBackendParityGeometry(t *testing.T) {
 	}
 }
 
+// TestBackendParitySegments runs delivery segmented per spike on the GPU:
+// parity.Hub (one row 100 times the others) with the default
+// configuration, whose auto mode chooses per spike, and every case with
+// per-spike segments forced, which also has myelin_stdp_post walk whole
+// columns (segments 0) in the STDP cases.
+func TestBackendParitySegments(t *testing.T) {
+	d := openDevice(t)
+	hub := parity.Case{Name: "hub", MinSpikes: 1000, MinPopSpikes: map[string]uint64{"H": 5, "T": 1000},
+		Spec: func() (*myelinpb.Network, error) { return parity.Hub(1500, 40, 100) }}
+	t.Run("hub/auto", func(t *testing.T) {
+		net, err := parity.Build(hub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, err := launch.New(net, launch.Config{}); err != nil || p.Config().Segments != launch.SegmentsPerSpike {
+			t.Fatalf("auto on the hub network: %v, want per-spike delivery", err)
+		}
+		res, err := parity.Compare(hub, 0, NewBackend(d, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Log(res)
+	})
+	cfg := launch.Config{Block: 64, DeliverBlocks: 5, MaxChunkSteps: 37, Segments: launch.SegmentsPerSpike}
+	for _, c := range parity.Cases() {
+		t.Run(c.Name+"/per-spike", func(t *testing.T) {
+			res, err := parity.Compare(c, 0, NewBackend(d, &cfg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Log(res)
+		})
+	}
+}
+
 // TestBackendParityPersistent runs parity cases with every chunk in one
 // cooperative launch of myelin_persistent (persistent mode on) on a grid of
 // 5 blocks of 64 threads, fewer than the update's blocks, with chunks of 37
 // steps: one-step delays (cuba, coba), delays of 15 steps (brunel: the
 // fused phases), short-term plasticity and STDP. The persistent kernel's
-// grid-wide barrier is exercised only here and in TestBackendParity.
+// grid-wide barrier is exercised only here (auto never runs persistent).
 func TestBackendParityPersistent(t *testing.T) {
 	d := openDevice(t)
 	if !d.Info().CooperativeLaunch {

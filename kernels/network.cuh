@@ -22,6 +22,8 @@ struct PopDesc {
     float el;          // E_L added to V in state samples (0 for iaf_cond_exp)
     unsigned ublock0;  // blocks of myelin_update's merged launch before this population's (spiking populations)
     unsigned rblock0;  // blocks of myelin_rate_update's merged launch before this population's (rate populations)
+    unsigned poisson0; // this population's Poisson inputs: poisson[poisson0, poisson0 + npoisson)
+    unsigned npoisson;
     union {
 #define MYELIN_MODEL_MEMBER(code, T, ...) T m_##T;
         MYELIN_SPIKING_MODELS(MYELIN_MODEL_MEMBER)
@@ -222,7 +224,7 @@ struct MyelinNet {
     unsigned proc_pad;
 };
 
-static_assert(sizeof(PopDesc) == 28 + 4 * MYELIN_MODEL_WORDS, "PopDesc layout");
+static_assert(sizeof(PopDesc) == 36 + 4 * MYELIN_MODEL_WORDS, "PopDesc layout");
 static_assert(sizeof(PoissonDesc) == 48, "PoissonDesc layout");
 static_assert(sizeof(DCDesc) == 32, "DCDesc layout");
 static_assert(sizeof(EventDesc) == 16, "EventDesc layout");

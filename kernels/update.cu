@@ -104,9 +104,9 @@ __device__ __forceinline__ unsigned myelin_poisson_count(unsigned u, unsigned ba
 // myelin_stdp_post_work is the potentiation of step s's postsynaptic
 // spikes (cpu.Backend.stdpSpikes), as block b of nb: every incoming
 // plastic synapse of a spiking neuron is potentiated by its presynaptic
-// neuron's trace of the spikes before t (read whole: the update of step t
-// may have stored it, and STDP_TraceAt gives the same trace before and
-// after that store). With segs > 0 the work items are (spike, segment of
+// neuron's trace of the spikes before t (the update of step t, which ran
+// before this launch or phase, may have stored a spike of t in the
+// record: STDP_TraceAt gives the same trace either way). With segs > 0 the work items are (spike, segment of
 // blockDim.x entries of its column), segs per spike, the longest column
 // of every set divided by blockDim.x; with segs 0 a block walks each of
 // its spikes' columns in a blockDim.x stride. Each synapse has one
@@ -141,6 +141,9 @@ __device__ __forceinline__ void myelin_stdp_post_work(const MyelinNet *net, unsi
                 e1 = end < e1 ? end : e1;
             }
             for (unsigned long long e = e0 + threadIdx.x; e < e1; e += stride) {
+                // volatile: in the persistent kernel the record may have
+                // been stored by another SM in the previous phase, and
+                // this SM's L1 may still hold the older line.
                 unsigned long long rec = *(volatile const unsigned long long *)&net->stdp_pre[sd->pre_off + net->stdp_src[e]];
                 float kp = STDP_TraceAt(rec, t, c->PlusRate);
                 if (kp != 0.0f) {
@@ -190,10 +193,11 @@ __device__ __forceinline__ void myelin_update_neuron(const MyelinNet *net, unsig
         net->ring_slow[idx] = 0;
     }
 
-    // Poisson inputs: counts × weight, added in int64.
+    // Poisson inputs of the population (the host groups them so): counts ×
+    // weight, added in int64.
     unsigned long long blk = t / 4;
     unsigned lane = (unsigned)(t % 4);
-    for (unsigned k = 0; k < net->n_poisson; k++) {
+    for (unsigned k = pop->poisson0, ke = pop->poisson0 + pop->npoisson; k < ke; k++) {
         const PoissonDesc *p = &net->poisson[k];
         if (t >= p->start && t < p->stop && g >= p->first && g < p->first + p->count) {
             Philox4 b = myelin_philox4x32(g, (unsigned)blk, (unsigned)(blk >> 32), p->purpose, net->key0, net->key1);
@@ -329,6 +333,9 @@ extern "C" __global__ void myelin_step(const __grid_constant__ MyelinNet net_, u
 __device__ __forceinline__ unsigned myelin_persist_phases(unsigned m, unsigned a)
 {
     if ((a & MYELIN_PERSIST_FUSED) != 0) {
+        if ((a & MYELIN_PERSIST_STDP) != 0) {
+            __trap(); // never fused with STDP (launch.New): the potentiation would be skipped
+        }
         return m + 2;
     }
     return ((a & MYELIN_PERSIST_STDP) != 0 ? 3 : 2) * m + 1;

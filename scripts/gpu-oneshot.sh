@@ -15,8 +15,8 @@
 #                    launch and one copy; a failure stops the script at once
 #                    with one FAIL line, so that a rerun still has time
 #   2 parity-small   every model, CPU against GPU, byte-identical streams,
-#                    in two launch geometries (the small networks run
-#                    persistent, as auto chooses, then launch by launch),
+#                    in two launch geometries, with delivery per spike
+#                    (the hub network as auto chooses, every case forced),
 #                    and five with the persistent kernel forced on; advance
 #                    sizes; close; the driver-layer tests
 #   3 parity-large   the models at their published sizes for PARITY_MS ms
@@ -80,7 +80,7 @@ min_step=$((10 * budget / 540 > 0 ? 10 * budget / 540 : 1))
 step7_min="${STEP7_MIN:-$((150 * budget / 540))}"
 logs=(preflight.log parity-small.log parity-large.log sanitizer.log bench.log cli.log brunel-1m.log)
 
-small_tests='^(TestGraphPinnedStream|TestCooperativeAndAttributes|TestDoFromManyGoroutines|TestBackendParity|TestBackendParityGeometry|TestBackendParityPersistent|TestBackendMemoryCheck|TestBackendAdvanceSizes|TestBackendClose|TestBackendNonFinite)$'
+small_tests='^(TestGraphPinnedStream|TestCooperativeAndAttributes|TestDoFromManyGoroutines|TestBackendParity|TestBackendParityGeometry|TestBackendParitySegments|TestBackendParityPersistent|TestBackendMemoryCheck|TestBackendAdvanceSizes|TestBackendClose|TestBackendNonFinite)$'
 gpu_models=(brunel:n=1000 brunel cuba coba ring_rate brunel:n=100000,indegree=1000)
 cpu_models=(brunel brunel:n=100000,indegree=1000)
 

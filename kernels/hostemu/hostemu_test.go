@@ -477,7 +477,20 @@ func TestParitySegments(t *testing.T) {
 	} {
 		for _, c := range cases {
 			if cfg.Segments == launch.SegmentsGlobal && c.Name != "hub" {
-				continue // TestParity runs them so
+				// TestParity runs them with the default, auto, which must
+				// resolve to global for them to be covered so.
+				net, err := parity.Build(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, err := launch.New(net, launch.Config{Block: cfg.Block})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p.Config().Segments != launch.SegmentsGlobal {
+					t.Errorf("%s: auto segmentation %v: TestParity no longer covers the global mode for it; run it here", c.Name, p.Config().Segments)
+				}
+				continue
 			}
 			t.Run(fmt.Sprintf("%s/%v_block%d_grid%d_persistent%d", c.Name, cfg.Segments, cfg.Block, cfg.DeliverBlocks, cfg.PersistentBlocks), func(t *testing.T) {
 				net, err := parity.Build(c)

@@ -118,6 +118,24 @@ func (p *Plan) layout() error {
 
 	add(BufStep, "state", StepBytes, nil)
 
+	// The Poisson descriptors go by target population (in their order
+	// within one), so that a neuron's update visits its own population's
+	// inputs alone; their counts add in int64, in any order.
+	poissonOrder := make([]int, 0, len(net.Poisson))
+	poisson0 := make([]uint32, len(net.Pops)+1)
+	for i := range net.Pops {
+		poisson0[i] = uint32(len(poissonOrder))
+		for k := range net.Poisson {
+			if net.Poisson[k].Pop == i {
+				poissonOrder = append(poissonOrder, k)
+			}
+		}
+	}
+	poisson0[len(net.Pops)] = uint32(len(poissonOrder))
+	if len(poissonOrder) != len(net.Poisson) {
+		return fmt.Errorf("launch: %d of %d Poisson inputs target no population", len(net.Poisson)-len(poissonOrder), len(net.Poisson))
+	}
+
 	var pops []byte
 	var ublocks, rblocks uint32
 	for i := range net.Pops {
@@ -126,6 +144,7 @@ func (p *Plan) layout() error {
 			return err
 		}
 		d.UBlock0, d.RBlock0 = ublocks, rblocks
+		d.Poisson0, d.NPoisson = poisson0[i], poisson0[i+1]-poisson0[i]
 		if net.Pops[i].Spiking() {
 			ublocks += p.blocks(net.Pops[i].Size)
 		} else {
@@ -172,7 +191,8 @@ func (p *Plan) layout() error {
 	add(BufWTab, "synapses", 4*int64(len(syn.PopWeight)), appendStruct(nil, syn.PopWeight))
 
 	var poisson []byte
-	for _, q := range net.Poisson {
+	for _, k := range poissonOrder {
+		q := &net.Poisson[k]
 		poisson = appendStruct(poisson, poissonDesc{
 			Start: q.Start, Stop: q.Stop, First: q.First, Count: q.Count, Weight: q.Weight,
 			Purpose: q.Purpose, Base: q.Base, TableOff: q.TableOff, TableLen: q.TableLen, Slow: b2u(q.Slow),

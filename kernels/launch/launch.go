@@ -19,6 +19,7 @@ package launch
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"runtime"
 	"slices"
 	"sync"
@@ -74,7 +75,8 @@ type Config struct {
 	// regenerate procedural rows (kernels/procedural.cuh): each owns a
 	// scratch slot of Floyd's hash set and the row's targets, so fewer
 	// threads generate at once when the out-degree is large. Default
-	// DefaultProceduralScratch.
+	// DefaultProceduralScratch; the CUDA backend sets ProceduralScratchFor
+	// its device where it is 0 or less.
 	ProceduralScratch int64
 }
 
@@ -130,7 +132,7 @@ type PersistentMode int
 // any other network runs launch by launch whatever the mode.
 const (
 	// PersistentAuto runs persistent the networks of at most
-	// PersistentMaxN neurons.
+	// PersistentMaxN neurons: none at present (PersistentMaxN is 0).
 	PersistentAuto PersistentMode = iota
 	// PersistentOn runs persistent every network that can.
 	PersistentOn
@@ -261,7 +263,7 @@ func New(net *network.Network, cfg Config) (*Plan, error) {
 	}
 	if cfg.Segments == SegmentsAuto {
 		cfg.Segments = SegmentsGlobal
-		if rows > 0 && maxRow*rows >= SkewedRows*(net.Syn.RowPtr[net.N]-net.Syn.RowPtr[0]) {
+		if skewed(maxRow, rows, net.Syn.RowPtr[net.N]-net.Syn.RowPtr[0]) {
 			cfg.Segments = SegmentsPerSpike
 		}
 		p.cfg.Segments = cfg.Segments
@@ -454,23 +456,47 @@ const persistSTDP = 1 << 30
 // stdpSegments returns the segments of Block entries that myelin_stdp_post
 // gives each postsynaptic spike (its argument A): the longest column of
 // incoming plastic synapses of any set divided by Block, rounded up; 0
-// (each block walks whole columns) with SegmentsPerSpike or without STDP.
+// (each block walks whole columns) with SegmentsPerSpike, without STDP,
+// and where the columns themselves are skewed (skewed: the longest at
+// least SkewedRows times the mean over the neurons with one), as the
+// delivery rows are for SegmentsAuto.
 func stdpSegments(net *network.Network, cfg Config) uint32 {
 	if cfg.Segments == SegmentsPerSpike {
 		return 0
 	}
-	var longest uint64
+	var longest, cols, total uint64
 	for k := range net.STDP {
 		ptr := net.STDP[k].PostPtr
 		for j := 0; j+1 < len(ptr); j++ {
-			longest = max(longest, ptr[j+1]-ptr[j])
+			c := ptr[j+1] - ptr[j]
+			longest = max(longest, c)
+			if c > 0 {
+				cols++
+				total += c
+			}
 		}
+	}
+	if skewed(longest, cols, total) {
+		return 0
 	}
 	segs := (longest + uint64(cfg.Block) - 1) / uint64(cfg.Block)
 	if segs >= 1<<31 {
 		return 0 // walk whole columns rather than overflow the argument
 	}
 	return uint32(segs)
+}
+
+// skewed reports whether the longest of n non-empty rows (or columns)
+// holding total entries is at least SkewedRows times their mean: where
+// splitting every spike's work by the longest would leave most items
+// empty.
+func skewed(longest, n, total uint64) bool {
+	if n == 0 {
+		return false
+	}
+	hi, lo := bits.Mul64(longest, n)
+	thi, tlo := bits.Mul64(SkewedRows, total)
+	return hi > thi || hi == thi && lo >= tlo
 }
 
 // StdpSegs is the argument A of the myelin_stdp_post launches

@@ -22,8 +22,8 @@ func TestMirrorSizes(t *testing.T) {
 	if got := binary.Size(netDesc{}); got != NetSize {
 		t.Errorf("netDesc: %d bytes, NetSize %d", got, NetSize)
 	}
-	if got := binary.Size(popDesc{}); got != 28+4*ModelWords {
-		t.Errorf("popDesc: %d bytes, want %d", got, 28+4*ModelWords)
+	if got := binary.Size(popDesc{}); got != 36+4*ModelWords {
+		t.Errorf("popDesc: %d bytes, want %d", got, 36+4*ModelWords)
 	}
 	for _, m := range neuron.Models() {
 		if _, err := EncodeCoefficients(m.New(m.Defaults(), 0.1)); err != nil {
@@ -394,5 +394,94 @@ func TestSegments(t *testing.T) {
 	}
 	if SegmentsAuto.String() != "auto" || SegmentsGlobal.String() != "global" || SegmentsPerSpike.String() != "per-spike" {
 		t.Errorf("mode names %q, %q, %q", SegmentsAuto, SegmentsGlobal, SegmentsPerSpike)
+	}
+}
+
+// TestSkewed checks the threshold of SegmentsAuto and of the STDP columns:
+// the longest of n rows at least SkewedRows times their mean, in 128-bit
+// products (no wrap-around for large networks).
+func TestSkewed(t *testing.T) {
+	for _, c := range []struct {
+		longest, n, total uint64
+		want              bool
+	}{
+		{0, 0, 0, false},
+		{159, 10, 100, false}, // 15.9 times the mean of 10
+		{160, 10, 100, true},  // 16 times
+		{5000, 1500, 5000 + 1499*50, true},
+		{1 << 40, 1 << 30, 1 << 63, true},    // 2^70 against 2^67: would wrap in 64 bits
+		{1 << 36, 1 << 30, 1 << 63, false},   // 2^66 against 2^67
+		{1 << 34, 1 << 30, 1 << 60, true},    // 2^64 against 2^64: equal counts as skewed
+		{1<<34 - 1, 1 << 30, 1 << 60, false}, // just under
+	} {
+		if got := skewed(c.longest, c.n, c.total); got != c.want {
+			t.Errorf("skewed(%d, %d, %d) = %v, want %v", c.longest, c.n, c.total, got, c.want)
+		}
+	}
+}
+
+// TestSTDPLaunches checks the chunk of a network with STDP (parity.STDP:
+// columns of at most 80 incoming plastic synapses): each step runs its
+// update, then myelin_stdp_post with the step's segments per spike
+// (ceil(80 / Block), 0 per spike), then its delivery, never fused; the
+// persistent launch carries the STDP flag (not the fused one) beside the
+// update blocks and no separate potentiation launch.
+func TestSTDPLaunches(t *testing.T) {
+	net, err := parity.Build(parity.Case{Name: "stdp", Spec: parity.STDP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		cfg  Config
+		segs uint32
+	}{
+		{Config{Block: 64}, 2},
+		{Config{Block: 256}, 1},
+		{Config{Block: 32}, 3},
+		{Config{Block: 64, Segments: SegmentsPerSpike}, 0},
+	} {
+		p, err := New(net, c.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.StdpSegs() != c.segs {
+			t.Errorf("block %d, %v: StdpSegs() = %d, want %d", c.cfg.Block, c.cfg.Segments, p.StdpSegs(), c.segs)
+		}
+		steps := min(3, p.ChunkSteps)
+		ls := p.Chunk(steps)
+		for s := uint32(0); s < uint32(steps); s++ {
+			at := func(k Kernel) int {
+				for i, l := range ls {
+					if l.Kernel == k && l.S == s {
+						return i
+					}
+				}
+				return -1
+			}
+			u, sp, d := at(Update), at(StdpPost), at(Deliver)
+			if u < 0 || sp < 0 || d < 0 || !(u < sp && sp < d) {
+				t.Fatalf("block %d, step %d: update at %d, potentiation at %d, delivery at %d: want them in this order", c.cfg.Block, s, u, sp, d)
+			}
+			if ls[sp].A != c.segs || ls[sp].Grid != uint32(p.Config().DeliverBlocks) {
+				t.Errorf("step %d: potentiation launch %+v, want A = %d on the deliver grid", s, ls[sp], c.segs)
+			}
+		}
+		if slices.ContainsFunc(ls, func(l Launch) bool { return l.Kernel == Step }) {
+			t.Errorf("block %d: a network with STDP runs fused", c.cfg.Block)
+		}
+	}
+	p, err := New(net, Config{Block: 64, Persistent: PersistentOn, PersistentBlocks: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls := p.Chunk(1)
+	if !p.Persistent() || ls[1].Kernel != Persistent {
+		t.Fatalf("persistent mode on: launches %v", ls)
+	}
+	if a := ls[1].A; a&persistSTDP == 0 || a&persistFused != 0 || a&^(persistSTDP|persistFused) != p.updateGrid {
+		t.Errorf("persistent argument %#x: want the STDP flag, no fused flag, %d update blocks", a, p.updateGrid)
+	}
+	if slices.ContainsFunc(ls, func(l Launch) bool { return l.Kernel == StdpPost }) {
+		t.Errorf("persistent chunk with a separate potentiation launch: %v", ls)
 	}
 }

@@ -63,6 +63,8 @@ type popDesc struct {
 	EL       float32
 	UBlock0  uint32 // blocks of the merged update launch before this population's
 	RBlock0  uint32 // blocks of the merged rate update launch before this population's
+	Poisson0 uint32 // the population's Poisson inputs: descriptors [Poisson0, Poisson0+NPoisson)
+	NPoisson uint32
 	M        [ModelWords]uint32
 }
 

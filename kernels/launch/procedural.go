@@ -12,7 +12,9 @@ import (
 )
 
 // DefaultProceduralScratch is Config.ProceduralScratch's default where
-// the device's memory is not known (the host emulation, myelin plan): the
+// the device's memory is not known (the host emulation, a backend that
+// does not know its device's memory; myelin plan counts the 80 GB case,
+// plan.ProceduralScratch): the
 // device memory that the threads generating procedural rows share. A GPU
 // backend takes ProceduralScratchFor its device.
 const DefaultProceduralScratch = 1 << 30
