@@ -86,8 +86,10 @@ type Backend struct {
 
 // layout is one partition of the step loop over threads. Everything in it
 // lives only within a step (the spike lists of step t are filled in
-// update(t) and read in deliver(t)); the state that persists from step to
-// step (ring, neuron state, Poisson draws, STP and STDP state, weights) is
+// update(t) and read in deliver(t)) or within one call of run (the
+// delivery buckets, which hold events for later ring slots, are emptied
+// into the ring when run ends); the state that persists from step to step
+// (ring, neuron state, Poisson draws, STP and STDP state, weights) is
 // indexed by neuron or synapse, never by thread, so Advance may change the
 // layout between calls.
 type layout struct {
@@ -100,9 +102,15 @@ type layout struct {
 	spikes   [2][][]uint32 // per step parity: the spikes of that step, per thread
 	scratch  []scratch     // per thread
 	slotBase [][]uint64    // per thread: ring offset of each delay this step
-	// buckets holds, per thread, the step's events of synapses whose delays
-	// vary within a row, by delay field, when c.bucketed (see flushBuckets).
-	buckets    [][][]event
+	// buckets holds, per thread, the pending events of synapses whose
+	// delays vary within a row, by ring slot (the slow port's slots after
+	// the others), when c.bucketed (see flushBuckets); slotKey[w][d] is the
+	// bucket of delay field d this step, pending[w] the events held,
+	// chunks[w] the thread's free chunks of bucketChunk events.
+	buckets    [][]bucket
+	slotKey    [][]uint32
+	pending    []int
+	chunks     [][][]event
 	bucketPeak []int // per thread: the most events its buckets held at a flush
 	bar        *barrier
 }
@@ -369,9 +377,14 @@ func (c *Backend) newLayout(t int) *layout {
 		l.slotBase[w] = make([]uint64, max(net.RingSlots, 2*net.Syn.PortBit))
 	}
 	if c.bucketed {
-		l.buckets, l.bucketPeak = make([][][]event, t), make([]int, t)
+		keys := net.RingSlots
+		if net.Syn.PortBit != 0 {
+			keys *= 2
+		}
+		l.buckets, l.slotKey, l.pending, l.chunks, l.bucketPeak = make([][]bucket, t), make([][]uint32, t), make([]int, t), make([][][]event, t), make([]int, t)
 		for w := range l.buckets {
-			l.buckets[w] = make([][]event, len(l.slotBase[w]))
+			l.buckets[w] = make([]bucket, keys)
+			l.slotKey[w] = make([]uint32, len(l.slotBase[w]))
 		}
 	}
 	for w := range l.scratch {
@@ -543,6 +556,10 @@ func (c *Backend) run(w, n int, blk *backend.Block) {
 		if w == 0 && blk != nil {
 			c.recordSpikes(t, blk)
 		}
+	}
+	if c.bucketed {
+		// The layout may change before the next run: no event waits.
+		c.flushBuckets(w, -1)
 	}
 }
 

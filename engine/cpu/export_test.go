@@ -62,11 +62,18 @@ func NewBucketed(threads, capEvents int) *Backend {
 }
 
 // BucketCapacity returns the events that the delivery buckets of the
-// current layout can hold without growing, over all threads, their number,
-// and the most events one thread's buckets held at a flush.
+// current layout and their threads' free chunks can hold without
+// allocating, over all threads, the number of buckets, and the most events
+// one thread's buckets held at a flush.
 func (c *Backend) BucketCapacity() (events, buckets, peak int) {
 	for w, bk := range c.buckets {
-		for _, ev := range bk {
+		for _, bu := range bk {
+			events += cap(bu.cur)
+			for _, ev := range bu.full {
+				events += cap(ev)
+			}
+		}
+		for _, ev := range c.chunks[w] {
 			events += cap(ev)
 		}
 		buckets += len(bk)
@@ -74,3 +81,6 @@ func (c *Backend) BucketCapacity() (events, buckets, peak int) {
 	}
 	return events, buckets, peak
 }
+
+// BucketChunk is the events of one chunk of a delivery bucket.
+const BucketChunk = bucketChunk

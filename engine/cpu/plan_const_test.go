@@ -15,4 +15,7 @@ func TestPlanCountsTheBuckets(t *testing.T) {
 	if got := bucketBudget * int(unsafe.Sizeof(event{})); plan.DeliveryBucketBytes != got {
 		t.Errorf("plan.DeliveryBucketBytes = %d, the backend's budget is %d B", plan.DeliveryBucketBytes, got)
 	}
+	if got := bucketChunk * int(unsafe.Sizeof(event{})); plan.DeliveryBucketChunkBytes != got {
+		t.Errorf("plan.DeliveryBucketChunkBytes = %d, the backend's chunks take %d B", plan.DeliveryBucketChunkBytes, got)
+	}
 }

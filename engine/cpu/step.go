@@ -307,8 +307,9 @@ func (c *Backend) updateRate(t uint64, pi int, a, b uint32, ext []float32) {
 // Where all the synapses of such a run (or of a population's rows) share
 // one delay field (network.Synapses.PopDelay, RowDelay), its slot offset is
 // found once (addSlot); where delays vary and the ring is larger than the
-// caches (c.bucketed), the events wait in buckets by delay field and are
-// added slot by slot (flushBuckets).
+// caches (c.bucketed), the events wait in buckets by ring slot, each added
+// at the end of the step before the one that reads its slot
+// (flushBuckets).
 func (c *Backend) deliver(w int, t uint64) {
 	net := c.net
 	syn := &net.Syn
@@ -320,11 +321,13 @@ func (c *Backend) deliver(w int, t uint64) {
 	ring := c.ring
 	dbits, dmask := syn.DelayBits, syn.DelayMask()
 	stride := uint64(len(c.parts) + 1)
-	var bk [][]event
-	pending := 0 // events in bk
+	var bk []bucket
+	var key []uint32
 	if c.bucketed {
-		bk = c.buckets[w]
-		defer func() { c.flushBuckets(w, base, inOff) }()
+		bk, key = c.buckets[w], c.slotKey[w]
+		c.slotKeys(key, t)
+		// The next step reads slot t+1: its bucket is complete now.
+		defer c.flushBuckets(w, int((t+1)%slots))
 	}
 	for _, list := range c.spikes[t&1] {
 		for _, s := range list {
@@ -363,12 +366,14 @@ func (c *Backend) deliver(w int, t uint64) {
 				if bk != nil {
 					wt = wt[:len(row)]
 					for k, p := range row {
-						d := p & dmask
-						bk[d] = append(bk[d], event{p >> dbits, wt[k]})
+						bu := &bk[key[p&dmask]]
+						if len(bu.cur) == cap(bu.cur) {
+							c.nextChunk(w, bu)
+						}
+						bu.cur = append(bu.cur, event{p >> dbits, wt[k]})
 					}
-					if pending += len(row); pending >= c.bucketCap {
-						c.flushBuckets(w, base, inOff)
-						pending = 0
+					if c.pending[w] += len(row); c.pending[w] >= c.bucketCap {
+						c.flushBuckets(w, -1)
 					}
 					continue
 				}
@@ -400,12 +405,14 @@ func (c *Backend) deliver(w int, t uint64) {
 					addSlot(ring[b0:b0+n], row[:end], dbits, wk)
 				} else if bk != nil {
 					for _, p := range row[:end] {
-						d := p & dmask
-						bk[d] = append(bk[d], event{p >> dbits, wk})
+						bu := &bk[key[p&dmask]]
+						if len(bu.cur) == cap(bu.cur) {
+							c.nextChunk(w, bu)
+						}
+						bu.cur = append(bu.cur, event{p >> dbits, wk})
 					}
-					if pending += end; pending >= c.bucketCap {
-						c.flushBuckets(w, base, inOff)
-						pending = 0
+					if c.pending[w] += end; c.pending[w] >= c.bucketCap {
+						c.flushBuckets(w, -1)
 					}
 				} else {
 					for _, p := range row[:end] {
@@ -426,40 +433,111 @@ type event struct {
 }
 
 // bucketBudget bounds the events that a thread's buckets hold: deliver
-// flushes them when a row takes them past it (fixed-point sums do not
+// flushes them all when a row takes them past it (fixed-point sums do not
 // depend on when the events are added), so that a volley of spikes needs
-// at most about 8 MiB of buckets per thread, not 8 B per synapse of every
-// neuron that fired.
+// at most about 8 MiB of buckets per thread (and a chunk per bucket), not
+// 8 B per synapse of every neuron that fired.
 const bucketBudget = 1 << 20
 
-// flushBuckets adds the events that deliver sorted by delay field (bk[d])
-// into their ring slots, one slot after another, and empties the buckets.
-// A bucket keeps its array for the next step unless it is larger than its
-// share of bucketBudget, so the buckets retain about 8 MiB at most.
-// A large network's rows with varying delays reach, in one step, targets
-// spread over many slots of a ring far larger than the caches; by slot,
-// each bucket's additions fall within one slot (N words per channel). The
-// sums are those of the direct additions: fixed-point addition does not
-// depend on the order.
-func (c *Backend) flushBuckets(w int, base []uint64, inOff uint64) {
-	ring, bk := c.ring, c.buckets[w]
-	held := 0
-	for d, ev := range bk {
-		if len(ev) == 0 {
-			continue
+// bucketChunk is the events of one chunk of a bucket. Buckets grow by
+// chunks that a thread takes from its free list and gives back when a
+// bucket is flushed, so its buckets together keep no more memory than the
+// most events they held at once, plus a partly filled chunk each.
+const bucketChunk = 4096
+
+// bucket is the pending events of one ring slot: full chunks, then the
+// one being filled.
+type bucket struct {
+	full [][]event
+	cur  []event
+}
+
+// nextChunk gives bucket bu of thread w an empty chunk to fill, after its
+// full one.
+func (c *Backend) nextChunk(w int, bu *bucket) {
+	if bu.cur != nil {
+		bu.full = append(bu.full, bu.cur)
+	}
+	free := c.chunks[w]
+	if n := len(free); n > 0 {
+		bu.cur, c.chunks[w] = free[n-1], free[:n-1]
+		return
+	}
+	bu.cur = make([]event, 0, bucketChunk)
+}
+
+// slotKeys sets key[d] to the bucket of the events of step t with delay
+// field d: ring slot (t+d) % RingSlots, and for the slow port's fields
+// (PortBit + d) RingSlots plus that slot, as slotOffsets places them.
+func (c *Backend) slotKeys(key []uint32, t uint64) {
+	slots := uint64(c.net.RingSlots)
+	for d := range key[:slots] {
+		key[d] = uint32((t + uint64(d)) % slots)
+	}
+	if pb := uint64(c.net.Syn.PortBit); pb != 0 {
+		for d := range key[pb : pb+slots] {
+			key[pb+uint64(d)] = uint32(slots + (t+uint64(d))%slots)
 		}
-		held += len(ev)
-		b0 := base[d]
+	}
+}
+
+// flushBuckets adds thread w's pending events of ring slot s into the
+// ring (with the slow port, also those of its slot s), or of every slot
+// for s < 0, and empties those buckets.
+//
+// The events of a large network's rows with varying delays reach targets
+// spread over every slot of a ring far larger than the caches. Held by
+// slot until the end of the step before the one that reads it, a bucket
+// gathers the events of every step that reach its slot (with delays of 15
+// steps, 15 steps' worth), and its additions fall within one slot (N
+// words per channel), which the cache holds. The sums are those of the
+// direct additions: fixed-point addition does not depend on the order.
+func (c *Backend) flushBuckets(w, s int) {
+	bk := c.buckets[w]
+	if s < 0 {
+		c.bucketPeak[w] = max(c.bucketPeak[w], c.pending[w])
+		for k := range bk {
+			c.flushBucket(w, k)
+		}
+		return
+	}
+	c.flushBucket(w, s)
+	if k := s + int(c.net.RingSlots); k < len(bk) {
+		c.flushBucket(w, k)
+	}
+}
+
+// flushBucket adds bucket k of thread w into its ring slot and gives its
+// chunks back to the thread's free list: k below RingSlots, slot k of the
+// excitatory and inhibitory planes (by the weight's sign); from RingSlots
+// on, slot k − RingSlots of the slow port's plane (whose weights are never
+// negative).
+func (c *Backend) flushBucket(w, k int) {
+	bu := &c.buckets[w][k]
+	if bu.cur == nil {
+		return
+	}
+	n := uint64(c.net.N)
+	slots := uint64(c.net.RingSlots)
+	inOff := slots * n
+	b0 := uint64(k) * n
+	if uint64(k) >= slots {
+		b0 = 2*slots*n + (uint64(k)-slots)*n
+	}
+	ring := c.ring
+	add := func(ev []event) {
 		for _, e := range ev {
 			ring[b0+uint64(e.tgt)+uint64(uint32(e.w)>>31)*inOff] += e.w
 		}
-		if cap(ev) > max(1024, c.bucketCap/len(bk)) {
-			bk[d] = nil
-		} else {
-			bk[d] = ev[:0]
-		}
+		c.pending[w] -= len(ev)
+		c.chunks[w] = append(c.chunks[w], ev[:0])
 	}
-	c.bucketPeak[w] = max(c.bucketPeak[w], held)
+	for i, ev := range bu.full {
+		add(ev)
+		bu.full[i] = nil
+	}
+	add(bu.cur)
+	bu.full, bu.cur = bu.full[:0], nil
 }
 
 // slotOffsets sets base[d] to the ring offset of the slot that a synapse

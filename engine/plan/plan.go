@@ -63,14 +63,17 @@ type Stream struct {
 // count (engine/cpu, histCap).
 const STDPHistoryBytes = 32*4 + 1
 
-// DeliveryBucketMinRing and DeliveryBucketBytes are the CPU backend's
-// delivery buckets (engine/cpu, bucketMinRing and bucketBudget): with ring
-// buffers of at least DeliveryBucketMinRing bytes, each thread sorts the
-// events of rows with varying delays by ring slot in buckets of at most
-// DeliveryBucketBytes (2^20 events of 8 B).
+// DeliveryBucketMinRing, DeliveryBucketBytes and DeliveryBucketChunkBytes
+// are the CPU backend's delivery buckets (engine/cpu, bucketMinRing,
+// bucketBudget and bucketChunk): with ring buffers of at least
+// DeliveryBucketMinRing bytes, each thread holds the events of rows with
+// varying delays by ring slot in buckets of at most DeliveryBucketBytes in
+// all (2^20 events of 8 B), plus a partly filled chunk of
+// DeliveryBucketChunkBytes per slot.
 const (
-	DeliveryBucketMinRing = 4 << 20
-	DeliveryBucketBytes   = 8 << 20
+	DeliveryBucketMinRing    = 4 << 20
+	DeliveryBucketBytes      = 8 << 20
+	DeliveryBucketChunkBytes = 4096 * 8
 )
 
 // BytesPerSpike is the typical stored size of one spike: ids are
@@ -308,8 +311,10 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 		Part{Name: "row splits", CPU: N * uint64(threads+1) * 4, Note: "cpu: where each row crosses into the next thread's targets"},
 	)
 	if ring := 2 * p.RingSlots * N * 4; ring >= DeliveryBucketMinRing && variesDelays(n) {
-		p.Parts = append(p.Parts, Part{Name: "delivery buckets", CPU: uint64(threads) * DeliveryBucketBytes,
-			Note: fmt.Sprintf("cpu: %d threads × %s at most, for rows with varying delays", threads, Bytes(DeliveryBucketBytes))})
+		// A bucket per ring slot, per plane of the slow port too (at most).
+		per := DeliveryBucketBytes + 2*p.RingSlots*DeliveryBucketChunkBytes
+		p.Parts = append(p.Parts, Part{Name: "delivery buckets", CPU: uint64(threads) * per,
+			Note: fmt.Sprintf("cpu: %d threads × %s at most, for rows with varying delays", threads, Bytes(per))})
 	}
 	if part, ok := slowPort(n, p.RingSlots, N, fourth > 0); ok {
 		p.Parts = append(p.Parts, part)
