@@ -107,22 +107,34 @@ func TestLayoutChangesKeepResults(t *testing.T) {
 		if len(ref.IDs) == 0 {
 			t.Fatalf("%s: no spikes: nothing compared", tc.name)
 		}
-		for _, th := range []int{2, 3} {
-			be := cpu.NewAlternating(th)
-			got, w, used := runChunks(t, net, be)
-			if !slices.Contains(used, 1) || !slices.Contains(used, th) {
-				t.Fatalf("%s, %d threads: calls ran on %v threads: the layouts did not alternate", tc.name, th, used)
-			}
-			if !slices.Equal(got.IDs, ref.IDs) || !slices.Equal(got.Counts, ref.Counts) {
-				t.Errorf("%s, %d threads alternating: spikes differ from 1 thread (%d vs %d)", tc.name, th, len(got.IDs), len(ref.IDs))
-			}
-			for i := range ref.Samples {
-				if !slices.Equal(got.Samples[i], ref.Samples[i]) {
-					t.Errorf("%s, %d threads alternating: samples of probe %d differ from 1 thread", tc.name, th, i)
+		// The layouts alternate between calls; with delivery buckets
+		// (held by ring slot across steps, emptied at the end of every
+		// call) never flushed early, and flushed every few rows.
+		for _, v := range []struct {
+			name string
+			be   func(int) *cpu.Backend
+		}{
+			{"", cpu.NewAlternating},
+			{" bucketed", func(th int) *cpu.Backend { return cpu.NewAlternatingBucketed(th, 1<<30) }},
+			{" bucketed, flushed past 37 events", func(th int) *cpu.Backend { return cpu.NewAlternatingBucketed(th, 37) }},
+		} {
+			for _, th := range []int{2, 3} {
+				be := v.be(th)
+				got, w, used := runChunks(t, net, be)
+				if !slices.Contains(used, 1) || !slices.Contains(used, th) {
+					t.Fatalf("%s%s, %d threads: calls ran on %v threads: the layouts did not alternate", tc.name, v.name, th, used)
 				}
-			}
-			if d := countDiff(w, wref); d != 0 || len(w) != len(wref) {
-				t.Errorf("%s, %d threads alternating: %d of %d weights differ from 1 thread", tc.name, th, d, len(wref))
+				if !slices.Equal(got.IDs, ref.IDs) || !slices.Equal(got.Counts, ref.Counts) {
+					t.Errorf("%s%s, %d threads alternating: spikes differ from 1 thread (%d vs %d)", tc.name, v.name, th, len(got.IDs), len(ref.IDs))
+				}
+				for i := range ref.Samples {
+					if !slices.Equal(got.Samples[i], ref.Samples[i]) {
+						t.Errorf("%s%s, %d threads alternating: samples of probe %d differ from 1 thread", tc.name, v.name, th, i)
+					}
+				}
+				if d := countDiff(w, wref); d != 0 || len(w) != len(wref) {
+					t.Errorf("%s%s, %d threads alternating: %d of %d weights differ from 1 thread", tc.name, v.name, th, d, len(wref))
+				}
 			}
 		}
 	}

@@ -45,6 +45,7 @@ type Backend struct {
 	bucketed                 bool // deliver sorts the events of rows with varying delays by slot (set at Load)
 	bucketMin                int  // ring bytes from which it does (0: bucketMinRing; tests set less)
 	bucketCap                int  // events a thread's buckets hold before a flush (bucketBudget; tests set less)
+	chunkEvents              int  // events of a bucket's chunk (bucketChunkFor)
 	net                      *network.Network
 	step                     uint64
 
@@ -106,11 +107,13 @@ type layout struct {
 	// delays vary within a row, by ring slot (the slow port's slots after
 	// the others), when c.bucketed (see flushBuckets); slotKey[w][d] is the
 	// bucket of delay field d this step, pending[w] the events held,
-	// chunks[w] the thread's free chunks of bucketChunk events.
+	// chunks[w] the thread's free chunks (of c.chunkEvents events), of
+	// which it has allocated chunksMade[w].
 	buckets    [][]bucket
 	slotKey    [][]uint32
 	pending    []int
 	chunks     [][][]event
+	chunksMade []int
 	bucketPeak []int // per thread: the most events its buckets held at a flush
 	bar        *barrier
 }
@@ -237,6 +240,7 @@ func (c *Backend) Load(net *network.Network) error {
 	if c.bucketCap <= 0 {
 		c.bucketCap = bucketBudget
 	}
+	c.chunkEvents = bucketChunkFor(c.bucketCap, net.RingSlots, net.Syn.PortBit != 0)
 	hugepages.Advise(c.ring)
 	c.state = neuron.State{V: make([]float32, n), A: make([]float32, n), B: make([]float32, n), Ref: make([]int32, n)}
 	c.spiking = make([]neuron.SpikingModel, len(net.Pops))
@@ -381,7 +385,7 @@ func (c *Backend) newLayout(t int) *layout {
 		if net.Syn.PortBit != 0 {
 			keys *= 2
 		}
-		l.buckets, l.slotKey, l.pending, l.chunks, l.bucketPeak = make([][]bucket, t), make([][]uint32, t), make([]int, t), make([][][]event, t), make([]int, t)
+		l.buckets, l.slotKey, l.pending, l.chunks, l.chunksMade, l.bucketPeak = make([][]bucket, t), make([][]uint32, t), make([]int, t), make([][][]event, t), make([]int, t), make([]int, t)
 		for w := range l.buckets {
 			l.buckets[w] = make([]bucket, keys)
 			l.slotKey[w] = make([]uint32, len(l.slotBase[w]))

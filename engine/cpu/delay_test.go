@@ -52,9 +52,10 @@ func TestSharedDelayDeliverySameStream(t *testing.T) {
 	}
 }
 
-// Delivery that sorts the step's events of rows with varying delays by
-// ring slot before adding them (flushBuckets, on for large rings), at the
-// end of deliver or whenever its buckets are full, gives the stream of
+// Delivery that holds the events of rows with varying delays in buckets by
+// ring slot (flushBuckets, on for large rings), adding a slot's events at
+// the end of the step before the one that reads it, all of them whenever
+// the buckets are full and at the end of every call, gives the stream of
 // direct delivery for every parity case.
 func TestBucketedDeliverySameStream(t *testing.T) {
 	varying := 0
@@ -69,7 +70,8 @@ func TestBucketedDeliverySameStream(t *testing.T) {
 				break
 			}
 		}
-		// Buckets flushed at the end of deliver, and after every few rows.
+		// Buckets flushed slot by slot, and all of them after every few
+		// rows.
 		for _, tc := range []struct{ threads, cap int }{{1, 1 << 30}, {2, 1 << 30}, {2, 37}} {
 			if _, err := parity.Compare(c, tc.threads, cpu.NewBucketed(tc.threads, tc.cap)); err != nil {
 				t.Errorf("%s, %d threads, flushed past %d events: %v", c.Name, tc.threads, tc.cap, err)
@@ -85,7 +87,8 @@ func TestBucketedDeliverySameStream(t *testing.T) {
 // of drawn delays: 800,000 events) is delivered through buckets that hold
 // at most the budget between flushes, and keep no more chunks afterwards
 // than the budget and a partly filled chunk per bucket take: the memory
-// does not grow with the volley.
+// does not grow with the volley. Every chunk allocated is still held (in a
+// bucket or on the free list): flushed chunks are reused, not dropped.
 func TestBucketsStayWithinBudget(t *testing.T) {
 	const capEvents = 5000
 	volley, at := make([]uint32, 2000), make([]float64, 2000)
@@ -108,8 +111,11 @@ func TestBucketsStayWithinBudget(t *testing.T) {
 	if len(ids) < 2000 {
 		t.Fatalf("%d spikes: no volley", len(ids))
 	}
-	events, buckets, peak := be.BucketCapacity()
-	if limit := capEvents + 400 + (buckets+1)*cpu.BucketChunk; events > limit || buckets == 0 || limit >= 800000/2 {
+	events, buckets, peak, made := be.BucketCapacity()
+	if made != events {
+		t.Errorf("chunks of %d events allocated, %d still held: flushed chunks are dropped, not reused", made, events)
+	}
+	if limit := capEvents + 400 + (buckets+1)*be.BucketChunk(); events > limit || buckets == 0 || limit >= 800000/2 {
 		t.Errorf("buckets keep room for %d events in %d buckets after a volley of %d spikes, want at most %d", events, buckets, len(ids), limit)
 	}
 	// A flush comes after the row that reaches the budget: at most a row

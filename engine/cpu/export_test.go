@@ -39,6 +39,17 @@ func NewAlternating(threads int) *Backend {
 	return b
 }
 
+// NewAlternatingBucketed is NewAlternating whose delivery holds the events
+// of rows with varying delays in buckets by ring slot (flushBuckets)
+// whatever the ring's size, flushing them all whenever more than capEvents
+// are pending.
+func NewAlternatingBucketed(threads, capEvents int) *Backend {
+	b := NewAlternating(threads)
+	b.bucketMin = 1
+	b.bucketCap = capEvents
+	return b
+}
+
 // Used returns the threads of the layout the last Advance ran on.
 func (c *Backend) Used() int { return c.used }
 
@@ -63,9 +74,10 @@ func NewBucketed(threads, capEvents int) *Backend {
 
 // BucketCapacity returns the events that the delivery buckets of the
 // current layout and their threads' free chunks can hold without
-// allocating, over all threads, the number of buckets, and the most events
-// one thread's buckets held at a flush.
-func (c *Backend) BucketCapacity() (events, buckets, peak int) {
+// allocating, over all threads, the number of buckets, the most events
+// one thread's buckets held at a flush, and the events of all the chunks
+// the layout ever allocated.
+func (c *Backend) BucketCapacity() (events, buckets, peak, made int) {
 	for w, bk := range c.buckets {
 		for _, bu := range bk {
 			events += cap(bu.cur)
@@ -78,9 +90,10 @@ func (c *Backend) BucketCapacity() (events, buckets, peak int) {
 		}
 		buckets += len(bk)
 		peak = max(peak, c.bucketPeak[w])
+		made += c.chunksMade[w] * c.chunkEvents
 	}
-	return events, buckets, peak
+	return events, buckets, peak, made
 }
 
-// BucketChunk is the events of one chunk of a delivery bucket.
-const BucketChunk = bucketChunk
+// BucketChunk returns the events of one chunk of a delivery bucket.
+func (c *Backend) BucketChunk() int { return c.chunkEvents }

@@ -15,7 +15,20 @@ func TestPlanCountsTheBuckets(t *testing.T) {
 	if got := bucketBudget * int(unsafe.Sizeof(event{})); plan.DeliveryBucketBytes != got {
 		t.Errorf("plan.DeliveryBucketBytes = %d, the backend's budget is %d B", plan.DeliveryBucketBytes, got)
 	}
-	if got := bucketChunk * int(unsafe.Sizeof(event{})); plan.DeliveryBucketChunkBytes != got {
-		t.Errorf("plan.DeliveryBucketChunkBytes = %d, the backend's chunks take %d B", plan.DeliveryBucketChunkBytes, got)
+	if plan.DeliveryBucketChunkEvents != bucketChunk || plan.DeliveryBucketMinChunkEvents != bucketMinChunk {
+		t.Errorf("plan's bucket chunks of %d to %d events, the backend's %d to %d", plan.DeliveryBucketMinChunkEvents, plan.DeliveryBucketChunkEvents, bucketMinChunk, bucketChunk)
+	}
+	for _, c := range []struct {
+		slots uint32
+		slow  bool
+	}{{54, false}, {54, true}, {1000, false}, {3, true}} {
+		keys := uint64(c.slots)
+		if c.slow {
+			keys *= 2
+		}
+		want := min(plan.DeliveryBucketChunkEvents, max(plan.DeliveryBucketMinChunkEvents, (plan.DeliveryBucketBytes/8)/keys))
+		if got := bucketChunkFor(bucketBudget, c.slots, c.slow); uint64(got) != want {
+			t.Errorf("%d slots, slow port %v: chunks of %d events, the plan counts %d", c.slots, c.slow, got, want)
+		}
 	}
 }

@@ -323,11 +323,11 @@ func (c *Backend) deliver(w int, t uint64) {
 	stride := uint64(len(c.parts) + 1)
 	var bk []bucket
 	var key []uint32
+	pend := 0 // c.pending[w], kept here (the threads' counters share cache lines)
 	if c.bucketed {
 		bk, key = c.buckets[w], c.slotKey[w]
 		c.slotKeys(key, t)
-		// The next step reads slot t+1: its bucket is complete now.
-		defer c.flushBuckets(w, int((t+1)%slots))
+		pend = c.pending[w]
 	}
 	for _, list := range c.spikes[t&1] {
 		for _, s := range list {
@@ -372,8 +372,10 @@ func (c *Backend) deliver(w int, t uint64) {
 						}
 						bu.cur = append(bu.cur, event{p >> dbits, wt[k]})
 					}
-					if c.pending[w] += len(row); c.pending[w] >= c.bucketCap {
+					if pend += len(row); pend >= c.bucketCap {
+						c.pending[w] = pend
 						c.flushBuckets(w, -1)
+						pend = 0
 					}
 					continue
 				}
@@ -411,8 +413,10 @@ func (c *Backend) deliver(w int, t uint64) {
 						}
 						bu.cur = append(bu.cur, event{p >> dbits, wk})
 					}
-					if c.pending[w] += end; c.pending[w] >= c.bucketCap {
+					if pend += end; pend >= c.bucketCap {
+						c.pending[w] = pend
 						c.flushBuckets(w, -1)
+						pend = 0
 					}
 				} else {
 					for _, p := range row[:end] {
@@ -422,6 +426,11 @@ func (c *Backend) deliver(w int, t uint64) {
 				row = row[end:]
 			}
 		}
+	}
+	if bk != nil {
+		// The next step reads slot t+1: its bucket is complete now.
+		c.pending[w] = pend
+		c.flushBuckets(w, int((t+1)%slots))
 	}
 }
 
@@ -439,11 +448,28 @@ type event struct {
 // 8 B per synapse of every neuron that fired.
 const bucketBudget = 1 << 20
 
-// bucketChunk is the events of one chunk of a bucket. Buckets grow by
-// chunks that a thread takes from its free list and gives back when a
-// bucket is flushed, so its buckets together keep no more memory than the
-// most events they held at once, plus a partly filled chunk each.
-const bucketChunk = 4096
+// bucketChunk and bucketMinChunk bound the events of one chunk of a
+// bucket. Buckets grow by chunks that a thread takes from its free list
+// and gives back when a bucket is flushed, so its buckets together keep no
+// more memory than the most events they held at once, plus a partly
+// filled chunk each (bucketChunkFor).
+const (
+	bucketChunk    = 4096
+	bucketMinChunk = 256
+)
+
+// bucketChunkFor returns the events of a chunk for buckets of budget
+// events over a ring of slots slots (twice as many buckets with a slow
+// port): the budget's share of a bucket, from bucketMinChunk to
+// bucketChunk, so that the partly filled chunks of a long ring take no
+// more than about the budget again.
+func bucketChunkFor(budget int, slots uint32, slow bool) int {
+	keys := max(1, int(slots))
+	if slow {
+		keys *= 2
+	}
+	return min(bucketChunk, max(bucketMinChunk, budget/keys))
+}
 
 // bucket is the pending events of one ring slot: full chunks, then the
 // one being filled.
@@ -463,7 +489,8 @@ func (c *Backend) nextChunk(w int, bu *bucket) {
 		bu.cur, c.chunks[w] = free[n-1], free[:n-1]
 		return
 	}
-	bu.cur = make([]event, 0, bucketChunk)
+	bu.cur = make([]event, 0, c.chunkEvents)
+	c.chunksMade[w]++
 }
 
 // slotKeys sets key[d] to the bucket of the events of step t with delay
@@ -501,6 +528,7 @@ func (c *Backend) flushBuckets(w, s int) {
 		}
 		return
 	}
+	c.bucketPeak[w] = max(c.bucketPeak[w], c.pending[w])
 	c.flushBucket(w, s)
 	if k := s + int(c.net.RingSlots); k < len(bk) {
 		c.flushBucket(w, k)

@@ -63,17 +63,20 @@ type Stream struct {
 // count (engine/cpu, histCap).
 const STDPHistoryBytes = 32*4 + 1
 
-// DeliveryBucketMinRing, DeliveryBucketBytes and DeliveryBucketChunkBytes
-// are the CPU backend's delivery buckets (engine/cpu, bucketMinRing,
-// bucketBudget and bucketChunk): with ring buffers of at least
-// DeliveryBucketMinRing bytes, each thread holds the events of rows with
-// varying delays by ring slot in buckets of at most DeliveryBucketBytes in
-// all (2^20 events of 8 B), plus a partly filled chunk of
-// DeliveryBucketChunkBytes per slot.
+// DeliveryBucketMinRing, DeliveryBucketBytes, DeliveryBucketChunkEvents
+// and DeliveryBucketMinChunkEvents are the CPU backend's delivery buckets
+// (engine/cpu, bucketMinRing, bucketBudget, bucketChunk and
+// bucketMinChunk): with ring buffers of at least DeliveryBucketMinRing
+// bytes, each thread holds the events of rows with varying delays by ring
+// slot in buckets of at most DeliveryBucketBytes in all (2^20 events of
+// 8 B), plus a partly filled chunk per bucket (a bucket per ring slot,
+// twice as many with a slow port): the budget's share of a bucket, from
+// DeliveryBucketMinChunkEvents to DeliveryBucketChunkEvents events.
 const (
-	DeliveryBucketMinRing    = 4 << 20
-	DeliveryBucketBytes      = 8 << 20
-	DeliveryBucketChunkBytes = 4096 * 8
+	DeliveryBucketMinRing        = 4 << 20
+	DeliveryBucketBytes          = 8 << 20
+	DeliveryBucketChunkEvents    = 4096
+	DeliveryBucketMinChunkEvents = 256
 )
 
 // BytesPerSpike is the typical stored size of one spike: ids are
@@ -310,9 +313,13 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 		Part{Name: "neuron state", CPU: N*20 + fourth, GPU: N*16 + fourth, Note: stateNote},
 		Part{Name: "row splits", CPU: N * uint64(threads+1) * 4, Note: "cpu: where each row crosses into the next thread's targets"},
 	)
-	if ring := 2 * p.RingSlots * N * 4; ring >= DeliveryBucketMinRing && variesDelays(n) {
-		// A bucket per ring slot, per plane of the slow port too (at most).
-		per := DeliveryBucketBytes + 2*p.RingSlots*DeliveryBucketChunkBytes
+	planes, keys := uint64(2), p.RingSlots
+	if slowRing(n) {
+		planes, keys = 3, 2*p.RingSlots // the slow port's plane and buckets
+	}
+	if ring := planes * p.RingSlots * N * 4; ring >= DeliveryBucketMinRing && variesDelays(n) {
+		chunk := min(DeliveryBucketChunkEvents, max(DeliveryBucketMinChunkEvents, (DeliveryBucketBytes/8)/max(1, keys)))
+		per := DeliveryBucketBytes + keys*chunk*8
 		p.Parts = append(p.Parts, Part{Name: "delivery buckets", CPU: uint64(threads) * per,
 			Note: fmt.Sprintf("cpu: %d threads × %s at most, for rows with varying delays", threads, Bytes(per))})
 	}
@@ -406,6 +413,17 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 	return p
 }
 
+// slowRing reports whether a projection of n targets the slow excitatory
+// port, which gives the ring buffers a third plane.
+func slowRing(n *myelinpb.Network) bool {
+	for _, pr := range n.GetProjections() {
+		if pr.GetReceptor() == myelinpb.Receptor_SLOW_EXCITATORY {
+			return true
+		}
+	}
+	return false
+}
+
 // slowPort is the memory of the slow excitatory port (receptor
 // SLOW_EXCITATORY), paid only by a network that uses it: a third plane of
 // ring slots where a projection reaches the port (Poisson inputs are added
@@ -414,12 +432,7 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 // each thread's int64 sums and float32 inputs of the port (12 B per
 // neuron).
 func slowPort(n *myelinpb.Network, slots, neurons uint64, haveC bool) (Part, bool) {
-	var ring, inputs bool
-	for _, pr := range n.GetProjections() {
-		if pr.GetReceptor() == myelinpb.Receptor_SLOW_EXCITATORY {
-			ring = true
-		}
-	}
+	ring, inputs := slowRing(n), false
 	for _, in := range n.GetInputs() {
 		if in.GetPoisson().GetReceptor() == myelinpb.Receptor_SLOW_EXCITATORY {
 			inputs = true
