@@ -83,6 +83,11 @@ type Backend struct {
 	// thread w's row generator of net.Procedural[i].
 	procFrom [][]int
 	procGen  [][]*network.RowGen
+	// procBuf[w][t&1] holds the procedural rows that thread w generated
+	// for its own spikes of step t, which every thread then delivers to
+	// its targets (used with more than one thread; see genProcedural).
+	procBuf    [][2]procBuf
+	procBudget int // targets a thread's procBuf holds per step (procRowBudget; tests set less)
 }
 
 // layout is one partition of the step loop over threads. Everything in it
@@ -551,6 +556,9 @@ func (c *Backend) run(w, n int, blk *backend.Block) {
 		}
 		out := &c.spikes[t&1][w]
 		*out = c.update(w, t, lo, hi, events[ev:evEnd], (*out)[:0])
+		if len(c.procFrom) > 0 && c.used > 1 {
+			c.genProcedural(w, t, *out)
+		}
 		ev = evEnd
 		if sample {
 			c.sample(t, lo, hi, blk)

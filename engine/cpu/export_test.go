@@ -50,6 +50,15 @@ func NewAlternatingBucketed(threads, capEvents int) *Backend {
 	return b
 }
 
+// NewProceduralBudget is NewSplit whose threads generate the procedural
+// rows of their spikes of a step (genProcedural) only until they hold
+// budget targets, delivering the rest as one thread does.
+func NewProceduralBudget(threads, budget int) *Backend {
+	b := NewSplit(threads)
+	b.procBudget = budget
+	return b
+}
+
 // Used returns the threads of the layout the last Advance ran on.
 func (c *Backend) Used() int { return c.used }
 

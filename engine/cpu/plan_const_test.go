@@ -15,6 +15,9 @@ func TestPlanCountsTheBuckets(t *testing.T) {
 	if got := bucketBudget * int(unsafe.Sizeof(event{})); plan.DeliveryBucketBytes != got {
 		t.Errorf("plan.DeliveryBucketBytes = %d, the backend's budget is %d B", plan.DeliveryBucketBytes, got)
 	}
+	if plan.ProceduralRowBudget != procRowBudget {
+		t.Errorf("plan.ProceduralRowBudget = %d, the backend's budget is %d targets", plan.ProceduralRowBudget, procRowBudget)
+	}
 	if plan.DeliveryBucketChunkEvents != bucketChunk || plan.DeliveryBucketMinChunkEvents != bucketMinChunk {
 		t.Errorf("plan's bucket chunks of %d to %d events, the backend's %d to %d", plan.DeliveryBucketMinChunkEvents, plan.DeliveryBucketChunkEvents, bucketMinChunk, bucketChunk)
 	}

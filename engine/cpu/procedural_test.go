@@ -135,6 +135,14 @@ func TestProceduralSpikesEqualStored(t *testing.T) {
 			} else if !slices.Equal(ids, ref) {
 				t.Errorf("%s: spikes differ from the stored 1-thread run", name)
 			}
+			if vi == 1 && th > 1 {
+				// Rows generated once by the spiking neuron's thread up to
+				// a budget of 50 targets a step, the rest by every thread
+				// for its range: both paths in every step.
+				if ids := spikeIDs(t, cpu.NewProceduralBudget(th, 50), net); !slices.Equal(ids, ref) {
+					t.Errorf("%s, rows shared up to 50 targets: spikes differ from the stored 1-thread run", name)
+				}
+			}
 		}
 	}
 }

@@ -329,9 +329,12 @@ func (c *Backend) deliver(w int, t uint64) {
 		c.slotKeys(key, t)
 		pend = c.pending[w]
 	}
+	if len(c.procFrom) > 0 && c.used > 1 {
+		c.deliverShared(w, t, base, inOff)
+	}
 	for _, list := range c.spikes[t&1] {
 		for _, s := range list {
-			if len(c.procFrom) > 0 {
+			if len(c.procFrom) > 0 && c.used == 1 {
 				c.deliverProcedural(w, s, base, inOff)
 			}
 			r0 := syn.RowPtr[s]

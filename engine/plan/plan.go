@@ -79,6 +79,11 @@ const (
 	DeliveryBucketMinChunkEvents = 256
 )
 
+// ProceduralRowBudget is the CPU backend's procRowBudget (engine/cpu): the
+// most targets of procedural rows that one thread generates for its spikes
+// of a step and shares with the others.
+const ProceduralRowBudget = 1 << 20
+
 // BytesPerSpike is the typical stored size of one spike: ids are
 // delta-coded varints, 1.0-1.6 B per spike measured for Brunel's networks
 // (12,500 and 100,000 neurons, 10-80 Hz); sparse firing in large
@@ -360,6 +365,14 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 			lambda := math.Min(ps.GetRateHz()*dt/1000, 1e12)
 			poisson += c*16 + uint64(4*(25*math.Sqrt(lambda)+25)) + 512
 		}
+	}
+	if p.Procedural > 0 && threads > 1 {
+		// Each thread generates the rows of its own spikes once a step
+		// for all (engine/cpu, genProcedural), two steps' worth kept.
+		// (A step generates each synapse at most once.)
+		rows := min(ProceduralRowBudget, p.Procedural)
+		p.Parts = append(p.Parts, Part{Name: "procedural rows", CPU: uint64(threads) * 2 * rows * 12,
+			Note: fmt.Sprintf("cpu: %d threads × 2 steps × %d targets at most (target, delay, weight: 12 B)", threads, rows)})
 	}
 	if slot := 4 * (procTable + procList); slot > 0 {
 		// The GPU threads that regenerate procedural rows: one slot each
