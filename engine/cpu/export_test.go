@@ -1,6 +1,9 @@
 package cpu
 
-import "math"
+import (
+	"math"
+	"unsafe"
+)
 
 // NewSplit is New without the small-network shortcut: the step loop is
 // split across the threads whatever the network's size, so that tests can
@@ -56,6 +59,31 @@ func NewAlternatingBucketed(threads, capEvents int) *Backend {
 func NewProceduralBudget(threads, budget int) *Backend {
 	b := NewSplit(threads)
 	b.procBudget = budget
+	return b
+}
+
+// ProcSharing returns how many spikes, over the run, had their procedural
+// rows generated once and shared by the threads (genProcedural), and how
+// many were left past the budget for every thread to regenerate.
+func (c *Backend) ProcSharing() (shared, regenerated uint64) {
+	for _, bufs := range c.procBuf {
+		for _, pb := range bufs {
+			shared += pb.shared
+			regenerated += pb.regenerate
+		}
+	}
+	return shared, regenerated
+}
+
+// ProcBufBytes returns the memory that the threads' shared procedural row
+// buffers hold (their capacities).
+func (c *Backend) ProcBufBytes() uint64 {
+	var b uint64
+	for _, bufs := range c.procBuf {
+		for _, pb := range bufs {
+			b += uint64(cap(pb.tgt)+cap(pb.dly)+cap(pb.wt))*4 + uint64(cap(pb.rows))*uint64(unsafe.Sizeof(procRow{}))
+		}
+	}
 	return b
 }
 

@@ -18,6 +18,9 @@ func TestPlanCountsTheBuckets(t *testing.T) {
 	if plan.ProceduralRowBudget != procRowBudget {
 		t.Errorf("plan.ProceduralRowBudget = %d, the backend's budget is %d targets", plan.ProceduralRowBudget, procRowBudget)
 	}
+	if got := int(unsafe.Sizeof(procRow{})); plan.ProceduralRowBytes != got {
+		t.Errorf("plan.ProceduralRowBytes = %d, a procRow takes %d B", plan.ProceduralRowBytes, got)
+	}
 	if plan.DeliveryBucketChunkEvents != bucketChunk || plan.DeliveryBucketMinChunkEvents != bucketMinChunk {
 		t.Errorf("plan's bucket chunks of %d to %d events, the backend's %d to %d", plan.DeliveryBucketMinChunkEvents, plan.DeliveryBucketChunkEvents, bucketMinChunk, bucketChunk)
 	}

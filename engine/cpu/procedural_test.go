@@ -8,6 +8,7 @@ import (
 	"github.com/myelin-sim/myelin/engine/backend"
 	"github.com/myelin-sim/myelin/engine/cpu"
 	"github.com/myelin-sim/myelin/engine/network"
+	"github.com/myelin-sim/myelin/engine/plan"
 	"github.com/myelin-sim/myelin/engine/spec"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
@@ -136,11 +137,32 @@ func TestProceduralSpikesEqualStored(t *testing.T) {
 				t.Errorf("%s: spikes differ from the stored 1-thread run", name)
 			}
 			if vi == 1 && th > 1 {
+				// With the default budget every spike's rows are generated
+				// once and shared.
+				be := cpu.NewSplit(th)
+				spikeIDs(t, be, net)
+				if shared, regen := be.ProcSharing(); shared == 0 || regen != 0 {
+					t.Errorf("%s: %d spikes' rows shared, %d regenerated per thread: want all shared", name, shared, regen)
+				}
+				// myelin plan bounds the buffers the run kept.
+				var planned uint64
+				for _, part := range plan.Estimate(s, th).Parts {
+					if part.Name == "procedural rows" {
+						planned = part.CPU
+					}
+				}
+				if held := be.ProcBufBytes(); held == 0 || held > planned {
+					t.Errorf("%s: the shared row buffers hold %d B, the plan counts %d", name, held, planned)
+				}
 				// Rows generated once by the spiking neuron's thread up to
 				// a budget of 50 targets a step, the rest by every thread
-				// for its range: both paths in every step.
-				if ids := spikeIDs(t, cpu.NewProceduralBudget(th, 50), net); !slices.Equal(ids, ref) {
+				// for its range: both paths.
+				be = cpu.NewProceduralBudget(th, 50)
+				if ids := spikeIDs(t, be, net); !slices.Equal(ids, ref) {
 					t.Errorf("%s, rows shared up to 50 targets: spikes differ from the stored 1-thread run", name)
+				}
+				if shared, regen := be.ProcSharing(); shared == 0 || regen == 0 {
+					t.Errorf("%s, budget of 50 targets: %d spikes' rows shared, %d regenerated per thread: want both paths", name, shared, regen)
 				}
 			}
 		}

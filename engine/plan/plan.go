@@ -84,6 +84,10 @@ const (
 // of a step and shares with the others.
 const ProceduralRowBudget = 1 << 20
 
+// ProceduralRowBytes is the size of the CPU backend's record of one shared
+// procedural row (engine/cpu, procRow).
+const ProceduralRowBytes = 24
+
 // BytesPerSpike is the typical stored size of one spike: ids are
 // delta-coded varints, 1.0-1.6 B per spike measured for Brunel's networks
 // (12,500 and 100,000 neurons, 10-80 Hz); sparse firing in large
@@ -237,6 +241,11 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 	var rateConn, rateDelay uint64
 	var buildScratch, weights, passOne, staging uint64
 	var procTable, procList uint64 // words of a GPU thread's row scratch (procTable > 0: Floyd's hash set)
+	// The CPU's shared procedural rows (engine/cpu, genProcedural): rows a
+	// step can generate (a presynaptic neuron per projection), the longest
+	// row, and whether any row carries its own delays and weights.
+	var procRows, procMaxRow uint64
+	procDrawn := false
 	compact := compactPops(n)
 	plastic := map[[2]string]uint64{} // STDP synapses per pair of populations
 	for _, pr := range n.GetProjections() {
@@ -259,6 +268,14 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 			p.Procedural += cnt
 			buildScratch += pre * 12
 			passOne = max(passOne, uint64(threads)*pre*4)
+			procRows += pre
+			procMaxRow = max(procMaxRow, post)
+			if fo := pr.GetFixedOutDegree(); fo != nil {
+				procMaxRow = max(procMaxRow, uint64(fo.GetOutdegree()))
+			}
+			_, cw := constantWeight(pr)
+			_, cd := isConstantDist(pr.GetDelay())
+			procDrawn = procDrawn || !cw || !cd
 			if fo := pr.GetFixedOutDegree(); fo != nil && fo.GetOutdegree() > 0 {
 				k := uint64(fo.GetOutdegree())
 				_, constW := constantWeight(pr)
@@ -368,11 +385,17 @@ func Estimate(n *myelinpb.Network, threads int) *Plan {
 	}
 	if p.Procedural > 0 && threads > 1 {
 		// Each thread generates the rows of its own spikes once a step
-		// for all (engine/cpu, genProcedural), two steps' worth kept.
-		// (A step generates each synapse at most once.)
-		rows := min(ProceduralRowBudget, p.Procedural)
-		p.Parts = append(p.Parts, Part{Name: "procedural rows", CPU: uint64(threads) * 2 * rows * 12,
-			Note: fmt.Sprintf("cpu: %d threads × 2 steps × %d targets at most (target, delay, weight: 12 B)", threads, rows)})
+		// for all (engine/cpu, genProcedural), two steps' worth kept: at
+		// most its budget and one spike's rows, and a step generates
+		// each synapse and each (neuron, projection) row at most once.
+		targets := min(p.Procedural, uint64(threads)*(ProceduralRowBudget+procMaxRow*uint64(len(n.GetProjections()))))
+		per := uint64(4)
+		if procDrawn {
+			per = 12 // target, delay field, weight
+		}
+		b := 2 * (targets*per + procRows*ProceduralRowBytes)
+		p.Parts = append(p.Parts, Part{Name: "procedural rows", CPU: b,
+			Note: fmt.Sprintf("cpu: rows generated once a step, shared by the threads: 2 steps × %d targets × %d B + %d rows at most", targets, per, procRows)})
 	}
 	if slot := 4 * (procTable + procList); slot > 0 {
 		// The GPU threads that regenerate procedural rows: one slot each
