@@ -103,8 +103,8 @@ type procRow struct {
 // own spikes of step t into procBuf[w][t&1], until procRowBudget targets:
 // with several threads each row is generated once, by the thread whose
 // neuron fired, instead of once by every thread for its range. The order
-// of a row's targets does not matter (integer additions), so RowGen.Row
-// serves as it comes.
+// of a row's targets does not matter (integer additions), so RowGen.Whole
+// serves it in whichever order is cheaper.
 func (c *Backend) genProcedural(w int, t uint64, spikes []uint32) {
 	net := c.net
 	pb := &c.procBuf[w][t&1]
@@ -118,7 +118,7 @@ func (c *Backend) genProcedural(w int, t uint64, spikes []uint32) {
 		local := s - net.Pops[pi].First
 		for _, i := range c.procFrom[pi] {
 			gen := c.procGen[w][i]
-			tgt, dly, wt := gen.Row(local)
+			tgt, dly, wt := gen.Whole(local)
 			if len(tgt) == 0 {
 				continue
 			}

@@ -140,6 +140,21 @@ func TestProceduralRowsEqualStored(t *testing.T) {
 						row = append(row, synKey{tgt[k], dly[k], w[k]})
 					}
 				}
+				// Whole gives them too, in its own order.
+				var whole []synKey
+				tw, dw, ww := gens[i].Whole(pre - net.Pops[pi].First)
+				for k := range tw {
+					if constant {
+						whole = append(whole, synKey{tw[k], cd, cw})
+					} else {
+						whole = append(whole, synKey{tw[k], dw[k], ww[k]})
+					}
+				}
+				sortKeys(whole)
+				sortKeys(row)
+				if !slices.Equal(whole, row) {
+					t.Fatalf("projection %d, row %d: Whole gives %d synapses, Row %d (or they differ)", i, pre, len(whole), len(row))
+				}
 				for parts := uint32(1); parts <= 4; parts++ {
 					var in []synKey
 					for q := uint32(0); q < parts; q++ {
