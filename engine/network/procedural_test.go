@@ -43,6 +43,19 @@ type synKey struct {
 	w        int32
 }
 
+// appendKeys appends the synapses of a generated row (targets, and delay
+// fields and weights, or the constant ones) to keys.
+func appendKeys(keys []synKey, tgt, dly []uint32, w []int32, constant bool, cd uint32, cw int32) []synKey {
+	for k := range tgt {
+		if constant {
+			keys = append(keys, synKey{tgt[k], cd, cw})
+		} else {
+			keys = append(keys, synKey{tgt[k], dly[k], w[k]})
+		}
+	}
+	return keys
+}
+
 // storedRow returns the synapses of row pre of net, sorted.
 func storedRow(net *network.Network, pre uint32) []synKey {
 	var out []synKey
@@ -122,34 +135,14 @@ func TestProceduralRowsEqualStored(t *testing.T) {
 				}
 				tgt, dly, w := gens[i].Row(pre - net.Pops[pi].First)
 				cd, cw, constant := gens[i].Constant()
-				for k := range tgt {
-					if constant {
-						got = append(got, synKey{tgt[k], cd, cw})
-					} else {
-						got = append(got, synKey{tgt[k], dly[k], w[k]})
-					}
-				}
+				got = appendKeys(got, tgt, dly, w, constant, cd, cw)
 				regenerated += len(tgt)
 				// RowIn over a split of the ids into 1 to 4 ranges gives
 				// the same synapses.
-				var row []synKey
-				for k := range tgt {
-					if constant {
-						row = append(row, synKey{tgt[k], cd, cw})
-					} else {
-						row = append(row, synKey{tgt[k], dly[k], w[k]})
-					}
-				}
+				row := appendKeys(nil, tgt, dly, w, constant, cd, cw)
 				// Whole gives them too, in its own order.
-				var whole []synKey
 				tw, dw, ww := gens[i].Whole(pre - net.Pops[pi].First)
-				for k := range tw {
-					if constant {
-						whole = append(whole, synKey{tw[k], cd, cw})
-					} else {
-						whole = append(whole, synKey{tw[k], dw[k], ww[k]})
-					}
-				}
+				whole := appendKeys(nil, tw, dw, ww, constant, cd, cw)
 				sortKeys(whole)
 				sortKeys(row)
 				if !slices.Equal(whole, row) {
@@ -164,12 +157,8 @@ func TestProceduralRowsEqualStored(t *testing.T) {
 							if tg[k] < lo || tg[k] >= hi {
 								t.Fatalf("RowIn(%d, %d, %d): target %d outside", pre, lo, hi, tg[k])
 							}
-							if constant {
-								in = append(in, synKey{tg[k], cd, cw})
-							} else {
-								in = append(in, synKey{tg[k], dl[k], wt[k]})
-							}
 						}
+						in = appendKeys(in, tg, dl, wt, constant, cd, cw)
 					}
 					sortKeys(in)
 					sortKeys(row)
