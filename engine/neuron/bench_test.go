@@ -48,41 +48,8 @@ func BenchmarkSpikingModels(b *testing.B) {
 // including each iteration's refill of the ring words (two 16 KB copies,
 // the same for both).
 func BenchmarkCondExpRing(b *testing.B) {
-	const n = 4000
-	params := IafCondExpModel.Defaults()
-	coef := IafCondExpModel.New(params, 0.1).(*IafCondExp)
-	for _, vector := range []bool{false, true} {
-		name := "scalar"
-		if vector {
-			name = "avx2"
-			if !HasVector() {
-				b.Skip("no AVX2")
-			}
-		}
-		b.Run(name, func(b *testing.B) {
-			r := rand.New(rand.NewPCG(1, 2))
-			s := &State{V: make([]float32, n), A: make([]float32, n), B: make([]float32, n), Ref: make([]int32, n)}
-			for k := range n {
-				s.V[k] = float32(-70 + 15*r.Float64())
-			}
-			ex, in := make([]int32, n), make([]int32, n)
-			exW, inW := make([]int32, n), make([]int32, n)
-			for k := range n {
-				exW[k] = int32(r.Uint32() >> 11) // up to 2 nS at 2^-20
-				inW[k] = -int32(r.Uint32() >> 9) // up to 8 nS
-			}
-			ring := &RingInput{Scale: 1.0 / (1 << 20), Vector: vector, Mask: make([]uint8, n/8)}
-			fired := make([]uint32, 0, n)
-			b.ResetTimer()
-			for range b.N {
-				copy(ex, exW) // the kernel clears what it reads
-				copy(in, inW)
-				ring.Ex, ring.In = ex, in
-				fired = coef.UpdateRing(s, 0, n, ring, fired[:0])
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/neuron-step")
-		})
-	}
+	coef := IafCondExpModel.New(IafCondExpModel.Defaults(), 0.1).(*IafCondExp)
+	benchUpdateRing(b, coef, -70, 15, 0)
 }
 
 // BenchmarkPscExpPoissonRing measures iaf_psc_exp's UpdateRing with a
@@ -91,8 +58,17 @@ func BenchmarkCondExpRing(b *testing.B) {
 // ("avx2"); ns/neuron-step includes each iteration's refill of the ring
 // words (two 16 KB copies, the same for both).
 func BenchmarkPscExpPoissonRing(b *testing.B) {
-	const n = 4000
 	coef := IafPscExpModel.New(IafPscExpModel.Defaults(), 0.1).(*IafPscExp)
+	benchUpdateRing(b, coef, 0, 15, 87<<10)
+}
+
+// benchUpdateRing measures coef.UpdateRing on 4,000 neurons (V uniform in
+// [v0, v0+width)) under irregular ring input (excitatory words up to 2^21,
+// inhibitory down to -2^23, at a scale of 2^-20), with Poisson counts of 0
+// to 4 of weight poissonW where it is not 0: as sub-benchmarks "scalar"
+// and, where the machine has AVX2, "avx2".
+func benchUpdateRing(b *testing.B, coef RingModel, v0, width float64, poissonW int64) {
+	const n = 4000
 	for _, vector := range []bool{false, true} {
 		name := "scalar"
 		if vector {
@@ -105,20 +81,26 @@ func BenchmarkPscExpPoissonRing(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 2))
 			s := &State{V: make([]float32, n), A: make([]float32, n), B: make([]float32, n), Ref: make([]int32, n)}
 			for k := range n {
-				s.V[k] = float32(15 * r.Float64())
+				s.V[k] = float32(v0 + width*r.Float64())
 			}
-			ex, in, cnt := make([]int32, n), make([]int32, n), make([]uint32, n)
+			ex, in := make([]int32, n), make([]int32, n)
 			exW, inW := make([]int32, n), make([]int32, n)
-			for k := range n {
-				exW[k] = int32(r.Uint32() >> 11)
-				inW[k] = -int32(r.Uint32() >> 9)
-				cnt[k] = uint32(r.IntN(5))
+			var cnt []uint32
+			if poissonW != 0 {
+				cnt = make([]uint32, n)
 			}
-			ring := &RingInput{Scale: 1.0 / (1 << 20), Vector: vector, Mask: make([]uint8, n/8), Counts: cnt, PoissonW: 87 << 10}
+			for k := range n {
+				exW[k] = int32(r.Uint32() >> 11) // up to 2 nS (or pA) at 2^-20
+				inW[k] = -int32(r.Uint32() >> 9) // down to -8
+				if cnt != nil {
+					cnt[k] = uint32(r.IntN(5))
+				}
+			}
+			ring := &RingInput{Scale: 1.0 / (1 << 20), Vector: vector, Mask: make([]uint8, n/8), Counts: cnt, PoissonW: poissonW}
 			fired := make([]uint32, 0, n)
 			b.ResetTimer()
 			for range b.N {
-				copy(ex, exW)
+				copy(ex, exW) // the kernel clears what it reads
 				copy(in, inW)
 				ring.Ex, ring.In = ex, in
 				fired = coef.UpdateRing(s, 0, n, ring, fired[:0])

@@ -312,14 +312,10 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-// Load reports each projection's synapses: by rule where the rule fixes
-// the number, else counted; projections counted together are marked.
-func TestProjectionCounts(t *testing.T) {
-	s := recurrent(t, 10)
-	// A second E->E projection through the same (excitatory) channel.
-	extra := proto.Clone(s.Projections[2]).(*myelinpb.Projection)
-	extra.Name = "E->E again"
-	s.Projections = append(s.Projections, extra)
+// loadAndBuild loads s on a serving engine's CPU backend (one thread) and
+// builds it apart, for comparing what Load reports with the network.
+func loadAndBuild(t *testing.T, s *myelinpb.Network) (*myelinpb.Loaded, *network.Network) {
+	t.Helper()
 	e := serve.New(nil)
 	defer e.Close()
 	info, err := e.Load(s, "cpu", 1)
@@ -330,6 +326,18 @@ func TestProjectionCounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return info, net
+}
+
+// Load reports each projection's synapses: by rule where the rule fixes
+// the number, else counted; projections counted together are marked.
+func TestProjectionCounts(t *testing.T) {
+	s := recurrent(t, 10)
+	// A second E->E projection through the same (excitatory) channel.
+	extra := proto.Clone(s.Projections[2]).(*myelinpb.Projection)
+	extra.Name = "E->E again"
+	s.Projections = append(s.Projections, extra)
+	info, net := loadAndBuild(t, s)
 	// Every E->E synapse, found by walking all synapses.
 	var ee uint64
 	for r := uint32(0); r < net.N; r++ {
@@ -359,16 +367,7 @@ func TestProjectionCountsSlowPort(t *testing.T) {
 	slow.Name, slow.Receptor = "E->E slow", myelinpb.Receptor_SLOW_EXCITATORY
 	slow.Rule = &myelinpb.Projection_PairwiseBernoulli{PairwiseBernoulli: &myelinpb.PairwiseBernoulli{P: 0.3}}
 	s.Projections = append(s.Projections, slow)
-	e := serve.New(nil)
-	defer e.Close()
-	info, err := e.Load(s, "cpu", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	net, err := network.Build(s, network.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	info, net := loadAndBuild(t, s)
 	var fast, slowN uint64
 	for r := uint32(0); r < 80; r++ {
 		for k := net.Syn.RowPtr[r]; k < net.Syn.RowPtr[r+1]; k++ {
@@ -421,15 +420,9 @@ func TestProjectionCountsProcedural(t *testing.T) {
 	proc.Name, proc.Procedural = "E->E procedural", proto.Bool(true)
 	proc.Rule = &myelinpb.Projection_PairwiseBernoulli{PairwiseBernoulli: &myelinpb.PairwiseBernoulli{P: 0.2, BySource: true}}
 	s.Projections = append(s.Projections, proc)
-	e := serve.New(nil)
-	defer e.Close()
-	info, err := e.Load(s, "cpu", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	net, err := network.Build(s, network.Options{Threads: 1})
-	if err != nil || len(net.Procedural) != 1 {
-		t.Fatalf("build: %v, %d procedural projections", err, len(net.Procedural))
+	info, net := loadAndBuild(t, s)
+	if len(net.Procedural) != 1 {
+		t.Fatalf("%d procedural projections, want 1", len(net.Procedural))
 	}
 	c, shared := info.GetProjectionSynapses(), info.GetProjectionShared()
 	last := len(c) - 1
