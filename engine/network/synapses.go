@@ -854,11 +854,17 @@ func (b *builder) sortRows(projs []*spikingProj) {
 			for pre >= net.Pops[pi].First+net.Pops[pi].Size {
 				pi++
 			}
+			p := net.Syn.Packed[lo:hi]
+			if b.rowsSorted != nil && b.rowsSorted[pi] {
+				// Sorted by word across its projections' parts: each
+				// weight in the scale of its own target.
+				b.quantizeSorted(p, net.Syn.Weight[net.Syn.WeightBase[pi]+lo-net.Syn.RowPtr[net.Pops[pi].First]:][:len(p)])
+				continue
+			}
 			for _, sp := range deferredFrom[pi] {
 				b.quantizeRow(sp, pre-net.Pops[pi].First)
 			}
-			p := net.Syn.Packed[lo:hi]
-			if (b.rowsSorted != nil && b.rowsSorted[pi]) || slices.IsSorted(p) {
+			if slices.IsSorted(p) {
 				continue
 			}
 			base := net.Syn.WeightBase[pi]
@@ -883,6 +889,23 @@ func (b *builder) sortRows(projs []*spikingProj) {
 			}
 		}
 	})
+}
+
+// quantizeSorted converts the float32 weights ws of a row whose words p
+// drawRowWeights has sorted (its projections' parts mixed: every weight
+// deferred) to fixed point, each in its target population's scale, as
+// quantizeRow does by part.
+func (b *builder) quantizeSorted(p []uint32, ws []int32) {
+	net := b.net
+	pi, scale := -1, 0.0
+	for j, v := range ws {
+		t := p[j] >> net.Syn.DelayBits
+		if pi < 0 || t < net.Pops[pi].First || t >= net.Pops[pi].First+net.Pops[pi].Size {
+			pi = net.PopOf(t)
+			scale = math.Ldexp(1, int(net.Pops[pi].Shift))
+		}
+		ws[j] = int32(math.Round(float64(math.Float32frombits(uint32(v))) * scale))
+	}
 }
 
 // insertionSort sorts p by insertion, in ascending order of (p[i],
