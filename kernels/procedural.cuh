@@ -120,21 +120,29 @@ __device__ __forceinline__ double myelin_proc_sample(const MyelinNet *net, unsig
     return neg ? -x : x;
 }
 
-// myelin_proc_weight is the next weight of a row in fixed point
-// (generator.drawWD, then RowGen.quantize): the constant, or a uniform draw
-// signed by the receptor, rounded to float32 where the stored mode defers
-// it, times 2^shift, rounded half away from zero.
-__device__ __forceinline__ int myelin_proc_weight(const MyelinNet *net, const ProcDesc *p, MyelinSeq *wq)
+// myelin_proc_signed is the next drawn weight (wkind != 0) signed by the
+// receptor (generator.drawWD: sampler.fill, then generator.signed).
+__device__ __forceinline__ double myelin_proc_signed(const MyelinNet *net, const ProcDesc *p, MyelinSeq *wq)
 {
-    if (p->wkind == 0) {
-        return p->cweight;
-    }
     double w = myelin_proc_sample(net, p->wkind, p->wa, p->wb, p->wlo, p->whi, (p->flags & MYELIN_PROC_WNEG) != 0, wq);
     if (p->wsign > 0.0) {
         w = fabs(w);
     } else if (p->wsign < 0.0) {
         w = -fabs(w);
     }
+    return w;
+}
+
+// myelin_proc_weight is the next weight of a row in fixed point
+// (generator.drawWD, then RowGen.quantize): the constant, or a draw signed
+// by the receptor (myelin_proc_signed), rounded to float32 where the
+// stored mode defers it, times 2^shift, rounded half away from zero.
+__device__ __forceinline__ int myelin_proc_weight(const MyelinNet *net, const ProcDesc *p, MyelinSeq *wq)
+{
+    if (p->wkind == 0) {
+        return p->cweight;
+    }
+    double w = myelin_proc_signed(net, p, wq);
     if ((p->flags & MYELIN_PROC_VIA_F32) != 0) {
         w = (double)(float)w;
     }

@@ -27,6 +27,11 @@ type Options struct {
 	// returns; it must return quickly.
 	Progress      func(BuildProgress)
 	ProgressEvery time.Duration
+	// InputBounds, when set, receives at the end of the build every
+	// neuron's bound on the summed |weight| that can reach it in one step,
+	// from which the fixed-point scales come (for tests that compare two
+	// ways of building).
+	InputBounds func([]float64)
 }
 
 // Build turns a defaulted, validated spec into a Network.
@@ -37,11 +42,12 @@ func Build(spec *myelinpb.Network, opt Options) (*Network, error) {
 // BuildContext is Build that gives up, returning ctx's error, soon after ctx
 // is cancelled (large networks take minutes to connect).
 func BuildContext(ctx context.Context, spec *myelinpb.Network, opt Options) (*Network, error) {
-	return buildWith(ctx, spec, opt, defaultFill())
+	return buildWith(ctx, spec, opt, defaultFill(), nil)
 }
 
-// buildWith is BuildContext with pass 2's sizes.
-func buildWith(ctx context.Context, spec *myelinpb.Network, opt Options, fill fillSizes) (*Network, error) {
+// buildWith is BuildContext with pass 2's sizes, and the synapses made by
+// dev where it is not nil (BuildOn).
+func buildWith(ctx context.Context, spec *myelinpb.Network, opt Options, fill fillSizes, dev SynapseDevice) (*Network, error) {
 	start := time.Now()
 	threads := opt.Threads
 	if threads <= 0 {
@@ -61,7 +67,7 @@ func buildWith(ctx context.Context, spec *myelinpb.Network, opt Options, fill fi
 	if net.BlockSteps == 0 {
 		net.BlockSteps = 100
 	}
-	b := &builder{ctx: ctx, net: net, byName: map[string]int{}, threads: threads, storeWeights: opt.StoreWeights, fill: fill}
+	b := &builder{ctx: ctx, net: net, byName: map[string]int{}, threads: threads, storeWeights: opt.StoreWeights, fill: fill, dev: dev}
 	b.prog.setPhase("populations and inputs")
 	if opt.Progress != nil {
 		every := opt.ProgressEvery
@@ -87,6 +93,9 @@ func buildWith(ctx context.Context, spec *myelinpb.Network, opt Options, fill fi
 		}
 	}
 	net.BuildSeconds = time.Since(start).Seconds()
+	if opt.InputBounds != nil {
+		opt.InputBounds(b.absSum)
+	}
 	return net, nil
 }
 
@@ -99,6 +108,8 @@ type builder struct {
 	// storeWeights: no population is compact (Options.StoreWeights).
 	storeWeights bool
 	fill         fillSizes
+	// dev makes the synapse arrays (BuildOn), or nil.
+	dev SynapseDevice
 	// absSum bounds, per target neuron, the summed |weight| that can arrive
 	// in one step through the ring buffer; popBound bounds single weights
 	// (Poisson) per population. Together they fix each population's scale.

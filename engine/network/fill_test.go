@@ -32,7 +32,7 @@ func TestFillIndependentOfRoundsAndBuckets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, err := buildWith(context.Background(), s, Options{Threads: 1}, defaultFill())
+	ref, err := buildWith(context.Background(), s, Options{Threads: 1}, defaultFill(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestFillIndependentOfRoundsAndBuckets(t *testing.T) {
 	}
 	for _, th := range []int{1, 2, 5} {
 		for _, f := range []fillSizes{{round: 1, bucket: 1}, {round: 64, bucket: 16}, {round: 1000, bucket: 300}} {
-			n, err := buildWith(context.Background(), s, Options{Threads: th}, f)
+			n, err := buildWith(context.Background(), s, Options{Threads: th}, f, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -242,13 +242,13 @@ func TestEarlyAllocationSameArrays(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ref, err := buildWith(context.Background(), s, Options{Threads: 2}, defaultFill())
+		ref, err := buildWith(context.Background(), s, Options{Threads: 2}, defaultFill(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		f := defaultFill()
 		f.early = 0
-		n, err := buildWith(context.Background(), s, Options{Threads: 2}, f)
+		n, err := buildWith(context.Background(), s, Options{Threads: 2}, f, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -352,6 +352,10 @@ const (
 	RuleOneToOne       = 2
 	RuleAllToAll       = 3
 	RuleBernoulli      = 4 // pairwise_bernoulli by_source
+	// RuleFixedInDegree is a stored fixed in-degree projection built on a
+	// device (BuildOn): its units are the postsynaptic neurons, K the
+	// in-degree.
+	RuleFixedInDegree = 5
 )
 
 // Kinds of a drawn weight or delay (Device.WeightKind, Device.DelayKind).
@@ -369,8 +373,8 @@ const (
 // weight and delay streams of item i under the purposes below, from draw 0.
 type Device struct {
 	// Rule is RuleFixedOutDegree, RuleOneToOne, RuleAllToAll or
-	// RuleBernoulli; K the
-	// out-degree of a fixed out-degree rule.
+	// RuleBernoulli (RuleFixedInDegree for BuildOn); K the out-degree of a
+	// fixed out-degree rule (the in-degree of a fixed in-degree rule).
 	Rule int
 	K    uint32
 	// PreFirst and PreSize are the presynaptic population's global ids;
@@ -423,20 +427,28 @@ type Device struct {
 
 // Device returns the device description of p in net.
 func (p *Procedural) Device(net *Network) Device {
-	g := p.gen
+	return deviceOf(p.gen, net, p.Pre, p.Post, p.Port, p.viaFloat32)
+}
+
+// deviceOf describes the draws of generator g, from population pre onto
+// post of net, for a device: port is or-ed into every delay field,
+// viaFloat32 rounds weights to float32 before quantizing them.
+func deviceOf(g *generator, net *Network, pre, post int, port uint32, viaFloat32 bool) Device {
 	d := Device{
-		PreFirst: net.Pops[p.Pre].First, PreSize: g.nPre, PostFirst: net.Pops[p.Post].First, NPost: g.nPost,
+		PreFirst: net.Pops[pre].First, PreSize: g.nPre, PostFirst: net.Pops[post].First, NPost: g.nPost,
 		SkipSelf: g.samePop && !g.autapses, Multapses: g.multapses,
 		ConnPurpose:   rng.Purpose(rng.KindConnect, uint32(g.index)),
 		WeightPurpose: rng.Purpose(rng.KindWeight, uint32(g.index)),
 		DelayPurpose:  rng.Purpose(rng.KindDelay, uint32(g.index)),
-		Scale:         math.Ldexp(1, int(net.Pops[p.Post].Shift)),
-		ViaFloat32:    p.viaFloat32,
+		Scale:         math.Ldexp(1, int(net.Pops[post].Shift)),
+		ViaFloat32:    viaFloat32,
 		WeightSign:    g.weightSign,
 		Dt:            g.dt,
-		Port:          p.Port,
+		Port:          port,
 	}
 	switch r := g.proj.GetRule().(type) {
+	case *myelinpb.Projection_FixedInDegree:
+		d.Rule, d.K = RuleFixedInDegree, r.FixedInDegree.GetIndegree()
 	case *myelinpb.Projection_FixedOutDegree:
 		d.Rule, d.K = RuleFixedOutDegree, r.FixedOutDegree.GetOutdegree()
 	case *myelinpb.Projection_OneToOne:
@@ -459,14 +471,18 @@ func (p *Procedural) Device(net *Network) Device {
 		return DrawConstant
 	}
 	if g.constWOK {
-		d.ConstWeight = (&RowGen{p: p, scale: d.Scale}).quantize(g.signed(g.constW))
+		w := g.signed(g.constW)
+		if viaFloat32 {
+			w = float64(float32(w))
+		}
+		d.ConstWeight = int32(math.Round(w * d.Scale))
 	} else {
 		d.WeightKind = kind(g.wDist)
 		d.WeightA, d.WeightB, d.WeightLo, d.WeightHi, d.WeightNeg = g.wDist.a, g.wDist.b, g.wDist.lo, g.wDist.hi, g.wDist.neg
 	}
 	switch {
 	case g.constDOK:
-		d.ConstDelay, d.MinDelay = g.constD|p.Port, g.constD
+		d.ConstDelay, d.MinDelay = g.constD|port, g.constD
 	case g.dTab != nil:
 		d.DelayKind, d.DelayFirst, d.DelayThr, d.MinDelay = DrawTable, g.dTab.first, g.dTab.thr, g.dTab.first
 	default:

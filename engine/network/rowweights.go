@@ -60,30 +60,11 @@ func (b *builder) drawRowWeights(projs []*spikingProj) error {
 	if total == 0 {
 		return nil
 	}
-	// owned[p]: every projection from p that stores synapses has row-order
-	// weights.
-	owned := make([]bool, len(net.Pops))
-	for p := range owned {
-		owned[p] = len(from[p]) > 0
-	}
-	for _, sp := range projs {
-		if !sp.rowWeights && !sp.procedural {
-			owned[sp.pre] = false
-		}
-	}
+	owned := rowWeightsOwned(net, projs)
 	b.prog.setPhase("synapses: drawing weights")
-	// Each part keeps a float64 per target: at most a sixteenth of the
-	// bytes of the synapse arrays (8 per synapse) go to the parts' sums.
-	k := int(min(maxRowWeightParts, max(1, min(total/rowWeightPartSynapses, total/(16*uint64(hi-lo))))))
-	// Part c: the rows whose first synapse is in its share of the
-	// synapses (a function of the network alone).
-	bound := func(c int) uint32 {
-		if c == k {
-			return net.N
-		}
-		i, _ := slices.BinarySearch(syn.RowPtr[:net.N], syn.RowPtr[net.N]*uint64(c)/uint64(k))
-		return uint32(i)
-	}
+	bounds := rowWeightParts(net, total, hi-lo)
+	k := len(bounds) - 1
+	bound := func(c int) uint32 { return bounds[c] }
 	sums := make([][]float64, k)
 	bads := make([]float64, k)
 	badAt := make([]*spikingProj, k)
@@ -185,6 +166,42 @@ func (b *builder) drawRowWeights(projs []*spikingProj) error {
 		}
 	})
 	return nil
+}
+
+// rowWeightsOwned returns, per population, whether it has row-order
+// projections and every projection from it that stores synapses has
+// row-order weights (its rows are then complete once those are drawn).
+func rowWeightsOwned(net *Network, projs []*spikingProj) []bool {
+	owned := make([]bool, len(net.Pops))
+	for _, sp := range projs {
+		if sp.rowWeights {
+			owned[sp.pre] = true
+		}
+	}
+	for _, sp := range projs {
+		if !sp.rowWeights && !sp.procedural {
+			owned[sp.pre] = false
+		}
+	}
+	return owned
+}
+
+// rowWeightParts returns the bounds of the parts that drawRowWeights
+// splits the rows into, for total row-order synapses onto span targets:
+// part c is rows [parts[c], parts[c+1]), those whose first synapse is in
+// its share of all the synapses (a function of the network alone). Each
+// part keeps a float64 per target: at most a sixteenth of the bytes of
+// the synapse arrays (8 per synapse) go to the parts' sums.
+func rowWeightParts(net *Network, total uint64, span uint32) []uint32 {
+	syn := &net.Syn
+	k := int(min(maxRowWeightParts, max(1, min(total/rowWeightPartSynapses, total/(16*uint64(span))))))
+	parts := make([]uint32, k+1)
+	for c := range k {
+		i, _ := slices.BinarySearch(syn.RowPtr[:net.N], syn.RowPtr[net.N]*uint64(c)/uint64(k))
+		parts[c] = uint32(i)
+	}
+	parts[k] = net.N
+	return parts
 }
 
 // sortRowStable sorts the row p by packed word, stably, moving the weights

@@ -168,6 +168,9 @@ func (b *builder) synapses() error {
 		projs = append(projs, sp)
 	}
 	b.markDeferred(projs)
+	if b.dev != nil {
+		return b.synapsesOn(projs)
+	}
 
 	// Where the rules fix the number of synapses, allocate the arrays now
 	// and fault their pages in beside pass 1 (page faults of huge pages
@@ -348,33 +351,9 @@ func (b *builder) synapses() error {
 		return err
 	}
 
-	// Packing of target and delay into one word.
-	tbits := uint32(bits.Len32(max(net.N, 2) - 1))
-	net.Syn.DelayBits = 32 - tbits
-	for _, sp := range projs {
-		if sp.slow {
-			// The top bit of the delay field marks the slow port.
-			net.Syn.PortBit = 1 << (net.Syn.DelayBits - 1)
-		}
+	if err := b.rowPointers(projs); err != nil {
+		return err
 	}
-
-	// Row pointers: per presynaptic neuron, projections in spec order, then
-	// units in order.
-	rowLen := make([]uint64, net.N)
-	for _, sp := range projs {
-		first := net.Pops[sp.pre].First
-		for i, v := range sp.count {
-			rowLen[first+uint32(i)] += uint64(v)
-		}
-	}
-	net.Syn.RowPtr = make([]uint64, net.N+1)
-	for i, v := range rowLen {
-		if v > math.MaxUint32 {
-			return fmt.Errorf("neuron %d (%s): %d synapses: a neuron has at most 2^32-1", i, net.Pops[net.PopOf(uint32(i))].Name, v)
-		}
-		net.Syn.RowPtr[i+1] = net.Syn.RowPtr[i] + v
-	}
-	rowLen = nil
 	total := net.Syn.RowPtr[net.N]
 	if uint64(len(early.packed)) == total && total > 0 {
 		net.Syn.Packed = early.packed
@@ -396,16 +375,7 @@ func (b *builder) synapses() error {
 			sp.kept = false // pass 2 draws them again
 		}
 	}
-	fill := slices.Clone(net.Syn.RowPtr[:net.N])
-	for _, sp := range projs {
-		first := net.Pops[sp.pre].First
-		sp.cursor = make([]uint64, len(sp.count))
-		for i, v := range sp.count {
-			sp.cursor[i] = fill[first+uint32(i)]
-			fill[first+uint32(i)] += uint64(v)
-		}
-	}
-	fill = nil
+	b.partStarts(projs)
 
 	// Pass 2: write the synapses, those of deferred projections first:
 	// their weights complete the input bounds, and so the scales, with
@@ -476,18 +446,8 @@ func (b *builder) synapses() error {
 		if bad != 0 {
 			return fmt.Errorf("%s: weight: drew %v: the weight distribution overflows float64", sp.where, bad)
 		}
-		// Validate bounds the delays it can see; draws of unbounded
-		// distributions (normal without max, lognormal) are checked here,
-		// before they size the ring buffers.
-		if sp.maxDelay > spec.MaxDelaySteps {
-			drawn := fmt.Sprintf("%d steps (%.6g ms)", sp.maxDelay, float64(sp.maxDelay)*net.Dt)
-			if sp.maxDelay == math.MaxUint32 { // delaySteps saturates
-				drawn = fmt.Sprintf("at least 2^32-1 steps (%.6g ms)", float64(sp.maxDelay)*net.Dt)
-			}
-			return fmt.Errorf("%s: delay: drew a delay of %s: must be at most 2^20 steps of dt_ms (%v ms); bound the distribution (normal max, uniform high)", sp.where, drawn, spec.MaxDelaySteps*net.Dt)
-		}
-		if md := net.Syn.MaxDelay(); sp.maxDelay > md {
-			return fmt.Errorf("%s: delay: a delay of %d steps (%.6g ms) exceeds %d steps (%.6g ms), the most that a network of %d neurons can hold", sp.where, sp.maxDelay, float64(sp.maxDelay)*net.Dt, md, float64(md)*net.Dt, net.N)
+		if err := b.checkDelay(sp); err != nil {
+			return err
 		}
 		maxDelay = max(maxDelay, sp.maxDelay)
 	}
@@ -513,6 +473,71 @@ func (b *builder) synapses() error {
 				Synapses: sp.total, Port: port, viaFloat32: sp.deferred, gen: sp.gen,
 			})
 		}
+	}
+	return nil
+}
+
+// rowPointers fixes the packing of target and delay into one word
+// (DelayBits; PortBit at the top of the delay field where a projection
+// reaches a slow port) and the row pointers from pass 1's counts: per
+// presynaptic neuron, projections in spec order, then units in order.
+func (b *builder) rowPointers(projs []*spikingProj) error {
+	net := b.net
+	tbits := uint32(bits.Len32(max(net.N, 2) - 1))
+	net.Syn.DelayBits = 32 - tbits
+	for _, sp := range projs {
+		if sp.slow {
+			// The top bit of the delay field marks the slow port.
+			net.Syn.PortBit = 1 << (net.Syn.DelayBits - 1)
+		}
+	}
+	rowLen := make([]uint64, net.N)
+	for _, sp := range projs {
+		first := net.Pops[sp.pre].First
+		for i, v := range sp.count {
+			rowLen[first+uint32(i)] += uint64(v)
+		}
+	}
+	net.Syn.RowPtr = make([]uint64, net.N+1)
+	for i, v := range rowLen {
+		if v > math.MaxUint32 {
+			return fmt.Errorf("neuron %d (%s): %d synapses: a neuron has at most 2^32-1", i, net.Pops[net.PopOf(uint32(i))].Name, v)
+		}
+		net.Syn.RowPtr[i+1] = net.Syn.RowPtr[i] + v
+	}
+	return nil
+}
+
+// partStarts sets each projection's cursor to where its part of each row
+// starts (the parts of a row in spec order).
+func (b *builder) partStarts(projs []*spikingProj) {
+	net := b.net
+	fill := slices.Clone(net.Syn.RowPtr[:net.N])
+	for _, sp := range projs {
+		first := net.Pops[sp.pre].First
+		sp.cursor = make([]uint64, len(sp.count))
+		for i, v := range sp.count {
+			sp.cursor[i] = fill[first+uint32(i)]
+			fill[first+uint32(i)] += uint64(v)
+		}
+	}
+}
+
+// checkDelay refuses the longest delay that pass 2 drew for sp where it
+// is beyond the ring buffers or the packed words. Validate bounds the
+// delays it can see; draws of unbounded distributions (normal without
+// max, lognormal) are checked here, before they size the ring buffers.
+func (b *builder) checkDelay(sp *spikingProj) error {
+	net := b.net
+	if sp.maxDelay > spec.MaxDelaySteps {
+		drawn := fmt.Sprintf("%d steps (%.6g ms)", sp.maxDelay, float64(sp.maxDelay)*net.Dt)
+		if sp.maxDelay == math.MaxUint32 { // delaySteps saturates
+			drawn = fmt.Sprintf("at least 2^32-1 steps (%.6g ms)", float64(sp.maxDelay)*net.Dt)
+		}
+		return fmt.Errorf("%s: delay: drew a delay of %s: must be at most 2^20 steps of dt_ms (%v ms); bound the distribution (normal max, uniform high)", sp.where, drawn, spec.MaxDelaySteps*net.Dt)
+	}
+	if md := net.Syn.MaxDelay(); sp.maxDelay > md {
+		return fmt.Errorf("%s: delay: a delay of %d steps (%.6g ms) exceeds %d steps (%.6g ms), the most that a network of %d neurons can hold", sp.where, sp.maxDelay, float64(sp.maxDelay)*net.Dt, md, float64(md)*net.Dt, net.N)
 	}
 	return nil
 }
@@ -545,11 +570,8 @@ func (b *builder) keepPartners(projs []*spikingProj, weight []int32) {
 // their order (port, then delay), so sorted rows stay sorted.
 func (b *builder) lowerPortBit(maxDelay uint32) {
 	syn := &b.net.Syn
-	if syn.PortBit == 0 {
-		return
-	}
-	old, bit := syn.PortBit, uint32(1)<<bits.Len32(maxDelay)
-	if bit >= old {
+	old, bit := syn.PortBit, loweredPortBit(syn.PortBit, maxDelay)
+	if bit == old {
 		return
 	}
 	words := syn.Packed
@@ -562,6 +584,15 @@ func (b *builder) lowerPortBit(maxDelay uint32) {
 		}
 	})
 	syn.PortBit = bit
+}
+
+// loweredPortBit returns where lowerPortBit moves the slow port's bit old
+// (0: none) for delays of at most maxDelay steps.
+func loweredPortBit(old, maxDelay uint32) uint32 {
+	if bit := uint32(1) << bits.Len32(maxDelay); old != 0 && bit < old {
+		return bit
+	}
+	return old
 }
 
 // Sizes of the by-post chunks and of direct projections.

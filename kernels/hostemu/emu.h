@@ -22,11 +22,23 @@ enum {
     MYELIN_K_PERSISTENT = 12,
     MYELIN_K_DELIVER_PROC = 13,
     MYELIN_K_STDP_POST = 14,
+    // The construct kernels (launch.ConstructKernel): myelin_emu_construct.
+    MYELIN_K_CONSTRUCT_COUNT = 101,
+    MYELIN_K_CONSTRUCT_FILL = 102,
+    MYELIN_K_CONSTRUCT_ORDER = 103,
+    MYELIN_K_CONSTRUCT_ROW_WEIGHTS = 104,
+    MYELIN_K_CONSTRUCT_ROW_SUMS = 105,
+    MYELIN_K_CONSTRUCT_FINISH = 106,
 };
 
 // myelin_emu_launch runs kernel <<<grid, block>>>(net, s, a) on the host.
 // It returns 0, or -1 for an unknown kernel number.
 int myelin_emu_launch(int kernel, unsigned grid, unsigned block, const void *net, unsigned s, unsigned a);
+
+// myelin_emu_construct runs construct kernel <<<grid, block>>>(*desc, a, 0)
+// on the host, desc pointing to a MyelinBuild (kernels/construct.cu). It
+// returns 0, or -1 for an unknown kernel number.
+int myelin_emu_construct(int kernel, unsigned grid, unsigned block, const void *desc, unsigned a);
 
 // myelin_emu_kernel_name returns the extern "C" name of a kernel number
 // ("" if unknown), so that Go can check its numbering against the C side.
@@ -34,8 +46,8 @@ const char *myelin_emu_kernel_name(int kernel);
 
 // myelin_emu_sizeof returns sizeof of the structs of kernels/network.cuh:
 // 0 PopDesc, 1 PoissonDesc, 2 DCDesc, 3 EventDesc, 4 RateProjDesc,
-// 5 ProbeDesc, 6 MyelinNet, 7 StpDesc, 8 StdpDesc, 9 ProcDesc; -1
-// otherwise.
+// 5 ProbeDesc, 6 MyelinNet, 7 StpDesc, 8 StdpDesc, 9 ProcDesc, and of
+// kernels/construct.cu's 10 BuildProj, 11 MyelinBuild; -1 otherwise.
 int myelin_emu_sizeof(int which);
 
 // myelin_emu_model_sizeof returns sizeof the coefficient struct of the

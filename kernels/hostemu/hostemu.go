@@ -234,3 +234,9 @@ var (
 	_ backend.Backend = (*Backend)(nil)
 	_ backend.Plastic = (*Backend)(nil)
 )
+
+// constructKernelName returns the C side's name of construct kernel k (""
+// if unknown).
+func constructKernelName(k launch.ConstructKernel) string {
+	return C.GoString(C.myelin_emu_kernel_name(C.int(k)))
+}

@@ -11,6 +11,7 @@
 #include "deliver.cu.h"
 #include "rate_update.cu.h"
 #include "order.cu.h"
+#include "construct.cu.h"
 
 #include "emu.h"
 
@@ -77,6 +78,33 @@ extern "C" int myelin_emu_launch(int kernel, unsigned grid, unsigned block, cons
     return -1;
 }
 
+extern "C" int myelin_emu_construct(int kernel, unsigned grid, unsigned block, const void *desc, unsigned a)
+{
+    const MyelinBuild *d = (const MyelinBuild *)desc;
+    dim3 g(grid), b(block);
+    switch (kernel) {
+    case MYELIN_K_CONSTRUCT_COUNT:
+        simt_launch(g, b, [=] { myelin_construct_count(*d, a, 0); });
+        return 0;
+    case MYELIN_K_CONSTRUCT_FILL:
+        simt_launch(g, b, [=] { myelin_construct_fill(*d, a, 0); });
+        return 0;
+    case MYELIN_K_CONSTRUCT_ORDER:
+        simt_launch(g, b, [=] { myelin_construct_order(*d, a, 0); });
+        return 0;
+    case MYELIN_K_CONSTRUCT_ROW_WEIGHTS:
+        simt_launch(g, b, [=] { myelin_construct_row_weights(*d, a, 0); });
+        return 0;
+    case MYELIN_K_CONSTRUCT_ROW_SUMS:
+        simt_launch(g, b, [=] { myelin_construct_row_sums(*d, a, 0); });
+        return 0;
+    case MYELIN_K_CONSTRUCT_FINISH:
+        simt_launch(g, b, [=] { myelin_construct_finish(*d, a, 0); });
+        return 0;
+    }
+    return -1;
+}
+
 extern "C" const char *myelin_emu_kernel_name(int kernel)
 {
     switch (kernel) {
@@ -106,6 +134,18 @@ extern "C" const char *myelin_emu_kernel_name(int kernel)
         return "myelin_order_scan";
     case MYELIN_K_ORDER_WRITE:
         return "myelin_order_write";
+    case MYELIN_K_CONSTRUCT_COUNT:
+        return "myelin_construct_count";
+    case MYELIN_K_CONSTRUCT_FILL:
+        return "myelin_construct_fill";
+    case MYELIN_K_CONSTRUCT_ORDER:
+        return "myelin_construct_order";
+    case MYELIN_K_CONSTRUCT_ROW_WEIGHTS:
+        return "myelin_construct_row_weights";
+    case MYELIN_K_CONSTRUCT_ROW_SUMS:
+        return "myelin_construct_row_sums";
+    case MYELIN_K_CONSTRUCT_FINISH:
+        return "myelin_construct_finish";
     }
     return "";
 }
@@ -133,6 +173,10 @@ extern "C" int myelin_emu_sizeof(int which)
         return sizeof(StdpDesc);
     case 9:
         return sizeof(ProcDesc);
+    case 10:
+        return sizeof(BuildProj);
+    case 11:
+        return sizeof(MyelinBuild);
     }
     return -1;
 }

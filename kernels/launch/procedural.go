@@ -52,39 +52,9 @@ func (p *Plan) layoutProcedural() error {
 		pr := &net.Procedural[i]
 		d := pr.Device(net)
 		where := fmt.Sprintf("launch: projection %q (projections[%d]) is procedural", pr.Name, pr.Index)
-		if d.WeightKind < network.DrawConstant || d.WeightKind > network.DrawLognormal {
-			return fmt.Errorf("%s with a %s weight: the kernels regenerate constant, uniform, normal and lognormal weights only; use the cpu backend, or procedural: false", where, drawName(d.WeightKind))
-		}
-		if d.DelayKind < network.DrawConstant || d.DelayKind > network.DrawTable {
-			return fmt.Errorf("%s with a %s delay: the kernels regenerate constant, uniform, normal, lognormal and tabulated delays only; use the cpu backend, or procedural: false", where, drawName(d.DelayKind))
-		}
-		desc := procDesc{
-			Rule: uint32(d.Rule), K: d.K, PreFirst: d.PreFirst, PreSize: d.PreSize, PostFirst: d.PostFirst, NPost: d.NPost,
-			ConnPurpose: d.ConnPurpose, WPurpose: d.WeightPurpose, DPurpose: d.DelayPurpose,
-			WKind: uint32(d.WeightKind), DKind: uint32(d.DelayKind), CWeight: d.ConstWeight, CDelay: d.ConstDelay,
-			Port: d.Port, DFirst: d.DelayFirst, Scale: d.Scale, WA: d.WeightA, WB: d.WeightB, WSign: d.WeightSign,
-			DA: d.DelayA, DB: d.DelayB, Dt: d.Dt,
-			WLo: d.WeightLo, WHi: d.WeightHi, DLo: d.DelayLo, DHi: d.DelayHi,
-			BP: d.P, BLogQ: d.LogQ,
-		}
-		if d.SkipSelf {
-			desc.Flags |= 1
-		}
-		if d.Multapses {
-			desc.Flags |= 2
-		}
-		if d.ViaFloat32 {
-			desc.Flags |= 4
-		}
-		if d.WeightNeg {
-			desc.Flags |= 8
-		}
-		if d.DelayNeg {
-			desc.Flags |= 16
-		}
-		if d.DelayKind == network.DrawTable {
-			desc.ThrOff, desc.ThrLen = uint32(len(p.procThr)), uint32(len(d.DelayThr))
-			p.procThr = append(p.procThr, d.DelayThr...)
+		desc, err := encodeProc(&d, &p.procThr, where, "procedural: false")
+		if err != nil {
+			return err
 		}
 		constant := d.WeightKind == network.DrawConstant && d.DelayKind == network.DrawConstant
 		if d.Rule == network.RuleFixedOutDegree && d.K > 0 {
@@ -117,6 +87,47 @@ func (p *Plan) layoutProcedural() error {
 	}
 	p.procSlots, p.procSlotWords = uint32(min(slots, 1<<31)), uint32(words)
 	return nil
+}
+
+// encodeProc encodes the draws d as a ProcDesc, appending its delay table
+// to thr; it refuses the kinds that the kernels do not draw, naming the
+// projection (where) and what to do instead (else).
+func encodeProc(d *network.Device, thr *[]uint32, where, instead string) (procDesc, error) {
+	if d.WeightKind < network.DrawConstant || d.WeightKind > network.DrawLognormal {
+		return procDesc{}, fmt.Errorf("%s with a %s weight: the kernels draw constant, uniform, normal and lognormal weights only; use the cpu backend, or %s", where, drawName(d.WeightKind), instead)
+	}
+	if d.DelayKind < network.DrawConstant || d.DelayKind > network.DrawTable {
+		return procDesc{}, fmt.Errorf("%s with a %s delay: the kernels draw constant, uniform, normal, lognormal and tabulated delays only; use the cpu backend, or %s", where, drawName(d.DelayKind), instead)
+	}
+	desc := procDesc{
+		Rule: uint32(d.Rule), K: d.K, PreFirst: d.PreFirst, PreSize: d.PreSize, PostFirst: d.PostFirst, NPost: d.NPost,
+		ConnPurpose: d.ConnPurpose, WPurpose: d.WeightPurpose, DPurpose: d.DelayPurpose,
+		WKind: uint32(d.WeightKind), DKind: uint32(d.DelayKind), CWeight: d.ConstWeight, CDelay: d.ConstDelay,
+		Port: d.Port, DFirst: d.DelayFirst, Scale: d.Scale, WA: d.WeightA, WB: d.WeightB, WSign: d.WeightSign,
+		DA: d.DelayA, DB: d.DelayB, Dt: d.Dt,
+		WLo: d.WeightLo, WHi: d.WeightHi, DLo: d.DelayLo, DHi: d.DelayHi,
+		BP: d.P, BLogQ: d.LogQ,
+	}
+	if d.SkipSelf {
+		desc.Flags |= 1
+	}
+	if d.Multapses {
+		desc.Flags |= 2
+	}
+	if d.ViaFloat32 {
+		desc.Flags |= 4
+	}
+	if d.WeightNeg {
+		desc.Flags |= 8
+	}
+	if d.DelayNeg {
+		desc.Flags |= 16
+	}
+	if d.DelayKind == network.DrawTable {
+		desc.ThrOff, desc.ThrLen = uint32(len(*thr)), uint32(len(d.DelayThr))
+		*thr = append(*thr, d.DelayThr...)
+	}
+	return desc, nil
 }
 
 // ZigguratWords returns the start of the proc_thr buffer: the tables of

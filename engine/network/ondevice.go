@@ -1,0 +1,307 @@
+package network
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	myelinpb "github.com/myelin-sim/myelin/proto"
+)
+
+// On-device construction. BuildOn is Build with the synapse arrays made by
+// a SynapseDevice (the CUDA kernels of kernels/construct.cu, or their host
+// emulation) from the seed, instead of by the host's passes: the device
+// runs pass 1 (counts per presynaptic neuron and the targets' input
+// bounds), pass 2 (the packed words and weights into their rows),
+// row-order weights and the rows' final order, while the builder keeps
+// the bookkeeping (row pointers, fixed-point scales, weight and delay
+// layout) with the very code of Build. The result is Build's, byte for
+// byte: the device's kernels are twins of the host's draws, and every
+// step whose result would depend on the order of the device's threads
+// (a row's words, a target's sum) is put back in the host's order.
+
+// SynapseDevice makes a network's synapse arrays on a device. BuildOn
+// calls Count for every projection, Allocate once, Fill for every
+// projection (those with row-order weights first, then RowWeights once),
+// then Finish once.
+type SynapseDevice interface {
+	// Count is pass 1 of projection j: it adds each synapse to count[i],
+	// i its local presynaptic neuron, and, where j.SumConst or
+	// j.SumDrawn, its weight's magnitude to its target's bound abs[t]
+	// (t the global id), in the order of the host's pass 1.
+	Count(j *DeviceJob, count []uint32, abs []float64) error
+	// Allocate sizes the device's arrays for the rows of l.
+	Allocate(l *DeviceLayout) error
+	// Fill is pass 2 of projection j (j.Start set): its packed words (and
+	// stored weights, where j.Keep) into its part of each row, in the
+	// host's order; it returns the longest delay in steps.
+	Fill(j *DeviceJob) (uint32, error)
+	// RowWeights draws the row-order weights of jobs (all with
+	// RowWeights set) and adds their magnitudes to the bounds abs of
+	// their targets, by the parts of the rows that start at synapses
+	// parts[c] (the last entry: the end), as drawRowWeights does.
+	RowWeights(jobs []*DeviceJob, parts []uint64, abs []float64) error
+	// Finish puts every row in its final order and form (sortRows) and
+	// returns the arrays.
+	Finish(f *DeviceFinish) (packed []uint32, weight []int32, err error)
+}
+
+// DeviceJob is one projection of a BuildOn: its draws and where its
+// synapses go.
+type DeviceJob struct {
+	// Index is the projection's place in Spec.Projections; Pre and Post
+	// its populations; Seed the network's (the key of its streams).
+	Index, Pre, Post int
+	Seed             uint64
+	// Device describes the draws (Rule RuleFixedInDegree; Port 0 and
+	// ConstDelay without the port bit), Scale the target's current scale.
+	Device Device
+	// Port is or-ed into every word's delay field.
+	Port uint32
+	// SumConst: pass 1 adds ConstMagnitude to the target's bound per
+	// synapse; SumDrawn: it adds each drawn weight's magnitude.
+	SumConst, SumDrawn bool
+	ConstMagnitude     float64
+	// Keep: pass 2 stores each synapse's weight, quantized. RowWeights:
+	// the weights are drawn row by row (DeviceJob.RowWeights), as float32
+	// bits until Finish quantizes them. Keys: the pre population stores
+	// weights, so its rows keep pass 2's order of the host (units
+	// ascending, draws in order) up to Finish.
+	Keep, RowWeights, Keys bool
+	// Start and Count are per local presynaptic neuron: where the
+	// projection's part of its row starts, and its synapses there (set
+	// for Fill, RowWeights and Finish).
+	Start []uint64
+	Count []uint32
+	// WeightOffset: the weight of the synapse at packed index x is at
+	// x - WeightOffset of the weight array, or none where the pre
+	// population is compact (WeightOffset == Compact).
+	WeightOffset uint64
+}
+
+// DeviceLayout is what the device allocates: the row pointers, the packed
+// words (RowPtr[N]) and stored weights (Weights), whether pass 2 keys the
+// words (some population stores weights) and row-order magnitudes are
+// kept (some projection has row-order weights); DelayBits packs target
+// and delay; PopFirst[p] is population p's first neuron (and the last
+// entry N).
+type DeviceLayout struct {
+	RowPtr    []uint64
+	Weights   uint64
+	Keys      bool
+	Mags      bool
+	DelayBits uint32
+	PopFirst  []uint32
+}
+
+// DeviceFinish is what the rows need to be finished: every population's
+// shift and WeightBase (Compact: no stored weights), Owned populations
+// (their rows sorted stably by word, every weight deferred), the slow
+// port's bit before and after lowering, and the jobs of every projection
+// (their row-order parts quantized in their target's scale).
+type DeviceFinish struct {
+	Shift            []int32
+	WeightBase       []uint64
+	Owned            []bool
+	OldPort, NewPort uint32
+	Jobs             []*DeviceJob
+}
+
+// ErrNotOnDevice wraps the reason why a network cannot be built by
+// BuildOn: the caller may build it on the host instead.
+var ErrNotOnDevice = errors.New("not built on the device")
+
+// BuildOn is BuildContext with the synapses made by dev. It supports
+// networks whose spiking projections are all fixed in-degree rules,
+// stored, without short-term plasticity or STDP; for others it returns an
+// error wrapping ErrNotOnDevice that names the projection.
+func BuildOn(ctx context.Context, spec *myelinpb.Network, opt Options, dev SynapseDevice) (*Network, error) {
+	if dev == nil {
+		return nil, errors.New("BuildOn: no device")
+	}
+	return buildWith(ctx, spec, opt, defaultFill(), dev)
+}
+
+// onDevice reports why sp cannot be built by BuildOn (nil if it can).
+func onDevice(sp *spikingProj) error {
+	p := sp.gen.proj
+	var why string
+	switch {
+	case p.GetFixedInDegree() == nil:
+		why = "its rule is not fixed_in_degree"
+	case sp.procedural:
+		why = "it is procedural"
+	case p.GetStp() != nil:
+		why = "it has stp"
+	case p.GetStdp() != nil:
+		why = "it has stdp"
+	case uint64(sp.gen.nPost)*uint64(p.GetFixedInDegree().GetIndegree()) > math.MaxUint32:
+		why = "it has 2^32 synapses or more"
+	}
+	if why != "" {
+		return fmt.Errorf("%s: %w: the device builds stored fixed_in_degree projections without stp or stdp, of fewer than 2^32 synapses each, and %s", sp.where, ErrNotOnDevice, why)
+	}
+	return nil
+}
+
+// deviceJob returns the job of sp with the current scales.
+func (b *builder) deviceJob(sp *spikingProj) *DeviceJob {
+	net := b.net
+	g := sp.gen
+	d := deviceOf(g, net, sp.pre, sp.post, 0, false)
+	j := &DeviceJob{Index: g.index, Pre: sp.pre, Post: sp.post, Seed: net.Seed, Device: d, Count: sp.count, Start: sp.cursor, WeightOffset: Compact}
+	if sp.slow {
+		j.Port = net.Syn.PortBit
+	}
+	if wb := net.Syn.WeightBase; wb != nil && wb[sp.pre] != Compact {
+		j.WeightOffset = net.Syn.RowPtr[net.Pops[sp.pre].First] - wb[sp.pre]
+		j.Keys, j.RowWeights, j.Keep = true, sp.rowWeights, !sp.rowWeights
+	}
+	return j
+}
+
+// synapsesOn is synapses with the arrays made by b.dev (BuildOn).
+func (b *builder) synapsesOn(projs []*spikingProj) error {
+	net, dev := b.net, b.dev
+	var units uint64
+	for _, sp := range projs {
+		if err := onDevice(sp); err != nil {
+			return err
+		}
+		units += uint64(sp.gen.units)
+	}
+	b.prog.total.Store(2 * units)
+	b.prog.setPhase("synapses on the device: counting (pass 1 of 2)")
+	var passed uint64
+	for _, sp := range projs {
+		sp.count = make([]uint32, sp.gen.nPre)
+		j := b.deviceJob(sp)
+		if cw, ok := sp.gen.constantWeight(); ok && !sp.deferred {
+			j.SumConst, j.ConstMagnitude = true, math.Abs(cw)
+		} else if !sp.deferred {
+			j.SumDrawn = true
+		}
+		if err := dev.Count(j, sp.count, b.absSum); err != nil {
+			return fmt.Errorf("%s: on the device: %w", sp.where, err)
+		}
+		passed += uint64(sp.gen.units)
+		b.prog.done.Store(passed)
+		if err := b.ctx.Err(); err != nil {
+			return fmt.Errorf("build cancelled: %w", err)
+		}
+	}
+	if err := b.scales(); err != nil {
+		return err
+	}
+	if err := b.rowPointers(projs); err != nil {
+		return err
+	}
+	stored := b.weightLayout(projs)
+	b.partStarts(projs)
+	layout := &DeviceLayout{RowPtr: net.Syn.RowPtr, Weights: stored, Keys: stored > 0, DelayBits: net.Syn.DelayBits}
+	for _, p := range net.Pops {
+		layout.PopFirst = append(layout.PopFirst, p.First)
+	}
+	layout.PopFirst = append(layout.PopFirst, net.N)
+	var rowW []*spikingProj
+	var rowTotal uint64
+	lo, hi := net.N, uint32(0)
+	for _, sp := range projs {
+		if sp.rowWeights {
+			rowW = append(rowW, sp)
+			layout.Mags = true
+			post := &net.Pops[sp.post]
+			lo, hi = min(lo, post.First), max(hi, post.First+post.Size)
+			for _, v := range sp.count {
+				rowTotal += uint64(v)
+			}
+		}
+	}
+	if err := dev.Allocate(layout); err != nil {
+		return fmt.Errorf("synapses on the device: %w", err)
+	}
+
+	// Pass 2: projections with row-order weights first; their weights
+	// complete the bounds, and so the scales, with which the others'
+	// weights are quantized.
+	b.prog.setPhase("synapses on the device: writing (pass 2 of 2)")
+	maxDelay := uint32(1)
+	fill := func(sp *spikingProj) error {
+		n, err := dev.Fill(b.deviceJob(sp))
+		if err != nil {
+			return fmt.Errorf("%s: on the device: %w", sp.where, err)
+		}
+		sp.maxDelay = n
+		for _, v := range sp.count {
+			net.Pops[sp.post].Synapses += uint64(v)
+		}
+		passed += uint64(sp.gen.units)
+		b.prog.done.Store(passed)
+		if err := b.ctx.Err(); err != nil {
+			return fmt.Errorf("build cancelled: %w", err)
+		}
+		if err := b.checkDelay(sp); err != nil {
+			return err
+		}
+		maxDelay = max(maxDelay, sp.maxDelay)
+		return nil
+	}
+	for _, sp := range rowW {
+		if err := fill(sp); err != nil {
+			return err
+		}
+	}
+	owned := make([]bool, len(net.Pops))
+	if rowTotal > 0 {
+		b.prog.setPhase("synapses on the device: drawing weights")
+		jobs := make([]*DeviceJob, len(rowW))
+		for i, sp := range rowW {
+			jobs[i] = b.deviceJob(sp)
+		}
+		rows := rowWeightParts(net, rowTotal, hi-lo)
+		parts := make([]uint64, len(rows))
+		for c, r := range rows {
+			parts[c] = net.Syn.RowPtr[r]
+		}
+		if err := dev.RowWeights(jobs, parts, b.absSum); err != nil {
+			return fmt.Errorf("synapses on the device: row-order weights: %w", err)
+		}
+		owned = rowWeightsOwned(net, projs)
+	}
+	if len(rowW) > 0 {
+		if err := b.scales(); err != nil {
+			return err
+		}
+		b.popWeights(projs)
+	}
+	for _, sp := range projs {
+		if !sp.rowWeights {
+			if err := fill(sp); err != nil {
+				return err
+			}
+		}
+	}
+	net.RingSlots = maxDelay + 1
+	fin := &DeviceFinish{Owned: owned, WeightBase: net.Syn.WeightBase, OldPort: net.Syn.PortBit, NewPort: loweredPortBit(net.Syn.PortBit, maxDelay)}
+	for _, p := range net.Pops {
+		fin.Shift = append(fin.Shift, p.Shift)
+	}
+	for _, sp := range projs {
+		fin.Jobs = append(fin.Jobs, b.deviceJob(sp))
+	}
+	b.prog.setPhase("synapses on the device: sorting rows")
+	packed, weight, err := dev.Finish(fin)
+	if err != nil {
+		return fmt.Errorf("synapses on the device: finishing the rows: %w", err)
+	}
+	if uint64(len(packed)) != net.Syn.RowPtr[net.N] || uint64(len(weight)) != stored {
+		return fmt.Errorf("synapses on the device: %d words and %d weights back, want %d and %d", len(packed), len(weight), net.Syn.RowPtr[net.N], stored)
+	}
+	net.Syn.Packed, net.Syn.Weight, net.Syn.PortBit = packed, weight, fin.NewPort
+	b.delayLayout(projs)
+	for _, sp := range projs {
+		sp.count, sp.cursor = nil, nil
+	}
+	return nil
+}

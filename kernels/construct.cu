@@ -1,0 +1,480 @@
+// construct.cu: on-device construction of stored synapses
+// (network.BuildOn, docs/on-device-construction.md). The host keeps the
+// network's bookkeeping (row pointers, fixed-point scales, weight layout,
+// as engine/network's builder computes them); these kernels make the
+// synapse arrays themselves, from the seed, byte for byte what the host's
+// build makes:
+//
+//   myelin_construct_count        pass 1 of a projection: synapses per
+//                                 presynaptic neuron, and the targets'
+//                                 input bounds (synapses.go, pass 1)
+//   myelin_construct_fill         pass 2: packed words (and stored
+//                                 weights) into the projection's part of
+//                                 each row, at atomic cursors, with each
+//                                 word's unit and draw as its key
+//   myelin_construct_order        the part of each row sorted by key: the
+//                                 host's pass-2 order (units ascending,
+//                                 draws in order), independent of the
+//                                 atomics' order
+//   myelin_construct_row_weights  row-order weights (rowweights.go), as
+//                                 float32 bits, and their magnitudes
+//   myelin_construct_row_sums     the magnitudes summed per target in the
+//                                 host's order: by parts of the rows, rows
+//                                 ascending, then added in part order
+//   myelin_construct_finish       each row finished as sortRows does:
+//                                 deferred weights quantized, rows sorted,
+//                                 the slow port's bit lowered
+//
+// Rules: fixed in-degree (the unit is a postsynaptic neuron; its partners
+// come from generator.choose, in draw order). The draws are procedural.cuh's
+// twins of the host's (Philox streams restarted per unit, the ziggurat,
+// the delay tables).
+#include "network.cuh"
+#include "procedural.cuh"
+
+// BuildProj is one projection being constructed. p describes its draws as
+// for a procedural row (rule 5: fixed in-degree, k the in-degree; p.port 0
+// and p.cdelay without the port bit, which port holds). count, start and
+// cursor are per local presynaptic neuron: its synapses (pass 1 adds),
+// where the projection's part of its row starts in packed, and the fill
+// cursor. A synapse at packed index x has its stored weight at weight[x -
+// wofs], unless wofs is MYELIN_COMPACT. mode: MYELIN_CONSTRUCT_*; aw the
+// magnitude of a constant weight (MYELIN_CONSTRUCT_SUM_CONST).
+struct BuildProj {
+    ProcDesc p;
+    unsigned *count;
+    const unsigned long long *start;
+    unsigned long long *cursor;
+    unsigned long long wofs;
+    double aw;
+    unsigned mode, port, pre_pop, post_pop;
+};
+
+// BuildProj.mode.
+#define MYELIN_CONSTRUCT_SUM_CONST 1u // pass 1 adds aw per synapse to its target's bound
+#define MYELIN_CONSTRUCT_SUM_DRAWN 2u // pass 1 adds each drawn |weight| to its target's bound
+#define MYELIN_CONSTRUCT_KEEP 4u      // pass 2 stores the unit's weights, quantized (p.scale)
+#define MYELIN_CONSTRUCT_ROWW 8u      // weights drawn row by row (row_weights), quantized by finish
+#define MYELIN_CONSTRUCT_KEYS 16u     // pass 2 keys every word (its rows keep pass 2's order)
+
+// MyelinBuild is the descriptor of every construct kernel, passed by value.
+// net supplies the streams' keys and proc_thr (the ziggurat's and the
+// delay tables) to procedural.cuh's draws; nothing else of it is set.
+// scratch holds slots threads' words (slot_words each: a hash set of
+// 2^hash_bits words, a list of k partners from list_off, and, for
+// row_sums, two words per entry from ent_off). abs is the input bound of
+// every neuron; keys and mags are per synapse (where some projection
+// needs them). pop_first has n_pops + 1 entries; shift, wbase and owned
+// are per population (owned: every stored projection from it has
+// row-order weights, so its rows are sorted stably by word, as
+// drawRowWeights does); part_ptr the first synapse of each of n_parts
+// parts of the rows, and n_parts + 1 entries.
+struct MyelinBuild {
+    MyelinNet net;
+    const BuildProj *projs;
+    unsigned *packed;
+    int *weight;
+    unsigned long long *keys;
+    double *mags;
+    double *abs;
+    unsigned *scratch;
+    unsigned *max_delay;
+    const unsigned long long *row_ptr;
+    const unsigned long long *part_ptr;
+    const unsigned *pop_first;
+    const int *shift;
+    const unsigned long long *wbase;
+    const unsigned *owned;
+    unsigned n_projs, n_pops, n, delay_bits;
+    unsigned slots, slot_words, ent_off, n_parts;
+    unsigned old_port, new_port, pad0, pad1;
+};
+
+// myelin_construct_partners writes the k partners of unit u of the fixed
+// in-degree rule p (local presynaptic neurons) to list in draw order
+// (generator.choose for a by-post unit: independent draws with multapses,
+// Floyd's sampler without, the unit itself skipped within one population
+// without autapses), using tab (2^hash_bits words, zero before and after).
+__device__ __forceinline__ void myelin_construct_partners(const MyelinNet *net, const ProcDesc *p, unsigned u,
+                                                          unsigned *tab, unsigned *list)
+{
+    bool skip = (p->flags & MYELIN_PROC_SKIP_SELF) != 0;
+    unsigned k = p->k;
+    unsigned m = p->pre_size - (skip ? 1u : 0u);
+    MyelinSeq cq = myelin_seq_start(net, u, p->conn_purpose);
+    if ((p->flags & MYELIN_PROC_MULTAPSES) != 0) {
+        for (unsigned c = 0; c < k; c++) {
+            list[c] = __umulhi(myelin_seq_next(&cq), m);
+        }
+    } else {
+        for (unsigned c = 0, j = m - k; j < m; j++, c++) {
+            unsigned t = __umulhi(myelin_seq_next(&cq), j + 1);
+            bool found;
+            unsigned pos = myelin_proc_find(tab, p->hash_bits, t, &found);
+            if (found) {
+                t = j; // never drawn yet: every member is below j
+                pos = myelin_proc_find(tab, p->hash_bits, t, &found);
+            }
+            tab[pos] = t + 1;
+            list[c] = t;
+        }
+        for (unsigned i = 0, n = 1u << p->hash_bits; i < n; i++) {
+            tab[i] = 0;
+        }
+    }
+    if (skip) {
+        for (unsigned c = 0; c < k; c++) {
+            if (list[c] >= u) {
+                list[c]++;
+            }
+        }
+    }
+}
+
+// myelin_construct_slot returns thread gid's scratch words, or null if the
+// launch has more threads than slots, and the stride of the threads' loop
+// over their work: the threads that have a slot.
+__device__ __forceinline__ unsigned *myelin_construct_slot(const MyelinBuild *b, unsigned long long gid,
+                                                           unsigned long long *stride)
+{
+    *stride = (unsigned long long)gridDim.x * blockDim.x;
+    if (*stride > b->slots) {
+        *stride = b->slots;
+    }
+    if (gid >= b->slots) {
+        return 0;
+    }
+    return b->scratch + gid * (unsigned long long)b->slot_words;
+}
+
+// myelin_construct_sort sorts key[0, n) in ascending order (heapsort),
+// moving pa, pb and pd (each may be null) along.
+__device__ __forceinline__ void myelin_construct_swap(unsigned long long *key, unsigned *pa, int *pb, double *pd,
+                                                      unsigned i, unsigned j)
+{
+    unsigned long long k = key[i];
+    key[i] = key[j];
+    key[j] = k;
+    if (pa) {
+        unsigned a = pa[i];
+        pa[i] = pa[j];
+        pa[j] = a;
+    }
+    if (pb) {
+        int x = pb[i];
+        pb[i] = pb[j];
+        pb[j] = x;
+    }
+    if (pd) {
+        double d = pd[i];
+        pd[i] = pd[j];
+        pd[j] = d;
+    }
+}
+
+__device__ __forceinline__ void myelin_construct_sift(unsigned long long *key, unsigned *pa, int *pb, double *pd,
+                                                      unsigned i, unsigned n)
+{
+    for (;;) {
+        unsigned c = 2 * i + 1;
+        if (c >= n) {
+            return;
+        }
+        if (c + 1 < n && key[c + 1] > key[c]) {
+            c++;
+        }
+        if (key[c] <= key[i]) {
+            return;
+        }
+        myelin_construct_swap(key, pa, pb, pd, i, c);
+        i = c;
+    }
+}
+
+__device__ __forceinline__ void myelin_construct_sort(unsigned long long *key, unsigned *pa, int *pb, double *pd,
+                                                      unsigned n)
+{
+    if (n < 2) {
+        return;
+    }
+    for (unsigned i = n / 2; i-- > 0;) {
+        myelin_construct_sift(key, pa, pb, pd, i, n);
+    }
+    for (unsigned e = n - 1; e > 0; e--) {
+        myelin_construct_swap(key, pa, pb, pd, 0, e);
+        myelin_construct_sift(key, pa, pb, pd, 0, e);
+    }
+}
+
+// myelin_construct_count(b, proj, -): pass 1 of projection proj, one unit
+// (postsynaptic neuron) per thread: its partners' counts, and its bound
+// (synapses.go pass 1: the constant's magnitude added once per synapse, or
+// each drawn weight's, in draw order).
+extern "C" __global__ void myelin_construct_count(const __grid_constant__ MyelinBuild b_, unsigned proj, unsigned unused)
+{
+    const MyelinBuild *b = &b_;
+    const BuildProj *bp = &b->projs[proj];
+    const ProcDesc *p = &bp->p;
+    unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
+    unsigned long long stride;
+    unsigned *tab = myelin_construct_slot(b, gid, &stride);
+    if (tab == 0) {
+        return;
+    }
+    unsigned *list = tab + p->list_off;
+    double *abs = b->abs + p->post_first;
+    for (unsigned long long u = gid; u < p->n_post; u += stride) {
+        myelin_construct_partners(&b->net, p, (unsigned)u, tab, list);
+        for (unsigned c = 0; c < p->k; c++) {
+            atomicAdd(&bp->count[list[c]], 1u);
+        }
+        if ((bp->mode & MYELIN_CONSTRUCT_SUM_CONST) != 0) {
+            double x = abs[u];
+            for (unsigned c = 0; c < p->k; c++) {
+                x += bp->aw;
+            }
+            abs[u] = x;
+        } else if ((bp->mode & MYELIN_CONSTRUCT_SUM_DRAWN) != 0) {
+            MyelinSeq wq = myelin_seq_start(&b->net, (unsigned)u, p->w_purpose);
+            double x = abs[u];
+            for (unsigned c = 0; c < p->k; c++) {
+                x += fabs(myelin_proc_signed(&b->net, p, &wq));
+            }
+            abs[u] = x;
+        }
+    }
+}
+
+// myelin_construct_fill(b, proj, -): pass 2 of projection proj, one unit
+// per thread (writeProjection): each synapse's packed word at its
+// presynaptic neuron's cursor, its key (unit << 32 | draw) where the rows
+// keep pass 2's order, its weight where the unit's weights are stored
+// now; the longest delay into max_delay.
+extern "C" __global__ void myelin_construct_fill(const __grid_constant__ MyelinBuild b_, unsigned proj, unsigned unused)
+{
+    const MyelinBuild *b = &b_;
+    const BuildProj *bp = &b->projs[proj];
+    const ProcDesc *p = &bp->p;
+    unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
+    unsigned long long stride;
+    unsigned *tab = myelin_construct_slot(b, gid, &stride);
+    if (tab == 0) {
+        return;
+    }
+    unsigned *list = tab + p->list_off;
+    unsigned longest = 0;
+    for (unsigned long long u = gid; u < p->n_post; u += stride) {
+        myelin_construct_partners(&b->net, p, (unsigned)u, tab, list);
+        MyelinSeq wq = myelin_seq_start(&b->net, (unsigned)u, p->w_purpose);
+        MyelinSeq dq = myelin_seq_start(&b->net, (unsigned)u, p->d_purpose);
+        unsigned word = (p->post_first + (unsigned)u) << b->delay_bits | bp->port;
+        for (unsigned c = 0; c < p->k; c++) {
+            unsigned d = myelin_proc_delay(&b->net, p, &dq);
+            longest = d > longest ? d : longest;
+            unsigned long long at = atomicAdd(&bp->cursor[list[c]], 1ull);
+            b->packed[at] = word | d;
+            if ((bp->mode & MYELIN_CONSTRUCT_KEYS) != 0) {
+                b->keys[at] = u << 32 | c;
+            }
+            if ((bp->mode & MYELIN_CONSTRUCT_KEEP) != 0) {
+                b->weight[at - bp->wofs] = myelin_proc_weight(&b->net, p, &wq);
+            }
+        }
+    }
+    atomicMax(b->max_delay, longest);
+}
+
+// myelin_construct_order(b, proj, -): the part of each row of projection
+// proj sorted by key, one presynaptic neuron per thread: the order in
+// which the host's pass 2 writes it.
+extern "C" __global__ void myelin_construct_order(const __grid_constant__ MyelinBuild b_, unsigned proj, unsigned unused)
+{
+    const MyelinBuild *b = &b_;
+    const BuildProj *bp = &b->projs[proj];
+    unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
+    unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
+    bool keep = (bp->mode & MYELIN_CONSTRUCT_KEEP) != 0;
+    for (unsigned long long i = gid; i < bp->p.pre_size; i += stride) {
+        unsigned long long lo = bp->start[i];
+        myelin_construct_sort(b->keys + lo, b->packed + lo, keep ? b->weight + (lo - bp->wofs) : 0, 0, bp->count[i]);
+    }
+}
+
+// myelin_construct_row_weights(b, proj, -): the weights of projection
+// proj drawn row by row (drawRowWeights), one presynaptic neuron per
+// thread: weight j of its part of the row is draw j of item i of the
+// weight stream, signed, stored as float32 bits; its magnitude goes to
+// mags.
+extern "C" __global__ void myelin_construct_row_weights(const __grid_constant__ MyelinBuild b_, unsigned proj,
+                                                        unsigned unused)
+{
+    const MyelinBuild *b = &b_;
+    const BuildProj *bp = &b->projs[proj];
+    const ProcDesc *p = &bp->p;
+    unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
+    unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
+    for (unsigned long long i = gid; i < p->pre_size; i += stride) {
+        MyelinSeq wq = myelin_seq_start(&b->net, (unsigned)i, p->w_purpose);
+        unsigned long long lo = bp->start[i];
+        for (unsigned j = 0, n = bp->count[i]; j < n; j++) {
+            double x = myelin_proc_signed(&b->net, p, &wq);
+            b->weight[lo + j - bp->wofs] = __float_as_int((float)x);
+            b->mags[lo + j] = fabs(x);
+        }
+    }
+}
+
+// myelin_construct_find returns where key sits in the sorted keys [lo, hi).
+__device__ __forceinline__ unsigned long long myelin_construct_find(const unsigned long long *keys,
+                                                                    unsigned long long lo, unsigned long long hi,
+                                                                    unsigned long long key)
+{
+    while (lo < hi) {
+        unsigned long long m = lo + (hi - lo) / 2;
+        if (keys[m] < key) {
+            lo = m + 1;
+        } else {
+            hi = m;
+        }
+    }
+    return lo;
+}
+
+// myelin_construct_row_sums(b, pop, -): the row-order weights' magnitudes
+// onto population pop added to its neurons' bounds, one neuron per thread,
+// as drawRowWeights adds them: the rows split in n_parts parts (part_ptr),
+// each summing over its rows in ascending order (a row's projections in
+// spec order, then its synapses in order: ascending packed index), the
+// parts' sums added in part order. The thread gathers its synapses of
+// every such projection (a unit's partners, found in their rows by key),
+// sorts them by packed index and walks the parts.
+extern "C" __global__ void myelin_construct_row_sums(const __grid_constant__ MyelinBuild b_, unsigned pop,
+                                                     unsigned unused)
+{
+    const MyelinBuild *b = &b_;
+    unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
+    unsigned long long stride;
+    unsigned *slot = myelin_construct_slot(b, gid, &stride);
+    if (slot == 0) {
+        return;
+    }
+    unsigned long long *pos = (unsigned long long *)(slot + b->ent_off);
+    unsigned first = b->pop_first[pop], size = b->pop_first[pop + 1] - first;
+    for (unsigned long long u = gid; u < size; u += stride) {
+        unsigned n = 0;
+        for (unsigned q = 0; q < b->n_projs; q++) {
+            const BuildProj *bp = &b->projs[q];
+            if (bp->post_pop != pop || (bp->mode & MYELIN_CONSTRUCT_ROWW) == 0) {
+                continue;
+            }
+            const ProcDesc *p = &bp->p;
+            unsigned *list = slot + p->list_off;
+            myelin_construct_partners(&b->net, p, (unsigned)u, slot, list);
+            for (unsigned c = 0; c < p->k; c++) {
+                unsigned long long lo = bp->start[list[c]];
+                pos[n++] = myelin_construct_find(b->keys, lo, lo + bp->count[list[c]], u << 32 | c);
+            }
+        }
+        myelin_construct_sort(pos, 0, 0, 0, n);
+        double x = b->abs[first + u], s = 0.0;
+        unsigned part = 0;
+        for (unsigned e = 0; e < n; e++) {
+            while (pos[e] >= b->part_ptr[part + 1]) {
+                x += s;
+                s = 0.0;
+                part++;
+            }
+            s += b->mags[pos[e]];
+        }
+        b->abs[first + u] = x + s;
+    }
+}
+
+// myelin_construct_pop returns the population of global neuron i.
+__device__ __forceinline__ unsigned myelin_construct_pop(const MyelinBuild *b, unsigned i)
+{
+    unsigned lo = 0, hi = b->n_pops - 1;
+    while (lo < hi) {
+        unsigned m = lo + (hi - lo + 1) / 2;
+        if (b->pop_first[m] <= i) {
+            lo = m;
+        } else {
+            hi = m - 1;
+        }
+    }
+    return lo;
+}
+
+// myelin_construct_quantize converts a deferred weight (float32 bits) to
+// the fixed point of a population of shift sh (quantizeRow).
+__device__ __forceinline__ int myelin_construct_quantize(int v, int sh)
+{
+    return (int)round((double)__int_as_float(v) * ldexp(1.0, sh));
+}
+
+// myelin_construct_finish(b, -, -): every row finished as sortRows leaves
+// it, one row per thread. Rows of an owned population (all of its stored
+// weights row-order) are sorted stably by packed word and each weight
+// quantized in its target's scale; other rows have their row-order parts
+// quantized in their projection's target scale and, unless sorted by
+// word already, are sorted by (word, weight bits). Then the slow port's
+// bit moves from old_port to new_port (lowerPortBit; this keeps rows
+// sorted).
+extern "C" __global__ void myelin_construct_finish(const __grid_constant__ MyelinBuild b_, unsigned unused0,
+                                                  unsigned unused1)
+{
+    const MyelinBuild *b = &b_;
+    unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
+    unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
+    for (unsigned long long r = gid; r < b->n; r += stride) {
+        unsigned long long lo = b->row_ptr[r], hi = b->row_ptr[r + 1];
+        unsigned n = (unsigned)(hi - lo);
+        unsigned pi = myelin_construct_pop(b, (unsigned)r);
+        unsigned *pk = b->packed + lo;
+        unsigned long long *key = b->keys + lo; // only where weights are stored
+        int *w = 0;
+        if (b->wbase[pi] != MYELIN_COMPACT) {
+            w = b->weight + (b->wbase[pi] + lo - b->row_ptr[b->pop_first[pi]]);
+        }
+        if (b->owned[pi] != 0) {
+            for (unsigned j = 0; j < n; j++) {
+                key[j] = (unsigned long long)pk[j] << 32 | j;
+            }
+            myelin_construct_sort(key, pk, w, 0, n);
+            for (unsigned j = 0; j < n; j++) {
+                w[j] = myelin_construct_quantize(w[j], b->shift[myelin_construct_pop(b, pk[j] >> b->delay_bits)]);
+            }
+        } else {
+            for (unsigned q = 0; q < b->n_projs; q++) {
+                const BuildProj *bp = &b->projs[q];
+                if (bp->pre_pop != pi || (bp->mode & MYELIN_CONSTRUCT_ROWW) == 0) {
+                    continue;
+                }
+                unsigned i = (unsigned)r - b->pop_first[pi];
+                int sh = b->shift[bp->post_pop];
+                for (unsigned long long x = bp->start[i], e = x + bp->count[i]; x < e; x++) {
+                    b->weight[x - bp->wofs] = myelin_construct_quantize(b->weight[x - bp->wofs], sh);
+                }
+            }
+            bool sorted = true;
+            for (unsigned j = 1; j < n && sorted; j++) {
+                sorted = pk[j - 1] <= pk[j];
+            }
+            if (!sorted && w == 0) {
+                myelin_proc_sort(pk, n);
+            } else if (!sorted) {
+                for (unsigned j = 0; j < n; j++) {
+                    key[j] = (unsigned long long)pk[j] << 32 | (unsigned)w[j];
+                }
+                myelin_construct_sort(key, pk, w, 0, n);
+            }
+        }
+        if (b->new_port < b->old_port) {
+            for (unsigned j = 0; j < n; j++) {
+                if ((pk[j] & b->old_port) != 0) {
+                    pk[j] = (pk[j] & ~b->old_port) | b->new_port;
+                }
+            }
+        }
+    }
+}

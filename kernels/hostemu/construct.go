@@ -1,0 +1,87 @@
+//go:build hostemu
+
+package hostemu
+
+/*
+#include <stdlib.h>
+#include <string.h>
+#include "emu.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/myelin-sim/myelin/kernels/launch"
+)
+
+// Memory is launch.ConstructDevice on the host: C memory stands in for
+// device memory and the construct kernels run through the SIMT shim.
+type Memory struct {
+	live map[uint64]unsafe.Pointer
+}
+
+// NewConstructor returns a launch.Constructor (network.SynapseDevice) that
+// runs the construct kernels on the host, with the launch configuration
+// cfg (nil: small blocks and few threads, so that the kernels' loops over
+// their work and the scratch slots are exercised).
+func NewConstructor(cfg *launch.ConstructConfig) *launch.Constructor {
+	c := launch.ConstructConfig{Block: 32, Threads: 96}
+	if cfg != nil {
+		c = *cfg
+	}
+	return launch.NewConstructor(&Memory{live: map[uint64]unsafe.Pointer{}}, &c)
+}
+
+// Alloc implements launch.ConstructDevice.
+func (m *Memory) Alloc(bytes int64, name string) (uint64, error) {
+	p := C.calloc(1, C.size_t(max(1, bytes)))
+	if p == nil {
+		return 0, fmt.Errorf("hostemu: allocating %q (%d bytes): out of memory", name, bytes)
+	}
+	a := uint64(uintptr(p))
+	m.live[a] = p
+	return a, nil
+}
+
+// Free implements launch.ConstructDevice.
+func (m *Memory) Free(addr uint64) {
+	if p, ok := m.live[addr]; ok {
+		C.free(p)
+		delete(m.live, addr)
+	}
+}
+
+// Write implements launch.ConstructDevice.
+func (m *Memory) Write(addr uint64, b []byte) error {
+	p, ok := m.live[addr]
+	if !ok {
+		return fmt.Errorf("hostemu: write to %#x: not an allocation", addr)
+	}
+	copy(unsafe.Slice((*byte)(p), len(b)), b)
+	return nil
+}
+
+// Read implements launch.ConstructDevice.
+func (m *Memory) Read(addr uint64, b []byte) error {
+	p, ok := m.live[addr]
+	if !ok {
+		return fmt.Errorf("hostemu: read from %#x: not an allocation", addr)
+	}
+	copy(b, unsafe.Slice((*byte)(p), len(b)))
+	return nil
+}
+
+// Launch implements launch.ConstructDevice.
+func (m *Memory) Launch(k launch.ConstructKernel, grid, block uint32, desc []byte, a uint32) error {
+	d := C.CBytes(desc)
+	defer C.free(d)
+	if rc := C.myelin_emu_construct(C.int(k), C.uint(grid), C.uint(block), d, C.uint(a)); rc != 0 {
+		return fmt.Errorf("hostemu: construct kernel %d: unknown", k)
+	}
+	return nil
+}
+
+// Live returns the number of allocations not freed (for tests).
+func (m *Memory) Live() int { return len(m.live) }

@@ -1,0 +1,542 @@
+package launch
+
+// On-device construction (kernels/construct.cu): Constructor implements
+// network.SynapseDevice with the construct kernels, on any device that
+// offers memory and launches (ConstructDevice: the CUDA backend's, or the
+// host emulation's).
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+	"slices"
+
+	"github.com/myelin-sim/myelin/engine/network"
+)
+
+// ConstructKernel identifies one of the kernels of kernels/construct.cu;
+// each takes a MyelinBuild by value and two uint32 arguments.
+type ConstructKernel int32
+
+// The construct kernels. The numbers are shared with the host emulation's
+// dispatcher (kernels/hostemu/emu.h).
+const (
+	ConstructCount      ConstructKernel = 101 // myelin_construct_count(b, proj, -)
+	ConstructFill       ConstructKernel = 102 // myelin_construct_fill(b, proj, -)
+	ConstructOrder      ConstructKernel = 103 // myelin_construct_order(b, proj, -)
+	ConstructRowWeights ConstructKernel = 104 // myelin_construct_row_weights(b, proj, -)
+	ConstructRowSums    ConstructKernel = 105 // myelin_construct_row_sums(b, pop, -)
+	ConstructFinish     ConstructKernel = 106 // myelin_construct_finish(b, -, -)
+)
+
+// ConstructKernels lists every construct kernel.
+func ConstructKernels() []ConstructKernel {
+	return []ConstructKernel{ConstructCount, ConstructFill, ConstructOrder, ConstructRowWeights, ConstructRowSums, ConstructFinish}
+}
+
+// Name returns the kernel's extern "C" name.
+func (k ConstructKernel) Name() string {
+	switch k {
+	case ConstructCount:
+		return "myelin_construct_count"
+	case ConstructFill:
+		return "myelin_construct_fill"
+	case ConstructOrder:
+		return "myelin_construct_order"
+	case ConstructRowWeights:
+		return "myelin_construct_row_weights"
+	case ConstructRowSums:
+		return "myelin_construct_row_sums"
+	case ConstructFinish:
+		return "myelin_construct_finish"
+	}
+	return fmt.Sprintf("construct kernel(%d)", int32(k))
+}
+
+// Module returns the PTX module of the construct kernels.
+func (k ConstructKernel) Module() string { return "construct" }
+
+// ConstructDevice is the device memory and launches that a Constructor
+// uses. Addresses are device addresses; Alloc returns zeroed memory.
+type ConstructDevice interface {
+	Alloc(bytes int64, name string) (uint64, error)
+	Free(addr uint64)
+	Write(addr uint64, b []byte) error
+	Read(addr uint64, b []byte) error
+	// Launch runs k<<<grid, block>>>(desc, a, 0) and waits for it.
+	Launch(k ConstructKernel, grid, block uint32, desc []byte, a uint32) error
+}
+
+// ConstructConfig sizes a Constructor's launches; none of it changes the
+// arrays it makes.
+type ConstructConfig struct {
+	// Block is the threads per block (default 256); Threads the most
+	// threads of a launch that draws partners (default 65,536), each with
+	// scratch of its own, within ScratchBytes (default
+	// DefaultProceduralScratch).
+	Block, Threads int
+	ScratchBytes   int64
+}
+
+// MirrorBuildSizes returns the encoded sizes of the Go mirrors of
+// BuildProj and MyelinBuild (kernels/construct.cu), which a test compares
+// with the C compiler's sizeof.
+func MirrorBuildSizes() []int {
+	return []int{binary.Size(buildProj{}), binary.Size(myelinBuild{})}
+}
+
+type buildProj struct {
+	P                           procDesc
+	Count, Start, Cursor, WOfs  uint64
+	AW                          float64
+	Mode, Port, PrePop, PostPop uint32
+}
+
+// buildProj.Mode (MYELIN_CONSTRUCT_*).
+const (
+	modeSumConst = 1
+	modeSumDrawn = 2
+	modeKeep     = 4
+	modeRowW     = 8
+	modeKeys     = 16
+)
+
+type myelinBuild struct {
+	Net                                          netDesc
+	Projs, Packed, Weight, Keys, Mags, Abs       uint64
+	Scratch, MaxDelay, RowPtr, PartPtr, PopFirst uint64
+	Shift, WBase, Owned                          uint64
+	NProjs, NPops, N, DelayBits                  uint32
+	Slots, SlotWords, EntOff, NParts             uint32
+	OldPort, NewPort, Pad0, Pad1                 uint32
+}
+
+// Constructor makes a network's synapse arrays with the construct kernels
+// (network.SynapseDevice). It keeps the arrays on the device from
+// Allocate to Finish, which copies them back and frees them; Close frees
+// whatever an error left.
+type Constructor struct {
+	dev    ConstructDevice
+	cfg    ConstructConfig
+	layout *network.DeviceLayout
+	// Device arrays kept from Allocate to Finish.
+	abs, packed, weight, keys, mags, rowPtr uint64
+	absLen                                  int
+	// temp lists the arrays of the current call, freed at its end.
+	temp []uint64
+}
+
+// NewConstructor returns a Constructor on dev (cfg nil: the defaults).
+func NewConstructor(dev ConstructDevice, cfg *ConstructConfig) *Constructor {
+	c := ConstructConfig{Block: 256, Threads: 1 << 16, ScratchBytes: DefaultProceduralScratch}
+	if cfg != nil {
+		if cfg.Block > 0 {
+			c.Block = cfg.Block
+		}
+		if cfg.Threads > 0 {
+			c.Threads = cfg.Threads
+		}
+		if cfg.ScratchBytes > 0 {
+			c.ScratchBytes = cfg.ScratchBytes
+		}
+	}
+	return &Constructor{dev: dev, cfg: c}
+}
+
+// Close frees the device arrays that the Constructor still holds.
+func (c *Constructor) Close() {
+	c.freeTemp()
+	for _, a := range []*uint64{&c.abs, &c.packed, &c.weight, &c.keys, &c.mags, &c.rowPtr} {
+		if *a != 0 {
+			c.dev.Free(*a)
+			*a = 0
+		}
+	}
+	c.absLen = 0
+}
+
+func (c *Constructor) freeTemp() {
+	for _, a := range c.temp {
+		c.dev.Free(a)
+	}
+	c.temp = c.temp[:0]
+}
+
+// upload allocates a temporary array holding b (at least one byte).
+func (c *Constructor) upload(b []byte, name string) (uint64, error) {
+	a, err := c.dev.Alloc(int64(max(1, len(b))), name)
+	if err != nil {
+		return 0, err
+	}
+	c.temp = append(c.temp, a)
+	if len(b) > 0 {
+		if err := c.dev.Write(a, b); err != nil {
+			return 0, fmt.Errorf("writing %s: %w", name, err)
+		}
+	}
+	return a, nil
+}
+
+// keep allocates an array that lives until Finish (or Close).
+func (c *Constructor) keep(dst *uint64, bytes int64, name string) error {
+	if *dst != 0 {
+		c.dev.Free(*dst)
+		*dst = 0
+	}
+	a, err := c.dev.Alloc(max(1, bytes), name)
+	if err != nil {
+		return err
+	}
+	*dst = a
+	return nil
+}
+
+// syncAbs copies the host's bounds to the device (allocating them once).
+func (c *Constructor) syncAbs(abs []float64) error {
+	if c.absLen != len(abs) {
+		if err := c.keep(&c.abs, int64(8*len(abs)), "abs"); err != nil {
+			return err
+		}
+		c.absLen = len(abs)
+	}
+	return c.dev.Write(c.abs, littleEndian(f64bits(abs)))
+}
+
+// readAbs copies the device's bounds back into abs.
+func (c *Constructor) readAbs(abs []float64) error {
+	b := make([]byte, 8*len(abs))
+	if err := c.dev.Read(c.abs, b); err != nil {
+		return err
+	}
+	for i := range abs {
+		abs[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+	}
+	return nil
+}
+
+func f64bits(v []float64) []uint64 {
+	out := make([]uint64, len(v))
+	for i, x := range v {
+		out[i] = math.Float64bits(x)
+	}
+	return out
+}
+
+// scratchFor returns the scratch words of a thread that draws the partners
+// of jobs (a hash set for Floyd's sampler, the partners), and entries
+// more pairs of words from ent on; and the table size, where the lists
+// start.
+func scratchFor(jobs []*network.DeviceJob, entries uint64) (words, table, ent uint64) {
+	var k uint64
+	for _, j := range jobs {
+		d := &j.Device
+		if !d.Multapses && d.K > 0 {
+			table = max(table, uint64(1)<<hashBits(d.K))
+		}
+		k = max(k, uint64(d.K))
+	}
+	ent = (table + k + 1) &^ 1
+	return ent + 2*entries, table, ent
+}
+
+func hashBits(k uint32) uint32 { return uint32(bits.Len64(2*uint64(k) - 1)) }
+
+// descs encodes jobs as BuildProjs (appending delay tables to thr), with
+// their Start and Count arrays uploaded where they have them, and fill
+// cursors (copies of Start) where cursors.
+func (c *Constructor) descs(jobs []*network.DeviceJob, thr *[]uint32, table uint64, cursors bool) ([]buildProj, error) {
+	var out []buildProj
+	for _, j := range jobs {
+		where := fmt.Sprintf("launch: projection %d on the device", j.Index)
+		d := j.Device
+		p, err := encodeProc(&d, thr, where, "build it on the host")
+		if err != nil {
+			return nil, err
+		}
+		if !d.Multapses && d.K > 0 {
+			p.HashBits = hashBits(d.K)
+			if p.HashBits > 30 {
+				return nil, fmt.Errorf("%s: an in-degree of %d is too large (at most 2^29)", where, d.K)
+			}
+		}
+		p.ListOff = uint32(table)
+		bp := buildProj{P: p, WOfs: j.WeightOffset, AW: j.ConstMagnitude, Port: j.Port, PrePop: uint32(j.Pre), PostPop: uint32(j.Post)}
+		for _, m := range []struct {
+			on   bool
+			mode uint32
+		}{{j.SumConst, modeSumConst}, {j.SumDrawn, modeSumDrawn}, {j.Keep, modeKeep}, {j.RowWeights, modeRowW}, {j.Keys, modeKeys}} {
+			if m.on {
+				bp.Mode |= m.mode
+			}
+		}
+		if n := int(d.PreSize); (j.Start != nil && len(j.Start) != n) || (j.Count != nil && len(j.Count) != n) {
+			return nil, fmt.Errorf("%s: %d starts and %d counts for %d presynaptic neurons", where, len(j.Start), len(j.Count), n)
+		}
+		if j.Start != nil {
+			if bp.Start, err = c.upload(littleEndian(j.Start), "start"); err != nil {
+				return nil, err
+			}
+			if cursors {
+				if bp.Cursor, err = c.upload(littleEndian(slices.Clone(j.Start)), "cursor"); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if j.Count != nil {
+			if bp.Count, err = c.upload(littleEndian(j.Count), "count"); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, bp)
+	}
+	return out, nil
+}
+
+// build returns a MyelinBuild for jobs (descs, with cursors where
+// cursors): their descriptors, tables and scratch for entries row-sum
+// pairs per thread, with the kept arrays; and the descriptors.
+func (c *Constructor) build(jobs []*network.DeviceJob, entries uint64, cursors bool) (*myelinBuild, []buildProj, error) {
+	words, table, ent := scratchFor(jobs, entries)
+	if words >= 1<<31 {
+		return nil, nil, fmt.Errorf("launch: a construct thread needs %d words of scratch: too many", words)
+	}
+	thr := ZigguratWords()
+	bps, err := c.descs(jobs, &thr, table, cursors)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := &myelinBuild{Packed: c.packed, Weight: c.weight, Keys: c.keys, Mags: c.mags, Abs: c.abs, RowPtr: c.rowPtr}
+	if len(jobs) > 0 {
+		seed := jobs[0].Seed
+		b.Net.Key0, b.Net.Key1 = uint32(seed), uint32(seed>>32)
+	}
+	if b.Net.Ptr[BufProcThr], err = c.upload(littleEndian(thr), "proc_thr"); err != nil {
+		return nil, nil, err
+	}
+	var projs []byte
+	for _, bp := range bps {
+		projs = appendStruct(projs, bp)
+	}
+	if b.Projs, err = c.upload(projs, "projs"); err != nil {
+		return nil, nil, err
+	}
+	b.NProjs = uint32(len(jobs))
+	slots := uint64(c.cfg.Threads)
+	if words > 0 {
+		slots = min(slots, max(1, uint64(c.cfg.ScratchBytes)/(4*words)))
+	}
+	b.Slots, b.SlotWords, b.EntOff = uint32(slots), uint32(words), uint32(ent)
+	if b.Scratch, err = c.upload(make([]byte, 4*slots*words), "scratch"); err != nil {
+		return nil, nil, err
+	}
+	if b.MaxDelay, err = c.upload(make([]byte, 4), "max_delay"); err != nil {
+		return nil, nil, err
+	}
+	if c.layout != nil {
+		b.N, b.NPops, b.DelayBits = uint32(len(c.layout.RowPtr)-1), uint32(len(c.layout.PopFirst)-1), c.layout.DelayBits
+		if b.PopFirst, err = c.upload(littleEndian(c.layout.PopFirst), "pop_first"); err != nil {
+			return nil, nil, err
+		}
+	}
+	return b, bps, nil
+}
+
+// launch runs k over items threads of work (at most Threads where they
+// use scratch) with argument a.
+func (c *Constructor) launch(k ConstructKernel, b *myelinBuild, items uint64, scratch bool, a uint32) error {
+	threads := max(1, items)
+	if scratch {
+		threads = min(threads, uint64(b.Slots))
+	}
+	block := uint64(c.cfg.Block)
+	grid := min((threads+block-1)/block, 1<<31-1)
+	desc := appendStruct(nil, *b)
+	if err := c.dev.Launch(k, uint32(grid), uint32(block), desc, a); err != nil {
+		return fmt.Errorf("%s: %w", k.Name(), err)
+	}
+	return nil
+}
+
+// Count implements network.SynapseDevice.
+func (c *Constructor) Count(j *network.DeviceJob, count []uint32, abs []float64) error {
+	defer c.freeTemp()
+	if len(count) != int(j.Device.PreSize) {
+		return fmt.Errorf("launch: %d counts for %d presynaptic neurons", len(count), j.Device.PreSize)
+	}
+	if err := c.syncAbs(abs); err != nil {
+		return err
+	}
+	job := *j
+	job.Count, job.Start = count, nil
+	b, bps, err := c.build([]*network.DeviceJob{&job}, 0, false)
+	if err != nil {
+		return err
+	}
+	if err := c.launch(ConstructCount, b, uint64(j.Device.NPost), true, 0); err != nil {
+		return err
+	}
+	out := make([]byte, 4*len(count))
+	if err := c.dev.Read(bps[0].Count, out); err != nil {
+		return err
+	}
+	for i := range count {
+		count[i] = binary.LittleEndian.Uint32(out[4*i:])
+	}
+	return c.readAbs(abs)
+}
+
+// Allocate implements network.SynapseDevice.
+func (c *Constructor) Allocate(l *network.DeviceLayout) error {
+	if len(l.RowPtr) == 0 || len(l.PopFirst) == 0 {
+		return errors.New("launch: an empty layout")
+	}
+	c.layout = l
+	words := l.RowPtr[len(l.RowPtr)-1]
+	if err := c.keep(&c.packed, int64(4*words), "packed"); err != nil {
+		return err
+	}
+	if err := c.keep(&c.weight, int64(4*l.Weights), "weight"); err != nil {
+		return err
+	}
+	if l.Keys {
+		if err := c.keep(&c.keys, int64(8*words), "keys"); err != nil {
+			return err
+		}
+	}
+	if l.Mags {
+		if err := c.keep(&c.mags, int64(8*words), "mags"); err != nil {
+			return err
+		}
+	}
+	if err := c.keep(&c.rowPtr, int64(8*len(l.RowPtr)), "row_ptr"); err != nil {
+		return err
+	}
+	return c.dev.Write(c.rowPtr, littleEndian(l.RowPtr))
+}
+
+// Fill implements network.SynapseDevice.
+func (c *Constructor) Fill(j *network.DeviceJob) (uint32, error) {
+	defer c.freeTemp()
+	if c.layout == nil {
+		return 0, errors.New("launch: Fill before Allocate")
+	}
+	b, _, err := c.build([]*network.DeviceJob{j}, 0, true)
+	if err != nil {
+		return 0, err
+	}
+	if err := c.launch(ConstructFill, b, uint64(j.Device.NPost), true, 0); err != nil {
+		return 0, err
+	}
+	if j.Keys {
+		if err := c.launch(ConstructOrder, b, uint64(j.Device.PreSize), false, 0); err != nil {
+			return 0, err
+		}
+	}
+	var md [4]byte
+	if err := c.dev.Read(b.MaxDelay, md[:]); err != nil {
+		return 0, err
+	}
+	return binary.LittleEndian.Uint32(md[:]), nil
+}
+
+// RowWeights implements network.SynapseDevice.
+func (c *Constructor) RowWeights(jobs []*network.DeviceJob, parts []uint64, abs []float64) error {
+	defer c.freeTemp()
+	if c.layout == nil || c.mags == 0 {
+		return errors.New("launch: RowWeights before Allocate (or without Mags)")
+	}
+	if err := c.syncAbs(abs); err != nil {
+		return err
+	}
+	// Row sums: every synapse onto one target, of all jobs onto its
+	// population, in one thread's scratch.
+	perPop := map[int]uint64{}
+	for _, j := range jobs {
+		perPop[j.Post] += uint64(j.Device.K)
+	}
+	var entries uint64
+	for _, n := range perPop {
+		entries = max(entries, n)
+	}
+	b, _, err := c.build(jobs, entries, false)
+	if err != nil {
+		return err
+	}
+	if len(parts) < 2 {
+		return fmt.Errorf("launch: %d part bounds: need 2 or more", len(parts))
+	}
+	if b.PartPtr, err = c.upload(littleEndian(parts), "part_ptr"); err != nil {
+		return err
+	}
+	b.NParts = uint32(len(parts) - 1)
+	for q, j := range jobs {
+		if err := c.launch(ConstructRowWeights, b, uint64(j.Device.PreSize), false, uint32(q)); err != nil {
+			return err
+		}
+	}
+	pops := make([]int, 0, len(perPop))
+	for p := range perPop {
+		pops = append(pops, p)
+	}
+	slices.Sort(pops)
+	for _, p := range pops {
+		size := c.layout.PopFirst[p+1] - c.layout.PopFirst[p]
+		if err := c.launch(ConstructRowSums, b, uint64(size), true, uint32(p)); err != nil {
+			return err
+		}
+	}
+	return c.readAbs(abs)
+}
+
+// Finish implements network.SynapseDevice: it copies the arrays back and
+// frees the device's.
+func (c *Constructor) Finish(f *network.DeviceFinish) ([]uint32, []int32, error) {
+	defer c.Close()
+	if c.layout == nil {
+		return nil, nil, errors.New("launch: Finish before Allocate")
+	}
+	b, _, err := c.build(f.Jobs, 0, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	owned := make([]uint32, len(f.Owned))
+	for i, o := range f.Owned {
+		owned[i] = b2u(o)
+	}
+	if b.Shift, err = c.upload(littleEndian(f.Shift), "shift"); err != nil {
+		return nil, nil, err
+	}
+	if b.WBase, err = c.upload(littleEndian(f.WeightBase), "wbase"); err != nil {
+		return nil, nil, err
+	}
+	if b.Owned, err = c.upload(littleEndian(owned), "owned"); err != nil {
+		return nil, nil, err
+	}
+	b.OldPort, b.NewPort = f.OldPort, f.NewPort
+	if err := c.launch(ConstructFinish, b, uint64(b.N), false, 0); err != nil {
+		return nil, nil, err
+	}
+	words := c.layout.RowPtr[len(c.layout.RowPtr)-1]
+	raw := make([]byte, 4*words)
+	if err := c.dev.Read(c.packed, raw); err != nil {
+		return nil, nil, err
+	}
+	packed := make([]uint32, words)
+	for i := range packed {
+		packed[i] = binary.LittleEndian.Uint32(raw[4*i:])
+	}
+	raw = make([]byte, 4*c.layout.Weights)
+	if err := c.dev.Read(c.weight, raw); err != nil {
+		return nil, nil, err
+	}
+	weight := make([]int32, c.layout.Weights)
+	for i := range weight {
+		weight[i] = int32(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	return packed, weight, nil
+}
+
+// Compile-time check.
+var _ network.SynapseDevice = (*Constructor)(nil)
