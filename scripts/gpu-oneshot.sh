@@ -18,7 +18,8 @@
 #                    in two launch geometries, with delivery per spike
 #                    (the hub network as auto chooses, every case forced),
 #                    and five with the persistent kernel forced on; advance
-#                    sizes; close; the driver-layer tests
+#                    sizes; close; the driver-layer tests; on-device
+#                    construction byte-identical to the host build
 #   3 parity-large   the models at their published sizes for PARITY_MS ms
 #   4 sanitizer      compute-sanitizer memcheck and initcheck (racecheck if
 #                    a kernel uses shared memory) on the small mixed network;
@@ -80,7 +81,7 @@ min_step=$((10 * budget / 540 > 0 ? 10 * budget / 540 : 1))
 step7_min="${STEP7_MIN:-$((150 * budget / 540))}"
 logs=(preflight.log parity-small.log parity-large.log sanitizer.log bench.log cli.log brunel-1m.log)
 
-small_tests='^(TestGraphPinnedStream|TestCooperativeAndAttributes|TestDoFromManyGoroutines|TestBackendParity|TestBackendParityGeometry|TestBackendParitySegments|TestBackendParityPersistent|TestBackendMemoryCheck|TestBackendAdvanceSizes|TestBackendClose|TestBackendNonFinite)$'
+small_tests='^(TestGraphPinnedStream|TestCooperativeAndAttributes|TestDoFromManyGoroutines|TestBackendParity|TestBackendParityGeometry|TestBackendParitySegments|TestBackendParityPersistent|TestBackendMemoryCheck|TestBackendAdvanceSizes|TestBackendClose|TestBackendNonFinite|TestConstructOnGPU)$'
 gpu_models=(brunel:n=1000 brunel cuba coba ring_rate brunel:n=100000,indegree=1000)
 cpu_models=(brunel brunel:n=100000,indegree=1000)
 

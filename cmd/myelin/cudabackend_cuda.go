@@ -3,11 +3,15 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"github.com/myelin-sim/myelin/cuda"
 	"github.com/myelin-sim/myelin/cuda/driver"
 	"github.com/myelin-sim/myelin/engine/backend"
+	"github.com/myelin-sim/myelin/engine/network"
+	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
 // cudaBuilt says whether this binary has the CUDA backend built in.
@@ -33,4 +37,27 @@ func openCUDA() (backend.Backend, error) {
 func cudaBackend() (backend.Backend, bool) {
 	be, err := openCUDA()
 	return be, err == nil
+}
+
+// buildOnDevice builds spec with its synapses made on be's GPU
+// (network.BuildOn); a network that the device does not build is built on
+// the host, with a note on stderr unless quiet.
+func buildOnDevice(ctx context.Context, e *env, be backend.Backend, spec *myelinpb.Network, opt network.Options, quiet bool) (*network.Network, error) {
+	cb, ok := be.(*cuda.Backend)
+	if !ok {
+		return nil, fmt.Errorf("--device-build: needs the cuda backend (this run has %s)", be.Name())
+	}
+	c, release, err := cb.Constructor(nil)
+	if err != nil {
+		return nil, err
+	}
+	net, err := network.BuildOn(ctx, spec, opt, c)
+	err = errors.Join(err, release())
+	if errors.Is(err, network.ErrNotOnDevice) {
+		if !quiet {
+			fmt.Fprintf(e.stderr, "--device-build: built on the host: %v\n", err)
+		}
+		return network.BuildContext(ctx, spec, opt)
+	}
+	return net, err
 }

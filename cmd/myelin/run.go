@@ -27,6 +27,7 @@ func cmdRun(ctx context.Context, e *env, args []string) (err error) {
 	threads := registerThreads(fs, "CPU threads")
 	out := fs.StringP("out", "o", "", "write the spike stream to FILE (through FILE"+partialSuffix+", renamed when the run ends; a refused or failed run leaves FILE as it was), or - for stdout")
 	quiet := fs.BoolP("quiet", "q", false, "no progress line and no summary")
+	deviceBuild := fs.Bool("device-build", false, "cuda backend: make the synapses on the GPU from the seed (networks whose projections are all stored fixed_in_degree rules without stp or stdp; others are built on the host, with a note)")
 	lf := registerLiveFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "Usage: myelin run MODEL|SPEC.textproto|SPEC.json [flags]\n\n%s", fs.FlagUsages())
@@ -52,6 +53,9 @@ func cmdRun(ctx context.Context, e *env, args []string) (err error) {
 	be, note, err := e.chooseBackend(ctx, "run", *backendName, *threads, args)
 	if err != nil {
 		return err
+	}
+	if be != nil && *deviceBuild && be.Name() != "cuda" {
+		return &exitError{2, fmt.Errorf("--device-build: needs the cuda backend (this run has %s)", be.Name())}
 	}
 	if be == nil { // handed over to myelin-cuda, which has finished
 		return nil
@@ -112,7 +116,12 @@ func cmdRun(ctx context.Context, e *env, args []string) (err error) {
 		pl = newProgressLine(e.stderr)
 		bopt.Progress = pl.building
 	}
-	net, err := network.BuildContext(ctx, spec, bopt)
+	var net *network.Network
+	if *deviceBuild {
+		net, err = buildOnDevice(ctx, e, be, spec, bopt, *quiet)
+	} else {
+		net, err = network.BuildContext(ctx, spec, bopt)
+	}
 	if pl != nil {
 		pl.done()
 	}

@@ -172,6 +172,7 @@ func TestRunNeverDestroysOutput(t *testing.T) {
 		{"interrupted build", cancelled, nil, "interrupted while building"},
 		{"invalid spec", context.Background(), []string{"--set", "g=-5"}, "parameter g"},
 		{"--out is a folder", context.Background(), []string{"-o", dir}, "is a folder"},
+		{"--device-build on the cpu", context.Background(), []string{"--device-build"}, "--device-build: needs the cuda backend"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := os.WriteFile(file, []byte(precious), 0o644); err != nil {
