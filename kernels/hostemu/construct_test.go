@@ -14,10 +14,10 @@ import (
 	"github.com/myelin-sim/myelin/engine/backend"
 	"github.com/myelin-sim/myelin/engine/backend/parity"
 	"github.com/myelin-sim/myelin/engine/cpu"
-	"github.com/myelin-sim/myelin/engine/sim"
-	"github.com/myelin-sim/myelin/engine/stream"
 	"github.com/myelin-sim/myelin/engine/network"
+	"github.com/myelin-sim/myelin/engine/sim"
 	"github.com/myelin-sim/myelin/engine/spec"
+	"github.com/myelin-sim/myelin/engine/stream"
 	"github.com/myelin-sim/myelin/kernels/launch"
 )
 
