@@ -9,9 +9,11 @@
 //                                 presynaptic neuron, and the targets'
 //                                 input bounds (synapses.go, pass 1)
 //   myelin_construct_fill         pass 2: packed words (and stored
-//                                 weights) into the projection's part of
-//                                 each row, at atomic cursors, with each
-//                                 word's unit and draw as its key
+//                                 weights; deferred ones as float32, their
+//                                 magnitudes added to the bound) into the
+//                                 projection's part of each row, at atomic
+//                                 cursors, with each word's unit and draw
+//                                 as its key
 //   myelin_construct_order        the part of each row sorted by key: the
 //                                 host's pass-2 order (units ascending,
 //                                 draws in order), independent of the
@@ -25,16 +27,17 @@
 //                                 deferred weights quantized, rows sorted,
 //                                 the slow port's bit lowered
 //
-// Rules: fixed in-degree (the unit is a postsynaptic neuron; its partners
-// come from generator.choose, in draw order). The draws are procedural.cuh's
+// Rules: those whose unit is a postsynaptic neuron (fixed in-degree,
+// pairwise Bernoulli, one-to-one, all-to-all; myelin_construct_partners). The draws are procedural.cuh's
 // twins of the host's (Philox streams restarted per unit, the ziggurat,
 // the delay tables).
 #include "network.cuh"
 #include "procedural.cuh"
 
 // BuildProj is one projection being constructed. p describes its draws as
-// for a procedural row (rule 5: fixed in-degree, k the in-degree; p.port 0
-// and p.cdelay without the port bit, which port holds). count, start and
+// for a procedural row, its rule one of myelin_construct_partners' (k the
+// in-degree, or the most partners of a unit; p.port 0 and p.cdelay without
+// the port bit, which port holds). count, start and
 // cursor are per local presynaptic neuron: its synapses (pass 1 adds),
 // where the projection's part of its row starts in packed, and the fill
 // cursor. A synapse at packed index x has its stored weight at weight[x -
@@ -56,6 +59,7 @@ struct BuildProj {
 #define MYELIN_CONSTRUCT_KEEP 4u      // pass 2 stores the unit's weights, quantized (p.scale)
 #define MYELIN_CONSTRUCT_ROWW 8u      // weights drawn row by row (row_weights), quantized by finish
 #define MYELIN_CONSTRUCT_KEYS 16u     // pass 2 keys every word (its rows keep pass 2's order)
+#define MYELIN_CONSTRUCT_DEFER 32u    // pass 2 stores the unit's weights as float32 bits, adding their magnitudes to the bound
 
 // MyelinBuild is the descriptor of every construct kernel, passed by value.
 // net supplies the streams' keys and proc_thr (the ziggurat's and the
@@ -90,15 +94,58 @@ struct MyelinBuild {
     unsigned old_port, new_port, pad0, pad1;
 };
 
-// myelin_construct_partners writes the k partners of unit u of the fixed
-// in-degree rule p (local presynaptic neurons) to list in draw order
-// (generator.choose for a by-post unit: independent draws with multapses,
-// Floyd's sampler without, the unit itself skipped within one population
-// without autapses), using tab (2^hash_bits words, zero before and after).
-__device__ __forceinline__ void myelin_construct_partners(const MyelinNet *net, const ProcDesc *p, unsigned u,
-                                                          unsigned *tab, unsigned *list)
+// myelin_construct_partners writes the partners of unit u of the by-post
+// rule p (local presynaptic neurons) to list in the order generator.unit
+// gives them, and returns their number: fixed in-degree (rule 5:
+// generator.choose, k independent draws with multapses, Floyd's sampler
+// without, in draw order, the unit itself skipped within one population
+// without autapses, using tab: 2^hash_bits words, zero before and after),
+// one-to-one (rule 2: u itself), all-to-all (rule 6: every presynaptic
+// neuron) or pairwise Bernoulli (rule 7: generator.bernoulli, the gaps
+// between chosen ones floor(log(u) / log(1 - p)), ascending).
+__device__ __forceinline__ unsigned myelin_construct_partners(const MyelinNet *net, const ProcDesc *p, unsigned u,
+                                                              unsigned *tab, unsigned *list)
 {
     bool skip = (p->flags & MYELIN_PROC_SKIP_SELF) != 0;
+    if (p->rule == 2) {
+        list[0] = u;
+        return skip ? 0u : 1u;
+    }
+    if (p->rule == 6) {
+        unsigned n = 0;
+        for (unsigned i = 0; i < p->pre_size; i++) {
+            if (!(skip && i == u)) {
+                list[n++] = i;
+            }
+        }
+        return n;
+    }
+    if (p->rule == 7) {
+        unsigned n = 0;
+        if (p->bp <= 0.0) {
+            return 0;
+        }
+        MyelinSeq cq = myelin_seq_start(net, u, p->conn_purpose);
+        long long size = p->pre_size;
+        for (long long t = -1;;) {
+            if (p->bp >= 1.0) {
+                t++;
+            } else {
+                double gap = floor(myelin_log(myelin_seq_uniform(&cq)) / p->blogq);
+                if (gap >= (double)size) {
+                    break;
+                }
+                t += 1 + (long long)gap;
+            }
+            if (t >= size) {
+                break;
+            }
+            if (!(skip && (unsigned)t == u)) {
+                list[n++] = (unsigned)t;
+            }
+        }
+        return n;
+    }
     unsigned k = p->k;
     unsigned m = p->pre_size - (skip ? 1u : 0u);
     MyelinSeq cq = myelin_seq_start(net, u, p->conn_purpose);
@@ -129,6 +176,7 @@ __device__ __forceinline__ void myelin_construct_partners(const MyelinNet *net, 
             }
         }
     }
+    return k;
 }
 
 // myelin_construct_slot returns thread gid's scratch words, or null if the
@@ -224,20 +272,20 @@ extern "C" __global__ void myelin_construct_count(const __grid_constant__ Myelin
     unsigned *list = tab + p->list_off;
     double *abs = b->abs + p->post_first;
     for (unsigned long long u = gid; u < p->n_post; u += stride) {
-        myelin_construct_partners(&b->net, p, (unsigned)u, tab, list);
-        for (unsigned c = 0; c < p->k; c++) {
+        unsigned n = myelin_construct_partners(&b->net, p, (unsigned)u, tab, list);
+        for (unsigned c = 0; c < n; c++) {
             atomicAdd(&bp->count[list[c]], 1u);
         }
         if ((bp->mode & MYELIN_CONSTRUCT_SUM_CONST) != 0) {
             double x = abs[u];
-            for (unsigned c = 0; c < p->k; c++) {
+            for (unsigned c = 0; c < n; c++) {
                 x += bp->aw;
             }
             abs[u] = x;
         } else if ((bp->mode & MYELIN_CONSTRUCT_SUM_DRAWN) != 0) {
             MyelinSeq wq = myelin_seq_start(&b->net, (unsigned)u, p->w_purpose);
             double x = abs[u];
-            for (unsigned c = 0; c < p->k; c++) {
+            for (unsigned c = 0; c < n; c++) {
                 x += fabs(myelin_proc_signed(&b->net, p, &wq));
             }
             abs[u] = x;
@@ -264,11 +312,16 @@ extern "C" __global__ void myelin_construct_fill(const __grid_constant__ MyelinB
     unsigned *list = tab + p->list_off;
     unsigned longest = 0;
     for (unsigned long long u = gid; u < p->n_post; u += stride) {
-        myelin_construct_partners(&b->net, p, (unsigned)u, tab, list);
+        unsigned n = myelin_construct_partners(&b->net, p, (unsigned)u, tab, list);
         MyelinSeq wq = myelin_seq_start(&b->net, (unsigned)u, p->w_purpose);
         MyelinSeq dq = myelin_seq_start(&b->net, (unsigned)u, p->d_purpose);
         unsigned word = (p->post_first + (unsigned)u) << b->delay_bits | bp->port;
-        for (unsigned c = 0; c < p->k; c++) {
+        double x = 0.0;
+        bool deferred = (bp->mode & MYELIN_CONSTRUCT_DEFER) != 0;
+        if (deferred) {
+            x = b->abs[p->post_first + u];
+        }
+        for (unsigned c = 0; c < n; c++) {
             unsigned d = myelin_proc_delay(&b->net, p, &dq);
             longest = d > longest ? d : longest;
             unsigned long long at = atomicAdd(&bp->cursor[list[c]], 1ull);
@@ -278,7 +331,14 @@ extern "C" __global__ void myelin_construct_fill(const __grid_constant__ MyelinB
             }
             if ((bp->mode & MYELIN_CONSTRUCT_KEEP) != 0) {
                 b->weight[at - bp->wofs] = myelin_proc_weight(&b->net, p, &wq);
+            } else if (deferred) {
+                double w = myelin_proc_signed(&b->net, p, &wq);
+                x += fabs(w);
+                b->weight[at - bp->wofs] = __float_as_int((float)w);
             }
+        }
+        if (deferred) {
+            b->abs[p->post_first + u] = x;
         }
     }
     atomicMax(b->max_delay, longest);
@@ -369,8 +429,8 @@ extern "C" __global__ void myelin_construct_row_sums(const __grid_constant__ Mye
             }
             const ProcDesc *p = &bp->p;
             unsigned *list = slot + p->list_off;
-            myelin_construct_partners(&b->net, p, (unsigned)u, slot, list);
-            for (unsigned c = 0; c < p->k; c++) {
+            unsigned m = myelin_construct_partners(&b->net, p, (unsigned)u, slot, list);
+            for (unsigned c = 0; c < m; c++) {
                 unsigned long long lo = bp->start[list[c]];
                 pos[n++] = myelin_construct_find(b->keys, lo, lo + bp->count[list[c]], u << 32 | c);
             }
@@ -447,7 +507,7 @@ extern "C" __global__ void myelin_construct_finish(const __grid_constant__ Myeli
         } else {
             for (unsigned q = 0; q < b->n_projs; q++) {
                 const BuildProj *bp = &b->projs[q];
-                if (bp->pre_pop != pi || (bp->mode & MYELIN_CONSTRUCT_ROWW) == 0) {
+                if (bp->pre_pop != pi || (bp->mode & (MYELIN_CONSTRUCT_ROWW | MYELIN_CONSTRUCT_DEFER)) == 0) {
                     continue;
                 }
                 unsigned i = (unsigned)r - b->pop_first[pi];

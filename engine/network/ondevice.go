@@ -34,9 +34,11 @@ type SynapseDevice interface {
 	// Allocate sizes the device's arrays for the rows of l.
 	Allocate(l *DeviceLayout) error
 	// Fill is pass 2 of projection j (j.Start set): its packed words (and
-	// stored weights, where j.Keep) into its part of each row, in the
-	// host's order; it returns the longest delay in steps.
-	Fill(j *DeviceJob) (uint32, error)
+	// stored weights, where j.Keep or j.Deferred) into its part of each
+	// row, in the host's order; where j.Deferred, the weights' magnitudes
+	// are added to their targets' bounds abs. It returns the longest delay
+	// in steps.
+	Fill(j *DeviceJob, abs []float64) (uint32, error)
 	// RowWeights draws the row-order weights of jobs (all with
 	// RowWeights set) and adds their magnitudes to the bounds abs of
 	// their targets, by the parts of the rows that start at synapses
@@ -64,11 +66,13 @@ type DeviceJob struct {
 	SumConst, SumDrawn bool
 	ConstMagnitude     float64
 	// Keep: pass 2 stores each synapse's weight, quantized. RowWeights:
-	// the weights are drawn row by row (DeviceJob.RowWeights), as float32
-	// bits until Finish quantizes them. Keys: the pre population stores
-	// weights, so its rows keep pass 2's order of the host (units
-	// ascending, draws in order) up to Finish.
-	Keep, RowWeights, Keys bool
+	// the weights are drawn row by row (SynapseDevice.RowWeights), as
+	// float32 bits until Finish quantizes them. Deferred: pass 2 draws the
+	// weights unit by unit, stores them as float32 bits until Finish and
+	// adds their magnitudes to the targets' bounds (in Fill's abs). Keys:
+	// the pre population stores weights, so its rows keep pass 2's order
+	// of the host (units ascending, draws in order) up to Finish.
+	Keep, RowWeights, Deferred, Keys bool
 	// Start and Count are per local presynaptic neuron: where the
 	// projection's part of its row starts, and its synapses there (set
 	// for Fill, RowWeights and Finish).
@@ -113,9 +117,11 @@ type DeviceFinish struct {
 var ErrNotOnDevice = errors.New("not built on the device")
 
 // BuildOn is BuildContext with the synapses made by dev. It supports
-// networks whose spiking projections are all fixed in-degree rules,
-// stored, without short-term plasticity or STDP; for others it returns an
-// error wrapping ErrNotOnDevice that names the projection.
+// networks whose spiking projections all have rules drawn per
+// postsynaptic neuron (fixed_in_degree, pairwise_bernoulli without
+// by_source, one_to_one, all_to_all), stored, without short-term
+// plasticity or STDP; for others it returns an error wrapping
+// ErrNotOnDevice that names the projection.
 func BuildOn(ctx context.Context, spec *myelinpb.Network, opt Options, dev SynapseDevice) (*Network, error) {
 	if dev == nil {
 		return nil, errors.New("BuildOn: no device")
@@ -127,20 +133,28 @@ func BuildOn(ctx context.Context, spec *myelinpb.Network, opt Options, dev Synap
 func onDevice(sp *spikingProj) error {
 	p := sp.gen.proj
 	var why string
+	switch r := p.GetRule().(type) {
+	case *myelinpb.Projection_FixedInDegree, *myelinpb.Projection_OneToOne, *myelinpb.Projection_AllToAll:
+	case *myelinpb.Projection_PairwiseBernoulli:
+		if r.PairwiseBernoulli.GetBySource() {
+			why = "its pairwise_bernoulli rule is drawn by_source"
+		}
+	default:
+		why = "its rule is not drawn per postsynaptic neuron"
+	}
 	switch {
-	case p.GetFixedInDegree() == nil:
-		why = "its rule is not fixed_in_degree"
+	case why != "":
 	case sp.procedural:
 		why = "it is procedural"
 	case p.GetStp() != nil:
 		why = "it has stp"
 	case p.GetStdp() != nil:
 		why = "it has stdp"
-	case uint64(sp.gen.nPost)*uint64(p.GetFixedInDegree().GetIndegree()) > math.MaxUint32:
-		why = "it has 2^32 synapses or more"
+	case sp.gen.multapses && uint64(sp.gen.nPost)*uint64(p.GetFixedInDegree().GetIndegree()) > math.MaxUint32:
+		why = "a presynaptic neuron may have 2^32 synapses or more"
 	}
 	if why != "" {
-		return fmt.Errorf("%s: %w: the device builds stored fixed_in_degree projections without stp or stdp, of fewer than 2^32 synapses each, and %s", sp.where, ErrNotOnDevice, why)
+		return fmt.Errorf("%s: %w: the device builds stored projections drawn per postsynaptic neuron (fixed_in_degree, pairwise_bernoulli without by_source, one_to_one, all_to_all) without stp or stdp, and %s", sp.where, ErrNotOnDevice, why)
 	}
 	return nil
 }
@@ -150,13 +164,23 @@ func (b *builder) deviceJob(sp *spikingProj) *DeviceJob {
 	net := b.net
 	g := sp.gen
 	d := deviceOf(g, net, sp.pre, sp.post, 0, false)
+	// The rule's partners of a unit (a postsynaptic neuron), and their
+	// most.
+	switch d.Rule {
+	case RuleOneToOne:
+		d.K = 1
+	case RuleAllToAll:
+		d.Rule, d.K = RuleAllToAllByPost, g.nPre
+	case RuleBernoulli:
+		d.Rule, d.K = RuleBernoulliByPost, g.nPre
+	}
 	j := &DeviceJob{Index: g.index, Pre: sp.pre, Post: sp.post, Seed: net.Seed, Device: d, Count: sp.count, Start: sp.cursor, WeightOffset: Compact}
 	if sp.slow {
 		j.Port = net.Syn.PortBit
 	}
 	if wb := net.Syn.WeightBase; wb != nil && wb[sp.pre] != Compact {
 		j.WeightOffset = net.Syn.RowPtr[net.Pops[sp.pre].First] - wb[sp.pre]
-		j.Keys, j.RowWeights, j.Keep = true, sp.rowWeights, !sp.rowWeights
+		j.Keys, j.RowWeights, j.Deferred, j.Keep = true, sp.rowWeights, sp.deferred && !sp.rowWeights, !sp.deferred
 	}
 	return j
 }
@@ -222,13 +246,14 @@ func (b *builder) synapsesOn(projs []*spikingProj) error {
 		return fmt.Errorf("synapses on the device: %w", err)
 	}
 
-	// Pass 2: projections with row-order weights first; their weights
-	// complete the bounds, and so the scales, with which the others'
-	// weights are quantized.
+	// Pass 2: deferred projections first, in spec order (those with
+	// unit-order weights add to the bounds as they are written), then the
+	// row-order weights; they complete the bounds, and so the scales,
+	// with which the others' weights are quantized.
 	b.prog.setPhase("synapses on the device: writing (pass 2 of 2)")
 	maxDelay := uint32(1)
 	fill := func(sp *spikingProj) error {
-		n, err := dev.Fill(b.deviceJob(sp))
+		n, err := dev.Fill(b.deviceJob(sp), b.absSum)
 		if err != nil {
 			return fmt.Errorf("%s: on the device: %w", sp.where, err)
 		}
@@ -247,9 +272,13 @@ func (b *builder) synapsesOn(projs []*spikingProj) error {
 		maxDelay = max(maxDelay, sp.maxDelay)
 		return nil
 	}
-	for _, sp := range rowW {
-		if err := fill(sp); err != nil {
-			return err
+	deferred := 0
+	for _, sp := range projs {
+		if sp.deferred {
+			if err := fill(sp); err != nil {
+				return err
+			}
+			deferred++
 		}
 	}
 	owned := make([]bool, len(net.Pops))
@@ -269,14 +298,14 @@ func (b *builder) synapsesOn(projs []*spikingProj) error {
 		}
 		owned = rowWeightsOwned(net, projs)
 	}
-	if len(rowW) > 0 {
+	if deferred > 0 {
 		if err := b.scales(); err != nil {
 			return err
 		}
 		b.popWeights(projs)
 	}
 	for _, sp := range projs {
-		if !sp.rowWeights {
+		if !sp.deferred {
 			if err := fill(sp); err != nil {
 				return err
 			}

@@ -356,6 +356,13 @@ const (
 	// device (BuildOn): its units are the postsynaptic neurons, K the
 	// in-degree.
 	RuleFixedInDegree = 5
+	// RuleAllToAllByPost and RuleBernoulliByPost are all_to_all and
+	// pairwise_bernoulli (without by_source) built on a device: a unit
+	// (postsynaptic neuron) has every presynaptic neuron, or each with
+	// probability P, as partners; K is the presynaptic population's size.
+	// (RuleOneToOne is the same for both: unit i is the synapse i -> i.)
+	RuleAllToAllByPost  = 6
+	RuleBernoulliByPost = 7
 )
 
 // Kinds of a drawn weight or delay (Device.WeightKind, Device.DelayKind).

@@ -101,6 +101,7 @@ const (
 	modeKeep     = 4
 	modeRowW     = 8
 	modeKeys     = 16
+	modeDefer    = 32
 )
 
 type myelinBuild struct {
@@ -232,7 +233,7 @@ func scratchFor(jobs []*network.DeviceJob, entries uint64) (words, table, ent ui
 	var k uint64
 	for _, j := range jobs {
 		d := &j.Device
-		if !d.Multapses && d.K > 0 {
+		if d.Rule == network.RuleFixedInDegree && !d.Multapses && d.K > 0 {
 			table = max(table, uint64(1)<<hashBits(d.K))
 		}
 		k = max(k, uint64(d.K))
@@ -255,7 +256,7 @@ func (c *Constructor) descs(jobs []*network.DeviceJob, thr *[]uint32, table uint
 		if err != nil {
 			return nil, err
 		}
-		if !d.Multapses && d.K > 0 {
+		if d.Rule == network.RuleFixedInDegree && !d.Multapses && d.K > 0 {
 			p.HashBits = hashBits(d.K)
 			if p.HashBits > 30 {
 				return nil, fmt.Errorf("%s: an in-degree of %d is too large (at most 2^29)", where, d.K)
@@ -266,7 +267,7 @@ func (c *Constructor) descs(jobs []*network.DeviceJob, thr *[]uint32, table uint
 		for _, m := range []struct {
 			on   bool
 			mode uint32
-		}{{j.SumConst, modeSumConst}, {j.SumDrawn, modeSumDrawn}, {j.Keep, modeKeep}, {j.RowWeights, modeRowW}, {j.Keys, modeKeys}} {
+		}{{j.SumConst, modeSumConst}, {j.SumDrawn, modeSumDrawn}, {j.Keep, modeKeep}, {j.RowWeights, modeRowW}, {j.Keys, modeKeys}, {j.Deferred, modeDefer}} {
 			if m.on {
 				bp.Mode |= m.mode
 			}
@@ -417,10 +418,15 @@ func (c *Constructor) Allocate(l *network.DeviceLayout) error {
 }
 
 // Fill implements network.SynapseDevice.
-func (c *Constructor) Fill(j *network.DeviceJob) (uint32, error) {
+func (c *Constructor) Fill(j *network.DeviceJob, abs []float64) (uint32, error) {
 	defer c.freeTemp()
 	if c.layout == nil {
 		return 0, errors.New("launch: Fill before Allocate")
+	}
+	if j.Deferred {
+		if err := c.syncAbs(abs); err != nil {
+			return 0, err
+		}
 	}
 	b, _, err := c.build([]*network.DeviceJob{j}, 0, true)
 	if err != nil {
@@ -437,6 +443,11 @@ func (c *Constructor) Fill(j *network.DeviceJob) (uint32, error) {
 	var md [4]byte
 	if err := c.dev.Read(b.MaxDelay, md[:]); err != nil {
 		return 0, err
+	}
+	if j.Deferred {
+		if err := c.readAbs(abs); err != nil {
+			return 0, err
+		}
 	}
 	return binary.LittleEndian.Uint32(md[:]), nil
 }

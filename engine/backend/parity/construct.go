@@ -18,8 +18,9 @@ type Built struct {
 	Spec *myelinpb.Network
 }
 
-// ConstructCases are networks of fixed in-degree projections that take
-// every path of the on-device construction: brunel (compact populations),
+// ConstructCases are networks of rules drawn per postsynaptic neuron that
+// take every path of the on-device construction: brunel (compact
+// populations),
 // a 1 % microcircuit with k_scale 0.05 (row-order normal weights, drawn
 // delays), a mixed network (compact populations with constant, tabulated
 // and uniform delays; stored weights quantized as they are written, a
@@ -28,9 +29,11 @@ type Built struct {
 // weights; an owned population whose rows mix its projections' parts
 // onto targets in another order than the spec's, and one that also
 // stores constant weights; multapses or not, autapses off within a
-// population, the inhibitory receptor and the slow excitatory port), and
-// one of over 4 Mi row-order synapses, whose input bounds the builder
-// sums in 4 parts.
+// population, the inhibitory receptor and the slow excitatory port), one
+// of pairwise Bernoulli (p from 10⁻⁴ to 1), one-to-one (unit-order
+// deferred weights beside row-order ones onto one population) and
+// all-to-all rules, and one of over 4 Mi row-order synapses, whose input
+// bounds the builder sums in 4 parts.
 func ConstructCases() ([]Built, error) {
 	var out []Built
 	add := func(name string, s *myelinpb.Network, err error) error {
@@ -70,6 +73,24 @@ func ConstructCases() ([]Built, error) {
 		Poisson("A", 8000, 0.5).
 		Build()
 	if err := add("mixed", s, err); err != nil {
+		return nil, err
+	}
+	s, err = spec.New("rules").Seed(13).Duration(30).
+		Population("A", 140, spec.IafPscExp(nil)).
+		Population("B", 140, spec.IafPscExp(nil)).
+		Population("C", 90, spec.IafPscDelta(nil)).
+		// Onto B: unit-order deferred weights (one-to-one) before the
+		// row-order ones, both adding to B's bounds.
+		Project("A", "B", spec.OneToOne(), spec.Weight(spec.NormalDist(2, 0.5)), spec.Delay(spec.UniformDist(0.1, 2))).
+		Project("A", "B", spec.Bernoulli(0.1), spec.Weight(spec.NormalDist(0.5, 0.1)), spec.Delay(spec.ClippedNormalDist(1.2, 0.5, 0.1, 3))).
+		Project("C", "B", spec.AllToAll(), spec.Weight(spec.UniformDist(0.1, 0.3)), spec.Via(myelinpb.Receptor_INHIBITORY)).
+		Project("B", "B", spec.Bernoulli(1), spec.Weight(spec.Const(0.01)), spec.Autapses(false)).
+		Project("B", "A", spec.AllToAll(), spec.Weight(spec.Const(0.02)), spec.Delay(spec.Const(0.5))).
+		Project("C", "C", spec.OneToOne(), spec.Weight(spec.Const(1)), spec.Autapses(false)).
+		Project("C", "C", spec.AllToAll(), spec.Weight(spec.LognormalDist(-2, 0.3, false)), spec.Autapses(false)).
+		Project("A", "C", spec.Bernoulli(1e-4), spec.Weight(spec.Const(3))).
+		Build()
+	if err := add("rules", s, err); err != nil {
 		return nil, err
 	}
 	s, err = spec.New("parts").Seed(12).Duration(10).
