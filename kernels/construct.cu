@@ -72,7 +72,13 @@ struct BuildProj {
 // are per population (owned: every stored projection from it has
 // row-order weights, so its rows are sorted stably by word, as
 // drawRowWeights does); part_ptr the first synapse of each of n_parts
-// parts of the rows, and n_parts + 1 entries.
+// parts of the rows, and n_parts + 1 entries. The t_* and c_count arrays
+// are pass 1's of a rule drawn per presynaptic neuron (its units are
+// split in n_chunks chunks from units chunk[c]): c_count the synapses per
+// (chunk, target) of a constant weight; for drawn weights, each unit's
+// synapses from t_start[u] (n_units + 1 entries) with their targets t_tgt
+// and magnitudes t_mag, and by target t (t_ptr, n_post + 1 entries;
+// t_cur the cursors) their positions t_pos.
 struct MyelinBuild {
     MyelinNet net;
     const BuildProj *projs;
@@ -89,9 +95,17 @@ struct MyelinBuild {
     const int *shift;
     const unsigned long long *wbase;
     const unsigned *owned;
+    unsigned long long *t_start;
+    double *t_mag;
+    unsigned *t_tgt;
+    unsigned long long *t_ptr;
+    unsigned long long *t_cur;
+    unsigned long long *t_pos;
+    unsigned *c_count;
+    const unsigned *chunk;
     unsigned n_projs, n_pops, n, delay_bits;
     unsigned slots, slot_words, ent_off, n_parts;
-    unsigned old_port, new_port, pad0, pad1;
+    unsigned old_port, new_port, n_chunks, pad0;
 };
 
 // myelin_construct_partners writes the partners of unit u of the by-post
@@ -382,6 +396,251 @@ extern "C" __global__ void myelin_construct_row_weights(const __grid_constant__ 
             b->mags[lo + j] = fabs(x);
         }
     }
+}
+
+// myelin_construct_row writes the targets of unit i of the rule p drawn
+// per presynaptic neuron (local postsynaptic neurons) to list in the order
+// of the host's pass 2, ascending, and returns their number: fixed
+// out-degree (rule 1: generator.choose, sorted; tab as for
+// myelin_construct_partners) or pairwise Bernoulli by source (rule 4).
+__device__ __forceinline__ unsigned myelin_construct_row(const MyelinNet *net, const ProcDesc *p, unsigned i,
+                                                         unsigned *tab, unsigned *list)
+{
+    bool skip = (p->flags & MYELIN_PROC_SKIP_SELF) != 0;
+    if (p->rule == 4) {
+        unsigned n = 0;
+        if (p->bp <= 0.0) {
+            return 0;
+        }
+        MyelinSeq cq = myelin_seq_start(net, i, p->conn_purpose);
+        long long size = p->n_post;
+        for (long long t = -1;;) {
+            if (p->bp >= 1.0) {
+                t++;
+            } else {
+                double gap = floor(myelin_log(myelin_seq_uniform(&cq)) / p->blogq);
+                if (gap >= (double)size) {
+                    break;
+                }
+                t += 1 + (long long)gap;
+            }
+            if (t >= size) {
+                break;
+            }
+            if (!(skip && (unsigned)t == i)) {
+                list[n++] = (unsigned)t;
+            }
+        }
+        return n;
+    }
+    unsigned k = p->k;
+    unsigned m = p->n_post - (skip ? 1u : 0u);
+    MyelinSeq cq = myelin_seq_start(net, i, p->conn_purpose);
+    if ((p->flags & MYELIN_PROC_MULTAPSES) != 0) {
+        for (unsigned c = 0; c < k; c++) {
+            list[c] = __umulhi(myelin_seq_next(&cq), m);
+        }
+    } else {
+        for (unsigned c = 0, j = m - k; j < m; j++, c++) {
+            unsigned t = __umulhi(myelin_seq_next(&cq), j + 1);
+            bool found;
+            unsigned pos = myelin_proc_find(tab, p->hash_bits, t, &found);
+            if (found) {
+                t = j;
+                pos = myelin_proc_find(tab, p->hash_bits, t, &found);
+            }
+            tab[pos] = t + 1;
+            list[c] = t;
+        }
+        for (unsigned x = 0, n = 1u << p->hash_bits; x < n; x++) {
+            tab[x] = 0;
+        }
+    }
+    myelin_proc_sort(list, k);
+    if (skip) {
+        for (unsigned c = 0; c < k; c++) {
+            if (list[c] >= i) {
+                list[c]++;
+            }
+        }
+    }
+    return k;
+}
+
+// myelin_construct_chunk returns the chunk of unit u (chunk[c] <= u <
+// chunk[c+1]).
+__device__ __forceinline__ unsigned myelin_construct_chunk(const MyelinBuild *b, unsigned u)
+{
+    unsigned c = 0;
+    while (c + 1 < b->n_chunks && b->chunk[c + 1] <= u) {
+        c++;
+    }
+    return c;
+}
+
+// myelin_construct_count_pre(b, proj, -): pass 1 of projection proj, drawn
+// per presynaptic neuron, one unit (row) per thread: its length, and for a
+// constant weight each synapse counted in c_count by (chunk, target).
+extern "C" __global__ void myelin_construct_count_pre(const __grid_constant__ MyelinBuild b_, unsigned proj,
+                                                      unsigned unused)
+{
+    const MyelinBuild *b = &b_;
+    const BuildProj *bp = &b->projs[proj];
+    const ProcDesc *p = &bp->p;
+    unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
+    unsigned long long stride;
+    unsigned *tab = myelin_construct_slot(b, gid, &stride);
+    if (tab == 0) {
+        return;
+    }
+    unsigned *list = tab + p->list_off;
+    for (unsigned long long i = gid; i < p->pre_size; i += stride) {
+        unsigned n = myelin_construct_row(&b->net, p, (unsigned)i, tab, list);
+        bp->count[i] += n;
+        if ((bp->mode & MYELIN_CONSTRUCT_SUM_CONST) != 0) {
+            unsigned *cc = b->c_count + (unsigned long long)myelin_construct_chunk(b, (unsigned)i) * p->n_post;
+            for (unsigned j = 0; j < n; j++) {
+                atomicAdd(&cc[list[j]], 1u);
+            }
+        }
+    }
+}
+
+// myelin_construct_const_sums_pre(b, proj, -): the bounds of projection
+// proj's targets for a constant weight, one target per thread: per chunk,
+// the magnitude added once per synapse from 0, the chunks' sums added in
+// chunk order (synapses.go pass 1, partial sums by chunk).
+extern "C" __global__ void myelin_construct_const_sums_pre(const __grid_constant__ MyelinBuild b_, unsigned proj,
+                                                           unsigned unused)
+{
+    const MyelinBuild *b = &b_;
+    const BuildProj *bp = &b->projs[proj];
+    const ProcDesc *p = &bp->p;
+    unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
+    unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
+    for (unsigned long long t = gid; t < p->n_post; t += stride) {
+        double x = b->abs[p->post_first + t];
+        for (unsigned c = 0; c < b->n_chunks; c++) {
+            double s = 0.0;
+            for (unsigned j = 0, n = b->c_count[(unsigned long long)c * p->n_post + t]; j < n; j++) {
+                s += bp->aw;
+            }
+            x += s;
+        }
+        b->abs[p->post_first + t] = x;
+    }
+}
+
+// myelin_construct_mags_pre(b, proj, -): the drawn weights of projection
+// proj, one unit (row) per thread, as pass 1 draws them: magnitude and
+// target of synapse j of unit u at t_start[u] + j, the targets' synapses
+// counted in t_cur.
+extern "C" __global__ void myelin_construct_mags_pre(const __grid_constant__ MyelinBuild b_, unsigned proj,
+                                                     unsigned unused)
+{
+    const MyelinBuild *b = &b_;
+    const BuildProj *bp = &b->projs[proj];
+    const ProcDesc *p = &bp->p;
+    unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
+    unsigned long long stride;
+    unsigned *tab = myelin_construct_slot(b, gid, &stride);
+    if (tab == 0) {
+        return;
+    }
+    unsigned *list = tab + p->list_off;
+    for (unsigned long long i = gid; i < p->pre_size; i += stride) {
+        unsigned n = myelin_construct_row(&b->net, p, (unsigned)i, tab, list);
+        MyelinSeq wq = myelin_seq_start(&b->net, (unsigned)i, p->w_purpose);
+        unsigned long long at = b->t_start[i];
+        for (unsigned j = 0; j < n; j++) {
+            double w = p->wkind == 0 ? bp->aw : myelin_proc_signed(&b->net, p, &wq);
+            b->t_mag[at + j] = fabs(w);
+            b->t_tgt[at + j] = list[j];
+            atomicAdd(&b->t_cur[list[j]], 1ull);
+        }
+    }
+}
+
+// myelin_construct_scatter_pre(b, proj, -): each synapse's position into
+// its target's list (t_pos from t_ptr; t_cur the cursors), one unit per
+// thread, in any order.
+extern "C" __global__ void myelin_construct_scatter_pre(const __grid_constant__ MyelinBuild b_, unsigned proj,
+                                                        unsigned unused)
+{
+    const MyelinBuild *b = &b_;
+    const BuildProj *bp = &b->projs[proj];
+    unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
+    unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
+    for (unsigned long long i = gid; i < bp->p.pre_size; i += stride) {
+        for (unsigned long long x = b->t_start[i], e = b->t_start[i + 1]; x < e; x++) {
+            b->t_pos[atomicAdd(&b->t_cur[b->t_tgt[x]], 1ull)] = x;
+        }
+    }
+}
+
+// myelin_construct_drawn_sums_pre(b, proj, -): the bounds of projection
+// proj's targets for drawn weights, one target per thread, in the host's
+// order: its synapses by position (units ascending, then in row order),
+// summed per chunk from 0, the chunks' sums added in chunk order.
+extern "C" __global__ void myelin_construct_drawn_sums_pre(const __grid_constant__ MyelinBuild b_, unsigned proj,
+                                                           unsigned unused)
+{
+    const MyelinBuild *b = &b_;
+    const BuildProj *bp = &b->projs[proj];
+    const ProcDesc *p = &bp->p;
+    unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
+    unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
+    for (unsigned long long t = gid; t < p->n_post; t += stride) {
+        unsigned long long lo = b->t_ptr[t], n = b->t_ptr[t + 1] - lo;
+        unsigned long long *pos = b->t_pos + lo;
+        myelin_construct_sort(pos, 0, 0, 0, (unsigned)n);
+        double x = b->abs[p->post_first + t], s = 0.0;
+        unsigned c = 0;
+        for (unsigned long long e = 0; e < n; e++) {
+            while (c + 1 < b->n_chunks && pos[e] >= b->t_start[b->chunk[c + 1]]) {
+                x += s;
+                s = 0.0;
+                c++;
+            }
+            s += b->t_mag[pos[e]];
+        }
+        b->abs[p->post_first + t] = x + s;
+    }
+}
+
+// myelin_construct_fill_pre(b, proj, -): pass 2 of projection proj, drawn
+// per presynaptic neuron, one unit (row) per thread: its synapses written
+// in the host's order from start[i], weights stored (quantized) where
+// they are; the longest delay into max_delay.
+extern "C" __global__ void myelin_construct_fill_pre(const __grid_constant__ MyelinBuild b_, unsigned proj,
+                                                     unsigned unused)
+{
+    const MyelinBuild *b = &b_;
+    const BuildProj *bp = &b->projs[proj];
+    const ProcDesc *p = &bp->p;
+    unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
+    unsigned long long stride;
+    unsigned *tab = myelin_construct_slot(b, gid, &stride);
+    if (tab == 0) {
+        return;
+    }
+    unsigned *list = tab + p->list_off;
+    unsigned longest = 0;
+    for (unsigned long long i = gid; i < p->pre_size; i += stride) {
+        unsigned n = myelin_construct_row(&b->net, p, (unsigned)i, tab, list);
+        MyelinSeq wq = myelin_seq_start(&b->net, (unsigned)i, p->w_purpose);
+        MyelinSeq dq = myelin_seq_start(&b->net, (unsigned)i, p->d_purpose);
+        unsigned long long at = bp->start[i];
+        for (unsigned j = 0; j < n; j++) {
+            unsigned d = myelin_proc_delay(&b->net, p, &dq);
+            longest = d > longest ? d : longest;
+            b->packed[at + j] = (p->post_first + list[j]) << b->delay_bits | bp->port | d;
+            if ((bp->mode & MYELIN_CONSTRUCT_KEEP) != 0) {
+                b->weight[at + j - bp->wofs] = myelin_proc_weight(&b->net, p, &wq);
+            }
+        }
+    }
+    atomicMax(b->max_delay, longest);
 }
 
 // myelin_construct_find returns where key sits in the sorted keys [lo, hi).

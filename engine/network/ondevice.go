@@ -73,6 +73,12 @@ type DeviceJob struct {
 	// the pre population stores weights, so its rows keep pass 2's order
 	// of the host (units ascending, draws in order) up to Finish.
 	Keep, RowWeights, Deferred, Keys bool
+	// ByPre: the rule is drawn per presynaptic neuron (fixed out-degree,
+	// pairwise Bernoulli by source; Device as for a procedural row): a
+	// unit is a row. Chunks are the bounds of the unit chunks whose
+	// partial sums pass 1 adds in order (len: chunks + 1).
+	ByPre  bool
+	Chunks []uint32
 	// Start and Count are per local presynaptic neuron: where the
 	// projection's part of its row starts, and its synapses there (set
 	// for Fill, RowWeights and Finish).
@@ -117,11 +123,11 @@ type DeviceFinish struct {
 var ErrNotOnDevice = errors.New("not built on the device")
 
 // BuildOn is BuildContext with the synapses made by dev. It supports
-// networks whose spiking projections all have rules drawn per
-// postsynaptic neuron (fixed_in_degree, pairwise_bernoulli without
-// by_source, one_to_one, all_to_all), stored, without short-term
-// plasticity or STDP; for others it returns an error wrapping
-// ErrNotOnDevice that names the projection.
+// networks whose spiking projections all have drawn rules
+// (fixed_in_degree, fixed_out_degree, pairwise_bernoulli, one_to_one,
+// all_to_all), stored, without short-term plasticity or STDP; for others
+// (explicit lists) it returns an error wrapping ErrNotOnDevice that names
+// the projection.
 func BuildOn(ctx context.Context, spec *myelinpb.Network, opt Options, dev SynapseDevice) (*Network, error) {
 	if dev == nil {
 		return nil, errors.New("BuildOn: no device")
@@ -133,14 +139,11 @@ func BuildOn(ctx context.Context, spec *myelinpb.Network, opt Options, dev Synap
 func onDevice(sp *spikingProj) error {
 	p := sp.gen.proj
 	var why string
-	switch r := p.GetRule().(type) {
-	case *myelinpb.Projection_FixedInDegree, *myelinpb.Projection_OneToOne, *myelinpb.Projection_AllToAll:
-	case *myelinpb.Projection_PairwiseBernoulli:
-		if r.PairwiseBernoulli.GetBySource() {
-			why = "its pairwise_bernoulli rule is drawn by_source"
-		}
+	switch p.GetRule().(type) {
+	case *myelinpb.Projection_FixedInDegree, *myelinpb.Projection_OneToOne, *myelinpb.Projection_AllToAll,
+		*myelinpb.Projection_PairwiseBernoulli, *myelinpb.Projection_FixedOutDegree:
 	default:
-		why = "its rule is not drawn per postsynaptic neuron"
+		why = "its rule is an explicit list or a ring"
 	}
 	switch {
 	case why != "":
@@ -154,7 +157,7 @@ func onDevice(sp *spikingProj) error {
 		why = "a presynaptic neuron may have 2^32 synapses or more"
 	}
 	if why != "" {
-		return fmt.Errorf("%s: %w: the device builds stored projections drawn per postsynaptic neuron (fixed_in_degree, pairwise_bernoulli without by_source, one_to_one, all_to_all) without stp or stdp, and %s", sp.where, ErrNotOnDevice, why)
+		return fmt.Errorf("%s: %w: the device builds stored projections of the drawn rules (fixed_in_degree, fixed_out_degree, pairwise_bernoulli, one_to_one, all_to_all) without stp or stdp, and %s", sp.where, ErrNotOnDevice, why)
 	}
 	return nil
 }
@@ -166,15 +169,23 @@ func (b *builder) deviceJob(sp *spikingProj) *DeviceJob {
 	d := deviceOf(g, net, sp.pre, sp.post, 0, false)
 	// The rule's partners of a unit (a postsynaptic neuron), and their
 	// most.
-	switch d.Rule {
-	case RuleOneToOne:
+	switch {
+	case d.Rule == RuleOneToOne:
 		d.K = 1
-	case RuleAllToAll:
+	case d.Rule == RuleAllToAll:
 		d.Rule, d.K = RuleAllToAllByPost, g.nPre
-	case RuleBernoulli:
+	case d.Rule == RuleBernoulli && !g.byPre:
 		d.Rule, d.K = RuleBernoulliByPost, g.nPre
+	case d.Rule == RuleBernoulli:
+		d.K = g.nPost // the most targets of a row
 	}
-	j := &DeviceJob{Index: g.index, Pre: sp.pre, Post: sp.post, Seed: net.Seed, Device: d, Count: sp.count, Start: sp.cursor, WeightOffset: Compact}
+	j := &DeviceJob{Index: g.index, Pre: sp.pre, Post: sp.post, Seed: net.Seed, Device: d, Count: sp.count, Start: sp.cursor, WeightOffset: Compact, ByPre: g.byPre}
+	if g.byPre {
+		for _, c := range sp.unitChunks {
+			j.Chunks = append(j.Chunks, c[0])
+		}
+		j.Chunks = append(j.Chunks, g.units)
+	}
 	if sp.slow {
 		j.Port = net.Syn.PortBit
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/myelin-sim/myelin/engine/spec"
 	"github.com/myelin-sim/myelin/engine/stream"
 	"github.com/myelin-sim/myelin/kernels/launch"
+	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
 // The Go mirrors of construct.cu's structs have the C layout, and the
@@ -75,16 +76,17 @@ func TestConstructEqualsBuild(t *testing.T) {
 // Networks that the device does not build are refused with
 // network.ErrNotOnDevice, naming the projection.
 func TestConstructRefuses(t *testing.T) {
-	s, err := spec.New("out").Population("A", 20, spec.IafPscExp(nil)).
-		Project("A", "A", spec.FixedOut(3), spec.Weight(spec.Const(1))).Build()
+	s, err := spec.New("list").Population("A", 20, spec.IafPscExp(nil)).
+		Project("A", "A", spec.FixedOut(3), spec.Weight(spec.Const(1))).
+		Project("A", "A", spec.Explicit(&myelinpb.ExplicitList{PreIndex: []uint32{0, 1}, PostIndex: []uint32{5, 6}}), spec.Weight(spec.Const(1))).Build()
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = network.BuildOn(context.Background(), s, network.Options{}, NewConstructor(nil))
 	if !errors.Is(err, network.ErrNotOnDevice) {
-		t.Fatalf("fixed out-degree: %v, want ErrNotOnDevice", err)
+		t.Fatalf("explicit list: %v, want ErrNotOnDevice", err)
 	}
-	if want := `projection "A->A"`; err == nil || !strings.Contains(err.Error(), want) {
+	if want := `projections[1]`; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("error %v does not name %s", err, want)
 	}
 }

@@ -101,6 +101,24 @@ extern "C" int myelin_emu_construct(int kernel, unsigned grid, unsigned block, c
     case MYELIN_K_CONSTRUCT_FINISH:
         simt_launch(g, b, [=] { myelin_construct_finish(*d, a, 0); });
         return 0;
+    case MYELIN_K_CONSTRUCT_COUNT_PRE:
+        simt_launch(g, b, [=] { myelin_construct_count_pre(*d, a, 0); });
+        return 0;
+    case MYELIN_K_CONSTRUCT_CONST_SUMS_PRE:
+        simt_launch(g, b, [=] { myelin_construct_const_sums_pre(*d, a, 0); });
+        return 0;
+    case MYELIN_K_CONSTRUCT_MAGS_PRE:
+        simt_launch(g, b, [=] { myelin_construct_mags_pre(*d, a, 0); });
+        return 0;
+    case MYELIN_K_CONSTRUCT_SCATTER_PRE:
+        simt_launch(g, b, [=] { myelin_construct_scatter_pre(*d, a, 0); });
+        return 0;
+    case MYELIN_K_CONSTRUCT_DRAWN_SUMS_PRE:
+        simt_launch(g, b, [=] { myelin_construct_drawn_sums_pre(*d, a, 0); });
+        return 0;
+    case MYELIN_K_CONSTRUCT_FILL_PRE:
+        simt_launch(g, b, [=] { myelin_construct_fill_pre(*d, a, 0); });
+        return 0;
     }
     return -1;
 }
@@ -146,6 +164,18 @@ extern "C" const char *myelin_emu_kernel_name(int kernel)
         return "myelin_construct_row_sums";
     case MYELIN_K_CONSTRUCT_FINISH:
         return "myelin_construct_finish";
+    case MYELIN_K_CONSTRUCT_COUNT_PRE:
+        return "myelin_construct_count_pre";
+    case MYELIN_K_CONSTRUCT_CONST_SUMS_PRE:
+        return "myelin_construct_const_sums_pre";
+    case MYELIN_K_CONSTRUCT_MAGS_PRE:
+        return "myelin_construct_mags_pre";
+    case MYELIN_K_CONSTRUCT_SCATTER_PRE:
+        return "myelin_construct_scatter_pre";
+    case MYELIN_K_CONSTRUCT_DRAWN_SUMS_PRE:
+        return "myelin_construct_drawn_sums_pre";
+    case MYELIN_K_CONSTRUCT_FILL_PRE:
+        return "myelin_construct_fill_pre";
     }
     return "";
 }

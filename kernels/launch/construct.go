@@ -29,11 +29,20 @@ const (
 	ConstructRowWeights ConstructKernel = 104 // myelin_construct_row_weights(b, proj, -)
 	ConstructRowSums    ConstructKernel = 105 // myelin_construct_row_sums(b, pop, -)
 	ConstructFinish     ConstructKernel = 106 // myelin_construct_finish(b, -, -)
+	// Rules drawn per presynaptic neuron (fixed out-degree, pairwise
+	// Bernoulli by source).
+	ConstructCountPre     ConstructKernel = 107 // myelin_construct_count_pre(b, proj, -)
+	ConstructConstSumsPre ConstructKernel = 108 // myelin_construct_const_sums_pre(b, proj, -)
+	ConstructMagsPre      ConstructKernel = 109 // myelin_construct_mags_pre(b, proj, -)
+	ConstructScatterPre   ConstructKernel = 110 // myelin_construct_scatter_pre(b, proj, -)
+	ConstructDrawnSumsPre ConstructKernel = 111 // myelin_construct_drawn_sums_pre(b, proj, -)
+	ConstructFillPre      ConstructKernel = 112 // myelin_construct_fill_pre(b, proj, -)
 )
 
 // ConstructKernels lists every construct kernel.
 func ConstructKernels() []ConstructKernel {
-	return []ConstructKernel{ConstructCount, ConstructFill, ConstructOrder, ConstructRowWeights, ConstructRowSums, ConstructFinish}
+	return []ConstructKernel{ConstructCount, ConstructFill, ConstructOrder, ConstructRowWeights, ConstructRowSums, ConstructFinish,
+		ConstructCountPre, ConstructConstSumsPre, ConstructMagsPre, ConstructScatterPre, ConstructDrawnSumsPre, ConstructFillPre}
 }
 
 // Name returns the kernel's extern "C" name.
@@ -51,6 +60,18 @@ func (k ConstructKernel) Name() string {
 		return "myelin_construct_row_sums"
 	case ConstructFinish:
 		return "myelin_construct_finish"
+	case ConstructCountPre:
+		return "myelin_construct_count_pre"
+	case ConstructConstSumsPre:
+		return "myelin_construct_const_sums_pre"
+	case ConstructMagsPre:
+		return "myelin_construct_mags_pre"
+	case ConstructScatterPre:
+		return "myelin_construct_scatter_pre"
+	case ConstructDrawnSumsPre:
+		return "myelin_construct_drawn_sums_pre"
+	case ConstructFillPre:
+		return "myelin_construct_fill_pre"
 	}
 	return fmt.Sprintf("construct kernel(%d)", int32(k))
 }
@@ -109,9 +130,11 @@ type myelinBuild struct {
 	Projs, Packed, Weight, Keys, Mags, Abs       uint64
 	Scratch, MaxDelay, RowPtr, PartPtr, PopFirst uint64
 	Shift, WBase, Owned                          uint64
+	TStart, TMag, TTgt, TPtr, TCur, TPos         uint64
+	CCount, Chunk                                uint64
 	NProjs, NPops, N, DelayBits                  uint32
 	Slots, SlotWords, EntOff, NParts             uint32
-	OldPort, NewPort, Pad0, Pad1                 uint32
+	OldPort, NewPort, NChunks, Pad0              uint32
 }
 
 // Constructor makes a network's synapse arrays with the construct kernels
@@ -233,7 +256,7 @@ func scratchFor(jobs []*network.DeviceJob, entries uint64) (words, table, ent ui
 	var k uint64
 	for _, j := range jobs {
 		d := &j.Device
-		if d.Rule == network.RuleFixedInDegree && !d.Multapses && d.K > 0 {
+		if floyd(d) {
 			table = max(table, uint64(1)<<hashBits(d.K))
 		}
 		k = max(k, uint64(d.K))
@@ -243,6 +266,12 @@ func scratchFor(jobs []*network.DeviceJob, entries uint64) (words, table, ent ui
 }
 
 func hashBits(k uint32) uint32 { return uint32(bits.Len64(2*uint64(k) - 1)) }
+
+// floyd reports whether the rule d draws its partners with Floyd's
+// sampler (a fixed degree without multapses), which needs a hash set.
+func floyd(d *network.Device) bool {
+	return (d.Rule == network.RuleFixedInDegree || d.Rule == network.RuleFixedOutDegree) && !d.Multapses && d.K > 0
+}
 
 // descs encodes jobs as BuildProjs (appending delay tables to thr), with
 // their Start and Count arrays uploaded where they have them, and fill
@@ -256,7 +285,7 @@ func (c *Constructor) descs(jobs []*network.DeviceJob, thr *[]uint32, table uint
 		if err != nil {
 			return nil, err
 		}
-		if d.Rule == network.RuleFixedInDegree && !d.Multapses && d.K > 0 {
+		if floyd(&d) {
 			p.HashBits = hashBits(d.K)
 			if p.HashBits > 30 {
 				return nil, fmt.Errorf("%s: an in-degree of %d is too large (at most 2^29)", where, d.K)
@@ -375,17 +404,105 @@ func (c *Constructor) Count(j *network.DeviceJob, count []uint32, abs []float64)
 	if err != nil {
 		return err
 	}
-	if err := c.launch(ConstructCount, b, uint64(j.Device.NPost), true, 0); err != nil {
-		return err
+	if j.ByPre {
+		err = c.countPre(j, b, bps[0].Count, count)
+	} else {
+		err = c.launch(ConstructCount, b, uint64(j.Device.NPost), true, 0)
+		if err == nil {
+			err = c.readU32(bps[0].Count, count)
+		}
 	}
-	out := make([]byte, 4*len(count))
-	if err := c.dev.Read(bps[0].Count, out); err != nil {
+	if err != nil {
 		return err
-	}
-	for i := range count {
-		count[i] = binary.LittleEndian.Uint32(out[4*i:])
 	}
 	return c.readAbs(abs)
+}
+
+// readU32 copies len(dst) words from addr into dst.
+func (c *Constructor) readU32(addr uint64, dst []uint32) error {
+	out := make([]byte, 4*len(dst))
+	if err := c.dev.Read(addr, out); err != nil {
+		return err
+	}
+	for i := range dst {
+		dst[i] = binary.LittleEndian.Uint32(out[4*i:])
+	}
+	return nil
+}
+
+// countPre is pass 1 of a rule drawn per presynaptic neuron: the rows'
+// lengths into count (cnt on the device), then the targets' bounds by
+// chunk of units: for a constant weight from the synapses per (chunk,
+// target); for drawn weights from every synapse's magnitude, listed by
+// target and sorted there by position.
+func (c *Constructor) countPre(j *network.DeviceJob, b *myelinBuild, cnt uint64, count []uint32) error {
+	d := &j.Device
+	if len(j.Chunks) < 2 {
+		return fmt.Errorf("launch: %d chunk bounds: need 2 or more", len(j.Chunks))
+	}
+	var err error
+	if b.Chunk, err = c.upload(littleEndian(j.Chunks), "chunk"); err != nil {
+		return err
+	}
+	b.NChunks = uint32(len(j.Chunks) - 1)
+	if j.SumConst {
+		if b.CCount, err = c.upload(make([]byte, 4*int64(b.NChunks)*int64(d.NPost)), "c_count"); err != nil {
+			return err
+		}
+	}
+	if err := c.launch(ConstructCountPre, b, uint64(d.PreSize), true, 0); err != nil {
+		return err
+	}
+	if err := c.readU32(cnt, count); err != nil {
+		return err
+	}
+	if j.SumConst {
+		return c.launch(ConstructConstSumsPre, b, uint64(d.NPost), false, 0)
+	}
+	if !j.SumDrawn {
+		return nil
+	}
+	start := make([]uint64, len(count)+1)
+	for i, v := range count {
+		start[i+1] = start[i] + uint64(v)
+	}
+	total := start[len(count)]
+	if b.TStart, err = c.upload(littleEndian(start), "t_start"); err != nil {
+		return err
+	}
+	if b.TMag, err = c.upload(make([]byte, 8*total), "t_mag"); err != nil {
+		return err
+	}
+	if b.TTgt, err = c.upload(make([]byte, 4*total), "t_tgt"); err != nil {
+		return err
+	}
+	if b.TCur, err = c.upload(make([]byte, 8*int64(d.NPost)), "t_cur"); err != nil {
+		return err
+	}
+	if err := c.launch(ConstructMagsPre, b, uint64(d.PreSize), true, 0); err != nil {
+		return err
+	}
+	raw := make([]byte, 8*int64(d.NPost))
+	if err := c.dev.Read(b.TCur, raw); err != nil {
+		return err
+	}
+	ptr := make([]uint64, d.NPost+1)
+	for t := range d.NPost {
+		ptr[t+1] = ptr[t] + binary.LittleEndian.Uint64(raw[8*t:])
+	}
+	if b.TPtr, err = c.upload(littleEndian(ptr), "t_ptr"); err != nil {
+		return err
+	}
+	if err := c.dev.Write(b.TCur, littleEndian(ptr[:d.NPost])); err != nil {
+		return err
+	}
+	if b.TPos, err = c.upload(make([]byte, 8*total), "t_pos"); err != nil {
+		return err
+	}
+	if err := c.launch(ConstructScatterPre, b, uint64(d.PreSize), false, 0); err != nil {
+		return err
+	}
+	return c.launch(ConstructDrawnSumsPre, b, uint64(d.NPost), false, 0)
 }
 
 // Allocate implements network.SynapseDevice.
@@ -432,10 +549,14 @@ func (c *Constructor) Fill(j *network.DeviceJob, abs []float64) (uint32, error) 
 	if err != nil {
 		return 0, err
 	}
-	if err := c.launch(ConstructFill, b, uint64(j.Device.NPost), true, 0); err != nil {
+	if j.ByPre {
+		if err := c.launch(ConstructFillPre, b, uint64(j.Device.PreSize), true, 0); err != nil {
+			return 0, err
+		}
+	} else if err := c.launch(ConstructFill, b, uint64(j.Device.NPost), true, 0); err != nil {
 		return 0, err
 	}
-	if j.Keys {
+	if j.Keys && !j.ByPre {
 		if err := c.launch(ConstructOrder, b, uint64(j.Device.PreSize), false, 0); err != nil {
 			return 0, err
 		}

@@ -18,8 +18,8 @@ type Built struct {
 	Spec *myelinpb.Network
 }
 
-// ConstructCases are networks of rules drawn per postsynaptic neuron that
-// take every path of the on-device construction: brunel (compact
+// ConstructCases are networks that take every path of the on-device
+// construction: brunel (compact
 // populations),
 // a 1 % microcircuit with k_scale 0.05 (row-order normal weights, drawn
 // delays), a mixed network (compact populations with constant, tabulated
@@ -32,8 +32,11 @@ type Built struct {
 // population, the inhibitory receptor and the slow excitatory port), one
 // of pairwise Bernoulli (p from 10⁻⁴ to 1), one-to-one (unit-order
 // deferred weights beside row-order ones onto one population) and
-// all-to-all rules, and one of over 4 Mi row-order synapses, whose input
-// bounds the builder sums in 4 parts.
+// all-to-all rules, one of rules drawn per presynaptic neuron (fixed
+// out-degree and pairwise Bernoulli by source; constant and drawn
+// weights, multapses or not, the slow port) beside a fixed in-degree
+// projection, and one of over 4 Mi row-order synapses, whose input bounds
+// the builder sums in 4 parts.
 func ConstructCases() ([]Built, error) {
 	var out []Built
 	add := func(name string, s *myelinpb.Network, err error) error {
@@ -91,6 +94,21 @@ func ConstructCases() ([]Built, error) {
 		Project("A", "C", spec.Bernoulli(1e-4), spec.Weight(spec.Const(3))).
 		Build()
 	if err := add("rules", s, err); err != nil {
+		return nil, err
+	}
+	s, err = spec.New("rows").Seed(14).Duration(30).
+		Population("A", 130, spec.IafPscExp(nil)).
+		Population("B", 110, spec.IafPscExp(nil)).
+		Population("C", 70, spec.IafPscDelta(nil)).
+		Project("A", "B", spec.FixedOut(12), spec.Weight(spec.Const(0.4))).
+		Project("A", "B", spec.FixedOut(9), spec.Weight(spec.Const(0.4)), spec.Via(myelinpb.Receptor_SLOW_EXCITATORY), spec.Delay(spec.UniformDist(0.1, 2))).
+		Project("B", "C", spec.FixedOut(20), spec.Weight(spec.NormalDist(1.5, 0.4)), spec.Delay(spec.ClippedNormalDist(1, 0.4, 0.1, 3))).
+		Project("B", "B", spec.FixedOut(15), spec.Weight(spec.LognormalDist(-1, 0.5, false)), spec.Autapses(false), spec.Multapses(false)).
+		Project("C", "A", spec.BernoulliBySource(0.2), spec.Weight(spec.UniformDist(0.2, 0.6)), spec.Via(myelinpb.Receptor_INHIBITORY), spec.Delay(spec.UniformDist(0.1, 2))).
+		Project("C", "C", spec.BernoulliBySource(0.3), spec.Weight(spec.Const(0.05)), spec.Autapses(false)).
+		Project("A", "C", spec.FixedIn(7), spec.Weight(spec.NormalDist(0.8, 0.2))).
+		Build()
+	if err := add("rows", s, err); err != nil {
 		return nil, err
 	}
 	s, err = spec.New("parts").Seed(12).Duration(10).
