@@ -200,7 +200,7 @@ func (b *Backend) checkMemory(plan *launch.Plan) error {
 // fitError returns nil if the plan fits in free bytes of device memory
 // (with memoryReserve to spare), else an error with the figures.
 func fitError(plan *launch.Plan, device string, free, total uint64) error {
-	need := plan.DeviceBytes()
+	need := plan.DeviceBytes() - plan.ResidentBytes() // those are allocated already
 	if uint64(need)+memoryReserve <= free {
 		return nil
 	}
@@ -261,7 +261,17 @@ func (b *Backend) load(plan *launch.Plan) error {
 	if b.stream, err = b.dev.NewStream("myelin"); err != nil {
 		return err
 	}
+	resident, err := b.adopt(plan.Network())
+	if err != nil {
+		return err
+	}
 	for _, spec := range plan.Buffers() {
+		if spec.Resident {
+			for s := range launch.RecordSets {
+				b.bufs[s][spec.Buffer] = resident[spec.Buffer]
+			}
+			continue
+		}
 		sets := 1
 		if spec.Buffer.Record() {
 			sets = launch.RecordSets

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/myelin-sim/myelin/cuda/driver"
+	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/kernels/launch"
 )
 
@@ -24,7 +25,9 @@ type constructMemory struct {
 // NewConstructor returns a launch.Constructor (network.SynapseDevice)
 // that builds synapse arrays on dev with the construct kernels (cfg nil:
 // launch's defaults, with scratch launch.ProceduralScratchFor the
-// device), and a function that releases its module and any memory left.
+// device), and a function that releases its module and the memory that a
+// failed build left (not arrays kept for a backend: see
+// network.Options.KeepOnDevice).
 func NewConstructor(dev *driver.Device, cfg *launch.ConstructConfig) (*launch.Constructor, func() error, error) {
 	m := &constructMemory{dev: dev, funcs: map[launch.ConstructKernel]*driver.Function{}, bufs: map[uint64]*driver.Buffer{}}
 	mod, err := dev.LoadEmbedded(launch.ConstructCount.Module())
@@ -51,15 +54,15 @@ func NewConstructor(dev *driver.Device, cfg *launch.ConstructConfig) (*launch.Co
 	if c.Threads == 0 {
 		c.Threads = 64 * 1024 * max(1, dev.Info().SMs/8)
 	}
+	con := launch.NewConstructor(m, &c)
+	// Release frees what a failed build left and unloads the module;
+	// arrays kept on the device (network.Synapses.Resident) stay, for a
+	// backend to adopt or their Release to free.
 	release := func() error {
-		var errs []error
-		for a, b := range m.bufs {
-			errs = append(errs, b.Free())
-			delete(m.bufs, a)
-		}
-		return errors.Join(append(errs, m.module.Unload())...)
+		con.Close()
+		return m.module.Unload()
 	}
-	return launch.NewConstructor(m, &c), release, nil
+	return con, release, nil
 }
 
 // Constructor returns a launch.Constructor on the backend's device
@@ -67,6 +70,39 @@ func NewConstructor(dev *driver.Device, cfg *launch.ConstructConfig) (*launch.Co
 // releases it.
 func (b *Backend) Constructor(cfg *launch.ConstructConfig) (*launch.Constructor, func() error, error) {
 	return NewConstructor(b.dev, cfg)
+}
+
+// adopt takes over the synapse arrays that a construction on this device
+// left there (network.Synapses.Resident): the backend frees them with its
+// other buffers.
+func (b *Backend) adopt(net *network.Network) (map[launch.Buffer]*driver.Buffer, error) {
+	r := net.Syn.Resident
+	if r == nil {
+		return nil, nil
+	}
+	ra, ok := r.Arrays.(*launch.ResidentArrays)
+	var m *constructMemory
+	if ok {
+		m, ok = ra.Device.(*constructMemory)
+	}
+	if !ok || m.dev != b.dev {
+		return nil, fmt.Errorf("cuda: the network's synapses are in another device's memory (%T)", r.Arrays)
+	}
+	packed, weight, ok := ra.Adopt()
+	if !ok {
+		return nil, errors.New("cuda: the network's device synapses were loaded or released already")
+	}
+	out := map[launch.Buffer]*driver.Buffer{}
+	for buf, a := range map[launch.Buffer]uint64{launch.BufPacked: packed, launch.BufWeight: weight} {
+		db, ok := m.bufs[a]
+		if !ok {
+			return nil, fmt.Errorf("cuda: device synapses at %#x: not an allocation", a)
+		}
+		delete(m.bufs, a)
+		b.owned = append(b.owned, db)
+		out[buf] = db
+	}
+	return out, nil
 }
 
 // Alloc implements launch.ConstructDevice: zeroed device memory.

@@ -738,13 +738,15 @@ __device__ __forceinline__ int myelin_construct_quantize(int v, int sh)
 // quantized in their projection's target scale and, unless sorted by
 // word already, are sorted by (word, weight bits). Then the slow port's
 // bit moves from old_port to new_port (lowerPortBit; this keeps rows
-// sorted).
+// sorted). The shortest delay goes to max_delay, complemented (an
+// atomicMax of ~delay).
 extern "C" __global__ void myelin_construct_finish(const __grid_constant__ MyelinBuild b_, unsigned unused0,
                                                   unsigned unused1)
 {
     const MyelinBuild *b = &b_;
     unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
     unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
+    unsigned shortest = 0xFFFFFFFFu;
     for (unsigned long long r = gid; r < b->n; r += stride) {
         unsigned long long lo = b->row_ptr[r], hi = b->row_ptr[r + 1];
         unsigned n = (unsigned)(hi - lo);
@@ -795,5 +797,10 @@ extern "C" __global__ void myelin_construct_finish(const __grid_constant__ Myeli
                 }
             }
         }
+        unsigned mask = ((1u << b->delay_bits) - 1u) & ~b->new_port;
+        for (unsigned j = 0; j < n; j++) {
+            shortest = (pk[j] & mask) < shortest ? (pk[j] & mask) : shortest;
+        }
     }
+    atomicMax(b->max_delay, ~shortest);
 }

@@ -51,8 +51,14 @@ func buildOnDevice(ctx context.Context, e *env, be backend.Backend, spec *myelin
 	if err != nil {
 		return nil, err
 	}
+	opt.KeepOnDevice = true // the backend adopts the arrays: no copy back, no upload
 	net, err := network.BuildOn(ctx, spec, opt, c)
-	err = errors.Join(err, release())
+	if rerr := release(); rerr != nil {
+		if net != nil && net.Syn.Resident != nil {
+			net.Syn.Resident.Arrays.Release()
+		}
+		net, err = nil, errors.Join(err, rerr)
+	}
 	if errors.Is(err, network.ErrNotOnDevice) {
 		if !quiet {
 			fmt.Fprintf(e.stderr, "--device-build: built on the host: %v\n", err)

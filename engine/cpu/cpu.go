@@ -224,6 +224,9 @@ func (c *Backend) Close() error { return nil }
 
 // Load implements backend.Backend.
 func (c *Backend) Load(net *network.Network) error {
+	if net.Syn.Resident != nil {
+		return fmt.Errorf("cpu: the network's synapses are in a device's memory (built on the device and kept there): run it on that device's backend, or build it without keeping them there")
+	}
 	c.net, c.layout = net, nil
 	n := int(net.N)
 	if uint64(net.RingSlots)*uint64(n) > 1<<34 {

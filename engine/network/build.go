@@ -27,6 +27,9 @@ type Options struct {
 	// returns; it must return quickly.
 	Progress      func(BuildProgress)
 	ProgressEvery time.Duration
+	// KeepOnDevice (BuildOn only) leaves the synapse arrays in the
+	// device's memory (Synapses.Resident) instead of copying them back.
+	KeepOnDevice bool
 	// InputBounds, when set, receives at the end of the build every
 	// neuron's bound on the summed |weight| that can reach it in one step,
 	// from which the fixed-point scales come (for tests that compare two
@@ -47,7 +50,7 @@ func BuildContext(ctx context.Context, spec *myelinpb.Network, opt Options) (*Ne
 
 // buildWith is BuildContext with pass 2's sizes, and the synapses made by
 // dev where it is not nil (BuildOn).
-func buildWith(ctx context.Context, spec *myelinpb.Network, opt Options, fill fillSizes, dev SynapseDevice) (*Network, error) {
+func buildWith(ctx context.Context, spec *myelinpb.Network, opt Options, fill fillSizes, dev SynapseDevice) (_ *Network, err error) {
 	start := time.Now()
 	threads := opt.Threads
 	if threads <= 0 {
@@ -67,7 +70,14 @@ func buildWith(ctx context.Context, spec *myelinpb.Network, opt Options, fill fi
 	if net.BlockSteps == 0 {
 		net.BlockSteps = 100
 	}
-	b := &builder{ctx: ctx, net: net, byName: map[string]int{}, threads: threads, storeWeights: opt.StoreWeights, fill: fill, dev: dev}
+	defer func() {
+		// Arrays left on a device by a build that fails later are freed.
+		if r := net.Syn.Resident; err != nil && r != nil {
+			r.Arrays.Release()
+			net.Syn.Resident = nil
+		}
+	}()
+	b := &builder{ctx: ctx, net: net, byName: map[string]int{}, threads: threads, storeWeights: opt.StoreWeights, fill: fill, dev: dev, keepOnDevice: opt.KeepOnDevice}
 	b.prog.setPhase("populations and inputs")
 	if opt.Progress != nil {
 		every := opt.ProgressEvery
@@ -108,8 +118,10 @@ type builder struct {
 	// storeWeights: no population is compact (Options.StoreWeights).
 	storeWeights bool
 	fill         fillSizes
-	// dev makes the synapse arrays (BuildOn), or nil.
-	dev SynapseDevice
+	// dev makes the synapse arrays (BuildOn), or nil; keepOnDevice leaves
+	// them there (Options.KeepOnDevice).
+	dev          SynapseDevice
+	keepOnDevice bool
 	// absSum bounds, per target neuron, the summed |weight| that can arrive
 	// in one step through the ring buffer; popBound bounds single weights
 	// (Poisson) per population. Together they fix each population's scale.

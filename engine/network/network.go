@@ -92,6 +92,22 @@ type Synapses struct {
 	// indexes its slot offsets by the whole delay field, as the CPU backend
 	// does, needs no other change in its delivery). Delay(p) strips it.
 	PortBit uint32
+	// Resident, when not nil, says that Packed and Weight are in a
+	// device's memory (BuildOn with Options.KeepOnDevice), not here: they
+	// are nil, and only a backend on that device can run the network.
+	Resident *Resident
+}
+
+// Resident describes synapse arrays left in a device's memory by BuildOn.
+type Resident struct {
+	// Words and Weights are the lengths Packed and Weight would have.
+	Words, Weights uint64
+	// MinDelay is the shortest delay of a synapse in steps (without the
+	// slow port's bit; ^0 when there is none).
+	MinDelay uint32
+	// Arrays is the device's handle to the arrays, which a backend on
+	// that device adopts (and then frees); Release frees them otherwise.
+	Arrays interface{ Release() }
 }
 
 // Compact marks a population in WeightBase whose synapses store no weight.
@@ -253,7 +269,12 @@ func (n *Network) SynapseBytes() uint64 {
 }
 
 // SynapseCount is the number of stored spiking synapses.
-func (n *Network) SynapseCount() uint64 { return uint64(len(n.Syn.Packed)) }
+func (n *Network) SynapseCount() uint64 {
+	if r := n.Syn.Resident; r != nil {
+		return r.Words
+	}
+	return uint64(len(n.Syn.Packed))
+}
 
 // ProceduralSynapses is the number of synapses of the procedural
 // projections, which are regenerated rather than stored.

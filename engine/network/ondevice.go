@@ -45,8 +45,9 @@ type SynapseDevice interface {
 	// parts[c] (the last entry: the end), as drawRowWeights does.
 	RowWeights(jobs []*DeviceJob, parts []uint64, abs []float64) error
 	// Finish puts every row in its final order and form (sortRows) and
-	// returns the arrays.
-	Finish(f *DeviceFinish) (packed []uint32, weight []int32, err error)
+	// returns the arrays, or, where f.Keep, leaves them on the device and
+	// describes them.
+	Finish(f *DeviceFinish) (packed []uint32, weight []int32, res *Resident, err error)
 }
 
 // DeviceJob is one projection of a BuildOn: its draws and where its
@@ -109,13 +110,15 @@ type DeviceLayout struct {
 // shift and WeightBase (Compact: no stored weights), Owned populations
 // (their rows sorted stably by word, every weight deferred), the slow
 // port's bit before and after lowering, and the jobs of every projection
-// (their row-order parts quantized in their target's scale).
+// (their row-order parts quantized in their target's scale); Keep leaves
+// the arrays on the device.
 type DeviceFinish struct {
 	Shift            []int32
 	WeightBase       []uint64
 	Owned            []bool
 	OldPort, NewPort uint32
 	Jobs             []*DeviceJob
+	Keep             bool
 }
 
 // ErrNotOnDevice wraps the reason why a network cannot be built by
@@ -323,7 +326,7 @@ func (b *builder) synapsesOn(projs []*spikingProj) error {
 		}
 	}
 	net.RingSlots = maxDelay + 1
-	fin := &DeviceFinish{Owned: owned, WeightBase: net.Syn.WeightBase, OldPort: net.Syn.PortBit, NewPort: loweredPortBit(net.Syn.PortBit, maxDelay)}
+	fin := &DeviceFinish{Owned: owned, WeightBase: net.Syn.WeightBase, OldPort: net.Syn.PortBit, NewPort: loweredPortBit(net.Syn.PortBit, maxDelay), Keep: b.keepOnDevice}
 	for _, p := range net.Pops {
 		fin.Shift = append(fin.Shift, p.Shift)
 	}
@@ -331,14 +334,21 @@ func (b *builder) synapsesOn(projs []*spikingProj) error {
 		fin.Jobs = append(fin.Jobs, b.deviceJob(sp))
 	}
 	b.prog.setPhase("synapses on the device: sorting rows")
-	packed, weight, err := dev.Finish(fin)
+	packed, weight, res, err := dev.Finish(fin)
 	if err != nil {
 		return fmt.Errorf("synapses on the device: finishing the rows: %w", err)
 	}
-	if uint64(len(packed)) != net.Syn.RowPtr[net.N] || uint64(len(weight)) != stored {
-		return fmt.Errorf("synapses on the device: %d words and %d weights back, want %d and %d", len(packed), len(weight), net.Syn.RowPtr[net.N], stored)
+	words := net.Syn.RowPtr[net.N]
+	switch {
+	case fin.Keep && (res == nil || res.Words != words || res.Weights != stored):
+		if res != nil {
+			res.Arrays.Release()
+		}
+		return fmt.Errorf("synapses on the device: arrays of %v kept, want %d words and %d weights", res, words, stored)
+	case !fin.Keep && (uint64(len(packed)) != words || uint64(len(weight)) != stored):
+		return fmt.Errorf("synapses on the device: %d words and %d weights back, want %d and %d", len(packed), len(weight), words, stored)
 	}
-	net.Syn.Packed, net.Syn.Weight, net.Syn.PortBit = packed, weight, fin.NewPort
+	net.Syn.Packed, net.Syn.Weight, net.Syn.Resident, net.Syn.PortBit = packed, weight, res, fin.NewPort
 	b.delayLayout(projs)
 	for _, sp := range projs {
 		sp.count, sp.cursor = nil, nil

@@ -10,9 +10,11 @@ package hostemu
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"unsafe"
 
+	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/kernels/launch"
 )
 
@@ -81,6 +83,38 @@ func (m *Memory) Launch(k launch.ConstructKernel, grid, block uint32, desc []byt
 		return fmt.Errorf("hostemu: construct kernel %d: unknown", k)
 	}
 	return nil
+}
+
+// adopt takes over the synapse arrays that an emulated construction left in
+// C memory (network.Synapses.Resident): the backend frees them on Close.
+func (b *Backend) adopt(net *network.Network) (map[launch.Buffer]unsafe.Pointer, error) {
+	r := net.Syn.Resident
+	if r == nil {
+		return nil, nil
+	}
+	ra, ok := r.Arrays.(*launch.ResidentArrays)
+	var m *Memory
+	if ok {
+		m, ok = ra.Device.(*Memory)
+	}
+	if !ok {
+		return nil, fmt.Errorf("hostemu: the network's synapses are in another device's memory (%T)", r.Arrays)
+	}
+	packed, weight, ok := ra.Adopt()
+	if !ok {
+		return nil, errors.New("hostemu: the network's device synapses were loaded or released already")
+	}
+	out := map[launch.Buffer]unsafe.Pointer{}
+	for buf, a := range map[launch.Buffer]uint64{launch.BufPacked: packed, launch.BufWeight: weight} {
+		p, ok := m.live[a]
+		if !ok {
+			return nil, fmt.Errorf("hostemu: device synapses at %#x: not an allocation", a)
+		}
+		delete(m.live, a)
+		b.mem = append(b.mem, p)
+		out[buf] = p
+	}
+	return out, nil
 }
 
 // Live returns the number of allocations not freed (for tests).

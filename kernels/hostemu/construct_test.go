@@ -20,6 +20,7 @@ import (
 	"github.com/myelin-sim/myelin/engine/stream"
 	"github.com/myelin-sim/myelin/kernels/launch"
 	myelinpb "github.com/myelin-sim/myelin/proto"
+	"google.golang.org/protobuf/proto"
 )
 
 // The Go mirrors of construct.cu's structs have the C layout, and the
@@ -91,10 +92,13 @@ func TestConstructRefuses(t *testing.T) {
 	}
 }
 
-// A network built on the emulated device and run on the emulated device
-// spikes as the one built by Build does on the CPU backend: the streams'
-// spikes are identical (brunel and the 1 % microcircuit of
-// parity.ConstructCases, 50 ms).
+// A network built on the emulated device and run there, its synapse
+// arrays left in the device's memory and adopted by the backend (no copy
+// back, no upload), spikes as the one built by Build does on the CPU
+// backend: the streams' spikes are identical (brunel and the 1 %
+// microcircuit of parity.ConstructCases, 50 ms); the backend frees the
+// arrays on Close. The CPU backend refuses such a network, and Release
+// frees the arrays of one that no backend adopts.
 func TestConstructedNetworkSpikes(t *testing.T) {
 	cases, err := parity.ConstructCases()
 	if err != nil {
@@ -105,18 +109,60 @@ func TestConstructedNetworkSpikes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dev, err := network.BuildOn(context.Background(), c.Spec, network.Options{}, NewConstructor(nil))
+		mem := &Memory{live: map[uint64]unsafe.Pointer{}}
+		dev, err := network.BuildOn(context.Background(), c.Spec, network.Options{KeepOnDevice: true}, launch.NewConstructor(mem, nil))
 		if err != nil {
 			t.Fatal(err)
 		}
+		if r := dev.Syn.Resident; r == nil || dev.Syn.Packed != nil || r.Words != uint64(len(host.Syn.Packed)) || r.Weights != uint64(len(host.Syn.Weight)) || mem.Live() != 2 {
+			t.Fatalf("%s: kept on the device: %+v, %d words on the host, %d allocations; want %d words and %d weights there, none here, 2 allocations",
+				c.Name, r, len(dev.Syn.Packed), mem.Live(), len(host.Syn.Packed), len(host.Syn.Weight))
+		}
+		if err := cpu.New(1).Load(dev); err == nil || !strings.Contains(err.Error(), "device's memory") {
+			t.Errorf("%s: the CPU backend loads a network whose synapses are on a device: %v", c.Name, err)
+		}
 		ws, wi := runSpikes(t, host, cpu.New(2))
 		gs, gi := runSpikes(t, dev, New(nil))
+		if mem.Live() != 0 {
+			t.Errorf("%s: %d device allocations left after the backend's Close", c.Name, mem.Live())
+		}
 		if len(wi) < 100 {
 			t.Fatalf("%s: %d spikes on the CPU: too few to compare", c.Name, len(wi))
 		}
 		if !slices.Equal(ws, gs) || !slices.Equal(wi, gi) {
 			t.Errorf("%s: %d spikes from the device-built network on the emulation, %d from Build's on the CPU, or at other steps or ids", c.Name, len(gi), len(wi))
 		}
+	}
+}
+
+// Arrays kept on the device that no backend adopts are freed by Release,
+// and a failed build frees them itself.
+func TestConstructResidentRelease(t *testing.T) {
+	cases, err := parity.ConstructCases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := &Memory{live: map[uint64]unsafe.Pointer{}}
+	net, err := network.BuildOn(context.Background(), cases[0].Spec, network.Options{KeepOnDevice: true}, launch.NewConstructor(mem, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mem.Live() != 2 {
+		t.Fatalf("%d allocations kept, want 2", mem.Live())
+	}
+	net.Syn.Resident.Arrays.Release()
+	net.Syn.Resident.Arrays.Release() // twice: harmless
+	if mem.Live() != 0 {
+		t.Errorf("%d allocations after Release", mem.Live())
+	}
+	// A probe onto a missing population fails after the synapses.
+	bad := proto.Clone(cases[0].Spec).(*myelinpb.Network)
+	bad.Recording = &myelinpb.Recording{State: []*myelinpb.StateProbe{{Population: "nowhere", Count: 1}}}
+	if _, err := network.BuildOn(context.Background(), bad, network.Options{KeepOnDevice: true}, launch.NewConstructor(mem, nil)); err == nil {
+		t.Fatal("a probe of a missing population: no error")
+	}
+	if mem.Live() != 0 {
+		t.Errorf("%d allocations after a failed build", mem.Live())
 	}
 }
 

@@ -78,7 +78,17 @@ func (b *Backend) Load(net *network.Network) error {
 	if err != nil {
 		return fmt.Errorf("hostemu: %w", err)
 	}
+	resident, err := b.adopt(net)
+	if err != nil {
+		return err
+	}
 	for _, spec := range plan.Buffers() {
+		if spec.Resident {
+			for s := range launch.RecordSets {
+				b.bufs[s][spec.Buffer] = resident[spec.Buffer]
+			}
+			continue
+		}
 		sets := 1
 		if spec.Buffer.Record() {
 			sets = launch.RecordSets

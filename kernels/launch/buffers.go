@@ -105,6 +105,10 @@ type BufferSpec struct {
 	// What the buffer is for, for memory reports: "state", "synapses",
 	// "rings", "inputs", "rate", "record".
 	Class string
+	// Resident: the buffer is already in the device's memory (the
+	// synapse arrays of network.Synapses.Resident): the backend adopts it
+	// instead of allocating one.
+	Resident bool
 }
 
 // layout fills p.bufs.
@@ -185,8 +189,14 @@ func (p *Plan) layout() error {
 	// The synapse arrays are the bulk of the upload: viewed in place (no
 	// host copy) on little-endian hosts.
 	add(BufRowPtr, "synapses", 8*(n+1), littleEndian(syn.RowPtr))
-	add(BufPacked, "synapses", 4*int64(len(syn.Packed)), littleEndian(syn.Packed))
-	add(BufWeight, "synapses", 4*int64(len(syn.Weight)), littleEndian(syn.Weight))
+	if r := syn.Resident; r != nil {
+		add(BufPacked, "synapses", 4*int64(r.Words), nil)
+		add(BufWeight, "synapses", 4*int64(r.Weights), nil)
+		p.bufs[len(p.bufs)-2].Resident, p.bufs[len(p.bufs)-1].Resident = true, true
+	} else {
+		add(BufPacked, "synapses", 4*int64(len(syn.Packed)), littleEndian(syn.Packed))
+		add(BufWeight, "synapses", 4*int64(len(syn.Weight)), littleEndian(syn.Weight))
+	}
 	add(BufWBase, "synapses", 8*int64(len(syn.WeightBase)), appendStruct(nil, syn.WeightBase))
 	add(BufWTab, "synapses", 4*int64(len(syn.PopWeight)), appendStruct(nil, syn.PopWeight))
 

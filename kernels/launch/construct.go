@@ -623,51 +623,88 @@ func (c *Constructor) RowWeights(jobs []*network.DeviceJob, parts []uint64, abs 
 }
 
 // Finish implements network.SynapseDevice: it copies the arrays back and
-// frees the device's.
-func (c *Constructor) Finish(f *network.DeviceFinish) ([]uint32, []int32, error) {
+// frees the device's, or, where f.Keep, hands them over in a
+// network.Resident whose Arrays are a *ResidentArrays.
+func (c *Constructor) Finish(f *network.DeviceFinish) ([]uint32, []int32, *network.Resident, error) {
 	defer c.Close()
 	if c.layout == nil {
-		return nil, nil, errors.New("launch: Finish before Allocate")
+		return nil, nil, nil, errors.New("launch: Finish before Allocate")
 	}
 	b, _, err := c.build(f.Jobs, 0, false)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	owned := make([]uint32, len(f.Owned))
 	for i, o := range f.Owned {
 		owned[i] = b2u(o)
 	}
 	if b.Shift, err = c.upload(littleEndian(f.Shift), "shift"); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if b.WBase, err = c.upload(littleEndian(f.WeightBase), "wbase"); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if b.Owned, err = c.upload(littleEndian(owned), "owned"); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	b.OldPort, b.NewPort = f.OldPort, f.NewPort
 	if err := c.launch(ConstructFinish, b, uint64(b.N), false, 0); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	words := c.layout.RowPtr[len(c.layout.RowPtr)-1]
-	raw := make([]byte, 4*words)
-	if err := c.dev.Read(c.packed, raw); err != nil {
-		return nil, nil, err
+	if f.Keep {
+		var md [1]uint32
+		if err := c.readU32(b.MaxDelay, md[:]); err != nil {
+			return nil, nil, nil, err
+		}
+		ra := &ResidentArrays{Device: c.dev, Packed: c.packed, Weight: c.weight}
+		c.packed, c.weight = 0, 0 // the Resident's now
+		return nil, nil, &network.Resident{Words: words, Weights: c.layout.Weights, MinDelay: ^md[0], Arrays: ra}, nil
 	}
 	packed := make([]uint32, words)
-	for i := range packed {
-		packed[i] = binary.LittleEndian.Uint32(raw[4*i:])
+	if err := c.readU32(c.packed, packed); err != nil {
+		return nil, nil, nil, err
 	}
-	raw = make([]byte, 4*c.layout.Weights)
-	if err := c.dev.Read(c.weight, raw); err != nil {
-		return nil, nil, err
+	weight := make([]uint32, c.layout.Weights)
+	if err := c.readU32(c.weight, weight); err != nil {
+		return nil, nil, nil, err
 	}
-	weight := make([]int32, c.layout.Weights)
-	for i := range weight {
-		weight[i] = int32(binary.LittleEndian.Uint32(raw[4*i:]))
+	w := make([]int32, len(weight))
+	for i, v := range weight {
+		w[i] = int32(v)
 	}
-	return packed, weight, nil
+	return packed, w, nil, nil
+}
+
+// ResidentArrays are the packed words and weights that a Constructor left
+// in its device's memory (network.Resident.Arrays), at those addresses.
+// A backend on that device adopts them (Adopt); Release frees them
+// otherwise. Either happens once.
+type ResidentArrays struct {
+	Device         ConstructDevice
+	Packed, Weight uint64
+}
+
+// Release implements network.Resident's Arrays: it frees the arrays (not
+// after Adopt).
+func (r *ResidentArrays) Release() {
+	for _, a := range []*uint64{&r.Packed, &r.Weight} {
+		if *a != 0 {
+			r.Device.Free(*a)
+			*a = 0
+		}
+	}
+}
+
+// Adopt hands the arrays' addresses to a backend, which frees them from
+// then on; false if they were adopted or released already.
+func (r *ResidentArrays) Adopt() (packed, weight uint64, ok bool) {
+	if r.Packed == 0 {
+		return 0, 0, false
+	}
+	packed, weight = r.Packed, r.Weight
+	r.Packed, r.Weight = 0, 0
+	return packed, weight, true
 }
 
 // Compile-time check.

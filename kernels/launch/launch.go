@@ -335,6 +335,18 @@ func (p *Plan) DeviceBytes() int64 {
 	return n + RecordSets*NetSize
 }
 
+// ResidentBytes is the part of DeviceBytes already in the device's memory
+// (BufferSpec.Resident): the synapse arrays of a network built there.
+func (p *Plan) ResidentBytes() int64 {
+	var n int64
+	for _, b := range p.bufs {
+		if b.Resident {
+			n += b.Bytes
+		}
+	}
+	return n
+}
+
 // MemoryByClass sums the device bytes by class (state, synapses, rings,
 // inputs, rate, record, descriptors), in that order, for error messages and
 // memory reports.
@@ -524,6 +536,9 @@ func (p *Plan) Fused() bool { return p.fused }
 // steps, scanning the packed words on all CPUs and stopping early at the
 // first shorter one.
 func minDelayAtLeast(syn *network.Synapses, d uint32) bool {
+	if r := syn.Resident; r != nil {
+		return r.MinDelay >= d
+	}
 	words, mask := syn.Packed, syn.DelayMask()&^syn.PortBit // the delay without the slow port's bit
 	parts := max(1, min(runtime.GOMAXPROCS(0), len(words)>>20))
 	var short atomic.Bool
