@@ -42,14 +42,16 @@
 // where the projection's part of its row starts in packed, and the fill
 // cursor. A synapse at packed index x has its stored weight at weight[x -
 // wofs], unless wofs is MYELIN_COMPACT. mode: MYELIN_CONSTRUCT_*; aw the
-// magnitude of a constant weight (MYELIN_CONSTRUCT_SUM_CONST).
+// magnitude of a constant weight (MYELIN_CONSTRUCT_SUM_CONST); floor_mag
+// the least magnitude that pass 1 adds per drawn weight (an STDP
+// projection's w_max, 0 otherwise).
 struct BuildProj {
     ProcDesc p;
     unsigned *count;
     const unsigned long long *start;
     unsigned long long *cursor;
     unsigned long long wofs;
-    double aw;
+    double aw, floor_mag;
     unsigned mode, port, pre_pop, post_pop;
 };
 
@@ -300,7 +302,8 @@ extern "C" __global__ void myelin_construct_count(const __grid_constant__ Myelin
             MyelinSeq wq = myelin_seq_start(&b->net, (unsigned)u, p->w_purpose);
             double x = abs[u];
             for (unsigned c = 0; c < n; c++) {
-                x += fabs(myelin_proc_signed(&b->net, p, &wq));
+                double a = fabs(myelin_proc_signed(&b->net, p, &wq));
+                x += a > bp->floor_mag ? a : bp->floor_mag;
             }
             abs[u] = x;
         }
@@ -554,7 +557,8 @@ extern "C" __global__ void myelin_construct_mags_pre(const __grid_constant__ Mye
         unsigned long long at = b->t_start[i];
         for (unsigned j = 0; j < n; j++) {
             double w = p->wkind == 0 ? bp->aw : myelin_proc_signed(&b->net, p, &wq);
-            b->t_mag[at + j] = fabs(w);
+            double a = fabs(w);
+            b->t_mag[at + j] = a > bp->floor_mag ? a : bp->floor_mag;
             b->t_tgt[at + j] = list[j];
             atomicAdd(&b->t_cur[list[j]], 1ull);
         }

@@ -63,9 +63,11 @@ type DeviceJob struct {
 	// Port is or-ed into every word's delay field.
 	Port uint32
 	// SumConst: pass 1 adds ConstMagnitude to the target's bound per
-	// synapse; SumDrawn: it adds each drawn weight's magnitude.
+	// synapse; SumDrawn: it adds each drawn weight's magnitude, at least
+	// Floor (an STDP projection's w_max: its weights may grow to it).
 	SumConst, SumDrawn bool
 	ConstMagnitude     float64
+	Floor              float64
 	// Keep: pass 2 stores each synapse's weight, quantized. RowWeights:
 	// the weights are drawn row by row (SynapseDevice.RowWeights), as
 	// float32 bits until Finish quantizes them. Deferred: pass 2 draws the
@@ -128,9 +130,11 @@ var ErrNotOnDevice = errors.New("not built on the device")
 // BuildOn is BuildContext with the synapses made by dev. It supports
 // networks whose spiking projections all have drawn rules
 // (fixed_in_degree, fixed_out_degree, pairwise_bernoulli, one_to_one,
-// all_to_all), stored, without short-term plasticity or STDP; for others
-// (explicit lists) it returns an error wrapping ErrNotOnDevice that names
-// the projection.
+// all_to_all), stored (short-term plasticity and STDP included); for
+// others (explicit lists, procedural projections) it returns an error
+// wrapping ErrNotOnDevice that names the projection. With
+// Options.KeepOnDevice the arrays stay on the device (Synapses.Resident),
+// except in networks with STDP, whose index the host builds from them.
 func BuildOn(ctx context.Context, spec *myelinpb.Network, opt Options, dev SynapseDevice) (*Network, error) {
 	if dev == nil {
 		return nil, errors.New("BuildOn: no device")
@@ -152,15 +156,11 @@ func onDevice(sp *spikingProj) error {
 	case why != "":
 	case sp.procedural:
 		why = "it is procedural"
-	case p.GetStp() != nil:
-		why = "it has stp"
-	case p.GetStdp() != nil:
-		why = "it has stdp"
 	case sp.gen.multapses && uint64(sp.gen.nPost)*uint64(p.GetFixedInDegree().GetIndegree()) > math.MaxUint32:
 		why = "a presynaptic neuron may have 2^32 synapses or more"
 	}
 	if why != "" {
-		return fmt.Errorf("%s: %w: the device builds stored projections of the drawn rules (fixed_in_degree, fixed_out_degree, pairwise_bernoulli, one_to_one, all_to_all) without stp or stdp, and %s", sp.where, ErrNotOnDevice, why)
+		return fmt.Errorf("%s: %w: the device builds stored projections of the drawn rules (fixed_in_degree, fixed_out_degree, pairwise_bernoulli, one_to_one, all_to_all), and %s", sp.where, ErrNotOnDevice, why)
 	}
 	return nil
 }
@@ -215,10 +215,18 @@ func (b *builder) synapsesOn(projs []*spikingProj) error {
 	for _, sp := range projs {
 		sp.count = make([]uint32, sp.gen.nPre)
 		j := b.deviceJob(sp)
-		if cw, ok := sp.gen.constantWeight(); ok && !sp.deferred {
-			j.SumConst, j.ConstMagnitude = true, math.Abs(cw)
-		} else if !sp.deferred {
-			j.SumDrawn = true
+		// As pass 1 bounds the input: an STDP projection by its w_max
+		// (every synapse of a by-post rule; at least, each synapse of a
+		// rule drawn per presynaptic neuron).
+		cw, constW := sp.gen.constantWeight()
+		switch {
+		case sp.deferred:
+		case sp.stdpMax > 0 && !sp.gen.byPre:
+			j.SumConst, j.ConstMagnitude = true, sp.stdpMax
+		case constW:
+			j.SumConst, j.ConstMagnitude = true, max(math.Abs(cw), sp.stdpMax)
+		default:
+			j.SumDrawn, j.Floor = true, sp.stdpMax
 		}
 		if err := dev.Count(j, sp.count, b.absSum); err != nil {
 			return fmt.Errorf("%s: on the device: %w", sp.where, err)
@@ -326,7 +334,12 @@ func (b *builder) synapsesOn(projs []*spikingProj) error {
 		}
 	}
 	net.RingSlots = maxDelay + 1
-	fin := &DeviceFinish{Owned: owned, WeightBase: net.Syn.WeightBase, OldPort: net.Syn.PortBit, NewPort: loweredPortBit(net.Syn.PortBit, maxDelay), Keep: b.keepOnDevice}
+	// STDP's by-post index is built on the host, from the arrays.
+	keep := b.keepOnDevice
+	for _, sp := range projs {
+		keep = keep && sp.stdpMax == 0 && sp.gen.proj.GetStdp() == nil
+	}
+	fin := &DeviceFinish{Owned: owned, WeightBase: net.Syn.WeightBase, OldPort: net.Syn.PortBit, NewPort: loweredPortBit(net.Syn.PortBit, maxDelay), Keep: keep}
 	for _, p := range net.Pops {
 		fin.Shift = append(fin.Shift, p.Shift)
 	}

@@ -111,7 +111,7 @@ func MirrorBuildSizes() []int {
 type buildProj struct {
 	P                           procDesc
 	Count, Start, Cursor, WOfs  uint64
-	AW                          float64
+	AW, Floor                   float64
 	Mode, Port, PrePop, PostPop uint32
 }
 
@@ -292,7 +292,7 @@ func (c *Constructor) descs(jobs []*network.DeviceJob, thr *[]uint32, table uint
 			}
 		}
 		p.ListOff = uint32(table)
-		bp := buildProj{P: p, WOfs: j.WeightOffset, AW: j.ConstMagnitude, Port: j.Port, PrePop: uint32(j.Pre), PostPop: uint32(j.Post)}
+		bp := buildProj{P: p, WOfs: j.WeightOffset, AW: j.ConstMagnitude, Floor: j.Floor, Port: j.Port, PrePop: uint32(j.Pre), PostPop: uint32(j.Post)}
 		for _, m := range []struct {
 			on   bool
 			mode uint32

@@ -9,6 +9,7 @@ import (
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/spec"
 	myelinpb "github.com/myelin-sim/myelin/proto"
+	"google.golang.org/protobuf/proto"
 )
 
 // Built is a network to build on a device (network.BuildOn) and compare
@@ -35,7 +36,9 @@ type Built struct {
 // all-to-all rules, one of rules drawn per presynaptic neuron (fixed
 // out-degree and pairwise Bernoulli by source; constant and drawn
 // weights, multapses or not, the slow port) beside a fixed in-degree
-// projection, and one of over 4 Mi row-order synapses, whose input bounds
+// projection, one with STDP (by-post and by-pre rules, drawn and constant
+// weights, bounded by w_max) and short-term plasticity, and one of over 4
+// Mi row-order synapses, whose input bounds
 // the builder sums in 4 parts.
 func ConstructCases() ([]Built, error) {
 	var out []Built
@@ -109,6 +112,18 @@ func ConstructCases() ([]Built, error) {
 		Project("A", "C", spec.FixedIn(7), spec.Weight(spec.NormalDist(0.8, 0.2))).
 		Build()
 	if err := add("rows", s, err); err != nil {
+		return nil, err
+	}
+	wmax := func(w float64) func(*myelinpb.STDP) { return func(s *myelinpb.STDP) { s.WMax = proto.Float64(w) } }
+	s, err = spec.New("plastic").Seed(15).Duration(30).
+		Population("E", 160, spec.IafPscExp(nil)).
+		Population("I", 60, spec.IafPscExp(nil)).
+		Project("E", "E", spec.FixedIn(20), spec.Weight(spec.ClippedNormalDist(0.5, 0.1, 0, 3)), spec.STDP(wmax(3))).
+		Project("E", "I", spec.FixedOut(15), spec.Weight(spec.UniformDist(0.2, 0.9)), spec.STDP(wmax(1))).
+		Project("I", "E", spec.FixedOut(25), spec.Weight(spec.Const(0.5)), spec.Via(myelinpb.Receptor_INHIBITORY), spec.STDP(wmax(0.8))).
+		Project("I", "I", spec.FixedIn(10), spec.Weight(spec.Const(0.3)), spec.STP(0.2, 200, 600)).
+		Build()
+	if err := add("plastic", s, err); err != nil {
 		return nil, err
 	}
 	s, err = spec.New("parts").Seed(12).Duration(10).
