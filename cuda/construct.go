@@ -76,31 +76,16 @@ func (b *Backend) Constructor(cfg *launch.ConstructConfig) (*launch.Constructor,
 // left there (network.Synapses.Resident): the backend frees them with its
 // other buffers.
 func (b *Backend) adopt(net *network.Network) (map[launch.Buffer]*driver.Buffer, error) {
-	r := net.Syn.Resident
-	if r == nil {
-		return nil, nil
-	}
-	ra, ok := r.Arrays.(*launch.ResidentArrays)
-	var m *constructMemory
-	if ok {
-		m, ok = ra.Device.(*constructMemory)
-	}
-	if !ok || m.dev != b.dev {
-		return nil, fmt.Errorf("cuda: the network's synapses are in another device's memory (%T)", r.Arrays)
-	}
-	packed, weight, ok := ra.Adopt()
-	if !ok {
-		return nil, errors.New("cuda: the network's device synapses were loaded or released already")
-	}
-	out := map[launch.Buffer]*driver.Buffer{}
-	for buf, a := range map[launch.Buffer]uint64{launch.BufPacked: packed, launch.BufWeight: weight} {
+	out, err := launch.Adopt(net, func(m *constructMemory) bool { return m.dev == b.dev }, func(m *constructMemory, a uint64) (*driver.Buffer, bool) {
 		db, ok := m.bufs[a]
-		if !ok {
-			return nil, fmt.Errorf("cuda: device synapses at %#x: not an allocation", a)
+		if ok {
+			delete(m.bufs, a)
+			b.owned = append(b.owned, db)
 		}
-		delete(m.bufs, a)
-		b.owned = append(b.owned, db)
-		out[buf] = db
+		return db, ok
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cuda: %w", err)
 	}
 	return out, nil
 }

@@ -110,60 +110,52 @@ struct MyelinBuild {
     unsigned old_port, new_port, n_chunks, pad0;
 };
 
-// myelin_construct_partners writes the partners of unit u of the by-post
-// rule p (local presynaptic neurons) to list in the order generator.unit
-// gives them, and returns their number: fixed in-degree (rule 5:
-// generator.choose, k independent draws with multapses, Floyd's sampler
-// without, in draw order, the unit itself skipped within one population
-// without autapses, using tab: 2^hash_bits words, zero before and after),
-// one-to-one (rule 2: u itself), all-to-all (rule 6: every presynaptic
-// neuron) or pairwise Bernoulli (rule 7: generator.bernoulli, the gaps
-// between chosen ones floor(log(u) / log(1 - p)), ascending).
-__device__ __forceinline__ unsigned myelin_construct_partners(const MyelinNet *net, const ProcDesc *p, unsigned u,
-                                                              unsigned *tab, unsigned *list)
+// myelin_construct_bernoulli writes the partners of unit u under pairwise
+// Bernoulli (generator.bernoulli) to list, ascending, from size
+// candidates: the gaps between chosen ones floor(log(u) / log(1 - p)) of
+// the unit's connectivity stream, the unit itself skipped within one
+// population without autapses; it returns their number.
+__device__ __forceinline__ unsigned myelin_construct_bernoulli(const MyelinNet *net, const ProcDesc *p, unsigned u,
+                                                               unsigned size, unsigned *list)
 {
     bool skip = (p->flags & MYELIN_PROC_SKIP_SELF) != 0;
-    if (p->rule == 2) {
-        list[0] = u;
-        return skip ? 0u : 1u;
+    unsigned n = 0;
+    if (p->bp <= 0.0) {
+        return 0;
     }
-    if (p->rule == 6) {
-        unsigned n = 0;
-        for (unsigned i = 0; i < p->pre_size; i++) {
-            if (!(skip && i == u)) {
-                list[n++] = i;
-            }
-        }
-        return n;
-    }
-    if (p->rule == 7) {
-        unsigned n = 0;
-        if (p->bp <= 0.0) {
-            return 0;
-        }
-        MyelinSeq cq = myelin_seq_start(net, u, p->conn_purpose);
-        long long size = p->pre_size;
-        for (long long t = -1;;) {
-            if (p->bp >= 1.0) {
-                t++;
-            } else {
-                double gap = floor(myelin_log(myelin_seq_uniform(&cq)) / p->blogq);
-                if (gap >= (double)size) {
-                    break;
-                }
-                t += 1 + (long long)gap;
-            }
-            if (t >= size) {
+    MyelinSeq cq = myelin_seq_start(net, u, p->conn_purpose);
+    for (long long t = -1;;) {
+        if (p->bp >= 1.0) {
+            t++;
+        } else {
+            double gap = floor(myelin_log(myelin_seq_uniform(&cq)) / p->blogq);
+            if (gap >= (double)size) {
                 break;
             }
-            if (!(skip && (unsigned)t == u)) {
-                list[n++] = (unsigned)t;
-            }
+            t += 1 + (long long)gap;
         }
-        return n;
+        if (t >= (long long)size) {
+            break;
+        }
+        if (!(skip && (unsigned)t == u)) {
+            list[n++] = (unsigned)t;
+        }
     }
+    return n;
+}
+
+// myelin_construct_choose writes the k partners of unit u that
+// generator.choose draws out of size candidates to list, in draw order
+// (sorted where sorted), the unit itself skipped within one population
+// without autapses (a candidate t >= u is t+1): k independent draws with
+// multapses, Floyd's sampler without, using tab (2^hash_bits words, zero
+// before and after).
+__device__ __forceinline__ void myelin_construct_choose(const MyelinNet *net, const ProcDesc *p, unsigned u,
+                                                        unsigned size, bool sorted, unsigned *tab, unsigned *list)
+{
+    bool skip = (p->flags & MYELIN_PROC_SKIP_SELF) != 0;
     unsigned k = p->k;
-    unsigned m = p->pre_size - (skip ? 1u : 0u);
+    unsigned m = size - (skip ? 1u : 0u);
     MyelinSeq cq = myelin_seq_start(net, u, p->conn_purpose);
     if ((p->flags & MYELIN_PROC_MULTAPSES) != 0) {
         for (unsigned c = 0; c < k; c++) {
@@ -185,6 +177,9 @@ __device__ __forceinline__ unsigned myelin_construct_partners(const MyelinNet *n
             tab[i] = 0;
         }
     }
+    if (sorted) {
+        myelin_proc_sort(list, k);
+    }
     if (skip) {
         for (unsigned c = 0; c < k; c++) {
             if (list[c] >= u) {
@@ -192,7 +187,36 @@ __device__ __forceinline__ unsigned myelin_construct_partners(const MyelinNet *n
             }
         }
     }
-    return k;
+}
+
+// myelin_construct_partners writes the partners of unit u of the by-post
+// rule p (local presynaptic neurons) to list in the order generator.unit
+// gives them, and returns their number: fixed in-degree (rule 5:
+// myelin_construct_choose, in draw order), one-to-one (rule 2: u
+// itself), all-to-all (rule 6: every presynaptic neuron) or pairwise
+// Bernoulli (rule 7: myelin_construct_bernoulli).
+__device__ __forceinline__ unsigned myelin_construct_partners(const MyelinNet *net, const ProcDesc *p, unsigned u,
+                                                              unsigned *tab, unsigned *list)
+{
+    bool skip = (p->flags & MYELIN_PROC_SKIP_SELF) != 0;
+    switch (p->rule) {
+    case 2:
+        list[0] = u;
+        return skip ? 0u : 1u;
+    case 6: {
+        unsigned n = 0;
+        for (unsigned i = 0; i < p->pre_size; i++) {
+            if (!(skip && i == u)) {
+                list[n++] = i;
+            }
+        }
+        return n;
+    }
+    case 7:
+        return myelin_construct_bernoulli(net, p, u, p->pre_size, list);
+    }
+    myelin_construct_choose(net, p, u, p->pre_size, false, tab, list);
+    return p->k;
 }
 
 // myelin_construct_slot returns thread gid's scratch words, or null if the
@@ -404,70 +428,16 @@ extern "C" __global__ void myelin_construct_row_weights(const __grid_constant__ 
 // myelin_construct_row writes the targets of unit i of the rule p drawn
 // per presynaptic neuron (local postsynaptic neurons) to list in the order
 // of the host's pass 2, ascending, and returns their number: fixed
-// out-degree (rule 1: generator.choose, sorted; tab as for
-// myelin_construct_partners) or pairwise Bernoulli by source (rule 4).
+// out-degree (rule 1: myelin_construct_choose, sorted) or pairwise
+// Bernoulli by source (rule 4: myelin_construct_bernoulli).
 __device__ __forceinline__ unsigned myelin_construct_row(const MyelinNet *net, const ProcDesc *p, unsigned i,
                                                          unsigned *tab, unsigned *list)
 {
-    bool skip = (p->flags & MYELIN_PROC_SKIP_SELF) != 0;
     if (p->rule == 4) {
-        unsigned n = 0;
-        if (p->bp <= 0.0) {
-            return 0;
-        }
-        MyelinSeq cq = myelin_seq_start(net, i, p->conn_purpose);
-        long long size = p->n_post;
-        for (long long t = -1;;) {
-            if (p->bp >= 1.0) {
-                t++;
-            } else {
-                double gap = floor(myelin_log(myelin_seq_uniform(&cq)) / p->blogq);
-                if (gap >= (double)size) {
-                    break;
-                }
-                t += 1 + (long long)gap;
-            }
-            if (t >= size) {
-                break;
-            }
-            if (!(skip && (unsigned)t == i)) {
-                list[n++] = (unsigned)t;
-            }
-        }
-        return n;
+        return myelin_construct_bernoulli(net, p, i, p->n_post, list);
     }
-    unsigned k = p->k;
-    unsigned m = p->n_post - (skip ? 1u : 0u);
-    MyelinSeq cq = myelin_seq_start(net, i, p->conn_purpose);
-    if ((p->flags & MYELIN_PROC_MULTAPSES) != 0) {
-        for (unsigned c = 0; c < k; c++) {
-            list[c] = __umulhi(myelin_seq_next(&cq), m);
-        }
-    } else {
-        for (unsigned c = 0, j = m - k; j < m; j++, c++) {
-            unsigned t = __umulhi(myelin_seq_next(&cq), j + 1);
-            bool found;
-            unsigned pos = myelin_proc_find(tab, p->hash_bits, t, &found);
-            if (found) {
-                t = j;
-                pos = myelin_proc_find(tab, p->hash_bits, t, &found);
-            }
-            tab[pos] = t + 1;
-            list[c] = t;
-        }
-        for (unsigned x = 0, n = 1u << p->hash_bits; x < n; x++) {
-            tab[x] = 0;
-        }
-    }
-    myelin_proc_sort(list, k);
-    if (skip) {
-        for (unsigned c = 0; c < k; c++) {
-            if (list[c] >= i) {
-                list[c]++;
-            }
-        }
-    }
-    return k;
+    myelin_construct_choose(net, p, i, p->n_post, true, tab, list);
+    return p->k;
 }
 
 // myelin_construct_chunk returns the chunk of unit u (chunk[c] <= u <

@@ -10,7 +10,6 @@ package hostemu
 import "C"
 
 import (
-	"errors"
 	"fmt"
 	"unsafe"
 
@@ -88,31 +87,16 @@ func (m *Memory) Launch(k launch.ConstructKernel, grid, block uint32, desc []byt
 // adopt takes over the synapse arrays that an emulated construction left in
 // C memory (network.Synapses.Resident): the backend frees them on Close.
 func (b *Backend) adopt(net *network.Network) (map[launch.Buffer]unsafe.Pointer, error) {
-	r := net.Syn.Resident
-	if r == nil {
-		return nil, nil
-	}
-	ra, ok := r.Arrays.(*launch.ResidentArrays)
-	var m *Memory
-	if ok {
-		m, ok = ra.Device.(*Memory)
-	}
-	if !ok {
-		return nil, fmt.Errorf("hostemu: the network's synapses are in another device's memory (%T)", r.Arrays)
-	}
-	packed, weight, ok := ra.Adopt()
-	if !ok {
-		return nil, errors.New("hostemu: the network's device synapses were loaded or released already")
-	}
-	out := map[launch.Buffer]unsafe.Pointer{}
-	for buf, a := range map[launch.Buffer]uint64{launch.BufPacked: packed, launch.BufWeight: weight} {
+	out, err := launch.Adopt(net, func(*Memory) bool { return true }, func(m *Memory, a uint64) (unsafe.Pointer, bool) {
 		p, ok := m.live[a]
-		if !ok {
-			return nil, fmt.Errorf("hostemu: device synapses at %#x: not an allocation", a)
+		if ok {
+			delete(m.live, a)
+			b.mem = append(b.mem, p)
 		}
-		delete(m.live, a)
-		b.mem = append(b.mem, p)
-		out[buf] = p
+		return p, ok
+	})
+	if err != nil {
+		return nil, fmt.Errorf("hostemu: %w", err)
 	}
 	return out, nil
 }

@@ -3,8 +3,6 @@
 package hostemu
 
 import (
-	"bytes"
-	"context"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -16,9 +14,7 @@ import (
 	"github.com/myelin-sim/myelin/engine/models"
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/rng"
-	"github.com/myelin-sim/myelin/engine/sim"
 	"github.com/myelin-sim/myelin/engine/spec"
-	"github.com/myelin-sim/myelin/engine/stream"
 	"github.com/myelin-sim/myelin/engine/xmath"
 	"github.com/myelin-sim/myelin/kernels/launch"
 	myelinpb "github.com/myelin-sim/myelin/proto"
@@ -28,24 +24,17 @@ import (
 // ids.
 func spikesOf(t *testing.T, s *myelinpb.Network, be backend.Backend) ([]uint64, []uint32) {
 	t.Helper()
-	defer be.Close()
 	spec.ApplyDefaults(s)
 	if err := spec.Validate(s); err != nil {
+		be.Close()
 		t.Fatal(err)
 	}
 	net, err := network.Build(s, network.Options{})
 	if err != nil {
+		be.Close()
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if _, err := sim.Run(context.Background(), net, sim.Options{Backend: be, Out: &buf, Version: "test"}); err != nil {
-		t.Fatalf("%s: %v", be.Name(), err)
-	}
-	r, err := stream.ReadAll(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r.Steps, r.IDs
+	return runSpikes(t, net, be)
 }
 
 // The emulated kernels regenerate procedural rows that deliver exactly what

@@ -696,15 +696,38 @@ func (r *ResidentArrays) Release() {
 	}
 }
 
-// Adopt hands the arrays' addresses to a backend, which frees them from
-// then on; false if they were adopted or released already.
-func (r *ResidentArrays) Adopt() (packed, weight uint64, ok bool) {
-	if r.Packed == 0 {
-		return 0, 0, false
+// Adopt hands a backend the synapse arrays that a construction left in
+// the memory of its device, of type M (network.Synapses.Resident; nil, nil
+// when there are none): take removes an allocation from that memory and
+// returns it as the backend's buffer, which the backend frees from then
+// on. It fails if the arrays are in another kind of memory (mine says
+// whether m is the backend's own), or were adopted or released already.
+func Adopt[M ConstructDevice, T any](net *network.Network, mine func(M) bool, take func(m M, addr uint64) (T, bool)) (map[Buffer]T, error) {
+	r := net.Syn.Resident
+	if r == nil {
+		return nil, nil
 	}
-	packed, weight = r.Packed, r.Weight
-	r.Packed, r.Weight = 0, 0
-	return packed, weight, true
+	ra, ok := r.Arrays.(*ResidentArrays)
+	var m M
+	if ok {
+		m, ok = ra.Device.(M)
+	}
+	if !ok || !mine(m) {
+		return nil, fmt.Errorf("the network's synapses are in another device's memory (%T)", r.Arrays)
+	}
+	if ra.Packed == 0 {
+		return nil, errors.New("the network's device synapses were loaded or released already")
+	}
+	out := map[Buffer]T{}
+	for buf, a := range map[Buffer]uint64{BufPacked: ra.Packed, BufWeight: ra.Weight} {
+		t, ok := take(m, a)
+		if !ok {
+			return nil, fmt.Errorf("device synapses at %#x: not an allocation", a)
+		}
+		out[buf] = t
+	}
+	ra.Packed, ra.Weight = 0, 0
+	return out, nil
 }
 
 // Compile-time check.
