@@ -203,6 +203,16 @@ func (c *Constructor) upload(b []byte, name string) (uint64, error) {
 	return a, nil
 }
 
+// zeroed allocates a temporary array of bytes zero bytes (at least one).
+func (c *Constructor) zeroed(bytes int64, name string) (uint64, error) {
+	a, err := c.dev.Alloc(max(1, bytes), name)
+	if err != nil {
+		return 0, err
+	}
+	c.temp = append(c.temp, a)
+	return a, nil
+}
+
 // keep allocates an array that lives until Finish (or Close).
 func (c *Constructor) keep(dst *uint64, bytes int64, name string) error {
 	if *dst != 0 {
@@ -358,10 +368,10 @@ func (c *Constructor) build(jobs []*network.DeviceJob, entries uint64, cursors b
 		slots = min(slots, max(1, uint64(c.cfg.ScratchBytes)/(4*words)))
 	}
 	b.Slots, b.SlotWords, b.EntOff = uint32(slots), uint32(words), uint32(ent)
-	if b.Scratch, err = c.upload(make([]byte, 4*slots*words), "scratch"); err != nil {
+	if b.Scratch, err = c.zeroed(int64(4*slots*words), "scratch"); err != nil {
 		return nil, nil, err
 	}
-	if b.MaxDelay, err = c.upload(make([]byte, 4), "max_delay"); err != nil {
+	if b.MaxDelay, err = c.zeroed(4, "max_delay"); err != nil {
 		return nil, nil, err
 	}
 	if c.layout != nil {
@@ -446,7 +456,7 @@ func (c *Constructor) countPre(j *network.DeviceJob, b *myelinBuild, cnt uint64,
 	}
 	b.NChunks = uint32(len(j.Chunks) - 1)
 	if j.SumConst {
-		if b.CCount, err = c.upload(make([]byte, 4*int64(b.NChunks)*int64(d.NPost)), "c_count"); err != nil {
+		if b.CCount, err = c.zeroed(4*int64(b.NChunks)*int64(d.NPost), "c_count"); err != nil {
 			return err
 		}
 	}
@@ -470,13 +480,13 @@ func (c *Constructor) countPre(j *network.DeviceJob, b *myelinBuild, cnt uint64,
 	if b.TStart, err = c.upload(littleEndian(start), "t_start"); err != nil {
 		return err
 	}
-	if b.TMag, err = c.upload(make([]byte, 8*total), "t_mag"); err != nil {
+	if b.TMag, err = c.zeroed(int64(8*total), "t_mag"); err != nil {
 		return err
 	}
-	if b.TTgt, err = c.upload(make([]byte, 4*total), "t_tgt"); err != nil {
+	if b.TTgt, err = c.zeroed(int64(4*total), "t_tgt"); err != nil {
 		return err
 	}
-	if b.TCur, err = c.upload(make([]byte, 8*int64(d.NPost)), "t_cur"); err != nil {
+	if b.TCur, err = c.zeroed(8*int64(d.NPost), "t_cur"); err != nil {
 		return err
 	}
 	if err := c.launch(ConstructMagsPre, b, uint64(d.PreSize), true, 0); err != nil {
@@ -496,7 +506,7 @@ func (c *Constructor) countPre(j *network.DeviceJob, b *myelinBuild, cnt uint64,
 	if err := c.dev.Write(b.TCur, littleEndian(ptr[:d.NPost])); err != nil {
 		return err
 	}
-	if b.TPos, err = c.upload(make([]byte, 8*total), "t_pos"); err != nil {
+	if b.TPos, err = c.zeroed(int64(8*total), "t_pos"); err != nil {
 		return err
 	}
 	if err := c.launch(ConstructScatterPre, b, uint64(d.PreSize), false, 0); err != nil {
