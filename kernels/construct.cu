@@ -66,9 +66,12 @@ struct BuildProj {
 // MyelinBuild is the descriptor of every construct kernel, passed by value.
 // net supplies the streams' keys and proc_thr (the ziggurat's and the
 // delay tables) to procedural.cuh's draws; nothing else of it is set.
-// scratch holds slots threads' words (slot_words each: a hash set of
-// 2^hash_bits words, a list of k partners from list_off, and, for
-// row_sums, two words per entry from ent_off). abs is the input bound of
+// hash holds slots threads' hash sets for Floyd's sampler (hash_words
+// each, of which a rule uses 2^hash_bits; zero between uses: every use
+// clears its set), scratch their other words (slot_words each: the sorted
+// targets of a fixed out-degree row, or row_sums' entries, two words
+// each; never cleared). bad is set where a drawn weight is not finite
+// (the host then reports the projection). abs is the input bound of
 // every neuron; keys and mags are per synapse (where some projection
 // needs them). pop_first has n_pops + 1 entries; shift, wbase and owned
 // are per population (owned: every stored projection from it has
@@ -89,8 +92,10 @@ struct MyelinBuild {
     unsigned long long *keys;
     double *mags;
     double *abs;
+    unsigned *hash;
     unsigned *scratch;
     unsigned *max_delay;
+    unsigned *bad;
     const unsigned long long *row_ptr;
     const unsigned long long *part_ptr;
     const unsigned *pop_first;
@@ -106,17 +111,21 @@ struct MyelinBuild {
     unsigned *c_count;
     const unsigned *chunk;
     unsigned n_projs, n_pops, n, delay_bits;
-    unsigned slots, slot_words, ent_off, n_parts;
+    unsigned slots, slot_words, hash_words, n_parts;
     unsigned old_port, new_port, n_chunks, pad0;
 };
 
-// myelin_construct_bernoulli writes the partners of unit u under pairwise
-// Bernoulli (generator.bernoulli) to list, ascending, from size
-// candidates: the gaps between chosen ones floor(log(u) / log(1 - p)) of
-// the unit's connectivity stream, the unit itself skipped within one
-// population without autapses; it returns their number.
+// The rules' partners are visited in order, each by a call f(c, t): the
+// c-th partner t (a local neuron of the other side) of a unit.
+
+// myelin_construct_bernoulli visits the partners of unit u under pairwise
+// Bernoulli (generator.bernoulli), ascending, out of size candidates: the
+// gaps between chosen ones are floor(log(u) / log(1 - p)) of the unit's
+// connectivity stream; the unit itself is skipped within one population
+// without autapses. It returns their number.
+template <class F>
 __device__ __forceinline__ unsigned myelin_construct_bernoulli(const MyelinNet *net, const ProcDesc *p, unsigned u,
-                                                               unsigned size, unsigned *list)
+                                                               unsigned size, F f)
 {
     bool skip = (p->flags & MYELIN_PROC_SKIP_SELF) != 0;
     unsigned n = 0;
@@ -138,20 +147,21 @@ __device__ __forceinline__ unsigned myelin_construct_bernoulli(const MyelinNet *
             break;
         }
         if (!(skip && (unsigned)t == u)) {
-            list[n++] = (unsigned)t;
+            f(n++, (unsigned)t);
         }
     }
     return n;
 }
 
-// myelin_construct_choose writes the k partners of unit u that
-// generator.choose draws out of size candidates to list, in draw order
-// (sorted where sorted), the unit itself skipped within one population
-// without autapses (a candidate t >= u is t+1): k independent draws with
-// multapses, Floyd's sampler without, using tab (2^hash_bits words, zero
-// before and after).
-__device__ __forceinline__ void myelin_construct_choose(const MyelinNet *net, const ProcDesc *p, unsigned u,
-                                                        unsigned size, bool sorted, unsigned *tab, unsigned *list)
+// myelin_construct_choose visits the k partners of unit u that
+// generator.choose draws out of size candidates, in draw order, the unit
+// itself skipped within one population without autapses (a candidate
+// t >= u is t+1): k independent draws with multapses, Floyd's sampler
+// without, with the hash set tab (2^hash_bits words, zero before and
+// after). It returns k.
+template <class F>
+__device__ __forceinline__ unsigned myelin_construct_choose(const MyelinNet *net, const ProcDesc *p, unsigned u,
+                                                            unsigned size, unsigned *tab, F f)
 {
     bool skip = (p->flags & MYELIN_PROC_SKIP_SELF) != 0;
     unsigned k = p->k;
@@ -159,80 +169,90 @@ __device__ __forceinline__ void myelin_construct_choose(const MyelinNet *net, co
     MyelinSeq cq = myelin_seq_start(net, u, p->conn_purpose);
     if ((p->flags & MYELIN_PROC_MULTAPSES) != 0) {
         for (unsigned c = 0; c < k; c++) {
-            list[c] = __umulhi(myelin_seq_next(&cq), m);
+            unsigned t = __umulhi(myelin_seq_next(&cq), m);
+            f(c, skip && t >= u ? t + 1 : t);
         }
-    } else {
-        for (unsigned c = 0, j = m - k; j < m; j++, c++) {
-            unsigned t = __umulhi(myelin_seq_next(&cq), j + 1);
-            bool found;
-            unsigned pos = myelin_proc_find(tab, p->hash_bits, t, &found);
-            if (found) {
-                t = j; // never drawn yet: every member is below j
-                pos = myelin_proc_find(tab, p->hash_bits, t, &found);
-            }
-            tab[pos] = t + 1;
-            list[c] = t;
-        }
-        for (unsigned i = 0, n = 1u << p->hash_bits; i < n; i++) {
-            tab[i] = 0;
-        }
+        return k;
     }
-    if (sorted) {
-        myelin_proc_sort(list, k);
-    }
-    if (skip) {
-        for (unsigned c = 0; c < k; c++) {
-            if (list[c] >= u) {
-                list[c]++;
-            }
+    for (unsigned c = 0, j = m - k; j < m; j++, c++) {
+        unsigned t = __umulhi(myelin_seq_next(&cq), j + 1);
+        bool found;
+        unsigned pos = myelin_proc_find(tab, p->hash_bits, t, &found);
+        if (found) {
+            t = j; // never drawn yet: every member is below j
+            pos = myelin_proc_find(tab, p->hash_bits, t, &found);
         }
+        tab[pos] = t + 1;
+        f(c, skip && t >= u ? t + 1 : t);
     }
+    for (unsigned i = 0, n = 1u << p->hash_bits; i < n; i++) {
+        tab[i] = 0;
+    }
+    return k;
 }
 
-// myelin_construct_partners writes the partners of unit u of the by-post
-// rule p (local presynaptic neurons) to list in the order generator.unit
-// gives them, and returns their number: fixed in-degree (rule 5:
-// myelin_construct_choose, in draw order), one-to-one (rule 2: u
-// itself), all-to-all (rule 6: every presynaptic neuron) or pairwise
-// Bernoulli (rule 7: myelin_construct_bernoulli).
+// myelin_construct_partners visits the partners of unit u of the by-post
+// rule p (local presynaptic neurons) in the order generator.unit gives
+// them and returns their number: fixed in-degree (rule 5:
+// myelin_construct_choose, in draw order), one-to-one (rule 2: u itself),
+// all-to-all (rule 6: every presynaptic neuron) or pairwise Bernoulli
+// (rule 7: myelin_construct_bernoulli).
+template <class F>
 __device__ __forceinline__ unsigned myelin_construct_partners(const MyelinNet *net, const ProcDesc *p, unsigned u,
-                                                              unsigned *tab, unsigned *list)
+                                                              unsigned *tab, F f)
 {
     bool skip = (p->flags & MYELIN_PROC_SKIP_SELF) != 0;
     switch (p->rule) {
     case 2:
-        list[0] = u;
-        return skip ? 0u : 1u;
+        if (skip) {
+            return 0;
+        }
+        f(0u, u);
+        return 1;
     case 6: {
         unsigned n = 0;
         for (unsigned i = 0; i < p->pre_size; i++) {
             if (!(skip && i == u)) {
-                list[n++] = i;
+                f(n++, i);
             }
         }
         return n;
     }
     case 7:
-        return myelin_construct_bernoulli(net, p, u, p->pre_size, list);
+        return myelin_construct_bernoulli(net, p, u, p->pre_size, f);
     }
-    myelin_construct_choose(net, p, u, p->pre_size, false, tab, list);
-    return p->k;
+    return myelin_construct_choose(net, p, u, p->pre_size, tab, f);
 }
 
-// myelin_construct_slot returns thread gid's scratch words, or null if the
-// launch has more threads than slots, and the stride of the threads' loop
-// over their work: the threads that have a slot.
-__device__ __forceinline__ unsigned *myelin_construct_slot(const MyelinBuild *b, unsigned long long gid,
-                                                           unsigned long long *stride)
+// myelin_construct_slot sets thread gid's hash set *tab and scratch words
+// *words, and the stride of the threads' loop over their work (the
+// threads that have a slot); false if the launch has more threads than
+// slots.
+__device__ __forceinline__ bool myelin_construct_slot(const MyelinBuild *b, unsigned long long gid,
+                                                      unsigned long long *stride, unsigned **tab, unsigned **words)
 {
     *stride = (unsigned long long)gridDim.x * blockDim.x;
     if (*stride > b->slots) {
         *stride = b->slots;
     }
     if (gid >= b->slots) {
-        return 0;
+        return false;
     }
-    return b->scratch + gid * (unsigned long long)b->slot_words;
+    *tab = b->hash + gid * (unsigned long long)b->hash_words;
+    *words = b->scratch + gid * (unsigned long long)b->slot_words;
+    return true;
+}
+
+// myelin_construct_finite reports whether a drawn magnitude a is finite,
+// setting bad where it is not (synapses.go: "the weight distribution
+// overflows float64").
+__device__ __forceinline__ bool myelin_construct_finite(const MyelinBuild *b, double a)
+{
+    if (!(a <= 1.7976931348623157e308)) {
+        atomicOr(b->bad, 1u);
+        return false;
+    }
+    return true;
 }
 
 // myelin_construct_sort sorts key[0, n) in ascending order (heapsort),
@@ -264,7 +284,7 @@ __device__ __forceinline__ void myelin_construct_sift(unsigned long long *key, u
                                                       unsigned i, unsigned n)
 {
     for (;;) {
-        unsigned c = 2 * i + 1;
+        unsigned long long c = 2ull * i + 1; // 64 bits: rows may hold 2^32-1 words
         if (c >= n) {
             return;
         }
@@ -274,8 +294,8 @@ __device__ __forceinline__ void myelin_construct_sift(unsigned long long *key, u
         if (key[c] <= key[i]) {
             return;
         }
-        myelin_construct_swap(key, pa, pb, pd, i, c);
-        i = c;
+        myelin_construct_swap(key, pa, pb, pd, i, (unsigned)c);
+        i = (unsigned)c;
     }
 }
 
@@ -297,7 +317,8 @@ __device__ __forceinline__ void myelin_construct_sort(unsigned long long *key, u
 // myelin_construct_count(b, proj, -): pass 1 of projection proj, one unit
 // (postsynaptic neuron) per thread: its partners' counts, and its bound
 // (synapses.go pass 1: the constant's magnitude added once per synapse, or
-// each drawn weight's, in draw order).
+// each drawn weight's, in draw order; a rule of one unit sums them from 0,
+// as a chunk's partial sum, then adds that to the bound).
 extern "C" __global__ void myelin_construct_count(const __grid_constant__ MyelinBuild b_, unsigned proj, unsigned unused)
 {
     const MyelinBuild *b = &b_;
@@ -305,31 +326,30 @@ extern "C" __global__ void myelin_construct_count(const __grid_constant__ Myelin
     const ProcDesc *p = &bp->p;
     unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
     unsigned long long stride;
-    unsigned *tab = myelin_construct_slot(b, gid, &stride);
-    if (tab == 0) {
+    unsigned *tab, *words;
+    if (!myelin_construct_slot(b, gid, &stride, &tab, &words)) {
         return;
     }
-    unsigned *list = tab + p->list_off;
     double *abs = b->abs + p->post_first;
+    bool one = p->n_post == 1;
     for (unsigned long long u = gid; u < p->n_post; u += stride) {
-        unsigned n = myelin_construct_partners(&b->net, p, (unsigned)u, tab, list);
-        for (unsigned c = 0; c < n; c++) {
-            atomicAdd(&bp->count[list[c]], 1u);
-        }
+        unsigned n = myelin_construct_partners(&b->net, p, (unsigned)u, tab,
+                                               [&](unsigned c, unsigned pre) { atomicAdd(&bp->count[pre], 1u); });
         if ((bp->mode & MYELIN_CONSTRUCT_SUM_CONST) != 0) {
-            double x = abs[u];
+            double x = one ? 0.0 : abs[u];
             for (unsigned c = 0; c < n; c++) {
                 x += bp->aw;
             }
-            abs[u] = x;
+            abs[u] = one ? abs[u] + x : x;
         } else if ((bp->mode & MYELIN_CONSTRUCT_SUM_DRAWN) != 0) {
             MyelinSeq wq = myelin_seq_start(&b->net, (unsigned)u, p->w_purpose);
-            double x = abs[u];
+            double x = one ? 0.0 : abs[u];
             for (unsigned c = 0; c < n; c++) {
                 double a = fabs(myelin_proc_signed(&b->net, p, &wq));
+                myelin_construct_finite(b, a);
                 x += a > bp->floor_mag ? a : bp->floor_mag;
             }
-            abs[u] = x;
+            abs[u] = one ? abs[u] + x : x;
         }
     }
 }
@@ -338,7 +358,8 @@ extern "C" __global__ void myelin_construct_count(const __grid_constant__ Myelin
 // per thread (writeProjection): each synapse's packed word at its
 // presynaptic neuron's cursor, its key (unit << 32 | draw) where the rows
 // keep pass 2's order, its weight where the unit's weights are stored
-// now; the longest delay into max_delay.
+// now (quantized; or as float32 bits where deferred, their magnitudes
+// added to the unit's bound); the longest delay into max_delay.
 extern "C" __global__ void myelin_construct_fill(const __grid_constant__ MyelinBuild b_, unsigned proj, unsigned unused)
 {
     const MyelinBuild *b = &b_;
@@ -346,26 +367,21 @@ extern "C" __global__ void myelin_construct_fill(const __grid_constant__ MyelinB
     const ProcDesc *p = &bp->p;
     unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
     unsigned long long stride;
-    unsigned *tab = myelin_construct_slot(b, gid, &stride);
-    if (tab == 0) {
+    unsigned *tab, *words;
+    if (!myelin_construct_slot(b, gid, &stride, &tab, &words)) {
         return;
     }
-    unsigned *list = tab + p->list_off;
     unsigned longest = 0;
+    bool deferred = (bp->mode & MYELIN_CONSTRUCT_DEFER) != 0;
     for (unsigned long long u = gid; u < p->n_post; u += stride) {
-        unsigned n = myelin_construct_partners(&b->net, p, (unsigned)u, tab, list);
         MyelinSeq wq = myelin_seq_start(&b->net, (unsigned)u, p->w_purpose);
         MyelinSeq dq = myelin_seq_start(&b->net, (unsigned)u, p->d_purpose);
         unsigned word = (p->post_first + (unsigned)u) << b->delay_bits | bp->port;
-        double x = 0.0;
-        bool deferred = (bp->mode & MYELIN_CONSTRUCT_DEFER) != 0;
-        if (deferred) {
-            x = b->abs[p->post_first + u];
-        }
-        for (unsigned c = 0; c < n; c++) {
+        double x = deferred ? b->abs[p->post_first + u] : 0.0;
+        myelin_construct_partners(&b->net, p, (unsigned)u, tab, [&](unsigned c, unsigned pre) {
             unsigned d = myelin_proc_delay(&b->net, p, &dq);
             longest = d > longest ? d : longest;
-            unsigned long long at = atomicAdd(&bp->cursor[list[c]], 1ull);
+            unsigned long long at = atomicAdd(&bp->cursor[pre], 1ull);
             b->packed[at] = word | d;
             if ((bp->mode & MYELIN_CONSTRUCT_KEYS) != 0) {
                 b->keys[at] = u << 32 | c;
@@ -374,10 +390,11 @@ extern "C" __global__ void myelin_construct_fill(const __grid_constant__ MyelinB
                 b->weight[at - bp->wofs] = myelin_proc_weight(&b->net, p, &wq);
             } else if (deferred) {
                 double w = myelin_proc_signed(&b->net, p, &wq);
+                myelin_construct_finite(b, fabs(w));
                 x += fabs(w);
                 b->weight[at - bp->wofs] = __float_as_int((float)w);
             }
-        }
+        });
         if (deferred) {
             b->abs[p->post_first + u] = x;
         }
@@ -394,7 +411,7 @@ extern "C" __global__ void myelin_construct_order(const __grid_constant__ Myelin
     const BuildProj *bp = &b->projs[proj];
     unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
     unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
-    bool keep = (bp->mode & MYELIN_CONSTRUCT_KEEP) != 0;
+    bool keep = (bp->mode & (MYELIN_CONSTRUCT_KEEP | MYELIN_CONSTRUCT_DEFER)) != 0; // weights stored in pass 2
     for (unsigned long long i = gid; i < bp->p.pre_size; i += stride) {
         unsigned long long lo = bp->start[i];
         myelin_construct_sort(b->keys + lo, b->packed + lo, keep ? b->weight + (lo - bp->wofs) : 0, 0, bp->count[i]);
@@ -419,25 +436,31 @@ extern "C" __global__ void myelin_construct_row_weights(const __grid_constant__ 
         unsigned long long lo = bp->start[i];
         for (unsigned j = 0, n = bp->count[i]; j < n; j++) {
             double x = myelin_proc_signed(&b->net, p, &wq);
+            myelin_construct_finite(b, fabs(x));
             b->weight[lo + j - bp->wofs] = __float_as_int((float)x);
             b->mags[lo + j] = fabs(x);
         }
     }
 }
 
-// myelin_construct_row writes the targets of unit i of the rule p drawn
-// per presynaptic neuron (local postsynaptic neurons) to list in the order
-// of the host's pass 2, ascending, and returns their number: fixed
-// out-degree (rule 1: myelin_construct_choose, sorted) or pairwise
+// myelin_construct_row visits the targets of unit i of the rule p drawn
+// per presynaptic neuron (local postsynaptic neurons) in the order of the
+// host's pass 2, ascending, and returns their number: fixed out-degree
+// (rule 1: myelin_construct_choose, sorted in list, k words) or pairwise
 // Bernoulli by source (rule 4: myelin_construct_bernoulli).
+template <class F>
 __device__ __forceinline__ unsigned myelin_construct_row(const MyelinNet *net, const ProcDesc *p, unsigned i,
-                                                         unsigned *tab, unsigned *list)
+                                                         unsigned *tab, unsigned *list, F f)
 {
     if (p->rule == 4) {
-        return myelin_construct_bernoulli(net, p, i, p->n_post, list);
+        return myelin_construct_bernoulli(net, p, i, p->n_post, f);
     }
-    myelin_construct_choose(net, p, i, p->n_post, true, tab, list);
-    return p->k;
+    unsigned k = myelin_construct_choose(net, p, i, p->n_post, tab, [&](unsigned c, unsigned t) { list[c] = t; });
+    myelin_proc_sort(list, k);
+    for (unsigned c = 0; c < k; c++) {
+        f(c, list[c]);
+    }
+    return k;
 }
 
 // myelin_construct_chunk returns the chunk of unit u (chunk[c] <= u <
@@ -462,20 +485,18 @@ extern "C" __global__ void myelin_construct_count_pre(const __grid_constant__ My
     const ProcDesc *p = &bp->p;
     unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
     unsigned long long stride;
-    unsigned *tab = myelin_construct_slot(b, gid, &stride);
-    if (tab == 0) {
+    unsigned *tab, *list;
+    if (!myelin_construct_slot(b, gid, &stride, &tab, &list)) {
         return;
     }
-    unsigned *list = tab + p->list_off;
+    bool sum = (bp->mode & MYELIN_CONSTRUCT_SUM_CONST) != 0;
     for (unsigned long long i = gid; i < p->pre_size; i += stride) {
-        unsigned n = myelin_construct_row(&b->net, p, (unsigned)i, tab, list);
-        bp->count[i] += n;
-        if ((bp->mode & MYELIN_CONSTRUCT_SUM_CONST) != 0) {
-            unsigned *cc = b->c_count + (unsigned long long)myelin_construct_chunk(b, (unsigned)i) * p->n_post;
-            for (unsigned j = 0; j < n; j++) {
-                atomicAdd(&cc[list[j]], 1u);
+        unsigned *cc = sum ? b->c_count + (unsigned long long)myelin_construct_chunk(b, (unsigned)i) * p->n_post : 0;
+        bp->count[i] += myelin_construct_row(&b->net, p, (unsigned)i, tab, list, [&](unsigned j, unsigned t) {
+            if (sum) {
+                atomicAdd(&cc[t], 1u);
             }
-        }
+        });
     }
 }
 
@@ -516,22 +537,21 @@ extern "C" __global__ void myelin_construct_mags_pre(const __grid_constant__ Mye
     const ProcDesc *p = &bp->p;
     unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
     unsigned long long stride;
-    unsigned *tab = myelin_construct_slot(b, gid, &stride);
-    if (tab == 0) {
+    unsigned *tab, *list;
+    if (!myelin_construct_slot(b, gid, &stride, &tab, &list)) {
         return;
     }
-    unsigned *list = tab + p->list_off;
     for (unsigned long long i = gid; i < p->pre_size; i += stride) {
-        unsigned n = myelin_construct_row(&b->net, p, (unsigned)i, tab, list);
         MyelinSeq wq = myelin_seq_start(&b->net, (unsigned)i, p->w_purpose);
         unsigned long long at = b->t_start[i];
-        for (unsigned j = 0; j < n; j++) {
+        myelin_construct_row(&b->net, p, (unsigned)i, tab, list, [&](unsigned j, unsigned t) {
             double w = p->wkind == 0 ? bp->aw : myelin_proc_signed(&b->net, p, &wq);
             double a = fabs(w);
+            myelin_construct_finite(b, a);
             b->t_mag[at + j] = a > bp->floor_mag ? a : bp->floor_mag;
-            b->t_tgt[at + j] = list[j];
-            atomicAdd(&b->t_cur[list[j]], 1ull);
-        }
+            b->t_tgt[at + j] = t;
+            atomicAdd(&b->t_cur[t], 1ull);
+        });
     }
 }
 
@@ -594,25 +614,23 @@ extern "C" __global__ void myelin_construct_fill_pre(const __grid_constant__ Mye
     const ProcDesc *p = &bp->p;
     unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
     unsigned long long stride;
-    unsigned *tab = myelin_construct_slot(b, gid, &stride);
-    if (tab == 0) {
+    unsigned *tab, *list;
+    if (!myelin_construct_slot(b, gid, &stride, &tab, &list)) {
         return;
     }
-    unsigned *list = tab + p->list_off;
     unsigned longest = 0;
     for (unsigned long long i = gid; i < p->pre_size; i += stride) {
-        unsigned n = myelin_construct_row(&b->net, p, (unsigned)i, tab, list);
         MyelinSeq wq = myelin_seq_start(&b->net, (unsigned)i, p->w_purpose);
         MyelinSeq dq = myelin_seq_start(&b->net, (unsigned)i, p->d_purpose);
         unsigned long long at = bp->start[i];
-        for (unsigned j = 0; j < n; j++) {
+        myelin_construct_row(&b->net, p, (unsigned)i, tab, list, [&](unsigned j, unsigned t) {
             unsigned d = myelin_proc_delay(&b->net, p, &dq);
             longest = d > longest ? d : longest;
-            b->packed[at + j] = (p->post_first + list[j]) << b->delay_bits | bp->port | d;
+            b->packed[at + j] = (p->post_first + t) << b->delay_bits | bp->port | d;
             if ((bp->mode & MYELIN_CONSTRUCT_KEEP) != 0) {
                 b->weight[at + j - bp->wofs] = myelin_proc_weight(&b->net, p, &wq);
             }
-        }
+        });
     }
     atomicMax(b->max_delay, longest);
 }
@@ -647,11 +665,11 @@ extern "C" __global__ void myelin_construct_row_sums(const __grid_constant__ Mye
     const MyelinBuild *b = &b_;
     unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
     unsigned long long stride;
-    unsigned *slot = myelin_construct_slot(b, gid, &stride);
-    if (slot == 0) {
+    unsigned *tab, *words;
+    if (!myelin_construct_slot(b, gid, &stride, &tab, &words)) {
         return;
     }
-    unsigned long long *pos = (unsigned long long *)(slot + b->ent_off);
+    unsigned long long *pos = (unsigned long long *)words;
     unsigned first = b->pop_first[pop], size = b->pop_first[pop + 1] - first;
     for (unsigned long long u = gid; u < size; u += stride) {
         unsigned n = 0;
@@ -660,13 +678,10 @@ extern "C" __global__ void myelin_construct_row_sums(const __grid_constant__ Mye
             if (bp->post_pop != pop || (bp->mode & MYELIN_CONSTRUCT_ROWW) == 0) {
                 continue;
             }
-            const ProcDesc *p = &bp->p;
-            unsigned *list = slot + p->list_off;
-            unsigned m = myelin_construct_partners(&b->net, p, (unsigned)u, slot, list);
-            for (unsigned c = 0; c < m; c++) {
-                unsigned long long lo = bp->start[list[c]];
-                pos[n++] = myelin_construct_find(b->keys, lo, lo + bp->count[list[c]], u << 32 | c);
-            }
+            myelin_construct_partners(&b->net, &bp->p, (unsigned)u, tab, [&](unsigned c, unsigned pre) {
+                unsigned long long lo = bp->start[pre];
+                pos[n++] = myelin_construct_find(b->keys, lo, lo + bp->count[pre], u << 32 | c);
+            });
         }
         myelin_construct_sort(pos, 0, 0, 0, n);
         double x = b->abs[first + u], s = 0.0;

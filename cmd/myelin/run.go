@@ -27,7 +27,7 @@ func cmdRun(ctx context.Context, e *env, args []string) (err error) {
 	threads := registerThreads(fs, "CPU threads")
 	out := fs.StringP("out", "o", "", "write the spike stream to FILE (through FILE"+partialSuffix+", renamed when the run ends; a refused or failed run leaves FILE as it was), or - for stdout")
 	quiet := fs.BoolP("quiet", "q", false, "no progress line and no summary")
-	deviceBuild := fs.Bool("device-build", false, "cuda backend: make the synapses on the GPU from the seed (networks whose projections are all stored fixed_in_degree rules without stp or stdp; others are built on the host, with a note)")
+	deviceBuild := fs.Bool("device-build", false, "cuda backend: make the synapses on the GPU from the seed, byte for byte the host build's (drawn rules; a network with an explicit list or a procedural projection is built on the host, with a note)")
 	lf := registerLiveFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "Usage: myelin run MODEL|SPEC.textproto|SPEC.json [flags]\n\n%s", fs.FlagUsages())

@@ -24,7 +24,8 @@ import (
 // SynapseDevice makes a network's synapse arrays on a device. BuildOn
 // calls Count for every projection, Allocate once, Fill for every
 // projection (those with row-order weights first, then RowWeights once),
-// then Finish once.
+// then Finish once, and Close at the end, whether the build succeeded or
+// not.
 type SynapseDevice interface {
 	// Count is pass 1 of projection j: it adds each synapse to count[i],
 	// i its local presynaptic neuron, and, where j.SumConst or
@@ -48,6 +49,9 @@ type SynapseDevice interface {
 	// returns the arrays, or, where f.Keep, leaves them on the device and
 	// describes them.
 	Finish(f *DeviceFinish) (packed []uint32, weight []int32, res *Resident, err error)
+	// Close frees what the device still holds for the build (after an
+	// error: everything; never arrays handed over in a Resident).
+	Close()
 }
 
 // DeviceJob is one projection of a BuildOn: its draws and where its
@@ -121,6 +125,15 @@ type DeviceFinish struct {
 	OldPort, NewPort uint32
 	Jobs             []*DeviceJob
 	Keep             bool
+}
+
+// NonFiniteWeightError is a device's report that projection Index (its
+// place in Spec.Projections) drew a weight that is not finite, as Build
+// reports it.
+type NonFiniteWeightError struct{ Index int }
+
+func (e *NonFiniteWeightError) Error() string {
+	return "weight: drew a value that is not finite (±Inf or NaN): the weight distribution overflows float64"
 }
 
 // ErrNotOnDevice wraps the reason why a network cannot be built by
@@ -202,6 +215,7 @@ func (b *builder) deviceJob(sp *spikingProj) *DeviceJob {
 // synapsesOn is synapses with the arrays made by b.dev (BuildOn).
 func (b *builder) synapsesOn(projs []*spikingProj) error {
 	net, dev := b.net, b.dev
+	defer dev.Close()
 	var units uint64
 	for _, sp := range projs {
 		if err := onDevice(sp); err != nil {
@@ -316,6 +330,14 @@ func (b *builder) synapsesOn(projs []*spikingProj) error {
 			parts[c] = net.Syn.RowPtr[r]
 		}
 		if err := dev.RowWeights(jobs, parts, b.absSum); err != nil {
+			var nf *NonFiniteWeightError
+			if errors.As(err, &nf) {
+				for _, sp := range rowW {
+					if sp.gen.index == nf.Index {
+						return fmt.Errorf("%s: on the device: %w", sp.where, err)
+					}
+				}
+			}
 			return fmt.Errorf("synapses on the device: row-order weights: %w", err)
 		}
 		owned = rowWeightsOwned(net, projs)

@@ -166,6 +166,29 @@ func TestConstructResidentRelease(t *testing.T) {
 	}
 }
 
+// A weight distribution that overflows float64 is an error naming the
+// projection, as Build's, and leaves no device memory behind.
+func TestConstructNonFiniteWeight(t *testing.T) {
+	for _, rule := range []spec.Rule{spec.FixedIn(3), spec.FixedOut(3), spec.OneToOne()} {
+		s, err := spec.New("inf").Population("A", 30, spec.IafPscExp(nil)).
+			Project("A", "A", rule, spec.Weight(spec.LognormalDist(700, 10, false))).Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		mem := &Memory{live: map[uint64]unsafe.Pointer{}}
+		_, err = network.BuildOn(context.Background(), s, network.Options{}, launch.NewConstructor(mem, nil))
+		if err == nil || !strings.Contains(err.Error(), `projection "A->A"`) || !strings.Contains(err.Error(), "overflows float64") {
+			t.Errorf("%v: %v, want an error naming the projection and the overflow", rule, err)
+		}
+		if _, herr := network.Build(s, network.Options{}); herr == nil {
+			t.Errorf("%v: Build accepts what BuildOn refuses", rule)
+		}
+		if mem.Live() != 0 {
+			t.Errorf("%v: %d device allocations left after the error", rule, mem.Live())
+		}
+	}
+}
+
 // runSpikes runs net on be and returns its stream's spikes: steps and ids.
 func runSpikes(t *testing.T, net *network.Network, be backend.Backend) ([]uint64, []uint32) {
 	t.Helper()

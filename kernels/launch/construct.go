@@ -126,15 +126,15 @@ const (
 )
 
 type myelinBuild struct {
-	Net                                          netDesc
-	Projs, Packed, Weight, Keys, Mags, Abs       uint64
-	Scratch, MaxDelay, RowPtr, PartPtr, PopFirst uint64
-	Shift, WBase, Owned                          uint64
-	TStart, TMag, TTgt, TPtr, TCur, TPos         uint64
-	CCount, Chunk                                uint64
-	NProjs, NPops, N, DelayBits                  uint32
-	Slots, SlotWords, EntOff, NParts             uint32
-	OldPort, NewPort, NChunks, Pad0              uint32
+	Net                                    netDesc
+	Projs, Packed, Weight, Keys, Mags, Abs uint64
+	Hash, Scratch, MaxDelay, Bad, RowPtr   uint64
+	PartPtr, PopFirst, Shift, WBase, Owned uint64
+	TStart, TMag, TTgt, TPtr, TCur, TPos   uint64
+	CCount, Chunk                          uint64
+	NProjs, NPops, N, DelayBits            uint32
+	Slots, SlotWords, HashWords, NParts    uint32
+	OldPort, NewPort, NChunks, Pad0        uint32
 }
 
 // Constructor makes a network's synapse arrays with the construct kernels
@@ -148,6 +148,8 @@ type Constructor struct {
 	// Device arrays kept from Allocate to Finish.
 	abs, packed, weight, keys, mags, rowPtr uint64
 	absLen                                  int
+	// hash and scratch are the threads' (grow), kept until Finish.
+	hash, scratch grown
 	// temp lists the arrays of the current call, freed at its end.
 	temp []uint64
 }
@@ -172,13 +174,13 @@ func NewConstructor(dev ConstructDevice, cfg *ConstructConfig) *Constructor {
 // Close frees the device arrays that the Constructor still holds.
 func (c *Constructor) Close() {
 	c.freeTemp()
-	for _, a := range []*uint64{&c.abs, &c.packed, &c.weight, &c.keys, &c.mags, &c.rowPtr} {
+	for _, a := range []*uint64{&c.abs, &c.packed, &c.weight, &c.keys, &c.mags, &c.rowPtr, &c.hash.addr, &c.scratch.addr} {
 		if *a != 0 {
 			c.dev.Free(*a)
 			*a = 0
 		}
 	}
-	c.absLen = 0
+	c.absLen, c.hash.bytes, c.scratch.bytes = 0, 0, 0
 }
 
 func (c *Constructor) freeTemp() {
@@ -211,6 +213,40 @@ func (c *Constructor) zeroed(bytes int64, name string) (uint64, error) {
 	}
 	c.temp = append(c.temp, a)
 	return a, nil
+}
+
+// grown is an array that grows to the largest size asked of it.
+type grown struct {
+	addr  uint64
+	bytes int64
+}
+
+// grow returns g's array of at least bytes bytes, kept until Finish (or
+// Close), reallocated (zeroed) where it is shorter. The threads' hash
+// sets are zero when allocated and every use clears its set, so they are
+// never cleared again; the other scratch needs no clearing.
+func (c *Constructor) grow(g *grown, bytes int64, name string) (uint64, error) {
+	if g.addr == 0 || bytes > g.bytes {
+		if err := c.keep(&g.addr, bytes, name); err != nil {
+			g.bytes = 0
+			return 0, err
+		}
+		g.bytes = bytes
+	}
+	return g.addr, nil
+}
+
+// checkBad returns a *network.NonFiniteWeightError for projection index
+// if a kernel of b drew a weight that is not finite.
+func (c *Constructor) checkBad(b *myelinBuild, index int) error {
+	var bad [1]uint32
+	if err := c.readU32(b.Bad, bad[:]); err != nil {
+		return err
+	}
+	if bad[0] != 0 {
+		return &network.NonFiniteWeightError{Index: index}
+	}
+	return nil
 }
 
 // keep allocates an array that lives until Finish (or Close).
@@ -258,21 +294,22 @@ func f64bits(v []float64) []uint64 {
 	return out
 }
 
-// scratchFor returns the scratch words of a thread that draws the partners
-// of jobs (a hash set for Floyd's sampler, the partners), and entries
-// more pairs of words from ent on; and the table size, where the lists
-// start.
-func scratchFor(jobs []*network.DeviceJob, entries uint64) (words, table, ent uint64) {
-	var k uint64
+// scratchFor returns the words of a thread that draws the partners of
+// jobs: its hash set for Floyd's sampler (table), and its other scratch
+// (words: the sorted targets of a fixed out-degree row, and entries
+// pairs of words for the row sums), an even number.
+func scratchFor(jobs []*network.DeviceJob, entries uint64) (table, words uint64) {
+	var list uint64
 	for _, j := range jobs {
 		d := &j.Device
 		if floyd(d) {
 			table = max(table, uint64(1)<<hashBits(d.K))
 		}
-		k = max(k, uint64(d.K))
+		if d.Rule == network.RuleFixedOutDegree {
+			list = max(list, uint64(d.K))
+		}
 	}
-	ent = (table + k + 1) &^ 1
-	return ent + 2*entries, table, ent
+	return table, (max(list, 2*entries) + 1) &^ 1
 }
 
 func hashBits(k uint32) uint32 { return uint32(bits.Len64(2*uint64(k) - 1)) }
@@ -286,7 +323,7 @@ func floyd(d *network.Device) bool {
 // descs encodes jobs as BuildProjs (appending delay tables to thr), with
 // their Start and Count arrays uploaded where they have them, and fill
 // cursors (copies of Start) where cursors.
-func (c *Constructor) descs(jobs []*network.DeviceJob, thr *[]uint32, table uint64, cursors bool) ([]buildProj, error) {
+func (c *Constructor) descs(jobs []*network.DeviceJob, thr *[]uint32, cursors bool) ([]buildProj, error) {
 	var out []buildProj
 	for _, j := range jobs {
 		where := fmt.Sprintf("launch: projection %d on the device", j.Index)
@@ -298,10 +335,9 @@ func (c *Constructor) descs(jobs []*network.DeviceJob, thr *[]uint32, table uint
 		if floyd(&d) {
 			p.HashBits = hashBits(d.K)
 			if p.HashBits > 30 {
-				return nil, fmt.Errorf("%s: an in-degree of %d is too large (at most 2^29)", where, d.K)
+				return nil, fmt.Errorf("%s: %w: a degree of %d is too large for the kernels (at most 2^29)", where, network.ErrNotOnDevice, d.K)
 			}
 		}
-		p.ListOff = uint32(table)
 		bp := buildProj{P: p, WOfs: j.WeightOffset, AW: j.ConstMagnitude, Floor: j.Floor, Port: j.Port, PrePop: uint32(j.Pre), PostPop: uint32(j.Post)}
 		for _, m := range []struct {
 			on   bool
@@ -336,14 +372,15 @@ func (c *Constructor) descs(jobs []*network.DeviceJob, thr *[]uint32, table uint
 
 // build returns a MyelinBuild for jobs (descs, with cursors where
 // cursors): their descriptors, tables and scratch for entries row-sum
-// pairs per thread, with the kept arrays; and the descriptors.
-func (c *Constructor) build(jobs []*network.DeviceJob, entries uint64, cursors bool) (*myelinBuild, []buildProj, error) {
-	words, table, ent := scratchFor(jobs, entries)
-	if words >= 1<<31 {
-		return nil, nil, fmt.Errorf("launch: a construct thread needs %d words of scratch: too many", words)
+// pairs per thread, for launches over at most units units of work, with
+// the kept arrays; and the descriptors.
+func (c *Constructor) build(jobs []*network.DeviceJob, entries, units uint64, cursors bool) (*myelinBuild, []buildProj, error) {
+	table, words := scratchFor(jobs, entries)
+	if table+words >= 1<<31 {
+		return nil, nil, fmt.Errorf("launch: a construct thread needs %d words of scratch: too many: %w", table+words, network.ErrNotOnDevice)
 	}
 	thr := ZigguratWords()
-	bps, err := c.descs(jobs, &thr, table, cursors)
+	bps, err := c.descs(jobs, &thr, cursors)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -363,12 +400,18 @@ func (c *Constructor) build(jobs []*network.DeviceJob, entries uint64, cursors b
 		return nil, nil, err
 	}
 	b.NProjs = uint32(len(jobs))
-	slots := uint64(c.cfg.Threads)
-	if words > 0 {
-		slots = min(slots, max(1, uint64(c.cfg.ScratchBytes)/(4*words)))
+	slots := min(uint64(c.cfg.Threads), max(1, units))
+	if table+words > 0 {
+		slots = min(slots, max(1, uint64(c.cfg.ScratchBytes)/(4*(table+words))))
 	}
-	b.Slots, b.SlotWords, b.EntOff = uint32(slots), uint32(words), uint32(ent)
-	if b.Scratch, err = c.zeroed(int64(4*slots*words), "scratch"); err != nil {
+	b.Slots, b.SlotWords, b.HashWords = uint32(slots), uint32(words), uint32(table)
+	if b.Hash, err = c.grow(&c.hash, int64(4*slots*table), "hash"); err != nil {
+		return nil, nil, err
+	}
+	if b.Scratch, err = c.grow(&c.scratch, int64(4*slots*words), "scratch"); err != nil {
+		return nil, nil, err
+	}
+	if b.Bad, err = c.zeroed(4, "bad"); err != nil {
 		return nil, nil, err
 	}
 	if b.MaxDelay, err = c.zeroed(4, "max_delay"); err != nil {
@@ -410,7 +453,7 @@ func (c *Constructor) Count(j *network.DeviceJob, count []uint32, abs []float64)
 	}
 	job := *j
 	job.Count, job.Start = count, nil
-	b, bps, err := c.build([]*network.DeviceJob{&job}, 0, false)
+	b, bps, err := c.build([]*network.DeviceJob{&job}, 0, uint64(max(j.Device.NPost, j.Device.PreSize)), false)
 	if err != nil {
 		return err
 	}
@@ -423,6 +466,9 @@ func (c *Constructor) Count(j *network.DeviceJob, count []uint32, abs []float64)
 		}
 	}
 	if err != nil {
+		return err
+	}
+	if err := c.checkBad(b, j.Index); err != nil {
 		return err
 	}
 	return c.readAbs(abs)
@@ -555,7 +601,7 @@ func (c *Constructor) Fill(j *network.DeviceJob, abs []float64) (uint32, error) 
 			return 0, err
 		}
 	}
-	b, _, err := c.build([]*network.DeviceJob{j}, 0, true)
+	b, _, err := c.build([]*network.DeviceJob{j}, 0, uint64(max(j.Device.NPost, j.Device.PreSize)), true)
 	if err != nil {
 		return 0, err
 	}
@@ -570,6 +616,9 @@ func (c *Constructor) Fill(j *network.DeviceJob, abs []float64) (uint32, error) 
 		if err := c.launch(ConstructOrder, b, uint64(j.Device.PreSize), false, 0); err != nil {
 			return 0, err
 		}
+	}
+	if err := c.checkBad(b, j.Index); err != nil {
+		return 0, err
 	}
 	var md [4]byte
 	if err := c.dev.Read(b.MaxDelay, md[:]); err != nil {
@@ -602,7 +651,11 @@ func (c *Constructor) RowWeights(jobs []*network.DeviceJob, parts []uint64, abs 
 	for _, n := range perPop {
 		entries = max(entries, n)
 	}
-	b, _, err := c.build(jobs, entries, false)
+	var units uint64
+	for p := range len(c.layout.PopFirst) - 1 {
+		units = max(units, uint64(c.layout.PopFirst[p+1]-c.layout.PopFirst[p]))
+	}
+	b, _, err := c.build(jobs, entries, units, false)
 	if err != nil {
 		return err
 	}
@@ -615,6 +668,9 @@ func (c *Constructor) RowWeights(jobs []*network.DeviceJob, parts []uint64, abs 
 	b.NParts = uint32(len(parts) - 1)
 	for q, j := range jobs {
 		if err := c.launch(ConstructRowWeights, b, uint64(j.Device.PreSize), false, uint32(q)); err != nil {
+			return err
+		}
+		if err := c.checkBad(b, j.Index); err != nil {
 			return err
 		}
 	}
@@ -640,7 +696,7 @@ func (c *Constructor) Finish(f *network.DeviceFinish) ([]uint32, []int32, *netwo
 	if c.layout == nil {
 		return nil, nil, nil, errors.New("launch: Finish before Allocate")
 	}
-	b, _, err := c.build(f.Jobs, 0, false)
+	b, _, err := c.build(f.Jobs, 0, 1, false)
 	if err != nil {
 		return nil, nil, nil, err
 	}

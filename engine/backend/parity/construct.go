@@ -36,8 +36,9 @@ type Built struct {
 // all-to-all rules, one of rules drawn per presynaptic neuron (fixed
 // out-degree and pairwise Bernoulli by source; constant and drawn
 // weights, multapses or not, the slow port) beside a fixed in-degree
-// projection, one with STDP (by-post and by-pre rules, drawn and constant
-// weights, bounded by w_max) and short-term plasticity, and one of over 4
+// projection, one with projections onto a population of one neuron (whose
+// pass 1 sums differ), one with STDP (by-post and by-pre rules, drawn and
+// constant weights, bounded by w_max) and short-term plasticity, and one of over 4
 // Mi row-order synapses, whose input bounds
 // the builder sums in 4 parts.
 func ConstructCases() ([]Built, error) {
@@ -112,6 +113,20 @@ func ConstructCases() ([]Built, error) {
 		Project("A", "C", spec.FixedIn(7), spec.Weight(spec.NormalDist(0.8, 0.2))).
 		Build()
 	if err := add("rows", s, err); err != nil {
+		return nil, err
+	}
+	// Onto a population of one neuron, pass 1 sums each rule from 0 and
+	// adds that to the bound (here exactly 16, a power of two, on the host).
+	s, err = spec.New("one").Seed(3).Duration(10).
+		Population("A", 10, spec.IafPscExp(nil)).
+		Population("B", 40, spec.IafPscExp(nil)).
+		Population("P", 1, spec.IafPscExp(nil)).
+		Project("A", "P", spec.FixedIn(4), spec.Weight(spec.Const(1.9))).
+		Project("B", "P", spec.AllToAll(), spec.Weight(spec.Const(0.21))).
+		Project("B", "P", spec.Bernoulli(0.5), spec.Weight(spec.NormalDist(0.3, 0.1))).
+		Project("P", "A", spec.FixedOut(3), spec.Weight(spec.Const(0.5))).
+		Build()
+	if err := add("one", s, err); err != nil {
 		return nil, err
 	}
 	wmax := func(w float64) func(*myelinpb.STDP) { return func(s *myelinpb.STDP) { s.WMax = proto.Float64(w) } }
