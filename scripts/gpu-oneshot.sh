@@ -30,7 +30,9 @@
 #                    run, myelin compare
 #   7 brunel-1m      brunel 1,000,000 neurons, in-degree 1,000, 100 ms, only
 #                    if at least STEP7_MIN s remain; build, upload and
-#                    simulation times separately
+#                    simulation times separately; then built on the GPU
+#                    (--device-build), its times, and the two streams
+#                    compared
 #
 # Output: the folder $OUT (default out/gpu-oneshot-<UTC time>), at most 8
 # files: summary.txt (written first, one line per step) and one log per
@@ -94,7 +96,7 @@ describe() {
 	4) echo "compute-sanitizer --tool memcheck|initcheck[|racecheck] $bin/cuda.test -test.short -test.run '^TestBackendAdvanceSizes\$'" ;;
 	5) echo "$bin/myelin-cuda bench --backend cuda --repeat 3 ${gpu_models[*]}; $bin/myelin bench --backend cpu --repeat 3 ${cpu_models[*]}" ;;
 	6) echo "$bin/myelin run brunel (auto: hands over to myelin-cuda); $bin/myelin run brunel --backend cpu; $bin/myelin compare; the same for ring_rate" ;;
-	7) echo "$bin/myelin-cuda run brunel --set n=1000000,indegree=1000 --duration 100 --backend cuda" ;;
+	7) echo "$bin/myelin-cuda run brunel --set n=1000000,indegree=1000 --duration 100 --backend cuda [--device-build]; $bin/myelin compare" ;;
 	esac
 }
 
@@ -461,6 +463,19 @@ brunel_1m() {
 	if ((rc == 0)); then
 		mapfile -t s < <(grep -E '^(brunel|build|  *[EI] )' "$tmp/run.txt")
 		detail "build = network construction on the CPU, load = upload to the GPU, simulation = 100 ms" "${s[@]}"
+		# The same network built on the GPU (on-device construction): its
+		# build time, and the same spikes.
+		bounded "$lim" "$bin/myelin-cuda" run brunel --set n=1000000,indegree=1000 --duration 100 --backend cuda --device-build --out "$tmp/d.myelin" >"$tmp/dev.txt" 2>&1
+		rc=$?
+		cat "$tmp/dev.txt"
+		if ((rc == 0)); then
+			mapfile -t s < <(grep -E '^build' "$tmp/dev.txt")
+			detail "--device-build: build = construction on the GPU, load = adopting its arrays" "${s[@]}"
+			bounded "$lim" "$bin/myelin" compare "$tmp/b.myelin" "$tmp/d.myelin" >"$tmp/cmp.txt" 2>&1
+			rc=$?
+			cat "$tmp/cmp.txt"
+			((rc == 0)) && detail "host-built and device-built streams compared equal"
+		fi
 	fi
 	rm -rf "$tmp"
 	return "$rc"
