@@ -70,8 +70,12 @@ struct BuildProj {
 // each, of which a rule uses 2^hash_bits; zero between uses: every use
 // clears its set), scratch their other words (slot_words each: the sorted
 // targets of a fixed out-degree row, or row_sums' entries, two words
-// each; never cleared). bad is set where a drawn weight is not finite
-// (the host then reports the projection). abs is the input bound of
+// each; never cleared); row_sums has a slot per block. bad receives
+// n_projs - q for the least projection q that drew a weight that is not
+// finite (the host then reports it); most receives the most
+// partners of a unit (myelin_construct_count). A launch over the items
+// of several projections (rows, or parts of rows) finds them through
+// item_first (n_projs + 1 entries). abs is the input bound of
 // every neuron; keys and mags are per synapse (where some projection
 // needs them). pop_first has n_pops + 1 entries; shift, wbase and owned
 // are per population (owned: every stored projection from it has
@@ -96,6 +100,8 @@ struct MyelinBuild {
     unsigned *scratch;
     unsigned *max_delay;
     unsigned *bad;
+    unsigned *most;
+    const unsigned long long *item_first;
     const unsigned long long *row_ptr;
     const unsigned long long *part_ptr;
     const unsigned *pop_first;
@@ -224,6 +230,38 @@ __device__ __forceinline__ unsigned myelin_construct_partners(const MyelinNet *n
     return myelin_construct_choose(net, p, u, p->pre_size, tab, f);
 }
 
+// The draws of a synapse's weight and delay (procedural.cuh's), as
+// functions of their own where they draw: the rules' loops
+// (myelin_construct_partners, myelin_construct_row) instantiate each
+// visitor several times, which would otherwise each hold a copy of every
+// distribution's code.
+__device__ __noinline__ double myelin_construct_signed(const MyelinNet *net, const ProcDesc *p, MyelinSeq *wq)
+{
+    return myelin_proc_signed(net, p, wq);
+}
+
+__device__ __noinline__ int myelin_construct_weight_drawn(const MyelinNet *net, const ProcDesc *p, MyelinSeq *wq)
+{
+    return myelin_proc_weight(net, p, wq);
+}
+
+__device__ __noinline__ unsigned myelin_construct_delay_drawn(const MyelinNet *net, const ProcDesc *p, MyelinSeq *dq)
+{
+    return myelin_proc_delay(net, p, dq);
+}
+
+// myelin_construct_weight is myelin_proc_weight: the constant, or a draw.
+__device__ __forceinline__ int myelin_construct_weight(const MyelinNet *net, const ProcDesc *p, MyelinSeq *wq)
+{
+    return p->wkind == 0 ? p->cweight : myelin_construct_weight_drawn(net, p, wq);
+}
+
+// myelin_construct_delay is myelin_proc_delay: the constant, or a draw.
+__device__ __forceinline__ unsigned myelin_construct_delay(const MyelinNet *net, const ProcDesc *p, MyelinSeq *dq)
+{
+    return p->dkind == 0 ? p->cdelay : myelin_construct_delay_drawn(net, p, dq);
+}
+
 // myelin_construct_slot sets thread gid's hash set *tab and scratch words
 // *words, and the stride of the threads' loop over their work (the
 // threads that have a slot); false if the launch has more threads than
@@ -243,75 +281,84 @@ __device__ __forceinline__ bool myelin_construct_slot(const MyelinBuild *b, unsi
     return true;
 }
 
-// myelin_construct_finite reports whether a drawn magnitude a is finite,
-// setting bad where it is not (synapses.go: "the weight distribution
-// overflows float64").
-__device__ __forceinline__ bool myelin_construct_finite(const MyelinBuild *b, double a)
+// myelin_construct_finite reports whether a drawn magnitude a of
+// projection q is finite, where it is not keeping in bad the least such q
+// (as n_projs - q: the host reports the first projection that fails;
+// synapses.go: "the weight distribution overflows float64").
+__device__ __forceinline__ bool myelin_construct_finite(const MyelinBuild *b, double a, unsigned q)
 {
     if (!(a <= 1.7976931348623157e308)) {
-        atomicOr(b->bad, 1u);
+        atomicMax(b->bad, b->n_projs - q);
         return false;
     }
     return true;
 }
 
-// myelin_construct_sort sorts key[0, n) in ascending order (heapsort),
-// moving pa, pb and pd (each may be null) along.
-__device__ __forceinline__ void myelin_construct_swap(unsigned long long *key, unsigned *pa, int *pb, double *pd,
-                                                      unsigned i, unsigned j)
-{
-    unsigned long long k = key[i];
-    key[i] = key[j];
-    key[j] = k;
-    if (pa) {
-        unsigned a = pa[i];
-        pa[i] = pa[j];
-        pa[j] = a;
-    }
-    if (pb) {
-        int x = pb[i];
-        pb[i] = pb[j];
-        pb[j] = x;
-    }
-    if (pd) {
-        double d = pd[i];
-        pd[i] = pd[j];
-        pd[j] = d;
-    }
-}
-
-__device__ __forceinline__ void myelin_construct_sift(unsigned long long *key, unsigned *pa, int *pb, double *pd,
-                                                      unsigned i, unsigned n)
-{
-    for (;;) {
-        unsigned long long c = 2ull * i + 1; // 64 bits: rows may hold 2^32-1 words
-        if (c >= n) {
-            return;
-        }
-        if (c + 1 < n && key[c + 1] > key[c]) {
-            c++;
-        }
-        if (key[c] <= key[i]) {
-            return;
-        }
-        myelin_construct_swap(key, pa, pb, pd, i, (unsigned)c);
-        i = (unsigned)c;
-    }
-}
-
-__device__ __forceinline__ void myelin_construct_sort(unsigned long long *key, unsigned *pa, int *pb, double *pd,
-                                                      unsigned n)
+// myelin_construct_block_sort sorts key[0, n) in ascending order, moving
+// pa and pb (each may be null) along, by the threads of the block
+// together: every thread of the block calls it with the same arguments,
+// after a barrier if they wrote the arrays, and it ends with one. A
+// bitonic network in place whose comparators all sort ascending (each
+// merge starts by comparing mirrored halves), so positions from n to the
+// next power of two count as +infinity and are never touched; the pairs
+// of a phase are disjoint, and a barrier separates phases. Equal keys may
+// trade places: callers sort unique keys, or keys that determine their
+// payload.
+template <class K>
+__device__ __forceinline__ void myelin_construct_block_sort(K *key, unsigned *pa, int *pb, unsigned long long n)
 {
     if (n < 2) {
         return;
     }
-    for (unsigned i = n / 2; i-- > 0;) {
-        myelin_construct_sift(key, pa, pb, pd, i, n);
+    unsigned lm = 1;
+    while ((1ull << lm) < n) {
+        lm++;
     }
-    for (unsigned e = n - 1; e > 0; e--) {
-        myelin_construct_swap(key, pa, pb, pd, 0, e);
-        myelin_construct_sift(key, pa, pb, pd, 0, e);
+    unsigned long long half = 1ull << (lm - 1); // comparators per phase
+    for (unsigned lk = 1; lk <= lm; lk++) {     // merges of 2^lk
+        for (unsigned lj = lk; lj-- > 0;) {      // pairs 2^lj apart (mirrored in the first phase)
+            for (unsigned long long i = threadIdx.x; i < half; i += blockDim.x) {
+                unsigned long long pos = i & ((1ull << lj) - 1), base = (i >> lj) << (lj + 1);
+                unsigned long long lo = base + pos;
+                unsigned long long hi = lj + 1 == lk ? base + (1ull << lk) - 1 - pos : lo + (1ull << lj);
+                if (hi < n && key[hi] < key[lo]) {
+                    K k = key[lo];
+                    key[lo] = key[hi];
+                    key[hi] = k;
+                    if (pa) {
+                        unsigned x = pa[lo];
+                        pa[lo] = pa[hi];
+                        pa[hi] = x;
+                    }
+                    if (pb) {
+                        int x = pb[lo];
+                        pb[lo] = pb[hi];
+                        pb[hi] = x;
+                    }
+                }
+            }
+            __syncthreads();
+        }
     }
+}
+
+// myelin_construct_item returns the projection q of work item x (one of
+// the items of every projection of the launch, item_first[q] <= x <
+// item_first[q + 1]) and sets *i to x's place among q's items.
+__device__ __forceinline__ unsigned myelin_construct_item(const MyelinBuild *b, unsigned long long x,
+                                                          unsigned long long *i)
+{
+    unsigned lo = 0, hi = b->n_projs - 1;
+    while (lo < hi) {
+        unsigned m = lo + (hi - lo + 1) / 2;
+        if (b->item_first[m] <= x) {
+            lo = m;
+        } else {
+            hi = m - 1;
+        }
+    }
+    *i = x - b->item_first[lo];
+    return lo;
 }
 
 // myelin_construct_count(b, proj, -): pass 1 of projection proj, one unit
@@ -335,6 +382,7 @@ extern "C" __global__ void myelin_construct_count(const __grid_constant__ Myelin
     for (unsigned long long u = gid; u < p->n_post; u += stride) {
         unsigned n = myelin_construct_partners(&b->net, p, (unsigned)u, tab,
                                                [&](unsigned c, unsigned pre) { atomicAdd(&bp->count[pre], 1u); });
+        atomicMax(b->most, n);
         if ((bp->mode & MYELIN_CONSTRUCT_SUM_CONST) != 0) {
             double x = one ? 0.0 : abs[u];
             for (unsigned c = 0; c < n; c++) {
@@ -345,8 +393,8 @@ extern "C" __global__ void myelin_construct_count(const __grid_constant__ Myelin
             MyelinSeq wq = myelin_seq_start(&b->net, (unsigned)u, p->w_purpose);
             double x = one ? 0.0 : abs[u];
             for (unsigned c = 0; c < n; c++) {
-                double a = fabs(myelin_proc_signed(&b->net, p, &wq));
-                myelin_construct_finite(b, a);
+                double a = fabs(myelin_construct_signed(&b->net, p, &wq));
+                myelin_construct_finite(b, a, proj);
                 x += a > bp->floor_mag ? a : bp->floor_mag;
             }
             abs[u] = one ? abs[u] + x : x;
@@ -379,7 +427,7 @@ extern "C" __global__ void myelin_construct_fill(const __grid_constant__ MyelinB
         unsigned word = (p->post_first + (unsigned)u) << b->delay_bits | bp->port;
         double x = deferred ? b->abs[p->post_first + u] : 0.0;
         myelin_construct_partners(&b->net, p, (unsigned)u, tab, [&](unsigned c, unsigned pre) {
-            unsigned d = myelin_proc_delay(&b->net, p, &dq);
+            unsigned d = myelin_construct_delay(&b->net, p, &dq);
             longest = d > longest ? d : longest;
             unsigned long long at = atomicAdd(&bp->cursor[pre], 1ull);
             b->packed[at] = word | d;
@@ -387,10 +435,10 @@ extern "C" __global__ void myelin_construct_fill(const __grid_constant__ MyelinB
                 b->keys[at] = u << 32 | c;
             }
             if ((bp->mode & MYELIN_CONSTRUCT_KEEP) != 0) {
-                b->weight[at - bp->wofs] = myelin_proc_weight(&b->net, p, &wq);
+                b->weight[at - bp->wofs] = myelin_construct_weight(&b->net, p, &wq);
             } else if (deferred) {
-                double w = myelin_proc_signed(&b->net, p, &wq);
-                myelin_construct_finite(b, fabs(w));
+                double w = myelin_construct_signed(&b->net, p, &wq);
+                myelin_construct_finite(b, fabs(w), proj);
                 x += fabs(w);
                 b->weight[at - bp->wofs] = __float_as_int((float)w);
             }
@@ -402,43 +450,47 @@ extern "C" __global__ void myelin_construct_fill(const __grid_constant__ MyelinB
     atomicMax(b->max_delay, longest);
 }
 
-// myelin_construct_order(b, proj, -): the part of each row of projection
-// proj sorted by key, one presynaptic neuron per thread: the order in
-// which the host's pass 2 writes it.
-extern "C" __global__ void myelin_construct_order(const __grid_constant__ MyelinBuild b_, unsigned proj, unsigned unused)
+// myelin_construct_order(b, -, -): the part of each row of every
+// projection of the launch sorted by key, one part (a presynaptic neuron
+// of a projection: its item) per block: the order in which the host's
+// pass 2 writes it.
+extern "C" __global__ void myelin_construct_order(const __grid_constant__ MyelinBuild b_, unsigned unused0,
+                                                  unsigned unused1)
 {
     const MyelinBuild *b = &b_;
-    const BuildProj *bp = &b->projs[proj];
-    unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
-    unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
-    bool keep = (bp->mode & (MYELIN_CONSTRUCT_KEEP | MYELIN_CONSTRUCT_DEFER)) != 0; // weights stored in pass 2
-    for (unsigned long long i = gid; i < bp->p.pre_size; i += stride) {
+    for (unsigned long long x = blockIdx.x; x < b->item_first[b->n_projs]; x += gridDim.x) {
+        unsigned long long i;
+        const BuildProj *bp = &b->projs[myelin_construct_item(b, x, &i)];
+        bool keep = (bp->mode & (MYELIN_CONSTRUCT_KEEP | MYELIN_CONSTRUCT_DEFER)) != 0; // weights stored in pass 2
         unsigned long long lo = bp->start[i];
-        myelin_construct_sort(b->keys + lo, b->packed + lo, keep ? b->weight + (lo - bp->wofs) : 0, 0, bp->count[i]);
+        myelin_construct_block_sort(b->keys + lo, b->packed + lo, keep ? b->weight + (lo - bp->wofs) : 0,
+                                    bp->count[i]);
     }
 }
 
-// myelin_construct_row_weights(b, proj, -): the weights of projection
-// proj drawn row by row (drawRowWeights), one presynaptic neuron per
-// thread: weight j of its part of the row is draw j of item i of the
-// weight stream, signed, stored as float32 bits; its magnitude goes to
-// mags.
-extern "C" __global__ void myelin_construct_row_weights(const __grid_constant__ MyelinBuild b_, unsigned proj,
-                                                        unsigned unused)
+// myelin_construct_row_weights(b, -, -): the weights of every projection
+// of the launch, drawn row by row (drawRowWeights), one item (a
+// presynaptic neuron i of a projection) per thread: weight j of its part
+// of the row is draw j of item i of the weight stream, signed, stored as
+// float32 bits; its magnitude goes to mags.
+extern "C" __global__ void myelin_construct_row_weights(const __grid_constant__ MyelinBuild b_, unsigned unused0,
+                                                        unsigned unused1)
 {
     const MyelinBuild *b = &b_;
-    const BuildProj *bp = &b->projs[proj];
-    const ProcDesc *p = &bp->p;
     unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
     unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
-    for (unsigned long long i = gid; i < p->pre_size; i += stride) {
+    for (unsigned long long x = gid; x < b->item_first[b->n_projs]; x += stride) {
+        unsigned long long i;
+        unsigned q = myelin_construct_item(b, x, &i);
+        const BuildProj *bp = &b->projs[q];
+        const ProcDesc *p = &bp->p;
         MyelinSeq wq = myelin_seq_start(&b->net, (unsigned)i, p->w_purpose);
         unsigned long long lo = bp->start[i];
         for (unsigned j = 0, n = bp->count[i]; j < n; j++) {
-            double x = myelin_proc_signed(&b->net, p, &wq);
-            myelin_construct_finite(b, fabs(x));
-            b->weight[lo + j - bp->wofs] = __float_as_int((float)x);
-            b->mags[lo + j] = fabs(x);
+            double w = myelin_construct_signed(&b->net, p, &wq);
+            myelin_construct_finite(b, fabs(w), q);
+            b->weight[lo + j - bp->wofs] = __float_as_int((float)w);
+            b->mags[lo + j] = fabs(w);
         }
     }
 }
@@ -545,9 +597,9 @@ extern "C" __global__ void myelin_construct_mags_pre(const __grid_constant__ Mye
         MyelinSeq wq = myelin_seq_start(&b->net, (unsigned)i, p->w_purpose);
         unsigned long long at = b->t_start[i];
         myelin_construct_row(&b->net, p, (unsigned)i, tab, list, [&](unsigned j, unsigned t) {
-            double w = p->wkind == 0 ? bp->aw : myelin_proc_signed(&b->net, p, &wq);
+            double w = p->wkind == 0 ? bp->aw : myelin_construct_signed(&b->net, p, &wq);
             double a = fabs(w);
-            myelin_construct_finite(b, a);
+            myelin_construct_finite(b, a, proj);
             b->t_mag[at + j] = a > bp->floor_mag ? a : bp->floor_mag;
             b->t_tgt[at + j] = t;
             atomicAdd(&b->t_cur[t], 1ull);
@@ -573,7 +625,7 @@ extern "C" __global__ void myelin_construct_scatter_pre(const __grid_constant__ 
 }
 
 // myelin_construct_drawn_sums_pre(b, proj, -): the bounds of projection
-// proj's targets for drawn weights, one target per thread, in the host's
+// proj's targets for drawn weights, one target per block, in the host's
 // order: its synapses by position (units ascending, then in row order),
 // summed per chunk from 0, the chunks' sums added in chunk order.
 extern "C" __global__ void myelin_construct_drawn_sums_pre(const __grid_constant__ MyelinBuild b_, unsigned proj,
@@ -582,12 +634,13 @@ extern "C" __global__ void myelin_construct_drawn_sums_pre(const __grid_constant
     const MyelinBuild *b = &b_;
     const BuildProj *bp = &b->projs[proj];
     const ProcDesc *p = &bp->p;
-    unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
-    unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
-    for (unsigned long long t = gid; t < p->n_post; t += stride) {
+    for (unsigned long long t = blockIdx.x; t < p->n_post; t += gridDim.x) {
         unsigned long long lo = b->t_ptr[t], n = b->t_ptr[t + 1] - lo;
         unsigned long long *pos = b->t_pos + lo;
-        myelin_construct_sort(pos, 0, 0, 0, (unsigned)n);
+        myelin_construct_block_sort(pos, 0, 0, n);
+        if (threadIdx.x != 0) {
+            continue;
+        }
         double x = b->abs[p->post_first + t], s = 0.0;
         unsigned c = 0;
         for (unsigned long long e = 0; e < n; e++) {
@@ -624,11 +677,11 @@ extern "C" __global__ void myelin_construct_fill_pre(const __grid_constant__ Mye
         MyelinSeq dq = myelin_seq_start(&b->net, (unsigned)i, p->d_purpose);
         unsigned long long at = bp->start[i];
         myelin_construct_row(&b->net, p, (unsigned)i, tab, list, [&](unsigned j, unsigned t) {
-            unsigned d = myelin_proc_delay(&b->net, p, &dq);
+            unsigned d = myelin_construct_delay(&b->net, p, &dq);
             longest = d > longest ? d : longest;
             b->packed[at + j] = (p->post_first + t) << b->delay_bits | bp->port | d;
             if ((bp->mode & MYELIN_CONSTRUCT_KEEP) != 0) {
-                b->weight[at + j - bp->wofs] = myelin_proc_weight(&b->net, p, &wq);
+                b->weight[at + j - bp->wofs] = myelin_construct_weight(&b->net, p, &wq);
             }
         });
     }
@@ -651,53 +704,6 @@ __device__ __forceinline__ unsigned long long myelin_construct_find(const unsign
     return lo;
 }
 
-// myelin_construct_row_sums(b, pop, -): the row-order weights' magnitudes
-// onto population pop added to its neurons' bounds, one neuron per thread,
-// as drawRowWeights adds them: the rows split in n_parts parts (part_ptr),
-// each summing over its rows in ascending order (a row's projections in
-// spec order, then its synapses in order: ascending packed index), the
-// parts' sums added in part order. The thread gathers its synapses of
-// every such projection (a unit's partners, found in their rows by key),
-// sorts them by packed index and walks the parts.
-extern "C" __global__ void myelin_construct_row_sums(const __grid_constant__ MyelinBuild b_, unsigned pop,
-                                                     unsigned unused)
-{
-    const MyelinBuild *b = &b_;
-    unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
-    unsigned long long stride;
-    unsigned *tab, *words;
-    if (!myelin_construct_slot(b, gid, &stride, &tab, &words)) {
-        return;
-    }
-    unsigned long long *pos = (unsigned long long *)words;
-    unsigned first = b->pop_first[pop], size = b->pop_first[pop + 1] - first;
-    for (unsigned long long u = gid; u < size; u += stride) {
-        unsigned n = 0;
-        for (unsigned q = 0; q < b->n_projs; q++) {
-            const BuildProj *bp = &b->projs[q];
-            if (bp->post_pop != pop || (bp->mode & MYELIN_CONSTRUCT_ROWW) == 0) {
-                continue;
-            }
-            myelin_construct_partners(&b->net, &bp->p, (unsigned)u, tab, [&](unsigned c, unsigned pre) {
-                unsigned long long lo = bp->start[pre];
-                pos[n++] = myelin_construct_find(b->keys, lo, lo + bp->count[pre], u << 32 | c);
-            });
-        }
-        myelin_construct_sort(pos, 0, 0, 0, n);
-        double x = b->abs[first + u], s = 0.0;
-        unsigned part = 0;
-        for (unsigned e = 0; e < n; e++) {
-            while (pos[e] >= b->part_ptr[part + 1]) {
-                x += s;
-                s = 0.0;
-                part++;
-            }
-            s += b->mags[pos[e]];
-        }
-        b->abs[first + u] = x + s;
-    }
-}
-
 // myelin_construct_pop returns the population of global neuron i.
 __device__ __forceinline__ unsigned myelin_construct_pop(const MyelinBuild *b, unsigned i)
 {
@@ -713,6 +719,64 @@ __device__ __forceinline__ unsigned myelin_construct_pop(const MyelinBuild *b, u
     return lo;
 }
 
+// myelin_construct_row_sums(b, -, -): the row-order weights' magnitudes
+// of the launch's projections added to their targets' bounds, one target
+// (a neuron of a population that some of them reach) per block, as
+// drawRowWeights adds them: the rows split in n_parts parts (part_ptr),
+// each summing over its rows in ascending order (a row's projections in
+// spec order, then its synapses in order: ascending packed index), the
+// parts' sums added in part order. The block's first thread gathers the
+// target's synapses of every such projection (a unit's partners, found in
+// their rows by key) into the block's scratch, the block sorts them by
+// packed index, and the first thread walks the parts.
+extern "C" __global__ void myelin_construct_row_sums(const __grid_constant__ MyelinBuild b_, unsigned unused0,
+                                                     unsigned unused1)
+{
+    const MyelinBuild *b = &b_;
+    __shared__ unsigned long long gathered;
+    if (blockIdx.x >= b->slots) {
+        return;
+    }
+    unsigned *tab = b->hash + blockIdx.x * (unsigned long long)b->hash_words;
+    unsigned long long *pos = (unsigned long long *)(b->scratch + blockIdx.x * (unsigned long long)b->slot_words);
+    unsigned long long stride = gridDim.x < b->slots ? gridDim.x : b->slots;
+    for (unsigned long long g = blockIdx.x; g < b->n; g += stride) {
+        unsigned pop = myelin_construct_pop(b, (unsigned)g);
+        unsigned long long u = g - b->pop_first[pop];
+        if (threadIdx.x == 0) {
+            unsigned long long n = 0;
+            for (unsigned q = 0; q < b->n_projs; q++) {
+                const BuildProj *bp = &b->projs[q];
+                if (bp->post_pop != pop || (bp->mode & MYELIN_CONSTRUCT_ROWW) == 0) {
+                    continue;
+                }
+                myelin_construct_partners(&b->net, &bp->p, (unsigned)u, tab, [&](unsigned c, unsigned pre) {
+                    unsigned long long lo = bp->start[pre];
+                    pos[n++] = myelin_construct_find(b->keys, lo, lo + bp->count[pre], u << 32 | c);
+                });
+            }
+            gathered = n;
+        }
+        __syncthreads();
+        unsigned long long n = gathered;
+        myelin_construct_block_sort(pos, 0, 0, n);
+        if (threadIdx.x == 0 && n > 0) {
+            double x = b->abs[g], s = 0.0;
+            unsigned part = 0;
+            for (unsigned long long e = 0; e < n; e++) {
+                while (pos[e] >= b->part_ptr[part + 1]) {
+                    x += s;
+                    s = 0.0;
+                    part++;
+                }
+                s += b->mags[pos[e]];
+            }
+            b->abs[g] = x + s;
+        }
+        __syncthreads(); // the first thread gathers the next target into pos
+    }
+}
+
 // myelin_construct_quantize converts a deferred weight (float32 bits) to
 // the fixed point of a population of shift sh (quantizeRow).
 __device__ __forceinline__ int myelin_construct_quantize(int v, int sh)
@@ -721,7 +785,7 @@ __device__ __forceinline__ int myelin_construct_quantize(int v, int sh)
 }
 
 // myelin_construct_finish(b, -, -): every row finished as sortRows leaves
-// it, one row per thread. Rows of an owned population (all of its stored
+// it, one row per block. Rows of an owned population (all of its stored
 // weights row-order) are sorted stably by packed word and each weight
 // quantized in its target's scale; other rows have their row-order parts
 // quantized in their projection's target scale and, unless sorted by
@@ -733,10 +797,9 @@ extern "C" __global__ void myelin_construct_finish(const __grid_constant__ Myeli
                                                   unsigned unused1)
 {
     const MyelinBuild *b = &b_;
-    unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
-    unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
+    __shared__ unsigned unsorted;
     unsigned shortest = 0xFFFFFFFFu;
-    for (unsigned long long r = gid; r < b->n; r += stride) {
+    for (unsigned long long r = blockIdx.x; r < b->n; r += gridDim.x) {
         unsigned long long lo = b->row_ptr[r], hi = b->row_ptr[r + 1];
         unsigned n = (unsigned)(hi - lo);
         unsigned pi = myelin_construct_pop(b, (unsigned)r);
@@ -747,11 +810,12 @@ extern "C" __global__ void myelin_construct_finish(const __grid_constant__ Myeli
             w = b->weight + (b->wbase[pi] + lo - b->row_ptr[b->pop_first[pi]]);
         }
         if (b->owned[pi] != 0) {
-            for (unsigned j = 0; j < n; j++) {
+            for (unsigned j = threadIdx.x; j < n; j += blockDim.x) {
                 key[j] = (unsigned long long)pk[j] << 32 | j;
             }
-            myelin_construct_sort(key, pk, w, 0, n);
-            for (unsigned j = 0; j < n; j++) {
+            __syncthreads();
+            myelin_construct_block_sort(key, pk, w, n);
+            for (unsigned j = threadIdx.x; j < n; j += blockDim.x) {
                 w[j] = myelin_construct_quantize(w[j], b->shift[myelin_construct_pop(b, pk[j] >> b->delay_bits)]);
             }
         } else {
@@ -762,34 +826,43 @@ extern "C" __global__ void myelin_construct_finish(const __grid_constant__ Myeli
                 }
                 unsigned i = (unsigned)r - b->pop_first[pi];
                 int sh = b->shift[bp->post_pop];
-                for (unsigned long long x = bp->start[i], e = x + bp->count[i]; x < e; x++) {
+                for (unsigned long long x = bp->start[i] + threadIdx.x, e = bp->start[i] + bp->count[i]; x < e;
+                     x += blockDim.x) {
                     b->weight[x - bp->wofs] = myelin_construct_quantize(b->weight[x - bp->wofs], sh);
                 }
             }
-            bool sorted = true;
-            for (unsigned j = 1; j < n && sorted; j++) {
-                sorted = pk[j - 1] <= pk[j];
+            if (threadIdx.x == 0) {
+                unsorted = 0;
             }
-            if (!sorted && w == 0) {
-                myelin_proc_sort(pk, n);
-            } else if (!sorted) {
-                for (unsigned j = 0; j < n; j++) {
+            __syncthreads();
+            for (unsigned j = 1 + threadIdx.x; j < n; j += blockDim.x) {
+                if (pk[j - 1] > pk[j]) {
+                    unsorted = 1;
+                }
+            }
+            __syncthreads();
+            if (unsorted != 0 && w == 0) {
+                myelin_construct_block_sort(pk, 0, 0, n);
+            } else if (unsorted != 0) {
+                for (unsigned j = threadIdx.x; j < n; j += blockDim.x) {
                     key[j] = (unsigned long long)pk[j] << 32 | (unsigned)w[j];
                 }
-                myelin_construct_sort(key, pk, w, 0, n);
+                __syncthreads();
+                myelin_construct_block_sort(key, pk, w, n);
             }
         }
         if (b->new_port < b->old_port) {
-            for (unsigned j = 0; j < n; j++) {
+            for (unsigned j = threadIdx.x; j < n; j += blockDim.x) {
                 if ((pk[j] & b->old_port) != 0) {
                     pk[j] = (pk[j] & ~b->old_port) | b->new_port;
                 }
             }
         }
         unsigned mask = ((1u << b->delay_bits) - 1u) & ~b->new_port;
-        for (unsigned j = 0; j < n; j++) {
+        for (unsigned j = threadIdx.x; j < n; j += blockDim.x) {
             shortest = (pk[j] & mask) < shortest ? (pk[j] & mask) : shortest;
         }
+        __syncthreads(); // unsorted is the next row's
     }
     atomicMax(b->max_delay, ~shortest);
 }

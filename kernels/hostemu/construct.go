@@ -74,6 +74,11 @@ func (m *Memory) Read(addr uint64, b []byte) error {
 	return nil
 }
 
+// SerialBlocks implements launch.SerialBlocks: the shim runs a block's
+// threads one after the other, so the kernels whose threads meet at
+// barriers run in blocks of one thread.
+func (m *Memory) SerialBlocks() bool { return true }
+
 // Launch implements launch.ConstructDevice.
 func (m *Memory) Launch(k launch.ConstructKernel, grid, block uint32, desc []byte, a uint32) error {
 	d := C.CBytes(desc)

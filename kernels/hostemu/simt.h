@@ -11,9 +11,14 @@
 // (real atomics, so launches from several OS threads stay correct),
 // __umulhi, __popc, __ffs, __int_as_float, __float_as_int,
 // __longlong_as_double, __double_as_longlong, floorf,
-// __trap (aborts the process, as a trap ends the CUDA context). Not
-// supported, because Myelin's kernels do not use them: __syncthreads,
-// __shared__ memory, warp votes and shuffles. Using one fails to compile.
+// __trap (aborts the process, as a trap ends the CUDA context). Kernels
+// whose threads cooperate through __syncthreads and __shared__ variables
+// (the construct kernels' block sort) run here with one thread per block:
+// __syncthreads aborts in a block of more threads (their threads would run
+// one after the other, not meeting at the barrier), and a __shared__
+// variable is a static thread-local, the one block's. Not supported,
+// because Myelin's kernels do not use them: warp votes and shuffles. Using
+// one fails to compile.
 //
 // Floating-point contraction is off (the twin of nvcc -fmad=false): g++
 // never fuses a multiply and an add, so float arithmetic rounds exactly as
@@ -70,6 +75,17 @@ inline unsigned long long atomicAdd(unsigned long long *p, unsigned long long v)
 }
 
 inline void __trap() { abort(); }
+
+// A block's shared variable: the launch runs one block at a time per OS
+// thread, and __syncthreads allows blocks of one thread only.
+#define __shared__ static thread_local
+
+inline void __syncthreads()
+{
+    if (blockDim.x * blockDim.y * blockDim.z != 1) {
+        abort(); // a barrier among threads that run one after the other: launch it with blocks of one thread
+    }
+}
 
 inline unsigned atomicMax(unsigned *p, unsigned v)
 {

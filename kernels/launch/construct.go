@@ -12,6 +12,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"unsafe"
 
 	"github.com/myelin-sim/myelin/engine/network"
 )
@@ -25,9 +26,9 @@ type ConstructKernel int32
 const (
 	ConstructCount      ConstructKernel = 101 // myelin_construct_count(b, proj, -)
 	ConstructFill       ConstructKernel = 102 // myelin_construct_fill(b, proj, -)
-	ConstructOrder      ConstructKernel = 103 // myelin_construct_order(b, proj, -)
-	ConstructRowWeights ConstructKernel = 104 // myelin_construct_row_weights(b, proj, -)
-	ConstructRowSums    ConstructKernel = 105 // myelin_construct_row_sums(b, pop, -)
+	ConstructOrder      ConstructKernel = 103 // myelin_construct_order(b, -, -)
+	ConstructRowWeights ConstructKernel = 104 // myelin_construct_row_weights(b, -, -)
+	ConstructRowSums    ConstructKernel = 105 // myelin_construct_row_sums(b, -, -)
 	ConstructFinish     ConstructKernel = 106 // myelin_construct_finish(b, -, -)
 	// Rules drawn per presynaptic neuron (fixed out-degree, pairwise
 	// Bernoulli by source).
@@ -128,7 +129,8 @@ const (
 type myelinBuild struct {
 	Net                                    netDesc
 	Projs, Packed, Weight, Keys, Mags, Abs uint64
-	Hash, Scratch, MaxDelay, Bad, RowPtr   uint64
+	Hash, Scratch, MaxDelay, Bad, Most     uint64
+	ItemFirst, RowPtr                      uint64
 	PartPtr, PopFirst, Shift, WBase, Owned uint64
 	TStart, TMag, TTgt, TPtr, TCur, TPos   uint64
 	CCount, Chunk                          uint64
@@ -137,6 +139,12 @@ type myelinBuild struct {
 	OldPort, NewPort, NChunks, Pad0        uint32
 }
 
+// SerialBlocks is implemented by a ConstructDevice that runs the threads
+// of a block one after the other (the host emulation) where it returns
+// true: the kernels whose threads meet at barriers (the block sorts) then
+// run in blocks of one thread.
+type SerialBlocks interface{ SerialBlocks() bool }
+
 // Constructor makes a network's synapse arrays with the construct kernels
 // (network.SynapseDevice). It keeps the arrays on the device from
 // Allocate to Finish, which copies them back and frees them; Close frees
@@ -144,14 +152,24 @@ type myelinBuild struct {
 type Constructor struct {
 	dev    ConstructDevice
 	cfg    ConstructConfig
+	serial bool // dev runs a block's threads one after the other
 	layout *network.DeviceLayout
 	// Device arrays kept from Allocate to Finish.
 	abs, packed, weight, keys, mags, rowPtr uint64
 	absLen                                  int
-	// hash and scratch are the threads' (grow), kept until Finish.
+	// hash and scratch are the threads' (grow), kept until Finish; pool
+	// the small arrays of every call (descriptors, starts, counts,
+	// tables), by name, reused from call to call.
 	hash, scratch grown
-	// temp lists the arrays of the current call, freed at its end.
+	pool          map[string]*grown
+	// temp lists the large arrays of the current call, freed at its end.
 	temp []uint64
+	// most is the most partners of a unit of each counted projection
+	// drawn per postsynaptic neuron, by DeviceJob.Index.
+	most map[int]uint64
+	// pending are the filled jobs whose rows' parts await their order
+	// (one launch for all of them, before RowWeights and Finish).
+	pending []*network.DeviceJob
 }
 
 // NewConstructor returns a Constructor on dev (cfg nil: the defaults).
@@ -168,7 +186,8 @@ func NewConstructor(dev ConstructDevice, cfg *ConstructConfig) *Constructor {
 			c.ScratchBytes = cfg.ScratchBytes
 		}
 	}
-	return &Constructor{dev: dev, cfg: c}
+	s, ok := dev.(SerialBlocks)
+	return &Constructor{dev: dev, cfg: c, serial: ok && s.SerialBlocks(), pool: map[string]*grown{}, most: map[int]uint64{}}
 }
 
 // Close frees the device arrays that the Constructor still holds.
@@ -180,7 +199,12 @@ func (c *Constructor) Close() {
 			*a = 0
 		}
 	}
+	for name, g := range c.pool {
+		c.dev.Free(g.addr)
+		delete(c.pool, name)
+	}
 	c.absLen, c.hash.bytes, c.scratch.bytes = 0, 0, 0
+	c.pending = nil
 }
 
 func (c *Constructor) freeTemp() {
@@ -190,13 +214,18 @@ func (c *Constructor) freeTemp() {
 	c.temp = c.temp[:0]
 }
 
-// upload allocates a temporary array holding b (at least one byte).
+// upload returns the pool's array name holding b (grown to at least one
+// byte and len(b)); its bytes past len(b) are what earlier calls left.
 func (c *Constructor) upload(b []byte, name string) (uint64, error) {
-	a, err := c.dev.Alloc(int64(max(1, len(b))), name)
+	g := c.pool[name]
+	if g == nil {
+		g = &grown{}
+		c.pool[name] = g
+	}
+	a, err := c.grow(g, int64(max(1, len(b))), name)
 	if err != nil {
 		return 0, err
 	}
-	c.temp = append(c.temp, a)
 	if len(b) > 0 {
 		if err := c.dev.Write(a, b); err != nil {
 			return 0, fmt.Errorf("writing %s: %w", name, err)
@@ -205,7 +234,8 @@ func (c *Constructor) upload(b []byte, name string) (uint64, error) {
 	return a, nil
 }
 
-// zeroed allocates a temporary array of bytes zero bytes (at least one).
+// zeroed allocates a temporary array of bytes zero bytes (at least one),
+// freed at the end of the call.
 func (c *Constructor) zeroed(bytes int64, name string) (uint64, error) {
 	a, err := c.dev.Alloc(max(1, bytes), name)
 	if err != nil {
@@ -236,17 +266,34 @@ func (c *Constructor) grow(g *grown, bytes int64, name string) (uint64, error) {
 	return g.addr, nil
 }
 
-// checkBad returns a *network.NonFiniteWeightError for projection index
-// if a kernel of b drew a weight that is not finite.
-func (c *Constructor) checkBad(b *myelinBuild, index int) error {
-	var bad [1]uint32
-	if err := c.readU32(b.Bad, bad[:]); err != nil {
-		return err
+// flags are the words that a launch reports in (MyelinBuild's bad,
+// max_delay and most, in one array from Bad).
+type flags struct{ bad, maxDelay, most uint32 }
+
+// readFlags returns the words that b's launches reported.
+func (c *Constructor) readFlags(b *myelinBuild) (flags, error) {
+	var w [3]uint32
+	if err := readInto(c.dev, b.Bad, w[:]); err != nil {
+		return flags{}, err
 	}
-	if bad[0] != 0 {
-		return &network.NonFiniteWeightError{Index: index}
+	return flags{w[0], w[1], w[2]}, nil
+}
+
+// checkBad returns a *network.NonFiniteWeightError naming the first of
+// jobs (b's projections) that drew a weight that is not finite.
+func (c *Constructor) checkBad(b *myelinBuild, jobs []*network.DeviceJob) (flags, error) {
+	f, err := c.readFlags(b)
+	if err != nil {
+		return f, err
 	}
-	return nil
+	if f.bad != 0 {
+		q := int(b.NProjs) - int(f.bad)
+		if q < 0 || q >= len(jobs) {
+			return f, fmt.Errorf("launch: the kernels report a non-finite weight of projection %d of %d", q, len(jobs))
+		}
+		return f, &network.NonFiniteWeightError{Index: jobs[q].Index}
+	}
+	return f, nil
 }
 
 // keep allocates an array that lives until Finish (or Close).
@@ -276,12 +323,36 @@ func (c *Constructor) syncAbs(abs []float64) error {
 
 // readAbs copies the device's bounds back into abs.
 func (c *Constructor) readAbs(abs []float64) error {
-	b := make([]byte, 8*len(abs))
-	if err := c.dev.Read(c.abs, b); err != nil {
+	b := make([]uint64, len(abs))
+	if err := readInto(c.dev, c.abs, b); err != nil {
 		return err
 	}
 	for i := range abs {
-		abs[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+		abs[i] = math.Float64frombits(b[i])
+	}
+	return nil
+}
+
+// readInto copies len(dst) words from addr into dst: straight into dst's
+// memory on a little-endian host (every CUDA host), decoded otherwise.
+func readInto[T uint32 | uint64](dev ConstructDevice, addr uint64, dst []T) error {
+	if len(dst) == 0 {
+		return nil
+	}
+	size := int(unsafe.Sizeof(dst[0]))
+	if binary.NativeEndian.Uint16([]byte{1, 0}) == 1 {
+		return dev.Read(addr, unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), len(dst)*size))
+	}
+	raw := make([]byte, len(dst)*size)
+	if err := dev.Read(addr, raw); err != nil {
+		return err
+	}
+	for i := range dst {
+		if size == 4 {
+			dst[i] = T(binary.LittleEndian.Uint32(raw[4*i:]))
+		} else {
+			dst[i] = T(binary.LittleEndian.Uint64(raw[8*i:]))
+		}
 	}
 	return nil
 }
@@ -325,7 +396,7 @@ func floyd(d *network.Device) bool {
 // cursors (copies of Start) where cursors.
 func (c *Constructor) descs(jobs []*network.DeviceJob, thr *[]uint32, cursors bool) ([]buildProj, error) {
 	var out []buildProj
-	for _, j := range jobs {
+	for q, j := range jobs {
 		where := fmt.Sprintf("launch: projection %d on the device", j.Index)
 		d := j.Device
 		p, err := encodeProc(&d, thr, where, "build it on the host")
@@ -351,17 +422,17 @@ func (c *Constructor) descs(jobs []*network.DeviceJob, thr *[]uint32, cursors bo
 			return nil, fmt.Errorf("%s: %d starts and %d counts for %d presynaptic neurons", where, len(j.Start), len(j.Count), n)
 		}
 		if j.Start != nil {
-			if bp.Start, err = c.upload(littleEndian(j.Start), "start"); err != nil {
+			if bp.Start, err = c.upload(littleEndian(j.Start), fmt.Sprint("start ", q)); err != nil {
 				return nil, err
 			}
 			if cursors {
-				if bp.Cursor, err = c.upload(littleEndian(slices.Clone(j.Start)), "cursor"); err != nil {
+				if bp.Cursor, err = c.upload(littleEndian(slices.Clone(j.Start)), fmt.Sprint("cursor ", q)); err != nil {
 					return nil, err
 				}
 			}
 		}
 		if j.Count != nil {
-			if bp.Count, err = c.upload(littleEndian(j.Count), "count"); err != nil {
+			if bp.Count, err = c.upload(littleEndian(j.Count), fmt.Sprint("count ", q)); err != nil {
 				return nil, err
 			}
 		}
@@ -373,7 +444,7 @@ func (c *Constructor) descs(jobs []*network.DeviceJob, thr *[]uint32, cursors bo
 // build returns a MyelinBuild for jobs (descs, with cursors where
 // cursors): their descriptors, tables and scratch for entries row-sum
 // pairs per thread, for launches over at most units units of work, with
-// the kept arrays; and the descriptors.
+// the kept arrays, its flags zero; and the descriptors.
 func (c *Constructor) build(jobs []*network.DeviceJob, entries, units uint64, cursors bool) (*myelinBuild, []buildProj, error) {
 	table, words := scratchFor(jobs, entries)
 	if table+words >= 1<<31 {
@@ -393,10 +464,15 @@ func (c *Constructor) build(jobs []*network.DeviceJob, entries, units uint64, cu
 		return nil, nil, err
 	}
 	var projs []byte
-	for _, bp := range bps {
+	first := make([]uint64, len(jobs)+1)
+	for q, bp := range bps {
 		projs = appendStruct(projs, bp)
+		first[q+1] = first[q] + uint64(jobs[q].Device.PreSize)
 	}
 	if b.Projs, err = c.upload(projs, "projs"); err != nil {
+		return nil, nil, err
+	}
+	if b.ItemFirst, err = c.upload(littleEndian(first), "item_first"); err != nil {
 		return nil, nil, err
 	}
 	b.NProjs = uint32(len(jobs))
@@ -411,12 +487,10 @@ func (c *Constructor) build(jobs []*network.DeviceJob, entries, units uint64, cu
 	if b.Scratch, err = c.grow(&c.scratch, int64(4*slots*words), "scratch"); err != nil {
 		return nil, nil, err
 	}
-	if b.Bad, err = c.zeroed(4, "bad"); err != nil {
+	if b.Bad, err = c.upload(make([]byte, 12), "flags"); err != nil {
 		return nil, nil, err
 	}
-	if b.MaxDelay, err = c.zeroed(4, "max_delay"); err != nil {
-		return nil, nil, err
-	}
+	b.MaxDelay, b.Most = b.Bad+4, b.Bad+8
 	if c.layout != nil {
 		b.N, b.NPops, b.DelayBits = uint32(len(c.layout.RowPtr)-1), uint32(len(c.layout.PopFirst)-1), c.layout.DelayBits
 		if b.PopFirst, err = c.upload(littleEndian(c.layout.PopFirst), "pop_first"); err != nil {
@@ -434,13 +508,30 @@ func (c *Constructor) launch(k ConstructKernel, b *myelinBuild, items uint64, sc
 		threads = min(threads, uint64(b.Slots))
 	}
 	block := uint64(c.cfg.Block)
-	grid := min((threads+block-1)/block, 1<<31-1)
+	return c.run(k, b, min((threads+block-1)/block, 1<<31-1), block, a)
+}
+
+// launchBlocks runs k, whose blocks' threads work together, over items
+// blocks of work, at most most of them at once.
+func (c *Constructor) launchBlocks(k ConstructKernel, b *myelinBuild, items, most uint64) error {
+	block := uint64(c.cfg.Block)
+	if c.serial {
+		block = 1
+	}
+	return c.run(k, b, max(1, min(items, most, 1<<31-1)), block, 0)
+}
+
+func (c *Constructor) run(k ConstructKernel, b *myelinBuild, grid, block uint64, a uint32) error {
 	desc := appendStruct(nil, *b)
 	if err := c.dev.Launch(k, uint32(grid), uint32(block), desc, a); err != nil {
 		return fmt.Errorf("%s: %w", k.Name(), err)
 	}
 	return nil
 }
+
+// blocksAtOnce bounds the blocks of a launch of block sorts: enough to
+// fill a large GPU many times over.
+const blocksAtOnce = 1 << 16
 
 // Count implements network.SynapseDevice.
 func (c *Constructor) Count(j *network.DeviceJob, count []uint32, abs []float64) error {
@@ -453,7 +544,8 @@ func (c *Constructor) Count(j *network.DeviceJob, count []uint32, abs []float64)
 	}
 	job := *j
 	job.Count, job.Start = count, nil
-	b, bps, err := c.build([]*network.DeviceJob{&job}, 0, uint64(max(j.Device.NPost, j.Device.PreSize)), false)
+	jobs := []*network.DeviceJob{&job}
+	b, bps, err := c.build(jobs, 0, uint64(max(j.Device.NPost, j.Device.PreSize)), false)
 	if err != nil {
 		return err
 	}
@@ -462,28 +554,20 @@ func (c *Constructor) Count(j *network.DeviceJob, count []uint32, abs []float64)
 	} else {
 		err = c.launch(ConstructCount, b, uint64(j.Device.NPost), true, 0)
 		if err == nil {
-			err = c.readU32(bps[0].Count, count)
+			err = readInto(c.dev, bps[0].Count, count)
 		}
 	}
 	if err != nil {
 		return err
 	}
-	if err := c.checkBad(b, j.Index); err != nil {
+	f, err := c.checkBad(b, jobs)
+	if err != nil {
 		return err
+	}
+	if !j.ByPre {
+		c.most[j.Index] = uint64(f.most)
 	}
 	return c.readAbs(abs)
-}
-
-// readU32 copies len(dst) words from addr into dst.
-func (c *Constructor) readU32(addr uint64, dst []uint32) error {
-	out := make([]byte, 4*len(dst))
-	if err := c.dev.Read(addr, out); err != nil {
-		return err
-	}
-	for i := range dst {
-		dst[i] = binary.LittleEndian.Uint32(out[4*i:])
-	}
-	return nil
 }
 
 // countPre is pass 1 of a rule drawn per presynaptic neuron: the rows'
@@ -509,7 +593,7 @@ func (c *Constructor) countPre(j *network.DeviceJob, b *myelinBuild, cnt uint64,
 	if err := c.launch(ConstructCountPre, b, uint64(d.PreSize), true, 0); err != nil {
 		return err
 	}
-	if err := c.readU32(cnt, count); err != nil {
+	if err := readInto(c.dev, cnt, count); err != nil {
 		return err
 	}
 	if j.SumConst {
@@ -523,7 +607,10 @@ func (c *Constructor) countPre(j *network.DeviceJob, b *myelinBuild, cnt uint64,
 		start[i+1] = start[i] + uint64(v)
 	}
 	total := start[len(count)]
-	if b.TStart, err = c.upload(littleEndian(start), "t_start"); err != nil {
+	if b.TStart, err = c.zeroed(int64(8*len(start)), "t_start"); err != nil {
+		return err
+	}
+	if err := c.dev.Write(b.TStart, littleEndian(start)); err != nil {
 		return err
 	}
 	if b.TMag, err = c.zeroed(int64(8*total), "t_mag"); err != nil {
@@ -538,15 +625,17 @@ func (c *Constructor) countPre(j *network.DeviceJob, b *myelinBuild, cnt uint64,
 	if err := c.launch(ConstructMagsPre, b, uint64(d.PreSize), true, 0); err != nil {
 		return err
 	}
-	raw := make([]byte, 8*int64(d.NPost))
-	if err := c.dev.Read(b.TCur, raw); err != nil {
+	ptr := make([]uint64, d.NPost+1)
+	if err := readInto(c.dev, b.TCur, ptr[1:]); err != nil {
 		return err
 	}
-	ptr := make([]uint64, d.NPost+1)
 	for t := range d.NPost {
-		ptr[t+1] = ptr[t] + binary.LittleEndian.Uint64(raw[8*t:])
+		ptr[t+1] += ptr[t]
 	}
-	if b.TPtr, err = c.upload(littleEndian(ptr), "t_ptr"); err != nil {
+	if b.TPtr, err = c.zeroed(int64(8*len(ptr)), "t_ptr"); err != nil {
+		return err
+	}
+	if err := c.dev.Write(b.TPtr, littleEndian(ptr)); err != nil {
 		return err
 	}
 	if err := c.dev.Write(b.TCur, littleEndian(ptr[:d.NPost])); err != nil {
@@ -558,7 +647,7 @@ func (c *Constructor) countPre(j *network.DeviceJob, b *myelinBuild, cnt uint64,
 	if err := c.launch(ConstructScatterPre, b, uint64(d.PreSize), false, 0); err != nil {
 		return err
 	}
-	return c.launch(ConstructDrawnSumsPre, b, uint64(d.NPost), false, 0)
+	return c.launchBlocks(ConstructDrawnSumsPre, b, uint64(d.NPost), blocksAtOnce)
 }
 
 // Allocate implements network.SynapseDevice.
@@ -590,7 +679,9 @@ func (c *Constructor) Allocate(l *network.DeviceLayout) error {
 	return c.dev.Write(c.rowPtr, littleEndian(l.RowPtr))
 }
 
-// Fill implements network.SynapseDevice.
+// Fill implements network.SynapseDevice. The parts that a by-post rule
+// writes at atomic cursors are put in order later, for every such
+// projection at once (order).
 func (c *Constructor) Fill(j *network.DeviceJob, abs []float64) (uint32, error) {
 	defer c.freeTemp()
 	if c.layout == nil {
@@ -601,7 +692,8 @@ func (c *Constructor) Fill(j *network.DeviceJob, abs []float64) (uint32, error) 
 			return 0, err
 		}
 	}
-	b, _, err := c.build([]*network.DeviceJob{j}, 0, uint64(max(j.Device.NPost, j.Device.PreSize)), true)
+	jobs := []*network.DeviceJob{j}
+	b, _, err := c.build(jobs, 0, uint64(max(j.Device.NPost, j.Device.PreSize)), true)
 	if err != nil {
 		return 0, err
 	}
@@ -612,24 +704,41 @@ func (c *Constructor) Fill(j *network.DeviceJob, abs []float64) (uint32, error) 
 	} else if err := c.launch(ConstructFill, b, uint64(j.Device.NPost), true, 0); err != nil {
 		return 0, err
 	}
+	f, err := c.checkBad(b, jobs)
+	if err != nil {
+		return 0, err
+	}
 	if j.Keys && !j.ByPre {
-		if err := c.launch(ConstructOrder, b, uint64(j.Device.PreSize), false, 0); err != nil {
-			return 0, err
-		}
-	}
-	if err := c.checkBad(b, j.Index); err != nil {
-		return 0, err
-	}
-	var md [4]byte
-	if err := c.dev.Read(b.MaxDelay, md[:]); err != nil {
-		return 0, err
+		c.pending = append(c.pending, j)
 	}
 	if j.Deferred {
 		if err := c.readAbs(abs); err != nil {
 			return 0, err
 		}
 	}
-	return binary.LittleEndian.Uint32(md[:]), nil
+	return f.maxDelay, nil
+}
+
+// order sorts the parts of rows that the pending jobs filled by key: one
+// launch, a part per block.
+func (c *Constructor) order() error {
+	if len(c.pending) == 0 {
+		return nil
+	}
+	defer c.freeTemp()
+	b, _, err := c.build(c.pending, 0, 1, false)
+	if err != nil {
+		return err
+	}
+	var parts uint64
+	for _, j := range c.pending {
+		parts += uint64(j.Device.PreSize)
+	}
+	if err := c.launchBlocks(ConstructOrder, b, parts, blocksAtOnce); err != nil {
+		return err
+	}
+	c.pending = nil
+	return nil
 }
 
 // RowWeights implements network.SynapseDevice.
@@ -638,24 +747,32 @@ func (c *Constructor) RowWeights(jobs []*network.DeviceJob, parts []uint64, abs 
 	if c.layout == nil || c.mags == 0 {
 		return errors.New("launch: RowWeights before Allocate (or without Mags)")
 	}
+	if err := c.order(); err != nil {
+		return err
+	}
 	if err := c.syncAbs(abs); err != nil {
 		return err
 	}
 	// Row sums: every synapse onto one target, of all jobs onto its
-	// population, in one thread's scratch.
+	// population, in one block's scratch: at most the sum of the jobs'
+	// most partners of a unit (as Count found them; the rule's bound for
+	// a job not counted here).
 	perPop := map[int]uint64{}
+	var items uint64
 	for _, j := range jobs {
-		perPop[j.Post] += uint64(j.Device.K)
+		most, ok := c.most[j.Index]
+		if !ok {
+			most = uint64(j.Device.K)
+		}
+		perPop[j.Post] += most
+		items += uint64(j.Device.PreSize)
 	}
 	var entries uint64
 	for _, n := range perPop {
 		entries = max(entries, n)
 	}
-	var units uint64
-	for p := range len(c.layout.PopFirst) - 1 {
-		units = max(units, uint64(c.layout.PopFirst[p+1]-c.layout.PopFirst[p]))
-	}
-	b, _, err := c.build(jobs, entries, units, false)
+	n := uint64(len(c.layout.RowPtr) - 1)
+	b, _, err := c.build(jobs, entries, n, false)
 	if err != nil {
 		return err
 	}
@@ -666,24 +783,14 @@ func (c *Constructor) RowWeights(jobs []*network.DeviceJob, parts []uint64, abs 
 		return err
 	}
 	b.NParts = uint32(len(parts) - 1)
-	for q, j := range jobs {
-		if err := c.launch(ConstructRowWeights, b, uint64(j.Device.PreSize), false, uint32(q)); err != nil {
-			return err
-		}
-		if err := c.checkBad(b, j.Index); err != nil {
-			return err
-		}
+	if err := c.launch(ConstructRowWeights, b, items, false, 0); err != nil {
+		return err
 	}
-	pops := make([]int, 0, len(perPop))
-	for p := range perPop {
-		pops = append(pops, p)
+	if _, err := c.checkBad(b, jobs); err != nil {
+		return err
 	}
-	slices.Sort(pops)
-	for _, p := range pops {
-		size := c.layout.PopFirst[p+1] - c.layout.PopFirst[p]
-		if err := c.launch(ConstructRowSums, b, uint64(size), true, uint32(p)); err != nil {
-			return err
-		}
+	if err := c.launchBlocks(ConstructRowSums, b, n, uint64(b.Slots)); err != nil {
+		return err
 	}
 	return c.readAbs(abs)
 }
@@ -695,6 +802,9 @@ func (c *Constructor) Finish(f *network.DeviceFinish) ([]uint32, []int32, *netwo
 	defer c.Close()
 	if c.layout == nil {
 		return nil, nil, nil, errors.New("launch: Finish before Allocate")
+	}
+	if err := c.order(); err != nil {
+		return nil, nil, nil, err
 	}
 	b, _, err := c.build(f.Jobs, 0, 1, false)
 	if err != nil {
@@ -714,30 +824,32 @@ func (c *Constructor) Finish(f *network.DeviceFinish) ([]uint32, []int32, *netwo
 		return nil, nil, nil, err
 	}
 	b.OldPort, b.NewPort = f.OldPort, f.NewPort
-	if err := c.launch(ConstructFinish, b, uint64(b.N), false, 0); err != nil {
+	if err := c.launchBlocks(ConstructFinish, b, uint64(b.N), blocksAtOnce); err != nil {
+		return nil, nil, nil, err
+	}
+	fl, err := c.readFlags(b)
+	if err != nil {
 		return nil, nil, nil, err
 	}
 	words := c.layout.RowPtr[len(c.layout.RowPtr)-1]
 	if f.Keep {
-		var md [1]uint32
-		if err := c.readU32(b.MaxDelay, md[:]); err != nil {
-			return nil, nil, nil, err
-		}
 		ra := &ResidentArrays{Device: c.dev, Packed: c.packed, Weight: c.weight}
 		c.packed, c.weight = 0, 0 // the Resident's now
-		return nil, nil, &network.Resident{Words: words, Weights: c.layout.Weights, MinDelay: ^md[0], Arrays: ra}, nil
+		return nil, nil, &network.Resident{Words: words, Weights: c.layout.Weights, MinDelay: ^fl.maxDelay, Arrays: ra}, nil
 	}
 	packed := make([]uint32, words)
-	if err := c.readU32(c.packed, packed); err != nil {
+	if err := readInto(c.dev, c.packed, packed); err != nil {
 		return nil, nil, nil, err
 	}
 	weight := make([]uint32, c.layout.Weights)
-	if err := c.readU32(c.weight, weight); err != nil {
+	if err := readInto(c.dev, c.weight, weight); err != nil {
 		return nil, nil, nil, err
 	}
-	w := make([]int32, len(weight))
-	for i, v := range weight {
-		w[i] = int32(v)
+	// The same words, as int32: no copy (an empty slice, not nil, as the
+	// host's build makes it).
+	w := []int32{}
+	if len(weight) > 0 {
+		w = unsafe.Slice((*int32)(unsafe.Pointer(&weight[0])), len(weight))
 	}
 	return packed, w, nil, nil
 }
