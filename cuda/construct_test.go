@@ -27,7 +27,7 @@ func TestConstructOnGPU(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, cfg := range []*launch.ConstructConfig{nil, {Block: 64, Threads: 1000}} {
+	for _, cfg := range []*launch.ConstructConfig{nil, {Block: 64, Threads: 1000, SortBlock: 96}} {
 		c, release, err := NewConstructor(d, cfg)
 		if err != nil {
 			t.Fatal(err)

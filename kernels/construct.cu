@@ -862,7 +862,7 @@ extern "C" __global__ void myelin_construct_finish(const __grid_constant__ Myeli
         for (unsigned j = threadIdx.x; j < n; j += blockDim.x) {
             shortest = (pk[j] & mask) < shortest ? (pk[j] & mask) : shortest;
         }
-        __syncthreads(); // unsorted is the next row's
+        __syncthreads(); // unsorted is the next row's (where this row sorted, the sort's barriers did it already)
     }
     atomicMax(b->max_delay, ~shortest);
 }

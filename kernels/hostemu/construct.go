@@ -23,12 +23,19 @@ type Memory struct {
 	live map[uint64]unsafe.Pointer
 }
 
+// emuConfig is NewConstructor's launch configuration: small blocks and
+// few threads, so that the kernels' loops over their work and the scratch
+// slots are exercised, and block sorts of three threads (each a fiber of
+// the shim, simt_launch_blocks).
+func emuConfig() launch.ConstructConfig {
+	return launch.ConstructConfig{Block: 32, Threads: 96, SortBlock: 3}
+}
+
 // NewConstructor returns a launch.Constructor (network.SynapseDevice) that
 // runs the construct kernels on the host, with the launch configuration
-// cfg (nil: small blocks and few threads, so that the kernels' loops over
-// their work and the scratch slots are exercised).
+// cfg (nil: emuConfig's).
 func NewConstructor(cfg *launch.ConstructConfig) *launch.Constructor {
-	c := launch.ConstructConfig{Block: 32, Threads: 96}
+	c := emuConfig()
 	if cfg != nil {
 		c = *cfg
 	}
@@ -73,11 +80,6 @@ func (m *Memory) Read(addr uint64, b []byte) error {
 	copy(b, unsafe.Slice((*byte)(p), len(b)))
 	return nil
 }
-
-// SerialBlocks implements launch.SerialBlocks: the shim runs a block's
-// threads one after the other, so the kernels whose threads meet at
-// barriers run in blocks of one thread.
-func (m *Memory) SerialBlocks() bool { return true }
 
 // Launch implements launch.ConstructDevice.
 func (m *Memory) Launch(k launch.ConstructKernel, grid, block uint32, desc []byte, a uint32) error {

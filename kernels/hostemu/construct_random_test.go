@@ -135,7 +135,7 @@ func randomNetwork(r *rand.Rand, seed uint64) *myelinpb.Network {
 // random draws, alternating the two launch geometries and stored weights.
 func TestConstructRandomNetworks(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 11))
-	cfgs := []launch.ConstructConfig{{Block: 32, Threads: 96}, {Block: 64, Threads: 4096, ScratchBytes: 3000}}
+	cfgs := []launch.ConstructConfig{{Block: 32, Threads: 96, SortBlock: 1}, {Block: 64, Threads: 4096, ScratchBytes: 3000, SortBlock: 3}}
 	built, refused := 0, 0
 	for seed := range uint64(1500) {
 		s := randomNetwork(r, seed)

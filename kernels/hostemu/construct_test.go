@@ -51,7 +51,7 @@ func TestConstructEqualsBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfgs := []launch.ConstructConfig{{Block: 32, Threads: 96}, {Block: 64, Threads: 4096, ScratchBytes: 3000}}
+	cfgs := []launch.ConstructConfig{{Block: 32, Threads: 96, SortBlock: 1}, {Block: 64, Threads: 4096, ScratchBytes: 3000, SortBlock: 3}}
 	for _, c := range cases {
 		var wantBounds, gotBounds []float64
 		want, err := network.Build(c.Spec, network.Options{Threads: 2, InputBounds: func(b []float64) { wantBounds = b }})
@@ -110,7 +110,7 @@ func TestConstructedNetworkSpikes(t *testing.T) {
 			t.Fatal(err)
 		}
 		mem := &Memory{live: map[uint64]unsafe.Pointer{}}
-		dev, err := network.BuildOn(context.Background(), c.Spec, network.Options{KeepOnDevice: true}, launch.NewConstructor(mem, nil))
+		dev, err := network.BuildOn(context.Background(), c.Spec, network.Options{KeepOnDevice: true}, launch.NewConstructor(mem, ptr(emuConfig())))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +143,7 @@ func TestConstructResidentRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 	mem := &Memory{live: map[uint64]unsafe.Pointer{}}
-	net, err := network.BuildOn(context.Background(), cases[0].Spec, network.Options{KeepOnDevice: true}, launch.NewConstructor(mem, nil))
+	net, err := network.BuildOn(context.Background(), cases[0].Spec, network.Options{KeepOnDevice: true}, launch.NewConstructor(mem, ptr(emuConfig())))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestConstructResidentRelease(t *testing.T) {
 	// A probe onto a missing population fails after the synapses.
 	bad := proto.Clone(cases[0].Spec).(*myelinpb.Network)
 	bad.Recording = &myelinpb.Recording{State: []*myelinpb.StateProbe{{Population: "nowhere", Count: 1}}}
-	if _, err := network.BuildOn(context.Background(), bad, network.Options{KeepOnDevice: true}, launch.NewConstructor(mem, nil)); err == nil {
+	if _, err := network.BuildOn(context.Background(), bad, network.Options{KeepOnDevice: true}, launch.NewConstructor(mem, ptr(emuConfig()))); err == nil {
 		t.Fatal("a probe of a missing population: no error")
 	}
 	if mem.Live() != 0 {
@@ -176,7 +176,7 @@ func TestConstructNonFiniteWeight(t *testing.T) {
 			t.Fatal(err)
 		}
 		mem := &Memory{live: map[uint64]unsafe.Pointer{}}
-		_, err = network.BuildOn(context.Background(), s, network.Options{}, launch.NewConstructor(mem, nil))
+		_, err = network.BuildOn(context.Background(), s, network.Options{}, launch.NewConstructor(mem, ptr(emuConfig())))
 		if err == nil || !strings.Contains(err.Error(), `projection "A->A"`) || !strings.Contains(err.Error(), "overflows float64") {
 			t.Errorf("%v: %v, want an error naming the projection and the overflow", rule, err)
 		}
@@ -203,3 +203,5 @@ func runSpikes(t *testing.T, net *network.Network, be backend.Backend) ([]uint64
 	}
 	return r.Steps, r.IDs
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -19,6 +19,7 @@ thread_local uint3 threadIdx;
 thread_local uint3 blockIdx;
 thread_local dim3 blockDim;
 thread_local dim3 gridDim;
+thread_local simt_block *simt_running;
 
 extern "C" int myelin_emu_launch(int kernel, unsigned grid, unsigned block, const void *netp, unsigned s, unsigned a)
 {
@@ -90,16 +91,16 @@ extern "C" int myelin_emu_construct(int kernel, unsigned grid, unsigned block, c
         simt_launch(g, b, [=] { myelin_construct_fill(*d, a, 0); });
         return 0;
     case MYELIN_K_CONSTRUCT_ORDER:
-        simt_launch(g, b, [=] { myelin_construct_order(*d, a, 0); });
+        simt_launch_blocks(g, b, [=] { myelin_construct_order(*d, a, 0); });
         return 0;
     case MYELIN_K_CONSTRUCT_ROW_WEIGHTS:
         simt_launch(g, b, [=] { myelin_construct_row_weights(*d, a, 0); });
         return 0;
     case MYELIN_K_CONSTRUCT_ROW_SUMS:
-        simt_launch(g, b, [=] { myelin_construct_row_sums(*d, a, 0); });
+        simt_launch_blocks(g, b, [=] { myelin_construct_row_sums(*d, a, 0); });
         return 0;
     case MYELIN_K_CONSTRUCT_FINISH:
-        simt_launch(g, b, [=] { myelin_construct_finish(*d, a, 0); });
+        simt_launch_blocks(g, b, [=] { myelin_construct_finish(*d, a, 0); });
         return 0;
     case MYELIN_K_CONSTRUCT_COUNT_PRE:
         simt_launch(g, b, [=] { myelin_construct_count_pre(*d, a, 0); });
@@ -114,7 +115,7 @@ extern "C" int myelin_emu_construct(int kernel, unsigned grid, unsigned block, c
         simt_launch(g, b, [=] { myelin_construct_scatter_pre(*d, a, 0); });
         return 0;
     case MYELIN_K_CONSTRUCT_DRAWN_SUMS_PRE:
-        simt_launch(g, b, [=] { myelin_construct_drawn_sums_pre(*d, a, 0); });
+        simt_launch_blocks(g, b, [=] { myelin_construct_drawn_sums_pre(*d, a, 0); });
         return 0;
     case MYELIN_K_CONSTRUCT_FILL_PRE:
         simt_launch(g, b, [=] { myelin_construct_fill_pre(*d, a, 0); });

@@ -13,12 +13,12 @@
 // __longlong_as_double, __double_as_longlong, floorf,
 // __trap (aborts the process, as a trap ends the CUDA context). Kernels
 // whose threads cooperate through __syncthreads and __shared__ variables
-// (the construct kernels' block sort) run here with one thread per block:
-// __syncthreads aborts in a block of more threads (their threads would run
-// one after the other, not meeting at the barrier), and a __shared__
-// variable is a static thread-local, the one block's. Not supported,
-// because Myelin's kernels do not use them: warp votes and shuffles. Using
-// one fails to compile.
+// (the construct kernels' block sorts) run with simt_launch_blocks, which
+// runs a block's threads as fibers that meet at each barrier (between two
+// barriers one after the other, in descending and ascending order by
+// turns), a __shared__ variable being a static thread-local: the running
+// block's. Not supported, because Myelin's kernels do not use them: warp
+// votes and shuffles. Using one fails to compile.
 //
 // Floating-point contraction is off (the twin of nvcc -fmad=false): g++
 // never fuses a multiply and an add, so float arithmetic rounds exactly as
@@ -38,8 +38,10 @@
 #endif
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ucontext.h>
 
 #ifndef __cplusplus
 #error "simt.h is C++"
@@ -76,14 +78,39 @@ inline unsigned long long atomicAdd(unsigned long long *p, unsigned long long v)
 
 inline void __trap() { abort(); }
 
-// A block's shared variable: the launch runs one block at a time per OS
-// thread, and __syncthreads allows blocks of one thread only.
+// A block's shared variable: an OS thread runs one block at a time.
 #define __shared__ static thread_local
 
+// simt_block is the block that simt_launch_blocks runs on this OS thread:
+// its threads as fibers, and the scheduler's context.
+struct simt_fiber {
+    ucontext_t ctx;
+    unsigned tx;
+    bool waiting, done;
+};
+struct simt_block {
+    ucontext_t sched;
+    simt_fiber *cur;
+    void (*run)(void *);
+    void *body;
+};
+extern thread_local simt_block *simt_running;
+
+// __syncthreads: the running fiber waits for the block's other threads
+// (simt_launch_blocks); outside it, in a launch that runs threads one
+// after the other, only a block of one thread can meet at a barrier.
 inline void __syncthreads()
 {
+    simt_block *b = simt_running;
+    if (b != nullptr) {
+        b->cur->waiting = true;
+        swapcontext(&b->cur->ctx, &b->sched);
+        return;
+    }
     if (blockDim.x * blockDim.y * blockDim.z != 1) {
-        abort(); // a barrier among threads that run one after the other: launch it with blocks of one thread
+        fprintf(stderr, "simt: __syncthreads in a launch of blocks of %u threads run one after the other (use simt_launch_blocks)\n",
+                blockDim.x * blockDim.y * blockDim.z);
+        abort();
     }
 }
 
@@ -159,6 +186,91 @@ void simt_launch(dim3 grid, dim3 block, Body body, bool ascending = false)
             }
         }
     }
+}
+
+inline void simt_fiber_main()
+{
+    simt_block *b = simt_running;
+    b->run(b->body);
+    b->cur->done = true; // uc_link returns to the scheduler
+}
+
+// simt_launch_blocks runs a one-dimensional grid × block launch whose
+// threads meet at barriers (__syncthreads): blocks in descending order,
+// each block's threads as fibers with stacks of their own. Between two
+// barriers the threads run one after the other, in descending order, then
+// ascending at the next, and so on (so that a read of another thread's
+// write without a barrier between them shows). Every thread must reach
+// every barrier of its block: one that ends while others wait, or waits
+// while others have ended, aborts the process.
+template <class Body>
+void simt_launch_blocks(dim3 grid, dim3 block, Body body)
+{
+    if (grid.y != 1 || grid.z != 1 || block.y != 1 || block.z != 1) {
+        fprintf(stderr, "simt: simt_launch_blocks runs one-dimensional launches only\n");
+        abort();
+    }
+    if (block.x == 1) {
+        simt_launch(grid, block, body); // a barrier of one thread is no barrier
+        return;
+    }
+    const size_t stack = 256 << 10;
+    unsigned n = block.x;
+    simt_fiber *f = (simt_fiber *)calloc(n, sizeof(simt_fiber));
+    char *stacks = (char *)malloc(stack * n);
+    if (f == nullptr || stacks == nullptr) {
+        fprintf(stderr, "simt: no memory for %u fibers\n", n);
+        abort();
+    }
+    simt_block b;
+    b.run = [](void *p) { (*(Body *)p)(); };
+    b.body = &body;
+    gridDim = grid;
+    blockDim = block;
+    simt_running = &b;
+    for (unsigned bx = grid.x; bx-- > 0;) {
+        blockIdx.x = bx;
+        blockIdx.y = 0;
+        blockIdx.z = 0;
+        for (unsigned t = 0; t < n; t++) {
+            f[t].tx = t;
+            f[t].waiting = false;
+            f[t].done = false;
+            getcontext(&f[t].ctx);
+            f[t].ctx.uc_stack.ss_sp = stacks + stack * t;
+            f[t].ctx.uc_stack.ss_size = stack;
+            f[t].ctx.uc_link = &b.sched;
+            makecontext(&f[t].ctx, simt_fiber_main, 0);
+        }
+        for (unsigned round = 0;; round++) {
+            for (unsigned k = 0; k < n; k++) {
+                simt_fiber *g = &f[round % 2 == 0 ? n - 1 - k : k];
+                if (g->done) {
+                    continue;
+                }
+                g->waiting = false;
+                threadIdx.x = g->tx;
+                threadIdx.y = 0;
+                threadIdx.z = 0;
+                b.cur = g;
+                swapcontext(&b.sched, &g->ctx);
+            }
+            unsigned done = 0;
+            for (unsigned k = 0; k < n; k++) {
+                done += f[k].done ? 1 : 0;
+            }
+            if (done == n) {
+                break;
+            }
+            if (done != 0) {
+                fprintf(stderr, "simt: block %u: %u of %u threads ended while the others wait at a barrier\n", bx, done, n);
+                abort();
+            }
+        }
+    }
+    simt_running = nullptr;
+    free(stacks);
+    free(f);
 }
 
 #endif // MYELIN_SIMT_H

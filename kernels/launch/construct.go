@@ -100,6 +100,10 @@ type ConstructConfig struct {
 	// DefaultProceduralScratch).
 	Block, Threads int
 	ScratchBytes   int64
+	// SortBlock is the threads per block of the kernels whose threads
+	// work together on a row, part or target (the block sorts; default
+	// Block).
+	SortBlock int
 }
 
 // MirrorBuildSizes returns the encoded sizes of the Go mirrors of
@@ -139,12 +143,6 @@ type myelinBuild struct {
 	OldPort, NewPort, NChunks, Pad0        uint32
 }
 
-// SerialBlocks is implemented by a ConstructDevice that runs the threads
-// of a block one after the other (the host emulation) where it returns
-// true: the kernels whose threads meet at barriers (the block sorts) then
-// run in blocks of one thread.
-type SerialBlocks interface{ SerialBlocks() bool }
-
 // Constructor makes a network's synapse arrays with the construct kernels
 // (network.SynapseDevice). It keeps the arrays on the device from
 // Allocate to Finish, which copies them back and frees them; Close frees
@@ -152,7 +150,6 @@ type SerialBlocks interface{ SerialBlocks() bool }
 type Constructor struct {
 	dev    ConstructDevice
 	cfg    ConstructConfig
-	serial bool // dev runs a block's threads one after the other
 	layout *network.DeviceLayout
 	// Device arrays kept from Allocate to Finish.
 	abs, packed, weight, keys, mags, rowPtr uint64
@@ -185,9 +182,12 @@ func NewConstructor(dev ConstructDevice, cfg *ConstructConfig) *Constructor {
 		if cfg.ScratchBytes > 0 {
 			c.ScratchBytes = cfg.ScratchBytes
 		}
+		c.SortBlock = cfg.SortBlock
 	}
-	s, ok := dev.(SerialBlocks)
-	return &Constructor{dev: dev, cfg: c, serial: ok && s.SerialBlocks(), pool: map[string]*grown{}, most: map[int]uint64{}}
+	if c.SortBlock <= 0 {
+		c.SortBlock = c.Block
+	}
+	return &Constructor{dev: dev, cfg: c, pool: map[string]*grown{}, most: map[int]uint64{}}
 }
 
 // Close frees the device arrays that the Constructor still holds.
@@ -514,11 +514,7 @@ func (c *Constructor) launch(k ConstructKernel, b *myelinBuild, items uint64, sc
 // launchBlocks runs k, whose blocks' threads work together, over items
 // blocks of work, at most most of them at once.
 func (c *Constructor) launchBlocks(k ConstructKernel, b *myelinBuild, items, most uint64) error {
-	block := uint64(c.cfg.Block)
-	if c.serial {
-		block = 1
-	}
-	return c.run(k, b, max(1, min(items, most, 1<<31-1)), block, 0)
+	return c.run(k, b, max(1, min(items, most, 1<<31-1)), uint64(c.cfg.SortBlock), 0)
 }
 
 func (c *Constructor) run(k ConstructKernel, b *myelinBuild, grid, block uint64, a uint32) error {
@@ -532,6 +528,12 @@ func (c *Constructor) run(k ConstructKernel, b *myelinBuild, grid, block uint64,
 // blocksAtOnce bounds the blocks of a launch of block sorts: enough to
 // fill a large GPU many times over.
 const blocksAtOnce = 1 << 16
+
+// rowSumBlocks bounds the blocks of a row_sums launch, each with scratch
+// of its own for a target's synapses: several times the blocks that a
+// large GPU runs at once (an H100: 132 multiprocessors × 8 blocks of 256
+// threads).
+const rowSumBlocks = 1 << 13
 
 // Count implements network.SynapseDevice.
 func (c *Constructor) Count(j *network.DeviceJob, count []uint32, abs []float64) error {
@@ -772,7 +774,7 @@ func (c *Constructor) RowWeights(jobs []*network.DeviceJob, parts []uint64, abs 
 		entries = max(entries, n)
 	}
 	n := uint64(len(c.layout.RowPtr) - 1)
-	b, _, err := c.build(jobs, entries, n, false)
+	b, _, err := c.build(jobs, entries, min(n, rowSumBlocks), false)
 	if err != nil {
 		return err
 	}
