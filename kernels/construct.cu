@@ -402,6 +402,22 @@ extern "C" __global__ void myelin_construct_count(const __grid_constant__ Myelin
     }
 }
 
+// myelin_construct_place returns where synapse (unit u, partner pre) of
+// projection bp goes in pre's part of its row: under one-to-one and
+// all-to-all, the host's place (units ascending, the unit itself skipped
+// where the rule skips it); otherwise the next at pre's cursor, its place
+// found later by key (myelin_construct_order).
+__device__ __forceinline__ unsigned long long myelin_construct_place(const BuildProj *bp, unsigned u, unsigned pre)
+{
+    switch (bp->p.rule) {
+    case 2:
+        return bp->start[pre];
+    case 6:
+        return bp->start[pre] + ((bp->p.flags & MYELIN_PROC_SKIP_SELF) != 0 && u > pre ? u - 1 : u);
+    }
+    return atomicAdd(&bp->cursor[pre], 1ull);
+}
+
 // myelin_construct_fill(b, proj, -): pass 2 of projection proj, one unit
 // per thread (writeProjection): each synapse's packed word at its
 // presynaptic neuron's cursor, its key (unit << 32 | draw) where the rows
@@ -429,7 +445,7 @@ extern "C" __global__ void myelin_construct_fill(const __grid_constant__ MyelinB
         myelin_construct_partners(&b->net, p, (unsigned)u, tab, [&](unsigned c, unsigned pre) {
             unsigned d = myelin_construct_delay(&b->net, p, &dq);
             longest = d > longest ? d : longest;
-            unsigned long long at = atomicAdd(&bp->cursor[pre], 1ull);
+            unsigned long long at = myelin_construct_place(bp, (unsigned)u, pre);
             b->packed[at] = word | d;
             if ((bp->mode & MYELIN_CONSTRUCT_KEYS) != 0) {
                 b->keys[at] = u << 32 | c;

@@ -710,7 +710,7 @@ func (c *Constructor) Fill(j *network.DeviceJob, abs []float64) (uint32, error) 
 	if err != nil {
 		return 0, err
 	}
-	if j.Keys && !j.ByPre {
+	if j.Keys && !placed(&j.Device) {
 		c.pending = append(c.pending, j)
 	}
 	if j.Deferred {
@@ -719,6 +719,13 @@ func (c *Constructor) Fill(j *network.DeviceJob, abs []float64) (uint32, error) 
 		}
 	}
 	return f.maxDelay, nil
+}
+
+// placed reports whether the fill kernel writes each synapse of rule d
+// at its place in the row (myelin_construct_place): rules drawn per
+// presynaptic neuron, one-to-one and all-to-all.
+func placed(d *network.Device) bool {
+	return d.Rule != network.RuleFixedInDegree && d.Rule != network.RuleBernoulliByPost
 }
 
 // order sorts the parts of rows that the pending jobs filled by key: one
