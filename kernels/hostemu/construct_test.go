@@ -45,29 +45,35 @@ func TestConstructMirrors(t *testing.T) {
 // Build's byte for byte (parity.CompareBuilt: arrays, layout, scales,
 // counts, ring slots, input bounds bit for bit), in two launch geometries
 // (one with so little scratch that a few threads loop over all units),
-// and the device's memory is all freed.
+// one Constructor building every network in turn, and the device's memory
+// is all freed after each.
 func TestConstructEqualsBuild(t *testing.T) {
 	cases, err := parity.ConstructCases()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfgs := []launch.ConstructConfig{{Block: 32, Threads: 96, SortBlock: 1}, {Block: 64, Threads: 4096, ScratchBytes: 3000, SortBlock: 3}}
-	for _, c := range cases {
-		var wantBounds, gotBounds []float64
-		want, err := network.Build(c.Spec, network.Options{Threads: 2, InputBounds: func(b []float64) { wantBounds = b }})
-		if err != nil {
+	wants := make([]*network.Network, len(cases))
+	wantBounds := make([][]float64, len(cases))
+	for i, c := range cases {
+		if wants[i], err = network.Build(c.Spec, network.Options{Threads: 2, InputBounds: func(b []float64) { wantBounds[i] = b }}); err != nil {
 			t.Fatalf("%s: %v", c.Name, err)
 		}
-		for _, cfg := range cfgs {
-			mem := &Memory{live: map[uint64]unsafe.Pointer{}}
-			got, err := network.BuildOn(context.Background(), c.Spec, network.Options{Threads: 1, InputBounds: func(b []float64) { gotBounds = b }}, launch.NewConstructor(mem, &cfg))
+	}
+	for _, cfg := range cfgs {
+		// One Constructor builds every network, one after the other.
+		mem := &Memory{live: map[uint64]unsafe.Pointer{}}
+		con := launch.NewConstructor(mem, &cfg)
+		for i, c := range cases {
+			var gotBounds []float64
+			got, err := network.BuildOn(context.Background(), c.Spec, network.Options{Threads: 1, InputBounds: func(b []float64) { gotBounds = b }}, con)
 			if err != nil {
 				t.Fatalf("%s %+v: %v", c.Name, cfg, err)
 			}
 			if mem.Live() != 0 {
 				t.Errorf("%s %+v: %d device allocations left", c.Name, cfg, mem.Live())
 			}
-			if err := parity.CompareBuilt(want, got, wantBounds, gotBounds); err != nil {
+			if err := parity.CompareBuilt(wants[i], got, wantBounds[i], gotBounds); err != nil {
 				t.Errorf("%s %+v: %v", c.Name, cfg, err)
 			}
 		}

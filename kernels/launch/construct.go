@@ -190,7 +190,8 @@ func NewConstructor(dev ConstructDevice, cfg *ConstructConfig) *Constructor {
 	return &Constructor{dev: dev, cfg: c, pool: map[string]*grown{}, most: map[int]uint64{}}
 }
 
-// Close frees the device arrays that the Constructor still holds.
+// Close frees the device arrays that the Constructor still holds and
+// forgets the build (the Constructor may build another network).
 func (c *Constructor) Close() {
 	c.freeTemp()
 	for _, a := range []*uint64{&c.abs, &c.packed, &c.weight, &c.keys, &c.mags, &c.rowPtr, &c.hash.addr, &c.scratch.addr} {
@@ -204,7 +205,8 @@ func (c *Constructor) Close() {
 		delete(c.pool, name)
 	}
 	c.absLen, c.hash.bytes, c.scratch.bytes = 0, 0, 0
-	c.pending = nil
+	c.pending, c.layout = nil, nil
+	clear(c.most)
 }
 
 func (c *Constructor) freeTemp() {
