@@ -383,10 +383,55 @@ func (b *builder) synapsesOn(projs []*spikingProj) error {
 	case !fin.Keep && (uint64(len(packed)) != words || uint64(len(weight)) != stored):
 		return fmt.Errorf("synapses on the device: %d words and %d weights back, want %d and %d", len(packed), len(weight), words, stored)
 	}
+	if !fin.Keep {
+		if err := checkRows(net.Syn.RowPtr, packed, net.Syn.DelayBits, fin.NewPort, net.N, maxDelay, b.threads); err != nil {
+			return fmt.Errorf("synapses on the device: the arrays came back malformed: %w", err)
+		}
+	}
 	net.Syn.Packed, net.Syn.Weight, net.Syn.Resident, net.Syn.PortBit = packed, weight, res, fin.NewPort
 	b.delayLayout(projs)
 	for _, sp := range projs {
 		sp.count, sp.cursor = nil, nil
+	}
+	return nil
+}
+
+// checkRows returns an error naming the first row of packed (a device's
+// words, before the host relies on them: the STDP index, the CPU backend)
+// that is not sorted by word or holds a target outside the n neurons or a
+// delay above maxDelay steps (port the slow port's bit, not part of the
+// delay), on up to threads goroutines.
+func checkRows(rowPtr []uint64, packed []uint32, dbits, port, n, maxDelay uint32, threads int) error {
+	const rowsPerChunk = 4096
+	rows := len(rowPtr) - 1
+	if rows < 0 || rowPtr[rows] != uint64(len(packed)) {
+		return fmt.Errorf("%d words for %d row pointers", len(packed), len(rowPtr))
+	}
+	mask := uint32(1)<<dbits - 1
+	k := (rows + rowsPerChunk - 1) / rowsPerChunk
+	bad := make([]error, k)
+	forChunks(threads, k, func(c int) {
+		for r := c * rowsPerChunk; r < min(rows, (c+1)*rowsPerChunk); r++ {
+			row := packed[rowPtr[r]:rowPtr[r+1]]
+			for i, w := range row {
+				switch {
+				case w>>dbits >= n:
+					bad[c] = fmt.Errorf("row %d, synapse %d: target %d of %d neurons", r, i, w>>dbits, n)
+				case w&mask&^port > maxDelay:
+					bad[c] = fmt.Errorf("row %d, synapse %d: a delay of %d steps, above the longest drawn (%d)", r, i, w&mask&^port, maxDelay)
+				case i > 0 && row[i-1] > w:
+					bad[c] = fmt.Errorf("row %d: not sorted at synapse %d", r, i)
+				default:
+					continue
+				}
+				return
+			}
+		}
+	})
+	for _, err := range bad {
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
