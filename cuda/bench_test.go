@@ -204,6 +204,36 @@ func BenchmarkDeliverSegments(b *testing.B) {
 	}
 }
 
+// BenchmarkDeliverBlocks measures the per-step time of brunel at 1,000
+// and 12,500 neurons (one fused launch per step: the update's blocks and
+// DeliverBlocks more) and of the microcircuit at scale 0.1 (update and
+// delivery in two launches) as the delivery's grid goes from one block
+// per SM to 8 (the benchmarks' and the backend's default): whether the
+// per-step floor at 1,000 neurons (5.1 µs on an H100, issue 9's target
+// 4 µs) is the scheduling of blocks that find no work. One iteration is
+// 1,000 steps after 200 of warm-up. Run it on a GPU machine:
+// bin/cuda.test -test.run '^$' -test.bench DeliverBlocks -test.benchtime 3x.
+func BenchmarkDeliverBlocks(b *testing.B) {
+	d := openDevice(b)
+	sms := max(1, d.Info().SMs)
+	for _, c := range []parity.Case{
+		{Name: "brunel1000", Model: "brunel", Set: map[string]string{"n": "1000", "duration_ms": "1000"}},
+		{Name: "brunel12500", Model: "brunel", Set: map[string]string{"n": "12500", "duration_ms": "1000"}},
+		{Name: "microcircuit0.1", Model: "microcircuit", Set: map[string]string{"scale": "0.1", "duration_ms": "1000"}},
+	} {
+		net, err := parity.Build(c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, per := range []int{1, 2, 4, 8} {
+			cfg := launch.Config{Block: 256, DeliverBlocks: per * sms, Persistent: launch.PersistentOff}
+			b.Run(fmt.Sprintf("%s/deliver_blocks=%d", c.Name, per*sms), func(b *testing.B) {
+				benchSteps(b, d, net, cfg, 200, 1000)
+			})
+		}
+	}
+}
+
 // BenchmarkProcedural measures brunel with every projection procedural
 // (fixed out-degree rules regenerated at each spike, no synapse stored):
 // 100,000 neurons at in-degree 1,000 (10⁸ synapses), and 4,000,000 neurons
