@@ -11,26 +11,32 @@
 //   myelin_construct_fill         pass 2: packed words (and stored
 //                                 weights; deferred ones as float32, their
 //                                 magnitudes added to the bound) into the
-//                                 projection's part of each row, at atomic
-//                                 cursors, with each word's unit and draw
-//                                 as its key
-//   myelin_construct_order        the part of each row sorted by key: the
-//                                 host's pass-2 order (units ascending,
-//                                 draws in order), independent of the
-//                                 atomics' order
+//                                 projection's part of each row, at their
+//                                 places (one-to-one, all-to-all) or at
+//                                 atomic cursors, with each word's unit
+//                                 and draw as its key
+//   myelin_construct_order        the parts written at cursors sorted by
+//                                 key, for every projection at once, a
+//                                 block per part: the host's pass-2 order
+//                                 (units ascending, draws in order),
+//                                 independent of the atomics' order
 //   myelin_construct_row_weights  row-order weights (rowweights.go), as
 //                                 float32 bits, and their magnitudes
 //   myelin_construct_row_sums     the magnitudes summed per target in the
-//                                 host's order: by parts of the rows, rows
-//                                 ascending, then added in part order
-//   myelin_construct_finish       each row finished as sortRows does:
-//                                 deferred weights quantized, rows sorted,
-//                                 the slow port's bit lowered
+//                                 host's order (by parts of the rows, rows
+//                                 ascending, then added in part order), a
+//                                 block per target
+//   myelin_construct_finish       each row finished as sortRows does, a
+//                                 block per row: deferred weights
+//                                 quantized, rows sorted, the slow port's
+//                                 bit lowered
 //
-// Rules: those whose unit is a postsynaptic neuron (fixed in-degree,
-// pairwise Bernoulli, one-to-one, all-to-all; myelin_construct_partners). The draws are procedural.cuh's
-// twins of the host's (Philox streams restarted per unit, the ziggurat,
-// the delay tables).
+// and, for rules drawn per presynaptic neuron (fixed out-degree, pairwise
+// Bernoulli by source), myelin_construct_count_pre, _const_sums_pre,
+// _mags_pre, _scatter_pre, _drawn_sums_pre and _fill_pre. The draws are
+// procedural.cuh's twins of the host's (Philox streams restarted per
+// unit, the ziggurat, the delay tables); the sorts are block sorts
+// (myelin_construct_block_sort).
 #include "network.cuh"
 #include "procedural.cuh"
 
@@ -44,13 +50,19 @@
 // wofs], unless wofs is MYELIN_COMPACT. mode: MYELIN_CONSTRUCT_*; aw the
 // magnitude of a constant weight (MYELIN_CONSTRUCT_SUM_CONST); floor_mag
 // the least magnitude that pass 1 adds per drawn weight (an STDP
-// projection's w_max, 0 otherwise).
+// projection's w_max, 0 otherwise). For row-order weights of a rule whose
+// synapses are written at cursors, the order kernel records where each
+// landed (MyelinBuild.inv): synapse c of unit u at inv[inv_base +
+// myelin_construct_unit_first(bp, u) + c], ustart the units' first
+// synapses under pairwise Bernoulli (n_post + 1 entries).
 struct BuildProj {
     ProcDesc p;
     unsigned *count;
     const unsigned long long *start;
     unsigned long long *cursor;
     unsigned long long wofs;
+    const unsigned long long *ustart;
+    unsigned long long inv_base;
     double aw, floor_mag;
     unsigned mode, port, pre_pop, post_pop;
 };
@@ -73,7 +85,9 @@ struct BuildProj {
 // each; never cleared); row_sums has a slot per block. bad receives
 // n_projs - q for the least projection q that drew a weight that is not
 // finite (the host then reports it); most receives the most
-// partners of a unit (myelin_construct_count). A launch over the items
+// partners of a unit (myelin_construct_count), and unit_n, where set,
+// each unit's; inv, where set, the places of the synapses that the order
+// kernel puts in order (BuildProj.inv_base). A launch over the items
 // of several projections (rows, or parts of rows) finds them through
 // item_first (n_projs + 1 entries). abs is the input bound of
 // every neuron; keys and mags are per synapse (where some projection
@@ -101,6 +115,8 @@ struct MyelinBuild {
     unsigned *max_delay;
     unsigned *bad;
     unsigned *most;
+    unsigned *unit_n;
+    unsigned long long *inv;
     const unsigned long long *item_first;
     const unsigned long long *row_ptr;
     const unsigned long long *part_ptr;
@@ -383,6 +399,9 @@ extern "C" __global__ void myelin_construct_count(const __grid_constant__ Myelin
         unsigned n = myelin_construct_partners(&b->net, p, (unsigned)u, tab,
                                                [&](unsigned c, unsigned pre) { atomicAdd(&bp->count[pre], 1u); });
         atomicMax(b->most, n);
+        if (b->unit_n != 0) {
+            b->unit_n[u] = n;
+        }
         if ((bp->mode & MYELIN_CONSTRUCT_SUM_CONST) != 0) {
             double x = one ? 0.0 : abs[u];
             for (unsigned c = 0; c < n; c++) {
@@ -466,10 +485,19 @@ extern "C" __global__ void myelin_construct_fill(const __grid_constant__ MyelinB
     atomicMax(b->max_delay, longest);
 }
 
+// myelin_construct_unit_first returns how many synapses of projection bp
+// the units before u have (u × k under a fixed in-degree; from ustart
+// under pairwise Bernoulli).
+__device__ __forceinline__ unsigned long long myelin_construct_unit_first(const BuildProj *bp, unsigned long long u)
+{
+    return bp->p.rule == 7 ? bp->ustart[u] : u * bp->p.k;
+}
+
 // myelin_construct_order(b, -, -): the part of each row of every
 // projection of the launch sorted by key, one part (a presynaptic neuron
 // of a projection: its item) per block: the order in which the host's
-// pass 2 writes it.
+// pass 2 writes it. Where b->inv is set, each row-order synapse's place
+// goes there too.
 extern "C" __global__ void myelin_construct_order(const __grid_constant__ MyelinBuild b_, unsigned unused0,
                                                   unsigned unused1)
 {
@@ -479,8 +507,14 @@ extern "C" __global__ void myelin_construct_order(const __grid_constant__ Myelin
         const BuildProj *bp = &b->projs[myelin_construct_item(b, x, &i)];
         bool keep = (bp->mode & (MYELIN_CONSTRUCT_KEEP | MYELIN_CONSTRUCT_DEFER)) != 0; // weights stored in pass 2
         unsigned long long lo = bp->start[i];
-        myelin_construct_block_sort(b->keys + lo, b->packed + lo, keep ? b->weight + (lo - bp->wofs) : 0,
-                                    bp->count[i]);
+        unsigned n = bp->count[i];
+        myelin_construct_block_sort(b->keys + lo, b->packed + lo, keep ? b->weight + (lo - bp->wofs) : 0, n);
+        if (b->inv != 0 && (bp->mode & MYELIN_CONSTRUCT_ROWW) != 0) {
+            for (unsigned j = threadIdx.x; j < n; j += blockDim.x) {
+                unsigned long long k = b->keys[lo + j];
+                b->inv[bp->inv_base + myelin_construct_unit_first(bp, k >> 32) + (unsigned)k] = lo + j;
+            }
+        }
     }
 }
 
@@ -704,22 +738,6 @@ extern "C" __global__ void myelin_construct_fill_pre(const __grid_constant__ Mye
     atomicMax(b->max_delay, longest);
 }
 
-// myelin_construct_find returns where key sits in the sorted keys [lo, hi).
-__device__ __forceinline__ unsigned long long myelin_construct_find(const unsigned long long *keys,
-                                                                    unsigned long long lo, unsigned long long hi,
-                                                                    unsigned long long key)
-{
-    while (lo < hi) {
-        unsigned long long m = lo + (hi - lo) / 2;
-        if (keys[m] < key) {
-            lo = m + 1;
-        } else {
-            hi = m;
-        }
-    }
-    return lo;
-}
-
 // myelin_construct_pop returns the population of global neuron i.
 __device__ __forceinline__ unsigned myelin_construct_pop(const MyelinBuild *b, unsigned i)
 {
@@ -741,40 +759,45 @@ __device__ __forceinline__ unsigned myelin_construct_pop(const MyelinBuild *b, u
 // drawRowWeights adds them: the rows split in n_parts parts (part_ptr),
 // each summing over its rows in ascending order (a row's projections in
 // spec order, then its synapses in order: ascending packed index), the
-// parts' sums added in part order. The block's first thread gathers the
-// target's synapses of every such projection (a unit's partners, found in
-// their rows by key) into the block's scratch, the block sorts them by
-// packed index, and the first thread walks the parts.
+// parts' sums added in part order. The block lists the target's synapses
+// of every such projection in its scratch (their places: from inv, where
+// the order kernel recorded them, or as all-to-all writes them), sorts
+// them, and its first thread walks the parts.
 extern "C" __global__ void myelin_construct_row_sums(const __grid_constant__ MyelinBuild b_, unsigned unused0,
                                                      unsigned unused1)
 {
     const MyelinBuild *b = &b_;
-    __shared__ unsigned long long gathered;
     if (blockIdx.x >= b->slots) {
         return;
     }
-    unsigned *tab = b->hash + blockIdx.x * (unsigned long long)b->hash_words;
     unsigned long long *pos = (unsigned long long *)(b->scratch + blockIdx.x * (unsigned long long)b->slot_words);
     unsigned long long stride = gridDim.x < b->slots ? gridDim.x : b->slots;
     for (unsigned long long g = blockIdx.x; g < b->n; g += stride) {
         unsigned pop = myelin_construct_pop(b, (unsigned)g);
-        unsigned long long u = g - b->pop_first[pop];
-        if (threadIdx.x == 0) {
-            unsigned long long n = 0;
-            for (unsigned q = 0; q < b->n_projs; q++) {
-                const BuildProj *bp = &b->projs[q];
-                if (bp->post_pop != pop || (bp->mode & MYELIN_CONSTRUCT_ROWW) == 0) {
-                    continue;
-                }
-                myelin_construct_partners(&b->net, &bp->p, (unsigned)u, tab, [&](unsigned c, unsigned pre) {
-                    unsigned long long lo = bp->start[pre];
-                    pos[n++] = myelin_construct_find(b->keys, lo, lo + bp->count[pre], u << 32 | c);
-                });
+        unsigned long long u = g - b->pop_first[pop], n = 0;
+        for (unsigned q = 0; q < b->n_projs; q++) {
+            const BuildProj *bp = &b->projs[q];
+            if (bp->post_pop != pop || (bp->mode & MYELIN_CONSTRUCT_ROWW) == 0) {
+                continue;
             }
-            gathered = n;
+            bool skip = (bp->p.flags & MYELIN_PROC_SKIP_SELF) != 0;
+            if (bp->p.rule == 6) { // all-to-all: every presynaptic neuron, at its place (myelin_construct_place)
+                unsigned long long m = bp->p.pre_size - (skip ? 1 : 0);
+                for (unsigned long long c = threadIdx.x; c < m; c += blockDim.x) {
+                    unsigned long long pre = skip && c >= u ? c + 1 : c;
+                    pos[n + c] = bp->start[pre] + (skip && u > pre ? u - 1 : u);
+                }
+                n += m;
+            } else {
+                unsigned long long first = bp->inv_base + myelin_construct_unit_first(bp, u);
+                unsigned long long m = myelin_construct_unit_first(bp, u + 1) - myelin_construct_unit_first(bp, u);
+                for (unsigned long long c = threadIdx.x; c < m; c += blockDim.x) {
+                    pos[n + c] = b->inv[first + c];
+                }
+                n += m;
+            }
         }
         __syncthreads();
-        unsigned long long n = gathered;
         myelin_construct_block_sort(pos, 0, 0, n);
         if (threadIdx.x == 0 && n > 0) {
             double x = b->abs[g], s = 0.0;
@@ -789,7 +812,7 @@ extern "C" __global__ void myelin_construct_row_sums(const __grid_constant__ Mye
             }
             b->abs[g] = x + s;
         }
-        __syncthreads(); // the first thread gathers the next target into pos
+        __syncthreads(); // the next target's places go to pos
     }
 }
 

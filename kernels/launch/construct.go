@@ -116,6 +116,7 @@ func MirrorBuildSizes() []int {
 type buildProj struct {
 	P                           procDesc
 	Count, Start, Cursor, WOfs  uint64
+	UStart, InvBase             uint64
 	AW, Floor                   float64
 	Mode, Port, PrePop, PostPop uint32
 }
@@ -134,7 +135,7 @@ type myelinBuild struct {
 	Net                                    netDesc
 	Projs, Packed, Weight, Keys, Mags, Abs uint64
 	Hash, Scratch, MaxDelay, Bad, Most     uint64
-	ItemFirst, RowPtr                      uint64
+	UnitN, Inv, ItemFirst, RowPtr          uint64
 	PartPtr, PopFirst, Shift, WBase, Owned uint64
 	TStart, TMag, TTgt, TPtr, TCur, TPos   uint64
 	CCount, Chunk                          uint64
@@ -162,8 +163,15 @@ type Constructor struct {
 	// temp lists the large arrays of the current call, freed at its end.
 	temp []uint64
 	// most is the most partners of a unit of each counted projection
-	// drawn per postsynaptic neuron, by DeviceJob.Index.
-	most map[int]uint64
+	// drawn per postsynaptic neuron, by DeviceJob.Index; ustart the first
+	// synapse of each unit of a Bernoulli one (RuleBernoulliByPost), from
+	// its units' partners as Count found them.
+	most   map[int]uint64
+	ustart map[int][]uint64
+	// inv (with invBase by DeviceJob.Index) receives, while RowWeights
+	// puts the pending parts in order, where each row-order synapse went.
+	inv     uint64
+	invBase map[int]uint64
 	// pending are the filled jobs whose rows' parts await their order
 	// (one launch for all of them, before RowWeights and Finish).
 	pending []*network.DeviceJob
@@ -187,7 +195,7 @@ func NewConstructor(dev ConstructDevice, cfg *ConstructConfig) *Constructor {
 	if c.SortBlock <= 0 {
 		c.SortBlock = c.Block
 	}
-	return &Constructor{dev: dev, cfg: c, pool: map[string]*grown{}, most: map[int]uint64{}}
+	return &Constructor{dev: dev, cfg: c, pool: map[string]*grown{}, most: map[int]uint64{}, ustart: map[int][]uint64{}, invBase: map[int]uint64{}}
 }
 
 // Close frees the device arrays that the Constructor still holds and
@@ -205,8 +213,10 @@ func (c *Constructor) Close() {
 		delete(c.pool, name)
 	}
 	c.absLen, c.hash.bytes, c.scratch.bytes = 0, 0, 0
-	c.pending, c.layout = nil, nil
+	c.pending, c.layout, c.inv = nil, nil, 0
 	clear(c.most)
+	clear(c.ustart)
+	clear(c.invBase)
 }
 
 func (c *Constructor) freeTemp() {
@@ -368,14 +378,14 @@ func f64bits(v []float64) []uint64 {
 }
 
 // scratchFor returns the words of a thread that draws the partners of
-// jobs: its hash set for Floyd's sampler (table), and its other scratch
-// (words: the sorted targets of a fixed out-degree row, and entries
-// pairs of words for the row sums), an even number.
-func scratchFor(jobs []*network.DeviceJob, entries uint64) (table, words uint64) {
+// jobs (where draws): its hash set for Floyd's sampler (table), and its
+// other scratch (words: the sorted targets of a fixed out-degree row, and
+// entries pairs of words for a block's row sums), an even number.
+func scratchFor(jobs []*network.DeviceJob, entries uint64, draws bool) (table, words uint64) {
 	var list uint64
 	for _, j := range jobs {
 		d := &j.Device
-		if floyd(d) {
+		if floyd(d) && draws {
 			table = max(table, uint64(1)<<hashBits(d.K))
 		}
 		if d.Rule == network.RuleFixedOutDegree {
@@ -438,6 +448,15 @@ func (c *Constructor) descs(jobs []*network.DeviceJob, thr *[]uint32, cursors bo
 				return nil, err
 			}
 		}
+		if us, ok := c.ustart[j.Index]; ok && j.RowWeights {
+			if len(us) != int(d.NPost)+1 {
+				return nil, fmt.Errorf("%s: %d unit starts for %d units", where, len(us), d.NPost)
+			}
+			if bp.UStart, err = c.upload(littleEndian(us), fmt.Sprint("ustart ", q)); err != nil {
+				return nil, err
+			}
+		}
+		bp.InvBase = c.invBase[j.Index]
 		out = append(out, bp)
 	}
 	return out, nil
@@ -448,7 +467,7 @@ func (c *Constructor) descs(jobs []*network.DeviceJob, thr *[]uint32, cursors bo
 // pairs per thread, for launches over at most units units of work, with
 // the kept arrays, its flags zero; and the descriptors.
 func (c *Constructor) build(jobs []*network.DeviceJob, entries, units uint64, cursors bool) (*myelinBuild, []buildProj, error) {
-	table, words := scratchFor(jobs, entries)
+	table, words := scratchFor(jobs, entries, entries == 0)
 	if table+words >= 1<<31 {
 		return nil, nil, fmt.Errorf("launch: a construct thread needs %d words of scratch: too many: %w", table+words, network.ErrNotOnDevice)
 	}
@@ -457,7 +476,7 @@ func (c *Constructor) build(jobs []*network.DeviceJob, entries, units uint64, cu
 	if err != nil {
 		return nil, nil, err
 	}
-	b := &myelinBuild{Packed: c.packed, Weight: c.weight, Keys: c.keys, Mags: c.mags, Abs: c.abs, RowPtr: c.rowPtr}
+	b := &myelinBuild{Packed: c.packed, Weight: c.weight, Keys: c.keys, Mags: c.mags, Abs: c.abs, RowPtr: c.rowPtr, Inv: c.inv}
 	if len(jobs) > 0 {
 		seed := jobs[0].Seed
 		b.Net.Key0, b.Net.Key1 = uint32(seed), uint32(seed>>32)
@@ -553,6 +572,12 @@ func (c *Constructor) Count(j *network.DeviceJob, count []uint32, abs []float64)
 	if err != nil {
 		return err
 	}
+	bern := j.Device.Rule == network.RuleBernoulliByPost
+	if bern {
+		if b.UnitN, err = c.zeroed(4*int64(j.Device.NPost), "unit_n"); err != nil {
+			return err
+		}
+	}
 	if j.ByPre {
 		err = c.countPre(j, b, bps[0].Count, count)
 	} else {
@@ -570,6 +595,17 @@ func (c *Constructor) Count(j *network.DeviceJob, count []uint32, abs []float64)
 	}
 	if !j.ByPre {
 		c.most[j.Index] = uint64(f.most)
+	}
+	if bern {
+		n := make([]uint32, j.Device.NPost)
+		if err := readInto(c.dev, b.UnitN, n); err != nil {
+			return err
+		}
+		us := make([]uint64, len(n)+1)
+		for u, v := range n {
+			us[u+1] = us[u] + uint64(v)
+		}
+		c.ustart[j.Index] = us
 	}
 	return c.readAbs(abs)
 }
@@ -731,12 +767,11 @@ func placed(d *network.Device) bool {
 }
 
 // order sorts the parts of rows that the pending jobs filled by key: one
-// launch, a part per block.
+// launch, a part per block (its temporaries are its caller's).
 func (c *Constructor) order() error {
 	if len(c.pending) == 0 {
 		return nil
 	}
-	defer c.freeTemp()
 	b, _, err := c.build(c.pending, 0, 1, false)
 	if err != nil {
 		return err
@@ -757,6 +792,25 @@ func (c *Constructor) RowWeights(jobs []*network.DeviceJob, parts []uint64, abs 
 	defer c.freeTemp()
 	if c.layout == nil || c.mags == 0 {
 		return errors.New("launch: RowWeights before Allocate (or without Mags)")
+	}
+	// Where the order kernel puts each synapse of a rule written at
+	// cursors: 8 bytes per synapse, for the row sums.
+	var invTotal uint64
+	for _, j := range jobs {
+		if placed(&j.Device) {
+			continue
+		}
+		c.invBase[j.Index] = invTotal
+		for _, v := range j.Count {
+			invTotal += uint64(v)
+		}
+	}
+	if invTotal > 0 {
+		var err error
+		if c.inv, err = c.zeroed(int64(8*invTotal), "inv"); err != nil {
+			return err
+		}
+		defer func() { c.inv = 0 }() // freed with the call's other temporaries
 	}
 	if err := c.order(); err != nil {
 		return err
