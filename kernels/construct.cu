@@ -674,6 +674,47 @@ extern "C" __global__ void myelin_construct_scatter_pre(const __grid_constant__ 
     }
 }
 
+// myelin_construct_walk returns x plus the magnitudes mag[pos[e]] of the
+// ascending positions pos[0, n), summed from 0 within each segment and
+// the segments' sums added to x in order: segment k ends before position
+// bound(k) (~0 for the last). The sums are the host's, one addition at a
+// time; the loads are issued MYELIN_CONSTRUCT_WALK at a time, so
+// that one thread's walk is not one memory latency per synapse.
+#define MYELIN_CONSTRUCT_WALK 8
+template <class Bound>
+__device__ __forceinline__ double myelin_construct_walk(const unsigned long long *pos, const double *mag,
+                                                        unsigned long long n, double x, Bound bound)
+{
+    double s = 0.0;
+    unsigned seg = 0;
+    unsigned long long next = bound(0u);
+    for (unsigned long long e = 0; e < n; e += MYELIN_CONSTRUCT_WALK) {
+        unsigned long long q[MYELIN_CONSTRUCT_WALK];
+        double v[MYELIN_CONSTRUCT_WALK];
+#pragma unroll
+        for (unsigned k = 0; k < MYELIN_CONSTRUCT_WALK; k++) {
+            q[k] = e + k < n ? pos[e + k] : 0;
+        }
+#pragma unroll
+        for (unsigned k = 0; k < MYELIN_CONSTRUCT_WALK; k++) {
+            v[k] = e + k < n ? mag[q[k]] : 0.0;
+        }
+#pragma unroll
+        for (unsigned k = 0; k < MYELIN_CONSTRUCT_WALK; k++) {
+            if (e + k < n) {
+                while (q[k] >= next) {
+                    x += s;
+                    s = 0.0;
+                    seg++;
+                    next = bound(seg);
+                }
+                s += v[k];
+            }
+        }
+    }
+    return x + s;
+}
+
 // myelin_construct_drawn_sums_pre(b, proj, -): the bounds of projection
 // proj's targets for drawn weights, one target per block, in the host's
 // order: its synapses by position (units ascending, then in row order),
@@ -691,17 +732,10 @@ extern "C" __global__ void myelin_construct_drawn_sums_pre(const __grid_constant
         if (threadIdx.x != 0) {
             continue;
         }
-        double x = b->abs[p->post_first + t], s = 0.0;
-        unsigned c = 0;
-        for (unsigned long long e = 0; e < n; e++) {
-            while (c + 1 < b->n_chunks && pos[e] >= b->t_start[b->chunk[c + 1]]) {
-                x += s;
-                s = 0.0;
-                c++;
-            }
-            s += b->t_mag[pos[e]];
-        }
-        b->abs[p->post_first + t] = x + s;
+        b->abs[p->post_first + t] =
+            myelin_construct_walk(pos, b->t_mag, n, b->abs[p->post_first + t], [&](unsigned c) {
+                return c + 1 < b->n_chunks ? b->t_start[b->chunk[c + 1]] : ~0ull;
+            });
     }
 }
 
@@ -800,17 +834,9 @@ extern "C" __global__ void myelin_construct_row_sums(const __grid_constant__ Mye
         __syncthreads();
         myelin_construct_block_sort(pos, 0, 0, n);
         if (threadIdx.x == 0 && n > 0) {
-            double x = b->abs[g], s = 0.0;
-            unsigned part = 0;
-            for (unsigned long long e = 0; e < n; e++) {
-                while (pos[e] >= b->part_ptr[part + 1]) {
-                    x += s;
-                    s = 0.0;
-                    part++;
-                }
-                s += b->mags[pos[e]];
-            }
-            b->abs[g] = x + s;
+            b->abs[g] = myelin_construct_walk(pos, b->mags, n, b->abs[g], [&](unsigned part) {
+                return part < b->n_parts ? b->part_ptr[part + 1] : ~0ull;
+            });
         }
         __syncthreads(); // the next target's places go to pos
     }
