@@ -79,8 +79,8 @@ struct BuildProj {
 // net supplies the streams' keys and proc_thr (the ziggurat's and the
 // delay tables) to procedural.cuh's draws; nothing else of it is set.
 // hash holds slots threads' hash sets for Floyd's sampler (hash_words
-// each, of which a rule uses 2^hash_bits; zero between uses: every use
-// clears its set), scratch their other words (slot_words each: the sorted
+// each, of which a rule uses 2^(hash_bits+1); MyelinHashSet: zero when
+// allocated, never cleared, epoch0 the launch's first epoch), scratch their other words (slot_words each: the sorted
 // targets of a fixed out-degree row, or row_sums' entries, two words
 // each; never cleared); row_sums has a slot per block. bad receives
 // n_projs - q for the least projection q that drew a weight that is not
@@ -134,7 +134,7 @@ struct MyelinBuild {
     const unsigned *chunk;
     unsigned n_projs, n_pops, n, delay_bits;
     unsigned slots, slot_words, hash_words, n_parts;
-    unsigned old_port, new_port, n_chunks, pad0;
+    unsigned old_port, new_port, n_chunks, epoch0;
 };
 
 // The rules' partners are visited in order, each by a call f(c, t): the
@@ -175,15 +175,48 @@ __device__ __forceinline__ unsigned myelin_construct_bernoulli(const MyelinNet *
     return n;
 }
 
+// myelin_construct_find returns the position of candidate t in the hash
+// set of entries tab (2^bits of them; linear probing): an entry is in the
+// set of the current use, epoch, if its high word is epoch, and then holds
+// t+1 in its low word. It returns the free entry where t would go if t is
+// not there, and whether it is.
+__device__ __forceinline__ unsigned myelin_construct_find(const unsigned long long *tab, unsigned bits,
+                                                          unsigned long long epoch, unsigned t, bool *found)
+{
+    unsigned mask = (1u << bits) - 1u;
+    unsigned pos = (t * 0x9E3779B1u) >> (32 - bits);
+    for (;;) {
+        unsigned long long v = tab[pos];
+        if ((v >> 32) != epoch) {
+            *found = false;
+            return pos;
+        }
+        if ((unsigned)v == t + 1) {
+            *found = true;
+            return pos;
+        }
+        pos = (pos + 1) & mask;
+    }
+}
+
+// MyelinHashSet is a thread's hash set for Floyd's sampler: 2^hash_bits
+// entries of 8 bytes (myelin_construct_find). A launch's use of it for
+// unit u has the epoch epoch0 + u + 1, so the entries of earlier uses
+// (other units, earlier launches: the host gives every launch epochs of
+// its own) count as free, and the set is never cleared.
+struct MyelinHashSet {
+    unsigned long long *tab;
+    unsigned epoch0;
+};
+
 // myelin_construct_choose visits the k partners of unit u that
 // generator.choose draws out of size candidates, in draw order, the unit
 // itself skipped within one population without autapses (a candidate
 // t >= u is t+1): k independent draws with multapses, Floyd's sampler
-// without, with the hash set tab (2^hash_bits words, zero before and
-// after). It returns k.
+// without, with the hash set hs. It returns k.
 template <class F>
 __device__ __forceinline__ unsigned myelin_construct_choose(const MyelinNet *net, const ProcDesc *p, unsigned u,
-                                                            unsigned size, unsigned *tab, F f)
+                                                            unsigned size, MyelinHashSet hs, F f)
 {
     bool skip = (p->flags & MYELIN_PROC_SKIP_SELF) != 0;
     unsigned k = p->k;
@@ -196,19 +229,17 @@ __device__ __forceinline__ unsigned myelin_construct_choose(const MyelinNet *net
         }
         return k;
     }
+    unsigned long long *tab = hs.tab, epoch = (unsigned long long)hs.epoch0 + u + 1;
     for (unsigned c = 0, j = m - k; j < m; j++, c++) {
         unsigned t = __umulhi(myelin_seq_next(&cq), j + 1);
         bool found;
-        unsigned pos = myelin_proc_find(tab, p->hash_bits, t, &found);
+        unsigned pos = myelin_construct_find(tab, p->hash_bits, epoch, t, &found);
         if (found) {
             t = j; // never drawn yet: every member is below j
-            pos = myelin_proc_find(tab, p->hash_bits, t, &found);
+            pos = myelin_construct_find(tab, p->hash_bits, epoch, t, &found);
         }
-        tab[pos] = t + 1;
+        tab[pos] = epoch << 32 | (t + 1);
         f(c, skip && t >= u ? t + 1 : t);
-    }
-    for (unsigned i = 0, n = 1u << p->hash_bits; i < n; i++) {
-        tab[i] = 0;
     }
     return k;
 }
@@ -221,7 +252,7 @@ __device__ __forceinline__ unsigned myelin_construct_choose(const MyelinNet *net
 // (rule 7: myelin_construct_bernoulli).
 template <class F>
 __device__ __forceinline__ unsigned myelin_construct_partners(const MyelinNet *net, const ProcDesc *p, unsigned u,
-                                                              unsigned *tab, F f)
+                                                              MyelinHashSet hs, F f)
 {
     bool skip = (p->flags & MYELIN_PROC_SKIP_SELF) != 0;
     switch (p->rule) {
@@ -243,7 +274,7 @@ __device__ __forceinline__ unsigned myelin_construct_partners(const MyelinNet *n
     case 7:
         return myelin_construct_bernoulli(net, p, u, p->pre_size, f);
     }
-    return myelin_construct_choose(net, p, u, p->pre_size, tab, f);
+    return myelin_construct_choose(net, p, u, p->pre_size, hs, f);
 }
 
 // The draws of a synapse's weight and delay (procedural.cuh's), as
@@ -278,12 +309,13 @@ __device__ __forceinline__ unsigned myelin_construct_delay(const MyelinNet *net,
     return p->dkind == 0 ? p->cdelay : myelin_construct_delay_drawn(net, p, dq);
 }
 
-// myelin_construct_slot sets thread gid's hash set *tab and scratch words
+// myelin_construct_slot sets thread gid's hash set *hs and scratch words
 // *words, and the stride of the threads' loop over their work (the
 // threads that have a slot); false if the launch has more threads than
 // slots.
 __device__ __forceinline__ bool myelin_construct_slot(const MyelinBuild *b, unsigned long long gid,
-                                                      unsigned long long *stride, unsigned **tab, unsigned **words)
+                                                      unsigned long long *stride, MyelinHashSet *hs,
+                                                      unsigned **words)
 {
     *stride = (unsigned long long)gridDim.x * blockDim.x;
     if (*stride > b->slots) {
@@ -292,7 +324,8 @@ __device__ __forceinline__ bool myelin_construct_slot(const MyelinBuild *b, unsi
     if (gid >= b->slots) {
         return false;
     }
-    *tab = b->hash + gid * (unsigned long long)b->hash_words;
+    hs->tab = (unsigned long long *)(b->hash + gid * (unsigned long long)b->hash_words);
+    hs->epoch0 = b->epoch0;
     *words = b->scratch + gid * (unsigned long long)b->slot_words;
     return true;
 }
@@ -389,14 +422,15 @@ extern "C" __global__ void myelin_construct_count(const __grid_constant__ Myelin
     const ProcDesc *p = &bp->p;
     unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
     unsigned long long stride;
-    unsigned *tab, *words;
-    if (!myelin_construct_slot(b, gid, &stride, &tab, &words)) {
+    MyelinHashSet hs;
+    unsigned *words;
+    if (!myelin_construct_slot(b, gid, &stride, &hs, &words)) {
         return;
     }
     double *abs = b->abs + p->post_first;
     bool one = p->n_post == 1;
     for (unsigned long long u = gid; u < p->n_post; u += stride) {
-        unsigned n = myelin_construct_partners(&b->net, p, (unsigned)u, tab,
+        unsigned n = myelin_construct_partners(&b->net, p, (unsigned)u, hs,
                                                [&](unsigned c, unsigned pre) { atomicAdd(&bp->count[pre], 1u); });
         atomicMax(b->most, n);
         if (b->unit_n != 0) {
@@ -450,8 +484,9 @@ extern "C" __global__ void myelin_construct_fill(const __grid_constant__ MyelinB
     const ProcDesc *p = &bp->p;
     unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
     unsigned long long stride;
-    unsigned *tab, *words;
-    if (!myelin_construct_slot(b, gid, &stride, &tab, &words)) {
+    MyelinHashSet hs;
+    unsigned *words;
+    if (!myelin_construct_slot(b, gid, &stride, &hs, &words)) {
         return;
     }
     unsigned longest = 0;
@@ -461,7 +496,7 @@ extern "C" __global__ void myelin_construct_fill(const __grid_constant__ MyelinB
         MyelinSeq dq = myelin_seq_start(&b->net, (unsigned)u, p->d_purpose);
         unsigned word = (p->post_first + (unsigned)u) << b->delay_bits | bp->port;
         double x = deferred ? b->abs[p->post_first + u] : 0.0;
-        myelin_construct_partners(&b->net, p, (unsigned)u, tab, [&](unsigned c, unsigned pre) {
+        myelin_construct_partners(&b->net, p, (unsigned)u, hs, [&](unsigned c, unsigned pre) {
             unsigned d = myelin_construct_delay(&b->net, p, &dq);
             longest = d > longest ? d : longest;
             unsigned long long at = myelin_construct_place(bp, (unsigned)u, pre);
@@ -552,12 +587,12 @@ extern "C" __global__ void myelin_construct_row_weights(const __grid_constant__ 
 // Bernoulli by source (rule 4: myelin_construct_bernoulli).
 template <class F>
 __device__ __forceinline__ unsigned myelin_construct_row(const MyelinNet *net, const ProcDesc *p, unsigned i,
-                                                         unsigned *tab, unsigned *list, F f)
+                                                         MyelinHashSet hs, unsigned *list, F f)
 {
     if (p->rule == 4) {
         return myelin_construct_bernoulli(net, p, i, p->n_post, f);
     }
-    unsigned k = myelin_construct_choose(net, p, i, p->n_post, tab, [&](unsigned c, unsigned t) { list[c] = t; });
+    unsigned k = myelin_construct_choose(net, p, i, p->n_post, hs, [&](unsigned c, unsigned t) { list[c] = t; });
     myelin_proc_sort(list, k);
     for (unsigned c = 0; c < k; c++) {
         f(c, list[c]);
@@ -587,14 +622,15 @@ extern "C" __global__ void myelin_construct_count_pre(const __grid_constant__ My
     const ProcDesc *p = &bp->p;
     unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
     unsigned long long stride;
-    unsigned *tab, *list;
-    if (!myelin_construct_slot(b, gid, &stride, &tab, &list)) {
+    MyelinHashSet hs;
+    unsigned *list;
+    if (!myelin_construct_slot(b, gid, &stride, &hs, &list)) {
         return;
     }
     bool sum = (bp->mode & MYELIN_CONSTRUCT_SUM_CONST) != 0;
     for (unsigned long long i = gid; i < p->pre_size; i += stride) {
         unsigned *cc = sum ? b->c_count + (unsigned long long)myelin_construct_chunk(b, (unsigned)i) * p->n_post : 0;
-        bp->count[i] += myelin_construct_row(&b->net, p, (unsigned)i, tab, list, [&](unsigned j, unsigned t) {
+        bp->count[i] += myelin_construct_row(&b->net, p, (unsigned)i, hs, list, [&](unsigned j, unsigned t) {
             if (sum) {
                 atomicAdd(&cc[t], 1u);
             }
@@ -639,14 +675,15 @@ extern "C" __global__ void myelin_construct_mags_pre(const __grid_constant__ Mye
     const ProcDesc *p = &bp->p;
     unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
     unsigned long long stride;
-    unsigned *tab, *list;
-    if (!myelin_construct_slot(b, gid, &stride, &tab, &list)) {
+    MyelinHashSet hs;
+    unsigned *list;
+    if (!myelin_construct_slot(b, gid, &stride, &hs, &list)) {
         return;
     }
     for (unsigned long long i = gid; i < p->pre_size; i += stride) {
         MyelinSeq wq = myelin_seq_start(&b->net, (unsigned)i, p->w_purpose);
         unsigned long long at = b->t_start[i];
-        myelin_construct_row(&b->net, p, (unsigned)i, tab, list, [&](unsigned j, unsigned t) {
+        myelin_construct_row(&b->net, p, (unsigned)i, hs, list, [&](unsigned j, unsigned t) {
             double w = p->wkind == 0 ? bp->aw : myelin_construct_signed(&b->net, p, &wq);
             double a = fabs(w);
             myelin_construct_finite(b, a, proj);
@@ -751,8 +788,9 @@ extern "C" __global__ void myelin_construct_fill_pre(const __grid_constant__ Mye
     const ProcDesc *p = &bp->p;
     unsigned long long gid = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
     unsigned long long stride;
-    unsigned *tab, *list;
-    if (!myelin_construct_slot(b, gid, &stride, &tab, &list)) {
+    MyelinHashSet hs;
+    unsigned *list;
+    if (!myelin_construct_slot(b, gid, &stride, &hs, &list)) {
         return;
     }
     unsigned longest = 0;
@@ -760,7 +798,7 @@ extern "C" __global__ void myelin_construct_fill_pre(const __grid_constant__ Mye
         MyelinSeq wq = myelin_seq_start(&b->net, (unsigned)i, p->w_purpose);
         MyelinSeq dq = myelin_seq_start(&b->net, (unsigned)i, p->d_purpose);
         unsigned long long at = bp->start[i];
-        myelin_construct_row(&b->net, p, (unsigned)i, tab, list, [&](unsigned j, unsigned t) {
+        myelin_construct_row(&b->net, p, (unsigned)i, hs, list, [&](unsigned j, unsigned t) {
             unsigned d = myelin_construct_delay(&b->net, p, &dq);
             longest = d > longest ? d : longest;
             b->packed[at + j] = (p->post_first + t) << b->delay_bits | bp->port | d;

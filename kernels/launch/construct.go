@@ -104,6 +104,10 @@ type ConstructConfig struct {
 	// work together on a row, part or target (the block sorts; default
 	// Block).
 	SortBlock int
+	// Epochs is how many uses the threads' hash sets take, each tagged
+	// with an epoch of its own, before they are zeroed again (default
+	// and most 2^32 - 1; tests make it small).
+	Epochs uint64
 }
 
 // MirrorBuildSizes returns the encoded sizes of the Go mirrors of
@@ -141,7 +145,7 @@ type myelinBuild struct {
 	CCount, Chunk                          uint64
 	NProjs, NPops, N, DelayBits            uint32
 	Slots, SlotWords, HashWords, NParts    uint32
-	OldPort, NewPort, NChunks, Pad0        uint32
+	OldPort, NewPort, NChunks, Epoch0      uint32
 }
 
 // Constructor makes a network's synapse arrays with the construct kernels
@@ -162,6 +166,8 @@ type Constructor struct {
 	pool          map[string]*grown
 	// temp lists the large arrays of the current call, freed at its end.
 	temp []uint64
+	// epoch is the last epoch that a launch's hash sets took.
+	epoch uint64
 	// most is the most partners of a unit of each counted projection
 	// drawn per postsynaptic neuron, by DeviceJob.Index; ustart the first
 	// synapse of each unit of a Bernoulli one (RuleBernoulliByPost), from
@@ -190,7 +196,10 @@ func NewConstructor(dev ConstructDevice, cfg *ConstructConfig) *Constructor {
 		if cfg.ScratchBytes > 0 {
 			c.ScratchBytes = cfg.ScratchBytes
 		}
-		c.SortBlock = cfg.SortBlock
+		c.SortBlock, c.Epochs = cfg.SortBlock, cfg.Epochs
+	}
+	if c.Epochs == 0 || c.Epochs > math.MaxUint32 {
+		c.Epochs = math.MaxUint32
 	}
 	if c.SortBlock <= 0 {
 		c.SortBlock = c.Block
@@ -213,7 +222,7 @@ func (c *Constructor) Close() {
 		delete(c.pool, name)
 	}
 	c.absLen, c.hash.bytes, c.scratch.bytes = 0, 0, 0
-	c.pending, c.layout, c.inv = nil, nil, 0
+	c.pending, c.layout, c.inv, c.epoch = nil, nil, 0, 0
 	clear(c.most)
 	clear(c.ustart)
 	clear(c.invBase)
@@ -265,8 +274,9 @@ type grown struct {
 
 // grow returns g's array of at least bytes bytes, kept until Finish (or
 // Close), reallocated (zeroed) where it is shorter. The threads' hash
-// sets are zero when allocated and every use clears its set, so they are
-// never cleared again; the other scratch needs no clearing.
+// sets are zero when allocated and never cleared again: each use tags
+// its entries with an epoch of its own (epochs); the other scratch needs
+// no clearing.
 func (c *Constructor) grow(g *grown, bytes int64, name string) (uint64, error) {
 	if g.addr == 0 || bytes > g.bytes {
 		if err := c.keep(&g.addr, bytes, name); err != nil {
@@ -386,7 +396,7 @@ func scratchFor(jobs []*network.DeviceJob, entries uint64, draws bool) (table, w
 	for _, j := range jobs {
 		d := &j.Device
 		if floyd(d) && draws {
-			table = max(table, uint64(1)<<hashBits(d.K))
+			table = max(table, uint64(2)<<hashBits(d.K)) // entries of 8 bytes
 		}
 		if d.Rule == network.RuleFixedOutDegree {
 			list = max(list, uint64(d.K))
@@ -522,14 +532,36 @@ func (c *Constructor) build(jobs []*network.DeviceJob, entries, units uint64, cu
 }
 
 // launch runs k over items threads of work (at most Threads where they
-// use scratch) with argument a.
+// use scratch, with hash sets) with argument a.
 func (c *Constructor) launch(k ConstructKernel, b *myelinBuild, items uint64, scratch bool, a uint32) error {
 	threads := max(1, items)
 	if scratch {
 		threads = min(threads, uint64(b.Slots))
+		if err := c.epochs(b, items); err != nil {
+			return err
+		}
 	}
 	block := uint64(c.cfg.Block)
 	return c.run(k, b, min((threads+block-1)/block, 1<<31-1), block, a)
+}
+
+// epochs gives the launch b over units units of work epochs of its own
+// (b.Epoch0 + u + 1 for unit u: MyelinHashSet), zeroing the hash sets
+// first where the epochs would pass cfg.Epochs.
+func (c *Constructor) epochs(b *myelinBuild, units uint64) error {
+	if units > c.cfg.Epochs {
+		return fmt.Errorf("launch: %d units of work in one launch: more than the hash sets' %d epochs: %w", units, c.cfg.Epochs, network.ErrNotOnDevice)
+	}
+	if c.epoch+units > c.cfg.Epochs {
+		if err := c.keep(&c.hash.addr, c.hash.bytes, "hash"); err != nil {
+			c.hash.bytes = 0
+			return err
+		}
+		b.Hash, c.epoch = c.hash.addr, 0
+	}
+	b.Epoch0 = uint32(c.epoch)
+	c.epoch += units
+	return nil
 }
 
 // launchBlocks runs k, whose blocks' threads work together, over items
