@@ -211,3 +211,43 @@ func runSpikes(t *testing.T, net *network.Network, be backend.Backend) ([]uint64
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// scarce is a Memory that refuses to allocate past budget bytes in all
+// (freed bytes are not given back); used counts what it gave.
+type scarce struct {
+	*Memory
+	budget, used int64
+}
+
+func (s *scarce) Alloc(bytes int64, name string) (uint64, error) {
+	if s.used+bytes > s.budget {
+		return 0, errors.New("out of memory")
+	}
+	s.used += bytes
+	return s.Memory.Alloc(bytes, name)
+}
+
+// A device that runs out of memory while it builds refuses the network
+// with network.ErrNotOnDevice (the host may build it), naming what it
+// was allocating, and keeps nothing, whichever allocation fails.
+func TestConstructOutOfMemory(t *testing.T) {
+	cases, err := parity.ConstructCases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := cases[0].Spec
+	all := &scarce{Memory: &Memory{live: map[uint64]unsafe.Pointer{}}, budget: 1 << 40}
+	if _, err := network.BuildOn(context.Background(), s, network.Options{}, launch.NewConstructor(all, ptr(emuConfig()))); err != nil {
+		t.Fatalf("a budget of 1 TiB: %v", err)
+	}
+	for _, budget := range []int64{0, all.used / 16, all.used / 4, all.used / 2, all.used - 1} {
+		mem := &Memory{live: map[uint64]unsafe.Pointer{}}
+		_, err := network.BuildOn(context.Background(), s, network.Options{}, launch.NewConstructor(&scarce{Memory: mem, budget: budget}, ptr(emuConfig())))
+		if !errors.Is(err, network.ErrNotOnDevice) || !strings.Contains(err.Error(), "for the construction: not built on the device: out of memory") {
+			t.Errorf("budget %d of %d: got %v, want an allocation refused with ErrNotOnDevice", budget, all.used, err)
+		}
+		if mem.Live() != 0 {
+			t.Errorf("budget %d: %d device allocations left", budget, mem.Live())
+		}
+	}
+}

@@ -258,7 +258,7 @@ func (c *Constructor) upload(b []byte, name string) (uint64, error) {
 // zeroed allocates a temporary array of bytes zero bytes (at least one),
 // freed at the end of the call.
 func (c *Constructor) zeroed(bytes int64, name string) (uint64, error) {
-	a, err := c.dev.Alloc(max(1, bytes), name)
+	a, err := c.alloc(bytes, name)
 	if err != nil {
 		return 0, err
 	}
@@ -324,12 +324,25 @@ func (c *Constructor) keep(dst *uint64, bytes int64, name string) error {
 		c.dev.Free(*dst)
 		*dst = 0
 	}
-	a, err := c.dev.Alloc(max(1, bytes), name)
+	a, err := c.alloc(bytes, name)
 	if err != nil {
 		return err
 	}
 	*dst = a
 	return nil
+}
+
+// alloc allocates bytes (at least one) of zeroed device memory. A failure
+// wraps network.ErrNotOnDevice: the construction needs more memory than
+// the arrays it makes (keys, magnitudes, places: 24 bytes per stored
+// synapse at most, for a while), so the host may still build the network
+// and upload it.
+func (c *Constructor) alloc(bytes int64, name string) (uint64, error) {
+	a, err := c.dev.Alloc(max(1, bytes), name)
+	if err != nil {
+		return 0, fmt.Errorf("launch: allocating %s (%d bytes) for the construction: %w: %w", name, bytes, network.ErrNotOnDevice, err)
+	}
+	return a, nil
 }
 
 // syncAbs copies the host's bounds to the device (allocating them once).
