@@ -22,8 +22,10 @@
 #                    construction byte-identical to the host build
 #   3 parity-large   the models at their published sizes for PARITY_MS ms
 #   4 sanitizer      compute-sanitizer memcheck and initcheck (racecheck if
-#                    a kernel uses shared memory) on the small mixed network;
-#                    SKIP when the tool is absent or refuses the device
+#                    a kernel uses shared memory, synccheck if one has
+#                    barriers) on the small mixed network and the on-device
+#                    construction of the small parity networks; SKIP when
+#                    the tool is absent or refuses the device
 #   5 bench          myelin-cuda bench, best of 3, and myelin bench on the
 #                    CPU (all cores) of the same machine, with the ratio
 #   6 cli            myelin run handing over to myelin-cuda (auto), the CPU
@@ -75,7 +77,7 @@ wanted() { [[ " $steps " == *" $1 "* ]]; }
 # script), as it does the shortest time a step is started with (10 s) and
 # the default of STEP7_MIN.
 names=(preflight parity-small parity-large sanitizer bench cli brunel-1m)
-limits=(60 100 100 90 120 60 0)
+limits=(60 80 80 130 120 60 0)
 for i in "${!limits[@]}"; do
 	limits[i]=$((limits[i] * budget / 540))
 done
@@ -93,7 +95,7 @@ describe() {
 	1) echo "nvidia-smi --query-gpu=name,driver_version,memory.total; find libcuda.so.1; $bin/cuda.test -test.run '^(TestDevice|TestLaunchAndCopy)\$'" ;;
 	2) echo "$bin/cuda.test -test.short -test.run '$small_tests'" ;;
 	3) echo "MYELIN_PARITY_MS=$parity_ms $bin/cuda.test -test.run '^TestBackendParityLarge\$'" ;;
-	4) echo "compute-sanitizer --tool memcheck|initcheck[|racecheck] $bin/cuda.test -test.short -test.run '^TestBackendAdvanceSizes\$'" ;;
+	4) echo "compute-sanitizer --tool memcheck|initcheck[|racecheck][|synccheck] $bin/cuda.test -test.short -test.run '^(TestBackendAdvanceSizes|TestConstructOnGPU)\$'" ;;
 	5) echo "$bin/myelin-cuda bench --backend cuda --repeat 3 ${gpu_models[*]}; $bin/myelin bench --backend cpu --repeat 3 ${cpu_models[*]}" ;;
 	6) echo "$bin/myelin run brunel (auto: hands over to myelin-cuda); $bin/myelin run brunel --backend cpu; $bin/myelin compare; the same for ring_rate" ;;
 	7) echo "$bin/myelin-cuda run brunel --set n=1000000,indegree=1000 --duration 100 --backend cuda [--device-build]; $bin/myelin compare" ;;
@@ -345,13 +347,16 @@ sanitizer() {
 	if grep -qs '__shared__' kernels/*.cu kernels/*.cuh; then
 		tools+=(racecheck)
 	fi
+	if grep -qs '__syncthreads' kernels/*.cu kernels/*.cuh; then
+		tools+=(synccheck)
+	fi
 	local per=$((lim / ${#tools[@]})) tool rc errs
 	for tool in "${tools[@]}"; do
 		local extra=()
 		[[ $tool == memcheck ]] && extra=(--leak-check full)
 		# shellcheck disable=SC2046
 		bounded "$per" "$san" --tool "$tool" "${extra[@]}" --error-exitcode 99 \
-			"$bin/cuda.test" $(testflags "$per") -test.short -test.run '^TestBackendAdvanceSizes$' >"$work/run" 2>&1
+			"$bin/cuda.test" $(testflags "$per") -test.short -test.run '^(TestBackendAdvanceSizes|TestConstructOnGPU)$' >"$work/run" 2>&1
 		rc=$?
 		cat "$work/run"
 		errs=$(grep -m1 -oE 'ERROR SUMMARY: [0-9]+ error' "$work/run")
