@@ -94,7 +94,8 @@ type ConstructDevice interface {
 // ConstructConfig sizes a Constructor's launches; none of it changes the
 // arrays it makes.
 type ConstructConfig struct {
-	// Block is the threads per block (default 256); Threads the most
+	// Block is the threads per block (default 256, at most 1,024, as
+	// SortBlock); Threads the most
 	// threads of a launch that draws partners (default 65,536), each with
 	// scratch of its own, within ScratchBytes (default
 	// DefaultProceduralScratch).
@@ -204,6 +205,8 @@ func NewConstructor(dev ConstructDevice, cfg *ConstructConfig) *Constructor {
 	if c.SortBlock <= 0 {
 		c.SortBlock = c.Block
 	}
+	// A CUDA block holds at most 1,024 threads.
+	c.Block, c.SortBlock = min(c.Block, maxBlock), min(c.SortBlock, maxBlock)
 	return &Constructor{dev: dev, cfg: c, pool: map[string]*grown{}, most: map[int]uint64{}, ustart: map[int][]uint64{}, invBase: map[int]uint64{}}
 }
 
@@ -591,6 +594,9 @@ func (c *Constructor) run(k ConstructKernel, b *myelinBuild, grid, block uint64,
 	return nil
 }
 
+// maxBlock is the most threads of a CUDA block.
+const maxBlock = 1024
+
 // blocksAtOnce bounds the blocks of a launch of block sorts: enough to
 // fill a large GPU many times over.
 const blocksAtOnce = 1 << 16
@@ -739,6 +745,11 @@ func (c *Constructor) countPre(j *network.DeviceJob, b *myelinBuild, cnt uint64,
 func (c *Constructor) Allocate(l *network.DeviceLayout) error {
 	if len(l.RowPtr) == 0 || len(l.PopFirst) == 0 {
 		return errors.New("launch: an empty layout")
+	}
+	for r := range len(l.RowPtr) - 1 {
+		if n := l.RowPtr[r+1] - l.RowPtr[r]; n > math.MaxUint32 {
+			return fmt.Errorf("launch: row %d holds %d synapses: the kernels index a row in 32 bits: %w", r, n, network.ErrNotOnDevice)
+		}
 	}
 	c.layout = l
 	words := l.RowPtr[len(l.RowPtr)-1]
