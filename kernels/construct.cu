@@ -391,23 +391,32 @@ __device__ __forceinline__ void myelin_construct_block_sort(K *key, unsigned *pa
     }
 }
 
+// myelin_construct_last returns the last k < n with first[k] <= x (first
+// ascending from first[0] <= x): a binary search.
+template <class T>
+__device__ __forceinline__ unsigned myelin_construct_last(const T *first, unsigned n, T x)
+{
+    unsigned lo = 0, hi = n - 1;
+    while (lo < hi) {
+        unsigned m = lo + (hi - lo + 1) / 2;
+        if (first[m] <= x) {
+            lo = m;
+        } else {
+            hi = m - 1;
+        }
+    }
+    return lo;
+}
+
 // myelin_construct_item returns the projection q of work item x (one of
 // the items of every projection of the launch, item_first[q] <= x <
 // item_first[q + 1]) and sets *i to x's place among q's items.
 __device__ __forceinline__ unsigned myelin_construct_item(const MyelinBuild *b, unsigned long long x,
                                                           unsigned long long *i)
 {
-    unsigned lo = 0, hi = b->n_projs - 1;
-    while (lo < hi) {
-        unsigned m = lo + (hi - lo + 1) / 2;
-        if (b->item_first[m] <= x) {
-            lo = m;
-        } else {
-            hi = m - 1;
-        }
-    }
-    *i = x - b->item_first[lo];
-    return lo;
+    unsigned q = myelin_construct_last(b->item_first, b->n_projs, x);
+    *i = x - b->item_first[q];
+    return q;
 }
 
 // myelin_construct_count(b, proj, -): pass 1 of projection proj, one unit
@@ -813,16 +822,7 @@ extern "C" __global__ void myelin_construct_fill_pre(const __grid_constant__ Mye
 // myelin_construct_pop returns the population of global neuron i.
 __device__ __forceinline__ unsigned myelin_construct_pop(const MyelinBuild *b, unsigned i)
 {
-    unsigned lo = 0, hi = b->n_pops - 1;
-    while (lo < hi) {
-        unsigned m = lo + (hi - lo + 1) / 2;
-        if (b->pop_first[m] <= i) {
-            lo = m;
-        } else {
-            hi = m - 1;
-        }
-    }
-    return lo;
+    return myelin_construct_last(b->pop_first, b->n_pops, i);
 }
 
 // myelin_construct_row_sums(b, -, -): the row-order weights' magnitudes
