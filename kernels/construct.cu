@@ -54,7 +54,8 @@
 // synapses are written at cursors, the order kernel records where each
 // landed (MyelinBuild.inv): synapse c of unit u at inv[inv_base +
 // myelin_construct_unit_first(bp, u) + c], ustart the units' first
-// synapses under pairwise Bernoulli (n_post + 1 entries).
+// synapses under pairwise Bernoulli (n_post + 1 entries), which pass 1
+// counts into unit_n where it is set.
 struct BuildProj {
     ProcDesc p;
     unsigned *count;
@@ -63,6 +64,7 @@ struct BuildProj {
     unsigned long long wofs;
     const unsigned long long *ustart;
     unsigned long long inv_base;
+    unsigned *unit_n;
     double aw, floor_mag;
     unsigned mode, port, pre_pop, post_pop;
 };
@@ -84,9 +86,8 @@ struct BuildProj {
 // targets of a fixed out-degree row, or row_sums' entries, two words
 // each; never cleared); row_sums has a slot per block. bad receives
 // n_projs - q for the least projection q that drew a weight that is not
-// finite (the host then reports it); most receives the most
-// partners of a unit (myelin_construct_count), and unit_n, where set,
-// each unit's; inv, where set, the places of the synapses that the order
+// finite (the host then reports it); most[q] receives the most partners
+// of a unit of projection q (myelin_construct_count); inv, where set, the places of the synapses that the order
 // kernel puts in order (BuildProj.inv_base). A launch over the items
 // of several projections (rows, or parts of rows) finds them through
 // item_first (n_projs + 1 entries). abs is the input bound of
@@ -115,7 +116,6 @@ struct MyelinBuild {
     unsigned *max_delay;
     unsigned *bad;
     unsigned *most;
-    unsigned *unit_n;
     unsigned long long *inv;
     const unsigned long long *item_first;
     const unsigned long long *row_ptr;
@@ -441,9 +441,9 @@ extern "C" __global__ void myelin_construct_count(const __grid_constant__ Myelin
     for (unsigned long long u = gid; u < p->n_post; u += stride) {
         unsigned n = myelin_construct_partners(&b->net, p, (unsigned)u, hs,
                                                [&](unsigned c, unsigned pre) { atomicAdd(&bp->count[pre], 1u); });
-        atomicMax(b->most, n);
-        if (b->unit_n != 0) {
-            b->unit_n[u] = n;
+        atomicMax(&b->most[proj], n);
+        if (bp->unit_n != 0) {
+            bp->unit_n[u] = n;
         }
         if ((bp->mode & MYELIN_CONSTRUCT_SUM_CONST) != 0) {
             double x = one ? 0.0 : abs[u];

@@ -54,6 +54,13 @@ type SynapseDevice interface {
 	Close()
 }
 
+// CountBatcher is a SynapseDevice that counts several projections in one
+// call: CountBatch(jobs, counts, abs) does what Count(jobs[q], counts[q],
+// abs) does for each q in order. BuildOn then makes one call for pass 1.
+type CountBatcher interface {
+	CountBatch(jobs []*DeviceJob, counts [][]uint32, abs []float64) error
+}
+
 // DeviceJob is one projection of a BuildOn: its draws and where its
 // synapses go.
 type DeviceJob struct {
@@ -226,7 +233,9 @@ func (b *builder) synapsesOn(projs []*spikingProj) error {
 	b.prog.total.Store(2 * units)
 	b.prog.setPhase("synapses on the device: counting (pass 1 of 2)")
 	var passed uint64
-	for _, sp := range projs {
+	passOne := make([]*DeviceJob, len(projs))
+	counts := make([][]uint32, len(projs))
+	for i, sp := range projs {
 		sp.count = make([]uint32, sp.gen.nPre)
 		j := b.deviceJob(sp)
 		// As pass 1 bounds the input: an STDP projection by its w_max
@@ -242,13 +251,27 @@ func (b *builder) synapsesOn(projs []*spikingProj) error {
 		default:
 			j.SumDrawn, j.Floor = true, sp.stdpMax
 		}
-		if err := dev.Count(j, sp.count, b.absSum); err != nil {
-			return fmt.Errorf("%s: on the device: %w", sp.where, err)
+		passOne[i], counts[i] = j, sp.count
+	}
+	if cb, ok := dev.(CountBatcher); ok {
+		if err := cb.CountBatch(passOne, counts, b.absSum); err != nil {
+			return b.deviceError(projs, "counting", err)
 		}
-		passed += uint64(sp.gen.units)
+		passed = units
 		b.prog.done.Store(passed)
 		if err := b.ctx.Err(); err != nil {
 			return fmt.Errorf("build cancelled: %w", err)
+		}
+	} else {
+		for i, sp := range projs {
+			if err := dev.Count(passOne[i], sp.count, b.absSum); err != nil {
+				return fmt.Errorf("%s: on the device: %w", sp.where, err)
+			}
+			passed += uint64(sp.gen.units)
+			b.prog.done.Store(passed)
+			if err := b.ctx.Err(); err != nil {
+				return fmt.Errorf("build cancelled: %w", err)
+			}
 		}
 	}
 	if err := b.scales(); err != nil {
@@ -330,15 +353,7 @@ func (b *builder) synapsesOn(projs []*spikingProj) error {
 			parts[c] = net.Syn.RowPtr[r]
 		}
 		if err := dev.RowWeights(jobs, parts, b.absSum); err != nil {
-			var nf *NonFiniteWeightError
-			if errors.As(err, &nf) {
-				for _, sp := range rowW {
-					if sp.gen.index == nf.Index {
-						return fmt.Errorf("%s: on the device: %w", sp.where, err)
-					}
-				}
-			}
-			return fmt.Errorf("synapses on the device: row-order weights: %w", err)
+			return b.deviceError(rowW, "row-order weights", err)
 		}
 		owned = rowWeightsOwned(net, projs)
 	}
@@ -434,4 +449,18 @@ func checkRows(rowPtr []uint64, packed []uint32, dbits, port, n, maxDelay uint32
 		}
 	}
 	return nil
+}
+
+// deviceError wraps err, a device's failure in phase for projs: naming
+// the projection where it reports one (a weight that is not finite).
+func (b *builder) deviceError(projs []*spikingProj, phase string, err error) error {
+	var nf *NonFiniteWeightError
+	if errors.As(err, &nf) {
+		for _, sp := range projs {
+			if sp.gen.index == nf.Index {
+				return fmt.Errorf("%s: on the device: %w", sp.where, err)
+			}
+		}
+	}
+	return fmt.Errorf("synapses on the device: %s: %w", phase, err)
 }

@@ -251,3 +251,33 @@ func TestConstructOutOfMemory(t *testing.T) {
 		}
 	}
 }
+
+// oneByOne hides the Constructor's CountBatch: BuildOn counts each
+// projection with a call of its own.
+type oneByOne struct{ network.SynapseDevice }
+
+// A device that counts one projection per call builds what one that
+// counts them together does: Build's network.
+func TestConstructOneByOne(t *testing.T) {
+	cases, err := parity.ConstructCases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases[:4] {
+		var wantBounds, gotBounds []float64
+		want, err := network.Build(c.Spec, network.Options{InputBounds: func(b []float64) { wantBounds = b }})
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		if _, ok := network.SynapseDevice(oneByOne{}).(network.CountBatcher); ok {
+			t.Fatal("oneByOne counts in batches")
+		}
+		got, err := network.BuildOn(context.Background(), c.Spec, network.Options{InputBounds: func(b []float64) { gotBounds = b }}, oneByOne{NewConstructor(nil)})
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		if err := parity.CompareBuilt(want, got, wantBounds, gotBounds); err != nil {
+			t.Errorf("%s: %v", c.Name, err)
+		}
+	}
+}

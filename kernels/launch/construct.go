@@ -121,7 +121,7 @@ func MirrorBuildSizes() []int {
 type buildProj struct {
 	P                           procDesc
 	Count, Start, Cursor, WOfs  uint64
-	UStart, InvBase             uint64
+	UStart, InvBase, UnitN      uint64
 	AW, Floor                   float64
 	Mode, Port, PrePop, PostPop uint32
 }
@@ -140,7 +140,7 @@ type myelinBuild struct {
 	Net                                    netDesc
 	Projs, Packed, Weight, Keys, Mags, Abs uint64
 	Hash, Scratch, MaxDelay, Bad, Most     uint64
-	UnitN, Inv, ItemFirst, RowPtr          uint64
+	Inv, ItemFirst, RowPtr                 uint64
 	PartPtr, PopFirst, Shift, WBase, Owned uint64
 	TStart, TMag, TTgt, TPtr, TCur, TPos   uint64
 	CCount, Chunk                          uint64
@@ -291,17 +291,17 @@ func (c *Constructor) grow(g *grown, bytes int64, name string) (uint64, error) {
 	return g.addr, nil
 }
 
-// flags are the words that a launch reports in (MyelinBuild's bad,
-// max_delay and most, in one array from Bad).
-type flags struct{ bad, maxDelay, most uint32 }
+// flags are the words that a launch reports in (MyelinBuild's bad and
+// max_delay, in one array from Bad).
+type flags struct{ bad, maxDelay uint32 }
 
 // readFlags returns the words that b's launches reported.
 func (c *Constructor) readFlags(b *myelinBuild) (flags, error) {
-	var w [3]uint32
+	var w [2]uint32
 	if err := readInto(c.dev, b.Bad, w[:]); err != nil {
 		return flags{}, err
 	}
-	return flags{w[0], w[1], w[2]}, nil
+	return flags{w[0], w[1]}, nil
 }
 
 // checkBad returns a *network.NonFiniteWeightError naming the first of
@@ -510,13 +510,11 @@ func (c *Constructor) build(jobs []*network.DeviceJob, entries, units uint64, cu
 	if b.Net.Ptr[BufProcThr], err = c.upload(littleEndian(thr), "proc_thr"); err != nil {
 		return nil, nil, err
 	}
-	var projs []byte
 	first := make([]uint64, len(jobs)+1)
-	for q, bp := range bps {
-		projs = appendStruct(projs, bp)
+	for q := range bps {
 		first[q+1] = first[q] + uint64(jobs[q].Device.PreSize)
 	}
-	if b.Projs, err = c.upload(projs, "projs"); err != nil {
+	if err := c.writeProjs(b, bps); err != nil {
 		return nil, nil, err
 	}
 	if b.ItemFirst, err = c.upload(littleEndian(first), "item_first"); err != nil {
@@ -534,10 +532,10 @@ func (c *Constructor) build(jobs []*network.DeviceJob, entries, units uint64, cu
 	if b.Scratch, err = c.grow(&c.scratch, int64(4*slots*words), "scratch"); err != nil {
 		return nil, nil, err
 	}
-	if b.Bad, err = c.upload(make([]byte, 12), "flags"); err != nil {
+	if b.Bad, err = c.upload(make([]byte, 8), "flags"); err != nil {
 		return nil, nil, err
 	}
-	b.MaxDelay, b.Most = b.Bad+4, b.Bad+8
+	b.MaxDelay = b.Bad + 4
 	if c.layout != nil {
 		b.N, b.NPops, b.DelayBits = uint32(len(c.layout.RowPtr)-1), uint32(len(c.layout.PopFirst)-1), c.layout.DelayBits
 		if b.PopFirst, err = c.upload(littleEndian(c.layout.PopFirst), "pop_first"); err != nil {
@@ -609,56 +607,118 @@ const rowSumBlocks = 1 << 13
 
 // Count implements network.SynapseDevice.
 func (c *Constructor) Count(j *network.DeviceJob, count []uint32, abs []float64) error {
-	defer c.freeTemp()
-	if len(count) != int(j.Device.PreSize) {
-		return fmt.Errorf("launch: %d counts for %d presynaptic neurons", len(count), j.Device.PreSize)
+	return c.CountBatch([]*network.DeviceJob{j}, [][]uint32{count}, abs)
+}
+
+// CountBatch implements network.CountBatcher: the projections drawn per
+// postsynaptic neuron that follow one another are counted together (one
+// copy of the bounds each way, the count launches one after another).
+func (c *Constructor) CountBatch(jobs []*network.DeviceJob, counts [][]uint32, abs []float64) error {
+	if len(counts) != len(jobs) {
+		return fmt.Errorf("launch: %d count arrays for %d projections", len(counts), len(jobs))
 	}
+	for q, j := range jobs {
+		if len(counts[q]) != int(j.Device.PreSize) {
+			return fmt.Errorf("launch: projection %d: %d counts for %d presynaptic neurons", j.Index, len(counts[q]), j.Device.PreSize)
+		}
+	}
+	for i := 0; i < len(jobs); {
+		k := i + 1
+		for !jobs[i].ByPre && k < len(jobs) && !jobs[k].ByPre {
+			k++
+		}
+		if err := c.count(jobs[i:k], counts[i:k], abs); err != nil {
+			return err
+		}
+		i = k
+	}
+	return nil
+}
+
+// count is pass 1 of jobs (all drawn per postsynaptic neuron, or one
+// drawn per presynaptic neuron) in one call.
+func (c *Constructor) count(jobs []*network.DeviceJob, counts [][]uint32, abs []float64) error {
+	defer c.freeTemp()
 	if err := c.syncAbs(abs); err != nil {
 		return err
 	}
-	job := *j
-	job.Count, job.Start = count, nil
-	jobs := []*network.DeviceJob{&job}
-	b, bps, err := c.build(jobs, 0, uint64(max(j.Device.NPost, j.Device.PreSize)), false)
+	own := make([]*network.DeviceJob, len(jobs))
+	var units uint64
+	for q, j := range jobs {
+		job := *j
+		job.Count, job.Start = counts[q], nil
+		own[q] = &job
+		units = max(units, uint64(j.Device.NPost), uint64(j.Device.PreSize))
+	}
+	b, bps, err := c.build(own, 0, units, false)
 	if err != nil {
 		return err
 	}
-	bern := j.Device.Rule == network.RuleBernoulliByPost
-	if bern {
-		if b.UnitN, err = c.zeroed(4*int64(j.Device.NPost), "unit_n"); err != nil {
+	if b.Most, err = c.upload(make([]byte, 4*len(jobs)), "most"); err != nil {
+		return err
+	}
+	// Bernoulli units' partners, for the places of their synapses
+	// (RowWeights).
+	unitN := make([][]uint32, len(jobs))
+	for q, j := range jobs {
+		if j.Device.Rule == network.RuleBernoulliByPost {
+			unitN[q] = make([]uint32, j.Device.NPost)
+			if bps[q].UnitN, err = c.zeroed(4*int64(j.Device.NPost), "unit_n"); err != nil {
+				return err
+			}
+		}
+	}
+	if err := c.writeProjs(b, bps); err != nil {
+		return err
+	}
+	for q, j := range jobs {
+		if j.ByPre {
+			err = c.countPre(j, b, bps[q].Count, counts[q])
+		} else {
+			err = c.launch(ConstructCount, b, uint64(j.Device.NPost), true, uint32(q))
+		}
+		if err != nil {
 			return err
 		}
 	}
-	if j.ByPre {
-		err = c.countPre(j, b, bps[0].Count, count)
-	} else {
-		err = c.launch(ConstructCount, b, uint64(j.Device.NPost), true, 0)
-		if err == nil {
-			err = readInto(c.dev, bps[0].Count, count)
-		}
-	}
-	if err != nil {
+	if _, err := c.checkBad(b, own); err != nil {
 		return err
 	}
-	f, err := c.checkBad(b, jobs)
-	if err != nil {
+	most := make([]uint32, len(jobs))
+	if err := readInto(c.dev, b.Most, most); err != nil {
 		return err
 	}
-	if !j.ByPre {
-		c.most[j.Index] = uint64(f.most)
-	}
-	if bern {
-		n := make([]uint32, j.Device.NPost)
-		if err := readInto(c.dev, b.UnitN, n); err != nil {
+	for q, j := range jobs {
+		if err := readInto(c.dev, bps[q].Count, counts[q]); err != nil {
 			return err
 		}
-		us := make([]uint64, len(n)+1)
-		for u, v := range n {
+		if !j.ByPre {
+			c.most[j.Index] = uint64(most[q])
+		}
+		if unitN[q] == nil {
+			continue
+		}
+		if err := readInto(c.dev, bps[q].UnitN, unitN[q]); err != nil {
+			return err
+		}
+		us := make([]uint64, len(unitN[q])+1)
+		for u, v := range unitN[q] {
 			us[u+1] = us[u] + uint64(v)
 		}
 		c.ustart[j.Index] = us
 	}
 	return c.readAbs(abs)
+}
+
+// writeProjs uploads bps as b's projections again (after a change).
+func (c *Constructor) writeProjs(b *myelinBuild, bps []buildProj) error {
+	var projs []byte
+	for _, bp := range bps {
+		projs = appendStruct(projs, bp)
+	}
+	var err error
+	b.Projs, err = c.upload(projs, "projs")
+	return err
 }
 
 // countPre is pass 1 of a rule drawn per presynaptic neuron: the rows'
