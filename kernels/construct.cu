@@ -87,7 +87,8 @@ struct BuildProj {
 // each; never cleared); row_sums has a slot per block. bad receives
 // n_projs - q for the least projection q that drew a weight that is not
 // finite (the host then reports it); most[q] receives the most partners
-// of a unit of projection q (myelin_construct_count); inv, where set, the places of the synapses that the order
+// of a unit of projection q (myelin_construct_count), longest[q] its
+// longest delay (pass 2); inv, where set, the places of the synapses that the order
 // kernel puts in order (BuildProj.inv_base). A launch over the items
 // of several projections (rows, or parts of rows) finds them through
 // item_first (n_projs + 1 entries). abs is the input bound of
@@ -116,6 +117,7 @@ struct MyelinBuild {
     unsigned *max_delay;
     unsigned *bad;
     unsigned *most;
+    unsigned *longest;
     unsigned long long *inv;
     const unsigned long long *item_first;
     const unsigned long long *row_ptr;
@@ -485,7 +487,7 @@ __device__ __forceinline__ unsigned long long myelin_construct_place(const Build
 // presynaptic neuron's cursor, its key (unit << 32 | draw) where the rows
 // keep pass 2's order, its weight where the unit's weights are stored
 // now (quantized; or as float32 bits where deferred, their magnitudes
-// added to the unit's bound); the longest delay into max_delay.
+// added to the unit's bound); the longest delay into longest[proj].
 extern "C" __global__ void myelin_construct_fill(const __grid_constant__ MyelinBuild b_, unsigned proj, unsigned unused)
 {
     const MyelinBuild *b = &b_;
@@ -526,7 +528,7 @@ extern "C" __global__ void myelin_construct_fill(const __grid_constant__ MyelinB
             b->abs[p->post_first + u] = x;
         }
     }
-    atomicMax(b->max_delay, longest);
+    atomicMax(&b->longest[proj], longest);
 }
 
 // myelin_construct_unit_first returns how many synapses of projection bp
@@ -788,7 +790,7 @@ extern "C" __global__ void myelin_construct_drawn_sums_pre(const __grid_constant
 // myelin_construct_fill_pre(b, proj, -): pass 2 of projection proj, drawn
 // per presynaptic neuron, one unit (row) per thread: its synapses written
 // in the host's order from start[i], weights stored (quantized) where
-// they are; the longest delay into max_delay.
+// they are; the longest delay into longest[proj].
 extern "C" __global__ void myelin_construct_fill_pre(const __grid_constant__ MyelinBuild b_, unsigned proj,
                                                      unsigned unused)
 {
@@ -816,7 +818,7 @@ extern "C" __global__ void myelin_construct_fill_pre(const __grid_constant__ Mye
             }
         });
     }
-    atomicMax(b->max_delay, longest);
+    atomicMax(&b->longest[proj], longest);
 }
 
 // myelin_construct_pop returns the population of global neuron i.

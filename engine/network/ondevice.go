@@ -61,6 +61,15 @@ type CountBatcher interface {
 	CountBatch(jobs []*DeviceJob, counts [][]uint32, abs []float64) error
 }
 
+// FillBatcher is a SynapseDevice that writes several projections in one
+// call: FillBatch(jobs, abs) does what Fill(jobs[q], abs) does for each q
+// in order, and returns each one's longest delay. BuildOn then makes one
+// call for the projections written before the row-order weights and one
+// for those after.
+type FillBatcher interface {
+	FillBatch(jobs []*DeviceJob, abs []float64) ([]uint32, error)
+}
+
 // DeviceJob is one projection of a BuildOn: its draws and where its
 // synapses go.
 type DeviceJob struct {
@@ -311,34 +320,63 @@ func (b *builder) synapsesOn(projs []*spikingProj) error {
 	// with which the others' weights are quantized.
 	b.prog.setPhase("synapses on the device: writing (pass 2 of 2)")
 	maxDelay := uint32(1)
-	fill := func(sp *spikingProj) error {
-		n, err := dev.Fill(b.deviceJob(sp), b.absSum)
-		if err != nil {
-			return fmt.Errorf("%s: on the device: %w", sp.where, err)
+	fill := func(list []*spikingProj) error {
+		if len(list) == 0 {
+			return nil
 		}
-		sp.maxDelay = n
-		for _, v := range sp.count {
-			net.Pops[sp.post].Synapses += uint64(v)
+		jobs := make([]*DeviceJob, len(list))
+		for i, sp := range list {
+			jobs[i] = b.deviceJob(sp)
 		}
-		passed += uint64(sp.gen.units)
+		longest := make([]uint32, len(list))
+		if fb, ok := dev.(FillBatcher); ok {
+			got, err := fb.FillBatch(jobs, b.absSum)
+			if err != nil {
+				return b.deviceError(list, "writing", err)
+			}
+			if len(got) != len(list) {
+				return fmt.Errorf("synapses on the device: %d longest delays for %d projections", len(got), len(list))
+			}
+			copy(longest, got)
+		} else {
+			for i, sp := range list {
+				n, err := dev.Fill(jobs[i], b.absSum)
+				if err != nil {
+					return fmt.Errorf("%s: on the device: %w", sp.where, err)
+				}
+				longest[i] = n
+				if err := b.ctx.Err(); err != nil {
+					return fmt.Errorf("build cancelled: %w", err)
+				}
+			}
+		}
+		for i, sp := range list {
+			sp.maxDelay = longest[i]
+			for _, v := range sp.count {
+				net.Pops[sp.post].Synapses += uint64(v)
+			}
+			passed += uint64(sp.gen.units)
+			if err := b.checkDelay(sp); err != nil {
+				return err
+			}
+			maxDelay = max(maxDelay, sp.maxDelay)
+		}
 		b.prog.done.Store(passed)
 		if err := b.ctx.Err(); err != nil {
 			return fmt.Errorf("build cancelled: %w", err)
 		}
-		if err := b.checkDelay(sp); err != nil {
-			return err
-		}
-		maxDelay = max(maxDelay, sp.maxDelay)
 		return nil
 	}
-	deferred := 0
+	var early, late []*spikingProj // deferred (before the row-order weights), then the others
 	for _, sp := range projs {
 		if sp.deferred {
-			if err := fill(sp); err != nil {
-				return err
-			}
-			deferred++
+			early = append(early, sp)
+		} else {
+			late = append(late, sp)
 		}
+	}
+	if err := fill(early); err != nil {
+		return err
 	}
 	owned := make([]bool, len(net.Pops))
 	if rowTotal > 0 {
@@ -357,18 +395,14 @@ func (b *builder) synapsesOn(projs []*spikingProj) error {
 		}
 		owned = rowWeightsOwned(net, projs)
 	}
-	if deferred > 0 {
+	if len(early) > 0 {
 		if err := b.scales(); err != nil {
 			return err
 		}
 		b.popWeights(projs)
 	}
-	for _, sp := range projs {
-		if !sp.deferred {
-			if err := fill(sp); err != nil {
-				return err
-			}
-		}
+	if err := fill(late); err != nil {
+		return err
 	}
 	net.RingSlots = maxDelay + 1
 	// STDP's by-post index is built on the host, from the arrays.

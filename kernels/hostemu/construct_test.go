@@ -252,12 +252,12 @@ func TestConstructOutOfMemory(t *testing.T) {
 	}
 }
 
-// oneByOne hides the Constructor's CountBatch: BuildOn counts each
-// projection with a call of its own.
+// oneByOne hides the Constructor's CountBatch and FillBatch: BuildOn
+// counts and writes each projection with a call of its own.
 type oneByOne struct{ network.SynapseDevice }
 
-// A device that counts one projection per call builds what one that
-// counts them together does: Build's network.
+// A device that counts and writes one projection per call builds what
+// one that batches them does: Build's network.
 func TestConstructOneByOne(t *testing.T) {
 	cases, err := parity.ConstructCases()
 	if err != nil {
@@ -269,8 +269,12 @@ func TestConstructOneByOne(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.Name, err)
 		}
-		if _, ok := network.SynapseDevice(oneByOne{}).(network.CountBatcher); ok {
+		var dev network.SynapseDevice = oneByOne{}
+		if _, ok := dev.(network.CountBatcher); ok {
 			t.Fatal("oneByOne counts in batches")
+		}
+		if _, ok := dev.(network.FillBatcher); ok {
+			t.Fatal("oneByOne writes in batches")
 		}
 		got, err := network.BuildOn(context.Background(), c.Spec, network.Options{InputBounds: func(b []float64) { gotBounds = b }}, oneByOne{NewConstructor(nil)})
 		if err != nil {

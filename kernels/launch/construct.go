@@ -140,6 +140,7 @@ type myelinBuild struct {
 	Net                                    netDesc
 	Projs, Packed, Weight, Keys, Mags, Abs uint64
 	Hash, Scratch, MaxDelay, Bad, Most     uint64
+	Longest                                uint64
 	Inv, ItemFirst, RowPtr                 uint64
 	PartPtr, PopFirst, Shift, WBase, Owned uint64
 	TStart, TMag, TTgt, TPtr, TCur, TPos   uint64
@@ -835,44 +836,71 @@ func (c *Constructor) Allocate(l *network.DeviceLayout) error {
 	return c.dev.Write(c.rowPtr, littleEndian(l.RowPtr))
 }
 
-// Fill implements network.SynapseDevice. The parts that a by-post rule
-// writes at atomic cursors are put in order later, for every such
-// projection at once (order).
+// Fill implements network.SynapseDevice.
 func (c *Constructor) Fill(j *network.DeviceJob, abs []float64) (uint32, error) {
+	longest, err := c.FillBatch([]*network.DeviceJob{j}, abs)
+	if err != nil {
+		return 0, err
+	}
+	return longest[0], nil
+}
+
+// FillBatch implements network.FillBatcher: pass 2 of jobs in one call
+// (the bounds copied once each way where some job adds to them, the fill
+// launches one after another). The parts that a by-post rule writes at
+// atomic cursors are put in order later, for every such projection at
+// once (order).
+func (c *Constructor) FillBatch(jobs []*network.DeviceJob, abs []float64) ([]uint32, error) {
 	defer c.freeTemp()
 	if c.layout == nil {
-		return 0, errors.New("launch: Fill before Allocate")
+		return nil, errors.New("launch: Fill before Allocate")
 	}
-	if j.Deferred {
+	var units uint64
+	deferred := false
+	for _, j := range jobs {
+		units = max(units, uint64(j.Device.NPost), uint64(j.Device.PreSize))
+		deferred = deferred || j.Deferred
+	}
+	if deferred {
 		if err := c.syncAbs(abs); err != nil {
-			return 0, err
+			return nil, err
 		}
 	}
-	jobs := []*network.DeviceJob{j}
-	b, _, err := c.build(jobs, 0, uint64(max(j.Device.NPost, j.Device.PreSize)), true)
+	b, _, err := c.build(jobs, 0, units, true)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	if j.ByPre {
-		if err := c.launch(ConstructFillPre, b, uint64(j.Device.PreSize), true, 0); err != nil {
-			return 0, err
+	if b.Longest, err = c.upload(make([]byte, 4*len(jobs)), "longest"); err != nil {
+		return nil, err
+	}
+	for q, j := range jobs {
+		if j.ByPre {
+			err = c.launch(ConstructFillPre, b, uint64(j.Device.PreSize), true, uint32(q))
+		} else {
+			err = c.launch(ConstructFill, b, uint64(j.Device.NPost), true, uint32(q))
 		}
-	} else if err := c.launch(ConstructFill, b, uint64(j.Device.NPost), true, 0); err != nil {
-		return 0, err
+		if err != nil {
+			return nil, err
+		}
 	}
-	f, err := c.checkBad(b, jobs)
-	if err != nil {
-		return 0, err
+	if _, err := c.checkBad(b, jobs); err != nil {
+		return nil, err
 	}
-	if j.Keys && !placed(&j.Device) {
-		c.pending = append(c.pending, j)
+	longest := make([]uint32, len(jobs))
+	if err := readInto(c.dev, b.Longest, longest); err != nil {
+		return nil, err
 	}
-	if j.Deferred {
+	for _, j := range jobs {
+		if j.Keys && !placed(&j.Device) {
+			c.pending = append(c.pending, j)
+		}
+	}
+	if deferred {
 		if err := c.readAbs(abs); err != nil {
-			return 0, err
+			return nil, err
 		}
 	}
-	return f.maxDelay, nil
+	return longest, nil
 }
 
 // placed reports whether the fill kernel writes each synapse of rule d
