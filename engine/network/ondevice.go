@@ -22,10 +22,11 @@ import (
 // (a row's words, a target's sum) is put back in the host's order.
 
 // SynapseDevice makes a network's synapse arrays on a device. BuildOn
-// calls Count for every projection, Allocate once, Fill for every
-// projection (those with row-order weights first, then RowWeights once),
-// then Finish once, and Close at the end, whether the build succeeded or
-// not.
+// calls Count for every projection (or CountBatch once, for a
+// CountBatcher), Allocate once, Fill for every projection (those with
+// row-order weights first, then RowWeights once; or FillBatch for each of
+// the two groups, for a FillBatcher), then Finish once, and Close at the
+// end, whether the build succeeded or not.
 type SynapseDevice interface {
 	// Count is pass 1 of projection j: it adds each synapse to count[i],
 	// i its local presynaptic neuron, and, where j.SumConst or
