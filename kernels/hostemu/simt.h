@@ -197,7 +197,8 @@ inline void simt_fiber_main()
 
 // simt_launch_blocks runs a one-dimensional grid × block launch whose
 // threads meet at barriers (__syncthreads): blocks in descending order,
-// each block's threads as fibers with stacks of their own. Between two
+// or ascending at every other launch (a block must not read what another
+// writes), each block's threads as fibers with stacks of their own. Between two
 // barriers the threads run one after the other, in descending order, then
 // ascending at the next, and so on (so that a read of another thread's
 // write without a barrier between them shows). Every thread must reach
@@ -228,7 +229,10 @@ void simt_launch_blocks(dim3 grid, dim3 block, Body body)
     gridDim = grid;
     blockDim = block;
     simt_running = &b;
-    for (unsigned bx = grid.x; bx-- > 0;) {
+    static thread_local unsigned launches;
+    bool ascending = (launches++ & 1u) != 0; // blocks in descending order, then ascending at the next launch
+    for (unsigned k = grid.x; k-- > 0;) {
+        unsigned bx = ascending ? grid.x - 1 - k : k;
         blockIdx.x = bx;
         blockIdx.y = 0;
         blockIdx.z = 0;
