@@ -72,6 +72,10 @@ float myelin_emu_contract_probe(float a, float b, float c);
 double myelin_emu_exp(double x);
 double myelin_emu_log(double x);
 
+// myelin_emu_block_sort sorts key[0, n) by one block of block threads
+// with the construct kernels' block sort, moving pa and pb along.
+void myelin_emu_block_sort(unsigned long long *key, unsigned *pa, int *pb, unsigned long long n, unsigned block);
+
 // myelin_emu_normals writes n of the kernels' normal draws (myelin_normal)
 // of item item of stream (key0, key1, purpose) to out, with the ziggurat's
 // tables at thr.

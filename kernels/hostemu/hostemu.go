@@ -209,6 +209,25 @@ func modelSize(code int32) int { return int(C.myelin_emu_model_sizeof(C.int(code
 // modelWords returns MYELIN_MODEL_WORDS.
 func modelWords() int { return int(C.myelin_emu_model_words()) }
 
+// blockSort sorts key with the construct kernels' block sort, by one
+// block of block threads, moving pa and pb (as long as key) along; a
+// guard word past each array's end must come back untouched.
+func blockSort(key []uint64, pa []uint32, pb []int32, n int, block uint32) {
+	ck := C.malloc(C.size_t(8 * len(key)))
+	ca := C.malloc(C.size_t(4 * len(pa)))
+	cb := C.malloc(C.size_t(4 * len(pb)))
+	defer C.free(ck)
+	defer C.free(ca)
+	defer C.free(cb)
+	copy(unsafe.Slice((*uint64)(ck), len(key)), key)
+	copy(unsafe.Slice((*uint32)(ca), len(pa)), pa)
+	copy(unsafe.Slice((*int32)(cb), len(pb)), pb)
+	C.myelin_emu_block_sort((*C.ulonglong)(ck), (*C.uint)(ca), (*C.int)(cb), C.ulonglong(n), C.uint(block))
+	copy(key, unsafe.Slice((*uint64)(ck), len(key)))
+	copy(pa, unsafe.Slice((*uint32)(ca), len(pa)))
+	copy(pb, unsafe.Slice((*int32)(cb), len(pb)))
+}
+
 // structSize returns the C sizeof of struct number which (see emu.h).
 func structSize(which int) int { return int(C.myelin_emu_sizeof(C.int(which))) }
 

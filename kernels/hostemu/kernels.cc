@@ -258,3 +258,12 @@ extern "C" void myelin_emu_normals(const unsigned *thr, unsigned key0, unsigned 
         out[i] = myelin_normal(&net, &q);
     }
 }
+
+// myelin_emu_block_sort sorts key[0, n) with the construct kernels'
+// myelin_construct_block_sort, by one block of block threads
+// (simt_launch_blocks), moving pa and pb along.
+extern "C" void myelin_emu_block_sort(unsigned long long *key, unsigned *pa, int *pb, unsigned long long n,
+                                      unsigned block)
+{
+    simt_launch_blocks(dim3(1), dim3(block), [=] { myelin_construct_block_sort(key, pa, pb, n); });
+}
