@@ -661,16 +661,20 @@ func (c *Constructor) count(jobs []*network.DeviceJob, counts [][]uint32, abs []
 	// Bernoulli units' partners, for the places of their synapses
 	// (RowWeights).
 	unitN := make([][]uint32, len(jobs))
+	bern := false
 	for q, j := range jobs {
 		if j.Device.Rule == network.RuleBernoulliByPost {
 			unitN[q] = make([]uint32, j.Device.NPost)
 			if bps[q].UnitN, err = c.zeroed(4*int64(j.Device.NPost), "unit_n"); err != nil {
 				return err
 			}
+			bern = true
 		}
 	}
-	if err := c.writeProjs(b, bps); err != nil {
-		return err
+	if bern {
+		if err := c.writeProjs(b, bps); err != nil {
+			return err
+		}
 	}
 	for q, j := range jobs {
 		if j.ByPre {
@@ -690,12 +694,13 @@ func (c *Constructor) count(jobs []*network.DeviceJob, counts [][]uint32, abs []
 		return err
 	}
 	for q, j := range jobs {
+		if j.ByPre {
+			continue // countPre read its counts
+		}
 		if err := readInto(c.dev, bps[q].Count, counts[q]); err != nil {
 			return err
 		}
-		if !j.ByPre {
-			c.most[j.Index] = uint64(most[q])
-		}
+		c.most[j.Index] = uint64(most[q])
 		if unitN[q] == nil {
 			continue
 		}
