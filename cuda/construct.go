@@ -25,9 +25,10 @@ type constructMemory struct {
 // NewConstructor returns a launch.Constructor (network.SynapseDevice)
 // that builds synapse arrays on dev with the construct kernels (cfg nil:
 // launch's defaults, with scratch launch.ProceduralScratchFor the
-// device), and a function that releases its module and the memory that a
-// failed build left (not arrays kept for a backend: see
-// network.Options.KeepOnDevice).
+// device; blocks no larger than every construct kernel's
+// MaxThreadsPerBlock on dev), and a function that releases its module
+// and the memory that a failed build left (not arrays kept for a
+// backend: see network.Options.KeepOnDevice).
 func NewConstructor(dev *driver.Device, cfg *launch.ConstructConfig) (*launch.Constructor, func() error, error) {
 	m := &constructMemory{dev: dev, funcs: map[launch.ConstructKernel]*driver.Function{}, bufs: map[uint64]*driver.Buffer{}}
 	mod, err := dev.LoadEmbedded(launch.ConstructCount.Module())
@@ -35,16 +36,30 @@ func NewConstructor(dev *driver.Device, cfg *launch.ConstructConfig) (*launch.Co
 		return nil, nil, err
 	}
 	m.module = mod
+	// The most threads per block that every construct kernel takes on
+	// this device: some need so many registers that a block of 1,024
+	// would not launch (CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES).
+	maxBlock := 0
 	for _, k := range launch.ConstructKernels() {
 		f, err := mod.Function(k.Name())
 		if err != nil {
 			return nil, nil, errors.Join(err, mod.Unload())
+		}
+		most, err := f.Attribute(driver.MaxThreadsPerBlock)
+		if err != nil {
+			return nil, nil, errors.Join(err, mod.Unload())
+		}
+		if maxBlock == 0 || most < maxBlock {
+			maxBlock = most
 		}
 		m.funcs[k] = f
 	}
 	c := launch.ConstructConfig{}
 	if cfg != nil {
 		c = *cfg
+	}
+	if c.MaxBlock <= 0 || maxBlock < c.MaxBlock {
+		c.MaxBlock = maxBlock
 	}
 	if c.ScratchBytes == 0 {
 		if _, total, err := dev.FreeMemory(); err == nil {

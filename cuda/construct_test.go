@@ -20,9 +20,10 @@ import (
 )
 
 // TestConstructOnGPU builds every parity.ConstructCases network on the
-// device in two geometries and compares it with Build
-// (parity.CompareBuilt, input bounds included); with -test.short (as the
-// one-shot's compute-sanitizer runs it) all but the 4.3 M-synapse "parts"
+// device in three geometries (the third asks for blocks of 1,024 threads)
+// and compares it with Build (parity.CompareBuilt, input bounds
+// included); with -test.short (as the one-shot's compute-sanitizer runs
+// it) in the first two only, and all but the 4.3 M-synapse "parts"
 // network.
 func TestConstructOnGPU(t *testing.T) {
 	d := openDevice(t)
@@ -33,7 +34,13 @@ func TestConstructOnGPU(t *testing.T) {
 	if testing.Short() {
 		cases = slices.DeleteFunc(cases, func(c parity.Built) bool { return c.Name == "parts" })
 	}
-	for _, cfg := range []*launch.ConstructConfig{nil, {Block: 64, Threads: 1000, SortBlock: 96}} {
+	cfgs := []*launch.ConstructConfig{nil, {Block: 64, Threads: 1000, SortBlock: 96}}
+	if !testing.Short() {
+		// Blocks of 1,024 threads, which NewConstructor clamps to what
+		// the construct kernel with the most registers takes.
+		cfgs = append(cfgs, &launch.ConstructConfig{Block: 1024, SortBlock: 1024})
+	}
+	for _, cfg := range cfgs {
 		c, release, err := NewConstructor(d, cfg)
 		if err != nil {
 			t.Fatal(err)

@@ -94,7 +94,7 @@ type ConstructDevice interface {
 // ConstructConfig sizes a Constructor's launches; none of it changes the
 // arrays it makes.
 type ConstructConfig struct {
-	// Block is the threads per block (default 256, at most 1,024, as
+	// Block is the threads per block (default 256, at most MaxBlock, as
 	// SortBlock); Threads the most
 	// threads of a launch that draws partners (default 65,536), each with
 	// scratch of its own, within ScratchBytes (default
@@ -109,6 +109,13 @@ type ConstructConfig struct {
 	// with an epoch of its own, before they are zeroed again (default
 	// and most 2^32 - 1; tests make it small).
 	Epochs uint64
+	// MaxBlock is the most threads per block that every construct
+	// kernel can launch with on the device (0: a CUDA block's 1,024).
+	// NewConstructor clamps Block and SortBlock to it after their
+	// defaults: a kernel that needs many registers per thread fails to
+	// launch with a larger block (CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES).
+	// The CUDA backend sets it from the kernels' MaxThreadsPerBlock.
+	MaxBlock int
 }
 
 // MirrorBuildSizes returns the encoded sizes of the Go mirrors of
@@ -198,7 +205,7 @@ func NewConstructor(dev ConstructDevice, cfg *ConstructConfig) *Constructor {
 		if cfg.ScratchBytes > 0 {
 			c.ScratchBytes = cfg.ScratchBytes
 		}
-		c.SortBlock, c.Epochs = cfg.SortBlock, cfg.Epochs
+		c.SortBlock, c.Epochs, c.MaxBlock = cfg.SortBlock, cfg.Epochs, cfg.MaxBlock
 	}
 	if c.Epochs == 0 || c.Epochs > math.MaxUint32 {
 		c.Epochs = math.MaxUint32
@@ -206,8 +213,12 @@ func NewConstructor(dev ConstructDevice, cfg *ConstructConfig) *Constructor {
 	if c.SortBlock <= 0 {
 		c.SortBlock = c.Block
 	}
-	// A CUDA block holds at most 1,024 threads.
-	c.Block, c.SortBlock = min(c.Block, maxBlock), min(c.SortBlock, maxBlock)
+	// A CUDA block holds at most 1,024 threads, and the kernels' registers
+	// may allow fewer (MaxBlock).
+	if c.MaxBlock <= 0 || c.MaxBlock > maxBlock {
+		c.MaxBlock = maxBlock
+	}
+	c.Block, c.SortBlock = min(c.Block, c.MaxBlock), min(c.SortBlock, c.MaxBlock)
 	return &Constructor{dev: dev, cfg: c, pool: map[string]*grown{}, most: map[int]uint64{}, ustart: map[int][]uint64{}, invBase: map[int]uint64{}}
 }
 
