@@ -13,6 +13,7 @@ package cuda
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"strconv"
@@ -48,6 +49,46 @@ func TestBackendParity(t *testing.T) {
 // configuration: small blocks, a tiny deliver grid and chunks of 37 steps
 // (several per recording block, both record sets in turn), launch by
 // launch in graphs (persistent mode off, as auto chooses too;
+// TestBackendParityTiled runs every parity case, and the hub network,
+// with delivery by target tiles (launch.SegmentsTiled) forced, on a grid
+// of 5 blocks over tiles of 37 targets and (without -test.short) with the
+// default tiles; cases with plasticity or no stored synapse fall back to
+// the global segmentation (kernels/hostemu's TestParityTiled checks the
+// reasons).
+func TestBackendParityTiled(t *testing.T) {
+	d := openDevice(t)
+	hub := parity.Case{Name: "hub", MinSpikes: 1000, MinPopSpikes: map[string]uint64{"H": 5, "T": 1000},
+		Spec: func() (*myelinpb.Network, error) { return parity.Hub(1500, 40, 100) }}
+	tiled := 0
+	cfgs := []launch.Config{{Block: 64, DeliverBlocks: 5, MaxChunkSteps: 37, Segments: launch.SegmentsTiled, PTileTargets: 37}}
+	if !testing.Short() {
+		cfgs = append(cfgs, launch.Config{Segments: launch.SegmentsTiled})
+	}
+	for _, cfg := range cfgs {
+		for _, c := range append(parity.Cases(), hub) {
+			t.Run(fmt.Sprintf("%s/tile%d", c.Name, cfg.PTileTargets), func(t *testing.T) {
+				net, err := parity.Build(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p, err := launch.New(net, cfg); err != nil {
+					t.Fatal(err)
+				} else if p.Config().Segments == launch.SegmentsTiled {
+					tiled++
+				}
+				res, err := parity.Compare(c, 0, NewBackend(d, &cfg))
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Log(res)
+			})
+		}
+	}
+	if tiled < 10*len(cfgs) {
+		t.Errorf("%d runs delivered by tiles, want at least %d", tiled, 10*len(cfgs))
+	}
+}
+
 // TestBackendParityPersistent runs the persistent kernel).
 func TestBackendParityGeometry(t *testing.T) {
 	d := openDevice(t)

@@ -172,9 +172,9 @@ func BenchmarkBrunelSTDP(b *testing.B) {
 	}
 }
 
-// BenchmarkDeliverSegments compares the two segmentations of delivery
-// (launch.Config.Segments: global, fixed by the network's longest row, and
-// per spike) on brunel 12,500, the microcircuit at scale 0.1 and
+// BenchmarkDeliverSegments compares the segmentations of delivery
+// (launch.Config.Segments: global, fixed by the network's longest row, per
+// spike, and by target tiles) on brunel 12,500, the microcircuit at scale 0.1 and
 // parity.Hub at 12,500 neurons (in-degree 40: rows of about 50 synapses
 // beside one hub row of 5,000), launch by launch on a deliver grid of 8
 // blocks per SM, reporting µs per step and the plan's segments per spike
@@ -194,14 +194,58 @@ func BenchmarkDeliverSegments(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, mode := range []launch.SegmentsMode{launch.SegmentsGlobal, launch.SegmentsPerSpike} {
+		for _, mode := range []launch.SegmentsMode{launch.SegmentsGlobal, launch.SegmentsPerSpike, launch.SegmentsTiled} {
 			cfg := launch.Config{Block: 256, DeliverBlocks: 8 * sms, Persistent: launch.PersistentOff, Segments: mode}
 			b.Run(fmt.Sprintf("%s/segments=%v", c.Name, mode), func(b *testing.B) {
 				be := benchSteps(b, d, net, cfg, 200, 1000)
 				b.ReportMetric(float64(be.plan.Segs()), "segs/spike")
+				reportTiles(b, be.plan)
 			})
 		}
 	}
+}
+
+// BenchmarkDeliverTiled measures delivery by target tiles
+// (launch.SegmentsTiled: a block sums a tile's synapses in shared memory
+// and stores each non-zero sum once) against the global segmentation (one
+// 4-byte atomic add per synapse) on brunel at 100,000 and 1,000,000
+// neurons (in-degree 1,000), with the default tiles (a quarter of the 8
+// deliver blocks per SM), tiles of 2,048 targets and the widest that fit
+// (6,144 at brunel's one delay), reporting µs per step and the tiles:
+// whether the atomics bound brunel 1 M's step (issue 9). One iteration is
+// 200 steps (20 ms) after 100 of warm-up. Run it on a GPU machine:
+// bin/cuda.test -test.run '^$' -test.bench DeliverTiled -test.benchtime 3x.
+func BenchmarkDeliverTiled(b *testing.B) {
+	d := openDevice(b)
+	sms := max(1, d.Info().SMs)
+	for _, n := range []string{"100000", "1000000"} {
+		net, err := parity.Build(parity.Case{Name: "brunel", Model: "brunel",
+			Set: map[string]string{"n": n, "indegree": "1000", "duration_ms": "1000"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, c := range []struct {
+			mode  launch.SegmentsMode
+			width int
+		}{{launch.SegmentsGlobal, 0}, {launch.SegmentsTiled, 0}, {launch.SegmentsTiled, 2048}, {launch.SegmentsTiled, launch.PTileInts / 2}} {
+			cfg := launch.Config{DeliverBlocks: 8 * sms, Persistent: launch.PersistentOff, Segments: c.mode, PTileTargets: c.width}
+			b.Run(fmt.Sprintf("n=%s/segments=%v/tile=%d", n, c.mode, c.width), func(b *testing.B) {
+				be := benchSteps(b, d, net, cfg, 100, 200)
+				if c.mode == launch.SegmentsTiled && be.plan.Config().Segments != launch.SegmentsTiled {
+					b.Fatalf("not delivered by tiles: %s", be.plan.TiledReason())
+				}
+				reportTiles(b, be.plan)
+			})
+		}
+	}
+}
+
+// reportTiles reports the tiles of a plan that delivers by target tiles
+// and the targets of each (0 where it does not).
+func reportTiles(b *testing.B, p *launch.Plan) {
+	w, nt := p.PTiles()
+	b.ReportMetric(float64(nt), "tiles")
+	b.ReportMetric(float64(w), "targets/tile")
 }
 
 // BenchmarkDeliverBlocks measures the per-step time of brunel at 1,000

@@ -16,6 +16,20 @@ extern "C" __global__ void myelin_deliver(const __grid_constant__ MyelinNet net_
     myelin_deliver_work(net, s, blockIdx.x, gridDim.x);
 }
 
+// myelin_deliver_tiled(net, s, -): the spikes of step s by target tiles
+// (myelin_deliver_tiled_work, launch.SegmentsTiled), in place of
+// myelin_deliver; grid: a block per tile. Thread 0 of block 0 also sets
+// spk_off[s+1].
+extern "C" __global__ void myelin_deliver_tiled(const __grid_constant__ MyelinNet net_, unsigned s, unsigned unused)
+{
+    __shared__ int acc[MYELIN_PTILE_INTS];
+    const MyelinNet *__restrict__ net = &net_;
+    if (blockIdx.x == 0 && threadIdx.x == 0) {
+        net->spk_off[s + 1] = net->spk_off[s] + net->spk_cnt[s];
+    }
+    myelin_deliver_tiled_work(net, s, acc);
+}
+
 // myelin_deliver_proc(net, s, -): the rows of the procedural projections
 // from the spikes of step s, regenerated (myelin_deliver_proc_work over the
 // grid). A launch of its own, after the step's myelin_deliver (or the

@@ -151,4 +151,86 @@ __device__ __forceinline__ void myelin_deliver_work(const MyelinNet *net, unsign
     }
 }
 
+// myelin_deliver_tiled_work delivers the spikes of step-in-chunk s by
+// target tiles (launch.SegmentsTiled), acc being the block's
+// MYELIN_PTILE_INTS ints of shared memory. Block b owns tiles b, b + nb,
+// ...: tile u holds targets [u * ptile_w, (u+1) * ptile_w). For each tile
+// the block's threads take the step's spikes, one spike each; ptile_off
+// gives where the tile's synapses start and end in the spike's row (rows
+// are sorted by target), and each synapse adds its weight to the block's
+// sum for (delay, channel, target) in shared memory. Then the block adds
+// its non-zero sums to the ring slots with plain stores: no other block of
+// the launch writes the tile's targets, so a target costs at most one
+// global read-modify-write per delay and channel instead of one atomic per
+// synapse. The channel is chosen as myelin_deliver_syn chooses it; int32
+// sums wrap alike in any order, so the rings are the same as the other
+// segmentations give. Only networks without short-term plasticity or STDP
+// are delivered so (the host checks); every thread of the block reaches
+// every barrier.
+__device__ __forceinline__ void myelin_deliver_tiled_work(const MyelinNet *net, unsigned s, int *acc)
+{
+    unsigned cnt = net->spk_cnt[s];
+    unsigned off = net->spk_off[s];
+    unsigned long long t = *net->step + s;
+    unsigned long long slots = net->ring_slots;
+    unsigned long long cur = t % slots;
+    unsigned long long n = net->n;
+    unsigned dbits = net->delay_bits;
+    unsigned dmask = (1u << dbits) - 1u;
+    unsigned w = net->ptile_w, nt = net->n_ptiles, d0 = net->ptile_d0, nch = net->ptile_nch;
+    unsigned span = net->ptile_nd * nch * w; // at most MYELIN_PTILE_INTS (the host sizes ptile_w so)
+    for (unsigned u = blockIdx.x; u < nt; u += gridDim.x) {
+        unsigned t0 = u * w;
+        for (unsigned j = threadIdx.x; j < span; j += blockDim.x) {
+            acc[j] = 0;
+        }
+        __syncthreads();
+        for (unsigned i = threadIdx.x; i < cnt; i += blockDim.x) {
+            unsigned pre = net->spk_ids[off + i];
+            const unsigned short *to = net->ptile_off + (unsigned long long)pre * (nt + 1) + u;
+            unsigned a = to[0], e = to[1];
+            if (a == e) {
+                continue;
+            }
+            unsigned long long r0 = net->row_ptr[pre];
+            unsigned pp = myelin_pop_of(net, pre);
+            unsigned long long wb = net->wbase[pp];
+            for (unsigned long long k = r0 + a; k < r0 + e; k++) {
+                unsigned p = net->packed[k];
+                unsigned target = p >> dbits;
+                unsigned d = p & dmask;
+                bool slow = (d & net->port_bit) != 0;
+                if (slow) {
+                    d ^= net->port_bit;
+                }
+                int wt;
+                if (wb == MYELIN_COMPACT) {
+                    wt = net->wtab[pp * net->n_pops + myelin_pop_of(net, target)];
+                } else {
+                    wt = net->weight[wb + (k - net->row_ptr[net->pops[pp].first])];
+                }
+                unsigned ch = wt >= 0 ? (slow ? 2u : 0u) : 1u;
+                atomicAdd(&acc[((d - d0) * nch + ch) * w + (target - t0)], wt);
+            }
+        }
+        __syncthreads();
+        for (unsigned j = threadIdx.x; j < span; j += blockDim.x) {
+            int v = acc[j];
+            if (v == 0) {
+                continue;
+            }
+            unsigned x = j % w, q = j / w;
+            unsigned ch = q % nch;
+            unsigned long long sl = cur + d0 + q / nch;
+            if (sl >= slots) {
+                sl -= slots;
+            }
+            int *ring = ch == 0 ? net->ring_ex : (ch == 1 ? net->ring_in : net->ring_slow);
+            ring[sl * n + t0 + x] += v;
+        }
+        // The next tile clears acc only after every thread has read it.
+        __syncthreads();
+    }
+}
+
 #endif // MYELIN_DELIVER_CUH

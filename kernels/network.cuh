@@ -155,6 +155,10 @@ struct ProcDesc {
 // post pop].
 #define MYELIN_COMPACT 0xffffffffffffffffull
 
+// MYELIN_PTILE_INTS is the size of myelin_deliver_tiled's shared-memory
+// sums in ints (48 KiB, the most a block takes statically; launch.PTileInts).
+#define MYELIN_PTILE_INTS 12288
+
 // MyelinNet holds every device array and size. Each kernel takes it by
 // value, as a __grid_constant__ parameter, and reads it through a pointer
 // to that parameter: its fields are loads from the kernel's parameter space
@@ -200,6 +204,7 @@ struct MyelinNet {
     const ProcDesc *procs;              // [n_proc]: procedural projections
     const unsigned *proc_thr;           // their delay step tables
     unsigned *proc_scratch;             // [proc_slots * proc_slot_words]: row generation scratch, zero between rows
+    const unsigned short *ptile_off;    // [n * (n_ptiles+1)]: where each target tile starts in each row (myelin_deliver_tiled)
     unsigned *spk_bits;                 // [chunk_cap * words]: each step's spiking neurons as bits (order.cu)
     unsigned *tile_cnt;                 // [chunk_cap * tiles]: order.cu's per-tile counts, then first indices
     unsigned *spk_cnt;                  // [chunk_cap]: spikes of each step of the chunk
@@ -221,7 +226,11 @@ struct MyelinNet {
     unsigned n_proc;          // procedural projections
     unsigned proc_slots;      // delivery threads that generate procedural rows (each owns a scratch slot)
     unsigned proc_slot_words; // words of a scratch slot
-    unsigned proc_pad;
+    // Delivery by target tiles (myelin_deliver_tiled; n_ptiles 0 where the
+    // plan delivers otherwise): tiles of ptile_w targets, each a block's
+    // shared-memory sums of ptile_nd delays from ptile_d0 on, on ptile_nch
+    // channels (excitatory, inhibitory and, where port_bit != 0, slow).
+    unsigned ptile_w, n_ptiles, ptile_d0, ptile_nd, ptile_nch;
 };
 
 static_assert(sizeof(PopDesc) == 36 + 4 * MYELIN_MODEL_WORDS, "PopDesc layout");
@@ -232,7 +241,7 @@ static_assert(sizeof(RateProjDesc) == 40, "RateProjDesc layout");
 static_assert(sizeof(ProbeDesc) == 24, "ProbeDesc layout");
 static_assert(sizeof(StpDesc) == 40, "StpDesc layout");
 static_assert(sizeof(StdpDesc) == 72, "StdpDesc layout");
-static_assert(sizeof(MyelinNet) == 488, "MyelinNet layout");
+static_assert(sizeof(MyelinNet) == 512, "MyelinNet layout");
 static_assert(sizeof(ProcDesc) == 184, "ProcDesc layout");
 
 // myelin_pop_of_block returns the population whose neurons block b of a

@@ -85,7 +85,7 @@ min_step=$((10 * budget / 540 > 0 ? 10 * budget / 540 : 1))
 step7_min="${STEP7_MIN:-$((150 * budget / 540))}"
 logs=(preflight.log parity-small.log parity-large.log sanitizer.log bench.log cli.log brunel-1m.log)
 
-small_tests='^(TestGraphPinnedStream|TestCooperativeAndAttributes|TestDoFromManyGoroutines|TestBackendParity|TestBackendParityGeometry|TestBackendParitySegments|TestBackendParityPersistent|TestBackendMemoryCheck|TestBackendAdvanceSizes|TestBackendClose|TestBackendNonFinite|TestConstructOnGPU)$'
+small_tests='^(TestGraphPinnedStream|TestCooperativeAndAttributes|TestDoFromManyGoroutines|TestBackendParity|TestBackendParityGeometry|TestBackendParitySegments|TestBackendParityTiled|TestBackendParityPersistent|TestBackendMemoryCheck|TestBackendAdvanceSizes|TestBackendClose|TestBackendNonFinite|TestConstructOnGPU)$'
 gpu_models=(brunel:n=1000 brunel cuba coba ring_rate brunel:n=100000,indegree=1000)
 cpu_models=(brunel brunel:n=100000,indegree=1000)
 

@@ -516,3 +516,84 @@ func TestParitySegments(t *testing.T) {
 		}
 	}
 }
+
+// TestParityTiled runs some parity cases, and the hub network, with
+// delivery by target tiles (launch.SegmentsTiled): tiles of 37 targets on
+// a grid of 5 blocks that loop over them, and for the hub the default
+// tiles, a block each. The cases cover both spike signs (brunel), the slow
+// port's third channel (ring_spiking), many delays (microcircuit), rate
+// beside spiking populations (mixed), and the fallbacks: short-term
+// plasticity, and no stored synapse (brunel_procedural), which deliver
+// with the global segmentation and say why. Every stream must equal the
+// CPU backend's.
+func TestParityTiled(t *testing.T) {
+	pick := map[string]bool{"brunel": true, "ring_spiking": true, "microcircuit": true,
+		"mixed": true, "stp": true, "brunel_procedural": true}
+	fallback := map[string]string{"stp": "short-term plasticity", "brunel_procedural": "no stored synapse"}
+	var cases []parity.Case
+	for _, c := range parity.Cases() {
+		if pick[c.Name] {
+			cases = append(cases, c)
+			delete(pick, c.Name)
+		}
+	}
+	if len(pick) > 0 {
+		t.Fatalf("parity cases %v are gone", pick)
+	}
+	cases = append(cases, parity.Case{Name: "hub", MinSpikes: 1000, MinPopSpikes: map[string]uint64{"H": 5, "T": 1000},
+		Spec: func() (*myelinpb.Network, error) { return parity.Hub(1500, 40, 100) }})
+	for _, cfg := range []launch.Config{
+		{Block: 64, DeliverBlocks: 5, MaxChunkSteps: 37, Segments: launch.SegmentsTiled, PTileTargets: 37},
+		{Block: 32, MaxChunkSteps: 7, Segments: launch.SegmentsTiled},
+	} {
+		for _, c := range cases {
+			if cfg.PTileTargets == 0 && c.Name != "hub" {
+				continue
+			}
+			t.Run(fmt.Sprintf("%s/block%d_grid%d_tile%d", c.Name, cfg.Block, cfg.DeliverBlocks, cfg.PTileTargets), func(t *testing.T) {
+				net, err := parity.Build(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, err := launch.New(net, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				w, nt := p.PTiles()
+				if want, ok := fallback[c.Name]; ok {
+					if p.Config().Segments != launch.SegmentsGlobal || !strings.Contains(p.TiledReason(), want) || nt != 0 {
+						t.Fatalf("delivered %v with %d tiles (%q), want global because of %s", p.Config().Segments, nt, p.TiledReason(), want)
+					}
+				} else {
+					if p.Config().Segments != launch.SegmentsTiled {
+						t.Fatalf("delivered %v (%q), want tiled", p.Config().Segments, p.TiledReason())
+					}
+					if want := (net.N + w - 1) / w; nt != want || (cfg.PTileTargets > 0 && w != uint32(cfg.PTileTargets)) {
+						t.Fatalf("%d tiles of %d targets for %d neurons (asked %d a tile)", nt, w, net.N, cfg.PTileTargets)
+					}
+					if p.Fused() || p.Persistent() {
+						t.Fatal("a tiled plan fused or persistent")
+					}
+					if ls := p.Chunk(1); !hasKernel(ls, launch.DeliverTiled) || hasKernel(ls, launch.Deliver) {
+						t.Fatalf("a chunk's launches %v: want myelin_deliver_tiled, not myelin_deliver", ls)
+					}
+				}
+				res, err := parity.Compare(c, 0, New(&cfg))
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Log(res)
+			})
+		}
+	}
+}
+
+// hasKernel says whether launches ls include kernel k.
+func hasKernel(ls []launch.Launch, k launch.Kernel) bool {
+	for _, l := range ls {
+		if l.Kernel == k {
+			return true
+		}
+	}
+	return false
+}

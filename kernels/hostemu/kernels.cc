@@ -47,6 +47,11 @@ extern "C" int myelin_emu_launch(int kernel, unsigned grid, unsigned block, cons
     case MYELIN_K_DELIVER_PROC:
         simt_launch(g, b, [=] { myelin_deliver_proc(*net, s, a); });
         return 0;
+    case MYELIN_K_DELIVER_TILED:
+        // A block's threads share their tile's sums in shared memory and
+        // meet at barriers.
+        simt_launch_blocks(g, b, [=] { myelin_deliver_tiled(*net, s, a); });
+        return 0;
     case MYELIN_K_STDP_POST:
         simt_launch(g, b, [=] { myelin_stdp_post(*net, s, a); });
         return 0;
@@ -141,6 +146,8 @@ extern "C" const char *myelin_emu_kernel_name(int kernel)
         return "myelin_deliver";
     case MYELIN_K_DELIVER_PROC:
         return "myelin_deliver_proc";
+    case MYELIN_K_DELIVER_TILED:
+        return "myelin_deliver_tiled";
     case MYELIN_K_STDP_POST:
         return "myelin_stdp_post";
     case MYELIN_K_STEP:

@@ -58,6 +58,7 @@ const (
 	BufProcs
 	BufProcThr
 	BufProcScratch
+	BufPTileOff
 	BufSpkBits
 	BufTileCnt
 	BufSpkCnt
@@ -79,7 +80,7 @@ var bufferNames = [NumBuffers]string{
 	"wbase", "wtab", "poisson", "ptable", "dc", "events", "rhist", "rproj", "rtable", "rcolptr", "rsrc", "rw", "probes",
 	"stp_of", "stp_sets", "stp_u", "stp_x", "stp_f", "stp_last",
 	"stdp_of", "stdp_sets", "stdp_pre", "stdp_post", "stdp_ptr", "stdp_w", "stdp_src",
-	"procs", "proc_thr", "proc_scratch", "spk_bits", "tile_cnt", "spk_cnt", "spk_off", "spk_ids", "samples",
+	"procs", "proc_thr", "proc_scratch", "ptile_off", "spk_bits", "tile_cnt", "spk_cnt", "spk_off", "spk_ids", "samples",
 }
 
 // String returns the buffer's name (the MyelinNet field).
@@ -296,6 +297,7 @@ func (p *Plan) layout() error {
 	add(BufProcs, "synapses", int64(len(p.procDescs)), p.procDescs)
 	add(BufProcThr, "synapses", 4*int64(len(p.procThr)), u32s(p.procThr))
 	add(BufProcScratch, "synapses", 4*int64(p.procSlots)*int64(p.procSlotWords), nil)
+	add(BufPTileOff, "synapses", 2*int64(len(p.ptileOff)), littleEndian(p.ptileOff))
 
 	k := int64(p.ChunkSteps)
 	// The bitmask and tile counts of order.cu are used and cleared within

@@ -32,11 +32,15 @@ const (
 	// step s's postsynaptic spikes, between its update and its delivery
 	// (launched only for networks with STDP).
 	StdpPost Kernel = 14
+	// DeliverTiled is myelin_deliver_tiled(net, s, -): the spikes of step
+	// s by target tiles, a block per tile (SegmentsTiled), in place of
+	// Deliver.
+	DeliverTiled Kernel = 15
 )
 
 // Kernels lists every kernel.
 func Kernels() []Kernel {
-	return []Kernel{ChunkBegin, Events, Update, ChunkEnd, RateUpdate, Deliver, OrderCount, OrderScan, OrderWrite, Step, Persistent, DeliverProc, StdpPost}
+	return []Kernel{ChunkBegin, Events, Update, ChunkEnd, RateUpdate, Deliver, OrderCount, OrderScan, OrderWrite, Step, Persistent, DeliverProc, StdpPost, DeliverTiled}
 }
 
 // Name returns the kernel's extern "C" name.
@@ -56,6 +60,8 @@ func (k Kernel) Name() string {
 		return "myelin_deliver"
 	case DeliverProc:
 		return "myelin_deliver_proc"
+	case DeliverTiled:
+		return "myelin_deliver_tiled"
 	case StdpPost:
 		return "myelin_stdp_post"
 	case Step:
@@ -80,7 +86,7 @@ func (k Kernel) Module() string {
 		return "update"
 	case RateUpdate:
 		return "rate_update"
-	case Deliver, DeliverProc:
+	case Deliver, DeliverProc, DeliverTiled:
 		return "deliver"
 	case OrderCount, OrderScan, OrderWrite:
 		return "order"

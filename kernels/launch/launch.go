@@ -71,6 +71,11 @@ type Config struct {
 	// blocks (every launch that delivers: myelin_deliver, the fused
 	// myelin_step and myelin_persistent); see SegmentsMode.
 	Segments SegmentsMode
+	// PTileTargets is the targets of a tile of SegmentsTiled (default:
+	// the network's neurons over a quarter of DeliverBlocks, rounded up;
+	// at most what a block's shared memory holds for the network's
+	// delays).
+	PTileTargets int
 	// ProceduralScratch bounds the device memory of the threads that
 	// regenerate procedural rows (kernels/procedural.cuh): each owns a
 	// scratch slot of Floyd's hash set and the row's targets, so fewer
@@ -100,7 +105,23 @@ const (
 	// its row in a Block-stride loop: a spike costs its own row, and no
 	// work depends on the longest row.
 	SegmentsPerSpike
+	// SegmentsTiled gives each block a tile of targets (Config.PTileTargets
+	// of them): its threads take the step's spikes and add the synapses
+	// that reach the tile into shared memory, which the block then adds to
+	// the rings, one store per target, delay and channel with a non-zero
+	// sum, instead of one atomic per synapse (myelin_deliver_tiled). Each
+	// row holds an index of where every tile's synapses start (2 bytes per
+	// row and tile, BufPTileOff). Never chosen by SegmentsAuto (not yet
+	// measured on a GPU); where a network cannot be delivered so (see
+	// Plan.TiledReason) the plan falls back to SegmentsGlobal, and
+	// Plan.Config reports what it chose.
+	SegmentsTiled
 )
+
+// PTileInts is the shared-memory sums of a block of SegmentsTiled, in
+// int32s (MYELIN_PTILE_INTS in kernels/network.cuh): 48 KiB, the most a
+// block takes without opting in to more.
+const PTileInts = 12288
 
 // SkewedRows is the ratio of the longest row to the mean row from which
 // SegmentsAuto delivers per spike. Measured on an H100 (cuda.
@@ -111,7 +132,7 @@ const (
 // against 8.7 µs).
 const SkewedRows = 16
 
-// String returns "auto", "global" or "per-spike".
+// String returns "auto", "global", "per-spike" or "tiled".
 func (m SegmentsMode) String() string {
 	switch m {
 	case SegmentsAuto:
@@ -120,6 +141,8 @@ func (m SegmentsMode) String() string {
 		return "global"
 	case SegmentsPerSpike:
 		return "per-spike"
+	case SegmentsTiled:
+		return "tiled"
 	}
 	return fmt.Sprintf("SegmentsMode(%d)", int(m))
 }
@@ -221,6 +244,13 @@ type Plan struct {
 	procSlots     uint32
 	procSlotWords uint32
 	procMinDelay  uint32
+	// Delivery by target tiles (SegmentsTiled, layoutTiles): where each
+	// tile starts in each row, the tiles' width and count, the delays and
+	// channels of their sums; tiledReason says why a network asked to be
+	// delivered so is not ("" where it is or was not asked).
+	ptileOff                                    []uint16
+	ptileW, nPTiles, ptileD0, ptileND, ptileNCh uint32
+	tiledReason                                 string
 }
 
 // New lays out net for the kernels.
@@ -235,8 +265,11 @@ func New(net *network.Network, cfg Config) (*Plan, error) {
 	if cfg.Persistent < PersistentAuto || cfg.Persistent > PersistentOff {
 		return nil, fmt.Errorf("launch: Config.Persistent is %v, want auto, on or off", cfg.Persistent)
 	}
-	if cfg.Segments < SegmentsAuto || cfg.Segments > SegmentsPerSpike {
-		return nil, fmt.Errorf("launch: Config.Segments is %v, want auto, global or per-spike", cfg.Segments)
+	if cfg.Segments < SegmentsAuto || cfg.Segments > SegmentsTiled {
+		return nil, fmt.Errorf("launch: Config.Segments is %v, want auto, global, per-spike or tiled", cfg.Segments)
+	}
+	if cfg.PTileTargets < 0 {
+		return nil, fmt.Errorf("launch: Config.PTileTargets is %d, want 0 (default) or more", cfg.PTileTargets)
 	}
 	if cfg.PersistentBlocks < 0 || cfg.PersistentBlocks >= 1<<31 {
 		return nil, fmt.Errorf("launch: Config.PersistentBlocks is %d, want 0 to 2^31-1", cfg.PersistentBlocks)
@@ -272,6 +305,12 @@ func New(net *network.Network, cfg Config) (*Plan, error) {
 	if segs >= 1<<32 || uint64(net.N) >= 1<<31 {
 		return nil, fmt.Errorf("launch: a row of %d synapses is too long", maxRow)
 	}
+	if cfg.Segments == SegmentsTiled {
+		if p.tiledReason = p.layoutTiles(maxRow); p.tiledReason != "" {
+			cfg.Segments = SegmentsGlobal
+			p.cfg.Segments = cfg.Segments
+		}
+	}
 	if cfg.Segments == SegmentsGlobal {
 		p.segs = uint32(segs)
 	} // per spike: segs 0 tells myelin_deliver_work to walk each spike's own row
@@ -297,13 +336,16 @@ func New(net *network.Network, cfg Config) (*Plan, error) {
 	if err := p.layoutProcedural(); err != nil {
 		return nil, err
 	}
-	p.fused = !cfg.Unfused && len(p.spikingPop) > 0 && len(net.STDP) == 0 && minDelayAtLeast(&net.Syn, 2) && p.procMinDelay >= 2
+	// Tiled delivery is a launch of its own (the fused and persistent
+	// kernels deliver with myelin_deliver_work).
+	tiled := cfg.Segments == SegmentsTiled
+	p.fused = !cfg.Unfused && !tiled && len(p.spikingPop) > 0 && len(net.STDP) == 0 && minDelayAtLeast(&net.Syn, 2) && p.procMinDelay >= 2
 	if err := p.layout(); err != nil {
 		return nil, err
 	}
 	// Procedural rows are delivered by a launch of their own: a network
 	// with them runs launch by launch.
-	p.persistent = len(p.spikingPop) > 0 && len(p.ratePop) == 0 && len(net.Procedural) == 0 && cfg.PersistentBlocks > 0 &&
+	p.persistent = !tiled && len(p.spikingPop) > 0 && len(p.ratePop) == 0 && len(net.Procedural) == 0 && cfg.PersistentBlocks > 0 &&
 		(cfg.Persistent == PersistentOn || cfg.Persistent == PersistentAuto && net.N <= PersistentMaxN)
 	if p.persistent && p.updateGrid >= persistSTDP {
 		p.persistent = false // the flag bits of the launch's argument would clash
@@ -436,7 +478,11 @@ func (p *Plan) Chunk(m int) []Launch {
 		if len(p.spikingPop) > 0 && (!p.fused || s == uint32(m)-1) {
 			// Fused, the next step's launch delivers; the chunk's last
 			// step delivers on its own.
-			ls = append(ls, Launch{Kernel: Deliver, Grid: uint32(p.cfg.DeliverBlocks), Block: bs, S: s})
+			if p.nPTiles > 0 {
+				ls = append(ls, Launch{Kernel: DeliverTiled, Grid: min(p.nPTiles, uint32(p.cfg.DeliverBlocks)), Block: bs, S: s})
+			} else {
+				ls = append(ls, Launch{Kernel: Deliver, Grid: uint32(p.cfg.DeliverBlocks), Block: bs, S: s})
+			}
 			if proc {
 				ls = append(ls, Launch{Kernel: DeliverProc, Grid: uint32(p.cfg.DeliverBlocks), Block: bs, S: s})
 			}

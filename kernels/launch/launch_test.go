@@ -387,7 +387,7 @@ func TestSegments(t *testing.T) {
 	if e, err := New(even, Config{Block: 64}); err != nil || e.Config().Segments != SegmentsGlobal || e.Segs() == 0 {
 		t.Errorf("auto on brunel: %v, want global segments", err)
 	}
-	for _, m := range []SegmentsMode{-1, SegmentsPerSpike + 1} {
+	for _, m := range []SegmentsMode{-1, SegmentsTiled + 1} {
 		if _, err := New(net, Config{Segments: m}); err == nil || !strings.Contains(err.Error(), "Config.Segments") {
 			t.Errorf("Segments %d: error %v, want one naming Config.Segments", int(m), err)
 		}

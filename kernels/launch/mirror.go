@@ -17,7 +17,7 @@ import (
 )
 
 // NetSize is the size of the MyelinNet descriptor (kernels/network.cuh).
-const NetSize = 488
+const NetSize = 512
 
 // ModelWords is the size of PopDesc's model parameter union in 4-byte
 // words (MYELIN_MODEL_WORDS in kernels/models.cuh).
@@ -52,6 +52,7 @@ func (p *Plan) NetDescriptor(addr func(Buffer) uint64) []byte {
 	d.PortBit = net.Syn.PortBit
 	d.NSTDP = uint32(len(net.STDP))
 	d.NProc, d.ProcSlots, d.ProcSlotWords = uint32(len(net.Procedural)), p.procSlots, p.procSlotWords
+	d.PTileW, d.NPTiles, d.PTileD0, d.PTileND, d.PTileNCh = p.ptileW, p.nPTiles, p.ptileD0, p.ptileND, p.ptileNCh
 	return appendStruct(nil, d)
 }
 
@@ -114,7 +115,8 @@ type netDesc struct {
 	NSTP, STPEntries                   uint32
 	PortBit, NSTDP                     uint32
 	NProc, ProcSlots, ProcSlotWords    uint32
-	ProcPad                            uint32
+	PTileW, NPTiles, PTileD0, PTileND  uint32
+	PTileNCh                           uint32
 }
 
 type procDesc struct {
@@ -199,7 +201,7 @@ func appendStruct(b []byte, v any) []byte {
 
 // littleEndian returns the little-endian bytes of v: a view of v's memory
 // when the host is little-endian (as every CUDA host is), else a copy.
-func littleEndian[T uint32 | int32 | uint64](v []T) []byte {
+func littleEndian[T uint16 | uint32 | int32 | uint64](v []T) []byte {
 	if len(v) == 0 {
 		return nil
 	}

@@ -1,0 +1,139 @@
+package launch
+
+// The index of delivery by target tiles (SegmentsTiled).
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+)
+
+// TiledReason says why a plan asked for SegmentsTiled delivers with
+// SegmentsGlobal instead ("" where it delivers by tiles or was not asked
+// to).
+func (p *Plan) TiledReason() string { return p.tiledReason }
+
+// PTiles returns the targets of a tile and the number of tiles of a plan
+// that delivers by target tiles (0, 0 otherwise).
+func (p *Plan) PTiles() (width, tiles uint32) { return p.ptileW, p.nPTiles }
+
+// layoutTiles lays out delivery by target tiles: it sizes the tiles and
+// fills ptileOff, where every row's synapses onto each tile start, or
+// returns why the network cannot be delivered so. maxRow is the longest
+// row.
+func (p *Plan) layoutTiles(maxRow uint64) string {
+	net := p.net
+	syn := &net.Syn
+	switch {
+	case syn.Resident != nil:
+		return "the synapses were built on the device: no rows on the host to index"
+	case len(net.STP) > 0:
+		return "short-term plasticity scales each spike's weights"
+	case len(net.STDP) > 0:
+		return "STDP changes the weights it delivers"
+	case maxRow == 0:
+		return "no stored synapse"
+	case maxRow > math.MaxUint16:
+		return fmt.Sprintf("a row of %d synapses: tile offsets are 16-bit", maxRow)
+	}
+	d0, d1, sorted := scanRows(syn.RowPtr[:net.N+1], syn.Packed, syn.DelayBits, syn.DelayMask()&^syn.PortBit)
+	if !sorted {
+		return "a row not sorted by target"
+	}
+	nch := uint32(2)
+	if syn.PortBit != 0 {
+		nch = 3 // the slow port's sums
+	}
+	nd := d1 - d0 + 1
+	maxW := PTileInts / (uint64(nd) * uint64(nch))
+	if maxW < 32 {
+		return fmt.Sprintf("delays of %d to %d steps on %d channels leave %d targets a tile in shared memory, fewer than 32", d0, d1, nch, maxW)
+	}
+	n := uint64(net.N)
+	w := uint64(p.cfg.PTileTargets)
+	if w == 0 {
+		tiles := uint64(max(1, p.cfg.DeliverBlocks/4))
+		w = (n + tiles - 1) / tiles
+	}
+	w = max(1, min(w, maxW, n))
+	nt := (n + w - 1) / w
+	synapses := syn.RowPtr[net.N] - syn.RowPtr[0]
+	if bytes := 2 * n * (nt + 1); bytes > max(64<<20, 2*synapses) {
+		return fmt.Sprintf("%d tiles of %d targets: their index would take %d bytes, more than 2 a synapse", nt, w, bytes)
+	}
+	p.ptileOff = tileOffsets(syn.RowPtr[:net.N+1], syn.Packed, syn.DelayBits, uint32(w), uint32(nt))
+	p.ptileW, p.nPTiles, p.ptileD0, p.ptileND, p.ptileNCh = uint32(w), uint32(nt), d0, nd, nch
+	return ""
+}
+
+// forRows runs f over row ranges [lo, hi) that together cover the rows of
+// rowPtr, on up to GOMAXPROCS goroutines.
+func forRows(rowPtr []uint64, f func(part, lo, hi int)) int {
+	rows := len(rowPtr) - 1
+	parts := max(1, min(runtime.GOMAXPROCS(0), rows>>12))
+	var wg sync.WaitGroup
+	for w := range parts {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			f(w, lo, hi)
+		}(rows*w/parts, rows*(w+1)/parts)
+	}
+	wg.Wait()
+	return parts
+}
+
+// scanRows returns the shortest and longest delay of the synapses (their
+// delay field under mask, without the slow port's bit) and whether every
+// row is sorted by target.
+func scanRows(rowPtr []uint64, packed []uint32, dbits, mask uint32) (d0, d1 uint32, sorted bool) {
+	type part struct {
+		d0, d1   uint32
+		unsorted bool
+	}
+	res := make([]part, max(1, runtime.GOMAXPROCS(0)))
+	parts := forRows(rowPtr, func(w, lo, hi int) {
+		r := part{d0: math.MaxUint32}
+		for i := lo; i < hi && !r.unsorted; i++ {
+			prev := uint32(0)
+			for _, pw := range packed[rowPtr[i]:rowPtr[i+1]] {
+				t, d := pw>>dbits, pw&mask
+				r.unsorted = r.unsorted || t < prev
+				prev = t
+				r.d0, r.d1 = min(r.d0, d), max(r.d1, d)
+			}
+		}
+		res[w] = r
+	})
+	d0, sorted = math.MaxUint32, true
+	for _, r := range res[:parts] {
+		d0, d1, sorted = min(d0, r.d0), max(d1, r.d1), sorted && !r.unsorted
+	}
+	return d0, d1, sorted
+}
+
+// tileOffsets returns, for every row i and tile u of nt tiles of w
+// targets, where the row's synapses onto tile u and later start, relative
+// to the row: entry i*(nt+1)+u; entry i*(nt+1)+nt is the row's length.
+// Rows are sorted by target and shorter than 65,536.
+func tileOffsets(rowPtr []uint64, packed []uint32, dbits, w, nt uint32) []uint16 {
+	stride := int(nt) + 1
+	off := make([]uint16, (len(rowPtr)-1)*stride)
+	forRows(rowPtr, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := packed[rowPtr[i]:rowPtr[i+1]]
+			o := off[i*stride : (i+1)*stride]
+			u := 0
+			for k, pw := range row {
+				for tu := int(pw>>dbits) / int(w); u <= tu; u++ {
+					o[u] = uint16(k)
+				}
+			}
+			for ; u < stride; u++ {
+				o[u] = uint16(len(row))
+			}
+		}
+	})
+	return off
+}

@@ -1,0 +1,179 @@
+package launch
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/myelin-sim/myelin/engine/backend/parity"
+)
+
+// TestTileOffsets checks the tile index against a count: entry u of a
+// row is the number of its synapses onto targets below u*w, for random
+// rows sorted by target (repeats included) over enough rows that
+// tileOffsets splits them between goroutines.
+func TestTileOffsets(t *testing.T) {
+	const rows, n, dbits = 9000, 500, 8
+	rng := rand.New(rand.NewPCG(1, 2))
+	rowPtr := []uint64{0}
+	var packed []uint32
+	for range rows {
+		row := make([]uint32, rng.IntN(41))
+		for k := range row {
+			row[k] = uint32(rng.IntN(n))
+		}
+		slices.Sort(row)
+		for _, tg := range row {
+			packed = append(packed, tg<<dbits|uint32(rng.IntN(1<<dbits)))
+		}
+		rowPtr = append(rowPtr, uint64(len(packed)))
+	}
+	for _, w := range []uint32{1, 7, 37, 499, 500} {
+		nt := (n + w - 1) / w
+		off := tileOffsets(rowPtr, packed, dbits, w, nt)
+		if len(off) != rows*int(nt+1) {
+			t.Fatalf("w %d: %d entries, want %d", w, len(off), rows*int(nt+1))
+		}
+		for i := range rows {
+			row := packed[rowPtr[i]:rowPtr[i+1]]
+			for u := uint32(0); u <= nt; u++ {
+				want := 0
+				for _, pw := range row {
+					if pw>>dbits < u*w {
+						want++
+					}
+				}
+				if got := off[i*int(nt+1)+int(u)]; int(got) != want {
+					t.Fatalf("w %d, row %d, tile %d: offset %d, want %d", w, i, u, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestScanRows checks the delay range (the slow port's bit stripped) and
+// the sortedness of rows, with the unsorted row in either half.
+func TestScanRows(t *testing.T) {
+	const dbits, port = 8, 1 << 6
+	mk := func(bad int) ([]uint64, []uint32) {
+		rowPtr := []uint64{0}
+		var packed []uint32
+		for i := range 10000 {
+			d := uint32(3 + i%40)
+			if i%7 == 0 {
+				d |= port
+			}
+			row := []uint32{uint32(i % 100), uint32(i%100 + 1)}
+			if i == bad {
+				row[0], row[1] = row[1], row[0]
+			}
+			for _, tg := range row {
+				packed = append(packed, tg<<dbits|d)
+			}
+			rowPtr = append(rowPtr, uint64(len(packed)))
+		}
+		return rowPtr, packed
+	}
+	for _, bad := range []int{-1, 10, 9990} {
+		rowPtr, packed := mk(bad)
+		d0, d1, sorted := scanRows(rowPtr, packed, dbits, (1<<dbits-1)&^port)
+		if d0 != 3 || d1 != 42 || sorted != (bad < 0) {
+			t.Errorf("row %d out of order: delays %d to %d, sorted %v; want 3 to 42, %v", bad, d0, d1, sorted, bad < 0)
+		}
+	}
+}
+
+// TestLayoutTiles checks the tiles of brunel (1,000 neurons, one delay,
+// two channels): their default width, a width asked for and one clamped
+// to the network, the index's buffer, the chunk's launch, and the
+// fallbacks with their reasons.
+func TestLayoutTiles(t *testing.T) {
+	net, err := parity.Build(parity.Case{Name: "brunel", Model: "brunel", Set: map[string]string{"n": "1000", "duration_ms": "10"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var maxRow uint64
+	for i := range net.N {
+		maxRow = max(maxRow, net.Syn.RowPtr[i+1]-net.Syn.RowPtr[i])
+	}
+	for _, c := range []struct {
+		blocks, ask   int
+		width, number uint32
+	}{
+		{40, 0, 100, 10},   // 40 blocks: 10 tiles
+		{40, 64, 64, 16},   // asked for
+		{8, 5000, 1000, 1}, // at most the network
+		{3, 0, 1000, 1},
+	} {
+		p, err := New(net, Config{Block: 64, DeliverBlocks: c.blocks, Segments: SegmentsTiled, PTileTargets: c.ask})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, nt := p.PTiles()
+		if p.Config().Segments != SegmentsTiled || w != c.width || nt != c.number {
+			t.Fatalf("%d blocks, %d asked: %v (%q), %d tiles of %d; want tiled, %d of %d", c.blocks, c.ask, p.Config().Segments, p.TiledReason(), nt, w, c.number, c.width)
+		}
+		if p.ptileD0 != 15 || p.ptileND != 1 || p.ptileNCh != 2 {
+			t.Errorf("delays from %d, %d of them, %d channels; want brunel's 15 steps alone, 2 channels", p.ptileD0, p.ptileND, p.ptileNCh)
+		}
+		if got, want := p.bufs[BufPTileOff].Bytes, 2*int64(net.N)*int64(nt+1); got != want {
+			t.Errorf("ptile_off: %d bytes, want %d", got, want)
+		}
+		ls := p.Chunk(1)
+		n := 0
+		for _, l := range ls {
+			switch l.Kernel {
+			case Deliver:
+				t.Errorf("a tiled chunk launches myelin_deliver: %v", ls)
+			case DeliverTiled:
+				n++
+				if l.Grid != min(nt, uint32(c.blocks)) {
+					t.Errorf("myelin_deliver_tiled on %d blocks, want %d", l.Grid, min(nt, uint32(c.blocks)))
+				}
+			}
+		}
+		if n != 1 || p.Fused() || p.Persistent() {
+			t.Errorf("%d tiled deliveries a step, fused %v, persistent %v: want 1, neither", n, p.Fused(), p.Persistent())
+		}
+	}
+	if _, err := New(net, Config{Segments: SegmentsTiled, PTileTargets: -1}); err == nil || !strings.Contains(err.Error(), "PTileTargets") {
+		t.Errorf("PTileTargets -1: error %v, want one naming it", err)
+	}
+	if SegmentsTiled.String() != "tiled" {
+		t.Errorf("SegmentsTiled is %q", SegmentsTiled)
+	}
+
+	// Fallbacks: the plan's network is swapped for a changed copy and
+	// layoutTiles run again.
+	fallback := func(name string, change func(packed []uint32) uint64, want string) {
+		t.Helper()
+		p, err := New(net, Config{Block: 64, DeliverBlocks: 40})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cp := *net
+		cp.Syn.Packed = slices.Clone(net.Syn.Packed)
+		p.net = &cp
+		if got := p.layoutTiles(change(cp.Syn.Packed)); !strings.Contains(got, want) || p.nPTiles != 0 || p.ptileOff != nil {
+			t.Errorf("%s: reason %q, %d tiles; want one saying %q, no tiles", name, got, p.nPTiles, want)
+		}
+	}
+	fallback("a row of 65,536", func([]uint32) uint64 { return 1 << 16 }, "16-bit")
+	fallback("row 500 out of order", func(packed []uint32) uint64 {
+		r := packed[net.Syn.RowPtr[500]:net.Syn.RowPtr[501]]
+		r[0], r[len(r)-1] = r[len(r)-1], r[0]
+		return maxRow
+	}, "not sorted")
+	fallback("delays of 1 to 200 steps", func(packed []uint32) uint64 {
+		mask := net.Syn.DelayMask()
+		if mask < 200 {
+			t.Skipf("brunel's delay field holds at most %d", mask)
+		}
+		for k := range packed {
+			packed[k] = packed[k]&^mask | uint32(1+k%200)
+		}
+		return maxRow
+	}, "fewer than 32")
+	fallback("no synapse", func([]uint32) uint64 { return 0 }, "no stored synapse")
+}
