@@ -240,8 +240,12 @@ func (b *Backend) load(plan *launch.Plan) error {
 		}
 		// (myelin_deliver_proc, the heaviest in registers, runs only for
 		// networks with procedural projections.)
-		if bs := plan.Config().Block; bs > maxBlock && (k != launch.DeliverProc || len(plan.Network().Procedural) > 0) {
+		if bs := plan.Config().Block; bs > maxBlock && (k != launch.DeliverProc || len(plan.Network().Procedural) > 0) && k != launch.DeliverTiled {
 			return fmt.Errorf("cuda: blocks of %d threads, but kernel %s takes at most %d on %s", bs, k.Name(), maxBlock, b.dev.Info().Name)
+		}
+		if _, tiles := plan.PTiles(); k == launch.DeliverTiled && tiles > 0 && plan.Config().PTileBlock > maxBlock {
+			return fmt.Errorf("cuda: launch.Config.PTileBlock is %d threads, but kernel %s takes at most %d on %s",
+				plan.Config().PTileBlock, k.Name(), maxBlock, b.dev.Info().Name)
 		}
 		b.funcs[k] = f
 	}

@@ -210,8 +210,9 @@ func BenchmarkDeliverSegments(b *testing.B) {
 // and stores each non-zero sum once) against the global segmentation (one
 // 4-byte atomic add per synapse) on brunel at 100,000 and 1,000,000
 // neurons (in-degree 1,000), with the default tiles (a quarter of the 8
-// deliver blocks per SM), tiles of 2,048 targets and the widest that fit
-// (6,144 at brunel's one delay), reporting µs per step and the tiles:
+// deliver blocks per SM) in blocks of 256, 512 (the default) and 1,024
+// threads, tiles of 2,048 targets and the widest that fit (6,144 at
+// brunel's one delay), reporting µs per step and the tiles:
 // whether the atomics bound brunel 1 M's step (issue 9). One iteration is
 // 200 steps (20 ms) after 100 of warm-up. Run it on a GPU machine:
 // bin/cuda.test -test.run '^$' -test.bench DeliverTiled -test.benchtime 3x.
@@ -225,11 +226,15 @@ func BenchmarkDeliverTiled(b *testing.B) {
 			b.Fatal(err)
 		}
 		for _, c := range []struct {
-			mode  launch.SegmentsMode
-			width int
-		}{{launch.SegmentsGlobal, 0}, {launch.SegmentsTiled, 0}, {launch.SegmentsTiled, 2048}, {launch.SegmentsTiled, launch.PTileInts / 2}} {
-			cfg := launch.Config{DeliverBlocks: 8 * sms, Persistent: launch.PersistentOff, Segments: c.mode, PTileTargets: c.width}
-			b.Run(fmt.Sprintf("n=%s/segments=%v/tile=%d", n, c.mode, c.width), func(b *testing.B) {
+			mode           launch.SegmentsMode
+			width, threads int
+		}{
+			{launch.SegmentsGlobal, 0, 0},
+			{launch.SegmentsTiled, 0, 256}, {launch.SegmentsTiled, 0, 512}, {launch.SegmentsTiled, 0, 1024},
+			{launch.SegmentsTiled, 2048, 512}, {launch.SegmentsTiled, launch.PTileInts / 2, 512},
+		} {
+			cfg := launch.Config{DeliverBlocks: 8 * sms, Persistent: launch.PersistentOff, Segments: c.mode, PTileTargets: c.width, PTileBlock: c.threads}
+			b.Run(fmt.Sprintf("n=%s/segments=%v/tile=%d/threads=%d", n, c.mode, c.width, c.threads), func(b *testing.B) {
 				be := benchSteps(b, d, net, cfg, 100, 200)
 				if c.mode == launch.SegmentsTiled && be.plan.Config().Segments != launch.SegmentsTiled {
 					b.Fatalf("not delivered by tiles: %s", be.plan.TiledReason())

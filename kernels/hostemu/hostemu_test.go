@@ -519,8 +519,10 @@ func TestParitySegments(t *testing.T) {
 
 // TestParityTiled runs some parity cases, and the hub network, with
 // delivery by target tiles (launch.SegmentsTiled): tiles of 37 targets on
-// a grid of 5 blocks that loop over them, and for the hub the default
-// tiles, a block each. The cases cover both spike signs (brunel), the slow
+// a grid of 5 blocks of 32 threads that loop over them, and for the hub
+// the default tiles, a block of 64 threads each (the GPU's default 512
+// would run for minutes here: the emulation runs a block's threads as
+// fibers). The cases cover both spike signs (brunel), the slow
 // port's third channel (ring_spiking), many delays (microcircuit), rate
 // beside spiking populations (mixed), and the fallbacks: short-term
 // plasticity, and no stored synapse (brunel_procedural), which deliver
@@ -543,8 +545,8 @@ func TestParityTiled(t *testing.T) {
 	cases = append(cases, parity.Case{Name: "hub", MinSpikes: 1000, MinPopSpikes: map[string]uint64{"H": 5, "T": 1000},
 		Spec: func() (*myelinpb.Network, error) { return parity.Hub(1500, 40, 100) }})
 	for _, cfg := range []launch.Config{
-		{Block: 64, DeliverBlocks: 5, MaxChunkSteps: 37, Segments: launch.SegmentsTiled, PTileTargets: 37},
-		{Block: 32, MaxChunkSteps: 7, Segments: launch.SegmentsTiled},
+		{Block: 64, DeliverBlocks: 5, MaxChunkSteps: 37, Segments: launch.SegmentsTiled, PTileTargets: 37, PTileBlock: 32},
+		{Block: 32, MaxChunkSteps: 7, Segments: launch.SegmentsTiled, PTileBlock: 64},
 	} {
 		for _, c := range cases {
 			if cfg.PTileTargets == 0 && c.Name != "hub" {

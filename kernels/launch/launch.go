@@ -76,6 +76,13 @@ type Config struct {
 	// at most what a block's shared memory holds for the network's
 	// delays).
 	PTileTargets int
+	// PTileBlock is the threads of a block of myelin_deliver_tiled
+	// (SegmentsTiled; default 512, at most 1024). A block's 48 KiB of
+	// shared memory lets 4 blocks share an SM of 228 KiB (H100, H200), so
+	// blocks of 512 threads fill its 2,048; each thread walks its spikes'
+	// index, row and sums one dependent load after another, so resident
+	// threads are what hides the latency.
+	PTileBlock int
 	// ProceduralScratch bounds the device memory of the threads that
 	// regenerate procedural rows (kernels/procedural.cuh): each owns a
 	// scratch slot of Floyd's hash set and the row's targets, so fewer
@@ -193,6 +200,9 @@ func (c Config) withDefaults(net *network.Network) Config {
 	if c.DeliverBlocks <= 0 {
 		c.DeliverBlocks = 1024
 	}
+	if c.PTileBlock <= 0 {
+		c.PTileBlock = 512
+	}
 	if c.RecordBytes <= 0 {
 		c.RecordBytes = 64 << 20
 	}
@@ -267,6 +277,9 @@ func New(net *network.Network, cfg Config) (*Plan, error) {
 	}
 	if cfg.Segments < SegmentsAuto || cfg.Segments > SegmentsTiled {
 		return nil, fmt.Errorf("launch: Config.Segments is %v, want auto, global, per-spike or tiled", cfg.Segments)
+	}
+	if cfg.PTileBlock > 1024 {
+		return nil, fmt.Errorf("launch: Config.PTileBlock is %d threads, at most 1024", cfg.PTileBlock)
 	}
 	if cfg.PTileTargets < 0 {
 		return nil, fmt.Errorf("launch: Config.PTileTargets is %d, want 0 (default) or more", cfg.PTileTargets)
@@ -479,7 +492,7 @@ func (p *Plan) Chunk(m int) []Launch {
 			// Fused, the next step's launch delivers; the chunk's last
 			// step delivers on its own.
 			if p.nPTiles > 0 {
-				ls = append(ls, Launch{Kernel: DeliverTiled, Grid: min(p.nPTiles, uint32(p.cfg.DeliverBlocks)), Block: bs, S: s})
+				ls = append(ls, Launch{Kernel: DeliverTiled, Grid: min(p.nPTiles, uint32(p.cfg.DeliverBlocks)), Block: uint32(p.cfg.PTileBlock), S: s})
 			} else {
 				ls = append(ls, Launch{Kernel: Deliver, Grid: uint32(p.cfg.DeliverBlocks), Block: bs, S: s})
 			}

@@ -98,15 +98,15 @@ func TestLayoutTiles(t *testing.T) {
 		maxRow = max(maxRow, net.Syn.RowPtr[i+1]-net.Syn.RowPtr[i])
 	}
 	for _, c := range []struct {
-		blocks, ask   int
-		width, number uint32
+		blocks, ask, threads int
+		width, number        uint32
 	}{
-		{40, 0, 100, 10},   // 40 blocks: 10 tiles
-		{40, 64, 64, 16},   // asked for
-		{8, 5000, 1000, 1}, // at most the network
-		{3, 0, 1000, 1},
+		{40, 0, 0, 100, 10},      // 40 blocks: 10 tiles
+		{40, 64, 96, 64, 16},     // asked for
+		{8, 5000, 1024, 1000, 1}, // at most the network
+		{3, 0, 32, 1000, 1},
 	} {
-		p, err := New(net, Config{Block: 64, DeliverBlocks: c.blocks, Segments: SegmentsTiled, PTileTargets: c.ask})
+		p, err := New(net, Config{Block: 64, DeliverBlocks: c.blocks, Segments: SegmentsTiled, PTileTargets: c.ask, PTileBlock: c.threads})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,8 +128,12 @@ func TestLayoutTiles(t *testing.T) {
 				t.Errorf("a tiled chunk launches myelin_deliver: %v", ls)
 			case DeliverTiled:
 				n++
-				if l.Grid != min(nt, uint32(c.blocks)) {
-					t.Errorf("myelin_deliver_tiled on %d blocks, want %d", l.Grid, min(nt, uint32(c.blocks)))
+				threads := uint32(c.threads)
+				if threads == 0 {
+					threads = 512
+				}
+				if l.Grid != min(nt, uint32(c.blocks)) || l.Block != threads {
+					t.Errorf("myelin_deliver_tiled on %d blocks of %d threads, want %d of %d", l.Grid, l.Block, min(nt, uint32(c.blocks)), threads)
 				}
 			}
 		}
@@ -139,6 +143,9 @@ func TestLayoutTiles(t *testing.T) {
 	}
 	if _, err := New(net, Config{Segments: SegmentsTiled, PTileTargets: -1}); err == nil || !strings.Contains(err.Error(), "PTileTargets") {
 		t.Errorf("PTileTargets -1: error %v, want one naming it", err)
+	}
+	if _, err := New(net, Config{Segments: SegmentsTiled, PTileBlock: 1025}); err == nil || !strings.Contains(err.Error(), "PTileBlock") {
+		t.Errorf("PTileBlock 1025: error %v, want one naming it", err)
 	}
 	if SegmentsTiled.String() != "tiled" {
 		t.Errorf("SegmentsTiled is %q", SegmentsTiled)
