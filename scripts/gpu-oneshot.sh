@@ -16,7 +16,8 @@
 #                    with one FAIL line, so that a rerun still has time
 #   2 parity-small   every model, CPU against GPU, byte-identical streams,
 #                    in two launch geometries, with delivery per spike
-#                    (the hub network as auto chooses, every case forced),
+#                    (the hub network as auto chooses, every case forced)
+#                    and by target tiles (every case forced),
 #                    and five with the persistent kernel forced on; advance
 #                    sizes; close; the driver-layer tests; on-device
 #                    construction byte-identical to the host build
