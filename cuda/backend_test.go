@@ -241,7 +241,9 @@ func TestBackendMemoryCheck(t *testing.T) {
 
 // TestBackendAdvanceSizes runs one network with Advance calls of odd sizes
 // (1 step, more than a chunk, chunk-sized) and compares with the CPU
-// backend's blocks.
+// backend's blocks, with the default delivery and by target tiles (the
+// one-shot's sanitizer step runs this test: racecheck and synccheck see
+// the tiled kernel's shared sums and barriers).
 func TestBackendAdvanceSizes(t *testing.T) {
 	d := openDevice(t)
 	c := parity.Cases()[4] // mixed: every kernel and both record sets
@@ -250,10 +252,17 @@ func TestBackendAdvanceSizes(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := blocks(t, net, cpu.New(0), []int{1, 63, 64, 129, 7})
-	got := blocks(t, net, NewBackend(d, &launch.Config{MaxChunkSteps: 64}), []int{1, 63, 64, 129, 7})
-	for i := range want {
-		if !sameBlock(want[i], got[i]) {
-			t.Fatalf("Advance #%d (step %d): blocks differ", i, want[i].FirstStep)
+	for _, cfg := range []launch.Config{{MaxChunkSteps: 64}, {MaxChunkSteps: 64, Segments: launch.SegmentsTiled, PTileTargets: 100}} {
+		if p, err := launch.New(net, cfg); err != nil {
+			t.Fatal(err)
+		} else if cfg.Segments == launch.SegmentsTiled && p.Config().Segments != cfg.Segments {
+			t.Fatalf("%s not delivered by tiles: %s", c.Name, p.TiledReason())
+		}
+		got := blocks(t, net, NewBackend(d, &cfg), []int{1, 63, 64, 129, 7})
+		for i := range want {
+			if !sameBlock(want[i], got[i]) {
+				t.Fatalf("%v delivery, Advance #%d (step %d): blocks differ", cfg.Segments, i, want[i].FirstStep)
+			}
 		}
 	}
 }
