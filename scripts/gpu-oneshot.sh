@@ -24,8 +24,9 @@
 #   3 parity-large   the models at their published sizes for PARITY_MS ms
 #   4 sanitizer      compute-sanitizer memcheck and initcheck (racecheck if
 #                    a kernel uses shared memory, synccheck if one has
-#                    barriers) on the small mixed network and the on-device
-#                    construction of the small parity networks; SKIP when
+#                    barriers) on the small mixed network (default and
+#                    tiled delivery) and the on-device construction of
+#                    the small parity networks; SKIP when
 #                    the tool is absent or refuses the device
 #   5 bench          myelin-cuda bench, best of 3, and myelin bench on the
 #                    CPU (all cores) of the same machine, with the ratio
