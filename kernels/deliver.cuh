@@ -188,11 +188,12 @@ __device__ __forceinline__ void myelin_deliver_tiled_work(const MyelinNet *net, 
         for (unsigned i = threadIdx.x; i < cnt; i += blockDim.x) {
             unsigned pre = net->spk_ids[off + i];
             const unsigned short *to = net->ptile_off + (unsigned long long)pre * (nt + 1) + u;
-            unsigned a = to[0], e = to[1];
-            if (a == e) {
-                continue;
-            }
+            // No early exit for a row that misses the tile (rare): the
+            // row's start and population then load beside the tile's
+            // offsets instead of after them (a compiler sinks loads past
+            // a branch to their use).
             unsigned long long r0 = net->row_ptr[pre];
+            unsigned a = to[0], e = to[1];
             unsigned pp = myelin_pop_of(net, pre);
             unsigned long long wb = net->wbase[pp];
             for (unsigned long long k = r0 + a; k < r0 + e; k++) {
