@@ -29,7 +29,6 @@ import (
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/sim"
 	"github.com/myelin-sim/myelin/kernels/launch"
-	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
 func TestBackendParity(t *testing.T) {
@@ -57,8 +56,7 @@ func TestBackendParity(t *testing.T) {
 // reasons).
 func TestBackendParityTiled(t *testing.T) {
 	d := openDevice(t)
-	hub := parity.Case{Name: "hub", MinSpikes: 1000, MinPopSpikes: map[string]uint64{"H": 5, "T": 1000},
-		Spec: func() (*myelinpb.Network, error) { return parity.Hub(1500, 40, 100) }}
+	hub := parity.HubCase()
 	tiled := 0
 	cfgs := []launch.Config{{Block: 64, DeliverBlocks: 5, MaxChunkSteps: 37, Segments: launch.SegmentsTiled, PTileTargets: 37}}
 	if !testing.Short() {
@@ -111,8 +109,7 @@ func TestBackendParityGeometry(t *testing.T) {
 // columns (segments 0) in the STDP cases.
 func TestBackendParitySegments(t *testing.T) {
 	d := openDevice(t)
-	hub := parity.Case{Name: "hub", MinSpikes: 1000, MinPopSpikes: map[string]uint64{"H": 5, "T": 1000},
-		Spec: func() (*myelinpb.Network, error) { return parity.Hub(1500, 40, 100) }}
+	hub := parity.HubCase()
 	t.Run("hub/auto", func(t *testing.T) {
 		net, err := parity.Build(hub)
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/myelin-sim/myelin/engine/backend/parity"
 	"github.com/myelin-sim/myelin/engine/models"
+	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/neuron"
 	"github.com/myelin-sim/myelin/engine/spec"
 	"github.com/myelin-sim/myelin/kernels/launch"
@@ -196,14 +197,7 @@ func TestParityFused(t *testing.T) {
 		{Block: 96, DeliverBlocks: 2, MaxChunkSteps: 50, Unfused: true},
 	} {
 		t.Run(fmt.Sprintf("block%d_deliver%d_chunk%d_unfused%v", cfg.Block, cfg.DeliverBlocks, cfg.MaxChunkSteps, cfg.Unfused), func(t *testing.T) {
-			net, err := parity.Build(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := launch.New(net, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, p := plan(t, c, cfg)
 			if p.Fused() == cfg.Unfused {
 				t.Fatalf("Fused() = %v with Unfused %v", p.Fused(), cfg.Unfused)
 			}
@@ -426,14 +420,7 @@ func TestParityPersistent(t *testing.T) {
 			{Block: 32, DeliverBlocks: 2, MaxChunkSteps: 7, Persistent: launch.PersistentOn, PersistentBlocks: 1},
 		} {
 			t.Run(fmt.Sprintf("%s/block%d_grid%d_chunk%d", c.Name, cfg.Block, cfg.PersistentBlocks, cfg.MaxChunkSteps), func(t *testing.T) {
-				net, err := parity.Build(c)
-				if err != nil {
-					t.Fatal(err)
-				}
-				p, err := launch.New(net, cfg)
-				if err != nil {
-					t.Fatal(err)
-				}
+				net, p := plan(t, c, cfg)
 				persistent := len(net.Procedural) == 0 // procedural rows take a launch of their own
 				for i := range net.Pops {
 					persistent = persistent && net.Pops[i].Spiking()
@@ -470,8 +457,7 @@ func TestParityPersistent(t *testing.T) {
 // run launch by launch). The hub network also runs with the global
 // segmentation. Every stream must equal the CPU backend's.
 func TestParitySegments(t *testing.T) {
-	hub := parity.Case{Name: "hub", MinSpikes: 1000, MinPopSpikes: map[string]uint64{"H": 5, "T": 1000},
-		Spec: func() (*myelinpb.Network, error) { return parity.Hub(1500, 40, 100) }}
+	hub := parity.HubCase()
 	cases := append(parity.Cases(), hub)
 	for _, cfg := range []launch.Config{
 		{Block: 64, DeliverBlocks: 5, MaxChunkSteps: 37, Segments: launch.SegmentsPerSpike},
@@ -496,14 +482,7 @@ func TestParitySegments(t *testing.T) {
 				continue
 			}
 			t.Run(fmt.Sprintf("%s/%v_block%d_grid%d_persistent%d", c.Name, cfg.Segments, cfg.Block, cfg.DeliverBlocks, cfg.PersistentBlocks), func(t *testing.T) {
-				net, err := parity.Build(c)
-				if err != nil {
-					t.Fatal(err)
-				}
-				p, err := launch.New(net, cfg)
-				if err != nil {
-					t.Fatal(err)
-				}
+				_, p := plan(t, c, cfg)
 				if per := cfg.Segments == launch.SegmentsPerSpike; per != (p.Segs() == 0) {
 					t.Fatalf("mode %v: Segs() = %d", cfg.Segments, p.Segs())
 				}
@@ -542,8 +521,7 @@ func TestParityTiled(t *testing.T) {
 	if len(pick) > 0 {
 		t.Fatalf("parity cases %v are gone", pick)
 	}
-	cases = append(cases, parity.Case{Name: "hub", MinSpikes: 1000, MinPopSpikes: map[string]uint64{"H": 5, "T": 1000},
-		Spec: func() (*myelinpb.Network, error) { return parity.Hub(1500, 40, 100) }})
+	cases = append(cases, parity.HubCase())
 	for _, cfg := range []launch.Config{
 		{Block: 64, DeliverBlocks: 5, MaxChunkSteps: 37, Segments: launch.SegmentsTiled, PTileTargets: 37, PTileBlock: 32},
 		{Block: 32, MaxChunkSteps: 7, Segments: launch.SegmentsTiled, PTileBlock: 64},
@@ -553,14 +531,7 @@ func TestParityTiled(t *testing.T) {
 				continue
 			}
 			t.Run(fmt.Sprintf("%s/block%d_grid%d_tile%d", c.Name, cfg.Block, cfg.DeliverBlocks, cfg.PTileTargets), func(t *testing.T) {
-				net, err := parity.Build(c)
-				if err != nil {
-					t.Fatal(err)
-				}
-				p, err := launch.New(net, cfg)
-				if err != nil {
-					t.Fatal(err)
-				}
+				net, p := plan(t, c, cfg)
 				w, nt := p.PTiles()
 				if want, ok := fallback[c.Name]; ok {
 					if p.Config().Segments != launch.SegmentsGlobal || !strings.Contains(p.TiledReason(), want) || nt != 0 {
@@ -598,4 +569,18 @@ func hasKernel(ls []launch.Launch, k launch.Kernel) bool {
 		}
 	}
 	return false
+}
+
+// plan builds case c and lays it out with cfg.
+func plan(t *testing.T, c parity.Case, cfg launch.Config) (*network.Network, *launch.Plan) {
+	t.Helper()
+	net, err := parity.Build(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := launch.New(net, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net, p
 }

@@ -42,3 +42,11 @@ func Hub(n, indegree int, durationMs float64) (*myelinpb.Network, error) {
 		Kind: &myelinpb.Input_Poisson{Poisson: &myelinpb.PoissonInput{RateHz: 20000, Weight: 0.1}}})
 	return s, nil
 }
+
+// HubCase is the parity case of Hub with 1,500 brunel neurons of in-degree
+// 40 for 100 ms: the hub's row is about 100 times the others, and the hub
+// and its targets must both fire.
+func HubCase() Case {
+	return Case{Name: "hub", MinSpikes: 1000, MinPopSpikes: map[string]uint64{"H": 5, "T": 1000},
+		Spec: func() (*myelinpb.Network, error) { return Hub(1500, 40, 100) }}
+}
