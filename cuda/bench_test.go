@@ -210,7 +210,7 @@ func BenchmarkDeliverSegments(b *testing.B) {
 // and stores each non-zero sum once) against the global segmentation (one
 // 4-byte atomic add per synapse) on brunel at 100,000 and 1,000,000
 // neurons (in-degree 1,000), with the default tiles (a quarter of the 8
-// deliver blocks per SM) in blocks of 256, 512 (the default) and 1,024
+// deliver blocks per SM) in blocks of 256, 512 and 1,024 (the default)
 // threads, tiles of 2,048 targets and the widest that fit (6,144 at
 // brunel's one delay), reporting µs per step and the tiles:
 // whether the atomics bound brunel 1 M's step (issue 9). One iteration is
@@ -231,7 +231,7 @@ func BenchmarkDeliverTiled(b *testing.B) {
 		}{
 			{launch.SegmentsGlobal, 0, 0},
 			{launch.SegmentsTiled, 0, 256}, {launch.SegmentsTiled, 0, 512}, {launch.SegmentsTiled, 0, 1024},
-			{launch.SegmentsTiled, 2048, 512}, {launch.SegmentsTiled, launch.PTileInts / 2, 512},
+			{launch.SegmentsTiled, 2048, 1024}, {launch.SegmentsTiled, launch.PTileInts / 2, 1024},
 		} {
 			cfg := launch.Config{DeliverBlocks: 8 * sms, Persistent: launch.PersistentOff, Segments: c.mode, PTileTargets: c.width, PTileBlock: c.threads}
 			b.Run(fmt.Sprintf("n=%s/segments=%v/tile=%d/threads=%d", n, c.mode, c.width, c.threads), func(b *testing.B) {

@@ -499,7 +499,7 @@ func TestParitySegments(t *testing.T) {
 // TestParityTiled runs some parity cases, and the hub network, with
 // delivery by target tiles (launch.SegmentsTiled): tiles of 37 targets on
 // a grid of 5 blocks of 32 threads that loop over them, and for the hub
-// the default tiles, a block of 64 threads each (the GPU's default 512
+// the default tiles, a block of 64 threads each (the GPU's default 1,024
 // would run for minutes here: the emulation runs a block's threads as
 // fibers). The cases cover both spike signs (brunel), the slow
 // port's third channel (ring_spiking), many delays (microcircuit), rate

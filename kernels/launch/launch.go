@@ -77,11 +77,12 @@ type Config struct {
 	// delays).
 	PTileTargets int
 	// PTileBlock is the threads of a block of myelin_deliver_tiled
-	// (SegmentsTiled; default 512, at most 1024). A block's 48 KiB of
-	// shared memory lets 4 blocks share an SM of 228 KiB (H100, H200), so
-	// blocks of 512 threads fill its 2,048; each thread walks its spikes'
-	// index, row and sums one dependent load after another, so resident
-	// threads are what hides the latency.
+	// (SegmentsTiled; default 1024, the most). Each thread walks its
+	// spikes' index, row and sums one dependent load after another, so
+	// resident threads are what hides the latency: the default tiles, a
+	// quarter of DeliverBlocks (2 per SM at the CUDA backend's 8 blocks
+	// per SM), then fill an SM's 2,048 threads (H100, H200), whose 228 KiB
+	// of shared memory would hold 4 blocks' 48 KiB.
 	PTileBlock int
 	// ProceduralScratch bounds the device memory of the threads that
 	// regenerate procedural rows (kernels/procedural.cuh): each owns a
@@ -201,7 +202,7 @@ func (c Config) withDefaults(net *network.Network) Config {
 		c.DeliverBlocks = 1024
 	}
 	if c.PTileBlock <= 0 {
-		c.PTileBlock = 512
+		c.PTileBlock = 1024
 	}
 	if c.RecordBytes <= 0 {
 		c.RecordBytes = 64 << 20

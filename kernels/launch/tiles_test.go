@@ -101,9 +101,9 @@ func TestLayoutTiles(t *testing.T) {
 		blocks, ask, threads int
 		width, number        uint32
 	}{
-		{40, 0, 0, 100, 10},      // 40 blocks: 10 tiles
-		{40, 64, 96, 64, 16},     // asked for
-		{8, 5000, 1024, 1000, 1}, // at most the network
+		{40, 0, 0, 100, 10},     // 40 blocks: 10 tiles
+		{40, 64, 96, 64, 16},    // asked for
+		{8, 5000, 512, 1000, 1}, // at most the network
 		{3, 0, 32, 1000, 1},
 	} {
 		p, err := New(net, Config{Block: 64, DeliverBlocks: c.blocks, Segments: SegmentsTiled, PTileTargets: c.ask, PTileBlock: c.threads})
@@ -130,7 +130,7 @@ func TestLayoutTiles(t *testing.T) {
 				n++
 				threads := uint32(c.threads)
 				if threads == 0 {
-					threads = 512
+					threads = 1024
 				}
 				if l.Grid != min(nt, uint32(c.blocks)) || l.Block != threads {
 					t.Errorf("myelin_deliver_tiled on %d blocks of %d threads, want %d of %d", l.Grid, l.Block, min(nt, uint32(c.blocks)), threads)
