@@ -173,6 +173,11 @@ func (b *Backend) Load(net *network.Network) error {
 	case plan.Fused():
 		launches = "one launch per step (update fused with the previous delivery)"
 	}
+	if w, tiles := plan.PTiles(); tiles > 0 {
+		launches += fmt.Sprintf(", delivery by %d target tiles of %d (blocks of %d threads)", tiles, w, plan.Config().PTileBlock)
+	} else if why := plan.TiledReason(); why != "" {
+		launches += ", global delivery, not tiled: " + why
+	}
 	b.desc = fmt.Sprintf("%s; blocks of %d threads, deliver grid %d, chunks of %d steps, %s, %.1f MiB on the device",
 		deviceLine(b.dev.Info()), plan.Config().Block, plan.Config().DeliverBlocks, plan.ChunkSteps, launches, float64(plan.DeviceBytes())/(1<<20))
 	return nil
