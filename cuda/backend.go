@@ -69,9 +69,9 @@ type hostSet struct {
 const memoryReserve = 64 << 20
 
 // NewBackend returns a backend on an open device, which stays the
-// caller's to close. cfg chooses the launch geometry (nil: blocks of 256
-// threads, a deliver grid of 8 blocks per SM, 64 MiB per record set,
-// persistent mode auto, procedural row scratch
+// caller's to close. cfg chooses the launch geometry (nil, or a field
+// left 0: blocks of 256 threads, a deliver grid of 8 blocks per SM, 64
+// MiB per record set, persistent mode auto, procedural row scratch
 // launch.ProceduralScratchFor the device). Where cfg asks for the
 // persistent mode (launch.PersistentOn) with PersistentBlocks 0 and the
 // device supports cooperative launches, the persistent grid is one block
@@ -81,6 +81,23 @@ const memoryReserve = 64 << 20
 // caller turns it on.
 func NewBackend(dev *driver.Device, cfg *launch.Config) *Backend {
 	return &Backend{dev: dev, cfg: cfg}
+}
+
+// SetSegments sets how the backend splits delivery among blocks
+// (launch.Config.Segments) for the network it loads next; the other
+// settings stay as they were (the defaults where none were given). It
+// fails once a network is loaded.
+func (b *Backend) SetSegments(m launch.SegmentsMode) error {
+	if b.plan != nil {
+		return errors.New("cuda: SetSegments after Load")
+	}
+	cfg := launch.Config{}
+	if b.cfg != nil {
+		cfg = *b.cfg
+	}
+	cfg.Segments = m
+	b.cfg = &cfg
+	return nil
 }
 
 // OpenBackend opens the device with the given ordinal and returns a
@@ -143,9 +160,12 @@ func (b *Backend) Load(net *network.Network) error {
 	if b.plan != nil {
 		return errors.New("cuda: Load called twice")
 	}
-	cfg := launch.Config{DeliverBlocks: 8 * max(1, b.dev.Info().SMs)}
+	var cfg launch.Config
 	if b.cfg != nil {
 		cfg = *b.cfg
+	}
+	if cfg.DeliverBlocks <= 0 {
+		cfg.DeliverBlocks = 8 * max(1, b.dev.Info().SMs)
 	}
 	if cfg.ProceduralScratch <= 0 {
 		cfg.ProceduralScratch = launch.ProceduralScratchFor(b.dev.Info().TotalMemory)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -15,6 +16,7 @@ import (
 	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/plan"
 	"github.com/myelin-sim/myelin/engine/sim"
+	"github.com/myelin-sim/myelin/kernels/launch"
 	"github.com/spf13/pflag"
 )
 
@@ -43,6 +45,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	set := fs.StringToString("set", nil, "parameters for every model, e.g. --set duration_ms=500")
 	repeat := fs.Int("repeat", 1, "runs per model (the network is built once); the fastest simulation is reported")
 	markdown := fs.Bool("markdown", false, "print a markdown table (for bench/RESULTS.md)")
+	delivery := registerDelivery(fs)
 	if help, err := parseFlags(fs, e, args, "myelin bench [MODEL[:k=v,...]...] [flags]   (default models: brunel cuba coba)"); help || err != nil {
 		return err
 	}
@@ -52,6 +55,10 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	if *repeat < 1 {
 		return &exitError{2, fmt.Errorf("--repeat %d: want at least 1", *repeat)}
 	}
+	mode, err := delivery.mode()
+	if err != nil {
+		return err
+	}
 	names := fs.Args()
 	if len(names) == 0 {
 		names = []string{"brunel", "cuba", "coba"}
@@ -60,9 +67,10 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	if *markdown {
 		write = writeBenchMarkdown
 	}
+	opts := &benchOptions{backend: *backendName, threads: *threads, repeat: *repeat, delivery: mode, args: args}
 	var rows []benchRow
 	for _, arg := range names {
-		row, handed, err := benchArg(ctx, e, arg, *set, backendName, *threads, *repeat, args)
+		row, handed, err := benchArg(ctx, e, arg, *set, opts)
 		if err != nil {
 			// The models measured before the error (a bad argument, an
 			// interrupt, a time limit) are still printed.
@@ -81,24 +89,36 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	return write(e.stdout, rows)
 }
 
+// benchOptions are the flags of myelin bench that every model shares.
+type benchOptions struct {
+	// backend is --backend; the first model's first run resolves auto to
+	// what it chose, so that the GPU is probed once per command.
+	backend  string
+	threads  int
+	repeat   int
+	delivery launch.SegmentsMode
+	args     []string // the command's, for a hand-over to myelin-cuda
+}
+
 // benchArg measures one MODEL[:k=v,...] argument.
-func benchArg(ctx context.Context, e *env, arg string, common map[string]string, backendName *string, threads, repeat int, args []string) (benchRow, bool, error) {
+func benchArg(ctx context.Context, e *env, arg string, common map[string]string, o *benchOptions) (benchRow, bool, error) {
 	name, params, err := modelArg(arg, common)
 	if err != nil {
 		return benchRow{}, false, err
 	}
-	row, handed, err := benchModel(ctx, e, name, params, backendName, threads, repeat, args)
+	row, handed, err := benchModel(ctx, e, name, params, o)
 	row.model = arg
 	return row, handed, err
 }
 
-// benchModel builds one model once and runs it repeat times, each run on
+// benchModel builds one model once and runs it o.repeat times, each run on
 // a backend of its own that is closed before the next is opened (a GPU
 // context with the whole network on the device is not kept). It reports
 // the fastest simulation, or handed when the command went to myelin-cuda.
-// The first backend resolves *backendName: auto becomes what it chose
-// (after saying so), so that the GPU is probed once per command.
-func benchModel(ctx context.Context, e *env, name string, params map[string]string, backendName *string, threads, repeat int, args []string) (best benchRow, handed bool, err error) {
+// The first backend resolves o.backend: auto becomes what it chose (after
+// saying so), so that the GPU is probed once per command.
+func benchModel(ctx context.Context, e *env, name string, params map[string]string, o *benchOptions) (best benchRow, handed bool, err error) {
+	threads := o.threads
 	s, err := models.Spec(name, params)
 	if err != nil {
 		return best, false, err
@@ -109,7 +129,7 @@ func benchModel(ctx context.Context, e *env, name string, params map[string]stri
 	// As run does: a CPU run (or an automatic choice, which may be one)
 	// that cannot fit is refused before anything is allocated; a GPU
 	// backend checks its device at Load.
-	if *backendName != "cuda" {
+	if o.backend != "cuda" {
 		if err := checkFits(plan.Estimate(s, threadCount(threads))); err != nil {
 			return best, false, err
 		}
@@ -119,19 +139,22 @@ func benchModel(ctx context.Context, e *env, name string, params map[string]stri
 	if err != nil {
 		return best, false, err
 	}
-	for r := 0; r < repeat; r++ {
-		be, note, err := e.chooseBackend(ctx, "bench", *backendName, threads, args)
+	for r := 0; r < o.repeat; r++ {
+		be, note, err := e.chooseBackend(ctx, "bench", o.backend, threads, o.args)
 		if err != nil {
 			return best, false, err
 		}
 		if be == nil {
 			return best, true, nil
 		}
-		if *backendName == "auto" {
+		if err := applyDelivery(be, o.delivery); err != nil {
+			return best, false, errors.Join(err, be.Close())
+		}
+		if o.backend == "auto" {
 			if note != "" {
 				fmt.Fprintln(e.stderr, note)
 			}
-			*backendName = be.Name()
+			o.backend = be.Name()
 		}
 		res, err := sim.Run(ctx, net, sim.Options{Backend: be, Out: io.Discard, Version: Version})
 		if dm, ok := be.(deviceMemory); ok && err == nil {

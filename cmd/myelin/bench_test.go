@@ -21,6 +21,19 @@ func TestBenchCommand(t *testing.T) {
 	if code, _, errOut = myelin(t, "bench", "brunel:n"); code != 2 || !strings.Contains(errOut, "want k=v") {
 		t.Errorf("bad model argument: exit %d, %q", code, errOut)
 	}
+	// --delivery chooses the CUDA backend's delivery: auto runs anywhere,
+	// another mode needs that backend, an unknown one is refused first.
+	for _, c := range []struct{ mode, want string }{
+		{"per-spike", "--delivery per-spike: needs the cuda backend (this run has cpu"},
+		{"tiles", `--delivery "tiles": want auto, global, per-spike or tiled`},
+	} {
+		if code, out, errOut := myelin(t, "bench", "brunel:n=500", "--set", "duration_ms=10", "--delivery", c.mode); code != 2 || !strings.Contains(errOut, c.want) || out != "" {
+			t.Errorf("--delivery %s: exit %d, stdout %q, stderr %q; want 2 and %q", c.mode, code, out, errOut, c.want)
+		}
+	}
+	if code, _, errOut := myelin(t, "bench", "brunel:n=500", "--set", "duration_ms=10", "--delivery", "auto"); code != 0 {
+		t.Errorf("--delivery auto on the cpu: exit %d: %s", code, errOut)
+	}
 }
 
 // TestBenchKeepsFinishedRows checks that a bench that fails part way (here

@@ -11,6 +11,7 @@ import (
 	"github.com/myelin-sim/myelin/cuda/driver"
 	"github.com/myelin-sim/myelin/engine/backend"
 	"github.com/myelin-sim/myelin/engine/network"
+	"github.com/myelin-sim/myelin/kernels/launch"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
@@ -66,4 +67,14 @@ func buildOnDevice(ctx context.Context, e *env, be backend.Backend, spec *myelin
 		return network.BuildContext(ctx, spec, opt)
 	}
 	return net, err
+}
+
+// setDelivery has the CUDA backend be split each step's delivery among
+// the GPU's blocks by mode (--delivery) for the network it loads next.
+func setDelivery(be backend.Backend, mode launch.SegmentsMode) error {
+	cb, ok := be.(*cuda.Backend)
+	if !ok {
+		return fmt.Errorf("--delivery %v: needs the cuda backend (this run has %s)", mode, be.Name())
+	}
+	return cb.SetSegments(mode)
 }

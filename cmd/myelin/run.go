@@ -28,6 +28,7 @@ func cmdRun(ctx context.Context, e *env, args []string) (err error) {
 	out := fs.StringP("out", "o", "", "write the spike stream to FILE (through FILE"+partialSuffix+", renamed when the run ends; a refused or failed run leaves FILE as it was), or - for stdout")
 	quiet := fs.BoolP("quiet", "q", false, "no progress line and no summary")
 	deviceBuild := fs.Bool("device-build", false, "cuda backend: make the synapses on the GPU from the seed, byte for byte the host build's (drawn rules; a network with an explicit list or a procedural projection is built on the host, with a note)")
+	delivery := registerDelivery(fs)
 	lf := registerLiveFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "Usage: myelin run MODEL|SPEC.textproto|SPEC.json [flags]\n\n%s", fs.FlagUsages())
@@ -50,12 +51,21 @@ func cmdRun(ctx context.Context, e *env, args []string) (err error) {
 			return &exitError{2, err}
 		}
 	}
+	mode, err := delivery.mode()
+	if err != nil {
+		return err
+	}
 	be, note, err := e.chooseBackend(ctx, "run", *backendName, *threads, args)
 	if err != nil {
 		return err
 	}
 	if be != nil && *deviceBuild && be.Name() != "cuda" {
 		return &exitError{2, fmt.Errorf("--device-build: needs the cuda backend (this run has %s)", be.Name())}
+	}
+	if be != nil {
+		if err := applyDelivery(be, mode); err != nil {
+			return errors.Join(err, be.Close())
+		}
 	}
 	if be == nil { // handed over to myelin-cuda, which has finished
 		return nil

@@ -173,6 +173,8 @@ func TestRunNeverDestroysOutput(t *testing.T) {
 		{"invalid spec", context.Background(), []string{"--set", "g=-5"}, "parameter g"},
 		{"--out is a folder", context.Background(), []string{"-o", dir}, "is a folder"},
 		{"--device-build on the cpu", context.Background(), []string{"--device-build"}, "--device-build: needs the cuda backend"},
+		{"--delivery tiled on the cpu", context.Background(), []string{"--delivery", "tiled"}, "--delivery tiled: needs the cuda backend"},
+		{"unknown --delivery", context.Background(), []string{"--delivery", "sorted"}, `--delivery "sorted": want auto, global, per-spike or tiled`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := os.WriteFile(file, []byte(precious), 0o644); err != nil {

@@ -140,6 +140,17 @@ const PTileInts = 12288
 // against 8.7 µs).
 const SkewedRows = 16
 
+// ParseSegments returns the mode String names: "auto", "global",
+// "per-spike" or "tiled".
+func ParseSegments(name string) (SegmentsMode, error) {
+	for m := SegmentsAuto; m <= SegmentsTiled; m++ {
+		if m.String() == name {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("delivery %q: want auto, global, per-spike or tiled", name)
+}
+
 // String returns "auto", "global", "per-spike" or "tiled".
 func (m SegmentsMode) String() string {
 	switch m {

@@ -150,6 +150,14 @@ func TestLayoutTiles(t *testing.T) {
 	if SegmentsTiled.String() != "tiled" {
 		t.Errorf("SegmentsTiled is %q", SegmentsTiled)
 	}
+	for m := SegmentsAuto; m <= SegmentsTiled; m++ {
+		if got, err := ParseSegments(m.String()); got != m || err != nil {
+			t.Errorf("ParseSegments(%q) = %v, %v", m, got, err)
+		}
+	}
+	if _, err := ParseSegments("Tiled"); err == nil || !strings.Contains(err.Error(), `"Tiled"`) {
+		t.Errorf("ParseSegments(\"Tiled\"): error %v, want one quoting it", err)
+	}
 
 	// Fallbacks: the plan's network is swapped for a changed copy and
 	// layoutTiles run again.
