@@ -36,7 +36,8 @@
 #                    if at least STEP7_MIN s remain; build, upload and
 #                    simulation times separately; then built on the GPU
 #                    (--device-build), its times, and the two streams
-#                    compared
+#                    compared; then delivered by target tiles (--delivery
+#                    tiled), its times, and its stream compared
 #
 # Output: the folder $OUT (default out/gpu-oneshot-<UTC time>), at most 8
 # files: summary.txt (written first, one line per step) and one log per
@@ -100,7 +101,7 @@ describe() {
 	4) echo "compute-sanitizer --tool memcheck|initcheck[|racecheck][|synccheck] $bin/cuda.test -test.short -test.run '^(TestBackendAdvanceSizes|TestConstructOnGPU)\$'" ;;
 	5) echo "$bin/myelin-cuda bench --backend cuda --repeat 3 ${gpu_models[*]}; $bin/myelin bench --backend cpu --repeat 3 ${cpu_models[*]}" ;;
 	6) echo "$bin/myelin run brunel (auto: hands over to myelin-cuda); $bin/myelin run brunel --backend cpu; $bin/myelin compare; the same for ring_rate" ;;
-	7) echo "$bin/myelin-cuda run brunel --set n=1000000,indegree=1000 --duration 100 --backend cuda [--device-build]; $bin/myelin compare" ;;
+	7) echo "$bin/myelin-cuda run brunel --set n=1000000,indegree=1000 --duration 100 --backend cuda [--device-build | --delivery tiled]; $bin/myelin compare" ;;
 	esac
 }
 
@@ -483,6 +484,21 @@ brunel_1m() {
 			cat "$tmp/cmp.txt"
 			((rc == 0)) && detail "host-built and device-built streams compared equal"
 		fi
+		# Delivery by target tiles (--delivery tiled): its simulation time
+		# against the global delivery's above, and the same spikes.
+		local trc
+		bounded "$lim" "$bin/myelin-cuda" run brunel --set n=1000000,indegree=1000 --duration 100 --backend cuda --delivery tiled --out "$tmp/t.myelin" >"$tmp/tiled.txt" 2>&1
+		trc=$?
+		cat "$tmp/tiled.txt"
+		if ((trc == 0)); then
+			mapfile -t s < <(grep -E '^(brunel|build)' "$tmp/tiled.txt")
+			detail "--delivery tiled: simulation = 100 ms delivered by target tiles" "${s[@]}"
+			bounded "$lim" "$bin/myelin" compare "$tmp/b.myelin" "$tmp/t.myelin" >"$tmp/cmp.txt" 2>&1
+			trc=$?
+			cat "$tmp/cmp.txt"
+			((trc == 0)) && detail "global and tiled delivery streams compared equal"
+		fi
+		((rc == 0)) && rc=$trc
 	fi
 	rm -rf "$tmp"
 	return "$rc"
