@@ -192,3 +192,29 @@ func TestLayoutTiles(t *testing.T) {
 	}, "fewer than 32")
 	fallback("no synapse", func([]uint32) uint64 { return 0 }, "no stored synapse")
 }
+
+// BenchmarkLayoutTiles measures the host's part of delivery by target
+// tiles: launch.New with SegmentsTiled against SegmentsGlobal on brunel
+// 100,000 (in-degree 1,000, 1.25 × 10⁸ synapses), with the CUDA backend's
+// H100 grid (1,056 deliver blocks: 264 tiles), reporting the index's
+// bytes per synapse.
+func BenchmarkLayoutTiles(b *testing.B) {
+	net, err := parity.Build(parity.Case{Name: "brunel", Model: "brunel", Set: map[string]string{"n": "100000", "indegree": "1000", "duration_ms": "10"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, m := range []SegmentsMode{SegmentsGlobal, SegmentsTiled} {
+		b.Run(m.String(), func(b *testing.B) {
+			var p *Plan
+			for b.Loop() {
+				if p, err = New(net, Config{DeliverBlocks: 1056, Segments: m}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if p.Config().Segments != m {
+				b.Fatalf("delivered %v: %s", p.Config().Segments, p.TiledReason())
+			}
+			b.ReportMetric(float64(2*len(p.ptileOff))/float64(len(net.Syn.Packed)), "index_B/synapse")
+		})
+	}
+}
