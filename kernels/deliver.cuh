@@ -227,7 +227,10 @@ __device__ __forceinline__ void myelin_deliver_tiled_work(const MyelinNet *net, 
                 sl -= slots;
             }
             int *ring = ch == 0 ? net->ring_ex : (ch == 1 ? net->ring_in : net->ring_slow);
-            ring[sl * n + t0 + x] += v;
+            // In unsigned arithmetic: it wraps as the atomics do, where a
+            // signed overflow would be undefined.
+            unsigned *slot = (unsigned *)&ring[sl * n + t0 + x];
+            *slot += (unsigned)v;
         }
         // The next tile clears acc only after every thread has read it.
         __syncthreads();
