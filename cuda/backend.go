@@ -268,9 +268,19 @@ func (b *Backend) load(plan *launch.Plan) error {
 		if bs := plan.Config().Block; bs > maxBlock && (k != launch.DeliverProc || len(plan.Network().Procedural) > 0) && k != launch.DeliverTiled {
 			return fmt.Errorf("cuda: blocks of %d threads, but kernel %s takes at most %d on %s", bs, k.Name(), maxBlock, b.dev.Info().Name)
 		}
-		if _, tiles := plan.PTiles(); k == launch.DeliverTiled && tiles > 0 && plan.Config().PTileBlock > maxBlock {
-			return fmt.Errorf("cuda: launch.Config.PTileBlock is %d threads, but kernel %s takes at most %d on %s",
-				plan.Config().PTileBlock, k.Name(), maxBlock, b.dev.Info().Name)
+		if _, tiles := plan.PTiles(); k == launch.DeliverTiled && tiles > 0 {
+			if plan.Config().PTileBlock > maxBlock {
+				return fmt.Errorf("cuda: launch.Config.PTileBlock is %d threads, but kernel %s takes at most %d on %s",
+					plan.Config().PTileBlock, k.Name(), maxBlock, b.dev.Info().Name)
+			}
+			// More than 48 KiB of dynamic shared memory a block only
+			// where the kernel is let opt in to it.
+			if sh := int(plan.PTileShared()); sh > launch.DefaultPTileShared {
+				if err := f.SetAttribute(driver.MaxDynamicSharedMemory, sh); err != nil {
+					return fmt.Errorf("cuda: tiles of %d bytes of shared memory (launch.Config.PTileShared), more than %s lets kernel %s opt in to: %w",
+						sh, b.dev.Info().Name, k.Name(), err)
+				}
+			}
 		}
 		b.funcs[k] = f
 	}
@@ -405,9 +415,9 @@ func (b *Backend) launch(m, set int) error {
 		s, a := binary.LittleEndian.AppendUint32(nil, l.S), binary.LittleEndian.AppendUint32(nil, l.A)
 		var err error
 		if l.Cooperative() {
-			err = f.LaunchCooperativeValues(grid, block, 0, b.stream, net, s, a)
+			err = f.LaunchCooperativeValues(grid, block, int(l.Shared), b.stream, net, s, a)
 		} else {
-			err = f.LaunchValues(grid, block, 0, b.stream, net, s, a)
+			err = f.LaunchValues(grid, block, int(l.Shared), b.stream, net, s, a)
 		}
 		if err != nil {
 			return err

@@ -49,8 +49,10 @@ func TestBackendParity(t *testing.T) {
 // (several per recording block, both record sets in turn), launch by
 // launch in graphs (persistent mode off, as auto chooses too;
 // TestBackendParityTiled runs every parity case, and the hub network,
-// with delivery by target tiles (launch.SegmentsTiled) forced, on a grid
-// of 5 blocks over tiles of 37 targets and (without -test.short) with the
+// with delivery by target tiles (launch.SegmentsTiled) forced: on a grid
+// of 5 blocks over tiles of 37 targets; on a grid of 9 blocks of 32
+// threads over 2 tiles in 96 KiB of shared memory (opted in), 3 blocks a
+// tile adding their sums with atomics; and (without -test.short) with the
 // default tiles; cases with plasticity or no stored synapse fall back to
 // the global segmentation (kernels/hostemu's TestParityTiled checks the
 // reasons).
@@ -58,13 +60,16 @@ func TestBackendParityTiled(t *testing.T) {
 	d := openDevice(t)
 	hub := parity.HubCase()
 	tiled := 0
-	cfgs := []launch.Config{{Block: 64, DeliverBlocks: 5, MaxChunkSteps: 37, Segments: launch.SegmentsTiled, PTileTargets: 37}}
+	cfgs := []launch.Config{
+		{Block: 64, DeliverBlocks: 5, MaxChunkSteps: 37, Segments: launch.SegmentsTiled, PTileTargets: 37},
+		{Block: 64, DeliverBlocks: 9, MaxChunkSteps: 37, Segments: launch.SegmentsTiled, PTileBlock: 32, PTileShared: 96 << 10, PTileSplit: 3},
+	}
 	if !testing.Short() {
 		cfgs = append(cfgs, launch.Config{Segments: launch.SegmentsTiled})
 	}
 	for _, cfg := range cfgs {
 		for _, c := range append(parity.Cases(), hub) {
-			t.Run(fmt.Sprintf("%s/tile%d", c.Name, cfg.PTileTargets), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/tile%d_shared%d_split%d", c.Name, cfg.PTileTargets, cfg.PTileShared>>10, cfg.PTileSplit), func(t *testing.T) {
 				net, err := parity.Build(c)
 				if err != nil {
 					t.Fatal(err)
@@ -249,7 +254,7 @@ func TestBackendAdvanceSizes(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := blocks(t, net, cpu.New(0), []int{1, 63, 64, 129, 7})
-	for _, cfg := range []launch.Config{{MaxChunkSteps: 64}, {MaxChunkSteps: 64, Segments: launch.SegmentsTiled, PTileTargets: 100}} {
+	for _, cfg := range []launch.Config{{MaxChunkSteps: 64}, {MaxChunkSteps: 64, Segments: launch.SegmentsTiled, PTileTargets: 100, PTileSplit: 2}} {
 		if p, err := launch.New(net, cfg); err != nil {
 			t.Fatal(err)
 		} else if cfg.Segments == launch.SegmentsTiled && p.Config().Segments != cfg.Segments {

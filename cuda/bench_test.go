@@ -207,15 +207,18 @@ func BenchmarkDeliverSegments(b *testing.B) {
 
 // BenchmarkDeliverTiled measures delivery by target tiles
 // (launch.SegmentsTiled: a block sums a tile's synapses in shared memory
-// and stores each non-zero sum once) against the global segmentation (one
+// and adds each non-zero sum once) against the global segmentation (one
 // 4-byte atomic add per synapse) on brunel at 100,000 and 1,000,000
-// neurons (in-degree 1,000), with the default tiles (a quarter of the 8
-// deliver blocks per SM) in blocks of 256, 512 and 1,024 (the default)
-// threads, tiles of 2,048 targets and the widest that fit (6,144 at
-// brunel's one delay), reporting µs per step and the tiles:
-// whether the atomics bound brunel 1 M's step (issue 9). One iteration is
-// 200 steps (20 ms) after 100 of warm-up. Run it on a GPU machine:
-// bin/cuda.test -test.run '^$' -test.bench DeliverTiled -test.benchtime 3x.
+// neurons (in-degree 1,000): the default tiles (48 KiB of sums, a quarter
+// of the 8 deliver blocks per SM) in blocks of 256, 512 and 1,024 (the
+// default) threads; tiles of 2,048 targets and the widest 48 KiB holds
+// (6,144 at brunel's one delay); and wide tiles in opted-in shared memory,
+// 96 KiB (12,288 targets) shared by 4 blocks and 200 KiB (25,600) by 8,
+// whose blocks add their sums with atomics: fewer, longer pieces of each
+// row and a shorter index. It reports µs per step and the tiles: whether
+// the atomics bound brunel 1 M's step (issue 9). One iteration is 200
+// steps (20 ms) after 100 of warm-up. Run it on a GPU machine:
+// bin/cuda.test -test.run '^$' -test.bench DeliverTiled -test.benchtime 1x.
 func BenchmarkDeliverTiled(b *testing.B) {
 	d := openDevice(b)
 	sms := max(1, d.Info().SMs)
@@ -226,15 +229,18 @@ func BenchmarkDeliverTiled(b *testing.B) {
 			b.Fatal(err)
 		}
 		for _, c := range []struct {
-			mode           launch.SegmentsMode
-			width, threads int
+			mode                          launch.SegmentsMode
+			width, threads, shared, split int
 		}{
-			{launch.SegmentsGlobal, 0, 0},
-			{launch.SegmentsTiled, 0, 256}, {launch.SegmentsTiled, 0, 512}, {launch.SegmentsTiled, 0, 1024},
-			{launch.SegmentsTiled, 2048, 1024}, {launch.SegmentsTiled, launch.PTileInts / 2, 1024},
+			{mode: launch.SegmentsGlobal},
+			{mode: launch.SegmentsTiled, threads: 256}, {mode: launch.SegmentsTiled, threads: 512}, {mode: launch.SegmentsTiled, threads: 1024},
+			{mode: launch.SegmentsTiled, width: 2048}, {mode: launch.SegmentsTiled, width: launch.DefaultPTileShared / 8},
+			{mode: launch.SegmentsTiled, width: 12288, shared: 96 << 10, split: 4},
+			{mode: launch.SegmentsTiled, width: 25600, shared: 200 << 10, split: 8},
 		} {
-			cfg := launch.Config{DeliverBlocks: 8 * sms, Persistent: launch.PersistentOff, Segments: c.mode, PTileTargets: c.width, PTileBlock: c.threads}
-			b.Run(fmt.Sprintf("n=%s/segments=%v/tile=%d/threads=%d", n, c.mode, c.width, c.threads), func(b *testing.B) {
+			cfg := launch.Config{DeliverBlocks: 8 * sms, Persistent: launch.PersistentOff, Segments: c.mode,
+				PTileTargets: c.width, PTileBlock: c.threads, PTileShared: c.shared, PTileSplit: c.split}
+			b.Run(fmt.Sprintf("n=%s/segments=%v/tile=%d/threads=%d/shared=%d/split=%d", n, c.mode, c.width, c.threads, c.shared>>10, c.split), func(b *testing.B) {
 				be := benchSteps(b, d, net, cfg, 100, 200)
 				if c.mode == launch.SegmentsTiled && be.plan.Config().Segments != launch.SegmentsTiled {
 					b.Fatalf("not delivered by tiles: %s", be.plan.TiledReason())

@@ -18,11 +18,12 @@ extern "C" __global__ void myelin_deliver(const __grid_constant__ MyelinNet net_
 
 // myelin_deliver_tiled(net, s, -): the spikes of step s by target tiles
 // (myelin_deliver_tiled_work, launch.SegmentsTiled), in place of
-// myelin_deliver; grid: a block per tile. Thread 0 of block 0 also sets
-// spk_off[s+1].
+// myelin_deliver; grid: up to a block per tile and part, with the tile's
+// sums in dynamic shared memory (ptile_nd * ptile_nch * ptile_w ints).
+// Thread 0 of block 0 also sets spk_off[s+1].
 extern "C" __global__ void myelin_deliver_tiled(const __grid_constant__ MyelinNet net_, unsigned s, unsigned unused)
 {
-    __shared__ int acc[MYELIN_PTILE_INTS];
+    MYELIN_PTILE_ACC(acc);
     const MyelinNet *__restrict__ net = &net_;
     if (blockIdx.x == 0 && threadIdx.x == 0) {
         net->spk_off[s + 1] = net->spk_off[s] + net->spk_cnt[s];

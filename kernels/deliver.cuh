@@ -152,21 +152,24 @@ __device__ __forceinline__ void myelin_deliver_work(const MyelinNet *net, unsign
 }
 
 // myelin_deliver_tiled_work delivers the spikes of step-in-chunk s by
-// target tiles (launch.SegmentsTiled), acc being the block's
-// MYELIN_PTILE_INTS ints of shared memory. Block b owns tiles b, b + nb,
-// ...: tile u holds targets [u * ptile_w, (u+1) * ptile_w). For each tile
-// the block's threads take the step's spikes, one spike each; ptile_off
-// gives where the tile's synapses start and end in the spike's row (rows
-// are sorted by target), and each synapse adds its weight to the block's
-// sum for (delay, channel, target) in shared memory. Then the block adds
-// its non-zero sums to the ring slots with plain stores: no other block of
-// the launch writes the tile's targets, so a target costs at most one
-// global read-modify-write per delay and channel instead of one atomic per
-// synapse. The channel is chosen as myelin_deliver_syn chooses it; int32
-// sums wrap alike in any order, so the rings are the same as the other
-// segmentations give. Only networks without short-term plasticity or STDP
-// are delivered so (the host checks); every thread of the block reaches
-// every barrier.
+// target tiles (launch.SegmentsTiled), acc being the block's shared
+// memory, ptile_nd * ptile_nch * ptile_w ints. The work items are (tile,
+// part): tile u holds targets [u * ptile_w, (u+1) * ptile_w), and each of
+// its ptile_split parts takes every ptile_split-th run of blockDim.x of
+// the step's spikes; block b does items b, b + nb, .... For each item the
+// block's threads take the part's spikes, one spike each; ptile_off gives
+// where the tile's synapses start and end in the spike's row (rows are
+// sorted by target), and each synapse adds its weight to the block's sum
+// for (delay, channel, target) in shared memory. Then the block adds its
+// non-zero sums to the ring slots: with one part per tile no other block
+// of the launch writes the tile's targets, so plain read-modify-writes;
+// with more, atomic adds, to consecutive addresses. Either way a target
+// costs at most one global update per delay, channel and part instead of
+// one atomic per synapse. The channel is chosen as myelin_deliver_syn
+// chooses it; int32 sums wrap alike in any order, so the rings are the
+// same as the other segmentations give. Only networks without short-term
+// plasticity or STDP are delivered so (the host checks); every thread of
+// the block reaches every barrier.
 __device__ __forceinline__ void myelin_deliver_tiled_work(const MyelinNet *net, unsigned s, int *acc)
 {
     unsigned cnt = net->spk_cnt[s];
@@ -178,14 +181,17 @@ __device__ __forceinline__ void myelin_deliver_tiled_work(const MyelinNet *net, 
     unsigned dbits = net->delay_bits;
     unsigned dmask = (1u << dbits) - 1u;
     unsigned w = net->ptile_w, nt = net->n_ptiles, d0 = net->ptile_d0, nch = net->ptile_nch;
-    unsigned span = net->ptile_nd * nch * w; // at most MYELIN_PTILE_INTS (the host sizes ptile_w so)
-    for (unsigned u = blockIdx.x; u < nt; u += gridDim.x) {
+    unsigned split = net->ptile_split;
+    unsigned span = net->ptile_nd * nch * w; // the launch's shared memory (the host sizes ptile_w so)
+    unsigned long long items = (unsigned long long)nt * split;
+    for (unsigned long long it = blockIdx.x; it < items; it += gridDim.x) {
+        unsigned u = (unsigned)(it / split), part = (unsigned)(it % split);
         unsigned t0 = u * w;
         for (unsigned j = threadIdx.x; j < span; j += blockDim.x) {
             acc[j] = 0;
         }
         __syncthreads();
-        for (unsigned i = threadIdx.x; i < cnt; i += blockDim.x) {
+        for (unsigned long long i = (unsigned long long)part * blockDim.x + threadIdx.x; i < cnt; i += (unsigned long long)split * blockDim.x) {
             unsigned pre = net->spk_ids[off + i];
             const unsigned short *to = net->ptile_off + (unsigned long long)pre * (nt + 1) + u;
             // No early exit for a row that misses the tile (rare): the
@@ -230,9 +236,13 @@ __device__ __forceinline__ void myelin_deliver_tiled_work(const MyelinNet *net, 
             // In unsigned arithmetic: it wraps as the atomics do, where a
             // signed overflow would be undefined.
             unsigned *slot = (unsigned *)&ring[sl * n + t0 + x];
-            *slot += (unsigned)v;
+            if (split == 1) {
+                *slot += (unsigned)v;
+            } else {
+                atomicAdd(slot, (unsigned)v);
+            }
         }
-        // The next tile clears acc only after every thread has read it.
+        // The next item clears acc only after every thread has read it.
         __syncthreads();
     }
 }

@@ -155,9 +155,18 @@ struct ProcDesc {
 // post pop].
 #define MYELIN_COMPACT 0xffffffffffffffffull
 
-// MYELIN_PTILE_INTS is the size of myelin_deliver_tiled's shared-memory
-// sums in ints (48 KiB, the most a block takes statically; launch.PTileInts).
-#define MYELIN_PTILE_INTS 12288
+// MYELIN_PTILE_MAX_INTS bounds myelin_deliver_tiled's shared-memory sums,
+// in ints: 227 KiB, the most a block of an H100 or H200 may opt in to
+// (launch.MaxPTileShared). Each launch gives the kernel what its tiles
+// need as dynamic shared memory (MYELIN_PTILE_ACC); the host emulation,
+// which runs a block's threads as fibers of one OS thread, gives each OS
+// thread this many.
+#define MYELIN_PTILE_MAX_INTS 58112
+#ifdef MYELIN_SIMT_H
+#define MYELIN_PTILE_ACC(name) static thread_local int name[MYELIN_PTILE_MAX_INTS]
+#else
+#define MYELIN_PTILE_ACC(name) extern __shared__ int name[]
+#endif
 
 // MyelinNet holds every device array and size. Each kernel takes it by
 // value, as a __grid_constant__ parameter, and reads it through a pointer
@@ -229,8 +238,10 @@ struct MyelinNet {
     // Delivery by target tiles (myelin_deliver_tiled; n_ptiles 0 where the
     // plan delivers otherwise): tiles of ptile_w targets, each a block's
     // shared-memory sums of ptile_nd delays from ptile_d0 on, on ptile_nch
-    // channels (excitatory, inhibitory and, where port_bit != 0, slow).
-    unsigned ptile_w, n_ptiles, ptile_d0, ptile_nd, ptile_nch;
+    // channels (excitatory, inhibitory and, where port_bit != 0, slow);
+    // ptile_split blocks share a tile, each taking a part of the spikes.
+    unsigned ptile_w, n_ptiles, ptile_d0, ptile_nd, ptile_nch, ptile_split;
+    unsigned ptile_pad; // to the struct's 8-byte alignment, as the Go mirror spells it
 };
 
 static_assert(sizeof(PopDesc) == 36 + 4 * MYELIN_MODEL_WORDS, "PopDesc layout");
@@ -241,7 +252,7 @@ static_assert(sizeof(RateProjDesc) == 40, "RateProjDesc layout");
 static_assert(sizeof(ProbeDesc) == 24, "ProbeDesc layout");
 static_assert(sizeof(StpDesc) == 40, "StpDesc layout");
 static_assert(sizeof(StdpDesc) == 72, "StdpDesc layout");
-static_assert(sizeof(MyelinNet) == 512, "MyelinNet layout");
+static_assert(sizeof(MyelinNet) == 520, "MyelinNet layout");
 static_assert(sizeof(ProcDesc) == 184, "ProcDesc layout");
 
 // myelin_pop_of_block returns the population whose neurons block b of a

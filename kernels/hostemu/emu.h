@@ -64,6 +64,10 @@ int myelin_emu_model_sizeof(int code);
 // myelin_emu_model_words returns MYELIN_MODEL_WORDS (kernels/models.cuh).
 int myelin_emu_model_words(void);
 
+// myelin_emu_ptile_max_ints returns MYELIN_PTILE_MAX_INTS
+// (kernels/network.cuh).
+int myelin_emu_ptile_max_ints(void);
+
 // myelin_emu_contract_probe returns a*b + c compiled like the kernels, so
 // that Go can check that no multiply-add was fused.
 float myelin_emu_contract_probe(float a, float b, float c);

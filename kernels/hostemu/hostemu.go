@@ -209,6 +209,10 @@ func modelSize(code int32) int { return int(C.myelin_emu_model_sizeof(C.int(code
 // modelWords returns MYELIN_MODEL_WORDS.
 func modelWords() int { return int(C.myelin_emu_model_words()) }
 
+// ptileMaxInts returns MYELIN_PTILE_MAX_INTS, the ints of the tiled
+// delivery's shared sums that every block is given here.
+func ptileMaxInts() int { return int(C.myelin_emu_ptile_max_ints()) }
+
 // blockSort sorts key with the construct kernels' block sort, by one
 // block of block threads, moving pa and pb (as long as key) along; a
 // guard word past each array's end must come back untouched.

@@ -94,6 +94,9 @@ func TestLayout(t *testing.T) {
 	if got := modelWords(); got != launch.ModelWords {
 		t.Errorf("MYELIN_MODEL_WORDS = %d, launch.ModelWords = %d", got, launch.ModelWords)
 	}
+	if got := ptileMaxInts(); 4*got != launch.MaxPTileShared {
+		t.Errorf("MYELIN_PTILE_MAX_INTS = %d, launch.MaxPTileShared = %d bytes", got, launch.MaxPTileShared)
+	}
 	for _, m := range neuron.Models() {
 		b, err := launch.EncodeCoefficients(m.New(m.Defaults(), 0.1))
 		if err != nil {
@@ -497,11 +500,15 @@ func TestParitySegments(t *testing.T) {
 }
 
 // TestParityTiled runs some parity cases, and the hub network, with
-// delivery by target tiles (launch.SegmentsTiled): tiles of 37 targets on
-// a grid of 5 blocks of 32 threads that loop over them, and for the hub
-// the default tiles, a block of 64 threads each (the GPU's default 1,024
-// would run for minutes here: the emulation runs a block's threads as
-// fibers). The cases cover both spike signs (brunel), the slow
+// delivery by target tiles (launch.SegmentsTiled) in two geometries: tiles
+// of 37 targets on a grid of 5 blocks of 32 threads that loop over them,
+// each tile a block's (plain read-modify-writes of the rings); and the
+// default tiles of a grid of 9 (2 tiles, as wide as 227 KiB of sums
+// allow), each shared by 3 blocks of 5 threads (atomic adds), so that
+// some blocks take two parts and a step's few spikes (about 6 in brunel)
+// reach more than one part. (The GPU's default of 1,024 threads would run
+// for minutes here: the emulation runs a block's threads as fibers.) The
+// cases cover both spike signs (brunel), the slow
 // port's third channel (ring_spiking), many delays (microcircuit), rate
 // beside spiking populations (mixed), and the fallbacks: short-term
 // plasticity, and no stored synapse (brunel_procedural), which deliver
@@ -524,13 +531,10 @@ func TestParityTiled(t *testing.T) {
 	cases = append(cases, parity.HubCase())
 	for _, cfg := range []launch.Config{
 		{Block: 64, DeliverBlocks: 5, MaxChunkSteps: 37, Segments: launch.SegmentsTiled, PTileTargets: 37, PTileBlock: 32},
-		{Block: 32, MaxChunkSteps: 7, Segments: launch.SegmentsTiled, PTileBlock: 64},
+		{Block: 32, DeliverBlocks: 9, MaxChunkSteps: 7, Segments: launch.SegmentsTiled, PTileBlock: 5, PTileShared: launch.MaxPTileShared, PTileSplit: 3},
 	} {
 		for _, c := range cases {
-			if cfg.PTileTargets == 0 && c.Name != "hub" {
-				continue
-			}
-			t.Run(fmt.Sprintf("%s/block%d_grid%d_tile%d", c.Name, cfg.Block, cfg.DeliverBlocks, cfg.PTileTargets), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/block%d_grid%d_tile%d_split%d", c.Name, cfg.Block, cfg.DeliverBlocks, cfg.PTileTargets, cfg.PTileSplit), func(t *testing.T) {
 				net, p := plan(t, c, cfg)
 				w, nt := p.PTiles()
 				if want, ok := fallback[c.Name]; ok {

@@ -237,6 +237,9 @@ extern "C" int myelin_emu_model_sizeof(int code)
 // myelin_emu_model_words returns MYELIN_MODEL_WORDS.
 extern "C" int myelin_emu_model_words(void) { return MYELIN_MODEL_WORDS; }
 
+// myelin_emu_ptile_max_ints returns MYELIN_PTILE_MAX_INTS.
+extern "C" int myelin_emu_ptile_max_ints(void) { return MYELIN_PTILE_MAX_INTS; }
+
 // myelin_emu_contract_probe returns a*b + c as the kernels compute it: with
 // contraction off, the product is rounded before the add.
 extern "C" float myelin_emu_contract_probe(float a, float b, float c)

@@ -95,10 +95,12 @@ func (k Kernel) Module() string {
 }
 
 // Launch is one kernel launch: a one-dimensional grid of Grid blocks of
-// Block threads, arguments (net, S, A).
+// Block threads with Shared bytes of dynamic shared memory each,
+// arguments (net, S, A).
 type Launch struct {
 	Kernel      Kernel
 	Grid, Block uint32
+	Shared      uint32
 	S, A        uint32
 }
 
@@ -108,5 +110,8 @@ type Launch struct {
 func (l Launch) Cooperative() bool { return l.Kernel == Persistent }
 
 func (l Launch) String() string {
+	if l.Shared > 0 {
+		return fmt.Sprintf("%s<<<%d, %d, %d>>>(net, %d, %d)", l.Kernel.Name(), l.Grid, l.Block, l.Shared, l.S, l.A)
+	}
 	return fmt.Sprintf("%s<<<%d, %d>>>(net, %d, %d)", l.Kernel.Name(), l.Grid, l.Block, l.S, l.A)
 }

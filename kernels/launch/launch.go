@@ -73,9 +73,19 @@ type Config struct {
 	Segments SegmentsMode
 	// PTileTargets is the targets of a tile of SegmentsTiled (default:
 	// the network's neurons over a quarter of DeliverBlocks, rounded up;
-	// at most what a block's shared memory holds for the network's
-	// delays).
+	// at most what PTileShared holds for the network's delays).
 	PTileTargets int
+	// PTileShared is the most shared memory, in bytes, a block of
+	// SegmentsTiled takes for its tile's sums (default
+	// DefaultPTileShared, at most MaxPTileShared): one int per target,
+	// delay and channel. Above 48 KiB the device must let a block opt in
+	// to it (the CUDA backend asks, and says so where it cannot).
+	PTileShared int
+	// PTileSplit is the blocks that share a tile of SegmentsTiled, each
+	// taking a part of the step's spikes (default 1): wide tiles, a short
+	// index and still a block per SM or more. With more than one the
+	// blocks add their sums to the rings with atomic adds.
+	PTileSplit int
 	// PTileBlock is the threads of a block of myelin_deliver_tiled
 	// (SegmentsTiled; default 1024, the most). Each thread walks its
 	// spikes' index, row and sums one dependent load after another, so
@@ -126,10 +136,14 @@ const (
 	SegmentsTiled
 )
 
-// PTileInts is the shared-memory sums of a block of SegmentsTiled, in
-// int32s (MYELIN_PTILE_INTS in kernels/network.cuh): 48 KiB, the most a
-// block takes without opting in to more.
-const PTileInts = 12288
+// DefaultPTileShared is the default of Config.PTileShared: 48 KiB, the
+// most shared memory a block takes on any GPU without opting in to more.
+const DefaultPTileShared = 48 << 10
+
+// MaxPTileShared bounds Config.PTileShared: 227 KiB, the most a block of
+// an H100 or H200 may opt in to (MYELIN_PTILE_MAX_INTS ints in
+// kernels/network.cuh).
+const MaxPTileShared = 227 << 10
 
 // SkewedRows is the ratio of the longest row to the mean row from which
 // SegmentsAuto delivers per spike. Measured on an H100 (cuda.
@@ -215,6 +229,12 @@ func (c Config) withDefaults(net *network.Network) Config {
 	if c.PTileBlock <= 0 {
 		c.PTileBlock = 1024
 	}
+	if c.PTileShared <= 0 {
+		c.PTileShared = DefaultPTileShared
+	}
+	if c.PTileSplit <= 0 {
+		c.PTileSplit = 1
+	}
 	if c.RecordBytes <= 0 {
 		c.RecordBytes = 64 << 20
 	}
@@ -270,9 +290,9 @@ type Plan struct {
 	// tile starts in each row, the tiles' width and count, the delays and
 	// channels of their sums; tiledReason says why a network asked to be
 	// delivered so is not ("" where it is or was not asked).
-	ptileOff                                    []uint16
-	ptileW, nPTiles, ptileD0, ptileND, ptileNCh uint32
-	tiledReason                                 string
+	ptileOff                                                []uint16
+	ptileW, nPTiles, ptileD0, ptileND, ptileNCh, ptileSplit uint32
+	tiledReason                                             string
 }
 
 // New lays out net for the kernels.
@@ -289,6 +309,12 @@ func New(net *network.Network, cfg Config) (*Plan, error) {
 	}
 	if cfg.Segments < SegmentsAuto || cfg.Segments > SegmentsTiled {
 		return nil, fmt.Errorf("launch: Config.Segments is %v, want auto, global, per-spike or tiled", cfg.Segments)
+	}
+	if cfg.PTileShared > MaxPTileShared {
+		return nil, fmt.Errorf("launch: Config.PTileShared is %d bytes, at most %d", cfg.PTileShared, MaxPTileShared)
+	}
+	if cfg.PTileSplit > 1<<16 {
+		return nil, fmt.Errorf("launch: Config.PTileSplit is %d blocks a tile, at most 65,536", cfg.PTileSplit)
 	}
 	if cfg.PTileBlock > 1024 {
 		return nil, fmt.Errorf("launch: Config.PTileBlock is %d threads, at most 1024", cfg.PTileBlock)
@@ -504,7 +530,8 @@ func (p *Plan) Chunk(m int) []Launch {
 			// Fused, the next step's launch delivers; the chunk's last
 			// step delivers on its own.
 			if p.nPTiles > 0 {
-				ls = append(ls, Launch{Kernel: DeliverTiled, Grid: min(p.nPTiles, uint32(p.cfg.DeliverBlocks)), Block: uint32(p.cfg.PTileBlock), S: s})
+				ls = append(ls, Launch{Kernel: DeliverTiled, Grid: uint32(min(uint64(p.nPTiles)*uint64(p.ptileSplit), uint64(p.cfg.DeliverBlocks))),
+					Block: uint32(p.cfg.PTileBlock), Shared: p.PTileShared(), S: s})
 			} else {
 				ls = append(ls, Launch{Kernel: Deliver, Grid: uint32(p.cfg.DeliverBlocks), Block: bs, S: s})
 			}

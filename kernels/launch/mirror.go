@@ -17,7 +17,7 @@ import (
 )
 
 // NetSize is the size of the MyelinNet descriptor (kernels/network.cuh).
-const NetSize = 512
+const NetSize = 520
 
 // ModelWords is the size of PopDesc's model parameter union in 4-byte
 // words (MYELIN_MODEL_WORDS in kernels/models.cuh).
@@ -52,7 +52,7 @@ func (p *Plan) NetDescriptor(addr func(Buffer) uint64) []byte {
 	d.PortBit = net.Syn.PortBit
 	d.NSTDP = uint32(len(net.STDP))
 	d.NProc, d.ProcSlots, d.ProcSlotWords = uint32(len(net.Procedural)), p.procSlots, p.procSlotWords
-	d.PTileW, d.NPTiles, d.PTileD0, d.PTileND, d.PTileNCh = p.ptileW, p.nPTiles, p.ptileD0, p.ptileND, p.ptileNCh
+	d.PTileW, d.NPTiles, d.PTileD0, d.PTileND, d.PTileNCh, d.PTileSplit = p.ptileW, p.nPTiles, p.ptileD0, p.ptileND, p.ptileNCh, p.ptileSplit
 	return appendStruct(nil, d)
 }
 
@@ -116,7 +116,7 @@ type netDesc struct {
 	PortBit, NSTDP                     uint32
 	NProc, ProcSlots, ProcSlotWords    uint32
 	PTileW, NPTiles, PTileD0, PTileND  uint32
-	PTileNCh                           uint32
+	PTileNCh, PTileSplit, PTilePad     uint32
 }
 
 type procDesc struct {

@@ -18,6 +18,11 @@ func (p *Plan) TiledReason() string { return p.tiledReason }
 // that delivers by target tiles (0, 0 otherwise).
 func (p *Plan) PTiles() (width, tiles uint32) { return p.ptileW, p.nPTiles }
 
+// PTileShared returns the dynamic shared memory, in bytes, of a block of
+// myelin_deliver_tiled: an int per target of a tile, delay and channel (0
+// for a plan that does not deliver by tiles).
+func (p *Plan) PTileShared() uint32 { return 4 * p.ptileND * p.ptileNCh * p.ptileW }
+
 // layoutTiles lays out delivery by target tiles: it sizes the tiles and
 // fills ptileOff, where every row's synapses onto each tile start, or
 // returns why the network cannot be delivered so. maxRow is the longest
@@ -46,9 +51,9 @@ func (p *Plan) layoutTiles(maxRow uint64) string {
 		nch = 3 // the slow port's sums
 	}
 	nd := d1 - d0 + 1
-	maxW := PTileInts / (uint64(nd) * uint64(nch))
+	maxW := uint64(p.cfg.PTileShared) / 4 / (uint64(nd) * uint64(nch))
 	if maxW < 32 {
-		return fmt.Sprintf("delays of %d to %d steps on %d channels leave %d targets a tile in shared memory, fewer than 32", d0, d1, nch, maxW)
+		return fmt.Sprintf("delays of %d to %d steps on %d channels leave %d targets a tile in %d bytes of shared memory, fewer than 32", d0, d1, nch, maxW, p.cfg.PTileShared)
 	}
 	n := uint64(net.N)
 	w := uint64(p.cfg.PTileTargets)
@@ -64,6 +69,7 @@ func (p *Plan) layoutTiles(maxRow uint64) string {
 	}
 	p.ptileOff = tileOffsets(syn.RowPtr[:net.N+1], syn.Packed, syn.DelayBits, uint32(w), uint32(nt))
 	p.ptileW, p.nPTiles, p.ptileD0, p.ptileND, p.ptileNCh = uint32(w), uint32(nt), d0, nd, nch
+	p.ptileSplit = uint32(p.cfg.PTileSplit)
 	return ""
 }
 

@@ -1,6 +1,7 @@
 package launch
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -98,27 +99,36 @@ func TestLayoutTiles(t *testing.T) {
 		maxRow = max(maxRow, net.Syn.RowPtr[i+1]-net.Syn.RowPtr[i])
 	}
 	for _, c := range []struct {
-		blocks, ask, threads int
-		width, number        uint32
+		blocks, ask, threads, shared, split int
+		width, number, grid                 uint32
 	}{
-		{40, 0, 0, 100, 10},     // 40 blocks: 10 tiles
-		{40, 64, 96, 64, 16},    // asked for
-		{8, 5000, 512, 1000, 1}, // at most the network
-		{3, 0, 32, 1000, 1},
+		{40, 0, 0, 0, 0, 100, 10, 10},        // 40 blocks: 10 tiles
+		{40, 64, 96, 0, 0, 64, 16, 16},       // asked for
+		{8, 5000, 512, 0, 0, 1000, 1, 1},     // at most the network
+		{3, 0, 32, 0, 0, 1000, 1, 1},         // a tile for fewer than 4 blocks
+		{40, 0, 0, 0, 3, 100, 10, 30},        // 3 blocks a tile
+		{20, 0, 0, 0, 3, 200, 5, 15},         // 3 blocks a tile, 5 tiles
+		{12, 0, 0, 0, 5, 334, 3, 12},         // more parts than the grid
+		{40, 5000, 0, 4 << 10, 0, 512, 2, 2}, // 4 KiB: 512 targets of one delay, 2 channels
+		{40, 5000, 0, MaxPTileShared, 2, 1000, 1, 2},
 	} {
-		p, err := New(net, Config{Block: 64, DeliverBlocks: c.blocks, Segments: SegmentsTiled, PTileTargets: c.ask, PTileBlock: c.threads})
+		p, err := New(net, Config{Block: 64, DeliverBlocks: c.blocks, Segments: SegmentsTiled, PTileTargets: c.ask, PTileBlock: c.threads, PTileShared: c.shared, PTileSplit: c.split})
 		if err != nil {
 			t.Fatal(err)
 		}
 		w, nt := p.PTiles()
 		if p.Config().Segments != SegmentsTiled || w != c.width || nt != c.number {
-			t.Fatalf("%d blocks, %d asked: %v (%q), %d tiles of %d; want tiled, %d of %d", c.blocks, c.ask, p.Config().Segments, p.TiledReason(), nt, w, c.number, c.width)
+			t.Fatalf("%+v: %v (%q), %d tiles of %d; want tiled, %d of %d", c, p.Config().Segments, p.TiledReason(), nt, w, c.number, c.width)
 		}
 		if p.ptileD0 != 15 || p.ptileND != 1 || p.ptileNCh != 2 {
 			t.Errorf("delays from %d, %d of them, %d channels; want brunel's 15 steps alone, 2 channels", p.ptileD0, p.ptileND, p.ptileNCh)
 		}
 		if got, want := p.bufs[BufPTileOff].Bytes, 2*int64(net.N)*int64(nt+1); got != want {
 			t.Errorf("ptile_off: %d bytes, want %d", got, want)
+		}
+		split := uint32(max(1, c.split))
+		if d := p.NetDescriptor(func(Buffer) uint64 { return 0 }); binary.LittleEndian.Uint32(d[NetSize-8:]) != split {
+			t.Errorf("%+v: the descriptor's ptile_split is %d, want %d", c, binary.LittleEndian.Uint32(d[NetSize-8:]), split)
 		}
 		ls := p.Chunk(1)
 		n := 0
@@ -132,13 +142,25 @@ func TestLayoutTiles(t *testing.T) {
 				if threads == 0 {
 					threads = 1024
 				}
-				if l.Grid != min(nt, uint32(c.blocks)) || l.Block != threads {
-					t.Errorf("myelin_deliver_tiled on %d blocks of %d threads, want %d of %d", l.Grid, l.Block, min(nt, uint32(c.blocks)), threads)
+				if l.Grid != c.grid || l.Block != threads || l.Shared != 4*2*w {
+					t.Errorf("%+v: %v, want %d blocks of %d threads and %d bytes", c, l, c.grid, threads, 4*2*w)
 				}
 			}
 		}
 		if n != 1 || p.Fused() || p.Persistent() {
 			t.Errorf("%d tiled deliveries a step, fused %v, persistent %v: want 1, neither", n, p.Fused(), p.Persistent())
+		}
+	}
+	for _, c := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{PTileShared: MaxPTileShared + 1}, "PTileShared"},
+		{Config{PTileSplit: 1<<16 + 1}, "PTileSplit"},
+	} {
+		c.cfg.Segments = SegmentsTiled
+		if _, err := New(net, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: error %v, want one naming %s", c.cfg, err, c.want)
 		}
 	}
 	if _, err := New(net, Config{Segments: SegmentsTiled, PTileTargets: -1}); err == nil || !strings.Contains(err.Error(), "PTileTargets") {
