@@ -187,6 +187,11 @@ __device__ __forceinline__ void myelin_deliver_tiled_work(const MyelinNet *net, 
     for (unsigned long long it = blockIdx.x; it < items; it += gridDim.x) {
         unsigned u = (unsigned)(it / split), part = (unsigned)(it % split);
         unsigned t0 = u * w;
+        // The population of the tile's targets where one holds them all
+        // (most tiles): no search per synapse for a compact weight.
+        unsigned long long t1 = (unsigned long long)t0 + w < n ? (unsigned long long)t0 + w : n;
+        unsigned tq0 = myelin_pop_of(net, t0);
+        bool one_pop = tq0 == myelin_pop_of(net, (unsigned)(t1 - 1));
         for (unsigned j = threadIdx.x; j < span; j += blockDim.x) {
             acc[j] = 0;
         }
@@ -202,6 +207,10 @@ __device__ __forceinline__ void myelin_deliver_tiled_work(const MyelinNet *net, 
             unsigned a = to[0], e = to[1];
             unsigned pp = myelin_pop_of(net, pre);
             unsigned long long wb = net->wbase[pp];
+            bool compact = wb == MYELIN_COMPACT;
+            // Synapse k's stored weight is weight[wk + k] (wrapping sums,
+            // as myelin_deliver_syn's wb + (k - first row)).
+            unsigned long long wk = compact ? 0 : wb - net->row_ptr[net->pops[pp].first];
             for (unsigned long long k = r0 + a; k < r0 + e; k++) {
                 unsigned p = net->packed[k];
                 unsigned target = p >> dbits;
@@ -211,10 +220,10 @@ __device__ __forceinline__ void myelin_deliver_tiled_work(const MyelinNet *net, 
                     d ^= net->port_bit;
                 }
                 int wt;
-                if (wb == MYELIN_COMPACT) {
-                    wt = net->wtab[pp * net->n_pops + myelin_pop_of(net, target)];
+                if (compact) {
+                    wt = net->wtab[pp * net->n_pops + (one_pop ? tq0 : myelin_pop_of(net, target))];
                 } else {
-                    wt = net->weight[wb + (k - net->row_ptr[net->pops[pp].first])];
+                    wt = net->weight[wk + k];
                 }
                 unsigned ch = wt >= 0 ? (slow ? 2u : 0u) : 1u;
                 atomicAdd(&acc[((d - d0) * nch + ch) * w + (target - t0)], wt);
