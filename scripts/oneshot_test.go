@@ -245,6 +245,8 @@ func TestOneshotFakeGPU(t *testing.T) {
 		"PASS  6 cli",
 		"PASS  7 brunel-1m",
 		"build 31s, load 2.5s, simulation 400ms",
+		"--delivery tiled: simulation = 100 ms delivered by target tiles",
+		"global and tiled delivery streams compared equal",
 		"RESULT: FAIL",
 	} {
 		if !strings.Contains(string(summary), want) {
