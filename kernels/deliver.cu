@@ -20,8 +20,10 @@ extern "C" __global__ void myelin_deliver(const __grid_constant__ MyelinNet net_
 // (myelin_deliver_tiled_work, launch.SegmentsTiled), in place of
 // myelin_deliver; grid: up to a block per tile and part, with the tile's
 // sums in dynamic shared memory (ptile_nd * ptile_nch * ptile_w ints).
-// Thread 0 of block 0 also sets spk_off[s+1].
-extern "C" __global__ void myelin_deliver_tiled(const __grid_constant__ MyelinNet net_, unsigned s, unsigned unused)
+// Thread 0 of block 0 also sets spk_off[s+1]. Its launch bounds hold the
+// compiler to 64 registers a thread, so that blocks of 1,024 threads
+// (launch.Config.PTileBlock's default) launch on any device.
+extern "C" __global__ void __launch_bounds__(1024) myelin_deliver_tiled(const __grid_constant__ MyelinNet net_, unsigned s, unsigned unused)
 {
     MYELIN_PTILE_ACC(acc);
     const MyelinNet *__restrict__ net = &net_;

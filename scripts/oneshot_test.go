@@ -182,7 +182,8 @@ if [ "$tool" = memcheck ]; then "$@"; echo "========= ERROR SUMMARY: 0 errors"; 
 	fakeRunOut     = `o=""; while [ $# -gt 0 ]; do [ "$1" = --out ] && o=$2; shift; done; [ -n "$o" ] && : >"$o"`
 	fakeMyelinCUDA = `case $1 in
 bench) printf '| model | neurons | synapses | build (s) | load (s) | simulation (s) | µs/step |\n| --- | ---: |\n| brunel:n=1000 | 1000 | 1 | 0.0 | 0.0 | 0.042 | 4.2 |\n| brunel | 12500 | 1 | 0.1 | 0.0 | 0.250 | 25 |\n| brunel:n=100000,indegree=1000 | 100000 | 1 | 1.0 | 0.1 | 0.500 | 50 |\n' ;;
-run) echo "brunel: 1000000 neurons, 1250000000 synapses, 100 ms in 1000 steps of 0.1 ms on cuda: Fake GPU"
+run) case "$*" in *"--delivery tiled"*) tiles="; delivery by 264 target tiles of 3788 (blocks of 1024 threads)" ;; *) tiles="" ;; esac
+	echo "brunel: 1000000 neurons, 1250000000 synapses, 100 ms in 1000 steps of 0.1 ms on cuda: Fake GPU$tiles"
 	echo "build 31s, load 2.5s, simulation 400ms (real-time factor 4, 9e6 spikes/s), status COMPLETE"
 	` + fakeRunOut + ` ;;
 version) echo "myelin 0 (fake)" ;;
@@ -247,6 +248,7 @@ func TestOneshotFakeGPU(t *testing.T) {
 		"build 31s, load 2.5s, simulation 400ms",
 		"--delivery tiled: simulation = 100 ms delivered by target tiles",
 		"global and tiled delivery streams compared equal",
+		"Fake GPU; delivery by 264 target tiles of 3788",
 		"RESULT: FAIL",
 	} {
 		if !strings.Contains(string(summary), want) {

@@ -53,6 +53,7 @@
 #define __forceinline__ inline __attribute__((always_inline))
 #define __noinline__ __attribute__((noinline))
 #define __grid_constant__ // a kernel's by-value parameters are the callee's copy here anyway
+#define __launch_bounds__(threads) // a register budget for the device compiler
 
 // CUDA's built-in vector types, as far as the kernels use them.
 struct uint3 {
