@@ -456,6 +456,17 @@ cli() {
 	return "$rc"
 }
 
+# same_stream LIMIT A B WHAT: myelin compare of streams A and B, its output
+# logged, and a summary line that WHAT streams compared equal.
+same_stream() {
+	local out rc
+	out=$(bounded "$1" "$bin/myelin" compare "$2" "$3" 2>&1)
+	rc=$?
+	printf '%s\n' "$out"
+	((rc == 0)) && detail "$4 streams compared equal"
+	return "$rc"
+}
+
 # ---- 7 brunel at 1,000,000 neurons -----------------------------------------
 brunel_1m() {
 	local lim=$1 log=$2 tmp rc
@@ -479,10 +490,8 @@ brunel_1m() {
 		if ((rc == 0)); then
 			mapfile -t s < <(grep -E '^build' "$tmp/dev.txt")
 			detail "--device-build: build = construction on the GPU, load = adopting its arrays" "${s[@]}"
-			bounded "$lim" "$bin/myelin" compare "$tmp/b.myelin" "$tmp/d.myelin" >"$tmp/cmp.txt" 2>&1
+			same_stream "$lim" "$tmp/b.myelin" "$tmp/d.myelin" "host-built and device-built"
 			rc=$?
-			cat "$tmp/cmp.txt"
-			((rc == 0)) && detail "host-built and device-built streams compared equal"
 		fi
 		# Delivery by target tiles (--delivery tiled): its simulation time
 		# against the global delivery's above, and the same spikes.
@@ -499,10 +508,8 @@ brunel_1m() {
 		if ((trc == 0)); then
 			mapfile -t s < <(grep -E '^(brunel|build)' "$tmp/tiled.txt")
 			detail "--delivery tiled: simulation = 100 ms delivered by target tiles" "${s[@]}"
-			bounded "$lim" "$bin/myelin" compare "$tmp/b.myelin" "$tmp/t.myelin" >"$tmp/cmp.txt" 2>&1
+			same_stream "$lim" "$tmp/b.myelin" "$tmp/t.myelin" "global and tiled delivery"
 			trc=$?
-			cat "$tmp/cmp.txt"
-			((trc == 0)) && detail "global and tiled delivery streams compared equal"
 		fi
 		((rc == 0)) && rc=$trc
 	fi
