@@ -338,6 +338,7 @@ func (b *Backend) load(plan *launch.Plan) error {
 			}
 		}
 	}
+	plan.ReleaseTileIndex() // on the device now
 	for set := range b.nets {
 		b.nets[set] = plan.NetDescriptor(func(x launch.Buffer) uint64 { return uint64(b.bufs[set][x].Ptr()) })
 	}

@@ -23,6 +23,19 @@ func (p *Plan) PTiles() (width, tiles uint32) { return p.ptileW, p.nPTiles }
 // for a plan that does not deliver by tiles).
 func (p *Plan) PTileShared() uint32 { return 4 * p.ptileND * p.ptileNCh * p.ptileW }
 
+// ReleaseTileIndex drops the plan's host copy of the tile index
+// (BufPTileOff's data, 2 bytes per row and tile: 530 MB at brunel 1 M),
+// for a backend that has uploaded it. The buffer keeps its size; every
+// other buffer's data belongs to the network, not the plan.
+func (p *Plan) ReleaseTileIndex() {
+	p.ptileOff = nil
+	for i := range p.bufs {
+		if p.bufs[i].Buffer == BufPTileOff {
+			p.bufs[i].Data = nil
+		}
+	}
+}
+
 // layoutTiles lays out delivery by target tiles: it sizes the tiles and
 // fills ptileOff, where every row's synapses onto each tile start, or
 // returns why the network cannot be delivered so. maxRow is the longest

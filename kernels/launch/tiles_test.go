@@ -150,6 +150,16 @@ func TestLayoutTiles(t *testing.T) {
 		if n != 1 || p.Fused() || p.Persistent() {
 			t.Errorf("%d tiled deliveries a step, fused %v, persistent %v: want 1, neither", n, p.Fused(), p.Persistent())
 		}
+		// Once uploaded, the index's host copy may go; nothing the
+		// launches read changes.
+		desc := p.NetDescriptor(func(b Buffer) uint64 { return uint64(b) << 20 })
+		p.ReleaseTileIndex()
+		if spec := p.bufs[BufPTileOff]; spec.Data != nil || spec.Bytes != 2*int64(net.N)*int64(nt+1) || p.ptileOff != nil {
+			t.Errorf("after ReleaseTileIndex: ptile_off data %d bytes, size %d", len(spec.Data), spec.Bytes)
+		}
+		if !slices.Equal(desc, p.NetDescriptor(func(b Buffer) uint64 { return uint64(b) << 20 })) || !slices.Equal(ls, p.Chunk(1)) {
+			t.Error("ReleaseTileIndex changed the descriptor or the launches")
+		}
 	}
 	for _, c := range []struct {
 		cfg  Config
