@@ -167,9 +167,10 @@ __device__ __forceinline__ void myelin_deliver_work(const MyelinNet *net, unsign
 // costs at most one global update per delay, channel and part instead of
 // one atomic per synapse. The channel is chosen as myelin_deliver_syn
 // chooses it; int32 sums wrap alike in any order, so the rings are the
-// same as the other segmentations give. Only networks without short-term
-// plasticity or STDP are delivered so (the host checks); every thread of
-// the block reaches every barrier.
+// same as the other segmentations give. Short-term plasticity scales each
+// weight by its spike's factor, as there; networks with STDP, whose
+// delivery changes the weights, are not delivered so (the host checks).
+// Every thread of the block reaches every barrier.
 __device__ __forceinline__ void myelin_deliver_tiled_work(const MyelinNet *net, unsigned s, int *acc)
 {
     unsigned cnt = net->spk_cnt[s];
@@ -219,11 +220,21 @@ __device__ __forceinline__ void myelin_deliver_tiled_work(const MyelinNet *net, 
                 if (slow) {
                     d ^= net->port_bit;
                 }
+                unsigned tq = one_pop ? tq0 : myelin_pop_of(net, target);
                 int wt;
                 if (compact) {
-                    wt = net->wtab[pp * net->n_pops + (one_pop ? tq0 : myelin_pop_of(net, target))];
+                    wt = net->wtab[pp * net->n_pops + tq];
                 } else {
                     wt = net->weight[wk + k];
+                }
+                if (net->n_stp != 0) {
+                    // Short-term plasticity: scaled by the factor of this
+                    // spike, as myelin_deliver_syn scales it.
+                    int set = net->stp_of[pp * net->n_pops + tq];
+                    if (set >= 0) {
+                        const StpDesc *sd = &net->stp_sets[set];
+                        wt = TsodyksMarkram_Scale(wt, net->stp_f[(t & 1ull) * net->stp_entries + sd->off + (pre - sd->first)]);
+                    }
                 }
                 unsigned ch = wt >= 0 ? (slow ? 2u : 0u) : 1u;
                 atomicAdd(&acc[((d - d0) * nch + ch) * w + (target - t0)], wt);

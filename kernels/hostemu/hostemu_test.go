@@ -508,18 +508,18 @@ func TestParitySegments(t *testing.T) {
 // some blocks take two parts and a step's few spikes (about 6 in brunel)
 // reach more than one part. (The GPU's default of 1,024 threads would run
 // for minutes here: the emulation runs a block's threads as fibers.) The
-// cases cover both spike signs (brunel), the slow
-// port's third channel (ring_spiking), many delays (microcircuit), rate
-// beside spiking populations (mixed), compact weights that differ by
-// target population, in tiles across populations (compact), and the
-// fallbacks: short-term
-// plasticity, and no stored synapse (brunel_procedural), which deliver
-// with the global segmentation and say why. Every stream must equal the
-// CPU backend's.
+// cases cover both spike signs (brunel), the slow port's third channel
+// (ring_spiking), many delays (microcircuit), rate beside spiking
+// populations (mixed), compact weights that differ by target population,
+// in tiles across populations (compact), short-term plasticity's
+// per-spike factors (stp, and receptors with the slow port), and the
+// fallbacks: STDP (stdp) and no stored synapse (brunel_procedural), which
+// deliver with the global segmentation and say why. Every stream must
+// equal the CPU backend's.
 func TestParityTiled(t *testing.T) {
 	pick := map[string]bool{"brunel": true, "ring_spiking": true, "microcircuit": true,
-		"mixed": true, "compact": true, "stp": true, "brunel_procedural": true}
-	fallback := map[string]string{"stp": "short-term plasticity", "brunel_procedural": "no stored synapse"}
+		"mixed": true, "compact": true, "stp": true, "receptors": true, "stdp": true, "brunel_procedural": true}
+	fallback := map[string]string{"stdp": "STDP", "brunel_procedural": "no stored synapse"}
 	var cases []parity.Case
 	for _, c := range parity.Cases() {
 		if pick[c.Name] {
