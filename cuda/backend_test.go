@@ -53,7 +53,7 @@ func TestBackendParity(t *testing.T) {
 // of 5 blocks over tiles of 37 targets; on a grid of 9 blocks of 32
 // threads over 2 tiles in 96 KiB of shared memory (opted in), 3 blocks a
 // tile adding their sums with atomics; and (without -test.short) with the
-// default tiles; cases with STDP or no stored synapse fall back to
+// default tiles; cases with no stored synapse fall back to
 // the global segmentation (kernels/hostemu's TestParityTiled checks the
 // reasons).
 func TestBackendParityTiled(t *testing.T) {

@@ -26,44 +26,23 @@ __device__ __forceinline__ unsigned myelin_pop_of(const MyelinNet *net, unsigned
     return lo;
 }
 
-// myelin_deliver_syn delivers synapse k of the row of spike pre (of
-// population pp) of step t, whose ring slot is cur of slots: the
-// per-synapse work of both segmentations of myelin_deliver_work, written
-// once. A synapse's weight is stored (weight[wbase[pre pop] + k - first
-// synapse of the population]) or, for a compact population, looked up by
-// the target's population in wtab.
-__device__ __forceinline__ void myelin_deliver_syn(const MyelinNet *net, unsigned pre, unsigned pp, unsigned long long k,
-                                                   unsigned long long t, unsigned long long cur)
+// myelin_syn_weight returns the weight that synapse k, of the row of spike
+// pre (of population pp) of step t, adds onto target (of population tq):
+// for a compact population, looked up by the target's population in wtab;
+// otherwise stored, weight[wk + k] (wk: wbase[pp] less the population's
+// first synapse, in wrapping arithmetic), and, under STDP, depressed by
+// the target's trace and stored back; then scaled by the spike's
+// short-term plasticity factor. The per-synapse weight of every delivery
+// (myelin_deliver_syn, myelin_deliver_tiled_work), written once; the
+// thread that calls it owns synapse k in this launch.
+__device__ __forceinline__ int myelin_syn_weight(const MyelinNet *net, unsigned pre, unsigned pp, unsigned target, unsigned tq,
+                                                 bool compact, unsigned long long wk, unsigned long long k, unsigned long long t)
 {
-    unsigned long long slots = net->ring_slots;
-    unsigned long long n = net->n;
-    unsigned dbits = net->delay_bits;
-    unsigned dmask = (1u << dbits) - 1u;
-    unsigned long long wb = net->wbase[pp];
-    unsigned p = net->packed[k];
-    unsigned target = p >> dbits;
-    unsigned d = p & dmask;
-    // A synapse onto the slow excitatory port carries port_bit in its delay
-    // field (0 when the network has no such synapse) and goes to
-    // ring_slow; its weight is never negative.
-    int *ring_e = net->ring_ex;
-    if ((d & net->port_bit) != 0) {
-        d ^= net->port_bit;
-        ring_e = net->ring_slow;
-    }
-    unsigned long long sl = cur + d;
-    if (sl >= slots) {
-        sl -= slots;
-    }
-    unsigned long long idx = sl * n + target;
-    // The target's population, searched once, where a compact weight or
-    // short-term plasticity needs it.
-    unsigned tq = (wb == MYELIN_COMPACT || net->n_stp != 0 || net->n_stdp != 0) ? myelin_pop_of(net, target) : 0;
     int w;
-    if (wb == MYELIN_COMPACT) {
+    if (compact) {
         w = net->wtab[pp * net->n_pops + tq];
     } else {
-        unsigned long long wi = wb + (k - net->row_ptr[net->pops[pp].first]);
+        unsigned long long wi = wk + k;
         w = net->weight[wi];
         if (net->n_stdp != 0) {
             // STDP: depressed by the target's trace of the spikes before
@@ -91,6 +70,43 @@ __device__ __forceinline__ void myelin_deliver_syn(const MyelinNet *net, unsigne
             w = TsodyksMarkram_Scale(w, net->stp_f[(t & 1ull) * net->stp_entries + sd->off + (pre - sd->first)]);
         }
     }
+    return w;
+}
+
+// myelin_deliver_syn delivers synapse k of the row of spike pre (of
+// population pp) of step t, whose ring slot is cur of slots: the
+// per-synapse work of both segmentations of myelin_deliver_work, written
+// once. Its weight is myelin_syn_weight's.
+__device__ __forceinline__ void myelin_deliver_syn(const MyelinNet *net, unsigned pre, unsigned pp, unsigned long long k,
+                                                   unsigned long long t, unsigned long long cur)
+{
+    unsigned long long slots = net->ring_slots;
+    unsigned long long n = net->n;
+    unsigned dbits = net->delay_bits;
+    unsigned dmask = (1u << dbits) - 1u;
+    unsigned long long wb = net->wbase[pp];
+    unsigned p = net->packed[k];
+    unsigned target = p >> dbits;
+    unsigned d = p & dmask;
+    // A synapse onto the slow excitatory port carries port_bit in its delay
+    // field (0 when the network has no such synapse) and goes to
+    // ring_slow; its weight is never negative.
+    int *ring_e = net->ring_ex;
+    if ((d & net->port_bit) != 0) {
+        d ^= net->port_bit;
+        ring_e = net->ring_slow;
+    }
+    unsigned long long sl = cur + d;
+    if (sl >= slots) {
+        sl -= slots;
+    }
+    unsigned long long idx = sl * n + target;
+    // The target's population, searched once, where a compact weight or
+    // plasticity needs it.
+    bool compact = wb == MYELIN_COMPACT;
+    unsigned tq = (compact || net->n_stp != 0 || net->n_stdp != 0) ? myelin_pop_of(net, target) : 0;
+    unsigned long long wk = compact ? 0 : wb - net->row_ptr[net->pops[pp].first];
+    int w = myelin_syn_weight(net, pre, pp, target, tq, compact, wk, k, t);
     if (w >= 0) {
         atomicAdd(&ring_e[idx], w);
     } else {
@@ -167,10 +183,10 @@ __device__ __forceinline__ void myelin_deliver_work(const MyelinNet *net, unsign
 // costs at most one global update per delay, channel and part instead of
 // one atomic per synapse. The channel is chosen as myelin_deliver_syn
 // chooses it; int32 sums wrap alike in any order, so the rings are the
-// same as the other segmentations give. Short-term plasticity scales each
-// weight by its spike's factor, as there; networks with STDP, whose
-// delivery changes the weights, are not delivered so (the host checks).
-// Every thread of the block reaches every barrier.
+// same as the other segmentations give. The weights are
+// myelin_syn_weight's, as there (short-term plasticity, STDP depression):
+// each synapse of a spike belongs to one tile and one part, so to one
+// thread of the launch. Every thread of the block reaches every barrier.
 __device__ __forceinline__ void myelin_deliver_tiled_work(const MyelinNet *net, unsigned s, int *acc)
 {
     unsigned cnt = net->spk_cnt[s];
@@ -209,8 +225,6 @@ __device__ __forceinline__ void myelin_deliver_tiled_work(const MyelinNet *net, 
             unsigned pp = myelin_pop_of(net, pre);
             unsigned long long wb = net->wbase[pp];
             bool compact = wb == MYELIN_COMPACT;
-            // Synapse k's stored weight is weight[wk + k] (wrapping sums,
-            // as myelin_deliver_syn's wb + (k - first row)).
             unsigned long long wk = compact ? 0 : wb - net->row_ptr[net->pops[pp].first];
             for (unsigned long long k = r0 + a; k < r0 + e; k++) {
                 unsigned p = net->packed[k];
@@ -221,21 +235,7 @@ __device__ __forceinline__ void myelin_deliver_tiled_work(const MyelinNet *net, 
                     d ^= net->port_bit;
                 }
                 unsigned tq = one_pop ? tq0 : myelin_pop_of(net, target);
-                int wt;
-                if (compact) {
-                    wt = net->wtab[pp * net->n_pops + tq];
-                } else {
-                    wt = net->weight[wk + k];
-                }
-                if (net->n_stp != 0) {
-                    // Short-term plasticity: scaled by the factor of this
-                    // spike, as myelin_deliver_syn scales it.
-                    int set = net->stp_of[pp * net->n_pops + tq];
-                    if (set >= 0) {
-                        const StpDesc *sd = &net->stp_sets[set];
-                        wt = TsodyksMarkram_Scale(wt, net->stp_f[(t & 1ull) * net->stp_entries + sd->off + (pre - sd->first)]);
-                    }
-                }
+                int wt = myelin_syn_weight(net, pre, pp, target, tq, compact, wk, k, t);
                 unsigned ch = wt >= 0 ? (slow ? 2u : 0u) : 1u;
                 atomicAdd(&acc[((d - d0) * nch + ch) * w + (target - t0)], wt);
             }

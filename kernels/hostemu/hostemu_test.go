@@ -512,14 +512,15 @@ func TestParitySegments(t *testing.T) {
 // (ring_spiking), many delays (microcircuit), rate beside spiking
 // populations (mixed), compact weights that differ by target population,
 // in tiles across populations (compact), short-term plasticity's
-// per-spike factors (stp, and receptors with the slow port), and the
-// fallbacks: STDP (stdp) and no stored synapse (brunel_procedural), which
-// deliver with the global segmentation and say why. Every stream must
-// equal the CPU backend's.
+// per-spike factors (stp, and receptors with the slow port), STDP's
+// depression stored by the tile's threads (stdp), stored rows beside
+// procedural ones (procedural, with STP and STDP too), and the fallback:
+// no stored synapse (brunel_procedural), delivered with the global
+// segmentation, saying why. Every stream must equal the CPU backend's.
 func TestParityTiled(t *testing.T) {
 	pick := map[string]bool{"brunel": true, "ring_spiking": true, "microcircuit": true,
-		"mixed": true, "compact": true, "stp": true, "receptors": true, "stdp": true, "brunel_procedural": true}
-	fallback := map[string]string{"stdp": "STDP", "brunel_procedural": "no stored synapse"}
+		"mixed": true, "compact": true, "stp": true, "receptors": true, "stdp": true, "procedural": true, "brunel_procedural": true}
+	fallback := map[string]string{"brunel_procedural": "no stored synapse"}
 	var cases []parity.Case
 	for _, c := range parity.Cases() {
 		if pick[c.Name] {

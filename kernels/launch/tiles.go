@@ -46,8 +46,6 @@ func (p *Plan) layoutTiles(maxRow uint64) string {
 	switch {
 	case syn.Resident != nil:
 		return "the synapses were built on the device: no rows on the host to index"
-	case len(net.STDP) > 0:
-		return "STDP changes the weights it delivers"
 	case maxRow == 0:
 		return "no stored synapse"
 	case maxRow > math.MaxUint16:
