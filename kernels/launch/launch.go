@@ -20,9 +20,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
-	"runtime"
 	"slices"
-	"sync"
 	"sync/atomic"
 
 	"github.com/myelin-sim/myelin/engine/backend"
@@ -290,9 +288,9 @@ type Plan struct {
 	// tile starts in each row, the tiles' width and count, the delays and
 	// channels of their sums; tiledReason says why a network asked to be
 	// delivered so is not ("" where it is or was not asked).
-	ptileOff                                                []uint16
-	ptileW, nPTiles, ptileD0, ptileND, ptileNCh, ptileSplit uint32
-	tiledReason                                             string
+	ptileOff                                    []uint16
+	ptileW, nPTiles, ptileD0, ptileND, ptileNCh uint32
+	tiledReason                                 string
 }
 
 // New lays out net for the kernels.
@@ -530,7 +528,7 @@ func (p *Plan) Chunk(m int) []Launch {
 			// Fused, the next step's launch delivers; the chunk's last
 			// step delivers on its own.
 			if p.nPTiles > 0 {
-				ls = append(ls, Launch{Kernel: DeliverTiled, Grid: uint32(min(uint64(p.nPTiles)*uint64(p.ptileSplit), uint64(p.cfg.DeliverBlocks))),
+				ls = append(ls, Launch{Kernel: DeliverTiled, Grid: uint32(min(uint64(p.nPTiles)*uint64(p.cfg.PTileSplit), uint64(p.cfg.DeliverBlocks))),
 					Block: uint32(p.cfg.PTileBlock), Shared: p.PTileShared(), S: s})
 			} else {
 				ls = append(ls, Launch{Kernel: Deliver, Grid: uint32(p.cfg.DeliverBlocks), Block: bs, S: s})
@@ -638,27 +636,20 @@ func minDelayAtLeast(syn *network.Synapses, d uint32) bool {
 		return r.MinDelay >= d
 	}
 	words, mask := syn.Packed, syn.DelayMask()&^syn.PortBit // the delay without the slow port's bit
-	parts := max(1, min(runtime.GOMAXPROCS(0), len(words)>>20))
 	var short atomic.Bool
-	var wg sync.WaitGroup
-	for w := range parts {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			for i := lo; i < hi; i += 1 << 16 {
-				if short.Load() {
+	forRanges(len(words), 1<<20, func(_, lo, hi int) {
+		for i := lo; i < hi; i += 1 << 16 {
+			if short.Load() {
+				return
+			}
+			for _, p := range words[i:min(hi, i+1<<16)] {
+				if p&mask < d {
+					short.Store(true)
 					return
 				}
-				for _, p := range words[i:min(hi, i+1<<16)] {
-					if p&mask < d {
-						short.Store(true)
-						return
-					}
-				}
 			}
-		}(len(words)*w/parts, len(words)*(w+1)/parts)
-	}
-	wg.Wait()
+		}
+	})
 	return !short.Load()
 }
 

@@ -52,7 +52,7 @@ func (p *Plan) NetDescriptor(addr func(Buffer) uint64) []byte {
 	d.PortBit = net.Syn.PortBit
 	d.NSTDP = uint32(len(net.STDP))
 	d.NProc, d.ProcSlots, d.ProcSlotWords = uint32(len(net.Procedural)), p.procSlots, p.procSlotWords
-	d.PTileW, d.NPTiles, d.PTileD0, d.PTileND, d.PTileNCh, d.PTileSplit = p.ptileW, p.nPTiles, p.ptileD0, p.ptileND, p.ptileNCh, p.ptileSplit
+	d.PTileW, d.NPTiles, d.PTileD0, d.PTileND, d.PTileNCh, d.PTileSplit = p.ptileW, p.nPTiles, p.ptileD0, p.ptileND, p.ptileNCh, uint32(p.cfg.PTileSplit)
 	return appendStruct(nil, d)
 }
 

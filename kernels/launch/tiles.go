@@ -78,25 +78,30 @@ func (p *Plan) layoutTiles(maxRow uint64) string {
 	}
 	p.ptileOff = tileOffsets(syn.RowPtr[:net.N+1], syn.Packed, syn.DelayBits, uint32(w), uint32(nt))
 	p.ptileW, p.nPTiles, p.ptileD0, p.ptileND, p.ptileNCh = uint32(w), uint32(nt), d0, nd, nch
-	p.ptileSplit = uint32(p.cfg.PTileSplit)
 	return ""
 }
 
-// forRows runs f over row ranges [lo, hi) that together cover the rows of
-// rowPtr, on up to GOMAXPROCS goroutines.
-func forRows(rowPtr []uint64, f func(part, lo, hi int)) int {
-	rows := len(rowPtr) - 1
-	parts := max(1, min(runtime.GOMAXPROCS(0), rows>>12))
+// forRanges runs f over ranges [lo, hi) that together cover [0, n), on up
+// to GOMAXPROCS goroutines, each range at least grain long (one range for
+// a smaller n); f's part numbers them from 0. It returns how many ranges
+// there were.
+func forRanges(n, grain int, f func(part, lo, hi int)) int {
+	parts := max(1, min(runtime.GOMAXPROCS(0), n/grain))
 	var wg sync.WaitGroup
 	for w := range parts {
 		wg.Add(1)
 		go func(lo, hi int) {
 			defer wg.Done()
 			f(w, lo, hi)
-		}(rows*w/parts, rows*(w+1)/parts)
+		}(n*w/parts, n*(w+1)/parts)
 	}
 	wg.Wait()
 	return parts
+}
+
+// forRows runs f over ranges of the rows of rowPtr (forRanges).
+func forRows(rowPtr []uint64, f func(part, lo, hi int)) int {
+	return forRanges(len(rowPtr)-1, 1<<12, f)
 }
 
 // scanRows returns the shortest and longest delay of the synapses (their
