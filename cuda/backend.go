@@ -251,6 +251,7 @@ func (b *Backend) load(plan *launch.Plan) error {
 		b.modules = append(b.modules, m)
 		mods[name] = m
 	}
+	blocks := plan.KernelBlocks()
 	for _, k := range launch.Kernels() {
 		f, err := mods[k.Module()].Function(k.Name())
 		if err != nil {
@@ -263,16 +264,17 @@ func (b *Backend) load(plan *launch.Plan) error {
 		if err != nil {
 			return err
 		}
+		// Only the kernels the plan launches, each at its own block size
 		// (myelin_deliver_proc, the heaviest in registers, runs only for
-		// networks with procedural projections.)
-		if bs := plan.Config().Block; bs > maxBlock && (k != launch.DeliverProc || len(plan.Network().Procedural) > 0) && k != launch.DeliverTiled {
-			return fmt.Errorf("cuda: blocks of %d threads, but kernel %s takes at most %d on %s", bs, k.Name(), maxBlock, b.dev.Info().Name)
+		// networks with procedural projections).
+		if bs, used := blocks[k]; used && int(bs) > maxBlock {
+			field := "launch.Config.Block"
+			if k == launch.DeliverTiled {
+				field = "launch.Config.PTileBlock"
+			}
+			return fmt.Errorf("cuda: %s is %d threads, but kernel %s takes at most %d on %s", field, bs, k.Name(), maxBlock, b.dev.Info().Name)
 		}
 		if _, tiles := plan.PTiles(); k == launch.DeliverTiled && tiles > 0 {
-			if plan.Config().PTileBlock > maxBlock {
-				return fmt.Errorf("cuda: launch.Config.PTileBlock is %d threads, but kernel %s takes at most %d on %s",
-					plan.Config().PTileBlock, k.Name(), maxBlock, b.dev.Info().Name)
-			}
 			// More than 48 KiB of dynamic shared memory a block only
 			// where the kernel is let opt in to it.
 			if sh := int(plan.PTileShared()); sh > launch.DefaultPTileShared {

@@ -142,31 +142,35 @@ func TestBackendParitySegments(t *testing.T) {
 }
 
 // TestBackendParityPersistent runs parity cases with every chunk in one
-// cooperative launch of myelin_persistent (persistent mode on) on a grid of
-// 5 blocks of 64 threads, fewer than the update's blocks, with chunks of 37
-// steps: one-step delays (cuba, coba), delays of 15 steps (brunel: the
-// fused phases), short-term plasticity and STDP. The persistent kernel's
-// grid-wide barrier is exercised only here (auto never runs persistent).
+// cooperative launch of myelin_persistent (persistent mode on), with
+// chunks of 37 steps, on a grid of 5 blocks of 64 threads (fewer than the
+// update's blocks: the grid-wide barrier) and on one block of 1,024
+// threads (the block's barrier alone, at the kernel's launch bounds):
+// one-step delays (cuba, coba), delays of 15 steps (brunel: the fused
+// phases), short-term plasticity and STDP. The persistent kernel's
+// barriers are exercised only here (auto never runs persistent).
 func TestBackendParityPersistent(t *testing.T) {
 	d := openDevice(t)
 	if !d.Info().CooperativeLaunch {
 		t.Skip("device has no cooperative launch")
 	}
 	cfg := launch.Config{Block: 64, DeliverBlocks: 3, MaxChunkSteps: 37, Persistent: launch.PersistentOn, PersistentBlocks: 5}
-	for _, c := range parity.Cases() {
-		switch c.Name {
-		case "brunel", "cuba", "coba", "stp", "stdp":
-		default:
-			continue
-		}
-		t.Run(c.Name, func(t *testing.T) {
-			be := NewBackend(d, &cfg)
-			res, err := parity.Compare(c, 0, be)
-			if err != nil {
-				t.Fatal(err)
+	for _, geom := range []launch.Config{cfg, {Block: 1024, DeliverBlocks: 3, MaxChunkSteps: 37, Persistent: launch.PersistentOn, PersistentBlocks: 1}} {
+		for _, c := range parity.Cases() {
+			switch c.Name {
+			case "brunel", "cuba", "coba", "stp", "stdp":
+			default:
+				continue
 			}
-			t.Log(res)
-		})
+			t.Run(fmt.Sprintf("%s/grid%d_block%d", c.Name, geom.PersistentBlocks, geom.Block), func(t *testing.T) {
+				be := NewBackend(d, &geom)
+				res, err := parity.Compare(c, 0, be)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Log(res)
+			})
+		}
 	}
 	net, err := parity.Build(parity.Case{Name: "cuba", Model: "cuba", Set: map[string]string{"n": "1000", "duration_ms": "10"}})
 	if err != nil {

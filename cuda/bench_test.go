@@ -48,8 +48,10 @@ func BenchmarkStepGeometry(b *testing.B) {
 // (delays of 15 steps: fused phases, one barrier per step) at 1,000 and
 // 4,000 neurons, each run as graphs of per-step launches (persistent off:
 // fused where the delays allow) and as one persistent cooperative launch
-// per chunk on grids of one block per SM and of 16 blocks: whether
-// launch.PersistentMaxN (0 since the H100 measured it) is right. One iteration is 1,000
+// per chunk on grids of one block per SM and of 16 blocks (256 threads
+// each), and on one block of 1,024 and of 512 threads (the block's
+// barrier alone, no grid-wide one): whether launch.PersistentMaxN (0 since
+// the H100 measured the multi-block grids) is right. One iteration is 1,000
 // steps (100 ms) after 200 of warm-up. Run it on a GPU machine:
 // bin/cuda.test -test.run '^$' -test.bench Persistent -test.benchtime 3x.
 func BenchmarkPersistent(b *testing.B) {
@@ -61,16 +63,18 @@ func BenchmarkPersistent(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			cfgs := []launch.Config{{Persistent: launch.PersistentOff}}
+			cfgs := []launch.Config{{Block: 256, Persistent: launch.PersistentOff}}
 			if d.Info().CooperativeLaunch {
-				cfgs = append(cfgs, launch.Config{Persistent: launch.PersistentOn, PersistentBlocks: sms},
-					launch.Config{Persistent: launch.PersistentOn, PersistentBlocks: 16})
+				cfgs = append(cfgs, launch.Config{Block: 256, Persistent: launch.PersistentOn, PersistentBlocks: sms},
+					launch.Config{Block: 256, Persistent: launch.PersistentOn, PersistentBlocks: 16},
+					launch.Config{Block: 1024, Persistent: launch.PersistentOn, PersistentBlocks: 1},
+					launch.Config{Block: 512, Persistent: launch.PersistentOn, PersistentBlocks: 1})
 			}
 			for _, cfg := range cfgs {
-				cfg.Block, cfg.DeliverBlocks = 256, 8*sms
+				cfg.DeliverBlocks = 8 * sms
 				name := fmt.Sprintf("%s/n=%s/graphs", model, n)
 				if cfg.Persistent == launch.PersistentOn {
-					name = fmt.Sprintf("%s/n=%s/persistent=%d", model, n, cfg.PersistentBlocks)
+					name = fmt.Sprintf("%s/n=%s/persistent=%dx%d", model, n, cfg.PersistentBlocks, cfg.Block)
 				}
 				b.Run(name, func(b *testing.B) {
 					be := benchSteps(b, d, net, cfg, 200, 1000)

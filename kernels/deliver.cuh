@@ -167,6 +167,37 @@ __device__ __forceinline__ void myelin_deliver_work(const MyelinNet *net, unsign
     }
 }
 
+// myelin_deliver_warps delivers the spikes of step-in-chunk s with one
+// block alone (the persistent kernel on a grid of one block): each warp
+// takes one spike at a time, a warp-stride loop over the step's spikes, and
+// its lanes take the spike's row in a 32-stride loop, so the few spikes of
+// a small network's step go in parallel rather than one after another
+// through the whole block. The last warp of a block that is not a multiple
+// of 32 strides by its own width. Each synapse goes to exactly one thread
+// (myelin_deliver_syn), as in myelin_deliver_work.
+__device__ __forceinline__ void myelin_deliver_warps(const MyelinNet *net, unsigned s)
+{
+    unsigned cnt = net->spk_cnt[s];
+    unsigned off = net->spk_off[s];
+    unsigned long long t = *net->step + s;
+    unsigned long long cur = t % (unsigned long long)net->ring_slots;
+    unsigned warp = threadIdx.x / 32u, lane = threadIdx.x % 32u;
+    unsigned warps = (blockDim.x + 31u) / 32u;
+    unsigned width = blockDim.x - warp * 32u < 32u ? blockDim.x - warp * 32u : 32u;
+    for (unsigned i = warp; i < cnt; i += warps) {
+        unsigned pre = net->spk_ids[off + i];
+        unsigned long long r1 = net->row_ptr[pre + 1];
+        unsigned long long k = net->row_ptr[pre] + lane;
+        if (k >= r1) {
+            continue;
+        }
+        unsigned pp = myelin_pop_of(net, pre);
+        for (; k < r1; k += width) {
+            myelin_deliver_syn(net, pre, pp, k, t, cur);
+        }
+    }
+}
+
 // myelin_deliver_tiled_work delivers the spikes of step-in-chunk s by
 // target tiles (launch.SegmentsTiled), acc being the block's shared
 // memory, ptile_nd * ptile_nch * ptile_w ints. The work items are (tile,

@@ -353,14 +353,19 @@ __device__ __forceinline__ void myelin_persist_update(const MyelinNet *net, unsi
 }
 
 // myelin_persist_deliver is the delivery of step s by block b of nb, as
-// myelin_deliver; set_next: block 0 also sets spk_off[s+1].
+// myelin_deliver, or a warp per spike where the grid is one block;
+// set_next: block 0 also sets spk_off[s+1].
 __device__ __forceinline__ void myelin_persist_deliver(const MyelinNet *net, unsigned s, bool set_next, unsigned b,
                                                        unsigned nb)
 {
     if (set_next && b == 0 && threadIdx.x == 0) {
         net->spk_off[s + 1] = net->spk_off[s] + net->spk_cnt[s];
     }
-    myelin_deliver_work(net, s, b, nb);
+    if (nb == 1) {
+        myelin_deliver_warps(net, s);
+    } else {
+        myelin_deliver_work(net, s, b, nb);
+    }
 }
 
 // myelin_persist_phase runs phase ph of a persistent chunk of m steps
@@ -435,10 +440,16 @@ __device__ __forceinline__ void myelin_persist_phase(const MyelinNet *net, unsig
 // the repository's toolkit lacks); the fences publish the block's writes
 // before the add and order the reads after the wait. The word's low 31
 // bits are 0 between barriers (the buffer starts zeroed and each barrier
-// adds exactly 2^31), so block 0's add alone never flips the bit.
+// adds exactly 2^31), so block 0's add alone never flips the bit. A grid of
+// one block needs only the block's barrier, which also makes the block's
+// global writes and atomics visible to all its threads: no fence, no
+// atomic, no wait on the L2.
 __device__ __forceinline__ void myelin_grid_sync(const MyelinNet *net)
 {
     __syncthreads();
+    if (gridDim.x == 1) {
+        return;
+    }
     if (threadIdx.x == 0) {
         volatile unsigned *bar = (volatile unsigned *)net->step + 3;
         unsigned inc = blockIdx.x == 0 ? 0x80000000u - (gridDim.x - 1) : 1u;
@@ -457,8 +468,10 @@ __device__ __forceinline__ void myelin_grid_sync(const MyelinNet *net)
 // host uses it only for networks of spiking populations alone whose grid
 // is resident at once (launch.Config.Persistent); a = update blocks, with
 // MYELIN_PERSIST_FUSED where every delay is at least 2 steps and no
-// projection has STDP, MYELIN_PERSIST_STDP where one has.
-extern "C" __global__ void myelin_persistent(const __grid_constant__ MyelinNet net_, unsigned m, unsigned a)
+// projection has STDP, MYELIN_PERSIST_STDP where one has. Its launch
+// bounds let one block of 1,024 threads (launch.Config.Block) run a small
+// network alone, with the block's barrier between phases.
+extern "C" __global__ void __launch_bounds__(1024) myelin_persistent(const __grid_constant__ MyelinNet net_, unsigned m, unsigned a)
 {
     const MyelinNet *__restrict__ net = &net_;
     unsigned n = myelin_persist_phases(m, a);

@@ -420,7 +420,7 @@ func TestParityPersistent(t *testing.T) {
 	for _, c := range cases {
 		for _, cfg := range []launch.Config{
 			{Block: 64, DeliverBlocks: 5, MaxChunkSteps: 37, Persistent: launch.PersistentOn, PersistentBlocks: 3},
-			{Block: 32, DeliverBlocks: 2, MaxChunkSteps: 7, Persistent: launch.PersistentOn, PersistentBlocks: 1},
+			{Block: 80, DeliverBlocks: 2, MaxChunkSteps: 7, Persistent: launch.PersistentOn, PersistentBlocks: 1}, // a warp per spike, the last warp of 16
 		} {
 			t.Run(fmt.Sprintf("%s/block%d_grid%d_chunk%d", c.Name, cfg.Block, cfg.PersistentBlocks, cfg.MaxChunkSteps), func(t *testing.T) {
 				net, p := plan(t, c, cfg)

@@ -623,6 +623,21 @@ func (p *Plan) Segs() uint32 { return p.segs }
 // blocks.
 func (p *Plan) Persistent() bool { return p.persistent }
 
+// KernelBlocks returns the kernels the plan's chunks launch, each with
+// the most threads per block it is launched with (Block for most,
+// PTileBlock for tiled delivery, 1 for myelin_chunk_end): what the device
+// must let each kernel take, given its registers. A chunk of two steps
+// holds every kind of launch a longer one does.
+func (p *Plan) KernelBlocks() map[Kernel]uint32 {
+	blocks := map[Kernel]uint32{}
+	for m := 1; m <= min(2, p.ChunkSteps); m++ {
+		for _, l := range p.Chunk(m) {
+			blocks[l.Kernel] = max(blocks[l.Kernel], l.Block)
+		}
+	}
+	return blocks
+}
+
 // Fused reports whether each step's update and the previous step's delivery
 // share one launch (kernels/update.cu, myelin_step): one launch per step
 // instead of two.

@@ -3,6 +3,7 @@ package launch
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -483,5 +484,45 @@ func TestSTDPLaunches(t *testing.T) {
 	}
 	if slices.ContainsFunc(ls, func(l Launch) bool { return l.Kernel == StdpPost }) {
 		t.Errorf("persistent chunk with a separate potentiation launch: %v", ls)
+	}
+}
+
+// TestKernelBlocks checks that KernelBlocks names exactly the kernels a
+// chunk of any length launches, each at the largest block it gets: a
+// persistent plan of 1,024-thread blocks never lists the per-step kernels
+// (whose registers may not allow such blocks), a tiled plan lists its
+// delivery at PTileBlock, and myelin_chunk_end its single thread.
+func TestKernelBlocks(t *testing.T) {
+	net, err := parity.Build(parity.Case{Name: "brunel", Model: "brunel", Set: map[string]string{"n": "1000", "duration_ms": "10"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		cfg  Config
+		want map[Kernel]uint32
+	}{
+		{Config{Block: 1024, Persistent: PersistentOn, PersistentBlocks: 1, MaxChunkSteps: 10},
+			map[Kernel]uint32{ChunkBegin: 1024, Persistent: 1024, OrderCount: 1024, OrderScan: 1024, OrderWrite: 1024, ChunkEnd: 1}},
+		{Config{Block: 128, Persistent: PersistentOff, MaxChunkSteps: 10},
+			map[Kernel]uint32{ChunkBegin: 128, Update: 128, Step: 128, Deliver: 128, OrderCount: 128, OrderScan: 128, OrderWrite: 128, ChunkEnd: 1}},
+		{Config{Block: 128, Persistent: PersistentOff, Unfused: true, MaxChunkSteps: 1},
+			map[Kernel]uint32{ChunkBegin: 128, Update: 128, Deliver: 128, OrderCount: 128, OrderScan: 128, OrderWrite: 128, ChunkEnd: 1}},
+		{Config{Block: 128, DeliverBlocks: 40, Segments: SegmentsTiled, PTileBlock: 512, MaxChunkSteps: 10},
+			map[Kernel]uint32{ChunkBegin: 128, Update: 128, DeliverTiled: 512, OrderCount: 128, OrderScan: 128, OrderWrite: 128, ChunkEnd: 1}},
+	} {
+		p, err := New(net, c.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := p.KernelBlocks()
+		if !maps.Equal(got, c.want) {
+			t.Errorf("%+v: KernelBlocks() = %v, want %v", c.cfg, got, c.want)
+		}
+		// Every launch of the longest chunk is covered.
+		for _, l := range p.Chunk(p.ChunkSteps) {
+			if b, ok := got[l.Kernel]; !ok || l.Block > b {
+				t.Errorf("%+v: launch %v beyond KernelBlocks %v", c.cfg, l, got)
+			}
+		}
 	}
 }
