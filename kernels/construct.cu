@@ -942,7 +942,7 @@ extern "C" __global__ void myelin_construct_finish(const __grid_constant__ Myeli
             __syncthreads();
             for (unsigned j = 1 + threadIdx.x; j < n; j += blockDim.x) {
                 if (pk[j - 1] > pk[j]) {
-                    unsorted = 1;
+                    atomicOr(&unsorted, 1u); // an atomic: a plain store from many threads is a race to racecheck
                 }
             }
             __syncthreads();
