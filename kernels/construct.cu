@@ -722,43 +722,45 @@ extern "C" __global__ void myelin_construct_scatter_pre(const __grid_constant__ 
     }
 }
 
-// myelin_construct_walk returns x plus the magnitudes mag[pos[e]] of the
-// ascending positions pos[0, n), summed from 0 within each segment and
-// the segments' sums added to x in order: segment k ends before position
-// bound(k) (~0 for the last). The sums are the host's, one addition at a
-// time; the loads are issued MYELIN_CONSTRUCT_WALK at a time, so
-// that one thread's walk is not one memory latency per synapse.
-#define MYELIN_CONSTRUCT_WALK 8
+// myelin_construct_walk returns, in the block's thread 0, x plus the
+// magnitudes mag[pos[e]] of the ascending positions pos[0, n), summed from
+// 0 within each segment and the segments' sums added to x in order:
+// segment k ends before position bound(k) (~0 for the last). The sums are
+// the host's, one addition at a time, by thread 0; the block first stages
+// MYELIN_CONSTRUCT_TILE positions and their magnitudes at a time in shared
+// memory, all its threads loading in parallel, so that thread 0's walk
+// waits on no scattered load. Every thread of the block calls it (it has
+// barriers); the others' return value is meaningless.
+#define MYELIN_CONSTRUCT_TILE 1024
 template <class Bound>
 __device__ __forceinline__ double myelin_construct_walk(const unsigned long long *pos, const double *mag,
                                                         unsigned long long n, double x, Bound bound)
 {
+    __shared__ unsigned long long tile_pos[MYELIN_CONSTRUCT_TILE];
+    __shared__ double tile_mag[MYELIN_CONSTRUCT_TILE];
     double s = 0.0;
     unsigned seg = 0;
-    unsigned long long next = bound(0u);
-    for (unsigned long long e = 0; e < n; e += MYELIN_CONSTRUCT_WALK) {
-        unsigned long long q[MYELIN_CONSTRUCT_WALK];
-        double v[MYELIN_CONSTRUCT_WALK];
-#pragma unroll
-        for (unsigned k = 0; k < MYELIN_CONSTRUCT_WALK; k++) {
-            q[k] = e + k < n ? pos[e + k] : 0;
+    unsigned long long next = threadIdx.x == 0 ? bound(0u) : 0;
+    for (unsigned long long e0 = 0; e0 < n; e0 += MYELIN_CONSTRUCT_TILE) {
+        unsigned m = n - e0 < MYELIN_CONSTRUCT_TILE ? (unsigned)(n - e0) : MYELIN_CONSTRUCT_TILE;
+        for (unsigned k = threadIdx.x; k < m; k += blockDim.x) {
+            unsigned long long q = pos[e0 + k];
+            tile_pos[k] = q;
+            tile_mag[k] = mag[q];
         }
-#pragma unroll
-        for (unsigned k = 0; k < MYELIN_CONSTRUCT_WALK; k++) {
-            v[k] = e + k < n ? mag[q[k]] : 0.0;
-        }
-#pragma unroll
-        for (unsigned k = 0; k < MYELIN_CONSTRUCT_WALK; k++) {
-            if (e + k < n) {
-                while (q[k] >= next) {
+        __syncthreads();
+        if (threadIdx.x == 0) {
+            for (unsigned k = 0; k < m; k++) {
+                while (tile_pos[k] >= next) {
                     x += s;
                     s = 0.0;
                     seg++;
                     next = bound(seg);
                 }
-                s += v[k];
+                s += tile_mag[k];
             }
         }
+        __syncthreads(); // the next tile overwrites this one
     }
     return x + s;
 }
@@ -777,13 +779,12 @@ extern "C" __global__ void myelin_construct_drawn_sums_pre(const __grid_constant
         unsigned long long lo = b->t_ptr[t], n = b->t_ptr[t + 1] - lo;
         unsigned long long *pos = b->t_pos + lo;
         myelin_construct_block_sort(pos, 0, 0, n);
-        if (threadIdx.x != 0) {
-            continue;
+        double x = myelin_construct_walk(pos, b->t_mag, n, b->abs[p->post_first + t], [&](unsigned c) {
+            return c + 1 < b->n_chunks ? b->t_start[b->chunk[c + 1]] : ~0ull;
+        });
+        if (threadIdx.x == 0) {
+            b->abs[p->post_first + t] = x;
         }
-        b->abs[p->post_first + t] =
-            myelin_construct_walk(pos, b->t_mag, n, b->abs[p->post_first + t], [&](unsigned c) {
-                return c + 1 < b->n_chunks ? b->t_start[b->chunk[c + 1]] : ~0ull;
-            });
     }
 }
 
@@ -836,7 +837,8 @@ __device__ __forceinline__ unsigned myelin_construct_pop(const MyelinBuild *b, u
 // parts' sums added in part order. The block lists the target's synapses
 // of every such projection in its scratch (their places: from inv, where
 // the order kernel recorded them, or as all-to-all writes them), sorts
-// them, and its first thread walks the parts.
+// them, and walks the parts (myelin_construct_walk: staged by the block,
+// added by its first thread).
 extern "C" __global__ void myelin_construct_row_sums(const __grid_constant__ MyelinBuild b_, unsigned unused0,
                                                      unsigned unused1)
 {
@@ -873,10 +875,11 @@ extern "C" __global__ void myelin_construct_row_sums(const __grid_constant__ Mye
         }
         __syncthreads();
         myelin_construct_block_sort(pos, 0, 0, n);
+        double x = myelin_construct_walk(pos, b->mags, n, b->abs[g], [&](unsigned part) {
+            return part < b->n_parts ? b->part_ptr[part + 1] : ~0ull;
+        });
         if (threadIdx.x == 0 && n > 0) {
-            b->abs[g] = myelin_construct_walk(pos, b->mags, n, b->abs[g], [&](unsigned part) {
-                return part < b->n_parts ? b->part_ptr[part + 1] : ~0ull;
-            });
+            b->abs[g] = x;
         }
         __syncthreads(); // the next target's places go to pos
     }

@@ -151,6 +151,20 @@ func ConstructCases() ([]Built, error) {
 	if err := add("parts", s, err); err != nil {
 		return nil, err
 	}
+	// Targets of more than 1,024 drawn weights, drawn per target (onto B)
+	// and per source (onto C): their bounds are summed a tile of the
+	// device's shared memory at a time.
+	s, err = spec.New("wide").Seed(16).Duration(10).
+		Population("A", 2000, spec.IafPscExp(nil)).
+		Population("B", 30, spec.IafPscExp(nil)).
+		Population("C", 40, spec.IafPscExp(nil)).
+		Project("A", "B", spec.FixedIn(1300), spec.Weight(spec.NormalDist(0.3, 0.1))).
+		Project("A", "B", spec.FixedIn(900), spec.Weight(spec.UniformDist(0.1, 0.4)), spec.Via(myelinpb.Receptor_INHIBITORY)).
+		Project("A", "C", spec.FixedOut(30), spec.Weight(spec.LognormalDist(-1, 0.5, false))).
+		Build()
+	if err := add("wide", s, err); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
