@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -30,7 +31,7 @@ const nestMinDecimals = 3
 func cmdExport(ctx context.Context, e *env, args []string) error {
 	fs := pflag.NewFlagSet("export", pflag.ContinueOnError)
 	format := fs.StringP("format", "f", formatCSV, "`FORMAT`: csv (time_ms,neuron,population; neuron is the id within its population) or nest (NEST's spike recorder ASCII file: sender time_ms, where sender is the global id + 1, as NEST node ids start at 1)")
-	out := fs.StringP("out", "o", "", "write to `FILE` (default: stdout)")
+	out := fs.StringP("out", "o", "", "write to `FILE` (default: stdout) through a temporary "+partialPattern+" beside it, renamed over FILE when the export is complete (an export that fails leaves FILE as it was); a device or FIFO is written directly")
 	pops := fs.StringSlice("population", nil, "export only these populations (default: all)")
 	token := fs.String("token", "", "present `TOKEN` to a live server started with --listen-token (default $"+tokenEnv+")")
 	if help, err := parseFlags(fs, e, args, "myelin export FILE|ADDRESS [--format csv|nest] [--out FILE] [--population P,...]"); help || err != nil {
@@ -43,6 +44,12 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		return &exitError{2, fmt.Errorf("--format %q: want csv or nest", *format)}
 	}
 	name := fs.Arg(0)
+	toFile := *out != "" && *out != "-"
+	if toFile {
+		if err := checkOut(*out); err != nil {
+			return &exitError{2, err}
+		}
+	}
 	src, err := openSource(ctx, name, *token)
 	if err != nil {
 		return err
@@ -50,23 +57,51 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	defer src.Close()
 
 	dst := e.stdout
-	var f *os.File
-	if *out != "" && *out != "-" {
-		if f, err = os.Create(*out); err != nil {
-			return fmt.Errorf("--out: %w", err)
+	var of *outFile
+	if toFile {
+		if err := checkNotInput(*out, src, name); err != nil {
+			return err
 		}
-		defer f.Close()
-		dst = f
+		if of, err = createOut(*out); err != nil {
+			return err
+		}
+		defer of.discard()
+		dst = of.f
 	}
-	ex := &exporter{w: bufio.NewWriterSize(dst, 1<<20), format: *format, only: *pops, source: name}
+	ex := &exporter{ctx: ctx, w: bufio.NewWriterSize(dst, 1<<20), format: *format, only: *pops, source: name}
 	readErr := ex.run(src)
+	// The bufio.Writer's error is sticky: a failed write while exporting
+	// also fails the flush, and is reported as the output's, not the
+	// input's.
 	if err := ex.w.Flush(); err != nil {
+		of.discard()
+		if of != nil && !of.direct() {
+			return fmt.Errorf("export to %s: %w (%s is as it was)", *out, err, *out)
+		}
 		return fmt.Errorf("export to %s: %w", outName(*out), err)
 	}
-	if f != nil {
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("--out %s: %w", *out, err)
+	// FILE is replaced only by a complete export. When the input fails,
+	// what was exported before stays in the temporary file, named in the
+	// error (dest), unless that is nothing.
+	dest := outName(*out)
+	switch {
+	case of == nil:
+	case readErr == nil:
+		if err := of.close(true); err != nil {
+			return err
 		}
+	case of.direct():
+		if err := of.close(false); err != nil {
+			fmt.Fprintln(e.stderr, err)
+		}
+	case ex.written == 0:
+		of.discard()
+		dest = ""
+	default:
+		if err := of.close(false); err != nil {
+			return errors.Join(fmt.Errorf("%s: %w", name, readErr), err)
+		}
+		dest = fmt.Sprintf("%s; %s is as it was", of.partial, *out)
 	}
 	if ex.pops != nil && !ex.checksummed {
 		fmt.Fprintf(e.stderr, "note: %s is a format version 1 stream: its records carry no checksums, so damage that still decodes would go unnoticed\n", name)
@@ -75,15 +110,25 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "warning: %s has %d gaps: %d spikes were dropped before they reached it and are not exported\n", name, ex.gaps, ex.missed)
 	}
 	if readErr != nil {
-		if ctx.Err() != nil {
-			return &exitError{130, fmt.Errorf("interrupted: %s: the %d spikes read before were exported to %s", name, ex.written, outName(*out))}
+		interrupted := ctx.Err() != nil
+		var kept string
+		switch {
+		case dest == "":
+			kept = fmt.Sprintf("nothing was exported; %s is as it was", *out)
+		case interrupted:
+			kept = fmt.Sprintf("the %d spikes read before were exported to %s", ex.written, dest)
+		default:
+			kept = fmt.Sprintf("the %d spikes before it were exported to %s", ex.written, dest)
 		}
-		return fmt.Errorf("%s: %w (the %d spikes before it were exported to %s)", name, readErr, ex.written, outName(*out))
+		if interrupted {
+			return &exitError{130, fmt.Errorf("interrupted: %s: %s", name, kept)}
+		}
+		return fmt.Errorf("%s: %w (%s)", name, readErr, kept)
 	}
 	if !ex.ended {
 		fmt.Fprintf(e.stderr, "warning: %s has no trailer: the run was cut short (or is still going); exported the %d spikes it holds\n", name, ex.written)
 	}
-	if *out != "" && *out != "-" {
+	if toFile {
 		fmt.Fprintf(e.stderr, "exported %d spikes to %s (%s)\n", ex.written, *out, *format)
 	}
 	return nil
@@ -97,10 +142,30 @@ func outName(out string) string {
 	return out
 }
 
+// checkNotInput refuses an --out that is the input file itself (under any
+// name): its replacement would destroy the stream being exported.
+// Character devices (a terminal) are not files that could be lost.
+func checkNotInput(out string, src io.Reader, name string) error {
+	f, ok := src.(*os.File)
+	if !ok {
+		return nil // a live connection
+	}
+	in, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	st, err := os.Stat(out)
+	if err != nil || !os.SameFile(in, st) || st.Mode()&os.ModeCharDevice != 0 {
+		return nil
+	}
+	return &exitError{2, fmt.Errorf("--out %s is the input %s itself: the export would replace the stream it reads; give another file", out, name)}
+}
+
 // exporter writes the spikes of a stream as text, record by record, so that
 // streams larger than memory export and a cut stream keeps what came before
 // the cut.
 type exporter struct {
+	ctx    context.Context // stops the export between records when done
 	w      *bufio.Writer
 	format string
 	only   []string
@@ -111,6 +176,7 @@ type exporter struct {
 	checksummed bool
 	first, size []uint32 // per header population
 	names       []string
+	csvNames    []string // names as CSV fields, quoted where RFC 4180 needs it
 	keep        []bool
 	dt          float64
 	decimals    int
@@ -128,6 +194,11 @@ func (x *exporter) run(r io.Reader) error {
 	// populations, totals); the exporter only formats what passes.
 	rd := stream.NewReader(r)
 	for {
+		if x.ctx != nil {
+			if err := x.ctx.Err(); err != nil {
+				return err
+			}
+		}
 		rec, err := rd.Next()
 		if err == io.EOF {
 			return nil
@@ -176,6 +247,7 @@ func (x *exporter) header(h *myelinpb.Header, idx *stream.PopIndex) error {
 		x.first = append(x.first, p.GetFirstId())
 		x.size = append(x.size, p.GetSize())
 		x.names = append(x.names, p.GetName())
+		x.csvNames = append(x.csvNames, csvField(p.GetName()))
 		x.keep = append(x.keep, len(want) == 0 || want[p.GetName()])
 	}
 	x.dt = h.GetDtMs()
@@ -215,7 +287,7 @@ func (x *exporter) spikes(steps []uint64, ids []uint32) error {
 			b = append(b, ',')
 			b = strconv.AppendUint(b, uint64(id-x.first[cur]), 10)
 			b = append(b, ',')
-			b = append(b, x.names[cur]...)
+			b = append(b, x.csvNames[cur]...)
 		case formatNEST:
 			b = strconv.AppendUint(b, uint64(id)+1, 10)
 			b = append(b, '\t')
@@ -233,6 +305,17 @@ func (x *exporter) spikes(steps []uint64, ids []uint32) error {
 	x.buf = b
 	_, err := x.w.Write(b)
 	return err
+}
+
+// csvField returns s as one CSV field (RFC 4180, as encoding/csv writes
+// it): quoted, with quotes doubled, when it holds a comma, a quote, a line
+// break or leading space, so that any name reads back whole.
+func csvField(s string) string {
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	w.Write([]string{s}) // a strings.Builder does not fail
+	w.Flush()
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // decimalsOf returns the fewest decimals (at most 9) that write every

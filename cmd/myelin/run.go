@@ -25,7 +25,7 @@ func cmdRun(ctx context.Context, e *env, args []string) (err error) {
 	sf.register(fs)
 	backendName := fs.String("backend", "auto", "auto | cpu | cuda (auto: the GPU when this is myelin-cuda or myelin-cuda is installed beside it and a GPU is present, else the CPU)")
 	threads := registerThreads(fs, "CPU threads")
-	out := fs.StringP("out", "o", "", "write the spike stream to FILE (through FILE"+partialSuffix+", renamed when the run ends; a refused or failed run leaves FILE as it was), or - for stdout")
+	out := fs.StringP("out", "o", "", "write the spike stream to FILE (through a temporary "+partialPattern+" beside it, renamed over FILE when the run ends; a refused or failed run leaves FILE as it was; a device or FIFO is written directly), or - for stdout")
 	quiet := fs.BoolP("quiet", "q", false, "no progress line and no summary")
 	deviceBuild := fs.Bool("device-build", false, "cuda backend: make the synapses on the GPU from the seed, byte for byte the host build's (drawn rules; a network with an explicit list or a procedural projection is built on the host, with a note)")
 	delivery := registerDelivery(fs)
@@ -172,7 +172,11 @@ func cmdRun(ctx context.Context, e *env, args []string) (err error) {
 			}
 		}
 	case of != nil:
-		if err := of.close(false); err == nil {
+		if err := of.close(false); err != nil {
+			fmt.Fprintln(e.stderr, err)
+		} else if of.direct() {
+			fmt.Fprintf(e.stderr, "the run failed; the stream so far went to %s\n", of.path)
+		} else {
 			fmt.Fprintf(e.stderr, "the run failed: %s is as it was; the stream so far is in %s\n", of.path, of.partial)
 		}
 	}
