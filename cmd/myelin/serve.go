@@ -11,6 +11,7 @@ import (
 
 	"github.com/myelin-sim/myelin/engine/backend"
 	"github.com/myelin-sim/myelin/engine/cpu"
+	"github.com/myelin-sim/myelin/engine/live"
 	"github.com/myelin-sim/myelin/engine/serve"
 	"github.com/spf13/pflag"
 )
@@ -41,9 +42,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	signal.Notify(sigpipe, syscall.SIGPIPE)
 	defer signal.Stop(sigpipe)
 	if *socket == "" {
-		return serve.Serve(ctx, e.stdin, e.stdout, serveBackend)
+		err := serve.Serve(ctx, e.stdin, e.stdout, serveBackend)
+		noteInterrupt(ctx, e)
+		return err
 	}
-	ln, err := net.Listen("unix", *socket)
+	ln, err := listenUnix(*socket)
 	if err != nil {
 		return fmt.Errorf("--socket: %w", err)
 	}
@@ -66,7 +69,35 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			fmt.Fprintf(e.stderr, "myelin serve: client ended: %v\n", err)
 		}
+		if ctx.Err() != nil {
+			noteInterrupt(ctx, e)
+			return nil
+		}
 	}
+}
+
+// noteInterrupt says on stderr that serve stops because it was
+// interrupted (Ctrl-C, SIGTERM), if it was.
+func noteInterrupt(ctx context.Context, e *env) {
+	if ctx.Err() != nil {
+		fmt.Fprintf(e.stderr, "myelin serve: interrupted; stopping\n")
+	}
+}
+
+// listenUnix listens on the Unix socket path, first removing a stale
+// socket file there (one left by a server that crashed), as `myelin run
+// --listen unix:PATH` does: path is removed only when it is a socket that
+// nobody accepts on. A live socket or any other file there is an error and
+// is left alone.
+func listenUnix(path string) (net.Listener, error) {
+	if err := live.RemoveStaleSocket(path); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", path, err)
+	}
+	return ln, nil
 }
 
 // serveBackend opens the backend a load command names.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Address prefixes.
@@ -136,7 +137,7 @@ func listen(addr string) (net.Listener, error) {
 		return nil, err
 	}
 	if network == "unix" {
-		if err := removeStaleSocket(address); err != nil {
+		if err := RemoveStaleSocket(address); err != nil {
 			return nil, fmt.Errorf("listen on %s: %w", addr, err)
 		}
 	}
@@ -147,10 +148,11 @@ func listen(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
-// removeStaleSocket removes path when it is a Unix socket that nobody
-// serves. Any other existing file is an error, so that a typo cannot
-// delete a file.
-func removeStaleSocket(path string) error {
+// RemoveStaleSocket removes path when it is a Unix socket that nobody
+// serves (one left by a server that crashed); it does nothing when path
+// does not exist. A live socket or any other existing file is an error
+// and is left alone, so that a typo cannot delete a file.
+func RemoveStaleSocket(path string) error {
 	st, err := os.Lstat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -161,7 +163,7 @@ func removeStaleSocket(path string) error {
 	if st.Mode()&os.ModeSocket == 0 {
 		return fmt.Errorf("%s exists and is not a socket", path)
 	}
-	c, err := net.Dial("unix", path)
+	c, err := net.DialTimeout("unix", path, time.Second)
 	if err == nil {
 		c.Close()
 		return fmt.Errorf("%s is in use by another server", path)

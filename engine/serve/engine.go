@@ -25,6 +25,7 @@
 package serve
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -131,9 +132,20 @@ func (e *Engine) Loaded() bool { return e.current != nil }
 // Step is the current step of the simulation.
 func (e *Engine) Step() uint64 { return e.step }
 
+// ErrInterrupted is wrapped by the error of a RunContext or LoadContext
+// whose context was cancelled (Ctrl-C in `myelin serve`).
+var ErrInterrupted = errors.New("interrupted")
+
 // Load builds net (defaults applied, validated) and loads it into the named
 // backend, replacing any network loaded before.
 func (e *Engine) Load(net *myelinpb.Network, backendName string, threads int) (*myelinpb.Loaded, error) {
+	return e.LoadContext(context.Background(), net, backendName, threads)
+}
+
+// LoadContext is Load that gives up soon after ctx is cancelled while the
+// network is being built, with an error wrapping ErrInterrupted; no network
+// is then loaded.
+func (e *Engine) LoadContext(ctx context.Context, net *myelinpb.Network, backendName string, threads int) (*myelinpb.Loaded, error) {
 	if net == nil {
 		return nil, errors.New("spec: no network given")
 	}
@@ -151,7 +163,7 @@ func (e *Engine) Load(net *myelinpb.Network, backendName string, threads int) (*
 	e.Close()
 	e.backendName, e.threads = backendName, threads
 	e.current = cur
-	if err := e.restart(); err != nil {
+	if err := e.restart(ctx); err != nil {
 		e.current = nil
 		return nil, err
 	}
@@ -159,7 +171,7 @@ func (e *Engine) Load(net *myelinpb.Network, backendName string, threads int) (*
 }
 
 // restart builds the current spec afresh at step 0 and loads it.
-func (e *Engine) restart() error {
+func (e *Engine) restart(ctx context.Context) error {
 	e.live = proto.Clone(e.current).(*myelinpb.Network)
 	e.segment = map[string]int{}
 	for i, in := range e.live.GetInputs() {
@@ -168,7 +180,7 @@ func (e *Engine) restart() error {
 	e.history = nil
 	e.step, e.readStep = 0, 0
 	e.rebuild, e.replay = false, false
-	net, be, err := e.open(e.live)
+	net, be, err := e.open(ctx, e.live)
 	if err != nil {
 		return err
 	}
@@ -181,8 +193,9 @@ func (e *Engine) restart() error {
 }
 
 // open builds s with the serving horizon and loads it into a new backend,
-// closing the old one first (a GPU may not hold two networks).
-func (e *Engine) open(s *myelinpb.Network) (*network.Network, backend.Backend, error) {
+// closing the old one first (a GPU may not hold two networks). The build
+// gives up soon after ctx is cancelled.
+func (e *Engine) open(ctx context.Context, s *myelinpb.Network) (*network.Network, backend.Backend, error) {
 	b := proto.Clone(s).(*myelinpb.Network)
 	b.DurationMs = proto.Float64(float64(HorizonSteps) * b.GetDtMs())
 	// The network loaded before goes first (a GPU may not hold two, and
@@ -209,8 +222,11 @@ func (e *Engine) open(s *myelinpb.Network) (*network.Network, backend.Backend, e
 			return nil, nil, fmt.Errorf("build: %w", err)
 		}
 	}
-	net, err := network.Build(b, network.Options{Threads: e.threads})
+	net, err := network.BuildContext(ctx, b, network.Options{Threads: e.threads})
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, fmt.Errorf("build: %w while building the network", ErrInterrupted)
+		}
 		return nil, nil, fmt.Errorf("build: %w", err)
 	}
 	net.Steps = HorizonSteps
@@ -382,6 +398,17 @@ var errNotLoaded = errors.New("no network loaded (send load first)")
 
 // Run advances the simulation by ms (rounded to whole steps).
 func (e *Engine) Run(ms float64) (*myelinpb.Ran, error) {
+	return e.RunContext(context.Background(), ms)
+}
+
+// RunContext is Run that stops at the next block of steps once ctx is
+// cancelled. It then returns both the state reached (what was simulated is
+// kept, to be read as usual, and the network stays loaded: a later run
+// continues from there) and an error wrapping ErrInterrupted. Cancelled
+// while rebuilding or replaying the network before the run, it returns no
+// state; a cut-short replay is redone by the next run, a cut-short rebuild
+// unloads the network.
+func (e *Engine) RunContext(ctx context.Context, ms float64) (*myelinpb.Ran, error) {
 	if !e.Loaded() {
 		return nil, errNotLoaded
 	}
@@ -393,22 +420,35 @@ func (e *Engine) Run(ms float64) (*myelinpb.Ran, error) {
 	if steps > float64(HorizonSteps-e.step) {
 		return nil, fmt.Errorf("duration_ms = %v: runs past the horizon of %d steps (now at step %d)", ms, HorizonSteps, e.step)
 	}
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("%w before the run began; nothing ran", ErrInterrupted)
+	}
 	ran := &myelinpb.Ran{}
 	if e.rebuild {
-		if err := e.restart(); err != nil {
+		if err := e.restart(ctx); err != nil {
 			return nil, e.broken(err)
 		}
 	}
 	if e.replay {
 		t0 := time.Now()
-		if err := e.replayTo(); err != nil {
+		if err := e.replayTo(ctx); err != nil {
+			if errors.Is(err, ErrInterrupted) && e.net != nil {
+				return nil, err
+			}
 			return nil, e.broken(err)
 		}
 		ran.ReplaySeconds = time.Since(t0).Seconds()
 	}
 	before := slices.Clone(e.totals)
+	start := e.step
 	t0 := time.Now()
-	if err := e.advance(uint64(steps), true); err != nil {
+	err := e.advance(ctx, uint64(steps), true)
+	var interrupted error
+	switch {
+	case errors.Is(err, ErrInterrupted):
+		interrupted = fmt.Errorf("%w at step %d (%.1f ms), after %d of the %d steps asked for; what ran is kept and the network stays loaded",
+			ErrInterrupted, e.step, float64(e.step)*dt, e.step-start, uint64(steps))
+	case err != nil:
 		return nil, e.broken(err)
 	}
 	ran.SimSeconds = time.Since(t0).Seconds()
@@ -417,7 +457,7 @@ func (e *Engine) Run(ms float64) (*myelinpb.Ran, error) {
 	for i, t := range e.totals {
 		ran.PopulationSpikes = append(ran.PopulationSpikes, t-before[i])
 	}
-	return ran, nil
+	return ran, interrupted
 }
 
 // broken unloads the network after a failure that left its state unknown.
@@ -427,10 +467,14 @@ func (e *Engine) broken(err error) error {
 }
 
 // advance runs n steps from e.step, in blocks, counting spikes and, when
-// keep is set, keeping what is recorded.
-func (e *Engine) advance(n uint64, keep bool) error {
+// keep is set, keeping what is recorded. Once ctx is cancelled it stops
+// before the next block with ErrInterrupted; the blocks run are counted.
+func (e *Engine) advance(ctx context.Context, n uint64, keep bool) error {
 	net := e.net
 	for done := uint64(0); done < n; {
+		if ctx.Err() != nil {
+			return ErrInterrupted
+		}
 		k := int(min(uint64(net.BlockSteps), n-done))
 		e.blk.Reset(e.step, len(net.Probes))
 		if err := e.be.Advance(k, &e.blk); err != nil {
@@ -762,11 +806,13 @@ func setWindow(in *myelinpb.Input, start, stop *float64) {
 
 // replayTo rebuilds the live spec and runs it silently to the current
 // step, reapplying parameter changes at their steps; it fails if the
-// replay does not reproduce the spikes counted so far.
-func (e *Engine) replayTo() error {
+// replay does not reproduce the spikes counted so far. Interrupted (ctx
+// cancelled) after the build, it puts the step and spike counts back and
+// leaves the replay pending, to be redone from the start by the next run.
+func (e *Engine) replayTo(ctx context.Context) error {
 	target := e.step
 	want, wantDigest := slices.Clone(e.totals), e.digest
-	net, be, err := e.open(e.live)
+	net, be, err := e.open(ctx, e.live)
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
@@ -787,7 +833,11 @@ func (e *Engine) replayTo() error {
 		if k < len(h) {
 			end = min(target, h[k].step)
 		}
-		if err := e.advance(end-e.step, false); err != nil {
+		if err := e.advance(ctx, end-e.step, false); err != nil {
+			if errors.Is(err, ErrInterrupted) {
+				e.step, e.totals, e.digest = target, want, wantDigest
+				return fmt.Errorf("%w while replaying the network to step %d; the next run replays it again", ErrInterrupted, target)
+			}
 			return fmt.Errorf("replay: %w", err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/myelin-sim/myelin/engine/models"
 	"github.com/myelin-sim/myelin/engine/spec"
@@ -19,11 +20,23 @@ import (
 // connection lists is the largest).
 const MaxCommandBytes = 1 << 30
 
+// InterruptGrace bounds how long Serve, once its context is cancelled,
+// waits for a client to take a reply.
+const InterruptGrace = 2 * time.Second
+
 // Serve answers the commands read from r with replies written to w, one
 // Reply per Command, until r ends, a Close command arrives, w fails (the
 // client is gone) or ctx is cancelled. Those all end the session cleanly
 // (nil); only a command stream that cannot be framed any more is an error.
 // The engine's network is closed on return.
+//
+// Cancelling ctx also cuts short the command in progress: a run stops at
+// its next block of steps and is answered with the state reached (and the
+// data, if it asked to read) together with an error "run: interrupted at
+// step ..."; a load stops building. That reply is written (within
+// InterruptGrace) before Serve returns. A client that does not take a reply
+// within InterruptGrace of the cancellation is given up on: Serve returns,
+// leaving that write to end when w is closed or the process exits.
 func Serve(ctx context.Context, r io.Reader, w io.Writer, factory BackendFactory) error {
 	e := New(factory)
 	defer e.Close()
@@ -58,18 +71,46 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, factory BackendFactory
 				return nil
 			}
 			// A malformed frame: say so, then stop (the framing is lost).
-			writeReply(bw, &myelinpb.Reply{Error: fmt.Sprintf("command stream: %v", err)})
+			_ = sendReply(ctx, w, bw, &myelinpb.Reply{Error: fmt.Sprintf("command stream: %v", err)})
 			return fmt.Errorf("command stream: %w", err)
 		case c = <-cmds:
 		}
-		rep, closing := e.safeHandle(c)
+		rep, closing := e.safeHandle(ctx, c)
 		rep.Id = c.GetId()
-		if err := writeReply(bw, rep); err != nil {
-			return nil // the client is gone
+		if err := sendReply(ctx, w, bw, rep); err != nil {
+			return nil // the client is gone, or interrupted and not reading
 		}
-		if closing {
+		if closing || ctx.Err() != nil {
 			return nil
 		}
+	}
+}
+
+// errNotTaken: the client did not take a reply within InterruptGrace of an
+// interrupt.
+var errNotTaken = errors.New("interrupted, and the client did not take the reply")
+
+// sendReply writes rep through bw (which writes to w) and waits for the
+// write to end, or, once ctx is cancelled, for at most InterruptGrace: an
+// interrupt must not wait on a client that does not read. The write is
+// then left to fail when w is closed (or its deadline, set where w has
+// one, passes).
+func sendReply(ctx context.Context, w io.Writer, bw *bufio.Writer, rep *myelinpb.Reply) error {
+	done := make(chan error, 1)
+	go func() { done <- writeReply(bw, rep) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	if d, ok := w.(interface{ SetWriteDeadline(time.Time) error }); ok {
+		_ = d.SetWriteDeadline(time.Now().Add(InterruptGrace))
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(InterruptGrace):
+		return errNotTaken
 	}
 }
 
@@ -82,18 +123,19 @@ func writeReply(bw *bufio.Writer, rep *myelinpb.Reply) error {
 
 // safeHandle is handle that turns a panic on this goroutine into an error
 // reply and unloads the network, whose state is then unknown.
-func (e *Engine) safeHandle(c *myelinpb.Command) (rep *myelinpb.Reply, closing bool) {
+func (e *Engine) safeHandle(ctx context.Context, c *myelinpb.Command) (rep *myelinpb.Reply, closing bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			e.Close()
 			rep, closing = &myelinpb.Reply{Error: fmt.Sprintf("command: internal error: %v (the network was unloaded; load it again)", r)}, false
 		}
 	}()
-	return e.handle(c)
+	return e.handle(ctx, c)
 }
 
-// handle runs one command; closing reports a Close command.
-func (e *Engine) handle(c *myelinpb.Command) (rep *myelinpb.Reply, closing bool) {
+// handle runs one command; closing reports a Close command. Cancelling ctx
+// cuts a load or a run short.
+func (e *Engine) handle(ctx context.Context, c *myelinpb.Command) (rep *myelinpb.Reply, closing bool) {
 	fail := func(cmd string, err error) *myelinpb.Reply {
 		return &myelinpb.Reply{Error: cmd + ": " + err.Error()}
 	}
@@ -103,22 +145,30 @@ func (e *Engine) handle(c *myelinpb.Command) (rep *myelinpb.Reply, closing bool)
 		if err != nil {
 			return fail("load", err), false
 		}
-		info, err := e.Load(s, k.Load.GetBackend(), int(k.Load.GetThreads()))
+		info, err := e.LoadContext(ctx, s, k.Load.GetBackend(), int(k.Load.GetThreads()))
 		if err != nil {
 			return fail("load", err), false
 		}
 		return &myelinpb.Reply{Kind: &myelinpb.Reply_Loaded{Loaded: info}}, false
 	case *myelinpb.Command_Run:
-		ran, err := e.Run(k.Run.GetDurationMs())
-		if err != nil {
+		ran, err := e.RunContext(ctx, k.Run.GetDurationMs())
+		if ran == nil {
 			return fail("run", err), false
 		}
-		if k.Run.GetRead() {
-			if ran.Data, err = e.Read(); err != nil {
-				return fail("run", err), false
-			}
+		// An interrupted run still reports the state it reached and, when
+		// asked, its data, beside the error that says it was cut short.
+		rep := &myelinpb.Reply{Kind: &myelinpb.Reply_Ran{Ran: ran}}
+		if err != nil {
+			rep.Error = "run: " + err.Error()
 		}
-		return &myelinpb.Reply{Kind: &myelinpb.Reply_Ran{Ran: ran}}, false
+		if k.Run.GetRead() {
+			d, rerr := e.Read()
+			if rerr != nil {
+				return fail("run", rerr), false
+			}
+			ran.Data = d
+		}
+		return rep, false
 	case *myelinpb.Command_Read:
 		d, err := e.Read()
 		if err != nil {
