@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"os"
@@ -69,8 +70,30 @@ func (m *msFlag) Set(s string) error {
 }
 
 // load reads a built-in model or a spec file, applies the flags, defaults and
-// validation.
-func (s *specFlags) load(fs *pflag.FlagSet, arg string) (*myelinpb.Network, error) {
+// validation. Cancelling ctx (Ctrl-C or SIGTERM in the commands) stops it at
+// once with exit status 130, even while a spec file blocks (a FIFO with no
+// writer) or a large one is being decoded: the work goes on in a goroutine
+// whose result is then dropped, as the command ends.
+func (s *specFlags) load(ctx context.Context, fs *pflag.FlagSet, arg string) (*myelinpb.Network, error) {
+	type result struct {
+		net *myelinpb.Network
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		net, err := s.loadNow(fs, arg)
+		done <- result{net, err}
+	}()
+	select {
+	case r := <-done:
+		return r.net, r.err
+	case <-ctx.Done():
+		return nil, &exitError{130, fmt.Errorf("interrupted while loading %s", arg)}
+	}
+}
+
+// loadNow is load without the interruption.
+func (s *specFlags) loadNow(fs *pflag.FlagSet, arg string) (*myelinpb.Network, error) {
 	var net *myelinpb.Network
 	if m, err := models.Lookup(arg); err == nil {
 		if net, err = m.Build(s.set); err != nil {
@@ -133,7 +156,7 @@ func (s *specFlags) load(fs *pflag.FlagSet, arg string) (*myelinpb.Network, erro
 		net.Phases = kept
 	}
 	spec.ApplyDefaults(net)
-	if err := spec.Validate(net); err != nil {
+	if err := spec.ValidateRun(net); err != nil {
 		return nil, fmt.Errorf("%s: %w", arg, err)
 	}
 	return net, nil

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/pflag"
 )
 
-func cmdPlan(_ context.Context, e *env, args []string) error {
+func cmdPlan(ctx context.Context, e *env, args []string) error {
 	fs := pflag.NewFlagSet("plan", pflag.ContinueOnError)
 	var sf specFlags
 	sf.register(fs)
@@ -23,7 +23,7 @@ func cmdPlan(_ context.Context, e *env, args []string) error {
 	if fs.NArg() != 1 {
 		return &exitError{2, fmt.Errorf("want one model or spec file")}
 	}
-	s, err := sf.load(fs, fs.Arg(0))
+	s, err := sf.load(ctx, fs, fs.Arg(0))
 	if err != nil {
 		return err
 	}

@@ -87,7 +87,7 @@ func cmdRun(ctx context.Context, e *env, args []string) (err error) {
 			err = cerr
 		}
 	}()
-	spec, err := sf.load(fs, fs.Arg(0))
+	spec, err := sf.load(ctx, fs, fs.Arg(0))
 	if err != nil {
 		return err
 	}

@@ -140,8 +140,14 @@ func buildConsolidation(v Values) (*myelinpb.Network, error) {
 	if uint64(p)*uint64(k) > hopfieldMaxIDs {
 		return nil, fmt.Errorf("parameter patterns = %d: P·K = %d·%d is more than %d stored ids", p, p, k, hopfieldMaxIDs)
 	}
+	if uint64(p)*uint64(k)*uint64(k) > hopfieldMaxPairWork {
+		return nil, fmt.Errorf("parameter patterns = %d: P·K² = %d·%d² pairs of pattern neurons is more than %d to sum in the Hebbian rule: want fewer or sparser patterns, or a smaller n", p, p, k, uint64(hopfieldMaxPairWork))
+	}
 	pats := HopfieldPatterns(seed, n, k, p)
-	hebb := hopfieldSynapses(n, pats)
+	hebb, err := hopfieldSynapses(n, pats)
+	if err != nil {
+		return nil, fmt.Errorf("parameters n = %d, patterns = %d, sparseness = %g: %w", n, p, a, err)
+	}
 	jee := 400 / float64(k) // the hopfield model's Hebbian weight (pA)
 	jh := consHPCGain * jee / consHPCU
 	gh := consInhibition * jh * hopfieldTauEx / hopfieldTauIn

@@ -45,7 +45,7 @@ const (
 	hopfieldBgHz       = 1000.0
 	hopfieldBgPA       = 300.0 // mean background current (pA): V ≈ -58 mV, 3 mV below threshold
 	hopfieldCuePA      = 800.0 // mean current of the cue onto a cued neuron (pA)
-	hopfieldMaxN       = 20000 // the Hebbian list grows as n²: keep specs to a few hundred MB at most
+	hopfieldMaxN       = 20000 // the Hebbian bit set grows as n²: 50 MB at most
 	hopfieldMaxP       = 10000
 	hopfieldMaxCueMs   = 10000.0 // bounds the cue's spike array (a spike per neuron every 5 ms)
 	hopfieldMaxIDs     = 1 << 24 // most P·K: the patterns' ids stay within 64 MB
@@ -59,6 +59,19 @@ const (
 	// the network builder uses, so that patterns never share draws with
 	// connectivity, initial values or inputs.
 	purposePatterns = 0x48
+)
+
+// Bounds of the clipped Hebbian list, which the hopfield and consolidation
+// models build from their parameters.
+const (
+	// hopfieldMaxSynapses bounds the list (8 bytes a synapse, 640 MB at
+	// most): the default patterns at n = 20000 make 73 million; dense ones
+	// (n = 20000, a = 0.5, P = 10: 380 million, 3 GB) ran out of memory
+	// before the bound.
+	hopfieldMaxSynapses = 80_000_000
+	// hopfieldMaxPairWork bounds Σ K² over the patterns, the pairs the
+	// Hebbian rule visits (about a second per 10⁹).
+	hopfieldMaxPairWork = 2_000_000_000
 )
 
 // Hebbian autoassociative memory after Hopfield (1982), PNAS 79:2554, with
@@ -173,6 +186,9 @@ func buildHopfield(v Values) (*myelinpb.Network, error) {
 	if uint64(p)*uint64(k) > hopfieldMaxIDs {
 		return nil, fmt.Errorf("parameter patterns = %d: P·K = %d·%d is more than %d stored ids", p, p, k, hopfieldMaxIDs)
 	}
+	if learning := v["learning"]; learning != "stdp" && uint64(p)*uint64(k)*uint64(k) > hopfieldMaxPairWork {
+		return nil, fmt.Errorf("parameter patterns = %d: P·K² = %d·%d² pairs of pattern neurons is more than %d to sum in the Hebbian rule: want fewer or sparser patterns, or a smaller n", p, p, k, uint64(hopfieldMaxPairWork))
+	}
 	if cue >= p {
 		return nil, fmt.Errorf("parameter cue_pattern = %d: must be < patterns (%d)", cue, p)
 	}
@@ -181,6 +197,8 @@ func buildHopfield(v Values) (*myelinpb.Network, error) {
 	}
 	if !(cueMs >= 0 && cueMs <= hopfieldMaxCueMs) {
 		r.fail(fmt.Errorf("parameter cue_ms = %g: must be in [0, %g] (0 for no cue)", cueMs, hopfieldMaxCueMs))
+	} else if cued, spikes := max(1, math.Round(cueFrac*float64(k))), math.Ceil(cueMs*hopfieldCueHz/1000); cued*spikes > hopfieldMaxIDs {
+		r.fail(fmt.Errorf("parameter cue_ms = %g: the cue would be %g spikes (%g neurons at %g Hz), more than %d: want a shorter cue or a smaller cue_fraction", cueMs, cued*spikes, cued, hopfieldCueHz, hopfieldMaxIDs))
 	}
 	learning := v["learning"]
 	var pres uint32
@@ -261,7 +279,11 @@ func buildHopfield(v Values) (*myelinpb.Network, error) {
 			b.Phase("recall", learnEnd, dur, 0)
 		}
 	} else {
-		b.Project("E", "E", spec.Explicit(hopfieldSynapses(n, pats)), spec.Weight(spec.Const(jee)), spec.Delay(spec.Const(1)), spec.Name("hebb")).
+		hebb, err := hopfieldSynapses(n, pats)
+		if err != nil {
+			return nil, fmt.Errorf("parameters n = %d, patterns = %d, sparseness = %g: %w", n, p, a, err)
+		}
+		b.Project("E", "E", spec.Explicit(hebb), spec.Weight(spec.Const(jee)), spec.Delay(spec.Const(1)), spec.Name("hebb")).
 			Project("E", "E", spec.AllToAll(), spec.Autapses(false), spec.Weight(spec.Const(-g)), spec.Delay(spec.Const(1)), spec.Via(myelinpb.Receptor_INHIBITORY), spec.Name("inhibition"))
 	}
 	b.Poisson("E", hopfieldBgHz, hopfieldBgPA/(hopfieldBgHz*hopfieldTauEx/1000), spec.Name("bg"))
@@ -302,7 +324,17 @@ func HopfieldPatterns(seed uint64, n, k, p uint32) [][]uint32 {
 
 // hopfieldSynapses returns the clipped Hebbian synapses: j → i (i ≠ j)
 // wherever some pattern holds both, each pair once, sorted by (post, pre).
-func hopfieldSynapses(n uint32, pats [][]uint32) *myelinpb.ExplicitList {
+// It refuses patterns whose pairs (Σ K² over the patterns) are more than
+// hopfieldMaxPairWork to visit, or whose list would hold more than
+// hopfieldMaxSynapses synapses, before allocating the list.
+func hopfieldSynapses(n uint32, pats [][]uint32) (*myelinpb.ExplicitList, error) {
+	var work uint64
+	for _, pat := range pats {
+		work += uint64(len(pat)) * uint64(len(pat))
+	}
+	if work > hopfieldMaxPairWork {
+		return nil, fmt.Errorf("the %d patterns hold %d pairs of neurons (P·K²), more than %d to sum in the Hebbian rule: want fewer or sparser patterns, or a smaller n", len(pats), work, uint64(hopfieldMaxPairWork))
+	}
 	// One bit per ordered pair: n ≤ hopfieldMaxN keeps this ≤ 50 MB.
 	words := (uint64(n)*uint64(n) + 63) / 64
 	set := make([]uint64, words)
@@ -317,7 +349,14 @@ func hopfieldSynapses(n uint32, pats [][]uint32) *myelinpb.ExplicitList {
 			}
 		}
 	}
-	l := &myelinpb.ExplicitList{}
+	var count uint64
+	for _, word := range set {
+		count += uint64(bits.OnesCount64(word))
+	}
+	if count > hopfieldMaxSynapses {
+		return nil, fmt.Errorf("the clipped Hebbian list of %d patterns on %d neurons would hold %d synapses, more than %d (8 bytes each): want fewer or sparser patterns, or a smaller n", len(pats), n, count, uint64(hopfieldMaxSynapses))
+	}
+	l := &myelinpb.ExplicitList{PreIndex: make([]uint32, 0, count), PostIndex: make([]uint32, 0, count)}
 	for w, word := range set {
 		for word != 0 {
 			b := uint64(w)*64 + uint64(bits.TrailingZeros64(word))
@@ -326,7 +365,7 @@ func hopfieldSynapses(n uint32, pats [][]uint32) *myelinpb.ExplicitList {
 			l.PostIndex = append(l.PostIndex, uint32(b/uint64(n)))
 		}
 	}
-	return l
+	return l, nil
 }
 
 // hopfieldCue returns the cue's spike array: a regular train at
@@ -501,7 +540,10 @@ func (pn patternName) hebbianPatterns(net *myelinpb.Network, proj string) ([][]u
 		return nil, fmt.Errorf("its %q synapses are not those of its patterns (%d synapses for P = %d patterns of K = %d)", proj, len(hebb.GetPreIndex()), pn.p, k)
 	}
 	pats := HopfieldPatterns(pn.seed, pn.n, k, pn.p)
-	want := hopfieldSynapses(pn.n, pats)
+	want, err := hopfieldSynapses(pn.n, pats)
+	if err != nil {
+		return nil, fmt.Errorf("its %q synapses cannot be those of its patterns: %w", proj, err)
+	}
 	if !slices.Equal(want.PreIndex, hebb.GetPreIndex()) || !slices.Equal(want.PostIndex, hebb.GetPostIndex()) {
 		return nil, fmt.Errorf("its %q synapses are not those of the patterns that pattern_seed %d gives (an edited spec?)", proj, pn.seed)
 	}

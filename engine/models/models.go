@@ -108,7 +108,7 @@ func Lookup(name string) (*Model, error) {
 }
 
 // Spec returns built-in model name with parameters set, defaulted and
-// validated: ready for network.Build.
+// validated for a run (spec.ValidateRun): ready for network.Build.
 func Spec(name string, set map[string]string) (*myelinpb.Network, error) {
 	m, err := Lookup(name)
 	if err != nil {
@@ -119,7 +119,7 @@ func Spec(name string, set map[string]string) (*myelinpb.Network, error) {
 		return nil, err
 	}
 	spec.ApplyDefaults(n)
-	if err := spec.Validate(n); err != nil {
+	if err := spec.ValidateRun(n); err != nil {
 		return nil, fmt.Errorf("model %s: %w", name, err)
 	}
 	return n, nil

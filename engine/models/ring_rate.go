@@ -40,6 +40,9 @@ func buildRingRate(v Values) (*myelinpb.Network, error) {
 	r.atLeast("cue_ms", cueMs, 0, "how long the cue is on; 0 for no cue")
 	r.atLeast("j_exc", jExc, 0, "peak excitation; a negative one would make it inhibition")
 	r.atLeast("j_inh", jInh, 0, "uniform inhibition; a negative one would make it excitation")
+	if !(sigma > 0 && sigma <= 360) {
+		r.fail(fmt.Errorf("parameter sigma_deg = %g: must be in (0, 360]", sigma))
+	}
 	dur, seed := r.common()
 	if r.err != nil {
 		return nil, r.err
@@ -60,13 +63,15 @@ func buildRingRate(v Values) (*myelinpb.Network, error) {
 		Recording: &myelinpb.Recording{BlockSteps: 100, State: []*myelinpb.StateProbe{{Population: "ring", First: 0, Count: n, Every: 10}}},
 	}
 	// The cue: a DC input of 2 onto the neurons within ±σ of cue_deg (none
-	// when cue_ms is 0).
+	// when cue_ms is 0), each neuron once: all of the ring when the arc is
+	// wider than the ring.
 	width := int(math.Ceil(sigma / 360 * float64(n)))
+	span := min(2*width+1, int(n))
 	c := int(math.Round(math.Mod(cue, 360)/360*float64(n))) % int(n)
-	first := (c - width + int(n)) % int(n)
-	for k := 0; cueMs > 0 && k < 2*width+1; {
+	first := ((c-width)%int(n) + int(n)) % int(n)
+	for k := 0; cueMs > 0 && k < span; {
 		start := (first + k) % int(n)
-		cnt := min(2*width+1-k, int(n)-start)
+		cnt := min(span-k, int(n)-start)
 		net.Inputs = append(net.Inputs, &myelinpb.Input{
 			Name: fmt.Sprintf("cue%d", len(net.Inputs)), Target: "ring",
 			Kind: &myelinpb.Input_Dc{Dc: &myelinpb.DCInput{Amplitude: 2, StartMs: f64(100), StopMs: f64(100 + cueMs), First: uint32(start), Count: uint32(cnt)}},

@@ -8,12 +8,53 @@ import (
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
+// ringSpikingMaxSynapses bounds the ring_spiking model's explicit E→E
+// list (n·2·reach entries, reach = ⌈3σ/360·n⌉ at most (n-1)/2; 24 bytes
+// each with both ports, 121 MB at most, built in a quarter of a second):
+// n <= 4096 at the default σ = 18° (twice Compte et al.'s 2048), n <= 2245
+// at σ = 120°. At the bound a run takes about a GB, and the model's spec
+// as protobuf text (myelin spec, about 160 bytes a synapse) stays under
+// the 1 GiB that a spec file may hold (spec.MaxFileBytes). Before the
+// bound, n = 20000 took 21 s and 8.5 GB to build and n = 100000 ran out of
+// memory.
+const ringSpikingMaxSynapses = 4096 * 2 * 615
+
+// ringSpikingReach is how many neighbours on each side an E neuron of a
+// ring of n excites: those within 3σ, at most (n-1)/2.
+func ringSpikingReach(n uint32, sigma float64) int {
+	reach := int(math.Ceil(3 * sigma / 360 * float64(n)))
+	if 2*reach+1 > int(n) {
+		reach = (int(n) - 1) / 2
+	}
+	return reach
+}
+
+// ringSpikingSynapses is the length of the E→E list for n and sigma.
+func ringSpikingSynapses(n uint32, sigma float64) uint64 {
+	return uint64(n) * 2 * uint64(ringSpikingReach(n, sigma))
+}
+
+// ringSpikingMaxN is the largest n whose E→E list at sigma stays within
+// ringSpikingMaxSynapses.
+func ringSpikingMaxN(sigma float64) uint32 {
+	lo, hi := uint32(1), uint32(1<<31) // the list length grows with n
+	for lo < hi {
+		mid := lo + (hi-lo+1)/2
+		if ringSpikingSynapses(mid, sigma) <= ringSpikingMaxSynapses {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo
+}
+
 func ringSpiking() *Model {
 	return &Model{
 		Name:  "ring_spiking",
 		Short: "spiking ring attractor for spatial working memory (Compte et al. 2000): a cued bump of E activity persists through the delay",
 		Params: []Param{
-			{"n", "512", "excitatory neurons on the ring (inhibitory: n/4)"},
+			{"n", "512", fmt.Sprintf("excitatory neurons on the ring (inhibitory: n/4); at most %d at sigma_deg = 18, as the explicit E→E list (n·2·⌈3σ/360·n⌉ synapses) is limited to %d", ringSpikingMaxN(18), ringSpikingMaxSynapses)},
 			{"cue_deg", "90", "cue position (degrees)"},
 			{"cue_ms", "250", "cue on during [200, 200 + cue_ms) ms; 0 for no cue"},
 			{"cue_width_deg", "18", "the cue drives E neurons within ± this of cue_deg"},
@@ -72,28 +113,47 @@ func buildRingSpiking(v Values) (*myelinpb.Network, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	ni := max(n/4, 1)
-	// E→E: every pair within 3σ on the ring, through both ports.
-	ee, ea := &myelinpb.ExplicitList{}, &myelinpb.ExplicitList{}
-	reach := int(math.Ceil(3 * sigma / 360 * float64(n)))
-	if 2*reach+1 > int(n) {
-		reach = (int(n) - 1) / 2
+	if m := ringSpikingSynapses(n, sigma); m > ringSpikingMaxSynapses {
+		return nil, fmt.Errorf("parameter n = %d: must be <= %d at sigma_deg = %g (the explicit E→E synapse list, n·2·⌈3σ/360·n⌉ = %d synapses, grows as n² and is limited to %d)",
+			n, ringSpikingMaxN(sigma), sigma, m, ringSpikingMaxSynapses)
 	}
+	ni := max(n/4, 1)
+	// E→E: every pair within 3σ on the ring, through both ports. The
+	// weights depend on the offset only: compute them once per offset.
+	reach := ringSpikingReach(n, sigma)
+	var wSlow, wFast []float64
+	for k := -reach; k <= reach; k++ {
+		if k == 0 {
+			continue
+		}
+		d := 360 * float64(k) / float64(n)
+		ex := math.Exp(-d * d / (2 * sigma * sigma))
+		w := (1 - frac) * jee * ex
+		wa := jee * ex // frac = 1: all of the weight is fast
+		if frac < 1 {
+			wa = w / (1 - frac) * frac
+		}
+		wSlow, wFast = append(wSlow, w), append(wFast, wa)
+	}
+	// The lists are allocated at their final length, and the fast list
+	// shares the indices of the slow one.
+	m := int(n) * len(wSlow)
+	ee := &myelinpb.ExplicitList{PreIndex: make([]uint32, 0, m), PostIndex: make([]uint32, 0, m), WeightValues: make([]float64, 0, m)}
 	for post := 0; post < int(n); post++ {
 		for k := -reach; k <= reach; k++ {
-			if k == 0 {
-				continue
+			if k != 0 {
+				ee.PreIndex = append(ee.PreIndex, uint32((post+k+int(n))%int(n)))
+				ee.PostIndex = append(ee.PostIndex, uint32(post))
 			}
-			d := 360 * float64(k) / float64(n)
-			ee.PreIndex = append(ee.PreIndex, uint32((post+k+int(n))%int(n)))
-			ee.PostIndex = append(ee.PostIndex, uint32(post))
-			ee.WeightValues = append(ee.WeightValues, (1-frac)*jee*math.Exp(-d*d/(2*sigma*sigma)))
 		}
+		ee.WeightValues = append(ee.WeightValues, wSlow...)
 	}
+	ea := &myelinpb.ExplicitList{}
 	if frac > 0 {
 		ea.PreIndex, ea.PostIndex = ee.PreIndex, ee.PostIndex
-		for _, w := range ee.WeightValues {
-			ea.WeightValues = append(ea.WeightValues, w/(1-frac)*frac)
+		ea.WeightValues = make([]float64, 0, m)
+		for range n {
+			ea.WeightValues = append(ea.WeightValues, wFast...)
 		}
 	}
 	// Background: E at a mean of 320 pA (V ≈ -57 mV, threshold -55)

@@ -461,6 +461,53 @@ func (b *Builder) Phase(name string, startMs, stopMs, learningRate float64) *Bui
 // BlockSteps sets the number of steps per recorded spike block.
 func (b *Builder) BlockSteps(n uint32) *Builder { b.rec().BlockSteps = n; return b }
 
+// shareLists returns a copy of the network as built so far whose explicit
+// lists and spike arrays share their slices with the builder's.
+func (b *Builder) shareLists() *myelinpb.Network {
+	// The builder's lists, each once (one list may serve two projections),
+	// with their slices set aside while the rest is copied.
+	explicit := map[*myelinpb.ExplicitList]*myelinpb.ExplicitList{}
+	spikes := map[*myelinpb.SpikeSourceArray]*myelinpb.SpikeSourceArray{}
+	for _, pr := range b.net.GetProjections() {
+		if x := pr.GetExplicit(); x != nil {
+			if _, seen := explicit[x]; !seen {
+				explicit[x] = &myelinpb.ExplicitList{PreIndex: x.PreIndex, PostIndex: x.PostIndex, WeightValues: x.WeightValues, DelayMs: x.DelayMs}
+				x.PreIndex, x.PostIndex, x.WeightValues, x.DelayMs = nil, nil, nil, nil
+			}
+		}
+	}
+	for _, in := range b.net.GetInputs() {
+		if a := in.GetSpikeTimes(); a != nil {
+			if _, seen := spikes[a]; !seen {
+				spikes[a] = &myelinpb.SpikeSourceArray{Neuron: a.Neuron, TimeMs: a.TimeMs}
+				a.Neuron, a.TimeMs = nil, nil
+			}
+		}
+	}
+	n := b.Network()
+	for i, pr := range b.net.GetProjections() {
+		if x := pr.GetExplicit(); x != nil {
+			l := explicit[x]
+			c := n.Projections[i].GetExplicit()
+			c.PreIndex, c.PostIndex, c.WeightValues, c.DelayMs = l.PreIndex, l.PostIndex, l.WeightValues, l.DelayMs
+		}
+	}
+	for i, in := range b.net.GetInputs() {
+		if a := in.GetSpikeTimes(); a != nil {
+			l := spikes[a]
+			c := n.Inputs[i].GetSpikeTimes()
+			c.Neuron, c.TimeMs = l.Neuron, l.TimeMs
+		}
+	}
+	for x, l := range explicit {
+		x.PreIndex, x.PostIndex, x.WeightValues, x.DelayMs = l.PreIndex, l.PostIndex, l.WeightValues, l.DelayMs
+	}
+	for a, l := range spikes {
+		a.Neuron, a.TimeMs = l.Neuron, l.TimeMs
+	}
+	return n
+}
+
 // Network returns a copy of the network as built so far, without defaults
 // and unvalidated.
 func (b *Builder) Network() *myelinpb.Network {
@@ -469,9 +516,12 @@ func (b *Builder) Network() *myelinpb.Network {
 
 // Build returns a copy of the network with defaults applied, or the
 // builder's mistakes and Validate's problems joined in one error. The
-// builder stays usable.
+// builder stays usable. The copy shares the long lists (explicit synapses,
+// spike-time arrays) with the builder, as the builder shares them with
+// the caller that gave them (Explicit, SpikeTimes): copying them would
+// double the memory of a spec of millions of synapses while it is built.
 func (b *Builder) Build() (*myelinpb.Network, error) {
-	n := b.Network()
+	n := b.shareLists()
 	ApplyDefaults(n)
 	err := Validate(n)
 	if len(b.errs) > 0 || err != nil {

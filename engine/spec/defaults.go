@@ -23,6 +23,10 @@ const (
 
 	// MaxDtMs is the largest integration step Validate accepts.
 	MaxDtMs = 10.0
+	// MinDtMs is the smallest integration step Validate accepts, a
+	// nanosecond: the smallest a spike stream's header may carry
+	// (engine/stream.MinDtMs), so that every valid spec can be recorded.
+	MinDtMs = 1e-6
 	// MaxSteps is the largest number of steps (duration_ms / dt_ms) Validate
 	// accepts.
 	MaxSteps = 1 << 40

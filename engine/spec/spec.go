@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -119,30 +120,107 @@ func ParseNamed(name string, data []byte, enc Encoding) (*myelinpb.Network, erro
 	return n, nil
 }
 
+// MaxFileBytes is the most a spec file may hold: 1 GiB. The largest specs
+// in practice are explicit synapse lists, about 45 bytes a synapse as
+// protobuf text (pre_index and post_index lines) and 160 with weights for
+// two ports, so 1 GiB holds 6 to 24 million synapses; the ring_spiking
+// model at its largest n is about 0.8 GB. Reading and decoding a spec of
+// 1 GiB takes about 20 s and 2.5 GB.
+const MaxFileBytes = 1 << 30
+
+// maxFileBytes is the cap ParseFile applies: MaxFileBytes, lowered by
+// tests.
+var maxFileBytes int64 = MaxFileBytes
+
 // ParseFile reads and decodes the spec file at path, choosing the encoding
-// by extension (see EncodingForPath). Errors name the file.
+// by extension (see EncodingForPath). Errors name the file. A file larger
+// than MaxFileBytes is refused: a regular file before it is read, anything
+// else (a pipe, a device) once that much has been read from it.
 func ParseFile(path string) (*myelinpb.Network, error) {
 	enc, err := EncodingForPath(path)
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(path)
+	data, err := readFile(path, maxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("reading spec: %w", err)
 	}
 	return ParseNamed(path, data, enc)
 }
 
-// Load reads the spec file at path, applies defaults and validates it. Every
-// error names the file; validation errors are a *ValidationError whose File
-// is path.
+// readFile reads the file at path through a reader limited to limit+1
+// bytes, and refuses it when it holds more than limit. A regular file is
+// read into a buffer of its size; anything else (a pipe, a device) in
+// chunks, joined once it has ended within the limit, so that an endless
+// one costs at most limit bytes.
+func readFile(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	tooBig := fmt.Sprintf("more than the %s (%d bytes) a spec file may hold", byteSize(limit), limit)
+	r := io.LimitReader(f, limit+1)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		if st.Size() > limit {
+			return nil, fmt.Errorf("%s is %d bytes, %s", path, st.Size(), tooBig)
+		}
+		var buf bytes.Buffer
+		buf.Grow(int(st.Size()) + bytes.MinRead)
+		if _, err := buf.ReadFrom(r); err != nil {
+			return nil, err
+		}
+		if int64(buf.Len()) > limit {
+			return nil, fmt.Errorf("%s grew past %d bytes while being read, %s", path, limit, tooBig)
+		}
+		return buf.Bytes(), nil
+	}
+	const chunk = 4 << 20
+	var chunks [][]byte
+	var total int64
+	for {
+		c := make([]byte, chunk)
+		n, err := io.ReadFull(r, c)
+		if n > 0 {
+			chunks = append(chunks, c[:n])
+			total += int64(n)
+		}
+		if total > limit {
+			return nil, fmt.Errorf("%s gave %s", path, tooBig)
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return bytes.Join(chunks, nil), nil
+}
+
+// byteSize writes a power-of-two size the short way ("1 GiB"), or in bytes.
+func byteSize(n int64) string {
+	for _, u := range []struct {
+		shift uint
+		name  string
+	}{{30, "GiB"}, {20, "MiB"}, {10, "KiB"}} {
+		if n >= 1<<u.shift && n%(1<<u.shift) == 0 {
+			return strconv.FormatInt(n>>u.shift, 10) + " " + u.name
+		}
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}
+
+// Load reads the spec file at path, applies defaults and validates it for a
+// run (ValidateRun). Every error names the file; validation errors are a
+// *ValidationError whose File is path.
 func Load(path string) (*myelinpb.Network, error) {
 	n, err := ParseFile(path)
 	if err != nil {
 		return nil, err
 	}
 	ApplyDefaults(n)
-	if err := Validate(n); err != nil {
+	if err := ValidateRun(n); err != nil {
 		var ve *ValidationError
 		if errors.As(err, &ve) {
 			ve.File = path

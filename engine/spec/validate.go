@@ -93,23 +93,34 @@ func (e *ValidationError) Unwrap() []error {
 // object, the field, the bad value and what is allowed. Fields that
 // ApplyDefaults would have set but are unset are reported as such.
 //
-// What it checks: dt_ms in (0, MaxDtMs]; duration_ms >= 0 and at most
-// MaxSteps steps; at least one population, names non-empty and unique, sizes
-// >= 1, total < MaxNeurons; model set and its parameters sane (time
-// constants, C_m, g_L > 0, t_ref >= 0 and at most MaxRefractorySteps steps,
-// V_reset < V_th, r_max > 0, all finite and within the float32 range);
-// distributions set and sane;
+// What it checks: dt_ms in [MinDtMs, MaxDtMs]; duration_ms 0 (no fixed length:
+// a network that myelin serve runs on command; ValidateRun refuses it) or
+// at least one step of dt_ms, and at most MaxSteps steps; names printable
+// (no control or other non-graphic character) and not only white space,
+// population names free of ',' and '@' and phase names of ',' (the
+// command line's separators); at least one population, names non-empty
+// and unique, sizes >= 1, total < MaxNeurons; model set and its
+// parameters sane (time constants, C_m, g_L > 0, t_ref >= 0 and at most
+// MaxRefractorySteps steps, V_reset < V_th, r_max > 0, all finite and
+// within the float32 range); distributions set and sane;
 // projections between existing populations of the same kind (spiking or
 // rate) with a sane rule, weight and delay (>= 0, at most MaxDelaySteps
 // steps; one constant delay for rate projections); inputs on existing
 // populations with sane rates (Poisson: at most MaxPoissonMean spikes per
 // step), windows and neuron ranges (Poisson and spike-time inputs only into
 // spiking populations); recording of existing populations.
-func Validate(n *myelinpb.Network) error {
+func Validate(n *myelinpb.Network) error { return validate(n, false) }
+
+// ValidateRun is Validate for a network that is run for its duration_ms in
+// one go (myelin run and plan, Load, the built-in models): it also refuses
+// duration_ms = 0, which would run no step and report the run complete.
+func ValidateRun(n *myelinpb.Network) error { return validate(n, true) }
+
+func validate(n *myelinpb.Network, run bool) error {
 	if n == nil {
 		return &ValidationError{Errors: []FieldError{{Msg: "network is nil"}}}
 	}
-	v := &validator{n: n, pops: map[string]int{}}
+	v := &validator{n: n, pops: map[string]int{}, run: run}
 	v.network()
 	if len(v.errs) == 0 {
 		return nil
@@ -123,6 +134,7 @@ type validator struct {
 	pops map[string]int // population name -> index of its first occurrence
 	errs []FieldError
 	dt   float64 // valid dt_ms, or 0 when dt_ms is unusable
+	run  bool    // ValidateRun: duration_ms = 0 is an error
 }
 
 func (v *validator) add(obj, field, value, msg string) {
@@ -138,12 +150,14 @@ func (v *validator) network() {
 	n := v.n
 	if !utf8.ValidString(n.Name) {
 		v.add("", "name", fmt.Sprintf("%q", n.Name), "must be valid UTF-8")
+	} else if msg := printableProblem(n.Name); msg != "" {
+		v.add("", "name", fmt.Sprintf("%q", n.Name), msg)
 	}
 	switch dt := n.DtMs; {
 	case dt == nil:
 		v.add("", "dt_ms", "", "not set (ApplyDefaults sets it)")
-	case !finite(*dt) || *dt <= 0 || *dt > MaxDtMs:
-		v.add("", "dt_ms", fnum(*dt), "must be in (0, "+fnum(MaxDtMs)+"]")
+	case !finite(*dt) || *dt < MinDtMs || *dt > MaxDtMs:
+		v.add("", "dt_ms", fnum(*dt), "must be in ["+fnum(MinDtMs)+", "+fnum(MaxDtMs)+"]")
 	default:
 		v.dt = *dt
 	}
@@ -152,6 +166,8 @@ func (v *validator) network() {
 		v.add("", "duration_ms", "", "not set (ApplyDefaults sets it)")
 	case !finite(*d) || *d < 0:
 		v.add("", "duration_ms", fnum(*d), "must be finite and >= 0")
+	case v.dt > 0 && *d < v.dt && (*d > 0 || v.run):
+		v.add("", "duration_ms", fnum(*d), fmt.Sprintf("must be at least one step of dt_ms = %s (a shorter run simulates nothing)", fnum(v.dt)))
 	case v.dt > 0 && *d/v.dt > MaxSteps:
 		v.add("", "duration_ms", fnum(*d), fmt.Sprintf("is %.4g steps of dt_ms = %s: must be at most 2^40 steps", *d/v.dt, fnum(v.dt)))
 	}
@@ -222,9 +238,10 @@ func (v *validator) population(i int, p *myelinpb.Population) {
 	switch {
 	case p.Name == "":
 		v.add(obj, "name", "", "must not be empty")
-	case !utf8.ValidString(p.Name):
-		v.add(obj, "name", "", "must be valid UTF-8")
 	default:
+		// A bad name is still registered, so that the projections and
+		// inputs that name it get no second error.
+		v.name(obj, "name", p.Name, populationSeparators)
 		if j, dup := v.pops[p.Name]; dup {
 			v.add(obj, "name", fmt.Sprintf("%q", p.Name), fmt.Sprintf("must be unique (also the name of populations[%d])", j))
 		} else {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"unicode/utf8"
 
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
@@ -73,8 +72,8 @@ func (v *validator) input(i int, in *myelinpb.Input) {
 	obj := fmt.Sprintf("input %q (inputs[%d])", in.Name, i)
 	if in.Name == "" {
 		v.unset(obj, "name")
-	} else if !utf8.ValidString(in.Name) {
-		v.add(obj, "name", "", "must be valid UTF-8")
+	} else {
+		v.name(obj, "name", in.Name, nil)
 	}
 	target := v.popRef(obj, "target", in.Target)
 	needSpiking := func(kind string) {

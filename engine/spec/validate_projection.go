@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"unicode/utf8"
 
 	myelinpb "github.com/myelin-sim/myelin/proto"
 	"google.golang.org/protobuf/proto"
@@ -38,8 +37,8 @@ func (v *validator) projection(i int, pr *myelinpb.Projection) {
 	obj := fmt.Sprintf("projection %q (projections[%d])", pr.Name, i)
 	if pr.Name == "" {
 		v.unset(obj, "name")
-	} else if !utf8.ValidString(pr.Name) {
-		v.add(obj, "name", "", "must be valid UTF-8")
+	} else {
+		v.name(obj, "name", pr.Name, nil)
 	}
 	pre := v.popRef(obj, "pre", pr.Pre)
 	post := v.popRef(obj, "post", pr.Post)

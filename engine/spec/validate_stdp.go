@@ -103,6 +103,8 @@ func (v *validator) phases() {
 		obj = fmt.Sprintf("phase %q (phases[%d])", ph.Name, i)
 		if ph.Name == "" {
 			v.add(obj, "name", "", "must not be empty")
+		} else if msg := nameProblem(ph.Name, phaseSeparators); msg != "" {
+			v.add(obj, "name", fmt.Sprintf("%q", ph.Name), msg)
 		} else if j, dup := names[ph.Name]; dup {
 			v.add(obj, "name", fmt.Sprintf("%q", ph.Name), fmt.Sprintf("is also the name of phases[%d]", j))
 		} else {

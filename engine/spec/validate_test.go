@@ -24,9 +24,10 @@ func TestValidateBad(t *testing.T) {
 		spec string
 		want string // substring of the error
 	}{
-		{"dt zero", "dt_ms: 0" + pops, "dt_ms = 0: must be in (0, 10]"},
-		{"dt too big", "dt_ms: 20" + pops, "dt_ms = 20: must be in (0, 10]"},
-		{"dt nan", "dt_ms: nan" + pops, "dt_ms = NaN: must be in (0, 10]"},
+		{"dt zero", "dt_ms: 0" + pops, "dt_ms = 0: must be in [1e-06, 10]"},
+		{"dt too big", "dt_ms: 20" + pops, "dt_ms = 20: must be in [1e-06, 10]"},
+		{"dt nan", "dt_ms: nan" + pops, "dt_ms = NaN: must be in [1e-06, 10]"},
+		{"dt below a nanosecond", "dt_ms: 1e-7" + pops, "dt_ms = 1e-07: must be in [1e-06, 10]"},
 		{"duration negative", "duration_ms: -1" + pops, "duration_ms = -1: must be finite and >= 0"},
 		{"duration inf", "duration_ms: inf" + pops, "duration_ms = +Inf: must be finite and >= 0"},
 		{"too many steps", "dt_ms: 0.001 duration_ms: 1e10" + pops, "duration_ms = 1e+10: is 1e+13 steps of dt_ms = 0.001: must be at most 2^40 steps"},
@@ -154,7 +155,7 @@ func TestValidateBad(t *testing.T) {
 		{"poisson rate huge", pops + `inputs { target: "E" poisson { rate_hz: 1e12 } }`, `input "input0" (inputs[0]): poisson.rate_hz = 1e+12: is 1e+08 spikes per neuron and step of dt_ms = 0.1: must be at most 1e+06 (rate_hz <= 1e+10)`},
 		{"poisson rate 1e300", "dt_ms: 1" + pops + `inputs { target: "I" poisson { rate_hz: 1e300 weight: 1 } }`, `poisson.rate_hz = 1e+300: is 1e+297 spikes per neuron and step of dt_ms = 1: must be at most 1e+06 (rate_hz <= 1e+09)`},
 		{"t_ref huge", `populations { name: "E" size: 1 iaf_cond_exp { t_ref: 1e300 } }`, `population "E" (populations[0]): iaf_cond_exp.t_ref = 1e+300: must be <= 214748364.7 ms (2^31-1 steps of dt_ms)`},
-		{"t_ref steps", `dt_ms: 1e-10 duration_ms: 0 populations { name: "E" size: 1 iaf_psc_delta {} }`, `iaf_psc_delta.t_ref = 2: must be <= 0.2147483647 ms (2^31-1 steps of dt_ms)`},
+		{"t_ref steps", `dt_ms: 1e-6 duration_ms: 0 populations { name: "E" size: 1 iaf_psc_delta { t_ref: 3000 } }`, `iaf_psc_delta.t_ref = 3000: must be <= 2147.483647 ms (2^31-1 steps of dt_ms)`},
 		{"t_ref exp", `populations { name: "E" size: 1 iaf_psc_exp { t_ref: 3e8 } }`, `iaf_psc_exp.t_ref = 3e+08: must be <= 214748364.7 ms`},
 	}
 	for _, tc := range tests {

@@ -201,7 +201,12 @@ class Layout:
         self.loaded = None
 
     def _unique(self, label):
-        name = str(label) if label else "population"
+        # The engine refuses population names with a comma or an "@" (the
+        # separators of its --record and --sample flags), control
+        # characters or nothing but blanks: such labels get "_" instead.
+        name = "".join("_" if c in ",@" or not c.isprintable() else c for c in str(label or ""))
+        if not name.strip():
+            name = "population"
         base, k = name, 1
         while name in self._used:
             k += 1

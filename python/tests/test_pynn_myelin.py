@@ -85,6 +85,16 @@ def test_spec_in_engine_units(fresh):
     assert (w[2].uniform.low, w[2].uniform.high) == (pytest.approx(0.1), pytest.approx(0.2))  # mV
 
 
+def test_labels_the_engine_refuses_are_cleaned(fresh):
+    a = sim.Population(2, sim.IF_curr_exp(), label="E,x@1\n")
+    b = sim.Population(2, sim.IF_curr_exp(), label="  ")
+    c = sim.Population(2, sim.IF_curr_exp(), label="E_x_1_")
+    sim.Projection(a, b, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1, delay=1.0))
+    names = [p.name for p in build.Layout(sim.simulator.state).network.populations]
+    assert names == ["E_x_1_", "population", "E_x_1_#2"]
+    sim.run(1.0)  # the engine accepts them
+
+
 def test_slow_receptor_in_engine_units(fresh):
     exp = sim.Population(2, sim.IF_curr_exp(tau_syn_slow=80.0), label="exp")
     cond = sim.Population(2, sim.IF_cond_exp(tau_syn_slow=60.0, e_rev_slow=-5.0), label="cond")
