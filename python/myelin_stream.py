@@ -44,6 +44,8 @@ __all__ = [
     "WEIGHTS_FORMAT_VERSION",
     "OLDEST_FORMAT_VERSION",
     "MAX_NEURONS",
+    "MIN_DT_MS",
+    "MAX_DT_MS",
     "crc32c",
     "MAX_RECORD_BYTES",
     "StreamError",
@@ -74,6 +76,11 @@ OLDEST_FORMAT_VERSION = 1
 
 #: The most neurons a header may describe (sum of population sizes).
 MAX_NEURONS = 1 << 31
+
+#: The range of a header's dt_ms (stream.MinDtMs, stream.MaxDtMs): at most
+#: the largest step a spec allows, at least a nanosecond.
+MIN_DT_MS = 1e-6
+MAX_DT_MS = 10.0
 
 #: The largest record (bytes of its message) a reader accepts; a larger
 #: length prefix is taken for corruption.
@@ -387,6 +394,8 @@ class _Checker:
         dt = h.dt_ms
         if not (dt > 0) or dt == float("inf"):
             raise ValueError("header.dt_ms is %s, want a finite value > 0" % _go_float(dt))
+        if dt < MIN_DT_MS or dt > MAX_DT_MS:
+            raise ValueError("header.dt_ms is %s, want a step in [1e-06, 10] ms" % _go_float(dt))
         pops = list(h.populations)
         order = sorted(range(len(pops)), key=lambda i: pops[i].first_id)
         end = 0
@@ -560,6 +569,11 @@ class _Checker:
             raise bad("trailer counts %d spikes, the stream holds %d" % (t.total_spikes, self.nspikes))
         if self.total_steps > 0 and t.steps_done > self.total_steps:
             raise bad("trailer says %d steps were done, more than header.total_steps %d" % (t.steps_done, self.total_steps))
+        # A complete run did all its steps; 0 is a trailer that does not
+        # count them.
+        if (self.total_steps > 0 and t.status == myelin_pb2.Trailer.COMPLETE
+                and 0 < t.steps_done < self.total_steps):
+            raise bad("trailer.status is COMPLETE but trailer.steps_done %d is less than header.total_steps %d" % (t.steps_done, self.total_steps))
         ps = list(t.population_spikes)
         if ps:
             if len(ps) != self.npops:

@@ -22,11 +22,11 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 	fs := pflag.NewFlagSet("analyze", pflag.ContinueOnError)
 	rasterPath := fs.String("raster", "", "draw a spike raster to `FILE` (.png, .svg or .pdf; large networks are subsampled)")
 	ratesPath := fs.String("rates", "", "draw the population rates over time to `FILE` (.png, .svg or .pdf)")
-	binMs := fs.Float64("bin", 5, "bin width of the --rates figure in `ms`")
+	binMs := fs.Float64("bin", 5, fmt.Sprintf("bin width of the --rates figure in `ms`, at least the stream's dt; beyond %d points a line (fewer with many populations), each line goes through the lowest and highest rate of every group of bins, so that peaks stay drawn", analysis.MaxLinePoints))
 	spectrumPath := fs.String("spectrum", "", "draw the power spectrum of each population's rate to `FILE` (gamma of a ping run, say)")
 	bumpPath := fs.String("bump", "", "draw the decoded bump position of each population over time to `FILE` (neuron i of n at 360°·i/n: for ring populations)")
-	bumpBin := fs.Float64("bump-bin", 50, "bin width of the --bump figure in `ms`")
-	afterMs := fs.Float64("after", 0, "leave out the first `ms` of the run (an initial transient) from the statistics and figures")
+	bumpBin := fs.Float64("bump-bin", 50, "bin width of the --bump figure in `ms`, at least the stream's dt")
+	afterMs := fs.Float64("after", 0, "leave out the first `ms` of the run (an initial transient) from the statistics and figures; less than the run's length")
 	bumpEvery := fs.Float64("bump-every", 100, "for rate (ring) populations sampled whole: print the decoded bump position every `ms`")
 	maxNeurons := fs.Int("max-neurons", analysis.DefaultMaxNeurons, "most neurons the raster shows")
 	pairs := fs.Int("pairs", analysis.DefaultCorrPairs, "neuron pairs sampled for the spike-count correlation")
@@ -102,6 +102,13 @@ func analyzeStream(w io.Writer, name string, src io.Reader, afterMs, binMs, bump
 
 	run, stepsCovered := analysisRun(res)
 	printStreamLine(w, name, res, stepsCovered, readErr != nil)
+	if afterMs > 0 && !(afterMs < run.DurationMs) {
+		err := fmt.Errorf("--after %g ms is past the end of the run: %s covers %g ms (%d steps of %g ms)", afterMs, name, run.DurationMs, stepsCovered, run.DtMs)
+		if readErr != nil {
+			err = fmt.Errorf("%w, read up to an error: %w", err, readErr)
+		}
+		return &exitError{2, err}
+	}
 	whole := run
 	if afterMs > 0 {
 		run = run.After(afterMs)
@@ -144,9 +151,19 @@ func analyzeStream(w io.Writer, name string, src io.Reader, afterMs, binMs, bump
 				draw func() error
 			}{
 				{fig.raster, func() error { return analysis.Raster(run, fig.raster, analysis.PlotOptions{MaxNeurons: maxNeurons}) }},
-				{fig.rates, func() error { return analysis.Rates(run, fig.rates, binMs) }},
+				{fig.rates, func() error {
+					if err := checkBin(run, "--bin", binMs); err != nil {
+						return fmt.Errorf("rates %s: %w", fig.rates, err)
+					}
+					return analysis.Rates(run, fig.rates, binMs)
+				}},
 				{fig.spectrum, func() error { return analysis.SpectrumPlot(run, fig.spectrum) }},
-				{fig.bump, func() error { return analysis.BumpPlot(run, fig.bump, fig.bumpBinMs) }},
+				{fig.bump, func() error {
+					if err := checkBin(run, "--bump-bin", fig.bumpBinMs); err != nil {
+						return fmt.Errorf("bump %s: %w", fig.bump, err)
+					}
+					return analysis.BumpPlot(run, fig.bump, fig.bumpBinMs)
+				}},
 			} {
 				if f.path == "" {
 					continue
@@ -164,6 +181,17 @@ func analyzeStream(w io.Writer, name string, src io.Reader, afterMs, binMs, bump
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%s: %w", name, joinErrs(errs))
+	}
+	return nil
+}
+
+// checkBin refuses a figure's bin narrower than the stream's step, naming
+// the flag: a bin inside one step holds the spikes of that step or none.
+// A bin that makes more than analysis.MaxBins bins is left to the figure,
+// whose error gives the smallest bin that works.
+func checkBin(run analysis.Run, flag string, binMs float64) error {
+	if binMs < run.DtMs && run.DurationMs/binMs <= analysis.MaxBins {
+		return fmt.Errorf("%s %g ms is narrower than the stream's dt %g ms; use %s %g or more", flag, binMs, run.DtMs, flag, run.DtMs)
 	}
 	return nil
 }
@@ -205,12 +233,50 @@ func analysisRun(res *stream.Result) (analysis.Run, uint64) {
 		steps = max(steps, g.GetLastStep())
 	}
 	run := analysis.Run{DtMs: h.GetDtMs(), DurationMs: float64(steps) * h.GetDtMs()}
-	for _, p := range h.GetPopulations() {
+	pops := h.GetPopulations()
+	// The spikes of every population in one pass (the reader checked that
+	// each id lies in a population), so that the work grows with the
+	// spikes and the populations, not with their product.
+	at := make([]int, len(pops)) // index into run.Pops, or -1
+	for i, p := range pops {
+		at[i] = -1
 		if !p.GetRecorded() || p.GetModel() == rateModel {
 			continue
 		}
-		times, ids := res.PopulationSpikes(p.GetName())
-		run.Pops = append(run.Pops, analysis.Population{Name: p.GetName(), Size: int(p.GetSize()), TimesMs: times, IDs: ids})
+		at[i] = len(run.Pops)
+		run.Pops = append(run.Pops, analysis.Population{Name: p.GetName(), Size: int(p.GetSize())})
+	}
+	idx, err := stream.NewPopIndex(h)
+	if err != nil {
+		// Not a header a Reader accepts: population by population.
+		for i := range run.Pops {
+			run.Pops[i].TimesMs, run.Pops[i].IDs = res.PopulationSpikes(run.Pops[i].Name)
+		}
+		return run, steps
+	}
+	// owner returns the index in run.Pops of the population holding id, and
+	// the header's; -1 for a population left out.
+	owner := func(id uint32) (int, int) {
+		if i := idx.Find(id); i >= 0 && at[i] >= 0 {
+			return at[i], i
+		}
+		return -1, -1
+	}
+	n := make([]int, len(run.Pops)) // spikes per population: one allocation each
+	for _, id := range res.IDs {
+		if j, _ := owner(id); j >= 0 {
+			n[j]++
+		}
+	}
+	for j := range run.Pops {
+		run.Pops[j].TimesMs, run.Pops[j].IDs = make([]float64, 0, n[j]), make([]uint32, 0, n[j])
+	}
+	for k, id := range res.IDs {
+		if j, i := owner(id); j >= 0 {
+			q := &run.Pops[j]
+			q.TimesMs = append(q.TimesMs, res.SpikeTimeMs(res.Steps[k]))
+			q.IDs = append(q.IDs, id-pops[i].GetFirstId())
+		}
 	}
 	return run, steps
 }

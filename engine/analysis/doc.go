@@ -36,4 +36,11 @@
 // step dt are not split by floating-point rounding). Variances and standard
 // deviations are population (1/n) moments, as in Elephant. A statistic that is
 // undefined (no neuron qualifies) is NaN.
+//
+// Work and memory are bounded by the spikes and fixed caps, never by the
+// duration or population count a run claims: no binned series allocates more
+// than [MaxBins] bins (the sparse counts of Fano and correlation only the bins
+// that hold spikes), the spectra of all the populations that fired share
+// [MaxRunBins] bins (their bins widen to fit), silent populations cost no
+// bins, and a rates figure draws at most [MaxLinePoints] points a line.
 package analysis

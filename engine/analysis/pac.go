@@ -402,6 +402,11 @@ func PopulationPAC(p Population, durationMs, binMs float64, opts PACOptions) (PA
 	if err := opts.withDefaults().validate(1000 / binMs); err != nil && binMs > 0 {
 		return PAC{}, fmt.Errorf("population %q: modulation index: bins of %g ms: %w", p.Name, binMs, err)
 	}
+	if silentPAC(p, durationMs, binMs, opts) {
+		// The rate of a silent population is 0 throughout: said without
+		// forming it, as ModulationIndex would say it.
+		return PAC{}, fmt.Errorf("population %q: modulation index: the signal is constant (0)", p.Name)
+	}
 	rate, err := PopulationRate(p, durationMs, binMs)
 	if err != nil {
 		return PAC{}, err
@@ -411,6 +416,18 @@ func PopulationPAC(p Population, durationMs, binMs float64, opts PACOptions) (PA
 		return PAC{}, fmt.Errorf("population %q: %w", p.Name, err)
 	}
 	return pac, nil
+}
+
+// silentPAC reports whether p has no spikes and its rate in bins of binMs
+// passes every check of PopulationRate and ModulationIndex before the one
+// for a constant signal.
+func silentPAC(p Population, durationMs, binMs float64, opts PACOptions) bool {
+	if len(p.TimesMs) > 0 || p.Size <= 0 || !(binMs > 0) || math.IsInf(binMs, 0) {
+		return false
+	}
+	o := opts.withDefaults()
+	nb := numBins(durationMs, binMs)
+	return nb > 0 && nb <= MaxBins && o.PhaseLoHz > 0 && float64(nb) >= math.Ceil(MinPACCycles*(1000/binMs)/o.PhaseLoHz)
 }
 
 // PeakToMedian returns the spectrum's peak power over the median power of

@@ -39,7 +39,8 @@ type PlotOptions struct {
 	// MaxNeurons is the most neurons a raster shows (default 500), shared
 	// among the populations in proportion to their size, at least one each.
 	MaxNeurons int
-	// MaxPoints is the most spikes a raster draws (default 200 000).
+	// MaxPoints is the most spikes a raster draws, and the most points of
+	// all the lines of a rates figure together (default 200 000).
 	MaxPoints int
 	// Title replaces the default title.
 	Title string
@@ -256,9 +257,21 @@ func Rates(run Run, path string, binMs float64) error {
 	return RatesWith(run, path, binMs, PlotOptions{})
 }
 
-// RatesWith is [Rates] with figure options; MaxNeurons and MaxPoints are not
-// used. The rate of a bin is its spikes / (Size · binMs), in Hz, drawn at the
-// bin centre over the whole bins of the run.
+// MaxLinePoints is the most points one line of the rates figure draws,
+// about three per pixel column of the default 1200-pixel-wide figure.
+const MaxLinePoints = 4000
+
+// RatesWith is [Rates] with figure options; MaxNeurons is not used. The
+// rate of a bin is its spikes / (Size · binMs), in Hz, drawn at the bin
+// centre over the whole bins of the run. binMs must be at least the run's
+// step DtMs (when known) and make at most MaxBins bins.
+//
+// A line draws at most MaxLinePoints points, and all lines together at
+// most opts.MaxPoints (at least 4 a line): with more bins than that, the
+// bins are taken in groups of equal size and the line goes through the
+// lowest and the highest rate of each group, at their bins, so that every
+// peak and trough of the rate stays drawn (the title says so). Work and
+// memory grow with the spikes and the points drawn, not with the bins.
 func RatesWith(run Run, path string, binMs float64, opts PlotOptions) error {
 	if err := rates(run, path, binMs, opts); err != nil {
 		return fmt.Errorf("rates %s: %w", path, err)
@@ -281,10 +294,27 @@ func rates(run Run, path string, binMs float64, opts PlotOptions) error {
 	if nb > MaxBins {
 		return fmt.Errorf("bin %g ms makes more than %d bins of the %g ms run; use a bin of at least %.3g ms", binMs, MaxBins, run.DurationMs, run.DurationMs/MaxBins)
 	}
+	if binMs < run.DtMs {
+		return fmt.Errorf("bin %g ms is narrower than the run's step dt %g ms; use a bin of at least %g ms", binMs, run.DtMs, run.DtMs)
+	}
+	lines := 0
+	for _, pop := range run.Pops {
+		if pop.Size > 0 {
+			lines++
+		}
+	}
+	perLine := max(4, min(MaxLinePoints, o.MaxPoints/max(lines, 1)))
+	group := 1 // bins per drawn group
+	if nb > perLine {
+		group = (nb + perLine/2 - 1) / (perLine / 2)
+	}
 	p := plot.New()
 	p.Title.Text = o.Title
 	if p.Title.Text == "" {
 		p.Title.Text = fmt.Sprintf("population rates (%g ms bins)", binMs)
+		if group > 1 {
+			p.Title.Text = fmt.Sprintf("population rates (%g ms bins; lowest and highest of every %d bins drawn)", binMs, group)
+		}
 	}
 	p.X.Label.Text = "time (ms)"
 	p.Y.Label.Text = "rate (Hz)"
@@ -295,26 +325,116 @@ func rates(run Run, path string, binMs float64, opts PlotOptions) error {
 		if pop.Size == 0 {
 			continue
 		}
-		xy := make(plotter.XYs, nb)
-		scale := 1 / (float64(pop.Size) * binMs * 1e-3)
-		for k := range xy {
-			xy[k].X = (float64(k) + 0.5) * binMs
-		}
-		for _, t := range pop.TimesMs {
-			if k := binIndex(t, binMs, nb); k >= 0 {
-				xy[k].Y += scale
-			}
-		}
+		xy := rateLine(pop, binMs, nb, group)
 		ln, err := plotter.NewLine(xy)
 		if err != nil {
 			return fmt.Errorf("population %q: %w", pop.Name, err)
 		}
 		ln.LineStyle.Color = popColor(i)
 		ln.LineStyle.Width = vg.Points(1)
-		p.Add(ln)
+		p.Add(piecewiseLine{ln})
 		leg.Add(legendName(pop, i), ln)
 	}
 	return render(p, &leg, path, o)
+}
+
+// piecewiseLine draws a line as a series of short strokes of
+// strokePoints points each. The rasterizer of PNG figures slows with the
+// square of the edges that one stroked path makes in a pixel row, so a
+// line that goes up and down thousands of times (a rate in many bins)
+// would take minutes as one path and takes a fraction of a second in
+// pieces; at the line widths drawn, the seams do not show.
+type piecewiseLine struct{ *plotter.Line }
+
+// strokePoints is the number of points of each piece of a piecewiseLine.
+const strokePoints = 32
+
+// Plot draws the line on c, in pieces.
+func (l piecewiseLine) Plot(c draw.Canvas, plt *plot.Plot) {
+	trX, trY := plt.Transforms(&c)
+	ps := make([]vg.Point, len(l.XYs))
+	for i, p := range l.XYs {
+		ps[i] = vg.Point{X: trX(p.X), Y: trY(p.Y)}
+	}
+	var pieces [][]vg.Point
+	for _, line := range c.ClipLinesXY(ps) {
+		for lo := 0; lo < len(line); lo += strokePoints - 1 {
+			if piece := line[lo:min(lo+strokePoints, len(line))]; len(piece) > 1 || lo == 0 {
+				pieces = append(pieces, piece)
+			}
+		}
+	}
+	c.StrokeLines(l.LineStyle, pieces...)
+}
+
+// rateLine returns the points of a population's rate line over nb bins of
+// binMs: one per bin (at its centre) when group is 1, else, for each group
+// of that many bins, the lowest and the highest rate at their bins, in time
+// order (one point when they are the same bin). It counts only the bins
+// that hold spikes, so its work grows with the spikes and the groups, not
+// with nb.
+func rateLine(pop Population, binMs float64, nb, group int) plotter.XYs {
+	scale := 1 / (float64(pop.Size) * binMs * 1e-3)
+	centre := func(k int) float64 { return (float64(k) + 0.5) * binMs }
+	// The occupied bins, ascending, and their spike counts.
+	ks := make([]int, 0, len(pop.TimesMs))
+	for _, t := range pop.TimesMs {
+		if k := binIndex(t, binMs, nb); k >= 0 {
+			ks = append(ks, k)
+		}
+	}
+	slices.Sort(ks)
+	var bins, counts []int
+	for j, k := range ks {
+		if j > 0 && k == ks[j-1] {
+			counts[len(counts)-1]++
+			continue
+		}
+		bins = append(bins, k)
+		counts = append(counts, 1)
+	}
+	groups := (nb + group - 1) / group
+	xy := make(plotter.XYs, 0, min(nb, 2*groups))
+	at := 0 // next occupied bin
+	for g := range groups {
+		lo, hi := g*group, min((g+1)*group, nb)
+		// Lowest and highest count of bins [lo, hi) and a bin of each; an
+		// empty bin (count 0) is the first one that bins skips.
+		minK, minC, maxK, maxC := -1, 0, -1, 0
+		empty, next := -1, lo
+		for ; at < len(bins) && bins[at] < hi; at++ {
+			k, c := bins[at], counts[at]
+			if empty < 0 && k > next {
+				empty = next
+			}
+			next = k + 1
+			if maxK < 0 || c > maxC {
+				maxK, maxC = k, c
+			}
+			if minK < 0 || c < minC {
+				minK, minC = k, c
+			}
+		}
+		if empty < 0 && next < hi {
+			empty = next
+		}
+		if empty >= 0 {
+			minK, minC = empty, 0
+		}
+		if maxK < 0 {
+			maxK, maxC = minK, minC
+		}
+		if minK == maxK {
+			xy = append(xy, plotter.XY{X: centre(minK), Y: float64(minC) * scale})
+			continue
+		}
+		a, b := plotter.XY{X: centre(minK), Y: float64(minC) * scale}, plotter.XY{X: centre(maxK), Y: float64(maxC) * scale}
+		if maxK < minK {
+			a, b = b, a
+		}
+		xy = append(xy, a, b)
+	}
+	return xy
 }
 
 // render draws the plot with its legend in a column at the right and writes

@@ -124,19 +124,40 @@ func BinnedCounts(p Population, durationMs, binMs float64) ([][]float64, error) 
 // DecodeRingSpikes decodes the bump position of a spiking ring population
 // (neuron i at 2π i / Size) from its spike counts in bins of binMs. It
 // returns the bin centres in ms and the decoded angles in degrees [0, 360),
-// NaN for bins without spikes.
+// NaN for bins without spikes. It sums each bin's population vector spike
+// by spike, so its work and memory grow with the spikes and the bins (at
+// most MaxBins), not with Size.
 func DecodeRingSpikes(p Population, durationMs, binMs float64) (centersMs, deg []float64, err error) {
-	counts, err := BinnedCounts(p, durationMs, binMs)
-	if err != nil {
-		return nil, nil, fmt.Errorf("decode ring spikes: %w", err)
+	nb := numBins(durationMs, binMs)
+	switch {
+	case nb < 1:
+		return nil, nil, fmt.Errorf("decode ring spikes: population %q: no whole bin of %g ms in %g ms", p.Name, binMs, durationMs)
+	case nb > MaxBins:
+		return nil, nil, fmt.Errorf("decode ring spikes: population %q: bins of %g ms make more than %d bins of the %g ms run; use bins of at least %.3g ms", p.Name, binMs, MaxBins, durationMs, durationMs/MaxBins)
+	case len(p.IDs) != len(p.TimesMs):
+		return nil, nil, fmt.Errorf("decode ring spikes: population %q: %d spike times but %d ids", p.Name, len(p.TimesMs), len(p.IDs))
+	case p.Size < 0:
+		return nil, nil, fmt.Errorf("decode ring spikes: population %q: size %d is negative", p.Name, p.Size)
 	}
-	deg, err = DecodeBump(counts)
-	if err != nil {
-		return nil, nil, fmt.Errorf("decode ring spikes: %w", err)
+	x, y := make([]float64, nb), make([]float64, nb)
+	for s, id := range p.IDs {
+		if int64(id) >= int64(p.Size) {
+			return nil, nil, fmt.Errorf("decode ring spikes: population %q: spike %d has id %d, want id < size %d", p.Name, s, id, p.Size)
+		}
+		if k := binIndex(p.TimesMs[s], binMs, nb); k >= 0 {
+			sin, cos := math.Sincos(2 * math.Pi * float64(id) / float64(p.Size))
+			x[k] += cos
+			y[k] += sin
+		}
 	}
-	centersMs = make([]float64, len(counts))
+	centersMs, deg = make([]float64, nb), x // the angles replace x
 	for k := range centersMs {
 		centersMs[k] = (float64(k) + 0.5) * binMs
+		if math.Hypot(x[k], y[k]) > 0 {
+			deg[k] = wrapDeg(math.Atan2(y[k], x[k]) * 180 / math.Pi)
+		} else {
+			deg[k] = math.NaN()
+		}
 	}
 	return centersMs, deg, nil
 }

@@ -113,14 +113,21 @@ type PopStats struct {
 	Spectrum Spectrum
 }
 
-// Analyze computes the statistics of every population of the run.
+// Analyze computes the statistics of every population of the run. The
+// spectra share MaxRunBins bins among the populations that fired (see
+// [MaxRunBins]): their bins are widened where the run is too long for
+// that.
 func Analyze(run Run, opts Options) ([]PopStats, error) {
 	if err := run.Validate(); err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
+	o := opts
+	if base := opts.withDefaults(run.DtMs).SpectrumBinMs; base > 0 && !math.IsInf(base, 0) {
+		o.SpectrumBinMs = spectrumBinFor(base, run.DurationMs, fired(run))
+	}
 	out := make([]PopStats, len(run.Pops))
 	for i, p := range run.Pops {
-		s, err := AnalyzePopulation(p, run.DurationMs, run.DtMs, opts)
+		s, err := AnalyzePopulation(p, run.DurationMs, run.DtMs, o)
 		if err != nil {
 			return nil, fmt.Errorf("analyze: %w", err)
 		}
@@ -130,7 +137,8 @@ func Analyze(run Run, opts Options) ([]PopStats, error) {
 }
 
 // AnalyzePopulation computes the statistics of one population recorded for
-// durationMs with simulation step dtMs (0 if unknown).
+// durationMs with simulation step dtMs (0 if unknown). A population without
+// spikes gets no spectrum (NaN peak), at no cost.
 func AnalyzePopulation(p Population, durationMs, dtMs float64, opts Options) (PopStats, error) {
 	o := opts.withDefaults(dtMs)
 	if err := o.validate(); err != nil {
@@ -148,9 +156,13 @@ func AnalyzePopulation(p Population, durationMs, dtMs float64, opts Options) (Po
 	s.CV, s.CVNeurons = cvISI(trains)
 	s.Fano, s.FanoNeurons = fano(trains, durationMs, o.FanoBinMs)
 	s.Corr, s.CorrPairs = correlation(trains, durationMs, o.CorrBinMs, o.CorrPairs, o.Seed)
-	// A run too long for MaxBins bins of the requested width gets wider bins.
-	specBin := max(o.SpectrumBinMs, durationMs/MaxBins*(1+1e-9))
-	spec, err := PowerSpectrum(p, durationMs, specBin, o.SegmentMs, o.MinPeakHz)
+	// A run too long for MaxBins bins of the requested width gets wider
+	// bins; a population without spikes has no spectrum to take.
+	specBin := spectrumBinFor(o.SpectrumBinMs, durationMs, 1)
+	spec, err := Spectrum{}, fmt.Errorf("no spikes")
+	if len(p.TimesMs) > 0 {
+		spec, err = PowerSpectrum(p, durationMs, specBin, o.SegmentMs, o.MinPeakHz)
+	}
 	if err != nil {
 		// Too short a run or an empty population: the spectrum is undefined,
 		// which is reported as NaN like the other statistics.

@@ -175,6 +175,34 @@ func ActiveTrains(p Population) [][]float64 {
 // memory.
 const MaxBins = 1 << 22
 
+// MaxRunBins bounds the bins of the population rates whose spectra (and
+// modulation indices) [Analyze] and [SpectrumPlot] take, summed over the
+// populations that fired: with many populations, or a long run, the
+// spectrum bins widen (beyond the default max(1 ms, dt)) so that the
+// population count times the bins stays within it. The work of an analysis
+// is so bounded by the spikes and a fixed cap, whatever duration and
+// population count a stream claims.
+const MaxRunBins = MaxBins
+
+// spectrumBinFor returns the spectrum bin of a run of durationMs with
+// active populations that fired: at least base, and wide enough that
+// active populations of whole bins make at most MaxRunBins bins together
+// and each at most MaxBins.
+func spectrumBinFor(base, durationMs float64, active int) float64 {
+	return max(base, durationMs/MaxBins*(1+1e-9), durationMs*float64(max(active, 1))/MaxRunBins*(1+1e-9))
+}
+
+// fired counts the populations of the run with at least one spike.
+func fired(run Run) int {
+	n := 0
+	for _, p := range run.Pops {
+		if len(p.TimesMs) > 0 && p.Size > 0 {
+			n++
+		}
+	}
+	return n
+}
+
 // maxCountBins bounds the bin indices of the sparse per-neuron counts
 // (Fano, correlation), which store only occupied bins.
 const maxCountBins = 1 << 40

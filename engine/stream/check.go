@@ -7,8 +7,19 @@ import (
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
+// MinDtMs and MaxDtMs bound a header's dt_ms. MaxDtMs is the largest step a
+// spec allows (engine/spec.MaxDtMs); MinDtMs, a nanosecond, is the smallest
+// step whose successive spike times still print apart (export writes at
+// most 9 decimals) and whose run of at most 2^40 steps lasts a measurable
+// time. A header outside [MinDtMs, MaxDtMs] is refused: it is damage or a
+// forgery, and the times it would give mean nothing.
+const (
+	MinDtMs = 1e-6
+	MaxDtMs = 10.0
+)
+
 // CheckHeader checks a header as writers and readers both require it: a
-// format version this package reads, a finite dt > 0, population ranges
+// format version this package reads, dt in [MinDtMs, MaxDtMs], population ranges
 // that tile the ids from 0 (see NewPopIndex) with unique names, and state
 // series with unique ids, each sampling at least one neuron of the
 // population it names. It returns the population index. Errors name the
@@ -17,8 +28,11 @@ func CheckHeader(h *myelinpb.Header) (*PopIndex, error) {
 	if v := h.GetFormatVersion(); v < OldestFormatVersion || v > NewestFormatVersion {
 		return nil, fmt.Errorf("header.format_version is %d, want %d to %d", v, OldestFormatVersion, NewestFormatVersion)
 	}
-	if dt := h.GetDtMs(); !(dt > 0) || math.IsInf(dt, 0) {
+	switch dt := h.GetDtMs(); {
+	case !(dt > 0) || math.IsInf(dt, 0):
 		return nil, fmt.Errorf("header.dt_ms is %v, want a finite value > 0", dt)
+	case dt < MinDtMs || dt > MaxDtMs:
+		return nil, fmt.Errorf("header.dt_ms is %v, want a step in [%v, %v] ms", dt, MinDtMs, MaxDtMs)
 	}
 	pi, err := NewPopIndex(h)
 	if err != nil {

@@ -124,6 +124,17 @@ func corruptCases(t testing.TB) map[string]struct {
 	}
 	add("valid-v2", goodBytes, corruptCase{What: "a valid version-2 stream", Index: -1, Spikes: 4})
 	add("valid-v1", v1, corruptCase{What: "the same stream as version 1 (no checksums): still reads", Index: -1, Spikes: 4})
+	// The edges of what a reader accepts: dt at both ends of its range, a
+	// COMPLETE trailer that does not count its steps (0) and an
+	// INTERRUPTED one that stopped early.
+	edge := func(dt float64, tr *myelinpb.Trailer) []byte {
+		tr.TotalSpikes = 3
+		return build(t, withHeader(func(h *myelinpb.Header) { h.DtMs = dt }), good[1], &myelinpb.Record{Kind: &myelinpb.Record_Trailer{Trailer: tr}})
+	}
+	add("valid-dt-1ns", edge(MinDtMs, &myelinpb.Trailer{Status: myelinpb.Trailer_COMPLETE}),
+		corruptCase{What: "dt 1e-6 ms (the least a reader accepts), a COMPLETE trailer with steps_done unset", Index: -1, Spikes: 3})
+	add("valid-dt-10ms", edge(MaxDtMs, &myelinpb.Trailer{Status: myelinpb.Trailer_INTERRUPTED, StepsDone: 5}),
+		corruptCase{What: "dt 10 ms (the most a spec allows), an INTERRUPTED trailer after 5 of 1000 steps", Index: -1, Spikes: 3})
 	add("flipped-byte", flipped, corruptCase{What: "one flipped bit in a spike record", Error: "CorruptError", Index: 1, Contains: "corrupt: checksum: CRC-32C of the record is"})
 	add("no-checksum", noCRC, corruptCase{What: "a version-2 record without its checksum", Error: "CorruptError", Index: 1, Contains: "record carries no checksum"})
 	add("truncated", goodBytes[:len(goodBytes)-3], corruptCase{What: "cut inside the trailer", Error: "TruncatedError", Index: 4, Contains: "truncated: need", Spikes: 4})
@@ -161,6 +172,8 @@ func corruptCases(t testing.TB) map[string]struct {
 		{"dt-nan", "dt NaN", "header.dt_ms is NaN", func(h *myelinpb.Header) { h.DtMs = math.NaN() }},
 		{"dt-negative", "dt -0.1", "header.dt_ms is -0.1", func(h *myelinpb.Header) { h.DtMs = -0.1 }},
 		{"dt-inf", "dt +Inf", "header.dt_ms is +Inf", func(h *myelinpb.Header) { h.DtMs = math.Inf(1) }},
+		{"dt-huge", "dt 1e300, past the 10 ms a spec allows", "header.dt_ms is 1e+300, want a step in [1e-06, 10] ms", func(h *myelinpb.Header) { h.DtMs = 1e300 }},
+		{"dt-tiny", "dt 1e-300, below a nanosecond", "header.dt_ms is 1e-300, want a step in [1e-06, 10] ms", func(h *myelinpb.Header) { h.DtMs = 1e-300 }},
 		{"pops-overlap", "populations overlap", "ids [70, 90) overlap population", func(h *myelinpb.Header) { h.Populations[1].FirstId = 70 }},
 		{"pops-hole", "a hole between populations", "the populations must tile the ids from 0 without holes", func(h *myelinpb.Header) { h.Populations[1].FirstId = 90 }},
 		{"pops-not-from-0", "ids start at 5", "ids start at 5, want 0", func(h *myelinpb.Header) { h.Populations[0].FirstId = 5 }},
@@ -195,6 +208,8 @@ func corruptCases(t testing.TB) map[string]struct {
 		{"gap-backwards", "a gap that ends before it starts", "before its first step", 1, 0, []*myelinpb.Record{{Kind: &myelinpb.Record_Gap{Gap: &myelinpb.Gap{FirstStep: 9, LastStep: 8}}}}},
 		{"trailer-total", "a trailer that counts spikes the stream lacks", "trailer counts 5 spikes, the stream holds 1", 2, 1, []*myelinpb.Record{spk(0, []uint32{1}, []uint32{1}), trl(5)}},
 		{"trailer-per-pop", "a trailer whose per-population counts are wrong", "trailer counts 0 spikes of population", 2, 1, []*myelinpb.Record{spk(0, []uint32{1}, []uint32{1}), trl(1, 0, 1)}},
+		{"trailer-complete-short", "a COMPLETE trailer that did 5 of the 1000 steps", "trailer.status is COMPLETE but trailer.steps_done 5 is less than header.total_steps 1000", 2, 1,
+			[]*myelinpb.Record{spk(0, []uint32{1}, []uint32{1}), {Kind: &myelinpb.Record_Trailer{Trailer: &myelinpb.Trailer{Status: myelinpb.Trailer_COMPLETE, StepsDone: 5, TotalSpikes: 1}}}}},
 		{"after-trailer", "a record after the trailer", "record after the trailer", 2, 0, []*myelinpb.Record{trl(0), spk(0, nil, nil)}},
 		{"second-header", "a second header", "a second header", 1, 0, []*myelinpb.Record{hdrRec(corruptHeader())}},
 	} {

@@ -35,14 +35,16 @@
 // compare and live clients all read through it, and python/myelin_stream.py
 // makes the same checks (testdata/corrupt/cases.json runs through both). It
 // checks the framing and the checksums; a header with a readable version, a
-// finite dt > 0, populations that tile the ids from 0 (NewPopIndex) with at
-// most MaxNeurons neurons and unique names, and valid state series
-// (CheckHeader); spike blocks in step order, within header.total_steps when
-// it is set, with ascending ids inside the populations; state blocks that
-// match their series, on its sampling grid, in order; gaps within the run;
-// and a trailer whose totals match the stream. Its memory grows with the
-// bytes it has read, never with what a record claims. Errors name the index
-// and byte offset of the bad record (*Error).
+// dt in [MinDtMs, MaxDtMs], populations that tile the ids from 0
+// (NewPopIndex) with at most MaxNeurons neurons and unique names, and valid
+// state series (CheckHeader); spike blocks in step order, within
+// header.total_steps when it is set, with ascending ids inside the
+// populations; state blocks that match their series, on its sampling grid,
+// in order; gaps within the run; and a trailer whose totals match the stream
+// and that, marked COMPLETE, did all of header.total_steps (steps_done equal
+// to it, or 0: not counted). Its memory grows with the bytes it has read,
+// never with what a record claims. Errors name the index and byte offset of
+// the bad record (*Error).
 //
 // A Writer encodes spike blocks by hand (protowire) into a reused buffer;
 // the bytes are those of deterministic proto.Marshal of the record followed

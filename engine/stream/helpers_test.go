@@ -141,7 +141,8 @@ func makeTestStream(t testing.TB, seed uint64, nblocks, nsteps int) testStream {
 		ts.nstate++
 		step += uint64(nsteps)
 	}
-	ts.trailer = &myelinpb.Trailer{Status: myelinpb.Trailer_COMPLETE, StepsDone: step, Backend: "cpu", Threads: 4}
+	// A complete run did all the header's steps; the last ones were silent.
+	ts.trailer = &myelinpb.Trailer{Status: myelinpb.Trailer_COMPLETE, StepsDone: testHeader().GetTotalSteps(), Backend: "cpu", Threads: 4}
 	if err := w.Close(ts.trailer); err != nil {
 		t.Fatal(err)
 	}

@@ -371,6 +371,11 @@ func (r *Reader) check(rec *myelinpb.Record) error {
 		if total > 0 && t.GetStepsDone() > total {
 			return fmt.Errorf("trailer says %d steps were done, more than header.total_steps %d", t.GetStepsDone(), total)
 		}
+		// A complete run did all its steps; 0 is a trailer that does not
+		// count them (analyze then takes total_steps).
+		if done := t.GetStepsDone(); total > 0 && t.GetStatus() == myelinpb.Trailer_COMPLETE && done != 0 && done < total {
+			return fmt.Errorf("trailer.status is COMPLETE but trailer.steps_done %d is less than header.total_steps %d", done, total)
+		}
 		if ps := t.GetPopulationSpikes(); len(ps) > 0 {
 			if len(ps) != r.pops.Len() {
 				return fmt.Errorf("trailer counts spikes of %d populations, the header lists %d", len(ps), r.pops.Len())

@@ -63,8 +63,9 @@ type Writer struct {
 // reader of a live stream sees it at once) and returns a Writer for the
 // rest of the stream. A zero h.FormatVersion is written as FormatVersion;
 // version 1 (no checksums) is written on request, for tests and tools that
-// must produce old streams. The header must pass CheckHeader: a finite
-// dt > 0, population ranges that tile the ids from 0, valid state series.
+// must produce old streams. The header must pass CheckHeader: dt in
+// [MinDtMs, MaxDtMs], population ranges that tile the ids from 0, valid
+// state series.
 // NewWriter keeps its own copy of h; it does not change h. The Writer does
 // not close w.
 func NewWriter(w io.Writer, h *myelinpb.Header) (*Writer, error) {
