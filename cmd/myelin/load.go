@@ -75,6 +75,9 @@ func (m *msFlag) Set(s string) error {
 // writer) or a large one is being decoded: the work goes on in a goroutine
 // whose result is then dropped, as the command ends.
 func (s *specFlags) load(ctx context.Context, fs *pflag.FlagSet, arg string) (*myelinpb.Network, error) {
+	if ctx.Err() != nil {
+		return nil, &exitError{130, fmt.Errorf("interrupted while loading %s", arg)}
+	}
 	type result struct {
 		net *myelinpb.Network
 		err error

@@ -169,7 +169,7 @@ func TestRunNeverDestroysOutput(t *testing.T) {
 	}{
 		{"memory check", context.Background(), []string{"--set", "n=2000000,indegree=100000"}, "memory is available"},
 		{"bad --listen", context.Background(), []string{"--listen", "unix:" + filepath.Join(dir, "no", "such", "s")}, "--listen"},
-		{"interrupted build", cancelled, nil, "interrupted while building"},
+		{"interrupted load", cancelled, nil, "interrupted while loading"},
 		{"invalid spec", context.Background(), []string{"--set", "g=-5"}, "parameter g"},
 		{"--out is a folder", context.Background(), []string{"-o", dir}, "is a folder"},
 		{"--device-build on the cpu", context.Background(), []string{"--device-build"}, "--device-build: needs the cuda backend"},
@@ -329,4 +329,30 @@ func durSeconds(t *testing.T, s string) float64 {
 		t.Fatalf("%q: %v", s, err)
 	}
 	return d.Seconds()
+}
+
+// Ctrl-C while the network is being built (after the spec is loaded)
+// stops the build and leaves an existing --out file as it was.
+func TestRunInterruptedBuild(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "keep.myelin")
+	const precious = "an earlier run's stream"
+	if err := os.WriteFile(file, []byte(precious), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Loading brunel takes about a millisecond, building 200,000 neurons
+	// with in-degree 1,000 several seconds on 2 cores.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(300*time.Millisecond, cancel)
+	start := time.Now()
+	code, _, errOut := myelinEnv(ctx, &env{}, "run", "brunel", "--set", "n=200000,indegree=1000", "--duration", "10", "--backend", "cpu", "--threads", "2", "-o", file)
+	if code != 130 || !strings.Contains(errOut, "interrupted while building") {
+		t.Errorf("exit %d, stderr %q: want 130 and an interrupted build", code, errOut)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("the interrupted build took %v to stop", d)
+	}
+	if got, err := os.ReadFile(file); err != nil || string(got) != precious {
+		t.Errorf("--out file after an interrupted build: %q, %v; want it untouched", got, err)
+	}
 }
