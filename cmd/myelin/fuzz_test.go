@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
@@ -56,11 +55,7 @@ func analyzeBytes(t *testing.T, src io.Reader, dir string) {
 
 // measure runs f and fails when it allocates more than the ceiling.
 func measure(t *testing.T, input int, f func()) {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	if d := after.TotalAlloc - before.TotalAlloc; d > fuzzMemCeiling(input) {
+	if d := allocatedBy(f); d > fuzzMemCeiling(input) {
 		t.Fatalf("a %d-byte input allocated %d MiB, over the %d MiB ceiling", input, d>>20, fuzzMemCeiling(input)>>20)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -43,15 +42,15 @@ func TestAnalyzeHostileStreams(t *testing.T) {
 	unbounded := filepath.Join(dir, "unbounded.myelin") // no total_steps: the run's length is not known
 	writeStreamFile(t, unbounded, hostileHeader(100, 0), spikeRec(1<<50, []uint32{1}, []uint32{3}))
 
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	code, out, errOut := cli(context.Background(), "analyze", big, "--raster", filepath.Join(dir, "r.png"), "--rates", filepath.Join(dir, "rates.png"))
-	runtime.ReadMemStats(&after)
+	var code int
+	var out, errOut string
+	d := allocatedBy(func() {
+		code, out, errOut = cli(context.Background(), "analyze", big, "--raster", filepath.Join(dir, "r.png"), "--rates", filepath.Join(dir, "rates.png"))
+	})
 	if code != 0 || !strings.Contains(out, "2000000000 neurons") {
 		t.Errorf("2e9 neurons: exit %d, %s %s", code, out, errOut)
 	}
-	if d := after.TotalAlloc - before.TotalAlloc; d > 256<<20 {
+	if d > 256<<20 {
 		t.Errorf("2e9 neurons: analyze allocated %d MiB for 3 spikes, want < 256 MiB", d>>20)
 	}
 

@@ -129,12 +129,7 @@ func TestValidateNames(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			n, err := Parse([]byte(tc.spec), Textproto)
-			if err != nil {
-				t.Fatalf("parse: %v", err)
-			}
-			ApplyDefaults(n)
-			err = Validate(n)
+			err := validateText(t, tc.spec)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error:\n%v\nwant substring:\n%s", err, tc.want)
 			}

@@ -160,12 +160,7 @@ func TestValidateBad(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			n, err := Parse([]byte(tc.spec), Textproto)
-			if err != nil {
-				t.Fatalf("parse: %v", err)
-			}
-			ApplyDefaults(n)
-			err = Validate(n)
+			err := validateText(t, tc.spec)
 			if err == nil {
 				t.Fatalf("no error, want %q", tc.want)
 			}
@@ -299,4 +294,16 @@ func TestFieldErrorFormat(t *testing.T) {
 			t.Errorf("got %q want %q", got, tc.want)
 		}
 	}
+}
+
+// validateText parses a textproto spec (a parse error fails the test),
+// applies the defaults and returns Validate's error.
+func validateText(t *testing.T, text string) error {
+	t.Helper()
+	n, err := Parse([]byte(text), Textproto)
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	ApplyDefaults(n)
+	return Validate(n)
 }
