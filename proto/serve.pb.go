@@ -577,7 +577,10 @@ type Reply struct {
 	// Set when the command failed: "COMMAND: FIELD: what is wrong". The
 	// engine's state is then as it was before the command, except that a
 	// failed load leaves no network loaded, and a run that failed in the
-	// backend unloads the network (its message says so).
+	// backend unloads the network (its message says so). A run interrupted
+	// by the engine's Ctrl-C or SIGTERM is the other exception: its reply
+	// holds both this error and the Ran of the steps that did run (with
+	// Ran.interrupted set), and the engine then stops.
 	Error string `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
 	// Types that are valid to be assigned to Kind:
 	//
@@ -1014,7 +1017,10 @@ type Ran struct {
 	SimSeconds    float64 `protobuf:"fixed64,4,opt,name=sim_seconds,json=simSeconds,proto3" json:"sim_seconds,omitempty"`
 	ReplaySeconds float64 `protobuf:"fixed64,5,opt,name=replay_seconds,json=replaySeconds,proto3" json:"replay_seconds,omitempty"`
 	// Set when the command asked to read.
-	Data          *Data `protobuf:"bytes,6,opt,name=data,proto3" json:"data,omitempty"`
+	Data *Data `protobuf:"bytes,6,opt,name=data,proto3" json:"data,omitempty"`
+	// The run was cut short by the engine's Ctrl-C or SIGTERM: step is
+	// where it stopped, before the step the command asked for.
+	Interrupted   bool `protobuf:"varint,7,opt,name=interrupted,proto3" json:"interrupted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1089,6 +1095,13 @@ func (x *Ran) GetData() *Data {
 		return x.Data
 	}
 	return nil
+}
+
+func (x *Ran) GetInterrupted() bool {
+	if x != nil {
+		return x.Interrupted
+	}
+	return false
 }
 
 // Data holds what was recorded in steps [first_step, end_step).
@@ -1368,7 +1381,7 @@ const file_proto_serve_proto_rawDesc = "" +
 	"\n" +
 	"neuron_ids\x18\x04 \x03(\rR\tneuronIds\x12\x14\n" +
 	"\x05every\x18\x05 \x01(\rR\x05every\x12\x18\n" +
-	"\ainitial\x18\x06 \x03(\x02R\ainitial\"\xcc\x01\n" +
+	"\ainitial\x18\x06 \x03(\x02R\ainitial\"\xee\x01\n" +
 	"\x03Ran\x12\x12\n" +
 	"\x04step\x18\x01 \x01(\x04R\x04step\x12\x17\n" +
 	"\atime_ms\x18\x02 \x01(\x01R\x06timeMs\x12+\n" +
@@ -1376,7 +1389,8 @@ const file_proto_serve_proto_rawDesc = "" +
 	"\vsim_seconds\x18\x04 \x01(\x01R\n" +
 	"simSeconds\x12%\n" +
 	"\x0ereplay_seconds\x18\x05 \x01(\x01R\rreplaySeconds\x12#\n" +
-	"\x04data\x18\x06 \x01(\v2\x0f.myelin.v1.DataR\x04data\"\xac\x01\n" +
+	"\x04data\x18\x06 \x01(\v2\x0f.myelin.v1.DataR\x04data\x12 \n" +
+	"\vinterrupted\x18\a \x01(\bR\vinterrupted\"\xac\x01\n" +
 	"\x04Data\x12\x1d\n" +
 	"\n" +
 	"first_step\x18\x01 \x01(\x04R\tfirstStep\x12\x19\n" +

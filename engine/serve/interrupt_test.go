@@ -137,6 +137,9 @@ func TestServeInterruptsRun(t *testing.T) {
 		t.Errorf("reply error %q, want \"run: interrupted at step ...\"", rep.GetError())
 	}
 	ran := rep.GetRan()
+	if !ran.GetInterrupted() {
+		t.Error("the interrupted run's Ran does not say interrupted")
+	}
 	if ran.GetStep() == 0 || ran.GetData().GetEndStep() != ran.GetStep() || len(ran.GetData().GetSpikeIds()) == 0 {
 		t.Errorf("interrupted run reports step %d, data to step %d with %d spikes; want the state and data reached",
 			ran.GetStep(), ran.GetData().GetEndStep(), len(ran.GetData().GetSpikeIds()))

@@ -160,6 +160,7 @@ func (e *Engine) handle(ctx context.Context, c *myelinpb.Command) (rep *myelinpb
 		rep := &myelinpb.Reply{Kind: &myelinpb.Reply_Ran{Ran: ran}}
 		if err != nil {
 			rep.Error = "run: " + err.Error()
+			ran.Interrupted = true
 		}
 		if k.Run.GetRead() {
 			d, rerr := e.Read()

@@ -9,7 +9,14 @@ import serve_pb2
 
 
 class EngineError(RuntimeError):
-    """A command was refused or failed; the message names command and field."""
+    """A command was refused or failed; the message names command and field.
+    reply is the engine's whole reply: for a run interrupted by the engine's
+    Ctrl-C it still holds the steps that ran (reply.ran, with
+    reply.ran.interrupted set)."""
+
+    def __init__(self, message, reply=None):
+        super().__init__(message)
+        self.reply = reply
 
 
 def find_binary(backend="cpu"):
@@ -106,7 +113,7 @@ class Client:
         if rep.id != self._id:
             raise EngineError("reply %d to command %d" % (rep.id, self._id))
         if rep.error:
-            raise EngineError(rep.error)
+            raise EngineError(rep.error, rep)
         return rep
 
     def load(self, network, backend="cpu", threads=0):
