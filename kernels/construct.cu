@@ -782,7 +782,7 @@ extern "C" __global__ void myelin_construct_drawn_sums_pre(const __grid_constant
         double x = myelin_construct_walk(pos, b->t_mag, n, b->abs[p->post_first + t], [&](unsigned c) {
             return c + 1 < b->n_chunks ? b->t_start[b->chunk[c + 1]] : ~0ull;
         });
-        if (threadIdx.x == 0) {
+        if (threadIdx.x == 0 && n > 0) { // n == 0: no barrier in the walk, and nothing to add
             b->abs[p->post_first + t] = x;
         }
     }

@@ -22,10 +22,10 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 	fs := pflag.NewFlagSet("analyze", pflag.ContinueOnError)
 	rasterPath := fs.String("raster", "", "draw a spike raster to `FILE` (.png, .svg or .pdf; large networks are subsampled)")
 	ratesPath := fs.String("rates", "", "draw the population rates over time to `FILE` (.png, .svg or .pdf)")
-	binMs := fs.Float64("bin", 5, fmt.Sprintf("bin width of the --rates figure in `ms`, at least the stream's dt; beyond %d points a line (fewer with many populations), each line goes through the lowest and highest rate of every group of bins, so that peaks stay drawn", analysis.MaxLinePoints))
+	binMs := fs.Float64("bin", 5, fmt.Sprintf("bin width of the --rates figure in `ms`, at least the stream's dt (the default widens to dt); beyond %d points a line (fewer with many populations), each line goes through the lowest and highest rate of every group of bins, so that peaks stay drawn", analysis.MaxLinePoints))
 	spectrumPath := fs.String("spectrum", "", "draw the power spectrum of each population's rate to `FILE` (gamma of a ping run, say)")
 	bumpPath := fs.String("bump", "", "draw the decoded bump position of each population over time to `FILE` (neuron i of n at 360°·i/n: for ring populations)")
-	bumpBin := fs.Float64("bump-bin", 50, "bin width of the --bump figure in `ms`, at least the stream's dt")
+	bumpBin := fs.Float64("bump-bin", 50, "bin width of the --bump figure in `ms`, at least the stream's dt (the default widens to dt)")
 	afterMs := fs.Float64("after", 0, "leave out the first `ms` of the run (an initial transient) from the statistics and figures; less than the run's length")
 	bumpEvery := fs.Float64("bump-every", 100, "for rate (ring) populations sampled whole: print the decoded bump position every `ms`")
 	maxNeurons := fs.Int("max-neurons", analysis.DefaultMaxNeurons, "most neurons the raster shows")
@@ -60,7 +60,8 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 	go func() {
 		defer src.Close()
 		done <- analyzeStream(e.stdout, name, ctxReader{ctx, src}, *afterMs, *binMs, *bumpEvery, *maxNeurons, *pairs,
-			figurePaths{raster: *rasterPath, rates: *ratesPath, spectrum: *spectrumPath, bump: *bumpPath, bumpBinMs: *bumpBin}, hopfieldOpts{*overlapBin, *overlapsPath})
+			figurePaths{raster: *rasterPath, rates: *ratesPath, spectrum: *spectrumPath, bump: *bumpPath, bumpBinMs: *bumpBin,
+				binSet: fs.Changed("bin"), bumpBinSet: fs.Changed("bump-bin")}, hopfieldOpts{*overlapBin, *overlapsPath})
 	}()
 	select {
 	case err := <-done:
@@ -92,6 +93,19 @@ func (c ctxReader) Read(p []byte) (int, error) {
 type figurePaths struct {
 	raster, rates, spectrum, bump string
 	bumpBinMs                     float64
+	// binSet and bumpBinSet: --bin and --bump-bin were given. A default
+	// bin narrower than the stream's dt widens to dt; a given one is
+	// refused.
+	binSet, bumpBinSet bool
+}
+
+// figureBin returns the bin a figure uses: binMs, widened to the stream's
+// dt when the user did not choose it.
+func figureBin(run analysis.Run, binMs float64, set bool) float64 {
+	if !set {
+		return max(binMs, run.DtMs)
+	}
+	return binMs
 }
 
 func analyzeStream(w io.Writer, name string, src io.Reader, afterMs, binMs, bumpEvery float64, maxNeurons, pairs int, fig figurePaths, hop hopfieldOpts) error {
@@ -152,17 +166,19 @@ func analyzeStream(w io.Writer, name string, src io.Reader, afterMs, binMs, bump
 			}{
 				{fig.raster, func() error { return analysis.Raster(run, fig.raster, analysis.PlotOptions{MaxNeurons: maxNeurons}) }},
 				{fig.rates, func() error {
-					if err := checkBin(run, "--bin", binMs); err != nil {
+					bin := figureBin(run, binMs, fig.binSet)
+					if err := checkBin(run, "--bin", bin); err != nil {
 						return fmt.Errorf("rates %s: %w", fig.rates, err)
 					}
-					return analysis.Rates(run, fig.rates, binMs)
+					return analysis.Rates(run, fig.rates, bin)
 				}},
 				{fig.spectrum, func() error { return analysis.SpectrumPlot(run, fig.spectrum) }},
 				{fig.bump, func() error {
-					if err := checkBin(run, "--bump-bin", fig.bumpBinMs); err != nil {
+					bin := figureBin(run, fig.bumpBinMs, fig.bumpBinSet)
+					if err := checkBin(run, "--bump-bin", bin); err != nil {
 						return fmt.Errorf("bump %s: %w", fig.bump, err)
 					}
-					return analysis.BumpPlot(run, fig.bump, fig.bumpBinMs)
+					return analysis.BumpPlot(run, fig.bump, bin)
 				}},
 			} {
 				if f.path == "" {

@@ -146,3 +146,20 @@ func TestAnalyzeAfterPastEnd(t *testing.T) {
 		t.Errorf("--after 199.9: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// A stream whose dt (6 ms) is wider than the default --bin (5 ms) draws
+// its rates at dt: only a bin the user gives is refused.
+func TestAnalyzeDefaultBinWidensToDt(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "coarse.myelin")
+	if code, _, errOut := cli(context.Background(), "run", "brunel", "--set", "n=1000", "--dt", "6", "--duration", "600", "--backend", "cpu", "-q", "-o", path); code != 0 {
+		t.Fatalf("run --dt 6: exit %d, %s", code, errOut)
+	}
+	png := filepath.Join(dir, "rates.png")
+	if code, out, errOut := cli(context.Background(), "analyze", path, "--rates", png); code != 0 || !strings.Contains(out, "wrote "+png) {
+		t.Errorf("default --bin at dt 6 ms: exit %d, %s %s", code, out, errOut)
+	}
+	if code, _, errOut := cli(context.Background(), "analyze", path, "--rates", png, "--bin", "5"); code != 1 || !strings.Contains(errOut, "narrower than the stream's dt 6 ms") {
+		t.Errorf("--bin 5 at dt 6 ms: exit %d, %s; want it refused", code, errOut)
+	}
+}

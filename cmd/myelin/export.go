@@ -62,7 +62,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		if err := checkNotInput(*out, src, name); err != nil {
 			return err
 		}
-		if of, err = createOut(*out); err != nil {
+		if of, err = createOut(ctx, *out); err != nil {
 			return err
 		}
 		defer of.discard()

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
 )
 
 // partialSuffix ends the name of the temporary file a command writes before
@@ -21,11 +25,15 @@ const partialPattern = "FILE.*" + partialSuffix
 // the command keeps its output (close(true)); a command refused or failed
 // before that leaves FILE as it was. Two commands writing the same FILE at
 // once never share a temporary file: each renames a complete file of its
-// own, and the last rename wins. An existing FILE that is not a regular
-// file (a character device such as /dev/null, a FIFO, a socket) is opened
-// and written directly, with no temporary file and no rename.
+// own, and the last rename wins. A FILE that is a symbolic link has its
+// target replaced (the link stays), with the target's permissions. An
+// existing FILE that is not a regular file (a character device such as
+// /dev/null, a FIFO, a socket), and any FILE under /dev or /proc (such as
+// /dev/stdout redirected to a file), is opened and written directly, with
+// no temporary file and no rename.
 type outFile struct {
-	path    string
+	path    string // FILE as given
+	dest    string // what the temporary file replaces: FILE, or its link's target
 	partial string // the temporary file; "" when FILE is written directly
 	f       *os.File
 }
@@ -39,26 +47,84 @@ func checkOut(path string) error {
 	return nil
 }
 
-// createOut opens --out path for writing: a new temporary file beside it,
-// or path itself when it exists and is not a regular file.
-func createOut(path string) (*outFile, error) {
-	st, err := os.Stat(path)
+// sameFile reports whether paths a and b name one existing file (under
+// any names: links, hard links).
+func sameFile(a, b string) bool {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
+}
+
+// createOut opens --out path for writing: a new temporary file beside it
+// (beside its link's target), or path itself when it exists and is not a
+// regular file or lies under /dev or /proc. Opening a FIFO waits for its
+// reader until ctx is done.
+func createOut(ctx context.Context, path string) (*outFile, error) {
+	dest := path
+	if t, err := filepath.EvalSymlinks(path); err == nil {
+		dest = t
+	}
+	st, err := os.Stat(dest)
 	switch {
 	case err == nil && st.IsDir():
 		return nil, fmt.Errorf("--out %s is a folder; give a file name", path)
-	case err == nil && !st.Mode().IsRegular():
-		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	case err == nil && (!st.Mode().IsRegular() || systemPath(path) || systemPath(dest)):
+		f, err := openDirect(ctx, path, st.Mode())
 		if err != nil {
 			return nil, fmt.Errorf("--out %s (%s): %w", path, fileKind(st.Mode()), err)
 		}
-		return &outFile{path: path, f: f}, nil
+		return &outFile{path: path, dest: path, f: f}, nil
 	}
-	f, err := createPartial(path)
+	f, err := createPartial(dest)
 	if err != nil {
 		return nil, fmt.Errorf("--out %s: %w", path, err)
 	}
-	return &outFile{path: path, partial: f.Name(), f: f}, nil
+	if st != nil {
+		// The replacement keeps the old file's permissions.
+		if err := f.Chmod(st.Mode().Perm()); err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			return nil, fmt.Errorf("--out %s: %w", path, err)
+		}
+	}
+	return &outFile{path: path, dest: dest, partial: f.Name(), f: f}, nil
 }
+
+// systemPath reports whether path lies under /dev or /proc, whose files are
+// never replaced, only written.
+func systemPath(path string) bool {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return false
+	}
+	return strings.HasPrefix(abs, "/dev/") || strings.HasPrefix(abs, "/proc/")
+}
+
+// openDirect opens an existing file of mode m for writing as it is. A FIFO
+// is opened without blocking, again every fifoPoll while it has no reader,
+// so that ctx (Ctrl-C) can stop the wait.
+func openDirect(ctx context.Context, path string, m os.FileMode) (*os.File, error) {
+	if m&os.ModeNamedPipe == 0 {
+		return os.OpenFile(path, os.O_WRONLY, 0)
+	}
+	for {
+		f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+		if !errors.Is(err, syscall.ENXIO) {
+			return f, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("no reader came before the interrupt: %w", ctx.Err())
+		case <-time.After(fifoPoll):
+		}
+	}
+}
+
+// fifoPoll is how often openDirect tries a FIFO that has no reader yet.
+const fifoPoll = 50 * time.Millisecond
 
 // createPartial creates a new file named after path, path.<random>.partial,
 // in path's folder; it never opens an existing file. Unlike os.CreateTemp
@@ -141,7 +207,7 @@ func (o *outFile) close(keep bool) error {
 		err = cerr
 	}
 	if err == nil && keep {
-		err = os.Rename(o.partial, o.path)
+		err = os.Rename(o.partial, o.dest)
 	}
 	if err != nil {
 		return fmt.Errorf("--out %s: %w", o.path, errors.Join(err, fmt.Errorf("%s is as it was; the output is in %s", o.path, o.partial)))

@@ -137,12 +137,12 @@ func TestExportCutInputKeepsOutput(t *testing.T) {
 func TestCreateOutOwnPartial(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "cc.myelin")
-	a, err := createOut(path)
+	a, err := createOut(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.discard()
-	b, err := createOut(path)
+	b, err := createOut(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -416,5 +416,63 @@ func TestExportInterrupted(t *testing.T) {
 	}
 	if p := partials(t, dir); len(p) > 0 {
 		t.Errorf("temporary files left behind: %v", p)
+	}
+}
+
+// An --out that is a symbolic link keeps being one: the link's target is
+// replaced, with the target's permissions (0600 stays 0600).
+func TestCreateOutThroughLink(t *testing.T) {
+	dir := t.TempDir()
+	real, link := filepath.Join(dir, "real.csv"), filepath.Join(dir, "link.csv")
+	if err := os.WriteFile(real, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real.csv", link); err != nil {
+		t.Fatal(err)
+	}
+	o, err := createOut(context.Background(), link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(o.f, "new"); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.close(true); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("%s after the write: %v (%v); want it still a link", link, st.Mode(), err)
+	}
+	if got, _ := os.ReadFile(real); string(got) != "new" {
+		t.Errorf("the link's target holds %q, want the new output", got)
+	}
+	if st, err := os.Stat(real); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("the target's mode %v (%v), want 0600 kept", st.Mode(), err)
+	}
+	if p := partials(t, dir); len(p) > 0 {
+		t.Errorf("temporary files left behind: %v", p)
+	}
+}
+
+// Opening a FIFO with no reader waits for one, but Ctrl-C (the context)
+// ends the wait at once.
+func TestCreateOutFIFOInterrupted(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "ff")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skip("no FIFO:", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start := time.Now()
+	o, err := createOut(ctx, fifo)
+	if err == nil {
+		o.discard()
+		t.Fatal("a FIFO without a reader opened")
+	}
+	if d := time.Since(start); d > 5*time.Second || !strings.Contains(err.Error(), "a FIFO") {
+		t.Errorf("after %v: %v; want a prompt error naming the FIFO", d, err)
+	}
+	if st, err := os.Lstat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the FIFO became %v (%v)", st.Mode(), err)
 	}
 }

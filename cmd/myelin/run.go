@@ -50,6 +50,9 @@ func cmdRun(ctx context.Context, e *env, args []string) (err error) {
 		if err := checkOut(*out); err != nil {
 			return &exitError{2, err}
 		}
+		if sameFile(*out, fs.Arg(0)) {
+			return &exitError{2, fmt.Errorf("--out %s is the spec %s itself: the run would replace it; give another file", *out, fs.Arg(0))}
+		}
 	}
 	mode, err := delivery.mode()
 	if err != nil {
@@ -114,7 +117,7 @@ func cmdRun(ctx context.Context, e *env, args []string) (err error) {
 	case "-":
 		sink, info = e.stdout, e.stderr
 	default:
-		if of, err = createOut(*out); err != nil {
+		if of, err = createOut(ctx, *out); err != nil {
 			return err
 		}
 		defer of.discard()

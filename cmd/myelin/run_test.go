@@ -356,3 +356,29 @@ func TestRunInterruptedBuild(t *testing.T) {
 		t.Errorf("--out file after an interrupted build: %q, %v; want it untouched", got, err)
 	}
 }
+
+// A run whose --out is its own spec file (under any name) is refused: it
+// would replace the spec with the stream.
+func TestRunRefusesOutOverSpec(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join("..", "..", "engine", "spec", "testdata", "brunel.textproto"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, link := filepath.Join(dir, "net.textproto"), filepath.Join(dir, "out.myelin")
+	if err := os.WriteFile(spec, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(spec, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{spec, link} {
+		code, _, errOut := myelinEnv(context.Background(), &env{}, "run", spec, "--duration", "10", "-q", "-o", out)
+		if code != 2 || !strings.Contains(errOut, "is the spec") {
+			t.Errorf("-o %s: exit %d, %q; want 2 and the spec named", out, code, errOut)
+		}
+		if got, _ := os.ReadFile(spec); !bytes.Equal(got, src) {
+			t.Errorf("-o %s: the spec file changed", out)
+		}
+	}
+}

@@ -23,12 +23,17 @@ const longMs = 1e7
 // cancelAfter cancels the returned context after d and records when.
 func cancelAfter(d time.Duration) (context.Context, *atomic.Int64) {
 	ctx, cancel := context.WithCancel(context.Background())
+	return ctx, cancelIn(cancel, d)
+}
+
+// cancelIn calls cancel after d, recording when in the returned value.
+func cancelIn(cancel context.CancelFunc, d time.Duration) *atomic.Int64 {
 	var at atomic.Int64
 	time.AfterFunc(d, func() {
 		at.Store(time.Now().UnixNano())
 		cancel()
 	})
-	return ctx, &at
+	return &at
 }
 
 // sinceCancel is the time from the cancellation recorded in at to now.
@@ -112,7 +117,8 @@ func TestRunContextCancelledBefore(t *testing.T) {
 // serve`) cuts a run short: its reply holds the state reached and the data
 // asked for, with an error saying it was interrupted, and Serve ends.
 func TestServeInterruptsRun(t *testing.T) {
-	ctx, at := cancelAfter(300 * time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	cr, cw := io.Pipe()
 	rr, rw := io.Pipe()
 	done := make(chan error, 1)
@@ -129,6 +135,7 @@ func TestServeInterruptsRun(t *testing.T) {
 	if rep := c.call(&myelinpb.Command{Kind: &myelinpb.Command_Load{Load: &myelinpb.LoadCommand{Spec: spec, Threads: 1}}}); rep.GetError() != "" {
 		t.Fatal(rep.GetError())
 	}
+	at := cancelIn(cancel, 300*time.Millisecond) // once loaded, however long that took
 	rep := c.call(&myelinpb.Command{Kind: &myelinpb.Command_Run{Run: &myelinpb.RunCommand{DurationMs: longMs, Read: true}}})
 	if d := sinceCancel(t, at); d > 2*time.Second {
 		t.Errorf("reply came %v after the interrupt, want < 2 s", d)

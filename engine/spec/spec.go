@@ -128,20 +128,21 @@ func ParseNamed(name string, data []byte, enc Encoding) (*myelinpb.Network, erro
 // 1 GiB takes about 20 s and 2.5 GB.
 const MaxFileBytes = 1 << 30
 
-// maxFileBytes is the cap ParseFile applies: MaxFileBytes, lowered by
-// tests.
-var maxFileBytes int64 = MaxFileBytes
-
 // ParseFile reads and decodes the spec file at path, choosing the encoding
 // by extension (see EncodingForPath). Errors name the file. A file larger
 // than MaxFileBytes is refused: a regular file before it is read, anything
 // else (a pipe, a device) once that much has been read from it.
 func ParseFile(path string) (*myelinpb.Network, error) {
+	return parseFileLimit(path, MaxFileBytes)
+}
+
+// parseFileLimit is ParseFile with a cap of limit bytes.
+func parseFileLimit(path string, limit int64) (*myelinpb.Network, error) {
 	enc, err := EncodingForPath(path)
 	if err != nil {
 		return nil, err
 	}
-	data, err := readFile(path, maxFileBytes)
+	data, err := readFile(path, limit)
 	if err != nil {
 		return nil, fmt.Errorf("reading spec: %w", err)
 	}

@@ -93,9 +93,9 @@ func (e *ValidationError) Unwrap() []error {
 // object, the field, the bad value and what is allowed. Fields that
 // ApplyDefaults would have set but are unset are reported as such.
 //
-// What it checks: dt_ms in [MinDtMs, MaxDtMs]; duration_ms 0 (no fixed length:
-// a network that myelin serve runs on command; ValidateRun refuses it) or
-// at least one step of dt_ms, and at most MaxSteps steps; names printable
+// What it checks: dt_ms in [MinDtMs, MaxDtMs]; duration_ms finite, >= 0
+// and at most MaxSteps steps (myelin serve runs a network on command,
+// whatever its duration; ValidateRun also wants at least one step); names printable
 // (no control or other non-graphic character) and not only white space,
 // population names free of ',' and '@' and phase names of ',' (the
 // command line's separators); at least one population, names non-empty
@@ -113,7 +113,8 @@ func Validate(n *myelinpb.Network) error { return validate(n, false) }
 
 // ValidateRun is Validate for a network that is run for its duration_ms in
 // one go (myelin run and plan, Load, the built-in models): it also refuses
-// duration_ms = 0, which would run no step and report the run complete.
+// a duration_ms shorter than one step of dt_ms (0 included), which would
+// run no step and report the run complete.
 func ValidateRun(n *myelinpb.Network) error { return validate(n, true) }
 
 func validate(n *myelinpb.Network, run bool) error {
@@ -166,7 +167,7 @@ func (v *validator) network() {
 		v.add("", "duration_ms", "", "not set (ApplyDefaults sets it)")
 	case !finite(*d) || *d < 0:
 		v.add("", "duration_ms", fnum(*d), "must be finite and >= 0")
-	case v.dt > 0 && *d < v.dt && (*d > 0 || v.run):
+	case v.run && v.dt > 0 && *d < v.dt:
 		v.add("", "duration_ms", fnum(*d), fmt.Sprintf("must be at least one step of dt_ms = %s (a shorter run simulates nothing)", fnum(v.dt)))
 	case v.dt > 0 && *d/v.dt > MaxSteps:
 		v.add("", "duration_ms", fnum(*d), fmt.Sprintf("is %.4g steps of dt_ms = %s: must be at most 2^40 steps", *d/v.dt, fnum(v.dt)))
