@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -126,6 +127,11 @@ func (s *specFlags) loadNow(fs *pflag.FlagSet, arg string) (*myelinpb.Network, e
 		net.Recording = &myelinpb.Recording{}
 	}
 	if fs.Changed("record") {
+		// An empty list would mean every population, the opposite of what
+		// --record '' seems to ask.
+		if len(s.record) == 0 || slices.Contains(s.record, "") {
+			return nil, &exitError{2, fmt.Errorf("--record %q: name the populations to record (without --record, all are)", strings.Join(s.record, ","))}
+		}
 		net.Recording.Spikes = s.record
 	}
 	for _, smp := range s.sample {

@@ -182,3 +182,17 @@ func TestRunRefusesBadSpecs(t *testing.T) {
 		t.Errorf("--duration 0.05: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// --record '' (or an empty name in the list) is refused: an empty list
+// would record every population, the opposite of what it seems to ask.
+func TestRecordEmptyRefused(t *testing.T) {
+	for _, v := range []string{"", "E,", ",I"} {
+		code, _, errOut := cli(context.Background(), "plan", "brunel", "--record", v)
+		if code != 2 || !strings.Contains(errOut, "--record") {
+			t.Errorf("--record %q: exit %d, %q; want 2 naming --record", v, code, errOut)
+		}
+	}
+	if code, _, errOut := cli(context.Background(), "plan", "brunel", "--record", "E"); code != 0 {
+		t.Errorf("--record E: exit %d, %s", code, errOut)
+	}
+}

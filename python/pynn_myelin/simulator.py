@@ -2,6 +2,8 @@
 session (`myelin serve`) that runs it, and the routing of recorded data and
 between-run changes to the engine."""
 
+import math
+
 from pyNN import common
 
 from . import client as _client
@@ -121,6 +123,8 @@ class State(common.control.BaseState):
         self.run_until(self.t + simtime)
 
     def run_until(self, tstop):
+        if not math.isfinite(tstop):
+            raise ValueError("run until %r ms: the time must be a finite number of ms" % (tstop,))
         if self.lost:
             raise _client.EngineError(
                 "the engine lost the simulation after an error (see above); call reset() to start again")

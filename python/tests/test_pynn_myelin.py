@@ -95,6 +95,15 @@ def test_labels_the_engine_refuses_are_cleaned(fresh):
     sim.run(1.0)  # the engine accepts them
 
 
+def test_run_needs_a_finite_time(fresh):
+    sim.Population(2, sim.IF_curr_exp())
+    for t in (float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="finite number of ms"):
+            sim.run(t)
+    sim.run(1.0)
+    assert sim.get_current_time() == pytest.approx(1.0)
+
+
 def test_slow_receptor_in_engine_units(fresh):
     exp = sim.Population(2, sim.IF_curr_exp(tau_syn_slow=80.0), label="exp")
     cond = sim.Population(2, sim.IF_cond_exp(tau_syn_slow=60.0, e_rev_slow=-5.0), label="cond")
