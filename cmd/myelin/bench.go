@@ -29,6 +29,10 @@ type benchRow struct {
 	// to its last run (0: not measurable here); device the backend's
 	// device memory (0: none, the CPU backend).
 	peakHost, device uint64
+	// partial, when not empty, says why the figures are not those of
+	// every run asked for (an interrupt): the row is still printed,
+	// marked with it.
+	partial string
 }
 
 // deviceMemory is implemented by backends that hold the network in device
@@ -42,7 +46,8 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	fs := pflag.NewFlagSet("bench", pflag.ContinueOnError)
 	backendName := fs.String("backend", "cpu", "auto | cpu | cuda")
 	threads := registerThreads(fs, "CPU threads")
-	set := fs.StringToString("set", nil, "parameters for every model, e.g. --set duration_ms=500")
+	set := map[string]string{}
+	setFlagVar(fs, &set, "parameters for every model, e.g. --set duration_ms=500 (a key once in each --set; a later --set and MODEL:k=v override)")
 	repeat := fs.Int("repeat", 1, "runs per model (the network is built once); the fastest simulation is reported")
 	markdown := fs.Bool("markdown", false, "print a markdown table (for bench/RESULTS.md)")
 	delivery := registerDelivery(fs)
@@ -70,16 +75,24 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	opts := &benchOptions{backend: *backendName, threads: *threads, repeat: *repeat, delivery: mode, args: args}
 	var rows []benchRow
 	for _, arg := range names {
-		row, handed, err := benchArg(ctx, e, arg, *set, opts)
+		row, handed, err := benchArg(ctx, e, arg, set, opts)
 		if err != nil {
 			// The models measured before the error (a bad argument, an
-			// interrupt, a time limit) are still printed.
+			// interrupt, a time limit) are still printed, and what was
+			// measured of this one, marked.
+			if row.partial != "" {
+				rows = append(rows, row)
+			}
+			err = fmt.Errorf("%s: %w", arg, err)
 			if len(rows) > 0 {
 				if werr := write(e.stdout, rows); werr != nil {
-					return fmt.Errorf("%s: %w (and writing the finished rows: %v)", arg, err, werr)
+					err = fmt.Errorf("%w (and writing the finished rows: %v)", err, werr)
 				}
 			}
-			return fmt.Errorf("%s: %w", arg, err)
+			if ctx.Err() != nil || errors.Is(err, sim.ErrInterrupted) {
+				return &exitError{130, err} // as run: interrupted
+			}
+			return err
 		}
 		if handed { // myelin-cuda ran the whole command
 			return nil
@@ -108,6 +121,9 @@ func benchArg(ctx context.Context, e *env, arg string, common map[string]string,
 	}
 	row, handed, err := benchModel(ctx, e, name, params, o)
 	row.model = arg
+	if row.partial != "" {
+		row.model += " (" + row.partial + ")"
+	}
 	return row, handed, err
 }
 
@@ -130,7 +146,7 @@ func benchModel(ctx context.Context, e *env, name string, params map[string]stri
 	// that cannot fit is refused before anything is allocated; a GPU
 	// backend checks its device at Load.
 	if o.backend != "cuda" {
-		if err := checkFits(plan.Estimate(s, threadCount(threads))); err != nil {
+		if err := checkFits(plan.Estimate(s, planThreads(s, threads))); err != nil {
 			return best, false, err
 		}
 	}
@@ -138,6 +154,11 @@ func benchModel(ctx context.Context, e *env, name string, params map[string]stri
 	net, err := network.BuildContext(ctx, s, network.Options{Threads: threads})
 	if err != nil {
 		return best, false, err
+	}
+	peak := func() {
+		if p, ok := peakRSS(); ok && measured {
+			best.peakHost = p
+		}
 	}
 	for r := 0; r < o.repeat; r++ {
 		be, note, err := e.chooseBackend(ctx, "bench", o.backend, threads, o.args)
@@ -164,6 +185,18 @@ func benchModel(ctx context.Context, e *env, name string, params map[string]stri
 			err = fmt.Errorf("backend %s: close: %w", be.Name(), cerr)
 		}
 		if err != nil {
+			// Interrupted: the runs that finished give the row; without
+			// one, the interrupted run's own figures (its status says so).
+			if errors.Is(err, sim.ErrInterrupted) {
+				switch {
+				case r > 0:
+					best.partial = fmt.Sprintf("interrupted: best of %d of %d runs", r, o.repeat)
+				case res != nil && res.Describe != "" && res.Steps > 0:
+					best.figures = newFigures(net, res)
+					best.partial = "interrupted part way"
+				}
+				peak()
+			}
 			return best, false, err
 		}
 		f := newFigures(net, res)
@@ -171,9 +204,7 @@ func benchModel(ctx context.Context, e *env, name string, params map[string]stri
 			best.figures = f
 		}
 	}
-	if peak, ok := peakRSS(); ok && measured {
-		best.peakHost = peak
-	}
+	peak()
 	return best, false, nil
 }
 
@@ -185,11 +216,18 @@ func modelArg(arg string, common map[string]string) (string, map[string]string, 
 		params[k] = v
 	}
 	if rest != "" {
+		// The argument's own values override --set's; within it, each
+		// key once.
+		own := map[string]string{}
 		for _, kv := range strings.Split(rest, ",") {
 			k, v, ok := strings.Cut(kv, "=")
 			if !ok {
 				return "", nil, &exitError{2, fmt.Errorf("model %q: parameter %q: want k=v", arg, kv)}
 			}
+			if old, dup := own[k]; dup {
+				return "", nil, &exitError{2, fmt.Errorf("model %q: parameter %s given twice (%s=%s and %s=%s): give each once", arg, k, k, old, k, v)}
+			}
+			own[k] = v
 			params[k] = v
 		}
 	}
@@ -215,6 +253,8 @@ func countEvents(net *network.Network, res *sim.Result) (spikes, events uint64) 
 	return spikes, events
 }
 
+// writeBenchTable writes rows as an aligned table and returns the first
+// write error (tabwriter keeps the rows until Flush, which writes them).
 func writeBenchTable(w io.Writer, rows []benchRow) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "model\tneurons\tsynapses\tbuild\tload\tsimulation\tbio\treal-time factor\tspikes/s\tevents/s\tµs/step\tpeak host MiB\tdevice MiB\tstatus\tbackend\t")
@@ -223,16 +263,25 @@ func writeBenchTable(w io.Writer, rows []benchRow) error {
 			r.build.Round(time.Millisecond), r.load.Round(time.Millisecond), r.simulate.Round(time.Millisecond), r.bioSeconds,
 			r.realTime(), r.rate(r.spikes), r.rate(r.events), r.perStep(), mib(r.peakHost), mib(r.device), r.status, r.backend)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("writing the table: %w", err)
+	}
+	return nil
 }
 
+// writeBenchMarkdown writes rows as a markdown table, in one write whose
+// error it returns.
 func writeBenchMarkdown(w io.Writer, rows []benchRow) error {
-	fmt.Fprintf(w, "| model | neurons | synapses | build (s) | load (s) | simulation (s) | biological (s) | real-time factor | spikes/s | synaptic events/s | µs/step | peak host (MiB) | device (MiB) | status | backend |\n")
-	fmt.Fprintf(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n")
+	var b strings.Builder
+	fmt.Fprintf(&b, "| model | neurons | synapses | build (s) | load (s) | simulation (s) | biological (s) | real-time factor | spikes/s | synaptic events/s | µs/step | peak host (MiB) | device (MiB) | status | backend |\n")
+	fmt.Fprintf(&b, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n")
 	for _, r := range rows {
-		fmt.Fprintf(w, "| %s | %d | %d | %.3f | %.3f | %.3f | %.3g | %s | %s | %s | %s | %s | %s | %s | %s (%s) |\n", r.model, r.neurons, r.synapses,
+		fmt.Fprintf(&b, "| %s | %d | %d | %.3f | %.3f | %.3f | %.3g | %s | %s | %s | %s | %s | %s | %s | %s (%s) |\n", r.model, r.neurons, r.synapses,
 			r.build.Seconds(), r.load.Seconds(), r.simulate.Seconds(), r.bioSeconds, r.realTime(),
 			r.rate(r.spikes), r.rate(r.events), r.perStep(), mib(r.peakHost), mib(r.device), r.status, r.backend, runtime.Version())
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("writing the table: %w", err)
 	}
 	return nil
 }

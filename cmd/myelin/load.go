@@ -29,7 +29,7 @@ type specFlags struct {
 }
 
 func (s *specFlags) register(fs *pflag.FlagSet) {
-	fs.StringToStringVar(&s.set, "set", nil, "built-in model parameters, e.g. --set n=100000,regime=sr (see 'myelin models')")
+	setFlagVar(fs, &s.set, "built-in model parameters, e.g. --set n=100000,regime=sr (see 'myelin models'; a key once in each --set; a later --set overrides)")
 	fs.Var((*msFlag)(&s.duration), "duration", "biological time to simulate: 1000, 1000ms or 1s (a plain number is in ms; default: the model's)")
 	fs.Var((*msFlag)(&s.dt), "dt", "integration step: 0.1, 0.1ms or 100us (a plain number is in ms; default: the model's, usually 0.1). Delays are whole steps, at least one: with a dt larger than a delay, that delay becomes one step of dt")
 	fs.Uint64Var(&s.seed, "seed", 0, "random seed (default: the model's)")

@@ -183,7 +183,7 @@ func TestRunRefusesBadSpecs(t *testing.T) {
 	}
 }
 
-// --record '' (or an empty name in the list) is refused: an empty list
+// --record ” (or an empty name in the list) is refused: an empty list
 // would record every population, the opposite of what it seems to ask.
 func TestRecordEmptyRefused(t *testing.T) {
 	for _, v := range []string{"", "E,", ",I"} {

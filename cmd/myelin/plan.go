@@ -6,6 +6,7 @@ import (
 	"runtime"
 
 	"github.com/myelin-sim/myelin/engine/plan"
+	myelinpb "github.com/myelin-sim/myelin/proto"
 	"github.com/spf13/pflag"
 )
 
@@ -27,9 +28,13 @@ func cmdPlan(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	p := plan.Estimate(s, threadCount(*threads))
+	used := planThreads(s, *threads)
+	p := plan.Estimate(s, used)
 	if err := p.Write(e.stdout); err != nil {
 		return err
+	}
+	if t := threadCount(*threads); t > used {
+		fmt.Fprintf(e.stdout, "threads: %d asked, %d planned: a build or a CPU run uses at most one thread per neuron\n", t, used)
 	}
 	if avail, ok := plan.AvailableMemory(); ok {
 		fit := "fits"
@@ -46,6 +51,19 @@ func threadCount(t int) int {
 		return runtime.GOMAXPROCS(0)
 	}
 	return t
+}
+
+// planThreads returns the threads a build or a CPU run of s uses when
+// asked for t (0: all cores): at most one per neuron, as the CPU backend
+// splits its step loop and the builder its units of work (engine/cpu,
+// engine/network), so that a plan does not count per-thread parts for
+// threads that never run.
+func planThreads(s *myelinpb.Network, t int) int {
+	var neurons uint64
+	for _, p := range s.GetPopulations() {
+		neurons += uint64(p.GetSize())
+	}
+	return int(min(uint64(threadCount(t)), max(neurons, 1)))
 }
 
 // checkFits stops a run that would not fit in available memory, before

@@ -103,7 +103,7 @@ func cmdRun(ctx context.Context, e *env, args []string) (err error) {
 		fmt.Fprintln(e.stderr, note)
 	}
 	if be.Name() == "cpu" {
-		if err := checkFits(plan.Estimate(spec, threadCount(*threads))); err != nil {
+		if err := checkFits(plan.Estimate(spec, planThreads(spec, *threads))); err != nil {
 			return err
 		}
 	}
@@ -200,10 +200,14 @@ func registerThreads(fs *pflag.FlagSet, what string) *int {
 	return fs.Int("threads", 0, what+" (0, the default: all cores)")
 }
 
-// checkThreads refuses a negative --threads.
+// maxThreads bounds --threads: far more cores than any machine has, and
+// few enough that what the build keeps per thread asked for stays small.
+const maxThreads = 1 << 16
+
+// checkThreads refuses a negative --threads, or one over maxThreads.
 func checkThreads(n int) error {
-	if n < 0 {
-		return &exitError{2, fmt.Errorf("--threads %d: want 0 (all cores) or a positive count", n)}
+	if n < 0 || n > maxThreads {
+		return &exitError{2, fmt.Errorf("--threads %d: want 0 (all cores) or a count from 1 to %d", n, maxThreads)}
 	}
 	return nil
 }

@@ -56,8 +56,7 @@ func buildBrunel(v Values) (*myelinpb.Network, error) {
 	r.atLeast("g", g, 0, "inhibition relative to excitation; a negative g would make the I synapses excitatory")
 	r.atLeast("eta", eta, 0, "an external rate")
 	dur, seed := r.common()
-	nE := n * 4 / 5
-	nI := n - nE
+	nE, nI := splitEI(n)
 	cE := r.count("indegree", 1, max(1, nE/10))
 	procedural := r.count("procedural", 0, 0)
 	if r.err != nil {

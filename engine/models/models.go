@@ -63,9 +63,14 @@ func (r *reader) atLeast(name string, x, lo float64, why string) {
 	}
 }
 
-// count reads a whole number of at least lo; an empty value gives def.
+// count reads a whole number of at least lo; an empty value gives def
+// (a parameter whose default is derived from others), and fails when def
+// itself is below lo (a parameter that has no derived default).
 func (r *reader) count(name string, lo, def uint32) uint32 {
 	if r.v[name] == "" {
+		if def < lo {
+			r.fail(fmt.Errorf("parameter %s = \"\": want a whole number >= %d", name, lo))
+		}
 		return def
 	}
 	n, err := strconv.ParseUint(r.v[name], 10, 32)
@@ -126,7 +131,8 @@ func Spec(name string, set map[string]string) (*myelinpb.Network, error) {
 }
 
 // Build returns the model's spec with the given parameters (name → value;
-// unknown names are an error, missing ones take their defaults).
+// unknown names and empty values are an error, missing ones take their
+// defaults).
 func (m *Model) Build(set map[string]string) (*myelinpb.Network, error) {
 	v := Values{}
 	for _, p := range m.Params {
@@ -140,6 +146,9 @@ func (m *Model) Build(set map[string]string) (*myelinpb.Network, error) {
 			}
 			return nil, fmt.Errorf("model %s: no parameter %q (have: %s)", m.Name, k, strings.Join(names, ", "))
 		}
+		if val == "" {
+			return nil, fmt.Errorf("model %s: parameter %s = \"\": want a value (%s)", m.Name, k, m.defaultNote(k))
+		}
 		v[k] = val
 	}
 	n, err := m.build(v)
@@ -149,7 +158,28 @@ func (m *Model) Build(set map[string]string) (*myelinpb.Network, error) {
 	return n, nil
 }
 
+// defaultNote says what leaving parameter name out gives.
+func (m *Model) defaultNote(name string) string {
+	for _, p := range m.Params {
+		switch {
+		case p.Name != name:
+		case p.Default != "":
+			return "leave it out for the default, " + p.Default
+		default:
+			return "leave it out for its default, derived from the others: 'myelin models' says how"
+		}
+	}
+	return "leave it out for the default"
+}
+
 // Helpers shared by the models.
+
+// splitEI splits n neurons into 80 % excitatory and the rest inhibitory,
+// nE = ⌊4n/5⌋, in 64-bit arithmetic: 4n overflows 32 bits from n = 2^30.
+func splitEI(n uint32) (nE, nI uint32) {
+	nE = uint32(uint64(n) * 4 / 5)
+	return nE, n - nE
+}
 
 func constant(x float64) *myelinpb.Distribution {
 	return &myelinpb.Distribution{Kind: &myelinpb.Distribution_Constant{Constant: x}}

@@ -71,8 +71,7 @@ func buildPing(v Values) (*myelinpb.Network, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	nE := n * 4 / 5
-	nI := n - nE
+	nE, nI := splitEI(n)
 	kE := max(1, uint32(math.Round(0.1*float64(nE))))
 	kI := max(1, uint32(math.Round(0.2*float64(nI))))
 	sE, sI := float64(pingRefKE)/float64(kE), float64(pingRefKI)/float64(kI)

@@ -144,8 +144,7 @@ func buildStpWM(v Values) (*myelinpb.Network, error) {
 	if v["duration_ms"] == "" {
 		dur = readStart + stpwmDefaultTailMs
 	}
-	nE := n * 4 / 5
-	nI := n - nE
+	nE, nI := splitEI(n)
 	size := max(1, uint32(math.Round(stpwmF*float64(nE))))
 	ns := int64(nE) - int64(p)*int64(size)
 	if ns < 1 {

@@ -55,9 +55,9 @@ func vogelsAbbott(v Values, name string, setModel func(*myelinpb.Population), wE
 	if r.err != nil {
 		return nil, r.err
 	}
-	nE := n * 4 / 5
+	nE, nI := splitEI(n)
 	e := &myelinpb.Population{Name: "E", Size: nE, Initial: uniform(-60, -50)}
-	i := &myelinpb.Population{Name: "I", Size: n - nE, Initial: uniform(-60, -50)}
+	i := &myelinpb.Population{Name: "I", Size: nI, Initial: uniform(-60, -50)}
 	setModel(e)
 	setModel(i)
 	proj := func(pre, post string, w float64) *myelinpb.Projection {

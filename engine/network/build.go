@@ -56,6 +56,13 @@ func buildWith(ctx context.Context, spec *myelinpb.Network, opt Options, fill fi
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
+	// No more threads than neurons: the network is the same for any count,
+	// and what the build keeps per thread stays bounded by the network.
+	var neurons uint64
+	for _, p := range spec.GetPopulations() {
+		neurons += uint64(p.GetSize())
+	}
+	threads = int(min(uint64(threads), max(neurons, 1)))
 	dt := spec.GetDtMs()
 	if !(dt > 0) {
 		return nil, fmt.Errorf("dt_ms = %v: must be > 0", dt)
