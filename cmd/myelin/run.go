@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"text/tabwriter"
 	"time"
@@ -100,6 +101,9 @@ func cmdRun(ctx context.Context, e *env, args []string) (err error) {
 	}
 	defer live.close()
 	if note != "" && !*quiet {
+		fmt.Fprintln(e.stderr, note)
+	}
+	if note := stepsNote(spec); note != "" && !*quiet {
 		fmt.Fprintln(e.stderr, note)
 	}
 	if be.Name() == "cpu" {
@@ -358,9 +362,21 @@ func (f figures) perStep() string {
 	return fmt.Sprintf("%.3g", f.simulate.Seconds()/float64(f.steps)*1e6)
 }
 
+// stepsNote says, when the run's duration is not a whole number of steps,
+// how many steps it simulates (the nearest whole number) and so for how
+// long; "" otherwise.
+func stepsNote(spec *myelinpb.Network) string {
+	d, dt := spec.GetDurationMs(), spec.GetDtMs()
+	steps := math.Round(d / dt)
+	if math.Abs(d-steps*dt) <= 1e-9*max(d, 1) {
+		return ""
+	}
+	return fmt.Sprintf("note: the duration %g ms is not a whole number of steps of %g ms: the run simulates %.0f steps (%.6g ms)", d, dt, steps, steps*dt)
+}
+
 func printSummary(w io.Writer, net *network.Network, res *sim.Result) {
 	f := newFigures(net, res)
-	fmt.Fprintf(w, "%s: %d neurons, %d synapses, %.0f ms in %d steps of %g ms on %s\n",
+	fmt.Fprintf(w, "%s: %d neurons, %d synapses, %.6g ms in %d steps of %g ms on %s\n",
 		net.Spec.GetName(), f.neurons, f.synapses, f.bioSeconds*1000, f.steps, net.Dt, f.backend)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "population\tmodel\tneurons\tsynapses in\tspikes\trate (Hz)\t")

@@ -382,3 +382,23 @@ func TestRunRefusesOutOverSpec(t *testing.T) {
 		}
 	}
 }
+
+// A duration that is not a whole number of steps is noted: the run
+// simulates the nearest whole number of steps, and the summary gives the
+// time simulated, not the duration asked.
+func TestRunDurationNotWholeSteps(t *testing.T) {
+	code, out, errOut := myelinEnv(context.Background(), &env{}, "run", "brunel", "--set", "n=100", "--duration", "1", "--dt", "0.3", "--backend", "cpu")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "the duration 1 ms is not a whole number of steps of 0.3 ms: the run simulates 3 steps (0.9 ms)") {
+		t.Errorf("stderr %q: want the note", errOut)
+	}
+	if !strings.Contains(out, "0.9 ms in 3 steps of 0.3 ms") {
+		t.Errorf("summary %q: want 0.9 ms in 3 steps", out)
+	}
+	_, _, errOut = myelinEnv(context.Background(), &env{}, "run", "brunel", "--set", "n=100", "--duration", "1.2", "--dt", "0.3", "--backend", "cpu")
+	if strings.Contains(errOut, "whole number") {
+		t.Errorf("1.2 ms of 0.3 ms steps noted: %q", errOut)
+	}
+}
