@@ -31,6 +31,8 @@ both), the same error messages (``record 17 at byte 40213: truncated: need 812 b
 lives next to this file).
 """
 
+import array
+import collections.abc
 import os
 import socket
 import warnings
@@ -54,6 +56,7 @@ __all__ = [
     "CorruptError",
     "VersionError",
     "Stream",
+    "GapList",
     "iter_records",
     "read_stream",
     "decode_spikes",
@@ -926,6 +929,52 @@ def decode_spikes(block):
 # ---- whole streams ----------------------------------------------------
 
 
+class GapList(collections.abc.Sequence):
+    """The gaps of a stream, a sequence of myelin_pb2.Gap in stream order.
+    It keeps three integers a gap (24 bytes), not the parsed records, which
+    would keep ~500 bytes for each ~16-byte gap read; each item is made as it
+    is asked for."""
+
+    def __init__(self):
+        self._first = array.array("Q")
+        self._last = array.array("Q")
+        self._missed = array.array("Q")
+
+    def append(self, gap):
+        """Adds a myelin_pb2.Gap."""
+        self._first.append(gap.first_step)
+        self._last.append(gap.last_step)
+        self._missed.append(gap.missed_spikes)
+
+    def __len__(self):
+        return len(self._first)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        return myelin_pb2.Gap(first_step=self._first[i], last_step=self._last[i], missed_spikes=self._missed[i])
+
+    def __eq__(self, other):
+        if not isinstance(other, collections.abc.Sequence):
+            return NotImplemented
+        return len(other) == len(self) and all(x == y for x, y in zip(self, other))
+
+    __hash__ = None
+
+    def __repr__(self):
+        return "GapList(%d gaps, %d missed spikes)" % (len(self), self.missed_spikes)
+
+    @property
+    def missed_spikes(self):
+        """The sum of the gaps' missed_spikes."""
+        return sum(self._missed)
+
+    @property
+    def last_step(self):
+        """The largest last_step of the gaps, 0 for none."""
+        return max(self._last, default=0)
+
+
 class Stream:
     """A stream loaded into memory by read_stream.
 
@@ -935,7 +984,7 @@ class Stream:
       spikes_steps numpy uint64 array: the step of each spike
       spikes_ids   numpy uint32 array: the global id of each spike's neuron,
                    ordered by step then id
-      gaps         list of myelin_pb2.Gap
+      gaps         the gap records: a GapList, a sequence of myelin_pb2.Gap
       weights      list of myelin_pb2.Weights records (runs with STDP; see
                    weight_sets)
       checksummed  True when the records carried checksums (format version
@@ -949,7 +998,7 @@ class Stream:
         self.trailer = None
         self.spikes_steps = np.zeros(0, np.uint64)
         self.spikes_ids = np.zeros(0, np.uint32)
-        self.gaps = []
+        self.gaps = GapList()
         self.weights = []
         self._state = {}  # series id -> [series, steps chunks, value chunks]
 
@@ -1037,7 +1086,7 @@ class Stream:
     def missed_spikes(self):
         """Spikes the stream lacks because they were dropped for a slow live
         reader (the sum of its gaps' missed_spikes); 0 for a file."""
-        return sum(g.missed_spikes for g in self.gaps)
+        return self.gaps.missed_spikes
 
     @property
     def duration_ms(self):
@@ -1050,7 +1099,7 @@ class Stream:
             steps = self.header.total_steps
         else:
             steps = int(self.spikes_steps[-1]) + 1 if self.spikes_steps.size else 0
-            steps = max([steps] + [g.last_step for g in self.gaps])
+            steps = max(steps, self.gaps.last_step)
         return steps * self.header.dt_ms
 
     def state_series(self, series_id):
@@ -1137,8 +1186,11 @@ def _read_into(f, s, steps_chunks, ids_chunks):
                 counts = np.array(b.counts, dtype=np.uint32)
                 deltas = np.array(b.ids, dtype=np.uint32)
             steps, ids = ck.spikes(index, offset, first, counts, deltas)
-            steps_chunks.append(steps)
-            ids_chunks.append(ids)
+            # A block without spikes (a quiet stretch) keeps nothing: two
+            # empty arrays would keep ~350 bytes for the ~15 bytes read.
+            if ids.size:
+                steps_chunks.append(steps)
+                ids_chunks.append(ids)
         elif kind == "state":
             if fast is not None:
                 _, series_id, first, num, values = fast
@@ -1147,9 +1199,10 @@ def _read_into(f, s, steps_chunks, ids_chunks):
                 series_id, first, num = b.series, b.first_step, b.num_samples
                 values = np.array(b.values, dtype=np.float32)
             _, steps = ck.state(index, offset, series_id, first, num, values)
-            _, st, vals = s._state[series_id]
-            st.append(steps)
-            vals.append(values)
+            if steps.size:
+                _, st, vals = s._state[series_id]
+                st.append(steps)
+                vals.append(values)
         elif kind == "gap":
             ck.gap(index, offset, rec.gap)
             s.gaps.append(rec.gap)

@@ -332,13 +332,21 @@ func decimalsOf(dt float64) int {
 
 // openSource opens a stream file, or connects to a live server when arg is
 // written as an address (HOST:PORT, tcp://HOST:PORT, unix:PATH) and is not
-// the name of an existing file. A connection is closed when ctx is done, so
-// that reading a live stream stops on Ctrl-C.
+// the name of an existing file. It stops when ctx is done (exit status 130),
+// even while a FIFO waits for its writer; the file or connection is closed
+// when ctx is done, so that a read that blocks on a FIFO or a live stream
+// stops on Ctrl-C too.
 func openSource(ctx context.Context, arg, token string) (io.ReadCloser, error) {
+	interrupted := func(err error) error {
+		if ctx.Err() != nil {
+			return &exitError{130, fmt.Errorf("interrupted: %w", err)}
+		}
+		return err
+	}
 	if _, err := os.Stat(arg); err == nil || !live.IsAddr(arg) {
-		f, err := os.Open(arg)
+		f, err := stream.Open(ctx, arg)
 		if err != nil {
-			return nil, err
+			return nil, interrupted(err)
 		}
 		return f, nil
 	}
@@ -347,7 +355,7 @@ func openSource(ctx context.Context, arg, token string) (io.ReadCloser, error) {
 	}
 	c, err := live.DialToken(ctx, arg, token)
 	if err != nil {
-		return nil, err
+		return nil, interrupted(err)
 	}
 	return &liveSource{Conn: c, stop: context.AfterFunc(ctx, func() { c.Close() })}, nil
 }
