@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/myelin-sim/myelin/engine/analysis"
+	"github.com/myelin-sim/myelin/engine/live"
 	"github.com/myelin-sim/myelin/engine/stream"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 	"github.com/spf13/pflag"
@@ -137,6 +138,10 @@ func analyzeStream(w io.Writer, name string, src io.Reader, afterMs, binMs, bump
 			missed += g.GetMissedSpikes()
 		}
 		fmt.Fprintf(w, "warning: %d gaps: %d spikes were dropped before they reached this reader; rates and statistics are low by that much\n", len(res.Gaps), missed)
+	}
+	for _, p := range live.PartialPopulations(res.Header) {
+		fmt.Fprintf(w, "warning: %s is a filtered live stream (--listen-filter %s): it holds the spikes of %d of %s's %d neurons, but the rates and statistics below count all %d, so %s's rates are %.3g times too low\n",
+			name, p.Filter, p.Served, p.Name, p.Size, p.Size, p.Name, float64(p.Size)/float64(max(p.Served, 1)))
 	}
 	var errs []error
 	if len(run.Pops) > 0 && run.DurationMs > 0 {

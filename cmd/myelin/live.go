@@ -40,12 +40,12 @@ const tokenEnv = "MYELIN_LISTEN_TOKEN"
 func registerLiveFlags(fs *pflag.FlagSet) *liveFlags {
 	l := &liveFlags{}
 	fs.StringArrayVar(&l.listen, "listen", nil, "serve the stream live on `ADDR` while the run goes on: HOST:PORT, tcp://HOST:PORT or unix:PATH (repeatable; port 0 picks a free port, printed on stderr)")
-	fs.IntVar(&l.wait, "wait", 0, "with --listen: wait for `N` subscribers before the run starts, so that they get the whole stream")
+	fs.IntVar(&l.wait, "wait", 0, "with --listen: wait until `N` subscribers are connected before the run starts, so that they get the whole stream (a client that hung up does not count)")
 	fs.StringArrayVar(&l.onSlow, "on-slow", nil, "with --listen: `MODE` is block (a slow subscriber slows the run, for at most --listen-stall) or drop (it misses spike blocks and is told how many in gap records); once for every --listen, or once per --listen in order (default block)")
-	fs.IntVar(&l.queue, "queue", live.DefaultQueue, "with --listen: `N` records queued per subscriber before it counts as slow")
+	fs.IntVar(&l.queue, "queue", live.DefaultQueue, fmt.Sprintf("with --listen: `N` records queued per subscriber before it counts as slow (at most %d)", live.MaxQueue))
 	fs.StringVar(&l.filter, "listen-filter", "", "with --listen: serve only the neurons in `LIST`: POP or POP@FIRST:COUNT, comma-separated (local ids; the --out file keeps everything)")
 	fs.StringVar(&l.token, "listen-token", "", "with --listen: serve only subscribers that present `TOKEN` (analyze/export --token, Python connect(token=...)); default $"+tokenEnv)
-	fs.DurationVar(&l.stall, "listen-stall", live.DefaultStallTimeout, "with --listen: a subscriber that takes nothing for `DURATION` while the run waits for it is cut off; the run and the other subscribers go on")
+	fs.DurationVar(&l.stall, "listen-stall", live.DefaultStallTimeout, "with --listen: a subscriber that takes nothing for `DURATION` while the run waits for it, or after the run has ended, is cut off; the run and the other subscribers go on")
 	return l
 }
 
@@ -56,8 +56,10 @@ type liveSink struct {
 	filtered bool // the server serves some neurons only: see tee
 	wait     int
 	stderr   io.Writer
-	stop     chan struct{} // closed by close: ends the interrupt watcher
-	once     sync.Once
+	ended    chan struct{} // closed by the first close: the stream has ended
+	stop     chan struct{} // closed when the subscribers are done: ends the interrupt watcher
+	endOnce  sync.Once
+	waitOnce sync.Once
 	err      error
 }
 
@@ -79,6 +81,9 @@ func (l *liveFlags) open(e *env, spec *myelinpb.Network, quiet bool) (*liveSink,
 	}
 	if l.wait < 0 || l.queue < 1 {
 		return nil, &exitError{2, fmt.Errorf("--wait %d and --queue %d: want --wait >= 0 and --queue >= 1", l.wait, l.queue)}
+	}
+	if l.queue > live.MaxQueue {
+		return nil, &exitError{2, fmt.Errorf("--queue %d: at most %d records per subscriber (each may hold a whole spike block; the default is %d)", l.queue, live.MaxQueue, live.DefaultQueue)}
 	}
 	policies := make([]live.Policy, len(l.listen))
 	switch len(l.onSlow) {
@@ -117,7 +122,7 @@ func (l *liveFlags) open(e *env, spec *myelinpb.Network, quiet bool) (*liveSink,
 			fmt.Fprintf(e.stderr, format+"\n", args...)
 		}
 	}
-	ls := &liveSink{srv: live.New(opts), filtered: opts.Filter != nil, wait: l.wait, stderr: e.stderr, stop: make(chan struct{})}
+	ls := &liveSink{srv: live.New(opts), filtered: opts.Filter != nil, wait: l.wait, stderr: e.stderr, ended: make(chan struct{}), stop: make(chan struct{})}
 	for i, addr := range l.listen {
 		where, err := ls.srv.Listen(addr, live.ListenOptions{OnSlow: policies[i], Queue: l.queue, StallTimeout: l.stall, Token: token})
 		if err != nil {
@@ -144,10 +149,13 @@ func (l *liveFlags) open(e *env, spec *myelinpb.Network, quiet bool) (*liveSink,
 	return ls, nil
 }
 
-// start waits for --wait subscribers and watches ctx: once it is done, the
-// subscribers have interruptGrace to take the rest of the stream before
-// they are disconnected, so that a stuck one cannot hold up the end of an
-// interrupted run.
+// start waits for --wait subscribers and watches ctx. Once ctx is done
+// while the run goes on, the subscribers have interruptGrace to take the
+// rest of the stream (its trailer marked interrupted) before they are
+// disconnected, so that a stuck one cannot hold up the end of an
+// interrupted run; once it is done after the run has ended, while close
+// waits for the subscribers to take the rest, they are disconnected at
+// once: Ctrl-C ends that wait.
 func (ls *liveSink) start(ctx context.Context) error {
 	if ls == nil {
 		return nil
@@ -164,12 +172,24 @@ func (ls *liveSink) start(ctx context.Context) error {
 	go func() {
 		select {
 		case <-ls.stop:
+			return
 		case <-ctx.Done():
-			select {
-			case <-ls.stop:
-			case <-time.After(interruptGrace):
-				ls.srv.Abort()
+		}
+		grace := interruptGrace
+		select {
+		case <-ls.ended: // the run had ended: Ctrl-C while waiting for the subscribers
+			grace = 0
+		default:
+		}
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-ls.stop:
+		case <-t.C:
+			if grace == 0 {
+				fmt.Fprintln(ls.stderr, "live stream: interrupted while subscribers took the rest of the stream; disconnecting them (the run had ended)")
 			}
+			ls.srv.Abort()
 		}
 	}()
 	return nil
@@ -223,17 +243,33 @@ func (f *filteredOut) Writers(h *myelinpb.Header) ([]*stream.Writer, error) {
 	return append(ws, lw), nil
 }
 
-// close lets the subscribers take the rest of the stream and stops the
-// server. It may be called more than once.
+// close ends the live stream in two steps, so that run can rename --out
+// before it waits on subscribers. The first call ends the stream (no new
+// subscribers; each one is left what is queued for it) and returns at
+// once, with the stream's error. Every later call (run's deferred one,
+// after the file is renamed and the summary printed) waits until the
+// subscribers have taken the rest: one that takes nothing for
+// --listen-stall is cut off, and Ctrl-C ends the wait at once (see start).
+// A process that ended without the second call would cut the subscribers
+// off.
 func (ls *liveSink) close() error {
 	if ls == nil {
 		return nil
 	}
-	ls.once.Do(func() {
-		close(ls.stop)
-		if err := ls.srv.Close(); err != nil {
+	first := false
+	ls.endOnce.Do(func() {
+		first = true
+		if err := ls.srv.End(); err != nil {
 			ls.err = fmt.Errorf("--listen: %w", err)
 		}
+		close(ls.ended)
+	})
+	if first {
+		return ls.err
+	}
+	ls.waitOnce.Do(func() {
+		_ = ls.srv.Close() // its error is End's, already returned
+		close(ls.stop)
 	})
 	return ls.err
 }

@@ -146,6 +146,7 @@ func TestRunListenErrors(t *testing.T) {
 		{[]string{"--listen", "localhost"}, 1, "want HOST:PORT, tcp://HOST:PORT or unix:PATH"},
 		{[]string{"--listen", "unix:" + regular}, 1, "exists and is not a socket"},
 		{[]string{"--listen", "127.0.0.1:0", "--queue", "0"}, 2, "--queue"},
+		{[]string{"--listen", "127.0.0.1:0", "--queue", "100000000000"}, 2, "--queue 100000000000: at most 16384 records per subscriber"},
 	} {
 		args := append([]string{"run", "brunel", "--set", "n=100", "--duration", "10", "--backend", "cpu", "-q"}, tc.args...)
 		code, _, errOut := cli(context.Background(), args...)

@@ -12,7 +12,11 @@
 // read_stream("tcp://HOST:PORT"). Subscribers send nothing, except the
 // token line when the listener requires one (ListenOptions.Token, DialToken,
 // `myelin run --listen-token`): a connection without the right token is
-// closed before it is sent anything.
+// closed before it is sent anything. At most 32 connections may be
+// presenting a token at once, each for at most ListenOptions.AuthTimeout
+// (2 s); a newcomer beyond them displaces the one that has waited longest,
+// so that idle connections cannot keep out a client that sends its token.
+// Refused connections are logged at most once every 2 s, with a count.
 //
 // # What a subscriber receives
 //
@@ -21,8 +25,9 @@
 // server closes the connection. In particular:
 //
 //   - A subscriber that connects before the header is written (see
-//     Server.WaitSubscribers; `myelin run --wait N`) receives the whole
-//     stream.
+//     Server.WaitSubscribers; `myelin run --wait N`, which counts the
+//     subscribers still connected, not a client that connected and hung
+//     up) receives the whole stream.
 //   - A subscriber that connects later receives the header, then a Gap record
 //     covering steps [0, s) and the spikes it missed, where s is the end of
 //     the last spike block written before it joined, then every record from
@@ -32,16 +37,18 @@
 //
 // # Backpressure
 //
-// Each subscriber has a bounded queue (ListenOptions.Queue records) emptied
-// by its own goroutine. What happens when it is full is the listener's
-// Policy:
+// Each subscriber has a bounded queue (ListenOptions.Queue records, at
+// most MaxQueue) emptied by its own goroutine. What happens when it is
+// full is the listener's Policy:
 //
 //   - Block (the default): the writer, and so the run, waits until the
 //     subscriber has taken a record. A slow subscriber slows the run and
 //     misses nothing, but one that takes nothing for
 //     ListenOptions.StallTimeout (5 s) is cut off (its stream ends without
 //     a trailer), so that one idle or stuck subscriber cannot freeze the
-//     run; the others are unaffected.
+//     run; the others are unaffected. The stall timeouts of subscribers
+//     that stall together run at once: N idle subscribers hold the run up
+//     for one StallTimeout, not N.
 //   - Drop: a spike block that finds the queue full is dropped for that
 //     subscriber, and consecutive dropped blocks are merged into one Gap
 //     record (first_step, last_step, missed_spikes) that the subscriber
@@ -59,8 +66,12 @@
 // the subscriber missed, so the stream passes stream.ReadAll's checks.
 //
 // A subscriber that disconnects, or whose connection fails, is dropped from
-// the server; the run goes on. Abort disconnects everyone at once (for an
-// interrupted run whose subscribers may be stuck).
+// the server; the run goes on. At the end of the stream (End, or Close,
+// which waits), each subscriber is left to take what is queued for it; one
+// that takes nothing for its StallTimeout is cut off, so that a stalled
+// subscriber holds up the end of a run for at most that long. Abort
+// disconnects everyone at once (for an interrupted run whose subscribers
+// may be stuck, or Ctrl-C while Close waits).
 //
 // # Filters
 //
@@ -74,6 +85,14 @@
 // other populations are not served; the trailer counts the spikes served. A
 // file written beside the server (sim.Outputs, `myelin run --out`) has its
 // own Writer and is not filtered.
+//
+// A filtered stream says so in its header, in a field every reader already
+// has: the spec's recording.spikes lists the filter's selections, e.g.
+// ["E@79:1", "I"] (a population name has no '@'). The populations keep
+// their sizes and ids, so that ids, state series, weights and decoders stay
+// right, but a rate computed from a population's size over the spikes of
+// some of its neurons is low: PartialPopulations finds such populations,
+// and `myelin analyze` warns about them.
 //
 // # Addresses
 //

@@ -126,7 +126,8 @@ type selection struct {
 
 // resolve checks the filter against the header and returns what to serve:
 // a copy of the header in which populations without a selected neuron are
-// marked recorded = false, and the selected ids and series.
+// marked recorded = false and the spec's recording.spikes lists the
+// selections (see markFilter), and the selected ids and series.
 func (f *Filter) resolve(h *myelinpb.Header) (*selection, error) {
 	h = proto.CloneOf(h)
 	sizes := map[string]uint32{}
@@ -177,7 +178,119 @@ func (f *Filter) resolve(h *myelinpb.Header) (*selection, error) {
 	for _, s := range h.GetStateSeries() {
 		sel.series[s.GetId()] = selected[s.GetPopulation()]
 	}
+	f.mark(h)
 	return sel, nil
+}
+
+// mark writes the filter into a served header, where every reader finds
+// it without a change of format: the spec's recording.spikes (the
+// populations whose spikes the stream holds) becomes the selections of
+// recorded populations, e.g. ["E@79:1", "I"]. A selection of some neurons
+// of a population has an '@', which no population name may have
+// (spec.Validate), so it cannot be taken for a population; a selection of
+// a whole population is its name, as recording.spikes always had it. The
+// populations keep their sizes and ids, so that ids, state series, weights
+// and decoders that place neuron i of n stay right; PartialPopulations
+// reads the mark back, and `myelin analyze` warns that the rates of a
+// population served in part count all of its neurons.
+func (f *Filter) mark(h *myelinpb.Header) {
+	recorded := map[string]bool{}
+	for _, p := range h.GetPopulations() {
+		recorded[p.GetName()] = p.GetRecorded()
+	}
+	var spikes []string
+	for _, s := range f.Selections {
+		if recorded[s.Population] {
+			spikes = append(spikes, s.String())
+		}
+	}
+	if len(spikes) == 0 {
+		spikes = strings.Split(f.String(), ",") // nothing served has spikes; never "empty: all"
+	}
+	if h.Spec == nil {
+		h.Spec = &myelinpb.Network{}
+	}
+	if h.Spec.Recording == nil {
+		h.Spec.Recording = &myelinpb.Recording{}
+	}
+	h.Spec.Recording.Spikes = spikes
+}
+
+// PartialPopulation is a population of which a filtered stream serves
+// only some neurons (PartialPopulations).
+type PartialPopulation struct {
+	// Name is the population's name.
+	Name string
+	// Served is the number of its neurons the stream serves, of Size.
+	Served, Size uint32
+	// Filter is the population's selections, as ParseFilter reads them
+	// (e.g. "E@0:10,E@50:5").
+	Filter string
+}
+
+// PartialPopulations returns the recorded populations of which a stream
+// filtered by a live server (Options.Filter, `myelin run --listen-filter`)
+// serves only some neurons, in header order, from the mark the server
+// leaves in its header (the spec's recording.spikes lists POP@FIRST:COUNT
+// selections). It returns nil for any other stream. The header's sizes are
+// the populations' own: a rate computed from them over a partial
+// population's spikes is low by the factor Size/Served.
+func PartialPopulations(h *myelinpb.Header) []PartialPopulation {
+	type part struct {
+		ranges []idRange // local ids
+		sels   []string
+	}
+	parts := map[string]*part{}
+	for _, item := range h.GetSpec().GetRecording().GetSpikes() {
+		if !strings.Contains(item, "@") {
+			continue
+		}
+		f, err := ParseFilter(item)
+		if err != nil || len(f.Selections) != 1 {
+			continue // not a mark this package writes
+		}
+		s := f.Selections[0]
+		p := parts[s.Population]
+		if p == nil {
+			p = &part{}
+			parts[s.Population] = p
+		}
+		p.ranges = append(p.ranges, idRange{uint64(s.First), uint64(s.First) + uint64(s.Count)})
+		p.sels = append(p.sels, s.String())
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	var out []PartialPopulation
+	for _, pop := range h.GetPopulations() {
+		p := parts[pop.GetName()]
+		if p == nil || !pop.GetRecorded() {
+			continue
+		}
+		size := uint64(pop.GetSize())
+		slices.SortFunc(p.ranges, func(a, b idRange) int {
+			switch {
+			case a.lo < b.lo:
+				return -1
+			case a.lo > b.lo:
+				return 1
+			}
+			return 0
+		})
+		var served, end uint64
+		for _, r := range p.ranges {
+			lo, hi := max(r.lo, end), min(r.hi, size)
+			if hi > lo {
+				served += hi - lo
+			}
+			end = max(end, hi)
+		}
+		if served >= size {
+			continue // the selections cover the whole population
+		}
+		out = append(out, PartialPopulation{Name: pop.GetName(), Served: uint32(served), Size: pop.GetSize(), Filter: strings.Join(p.sels, ",")})
+	}
+	return out
 }
 
 // selected reports whether a global id lies in a selected range.

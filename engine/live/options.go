@@ -45,20 +45,32 @@ func ParsePolicy(s string) (Policy, error) {
 const (
 	// DefaultQueue is the number of records a subscriber may have waiting.
 	DefaultQueue = 64
-	// DefaultCloseTimeout is how long Close waits for subscribers to take
-	// the rest of the stream.
+	// MaxQueue is the most records a subscriber may have waiting
+	// (ListenOptions.Queue, `myelin run --queue`). A queue's slots are
+	// allocated when the subscriber joins, 8 bytes each, and the records
+	// they hold (whole spike blocks) stay in memory until it takes them.
+	MaxQueue = 1 << 14
+	// DefaultCloseTimeout is the longest Close waits for subscribers that
+	// still take the rest of the stream; one that takes nothing for its
+	// StallTimeout is cut off sooner.
 	DefaultCloseTimeout = 30 * time.Second
 	// DefaultStallTimeout is how long the writer waits for a subscriber to
 	// make room in its queue before it cuts the subscriber off: any
 	// record in Block mode, a record that is never dropped in Drop mode.
 	DefaultStallTimeout = 5 * time.Second
 	// DefaultAuthTimeout is how long a connection has to present the
-	// token (ListenOptions.Token) before it is refused.
-	DefaultAuthTimeout = 5 * time.Second
+	// token (ListenOptions.Token) before it is refused. Clients send the
+	// token as soon as they connect.
+	DefaultAuthTimeout = 2 * time.Second
 	// maxPendingAuth is the most connections that may be presenting their
-	// token at once; more are refused at once, so that idle connections
-	// cannot pile up.
+	// token at once, so that idle connections cannot pile up. When they
+	// are all taken, the one that has waited longest is hung up on to make
+	// room for the newcomer: idle connections cannot keep out a client
+	// that presents its token.
 	maxPendingAuth = 32
+	// refusedLogEvery is the least time between two log lines about
+	// refused connections; those in between are counted in the next line.
+	refusedLogEvery = 2 * time.Second
 	// maxTokenBytes is the longest token line a server reads.
 	maxTokenBytes = 256
 	// acceptBackoffMin and acceptBackoffMax bound the wait after a failed
@@ -77,7 +89,7 @@ type ListenOptions struct {
 	// OnSlow is what a full queue does (default Block).
 	OnSlow Policy
 	// Queue is the number of records a subscriber may have waiting before
-	// it counts as slow (default DefaultQueue).
+	// it counts as slow (default DefaultQueue, at most MaxQueue).
 	Queue int
 	// SendBuffer, when > 0, sets the socket send buffer (SO_SNDBUF) of each
 	// accepted connection, in bytes; the kernel may round it. Smaller
@@ -88,12 +100,18 @@ type ListenOptions struct {
 	// that is never dropped (header, state block, gap, trailer). A
 	// subscriber that makes no room in its queue within it is
 	// disconnected, the others are unaffected, so that one stuck or idle
-	// subscriber cannot freeze a run (default DefaultStallTimeout).
+	// subscriber cannot freeze a run (default DefaultStallTimeout). The
+	// timeouts of subscribers that stall together run at once: a record
+	// waits at most StallTimeout for all of them. After the stream has
+	// ended (End, Close), a subscriber that takes nothing of the rest for
+	// StallTimeout is cut off too.
 	StallTimeout time.Duration
 	// Token, when not empty, must be presented by every subscriber: the
 	// first line it sends (the token and a newline, within AuthTimeout) is
 	// compared with it in constant time, and a connection without it is
-	// closed before it is sent anything. See DialOptions.Token.
+	// closed before it is sent anything. At most 32 connections may be
+	// presenting a token at once; a newcomer beyond them displaces the one
+	// that has waited longest. See DialToken.
 	Token string
 	// AuthTimeout bounds how long a connection has to present the token
 	// (default DefaultAuthTimeout).
@@ -104,12 +122,15 @@ type ListenOptions struct {
 type Options struct {
 	// Filter restricts what the server serves; nil serves everything.
 	Filter *Filter
-	// CloseTimeout bounds how long Close waits for subscribers to take the
-	// rest of the stream (default DefaultCloseTimeout); slower ones are
-	// disconnected.
+	// CloseTimeout bounds how long Close waits for subscribers that still
+	// take the rest of the stream (default DefaultCloseTimeout); slower
+	// ones are disconnected. One that takes nothing for its
+	// ListenOptions.StallTimeout is disconnected sooner.
 	CloseTimeout time.Duration
 	// Logf, when set, is told of subscribers joining, falling behind and
-	// leaving. It is called from the server's goroutines.
+	// leaving, and of refused connections (at most one line every 2 s,
+	// with a count of the others). It is called from the server's
+	// goroutines.
 	Logf func(format string, args ...any)
 }
 
@@ -126,6 +147,9 @@ type Stats struct {
 	// Dropped counts the spikes dropped for slow subscribers and Gaps the
 	// gap records that reported them (both summed over subscribers).
 	Dropped, Gaps uint64
+	// Refused counts the connections hung up on before they were served:
+	// without a valid token, or displaced while presenting one.
+	Refused uint64
 }
 
 // Stats returns the server's counters. It never blocks on a subscriber.
@@ -140,5 +164,6 @@ func (s *Server) Stats() Stats {
 		Spikes:      s.nSpikes.Load(),
 		Dropped:     s.dropped.Load(),
 		Gaps:        s.gaps.Load(),
+		Refused:     s.refused.Load(),
 	}
 }

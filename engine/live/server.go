@@ -1,6 +1,7 @@
 package live
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -13,41 +14,47 @@ import (
 )
 
 // Server serves a stream to subscribers. Create it with New, add addresses
-// with Listen, write the stream into it, then Close it. Write must not be
-// called concurrently with itself or Close; every other method may be
-// called from any goroutine.
+// with Listen, write the stream into it, then Close it (or End it, and
+// Close it later). Write must not be called concurrently with itself, End
+// or Close; every other method may be called from any goroutine.
 type Server struct {
 	opts Options
 
-	// wmu serializes Write and Close; the fields below it belong to the
-	// goroutine that holds it.
+	// wmu serializes Write, End and Close; the fields below it belong to
+	// the goroutine that holds it.
 	wmu     sync.Mutex
 	pend    []byte // the start of a record cut by the end of a Write
 	wclosed bool
+	endErr  error         // what End returned
+	ended   []*subscriber // the subscribers when End ran
+	waited  sync.Once     // Close's wait for the subscribers
 
 	// mu guards the fields below it.
-	mu        sync.Mutex
-	listeners []net.Listener
-	pending   map[net.Conn]struct{} // connections presenting their token
-	subs      []*subscriber
-	header    *record // the served header, nil until written
-	pops      popRanges
-	version   uint32 // the header's format version
-	nextStep  uint64 // end of the last spike block or gap
-	spikes    uint64 // spikes in the spike blocks and gaps so far
-	ended     bool   // the trailer was dispatched
-	closed    bool
-	joined    chan struct{} // closed and replaced when a subscriber joins
-	nJoined   int
-	nextID    int
+	mu         sync.Mutex
+	listeners  []net.Listener
+	pending    map[net.Conn]time.Time // connections presenting their token, since when
+	subs       []*subscriber
+	header     *record // the served header, nil until written
+	pops       popRanges
+	version    uint32 // the header's format version
+	nextStep   uint64 // end of the last spike block or gap
+	spikes     uint64 // spikes in the spike blocks and gaps so far
+	trailerOut bool   // the trailer was dispatched
+	closed     bool
+	joined     chan struct{} // closed and replaced when a subscriber joins
+	nJoined    int
+	nextID     int
 
 	abort     chan struct{} // closed by Abort
 	abortOnce sync.Once
 	aborted   atomic.Bool
-	wg        sync.WaitGroup // accept loops and subscriber goroutines
+	wg        sync.WaitGroup // accept loops, token readers and subscriber goroutines
 
-	nSubs                           atomic.Int64
-	records, nSpikes, dropped, gaps atomic.Uint64
+	refusals refusalLog
+	waits    runWait // how long the writer has waited for subscribers
+
+	nSubs                                    atomic.Int64
+	records, nSpikes, dropped, gaps, refused atomic.Uint64
 }
 
 // New returns a Server that listens nowhere yet.
@@ -66,6 +73,9 @@ func (s *Server) Listen(addr string, lo ListenOptions) (string, error) {
 	if lo.Queue <= 0 {
 		lo.Queue = DefaultQueue
 	}
+	if lo.Queue > MaxQueue {
+		return "", fmt.Errorf("listen on %s: a queue of %d records per subscriber: at most %d", addr, lo.Queue, MaxQueue)
+	}
 	if lo.StallTimeout <= 0 {
 		lo.StallTimeout = DefaultStallTimeout
 	}
@@ -83,7 +93,7 @@ func (s *Server) Listen(addr string, lo ListenOptions) (string, error) {
 		return "", err
 	}
 	s.mu.Lock()
-	if s.closed || s.ended {
+	if s.closed || s.trailerOut {
 		s.mu.Unlock()
 		ln.Close()
 		return "", fmt.Errorf("listen on %s: %w", addr, ErrClosed)
@@ -111,6 +121,49 @@ func (s *Server) Addrs() []string {
 func (s *Server) logf(format string, args ...any) {
 	if s.opts.Logf != nil {
 		s.opts.Logf(format, args...)
+	}
+}
+
+// refusalLog rate-limits the log lines about refused connections: a client
+// that opens connections in a loop must not flood the log.
+type refusalLog struct {
+	mu    sync.Mutex
+	last  time.Time // when a refusal was last logged
+	quiet int       // refusals since then that were not logged
+}
+
+// refuse counts a connection hung up on without being served and logs it,
+// at most once per refusedLogEvery; the lines in between are counted and
+// the count goes with the next line (or flushRefusals).
+func (s *Server) refuse(where string, who net.Addr, why string) {
+	s.refused.Add(1)
+	r := &s.refusals
+	r.mu.Lock()
+	now := time.Now()
+	if !r.last.IsZero() && now.Sub(r.last) < refusedLogEvery {
+		r.quiet++
+		r.mu.Unlock()
+		return
+	}
+	n := r.quiet
+	r.last, r.quiet = now, 0
+	r.mu.Unlock()
+	more := ""
+	if n > 0 {
+		more = fmt.Sprintf(" (%d more connections were refused before it, not logged one by one)", n)
+	}
+	s.logf("live stream %s: refused %s: %s%s", where, who, why, more)
+}
+
+// flushRefusals logs the refusals not logged yet.
+func (s *Server) flushRefusals() {
+	r := &s.refusals
+	r.mu.Lock()
+	n := r.quiet
+	r.quiet = 0
+	r.mu.Unlock()
+	if n > 0 {
+		s.logf("live stream: %d more connections were refused, not logged one by one (%d in all)", n, s.refused.Load())
 	}
 }
 
@@ -155,18 +208,35 @@ func (s *Server) accept(ln net.Listener, lo ListenOptions) {
 			continue
 		}
 		s.mu.Lock()
-		if len(s.pending) >= maxPendingAuth || s.closed || s.aborted.Load() {
+		if s.closed || s.aborted.Load() {
 			s.mu.Unlock()
 			c.Close()
-			s.logf("live stream %s: refused %s: %d connections are already presenting their token", where, c.RemoteAddr(), maxPendingAuth)
 			continue
 		}
-		if s.pending == nil {
-			s.pending = map[net.Conn]struct{}{}
+		// When every slot is taken, the connection that has waited longest
+		// without presenting its token makes room: an honest client sends
+		// its token as soon as it connects, so idle connections cannot
+		// keep one out (before, the newcomer was refused, and a client
+		// holding maxPendingAuth idle connections locked everyone out).
+		var evicted net.Conn
+		if len(s.pending) >= maxPendingAuth {
+			for p, since := range s.pending {
+				if evicted == nil || since.Before(s.pending[evicted]) {
+					evicted = p
+				}
+			}
+			delete(s.pending, evicted)
+			evicted.Close()
 		}
-		s.pending[c] = struct{}{}
+		if s.pending == nil {
+			s.pending = map[net.Conn]time.Time{}
+		}
+		s.pending[c] = time.Now()
 		s.wg.Add(1)
 		s.mu.Unlock()
+		if evicted != nil {
+			s.refuse(where, evicted.RemoteAddr(), fmt.Sprintf("it had not presented its token (--listen-token) when a newer connection needed its place among the %d that may be presenting one", maxPendingAuth))
+		}
 		go s.authenticate(c, lo, where)
 	}
 }
@@ -178,13 +248,13 @@ func (s *Server) authenticate(c net.Conn, lo ListenOptions, where string) {
 	defer s.wg.Done()
 	ok := readToken(c, lo.Token, lo.AuthTimeout)
 	s.mu.Lock()
-	_, still := s.pending[c] // Close and Abort hang up on pending connections
+	_, still := s.pending[c] // Close, Abort and eviction hang up on pending connections
 	delete(s.pending, c)
 	s.mu.Unlock()
 	if !ok || !still {
 		c.Close()
-		if !ok {
-			s.logf("live stream %s: refused %s: no valid token (--listen-token)", where, c.RemoteAddr())
+		if still {
+			s.refuse(where, c.RemoteAddr(), fmt.Sprintf("no valid token (--listen-token) within %v", lo.AuthTimeout))
 		}
 		return
 	}
@@ -192,27 +262,25 @@ func (s *Server) authenticate(c net.Conn, lo ListenOptions, where string) {
 }
 
 // readToken reads one line of at most maxTokenBytes within timeout and
-// compares it with token in constant time.
+// compares it with token in constant time. It reads what has arrived at
+// once rather than byte by byte (a subscriber sends nothing after its
+// token), so that an honest client's token is taken as soon as it is there.
 func readToken(c net.Conn, token string, timeout time.Duration) bool {
 	if err := c.SetReadDeadline(time.Now().Add(timeout)); err != nil {
 		return false
 	}
-	buf := make([]byte, 0, maxTokenBytes+1)
-	one := make([]byte, 1)
-	for len(buf) <= maxTokenBytes {
-		n, err := c.Read(one)
+	buf := make([]byte, 0, maxTokenBytes+2) // the token, '\r' and '\n'
+	for len(buf) < cap(buf) {
+		n, err := c.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			_ = c.SetReadDeadline(time.Time{})
+			got := bytes.TrimSuffix(buf[:i], []byte("\r"))
+			return subtle.ConstantTimeCompare(got, []byte(token)) == 1
+		}
 		if err != nil {
 			return false
 		}
-		if n == 0 {
-			continue
-		}
-		if one[0] == '\n' {
-			_ = c.SetReadDeadline(time.Time{})
-			got := strings.TrimSuffix(string(buf), "\r")
-			return subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
-		}
-		buf = append(buf, one[0])
 	}
 	return false
 }
@@ -231,7 +299,7 @@ func (s *Server) closePending() {
 func (s *Server) add(c net.Conn, lo ListenOptions, where string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed || s.ended || s.aborted.Load() {
+	if s.closed || s.trailerOut || s.aborted.Load() {
 		c.Close()
 		return
 	}
@@ -242,8 +310,9 @@ func (s *Server) add(c net.Conn, lo ListenOptions, where string) {
 	}
 	sub := &subscriber{
 		name: fmt.Sprintf("%s (subscriber %s)", where, name), conn: c, policy: lo.OnSlow, stall: lo.StallTimeout,
-		q: make(chan *record, lo.Queue), gone: make(chan struct{}),
+		q: make(chan *record, lo.Queue), gone: make(chan struct{}), waits: &s.waits,
 	}
+	sub.progress()
 	if s.header != nil {
 		sub.initial = append(sub.initial, s.header)
 		if s.nextStep > 0 {
@@ -266,18 +335,54 @@ func (s *Server) add(c net.Conn, lo ListenOptions, where string) {
 	}
 }
 
-// WaitSubscribers waits until n subscribers have connected (in all), or ctx
-// is done.
+// connectedAtLeast reports whether at least n subscribers are still
+// connected: neither cut off nor hung up by their peer (peerClosed). It
+// peeks at connections only once enough subscribers are left to matter,
+// and only until it has found n, so that clients that connect and hang up
+// in a loop cost one peek each. s.mu must be held.
+func (s *Server) connectedAtLeast(n int) bool {
+	var left []*subscriber
+	for _, sub := range s.subs {
+		if sub.hungUp {
+			continue
+		}
+		select {
+		case <-sub.gone:
+			continue
+		default:
+		}
+		left = append(left, sub)
+	}
+	found := 0
+	for i, sub := range left {
+		if found >= n || found+len(left)-i < n {
+			break
+		}
+		if peerClosed(sub.conn) {
+			sub.hungUp = true
+			s.logf("live stream: %s hung up before the stream began; it does not count as connected", sub.name)
+			continue
+		}
+		found++
+	}
+	return found >= n
+}
+
+// WaitSubscribers waits until n subscribers are connected at once, or ctx
+// is done. A client that connected and hung up again does not count (its
+// end of the connection is checked, where the system allows, each time a
+// subscriber joins), so that a run started by `--wait N` has N subscribers
+// when it starts.
 func (s *Server) WaitSubscribers(ctx context.Context, n int) error {
 	for {
 		s.mu.Lock()
-		if s.nJoined >= n {
-			s.mu.Unlock()
-			return nil
-		}
 		if s.closed {
 			s.mu.Unlock()
 			return ErrClosed
+		}
+		if s.connectedAtLeast(n) {
+			s.mu.Unlock()
+			return nil
 		}
 		ch := s.joined
 		s.mu.Unlock()
@@ -290,8 +395,9 @@ func (s *Server) WaitSubscribers(ctx context.Context, n int) error {
 }
 
 // Abort disconnects every subscriber and stops listening; later Writes
-// discard their input. Use it when a run is interrupted and its subscribers
-// may be too slow to take the rest.
+// discard their input, and a Close waiting for subscribers returns. Use it
+// when a run is interrupted and its subscribers may be too slow to take the
+// rest.
 func (s *Server) Abort() {
 	s.abortOnce.Do(func() {
 		s.aborted.Store(true)
@@ -303,21 +409,28 @@ func (s *Server) Abort() {
 		s.closePending()
 		subs := append([]*subscriber(nil), s.subs...)
 		s.mu.Unlock()
+		// Logged first: once the connections are closed, a Close waiting
+		// for them returns and the process may end.
+		s.flushRefusals()
+		s.logf("live stream: aborted; %d subscribers disconnected", len(subs))
 		for _, sub := range subs {
 			sub.conn.Close()
 		}
-		s.logf("live stream: aborted; %d subscribers disconnected", len(subs))
 	})
 }
 
-// Close stops listening, lets every subscriber take what is queued for it
-// (for at most Options.CloseTimeout) and disconnects it. It returns an
-// error when the input ended inside a record.
-func (s *Server) Close() error {
+// End ends the stream without waiting for the subscribers: it stops
+// listening, hangs up on the connections still presenting their token, and
+// lets each subscriber's goroutine write what is queued for it and hang up.
+// From then on a subscriber that takes nothing for its
+// ListenOptions.StallTimeout is cut off, so that stalled subscribers cannot
+// hold up the end of a run for longer than that. End returns an error when
+// the input ended inside a record; it may be called more than once.
+func (s *Server) End() error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	if s.wclosed {
-		return nil
+		return s.endErr
 	}
 	s.wclosed = true
 	s.mu.Lock()
@@ -326,25 +439,45 @@ func (s *Server) Close() error {
 		ln.Close()
 	}
 	s.closePending()
-	subs := append([]*subscriber(nil), s.subs...)
+	s.ended = append([]*subscriber(nil), s.subs...)
 	close(s.joined) // wake WaitSubscribers
 	s.joined = make(chan struct{})
 	s.mu.Unlock()
-	for _, sub := range subs {
-		sub.finish()
+	for _, sub := range s.ended {
+		sub.end()
 	}
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(s.opts.CloseTimeout):
-		for _, sub := range subs {
-			_ = sub.conn.SetWriteDeadline(time.Now())
-		}
-		<-done
-	}
+	s.flushRefusals()
 	if len(s.pend) > 0 {
-		return fmt.Errorf("live: the stream ended inside a record (%d bytes of it were written)", len(s.pend))
+		s.endErr = fmt.Errorf("live: the stream ended inside a record (%d bytes of it were written)", len(s.pend))
 	}
-	return nil
+	return s.endErr
+}
+
+// Close ends the stream (End) and waits until every subscriber has taken
+// what is queued for it and is disconnected: a subscriber that takes
+// nothing for its ListenOptions.StallTimeout is cut off, and all of them
+// are after Options.CloseTimeout; Abort ends the wait at once. It returns
+// End's error. Later calls wait likewise and return the same error.
+func (s *Server) Close() error {
+	err := s.End()
+	s.waited.Do(func() {
+		done := make(chan struct{})
+		go func() { s.wg.Wait(); close(done) }()
+		t := time.NewTimer(s.opts.CloseTimeout)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+			s.wmu.Lock()
+			subs := s.ended
+			s.wmu.Unlock()
+			for _, sub := range subs {
+				if !sub.served.Load() {
+					s.fail(sub, fmt.Errorf("it had not taken the rest of the stream %v after the stream ended; cut off so that the run can end", s.opts.CloseTimeout))
+				}
+			}
+			<-done
+		}
+	})
+	return err
 }

@@ -73,7 +73,7 @@ func (s *Server) write(p []byte) (int, error) {
 // dispatch serves one record to every subscriber.
 func (s *Server) dispatch(r *record) error {
 	s.mu.Lock()
-	if s.ended {
+	if s.trailerOut {
 		s.mu.Unlock()
 		return errors.New("live: a record after the trailer")
 	}
@@ -94,7 +94,7 @@ func (s *Server) dispatch(r *record) error {
 		s.nextStep = max(s.nextStep, r.End)
 		s.spikes += r.Spikes
 	case kindTrailer:
-		s.ended = true
+		s.trailerOut = true
 		for _, ln := range s.listeners {
 			ln.Close() // the stream is complete: nobody else may join
 		}
