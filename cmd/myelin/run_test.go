@@ -261,7 +261,7 @@ func TestTimeAndThreadFlags(t *testing.T) {
 		{[]string{"run", "brunel", "--duration", "-5"}, "want a time > 0"},
 		{[]string{"run", "brunel", "--duration", "NaN"}, "want a time > 0"},
 		{[]string{"run", "brunel", "--dt", "0"}, "want a time > 0"},
-		{[]string{"run", "brunel", "--threads", "-1"}, "--threads -1: want 0 (all cores) or a positive count"},
+		{[]string{"run", "brunel", "--threads", "-1"}, "--threads -1: want 0 (all cores) or a count from 1 to 65536"},
 		{[]string{"bench", "brunel", "--threads", "-2"}, "--threads -2"},
 		{[]string{"plan", "brunel", "--threads", "-3"}, "--threads -3"},
 		{[]string{"bench", "brunel", "--repeat", "0"}, "--repeat 0"},
