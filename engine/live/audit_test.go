@@ -26,16 +26,7 @@ func TestEndStall(t *testing.T) {
 	path := filepath.Join(shortDir(t), "es.sock")
 	// The queue holds the whole stream, so the run never waits for the
 	// idle subscriber: only the end of the stream can.
-	addr, err := srv.Listen("unix:"+path, live.ListenOptions{Queue: 1000, SendBuffer: 4096, StallTimeout: 300 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	idle := dialUnixConn(t, path) // never reads
-	defer idle.Close()
-	good := subscribe(t, addr)
-	if err := srv.WaitSubscribers(context.Background(), 2); err != nil {
-		t.Fatal(err)
-	}
+	_, good := listenIdleAndGood(t, srv, path, live.ListenOptions{Queue: 1000, SendBuffer: 4096, StallTimeout: 300 * time.Millisecond})
 	if _, err := srv.Write(ts.data); err != nil {
 		t.Fatal(err)
 	}
@@ -307,19 +298,7 @@ func TestFilterMarked(t *testing.T) {
 		{"I", "", []string{"I"}, 0},
 		{"E@0:800", "", []string{"E@0:800"}, 0}, // the whole of E: not partial
 	} {
-		f, err := live.ParseFilter(tc.filter)
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := live.New(live.Options{Filter: f})
-		addr, err := srv.Listen("127.0.0.1:0", live.ListenOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := subscribe(t, addr)
-		if err := srv.WaitSubscribers(context.Background(), 1); err != nil {
-			t.Fatal(err)
-		}
+		srv, r := serveFiltered(t, tc.filter, "127.0.0.1:0")
 		if err := replay(srv, ts.data); err != nil {
 			t.Fatal(err)
 		}

@@ -200,3 +200,41 @@ func dialUnixConn(t testing.TB, path string) net.Conn {
 	}
 	return c
 }
+
+// serveFiltered starts a server that serves filter on addr and connects
+// one subscriber, waiting until the server counts it.
+func serveFiltered(t *testing.T, filter, addr string) (*live.Server, *reader) {
+	t.Helper()
+	f, err := live.ParseFilter(filter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := live.New(live.Options{Filter: f})
+	at, err := srv.Listen(addr, live.ListenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := subscribe(t, at)
+	if err := srv.WaitSubscribers(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	return srv, r
+}
+
+// listenIdleAndGood listens on the Unix socket path with opts and connects
+// two subscribers, waiting until the server counts both: idle, which never
+// reads (closed when the test ends), and good, which does.
+func listenIdleAndGood(t *testing.T, srv *live.Server, path string, opts live.ListenOptions) (idle net.Conn, good *reader) {
+	t.Helper()
+	addr, err := srv.Listen("unix:"+path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idle = dialUnixConn(t, path)
+	t.Cleanup(func() { idle.Close() })
+	good = subscribe(t, addr)
+	if err := srv.WaitSubscribers(context.Background(), 2); err != nil {
+		t.Fatal(err)
+	}
+	return idle, good
+}

@@ -45,16 +45,7 @@ func TestBlockStallCutsOff(t *testing.T) {
 	var log logRecorder
 	srv := live.New(live.Options{Logf: log.logf})
 	path := filepath.Join(shortDir(t), "bs.sock")
-	addr, err := srv.Listen("unix:"+path, live.ListenOptions{OnSlow: live.Block, Queue: 2, SendBuffer: 4096, StallTimeout: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	idle := dialUnixConn(t, path) // never reads
-	defer idle.Close()
-	good := subscribe(t, addr)
-	if err := srv.WaitSubscribers(context.Background(), 2); err != nil {
-		t.Fatal(err)
-	}
+	_, good := listenIdleAndGood(t, srv, path, live.ListenOptions{OnSlow: live.Block, Queue: 2, SendBuffer: 4096, StallTimeout: 200 * time.Millisecond})
 	done := make(chan error, 1)
 	start := time.Now()
 	go func() {

@@ -260,19 +260,7 @@ func TestAbort(t *testing.T) {
 // stream the reader accepts, with counts and header to match.
 func TestFilter(t *testing.T) {
 	ts := makeStream(t, 6, 10, 0.01)
-	f, err := live.ParseFilter("E@100:50, E@120:100 ,")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := live.New(live.Options{Filter: f})
-	addr, err := srv.Listen("127.0.0.1:0", live.ListenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := subscribe(t, addr)
-	if err := srv.WaitSubscribers(context.Background(), 1); err != nil {
-		t.Fatal(err)
-	}
+	srv, r := serveFiltered(t, "E@100:50, E@120:100 ,", "127.0.0.1:0")
 	if _, err := srv.Write(ts.data); err == nil || !strings.Contains(err.Error(), "takes its stream from StreamWriter") {
 		t.Errorf("Write to a filtered server: %v, want a refusal", err)
 	}
@@ -305,11 +293,7 @@ func TestFilter(t *testing.T) {
 	}
 
 	// I only: the state series of E is not served.
-	fi, _ := live.ParseFilter("I")
-	srv = live.New(live.Options{Filter: fi})
-	addr, _ = srv.Listen("127.0.0.1:0", live.ListenOptions{})
-	r = subscribe(t, addr)
-	srv.WaitSubscribers(context.Background(), 1)
+	srv, r = serveFiltered(t, "I", "127.0.0.1:0")
 	if err := replay(srv, ts.data); err != nil {
 		t.Fatal(err)
 	}

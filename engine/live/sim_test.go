@@ -173,19 +173,7 @@ func (f *fileAndServer) Writers(h *myelinpb.Header) ([]*stream.Writer, error) {
 // encodes them (StreamWriter), never decoded and encoded again.
 func TestLiveRunFiltered(t *testing.T) {
 	net := buildModel(t, "brunel", map[string]string{"n": "1000", "duration_ms": "100"})
-	f, err := live.ParseFilter("E@0:100,I@0:10")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := live.New(live.Options{Filter: f})
-	addr, err := srv.Listen("unix:"+filepath.Join(shortDir(t), "f.sock"), live.ListenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := subscribe(t, addr)
-	if err := srv.WaitSubscribers(context.Background(), 1); err != nil {
-		t.Fatal(err)
-	}
+	srv, r := serveFiltered(t, "E@0:100,I@0:10", "unix:"+filepath.Join(shortDir(t), "f.sock"))
 	var file bytes.Buffer
 	if _, err := sim.Run(context.Background(), net, sim.Options{Backend: cpu.New(1), Out: &fileAndServer{&file, srv}}); err != nil {
 		t.Fatal(err)
