@@ -1,6 +1,7 @@
 package live
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -152,15 +153,7 @@ func (f *Filter) resolve(h *myelinpb.Header) (*selection, error) {
 			selected[s.Population] = true
 		}
 	}
-	slices.SortFunc(sel.keep, func(a, b idRange) int {
-		switch {
-		case a.lo < b.lo:
-			return -1
-		case a.lo > b.lo:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(sel.keep, byLo)
 	merged := sel.keep[:0]
 	for _, k := range sel.keep {
 		if n := len(merged); n > 0 && k.lo <= merged[n-1].hi {
@@ -268,15 +261,7 @@ func PartialPopulations(h *myelinpb.Header) []PartialPopulation {
 			continue
 		}
 		size := uint64(pop.GetSize())
-		slices.SortFunc(p.ranges, func(a, b idRange) int {
-			switch {
-			case a.lo < b.lo:
-				return -1
-			case a.lo > b.lo:
-				return 1
-			}
-			return 0
-		})
+		slices.SortFunc(p.ranges, byLo)
 		var served, end uint64
 		for _, r := range p.ranges {
 			lo, hi := max(r.lo, end), min(r.hi, size)
@@ -337,3 +322,6 @@ type serverInput struct{ s *Server }
 
 // Write feeds p to the server.
 func (in serverInput) Write(p []byte) (int, error) { return in.s.write(p) }
+
+// byLo orders id ranges by their first id.
+func byLo(a, b idRange) int { return cmp.Compare(a.lo, b.lo) }
