@@ -114,6 +114,29 @@ __device__ __forceinline__ void myelin_deliver_syn(const MyelinNet *net, unsigne
     }
 }
 
+// myelin_deliver_rows delivers whole rows of the step's cnt spikes (from
+// spk_ids[off]) by groups of threads: group g of ng takes spikes g, g + ng,
+// ..., one at a time, and its width threads (this one is lane) take the
+// spike's row in a width-stride loop. Blocks are the groups in
+// myelin_deliver_work's per-spike mode, warps in myelin_deliver_warps.
+__device__ __forceinline__ void myelin_deliver_rows(const MyelinNet *net, unsigned cnt, unsigned off,
+                                                    unsigned long long t, unsigned long long cur, unsigned g,
+                                                    unsigned ng, unsigned lane, unsigned width)
+{
+    for (unsigned i = g; i < cnt; i += ng) {
+        unsigned pre = net->spk_ids[off + i];
+        unsigned long long r1 = net->row_ptr[pre + 1];
+        unsigned long long k = net->row_ptr[pre] + lane;
+        if (k >= r1) {
+            continue;
+        }
+        unsigned pp = myelin_pop_of(net, pre);
+        for (; k < r1; k += width) {
+            myelin_deliver_syn(net, pre, pp, k, t, cur);
+        }
+    }
+}
+
 // myelin_deliver_work delivers the spikes of step-in-chunk s as block b of
 // nb blocks, in one of two segmentations (launch.Config.Segments), chosen
 // by net->segs:
@@ -140,18 +163,7 @@ __device__ __forceinline__ void myelin_deliver_work(const MyelinNet *net, unsign
     unsigned long long t = *net->step + s;
     unsigned long long cur = t % (unsigned long long)net->ring_slots;
     if (segs == 0) {
-        for (unsigned i = b; i < cnt; i += nb) {
-            unsigned pre = net->spk_ids[off + i];
-            unsigned long long r1 = net->row_ptr[pre + 1];
-            unsigned long long k = net->row_ptr[pre] + threadIdx.x;
-            if (k >= r1) {
-                continue;
-            }
-            unsigned pp = myelin_pop_of(net, pre);
-            for (; k < r1; k += blockDim.x) {
-                myelin_deliver_syn(net, pre, pp, k, t, cur);
-            }
-        }
+        myelin_deliver_rows(net, cnt, off, t, cur, b, nb, threadIdx.x, blockDim.x);
         return;
     }
     unsigned long long items = (unsigned long long)cnt * segs;
@@ -181,21 +193,9 @@ __device__ __forceinline__ void myelin_deliver_warps(const MyelinNet *net, unsig
     unsigned off = net->spk_off[s];
     unsigned long long t = *net->step + s;
     unsigned long long cur = t % (unsigned long long)net->ring_slots;
-    unsigned warp = threadIdx.x / 32u, lane = threadIdx.x % 32u;
-    unsigned warps = (blockDim.x + 31u) / 32u;
+    unsigned warp = threadIdx.x / 32u;
     unsigned width = blockDim.x - warp * 32u < 32u ? blockDim.x - warp * 32u : 32u;
-    for (unsigned i = warp; i < cnt; i += warps) {
-        unsigned pre = net->spk_ids[off + i];
-        unsigned long long r1 = net->row_ptr[pre + 1];
-        unsigned long long k = net->row_ptr[pre] + lane;
-        if (k >= r1) {
-            continue;
-        }
-        unsigned pp = myelin_pop_of(net, pre);
-        for (; k < r1; k += width) {
-            myelin_deliver_syn(net, pre, pp, k, t, cur);
-        }
-    }
+    myelin_deliver_rows(net, cnt, off, t, cur, warp, (blockDim.x + 31u) / 32u, threadIdx.x % 32u, width);
 }
 
 // myelin_deliver_tiled_work delivers the spikes of step-in-chunk s by

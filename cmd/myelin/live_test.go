@@ -121,9 +121,9 @@ func readStreamFile(t *testing.T, path string) ([]byte, *stream.Result) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := readStream(path)
+	res, err := stream.ReadAll(bytes.NewReader(data))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", path, err)
 	}
 	return data, res
 }

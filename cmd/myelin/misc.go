@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -424,17 +423,4 @@ func cmdVersion(_ context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "myelin %s%s\n%s %s/%s, %d CPUs\nstream format version %d\n%s\n",
 		Version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), stream.FormatVersion, cudaState)
 	return nil
-}
-
-func readStream(path string) (*stream.Result, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r, err := stream.ReadAll(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return r, nil
 }
