@@ -12,10 +12,11 @@
 // read_stream("tcp://HOST:PORT"). Subscribers send nothing, except the
 // token line when the listener requires one (ListenOptions.Token, DialToken,
 // `myelin run --listen-token`): a connection without the right token is
-// closed before it is sent anything. At most 32 connections may be
-// presenting a token at once, each for at most ListenOptions.AuthTimeout
-// (2 s); a newcomer beyond them displaces the one that has waited longest,
-// so that idle connections cannot keep out a client that sends its token.
+// closed before it is sent anything. At most 32 connections
+// (MaxPendingAuth) may be presenting a token at once, each for at most
+// ListenOptions.AuthTimeout (2 s); a newcomer beyond them displaces the
+// one that has waited longest, so that idle connections cannot keep out a
+// client that sends its token.
 // Refused connections are logged at most once every 2 s, with a count.
 //
 // # What a subscriber receives

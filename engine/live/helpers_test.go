@@ -28,6 +28,14 @@ type testStream struct {
 // sampled every 10 steps, and a trailer.
 func makeStream(t testing.TB, seed uint64, blocks int, p float64) *testStream {
 	t.Helper()
+	return makeStreamStateFrom(t, seed, blocks, p, 0)
+}
+
+// makeStreamStateFrom is makeStream with state blocks only from spike
+// block stateFrom on: the stream starts with a run of stateFrom spike
+// blocks, which a Drop subscriber's writer never waits for.
+func makeStreamStateFrom(t testing.TB, seed uint64, blocks int, p float64, stateFrom int) *testStream {
+	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 7))
 	var buf bytes.Buffer
 	h := &myelinpb.Header{
@@ -66,6 +74,9 @@ func makeStream(t testing.TB, seed uint64, blocks int, p float64) *testStream {
 			t.Fatal(err)
 		}
 		mark()
+		if b < stateFrom {
+			continue
+		}
 		vals := make([]float32, 20)
 		for i := range vals {
 			vals[i] = float32(b) + float32(i)/100
@@ -109,7 +120,13 @@ type reader struct {
 // subscribe connects to addr and reads until the server hangs up.
 func subscribe(t testing.TB, addr string) *reader {
 	t.Helper()
-	c, err := live.Dial(context.Background(), addr)
+	return subscribeToken(t, addr, "")
+}
+
+// subscribeToken is subscribe presenting token (none when empty).
+func subscribeToken(t testing.TB, addr, token string) *reader {
+	t.Helper()
+	c, err := live.DialToken(context.Background(), addr, token)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,13 @@
 package live_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -141,6 +145,98 @@ func TestToken(t *testing.T) {
 	}
 	if !log.has("no valid token") {
 		t.Errorf("no log line names the refusal: %q", log.lines)
+	}
+}
+
+// TestPendingAuthBound: of more than MaxPendingAuth connections that
+// connect to a listener with a token and send nothing, all but
+// MaxPendingAuth are hung up on at once, long before their AuthTimeout,
+// and the others are held; a client with the token still joins while they
+// hold every slot and gets the whole stream, and a subscriber that joined
+// before the flood is not touched by it.
+func TestPendingAuthBound(t *testing.T) {
+	ts := makeStream(t, 13, 5, 0.01)
+	var log logRecorder
+	srv := live.New(live.Options{Logf: log.logf})
+	defer srv.Abort()
+	// A long AuthTimeout: only the bound can hang up on the idle
+	// connections while the test runs.
+	addr, err := srv.Listen("127.0.0.1:0", live.ListenOptions{Token: "s3cret", AuthTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	early := subscribeToken(t, addr, "s3cret")
+	if err := srv.WaitSubscribers(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+
+	const excess = 16
+	idle := make([]net.Conn, live.MaxPendingAuth+excess)
+	for i := range idle {
+		c, err := live.Dial(context.Background(), addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		idle[i] = c
+	}
+	flooded := time.Now()
+	for srv.Stats().Refused < excess {
+		if time.Since(flooded) > 10*time.Second {
+			t.Fatalf("%d of %d idle connections refused after 10 s, want %d", srv.Stats().Refused, len(idle), excess)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	refusedIn := time.Since(flooded)
+	// (a) The excess are closed (the server's end sends EOF before it
+	// counts the refusal); the other MaxPendingAuth are still open.
+	const probe = 2 * time.Second
+	closed := make(chan bool, len(idle))
+	for _, c := range idle {
+		go func() {
+			c.SetReadDeadline(time.Now().Add(probe))
+			n, err := c.Read(make([]byte, 1))
+			if n > 0 {
+				t.Errorf("an idle connection was sent %d bytes", n)
+			}
+			closed <- !errors.Is(err, os.ErrDeadlineExceeded)
+		}()
+	}
+	nClosed := 0
+	for range idle {
+		if <-closed {
+			nClosed++
+		}
+	}
+	if nClosed != excess {
+		t.Errorf("%d of %d idle connections were hung up on within %v of the refusals, want %d (MaxPendingAuth = %d held)", nClosed, len(idle), probe, excess, live.MaxPendingAuth)
+	}
+	t.Logf("%d idle connections: %d hung up on, within %v of the last one's connecting; %d held", len(idle), nClosed, refusedIn, len(idle)-nClosed)
+
+	// (b) A client with the token joins while the idle connections hold
+	// every slot: the longest-waiting one makes room for it.
+	late := subscribeToken(t, addr, "s3cret")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.WaitSubscribers(ctx, 2); err != nil {
+		t.Fatalf("the client with the token was kept out by %d connections presenting nothing: %v", live.MaxPendingAuth, err)
+	}
+	if _, err := srv.Write(ts.data); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range map[string]*reader{"subscriber from before the flood": early, "subscriber during the flood": late} {
+		if got := r.wait(t); !bytes.Equal(got, ts.data) {
+			t.Errorf("%s: got %d bytes, want the %d written", name, len(got), len(ts.data))
+		}
+	}
+	if st := srv.Stats(); st.Joined != 2 || st.Refused != excess+1 {
+		t.Errorf("stats %+v; want 2 joined and %d refused (the excess, and one to make room)", st, excess+1)
+	}
+	if !log.has(fmt.Sprintf("needed its place among the %d", live.MaxPendingAuth)) {
+		t.Errorf("no log line names the refusals: %q", log.lines)
 	}
 }
 

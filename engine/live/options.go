@@ -41,7 +41,7 @@ func ParsePolicy(s string) (Policy, error) {
 	return 0, fmt.Errorf("on-slow policy %q: want block or drop", s)
 }
 
-// Defaults of ListenOptions and Options.
+// Defaults and limits of ListenOptions and Options.
 const (
 	// DefaultQueue is the number of records a subscriber may have waiting.
 	DefaultQueue = 64
@@ -62,12 +62,16 @@ const (
 	// token (ListenOptions.Token) before it is refused. Clients send the
 	// token as soon as they connect.
 	DefaultAuthTimeout = 2 * time.Second
-	// maxPendingAuth is the most connections that may be presenting their
-	// token at once, so that idle connections cannot pile up. When they
-	// are all taken, the one that has waited longest is hung up on to make
-	// room for the newcomer: idle connections cannot keep out a client
-	// that presents its token.
-	maxPendingAuth = 32
+	// MaxPendingAuth is the most connections that may be presenting their
+	// token (ListenOptions.Token) at once, over all of a Server's
+	// listeners, so that connections that send nothing cannot pile up
+	// until the process runs out of open files; each has at most
+	// ListenOptions.AuthTimeout to present it. When all are taken, the one
+	// that has waited longest is hung up on at once to make room for the
+	// newcomer (and counted in Stats.Refused): idle connections cannot keep
+	// out a client that presents its token, which it sends as soon as it
+	// connects. Subscribers that presented the token do not count.
+	MaxPendingAuth = 32
 	// refusedLogEvery is the least time between two log lines about
 	// refused connections; those in between are counted in the next line.
 	refusedLogEvery = 2 * time.Second
@@ -109,9 +113,9 @@ type ListenOptions struct {
 	// Token, when not empty, must be presented by every subscriber: the
 	// first line it sends (the token and a newline, within AuthTimeout) is
 	// compared with it in constant time, and a connection without it is
-	// closed before it is sent anything. At most 32 connections may be
-	// presenting a token at once; a newcomer beyond them displaces the one
-	// that has waited longest. See DialToken.
+	// closed before it is sent anything. At most MaxPendingAuth (32)
+	// connections may be presenting a token at once; a newcomer beyond
+	// them displaces the one that has waited longest. See DialToken.
 	Token string
 	// AuthTimeout bounds how long a connection has to present the token
 	// (default DefaultAuthTimeout).

@@ -217,9 +217,9 @@ func (s *Server) accept(ln net.Listener, lo ListenOptions) {
 		// without presenting its token makes room: an honest client sends
 		// its token as soon as it connects, so idle connections cannot
 		// keep one out (before, the newcomer was refused, and a client
-		// holding maxPendingAuth idle connections locked everyone out).
+		// holding MaxPendingAuth idle connections locked everyone out).
 		var evicted net.Conn
-		if len(s.pending) >= maxPendingAuth {
+		if len(s.pending) >= MaxPendingAuth {
 			for p, since := range s.pending {
 				if evicted == nil || since.Before(s.pending[evicted]) {
 					evicted = p
@@ -235,7 +235,7 @@ func (s *Server) accept(ln net.Listener, lo ListenOptions) {
 		s.wg.Add(1)
 		s.mu.Unlock()
 		if evicted != nil {
-			s.refuse(where, evicted.RemoteAddr(), fmt.Sprintf("it had not presented its token (--listen-token) when a newer connection needed its place among the %d that may be presenting one", maxPendingAuth))
+			s.refuse(where, evicted.RemoteAddr(), fmt.Sprintf("it had not presented its token (--listen-token) when a newer connection needed its place among the %d that may be presenting one", MaxPendingAuth))
 		}
 		go s.authenticate(c, lo, where)
 	}

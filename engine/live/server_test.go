@@ -132,11 +132,39 @@ func TestLateJoiner(t *testing.T) {
 	}
 }
 
+// dropRunBytes bounds what a subscriber that reads nothing takes in before
+// its queue (ListenOptions.Queue 1) is full: the server's write buffer for
+// it (64 KiB), what its socket holds (a few KiB with SendBuffer 4096), the
+// record being written and the one queued, with room to spare.
+const dropRunBytes = 160 << 10
+
+// dropStream returns a stream for a Drop subscriber that reads nothing: a
+// run of spike blocks of more than dropRunBytes, then spike and state
+// blocks in turn. The run makes spike blocks find the subscriber's queue
+// full, and be dropped, before any state block does, whatever the
+// scheduling: the writer never waits for a spike block in Drop mode. With
+// state blocks from the start, the first record to find the queue full
+// was a spike block or a state block depending on how far the
+// subscriber's goroutine had got (it writes a record at once when nothing
+// else is queued, and several together otherwise), and in the second case
+// the writer waited at that state block, the subscriber was cut off after
+// StallTimeout, and nothing was dropped: TestDropGaps and TestDropStall
+// failed about one run in ten under -race.
+func dropStream(t *testing.T, seed uint64) *testStream {
+	t.Helper()
+	const spikeRun = 40 // blocks of about 5 KB each
+	ts := makeStreamStateFrom(t, seed, spikeRun+20, 0.05, spikeRun)
+	if n := ts.offsets[1+spikeRun] - ts.offsets[1]; n <= dropRunBytes {
+		t.Fatalf("the run of spike blocks before the first state block is %d bytes, want more than %d", n, dropRunBytes)
+	}
+	return ts
+}
+
 // TestDropGaps: a Drop subscriber that does not read loses spike blocks,
 // is told of each run of them in a gap, and still gets every state block
 // and the trailer.
 func TestDropGaps(t *testing.T) {
-	ts := makeStream(t, 3, 40, 0.02)
+	ts := dropStream(t, 3)
 	srv := live.New(live.Options{Logf: t.Logf})
 	path := filepath.Join(shortDir(t), "d.sock")
 	if _, err := srv.Listen("unix:"+path, live.ListenOptions{OnSlow: live.Drop, Queue: 1, SendBuffer: 4096}); err != nil {
@@ -148,8 +176,9 @@ func TestDropGaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The subscriber reads nothing until some spikes were dropped for it.
-	// Meanwhile the writer drops spike blocks and waits at the first state
-	// block, which is never dropped.
+	// Meanwhile the writer drops spike blocks (dropStream: some must be)
+	// and waits at the first state block, which is never dropped, for at
+	// most the default StallTimeout (5 s).
 	got := make(chan []byte)
 	go func() {
 		// At most 20 s: if nothing is ever dropped the writer waits at the
@@ -496,11 +525,11 @@ func TestLateAfterTrailer(t *testing.T) {
 	srv.Close()
 }
 
-// TestDropStall: in Drop mode, a subscriber that reads nothing at all is
-// disconnected once a state block has waited StallTimeout for room, and the
-// writer goes on.
+// TestDropStall: in Drop mode, a subscriber that reads nothing at all has
+// spike blocks dropped, is disconnected once a state block has waited
+// StallTimeout for room, and the writer goes on.
 func TestDropStall(t *testing.T) {
-	ts := makeStream(t, 10, 40, 0.02)
+	ts := dropStream(t, 10)
 	srv := live.New(live.Options{Logf: t.Logf})
 	path := filepath.Join(shortDir(t), "st.sock")
 	if _, err := srv.Listen("unix:"+path, live.ListenOptions{OnSlow: live.Drop, Queue: 1, SendBuffer: 4096, StallTimeout: 50 * time.Millisecond}); err != nil {
