@@ -49,6 +49,9 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		if err := checkOut(*out); err != nil {
 			return &exitError{2, err}
 		}
+		if sameFile(*out, name) {
+			return &exitError{2, fmt.Errorf("--out %s is the input %s itself: the export would replace the stream it reads; give another file", *out, name)}
+		}
 	}
 	src, err := openSource(ctx, name, *token)
 	if err != nil {
@@ -59,9 +62,6 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	dst := e.stdout
 	var of *outFile
 	if toFile {
-		if err := checkNotInput(*out, src, name); err != nil {
-			return err
-		}
 		if of, err = createOut(ctx, *out); err != nil {
 			return err
 		}
@@ -140,25 +140,6 @@ func outName(out string) string {
 		return "stdout"
 	}
 	return out
-}
-
-// checkNotInput refuses an --out that is the input file itself (under any
-// name): its replacement would destroy the stream being exported.
-// Character devices (a terminal) are not files that could be lost.
-func checkNotInput(out string, src io.Reader, name string) error {
-	f, ok := src.(*os.File)
-	if !ok {
-		return nil // a live connection
-	}
-	in, err := f.Stat()
-	if err != nil {
-		return nil
-	}
-	st, err := os.Stat(out)
-	if err != nil || !os.SameFile(in, st) || st.Mode()&os.ModeCharDevice != 0 {
-		return nil
-	}
-	return &exitError{2, fmt.Errorf("--out %s is the input %s itself: the export would replace the stream it reads; give another file", out, name)}
 }
 
 // exporter writes the spikes of a stream as text, record by record, so that

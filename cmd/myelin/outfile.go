@@ -8,8 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
-	"time"
+
+	"github.com/myelin-sim/myelin/internal/fifo"
 )
 
 // partialSuffix ends the name of the temporary file a command writes before
@@ -47,15 +47,18 @@ func checkOut(path string) error {
 	return nil
 }
 
-// sameFile reports whether paths a and b name one existing file (under
-// any names: links, hard links).
-func sameFile(a, b string) bool {
-	sa, err := os.Stat(a)
-	if err != nil {
+// sameFile reports whether --out out names the existing regular file in
+// that the command reads, under any names (links, hard links, /dev/stdout
+// redirected to it): a file that writing out would replace, or overwrite
+// while it is read. A FIFO or a device, which is written directly and
+// holds nothing to lose, is never the same file.
+func sameFile(out, in string) bool {
+	so, err := os.Stat(out)
+	if err != nil || !so.Mode().IsRegular() {
 		return false
 	}
-	sb, err := os.Stat(b)
-	return err == nil && os.SameFile(sa, sb)
+	si, err := os.Stat(in)
+	return err == nil && os.SameFile(so, si)
 }
 
 // createOut opens --out path for writing: a new temporary file beside it
@@ -72,7 +75,12 @@ func createOut(ctx context.Context, path string) (*outFile, error) {
 	case err == nil && st.IsDir():
 		return nil, fmt.Errorf("--out %s is a folder; give a file name", path)
 	case err == nil && (!st.Mode().IsRegular() || systemPath(path) || systemPath(dest)):
-		f, err := openDirect(ctx, path, st.Mode())
+		var f *os.File
+		if st.Mode()&os.ModeNamedPipe != 0 {
+			f, err = fifo.Open(ctx, path, os.O_WRONLY)
+		} else {
+			f, err = os.OpenFile(path, os.O_WRONLY, 0)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("--out %s (%s): %w", path, fileKind(st.Mode()), err)
 		}
@@ -102,29 +110,6 @@ func systemPath(path string) bool {
 	}
 	return strings.HasPrefix(abs, "/dev/") || strings.HasPrefix(abs, "/proc/")
 }
-
-// openDirect opens an existing file of mode m for writing as it is. A FIFO
-// is opened without blocking, again every fifoPoll while it has no reader,
-// so that ctx (Ctrl-C) can stop the wait.
-func openDirect(ctx context.Context, path string, m os.FileMode) (*os.File, error) {
-	if m&os.ModeNamedPipe == 0 {
-		return os.OpenFile(path, os.O_WRONLY, 0)
-	}
-	for {
-		f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
-		if !errors.Is(err, syscall.ENXIO) {
-			return f, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("no reader came before the interrupt: %w", ctx.Err())
-		case <-time.After(fifoPoll):
-		}
-	}
-}
-
-// fifoPoll is how often openDirect tries a FIFO that has no reader yet.
-const fifoPoll = 50 * time.Millisecond
 
 // createPartial creates a new file named after path, path.<random>.partial,
 // in path's folder; it never opens an existing file. Unlike os.CreateTemp

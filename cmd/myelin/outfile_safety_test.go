@@ -476,3 +476,52 @@ func TestCreateOutFIFOInterrupted(t *testing.T) {
 		t.Errorf("the FIFO became %v (%v)", st.Mode(), err)
 	}
 }
+
+// TestSameFile: --out is the input (run's spec, export's stream) when it
+// names the same regular file under any name; a FIFO or a device, written
+// directly and holding nothing to lose, never is (run refused a spec that
+// was --out whatever its kind; export refused only a regular file).
+func TestSameFile(t *testing.T) {
+	dir := t.TempDir()
+	file, other := filepath.Join(dir, "a.myelin"), filepath.Join(dir, "b.myelin")
+	for _, f := range []string{file, other} {
+		if err := os.WriteFile(f, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link, hard := filepath.Join(dir, "link"), filepath.Join(dir, "hard")
+	if err := os.Symlink(file, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(file, hard); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing")
+	cases := []struct {
+		out, in string
+		want    bool
+	}{
+		{file, file, true},
+		{link, file, true},
+		{file, link, true},
+		{hard, file, true},
+		{file, other, false},
+		{missing, file, false},
+		{file, missing, false},
+		{missing, missing, false},
+		{file, "localhost:7070", false},
+		{os.DevNull, os.DevNull, false},
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err == nil {
+		cases = append(cases, struct {
+			out, in string
+			want    bool
+		}{fifo, fifo, false})
+	}
+	for _, c := range cases {
+		if got := sameFile(c.out, c.in); got != c.want {
+			t.Errorf("sameFile(%s, %s) = %v, want %v", c.out, c.in, got, c.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/myelin-sim/myelin/engine/neuron"
+	"github.com/myelin-sim/myelin/engine/stream"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -21,12 +22,13 @@ const (
 	// unset (zero).
 	DefaultProbeEvery = 1
 
-	// MaxDtMs is the largest integration step Validate accepts.
-	MaxDtMs = 10.0
+	// MaxDtMs is the largest integration step Validate accepts: the
+	// largest a spike stream's header may carry (stream.MaxDtMs).
+	MaxDtMs = stream.MaxDtMs
 	// MinDtMs is the smallest integration step Validate accepts, a
 	// nanosecond: the smallest a spike stream's header may carry
-	// (engine/stream.MinDtMs), so that every valid spec can be recorded.
-	MinDtMs = 1e-6
+	// (stream.MinDtMs), so that every valid spec can be recorded.
+	MinDtMs = stream.MinDtMs
 	// MaxSteps is the largest number of steps (duration_ms / dt_ms) Validate
 	// accepts.
 	MaxSteps = 1 << 40

@@ -7,12 +7,14 @@ import (
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
-// MinDtMs and MaxDtMs bound a header's dt_ms. MaxDtMs is the largest step a
-// spec allows (engine/spec.MaxDtMs); MinDtMs, a nanosecond, is the smallest
-// step whose successive spike times still print apart (export writes at
-// most 9 decimals) and whose run of at most 2^40 steps lasts a measurable
-// time. A header outside [MinDtMs, MaxDtMs] is refused: it is damage or a
-// forgery, and the times it would give mean nothing.
+// MinDtMs and MaxDtMs bound a header's dt_ms, and a spec's (engine/spec's
+// MinDtMs and MaxDtMs are these, so that every valid spec can be recorded).
+// MaxDtMs is the largest step a spec allows; MinDtMs, a nanosecond, is the
+// smallest step whose successive spike times still print apart (export
+// writes at most 9 decimals) and whose run of at most 2^40 steps lasts a
+// measurable time. A header outside [MinDtMs, MaxDtMs] is refused: it is
+// damage or a forgery, and the times it would give mean nothing.
+// python/myelin_stream.py mirrors them (MIN_DT_MS, MAX_DT_MS).
 const (
 	MinDtMs = 1e-6
 	MaxDtMs = 10.0

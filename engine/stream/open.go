@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"syscall"
-	"time"
+
+	"github.com/myelin-sim/myelin/internal/fifo"
 )
 
 // Open opens the stream file name for reading until ctx is done. A regular
@@ -27,7 +27,7 @@ func Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	}
 	var f *os.File
 	if st.Mode()&os.ModeNamedPipe != 0 {
-		f, err = openFIFO(ctx, name)
+		f, err = fifo.Open(ctx, name, os.O_RDONLY)
 	} else {
 		f, err = os.Open(name)
 	}
@@ -37,64 +37,6 @@ func Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	w := &watchedFile{f: f, ctx: ctx}
 	w.stop = context.AfterFunc(ctx, func() { f.Close() })
 	return w, nil
-}
-
-// openFIFO opens a FIFO for reading, which blocks until a writer opens it,
-// in a goroutine, so that ctx can end the wait. The goroutine is then
-// released (releaseFIFO) rather than left blocked.
-func openFIFO(ctx context.Context, name string) (*os.File, error) {
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("open %s: stopped before a writer opened the FIFO: %w", name, context.Cause(ctx))
-	}
-	type opened struct {
-		f   *os.File
-		err error
-	}
-	done := make(chan opened, 1)
-	go func() {
-		f, err := os.Open(name)
-		done <- opened{f, err}
-	}()
-	select {
-	case o := <-done:
-		return o.f, o.err
-	case <-ctx.Done():
-		go releaseFIFO(name, func() (*os.File, bool) {
-			select {
-			case o := <-done:
-				return o.f, true
-			case <-time.After(fifoRetry):
-				return nil, false
-			}
-		})
-		return nil, fmt.Errorf("open %s: stopped before a writer opened the FIFO: %w", name, context.Cause(ctx))
-	}
-}
-
-// fifoRetry is how often releaseFIFO tries to end a FIFO open, and
-// fifoRetries how many times before it leaves the opener blocked.
-const (
-	fifoRetry   = 20 * time.Millisecond
-	fifoRetries = 250
-)
-
-// releaseFIFO ends an abandoned blocking open of the FIFO name: it opens
-// the FIFO for writing without blocking (which succeeds once the reader's
-// open is waiting) and closes it at once, which lets the reader's open
-// return; opened reports the reader's file when its open has returned,
-// which is then closed.
-func releaseFIFO(name string, opened func() (*os.File, bool)) {
-	for range fifoRetries {
-		if w, err := os.OpenFile(name, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
-			w.Close()
-		}
-		if f, ok := opened(); ok {
-			if f != nil {
-				f.Close()
-			}
-			return
-		}
-	}
 }
 
 // watchedFile is a file that is closed when its context is done.

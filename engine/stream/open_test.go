@@ -22,8 +22,8 @@ func mkfifo(t *testing.T) string {
 	return path
 }
 
-// TestOpenRegularFile: a regular file is opened as it is, an *os.File
-// (export's --out check relies on it), and reads whole.
+// TestOpenRegularFile: a regular file is opened as it is, an *os.File,
+// and reads whole.
 func TestOpenRegularFile(t *testing.T) {
 	ts := makeTestStream(t, 1, 4, 20)
 	path := filepath.Join(t.TempDir(), "run.myelin")
