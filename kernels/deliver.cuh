@@ -10,27 +10,11 @@
 
 #include "network.cuh"
 
-// myelin_pop_of returns the population holding global id g
-// (network.Network.PopOf).
-__device__ __forceinline__ unsigned myelin_pop_of(const MyelinNet *net, unsigned g)
-{
-    unsigned lo = 0, hi = net->n_pops;
-    while (hi - lo > 1) {
-        unsigned m = (lo + hi) / 2;
-        if (net->pops[m].first <= g) {
-            lo = m;
-        } else {
-            hi = m;
-        }
-    }
-    return lo;
-}
-
 // myelin_syn_weight returns the weight that synapse k, of the row of spike
 // pre (of population pp) of step t, adds onto target (of population tq):
 // for a compact population, looked up by the target's population in wtab;
-// otherwise stored, weight[wk + k] (wk: wbase[pp] less the population's
-// first synapse, in wrapping arithmetic), and, under STDP, depressed by
+// otherwise stored, weight[wk + k] (wk: myelin_pop_weights), and, under
+// STDP, depressed by
 // the target's trace and stored back; then scaled by the spike's
 // short-term plasticity factor. The per-synapse weight of every delivery
 // (myelin_deliver_syn, myelin_deliver_tiled_work), written once; the
@@ -84,7 +68,6 @@ __device__ __forceinline__ void myelin_deliver_syn(const MyelinNet *net, unsigne
     unsigned long long n = net->n;
     unsigned dbits = net->delay_bits;
     unsigned dmask = (1u << dbits) - 1u;
-    unsigned long long wb = net->wbase[pp];
     unsigned p = net->packed[k];
     unsigned target = p >> dbits;
     unsigned d = p & dmask;
@@ -103,9 +86,9 @@ __device__ __forceinline__ void myelin_deliver_syn(const MyelinNet *net, unsigne
     unsigned long long idx = sl * n + target;
     // The target's population, searched once, where a compact weight or
     // plasticity needs it.
-    bool compact = wb == MYELIN_COMPACT;
+    unsigned long long wk;
+    bool compact = myelin_pop_weights(net, pp, &wk);
     unsigned tq = (compact || net->n_stp != 0 || net->n_stdp != 0) ? myelin_pop_of(net, target) : 0;
-    unsigned long long wk = compact ? 0 : wb - net->row_ptr[net->pops[pp].first];
     int w = myelin_syn_weight(net, pre, pp, target, tq, compact, wk, k, t);
     if (w >= 0) {
         atomicAdd(&ring_e[idx], w);
@@ -254,9 +237,8 @@ __device__ __forceinline__ void myelin_deliver_tiled_work(const MyelinNet *net, 
             unsigned long long r0 = net->row_ptr[pre];
             unsigned a = to[0], e = to[1];
             unsigned pp = myelin_pop_of(net, pre);
-            unsigned long long wb = net->wbase[pp];
-            bool compact = wb == MYELIN_COMPACT;
-            unsigned long long wk = compact ? 0 : wb - net->row_ptr[net->pops[pp].first];
+            unsigned long long wk;
+            bool compact = myelin_pop_weights(net, pp, &wk);
             for (unsigned long long k = r0 + a; k < r0 + e; k++) {
                 unsigned p = net->packed[k];
                 unsigned target = p >> dbits;

@@ -168,6 +168,13 @@ struct ProcDesc {
 #define MYELIN_PTILE_ACC(name) extern __shared__ int name[]
 #endif
 
+// MYELIN_POP_FAST is how many populations' boundaries MyelinNet carries in
+// itself (pop_first, pop_ublock0, pop_rblock0; launch.PopFast): with at
+// most that many populations, myelin_pop_of and myelin_pop_of_block count
+// boundaries in the kernel's parameter space (constant-cached, no global
+// load and no chain of dependent loads); with more, they search pops.
+#define MYELIN_POP_FAST 16
+
 // MyelinNet holds every device array and size. Each kernel takes it by
 // value, as a __grid_constant__ parameter, and reads it through a pointer
 // to that parameter: its fields are loads from the kernel's parameter space
@@ -242,6 +249,20 @@ struct MyelinNet {
     // ptile_split blocks share a tile, each taking a part of the spikes.
     unsigned ptile_w, n_ptiles, ptile_d0, ptile_nd, ptile_nch, ptile_split;
     unsigned ptile_pad; // to the struct's 8-byte alignment, as the Go mirror spells it
+    // The first id, first update block and first rate update block of
+    // populations [0, MYELIN_POP_FAST) (PopDesc.first, ublock0, rblock0),
+    // and 0xFFFFFFFF from n_pops on, so a count of the entries <= x never
+    // counts them: each array is non-decreasing.
+    unsigned pop_first[MYELIN_POP_FAST];
+    unsigned pop_ublock0[MYELIN_POP_FAST];
+    unsigned pop_rblock0[MYELIN_POP_FAST];
+    // The weights of the same populations' synapses (myelin_pop_weights):
+    // bit p of pop_compact set where population p stores none (wbase[p]
+    // is MYELIN_COMPACT), else synapse k's weight is weight[pop_wrel[p] +
+    // k] (wbase[p] less row_ptr[first id of p], wrapping).
+    unsigned long long pop_wrel[MYELIN_POP_FAST];
+    unsigned pop_compact;
+    unsigned pop_pad; // to the struct's 8-byte alignment
 };
 
 static_assert(sizeof(PopDesc) == 36 + 4 * MYELIN_MODEL_WORDS, "PopDesc layout");
@@ -252,8 +273,21 @@ static_assert(sizeof(RateProjDesc) == 40, "RateProjDesc layout");
 static_assert(sizeof(ProbeDesc) == 24, "ProbeDesc layout");
 static_assert(sizeof(StpDesc) == 40, "StpDesc layout");
 static_assert(sizeof(StdpDesc) == 72, "StdpDesc layout");
-static_assert(sizeof(MyelinNet) == 520, "MyelinNet layout");
+static_assert(sizeof(MyelinNet) == 528 + 20 * MYELIN_POP_FAST, "MyelinNet layout");
 static_assert(sizeof(ProcDesc) == 184, "ProcDesc layout");
+
+// myelin_pop_count returns how many of a[1..MYELIN_POP_FAST) are <= x:
+// for a non-decreasing a with a[0] <= x, the index of the last entry <= x.
+// The loop unrolls into compares against the parameter space.
+__device__ __forceinline__ unsigned myelin_pop_count(const unsigned *a, unsigned x)
+{
+    unsigned c = 0;
+#pragma unroll
+    for (unsigned m = 1; m < MYELIN_POP_FAST; m++) {
+        c += a[m] <= x ? 1u : 0u;
+    }
+    return c;
+}
 
 // myelin_pop_of_block returns the population whose neurons block b of a
 // merged launch (myelin_update if rate is false, myelin_rate_update if
@@ -263,6 +297,9 @@ static_assert(sizeof(ProcDesc) == 184, "ProcDesc layout");
 // lays the fields out so (kernels/launch, newPopDesc).
 __device__ __forceinline__ unsigned myelin_pop_of_block(const MyelinNet *net, unsigned b, bool rate)
 {
+    if (net->n_pops <= MYELIN_POP_FAST) {
+        return myelin_pop_count(rate ? net->pop_rblock0 : net->pop_ublock0, b);
+    }
     unsigned lo = 0, hi = net->n_pops;
     while (hi - lo > 1) {
         unsigned m = lo + (hi - lo) / 2;
@@ -273,6 +310,42 @@ __device__ __forceinline__ unsigned myelin_pop_of_block(const MyelinNet *net, un
         }
     }
     return lo;
+}
+
+// myelin_pop_of returns the population holding global id g
+// (network.Network.PopOf).
+__device__ __forceinline__ unsigned myelin_pop_of(const MyelinNet *net, unsigned g)
+{
+    if (net->n_pops <= MYELIN_POP_FAST) {
+        return myelin_pop_count(net->pop_first, g);
+    }
+    unsigned lo = 0, hi = net->n_pops;
+    while (hi - lo > 1) {
+        unsigned m = (lo + hi) / 2;
+        if (net->pops[m].first <= g) {
+            lo = m;
+        } else {
+            hi = m;
+        }
+    }
+    return lo;
+}
+
+// myelin_pop_weights returns whether population pp's synapses store no
+// weight (compact: wtab gives it), and otherwise sets *wk so that synapse
+// k of its rows has weight[*wk + k]: from the parameter space for the
+// first MYELIN_POP_FAST populations, else from wbase and row_ptr (two
+// dependent loads).
+__device__ __forceinline__ bool myelin_pop_weights(const MyelinNet *net, unsigned pp, unsigned long long *wk)
+{
+    if (pp < MYELIN_POP_FAST) {
+        *wk = net->pop_wrel[pp];
+        return ((net->pop_compact >> pp) & 1u) != 0;
+    }
+    unsigned long long wb = net->wbase[pp];
+    bool compact = wb == MYELIN_COMPACT;
+    *wk = compact ? 0 : wb - net->row_ptr[net->pops[pp].first];
+    return compact;
 }
 
 // myelin_fault records that neuron g's state left the float32 range: the
@@ -314,9 +387,11 @@ __device__ __forceinline__ float myelin_dc_input(const MyelinNet *net, unsigned 
 {
     float iext = 0.0f;
     for (unsigned k = 0; k < net->n_dc; k++) {
-        const DCDesc *d = &net->dc[k];
-        if (t >= d->start && t < d->stop && g >= d->first && g < d->first + d->count) {
-            iext += d->amp;
+        // Loaded whole and tested without branches: one round of loads
+        // per input, not one per field.
+        const DCDesc d = net->dc[k];
+        if ((t >= d.start) & (t < d.stop) & (g >= d.first) & (g - d.first < d.count)) {
+            iext += d.amp;
         }
     }
     return iext;

@@ -90,12 +90,22 @@ extern "C" __global__ void myelin_events(const __grid_constant__ MyelinNet net_,
 }
 
 // myelin_poisson_count inverts the Poisson CDF: base + the first k with
-// u < thr[k] (the last entry if none), as cpu.poissonCount.
+// u < thr[k] (the last entry if none), as cpu.poissonIndex.count. It loads
+// four thresholds at a time, so a count of up to 3 costs one round of
+// loads rather than one per threshold.
 __device__ __forceinline__ unsigned myelin_poisson_count(unsigned u, unsigned base, const unsigned *thr, unsigned len)
 {
-    for (unsigned k = 0; k < len; k++) {
-        if (u < thr[k]) {
-            return base + k;
+    for (unsigned k = 0; k < len; k += 4) {
+        unsigned c[4];
+#pragma unroll
+        for (unsigned j = 0; j < 4; j++) {
+            c[j] = k + j < len ? thr[k + j] : 0u; // 0: u < 0 never holds
+        }
+#pragma unroll
+        for (unsigned j = 0; j < 4; j++) {
+            if (u < c[j]) {
+                return base + k + j;
+            }
         }
     }
     return base + len - 1;
@@ -169,72 +179,99 @@ extern "C" __global__ void myelin_stdp_post(const __grid_constant__ MyelinNet ne
 // p takes the blocks from its ublock0 on (ceil(size / blockDim.x) of them),
 // as a group does in GeNN's merged kernels. A neuron that fires appends its
 // id to the step's spike list, which starts at spk_ids[off].
+//
+// A thread's step is a chain of memory accesses, and at small and medium
+// sizes the chain, not bandwidth, is the step's time (ncu: the update
+// warps of the microcircuit stall on global loads 77 % of their cycles).
+// So the population comes from the parameter space (myelin_pop_of_block),
+// its fields load together, each Poisson descriptor loads whole and is
+// tested without branches, and the ring slot is cleared only after the
+// model step, so that no store stands between the loads that do not
+// depend on one another.
 __device__ __forceinline__ void myelin_update_neuron(const MyelinNet *net, unsigned s, unsigned b, unsigned off)
 {
     unsigned pi = myelin_pop_of_block(net, b, false);
     const PopDesc *pop = &net->pops[pi];
-    unsigned long long i = (unsigned long long)(b - pop->ublock0) * blockDim.x + threadIdx.x;
-    if (i >= pop->size) {
+    // The first id and block from the parameter space where it has them
+    // (pops [0, MYELIN_POP_FAST)), so that the ring's loads wait on no
+    // load of pops.
+    bool fast = pi < MYELIN_POP_FAST;
+    unsigned first = fast ? net->pop_first[pi] : pop->first;
+    unsigned ublock0 = fast ? net->pop_ublock0[pi] : pop->ublock0;
+    unsigned size = pop->size;
+    int model = pop->model;
+    float si = pop->scale_inv;
+    unsigned k0 = pop->poisson0, k1 = pop->poisson0 + pop->npoisson;
+    unsigned long long t = *net->step + s;
+    unsigned long long i = (unsigned long long)(b - ublock0) * blockDim.x + threadIdx.x;
+    if (i >= size) {
         return;
     }
-    unsigned g = pop->first + (unsigned)i;
-    unsigned long long t = *net->step + s;
+    unsigned g = first + (unsigned)i;
 
-    // Ring slot t: read and clear (the slow port's too, where the network
-    // uses one).
+    // Ring slot t (the slow port's too, where the network uses one); it is
+    // cleared after the model step.
     unsigned long long idx = (t % net->ring_slots) * (unsigned long long)net->n + g;
     long long qe = net->ring_ex[idx];
     long long qi = net->ring_in[idx];
-    long long qs = 0;
-    net->ring_ex[idx] = 0;
-    net->ring_in[idx] = 0;
-    if (net->port_bit != 0) {
-        qs = net->ring_slow[idx];
-        net->ring_slow[idx] = 0;
-    }
+    long long qs = net->port_bit != 0 ? net->ring_slow[idx] : 0;
 
     // Poisson inputs of the population (the host groups them so): counts ×
     // weight, added in int64.
     unsigned long long blk = t / 4;
     unsigned lane = (unsigned)(t % 4);
-    for (unsigned k = pop->poisson0, ke = pop->poisson0 + pop->npoisson; k < ke; k++) {
-        const PoissonDesc *p = &net->poisson[k];
-        if (t >= p->start && t < p->stop && g >= p->first && g < p->first + p->count) {
-            Philox4 b = myelin_philox4x32(g, (unsigned)blk, (unsigned)(blk >> 32), p->purpose, net->key0, net->key1);
-            unsigned u = myelin_philox_word(b, lane);
-            long long q = (long long)myelin_poisson_count(u, p->base, net->ptable + p->table_off, p->table_len) *
-                          (long long)p->weight;
-            if (p->slow != 0) {
-                qs += q;
-            } else if (p->weight >= 0) {
-                qe += q;
-            } else {
-                qi += q;
-            }
+    for (unsigned k = k0; k < k1; k++) {
+        // The count is drawn whether or not the input is on at t and for
+        // g, and added as 0 where it is not: no branch stands between the
+        // descriptor's loads and the table's.
+        const PoissonDesc p = net->poisson[k];
+        bool on = (t >= p.start) & (t < p.stop) & (g >= p.first) & (g - p.first < p.count);
+        Philox4 b = myelin_philox4x32(g, (unsigned)blk, (unsigned)(blk >> 32), p.purpose, net->key0, net->key1);
+        unsigned u = myelin_philox_word(b, lane);
+        unsigned count = myelin_poisson_count(u, p.base, net->ptable + p.table_off, p.table_len);
+        long long q = on ? (long long)count * (long long)p.weight : 0;
+        if (p.slow != 0) {
+            qs += q;
+        } else if (p.weight >= 0) {
+            qe += q;
+        } else {
+            qi += q;
         }
     }
     float iext = myelin_dc_input(net, t, g);
 
-    float si = pop->scale_inv;
     MyelinState st = {net->v, net->a, net->b, net->c, net->ref};
     bool fired = false;
-    switch (pop->model) {
+    switch (model) {
         // One case per spiking model (models.cuh): a one-channel model
         // receives the sum of both channels, as neuron.Input.Ex; a model
-        // with a slow port also receives the port's input.
-#define MYELIN_UPDATE_CALL_0(T, ex, in, sl) T##_Update(&pop->m.m_##T, &st, g, ex, in, iext)
-#define MYELIN_UPDATE_CALL_1(T, ex, in, sl) T##_Update(&pop->m.m_##T, &st, g, ex, in, sl, iext)
+        // with a slow port also receives the port's input. The model's
+        // step gets a copy of its coefficients: they load at once, and
+        // its stores to the state cannot make it load them again (a store
+        // through a pointer may alias pops as far as the compiler knows).
+#define MYELIN_UPDATE_CALL_0(T, ex, in, sl) T##_Update(&coef, &st, g, ex, in, iext)
+#define MYELIN_UPDATE_CALL_1(T, ex, in, sl) T##_Update(&coef, &st, g, ex, in, sl, iext)
 #define MYELIN_UPDATE_CASE(code, T, channels, slow)                                                             \
-    case code:                                                                                                  \
+    case code: {                                                                                                \
+        const T coef = pop->m.m_##T;                                                                            \
         fired = MYELIN_UPDATE_CALL_##slow(T, channels == 1 ? (float)(qe + qi) * si : (float)qe * si,            \
                                           channels == 1 ? 0.0f : (float)qi * si, (float)qs * si);               \
-        break;
+        break;                                                                                                  \
+    }
         MYELIN_SPIKING_MODELS(MYELIN_UPDATE_CASE)
 #undef MYELIN_UPDATE_CASE
 #undef MYELIN_UPDATE_CALL_0
 #undef MYELIN_UPDATE_CALL_1
     default:
         __trap(); // a code the host never uploads: launch checks every population's model
+    }
+    // Ring slot t is this thread's alone in this phase: the events were
+    // added before it, and a delivery in the same launch or phase
+    // (myelin_step, the persistent kernel) writes only later slots.
+    net->ring_ex[idx] = 0;
+    net->ring_in[idx] = 0;
+    if (net->port_bit != 0) {
+        net->ring_slow[idx] = 0;
     }
     float v = net->v[g];
     if (!isfinite(v)) {

@@ -4,6 +4,7 @@ package launch
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/myelin-sim/myelin/engine/synapse"
 )
@@ -143,6 +144,11 @@ func (p *Plan) layout() error {
 
 	var pops []byte
 	var ublocks, rblocks uint32
+	for j := range p.popBounds {
+		for i := range p.popBounds[j] {
+			p.popBounds[j][i] = math.MaxUint32
+		}
+	}
 	for i := range net.Pops {
 		d, err := newPopDesc(&net.Pops[i])
 		if err != nil {
@@ -150,6 +156,9 @@ func (p *Plan) layout() error {
 		}
 		d.UBlock0, d.RBlock0 = ublocks, rblocks
 		d.Poisson0, d.NPoisson = poisson0[i], poisson0[i+1]-poisson0[i]
+		if i < PopFast {
+			p.popBounds[0][i], p.popBounds[1][i], p.popBounds[2][i] = d.First, d.UBlock0, d.RBlock0
+		}
 		if net.Pops[i].Spiking() {
 			ublocks += p.blocks(net.Pops[i].Size)
 		} else {

@@ -275,7 +275,11 @@ type Plan struct {
 	persistent bool
 	updateGrid uint32 // blocks of the merged update launch: all spiking populations
 	rateGrid   uint32 // blocks of the merged rate update launch: all rate populations
-	chunks     map[int][]Launch
+	// popBounds are MyelinNet's pop_first, pop_ublock0 and pop_rblock0:
+	// the first id and blocks of the first PopFast populations, MaxUint32
+	// past the last.
+	popBounds [3][PopFast]uint32
+	chunks    map[int][]Launch
 	// The procedural projections (layoutProcedural): their ProcDescs and
 	// delay tables, the generating threads' scratch slots and the shortest
 	// delay they may draw.

@@ -526,3 +526,67 @@ func TestKernelBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestNetDescriptorPops decodes the populations' fields of MyelinNet
+// (pop_first, pop_ublock0, pop_rblock0, pop_wrel, pop_compact) from the
+// descriptors of Mixed (9 populations, spiking and rate interleaved),
+// Compact (stored and compact weights) and Many (20 populations, more
+// than the descriptor holds), against the network and the PopDescs.
+func TestNetDescriptorPops(t *testing.T) {
+	for _, c := range []parity.Case{{Name: "mixed", Spec: parity.Mixed}, {Name: "compact", Spec: parity.Compact}, {Name: "many", Spec: parity.Many}} {
+		net, err := parity.Build(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := New(net, Config{Block: 64})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := p.NetDescriptor(func(Buffer) uint64 { return 0 })
+		at := NetSize - 8 - 20*PopFast
+		u32 := func(k, i int) uint32 { return binary.LittleEndian.Uint32(d[at+4*(k*PopFast+i):]) }
+		wrel := func(i int) uint64 { return binary.LittleEndian.Uint64(d[at+12*PopFast+8*i:]) }
+		compact := binary.LittleEndian.Uint32(d[NetSize-8:])
+		pops := p.bufs[BufPops].Data
+		size := binary.Size(popDesc{})
+		var ublocks, rblocks uint32
+		stored := 0
+		for i := 0; i < PopFast; i++ {
+			if i >= len(net.Pops) {
+				if u32(0, i) != ^uint32(0) || u32(1, i) != ^uint32(0) || u32(2, i) != ^uint32(0) || wrel(i) != 0 || compact>>i&1 != 0 {
+					t.Errorf("%s: entry %d past the %d populations: %d %d %d %d, compact bit %d; want 0xFFFFFFFF ×3, 0, 0",
+						c.Name, i, len(net.Pops), u32(0, i), u32(1, i), u32(2, i), wrel(i), compact>>i&1)
+				}
+				continue
+			}
+			pd := pops[i*size:]
+			first, ub, rb := binary.LittleEndian.Uint32(pd[4:]), binary.LittleEndian.Uint32(pd[20:]), binary.LittleEndian.Uint32(pd[24:])
+			if first != net.Pops[i].First || ub != ublocks || rb != rblocks {
+				t.Fatalf("%s: PopDesc %d: first %d, blocks %d %d; want %d, %d %d", c.Name, i, first, ub, rb, net.Pops[i].First, ublocks, rblocks)
+			}
+			if u32(0, i) != first || u32(1, i) != ub || u32(2, i) != rb {
+				t.Errorf("%s: population %d: descriptor has %d %d %d, PopDesc %d %d %d", c.Name, i, u32(0, i), u32(1, i), u32(2, i), first, ub, rb)
+			}
+			if net.Pops[i].Spiking() {
+				ublocks += p.blocks(net.Pops[i].Size)
+			} else {
+				rblocks += p.blocks(net.Pops[i].Size)
+			}
+			wb := net.Syn.WeightBase[i]
+			if got := compact>>i&1 == 1; got != (wb == network.Compact) {
+				t.Errorf("%s: population %d: compact bit %v, WeightBase %d", c.Name, i, got, wb)
+			}
+			if wb != network.Compact {
+				stored++
+				// Synapse k of the population's rows has weight
+				// Weight[wrel + k]: its first synapse's weight is at wb.
+				if k := net.Syn.RowPtr[net.Pops[i].First]; wrel(i)+k != wb {
+					t.Errorf("%s: population %d: wrel %d + first synapse %d = %d, want WeightBase %d", c.Name, i, wrel(i), k, wrel(i)+k, wb)
+				}
+			}
+		}
+		if c.Name == "compact" && (compact == 0 || stored == 0) {
+			t.Errorf("compact: mask %b, %d stored populations: want both kinds", compact, stored)
+		}
+	}
+}

@@ -16,8 +16,13 @@ import (
 	"github.com/myelin-sim/myelin/engine/synapse"
 )
 
+// PopFast is how many populations' boundaries MyelinNet carries in itself
+// (MYELIN_POP_FAST in kernels/network.cuh): up to that many, the kernels
+// find a neuron's or a block's population without a global load.
+const PopFast = 16
+
 // NetSize is the size of the MyelinNet descriptor (kernels/network.cuh).
-const NetSize = 520
+const NetSize = 528 + 20*PopFast
 
 // ModelWords is the size of PopDesc's model parameter union in 4-byte
 // words (MYELIN_MODEL_WORDS in kernels/models.cuh).
@@ -53,6 +58,8 @@ func (p *Plan) NetDescriptor(addr func(Buffer) uint64) []byte {
 	d.NSTDP = uint32(len(net.STDP))
 	d.NProc, d.ProcSlots, d.ProcSlotWords = uint32(len(net.Procedural)), p.procSlots, p.procSlotWords
 	d.PTileW, d.NPTiles, d.PTileD0, d.PTileND, d.PTileNCh, d.PTileSplit = p.ptileW, p.nPTiles, p.ptileD0, p.ptileND, p.ptileNCh, uint32(p.cfg.PTileSplit)
+	d.PopFirst, d.PopUBlock0, d.PopRBlock0 = p.popBounds[0], p.popBounds[1], p.popBounds[2]
+	d.PopWRel, d.PopCompact = popWeights(net)
 	return appendStruct(nil, d)
 }
 
@@ -117,6 +124,25 @@ type netDesc struct {
 	NProc, ProcSlots, ProcSlotWords    uint32
 	PTileW, NPTiles, PTileD0, PTileND  uint32
 	PTileNCh, PTileSplit, PTilePad     uint32
+	PopFirst, PopUBlock0, PopRBlock0   [PopFast]uint32
+	PopWRel                            [PopFast]uint64
+	PopCompact, PopPad                 uint32
+}
+
+// popWeights returns MyelinNet's pop_wrel and pop_compact: for each of the
+// first PopFast populations, where its synapses' weights start less its
+// first synapse (wrapping, as the kernels add), or its bit in the mask
+// where it stores none (network.Compact).
+func popWeights(net *network.Network) (wrel [PopFast]uint64, compact uint32) {
+	syn := &net.Syn
+	for p := 0; p < min(PopFast, len(net.Pops), len(syn.WeightBase)); p++ {
+		if wb := syn.WeightBase[p]; wb == network.Compact {
+			compact |= 1 << p
+		} else {
+			wrel[p] = wb - syn.RowPtr[net.Pops[p].First]
+		}
+	}
+	return wrel, compact
 }
 
 type procDesc struct {

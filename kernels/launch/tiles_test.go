@@ -127,8 +127,9 @@ func TestLayoutTiles(t *testing.T) {
 			t.Errorf("ptile_off: %d bytes, want %d", got, want)
 		}
 		split := uint32(max(1, c.split))
-		if d := p.NetDescriptor(func(Buffer) uint64 { return 0 }); binary.LittleEndian.Uint32(d[NetSize-8:]) != split {
-			t.Errorf("%+v: the descriptor's ptile_split is %d, want %d", c, binary.LittleEndian.Uint32(d[NetSize-8:]), split)
+		at := NetSize - 16 - 20*PopFast // ptile_split, then ptile_pad and the populations' bounds and weights
+		if d := p.NetDescriptor(func(Buffer) uint64 { return 0 }); binary.LittleEndian.Uint32(d[at:]) != split {
+			t.Errorf("%+v: the descriptor's ptile_split is %d, want %d", c, binary.LittleEndian.Uint32(d[at:]), split)
 		}
 		ls := p.Chunk(1)
 		n := 0

@@ -55,6 +55,7 @@ type Case struct {
 // for 200 ms of biological time, scaled down (Brunel to 2,000 neurons) so
 // that the CPU backend and the host emulation run them in seconds, Mixed,
 // which covers what they leave out, Compact (every synapse-weight layout),
+// Many (20 populations: more than the kernels' parameter space holds),
 // ring_spiking at 256 E neurons for 600 ms (explicit distance-dependent
 // weights, a cue on an arc), Drive (rate schedules), hopfield at 300 neurons
 // for 400 ms (an explicit Hebbian list, all-to-all inhibition, a spike-array
@@ -88,6 +89,7 @@ func Cases() []Case {
 		{Name: "mixed", Spec: Mixed, MinSpikes: 1000, MinSamples: 1000,
 			MinPopSpikes: map[string]uint64{"D": 1000, "X": 100, "C": 100, "A": 50, "Z": 100, "Y": 30}},
 		{Name: "compact", Spec: Compact, MinSpikes: 1000},
+		{Name: "many", Spec: Many, MinSpikes: 1000, MinSamples: 1000, MinPopSpikes: map[string]uint64{"P00": 100, "P16": 100, "P17": 100, "P19": 100}},
 		{Name: "ring_spiking", Model: "ring_spiking", Set: map[string]string{"n": "256", "duration_ms": "600"},
 			Probes: probe("E", 8, 5), MinSpikes: 500, MinSamples: 1000},
 		{Name: "stp", Spec: STP, MinSpikes: 1000, MinSamples: 1000, MinPopSpikes: map[string]uint64{"E": 500, "I": 200, "D": 100}},
