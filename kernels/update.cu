@@ -221,11 +221,17 @@ __device__ __forceinline__ void myelin_update_neuron(const MyelinNet *net, unsig
     unsigned long long blk = t / 4;
     unsigned lane = (unsigned)(t % 4);
     for (unsigned k = k0; k < k1; k++) {
-        // The count is drawn whether or not the input is on at t and for
-        // g, and added as 0 where it is not: no branch stands between the
-        // descriptor's loads and the table's.
+        // An input off at t is skipped: a rate schedule is one
+        // descriptor per segment (up to 10,000), and t is the same for the
+        // whole grid, so the branch never diverges. Within its window the
+        // count is drawn for every neuron of the population and added as
+        // 0 outside the input's range, so that no per-neuron branch
+        // stands between the descriptor's loads and the table's.
         const PoissonDesc p = net->poisson[k];
-        bool on = (t >= p.start) & (t < p.stop) & (g >= p.first) & (g - p.first < p.count);
+        if ((t < p.start) | (t >= p.stop)) {
+            continue;
+        }
+        bool on = (g >= p.first) & (g - p.first < p.count);
         Philox4 b = myelin_philox4x32(g, (unsigned)blk, (unsigned)(blk >> 32), p.purpose, net->key0, net->key1);
         unsigned u = myelin_philox_word(b, lane);
         unsigned count = myelin_poisson_count(u, p.base, net->ptable + p.table_off, p.table_len);
