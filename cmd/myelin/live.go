@@ -29,6 +29,7 @@ type liveFlags struct {
 	filter string
 	token  string
 	stall  time.Duration
+	max    int
 }
 
 // tokenEnv names the environment variable that holds the live stream's
@@ -36,7 +37,7 @@ type liveFlags struct {
 const tokenEnv = "MYELIN_LISTEN_TOKEN"
 
 // registerLiveFlags adds --listen, --wait, --on-slow, --queue,
-// --listen-filter, --listen-token and --listen-stall to fs.
+// --listen-filter, --listen-token, --listen-stall and --listen-max to fs.
 func registerLiveFlags(fs *pflag.FlagSet) *liveFlags {
 	l := &liveFlags{}
 	fs.StringArrayVar(&l.listen, "listen", nil, "serve the stream live on `ADDR` while the run goes on: HOST:PORT, tcp://HOST:PORT or unix:PATH (repeatable; port 0 picks a free port, printed on stderr)")
@@ -46,6 +47,7 @@ func registerLiveFlags(fs *pflag.FlagSet) *liveFlags {
 	fs.StringVar(&l.filter, "listen-filter", "", "with --listen: serve only the neurons in `LIST`: POP or POP@FIRST:COUNT, comma-separated (local ids; the --out file keeps everything)")
 	fs.StringVar(&l.token, "listen-token", "", "with --listen: serve only subscribers that present `TOKEN` (analyze/export --token, Python connect(token=...)); default $"+tokenEnv)
 	fs.DurationVar(&l.stall, "listen-stall", live.DefaultStallTimeout, "with --listen: a subscriber that takes nothing for `DURATION` while the run waits for it, or after the run has ended, is cut off; the run and the other subscribers go on")
+	fs.IntVar(&l.max, "listen-max", live.DefaultMaxSubscribers, fmt.Sprintf("with --listen: serve at most `N` subscribers at once, over all --listen addresses; a connection beyond them is closed at once (each subscriber holds a 64 KiB buffer; at most %d)", live.MaxSubscribersCeiling))
 	return l
 }
 
@@ -82,6 +84,12 @@ func (l *liveFlags) open(e *env, spec *myelinpb.Network, quiet bool) (*liveSink,
 	if l.wait < 0 || l.queue < 1 {
 		return nil, &exitError{2, fmt.Errorf("--wait %d and --queue %d: want --wait >= 0 and --queue >= 1", l.wait, l.queue)}
 	}
+	if l.max < 1 || l.max > live.MaxSubscribersCeiling {
+		return nil, &exitError{2, fmt.Errorf("--listen-max %d: want 1 to %d subscribers at once (each holds a 64 KiB buffer; the default is %d)", l.max, live.MaxSubscribersCeiling, live.DefaultMaxSubscribers)}
+	}
+	if l.wait > l.max {
+		return nil, &exitError{2, fmt.Errorf("--wait %d: at most %s may be connected at once (--listen-max %d); raise --listen-max to wait for more", l.wait, subscribers(l.max), l.max)}
+	}
 	if l.queue > live.MaxQueue {
 		return nil, &exitError{2, fmt.Errorf("--queue %d: at most %d records per subscriber (each may hold a whole spike block; the default is %d)", l.queue, live.MaxQueue, live.DefaultQueue)}
 	}
@@ -99,7 +107,7 @@ func (l *liveFlags) open(e *env, spec *myelinpb.Network, quiet bool) (*liveSink,
 	default:
 		return nil, &exitError{2, fmt.Errorf("--on-slow given %d times for %d --listen addresses: give it once, or once per address", len(l.onSlow), len(l.listen))}
 	}
-	var opts live.Options
+	opts := live.Options{MaxSubscribers: l.max}
 	if l.filter != "" {
 		f, err := live.ParseFilter(l.filter)
 		if err != nil {

@@ -147,6 +147,10 @@ func TestRunListenErrors(t *testing.T) {
 		{[]string{"--listen", "unix:" + regular}, 1, "exists and is not a socket"},
 		{[]string{"--listen", "127.0.0.1:0", "--queue", "0"}, 2, "--queue"},
 		{[]string{"--listen", "127.0.0.1:0", "--queue", "100000000000"}, 2, "--queue 100000000000: at most 16384 records per subscriber"},
+		{[]string{"--listen", "127.0.0.1:0", "--listen-max", "0"}, 2, "--listen-max 0: want 1 to 4096 subscribers at once"},
+		{[]string{"--listen", "127.0.0.1:0", "--listen-max", "1000000"}, 2, "--listen-max 1000000: want 1 to 4096 subscribers at once"},
+		{[]string{"--listen", "127.0.0.1:0", "--wait", "3", "--listen-max", "2"}, 2, "--wait 3: at most 2 subscribers may be connected at once (--listen-max 2); raise --listen-max"},
+		{[]string{"--listen", "127.0.0.1:0", "--wait", "257"}, 2, "--wait 257: at most 256 subscribers may be connected at once (--listen-max 256)"},
 	} {
 		args := append([]string{"run", "brunel", "--set", "n=100", "--duration", "10", "--backend", "cpu", "-q"}, tc.args...)
 		code, _, errOut := cli(context.Background(), args...)

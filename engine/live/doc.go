@@ -1,5 +1,5 @@
-// Package live serves a Myelin stream live, over TCP or Unix sockets, to any
-// number of subscribers while the run goes on.
+// Package live serves a Myelin stream live, over TCP or Unix sockets, to
+// subscribers while the run goes on.
 //
 // A Server is an io.Writer: give it to sim.Options.Out (alone, or beside a
 // file through io.MultiWriter) and it receives the length-delimited records
@@ -17,6 +17,20 @@
 // ListenOptions.AuthTimeout (2 s); a newcomer beyond them displaces the
 // one that has waited longest, so that idle connections cannot keep out a
 // client that sends its token.
+//
+// At most Options.MaxSubscribers (DefaultMaxSubscribers, 256, unless set;
+// at most MaxSubscribersCeiling; `myelin run --listen-max`) subscribers are
+// served at once, over all of a Server's listeners, since each holds a
+// 64 KiB write buffer, a queue and a goroutine: a connection beyond them
+// (with a token: once it has presented it) is closed at once, before it is
+// sent anything or anything is allocated for it, and counted in
+// Stats.Refused; it reads an empty stream. A subscriber that leaves gives
+// its place up: once the stream has begun, as soon as a write finds its
+// connection closed; before, when every place is taken and someone else
+// connects, a client that hung up (as WaitSubscribers sees it) is
+// disconnected to make room. WaitSubscribers refuses to wait for more than
+// MaxSubscribers. Without a token, anyone who can connect can take every
+// place: use a token where others can reach the address.
 // Refused connections are logged at most once every 2 s, with a count.
 //
 // # What a subscriber receives

@@ -72,6 +72,22 @@ const (
 	// out a client that presents its token, which it sends as soon as it
 	// connects. Subscribers that presented the token do not count.
 	MaxPendingAuth = 32
+	// DefaultMaxSubscribers is the most subscribers a Server serves at
+	// once, over all its listeners, unless Options.MaxSubscribers says
+	// otherwise (`myelin run --listen-max`). Each subscriber holds a 64 KiB
+	// write buffer, a queue of ListenOptions.Queue records and a goroutine
+	// for as long as it is connected; without a bound, a client that opens
+	// connections in a loop (to a listener without a token, or with the
+	// token) makes the server allocate until the process runs out of open
+	// files, which in a container may be a million of them: 64 GiB of
+	// buffers. A connection beyond the bound is closed as soon as it is
+	// accepted (or has presented its token), before anything is allocated
+	// for it, and counted in Stats.Refused.
+	DefaultMaxSubscribers = 256
+	// MaxSubscribersCeiling is the largest Options.MaxSubscribers a Server
+	// takes (`myelin run --listen-max`): 4096 subscribers hold 256 MiB of
+	// write buffers.
+	MaxSubscribersCeiling = 4096
 	// refusedLogEvery is the least time between two log lines about
 	// refused connections; those in between are counted in the next line.
 	refusedLogEvery = 2 * time.Second
@@ -115,7 +131,8 @@ type ListenOptions struct {
 	// compared with it in constant time, and a connection without it is
 	// closed before it is sent anything. At most MaxPendingAuth (32)
 	// connections may be presenting a token at once; a newcomer beyond
-	// them displaces the one that has waited longest. See DialToken.
+	// them displaces the one that has waited longest. Those that presented
+	// it count against Options.MaxSubscribers. See DialToken.
 	Token string
 	// AuthTimeout bounds how long a connection has to present the token
 	// (default DefaultAuthTimeout).
@@ -131,6 +148,16 @@ type Options struct {
 	// ones are disconnected. One that takes nothing for its
 	// ListenOptions.StallTimeout is disconnected sooner.
 	CloseTimeout time.Duration
+	// MaxSubscribers is the most subscribers served at once, over all the
+	// server's listeners (default DefaultMaxSubscribers, at most
+	// MaxSubscribersCeiling): a connection beyond them is closed at once,
+	// before it is sent anything or anything is allocated for it, and
+	// counted in Stats.Refused. A subscriber that left (its connection
+	// failed, it was cut off) gives its place up; so does, when all places
+	// are taken and someone else connects, one whose client hung up before
+	// the stream began (as WaitSubscribers sees it). Connections presenting
+	// a token are not subscribers yet: MaxPendingAuth bounds them.
+	MaxSubscribers int
 	// Logf, when set, is told of subscribers joining, falling behind and
 	// leaving, and of refused connections (at most one line every 2 s,
 	// with a count of the others). It is called from the server's
@@ -152,7 +179,8 @@ type Stats struct {
 	// gap records that reported them (both summed over subscribers).
 	Dropped, Gaps uint64
 	// Refused counts the connections hung up on before they were served:
-	// without a valid token, or displaced while presenting one.
+	// without a valid token, displaced while presenting one, or beyond
+	// Options.MaxSubscribers.
 	Refused uint64
 }
 

@@ -62,14 +62,21 @@ func New(opts Options) *Server {
 	if opts.CloseTimeout <= 0 {
 		opts.CloseTimeout = DefaultCloseTimeout
 	}
+	if opts.MaxSubscribers <= 0 {
+		opts.MaxSubscribers = DefaultMaxSubscribers
+	}
 	s := &Server{opts: opts, joined: make(chan struct{}), abort: make(chan struct{})}
 	return s
 }
 
 // Listen starts serving on addr (see ParseAddr) with the given options and
 // returns the address it listens on, in the form Dial takes (with the port
-// chosen when addr asked for port 0).
+// chosen when addr asked for port 0). It refuses to listen when
+// Options.MaxSubscribers is above MaxSubscribersCeiling.
 func (s *Server) Listen(addr string, lo ListenOptions) (string, error) {
+	if s.opts.MaxSubscribers > MaxSubscribersCeiling {
+		return "", fmt.Errorf("listen on %s: at most %d subscribers at once (Options.MaxSubscribers): the ceiling is %d", addr, s.opts.MaxSubscribers, MaxSubscribersCeiling)
+	}
 	if lo.Queue <= 0 {
 		lo.Queue = DefaultQueue
 	}
@@ -295,14 +302,23 @@ func (s *Server) closePending() {
 }
 
 // add registers a new connection. A late joiner first gets the header and a
-// gap covering the steps it missed.
+// gap covering the steps it missed. When Options.MaxSubscribers are served
+// already, the connection is closed and counted as refused before anything
+// is allocated for it.
 func (s *Server) add(c net.Conn, lo ListenOptions, where string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed || s.trailerOut || s.aborted.Load() {
+		s.mu.Unlock()
 		c.Close()
 		return
 	}
+	if !s.makeRoom() {
+		s.mu.Unlock()
+		c.Close()
+		s.refuse(where, c.RemoteAddr(), fmt.Sprintf("every subscriber place is taken (--listen-max %d); raise --listen-max to serve more", s.opts.MaxSubscribers))
+		return
+	}
+	defer s.mu.Unlock()
 	s.nextID++
 	name := c.RemoteAddr().String()
 	if name == "" || name == "@" {
@@ -333,6 +349,50 @@ func (s *Server) add(c net.Conn, lo ListenOptions, where string) {
 	} else {
 		s.logf("live stream: %s joined", sub.name)
 	}
+}
+
+// makeRoom reports whether a new subscriber may join: fewer than
+// Options.MaxSubscribers hold a place. It first drops the subscribers that
+// left (the writer drops them too, but only at its next record). When every
+// place is taken before the stream has begun, the first subscriber whose
+// client has hung up (connectedAtLeast's mark, or a peek at its
+// connection) is disconnected to make room, so that clients that connect
+// and hang up cannot keep out those that stay. Once the stream has begun,
+// writes find the subscribers that hung up, and a client that only closed
+// its sending side is left to read. s.mu must be held.
+func (s *Server) makeRoom() bool {
+	s.dropGone()
+	if len(s.subs) < s.opts.MaxSubscribers {
+		return true
+	}
+	if s.header != nil {
+		return false
+	}
+	for _, sub := range s.subs {
+		if sub.hungUp || peerClosed(sub.conn) {
+			s.fail(sub, fmt.Errorf("it hung up before the stream began, and its place went to a newcomer (every subscriber place was taken, --listen-max %d)", s.opts.MaxSubscribers))
+			s.dropGone()
+			return true
+		}
+	}
+	return false
+}
+
+// dropGone removes the subscribers that left from s.subs. Their queues are
+// left open (only the writer closes queues); their goroutines end on gone.
+// s.mu must be held.
+func (s *Server) dropGone() {
+	kept := s.subs[:0]
+	for _, sub := range s.subs {
+		select {
+		case <-sub.gone:
+			continue
+		default:
+		}
+		kept = append(kept, sub)
+	}
+	clear(s.subs[len(kept):])
+	s.subs = kept
 }
 
 // connectedAtLeast reports whether at least n subscribers are still
@@ -372,8 +432,12 @@ func (s *Server) connectedAtLeast(n int) bool {
 // is done. A client that connected and hung up again does not count (its
 // end of the connection is checked, where the system allows, each time a
 // subscriber joins), so that a run started by `--wait N` has N subscribers
-// when it starts.
+// when it starts. It fails at once when n is more than
+// Options.MaxSubscribers, which could never be connected at once.
 func (s *Server) WaitSubscribers(ctx context.Context, n int) error {
+	if n > s.opts.MaxSubscribers {
+		return fmt.Errorf("waiting for %d subscribers: at most %d may be connected at once (Options.MaxSubscribers, --listen-max)", n, s.opts.MaxSubscribers)
+	}
 	for {
 		s.mu.Lock()
 		if s.closed {

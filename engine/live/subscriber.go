@@ -56,11 +56,15 @@ type subscriber struct {
 }
 
 // serve writes a subscriber's records to its connection until its queue is
-// closed.
+// closed, or until the subscriber is gone: it then returns at once, without
+// waiting for its queue to be closed, so that its buffer and its place
+// (Options.MaxSubscribers) are free as soon as it has left. The writer
+// never waits on a gone subscriber's queue (see trySend and send).
 func (s *Server) serve(sub *subscriber) {
 	defer s.wg.Done()
 	defer s.nSubs.Add(-1)
 	defer sub.served.Store(true)
+	defer sub.conn.Close()
 	bw := bufio.NewWriterSize(subWriter{sub}, subscriberBuffer)
 	var err error
 	for _, r := range sub.initial {
@@ -71,30 +75,30 @@ func (s *Server) serve(sub *subscriber) {
 	if err == nil {
 		err = bw.Flush()
 	}
-	if err != nil {
-		s.fail(sub, sub.writeError(err))
-	}
-	for r := range sub.q {
-		if err != nil {
-			continue // drain: the writer may still send until it sees gone
+	for err == nil {
+		var r *record
+		var open bool
+		select {
+		case r, open = <-sub.q:
+		case <-sub.gone:
+			return // cut off (fail has said why)
+		}
+		if !open {
+			break
 		}
 		sub.progress()
 		if _, err = bw.Write(r.data); err == nil && len(sub.q) == 0 {
 			err = bw.Flush()
 		}
-		if err != nil {
-			s.fail(sub, sub.writeError(err))
-		}
 	}
 	if err == nil {
-		if err = bw.Flush(); err != nil {
-			s.fail(sub, sub.writeError(err))
-		}
+		err = bw.Flush()
 	}
-	sub.conn.Close()
-	if err == nil {
-		s.logf("live stream: %s done", sub.name)
+	if err != nil {
+		s.fail(sub, sub.writeError(err))
+		return
 	}
+	s.logf("live stream: %s done", sub.name)
 }
 
 // fail marks a subscriber gone and hangs up on it, after a write error or
