@@ -36,13 +36,18 @@ struct PopDesc {
 // PoissonDesc is one Poisson input (network.Poisson): neurons
 // [first, first+count) draw their count of step t in [start, stop) from word
 // t%4 of Philox block (gid, t/4, purpose) and look it up in
-// ptable[table_off, table_off+table_len).
+// ptable[table_off, table_off+table_len). A population's descriptors
+// (PopDesc.poisson0, npoisson) are sorted by start, and reach is the latest
+// stop among this one and those before it in the population: the inputs on
+// at t lie between the first whose reach is past t and the first that
+// starts after t (myelin_poisson_on).
 struct PoissonDesc {
     unsigned long long start, stop;
     unsigned first, count;
     int weight; // fixed point, signed by channel
     unsigned purpose, base, table_off, table_len;
     unsigned slow; // 1: the counts go to the slow excitatory port (weight >= 0)
+    unsigned long long reach;
 };
 
 // DCDesc is one DC input (network.DC).
@@ -266,7 +271,7 @@ struct MyelinNet {
 };
 
 static_assert(sizeof(PopDesc) == 36 + 4 * MYELIN_MODEL_WORDS, "PopDesc layout");
-static_assert(sizeof(PoissonDesc) == 48, "PoissonDesc layout");
+static_assert(sizeof(PoissonDesc) == 56, "PoissonDesc layout");
 static_assert(sizeof(DCDesc) == 32, "DCDesc layout");
 static_assert(sizeof(EventDesc) == 16, "EventDesc layout");
 static_assert(sizeof(RateProjDesc) == 40, "RateProjDesc layout");

@@ -111,6 +111,43 @@ __device__ __forceinline__ unsigned myelin_poisson_count(unsigned u, unsigned ba
     return base + len - 1;
 }
 
+// MYELIN_POISSON_SCAN is the most Poisson inputs of a population that the
+// update tests one by one; past it, myelin_poisson_on searches for those
+// on at t (a rate schedule is one input per segment, up to 10,000).
+#define MYELIN_POISSON_SCAN 8
+
+// myelin_poisson_on narrows a population's Poisson inputs [*k0, *k1) to
+// those that may be on at t: none before the first whose reach is past t
+// (each has stopped by then), none from the first that starts after t on
+// (sorted by start). Two binary searches, the same for every thread of the
+// grid; a short list is left whole.
+__device__ __forceinline__ void myelin_poisson_on(const MyelinNet *net, unsigned long long t, unsigned *k0, unsigned *k1)
+{
+    if (*k1 - *k0 <= MYELIN_POISSON_SCAN) {
+        return;
+    }
+    unsigned a = *k0, b = *k1;
+    while (a < b) {
+        unsigned m = a + (b - a) / 2;
+        if (net->poisson[m].reach > t) {
+            b = m;
+        } else {
+            a = m + 1;
+        }
+    }
+    *k0 = a;
+    b = *k1;
+    while (a < b) {
+        unsigned m = a + (b - a) / 2;
+        if (net->poisson[m].start > t) {
+            b = m;
+        } else {
+            a = m + 1;
+        }
+    }
+    *k1 = a;
+}
+
 // myelin_stdp_post_work is the potentiation of step s's postsynaptic
 // spikes (cpu.Backend.stdpSpikes), as block b of nb: every incoming
 // plastic synapse of a spiking neuron is potentiated by its presynaptic
@@ -220,10 +257,10 @@ __device__ __forceinline__ void myelin_update_neuron(const MyelinNet *net, unsig
     // weight, added in int64.
     unsigned long long blk = t / 4;
     unsigned lane = (unsigned)(t % 4);
+    myelin_poisson_on(net, t, &k0, &k1);
     for (unsigned k = k0; k < k1; k++) {
-        // An input off at t is skipped: a rate schedule is one
-        // descriptor per segment (up to 10,000), and t is the same for the
-        // whole grid, so the branch never diverges. Within its window the
+        // An input off at t is skipped (t is the same for the whole grid,
+        // so the branch never diverges). Within its window the
         // count is drawn for every neuron of the population and added as
         // 0 outside the input's range, so that no per-neuron branch
         // stands between the descriptor's loads and the table's.

@@ -3,8 +3,10 @@ package launch
 // The device buffers of a plan and their layout.
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/myelin-sim/myelin/engine/synapse"
 )
@@ -124,9 +126,10 @@ func (p *Plan) layout() error {
 
 	add(BufStep, "state", StepBytes, nil)
 
-	// The Poisson descriptors go by target population (in their order
-	// within one), so that a neuron's update visits its own population's
-	// inputs alone; their counts add in int64, in any order.
+	// The Poisson descriptors go by target population, so that a neuron's
+	// update visits its own population's inputs alone, and by first step
+	// within one, so that it can search for those on at t (PoissonDesc's
+	// reach); their counts add in int64, in any order.
 	poissonOrder := make([]int, 0, len(net.Poisson))
 	poisson0 := make([]uint32, len(net.Pops)+1)
 	for i := range net.Pops {
@@ -136,6 +139,7 @@ func (p *Plan) layout() error {
 				poissonOrder = append(poissonOrder, k)
 			}
 		}
+		slices.SortStableFunc(poissonOrder[poisson0[i]:], func(a, b int) int { return cmp.Compare(net.Poisson[a].Start, net.Poisson[b].Start) })
 	}
 	poisson0[len(net.Pops)] = uint32(len(poissonOrder))
 	if len(poissonOrder) != len(net.Poisson) {
@@ -211,12 +215,17 @@ func (p *Plan) layout() error {
 	add(BufWTab, "synapses", 4*int64(len(syn.PopWeight)), appendStruct(nil, syn.PopWeight))
 
 	var poisson []byte
-	for _, k := range poissonOrder {
-		q := &net.Poisson[k]
-		poisson = appendStruct(poisson, poissonDesc{
-			Start: q.Start, Stop: q.Stop, First: q.First, Count: q.Count, Weight: q.Weight,
-			Purpose: q.Purpose, Base: q.Base, TableOff: q.TableOff, TableLen: q.TableLen, Slow: b2u(q.Slow),
-		})
+	for i := range net.Pops {
+		var reach uint64 // the latest stop of the population's inputs so far
+		for _, k := range poissonOrder[poisson0[i]:poisson0[i+1]] {
+			q := &net.Poisson[k]
+			reach = max(reach, q.Stop)
+			poisson = appendStruct(poisson, poissonDesc{
+				Start: q.Start, Stop: q.Stop, First: q.First, Count: q.Count, Weight: q.Weight,
+				Purpose: q.Purpose, Base: q.Base, TableOff: q.TableOff, TableLen: q.TableLen, Slow: b2u(q.Slow),
+				Reach: reach,
+			})
+		}
 	}
 	add(BufPoisson, "inputs", int64(len(poisson)), poisson)
 	add(BufPTable, "inputs", 4*int64(len(net.PoissonTable)), u32s(net.PoissonTable))

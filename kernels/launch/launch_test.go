@@ -590,3 +590,50 @@ func TestNetDescriptorPops(t *testing.T) {
 		}
 	}
 }
+
+// TestPoissonOrder decodes the Poisson descriptors of the parity case
+// drive (rate schedules: hundreds of descriptors on one population): each
+// population's inputs sorted by start, reach the latest stop so far within
+// the population, and every input of the network there once.
+func TestPoissonOrder(t *testing.T) {
+	net, err := parity.Build(parity.Case{Name: "drive", Spec: parity.Drive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(net, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := p.bufs[BufPoisson].Data
+	size := binary.Size(poissonDesc{})
+	if len(data) != size*len(net.Poisson) || len(net.Poisson) < 100 {
+		t.Fatalf("%d bytes of descriptors for %d inputs of %d bytes: want one each, and at least 100 inputs", len(data), len(net.Poisson), size)
+	}
+	seen := map[poissonDesc]int{}
+	for _, q := range net.Poisson {
+		seen[poissonDesc{Start: q.Start, Stop: q.Stop, First: q.First, Count: q.Count, Weight: q.Weight, Purpose: q.Purpose,
+			Base: q.Base, TableOff: q.TableOff, TableLen: q.TableLen, Slow: b2u(q.Slow)}]++
+	}
+	pops := p.bufs[BufPops].Data
+	popSize := binary.Size(popDesc{})
+	for i := range net.Pops {
+		k0 := binary.LittleEndian.Uint32(pops[i*popSize+28:])
+		n := binary.LittleEndian.Uint32(pops[i*popSize+32:])
+		var reach, start uint64
+		for k := k0; k < k0+n; k++ {
+			var d poissonDesc
+			if _, err := binary.Decode(data[int(k)*size:], binary.LittleEndian, &d); err != nil {
+				t.Fatal(err)
+			}
+			reach = max(reach, d.Stop)
+			if d.Start < start || d.Reach != reach {
+				t.Fatalf("population %d, input %d: start %d after %d, reach %d; want sorted starts and reach %d", i, k, d.Start, start, d.Reach, reach)
+			}
+			start = d.Start
+			d.Reach = 0
+			if seen[d]--; seen[d] < 0 {
+				t.Fatalf("population %d, input %d: %+v is not an input of the network (or is there twice)", i, k, d)
+			}
+		}
+	}
+}

@@ -84,6 +84,7 @@ type poissonDesc struct {
 	Weight                            int32
 	Purpose, Base, TableOff, TableLen uint32
 	Slow                              uint32
+	Reach                             uint64 // the latest Stop of this and the population's earlier descriptors
 }
 
 type dcDesc struct {
