@@ -255,3 +255,14 @@ func listenIdleAndGood(t *testing.T, srv *live.Server, path string, opts live.Li
 	}
 	return idle, good
 }
+
+// expectWhole checks that each named subscriber received want, the whole
+// stream, byte for byte.
+func expectWhole(t testing.TB, want []byte, readers map[string]*reader) {
+	t.Helper()
+	for name, r := range readers {
+		if got := r.wait(t); !bytes.Equal(got, want) {
+			t.Errorf("%s subscriber: got %d bytes, want the %d written", name, len(got), len(want))
+		}
+	}
+}

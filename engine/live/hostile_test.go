@@ -1,7 +1,6 @@
 package live_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -227,11 +226,7 @@ func TestPendingAuthBound(t *testing.T) {
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
-	for name, r := range map[string]*reader{"subscriber from before the flood": early, "subscriber during the flood": late} {
-		if got := r.wait(t); !bytes.Equal(got, ts.data) {
-			t.Errorf("%s: got %d bytes, want the %d written", name, len(got), len(ts.data))
-		}
-	}
+	expectWhole(t, ts.data, map[string]*reader{"from before the flood": early, "during the flood": late})
 	if st := srv.Stats(); st.Joined != 2 || st.Refused != excess+1 {
 		t.Errorf("stats %+v; want 2 joined and %d refused (the excess, and one to make room)", st, excess+1)
 	}

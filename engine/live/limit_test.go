@@ -136,11 +136,7 @@ func TestMaxSubscribers(t *testing.T) {
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
-	for name, r := range map[string]*reader{"first": a, "second": b} {
-		if got := r.wait(t); !bytes.Equal(got, ts.data) {
-			t.Errorf("%s subscriber: got %d bytes, want the %d written", name, len(got), len(ts.data))
-		}
-	}
+	expectWhole(t, ts.data, map[string]*reader{"first": a, "second": b})
 	res := readAll(t, late.wait(t))
 	if res.Trailer == nil || len(res.Gaps) == 0 {
 		t.Errorf("the newcomer's stream: trailer %v, %d gaps; want a trailer and a gap for what it missed", res.Trailer != nil, len(res.Gaps))
@@ -181,11 +177,7 @@ func TestMaxSubscribersHungUp(t *testing.T) {
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
-	for name, r := range map[string]*reader{"first": a, "newcomer": b} {
-		if got := r.wait(t); !bytes.Equal(got, ts.data) {
-			t.Errorf("%s: got %d bytes, want the %d written", name, len(got), len(ts.data))
-		}
-	}
+	expectWhole(t, ts.data, map[string]*reader{"first": a, "newcomer": b})
 	if st := srv.Stats(); st.Joined != 3 || st.Refused != 1 {
 		t.Errorf("stats %+v; want 3 joined (one hung up), 1 refused", st)
 	}

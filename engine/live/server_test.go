@@ -66,11 +66,7 @@ func TestReframing(t *testing.T) {
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
-	for name, r := range map[string]*reader{"tcp": a, "unix": b} {
-		if got := r.wait(t); !bytes.Equal(got, ts.data) {
-			t.Errorf("%s subscriber: got %d bytes, want the %d written", name, len(got), len(ts.data))
-		}
-	}
+	expectWhole(t, ts.data, map[string]*reader{"tcp": a, "unix": b})
 	st := srv.Stats()
 	if st.Joined != 2 || st.Subscribers != 0 || st.Spikes != uint64(len(ts.res.IDs)) || st.Dropped != 0 || st.Records != uint64(len(ts.offsets)-1) {
 		t.Errorf("stats %+v; want 2 joined, 0 connected, %d spikes, %d records", st, len(ts.res.IDs), len(ts.offsets)-1)
