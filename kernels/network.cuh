@@ -24,6 +24,8 @@ struct PopDesc {
     unsigned rblock0;  // blocks of myelin_rate_update's merged launch before this population's (rate populations)
     unsigned poisson0; // this population's Poisson inputs: poisson[poisson0, poisson0 + npoisson)
     unsigned npoisson;
+    unsigned dc0;      // this population's DC inputs, in input order: dc[dc0, dc0 + ndc)
+    unsigned ndc;
     union {
 #define MYELIN_MODEL_MEMBER(code, T, ...) T m_##T;
         MYELIN_SPIKING_MODELS(MYELIN_MODEL_MEMBER)
@@ -270,7 +272,7 @@ struct MyelinNet {
     unsigned pop_pad; // to the struct's 8-byte alignment
 };
 
-static_assert(sizeof(PopDesc) == 36 + 4 * MYELIN_MODEL_WORDS, "PopDesc layout");
+static_assert(sizeof(PopDesc) == 44 + 4 * MYELIN_MODEL_WORDS, "PopDesc layout");
 static_assert(sizeof(PoissonDesc) == 56, "PoissonDesc layout");
 static_assert(sizeof(DCDesc) == 32, "DCDesc layout");
 static_assert(sizeof(EventDesc) == 16, "EventDesc layout");
@@ -387,11 +389,13 @@ __device__ __forceinline__ unsigned long long myelin_gid()
 }
 
 // myelin_dc_input sums the DC currents active at step t on neuron g, in
-// input order (cpu.Backend.dcInput).
-__device__ __forceinline__ float myelin_dc_input(const MyelinNet *net, unsigned long long t, unsigned g)
+// input order (cpu.Backend.external): those of its population, dc[k0, k1)
+// (PopDesc.dc0, ndc).
+__device__ __forceinline__ float myelin_dc_input(const MyelinNet *net, unsigned long long t, unsigned g, unsigned k0,
+                                                 unsigned k1)
 {
     float iext = 0.0f;
-    for (unsigned k = 0; k < net->n_dc; k++) {
+    for (unsigned k = k0; k < k1; k++) {
         // Loaded whole and tested without branches: one round of loads
         // per input, not one per field.
         const DCDesc d = net->dc[k];

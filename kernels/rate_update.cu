@@ -54,7 +54,7 @@ extern "C" __global__ void myelin_rate_update(const __grid_constant__ MyelinNet 
             }
         }
     }
-    float iext = myelin_dc_input(net, t, g);
+    float iext = myelin_dc_input(net, t, g, pop->dc0, pop->dc0 + pop->ndc);
     switch (pop->model) {
         // One case per rate model (models.cuh).
 #define MYELIN_RATE_CASE(code, T)                        \

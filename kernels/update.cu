@@ -239,6 +239,7 @@ __device__ __forceinline__ void myelin_update_neuron(const MyelinNet *net, unsig
     int model = pop->model;
     float si = pop->scale_inv;
     unsigned k0 = pop->poisson0, k1 = pop->poisson0 + pop->npoisson;
+    unsigned dc0 = pop->dc0, dc1 = pop->dc0 + pop->ndc;
     unsigned long long t = *net->step + s;
     unsigned long long i = (unsigned long long)(b - ublock0) * blockDim.x + threadIdx.x;
     if (i >= size) {
@@ -281,7 +282,7 @@ __device__ __forceinline__ void myelin_update_neuron(const MyelinNet *net, unsig
             qi += q;
         }
     }
-    float iext = myelin_dc_input(net, t, g);
+    float iext = myelin_dc_input(net, t, g, dc0, dc1);
 
     MyelinState st = {net->v, net->a, net->b, net->c, net->ref};
     bool fired = false;

@@ -146,6 +146,23 @@ func (p *Plan) layout() error {
 		return fmt.Errorf("launch: %d of %d Poisson inputs target no population", len(net.Poisson)-len(poissonOrder), len(net.Poisson))
 	}
 
+	// The DC descriptors go by target population too, in input order
+	// within one: a neuron's currents add in float32, in that order.
+	dcOrder := make([]int, 0, len(net.DC))
+	dc0 := make([]uint32, len(net.Pops)+1)
+	for i := range net.Pops {
+		dc0[i] = uint32(len(dcOrder))
+		for k := range net.DC {
+			if net.DC[k].Pop == i {
+				dcOrder = append(dcOrder, k)
+			}
+		}
+	}
+	dc0[len(net.Pops)] = uint32(len(dcOrder))
+	if len(dcOrder) != len(net.DC) {
+		return fmt.Errorf("launch: %d of %d DC inputs target no population", len(net.DC)-len(dcOrder), len(net.DC))
+	}
+
 	var pops []byte
 	var ublocks, rblocks uint32
 	for j := range p.popBounds {
@@ -160,6 +177,7 @@ func (p *Plan) layout() error {
 		}
 		d.UBlock0, d.RBlock0 = ublocks, rblocks
 		d.Poisson0, d.NPoisson = poisson0[i], poisson0[i+1]-poisson0[i]
+		d.DC0, d.NDC = dc0[i], dc0[i+1]-dc0[i]
 		if i < PopFast {
 			p.popBounds[0][i], p.popBounds[1][i], p.popBounds[2][i] = d.First, d.UBlock0, d.RBlock0
 		}
@@ -230,7 +248,8 @@ func (p *Plan) layout() error {
 	add(BufPoisson, "inputs", int64(len(poisson)), poisson)
 	add(BufPTable, "inputs", 4*int64(len(net.PoissonTable)), u32s(net.PoissonTable))
 	var dc []byte
-	for _, d := range net.DC {
+	for _, k := range dcOrder {
+		d := &net.DC[k]
 		dc = appendStruct(dc, dcDesc{Start: d.Start, Stop: d.Stop, First: d.First, Count: d.Count, Amp: d.Amp})
 	}
 	add(BufDC, "inputs", int64(len(dc)), dc)

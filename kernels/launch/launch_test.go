@@ -23,8 +23,8 @@ func TestMirrorSizes(t *testing.T) {
 	if got := binary.Size(netDesc{}); got != NetSize {
 		t.Errorf("netDesc: %d bytes, NetSize %d", got, NetSize)
 	}
-	if got := binary.Size(popDesc{}); got != 36+4*ModelWords {
-		t.Errorf("popDesc: %d bytes, want %d", got, 36+4*ModelWords)
+	if got := binary.Size(popDesc{}); got != 44+4*ModelWords {
+		t.Errorf("popDesc: %d bytes, want %d", got, 44+4*ModelWords)
 	}
 	for _, m := range neuron.Models() {
 		if _, err := EncodeCoefficients(m.New(m.Defaults(), 0.1)); err != nil {
@@ -634,6 +634,44 @@ func TestPoissonOrder(t *testing.T) {
 			if seen[d]--; seen[d] < 0 {
 				t.Fatalf("population %d, input %d: %+v is not an input of the network (or is there twice)", i, k, d)
 			}
+		}
+	}
+}
+
+// TestDCOrder decodes the DC descriptors of Mixed (DC inputs on seven
+// populations, two on one, spiking and rate): each population's are its
+// own, in input order (their currents add in float32 in that order).
+func TestDCOrder(t *testing.T) {
+	net, err := parity.Build(parity.Case{Name: "mixed", Spec: parity.Mixed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(net, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, pops := p.bufs[BufDC].Data, p.bufs[BufPops].Data
+	size, popSize := binary.Size(dcDesc{}), binary.Size(popDesc{})
+	if len(data) != size*len(net.DC) || len(net.DC) < 8 {
+		t.Fatalf("%d bytes of descriptors for %d DC inputs: want one each, and at least 8 inputs", len(data), len(net.DC))
+	}
+	for i := range net.Pops {
+		k0 := binary.LittleEndian.Uint32(pops[i*popSize+36:])
+		n := binary.LittleEndian.Uint32(pops[i*popSize+40:])
+		var want []dcDesc
+		for _, d := range net.DC {
+			if d.Pop == i {
+				want = append(want, dcDesc{Start: d.Start, Stop: d.Stop, First: d.First, Count: d.Count, Amp: d.Amp})
+			}
+		}
+		got := make([]dcDesc, n)
+		if n > 0 {
+			if _, err := binary.Decode(data[int(k0)*size:int(k0+n)*size], binary.LittleEndian, got); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("population %s: DC inputs %+v, want %+v", net.Pops[i].Name, got, want)
 		}
 	}
 }

@@ -73,6 +73,8 @@ type popDesc struct {
 	RBlock0  uint32 // blocks of the merged rate update launch before this population's
 	Poisson0 uint32 // the population's Poisson inputs: descriptors [Poisson0, Poisson0+NPoisson)
 	NPoisson uint32
+	DC0      uint32 // the population's DC inputs, in input order: descriptors [DC0, DC0+NDC)
+	NDC      uint32
 	M        [ModelWords]uint32
 }
 
