@@ -73,8 +73,8 @@ bench:
 
 # GPU: build the binaries here (needs `make cuda-toolchain`), carry bin/ to
 # the GPU machine and run `make gpu-oneshot` there (scripts/gpu-oneshot.sh:
-# preflight, parity, sanitizer, benchmarks, command line, brunel 1 M, in at
-# most 540 s). gpu-bins strips symbols and paths so that bin/ stays small
+# preflight, parity, sanitizer, benchmarks, command line, Go benchmarks,
+# brunel 1 M, in at most 540 s). gpu-bins strips symbols and paths so that bin/ stays small
 # (about 30 MB) and writes bin/BUILD.txt (commit, date, Go) for the summary.
 GPU_GOFLAGS ?= -trimpath -ldflags='-s -w'
 
