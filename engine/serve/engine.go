@@ -34,6 +34,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/myelin-sim/myelin/engine/backend"
@@ -172,7 +173,10 @@ func (e *Engine) LoadContext(ctx context.Context, net *myelinpb.Network, backend
 
 // restart builds the current spec afresh at step 0 and loads it.
 func (e *Engine) restart(ctx context.Context) error {
-	e.live = proto.Clone(e.current).(*myelinpb.Network)
+	// The spec at the reset is current itself: neither is ever changed in
+	// place (every change clones first), and a large spec (explicit
+	// connection lists) is held once, not twice.
+	e.live = e.current
 	e.segment = map[string]int{}
 	for i, in := range e.live.GetInputs() {
 		e.segment[in.GetName()] = i
@@ -446,7 +450,7 @@ func (e *Engine) RunContext(ctx context.Context, ms float64) (*myelinpb.Ran, err
 	var interrupted error
 	switch {
 	case errors.Is(err, ErrInterrupted):
-		interrupted = fmt.Errorf("%w at step %d (%.1f ms), after %d of the %d steps asked for; what ran is kept and the network stays loaded",
+		interrupted = fmt.Errorf("%w at step %d (%.1f ms), after %d of the %d steps asked for; what ran is kept",
 			ErrInterrupted, e.step, float64(e.step)*dt, e.step-start, uint64(steps))
 	case err != nil:
 		return nil, e.broken(err)
@@ -573,7 +577,20 @@ func population(s *myelinpb.Network, name string) (int, error) {
 	for _, p := range s.GetPopulations() {
 		names = append(names, p.GetName())
 	}
-	return 0, fmt.Errorf("population %q: no such population (have %v)", name, names)
+	return 0, fmt.Errorf("population %q: no such population (have %s)", name, nameList(names))
+}
+
+// maxListedNames bounds the names an error lists.
+const maxListedNames = 20
+
+// nameList writes names for an error message as "[a b c]", the first
+// maxListedNames of them only, so that a network of many populations or
+// inputs does not make an error of megabytes.
+func nameList(names []string) string {
+	if len(names) <= maxListedNames {
+		return fmt.Sprintf("%v", names)
+	}
+	return fmt.Sprintf("%v and %d more", names[:maxListedNames], len(names)-maxListedNames)
 }
 
 // setModelFields sets fields of p's model message by name.
@@ -617,7 +634,7 @@ func (e *Engine) SetParams(pop string, values map[string]float64) error {
 	}
 	pi, err := population(e.current, pop)
 	if err != nil {
-		return fmt.Errorf("population: %w", err)
+		return err
 	}
 	next := proto.Clone(e.current).(*myelinpb.Network)
 	if err := setModelFields(next.Populations[pi], values); err != nil {
@@ -699,9 +716,11 @@ func (e *Engine) SetInput(name string, rate, amp *float64) error {
 		return errNotLoaded
 	}
 	ii := -1
+	var same []string
 	for i, in := range e.current.GetInputs() {
 		if in.GetName() == name {
 			ii = i
+			same = append(same, fmt.Sprintf("inputs[%d]", i))
 		}
 	}
 	if ii < 0 {
@@ -709,7 +728,12 @@ func (e *Engine) SetInput(name string, rate, amp *float64) error {
 		for _, in := range e.current.GetInputs() {
 			names = append(names, in.GetName())
 		}
-		return fmt.Errorf("input %q: no such input (have %v)", name, names)
+		return fmt.Errorf("input %q: no such input (have %s)", name, nameList(names))
+	}
+	// A spec may give inputs the same name; a change by that name could
+	// reach only one of them.
+	if len(same) > 1 {
+		return fmt.Errorf("input %q: %s all have this name; give each input its own name to change it", name, strings.Join(same, ", "))
 	}
 	if (rate == nil) == (amp == nil) {
 		return errors.New("rate_hz, amplitude: set exactly one")

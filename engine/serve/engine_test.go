@@ -3,6 +3,7 @@ package serve_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -428,5 +429,33 @@ func TestProjectionCountsProcedural(t *testing.T) {
 	last := len(c) - 1
 	if c[last] != net.Procedural[0].Synapses || c[last] < 900 || c[last] > 1700 || shared[last] || shared[2] {
 		t.Errorf("procedural E->E: %d synapses (shared %v; the stored E->E shared %v), want the build's %d, about 1,280 (p = 0.2 among 80 neurons)", c[last], shared[last], shared[2], net.Procedural[0].Synapses)
+	}
+}
+
+// Inputs that share a name cannot be changed by it: before, set_input
+// changed the last of them only, so that the others went on unchanged
+// without a word (pynn_myelin named two Poisson sources of one label
+// alike). A network of many populations keeps its errors short.
+func TestSetInputSharedName(t *testing.T) {
+	s := recurrent(t, 100)
+	s.Inputs[1].Name = "drive" // the Poisson inputs onto E and onto I
+	e := serve.New(nil)
+	defer e.Close()
+	mustLoad(t, e, s, 1)
+	for _, step := range []float64{0, 10} {
+		mustRun(t, e, step)
+		err := e.SetInput("drive", proto.Float64(0), nil)
+		if err == nil || !strings.Contains(err.Error(), `input "drive": inputs[0], inputs[1] all have this name`) {
+			t.Errorf("at %g ms: set_input of a shared name: %v", step, err)
+		}
+	}
+	many := recurrent(t, 10)
+	for i := range 1000 {
+		many.Populations = append(many.Populations, &myelinpb.Population{Name: fmt.Sprintf("P%d", i), Size: 1, Model: &myelinpb.Population_IafPscDelta{IafPscDelta: &myelinpb.IafPscDelta{}}})
+	}
+	mustLoad(t, e, many, 1)
+	err := e.SetParams("nope", map[string]float64{"tau_m": 5})
+	if err == nil || len(err.Error()) > 400 || !strings.Contains(err.Error(), "and 982 more") {
+		t.Errorf("unknown population among 1002: %d bytes: %.500v", len(err.Error()), err)
 	}
 }

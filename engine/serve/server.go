@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/myelin-sim/myelin/engine/models"
@@ -45,12 +46,14 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, factory BackendFactory
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
-		br := bufio.NewReaderSize(r, 1<<16)
-		for {
+		cr := &countingReader{r: r}
+		br := bufio.NewReaderSize(cr, 1<<16)
+		for n := 1; ; n++ {
 			c := &myelinpb.Command{}
+			at := cr.n - int64(br.Buffered())
 			err := protodelim.UnmarshalOptions{MaxSize: MaxCommandBytes}.UnmarshalFrom(br, c)
 			if err != nil {
-				readErr <- err
+				readErr <- frameError(n, at, err)
 				return
 			}
 			select {
@@ -67,7 +70,7 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, factory BackendFactory
 		case <-ctx.Done():
 			return nil
 		case err := <-readErr:
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			if clientGone(err) {
 				return nil
 			}
 			// A malformed frame: say so, then stop (the framing is lost).
@@ -84,6 +87,42 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, factory BackendFactory
 			return nil
 		}
 	}
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	k, err := c.r.Read(p)
+	c.n += int64(k)
+	return k, err
+}
+
+// clientGone reports a read error that means the client went away: the
+// end of its input, even inside a command, or a socket it closed without
+// reading all that it was sent (ECONNRESET).
+func clientGone(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// frameError says which command, the n-th (from 1), starting at byte at of
+// the command stream, could not be read. An error of clientGone is
+// returned as it is.
+func frameError(n int, at int64, err error) error {
+	if clientGone(err) {
+		return err
+	}
+	var big *protodelim.SizeTooLargeError
+	if errors.As(err, &big) {
+		return fmt.Errorf("command %d at byte %d: its length prefix says %d bytes, more than the %d (1 GiB) a command may hold", n, at, big.Size, MaxCommandBytes)
+	}
+	if errors.Is(err, proto.Error) {
+		return fmt.Errorf("command %d at byte %d: not a length-delimited myelin.v1.Command: %w", n, at, err)
+	}
+	return fmt.Errorf("command %d at byte %d: %w", n, at, err)
 }
 
 // errNotTaken: the client did not take a reply within InterruptGrace of an
@@ -142,6 +181,9 @@ func (e *Engine) handle(ctx context.Context, c *myelinpb.Command) (rep *myelinpb
 	switch k := c.GetKind().(type) {
 	case *myelinpb.Command_Load:
 		s, err := parseSpec(k.Load)
+		// The encoded spec (up to MaxCommandBytes) is not needed any more:
+		// let it go before the build.
+		k.Load.Spec = nil
 		if err != nil {
 			return fail("load", err), false
 		}
@@ -159,7 +201,8 @@ func (e *Engine) handle(ctx context.Context, c *myelinpb.Command) (rep *myelinpb
 		// asked, its data, beside the error that says it was cut short.
 		rep := &myelinpb.Reply{Kind: &myelinpb.Reply_Ran{Ran: ran}}
 		if err != nil {
-			rep.Error = "run: " + err.Error()
+			// Only a cancelled ctx cuts a run short, and Serve then stops.
+			rep.Error = "run: " + err.Error() + " (this reply holds it), and the engine stops"
 			ran.Interrupted = true
 		}
 		if k.Run.GetRead() {

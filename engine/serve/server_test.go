@@ -2,8 +2,12 @@ package serve_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -158,5 +162,79 @@ func TestVanishedClient(t *testing.T) {
 	c.rr.Close()
 	if err := c.wait(); err != nil {
 		t.Errorf("serve after the reader vanished: %v", err)
+	}
+}
+
+// A command that cannot be framed or decoded is answered with an error
+// naming the command's number and the byte it starts at (before: a bare
+// "proto: : message size ... exceeded unmarshaler's maximum configured
+// size"), and ends the session.
+func TestCommandStreamErrors(t *testing.T) {
+	read, err := protodelim.MarshalTo(io.Discard, &myelinpb.Command{Id: 1, Kind: &myelinpb.Command_Read{Read: &myelinpb.ReadCommand{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		frame []byte
+		want  string
+	}{
+		{"length 2^63", []byte{0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01}, "its length prefix says 9223372036854775808 bytes, more than the 1073741824 (1 GiB) a command may hold"},
+		{"length over 64 bits", bytes.Repeat([]byte{0xff}, 11), "variable length integer overflow"},
+		{"not a Command", []byte{3, 0xff, 0xff, 0xff}, "not a length-delimited myelin.v1.Command"},
+	} {
+		cl := startServe(t)
+		cl.call(&myelinpb.Command{Kind: &myelinpb.Command_Read{Read: &myelinpb.ReadCommand{}}})
+		go cl.in.Write(c.frame)
+		rep := &myelinpb.Reply{}
+		if err := protodelim.UnmarshalFrom(cl.out, rep); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		want := fmt.Sprintf("command stream: command 2 at byte %d: ", read)
+		if !strings.HasPrefix(rep.GetError(), want) || !strings.Contains(rep.GetError(), c.want) {
+			t.Errorf("%s: reply %q, want %q…%q", c.name, rep.GetError(), want, c.want)
+		}
+		if err := cl.wait(); err == nil || !strings.Contains(err.Error(), "command 2") {
+			t.Errorf("%s: serve returned %v", c.name, err)
+		}
+	}
+}
+
+// A socket client that leaves with replies unread (its side is reset)
+// ends the session cleanly, as one that closes its input does (before:
+// "command stream: read: connection reset by peer", logged as an error).
+func TestResetClient(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "s")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan error, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			done <- err
+			return
+		}
+		defer conn.Close()
+		done <- serve.Serve(context.Background(), conn, conn, nil)
+	}()
+	conn, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := protodelim.MarshalTo(conn, &myelinpb.Command{Id: 1, Kind: &myelinpb.Command_Read{Read: &myelinpb.ReadCommand{}}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the reply arrives, unread
+	conn.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve after the client reset its side: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not end")
 	}
 }

@@ -50,6 +50,22 @@ def list_standard_models():
     return out
 
 
+#: The most CPU threads setup() takes (the limit of `myelin run --threads`).
+MAX_THREADS = 1 << 16
+
+
+def _whole(name, value, top):
+    """A setup() parameter that must be a whole number from 0 to top."""
+    try:
+        n = int(value)
+        ok = n == float(value) and 0 <= n <= top
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise ValueError("setup(%s=%r): want a whole number from 0 to %d" % (name, value, top))
+    return n
+
+
 def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params):
     """Start a simulation: forget any earlier network.
 
@@ -71,8 +87,8 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     if backend not in ("cpu", "cuda"):
         raise ValueError("backend %r: want 'cpu' or 'cuda'" % backend)
     st.backend = backend
-    st.threads = int(extra_params.get("threads", 0) or 0)
-    st.seed = int(extra_params.get("seed", os.environ.get("MYELIN_SEED", 0)) or 0)
+    st.threads = _whole("threads", extra_params.get("threads", 0) or 0, MAX_THREADS)
+    st.seed = _whole("seed", extra_params.get("seed", os.environ.get("MYELIN_SEED", 0)) or 0, 2**64 - 1)
     if extra_params.get("rank", 0) != 0 or extra_params.get("num_processes", 1) != 1:
         raise NotImplementedError("pynn_myelin runs in one process (no MPI)")
     return rank()

@@ -82,11 +82,20 @@ def homogeneous(values, what):
         return float(a)
     if a.size == 0:
         return 0.0
-    if np.all(a == a.flat[0]):
+    if np.all(_same(a, a.flat[0])):
         return float(a.flat[0])
     raise NotImplementedError(
         "pynn_myelin: %s differs between neurons; the engine holds one parameter set per "
         "population (use separate populations)" % what)
+
+
+def _same(a, b):
+    """a == b elementwise, NaN equal to NaN: a NaN parameter is one value
+    (that the engine refuses, naming it), not values that differ."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype.kind == "f" or b.dtype.kind == "f":
+        return (a == b) | (np.isnan(a) & np.isnan(b))
+    return a == b
 
 
 def initial_distribution(lazy, what):
@@ -106,7 +115,7 @@ def runs(n, *arrays):
     change = np.zeros(n, dtype=bool)
     change[0] = True
     for c in cols:
-        change[1:] |= c[1:] != c[:-1]
+        change[1:] |= ~_same(c[1:], c[:-1])
     starts = np.flatnonzero(change)
     if starts.size > MAX_RUNS:
         raise NotImplementedError("pynn_myelin: more than %d distinct runs of source parameters" % MAX_RUNS)
@@ -186,6 +195,8 @@ class Layout:
         self.probes = []  # (pop, first index, count) per state series
         self.rule_projections = []  # (projection, spec index)
         self._used = set()
+        self._last = {}  # id(set of names) -> {name: the last k of "name#k" given}
+        self._input_names = set()
         self.direct = self._direct_poisson()
         for i, pop in enumerate(state.populations):
             if id(pop) not in self.direct:
@@ -207,12 +218,26 @@ class Layout:
         name = "".join("_" if c in ",@" or not c.isprintable() else c for c in str(label or ""))
         if not name.strip():
             name = "population"
-        base, k = name, 1
-        while name in self._used:
+        return self._dedup(name, self._used)
+
+    def _dedup(self, name, used):
+        """name if used does not hold it, else name#k, k counting on from
+        the last k given for name (many equal labels take linear time, not
+        quadratic); added to used."""
+        last = self._last.setdefault(id(used), {})
+        base, k = name, last.get(name, 1)
+        while name in used:
             k += 1
             name = "%s#%d" % (base, k)
-        self._used.add(name)
+        last[base] = k
+        used.add(name)
         return name
+
+    def _input(self, name):
+        """A unique, printable input name: the engine changes an input by
+        its name (two SpikeSourcePoisson of one label feeding one population
+        would otherwise make two inputs of one name)."""
+        return self._dedup("".join(c if c.isprintable() else "_" for c in name), self._input_names)
 
     def _engine_model(self, pop):
         return getattr(pop.celltype, "engine_model", None)
@@ -257,11 +282,11 @@ class Layout:
             return
         msg = MODEL_MESSAGES[model]()
         for pname, values in pop._parameters.items():
-            if pname == "i_e" and np.ndim(values) == 1 and np.any(np.asarray(values) != np.asarray(values)[0]):
+            if pname == "i_e" and np.ndim(values) == 1 and not np.all(_same(values, np.asarray(values)[0])):
                 # A per-neuron offset current: DC inputs over runs of equal values.
                 msg.i_e = 0.0
                 for a, b, (amp,) in runs(pop.size, values):
-                    iname = "%s:i_offset@%d" % (name, a)
+                    iname = self._input("%s:i_offset@%d" % (name, a))
                     self.network.inputs.add(name=iname, target=name, dc=pb.DCInput(amplitude=amp, first=a, count=b - a))
                     self.offset_inputs[id(pop)].append((iname, a, b))
                 continue
@@ -281,7 +306,7 @@ class Layout:
         if isinstance(pop.celltype, SpikeSourcePoisson):
             par = pop._parameters
             for a, b, (rate, start, duration) in runs(pop.size, par["rate"], par["start"], par["duration"]):
-                iname = "%s:poisson@%d" % (name, a)
+                iname = self._input("%s:poisson@%d" % (name, a))
                 start, stop = window(start, duration, True)
                 pin = pb.PoissonInput(rate_hz=rate, weight=PARROT_WEIGHT, receptor=pb.EXCITATORY,
                                       start_ms=start, first=a, count=b - a)
@@ -296,8 +321,9 @@ class Layout:
                 neurons.extend([i] * t.size)
                 times.extend(t.tolist())
             if neurons:
-                self.network.inputs.add(name="%s:spike_times" % name, target=name, spike_times=pb.SpikeSourceArray(
-                    neuron=neurons, time_ms=times, weight=PARROT_WEIGHT, receptor=pb.EXCITATORY))
+                self.network.inputs.add(
+                    name=self._input("%s:spike_times" % name), target=name, spike_times=pb.SpikeSourceArray(
+                        neuron=neurons, time_ms=times, weight=PARROT_WEIGHT, receptor=pb.EXCITATORY))
         else:
             raise NotImplementedError("pynn_myelin: cell type %s is not supported" % type(pop.celltype).__name__)
 
@@ -312,7 +338,7 @@ class Layout:
             delay = scalar_param(prj, "delay")
             delay = self.state.min_delay if delay is None else float(delay)
             for a, b, (rate, start, duration) in runs(pop.size, par["rate"], par["start"], par["duration"]):
-                iname = "%s->%s@%d" % (pop.label or "poisson", self.name[id(post)], a)
+                iname = self._input("%s->%s@%d" % (pop.label or "poisson", self.name[id(post)], a))
                 start, stop = window(start + delay, duration, True)
                 pin = pb.PoissonInput(rate_hz=rate, weight=w, receptor=receptor(prj), start_ms=start,
                                       first=a, count=b - a)
@@ -425,7 +451,7 @@ class Layout:
             for chunk in np.split(idx, breaks):
                 a, b = int(chunk[0]), int(chunk[-1]) + 1
                 for s, (t0, t1, amp) in enumerate(segments):
-                    iname = "current%d:%s@%d:%d" % (k, self.name[id(pop)], a, s)
+                    iname = self._input("current%d:%s@%d:%d" % (k, self.name[id(pop)], a, s))
                     dc = pb.DCInput(amplitude=amp, start_ms=t0, first=a, count=b - a)
                     if t1 < FOREVER:
                         dc.stop_ms = t1

@@ -10,6 +10,9 @@ from pyNN.standardmodels import StandardCellType
 from . import simulator
 from .recording import Recorder
 
+#: The most neurons a network may have (spec.MaxNeurons of the engine).
+MAX_NEURONS = 1 << 31
+
 
 class Assembly(common.Assembly):
     __doc__ = common.Assembly.__doc__
@@ -61,13 +64,22 @@ class Population(common.Population):
     def _create_cells(self):
         st = simulator.state
         st.check_structure("creating a Population")
+        if not 1 <= self.size <= MAX_NEURONS - st.id_counter:
+            raise ValueError("pynn_myelin: Population size %d: want 1 to %d (the engine holds at most %d neurons, "
+                             "%d of them in populations so far)"
+                             % (self.size, max(1, MAX_NEURONS - st.id_counter), MAX_NEURONS, st.id_counter))
+        self._generation = st.generation
         self.all_cells = np.array([simulator.ID(i) for i in range(st.id_counter, st.id_counter + self.size)],
                                   dtype=simulator.ID)
         self._mask_local = np.ones(self.size, dtype=bool)
-        if isinstance(self.celltype, StandardCellType):
-            ps = self.celltype.native_parameters
-        else:
+        if not isinstance(self.celltype, StandardCellType):
             raise NotImplementedError("pynn_myelin supports standard cell types only, not %r" % self.celltype)
+        if not hasattr(self.celltype, "engine_model"):
+            # PyNN's abstract cell types, or another simulator's.
+            kind = type(self.celltype)
+            raise TypeError("pynn_myelin: cell type %s.%s is not one of pynn_myelin's; use pynn_myelin.%s"
+                            % (kind.__module__, kind.__name__, kind.__name__))
+        ps = self.celltype.native_parameters
         ps.shape = (self.size,)
         ps.evaluate(mask=self._mask_local, simplify=False)
         self._parameters = ps.as_dict()
@@ -77,7 +89,7 @@ class Population(common.Population):
         st.add_population(self)
 
     def _set_initial_value_array(self, variable, initial_values):
-        simulator.state.initial_values_changed()
+        simulator.state.initial_values_changed(self)
 
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)

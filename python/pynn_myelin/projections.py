@@ -39,6 +39,8 @@ class Projection(common.Projection):
                  connector, synapse_type=None, source=None, receptor_type=None,
                  space=Space(), label=None):
         simulator.state.check_structure("creating a Projection")
+        for p in (presynaptic_population, postsynaptic_population):
+            simulator.state.check_member(p, "creating a Projection")
         common.Projection.__init__(self, presynaptic_population, postsynaptic_population,
                                    connector, synapse_type, source, receptor_type,
                                    space, label)

@@ -1,6 +1,8 @@
 """Recorder of pynn_myelin: keeps the spikes and samples the engine returns
 after each run, per population, until PyNN asks for them."""
 
+import math
+
 import numpy as np
 
 from pyNN import recording
@@ -17,14 +19,15 @@ class Recorder(recording.Recorder):
         self._clear_simulator()
 
     def _record(self, variable, new_ids, sampling_interval=None):
+        self._simulator.state.check_member(self.population, "recording")
         if variable not in ("spikes", "v"):
             raise NotImplementedError(
                 "pynn_myelin: recording %r is not supported; the engine samples the membrane "
                 "potential ('v') and spikes only" % variable)
         if sampling_interval is not None:
             steps = sampling_interval / self._simulator.state.dt
-            if abs(steps - round(steps)) > 1e-9 or round(steps) < 1:
-                raise ValueError("sampling_interval %g ms is not a whole number of time steps (%g ms)"
+            if not math.isfinite(steps) or abs(steps - round(steps)) > 1e-9 or round(steps) < 1:
+                raise ValueError("sampling_interval %g ms is not a whole number (>= 1) of time steps (%g ms)"
                                  % (sampling_interval, self._simulator.state.dt))
             self.sampling_interval = sampling_interval
         if new_ids:

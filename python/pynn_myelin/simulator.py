@@ -4,6 +4,7 @@ between-run changes to the engine."""
 
 import math
 
+import numpy as np
 from pyNN import common
 
 from . import client as _client
@@ -34,12 +35,14 @@ class State(common.control.BaseState):
         self.seed = 0
         self.client = None
         self.segment_counter = -1
+        self.generation = 0
         self.clear()
 
     # ---- network registry ----
 
     def clear(self):
         """Forget the network (setup() and end())."""
+        self.generation += 1  # populations made before belong to no network now
         self.recorders = set()
         self.id_counter = 0
         self.populations = []
@@ -51,6 +54,37 @@ class State(common.control.BaseState):
         self.lost = False  # the engine dropped the network mid-simulation
         self.segment_counter = -1
         self.reset_state()
+
+    def check_member(self, obj, what):
+        """Raise unless obj (a Population, PopulationView, Assembly, ID or
+        list of IDs) belongs to the network being described now, not to one
+        before the last setup() or to another simulator."""
+        from .populations import Population, PopulationView, Assembly
+        if isinstance(obj, Assembly):
+            for p in obj.populations:
+                self.check_member(p, what)
+        elif isinstance(obj, PopulationView):
+            self.check_member(obj.grandparent if hasattr(obj, "grandparent") else obj.parent, what)
+        elif isinstance(obj, Population):
+            if getattr(obj, "_generation", None) != self.generation:
+                raise ValueError("pynn_myelin: %s: population %r was created before the last setup() and is not "
+                                 "part of this network; create it again" % (what, obj.label))
+        elif isinstance(obj, ID):
+            if getattr(obj, "parent", None) is not None:
+                self.check_member(obj.parent, what)
+        elif isinstance(obj, (list, tuple, np.ndarray)):
+            parents = {}
+            for x in obj:
+                if not isinstance(x, (int, np.integer)):
+                    raise TypeError("pynn_myelin: %s: %r is not a cell of a pynn_myelin population" % (what, x))
+                p = getattr(x, "parent", None)
+                parents[id(p)] = p
+            for p in parents.values():
+                if p is not None:
+                    self.check_member(p, what)
+        elif not isinstance(obj, (int, np.integer)):
+            raise TypeError("pynn_myelin: %s: %r is not a pynn_myelin population (one of another simulator?)"
+                            % (what, obj))
 
     def check_structure(self, what):
         """Raise if the network's structure cannot change now."""
@@ -72,13 +106,15 @@ class State(common.control.BaseState):
         self.projections.append(prj)
 
     def add_current_source(self, source, cells):
+        self.check_member(cells, "injecting a current source")
         self._structure_changed("injecting a current source")
         self.current_sources.append((source, cells))
 
     def recording_changed(self):
         self._structure_changed("changing what is recorded")
 
-    def initial_values_changed(self):
+    def initial_values_changed(self, pop):
+        self.check_member(pop, "initialize()")
         if self.loaded and self.t > 0:
             raise NotImplementedError(
                 "pynn_myelin: initialize() during a simulation is not supported; call reset() first")
@@ -87,6 +123,7 @@ class State(common.control.BaseState):
     def parameters_changed(self, pop, names):
         """Population parameters changed: at t = 0 rebuild before the next
         run; during a simulation send them to the engine."""
+        self.check_member(pop, "setting parameters")
         if not self.loaded or self.dirty or self.t == 0:
             self.dirty = True
             return
@@ -112,6 +149,8 @@ class State(common.control.BaseState):
             return
         from . import build
         layout = build.Layout(self)
+        if self.client is not None and not self.client.alive:
+            self._drop_engine()
         if self.client is None:
             self.client = _client.Client(backend=self.backend)
         layout.loaded = self.client.load(layout.network, backend=self.backend, threads=self.threads)
@@ -127,21 +166,28 @@ class State(common.control.BaseState):
             raise ValueError("run until %r ms: the time must be a finite number of ms" % (tstop,))
         if self.lost:
             raise _client.EngineError(
-                "the engine lost the simulation after an error (see above); call reset() to start again")
+                "the engine lost the simulation at t = %g ms (see the error before); call reset() to start again"
+                % self.t)
         self.ensure_loaded()
         target = int(round(tstop / self.dt))
         now = int(round(self.t / self.dt))
-        if target > now:
-            try:
+        try:
+            if target > now:
                 ran = self.client.run((target - now) * self.dt, read=True)
-            except _client.EngineError as err:
-                if "unloaded" in str(err):
-                    self.loaded, self.dirty, self.lost = False, True, self.t > 0
-                raise
-            self.t = ran.time_ms
-            data = ran.data
-        else:
-            data = self.client.read()
+                self.t = ran.time_ms
+                data = ran.data
+            else:
+                data = self.client.read()
+        except (_client.EngineError, KeyboardInterrupt) as err:
+            rep = getattr(err, "reply", None)
+            if rep is not None and rep.HasField("ran"):
+                # Cut short by Ctrl-C: keep what ran.
+                self.t = rep.ran.time_ms
+                self.layout.distribute(rep.ran.data)
+                self.running = True
+            if "unloaded" in str(err) or not self.client.alive:
+                self.loaded, self.dirty, self.lost = False, True, self.t > 0
+            raise
         self.layout.distribute(data)
         self.running = True
 
@@ -158,8 +204,16 @@ class State(common.control.BaseState):
         self.lost = False
         for r in self.recorders:
             r._restart()
+        if self.client is not None and not self.client.alive:
+            self._drop_engine()  # the next run starts a new one
         if self.loaded and not self.dirty:
             self.client.reset()
+
+    def _drop_engine(self):
+        """Let go of an engine process that ended."""
+        self.client.close()
+        self.client = None
+        self.loaded, self.dirty = False, True
 
     def end(self):
         if self.client is not None:

@@ -716,3 +716,212 @@ def test_stdp_pair(fresh):
     ltd = w0 - 0.065 * w0 * math.exp(-10.0 / 33.7)
     assert got["ltp"] == pytest.approx(ltp, abs=1e-5), got
     assert got["ltd"] == pytest.approx(ltd, abs=1e-5), got
+
+
+# ---- hostile and careless use (docs/hostile-input.md) ----
+
+@needs_engine
+def test_poisson_sources_of_one_label_change_apart(fresh):
+    """Two SpikeSourcePoisson of one label feeding a population one-to-one
+    become two inputs of their own names: setting the rate of one changes
+    that one (before, both inputs had one name and the engine changed the
+    other one, so that E went on firing)."""
+    E = sim.Population(50, sim.IF_curr_exp(), label="E")
+    exc = sim.Population(50, sim.SpikeSourcePoisson(rate=5000.0), label="noise")
+    inh = sim.Population(50, sim.SpikeSourcePoisson(rate=5000.0), label="noise")
+    sim.Projection(exc, E, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.5, delay=0.1))
+    sim.Projection(inh, E, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.5, delay=0.1),
+                   receptor_type="inhibitory")
+    E.record("spikes")
+    sim.run(100.0)
+    names = [i.name for i in sim.simulator.state.layout.network.inputs]
+    assert len(set(names)) == len(names) == 2, names
+    before = sum(len(s) for s in spikes_of(E))
+    exc.set(rate=0.0)   # only inhibition is left: E falls silent
+    sim.run(100.0)
+    after = sum(len(s) for s in spikes_of(E)) - before
+    assert before > 20 and after < 5, (before, after)
+
+
+def test_many_equal_labels_build_in_linear_time(fresh):
+    """Names for many populations of one label (made in a loop) are found
+    in linear time (before: 33 s for 20,000, quadratic)."""
+    import time
+    lay = build.Layout(sim.simulator.state)
+    t0 = time.monotonic()
+    names = [lay._unique("cell") for _ in range(30000)]
+    assert time.monotonic() - t0 < 3.0
+    assert names[:3] == ["cell", "cell#2", "cell#3"] and len(set(names)) == 30000
+    assert lay._unique("cell#2") == "cell#2#2" and lay._unique("cell") == "cell#30001"
+
+
+@needs_engine
+def test_nan_parameters_are_named(fresh):
+    """A NaN parameter is one value that the engine refuses, naming it
+    (before: "differs between neurons; use separate populations", and a
+    NaN i_offset became one DC input per neuron)."""
+    sim.Population(3, sim.IF_curr_exp(tau_m=float("nan")), label="p")
+    with pytest.raises(sim.EngineError, match="tau_m = NaN"):
+        sim.run(1.0)
+    sim.setup()
+    sim.Population(1000, sim.IF_curr_exp(i_offset=float("nan")), label="q")
+    assert len(build.Layout(sim.simulator.state).network.inputs) == 0   # i_e of the model, not 1000 inputs
+    with pytest.raises(sim.EngineError, match="i_e = NaN"):
+        sim.run(1.0)
+    assert build.runs(4, [1.0, float("nan"), float("nan"), 2.0]) == [
+        (0, 1, (1.0,)), (1, 3, (pytest.approx(float("nan"), nan_ok=True),)), (3, 4, (2.0,))]
+
+
+@needs_engine
+def test_populations_of_an_earlier_setup(fresh):
+    """A population made before the last setup() is part of no network: a
+    projection from it, a current into it, recording, initialising or
+    setting it raise, naming it (before: a projection by FromListConnector
+    or a current source silently reached the new population with the same
+    ids, and a rule projection failed in the build with a KeyError)."""
+    old = sim.Population(3, sim.IF_curr_exp(), label="old")
+    sim.setup()
+    new = sim.Population(3, sim.IF_curr_exp(), label="new")
+    for make in (lambda: sim.Projection(old, new, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1, delay=1.0)),
+                 lambda: sim.Projection(old, new, sim.FromListConnector([(0, 0, 0.1, 1.0)])),
+                 lambda: sim.Projection(new, old[0:2], sim.OneToOneConnector()),
+                 lambda: sim.DCSource(amplitude=1.0).inject_into(old),
+                 lambda: sim.DCSource(amplitude=1.0).inject_into([old[0]]),
+                 lambda: old.record("spikes"),
+                 lambda: old.initialize(v=-60.0),
+                 lambda: old.set(tau_m=5.0)):
+        with pytest.raises(ValueError, match="'old' was created before the last setup"):
+            make()
+    from pyNN.standardmodels import cells
+    with pytest.raises(TypeError, match="not one of pynn_myelin's; use pynn_myelin.IF_curr_exp"):
+        sim.Population(2, cells.IF_curr_exp())
+    sim.DCSource(amplitude=1.0).inject_into(new.all_cells)
+    sim.run(1.0)
+
+
+def test_bad_sizes_and_setup_arguments(fresh):
+    """Sizes and setup() arguments the engine cannot take are refused where
+    they are given, naming them (before: numpy's "negative dimensions",
+    an IndexError, protobuf's "Value out of range: -1" at the first run;
+    a population of 10^10 neurons filled memory until killed)."""
+    for n in (0, -1, 2**31 + 1):
+        with pytest.raises(ValueError, match="Population size %d" % n):
+            sim.Population(n, sim.IF_curr_exp())
+    for kw in (dict(threads=-1), dict(threads=2**33), dict(seed=-1), dict(seed=2**64), dict(threads="x")):
+        (name, value), = kw.items()
+        with pytest.raises(ValueError, match=r"setup\(%s=" % name):
+            sim.setup(**kw)
+    sim.setup()
+    for interval in (float("nan"), float("inf"), -1.0):
+        with pytest.raises(ValueError, match="sampling_interval"):
+            sim.Population(2, sim.IF_curr_exp()).record("v", sampling_interval=interval)
+
+
+def _long_run(label):
+    """A network that a run of 10^7 ms keeps busy for minutes."""
+    E = sim.Population(500, sim.IF_curr_exp(i_offset=1.0), label=label)
+    E.record("spikes")
+    return E
+
+
+@needs_engine
+def test_ctrl_c_keeps_what_ran(fresh):
+    """Ctrl-C in Python alone (Jupyter's interrupt) during a run stops the
+    engine's run too: the steps that ran are kept (time and spikes), later
+    runs say the simulation was lost, and reset() starts a new engine
+    (before: every later command read the reply of the one before, "reply
+    3 to command 4", for the rest of the session)."""
+    import signal
+    import threading
+    E = _long_run("E")
+    sim.run(10.0)
+    threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        sim.run(1e7)
+    t = sim.get_current_time()
+    assert 10.0 < t < 1e7
+    kept = E.get_data("spikes").segments[0]
+    assert sum(len(s) for s in kept.spiketrains) > 0
+    assert max(float(s.max()) for s in kept.spiketrains if len(s)) <= t
+    with pytest.raises(sim.EngineError, match="lost the simulation.*reset"):
+        sim.run(10.0)
+    sim.reset()
+    sim.run(50.0)
+    assert sim.get_current_time() == pytest.approx(50.0)
+    assert sum(len(s) for s in E.get_data("spikes").segments[-1].spiketrains) > 0
+
+
+@needs_engine
+def test_engine_killed_then_reset(fresh):
+    """An engine that dies mid-run (killed, out of memory) is an
+    EngineError; reset() then starts a new one (before: reset() and every
+    run raised "myelin serve ended unexpectedly" until setup())."""
+    import signal
+    import threading
+    _long_run("E")
+    sim.run(10.0)
+    pid = sim.simulator.state.client.proc.pid
+    threading.Timer(1.0, os.kill, (pid, signal.SIGKILL)).start()
+    with pytest.raises(sim.EngineError, match="ended unexpectedly"):
+        sim.run(1e7)
+    with pytest.raises(sim.EngineError, match="lost the simulation"):
+        sim.run(10.0)
+    sim.reset()
+    sim.run(10.0)
+    assert sim.simulator.state.client.proc.pid != pid
+
+
+def _fake_engine(tmp_path, replies):
+    """A stand-in for `myelin serve` that reads one command and writes the
+    given bytes, then waits for its input to end (or, with no bytes to
+    write, exits)."""
+    script = tmp_path / "fake-myelin"
+    script.write_text("#!%s\nimport sys\nsys.stdin.buffer.read(1)\nsys.stdout.buffer.write(%r)\n"
+                      "sys.stdout.buffer.flush()\nif %r:\n    sys.stdin.buffer.read()\n"
+                      % (sys.executable, replies, bool(replies)))
+    script.chmod(0o755)
+    return client.Client(binary=str(script))
+
+
+def _frame(msg):
+    data = msg.SerializeToString()
+    return client._varint(len(data)) + data
+
+
+def test_client_unexpected_replies(tmp_path):
+    """Replies that do not answer the command end the session with an
+    EngineError saying so; the engine's own word on a command it could not
+    read is passed on (before: "reply 0 to command 1"); a command over the
+    engine's 1 GiB is refused before it is sent, and the session goes on."""
+    import serve_pb2
+    cases = [
+        (_frame(serve_pb2.Reply(id=0, error="command stream: command 1 at byte 0: its length prefix says")),
+         "myelin serve: command stream: command 1 at byte 0"),
+        (_frame(serve_pb2.Reply(id=7, done=serve_pb2.Done())), "reply 7 to command 1"),
+        (_frame(serve_pb2.Reply(id=1, done=serve_pb2.Done())), "kind done to command 1 .read.; want data"),
+        (b"\x05\xff\xff\xff\xff\xff", "could not be decoded"),
+        (b"", "ended unexpectedly"),
+    ]
+    for replies, want in cases:
+        c = _fake_engine(tmp_path, replies)
+        with pytest.raises(client.EngineError, match=want):
+            c.read()
+        assert not c.alive
+        with pytest.raises(client.EngineError, match=want):
+            c.read()  # and says so again, without waiting
+        c.close()
+
+
+@needs_engine
+def test_client_command_too_large(monkeypatch):
+    import myelin_pb2
+    c = client.Client()
+    try:
+        monkeypatch.setattr(client, "MAX_COMMAND_BYTES", 1000, raising=False)
+        with pytest.raises(client.EngineError, match="load: the command is .* bytes, more than the 1000"):
+            c.load(myelin_pb2.Network(name="x" * 2000, dt_ms=0.1))
+        assert c.alive
+        with pytest.raises(client.EngineError, match="no network loaded"):
+            c.read()
+    finally:
+        c.close()
