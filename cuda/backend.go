@@ -289,7 +289,7 @@ func (b *Backend) load(plan *launch.Plan) error {
 	if plan.Persistent() {
 		// The persistent kernel's blocks wait for each other: all of them
 		// must be resident at once.
-		per, err := b.funcs[launch.Persistent].MaxActiveBlocksPerSM(plan.Config().Block, 0)
+		per, err := b.funcs[plan.PersistentKernel()].MaxActiveBlocksPerSM(plan.Config().Block, 0)
 		if err != nil {
 			return err
 		}

@@ -17,6 +17,8 @@
 //   myelin_persistent   every step of a chunk in one cooperative launch,
 //                       phases (myelin_persist_phase) apart by grid-wide
 //                       barriers, for small networks
+//   myelin_persistent_block  the same on a grid of one block of up to
+//                       1,024 threads
 //   myelin_chunk_end    advance the step counter by m
 #include "deliver.cuh"
 #include "network.cuh"
@@ -543,18 +545,10 @@ __device__ __forceinline__ void myelin_grid_sync(const MyelinNet *net)
     __syncthreads();
 }
 
-// myelin_persistent(net, m, a): the m steps of a chunk (after
-// myelin_chunk_begin, before the order kernels) in one cooperative launch:
-// the phases of myelin_persist_phase, a grid-wide barrier between two. The
-// host uses it only for networks of spiking populations alone whose grid
-// is resident at once (launch.Config.Persistent); a = update blocks, with
-// MYELIN_PERSIST_FUSED where every delay is at least 2 steps and no
-// projection has STDP, MYELIN_PERSIST_STDP where one has. Its launch
-// bounds let one block of 1,024 threads (launch.Config.Block) run a small
-// network alone, with the block's barrier between phases.
-extern "C" __global__ void __launch_bounds__(1024) myelin_persistent(const __grid_constant__ MyelinNet net_, unsigned m, unsigned a)
+// myelin_persist_chunk is the body of both persistent kernels: the phases
+// of myelin_persist_phase, a grid-wide barrier between two.
+__device__ __forceinline__ void myelin_persist_chunk(const MyelinNet *net, unsigned m, unsigned a)
 {
-    const MyelinNet *__restrict__ net = &net_;
     unsigned n = myelin_persist_phases(m, a);
     for (unsigned ph = 0; ph < n; ph++) {
         if (ph > 0) {
@@ -562,5 +556,28 @@ extern "C" __global__ void __launch_bounds__(1024) myelin_persistent(const __gri
         }
         myelin_persist_phase(net, m, a, ph, blockIdx.x, gridDim.x);
     }
+}
+
+// myelin_persistent(net, m, a): the m steps of a chunk (after
+// myelin_chunk_begin, before the order kernels) in one cooperative launch
+// of many blocks (myelin_persist_chunk). The host uses it only for
+// networks of spiking populations alone whose grid is resident at once
+// (launch.Config.Persistent); a = update blocks, with MYELIN_PERSIST_FUSED
+// where every delay is at least 2 steps and no projection has STDP,
+// MYELIN_PERSIST_STDP where one has.
+extern "C" __global__ void myelin_persistent(const __grid_constant__ MyelinNet net_, unsigned m, unsigned a)
+{
+    myelin_persist_chunk(&net_, m, a);
+}
+
+// myelin_persistent_block(net, m, a): myelin_persistent on a grid of one
+// block (launch.PersistentBlock), whose barrier between phases is the
+// block's own. Its launch bounds let that block have 1,024 threads
+// (launch.Config.Block), at 64 registers a thread; the kernel of many
+// blocks keeps the registers it wants.
+extern "C" __global__ void __launch_bounds__(1024, 1) myelin_persistent_block(const __grid_constant__ MyelinNet net_, unsigned m,
+                                                                              unsigned a)
+{
+    myelin_persist_chunk(&net_, m, a);
 }
 #endif // __CUDACC__

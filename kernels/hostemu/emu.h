@@ -23,6 +23,7 @@ enum {
     MYELIN_K_DELIVER_PROC = 13,
     MYELIN_K_STDP_POST = 14,
     MYELIN_K_DELIVER_TILED = 15,
+    MYELIN_K_PERSISTENT_BLOCK = 16,
     // The construct kernels (launch.ConstructKernel): myelin_emu_construct.
     MYELIN_K_CONSTRUCT_COUNT = 101,
     MYELIN_K_CONSTRUCT_FILL = 102,

@@ -60,7 +60,8 @@ extern "C" int myelin_emu_launch(int kernel, unsigned grid, unsigned block, cons
         // ones: the fused launch must not depend on its blocks' order.
         simt_launch(g, b, [=] { myelin_step(*net, s, a); }, s % 2 == 0);
         return 0;
-    case MYELIN_K_PERSISTENT: {
+    case MYELIN_K_PERSISTENT:
+    case MYELIN_K_PERSISTENT_BLOCK: {
         // The persistent kernel's loop with its grid-wide barriers: each
         // phase runs over every block before the next starts, blocks
         // ascending on even phases and descending on odd ones, so that no
@@ -154,6 +155,8 @@ extern "C" const char *myelin_emu_kernel_name(int kernel)
         return "myelin_step";
     case MYELIN_K_PERSISTENT:
         return "myelin_persistent";
+    case MYELIN_K_PERSISTENT_BLOCK:
+        return "myelin_persistent_block";
     case MYELIN_K_ORDER_COUNT:
         return "myelin_order_count";
     case MYELIN_K_ORDER_SCAN:

@@ -22,7 +22,8 @@ const (
 	OrderWrite Kernel = 10 // myelin_order_write(net, m, -)
 	Step       Kernel = 11 // myelin_step(net, s, update blocks): update of s and delivery of s-1
 	// Persistent is myelin_persistent(net, m, update blocks | fused flag):
-	// every step of a chunk in one cooperative launch (Launch.Cooperative).
+	// every step of a chunk in one cooperative launch (Launch.Cooperative)
+	// of many blocks.
 	Persistent Kernel = 12
 	// DeliverProc is myelin_deliver_proc(net, s, -): the procedural rows
 	// of the spikes of step s (launched only for networks with procedural
@@ -36,11 +37,15 @@ const (
 	// s by target tiles, a block per tile (SegmentsTiled), in place of
 	// Deliver.
 	DeliverTiled Kernel = 15
+	// PersistentBlock is myelin_persistent_block(net, m, update blocks |
+	// fused flag): Persistent on a grid of one block, compiled for blocks
+	// of up to 1,024 threads.
+	PersistentBlock Kernel = 16
 )
 
 // Kernels lists every kernel.
 func Kernels() []Kernel {
-	return []Kernel{ChunkBegin, Events, Update, ChunkEnd, RateUpdate, Deliver, OrderCount, OrderScan, OrderWrite, Step, Persistent, DeliverProc, StdpPost, DeliverTiled}
+	return []Kernel{ChunkBegin, Events, Update, ChunkEnd, RateUpdate, Deliver, OrderCount, OrderScan, OrderWrite, Step, Persistent, DeliverProc, StdpPost, DeliverTiled, PersistentBlock}
 }
 
 // Name returns the kernel's extern "C" name.
@@ -68,6 +73,8 @@ func (k Kernel) Name() string {
 		return "myelin_step"
 	case Persistent:
 		return "myelin_persistent"
+	case PersistentBlock:
+		return "myelin_persistent_block"
 	case OrderCount:
 		return "myelin_order_count"
 	case OrderScan:
@@ -82,7 +89,7 @@ func (k Kernel) Name() string {
 // module (kernels/ptx/<module>.ptx) that holds the kernel.
 func (k Kernel) Module() string {
 	switch k {
-	case ChunkBegin, Events, Update, ChunkEnd, Step, Persistent, StdpPost:
+	case ChunkBegin, Events, Update, ChunkEnd, Step, Persistent, PersistentBlock, StdpPost:
 		return "update"
 	case RateUpdate:
 		return "rate_update"
@@ -106,8 +113,9 @@ type Launch struct {
 
 // Cooperative reports whether the launch must be cooperative: all of its
 // blocks resident at once, because they wait for each other at grid-wide
-// barriers (myelin_persistent).
-func (l Launch) Cooperative() bool { return l.Kernel == Persistent }
+// barriers (myelin_persistent; myelin_persistent_block, whose one block
+// needs no other, is launched so too).
+func (l Launch) Cooperative() bool { return l.Kernel == Persistent || l.Kernel == PersistentBlock }
 
 func (l Launch) String() string {
 	if l.Shared > 0 {

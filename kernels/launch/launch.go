@@ -500,7 +500,7 @@ func (p *Plan) Chunk(m int) []Launch {
 		if len(net.STDP) > 0 {
 			a |= persistSTDP
 		}
-		ls = append(ls, Launch{Kernel: Persistent, Grid: uint32(p.cfg.PersistentBlocks), Block: bs, S: uint32(m), A: a})
+		ls = append(ls, Launch{Kernel: p.PersistentKernel(), Grid: uint32(p.cfg.PersistentBlocks), Block: bs, S: uint32(m), A: a})
 	}
 	proc := len(net.Procedural) > 0
 	for s := uint32(0); s < uint32(m) && !p.persistent; s++ {
@@ -626,6 +626,16 @@ func (p *Plan) Segs() uint32 { return p.segs }
 // launch (kernels/update.cu, myelin_persistent) of Config.PersistentBlocks
 // blocks.
 func (p *Plan) Persistent() bool { return p.persistent }
+
+// PersistentKernel returns the kernel of the persistent launch: on a grid
+// of one block PersistentBlock (compiled for blocks of up to 1,024
+// threads), else Persistent (whose registers are not capped so).
+func (p *Plan) PersistentKernel() Kernel {
+	if p.cfg.PersistentBlocks == 1 {
+		return PersistentBlock
+	}
+	return Persistent
+}
 
 // KernelBlocks returns the kernels the plan's chunks launch, each with
 // the most threads per block it is launched with (Block for most,

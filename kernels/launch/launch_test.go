@@ -291,6 +291,7 @@ func TestPersistentChoice(t *testing.T) {
 		{large, PersistentOn, 0, false},
 		{cuba, PersistentAuto, 8, cuba.N <= PersistentMaxN},
 		{cuba, PersistentOn, 8, true},
+		{small, PersistentOn, 1, true},
 	} {
 		p, err := New(c.net, Config{Block: 64, Persistent: c.mode, PersistentBlocks: c.grid, MaxChunkSteps: 10})
 		if err != nil {
@@ -303,12 +304,18 @@ func TestPersistentChoice(t *testing.T) {
 			continue
 		}
 		ls := p.Chunk(10)
-		want := []Kernel{ChunkBegin, Persistent, OrderCount, OrderScan, OrderWrite, ChunkEnd}
+		// A grid of one block has a kernel of its own, compiled for
+		// blocks of 1,024 threads.
+		persistent := Persistent
+		if c.grid == 1 {
+			persistent = PersistentBlock
+		}
+		want := []Kernel{ChunkBegin, persistent, OrderCount, OrderScan, OrderWrite, ChunkEnd}
 		if len(ls) != len(want) {
 			t.Fatalf("launches %v, want kernels %v", ls, want)
 		}
 		for i, l := range ls {
-			if l.Kernel != want[i] || l.Cooperative() != (l.Kernel == Persistent) {
+			if l.Kernel != want[i] || l.Cooperative() != (l.Kernel == persistent) {
 				t.Fatalf("launch %d: %v, want %s", i, l, want[i].Name())
 			}
 		}
@@ -502,7 +509,7 @@ func TestKernelBlocks(t *testing.T) {
 		want map[Kernel]uint32
 	}{
 		{Config{Block: 1024, Persistent: PersistentOn, PersistentBlocks: 1, MaxChunkSteps: 10},
-			map[Kernel]uint32{ChunkBegin: 1024, Persistent: 1024, OrderCount: 1024, OrderScan: 1024, OrderWrite: 1024, ChunkEnd: 1}},
+			map[Kernel]uint32{ChunkBegin: 1024, PersistentBlock: 1024, OrderCount: 1024, OrderScan: 1024, OrderWrite: 1024, ChunkEnd: 1}},
 		{Config{Block: 128, Persistent: PersistentOff, MaxChunkSteps: 10},
 			map[Kernel]uint32{ChunkBegin: 128, Update: 128, Step: 128, Deliver: 128, OrderCount: 128, OrderScan: 128, OrderWrite: 128, ChunkEnd: 1}},
 		{Config{Block: 128, Persistent: PersistentOff, Unfused: true, MaxChunkSteps: 1},
