@@ -284,12 +284,33 @@ func (x *LoadCommand) GetThreads() uint32 {
 
 // RunCommand advances the loaded network by duration_ms (rounded to whole
 // steps), continuing where the previous run stopped.
+//
+// The recorded data that the engine holds unread are bounded: a run stops
+// early, before a block of steps that could take them past max_reply_bytes,
+// and its Ran says how many steps did not run (Ran.steps_left). A client
+// that wants duration_ms whole reads (read set, or ReadCommand) and sends
+// runs of the steps left until none are; the data of the replies, in
+// order, are those of one run. A client that ignores steps_left loses no
+// data: it has run fewer steps than it asked for, as Ran.step and
+// Ran.time_ms say.
 type RunCommand struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	DurationMs float64                `protobuf:"fixed64,1,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
 	// Also read: the reply's Ran.data holds what ReadCommand would return
 	// after the run (one round trip instead of two).
-	Read          bool `protobuf:"varint,2,opt,name=read,proto3" json:"read,omitempty"`
+	Read bool `protobuf:"varint,2,opt,name=read,proto3" json:"read,omitempty"`
+	// The most bytes of recorded data (the encoded Data.spike_steps,
+	// Data.spike_ids and Samples.values) that this run lets the engine hold
+	// unread, and so the most that the reply (with read) or the next read
+	// carries; the reply's other fields add a few bytes per population and
+	// state series. 0: 268435456 (256 MiB); at most 1073741824 (1 GiB), which
+	// keeps a reply well within the 2 GiB that protobuf decodes in one
+	// message. The engine counts the worst case (every recorded neuron firing
+	// at every step), so one step always fits unless a single step can
+	// record more than the limit: a run with nothing held unread then still
+	// runs one step, whose data may pass it. A run that finds the limit
+	// already reached (data of earlier runs not read) runs no step.
+	MaxReplyBytes uint64 `protobuf:"varint,3,opt,name=max_reply_bytes,json=maxReplyBytes,proto3" json:"max_reply_bytes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -338,8 +359,16 @@ func (x *RunCommand) GetRead() bool {
 	return false
 }
 
+func (x *RunCommand) GetMaxReplyBytes() uint64 {
+	if x != nil {
+		return x.MaxReplyBytes
+	}
+	return 0
+}
+
 // ReadCommand returns the spikes and state samples recorded since the last
-// read (or since load/reset) and forgets them.
+// read (or since load/reset) and forgets them: at most the largest
+// RunCommand.max_reply_bytes of the runs since the last read.
 type ReadCommand struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1020,7 +1049,13 @@ type Ran struct {
 	Data *Data `protobuf:"bytes,6,opt,name=data,proto3" json:"data,omitempty"`
 	// The run was cut short by the engine's Ctrl-C or SIGTERM: step is
 	// where it stopped, before the step the command asked for.
-	Interrupted   bool `protobuf:"varint,7,opt,name=interrupted,proto3" json:"interrupted,omitempty"`
+	Interrupted bool `protobuf:"varint,7,opt,name=interrupted,proto3" json:"interrupted,omitempty"`
+	// Steps of the command that did not run: 0 when the run went to its
+	// end. Otherwise the recorded data not yet read left no room under
+	// RunCommand.max_reply_bytes for another step (or, with interrupted,
+	// the run was cut short). Read, then run steps_left × dt_ms to go on;
+	// without a read the next run cannot advance.
+	StepsLeft     uint64 `protobuf:"varint,8,opt,name=steps_left,json=stepsLeft,proto3" json:"steps_left,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1102,6 +1137,13 @@ func (x *Ran) GetInterrupted() bool {
 		return x.Interrupted
 	}
 	return false
+}
+
+func (x *Ran) GetStepsLeft() uint64 {
+	if x != nil {
+		return x.StepsLeft
+	}
+	return 0
 }
 
 // Data holds what was recorded in steps [first_step, end_step).
@@ -1319,12 +1361,13 @@ const file_proto_serve_proto_rawDesc = "" +
 	"\x04spec\x18\x01 \x01(\fR\x04spec\x12\x1b\n" +
 	"\tspec_text\x18\x02 \x01(\tR\bspecText\x12\x18\n" +
 	"\abackend\x18\x03 \x01(\tR\abackend\x12\x18\n" +
-	"\athreads\x18\x04 \x01(\rR\athreads\"A\n" +
+	"\athreads\x18\x04 \x01(\rR\athreads\"i\n" +
 	"\n" +
 	"RunCommand\x12\x1f\n" +
 	"\vduration_ms\x18\x01 \x01(\x01R\n" +
 	"durationMs\x12\x12\n" +
-	"\x04read\x18\x02 \x01(\bR\x04read\"\r\n" +
+	"\x04read\x18\x02 \x01(\bR\x04read\x12&\n" +
+	"\x0fmax_reply_bytes\x18\x03 \x01(\x04R\rmaxReplyBytes\"\r\n" +
 	"\vReadCommand\"\xae\x01\n" +
 	"\x10SetParamsCommand\x12\x1e\n" +
 	"\n" +
@@ -1381,7 +1424,7 @@ const file_proto_serve_proto_rawDesc = "" +
 	"\n" +
 	"neuron_ids\x18\x04 \x03(\rR\tneuronIds\x12\x14\n" +
 	"\x05every\x18\x05 \x01(\rR\x05every\x12\x18\n" +
-	"\ainitial\x18\x06 \x03(\x02R\ainitial\"\xee\x01\n" +
+	"\ainitial\x18\x06 \x03(\x02R\ainitial\"\x8d\x02\n" +
 	"\x03Ran\x12\x12\n" +
 	"\x04step\x18\x01 \x01(\x04R\x04step\x12\x17\n" +
 	"\atime_ms\x18\x02 \x01(\x01R\x06timeMs\x12+\n" +
@@ -1390,7 +1433,9 @@ const file_proto_serve_proto_rawDesc = "" +
 	"simSeconds\x12%\n" +
 	"\x0ereplay_seconds\x18\x05 \x01(\x01R\rreplaySeconds\x12#\n" +
 	"\x04data\x18\x06 \x01(\v2\x0f.myelin.v1.DataR\x04data\x12 \n" +
-	"\vinterrupted\x18\a \x01(\bR\vinterrupted\"\xac\x01\n" +
+	"\vinterrupted\x18\a \x01(\bR\vinterrupted\x12\x1d\n" +
+	"\n" +
+	"steps_left\x18\b \x01(\x04R\tstepsLeft\"\xac\x01\n" +
 	"\x04Data\x12\x1d\n" +
 	"\n" +
 	"first_step\x18\x01 \x01(\x04R\tfirstStep\x12\x19\n" +

@@ -18,13 +18,16 @@ import (
 
 // cmdServe keeps a network alive between commands read as length-delimited
 // protobuf (proto/serve.proto) from stdin, or from each client of a Unix
-// socket in turn, with replies on stdout or the socket.
+// socket in turn, with replies on stdout or the socket. A socket client
+// that takes no byte of a reply for --reply-stall is dropped, so that it
+// cannot keep the clients after it waiting.
 func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	socket := fs.String("socket", "", "listen on this Unix socket instead of stdin/stdout; clients are served one after another, each with a fresh engine")
+	stall := fs.Duration("reply-stall", serve.DefaultReplyStall, "with --socket: a client that takes no byte of a reply for `DURATION` is dropped (and the next one served); one that reads, however slowly, is not")
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: myelin serve [--socket PATH]\n\nCommands and replies are length-delimited protobuf messages (proto/serve.proto).\nA load command's backend is cpu (default), cuda or auto.\n\n%s", fs.FlagUsages())
+		fmt.Fprintf(e.stderr, "Usage: myelin serve [--socket PATH [--reply-stall DURATION]]\n\nCommands and replies are length-delimited protobuf messages (proto/serve.proto).\nA load command's backend is cpu (default), cuda or auto.\n\n%s", fs.FlagUsages())
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -35,6 +38,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() != 0 {
 		fs.Usage()
 		return &exitError{2, fmt.Errorf("serve takes no arguments, got %d", fs.NArg())}
+	}
+	if *stall <= 0 {
+		return &exitError{2, fmt.Errorf("--reply-stall %v: want a duration > 0, e.g. 30s", *stall)}
+	}
+	if fs.Changed("reply-stall") && *socket == "" {
+		return &exitError{2, errors.New("--reply-stall applies to the clients of --socket PATH (over stdin/stdout the one client owns the engine)")}
 	}
 	// A client that goes away must end the session, not kill the process:
 	// with SIGPIPE noted, writes to a closed pipe return EPIPE instead.
@@ -64,7 +73,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			}
 			return fmt.Errorf("--socket %s: %w", *socket, err)
 		}
-		err = serve.Serve(ctx, conn, conn, serveBackend)
+		err = serve.ServeWith(ctx, conn, conn, serve.Options{Factory: serveBackend, ReplyStall: *stall})
 		conn.Close()
 		if err != nil {
 			fmt.Fprintf(e.stderr, "myelin serve: client ended: %v\n", err)

@@ -92,6 +92,15 @@ func TestServeFlags(t *testing.T) {
 	if code, _, errOut := myelin(t, "serve", "extra"); code != 2 || !strings.Contains(errOut, "no arguments") {
 		t.Errorf("serve extra: exit %d, %q", code, errOut)
 	}
+	for _, c := range []struct{ args, want string }{
+		{"--socket /nonexistent/s --reply-stall 0", "--reply-stall 0s: want a duration > 0"},
+		{"--socket /nonexistent/s --reply-stall -1s", "--reply-stall -1s: want a duration > 0"},
+		{"--reply-stall 5s", "--reply-stall applies to the clients of --socket"},
+	} {
+		if code, _, errOut := myelin(t, append([]string{"serve"}, strings.Fields(c.args)...)...); code != 2 || !strings.Contains(errOut, c.want) {
+			t.Errorf("serve %s: exit %d, %q; want 2 and %q", c.args, code, errOut, c.want)
+		}
+	}
 	if code, _, _ := myelin(t, "serve", "--help"); code != 0 {
 		t.Errorf("serve --help: exit %d", code)
 	}
@@ -129,6 +138,79 @@ func TestServeSocket(t *testing.T) {
 			t.Errorf("client %d: reply %v", client, rep)
 		}
 		conn.Close()
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("serve --socket: exit %d: %s", code, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve --socket did not stop when interrupted")
+	}
+}
+
+// A --socket client that sends a run and never reads its reply is dropped
+// after --reply-stall, with a line on stderr saying why, and the next
+// client is served (before: it waited for ever).
+func TestServeSocketReplyStall(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "myelin.sock")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	var stderr syncBuffer
+	go func() {
+		done <- dispatch(ctx, &env{stdout: &bytes.Buffer{}, stderr: &stderr, stdin: strings.NewReader("")}, []string{"serve", "--socket", sock, "--reply-stall", "300ms"})
+	}()
+	dial := func() net.Conn {
+		t.Helper()
+		for try := 0; try < 200; try++ {
+			if conn, err := net.Dial("unix", sock); err == nil {
+				return conn
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatalf("dial %s: no server", sock)
+		return nil
+	}
+	// 1,000 neurons probed at every step: 8 MB of samples in 200 ms.
+	spec := "dt_ms: 0.1 populations { name: \"E\" size: 1000 iaf_psc_exp {} } recording { state { population: \"E\" count: 1000 every: 1 } }"
+	stalled := dial()
+	defer stalled.Close()
+	for i, c := range []*myelinpb.Command{
+		{Kind: &myelinpb.Command_Load{Load: &myelinpb.LoadCommand{SpecText: spec, Threads: 1}}},
+		{Kind: &myelinpb.Command_Run{Run: &myelinpb.RunCommand{DurationMs: 200, Read: true}}},
+	} {
+		c.Id = uint64(i + 1)
+		if _, err := protodelim.MarshalTo(stalled, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := dial()
+	defer next.Close()
+	t0 := time.Now()
+	if _, err := protodelim.MarshalTo(next, &myelinpb.Command{Id: 9, Kind: &myelinpb.Command_Read{Read: &myelinpb.ReadCommand{}}}); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan *myelinpb.Reply, 1)
+	go func() {
+		rep := &myelinpb.Reply{}
+		if err := protodelim.UnmarshalFrom(bufio.NewReader(next), rep); err != nil {
+			rep.Error = err.Error()
+		}
+		got <- rep
+	}()
+	select {
+	case rep := <-got:
+		if rep.GetId() != 9 || !strings.HasPrefix(rep.GetError(), "read: no network loaded") {
+			t.Errorf("the next client's reply: %v", rep)
+		}
+		t.Logf("the next client was served %v after it connected", time.Since(t0))
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the next client was not served; stderr: %s", stderr.String())
+	}
+	if log := stderr.String(); !strings.Contains(log, "client ended: reply to command 2 (") || !strings.Contains(log, "took no byte of the reply for 300ms; the client was dropped") {
+		t.Errorf("stderr does not say why the client was dropped:\n%s", log)
 	}
 	cancel()
 	select {

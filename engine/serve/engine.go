@@ -22,6 +22,12 @@
 //     at load and refuse such changes. Replays reapply them at their steps.
 //
 // At step 0 (after Load or Reset) any change simply rebuilds the network.
+//
+// The recorded data held unread are bounded: a run stops before a block of
+// steps that could take them past its limit (RunOptions.MaxReplyBytes,
+// counted as the worst case of that block), and reports the steps it did
+// not run in Ran.StepsLeft. Reading and running the steps left, again and
+// again, gives the data of one run in pieces of bounded size.
 package serve
 
 import (
@@ -29,6 +35,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"reflect"
 	"runtime"
 	"runtime/debug"
@@ -43,6 +50,7 @@ import (
 	"github.com/myelin-sim/myelin/engine/plan"
 	"github.com/myelin-sim/myelin/engine/spec"
 	myelinpb "github.com/myelin-sim/myelin/proto"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -50,6 +58,27 @@ import (
 // HorizonSteps is the number of steps a served network is built for; a
 // session cannot run past it.
 const HorizonSteps = uint64(1) << 40
+
+// Limits of the recorded data a run lets the engine hold unread (see
+// RunOptions.MaxReplyBytes and RunCommand.max_reply_bytes): the default
+// and the most a run may ask for, which keeps a reply well within the
+// 2 GiB that protobuf decodes in one message (Python's among them).
+const (
+	DefaultMaxReplyBytes = 256 << 20
+	MaxReplyBytesLimit   = 1 << 30
+)
+
+// RunOptions are the settings of one run beyond its duration.
+type RunOptions struct {
+	// MaxReplyBytes bounds the recorded data held unread, as they encode
+	// in a Data message (its spike steps and ids and its sample values): the
+	// run stops before a block of steps that could take them past it, even
+	// if every recorded neuron fired at every step of the block. A run with
+	// nothing held unread runs at least one step, whose data may pass the
+	// bound when a single step can record more. 0: DefaultMaxReplyBytes;
+	// at most MaxReplyBytesLimit.
+	MaxReplyBytes uint64
+}
 
 // BackendFactory opens a backend by name ("cpu", "cuda") with the given
 // number of CPU threads (0: all cores).
@@ -95,14 +124,18 @@ type Engine struct {
 	totals []uint64
 	digest uint64
 
-	// Recorded data not yet read, from step readStep on.
-	readStep   uint64
-	spikeSteps []uint64
-	spikeIDs   []uint32
-	samples    []pendingSamples
-	blk        backend.Block
-	info       *myelinpb.Loaded
-	lastLoad   time.Duration
+	// Recorded data not yet read, from step readStep on, held as they
+	// encode in a Data message.
+	readStep uint64
+	pending  encodedData
+	// recordedNeurons counts the neurons whose spikes are recorded, and
+	// idBytes is the encoded size of the largest of their ids: what
+	// worstBytes needs.
+	recordedNeurons uint64
+	idBytes         int
+	blk             backend.Block
+	info            *myelinpb.Loaded
+	lastLoad        time.Duration
 }
 
 // paramChange is a population's model coefficients as set at a step.
@@ -110,12 +143,6 @@ type paramChange struct {
 	step  uint64
 	pop   int
 	model network.Population
-}
-
-type pendingSamples struct {
-	first  uint64
-	n      uint32
-	values []float32
 }
 
 // New returns an engine with no network that opens backends with factory
@@ -191,6 +218,13 @@ func (e *Engine) restart(ctx context.Context) error {
 	e.net, e.be = net, be
 	e.totals = make([]uint64, len(net.Pops))
 	e.digest = digestSeed
+	e.recordedNeurons, e.idBytes = 0, 1
+	for _, p := range net.Pops {
+		if p.Recorded && p.Size > 0 {
+			e.recordedNeurons += uint64(p.Size)
+			e.idBytes = max(e.idBytes, protowire.SizeVarint(uint64(p.First+p.Size-1)))
+		}
+	}
 	e.clearPending()
 	e.describe()
 	return nil
@@ -385,9 +419,10 @@ func countSynapses(net *network.Network, pi, qi int, ch myelinpb.Receptor) uint6
 	return n
 }
 
+// clearPending forgets the data not yet read (letting go of their memory:
+// a reply may still hold it) and starts the next read at the current step.
 func (e *Engine) clearPending() {
-	e.spikeSteps, e.spikeIDs = e.spikeSteps[:0], e.spikeIDs[:0]
-	e.samples = make([]pendingSamples, len(e.net.Probes))
+	e.pending = encodedData{samples: make([]encodedSamples, len(e.net.Probes))}
 	e.readStep = e.step
 }
 
@@ -400,25 +435,44 @@ const (
 // errNotLoaded is returned by commands that need a network.
 var errNotLoaded = errors.New("no network loaded (send load first)")
 
-// Run advances the simulation by ms (rounded to whole steps).
+// Run advances the simulation by ms (rounded to whole steps), with the
+// default RunOptions: it stops early once the recorded data held unread
+// reach DefaultMaxReplyBytes (see RunWith).
 func (e *Engine) Run(ms float64) (*myelinpb.Ran, error) {
 	return e.RunContext(context.Background(), ms)
 }
 
-// RunContext is Run that stops at the next block of steps once ctx is
-// cancelled. It then returns both the state reached (what was simulated is
-// kept, to be read as usual, and the network stays loaded: a later run
-// continues from there) and an error wrapping ErrInterrupted. Cancelled
-// while rebuilding or replaying the network before the run, it returns no
-// state; a cut-short replay is redone by the next run, a cut-short rebuild
-// unloads the network.
+// RunContext is RunWith with the default RunOptions.
 func (e *Engine) RunContext(ctx context.Context, ms float64) (*myelinpb.Ran, error) {
+	return e.RunWith(ctx, ms, RunOptions{})
+}
+
+// RunWith advances the simulation by ms (rounded to whole steps), or less:
+// it stops before a block of steps that could take the recorded data held
+// unread past opts.MaxReplyBytes, and Ran.StepsLeft then counts the steps
+// not run (read, then run them to go on).
+//
+// It also stops at the next block of steps once ctx is cancelled. It then
+// returns both the state reached (what was simulated is kept, to be read as
+// usual, and the network stays loaded: a later run continues from there)
+// and an error wrapping ErrInterrupted. Cancelled while rebuilding or
+// replaying the network before the run, it returns no state; a cut-short
+// replay is redone by the next run, a cut-short rebuild unloads the
+// network.
+func (e *Engine) RunWith(ctx context.Context, ms float64, opts RunOptions) (*myelinpb.Ran, error) {
 	if !e.Loaded() {
 		return nil, errNotLoaded
 	}
 	dt := e.net.Dt
 	if math.IsNaN(ms) || math.IsInf(ms, 0) || ms < 0 {
 		return nil, fmt.Errorf("duration_ms = %v: must be finite and >= 0", ms)
+	}
+	limit := opts.MaxReplyBytes
+	if limit == 0 {
+		limit = DefaultMaxReplyBytes
+	}
+	if limit > MaxReplyBytesLimit {
+		return nil, fmt.Errorf("max_reply_bytes = %d: at most %d (1 GiB; 0 for the default, %d)", limit, MaxReplyBytesLimit, DefaultMaxReplyBytes)
 	}
 	steps := math.Round(ms / dt)
 	if steps > float64(HorizonSteps-e.step) {
@@ -446,7 +500,7 @@ func (e *Engine) RunContext(ctx context.Context, ms float64) (*myelinpb.Ran, err
 	before := slices.Clone(e.totals)
 	start := e.step
 	t0 := time.Now()
-	err := e.advance(ctx, uint64(steps), true)
+	err := e.advance(ctx, uint64(steps), true, limit)
 	var interrupted error
 	switch {
 	case errors.Is(err, ErrInterrupted):
@@ -458,6 +512,7 @@ func (e *Engine) RunContext(ctx context.Context, ms float64) (*myelinpb.Ran, err
 	ran.SimSeconds = time.Since(t0).Seconds()
 	ran.Step = e.step
 	ran.TimeMs = float64(e.step) * dt
+	ran.StepsLeft = uint64(steps) - (e.step - start)
 	for i, t := range e.totals {
 		ran.PopulationSpikes = append(ran.PopulationSpikes, t-before[i])
 	}
@@ -471,15 +526,23 @@ func (e *Engine) broken(err error) error {
 }
 
 // advance runs n steps from e.step, in blocks, counting spikes and, when
-// keep is set, keeping what is recorded. Once ctx is cancelled it stops
-// before the next block with ErrInterrupted; the blocks run are counted.
-func (e *Engine) advance(ctx context.Context, n uint64, keep bool) error {
+// keep is set, keeping what is recorded. Then it stops early, without an
+// error, before a block that could take the data held unread past limit
+// bytes (see stepsWithin). Once ctx is cancelled it stops before the next
+// block with ErrInterrupted; the blocks run are counted.
+func (e *Engine) advance(ctx context.Context, n uint64, keep bool, limit uint64) error {
 	net := e.net
 	for done := uint64(0); done < n; {
 		if ctx.Err() != nil {
 			return ErrInterrupted
 		}
-		k := int(min(uint64(net.BlockSteps), n-done))
+		k64 := min(uint64(net.BlockSteps), n-done)
+		if keep {
+			if k64 = e.stepsWithin(k64, limit); k64 == 0 {
+				return nil
+			}
+		}
+		k := int(k64)
 		e.blk.Reset(e.step, len(net.Probes))
 		if err := e.be.Advance(k, &e.blk); err != nil {
 			return fmt.Errorf("backend %s: steps [%d, %d): %w", e.be.Name(), e.step, e.step+uint64(k), err)
@@ -491,18 +554,78 @@ func (e *Engine) advance(ctx context.Context, n uint64, keep bool) error {
 	return nil
 }
 
+// stepsWithin returns how many of the next k steps (k >= 1) may run with
+// the recorded data held unread staying within limit bytes even if every
+// recorded neuron fires at every one of them: k, fewer, or 0 when not even
+// one step is sure to fit. With nothing held it returns at least 1, so that
+// a run always advances.
+func (e *Engine) stepsWithin(k, limit uint64) uint64 {
+	held := e.pending.payload()
+	if held >= limit { // limit >= 1: data are held
+		return 0
+	}
+	room := limit - held
+	if e.worstBytes(k) <= room {
+		return k
+	}
+	// worstBytes grows with the steps: find the last m that fits.
+	lo, hi := uint64(0), k
+	for hi-lo > 1 {
+		if m := lo + (hi-lo)/2; e.worstBytes(m) <= room {
+			lo = m
+		} else {
+			hi = m
+		}
+	}
+	if lo == 0 && held == 0 {
+		return 1
+	}
+	return lo
+}
+
+// worstBytes bounds the encoded size of what the next m steps (m >= 1) can
+// record: a spike of every recorded neuron at every step, and the rows of
+// every state series that fall in them.
+func (e *Engine) worstBytes(m uint64) uint64 {
+	perSpike := uint64(protowire.SizeVarint(e.step+m-1) + e.idBytes)
+	b := mulSat(mulSat(e.recordedNeurons, m), perSpike)
+	for _, pr := range e.net.Probes {
+		rows := uint64(backend.SampledSteps(e.step, int(m), pr.Every))
+		b = addSat(b, mulSat(rows, 4*uint64(pr.Count)))
+	}
+	return b
+}
+
+// mulSat is a·b, or the largest uint64 when that overflows.
+func mulSat(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	if hi != 0 {
+		return math.MaxUint64
+	}
+	return lo
+}
+
+// addSat is a+b, or the largest uint64 when that overflows.
+func addSat(a, b uint64) uint64 {
+	s, carry := bits.Add64(a, b, 0)
+	if carry != 0 {
+		return math.MaxUint64
+	}
+	return s
+}
+
 // collect counts the spikes of e.blk and keeps the recorded ones.
 func (e *Engine) collect(keep bool) {
 	net, b := e.net, &e.blk
 	j := 0
 	for s, c := range b.Counts {
+		step := b.FirstStep + uint64(s)
 		for _, id := range b.IDs[j : j+int(c)] {
 			p := net.PopOf(id)
 			e.totals[p]++
-			e.digest = (e.digest ^ (b.FirstStep+uint64(s))<<32 ^ uint64(id)) * digestPrime
+			e.digest = (e.digest ^ step<<32 ^ uint64(id)) * digestPrime
 			if keep && net.Pops[p].Recorded {
-				e.spikeSteps = append(e.spikeSteps, b.FirstStep+uint64(s))
-				e.spikeIDs = append(e.spikeIDs, id)
+				e.pending.addSpike(step, id)
 			}
 		}
 		j += int(c)
@@ -515,32 +638,32 @@ func (e *Engine) collect(keep bool) {
 		if n == 0 {
 			continue
 		}
-		ps := &e.samples[i]
-		if ps.n == 0 {
-			ps.first = (b.FirstStep + uint64(pr.Every) - 1) / uint64(pr.Every) * uint64(pr.Every)
-		}
-		ps.n += uint32(n)
-		ps.values = append(ps.values, b.Samples[i]...)
+		first := (b.FirstStep + uint64(pr.Every) - 1) / uint64(pr.Every) * uint64(pr.Every)
+		e.pending.addRows(i, first, n, b.Samples[i])
 	}
 }
 
-// Read returns what was recorded since the last read and forgets it.
+// Read returns what was recorded since the last read and forgets it: at
+// most the largest RunOptions.MaxReplyBytes of the runs since, as encoded
+// (or one step's data, see RunOptions).
 func (e *Engine) Read() (*myelinpb.Data, error) {
+	d, err := e.take()
+	if err != nil {
+		return nil, err
+	}
+	return d.decode()
+}
+
+// take is Read that returns the data as they are held, encoded, and keeps
+// no reference to them.
+func (e *Engine) take() (*encodedData, error) {
 	if !e.Loaded() {
 		return nil, errNotLoaded
 	}
-	d := &myelinpb.Data{
-		FirstStep: e.readStep, EndStep: e.step,
-		SpikeSteps: slices.Clone(e.spikeSteps), SpikeIds: slices.Clone(e.spikeIDs),
-	}
-	for i, ps := range e.samples {
-		if ps.n == 0 {
-			continue
-		}
-		d.Samples = append(d.Samples, &myelinpb.Samples{Series: uint32(i), FirstStep: ps.first, NumSamples: ps.n, Values: ps.values})
-	}
+	d := e.pending
+	d.first, d.end = e.readStep, e.step
 	e.clearPending()
-	return d, nil
+	return &d, nil
 }
 
 // Reset returns to step 0 with the parameters and input values last set.
@@ -857,7 +980,7 @@ func (e *Engine) replayTo(ctx context.Context) error {
 		if k < len(h) {
 			end = min(target, h[k].step)
 		}
-		if err := e.advance(ctx, end-e.step, false); err != nil {
+		if err := e.advance(ctx, end-e.step, false, 0); err != nil {
 			if errors.Is(err, ErrInterrupted) {
 				e.step, e.totals, e.digest = target, want, wantDigest
 				return fmt.Errorf("%w while replaying the network to step %d; the next run replays it again", ErrInterrupted, target)

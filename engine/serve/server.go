@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -25,21 +28,57 @@ const MaxCommandBytes = 1 << 30
 // waits for a client to take a reply.
 const InterruptGrace = 2 * time.Second
 
-// Serve answers the commands read from r with replies written to w, one
-// Reply per Command, until r ends, a Close command arrives, w fails (the
-// client is gone) or ctx is cancelled. Those all end the session cleanly
-// (nil); only a command stream that cannot be framed any more is an error.
-// The engine's network is closed on return.
+// DefaultReplyStall is the stall timeout of `myelin serve --socket`
+// (Options.ReplyStall).
+const DefaultReplyStall = 30 * time.Second
+
+// replyChunk is the most bytes of a reply written under one deadline.
+const replyChunk = 64 << 10
+
+// freeAfterBytes: after a reply with this much recorded data or more, the
+// memory they held goes back to the system at once (not at the next
+// garbage collection, which could come only after the next run has
+// recorded as much again).
+const freeAfterBytes = 16 << 20
+
+// ErrReplyStalled is wrapped by the error of a session that ended because
+// its client took no byte of a reply for Options.ReplyStall.
+var ErrReplyStalled = errors.New("the client took no byte of the reply")
+
+// Options configure a session of ServeWith.
+type Options struct {
+	// Factory opens the backends that load commands name (nil: CPUOnly).
+	Factory BackendFactory
+	// ReplyStall, when > 0, drops a client that takes no byte of a reply
+	// for this long (from the last byte it took, at most twice this long):
+	// the session ends with an error wrapping ErrReplyStalled. Replies are
+	// written in chunks, each with ReplyStall to go, so a client that
+	// reads, however slowly, is never dropped. It needs a w with write
+	// deadlines (a net.Conn); with another w it does nothing.
+	ReplyStall time.Duration
+}
+
+// Serve is ServeWith with only a BackendFactory (no stall timeout).
+func Serve(ctx context.Context, r io.Reader, w io.Writer, factory BackendFactory) error {
+	return ServeWith(ctx, r, w, Options{Factory: factory})
+}
+
+// ServeWith answers the commands read from r with replies written to w,
+// one Reply per Command, until r ends, a Close command arrives, w fails
+// (the client is gone) or ctx is cancelled. Those all end the session
+// cleanly (nil); only a command stream that cannot be framed any more, and
+// a client that stalls a reply (see Options.ReplyStall), are errors. The
+// engine's network is closed on return.
 //
 // Cancelling ctx also cuts short the command in progress: a run stops at
 // its next block of steps and is answered with the state reached (and the
 // data, if it asked to read) together with an error "run: interrupted at
 // step ..."; a load stops building. That reply is written (within
-// InterruptGrace) before Serve returns. A client that does not take a reply
-// within InterruptGrace of the cancellation is given up on: Serve returns,
-// leaving that write to end when w is closed or the process exits.
-func Serve(ctx context.Context, r io.Reader, w io.Writer, factory BackendFactory) error {
-	e := New(factory)
+// InterruptGrace) before ServeWith returns. A client that does not take a
+// reply within InterruptGrace of the cancellation is given up on: ServeWith
+// returns, leaving that write to end when w is closed or the process exits.
+func ServeWith(ctx context.Context, r io.Reader, w io.Writer, opts Options) error {
+	e := New(opts.Factory)
 	defer e.Close()
 	cmds := make(chan *myelinpb.Command)
 	readErr := make(chan error, 1)
@@ -63,7 +102,8 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, factory BackendFactory
 			}
 		}
 	}()
-	bw := bufio.NewWriterSize(w, 1<<16)
+	rw := newReplyWriter(w, opts.ReplyStall)
+	bw := bufio.NewWriterSize(rw, 1<<16)
 	for {
 		var c *myelinpb.Command
 		select {
@@ -74,14 +114,26 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, factory BackendFactory
 				return nil
 			}
 			// A malformed frame: say so, then stop (the framing is lost).
-			_ = sendReply(ctx, w, bw, &myelinpb.Reply{Error: fmt.Sprintf("command stream: %v", err)})
+			_ = sendReply(ctx, rw, bw, &myelinpb.Reply{Error: fmt.Sprintf("command stream: %v", err)}, nil)
 			return fmt.Errorf("command stream: %w", err)
 		case c = <-cmds:
 		}
-		rep, closing := e.safeHandle(ctx, c)
+		rep, data, closing := e.safeHandle(ctx, c)
 		rep.Id = c.GetId()
-		if err := sendReply(ctx, w, bw, rep); err != nil {
+		if err := sendReply(ctx, rw, bw, rep, data); err != nil {
+			if errors.Is(err, ErrReplyStalled) {
+				size := proto.Size(rep)
+				if data != nil {
+					size += data.size()
+				}
+				return fmt.Errorf("reply to command %d (%d bytes): %w; the client was dropped", c.GetId(), size, err)
+			}
 			return nil // the client is gone, or interrupted and not reading
+		}
+		// The data of a large reply are garbage now: give their memory
+		// back before the next run records as much again.
+		if data != nil && data.payload() >= freeAfterBytes {
+			debug.FreeOSMemory()
 		}
 		if closing || ctx.Err() != nil {
 			return nil
@@ -129,22 +181,92 @@ func frameError(n int, at int64, err error) error {
 // interrupt.
 var errNotTaken = errors.New("interrupted, and the client did not take the reply")
 
-// sendReply writes rep through bw (which writes to w) and waits for the
+// deadliner is a writer with write deadlines (a net.Conn).
+type deadliner interface {
+	SetWriteDeadline(t time.Time) error
+}
+
+// replyWriter writes replies to w. With a stall timeout and a w that has
+// write deadlines it writes in chunks of at most replyChunk bytes, each
+// with the stall timeout to go from when it starts; a chunk cut short by
+// its deadline after some of its bytes went counts as progress, and the
+// rest gets a new deadline. A chunk that goes nowhere fails with
+// ErrReplyStalled. Once an interrupt set its deadline (hard), no deadline
+// is later than that one.
+type replyWriter struct {
+	w     io.Writer
+	d     deadliner // nil: w has no deadlines, or no stall timeout is set
+	stall time.Duration
+	hard  atomic.Int64 // the interrupt's deadline in Unix ns; 0: none
+}
+
+func newReplyWriter(w io.Writer, stall time.Duration) *replyWriter {
+	rw := &replyWriter{w: w, stall: stall}
+	if d, ok := w.(deadliner); ok && stall > 0 {
+		rw.d = d
+	}
+	return rw
+}
+
+// Write writes p to w.
+func (rw *replyWriter) Write(p []byte) (int, error) {
+	if rw.d == nil {
+		return rw.w.Write(p)
+	}
+	done := 0
+	for done < len(p) {
+		dl := time.Now().Add(rw.stall)
+		if h := rw.hard.Load(); h != 0 && h < dl.UnixNano() {
+			dl = time.Unix(0, h)
+		}
+		if err := rw.d.SetWriteDeadline(dl); err != nil {
+			return done, fmt.Errorf("set a write deadline: %w", err)
+		}
+		n, err := rw.w.Write(p[done:min(len(p), done+replyChunk)])
+		done += n
+		switch {
+		case err == nil:
+		case !errors.Is(err, os.ErrDeadlineExceeded) || rw.hard.Load() != 0:
+			return done, err
+		case n == 0:
+			return done, fmt.Errorf("%w for %v", ErrReplyStalled, rw.stall)
+		}
+	}
+	return done, nil
+}
+
+// interrupt bounds the writes from now on, the one in progress too, to
+// end within InterruptGrace, where w has write deadlines.
+func (rw *replyWriter) interrupt() {
+	d, ok := rw.w.(deadliner)
+	if !ok {
+		return
+	}
+	at := time.Now().Add(InterruptGrace)
+	rw.hard.Store(at.UnixNano())
+	_ = d.SetWriteDeadline(at)
+}
+
+// sendReply writes rep through bw (which writes to rw) and waits for the
 // write to end, or, once ctx is cancelled, for at most InterruptGrace: an
 // interrupt must not wait on a client that does not read. The write is
-// then left to fail when w is closed (or its deadline, set where w has
-// one, passes).
-func sendReply(ctx context.Context, w io.Writer, bw *bufio.Writer, rep *myelinpb.Reply) error {
+// then left to fail when the client's connection is closed (or its
+// deadline, set where it has one, passes).
+func sendReply(ctx context.Context, rw *replyWriter, bw *bufio.Writer, rep *myelinpb.Reply, data *encodedData) error {
 	done := make(chan error, 1)
-	go func() { done <- writeReply(bw, rep) }()
+	go func() {
+		err := writeReply(bw, rep, data)
+		if err == nil {
+			err = bw.Flush()
+		}
+		done <- err
+	}()
 	select {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
 	}
-	if d, ok := w.(interface{ SetWriteDeadline(time.Time) error }); ok {
-		_ = d.SetWriteDeadline(time.Now().Add(InterruptGrace))
-	}
+	rw.interrupt()
 	select {
 	case err := <-done:
 		return err
@@ -153,30 +275,25 @@ func sendReply(ctx context.Context, w io.Writer, bw *bufio.Writer, rep *myelinpb
 	}
 }
 
-func writeReply(bw *bufio.Writer, rep *myelinpb.Reply) error {
-	if _, err := protodelim.MarshalTo(bw, rep); err != nil {
-		return err
-	}
-	return bw.Flush()
-}
-
 // safeHandle is handle that turns a panic on this goroutine into an error
 // reply and unloads the network, whose state is then unknown.
-func (e *Engine) safeHandle(ctx context.Context, c *myelinpb.Command) (rep *myelinpb.Reply, closing bool) {
+func (e *Engine) safeHandle(ctx context.Context, c *myelinpb.Command) (rep *myelinpb.Reply, data *encodedData, closing bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			e.Close()
-			rep, closing = &myelinpb.Reply{Error: fmt.Sprintf("command: internal error: %v (the network was unloaded; load it again)", r)}, false
+			rep, data, closing = &myelinpb.Reply{Error: fmt.Sprintf("command: internal error: %v (the network was unloaded; load it again)", r)}, nil, false
 		}
 	}()
-	return e.handle(ctx, c)
+	rep, data, closing = e.handle(ctx, c)
+	return rep, data, closing
 }
 
-// handle runs one command; closing reports a Close command. Cancelling ctx
-// cuts a load or a run short.
-func (e *Engine) handle(ctx context.Context, c *myelinpb.Command) (rep *myelinpb.Reply, closing bool) {
-	fail := func(cmd string, err error) *myelinpb.Reply {
-		return &myelinpb.Reply{Error: cmd + ": " + err.Error()}
+// handle runs one command; closing reports a Close command. data, when not
+// nil, are the reply's recorded data, held encoded (see writeReply).
+// Cancelling ctx cuts a load or a run short.
+func (e *Engine) handle(ctx context.Context, c *myelinpb.Command) (rep *myelinpb.Reply, data *encodedData, closing bool) {
+	fail := func(cmd string, err error) (*myelinpb.Reply, *encodedData, bool) {
+		return &myelinpb.Reply{Error: cmd + ": " + err.Error()}, nil, false
 	}
 	switch k := c.GetKind().(type) {
 	case *myelinpb.Command_Load:
@@ -185,17 +302,17 @@ func (e *Engine) handle(ctx context.Context, c *myelinpb.Command) (rep *myelinpb
 		// let it go before the build.
 		k.Load.Spec = nil
 		if err != nil {
-			return fail("load", err), false
+			return fail("load", err)
 		}
 		info, err := e.LoadContext(ctx, s, k.Load.GetBackend(), int(k.Load.GetThreads()))
 		if err != nil {
-			return fail("load", err), false
+			return fail("load", err)
 		}
-		return &myelinpb.Reply{Kind: &myelinpb.Reply_Loaded{Loaded: info}}, false
+		return &myelinpb.Reply{Kind: &myelinpb.Reply_Loaded{Loaded: info}}, nil, false
 	case *myelinpb.Command_Run:
-		ran, err := e.RunContext(ctx, k.Run.GetDurationMs())
+		ran, err := e.RunWith(ctx, k.Run.GetDurationMs(), RunOptions{MaxReplyBytes: k.Run.GetMaxReplyBytes()})
 		if ran == nil {
-			return fail("run", err), false
+			return fail("run", err)
 		}
 		// An interrupted run still reports the state it reached and, when
 		// asked, its data, beside the error that says it was cut short.
@@ -206,38 +323,38 @@ func (e *Engine) handle(ctx context.Context, c *myelinpb.Command) (rep *myelinpb
 			ran.Interrupted = true
 		}
 		if k.Run.GetRead() {
-			d, rerr := e.Read()
+			d, rerr := e.take()
 			if rerr != nil {
-				return fail("run", rerr), false
+				return fail("run", rerr)
 			}
-			ran.Data = d
+			return rep, d, false
 		}
-		return rep, false
+		return rep, nil, false
 	case *myelinpb.Command_Read:
-		d, err := e.Read()
+		d, err := e.take()
 		if err != nil {
-			return fail("read", err), false
+			return fail("read", err)
 		}
-		return &myelinpb.Reply{Kind: &myelinpb.Reply_Data{Data: d}}, false
+		return &myelinpb.Reply{Kind: &myelinpb.Reply_Data{Data: &myelinpb.Data{}}}, d, false
 	case *myelinpb.Command_SetParams:
 		if err := e.SetParams(k.SetParams.GetPopulation(), k.SetParams.GetValues()); err != nil {
-			return fail("set_params", err), false
+			return fail("set_params", err)
 		}
 	case *myelinpb.Command_SetInput:
 		if err := e.SetInput(k.SetInput.GetInput(), k.SetInput.RateHz, k.SetInput.Amplitude); err != nil {
-			return fail("set_input", err), false
+			return fail("set_input", err)
 		}
 	case *myelinpb.Command_Reset_:
 		if err := e.Reset(); err != nil {
-			return fail("reset", err), false
+			return fail("reset", err)
 		}
 	case *myelinpb.Command_Close:
 		e.Close()
-		return &myelinpb.Reply{Kind: &myelinpb.Reply_Done{Done: &myelinpb.Done{}}}, true
+		return &myelinpb.Reply{Kind: &myelinpb.Reply_Done{Done: &myelinpb.Done{}}}, nil, true
 	default:
-		return &myelinpb.Reply{Error: "command: kind: not set (want load, run, read, set_params, set_input, reset or close)"}, false
+		return &myelinpb.Reply{Error: "command: kind: not set (want load, run, read, set_params, set_input, reset or close)"}, nil, false
 	}
-	return &myelinpb.Reply{Kind: &myelinpb.Reply_Done{Done: &myelinpb.Done{Step: e.step}}}, false
+	return &myelinpb.Reply{Kind: &myelinpb.Reply_Done{Done: &myelinpb.Done{Step: e.step}}}, nil, false
 }
 
 // parseSpec decodes the network of a load command.

@@ -30,6 +30,7 @@ from pyNN.standardmodels import StandardCellType
 from .populations import Population, PopulationView, Assembly  # noqa: F401
 from .projections import Projection
 from .units import *  # noqa: F401,F403
+from . import client as _client
 from .client import EngineError  # noqa: F401
 
 logger = logging.getLogger("PyNN")
@@ -72,7 +73,11 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     Extra parameters: backend ('cpu', the default, or 'cuda'), threads (CPU
     threads, default all cores; PyNN's 'threads' setting maps onto it),
     seed (the engine's seed of connectivity, initial values and Poisson
-    inputs; default $MYELIN_SEED, else 0), max_delay.
+    inputs; default $MYELIN_SEED, else 0), max_reply_bytes (the most
+    recorded data, in bytes as sent, that one reply of the engine carries:
+    a longer run() comes in several replies, which is invisible here but
+    bounds the engine's memory; default 0, the engine's 256 MiB, at most
+    1 GiB), max_delay.
     """
     max_delay = extra_params.get("max_delay", DEFAULT_MAX_DELAY)
     common.setup(timestep, min_delay, **extra_params)
@@ -89,6 +94,8 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     st.backend = backend
     st.threads = _whole("threads", extra_params.get("threads", 0) or 0, MAX_THREADS)
     st.seed = _whole("seed", extra_params.get("seed", os.environ.get("MYELIN_SEED", 0)) or 0, 2**64 - 1)
+    st.max_reply_bytes = _whole("max_reply_bytes", extra_params.get("max_reply_bytes", 0) or 0,
+                                _client.MAX_REPLY_BYTES)
     if extra_params.get("rank", 0) != 0 or extra_params.get("num_processes", 1) != 1:
         raise NotImplementedError("pynn_myelin runs in one process (no MPI)")
     return rank()

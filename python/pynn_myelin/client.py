@@ -13,6 +13,13 @@ import serve_pb2
 #: The most one command may hold (MaxCommandBytes of engine/serve).
 MAX_COMMAND_BYTES = 1 << 30
 
+#: The recorded data a run lets the engine hold unread, and so the most a
+#: reply carries: the engine's default (max_reply_bytes 0) and the most a
+#: run may ask for (DefaultMaxReplyBytes and MaxReplyBytesLimit of
+#: engine/serve). A run that reaches it stops early; run_through goes on.
+DEFAULT_MAX_REPLY_BYTES = 256 << 20
+MAX_REPLY_BYTES = 1 << 30
+
 #: How long, after Ctrl-C, the client waits for the engine to answer the
 #: command it was running (the engine cuts a run short at its next block of
 #: steps, a load soon, and gives up on a client after 2 s).
@@ -94,6 +101,7 @@ class Client:
                                      stdout=subprocess.PIPE, bufsize=0)
         self._id = 0
         self._ended = None  # why the session ended, once it has
+        self.dt = None  # dt_ms of the network loaded
 
     @property
     def alive(self):
@@ -159,8 +167,8 @@ class Client:
         except Exception as err:  # protobuf's DecodeError
             hint = ""
             if n >= 1 << 31:
-                hint = (" (protobuf for Python decodes at most 2 GiB in one message: record less, "
-                        "or run shorter pieces)")
+                hint = (" (protobuf for Python decodes at most 2 GiB in one message; an engine that bounds "
+                        "its replies, max_reply_bytes, sends no such reply: is it an older one?)")
             raise self._fail("myelin serve: reply to command %d (%d bytes) could not be decoded: %s%s"
                              % (self._id, n, err, hint))
         return rep
@@ -224,12 +232,32 @@ class Client:
         return rep
 
     def load(self, network, backend="cpu", threads=0):
-        return self.call(load=serve_pb2.LoadCommand(spec=network.SerializeToString(),
-                                                    backend=backend, threads=threads)).loaded
+        loaded = self.call(load=serve_pb2.LoadCommand(spec=network.SerializeToString(),
+                                                      backend=backend, threads=threads)).loaded
+        self.dt = loaded.dt_ms
+        return loaded
 
-    def run(self, ms, read=False):
-        """Run ms; with read, the reply's .data holds what read() would."""
-        return self.call(run=serve_pb2.RunCommand(duration_ms=ms, read=read)).ran
+    def run(self, ms, read=False, max_reply_bytes=0):
+        """Run ms, or fewer steps: the engine stops once the recorded data
+        it holds unread reach max_reply_bytes (0: DEFAULT_MAX_REPLY_BYTES),
+        and the reply's .steps_left counts the steps that did not run. With
+        read, the reply's .data holds what read() would."""
+        return self.call(run=serve_pb2.RunCommand(duration_ms=ms, read=read, max_reply_bytes=max_reply_bytes)).ran
+
+    def run_through(self, ms, max_reply_bytes=0):
+        """Run ms whole, reading as it goes: yield the Ran of each reply,
+        whose .data holds the data of its steps, until no step is left.
+        Their data, in order, are those of one run; each reply's are at
+        most max_reply_bytes (0: DEFAULT_MAX_REPLY_BYTES)."""
+        ran = self.run(ms, read=True, max_reply_bytes=max_reply_bytes)
+        yield ran
+        while ran.steps_left:
+            step = ran.step
+            ran = self.run(ran.steps_left * self.dt, read=True, max_reply_bytes=max_reply_bytes)
+            if ran.step <= step:
+                raise EngineError("myelin serve: run %d did not advance from step %d (%d steps left)"
+                                  % (self._id, step, ran.steps_left))
+            yield ran
 
     def read(self):
         return self.call(read=serve_pb2.ReadCommand()).data

@@ -33,6 +33,7 @@ class State(common.control.BaseState):
         self.backend = "cpu"
         self.threads = 0
         self.seed = 0
+        self.max_reply_bytes = 0  # the engine's default
         self.client = None
         self.segment_counter = -1
         self.generation = 0
@@ -173,11 +174,14 @@ class State(common.control.BaseState):
         now = int(round(self.t / self.dt))
         try:
             if target > now:
-                ran = self.client.run((target - now) * self.dt, read=True)
-                self.t = ran.time_ms
-                data = ran.data
+                # The engine bounds each reply (max_reply_bytes): a long run
+                # comes in pieces, each kept as it arrives.
+                for ran in self.client.run_through((target - now) * self.dt, self.max_reply_bytes):
+                    self.t = ran.time_ms
+                    self.layout.distribute(ran.data)
+                    self.running = True
             else:
-                data = self.client.read()
+                self.layout.distribute(self.client.read())
         except (_client.EngineError, KeyboardInterrupt) as err:
             rep = getattr(err, "reply", None)
             if rep is not None and rep.HasField("ran"):
@@ -188,7 +192,6 @@ class State(common.control.BaseState):
             if "unloaded" in str(err) or not self.client.alive:
                 self.loaded, self.dirty, self.lost = False, True, self.t > 0
             raise
-        self.layout.distribute(data)
         self.running = True
 
     def reset_state(self):

@@ -249,6 +249,34 @@ def test_multiple_runs_equal_one_run(fresh):
 
 
 @needs_engine
+def test_small_reply_bound_gives_the_same_run(fresh):
+    """The engine bounds each reply's recorded data (max_reply_bytes) and
+    stops a run that reaches the bound early; run() goes on until the time
+    asked for, so that a run over many small replies gives the spikes and v
+    of one reply (before: one reply held all, and a long run of a large
+    network passed the 2 GiB that protobuf for Python decodes)."""
+    results = []
+    for bound in (client.MAX_REPLY_BYTES, 600):
+        sim.setup(timestep=0.1, min_delay=0.1, max_reply_bytes=bound)
+        exc, inh = poisson_net(record_v=True)
+        sim.run(10.0)  # loads the network
+        c = sim.simulator.state.client
+        first = c._id
+        sim.run(90.0)
+        assert sim.get_current_time() == pytest.approx(100.0)
+        v = np.asarray(exc.get_data("v").segments[0].filter(name="v")[0])
+        results.append((spikes_of(exc) + spikes_of(inh), v, c._id - first))
+    (one, v_one, n_one), (many, v_many, n_many) = results
+    assert n_one == 1 and n_many >= 5, "commands per run(90): %d and %d" % (n_one, n_many)
+    assert sum(len(s) for s in one) > 50, "the test network should fire"
+    assert all(np.array_equal(a, b) for a, b in zip(one, many)) and len(one) == len(many) == 100
+    assert v_one.shape == (1001, 3) and np.array_equal(v_one, v_many)
+    for bad in (-1, client.MAX_REPLY_BYTES + 1):
+        with pytest.raises(ValueError, match=r"setup\(max_reply_bytes="):
+            sim.setup(max_reply_bytes=bad)
+
+
+@needs_engine
 def test_run_until_and_mean_spike_count(fresh):
     exc, inh = poisson_net()
     sim.run_until(40.0)
