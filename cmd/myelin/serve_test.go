@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -140,14 +141,7 @@ func TestServeSocket(t *testing.T) {
 		conn.Close()
 	}
 	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("serve --socket: exit %d: %s", code, stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve --socket did not stop when interrupted")
-	}
+	awaitServeExit(t, done, &stderr)
 }
 
 // A --socket client that sends a run and never reads its reply is dropped
@@ -213,6 +207,13 @@ func TestServeSocketReplyStall(t *testing.T) {
 		t.Errorf("stderr does not say why the client was dropped:\n%s", log)
 	}
 	cancel()
+	awaitServeExit(t, done, &stderr)
+}
+
+// awaitServeExit waits for an interrupted `serve --socket` (done gets its
+// exit code) and checks that it exits 0 within 10 s.
+func awaitServeExit(t *testing.T, done <-chan int, stderr fmt.Stringer) {
+	t.Helper()
 	select {
 	case code := <-done:
 		if code != 0 {

@@ -6,8 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -204,26 +202,7 @@ func TestCommandStreamErrors(t *testing.T) {
 // ends the session cleanly, as one that closes its input does (before:
 // "command stream: read: connection reset by peer", logged as an error).
 func TestResetClient(t *testing.T) {
-	sock := filepath.Join(t.TempDir(), "s")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	done := make(chan error, 1)
-	go func() {
-		conn, err := ln.Accept()
-		if err != nil {
-			done <- err
-			return
-		}
-		defer conn.Close()
-		done <- serve.Serve(context.Background(), conn, conn, nil)
-	}()
-	conn, err := net.Dial("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, done := serveSocket(t, serve.Options{})
 	if _, err := protodelim.MarshalTo(conn, &myelinpb.Command{Id: 1, Kind: &myelinpb.Command_Read{Read: &myelinpb.ReadCommand{}}}); err != nil {
 		t.Fatal(err)
 	}

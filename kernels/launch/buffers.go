@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/myelin-sim/myelin/engine/network"
 	"github.com/myelin-sim/myelin/engine/synapse"
 )
 
@@ -130,37 +131,19 @@ func (p *Plan) layout() error {
 	// update visits its own population's inputs alone, and by first step
 	// within one, so that it can search for those on at t (PoissonDesc's
 	// reach); their counts add in int64, in any order.
-	poissonOrder := make([]int, 0, len(net.Poisson))
-	poisson0 := make([]uint32, len(net.Pops)+1)
-	for i := range net.Pops {
-		poisson0[i] = uint32(len(poissonOrder))
-		for k := range net.Poisson {
-			if net.Poisson[k].Pop == i {
-				poissonOrder = append(poissonOrder, k)
-			}
-		}
-		slices.SortStableFunc(poissonOrder[poisson0[i]:], func(a, b int) int { return cmp.Compare(net.Poisson[a].Start, net.Poisson[b].Start) })
+	poissonOrder, poisson0, err := byPopulation(len(net.Pops), net.Poisson, func(q network.Poisson) int { return q.Pop })
+	if err != nil {
+		return fmt.Errorf("launch: Poisson inputs: %w", err)
 	}
-	poisson0[len(net.Pops)] = uint32(len(poissonOrder))
-	if len(poissonOrder) != len(net.Poisson) {
-		return fmt.Errorf("launch: %d of %d Poisson inputs target no population", len(net.Poisson)-len(poissonOrder), len(net.Poisson))
+	for i := range net.Pops {
+		slices.SortStableFunc(poissonOrder[poisson0[i]:poisson0[i+1]], func(a, b int) int { return cmp.Compare(net.Poisson[a].Start, net.Poisson[b].Start) })
 	}
 
 	// The DC descriptors go by target population too, in input order
 	// within one: a neuron's currents add in float32, in that order.
-	dcOrder := make([]int, 0, len(net.DC))
-	dc0 := make([]uint32, len(net.Pops)+1)
-	for i := range net.Pops {
-		dc0[i] = uint32(len(dcOrder))
-		for k := range net.DC {
-			if net.DC[k].Pop == i {
-				dcOrder = append(dcOrder, k)
-			}
-		}
-	}
-	dc0[len(net.Pops)] = uint32(len(dcOrder))
-	if len(dcOrder) != len(net.DC) {
-		return fmt.Errorf("launch: %d of %d DC inputs target no population", len(net.DC)-len(dcOrder), len(net.DC))
+	dcOrder, dc0, err := byPopulation(len(net.Pops), net.DC, func(d network.DC) int { return d.Pop })
+	if err != nil {
+		return fmt.Errorf("launch: DC inputs: %w", err)
 	}
 
 	var pops []byte
@@ -447,4 +430,25 @@ func (p *Plan) PhaseSpan(step uint64, n int) (m int, rate float64) {
 		m = int(next - step)
 	}
 	return m, p.net.LearningRate(step)
+}
+
+// byPopulation orders the indices of inputs by their target population
+// (pop), in input order within one: order lists them, and population i's
+// are order[first[i]:first[i+1]].
+func byPopulation[T any](pops int, inputs []T, pop func(T) int) (order []int, first []uint32, err error) {
+	order = make([]int, 0, len(inputs))
+	first = make([]uint32, pops+1)
+	for i := 0; i < pops; i++ {
+		first[i] = uint32(len(order))
+		for k := range inputs {
+			if pop(inputs[k]) == i {
+				order = append(order, k)
+			}
+		}
+	}
+	first[pops] = uint32(len(order))
+	if len(order) != len(inputs) {
+		return nil, nil, fmt.Errorf("%d of %d target no population", len(inputs)-len(order), len(inputs))
+	}
+	return order, first, nil
 }
