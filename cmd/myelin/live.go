@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,6 +30,7 @@ type liveFlags struct {
 	token  string
 	stall  time.Duration
 	max    int
+	fs     *pflag.FlagSet // where they were given: which ones were (fs.Changed)
 }
 
 // tokenEnv names the environment variable that holds the live stream's
@@ -39,7 +40,7 @@ const tokenEnv = "MYELIN_LISTEN_TOKEN"
 // registerLiveFlags adds --listen, --wait, --on-slow, --queue,
 // --listen-filter, --listen-token, --listen-stall and --listen-max to fs.
 func registerLiveFlags(fs *pflag.FlagSet) *liveFlags {
-	l := &liveFlags{}
+	l := &liveFlags{fs: fs}
 	fs.StringArrayVar(&l.listen, "listen", nil, "serve the stream live on `ADDR` while the run goes on: HOST:PORT, tcp://HOST:PORT or unix:PATH (repeatable; port 0 picks a free port, printed on stderr)")
 	fs.IntVar(&l.wait, "wait", 0, "with --listen: wait until `N` subscribers are connected before the run starts, so that they get the whole stream (a client that hung up does not count)")
 	fs.StringArrayVar(&l.onSlow, "on-slow", nil, "with --listen: `MODE` is block (a slow subscriber slows the run, for at most --listen-stall) or drop (it misses spike blocks and is told how many in gap records); once for every --listen, or once per --listen in order (default block)")
@@ -69,8 +70,16 @@ type liveSink struct {
 // nil when --listen was not given.
 func (l *liveFlags) open(e *env, spec *myelinpb.Network, quiet bool) (*liveSink, error) {
 	if len(l.listen) == 0 {
-		if l.wait != 0 || len(l.onSlow) > 0 || l.filter != "" || l.token != "" {
-			return nil, &exitError{2, errors.New("--wait, --on-slow, --listen-filter and --listen-token need --listen ADDR")}
+		// Every other live flag means something only with --listen: one
+		// given without it is refused, not ignored.
+		var given []string
+		for _, name := range []string{"wait", "on-slow", "queue", "listen-filter", "listen-token", "listen-stall", "listen-max"} {
+			if l.fs != nil && l.fs.Changed(name) {
+				given = append(given, "--"+name)
+			}
+		}
+		if len(given) > 0 {
+			return nil, &exitError{2, fmt.Errorf("%s: serve the stream live only, so need --listen ADDR", strings.Join(given, ", "))}
 		}
 		return nil, nil
 	}

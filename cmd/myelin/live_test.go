@@ -138,7 +138,9 @@ func TestRunListenErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"--wait", "1"}, 2, "need --listen"},
+		{[]string{"--wait", "1"}, 2, "--wait: serve the stream live only, so need --listen ADDR"},
+		{[]string{"--queue", "8", "--listen-max", "3", "--listen-stall", "1s"}, 2, "--queue, --listen-stall, --listen-max: serve the stream live only, so need --listen ADDR"},
+		{[]string{"--listen-token", "x"}, 2, "--listen-token: serve the stream live only"},
 		{[]string{"--listen", "127.0.0.1:0", "--on-slow", "fast"}, 2, `on-slow policy "fast": want block or drop`},
 		{[]string{"--listen", "127.0.0.1:0", "--on-slow", "drop", "--on-slow", "block", "--on-slow", "drop"}, 2, "--on-slow given 3 times for 1 --listen"},
 		{[]string{"--listen", "127.0.0.1:0", "--listen-filter", "X"}, 1, `no population "X" (have E, I)`},
