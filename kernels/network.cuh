@@ -201,9 +201,9 @@ struct MyelinNet {
     int *weight;                        // stored weights, fixed point in the target's scale; sign = channel (STDP changes them)
     const unsigned long long *wbase;    // [n_pops]: where a population's rows' weights start in weight, or MYELIN_COMPACT
     const int *wtab;                    // [n_pops * n_pops]: weight of every synapse from a compact population onto another
-    const PoissonDesc *poisson;         // [n_poisson]
+    const PoissonDesc *poisson;         // by population (PopDesc.poisson0, npoisson)
     const unsigned *ptable;             // Poisson inverse-CDF thresholds
-    const DCDesc *dc;                   // [n_dc]
+    const DCDesc *dc;                   // by population (PopDesc.dc0, ndc)
     const EventDesc *events;            // [n_events]
     float *rhist;                       // [rate_slots * n]: rates by step
     const RateProjDesc *rproj;          // [n_rproj]
@@ -236,7 +236,7 @@ struct MyelinNet {
     float *samples;                     // [chunk_cap * sample_width]: state sample rows
     unsigned long long n_events;
     unsigned n, ring_slots, rate_slots, delay_bits;
-    unsigned n_pops, n_poisson, n_dc, n_rproj;
+    unsigned n_pops, n_rproj; // (a population finds its own Poisson and DC inputs: PopDesc)
     unsigned n_probes, sample_width, key0, key1;
     unsigned segs;      // deliver: row segments of blockDim.x synapses per spike (max row / block, rounded up); 0: per spike (deliver.cuh)
     unsigned chunk_cap; // steps the spike and sample buffers hold
@@ -280,7 +280,7 @@ static_assert(sizeof(RateProjDesc) == 40, "RateProjDesc layout");
 static_assert(sizeof(ProbeDesc) == 24, "ProbeDesc layout");
 static_assert(sizeof(StpDesc) == 40, "StpDesc layout");
 static_assert(sizeof(StdpDesc) == 72, "StdpDesc layout");
-static_assert(sizeof(MyelinNet) == 528 + 20 * MYELIN_POP_FAST, "MyelinNet layout");
+static_assert(sizeof(MyelinNet) == 520 + 20 * MYELIN_POP_FAST, "MyelinNet layout");
 static_assert(sizeof(ProcDesc) == 184, "ProcDesc layout");
 
 // myelin_pop_count returns how many of a[1..MYELIN_POP_FAST) are <= x:

@@ -223,10 +223,10 @@ extern "C" __global__ void myelin_stdp_post(const __grid_constant__ MyelinNet ne
 // sizes the chain, not bandwidth, is the step's time (ncu: the update
 // warps of the microcircuit stall on global loads 77 % of their cycles).
 // So the population comes from the parameter space (myelin_pop_of_block),
-// its fields load together, each Poisson descriptor loads whole and is
-// tested without branches, and the ring slot is cleared only after the
-// model step, so that no store stands between the loads that do not
-// depend on one another.
+// its fields load together, a Poisson descriptor loads whole once its
+// window (a branch the whole grid takes alike) holds t, and the ring slot
+// is cleared only after the model step, so that no store stands between
+// the loads that do not depend on one another.
 __device__ __forceinline__ void myelin_update_neuron(const MyelinNet *net, unsigned s, unsigned b, unsigned off)
 {
     unsigned pi = myelin_pop_of_block(net, b, false);

@@ -435,20 +435,24 @@ func (p *Plan) PhaseSpan(step uint64, n int) (m int, rate float64) {
 // byPopulation orders the indices of inputs by their target population
 // (pop), in input order within one: order lists them, and population i's
 // are order[first[i]:first[i+1]].
+// One pass counts, one places: linear in inputs and populations.
 func byPopulation[T any](pops int, inputs []T, pop func(T) int) (order []int, first []uint32, err error) {
-	order = make([]int, 0, len(inputs))
 	first = make([]uint32, pops+1)
-	for i := 0; i < pops; i++ {
-		first[i] = uint32(len(order))
-		for k := range inputs {
-			if pop(inputs[k]) == i {
-				order = append(order, k)
-			}
+	for k := range inputs {
+		if i := pop(inputs[k]); i < 0 || i >= pops {
+			return nil, nil, fmt.Errorf("input %d targets population %d of %d", k, i, pops)
 		}
+		first[pop(inputs[k])+1]++
 	}
-	first[pops] = uint32(len(order))
-	if len(order) != len(inputs) {
-		return nil, nil, fmt.Errorf("%d of %d target no population", len(inputs)-len(order), len(inputs))
+	for i := 0; i < pops; i++ {
+		first[i+1] += first[i]
+	}
+	order = make([]int, len(inputs))
+	next := slices.Clone(first[:pops])
+	for k := range inputs {
+		i := pop(inputs[k])
+		order[next[i]] = k
+		next[i]++
 	}
 	return order, first, nil
 }

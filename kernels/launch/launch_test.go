@@ -356,8 +356,8 @@ func TestSegments(t *testing.T) {
 	if maxRow != parity.HubTargets || maxRow < 50*rows/uint64(net.N) {
 		t.Fatalf("hub network: longest row %d, mean %d: want the hub's %d, far above the mean", maxRow, rows/uint64(net.N), parity.HubTargets)
 	}
-	// netDesc's Segs follows the buffer addresses, n_events and 12 words.
-	segsOffset := 8*int(NumBuffers) + 8 + 4*12
+	// netDesc's Segs follows the buffer addresses, n_events and 10 words.
+	segsOffset := 8*int(NumBuffers) + 8 + 4*10
 	segsField := func(p *Plan) uint32 {
 		d := p.NetDescriptor(func(Buffer) uint64 { return 0 })
 		return binary.LittleEndian.Uint32(d[segsOffset:])

@@ -22,7 +22,7 @@ import (
 const PopFast = 16
 
 // NetSize is the size of the MyelinNet descriptor (kernels/network.cuh).
-const NetSize = 528 + 20*PopFast
+const NetSize = 520 + 20*PopFast
 
 // ModelWords is the size of PopDesc's model parameter union in 4-byte
 // words (MYELIN_MODEL_WORDS in kernels/models.cuh).
@@ -48,7 +48,7 @@ func (p *Plan) NetDescriptor(addr func(Buffer) uint64) []byte {
 	}
 	d.NEvents = uint64(len(net.Events))
 	d.N, d.RingSlots, d.RateSlots, d.DelayBits = net.N, net.RingSlots, max(1, net.RateSlots), net.Syn.DelayBits
-	d.NPops, d.NPoisson, d.NDC, d.NRProj = uint32(len(net.Pops)), uint32(len(net.Poisson)), uint32(len(net.DC)), uint32(len(net.RateProj))
+	d.NPops, d.NRProj = uint32(len(net.Pops)), uint32(len(net.RateProj))
 	d.NProbes, d.SampleWidth = uint32(len(net.Probes)), uint32(p.SampleWidth)
 	d.Key0, d.Key1 = uint32(net.Seed), uint32(net.Seed>>32)
 	d.Segs, d.ChunkCap = p.segs, uint32(p.ChunkSteps)
@@ -119,7 +119,7 @@ type netDesc struct {
 	Ptr                                [NumBuffers]uint64
 	NEvents                            uint64
 	N, RingSlots, RateSlots, DelayBits uint32
-	NPops, NPoisson, NDC, NRProj       uint32
+	NPops, NRProj                      uint32
 	NProbes, SampleWidth, Key0, Key1   uint32
 	Segs, ChunkCap, Words, Tiles       uint32
 	NSTP, STPEntries                   uint32
