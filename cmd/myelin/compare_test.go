@@ -250,12 +250,7 @@ func TestCompareMemoryBounded(t *testing.T) {
 // to the end of the input.
 func TestCompareStopsOnSignal(t *testing.T) {
 	dir := t.TempDir()
-	good := filepath.Join(dir, "good.myelin")
-	quietRun(t, good, 3, 10000, &myelinpb.Trailer{Status: myelinpb.Trailer_COMPLETE, StepsDone: 10000, TotalSpikes: 1})
-	data, err := os.ReadFile(good)
-	if err != nil {
-		t.Fatal(err)
-	}
+	good, data := quietComplete(t, dir)
 	for _, c := range []struct {
 		name  string
 		write []byte // nil: no writer

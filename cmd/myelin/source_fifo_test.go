@@ -72,12 +72,7 @@ func interruptCLI(args ...string) (code int, errOut string, took time.Duration, 
 // a writer came and the input ended.
 func TestSourceFIFOStopsOnSignal(t *testing.T) {
 	dir := t.TempDir()
-	good := filepath.Join(dir, "good.myelin")
-	quietRun(t, good, 3, 10000, &myelinpb.Trailer{Status: myelinpb.Trailer_COMPLETE, StepsDone: 10000, TotalSpikes: 1})
-	data, err := os.ReadFile(good)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, data := quietComplete(t, dir)
 	for _, cmd := range []string{"analyze", "export"} {
 		for _, c := range []struct {
 			name  string
@@ -92,4 +87,18 @@ func TestSourceFIFOStopsOnSignal(t *testing.T) {
 			}
 		}
 	}
+}
+
+// quietComplete writes a complete stream of 10,000 quiet steps (one spike)
+// into dir and returns its path and bytes: the input of the signal tests,
+// fed to a FIFO by a writer that stalls.
+func quietComplete(t *testing.T, dir string) (string, []byte) {
+	t.Helper()
+	good := filepath.Join(dir, "good.myelin")
+	quietRun(t, good, 3, 10000, &myelinpb.Trailer{Status: myelinpb.Trailer_COMPLETE, StepsDone: 10000, TotalSpikes: 1})
+	data, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return good, data
 }
