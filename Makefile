@@ -10,7 +10,7 @@ PYTHON   ?= /usr/bin/python3
 FUZZSCALE ?= 1
 fuzzn = $(shell echo $$(( $(1) * $(FUZZSCALE) )))x
 
-.PHONY: all build run test unit hostemu fma-check fuzz vet python-deps bench bench-short gpu-bins gpu-oneshot gpu-test gpu-bench proto proto-check proto-tools clean
+.PHONY: all build run test unit hostemu fma-check fuzz vet lint python-deps bench bench-short gpu-bins gpu-oneshot gpu-test gpu-bench proto proto-check proto-tools clean
 
 all: build
 
@@ -25,6 +25,15 @@ vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted" >&2; exit 1; fi
 	$(GO) vet ./...
+
+# staticcheck (pinned; fetched through the Go module proxy) over the plain
+# build and the host emulation. CI also runs it with the cuda tag (lint-cuda
+# in mk/cuda.mk, which needs the CUDA headers of make cuda-toolchain).
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+lint:
+	$(STATICCHECK) ./...
+	$(STATICCHECK) -tags hostemu ./kernels/...
 
 test: vet fma-check python-deps unit hostemu fuzz python-test
 

@@ -34,7 +34,7 @@ VET_CUDA_PKGS ?= ./...
 # and -ldflags='-s -w' for small binaries to carry to a GPU machine).
 CUDA_GOFLAGS  ?=
 
-.PHONY: cuda-toolchain kernels kernels-check vet-cuda cuda cuda-test-bin
+.PHONY: cuda-toolchain kernels kernels-check vet-cuda lint-cuda cuda cuda-test-bin
 
 cuda-toolchain:
 	scripts/cuda-toolchain.sh "$(CUDA_PREFIX)"
@@ -52,6 +52,10 @@ cuda-cgo-env-check = @test -f "$(CUDA_INCLUDE)/cuda.h" -a -f "$(CUDA_STUBS)/libc
 vet-cuda:
 	$(cuda-cgo-env-check)
 	$(CUDA_CGO_ENV) $(GO) vet -tags cuda $(VET_CUDA_PKGS)
+
+lint-cuda:
+	$(cuda-cgo-env-check)
+	$(CUDA_CGO_ENV) $(STATICCHECK) -tags cuda $(VET_CUDA_PKGS)
 
 cuda:
 	$(cuda-cgo-env-check)

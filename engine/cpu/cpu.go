@@ -58,21 +58,20 @@ type Backend struct {
 	// *layout is the partition the step loop runs on now (per-thread
 	// ranges, row splits, spike lists, scratch, barrier).
 	*layout
-	adapt     adaptive
-	targets   [][]target // per compact population: the populations its rows reach, with their weights
-	rowDelay  []uint32   // per population: the delay field all its stored synapses share, or network.NoPopDelay
-	stp       stpState   // short-term plasticity state (empty without it)
-	stdp      stdpState  // spike-timing-dependent plasticity state (empty without it)
-	weight    []int32    // the stored weights: net.Syn.Weight, or this backend's copy of it with STDP
-	plastic   []bool     // per population: its spikes are delivered by deliverPlastic (STP or STDP)
-	stdpTouch int32      // a sink for the loads that bring weights into the cache (stdpSpikes)
-	scaleInv  []float32  // per population: 2^-Shift
-	poisson   [][]int    // per population: its Poisson inputs
-	dc        [][]int    // per population: its DC inputs
-	rateIn    [][]int    // per population: rate projections into it
-	cache     []uint32   // Poisson draws of the current 4-step block, lane-major per input (see refreshPoisson)
-	cacheOff  []uint32   // per Poisson input: offset into cache
-	key       [2]uint32
+	adapt    adaptive
+	targets  [][]target // per compact population: the populations its rows reach, with their weights
+	rowDelay []uint32   // per population: the delay field all its stored synapses share, or network.NoPopDelay
+	stp      stpState   // short-term plasticity state (empty without it)
+	stdp     stdpState  // spike-timing-dependent plasticity state (empty without it)
+	weight   []int32    // the stored weights: net.Syn.Weight, or this backend's copy of it with STDP
+	plastic  []bool     // per population: its spikes are delivered by deliverPlastic (STP or STDP)
+	scaleInv []float32  // per population: 2^-Shift
+	poisson  [][]int    // per population: its Poisson inputs
+	dc       [][]int    // per population: its DC inputs
+	rateIn   [][]int    // per population: rate projections into it
+	cache    []uint32   // Poisson draws of the current 4-step block, lane-major per input (see refreshPoisson)
+	cacheOff []uint32   // per Poisson input: offset into cache
+	key      [2]uint32
 	// sampleBase holds, per probe, where the current block's rows start in
 	// its Samples slice.
 	sampleBase []int

@@ -514,7 +514,7 @@ func parsePatternName(fields []string) (patternName, error) {
 		}
 	}
 	if !(pn.a > 0 && pn.a < 1) || pn.p < 1 || pn.p > hopfieldMaxP || pn.n > hopfieldMaxN {
-		return pn, fmt.Errorf("N, P or a out of range (N <= %d, 1 <= P <= %d, 0 < a < 1)", hopfieldMaxN, hopfieldMaxP)
+		return pn, fmt.Errorf("out of range: N, P or a (N <= %d, 1 <= P <= %d, 0 < a < 1)", hopfieldMaxN, hopfieldMaxP)
 	}
 	return pn, nil
 }

@@ -170,21 +170,6 @@ func isConstant(d *myelinpb.Distribution) (float64, bool) {
 	return c.Constant, true
 }
 
-// maxAbs bounds |x| over d's support (+Inf when unbounded).
-func maxAbs(d *myelinpb.Distribution) float64 {
-	switch k := d.GetKind().(type) {
-	case *myelinpb.Distribution_Constant:
-		return math.Abs(k.Constant)
-	case *myelinpb.Distribution_Uniform:
-		return math.Max(math.Abs(k.Uniform.GetLow()), math.Abs(k.Uniform.GetHigh()))
-	case *myelinpb.Distribution_Normal:
-		if k.Normal.Min != nil && k.Normal.Max != nil {
-			return math.Max(math.Abs(k.Normal.GetMin()), math.Abs(k.Normal.GetMax()))
-		}
-	}
-	return math.Inf(1)
-}
-
 // stepTable draws a delay in whole steps with one uniform word: the
 // distribution of delaySteps(x, dt) for x from a sampler, as an inverse
 // CDF. Delay i of a unit is first + the first k with word i < thr[k] (the
