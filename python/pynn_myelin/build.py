@@ -188,7 +188,7 @@ class Layout:
     def __init__(self, state):
         self.state = state
         self.dt = state.dt
-        net = self.network = pb.Network(name="pynn_myelin", dt_ms=state.dt, duration_ms=0, seed=state.seed)
+        self.network = pb.Network(name="pynn_myelin", dt_ms=state.dt, duration_ms=0, seed=state.seed)
         self.name = {}  # id(pop) -> engine population name
         self.inputs = defaultdict(list)  # id(pop or current source) -> [(input name, a, b)]
         self.offset_inputs = defaultdict(list)  # id(pop) -> DC inputs of a per-neuron i_offset

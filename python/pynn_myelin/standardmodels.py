@@ -153,9 +153,10 @@ class _Source:
     simulator state so the network build turns it into engine DC inputs."""
 
     def inject_into(self, cells):
-        __doc__ = electrodes.StandardCurrentSource.inject_into.__doc__
         from .simulator import state
         state.add_current_source(self, cells)
+
+    inject_into.__doc__ = electrodes.StandardCurrentSource.inject_into.__doc__
 
     def set_native_parameters(self, parameters):
         parameters.shape = (1,)

@@ -88,7 +88,7 @@ def test_spec_in_engine_units(fresh):
 def test_labels_the_engine_refuses_are_cleaned(fresh):
     a = sim.Population(2, sim.IF_curr_exp(), label="E,x@1\n")
     b = sim.Population(2, sim.IF_curr_exp(), label="  ")
-    c = sim.Population(2, sim.IF_curr_exp(), label="E_x_1_")
+    sim.Population(2, sim.IF_curr_exp(), label="E_x_1_")
     sim.Projection(a, b, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1, delay=1.0))
     names = [p.name for p in build.Layout(sim.simulator.state).network.populations]
     assert names == ["E_x_1_", "population", "E_x_1_#2"]
