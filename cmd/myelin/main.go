@@ -61,7 +61,7 @@ func commands() []command {
 		{"analyze", "FILE|ADDRESS [flags]", "rates, CV, Fano, correlation, spectrum, ring bump; raster and rate PNGs", cmdAnalyze},
 		{"export", "FILE|ADDRESS [flags]", "write the spikes as CSV or NEST spike recorder text (--format)", cmdExport},
 		{"bench", "[MODEL[:k=v,...]...] [flags]", "time construction and simulation of standard models", cmdBench},
-		{"serve", "[--socket PATH [--reply-stall D]]", "keep a network alive, driven by protobuf commands (for Python/PyNN)", cmdServe},
+		{"serve", "[--socket PATH [flags]]", "keep a network alive, driven by protobuf commands (for Python/PyNN)", cmdServe},
 		{"version", "", "print version information", cmdVersion},
 	}
 }

@@ -97,6 +97,11 @@ func TestServeFlags(t *testing.T) {
 		{"--socket /nonexistent/s --reply-stall 0", "--reply-stall 0s: want a duration > 0"},
 		{"--socket /nonexistent/s --reply-stall -1s", "--reply-stall -1s: want a duration > 0"},
 		{"--reply-stall 5s", "--reply-stall applies to the clients of --socket"},
+		{"--socket /nonexistent/s --client-idle 0", "--client-idle 0s: want a duration > 0"},
+		{"--socket /nonexistent/s --client-idle -2m", "--client-idle -2m0s: want a duration > 0"},
+		{"--socket /nonexistent/s --client-idle soon", `invalid argument "soon" for "--client-idle" flag`},
+		{"--client-idle 5s", "--client-idle applies to the clients of --socket"},
+		{"--reply-stall 5s --client-idle 5s", "--reply-stall and --client-idle apply to the clients of --socket"},
 	} {
 		if code, _, errOut := myelin(t, append([]string{"serve"}, strings.Fields(c.args)...)...); code != 2 || !strings.Contains(errOut, c.want) {
 			t.Errorf("serve %s: exit %d, %q; want 2 and %q", c.args, code, errOut, c.want)

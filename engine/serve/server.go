@@ -32,6 +32,14 @@ const InterruptGrace = 2 * time.Second
 // (Options.ReplyStall).
 const DefaultReplyStall = 30 * time.Second
 
+// DefaultClientIdle is the idle timeout of `myelin serve --socket`
+// (Options.ClientIdle).
+const DefaultClientIdle = 2 * time.Minute
+
+// maxIdleRecheck is the longest wait between two looks at Options.Contended
+// once a client has been idle for Options.ClientIdle.
+const maxIdleRecheck = time.Second
+
 // replyChunk is the most bytes of a reply written under one deadline.
 const replyChunk = 64 << 10
 
@@ -45,6 +53,22 @@ const freeAfterBytes = 16 << 20
 // its client took no byte of a reply for Options.ReplyStall.
 var ErrReplyStalled = errors.New("the client took no byte of the reply")
 
+// ErrClientIdle is wrapped by the error of a session that ended because
+// its client sent no command for Options.ClientIdle while another client
+// waited for the engine (Options.Contended).
+var ErrClientIdle = errors.New("no command while another client waited")
+
+// idleError is the error of a session whose client was dropped for
+// idling; it is ErrClientIdle.
+type idleError struct{ limit time.Duration }
+
+func (e *idleError) Error() string {
+	return fmt.Sprintf("no command for %v while another client waited", e.limit)
+}
+
+// Is reports whether target is ErrClientIdle.
+func (e *idleError) Is(target error) bool { return target == ErrClientIdle }
+
 // Options configure a session of ServeWith.
 type Options struct {
 	// Factory opens the backends that load commands name (nil: CPUOnly).
@@ -56,6 +80,23 @@ type Options struct {
 	// reads, however slowly, is never dropped. It needs a w with write
 	// deadlines (a net.Conn); with another w it does nothing.
 	ReplyStall time.Duration
+	// ClientIdle, when > 0 and Contended is set, drops a client that is
+	// idle for this long while another client waits: the session is idle
+	// while it waits for the client's next command (from the end of the
+	// last reply, or from the start, and from the last byte of a command
+	// that is still arriving), never while it runs a command or writes a
+	// reply. Once idle for ClientIdle, the session asks Contended, then
+	// again every min(ClientIdle, 1s) while the client stays idle, and
+	// ends as soon as it answers true: it writes the client one Reply (id
+	// 0) whose error says why, giving it at most InterruptGrace to take
+	// it, closes the engine and returns an error wrapping ErrClientIdle.
+	// A client that nobody waits for keeps its engine however long it
+	// idles. Commands are not slowed: there is no look while one runs.
+	ClientIdle time.Duration
+	// Contended reports whether another client waits for the engine. It is
+	// called on the session's goroutine, only as ClientIdle says; nil: no
+	// client is ever dropped for idling.
+	Contended func() bool
 }
 
 // Serve is ServeWith with only a BackendFactory (no stall timeout).
@@ -66,9 +107,10 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, factory BackendFactory
 // ServeWith answers the commands read from r with replies written to w,
 // one Reply per Command, until r ends, a Close command arrives, w fails
 // (the client is gone) or ctx is cancelled. Those all end the session
-// cleanly (nil); only a command stream that cannot be framed any more, and
-// a client that stalls a reply (see Options.ReplyStall), are errors. The
-// engine's network is closed on return.
+// cleanly (nil); only a command stream that cannot be framed any more, a
+// client that stalls a reply (see Options.ReplyStall) and one dropped for
+// idling while another client waits (see Options.ClientIdle) are errors.
+// The engine's network is closed on return.
 //
 // Cancelling ctx also cuts short the command in progress: a run stops at
 // its next block of steps and is answered with the state reached (and the
@@ -84,8 +126,10 @@ func ServeWith(ctx context.Context, r io.Reader, w io.Writer, opts Options) erro
 	readErr := make(chan error, 1)
 	stop := make(chan struct{})
 	defer close(stop)
+	cr := &countingReader{r: r}
+	idle := newIdleWatch(opts, cr)
+	defer idle.stop()
 	go func() {
-		cr := &countingReader{r: r}
 		br := bufio.NewReaderSize(cr, 1<<16)
 		for n := 1; ; n++ {
 			c := &myelinpb.Command{}
@@ -109,6 +153,18 @@ func ServeWith(ctx context.Context, r io.Reader, w io.Writer, opts Options) erro
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-idle.c():
+			if !idle.drop() {
+				continue
+			}
+			select {
+			case c = <-cmds: // a command after all: serve it
+			default:
+				err := fmt.Errorf("session ended: %w; the engine and its network were closed", &idleError{opts.ClientIdle})
+				e.Close()
+				_ = sendLast(rw, bw, &myelinpb.Reply{Error: err.Error()})
+				return err
+			}
 		case err := <-readErr:
 			if clientGone(err) {
 				return nil
@@ -138,18 +194,97 @@ func ServeWith(ctx context.Context, r io.Reader, w io.Writer, opts Options) erro
 		if closing || ctx.Err() != nil {
 			return nil
 		}
+		idle.replied()
 	}
 }
 
-// countingReader counts the bytes read through it.
+// idleWatch tells when a session's client has been idle for
+// Options.ClientIdle while another client waits. A nil *idleWatch (no
+// ClientIdle or no Contended) never fires.
+type idleWatch struct {
+	limit     time.Duration
+	recheck   time.Duration // min(limit, maxIdleRecheck)
+	contended func() bool
+	cr        *countingReader
+	since     time.Time // the end of the last reply (or the start)
+	timer     *time.Timer
+}
+
+func newIdleWatch(opts Options, cr *countingReader) *idleWatch {
+	if opts.ClientIdle <= 0 || opts.Contended == nil {
+		return nil
+	}
+	cr.stamp = true
+	return &idleWatch{
+		limit:     opts.ClientIdle,
+		recheck:   min(opts.ClientIdle, maxIdleRecheck),
+		contended: opts.Contended,
+		cr:        cr,
+		since:     time.Now(),
+		timer:     time.NewTimer(opts.ClientIdle),
+	}
+}
+
+// c is the channel that fires when the client may have been idle for the
+// limit (nil, never, for a nil watch).
+func (iw *idleWatch) c() <-chan time.Time {
+	if iw == nil {
+		return nil
+	}
+	return iw.timer.C
+}
+
+// replied notes that a reply was written: the client is idle from now.
+func (iw *idleWatch) replied() {
+	if iw == nil {
+		return
+	}
+	iw.since = time.Now()
+	iw.timer.Reset(iw.limit)
+}
+
+// drop, called when c fired, reports whether the client has been idle for
+// the limit while another client waits; if not, it sets the timer for the
+// next look: when the limit is reached, counted from the later of the last
+// reply and the last byte read, or, past it, min(limit, 1s) from now.
+func (iw *idleWatch) drop() bool {
+	last := iw.since
+	if at := iw.cr.lastRead.Load(); at > last.UnixNano() {
+		last = time.Unix(0, at)
+	}
+	now := time.Now()
+	if left := iw.limit - now.Sub(last); left > 0 {
+		iw.timer.Reset(left)
+		return false
+	}
+	if iw.contended() {
+		return true
+	}
+	iw.timer.Reset(iw.recheck)
+	return false
+}
+
+func (iw *idleWatch) stop() {
+	if iw != nil {
+		iw.timer.Stop()
+	}
+}
+
+// countingReader counts the bytes read through it and, with stamp set
+// (before the first Read), notes when the last of them came.
 type countingReader struct {
-	r io.Reader
-	n int64
+	r        io.Reader
+	n        int64
+	stamp    bool
+	lastRead atomic.Int64 // Unix ns of the last Read that gave bytes; 0: none
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	k, err := c.r.Read(p)
 	c.n += int64(k)
+	if k > 0 && c.stamp {
+		c.lastRead.Store(time.Now().UnixNano())
+	}
 	return k, err
 }
 
@@ -253,14 +388,7 @@ func (rw *replyWriter) interrupt() {
 // then left to fail when the client's connection is closed (or its
 // deadline, set where it has one, passes).
 func sendReply(ctx context.Context, rw *replyWriter, bw *bufio.Writer, rep *myelinpb.Reply, data *encodedData) error {
-	done := make(chan error, 1)
-	go func() {
-		err := writeReply(bw, rep, data)
-		if err == nil {
-			err = bw.Flush()
-		}
-		done <- err
-	}()
+	done := startReply(bw, rep, data)
 	select {
 	case err := <-done:
 		return err
@@ -269,6 +397,33 @@ func sendReply(ctx context.Context, rw *replyWriter, bw *bufio.Writer, rep *myel
 	rw.interrupt()
 	select {
 	case err := <-done:
+		return err
+	case <-time.After(InterruptGrace):
+		return errNotTaken
+	}
+}
+
+// startReply writes rep (and data) through bw on a goroutine of its own;
+// the channel gets the result.
+func startReply(bw *bufio.Writer, rep *myelinpb.Reply, data *encodedData) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		err := writeReply(bw, rep, data)
+		if err == nil {
+			err = bw.Flush()
+		}
+		done <- err
+	}()
+	return done
+}
+
+// sendLast writes rep, the last reply of a session that ends, giving the
+// client at most InterruptGrace to take it (a w with deadlines gets one;
+// with another w the write is left to end when w is closed).
+func sendLast(rw *replyWriter, bw *bufio.Writer, rep *myelinpb.Reply) error {
+	rw.interrupt()
+	select {
+	case err := <-startReply(bw, rep, nil):
 		return err
 	case <-time.After(InterruptGrace):
 		return errNotTaken
