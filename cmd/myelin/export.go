@@ -66,6 +66,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer of.discard()
+		of.noteStale(e.stderr)
 		dst = of.f
 	}
 	ex := &exporter{ctx: ctx, w: bufio.NewWriterSize(dst, 1<<20), format: *format, only: *pops, source: name}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -123,6 +124,10 @@ func createPartial(path string) (*os.File, error) {
 		var f *os.File
 		f, err = os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
 		if err == nil {
+			// Held while f is open, so that a later command can tell
+			// this file from one a killed command left (stalePartials).
+			// A file system without locks only loses that note.
+			_ = lockPartial(f)
 			return f, nil
 		}
 		if !errors.Is(err, os.ErrExist) {
@@ -130,6 +135,76 @@ func createPartial(path string) (*os.File, error) {
 		}
 	}
 	return nil, fmt.Errorf("no free temporary file name: %w", err)
+}
+
+// maxStaleNamed is the most stale temporary files a note names.
+const maxStaleNamed = 5
+
+// stalePartials lists the temporary files of dest (dest.<8 hex
+// digits>.partial, beside it) that no live command holds: left by a
+// command that was killed (SIGKILL, a crash, the machine going down)
+// before it could rename or name them. own, this command's, is left out.
+func stalePartials(dest, own string) []string {
+	dir, base := filepath.Split(dest)
+	if dir == "" {
+		dir = "."
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var stale []string
+	for _, ent := range ents {
+		name := ent.Name()
+		mid, ok := strings.CutPrefix(name, base+".")
+		if !ok || !ent.Type().IsRegular() {
+			continue
+		}
+		if mid, ok = strings.CutSuffix(mid, partialSuffix); !ok || !isHex8(mid) {
+			continue
+		}
+		full := filepath.Join(dir, name)
+		if full == filepath.Clean(own) || partialHeld(full) {
+			continue
+		}
+		stale = append(stale, full)
+	}
+	return stale
+}
+
+// isHex8 reports whether s is 8 lower-case hex digits, as createPartial
+// writes them.
+func isHex8(s string) bool {
+	if len(s) != 8 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// noteStale writes a note to w naming the temporary files of --out that
+// killed commands left beside it (stalePartials), if there are any. They
+// are not removed: each holds a stream readable up to where its command
+// stopped.
+func (o *outFile) noteStale(w io.Writer) {
+	if o == nil || o.direct() {
+		return
+	}
+	stale := stalePartials(o.dest, o.partial)
+	if len(stale) == 0 {
+		return
+	}
+	named := stale[:min(len(stale), maxStaleNamed)]
+	more := ""
+	if n := len(stale) - len(named); n > 0 {
+		more = fmt.Sprintf(" and %d more", n)
+	}
+	fmt.Fprintf(w, "note: %s%s: left by an earlier command on %s that was killed before it ended; each holds the stream up to where it stopped (myelin analyze reads it); remove them when done\n",
+		strings.Join(named, ", "), more, o.path)
 }
 
 // fileKind names the type of a file that is not a regular one.

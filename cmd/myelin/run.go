@@ -125,6 +125,7 @@ func cmdRun(ctx context.Context, e *env, args []string) (err error) {
 			return err
 		}
 		defer of.discard()
+		of.noteStale(e.stderr)
 		sink = of.f
 	}
 	bopt := network.Options{Threads: *threads}
