@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/myelin-sim/myelin/engine/analysis"
 	"github.com/myelin-sim/myelin/engine/stream"
+	"github.com/myelin-sim/myelin/internal/memtest"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
@@ -29,16 +29,6 @@ func popsStream(t *testing.T, path string, n, firing int, totalSteps uint64) {
 	}
 	recs = append(recs, &myelinpb.Record{Kind: &myelinpb.Record_Trailer{Trailer: &myelinpb.Trailer{Status: myelinpb.Trailer_COMPLETE, StepsDone: totalSteps, TotalSpikes: uint64(firing)}}})
 	writeStreamFile(t, path, recs...)
-}
-
-// allocatedBy returns the bytes f allocates.
-func allocatedBy(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
 
 // A 3 KB stream of 100 one-neuron populations with one spike each, whose
@@ -87,7 +77,7 @@ func TestAnalyzeClaimedSpanBounded(t *testing.T) {
 	// The whole command, measured by what it allocates.
 	var code int
 	var out, errOut string
-	n := allocatedBy(func() { code, out, errOut = cli(context.Background(), "analyze", path) })
+	n := memtest.Allocated(func() { code, out, errOut = cli(context.Background(), "analyze", path) })
 	if code != 0 || !strings.Contains(out, "(1099511627776 steps), 100 spikes") || !strings.Contains(out, "P99 ") {
 		t.Errorf("analyze: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -111,7 +101,7 @@ func TestAnalyzeBinBelowDt(t *testing.T) {
 		png := filepath.Join(dir, strings.TrimPrefix(c.fig, "--")+".png")
 		var code int
 		var errOut string
-		n := allocatedBy(func() { code, _, errOut = cli(context.Background(), "analyze", path, c.fig, png, c.flag, "0.00005") })
+		n := memtest.Allocated(func() { code, _, errOut = cli(context.Background(), "analyze", path, c.fig, png, c.flag, "0.00005") })
 		if code != 1 || !strings.Contains(errOut, c.want) {
 			t.Errorf("%s 0.00005: exit %d, %q; want exit 1 and %q", c.flag, code, errOut, c.want)
 		}

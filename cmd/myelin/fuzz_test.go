@@ -12,6 +12,7 @@ import (
 
 	"github.com/myelin-sim/myelin/engine/analysis"
 	"github.com/myelin-sim/myelin/engine/stream"
+	"github.com/myelin-sim/myelin/internal/memtest"
 )
 
 // fuzzMemCeiling is the most a fuzz input may make the analysis path
@@ -55,7 +56,7 @@ func analyzeBytes(t *testing.T, src io.Reader, dir string) {
 
 // measure runs f and fails when it allocates more than the ceiling.
 func measure(t *testing.T, input int, f func()) {
-	if d := allocatedBy(f); d > fuzzMemCeiling(input) {
+	if d := memtest.Allocated(f); d > fuzzMemCeiling(input) {
 		t.Fatalf("a %d-byte input allocated %d MiB, over the %d MiB ceiling", input, d>>20, fuzzMemCeiling(input)>>20)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/myelin-sim/myelin/engine/stream"
+	"github.com/myelin-sim/myelin/internal/memtest"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 )
 
@@ -44,7 +45,7 @@ func TestAnalyzeHostileStreams(t *testing.T) {
 
 	var code int
 	var out, errOut string
-	d := allocatedBy(func() {
+	d := memtest.Allocated(func() {
 		code, out, errOut = cli(context.Background(), "analyze", big, "--raster", filepath.Join(dir, "r.png"), "--rates", filepath.Join(dir, "rates.png"))
 	})
 	if code != 0 || !strings.Contains(out, "2000000000 neurons") {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/myelin-sim/myelin/internal/memtest"
 )
 
 // claimRun is a run of firing populations with one spike each and silent
@@ -30,7 +32,7 @@ func claimRun(firing, silent int, durationMs float64) Run {
 func TestSpectraShareTheBinBudget(t *testing.T) {
 	run := claimRun(20, 20, float64(1<<40)*0.1)
 	var stats []PopStats
-	n := allocated(func() {
+	n := memtest.Allocated(func() {
 		var err error
 		if stats, err = Analyze(run, Options{}); err != nil {
 			t.Fatal(err)
@@ -55,7 +57,7 @@ func TestSpectraShareTheBinBudget(t *testing.T) {
 	// a 4194 s run (MaxBins bins of 1 ms) get 20 ms bins, not 1 ms.
 	long := claimRun(20, 0, MaxBins)
 	path := filepath.Join(t.TempDir(), "s.png")
-	n = allocated(func() {
+	n = memtest.Allocated(func() {
 		if err := SpectrumPlot(long, path); err != nil && !strings.Contains(err.Error(), "no population has enough spikes") {
 			t.Fatal(err)
 		}
@@ -89,7 +91,7 @@ func TestRatesManyBinsBounded(t *testing.T) {
 		run.Pops[0].IDs = append(run.Pops[0].IDs, uint32(k%10))
 	}
 	path := filepath.Join(t.TempDir(), "rates.png")
-	n := allocated(func() {
+	n := memtest.Allocated(func() {
 		if err := Rates(run, path, 0.1); err != nil {
 			t.Fatal(err)
 		}
@@ -203,7 +205,7 @@ func TestDecodeRingSpikesSparse(t *testing.T) {
 		p.IDs = append(p.IDs, id, id+1)
 	}
 	var centres, deg []float64
-	n := allocated(func() {
+	n := memtest.Allocated(func() {
 		var err error
 		if centres, deg, err = DecodeRingSpikes(p, 1000, 1); err != nil {
 			t.Fatal(err)

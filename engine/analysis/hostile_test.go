@@ -2,20 +2,11 @@ package analysis
 
 import (
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
-)
 
-// allocated returns the bytes f allocates.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
+	"github.com/myelin-sim/myelin/internal/memtest"
+)
 
 // TestHugeClaimedPopulation: a population that claims 2·10⁹ neurons but
 // holds a handful of spikes costs memory by its spikes, not by its size
@@ -28,7 +19,7 @@ func TestHugeClaimedPopulation(t *testing.T) {
 	}}}
 	dir := t.TempDir()
 	var stats []PopStats
-	n := allocated(func() {
+	n := memtest.Allocated(func() {
 		var err error
 		if stats, err = Analyze(run, Options{}); err != nil {
 			t.Fatal(err)
@@ -59,7 +50,7 @@ func TestBinCountBounded(t *testing.T) {
 	}
 	long := Run{DtMs: 0.1, DurationMs: 1e14, Pops: []Population{{Name: "E", Size: 10, TimesMs: []float64{1, 5e13}, IDs: []uint32{1, 2}}}}
 	var stats []PopStats
-	n := allocated(func() {
+	n := memtest.Allocated(func() {
 		if stats, err = Analyze(long, Options{}); err != nil {
 			t.Fatal(err)
 		}
