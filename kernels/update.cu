@@ -272,8 +272,8 @@ __device__ __forceinline__ void myelin_update_neuron(const MyelinNet *net, unsig
             continue;
         }
         bool on = (g >= p.first) & (g - p.first < p.count);
-        Philox4 b = myelin_philox4x32(g, (unsigned)blk, (unsigned)(blk >> 32), p.purpose, net->key0, net->key1);
-        unsigned u = myelin_philox_word(b, lane);
+        Philox4 draw = myelin_philox4x32(g, (unsigned)blk, (unsigned)(blk >> 32), p.purpose, net->key0, net->key1);
+        unsigned u = myelin_philox_word(draw, lane);
         unsigned count = myelin_poisson_count(u, p.base, net->ptable + p.table_off, p.table_len);
         long long q = on ? (long long)count * (long long)p.weight : 0;
         if (p.slow != 0) {
