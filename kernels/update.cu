@@ -118,6 +118,24 @@ __device__ __forceinline__ unsigned myelin_poisson_count(unsigned u, unsigned ba
 // on at t (a rate schedule is one input per segment, up to 10,000).
 #define MYELIN_POISSON_SCAN 8
 
+// myelin_poisson_after returns the first k in [a, b) whose reach (by_reach)
+// or start is past t; the field is ascending over [a, b), as the host sorts
+// a population's inputs (PoissonDesc.reach, start). by_reach is a constant
+// at each call, so the select compiles away.
+__device__ __forceinline__ unsigned myelin_poisson_after(const PoissonDesc *d, unsigned a, unsigned b,
+                                                         unsigned long long t, bool by_reach)
+{
+    while (a < b) {
+        unsigned m = a + (b - a) / 2;
+        if ((by_reach ? d[m].reach : d[m].start) > t) {
+            b = m;
+        } else {
+            a = m + 1;
+        }
+    }
+    return a;
+}
+
 // myelin_poisson_on narrows a population's Poisson inputs [*k0, *k1) to
 // those that may be on at t: none before the first whose reach is past t
 // (each has stopped by then), none from the first that starts after t on
@@ -128,26 +146,8 @@ __device__ __forceinline__ void myelin_poisson_on(const MyelinNet *net, unsigned
     if (*k1 - *k0 <= MYELIN_POISSON_SCAN) {
         return;
     }
-    unsigned a = *k0, b = *k1;
-    while (a < b) {
-        unsigned m = a + (b - a) / 2;
-        if (net->poisson[m].reach > t) {
-            b = m;
-        } else {
-            a = m + 1;
-        }
-    }
-    *k0 = a;
-    b = *k1;
-    while (a < b) {
-        unsigned m = a + (b - a) / 2;
-        if (net->poisson[m].start > t) {
-            b = m;
-        } else {
-            a = m + 1;
-        }
-    }
-    *k1 = a;
+    *k0 = myelin_poisson_after(net->poisson, *k0, *k1, t, true);
+    *k1 = myelin_poisson_after(net->poisson, *k0, *k1, t, false);
 }
 
 // myelin_stdp_post_work is the potentiation of step s's postsynaptic
