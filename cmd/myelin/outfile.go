@@ -39,11 +39,22 @@ type outFile struct {
 	f       *os.File
 }
 
-// checkOut refuses an --out that can never be written (a folder), before
-// anything is built.
+// checkOut refuses an --out that can never be written (a folder, or a
+// file in a folder that does not exist), before anything is built.
 func checkOut(path string) error {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
+	st, err := os.Stat(path)
+	if err == nil && st.IsDir() {
 		return fmt.Errorf("--out %s is a folder; give a file name", path)
+	}
+	if err == nil {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	switch dst, err := os.Stat(dir); {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("--out %s: folder %s does not exist; create it first (mkdir -p %s)", path, dir, dir)
+	case err == nil && !dst.IsDir():
+		return fmt.Errorf("--out %s: %s is not a folder", path, dir)
 	}
 	return nil
 }

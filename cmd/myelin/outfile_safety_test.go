@@ -63,6 +63,7 @@ func TestExportNeverDestroysOutput(t *testing.T) {
 		{"--out links to the input", []string{"export", good, "--out", link}, good, 2, "--out " + link + " is the input " + good + " itself"},
 		{"--out is a hard link of the input", []string{"export", hard, "-f", "nest", "-o", good}, good, 2, "is the input " + hard + " itself"},
 		{"--out is a folder", []string{"export", good, "--out", dir}, keep, 2, "--out " + dir + " is a folder"},
+		{"--out in no folder", []string{"export", good, "--out", filepath.Join(dir, "no", "x.csv")}, keep, 2, "folder " + filepath.Join(dir, "no") + " does not exist"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := os.WriteFile(keep, []byte(precious), 0o644); err != nil {

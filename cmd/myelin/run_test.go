@@ -172,6 +172,8 @@ func TestRunNeverDestroysOutput(t *testing.T) {
 		{"interrupted load", cancelled, nil, "interrupted while loading"},
 		{"invalid spec", context.Background(), []string{"--set", "g=-5"}, "parameter g"},
 		{"--out is a folder", context.Background(), []string{"-o", dir}, "is a folder"},
+		{"--out in no folder", context.Background(), []string{"-o", filepath.Join(dir, "no", "x.myelin")}, "folder " + filepath.Join(dir, "no") + " does not exist"},
+		{"--out under a file", context.Background(), []string{"-o", filepath.Join(file, "x.myelin")}, file + " is not a folder"},
 		{"--device-build on the cpu", context.Background(), []string{"--device-build"}, "--device-build: needs the cuda backend"},
 		{"--delivery tiled on the cpu", context.Background(), []string{"--delivery", "tiled"}, "--delivery tiled: needs the cuda backend"},
 		{"unknown --delivery", context.Background(), []string{"--delivery", "sorted"}, `--delivery "sorted": want auto, global, per-spike or tiled`},
