@@ -166,21 +166,44 @@ def _apply(cols, v):
     return out
 
 
-def _zeros_op(nbytes):
-    """Columns of the map 'run the CRC register over nbytes zero bytes'."""
+# Width in bytes of the chunks whose CRCs crc32c computes side by side.
+_CRC_WIDTH = 64
+
+
+def _byte_tables(cols):
+    """The linear map with columns cols as four tables of 256 entries, one
+    per byte of its argument (_apply_tables)."""
+    x = np.arange(256, dtype=np.uint32)
+    return np.stack([_apply(cols, x << np.uint32(8 * k)) for k in range(4)])
+
+
+def _apply_tables(tab, v):
+    """Apply the map of _byte_tables tab to the uint32 array v."""
+    return (tab[0][v & np.uint32(0xFF)] ^ tab[1][(v >> np.uint32(8)) & np.uint32(0xFF)]
+            ^ tab[2][(v >> np.uint32(16)) & np.uint32(0xFF)] ^ tab[3][v >> np.uint32(24)])
+
+
+def _zeros_tables(levels):
+    """_byte_tables of the maps 'run the CRC register over _CRC_WIDTH * 2**k
+    zero bytes', for k in range(levels): each map the square of the one
+    before."""
     one = np.array([1 << b for b in range(32)], dtype=np.uint32)
     # One zero byte: c -> T[c & 0xff] ^ (c >> 8).
-    step = _CRC_TABLE[one & np.uint32(0xFF)] ^ (one >> np.uint32(8))
-    result = one.copy()  # identity
-    power = step
-    n = nbytes
-    while n:
-        if n & 1:
-            result = _apply(power, result)
-        n >>= 1
-        if n:
-            power = _apply(power, power)
-    return result
+    op = _CRC_TABLE[one & np.uint32(0xFF)] ^ (one >> np.uint32(8))
+    n = 1
+    while n < _CRC_WIDTH:
+        op = _apply(op, op)
+        n *= 2
+    tabs = []
+    for _ in range(levels):
+        tabs.append(_byte_tables(op))
+        op = _apply(op, op)
+    return tuple(tabs)
+
+
+# Enough levels for 64 * 2**25 = 2 GiB, more than a record holds (the
+# readers refuse records over 1 GiB); made once, at import.
+_ZEROS_TABLES = _zeros_tables(26)
 
 
 def crc32c(data):
@@ -192,29 +215,34 @@ def crc32c(data):
     n = len(data)
     if n < 4096:
         return _crc_raw_small(data, 0xFFFFFFFF) ^ 0xFFFFFFFF
-    # Raw CRC of the data from a zero register: leading zero bytes change
-    # nothing, so the data is padded in front to whole chunks.
-    width = 256
-    k = -(-n // width)
-    buf = np.zeros(k * width, dtype=np.uint8)
-    buf[k * width - n:] = np.frombuffer(data, dtype=np.uint8)
-    rows = buf.reshape(k, width)
-    c = np.zeros(k, dtype=np.uint32)
+    # A head of 1 to _CRC_WIDTH bytes, byte by byte from the standard
+    # initial register 0xFFFFFFFF; then chunks of _CRC_WIDTH bytes, side by
+    # side, each from a zero register.
+    width = _CRC_WIDTH
+    head = n - (n - 1) // width * width
+    reg = _crc_raw_small(data[:head], 0xFFFFFFFF)
+    rows = np.frombuffer(data[head:], dtype=np.uint8).reshape(-1, width)
+    c = np.zeros(rows.shape[0], dtype=np.uint32)
     for j in range(width):
         c = _CRC_TABLE[(c ^ rows[:, j]) & np.uint32(0xFF)] ^ (c >> np.uint32(8))
-    # Combine neighbours pairwise: crc(A||B) = Z_len(B)(crc(A)) ^ crc(B).
-    span = width
+    # Combine neighbours pairwise, crc(A||B) = Z_len(B)(crc(A)) ^ crc(B),
+    # where Z_m runs the register over m zero bytes; at level k every part
+    # is width * 2**k bytes. Of an odd count the first is set aside, in
+    # order: what is set aside, then what is left, covers the chunks front
+    # to back.
+    level = 0
+    parts = []  # (level, CRC) of the parts set aside, front to back
     while c.size > 1:
         if c.size % 2:
-            c = np.concatenate([np.zeros(1, np.uint32), c])
-        op = _zeros_op(span)
-        c = _apply(op, c[0::2]) ^ c[1::2]
-        span *= 2
-    raw = int(c[0])
-    # The standard CRC starts from 0xFFFFFFFF: add that register run over
-    # the n data bytes, then invert.
-    init = int(_apply(_zeros_op(n), np.array([0xFFFFFFFF], np.uint32))[0])
-    return (raw ^ init) ^ 0xFFFFFFFF
+            parts.append((level, c[0]))
+            c = c[1:]
+        c = _apply_tables(_ZEROS_TABLES[level], c[0::2]) ^ c[1::2]
+        level += 1
+    parts.append((level, c[0]))
+    r = np.array([reg], dtype=np.uint32)
+    for lv, crc in parts:
+        r = _apply_tables(_ZEROS_TABLES[lv], r) ^ crc
+    return int(r[0]) ^ 0xFFFFFFFF
 
 
 def _verify_crc(body):
