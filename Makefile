@@ -95,7 +95,7 @@ bench:
 # the GPU machine and run `make gpu-oneshot` there (scripts/gpu-oneshot.sh:
 # preflight, parity, sanitizer, benchmarks, command line, Go benchmarks,
 # brunel 1 M, in at most 540 s). gpu-bins strips symbols and paths so that bin/ stays small
-# (about 30 MB) and writes bin/BUILD.txt (commit, date, Go) for the summary.
+# (about 40 MB for the three) and writes bin/BUILD.txt (commit, date, Go) for the summary.
 GPU_GOFLAGS ?= -trimpath -ldflags='-s -w'
 
 gpu-bins:

@@ -216,7 +216,8 @@ type LoadCommand struct {
 	// Alternatively a spec as protobuf text, JSON (starting with '{') or the
 	// name of a built-in model.
 	SpecText string `protobuf:"bytes,2,opt,name=spec_text,json=specText,proto3" json:"spec_text,omitempty"`
-	// "cpu" (the default) or "cuda".
+	// "cpu" (the default), "cuda", or "auto" (cuda when the serving binary
+	// has CUDA and a GPU opens, else cpu).
 	Backend string `protobuf:"bytes,3,opt,name=backend,proto3" json:"backend,omitempty"`
 	// CPU threads (0: all cores).
 	Threads       uint32 `protobuf:"varint,4,opt,name=threads,proto3" json:"threads,omitempty"`

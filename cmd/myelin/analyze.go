@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -21,17 +23,17 @@ const rateModel = "rate"
 
 func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 	fs := pflag.NewFlagSet("analyze", pflag.ContinueOnError)
-	rasterPath := fs.String("raster", "", "draw a spike raster to `FILE` (.png, .svg or .pdf; large networks are subsampled)")
-	ratesPath := fs.String("rates", "", "draw the population rates over time to `FILE` (.png, .svg or .pdf)")
+	rasterPath := fs.String("raster", "", "draw a spike raster to `FILE` ("+figureFormatList+"; large networks are subsampled)")
+	ratesPath := fs.String("rates", "", "draw the population rates over time to `FILE` ("+figureFormatList+")")
 	binMs := fs.Float64("bin", 5, fmt.Sprintf("bin width of the --rates figure in `ms`, at least the stream's dt (the default widens to dt); beyond %d points a line (fewer with many populations), each line goes through the lowest and highest rate of every group of bins, so that peaks stay drawn", analysis.MaxLinePoints))
-	spectrumPath := fs.String("spectrum", "", "draw the power spectrum of each population's rate to `FILE` (gamma of a ping run, say)")
-	bumpPath := fs.String("bump", "", "draw the decoded bump position of each population over time to `FILE` (neuron i of n at 360°·i/n: for ring populations)")
+	spectrumPath := fs.String("spectrum", "", "draw the power spectrum of each population's rate to `FILE` ("+figureFormatList+"; gamma of a ping run, say)")
+	bumpPath := fs.String("bump", "", "draw the decoded bump position of each population over time to `FILE` ("+figureFormatList+"; neuron i of n at 360°·i/n: for ring populations)")
 	bumpBin := fs.Float64("bump-bin", 50, "bin width of the --bump figure in `ms`, at least the stream's dt (the default widens to dt)")
 	afterMs := fs.Float64("after", 0, "leave out the first `ms` of the run (an initial transient) from the statistics and figures; less than the run's length")
 	bumpEvery := fs.Float64("bump-every", 100, "for rate (ring) populations sampled whole: print the decoded bump position every `ms`")
 	maxNeurons := fs.Int("max-neurons", analysis.DefaultMaxNeurons, "most neurons the raster shows")
 	pairs := fs.Int("pairs", analysis.DefaultCorrPairs, "neuron pairs sampled for the spike-count correlation")
-	overlapsPath := fs.String("overlaps", "", "for a hopfield or consolidation run: draw the overlap with each stored pattern over time to `FILE` (consolidation: FILE-HPC and FILE-CTX)")
+	overlapsPath := fs.String("overlaps", "", "for a hopfield or consolidation run: draw the overlap with each stored pattern over time to `FILE` ("+figureFormatList+"; consolidation: FILE-HPC and FILE-CTX)")
 	overlapBin := fs.Float64("overlap-bin", 100, "window of the pattern overlaps in `ms`")
 	token := fs.String("token", "", "present `TOKEN` to a live server started with --listen-token (default $"+tokenEnv+")")
 	if help, err := parseFlags(fs, e, args, "myelin analyze FILE|ADDRESS [--raster F.png] [--rates F.png] [--bin ms]"); help || err != nil {
@@ -48,6 +50,15 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 	}
 	if !(*overlapBin > 0) || math.IsInf(*overlapBin, 0) {
 		return &exitError{2, fmt.Errorf("--overlap-bin %v: must be a finite number of ms > 0", *overlapBin)}
+	}
+	// The figures' formats are checked before the source is opened, so
+	// that a bad name does not cost a whole (live) stream.
+	for _, f := range []struct{ flag, path string }{
+		{"--raster", *rasterPath}, {"--rates", *ratesPath}, {"--spectrum", *spectrumPath}, {"--bump", *bumpPath}, {"--overlaps", *overlapsPath},
+	} {
+		if err := checkFigurePath(f.flag, f.path); err != nil {
+			return &exitError{2, err}
+		}
 	}
 	name := fs.Arg(0)
 	src, err := openSource(ctx, name, *token)
@@ -69,7 +80,7 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 		if err != nil && ctx.Err() != nil {
 			return &exitError{130, fmt.Errorf("interrupted: %w", err)}
 		}
-		return err
+		return explain(src, err)
 	case <-ctx.Done():
 		return &exitError{130, fmt.Errorf("interrupted while analysing %s", name)}
 	}
@@ -89,7 +100,6 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-// analyzeStream reads a stream and prints (and draws) its analysis.
 // figurePaths are the figures analyze draws, by flag ("" for none).
 type figurePaths struct {
 	raster, rates, spectrum, bump string
@@ -98,6 +108,33 @@ type figurePaths struct {
 	// bin narrower than the stream's dt widens to dt; a given one is
 	// refused.
 	binSet, bumpBinSet bool
+}
+
+// figureFormats are the extensions of the figure files analyze writes, in
+// lower case: the format of a figure is that of its file's extension, in
+// any case. gonum/plot would also write .jpg, .tif, .eps and .tex, but the
+// figures give only PNG their resolution; --help lists these three, and
+// the others are refused.
+var figureFormats = []string{".png", ".svg", ".pdf"}
+
+// figureFormatList is figureFormats for --help and errors.
+const figureFormatList = ".png, .svg or .pdf"
+
+// checkFigurePath refuses a figure file (given with flag; "" for none)
+// whose extension is not one of figureFormats, naming the flag and the
+// formats accepted.
+func checkFigurePath(flag, path string) error {
+	if path == "" {
+		return nil
+	}
+	ext := filepath.Ext(path)
+	switch {
+	case ext == "":
+		return fmt.Errorf("%s %s: the file name has no extension; want %s, which chooses the figure's format", flag, path, figureFormatList)
+	case !slices.Contains(figureFormats, strings.ToLower(ext)):
+		return fmt.Errorf("%s %s: %s is not a figure format analyze writes; want %s", flag, path, ext, figureFormatList)
+	}
+	return nil
 }
 
 // figureBin returns the bin a figure uses: binMs, widened to the stream's
@@ -109,7 +146,24 @@ func figureBin(run analysis.Run, binMs float64, set bool) float64 {
 	return binMs
 }
 
+// analyzeStream reads a stream and prints (and draws) its analysis. It
+// checks the figures' bins against the stream's dt as soon as the header
+// is read, before the rest of the stream.
 func analyzeStream(w io.Writer, name string, src io.Reader, afterMs, binMs, bumpEvery float64, maxNeurons, pairs int, fig figurePaths, hop hopfieldOpts) error {
+	h, src := peekHeader(src)
+	if h != nil {
+		for _, b := range []struct {
+			flag, fig string
+			bin       float64
+			set       bool
+		}{{"--bin", fig.rates, binMs, fig.binSet}, {"--bump-bin", fig.bump, fig.bumpBinMs, fig.bumpBinSet}} {
+			if b.fig != "" && b.set {
+				if err := checkBin(b.flag, b.bin, h.GetDtMs()); err != nil {
+					return &exitError{2, fmt.Errorf("%s: %w", name, err)}
+				}
+			}
+		}
+	}
 	res, readErr := stream.ReadAll(src)
 	if res.Header == nil {
 		return fmt.Errorf("%s: %w", name, readErr)
@@ -170,21 +224,9 @@ func analyzeStream(w io.Writer, name string, src io.Reader, afterMs, binMs, bump
 				draw func() error
 			}{
 				{fig.raster, func() error { return analysis.Raster(run, fig.raster, analysis.PlotOptions{MaxNeurons: maxNeurons}) }},
-				{fig.rates, func() error {
-					bin := figureBin(run, binMs, fig.binSet)
-					if err := checkBin(run, "--bin", bin); err != nil {
-						return fmt.Errorf("rates %s: %w", fig.rates, err)
-					}
-					return analysis.Rates(run, fig.rates, bin)
-				}},
+				{fig.rates, func() error { return analysis.Rates(run, fig.rates, figureBin(run, binMs, fig.binSet)) }},
 				{fig.spectrum, func() error { return analysis.SpectrumPlot(run, fig.spectrum) }},
-				{fig.bump, func() error {
-					bin := figureBin(run, fig.bumpBinMs, fig.bumpBinSet)
-					if err := checkBin(run, "--bump-bin", bin); err != nil {
-						return fmt.Errorf("bump %s: %w", fig.bump, err)
-					}
-					return analysis.BumpPlot(run, fig.bump, bin)
-				}},
+				{fig.bump, func() error { return analysis.BumpPlot(run, fig.bump, figureBin(run, fig.bumpBinMs, fig.bumpBinSet)) }},
 			} {
 				if f.path == "" {
 					continue
@@ -206,15 +248,31 @@ func analyzeStream(w io.Writer, name string, src io.Reader, afterMs, binMs, bump
 	return nil
 }
 
-// checkBin refuses a figure's bin narrower than the stream's step, naming
-// the flag: a bin inside one step holds the spikes of that step or none.
-// A bin that makes more than analysis.MaxBins bins is left to the figure,
-// whose error gives the smallest bin that works.
-func checkBin(run analysis.Run, flag string, binMs float64) error {
-	if binMs < run.DtMs && run.DurationMs/binMs <= analysis.MaxBins {
-		return fmt.Errorf("%s %g ms is narrower than the stream's dt %g ms; use %s %g or more", flag, binMs, run.DtMs, flag, run.DtMs)
+// checkBin refuses a figure's bin (given with flag) narrower than the
+// stream's step dtMs: a bin inside one step holds the spikes of that step
+// or none. A bin of dt or more that makes more than analysis.MaxBins bins
+// of the run is left to the figure, whose error gives the smallest bin
+// that works.
+func checkBin(flag string, binMs, dtMs float64) error {
+	if binMs < dtMs {
+		return fmt.Errorf("%s %g ms is narrower than the stream's dt %g ms; use %s %g or more", flag, binMs, dtMs, flag, dtMs)
 	}
 	return nil
+}
+
+// peekHeader reads the header record of src. It returns the header (nil
+// when src does not start with one a Reader accepts) and a reader of all of
+// src's bytes from the start, the header's included: those read are kept
+// and read again, so that reading the whole stream from it reports any
+// error where it lies.
+func peekHeader(src io.Reader) (*myelinpb.Header, io.Reader) {
+	var seen bytes.Buffer
+	rec, err := stream.NewReader(io.TeeReader(src, &seen)).Next()
+	again := io.MultiReader(&seen, src)
+	if err != nil {
+		return nil, again
+	}
+	return rec.GetHeader(), again
 }
 
 // joinErrs joins errors into one line.

@@ -87,9 +87,11 @@ func TestAnalyzeClaimedSpanBounded(t *testing.T) {
 }
 
 // A --bin or --bump-bin narrower than the stream's dt is refused naming the
-// flag and the dt; a figure of many bins draws a bounded number of points.
-// Before, `--bin 0.00005` on a 200 ms microcircuit stream (dt 0.1 ms) drew
-// 4·10^6 points a line and took 8.5 GB.
+// flag and the dt, with exit status 2 and before any analysis is printed;
+// a figure of many bins draws a bounded number of points. Before,
+// `--bin 0.00005` on a 200 ms microcircuit stream (dt 0.1 ms) drew 4·10^6
+// points a line and took 8.5 GB; later it was refused (exit 1) only after
+// the whole stream was read and every table printed.
 func TestAnalyzeBinBelowDt(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "short.myelin")
@@ -101,9 +103,10 @@ func TestAnalyzeBinBelowDt(t *testing.T) {
 		png := filepath.Join(dir, strings.TrimPrefix(c.fig, "--")+".png")
 		var code int
 		var errOut string
-		n := memtest.Allocated(func() { code, _, errOut = cli(context.Background(), "analyze", path, c.fig, png, c.flag, "0.00005") })
-		if code != 1 || !strings.Contains(errOut, c.want) {
-			t.Errorf("%s 0.00005: exit %d, %q; want exit 1 and %q", c.flag, code, errOut, c.want)
+		var out string
+		n := memtest.Allocated(func() { code, out, errOut = cli(context.Background(), "analyze", path, c.fig, png, c.flag, "0.00005") })
+		if code != 2 || !strings.Contains(errOut, c.want) || out != "" {
+			t.Errorf("%s 0.00005: exit %d, stdout %q, stderr %q; want exit 2, no analysis and %q", c.flag, code, out, errOut, c.want)
 		}
 		if _, err := os.Stat(png); err == nil {
 			t.Errorf("%s 0.00005: %s was drawn", c.flag, png)
@@ -149,7 +152,7 @@ func TestAnalyzeDefaultBinWidensToDt(t *testing.T) {
 	if code, out, errOut := cli(context.Background(), "analyze", path, "--rates", png); code != 0 || !strings.Contains(out, "wrote "+png) {
 		t.Errorf("default --bin at dt 6 ms: exit %d, %s %s", code, out, errOut)
 	}
-	if code, _, errOut := cli(context.Background(), "analyze", path, "--rates", png, "--bin", "5"); code != 1 || !strings.Contains(errOut, "narrower than the stream's dt 6 ms") {
+	if code, _, errOut := cli(context.Background(), "analyze", path, "--rates", png, "--bin", "5"); code != 2 || !strings.Contains(errOut, "--bin 5 ms is narrower than the stream's dt 6 ms") {
 		t.Errorf("--bin 5 at dt 6 ms: exit %d, %s; want it refused", code, errOut)
 	}
 }

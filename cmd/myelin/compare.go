@@ -61,7 +61,7 @@ func cmdCompare(ctx context.Context, e *env, args []string) error {
 		for _, n := range notes {
 			fmt.Fprintln(e.stdout, n)
 		}
-		return &exitError{1, fmt.Errorf("the streams differ (%d differences above)", len(diffs))}
+		return &exitError{1, fmt.Errorf("the streams differ (%s above)", plural(len(diffs), "difference", "differences"))}
 	}
 	for _, n := range notes {
 		fmt.Fprintln(e.stdout, n)
@@ -473,9 +473,8 @@ func (c *comparison) compareHeaders() {
 	if ha.GetTotalSteps() != hb.GetTotalSteps() {
 		*out = append(*out, fmt.Sprintf("header: %d steps in %s, %d in %s", ha.GetTotalSteps(), a.name, hb.GetTotalSteps(), b.name))
 	}
-	pa, pb := ha.GetPopulations(), hb.GetPopulations()
-	if !slices.EqualFunc(pa, pb, func(x, y *myelinpb.PopulationRange) bool { return proto.Equal(x, y) }) {
-		*out = append(*out, fmt.Sprintf("header: populations %s in %s, %s in %s", popList(pa), a.name, popList(pb), b.name))
+	if d := popDiff(ha.GetPopulations(), hb.GetPopulations(), a.name, b.name); d != "" {
+		*out = append(*out, d)
 	}
 	// State series: those in both headers alike are compared sample by
 	// sample; the others are differences of the headers.
@@ -587,6 +586,71 @@ func (c *comparison) report() (diffs, notes []string) {
 		}
 	}
 	return diffs, notes
+}
+
+// popDiff describes how the populations of header A (named nameA) differ
+// from those of header B, "" when they are the same. When both list the
+// same names in the same order it names the first population that differs
+// and each of its fields that differ, with both values ("header:
+// population I: recorded true in a.myelin, false in b.myelin"), and counts
+// the other populations that differ; otherwise it gives both lists.
+func popDiff(pa, pb []*myelinpb.PopulationRange, nameA, nameB string) string {
+	if slices.EqualFunc(pa, pb, func(x, y *myelinpb.PopulationRange) bool { return proto.Equal(x, y) }) {
+		return ""
+	}
+	if !slices.EqualFunc(pa, pb, func(x, y *myelinpb.PopulationRange) bool { return x.GetName() == y.GetName() }) {
+		return fmt.Sprintf("header: populations %s in %s, %s in %s", popList(pa), nameA, popList(pb), nameB)
+	}
+	first, others := -1, 0
+	for i := range pa {
+		if !proto.Equal(pa[i], pb[i]) {
+			if first < 0 {
+				first = i
+			} else {
+				others++
+			}
+		}
+	}
+	x, y := pa[first].ProtoReflect(), pb[first].ProtoReflect()
+	var parts []string
+	fields := x.Descriptor().Fields()
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		vx, vy := x.Get(fd), y.Get(fd)
+		if vx.Equal(vy) {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %s in %s, %s in %s", fd.Name(), fieldValue(vx), nameA, fieldValue(vy), nameB))
+	}
+	if len(parts) == 0 { // unknown fields only
+		parts = append(parts, "fields unknown to this version of myelin")
+	}
+	more := ""
+	switch {
+	case others == 1:
+		more = " (and 1 more population differs)"
+	case others > 1:
+		more = fmt.Sprintf(" (and %d more populations differ)", others)
+	}
+	return fmt.Sprintf("header: population %s: %s%s", pa[first].GetName(), strings.Join(parts, "; "), more)
+}
+
+// fieldValue writes a scalar field's value: a string quoted, anything else
+// as fmt prints it.
+func fieldValue(v protoreflect.Value) string {
+	if s, ok := v.Interface().(string); ok {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprint(v.Interface())
+}
+
+// plural writes n with the singular or plural noun: "1 difference", "3
+// differences".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // popList writes populations as NAME[first, end).

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/myelin-sim/myelin/engine/live"
 	"github.com/myelin-sim/myelin/engine/stream"
@@ -70,7 +71,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		dst = of.f
 	}
 	ex := &exporter{ctx: ctx, w: bufio.NewWriterSize(dst, 1<<20), format: *format, only: *pops, source: name}
-	readErr := ex.run(src)
+	readErr := explain(src, ex.run(src))
 	// The bufio.Writer's error is sticky: a failed write while exporting
 	// also fails the flush, and is reported as the output's, not the
 	// input's.
@@ -337,15 +338,50 @@ func openSource(ctx context.Context, arg, token string) (io.ReadCloser, error) {
 	}
 	c, err := live.DialToken(ctx, arg, token)
 	if err != nil {
+		if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
+			// The server hung up before it read the token: a server
+			// reads it, then hangs up on a wrong one.
+			err = fmt.Errorf("%w; the server at %s hung up at once: it may have refused the connection because --listen-max subscribers were already connected", err, arg)
+		}
 		return nil, interrupted(err)
 	}
-	return &liveSource{Conn: c, stop: context.AfterFunc(ctx, func() { c.Close() })}, nil
+	return &liveSource{Conn: c, stop: context.AfterFunc(ctx, func() { c.Close() }), addr: arg, token: token != ""}, nil
 }
 
 // liveSource is a connection to a live server.
 type liveSource struct {
 	net.Conn
-	stop func() bool
+	stop  func() bool
+	addr  string // as given
+	token bool   // a token was presented
+	read  int64  // bytes read
+}
+
+// Read reads from the connection, counting the bytes.
+func (s *liveSource) Read(p []byte) (int, error) {
+	n, err := s.Conn.Read(p)
+	s.read += int64(n)
+	return n, err
+}
+
+// explain adds to err, an error of reading the stream of src (from
+// openSource), why a live server may have sent nothing at all: a server
+// started with --listen-token hangs up on a connection without the right
+// token, and one with --listen-max subscribers connected hangs up on the
+// next, both without a byte, which the reader sees as an empty input (or,
+// when the server hung up before it read the token sent, as a connection
+// reset). Any other error, or that of a file, is returned as it is. src
+// must not be read meanwhile.
+func explain(src io.Reader, err error) error {
+	s, ok := src.(*liveSource)
+	if !ok || s.read > 0 || !errors.Is(err, stream.ErrNotStream) && !errors.Is(err, syscall.ECONNRESET) {
+		return err
+	}
+	why := "it may need a token (a run started with --listen-token: give it with --token or $" + tokenEnv + ")"
+	if s.token {
+		why = "it may have refused the token (the --token or $" + tokenEnv + " given is not the run's --listen-token)"
+	}
+	return fmt.Errorf("%w; the server at %s sent nothing: %s, or it may have refused the connection because --listen-max subscribers were already connected", err, s.addr, why)
 }
 
 // Close stops watching the context and closes the connection.

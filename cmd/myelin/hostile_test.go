@@ -63,7 +63,7 @@ func TestAnalyzeHostileStreams(t *testing.T) {
 	}{
 		{"2^32-1 neurons", []string{"analyze", wrap}, 1, "more than the 2147483648 a stream may describe"},
 		{"absurd step", []string{"analyze", absurd}, 1, "passes the end of the run (header.total_steps 10000)"},
-		{"--bin 1e-9", []string{"analyze", big, "--rates", filepath.Join(dir, "x.png"), "--bin", "1e-9"}, 1, "more than 4194304 bins"},
+		{"--bin 1e-9", []string{"analyze", big, "--rates", filepath.Join(dir, "x.png"), "--bin", "1e-9"}, 2, "--bin 1e-09 ms is narrower than the stream's dt 0.1 ms"},
 		{"--bin inf", []string{"analyze", big, "--bin", "inf"}, 2, "must be finite"},
 	} {
 		code, _, errOut := cli(context.Background(), c.args...)

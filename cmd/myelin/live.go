@@ -78,8 +78,12 @@ func (l *liveFlags) open(e *env, spec *myelinpb.Network, quiet bool) (*liveSink,
 				given = append(given, "--"+name)
 			}
 		}
-		if len(given) > 0 {
-			return nil, &exitError{2, fmt.Errorf("%s: serve the stream live only, so need --listen ADDR", strings.Join(given, ", "))}
+		switch len(given) {
+		case 0:
+		case 1:
+			return nil, &exitError{2, fmt.Errorf("%s applies only to a live stream: add --listen ADDR", given[0])}
+		default:
+			return nil, &exitError{2, fmt.Errorf("%s and %s apply only to a live stream: add --listen ADDR", strings.Join(given[:len(given)-1], ", "), given[len(given)-1])}
 		}
 		return nil, nil
 	}

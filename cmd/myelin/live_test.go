@@ -138,9 +138,9 @@ func TestRunListenErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"--wait", "1"}, 2, "--wait: serve the stream live only, so need --listen ADDR"},
-		{[]string{"--queue", "8", "--listen-max", "3", "--listen-stall", "1s"}, 2, "--queue, --listen-stall, --listen-max: serve the stream live only, so need --listen ADDR"},
-		{[]string{"--listen-token", "x"}, 2, "--listen-token: serve the stream live only"},
+		{[]string{"--wait", "1"}, 2, "myelin run: --wait applies only to a live stream: add --listen ADDR\n"},
+		{[]string{"--queue", "8", "--listen-max", "3", "--listen-stall", "1s"}, 2, "myelin run: --queue, --listen-stall and --listen-max apply only to a live stream: add --listen ADDR\n"},
+		{[]string{"--listen-token", "x"}, 2, "myelin run: --listen-token applies only to a live stream: add --listen ADDR\n"},
 		{[]string{"--listen", "127.0.0.1:0", "--on-slow", "fast"}, 2, `on-slow policy "fast": want block or drop`},
 		{[]string{"--listen", "127.0.0.1:0", "--on-slow", "drop", "--on-slow", "block", "--on-slow", "drop"}, 2, "--on-slow given 3 times for 1 --listen"},
 		{[]string{"--listen", "127.0.0.1:0", "--listen-filter", "X"}, 1, `no population "X" (have E, I)`},
@@ -201,7 +201,7 @@ func TestRunListenTokenAndWarning(t *testing.T) {
 	}
 	addr := "127.0.0.1:" + port
 	code, _, errOut := cli(context.Background(), "analyze", addr, "--token", "wrong")
-	if code == 0 || !strings.Contains(errOut, "not a Myelin stream (input is empty)") {
+	if code == 0 || !strings.Contains(errOut, "not a Myelin stream (input is empty)") || !strings.Contains(errOut, "sent nothing: it may have refused the token") {
 		t.Errorf("analyze with a wrong token: exit %d, %s", code, errOut)
 	}
 	code, out, errOut := cli(context.Background(), "analyze", addr, "--token", "tok-123")

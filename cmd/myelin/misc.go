@@ -420,7 +420,14 @@ func cmdVersion(_ context.Context, e *env, args []string) error {
 			}
 		}
 	}
-	fmt.Fprintf(e.stdout, "myelin %s%s\n%s %s/%s, %d CPUs\nstream format version %d\n%s\n",
-		Version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), stream.FormatVersion, cudaState)
+	fmt.Fprintf(e.stdout, "myelin %s%s\n%s %s/%s, %d CPUs\n%s\n%s\n",
+		Version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), formatVersionLine(), cudaState)
 	return nil
+}
+
+// formatVersionLine says which stream format versions myelin writes (runs
+// with STDP write the weights records' version) and reads.
+func formatVersionLine() string {
+	return fmt.Sprintf("stream format version %d (%d with STDP weights records); reads versions %d to %d",
+		stream.FormatVersion, stream.WeightsFormatVersion, stream.OldestFormatVersion, stream.NewestFormatVersion)
 }
