@@ -129,7 +129,7 @@ func bumpPlot(run Run, path string, binMs float64) error {
 		var xy plotter.XYs
 		for k, d := range deg {
 			if !math.IsNaN(d) {
-				xy = append(xy, plotter.XY{X: centers[k], Y: d})
+				xy = append(xy, plotter.XY{X: run.StartMs + centers[k], Y: d})
 			}
 		}
 		if len(xy) > 0 {
@@ -148,7 +148,7 @@ func bumpPlot(run Run, path string, binMs float64) error {
 	}
 	p.X.Label.Text = "time (ms)"
 	p.Y.Label.Text = "position (degrees)"
-	p.X.Min, p.X.Max = 0, run.DurationMs
+	p.X.Min, p.X.Max = run.StartMs, run.StartMs+run.DurationMs
 	p.Y.Min, p.Y.Max = 0, 360
 	leg := plot.NewLegend()
 	for _, l := range lines {

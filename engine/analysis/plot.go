@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -134,7 +135,7 @@ func raster(run Run, path string, opts PlotOptions) error {
 	}
 	p.X.Label.Text = "time (ms)"
 	p.Y.Label.Text = "neuron"
-	p.X.Min, p.X.Max = 0, run.DurationMs
+	p.X.Min, p.X.Max = run.StartMs, run.StartMs+run.DurationMs
 	p.Y.Min, p.Y.Max = -0.5, float64(total)-0.5
 
 	// Mark size: about half the vertical spacing of the shown rows.
@@ -149,7 +150,7 @@ func raster(run Run, path string, opts PlotOptions) error {
 				continue
 			}
 			if k%stride == 0 {
-				xy = append(xy, plotter.XY{X: pop.TimesMs[s], Y: float64(offset) + float64(id)})
+				xy = append(xy, plotter.XY{X: run.StartMs + pop.TimesMs[s], Y: float64(offset) + float64(id)})
 			}
 			k++
 		}
@@ -318,7 +319,7 @@ func rates(run Run, path string, binMs float64, opts PlotOptions) error {
 	}
 	p.X.Label.Text = "time (ms)"
 	p.Y.Label.Text = "rate (Hz)"
-	p.X.Min, p.X.Max = 0, float64(nb)*binMs
+	p.X.Min, p.X.Max = run.StartMs, run.StartMs+float64(nb)*binMs
 	p.Y.Min = 0
 	leg := plot.NewLegend()
 	for i, pop := range run.Pops {
@@ -326,6 +327,9 @@ func rates(run Run, path string, binMs float64, opts PlotOptions) error {
 			continue
 		}
 		xy := rateLine(pop, binMs, nb, group)
+		for k := range xy {
+			xy[k].X += run.StartMs
+		}
 		ln, err := plotter.NewLine(xy)
 		if err != nil {
 			return fmt.Errorf("population %q: %w", pop.Name, err)
@@ -439,7 +443,27 @@ func rateLine(pop Population, binMs float64, nb, group int) plotter.XYs {
 
 // render draws the plot with its legend in a column at the right and writes
 // the figure to path in the format of its extension.
+// plainTicks are plot.DefaultTicks labelled with as few digits as their
+// values need (250 and 7.5, not 250.00 and 7.50).
+type plainTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (plainTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'g', 10, 64)
+		}
+	}
+	return ts
+}
+
 func render(p *plot.Plot, leg *plot.Legend, path string, o PlotOptions) error {
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		if _, ok := a.Tick.Marker.(plot.DefaultTicks); ok {
+			a.Tick.Marker = plainTicks{}
+		}
+	}
 	w, h := vg.Length(o.WidthIn)*vg.Inch, vg.Length(o.HeightIn)*vg.Inch
 	ext := strings.ToLower(strings.TrimPrefix(filepath.Ext(path), "."))
 	var cv vg.CanvasWriterTo

@@ -136,3 +136,42 @@ func TestSelectNeurons(t *testing.T) {
 	}
 	t.Logf("500/200k: %d neurons, %d points; 500/1k: %d neurons, %d points", shown, points, shown2, points2)
 }
+
+// TestFiguresKeepTheTimeAxis: the figures of a run cut by After label time
+// as the simulation did (from 1,000 ms here), not from the cut.
+func TestFiguresKeepTheTimeAxis(t *testing.T) {
+	run := Run{DtMs: 0.1, DurationMs: 1400, Pops: []Population{{Name: "ring", Size: 8}}}
+	for k := range 1400 {
+		run.Pops[0].TimesMs = append(run.Pops[0].TimesMs, float64(k)+0.5)
+		run.Pops[0].IDs = append(run.Pops[0].IDs, uint32(k%8))
+	}
+	late := run.After(1000)
+	dir := t.TempDir()
+	for _, f := range []struct {
+		name string
+		draw func(string) error
+	}{
+		{"raster", func(p string) error { return Raster(late, p, PlotOptions{}) }},
+		{"rates", func(p string) error { return Rates(late, p, 50) }},
+		{"bump", func(p string) error { return BumpPlot(late, p, 50) }},
+	} {
+		path := filepath.Join(dir, f.name+".svg")
+		if err := f.draw(path); err != nil {
+			t.Fatalf("%s: %v", f.name, err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Tick labels are text elements; 1200 lies inside [1000, 1400]
+		// only, 400 inside [0, 400] only (no other axis reaches it).
+		if svg := string(b); !strings.Contains(svg, ">1200</text>") || strings.Contains(svg, ">400</text>") {
+			t.Errorf("%s: the time axis is not labelled from 1000 ms", f.name)
+		}
+		// Labels carry no needless zeros (the raster's neurons 0 to 7
+		// were labelled 0.00, 2.50, ...).
+		if svg := string(b); strings.Contains(svg, ".00</text>") || strings.Contains(svg, ".50</text>") {
+			t.Errorf("%s: tick labels with trailing zeros", f.name)
+		}
+	}
+}

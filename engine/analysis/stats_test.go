@@ -204,20 +204,35 @@ func TestSummary(t *testing.T) {
 
 // After drops the transient and shifts the rest: a population firing 10
 // spikes in its first 100 ms and 5 in the next 400 ms has a rate of
-// 5/(0.4 s × size) after 100 ms.
+// 5/(0.4 s × size) after 100 ms. A spike stamped at 100 ms (the end of the
+// step that made it) belongs to the first 100 ms.
 func TestRunAfter(t *testing.T) {
 	var times []float64
 	var ids []uint32
 	for i := range 10 {
-		times, ids = append(times, float64(i)*10), append(ids, 0)
+		times, ids = append(times, float64(i+1)*10), append(ids, 0) // the last at 100
 	}
 	for i := range 5 {
-		times, ids = append(times, 100+float64(i)*80), append(ids, 1)
+		times, ids = append(times, 100.1+float64(i)*80), append(ids, 1)
 	}
 	run := Run{DtMs: 0.1, DurationMs: 500, Pops: []Population{{Name: "p", Size: 2, TimesMs: times, IDs: ids}}}
 	late := run.After(100)
-	if late.DurationMs != 400 || len(late.Pops[0].TimesMs) != 5 || late.Pops[0].TimesMs[0] != 0 || late.Pops[0].IDs[0] != 1 {
+	if late.DurationMs != 400 || late.StartMs != 100 || len(late.Pops[0].TimesMs) != 5 ||
+		math.Abs(late.Pops[0].TimesMs[0]-0.1) > 1e-9 || late.Pops[0].IDs[0] != 1 {
 		t.Fatalf("After(100) = %+v", late)
+	}
+	if again := late.After(50); again.StartMs != 150 {
+		t.Errorf("After(100).After(50) starts at %g ms, want 150", again.StartMs)
+	}
+	// Stamps are (step+1)·dt in floating point: 3·0.1 is
+	// 0.30000000000000004, still the end of the third step.
+	steps := Run{DtMs: 0.1, DurationMs: 1, Pops: []Population{{Name: "q", Size: 1}}}
+	for k := 1; k <= 10; k++ {
+		steps.Pops[0].TimesMs = append(steps.Pops[0].TimesMs, float64(k)*0.1)
+		steps.Pops[0].IDs = append(steps.Pops[0].IDs, 0)
+	}
+	if n := len(steps.After(0.3).Pops[0].TimesMs); n != 7 {
+		t.Errorf("After(0.3) of one spike a step for 10 steps keeps %d, want 7", n)
 	}
 	stats, err := Analyze(late, Options{})
 	if err != nil {

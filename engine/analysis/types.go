@@ -28,22 +28,32 @@ type Run struct {
 	DtMs float64
 	// DurationMs is the simulated time in ms; spikes lie in [0, DurationMs].
 	DurationMs float64
+	// StartMs is the time, in the simulation, of this run's 0 (After sets
+	// it; 0 for a whole run). Statistics ignore it; figures label their
+	// time axis with it, so that an event is drawn at the time it
+	// happened.
+	StartMs float64
 	// Pops are the populations, in the order they are reported and drawn.
 	Pops []Population
 }
 
-// After returns the run from ms on: earlier spikes dropped, times shifted
-// so that ms becomes 0, the duration shortened (to 0 if ms is past the
-// end). Statistics of the result leave out an initial transient.
+// After returns the run after ms: the spikes at ms and earlier dropped,
+// times shifted so that ms becomes 0 (StartMs says where that was), the
+// duration shortened (to 0 if ms is past the end). Statistics of the
+// result leave out an initial transient. A spike is stamped at the end of
+// the step that made it, so one stamped at ms belongs to the time left
+// out; times within a millionth of a step of ms count as ms (a stamp is
+// (step+1)·dt in floating point: 3·0.1 is 0.30000000000000004).
 func (r Run) After(ms float64) Run {
 	if !(ms > 0) {
 		return r
 	}
-	out := Run{DtMs: r.DtMs, DurationMs: max(0, r.DurationMs-ms)}
+	out := Run{DtMs: r.DtMs, DurationMs: max(0, r.DurationMs-ms), StartMs: r.StartMs + ms}
+	cut := ms + 1e-6*r.DtMs
 	for _, p := range r.Pops {
 		q := Population{Name: p.Name, Size: p.Size}
 		for i, t := range p.TimesMs {
-			if t >= ms {
+			if t > cut {
 				q.TimesMs = append(q.TimesMs, t-ms)
 				q.IDs = append(q.IDs, p.IDs[i])
 			}
