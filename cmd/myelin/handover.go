@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 )
@@ -57,9 +58,32 @@ func noCUDAReason() string {
 	return "this myelin binary was built without CUDA and no myelin-cuda is installed beside it; build it with 'make cuda'"
 }
 
+// buildPrefix starts the line of the probe's answer that names the build
+// of the binary that answers.
+const buildPrefix = "build "
+
+// buildID names this binary's build: its version and, where Go recorded
+// them, the commit it was built from and whether the tree had changes.
+func buildID() string {
+	id := Version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			switch {
+			case s.Key == "vcs.revision":
+				id += " " + s.Value
+			case s.Key == "vcs.modified" && s.Value == "true":
+				id += " (modified)"
+			}
+		}
+	}
+	return id
+}
+
 // cmdProbe opens the GPU and says which it is, or why it cannot be used
-// (exit 1). In a binary built without CUDA it always fails.
+// (exit 1), after a line naming its build. In a binary built without CUDA
+// it always fails.
 func cmdProbe(_ context.Context, e *env, _ []string) error {
+	fmt.Fprintln(e.stdout, buildPrefix+buildID())
 	be, err := openCUDA()
 	if err != nil {
 		return err
@@ -68,13 +92,24 @@ func cmdProbe(_ context.Context, e *env, _ []string) error {
 	return be.Close()
 }
 
-// probe runs "path gpu-probe" and returns nil if myelin-cuda can use the
-// GPU, else an error with what it said. A driver that is present but
+// otherBuild returns the build that a probe's answer out names, and
+// whether it names one that differs from this binary's.
+func otherBuild(out string) (string, bool) {
+	for _, l := range strings.Split(out, "\n") {
+		if b, ok := strings.CutPrefix(strings.TrimSpace(l), buildPrefix); ok {
+			return b, b != buildID()
+		}
+	}
+	return "", false
+}
+
+// probe runs "path gpu-probe" and returns what it printed and nil if
+// myelin-cuda can use the GPU, else an error with what it said. A driver that is present but
 // unusable makes myelin-cuda exit at start-up (the CUDA library it links
 // calls cuInit when the process starts and exits on failure), or not start
 // at all when libcuda.so.1 is missing; the probe catches both before a
 // command is handed over.
-func probe(ctx context.Context, path string, timeout time.Duration) error {
+func probe(ctx context.Context, path string, timeout time.Duration) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var out bytes.Buffer
@@ -82,16 +117,16 @@ func probe(ctx context.Context, path string, timeout time.Duration) error {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
 	if err == nil {
-		return nil
+		return out.String(), nil
 	}
 	if ctx.Err() == context.DeadlineExceeded {
-		return fmt.Errorf("%s %s did not answer within %v", path, probeCommand, timeout)
+		return "", fmt.Errorf("%s %s did not answer within %v", path, probeCommand, timeout)
 	}
 	msg := lastLine(out.String())
 	if msg == "" {
 		msg = err.Error()
 	}
-	return fmt.Errorf("%s cannot use the GPU: %s", path, msg)
+	return "", fmt.Errorf("%s cannot use the GPU: %s", path, msg)
 }
 
 // lastLine returns the last non-empty line of s, without a "myelin

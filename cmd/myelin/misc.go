@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -412,16 +411,8 @@ func cmdVersion(_ context.Context, e *env, args []string) error {
 	if _, ok := cudaBackend(); ok {
 		cudaState = "CUDA backend built in"
 	}
-	rev := ""
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				rev = " " + s.Value
-			}
-		}
-	}
-	fmt.Fprintf(e.stdout, "myelin %s%s\n%s %s/%s, %d CPUs\n%s\n%s\n",
-		Version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), formatVersionLine(), cudaState)
+	fmt.Fprintf(e.stdout, "myelin %s\n%s %s/%s, %d CPUs\n%s\n%s\n",
+		buildID(), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), formatVersionLine(), cudaState)
 	return nil
 }
 

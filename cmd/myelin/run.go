@@ -243,9 +243,12 @@ func (e *env) resolveBackend(ctx context.Context, cmdName, name string, threads 
 		if !cudaBuilt {
 			if path, ok := e.cudaSibling(); !ok {
 				reason = noCUDAReason()
-			} else if perr := probe(ctx, path, probeTimeout); perr != nil {
+			} else if said, perr := probe(ctx, path, probeTimeout); perr != nil {
 				reason = perr.Error()
 			} else {
+				if other, differs := otherBuild(said); differs {
+					fmt.Fprintf(e.stderr, "warning: %s is build %s, but this myelin is build %s: rebuild both (make build cuda), or a GPU run may lack what this one has\n", path, other, buildID())
+				}
 				if err := e.handOver(cmdName, path, args); err != nil {
 					return nil, "", err
 				}

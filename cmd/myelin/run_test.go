@@ -129,9 +129,34 @@ func TestAutoBackendWhenTheGPUCannotBeUsed(t *testing.T) {
 	// A probe that hangs is given up on.
 	hang, _ := fakeCUDA(t, "exec sleep 30")
 	t0 := time.Now()
-	err := probe(context.Background(), hang, 300*time.Millisecond)
+	_, err := probe(context.Background(), hang, 300*time.Millisecond)
 	if err == nil || !strings.Contains(err.Error(), "did not answer within 300ms") || time.Since(t0) > 5*time.Second {
 		t.Errorf("hanging probe: %v after %v", err, time.Since(t0))
+	}
+}
+
+// A myelin-cuda of another build is still handed the command, with a
+// warning naming both builds; one of the same build (or one that does not
+// say) gets no warning.
+func TestHandOverWarnsOfAnotherBuild(t *testing.T) {
+	args := []string{"run", "brunel", "--duration", "1s"}
+	for _, tc := range []struct {
+		name, build string
+		warn        bool
+	}{
+		{"another build", "echo 'build 0.0.9 0123abcd'", true},
+		{"this build", "echo 'build " + buildID() + "'", false},
+		{"no build line", "true", false},
+	} {
+		sib, _ := fakeCUDA(t, tc.build+"; echo 'cuda: Fake GPU'; exit 0")
+		code, _, errOut := myelinEnv(context.Background(), &env{sibling: sib}, args...)
+		if code != 7 {
+			t.Errorf("%s: exit %d, want myelin-cuda's 7: %s", tc.name, code, errOut)
+		}
+		want := "warning: " + sib + " is build 0.0.9 0123abcd, but this myelin is build " + buildID()
+		if got := strings.Contains(errOut, "warning: "+sib+" is build"); got != tc.warn || tc.warn && !strings.Contains(errOut, want) {
+			t.Errorf("%s: stderr %q; want a warning: %v (%q)", tc.name, errOut, tc.warn, want)
+		}
 	}
 }
 
