@@ -63,8 +63,13 @@ func (v *validator) neuronRange(obj, prefix string, first, count uint32, target 
 		}
 		return
 	}
-	if uint64(first)+uint64(count) > uint64(target.Size) {
-		v.add(obj, prefix+"first", strconv.FormatUint(uint64(first), 10), fmt.Sprintf("first + count (%d) must be <= %d (size of %q)", uint64(first)+uint64(count), target.Size, target.Name))
+	// The field to blame: first where it is past the population already,
+	// else count.
+	switch {
+	case first >= target.Size:
+		v.add(obj, prefix+"first", strconv.FormatUint(uint64(first), 10), fmt.Sprintf("must be < %d (size of %q)", target.Size, target.Name))
+	case uint64(first)+uint64(count) > uint64(target.Size):
+		v.add(obj, prefix+"count", strconv.FormatUint(uint64(count), 10), fmt.Sprintf("first + count (%d) must be <= %d (size of %q): at most %d from first = %d", uint64(first)+uint64(count), target.Size, target.Name, target.Size-first, first))
 	}
 }
 
