@@ -45,7 +45,7 @@ type deviceMemory interface {
 func cmdBench(ctx context.Context, e *env, args []string) error {
 	fs := pflag.NewFlagSet("bench", pflag.ContinueOnError)
 	backendName := fs.String("backend", "cpu", "auto | cpu | cuda")
-	threads := registerThreads(fs, "CPU threads")
+	threads := registerThreads(fs, "the most CPU threads to use; a network whose step takes a few µs runs on fewer where they measure faster at load, and the summary says how many were used")
 	set := map[string]string{}
 	setFlagVar(fs, &set, "parameters for every model, e.g. --set duration_ms=500 (a key once in each --set; a later --set and MODEL:k=v override)")
 	repeat := fs.Int("repeat", 1, "runs per model (the network is built once); the fastest simulation is reported")

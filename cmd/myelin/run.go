@@ -25,7 +25,7 @@ func cmdRun(ctx context.Context, e *env, args []string) (err error) {
 	var sf specFlags
 	sf.register(fs)
 	backendName := fs.String("backend", "auto", "auto | cpu | cuda (auto: the GPU when this is myelin-cuda or myelin-cuda is installed beside it and a GPU is present, else the CPU)")
-	threads := registerThreads(fs, "CPU threads")
+	threads := registerThreads(fs, "the most CPU threads to use; a network whose step takes a few µs runs on fewer where they measure faster at load, and the summary says how many were used")
 	out := fs.StringP("out", "o", "", "write the spike stream to FILE (through a temporary "+partialPattern+" beside it, renamed over FILE when the run ends; a refused or failed run leaves FILE as it was; a device or FIFO is written directly), or - for stdout")
 	quiet := fs.BoolP("quiet", "q", false, "no progress line and no summary")
 	deviceBuild := fs.Bool("device-build", false, "cuda backend: make the synapses on the GPU from the seed, byte for byte the host build's (drawn rules; a network with an explicit list or a procedural projection is built on the host, with a note)")
@@ -190,6 +190,9 @@ func cmdRun(ctx context.Context, e *env, args []string) (err error) {
 	}
 	if !*quiet && loaded {
 		printSummary(info, net, res)
+		if *out == "" {
+			fmt.Fprintln(info, "the stream was not kept: give --out FILE (or --out - for stdout) to keep it for analyze and export")
+		}
 	}
 	if interrupted {
 		if of != nil {

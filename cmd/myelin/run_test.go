@@ -429,3 +429,18 @@ func TestRunDurationNotWholeSteps(t *testing.T) {
 		t.Errorf("1.2 ms of 0.3 ms steps noted: %q", errOut)
 	}
 }
+
+// A run without --out says that its stream was not kept; one with it does
+// not.
+func TestRunSaysTheStreamWasNotKept(t *testing.T) {
+	const note = "the stream was not kept"
+	args := []string{"run", "brunel", "--set", "n=200", "--duration", "5", "--backend", "cpu"}
+	code, out, errOut := myelinEnv(context.Background(), &env{}, args...)
+	if code != 0 || !strings.Contains(out, note) {
+		t.Errorf("without --out: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	code, out, _ = myelinEnv(context.Background(), &env{}, append(args, "-o", filepath.Join(t.TempDir(), "b.myelin"))...)
+	if code != 0 || strings.Contains(out, note) {
+		t.Errorf("with --out: exit %d, stdout %q", code, out)
+	}
+}
