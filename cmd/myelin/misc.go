@@ -142,6 +142,7 @@ func cmdSpec(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: formatting the spec as %s: %w", fs.Arg(0), format, err)
 	}
+	buf = spec.UnifySpacing(buf)
 	if size := uint64(len(header) + len(buf)); size > spec.MaxFileBytes {
 		return tooBig(size, "")
 	}

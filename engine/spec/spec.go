@@ -232,27 +232,89 @@ func Load(path string) (*myelinpb.Network, error) {
 	return n, nil
 }
 
-// Format renders n as multi-line protobuf text with two-space indentation,
-// suitable for writing a .textproto file. The output parses back (Parse with
-// Textproto) to a message equal to n. Its exact whitespace is not stable
-// across protobuf library versions. The only possible error is a string
-// field holding invalid UTF-8.
+// Format renders n as multi-line protobuf text with two-space indentation
+// and one space after each field name's colon (UnifySpacing), suitable for
+// writing a .textproto file. The output parses back (Parse with Textproto)
+// to a message equal to n. The only possible error is a string field
+// holding invalid UTF-8.
 func Format(n *myelinpb.Network) ([]byte, error) {
 	b, err := prototext.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(n)
 	if err != nil {
 		return nil, fmt.Errorf("formatting spec: %w", err)
 	}
-	return b, nil
+	return UnifySpacing(b), nil
 }
 
-// FormatJSON renders n as indented protobuf JSON (lowerCamelCase names). The
-// output parses back (Parse with JSON) to a message equal to n.
+// FormatJSON renders n as indented protobuf JSON (lowerCamelCase names),
+// with one space after each name's colon (UnifySpacing). The output parses
+// back (Parse with JSON) to a message equal to n.
 func FormatJSON(n *myelinpb.Network) ([]byte, error) {
 	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(n)
 	if err != nil {
 		return nil, fmt.Errorf("formatting spec as JSON: %w", err)
 	}
-	return b, nil
+	return UnifySpacing(b), nil
+}
+
+// UnifySpacing makes the separator after the field name that starts each
+// line of multi-line protobuf text or JSON (prototext, protojson) one
+// space, in place, and returns b shortened. Those encoders add a second
+// space in some builds, on purpose, so that nobody relies on their exact
+// output; a spec that users edit, diff and script should not change with
+// the binary that wrote it. Only the first separator of a line, right
+// after its leading name, is touched, never a string value.
+func UnifySpacing(b []byte) []byte {
+	out := b[:0]
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line = b[:i+1]
+		}
+		b = b[len(line):]
+		if k := nameEnd(line); k > 0 && k+2 < len(line) && line[k] == ':' && line[k+1] == ' ' && line[k+2] == ' ' {
+			out = append(out, line[:k+2]...)
+			out = append(out, line[k+3:]...)
+			continue
+		}
+		out = append(out, line...)
+	}
+	return out
+}
+
+// nameEnd returns where the name that starts line (after its indentation)
+// ends: a field name, a quoted JSON name or a bracketed extension name; 0
+// when the line does not start with one.
+func nameEnd(line []byte) int {
+	i := 0
+	for i < len(line) && line[i] == ' ' {
+		i++
+	}
+	word := func(j int) int {
+		for j < len(line) && (line[j] == '_' || line[j] == '.' || '0' <= line[j] && line[j] <= '9' ||
+			'a' <= line[j]|0x20 && line[j]|0x20 <= 'z') {
+			j++
+		}
+		return j
+	}
+	switch {
+	case i == len(line):
+		return 0
+	case line[i] == '"':
+		j := word(i + 1)
+		if j > i+1 && j < len(line) && line[j] == '"' {
+			return j + 1
+		}
+	case line[i] == '[':
+		j := word(i + 1)
+		if j > i+1 && j < len(line) && line[j] == ']' {
+			return j + 1
+		}
+	default:
+		if j := word(i); j > i {
+			return j
+		}
+	}
+	return 0
 }
 
 // linePos finds "(line L:C)" in a protobuf decoding error, optionally
