@@ -585,6 +585,11 @@ func (c *comparison) report() (diffs, notes []string) {
 			notes = append(notes, fmt.Sprintf("note: %s has %d gaps: %d spikes were dropped before they reached it (a slow live reader)", s.name, s.gaps, s.missed))
 		}
 	}
+	// Where other parts differ, say that the spikes do not, if there are
+	// any (the partial note above says it over the common steps).
+	if sp := &c.spikes; len(diffs) > 0 && !partial && sp.diff == "" && !sp.hasExtra && sp.n[0] > 0 {
+		notes = append(notes, fmt.Sprintf("note: the spikes are the same (%d)", sp.n[0]))
+	}
 	return diffs, notes
 }
 

@@ -274,3 +274,43 @@ func TestCompareStopsOnSignal(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareSaysSameSpikes: where header or state differ but the spikes
+// do not, compare says so (a run with a probe against one without); where
+// the spikes differ too (another seed), it does not.
+func TestCompareSaysSameSpikes(t *testing.T) {
+	dir := t.TempDir()
+	run := func(name string, extra ...string) string {
+		path := filepath.Join(dir, name)
+		args := append([]string{"run", "cuba", "--set", "n=400", "--duration", "50", "--backend", "cpu", "-q", "-o", path}, extra...)
+		if code, _, errOut := cli(context.Background(), args...); code != 0 {
+			t.Fatalf("run %s: exit %d: %s", name, code, errOut)
+		}
+		return path
+	}
+	a := run("a.myelin")
+	b := run("b.myelin", "--sample", "E@0:5/10")
+	c := run("c.myelin", "--sample", "E@0:5/10", "--seed", "3")
+	res, err := stream.ReadAll(mustOpen(t, a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := cli(context.Background(), "compare", a, b)
+	if want := fmt.Sprintf("note: the spikes are the same (%d)", len(res.IDs)); code != 1 || !strings.Contains(out, want) || len(res.IDs) == 0 {
+		t.Errorf("probe against none: exit %d, want 1 and %q:\n%s", code, want, out)
+	}
+	if code, out, _ := cli(context.Background(), "compare", a, c); code != 1 || strings.Contains(out, "the spikes are the same") {
+		t.Errorf("another seed: exit %d:\n%s", code, out)
+	}
+}
+
+// mustOpen opens path for the test, closing it when the test ends.
+func mustOpen(t *testing.T, path string) *os.File {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
