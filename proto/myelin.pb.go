@@ -3040,7 +3040,10 @@ func (x *Recording) GetBlockSteps() uint32 {
 }
 
 // StateProbe samples V_m (spiking) or r (rate) of neurons [first,
-// first+count) of a population every `every` steps.
+// first+count) of a population every `every` steps. The sample of step s
+// (s = 0, every, 2·every, ...) is the state after step s, at (s+1)·dt ms,
+// the time a spike of step s is stamped with: a neuron that fires in step
+// s shows its reset value there.
 type StateProbe struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Population    string                 `protobuf:"bytes,1,opt,name=population,proto3" json:"population,omitempty"`

@@ -1143,7 +1143,9 @@ class Stream:
         return v.reshape(-1, width)
 
     def state_steps(self, series_id):
-        """The step of each sample of a state series (uint64 array)."""
+        """The step of each sample of a state series (uint64 array). The
+        sample of step s is the state after step s, at (s+1)*dt ms, the time
+        spike_times_ms gives a spike of step s."""
         _, steps, _ = self._state[series_id]
         return np.concatenate(steps) if steps else np.zeros(0, np.uint64)
 

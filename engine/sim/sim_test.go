@@ -211,3 +211,43 @@ func TestWeightsRecord(t *testing.T) {
 		t.Errorf("only %d of 800 weights changed", changed)
 	}
 }
+
+// TestSampleIsTheStateAfterItsStep pins the sampling convention the docs
+// state: the sample of step s is the state after step s (at (s+1)·dt, the
+// time a spike of step s is stamped), so a neuron that fires in step s
+// shows its reset value in that sample, and one step earlier it is below
+// threshold.
+func TestSampleIsTheStateAfterItsStep(t *testing.T) {
+	m := &myelinpb.IafPscDelta{IE: proto.Float64(2000), VTh: proto.Float64(-55), VReset: proto.Float64(-70), TRef: proto.Float64(0.5)}
+	s, err := spec.New("one").Dt(0.1).Duration(5).Seed(1).
+		Population("E", 1, spec.IafPscDelta(m)).
+		Probe("E", 0, 1, 1).
+		Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := network.Build(s, network.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, r, err := run(t, net, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Steps) == 0 {
+		t.Fatal("the neuron never fired")
+	}
+	d := r.State[0]
+	for _, step := range r.Steps {
+		i := int(step) // one sample a step from step 0
+		if d.Steps[i] != step || i == 0 {
+			t.Fatalf("sample %d is of step %d, want %d", i, d.Steps[i], step)
+		}
+		if v := d.Row(i)[0]; v != -70 {
+			t.Errorf("spike at step %d: its sample is %g mV, want the reset -70", step, v)
+		}
+		if v := d.Row(i - 1)[0]; !(v < -55 && v > -70) {
+			t.Errorf("spike at step %d: the sample before is %g mV, want between reset and threshold", step, v)
+		}
+	}
+}
