@@ -18,6 +18,17 @@ class Assembly(common.Assembly):
     __doc__ = common.Assembly.__doc__
     _simulator = simulator
 
+    @property
+    def receptor_types(self):
+        """The receptor types common to all populations of the assembly, in
+        the order of the first population's cell type. (PyNN's own returns
+        a set, whose order changes with the process's string hashing, so a
+        Projection onto an assembly without a receptor_type would sometimes
+        be inhibitory and refuse a positive weight.)"""
+        first = list(self.populations[0].celltype.receptor_types)
+        shared = set(first).intersection(*(set(p.celltype.receptor_types) for p in self.populations[1:]))
+        return [r for r in first if r in shared]
+
 
 class PopulationView(common.PopulationView):
     __doc__ = common.PopulationView.__doc__

@@ -953,3 +953,35 @@ def test_client_command_too_large(monkeypatch):
             c.read()
     finally:
         c.close()
+
+
+def test_assembly_receptor_types_in_order(fresh):
+    # PyNN's Assembly.receptor_types is a set, so a projection onto an
+    # assembly without a receptor_type was inhibitory under some string
+    # hashes and refused a positive weight. Ours keeps the cell type's order.
+    exc = sim.Population(4, sim.IF_curr_exp())
+    inh = sim.Population(2, sim.IF_curr_exp())
+    asm = sim.Assembly(exc, inh)
+    assert asm.receptor_types == list(exc.celltype.receptor_types)
+    assert asm.receptor_types[:2] == ["excitatory", "inhibitory"]
+    src = sim.Population(3, sim.SpikeSourcePoisson(rate=10.0))
+    prj = sim.Projection(src, asm, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.5, delay=1.0))
+    assert prj.receptor_type == "excitatory"
+
+
+@pytest.mark.parametrize("seed", ["0", "1", "2", "3", "4", "5"])
+def test_assembly_projection_under_any_hash_seed(seed):
+    # The same in fresh interpreters with other string hashes.
+    code = (
+        "import sys; sys.path.insert(0, %r)\n"
+        "import pynn_myelin as sim\n"
+        "sim.setup(timestep=0.1)\n"
+        "a, b = sim.Population(2, sim.IF_curr_exp()), sim.Population(2, sim.IF_curr_exp())\n"
+        "s = sim.Population(2, sim.SpikeSourcePoisson(rate=5.0))\n"
+        "p = sim.Projection(s, sim.Assembly(a, b), sim.OneToOneConnector(), sim.StaticSynapse(weight=0.5))\n"
+        "print(p.receptor_type)\n" % os.path.dirname(HERE))
+    import subprocess
+    out = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONHASHSEED=seed),
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().endswith("excitatory")
