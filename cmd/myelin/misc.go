@@ -133,7 +133,7 @@ func cmdSpec(_ context.Context, e *env, args []string) error {
 	}
 	// Formatted once into a buffer of the estimated size (no regrowth),
 	// and written after the header as it is.
-	buf := make([]byte, 0, est+est/16+4096)
+	buf := make([]byte, 0, est+est/8+4096) // before UnifySpacing, up to a byte a line more
 	if *asJSON {
 		buf, err = protojson.MarshalOptions{Multiline: true, Indent: "  "}.MarshalAppend(buf, n)
 	} else {
@@ -259,17 +259,18 @@ func (s *setFlag) String() string {
 // text (hopfield's index-only list: 44 bytes a synapse, so 1 GiB holds
 // 24 million), 16 and 30 as JSON.
 func specSize(n proto.Message, asJSON bool) uint64 {
-	// The separator after a field name: the encoders add a second space
-	// in some builds (deliberately unstable output); measure it.
+	// The separator after a field name, as the output has it once
+	// spec.UnifySpacing has taken out the second space that some builds of
+	// the encoders add.
 	tiny := &myelinpb.Network{Name: "x"}
 	z := &sizer{json: asJSON}
 	if asJSON {
 		b, _ := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(tiny)
-		z.sep = uint64(len(b) - len("{\n  \"name\"\"x\"\n}"))
+		z.sep = uint64(len(spec.UnifySpacing(b)) - len("{\n  \"name\"\"x\"\n}"))
 		return 4 + z.message(n.ProtoReflect(), 0)
 	}
 	b, _ := prototext.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(tiny)
-	z.sep = uint64(len(b) - len("name\"x\"\n"))
+	z.sep = uint64(len(spec.UnifySpacing(b)) - len("name\"x\"\n"))
 	return z.message(n.ProtoReflect(), 0)
 }
 
