@@ -28,15 +28,16 @@ func TestAnalyzePingRhythm(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	row := regexp.MustCompile(`(?m)^E +(\S+) +(\S+) +(\S+) +(\S+) +yes, at -?\d+°$`).FindStringSubmatch(out)
+	row := regexp.MustCompile(`(?m)^E +(\S+) +(\S+) +(\S+) +(\S+) +(\S+) +yes, at -?\d+°$`).FindStringSubmatch(out)
 	if row == nil {
 		t.Fatalf("no coupled E row:\n%s", out)
 	}
-	mi, _ := strconv.ParseFloat(row[3], 64)
-	p99, _ := strconv.ParseFloat(row[4], 64)
+	mi, _ := strconv.ParseFloat(row[4], 64)
+	p99, _ := strconv.ParseFloat(row[5], 64)
 	ratio, _ := strconv.ParseFloat(row[2], 64)
-	if !(mi > p99) || !(ratio >= 5) {
-		t.Errorf("E: MI %s, p99 %s, peak/median %s: want MI above p99 and a peak >= 5× the median:\n%s", row[3], row[4], row[2], out)
+	noise, _ := strconv.ParseFloat(row[3], 64)
+	if !(mi > p99) || !(ratio >= 5) || !(ratio > noise) {
+		t.Errorf("E: MI %s, p99 %s, peak/median %s, noise p99 %s: want MI above p99 and a peak >= 5× the median, above noise:\n%s", row[4], row[5], row[2], row[3], out)
 	}
 
 	short := filepath.Join(dir, "short.myelin")
@@ -47,7 +48,7 @@ func TestAnalyzePingRhythm(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "no modulation index for E, I: the run is 500 ms, shorter than the 2500 ms (10 cycles of 4 Hz) the modulation index needs") {
 		t.Errorf("short run: exit %d, %s\n%s", code, errOut, out)
 	}
-	if !regexp.MustCompile(`(?m)^E +\d+\.\d +\d+\.\d +- +- +-$`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^E +\d+\.\d +\d+\.\d +\d+\.\d +- +- +-$`).MatchString(out) {
 		t.Errorf("short run: want peak and ratio but no MI in the E row:\n%s", out)
 	}
 

@@ -441,8 +441,6 @@ func rateLine(pop Population, binMs float64, nb, group int) plotter.XYs {
 	return xy
 }
 
-// render draws the plot with its legend in a column at the right and writes
-// the figure to path in the format of its extension.
 // plainTicks are plot.DefaultTicks labelled with as few digits as their
 // values need (250 and 7.5, not 250.00 and 7.50).
 type plainTicks struct{}
@@ -458,6 +456,9 @@ func (plainTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ts
 }
 
+// render draws the plot with its legend in a column at the right and writes
+// the figure to path in the format of its extension; linear axes get
+// plainTicks.
 func render(p *plot.Plot, leg *plot.Legend, path string, o PlotOptions) error {
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
 		if _, ok := a.Tick.Marker.(plot.DefaultTicks); ok {

@@ -15,6 +15,9 @@ type Rhythm struct {
 	// PeakToMedian is the peak power over the median power (see
 	// [PeakToMedian]); NaN if undefined.
 	PeakToMedian float64
+	// NoiseP99 is the peak/median ratio that a flat spectrum's largest bin
+	// exceeds with probability NoiseP ([NoisePeakRatio]); NaN if undefined.
+	NoiseP99 float64
 	// PAC is the phase–amplitude coupling of the population rate, valid
 	// when PACErr is nil.
 	PAC PAC
@@ -31,7 +34,8 @@ func Rhythms(run Run, stats []PopStats, opts PACOptions) []Rhythm {
 	need := MinPACDurationMs(o.PhaseLoHz)
 	out := make([]Rhythm, 0, len(stats))
 	for i, s := range stats {
-		r := Rhythm{Name: s.Name, PeakHz: s.Spectrum.PeakHz, PeakToMedian: PeakToMedian(s.Spectrum, DefaultMinPeakHz)}
+		r := Rhythm{Name: s.Name, PeakHz: s.Spectrum.PeakHz, PeakToMedian: PeakToMedian(s.Spectrum, DefaultMinPeakHz),
+			NoiseP99: NoisePeakRatio(s.Spectrum, DefaultMinPeakHz, NoiseP)}
 		switch {
 		case o.PhaseLoHz > 0 && run.DurationMs < need:
 			r.PACErr = fmt.Errorf("the run is %g ms, shorter than the %g ms (%d cycles of %g Hz) the modulation index needs", run.DurationMs, need, MinPACCycles, o.PhaseLoHz)
@@ -57,7 +61,8 @@ func MinPACDurationMs(phaseLoHz float64) float64 {
 }
 
 // RhythmSummary formats rhythms as a table with the columns population,
-// peak Hz, peak/median, MI, surrogate p99 and coupled (whether the MI is
+// peak Hz, peak/median, noise p99 (the ratio a flat spectrum passes with
+// probability NoiseP), MI, surrogate p99 and coupled (whether the MI is
 // above the surrogates' 99th percentile), headed by a line that says how the
 // coupling was measured (opts as given to Rhythms). Undefined values print
 // as "-", and every population without a modulation index gets a line
@@ -65,9 +70,9 @@ func MinPACDurationMs(phaseLoHz float64) float64 {
 func RhythmSummary(rhythms []Rhythm, opts PACOptions) string {
 	o := opts.withDefaults()
 	var b strings.Builder
-	fmt.Fprintf(&b, "rhythm: spectral peak over median power; theta–gamma modulation index (Tort et al. 2010: %g–%g Hz phase, %g–%g Hz amplitude) against %d shuffled surrogates\n",
+	fmt.Fprintf(&b, "rhythm: spectral peak over median power, against what a flat spectrum passes 1 %% of the time; theta–gamma modulation index (Tort et al. 2010: %g–%g Hz phase, %g–%g Hz amplitude) against %d shuffled surrogates\n",
 		o.PhaseLoHz, o.PhaseHiHz, o.AmpLoHz, o.AmpHiHz, max(o.Surrogates, 0))
-	rows := [][]string{{"population", "peak Hz", "peak/median", "MI", "surrogate p99", "coupled"}}
+	rows := [][]string{{"population", "peak Hz", "peak/median", "noise p99", "MI", "surrogate p99", "coupled"}}
 	var notes []string // distinct reasons, each with the populations it applies to
 	who := map[string][]string{}
 	for _, r := range rhythms {
@@ -87,7 +92,7 @@ func RhythmSummary(rhythms []Rhythm, opts PACOptions) string {
 			}
 			who[why] = append(who[why], r.Name)
 		}
-		rows = append(rows, []string{r.Name, num(r.PeakHz, "%.1f"), num(r.PeakToMedian, "%.1f"), mi, p99, coupled})
+		rows = append(rows, []string{r.Name, num(r.PeakHz, "%.1f"), num(r.PeakToMedian, "%.1f"), num(r.NoiseP99, "%.1f"), mi, p99, coupled})
 	}
 	writeTable(&b, rows)
 	for _, why := range notes {

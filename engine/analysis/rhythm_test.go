@@ -53,9 +53,9 @@ func TestRhythmSummary(t *testing.T) {
 		t.Errorf("A: peak %g Hz (stats %g), ratio %g: want the statistics' peak, > 5× the median", rh[0].PeakHz, stats[0].Spectrum.PeakHz, rh[0].PeakToMedian)
 	}
 	for _, re := range []string{
-		`(?m)^A +\d+\.\d +\d+\.\d +0\.\d{5} +0\.\d{5} +yes, at -?\d+°$`,
-		`(?m)^B +\d+\.\d +\d+\.\d +0\.\d{5} +0\.\d{5} +no$`,
-		`(?m)^S +- +- +- +- +-$`,
+		`(?m)^A +\d+\.\d +\d+\.\d +\d+\.\d +0\.\d{5} +0\.\d{5} +yes, at -?\d+°$`,
+		`(?m)^B +\d+\.\d +\d+\.\d +\d+\.\d +0\.\d{5} +0\.\d{5} +no$`,
+		`(?m)^S +- +- +- +- +- +-$`,
 		`(?m)^no modulation index for S: population "S": modulation index: the signal is constant \(0\)$`,
 	} {
 		if !regexp.MustCompile(re).MatchString(out) {
@@ -83,5 +83,51 @@ func TestRhythmSummary(t *testing.T) {
 	rh = Rhythms(run, []PopStats{{Name: "A", Spectrum: Spectrum{BinMs: 10, PeakHz: math.NaN()}}}, PACOptions{})
 	if rh[0].PACErr == nil || !strings.Contains(rh[0].PACErr.Error(), "bins of 10 ms: amplitude band 30–80 Hz") {
 		t.Errorf("10 ms bins: %v, want an error naming the bins and the band", rh[0].PACErr)
+	}
+}
+
+// TestPeakAboveNoise: populations of independent Poisson neurons (a flat
+// spectrum) rarely have a peak above noise, at the nominal 1 % level
+// (allowing for the approximation: at most 4 % of 200 runs, for runs of
+// one Welch segment and of nine); a population whose rate is modulated at
+// 40 Hz always has, at 40 Hz; and the summary table shows a peak only
+// where it stands out.
+func TestPeakAboveNoise(t *testing.T) {
+	for _, dur := range []float64{1000, 5000} {
+		hits := 0
+		for seed := range uint64(200) {
+			rng := rand.New(rand.NewPCG(seed, 77))
+			stats, err := Analyze(Run{DtMs: 0.1, DurationMs: dur, Pops: []Population{poissonPop(rng, "P", 200, 5, dur)}}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if PeakAboveNoise(stats[0].Spectrum, DefaultMinPeakHz) {
+				hits++
+			}
+		}
+		if hits > 8 {
+			t.Errorf("%g ms of Poisson neurons: a peak above noise in %d of 200 runs, want about 2 (at most 8)", dur, hits)
+		}
+		t.Logf("%g ms: %d of 200 Poisson runs above noise", dur, hits)
+	}
+	for seed := range uint64(20) {
+		rng := rand.New(rand.NewPCG(seed, 78))
+		run := Run{DtMs: 0.1, DurationMs: 1000, Pops: []Population{modulatedPop(rng, 200, 5, 0.5, 40, 1000), poissonPop(rng, "flat", 200, 5, 1000)}}
+		stats, err := Analyze(run, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := stats[0].Spectrum; !PeakAboveNoise(s, DefaultMinPeakHz) || math.Abs(s.PeakHz-40) > 1.5 {
+			t.Errorf("seed %d: 40 Hz modulation: peak %g Hz, above noise %v", seed, s.PeakHz, PeakAboveNoise(s, DefaultMinPeakHz))
+		}
+		if seed == 0 {
+			tab := Summary(stats)
+			if !regexp.MustCompile(`(?m)^modulated .* (39|40|41)\.\d$`).MatchString(tab) {
+				t.Errorf("summary does not show the 40 Hz peak:\n%s", tab)
+			}
+			if above := PeakAboveNoise(stats[1].Spectrum, DefaultMinPeakHz); !above && !regexp.MustCompile(`(?m)^flat .* -$`).MatchString(tab) {
+				t.Errorf("summary shows a peak for the flat population:\n%s", tab)
+			}
+		}
 	}
 }

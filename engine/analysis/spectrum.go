@@ -6,6 +6,7 @@ import (
 	"math/cmplx"
 
 	"gonum.org/v1/gonum/dsp/fourier"
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // Spectrum is the power spectral density of a population rate.
@@ -25,6 +26,48 @@ type Spectrum struct {
 	BinMs float64
 	// Segments is the number of averaged Welch segments.
 	Segments int
+}
+
+// NoiseP is the chance level of [PeakAboveNoise]: the largest searched bin
+// of a flat (white) spectrum's Welch estimate passes it with this
+// probability.
+const NoiseP = 0.01
+
+// hannOverlapCorr is the correlation between the periodograms of two
+// Hann-windowed segments that overlap by half (Harris 1978, table 1:
+// 0.167), which lowers the degrees of freedom of Welch's average.
+const hannOverlapCorr = 0.167
+
+// NoisePeakRatio returns the ratio of the largest to the median of the bins
+// at or above minHz (DC excluded; [PeakToMedian]) that a flat spectrum's
+// Welch estimate s exceeds with probability p: as if the population rate
+// were white noise, each bin its power times a χ² variable of ν degrees of
+// freedom over ν, independently, with ν = 2K / (1 + 2ρ²(K-1)/K) for K
+// segments overlapping by half (ρ = hannOverlapCorr). NaN when s has no
+// segment or no such bin.
+func NoisePeakRatio(s Spectrum, minHz, p float64) float64 {
+	n := 0
+	for k, f := range s.FreqHz {
+		if k > 0 && f >= minHz && k < len(s.Power) {
+			n++
+		}
+	}
+	k := float64(s.Segments)
+	if n == 0 || k < 1 || !(p > 0 && p < 1) {
+		return math.NaN()
+	}
+	nu := 2 * k / (1 + 2*hannOverlapCorr*hannOverlapCorr*(k-1)/k)
+	g := distuv.Gamma{Alpha: nu / 2, Beta: nu / 2}
+	return g.Quantile(math.Pow(1-p, 1/float64(n))) / g.Quantile(0.5)
+}
+
+// PeakAboveNoise reports whether the spectral peak of s (at or above minHz)
+// stands out of a flat spectrum: its peak/median ratio is above
+// NoisePeakRatio at NoiseP. A population firing irregularly and
+// independently has a flat spectrum, and the largest of its bins, at
+// whatever frequency it falls, is not a rhythm.
+func PeakAboveNoise(s Spectrum, minHz float64) bool {
+	return PeakToMedian(s, minHz) > NoisePeakRatio(s, minHz, NoiseP)
 }
 
 // PowerSpectrum returns the power spectrum of the population rate.

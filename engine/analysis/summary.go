@@ -9,7 +9,8 @@ import (
 
 // Summary formats the statistics as an aligned text table with the columns
 // population, neurons, spikes, rate Hz, CV ISI, Fano, corr and peak Hz, one
-// row per population; undefined values print as "-".
+// row per population; undefined values print as "-", and so does a
+// spectral peak that does not stand out of noise ([PeakAboveNoise]).
 func Summary(stats []PopStats) string {
 	header := []string{"population", "neurons", "spikes", "rate Hz", "CV ISI", "Fano", "corr", "peak Hz"}
 	rows := [][]string{header}
@@ -18,10 +19,14 @@ func Summary(stats []PopStats) string {
 		if name == "" {
 			name = fmt.Sprintf("pop %d", i)
 		}
+		peak := s.Spectrum.PeakHz
+		if !PeakAboveNoise(s.Spectrum, DefaultMinPeakHz) {
+			peak = math.NaN()
+		}
 		rows = append(rows, []string{
 			name, fmt.Sprint(s.Size), fmt.Sprint(s.Spikes),
 			num(s.RateHz, "%.2f"), num(s.CV, "%.3f"), num(s.Fano, "%.3f"),
-			num(s.Corr, "%.4f"), num(s.Spectrum.PeakHz, "%.1f"),
+			num(s.Corr, "%.4f"), num(peak, "%.1f"),
 		})
 	}
 	width := make([]int, len(header))
