@@ -150,14 +150,17 @@ func figureBin(run analysis.Run, binMs float64, set bool) float64 {
 // checks the figures' bins against the stream's dt as soon as the header
 // is read, before the rest of the stream.
 func analyzeStream(w io.Writer, name string, src io.Reader, afterMs, binMs, bumpEvery float64, maxNeurons, pairs int, fig figurePaths, hop hopfieldOpts) error {
-	h, src := peekHeader(src)
-	if h != nil {
+	// Only a bin given by flag needs checking (a default widens to dt),
+	// and only then is the header read twice.
+	if fig.rates != "" && fig.binSet || fig.bump != "" && fig.bumpBinSet {
+		var h *myelinpb.Header
+		h, src = peekHeader(src)
 		for _, b := range []struct {
 			flag, fig string
 			bin       float64
 			set       bool
 		}{{"--bin", fig.rates, binMs, fig.binSet}, {"--bump-bin", fig.bump, fig.bumpBinMs, fig.bumpBinSet}} {
-			if b.fig != "" && b.set {
+			if h != nil && b.fig != "" && b.set {
 				if err := checkBin(b.flag, b.bin, h.GetDtMs()); err != nil {
 					return &exitError{2, fmt.Errorf("%s: %w", name, err)}
 				}

@@ -588,7 +588,13 @@ func (c *comparison) report() (diffs, notes []string) {
 	// Where other parts differ, say that the spikes do not, if there are
 	// any (the partial note above says it over the common steps).
 	if sp := &c.spikes; len(diffs) > 0 && !partial && sp.diff == "" && !sp.hasExtra && sp.n[0] > 0 {
-		notes = append(notes, fmt.Sprintf("note: the spikes are the same (%d)", sp.n[0]))
+		ha, hb := a.header, b.header
+		what := "the spikes are the same"
+		if ha.GetDtMs() != hb.GetDtMs() || popDiff(ha.GetPopulations(), hb.GetPopulations(), a.name, b.name) != "" {
+			// Steps and ids match, but not what they mean.
+			what = "the spikes are the same steps and neuron ids, though dt or the populations differ"
+		}
+		notes = append(notes, fmt.Sprintf("note: %s (%d)", what, sp.n[0]))
 	}
 	return diffs, notes
 }

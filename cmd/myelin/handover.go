@@ -92,15 +92,19 @@ func cmdProbe(_ context.Context, e *env, _ []string) error {
 	return be.Close()
 }
 
-// otherBuild returns the build that a probe's answer out names, and
-// whether it names one that differs from this binary's.
-func otherBuild(out string) (string, bool) {
+// buildWarning returns the warning for a myelin-cuda at path whose probe
+// answered out, "" when it names this binary's build. One that names no
+// build predates the build line, so it is older than this binary.
+func buildWarning(path, out string) string {
 	for _, l := range strings.Split(out, "\n") {
 		if b, ok := strings.CutPrefix(strings.TrimSpace(l), buildPrefix); ok {
-			return b, b != buildID()
+			if b == buildID() {
+				return ""
+			}
+			return fmt.Sprintf("warning: %s is build %s, but this myelin is build %s: rebuild both (make build cuda), or a GPU run may lack what this one has", path, b, buildID())
 		}
 	}
-	return "", false
+	return fmt.Sprintf("warning: %s does not name its build, so it is older than this myelin (build %s): rebuild both (make build cuda), or a GPU run may lack what this one has", path, buildID())
 }
 
 // probe runs "path gpu-probe" and returns what it printed and nil if
@@ -129,12 +133,17 @@ func probe(ctx context.Context, path string, timeout time.Duration) (string, err
 	return "", fmt.Errorf("%s cannot use the GPU: %s", path, msg)
 }
 
-// lastLine returns the last non-empty line of s, without a "myelin
-// gpu-probe: " prefix.
+// lastLine returns the last non-empty line of s that is not the probe's
+// build line, without a "myelin gpu-probe: " prefix; "" if there is none.
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
-	l := strings.TrimSpace(lines[len(lines)-1])
-	return strings.TrimPrefix(l, "myelin "+probeCommand+": ")
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := strings.TrimSpace(lines[i])
+		if l != "" && !strings.HasPrefix(l, buildPrefix) {
+			return strings.TrimPrefix(l, "myelin "+probeCommand+": ")
+		}
+	}
+	return ""
 }
 
 // handOver runs the same command with myelin-cuda, passing the terminal

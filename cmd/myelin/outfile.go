@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/myelin-sim/myelin/internal/fifo"
 )
@@ -55,6 +56,8 @@ func checkOut(path string) error {
 		return fmt.Errorf("--out %s: folder %s does not exist; create it first (mkdir -p %s)", path, dir, dir)
 	case err == nil && !dst.IsDir():
 		return fmt.Errorf("--out %s: %s is not a folder", path, dir)
+	case errors.Is(err, syscall.ENOTDIR):
+		return fmt.Errorf("--out %s: %s is not a folder (a part of it is a file)", path, dir)
 	}
 	return nil
 }
@@ -214,7 +217,7 @@ func (o *outFile) noteStale(w io.Writer) {
 	if n := len(stale) - len(named); n > 0 {
 		more = fmt.Sprintf(" and %d more", n)
 	}
-	fmt.Fprintf(w, "note: %s%s: left by an earlier command on %s that was killed before it ended; each holds the stream up to where it stopped (myelin analyze reads it); remove them when done\n",
+	fmt.Fprintf(w, "note: %s%s: left by an earlier command on %s that did not finish (it was killed, or it failed and said so); each holds the stream up to where it stopped (myelin analyze reads it); remove them when done\n",
 		strings.Join(named, ", "), more, o.path)
 }
 

@@ -75,7 +75,7 @@ func TestRunNotesStalePartials(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("run: exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(errOut, "note: "+stale+": left by an earlier command on "+out+" that was killed") {
+	if !strings.Contains(errOut, "note: "+stale+": left by an earlier command on "+out+" that did not finish") {
 		t.Errorf("stderr does not name the stale file:\n%s", errOut)
 	}
 	if b, err := os.ReadFile(stale); err != nil || string(b) != "what a killed run wrote" {

@@ -249,8 +249,8 @@ func (e *env) resolveBackend(ctx context.Context, cmdName, name string, threads 
 			} else if said, perr := probe(ctx, path, probeTimeout); perr != nil {
 				reason = perr.Error()
 			} else {
-				if other, differs := otherBuild(said); differs {
-					fmt.Fprintf(e.stderr, "warning: %s is build %s, but this myelin is build %s: rebuild both (make build cuda), or a GPU run may lack what this one has\n", path, other, buildID())
+				if w := buildWarning(path, said); w != "" {
+					fmt.Fprintln(e.stderr, w)
 				}
 				if err := e.handOver(cmdName, path, args); err != nil {
 					return nil, "", err

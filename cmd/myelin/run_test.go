@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -136,27 +137,33 @@ func TestAutoBackendWhenTheGPUCannotBeUsed(t *testing.T) {
 }
 
 // A myelin-cuda of another build is still handed the command, with a
-// warning naming both builds; one of the same build (or one that does not
-// say) gets no warning.
+// warning naming both builds, and so is one that names no build (it is
+// older than the build line); one of the same build gets no warning. A
+// probe that dies after its build line is reported by its failure, not by
+// that line.
 func TestHandOverWarnsOfAnotherBuild(t *testing.T) {
 	args := []string{"run", "brunel", "--duration", "1s"}
 	for _, tc := range []struct {
-		name, build string
-		warn        bool
+		name, build, want string
 	}{
-		{"another build", "echo 'build 0.0.9 0123abcd'", true},
-		{"this build", "echo 'build " + buildID() + "'", false},
-		{"no build line", "true", false},
+		{"another build", "echo 'build 0.0.9 0123abcd'", "warning: %s is build 0.0.9 0123abcd, but this myelin is build " + buildID()},
+		{"this build", "echo 'build " + buildID() + "'", ""},
+		{"no build line", "true", "warning: %s does not name its build, so it is older than this myelin (build " + buildID() + ")"},
 	} {
 		sib, _ := fakeCUDA(t, tc.build+"; echo 'cuda: Fake GPU'; exit 0")
 		code, _, errOut := myelinEnv(context.Background(), &env{sibling: sib}, args...)
 		if code != 7 {
 			t.Errorf("%s: exit %d, want myelin-cuda's 7: %s", tc.name, code, errOut)
 		}
-		want := "warning: " + sib + " is build 0.0.9 0123abcd, but this myelin is build " + buildID()
-		if got := strings.Contains(errOut, "warning: "+sib+" is build"); got != tc.warn || tc.warn && !strings.Contains(errOut, want) {
-			t.Errorf("%s: stderr %q; want a warning: %v (%q)", tc.name, errOut, tc.warn, want)
+		warned := strings.Contains(errOut, "warning: "+sib)
+		if tc.want == "" && warned || tc.want != "" && !strings.Contains(errOut, fmt.Sprintf(tc.want, sib)) {
+			t.Errorf("%s: stderr %q; want %q", tc.name, errOut, tc.want)
 		}
+	}
+	dies, _ := fakeCUDA(t, "echo 'build "+buildID()+"'; kill -SEGV $$")
+	_, err := probe(context.Background(), dies, 10*time.Second)
+	if err == nil || strings.Contains(err.Error(), "build ") || !strings.Contains(err.Error(), "signal") {
+		t.Errorf("a probe that dies after its build line: %v, want its signal", err)
 	}
 }
 
@@ -199,6 +206,7 @@ func TestRunNeverDestroysOutput(t *testing.T) {
 		{"--out is a folder", context.Background(), []string{"-o", dir}, "is a folder"},
 		{"--out in no folder", context.Background(), []string{"-o", filepath.Join(dir, "no", "x.myelin")}, "folder " + filepath.Join(dir, "no") + " does not exist"},
 		{"--out under a file", context.Background(), []string{"-o", filepath.Join(file, "x.myelin")}, file + " is not a folder"},
+		{"--out deeper under a file", context.Background(), []string{"-o", filepath.Join(file, "sub", "x.myelin")}, filepath.Join(file, "sub") + " is not a folder (a part of it is a file)"},
 		{"--device-build on the cpu", context.Background(), []string{"--device-build"}, "--device-build: needs the cuda backend"},
 		{"--delivery tiled on the cpu", context.Background(), []string{"--delivery", "tiled"}, "--delivery tiled: needs the cuda backend"},
 		{"unknown --delivery", context.Background(), []string{"--delivery", "sorted"}, `--delivery "sorted": want auto, global, per-spike or tiled`},

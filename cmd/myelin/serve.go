@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -108,9 +109,15 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 // them into a queue of at most maxWaiting; the ones waiting when serve
 // stops get a reply saying so, and are closed.
 func serveClients(ctx context.Context, e *env, ln net.Listener, socket string, opts serve.Options) error {
+	// stderr is written from the accepting goroutine and its timers too.
+	locked := *e
+	locked.stderr = &lockedWriter{w: e.stderr}
+	e = &locked
 	q := &waitQueue{more: make(chan struct{}, 1)}
 	defer q.closeAll()
-	go acceptClients(e, ln, q)
+	refusals := &refusalLog{w: e.stderr}
+	defer refusals.stop()
+	go acceptClients(ln, q, refusals)
 	opts.Contended = q.waiting
 	for {
 		conn, err := q.next(ctx)
@@ -139,11 +146,8 @@ func serveClients(ctx context.Context, e *env, ln net.Listener, socket string, o
 // acceptClients accepts the clients of ln into q until ln fails (it is
 // closed when serve stops), which it tells q. A client beyond the
 // maxWaiting that wait is refused: it gets an error reply, its connection
-// is closed, and a line on stderr counts the refused (at most one line
-// every refusedLogEvery).
-func acceptClients(e *env, ln net.Listener, q *waitQueue) {
-	refused := 0
-	var logged time.Time
+// is closed, and refusals counts it.
+func acceptClients(ln net.Listener, q *waitQueue, refusals *refusalLog) {
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -154,12 +158,81 @@ func acceptClients(e *env, ln net.Listener, q *waitQueue) {
 			continue
 		}
 		notify(conn, fmt.Sprintf("myelin serve: %d clients already wait for the engine; connection refused, try again later", maxWaiting))
-		refused++
-		if now := time.Now(); now.Sub(logged) >= refusedLogEvery {
-			fmt.Fprintf(e.stderr, "myelin serve: %d client(s) refused since the last such line: %d already wait for their turn\n", refused, maxWaiting)
-			refused, logged = 0, now
-		}
+		refusals.add()
 	}
+}
+
+// refusalLog says on w how many clients were refused, in at most one line
+// every refusedLogEvery (every, where set): the first refusal at once, the ones after it
+// within the interval in one line at its end, so that none goes unsaid.
+type refusalLog struct {
+	mu      sync.Mutex
+	w       io.Writer
+	every   time.Duration // 0: refusedLogEvery
+	n       int           // refused since the last line
+	last    time.Time     // when the last line was written
+	pending *time.Timer   // the line due at last + refusedLogEvery; nil: none
+}
+
+// add counts one refused client.
+func (l *refusalLog) add() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.n++
+	if l.pending != nil {
+		return
+	}
+	every := l.every
+	if every == 0 {
+		every = refusedLogEvery
+	}
+	if wait := every - time.Since(l.last); wait > 0 {
+		l.pending = time.AfterFunc(wait, l.flush)
+		return
+	}
+	l.write()
+}
+
+// flush writes the line that was due.
+func (l *refusalLog) flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pending = nil
+	if l.n > 0 {
+		l.write()
+	}
+}
+
+// stop writes what is left to say at once.
+func (l *refusalLog) stop() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pending != nil {
+		l.pending.Stop()
+		l.pending = nil
+	}
+	if l.n > 0 {
+		l.write()
+	}
+}
+
+// write writes the line for the refusals counted; l.mu is held.
+func (l *refusalLog) write() {
+	fmt.Fprintf(l.w, "myelin serve: %d client(s) refused since the last such line: %d already wait for their turn\n", l.n, maxWaiting)
+	l.n, l.last = 0, time.Now()
+}
+
+// lockedWriter serialises the writes of several goroutines to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// Write writes p to w.
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // notify writes conn one Reply (id 0) with error msg, giving it at most
@@ -191,7 +264,11 @@ func (q *waitQueue) add(conn net.Conn) bool {
 		return true
 	}
 	if len(q.conns) >= maxWaiting {
-		return false
+		// Clients that hung up while waiting give their places first.
+		q.prune()
+		if len(q.conns) >= maxWaiting {
+			return false
+		}
 	}
 	q.conns = append(q.conns, conn)
 	q.wake()
@@ -249,6 +326,12 @@ func (q *waitQueue) next(ctx context.Context) (net.Conn, error) {
 func (q *waitQueue) waiting() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.prune()
+	return len(q.conns) > 0
+}
+
+// prune closes and drops the waiting clients that hung up; q.mu is held.
+func (q *waitQueue) prune() {
 	kept := q.conns[:0]
 	for _, conn := range q.conns {
 		if live.PeerClosed(conn) {
@@ -259,7 +342,6 @@ func (q *waitQueue) waiting() bool {
 	}
 	clear(q.conns[len(kept):])
 	q.conns = kept
-	return len(kept) > 0
 }
 
 // closeAll tells the clients still waiting that serve stopped, closes

@@ -168,3 +168,52 @@ func TestServeSocketWaitQueue(t *testing.T) {
 	}
 	awaitServeExit(t, done, stderr)
 }
+
+// Clients that connected and hung up while waiting give their places to a
+// newcomer: 64 of them fill the queue behind A, yet the next client is
+// queued, not refused, and served once A leaves.
+func TestServeSocketDeadWaitersMakeRoom(t *testing.T) {
+	sock, stderr, stop, done := startServeSocket(t, "--client-idle", "1h")
+	a := dialServe(t, sock)
+	a.read(1)
+	a.answered("A", 1)
+	for range maxWaiting {
+		dialServe(t, sock).conn.Close()
+	}
+	c := dialServe(t, sock)
+	c.read(7)
+	a.conn.Close()
+	c.answered("the client after 64 that hung up", 7)
+	if log := stderr.String(); strings.Contains(log, "refused") {
+		t.Errorf("a client was refused:\n%s", log)
+	}
+	stop()
+	awaitServeExit(t, done, stderr)
+}
+
+// refusalLog says the first refusal at once and the ones after it within
+// the interval in one line at its end: none goes unsaid.
+func TestRefusalLog(t *testing.T) {
+	var out syncBuffer
+	l := &refusalLog{w: &out, every: 100 * time.Millisecond}
+	l.add()
+	if got := out.String(); got != "myelin serve: 1 client(s) refused since the last such line: 64 already wait for their turn\n" {
+		t.Errorf("after the first refusal: %q", got)
+	}
+	l.add()
+	l.add()
+	if strings.Count(out.String(), "\n") != 1 {
+		t.Errorf("a second line within the interval: %q", out.String())
+	}
+	for try := 0; try < 300 && strings.Count(out.String(), "\n") < 2; try++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.HasSuffix(out.String(), "myelin serve: 2 client(s) refused since the last such line: 64 already wait for their turn\n") {
+		t.Errorf("the refusals within the interval: %q", out.String())
+	}
+	l.add()
+	l.stop()
+	if !strings.HasSuffix(out.String(), ": 1 client(s) refused since the last such line: 64 already wait for their turn\n") || strings.Count(out.String(), "\n") != 3 {
+		t.Errorf("stop does not say what is left: %q", out.String())
+	}
+}

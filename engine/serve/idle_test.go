@@ -152,34 +152,78 @@ func TestClientIdleBusyClient(t *testing.T) {
 	}
 }
 
-// A command that arrives a byte at a time, over four times ClientIdle, is
-// not idling: each byte counts. The client is answered, not dropped,
-// though another client waits all along.
-func TestClientIdleSlowCommand(t *testing.T) {
-	const idle = 500 * time.Millisecond
+// A command trickled a byte at a time is idling, beyond the time its bytes
+// would take at 1 MiB/s: with another client waiting, the client is
+// dropped with the reply that says why, well before its command is whole
+// (before, each byte reset the clock, so such a client held the engine for
+// ever).
+func TestClientIdleTrickledCommand(t *testing.T) {
+	const idle = 300 * time.Millisecond
 	c := newContention(true)
 	conn, done := serveSocket(t, serve.Options{ClientIdle: idle, Contended: c.contended})
 	// A hang fails the test instead of stopping it.
-	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(conn)
+	// A length prefix of 1,000 bytes, then a byte every 50 ms: whole after
+	// 50 s.
+	t0 := time.Now()
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		if _, err := conn.Write([]byte{0xe8, 0x07}); err != nil {
+			return
+		}
+		for range 1000 {
+			time.Sleep(idle / 6)
+			if _, err := conn.Write([]byte{'x'}); err != nil {
+				return
+			}
+		}
+	}()
+	rep := readReply(t, br)
+	if !strings.Contains(rep.GetError(), "no command for 300ms while another client waited") {
+		t.Errorf("reply %v, want the drop", rep)
+	}
+	if err := <-done; !errors.Is(err, serve.ErrClientIdle) {
+		t.Errorf("serve: %v, want ErrClientIdle", err)
+	}
+	if d := time.Since(t0); d > 10*idle {
+		t.Errorf("dropped after %v, want about %v", d, idle)
+	}
+	conn.Close()
+	<-stopped
+}
+
+// A large command whose bytes arrive at a few MB/s, over longer than
+// ClientIdle, is not cut off though another client waits: it earns its
+// time.
+func TestClientIdleLargeCommand(t *testing.T) {
+	const idle = 200 * time.Millisecond
+	c := newContention(true)
+	conn, done := serveSocket(t, serve.Options{ClientIdle: idle, Contended: c.contended})
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
 	br := bufio.NewReader(conn)
 	var frame bytes.Buffer
-	load := &myelinpb.Command{Id: 1, Kind: &myelinpb.Command_Load{Load: &myelinpb.LoadCommand{SpecText: "not a spec " + strings.Repeat("x", 29)}}}
+	load := &myelinpb.Command{Id: 1, Kind: &myelinpb.Command_Load{Load: &myelinpb.LoadCommand{SpecText: "not a spec " + strings.Repeat("x", 3<<20)}}}
 	if _, err := protodelim.MarshalTo(&frame, load); err != nil {
 		t.Fatal(err)
 	}
-	// 46 bytes, one every 50 ms: 2.3 s.
+	// 48 pieces of 64 KiB, 10 ms apart: about 0.5 s, 6 MB/s.
 	t0 := time.Now()
-	for _, b := range frame.Bytes() {
-		if _, err := conn.Write([]byte{b}); err != nil {
+	b := frame.Bytes()
+	for len(b) > 0 {
+		k := min(len(b), 64<<10)
+		if _, err := conn.Write(b[:k]); err != nil {
 			t.Fatalf("write: %v (dropped after %v)", err, time.Since(t0))
 		}
-		time.Sleep(idle / 10)
+		b = b[k:]
+		time.Sleep(10 * time.Millisecond)
 	}
-	if d := time.Since(t0); d < 4*idle {
-		t.Fatalf("the command took %v to send; the test needs more than four times ClientIdle", d)
+	if d := time.Since(t0); d < 2*idle {
+		t.Fatalf("the command took %v to send; the test needs more than twice ClientIdle", d)
 	}
 	if rep := readReply(t, br); rep.GetId() != 1 || !strings.HasPrefix(rep.GetError(), "load: spec_text") {
-		t.Errorf("reply to the slow load: %v, want a load error", rep)
+		t.Errorf("reply to the large load: %v, want a load error", rep)
 	}
 	send(t, conn, &myelinpb.Command{Kind: &myelinpb.Command_Close{Close: &myelinpb.CloseCommand{}}})
 	if rep := readReply(t, br); rep.GetDone() == nil {

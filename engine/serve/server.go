@@ -2,7 +2,9 @@ package serve
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -82,10 +84,12 @@ type Options struct {
 	ReplyStall time.Duration
 	// ClientIdle, when > 0 and Contended is set, drops a client that is
 	// idle for this long while another client waits: the session is idle
-	// while it waits for the client's next command (from the end of the
-	// last reply, or from the start, and from the last byte of a command
-	// that is still arriving), never while it runs a command or writes a
-	// reply. Once idle for ClientIdle, the session asks Contended, then
+	// while it waits for the client's next command, from the end of the
+	// last reply (or from the start), never while it runs a command or
+	// writes a reply. The bytes of a command that is arriving add the time
+	// they would take at 1 MiB/s (minCommandRate), so that a large command
+	// is never cut off but one trickled a byte at a time cannot hold the
+	// engine. Once idle for ClientIdle, the session asks Contended, then
 	// again every min(ClientIdle, 1s) while the client stays idle, and
 	// ends as soon as it answers true: it writes the client one Reply (id
 	// 0) whose error says why, giving it at most InterruptGrace to take
@@ -134,7 +138,7 @@ func ServeWith(ctx context.Context, r io.Reader, w io.Writer, opts Options) erro
 		for n := 1; ; n++ {
 			c := &myelinpb.Command{}
 			at := cr.n - int64(br.Buffered())
-			err := protodelim.UnmarshalOptions{MaxSize: MaxCommandBytes}.UnmarshalFrom(br, c)
+			err := readCommand(br, c)
 			if err != nil {
 				readErr <- frameError(n, at, err)
 				return
@@ -207,14 +211,20 @@ type idleWatch struct {
 	contended func() bool
 	cr        *countingReader
 	since     time.Time // the end of the last reply (or the start)
+	base      int64     // cr's bytes at since
 	timer     *time.Timer
 }
+
+// minCommandRate is the rate, in bytes a second, at which a command that is
+// arriving earns the session time beyond Options.ClientIdle: a large spec
+// sent at any reasonable speed is never cut off, but a client that
+// trickles a byte now and then cannot hold the engine for ever.
+const minCommandRate = 1 << 20
 
 func newIdleWatch(opts Options, cr *countingReader) *idleWatch {
 	if opts.ClientIdle <= 0 || opts.Contended == nil {
 		return nil
 	}
-	cr.stamp = true
 	return &idleWatch{
 		limit:     opts.ClientIdle,
 		recheck:   min(opts.ClientIdle, maxIdleRecheck),
@@ -240,20 +250,19 @@ func (iw *idleWatch) replied() {
 		return
 	}
 	iw.since = time.Now()
+	iw.base = iw.cr.total.Load()
 	iw.timer.Reset(iw.limit)
 }
 
 // drop, called when c fired, reports whether the client has been idle for
-// the limit while another client waits; if not, it sets the timer for the
-// next look: when the limit is reached, counted from the later of the last
-// reply and the last byte read, or, past it, min(limit, 1s) from now.
+// its allowance while another client waits: the limit from the end of the
+// last reply, plus the time the bytes of a command it has sent since would
+// take at minCommandRate. If not, it sets the timer for the next look: when
+// the allowance is spent, or, past it, min(limit, 1s) from now.
 func (iw *idleWatch) drop() bool {
-	last := iw.since
-	if at := iw.cr.lastRead.Load(); at > last.UnixNano() {
-		last = time.Unix(0, at)
-	}
-	now := time.Now()
-	if left := iw.limit - now.Sub(last); left > 0 {
+	got := iw.cr.total.Load() - iw.base
+	allowed := iw.limit + time.Duration(float64(got)/minCommandRate*float64(time.Second))
+	if left := allowed - time.Since(iw.since); left > 0 {
 		iw.timer.Reset(left)
 		return false
 	}
@@ -270,22 +279,56 @@ func (iw *idleWatch) stop() {
 	}
 }
 
-// countingReader counts the bytes read through it and, with stamp set
-// (before the first Read), notes when the last of them came.
+// countingReader counts the bytes read through it: n for the reading
+// goroutine, total (the same count) for others.
 type countingReader struct {
-	r        io.Reader
-	n        int64
-	stamp    bool
-	lastRead atomic.Int64 // Unix ns of the last Read that gave bytes; 0: none
+	r     io.Reader
+	n     int64
+	total atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	k, err := c.r.Read(p)
 	c.n += int64(k)
-	if k > 0 && c.stamp {
-		c.lastRead.Store(time.Now().UnixNano())
-	}
+	c.total.Store(c.n)
 	return k, err
+}
+
+// commandChunk is the most bytes readCommand sets aside for a command
+// before its bytes arrive.
+const commandChunk = 64 << 10
+
+// errVarintOverflow: a length prefix longer than a 64-bit varint.
+var errVarintOverflow = errors.New("its length prefix is not a varint of 64 bits or less (variable length integer overflow)")
+
+// readCommand reads one length-delimited Command from br (the framing of
+// protodelim). Its body goes into a buffer that grows as its bytes arrive,
+// up to MaxCommandBytes, so that a length prefix alone cannot make the
+// server set aside a gigabyte. The end of br before a command's first byte
+// is io.EOF; within one, io.ErrUnexpectedEOF.
+func readCommand(br *bufio.Reader, c *myelinpb.Command) error {
+	size, err := binary.ReadUvarint(br)
+	switch {
+	case err == io.EOF:
+		return io.EOF
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return io.ErrUnexpectedEOF
+	case err != nil && strings.Contains(err.Error(), "overflow"):
+		return errVarintOverflow
+	case err != nil:
+		return err
+	case size > MaxCommandBytes:
+		return &protodelim.SizeTooLargeError{Size: size, MaxSize: MaxCommandBytes}
+	}
+	var buf bytes.Buffer
+	buf.Grow(int(min(size, commandChunk)))
+	if _, err := io.CopyN(&buf, br, int64(size)); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	return proto.Unmarshal(buf.Bytes(), c)
 }
 
 // clientGone reports a read error that means the client went away: the

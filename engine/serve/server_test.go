@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/myelin-sim/myelin/engine/serve"
+	"github.com/myelin-sim/myelin/internal/memtest"
 	myelinpb "github.com/myelin-sim/myelin/proto"
 	"google.golang.org/protobuf/encoding/protodelim"
 	"google.golang.org/protobuf/proto"
@@ -215,5 +217,22 @@ func TestResetClient(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not end")
+	}
+}
+
+// A length prefix that claims almost 1 GiB, followed by a few bytes and
+// the end of the stream, costs what arrived, not what it claims (before,
+// the framing set aside the whole gigabyte at once).
+func TestCommandPrefixAllocatesWhatArrives(t *testing.T) {
+	frame := append(binary.AppendUvarint(nil, serve.MaxCommandBytes-1), "only a few bytes"...)
+	var err error
+	got := memtest.Allocated(func() {
+		err = serve.Serve(context.Background(), bytes.NewReader(frame), io.Discard, nil)
+	})
+	if err != nil {
+		t.Errorf("serve: %v, want nil (the client went away inside a command)", err)
+	}
+	if got > 8<<20 {
+		t.Errorf("a prefix of %d bytes and %d bytes of body allocated %d bytes", serve.MaxCommandBytes-1, len(frame), got)
 	}
 }
