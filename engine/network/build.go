@@ -205,13 +205,13 @@ func (b *builder) populations() error {
 }
 
 // stepRange converts an optional [start, stop) window in ms to steps.
-func (net *Network) stepRange(start, stop *float64) (uint64, uint64) {
-	a, b := uint64(0), net.Steps
+func (n *Network) stepRange(start, stop *float64) (uint64, uint64) {
+	a, b := uint64(0), n.Steps
 	if start != nil {
-		a = net.toStep(*start)
+		a = n.toStep(*start)
 	}
 	if stop != nil {
-		b = net.toStep(*stop)
+		b = n.toStep(*stop)
 	}
 	return a, b
 }
@@ -219,13 +219,13 @@ func (net *Network) stepRange(start, stop *float64) (uint64, uint64) {
 // toStep rounds a time in ms to the nearest step, clamped to [0, Steps]
 // before converting (a float beyond the uint64 range has no defined
 // conversion).
-func (net *Network) toStep(ms float64) uint64 {
-	s := math.Round(ms / net.Dt)
+func (n *Network) toStep(ms float64) uint64 {
+	s := math.Round(ms / n.Dt)
 	switch {
 	case !(s > 0):
 		return 0
-	case s >= float64(net.Steps):
-		return net.Steps
+	case s >= float64(n.Steps):
+		return n.Steps
 	}
 	return uint64(s)
 }

@@ -149,6 +149,7 @@ type DeviceFinish struct {
 // reports it.
 type NonFiniteWeightError struct{ Index int }
 
+// Error implements error.
 func (e *NonFiniteWeightError) Error() string {
 	return "weight: drew a value that is not finite (±Inf or NaN): the weight distribution overflows float64"
 }

@@ -21,7 +21,7 @@ type segment struct {
 // a piecewise entry runs from its time until the next one (the last until
 // stop), and a sinusoid is cut every spec.SinusoidStepSteps steps from
 // start, each piece at the sinusoid's exact mean over its time span.
-func (net *Network) segments(p *myelinpb.PoissonInput, start, stop uint64) ([]segment, error) {
+func (n *Network) segments(p *myelinpb.PoissonInput, start, stop uint64) ([]segment, error) {
 	sc := p.GetSchedule()
 	if sc == nil {
 		return []segment{{start, stop, p.GetRateHz()}}, nil
@@ -32,8 +32,8 @@ func (net *Network) segments(p *myelinpb.PoissonInput, start, stop uint64) ([]se
 		if a >= b || r == 0 {
 			return
 		}
-		if n := len(out); n > 0 && out[n-1].stop == a && out[n-1].rateHz == r {
-			out[n-1].stop = b
+		if last := len(out) - 1; last >= 0 && out[last].stop == a && out[last].rateHz == r {
+			out[last].stop = b
 			return
 		}
 		out = append(out, segment{a, b, r})
@@ -47,22 +47,22 @@ func (net *Network) segments(p *myelinpb.PoissonInput, start, stop uint64) ([]se
 		for j := range t {
 			b := stop
 			if j+1 < len(t) {
-				b = net.toStep(t[j+1])
+				b = n.toStep(t[j+1])
 			}
-			add(net.toStep(t[j]), b, r[j])
+			add(n.toStep(t[j]), b, r[j])
 		}
 	case *myelinpb.RateSchedule_Sinusoidal:
 		s := k.Sinusoidal
 		if !(s.GetFrequencyHz() > 0) || !(s.GetDepth() >= 0 && s.GetDepth() <= 1) || !(s.GetMeanHz() >= 0) {
 			return nil, fmt.Errorf("poisson.schedule.sinusoidal: needs frequency_hz > 0, depth in [0, 1] and mean_hz >= 0")
 		}
-		l := spec.SinusoidStepSteps(s.GetStepMs(), net.Dt)
+		l := spec.SinusoidStepSteps(s.GetStepMs(), n.Dt)
 		if stop > start && (stop-start-1)/l+1 > spec.MaxScheduleSegments {
 			return nil, fmt.Errorf("poisson.schedule.sinusoidal.step_ms = %g: gives %d segments: at most %d", s.GetStepMs(), (stop-start-1)/l+1, spec.MaxScheduleSegments)
 		}
 		for a := start; a < stop; a += l {
 			b := min(a+l, stop)
-			r := spec.SinusoidMean(s, float64(a)*net.Dt, float64(b)*net.Dt)
+			r := spec.SinusoidMean(s, float64(a)*n.Dt, float64(b)*n.Dt)
 			add(a, b, math.Max(r, 0))
 		}
 	default:

@@ -22,7 +22,7 @@ type TsodyksMarkram struct {
 	Fac       int32   // 1 when tau_fac > 0; 0: no facilitation, u stays U
 }
 
-// NoFacilitationMs: a tau_fac below it means no facilitation, as in NEST's
+// NoFacilitationMs is the tau_fac below which there is no facilitation, as in NEST's
 // tsodyks2_synapse (1e-10 ms).
 const NoFacilitationMs = 1e-10
 

@@ -117,6 +117,7 @@ type Launch struct {
 // needs no other, is launched so too).
 func (l Launch) Cooperative() bool { return l.Kernel == Persistent || l.Kernel == PersistentBlock }
 
+// String names the launch: its kernel, grid, block and arguments.
 func (l Launch) String() string {
 	if l.Shared > 0 {
 		return fmt.Sprintf("%s<<<%d, %d, %d>>>(net, %d, %d)", l.Kernel.Name(), l.Grid, l.Block, l.Shared, l.S, l.A)

@@ -264,6 +264,7 @@ type Result struct {
 	CPUSeconds, OtherSeconds float64
 }
 
+// String summarises the comparison in one line.
 func (r Result) String() string {
 	return fmt.Sprintf("%s: %d neurons, %d synapses, %d steps, %d spikes, %d samples: %d records, %d bytes identical (cpu %.2fs, other %.2fs)",
 		r.Case, r.Neurons, r.Synapses, r.Steps, r.Spikes, r.Samples, r.Records, r.Bytes, r.CPUSeconds, r.OtherSeconds)
