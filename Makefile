@@ -10,7 +10,7 @@ PYTHON   ?= /usr/bin/python3
 FUZZSCALE ?= 1
 fuzzn = $(shell echo $$(( $(1) * $(FUZZSCALE) )))x
 
-.PHONY: all build run test unit hostemu hostemu-asan fma-check fuzz vet lint python-deps bench bench-short gpu-bins gpu-oneshot gpu-test gpu-bench proto proto-check proto-tools clean
+.PHONY: all build run test unit hostemu hostemu-asan fma-check fuzz vet lint lint-python python-deps bench bench-short gpu-bins gpu-oneshot gpu-test gpu-bench proto proto-check proto-tools clean
 
 all: build
 
@@ -32,9 +32,21 @@ vet:
 # Beyond its defaults, the form of doc comments and receiver names.
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -checks inherit,ST1016,ST1020,ST1021,ST1022
 
-lint:
+lint: lint-python
 	$(STATICCHECK) ./...
 	$(STATICCHECK) -tags hostemu ./kernels/...
+
+# pyflakes over the Python reader, pynn_myelin, the examples and the tests
+# (not the generated *_pb2.py, nor pynn_myelin/__init__.py, which re-exports
+# PyNN's names on purpose). Debian's python3-pyflakes, installed as the
+# Python test dependencies are.
+PYFLAKES_FILES = $(filter-out %_pb2.py %/__init__.py,$(wildcard python/*.py python/pynn_myelin/*.py python/tests/*.py python/examples/*.py))
+lint-python:
+	@$(PYTHON) -c 'import pyflakes' 2>/dev/null || \
+	  { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	    (apt-get update -qq && apt-get install -y -qq python3-pyflakes) >/dev/null 2>&1; } || true
+	@if $(PYTHON) -c 'import pyflakes' 2>/dev/null; then $(PYTHON) -m pyflakes $(PYFLAKES_FILES); \
+	  else echo "lint-python: pyflakes missing for $(PYTHON) (Debian's python3-pyflakes); skipped" >&2; fi
 
 test: vet fma-check python-deps unit hostemu fuzz python-test
 
