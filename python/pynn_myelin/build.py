@@ -16,6 +16,7 @@ Mapping:
 """
 
 from collections import defaultdict
+import warnings
 
 import numpy as np
 
@@ -305,6 +306,7 @@ class Layout:
         """Drive of a relay population: a Poisson or spike-time input."""
         if isinstance(pop.celltype, SpikeSourcePoisson):
             par = pop._parameters
+            self._warn_relay_rate(pop, np.max(np.asarray(par["rate"], dtype=float), initial=0.0))
             for a, b, (rate, start, duration) in runs(pop.size, par["rate"], par["start"], par["duration"]):
                 iname = self._input("%s:poisson@%d" % (name, a))
                 start, stop = window(start, duration, True)
@@ -316,16 +318,43 @@ class Layout:
                 self.inputs[id(pop)].append((iname, a, b))
         elif isinstance(pop.celltype, SpikeSourceArray):
             neurons, times = [], []
+            merged = 0
             for i, seq in enumerate(pop._parameters["spike_times"]):
                 t = np.asarray(seq.value if hasattr(seq, "value") else seq, dtype=float)
                 neurons.extend([i] * t.size)
                 times.extend(t.tolist())
+                merged += t.size - np.unique(np.floor(t / self.dt + 0.5)).size
+            if merged:
+                warnings.warn("pynn_myelin: SpikeSourceArray %r has %d spike times that share a step (%g ms) with "
+                              "another of the same neuron: its relay neurons fire once in a step, so those spikes "
+                              "are merged" % (pop.label, merged, self.dt), stacklevel=2)
             if neurons:
                 self.network.inputs.add(
                     name=self._input("%s:spike_times" % name), target=name, spike_times=pb.SpikeSourceArray(
                         neuron=neurons, time_ms=times, weight=PARROT_WEIGHT, receptor=pb.EXCITATORY))
         else:
             raise NotImplementedError("pynn_myelin: cell type %s is not supported" % type(pop.celltype).__name__)
+
+    #: The share of a relay's Poisson spikes lost to merging in one step
+    #: from which _warn_relay_rate warns.
+    RELAY_LOSS_WARN = 0.01
+
+    def _warn_relay_rate(self, pop, rate_hz):
+        """Warn when a SpikeSourcePoisson that feeds its targets through
+        relay neurons (which fire at most once a step) loses more than
+        RELAY_LOSS_WARN of its spikes: a Poisson count of mean x = rate·dt
+        in a step becomes one spike with probability 1 - exp(-x)."""
+        x = rate_hz * self.dt * 1e-3
+        if not x > 0:
+            return
+        passed = -np.expm1(-x) / x
+        if 1 - passed > self.RELAY_LOSS_WARN:
+            warnings.warn(
+                "pynn_myelin: SpikeSourcePoisson %r at %g Hz reaches its targets through relay neurons that fire "
+                "at most once a step (%g ms), so they pass about %.0f Hz (%.1f %% of its spikes are lost). "
+                "Project it one-to-one onto a single population, with a constant weight and delay, to make it a "
+                "direct Poisson input of the full rate, or use a smaller timestep"
+                % (pop.label, rate_hz, self.dt, rate_hz * passed, 100 * (1 - passed)), stacklevel=2)
 
     def _direct_inputs(self, pop):
         """Poisson sources feeding one-to-one: inputs of their targets."""

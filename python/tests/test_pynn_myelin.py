@@ -985,3 +985,27 @@ def test_assembly_projection_under_any_hash_seed(seed):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith("excitatory")
+
+
+@needs_engine
+def test_relay_losses_are_warned(fresh):
+    # A SpikeSourcePoisson that is not a direct input reaches its targets
+    # through relay neurons firing at most once a step: at 20 kHz and
+    # dt 0.1 ms they pass (1 - e^-2)/0.2 ms = 8.6 kHz, which the user is
+    # told; and the relays' spikes show it.
+    post = sim.Population(2, sim.IF_curr_exp(), label="post")
+    fast = sim.Population(50, sim.SpikeSourcePoisson(rate=20000.0), label="fast")
+    fast.record("spikes")  # recorded: not a direct input
+    sim.Projection(fast, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.01, delay=1.0))
+    slow = sim.Population(5, sim.SpikeSourcePoisson(rate=10.0), label="slow")
+    sim.Projection(slow, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.01, delay=1.0))
+    arr = sim.Population(1, sim.SpikeSourceArray(spike_times=[10.0, 10.02, 10.04, 20.0]), label="arr")
+    sim.Projection(arr, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.01, delay=1.0))
+    with pytest.warns(UserWarning) as got:
+        sim.run(100.0)
+    text = " ".join(str(w.message) for w in got)
+    assert "SpikeSourcePoisson 'fast' at 20000 Hz" in text and "pass about 8647 Hz (56.8 % of its spikes are lost)" in text
+    assert "'slow'" not in text
+    assert "SpikeSourceArray 'arr' has 2 spike times that share a step" in text
+    rate = fast.mean_spike_count() * 1000.0 / 100.0
+    assert 8000 < rate < 9300, rate
