@@ -136,6 +136,20 @@ def populations_of(x):
     raise TypeError("not a population: %r" % (x,))
 
 
+def direct_targets(post):
+    """The Populations a one-to-one projection onto post reaches, in order,
+    where a Poisson source can drive them as an input of theirs: post
+    itself, or the populations of an Assembly of whole Populations (each
+    once); None otherwise (a view, an assembly of views)."""
+    from .populations import Population, Assembly
+    if isinstance(post, Population):
+        return [post]
+    if isinstance(post, Assembly) and all(type(p) is Population for p in post.populations) and \
+            len({id(p) for p in post.populations}) == len(post.populations):
+        return list(post.populations)
+    return None
+
+
 def receptor(prj):
     """The engine's receptor of a projection's PyNN receptor_type."""
     return {"inhibitory": pb.INHIBITORY, "slow_excitatory": pb.SLOW_EXCITATORY}.get(prj.receptor_type, pb.EXCITATORY)
@@ -260,10 +274,17 @@ class Layout:
         return out
 
     def _direct_ok(self, prj, pop):
-        from .populations import Population
-        if prj.pre is not pop or not isinstance(prj.post, Population) or prj._explicit is not None:
+        from .populations import Assembly
+        targets = direct_targets(prj.post)
+        if prj.pre is not pop or targets is None:
             return False
-        if not isinstance(prj._connector, connectors.OneToOneConnector) or self._engine_model(prj.post) is None:
+        # A projection onto an assembly is connected here, explicitly; a
+        # one-to-one one, with the constant weight and delay checked below,
+        # needs none of it.
+        if prj._explicit is not None and not isinstance(prj.post, Assembly):
+            return False
+        if not isinstance(prj._connector, connectors.OneToOneConnector) or \
+                any(self._engine_model(t) is None for t in targets):
             return False
         if stp(prj) is not None or stdp(prj, 1) is not None:
             return False  # plastic synapses need the source's spikes, not a direct Poisson input
@@ -357,24 +378,31 @@ class Layout:
                 % (pop.label, rate_hz, self.dt, rate_hz * passed, 100 * (1 - passed)), stacklevel=2)
 
     def _direct_inputs(self, pop):
-        """Poisson sources feeding one-to-one: inputs of their targets."""
+        """Poisson sources feeding one-to-one: inputs of their targets (of
+        each population of an assembly, for the sources in its range)."""
         par = pop._parameters
         for prj in self.state.projections:
             if prj.pre is not pop:
                 continue
-            post = prj.post
-            w = float(scalar_param(prj, "weight")) * units.weight_scale(self._engine_model(post))
             delay = scalar_param(prj, "delay")
             delay = self.state.min_delay if delay is None else float(delay)
-            for a, b, (rate, start, duration) in runs(pop.size, par["rate"], par["start"], par["duration"]):
-                iname = self._input("%s->%s@%d" % (pop.label or "poisson", self.name[id(post)], a))
-                start, stop = window(start + delay, duration, True)
-                pin = pb.PoissonInput(rate_hz=rate, weight=w, receptor=receptor(prj), start_ms=start,
-                                      first=a, count=b - a)
-                if stop is not None:
-                    pin.stop_ms = stop
-                self.network.inputs.add(name=iname, target=self.name[id(post)], poisson=pin)
-                self.inputs[id(pop)].append((iname, a, b))
+            lo = 0
+            for post in direct_targets(prj.post):
+                hi = lo + post.size
+                w = float(scalar_param(prj, "weight")) * units.weight_scale(self._engine_model(post))
+                for a, b, (rate, start, duration) in runs(pop.size, par["rate"], par["start"], par["duration"]):
+                    a, b = max(a, lo), min(b, hi)
+                    if a >= b:
+                        continue
+                    iname = self._input("%s->%s@%d" % (pop.label or "poisson", self.name[id(post)], a - lo))
+                    start, stop = window(start + delay, duration, True)
+                    pin = pb.PoissonInput(rate_hz=rate, weight=w, receptor=receptor(prj), start_ms=start,
+                                          first=a - lo, count=b - a)
+                    if stop is not None:
+                        pin.stop_ms = stop
+                    self.network.inputs.add(name=iname, target=self.name[id(post)], poisson=pin)
+                    self.inputs[id(pop)].append((iname, a, b))
+                lo = hi
 
     # ---- projections ----
 

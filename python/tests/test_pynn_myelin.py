@@ -1009,3 +1009,44 @@ def test_relay_losses_are_warned(fresh):
     assert "SpikeSourceArray 'arr' has 2 spike times that share a step" in text
     rate = fast.mean_spike_count() * 1000.0 / 100.0
     assert 8000 < rate < 9300, rate
+
+
+@needs_engine
+def test_one_to_one_poisson_onto_an_assembly_is_direct(fresh):
+    # One SpikeSourcePoisson one-to-one onto Assembly(E, I) becomes a Poisson
+    # input of each population for its range (before: relay neurons, 8.6 kHz
+    # of the 20 kHz asked, and a warning), with the spikes of the same
+    # network driven population by population.
+    def network(assembly):
+        sim.setup(timestep=0.1, min_delay=0.1)
+        params = dict(tau_m=20.0, cm=1.0, v_rest=0.0, v_reset=10.0, v_thresh=20.0, tau_refrac=2.0)
+        E = sim.Population(80, sim.IF_curr_delta(**params), label="E")
+        I = sim.Population(20, sim.IF_curr_delta(**params), label="I")
+        if assembly:
+            noise = sim.Population(100, sim.SpikeSourcePoisson(rate=20000.0), label="noise")
+            sim.Projection(noise, sim.Assembly(E, I), sim.OneToOneConnector(),
+                           sim.StaticSynapse(weight=0.1, delay=0.1), receptor_type="excitatory")
+        else:
+            for post in (E, I):
+                noise = sim.Population(post.size, sim.SpikeSourcePoisson(rate=20000.0), label="noise")
+                sim.Projection(noise, post, sim.OneToOneConnector(),
+                               sim.StaticSynapse(weight=0.1, delay=0.1), receptor_type="excitatory")
+        E.record("spikes")
+        I.record("spikes")
+        spec = build.Layout(sim.simulator.state).network
+        sim.run(200.0)
+        counts = (E.get_spike_counts(), I.get_spike_counts())
+        sim.end()
+        return spec, counts
+
+    import warnings as w
+    with w.catch_warnings():
+        w.simplefilter("error")  # no relay warning
+        spec, (ce, ci) = network(True)
+    assert [p.name for p in spec.populations] == ["E", "I"]
+    got = sorted((i.target, i.poisson.first, i.poisson.count, i.poisson.rate_hz) for i in spec.inputs)
+    assert got == [("E", 0, 80, 20000.0), ("I", 0, 20, 20000.0)], got
+    rate_e = sum(ce.values()) / 80 / 0.2
+    assert rate_e > 20, rate_e  # 20 kHz × 0.1 mV over 20 ms: 40 mV of mean drive
+    _, (se, si) = network(False)
+    assert (list(ce.values()), list(ci.values())) == (list(se.values()), list(si.values()))
