@@ -65,7 +65,7 @@ func TestSpectraShareTheBinBudget(t *testing.T) {
 	if n > 192<<20 {
 		t.Errorf("SpectrumPlot of 20 populations allocated %d MiB, want < 192 MiB (one population's MaxBins bins and change)", n>>20)
 	}
-	if b := spectrumBinFor(DefaultSpectrumBinMs, long.DurationMs, fired(long)); math.Abs(b-20) > 1e-6 {
+	if b := spectrumBinFor(DefaultSpectrumBinMs, long.DtMs, long.DurationMs, fired(long)); math.Abs(b-20) > 1e-6 {
 		t.Errorf("spectrum bin of 20 populations of %g ms: %g ms, want 20", long.DurationMs, b)
 	}
 }

@@ -32,7 +32,7 @@ func spectrumPlot(run Run, path string) error {
 		return err
 	}
 	o := PlotOptions{}.withDefaults()
-	bin := spectrumBinFor(max(DefaultSpectrumBinMs, run.DtMs), run.DurationMs, fired(run))
+	bin := spectrumBinFor(max(DefaultSpectrumBinMs, run.DtMs), run.DtMs, run.DurationMs, fired(run))
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("population rate spectra (%g ms bins, %g ms Welch segments)", bin, DefaultSegmentMs)
 	p.X.Label.Text = "frequency (Hz)"

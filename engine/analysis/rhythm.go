@@ -34,8 +34,9 @@ func Rhythms(run Run, stats []PopStats, opts PACOptions) []Rhythm {
 	need := MinPACDurationMs(o.PhaseLoHz)
 	out := make([]Rhythm, 0, len(stats))
 	for i, s := range stats {
-		r := Rhythm{Name: s.Name, PeakHz: s.Spectrum.PeakHz, PeakToMedian: PeakToMedian(s.Spectrum, DefaultMinPeakHz),
-			NoiseP99: NoisePeakRatio(s.Spectrum, DefaultMinPeakHz, NoiseP)}
+		floor := s.Spectrum.peakFloor()
+		r := Rhythm{Name: s.Name, PeakHz: s.Spectrum.PeakHz, PeakToMedian: PeakToMedian(s.Spectrum, floor),
+			NoiseP99: NoisePeakRatio(s.Spectrum, floor, NoiseP)}
 		switch {
 		case o.PhaseLoHz > 0 && run.DurationMs < need:
 			r.PACErr = fmt.Errorf("the run is %g ms, shorter than the %g ms (%d cycles of %g Hz) the modulation index needs", run.DurationMs, need, MinPACCycles, o.PhaseLoHz)

@@ -26,6 +26,17 @@ type Spectrum struct {
 	BinMs float64
 	// Segments is the number of averaged Welch segments.
 	Segments int
+	// MinPeakHz is the lowest frequency the peak was searched from.
+	MinPeakHz float64
+}
+
+// peakFloor is the lowest frequency s's peak was searched from:
+// s.MinPeakHz, or DefaultMinPeakHz for a Spectrum made without it.
+func (s Spectrum) peakFloor() float64 {
+	if s.MinPeakHz > 0 {
+		return s.MinPeakHz
+	}
+	return DefaultMinPeakHz
 }
 
 // NoiseP is the chance level of [PeakAboveNoise]: the largest searched bin
@@ -138,11 +149,12 @@ func welch(x []float64, binMs, segmentMs, minPeakHz float64) Spectrum {
 		segments++
 	}
 	s := Spectrum{
-		FreqHz:   make([]float64, nf),
-		Power:    make([]float64, nf),
-		BinMs:    binMs,
-		Segments: segments,
-		PeakHz:   math.NaN(),
+		FreqHz:    make([]float64, nf),
+		Power:     make([]float64, nf),
+		BinMs:     binMs,
+		Segments:  segments,
+		PeakHz:    math.NaN(),
+		MinPeakHz: minPeakHz,
 	}
 	norm := dt / (wss * float64(segments))
 	df := 1 / (float64(l) * dt)

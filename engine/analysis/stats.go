@@ -123,7 +123,7 @@ func Analyze(run Run, opts Options) ([]PopStats, error) {
 	}
 	o := opts
 	if base := opts.withDefaults(run.DtMs).SpectrumBinMs; base > 0 && !math.IsInf(base, 0) {
-		o.SpectrumBinMs = spectrumBinFor(base, run.DurationMs, fired(run))
+		o.SpectrumBinMs = spectrumBinFor(base, run.DtMs, run.DurationMs, fired(run))
 	}
 	out := make([]PopStats, len(run.Pops))
 	for i, p := range run.Pops {
@@ -158,7 +158,7 @@ func AnalyzePopulation(p Population, durationMs, dtMs float64, opts Options) (Po
 	s.Corr, s.CorrPairs = correlation(trains, durationMs, o.CorrBinMs, o.CorrPairs, o.Seed)
 	// A run too long for MaxBins bins of the requested width gets wider
 	// bins; a population without spikes has no spectrum to take.
-	specBin := spectrumBinFor(o.SpectrumBinMs, durationMs, 1)
+	specBin := spectrumBinFor(o.SpectrumBinMs, dtMs, durationMs, 1)
 	spec, err := Spectrum{}, fmt.Errorf("no spikes")
 	if len(p.TimesMs) > 0 {
 		spec, err = PowerSpectrum(p, durationMs, specBin, o.SegmentMs, o.MinPeakHz)

@@ -20,7 +20,7 @@ func Summary(stats []PopStats) string {
 			name = fmt.Sprintf("pop %d", i)
 		}
 		peak := s.Spectrum.PeakHz
-		if !PeakAboveNoise(s.Spectrum, DefaultMinPeakHz) {
+		if !PeakAboveNoise(s.Spectrum, s.Spectrum.peakFloor()) {
 			peak = math.NaN()
 		}
 		rows = append(rows, []string{

@@ -194,12 +194,28 @@ const MaxBins = 1 << 22
 // population count a stream claims.
 const MaxRunBins = MaxBins
 
-// spectrumBinFor returns the spectrum bin of a run of durationMs with
-// active populations that fired: at least base, and wide enough that
-// active populations of whole bins make at most MaxRunBins bins together
-// and each at most MaxBins.
-func spectrumBinFor(base, durationMs float64, active int) float64 {
-	return max(base, durationMs/MaxBins*(1+1e-9), durationMs*float64(max(active, 1))/MaxRunBins*(1+1e-9))
+// spectrumBinFor returns the spectrum bin of a run of durationMs and step
+// dtMs (0 if unknown) with active populations that fired: at least base,
+// wide enough that active populations of whole bins make at most
+// MaxRunBins bins together and each at most MaxBins, and a whole number of
+// steps. Spikes lie on the step grid: bins of unequal step counts (2, 3,
+// 2, 3 steps of 0.4 ms in 1 ms bins) would put a line into every spectrum
+// at the frequency of their pattern.
+func spectrumBinFor(base, dtMs, durationMs float64, active int) float64 {
+	n := float64(max(active, 1))
+	bin := max(base, durationMs/MaxBins*(1+1e-9), durationMs*n/MaxRunBins*(1+1e-9))
+	if !(dtMs > 0) || math.IsInf(bin, 0) || math.IsNaN(bin) {
+		return bin
+	}
+	// Whole steps: the nearest count where the bins still fit (20 ms at
+	// 0.1 ms is 200 steps, whatever the last digit), else the next one up.
+	steps := math.Ceil(bin / dtMs)
+	if r := math.Round(bin / dtMs); r >= 1 && r < steps && r*dtMs >= base {
+		if nb := float64(numBins(durationMs, r*dtMs)); nb <= MaxBins && nb*n <= MaxRunBins {
+			steps = r
+		}
+	}
+	return steps * dtMs
 }
 
 // fired counts the populations of the run with at least one spike.
