@@ -45,7 +45,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.SetOutput(e.stderr)
 	socket := fs.String("socket", "", "listen on this Unix socket instead of stdin/stdout; clients are served one after another, each with a fresh engine")
 	stall := fs.Duration("reply-stall", serve.DefaultReplyStall, "with --socket: a client that takes no byte of a reply for `DURATION` is dropped (and the next one served); one that reads, however slowly, is not")
-	idle := fs.Duration("client-idle", serve.DefaultClientIdle, "with --socket: a client that sends no command for `DURATION` while another client waits is dropped, with a reply saying why, and the next one served; a client that nobody waits for keeps its engine however long it idles")
+	idle := fs.Duration("client-idle", serve.DefaultClientIdle, "with --socket: a client that sends no command for `DURATION` while another client waits (a command arriving slower than 1 MiB/s counts as none) is dropped, with a reply saying why, and the next one served; a client that nobody waits for keeps its engine however long it idles")
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "Usage: myelin serve [--socket PATH [--reply-stall DURATION] [--client-idle DURATION]]\n\nCommands and replies are length-delimited protobuf messages (proto/serve.proto).\nA load command's backend is cpu (default), cuda or auto.\nWith --socket, clients are served one at a time, in the order they connect;\nat most %d wait for their turn (one more is refused with an error reply).\n\n%s", maxWaiting, fs.FlagUsages())
 	}
@@ -172,12 +172,16 @@ type refusalLog struct {
 	n       int           // refused since the last line
 	last    time.Time     // when the last line was written
 	pending *time.Timer   // the line due at last + refusedLogEvery; nil: none
+	stopped bool          // stop was called: nothing more is written
 }
 
 // add counts one refused client.
 func (l *refusalLog) add() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.stopped {
+		return
+	}
 	l.n++
 	if l.pending != nil {
 		return
@@ -198,15 +202,17 @@ func (l *refusalLog) flush() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.pending = nil
-	if l.n > 0 {
+	if l.n > 0 && !l.stopped {
 		l.write()
 	}
 }
 
-// stop writes what is left to say at once.
+// stop writes what is left to say at once; refusals after it are not
+// counted (serve has stopped).
 func (l *refusalLog) stop() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.stopped = true
 	if l.pending != nil {
 		l.pending.Stop()
 		l.pending = nil

@@ -217,3 +217,17 @@ func TestRefusalLog(t *testing.T) {
 		t.Errorf("stop does not say what is left: %q", out.String())
 	}
 }
+
+// Once stopped, refusalLog writes nothing more, even for a refusal counted
+// just after (the accepting goroutine may still be refusing one).
+func TestRefusalLogStopped(t *testing.T) {
+	var out syncBuffer
+	l := &refusalLog{w: &out, every: 50 * time.Millisecond}
+	l.add()
+	l.stop()
+	l.add()
+	time.Sleep(120 * time.Millisecond)
+	if n := strings.Count(out.String(), "\n"); n != 1 {
+		t.Errorf("%d lines after stop, want the one before it: %q", n, out.String())
+	}
+}

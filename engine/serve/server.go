@@ -2,7 +2,6 @@ package serve
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -295,8 +294,10 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 // commandChunk is the most bytes readCommand sets aside for a command
-// before its bytes arrive.
-const commandChunk = 64 << 10
+// before its bytes arrive: a command up to this size is read into one
+// buffer of its size, as protodelim would; a larger one into a buffer that
+// doubles as its bytes arrive. A length prefix alone costs at most this.
+const commandChunk = 64 << 20
 
 // errVarintOverflow: a length prefix longer than a 64-bit varint.
 var errVarintOverflow = errors.New("its length prefix is not a varint of 64 bits or less (variable length integer overflow)")
@@ -320,15 +321,25 @@ func readCommand(br *bufio.Reader, c *myelinpb.Command) error {
 	case size > MaxCommandBytes:
 		return &protodelim.SizeTooLargeError{Size: size, MaxSize: MaxCommandBytes}
 	}
-	var buf bytes.Buffer
-	buf.Grow(int(min(size, commandChunk)))
-	if _, err := io.CopyN(&buf, br, int64(size)); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
+	// Set aside at most commandChunk before the bytes come; past it the
+	// buffer doubles as they arrive, up to size exactly.
+	buf := make([]byte, 0, min(size, commandChunk))
+	for uint64(len(buf)) < size {
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), min(size, 2*uint64(cap(buf))))
+			copy(grown, buf)
+			buf = grown
 		}
-		return err
+		k, err := io.ReadFull(br, buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+k]
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
 	}
-	return proto.Unmarshal(buf.Bytes(), c)
+	return proto.Unmarshal(buf, c)
 }
 
 // clientGone reports a read error that means the client went away: the

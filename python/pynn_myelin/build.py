@@ -327,7 +327,7 @@ class Layout:
         """Drive of a relay population: a Poisson or spike-time input."""
         if isinstance(pop.celltype, SpikeSourcePoisson):
             par = pop._parameters
-            self._warn_relay_rate(pop, np.max(np.asarray(par["rate"], dtype=float), initial=0.0))
+            self._warn_relay_rate(pop, np.max(np.asarray(par["rate"], dtype=float), initial=0.0), name)
             for a, b, (rate, start, duration) in runs(pop.size, par["rate"], par["start"], par["duration"]):
                 iname = self._input("%s:poisson@%d" % (name, a))
                 start, stop = window(start, duration, True)
@@ -360,22 +360,31 @@ class Layout:
     #: from which _warn_relay_rate warns.
     RELAY_LOSS_WARN = 0.01
 
-    def _warn_relay_rate(self, pop, rate_hz):
-        """Warn when a SpikeSourcePoisson that feeds its targets through
-        relay neurons (which fire at most once a step) loses more than
-        RELAY_LOSS_WARN of its spikes: a Poisson count of mean x = rate·dt
-        in a step becomes one spike with probability 1 - exp(-x)."""
+    def _warn_relay_rate(self, pop, rate_hz, name):
+        """Warn when a SpikeSourcePoisson that feeds its targets (or its
+        recording) through relay neurons (which fire at most once a step)
+        loses more than RELAY_LOSS_WARN of its spikes: a Poisson count of
+        mean x = rate·dt in a step becomes one spike with probability
+        1 - exp(-x). A source that reaches nothing is not warned of."""
+        recorded = bool(pop.recorder.recorded.get("spikes"))
+        if not recorded and not any(pop in populations_of(prj.pre) for prj in self.state.projections):
+            return
         x = rate_hz * self.dt * 1e-3
         if not x > 0:
             return
         passed = -np.expm1(-x) / x
-        if 1 - passed > self.RELAY_LOSS_WARN:
-            warnings.warn(
-                "pynn_myelin: SpikeSourcePoisson %r at %g Hz reaches its targets through relay neurons that fire "
-                "at most once a step (%g ms), so they pass about %.0f Hz (%.1f %% of its spikes are lost). "
-                "Project it one-to-one onto a single population, with a constant weight and delay, to make it a "
-                "direct Poisson input of the full rate, or use a smaller timestep"
-                % (pop.label, rate_hz, self.dt, rate_hz * passed, 100 * (1 - passed)), stacklevel=2)
+        if 1 - passed <= self.RELAY_LOSS_WARN:
+            return
+        why = ("it is recorded, so its spikes are made by relay neurons" if recorded else
+               "it reaches its targets through relay neurons")
+        how = ("do not record it" if recorded else
+               "project it one-to-one onto a population or an assembly of populations, with a constant weight "
+               "and delay")
+        warnings.warn(
+            "pynn_myelin: SpikeSourcePoisson %r at %g Hz: %s, which fire at most once a step (%g ms), so they "
+            "pass about %.0f Hz (%.1f %% of its spikes are lost). To give the targets the full rate as a direct "
+            "Poisson input, %s; or use a smaller timestep"
+            % (pop.label or name, rate_hz, why, self.dt, rate_hz * passed, 100 * (1 - passed), how), stacklevel=2)
 
     def _direct_inputs(self, pop):
         """Poisson sources feeding one-to-one: inputs of their targets (of

@@ -997,6 +997,7 @@ def test_relay_losses_are_warned(fresh):
     fast = sim.Population(50, sim.SpikeSourcePoisson(rate=20000.0), label="fast")
     fast.record("spikes")  # recorded: not a direct input
     sim.Projection(fast, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.01, delay=1.0))
+    sim.Population(5, sim.SpikeSourcePoisson(rate=50000.0), label="unused")  # reaches nothing: no warning
     slow = sim.Population(5, sim.SpikeSourcePoisson(rate=10.0), label="slow")
     sim.Projection(slow, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.01, delay=1.0))
     arr = sim.Population(1, sim.SpikeSourceArray(spike_times=[10.0, 10.02, 10.04, 20.0]), label="arr")
@@ -1004,8 +1005,9 @@ def test_relay_losses_are_warned(fresh):
     with pytest.warns(UserWarning) as got:
         sim.run(100.0)
     text = " ".join(str(w.message) for w in got)
-    assert "SpikeSourcePoisson 'fast' at 20000 Hz" in text and "pass about 8647 Hz (56.8 % of its spikes are lost)" in text
-    assert "'slow'" not in text
+    assert "SpikeSourcePoisson 'fast' at 20000 Hz: it is recorded" in text
+    assert "pass about 8647 Hz (56.8 % of its spikes are lost)" in text
+    assert "'slow'" not in text and "'unused'" not in text
     assert "SpikeSourceArray 'arr' has 2 spike times that share a step" in text
     rate = fast.mean_spike_count() * 1000.0 / 100.0
     assert 8000 < rate < 9300, rate
