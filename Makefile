@@ -38,13 +38,9 @@ lint: lint-python
 
 # pyflakes over the Python reader, pynn_myelin, the examples and the tests
 # (not the generated *_pb2.py, nor pynn_myelin/__init__.py, which re-exports
-# PyNN's names on purpose). Debian's python3-pyflakes, installed as the
-# Python test dependencies are.
+# PyNN's names on purpose), with Debian's python3-pyflakes (python-deps).
 PYFLAKES_FILES = $(filter-out %_pb2.py %/__init__.py,$(wildcard python/*.py python/pynn_myelin/*.py python/tests/*.py python/examples/*.py))
-lint-python:
-	@$(PYTHON) -c 'import pyflakes' 2>/dev/null || \
-	  { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
-	    (apt-get update -qq && apt-get install -y -qq python3-pyflakes) >/dev/null 2>&1; } || true
+lint-python: python-deps
 	@if $(PYTHON) -c 'import pyflakes' 2>/dev/null; then $(PYTHON) -m pyflakes $(PYFLAKES_FILES); \
 	  else echo "lint-python: pyflakes missing for $(PYTHON) (Debian's python3-pyflakes); skipped" >&2; fi
 
@@ -80,12 +76,13 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzLiveClient$$' -fuzztime=$(call fuzzn,6000) -fuzzminimizetime=50x ./cmd/myelin/
 
 # The Python reader needs numpy and protobuf; pynn_myelin (python/) also
-# needs PyNN, Neo and pytest. Debian packages them for the system python.
+# needs PyNN, Neo and pytest, and make lint pyflakes. Debian packages them
+# for the system python.
 # Installing needs root; without it the Python tests skip.
-PYTHON_DEBS = python3-numpy python3-protobuf python3-pynn python3-neo python3-pytest
+PYTHON_DEBS = python3-numpy python3-protobuf python3-pynn python3-neo python3-pytest python3-pyflakes
 
 python-deps:
-	@$(PYTHON) -c 'import numpy, google.protobuf, pyNN, neo, pytest' 2>/dev/null || \
+	@$(PYTHON) -c 'import numpy, google.protobuf, pyNN, neo, pytest, pyflakes' 2>/dev/null || \
 	  { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
 	    (apt-get update -qq && apt-get install -y -qq $(PYTHON_DEBS)) >/dev/null 2>&1; } || \
 	  echo "python-deps: numpy/protobuf/PyNN/neo/pytest for $(PYTHON) not all installed; the Python tests will skip" >&2

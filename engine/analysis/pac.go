@@ -434,12 +434,7 @@ func silentPAC(p Population, durationMs, binMs float64, opts PACOptions) bool {
 // the bins at or above minHz (DC excluded): how far a rhythm stands out of
 // the background. It is NaN when there is no peak or the median is zero.
 func PeakToMedian(s Spectrum, minHz float64) float64 {
-	var ps []float64
-	for k, f := range s.FreqHz {
-		if k > 0 && f >= minHz && k < len(s.Power) {
-			ps = append(ps, s.Power[k])
-		}
-	}
+	ps := s.searched(minHz)
 	if len(ps) == 0 || math.IsNaN(s.PeakHz) {
 		return math.NaN()
 	}

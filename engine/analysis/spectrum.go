@@ -57,12 +57,7 @@ const hannOverlapCorr = 0.167
 // segments overlapping by half (ρ = hannOverlapCorr). NaN when s has no
 // segment or no such bin.
 func NoisePeakRatio(s Spectrum, minHz, p float64) float64 {
-	n := 0
-	for k, f := range s.FreqHz {
-		if k > 0 && f >= minHz && k < len(s.Power) {
-			n++
-		}
-	}
+	n := len(s.searched(minHz))
 	k := float64(s.Segments)
 	if n == 0 || k < 1 || !(p > 0 && p < 1) {
 		return math.NaN()
@@ -70,6 +65,18 @@ func NoisePeakRatio(s Spectrum, minHz, p float64) float64 {
 	nu := 2 * k / (1 + 2*hannOverlapCorr*hannOverlapCorr*(k-1)/k)
 	g := distuv.Gamma{Alpha: nu / 2, Beta: nu / 2}
 	return g.Quantile(math.Pow(1-p, 1/float64(n))) / g.Quantile(0.5)
+}
+
+// searched returns the powers of the bins at or above minHz, DC excluded:
+// those the peak is searched in, and PeakToMedian's median taken over.
+func (s Spectrum) searched(minHz float64) []float64 {
+	var ps []float64
+	for k, f := range s.FreqHz {
+		if k > 0 && f >= minHz && k < len(s.Power) {
+			ps = append(ps, s.Power[k])
+		}
+	}
+	return ps
 }
 
 // PeakAboveNoise reports whether the spectral peak of s (at or above minHz)

@@ -136,7 +136,7 @@ func ServeWith(ctx context.Context, r io.Reader, w io.Writer, opts Options) erro
 		br := bufio.NewReaderSize(cr, 1<<16)
 		for n := 1; ; n++ {
 			c := &myelinpb.Command{}
-			at := cr.n - int64(br.Buffered())
+			at := cr.total.Load() - int64(br.Buffered())
 			err := readCommand(br, c)
 			if err != nil {
 				readErr <- frameError(n, at, err)
@@ -278,18 +278,16 @@ func (iw *idleWatch) stop() {
 	}
 }
 
-// countingReader counts the bytes read through it: n for the reading
-// goroutine, total (the same count) for others.
+// countingReader counts the bytes read through it, for the reading
+// goroutine (a command's position) and the session's (the idle watch).
 type countingReader struct {
 	r     io.Reader
-	n     int64
 	total atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	k, err := c.r.Read(p)
-	c.n += int64(k)
-	c.total.Store(c.n)
+	c.total.Add(int64(k))
 	return k, err
 }
 
